@@ -1,0 +1,9 @@
+//! The built-in scheduling algorithms, one per file.
+
+pub mod first_fit;
+pub mod least_allocated;
+pub mod random;
+
+pub use first_fit::FirstFit;
+pub use least_allocated::LeastAllocated;
+pub use random::RandomFit;

@@ -1,0 +1,260 @@
+//! The cluster state a scheduler reads: nodes, pods and the bookkeeping of what is charged
+//! where. The simulator owns it and changes it; schedulers change it only by binding
+//! through a [`crate::Cycle`].
+
+use slotmap::SlotMap;
+
+use crate::node::{Node, NodeId, NodeSpec};
+use crate::pod::{Pod, PodId, PodPhase};
+use crate::resources::{ResourceNames, Resources};
+
+/// Why a bind was refused. A refused bind changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindError {
+    /// The pod id names no live pod.
+    #[error("pod does not exist")]
+    NoSuchPod,
+    /// The node id names no node, or a node that left the cluster.
+    #[error("node does not exist or is not ready")]
+    NoSuchNode,
+    /// The pod is bound already or finished.
+    #[error("pod is not pending")]
+    NotPending,
+    /// The pod's requests exceed the node's free resources.
+    #[error("pod does not fit on the node")]
+    DoesNotFit,
+}
+
+/// Nodes and pods, with per-node requested resources kept up to date incrementally.
+///
+/// Architecture invariant: for every node, `free(n) == allocatable - sum(requests of pods
+/// bound to n)` and no bind ever makes `free` negative in a kind the pod requests.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    nodes: Vec<Node>,
+    /// `free[n]` mirrors `nodes[n].free()` in one dense array, so fit scans touch 64 bytes
+    /// a node instead of the whole node record.
+    free: Vec<Resources>,
+    pods: SlotMap<PodId, Pod>,
+    names: ResourceNames,
+}
+
+impl ClusterState {
+    /// An empty cluster whose extended resources are named by `names`.
+    pub fn new(names: ResourceNames) -> ClusterState {
+        ClusterState { names, ..Default::default() }
+    }
+
+    /// The names of resource kinds in this cluster.
+    pub fn resource_names(&self) -> &ResourceNames {
+        &self.names
+    }
+
+    /// Adds a node and returns its id (ids are dense and never reused).
+    pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.free.push(spec.allocatable);
+        self.nodes.push(Node::new(spec));
+        id
+    }
+
+    /// Every node slot, including nodes that left (`ready == false`).
+    #[inline]
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// One node.
+    #[inline]
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    /// Free resources of every node, indexed by node id: the array fit scans read.
+    #[inline]
+    pub fn free(&self) -> &[Resources] {
+        &self.free
+    }
+
+    /// Number of nodes that are in the cluster now.
+    pub fn ready_node_count(&self) -> usize {
+        self.nodes.iter().filter(|n| n.ready).count()
+    }
+
+    /// Adds a pending pod.
+    pub fn add_pod(&mut self, mut pod: Pod) -> PodId {
+        pod.phase = PodPhase::Pending;
+        pod.node = None;
+        self.pods.insert(pod)
+    }
+
+    /// A live pod, or `None` if it finished and was removed (or never existed).
+    #[inline]
+    pub fn pod(&self, id: PodId) -> Option<&Pod> {
+        self.pods.get(id)
+    }
+
+    /// Every live pod, in slot order (deterministic).
+    pub fn pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.pods.iter()
+    }
+
+    /// Number of live pods.
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// Binds a pending pod to a node, charging its requests there.
+    pub fn bind(&mut self, pod_id: PodId, node_id: NodeId) -> Result<(), BindError> {
+        let pod = self.pods.get_mut(pod_id).ok_or(BindError::NoSuchPod)?;
+        let node = self
+            .nodes
+            .get_mut(node_id.index())
+            .filter(|n| n.ready)
+            .ok_or(BindError::NoSuchNode)?;
+        if pod.phase != PodPhase::Pending {
+            return Err(BindError::NotPending);
+        }
+        let free = &mut self.free[node_id.index()];
+        if !pod.requests.fits_in(free) {
+            return Err(BindError::DoesNotFit);
+        }
+        *free -= pod.requests;
+        node.requested += pod.requests;
+        node.nonzero_cpu += pod.nonzero_cpu;
+        node.nonzero_memory += pod.nonzero_memory;
+        pod.slot_on_node = node.pods.len() as u32;
+        node.pods.push(pod_id);
+        pod.phase = PodPhase::Bound;
+        pod.node = Some(node_id);
+        pod.nominated_node = None;
+        Ok(())
+    }
+
+    /// Sets a live pod's phase (the simulator's lifecycle controller calls this).
+    /// Leaving a node goes through [`ClusterState::remove_pod`], not through here.
+    pub fn set_phase(&mut self, pod: PodId, phase: PodPhase) {
+        if let Some(p) = self.pods.get_mut(pod) {
+            p.phase = phase;
+        }
+    }
+
+    /// Records when a pod started, as an ordered stamp.
+    pub fn set_start_stamp(&mut self, pod: PodId, stamp: u64) {
+        if let Some(p) = self.pods.get_mut(pod) {
+            p.start_stamp = stamp;
+        }
+    }
+
+    /// Records the node a preemption nominated for a pending pod.
+    pub fn set_nominated_node(&mut self, pod: PodId, node: Option<NodeId>) {
+        if let Some(p) = self.pods.get_mut(pod) {
+            p.nominated_node = node;
+        }
+    }
+
+    /// Removes a pod from the cluster, releasing what it held on its node. Returns the
+    /// removed pod, or `None` if it was already gone.
+    pub fn remove_pod(&mut self, pod_id: PodId) -> Option<Pod> {
+        let pod = self.pods.remove(pod_id)?;
+        if let Some(node_id) = pod.node {
+            let node = &mut self.nodes[node_id.index()];
+            node.requested -= pod.requests;
+            node.nonzero_cpu -= pod.nonzero_cpu;
+            node.nonzero_memory -= pod.nonzero_memory;
+            self.free[node_id.index()] += pod.requests;
+            let slot = pod.slot_on_node as usize;
+            node.pods.swap_remove(slot);
+            if let Some(&moved) = node.pods.get(slot) {
+                self.pods[moved].slot_on_node = slot as u32;
+            }
+        }
+        Some(pod)
+    }
+
+    /// Recomputes every node's charges from its pods and compares them with the
+    /// incremental bookkeeping; returns a description of the first mismatch or
+    /// over-commitment. For tests and debug checks: O(pods).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (i, node) in self.nodes.iter().enumerate() {
+            let mut sum = Resources::ZERO;
+            let (mut cpu, mut mem) = (0, 0);
+            for (slot, &p) in node.pods.iter().enumerate() {
+                let pod = self.pods.get(p).ok_or_else(|| format!("node {} lists a dead pod", node.name()))?;
+                if pod.node != Some(NodeId(i as u32)) || pod.slot_on_node as usize != slot {
+                    return Err(format!("pod {} is listed on {} but points elsewhere", pod.name(), node.name()));
+                }
+                sum += pod.requests;
+                cpu += pod.nonzero_cpu;
+                mem += pod.nonzero_memory;
+            }
+            if sum != node.requested || cpu != node.nonzero_cpu || mem != node.nonzero_memory {
+                return Err(format!("node {}: requested {:?} but its pods sum to {:?}", node.name(), node.requested, sum));
+            }
+            if self.free[i] != node.free() {
+                return Err(format!("node {}: free array out of date", node.name()));
+            }
+            if node.requested.0.iter().zip(node.spec.allocatable.0.iter()).any(|(r, a)| r > a) {
+                return Err(format!(
+                    "node {} over-committed: requested {:?} > allocatable {:?}",
+                    node.name(),
+                    node.requested,
+                    node.spec.allocatable
+                ));
+            }
+        }
+        for (id, pod) in self.pods.iter() {
+            let listed = pod.node.is_some_and(|n| self.nodes[n.index()].pods.get(pod.slot_on_node as usize) == Some(&id));
+            if pod.node.is_some() != listed {
+                return Err(format!("pod {} bound but not listed on its node", pod.name()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pod::PodTemplate;
+    use std::sync::Arc;
+
+    fn cluster(n: usize, cpu: i64) -> ClusterState {
+        let mut c = ClusterState::default();
+        for i in 0..n {
+            let mut alloc = Resources::cpu_mem(cpu, 1 << 30);
+            alloc.set(crate::ResourceKind::PODS, 110);
+            c.add_node(NodeSpec { name: format!("n{i}"), allocatable: alloc, ..Default::default() });
+        }
+        c
+    }
+
+    fn pod(cpu: i64) -> Pod {
+        let t = Arc::new(PodTemplate { name: "p".into(), ..Default::default() });
+        let mut r = Resources::cpu_mem(cpu, 0);
+        r.set(crate::ResourceKind::PODS, 1);
+        Pod::with_requests(t, 0, r, cpu, 0)
+    }
+
+    #[test]
+    fn bind_and_remove_keep_books() {
+        let mut c = cluster(2, 1000);
+        let a = c.add_pod(pod(600));
+        let b = c.add_pod(pod(600));
+        let d = c.add_pod(pod(300));
+        c.bind(a, NodeId(0)).unwrap();
+        assert_eq!(c.bind(b, NodeId(0)), Err(BindError::DoesNotFit));
+        assert_eq!(c.bind(a, NodeId(1)), Err(BindError::NotPending));
+        c.bind(d, NodeId(0)).unwrap();
+        c.bind(b, NodeId(1)).unwrap();
+        assert_eq!(c.free()[0].cpu(), 100);
+        c.check_invariants().unwrap();
+        c.remove_pod(a).unwrap();
+        assert_eq!(c.free()[0].cpu(), 700);
+        assert!(c.pod(a).is_none(), "the id of a removed pod names nothing");
+        assert_eq!(c.bind(a, NodeId(0)), Err(BindError::NoSuchPod));
+        c.check_invariants().unwrap();
+        let e = c.add_pod(pod(1));
+        assert_ne!(e, a, "a reused slot gets a new generation");
+    }
+}

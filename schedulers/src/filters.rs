@@ -1,0 +1,144 @@
+//! The feasibility checks every built-in algorithm applies before choosing a node: the
+//! filters of kube-scheduler's default profile that concern one pod and one node, with
+//! its reason strings.
+
+use crate::cluster::ClusterState;
+use crate::node::{Node, NodeId};
+use crate::pod::Pod;
+use crate::resources::{ResourceKind, Resources};
+use crate::scheduler::Diagnosis;
+use crate::taints::{first_untolerated, Taint, TaintEffect};
+
+/// NodeUnschedulable's reason.
+pub const REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
+/// NodeName's reason.
+pub const REASON_NODE_NAME: &str = "node(s) didn't match the requested node name";
+/// NodeAffinity's reason (nodeSelector and required node affinity).
+pub const REASON_NODE_AFFINITY: &str = "node(s) didn't match Pod's node affinity/selector";
+/// NodeResourcesFit's reason when the pod count is exhausted.
+pub const REASON_TOO_MANY_PODS: &str = "Too many pods";
+/// The reason for a node that has left the cluster.
+pub const REASON_NOT_READY: &str = "node(s) were not ready";
+
+/// The taint Kubernetes puts on cordoned nodes; a pod that tolerates it passes
+/// NodeUnschedulable.
+const UNSCHEDULABLE_TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
+
+/// Why one node rejected one pod, without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection<'a> {
+    /// The node left the cluster.
+    NotReady,
+    /// The node is cordoned.
+    Unschedulable,
+    /// The pod asks for another node by name.
+    NodeName,
+    /// A taint the pod does not tolerate.
+    Taint(&'a Taint),
+    /// nodeSelector or required node affinity do not match.
+    NodeAffinity,
+    /// Not enough of the listed resources (one bit per [`ResourceKind`]).
+    Insufficient(u8),
+}
+
+/// True when the pod's requests fit in the node's free resources.
+#[inline]
+pub fn fits(pod: &Pod, free: &Resources) -> bool {
+    pod.requests.fits_in(free)
+}
+
+/// Checks the non-resource filters in kube-scheduler's order: NodeUnschedulable,
+/// NodeName, TaintToleration, NodeAffinity.
+pub fn check_constraints<'n>(pod: &Pod, node: &'n Node) -> Result<(), Rejection<'n>> {
+    if !node.ready {
+        return Err(Rejection::NotReady);
+    }
+    let t = &pod.template;
+    if node.spec.unschedulable {
+        let tolerated = t.tolerations.iter().any(|tol| {
+            tol.tolerates(&Taint {
+                key: UNSCHEDULABLE_TAINT_KEY.to_string(),
+                value: String::new(),
+                effect: TaintEffect::NoSchedule,
+            })
+        });
+        if !tolerated {
+            return Err(Rejection::Unschedulable);
+        }
+    }
+    if let Some(name) = &t.node_name
+        && name != node.name()
+    {
+        return Err(Rejection::NodeName);
+    }
+    if let Some(taint) = first_untolerated(&node.spec.taints, &t.tolerations) {
+        return Err(Rejection::Taint(taint));
+    }
+    if !node.spec.labels.contains_all(&t.node_selector)
+        || t.node_affinity.as_ref().is_some_and(|a| !a.required_matches(&node.spec.labels, node.name()))
+    {
+        return Err(Rejection::NodeAffinity);
+    }
+    Ok(())
+}
+
+/// Every filter: constraints first, then resources. The common case (a pod without node
+/// constraints on a node without taints) costs one vector comparison.
+#[inline]
+pub fn check_node<'n>(cluster: &'n ClusterState, pod: &Pod, node: NodeId) -> Result<(), Rejection<'n>> {
+    let n = cluster.node(node);
+    let simple = n.ready && !n.spec.unschedulable && n.spec.taints.is_empty() && !pod.template.has_node_constraints();
+    if !simple {
+        check_constraints(pod, n)?;
+    }
+    let free = &cluster.free()[node.index()];
+    if fits(pod, free) {
+        Ok(())
+    } else {
+        let mut missing = 0u8;
+        for i in 0..crate::resources::NUM_RESOURCES {
+            if pod.requests.0[i] != 0 && pod.requests.0[i] > free.0[i] {
+                missing |= 1 << i;
+            }
+        }
+        Err(Rejection::Insufficient(missing))
+    }
+}
+
+/// Records a rejection under kube-scheduler's wording for it.
+pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Rejection<'_>) {
+    match rejection {
+        Rejection::NotReady => diagnosis.add(REASON_NOT_READY),
+        Rejection::Unschedulable => diagnosis.add(REASON_UNSCHEDULABLE),
+        Rejection::NodeName => diagnosis.add(REASON_NODE_NAME),
+        Rejection::Taint(t) => diagnosis.add(&format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value)),
+        Rejection::NodeAffinity => diagnosis.add(REASON_NODE_AFFINITY),
+        Rejection::Insufficient(bits) => {
+            for i in 0..crate::resources::NUM_RESOURCES {
+                if bits & (1 << i) != 0 {
+                    let kind = ResourceKind(i as u8);
+                    if kind == ResourceKind::PODS {
+                        diagnosis.add(REASON_TOO_MANY_PODS);
+                    } else {
+                        diagnosis.add(&format!("Insufficient {}", cluster.resource_names().name(kind)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs every filter on every node that is in the cluster and explains why none took the
+/// pod. Only called after a scan found no node, so its allocations are off the hot path.
+pub fn diagnose(cluster: &ClusterState, pod: &Pod) -> Diagnosis {
+    let mut diagnosis = Diagnosis { nodes: cluster.ready_node_count() as u32, ..Default::default() };
+    for (i, node) in cluster.nodes().iter().enumerate() {
+        if !node.ready {
+            continue;
+        }
+        if let Err(r) = check_node(cluster, pod, NodeId(i as u32)) {
+            record(&mut diagnosis, cluster, r);
+        }
+    }
+    diagnosis
+}

@@ -1,0 +1,59 @@
+//! The cluster model a scheduler sees, the [`Scheduler`] trait, and schedlab's built-in
+//! scheduling algorithms.
+//!
+//! This crate knows nothing about time or the event loop: the simulator (`sim`) and the
+//! real node agent both drive the same schedulers through the same trait.
+//!
+//! - [`ClusterState`] holds [`Node`]s and [`Pod`]s with the per-node bookkeeping of
+//!   requested resources ([`Resources`], integer millicores and bytes).
+//! - [`Scheduler::schedule`] receives a [`Cycle`]: the cluster, the pending pods in queue
+//!   order, and the means to bind them or declare them unschedulable with a [`Diagnosis`].
+//! - [`Registry`] maps names (`first-fit`, `least-allocated`, `random`) to factories.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use schedulers::*;
+//! use rand::SeedableRng;
+//!
+//! let mut cluster = ClusterState::default();
+//! let mut alloc = Resources::cpu_mem(4000, 16 << 30);
+//! alloc.set(ResourceKind::PODS, 110);
+//! for name in ["a", "b"] {
+//!     cluster.add_node(NodeSpec { name: name.into(), allocatable: alloc, ..Default::default() });
+//! }
+//! let mut c = ContainerResources::default();
+//! c.set_request(ResourceKind::CPU, 3000);
+//! let template = Arc::new(PodTemplate { name: "web".into(), containers: vec![c], ..Default::default() });
+//! let pods: Vec<PodId> = (0..2).map(|i| cluster.add_pod(Pod::from_template(template.clone(), i))).collect();
+//!
+//! let mut scheduler = Registry::builtin().create("first-fit").unwrap();
+//! let mut rng = SchedulerRng::seed_from_u64(1);
+//! let mut decisions = Vec::new();
+//! scheduler.schedule(&mut Cycle::new(&mut cluster, &pods, &mut rng, &mut decisions));
+//! assert_eq!(decisions, vec![
+//!     Decision::Bound { pod: pods[0], node: NodeId(0) },
+//!     Decision::Bound { pod: pods[1], node: NodeId(1) },
+//! ]);
+//! ```
+#![deny(missing_docs)]
+
+pub mod algorithms;
+pub mod cluster;
+pub mod filters;
+pub mod labels;
+pub mod node;
+pub mod pod;
+pub mod quantity;
+pub mod registry;
+pub mod resources;
+pub mod scheduler;
+pub mod taints;
+
+pub use cluster::{BindError, ClusterState};
+pub use labels::{Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement};
+pub use node::{Node, NodeId, NodeSpec};
+pub use pod::{ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, QosClass};
+pub use registry::{Registry, UnknownScheduler};
+pub use resources::{ResourceKind, ResourceNames, Resources};
+pub use scheduler::{Cycle, Decision, Diagnosis, Placement, Scheduler, SchedulerRng};
+pub use taints::{Taint, TaintEffect, Toleration, TolerationOperator};

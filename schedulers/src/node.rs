@@ -1,0 +1,77 @@
+//! Nodes: what each offers and what is already charged to it.
+
+use crate::labels::Labels;
+use crate::pod::PodId;
+use crate::resources::Resources;
+use crate::taints::Taint;
+
+/// A node's index in the cluster's node list. Nodes are never renumbered: a node that
+/// leaves keeps its slot, marked gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The index into node arrays.
+    #[inline]
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What a node is: its name, capacity for pods, labels and taints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// The node's name.
+    pub name: String,
+    /// What pods may request in total (`status.allocatable`).
+    pub allocatable: Resources,
+    /// Node labels (zone, instance type, ...).
+    pub labels: Labels,
+    /// Node taints.
+    pub taints: Vec<Taint>,
+    /// `spec.unschedulable` (cordoned).
+    pub unschedulable: bool,
+}
+
+/// A node as the scheduler sees it: its spec and what is charged to it (kube-scheduler's
+/// NodeInfo).
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// What the node is.
+    pub spec: NodeSpec,
+    /// Sum of the effective requests of the pods bound to it (pod slots included).
+    pub requested: Resources,
+    /// CPU millicores charged for scoring (unset requests count as 100m).
+    pub nonzero_cpu: i64,
+    /// Memory bytes charged for scoring (unset requests count as 200 MiB).
+    pub nonzero_memory: i64,
+    /// The pods bound to it, in no particular order.
+    pub pods: Vec<PodId>,
+    /// False once the node has left the cluster.
+    pub ready: bool,
+}
+
+impl Node {
+    /// A fresh node with nothing bound.
+    pub fn new(spec: NodeSpec) -> Node {
+        Node {
+            spec,
+            requested: Resources::ZERO,
+            nonzero_cpu: 0,
+            nonzero_memory: 0,
+            pods: Vec::new(),
+            ready: true,
+        }
+    }
+
+    /// Allocatable minus requested.
+    #[inline]
+    pub fn free(&self) -> Resources {
+        self.spec.allocatable - self.requested
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+}

@@ -1,0 +1,381 @@
+//! Pods as the scheduler sees them: a shared template (what a workload stamps out) and a
+//! small per-pod record (its own requests, phase and node).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::labels::{Labels, NodeAffinity};
+use crate::resources::{ResourceKind, Resources};
+use crate::taints::Toleration;
+use crate::NodeId;
+
+slotmap::new_key_type! {
+    /// A pod's identity: a slot in the cluster's pod arena plus a generation, so an id kept
+    /// by an event never names a later pod that reused the slot.
+    pub struct PodId;
+}
+
+/// CPU a container counts for when scoring if it sets no CPU request (kube-scheduler's
+/// `DefaultMilliCPURequest`).
+pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
+/// Memory a container counts for when scoring if it sets no memory request
+/// (kube-scheduler's `DefaultMemoryRequest`, 200 MiB).
+pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+/// One container's requests and limits, remembering which were set at all, because
+/// Kubernetes treats "not set" and "set to zero" differently (QoS, scoring defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ContainerResources {
+    /// The container's name.
+    pub name: String,
+    /// Requested amounts (zero where unset).
+    pub requests: Resources,
+    /// Limit amounts (zero where unset).
+    pub limits: Resources,
+    /// Bit `k` set when resource kind `k` has an explicit request.
+    pub requests_set: u8,
+    /// Bit `k` set when resource kind `k` has an explicit limit.
+    pub limits_set: u8,
+}
+
+impl ContainerResources {
+    /// True when the container sets a request for this kind.
+    pub fn has_request(&self, kind: ResourceKind) -> bool {
+        self.requests_set & (1 << kind.0) != 0
+    }
+
+    /// True when the container sets a limit for this kind.
+    pub fn has_limit(&self, kind: ResourceKind) -> bool {
+        self.limits_set & (1 << kind.0) != 0
+    }
+
+    /// Sets a request, marking it as explicit.
+    pub fn set_request(&mut self, kind: ResourceKind, amount: i64) {
+        self.requests.set(kind, amount);
+        self.requests_set |= 1 << kind.0;
+    }
+
+    /// Sets a limit, marking it as explicit.
+    pub fn set_limit(&mut self, kind: ResourceKind, amount: i64) {
+        self.limits.set(kind, amount);
+        self.limits_set |= 1 << kind.0;
+    }
+
+    /// The request the scheduler charges: an unset request falls back to the limit, as the
+    /// API server defaults it.
+    fn effective_request(&self, kind: ResourceKind) -> i64 {
+        if self.has_request(kind) {
+            self.requests.get(kind)
+        } else if self.has_limit(kind) {
+            self.limits.get(kind)
+        } else {
+            0
+        }
+    }
+
+    fn effective_requests(&self) -> Resources {
+        let mut r = Resources::ZERO;
+        for k in 0..crate::resources::NUM_RESOURCES {
+            let kind = ResourceKind(k as u8);
+            r.set(kind, self.effective_request(kind));
+        }
+        r
+    }
+
+    /// CPU and memory as kube-scheduler counts them when scoring: unset requests count as
+    /// 100m and 200 MiB, an explicit zero stays zero.
+    fn nonzero_cpu_mem(&self) -> (i64, i64) {
+        let cpu = if self.has_request(ResourceKind::CPU) || self.has_limit(ResourceKind::CPU) {
+            self.effective_request(ResourceKind::CPU)
+        } else {
+            DEFAULT_MILLI_CPU_REQUEST
+        };
+        let mem = if self.has_request(ResourceKind::MEMORY) || self.has_limit(ResourceKind::MEMORY) {
+            self.effective_request(ResourceKind::MEMORY)
+        } else {
+            DEFAULT_MEMORY_REQUEST
+        };
+        (cpu, mem)
+    }
+}
+
+/// A pod's Quality of Service class, derived from its containers as Kubernetes does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QosClass {
+    /// Every container has equal CPU and memory requests and limits.
+    Guaranteed,
+    /// Some container requests or limits CPU or memory, but not Guaranteed.
+    Burstable,
+    /// No container requests or limits CPU or memory.
+    BestEffort,
+}
+
+/// What kind of controller owns a pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OwnerKind {
+    /// A bare pod.
+    #[default]
+    None,
+    /// A ReplicaSet (from a Deployment).
+    ReplicaSet,
+    /// A Job (batch work).
+    Job,
+    /// A StatefulSet.
+    StatefulSet,
+}
+
+/// What every pod stamped from one workload shares: identity, placement constraints,
+/// containers. Shared behind an `Arc`, so a hundred thousand pods of one batch workload
+/// cost one template.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodTemplate {
+    /// The workload's name; pods are named `<name>-<ordinal>` (or `<name>` for a lone bare pod).
+    pub name: String,
+    /// The namespace.
+    pub namespace: String,
+    /// Pod labels.
+    pub labels: Labels,
+    /// App containers.
+    pub containers: Vec<ContainerResources>,
+    /// Init containers, which run one at a time before the app containers.
+    pub init_containers: Vec<ContainerResources>,
+    /// `spec.overhead`, added to the effective request (RuntimeClass overhead).
+    pub overhead: Resources,
+    /// Scheduling priority (from the PriorityClass); higher goes first.
+    pub priority: i32,
+    /// Taints this pod tolerates.
+    pub tolerations: Vec<Toleration>,
+    /// `spec.nodeSelector`.
+    pub node_selector: Labels,
+    /// `spec.affinity.nodeAffinity`.
+    pub node_affinity: Option<NodeAffinity>,
+    /// `spec.nodeName`: bypasses the scheduler's choice of node.
+    pub node_name: Option<String>,
+    /// The owning controller's kind.
+    pub owner: OwnerKind,
+    /// True when the pod is a lone bare pod named exactly `name`.
+    pub singleton: bool,
+}
+
+impl PodTemplate {
+    /// True when the template constrains nodes beyond resources (selector, affinity,
+    /// tolerations, node name); the fast paths of simple schedulers skip these checks
+    /// when it is false.
+    pub fn has_node_constraints(&self) -> bool {
+        !self.node_selector.is_empty()
+            || self.node_affinity.as_ref().is_some_and(|a| a.required.is_some())
+            || !self.tolerations.is_empty()
+            || self.node_name.is_some()
+    }
+
+    /// The pod's effective request, as the scheduler charges it: the larger of the app
+    /// containers' sum and each init container, plus overhead, plus one pod slot.
+    pub fn effective_requests(&self) -> Resources {
+        let mut app = Resources::ZERO;
+        for c in &self.containers {
+            app += c.effective_requests();
+        }
+        for c in &self.init_containers {
+            app = app.max(&c.effective_requests());
+        }
+        app += self.overhead;
+        app.set(ResourceKind::PODS, 1);
+        app
+    }
+
+    /// CPU and memory as counted for scoring, with the 100m / 200 MiB defaults for unset requests.
+    pub fn nonzero_cpu_mem(&self) -> (i64, i64) {
+        let (mut cpu, mut mem) = (0, 0);
+        for c in &self.containers {
+            let (c_cpu, c_mem) = c.nonzero_cpu_mem();
+            cpu += c_cpu;
+            mem += c_mem;
+        }
+        for c in &self.init_containers {
+            let (c_cpu, c_mem) = c.nonzero_cpu_mem();
+            cpu = cpu.max(c_cpu);
+            mem = mem.max(c_mem);
+        }
+        (cpu + self.overhead.cpu(), mem + self.overhead.memory())
+    }
+
+    /// The QoS class, by Kubernetes' rules (only CPU and memory count).
+    pub fn qos_class(&self) -> QosClass {
+        let all = || self.containers.iter().chain(self.init_containers.iter());
+        let kinds = [ResourceKind::CPU, ResourceKind::MEMORY];
+        let any_set = all().any(|c| kinds.iter().any(|&k| c.has_request(k) || c.has_limit(k)));
+        if !any_set {
+            return QosClass::BestEffort;
+        }
+        let guaranteed = all().all(|c| {
+            kinds.iter().all(|&k| {
+                c.has_limit(k)
+                    && (!c.has_request(k) || c.requests.get(k) == c.limits.get(k))
+            })
+        });
+        if guaranteed {
+            QosClass::Guaranteed
+        } else {
+            QosClass::Burstable
+        }
+    }
+}
+
+/// Where a pod is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodPhase {
+    /// Waiting for a node.
+    Pending,
+    /// Bound to a node, containers starting.
+    Bound,
+    /// Running on its node.
+    Running,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished with an error, evicted or preempted.
+    Failed,
+}
+
+/// One pod: its template, its own requests (batch pods draw their sizes), and where it is.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// What it shares with its siblings.
+    pub template: Arc<PodTemplate>,
+    /// Ordinal within its workload, for its name.
+    pub ordinal: u32,
+    /// The effective request charged to its node (one pod slot included).
+    pub requests: Resources,
+    /// CPU millicores counted for scoring (unset requests count as 100m).
+    pub nonzero_cpu: i64,
+    /// Memory bytes counted for scoring (unset requests count as 200 MiB).
+    pub nonzero_memory: i64,
+    /// The phase.
+    pub phase: PodPhase,
+    /// The node it is bound to, if any.
+    pub node: Option<NodeId>,
+    /// The node a preemption nominated for it, if any.
+    pub nominated_node: Option<NodeId>,
+    /// The order in which pods started running: earlier starts have smaller stamps.
+    /// Opaque to schedulers (they know nothing of time) but ordered, for preemption.
+    pub start_stamp: u64,
+    /// Its position in its node's pod list, for O(1) removal.
+    pub(crate) slot_on_node: u32,
+}
+
+impl Pod {
+    /// A pending pod whose requests come from its template.
+    pub fn from_template(template: Arc<PodTemplate>, ordinal: u32) -> Pod {
+        let requests = template.effective_requests();
+        let (nonzero_cpu, nonzero_memory) = template.nonzero_cpu_mem();
+        Pod::with_requests(template, ordinal, requests, nonzero_cpu, nonzero_memory)
+    }
+
+    /// A pending pod with its own requests (a batch pod whose size was drawn).
+    pub fn with_requests(
+        template: Arc<PodTemplate>,
+        ordinal: u32,
+        requests: Resources,
+        nonzero_cpu: i64,
+        nonzero_memory: i64,
+    ) -> Pod {
+        Pod {
+            template,
+            ordinal,
+            requests,
+            nonzero_cpu,
+            nonzero_memory,
+            phase: PodPhase::Pending,
+            node: None,
+            nominated_node: None,
+            start_stamp: 0,
+            slot_on_node: u32::MAX,
+        }
+    }
+
+    /// The pod's name, `<workload>-<ordinal>`.
+    pub fn name(&self) -> PodName<'_> {
+        PodName(self)
+    }
+
+    /// Scheduling priority.
+    pub fn priority(&self) -> i32 {
+        self.template.priority
+    }
+}
+
+/// Displays a pod's name without allocating.
+pub struct PodName<'a>(&'a Pod);
+
+impl fmt::Display for PodName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.0.template;
+        if t.singleton {
+            f.write_str(&t.name)
+        } else {
+            write!(f, "{}-{}", t.name, self.0.ordinal)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(req: &[(ResourceKind, i64)], lim: &[(ResourceKind, i64)]) -> ContainerResources {
+        let mut c = ContainerResources::default();
+        for &(k, v) in req {
+            c.set_request(k, v);
+        }
+        for &(k, v) in lim {
+            c.set_limit(k, v);
+        }
+        c
+    }
+
+    const CPU: ResourceKind = ResourceKind::CPU;
+    const MEM: ResourceKind = ResourceKind::MEMORY;
+
+    #[test]
+    fn qos_classes() {
+        let t = |cs: Vec<ContainerResources>| PodTemplate { containers: cs, ..Default::default() };
+        assert_eq!(t(vec![container(&[], &[])]).qos_class(), QosClass::BestEffort);
+        assert_eq!(t(vec![container(&[(CPU, 100)], &[])]).qos_class(), QosClass::Burstable);
+        assert_eq!(
+            t(vec![container(&[], &[(CPU, 100), (MEM, 10)])]).qos_class(),
+            QosClass::Guaranteed,
+            "requests default to limits"
+        );
+        assert_eq!(
+            t(vec![container(&[(CPU, 50)], &[(CPU, 100), (MEM, 10)])]).qos_class(),
+            QosClass::Burstable
+        );
+        assert_eq!(
+            t(vec![container(&[(CPU, 100), (MEM, 10)], &[(CPU, 100), (MEM, 10)]), container(&[], &[])])
+                .qos_class(),
+            QosClass::Burstable,
+            "one BestEffort container spoils Guaranteed"
+        );
+    }
+
+    #[test]
+    fn effective_requests_take_init_max_and_overhead() {
+        let t = PodTemplate {
+            containers: vec![container(&[(CPU, 100), (MEM, 100)], &[]), container(&[(CPU, 200)], &[])],
+            init_containers: vec![container(&[(CPU, 500), (MEM, 50)], &[])],
+            overhead: Resources::cpu_mem(10, 1),
+            ..Default::default()
+        };
+        let r = t.effective_requests();
+        assert_eq!((r.cpu(), r.memory(), r.pods()), (510, 101, 1));
+    }
+
+    #[test]
+    fn nonzero_defaults_apply_only_to_unset_requests() {
+        let unset = PodTemplate { containers: vec![container(&[], &[])], ..Default::default() };
+        assert_eq!(unset.nonzero_cpu_mem(), (100, 200 << 20));
+        let zero = PodTemplate { containers: vec![container(&[(CPU, 0), (MEM, 0)], &[])], ..Default::default() };
+        assert_eq!(zero.nonzero_cpu_mem(), (0, 0));
+        let limit_only = PodTemplate { containers: vec![container(&[], &[(CPU, 300)])], ..Default::default() };
+        assert_eq!(limit_only.nonzero_cpu_mem(), (300, 200 << 20));
+    }
+}

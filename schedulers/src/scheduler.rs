@@ -1,0 +1,205 @@
+//! The Scheduler trait: one shape for per-pod algorithms (the kube framework, first-fit)
+//! and batch algorithms (min-cost flow) alike.
+
+use std::fmt;
+
+use rand::rngs::ChaCha8Rng;
+
+use crate::cluster::{BindError, ClusterState};
+use crate::node::NodeId;
+use crate::pod::PodId;
+
+/// The random stream a scheduler may draw from (tie-breaks, random placement). The host
+/// seeds it from the scenario; the scheduler must use no other source of randomness.
+pub type SchedulerRng = ChaCha8Rng;
+
+/// A scheduling algorithm.
+///
+/// The host (the simulator, or the real agent) calls [`Scheduler::schedule`] whenever
+/// pods are waiting, handing it a [`Cycle`]: a view of the cluster, the pending pods in
+/// queue order (priority, then arrival), and the means to decide. A per-pod algorithm
+/// decides them one by one with [`Cycle::place_each`]; a batch algorithm looks at all of
+/// them first. Bindings take effect at once, so later decisions in the same cycle see the
+/// resources earlier ones took ("assume" in kube-scheduler's words). A pod left without
+/// a decision stays pending, as if declared unschedulable with no reason.
+pub trait Scheduler: Send {
+    /// The name this algorithm is registered under.
+    fn name(&self) -> &str;
+
+    /// Decides for the pods in `cycle.pending()`.
+    fn schedule(&mut self, cycle: &mut Cycle<'_>);
+}
+
+/// Why a pod could not be placed: how many nodes were considered and how many failed for
+/// each reason, rendered in kube-scheduler's wording
+/// (`0/5 nodes are available: 3 Insufficient cpu, 2 node(s) were unschedulable.`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// Nodes in the cluster when the attempt was made.
+    pub nodes: u32,
+    /// Reason and how many nodes failed for it; a node may count under several reasons.
+    pub reasons: Vec<(String, u32)>,
+}
+
+impl Diagnosis {
+    /// Counts one more node under `reason`.
+    pub fn add(&mut self, reason: &str) {
+        match self.reasons.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.reasons.push((reason.to_string(), 1)),
+        }
+    }
+}
+
+impl fmt::Display for Diagnosis {
+    /// Sorted as kube-scheduler sorts them: by the whole `"<count> <reason>"` string.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = self.reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        parts.sort();
+        write!(f, "0/{} nodes are available", self.nodes)?;
+        if parts.is_empty() {
+            f.write_str(".")
+        } else {
+            write!(f, ": {}.", parts.join(", "))
+        }
+    }
+}
+
+/// What a scheduler decided for one pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The pod was bound to the node.
+    Bound {
+        /// The pod.
+        pod: PodId,
+        /// Its node.
+        node: NodeId,
+    },
+    /// The pod fits on `node` once `victims` are evicted; the node is nominated for it and
+    /// the host evicts the victims, then the pod is retried.
+    Preempt {
+        /// The preemptor.
+        pod: PodId,
+        /// The nominated node.
+        node: NodeId,
+        /// Lower-priority pods to evict from that node.
+        victims: Vec<PodId>,
+    },
+    /// No node can take the pod now.
+    Unschedulable {
+        /// The pod.
+        pod: PodId,
+        /// Why, per node.
+        diagnosis: Diagnosis,
+    },
+}
+
+/// Where a per-pod algorithm wants one pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Bind to this node.
+    Node(NodeId),
+    /// Leave pending, for these reasons.
+    Unschedulable(Diagnosis),
+}
+
+/// One scheduling cycle: the cluster, the pending pods and the decisions made so far.
+pub struct Cycle<'a> {
+    cluster: &'a mut ClusterState,
+    pending: &'a [PodId],
+    rng: &'a mut SchedulerRng,
+    decisions: &'a mut Vec<Decision>,
+}
+
+impl<'a> Cycle<'a> {
+    /// Opens a cycle; the host calls this. `decisions` is cleared first.
+    pub fn new(
+        cluster: &'a mut ClusterState,
+        pending: &'a [PodId],
+        rng: &'a mut SchedulerRng,
+        decisions: &'a mut Vec<Decision>,
+    ) -> Cycle<'a> {
+        decisions.clear();
+        Cycle { cluster, pending, rng, decisions }
+    }
+
+    /// The cluster, including the bindings made earlier in this cycle.
+    #[inline]
+    pub fn cluster(&self) -> &ClusterState {
+        self.cluster
+    }
+
+    /// The pods to decide, in queue order.
+    #[inline]
+    pub fn pending(&self) -> &'a [PodId] {
+        self.pending
+    }
+
+    /// The scheduler's random stream.
+    #[inline]
+    pub fn rng(&mut self) -> &mut SchedulerRng {
+        self.rng
+    }
+
+    /// The cluster and the random stream at once, for algorithms that read one while
+    /// drawing from the other.
+    #[inline]
+    pub fn cluster_and_rng(&mut self) -> (&ClusterState, &mut SchedulerRng) {
+        (self.cluster, self.rng)
+    }
+
+    /// Binds a pod; refused (and nothing changes) if it does not fit or is not pending.
+    pub fn bind(&mut self, pod: PodId, node: NodeId) -> Result<(), BindError> {
+        self.cluster.bind(pod, node)?;
+        self.decisions.push(Decision::Bound { pod, node });
+        Ok(())
+    }
+
+    /// Declares a pod unschedulable for now.
+    pub fn unschedulable(&mut self, pod: PodId, diagnosis: Diagnosis) {
+        self.decisions.push(Decision::Unschedulable { pod, diagnosis });
+    }
+
+    /// Asks the host to evict `victims` from `node` so that `pod` fits there later.
+    pub fn preempt(&mut self, pod: PodId, node: NodeId, victims: Vec<PodId>) {
+        self.cluster.set_nominated_node(pod, Some(node));
+        self.decisions.push(Decision::Preempt { pod, node, victims });
+    }
+
+    /// Runs a per-pod algorithm over the pending pods in order, applying each placement
+    /// before deciding the next pod.
+    pub fn place_each(&mut self, mut place: impl FnMut(&ClusterState, PodId, &mut SchedulerRng) -> Placement) {
+        for &pod in self.pending {
+            match place(self.cluster, pod, self.rng) {
+                Placement::Node(node) => {
+                    if let Err(e) = self.bind(pod, node) {
+                        let mut diagnosis = Diagnosis { nodes: self.cluster.ready_node_count() as u32, ..Default::default() };
+                        diagnosis.add(&format!("scheduler chose a node it could not bind to ({e})"));
+                        self.unschedulable(pod, diagnosis);
+                    }
+                }
+                Placement::Unschedulable(diagnosis) => self.unschedulable(pod, diagnosis),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnosis_reads_like_kube_scheduler() {
+        let mut d = Diagnosis { nodes: 5, ..Default::default() };
+        d.add("node(s) had untolerated taint {dedicated: gpu}");
+        d.add("Insufficient cpu");
+        d.add("node(s) had untolerated taint {dedicated: gpu}");
+        d.add("Insufficient cpu");
+        d.add("Insufficient cpu");
+        assert_eq!(
+            d.to_string(),
+            "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu."
+        );
+        assert_eq!(Diagnosis { nodes: 0, reasons: vec![] }.to_string(), "0/0 nodes are available.");
+    }
+}

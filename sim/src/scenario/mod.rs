@@ -1,0 +1,8 @@
+//! Scenario files: the YAML format, its validation and error reporting, and the validated
+//! [`Scenario`] a run starts from.
+
+mod model;
+pub mod yaml;
+
+pub use model::*;
+pub use yaml::{load_scenario, parse_scenario, ScenarioError};

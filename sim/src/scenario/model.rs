@@ -1,0 +1,133 @@
+//! A scenario after loading and validation: plain data the simulation runs from. The YAML
+//! form and its error reporting live in `yaml.rs`; nothing here knows about files.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
+
+use crate::time::SimTime;
+
+/// A validated scenario: the cluster, the workloads and the run settings.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Short name, used in output paths and the summary (`name:`; defaults to the file stem).
+    pub name: String,
+    /// What the scenario shows (`description:`).
+    pub description: String,
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    /// The master seed every random stream derives from (`seed:`, default 1).
+    pub seed: u64,
+    /// When the run stops (`duration:`). `None`: when nothing can change any more.
+    pub duration: Option<SimTime>,
+    /// Time-series sampling interval (`sampleInterval:`, default 60s).
+    pub sample_interval: SimTime,
+    /// Time from binding to running (`startLatency:`, default 1s).
+    pub start_latency: SimTime,
+    /// Schedulers to run when the command line names none (`schedulers:`).
+    pub schedulers: Vec<String>,
+    /// Names of the extended resources used.
+    pub resource_names: ResourceNames,
+    /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.
+    pub nodes: Vec<NodeSpec>,
+    /// The workloads, in file order.
+    pub workloads: Vec<Workload>,
+}
+
+/// A source of pods.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// What creates the pods, and when.
+    pub kind: WorkloadKind,
+    /// What every pod of the workload shares (name, namespace, constraints, containers).
+    pub template: Arc<PodTemplate>,
+    /// Requests drawn per pod, overriding the template's single container for these kinds.
+    pub sized: Vec<(ResourceKind, Dist<i64>)>,
+    /// How long a pod runs once started; `None` runs until the end.
+    pub duration: Option<Dist<SimTime>>,
+}
+
+/// The controller or process that creates a workload's pods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkloadKind {
+    /// `pod: NAME`: `count` bare pods created at `at`.
+    Pods {
+        /// Creation time.
+        at: SimTime,
+        /// How many.
+        count: u32,
+    },
+    /// `deployment: NAME`: a ReplicaSet that keeps `replicas` pods from `at` on, replacing
+    /// any that finish or fail.
+    Deployment {
+        /// Creation time.
+        at: SimTime,
+        /// Desired replicas.
+        replicas: u32,
+    },
+    /// `batch: NAME`: Job pods arriving by a random or fixed process.
+    Batch {
+        /// The arrival process.
+        arrivals: Arrivals,
+    },
+}
+
+/// How batch pods arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrivals {
+    /// The process.
+    pub process: ArrivalProcess,
+    /// First possible arrival (`start:`, default 0s).
+    pub start: SimTime,
+    /// No arrivals at or after this time (`stop:`).
+    pub stop: Option<SimTime>,
+    /// At most this many pods (`count:`).
+    pub count: Option<u64>,
+}
+
+/// The arrival process of a batch workload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrivalProcess {
+    /// Exponential inter-arrival times with this many arrivals per second on average
+    /// (`process: poisson` with `ratePerSecond`, `ratePerMinute` or `ratePerHour`).
+    Poisson {
+        /// Mean arrivals per second.
+        rate_per_second: f64,
+    },
+    /// One arrival every `interval` (`process: fixed`).
+    Fixed {
+        /// Time between arrivals.
+        interval: SimTime,
+    },
+    /// `count` pods all at `start` (`process: burst`).
+    Burst,
+}
+
+/// A distribution of durations or sizes, sampled with rand_distr.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist<T> {
+    /// Always this value (a plain quantity or duration in the file).
+    Constant(T),
+    /// Uniform on `[min, max]` (`dist: uniform`).
+    Uniform {
+        /// Lower bound.
+        min: T,
+        /// Upper bound.
+        max: T,
+    },
+    /// Exponential with this mean (`dist: exponential`).
+    Exponential {
+        /// The mean.
+        mean: T,
+    },
+    /// Log-normal with this median and log-space standard deviation (`dist: lognormal`).
+    LogNormal {
+        /// The median (e^mu).
+        median: T,
+        /// sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// One of the values, each equally likely (`dist: choice`).
+    Choice(Vec<T>),
+}

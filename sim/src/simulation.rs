@@ -1,0 +1,664 @@
+//! One run: a scenario, one scheduler and one seed, played out event by event.
+//!
+//! The simulation is the cluster's control plane in miniature: workload controllers create
+//! pods, a scheduling queue with kube-scheduler's semantics hands them to the scheduler,
+//! the "kubelet" starts and finishes them, and [`Metrics`] records what happened.
+
+use std::collections::{BTreeMap, BinaryHeap};
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rand::rngs::ChaCha8Rng;
+use schedulers::{ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler};
+use slotmap::SecondaryMap;
+
+use crate::engine::EventQueue;
+use crate::metrics::{Metrics, RunSummary, Sample};
+use crate::rng::{Concern, stream};
+use crate::sampling::{exponential_gap, sample_duration, sample_size};
+use crate::scenario::{ArrivalProcess, Scenario, WorkloadKind};
+use crate::time::SimTime;
+
+/// kube-scheduler's initial pod backoff (`podInitialBackoffSeconds`).
+pub const INITIAL_BACKOFF: SimTime = SimTime::from_secs(1);
+/// kube-scheduler's maximum pod backoff (`podMaxBackoffSeconds`).
+pub const MAX_BACKOFF: SimTime = SimTime::from_secs(10);
+/// How long a pod may sit unschedulable before it is retried without any cluster event
+/// (kube-scheduler's `podMaxInUnschedulablePodsDuration`).
+pub const MAX_UNSCHEDULABLE: SimTime = SimTime::from_secs(300);
+
+/// Everything that can happen. Small and `Copy`, so the queue never allocates per event.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// A workload creates pods (a bare pod's time, a Deployment's creation, a batch arrival).
+    Create { workload: u32 },
+    /// A bound pod's containers are up.
+    Started { pod: PodId },
+    /// A running pod ends successfully.
+    Finished { pod: PodId },
+    /// Run a scheduling cycle over the active queue.
+    Schedule,
+    /// A pod's backoff ended; `generation` guards against stale timers.
+    BackoffDone { pod: PodId, generation: u32 },
+    /// A pod has been unschedulable for [`MAX_UNSCHEDULABLE`].
+    Unstick { pod: PodId, generation: u32 },
+    /// Record a time-series row.
+    Sample,
+}
+
+/// Which of kube-scheduler's three queues holds a pending pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    /// Waiting for the next scheduling cycle.
+    Active,
+    /// Failed recently; waiting for its backoff to end.
+    Backoff,
+    /// Failed; waiting for a cluster change (or [`MAX_UNSCHEDULABLE`]).
+    Unschedulable,
+    /// Not pending.
+    None,
+}
+
+/// What the simulation knows of a pod beyond the scheduler's view.
+#[derive(Debug, Clone)]
+struct PodRuntime {
+    workload: u32,
+    created: SimTime,
+    run_for: Option<SimTime>,
+    queue: Queue,
+    /// Bumped on every queue move, so timers from an earlier stay are recognised as stale.
+    generation: u32,
+    attempts: u32,
+    backoff_until: SimTime,
+}
+
+/// An entry of the active queue: higher priority first, then earlier enqueue, then FIFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ActiveEntry {
+    priority: i32,
+    enqueued: SimTime,
+    seq: u64,
+    pod: PodId,
+    generation: u32,
+}
+
+impl Ord for ActiveEntry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority
+            .cmp(&other.priority)
+            .then(other.enqueued.cmp(&self.enqueued))
+            .then(other.seq.cmp(&self.seq))
+    }
+}
+
+impl PartialOrd for ActiveEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Per-workload state: how many pods it made and its own random streams.
+#[derive(Debug)]
+struct WorkloadState {
+    created: u64,
+    arrivals: ChaCha8Rng,
+    durations: ChaCha8Rng,
+    sizes: ChaCha8Rng,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scheduler's name.
+    pub scheduler: String,
+    /// The seed used.
+    pub seed: u64,
+    /// The summary figures.
+    pub summary: RunSummary,
+    /// The time series.
+    pub samples: Vec<Sample>,
+}
+
+/// A run in progress. [`Simulation::run`] plays it to the end; [`Simulation::step`] lets
+/// tests and `explain` stop anywhere and look at the cluster.
+pub struct Simulation<'a> {
+    scenario: &'a Scenario,
+    scheduler: Box<dyn Scheduler>,
+    seed: u64,
+    now: SimTime,
+    events: EventQueue<Event>,
+    processed: u64,
+    /// Events that can still change the cluster (creations, starts, finishes, backoffs):
+    /// when none is left and nothing is active, a run without `duration` is over.
+    live_events: u64,
+    cluster: ClusterState,
+    runtime: SecondaryMap<PodId, PodRuntime>,
+    workloads: Vec<WorkloadState>,
+    node_by_name: BTreeMap<String, NodeId>,
+    active: BinaryHeap<ActiveEntry>,
+    active_seq: u64,
+    unschedulable: Vec<(PodId, u32)>,
+    cycle_pending: bool,
+    cluster_changed: bool,
+    tie_break: ChaCha8Rng,
+    pending_buf: Vec<PodId>,
+    decisions: Vec<Decision>,
+    start_stamps: u64,
+    pending_pods: u64,
+    running_pods: u64,
+    metrics: Metrics,
+    done: bool,
+}
+
+impl<'a> Simulation<'a> {
+    /// Sets up the cluster at time zero and the first events.
+    pub fn new(scenario: &'a Scenario, scheduler: Box<dyn Scheduler>, seed: u64) -> Simulation<'a> {
+        let mut cluster = ClusterState::new(scenario.resource_names.clone());
+        let mut metrics = Metrics::default();
+        let mut node_by_name = BTreeMap::new();
+        for spec in &scenario.nodes {
+            metrics.node_capacity(SimTime::ZERO, spec.allocatable.cpu(), spec.allocatable.memory(), 1);
+            let id = cluster.add_node(spec.clone());
+            node_by_name.entry(spec.name.clone()).or_insert(id);
+        }
+        let workloads = (0..scenario.workloads.len() as u64)
+            .map(|i| WorkloadState {
+                created: 0,
+                arrivals: stream(seed, Concern::Arrivals, i),
+                durations: stream(seed, Concern::Durations, i),
+                sizes: stream(seed, Concern::Sizes, i),
+            })
+            .collect();
+        let mut sim = Simulation {
+            scenario,
+            scheduler,
+            seed,
+            now: SimTime::ZERO,
+            events: EventQueue::with_capacity(1024),
+            processed: 0,
+            live_events: 0,
+            cluster,
+            runtime: SecondaryMap::new(),
+            workloads,
+            node_by_name,
+            active: BinaryHeap::new(),
+            active_seq: 0,
+            unschedulable: Vec::new(),
+            cycle_pending: false,
+            cluster_changed: false,
+            tie_break: stream(seed, Concern::TieBreak, 0),
+            pending_buf: Vec::new(),
+            decisions: Vec::new(),
+            start_stamps: 0,
+            pending_pods: 0,
+            running_pods: 0,
+            metrics,
+            done: false,
+        };
+        for w in 0..scenario.workloads.len() {
+            if let Some(first) = sim.first_creation(w) {
+                sim.push_live(first, Event::Create { workload: w as u32 });
+            }
+        }
+        sim.events.push(SimTime::ZERO, Event::Sample);
+        sim
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The cluster as it is now.
+    pub fn cluster(&self) -> &ClusterState {
+        &self.cluster
+    }
+
+    /// Events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.processed
+    }
+
+    /// Pods waiting for a node now.
+    pub fn pending_pods(&self) -> u64 {
+        self.pending_pods
+    }
+
+    /// Pods bound or running now.
+    pub fn running_pods(&self) -> u64 {
+        self.running_pods
+    }
+
+    /// Pods created so far.
+    pub fn submitted_pods(&self) -> u64 {
+        self.metrics.submitted
+    }
+
+    /// Pods finished so far (succeeded, failed).
+    pub fn finished_pods(&self) -> (u64, u64) {
+        (self.metrics.completed, self.metrics.failed)
+    }
+
+    /// Processes the next event; returns false once the run is over.
+    pub fn step(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let Some(next) = self.events.peek_time() else {
+            self.done = true;
+            return false;
+        };
+        let over = match self.scenario.duration {
+            Some(end) => next > end,
+            None => self.live_events == 0 && !self.cycle_pending,
+        };
+        if over {
+            self.done = true;
+            return false;
+        }
+        let Some((time, event)) = self.events.pop() else {
+            self.done = true;
+            return false;
+        };
+        self.now = time;
+        self.processed += 1;
+        self.handle(event);
+        true
+    }
+
+    /// Plays the run to its end and returns its results.
+    pub fn run(mut self) -> RunResult {
+        while self.step() {}
+        self.finish()
+    }
+
+    /// Closes the run now (after [`Simulation::step`] returned false, or early).
+    pub fn finish(mut self) -> RunResult {
+        let end = match self.scenario.duration {
+            Some(end) if self.done => end,
+            _ => self.now,
+        };
+        if self.metrics.samples().last().is_none_or(|s| s.time < end) {
+            self.metrics.sample(end, self.pending_pods, self.running_pods);
+        }
+        let (summary, samples) = self.metrics.finish(end, self.pending_pods, self.running_pods, self.processed);
+        RunResult {
+            scenario: self.scenario.name.clone(),
+            scheduler: self.scheduler.name().to_string(),
+            seed: self.seed,
+            summary,
+            samples,
+        }
+    }
+
+    fn push_live(&mut self, at: SimTime, event: Event) {
+        self.live_events += 1;
+        self.events.push(at, event);
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Create { workload } => {
+                self.live_events -= 1;
+                self.create(workload as usize);
+            }
+            Event::Started { pod } => {
+                self.live_events -= 1;
+                self.started(pod);
+            }
+            Event::Finished { pod } => {
+                self.live_events -= 1;
+                self.finished(pod);
+            }
+            Event::Schedule => self.schedule_cycle(),
+            Event::BackoffDone { pod, generation } => {
+                self.live_events -= 1;
+                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Backoff && r.generation == generation) {
+                    self.activate(pod);
+                }
+            }
+            Event::Unstick { pod, generation } => {
+                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Unschedulable && r.generation == generation) {
+                    self.activate(pod);
+                }
+            }
+            Event::Sample => {
+                self.metrics.sample(self.now, self.pending_pods, self.running_pods);
+                let next = self.now.saturating_add(self.scenario.sample_interval);
+                if next > self.now {
+                    self.events.push(next, Event::Sample);
+                }
+            }
+        }
+    }
+
+    /// When a workload first creates pods, if ever.
+    fn first_creation(&mut self, w: usize) -> Option<SimTime> {
+        match &self.scenario.workloads[w].kind {
+            WorkloadKind::Pods { at, .. } | WorkloadKind::Deployment { at, .. } => Some(*at),
+            WorkloadKind::Batch { arrivals } => {
+                let first = match arrivals.process {
+                    ArrivalProcess::Poisson { rate_per_second } => {
+                        arrivals.start.saturating_add(exponential_gap(rate_per_second, &mut self.workloads[w].arrivals))
+                    }
+                    ArrivalProcess::Fixed { .. } | ArrivalProcess::Burst => arrivals.start,
+                };
+                self.arrival_allowed(w, first).then_some(first)
+            }
+        }
+    }
+
+    fn arrival_allowed(&self, w: usize, at: SimTime) -> bool {
+        let WorkloadKind::Batch { arrivals } = &self.scenario.workloads[w].kind else {
+            return false;
+        };
+        arrivals.stop.is_none_or(|stop| at < stop)
+            && arrivals.count.is_none_or(|c| self.workloads[w].created < c)
+    }
+
+    fn create(&mut self, w: usize) {
+        let scenario = self.scenario;
+        match &scenario.workloads[w].kind {
+            WorkloadKind::Pods { count, .. } => {
+                for _ in 0..*count {
+                    self.create_pod(w);
+                }
+            }
+            WorkloadKind::Deployment { replicas, .. } => {
+                for _ in 0..*replicas {
+                    self.create_pod(w);
+                }
+            }
+            WorkloadKind::Batch { arrivals } => {
+                match arrivals.process {
+                    ArrivalProcess::Burst => {
+                        let count = arrivals.count.unwrap_or(1);
+                        while self.workloads[w].created < count {
+                            self.create_pod(w);
+                        }
+                    }
+                    ArrivalProcess::Poisson { rate_per_second } => {
+                        self.create_pod(w);
+                        let next = self.now.saturating_add(exponential_gap(rate_per_second, &mut self.workloads[w].arrivals));
+                        if self.arrival_allowed(w, next) {
+                            self.push_live(next, Event::Create { workload: w as u32 });
+                        }
+                    }
+                    ArrivalProcess::Fixed { interval } => {
+                        self.create_pod(w);
+                        let next = self.now.saturating_add(interval);
+                        if interval > SimTime::ZERO && self.arrival_allowed(w, next) {
+                            self.push_live(next, Event::Create { workload: w as u32 });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn create_pod(&mut self, w: usize) {
+        let workload = &self.scenario.workloads[w];
+        let state = &mut self.workloads[w];
+        let ordinal = state.created as u32;
+        state.created += 1;
+        let template = Arc::clone(&workload.template);
+        let pod = if workload.sized.is_empty() {
+            Pod::from_template(template, ordinal)
+        } else {
+            let mut requests = template.effective_requests();
+            let (mut cpu, mut mem) = template.nonzero_cpu_mem();
+            for (kind, dist) in &workload.sized {
+                let amount = sample_size(dist, &mut state.sizes);
+                requests.set(*kind, amount);
+                if *kind == ResourceKind::CPU {
+                    cpu = amount;
+                } else if *kind == ResourceKind::MEMORY {
+                    mem = amount;
+                }
+            }
+            Pod::with_requests(template, ordinal, requests, cpu, mem)
+        };
+        let run_for = workload.duration.as_ref().map(|d| sample_duration(d, &mut state.durations));
+        let id = self.cluster.add_pod(pod);
+        self.runtime.insert(
+            id,
+            PodRuntime {
+                workload: w as u32,
+                created: self.now,
+                run_for,
+                queue: Queue::None,
+                generation: 0,
+                attempts: 0,
+                backoff_until: SimTime::ZERO,
+            },
+        );
+        self.metrics.submitted += 1;
+        self.pending_pods += 1;
+        match &workload.template.node_name {
+            // A pod that names its node skips the scheduler; the kubelet admits it or
+            // rejects it (Kubernetes' OutOfcpu and friends).
+            Some(name) => {
+                let node = self.node_by_name.get(name).copied();
+                match node.map(|n| self.cluster.bind(id, n)) {
+                    Some(Ok(())) => self.bound(id),
+                    _ => self.fail_pending(id),
+                }
+            }
+            None => self.activate(id),
+        }
+    }
+
+    fn activate(&mut self, pod: PodId) {
+        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        rt.queue = Queue::Active;
+        rt.generation += 1;
+        let priority = self.cluster.pod(pod).map_or(0, Pod::priority);
+        self.active.push(ActiveEntry {
+            priority,
+            enqueued: self.now,
+            seq: self.active_seq,
+            pod,
+            generation: rt.generation,
+        });
+        self.active_seq += 1;
+        self.ensure_cycle();
+    }
+
+    fn ensure_cycle(&mut self) {
+        if !self.cycle_pending {
+            self.cycle_pending = true;
+            self.events.push(self.now, Event::Schedule);
+        }
+    }
+
+    /// Something changed that could make unschedulable pods fit (kube-scheduler's
+    /// `MoveAllToActiveOrBackoffQueue`); the move happens at the next cycle, once.
+    fn cluster_changed(&mut self) {
+        self.cluster_changed = true;
+        if !self.unschedulable.is_empty() {
+            self.ensure_cycle();
+        }
+    }
+
+    fn move_unschedulable(&mut self) {
+        let stuck = std::mem::take(&mut self.unschedulable);
+        for &(pod, generation) in &stuck {
+            let Some(rt) = self.runtime.get_mut(pod) else { continue };
+            if rt.queue != Queue::Unschedulable || rt.generation != generation {
+                continue;
+            }
+            if self.now >= rt.backoff_until {
+                self.activate(pod);
+            } else {
+                rt.queue = Queue::Backoff;
+                rt.generation += 1;
+                let (until, generation) = (rt.backoff_until, rt.generation);
+                self.push_live(until, Event::BackoffDone { pod, generation });
+            }
+        }
+        // Reuse the allocation: a busy cluster moves pods on every completion.
+        let mut stuck = stuck;
+        stuck.clear();
+        if self.unschedulable.is_empty() {
+            self.unschedulable = stuck;
+        }
+    }
+
+    fn schedule_cycle(&mut self) {
+        self.cycle_pending = false;
+        if self.cluster_changed {
+            self.cluster_changed = false;
+            self.move_unschedulable();
+            self.cycle_pending = false;
+        }
+        let mut pending = std::mem::take(&mut self.pending_buf);
+        pending.clear();
+        while let Some(entry) = self.active.pop() {
+            if self.runtime.get(entry.pod).is_some_and(|r| r.queue == Queue::Active && r.generation == entry.generation) {
+                pending.push(entry.pod);
+            }
+        }
+        if !pending.is_empty() {
+            self.metrics.attempts += pending.len() as u64;
+            let mut decisions = std::mem::take(&mut self.decisions);
+            self.scheduler.schedule(&mut Cycle::new(&mut self.cluster, &pending, &mut self.tie_break, &mut decisions));
+            for decision in decisions.drain(..) {
+                match decision {
+                    Decision::Bound { pod, .. } => self.bound(pod),
+                    Decision::Unschedulable { pod, .. } => self.unschedulable(pod),
+                    Decision::Preempt { pod, victims, .. } => {
+                        for victim in victims {
+                            self.evict(victim);
+                        }
+                        self.unschedulable(pod);
+                    }
+                }
+            }
+            self.decisions = decisions;
+            // A pod the scheduler said nothing about stays pending, as if unschedulable.
+            for &pod in &pending {
+                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Active) {
+                    self.unschedulable(pod);
+                }
+            }
+        }
+        self.pending_buf = pending;
+    }
+
+    fn bound(&mut self, pod: PodId) {
+        let Some(p) = self.cluster.pod(pod) else { return };
+        if p.phase != PodPhase::Bound {
+            // A scheduler reported a bind the cluster does not show: not a real bind.
+            self.metrics.refused_binds += 1;
+            return;
+        }
+        let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
+        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        rt.queue = Queue::None;
+        rt.generation += 1;
+        let latency = self.now.saturating_sub(rt.created);
+        self.metrics.bound(latency);
+        self.metrics.charge(self.now, cpu, mem, 1);
+        self.pending_pods -= 1;
+        self.running_pods += 1;
+        self.push_live(self.now.saturating_add(self.scenario.start_latency), Event::Started { pod });
+    }
+
+    fn unschedulable(&mut self, pod: PodId) {
+        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        if rt.queue != Queue::Active {
+            return;
+        }
+        rt.attempts += 1;
+        rt.backoff_until = self.now.saturating_add(backoff(rt.attempts));
+        rt.queue = Queue::Unschedulable;
+        rt.generation += 1;
+        let generation = rt.generation;
+        self.unschedulable.push((pod, generation));
+        self.events.push(self.now.saturating_add(MAX_UNSCHEDULABLE), Event::Unstick { pod, generation });
+        self.metrics.failed_attempts += 1;
+    }
+
+    fn started(&mut self, pod: PodId) {
+        if self.cluster.pod(pod).is_none_or(|p| p.phase != PodPhase::Bound) {
+            return;
+        }
+        self.cluster.set_phase(pod, PodPhase::Running);
+        self.cluster.set_start_stamp(pod, self.start_stamps);
+        self.start_stamps += 1;
+        if let Some(run_for) = self.runtime.get(pod).and_then(|r| r.run_for) {
+            self.push_live(self.now.saturating_add(run_for), Event::Finished { pod });
+        }
+    }
+
+    fn finished(&mut self, pod: PodId) {
+        if self.cluster.pod(pod).is_none_or(|p| p.phase != PodPhase::Running) {
+            return;
+        }
+        self.metrics.completed += 1;
+        self.release(pod);
+    }
+
+    /// Removes a bound or running pod for a higher-priority one.
+    fn evict(&mut self, pod: PodId) {
+        if self.cluster.pod(pod).is_none_or(|p| p.node.is_none()) {
+            return;
+        }
+        self.metrics.preemptions += 1;
+        self.metrics.failed += 1;
+        self.release(pod);
+    }
+
+    /// A bound pod leaves its node: books closed, controller told, waiting pods retried.
+    fn release(&mut self, pod: PodId) {
+        let Some(p) = self.cluster.remove_pod(pod) else { return };
+        self.metrics.charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
+        self.running_pods -= 1;
+        let workload = self.runtime.remove(pod).map(|r| r.workload);
+        if let Some(w) = workload
+            && matches!(self.scenario.workloads[w as usize].kind, WorkloadKind::Deployment { .. })
+        {
+            // The ReplicaSet controller replaces the pod at once.
+            self.create_pod(w as usize);
+        }
+        self.cluster_changed();
+    }
+
+    /// A pending pod that will never run (its node rejected it).
+    fn fail_pending(&mut self, pod: PodId) {
+        self.cluster.remove_pod(pod);
+        self.runtime.remove(pod);
+        self.pending_pods -= 1;
+        self.metrics.failed += 1;
+    }
+}
+
+/// kube-scheduler's per-pod backoff: 1 s doubled per failed attempt, at most 10 s.
+pub fn backoff(attempts: u32) -> SimTime {
+    let mut d = INITIAL_BACKOFF;
+    for _ in 1..attempts {
+        d = SimTime(d.0 * 2);
+        if d >= MAX_BACKOFF {
+            return MAX_BACKOFF;
+        }
+    }
+    d
+}
+
+/// Runs a scenario with one scheduler and one seed.
+pub fn run(scenario: &Scenario, scheduler: Box<dyn Scheduler>, seed: u64) -> RunResult {
+    Simulation::new(scenario, scheduler, seed).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_ten_seconds() {
+        let secs: Vec<u64> = (1..=6).map(|a| backoff(a).0 / 1_000_000).collect();
+        assert_eq!(secs, vec![1, 2, 4, 8, 10, 10]);
+    }
+}
