@@ -25,6 +25,58 @@ pub enum BindError {
     DoesNotFit,
 }
 
+/// The per-node figures that placement scans read, kept in one dense array so a scan over
+/// a thousand nodes streams through ~100 KB instead of chasing node records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NodeRow {
+    /// Allocatable minus requested.
+    pub free: Resources,
+    /// Allocatable CPU millicores.
+    pub allocatable_cpu: i64,
+    /// Allocatable memory bytes.
+    pub allocatable_memory: i64,
+    /// CPU millicores charged for scoring (unset requests count as 100m).
+    pub nonzero_cpu: i64,
+    /// Memory bytes charged for scoring (unset requests count as 200 MiB).
+    pub nonzero_memory: i64,
+    /// `allocatable_cpu` as a float, for scorers' divisions.
+    pub allocatable_cpu_f64: f64,
+    /// `allocatable_memory` as a float.
+    pub allocatable_memory_f64: f64,
+    /// Both capacities are in `1..=2^45`, so a score `floor(100 * free / capacity)`
+    /// computed as one `f64` division equals upstream's integer division: the quotient is
+    /// at most 100, a non-integer quotient lies at least `1/capacity >= 2^-45` below the
+    /// next integer, and correctly rounded division moves it by at most `2^-47` there, so
+    /// truncation lands on the same integer. A 64-bit integer division costs tens of
+    /// cycles and dominated scoring scans; outside this range scorers divide exactly.
+    pub exact_float_scores: bool,
+    /// Ready, schedulable and untainted: takes any pod that has no node constraints, so
+    /// filters can skip the label and taint checks.
+    pub plain: bool,
+}
+
+impl NodeRow {
+    fn new(node: &Node) -> NodeRow {
+        NodeRow {
+            free: node.free(),
+            allocatable_cpu: node.spec.allocatable.cpu(),
+            allocatable_memory: node.spec.allocatable.memory(),
+            nonzero_cpu: 0,
+            nonzero_memory: 0,
+            allocatable_cpu_f64: node.spec.allocatable.cpu() as f64,
+            allocatable_memory_f64: node.spec.allocatable.memory() as f64,
+            exact_float_scores: [node.spec.allocatable.cpu(), node.spec.allocatable.memory()]
+                .iter()
+                .all(|&c| (1..=MAX_FLOAT_EXACT_CAPACITY).contains(&c)),
+            plain: node.ready && !node.spec.unschedulable && node.spec.taints.is_empty(),
+        }
+    }
+}
+
+/// Largest capacity for which scoring may divide in `f64` and still get upstream's
+/// integer results (see [`NodeRow::exact_float_scores`]).
+pub const MAX_FLOAT_EXACT_CAPACITY: i64 = 1 << 45;
+
 /// Nodes and pods, with per-node requested resources kept up to date incrementally.
 ///
 /// Architecture invariant: for every node, `free(n) == allocatable - sum(requests of pods
@@ -32,9 +84,8 @@ pub enum BindError {
 #[derive(Debug, Clone, Default)]
 pub struct ClusterState {
     nodes: Vec<Node>,
-    /// `free[n]` mirrors `nodes[n].free()` in one dense array, so fit scans touch 64 bytes
-    /// a node instead of the whole node record.
-    free: Vec<Resources>,
+    /// `rows[n]` mirrors what scans need of `nodes[n]`.
+    rows: Vec<NodeRow>,
     pods: SlotMap<PodId, Pod>,
     names: ResourceNames,
 }
@@ -53,8 +104,9 @@ impl ClusterState {
     /// Adds a node and returns its id (ids are dense and never reused).
     pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.free.push(spec.allocatable);
-        self.nodes.push(Node::new(spec));
+        let node = Node::new(spec);
+        self.rows.push(NodeRow::new(&node));
+        self.nodes.push(node);
         id
     }
 
@@ -70,10 +122,10 @@ impl ClusterState {
         &self.nodes[id.index()]
     }
 
-    /// Free resources of every node, indexed by node id: the array fit scans read.
+    /// The dense per-node figures, indexed by node id: what fit and score scans read.
     #[inline]
-    pub fn free(&self) -> &[Resources] {
-        &self.free
+    pub fn rows(&self) -> &[NodeRow] {
+        &self.rows
     }
 
     /// Number of nodes that are in the cluster now.
@@ -115,14 +167,14 @@ impl ClusterState {
         if pod.phase != PodPhase::Pending {
             return Err(BindError::NotPending);
         }
-        let free = &mut self.free[node_id.index()];
-        if !pod.requests.fits_in(free) {
+        let row = &mut self.rows[node_id.index()];
+        if !pod.requests.fits_in(&row.free) {
             return Err(BindError::DoesNotFit);
         }
-        *free -= pod.requests;
+        row.free -= pod.requests;
+        row.nonzero_cpu += pod.nonzero_cpu;
+        row.nonzero_memory += pod.nonzero_memory;
         node.requested += pod.requests;
-        node.nonzero_cpu += pod.nonzero_cpu;
-        node.nonzero_memory += pod.nonzero_memory;
         pod.slot_on_node = node.pods.len() as u32;
         node.pods.push(pod_id);
         pod.phase = PodPhase::Bound;
@@ -160,9 +212,10 @@ impl ClusterState {
         if let Some(node_id) = pod.node {
             let node = &mut self.nodes[node_id.index()];
             node.requested -= pod.requests;
-            node.nonzero_cpu -= pod.nonzero_cpu;
-            node.nonzero_memory -= pod.nonzero_memory;
-            self.free[node_id.index()] += pod.requests;
+            let row = &mut self.rows[node_id.index()];
+            row.free += pod.requests;
+            row.nonzero_cpu -= pod.nonzero_cpu;
+            row.nonzero_memory -= pod.nonzero_memory;
             let slot = pod.slot_on_node as usize;
             node.pods.swap_remove(slot);
             if let Some(&moved) = node.pods.get(slot) {
@@ -188,11 +241,14 @@ impl ClusterState {
                 cpu += pod.nonzero_cpu;
                 mem += pod.nonzero_memory;
             }
-            if sum != node.requested || cpu != node.nonzero_cpu || mem != node.nonzero_memory {
+            let row = &self.rows[i];
+            if sum != node.requested || cpu != row.nonzero_cpu || mem != row.nonzero_memory {
                 return Err(format!("node {}: requested {:?} but its pods sum to {:?}", node.name(), node.requested, sum));
             }
-            if self.free[i] != node.free() {
-                return Err(format!("node {}: free array out of date", node.name()));
+            let mut expected = NodeRow::new(node);
+            (expected.nonzero_cpu, expected.nonzero_memory) = (cpu, mem);
+            if *row != expected {
+                return Err(format!("node {}: dense row out of date", node.name()));
             }
             if node.requested.0.iter().zip(node.spec.allocatable.0.iter()).any(|(r, a)| r > a) {
                 return Err(format!(
@@ -247,10 +303,10 @@ mod tests {
         assert_eq!(c.bind(a, NodeId(1)), Err(BindError::NotPending));
         c.bind(d, NodeId(0)).unwrap();
         c.bind(b, NodeId(1)).unwrap();
-        assert_eq!(c.free()[0].cpu(), 100);
+        assert_eq!(c.rows()[0].free.cpu(), 100);
         c.check_invariants().unwrap();
         c.remove_pod(a).unwrap();
-        assert_eq!(c.free()[0].cpu(), 700);
+        assert_eq!(c.rows()[0].free.cpu(), 700);
         assert!(c.pod(a).is_none(), "the id of a removed pod names nothing");
         assert_eq!(c.bind(a, NodeId(0)), Err(BindError::NoSuchPod));
         c.check_invariants().unwrap();

@@ -34,17 +34,13 @@ pub struct NodeSpec {
 }
 
 /// A node as the scheduler sees it: its spec and what is charged to it (kube-scheduler's
-/// NodeInfo).
+/// NodeInfo). The figures scans need most are mirrored in [`crate::cluster::NodeRow`].
 #[derive(Debug, Clone)]
 pub struct Node {
     /// What the node is.
     pub spec: NodeSpec,
     /// Sum of the effective requests of the pods bound to it (pod slots included).
     pub requested: Resources,
-    /// CPU millicores charged for scoring (unset requests count as 100m).
-    pub nonzero_cpu: i64,
-    /// Memory bytes charged for scoring (unset requests count as 200 MiB).
-    pub nonzero_memory: i64,
     /// The pods bound to it, in no particular order.
     pub pods: Vec<PodId>,
     /// False once the node has left the cluster.
@@ -57,8 +53,6 @@ impl Node {
         Node {
             spec,
             requested: Resources::ZERO,
-            nonzero_cpu: 0,
-            nonzero_memory: 0,
             pods: Vec::new(),
             ready: true,
         }

@@ -50,7 +50,7 @@ impl Registry {
             (
                 LeastAllocated::NAME,
                 "kube-scheduler's LeastAllocated score on CPU and memory: spreads load",
-                Box::new(|| Box::new(LeastAllocated)),
+                Box::new(|| Box::new(LeastAllocated::default())),
             ),
             (
                 RandomFit::NAME,

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use rand::rngs::ChaCha8Rng;
+use schedulers::filters::check_admission;
 use schedulers::{ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler};
 use slotmap::SecondaryMap;
 
@@ -23,6 +24,10 @@ use crate::time::SimTime;
 pub const INITIAL_BACKOFF: SimTime = SimTime::from_secs(1);
 /// kube-scheduler's maximum pod backoff (`podMaxBackoffSeconds`).
 pub const MAX_BACKOFF: SimTime = SimTime::from_secs(10);
+/// How long the ReplicaSet controller's replacement of a pod that ran for no time at all
+/// is held back: the kubelet's initial crash-loop back-off. Without it, a Deployment of
+/// zero-length pods would create, bind and finish pods forever at one instant.
+pub const CRASH_LOOP_BACKOFF: SimTime = SimTime::from_secs(10);
 /// How long a pod may sit unschedulable before it is retried without any cluster event
 /// (kube-scheduler's `podMaxInUnschedulablePodsDuration`).
 pub const MAX_UNSCHEDULABLE: SimTime = SimTime::from_secs(300);
@@ -44,6 +49,8 @@ enum Event {
     Unstick { pod: PodId, generation: u32 },
     /// Record a time-series row.
     Sample,
+    /// A Deployment replaces a pod after [`CRASH_LOOP_BACKOFF`].
+    Replace { workload: u32 },
 }
 
 /// Which of kube-scheduler's three queues holds a pending pod.
@@ -324,6 +331,10 @@ impl<'a> Simulation<'a> {
                     self.activate(pod);
                 }
             }
+            Event::Replace { workload } => {
+                self.live_events -= 1;
+                self.create_pod(workload as usize);
+            }
             Event::Sample => {
                 self.metrics.sample(self.now, self.pending_pods, self.running_pods);
                 let next = self.now.saturating_add(self.scenario.sample_interval);
@@ -440,7 +451,9 @@ impl<'a> Simulation<'a> {
             // A pod that names its node skips the scheduler; the kubelet admits it or
             // rejects it (Kubernetes' OutOfcpu and friends).
             Some(name) => {
-                let node = self.node_by_name.get(name).copied();
+                let node = self.node_by_name.get(name).copied().filter(|&n| {
+                    self.cluster.pod(id).is_some_and(|p| check_admission(p, self.cluster.node(n)).is_ok())
+                });
                 match node.map(|n| self.cluster.bind(id, n)) {
                     Some(Ok(())) => self.bound(id),
                     _ => self.fail_pending(id),
@@ -616,12 +629,16 @@ impl<'a> Simulation<'a> {
         let Some(p) = self.cluster.remove_pod(pod) else { return };
         self.metrics.charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
         self.running_pods -= 1;
-        let workload = self.runtime.remove(pod).map(|r| r.workload);
-        if let Some(w) = workload
-            && matches!(self.scenario.workloads[w as usize].kind, WorkloadKind::Deployment { .. })
+        let runtime = self.runtime.remove(pod);
+        if let Some(rt) = runtime
+            && matches!(self.scenario.workloads[rt.workload as usize].kind, WorkloadKind::Deployment { .. })
         {
-            // The ReplicaSet controller replaces the pod at once.
-            self.create_pod(w as usize);
+            // The ReplicaSet controller replaces the pod at once, unless it crashed on start.
+            if rt.run_for == Some(SimTime::ZERO) {
+                self.push_live(self.now.saturating_add(CRASH_LOOP_BACKOFF), Event::Replace { workload: rt.workload });
+            } else {
+                self.create_pod(rt.workload as usize);
+            }
         }
         self.cluster_changed();
     }

@@ -5,7 +5,7 @@
 //! nodes first, so it leaves whole nodes free at the end of the list.
 
 use crate::cluster::ClusterState;
-use crate::filters::{check_node, diagnose, fits};
+use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::pod::PodId;
 use crate::scheduler::{Cycle, Placement, Scheduler};
@@ -23,14 +23,11 @@ impl FirstFit {
         let Some(pod) = cluster.pod(pod_id) else {
             return Placement::Unschedulable(Default::default());
         };
-        for (i, free) in cluster.free().iter().enumerate() {
-            // The resource test first: it rejects most nodes of a busy cluster in a few
-            // instructions, before the constraint checks look at labels and taints.
-            if fits(pod, free) && check_node(cluster, pod, NodeId(i as u32)).is_ok() {
-                return Placement::Node(NodeId(i as u32));
-            }
+        let filter = PodFilter::new(pod);
+        match (0..cluster.rows().len()).find(|&i| filter.feasible(cluster, i)) {
+            Some(i) => Placement::Node(NodeId(i as u32)),
+            None => Placement::Unschedulable(diagnose(cluster, pod)),
         }
-        Placement::Unschedulable(diagnose(cluster, pod))
     }
 }
 

@@ -8,7 +8,8 @@
 
 use rand::RngExt;
 
-use crate::filters::{check_node, diagnose};
+use crate::cluster::NodeRow;
+use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Placement, Scheduler};
 
@@ -27,11 +28,50 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
 
 /// The `least-allocated` algorithm.
 #[derive(Debug, Default, Clone)]
-pub struct LeastAllocated;
+pub struct LeastAllocated {
+    /// Nodes sharing the best score so far; reused so a placement allocates nothing.
+    tied: Vec<NodeId>,
+}
 
 impl LeastAllocated {
     /// The name it is registered under.
     pub const NAME: &'static str = "least-allocated";
+}
+
+/// The LeastAllocated score of one node for a pod charging `cpu` and `memory` (nonzero
+/// requests): the average of the per-resource scores over the resources the node offers,
+/// exactly as upstream computes it.
+#[inline]
+pub fn least_allocated_score(row: &NodeRow, cpu: i64, memory: i64) -> i64 {
+    if row.exact_float_scores {
+        // Same integers as the general branch; see `NodeRow::exact_float_scores`.
+        let free_cpu = (row.allocatable_cpu - row.nonzero_cpu - cpu).max(0);
+        let free_mem = (row.allocatable_memory - row.nonzero_memory - memory).max(0);
+        let cpu_score = ((free_cpu * MAX_NODE_SCORE) as f64 / row.allocatable_cpu_f64) as i64;
+        let mem_score = ((free_mem * MAX_NODE_SCORE) as f64 / row.allocatable_memory_f64) as i64;
+        return (cpu_score + mem_score) / 2;
+    }
+    let (mut sum, mut weights) = (0, 0);
+    // Resources a node does not offer are left out of the average, as upstream does.
+    for (requested, capacity) in [
+        (row.nonzero_cpu.saturating_add(cpu), row.allocatable_cpu),
+        (row.nonzero_memory.saturating_add(memory), row.allocatable_memory),
+    ] {
+        if capacity != 0 {
+            sum += least_requested_score_wide(requested, capacity);
+            weights += 1;
+        }
+    }
+    if weights == 0 { 0 } else { sum / weights }
+}
+
+/// [`least_requested_score`] in 128-bit arithmetic, for capacities whose scaled free
+/// amount would overflow 64 bits.
+fn least_requested_score_wide(requested: i64, capacity: i64) -> i64 {
+    if capacity <= 0 || requested > capacity {
+        return 0;
+    }
+    ((capacity - requested) as i128 * MAX_NODE_SCORE as i128 / capacity as i128) as i64
 }
 
 impl Scheduler for LeastAllocated {
@@ -40,46 +80,33 @@ impl Scheduler for LeastAllocated {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
+        let tied = &mut self.tied;
         cycle.place_each(|cluster, pod_id, rng| {
             let Some(pod) = cluster.pod(pod_id) else {
                 return Placement::Unschedulable(Default::default());
             };
-            let mut best: Option<NodeId> = None;
+            let filter = PodFilter::new(pod);
             let mut best_score = -1;
-            let mut ties = 0u32;
-            for (i, node) in cluster.nodes().iter().enumerate() {
-                let id = NodeId(i as u32);
-                if check_node(cluster, pod, id).is_err() {
+            tied.clear();
+            for (i, row) in cluster.rows().iter().enumerate() {
+                if !filter.feasible(cluster, i) {
                     continue;
                 }
-                let alloc = &node.spec.allocatable;
-                // Resources a node does not offer are left out of the average, as upstream does.
-                let (mut sum, mut weights) = (0, 0);
-                if alloc.cpu() != 0 {
-                    sum += least_requested_score(node.nonzero_cpu + pod.nonzero_cpu, alloc.cpu());
-                    weights += 1;
-                }
-                if alloc.memory() != 0 {
-                    sum += least_requested_score(node.nonzero_memory + pod.nonzero_memory, alloc.memory());
-                    weights += 1;
-                }
-                let score = if weights == 0 { 0 } else { sum / weights };
+                let score = least_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory);
                 if score > best_score {
                     best_score = score;
-                    best = Some(id);
-                    ties = 1;
-                } else if score == best_score {
-                    // Reservoir sampling: each of the k tied nodes ends up chosen with
-                    // probability 1/k, drawing only when a tie occurs.
-                    ties += 1;
-                    if rng.random_range(0..ties) == 0 {
-                        best = Some(id);
-                    }
+                    tied.clear();
+                }
+                if score == best_score {
+                    tied.push(NodeId(i as u32));
                 }
             }
-            match best {
-                Some(node) => Placement::Node(node),
-                None => Placement::Unschedulable(diagnose(cluster, pod)),
+            // Uniform among the best, like kube-scheduler's selectHost, with one draw per
+            // pod rather than one per tie.
+            match tied.len() {
+                0 => Placement::Unschedulable(diagnose(cluster, pod)),
+                1 => Placement::Node(tied[0]),
+                n => Placement::Node(tied[rng.random_range(0..n)]),
             }
         });
     }
@@ -88,6 +115,35 @@ impl Scheduler for LeastAllocated {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_scores_equal_upstream_integers() {
+        use crate::cluster::ClusterState;
+        use crate::node::NodeSpec;
+        use crate::resources::Resources;
+        // Capacities at the edge of the float range and awkward divisors; every request
+        // from 0 to past capacity in uneven steps.
+        for (cpu_cap, mem_cap) in [(64_000, 256i64 << 30), (3, 7), (1 << 45, (1 << 45) - 1), (999_983, 1_000_003)] {
+            let mut c = ClusterState::default();
+            c.add_node(NodeSpec { allocatable: Resources::cpu_mem(cpu_cap, mem_cap), ..Default::default() });
+            let row = c.rows()[0];
+            assert!(row.exact_float_scores);
+            let mut wide = row;
+            wide.exact_float_scores = false;
+            let mut step = 1i64;
+            let mut r = 0i64;
+            while r <= cpu_cap.max(mem_cap) + 2 {
+                let (rc, rm) = (r.min(cpu_cap + 1), r.min(mem_cap + 1) / 3);
+                assert_eq!(least_allocated_score(&row, rc, rm), least_allocated_score(&wide, rc, rm), "{rc} {rm} of {cpu_cap} {mem_cap}");
+                assert_eq!(
+                    least_allocated_score(&wide, rc, rm),
+                    (least_requested_score(rc, cpu_cap) + least_requested_score(rm, mem_cap)) / 2
+                );
+                r += step;
+                step = step * 3 / 2 + 1;
+            }
+        }
+    }
 
     #[test]
     fn least_requested_matches_upstream_arithmetic() {

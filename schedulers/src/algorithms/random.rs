@@ -4,7 +4,7 @@
 
 use rand::RngExt;
 
-use crate::filters::{check_node, diagnose};
+use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Placement, Scheduler};
 
@@ -31,13 +31,9 @@ impl Scheduler for RandomFit {
             let Some(pod) = cluster.pod(pod_id) else {
                 return Placement::Unschedulable(Default::default());
             };
+            let filter = PodFilter::new(pod);
             feasible.clear();
-            for i in 0..cluster.nodes().len() {
-                let node = NodeId(i as u32);
-                if check_node(cluster, pod, node).is_ok() {
-                    feasible.push(node);
-                }
-            }
+            feasible.extend((0..cluster.rows().len()).filter(|&i| filter.feasible(cluster, i)).map(|i| NodeId(i as u32)));
             if feasible.is_empty() {
                 Placement::Unschedulable(diagnose(cluster, pod))
             } else {
