@@ -1,1 +1,50 @@
-fn main(){}
+//! `schedlab`: the command-line tool of the schedlab workspace.
+//!
+//! - `schedlab run [SCENARIO|DIR]...` runs scenarios x schedulers x seeds in parallel and
+//!   writes CSV results (see `results/README.md` for what lands where).
+//! - `schedlab validate FILE...` checks scenario files without running them.
+//! - `schedlab schedulers` lists the registered algorithms.
+//!
+//! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
+//! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
+//! parse errors, an unknown scheduler, nothing to run), before anything ran.
+
+mod cli;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use schedulers::{Registry, UnknownScheduler};
+
+use crate::cli::{Cli, Command};
+use crate::cmd::{Stdout, UsageError, log};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let registry = Registry::builtin();
+    let mut out = Stdout::lock();
+    let result = match cli.command {
+        Command::Run(args) => cmd::run::execute(args, &registry, &mut out),
+        Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
+        Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
+    }
+    .and_then(|code| out.flush().map(|()| code));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            log(format_args!("error: {error:#}"));
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+/// 2 for mistakes in the invocation (matching clap's usage errors), 1 for everything else.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.is::<UsageError>() || error.is::<UnknownScheduler>() {
+        2
+    } else {
+        1
+    }
+}

@@ -2,6 +2,8 @@
 //! where. The simulator owns it and changes it; schedulers change it only by binding
 //! through a [`crate::Cycle`].
 
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
 use slotmap::SlotMap;
 
 use crate::node::{Node, NodeId, NodeSpec};
@@ -81,8 +83,17 @@ pub const MAX_FLOAT_EXACT_CAPACITY: i64 = 1 << 45;
 ///
 /// Architecture invariant: for every node, `free(n) == allocatable - sum(requests of pods
 /// bound to n)` and no bind ever makes `free` negative in a kind the pod requests.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct ClusterState {
+    /// Distinguishes this cluster (and each clone) from every other in the process, so a
+    /// scheduler's cache keyed by node generations is never applied to another cluster.
+    uid: u64,
+    /// The next node generation to hand out.
+    next_generation: u64,
+    /// `generations[n]` changes whenever anything a filter or scorer reads of node `n`
+    /// changes (kube-scheduler's NodeInfo generation), so schedulers may cache per-node
+    /// results and recompute only nodes whose generation moved.
+    generations: Vec<u64>,
     nodes: Vec<Node>,
     /// `rows[n]` mirrors what scans need of `nodes[n]`.
     rows: Vec<NodeRow>,
@@ -90,10 +101,62 @@ pub struct ClusterState {
     names: ResourceNames,
 }
 
+fn fresh_uid() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
+}
+
+impl Default for ClusterState {
+    fn default() -> ClusterState {
+        ClusterState::new(ResourceNames::default())
+    }
+}
+
+impl Clone for ClusterState {
+    /// A clone diverges from its original, so it gets its own uid.
+    fn clone(&self) -> ClusterState {
+        ClusterState {
+            uid: fresh_uid(),
+            next_generation: self.next_generation,
+            generations: self.generations.clone(),
+            nodes: self.nodes.clone(),
+            rows: self.rows.clone(),
+            pods: self.pods.clone(),
+            names: self.names.clone(),
+        }
+    }
+}
+
 impl ClusterState {
     /// An empty cluster whose extended resources are named by `names`.
     pub fn new(names: ResourceNames) -> ClusterState {
-        ClusterState { names, ..Default::default() }
+        ClusterState {
+            uid: fresh_uid(),
+            next_generation: 1,
+            generations: Vec::new(),
+            nodes: Vec::new(),
+            rows: Vec::new(),
+            pods: SlotMap::with_key(),
+            names,
+        }
+    }
+
+    /// This cluster's identity for caches (see [`ClusterState::generations`]). Unique
+    /// within the process; it never influences a decision.
+    pub fn uid(&self) -> u64 {
+        self.uid
+    }
+
+    /// Per-node generations: a node's entry changes whenever its free resources, charges,
+    /// pods or spec change. Two equal readings mean nothing about the node changed.
+    #[inline]
+    pub fn generations(&self) -> &[u64] {
+        &self.generations
+    }
+
+    fn touch(&mut self, node: NodeId) {
+        self.generations[node.index()] = self.next_generation;
+        self.next_generation += 1;
     }
 
     /// The names of resource kinds in this cluster.
@@ -107,6 +170,8 @@ impl ClusterState {
         let node = Node::new(spec);
         self.rows.push(NodeRow::new(&node));
         self.nodes.push(node);
+        self.generations.push(0);
+        self.touch(id);
         id
     }
 
@@ -180,6 +245,7 @@ impl ClusterState {
         pod.phase = PodPhase::Bound;
         pod.node = Some(node_id);
         pod.nominated_node = None;
+        self.touch(node_id);
         Ok(())
     }
 
@@ -221,6 +287,7 @@ impl ClusterState {
             if let Some(&moved) = node.pods.get(slot) {
                 self.pods[moved].slot_on_node = slot as u32;
             }
+            self.touch(node_id);
         }
         Some(pod)
     }
@@ -233,9 +300,16 @@ impl ClusterState {
             let mut sum = Resources::ZERO;
             let (mut cpu, mut mem) = (0, 0);
             for (slot, &p) in node.pods.iter().enumerate() {
-                let pod = self.pods.get(p).ok_or_else(|| format!("node {} lists a dead pod", node.name()))?;
+                let pod = self
+                    .pods
+                    .get(p)
+                    .ok_or_else(|| format!("node {} lists a dead pod", node.name()))?;
                 if pod.node != Some(NodeId(i as u32)) || pod.slot_on_node as usize != slot {
-                    return Err(format!("pod {} is listed on {} but points elsewhere", pod.name(), node.name()));
+                    return Err(format!(
+                        "pod {} is listed on {} but points elsewhere",
+                        pod.name(),
+                        node.name()
+                    ));
                 }
                 sum += pod.requests;
                 cpu += pod.nonzero_cpu;
@@ -243,14 +317,25 @@ impl ClusterState {
             }
             let row = &self.rows[i];
             if sum != node.requested || cpu != row.nonzero_cpu || mem != row.nonzero_memory {
-                return Err(format!("node {}: requested {:?} but its pods sum to {:?}", node.name(), node.requested, sum));
+                return Err(format!(
+                    "node {}: requested {:?} but its pods sum to {:?}",
+                    node.name(),
+                    node.requested,
+                    sum
+                ));
             }
             let mut expected = NodeRow::new(node);
             (expected.nonzero_cpu, expected.nonzero_memory) = (cpu, mem);
             if *row != expected {
                 return Err(format!("node {}: dense row out of date", node.name()));
             }
-            if node.requested.0.iter().zip(node.spec.allocatable.0.iter()).any(|(r, a)| r > a) {
+            if node
+                .requested
+                .0
+                .iter()
+                .zip(node.spec.allocatable.0.iter())
+                .any(|(r, a)| r > a)
+            {
                 return Err(format!(
                     "node {} over-committed: requested {:?} > allocatable {:?}",
                     node.name(),
@@ -260,9 +345,14 @@ impl ClusterState {
             }
         }
         for (id, pod) in self.pods.iter() {
-            let listed = pod.node.is_some_and(|n| self.nodes[n.index()].pods.get(pod.slot_on_node as usize) == Some(&id));
+            let listed = pod.node.is_some_and(|n| {
+                self.nodes[n.index()].pods.get(pod.slot_on_node as usize) == Some(&id)
+            });
             if pod.node.is_some() != listed {
-                return Err(format!("pod {} bound but not listed on its node", pod.name()));
+                return Err(format!(
+                    "pod {} bound but not listed on its node",
+                    pod.name()
+                ));
             }
         }
         Ok(())
@@ -280,13 +370,20 @@ mod tests {
         for i in 0..n {
             let mut alloc = Resources::cpu_mem(cpu, 1 << 30);
             alloc.set(crate::ResourceKind::PODS, 110);
-            c.add_node(NodeSpec { name: format!("n{i}"), allocatable: alloc, ..Default::default() });
+            c.add_node(NodeSpec {
+                name: format!("n{i}"),
+                allocatable: alloc,
+                ..Default::default()
+            });
         }
         c
     }
 
     fn pod(cpu: i64) -> Pod {
-        let t = Arc::new(PodTemplate { name: "p".into(), ..Default::default() });
+        let t = Arc::new(PodTemplate {
+            name: "p".into(),
+            ..Default::default()
+        });
         let mut r = Resources::cpu_mem(cpu, 0);
         r.set(crate::ResourceKind::PODS, 1);
         Pod::with_requests(t, 0, r, cpu, 0)
@@ -312,5 +409,17 @@ mod tests {
         c.check_invariants().unwrap();
         let e = c.add_pod(pod(1));
         assert_ne!(e, a, "a reused slot gets a new generation");
+        let before = c.generations().to_vec();
+        c.bind(e, NodeId(1)).unwrap();
+        assert_eq!(
+            c.generations()[0],
+            before[0],
+            "untouched node keeps its generation"
+        );
+        assert!(
+            c.generations()[1] > before[1],
+            "changed node gets a new generation"
+        );
+        assert_ne!(c.clone().uid(), c.uid());
     }
 }

@@ -9,7 +9,9 @@ pub struct Labels(Vec<(String, String)>);
 
 impl Labels {
     /// Builds a label set; a later duplicate key overrides an earlier one.
-    pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Labels {
+    pub fn new<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Labels {
         let mut labels = Labels::default();
         for (k, v) in pairs {
             labels.insert(k.into(), v.into());
@@ -228,6 +230,12 @@ mod tests {
         assert!(aff.required_matches(&l, "n1"));
         assert!(!aff.required_matches(&l, "n2"));
         assert!(!NodeSelectorTerm::default().matches(&l, "n1"));
-        assert!(!NodeAffinity { required: Some(vec![]), preferred: vec![] }.required_matches(&l, "n1"));
+        assert!(
+            !NodeAffinity {
+                required: Some(vec![]),
+                preferred: vec![]
+            }
+            .required_matches(&l, "n1")
+        );
     }
 }

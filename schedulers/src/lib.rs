@@ -47,10 +47,13 @@ pub mod quantity;
 pub mod registry;
 pub mod resources;
 pub mod scheduler;
+pub mod shape_cache;
 pub mod taints;
 
 pub use cluster::{BindError, ClusterState};
-pub use labels::{Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement};
+pub use labels::{
+    Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
+};
 pub use node::{Node, NodeId, NodeSpec};
 pub use pod::{ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, QosClass};
 pub use registry::{Registry, UnknownScheduler};

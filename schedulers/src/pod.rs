@@ -4,10 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::NodeId;
 use crate::labels::{Labels, NodeAffinity};
 use crate::resources::{ResourceKind, Resources};
 use crate::taints::Toleration;
-use crate::NodeId;
 
 slotmap::new_key_type! {
     /// A pod's identity: a slot in the cluster's pod arena plus a generation, so an id kept
@@ -90,7 +90,8 @@ impl ContainerResources {
         } else {
             DEFAULT_MILLI_CPU_REQUEST
         };
-        let mem = if self.has_request(ResourceKind::MEMORY) || self.has_limit(ResourceKind::MEMORY) {
+        let mem = if self.has_request(ResourceKind::MEMORY) || self.has_limit(ResourceKind::MEMORY)
+        {
             self.effective_request(ResourceKind::MEMORY)
         } else {
             DEFAULT_MEMORY_REQUEST
@@ -163,7 +164,10 @@ impl PodTemplate {
     /// when it is false.
     pub fn has_node_constraints(&self) -> bool {
         !self.node_selector.is_empty()
-            || self.node_affinity.as_ref().is_some_and(|a| a.required.is_some())
+            || self
+                .node_affinity
+                .as_ref()
+                .is_some_and(|a| a.required.is_some())
             || !self.tolerations.is_empty()
             || self.node_name.is_some()
     }
@@ -209,8 +213,7 @@ impl PodTemplate {
         }
         let guaranteed = all().all(|c| {
             kinds.iter().all(|&k| {
-                c.has_limit(k)
-                    && (!c.has_request(k) || c.requests.get(k) == c.limits.get(k))
+                c.has_limit(k) && (!c.has_request(k) || c.requests.get(k) == c.limits.get(k))
             })
         });
         if guaranteed {
@@ -337,9 +340,18 @@ mod tests {
 
     #[test]
     fn qos_classes() {
-        let t = |cs: Vec<ContainerResources>| PodTemplate { containers: cs, ..Default::default() };
-        assert_eq!(t(vec![container(&[], &[])]).qos_class(), QosClass::BestEffort);
-        assert_eq!(t(vec![container(&[(CPU, 100)], &[])]).qos_class(), QosClass::Burstable);
+        let t = |cs: Vec<ContainerResources>| PodTemplate {
+            containers: cs,
+            ..Default::default()
+        };
+        assert_eq!(
+            t(vec![container(&[], &[])]).qos_class(),
+            QosClass::BestEffort
+        );
+        assert_eq!(
+            t(vec![container(&[(CPU, 100)], &[])]).qos_class(),
+            QosClass::Burstable
+        );
         assert_eq!(
             t(vec![container(&[], &[(CPU, 100), (MEM, 10)])]).qos_class(),
             QosClass::Guaranteed,
@@ -350,8 +362,11 @@ mod tests {
             QosClass::Burstable
         );
         assert_eq!(
-            t(vec![container(&[(CPU, 100), (MEM, 10)], &[(CPU, 100), (MEM, 10)]), container(&[], &[])])
-                .qos_class(),
+            t(vec![
+                container(&[(CPU, 100), (MEM, 10)], &[(CPU, 100), (MEM, 10)]),
+                container(&[], &[])
+            ])
+            .qos_class(),
             QosClass::Burstable,
             "one BestEffort container spoils Guaranteed"
         );
@@ -360,7 +375,10 @@ mod tests {
     #[test]
     fn effective_requests_take_init_max_and_overhead() {
         let t = PodTemplate {
-            containers: vec![container(&[(CPU, 100), (MEM, 100)], &[]), container(&[(CPU, 200)], &[])],
+            containers: vec![
+                container(&[(CPU, 100), (MEM, 100)], &[]),
+                container(&[(CPU, 200)], &[]),
+            ],
             init_containers: vec![container(&[(CPU, 500), (MEM, 50)], &[])],
             overhead: Resources::cpu_mem(10, 1),
             ..Default::default()
@@ -371,11 +389,20 @@ mod tests {
 
     #[test]
     fn nonzero_defaults_apply_only_to_unset_requests() {
-        let unset = PodTemplate { containers: vec![container(&[], &[])], ..Default::default() };
+        let unset = PodTemplate {
+            containers: vec![container(&[], &[])],
+            ..Default::default()
+        };
         assert_eq!(unset.nonzero_cpu_mem(), (100, 200 << 20));
-        let zero = PodTemplate { containers: vec![container(&[(CPU, 0), (MEM, 0)], &[])], ..Default::default() };
+        let zero = PodTemplate {
+            containers: vec![container(&[(CPU, 0), (MEM, 0)], &[])],
+            ..Default::default()
+        };
         assert_eq!(zero.nonzero_cpu_mem(), (0, 0));
-        let limit_only = PodTemplate { containers: vec![container(&[], &[(CPU, 300)])], ..Default::default() };
+        let limit_only = PodTemplate {
+            containers: vec![container(&[], &[(CPU, 300)])],
+            ..Default::default()
+        };
         assert_eq!(limit_only.nonzero_cpu_mem(), (300, 200 << 20));
     }
 }

@@ -59,17 +59,24 @@ impl Registry {
             ),
         ];
         for (name, summary, factory) in builtins {
-            r.register(name, summary, factory).expect("built-in names are distinct");
+            r.register(name, summary, factory)
+                .expect("built-in names are distinct");
         }
         r
     }
 
     /// Adds an algorithm; refuses a name already taken.
-    pub fn register(&mut self, name: &str, summary: &'static str, factory: Factory) -> Result<(), DuplicateScheduler> {
+    pub fn register(
+        &mut self,
+        name: &str,
+        summary: &'static str,
+        factory: Factory,
+    ) -> Result<(), DuplicateScheduler> {
         if self.entries.contains_key(name) {
             return Err(DuplicateScheduler(name.to_string()));
         }
-        self.entries.insert(name.to_string(), Entry { summary, factory });
+        self.entries
+            .insert(name.to_string(), Entry { summary, factory });
         Ok(())
     }
 
@@ -82,7 +89,10 @@ impl Registry {
     pub fn create(&self, name: &str) -> Result<Box<dyn Scheduler>, UnknownScheduler> {
         match self.entries.get(name) {
             Some(e) => Ok((e.factory)()),
-            None => Err(UnknownScheduler { name: name.to_string(), known: self.entries.keys().cloned().collect() }),
+            None => Err(UnknownScheduler {
+                name: name.to_string(),
+                known: self.entries.keys().cloned().collect(),
+            }),
         }
     }
 

@@ -198,7 +198,9 @@ impl ResourceNames {
             });
         }
         self.extended.push(name.to_string());
-        Ok(ResourceKind((FIRST_EXTENDED + self.extended.len() - 1) as u8))
+        Ok(ResourceKind(
+            (FIRST_EXTENDED + self.extended.len() - 1) as u8,
+        ))
     }
 
     /// The Kubernetes name of a kind.
@@ -238,7 +240,10 @@ mod tests {
         let mut free = Resources::cpu_mem(500, 1 << 30);
         free.set(ResourceKind::PODS, -1);
         assert!(!Resources::cpu_mem(501, 0).fits_in(&free));
-        assert!(req.fits_in(&free), "pods not requested, so a negative free count is ignored");
+        assert!(
+            req.fits_in(&free),
+            "pods not requested, so a negative free count is ignored"
+        );
         let mut with_pod = req;
         with_pod.set(ResourceKind::PODS, 1);
         assert!(!with_pod.fits_in(&free));

@@ -54,7 +54,11 @@ impl Diagnosis {
 impl fmt::Display for Diagnosis {
     /// Sorted as kube-scheduler sorts them: by the whole `"<count> <reason>"` string.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts: Vec<String> = self.reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let mut parts: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
         parts.sort();
         write!(f, "0/{} nodes are available", self.nodes)?;
         if parts.is_empty() {
@@ -120,7 +124,12 @@ impl<'a> Cycle<'a> {
         decisions: &'a mut Vec<Decision>,
     ) -> Cycle<'a> {
         decisions.clear();
-        Cycle { cluster, pending, rng, decisions }
+        Cycle {
+            cluster,
+            pending,
+            rng,
+            decisions,
+        }
     }
 
     /// The cluster, including the bindings made earlier in this cycle.
@@ -157,24 +166,34 @@ impl<'a> Cycle<'a> {
 
     /// Declares a pod unschedulable for now.
     pub fn unschedulable(&mut self, pod: PodId, diagnosis: Diagnosis) {
-        self.decisions.push(Decision::Unschedulable { pod, diagnosis });
+        self.decisions
+            .push(Decision::Unschedulable { pod, diagnosis });
     }
 
     /// Asks the host to evict `victims` from `node` so that `pod` fits there later.
     pub fn preempt(&mut self, pod: PodId, node: NodeId, victims: Vec<PodId>) {
         self.cluster.set_nominated_node(pod, Some(node));
-        self.decisions.push(Decision::Preempt { pod, node, victims });
+        self.decisions
+            .push(Decision::Preempt { pod, node, victims });
     }
 
     /// Runs a per-pod algorithm over the pending pods in order, applying each placement
     /// before deciding the next pod.
-    pub fn place_each(&mut self, mut place: impl FnMut(&ClusterState, PodId, &mut SchedulerRng) -> Placement) {
+    pub fn place_each(
+        &mut self,
+        mut place: impl FnMut(&ClusterState, PodId, &mut SchedulerRng) -> Placement,
+    ) {
         for &pod in self.pending {
             match place(self.cluster, pod, self.rng) {
                 Placement::Node(node) => {
                     if let Err(e) = self.bind(pod, node) {
-                        let mut diagnosis = Diagnosis { nodes: self.cluster.ready_node_count() as u32, ..Default::default() };
-                        diagnosis.add(&format!("scheduler chose a node it could not bind to ({e})"));
+                        let mut diagnosis = Diagnosis {
+                            nodes: self.cluster.ready_node_count() as u32,
+                            ..Default::default()
+                        };
+                        diagnosis.add(&format!(
+                            "scheduler chose a node it could not bind to ({e})"
+                        ));
                         self.unschedulable(pod, diagnosis);
                     }
                 }
@@ -190,7 +209,10 @@ mod tests {
 
     #[test]
     fn diagnosis_reads_like_kube_scheduler() {
-        let mut d = Diagnosis { nodes: 5, ..Default::default() };
+        let mut d = Diagnosis {
+            nodes: 5,
+            ..Default::default()
+        };
         d.add("node(s) had untolerated taint {dedicated: gpu}");
         d.add("Insufficient cpu");
         d.add("node(s) had untolerated taint {dedicated: gpu}");
@@ -200,6 +222,13 @@ mod tests {
             d.to_string(),
             "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu."
         );
-        assert_eq!(Diagnosis { nodes: 0, reasons: vec![] }.to_string(), "0/0 nodes are available.");
+        assert_eq!(
+            Diagnosis {
+                nodes: 0,
+                reasons: vec![]
+            }
+            .to_string(),
+            "0/0 nodes are available."
+        );
     }
 }

@@ -97,17 +97,39 @@ mod tests {
     use super::*;
 
     fn taint(key: &str, value: &str, effect: TaintEffect) -> Taint {
-        Taint { key: key.into(), value: value.into(), effect }
+        Taint {
+            key: key.into(),
+            value: value.into(),
+            effect,
+        }
     }
 
     #[test]
     fn toleration_matching() {
         let t = taint("dedicated", "gpu", TaintEffect::NoSchedule);
-        let equal = Toleration { key: "dedicated".into(), value: "gpu".into(), ..Default::default() };
-        let wrong_value = Toleration { key: "dedicated".into(), value: "db".into(), ..Default::default() };
-        let exists = Toleration { key: "dedicated".into(), operator: TolerationOperator::Exists, ..Default::default() };
-        let wildcard = Toleration { operator: TolerationOperator::Exists, ..Default::default() };
-        let wrong_effect = Toleration { effect: Some(TaintEffect::NoExecute), ..exists.clone() };
+        let equal = Toleration {
+            key: "dedicated".into(),
+            value: "gpu".into(),
+            ..Default::default()
+        };
+        let wrong_value = Toleration {
+            key: "dedicated".into(),
+            value: "db".into(),
+            ..Default::default()
+        };
+        let exists = Toleration {
+            key: "dedicated".into(),
+            operator: TolerationOperator::Exists,
+            ..Default::default()
+        };
+        let wildcard = Toleration {
+            operator: TolerationOperator::Exists,
+            ..Default::default()
+        };
+        let wrong_effect = Toleration {
+            effect: Some(TaintEffect::NoExecute),
+            ..exists.clone()
+        };
         assert!(equal.tolerates(&t));
         assert!(!wrong_value.tolerates(&t));
         assert!(exists.tolerates(&t));
@@ -121,8 +143,15 @@ mod tests {
             taint("soft", "", TaintEffect::PreferNoSchedule),
             taint("hard", "x", TaintEffect::NoExecute),
         ];
-        assert_eq!(first_untolerated(&taints, &[]).map(|t| t.key.as_str()), Some("hard"));
-        let tol = Toleration { key: "hard".into(), value: "x".into(), ..Default::default() };
+        assert_eq!(
+            first_untolerated(&taints, &[]).map(|t| t.key.as_str()),
+            Some("hard")
+        );
+        let tol = Toleration {
+            key: "hard".into(),
+            value: "x".into(),
+            ..Default::default()
+        };
         assert_eq!(first_untolerated(&taints, &[tol]), None);
     }
 }

@@ -43,14 +43,20 @@ impl<E> Ord for Entry<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 }
 
 impl<E> EventQueue<E> {
     /// An empty queue with room for `capacity` events before it allocates.
     pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(capacity), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::with_capacity(capacity),
+            next_seq: 0,
+        }
     }
 
     /// Schedules `event` at `at`.
@@ -64,7 +70,9 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (SimTime((e.key >> 64) as u64), e.event))
+        self.heap
+            .pop()
+            .map(|e| (SimTime((e.key >> 64) as u64), e.event))
     }
 
     /// The time of the earliest event.
@@ -104,7 +112,13 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             order,
-            vec![(SimTime(1), 'b'), (SimTime(1), 'd'), (SimTime(5), 'a'), (SimTime(5), 'c'), (SimTime(u64::MAX), 'e')]
+            vec![
+                (SimTime(1), 'b'),
+                (SimTime(1), 'd'),
+                (SimTime(5), 'a'),
+                (SimTime(5), 'c'),
+                (SimTime(u64::MAX), 'e')
+            ]
         );
         assert_eq!(q.pushed(), 5);
     }

@@ -36,11 +36,16 @@ impl Ratio {
         if other.den == 0 {
             return self.den != 0 && self.num > 0;
         }
-        self.den != 0 && (self.num as i128) * (other.den as i128) > (other.num as i128) * (self.den as i128)
+        self.den != 0
+            && (self.num as i128) * (other.den as i128) > (other.num as i128) * (self.den as i128)
     }
 
     fn value(&self) -> f64 {
-        if self.den == 0 { 0.0 } else { self.num as f64 / self.den as f64 }
+        if self.den == 0 {
+            0.0
+        } else {
+            self.num as f64 / self.den as f64
+        }
     }
 }
 
@@ -61,7 +66,10 @@ impl Allocation {
     }
 
     fn note_peak(&mut self) {
-        let now = Ratio { num: self.requested, den: self.allocatable };
+        let now = Ratio {
+            num: self.requested,
+            den: self.allocatable,
+        };
         if now.exceeds(&self.peak) {
             self.peak = now;
         }
@@ -169,7 +177,13 @@ impl Metrics {
     }
 
     /// Closes the books at `end` and computes the summary figures.
-    pub fn finish(mut self, end: SimTime, pending: u64, running: u64, events: u64) -> (RunSummary, Vec<Sample>) {
+    pub fn finish(
+        mut self,
+        end: SimTime,
+        pending: u64,
+        running: u64,
+        events: u64,
+    ) -> (RunSummary, Vec<Sample>) {
         self.advance(end);
         let mut lat = std::mem::take(&mut self.latencies);
         lat.sort_unstable();

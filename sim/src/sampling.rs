@@ -13,7 +13,9 @@ pub fn sample_duration(dist: &Dist<SimTime>, rng: &mut ChaCha8Rng) -> SimTime {
         Dist::Constant(v) => *v,
         Dist::Uniform { min, max } => SimTime(rng.random_range(min.0..=max.0.max(min.0))),
         Dist::Exponential { mean } => SimTime::from_secs_f64(exponential(mean.as_secs_f64(), rng)),
-        Dist::LogNormal { median, sigma } => SimTime::from_secs_f64(lognormal(median.as_secs_f64(), *sigma, rng)),
+        Dist::LogNormal { median, sigma } => {
+            SimTime::from_secs_f64(lognormal(median.as_secs_f64(), *sigma, rng))
+        }
         Dist::Choice(values) => choice(values, rng).unwrap_or(SimTime::ZERO),
     }
 }
@@ -68,14 +70,37 @@ mod tests {
         let mut rng = stream(7, Concern::Durations, 0);
         let n = 20_000;
         let mean = |d: &Dist<SimTime>, rng: &mut ChaCha8Rng| {
-            (0..n).map(|_| sample_duration(d, rng).as_secs_f64()).sum::<f64>() / n as f64
+            (0..n)
+                .map(|_| sample_duration(d, rng).as_secs_f64())
+                .sum::<f64>()
+                / n as f64
         };
-        let exp = mean(&Dist::Exponential { mean: SimTime::from_secs(100) }, &mut rng);
+        let exp = mean(
+            &Dist::Exponential {
+                mean: SimTime::from_secs(100),
+            },
+            &mut rng,
+        );
         assert!((exp - 100.0).abs() < 3.0, "exponential mean {exp}");
-        let uni = mean(&Dist::Uniform { min: SimTime::from_secs(10), max: SimTime::from_secs(20) }, &mut rng);
+        let uni = mean(
+            &Dist::Uniform {
+                min: SimTime::from_secs(10),
+                max: SimTime::from_secs(20),
+            },
+            &mut rng,
+        );
         assert!((uni - 15.0).abs() < 0.2, "uniform mean {uni}");
         let mut logn: Vec<f64> = (0..n)
-            .map(|_| sample_duration(&Dist::LogNormal { median: SimTime::from_secs(60), sigma: 0.8 }, &mut rng).as_secs_f64())
+            .map(|_| {
+                sample_duration(
+                    &Dist::LogNormal {
+                        median: SimTime::from_secs(60),
+                        sigma: 0.8,
+                    },
+                    &mut rng,
+                )
+                .as_secs_f64()
+            })
             .collect();
         logn.sort_by(f64::total_cmp);
         let median = logn[n / 2];

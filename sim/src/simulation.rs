@@ -4,13 +4,15 @@
 //! pods, a scheduling queue with kube-scheduler's semantics hands them to the scheduler,
 //! the "kubelet" starts and finishes them, and [`Metrics`] records what happened.
 
-use std::collections::{BTreeMap, BinaryHeap};
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
 use rand::rngs::ChaCha8Rng;
 use schedulers::filters::check_admission;
-use schedulers::{ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler};
+use schedulers::{
+    ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler,
+};
 use slotmap::SecondaryMap;
 
 use crate::engine::EventQueue;
@@ -166,7 +168,12 @@ impl<'a> Simulation<'a> {
         let mut metrics = Metrics::default();
         let mut node_by_name = BTreeMap::new();
         for spec in &scenario.nodes {
-            metrics.node_capacity(SimTime::ZERO, spec.allocatable.cpu(), spec.allocatable.memory(), 1);
+            metrics.node_capacity(
+                SimTime::ZERO,
+                spec.allocatable.cpu(),
+                spec.allocatable.memory(),
+                1,
+            );
             let id = cluster.add_node(spec.clone());
             node_by_name.entry(spec.name.clone()).or_insert(id);
         }
@@ -288,9 +295,12 @@ impl<'a> Simulation<'a> {
             _ => self.now,
         };
         if self.metrics.samples().last().is_none_or(|s| s.time < end) {
-            self.metrics.sample(end, self.pending_pods, self.running_pods);
+            self.metrics
+                .sample(end, self.pending_pods, self.running_pods);
         }
-        let (summary, samples) = self.metrics.finish(end, self.pending_pods, self.running_pods, self.processed);
+        let (summary, samples) =
+            self.metrics
+                .finish(end, self.pending_pods, self.running_pods, self.processed);
         RunResult {
             scenario: self.scenario.name.clone(),
             scheduler: self.scheduler.name().to_string(),
@@ -322,12 +332,20 @@ impl<'a> Simulation<'a> {
             Event::Schedule => self.schedule_cycle(),
             Event::BackoffDone { pod, generation } => {
                 self.live_events -= 1;
-                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Backoff && r.generation == generation) {
+                if self
+                    .runtime
+                    .get(pod)
+                    .is_some_and(|r| r.queue == Queue::Backoff && r.generation == generation)
+                {
                     self.activate(pod);
                 }
             }
             Event::Unstick { pod, generation } => {
-                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Unschedulable && r.generation == generation) {
+                if self
+                    .runtime
+                    .get(pod)
+                    .is_some_and(|r| r.queue == Queue::Unschedulable && r.generation == generation)
+                {
                     self.activate(pod);
                 }
             }
@@ -336,7 +354,8 @@ impl<'a> Simulation<'a> {
                 self.create_pod(workload as usize);
             }
             Event::Sample => {
-                self.metrics.sample(self.now, self.pending_pods, self.running_pods);
+                self.metrics
+                    .sample(self.now, self.pending_pods, self.running_pods);
                 let next = self.now.saturating_add(self.scenario.sample_interval);
                 if next > self.now {
                     self.events.push(next, Event::Sample);
@@ -351,9 +370,9 @@ impl<'a> Simulation<'a> {
             WorkloadKind::Pods { at, .. } | WorkloadKind::Deployment { at, .. } => Some(*at),
             WorkloadKind::Batch { arrivals } => {
                 let first = match arrivals.process {
-                    ArrivalProcess::Poisson { rate_per_second } => {
-                        arrivals.start.saturating_add(exponential_gap(rate_per_second, &mut self.workloads[w].arrivals))
-                    }
+                    ArrivalProcess::Poisson { rate_per_second } => arrivals.start.saturating_add(
+                        exponential_gap(rate_per_second, &mut self.workloads[w].arrivals),
+                    ),
                     ArrivalProcess::Fixed { .. } | ArrivalProcess::Burst => arrivals.start,
                 };
                 self.arrival_allowed(w, first).then_some(first)
@@ -382,30 +401,31 @@ impl<'a> Simulation<'a> {
                     self.create_pod(w);
                 }
             }
-            WorkloadKind::Batch { arrivals } => {
-                match arrivals.process {
-                    ArrivalProcess::Burst => {
-                        let count = arrivals.count.unwrap_or(1);
-                        while self.workloads[w].created < count {
-                            self.create_pod(w);
-                        }
-                    }
-                    ArrivalProcess::Poisson { rate_per_second } => {
+            WorkloadKind::Batch { arrivals } => match arrivals.process {
+                ArrivalProcess::Burst => {
+                    let count = arrivals.count.unwrap_or(1);
+                    while self.workloads[w].created < count {
                         self.create_pod(w);
-                        let next = self.now.saturating_add(exponential_gap(rate_per_second, &mut self.workloads[w].arrivals));
-                        if self.arrival_allowed(w, next) {
-                            self.push_live(next, Event::Create { workload: w as u32 });
-                        }
-                    }
-                    ArrivalProcess::Fixed { interval } => {
-                        self.create_pod(w);
-                        let next = self.now.saturating_add(interval);
-                        if interval > SimTime::ZERO && self.arrival_allowed(w, next) {
-                            self.push_live(next, Event::Create { workload: w as u32 });
-                        }
                     }
                 }
-            }
+                ArrivalProcess::Poisson { rate_per_second } => {
+                    self.create_pod(w);
+                    let next = self.now.saturating_add(exponential_gap(
+                        rate_per_second,
+                        &mut self.workloads[w].arrivals,
+                    ));
+                    if self.arrival_allowed(w, next) {
+                        self.push_live(next, Event::Create { workload: w as u32 });
+                    }
+                }
+                ArrivalProcess::Fixed { interval } => {
+                    self.create_pod(w);
+                    let next = self.now.saturating_add(interval);
+                    if interval > SimTime::ZERO && self.arrival_allowed(w, next) {
+                        self.push_live(next, Event::Create { workload: w as u32 });
+                    }
+                }
+            },
         }
     }
 
@@ -431,7 +451,10 @@ impl<'a> Simulation<'a> {
             }
             Pod::with_requests(template, ordinal, requests, cpu, mem)
         };
-        let run_for = workload.duration.as_ref().map(|d| sample_duration(d, &mut state.durations));
+        let run_for = workload
+            .duration
+            .as_ref()
+            .map(|d| sample_duration(d, &mut state.durations));
         let id = self.cluster.add_pod(pod);
         self.runtime.insert(
             id,
@@ -452,7 +475,9 @@ impl<'a> Simulation<'a> {
             // rejects it (Kubernetes' OutOfcpu and friends).
             Some(name) => {
                 let node = self.node_by_name.get(name).copied().filter(|&n| {
-                    self.cluster.pod(id).is_some_and(|p| check_admission(p, self.cluster.node(n)).is_ok())
+                    self.cluster
+                        .pod(id)
+                        .is_some_and(|p| check_admission(p, self.cluster.node(n)).is_ok())
                 });
                 match node.map(|n| self.cluster.bind(id, n)) {
                     Some(Ok(())) => self.bound(id),
@@ -464,7 +489,9 @@ impl<'a> Simulation<'a> {
     }
 
     fn activate(&mut self, pod: PodId) {
-        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        let Some(rt) = self.runtime.get_mut(pod) else {
+            return;
+        };
         rt.queue = Queue::Active;
         rt.generation += 1;
         let priority = self.cluster.pod(pod).map_or(0, Pod::priority);
@@ -498,7 +525,9 @@ impl<'a> Simulation<'a> {
     fn move_unschedulable(&mut self) {
         let stuck = std::mem::take(&mut self.unschedulable);
         for &(pod, generation) in &stuck {
-            let Some(rt) = self.runtime.get_mut(pod) else { continue };
+            let Some(rt) = self.runtime.get_mut(pod) else {
+                continue;
+            };
             if rt.queue != Queue::Unschedulable || rt.generation != generation {
                 continue;
             }
@@ -529,14 +558,23 @@ impl<'a> Simulation<'a> {
         let mut pending = std::mem::take(&mut self.pending_buf);
         pending.clear();
         while let Some(entry) = self.active.pop() {
-            if self.runtime.get(entry.pod).is_some_and(|r| r.queue == Queue::Active && r.generation == entry.generation) {
+            if self
+                .runtime
+                .get(entry.pod)
+                .is_some_and(|r| r.queue == Queue::Active && r.generation == entry.generation)
+            {
                 pending.push(entry.pod);
             }
         }
         if !pending.is_empty() {
             self.metrics.attempts += pending.len() as u64;
             let mut decisions = std::mem::take(&mut self.decisions);
-            self.scheduler.schedule(&mut Cycle::new(&mut self.cluster, &pending, &mut self.tie_break, &mut decisions));
+            self.scheduler.schedule(&mut Cycle::new(
+                &mut self.cluster,
+                &pending,
+                &mut self.tie_break,
+                &mut decisions,
+            ));
             for decision in decisions.drain(..) {
                 match decision {
                     Decision::Bound { pod, .. } => self.bound(pod),
@@ -552,7 +590,11 @@ impl<'a> Simulation<'a> {
             self.decisions = decisions;
             // A pod the scheduler said nothing about stays pending, as if unschedulable.
             for &pod in &pending {
-                if self.runtime.get(pod).is_some_and(|r| r.queue == Queue::Active) {
+                if self
+                    .runtime
+                    .get(pod)
+                    .is_some_and(|r| r.queue == Queue::Active)
+                {
                     self.unschedulable(pod);
                 }
             }
@@ -561,14 +603,18 @@ impl<'a> Simulation<'a> {
     }
 
     fn bound(&mut self, pod: PodId) {
-        let Some(p) = self.cluster.pod(pod) else { return };
+        let Some(p) = self.cluster.pod(pod) else {
+            return;
+        };
         if p.phase != PodPhase::Bound {
             // A scheduler reported a bind the cluster does not show: not a real bind.
             self.metrics.refused_binds += 1;
             return;
         }
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
-        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        let Some(rt) = self.runtime.get_mut(pod) else {
+            return;
+        };
         rt.queue = Queue::None;
         rt.generation += 1;
         let latency = self.now.saturating_sub(rt.created);
@@ -576,11 +622,16 @@ impl<'a> Simulation<'a> {
         self.metrics.charge(self.now, cpu, mem, 1);
         self.pending_pods -= 1;
         self.running_pods += 1;
-        self.push_live(self.now.saturating_add(self.scenario.start_latency), Event::Started { pod });
+        self.push_live(
+            self.now.saturating_add(self.scenario.start_latency),
+            Event::Started { pod },
+        );
     }
 
     fn unschedulable(&mut self, pod: PodId) {
-        let Some(rt) = self.runtime.get_mut(pod) else { return };
+        let Some(rt) = self.runtime.get_mut(pod) else {
+            return;
+        };
         if rt.queue != Queue::Active {
             return;
         }
@@ -590,12 +641,19 @@ impl<'a> Simulation<'a> {
         rt.generation += 1;
         let generation = rt.generation;
         self.unschedulable.push((pod, generation));
-        self.events.push(self.now.saturating_add(MAX_UNSCHEDULABLE), Event::Unstick { pod, generation });
+        self.events.push(
+            self.now.saturating_add(MAX_UNSCHEDULABLE),
+            Event::Unstick { pod, generation },
+        );
         self.metrics.failed_attempts += 1;
     }
 
     fn started(&mut self, pod: PodId) {
-        if self.cluster.pod(pod).is_none_or(|p| p.phase != PodPhase::Bound) {
+        if self
+            .cluster
+            .pod(pod)
+            .is_none_or(|p| p.phase != PodPhase::Bound)
+        {
             return;
         }
         self.cluster.set_phase(pod, PodPhase::Running);
@@ -607,7 +665,11 @@ impl<'a> Simulation<'a> {
     }
 
     fn finished(&mut self, pod: PodId) {
-        if self.cluster.pod(pod).is_none_or(|p| p.phase != PodPhase::Running) {
+        if self
+            .cluster
+            .pod(pod)
+            .is_none_or(|p| p.phase != PodPhase::Running)
+        {
             return;
         }
         self.metrics.completed += 1;
@@ -626,16 +688,27 @@ impl<'a> Simulation<'a> {
 
     /// A bound pod leaves its node: books closed, controller told, waiting pods retried.
     fn release(&mut self, pod: PodId) {
-        let Some(p) = self.cluster.remove_pod(pod) else { return };
-        self.metrics.charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
+        let Some(p) = self.cluster.remove_pod(pod) else {
+            return;
+        };
+        self.metrics
+            .charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
         self.running_pods -= 1;
         let runtime = self.runtime.remove(pod);
         if let Some(rt) = runtime
-            && matches!(self.scenario.workloads[rt.workload as usize].kind, WorkloadKind::Deployment { .. })
+            && matches!(
+                self.scenario.workloads[rt.workload as usize].kind,
+                WorkloadKind::Deployment { .. }
+            )
         {
             // The ReplicaSet controller replaces the pod at once, unless it crashed on start.
             if rt.run_for == Some(SimTime::ZERO) {
-                self.push_live(self.now.saturating_add(CRASH_LOOP_BACKOFF), Event::Replace { workload: rt.workload });
+                self.push_live(
+                    self.now.saturating_add(CRASH_LOOP_BACKOFF),
+                    Event::Replace {
+                        workload: rt.workload,
+                    },
+                );
             } else {
                 self.create_pod(rt.workload as usize);
             }

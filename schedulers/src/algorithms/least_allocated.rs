@@ -12,6 +12,7 @@ use crate::cluster::NodeRow;
 use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Placement, Scheduler};
+use crate::shape_cache::{INFEASIBLE, ShapeCache};
 
 /// kube-scheduler's MaxNodeScore.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -29,8 +30,12 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
 /// The `least-allocated` algorithm.
 #[derive(Debug, Default, Clone)]
 pub struct LeastAllocated {
-    /// Nodes sharing the best score so far; reused so a placement allocates nothing.
+    /// Nodes sharing the best score; reused so a placement allocates nothing.
     tied: Vec<NodeId>,
+    /// Scores of unconstrained pods by shape, refreshed for changed nodes only.
+    cache: ShapeCache,
+    /// Scores of a full scan, for pods the cache does not take.
+    scratch: Vec<i32>,
 }
 
 impl LeastAllocated {
@@ -49,13 +54,17 @@ pub fn least_allocated_score(row: &NodeRow, cpu: i64, memory: i64) -> i64 {
         let free_mem = (row.allocatable_memory - row.nonzero_memory - memory).max(0);
         let cpu_score = ((free_cpu * MAX_NODE_SCORE) as f64 / row.allocatable_cpu_f64) as i64;
         let mem_score = ((free_mem * MAX_NODE_SCORE) as f64 / row.allocatable_memory_f64) as i64;
-        return (cpu_score + mem_score) / 2;
+        // Both scores are in 0..=100, so halving by shift is upstream's integer division.
+        return (cpu_score + mem_score) >> 1;
     }
     let (mut sum, mut weights) = (0, 0);
     // Resources a node does not offer are left out of the average, as upstream does.
     for (requested, capacity) in [
         (row.nonzero_cpu.saturating_add(cpu), row.allocatable_cpu),
-        (row.nonzero_memory.saturating_add(memory), row.allocatable_memory),
+        (
+            row.nonzero_memory.saturating_add(memory),
+            row.allocatable_memory,
+        ),
     ] {
         if capacity != 0 {
             sum += least_requested_score_wide(requested, capacity);
@@ -80,27 +89,34 @@ impl Scheduler for LeastAllocated {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        let tied = &mut self.tied;
+        let LeastAllocated {
+            tied,
+            cache,
+            scratch,
+        } = self;
         cycle.place_each(|cluster, pod_id, rng| {
             let Some(pod) = cluster.pod(pod_id) else {
                 return Placement::Unschedulable(Default::default());
             };
             let filter = PodFilter::new(pod);
-            let mut best_score = -1;
-            tied.clear();
-            for (i, row) in cluster.rows().iter().enumerate() {
-                if !filter.feasible(cluster, i) {
-                    continue;
+            let score = |row: &NodeRow| {
+                least_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory) as i32
+            };
+            let scores = match cache.scores(cluster, &filter, score) {
+                Some(scores) => scores,
+                None => {
+                    scratch.clear();
+                    scratch.extend(cluster.rows().iter().enumerate().map(|(i, row)| {
+                        if filter.feasible(cluster, i) {
+                            score(row)
+                        } else {
+                            INFEASIBLE
+                        }
+                    }));
+                    scratch.as_slice()
                 }
-                let score = least_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory);
-                if score > best_score {
-                    best_score = score;
-                    tied.clear();
-                }
-                if score == best_score {
-                    tied.push(NodeId(i as u32));
-                }
-            }
+            };
+            best_nodes(scores, tied);
             // Uniform among the best, like kube-scheduler's selectHost, with one draw per
             // pod rather than one per tie.
             match tied.len() {
@@ -110,6 +126,23 @@ impl Scheduler for LeastAllocated {
             }
         });
     }
+}
+
+/// Fills `tied` with the nodes of the highest score, in node order; empty if every node
+/// is [`INFEASIBLE`].
+pub fn best_nodes(scores: &[i32], tied: &mut Vec<NodeId>) {
+    tied.clear();
+    let best = scores.iter().copied().max().unwrap_or(INFEASIBLE);
+    if best == INFEASIBLE {
+        return;
+    }
+    tied.extend(
+        scores
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s == best)
+            .map(|(i, _)| NodeId(i as u32)),
+    );
 }
 
 #[cfg(test)]
@@ -123,9 +156,17 @@ mod tests {
         use crate::resources::Resources;
         // Capacities at the edge of the float range and awkward divisors; every request
         // from 0 to past capacity in uneven steps.
-        for (cpu_cap, mem_cap) in [(64_000, 256i64 << 30), (3, 7), (1 << 45, (1 << 45) - 1), (999_983, 1_000_003)] {
+        for (cpu_cap, mem_cap) in [
+            (64_000, 256i64 << 30),
+            (3, 7),
+            (1 << 45, (1 << 45) - 1),
+            (999_983, 1_000_003),
+        ] {
             let mut c = ClusterState::default();
-            c.add_node(NodeSpec { allocatable: Resources::cpu_mem(cpu_cap, mem_cap), ..Default::default() });
+            c.add_node(NodeSpec {
+                allocatable: Resources::cpu_mem(cpu_cap, mem_cap),
+                ..Default::default()
+            });
             let row = c.rows()[0];
             assert!(row.exact_float_scores);
             let mut wide = row;
@@ -134,7 +175,11 @@ mod tests {
             let mut r = 0i64;
             while r <= cpu_cap.max(mem_cap) + 2 {
                 let (rc, rm) = (r.min(cpu_cap + 1), r.min(mem_cap + 1) / 3);
-                assert_eq!(least_allocated_score(&row, rc, rm), least_allocated_score(&wide, rc, rm), "{rc} {rm} of {cpu_cap} {mem_cap}");
+                assert_eq!(
+                    least_allocated_score(&row, rc, rm),
+                    least_allocated_score(&wide, rc, rm),
+                    "{rc} {rm} of {cpu_cap} {mem_cap}"
+                );
                 assert_eq!(
                     least_allocated_score(&wide, rc, rm),
                     (least_requested_score(rc, cpu_cap) + least_requested_score(rm, mem_cap)) / 2
@@ -149,7 +194,11 @@ mod tests {
     fn least_requested_matches_upstream_arithmetic() {
         assert_eq!(least_requested_score(0, 4000), 100);
         assert_eq!(least_requested_score(3000, 4000), 25);
-        assert_eq!(least_requested_score(1, 3), 66, "integer division truncates");
+        assert_eq!(
+            least_requested_score(1, 3),
+            66,
+            "integer division truncates"
+        );
         assert_eq!(least_requested_score(5000, 4000), 0);
         assert_eq!(least_requested_score(10, 0), 0);
     }

@@ -33,7 +33,11 @@ impl Scheduler for RandomFit {
             };
             let filter = PodFilter::new(pod);
             feasible.clear();
-            feasible.extend((0..cluster.rows().len()).filter(|&i| filter.feasible(cluster, i)).map(|i| NodeId(i as u32)));
+            feasible.extend(
+                (0..cluster.rows().len())
+                    .filter(|&i| filter.feasible(cluster, i))
+                    .map(|i| NodeId(i as u32)),
+            );
             if feasible.is_empty() {
                 Placement::Unschedulable(diagnose(cluster, pod))
             } else {

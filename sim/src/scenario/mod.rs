@@ -5,4 +5,4 @@ mod model;
 pub mod yaml;
 
 pub use model::*;
-pub use yaml::{load_scenario, parse_scenario, ScenarioError};
+pub use yaml::{ScenarioError, load_scenario, parse_scenario};

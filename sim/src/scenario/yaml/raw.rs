@@ -1,0 +1,389 @@
+//! The scenario file as written: serde structs that mirror the YAML one to one, before any
+//! value is interpreted.
+//!
+//! Every struct denies unknown fields, so a misspelt key is an error that lists the allowed
+//! ones. Values that need checking after parsing (quantities, durations, numbers, names) are
+//! kept as text in [`Spanned`] wrappers, so that `build.rs` can report their exact line and
+//! column. serde only checks the shape here: which keys exist, and whether a value is a
+//! mapping, a list or a single value.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A single YAML value kept as its text, whatever YAML would have typed it as: `2`, `0.5`,
+/// `"500m"` and `10m` all arrive as the characters written, so quantities and durations are
+/// parsed by our own exact parsers rather than through a float.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Scalar(pub(super) String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // `deserialize_str` makes serde-saphyr hand over the scalar's source text. The number
+        // and bool visitors are there in case a value reaches us already typed (e.g. through
+        // an alias replay); they render it back to text.
+        deserializer.deserialize_str(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a single value (a string or a number)")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        // A null inside a list or map (`values: [1m, ~]`) becomes an empty value, which the
+        // interpreting parser then rejects with a message naming the field.
+        Ok(Scalar(String::new()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar(String::new()))
+    }
+}
+
+/// A value that is either a single value or a distribution mapping (`{dist: ..., ...}`), as
+/// workload durations and batch requests may be.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum ScalarOrDist {
+    /// A single value, as text.
+    Scalar(Scalar),
+    /// A distribution.
+    Dist(Box<RawDist>),
+}
+
+impl<'de> Deserialize<'de> for ScalarOrDist {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The shape decides, so the value has to be looked at untyped. Numbers then arrive
+        // typed and are rendered back to text (`0.5` -> "0.5"), which the quantity and
+        // duration parsers read exactly like a string.
+        deserializer.deserialize_any(ScalarOrDistVisitor)
+    }
+}
+
+struct ScalarOrDistVisitor;
+
+impl<'de> Visitor<'de> for ScalarOrDistVisitor {
+    type Value = ScalarOrDist;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a single value or a distribution such as {dist: exponential, mean: 1h}")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_str(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_string(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_bool(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_i64(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_u64(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_i128(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_u128(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_f64(v).map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_unit().map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<ScalarOrDist, E> {
+        ScalarVisitor.visit_none().map(ScalarOrDist::Scalar)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ScalarOrDist, A::Error> {
+        // Hand the same mapping to the derived struct, so unknown keys and spans work as
+        // everywhere else.
+        RawDist::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(|d| ScalarOrDist::Dist(Box::new(d)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<ScalarOrDist, A::Error> {
+        // A custom error rather than serde's default `invalid_type`: serde-saphyr attaches the
+        // position of this value to custom errors, but may attach the enclosing key's to the
+        // default one.
+        Err(de::Error::custom(
+            "expected a single value or a distribution such as {dist: exponential, mean: 1h}, got a list",
+        ))
+    }
+}
+
+/// A mapping kept in file order, with duplicate keys already rejected by the parser. A
+/// `BTreeMap` would reorder the keys, and extended resources are numbered in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Entries<K, V>(pub(super) Vec<(K, V)>);
+
+impl<K, V> Default for Entries<K, V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EntriesVisitor(PhantomData))
+    }
+}
+
+struct EntriesVisitor<K, V>(PhantomData<(K, V)>);
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
+    type Value = Entries<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Entries(entries))
+    }
+}
+
+/// A map of resource names to single values (`allocatable`, `limits`, `overhead`).
+pub(super) type QuantityMap = Entries<Spanned<String>, Spanned<Scalar>>;
+/// A map of resource names to values or distributions (`requests`).
+pub(super) type RequestMap = Entries<Spanned<String>, Spanned<ScalarOrDist>>;
+/// A map of label keys to values (`labels`, `nodeSelector`).
+pub(super) type LabelMap = Entries<Spanned<String>, Spanned<String>>;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawScenario {
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) description: Option<String>,
+    pub(super) seed: Option<Spanned<Scalar>>,
+    pub(super) duration: Option<Spanned<Scalar>>,
+    pub(super) sample_interval: Option<Spanned<Scalar>>,
+    pub(super) start_latency: Option<Spanned<Scalar>>,
+    pub(super) schedulers: Option<Vec<Spanned<String>>>,
+    pub(super) cluster: Option<Spanned<RawCluster>>,
+    pub(super) workloads: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
+}
+
+/// `cluster:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawCluster {
+    pub(super) node_pools: Option<Spanned<Vec<Spanned<RawPool>>>>,
+    pub(super) nodes: Option<Spanned<Vec<Spanned<RawNode>>>>,
+}
+
+/// One item of `cluster.nodePools`.
+///
+/// The same fields as [`RawNode`] plus `count`; not shared through `#[serde(flatten)]`,
+/// which would lose both `deny_unknown_fields` and the spans.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPool {
+    pub(super) name: Spanned<String>,
+    pub(super) count: Option<Spanned<Scalar>>,
+    pub(super) allocatable: Option<QuantityMap>,
+    pub(super) labels: Option<LabelMap>,
+    pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
+    pub(super) unschedulable: Option<bool>,
+}
+
+/// One item of `cluster.nodes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawNode {
+    pub(super) name: Spanned<String>,
+    pub(super) allocatable: Option<QuantityMap>,
+    pub(super) labels: Option<LabelMap>,
+    pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
+    pub(super) unschedulable: Option<bool>,
+}
+
+/// A node taint.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTaint {
+    pub(super) key: Spanned<String>,
+    pub(super) value: Option<String>,
+    pub(super) effect: Spanned<String>,
+}
+
+/// One item of `workloads`: every key any kind may use, checked against the kind later so
+/// that the message can say which kind a key belongs to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawWorkload {
+    pub(super) pod: Option<Spanned<String>>,
+    pub(super) deployment: Option<Spanned<String>>,
+    pub(super) batch: Option<Spanned<String>>,
+    pub(super) count: Option<Spanned<Scalar>>,
+    pub(super) replicas: Option<Spanned<Scalar>>,
+    pub(super) at: Option<Spanned<Scalar>>,
+    pub(super) arrivals: Option<Spanned<RawArrivals>>,
+    pub(super) duration: Option<Spanned<ScalarOrDist>>,
+    pub(super) namespace: Option<Spanned<String>>,
+    pub(super) labels: Option<LabelMap>,
+    pub(super) priority: Option<Spanned<Scalar>>,
+    pub(super) requests: Option<Spanned<RequestMap>>,
+    pub(super) limits: Option<Spanned<QuantityMap>>,
+    pub(super) containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
+    pub(super) init_containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
+    pub(super) overhead: Option<QuantityMap>,
+    pub(super) node_selector: Option<LabelMap>,
+    pub(super) tolerations: Option<Vec<Spanned<RawToleration>>>,
+    pub(super) affinity: Option<RawAffinity>,
+    pub(super) node_name: Option<Spanned<String>>,
+}
+
+/// `arrivals:` of a batch workload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawArrivals {
+    pub(super) process: Spanned<String>,
+    pub(super) rate_per_second: Option<Spanned<Scalar>>,
+    pub(super) rate_per_minute: Option<Spanned<Scalar>>,
+    pub(super) rate_per_hour: Option<Spanned<Scalar>>,
+    pub(super) interval: Option<Spanned<Scalar>>,
+    pub(super) start: Option<Spanned<Scalar>>,
+    pub(super) stop: Option<Spanned<Scalar>>,
+    pub(super) count: Option<Spanned<Scalar>>,
+}
+
+/// A distribution: `dist` names it, the other keys are its parameters.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawDist {
+    pub(super) dist: Spanned<String>,
+    pub(super) mean: Option<Spanned<Scalar>>,
+    pub(super) min: Option<Spanned<Scalar>>,
+    pub(super) max: Option<Spanned<Scalar>>,
+    pub(super) median: Option<Spanned<Scalar>>,
+    pub(super) sigma: Option<Spanned<Scalar>>,
+    pub(super) values: Option<Spanned<Vec<Spanned<Scalar>>>>,
+}
+
+/// One item of `containers` or `initContainers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawContainer {
+    pub(super) name: Spanned<String>,
+    pub(super) requests: Option<RequestMap>,
+    pub(super) limits: Option<QuantityMap>,
+}
+
+/// A pod toleration, as in Kubernetes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawToleration {
+    pub(super) key: Option<Spanned<String>>,
+    pub(super) operator: Option<Spanned<String>>,
+    pub(super) value: Option<Spanned<String>>,
+    pub(super) effect: Option<Spanned<String>>,
+    pub(super) toleration_seconds: Option<Spanned<Scalar>>,
+}
+
+/// `affinity:`; only node affinity is modelled.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawAffinity {
+    pub(super) node_affinity: Option<RawNodeAffinity>,
+}
+
+/// `affinity.nodeAffinity`, with Kubernetes' field names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawNodeAffinity {
+    pub(super) required_during_scheduling_ignored_during_execution: Option<RawNodeSelector>,
+    pub(super) preferred_during_scheduling_ignored_during_execution:
+        Option<Vec<Spanned<RawPreferred>>>,
+}
+
+/// A node selector: terms that are ORed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawNodeSelector {
+    pub(super) node_selector_terms: Spanned<Vec<Spanned<RawTerm>>>,
+}
+
+/// A node selector term: requirements that are ANDed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTerm {
+    pub(super) match_expressions: Option<Vec<Spanned<RawRequirement>>>,
+    pub(super) match_fields: Option<Vec<Spanned<RawRequirement>>>,
+}
+
+/// `{key, operator, values}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawRequirement {
+    pub(super) key: Spanned<String>,
+    pub(super) operator: Spanned<String>,
+    pub(super) values: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// A weighted preferred term.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPreferred {
+    pub(super) weight: Spanned<Scalar>,
+    pub(super) preference: Spanned<RawTerm>,
+}

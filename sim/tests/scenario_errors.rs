@@ -1,0 +1,1115 @@
+//! The scenario loader's promises to users: every rejected file names the file, the line
+//! and column, the field and what was expected, without panicking; and a good file loads
+//! into exactly the [`Scenario`] it describes.
+//!
+//! Each error class has a small fixture under `tests/fixtures/`, whose first line says what
+//! is wrong with it. The assertions pin the exact position and field, and a key phrase of
+//! the message rather than all of it, so rewording a message does not break them.
+
+use std::path::PathBuf;
+
+use schedulers::{
+    NodeAffinity, NodeSelectorTerm, OwnerKind, PreferredTerm, Registry, ResourceKind,
+    SelectorOperator, SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
+};
+use sim::scenario::{ArrivalProcess, Arrivals, Dist, WorkloadKind};
+use sim::time::SimTime;
+use sim::{Scenario, ScenarioError, load_scenario, parse_scenario};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn is_known(name: &str) -> bool {
+    Registry::builtin().contains(name)
+}
+
+/// Loads a fixture that must be rejected.
+fn rejected(name: &str) -> ScenarioError {
+    match load_scenario(&fixture(name), &is_known) {
+        Ok(_) => panic!("{name} loaded, but it should have been rejected"),
+        Err(e) => e,
+    }
+}
+
+/// Checks where an error points and that its message says `phrase`.
+#[track_caller]
+fn assert_error(e: &ScenarioError, line: u64, column: u64, field: &str, phrase: &str) {
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(line), Some(column), Some(field)),
+        "position and field of: {e}"
+    );
+    assert!(
+        e.message.contains(phrase),
+        "expected {phrase:?} in the message of: {e}"
+    );
+    assert!(e.path.ends_with(".yaml"), "the file is named: {e}");
+    let shown = e.to_string();
+    assert!(
+        shown.contains(&format!(".yaml:{line}:{column}: {field}: ")),
+        "display: {shown}"
+    );
+}
+
+#[test]
+fn unknown_field_lists_the_allowed_ones() {
+    let e = rejected("unknown_field.yaml");
+    assert_error(&e, 4, 5, "workloads[0].replica", "unknown field `replica`");
+    assert!(e.message.contains("did you mean `replicas`?"), "{e}");
+    assert!(
+        e.message
+            .contains("allowed here: pod, deployment, batch, count, replicas"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let e = rejected("wrong_type.yaml");
+    assert_error(
+        &e,
+        5,
+        14,
+        "cluster.nodePools[0].count",
+        "expected a non-negative integer, got lots",
+    );
+}
+
+#[test]
+fn not_a_mapping() {
+    let e = rejected("not_a_mapping.yaml");
+    assert_error(
+        &e,
+        5,
+        15,
+        "cluster.nodes[0].labels",
+        "expected a mapping, got a list",
+    );
+}
+
+#[test]
+fn bad_quantity() {
+    let e = rejected("bad_quantity.yaml");
+    assert_error(
+        &e,
+        5,
+        26,
+        "cluster.nodes[0].allocatable.cpu",
+        "invalid quantity \"12Q\"",
+    );
+    assert!(e.message.contains("(expected one of n, u, m, k"), "{e}");
+}
+
+#[test]
+fn negative_count() {
+    let e = rejected("negative_count.yaml");
+    assert_error(
+        &e,
+        5,
+        14,
+        "cluster.nodePools[0].count",
+        "expected a non-negative integer, got -1",
+    );
+    assert!(e.to_string().ends_with(
+        "negative_count.yaml:5:14: cluster.nodePools[0].count: expected a non-negative integer, got -1"
+    ));
+}
+
+#[test]
+fn bad_duration() {
+    let e = rejected("bad_duration.yaml");
+    assert_error(
+        &e,
+        4,
+        15,
+        "workloads[0].duration",
+        "invalid duration \"10x\"",
+    );
+    assert!(
+        e.message.contains("expected one of ns, us, ms, s, m, h, d"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_scheduler() {
+    let e = rejected("unknown_scheduler.yaml");
+    assert_error(&e, 2, 25, "schedulers[1]", "unknown scheduler \"best-fit\"");
+}
+
+#[test]
+fn missing_required_field() {
+    let e = rejected("missing_replicas.yaml");
+    assert_error(
+        &e,
+        4,
+        5,
+        "workloads[1].replicas",
+        "missing required field `replicas`",
+    );
+}
+
+#[test]
+fn missing_field_found_by_serde() {
+    // A taint without `effect` is caught while parsing, not after; the loader still finds
+    // the field from the position.
+    let text = "cluster:\n  nodes:\n    - name: n1\n      taints:\n        - key: dedicated\n";
+    let e = parse_scenario(text, "inline.yaml", &is_known).unwrap_err();
+    assert_error(
+        &e,
+        5,
+        11,
+        "cluster.nodes[0].taints[0].effect",
+        "missing required field `effect`",
+    );
+}
+
+#[test]
+fn workload_with_two_kinds() {
+    let e = rejected("two_kinds.yaml");
+    assert_error(
+        &e,
+        4,
+        17,
+        "workloads[0].deployment",
+        "has both `pod` and `deployment`",
+    );
+}
+
+#[test]
+fn workload_with_no_kind() {
+    let e = rejected("no_kind.yaml");
+    assert_error(
+        &e,
+        4,
+        5,
+        "workloads[1]",
+        "exactly one of `pod`, `deployment` or `batch`",
+    );
+}
+
+#[test]
+fn unknown_taint_effect() {
+    let e = rejected("unknown_taint_effect.yaml");
+    assert_error(
+        &e,
+        7,
+        48,
+        "cluster.nodePools[0].taints[0].effect",
+        "unknown taint effect \"NoScheduel\"",
+    );
+    assert!(e.message.contains("did you mean NoSchedule?"), "{e}");
+}
+
+#[test]
+fn unknown_selector_operator() {
+    let e = rejected("unknown_selector_operator.yaml");
+    let field = "workloads[0].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution\
+                 .nodeSelectorTerms[0].matchExpressions[0].operator";
+    assert_error(&e, 11, 29, field, "unknown selector operator \"Equals\"");
+    assert!(
+        e.message
+            .contains("In, NotIn, Exists, DoesNotExist, Gt or Lt"),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_workload_name() {
+    let e = rejected("duplicate_workload.yaml");
+    assert_error(
+        &e,
+        6,
+        12,
+        "workloads[2].batch",
+        "duplicate workload name \"web\"",
+    );
+    assert!(e.message.contains("workloads[0] (line 3)"), "{e}");
+}
+
+#[test]
+fn duplicate_node_name() {
+    let e = rejected("duplicate_node.yaml");
+    assert_error(
+        &e,
+        6,
+        13,
+        "cluster.nodes[0].name",
+        "duplicate node name \"general-1\"",
+    );
+    assert!(e.message.contains("node pool \"general\" (line 4)"), "{e}");
+}
+
+#[test]
+fn bad_distribution() {
+    let e = rejected("bad_distribution.yaml");
+    assert_error(
+        &e,
+        5,
+        46,
+        "workloads[0].duration.max",
+        "max must not be smaller than min (10m)",
+    );
+}
+
+#[test]
+fn too_many_extended_resources() {
+    let e = rejected("too_many_extended.yaml");
+    assert_error(
+        &e,
+        10,
+        9,
+        "cluster.nodes[0].allocatable[\"example.com/e\"]",
+        "at most 4 are supported",
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    let e = rejected("duplicate_key.yaml");
+    assert_error(&e, 4, 1, "name", "duplicate key `name`");
+}
+
+#[test]
+fn malformed_yaml() {
+    let e = rejected("syntax_error.yaml");
+    assert_eq!(e.field, None, "{e}");
+    assert!(
+        e.line.is_some() && e.column.is_some(),
+        "a syntax error has a position: {e}"
+    );
+    assert!(e.to_string().contains("syntax_error.yaml:"), "{e}");
+    assert!(!e.message.is_empty());
+}
+
+#[test]
+fn empty_file() {
+    let e = rejected("empty.yaml");
+    assert_eq!((e.line, e.column, e.field.as_deref()), (None, None, None));
+    assert!(e.message.contains("empty"), "{e}");
+    let blank = parse_scenario("", "blank.yaml", &is_known).unwrap_err();
+    assert!(
+        blank
+            .to_string()
+            .starts_with("blank.yaml: the scenario file is empty"),
+        "{blank}"
+    );
+}
+
+#[test]
+fn missing_file() {
+    let path = fixture("no_such_file.yaml");
+    let e = load_scenario(&path, &is_known).unwrap_err();
+    assert_eq!(e.path, path.display().to_string());
+    assert_eq!((e.line, e.column, e.field.as_deref()), (None, None, None));
+    assert!(
+        e.message.starts_with("cannot read the scenario file: "),
+        "{e}"
+    );
+    // The OS's words for it, whatever the platform says.
+    let os = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
+    assert!(
+        e.message.contains("No such file") || e.message.contains(&os),
+        "{e}"
+    );
+
+    let dir = load_scenario(&fixture(""), &is_known).unwrap_err();
+    assert!(
+        dir.message.starts_with("cannot read the scenario file: "),
+        "{dir}"
+    );
+}
+
+/// More rejections, inline: each is one line of a file that is otherwise fine.
+#[test]
+fn inline_rejections() {
+    let cases: &[(&str, u64, u64, &str, &str)] = &[
+        (
+            "seed: -3",
+            1,
+            7,
+            "seed",
+            "expected a non-negative integer, got -3",
+        ),
+        (
+            "sampleInterval: 0s",
+            1,
+            17,
+            "sampleInterval",
+            "longer than zero",
+        ),
+        ("name: a/b", 1, 7, "name", "without slashes"),
+        (
+            "schedulers: [random, random]",
+            1,
+            22,
+            "schedulers[1]",
+            "listed twice",
+        ),
+        (
+            "cluster: {nodes: [{name: n, allocatable: {cpus: 2}}]}",
+            1,
+            43,
+            "cluster.nodes[0].allocatable.cpus",
+            "did you mean cpu?",
+        ),
+        (
+            "workloads: [{pod: p, requests: {pods: 1}}]",
+            1,
+            33,
+            "workloads[0].requests.pods",
+            "pod slot",
+        ),
+        (
+            "workloads: [{pod: p, requests: {cpu: \"2\"}, limits: {cpu: 1}}]",
+            1,
+            38,
+            "workloads[0].requests.cpu",
+            "larger than the limit (1)",
+        ),
+        (
+            "workloads: [{pod: p, replicas: 2}]",
+            1,
+            32,
+            "workloads[0].replicas",
+            "applies to deployment workloads only",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst, count: 1}, at: 5s}]",
+            1,
+            66,
+            "workloads[0].at",
+            "arrivals.start",
+        ),
+        (
+            "workloads: [{batch: b}]",
+            1,
+            13,
+            "workloads[0].arrivals",
+            "missing required field `arrivals`",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: poisson}}]",
+            1,
+            34,
+            "workloads[0].arrivals",
+            "ratePerSecond, ratePerMinute or ratePerHour",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: 1, ratePerHour: 2}}]",
+            1,
+            84,
+            "workloads[0].arrivals.ratePerHour",
+            "only one rate",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerMinute: 0}}]",
+            1,
+            68,
+            "workloads[0].arrivals.ratePerMinute",
+            "expected a positive number, got 0",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: steady, ratePerMinute: 1}}]",
+            1,
+            44,
+            "workloads[0].arrivals.process",
+            "unknown arrival process \"steady\"",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: fixed, ratePerMinute: 1, interval: 1s}}]",
+            1,
+            66,
+            "workloads[0].arrivals.ratePerMinute",
+            "does not apply to process: fixed",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst}}]",
+            1,
+            34,
+            "workloads[0].arrivals.count",
+            "needs `count`",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst, count: 2, start: 1h, stop: 1m}}]",
+            1,
+            78,
+            "workloads[0].arrivals.stop",
+            "later than start (1h)",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: lognormal, median: 1m, sigma: -1}}]",
+            1,
+            69,
+            "workloads[0].duration.sigma",
+            "expected a non-negative number, got -1",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: exponential, mean: 0s}}]",
+            1,
+            58,
+            "workloads[0].duration.mean",
+            "greater than zero",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: choice, values: []}}]",
+            1,
+            55,
+            "workloads[0].duration.values",
+            "at least one value",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: uniform, mean: 1m}}]",
+            1,
+            54,
+            "workloads[0].duration.mean",
+            "takes `min` and `max`",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: normal, mean: 1m}}]",
+            1,
+            39,
+            "workloads[0].duration.dist",
+            "unknown distribution \"normal\"",
+        ),
+        (
+            "workloads: [{pod: p, duration: {dist: uniform, min: 1m}}]",
+            1,
+            32,
+            "workloads[0].duration.max",
+            "`max` is missing",
+        ),
+        (
+            "workloads: [{pod: p, duration: [1m]}]",
+            1,
+            32,
+            "workloads[0].duration",
+            "got a list",
+        ),
+        (
+            "workloads: [{pod: p, requests: {cpu: {dist: choice, values: [1]}}}]",
+            1,
+            38,
+            "workloads[0].requests.cpu",
+            "only allowed in a batch",
+        ),
+        (
+            "workloads: [{pod: p, requests: {cpu: 1}, containers: [{name: c}]}]",
+            1,
+            54,
+            "workloads[0].containers",
+            "cannot be combined",
+        ),
+        (
+            "workloads: [{pod: p, containers: [{name: c}], initContainers: [{name: c}]}]",
+            1,
+            71,
+            "workloads[0].initContainers[0].name",
+            "duplicate container name \"c\"",
+        ),
+        (
+            "workloads: [{pod: p, containers: [{requests: {cpu: 1}}]}]",
+            1,
+            36,
+            "workloads[0].containers[0].name",
+            "missing required field `name`",
+        ),
+        (
+            "workloads: [{pod: p, priority: 3000000000}]",
+            1,
+            32,
+            "workloads[0].priority",
+            "expected an integer from -2147483648 to 2147483647, got 3000000000",
+        ),
+        (
+            "workloads: [{pod: p, tolerations: [{operator: Maybe}]}]",
+            1,
+            47,
+            "workloads[0].tolerations[0].operator",
+            "expected Equal or Exists",
+        ),
+        (
+            "workloads: [{pod: p, tolerations: [{value: x}]}]",
+            1,
+            36,
+            "workloads[0].tolerations[0].key",
+            "operator: Exists",
+        ),
+        (
+            "workloads: [{pod: p, tolerations: [{key: k, operator: Exists, value: v}]}]",
+            1,
+            70,
+            "workloads[0].tolerations[0].value",
+            "takes no value",
+        ),
+        (
+            "workloads: [{pod: p, tolerations: [{key: k, effect: NoSchedule, tolerationSeconds: 5}]}]",
+            1,
+            84,
+            "workloads[0].tolerations[0].tolerationSeconds",
+            "only applies to effect: NoExecute",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, preference: {}}]}}}]",
+            1,
+            107,
+            "workloads[0].affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+            "expected an integer from 1 to 100, got 0",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: k, operator: Gt, values: [big]}]}]}}}}]",
+            1,
+            169,
+            "workloads[0].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]",
+            "expected an integer, got big",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: k, operator: In}]}]}}}}]",
+            1,
+            137,
+            "workloads[0].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values",
+            "needs at least one value",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}}}]",
+            1,
+            116,
+            "workloads[0].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+            "at least one node selector term",
+        ),
+        (
+            "cluster: {nodePools: [{name: a, count: 1}, {name: a, count: 1}]}",
+            1,
+            51,
+            "cluster.nodePools[1].name",
+            "duplicate node pool name \"a\"",
+        ),
+        (
+            "cluster: {nodePools: [{name: a}]}",
+            1,
+            23,
+            "cluster.nodePools[0].count",
+            "missing required field `count`",
+        ),
+        (
+            "cluster: {nodePools: [{name: a, count: 2000000}]}",
+            1,
+            40,
+            "cluster.nodePools[0].count",
+            "at most 1000000",
+        ),
+        (
+            "cluster: {nodePools: [{name: a, count: 1, unschedulable: maybe}]}",
+            1,
+            58,
+            "cluster.nodePools[0].unschedulable",
+            "expected true or false, got maybe",
+        ),
+        (
+            "cluster: {nodes: [{name: a, count: 1}]}",
+            1,
+            29,
+            "cluster.nodes[0].count",
+            "unknown field `count`",
+        ),
+        (
+            "cluster: {nodePools: [{name: a, count: 1, allocatable: {memory: 1.5.3Gi}}]}",
+            1,
+            65,
+            "cluster.nodePools[0].allocatable.memory",
+            "more than one decimal point",
+        ),
+        ("- a\n- b", 1, 1, "", "expected a mapping, got a list"),
+        (
+            "name: x\n---\nname: y\n",
+            3,
+            1,
+            "",
+            "more than one YAML document",
+        ),
+    ];
+    // Every case is checked before failing, so one run shows all mismatches.
+    let mut failures = Vec::new();
+    for &(text, line, column, field, phrase) in cases {
+        let e = match parse_scenario(text, "inline.yaml", &is_known) {
+            Ok(_) => {
+                failures.push(format!("accepted: {text}"));
+                continue;
+            }
+            Err(e) => e,
+        };
+        let want_field = (!field.is_empty()).then_some(field);
+        if (e.line, e.column, e.field.as_deref()) != (Some(line), Some(column), want_field)
+            || !e.message.contains(phrase)
+        {
+            failures.push(format!(
+                "for {text:?}\n  want {line}:{column} {field:?} {phrase:?}\n  got  {e}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Garbage never panics the loader, and every rejection still says where.
+#[test]
+fn garbage_is_rejected_not_panicked_on() {
+    let inputs = [
+        "\0",
+        "\t- x",
+        "a: [1,",
+        "{",
+        "]",
+        ":",
+        "cluster: &a [*a]",
+        "workloads: [{pod: p, duration: .inf}]",
+        "workloads: [{pod: p, duration: 1e400}]",
+        "workloads: [{pod: p, requests: {cpu: 99999999999999999999999}}]",
+        "cluster: {nodePools: [{name: \"\", count: 1}]}",
+        "workloads: [{pod: ~}]",
+        "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: .nan}}]",
+        "workloads: [~]",
+        "workloads: 5",
+        "seed: 1.5",
+        "? [a, b]\n: c",
+        "a: *nope",
+    ];
+    for text in inputs {
+        if let Err(e) = parse_scenario(text, "garbage.yaml", &is_known) {
+            assert!(!e.message.is_empty(), "{text:?}");
+            assert_eq!(e.path, "garbage.yaml");
+        }
+    }
+}
+
+const GOOD: &str = r#"
+name: tutorial
+description: |
+  Three general nodes and a GPU node.
+seed: 42
+duration: 2h
+sampleInterval: 30s
+startLatency: 500ms
+schedulers: [first-fit, least-allocated]
+cluster:
+  nodePools:
+    - name: general
+      count: 3
+      allocatable: {cpu: "4", memory: 16Gi, ephemeral-storage: 100Gi}
+      labels: {topology.kubernetes.io/zone: a}
+  nodes:
+    - name: gpu-1
+      allocatable: {cpu: 8, memory: 64Gi, pods: 32, nvidia.com/gpu: 2}
+      taints: [{key: dedicated, value: gpu, effect: NoSchedule}]
+      unschedulable: true
+workloads:
+  - pod: web
+    at: 5s
+    namespace: shop
+    labels: {app: web}
+    priority: 100
+    requests: {cpu: 0.5, memory: 256Mi}
+    limits: {cpu: 1, memory: 512Mi}
+    overhead: {cpu: 10m}
+    nodeSelector: {topology.kubernetes.io/zone: a}
+    nodeName: general-0
+    duration: 10m
+  - pod: worker
+    count: 2
+  - deployment: cart
+    replicas: 3
+    at: 1m
+    tolerations:
+      - {key: dedicated, operator: Equal, value: gpu, effect: NoSchedule}
+      - {operator: Exists}
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}
+    affinity:
+      nodeAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          nodeSelectorTerms:
+            - matchExpressions:
+                - {key: topology.kubernetes.io/zone, operator: In, values: [a, b]}
+              matchFields:
+                - {key: metadata.name, operator: NotIn, values: [gpu-1]}
+        preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 20
+            preference:
+              matchExpressions: [{key: disk, operator: Exists}]
+    containers:
+      - name: app
+        requests: {cpu: 250m, memory: 128Mi}
+        limits: {memory: 256Mi}
+      - name: sidecar
+        requests: {cpu: 50m}
+    initContainers:
+      - name: migrate
+        requests: {cpu: "1"}
+  - batch: etl
+    arrivals: {process: poisson, ratePerMinute: 6, start: 1m, stop: 1h, count: 100}
+    duration: {dist: lognormal, median: 10m, sigma: 0.8}
+    requests:
+      cpu: {dist: choice, values: [250m, 500m, "1", "2", "4"]}
+      memory: 1Gi
+      nvidia.com/gpu: {dist: uniform, min: 0, max: 1}
+  - batch: nightly
+    arrivals: {process: fixed, interval: 24h}
+    duration: {dist: exponential, mean: 1h}
+  - batch: storm
+    arrivals: {process: burst, count: 50}
+    duration: {dist: uniform, min: 1m, max: 5m}
+  - batch: mixed
+    arrivals: {process: poisson, ratePerHour: 36}
+    duration: {dist: choice, values: [1m, 5m]}
+"#;
+
+fn parse_good() -> Scenario {
+    match parse_scenario(GOOD, "scenarios/tutorial.yaml", &is_known) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn good_scenario_settings() {
+    let s = parse_good();
+    assert_eq!(s.name, "tutorial");
+    assert_eq!(s.description, "Three general nodes and a GPU node.");
+    assert_eq!(s.path, Some(PathBuf::from("scenarios/tutorial.yaml")));
+    assert_eq!(s.seed, 42);
+    assert_eq!(s.duration, Some(SimTime::from_secs(7200)));
+    assert_eq!(s.sample_interval, SimTime::from_secs(30));
+    assert_eq!(s.start_latency, SimTime::from_millis(500));
+    assert_eq!(s.schedulers, ["first-fit", "least-allocated"]);
+}
+
+#[test]
+fn good_scenario_nodes() {
+    let s = parse_good();
+    let gpu = s
+        .resource_names
+        .lookup("nvidia.com/gpu")
+        .expect("gpu interned");
+    assert_eq!(
+        gpu.index(),
+        4,
+        "the first extended resource takes the first extended slot"
+    );
+    let names: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["general-0", "general-1", "general-2", "gpu-1"]);
+
+    let general = &s.nodes[1];
+    assert_eq!(general.allocatable.cpu(), 4000);
+    assert_eq!(general.allocatable.memory(), 16 << 30);
+    assert_eq!(
+        general.allocatable.get(ResourceKind::EPHEMERAL_STORAGE),
+        100 << 30
+    );
+    assert_eq!(general.allocatable.pods(), 110, "pods default to 110");
+    assert_eq!(general.allocatable.get(gpu), 0);
+    assert_eq!(general.labels.get("topology.kubernetes.io/zone"), Some("a"));
+    assert!(general.taints.is_empty() && !general.unschedulable);
+
+    let node = &s.nodes[3];
+    assert_eq!(
+        (
+            node.allocatable.cpu(),
+            node.allocatable.pods(),
+            node.allocatable.get(gpu)
+        ),
+        (8000, 32, 2)
+    );
+    assert_eq!(
+        node.taints,
+        [Taint {
+            key: "dedicated".into(),
+            value: "gpu".into(),
+            effect: TaintEffect::NoSchedule
+        }]
+    );
+    assert!(node.unschedulable);
+}
+
+#[test]
+fn good_scenario_pods_and_deployments() {
+    let s = parse_good();
+    let web = &s.workloads[0];
+    assert_eq!(
+        web.kind,
+        WorkloadKind::Pods {
+            at: SimTime::from_secs(5),
+            count: 1
+        }
+    );
+    let t = &web.template;
+    assert_eq!(
+        (t.name.as_str(), t.namespace.as_str(), t.priority),
+        ("web", "shop", 100)
+    );
+    assert!(
+        t.singleton,
+        "a lone pod is named exactly after the workload"
+    );
+    assert_eq!(t.owner, OwnerKind::None);
+    assert_eq!(t.labels.get("app"), Some("web"));
+    assert_eq!(t.containers.len(), 1);
+    let c = &t.containers[0];
+    assert_eq!(c.name, "web");
+    assert_eq!((c.requests.cpu(), c.requests.memory()), (500, 256 << 20));
+    assert_eq!((c.limits.cpu(), c.limits.memory()), (1000, 512 << 20));
+    assert!(c.has_request(ResourceKind::CPU) && !c.has_request(ResourceKind::EPHEMERAL_STORAGE));
+    assert_eq!(t.overhead.cpu(), 10);
+    assert_eq!(
+        t.node_selector.get("topology.kubernetes.io/zone"),
+        Some("a")
+    );
+    assert_eq!(t.node_name.as_deref(), Some("general-0"));
+    assert_eq!(web.duration, Some(Dist::Constant(SimTime::from_secs(600))));
+    assert!(web.sized.is_empty());
+
+    let worker = &s.workloads[1];
+    assert_eq!(
+        worker.kind,
+        WorkloadKind::Pods {
+            at: SimTime::ZERO,
+            count: 2
+        }
+    );
+    assert!(!worker.template.singleton);
+    assert_eq!(worker.template.namespace, "default");
+    assert_eq!(worker.duration, None, "no duration: runs until the end");
+    assert_eq!(
+        worker.template.containers.len(),
+        1,
+        "one empty container named after the workload"
+    );
+
+    let cart = &s.workloads[2];
+    assert_eq!(
+        cart.kind,
+        WorkloadKind::Deployment {
+            at: SimTime::from_secs(60),
+            replicas: 3
+        }
+    );
+    let t = &cart.template;
+    assert_eq!(t.owner, OwnerKind::ReplicaSet);
+    assert!(!t.singleton);
+    assert_eq!(
+        t.tolerations,
+        [
+            Toleration {
+                key: "dedicated".into(),
+                operator: TolerationOperator::Equal,
+                value: "gpu".into(),
+                effect: Some(TaintEffect::NoSchedule),
+                toleration_seconds: None,
+            },
+            Toleration {
+                operator: TolerationOperator::Exists,
+                ..Default::default()
+            },
+            Toleration {
+                key: "node.kubernetes.io/unreachable".into(),
+                operator: TolerationOperator::Exists,
+                value: String::new(),
+                effect: Some(TaintEffect::NoExecute),
+                toleration_seconds: Some(300),
+            },
+        ]
+    );
+    let req = |key: &str, operator, values: &[&str]| SelectorRequirement {
+        key: key.into(),
+        operator,
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    assert_eq!(
+        t.node_affinity,
+        Some(NodeAffinity {
+            required: Some(vec![NodeSelectorTerm {
+                match_expressions: vec![req(
+                    "topology.kubernetes.io/zone",
+                    SelectorOperator::In,
+                    &["a", "b"]
+                )],
+                match_fields: vec![req("metadata.name", SelectorOperator::NotIn, &["gpu-1"])],
+            }]),
+            preferred: vec![PreferredTerm {
+                weight: 20,
+                preference: NodeSelectorTerm {
+                    match_expressions: vec![req("disk", SelectorOperator::Exists, &[])],
+                    match_fields: vec![],
+                },
+            }],
+        })
+    );
+    let names: Vec<&str> = t.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["app", "sidecar"]);
+    assert_eq!(t.containers[0].limits.memory(), 256 << 20);
+    assert!(!t.containers[0].has_limit(ResourceKind::CPU));
+    assert_eq!(t.containers[1].requests.cpu(), 50);
+    assert_eq!(t.init_containers.len(), 1);
+    assert_eq!(
+        (
+            t.init_containers[0].name.as_str(),
+            t.init_containers[0].requests.cpu()
+        ),
+        ("migrate", 1000)
+    );
+    assert_eq!(
+        t.effective_requests().cpu(),
+        1000,
+        "the init container dominates"
+    );
+}
+
+#[test]
+fn good_scenario_batches() {
+    let s = parse_good();
+    let gpu = s
+        .resource_names
+        .lookup("nvidia.com/gpu")
+        .expect("gpu interned");
+    let etl = &s.workloads[3];
+    assert_eq!(
+        etl.kind,
+        WorkloadKind::Batch {
+            arrivals: Arrivals {
+                process: ArrivalProcess::Poisson {
+                    rate_per_second: 0.1
+                },
+                start: SimTime::from_secs(60),
+                stop: Some(SimTime::from_secs(3600)),
+                count: Some(100),
+            }
+        }
+    );
+    assert_eq!(etl.template.owner, OwnerKind::Job);
+    assert_eq!(
+        etl.duration,
+        Some(Dist::LogNormal {
+            median: SimTime::from_secs(600),
+            sigma: 0.8
+        })
+    );
+    assert_eq!(
+        etl.sized,
+        [
+            (
+                ResourceKind::CPU,
+                Dist::Choice(vec![250, 500, 1000, 2000, 4000])
+            ),
+            (gpu, Dist::Uniform { min: 0, max: 1 }),
+        ]
+    );
+    let c = &etl.template.containers[0];
+    assert_eq!(c.name, "etl");
+    assert_eq!(
+        c.requests.memory(),
+        1 << 30,
+        "constant requests stay in the template"
+    );
+    assert!(
+        !c.has_request(ResourceKind::CPU),
+        "sized kinds are drawn per pod"
+    );
+
+    let nightly = &s.workloads[4];
+    assert!(matches!(
+        &nightly.kind,
+        WorkloadKind::Batch { arrivals } if arrivals.process == ArrivalProcess::Fixed { interval: SimTime::from_secs(86_400) }
+            && arrivals.start == SimTime::ZERO && arrivals.stop.is_none() && arrivals.count.is_none()
+    ));
+    assert_eq!(
+        nightly.duration,
+        Some(Dist::Exponential {
+            mean: SimTime::from_secs(3600)
+        })
+    );
+
+    let storm = &s.workloads[5];
+    assert!(matches!(
+        &storm.kind,
+        WorkloadKind::Batch { arrivals } if arrivals.process == ArrivalProcess::Burst && arrivals.count == Some(50)
+    ));
+    assert_eq!(
+        storm.duration,
+        Some(Dist::Uniform {
+            min: SimTime::from_secs(60),
+            max: SimTime::from_secs(300)
+        })
+    );
+
+    let mixed = &s.workloads[6];
+    match &mixed.kind {
+        WorkloadKind::Batch {
+            arrivals:
+                Arrivals {
+                    process: ArrivalProcess::Poisson { rate_per_second },
+                    ..
+                },
+        } => {
+            assert!(
+                (rate_per_second - 0.01).abs() < 1e-12,
+                "36 per hour is 0.01 per second"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        mixed.duration,
+        Some(Dist::Choice(vec![
+            SimTime::from_secs(60),
+            SimTime::from_secs(300)
+        ]))
+    );
+}
+
+#[test]
+fn defaults_and_file_names() {
+    let s = parse_scenario("seed: 7\n", "scenarios/small-cluster.yaml", &is_known).unwrap();
+    assert_eq!(
+        s.name, "small-cluster",
+        "the name defaults to the file stem"
+    );
+    assert_eq!(s.description, "");
+    assert_eq!(s.duration, None);
+    assert_eq!(s.sample_interval, SimTime::from_secs(60));
+    assert_eq!(s.start_latency, SimTime::from_secs(1));
+    assert!(s.schedulers.is_empty() && s.nodes.is_empty() && s.workloads.is_empty());
+}
+
+#[test]
+fn extended_resources_are_numbered_in_file_order() {
+    // Workloads come first in this file, so their resource takes the first slot.
+    let text = "workloads: [{pod: p, requests: {example.com/b: 1}}]\n\
+                cluster: {nodes: [{name: n, allocatable: {example.com/a: 1, example.com/b: 2}}]}\n";
+    let s = parse_scenario(text, "order.yaml", &is_known).unwrap();
+    assert_eq!(
+        s.resource_names.lookup("example.com/b").map(|k| k.index()),
+        Some(4)
+    );
+    assert_eq!(
+        s.resource_names.lookup("example.com/a").map(|k| k.index()),
+        Some(5)
+    );
+}
+
+#[test]
+fn the_documented_example_loads() {
+    let doc_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario-format.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/scenario-format.md is readable");
+    let example = doc
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the reference starts with a complete yaml example");
+    let s = match parse_scenario(example, "tutorial.yaml", &is_known) {
+        Ok(s) => s,
+        Err(e) => panic!("the documented example is rejected: {e}"),
+    };
+    assert_eq!(s.nodes.len(), 4);
+    assert_eq!(s.workloads.len(), 3);
+    assert_eq!(s.workloads[2].sized.len(), 1, "the batch draws its cpu");
+}

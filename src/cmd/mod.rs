@@ -1,0 +1,168 @@
+//! The subcommands, one module each, and what they share: console output that survives a
+//! closed pipe, error logging, the usage-error type behind exit code 2, and the expansion
+//! of directories into scenario files.
+
+pub mod run;
+pub mod schedulers;
+pub mod validate;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// A mistake in how the command was invoked (as opposed to a failure while doing the work):
+/// reported before anything runs, with exit code 2 like clap's own usage errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Standard output for results. A closed pipe (`schedlab ... | head`) means the reader has
+/// seen enough, not that anything failed: after the first broken-pipe error every further
+/// line is dropped silently and the command carries on to its normal exit code.
+pub struct Stdout {
+    inner: io::StdoutLock<'static>,
+    closed: bool,
+}
+
+impl Stdout {
+    /// Locks standard output for the rest of the process.
+    pub fn lock() -> Stdout {
+        Stdout {
+            inner: io::stdout().lock(),
+            closed: false,
+        }
+    }
+
+    /// Writes one line.
+    pub fn line(&mut self, text: impl fmt::Display) -> anyhow::Result<()> {
+        let result = writeln!(self.inner, "{text}");
+        self.check(result)
+    }
+
+    /// Flushes what is buffered.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        let result = self.inner.flush();
+        self.check(result)
+    }
+
+    fn check(&mut self, result: io::Result<()>) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(e).context("writing to standard output"),
+        }
+    }
+}
+
+/// Writes one line to stderr. Errors are ignored on purpose: stderr is where errors would
+/// be reported, so there is nowhere left to report a failure to write there, and `eprintln!`
+/// would panic instead.
+pub fn log(text: impl fmt::Display) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// The scenario files named by `paths`: files as given, directories expanded to their
+/// `*.yaml` and `*.yml` files sorted by path (not recursive). Order follows the command
+/// line; a file named twice is kept once, at its first position. Also returns one error per
+/// directory that cannot be read or holds no scenario file.
+///
+/// A path that is not a directory is passed through even if it does not exist, so the
+/// loader reports it with its usual `path: ...` error.
+pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<anyhow::Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for path in paths {
+        let found = if path.is_dir() {
+            match scenario_files_in(path) {
+                Ok(found) if found.is_empty() => {
+                    errors.push(anyhow::anyhow!(
+                        "{}: no *.yaml or *.yml files in this directory",
+                        path.display()
+                    ));
+                    continue;
+                }
+                Ok(found) => found,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            }
+        } else {
+            vec![path.clone()]
+        };
+        for file in found {
+            if seen.insert(file.clone()) {
+                files.push(file);
+            }
+        }
+    }
+    (files, errors)
+}
+
+/// `*.yaml` and `*.yml` files directly in `dir`, sorted by path so the order (and so the
+/// row order of summary.csv) does not depend on the file system's listing order.
+fn scenario_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let context = || format!("{}: cannot list directory", dir.display());
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).with_context(context)? {
+        let path = entry.with_context(context)?.path();
+        let is_yaml = path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml");
+        // is_file follows symlinks, so a linked scenario counts and a linked directory does not.
+        if is_yaml && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_expand_sorted_and_files_dedupe() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.yaml", "a.yml", "c.txt", "d.yaml"] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        fs::create_dir(dir.path().join("sub.yaml")).unwrap();
+        let d = dir.path().join("d.yaml");
+        let (files, errors) = expand_inputs(&[d.clone(), dir.path().to_path_buf()]);
+        assert!(errors.is_empty());
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["d.yaml", "a.yml", "b.yaml"]);
+    }
+
+    #[test]
+    fn empty_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, errors) = expand_inputs(&[dir.path().to_path_buf()]);
+        assert!(files.is_empty());
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].to_string().contains("no *.yaml"));
+    }
+}

@@ -1,0 +1,500 @@
+//! `schedlab run`: loads scenarios, plans every (scenario, scheduler, seed) run, executes
+//! the runs in parallel on a local rayon pool, and writes the CSV results.
+//!
+//! Determinism: the run list is fixed before anything runs, results are collected back in
+//! plan order (rayon's indexed `collect` keeps it), and nothing wall-clock-dependent reaches
+//! a file, so the outputs do not depend on `--jobs` or on which run finishes first. Wall
+//! time and progress go to stderr only.
+//!
+//! Failure isolation: a scenario that fails to load, a run that panics and a file that
+//! cannot be written are each reported on stderr and counted; everything else still runs
+//! and writes its results, and the exit code is 1 at the end.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::io::IsTerminal;
+use std::num::NonZeroUsize;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use schedulers::{Registry, UnknownScheduler};
+use sim::{RunSummary, Scenario};
+
+use super::{Stdout, UsageError, expand_inputs, log};
+use crate::cli::RunArgs;
+use crate::output::{self, RunKey, sanitize};
+
+/// The scheduler used when neither the command line nor the scenario names one.
+const DEFAULT_SCHEDULER: &str = "first-fit";
+
+/// Where scenarios are looked for when no path is given.
+const DEFAULT_SCENARIOS: &str = "scenarios";
+
+/// A loaded scenario with the schedulers and seeds it will run with.
+struct Planned {
+    scenario: Scenario,
+    schedulers: Vec<String>,
+    seeds: Vec<u64>,
+}
+
+/// One run of the plan.
+struct Job<'a> {
+    scenario: &'a Scenario,
+    scheduler: &'a str,
+    seed: u64,
+}
+
+impl Job<'_> {
+    fn key(&self) -> RunKey<'_> {
+        RunKey {
+            scenario: &self.scenario.name,
+            scheduler: self.scheduler,
+            seed: self.seed,
+        }
+    }
+}
+
+/// How one run ended.
+struct Outcome {
+    /// The run's figures if it finished, even if writing its files then failed: the run
+    /// itself succeeded, so it keeps its row in the sweep's summary.csv.
+    summary: Option<RunSummary>,
+    /// False if the run or the writing of its files failed.
+    ok: bool,
+}
+
+/// Runs the command; returns exit code 1 if anything failed along the way, and an error
+/// (exit code 2 for usage errors) if nothing could be run at all.
+pub fn execute(args: RunArgs, registry: &Registry, out: &mut Stdout) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+
+    // Command-line scheduler names are checked before anything is loaded or written, so a
+    // typo costs nothing.
+    let cli_schedulers = dedup(&args.schedulers);
+    check_known(&cli_schedulers, registry)?;
+    check_distinct_dirs(&cli_schedulers).map_err(UsageError)?;
+    let cli_seeds = dedup(&args.seeds);
+
+    let inputs = if args.paths.is_empty() {
+        default_inputs()?
+    } else {
+        args.paths.clone()
+    };
+    let mut failures = 0usize;
+    let (files, errors) = expand_inputs(&inputs);
+    for error in errors {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.map_or(0, NonZeroUsize::get))
+        .thread_name(|i| format!("schedlab-run-{i}"))
+        .build()
+        .context("starting the thread pool")?;
+    install_panic_hook();
+
+    // Loading can be slow for large scenarios and traces, so it runs on the pool too; the
+    // results come back in file order and errors are logged in that order.
+    let loaded: Vec<Result<Scenario, String>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                match catch_panic(|| sim::load_scenario(path, &|name| registry.contains(name))) {
+                    Ok(Ok(scenario)) => Ok(scenario),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(panic) => Err(format!(
+                        "{}: the scenario loader panicked: {panic}",
+                        path.display()
+                    )),
+                }
+            })
+            .collect()
+    });
+
+    let planned = plan(&files, loaded, &cli_schedulers, &cli_seeds, &mut failures);
+
+    // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
+    let jobs: Vec<Job<'_>> = planned
+        .iter()
+        .flat_map(|p| {
+            p.schedulers.iter().flat_map(move |scheduler| {
+                p.seeds.iter().map(move |&seed| Job {
+                    scenario: &p.scenario,
+                    scheduler,
+                    seed,
+                })
+            })
+        })
+        .collect();
+    if jobs.is_empty() {
+        if failures == 0 {
+            return Err(UsageError("no scenario to run".to_string()).into());
+        }
+        log(format_args!("error: nothing to run: no scenario loaded"));
+        return Ok(ExitCode::FAILURE);
+    }
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+
+    let bar = progress_bar(jobs.len() as u64);
+    let outcomes: Vec<Outcome> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let outcome = run_one(job, registry, &args.out, &bar);
+                bar.inc(1);
+                outcome
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    failures += outcomes.iter().filter(|o| !o.ok).count();
+
+    let summary_path = args.out.join("summary.csv");
+    let rows = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)));
+    if let Err(error) = output::write_summary(&summary_path, rows) {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
+
+    print_table(out, &jobs, &outcomes)?;
+    out.line(format_args!("summary: {}", summary_path.display()))?;
+    out.line(format_args!(
+        "per run: {}/<scenario>/<scheduler>/seed-<N>/{{summary,timeseries}}.csv",
+        args.out.display()
+    ))?;
+
+    let failed_runs = outcomes.iter().filter(|o| !o.ok).count();
+    let other_errors = match failures - failed_runs {
+        0 => String::new(),
+        n => format!("; {n} other error(s) reported above"),
+    };
+    log(format_args!(
+        "{} run(s) in {:.2}s wall time, {failed_runs} failed{other_errors}",
+        jobs.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Pairs each loaded scenario with its schedulers and seeds, in file order. Scenarios that
+/// failed to load, or whose output directories would collide with another's, are logged,
+/// counted in `failures` and left out.
+fn plan(
+    files: &[PathBuf],
+    loaded: Vec<Result<Scenario, String>>,
+    cli_schedulers: &[String],
+    cli_seeds: &[u64],
+    failures: &mut usize,
+) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    // Output directories taken so far (lower-cased, for case-insensitive file systems),
+    // and by which file. Only looked up, never iterated, so its order cannot leak out.
+    let mut dirs_taken: HashMap<String, &Path> = HashMap::new();
+    for (path, result) in files.iter().zip(loaded) {
+        let scenario = match result {
+            Ok(scenario) => scenario,
+            Err(error) => {
+                *failures += 1;
+                log(format_args!("error: {error}"));
+                continue;
+            }
+        };
+        let dir = sanitize(&scenario.name).to_lowercase();
+        if let Some(other) = dirs_taken.get(&dir) {
+            *failures += 1;
+            log(format_args!(
+                "error: {}: scenario name \"{}\" would share its output directory with {}; give one of them another `name:`",
+                path.display(),
+                scenario.name,
+                other.display()
+            ));
+            continue;
+        }
+        dirs_taken.insert(dir, path);
+        let schedulers = if !cli_schedulers.is_empty() {
+            cli_schedulers.to_vec()
+        } else if !scenario.schedulers.is_empty() {
+            dedup(&scenario.schedulers)
+        } else {
+            vec![DEFAULT_SCHEDULER.to_string()]
+        };
+        if let Err(error) = check_distinct_dirs(&schedulers) {
+            *failures += 1;
+            log(format_args!("error: {}: {error}", path.display()));
+            continue;
+        }
+        let seeds = if cli_seeds.is_empty() {
+            vec![scenario.seed]
+        } else {
+            cli_seeds.to_vec()
+        };
+        planned.push(Planned {
+            scenario,
+            schedulers,
+            seeds,
+        });
+    }
+    planned
+}
+
+/// Runs one job and writes its directory; failures are logged, never propagated, so one
+/// bad run cannot take the others down.
+fn run_one(job: &Job<'_>, registry: &Registry, out: &Path, bar: &ProgressBar) -> Outcome {
+    let key = job.key();
+    let what = || {
+        format!(
+            "run {} / {} / seed {}",
+            key.scenario, key.scheduler, key.seed
+        )
+    };
+    let result = catch_panic(|| -> Result<_, UnknownScheduler> {
+        let scheduler = registry.create(job.scheduler)?;
+        Ok(sim::run(job.scenario, scheduler, job.seed))
+    });
+    let result = match result {
+        Ok(Ok(result)) => result,
+        Ok(Err(error)) => {
+            bar.suspend(|| log(format_args!("error: {}: {error}", what())));
+            return Outcome {
+                summary: None,
+                ok: false,
+            };
+        }
+        Err(panic) => {
+            bar.suspend(|| log(format_args!("error: {} failed: panicked: {panic}", what())));
+            return Outcome {
+                summary: None,
+                ok: false,
+            };
+        }
+    };
+    let ok = match output::write_run(out, &key, &result.summary, &result.samples) {
+        Ok(_) => true,
+        Err(error) => {
+            bar.suspend(|| log(format_args!("error: {}: {error:#}", what())));
+            false
+        }
+    };
+    Outcome {
+        summary: Some(result.summary),
+        ok,
+    }
+}
+
+/// `scenarios/` if it exists, else a usage error that says what to do.
+fn default_inputs() -> Result<Vec<PathBuf>, UsageError> {
+    let dir = PathBuf::from(DEFAULT_SCENARIOS);
+    if dir.is_dir() {
+        Ok(vec![dir])
+    } else {
+        Err(UsageError(format!(
+            "no scenario given and no {DEFAULT_SCENARIOS}/ directory here; \
+             name scenario files or directories: schedlab run SCENARIO|DIR..."
+        )))
+    }
+}
+
+/// Refuses the first name that is not registered; the error lists the known names.
+fn check_known(names: &[String], registry: &Registry) -> Result<(), UnknownScheduler> {
+    match names.iter().find(|name| !registry.contains(name)) {
+        Some(name) => Err(UnknownScheduler {
+            name: name.clone(),
+            known: registry.iter().map(|(n, _)| n.to_string()).collect(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses two scheduler names that would write to the same directory once sanitized
+/// (`exec:a/b` and `exec_a_b`), compared case-insensitively for macOS and Windows.
+fn check_distinct_dirs(names: &[String]) -> Result<(), String> {
+    let mut taken: HashMap<String, &str> = HashMap::new();
+    for name in names {
+        let dir = sanitize(name);
+        if let Some(other) = taken.insert(dir.to_lowercase(), name) {
+            return Err(format!(
+                "schedulers \"{other}\" and \"{name}\" would share the output directory \"{dir}\""
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The items without repeats, first occurrence kept, order otherwise unchanged.
+fn dedup<T: Clone + Eq + Hash>(items: &[T]) -> Vec<T> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .filter(|item| seen.insert(*item))
+        .cloned()
+        .collect()
+}
+
+/// Runs done out of total with an ETA on stderr; hidden when stderr is not a terminal, so
+/// logs and CI output get no control characters.
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  elapsed {elapsed}  ETA {eta}")
+            .map(|style| style.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    // Redraws while long runs are in progress, so the elapsed time and ETA stay current.
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// One line per run: scenario, scheduler, seed, pods scheduled/submitted, p99 latency and
+/// mean CPU allocation, in plan order. Failed runs are listed too, marked as such.
+fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyhow::Result<()> {
+    let header = [
+        "scenario",
+        "scheduler",
+        "seed",
+        "scheduled",
+        "p99_latency_s",
+        "cpu_alloc_mean",
+    ];
+    let mut rows: Vec<[String; 6]> = vec![header.map(str::to_string)];
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        let (scheduled, p99, cpu) = match &outcome.summary {
+            Some(s) => (
+                format!("{}/{}", s.pods_scheduled, s.pods_submitted),
+                format!("{:.3}", s.latency_p99.as_secs_f64()),
+                format!("{:.3}", s.cpu_alloc_mean),
+            ),
+            None => ("FAILED".to_string(), "-".to_string(), "-".to_string()),
+        };
+        rows.push([
+            job.scenario.name.clone(),
+            job.scheduler.to_string(),
+            job.seed.to_string(),
+            scheduled,
+            p99,
+            cpu,
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(width - cell.chars().count());
+            // Text left-aligned, figures right-aligned so digits line up.
+            if i < 2 {
+                line.push_str(cell);
+                line.push_str(&pad);
+            } else {
+                line.push_str(&pad);
+                line.push_str(cell);
+            }
+            line.push_str("  ");
+        }
+        out.line(line.trim_end())?;
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// Set while this thread runs code under [`catch_panic`].
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// The message and location of the last panic caught on this thread.
+    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Replaces the default panic message for panics that [`catch_panic`] will catch: those
+/// are reported as one `error:` line naming the run, instead of the default hook's
+/// multi-line output scribbling over the progress bar. Other panics (bugs in the CLI
+/// itself) still go to the default hook.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let message = info.payload_as_str().unwrap_or("a non-text panic payload");
+                let text = match info.location() {
+                    Some(at) => {
+                        format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column())
+                    }
+                    None => message.to_string(),
+                };
+                CAUGHT.with(|caught| *caught.borrow_mut() = Some(text));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into an error message (with its location when the hook of
+/// [`install_panic_hook`] saw it).
+fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    CATCHING.with(|c| c.set(true));
+    // AssertUnwindSafe: after a panic, everything `f` touched mutably (the scheduler and
+    // the simulation) is dropped unseen; what it shares is only read (the scenario, the
+    // registry), so no broken invariant can be observed afterwards.
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    result.map_err(|payload| {
+        CAUGHT
+            .with(|caught| caught.borrow_mut().take())
+            .unwrap_or_else(|| {
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-text panic payload".to_string())
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_order() {
+        assert_eq!(dedup(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn scheduler_directories_must_differ() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_distinct_dirs(&names(&["first-fit", "random"])).is_ok());
+        assert!(check_distinct_dirs(&names(&["exec:a/b", "exec_a_b"])).is_err());
+        assert!(check_distinct_dirs(&names(&["Random", "random"])).is_err());
+    }
+
+    #[test]
+    fn panics_become_errors_with_their_message() {
+        install_panic_hook();
+        let caught = catch_panic(|| -> u32 { panic!("boom {}", 7) });
+        let message = caught.unwrap_err();
+        assert!(message.starts_with("boom 7 (at "), "{message}");
+        assert_eq!(catch_panic(|| 5), Ok(5));
+    }
+}

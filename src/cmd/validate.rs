@@ -1,0 +1,43 @@
+//! `schedlab validate`: loads scenario files exactly as `run` would, and reports each one's
+//! size or its error without running anything.
+
+use std::process::ExitCode;
+
+use schedulers::Registry;
+
+use super::{Stdout, expand_inputs, log};
+use crate::cli::ValidateArgs;
+
+/// Checks every file; `ok  PATH (N nodes, M workloads)` on stdout for each good one, the
+/// loader's `path:line:col: field: message` on stderr for each bad one. Exit code 1 if any
+/// failed.
+pub fn execute(
+    args: ValidateArgs,
+    registry: &Registry,
+    out: &mut Stdout,
+) -> anyhow::Result<ExitCode> {
+    let (files, errors) = expand_inputs(&args.paths);
+    let mut failed = !errors.is_empty();
+    for error in errors {
+        log(format_args!("error: {error:#}"));
+    }
+    for path in &files {
+        match sim::load_scenario(path, &|name| registry.contains(name)) {
+            Ok(scenario) => out.line(format_args!(
+                "ok  {} ({} nodes, {} workloads)",
+                path.display(),
+                scenario.nodes.len(),
+                scenario.workloads.len()
+            ))?,
+            Err(error) => {
+                failed = true;
+                log(format_args!("error: {error}"));
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,424 @@
+//! End-to-end tests of the `schedlab` binary: each test writes small scenario files to a
+//! temporary directory, runs the real binary there, and checks exit codes, stderr and the
+//! files written.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The summary.csv header, spelled out independently of the binary's own constant.
+const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_scheduled,pods_completed,\
+pods_failed,pods_pending_at_end,pods_running_at_end,latency_p50_s,latency_p95_s,latency_p99_s,\
+latency_max_s,cpu_alloc_mean,mem_alloc_mean,cpu_alloc_peak,mem_alloc_peak,nodes_max,\
+scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,events,sim_end_s";
+
+/// The timeseries.csv header.
+const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
+cpu_allocatable_cores,mem_requested_gib,mem_allocatable_gib,cpu_alloc,mem_alloc";
+
+/// Two nodes, three one-CPU pods: every scheduler places everything.
+const TINY: &str = "\
+name: tiny
+seed: 7
+schedulers: [first-fit, least-allocated]
+cluster:
+  nodePools: [{name: n, count: 2, allocatable: {cpu: \"2\", memory: 4Gi}}]
+workloads:
+  - pod: web
+    count: 3
+    requests: {cpu: \"1\", memory: 1Gi}
+    duration: 10m
+";
+
+/// `count: -1` on line 8 (1-based) is invalid.
+const BROKEN: &str = "\
+name: broken
+seed: 7
+cluster:
+  nodePools: [{name: n, count: 2, allocatable: {cpu: \"2\", memory: 4Gi}}]
+workloads:
+  - pod: web
+    requests: {cpu: \"1\", memory: 1Gi}
+    count: -1
+";
+
+/// Random arrivals and durations, so the seed matters; a tight cluster, so the scheduler
+/// matters too. Two hours of simulated time keeps a debug build fast.
+const POISSON: &str = "\
+name: poisson
+seed: 3
+duration: 2h
+schedulers: [first-fit, random]
+cluster:
+  nodePools: [{name: n, count: 3, allocatable: {cpu: \"4\", memory: 8Gi}}]
+workloads:
+  - batch: jobs
+    arrivals: {process: poisson, ratePerMinute: 2}
+    duration: {dist: exponential, mean: 10m}
+    requests: {cpu: \"1\", memory: 1Gi}
+";
+
+/// Runs the binary in `cwd` and waits for it.
+fn schedlab(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the schedlab binary starts")
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing stdout and stderr when it differs.
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    assert!(
+        !stderr(out).contains("panicked"),
+        "stderr:\n{}",
+        stderr(out)
+    );
+}
+
+/// Every file under `dir`, by path relative to `dir`, with its bytes.
+fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_path_buf();
+                files.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+/// The lines of a text file.
+fn lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn schedulers_lists_the_builtin_algorithms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = schedlab(dir.path(), &["schedulers"]);
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    for name in ["first-fit", "least-allocated", "random"] {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "{name} missing from:\n{text}"
+        );
+    }
+    // Every line has a summary after the name.
+    assert!(
+        text.lines().all(|l| l.split_whitespace().count() > 1),
+        "{text}"
+    );
+}
+
+#[test]
+fn validate_accepts_a_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out).trim_end(),
+        "ok  tiny.yaml (2 nodes, 1 workloads)"
+    );
+}
+
+#[test]
+fn validate_names_file_line_and_column_of_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    write(dir.path(), "broken.yaml", BROKEN);
+    // A directory expands to both files; the good one is still reported ok.
+    let out = schedlab(dir.path(), &["validate", "."]);
+    assert_code(&out, 1);
+    assert!(
+        stdout(&out).contains("tiny.yaml (2 nodes"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    let at = err
+        .find("broken.yaml:8:")
+        .unwrap_or_else(|| panic!("no file:line in:\n{err}"));
+    let column: String = err[at + "broken.yaml:8:".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert!(!column.is_empty(), "no column in:\n{err}");
+}
+
+#[test]
+fn a_broken_scenario_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("scen")).unwrap();
+    write(&dir.path().join("scen"), "a-broken.yaml", BROKEN);
+    write(&dir.path().join("scen"), "tiny.yaml", TINY);
+    let out = schedlab(dir.path(), &["run", "scen", "--out", "out"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("a-broken.yaml:8:"),
+        "{}",
+        stderr(&out)
+    );
+
+    let rows = lines(&dir.path().join("out/summary.csv"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows[1].starts_with("tiny,first-fit,7,3,3,"), "{rows:?}");
+    assert!(
+        rows[2].starts_with("tiny,least-allocated,7,3,3,"),
+        "{rows:?}"
+    );
+    for scheduler in ["first-fit", "least-allocated"] {
+        let run = dir.path().join("out/tiny").join(scheduler).join("seed-7");
+        assert_eq!(lines(&run.join("summary.csv")).len(), 2);
+        assert_eq!(lines(&run.join("timeseries.csv"))[0], TIMESERIES_HEADER);
+    }
+    // The table on stdout has one line per run and names the summary file.
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("tiny ")).count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("summary.csv"), "{text}");
+}
+
+#[test]
+fn unknown_scheduler_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    let out = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "tiny.yaml",
+            "--scheduler",
+            "first-fit",
+            "--scheduler",
+            "nope",
+            "--out",
+            "out",
+        ],
+    );
+    assert_code(&out, 2);
+    let err = stderr(&out);
+    for name in ["nope", "first-fit", "least-allocated", "random"] {
+        assert!(err.contains(name), "{name} missing from:\n{err}");
+    }
+    assert!(!dir.path().join("out").exists(), "something was written");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn outputs_do_not_depend_on_threads_or_repetition() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "poisson.yaml", POISSON);
+    let run = |out_dir: &str, jobs: &str| {
+        let out = schedlab(
+            dir.path(),
+            &[
+                "run",
+                "poisson.yaml",
+                "--seed",
+                "1",
+                "--seed",
+                "2",
+                "--jobs",
+                jobs,
+                "--out",
+                out_dir,
+            ],
+        );
+        assert_code(&out, 0);
+        files_under(&dir.path().join(out_dir))
+    };
+    let serial = run("j1", "1");
+    let parallel = run("j2", "2");
+    let again = run("j2-again", "2");
+    // summary.csv plus 2 schedulers x 2 seeds x (summary.csv, timeseries.csv).
+    assert_eq!(serial.len(), 9, "{:?}", serial.keys());
+    assert!(serial.contains_key(Path::new("poisson/random/seed-2/timeseries.csv")));
+    assert!(serial == parallel, "--jobs 1 and --jobs 2 differ");
+    assert!(parallel == again, "a second run differs");
+
+    let summary = String::from_utf8(serial[Path::new("summary.csv")].clone()).unwrap();
+    assert_eq!(summary.lines().next(), Some(SUMMARY_HEADER));
+    // Rows in plan order: scheduler list order, then seed order.
+    let order: Vec<String> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "poisson,first-fit,1",
+            "poisson,first-fit,2",
+            "poisson,random,1",
+            "poisson,random,2"
+        ]
+    );
+
+    // The seed changes the arrivals, so the figures (not just the seed column) change.
+    let figures = |seed: &str| -> String {
+        let l = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("poisson,first-fit,{seed},")))
+            .unwrap();
+        l.splitn(4, ',').nth(3).unwrap().to_string()
+    };
+    assert_ne!(
+        figures("1"),
+        figures("2"),
+        "different seeds gave the same figures"
+    );
+}
+
+#[test]
+fn rows_follow_the_command_line_order_of_schedulers_and_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    let out = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "tiny.yaml",
+            "--scheduler",
+            "random",
+            "--scheduler",
+            "first-fit",
+            "--seed",
+            "9",
+            "--seed",
+            "2",
+            "-o",
+            "out",
+        ],
+    );
+    assert_code(&out, 0);
+    let rows = lines(&dir.path().join("out/summary.csv"));
+    assert_eq!(rows[0], SUMMARY_HEADER);
+    let keys: Vec<String> = rows[1..]
+        .iter()
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "tiny,random,9",
+            "tiny,random,2",
+            "tiny,first-fit,9",
+            "tiny,first-fit,2"
+        ]
+    );
+    // Six decimals everywhere a time or ratio appears.
+    let fields: Vec<&str> = rows[1].split(',').collect();
+    for column in [9, 10, 11, 12, 13, 14, 15, 16, 23] {
+        let decimals = fields[column].split('.').nth(1).map(str::len);
+        assert_eq!(decimals, Some(6), "column {column} of {}", rows[1]);
+    }
+}
+
+#[test]
+fn run_without_arguments_or_scenarios_dir_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = schedlab(dir.path(), &["run"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.status.code().is_some(), "killed by a signal");
+    let err = stderr(&out);
+    assert!(err.contains("scenarios/"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .args(["run", "tiny.yaml", "-o", "out"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the table is printed (the runs take longer than this),
+    // as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_code(&out, 0);
+    assert!(dir.path().join("out/summary.csv").exists());
+}
+
+#[test]
+fn defaults_are_scenarios_dir_and_results_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("scenarios")).unwrap();
+    write(&dir.path().join("scenarios"), "tiny.yml", TINY);
+    let out = schedlab(dir.path(), &["run"]);
+    assert_code(&out, 0);
+    // The scenario's own schedulers and seed.
+    let rows = lines(&dir.path().join("results/summary.csv"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        dir.path()
+            .join("results/tiny/least-allocated/seed-7/timeseries.csv")
+            .exists()
+    );
+}
+
+#[test]
+fn an_unwritable_run_directory_fails_that_run_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    // A file where first-fit's directory should go.
+    fs::create_dir_all(dir.path().join("out/tiny")).unwrap();
+    fs::write(dir.path().join("out/tiny/first-fit"), "").unwrap();
+    let out = schedlab(dir.path(), &["run", "tiny.yaml", "-o", "out"]);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("out/tiny/first-fit/seed-7"), "{err}");
+    assert!(
+        dir.path()
+            .join("out/tiny/least-allocated/seed-7/summary.csv")
+            .exists()
+    );
+    // Both runs finished, so both keep their row in the sweep's summary.
+    assert_eq!(lines(&dir.path().join("out/summary.csv")).len(), 3);
+}
