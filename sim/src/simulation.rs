@@ -115,6 +115,42 @@ struct WorkloadState {
     sizes: ChaCha8Rng,
 }
 
+/// What happened to a pod, in a run's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// The pod was created.
+    Created,
+    /// The pod was bound to this node.
+    Bound {
+        /// The node's name.
+        node: String,
+    },
+    /// A scheduling attempt failed, for this reason (kube-scheduler's wording).
+    Unschedulable {
+        /// The diagnosis.
+        reason: String,
+    },
+    /// The pod's containers started.
+    Started,
+    /// The pod finished successfully.
+    Finished,
+    /// The pod was evicted (preempted).
+    Evicted,
+    /// The node it named rejected it (kubelet admission).
+    Rejected,
+}
+
+/// One line of a run's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When.
+    pub time: SimTime,
+    /// The pod's name.
+    pub pod: String,
+    /// What happened.
+    pub event: TraceEvent,
+}
+
 /// The result of one run.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -128,6 +164,8 @@ pub struct RunResult {
     pub summary: RunSummary,
     /// The time series.
     pub samples: Vec<Sample>,
+    /// Every pod event, if tracing was enabled ([`Simulation::enable_trace`]).
+    pub trace: Vec<TraceRecord>,
 }
 
 /// A run in progress. [`Simulation::run`] plays it to the end; [`Simulation::step`] lets
@@ -159,6 +197,8 @@ pub struct Simulation<'a> {
     running_pods: u64,
     metrics: Metrics,
     done: bool,
+    /// Pod events, when tracing; `None` keeps the hot path free of string building.
+    trace: Option<Vec<TraceRecord>>,
 }
 
 impl<'a> Simulation<'a> {
@@ -210,6 +250,7 @@ impl<'a> Simulation<'a> {
             running_pods: 0,
             metrics,
             done: false,
+            trace: None,
         };
         for w in 0..scenario.workloads.len() {
             if let Some(first) = sim.first_creation(w) {
@@ -218,6 +259,24 @@ impl<'a> Simulation<'a> {
         }
         sim.events.push(SimTime::ZERO, Event::Sample);
         sim
+    }
+
+    /// Records every pod event from now on, for [`RunResult::trace`]. Costs a string per
+    /// event: meant for small scenarios, tutorials and tests.
+    pub fn enable_trace(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+
+    fn record(&mut self, pod: PodId, event: impl FnOnce(&ClusterState) -> TraceEvent) {
+        if let Some(trace) = &mut self.trace
+            && let Some(p) = self.cluster.pod(pod)
+        {
+            trace.push(TraceRecord {
+                time: self.now,
+                pod: p.name().to_string(),
+                event: event(&self.cluster),
+            });
+        }
     }
 
     /// Simulated time now.
@@ -307,6 +366,7 @@ impl<'a> Simulation<'a> {
             seed: self.seed,
             summary,
             samples,
+            trace: self.trace.unwrap_or_default(),
         }
     }
 
@@ -469,6 +529,7 @@ impl<'a> Simulation<'a> {
             },
         );
         self.metrics.submitted += 1;
+        self.record(id, |_| TraceEvent::Created);
         self.pending_pods += 1;
         match &workload.template.node_name {
             // A pod that names its node skips the scheduler; the kubelet admits it or
@@ -578,7 +639,12 @@ impl<'a> Simulation<'a> {
             for decision in decisions.drain(..) {
                 match decision {
                     Decision::Bound { pod, .. } => self.bound(pod),
-                    Decision::Unschedulable { pod, .. } => self.unschedulable(pod),
+                    Decision::Unschedulable { pod, diagnosis } => {
+                        self.record(pod, |_| TraceEvent::Unschedulable {
+                            reason: diagnosis.to_string(),
+                        });
+                        self.unschedulable(pod);
+                    }
                     Decision::Preempt { pod, victims, .. } => {
                         for victim in victims {
                             self.evict(victim);
@@ -612,6 +678,12 @@ impl<'a> Simulation<'a> {
             return;
         }
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
+        self.record(pod, |c| TraceEvent::Bound {
+            node: c
+                .pod(pod)
+                .and_then(|p| p.node)
+                .map_or_else(String::new, |n| c.node(n).name().to_string()),
+        });
         let Some(rt) = self.runtime.get_mut(pod) else {
             return;
         };
@@ -657,6 +729,7 @@ impl<'a> Simulation<'a> {
             return;
         }
         self.cluster.set_phase(pod, PodPhase::Running);
+        self.record(pod, |_| TraceEvent::Started);
         self.cluster.set_start_stamp(pod, self.start_stamps);
         self.start_stamps += 1;
         if let Some(run_for) = self.runtime.get(pod).and_then(|r| r.run_for) {
@@ -673,6 +746,7 @@ impl<'a> Simulation<'a> {
             return;
         }
         self.metrics.completed += 1;
+        self.record(pod, |_| TraceEvent::Finished);
         self.release(pod);
     }
 
@@ -683,6 +757,7 @@ impl<'a> Simulation<'a> {
         }
         self.metrics.preemptions += 1;
         self.metrics.failed += 1;
+        self.record(pod, |_| TraceEvent::Evicted);
         self.release(pod);
     }
 
@@ -718,6 +793,7 @@ impl<'a> Simulation<'a> {
 
     /// A pending pod that will never run (its node rejected it).
     fn fail_pending(&mut self, pod: PodId) {
+        self.record(pod, |_| TraceEvent::Rejected);
         self.cluster.remove_pod(pod);
         self.runtime.remove(pod);
         self.pending_pods -= 1;
