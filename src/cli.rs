@@ -58,6 +58,11 @@ pub struct RunArgs {
     /// Runs to execute at once [default: one per CPU core]
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
+
+    /// Also write every pod event (created, bound to which node, unschedulable and why,
+    /// started, finished) to trace.csv in each run's directory; for small scenarios
+    #[arg(long)]
+    pub trace: bool,
 }
 
 /// `schedlab validate`.

@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sim::{RunSummary, Sample, SimTime};
+use sim::{RunResult, RunSummary, Sample, SimTime, TraceEvent, TraceRecord};
 
 /// Columns of `summary.csv`, in order.
 pub const SUMMARY_COLUMNS: [&str; 24] = [
@@ -171,18 +171,47 @@ pub fn write_timeseries(path: &Path, samples: &[Sample]) -> anyhow::Result<()> {
     )
 }
 
-/// Writes one run's directory: its `summary.csv` (one row) and `timeseries.csv`, creating
-/// the directories first. Returns the directory.
+/// Columns of `trace.csv`, in order.
+pub const TRACE_COLUMNS: [&str; 4] = ["time_s", "pod", "event", "detail"];
+
+/// One `trace.csv` row: the event's name and its detail (the node, or the reason).
+pub fn trace_record(r: &TraceRecord) -> Vec<String> {
+    let (event, detail) = match &r.event {
+        TraceEvent::Created => ("created", ""),
+        TraceEvent::Bound { node } => ("bound", node.as_str()),
+        TraceEvent::Unschedulable { reason } => ("unschedulable", reason.as_str()),
+        TraceEvent::Started => ("started", ""),
+        TraceEvent::Finished => ("finished", ""),
+        TraceEvent::Evicted => ("evicted", ""),
+        TraceEvent::Rejected => ("rejected", ""),
+    };
+    vec![
+        secs(r.time),
+        r.pod.clone(),
+        event.to_string(),
+        detail.to_string(),
+    ]
+}
+
+/// Writes one run's directory: its `summary.csv` (one row), `timeseries.csv`, and with
+/// `trace` its `trace.csv`, creating the directories first. Returns the directory.
 pub fn write_run(
     out: &Path,
     key: &RunKey<'_>,
-    summary: &RunSummary,
-    samples: &[Sample],
+    result: &RunResult,
+    trace: bool,
 ) -> anyhow::Result<PathBuf> {
     let dir = run_dir(out, key);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_summary(&dir.join("summary.csv"), [(*key, summary)])?;
-    write_timeseries(&dir.join("timeseries.csv"), samples)?;
+    write_summary(&dir.join("summary.csv"), [(*key, &result.summary)])?;
+    write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
+    if trace {
+        write_csv(
+            &dir.join("trace.csv"),
+            &TRACE_COLUMNS,
+            result.trace.iter().map(trace_record),
+        )?;
+    }
     Ok(dir)
 }
 

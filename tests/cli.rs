@@ -422,3 +422,46 @@ fn an_unwritable_run_directory_fails_that_run_only() {
     // Both runs finished, so both keep their row in the sweep's summary.
     assert_eq!(lines(&dir.path().join("out/summary.csv")).len(), 3);
 }
+
+#[test]
+fn trace_lists_every_pod_event_of_the_tutorial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tutorial = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tutorial.yaml");
+    let out = tmp.path().join("out");
+    let result = schedlab(
+        tmp.path(),
+        &[
+            "run",
+            tutorial.to_str().unwrap(),
+            "--scheduler",
+            "least-allocated",
+            "--trace",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_code(&result, 0);
+    let trace = lines(&out.join("tutorial/least-allocated/seed-1/trace.csv"));
+    assert_eq!(trace[0], "time_s,pod,event,detail");
+    assert_eq!(trace[1], "0.000000,web,created,");
+    assert_eq!(trace[2], "0.000000,web,bound,large");
+    assert!(trace.contains(
+        &"120.000000,huge,unschedulable,0/3 nodes are available: 3 Insufficient cpu.".to_string()
+    ));
+    assert!(trace.contains(&"1262.000000,report-1,bound,large".to_string()));
+    // Without --trace no trace file is written.
+    let plain = tmp.path().join("plain");
+    assert_code(
+        &schedlab(
+            tmp.path(),
+            &[
+                "run",
+                tutorial.to_str().unwrap(),
+                "--out",
+                plain.to_str().unwrap(),
+            ],
+        ),
+        0,
+    );
+    assert!(!plain.join("tutorial/first-fit/seed-1/trace.csv").exists());
+}

@@ -149,7 +149,7 @@ pub fn execute(args: RunArgs, registry: &Registry, out: &mut Stdout) -> anyhow::
     let outcomes: Vec<Outcome> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let outcome = run_one(job, registry, &args.out, &bar);
+                let outcome = run_one(job, registry, &args.out, args.trace, &bar);
                 bar.inc(1);
                 outcome
             })
@@ -255,7 +255,13 @@ fn plan(
 
 /// Runs one job and writes its directory; failures are logged, never propagated, so one
 /// bad run cannot take the others down.
-fn run_one(job: &Job<'_>, registry: &Registry, out: &Path, bar: &ProgressBar) -> Outcome {
+fn run_one(
+    job: &Job<'_>,
+    registry: &Registry,
+    out: &Path,
+    trace: bool,
+    bar: &ProgressBar,
+) -> Outcome {
     let key = job.key();
     let what = || {
         format!(
@@ -265,7 +271,11 @@ fn run_one(job: &Job<'_>, registry: &Registry, out: &Path, bar: &ProgressBar) ->
     };
     let result = catch_panic(|| -> Result<_, UnknownScheduler> {
         let scheduler = registry.create(job.scheduler)?;
-        Ok(sim::run(job.scenario, scheduler, job.seed))
+        let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
+        if trace {
+            simulation.enable_trace();
+        }
+        Ok(simulation.run())
     });
     let result = match result {
         Ok(Ok(result)) => result,
@@ -284,7 +294,7 @@ fn run_one(job: &Job<'_>, registry: &Registry, out: &Path, bar: &ProgressBar) ->
             };
         }
     };
-    let ok = match output::write_run(out, &key, &result.summary, &result.samples) {
+    let ok = match output::write_run(out, &key, &result, trace) {
         Ok(_) => true,
         Err(error) => {
             bar.suspend(|| log(format_args!("error: {}: {error:#}", what())));
