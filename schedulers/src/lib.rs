@@ -40,6 +40,7 @@
 pub mod algorithms;
 pub mod cluster;
 pub mod filters;
+pub mod framework;
 pub mod labels;
 pub mod node;
 pub mod pod;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::algorithms::{FirstFit, LeastAllocated, RandomFit};
+use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
 
 /// Builds a fresh scheduler instance; every run gets its own.
@@ -41,7 +42,12 @@ impl Registry {
     /// Every built-in algorithm.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
-        let builtins: [(&str, &'static str, Factory); 3] = [
+        let builtins: [(&str, &'static str, Factory); 4] = [
+            (
+                "kube-default",
+                "kube-scheduler's default profile: filter, score, normalize, weight (see framework)",
+                Box::new(|| Box::new(FrameworkScheduler::new(Profile::kube_default()))),
+            ),
             (
                 FirstFit::NAME,
                 "the first node in node order that passes the filters",

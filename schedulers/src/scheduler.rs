@@ -6,6 +6,7 @@ use std::fmt;
 use rand::rngs::ChaCha8Rng;
 
 use crate::cluster::{BindError, ClusterState};
+use crate::framework::Explanation;
 use crate::node::NodeId;
 use crate::pod::PodId;
 
@@ -28,6 +29,18 @@ pub trait Scheduler: Send {
 
     /// Decides for the pods in `cycle.pending()`.
     fn schedule(&mut self, cycle: &mut Cycle<'_>);
+
+    /// Explains, node by node, where `pod` would go now, deciding exactly as a real
+    /// attempt would (and drawing from `rng` as it would) but binding nothing. `None` for
+    /// algorithms that cannot explain themselves.
+    fn explain(
+        &mut self,
+        _cluster: &ClusterState,
+        _pod: PodId,
+        _rng: &mut SchedulerRng,
+    ) -> Option<Explanation> {
+        None
+    }
 }
 
 /// Why a pod could not be placed: how many nodes were considered and how many failed for

@@ -47,5 +47,5 @@ pub mod time;
 pub use engine::EventQueue;
 pub use metrics::{RunSummary, Sample};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
-pub use simulation::{RunResult, Simulation, TraceEvent, TraceRecord, run};
+pub use simulation::{ExplainOutcome, RunResult, Simulation, TraceEvent, TraceRecord, run};
 pub use time::SimTime;

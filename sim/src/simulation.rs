@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use rand::rngs::ChaCha8Rng;
 use schedulers::filters::check_admission;
+use schedulers::framework::Explanation;
 use schedulers::{
     ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler,
 };
@@ -199,6 +200,28 @@ pub struct Simulation<'a> {
     done: bool,
     /// Pod events, when tracing; `None` keeps the hot path free of string building.
     trace: Option<Vec<TraceRecord>>,
+    /// The pod to explain instead of scheduling, and from when (see [`Simulation::explain`]).
+    explain_request: Option<(String, SimTime)>,
+    explained: Option<ExplainOutcome>,
+}
+
+/// What [`Simulation::explain`] found.
+#[derive(Debug, Clone)]
+pub enum ExplainOutcome {
+    /// The scheduler's explanation of the attempt, and when it happened.
+    Explained {
+        /// When the attempt was made.
+        time: SimTime,
+        /// The pod's id in [`Simulation::cluster`].
+        pod: PodId,
+        /// Node by node.
+        explanation: Explanation,
+    },
+    /// The scheduler cannot explain itself (only framework profiles can).
+    NotExplainable {
+        /// When the attempt was made.
+        time: SimTime,
+    },
 }
 
 impl<'a> Simulation<'a> {
@@ -251,6 +274,8 @@ impl<'a> Simulation<'a> {
             metrics,
             done: false,
             trace: None,
+            explain_request: None,
+            explained: None,
         };
         for w in 0..scenario.workloads.len() {
             if let Some(first) = sim.first_creation(w) {
@@ -277,6 +302,31 @@ impl<'a> Simulation<'a> {
                 event: event(&self.cluster),
             });
         }
+    }
+
+    /// Plays the run until the first scheduling attempt of the pod named `pod` at or
+    /// after `from`, lets the scheduler explain that attempt node by node instead of
+    /// making it, and stops there. Pods ahead of it in the same cycle are scheduled first,
+    /// so the cluster is exactly as the real attempt would see it. `None` if the run ends
+    /// first (the pod never exists, or is bound before `from`).
+    pub fn explain(&mut self, pod: &str, from: SimTime) -> Option<ExplainOutcome> {
+        self.explain_request = Some((pod.to_string(), from));
+        while self.explained.is_none() && self.step() {}
+        self.explain_request = None;
+        self.explained.take()
+    }
+
+    /// The position in `pending` of the pod to explain, if this cycle holds its attempt.
+    fn explain_index(&self, pending: &[PodId]) -> Option<usize> {
+        let (name, from) = self.explain_request.as_ref()?;
+        if self.now < *from {
+            return None;
+        }
+        pending.iter().position(|&p| {
+            self.cluster
+                .pod(p)
+                .is_some_and(|p| p.name().to_string() == *name)
+        })
     }
 
     /// Simulated time now.
@@ -627,12 +677,37 @@ impl<'a> Simulation<'a> {
                 pending.push(entry.pod);
             }
         }
+        if let Some(index) = self.explain_index(&pending) {
+            let target = pending[index];
+            pending.truncate(index);
+            self.decide(&pending);
+            let explanation = self
+                .scheduler
+                .explain(&self.cluster, target, &mut self.tie_break);
+            self.explained = Some(match explanation {
+                Some(explanation) => ExplainOutcome::Explained {
+                    time: self.now,
+                    pod: target,
+                    explanation,
+                },
+                None => ExplainOutcome::NotExplainable { time: self.now },
+            });
+            self.done = true;
+            self.pending_buf = pending;
+            return;
+        }
+        self.decide(&pending);
+        self.pending_buf = pending;
+    }
+
+    /// One scheduling cycle over `pending`, applying the decisions.
+    fn decide(&mut self, pending: &[PodId]) {
         if !pending.is_empty() {
             self.metrics.attempts += pending.len() as u64;
             let mut decisions = std::mem::take(&mut self.decisions);
             self.scheduler.schedule(&mut Cycle::new(
                 &mut self.cluster,
-                &pending,
+                pending,
                 &mut self.tie_break,
                 &mut decisions,
             ));
@@ -655,7 +730,7 @@ impl<'a> Simulation<'a> {
             }
             self.decisions = decisions;
             // A pod the scheduler said nothing about stays pending, as if unschedulable.
-            for &pod in &pending {
+            for &pod in pending {
                 if self
                     .runtime
                     .get(pod)
@@ -665,7 +740,6 @@ impl<'a> Simulation<'a> {
                 }
             }
         }
-        self.pending_buf = pending;
     }
 
     fn bound(&mut self, pod: PodId) {

@@ -1,0 +1,574 @@
+//! A kube-scheduler-style framework: plugins at the PreFilter, Filter, PreScore, Score and
+//! NormalizeScore extension points, composed into named profiles with weights, run one
+//! pod at a time the way kube-scheduler's scheduling cycle runs them.
+//!
+//! Semantics that change placements follow kube-scheduler (v1.35):
+//! - nodes are visited in zone-interleaved order (the scheduler cache's node tree), from a
+//!   start index that rotates across pods, and filtering stops once
+//!   `percentageOfNodesToScore` feasible nodes are found (adaptive default: 50% minus one
+//!   point per 125 nodes, at least 5%, at least 100 nodes);
+//! - a node's filter result is the first failing plugin's status, in profile order;
+//! - a single feasible node is chosen without scoring;
+//! - each score plugin's raw scores are normalized (NormalizeScore) to 0..=100 and
+//!   multiplied by the plugin's weight; the highest total wins, ties broken uniformly at
+//!   random (selectHost's reservoir sampling, drawn here with one draw per pod).
+//!
+//! Simplification: kube-scheduler filters nodes in parallel (16 goroutines) and may check
+//! a few nodes past the quota; schedlab checks them one by one, so which nodes are
+//! evaluated is exactly the first feasible ones in visiting order.
+
+use std::borrow::Cow;
+
+use rand::RngExt;
+
+use crate::cluster::ClusterState;
+use crate::node::NodeId;
+use crate::pod::{Pod, PodId};
+use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
+
+pub mod plugins;
+pub mod profile;
+
+pub use profile::{Profile, ProfileError};
+
+/// kube-scheduler's MaxNodeScore: every normalized plugin score lies in `0..=MAX_NODE_SCORE`.
+pub const MAX_NODE_SCORE: i64 = 100;
+/// Below this many nodes every node is evaluated (`minFeasibleNodesToFind`).
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// The adaptive percentage never goes below this (`minFeasibleNodesPercentageToFind`).
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+
+/// What a plugin's verdict means for the framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// Go on.
+    Success,
+    /// The pod cannot go there now; preemption may help.
+    Unschedulable,
+    /// The pod cannot go there and preemption would not help.
+    UnschedulableAndUnresolvable,
+    /// The plugin failed; the attempt fails.
+    Error,
+    /// From PreFilter or PreScore: this plugin has nothing to do for this pod, so its
+    /// Filter or Score is not called.
+    Skip,
+}
+
+/// A plugin's verdict: a code and reasons in kube-scheduler's wording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// What happens next.
+    pub code: Code,
+    /// Why; each reason is counted separately in the "0/N nodes are available" message.
+    pub reasons: Vec<Cow<'static, str>>,
+}
+
+impl Status {
+    /// Success, allocating nothing.
+    pub const fn success() -> Status {
+        Status {
+            code: Code::Success,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Skip, allocating nothing.
+    pub const fn skip() -> Status {
+        Status {
+            code: Code::Skip,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Unschedulable for one reason.
+    pub fn unschedulable(reason: impl Into<Cow<'static, str>>) -> Status {
+        Status {
+            code: Code::Unschedulable,
+            reasons: vec![reason.into()],
+        }
+    }
+
+    /// UnschedulableAndUnresolvable for one reason.
+    pub fn unresolvable(reason: impl Into<Cow<'static, str>>) -> Status {
+        Status {
+            code: Code::UnschedulableAndUnresolvable,
+            reasons: vec![reason.into()],
+        }
+    }
+
+    /// True for Success.
+    #[inline]
+    pub fn is_success(&self) -> bool {
+        self.code == Code::Success
+    }
+}
+
+/// A scheduling plugin. A plugin implements the extension points it needs; the profile
+/// says at which points it runs. Methods taking `&mut self` run once per pod before the
+/// per-node methods, so a plugin keeps what it precomputes for the current pod in its own
+/// fields (kube-scheduler's CycleState, but typed and owned by the plugin).
+pub trait Plugin: Send {
+    /// The plugin's name, as in kube-scheduler's configuration (`NodeResourcesFit`).
+    fn name(&self) -> &'static str;
+
+    /// PreFilter: once per pod, before any Filter. Unschedulable rejects every node; Skip
+    /// disables this plugin's Filter for this pod.
+    fn pre_filter(&mut self, _pod: &Pod, _cluster: &ClusterState) -> Status {
+        Status::success()
+    }
+
+    /// Filter: may this pod run on this node?
+    fn filter(&self, _pod: &Pod, _cluster: &ClusterState, _node: NodeId) -> Status {
+        Status::success()
+    }
+
+    /// PreScore: once per pod with the feasible nodes, before any Score. Skip disables
+    /// this plugin's Score for this pod.
+    fn pre_score(&mut self, _pod: &Pod, _cluster: &ClusterState, _feasible: &[NodeId]) -> Status {
+        Status::success()
+    }
+
+    /// Score: the raw score of a feasible node.
+    fn score(&self, _pod: &Pod, _cluster: &ClusterState, _node: NodeId) -> i64 {
+        0
+    }
+
+    /// NormalizeScore: rescales the raw scores of all feasible nodes (in the order of
+    /// `feasible` given to PreScore) into `0..=MAX_NODE_SCORE`, in place. The default
+    /// leaves them as they are, for plugins whose raw scores are already in range.
+    fn normalize_score(&self, _pod: &Pod, _scores: &mut [i64]) {}
+}
+
+/// How many feasible nodes to find before scoring (`numFeasibleNodesToFind`):
+/// `percentage` is the profile's `percentageOfNodesToScore`, 0 for the adaptive default.
+pub fn num_feasible_nodes_to_find(percentage: u32, all_nodes: usize) -> usize {
+    if all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return all_nodes;
+    }
+    let mut percentage = percentage as usize;
+    if percentage == 0 {
+        percentage = 50usize
+            .saturating_sub(all_nodes / 125)
+            .max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+    }
+    let nodes = all_nodes * percentage.min(100) / 100;
+    nodes.max(MIN_FEASIBLE_NODES_TO_FIND)
+}
+
+/// The order kube-scheduler's node tree lists nodes in: round-robin over zones (by the
+/// `topology.kubernetes.io/region` and `topology.kubernetes.io/zone` labels, zones in
+/// order of first appearance), each zone's nodes in the order they joined.
+pub fn zone_interleaved_order(cluster: &ClusterState) -> Vec<NodeId> {
+    let mut zones: Vec<(String, Vec<NodeId>)> = Vec::new();
+    for (i, node) in cluster.nodes().iter().enumerate() {
+        if !node.ready {
+            continue;
+        }
+        let labels = &node.spec.labels;
+        let region = labels.get("topology.kubernetes.io/region").unwrap_or("");
+        let zone = labels.get("topology.kubernetes.io/zone").unwrap_or("");
+        let key = if region.is_empty() && zone.is_empty() {
+            String::new()
+        } else {
+            format!("{region}:\0:{zone}")
+        };
+        match zones.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, nodes)) => nodes.push(NodeId(i as u32)),
+            None => zones.push((key, vec![NodeId(i as u32)])),
+        }
+    }
+    let total: usize = zones.iter().map(|(_, n)| n.len()).sum();
+    let mut order = Vec::with_capacity(total);
+    let mut index = 0;
+    while order.len() < total {
+        for (_, nodes) in &zones {
+            if let Some(&n) = nodes.get(index) {
+                order.push(n);
+            }
+        }
+        index += 1;
+    }
+    order
+}
+
+/// One score plugin's contribution to a node's total, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginScore {
+    /// The plugin.
+    pub plugin: &'static str,
+    /// Score before normalization.
+    pub raw: i64,
+    /// Score after NormalizeScore.
+    pub normalized: i64,
+    /// The plugin's weight in the profile.
+    pub weight: i64,
+}
+
+/// What happened to one node in one scheduling attempt, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeVerdict {
+    /// The node.
+    pub node: NodeId,
+    /// False when the attempt stopped filtering before reaching this node
+    /// (percentageOfNodesToScore).
+    pub evaluated: bool,
+    /// Passed every filter.
+    pub feasible: bool,
+    /// The filter plugin that rejected it, if any.
+    pub failed_plugin: Option<&'static str>,
+    /// Its reasons.
+    pub reasons: Vec<String>,
+    /// Per score plugin, in profile order (empty when not scored).
+    pub scores: Vec<PluginScore>,
+    /// Sum of normalized score times weight.
+    pub total: i64,
+}
+
+/// Why a pod went where it went: every node's verdict and the choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The profile's name.
+    pub profile: String,
+    /// Verdicts, in the order the nodes were visited, unvisited nodes last.
+    pub nodes: Vec<NodeVerdict>,
+    /// The chosen node.
+    pub selected: Option<NodeId>,
+    /// Why no node was chosen, if none was.
+    pub diagnosis: Option<Diagnosis>,
+}
+
+/// A scheduler running one [`Profile`], as kube-scheduler runs one profile.
+pub struct FrameworkScheduler {
+    profile: Profile,
+    /// Where the next pod's filtering starts in the node order (`nextStartNodeIndex`).
+    next_start: usize,
+    order: Vec<NodeId>,
+    /// (cluster uid, node slots) the order was computed for.
+    order_key: (u64, usize),
+    feasible: Vec<NodeId>,
+    failures: Vec<(NodeId, &'static str, Status)>,
+    skip_filter: Vec<bool>,
+    skip_score: Vec<bool>,
+    raw: Vec<i64>,
+    totals: Vec<i64>,
+}
+
+impl FrameworkScheduler {
+    /// A scheduler for this profile.
+    pub fn new(profile: Profile) -> FrameworkScheduler {
+        FrameworkScheduler {
+            profile,
+            next_start: 0,
+            order: Vec::new(),
+            order_key: (0, usize::MAX),
+            feasible: Vec::new(),
+            failures: Vec::new(),
+            skip_filter: Vec::new(),
+            skip_score: Vec::new(),
+            raw: Vec::new(),
+            totals: Vec::new(),
+        }
+    }
+
+    /// The profile it runs.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    fn refresh_order(&mut self, cluster: &ClusterState) {
+        let key = (cluster.uid(), cluster.nodes().len());
+        if key != self.order_key {
+            self.order = zone_interleaved_order(cluster);
+            self.order_key = key;
+            self.next_start = self.next_start.min(self.order.len().saturating_sub(1));
+        }
+    }
+
+    /// One scheduling cycle for one pod; with `explain`, records every node's verdict.
+    pub fn schedule_pod(
+        &mut self,
+        cluster: &ClusterState,
+        pod_id: PodId,
+        rng: &mut SchedulerRng,
+        mut explain: Option<&mut Explanation>,
+    ) -> Placement {
+        let Some(pod) = cluster.pod(pod_id) else {
+            return Placement::Unschedulable(Diagnosis::default());
+        };
+        self.refresh_order(cluster);
+        let n = self.order.len();
+        let plugin_count = self.profile.plugins.len();
+        self.skip_filter.clear();
+        self.skip_filter.resize(plugin_count, false);
+        self.skip_score.clear();
+        self.skip_score.resize(plugin_count, false);
+
+        // PreFilter.
+        for &p in &self.profile.pre_filter {
+            let plugin = &mut self.profile.plugins[p];
+            let status = plugin.pre_filter(pod, cluster);
+            match status.code {
+                Code::Success => {}
+                Code::Skip => self.skip_filter[p] = true,
+                _ => {
+                    let name = plugin.name();
+                    let mut diagnosis = Diagnosis {
+                        nodes: n as u32,
+                        ..Default::default()
+                    };
+                    for _ in 0..n {
+                        for r in &status.reasons {
+                            diagnosis.add(r);
+                        }
+                    }
+                    if let Some(e) = explain.as_deref_mut() {
+                        e.nodes = self
+                            .order
+                            .iter()
+                            .map(|&node| rejected(node, name, &status))
+                            .collect();
+                        e.diagnosis = Some(diagnosis.clone());
+                    }
+                    return Placement::Unschedulable(diagnosis);
+                }
+            }
+        }
+
+        // Filter, from the rotating start index, until enough feasible nodes are found.
+        let to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n);
+        self.feasible.clear();
+        self.failures.clear();
+        let start = if n == 0 { 0 } else { self.next_start % n };
+        let mut processed = 0;
+        for k in 0..n {
+            if self.feasible.len() >= to_find {
+                break;
+            }
+            let node = self.order[(start + k) % n];
+            processed += 1;
+            match self.first_failure(pod, cluster, node) {
+                None => self.feasible.push(node),
+                Some((plugin, status)) => self.failures.push((node, plugin, status)),
+            }
+        }
+        if n > 0 {
+            self.next_start = (start + processed) % n;
+        }
+        if let Some(e) = explain.as_deref_mut() {
+            e.nodes = (0..n)
+                .map(|k| {
+                    let node = self.order[(start + k) % n];
+                    let mut v = NodeVerdict {
+                        node,
+                        evaluated: k < processed,
+                        feasible: false,
+                        failed_plugin: None,
+                        reasons: Vec::new(),
+                        scores: Vec::new(),
+                        total: 0,
+                    };
+                    if let Some((_, plugin, status)) = self.failures.iter().find(|f| f.0 == node) {
+                        v = rejected(node, plugin, status);
+                    } else if k < processed {
+                        v.feasible = true;
+                    }
+                    v
+                })
+                .collect();
+        }
+        if self.feasible.is_empty() {
+            let mut diagnosis = Diagnosis {
+                nodes: n as u32,
+                ..Default::default()
+            };
+            for (_, _, status) in &self.failures {
+                for r in &status.reasons {
+                    diagnosis.add(r);
+                }
+            }
+            if let Some(e) = explain {
+                e.diagnosis = Some(diagnosis.clone());
+            }
+            return Placement::Unschedulable(diagnosis);
+        }
+        if self.feasible.len() == 1 && explain.is_none() {
+            return Placement::Node(self.feasible[0]);
+        }
+
+        // PreScore and Score.
+        for &(p, _) in &self.profile.score {
+            if self.profile.pre_score.contains(&p) {
+                let status = self.profile.plugins[p].pre_score(pod, cluster, &self.feasible);
+                if status.code == Code::Skip {
+                    self.skip_score[p] = true;
+                }
+            }
+        }
+        for &p in &self.profile.pre_score {
+            if !self.profile.score.iter().any(|&(s, _)| s == p) {
+                self.profile.plugins[p].pre_score(pod, cluster, &self.feasible);
+            }
+        }
+        self.totals.clear();
+        self.totals.resize(self.feasible.len(), 0);
+        for &(p, weight) in &self.profile.score {
+            if self.skip_score[p] {
+                continue;
+            }
+            let plugin = &self.profile.plugins[p];
+            self.raw.clear();
+            self.raw.extend(
+                self.feasible
+                    .iter()
+                    .map(|&node| plugin.score(pod, cluster, node)),
+            );
+            let raw_copy = explain.is_some().then(|| self.raw.clone());
+            plugin.normalize_score(pod, &mut self.raw);
+            for (j, &s) in self.raw.iter().enumerate() {
+                self.totals[j] += s * weight;
+            }
+            if let (Some(e), Some(raw_copy)) = (explain.as_deref_mut(), raw_copy) {
+                for (j, &node) in self.feasible.iter().enumerate() {
+                    if let Some(v) = e.nodes.iter_mut().find(|v| v.node == node) {
+                        v.scores.push(PluginScore {
+                            plugin: plugin.name(),
+                            raw: raw_copy[j],
+                            normalized: self.raw[j],
+                            weight,
+                        });
+                    }
+                }
+            }
+        }
+
+        // selectHost: the highest total, uniformly among ties.
+        let best = self.totals.iter().copied().max().unwrap_or(0);
+        let ties = self.totals.iter().filter(|&&t| t == best).count();
+        let pick = if ties > 1 {
+            rng.random_range(0..ties)
+        } else {
+            0
+        };
+        let chosen = self
+            .totals
+            .iter()
+            .enumerate()
+            .filter(|&(_, &t)| t == best)
+            .nth(pick)
+            .map(|(j, _)| self.feasible[j]);
+        if let Some(e) = explain {
+            for (j, &node) in self.feasible.iter().enumerate() {
+                if let Some(v) = e.nodes.iter_mut().find(|v| v.node == node) {
+                    v.total = self.totals[j];
+                }
+            }
+            e.selected = chosen;
+        }
+        match chosen {
+            Some(node) => Placement::Node(node),
+            None => Placement::Unschedulable(Diagnosis::default()),
+        }
+    }
+
+    /// The first filter plugin, in profile order, that rejects the node.
+    fn first_failure(
+        &self,
+        pod: &Pod,
+        cluster: &ClusterState,
+        node: NodeId,
+    ) -> Option<(&'static str, Status)> {
+        for &p in &self.profile.filter {
+            if self.skip_filter[p] {
+                continue;
+            }
+            let plugin = &self.profile.plugins[p];
+            let status = plugin.filter(pod, cluster, node);
+            if !status.is_success() {
+                return Some((plugin.name(), status));
+            }
+        }
+        None
+    }
+
+    /// Explains where the pod would go now, without binding it. Advances the rotating
+    /// start index and draws from `rng` exactly as a real attempt would.
+    pub fn explain(
+        &mut self,
+        cluster: &ClusterState,
+        pod: PodId,
+        rng: &mut SchedulerRng,
+    ) -> Explanation {
+        let mut e = Explanation {
+            profile: self.profile.name.clone(),
+            nodes: Vec::new(),
+            selected: None,
+            diagnosis: None,
+        };
+        self.schedule_pod(cluster, pod, rng, Some(&mut e));
+        e
+    }
+}
+
+fn rejected(node: NodeId, plugin: &'static str, status: &Status) -> NodeVerdict {
+    NodeVerdict {
+        node,
+        evaluated: true,
+        feasible: false,
+        failed_plugin: Some(plugin),
+        reasons: status.reasons.iter().map(|r| r.to_string()).collect(),
+        scores: Vec::new(),
+        total: 0,
+    }
+}
+
+impl Scheduler for FrameworkScheduler {
+    fn name(&self) -> &str {
+        &self.profile.name
+    }
+
+    fn schedule(&mut self, cycle: &mut Cycle<'_>) {
+        cycle.place_each(|cluster, pod, rng| self.schedule_pod(cluster, pod, rng, None));
+    }
+
+    fn explain(
+        &mut self,
+        cluster: &ClusterState,
+        pod: PodId,
+        rng: &mut SchedulerRng,
+    ) -> Option<Explanation> {
+        Some(FrameworkScheduler::explain(self, cluster, pod, rng))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mirrors kube-scheduler's TestNumFeasibleNodesToFind (schedule_one_test.go).
+    #[test]
+    fn feasible_nodes_to_find_follows_upstream() {
+        let rows = [
+            (0, 10, 10),
+            (40, 10, 10),
+            (0, 1000, 420),
+            (40, 1000, 400),
+            (0, 6000, 300),
+            (40, 6000, 2400),
+            (0, 50, 50),
+            (0, 99, 99),
+            (0, 100, 100),
+            (0, 200, 100),
+            (0, 5000, 500),
+            (0, 10000, 500),
+            (10, 5000, 500),
+            (100, 5000, 5000),
+        ];
+        for (percentage, nodes, want) in rows {
+            assert_eq!(
+                num_feasible_nodes_to_find(percentage, nodes),
+                want,
+                "{percentage}% of {nodes}"
+            );
+        }
+    }
+}

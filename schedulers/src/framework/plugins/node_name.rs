@@ -1,0 +1,33 @@
+//! NodeName: a pod whose `spec.nodeName` is set fits only that node.
+
+use crate::cluster::ClusterState;
+use crate::framework::profile::Points;
+use crate::framework::{Plugin, Status};
+use crate::node::NodeId;
+use crate::pod::Pod;
+
+/// The NodeName plugin.
+#[derive(Debug, Default, Clone)]
+pub struct NodeName;
+
+impl NodeName {
+    /// Its name.
+    pub const NAME: &'static str = "NodeName";
+    /// Where it runs.
+    pub const POINTS: Points = Points::FILTER;
+    /// Upstream's reason.
+    pub const REASON: &'static str = "node(s) didn't match the requested node name";
+}
+
+impl Plugin for NodeName {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
+        match &pod.template.node_name {
+            Some(name) if name != cluster.node(node).name() => Status::unresolvable(Self::REASON),
+            _ => Status::success(),
+        }
+    }
+}
