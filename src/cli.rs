@@ -5,6 +5,8 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use sim::SimTime;
+use sim::time::parse_duration;
 
 /// Deterministic discrete-event simulator of a Kubernetes-style cluster and a lab for
 /// comparing pod-scheduling algorithms.
@@ -31,6 +33,13 @@ pub enum Command {
     Validate(ValidateArgs),
     /// List the registered scheduling algorithms
     Schedulers,
+    /// Show, node by node, why a scheduler placed one pod where it did
+    ///
+    /// Plays the scenario up to the pod's first scheduling attempt at or after --at, and
+    /// prints what each filter plugin said about each node and how each feasible node
+    /// scored, instead of making the attempt. Only framework profiles (kube-default) can
+    /// explain themselves.
+    Explain(ExplainArgs),
 }
 
 /// `schedlab run`.
@@ -72,6 +81,35 @@ pub struct ValidateArgs {
     /// not recursive)
     #[arg(value_name = "FILE|DIR", required = true)]
     pub paths: Vec<PathBuf>,
+}
+
+/// `schedlab explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The scenario file
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+
+    /// The pod to explain: a workload's name for a single pod, else NAME-0, NAME-1, ...
+    #[arg(long, value_name = "NAME")]
+    pub pod: String,
+
+    /// The scheduler profile whose decision to explain
+    #[arg(long, value_name = "PROFILE", default_value = "kube-default")]
+    pub scheduler: String,
+
+    /// Explain the pod's first scheduling attempt at or after this simulated time (90s,
+    /// 5m, 1h30m, ...)
+    #[arg(long, value_name = "TIME", default_value = "0s", value_parser = parse_duration)]
+    pub at: SimTime,
+
+    /// Seed to run with [default: the scenario's `seed:`]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Print one JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

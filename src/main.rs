@@ -4,6 +4,8 @@
 //!   writes CSV results (see `results/README.md` for what lands where).
 //! - `schedlab validate FILE...` checks scenario files without running them.
 //! - `schedlab schedulers` lists the registered algorithms.
+//! - `schedlab explain SCENARIO --pod NAME` shows, node by node, why a framework profile
+//!   placed one pod where it did.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::execute(args, &registry, &mut out),
         Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
+        Command::Explain(args) => cmd::explain::execute(args, &registry, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

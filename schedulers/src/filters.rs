@@ -4,7 +4,7 @@
 
 use crate::cluster::ClusterState;
 use crate::node::{Node, NodeId};
-use crate::pod::Pod;
+use crate::pod::{Pod, PodTemplate};
 use crate::resources::{ResourceKind, Resources};
 use crate::scheduler::Diagnosis;
 use crate::taints::{Taint, TaintEffect, first_untolerated};
@@ -74,14 +74,19 @@ pub fn check_constraints<'n>(pod: &Pod, node: &'n Node) -> Result<(), Rejection<
     if let Some(taint) = first_untolerated(&node.spec.taints, &t.tolerations) {
         return Err(Rejection::Taint(taint));
     }
-    if !node.spec.labels.contains_all(&t.node_selector)
-        || t.node_affinity
-            .as_ref()
-            .is_some_and(|a| !a.required_matches(&node.spec.labels, node.name()))
-    {
+    if !matches_selector_and_affinity(t, node) {
         return Err(Rejection::NodeAffinity);
     }
     Ok(())
+}
+
+/// True when the node satisfies the pod's `nodeSelector` and its required node affinity:
+/// the NodeAffinity filter, which the kubelet applies again at admission.
+pub fn matches_selector_and_affinity(t: &PodTemplate, node: &Node) -> bool {
+    node.spec.labels.contains_all(&t.node_selector)
+        && t.node_affinity
+            .as_ref()
+            .is_none_or(|a| a.required_matches(&node.spec.labels, node.name()))
 }
 
 /// The kubelet's admission of a pod that names its node and so bypasses the scheduler:
@@ -99,11 +104,7 @@ pub fn check_admission<'n>(pod: &Pod, node: &'n Node) -> Result<(), Rejection<'n
     if let Some(taint) = no_execute {
         return Err(Rejection::Taint(taint));
     }
-    if !node.spec.labels.contains_all(&t.node_selector)
-        || t.node_affinity
-            .as_ref()
-            .is_some_and(|a| !a.required_matches(&node.spec.labels, node.name()))
-    {
+    if !matches_selector_and_affinity(t, node) {
         return Err(Rejection::NodeAffinity);
     }
     Ok(())

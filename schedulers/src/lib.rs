@@ -56,7 +56,9 @@ pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
 };
 pub use node::{Node, NodeId, NodeSpec};
-pub use pod::{ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, QosClass};
+pub use pod::{
+    ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy, QosClass,
+};
 pub use registry::{Registry, UnknownScheduler};
 pub use resources::{ResourceKind, ResourceNames, Resources};
 pub use scheduler::{Cycle, Decision, Diagnosis, Placement, Scheduler, SchedulerRng};

@@ -156,6 +156,18 @@ pub struct PodTemplate {
     pub owner: OwnerKind,
     /// True when the pod is a lone bare pod named exactly `name`.
     pub singleton: bool,
+    /// Whether the pod may preempt lower-priority pods (from its PriorityClass).
+    pub preemption_policy: PreemptionPolicy,
+}
+
+/// A PriorityClass's `preemptionPolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PreemptionPolicy {
+    /// The pod may evict lower-priority pods to make room (the Kubernetes default).
+    #[default]
+    PreemptLowerPriority,
+    /// The pod waits instead of preempting.
+    Never,
 }
 
 impl PodTemplate {

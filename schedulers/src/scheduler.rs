@@ -118,6 +118,13 @@ pub enum Placement {
     Node(NodeId),
     /// Leave pending, for these reasons.
     Unschedulable(Diagnosis),
+    /// Evict `victims` from `node` so the pod fits there (it is retried afterwards).
+    Preempt {
+        /// The nominated node.
+        node: NodeId,
+        /// The pods to evict.
+        victims: Vec<PodId>,
+    },
 }
 
 /// One scheduling cycle: the cluster, the pending pods and the decisions made so far.
@@ -211,6 +218,7 @@ impl<'a> Cycle<'a> {
                     }
                 }
                 Placement::Unschedulable(diagnosis) => self.unschedulable(pod, diagnosis),
+                Placement::Preempt { node, victims } => self.preempt(pod, node, victims),
             }
         }
     }

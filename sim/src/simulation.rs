@@ -80,6 +80,8 @@ struct PodRuntime {
     generation: u32,
     attempts: u32,
     backoff_until: SimTime,
+    /// When the pod last evicted victims, so it preempts at most once per instant.
+    preempted_at: Option<SimTime>,
 }
 
 /// An entry of the active queue: higher priority first, then earlier enqueue, then FIFO.
@@ -576,6 +578,7 @@ impl<'a> Simulation<'a> {
                 generation: 0,
                 attempts: 0,
                 backoff_until: SimTime::ZERO,
+                preempted_at: None,
             },
         );
         self.metrics.submitted += 1;
@@ -705,6 +708,7 @@ impl<'a> Simulation<'a> {
         if !pending.is_empty() {
             self.metrics.attempts += pending.len() as u64;
             let mut decisions = std::mem::take(&mut self.decisions);
+            let mut preemptors = Vec::new();
             self.scheduler.schedule(&mut Cycle::new(
                 &mut self.cluster,
                 pending,
@@ -720,24 +724,27 @@ impl<'a> Simulation<'a> {
                         });
                         self.unschedulable(pod);
                     }
-                    Decision::Preempt { pod, victims, .. } => {
-                        for victim in victims {
-                            self.evict(victim);
+                    Decision::Preempt { pod, node, victims } => {
+                        if self.preempt(pod, node, victims) {
+                            preemptors.push(pod);
                         }
-                        self.unschedulable(pod);
                     }
                 }
             }
             self.decisions = decisions;
             // A pod the scheduler said nothing about stays pending, as if unschedulable.
             for &pod in pending {
-                if self
-                    .runtime
-                    .get(pod)
-                    .is_some_and(|r| r.queue == Queue::Active)
+                if !preemptors.contains(&pod)
+                    && self
+                        .runtime
+                        .get(pod)
+                        .is_some_and(|r| r.queue == Queue::Active)
                 {
                     self.unschedulable(pod);
                 }
+            }
+            for pod in preemptors {
+                self.activate(pod);
             }
         }
     }
@@ -792,6 +799,37 @@ impl<'a> Simulation<'a> {
             Event::Unstick { pod, generation },
         );
         self.metrics.failed_attempts += 1;
+    }
+
+    /// Evicts a preemptor's victims. The preemptor is retried in the next cycle at this
+    /// same instant (see [`Simulation::decide`]), ahead of the victims' replacements
+    /// thanks to its higher priority: a stand-in for kube-scheduler's nominated-node
+    /// reservation. A pod preempts at most once per instant; if its retry fails again at
+    /// the same time it takes the ordinary back-off, so a dry run that was too hopeful
+    /// cannot evict pods forever.
+    fn preempt(&mut self, pod: PodId, node: NodeId, victims: Vec<PodId>) -> bool {
+        let now = self.now;
+        let Some(rt) = self.runtime.get_mut(pod) else {
+            return false;
+        };
+        if rt.queue != Queue::Active || rt.preempted_at == Some(now) {
+            self.unschedulable(pod);
+            return false;
+        }
+        rt.preempted_at = Some(now);
+        rt.attempts += 1;
+        self.metrics.failed_attempts += 1;
+        self.record(pod, |c| TraceEvent::Unschedulable {
+            reason: format!(
+                "preempting {} pod(s) on node {}",
+                victims.len(),
+                c.node(node).name()
+            ),
+        });
+        for victim in victims {
+            self.evict(victim);
+        }
+        true
     }
 
     fn started(&mut self, pod: PodId) {

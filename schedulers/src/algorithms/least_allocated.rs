@@ -10,6 +10,8 @@ use rand::RngExt;
 
 use crate::cluster::NodeRow;
 use crate::filters::{PodFilter, diagnose};
+// The 128-bit per-resource score, shared with the NodeResourcesFit plugin.
+use crate::framework::plugins::resource_allocation::least_requested_score_wide;
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Placement, Scheduler};
 use crate::shape_cache::{INFEASIBLE, ShapeCache};
@@ -72,15 +74,6 @@ pub fn least_allocated_score(row: &NodeRow, cpu: i64, memory: i64) -> i64 {
         }
     }
     if weights == 0 { 0 } else { sum / weights }
-}
-
-/// [`least_requested_score`] in 128-bit arithmetic, for capacities whose scaled free
-/// amount would overflow 64 bits.
-fn least_requested_score_wide(requested: i64, capacity: i64) -> i64 {
-    if capacity <= 0 || requested > capacity {
-        return 0;
-    }
-    ((capacity - requested) as i128 * MAX_NODE_SCORE as i128 / capacity as i128) as i64
 }
 
 impl Scheduler for LeastAllocated {

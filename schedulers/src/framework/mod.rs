@@ -27,6 +27,7 @@ use crate::pod::{Pod, PodId};
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
 pub mod plugins;
+pub mod preemption;
 pub mod profile;
 
 pub use profile::{Profile, ProfileError};
@@ -235,6 +236,9 @@ pub struct Explanation {
     pub selected: Option<NodeId>,
     /// Why no node was chosen, if none was.
     pub diagnosis: Option<Diagnosis>,
+    /// The node nominated by preemption and the pods it would evict, if the pod fits
+    /// nowhere but preemption can make room.
+    pub preemption: Option<preemption::Candidate>,
 }
 
 /// A scheduler running one [`Profile`], as kube-scheduler runs one profile.
@@ -386,10 +390,23 @@ impl FrameworkScheduler {
                     diagnosis.add(r);
                 }
             }
+            // PostFilter: DefaultPreemption.
+            let candidate = if self.profile.preemption {
+                self.preempt(pod, cluster, rng)
+            } else {
+                None
+            };
             if let Some(e) = explain {
                 e.diagnosis = Some(diagnosis.clone());
+                e.preemption = candidate.clone();
             }
-            return Placement::Unschedulable(diagnosis);
+            return match candidate {
+                Some(c) => Placement::Preempt {
+                    node: c.node,
+                    victims: c.victims,
+                },
+                None => Placement::Unschedulable(diagnosis),
+            };
         }
         if self.feasible.len() == 1 && explain.is_none() {
             return Placement::Node(self.feasible[0]);
@@ -470,6 +487,32 @@ impl FrameworkScheduler {
         }
     }
 
+    /// DefaultPreemption over the nodes whose only objection is that the pod does not fit
+    /// now (code Unschedulable; every filter that cannot be helped by evictions passes).
+    fn preempt(
+        &self,
+        pod: &Pod,
+        cluster: &ClusterState,
+        rng: &mut SchedulerRng,
+    ) -> Option<preemption::Candidate> {
+        if !preemption::eligible(pod) {
+            return None;
+        }
+        let potential: Vec<NodeId> = self
+            .failures
+            .iter()
+            .filter(|(_, _, status)| status.code == Code::Unschedulable)
+            .map(|&(node, _, _)| node)
+            .filter(|&node| {
+                self.profile.filter.iter().all(|&p| {
+                    let status = self.profile.plugins[p].filter(pod, cluster, node);
+                    status.is_success() || status.code == Code::Unschedulable
+                })
+            })
+            .collect();
+        preemption::find(cluster, pod, &potential, rng)
+    }
+
     /// The first filter plugin, in profile order, that rejects the node.
     fn first_failure(
         &self,
@@ -503,6 +546,7 @@ impl FrameworkScheduler {
             nodes: Vec::new(),
             selected: None,
             diagnosis: None,
+            preemption: None,
         };
         self.schedule_pod(cluster, pod, rng, Some(&mut e));
         e

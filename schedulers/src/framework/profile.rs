@@ -80,6 +80,8 @@ pub struct Profile {
     pub score: Vec<(usize, i64)>,
     /// `percentageOfNodesToScore`; 0 means kube-scheduler's adaptive default.
     pub percentage_of_nodes_to_score: u32,
+    /// DefaultPreemption runs as PostFilter when no node fits.
+    pub preemption: bool,
 }
 
 impl Profile {
@@ -93,6 +95,7 @@ impl Profile {
             pre_score: Vec::new(),
             score: Vec::new(),
             percentage_of_nodes_to_score: 0,
+            preemption: false,
         }
     }
 
@@ -138,6 +141,7 @@ impl Profile {
     /// schedlab implements, in upstream order and with upstream weights.
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
+        p.preemption = true;
         let plugins: [(Box<dyn Plugin>, Points, i64); 6] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),

@@ -1,8 +1,10 @@
 //! The in-tree plugins, one per file, named as in kube-scheduler.
 
 pub mod balanced_allocation;
+pub mod helper;
 pub mod node_affinity;
 pub mod node_name;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
+pub mod resource_allocation;
 pub mod taint_toleration;

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use schedulers::quantity::{QuantityError, parse_bytes, parse_count, parse_cpu_millis};
 use schedulers::{
     ContainerResources, Labels, NodeAffinity, NodeSelectorTerm, NodeSpec, OwnerKind, PodTemplate,
-    PreferredTerm, ResourceKind, ResourceNames, Resources, SelectorOperator, SelectorRequirement,
-    Taint, TaintEffect, Toleration, TolerationOperator,
+    PreemptionPolicy, PreferredTerm, ResourceKind, ResourceNames, Resources, SelectorOperator,
+    SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
 };
 use serde_saphyr::{Location, Spanned};
 
@@ -1364,6 +1364,20 @@ impl Builder<'_> {
             }
             None => 0,
         };
+        let preemption_policy = match &w.preemption_policy {
+            None => PreemptionPolicy::PreemptLowerPriority,
+            Some(v) => match v.value.as_str() {
+                "PreemptLowerPriority" => PreemptionPolicy::PreemptLowerPriority,
+                "Never" => PreemptionPolicy::Never,
+                other => {
+                    return Err(self.err(
+                        &v.referenced,
+                        &format!("{base}.preemptionPolicy"),
+                        format!("unknown preemption policy {other:?}; expected PreemptLowerPriority or Never"),
+                    ));
+                }
+            },
+        };
 
         // Either the shorthand (top-level requests/limits: one container named after the
         // workload) or explicit container lists, never both: mixing them would leave it
@@ -1480,6 +1494,7 @@ impl Builder<'_> {
             node_name,
             owner,
             singleton,
+            preemption_policy,
         };
         Ok((template, sized))
     }

@@ -282,6 +282,7 @@ pub(super) struct RawWorkload {
     pub(super) namespace: Option<Spanned<String>>,
     pub(super) labels: Option<LabelMap>,
     pub(super) priority: Option<Spanned<Scalar>>,
+    pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) requests: Option<Spanned<RequestMap>>,
     pub(super) limits: Option<Spanned<QuantityMap>>,
     pub(super) containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
