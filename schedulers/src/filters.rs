@@ -13,6 +13,8 @@ use crate::taints::{Taint, TaintEffect, first_untolerated};
 pub const REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
 /// NodeName's reason.
 pub const REASON_NODE_NAME: &str = "node(s) didn't match the requested node name";
+/// TaintToleration's reason (kube-scheduler v1.35 wording).
+pub const REASON_UNTOLERATED_TAINT: &str = "node(s) had untolerated taint(s)";
 /// NodeAffinity's reason (nodeSelector and required node affinity).
 pub const REASON_NODE_AFFINITY: &str = "node(s) didn't match Pod's node affinity/selector";
 /// NodeResourcesFit's reason when the pod count is exhausted.
@@ -223,10 +225,9 @@ pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Reje
         Rejection::NotReady => diagnosis.add(REASON_NOT_READY),
         Rejection::Unschedulable => diagnosis.add(REASON_UNSCHEDULABLE),
         Rejection::NodeName => diagnosis.add(REASON_NODE_NAME),
-        Rejection::Taint(t) => diagnosis.add(&format!(
-            "node(s) had untolerated taint {{{}: {}}}",
-            t.key, t.value
-        )),
+        // kube-scheduler v1.35 no longer names the taint (keys and values may be
+        // sensitive); the rejecting taint is still in `Rejection::Taint` for callers.
+        Rejection::Taint(_) => diagnosis.add(REASON_UNTOLERATED_TAINT),
         Rejection::NodeAffinity => diagnosis.add(REASON_NODE_AFFINITY),
         Rejection::Insufficient(bits) => {
             for i in 0..crate::resources::NUM_RESOURCES {

@@ -234,14 +234,14 @@ mod tests {
             nodes: 5,
             ..Default::default()
         };
-        d.add("node(s) had untolerated taint {dedicated: gpu}");
+        d.add("node(s) had untolerated taint(s)");
         d.add("Insufficient cpu");
-        d.add("node(s) had untolerated taint {dedicated: gpu}");
+        d.add("node(s) had untolerated taint(s)");
         d.add("Insufficient cpu");
         d.add("Insufficient cpu");
         assert_eq!(
             d.to_string(),
-            "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu."
+            "0/5 nodes are available: 2 node(s) had untolerated taint(s), 3 Insufficient cpu."
         );
         assert_eq!(
             Diagnosis {

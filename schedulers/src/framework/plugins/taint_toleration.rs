@@ -50,7 +50,7 @@ impl TaintToleration {
         score: true,
     };
     /// Upstream's Filter reason (v1.35), the same for every untolerated taint.
-    pub const REASON: &'static str = "node(s) had untolerated taint(s)";
+    pub const REASON: &'static str = crate::filters::REASON_UNTOLERATED_TAINT;
 
     /// The tolerations Score should consider for this pod: PreScore's selection when it
     /// ran for this pod's template, otherwise all of them. Both give the same count,
