@@ -44,6 +44,7 @@ pub mod framework;
 pub mod labels;
 pub mod node;
 pub mod pod;
+pub mod pod_affinity;
 pub mod quantity;
 pub mod registry;
 pub mod resources;
@@ -58,6 +59,10 @@ pub use labels::{
 pub use node::{Node, NodeId, NodeSpec};
 pub use pod::{
     ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy, QosClass,
+};
+pub use pod_affinity::{
+    InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,
+    WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 pub use registry::{Registry, UnknownScheduler};
 pub use resources::{ResourceKind, ResourceNames, Resources};

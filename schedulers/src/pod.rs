@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::NodeId;
 use crate::labels::{Labels, NodeAffinity};
+use crate::pod_affinity::{PodAffinity, TopologySpreadConstraint};
 use crate::resources::{ResourceKind, Resources};
 use crate::taints::Toleration;
 
@@ -158,6 +159,12 @@ pub struct PodTemplate {
     pub singleton: bool,
     /// Whether the pod may preempt lower-priority pods (from its PriorityClass).
     pub preemption_policy: PreemptionPolicy,
+    /// `spec.affinity.podAffinity`.
+    pub pod_affinity: Option<PodAffinity>,
+    /// `spec.affinity.podAntiAffinity`.
+    pub pod_anti_affinity: Option<PodAffinity>,
+    /// `spec.topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
 }
 
 /// A PriorityClass's `preemptionPolicy`.

@@ -1495,6 +1495,11 @@ impl Builder<'_> {
             owner,
             singleton,
             preemption_policy,
+            // Filled from `affinity.podAffinity`, `affinity.podAntiAffinity` and
+            // `topologySpreadConstraints` once the loader reads them.
+            pod_affinity: None,
+            pod_anti_affinity: None,
+            topology_spread_constraints: Vec::new(),
         };
         Ok((template, sized))
     }
