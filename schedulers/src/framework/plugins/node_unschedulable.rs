@@ -29,7 +29,8 @@ impl Plugin for NodeUnschedulable {
     }
 
     fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
-        if !cluster.node(node).spec.unschedulable {
+        // A plain node is schedulable by definition; only others need the node record.
+        if cluster.rows()[node.index()].plain || !cluster.node(node).spec.unschedulable {
             return Status::success();
         }
         let tolerated = pod.template.tolerations.iter().any(|t| {

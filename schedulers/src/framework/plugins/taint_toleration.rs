@@ -71,6 +71,11 @@ impl Plugin for TaintToleration {
     }
 
     fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
+        // A plain node has no taints at all: nothing to tolerate, and no need to read the
+        // node record (the common case in a scan).
+        if cluster.rows()[node.index()].plain {
+            return Status::success();
+        }
         // The first NoSchedule or NoExecute taint, in the node's order, that no toleration
         // tolerates (upstream's FindMatchingUntoleratedTaint with
         // DoNotScheduleTaintsFilterFunc); which one it is no longer shows in the reason.
@@ -101,6 +106,9 @@ impl Plugin for TaintToleration {
     }
 
     fn score(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> i64 {
+        if cluster.rows()[node.index()].plain {
+            return 0;
+        }
         let tolerations = self.score_tolerations(pod);
         let untolerated = cluster
             .node(node)
