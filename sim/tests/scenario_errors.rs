@@ -9,8 +9,10 @@
 use std::path::PathBuf;
 
 use schedulers::{
-    NodeAffinity, NodeSelectorTerm, OwnerKind, PreferredTerm, Registry, ResourceKind,
-    SelectorOperator, SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
+    InclusionPolicy, LabelSelector, Labels, NodeAffinity, NodeSelectorTerm, OwnerKind, PodAffinity,
+    PodAffinityTerm, PreemptionPolicy, PreferredTerm, Registry, ResourceKind, SelectorOperator,
+    SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
+    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 use sim::scenario::{ArrivalProcess, Arrivals, Dist, WorkloadKind};
 use sim::time::SimTime;
@@ -214,6 +216,72 @@ fn unknown_selector_operator() {
         e.message
             .contains("In, NotIn, Exists, DoesNotExist, Gt or Lt"),
         "{e}"
+    );
+}
+
+#[test]
+fn missing_topology_key() {
+    let e = rejected("missing_topology_key.yaml");
+    assert_error(
+        &e,
+        8,
+        13,
+        "workloads[0].affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+        "missing required field `topologyKey`",
+    );
+}
+
+#[test]
+fn bad_when_unsatisfiable() {
+    let e = rejected("bad_when_unsatisfiable.yaml");
+    assert_error(
+        &e,
+        8,
+        28,
+        "workloads[0].topologySpreadConstraints[0].whenUnsatisfiable",
+        "unknown whenUnsatisfiable \"DoNotScheduel\" (did you mean DoNotSchedule?); expected DoNotSchedule or ScheduleAnyway",
+    );
+}
+
+#[test]
+fn unknown_priority_class() {
+    let e = rejected("unknown_priority_class.yaml");
+    assert_error(
+        &e,
+        7,
+        24,
+        "workloads[0].priorityClassName",
+        "unknown priority class \"hight\" (did you mean high?)",
+    );
+    assert!(
+        e.message.contains(
+            "the known classes are high, low, system-cluster-critical, system-node-critical"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn two_global_default_classes() {
+    let e = rejected("two_global_defaults.yaml");
+    assert_error(
+        &e,
+        8,
+        20,
+        "priorityClasses[1].globalDefault",
+        "normal (priorityClasses[0] (line 3)) is already the global default",
+    );
+}
+
+#[test]
+fn priority_conflicts_with_class() {
+    let e = rejected("priority_conflict.yaml");
+    assert_error(
+        &e,
+        7,
+        15,
+        "workloads[0].priority",
+        "priority 100 conflicts with priorityClassName high, whose value is 1000",
     );
 }
 
@@ -631,7 +699,14 @@ fn inline_rejections() {
             "more than one YAML document",
         ),
     ];
-    // Every case is checked before failing, so one run shows all mismatches.
+    check_inline(cases);
+}
+
+/// Parses each case's text, which must be rejected at `line:column` in `field` (empty for
+/// none) with `phrase` in the message. Every case is checked before failing, so one run
+/// shows all mismatches.
+#[track_caller]
+fn check_inline(cases: &[(&str, u64, u64, &str, &str)]) {
     let mut failures = Vec::new();
     for &(text, line, column, field, phrase) in cases {
         let e = match parse_scenario(text, "inline.yaml", &is_known) {
@@ -651,6 +726,286 @@ fn inline_rejections() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rejections of topology spread constraints, one rule each.
+#[test]
+fn spread_constraint_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]}]",
+            1,
+            60,
+            "workloads[0].topologySpreadConstraints[0].maxSkew",
+            "expected an integer from 1 to 2147483647, got 0",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, minDomains: 2}]}]",
+            1,
+            129,
+            "workloads[0].topologySpreadConstraints[0].minDomains",
+            "minDomains only applies to whenUnsatisfiable: DoNotSchedule, not ScheduleAnyway",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 0}]}]",
+            1,
+            128,
+            "workloads[0].topologySpreadConstraints[0].minDomains",
+            "expected an integer from 1 to 2147483647, got 0",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]}]",
+            1,
+            50,
+            "workloads[0].topologySpreadConstraints[0].maxSkew",
+            "missing required field `maxSkew`",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone}]}]",
+            1,
+            50,
+            "workloads[0].topologySpreadConstraints[0].whenUnsatisfiable",
+            "missing required field `whenUnsatisfiable`",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]}]",
+            1,
+            50,
+            "workloads[0].topologySpreadConstraints[0].topologyKey",
+            "missing required field `topologyKey`",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: \"\", whenUnsatisfiable: DoNotSchedule}]}]",
+            1,
+            76,
+            "workloads[0].topologySpreadConstraints[0].topologyKey",
+            "got an empty string",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}, {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]}]",
+            1,
+            143,
+            "workloads[0].topologySpreadConstraints[1].topologyKey",
+            "workloads[0].topologySpreadConstraints[0] (line 1) already spreads over zone with whenUnsatisfiable: DoNotSchedule",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: honor}]}]",
+            1,
+            134,
+            "workloads[0].topologySpreadConstraints[0].nodeTaintsPolicy",
+            "unknown policy \"honor\" (did you mean Honor?); expected Honor or Ignore",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, matchLabelKeys: [pod-template-hash]}]}]",
+            1,
+            132,
+            "workloads[0].topologySpreadConstraints[0].matchLabelKeys",
+            "`matchLabelKeys` needs a `labelSelector`",
+        ),
+        (
+            "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [app]}]}]",
+            1,
+            175,
+            "workloads[0].topologySpreadConstraints[0].matchLabelKeys[0]",
+            "label key \"app\" is also in labelSelector",
+        ),
+    ]);
+}
+
+/// Rejections of inter-pod affinity and anti-affinity, one rule each.
+#[test]
+fn pod_affinity_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{pod: p, affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, podAffinityTerm: {topologyKey: zone}}]}}}]",
+            1,
+            110,
+            "workloads[0].affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+            "expected an integer from 1 to 100, got 0",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 101, podAffinityTerm: {topologyKey: zone}}]}}}]",
+            1,
+            106,
+            "workloads[0].affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+            "expected an integer from 1 to 100, got 101",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 5}]}}}]",
+            1,
+            98,
+            "workloads[0].affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm",
+            "missing required field `podAffinityTerm`",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: a/b/c}]}}}]",
+            1,
+            110,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+            "invalid label key \"a/b/c\": a label key has at most one `/`",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchExpressions: [{key: n, operator: Gt, values: [\"1\"]}]}}]}}}]",
+            1,
+            170,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].operator",
+            "operator Gt only applies to node selectors; a label selector takes In, NotIn, Exists or DoesNotExist",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: Exists, values: [web]}]}}]}}}]",
+            1,
+            188,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values",
+            "operator Exists takes no values",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: In}]}}]}}}]",
+            1,
+            151,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values",
+            "operator In needs at least one value",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: \"web server\"}}}]}}}]",
+            1,
+            151,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels.app",
+            "invalid label value \"web server\"",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, namespaces: [shop, Cache]}]}}}]",
+            1,
+            135,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaces[1]",
+            "invalid namespace name \"Cache\"",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, matchLabelKeys: [app]}]}}}]",
+            1,
+            132,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys",
+            "`matchLabelKeys` needs a `labelSelector`",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: Exists}]}, matchLabelKeys: [app]}]}}}]",
+            1,
+            200,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[0]",
+            "label key \"app\" is also in labelSelector",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {}, matchLabelKeys: [version], mismatchLabelKeys: [tenant, version]}]}}}]",
+            1,
+            194,
+            "workloads[0].affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys[1]",
+            "label key \"version\" is also in matchLabelKeys[0]",
+        ),
+        (
+            "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, namespace: shop}]}}}]",
+            1,
+            116,
+            "workloads[0].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespace",
+            "unknown field `namespace` (did you mean `namespaces`?)",
+        ),
+    ]);
+}
+
+/// Rejections of priority classes and of how workloads use them, one rule each.
+#[test]
+fn priority_class_rejections() {
+    check_inline(&[
+        (
+            "priorityClasses: [{name: system-high, value: 1}]",
+            1,
+            26,
+            "priorityClasses[0].name",
+            "names starting with `system-` are reserved",
+        ),
+        (
+            "priorityClasses: [{name: huge, value: 2000000000}]",
+            1,
+            39,
+            "priorityClasses[0].value",
+            "at most 1000000000",
+        ),
+        (
+            "priorityClasses: [{name: a, value: 1}, {name: a, value: 2}]",
+            1,
+            47,
+            "priorityClasses[1].name",
+            "duplicate priority class name \"a\": priorityClasses[0] (line 1) already declares it",
+        ),
+        (
+            "priorityClasses: [{name: a}]",
+            1,
+            19,
+            "priorityClasses[0].value",
+            "missing required field `value`",
+        ),
+        (
+            "priorityClasses: [{name: High, value: 1}]",
+            1,
+            26,
+            "priorityClasses[0].name",
+            "invalid priority class name \"High\"",
+        ),
+        (
+            "priorityClasses: [{name: a, value: 1, preemptionPolicy: never}]",
+            1,
+            57,
+            "priorityClasses[0].preemptionPolicy",
+            "unknown preemption policy \"never\" (did you mean Never?)",
+        ),
+        (
+            "priorityClasses: [{name: a, value: 1, globalDefault: maybe}]",
+            1,
+            54,
+            "priorityClasses[0].globalDefault",
+            "expected true or false, got maybe",
+        ),
+        (
+            "workloads: [{pod: p, priorityClassName: \"\"}]",
+            1,
+            41,
+            "workloads[0].priorityClassName",
+            "expected a priority class name, got an empty string",
+        ),
+        (
+            "workloads: [{pod: p, priorityClassName: high}]",
+            1,
+            41,
+            "workloads[0].priorityClassName",
+            "the known classes are system-cluster-critical, system-node-critical",
+        ),
+        (
+            "workloads: [{pod: p, preemptionPolicy: Sometimes}]",
+            1,
+            40,
+            "workloads[0].preemptionPolicy",
+            "unknown preemption policy \"Sometimes\"; expected PreemptLowerPriority or Never",
+        ),
+        (
+            "priorityClasses: [{name: a, value: 1}]\nworkloads: [{pod: p, priorityClassName: a, preemptionPolicy: Never}]",
+            2,
+            62,
+            "workloads[0].preemptionPolicy",
+            "preemptionPolicy Never conflicts with priorityClassName a, whose preemptionPolicy is PreemptLowerPriority (the default)",
+        ),
+        (
+            "priorityClasses: [{name: a, value: 10, globalDefault: true}]\nworkloads: [{pod: p, priority: 5}]",
+            2,
+            32,
+            "workloads[0].priority",
+            "priority 5 conflicts with the globalDefault priority class a",
+        ),
+        (
+            "workloads: [{pod: p, priority: 5, priorityClassName: system-node-critical}]",
+            1,
+            32,
+            "workloads[0].priority",
+            "whose value is 2000001000",
+        ),
+    ]);
 }
 
 /// Garbage never panics the loader, and every rejection still says where.
@@ -675,6 +1030,13 @@ fn garbage_is_rejected_not_panicked_on() {
         "seed: 1.5",
         "? [a, b]\n: c",
         "a: *nope",
+        "priorityClasses: [~]",
+        "priorityClasses: [{name: a, value: 1, globalDefault: ~}]",
+        "workloads: [{pod: p, priorityClassName: ~}]",
+        "workloads: [{pod: p, topologySpreadConstraints: [~, {}]}]",
+        "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 99999999999, topologyKey: z, whenUnsatisfiable: DoNotSchedule}]}]",
+        "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: \"é/é\", labelSelector: {matchLabels: {\"\": \"\"}}}]}}}]",
+        "workloads: [{pod: p, affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: z, labelSelector: ~, mismatchLabelKeys: [~]}]}}}]",
     ];
     for text in inputs {
         if let Err(e) = parse_scenario(text, "garbage.yaml", &is_known) {
@@ -1066,6 +1428,248 @@ fn good_scenario_batches() {
     );
 }
 
+/// Inter-pod affinity, anti-affinity and spread constraints with every field Kubernetes has.
+const PLACEMENT: &str = r#"
+workloads:
+  - deployment: web
+    replicas: 3
+    namespace: shop
+    labels: {app: web, version: v2}
+    affinity:
+      podAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchLabels: {app: cache}
+              matchExpressions:
+                - {key: tier, operator: In, values: [front, edge]}
+                - {key: canary, operator: DoesNotExist}
+            namespaces: [shop, cache]
+            topologyKey: topology.kubernetes.io/zone
+        preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 100
+            podAffinityTerm:
+              labelSelector: {}
+              namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+              topologyKey: kubernetes.io/hostname
+              matchLabelKeys: [version]
+              mismatchLabelKeys: [tenant]
+      podAntiAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchExpressions: [{key: app, operator: NotIn, values: [batch]}]
+            namespaceSelector: {}
+            topologyKey: kubernetes.io/hostname
+            mismatchLabelKeys: [app]
+        preferredDuringSchedulingIgnoredDuringExecution:
+          - weight: 1
+            podAffinityTerm:
+              topologyKey: topology.kubernetes.io/zone
+    topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector: {matchLabels: {app: web}}
+        minDomains: 3
+        nodeAffinityPolicy: Ignore
+        nodeTaintsPolicy: Honor
+        matchLabelKeys: [pod-template-hash]
+      - maxSkew: 2
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: ScheduleAnyway
+  - pod: plain
+  - pod: empty
+    affinity: {podAffinity: {}, podAntiAffinity: {}}
+    topologySpreadConstraints: []
+"#;
+
+#[test]
+fn pod_affinity_and_spread_round_trip() {
+    let s =
+        parse_scenario(PLACEMENT, "placement.yaml", &is_known).unwrap_or_else(|e| panic!("{e}"));
+    let req = |key: &str, operator, values: &[&str]| SelectorRequirement {
+        key: key.into(),
+        operator,
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let t = &s.workloads[0].template;
+    assert_eq!(
+        t.pod_affinity,
+        Some(PodAffinity {
+            required: vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Labels::new([("app", "cache")]),
+                    match_expressions: vec![
+                        req("tier", SelectorOperator::In, &["front", "edge"]),
+                        req("canary", SelectorOperator::DoesNotExist, &[]),
+                    ],
+                }),
+                namespaces: strings(&["shop", "cache"]),
+                namespace_selector: None,
+                topology_key: "topology.kubernetes.io/zone".into(),
+                match_label_keys: vec![],
+                mismatch_label_keys: vec![],
+            }],
+            preferred: vec![WeightedPodAffinityTerm {
+                weight: 100,
+                term: PodAffinityTerm {
+                    label_selector: Some(LabelSelector::default()),
+                    namespaces: vec![],
+                    namespace_selector: Some(LabelSelector {
+                        match_labels: Labels::new([("kubernetes.io/metadata.name", "shop")]),
+                        match_expressions: vec![],
+                    }),
+                    topology_key: "kubernetes.io/hostname".into(),
+                    match_label_keys: strings(&["version"]),
+                    mismatch_label_keys: strings(&["tenant"]),
+                },
+            }],
+        })
+    );
+    assert_eq!(
+        t.pod_anti_affinity,
+        Some(PodAffinity {
+            required: vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Labels::default(),
+                    match_expressions: vec![req("app", SelectorOperator::NotIn, &["batch"])],
+                }),
+                namespaces: vec![],
+                namespace_selector: Some(LabelSelector::default()),
+                topology_key: "kubernetes.io/hostname".into(),
+                match_label_keys: vec![],
+                // Unlike matchLabelKeys, a mismatch key may also be in the selector.
+                mismatch_label_keys: strings(&["app"]),
+            }],
+            preferred: vec![WeightedPodAffinityTerm {
+                weight: 1,
+                term: PodAffinityTerm {
+                    label_selector: None,
+                    namespaces: vec![],
+                    namespace_selector: None,
+                    topology_key: "topology.kubernetes.io/zone".into(),
+                    match_label_keys: vec![],
+                    mismatch_label_keys: vec![],
+                },
+            }],
+        })
+    );
+    assert_eq!(
+        t.topology_spread_constraints,
+        [
+            TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "topology.kubernetes.io/zone".into(),
+                when_unsatisfiable: WhenUnsatisfiable::DoNotSchedule,
+                label_selector: Some(LabelSelector {
+                    match_labels: Labels::new([("app", "web")]),
+                    match_expressions: vec![],
+                }),
+                min_domains: Some(3),
+                node_affinity_policy: InclusionPolicy::Ignore,
+                node_taints_policy: InclusionPolicy::Honor,
+                match_label_keys: strings(&["pod-template-hash"]),
+            },
+            TopologySpreadConstraint {
+                max_skew: 2,
+                topology_key: "topology.kubernetes.io/zone".into(),
+                when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                label_selector: None,
+                min_domains: None,
+                // The defaults.
+                node_affinity_policy: InclusionPolicy::Honor,
+                node_taints_policy: InclusionPolicy::Ignore,
+                match_label_keys: vec![],
+            },
+        ]
+    );
+
+    let plain = &s.workloads[1].template;
+    assert_eq!(plain.pod_affinity, None);
+    assert_eq!(plain.pod_anti_affinity, None);
+    assert!(plain.topology_spread_constraints.is_empty());
+
+    let empty = &s.workloads[2].template;
+    assert_eq!(empty.pod_affinity, Some(PodAffinity::default()));
+    assert_eq!(empty.pod_anti_affinity, Some(PodAffinity::default()));
+    assert!(empty.topology_spread_constraints.is_empty());
+}
+
+/// Priority classes with every field, and workloads resolving them in each way.
+const PRIORITIES: &str = r#"
+priorityClasses:
+  - name: critical
+    value: 1000000
+    preemptionPolicy: PreemptLowerPriority
+    description: Customer-facing services.
+  - name: batch
+    value: -5
+    preemptionPolicy: Never
+  - name: normal
+    value: 100
+    globalDefault: true
+workloads:
+  - pod: defaulted
+  - pod: named
+    priorityClassName: critical
+    priority: 1000000
+    preemptionPolicy: PreemptLowerPriority
+  - pod: never
+    priorityClassName: batch
+  - pod: system
+    priorityClassName: system-node-critical
+  - pod: cluster
+    priorityClassName: system-cluster-critical
+  - pod: policy-only
+    preemptionPolicy: PreemptLowerPriority
+  - pod: same-as-default
+    priority: 100
+"#;
+
+#[test]
+fn priority_classes_round_trip() {
+    let s =
+        parse_scenario(PRIORITIES, "priorities.yaml", &is_known).unwrap_or_else(|e| panic!("{e}"));
+    let resolved: Vec<(&str, i32, PreemptionPolicy)> = s
+        .workloads
+        .iter()
+        .map(|w| {
+            let t = &w.template;
+            (t.name.as_str(), t.priority, t.preemption_policy)
+        })
+        .collect();
+    use PreemptionPolicy::{Never, PreemptLowerPriority as Preempt};
+    assert_eq!(
+        resolved,
+        [
+            ("defaulted", 100, Preempt),
+            ("named", 1_000_000, Preempt),
+            ("never", -5, Never),
+            ("system", 2_000_001_000, Preempt),
+            ("cluster", 2_000_000_000, Preempt),
+            ("policy-only", 100, Preempt),
+            ("same-as-default", 100, Preempt),
+        ]
+    );
+
+    // Without classes, `priority` and `preemptionPolicy` stand on their own, as before.
+    let text = "workloads: [{pod: a, priority: 7, preemptionPolicy: Never}, {pod: b}]";
+    let s = parse_scenario(text, "own.yaml", &is_known).unwrap_or_else(|e| panic!("{e}"));
+    let own: Vec<(i32, PreemptionPolicy)> = s
+        .workloads
+        .iter()
+        .map(|w| (w.template.priority, w.template.preemption_policy))
+        .collect();
+    assert_eq!(own, [(7, Never), (0, Preempt)]);
+
+    // Workloads may come before the classes they name.
+    let text = "workloads: [{pod: a, priorityClassName: late}]\n\
+                priorityClasses: [{name: late, value: 3, preemptionPolicy: Never}]\n";
+    let s = parse_scenario(text, "late.yaml", &is_known).unwrap_or_else(|e| panic!("{e}"));
+    let t = &s.workloads[0].template;
+    assert_eq!((t.priority, t.preemption_policy), (3, Never));
+}
+
 #[test]
 fn defaults_and_file_names() {
     let s = parse_scenario("seed: 7\n", "scenarios/small-cluster.yaml", &is_known).unwrap();
@@ -1112,4 +1716,19 @@ fn the_documented_example_loads() {
     assert_eq!(s.nodes.len(), 4);
     assert_eq!(s.workloads.len(), 3);
     assert_eq!(s.workloads[2].sized.len(), 1, "the batch draws its cpu");
+    let cart = &s.workloads[1].template;
+    assert_eq!(
+        (cart.priority, cart.preemption_policy),
+        (1000, PreemptionPolicy::PreemptLowerPriority)
+    );
+    assert_eq!(
+        cart.pod_affinity.as_ref().map(|a| a.preferred.len()),
+        Some(1)
+    );
+    assert_eq!(cart.topology_spread_constraints.len(), 1);
+    let train = &s.workloads[2].template;
+    assert_eq!(
+        (train.priority, train.preemption_policy),
+        (10, PreemptionPolicy::Never)
+    );
 }

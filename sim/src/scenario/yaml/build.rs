@@ -4,8 +4,10 @@
 //!
 //! `cluster` and `workloads` (and within `cluster`, `nodePools` and `nodes`) are processed in
 //! the order they appear in the file, so extended resources are numbered in file order and,
-//! of two errors in different sections, the earlier one is reported. Validation stops at the
-//! first error: one precise message is more useful than a cascade of consequences.
+//! of two errors in different sections, the earlier one is reported. `priorityClasses` is the
+//! exception: workloads refer to its classes, so it is checked before both wherever it is.
+//! Validation stops at the first error: one precise message is more useful than a cascade of
+//! consequences.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,16 +15,20 @@ use std::sync::Arc;
 
 use schedulers::quantity::{QuantityError, parse_bytes, parse_count, parse_cpu_millis};
 use schedulers::{
-    ContainerResources, Labels, NodeAffinity, NodeSelectorTerm, NodeSpec, OwnerKind, PodTemplate,
-    PreemptionPolicy, PreferredTerm, ResourceKind, ResourceNames, Resources, SelectorOperator,
-    SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
+    ContainerResources, InclusionPolicy, LabelSelector, Labels, NodeAffinity, NodeSelectorTerm,
+    NodeSpec, OwnerKind, PodAffinity, PodAffinityTerm, PodTemplate, PreemptionPolicy,
+    PreferredTerm, ResourceKind, ResourceNames, Resources, SelectorOperator, SelectorRequirement,
+    Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
+    WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 use serde_saphyr::{Location, Spanned};
 
+use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
-    RawNodeAffinity, RawPool, RawRequirement, RawScenario, RawTaint, RawTerm, RawToleration,
-    RawWorkload, RequestMap, Scalar, ScalarOrDist,
+    RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool,
+    RawPriorityClass, RawRequirement, RawScenario, RawSpreadConstraint, RawTaint, RawTerm,
+    RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
 };
 use super::{ScenarioError, closest, join_key, line_column, shown};
 use crate::scenario::{ArrivalProcess, Arrivals, Dist, Scenario, Workload, WorkloadKind};
@@ -44,6 +50,18 @@ const TOLERATION_OPERATORS: &[&str] = &["Equal", "Exists"];
 const PROCESSES: &[&str] = &["poisson", "fixed", "burst"];
 const DISTS: &[&str] = &["exponential", "uniform", "lognormal", "choice"];
 const BUILTIN_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage", "pods"];
+/// The operators of a label selector; `Gt` and `Lt` exist only in node selectors.
+const LABEL_SELECTOR_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist"];
+const PREEMPTION_POLICIES: &[&str] = &["PreemptLowerPriority", "Never"];
+const WHEN_UNSATISFIABLE: &[&str] = &["DoNotSchedule", "ScheduleAnyway"];
+const INCLUSION_POLICIES: &[&str] = &["Honor", "Ignore"];
+/// The highest value a declared PriorityClass may have; higher ones are the system classes'.
+const MAX_USER_PRIORITY: i32 = 1_000_000_000;
+/// The PriorityClasses every cluster has without declaring them, by name and value.
+const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[
+    ("system-cluster-critical", 2_000_000_000),
+    ("system-node-critical", 2_000_001_000),
+];
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 /// Parses one value of a distribution (a duration, or a quantity of one resource kind).
@@ -60,6 +78,7 @@ pub(super) fn build(
     let mut b = Builder {
         file,
         names: ResourceNames::default(),
+        classes: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -88,6 +107,7 @@ pub(super) fn build(
         raw.schedulers.as_deref().unwrap_or_default(),
         is_known_scheduler,
     )?;
+    b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
 
     // File order: whichever of `cluster` and `workloads` comes first is checked first.
     let cluster_first = match (&raw.cluster, &raw.workloads) {
@@ -196,10 +216,66 @@ impl Kind {
     }
 }
 
-/// The state of one validation: the file name for messages and the extended resources seen.
+/// A value for a message, always quoted and escaped, and shortened when long.
+fn quoted(s: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    if s.chars().count() > MAX_CHARS {
+        format!("{:?}…", s.chars().take(MAX_CHARS).collect::<String>())
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// The name of a preemption policy, as the file spells it.
+fn policy_name(p: PreemptionPolicy) -> &'static str {
+    match p {
+        PreemptionPolicy::PreemptLowerPriority => "PreemptLowerPriority",
+        PreemptionPolicy::Never => "Never",
+    }
+}
+
+/// The name of a `whenUnsatisfiable` action, as the file spells it.
+fn when_name(w: WhenUnsatisfiable) -> &'static str {
+    match w {
+        WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
+        WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
+    }
+}
+
+/// Whether a label selector mentions `key`, in `matchLabels` or `matchExpressions`.
+fn selector_has_key(s: &RawLabelSelector, key: &str) -> bool {
+    s.match_labels
+        .iter()
+        .flat_map(|m| &m.0)
+        .any(|(k, _)| k.value == key)
+        || s.match_expressions
+            .iter()
+            .flatten()
+            .any(|r| r.value.key.value == key)
+}
+
+/// A PriorityClass a workload may name: declared in `priorityClasses`, or built in.
+struct PriorityClass {
+    /// The name workloads give in `priorityClassName`.
+    name: String,
+    /// The priority of its pods.
+    value: i32,
+    /// Whether its pods may preempt.
+    preemption_policy: PreemptionPolicy,
+    /// Whether the file sets the policy (rather than leaving the default), for messages.
+    policy_given: bool,
+    /// Whether workloads that name no class get this one.
+    global_default: bool,
+    /// Where it is declared (`priorityClasses[0] (line 3)`), for messages; empty when built in.
+    origin: String,
+}
+
+/// The state of one validation: the file name for messages, the extended resources seen and
+/// the priority classes workloads may name.
 struct Builder<'a> {
     file: &'a str,
     names: ResourceNames,
+    classes: Vec<PriorityClass>,
 }
 
 impl Builder<'_> {
@@ -682,6 +758,659 @@ impl Builder<'_> {
         Ok(affinity)
     }
 
+    // ----- pod affinity and topology spread --------------------------------------------
+
+    /// A label key: a Kubernetes qualified name such as `app` or `topology.kubernetes.io/zone`.
+    fn label_key(&self, v: &Spanned<String>, field: &str) -> Result<String> {
+        match qualified_name_error(&v.value) {
+            None => Ok(v.value.clone()),
+            Some(why) => Err(self.err(
+                &v.referenced,
+                field,
+                format!("invalid label key {}: {why}", quoted(&v.value)),
+            )),
+        }
+    }
+
+    /// A label value in a selector: empty, or up to 63 letters, digits, `-`, `_` and `.`.
+    fn label_value(&self, v: &Spanned<String>, field: &str) -> Result<String> {
+        match label_value_error(&v.value) {
+            None => Ok(v.value.clone()),
+            Some(why) => Err(self.err(
+                &v.referenced,
+                field,
+                format!("invalid label value {}: {why}", quoted(&v.value)),
+            )),
+        }
+    }
+
+    /// A label selector over pods or namespaces, checked as the API server does: valid keys
+    /// and values, and only the operators `In`, `NotIn`, `Exists` and `DoesNotExist`.
+    fn label_selector(&self, s: &RawLabelSelector, base: &str) -> Result<LabelSelector> {
+        let mut selector = LabelSelector::default();
+        let labels_base = format!("{base}.matchLabels");
+        for (key, value) in s.match_labels.iter().flat_map(|m| &m.0) {
+            let field = join_key(&labels_base, &key.value);
+            let key = self.label_key(key, &field)?;
+            let value = self.label_value(value, &field)?;
+            selector.match_labels.insert(key, value);
+        }
+        for (i, r) in s.match_expressions.iter().flatten().enumerate() {
+            selector
+                .match_expressions
+                .push(self.label_requirement(r, &format!("{base}.matchExpressions[{i}]"))?);
+        }
+        Ok(selector)
+    }
+
+    /// One `matchExpressions` item of a label selector.
+    fn label_requirement(
+        &self,
+        r: &Spanned<RawRequirement>,
+        base: &str,
+    ) -> Result<SelectorRequirement> {
+        let raw = &r.value;
+        let key = self.label_key(&raw.key, &format!("{base}.key"))?;
+        let op = raw.operator.value.as_str();
+        let operator = match SelectorOperator::parse(op) {
+            Some(
+                o @ (SelectorOperator::In
+                | SelectorOperator::NotIn
+                | SelectorOperator::Exists
+                | SelectorOperator::DoesNotExist),
+            ) => o,
+            parsed => {
+                let what = if parsed.is_some() {
+                    format!("operator {op} only applies to node selectors")
+                } else {
+                    format!(
+                        "unknown selector operator {op:?}{}",
+                        did_you_mean(op, LABEL_SELECTOR_OPERATORS)
+                    )
+                };
+                return Err(self.err(
+                    &raw.operator.referenced,
+                    &format!("{base}.operator"),
+                    format!(
+                        "{what}; a label selector takes {}",
+                        one_of(LABEL_SELECTOR_OPERATORS)
+                    ),
+                ));
+            }
+        };
+        let values = raw
+            .values
+            .as_ref()
+            .map(|v| v.value.as_slice())
+            .unwrap_or_default();
+        let values_at = raw.values.as_ref().map_or(&r.referenced, |v| &v.referenced);
+        let values_field = format!("{base}.values");
+        match operator {
+            SelectorOperator::In | SelectorOperator::NotIn if values.is_empty() => {
+                return Err(self.err(
+                    values_at,
+                    &values_field,
+                    format!("operator {op} needs at least one value"),
+                ));
+            }
+            SelectorOperator::Exists | SelectorOperator::DoesNotExist if !values.is_empty() => {
+                return Err(self.err(
+                    values_at,
+                    &values_field,
+                    format!("operator {op} takes no values"),
+                ));
+            }
+            _ => {}
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            out.push(self.label_value(v, &format!("{values_field}[{i}]"))?);
+        }
+        Ok(SelectorRequirement {
+            key,
+            operator,
+            values: out,
+        })
+    }
+
+    /// The `topologyKey` of the term or constraint at `at`: required and not empty, and for
+    /// pod affinity (`label_key`) a valid label key, which the API server checks there but
+    /// not in spread constraints.
+    fn topology_key(
+        &self,
+        v: Option<&Spanned<String>>,
+        at: &Location,
+        base: &str,
+        label_key: bool,
+    ) -> Result<String> {
+        let field = format!("{base}.topologyKey");
+        let Some(v) = v else {
+            return Err(self.err(
+                at,
+                &field,
+                "missing required field `topologyKey` (the node label whose values are the domains, such as topology.kubernetes.io/zone or kubernetes.io/hostname)",
+            ));
+        };
+        if v.value.is_empty() {
+            return Err(self.err(
+                &v.referenced,
+                &field,
+                "expected a node label key such as topology.kubernetes.io/zone, got an empty string",
+            ));
+        }
+        if label_key {
+            self.label_key(v, &field)
+        } else {
+            Ok(v.value.clone())
+        }
+    }
+
+    /// `matchLabelKeys` or `mismatchLabelKeys` (named by `key`): label keys whose values the
+    /// incoming pod adds to `selector`. As the API server requires, they need a selector, and
+    /// with `not_in_selector` (for `matchLabelKeys`) none may already be in the selector.
+    fn label_keys(
+        &self,
+        list: Option<&Spanned<Vec<Spanned<String>>>>,
+        key: &str,
+        selector: Option<&Spanned<RawLabelSelector>>,
+        not_in_selector: bool,
+        base: &str,
+    ) -> Result<Vec<String>> {
+        let field = format!("{base}.{key}");
+        let Some(list) = list.filter(|l| !l.value.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let Some(selector) = selector else {
+            return Err(self.err(
+                &list.referenced,
+                &field,
+                format!("`{key}` needs a `labelSelector`, to which the incoming pod's values of these keys are added"),
+            ));
+        };
+        let mut out = Vec::with_capacity(list.value.len());
+        for (i, k) in list.value.iter().enumerate() {
+            let item = format!("{field}[{i}]");
+            let name = self.label_key(k, &item)?;
+            if not_in_selector && selector_has_key(&selector.value, &name) {
+                return Err(self.err(
+                    &k.referenced,
+                    &item,
+                    format!("label key {name:?} is also in labelSelector; a key may be in `{key}` or in labelSelector, not both"),
+                ));
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
+    /// An inter-pod (anti-)affinity term, checked as the API server does.
+    fn pod_affinity_term(
+        &self,
+        t: &Spanned<RawPodAffinityTerm>,
+        base: &str,
+    ) -> Result<PodAffinityTerm> {
+        let raw = &t.value;
+        let label_selector = match &raw.label_selector {
+            Some(s) => Some(self.label_selector(&s.value, &format!("{base}.labelSelector"))?),
+            None => None,
+        };
+        let mut namespaces = Vec::new();
+        for (i, ns) in raw.namespaces.iter().flatten().enumerate() {
+            if let Some(why) = dns_label_error(&ns.value) {
+                return Err(self.err(
+                    &ns.referenced,
+                    &format!("{base}.namespaces[{i}]"),
+                    format!("invalid namespace name {}: {why}", quoted(&ns.value)),
+                ));
+            }
+            namespaces.push(ns.value.clone());
+        }
+        let namespace_selector = match &raw.namespace_selector {
+            Some(s) => Some(self.label_selector(&s.value, &format!("{base}.namespaceSelector"))?),
+            None => None,
+        };
+        let topology_key =
+            self.topology_key(raw.topology_key.as_ref(), &t.referenced, base, true)?;
+        let selector = raw.label_selector.as_ref();
+        let match_label_keys = self.label_keys(
+            raw.match_label_keys.as_ref(),
+            "matchLabelKeys",
+            selector,
+            true,
+            base,
+        )?;
+        let mismatch_label_keys = self.label_keys(
+            raw.mismatch_label_keys.as_ref(),
+            "mismatchLabelKeys",
+            selector,
+            false,
+            base,
+        )?;
+        // A key cannot select pods both with and without the incoming pod's value.
+        for (i, key) in mismatch_label_keys.iter().enumerate() {
+            if let Some(j) = match_label_keys.iter().position(|k| k == key)
+                && let Some(at) = raw
+                    .mismatch_label_keys
+                    .as_ref()
+                    .and_then(|l| l.value.get(i))
+            {
+                return Err(self.err(
+                    &at.referenced,
+                    &format!("{base}.mismatchLabelKeys[{i}]"),
+                    format!("label key {key:?} is also in matchLabelKeys[{j}]; a key may be in matchLabelKeys or in mismatchLabelKeys, not both"),
+                ));
+            }
+        }
+        Ok(PodAffinityTerm {
+            label_selector,
+            namespaces,
+            namespace_selector,
+            topology_key,
+            match_label_keys,
+            mismatch_label_keys,
+        })
+    }
+
+    /// `affinity.podAffinity` or `affinity.podAntiAffinity`.
+    fn pod_affinity(&self, a: &RawPodAffinity, base: &str) -> Result<PodAffinity> {
+        let mut affinity = PodAffinity::default();
+        let req_base = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution");
+        for (i, t) in a
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            affinity
+                .required
+                .push(self.pod_affinity_term(t, &format!("{req_base}[{i}]"))?);
+        }
+        let pref_base = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution");
+        for (i, p) in a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let item = format!("{pref_base}[{i}]");
+            let weight_field = format!("{item}.weight");
+            let weight = self.integer(&p.value.weight, &weight_field, 1, 100, "an integer")?;
+            affinity.preferred.push(WeightedPodAffinityTerm {
+                weight: i32::try_from(weight).unwrap_or(100),
+                term: self.pod_affinity_term(
+                    &p.value.pod_affinity_term,
+                    &format!("{item}.podAffinityTerm"),
+                )?,
+            });
+        }
+        Ok(affinity)
+    }
+
+    /// `nodeAffinityPolicy` or `nodeTaintsPolicy` of a spread constraint, `default` when absent.
+    fn inclusion_policy(
+        &self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+        default: InclusionPolicy,
+    ) -> Result<InclusionPolicy> {
+        let Some(v) = v else {
+            return Ok(default);
+        };
+        match v.value.as_str() {
+            "Honor" => Ok(InclusionPolicy::Honor),
+            "Ignore" => Ok(InclusionPolicy::Ignore),
+            other => Err(self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "unknown policy {other:?}{}; expected {}",
+                    did_you_mean(other, INCLUSION_POLICIES),
+                    one_of(INCLUSION_POLICIES)
+                ),
+            )),
+        }
+    }
+
+    /// `topologySpreadConstraints`, checked as the API server does; no two may share their
+    /// `topologyKey` and `whenUnsatisfiable`.
+    fn spread_constraints(
+        &self,
+        list: &[Spanned<RawSpreadConstraint>],
+        base: &str,
+    ) -> Result<Vec<TopologySpreadConstraint>> {
+        let mut out: Vec<TopologySpreadConstraint> = Vec::new();
+        // Where each constraint of `out` is, for duplicate messages.
+        let mut origins: Vec<String> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let c_base = format!("{base}[{i}]");
+            let raw = &item.value;
+            let skew_field = format!("{c_base}.maxSkew");
+            let max_skew = match &raw.max_skew {
+                Some(v) => {
+                    let n = self.integer(v, &skew_field, 1, i32::MAX.into(), "an integer")?;
+                    i32::try_from(n).unwrap_or(i32::MAX)
+                }
+                None => {
+                    return Err(self.err(
+                        &item.referenced,
+                        &skew_field,
+                        "missing required field `maxSkew` (how much the number of matching pods may differ between domains, at least 1)",
+                    ));
+                }
+            };
+            let topology_key =
+                self.topology_key(raw.topology_key.as_ref(), &item.referenced, &c_base, false)?;
+            let when_field = format!("{c_base}.whenUnsatisfiable");
+            let when_unsatisfiable = match &raw.when_unsatisfiable {
+                Some(v) => match v.value.as_str() {
+                    "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+                    "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+                    other => {
+                        return Err(self.err(
+                            &v.referenced,
+                            &when_field,
+                            format!(
+                                "unknown whenUnsatisfiable {other:?}{}; expected {}",
+                                did_you_mean(other, WHEN_UNSATISFIABLE),
+                                one_of(WHEN_UNSATISFIABLE)
+                            ),
+                        ));
+                    }
+                },
+                None => {
+                    return Err(self.err(
+                        &item.referenced,
+                        &when_field,
+                        "missing required field `whenUnsatisfiable` (DoNotSchedule for a hard constraint, ScheduleAnyway for a soft one)",
+                    ));
+                }
+            };
+            let when = when_name(when_unsatisfiable);
+            if let Some(j) = out.iter().position(|c| {
+                c.topology_key == topology_key && c.when_unsatisfiable == when_unsatisfiable
+            }) {
+                let at = raw
+                    .topology_key
+                    .as_ref()
+                    .map_or(&item.referenced, |k| &k.referenced);
+                return Err(self.err(
+                    at,
+                    &format!("{c_base}.topologyKey"),
+                    format!(
+                        "{} already spreads over {topology_key} with whenUnsatisfiable: {when}; each pair of topologyKey and whenUnsatisfiable may appear only once",
+                        origins[j]
+                    ),
+                ));
+            }
+            let min_domains = match &raw.min_domains {
+                None => None,
+                Some(v) => {
+                    let field = format!("{c_base}.minDomains");
+                    if when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+                        return Err(self.err(
+                            &v.referenced,
+                            &field,
+                            format!("minDomains only applies to whenUnsatisfiable: DoNotSchedule, not {when}"),
+                        ));
+                    }
+                    let n = self.integer(v, &field, 1, i32::MAX.into(), "an integer")?;
+                    Some(i32::try_from(n).unwrap_or(i32::MAX))
+                }
+            };
+            let node_affinity_policy = self.inclusion_policy(
+                raw.node_affinity_policy.as_ref(),
+                &format!("{c_base}.nodeAffinityPolicy"),
+                InclusionPolicy::Honor,
+            )?;
+            let node_taints_policy = self.inclusion_policy(
+                raw.node_taints_policy.as_ref(),
+                &format!("{c_base}.nodeTaintsPolicy"),
+                InclusionPolicy::Ignore,
+            )?;
+            let label_selector = match &raw.label_selector {
+                Some(s) => Some(self.label_selector(&s.value, &format!("{c_base}.labelSelector"))?),
+                None => None,
+            };
+            let match_label_keys = self.label_keys(
+                raw.match_label_keys.as_ref(),
+                "matchLabelKeys",
+                raw.label_selector.as_ref(),
+                true,
+                &c_base,
+            )?;
+            let key_at = raw
+                .topology_key
+                .as_ref()
+                .map_or(&item.referenced, |k| &k.referenced);
+            origins.push(format!("{c_base}{}", at_line(key_at)));
+            out.push(TopologySpreadConstraint {
+                max_skew,
+                topology_key,
+                when_unsatisfiable,
+                label_selector,
+                min_domains,
+                node_affinity_policy,
+                node_taints_policy,
+                match_label_keys,
+            });
+        }
+        Ok(out)
+    }
+
+    // ----- priority classes ------------------------------------------------------------
+
+    /// A `preemptionPolicy`: `PreemptLowerPriority` or `Never`.
+    fn preemption_policy(&self, v: &Spanned<String>, field: &str) -> Result<PreemptionPolicy> {
+        match v.value.as_str() {
+            "PreemptLowerPriority" => Ok(PreemptionPolicy::PreemptLowerPriority),
+            "Never" => Ok(PreemptionPolicy::Never),
+            other => Err(self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "unknown preemption policy {other:?}{}; expected {}",
+                    did_you_mean(other, PREEMPTION_POLICIES),
+                    one_of(PREEMPTION_POLICIES)
+                ),
+            )),
+        }
+    }
+
+    /// `priorityClasses:`, checked as the API server and its Priority admission plugin do;
+    /// the built-in system classes follow the declared ones.
+    fn priority_classes(&mut self, list: &[Spanned<RawPriorityClass>]) -> Result<()> {
+        let mut classes: Vec<PriorityClass> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("priorityClasses[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.non_empty(&raw.name, &name_field, "a priority class name")?;
+            if let Some(why) = dns_subdomain_error(&name) {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("invalid priority class name {}: {why}", quoted(&name)),
+                ));
+            }
+            if name.starts_with("system-") {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    "names starting with `system-` are reserved; the built-in classes system-cluster-critical (2000000000) and system-node-critical (2000001000) exist without being declared",
+                ));
+            }
+            if let Some(first) = classes.iter().find(|c| c.name == name) {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!(
+                        "duplicate priority class name {name:?}: {} already declares it",
+                        first.origin
+                    ),
+                ));
+            }
+            let value_field = format!("{base}.value");
+            let value = match &raw.value {
+                Some(v) => {
+                    let n = self.integer(
+                        v,
+                        &value_field,
+                        i32::MIN.into(),
+                        i32::MAX.into(),
+                        "an integer",
+                    )?;
+                    if n > MAX_USER_PRIORITY.into() {
+                        return Err(self.err(
+                            &v.referenced,
+                            &value_field,
+                            format!("a declared priority class may have a value of at most {MAX_USER_PRIORITY} (higher values are reserved for the system classes), got {n}"),
+                        ));
+                    }
+                    i32::try_from(n).unwrap_or(0)
+                }
+                None => {
+                    return Err(self.err(
+                        &item.referenced,
+                        &value_field,
+                        "missing required field `value` (the priority of pods in this class; higher goes first)",
+                    ));
+                }
+            };
+            let preemption_policy = match &raw.preemption_policy {
+                Some(p) => self.preemption_policy(p, &format!("{base}.preemptionPolicy"))?,
+                None => PreemptionPolicy::PreemptLowerPriority,
+            };
+            let global_default = raw.global_default.as_ref().is_some_and(|g| g.value);
+            if let Some(g) = &raw.global_default
+                && g.value
+                && let Some(first) = classes.iter().find(|c| c.global_default)
+            {
+                return Err(self.err(
+                    &g.referenced,
+                    &format!("{base}.globalDefault"),
+                    format!(
+                        "{} ({}) is already the global default; at most one class may be",
+                        first.name, first.origin
+                    ),
+                ));
+            }
+            classes.push(PriorityClass {
+                name,
+                value,
+                preemption_policy,
+                policy_given: raw.preemption_policy.is_some(),
+                global_default,
+                origin: format!("{base}{}", at_line(&raw.name.referenced)),
+            });
+        }
+        for &(name, value) in SYSTEM_PRIORITY_CLASSES {
+            classes.push(PriorityClass {
+                name: name.to_owned(),
+                value,
+                preemption_policy: PreemptionPolicy::PreemptLowerPriority,
+                policy_given: false,
+                global_default: false,
+                origin: String::new(),
+            });
+        }
+        self.classes = classes;
+        Ok(())
+    }
+
+    /// The class a workload's `priorityClassName` names.
+    fn priority_class(&self, v: &Spanned<String>, field: &str) -> Result<&PriorityClass> {
+        let name = self.non_empty(v, field, "a priority class name")?;
+        self.classes.iter().find(|c| c.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
+            self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "unknown priority class {name:?}{}; the known classes are {} (declare classes under the top-level `priorityClasses`)",
+                    did_you_mean(&name, &known),
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// The priority and preemption policy of a workload's pods, resolved as the Priority
+    /// admission plugin does: from the class `priorityClassName` names, else from the
+    /// globalDefault class, else from `priority` and `preemptionPolicy` themselves (0 and
+    /// PreemptLowerPriority when absent). Where a class applies, `priority` and
+    /// `preemptionPolicy` may only repeat what it says.
+    fn pod_priority(&self, w: &RawWorkload, base: &str) -> Result<(i32, PreemptionPolicy)> {
+        let priority_field = format!("{base}.priority");
+        let priority = match &w.priority {
+            Some(p) => {
+                let n = self.integer(
+                    p,
+                    &priority_field,
+                    i32::MIN.into(),
+                    i32::MAX.into(),
+                    "an integer",
+                )?;
+                Some((p, i32::try_from(n).unwrap_or(0)))
+            }
+            None => None,
+        };
+        let policy_field = format!("{base}.preemptionPolicy");
+        let policy = match &w.preemption_policy {
+            Some(p) => Some((p, self.preemption_policy(p, &policy_field)?)),
+            None => None,
+        };
+        let class = match &w.priority_class_name {
+            Some(n) => Some(self.priority_class(n, &format!("{base}.priorityClassName"))?),
+            None => self.classes.iter().find(|c| c.global_default),
+        };
+        let Some(class) = class else {
+            return Ok((
+                priority.map_or(0, |(_, p)| p),
+                policy.map_or(PreemptionPolicy::PreemptLowerPriority, |(_, p)| p),
+            ));
+        };
+        let source = if w.priority_class_name.is_some() {
+            format!("priorityClassName {}", class.name)
+        } else {
+            format!(
+                "the globalDefault priority class {} (which every workload naming no priorityClassName gets)",
+                class.name
+            )
+        };
+        if let Some((at, p)) = priority
+            && p != class.value
+        {
+            return Err(self.err(
+                &at.referenced,
+                &priority_field,
+                format!(
+                    "priority {p} conflicts with {source}, whose value is {}; the class sets the priority, so leave `priority` out or make it equal",
+                    class.value
+                ),
+            ));
+        }
+        if let Some((at, p)) = policy
+            && p != class.preemption_policy
+        {
+            let default = if class.policy_given {
+                ""
+            } else {
+                " (the default)"
+            };
+            return Err(self.err(
+                &at.referenced,
+                &policy_field,
+                format!(
+                    "preemptionPolicy {} conflicts with {source}, whose preemptionPolicy is {}{default}; the class sets the policy, so leave `preemptionPolicy` out or name a class with preemptionPolicy: {}",
+                    policy_name(p),
+                    policy_name(class.preemption_policy),
+                    policy_name(p)
+                ),
+            ));
+        }
+        Ok((class.value, class.preemption_policy))
+    }
+
     // ----- top level -------------------------------------------------------------------
 
     /// `schedulers:`: each must exist, none twice.
@@ -805,10 +1534,10 @@ impl Builder<'_> {
                     ));
                 }
                 seen.insert(node_name.clone(), origin.clone());
-                nodes.push(NodeSpec {
+                nodes.push(with_hostname_label(NodeSpec {
                     name: node_name,
                     ..template.clone()
-                });
+                }));
             }
         }
         Ok(())
@@ -844,14 +1573,14 @@ impl Builder<'_> {
                 name.clone(),
                 format!("{base}{}", at_line(&n.name.referenced)),
             );
-            nodes.push(NodeSpec {
+            nodes.push(with_hostname_label(NodeSpec {
                 name,
                 allocatable: self
                     .allocatable(n.allocatable.as_ref(), &format!("{base}.allocatable"))?,
                 labels: self.labels(n.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(n.taints.as_deref(), &base)?,
                 unschedulable: n.unschedulable.unwrap_or(false),
-            });
+            }));
         }
         Ok(())
     }
@@ -1351,33 +2080,7 @@ impl Builder<'_> {
             None => "default".to_owned(),
         };
         let labels = self.labels(w.labels.as_ref(), &format!("{base}.labels"))?;
-        let priority = match &w.priority {
-            Some(p) => {
-                let n = self.integer(
-                    p,
-                    &format!("{base}.priority"),
-                    i32::MIN.into(),
-                    i32::MAX.into(),
-                    "an integer",
-                )?;
-                i32::try_from(n).unwrap_or(0)
-            }
-            None => 0,
-        };
-        let preemption_policy = match &w.preemption_policy {
-            None => PreemptionPolicy::PreemptLowerPriority,
-            Some(v) => match v.value.as_str() {
-                "PreemptLowerPriority" => PreemptionPolicy::PreemptLowerPriority,
-                "Never" => PreemptionPolicy::Never,
-                other => {
-                    return Err(self.err(
-                        &v.referenced,
-                        &format!("{base}.preemptionPolicy"),
-                        format!("unknown preemption policy {other:?}; expected PreemptLowerPriority or Never"),
-                    ));
-                }
-            },
-        };
+        let (priority, preemption_policy) = self.pod_priority(w, base)?;
 
         // Either the shorthand (top-level requests/limits: one container named after the
         // workload) or explicit container lists, never both: mixing them would leave it
@@ -1472,10 +2175,23 @@ impl Builder<'_> {
         for (i, t) in w.tolerations.iter().flatten().enumerate() {
             tolerations.push(self.toleration(t, &format!("{base}.tolerations[{i}]"))?);
         }
-        let node_affinity = match w.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) {
+        let affinity = w.affinity.as_ref();
+        let node_affinity = match affinity.and_then(|a| a.node_affinity.as_ref()) {
             Some(a) => Some(self.node_affinity(a, &format!("{base}.affinity.nodeAffinity"))?),
             None => None,
         };
+        let pod_affinity = match affinity.and_then(|a| a.pod_affinity.as_ref()) {
+            Some(a) => Some(self.pod_affinity(a, &format!("{base}.affinity.podAffinity"))?),
+            None => None,
+        };
+        let pod_anti_affinity = match affinity.and_then(|a| a.pod_anti_affinity.as_ref()) {
+            Some(a) => Some(self.pod_affinity(a, &format!("{base}.affinity.podAntiAffinity"))?),
+            None => None,
+        };
+        let topology_spread_constraints = self.spread_constraints(
+            w.topology_spread_constraints.as_deref().unwrap_or_default(),
+            &format!("{base}.topologySpreadConstraints"),
+        )?;
         let node_name = match &w.node_name {
             Some(n) => Some(self.non_empty(n, &format!("{base}.nodeName"), "a node name")?),
             None => None,
@@ -1495,11 +2211,9 @@ impl Builder<'_> {
             owner,
             singleton,
             preemption_policy,
-            // Filled from `affinity.podAffinity`, `affinity.podAntiAffinity` and
-            // `topologySpreadConstraints` once the loader reads them.
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: Vec::new(),
+            pod_affinity,
+            pod_anti_affinity,
+            topology_spread_constraints,
         };
         Ok((template, sized))
     }
@@ -1614,3 +2328,13 @@ impl Builder<'_> {
 
 /// The requests of a container that gives none.
 static EMPTY_REQUESTS: RequestMap = Entries(Vec::new());
+
+/// The label every kubelet puts on its node, which hostname-keyed spread constraints and
+/// anti-affinity terms rely on; a label the file sets itself is kept.
+fn with_hostname_label(mut node: NodeSpec) -> NodeSpec {
+    const HOSTNAME: &str = "kubernetes.io/hostname";
+    if node.labels.get(HOSTNAME).is_none() {
+        node.labels.insert(HOSTNAME.to_string(), node.name.clone());
+    }
+    node
+}

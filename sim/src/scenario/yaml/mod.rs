@@ -5,13 +5,16 @@
 //! mirror the file and check only its shape (known keys, mappings versus lists versus single
 //! values). `build` then interprets every value — quantities, durations, distributions,
 //! names — and checks the rules that span fields, using the spans kept in the raw structs to
-//! point at the offending value. A serde error is turned into a [`ScenarioError`] by
-//! `locate`, which recovers the field path from the error's position.
+//! point at the offending value; `names` holds Kubernetes' syntax for label keys, label
+//! values and object names, which it checks as the API server does. A serde error is turned
+//! into a [`ScenarioError`] by `locate`, which recovers the field path from the error's
+//! position.
 //!
 //! The format itself is documented for users in `docs/scenario-format.md`.
 
 mod build;
 mod locate;
+mod names;
 mod raw;
 
 use std::fmt;

@@ -219,8 +219,25 @@ pub(super) struct RawScenario {
     pub(super) sample_interval: Option<Spanned<Scalar>>,
     pub(super) start_latency: Option<Spanned<Scalar>>,
     pub(super) schedulers: Option<Vec<Spanned<String>>>,
+    pub(super) priority_classes: Option<Vec<Spanned<RawPriorityClass>>>,
     pub(super) cluster: Option<Spanned<RawCluster>>,
     pub(super) workloads: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
+}
+
+/// One item of `priorityClasses`, with the fields of a Kubernetes PriorityClass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPriorityClass {
+    pub(super) name: Spanned<String>,
+    pub(super) value: Option<Spanned<Scalar>>,
+    pub(super) preemption_policy: Option<Spanned<String>>,
+    pub(super) global_default: Option<Spanned<bool>>,
+    /// Accepted and checked to be text, as in Kubernetes, but only for the reader.
+    #[expect(
+        dead_code,
+        reason = "a class's description documents the file; nothing runs on it"
+    )]
+    pub(super) description: Option<String>,
 }
 
 /// `cluster:`.
@@ -282,6 +299,7 @@ pub(super) struct RawWorkload {
     pub(super) namespace: Option<Spanned<String>>,
     pub(super) labels: Option<LabelMap>,
     pub(super) priority: Option<Spanned<Scalar>>,
+    pub(super) priority_class_name: Option<Spanned<String>>,
     pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) requests: Option<Spanned<RequestMap>>,
     pub(super) limits: Option<Spanned<QuantityMap>>,
@@ -291,6 +309,7 @@ pub(super) struct RawWorkload {
     pub(super) node_selector: Option<LabelMap>,
     pub(super) tolerations: Option<Vec<Spanned<RawToleration>>>,
     pub(super) affinity: Option<RawAffinity>,
+    pub(super) topology_spread_constraints: Option<Vec<Spanned<RawSpreadConstraint>>>,
     pub(super) node_name: Option<Spanned<String>>,
 }
 
@@ -341,11 +360,13 @@ pub(super) struct RawToleration {
     pub(super) toleration_seconds: Option<Spanned<Scalar>>,
 }
 
-/// `affinity:`; only node affinity is modelled.
+/// `affinity:`: node affinity, and inter-pod affinity and anti-affinity.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawAffinity {
     pub(super) node_affinity: Option<RawNodeAffinity>,
+    pub(super) pod_affinity: Option<RawPodAffinity>,
+    pub(super) pod_anti_affinity: Option<RawPodAffinity>,
 }
 
 /// `affinity.nodeAffinity`, with Kubernetes' field names.
@@ -387,4 +408,58 @@ pub(super) struct RawRequirement {
 pub(super) struct RawPreferred {
     pub(super) weight: Spanned<Scalar>,
     pub(super) preference: Spanned<RawTerm>,
+}
+
+/// `affinity.podAffinity` or `affinity.podAntiAffinity`, with Kubernetes' field names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPodAffinity {
+    pub(super) required_during_scheduling_ignored_during_execution:
+        Option<Vec<Spanned<RawPodAffinityTerm>>>,
+    pub(super) preferred_during_scheduling_ignored_during_execution:
+        Option<Vec<Spanned<RawWeightedPodAffinityTerm>>>,
+}
+
+/// An inter-pod (anti-)affinity term. `topologyKey` is required, but checked after parsing
+/// so that the message can say what it is for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPodAffinityTerm {
+    pub(super) label_selector: Option<Spanned<RawLabelSelector>>,
+    pub(super) namespaces: Option<Vec<Spanned<String>>>,
+    pub(super) namespace_selector: Option<Spanned<RawLabelSelector>>,
+    pub(super) topology_key: Option<Spanned<String>>,
+    pub(super) match_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) mismatch_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// A preferred inter-pod (anti-)affinity term with its weight.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawWeightedPodAffinityTerm {
+    pub(super) weight: Spanned<Scalar>,
+    pub(super) pod_affinity_term: Spanned<RawPodAffinityTerm>,
+}
+
+/// A label selector over pods or namespaces: `matchLabels` and `matchExpressions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawLabelSelector {
+    pub(super) match_labels: Option<LabelMap>,
+    pub(super) match_expressions: Option<Vec<Spanned<RawRequirement>>>,
+}
+
+/// One item of `topologySpreadConstraints`. The required keys are checked after parsing,
+/// so that the message can say what they are for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawSpreadConstraint {
+    pub(super) max_skew: Option<Spanned<Scalar>>,
+    pub(super) topology_key: Option<Spanned<String>>,
+    pub(super) when_unsatisfiable: Option<Spanned<String>>,
+    pub(super) label_selector: Option<Spanned<RawLabelSelector>>,
+    pub(super) min_domains: Option<Spanned<Scalar>>,
+    pub(super) node_affinity_policy: Option<Spanned<String>>,
+    pub(super) node_taints_policy: Option<Spanned<String>>,
+    pub(super) match_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
 }
