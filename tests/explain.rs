@@ -2,10 +2,9 @@
 //! directory, on the bundled `scenarios/explain-demo.yaml` or on a small scenario written
 //! there, and checks the exit code, stderr, the JSON object or the table.
 //!
-//! Some tests are ignored until kube-default's TaintToleration, NodeAffinity and
-//! NodeResourcesFit plugins land: while they are placeholders they accept every node, so
-//! the nodes built to fail them are feasible. Each ignored test names the plugin it waits
-//! for.
+//! The demo's nodes are each built to fail one filter plugin (NodeUnschedulable,
+//! TaintToleration, NodeAffinity, NodeResourcesFit), so the tests check every plugin's
+//! verdict and reason as `explain` reports them.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -465,6 +465,12 @@ impl<'a> Simulation<'a> {
                 self.live_events -= 1;
                 self.create_pod(workload as usize);
             }
+            Event::Sample if self.cycle_pending => {
+                // Pods created at this instant are bound by the cycle queued for it: take
+                // the sample after that cycle, so a row never shows as pending a pod that
+                // was bound at the same time.
+                self.events.push(self.now, Event::Sample);
+            }
             Event::Sample => {
                 self.metrics
                     .sample(self.now, self.pending_pods, self.running_pods);
@@ -666,8 +672,9 @@ impl<'a> Simulation<'a> {
         self.cycle_pending = false;
         if self.cluster_changed {
             self.cluster_changed = false;
+            // Pods moved to the active queue are popped right below; if the move queued
+            // another cycle it stays flagged, so nothing else queues a duplicate.
             self.move_unschedulable();
-            self.cycle_pending = false;
         }
         let mut pending = std::mem::take(&mut self.pending_buf);
         pending.clear();

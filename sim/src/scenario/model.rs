@@ -1,5 +1,5 @@
 //! A scenario after loading and validation: plain data the simulation runs from. The YAML
-//! form and its error reporting live in `yaml.rs`; nothing here knows about files.
+//! form and its error reporting live in `yaml/`; nothing here knows about files.
 
 use std::path::PathBuf;
 use std::sync::Arc;
