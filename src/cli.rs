@@ -72,6 +72,12 @@ pub struct RunArgs {
     /// started, finished) to trace.csv in each run's directory; for small scenarios
     #[arg(long)]
     pub trace: bool,
+
+    /// A kube-scheduler configuration (KubeSchedulerConfiguration, apiVersion
+    /// kubescheduler.config.k8s.io/v1) whose profiles become schedulers named by their
+    /// schedulerName, for --scheduler and scenarios' `schedulers:` lists
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
 }
 
 /// `schedlab validate`.
@@ -110,6 +116,12 @@ pub struct ExplainArgs {
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,
+
+    /// A kube-scheduler configuration (KubeSchedulerConfiguration, apiVersion
+    /// kubescheduler.config.k8s.io/v1) whose profiles become schedulers named by their
+    /// schedulerName, for --scheduler
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -413,3 +413,43 @@ fn scenario_errors_are_reported_as_run_reports_them() {
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains("bad.yaml:2:"), "{stderr}");
 }
+
+/// One 4-CPU node full of priority-0 pods; a 3-CPU pod of priority 1000 arrives at 10 s.
+const PREEMPTION: &str = "\
+name: preempt-demo
+duration: 1m
+startLatency: 0s
+cluster:
+  nodes: [{name: only, allocatable: {cpu: \"4\", memory: 8Gi}}]
+workloads:
+  - deployment: low
+    replicas: 2
+    requests: {cpu: \"2\", memory: 1Gi}
+  - pod: critical
+    at: 10s
+    priority: 1000
+    requests: {cpu: \"3\", memory: 1Gi}
+";
+
+#[test]
+fn preemption_names_the_nominated_node_and_its_victims() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), "preempt.yaml", PREEMPTION);
+    let (stdout, _) = expect_code(&explain(&[&path, "--pod", "critical", "--json"]), 0);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["selected"], Value::Null);
+    assert_eq!(report["preemption"]["node"], "only");
+    assert_eq!(
+        report["preemption"]["victims"],
+        serde_json::json!(["low-0", "low-1"])
+    );
+    let (table, _) = expect_code(&explain(&[&path, "--pod", "critical"]), 0);
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("-> preempts 2 on only (low-0, low-1)"),
+        "{table}"
+    );
+}

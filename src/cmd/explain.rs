@@ -27,9 +27,13 @@ const SELECTED_MARK: &str = "*";
 /// for an unknown scheduler.
 pub fn execute(
     args: ExplainArgs,
-    registry: &Registry,
+    registry: &mut Registry,
     out: &mut Stdout,
 ) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.scheduler_config {
+        super::register_scheduler_config(path, registry)?;
+    }
+    let registry = &*registry;
     // The scheduler first, as `run` does, so a typo costs no scenario loading.
     let scheduler = registry.create(&args.scheduler)?;
     let scenario = sim::load_scenario(&args.scenario, &|name| registry.contains(name))?;
@@ -86,7 +90,17 @@ struct Report {
     profile: String,
     selected: Option<String>,
     diagnosis: Option<String>,
+    /// When no node fits but DefaultPreemption can make room: the nominated node and the
+    /// pods it would evict.
+    preemption: Option<Preemption>,
     nodes: Vec<NodeRow>,
+}
+
+/// A preemption decision, names resolved.
+#[derive(Debug, serde::Serialize)]
+struct Preemption {
+    node: String,
+    victims: Vec<String>,
 }
 
 /// One node's verdict.
@@ -144,6 +158,14 @@ impl Report {
             profile: e.profile.clone(),
             selected: e.selected.map(name),
             diagnosis: e.diagnosis.as_ref().map(|d| d.to_string()),
+            preemption: e.preemption.as_ref().map(|c| Preemption {
+                node: name(c.node),
+                victims: c
+                    .victims
+                    .iter()
+                    .filter_map(|&v| cluster.pod(v).map(|p| p.name().to_string()))
+                    .collect(),
+            }),
             nodes: e
                 .nodes
                 .iter()
@@ -172,11 +194,19 @@ impl Report {
 
     /// The header line, the table and a legend, one string per line.
     fn table(&self) -> Vec<String> {
-        let outcome = match (&self.selected, &self.diagnosis) {
+        let mut outcome = match (&self.selected, &self.diagnosis) {
             (Some(node), _) => format!("selected {node}"),
             (None, Some(diagnosis)) => format!("unschedulable: {diagnosis}"),
             (None, None) => "unschedulable".to_string(),
         };
+        if let Some(p) = &self.preemption {
+            outcome.push_str(&format!(
+                " -> preempts {} on {} ({})",
+                p.victims.len(),
+                p.node,
+                p.victims.join(", ")
+            ));
+        }
         let mut lines = vec![format!(
             "pod {} at {}, profile {}: {outcome}",
             self.pod, self.time, self.profile

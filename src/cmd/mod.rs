@@ -13,6 +13,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use ::schedulers::Registry;
+use ::schedulers::framework::FrameworkScheduler;
 use anyhow::Context;
 
 /// A mistake in how the command was invoked (as opposed to a failure while doing the work):
@@ -77,6 +79,26 @@ impl Stdout {
 /// would panic instead.
 pub fn log(text: impl fmt::Display) {
     let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Loads a kube-scheduler configuration (`--scheduler-config`) and registers each of its
+/// profiles under its `schedulerName`, printing what it ignores on stderr. A name taken by
+/// a built-in scheduler is refused rather than shadowed, so that `kube-default` always
+/// means schedlab's own profile.
+pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow::Result<()> {
+    const SUMMARY: &str = "a profile of the --scheduler-config file";
+    let config = sim::scheduler_config::load_scheduler_config(path)?;
+    for warning in config.warnings() {
+        log(format_args!("warning: {warning}"));
+    }
+    config.refuse_taken_names(&|name| registry.contains(name))?;
+    for (name, profile) in config.into_profiles() {
+        let factory = move || -> Box<dyn ::schedulers::Scheduler> {
+            Box::new(FrameworkScheduler::new(profile.build()))
+        };
+        registry.register(&name, SUMMARY, Box::new(factory))?;
+    }
+    Ok(())
 }
 
 /// The scenario files named by `paths`: files as given, directories expanded to their

@@ -72,8 +72,16 @@ struct Outcome {
 
 /// Runs the command; returns exit code 1 if anything failed along the way, and an error
 /// (exit code 2 for usage errors) if nothing could be run at all.
-pub fn execute(args: RunArgs, registry: &Registry, out: &mut Stdout) -> anyhow::Result<ExitCode> {
+pub fn execute(
+    args: RunArgs,
+    registry: &mut Registry,
+    out: &mut Stdout,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    if let Some(path) = &args.scheduler_config {
+        super::register_scheduler_config(path, registry)?;
+    }
+    let registry = &*registry;
 
     // Command-line scheduler names are checked before anything is loaded or written, so a
     // typo costs nothing.

@@ -26,6 +26,7 @@ use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
+pub mod plugin_registry;
 pub mod plugins;
 pub mod preemption;
 pub mod profile;
@@ -487,8 +488,10 @@ impl FrameworkScheduler {
         }
     }
 
-    /// DefaultPreemption over the nodes whose only objection is that the pod does not fit
-    /// now (code Unschedulable; every filter that cannot be helped by evictions passes).
+    /// DefaultPreemption over the nodes whose only objection is NodeResourcesFit's: the
+    /// pod does not fit now, and every other filter passes. The dry run re-checks
+    /// resources only, so limiting candidates this way keeps it exact; evicting pods to
+    /// satisfy pod-dependent filters (inter-pod affinity, topology spread) is not tried.
     fn preempt(
         &self,
         pod: &Pod,
@@ -501,12 +504,17 @@ impl FrameworkScheduler {
         let potential: Vec<NodeId> = self
             .failures
             .iter()
-            .filter(|(_, _, status)| status.code == Code::Unschedulable)
+            .filter(|(_, plugin, status)| {
+                *plugin == plugins::node_resources_fit::NodeResourcesFit::NAME
+                    && status.code == Code::Unschedulable
+            })
             .map(|&(node, _, _)| node)
             .filter(|&node| {
                 self.profile.filter.iter().all(|&p| {
-                    let status = self.profile.plugins[p].filter(pod, cluster, node);
-                    status.is_success() || status.code == Code::Unschedulable
+                    let plugin = &self.profile.plugins[p];
+                    plugin.name() == plugins::node_resources_fit::NodeResourcesFit::NAME
+                        || self.skip_filter[p]
+                        || plugin.filter(pod, cluster, node).is_success()
                 })
             })
             .collect();

@@ -14,10 +14,10 @@
 //!   important victims, then the first candidate.
 //!
 //! Simplifications, stated: PodDisruptionBudgets are not modelled, so no candidate
-//! violates one; the dry run re-checks resources with the victims removed and the other
-//! filters on the node as it is, which is exact for every plugin schedlab implements
-//! (none of them depends on other pods); victims are evicted at once, without a
-//! termination grace period.
+//! violates one; candidates are the nodes whose only objection is NodeResourcesFit's, and
+//! the dry run re-checks resources with the victims removed (exact for them), so
+//! preemption to satisfy pod-dependent filters (inter-pod anti-affinity, topology spread)
+//! is not attempted; victims are evicted at once, without a termination grace period.
 
 use rand::RngExt;
 
@@ -62,6 +62,10 @@ pub fn select_victims(cluster: &ClusterState, pod: &Pod, node: NodeId) -> Option
         .filter_map(|&id| cluster.pod(id).map(|p| (id, p)))
         .filter(|(_, p)| p.priority() < pod.priority())
         .collect();
+    // Upstream: "No preemption victims found for incoming pod".
+    if lower.is_empty() {
+        return None;
+    }
     let mut free: Resources = cluster.rows()[node.index()].free;
     for (_, p) in &lower {
         free += p.requests;

@@ -4,10 +4,12 @@
 use super::Plugin;
 use super::plugins::{
     balanced_allocation::BalancedAllocation,
+    inter_pod_affinity::InterPodAffinity,
     node_affinity::NodeAffinity,
     node_name::NodeName,
     node_resources_fit::{NodeResourcesFit, ScoringStrategy},
     node_unschedulable::NodeUnschedulable,
+    pod_topology_spread::PodTopologySpread,
     taint_toleration::TaintToleration,
 };
 
@@ -142,7 +144,7 @@ impl Profile {
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
         p.preemption = true;
-        let plugins: [(Box<dyn Plugin>, Points, i64); 6] = [
+        let plugins: [(Box<dyn Plugin>, Points, i64); 8] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),
             (
@@ -155,6 +157,16 @@ impl Profile {
                 Box::new(NodeResourcesFit::new(ScoringStrategy::default())),
                 NodeResourcesFit::POINTS,
                 1,
+            ),
+            (
+                Box::new(PodTopologySpread::default()),
+                PodTopologySpread::POINTS,
+                2,
+            ),
+            (
+                Box::new(InterPodAffinity::default()),
+                InterPodAffinity::POINTS,
+                2,
             ),
             (
                 Box::new(BalancedAllocation::default()),
