@@ -50,6 +50,7 @@ pub mod registry;
 pub mod resources;
 pub mod scheduler;
 pub mod shape_cache;
+pub mod suggest;
 pub mod taints;
 
 pub use cluster::{BindError, ClusterState};
@@ -58,7 +59,8 @@ pub use labels::{
 };
 pub use node::{Node, NodeId, NodeSpec};
 pub use pod::{
-    ContainerResources, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy, QosClass,
+    ContainerResources, HostPort, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy,
+    Protocol, QosClass,
 };
 pub use pod_affinity::{
     InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,

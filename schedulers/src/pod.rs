@@ -37,6 +37,112 @@ pub struct ContainerResources {
     pub requests_set: u8,
     /// Bit `k` set when resource kind `k` has an explicit limit.
     pub limits_set: u8,
+    /// The container's ports that bind a port on the node (`ports[]` entries with a
+    /// non-zero `hostPort`); ports without a host port do not concern the scheduler.
+    pub host_ports: Vec<HostPort>,
+}
+
+/// A container port's protocol (`ports[].protocol`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    /// `TCP`, the Kubernetes default.
+    #[default]
+    Tcp,
+    /// `UDP`.
+    Udp,
+    /// `SCTP`.
+    Sctp,
+}
+
+impl Protocol {
+    /// Every protocol, as Kubernetes spells them.
+    pub const NAMES: &'static [&'static str] = &["TCP", "UDP", "SCTP"];
+
+    /// The protocol Kubernetes spells `name`, if any (case-sensitive, as the API server).
+    pub fn parse(name: &str) -> Option<Protocol> {
+        match name {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+
+    /// Its name as Kubernetes spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "TCP",
+            Protocol::Udp => "UDP",
+            Protocol::Sctp => "SCTP",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A port a container binds on its node: `hostPort`, `protocol` and `hostIP` of a
+/// container port whose `hostPort` is set.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostPort {
+    /// `hostPort`; 0 means none, and such a port is never a conflict.
+    pub port: u16,
+    /// `protocol`.
+    pub protocol: Protocol,
+    /// `hostIP`; [`HostPort::ANY_IP`] binds every address of the node.
+    pub host_ip: String,
+}
+
+impl HostPort {
+    /// The wildcard host IP, and the default when `hostIP` is unset.
+    pub const ANY_IP: &'static str = "0.0.0.0";
+
+    /// A port on every address of the node.
+    pub fn new(port: u16, protocol: Protocol) -> HostPort {
+        HostPort {
+            port,
+            protocol,
+            host_ip: Self::ANY_IP.to_owned(),
+        }
+    }
+
+    /// The same port bound on `host_ip` only.
+    pub fn on_ip(mut self, host_ip: impl Into<String>) -> HostPort {
+        self.host_ip = host_ip.into();
+        self
+    }
+
+    /// The host IP with upstream's defaulting: empty counts as [`HostPort::ANY_IP`].
+    fn ip(&self) -> &str {
+        if self.host_ip.is_empty() {
+            Self::ANY_IP
+        } else {
+            &self.host_ip
+        }
+    }
+
+    /// Whether two host ports cannot both be bound on one node (kube-scheduler's
+    /// `HostPortInfo.CheckConflict`): same protocol and port, and the same host IP or
+    /// either of them the wildcard `0.0.0.0`. A zero port conflicts with nothing.
+    pub fn conflicts_with(&self, other: &HostPort) -> bool {
+        if self.port == 0 || other.port == 0 {
+            return false;
+        }
+        if self.port != other.port || self.protocol != other.protocol {
+            return false;
+        }
+        let (a, b) = (self.ip(), other.ip());
+        a == b || a == Self::ANY_IP || b == Self::ANY_IP
+    }
+}
+
+impl Default for HostPort {
+    fn default() -> HostPort {
+        HostPort::new(0, Protocol::Tcp)
+    }
 }
 
 impl ContainerResources {
@@ -189,6 +295,22 @@ impl PodTemplate {
                 .is_some_and(|a| a.required.is_some())
             || !self.tolerations.is_empty()
             || self.node_name.is_some()
+    }
+
+    /// The host ports the pod binds on its node, as kube-scheduler's NodePorts counts
+    /// them: those of the app containers with a non-zero port. Init containers' ports
+    /// are not counted (schedlab models no restartable sidecar init containers, whose
+    /// ports upstream does count).
+    pub fn host_ports(&self) -> impl Iterator<Item = &HostPort> {
+        self.containers
+            .iter()
+            .flat_map(|c| c.host_ports.iter())
+            .filter(|p| p.port != 0)
+    }
+
+    /// True when the pod binds any host port (see [`PodTemplate::host_ports`]).
+    pub fn has_host_ports(&self) -> bool {
+        self.host_ports().next().is_some()
     }
 
     /// The pod's effective request, as the scheduler charges it: the larger of the app

@@ -28,6 +28,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use schedulers::suggest::closest;
+
 use schedulers::framework::Profile;
 use schedulers::framework::plugin_registry::{
     self as registry, API_VERSION, BalancedAllocationArgs, ConfigError, DEFAULT_SCHEDULER_NAME,
@@ -1681,34 +1683,6 @@ fn translate(err: &Error, text: &str, path: &str) -> SchedulerConfigError {
         field: (!field.is_empty()).then_some(field),
         message,
     }
-}
-
-/// The candidate closest to a misspelt word, if one is close enough to be a likely typo.
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let word = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 use std::path::PathBuf;
 
 use schedulers::{
-    InclusionPolicy, LabelSelector, Labels, NodeAffinity, NodeSelectorTerm, OwnerKind, PodAffinity,
-    PodAffinityTerm, PreemptionPolicy, PreferredTerm, Registry, ResourceKind, SelectorOperator,
-    SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
-    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
+    HostPort, InclusionPolicy, LabelSelector, Labels, NodeAffinity, NodeSelectorTerm, OwnerKind,
+    PodAffinity, PodAffinityTerm, PreemptionPolicy, PreferredTerm, Protocol, Registry,
+    ResourceKind, SelectorOperator, SelectorRequirement, Taint, TaintEffect, Toleration,
+    TolerationOperator, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 use sim::scenario::{ArrivalProcess, Arrivals, Dist, WorkloadKind};
 use sim::time::SimTime;
@@ -1670,6 +1670,161 @@ fn priority_classes_round_trip() {
     assert_eq!((t.priority, t.preemption_policy), (3, Never));
 }
 
+/// Container ports in both places the format accepts them, with Kubernetes' defaults.
+const PORTS: &str = r#"
+workloads:
+  - deployment: ingress
+    replicas: 2
+    requests: {cpu: 100m}
+    ports:
+      - {containerPort: 80, hostPort: 80}
+      - {containerPort: 443, hostPort: 8443, protocol: TCP, hostIP: 10.0.0.1, name: https}
+      - {containerPort: 9090, name: metrics}
+  - pod: dns
+    containers:
+      - name: coredns
+        ports:
+          - {containerPort: 53, hostPort: 53, protocol: UDP}
+          - {containerPort: 53, hostPort: 53, protocol: TCP}
+      - name: sidecar
+        ports:
+          - {containerPort: 9000, hostPort: 9000, protocol: SCTP, hostIP: "::1"}
+          - {containerPort: 53, hostPort: 53, protocol: UDP, hostIP: 127.0.0.1}
+    initContainers:
+      - name: setup
+        ports: [{containerPort: 53, hostPort: 53, protocol: UDP}]
+  - pod: plain
+"#;
+
+#[test]
+fn ports_round_trip() {
+    let s = parse_scenario(PORTS, "ports.yaml", &is_known).unwrap_or_else(|e| panic!("{e}"));
+    let ingress = &s.workloads[0].template;
+    assert_eq!(ingress.containers.len(), 1);
+    assert_eq!(ingress.containers[0].name, "ingress");
+    // The port without a hostPort does not concern the scheduler and is not kept.
+    assert_eq!(
+        ingress.containers[0].host_ports,
+        [
+            HostPort::new(80, Protocol::Tcp),
+            HostPort::new(8443, Protocol::Tcp).on_ip("10.0.0.1"),
+        ]
+    );
+    let dns = &s.workloads[1].template;
+    let ports = |i: usize| dns.containers[i].host_ports.clone();
+    assert_eq!(
+        ports(0),
+        [
+            HostPort::new(53, Protocol::Udp),
+            HostPort::new(53, Protocol::Tcp)
+        ]
+    );
+    assert_eq!(
+        ports(1),
+        [
+            HostPort::new(9000, Protocol::Sctp).on_ip("::1"),
+            HostPort::new(53, Protocol::Udp).on_ip("127.0.0.1"),
+        ]
+    );
+    // An init container's ports are kept, but are not the pod's host ports (only a
+    // sidecar's would be, and schedlab models none).
+    assert_eq!(
+        dns.init_containers[0].host_ports,
+        [HostPort::new(53, Protocol::Udp)]
+    );
+    assert_eq!(dns.host_ports().count(), 4);
+    assert!(!s.workloads[2].template.has_host_ports());
+}
+
+#[test]
+fn bad_port_values_are_rejected() {
+    check_inline(&[
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 0}]}]",
+            1,
+            46,
+            "workloads[0].ports[0].containerPort",
+            "expected a port number from 1 to 65535, got 0",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{hostPort: 80}]}]",
+            1,
+            30,
+            "workloads[0].ports[0].containerPort",
+            "missing `containerPort`",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, hostPort: 65536}]}]",
+            1,
+            60,
+            "workloads[0].ports[0].hostPort",
+            "expected a port number from 1 to 65535, got 65536",
+        ),
+        (
+            "workloads:\n  - pod: p\n    containers:\n      - name: c\n        ports: [{containerPort: 80, protocol: tcp}]",
+            5,
+            47,
+            "workloads[0].containers[0].ports[0].protocol",
+            "unknown protocol \"tcp\" (did you mean TCP?); expected TCP, UDP or SCTP",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, hostPort: 80, hostIP: localhost}]}]",
+            1,
+            72,
+            "workloads[0].ports[0].hostIP",
+            "expected an IP address",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, name: HTTP}]}]",
+            1,
+            56,
+            "workloads[0].ports[0].name",
+            "invalid port name HTTP: must contain only lowercase letters",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, hostPrt: 80}]}]",
+            1,
+            50,
+            "workloads[0].ports[0].hostPrt",
+            "unknown field `hostPrt`",
+        ),
+    ]);
+}
+
+#[test]
+fn duplicate_and_misplaced_host_ports_are_rejected() {
+    check_inline(&[
+        (
+            "workloads:\n  - pod: p\n    containers:\n      - name: a\n        ports: [{containerPort: 80, hostPort: 8080}]\n      - name: b\n        ports: [{containerPort: 81, hostPort: 8080, protocol: TCP, hostIP: 0.0.0.0}]",
+            7,
+            47,
+            "workloads[0].containers[1].ports[0].hostPort",
+            "duplicate host port 8080/TCP on 0.0.0.0: workloads[0].containers[0].ports[0] (line 5) already binds it",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, hostPort: 53, protocol: UDP}, {containerPort: 81, hostPort: 53, protocol: UDP}]}]",
+            1,
+            110,
+            "workloads[0].ports[1].hostPort",
+            "duplicate host port 53/UDP",
+        ),
+        (
+            "workloads: [{pod: p, ports: [{containerPort: 80, name: web}, {containerPort: 81, name: web}]}]",
+            1,
+            88,
+            "workloads[0].ports[1].name",
+            "duplicate port name \"web\"",
+        ),
+        (
+            "workloads:\n  - pod: p\n    ports: [{containerPort: 80, hostPort: 80}]\n    containers: [{name: c}]",
+            4,
+            17,
+            "workloads[0].containers",
+            "cannot be combined with the top-level `ports` (line 3)",
+        ),
+    ]);
+}
+
 #[test]
 fn defaults_and_file_names() {
     let s = parse_scenario("seed: 7\n", "scenarios/small-cluster.yaml", &is_known).unwrap();
@@ -1716,6 +1871,8 @@ fn the_documented_example_loads() {
     assert_eq!(s.nodes.len(), 4);
     assert_eq!(s.workloads.len(), 3);
     assert_eq!(s.workloads[2].sized.len(), 1, "the batch draws its cpu");
+    let web: Vec<&HostPort> = s.workloads[0].template.host_ports().collect();
+    assert_eq!(web, [&HostPort::new(80, Protocol::Tcp)]);
     let cart = &s.workloads[1].template;
     assert_eq!(
         (cart.priority, cart.preemption_policy),

@@ -43,9 +43,9 @@
 //! # What schedlab does differently
 //!
 //! - Plugins kube-scheduler has but schedlab does not model ([`Support::Ignored`]:
-//!   volumes, host ports, images, queue sorting, binding, DRA, scheduling gates) are
-//!   accepted wherever kube-scheduler accepts them and left out of the profile; the
-//!   resolution lists, in [`Warning`]s, those the configuration names explicitly.
+//!   volumes, images, queue sorting, binding, DRA, scheduling gates) are accepted
+//!   wherever kube-scheduler accepts them and left out of the profile; the resolution
+//!   lists, in [`Warning`]s, those the configuration names explicitly.
 //! - A plugin name kube-scheduler does not know is an error wherever it is enabled or
 //!   configured (kube-scheduler fails too); in a `disabled` list it only draws a warning,
 //!   since kube-scheduler ignores it there.
@@ -69,6 +69,7 @@ use super::plugins::inter_pod_affinity::InterPodAffinity;
 pub use super::plugins::inter_pod_affinity::InterPodAffinityArgs;
 use super::plugins::node_affinity::NodeAffinity;
 use super::plugins::node_name::NodeName;
+use super::plugins::node_ports::NodePorts;
 use super::plugins::node_resources_fit::{
     MAX_CUSTOM_PRIORITY_SCORE, NodeResourcesFit, ScoringStrategy, ScoringStrategyType,
 };
@@ -81,6 +82,7 @@ use super::profile::Points;
 use super::{MAX_NODE_SCORE, Plugin, Profile};
 use crate::labels;
 use crate::pod_affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::suggest::closest;
 
 /// The profile name kube-scheduler gives the only profile of a configuration that names
 /// none (`v1.DefaultSchedulerName`), and the profile of a configuration without profiles.
@@ -308,14 +310,14 @@ pub const PLUGINS: &[PluginInfo] = &[
         requires: &[],
     },
     PluginInfo {
-        name: "NodePorts",
-        support: Support::Ignored("schedlab's pods declare no host ports"),
+        name: NodePorts::NAME,
+        support: Support::Simulated,
         points: PRE_FILTER_FILTER,
-        runs_at: NOWHERE,
+        runs_at: NodePorts::POINTS,
         enabled_by_default: true,
         default_weight: None,
         args_kind: None,
-        requires: &[],
+        requires: &[(P::Filter, P::PreFilter)],
     },
     PluginInfo {
         name: NodeResourcesFit::NAME,
@@ -1015,34 +1017,6 @@ fn check_known(name: &str, field: &str) -> Result<&'static PluginInfo, ConfigErr
     plugin(name).ok_or_else(|| ConfigError::new(field, unknown_plugin(name)))
 }
 
-/// The candidate closest to a misspelt name, if close enough to be a typo.
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let word = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 // ----- resolution ----------------------------------------------------------------------
 
 /// Where an `enabled` entry came from: the default set, or a list in the configuration.
@@ -1577,6 +1551,7 @@ fn instantiate(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugin>,
     Ok(match (name, args) {
         (NodeUnschedulable::NAME, None) => Box::new(NodeUnschedulable),
         (NodeName::NAME, None) => Box::new(NodeName),
+        (NodePorts::NAME, None) => Box::new(NodePorts::default()),
         (TaintToleration::NAME, None) => Box::new(TaintToleration::default()),
         (NodeAffinity::NAME, None) => Box::new(NodeAffinity::default()),
         (NodeAffinity::NAME, Some(PluginArgs::NodeAffinity(a))) => Box::new(a.plugin()?),
@@ -1734,6 +1709,7 @@ mod tests {
                 "NodeUnschedulable",
                 "NodeName",
                 "NodeAffinity",
+                "NodePorts",
                 "NodeResourcesFit",
                 "PodTopologySpread",
                 "InterPodAffinity"
@@ -1844,6 +1820,7 @@ mod tests {
                 "NodeUnschedulable",
                 "NodeName",
                 "NodeAffinity",
+                "NodePorts",
                 "NodeResourcesFit",
                 "PodTopologySpread",
                 "InterPodAffinity",
@@ -1889,7 +1866,7 @@ mod tests {
             ]
         );
         // Elsewhere NodeResourcesFit keeps its multiPoint position.
-        assert_eq!(names(&p, &p.filter)[4], "NodeResourcesFit");
+        assert_eq!(names(&p, &p.filter)[5], "NodeResourcesFit");
     }
 
     #[test]
@@ -1948,7 +1925,7 @@ mod tests {
             c.plugins
                 .set_mut(P::Filter)
                 .disabled
-                .push("NodePorts".into());
+                .push("VolumeZone".into());
         });
         let r = resolve(&config).unwrap();
         assert_eq!(
@@ -2329,6 +2306,5 @@ mod tests {
             closest("nodeaffinity", &known_plugin_names()),
             Some("NodeAffinity")
         );
-        assert_eq!(edit_distance("abc", "abd"), 1);
     }
 }

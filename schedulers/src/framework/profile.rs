@@ -7,6 +7,7 @@ use super::plugins::{
     inter_pod_affinity::InterPodAffinity,
     node_affinity::NodeAffinity,
     node_name::NodeName,
+    node_ports::NodePorts,
     node_resources_fit::{NodeResourcesFit, ScoringStrategy},
     node_unschedulable::NodeUnschedulable,
     pod_topology_spread::PodTopologySpread,
@@ -144,7 +145,7 @@ impl Profile {
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
         p.preemption = true;
-        let plugins: [(Box<dyn Plugin>, Points, i64); 8] = [
+        let plugins: [(Box<dyn Plugin>, Points, i64); 9] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),
             (
@@ -153,6 +154,7 @@ impl Profile {
                 3,
             ),
             (Box::new(NodeAffinity::default()), NodeAffinity::POINTS, 2),
+            (Box::new(NodePorts::default()), NodePorts::POINTS, 0),
             (
                 Box::new(NodeResourcesFit::new(ScoringStrategy::default())),
                 NodeResourcesFit::POINTS,

@@ -15,18 +15,18 @@ use std::sync::Arc;
 
 use schedulers::quantity::{QuantityError, parse_bytes, parse_count, parse_cpu_millis};
 use schedulers::{
-    ContainerResources, InclusionPolicy, LabelSelector, Labels, NodeAffinity, NodeSelectorTerm,
-    NodeSpec, OwnerKind, PodAffinity, PodAffinityTerm, PodTemplate, PreemptionPolicy,
-    PreferredTerm, ResourceKind, ResourceNames, Resources, SelectorOperator, SelectorRequirement,
-    Taint, TaintEffect, Toleration, TolerationOperator, TopologySpreadConstraint,
-    WeightedPodAffinityTerm, WhenUnsatisfiable,
+    ContainerResources, HostPort, InclusionPolicy, LabelSelector, Labels, NodeAffinity,
+    NodeSelectorTerm, NodeSpec, OwnerKind, PodAffinity, PodAffinityTerm, PodTemplate,
+    PreemptionPolicy, PreferredTerm, Protocol, ResourceKind, ResourceNames, Resources,
+    SelectorOperator, SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
+    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
 use serde_saphyr::{Location, Spanned};
 
 use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
-    RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool,
+    RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
     RawPriorityClass, RawRequirement, RawScenario, RawSpreadConstraint, RawTaint, RawTerm,
     RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
 };
@@ -55,6 +55,8 @@ const LABEL_SELECTOR_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExi
 const PREEMPTION_POLICIES: &[&str] = &["PreemptLowerPriority", "Never"];
 const WHEN_UNSATISFIABLE: &[&str] = &["DoNotSchedule", "ScheduleAnyway"];
 const INCLUSION_POLICIES: &[&str] = &["Honor", "Ignore"];
+/// The longest port name Kubernetes accepts (an IANA service name).
+const MAX_PORT_NAME_LEN: usize = 15;
 /// The highest value a declared PriorityClass may have; higher ones are the system classes'.
 const MAX_USER_PRIORITY: i32 = 1_000_000_000;
 /// The PriorityClasses every cluster has without declaring them, by name and value.
@@ -2099,6 +2101,20 @@ impl Builder<'_> {
                 }
             }
         }
+        if let Some(ports) = &w.ports {
+            for (key, list) in [
+                ("containers", &w.containers),
+                ("initContainers", &w.init_containers),
+            ] {
+                if let Some(list) = list {
+                    return Err(self.err(
+                        &list.referenced,
+                        &format!("{base}.{key}"),
+                        format!("`{key}` cannot be combined with the top-level `ports` (line {}), which describe a single container named after the workload; list the ports under each container instead", ports.referenced.line()),
+                    ));
+                }
+            }
+        }
         let mut sized = Vec::new();
         let mut container_names: HashMap<String, String> = HashMap::new();
         let containers = match &w.containers {
@@ -2145,6 +2161,10 @@ impl Builder<'_> {
                 }
                 if let Some(limits) = &w.limits {
                     self.set_limits(&mut c, &limits.value, &format!("{base}.limits"))?;
+                }
+                if let Some(ports) = &w.ports {
+                    c.host_ports =
+                        self.ports(ports, &format!("{base}.ports"), &mut HashMap::new())?;
                 }
                 self.check_requests_within_limits(
                     &c,
@@ -2285,6 +2305,8 @@ impl Builder<'_> {
         names: &mut HashMap<String, String>,
     ) -> Result<Vec<ContainerResources>> {
         let mut out = Vec::new();
+        // Host ports must be unique within the list, as Kubernetes checks each list.
+        let mut host_ports = HashMap::new();
         for (i, item) in list.iter().enumerate() {
             let c_base = format!("{base}[{i}]");
             let raw = &item.value;
@@ -2320,10 +2342,154 @@ impl Builder<'_> {
                 raw.requests.as_ref(),
                 &format!("{c_base}.requests"),
             )?;
+            if let Some(ports) = &raw.ports {
+                c.host_ports = self.ports(ports, &format!("{c_base}.ports"), &mut host_ports)?;
+            }
             out.push(c);
         }
         Ok(out)
     }
+
+    /// A container's `ports`, as Kubernetes validates them; only the ports with a
+    /// `hostPort` are kept, since only they concern the scheduler. `seen` maps the host
+    /// ports of the containers before this one to where they are declared: a
+    /// (hostPort, protocol, hostIP) may appear only once.
+    fn ports(
+        &self,
+        list: &Spanned<Vec<Spanned<RawPort>>>,
+        base: &str,
+        seen: &mut HashMap<HostPort, String>,
+    ) -> Result<Vec<HostPort>> {
+        let mut out = Vec::new();
+        let mut names: HashMap<&str, String> = HashMap::new();
+        for (i, item) in list.value.iter().enumerate() {
+            let p_base = format!("{base}[{i}]");
+            let raw = &item.value;
+            let field = format!("{p_base}.containerPort");
+            let Some(container_port) = &raw.container_port else {
+                return Err(self.err(
+                    &item.referenced,
+                    &field,
+                    "missing `containerPort`: expected a port number from 1 to 65535",
+                ));
+            };
+            self.integer(container_port, &field, 1, 65535, "a port number")?;
+            let port = match &raw.host_port {
+                // 0 is Kubernetes' "no host port".
+                Some(v) if v.value.0.trim() == "0" => 0,
+                Some(v) => {
+                    let n =
+                        self.integer(v, &format!("{p_base}.hostPort"), 1, 65535, "a port number")?;
+                    u16::try_from(n).unwrap_or(u16::MAX)
+                }
+                None => 0,
+            };
+            let protocol = match &raw.protocol {
+                Some(v) => Protocol::parse(&v.value).ok_or_else(|| {
+                    self.err(
+                        &v.referenced,
+                        &format!("{p_base}.protocol"),
+                        format!(
+                            "unknown protocol {:?}{}; expected {}",
+                            v.value,
+                            did_you_mean(&v.value, Protocol::NAMES),
+                            one_of(Protocol::NAMES)
+                        ),
+                    )
+                })?,
+                None => Protocol::Tcp,
+            };
+            let host_ip = match &raw.host_ip {
+                Some(v) if !v.value.is_empty() => {
+                    if v.value.parse::<std::net::IpAddr>().is_err() {
+                        return Err(self.err(
+                            &v.referenced,
+                            &format!("{p_base}.hostIP"),
+                            format!(
+                                "expected an IP address such as 0.0.0.0 or 10.0.0.1, got {}",
+                                shown(&v.value)
+                            ),
+                        ));
+                    }
+                    v.value.clone()
+                }
+                _ => HostPort::ANY_IP.to_owned(),
+            };
+            if let Some(name) = &raw.name {
+                let field = format!("{p_base}.name");
+                if let Some(why) = port_name_error(&name.value) {
+                    return Err(self.err(
+                        &name.referenced,
+                        &field,
+                        format!("invalid port name {}: {why}", shown(&name.value)),
+                    ));
+                }
+                if let Some(first) = names.get(name.value.as_str()) {
+                    return Err(self.err(
+                        &name.referenced,
+                        &field,
+                        format!(
+                            "duplicate port name {:?}: {first} already uses it",
+                            name.value
+                        ),
+                    ));
+                }
+                names.insert(
+                    &name.value,
+                    format!("{p_base}{}", at_line(&name.referenced)),
+                );
+            }
+            if port == 0 {
+                continue;
+            }
+            let host_port = HostPort {
+                port,
+                protocol,
+                host_ip,
+            };
+            let at = raw
+                .host_port
+                .as_ref()
+                .map_or(item.referenced, |v| v.referenced);
+            if let Some(first) = seen.get(&host_port) {
+                return Err(self.err(
+                    &at,
+                    &format!("{p_base}.hostPort"),
+                    format!(
+                        "duplicate host port {port}/{protocol} on {}: {first} already binds it; a pod may bind a (hostPort, protocol, hostIP) only once",
+                        host_port.host_ip
+                    ),
+                ));
+            }
+            seen.insert(host_port.clone(), format!("{p_base}{}", at_line(&at)));
+            out.push(host_port);
+        }
+        Ok(out)
+    }
+}
+
+/// Why a port name is not an IANA service name, as Kubernetes requires (at most 15
+/// lowercase letters, digits and inner single hyphens, with at least one letter).
+fn port_name_error(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("expected a name, got an empty string".to_owned());
+    }
+    if name.len() > MAX_PORT_NAME_LEN {
+        return Some(format!("must be at most {MAX_PORT_NAME_LEN} characters"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Some("must contain only lowercase letters, digits and '-'".to_owned());
+    }
+    if !name.chars().any(|c| c.is_ascii_lowercase()) {
+        return Some("must contain at least one letter".to_owned());
+    }
+    if name.starts_with('-') || name.ends_with('-') || name.contains("--") {
+        return Some("must not begin or end with '-' or contain '--'".to_owned());
+    }
+    None
 }
 
 /// The requests of a container that gives none.

@@ -20,6 +20,7 @@ mod raw;
 use std::fmt;
 use std::path::Path;
 
+use schedulers::suggest::closest;
 use serde_saphyr::{Location, NonFiniteFloatPolicy, Options};
 
 use super::Scenario;
@@ -166,40 +167,6 @@ fn join_key(base: &str, key: &str) -> String {
     }
 }
 
-/// The candidate closest to a misspelt word, if one is close enough to be a likely typo.
-fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    // Typos are short; a huge key would only make the quadratic distance slow.
-    const MAX_CHARS: usize = 64;
-    if word.chars().count() > MAX_CHARS {
-        return None;
-    }
-    let word = word.to_ascii_lowercase();
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
-        .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance between two short strings, in characters. The indices stay within
-/// the two rows, which are sized from `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,21 +204,5 @@ mod tests {
             nameless.to_string(),
             "12:7: cluster.nodePools[0].count: expected a non-negative integer, got -1"
         );
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(join_key("", "cluster"), "cluster");
-        assert_eq!(join_key("a", "nodePools"), "a.nodePools");
-        assert_eq!(join_key("a", "nvidia.com/gpu"), "a[\"nvidia.com/gpu\"]");
-        assert_eq!(shown("-1"), "-1");
-        assert_eq!(shown(""), "\"\"");
-        assert_eq!(shown("a\nb"), "\"a\\nb\"");
-        assert_eq!(
-            closest("replica", &["pod", "replicas", "at"]),
-            Some("replicas")
-        );
-        assert_eq!(closest("zzz", &["pod", "replicas"]), None);
-        assert_eq!(edit_distance("NoScheduel", "NoSchedule"), 2);
     }
 }

@@ -303,6 +303,7 @@ pub(super) struct RawWorkload {
     pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) requests: Option<Spanned<RequestMap>>,
     pub(super) limits: Option<Spanned<QuantityMap>>,
+    pub(super) ports: Option<Spanned<Vec<Spanned<RawPort>>>>,
     pub(super) containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
     pub(super) init_containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
     pub(super) overhead: Option<QuantityMap>,
@@ -347,6 +348,20 @@ pub(super) struct RawContainer {
     pub(super) name: Spanned<String>,
     pub(super) requests: Option<RequestMap>,
     pub(super) limits: Option<QuantityMap>,
+    pub(super) ports: Option<Spanned<Vec<Spanned<RawPort>>>>,
+}
+
+/// One item of a container's `ports`, with Kubernetes' field names. `containerPort` is
+/// required, but checked after parsing so that the message can say where.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPort {
+    pub(super) container_port: Option<Spanned<Scalar>>,
+    pub(super) host_port: Option<Spanned<Scalar>>,
+    pub(super) protocol: Option<Spanned<String>>,
+    #[serde(rename = "hostIP")]
+    pub(super) host_ip: Option<Spanned<String>>,
+    pub(super) name: Option<Spanned<String>>,
 }
 
 /// A pod toleration, as in Kubernetes.
