@@ -154,7 +154,7 @@ impl<'a> PodFilter<'a> {
     /// [`Resources::fits_in`], computed branch-free: a requested kind that does not fit
     /// makes `free - request` negative, and OR-ing the masked differences keeps the sign
     /// bit. Eight subtractions, ANDs and ORs vectorise even on baseline x86-64.
-    #[inline]
+    #[inline(always)]
     pub fn fits(&self, free: &Resources) -> bool {
         let (req, mask) = (&self.pod.requests.0, &self.requested_mask.0);
         if self.core_only {
@@ -177,6 +177,33 @@ impl<'a> PodFilter<'a> {
         self.pod
     }
 
+    /// The first feasible node, in node order. For the common pod (no node constraints,
+    /// requests only CPU, memory and its slot) the scan is three comparisons per plain node
+    /// against thresholds, a lane the pod does not request being `i64::MIN` so it always
+    /// passes, as in [`PodFilter::fits`]; other pods and nodes take [`PodFilter::feasible`].
+    pub fn first_feasible(&self, cluster: &ClusterState) -> Option<usize> {
+        let rows = cluster.rows();
+        if !(self.unconstrained && self.core_only) {
+            return (0..rows.len()).find(|&i| self.feasible(cluster, i));
+        }
+        let threshold = |kind: ResourceKind| match self.pod.requests.get(kind) {
+            0 => i64::MIN,
+            r => r,
+        };
+        let (cpu, mem, pods) = (
+            threshold(ResourceKind::CPU),
+            threshold(ResourceKind::MEMORY),
+            threshold(ResourceKind::PODS),
+        );
+        rows.iter().enumerate().position(|(i, row)| {
+            if row.plain {
+                row.free.cpu() >= cpu && row.free.memory() >= mem && row.free.pods() >= pods
+            } else {
+                self.feasible(cluster, i)
+            }
+        })
+    }
+
     /// True when the pod has no node constraints, so only its requests and the node
     /// decide feasibility.
     #[inline]
@@ -185,7 +212,9 @@ impl<'a> PodFilter<'a> {
     }
 
     /// True when the node passes every filter.
-    #[inline]
+    // Forced: it is the body of every placement scan, and as a call it cost first-fit
+    // several times the scan itself.
+    #[inline(always)]
     pub fn feasible(&self, cluster: &ClusterState, node: usize) -> bool {
         let row = &cluster.rows()[node];
         self.fits(&row.free)

@@ -24,7 +24,7 @@ impl FirstFit {
             return Placement::Unschedulable(Default::default());
         };
         let filter = PodFilter::new(pod);
-        match (0..cluster.rows().len()).find(|&i| filter.feasible(cluster, i)) {
+        match filter.first_feasible(cluster) {
             Some(i) => Placement::Node(NodeId(i as u32)),
             None => Placement::Unschedulable(diagnose(cluster, pod)),
         }
