@@ -9,6 +9,7 @@ use slotmap::SlotMap;
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pod::{Pod, PodId, PodPhase};
 use crate::resources::{ResourceNames, Resources};
+use crate::volumes::VolumeState;
 
 /// Why a bind was refused. A refused bind changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +100,8 @@ pub struct ClusterState {
     rows: Vec<NodeRow>,
     pods: SlotMap<PodId, Pod>,
     names: ResourceNames,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims.
+    volumes: VolumeState,
 }
 
 fn fresh_uid() -> u64 {
@@ -123,6 +126,7 @@ impl Clone for ClusterState {
             rows: self.rows.clone(),
             pods: self.pods.clone(),
             names: self.names.clone(),
+            volumes: self.volumes.clone(),
         }
     }
 }
@@ -138,7 +142,21 @@ impl ClusterState {
             rows: Vec::new(),
             pods: SlotMap::with_key(),
             names,
+            volumes: VolumeState::default(),
         }
+    }
+
+    /// The cluster's storage: StorageClasses, PersistentVolumes and claims.
+    #[inline]
+    pub fn volumes(&self) -> &VolumeState {
+        &self.volumes
+    }
+
+    /// The cluster's storage, to add objects, bind claims and provision volumes. Volume
+    /// state is not part of any node's generation: the volume plugins keep no per-node
+    /// caches.
+    pub fn volumes_mut(&mut self) -> &mut VolumeState {
+        &mut self.volumes
     }
 
     /// This cluster's identity for caches (see [`ClusterState::generations`]). Unique

@@ -52,6 +52,7 @@ pub mod scheduler;
 pub mod shape_cache;
 pub mod suggest;
 pub mod taints;
+pub mod volumes;
 
 pub use cluster::{BindError, ClusterState};
 pub use labels::{

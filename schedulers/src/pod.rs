@@ -271,6 +271,9 @@ pub struct PodTemplate {
     pub pod_anti_affinity: Option<PodAffinity>,
     /// `spec.topologySpreadConstraints`.
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// The PersistentVolumeClaims the pod mounts (`volumes[].persistentVolumeClaim
+    /// .claimName`), by name in the pod's namespace.
+    pub volume_claims: Vec<String>,
 }
 
 /// A PriorityClass's `preemptionPolicy`.

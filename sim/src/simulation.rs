@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rand::rngs::ChaCha8Rng;
 use schedulers::filters::check_admission;
 use schedulers::framework::Explanation;
+use schedulers::volumes::VolumeBindingMode;
 use schedulers::{
     ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler,
 };
@@ -241,6 +242,11 @@ impl<'a> Simulation<'a> {
             );
             let id = cluster.add_node(spec.clone());
             node_by_name.entry(spec.name.clone()).or_insert(id);
+        }
+        if !scenario.volumes.is_empty() {
+            *cluster.volumes_mut() = scenario.volumes.clone();
+            // The PV controller binds Immediate claims as soon as they exist.
+            cluster.volumes_mut().bind_immediate_claims();
         }
         let workloads = (0..scenario.workloads.len() as u64)
             .map(|i| WorkloadState {
@@ -756,6 +762,61 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// The PV controller's and VolumeBinding's PreBind work for a pod just bound: each of
+    /// its unbound WaitForFirstConsumer claims, smallest first, gets the smallest available
+    /// PV of its class that the node can reach, else a volume provisioned in the node's
+    /// zone.
+    fn bind_claims(&mut self, pod: PodId) {
+        let Some(p) = self.cluster.pod(pod) else {
+            return;
+        };
+        let Some(node) = p.node else {
+            return;
+        };
+        let template = p.template.clone();
+        let spec = self.cluster.node(node).spec.clone();
+        let volumes = self.cluster.volumes_mut();
+        let mut changed = false;
+        // Smallest claims first, as the scheduler matched them.
+        let mut claims: Vec<&String> = template.volume_claims.iter().collect();
+        claims.sort_by_key(|name| {
+            volumes
+                .claim(&template.namespace, name)
+                .map_or(0, |c| c.request)
+        });
+        for name in claims {
+            let Some(claim) = volumes.claim(&template.namespace, name) else {
+                continue;
+            };
+            let Some(class) = volumes.class(&claim.storage_class) else {
+                continue;
+            };
+            if claim.bound_volume.is_some()
+                || class.volume_binding_mode != VolumeBindingMode::WaitForFirstConsumer
+            {
+                continue;
+            }
+            // A pod that named its node skipped VolumeBinding: the class may not allow it.
+            let provisionable = class.allows(&spec.labels, &spec.name);
+            let matching = volumes
+                .find_matching_volume(claim, Some((&spec.labels, &spec.name)))
+                .map(|v| v.name.clone());
+            let result = match matching {
+                Some(v) => volumes.bind(&template.namespace, name, &v),
+                None if provisionable => volumes
+                    .provision(&template.namespace, name, Some(&spec.labels))
+                    .map(|_| ()),
+                None => continue,
+            };
+            changed |= result.is_ok();
+        }
+        if changed {
+            // Other pods waiting on these claims may fit now (upstream requeues on PVC and
+            // PV updates).
+            self.cluster_changed();
+        }
+    }
+
     fn bound(&mut self, pod: PodId) {
         let Some(p) = self.cluster.pod(pod) else {
             return;
@@ -766,6 +827,9 @@ impl<'a> Simulation<'a> {
             return;
         }
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
+        if !p.template.volume_claims.is_empty() {
+            self.bind_claims(pod);
+        }
         self.record(pod, |c| TraceEvent::Bound {
             node: c
                 .pod(pod)

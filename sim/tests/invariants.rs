@@ -439,6 +439,7 @@ fn random_scenario(seed: u64) -> Scenario {
         resource_names: Default::default(),
         nodes,
         workloads,
+        volumes: Default::default(),
     }
 }
 
@@ -1033,6 +1034,7 @@ fn scenario(
         resource_names: Default::default(),
         nodes,
         workloads,
+        volumes: Default::default(),
     }
 }
 

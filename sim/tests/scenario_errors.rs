@@ -1889,3 +1889,167 @@ fn the_documented_example_loads() {
         (10, PreemptionPolicy::Never)
     );
 }
+
+// ----- storage ---------------------------------------------------------------------------
+
+/// Parses inline YAML that must be rejected.
+fn rejected_inline(yaml: &str) -> ScenarioError {
+    match parse_scenario(yaml, "storage.yaml", &is_known) {
+        Ok(_) => panic!("loaded, but it should have been rejected:\n{yaml}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn good_scenario_storage() {
+    use schedulers::volumes::{
+        PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeBindingMode,
+    };
+    let yaml = r#"
+storageClasses:
+  - name: zonal
+    provisioner: ebs.csi.aws.com
+    volumeBindingMode: WaitForFirstConsumer
+    allowedTopologies:
+      - matchLabelExpressions: [{key: topology.kubernetes.io/zone, values: [a, b]}]
+  - name: standard
+persistentVolumes:
+  - name: pv-b
+    labels: {topology.kubernetes.io/zone: b}
+    capacity: {storage: 10Gi}
+    storageClassName: standard
+    nodeAffinity:
+      required:
+        nodeSelectorTerms:
+          - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b]}]
+persistentVolumeClaims:
+  - name: data
+    namespace: db
+    storageClassName: standard
+    resources: {requests: {storage: 5Gi}}
+    volumeName: pv-b
+  - name: scratch
+    namespace: db
+    storageClassName: zonal
+    resources: {requests: {storage: 1Gi}}
+workloads:
+  - deployment: db
+    replicas: 1
+    namespace: db
+    volumes:
+      - {name: data, persistentVolumeClaim: {claimName: data}}
+      - {name: scratch, persistentVolumeClaim: {claimName: scratch}}
+"#;
+    let s = parse_scenario(yaml, "storage.yaml", &is_known).expect("valid");
+    let zone = |values: &[&str], operator| NodeSelectorTerm {
+        match_expressions: vec![SelectorRequirement {
+            key: "topology.kubernetes.io/zone".into(),
+            operator,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }],
+        match_fields: vec![],
+    };
+    let v = &s.volumes;
+    assert_eq!(
+        v.classes(),
+        [
+            StorageClass {
+                name: "zonal".into(),
+                volume_binding_mode: VolumeBindingMode::WaitForFirstConsumer,
+                allowed_topologies: vec![zone(&["a", "b"], SelectorOperator::In)],
+            },
+            StorageClass {
+                name: "standard".into(),
+                volume_binding_mode: VolumeBindingMode::Immediate,
+                allowed_topologies: vec![],
+            }
+        ]
+    );
+    assert_eq!(
+        v.volumes(),
+        [PersistentVolume {
+            name: "pv-b".into(),
+            capacity: 10 << 30,
+            storage_class: "standard".into(),
+            node_affinity: Some(vec![zone(&["b"], SelectorOperator::In)]),
+            labels: Labels::new([("topology.kubernetes.io/zone", "b")]),
+            claim_ref: Some("db/data".into()),
+        }]
+    );
+    assert_eq!(
+        v.claims(),
+        [
+            PersistentVolumeClaim {
+                name: "data".into(),
+                namespace: "db".into(),
+                storage_class: "standard".into(),
+                request: 5 << 30,
+                bound_volume: Some("pv-b".into()),
+            },
+            PersistentVolumeClaim {
+                name: "scratch".into(),
+                namespace: "db".into(),
+                storage_class: "zonal".into(),
+                request: 1 << 30,
+                bound_volume: None,
+            }
+        ]
+    );
+    assert_eq!(s.workloads[0].template.volume_claims, ["data", "scratch"]);
+}
+
+#[test]
+fn unknown_binding_mode_and_storage_class() {
+    let e = rejected_inline(
+        "storageClasses:\n  - name: zonal\n    volumeBindingMode: WaitForFirstConsumr\n",
+    );
+    assert_error(
+        &e,
+        3,
+        24,
+        "storageClasses[0].volumeBindingMode",
+        "did you mean WaitForFirstConsumer?",
+    );
+    let e = rejected_inline(
+        "storageClasses: [{name: zonal}]\npersistentVolumeClaims:\n  - name: data\n    storageClassName: zonl\n    resources: {requests: {storage: 1Gi}}\n",
+    );
+    assert_error(
+        &e,
+        4,
+        23,
+        "persistentVolumeClaims[0].storageClassName",
+        "unknown storage class \"zonl\" (did you mean zonal?)",
+    );
+}
+
+#[test]
+fn workload_claims_must_exist_and_volumes_must_fit() {
+    let e = rejected_inline(
+        "persistentVolumeClaims:\n  - name: data\n    resources: {requests: {storage: 1Gi}}\nworkloads:\n  - pod: p\n    volumes: [{name: v, persistentVolumeClaim: {claimName: dta}}]\n",
+    );
+    assert_error(
+        &e,
+        6,
+        60,
+        "workloads[0].volumes[0].persistentVolumeClaim.claimName",
+        "no claim \"dta\" in namespace \"default\" (did you mean data?)",
+    );
+    let e = rejected_inline(
+        "persistentVolumes:\n  - {name: small, capacity: {storage: 1Gi}}\npersistentVolumeClaims:\n  - name: data\n    resources: {requests: {storage: 2Gi}}\n    volumeName: small\n",
+    );
+    assert_error(
+        &e,
+        6,
+        17,
+        "persistentVolumeClaims[0].volumeName",
+        "cannot hold this claim",
+    );
+    let e = rejected_inline("persistentVolumes:\n  - {name: pv, capacity: {storage: lots}}\n");
+    assert_error(
+        &e,
+        2,
+        36,
+        "persistentVolumes[0].capacity.storage",
+        "invalid quantity",
+    );
+}

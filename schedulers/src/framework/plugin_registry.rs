@@ -77,6 +77,8 @@ use super::plugins::node_unschedulable::NodeUnschedulable;
 use super::plugins::pod_topology_spread::PodTopologySpread;
 use super::plugins::resource_allocation::{ResourceSpec, ShapePoint};
 use super::plugins::taint_toleration::TaintToleration;
+use super::plugins::volume_binding::VolumeBinding;
+use super::plugins::volume_zone::VolumeZone;
 use super::preemption::{MIN_CANDIDATE_NODES_ABSOLUTE, MIN_CANDIDATE_NODES_PERCENTAGE};
 use super::profile::Points;
 use super::{MAX_NODE_SCORE, Plugin, Profile};
@@ -350,8 +352,8 @@ pub const PLUGINS: &[PluginInfo] = &[
         requires: &[],
     },
     PluginInfo {
-        name: "VolumeBinding",
-        support: Support::Ignored(NO_VOLUMES),
+        name: VolumeBinding::NAME,
+        support: Support::Simulated,
         points: &[
             P::PreFilter,
             P::Filter,
@@ -360,17 +362,17 @@ pub const PLUGINS: &[PluginInfo] = &[
             P::Reserve,
             P::PreBind,
         ],
-        runs_at: NOWHERE,
+        runs_at: VolumeBinding::POINTS,
         enabled_by_default: true,
         default_weight: Some(1),
         args_kind: Some("VolumeBindingArgs"),
-        requires: &[],
+        requires: &[(P::Filter, P::PreFilter)],
     },
     PluginInfo {
-        name: "VolumeZone",
-        support: Support::Ignored(NO_VOLUMES),
+        name: VolumeZone::NAME,
+        support: Support::Simulated,
         points: PRE_FILTER_FILTER,
-        runs_at: NOWHERE,
+        runs_at: VolumeZone::POINTS,
         enabled_by_default: true,
         default_weight: None,
         args_kind: None,
@@ -1553,6 +1555,10 @@ fn instantiate(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugin>,
         (NodeName::NAME, None) => Box::new(NodeName),
         (NodePorts::NAME, None) => Box::new(NodePorts::default()),
         (TaintToleration::NAME, None) => Box::new(TaintToleration::default()),
+        (VolumeBinding::NAME, None | Some(PluginArgs::Ignored)) => {
+            Box::new(VolumeBinding::default())
+        }
+        (VolumeZone::NAME, None) => Box::new(VolumeZone::default()),
         (NodeAffinity::NAME, None) => Box::new(NodeAffinity::default()),
         (NodeAffinity::NAME, Some(PluginArgs::NodeAffinity(a))) => Box::new(a.plugin()?),
         (NodeResourcesFit::NAME, None) => Box::new(NodeResourcesFit::default()),
@@ -1711,6 +1717,8 @@ mod tests {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeBinding",
+                "VolumeZone",
                 "PodTopologySpread",
                 "InterPodAffinity"
             ]
@@ -1720,6 +1728,7 @@ mod tests {
             [
                 ("NodeAffinity", 2),
                 ("NodeResourcesFit", 1),
+                ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2),
                 ("NodeResourcesBalancedAllocation", 1)
@@ -1745,6 +1754,7 @@ mod tests {
             [
                 ("TaintToleration", 3),
                 ("NodeResourcesFit", 1),
+                ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2),
                 ("NodeResourcesBalancedAllocation", 1)
@@ -1779,7 +1789,7 @@ mod tests {
         // NodeResourcesFit's PreFilter still runs; its Filter does not.
         assert!(points_of(&p, NodeResourcesFit::NAME).pre_filter);
         assert!(!points_of(&p, NodeResourcesFit::NAME).filter);
-        assert_eq!(scores(&p).len(), 6);
+        assert_eq!(scores(&p).len(), 7);
     }
 
     #[test]
@@ -1822,6 +1832,8 @@ mod tests {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeBinding",
+                "VolumeZone",
                 "PodTopologySpread",
                 "InterPodAffinity",
                 "TaintToleration"
@@ -1861,6 +1873,7 @@ mod tests {
                 ("NodeResourcesBalancedAllocation", 1),
                 ("TaintToleration", 3),
                 ("NodeAffinity", 2),
+                ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2)
             ]

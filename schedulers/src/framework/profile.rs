@@ -12,6 +12,8 @@ use super::plugins::{
     node_unschedulable::NodeUnschedulable,
     pod_topology_spread::PodTopologySpread,
     taint_toleration::TaintToleration,
+    volume_binding::VolumeBinding,
+    volume_zone::VolumeZone,
 };
 
 /// The extension points a plugin runs at in a profile.
@@ -145,7 +147,7 @@ impl Profile {
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
         p.preemption = true;
-        let plugins: [(Box<dyn Plugin>, Points, i64); 9] = [
+        let plugins: [(Box<dyn Plugin>, Points, i64); 11] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),
             (
@@ -160,6 +162,8 @@ impl Profile {
                 NodeResourcesFit::POINTS,
                 1,
             ),
+            (Box::new(VolumeBinding::default()), VolumeBinding::POINTS, 1),
+            (Box::new(VolumeZone::default()), VolumeZone::POINTS, 0),
             (
                 Box::new(PodTopologySpread::default()),
                 PodTopologySpread::POINTS,

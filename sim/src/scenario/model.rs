@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use schedulers::volumes::VolumeState;
 use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
 
 use crate::time::SimTime;
@@ -33,6 +34,10 @@ pub struct Scenario {
     pub nodes: Vec<NodeSpec>,
     /// The workloads, in file order.
     pub workloads: Vec<Workload>,
+    /// StorageClasses, PersistentVolumes and PersistentVolumeClaims at time zero
+    /// (`storageClasses`, `persistentVolumes`, `persistentVolumeClaims`), claims naming a
+    /// `volumeName` already bound.
+    pub volumes: VolumeState,
 }
 
 /// A source of pods.

@@ -11,3 +11,5 @@ pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod resource_allocation;
 pub mod taint_toleration;
+pub mod volume_binding;
+pub mod volume_zone;

@@ -222,6 +222,99 @@ pub(super) struct RawScenario {
     pub(super) priority_classes: Option<Vec<Spanned<RawPriorityClass>>>,
     pub(super) cluster: Option<Spanned<RawCluster>>,
     pub(super) workloads: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
+    pub(super) storage_classes: Option<Vec<Spanned<RawStorageClass>>>,
+    pub(super) persistent_volumes: Option<Vec<Spanned<RawPersistentVolume>>>,
+    pub(super) persistent_volume_claims: Option<Vec<Spanned<RawClaim>>>,
+}
+
+/// One item of `storageClasses`, with the fields of a Kubernetes StorageClass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawStorageClass {
+    pub(super) name: Spanned<String>,
+    /// Accepted for familiarity; every class provisions.
+    #[expect(
+        dead_code,
+        reason = "schedlab's provisioner always succeeds, whoever it is"
+    )]
+    pub(super) provisioner: Option<String>,
+    pub(super) volume_binding_mode: Option<Spanned<String>>,
+    pub(super) allowed_topologies: Option<Vec<Spanned<RawTopologyTerm>>>,
+}
+
+/// One item of `allowedTopologies`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTopologyTerm {
+    pub(super) match_label_expressions: Spanned<Vec<Spanned<RawTopologyRequirement>>>,
+}
+
+/// `{key, values}` in `matchLabelExpressions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTopologyRequirement {
+    pub(super) key: Spanned<String>,
+    pub(super) values: Spanned<Vec<Spanned<String>>>,
+}
+
+/// `{storage: QUANTITY}` (`capacity`, `resources.requests`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawStorage {
+    pub(super) storage: Spanned<Scalar>,
+}
+
+/// One item of `persistentVolumes`, with the fields of a PersistentVolume's spec (plus
+/// `name` and `labels`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPersistentVolume {
+    pub(super) name: Spanned<String>,
+    pub(super) labels: Option<LabelMap>,
+    pub(super) capacity: Spanned<RawStorage>,
+    pub(super) storage_class_name: Option<Spanned<String>>,
+    pub(super) node_affinity: Option<Spanned<RawVolumeNodeAffinity>>,
+}
+
+/// A PersistentVolume's `nodeAffinity`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawVolumeNodeAffinity {
+    pub(super) required: RawNodeSelector,
+}
+
+/// One item of `persistentVolumeClaims`, with the fields of a PersistentVolumeClaim's
+/// spec (plus `name` and `namespace`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaim {
+    pub(super) name: Spanned<String>,
+    pub(super) namespace: Option<Spanned<String>>,
+    pub(super) storage_class_name: Option<Spanned<String>>,
+    pub(super) resources: Spanned<RawClaimResources>,
+    pub(super) volume_name: Option<Spanned<String>>,
+}
+
+/// A claim's `resources`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimResources {
+    pub(super) requests: Spanned<RawStorage>,
+}
+
+/// One item of a workload's `volumes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawVolume {
+    pub(super) name: Spanned<String>,
+    pub(super) persistent_volume_claim: Option<Spanned<RawClaimSource>>,
+}
+
+/// `persistentVolumeClaim: {claimName}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimSource {
+    pub(super) claim_name: Spanned<String>,
 }
 
 /// One item of `priorityClasses`, with the fields of a Kubernetes PriorityClass.
@@ -312,6 +405,7 @@ pub(super) struct RawWorkload {
     pub(super) affinity: Option<RawAffinity>,
     pub(super) topology_spread_constraints: Option<Vec<Spanned<RawSpreadConstraint>>>,
     pub(super) node_name: Option<Spanned<String>>,
+    pub(super) volumes: Option<Vec<Spanned<RawVolume>>>,
 }
 
 /// `arrivals:` of a batch workload.
