@@ -34,9 +34,18 @@ pub fn execute(
         super::register_scheduler_config(path, registry)?;
     }
     let registry = &*registry;
-    // The scheduler first, as `run` does, so a typo costs no scenario loading.
-    let scheduler = registry.create(&args.scheduler)?;
-    let scenario = sim::load_scenario(&args.scenario, &|name| registry.contains(name))?;
+    // A name the registry lacks may still be a profile of the scenario's own
+    // `schedulerConfig`, so the scenario is loaded before an unknown name is reported; when
+    // neither is usable, the unknown scheduler (exit code 2) is what is reported.
+    let early = registry.create(&args.scheduler);
+    let scenario = sim::load_scenario(&args.scenario, &|name| registry.contains(name));
+    let scenario = match (early, scenario) {
+        (Err(unknown), Err(_)) => return Err(unknown.into()),
+        (_, Err(error)) => return Err(error.into()),
+        (_, Ok(scenario)) => scenario,
+    };
+    super::log_profile_warnings(&scenario);
+    let scheduler = super::create_scheduler(&args.scheduler, &scenario, registry)?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let mut simulation = Simulation::new(&scenario, scheduler, seed);
     let outcome = simulation.explain(&args.pod, args.at).ok_or_else(|| {

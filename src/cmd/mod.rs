@@ -101,6 +101,27 @@ pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow
     Ok(())
 }
 
+/// A fresh scheduler named `name` for a run of `scenario`: a profile of the scenario's own
+/// `schedulerConfig` when it defines that name, otherwise the registry's.
+pub fn create_scheduler(
+    name: &str,
+    scenario: &sim::Scenario,
+    registry: &Registry,
+) -> Result<Box<dyn ::schedulers::Scheduler>, ::schedulers::UnknownScheduler> {
+    match scenario.profiles.iter().find(|(n, _)| n == name) {
+        Some((_, profile)) => Ok(Box::new(FrameworkScheduler::new(profile.build()))),
+        None => registry.create(name),
+    }
+}
+
+/// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as
+/// [`register_scheduler_config`] does for `--scheduler-config`.
+pub fn log_profile_warnings(scenario: &sim::Scenario) {
+    for warning in &scenario.profile_warnings {
+        log(format_args!("warning: {warning}"));
+    }
+}
+
 /// The scenario files named by `paths`: files as given, directories expanded to their
 /// `*.yaml` and `*.yml` files sorted by path (not recursive). Order follows the command
 /// line; a file named twice is kept once, at its first position. Also returns one error per

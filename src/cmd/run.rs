@@ -223,6 +223,7 @@ fn plan(
                 continue;
             }
         };
+        super::log_profile_warnings(&scenario);
         let dir = sanitize(&scenario.name).to_lowercase();
         if let Some(other) = dirs_taken.get(&dir) {
             *failures += 1;
@@ -278,7 +279,7 @@ fn run_one(
         )
     };
     let result = catch_panic(|| -> Result<_, UnknownScheduler> {
-        let scheduler = registry.create(job.scheduler)?;
+        let scheduler = super::create_scheduler(job.scheduler, job.scenario, registry)?;
         let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
         if trace {
             simulation.enable_trace();

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::volumes::VolumeState;
 use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
 
@@ -28,6 +29,12 @@ pub struct Scenario {
     pub start_latency: SimTime,
     /// Schedulers to run when the command line names none (`schedulers:`).
     pub schedulers: Vec<String>,
+    /// The profiles of the scenario's own KubeSchedulerConfiguration (`schedulerConfig:`),
+    /// by scheduler name, in file order; each builds a fresh scheduler per run.
+    pub profiles: Vec<(String, ResolvedProfile)>,
+    /// What that configuration asks that schedlab accepts but does not simulate, as
+    /// `path:line:column: field: message`, for the caller to print.
+    pub profile_warnings: Vec<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::quantity::{QuantityError, parse_bytes, parse_count, parse_cpu_millis};
 use schedulers::volumes::{
     PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeBindingMode, VolumeState,
@@ -30,12 +31,15 @@ use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qual
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
     RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
-    RawPriorityClass, RawRequirement, RawScenario, RawSpreadConstraint, RawTaint, RawTerm,
-    RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
+    RawPriorityClass, RawRequirement, RawScenario, RawSchedulerConfig, RawSpreadConstraint,
+    RawTaint, RawTerm, RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
 };
 use super::raw::{RawClaim, RawPersistentVolume, RawStorage, RawStorageClass, RawVolume};
 use super::{ScenarioError, closest, join_key, line_column, shown};
 use crate::scenario::{ArrivalProcess, Arrivals, Dist, Scenario, Workload, WorkloadKind};
+use crate::scheduler_config::{
+    SchedulerConfigError, load_scheduler_config, parse_scheduler_config,
+};
 use crate::time::{SimTime, parse_duration};
 
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
@@ -76,10 +80,13 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 type ParseFn<'p, T> = dyn Fn(&Builder<'_>, &Spanned<Scalar>, &str) -> Result<T> + 'p;
 /// Requests drawn per pod, by resource kind (`Workload::sized`).
 type SizedRequests = Vec<(ResourceKind, Dist<i64>)>;
+/// The profiles of a `schedulerConfig` by scheduler name (`Scenario::profiles`).
+type Profiles = Vec<(String, ResolvedProfile)>;
 
 /// Validates a parsed file into a [`Scenario`].
 pub(super) fn build(
     raw: RawScenario,
+    text: &str,
     file: &str,
     is_known_scheduler: &dyn Fn(&str) -> bool,
 ) -> Result<Scenario> {
@@ -112,10 +119,12 @@ pub(super) fn build(
         Some(v) => b.duration(v, "startLatency")?,
         None => DEFAULT_START_LATENCY,
     };
-    let schedulers = b.schedulers(
-        raw.schedulers.as_deref().unwrap_or_default(),
-        is_known_scheduler,
-    )?;
+    let (profiles, profile_warnings) = match &raw.scheduler_config {
+        Some(config) => b.scheduler_config(config, text, is_known_scheduler)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let known = |name: &str| is_known_scheduler(name) || profiles.iter().any(|(n, _)| n == name);
+    let schedulers = b.schedulers(raw.schedulers.as_deref().unwrap_or_default(), &known)?;
     b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
@@ -155,11 +164,47 @@ pub(super) fn build(
         sample_interval,
         start_latency,
         schedulers,
+        profiles,
+        profile_warnings,
         resource_names: b.names,
         nodes,
         workloads,
         volumes: b.volumes,
     })
+}
+
+/// The text of an inline `schedulerConfig` mapping that starts at `at`, with everything
+/// else blanked (earlier lines emptied, the rest of the starting line before `at` turned to
+/// spaces), so that positions in it are positions in the scenario. The mapping ends before
+/// the next line that starts a top-level key (any line not starting with a space, a tab or
+/// `#`).
+fn inline_text(text: &str, at: &Location) -> Option<String> {
+    let (Some(line), Some(column)) = line_column(at) else {
+        return None;
+    };
+    let line = usize::try_from(line).ok()?;
+    let column = usize::try_from(column).ok()?;
+    let mut out = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let number = i + 1;
+        if number < line {
+            out.push('\n');
+        } else if number == line {
+            let skip = column.checked_sub(1)?;
+            if skip > l.chars().count() {
+                return None;
+            }
+            out.extend(std::iter::repeat_n(' ', skip));
+            out.extend(l.chars().skip(skip));
+            out.push('\n');
+        } else if l.starts_with([' ', '\t', '#']) || l.is_empty() {
+            out.push_str(l);
+            out.push('\n');
+        } else {
+            break;
+        }
+    }
+    Some(out)
 }
 
 /// The scenario name when the file gives none: the file stem, else a fixed word.
@@ -1427,6 +1472,84 @@ impl Builder<'_> {
     }
 
     // ----- top level -------------------------------------------------------------------
+
+    /// `schedulerConfig:`: a KubeSchedulerConfiguration file, relative to the scenario's
+    /// directory, or one inline, read into its profiles and warnings. Errors inside a file
+    /// point into it, errors inline into the scenario; a profile named like a scheduler that
+    /// already exists is refused.
+    fn scheduler_config(
+        &self,
+        config: &Spanned<RawSchedulerConfig>,
+        text: &str,
+        is_known: &dyn Fn(&str) -> bool,
+    ) -> Result<(Profiles, Vec<String>)> {
+        const FIELD: &str = "schedulerConfig";
+        let from_config = |e: SchedulerConfigError| ScenarioError {
+            path: e.path,
+            line: e.line,
+            column: e.column,
+            field: e.field,
+            message: e.message,
+        };
+        let at = &config.referenced;
+        let loaded = match &config.value {
+            RawSchedulerConfig::Path(path) => {
+                if path.trim().is_empty() {
+                    return Err(self.err(
+                        at,
+                        FIELD,
+                        "expected the path of a KubeSchedulerConfiguration file, got an empty string",
+                    ));
+                }
+                let dir = Path::new(self.file).parent().unwrap_or(Path::new(""));
+                let full = dir.join(path);
+                if !full.is_file() {
+                    return Err(self.err(
+                        at,
+                        FIELD,
+                        format!(
+                            "no scheduler configuration at {} (the path is relative to the scenario's directory)",
+                            full.display()
+                        ),
+                    ));
+                }
+                load_scheduler_config(&full).map_err(from_config)
+            }
+            RawSchedulerConfig::Inline => {
+                let Some(inline) = inline_text(text, at) else {
+                    return Err(self.err(
+                        at,
+                        FIELD,
+                        "cannot find the inline configuration in the text (write it as a block \
+                         mapping under a top-level `schedulerConfig:`)",
+                    ));
+                };
+                parse_scheduler_config(&inline, self.file).map_err(|e| ScenarioError {
+                    field: Some(match &e.field {
+                        Some(f) => format!("{FIELD}.{f}"),
+                        None => FIELD.to_owned(),
+                    }),
+                    ..from_config(e)
+                })
+            }
+        };
+        let config = loaded?;
+        config.refuse_taken_names(is_known).map_err(|e| {
+            let (line, column) = line_column(at);
+            ScenarioError {
+                message: format!(
+                    "{} (the scenario's schedulerConfig is at {}{})",
+                    e.message,
+                    self.file,
+                    line.map(|l| format!(":{l}:{}", column.unwrap_or(1)))
+                        .unwrap_or_default()
+                ),
+                ..from_config(e)
+            }
+        })?;
+        let warnings = config.warnings().to_vec();
+        Ok((config.into_profiles(), warnings))
+    }
 
     /// `schedulers:`: each must exist, none twice.
     fn schedulers(

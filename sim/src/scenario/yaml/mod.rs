@@ -113,7 +113,7 @@ pub fn parse_scenario(
         }
         Err(e) => return Err(locate::translate(&e, text, path)),
     };
-    build::build(raw, path, is_known_scheduler)
+    build::build(raw, text, path, is_known_scheduler)
 }
 
 /// How scenario text is parsed.

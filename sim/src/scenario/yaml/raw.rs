@@ -219,12 +219,59 @@ pub(super) struct RawScenario {
     pub(super) sample_interval: Option<Spanned<Scalar>>,
     pub(super) start_latency: Option<Spanned<Scalar>>,
     pub(super) schedulers: Option<Vec<Spanned<String>>>,
+    /// A KubeSchedulerConfiguration: a file relative to the scenario's directory, or inline.
+    pub(super) scheduler_config: Option<Spanned<RawSchedulerConfig>>,
     pub(super) priority_classes: Option<Vec<Spanned<RawPriorityClass>>>,
     pub(super) cluster: Option<Spanned<RawCluster>>,
     pub(super) workloads: Option<Spanned<Vec<Spanned<RawWorkload>>>>,
     pub(super) storage_classes: Option<Vec<Spanned<RawStorageClass>>>,
     pub(super) persistent_volumes: Option<Vec<Spanned<RawPersistentVolume>>>,
     pub(super) persistent_volume_claims: Option<Vec<Spanned<RawClaim>>>,
+}
+
+/// `schedulerConfig:`: the path of a KubeSchedulerConfiguration file, or the configuration
+/// itself as a mapping. The mapping is skipped here and read again, from the scenario's
+/// text at its position, by the scheduler configuration reader.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum RawSchedulerConfig {
+    /// A path, relative to the scenario file's directory.
+    Path(String),
+    /// An inline mapping, read from the text at the field's position.
+    Inline,
+}
+
+impl<'de> Deserialize<'de> for RawSchedulerConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SchedulerConfigVisitor)
+    }
+}
+
+struct SchedulerConfigVisitor;
+
+impl<'de> Visitor<'de> for SchedulerConfigVisitor {
+    type Value = RawSchedulerConfig;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the path of a KubeSchedulerConfiguration file, or the configuration as a mapping",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawSchedulerConfig::Path(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(RawSchedulerConfig::Path(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(RawSchedulerConfig::Inline)
+    }
 }
 
 /// One item of `storageClasses`, with the fields of a Kubernetes StorageClass.
