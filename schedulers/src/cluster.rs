@@ -95,6 +95,9 @@ pub struct ClusterState {
     /// changes (kube-scheduler's NodeInfo generation), so schedulers may cache per-node
     /// results and recompute only nodes whose generation moved.
     generations: Vec<u64>,
+    /// Bound pods whose template has inter-pod affinity or anti-affinity terms, so
+    /// InterPodAffinity can skip at once, without visiting nodes, when there are none.
+    bound_with_pod_affinity: u64,
     nodes: Vec<Node>,
     /// `rows[n]` mirrors what scans need of `nodes[n]`.
     rows: Vec<NodeRow>,
@@ -102,6 +105,10 @@ pub struct ClusterState {
     names: ResourceNames,
     /// StorageClasses, PersistentVolumes and PersistentVolumeClaims.
     volumes: VolumeState,
+}
+
+fn has_pod_affinity(pod: &Pod) -> bool {
+    pod.template.pod_affinity.is_some() || pod.template.pod_anti_affinity.is_some()
 }
 
 fn fresh_uid() -> u64 {
@@ -122,6 +129,7 @@ impl Clone for ClusterState {
             uid: fresh_uid(),
             next_generation: self.next_generation,
             generations: self.generations.clone(),
+            bound_with_pod_affinity: self.bound_with_pod_affinity,
             nodes: self.nodes.clone(),
             rows: self.rows.clone(),
             pods: self.pods.clone(),
@@ -138,6 +146,7 @@ impl ClusterState {
             uid: fresh_uid(),
             next_generation: 1,
             generations: Vec::new(),
+            bound_with_pod_affinity: 0,
             nodes: Vec::new(),
             rows: Vec::new(),
             pods: SlotMap::with_key(),
@@ -170,6 +179,12 @@ impl ClusterState {
     #[inline]
     pub fn generations(&self) -> &[u64] {
         &self.generations
+    }
+
+    /// How many bound pods carry inter-pod affinity or anti-affinity terms.
+    #[inline]
+    pub fn bound_pods_with_pod_affinity(&self) -> u64 {
+        self.bound_with_pod_affinity
     }
 
     fn touch(&mut self, node: NodeId) {
@@ -263,6 +278,9 @@ impl ClusterState {
         pod.phase = PodPhase::Bound;
         pod.node = Some(node_id);
         pod.nominated_node = None;
+        if has_pod_affinity(pod) {
+            self.bound_with_pod_affinity += 1;
+        }
         self.touch(node_id);
         Ok(())
     }
@@ -294,6 +312,9 @@ impl ClusterState {
     pub fn remove_pod(&mut self, pod_id: PodId) -> Option<Pod> {
         let pod = self.pods.remove(pod_id)?;
         if let Some(node_id) = pod.node {
+            if has_pod_affinity(&pod) {
+                self.bound_with_pod_affinity -= 1;
+            }
             let node = &mut self.nodes[node_id.index()];
             node.requested -= pod.requests;
             let row = &mut self.rows[node_id.index()];
@@ -361,6 +382,17 @@ impl ClusterState {
                     node.spec.allocatable
                 ));
             }
+        }
+        let with_terms = self
+            .pods
+            .values()
+            .filter(|p| p.node.is_some() && has_pod_affinity(p))
+            .count() as u64;
+        if with_terms != self.bound_with_pod_affinity {
+            return Err(format!(
+                "{} bound pods have inter-pod terms but the count says {}",
+                with_terms, self.bound_with_pod_affinity
+            ));
         }
         for (id, pod) in self.pods.iter() {
             let listed = pod.node.is_some_and(|n| {
