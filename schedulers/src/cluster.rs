@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use slotmap::SlotMap;
 
 use crate::node::{Node, NodeId, NodeSpec};
+use crate::pdb::PodDisruptionBudget;
 use crate::pod::{Pod, PodId, PodPhase};
 use crate::resources::{ResourceNames, Resources};
 use crate::volumes::VolumeState;
@@ -105,6 +106,8 @@ pub struct ClusterState {
     names: ResourceNames,
     /// StorageClasses, PersistentVolumes and PersistentVolumeClaims.
     volumes: VolumeState,
+    /// PodDisruptionBudgets, which DefaultPreemption respects where it can.
+    pdbs: Vec<PodDisruptionBudget>,
 }
 
 fn has_pod_affinity(pod: &Pod) -> bool {
@@ -135,6 +138,7 @@ impl Clone for ClusterState {
             pods: self.pods.clone(),
             names: self.names.clone(),
             volumes: self.volumes.clone(),
+            pdbs: self.pdbs.clone(),
         }
     }
 }
@@ -152,6 +156,7 @@ impl ClusterState {
             pods: SlotMap::with_key(),
             names,
             volumes: VolumeState::default(),
+            pdbs: Vec::new(),
         }
     }
 
@@ -159,6 +164,18 @@ impl ClusterState {
     #[inline]
     pub fn volumes(&self) -> &VolumeState {
         &self.volumes
+    }
+
+    /// The cluster's PodDisruptionBudgets, in the order they were added.
+    #[inline]
+    pub fn pdbs(&self) -> &[PodDisruptionBudget] {
+        &self.pdbs
+    }
+
+    /// Adds a PodDisruptionBudget. Budgets are not part of any node's generation: only
+    /// preemption reads them, and it keeps no per-node caches.
+    pub fn add_pdb(&mut self, pdb: PodDisruptionBudget) {
+        self.pdbs.push(pdb);
     }
 
     /// The cluster's storage, to add objects, bind claims and provision volumes. Volume
@@ -297,6 +314,18 @@ impl ClusterState {
     pub fn set_start_stamp(&mut self, pod: PodId, stamp: u64) {
         if let Some(p) = self.pods.get_mut(pod) {
             p.start_stamp = stamp;
+        }
+    }
+
+    /// Marks a bound pod as being deleted (it keeps its resources until removed).
+    pub fn set_terminating(&mut self, pod: PodId) {
+        if let Some(p) = self.pods.get_mut(pod)
+            && !p.terminating
+        {
+            p.terminating = true;
+            if let Some(node) = p.node {
+                self.touch(node);
+            }
         }
     }
 

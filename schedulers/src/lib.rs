@@ -43,6 +43,7 @@ pub mod filters;
 pub mod framework;
 pub mod labels;
 pub mod node;
+pub mod pdb;
 pub mod pod;
 pub mod pod_affinity;
 pub mod quantity;
@@ -59,6 +60,7 @@ pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
 };
 pub use node::{Node, NodeId, NodeSpec};
+pub use pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     ContainerResources, HostPort, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy,
     Protocol, QosClass,

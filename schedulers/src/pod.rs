@@ -274,6 +274,9 @@ pub struct PodTemplate {
     /// The PersistentVolumeClaims the pod mounts (`volumes[].persistentVolumeClaim
     /// .claimName`), by name in the pod's namespace.
     pub volume_claims: Vec<String>,
+    /// `terminationGracePeriodSeconds`: how long an evicted pod keeps its node while it
+    /// shuts down (the scenario loader defaults it to Kubernetes' 30; 0 leaves at once).
+    pub termination_grace_period_seconds: u32,
 }
 
 /// A PriorityClass's `preemptionPolicy`.
@@ -405,6 +408,9 @@ pub struct Pod {
     /// The order in which pods started running: earlier starts have smaller stamps.
     /// Opaque to schedulers (they know nothing of time) but ordered, for preemption.
     pub start_stamp: u64,
+    /// Being deleted (Kubernetes' deletionTimestamp): still on its node, holding its
+    /// resources, until its termination grace period ends.
+    pub terminating: bool,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
 }
@@ -435,6 +441,7 @@ impl Pod {
             node: None,
             nominated_node: None,
             start_stamp: 0,
+            terminating: false,
             slot_on_node: u32::MAX,
         }
     }

@@ -55,6 +55,8 @@ enum Event {
     Sample,
     /// A Deployment replaces a pod after [`CRASH_LOOP_BACKOFF`].
     Replace { workload: u32 },
+    /// An evicted pod's termination grace period is over: it leaves its node.
+    Terminated { pod: PodId },
 }
 
 /// Which of kube-scheduler's three queues holds a pending pod.
@@ -252,6 +254,9 @@ impl<'a> Simulation<'a> {
             *cluster.volumes_mut() = scenario.volumes.clone();
             // The PV controller binds Immediate claims as soon as they exist.
             cluster.volumes_mut().bind_immediate_claims();
+        }
+        for pdb in scenario.pdbs() {
+            cluster.add_pdb(pdb.clone());
         }
         let workloads = (0..scenario.workloads.len() as u64)
             .map(|i| WorkloadState {
@@ -470,6 +475,12 @@ impl<'a> Simulation<'a> {
                     .is_some_and(|r| r.queue == Queue::Unschedulable && r.generation == generation)
                 {
                     self.activate(pod);
+                }
+            }
+            Event::Terminated { pod } => {
+                self.live_events -= 1;
+                if self.cluster.pod(pod).is_some_and(|p| p.terminating) {
+                    self.release(pod, false);
                 }
             }
             Event::Replace { workload } => {
@@ -935,48 +946,81 @@ impl<'a> Simulation<'a> {
         {
             return;
         }
-        self.metrics.completed += 1;
-        self.record(pod, |_| TraceEvent::Finished);
-        self.release(pod);
-    }
-
-    /// Removes a bound or running pod for a higher-priority one.
-    fn evict(&mut self, pod: PodId) {
-        if self.cluster.pod(pod).is_none_or(|p| p.node.is_none()) {
+        if self.cluster.pod(pod).is_some_and(|p| p.terminating) {
+            // Evicted and shutting down, and its work ended first: it leaves now. It
+            // was counted when evicted and its replacement already exists.
+            self.release(pod, false);
             return;
         }
+        self.metrics.completed += 1;
+        self.record(pod, |_| TraceEvent::Finished);
+        self.release(pod, true);
+    }
+
+    /// Evicts a bound or running pod for a higher-priority one. It keeps its node for its
+    /// termination grace period (Kubernetes' graceful deletion), while its ReplicaSet
+    /// replaces it at once, as the controller does for a pod being deleted.
+    fn evict(&mut self, pod: PodId) {
+        let Some(p) = self.cluster.pod(pod) else {
+            return;
+        };
+        if p.node.is_none() || p.terminating {
+            return;
+        }
+        let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
         self.metrics.preemptions += 1;
         self.metrics.failed += 1;
         self.record(pod, |_| TraceEvent::Evicted);
-        self.release(pod);
+        if grace == SimTime::ZERO {
+            self.release(pod, true);
+            return;
+        }
+        self.cluster.set_terminating(pod);
+        // Counted as failed from now on, not as running, though it holds its resources.
+        self.running_pods -= 1;
+        if let Some(rt) = self.runtime.get(pod) {
+            let (workload, run_for) = (rt.workload, rt.run_for);
+            self.replace(workload, run_for);
+        }
+        self.push_live(self.now.saturating_add(grace), Event::Terminated { pod });
     }
 
-    /// A bound pod leaves its node: books closed, controller told, waiting pods retried.
-    fn release(&mut self, pod: PodId) {
+    /// The ReplicaSet controller's replacement of a pod of `workload` that ran for
+    /// `run_for` and ends or is being deleted (nothing for other workload kinds).
+    fn replace(&mut self, workload: u32, run_for: SimTime) {
+        if !matches!(
+            self.scenario.workloads[workload as usize].kind,
+            WorkloadKind::Deployment { .. }
+        ) {
+            return;
+        }
+        // At once, unless the pod crashed on start.
+        if run_for == SimTime::ZERO {
+            self.push_live(
+                self.now.saturating_add(CRASH_LOOP_BACKOFF),
+                Event::Replace { workload },
+            );
+        } else {
+            self.create_pod(workload as usize);
+        }
+    }
+
+    /// A bound pod leaves its node: books closed, controller told (with `replace`),
+    /// waiting pods retried.
+    fn release(&mut self, pod: PodId, replace: bool) {
         let Some(p) = self.cluster.remove_pod(pod) else {
             return;
         };
         self.metrics
             .charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
-        self.running_pods -= 1;
-        let runtime = self.runtime.remove(pod);
-        if let Some(rt) = runtime
-            && matches!(
-                self.scenario.workloads[rt.workload as usize].kind,
-                WorkloadKind::Deployment { .. }
-            )
+        if !p.terminating {
+            self.running_pods -= 1;
+        }
+        // Removed first, so the replacement reuses the freed arena slot.
+        if let Some(rt) = self.runtime.remove(pod)
+            && replace
         {
-            // The ReplicaSet controller replaces the pod at once, unless it crashed on start.
-            if rt.run_for == SimTime::ZERO {
-                self.push_live(
-                    self.now.saturating_add(CRASH_LOOP_BACKOFF),
-                    Event::Replace {
-                        workload: rt.workload,
-                    },
-                );
-            } else {
-                self.create_pod(rt.workload as usize);
-            }
+            self.replace(rt.workload, rt.run_for);
         }
         self.cluster_changed();
     }

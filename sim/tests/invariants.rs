@@ -263,6 +263,7 @@ fn random_template(rng: &mut ChaCha8Rng, name: String, nodes: &[NodeSpec]) -> Po
         1 if rng.random_bool(0.3) => Some("no-such-node".to_string()),
         _ => None,
     };
+    let grace = (name.len() % 3) as u32 * 15;
     PodTemplate {
         name,
         namespace: "default".into(),
@@ -275,6 +276,9 @@ fn random_template(rng: &mut ChaCha8Rng, name: String, nodes: &[NodeSpec]) -> Po
         node_selector,
         node_affinity,
         node_name,
+        // 0, 15 or 30 s, derived without a draw so that every other draw stays put: some
+        // preemption victims leave at once, others keep their node while terminating.
+        termination_grace_period_seconds: grace,
         ..Default::default()
     }
 }
@@ -442,6 +446,7 @@ fn random_scenario(seed: u64) -> Scenario {
         nodes,
         workloads,
         volumes: Default::default(),
+        pod_disruption_budgets: Vec::new(),
     }
 }
 
@@ -481,6 +486,8 @@ struct Coverage {
     bound_with_constraints: u64,
     bound_by_node_name: u64,
     bound_on_cordoned: u64,
+    /// Observations of an evicted pod inside its termination grace period.
+    terminating: u64,
     pod_slots_full: u64,
 }
 
@@ -627,7 +634,10 @@ fn check_state(sim: &Simulation<'_>, run: Run<'_>, coverage: Option<&mut Coverag
                 cov.never_fit_pending += u64::from(never_fits);
             }
             PodPhase::Bound | PodPhase::Running => {
-                live_running += 1;
+                // An evicted pod in its grace period still holds its node but already
+                // counts as failed, not running.
+                live_running += u64::from(!pod.terminating);
+                cov.terminating += u64::from(pod.terminating);
                 let Some(node_id) = pod.node else {
                     panic!(
                         "{run} at {now}: {:?} pod {} has no node",
@@ -676,6 +686,7 @@ fn check_state(sim: &Simulation<'_>, run: Run<'_>, coverage: Option<&mut Coverag
         coverage.bound_with_constraints += cov.bound_with_constraints;
         coverage.bound_by_node_name += cov.bound_by_node_name;
         coverage.bound_on_cordoned += cov.bound_on_cordoned;
+        coverage.terminating += cov.terminating;
         coverage.pod_slots_full += cluster
             .nodes()
             .iter()
@@ -1039,6 +1050,7 @@ fn scenario(
         nodes,
         workloads,
         volumes: Default::default(),
+        pod_disruption_budgets: Vec::new(),
     }
 }
 

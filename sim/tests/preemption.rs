@@ -4,10 +4,19 @@
 use schedulers::Registry;
 use sim::{RunResult, Simulation, TraceEvent, parse_scenario};
 
-/// One 4-CPU node full of priority-0 Deployment pods; a 3-CPU pod of priority 1000
-/// arrives at 10 s with the given preemption policy.
-fn run(policy: &str) -> RunResult {
-    let yaml = format!(
+/// One 4-CPU node full of priority-0 Deployment pods (with the given termination grace
+/// period); a 3-CPU pod of priority 1000 arrives at 10 s with the given preemption policy.
+fn run_with(policy: &str, grace_seconds: u32) -> RunResult {
+    let yaml = scenario_yaml(policy, grace_seconds);
+    let registry = Registry::builtin();
+    let scenario = parse_scenario(&yaml, "preempt.yaml", &|n| registry.contains(n)).expect("valid");
+    let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
+    sim.enable_trace();
+    sim.run()
+}
+
+fn scenario_yaml(policy: &str, grace_seconds: u32) -> String {
+    format!(
         r#"
 name: preempt
 duration: 1m
@@ -17,6 +26,7 @@ cluster:
 workloads:
   - deployment: low
     replicas: 2
+    terminationGracePeriodSeconds: {grace_seconds}
     requests: {{cpu: "2", memory: 1Gi}}
   - pod: critical
     at: 10s
@@ -24,12 +34,11 @@ workloads:
     preemptionPolicy: {policy}
     requests: {{cpu: "3", memory: 1Gi}}
 "#
-    );
-    let registry = Registry::builtin();
-    let scenario = parse_scenario(&yaml, "preempt.yaml", &|n| registry.contains(n)).expect("valid");
-    let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
-    sim.enable_trace();
-    sim.run()
+    )
+}
+
+fn run(policy: &str) -> RunResult {
+    run_with(policy, 0)
 }
 
 fn events_of<'a>(r: &'a RunResult, pod: &str) -> Vec<(f64, &'a TraceEvent)> {
@@ -82,4 +91,84 @@ fn never_policy_waits_instead() {
             .iter()
             .all(|(_, e)| !matches!(e, TraceEvent::Bound { .. }))
     );
+}
+
+#[test]
+fn victims_keep_their_node_for_their_grace_period() {
+    let r = run_with("PreemptLowerPriority", 30);
+    assert_eq!(r.summary.preemptions, 2);
+    for victim in ["low-0", "low-1"] {
+        assert!(
+            events_of(&r, victim).contains(&(10.0, &TraceEvent::Evicted)),
+            "{victim}"
+        );
+    }
+    let critical = events_of(&r, "critical");
+    // Nominated at 10 s; the victims shut down for 30 s and hold the node meanwhile; the
+    // pod does not preempt again while they terminate, and binds when they are gone.
+    let preemptions = critical.iter().filter(|(_, e)| matches!(e, TraceEvent::Unschedulable { reason } if reason.starts_with("preempting"))).count();
+    assert_eq!(preemptions, 1, "{critical:?}");
+    assert!(
+        critical.contains(&(
+            40.0,
+            &TraceEvent::Bound {
+                node: "only".into()
+            }
+        )),
+        "{critical:?}"
+    );
+    // The replacements were created at eviction, not counted twice, and wait.
+    assert_eq!(r.summary.pods_failed, 2);
+    assert_eq!(r.summary.pods_pending_at_end, 2);
+    assert_eq!(r.summary.pods_running_at_end, 1);
+}
+
+/// Two 4-CPU nodes each running one priority-0 pod; `guarded` started later, so without
+/// a budget upstream's last criterion (latest start) evicts it. A budget that must keep
+/// one `app: db` pod available makes the other node the one without PDB violations.
+fn victim_with_budget(budget: &str) -> Vec<String> {
+    let yaml = format!(
+        r#"
+name: pdb-choice
+duration: 1m
+startLatency: 0s
+cluster:
+  nodes:
+    - {{name: a, allocatable: {{cpu: "4", memory: 8Gi}}}}
+    - {{name: b, allocatable: {{cpu: "4", memory: 8Gi}}}}
+{budget}
+workloads:
+  - pod: plain
+    nodeName: b
+    terminationGracePeriodSeconds: 0
+    requests: {{cpu: "4", memory: 1Gi}}
+  - pod: guarded
+    at: 1s
+    nodeName: a
+    labels: {{app: db}}
+    terminationGracePeriodSeconds: 0
+    requests: {{cpu: "4", memory: 1Gi}}
+  - pod: critical
+    at: 10s
+    priority: 1000
+    requests: {{cpu: "3", memory: 1Gi}}
+"#
+    );
+    let registry = Registry::builtin();
+    let scenario = parse_scenario(&yaml, "pdb.yaml", &|n| registry.contains(n)).expect("valid");
+    let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
+    sim.enable_trace();
+    let r = sim.run();
+    r.trace
+        .iter()
+        .filter(|t| t.event == TraceEvent::Evicted)
+        .map(|t| t.pod.clone())
+        .collect()
+}
+
+#[test]
+fn budgets_steer_preemption_to_nodes_without_violations() {
+    assert_eq!(victim_with_budget(""), ["guarded"]);
+    let budget = "podDisruptionBudgets:\n  - {name: db, selector: {matchLabels: {app: db}}, minAvailable: 1}";
+    assert_eq!(victim_with_budget(budget), ["plain"]);
 }

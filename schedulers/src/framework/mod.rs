@@ -498,7 +498,7 @@ impl FrameworkScheduler {
         cluster: &ClusterState,
         rng: &mut SchedulerRng,
     ) -> Option<preemption::Candidate> {
-        if !preemption::eligible(pod) {
+        if !preemption::eligible(pod) || waits_for_terminating_victims(pod, cluster) {
             return None;
         }
         let potential: Vec<NodeId> = self
@@ -559,6 +559,20 @@ impl FrameworkScheduler {
         self.schedule_pod(cluster, pod, rng, Some(&mut e));
         e
     }
+}
+
+/// Upstream's `PodEligibleToPreemptOthers`: a pod whose nominated node still has
+/// lower-priority pods terminating (its earlier victims) waits for them instead of
+/// preempting again.
+fn waits_for_terminating_victims(pod: &Pod, cluster: &ClusterState) -> bool {
+    pod.nominated_node.is_some_and(|node| {
+        cluster
+            .node(node)
+            .pods
+            .iter()
+            .filter_map(|&p| cluster.pod(p))
+            .any(|p| p.terminating && p.priority() < pod.priority())
+    })
 }
 
 fn rejected(node: NodeId, plugin: &'static str, status: &Status) -> NodeVerdict {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use schedulers::framework::plugin_registry::ResolvedProfile;
+use schedulers::pdb::PodDisruptionBudget;
 use schedulers::volumes::VolumeState;
 use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
 
@@ -45,6 +46,15 @@ pub struct Scenario {
     /// (`storageClasses`, `persistentVolumes`, `persistentVolumeClaims`), claims naming a
     /// `volumeName` already bound.
     pub volumes: VolumeState,
+    /// PodDisruptionBudgets (`podDisruptionBudgets`), in file order.
+    pub pod_disruption_budgets: Vec<PodDisruptionBudget>,
+}
+
+impl Scenario {
+    /// The PodDisruptionBudgets to install in the cluster at time zero.
+    pub fn pdbs(&self) -> &[PodDisruptionBudget] {
+        &self.pod_disruption_budgets
+    }
 }
 
 /// A source of pods.

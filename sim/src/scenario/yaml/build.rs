@@ -28,6 +28,7 @@ use schedulers::{
 use serde_saphyr::{Location, Spanned};
 
 use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
+use super::raw::RawPdb;
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
     RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
@@ -41,6 +42,7 @@ use crate::scheduler_config::{
     SchedulerConfigError, load_scheduler_config, parse_scheduler_config,
 };
 use crate::time::{SimTime, parse_duration};
+use schedulers::pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
@@ -129,6 +131,8 @@ pub(super) fn build(
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
+    let pod_disruption_budgets =
+        b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
 
     // File order: whichever of `cluster` and `workloads` comes first is checked first.
     let cluster_first = match (&raw.cluster, &raw.workloads) {
@@ -170,6 +174,7 @@ pub(super) fn build(
         nodes,
         workloads,
         volumes: b.volumes,
+        pod_disruption_budgets,
     })
 }
 
@@ -1276,6 +1281,117 @@ impl Builder<'_> {
         }
     }
 
+    /// `podDisruptionBudgets:`: a name unique in its namespace, a selector, and exactly one
+    /// of `minAvailable` and `maxUnavailable`, each a non-negative integer or a percentage.
+    fn pod_disruption_budgets(&self, list: &[Spanned<RawPdb>]) -> Result<Vec<PodDisruptionBudget>> {
+        let mut out: Vec<PodDisruptionBudget> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("podDisruptionBudgets[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.non_empty(&raw.name, &name_field, "a PodDisruptionBudget name")?;
+            if let Some(why) = dns_subdomain_error(&name) {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("invalid PodDisruptionBudget name {}: {why}", quoted(&name)),
+                ));
+            }
+            let namespace = match &raw.namespace {
+                Some(ns) => {
+                    let field = format!("{base}.namespace");
+                    let ns_name = self.non_empty(ns, &field, "a namespace")?;
+                    if let Some(why) = dns_label_error(&ns_name) {
+                        return Err(self.err(
+                            &ns.referenced,
+                            &field,
+                            format!("invalid namespace name {}: {why}", quoted(&ns_name)),
+                        ));
+                    }
+                    ns_name
+                }
+                None => "default".to_owned(),
+            };
+            if out
+                .iter()
+                .any(|p| p.name == name && p.namespace == namespace)
+            {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!(
+                        "duplicate PodDisruptionBudget {} in namespace {}",
+                        quoted(&name),
+                        quoted(&namespace)
+                    ),
+                ));
+            }
+            let selector = match &raw.selector {
+                Some(s) => self.label_selector(&s.value, &format!("{base}.selector"))?,
+                // Upstream: a budget without a selector matches no pod.
+                None => LabelSelector::default(),
+            };
+            let budget = match (&raw.min_available, &raw.max_unavailable) {
+                (Some(v), None) => {
+                    Budget::MinAvailable(self.int_or_percent(v, &format!("{base}.minAvailable"))?)
+                }
+                (None, Some(v)) => Budget::MaxUnavailable(
+                    self.int_or_percent(v, &format!("{base}.maxUnavailable"))?,
+                ),
+                (Some(_), Some(v)) => {
+                    return Err(self.err(
+                        &v.referenced,
+                        &format!("{base}.maxUnavailable"),
+                        "minAvailable and maxUnavailable cannot both be set",
+                    ));
+                }
+                (None, None) => {
+                    return Err(self.err(
+                        &item.referenced,
+                        &base,
+                        "expected one of minAvailable or maxUnavailable",
+                    ));
+                }
+            };
+            out.push(PodDisruptionBudget {
+                name,
+                namespace,
+                selector,
+                budget,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A non-negative integer or a percentage from `0%` to `100%`, as a budget's
+    /// `minAvailable` or `maxUnavailable`.
+    fn int_or_percent(&self, v: &Spanned<Scalar>, field: &str) -> Result<IntOrPercent> {
+        let text = v.value.0.trim();
+        if let Some(number) = text.strip_suffix('%') {
+            return match number.parse::<i32>() {
+                Ok(p) if (0..=100).contains(&p) && !number.starts_with('+') => {
+                    Ok(IntOrPercent::Percent(p))
+                }
+                _ => Err(self.err(
+                    &v.referenced,
+                    field,
+                    format!(
+                        "expected a percentage from 0% to 100%, got {}",
+                        shown(&v.value.0)
+                    ),
+                )),
+            };
+        }
+        let n = self.integer(
+            v,
+            field,
+            0,
+            i32::MAX.into(),
+            "a non-negative integer or a percentage such as \"50%\"",
+        )?;
+        Ok(IntOrPercent::Int(i32::try_from(n).unwrap_or(i32::MAX)))
+    }
+
     /// `priorityClasses:`, checked as the API server and its Priority admission plugin do;
     /// the built-in system classes follow the declared ones.
     fn priority_classes(&mut self, list: &[Spanned<RawPriorityClass>]) -> Result<()> {
@@ -2357,7 +2473,19 @@ impl Builder<'_> {
             &namespace,
             &format!("{base}.volumes"),
         )?;
+        let termination_grace_period_seconds = match &w.termination_grace_period_seconds {
+            Some(v) => self.integer(
+                v,
+                &format!("{base}.terminationGracePeriodSeconds"),
+                0,
+                u32::MAX.into(),
+                "a non-negative number of seconds",
+            )? as u32,
+            // Kubernetes' default.
+            None => 30,
+        };
         let template = PodTemplate {
+            termination_grace_period_seconds,
             name,
             namespace,
             labels,

@@ -227,6 +227,19 @@ pub(super) struct RawScenario {
     pub(super) storage_classes: Option<Vec<Spanned<RawStorageClass>>>,
     pub(super) persistent_volumes: Option<Vec<Spanned<RawPersistentVolume>>>,
     pub(super) persistent_volume_claims: Option<Vec<Spanned<RawClaim>>>,
+    pub(super) pod_disruption_budgets: Option<Vec<Spanned<RawPdb>>>,
+}
+
+/// One item of `podDisruptionBudgets`, with the fields of a `policy/v1`
+/// PodDisruptionBudget's metadata and spec, flattened.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPdb {
+    pub(super) name: Spanned<String>,
+    pub(super) namespace: Option<Spanned<String>>,
+    pub(super) selector: Option<Spanned<RawLabelSelector>>,
+    pub(super) min_available: Option<Spanned<Scalar>>,
+    pub(super) max_unavailable: Option<Spanned<Scalar>>,
 }
 
 /// `schedulerConfig:`: the path of a KubeSchedulerConfiguration file, or the configuration
@@ -439,6 +452,7 @@ pub(super) struct RawWorkload {
     pub(super) namespace: Option<Spanned<String>>,
     pub(super) labels: Option<LabelMap>,
     pub(super) priority: Option<Spanned<Scalar>>,
+    pub(super) termination_grace_period_seconds: Option<Spanned<Scalar>>,
     pub(super) priority_class_name: Option<Spanned<String>>,
     pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) requests: Option<Spanned<RequestMap>>,
