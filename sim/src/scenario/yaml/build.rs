@@ -565,6 +565,27 @@ impl Builder<'_> {
         Ok(labels)
     }
 
+    /// The value count rules shared by node and label selector requirements: `In` and
+    /// `NotIn` need values, `Exists` and `DoesNotExist` take none.
+    fn check_value_count(
+        &self,
+        operator: SelectorOperator,
+        count: usize,
+        at: &Location,
+        field: &str,
+        op: &str,
+    ) -> Result<()> {
+        match operator {
+            SelectorOperator::In | SelectorOperator::NotIn if count == 0 => {
+                Err(self.err(at, field, format!("operator {op} needs at least one value")))
+            }
+            SelectorOperator::Exists | SelectorOperator::DoesNotExist if count != 0 => {
+                Err(self.err(at, field, format!("operator {op} takes no values")))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A taint effect, which Kubernetes spells in CamelCase.
     fn taint_effect(&self, v: &Spanned<String>, field: &str) -> Result<TaintEffect> {
         TaintEffect::parse(&v.value).ok_or_else(|| {
@@ -721,19 +742,11 @@ impl Builder<'_> {
         let values_field = format!("{base}.values");
         let op = &raw.operator.value;
         match operator {
-            SelectorOperator::In | SelectorOperator::NotIn if values.is_empty() => {
-                return Err(self.err(
-                    values_at,
-                    &values_field,
-                    format!("operator {op} needs at least one value"),
-                ));
-            }
-            SelectorOperator::Exists | SelectorOperator::DoesNotExist if !values.is_empty() => {
-                return Err(self.err(
-                    values_at,
-                    &values_field,
-                    format!("operator {op} takes no values"),
-                ));
+            SelectorOperator::In
+            | SelectorOperator::NotIn
+            | SelectorOperator::Exists
+            | SelectorOperator::DoesNotExist => {
+                self.check_value_count(operator, values.len(), values_at, &values_field, op)?;
             }
             SelectorOperator::Gt | SelectorOperator::Lt => {
                 if values.len() != 1 {
@@ -759,7 +772,6 @@ impl Builder<'_> {
                     ));
                 }
             }
-            _ => {}
         }
         Ok(SelectorRequirement {
             key,
@@ -910,23 +922,7 @@ impl Builder<'_> {
             .unwrap_or_default();
         let values_at = raw.values.as_ref().map_or(&r.referenced, |v| &v.referenced);
         let values_field = format!("{base}.values");
-        match operator {
-            SelectorOperator::In | SelectorOperator::NotIn if values.is_empty() => {
-                return Err(self.err(
-                    values_at,
-                    &values_field,
-                    format!("operator {op} needs at least one value"),
-                ));
-            }
-            SelectorOperator::Exists | SelectorOperator::DoesNotExist if !values.is_empty() => {
-                return Err(self.err(
-                    values_at,
-                    &values_field,
-                    format!("operator {op} takes no values"),
-                ));
-            }
-            _ => {}
-        }
+        self.check_value_count(operator, values.len(), values_at, &values_field, op)?;
         let mut out = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
             out.push(self.label_value(v, &format!("{values_field}[{i}]"))?);
