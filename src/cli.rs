@@ -51,9 +51,15 @@ pub struct RunArgs {
     pub paths: Vec<PathBuf>,
 
     /// Scheduler to run; repeat for several [default: each scenario's `schedulers:` list,
-    /// else first-fit]
+    /// else first-fit]. `exec:PATH` runs an external program speaking the
+    /// schedlab-exec/1 protocol (docs/exec-protocol.md)
     #[arg(long = "scheduler", value_name = "NAME")]
     pub schedulers: Vec<String>,
+
+    /// How long an `exec:` scheduler may take to answer one message before its run fails
+    /// (500ms, 10s, 2m, ...)
+    #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_timeout)]
+    pub exec_timeout: std::time::Duration,
 
     /// Seed to run; repeat for several [default: each scenario's `seed:`]
     #[arg(long = "seed", value_name = "N")]
@@ -78,6 +84,15 @@ pub struct RunArgs {
     /// schedulerName, for --scheduler and scenarios' `schedulers:` lists
     #[arg(long, value_name = "FILE")]
     pub scheduler_config: Option<PathBuf>,
+}
+
+/// A positive duration in the scenario syntax (`500ms`, `10s`, `1m`).
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let time = parse_duration(s).map_err(|e| e.to_string())?;
+    if time == SimTime::ZERO {
+        return Err("the timeout must be longer than zero".to_string());
+    }
+    Ok(std::time::Duration::from_micros(time.as_micros()))
 }
 
 /// `schedlab validate`.

@@ -39,6 +39,7 @@
 
 pub mod algorithms;
 pub mod cluster;
+pub mod exec;
 pub mod filters;
 pub mod framework;
 pub mod labels;

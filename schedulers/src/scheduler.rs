@@ -41,6 +41,13 @@ pub trait Scheduler: Send {
     ) -> Option<Explanation> {
         None
     }
+
+    /// Why this scheduler can no longer decide (an external program crashed, hung or
+    /// answered garbage), or `None` while it works. The host checks it after every cycle
+    /// and stops the run with this message instead of carrying on with a broken scheduler.
+    fn failure(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Why a pod could not be placed: how many nodes were considered and how many failed for
@@ -133,6 +140,7 @@ pub struct Cycle<'a> {
     pending: &'a [PodId],
     rng: &'a mut SchedulerRng,
     decisions: &'a mut Vec<Decision>,
+    now_micros: u64,
 }
 
 impl<'a> Cycle<'a> {
@@ -149,7 +157,21 @@ impl<'a> Cycle<'a> {
             pending,
             rng,
             decisions,
+            now_micros: 0,
         }
+    }
+
+    /// Tells the scheduler the host's clock (microseconds since the run began); hosts
+    /// without a clock leave it at zero. Only external schedulers look at it, to pass it on.
+    pub fn at_micros(mut self, now_micros: u64) -> Cycle<'a> {
+        self.now_micros = now_micros;
+        self
+    }
+
+    /// The host's clock when the cycle began, in microseconds (zero if it did not say).
+    #[inline]
+    pub fn now_micros(&self) -> u64 {
+        self.now_micros
     }
 
     /// The cluster, including the bindings made earlier in this cycle.

@@ -48,5 +48,7 @@ pub mod time;
 pub use engine::EventQueue;
 pub use metrics::{RunSummary, Sample};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
-pub use simulation::{ExplainOutcome, RunResult, Simulation, TraceEvent, TraceRecord, run};
+pub use simulation::{
+    ExplainOutcome, RunResult, SchedulerFailure, Simulation, TraceEvent, TraceRecord, run,
+};
 pub use time::SimTime;

@@ -213,6 +213,19 @@ pub struct Simulation<'a> {
     /// The pod to explain instead of scheduling, and from when (see [`Simulation::explain`]).
     explain_request: Option<(String, SimTime)>,
     explained: Option<ExplainOutcome>,
+    /// Set when the scheduler reported a failure: the run stopped there.
+    failure: Option<SchedulerFailure>,
+}
+
+/// A run stopped early because its scheduler failed (see
+/// [`schedulers::Scheduler::failure`]), e.g. an external program that crashed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the scheduler failed at t={time}: {message}")]
+pub struct SchedulerFailure {
+    /// Simulated time of the cycle that failed.
+    pub time: SimTime,
+    /// The scheduler's own account of what went wrong.
+    pub message: String,
 }
 
 /// What [`Simulation::explain`] found.
@@ -294,6 +307,7 @@ impl<'a> Simulation<'a> {
             trace: None,
             explain_request: None,
             explained: None,
+            failure: None,
         };
         for w in 0..scenario.workloads.len() {
             if let Some(first) = sim.first_creation(w) {
@@ -409,10 +423,25 @@ impl<'a> Simulation<'a> {
         true
     }
 
-    /// Plays the run to its end and returns its results.
+    /// Plays the run to its end and returns its results. A scheduler failure ends the
+    /// run early with the results so far; [`Simulation::try_run`] reports it instead.
     pub fn run(mut self) -> RunResult {
         while self.step() {}
         self.finish()
+    }
+
+    /// Plays the run to its end; an error if the scheduler failed along the way.
+    pub fn try_run(mut self) -> Result<RunResult, SchedulerFailure> {
+        while self.step() {}
+        match self.failure.take() {
+            Some(failure) => Err(failure),
+            None => Ok(self.finish()),
+        }
+    }
+
+    /// The scheduler's failure, if it stopped the run.
+    pub fn failure(&self) -> Option<&SchedulerFailure> {
+        self.failure.as_ref()
     }
 
     /// Closes the run now (after [`Simulation::step`] returned false, or early).
@@ -738,12 +767,26 @@ impl<'a> Simulation<'a> {
             self.metrics.attempts += pending.len() as u64;
             let mut decisions = std::mem::take(&mut self.decisions);
             let mut preemptors = Vec::new();
-            self.scheduler.schedule(&mut Cycle::new(
-                &mut self.cluster,
-                pending,
-                &mut self.tie_break,
-                &mut decisions,
-            ));
+            self.scheduler.schedule(
+                &mut Cycle::new(
+                    &mut self.cluster,
+                    pending,
+                    &mut self.tie_break,
+                    &mut decisions,
+                )
+                .at_micros(self.now.as_micros()),
+            );
+            if let Some(message) = self.scheduler.failure() {
+                // Its decisions cannot be trusted: stop before applying any of them.
+                self.failure = Some(SchedulerFailure {
+                    time: self.now,
+                    message: message.to_string(),
+                });
+                self.done = true;
+                decisions.clear();
+                self.decisions = decisions;
+                return;
+            }
             for decision in decisions.drain(..) {
                 match decision {
                     Decision::Bound { pod, .. } => self.bound(pod),

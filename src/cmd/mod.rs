@@ -101,6 +101,72 @@ pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow
     Ok(())
 }
 
+/// Registers every `exec:PATH` name among `names` as an external scheduler running PATH
+/// (relative to the current directory, no arguments). A missing or non-executable program
+/// is a usage error, found before anything runs.
+pub fn register_exec_schedulers(
+    names: &[String],
+    timeout: std::time::Duration,
+    registry: &mut Registry,
+) -> Result<(), UsageError> {
+    use ::schedulers::exec::{ExecScheduler, PREFIX};
+    const SUMMARY: &str = "an external program speaking schedlab-exec/1 (--scheduler exec:PATH)";
+    for name in names {
+        let Some(path) = name.strip_prefix(PREFIX) else {
+            continue;
+        };
+        if registry.contains(name) {
+            continue;
+        }
+        let program = PathBuf::from(path);
+        check_program(name, &program).map_err(UsageError)?;
+        let name_owned = name.clone();
+        let factory = move || -> Box<dyn ::schedulers::Scheduler> {
+            Box::new(ExecScheduler::new(
+                name_owned.clone(),
+                program.clone(),
+                timeout,
+            ))
+        };
+        // The name was checked just above, so registering cannot collide.
+        let _ = registry.register(name, SUMMARY, Box::new(factory));
+    }
+    Ok(())
+}
+
+/// Refuses an `exec:` program that cannot be started: empty, missing, a directory, or
+/// (on Unix) without an execute permission bit.
+fn check_program(name: &str, program: &Path) -> Result<(), String> {
+    if program.as_os_str().is_empty() {
+        return Err(format!(
+            "scheduler \"{name}\": give the program's path after \"exec:\" (e.g. exec:examples/exec/first_fit.py)"
+        ));
+    }
+    let metadata = fs::metadata(program).map_err(|e| {
+        format!(
+            "scheduler \"{name}\": cannot use program {}: {e}",
+            program.display()
+        )
+    })?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "scheduler \"{name}\": {} is not a file",
+            program.display()
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o111 == 0 {
+            return Err(format!(
+                "scheduler \"{name}\": {} is not executable (chmod +x it, and start it with a #! line)",
+                program.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A fresh scheduler named `name` for a run of `scenario`: a profile of the scenario's own
 /// `schedulerConfig` when it defines that name, otherwise the registry's.
 pub fn create_scheduler(

@@ -81,11 +81,12 @@ pub fn execute(
     if let Some(path) = &args.scheduler_config {
         super::register_scheduler_config(path, registry)?;
     }
-    let registry = &*registry;
 
     // Command-line scheduler names are checked before anything is loaded or written, so a
     // typo costs nothing.
     let cli_schedulers = dedup(&args.schedulers);
+    super::register_exec_schedulers(&cli_schedulers, args.exec_timeout, registry)?;
+    let registry = &*registry;
     check_known(&cli_schedulers, registry)?;
     check_distinct_dirs(&cli_schedulers).map_err(UsageError)?;
     let cli_seeds = dedup(&args.seeds);
@@ -284,10 +285,17 @@ fn run_one(
         if trace {
             simulation.enable_trace();
         }
-        Ok(simulation.run())
+        Ok(simulation.try_run())
     });
     let result = match result {
-        Ok(Ok(result)) => result,
+        Ok(Ok(Ok(result))) => result,
+        Ok(Ok(Err(failure))) => {
+            bar.suspend(|| log(format_args!("error: {} failed: {failure}", what())));
+            return Outcome {
+                summary: None,
+                ok: false,
+            };
+        }
         Ok(Err(error)) => {
             bar.suspend(|| log(format_args!("error: {}: {error}", what())));
             return Outcome {
