@@ -57,7 +57,7 @@ pub struct RunArgs {
     pub schedulers: Vec<String>,
 
     /// How long an `exec:` scheduler may take to answer one message before its run fails
-    /// (500ms, 10s, 2m, ...)
+    /// (500ms, 10s, 2m, ...); the first answer (the hello) gets at least 10s
     #[arg(long, value_name = "TIME", default_value = "10s", value_parser = parse_timeout)]
     pub exec_timeout: std::time::Duration,
 

@@ -194,7 +194,7 @@ fn broken_programs_fail_their_own_runs_only() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().to_str().unwrap();
     let mut args = vec!["run", "scenarios/tutorial.yaml", "-o", out_dir];
-    args.extend(["--exec-timeout", "1s"]);
+    args.extend(["--exec-timeout", "2s"]);
     for program in [
         "exec:tests/fixtures/exec/crash.py",
         "exec:tests/fixtures/exec/hang.py",
@@ -224,7 +224,7 @@ fn broken_programs_fail_their_own_runs_only() {
         ),
         (
             "hang.py",
-            "within 1s; the program was killed (raise the limit with --exec-timeout)".to_string(),
+            "within 2s; the program was killed (raise the limit with --exec-timeout)".to_string(),
         ),
         ("garbage.py", format!("bad answer to {first_cycle}")),
         (

@@ -777,7 +777,8 @@ impl<'a> Simulation<'a> {
                 .at_micros(self.now.as_micros()),
             );
             if let Some(message) = self.scheduler.failure() {
-                // Its decisions cannot be trusted: stop before applying any of them.
+                // A broken scheduler's decisions cannot be trusted: the run ends here,
+                // without recording them, and the host reports the failure.
                 self.failure = Some(SchedulerFailure {
                     time: self.now,
                     message: message.to_string(),

@@ -35,6 +35,11 @@ pub const PREFIX: &str = "exec:";
 /// How long the program may take to answer one message unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The least time the program gets to answer the hello, whatever the timeout: starting an
+/// interpreter or a JVM on a busy machine can take seconds, and the timeout is meant for
+/// the answers to cycles.
+pub const MIN_HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The longest piece of a line quoted in an error message, in characters.
 const QUOTE_CHARS: usize = 200;
 
@@ -96,18 +101,23 @@ impl ExecScheduler {
             detail: String::new(),
             line: &line,
         };
-        let answer = self.exchange(&sent, line.clone())?;
+        let timeout = self.timeout.max(MIN_HELLO_TIMEOUT);
+        let answer = self.exchange(&sent, line.clone(), timeout)?;
         protocol::parse_hello(&answer).map_err(|e| sent.bad_answer(&answer, &e))?;
         self.seq = 1;
         Ok(())
     }
 
     /// Sends one message and returns the answer line, or the error naming `sent`.
-    fn exchange(&mut self, sent: &SentMessage<'_>, line: Vec<u8>) -> Result<String, String> {
+    fn exchange(
+        &mut self,
+        sent: &SentMessage<'_>,
+        line: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<String, String> {
         let Some(process) = self.process.as_mut() else {
             return Err(format!("{}: the program is not running", sent.describe()));
         };
-        let timeout = self.timeout;
         match process.exchange(line, timeout) {
             Ok(answer) => Ok(answer),
             Err(ExchangeError::Timeout) => Err(format!(
@@ -192,7 +202,7 @@ impl ExecScheduler {
             ),
             line: &line,
         };
-        let answer = self.exchange(&sent, line.clone())?;
+        let answer = self.exchange(&sent, line.clone(), self.timeout)?;
         let decisions =
             protocol::parse_decisions(&answer, seq).map_err(|e| sent.bad_answer(&answer, &e))?;
         for (index, decision) in decisions.into_iter().enumerate() {
