@@ -344,7 +344,7 @@ fn later_cycles_send_only_the_nodes_that_changed() {
     // Later cycles: (seq, time, the nodes sent) worked out from the tutorial. Web took
     // small at t=0, so small comes again at 10s; the api pods took medium at 10s; report-0
     // took large at 60s; nothing changed between 120s and 360s; and so on.
-    let summary: Vec<(u64, u64, Vec<(String, i64)>)> = lines[2..7]
+    let summary: Vec<CycleSummary> = lines[2..7]
         .iter()
         .map(|line| {
             let seq = field(line, "\"seq\":");
@@ -375,6 +375,9 @@ fn later_cycles_send_only_the_nodes_that_changed() {
     );
     assert!(lines[2..].iter().all(|l| l.contains("\"full\":false")));
 }
+
+/// A cycle message in brief: seq, time, and the (name, free cpu) of the nodes it sent.
+type CycleSummary = (u64, u64, Vec<(String, i64)>);
 
 /// The integer after `key` in a JSON line.
 fn field(line: &str, key: &str) -> u64 {

@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 /// How much of the program's stderr is kept to quote in errors.
 const STDERR_TAIL_BYTES: usize = 2048;
 
+/// The longest answer line accepted: a program that writes without ever ending its line
+/// must not exhaust our memory.
+const MAX_LINE_BYTES: u64 = 256 << 20;
+
 /// How long to wait for a program that closed its output to exit, before killing it.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
@@ -204,8 +208,15 @@ fn read_loop(stdout: impl Read, to_main: Sender<Result<String, String>>) {
     let mut reader = BufReader::new(stdout);
     loop {
         let mut line = String::new();
-        match reader.read_line(&mut line) {
+        match reader.by_ref().take(MAX_LINE_BYTES).read_line(&mut line) {
             Ok(0) => return,
+            Ok(n) if n as u64 == MAX_LINE_BYTES && !line.ends_with('\n') => {
+                let _ = to_main.send(Err(format!(
+                    "the answer is longer than {} MiB without a line end",
+                    MAX_LINE_BYTES >> 20
+                )));
+                return;
+            }
             Ok(_) => {
                 if to_main.send(Ok(line)).is_err() {
                     return;
