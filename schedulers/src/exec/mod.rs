@@ -59,11 +59,13 @@ pub struct ExecScheduler {
     /// Per node id: the generation last sent, or `None` if the program does not know the
     /// node (never sent, or sent as removed).
     sent: Vec<Option<u64>>,
-    /// Ready nodes by name, for the program's answers. The first node of a name wins, as
-    /// in the scenario loader.
+    /// The nodes the program knows, by name, for its answers; kept up to date as nodes
+    /// are sent and removed. The first node of a name wins, as in the scenario loader.
     node_by_name: BTreeMap<String, NodeId>,
-    /// This cycle's pending pods by name, and whether each got a decision already.
-    pending_by_name: BTreeMap<String, (PodId, bool)>,
+    /// This cycle's pending pods sorted by name (the first `pending_len` entries), and
+    /// whether each got a decision already. The strings are reused from cycle to cycle.
+    pending_by_name: Vec<(String, PodId, bool)>,
+    pending_len: usize,
 }
 
 impl ExecScheduler {
@@ -80,7 +82,8 @@ impl ExecScheduler {
             cluster_uid: None,
             sent: Vec::new(),
             node_by_name: BTreeMap::new(),
-            pending_by_name: BTreeMap::new(),
+            pending_by_name: Vec::new(),
+            pending_len: 0,
         }
     }
 
@@ -155,6 +158,37 @@ impl ExecScheduler {
         }
     }
 
+    /// Fills [`ExecScheduler::pending_by_name`] with this cycle's pods, sorted by name
+    /// (stably, so of two pods with the same name the first in queue order is found).
+    fn index_pending(&mut self, cycle: &Cycle<'_>) {
+        use std::fmt::Write;
+        let pending = cycle.pending();
+        if self.pending_by_name.len() < pending.len() {
+            self.pending_by_name
+                .resize_with(pending.len(), || (String::new(), PodId::default(), false));
+        }
+        let mut len = 0;
+        for &pod in pending {
+            if let Some(p) = cycle.cluster().pod(pod) {
+                let entry = &mut self.pending_by_name[len];
+                entry.0.clear();
+                let _ = write!(entry.0, "{}", p.name());
+                entry.1 = pod;
+                entry.2 = false;
+                len += 1;
+            }
+        }
+        self.pending_len = len;
+        self.pending_by_name[..len].sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// The pending pod named `name`, if any.
+    fn pending_entry(&mut self, name: &str) -> Option<&mut (String, PodId, bool)> {
+        let pods = &mut self.pending_by_name[..self.pending_len];
+        let i = pods.partition_point(|(n, _, _)| n.as_str() < name);
+        pods.get_mut(i).filter(|(n, _, _)| n == name)
+    }
+
     /// One cycle of the protocol; an error string on any protocol error.
     fn run_cycle(&mut self, cycle: &mut Cycle<'_>) -> Result<(), String> {
         if self.process.is_none() {
@@ -165,6 +199,7 @@ impl ExecScheduler {
         if full {
             self.cluster_uid = Some(cluster.uid());
             self.sent.clear();
+            self.node_by_name.clear();
         }
         let seq = self.seq;
         self.seq += 1;
@@ -175,23 +210,9 @@ impl ExecScheduler {
             cluster,
             cycle.pending(),
             &mut self.sent,
+            &mut self.node_by_name,
         );
-        self.node_by_name.clear();
-        for (i, node) in cluster.nodes().iter().enumerate() {
-            if node.ready {
-                self.node_by_name
-                    .entry(node.spec.name.clone())
-                    .or_insert(NodeId(i as u32));
-            }
-        }
-        self.pending_by_name.clear();
-        for &pod in cycle.pending() {
-            if let Some(p) = cluster.pod(pod) {
-                self.pending_by_name
-                    .entry(p.name().to_string())
-                    .or_insert((pod, false));
-            }
-        }
+        self.index_pending(cycle);
         let sent = SentMessage {
             kind: "cycle",
             seq,
@@ -212,7 +233,7 @@ impl ExecScheduler {
                     &format!("decisions[{index}] (pod \"{}\"): {e}", decision.pod),
                 )
             };
-            let Some((pod, decided)) = self.pending_by_name.get_mut(&decision.pod) else {
+            let Some((_, pod, decided)) = self.pending_entry(&decision.pod) else {
                 return Err(what("no such pod is pending in this cycle".to_string()));
             };
             if *decided {

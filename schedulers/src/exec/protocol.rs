@@ -1,13 +1,14 @@
 //! The messages of `schedlab-exec/1`: writing schedlab's, reading the program's.
 //! docs/exec-protocol.md is the specification; this file follows it field by field.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::Value;
 
 use crate::cluster::ClusterState;
 use crate::labels::{Labels, NodeSelectorTerm, SelectorOperator, SelectorRequirement};
-use crate::node::Node;
+use crate::node::{Node, NodeId};
 use crate::pod::{Pod, PodId};
 use crate::resources::{ResourceNames, Resources};
 use crate::taints::{TaintEffect, Toleration, TolerationOperator};
@@ -37,8 +38,8 @@ pub(crate) fn hello(scheduler: &str, cluster: &ClusterState) -> Vec<u8> {
 
 /// One cycle's message: the time, the nodes the program has not seen in their current
 /// state (all of them when `full`), the nodes that left, and the pending pods. Updates
-/// `sent` (the generation last sent per node id). Returns the line and how many nodes
-/// were sent and removed.
+/// `sent` (the generation last sent per node id) and `known` (the program's nodes by
+/// name). Returns the line and how many nodes were sent and removed.
 pub(crate) fn cycle_message(
     seq: u64,
     now_micros: u64,
@@ -46,6 +47,7 @@ pub(crate) fn cycle_message(
     cluster: &ClusterState,
     pending: &[PodId],
     sent: &mut Vec<Option<u64>>,
+    known: &mut BTreeMap<String, NodeId>,
 ) -> (Vec<u8>, usize, usize) {
     let names = cluster.resource_names();
     let generations = cluster.generations();
@@ -64,6 +66,11 @@ pub(crate) fn cycle_message(
             }
             changed += 1;
             write_node(&mut out, i, node, &cluster.rows()[i].free, names);
+            if sent[i].is_none() {
+                known
+                    .entry(node.name().to_string())
+                    .or_insert(NodeId(i as u32));
+            }
             sent[i] = Some(generation);
         }
     }
@@ -77,6 +84,9 @@ pub(crate) fn cycle_message(
             removed += 1;
             string(&mut out, node.name());
             sent[i] = None;
+            if known.get(node.name()) == Some(&NodeId(i as u32)) {
+                known.remove(node.name());
+            }
         }
     }
     out.extend_from_slice(br#"],"pending":["#);
