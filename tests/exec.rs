@@ -431,3 +431,34 @@ fn a_missing_program_is_refused_before_anything_runs() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("the timeout must be longer than zero"));
 }
+
+#[test]
+fn scenario_files_cannot_name_external_schedulers() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.yaml");
+    fs::write(
+        &scenario,
+        "name: s\nschedulers: [exec:examples/exec/first_fit.py]\n\
+         cluster:\n  nodes: [{name: a, allocatable: {cpu: \"1\", memory: 1Gi}}]\n",
+    )
+    .unwrap();
+    let output = schedlab(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "-o",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(
+            "s.yaml:2:14: schedulers[0]: unknown scheduler \"exec:examples/exec/first_fit.py\": \
+             external schedulers are named on the command line only \
+             (--scheduler exec:examples/exec/first_fit.py)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

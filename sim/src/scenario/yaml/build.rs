@@ -1676,7 +1676,16 @@ impl Builder<'_> {
                 return Err(self.err(
                     &s.referenced,
                     &field,
-                    format!("unknown scheduler {:?}", s.value),
+                    if s.value.starts_with("exec:") {
+                        // External programs are started from the command line only, where
+                        // their path is checked before anything runs.
+                        format!(
+                            "unknown scheduler {:?}: external schedulers are named on the command line only (--scheduler {})",
+                            s.value, s.value
+                        )
+                    } else {
+                        format!("unknown scheduler {:?}", s.value)
+                    },
                 ));
             }
             if out.contains(&s.value) {
