@@ -35,7 +35,7 @@ impl PowerOfTwo {
 
     /// Where one pod goes: the less loaded of two distinct feasible nodes drawn from
     /// `rng`, the lower node id on equal load. Draws exactly twice when two or more nodes
-    /// are feasible and never otherwise, so the stream stays aligned whatever the loads.
+    /// are feasible and never otherwise: how far the stream moves never depends on loads.
     pub fn place(
         cluster: &ClusterState,
         pod_id: PodId,
