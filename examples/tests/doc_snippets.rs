@@ -1,6 +1,7 @@
-//! Keeps `docs/writing-a-scheduler.md` honest: every Rust snippet in it must be marked with
-//! the file it comes from (`<!-- from PATH -->` on the line before the fence) and appear in
-//! that file, line for line, so a change to the code that the doc does not follow fails here.
+//! Keeps `docs/writing-a-scheduler.md` honest: every Rust snippet in it must name the file
+//! it comes from (`*From [PATH](../PATH):*` on the line before the fence, which readers see
+//! as a link) and appear in that file, line for line, so a change to the code that the doc
+//! does not follow fails here.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,14 @@ struct Snippet {
     lines: Vec<String>,
 }
 
+/// The PATH of a `*From [PATH](../PATH):*` line, when name and link agree.
+fn source_of(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("*From [")?.strip_suffix("):*")?;
+    let (path, link) = rest.split_once("](../")?;
+    (path == link).then_some(path)
+}
+
+/// Every Rust snippet of the doc, or the first one that names no file.
 fn snippets(doc: &str) -> Result<Vec<Snippet>, String> {
     let lines: Vec<&str> = doc.lines().collect();
     let mut found = Vec::new();
@@ -26,15 +35,12 @@ fn snippets(doc: &str) -> Result<Vec<Snippet>, String> {
             continue;
         }
         let marker = lines[..i].iter().rev().find(|l| !l.trim().is_empty());
-        let source = marker
-            .and_then(|l| l.trim().strip_prefix("<!-- from "))
-            .and_then(|l| l.strip_suffix(" -->"))
-            .ok_or_else(|| {
-                format!(
-                    "line {}: a rust snippet without `<!-- from PATH -->`",
-                    i + 1
-                )
-            })?;
+        let source = marker.and_then(|l| source_of(l.trim())).ok_or_else(|| {
+            format!(
+                "line {}: a rust snippet without `*From [PATH](../PATH):*`",
+                i + 1
+            )
+        })?;
         let start = i + 1;
         let end = (start..lines.len())
             .find(|&j| lines[j].starts_with("```"))
@@ -121,9 +127,20 @@ fn snippet_matching_is_exact() {
         "indent differs inside"
     );
     assert!(!contains(&file, &s(&[])), "empty snippet");
-    let doc = "text\n<!-- from examples/src/lib.rs -->\n```rust\nfn f() {}\n```\n```rust\nx\n```\n";
+    let doc = "text\n*From [examples/src/lib.rs](../examples/src/lib.rs):*\n\n```rust\nfn f() {}\n```\n```rust\nx\n```\n";
+    let first = snippets(&doc[..doc.find("```\n```rust").unwrap() + 4]).unwrap();
+    assert_eq!(
+        (first[0].line, first[0].source.as_str()),
+        (4, "examples/src/lib.rs")
+    );
+    assert_eq!(first[0].lines, ["fn f() {}"]);
+    assert_eq!(
+        source_of("*From [a.rs](../b.rs):*"),
+        None,
+        "name and link disagree"
+    );
     assert_eq!(
         snippets(doc).err().as_deref(),
-        Some("line 6: a rust snippet without `<!-- from PATH -->`")
+        Some("line 7: a rust snippet without `*From [PATH](../PATH):*`")
     );
 }
