@@ -210,6 +210,41 @@ fn compare_runs_in_the_order_given_and_refuses_unknown_names() {
 }
 
 #[test]
+fn bin_packing_runs_the_scenarios_own_profile_and_largest_first_packs() {
+    // scenarios/bin-packing.yaml: four 4-CPU nodes, eight 1-CPU pods at t=0, then a 4-CPU
+    // pod at 1m. Its `bin-packing` profile comes from its own schedulerConfig file, which
+    // `compare` must find. largest-first sees the eight equal pods in one cycle and fills
+    // node-0, then node-1, so node-2 is empty for whole-node; kube-default spreads and
+    // leaves whole-node pending.
+    let scenario = scenario("bin-packing.yaml");
+    let registry = registry();
+    let runs = compare(
+        &scenario,
+        &registry,
+        &["kube-default", "bin-packing", LargestFirst::NAME],
+    )
+    .unwrap();
+    let pending: Vec<u64> = runs.iter().map(|r| r.summary.pods_pending_at_end).collect();
+    assert_eq!(pending, [1, 0, 0]);
+    let result = traced(&scenario, LargestFirst::NAME);
+    let mut expected: Vec<(f64, String, &str)> = (0..8)
+        .map(|i| {
+            (
+                0.0,
+                format!("small-{i}"),
+                if i < 4 { "node-0" } else { "node-1" },
+            )
+        })
+        .collect();
+    expected.push((60.0, "whole-node".to_string(), "node-2"));
+    let actual: Vec<(f64, String, &str)> = binds(&result)
+        .into_iter()
+        .map(|(t, p, n)| (t, p.to_string(), n))
+        .collect();
+    assert_eq!(actual, expected);
+}
+
+#[test]
 fn registry_holds_the_builtins_and_this_crates_algorithms() {
     let registry = registry();
     let names: Vec<&str> = registry.iter().map(|(name, _)| name).collect();
