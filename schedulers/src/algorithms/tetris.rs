@@ -20,6 +20,11 @@
 //! error may compare equal. Feasibility is [`PodFilter`]'s, as for every algorithm here, and
 //! a pod that fits nowhere gets [`diagnose`]'s kube-scheduler-worded reasons.
 //!
+//! The paper works machine by machine: when resources free up on a machine, it scores the
+//! pending tasks that fit there and starts the best-aligned one. A per-pod scheduler takes
+//! the pods in the host's queue order instead, so here the score picks the node for the pod
+//! at the head of the queue; the same alignment, searched along the other axis.
+//!
 //! Left out of the paper, because a per-pod scheduler cannot express them or schedlab has
 //! nothing to feed them:
 //! - the mix with shortest-remaining-time-first (the paper adds `epsilon` times a
