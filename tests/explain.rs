@@ -385,11 +385,11 @@ fn first_fit_cannot_explain_itself() {
 #[test]
 fn unknown_scheduler_is_a_usage_error() {
     let (_, stderr) = expect_code(
-        &explain(&[&demo(), "--pod", "demo", "--scheduler", "best-fit"]),
+        &explain(&[&demo(), "--pod", "demo", "--scheduler", "nope-fit"]),
         2,
     );
     assert!(
-        stderr.contains("unknown scheduler \"best-fit\""),
+        stderr.contains("unknown scheduler \"nope-fit\""),
         "{stderr}"
     );
     assert!(

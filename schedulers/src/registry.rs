@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::algorithms::{FirstFit, LeastAllocated, RandomFit};
+use crate::algorithms::{
+    BestFit, FirstFit, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris, WorstFit,
+};
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
 
@@ -42,7 +44,7 @@ impl Registry {
     /// Every built-in algorithm.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
-        let builtins: [(&str, &'static str, Factory); 4] = [
+        let builtins: [(&str, &'static str, Factory); 9] = [
             (
                 "kube-default",
                 "kube-scheduler's default profile: filter, score, normalize, weight (see framework)",
@@ -62,6 +64,31 @@ impl Registry {
                 RandomFit::NAME,
                 "a node drawn uniformly from those that pass the filters",
                 Box::new(|| Box::new(RandomFit::default())),
+            ),
+            (
+                BestFit::NAME,
+                "the node with the least left of the pod's dominant resource: packs",
+                Box::new(|| Box::new(BestFit)),
+            ),
+            (
+                MostAllocated::NAME,
+                "kube-scheduler's MostAllocated score on CPU and memory: packs",
+                Box::new(|| Box::new(MostAllocated::default())),
+            ),
+            (
+                WorstFit::NAME,
+                "the node with the most left of the pod's dominant resource: spreads",
+                Box::new(|| Box::new(WorstFit)),
+            ),
+            (
+                RoundRobin::NAME,
+                "the next feasible node after the last one chosen, cyclically",
+                Box::new(|| Box::new(RoundRobin::default())),
+            ),
+            (
+                Tetris::NAME,
+                "Tetris (SIGCOMM 2014): best alignment of pod demand and node free resources",
+                Box::new(|| Box::new(Tetris)),
             ),
         ];
         for (name, summary, factory) in builtins {

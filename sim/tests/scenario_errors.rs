@@ -139,7 +139,7 @@ fn bad_duration() {
 #[test]
 fn unknown_scheduler() {
     let e = rejected("unknown_scheduler.yaml");
-    assert_error(&e, 2, 25, "schedulers[1]", "unknown scheduler \"best-fit\"");
+    assert_error(&e, 2, 25, "schedulers[1]", "unknown scheduler \"nope-fit\"");
 }
 
 #[test]

@@ -1,9 +1,22 @@
 //! The built-in scheduling algorithms, one per file.
 
+pub mod best_fit;
+pub mod demand;
 pub mod first_fit;
 pub mod least_allocated;
+pub mod most_allocated;
 pub mod random;
+pub mod round_robin;
+#[cfg(test)]
+mod testkit;
+pub mod tetris;
+pub mod worst_fit;
 
+pub use best_fit::BestFit;
 pub use first_fit::FirstFit;
 pub use least_allocated::LeastAllocated;
+pub use most_allocated::MostAllocated;
 pub use random::RandomFit;
+pub use round_robin::RoundRobin;
+pub use tetris::Tetris;
+pub use worst_fit::WorstFit;
