@@ -258,6 +258,9 @@ impl<'a> Simulation<'a> {
         for pdb in scenario.pdbs() {
             cluster.add_pdb(pdb.clone());
         }
+        for (name, weight) in &scenario.namespaces {
+            cluster.set_namespace_weight(name, *weight);
+        }
         let workloads = (0..scenario.workloads.len() as u64)
             .map(|i| WorkloadState {
                 created: 0,
