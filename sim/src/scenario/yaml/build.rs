@@ -28,7 +28,6 @@ use schedulers::{
 use serde_saphyr::{Location, Spanned};
 
 use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
-use super::raw::{RawNamespace, RawPdb};
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
     RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
@@ -36,6 +35,7 @@ use super::raw::{
     RawTaint, RawTerm, RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
 };
 use super::raw::{RawClaim, RawPersistentVolume, RawStorage, RawStorageClass, RawVolume};
+use super::raw::{RawNamespace, RawPdb};
 use super::{ScenarioError, closest, join_key, line_column, shown};
 use crate::scenario::{ArrivalProcess, Arrivals, Dist, Scenario, Workload, WorkloadKind};
 use crate::scheduler_config::{
