@@ -37,8 +37,8 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// The sample's fragmentation: the mean, over CPU and memory, of stranded free
-    /// capacity over free capacity; a resource with nothing free counts as 0. Exactly
+    /// The sample's fragmentation: the mean, over CPU and memory where anything is free,
+    /// of stranded free capacity over free capacity (0 if nothing is free). Exactly
     /// `num / den` of [`Sample::fragmentation_fraction`].
     pub fn fragmentation(&self) -> f64 {
         let (num, den) = self.fragmentation_fraction();
@@ -57,8 +57,9 @@ impl Sample {
         let (sm, fm) = ratio(self.mem_stranded, self.mem_free);
         match (fc, fm) {
             (0, 0) => (0, 0),
-            (0, _) => (sm, 2 * fm),
-            (_, 0) => (sc, 2 * fc),
+            // A resource with nothing free has nothing to strand: the other one decides.
+            (0, _) => (sm, fm),
+            (_, 0) => (sc, fc),
             // sc/fc + sm/fm over 2: below 2^31 millicores times 2^55 bytes, far from i128's
             // range even after output scales it by a million.
             _ => (sc * fm + sm * fc, 2 * fc * fm),
