@@ -85,15 +85,22 @@ pub struct Fragmentation {
 
 impl Fragmentation {
     /// Measures `cluster` now; `scratch` holds the pending pods' requests (reused).
-    /// O(live pods + nodes): meant for sample times only.
-    pub fn measure(cluster: &ClusterState, scratch: &mut Vec<Resources>) -> Fragmentation {
+    /// O(live pods + nodes), or O(nodes) when `any_pending` is false: meant for sample
+    /// times only.
+    pub fn measure(
+        cluster: &ClusterState,
+        any_pending: bool,
+        scratch: &mut Vec<Resources>,
+    ) -> Fragmentation {
         scratch.clear();
-        scratch.extend(
-            cluster
-                .pods()
-                .filter(|(_, p)| p.node.is_none())
-                .map(|(_, p)| p.requests),
-        );
+        if any_pending {
+            scratch.extend(
+                cluster
+                    .pods()
+                    .filter(|(_, p)| p.node.is_none())
+                    .map(|(_, p)| p.requests),
+            );
+        }
         let mut f = Fragmentation::default();
         let median = if scratch.is_empty() {
             None
@@ -399,7 +406,7 @@ impl Metrics {
 
     /// Records a time-series row, measuring fragmentation on `cluster`.
     pub fn sample(&mut self, time: SimTime, pending: u64, running: u64, cluster: &ClusterState) {
-        let f = Fragmentation::measure(cluster, &mut self.scratch);
+        let f = Fragmentation::measure(cluster, pending > 0, &mut self.scratch);
         let sample = Sample {
             time,
             pending,
@@ -692,7 +699,12 @@ mod tests {
         add(&mut c, 2000, 100);
         add(&mut c, 200, 100);
         add(&mut c, 800, 100);
-        let f = Fragmentation::measure(&c, &mut scratch);
+        assert_eq!(
+            Fragmentation::measure(&c, false, &mut scratch).cpu_stranded,
+            0,
+            "told nothing is pending, it looks for no median"
+        );
+        let f = Fragmentation::measure(&c, true, &mut scratch);
         // It fits the 1000m and 3000m nodes; the 500m node strands 500m and 4000 bytes.
         assert_eq!(
             f,
