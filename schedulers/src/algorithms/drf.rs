@@ -386,4 +386,112 @@ mod tests {
         assert_eq!(order, vec![z[0], z[1]]);
         assert_eq!((bound_in(&c, "a"), bound_in(&c, "z")), (2, 2));
     }
+
+    /// Random clusters, namespaces, weights and queues: replaying the cycle's decisions in
+    /// order, every bind went to a namespace whose weighted share was the smallest (ties by
+    /// name) among those not yet saturated; a namespace is saturated by its first pod that
+    /// fits on no node (checked here against every node's free resources), after which all
+    /// its pods are unschedulable; every pending pod gets exactly one decision; and the
+    /// cluster's books stay consistent.
+    #[test]
+    fn random_cycles_follow_progressive_filling() {
+        use rand::RngExt;
+        use std::collections::BTreeMap;
+        let names = ["a", "b", "c", "d"];
+        for seed in 0..200u64 {
+            let mut rng = SchedulerRng::seed_from_u64(seed);
+            let nodes: Vec<(i64, i64)> = (0..rng.random_range(1..5))
+                .map(|_| (rng.random_range(1..9) * 1000, rng.random_range(1..17) * GIB))
+                .collect();
+            let mut c = cluster(&nodes);
+            for ns in names {
+                if rng.random_bool(0.5) {
+                    c.set_namespace_weight(ns, rng.random_range(1..4));
+                }
+            }
+            let mut pending = Vec::new();
+            for _ in 0..rng.random_range(0..30) {
+                let ns = names[rng.random_range(0..names.len())];
+                let cpu = rng.random_range(1..9) * 500;
+                let mem = rng.random_range(1..9) * GIB / 2;
+                pending.extend(pods(&mut c, ns, 1, cpu, mem));
+            }
+            // Some pods bound before the cycle, so shares do not all start at 0.
+            let early = pending.len() / 4;
+            let before: Vec<PodId> = pending.drain(..early).collect();
+            run(&mut c, &before);
+            let mut shadow = c.clone();
+            let decisions = run(&mut c, &pending);
+
+            let mut decided: Vec<PodId> = decisions
+                .iter()
+                .map(|d| match d {
+                    Decision::Bound { pod, .. } | Decision::Unschedulable { pod, .. } => *pod,
+                    Decision::Preempt { .. } => panic!("drf never preempts"),
+                })
+                .collect();
+            decided.sort();
+            let mut expected = pending.clone();
+            expected.sort();
+            assert_eq!(
+                decided, expected,
+                "seed {seed}: one decision per pending pod"
+            );
+
+            let ns_of = |c: &ClusterState, pod: PodId| {
+                let ns = c.pod(pod).unwrap().namespace_id();
+                c.namespaces().name(ns).to_string()
+            };
+            let mut left: BTreeMap<String, usize> = BTreeMap::new();
+            for &p in &pending {
+                *left.entry(ns_of(&shadow, p)).or_default() += 1;
+            }
+            let mut saturated: Vec<String> = Vec::new();
+            for d in &decisions {
+                match d {
+                    Decision::Bound { pod, node } => {
+                        let ns = ns_of(&shadow, *pod);
+                        assert!(
+                            !saturated.contains(&ns),
+                            "seed {seed}: {ns} served after saturation"
+                        );
+                        let cap = *shadow.ready_capacity();
+                        let books = shadow.namespaces();
+                        let key = |n: &str| {
+                            (
+                                books.weighted_share(books.id(n).unwrap(), &cap),
+                                n.to_string(),
+                            )
+                        };
+                        let mine = key(&ns);
+                        for (other, &count) in &left {
+                            if count > 0 && !saturated.contains(other) {
+                                assert!(
+                                    mine.0 < key(other).0
+                                        || (mine.0 == key(other).0 && mine.1 <= key(other).1),
+                                    "seed {seed}: served {ns} at {mine:?} before {other} at {:?}",
+                                    key(other)
+                                );
+                            }
+                        }
+                        shadow.bind(*pod, *node).unwrap();
+                        *left.get_mut(&ns).unwrap() -= 1;
+                    }
+                    Decision::Unschedulable { pod, .. } => {
+                        let ns = ns_of(&shadow, *pod);
+                        if !saturated.contains(&ns) {
+                            let p = shadow.pod(*pod).unwrap();
+                            assert!(
+                                shadow.rows().iter().all(|r| !p.requests.fits_in(&r.free)),
+                                "seed {seed}: {ns}'s pod fits somewhere but was declared unschedulable"
+                            );
+                            saturated.push(ns.clone());
+                        }
+                        *left.get_mut(&ns).unwrap() -= 1;
+                    }
+                    Decision::Preempt { .. } => unreachable!(),
+                }
+            }
+        }
+    }
 }
