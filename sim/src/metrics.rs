@@ -586,8 +586,8 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    /// Mean creation-to-finish time of the pods that finished, in whole and fractional
-    /// microseconds as a fraction `(sum, count)`; `None` if none finished.
+    /// Mean creation-to-finish time of the pods that finished, as the exact fraction
+    /// `(sum of microseconds, pods)`; `None` if none finished.
     pub fn mean_completion(&self) -> Option<(u64, u64)> {
         (self.pods_completed > 0).then_some((self.completion_sum.0, self.pods_completed))
     }
