@@ -3,7 +3,7 @@
 //! `scenarios/bench-1k-nodes-100k-pods.yaml` (1,000 nodes, 100,000 Poisson batch pods) is
 //! the workload other simulators publish figures for, so the `bench-1k-nodes-100k-pods`
 //! group plays it end to end (scenario already loaded; cluster set-up, every event and the
-//! results included) with `first-fit`, `least-allocated` and `random`. Throughput is in pods
+//! results included) with `first-fit`, `least-allocated`, `random` and `drf`. Throughput is in pods
 //! per second (criterion's "elem/s").
 //!
 //! The `bare-loop` group answers "how much does schedlab's machinery cost?": a hand-written
@@ -186,7 +186,7 @@ fn check_bare_loop_matches_file(scenario: &Scenario) {
 /// the bare loop places each pod where schedlab's `first-fit` does. Results go to stderr.
 fn check_work(registry: &Registry, scenario: &Scenario) {
     check_bare_loop_matches_file(scenario);
-    for name in ["first-fit", "least-allocated", "random"] {
+    for name in ["first-fit", "least-allocated", "random", "drf"] {
         let s = sim::run(scenario, registry.create(name).unwrap(), scenario.seed).summary;
         assert_eq!(
             (s.pods_scheduled, s.pods_completed),
@@ -247,7 +247,7 @@ fn benches(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(8));
-    for name in ["first-fit", "least-allocated", "random"] {
+    for name in ["first-fit", "least-allocated", "random", "drf"] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let scheduler = registry.create(name).unwrap();

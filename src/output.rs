@@ -11,10 +11,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sim::{RunResult, RunSummary, Sample, SimTime, TraceEvent, TraceRecord};
+use sim::{NamespaceSummary, RunResult, RunSummary, Sample, SimTime, TraceEvent, TraceRecord};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 24] = [
+pub const SUMMARY_COLUMNS: [&str; 30] = [
     "scenario",
     "scheduler",
     "seed",
@@ -39,10 +39,16 @@ pub const SUMMARY_COLUMNS: [&str; 24] = [
     "preemptions",
     "events",
     "sim_end_s",
+    "fragmentation",
+    "jain_index",
+    "makespan_s",
+    "mean_completion_s",
+    "pods_per_node_mean",
+    "pods_per_node_max",
 ];
 
 /// Columns of `timeseries.csv`, in order.
-pub const TIMESERIES_COLUMNS: [&str; 10] = [
+pub const TIMESERIES_COLUMNS: [&str; 11] = [
     "time_s",
     "pending",
     "running",
@@ -53,6 +59,17 @@ pub const TIMESERIES_COLUMNS: [&str; 10] = [
     "mem_allocatable_gib",
     "cpu_alloc",
     "mem_alloc",
+    "fragmentation",
+];
+
+/// Columns of a run's `namespaces.csv`, in order.
+pub const NAMESPACE_COLUMNS: [&str; 6] = [
+    "namespace",
+    "weight",
+    "pods_submitted",
+    "pods_bound",
+    "dominant_share_mean",
+    "weighted_share_mean",
 ];
 
 /// Millicores per core.
@@ -129,7 +146,63 @@ pub fn summary_record(key: &RunKey<'_>, s: &RunSummary) -> Vec<String> {
         s.preemptions.to_string(),
         s.events.to_string(),
         secs(s.end),
+        s.fragmentation.map_or_else(String::new, float),
+        float(s.jain_index),
+        s.makespan.map_or_else(String::new, secs),
+        s.mean_completion().map_or_else(String::new, |(sum, n)| {
+            fixed6(i128::from(sum), i128::from(n) * MICROS_PER_SEC)
+        }),
+        float(s.pods_per_node_mean),
+        s.pods_per_node_max.to_string(),
     ]
+}
+
+/// One `namespaces.csv` row, in [`NAMESPACE_COLUMNS`] order.
+pub fn namespace_record(n: &NamespaceSummary) -> Vec<String> {
+    vec![
+        n.name.clone(),
+        n.weight.to_string(),
+        n.pods_submitted.to_string(),
+        n.pods_bound.to_string(),
+        float(n.dominant_share_mean),
+        float(n.weighted_share_mean()),
+    ]
+}
+
+/// Writes a run's `namespaces.csv`: one row per namespace, in name order.
+pub fn write_namespaces(path: &Path, s: &RunSummary) -> anyhow::Result<()> {
+    write_csv(
+        path,
+        &NAMESPACE_COLUMNS,
+        s.namespaces.iter().map(namespace_record),
+    )
+}
+
+/// Writes the sweep's `namespaces.csv`: the runs' rows prefixed with the run's scenario,
+/// scheduler and seed, runs in the order given.
+pub fn write_sweep_namespaces<'a>(
+    path: &Path,
+    rows: impl IntoIterator<Item = (RunKey<'a>, &'a RunSummary)>,
+) -> anyhow::Result<()> {
+    let header: Vec<&str> = ["scenario", "scheduler", "seed"]
+        .into_iter()
+        .chain(NAMESPACE_COLUMNS)
+        .collect();
+    write_csv(
+        path,
+        &header,
+        rows.into_iter().flat_map(|(key, s)| {
+            s.namespaces.iter().map(move |n| {
+                let mut row = vec![
+                    key.scenario.to_string(),
+                    key.scheduler.to_string(),
+                    key.seed.to_string(),
+                ];
+                row.extend(namespace_record(n));
+                row
+            })
+        }),
+    )
 }
 
 /// One `timeseries.csv` row, in [`TIMESERIES_COLUMNS`] order.
@@ -147,6 +220,10 @@ pub fn timeseries_record(s: &Sample) -> Vec<String> {
         fixed6(mem_alloc, BYTES_PER_GIB),
         fixed6(cpu_req, cpu_alloc),
         fixed6(mem_req, mem_alloc),
+        {
+            let (num, den) = s.fragmentation_fraction();
+            fixed6(num, den)
+        },
     ]
 }
 
@@ -193,7 +270,8 @@ pub fn trace_record(r: &TraceRecord) -> Vec<String> {
     ]
 }
 
-/// Writes one run's directory: its `summary.csv` (one row), `timeseries.csv`, and with
+/// Writes one run's directory: its `summary.csv` (one row), `timeseries.csv`,
+/// `namespaces.csv`, and with
 /// `trace` its `trace.csv`, creating the directories first. Returns the directory.
 pub fn write_run(
     out: &Path,
@@ -205,6 +283,7 @@ pub fn write_run(
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     write_summary(&dir.join("summary.csv"), [(*key, &result.summary)])?;
     write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
+    write_namespaces(&dir.join("namespaces.csv"), &result.summary)?;
     if trace {
         write_csv(
             &dir.join("trace.csv"),
@@ -340,10 +419,21 @@ mod tests {
             cpu_allocatable: 6000,
             mem_requested: 1 << 30,
             mem_allocatable: 0,
+            cpu_stranded: 1000,
+            cpu_free: 4000,
+            mem_stranded: 0,
+            mem_free: 0,
         };
         assert_eq!(
             timeseries_record(&s).join(","),
-            "90.000000,1,2,3,1.500000,6.000000,1.000000,0.000000,0.250000,0.000000"
+            "90.000000,1,2,3,1.500000,6.000000,1.000000,0.000000,0.250000,0.000000,0.250000"
         );
+        // Both resources free: (1/4 + 1/3) / 2 = 7/24.
+        let s = Sample {
+            mem_stranded: 1 << 30,
+            mem_free: 3 << 30,
+            ..s
+        };
+        assert_eq!(timeseries_record(&s)[10], "0.291667");
     }
 }

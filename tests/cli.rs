@@ -11,11 +11,12 @@ use std::process::{Command, Output, Stdio};
 const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_scheduled,pods_completed,\
 pods_failed,pods_pending_at_end,pods_running_at_end,latency_p50_s,latency_p95_s,latency_p99_s,\
 latency_max_s,cpu_alloc_mean,mem_alloc_mean,cpu_alloc_peak,mem_alloc_peak,nodes_max,\
-scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,events,sim_end_s";
+scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,events,sim_end_s,\
+fragmentation,jain_index,makespan_s,mean_completion_s,pods_per_node_mean,pods_per_node_max";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
-cpu_allocatable_cores,mem_requested_gib,mem_allocatable_gib,cpu_alloc,mem_alloc";
+cpu_allocatable_cores,mem_requested_gib,mem_allocatable_gib,cpu_alloc,mem_alloc,fragmentation";
 
 /// Two nodes, three one-CPU pods: every scheduler places everything.
 const TINY: &str = "\
@@ -204,11 +205,34 @@ fn a_broken_scenario_does_not_stop_the_others() {
         rows[2].starts_with("tiny,least-allocated,7,3,3,"),
         "{rows:?}"
     );
-    for scheduler in ["first-fit", "least-allocated"] {
+    for (i, scheduler) in ["first-fit", "least-allocated"].into_iter().enumerate() {
         let run = dir.path().join("out/tiny").join(scheduler).join("seed-7");
         assert_eq!(lines(&run.join("summary.csv")).len(), 2);
         assert_eq!(lines(&run.join("timeseries.csv"))[0], TIMESERIES_HEADER);
+        // By hand: three pods bound at 0, running from 1 s for 10 min, so the batch ends
+        // at 601 s; nothing ever pends at a sample (no fragmentation figure); one
+        // namespace (Jain 1); 2 + 1 pods on the two nodes (1.5 per node, at most 2);
+        // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout.
+        assert!(
+            rows[i + 1].ends_with(",601.000000,,1.000000,601.000000,601.000000,1.500000,2"),
+            "{}",
+            rows[i + 1]
+        );
+        assert_eq!(
+            lines(&run.join("namespaces.csv")),
+            [
+                "namespace,weight,pods_submitted,pods_bound,dominant_share_mean,weighted_share_mean",
+                "default,1,3,3,0.750000,0.750000"
+            ]
+        );
     }
+    assert_eq!(
+        lines(&dir.path().join("out/namespaces.csv"))[1..],
+        [
+            "tiny,first-fit,7,default,1,3,3,0.750000,0.750000",
+            "tiny,least-allocated,7,default,1,3,3,0.750000,0.750000"
+        ]
+    );
     // The table on stdout has one line per run and names the summary file.
     let text = stdout(&out);
     assert_eq!(
@@ -271,8 +295,9 @@ fn outputs_do_not_depend_on_threads_or_repetition() {
     let serial = run("j1", "1");
     let parallel = run("j2", "2");
     let again = run("j2-again", "2");
-    // summary.csv plus 2 schedulers x 2 seeds x (summary.csv, timeseries.csv).
-    assert_eq!(serial.len(), 9, "{:?}", serial.keys());
+    // summary.csv and namespaces.csv plus 2 schedulers x 2 seeds x (summary.csv,
+    // timeseries.csv, namespaces.csv).
+    assert_eq!(serial.len(), 14, "{:?}", serial.keys());
     assert!(serial.contains_key(Path::new("poisson/random/seed-2/timeseries.csv")));
     assert!(serial == parallel, "--jobs 1 and --jobs 2 differ");
     assert!(parallel == again, "a second run differs");

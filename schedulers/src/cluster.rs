@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use slotmap::SlotMap;
 
+use crate::namespaces::{NamespaceId, Namespaces};
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pdb::PodDisruptionBudget;
 use crate::pod::{Pod, PodId, PodPhase};
@@ -108,6 +109,10 @@ pub struct ClusterState {
     volumes: VolumeState,
     /// PodDisruptionBudgets, which DefaultPreemption respects where it can.
     pdbs: Vec<PodDisruptionBudget>,
+    /// Namespaces' weights and what their bound pods request, for fairness.
+    namespaces: Namespaces,
+    /// Allocatable resources summed over ready nodes: the pool dominant shares divide by.
+    ready_capacity: Resources,
 }
 
 fn has_pod_affinity(pod: &Pod) -> bool {
@@ -139,6 +144,8 @@ impl Clone for ClusterState {
             names: self.names.clone(),
             volumes: self.volumes.clone(),
             pdbs: self.pdbs.clone(),
+            namespaces: self.namespaces.clone(),
+            ready_capacity: self.ready_capacity,
         }
     }
 }
@@ -157,7 +164,35 @@ impl ClusterState {
             names,
             volumes: VolumeState::default(),
             pdbs: Vec::new(),
+            namespaces: Namespaces::default(),
+            ready_capacity: Resources::ZERO,
         }
+    }
+
+    /// Namespaces' weights and the resources their bound pods request.
+    #[inline]
+    pub fn namespaces(&self) -> &Namespaces {
+        &self.namespaces
+    }
+
+    /// Declares a namespace's weight for fairness-aware schedulers (default 1).
+    pub fn set_namespace_weight(&mut self, name: &str, weight: u32) -> NamespaceId {
+        self.namespaces.set_weight(name, weight)
+    }
+
+    /// The weight of the named namespace: 1 unless declared otherwise.
+    pub fn namespace_weight(&self, name: &str) -> u32 {
+        self.namespaces
+            .id(name)
+            .map_or(crate::namespaces::DEFAULT_WEIGHT, |id| {
+                self.namespaces.weight(id)
+            })
+    }
+
+    /// Allocatable resources summed over ready nodes.
+    #[inline]
+    pub fn ready_capacity(&self) -> &Resources {
+        &self.ready_capacity
     }
 
     /// The cluster's storage: StorageClasses, PersistentVolumes and claims.
@@ -218,6 +253,9 @@ impl ClusterState {
     pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         let node = Node::new(spec);
+        if node.ready {
+            self.ready_capacity += node.spec.allocatable;
+        }
         self.rows.push(NodeRow::new(&node));
         self.nodes.push(node);
         self.generations.push(0);
@@ -252,6 +290,7 @@ impl ClusterState {
     pub fn add_pod(&mut self, mut pod: Pod) -> PodId {
         pod.phase = PodPhase::Pending;
         pod.node = None;
+        pod.namespace_id = self.namespaces.intern(&pod.template.namespace);
         self.pods.insert(pod)
     }
 
@@ -298,6 +337,7 @@ impl ClusterState {
         if has_pod_affinity(pod) {
             self.bound_with_pod_affinity += 1;
         }
+        self.namespaces.charge(pod.namespace_id, &pod.requests, 1);
         self.touch(node_id);
         Ok(())
     }
@@ -344,6 +384,7 @@ impl ClusterState {
             if has_pod_affinity(&pod) {
                 self.bound_with_pod_affinity -= 1;
             }
+            self.namespaces.charge(pod.namespace_id, &pod.requests, -1);
             let node = &mut self.nodes[node_id.index()];
             node.requested -= pod.requests;
             let row = &mut self.rows[node_id.index()];
@@ -422,6 +463,27 @@ impl ClusterState {
                 "{} bound pods have inter-pod terms but the count says {}",
                 with_terms, self.bound_with_pod_affinity
             ));
+        }
+        let mut by_namespace = vec![(Resources::ZERO, 0u64); self.namespaces.len()];
+        for pod in self.pods.values().filter(|p| p.node.is_some()) {
+            let entry = by_namespace
+                .get_mut(pod.namespace_id.index())
+                .ok_or_else(|| format!("pod {} has no namespace id", pod.name()))?;
+            entry.0 += pod.requests;
+            entry.1 += 1;
+        }
+        for (i, (sum, count)) in by_namespace.into_iter().enumerate() {
+            let id = NamespaceId(i as u32);
+            if *self.namespaces.requested(id) != sum || self.namespaces.bound_pods(id) != count {
+                return Err(format!(
+                    "namespace {}: books say {:?} in {} pods, its bound pods sum to {:?} in {}",
+                    self.namespaces.name(id),
+                    self.namespaces.requested(id),
+                    self.namespaces.bound_pods(id),
+                    sum,
+                    count
+                ));
+            }
         }
         for (id, pod) in self.pods.iter() {
             let listed = pod.node.is_some_and(|n| {

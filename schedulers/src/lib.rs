@@ -43,6 +43,7 @@ pub mod exec;
 pub mod filters;
 pub mod framework;
 pub mod labels;
+pub mod namespaces;
 pub mod node;
 pub mod pdb;
 pub mod pod;
@@ -60,6 +61,7 @@ pub use cluster::{BindError, ClusterState};
 pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
 };
+pub use namespaces::{NamespaceId, Namespaces};
 pub use node::{Node, NodeId, NodeSpec};
 pub use pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 pub use pod::{

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::NodeId;
 use crate::labels::{Labels, NodeAffinity};
+use crate::namespaces::NamespaceId;
 use crate::pod_affinity::{PodAffinity, TopologySpreadConstraint};
 use crate::resources::{ResourceKind, Resources};
 use crate::taints::Toleration;
@@ -413,6 +414,8 @@ pub struct Pod {
     pub terminating: bool,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
+    /// Its namespace's id in [`crate::ClusterState::namespaces`], set when it is added.
+    pub(crate) namespace_id: NamespaceId,
 }
 
 impl Pod {
@@ -443,6 +446,7 @@ impl Pod {
             start_stamp: 0,
             terminating: false,
             slot_on_node: u32::MAX,
+            namespace_id: NamespaceId(u32::MAX),
         }
     }
 
@@ -454,6 +458,13 @@ impl Pod {
     /// Scheduling priority.
     pub fn priority(&self) -> i32 {
         self.template.priority
+    }
+
+    /// Its namespace's id in [`crate::ClusterState::namespaces`] (meaningless before the
+    /// pod is added to a cluster).
+    #[inline]
+    pub fn namespace_id(&self) -> NamespaceId {
+        self.namespace_id
     }
 }
 

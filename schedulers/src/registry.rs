@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::algorithms::{
-    BestFit, FirstFit, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris, WorstFit,
+    BestFit, Drf, FirstFit, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris, WorstFit,
 };
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
@@ -44,11 +44,16 @@ impl Registry {
     /// Every built-in algorithm.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
-        let builtins: [(&str, &'static str, Factory); 9] = [
+        let builtins: Vec<(&str, &'static str, Factory)> = vec![
             (
                 "kube-default",
                 "kube-scheduler's default profile: filter, score, normalize, weight (see framework)",
                 Box::new(|| Box::new(FrameworkScheduler::new(Profile::kube_default()))),
+            ),
+            (
+                Drf::NAME,
+                "Dominant Resource Fairness across namespaces (weighted), first-fit placement",
+                Box::new(|| Box::new(Drf::default())),
             ),
             (
                 FirstFit::NAME,

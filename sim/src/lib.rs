@@ -46,7 +46,7 @@ pub mod simulation;
 pub mod time;
 
 pub use engine::EventQueue;
-pub use metrics::{RunSummary, Sample};
+pub use metrics::{Fragmentation, NamespaceSummary, RunSummary, Sample, jain_index};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
 pub use simulation::{
     ExplainOutcome, RunResult, SchedulerFailure, Simulation, TraceEvent, TraceRecord, run,

@@ -271,6 +271,9 @@ impl<'a> Simulation<'a> {
         for pdb in scenario.pdbs() {
             cluster.add_pdb(pdb.clone());
         }
+        for (name, weight) in &scenario.namespaces {
+            cluster.set_namespace_weight(name, *weight);
+        }
         let workloads = (0..scenario.workloads.len() as u64)
             .map(|i| WorkloadState {
                 created: 0,
@@ -452,11 +455,15 @@ impl<'a> Simulation<'a> {
         };
         if self.metrics.samples().last().is_none_or(|s| s.time < end) {
             self.metrics
-                .sample(end, self.pending_pods, self.running_pods);
+                .sample(end, self.pending_pods, self.running_pods, &self.cluster);
         }
-        let (summary, samples) =
-            self.metrics
-                .finish(end, self.pending_pods, self.running_pods, self.processed);
+        let (summary, samples) = self.metrics.finish(
+            end,
+            self.pending_pods,
+            self.running_pods,
+            self.processed,
+            self.cluster.namespaces(),
+        );
         RunResult {
             scenario: self.scenario.name.clone(),
             scheduler: self.scheduler.name().to_string(),
@@ -523,8 +530,12 @@ impl<'a> Simulation<'a> {
                 self.events.push(self.now, Event::Sample);
             }
             Event::Sample => {
-                self.metrics
-                    .sample(self.now, self.pending_pods, self.running_pods);
+                self.metrics.sample(
+                    self.now,
+                    self.pending_pods,
+                    self.running_pods,
+                    &self.cluster,
+                );
                 let next = self.now.saturating_add(self.scenario.sample_interval);
                 if next > self.now {
                     self.events.push(next, Event::Sample);
@@ -638,7 +649,10 @@ impl<'a> Simulation<'a> {
                 preempted_at: SimTime::MAX,
             },
         );
-        self.metrics.submitted += 1;
+        if let Some(p) = self.cluster.pod(id) {
+            self.metrics
+                .pod_created(self.now, p.namespace_id(), run_for != SimTime::MAX);
+        }
         self.record(id, |_| TraceEvent::Created);
         self.pending_pods += 1;
         match &workload.template.node_name {
@@ -887,6 +901,8 @@ impl<'a> Simulation<'a> {
             return;
         }
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
+        let namespace = p.namespace_id();
+        let node = p.node;
         if !p.template.volume_claims.is_empty() {
             self.bind_claims(pod);
         }
@@ -904,6 +920,11 @@ impl<'a> Simulation<'a> {
         let latency = self.now.saturating_sub(rt.created);
         self.metrics.bound(latency);
         self.metrics.charge(self.now, cpu, mem, 1);
+        if let Some(node) = node {
+            self.metrics.pod_on_node(self.now, node.index(), 1);
+        }
+        self.metrics
+            .namespace_changed(self.now, namespace, &self.cluster, true);
         self.pending_pods -= 1;
         self.running_pods += 1;
         self.push_live(
@@ -996,7 +1017,8 @@ impl<'a> Simulation<'a> {
             self.release(pod, false);
             return;
         }
-        self.metrics.completed += 1;
+        let created = self.runtime.get(pod).map_or(self.now, |r| r.created);
+        self.metrics.pod_finished(self.now, created);
         self.record(pod, |_| TraceEvent::Finished);
         self.release(pod, true);
     }
@@ -1057,6 +1079,11 @@ impl<'a> Simulation<'a> {
         };
         self.metrics
             .charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
+        if let Some(node) = p.node {
+            self.metrics.pod_on_node(self.now, node.index(), -1);
+        }
+        self.metrics
+            .namespace_changed(self.now, p.namespace_id(), &self.cluster, false);
         if !p.terminating {
             self.running_pods -= 1;
         }

@@ -447,6 +447,7 @@ fn random_scenario(seed: u64) -> Scenario {
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        namespaces: Vec::new(),
     }
 }
 
@@ -1060,6 +1061,7 @@ fn scenario(
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        namespaces: Vec::new(),
     }
 }
 

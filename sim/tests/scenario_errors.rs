@@ -2053,3 +2053,91 @@ fn workload_claims_must_exist_and_volumes_must_fit() {
         "invalid quantity",
     );
 }
+
+/// `namespaces:` takes names and `{name, weight}` mappings; weights default to 1.
+#[test]
+fn namespaces_with_weights_load() {
+    let s = parse_scenario(
+        "namespaces:\n  - team-a\n  - {name: team-b, weight: 3}\n  - name: team-c\n",
+        "inline.yaml",
+        &is_known,
+    )
+    .unwrap();
+    assert_eq!(
+        s.namespaces,
+        vec![
+            ("team-a".to_string(), 1),
+            ("team-b".to_string(), 3),
+            ("team-c".to_string(), 1)
+        ]
+    );
+    assert!(
+        parse_scenario("name: x\n", "inline.yaml", &is_known)
+            .unwrap()
+            .namespaces
+            .is_empty()
+    );
+}
+
+/// Rejections of `namespaces:` items, one rule each.
+#[test]
+fn namespace_rejections() {
+    check_inline(&[
+        (
+            "namespaces: [{name: a, weight: 0}]",
+            1,
+            32,
+            "namespaces[0].weight",
+            "expected a positive integer from 1 to 4294967295, got 0",
+        ),
+        (
+            "namespaces: [{name: a, weight: -2}]",
+            1,
+            32,
+            "namespaces[0].weight",
+            "got -2",
+        ),
+        (
+            "namespaces: [{name: a, weight: 1.5}]",
+            1,
+            32,
+            "namespaces[0].weight",
+            "got 1.5",
+        ),
+        (
+            "namespaces:\n  - a\n  - {weight: 2}\n",
+            3,
+            5,
+            "namespaces[1].name",
+            "missing required field `name`",
+        ),
+        (
+            "namespaces: [Team_A]",
+            1,
+            14,
+            "namespaces[0]",
+            "invalid namespace name \"Team_A\"",
+        ),
+        (
+            "namespaces: [{name: \"\"}]",
+            1,
+            21,
+            "namespaces[0].name",
+            "expected a namespace name, got an empty string",
+        ),
+        (
+            "namespaces: [a, {name: a, weight: 2}]",
+            1,
+            24,
+            "namespaces[1].name",
+            "namespace \"a\" is listed twice",
+        ),
+        (
+            "namespaces: [{name: a, wieght: 2}]",
+            1,
+            24,
+            "namespaces[0].wieght",
+            "unknown field `wieght` (did you mean `weight`?)",
+        ),
+    ]);
+}

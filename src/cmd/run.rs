@@ -176,11 +176,19 @@ pub fn execute(
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
+    let rows = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)));
+    if let Err(error) = output::write_sweep_namespaces(&args.out.join("namespaces.csv"), rows) {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
 
     print_table(out, &jobs, &outcomes)?;
     out.line(format_args!("summary: {}", summary_path.display()))?;
     out.line(format_args!(
-        "per run: {}/<scenario>/<scheduler>/seed-<N>/{{summary,timeseries}}.csv",
+        "per run: {}/<scenario>/<scheduler>/seed-<N>/{{summary,timeseries,namespaces}}.csv",
         args.out.display()
     ))?;
 

@@ -2,6 +2,7 @@
 
 pub mod best_fit;
 pub mod demand;
+pub mod drf;
 pub mod first_fit;
 pub mod least_allocated;
 pub mod most_allocated;
@@ -13,6 +14,7 @@ pub mod tetris;
 pub mod worst_fit;
 
 pub use best_fit::BestFit;
+pub use drf::Drf;
 pub use first_fit::FirstFit;
 pub use least_allocated::LeastAllocated;
 pub use most_allocated::MostAllocated;

@@ -48,6 +48,9 @@ pub struct Scenario {
     pub volumes: VolumeState,
     /// PodDisruptionBudgets (`podDisruptionBudgets`), in file order.
     pub pod_disruption_budgets: Vec<PodDisruptionBudget>,
+    /// Namespaces declared with their fairness weights (`namespaces:`), in file order;
+    /// namespaces not listed have weight 1.
+    pub namespaces: Vec<(String, u32)>,
 }
 
 impl Scenario {

@@ -28,7 +28,6 @@ use schedulers::{
 use serde_saphyr::{Location, Spanned};
 
 use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
-use super::raw::RawPdb;
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
     RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
@@ -36,6 +35,7 @@ use super::raw::{
     RawTaint, RawTerm, RawToleration, RawWorkload, RequestMap, Scalar, ScalarOrDist,
 };
 use super::raw::{RawClaim, RawPersistentVolume, RawStorage, RawStorageClass, RawVolume};
+use super::raw::{RawNamespace, RawPdb};
 use super::{ScenarioError, closest, join_key, line_column, shown};
 use crate::scenario::{ArrivalProcess, Arrivals, Dist, Scenario, Workload, WorkloadKind};
 use crate::scheduler_config::{
@@ -133,6 +133,7 @@ pub(super) fn build(
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
     let pod_disruption_budgets =
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
+    let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
 
     // File order: whichever of `cluster` and `workloads` comes first is checked first.
     let cluster_first = match (&raw.cluster, &raw.workloads) {
@@ -175,6 +176,7 @@ pub(super) fn build(
         workloads,
         volumes: b.volumes,
         pod_disruption_budgets,
+        namespaces,
     })
 }
 
@@ -1390,6 +1392,60 @@ impl Builder<'_> {
 
     /// `priorityClasses:`, checked as the API server and its Priority admission plugin do;
     /// the built-in system classes follow the declared ones.
+    /// `namespaces:`: valid, distinct names with weights of at least 1 (default 1).
+    fn namespaces(&self, list: &[Spanned<RawNamespace>]) -> Result<Vec<(String, u32)>> {
+        let mut out: Vec<(String, u32)> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("namespaces[{i}]");
+            let (name, at, field, weight) = match &item.value {
+                RawNamespace::Name(name) => (name.clone(), &item.referenced, base.clone(), 1),
+                RawNamespace::Spec(spec) => {
+                    let field = format!("{base}.name");
+                    let Some(name) = &spec.name else {
+                        return Err(self.err(
+                            &item.referenced,
+                            &field,
+                            "missing required field `name` (the namespace's name)",
+                        ));
+                    };
+                    let weight = match &spec.weight {
+                        Some(w) => {
+                            let n = self.integer(
+                                w,
+                                &format!("{base}.weight"),
+                                1,
+                                u32::MAX.into(),
+                                "a positive integer",
+                            )?;
+                            u32::try_from(n).unwrap_or(u32::MAX)
+                        }
+                        None => 1,
+                    };
+                    (name.value.clone(), &name.referenced, field, weight)
+                }
+            };
+            if name.is_empty() {
+                return Err(self.err(at, &field, "expected a namespace name, got an empty string"));
+            }
+            if let Some(why) = dns_label_error(&name) {
+                return Err(self.err(
+                    at,
+                    &field,
+                    format!("invalid namespace name {}: {why}", quoted(&name)),
+                ));
+            }
+            if out.iter().any(|(n, _)| *n == name) {
+                return Err(self.err(
+                    at,
+                    &field,
+                    format!("namespace {} is listed twice", quoted(&name)),
+                ));
+            }
+            out.push((name, weight));
+        }
+        Ok(out)
+    }
+
     fn priority_classes(&mut self, list: &[Spanned<RawPriorityClass>]) -> Result<()> {
         let mut classes: Vec<PriorityClass> = Vec::new();
         for (i, item) in list.iter().enumerate() {

@@ -228,6 +228,75 @@ pub(super) struct RawScenario {
     pub(super) persistent_volumes: Option<Vec<Spanned<RawPersistentVolume>>>,
     pub(super) persistent_volume_claims: Option<Vec<Spanned<RawClaim>>>,
     pub(super) pod_disruption_budgets: Option<Vec<Spanned<RawPdb>>>,
+    /// Namespaces with their fairness weights: names, or `{name, weight}` mappings.
+    pub(super) namespaces: Option<Vec<Spanned<RawNamespace>>>,
+}
+
+/// One item of `namespaces:`: a bare name (weight 1) or a mapping with a weight.
+#[derive(Debug)]
+pub(super) enum RawNamespace {
+    /// `- team-a`; a number or bool arrives as its text, for the name check to reject.
+    Name(String),
+    /// `- {name: team-a, weight: 2}`.
+    Spec(RawNamespaceSpec),
+}
+
+/// The mapping form of a `namespaces:` item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawNamespaceSpec {
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) weight: Option<Spanned<Scalar>>,
+}
+
+impl<'de> Deserialize<'de> for RawNamespace {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The shape decides, as for `schedulerConfig`.
+        deserializer.deserialize_any(NamespaceVisitor)
+    }
+}
+
+struct NamespaceVisitor;
+
+impl<'de> Visitor<'de> for NamespaceVisitor {
+    type Value = RawNamespace;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a namespace name, or a mapping such as {name: team-a, weight: 2}")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(v.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(RawNamespace::Name(String::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawNamespaceSpec::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(RawNamespace::Spec)
+    }
 }
 
 /// One item of `podDisruptionBudgets`, with the fields of a `policy/v1`
