@@ -41,6 +41,7 @@ pub mod algorithms;
 pub mod cluster;
 pub mod filters;
 pub mod framework;
+pub mod gang;
 pub mod labels;
 pub mod node;
 pub mod pdb;
@@ -56,6 +57,7 @@ pub mod taints;
 pub mod volumes;
 
 pub use cluster::{BindError, ClusterState};
+pub use gang::{GangScheduler, PodGroupSpec};
 pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
 };

@@ -197,6 +197,47 @@ impl<'a> Cycle<'a> {
             .push(Decision::Preempt { pod, node, victims });
     }
 
+    /// The decisions made so far in this cycle, in the order they were made.
+    #[inline]
+    pub fn decisions(&self) -> &[Decision] {
+        self.decisions
+    }
+
+    /// A cycle over the same cluster, random stream and decision list, deciding only
+    /// `pending` (a reordered or filtered queue): wrappers such as gang scheduling run an
+    /// inner algorithm through it. Decisions made there stay in this cycle's list.
+    pub fn narrowed<'b>(&'b mut self, pending: &'b [PodId]) -> Cycle<'b> {
+        Cycle {
+            cluster: &mut *self.cluster,
+            pending,
+            rng: &mut *self.rng,
+            decisions: &mut *self.decisions,
+        }
+    }
+
+    /// Takes back the binding recorded as decision `index` of this cycle (see
+    /// [`ClusterState::unbind`]): the pod is pending again, its nominated node is set back
+    /// to `nominated`, and the decision becomes [`Decision::Unschedulable`] with
+    /// `diagnosis`. Refused, changing nothing, if that decision is not a binding the
+    /// cluster still shows.
+    pub fn unbind(
+        &mut self,
+        index: usize,
+        nominated: Option<NodeId>,
+        diagnosis: Diagnosis,
+    ) -> Result<(), BindError> {
+        let Some(&Decision::Bound { pod, node }) = self.decisions.get(index) else {
+            return Err(BindError::NotBound);
+        };
+        if self.cluster.pod(pod).and_then(|p| p.node) != Some(node) {
+            return Err(BindError::NotBound);
+        }
+        self.cluster.unbind(pod)?;
+        self.cluster.set_nominated_node(pod, nominated);
+        self.decisions[index] = Decision::Unschedulable { pod, diagnosis };
+        Ok(())
+    }
+
     /// Runs a per-pod algorithm over the pending pods in order, applying each placement
     /// before deciding the next pod.
     pub fn place_each(
