@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_scheduled,pods_completed,\
 pods_failed,pods_pending_at_end,pods_running_at_end,latency_p50_s,latency_p95_s,latency_p99_s,\
 latency_max_s,cpu_alloc_mean,mem_alloc_mean,cpu_alloc_peak,mem_alloc_peak,nodes_max,\
-scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,events,sim_end_s";
+scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,gang_timeouts,events,sim_end_s";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\

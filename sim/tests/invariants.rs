@@ -447,6 +447,7 @@ fn random_scenario(seed: u64) -> Scenario {
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        pod_groups: Vec::new(),
     }
 }
 
@@ -1051,6 +1052,7 @@ fn scenario(
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        pod_groups: Vec::new(),
     }
 }
 

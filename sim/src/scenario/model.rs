@@ -7,7 +7,7 @@ use std::sync::Arc;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::pdb::PodDisruptionBudget;
 use schedulers::volumes::VolumeState;
-use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
+use schedulers::{NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames};
 
 use crate::time::SimTime;
 
@@ -48,6 +48,9 @@ pub struct Scenario {
     pub volumes: VolumeState,
     /// PodDisruptionBudgets (`podDisruptionBudgets`), in file order.
     pub pod_disruption_budgets: Vec<PodDisruptionBudget>,
+    /// Pod groups (`podGroups`), in file order; [`PodTemplate::pod_group`] indexes them.
+    /// When there are any, the simulation runs its scheduler with gang semantics.
+    pub pod_groups: Vec<PodGroupSpec>,
 }
 
 impl Scenario {
