@@ -79,7 +79,8 @@ pub struct GangScheduler {
     first: Vec<u32>,
     /// Per group: whether its bindings in this cycle are taken back.
     short: Vec<bool>,
-    /// Per group: members bound at the end of the inner cycle, for the messages.
+    /// Per group: members bound at the end of the inner cycle and not about to be
+    /// evicted by a preemption decided in it.
     placed: Vec<u32>,
     /// Group members that had a nominated node before the cycle, to restore on unbind.
     nominated: Vec<(PodId, NodeId)>,
@@ -186,19 +187,35 @@ impl Scheduler for GangScheduler {
         self.inner.schedule(&mut cycle.narrowed(&self.order));
 
         // Permit: a group that ends the cycle short of minMember gives back its bindings.
+        // Members that a preemption in this cycle is about to evict do not count.
         let cluster = cycle.cluster();
         self.short.clear();
         self.short.resize(groups, false);
         self.placed.clear();
         self.placed.resize(groups, 0);
+        for g in 0..groups {
+            self.placed[g] = cluster.group_bound(g as u32);
+        }
+        for decision in &cycle.decisions()[start..] {
+            if let Decision::Preempt { victims, .. } = decision {
+                for &victim in victims {
+                    if let Some(v) = cluster.pod(victim)
+                        && !v.terminating
+                        && v.node.is_some()
+                        && let Some(g) = v.template.pod_group
+                    {
+                        self.placed[g as usize] = self.placed[g as usize].saturating_sub(1);
+                    }
+                }
+            }
+        }
         let mut any_short = false;
         for decision in &cycle.decisions()[start..] {
             if let Decision::Bound { pod, .. } = decision
                 && let Some(g) = cluster.pod(*pod).and_then(|p| p.template.pod_group)
-                && cluster.group_bound(g) < cluster.pod_groups()[g as usize].min_member
+                && self.placed[g as usize] < cluster.pod_groups()[g as usize].min_member
             {
                 self.short[g as usize] = true;
-                self.placed[g as usize] = cluster.group_bound(g);
                 any_short = true;
             }
         }
