@@ -302,6 +302,14 @@ fn run_checked(scenario: &Scenario, scheduler: &str) -> (RunResult, u64, u64) {
         cluster
             .check_invariants()
             .unwrap_or_else(|e| panic!("{scheduler} seed {}: {e}", scenario.seed));
+        // Group-wide queue moves and timeouts lose no pod.
+        let (completed, failed) = sim.finished_pods();
+        assert_eq!(
+            sim.submitted_pods(),
+            sim.pending_pods() + sim.running_pods() + completed + failed,
+            "{scheduler} seed {}: pods not conserved",
+            scenario.seed
+        );
         let mut bound_now = BTreeSet::new();
         let mut members: BTreeMap<u32, u32> = BTreeMap::new();
         let mut admitted: BTreeSet<u32> = BTreeSet::new();
@@ -375,4 +383,158 @@ fn random_gangs_never_run_partly_with_any_scheduler() {
     assert!(rollbacks > 50, "{rollbacks}");
     assert!(plain > 100, "{plain}");
     assert!(timeouts > 10, "{timeouts}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario syntax
+
+fn load(text: &str) -> Result<Scenario, sim::ScenarioError> {
+    let registry = Registry::builtin();
+    parse_scenario(text, "gang.yaml", &|n| registry.contains(n))
+}
+
+#[track_caller]
+fn assert_rejected(text: &str, line: u64, column: u64, field: &str, phrase: &str) {
+    let e = match load(text) {
+        Ok(_) => panic!("loaded, but should be rejected:\n{text}"),
+        Err(e) => e,
+    };
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(line), Some(column), Some(field)),
+        "position and field of: {e}"
+    );
+    assert!(e.message.contains(phrase), "expected {phrase:?} in: {e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("gang.yaml:{line}:{column}: {field}: ")),
+        "{e}"
+    );
+}
+
+const HEAD: &str = "cluster:\n  nodes: [{name: a, allocatable: {cpu: \"4\", memory: 8Gi}}]\n";
+
+#[test]
+fn pod_groups_load_into_exact_values() {
+    let text = format!(
+        "{HEAD}podGroups:
+  - name: train
+    minMember: 4
+    scheduleTimeoutSeconds: 30
+  - {{name: etl, namespace: batch, minMember: 2}}
+workloads:
+  - pod: worker
+    count: 4
+    podGroup: train
+  - batch: step
+    namespace: batch
+    labels: {{scheduling.x-k8s.io/pod-group: etl, app: step}}
+    arrivals: {{process: burst, count: 2}}
+  - pod: loner
+"
+    );
+    let s = load(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        s.pod_groups,
+        vec![
+            PodGroupSpec {
+                name: "train".into(),
+                namespace: "default".into(),
+                min_member: 4,
+                schedule_timeout_seconds: 30,
+            },
+            PodGroupSpec {
+                name: "etl".into(),
+                namespace: "batch".into(),
+                min_member: 2,
+                schedule_timeout_seconds: 60,
+            },
+        ]
+    );
+    let t: Vec<_> = s.workloads.iter().map(|w| &w.template).collect();
+    assert_eq!(
+        t.iter().map(|t| t.pod_group).collect::<Vec<_>>(),
+        vec![Some(0), Some(1), None]
+    );
+    // `podGroup` is the label's shorthand: selectors see the label.
+    assert_eq!(
+        t[0].labels.get("scheduling.x-k8s.io/pod-group"),
+        Some("train")
+    );
+    assert_eq!(t[1].labels.get("app"), Some("step"));
+}
+
+#[test]
+fn pod_group_errors_name_line_column_and_field() {
+    let groups = "podGroups:\n  - {name: train, minMember: 4}\n";
+    assert_rejected(
+        &format!("{HEAD}{groups}workloads:\n  - pod: w\n    podGroup: trian\n"),
+        7,
+        15,
+        "workloads[0].podGroup",
+        "unknown pod group \"trian\" (declared in namespace \"default\": train)",
+    );
+    assert_rejected(
+        &format!(
+            "{HEAD}{groups}workloads:\n  - pod: w\n    labels: {{scheduling.x-k8s.io/pod-group: x}}\n"
+        ),
+        7,
+        45,
+        "workloads[0].labels[\"scheduling.x-k8s.io/pod-group\"]",
+        "unknown pod group \"x\"",
+    );
+    // Groups are namespaced: a pod of another namespace does not see `train`.
+    assert_rejected(
+        &format!("{HEAD}{groups}workloads:\n  - pod: w\n    namespace: ml\n    podGroup: train\n"),
+        8,
+        15,
+        "workloads[0].podGroup",
+        "no podGroups are declared in namespace \"ml\"",
+    );
+    assert_rejected(
+        &format!(
+            "{HEAD}{groups}workloads:\n  - pod: w\n    podGroup: train\n    labels: {{scheduling.x-k8s.io/pod-group: other}}\n"
+        ),
+        7,
+        15,
+        "workloads[0].podGroup",
+        "disagrees with the label",
+    );
+    assert_rejected(
+        &format!("{HEAD}podGroups:\n  - {{name: train, minMember: 0}}\n"),
+        4,
+        30,
+        "podGroups[0].minMember",
+        "expected a number of pods from 1 to 2147483647, got 0",
+    );
+    assert_rejected(
+        &format!("{HEAD}podGroups:\n  - name: train\n"),
+        4,
+        5,
+        "podGroups[0]",
+        "expected minMember",
+    );
+    assert_rejected(
+        &format!("{HEAD}podGroups:\n  - {{name: t, minMember: 1, scheduleTimeoutSeconds: -5}}\n"),
+        4,
+        53,
+        "podGroups[0].scheduleTimeoutSeconds",
+        "expected a positive number of seconds",
+    );
+    assert_rejected(
+        &format!(
+            "{HEAD}podGroups:\n  - {{name: t, minMember: 1}}\n  - {{name: t, minMember: 2}}\n"
+        ),
+        5,
+        12,
+        "podGroups[1].name",
+        "duplicate PodGroup \"t\"",
+    );
+    assert_rejected(
+        &format!("{HEAD}podGroups:\n  - {{name: t, minMembers: 1}}\n"),
+        4,
+        15,
+        "podGroups[0].minMembers",
+        "unknown field `minMembers`",
+    );
 }

@@ -1503,11 +1503,7 @@ impl Builder<'_> {
             return Err(self.err(
                 &value.referenced,
                 &field,
-                format!(
-                    "unknown pod group {} ({listed}){}",
-                    quoted(&name),
-                    did_you_mean(&name, &known)
-                ),
+                format!("unknown pod group {} ({listed})", quoted(&name)),
             ));
         };
         labels.insert(POD_GROUP_LABEL.to_owned(), name);
