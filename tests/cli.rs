@@ -349,7 +349,7 @@ fn rows_follow_the_command_line_order_of_schedulers_and_seeds() {
     );
     // Six decimals everywhere a time or ratio appears.
     let fields: Vec<&str> = rows[1].split(',').collect();
-    for column in [9, 10, 11, 12, 13, 14, 15, 16, 23] {
+    for column in [9, 10, 11, 12, 13, 14, 15, 16, 24] {
         let decimals = fields[column].split('.').nth(1).map(str::len);
         assert_eq!(decimals, Some(6), "column {column} of {}", rows[1]);
     }
