@@ -14,11 +14,13 @@
 //!   fewer than `minMember` is not attempted; its pods are declared unschedulable.
 //! - Permit: upstream holds the pods that fit ("waiting") until `minMember` of the group
 //!   are running or waiting, then binds them all. schedlab decides a whole cycle at once,
-//!   so instead the inner algorithm places every pod, and the bindings of a group that
-//!   ends the cycle with fewer than `minMember` members bound are taken back
-//!   ([`Cycle::unbind`]), which restores the nodes as they were. Nothing waits across
+//!   so instead the inner algorithm places every pod, and a group that ends the cycle
+//!   with fewer than `minMember` members bound is dropped: the pass is taken back
+//!   ([`Cycle::undo_since`], which restores the nodes as they were) and the inner
+//!   algorithm decides the other pods again without that group, so none of them is kept
+//!   out by, or placed by the side of, members that are not staying. Nothing waits across
 //!   cycles holding resources; the host measures `scheduleTimeoutSeconds` instead
-//!   (see the simulator's gang documentation, `docs/gang-scheduling.md`).
+//!   (see `docs/gang-scheduling.md`).
 //!
 //! [`GangScheduler`] wraps any [`Scheduler`] without changing it.
 
@@ -82,7 +84,7 @@ pub struct GangScheduler {
     /// Per group: members bound at the end of the inner cycle and not about to be
     /// evicted by a preemption decided in it.
     placed: Vec<u32>,
-    /// Group members that had a nominated node before the cycle, to restore on unbind.
+    /// Pods that had a nominated node before the cycle, to restore when a pass is undone.
     nominated: Vec<(PodId, NodeId)>,
 }
 
@@ -99,6 +101,44 @@ impl GangScheduler {
             placed: Vec::new(),
             nominated: Vec::new(),
         }
+    }
+
+    /// Marks in `short` the groups that got a binding among the decisions from `start`
+    /// on but end with fewer than minMember members bound, not counting members that a
+    /// preemption among the decisions from `first` (the wrapper's first) is about to
+    /// evict (`placed` keeps the count). Returns whether any group is short.
+    fn mark_short_groups(&mut self, cycle: &Cycle<'_>, first: usize, start: usize) -> bool {
+        let cluster = cycle.cluster();
+        let groups = cluster.pod_groups().len();
+        self.short.clear();
+        self.short.resize(groups, false);
+        self.placed.clear();
+        self.placed
+            .extend((0..groups).map(|g| cluster.group_bound(g as u32)));
+        for decision in &cycle.decisions()[first..] {
+            if let Decision::Preempt { victims, .. } = decision {
+                for &victim in victims {
+                    if let Some(v) = cluster.pod(victim)
+                        && !v.terminating
+                        && v.node.is_some()
+                        && let Some(g) = v.template.pod_group
+                    {
+                        self.placed[g as usize] = self.placed[g as usize].saturating_sub(1);
+                    }
+                }
+            }
+        }
+        let mut any_short = false;
+        for decision in &cycle.decisions()[start..] {
+            if let Decision::Bound { pod, .. } = decision
+                && let Some(g) = cluster.pod(*pod).and_then(|p| p.template.pod_group)
+                && self.placed[g as usize] < cluster.pod_groups()[g as usize].min_member
+            {
+                self.short[g as usize] = true;
+                any_short = true;
+            }
+        }
+        any_short
     }
 
     /// The message for a pod whose group is not attempted or falls short.
@@ -165,13 +205,13 @@ impl Scheduler for GangScheduler {
                         ));
                         continue;
                     }
-                    if let Some(node) = p.nominated_node {
-                        self.nominated.push((pod, node));
-                    }
                     self.first[g as usize]
                 }
                 None => i as u32,
             };
+            if let Some(node) = p.nominated_node {
+                self.nominated.push((pod, node));
+            }
             self.keyed
                 .push((Reverse(p.priority()), anchor, i as u32, pod));
         }
@@ -182,74 +222,76 @@ impl Scheduler for GangScheduler {
             cycle.unschedulable(pod, diagnosis);
         }
 
-        // The inner algorithm decides the rest.
-        let start = cycle.decisions().len();
-        self.inner.schedule(&mut cycle.narrowed(&self.order));
-
-        // Permit: a group that ends the cycle short of minMember gives back its bindings.
-        // Members that a preemption in this cycle is about to evict do not count.
-        let cluster = cycle.cluster();
-        self.short.clear();
-        self.short.resize(groups, false);
-        self.placed.clear();
-        self.placed.resize(groups, 0);
-        for g in 0..groups {
-            self.placed[g] = cluster.group_bound(g as u32);
-        }
-        for decision in &cycle.decisions()[start..] {
-            if let Decision::Preempt { victims, .. } = decision {
-                for &victim in victims {
-                    if let Some(v) = cluster.pod(victim)
-                        && !v.terminating
-                        && v.node.is_some()
-                        && let Some(g) = v.template.pod_group
-                    {
-                        self.placed[g as usize] = self.placed[g as usize].saturating_sub(1);
+        // The inner algorithm decides the rest; then Permit. A group that ends the cycle
+        // short of minMember is dropped, every decision of the pass is taken back, and
+        // the inner algorithm decides again without it, so that no other pod is left
+        // out by (or placed next to) members that are not staying. Each pass drops at
+        // least one group, so this ends.
+        let first = cycle.decisions().len();
+        loop {
+            let start = cycle.decisions().len();
+            self.inner.schedule(&mut cycle.narrowed(&self.order));
+            if !self.mark_short_groups(cycle, first, start) {
+                return;
+            }
+            // What the short groups' members are told: their own outcome, except that a
+            // binding becomes the group's rejection.
+            let cluster = cycle.cluster();
+            let nodes = cluster.ready_node_count() as u32;
+            let mut outcomes = Vec::new();
+            for decision in &cycle.decisions()[start..] {
+                let pod = match decision {
+                    Decision::Bound { pod, .. }
+                    | Decision::Unschedulable { pod, .. }
+                    | Decision::Preempt { pod, .. } => *pod,
+                };
+                let Some(g) = cluster.pod(pod).and_then(|p| p.template.pod_group) else {
+                    continue;
+                };
+                if !self.short[g as usize] {
+                    continue;
+                }
+                outcomes.push(match decision {
+                    Decision::Bound { .. } => {
+                        let spec = &cluster.pod_groups()[g as usize];
+                        Decision::Unschedulable {
+                            pod,
+                            diagnosis: Self::reject(
+                                nodes,
+                                format!(
+                                    "pod group \"{}\" has {}/{} members schedulable",
+                                    spec.display_name(),
+                                    self.placed[g as usize],
+                                    spec.min_member
+                                ),
+                            ),
+                        }
                     }
+                    other => other.clone(),
+                });
+            }
+            let nominated = &self.nominated;
+            cycle.undo_since(start, |pod| {
+                nominated.iter().find(|(p, _)| *p == pod).map(|&(_, n)| n)
+            });
+            let (cluster, short) = (cycle.cluster(), &self.short);
+            self.order.retain(|&pod| {
+                cluster
+                    .pod(pod)
+                    .and_then(|p| p.template.pod_group)
+                    .is_none_or(|g| !short[g as usize])
+            });
+            for outcome in outcomes {
+                match outcome {
+                    Decision::Unschedulable { pod, diagnosis } => {
+                        cycle.unschedulable(pod, diagnosis)
+                    }
+                    // A member's preemption stands: its victims are evicted and it is
+                    // retried, as kube-scheduler's DefaultPreemption would do.
+                    Decision::Preempt { pod, node, victims } => cycle.preempt(pod, node, victims),
+                    Decision::Bound { .. } => {}
                 }
             }
-        }
-        let mut any_short = false;
-        for decision in &cycle.decisions()[start..] {
-            if let Decision::Bound { pod, .. } = decision
-                && let Some(g) = cluster.pod(*pod).and_then(|p| p.template.pod_group)
-                && self.placed[g as usize] < cluster.pod_groups()[g as usize].min_member
-            {
-                self.short[g as usize] = true;
-                any_short = true;
-            }
-        }
-        if !any_short {
-            return;
-        }
-        let nodes = cluster.ready_node_count() as u32;
-        // Latest first, so each node's pod list unwinds in reverse order of binding.
-        for index in (start..cycle.decisions().len()).rev() {
-            let cluster = cycle.cluster();
-            let Decision::Bound { pod, .. } = cycle.decisions()[index] else {
-                continue;
-            };
-            let Some(g) = cluster.pod(pod).and_then(|p| p.template.pod_group) else {
-                continue;
-            };
-            if !self.short[g as usize] {
-                continue;
-            }
-            let spec = &cluster.pod_groups()[g as usize];
-            let message = format!(
-                "pod group \"{}\" has {}/{} members schedulable",
-                spec.display_name(),
-                self.placed[g as usize],
-                spec.min_member
-            );
-            let diagnosis = Self::reject(nodes, message);
-            let nominated = self
-                .nominated
-                .iter()
-                .find(|(p, _)| *p == pod)
-                .map(|&(_, n)| n);
-            // Cannot fail: the decision is a binding the cluster still shows.
-            let _ = cycle.unbind(index, nominated, diagnosis);
         }
     }
 
@@ -483,8 +525,8 @@ mod tests {
 
     #[test]
     fn a_short_group_leaves_other_pods_bound() {
-        // Two 2-CPU nodes: web (1 CPU) binds; the 3-member gang of 1500m pods finds only
-        // one free node plus nothing else and is rolled back without touching web.
+        // Two 2-CPU nodes: web (1 CPU) binds on n0; the 3-member gang of 1500m pods finds
+        // room for one member only (on n1) and is dropped; web stays where it was.
         let mut c = cluster(2, 2000);
         let g = group(&mut c, "train", 3);
         let web = pods(&mut c, &template("web", 1000, None), 1)[0];
@@ -492,17 +534,40 @@ mod tests {
         let mut queue = vec![web];
         queue.extend(&members);
         let decisions = run("first-fit", &mut c, &queue);
-        assert_eq!(
-            decisions[0],
-            Decision::Bound {
-                pod: web,
-                node: NodeId(0)
-            }
-        );
+        assert!(decisions.contains(&Decision::Bound {
+            pod: web,
+            node: NodeId(0)
+        }));
         assert_eq!(bound(&decisions), vec![web]);
         assert_eq!(c.nodes()[0].pods, vec![web]);
         assert!(c.nodes()[1].pods.is_empty());
         assert_eq!(c.rows()[1].free.cpu(), 2000);
+    }
+
+    #[test]
+    fn pods_behind_a_short_group_get_its_room() {
+        // One 4-CPU node; the queue is [g0, g1, g2, web]. Three 1500m members cannot all
+        // fit, so the group is dropped; web (2 CPU) would not have fitted beside the two
+        // members that did, but is decided again without them and binds.
+        for name in names() {
+            let mut c = cluster(1, 4000);
+            let g = group(&mut c, "train", 3);
+            let members = pods(&mut c, &template("train", 1500, Some(g)), 3);
+            let web = pods(&mut c, &template("web", 2000, None), 1)[0];
+            let mut queue = members.clone();
+            queue.push(web);
+            let decisions = run(&name, &mut c, &queue);
+            assert_eq!(bound(&decisions), vec![web], "{name}: {decisions:?}");
+            assert_eq!(decisions.len(), 4, "{name}: one decision per pod");
+            let rolled_back = decisions
+                .iter()
+                .filter(|d| matches!(d, Decision::Unschedulable { diagnosis, .. }
+                    if diagnosis.to_string()
+                        == "0/1 nodes are available: 1 pod group \"train\" has 2/3 members schedulable."))
+                .count();
+            assert_eq!(rolled_back, 2, "{name}: {decisions:?}");
+            assert_eq!(c.nodes()[0].pods, vec![web], "{name}");
+        }
     }
 
     #[test]

@@ -215,27 +215,27 @@ impl<'a> Cycle<'a> {
         }
     }
 
-    /// Takes back the binding recorded as decision `index` of this cycle (see
-    /// [`ClusterState::unbind`]): the pod is pending again, its nominated node is set back
-    /// to `nominated`, and the decision becomes [`Decision::Unschedulable`] with
-    /// `diagnosis`. Refused, changing nothing, if that decision is not a binding the
-    /// cluster still shows.
-    pub fn unbind(
-        &mut self,
-        index: usize,
-        nominated: Option<NodeId>,
-        diagnosis: Diagnosis,
-    ) -> Result<(), BindError> {
-        let Some(&Decision::Bound { pod, node }) = self.decisions.get(index) else {
-            return Err(BindError::NotBound);
-        };
-        if self.cluster.pod(pod).and_then(|p| p.node) != Some(node) {
-            return Err(BindError::NotBound);
+    /// Takes back every decision made from position `start` of [`Cycle::decisions`] on,
+    /// latest first: bindings are undone ([`ClusterState::unbind`], which leaves each node
+    /// as if the bind had never happened), and the pods of bindings and preemptions get
+    /// back the nominated node `nominated` gives for them. For wrappers that run an inner
+    /// algorithm again over part of the queue (gang scheduling).
+    pub fn undo_since(&mut self, start: usize, nominated: impl Fn(PodId) -> Option<NodeId>) {
+        while self.decisions.len() > start {
+            match self.decisions.pop() {
+                Some(Decision::Bound { pod, node }) => {
+                    if self.cluster.pod(pod).and_then(|p| p.node) == Some(node) {
+                        // Cannot fail: the pod is bound there and has not started.
+                        let _ = self.cluster.unbind(pod);
+                    }
+                    self.cluster.set_nominated_node(pod, nominated(pod));
+                }
+                Some(Decision::Preempt { pod, .. }) => {
+                    self.cluster.set_nominated_node(pod, nominated(pod));
+                }
+                _ => {}
+            }
         }
-        self.cluster.unbind(pod)?;
-        self.cluster.set_nominated_node(pod, nominated);
-        self.decisions[index] = Decision::Unschedulable { pod, diagnosis };
-        Ok(())
     }
 
     /// Runs a per-pod algorithm over the pending pods in order, applying each placement

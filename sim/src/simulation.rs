@@ -656,11 +656,8 @@ impl<'a> Simulation<'a> {
         self.record(id, |_| TraceEvent::Created);
         self.pending_pods += 1;
         if let Some(g) = workload.template.pod_group {
-            let g = g as usize;
-            self.gangs[g].pending.push(id);
-            if self.gangs[g].waiting_since == SimTime::MAX {
-                self.restart_gang_wait(g);
-            }
+            self.gangs[g as usize].pending.push(id);
+            self.gang_may_wait(g);
         }
         match &workload.template.node_name {
             // A pod that names its node skips the scheduler; the kubelet admits it or
@@ -724,7 +721,20 @@ impl<'a> Simulation<'a> {
         );
     }
 
-    /// Stops a pod group's wait: it has no pending pods.
+    /// Starts a pod group's wait if it is not running and the group now waits: it has
+    /// pending pods and fewer than minMember bound (a group that has them is admitted,
+    /// and its extra pods do not time out).
+    fn gang_may_wait(&mut self, g: u32) {
+        let gang = &self.gangs[g as usize];
+        if gang.waiting_since == SimTime::MAX
+            && !gang.pending.is_empty()
+            && self.cluster.group_bound(g) < self.scenario.pod_groups[g as usize].min_member
+        {
+            self.restart_gang_wait(g as usize);
+        }
+    }
+
+    /// Stops a pod group's wait: it has no pending pods, or is admitted.
     fn stop_gang_wait(&mut self, g: usize) {
         let gang = &mut self.gangs[g];
         gang.waiting_since = SimTime::MAX;
@@ -741,11 +751,8 @@ impl<'a> Simulation<'a> {
         if let Some(i) = pending.iter().position(|&p| p == pod) {
             pending.remove(i);
         }
-        if self.gangs[g].pending.is_empty() {
+        if self.gangs[g].pending.is_empty() || admitted {
             self.stop_gang_wait(g);
-        } else if admitted && self.gangs[g].waiting_since != self.now {
-            // Admitted: the members still pending (beyond minMember) wait afresh.
-            self.restart_gang_wait(g);
         }
     }
 
@@ -755,46 +762,44 @@ impl<'a> Simulation<'a> {
     /// afresh. A group with `minMember` pods bound is admitted, and its extra pending pods
     /// do not time out.
     fn gang_timeout(&mut self, g: usize) {
-        if self.gangs[g].pending.is_empty() {
-            self.stop_gang_wait(g);
-            return;
-        }
         let scenario = self.scenario;
         let spec = &scenario.pod_groups[g];
         let bound = self.cluster.group_bound(g as u32);
-        if bound < spec.min_member {
-            self.metrics.gang_timeouts += 1;
-            let until = self.now.saturating_add(GANG_TIMEOUT_BACKOFF);
-            let members = std::mem::take(&mut self.gangs[g].pending);
-            for &member in &members {
-                self.record(member, |_| TraceEvent::Unschedulable {
-                    reason: format!(
-                        "pod group \"{}\" timed out: {bound}/{} members bound after {}s",
-                        spec.display_name(),
-                        spec.min_member,
-                        spec.schedule_timeout_seconds
-                    ),
-                });
-                let Some(rt) = self.runtime.get_mut(member) else {
-                    continue;
-                };
-                if rt.queue == Queue::None {
-                    continue;
-                }
-                rt.queue = Queue::Backoff;
-                rt.generation += 1;
-                rt.backoff_until = until;
-                let generation = rt.generation;
-                self.push_live(
-                    until,
-                    Event::BackoffDone {
-                        pod: member,
-                        generation,
-                    },
-                );
-            }
-            self.gangs[g].pending = members;
+        if self.gangs[g].pending.is_empty() || bound >= spec.min_member {
+            self.stop_gang_wait(g);
+            return;
         }
+        self.metrics.gang_timeouts += 1;
+        let until = self.now.saturating_add(GANG_TIMEOUT_BACKOFF);
+        let members = std::mem::take(&mut self.gangs[g].pending);
+        for &member in &members {
+            self.record(member, |_| TraceEvent::Unschedulable {
+                reason: format!(
+                    "pod group \"{}\" timed out: {bound}/{} members bound after {}s",
+                    spec.display_name(),
+                    spec.min_member,
+                    spec.schedule_timeout_seconds
+                ),
+            });
+            let Some(rt) = self.runtime.get_mut(member) else {
+                continue;
+            };
+            if rt.queue == Queue::None {
+                continue;
+            }
+            rt.queue = Queue::Backoff;
+            rt.generation += 1;
+            rt.backoff_until = until;
+            let generation = rt.generation;
+            self.push_live(
+                until,
+                Event::BackoffDone {
+                    pod: member,
+                    generation,
+                },
+            );
+        }
+        self.gangs[g].pending = members;
         self.restart_gang_wait(g);
     }
 
@@ -1146,6 +1151,10 @@ impl<'a> Simulation<'a> {
             return;
         }
         self.cluster.set_terminating(pod);
+        // A terminating member no longer counts: its group may be short again.
+        if let Some(g) = self.cluster.pod(pod).and_then(|p| p.template.pod_group) {
+            self.gang_may_wait(g);
+        }
         // Counted as failed from now on, not as running, though it holds its resources.
         self.running_pods -= 1;
         if let Some(rt) = self.runtime.get(pod) {
@@ -1181,6 +1190,9 @@ impl<'a> Simulation<'a> {
         let Some(p) = self.cluster.remove_pod(pod) else {
             return;
         };
+        if let Some(g) = p.template.pod_group {
+            self.gang_may_wait(g);
+        }
         self.metrics
             .charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
         if !p.terminating {
