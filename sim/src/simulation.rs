@@ -741,18 +741,20 @@ impl<'a> Simulation<'a> {
         gang.generation = gang.generation.wrapping_add(1);
     }
 
-    /// A pending pod of a group leaves the pending state (bound or rejected).
-    fn leave_gang(&mut self, pod: PodId, template_group: Option<u32>, admitted: bool) {
-        let Some(g) = template_group else {
+    /// A pending pod of a group leaves the pending state (bound or rejected); the group's
+    /// wait ends if it has no pending pod left or is admitted.
+    fn leave_gang(&mut self, pod: PodId, group: Option<u32>) {
+        let Some(g) = group else {
             return;
         };
-        let g = g as usize;
-        let pending = &mut self.gangs[g].pending;
+        let pending = &mut self.gangs[g as usize].pending;
         if let Some(i) = pending.iter().position(|&p| p == pod) {
             pending.remove(i);
         }
-        if self.gangs[g].pending.is_empty() || admitted {
-            self.stop_gang_wait(g);
+        if pending.is_empty()
+            || self.cluster.group_bound(g) >= self.scenario.pod_groups[g as usize].min_member
+        {
+            self.stop_gang_wait(g as usize);
         }
     }
 
@@ -1036,7 +1038,7 @@ impl<'a> Simulation<'a> {
         self.metrics.charge(self.now, cpu, mem, 1);
         self.pending_pods -= 1;
         self.running_pods += 1;
-        self.leave_gang(pod, group, true);
+        self.leave_gang(pod, group);
         self.push_live(
             self.now.saturating_add(self.scenario.start_latency),
             Event::Started { pod },
@@ -1211,7 +1213,7 @@ impl<'a> Simulation<'a> {
     fn fail_pending(&mut self, pod: PodId) {
         self.record(pod, |_| TraceEvent::Rejected);
         let group = self.cluster.pod(pod).and_then(|p| p.template.pod_group);
-        self.leave_gang(pod, group, false);
+        self.leave_gang(pod, group);
         self.cluster.remove_pod(pod);
         self.runtime.remove(pod);
         self.pending_pods -= 1;
