@@ -594,3 +594,27 @@ fn pod_group_errors_name_line_column_and_field() {
         "unknown field `minMembers`",
     );
 }
+
+/// The figures quoted in `scenarios/gang.yaml` and `scenarios/README.md`.
+#[test]
+fn bundled_gang_scenario_matches_its_description() {
+    let registry = Registry::builtin();
+    let scenario = sim::load_scenario("../scenarios/gang.yaml".as_ref(), &|n| registry.contains(n))
+        .expect("gang.yaml loads");
+    for (name, bert_at, timeouts) in [
+        ("kube-default", 19485, 30),
+        ("first-fit", 19040, 30),
+        ("least-allocated", 19061, 30),
+        ("random", 12892, 19),
+    ] {
+        let mut sim = Simulation::new(&scenario, registry.create(name).unwrap(), scenario.seed);
+        sim.enable_trace();
+        let r = sim.run();
+        let whole = |job: &str, at: u64| -> Vec<(u64, String)> {
+            (0..4).map(|i| (at, format!("{job}-{i}"))).collect()
+        };
+        assert_eq!(binds(&r, "resnet"), whole("resnet", 600), "{name}");
+        assert_eq!(binds(&r, "bert"), whole("bert", bert_at), "{name}");
+        assert_eq!(r.summary.gang_timeouts, timeouts, "{name}");
+    }
+}
