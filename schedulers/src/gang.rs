@@ -29,7 +29,7 @@ use std::cmp::Reverse;
 use crate::cluster::ClusterState;
 use crate::framework::Explanation;
 use crate::node::NodeId;
-use crate::pod::PodId;
+use crate::pod::{Pod, PodId};
 use crate::scheduler::{Cycle, Decision, Diagnosis, Scheduler, SchedulerRng};
 
 /// The label by which a pod joins a pod group (coscheduling's `PodGroupLabel`).
@@ -63,6 +63,14 @@ impl PodGroupSpec {
             format!("{}/{}", self.namespace, self.name)
         }
     }
+}
+
+/// The group of a pod, if it names one the cluster has (an index beyond the cluster's
+/// groups is treated as none rather than trusted).
+fn group_of(cluster: &ClusterState, pod: &Pod) -> Option<u32> {
+    pod.template
+        .pod_group
+        .filter(|&g| (g as usize) < cluster.pod_groups().len())
 }
 
 /// Runs an inner algorithm with gang semantics for pods that belong to a pod group
@@ -121,7 +129,7 @@ impl GangScheduler {
                     if let Some(v) = cluster.pod(victim)
                         && !v.terminating
                         && v.node.is_some()
-                        && let Some(g) = v.template.pod_group
+                        && let Some(g) = group_of(cluster, v)
                     {
                         self.placed[g as usize] = self.placed[g as usize].saturating_sub(1);
                     }
@@ -131,7 +139,7 @@ impl GangScheduler {
         let mut any_short = false;
         for decision in &cycle.decisions()[start..] {
             if let Decision::Bound { pod, .. } = decision
-                && let Some(g) = cluster.pod(*pod).and_then(|p| p.template.pod_group)
+                && let Some(g) = cluster.pod(*pod).and_then(|p| group_of(cluster, p))
                 && self.placed[g as usize] < cluster.pod_groups()[g as usize].min_member
             {
                 self.short[g as usize] = true;
@@ -160,8 +168,8 @@ impl Scheduler for GangScheduler {
         let cluster = cycle.cluster();
         let groups = cluster.pod_groups().len();
         let pending = cycle.pending();
-        let group_of = |pod: PodId| cluster.pod(pod).and_then(|p| p.template.pod_group);
-        if groups == 0 || !pending.iter().any(|&p| group_of(p).is_some()) {
+        let group_of_id = |pod: PodId| cluster.pod(pod).and_then(|p| group_of(cluster, p));
+        if groups == 0 || !pending.iter().any(|&p| group_of_id(p).is_some()) {
             self.inner.schedule(cycle);
             return;
         }
@@ -173,7 +181,7 @@ impl Scheduler for GangScheduler {
         self.first.resize(groups, u32::MAX);
         self.nominated.clear();
         for (i, &pod) in pending.iter().enumerate() {
-            if let Some(g) = group_of(pod) {
+            if let Some(g) = group_of_id(pod) {
                 let g = g as usize;
                 self.in_cycle[g] += 1;
                 self.first[g] = self.first[g].min(i as u32);
@@ -186,7 +194,7 @@ impl Scheduler for GangScheduler {
             let Some(p) = cluster.pod(pod) else {
                 continue;
             };
-            let anchor = match p.template.pod_group {
+            let anchor = match group_of(cluster, p) {
                 Some(g) => {
                     let spec = &cluster.pod_groups()[g as usize];
                     let have = cluster.group_bound(g) + self.in_cycle[g as usize];
@@ -245,7 +253,7 @@ impl Scheduler for GangScheduler {
                     | Decision::Unschedulable { pod, .. }
                     | Decision::Preempt { pod, .. } => *pod,
                 };
-                let Some(g) = cluster.pod(pod).and_then(|p| p.template.pod_group) else {
+                let Some(g) = cluster.pod(pod).and_then(|p| group_of(cluster, p)) else {
                     continue;
                 };
                 if !self.short[g as usize] {
@@ -278,7 +286,7 @@ impl Scheduler for GangScheduler {
             self.order.retain(|&pod| {
                 cluster
                     .pod(pod)
-                    .and_then(|p| p.template.pod_group)
+                    .and_then(|p| group_of(cluster, p))
                     .is_none_or(|g| !short[g as usize])
             });
             for outcome in outcomes {

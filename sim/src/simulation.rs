@@ -13,8 +13,8 @@ use schedulers::filters::check_admission;
 use schedulers::framework::Explanation;
 use schedulers::volumes::VolumeBindingMode;
 use schedulers::{
-    ClusterState, Cycle, Decision, GangScheduler, NodeId, Pod, PodId, PodPhase, ResourceKind,
-    Scheduler,
+    ClusterState, Cycle, Decision, GangScheduler, NodeId, Pod, PodId, PodPhase, PodTemplate,
+    ResourceKind, Scheduler,
 };
 use slotmap::SecondaryMap;
 
@@ -655,7 +655,7 @@ impl<'a> Simulation<'a> {
         self.metrics.submitted += 1;
         self.record(id, |_| TraceEvent::Created);
         self.pending_pods += 1;
-        if let Some(g) = workload.template.pod_group {
+        if let Some(g) = self.gang_of(&workload.template) {
             self.gangs[g as usize].pending.push(id);
             self.gang_may_wait(g);
         }
@@ -685,7 +685,11 @@ impl<'a> Simulation<'a> {
         if self.gangs.is_empty() {
             return;
         }
-        let Some(g) = self.cluster.pod(pod).and_then(|p| p.template.pod_group) else {
+        let Some(g) = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template))
+        else {
             return;
         };
         let members = std::mem::take(&mut self.gangs[g as usize].pending);
@@ -699,6 +703,14 @@ impl<'a> Simulation<'a> {
             }
         }
         self.gangs[g as usize].pending = members;
+    }
+
+    /// The pod group of a template, if it names one of the scenario's (a hand-built
+    /// scenario's out-of-range index counts as none).
+    fn gang_of(&self, template: &PodTemplate) -> Option<u32> {
+        template
+            .pod_group
+            .filter(|&g| (g as usize) < self.gangs.len())
     }
 
     /// Starts (or restarts) a pod group's wait now, with a timer at its timeout.
@@ -1018,7 +1030,7 @@ impl<'a> Simulation<'a> {
             return;
         }
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
-        let group = p.template.pod_group;
+        let group = self.gang_of(&p.template);
         if !p.template.volume_claims.is_empty() {
             self.bind_claims(pod);
         }
@@ -1154,7 +1166,11 @@ impl<'a> Simulation<'a> {
         }
         self.cluster.set_terminating(pod);
         // A terminating member no longer counts: its group may be short again.
-        if let Some(g) = self.cluster.pod(pod).and_then(|p| p.template.pod_group) {
+        if let Some(g) = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template))
+        {
             self.gang_may_wait(g);
         }
         // Counted as failed from now on, not as running, though it holds its resources.
@@ -1192,7 +1208,7 @@ impl<'a> Simulation<'a> {
         let Some(p) = self.cluster.remove_pod(pod) else {
             return;
         };
-        if let Some(g) = p.template.pod_group {
+        if let Some(g) = self.gang_of(&p.template) {
             self.gang_may_wait(g);
         }
         self.metrics
@@ -1212,7 +1228,10 @@ impl<'a> Simulation<'a> {
     /// A pending pod that will never run (its node rejected it).
     fn fail_pending(&mut self, pod: PodId) {
         self.record(pod, |_| TraceEvent::Rejected);
-        let group = self.cluster.pod(pod).and_then(|p| p.template.pod_group);
+        let group = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template));
         self.leave_gang(pod, group);
         self.cluster.remove_pod(pod);
         self.runtime.remove(pod);
