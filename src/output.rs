@@ -14,7 +14,7 @@ use anyhow::Context;
 use sim::{NamespaceSummary, RunResult, RunSummary, Sample, SimTime, TraceEvent, TraceRecord};
 
 /// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 30] = [
+pub const SUMMARY_COLUMNS: [&str; 31] = [
     "scenario",
     "scheduler",
     "seed",
@@ -37,6 +37,7 @@ pub const SUMMARY_COLUMNS: [&str; 30] = [
     "unschedulable_attempts",
     "refused_binds",
     "preemptions",
+    "gang_timeouts",
     "events",
     "sim_end_s",
     "fragmentation",
@@ -144,6 +145,7 @@ pub fn summary_record(key: &RunKey<'_>, s: &RunSummary) -> Vec<String> {
         s.unschedulable_attempts.to_string(),
         s.refused_binds.to_string(),
         s.preemptions.to_string(),
+        s.gang_timeouts.to_string(),
         s.events.to_string(),
         secs(s.end),
         s.fragmentation.map_or_else(String::new, float),

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_scheduled,pods_completed,\
 pods_failed,pods_pending_at_end,pods_running_at_end,latency_p50_s,latency_p95_s,latency_p99_s,\
 latency_max_s,cpu_alloc_mean,mem_alloc_mean,cpu_alloc_peak,mem_alloc_peak,nodes_max,\
-scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,events,sim_end_s,\
+scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,gang_timeouts,events,sim_end_s,\
 fragmentation,jain_index,makespan_s,mean_completion_s,pods_per_node_mean,pods_per_node_max";
 
 /// The timeseries.csv header.
@@ -374,7 +374,7 @@ fn rows_follow_the_command_line_order_of_schedulers_and_seeds() {
     );
     // Six decimals everywhere a time or ratio appears.
     let fields: Vec<&str> = rows[1].split(',').collect();
-    for column in [9, 10, 11, 12, 13, 14, 15, 16, 23] {
+    for column in [9, 10, 11, 12, 13, 14, 15, 16, 24] {
         let decimals = fields[column].split('.').nth(1).map(str::len);
         assert_eq!(decimals, Some(6), "column {column} of {}", rows[1]);
     }

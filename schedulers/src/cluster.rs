@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use slotmap::SlotMap;
 
+use crate::gang::PodGroupSpec;
 use crate::namespaces::{NamespaceId, Namespaces};
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pdb::PodDisruptionBudget;
@@ -28,6 +29,9 @@ pub enum BindError {
     /// The pod's requests exceed the node's free resources.
     #[error("pod does not fit on the node")]
     DoesNotFit,
+    /// Only a pod bound and not yet started can be unbound.
+    #[error("pod is not bound, or already running")]
+    NotBound,
 }
 
 /// The per-node figures that placement scans read, kept in one dense array so a scan over
@@ -113,6 +117,11 @@ pub struct ClusterState {
     namespaces: Namespaces,
     /// Allocatable resources summed over ready nodes: the pool dominant shares divide by.
     ready_capacity: Resources,
+    /// Pod groups (gangs), indexed by [`crate::PodTemplate::pod_group`].
+    pod_groups: Vec<PodGroupSpec>,
+    /// `group_bound[g]`: pods of group `g` bound to a node and not terminating, kept
+    /// incrementally so the gang check is O(1) per group.
+    group_bound: Vec<u32>,
 }
 
 fn has_pod_affinity(pod: &Pod) -> bool {
@@ -146,6 +155,8 @@ impl Clone for ClusterState {
             pdbs: self.pdbs.clone(),
             namespaces: self.namespaces.clone(),
             ready_capacity: self.ready_capacity,
+            pod_groups: self.pod_groups.clone(),
+            group_bound: self.group_bound.clone(),
         }
     }
 }
@@ -166,6 +177,8 @@ impl ClusterState {
             pdbs: Vec::new(),
             namespaces: Namespaces::default(),
             ready_capacity: Resources::ZERO,
+            pod_groups: Vec::new(),
+            group_bound: Vec::new(),
         }
     }
 
@@ -211,6 +224,33 @@ impl ClusterState {
     /// preemption reads them, and it keeps no per-node caches.
     pub fn add_pdb(&mut self, pdb: PodDisruptionBudget) {
         self.pdbs.push(pdb);
+    }
+
+    /// Adds a pod group and returns its index, which pod templates name in
+    /// [`crate::PodTemplate::pod_group`].
+    pub fn add_pod_group(&mut self, spec: PodGroupSpec) -> u32 {
+        self.pod_groups.push(spec);
+        self.group_bound.push(0);
+        (self.pod_groups.len() - 1) as u32
+    }
+
+    /// The pod groups, in the order they were added.
+    #[inline]
+    pub fn pod_groups(&self) -> &[PodGroupSpec] {
+        &self.pod_groups
+    }
+
+    /// How many pods of group `group` are bound to a node and not terminating (0 for an
+    /// unknown group).
+    #[inline]
+    pub fn group_bound(&self, group: u32) -> u32 {
+        self.group_bound.get(group as usize).copied().unwrap_or(0)
+    }
+
+    fn count_in_group(&mut self, group: Option<u32>, delta: i32) {
+        if let Some(n) = group.and_then(|g| self.group_bound.get_mut(g as usize)) {
+            *n = n.wrapping_add_signed(delta);
+        }
     }
 
     /// The cluster's storage, to add objects, bind claims and provision volumes. Volume
@@ -338,8 +378,58 @@ impl ClusterState {
             self.bound_with_pod_affinity += 1;
         }
         self.namespaces.charge(pod.namespace_id, &pod.requests, 1);
+        if let Some(n) = pod
+            .template
+            .pod_group
+            .and_then(|g| self.group_bound.get_mut(g as usize))
+        {
+            *n += 1;
+        }
         self.touch(node_id);
         Ok(())
+    }
+
+    /// Undoes [`ClusterState::bind`] for a pod that is still `Bound` (not yet running):
+    /// releases its charges and makes it pending again with no node. Its node's pod list
+    /// keeps the order of the others, so the node looks exactly as if the bind had never
+    /// happened, except that its generation moves (caches saw the bind). Returns the node
+    /// it left. For gang scheduling, which takes back the bindings of a group that fell
+    /// short of its minimum within one cycle.
+    pub fn unbind(&mut self, pod_id: PodId) -> Result<NodeId, BindError> {
+        let pod = self.pods.get(pod_id).ok_or(BindError::NoSuchPod)?;
+        if pod.phase != PodPhase::Bound || pod.terminating {
+            return Err(BindError::NotBound);
+        }
+        let node_id = pod.node.ok_or(BindError::NotBound)?;
+        let (requests, nonzero_cpu, nonzero_memory, slot) = (
+            pod.requests,
+            pod.nonzero_cpu,
+            pod.nonzero_memory,
+            pod.slot_on_node as usize,
+        );
+        let group = pod.template.pod_group;
+        if has_pod_affinity(pod) {
+            self.bound_with_pod_affinity -= 1;
+        }
+        self.namespaces.charge(pod.namespace_id, &requests, -1);
+        self.count_in_group(group, -1);
+        let node = &mut self.nodes[node_id.index()];
+        node.requested -= requests;
+        let row = &mut self.rows[node_id.index()];
+        row.free += requests;
+        row.nonzero_cpu -= nonzero_cpu;
+        row.nonzero_memory -= nonzero_memory;
+        // `remove`, not `swap_remove`: the pods after it keep their order.
+        node.pods.remove(slot);
+        for (i, &moved) in node.pods.iter().enumerate().skip(slot) {
+            self.pods[moved].slot_on_node = i as u32;
+        }
+        let p = &mut self.pods[pod_id];
+        p.phase = PodPhase::Pending;
+        p.node = None;
+        p.slot_on_node = u32::MAX;
+        self.touch(node_id);
+        Ok(node_id)
     }
 
     /// Sets a live pod's phase (the simulator's lifecycle controller calls this).
@@ -364,6 +454,9 @@ impl ClusterState {
         {
             p.terminating = true;
             if let Some(node) = p.node {
+                // A terminating member no longer counts towards its gang.
+                let group = p.template.pod_group;
+                self.count_in_group(group, -1);
                 self.touch(node);
             }
         }
@@ -385,6 +478,9 @@ impl ClusterState {
                 self.bound_with_pod_affinity -= 1;
             }
             self.namespaces.charge(pod.namespace_id, &pod.requests, -1);
+            if !pod.terminating {
+                self.count_in_group(pod.template.pod_group, -1);
+            }
             let node = &mut self.nodes[node_id.index()];
             node.requested -= pod.requests;
             let row = &mut self.rows[node_id.index()];
@@ -484,6 +580,22 @@ impl ClusterState {
                     count
                 ));
             }
+        }
+        let mut group_bound = vec![0u32; self.pod_groups.len()];
+        for pod in self.pods.values() {
+            if let Some(g) = pod.template.pod_group
+                && pod.node.is_some()
+                && !pod.terminating
+                && let Some(n) = group_bound.get_mut(g as usize)
+            {
+                *n += 1;
+            }
+        }
+        if group_bound != self.group_bound {
+            return Err(format!(
+                "pod group counts {:?} but bound members are {:?}",
+                self.group_bound, group_bound
+            ));
         }
         for (id, pod) in self.pods.iter() {
             let listed = pod.node.is_some_and(|n| {

@@ -42,6 +42,7 @@ pub mod cluster;
 pub mod exec;
 pub mod filters;
 pub mod framework;
+pub mod gang;
 pub mod labels;
 pub mod namespaces;
 pub mod node;
@@ -58,6 +59,7 @@ pub mod taints;
 pub mod volumes;
 
 pub use cluster::{BindError, ClusterState};
+pub use gang::{GangScheduler, PodGroupSpec};
 pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,
 };

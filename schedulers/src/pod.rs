@@ -278,6 +278,9 @@ pub struct PodTemplate {
     /// `terminationGracePeriodSeconds`: how long an evicted pod keeps its node while it
     /// shuts down (the scenario loader defaults it to Kubernetes' 30; 0 leaves at once).
     pub termination_grace_period_seconds: u32,
+    /// The pod group (gang) the pods belong to, as an index into
+    /// [`crate::ClusterState::pod_groups`] (the `scheduling.x-k8s.io/pod-group` label).
+    pub pod_group: Option<u32>,
 }
 
 /// A PriorityClass's `preemptionPolicy`.

@@ -219,6 +219,48 @@ impl<'a> Cycle<'a> {
             .push(Decision::Preempt { pod, node, victims });
     }
 
+    /// The decisions made so far in this cycle, in the order they were made.
+    #[inline]
+    pub fn decisions(&self) -> &[Decision] {
+        self.decisions
+    }
+
+    /// A cycle over the same cluster, random stream and decision list, deciding only
+    /// `pending` (a reordered or filtered queue): wrappers such as gang scheduling run an
+    /// inner algorithm through it. Decisions made there stay in this cycle's list.
+    pub fn narrowed<'b>(&'b mut self, pending: &'b [PodId]) -> Cycle<'b> {
+        Cycle {
+            cluster: &mut *self.cluster,
+            pending,
+            rng: &mut *self.rng,
+            decisions: &mut *self.decisions,
+            now_micros: self.now_micros,
+        }
+    }
+
+    /// Takes back every decision made from position `start` of [`Cycle::decisions`] on,
+    /// latest first: bindings are undone ([`ClusterState::unbind`], which leaves each node
+    /// as if the bind had never happened), and the pods of bindings and preemptions get
+    /// back the nominated node `nominated` gives for them. For wrappers that run an inner
+    /// algorithm again over part of the queue (gang scheduling).
+    pub fn undo_since(&mut self, start: usize, nominated: impl Fn(PodId) -> Option<NodeId>) {
+        while self.decisions.len() > start {
+            match self.decisions.pop() {
+                Some(Decision::Bound { pod, node }) => {
+                    if self.cluster.pod(pod).and_then(|p| p.node) == Some(node) {
+                        // Cannot fail: the pod is bound there and has not started.
+                        let _ = self.cluster.unbind(pod);
+                    }
+                    self.cluster.set_nominated_node(pod, nominated(pod));
+                }
+                Some(Decision::Preempt { pod, .. }) => {
+                    self.cluster.set_nominated_node(pod, nominated(pod));
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Runs a per-pod algorithm over the pending pods in order, applying each placement
     /// before deciding the next pod.
     pub fn place_each(

@@ -268,6 +268,8 @@ pub struct Metrics {
     pub refused_binds: u64,
     /// Pods evicted to make room for higher-priority pods.
     pub preemptions: u64,
+    /// Pod groups that waited longer than their `scheduleTimeoutSeconds`.
+    pub gang_timeouts: u64,
     /// Creation-to-binding latency of every bound pod, in microseconds.
     latencies: Vec<u64>,
     samples: Vec<Sample>,
@@ -488,6 +490,7 @@ impl Metrics {
             unschedulable_attempts: self.failed_attempts,
             refused_binds: self.refused_binds,
             preemptions: self.preemptions,
+            gang_timeouts: self.gang_timeouts,
             events,
             end,
             fragmentation: (self.fragmentation_samples > 0)
@@ -561,6 +564,8 @@ pub struct RunSummary {
     pub refused_binds: u64,
     /// Pods preempted.
     pub preemptions: u64,
+    /// Times a pod group waited past its `scheduleTimeoutSeconds` without being admitted.
+    pub gang_timeouts: u64,
     /// Events processed.
     pub events: u64,
     /// Simulated time at the end.

@@ -13,7 +13,8 @@ use schedulers::filters::check_admission;
 use schedulers::framework::Explanation;
 use schedulers::volumes::VolumeBindingMode;
 use schedulers::{
-    ClusterState, Cycle, Decision, NodeId, Pod, PodId, PodPhase, ResourceKind, Scheduler,
+    ClusterState, Cycle, Decision, GangScheduler, NodeId, Pod, PodId, PodPhase, PodTemplate,
+    ResourceKind, Scheduler,
 };
 use slotmap::SecondaryMap;
 
@@ -35,6 +36,9 @@ pub const CRASH_LOOP_BACKOFF: SimTime = SimTime::from_secs(10);
 /// How long a pod may sit unschedulable before it is retried without any cluster event
 /// (kube-scheduler's `podMaxInUnschedulablePodsDuration`).
 pub const MAX_UNSCHEDULABLE: SimTime = SimTime::from_secs(300);
+/// How long a pod group's pending pods are held back after the group timed out
+/// (`scheduleTimeoutSeconds`): kube-scheduler's maximum pod backoff, for the whole group.
+pub const GANG_TIMEOUT_BACKOFF: SimTime = MAX_BACKOFF;
 
 /// Everything that can happen. Small and `Copy`, so the queue never allocates per event.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +61,9 @@ enum Event {
     Replace { workload: u32 },
     /// An evicted pod's termination grace period is over: it leaves its node.
     Terminated { pod: PodId },
+    /// A pod group's `scheduleTimeoutSeconds` since it began waiting are over;
+    /// `generation` guards against stale timers.
+    GangTimeout { group: u32, generation: u32 },
 }
 
 /// Which of kube-scheduler's three queues holds a pending pod.
@@ -115,6 +122,17 @@ impl PartialOrd for ActiveEntry {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// Per pod group: its pending pods and how long it has been waiting to be admitted.
+#[derive(Debug, Clone)]
+struct GangState {
+    /// Pending pods of the group, in creation order.
+    pending: Vec<PodId>,
+    /// When the current wait began; [`SimTime::MAX`] when the group waits for nothing.
+    waiting_since: SimTime,
+    /// Bumped whenever the wait restarts or stops, so older timeout timers are stale.
+    generation: u32,
 }
 
 /// Per-workload state: how many pods it made and its own random streams.
@@ -194,6 +212,8 @@ pub struct Simulation<'a> {
     cluster: ClusterState,
     runtime: SecondaryMap<PodId, PodRuntime>,
     workloads: Vec<WorkloadState>,
+    /// Per pod group of the scenario, by index.
+    gangs: Vec<GangState>,
     node_by_name: BTreeMap<String, NodeId>,
     active: BinaryHeap<ActiveEntry>,
     active_seq: u64,
@@ -274,6 +294,23 @@ impl<'a> Simulation<'a> {
         for (name, weight) in &scenario.namespaces {
             cluster.set_namespace_weight(name, *weight);
         }
+        for group in &scenario.pod_groups {
+            cluster.add_pod_group(group.clone());
+        }
+        let gangs = vec![
+            GangState {
+                pending: Vec::new(),
+                waiting_since: SimTime::MAX,
+                generation: 0,
+            };
+            scenario.pod_groups.len()
+        ];
+        // Gang semantics apply to any algorithm, which runs unchanged inside the wrapper.
+        let scheduler: Box<dyn Scheduler> = if scenario.pod_groups.is_empty() {
+            scheduler
+        } else {
+            Box::new(GangScheduler::new(scheduler))
+        };
         let workloads = (0..scenario.workloads.len() as u64)
             .map(|i| WorkloadState {
                 created: 0,
@@ -293,6 +330,7 @@ impl<'a> Simulation<'a> {
             cluster,
             runtime: SecondaryMap::new(),
             workloads,
+            gangs,
             node_by_name,
             active: BinaryHeap::new(),
             active_seq: 0,
@@ -523,6 +561,11 @@ impl<'a> Simulation<'a> {
                 self.live_events -= 1;
                 self.create_pod(workload as usize);
             }
+            Event::GangTimeout { group, generation } => {
+                if self.gangs[group as usize].generation == generation {
+                    self.gang_timeout(group as usize);
+                }
+            }
             Event::Sample if self.cycle_pending => {
                 // Pods created at this instant are bound by the cycle queued for it: take
                 // the sample after that cycle, so a row never shows as pending a pod that
@@ -655,6 +698,10 @@ impl<'a> Simulation<'a> {
         }
         self.record(id, |_| TraceEvent::Created);
         self.pending_pods += 1;
+        if let Some(g) = self.gang_of(&workload.template) {
+            self.gangs[g as usize].pending.push(id);
+            self.gang_may_wait(g);
+        }
         match &workload.template.node_name {
             // A pod that names its node skips the scheduler; the kubelet admits it or
             // rejects it (Kubernetes' OutOfcpu and friends).
@@ -673,7 +720,147 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// Moves a pod to the active queue; for a member of a pod group, its other pending
+    /// members too, wherever they wait, so that the group is attempted in one cycle (the
+    /// gang check sees only the pods of one cycle).
     fn activate(&mut self, pod: PodId) {
+        self.activate_one(pod);
+        if self.gangs.is_empty() {
+            return;
+        }
+        let Some(g) = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template))
+        else {
+            return;
+        };
+        let members = std::mem::take(&mut self.gangs[g as usize].pending);
+        for &member in &members {
+            if self
+                .runtime
+                .get(member)
+                .is_some_and(|r| matches!(r.queue, Queue::Backoff | Queue::Unschedulable))
+            {
+                self.activate_one(member);
+            }
+        }
+        self.gangs[g as usize].pending = members;
+    }
+
+    /// The pod group of a template, if it names one of the scenario's (a hand-built
+    /// scenario's out-of-range index counts as none).
+    fn gang_of(&self, template: &PodTemplate) -> Option<u32> {
+        template
+            .pod_group
+            .filter(|&g| (g as usize) < self.gangs.len())
+    }
+
+    /// Starts (or restarts) a pod group's wait now, with a timer at its timeout.
+    fn restart_gang_wait(&mut self, g: usize) {
+        let timeout = SimTime::from_secs(u64::from(
+            self.scenario.pod_groups[g].schedule_timeout_seconds,
+        ));
+        let gang = &mut self.gangs[g];
+        gang.waiting_since = self.now;
+        gang.generation = gang.generation.wrapping_add(1);
+        let generation = gang.generation;
+        // Not a live event: a group that can never be admitted must not keep a run
+        // without `duration` going.
+        self.events.push(
+            self.now.saturating_add(timeout),
+            Event::GangTimeout {
+                group: g as u32,
+                generation,
+            },
+        );
+    }
+
+    /// Starts a pod group's wait if it is not running and the group now waits: it has
+    /// pending pods and fewer than minMember bound (a group that has them is admitted,
+    /// and its extra pods do not time out).
+    fn gang_may_wait(&mut self, g: u32) {
+        let gang = &self.gangs[g as usize];
+        if gang.waiting_since == SimTime::MAX
+            && !gang.pending.is_empty()
+            && self.cluster.group_bound(g) < self.scenario.pod_groups[g as usize].min_member
+        {
+            self.restart_gang_wait(g as usize);
+        }
+    }
+
+    /// Stops a pod group's wait: it has no pending pods, or is admitted.
+    fn stop_gang_wait(&mut self, g: usize) {
+        let gang = &mut self.gangs[g];
+        gang.waiting_since = SimTime::MAX;
+        gang.generation = gang.generation.wrapping_add(1);
+    }
+
+    /// A pending pod of a group leaves the pending state (bound or rejected); the group's
+    /// wait ends if it has no pending pod left or is admitted.
+    fn leave_gang(&mut self, pod: PodId, group: Option<u32>) {
+        let Some(g) = group else {
+            return;
+        };
+        let pending = &mut self.gangs[g as usize].pending;
+        if let Some(i) = pending.iter().position(|&p| p == pod) {
+            pending.remove(i);
+        }
+        if pending.is_empty()
+            || self.cluster.group_bound(g) >= self.scenario.pod_groups[g as usize].min_member
+        {
+            self.stop_gang_wait(g as usize);
+        }
+    }
+
+    /// A pod group waited `scheduleTimeoutSeconds` without being admitted: like
+    /// coscheduling's rejection of the waiting pods at Permit, its pending pods are
+    /// rejected and the whole group backs off for [`GANG_TIMEOUT_BACKOFF`]; then it waits
+    /// afresh. A group with `minMember` pods bound is admitted, and its extra pending pods
+    /// do not time out.
+    fn gang_timeout(&mut self, g: usize) {
+        let scenario = self.scenario;
+        let spec = &scenario.pod_groups[g];
+        let bound = self.cluster.group_bound(g as u32);
+        if self.gangs[g].pending.is_empty() || bound >= spec.min_member {
+            self.stop_gang_wait(g);
+            return;
+        }
+        self.metrics.gang_timeouts += 1;
+        let until = self.now.saturating_add(GANG_TIMEOUT_BACKOFF);
+        let members = std::mem::take(&mut self.gangs[g].pending);
+        for &member in &members {
+            self.record(member, |_| TraceEvent::Unschedulable {
+                reason: format!(
+                    "pod group \"{}\" timed out: {bound}/{} members bound after {}s",
+                    spec.display_name(),
+                    spec.min_member,
+                    spec.schedule_timeout_seconds
+                ),
+            });
+            let Some(rt) = self.runtime.get_mut(member) else {
+                continue;
+            };
+            if rt.queue == Queue::None {
+                continue;
+            }
+            rt.queue = Queue::Backoff;
+            rt.generation += 1;
+            rt.backoff_until = until;
+            let generation = rt.generation;
+            self.push_live(
+                until,
+                Event::BackoffDone {
+                    pod: member,
+                    generation,
+                },
+            );
+        }
+        self.gangs[g].pending = members;
+        self.restart_gang_wait(g);
+    }
+
+    fn activate_one(&mut self, pod: PodId) {
         let Some(rt) = self.runtime.get_mut(pod) else {
             return;
         };
@@ -903,6 +1090,7 @@ impl<'a> Simulation<'a> {
         let (cpu, mem) = (p.requests.cpu(), p.requests.memory());
         let namespace = p.namespace_id();
         let node = p.node;
+        let group = self.gang_of(&p.template);
         if !p.template.volume_claims.is_empty() {
             self.bind_claims(pod);
         }
@@ -927,6 +1115,7 @@ impl<'a> Simulation<'a> {
             .namespace_changed(self.now, namespace, &self.cluster, true);
         self.pending_pods -= 1;
         self.running_pods += 1;
+        self.leave_gang(pod, group);
         self.push_live(
             self.now.saturating_add(self.scenario.start_latency),
             Event::Started { pod },
@@ -1042,6 +1231,14 @@ impl<'a> Simulation<'a> {
             return;
         }
         self.cluster.set_terminating(pod);
+        // A terminating member no longer counts: its group may be short again.
+        if let Some(g) = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template))
+        {
+            self.gang_may_wait(g);
+        }
         // Counted as failed from now on, not as running, though it holds its resources.
         self.running_pods -= 1;
         if let Some(rt) = self.runtime.get(pod) {
@@ -1077,6 +1274,9 @@ impl<'a> Simulation<'a> {
         let Some(p) = self.cluster.remove_pod(pod) else {
             return;
         };
+        if let Some(g) = self.gang_of(&p.template) {
+            self.gang_may_wait(g);
+        }
         self.metrics
             .charge(self.now, p.requests.cpu(), p.requests.memory(), -1);
         if let Some(node) = p.node {
@@ -1099,6 +1299,11 @@ impl<'a> Simulation<'a> {
     /// A pending pod that will never run (its node rejected it).
     fn fail_pending(&mut self, pod: PodId) {
         self.record(pod, |_| TraceEvent::Rejected);
+        let group = self
+            .cluster
+            .pod(pod)
+            .and_then(|p| self.gang_of(&p.template));
+        self.leave_gang(pod, group);
         self.cluster.remove_pod(pod);
         self.runtime.remove(pod);
         self.pending_pods -= 1;

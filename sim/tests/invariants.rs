@@ -448,6 +448,7 @@ fn random_scenario(seed: u64) -> Scenario {
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        pod_groups: Vec::new(),
     }
 }
 
@@ -1062,6 +1063,7 @@ fn scenario(
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        pod_groups: Vec::new(),
     }
 }
 

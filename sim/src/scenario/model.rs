@@ -7,7 +7,7 @@ use std::sync::Arc;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::pdb::PodDisruptionBudget;
 use schedulers::volumes::VolumeState;
-use schedulers::{NodeSpec, PodTemplate, ResourceKind, ResourceNames};
+use schedulers::{NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames};
 
 use crate::time::SimTime;
 
@@ -51,6 +51,9 @@ pub struct Scenario {
     /// Namespaces declared with their fairness weights (`namespaces:`), in file order;
     /// namespaces not listed have weight 1.
     pub namespaces: Vec<(String, u32)>,
+    /// Pod groups (`podGroups`), in file order; [`PodTemplate::pod_group`] indexes them.
+    /// When there are any, the simulation runs its scheduler with gang semantics.
+    pub pod_groups: Vec<PodGroupSpec>,
 }
 
 impl Scenario {

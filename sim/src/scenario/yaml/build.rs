@@ -28,6 +28,7 @@ use schedulers::{
 use serde_saphyr::{Location, Spanned};
 
 use super::names::{dns_label_error, dns_subdomain_error, label_value_error, qualified_name_error};
+use super::raw::RawPodGroup;
 use super::raw::{
     Entries, LabelMap, QuantityMap, RawArrivals, RawCluster, RawContainer, RawDist,
     RawLabelSelector, RawNodeAffinity, RawPodAffinity, RawPodAffinityTerm, RawPool, RawPort,
@@ -42,6 +43,7 @@ use crate::scheduler_config::{
     SchedulerConfigError, load_scheduler_config, parse_scheduler_config,
 };
 use crate::time::{SimTime, parse_duration};
+use schedulers::gang::{DEFAULT_SCHEDULE_TIMEOUT_SECONDS, POD_GROUP_LABEL, PodGroupSpec};
 use schedulers::pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
@@ -97,6 +99,7 @@ pub(super) fn build(
         names: ResourceNames::default(),
         classes: Vec::new(),
         volumes: VolumeState::default(),
+        pod_groups: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -134,6 +137,7 @@ pub(super) fn build(
     let pod_disruption_budgets =
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
     let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
+    b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
 
     // File order: whichever of `cluster` and `workloads` comes first is checked first.
     let cluster_first = match (&raw.cluster, &raw.workloads) {
@@ -177,6 +181,7 @@ pub(super) fn build(
         volumes: b.volumes,
         pod_disruption_budgets,
         namespaces,
+        pod_groups: b.pod_groups,
     })
 }
 
@@ -343,6 +348,8 @@ struct Builder<'a> {
     classes: Vec<PriorityClass>,
     /// Storage, checked before workloads, which name its claims.
     volumes: VolumeState,
+    /// Pod groups, checked before workloads, which join them.
+    pod_groups: Vec<PodGroupSpec>,
 }
 
 impl Builder<'_> {
@@ -1359,6 +1366,150 @@ impl Builder<'_> {
             });
         }
         Ok(out)
+    }
+
+    /// `podGroups`: PodGroups by namespace and name.
+    fn pod_groups(&mut self, list: &[Spanned<RawPodGroup>]) -> Result<()> {
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("podGroups[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.non_empty(&raw.name, &name_field, "a PodGroup name")?;
+            if let Some(why) = dns_subdomain_error(&name) {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("invalid PodGroup name {}: {why}", quoted(&name)),
+                ));
+            }
+            let namespace = match &raw.namespace {
+                Some(ns) => {
+                    let field = format!("{base}.namespace");
+                    let ns_name = self.non_empty(ns, &field, "a namespace")?;
+                    if let Some(why) = dns_label_error(&ns_name) {
+                        return Err(self.err(
+                            &ns.referenced,
+                            &field,
+                            format!("invalid namespace name {}: {why}", quoted(&ns_name)),
+                        ));
+                    }
+                    ns_name
+                }
+                None => "default".to_owned(),
+            };
+            if self
+                .pod_groups
+                .iter()
+                .any(|g| g.name == name && g.namespace == namespace)
+            {
+                return Err(self.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!(
+                        "duplicate PodGroup {} in namespace {}",
+                        quoted(&name),
+                        quoted(&namespace)
+                    ),
+                ));
+            }
+            let Some(min) = &raw.min_member else {
+                return Err(self.err(
+                    &item.referenced,
+                    &base,
+                    "expected minMember: how many of the group's pods must be able to run together",
+                ));
+            };
+            let min_member = self.integer(
+                min,
+                &format!("{base}.minMember"),
+                1,
+                i32::MAX.into(),
+                "a number of pods",
+            )? as u32;
+            let schedule_timeout_seconds = match &raw.schedule_timeout_seconds {
+                Some(v) => self.integer(
+                    v,
+                    &format!("{base}.scheduleTimeoutSeconds"),
+                    1,
+                    i32::MAX.into(),
+                    "a positive number of seconds",
+                )? as u32,
+                None => DEFAULT_SCHEDULE_TIMEOUT_SECONDS,
+            };
+            self.pod_groups.push(PodGroupSpec {
+                name,
+                namespace,
+                min_member,
+                schedule_timeout_seconds,
+            });
+        }
+        Ok(())
+    }
+
+    /// The pod group a workload's pods join: `podGroup`, or the
+    /// `scheduling.x-k8s.io/pod-group` label, which `podGroup` sets.
+    fn workload_pod_group(
+        &self,
+        w: &RawWorkload,
+        namespace: &str,
+        labels: &mut Labels,
+        base: &str,
+    ) -> Result<Option<u32>> {
+        let label = w
+            .labels
+            .iter()
+            .flat_map(|m| m.0.iter())
+            .find(|(k, _)| k.value == POD_GROUP_LABEL)
+            .map(|(_, v)| v);
+        let (value, field) = match (&w.pod_group, label) {
+            (Some(g), Some(l)) if g.value != l.value => {
+                return Err(self.err(
+                    &g.referenced,
+                    &format!("{base}.podGroup"),
+                    format!(
+                        "podGroup {} disagrees with the label {POD_GROUP_LABEL}: {} (line {}); give one of them",
+                        quoted(&g.value),
+                        quoted(&l.value),
+                        l.referenced.line()
+                    ),
+                ));
+            }
+            (Some(g), _) => (g, format!("{base}.podGroup")),
+            (None, Some(l)) => (l, join_key(&format!("{base}.labels"), POD_GROUP_LABEL)),
+            (None, None) => return Ok(None),
+        };
+        let name = self.non_empty(value, &field, "a PodGroup name")?;
+        let Some(index) = self
+            .pod_groups
+            .iter()
+            .position(|g| g.name == name && g.namespace == namespace)
+        else {
+            let known: Vec<&str> = self
+                .pod_groups
+                .iter()
+                .filter(|g| g.namespace == namespace)
+                .map(|g| g.name.as_str())
+                .collect();
+            let listed = if known.is_empty() {
+                format!(
+                    "no podGroups are declared in namespace {}",
+                    quoted(namespace)
+                )
+            } else {
+                format!(
+                    "declared in namespace {}: {}",
+                    quoted(namespace),
+                    known.join(", ")
+                )
+            };
+            return Err(self.err(
+                &value.referenced,
+                &field,
+                format!("unknown pod group {} ({listed})", quoted(&name)),
+            ));
+        };
+        labels.insert(POD_GROUP_LABEL.to_owned(), name);
+        Ok(Some(index as u32))
     }
 
     /// A non-negative integer or a percentage from `0%` to `100%`, as a budget's
@@ -2394,7 +2545,8 @@ impl Builder<'_> {
             Some(ns) => self.non_empty(ns, &format!("{base}.namespace"), "a namespace")?,
             None => "default".to_owned(),
         };
-        let labels = self.labels(w.labels.as_ref(), &format!("{base}.labels"))?;
+        let mut labels = self.labels(w.labels.as_ref(), &format!("{base}.labels"))?;
+        let pod_group = self.workload_pod_group(w, &namespace, &mut labels, base)?;
         let (priority, preemption_policy) = self.pod_priority(w, base)?;
 
         // Either the shorthand (top-level requests/limits: one container named after the
@@ -2565,6 +2717,7 @@ impl Builder<'_> {
             pod_anti_affinity,
             topology_spread_constraints,
             volume_claims,
+            pod_group,
         };
         Ok((template, sized))
     }

@@ -230,6 +230,7 @@ pub(super) struct RawScenario {
     pub(super) pod_disruption_budgets: Option<Vec<Spanned<RawPdb>>>,
     /// Namespaces with their fairness weights: names, or `{name, weight}` mappings.
     pub(super) namespaces: Option<Vec<Spanned<RawNamespace>>>,
+    pub(super) pod_groups: Option<Vec<Spanned<RawPodGroup>>>,
 }
 
 /// One item of `namespaces:`: a bare name (weight 1) or a mapping with a weight.
@@ -297,6 +298,18 @@ impl<'de> Visitor<'de> for NamespaceVisitor {
         RawNamespaceSpec::deserialize(de::value::MapAccessDeserializer::new(map))
             .map(RawNamespace::Spec)
     }
+}
+
+/// One item of `podGroups`, with the fields of a `scheduling.x-k8s.io/v1alpha1`
+/// PodGroup's metadata and spec, flattened. `minMember` is required, but checked after
+/// parsing so that the message can say where.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPodGroup {
+    pub(super) name: Spanned<String>,
+    pub(super) namespace: Option<Spanned<String>>,
+    pub(super) min_member: Option<Spanned<Scalar>>,
+    pub(super) schedule_timeout_seconds: Option<Spanned<Scalar>>,
 }
 
 /// One item of `podDisruptionBudgets`, with the fields of a `policy/v1`
@@ -536,6 +549,8 @@ pub(super) struct RawWorkload {
     pub(super) topology_spread_constraints: Option<Vec<Spanned<RawSpreadConstraint>>>,
     pub(super) node_name: Option<Spanned<String>>,
     pub(super) volumes: Option<Vec<Spanned<RawVolume>>>,
+    /// The pod group the pods join: shorthand for the `scheduling.x-k8s.io/pod-group` label.
+    pub(super) pod_group: Option<Spanned<String>>,
 }
 
 /// `arrivals:` of a batch workload.
