@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::algorithms::{FirstFit, LeastAllocated, RandomFit};
+use crate::algorithms::{FirstFit, Flow, LeastAllocated, RandomFit};
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
 
@@ -42,7 +42,7 @@ impl Registry {
     /// Every built-in algorithm.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
-        let builtins: [(&str, &'static str, Factory); 4] = [
+        let builtins: [(&str, &'static str, Factory); 5] = [
             (
                 "kube-default",
                 "kube-scheduler's default profile: filter, score, normalize, weight (see framework)",
@@ -52,6 +52,11 @@ impl Registry {
                 FirstFit::NAME,
                 "the first node in node order that passes the filters",
                 Box::new(|| Box::new(FirstFit)),
+            ),
+            (
+                Flow::NAME,
+                "Firmament-style batch placement of the whole queue by min-cost max-flow",
+                Box::new(|| Box::new(Flow::default())),
             ),
             (
                 LeastAllocated::NAME,
