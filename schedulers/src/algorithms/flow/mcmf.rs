@@ -82,10 +82,20 @@ impl MinCostFlow {
     /// Adds an arc `from -> to` carrying at most `cap` units at `cost` per unit.
     /// `cap` and `cost` must be non-negative.
     pub fn add_arc(&mut self, from: u32, to: u32, cap: i64, cost: i64) -> ArcId {
-        debug_assert!(cap >= 0 && cost >= 0, "arc {from}->{to}: cap {cap} cost {cost}");
+        debug_assert!(
+            cap >= 0 && cost >= 0,
+            "arc {from}->{to}: cap {cap} cost {cost}"
+        );
         let (a, b) = (NodeIndex::new(from as usize), NodeIndex::new(to as usize));
         let e = self.graph.add_edge(a, b, Residual { cap, cost });
-        self.graph.add_edge(b, a, Residual { cap: 0, cost: -cost });
+        self.graph.add_edge(
+            b,
+            a,
+            Residual {
+                cap: 0,
+                cost: -cost,
+            },
+        );
         ArcId(e.index() as u32)
     }
 
@@ -118,9 +128,8 @@ impl MinCostFlow {
             let path_cost = self.potential[sink as usize] - self.potential[source as usize];
             while self.levels(source, sink) {
                 self.current.clear();
-                self.current.extend(
-                    (0..n).map(|v| self.graph.first_edge(NodeIndex::new(v), Outgoing)),
-                );
+                self.current
+                    .extend((0..n).map(|v| self.graph.first_edge(NodeIndex::new(v), Outgoing)));
                 loop {
                     let pushed = self.push(source, sink, INF);
                     if pushed == 0 {
@@ -209,10 +218,7 @@ impl MinCostFlow {
         while let Some(e) = self.current[u as usize] {
             let arc = self.graph[e];
             let v = self.graph.edge_endpoints(e).expect("edge exists").1.index();
-            if arc.cap > 0
-                && self.level[v] == self.level[u as usize] + 1
-                && self.reduced(e) == 0
-            {
+            if arc.cap > 0 && self.level[v] == self.level[u as usize] + 1 && self.reduced(e) == 0 {
                 let pushed = self.push(v as u32, sink, limit.min(arc.cap));
                 if pushed > 0 {
                     self.graph[e].cap -= pushed;
@@ -306,7 +312,13 @@ mod tests {
     fn cancels_flow_along_a_reverse_arc() {
         // The classic case where the first shortest path must be partly undone: the
         // cheapest path 0-1-2-3 blocks both disjoint paths 0-1-3 and 0-2-3.
-        let arcs = vec![(0, 1, 1, 0), (1, 2, 1, 0), (2, 3, 1, 0), (1, 3, 1, 10), (0, 2, 1, 10)];
+        let arcs = vec![
+            (0, 1, 1, 0),
+            (1, 2, 1, 0),
+            (2, 3, 1, 0),
+            (1, 3, 1, 10),
+            (0, 2, 1, 10),
+        ];
         let (flow, cost, f, ids) = solve(4, &arcs, 0, 3);
         assert_eq!((flow, cost), (2, 20));
         assert_eq!(f.flow(ids[1]), 0, "the middle arc is cancelled");
