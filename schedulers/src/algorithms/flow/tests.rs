@@ -80,7 +80,8 @@ fn two_sizes_pack_where_first_fit_leaves_one_out() {
     // Two 10-CPU nodes; 4, 4, 6, 6 CPU in queue order. First-fit puts both 4s on node 0
     // and then has room for one 6 only. Flow: the 4-CPU class may put 2 on a node, the
     // 6-CPU class 1, and no node holds more than floor(10 / 4) = 2 pods, so the only
-    // maximum flow is one 6 and one 4 per node; each node binds its 4 first.
+    // maximum flow is one 6 and one 4 per node. Pods are bound class by class, in queue
+    // order of the classes.
     let mut c = ClusterState::default();
     add_node(&mut c, "a", 10_000, 16 * GI, 110, "a");
     add_node(&mut c, "b", 10_000, 16 * GI, 110, "a");
@@ -101,8 +102,8 @@ fn two_sizes_pack_where_first_fit_leaves_one_out() {
         decisions,
         vec![
             bound(pods[0], 0),
-            bound(pods[2], 0),
             bound(pods[1], 1),
+            bound(pods[2], 0),
             bound(pods[3], 1)
         ]
     );
@@ -375,7 +376,12 @@ fn mixed_shapes_are_feasible_and_mostly_optimal() {
         "mixed shapes: placed as many as the optimum in {same_count}/{cases}, equal \
          objective in {exact}/{cases}; first-fit placed fewer in {ff_worse}, more in {ff_better}"
     );
-    // Measured (seed 12): 965 and 830 of 1000.
-    assert!(same_count * 100 >= cases * 95, "{same_count}/{cases}");
-    assert!(exact * 100 >= cases * 80, "{exact}/{cases}");
+    // Measured (seed 12): 980 and 905 of 1000; first-fit placed fewer pods than flow in
+    // 53 instances and more in 10.
+    assert!(same_count * 100 >= cases * 97, "{same_count}/{cases}");
+    assert!(exact * 100 >= cases * 88, "{exact}/{cases}");
+    assert!(
+        ff_better * 100 <= cases * 2,
+        "first-fit placed more in {ff_better}"
+    );
 }
