@@ -781,7 +781,7 @@ fn check_result(result: &RunResult, scenario: &Scenario, steps: u64, run: Run<'_
 
 /// Schedulers that bind a pending pod whenever some node passes every filter. For them a
 /// run without duration may end only when no pending pod fits on any node.
-const WORK_CONSERVING: [&str; 3] = ["first-fit", "least-allocated", "random"];
+const WORK_CONSERVING: [&str; 4] = ["first-fit", "flow", "least-allocated", "random"];
 
 /// Checks that a run which ended by itself ended because nothing could change: no pending
 /// pod fits on a node that admits it by [`placement_error`]'s rules (a missed retry, or a
