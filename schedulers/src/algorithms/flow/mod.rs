@@ -34,9 +34,10 @@
 //!   mean over CPU and memory of `100 * (allocatable - requested - request) / allocatable`
 //!   with kube-scheduler's integer arithmetic (its LeastAllocated score, used here as a
 //!   cost, i.e. 100 minus MostAllocated). Fuller nodes are cheaper, so the flow packs.
-//!   Firmament's cost models (load-spreading, Quincy, CoCo, Octopus) likewise charge a
-//!   task -> machine arc by the machine's current load; load-spreading charges more for
-//!   busier machines to spread, this one charges more for emptier ones to pack. As in
+//!   Firmament's cost models set the same kind of arc cost from a machine's state: its
+//!   Octopus (load-balancing) model charges in proportion to the tasks already running
+//!   there, which spreads; CoCo from resource fit and interference; Quincy from data
+//!   locality. This one charges by the free share that would be left, which packs. As in
 //!   Firmament, costs are taken from the cluster at the start of a solve and stay constant
 //!   per unit within it.
 //! - Waiting, `w = min(seconds waited, 1000)`: as in Quincy and Firmament's Quincy model,
@@ -132,7 +133,12 @@ pub fn placement_cost(row: &NodeRow, pod: &Pod) -> i64 {
 /// relative to `newest` (the newest pending pod's creation stamp), capped.
 #[inline]
 pub fn wait_cost(pod: &Pod, newest: u64) -> i64 {
-    (newest.saturating_sub(pod.created_stamp) / WAIT_UNIT).min(MAX_WAIT_COST as u64) as i64
+    wait_cost_since(pod.created_stamp, newest)
+}
+
+#[inline]
+fn wait_cost_since(created: u64, newest: u64) -> i64 {
+    (newest.saturating_sub(created) / WAIT_UNIT).min(MAX_WAIT_COST as u64) as i64
 }
 
 /// How many pods requesting `req` fit in `free` (0 if one does not).
@@ -528,7 +534,7 @@ impl Flow {
 
 #[inline]
 fn wait_cost_of(m: &Member, newest: u64) -> i64 {
-    (newest.saturating_sub(m.created) / WAIT_UNIT).min(MAX_WAIT_COST as u64) as i64
+    wait_cost_since(m.created, newest)
 }
 
 impl Scheduler for Flow {
