@@ -235,6 +235,9 @@ pub struct Flow {
     node_mask: Vec<u8>,
     /// Cluster nodes reached by some class this round, in node order.
     reached: Vec<u32>,
+    /// Some node was offered more than fits while building the current plan; when none
+    /// was, the other policy would build the very same plan.
+    over_offered: bool,
 }
 
 /// True when a pod of the class passes every filter on node `n` whose free resources are
@@ -467,6 +470,7 @@ impl Flow {
             let end = if want.fits_in(&self.rows[node].free) {
                 j
             } else {
+                self.over_offered = true;
                 i + 1
             };
             for k in i..end {
@@ -494,6 +498,7 @@ impl Flow {
         for c in &mut self.classes {
             c.placed = 0;
         }
+        self.over_offered = false;
         let mut cost = 0;
         let mut rounds = 0;
         while self.classes.iter().any(|c| c.unplaced() > 0) {
@@ -545,12 +550,15 @@ impl Scheduler for Flow {
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
         let newest = self.group(cycle);
         // Two plans, one per way of settling over-offered nodes; the better one (fewer
-        // pods left out, then lower cost; largest-first on a tie) is bound.
+        // pods left out, then lower cost; largest-first on a tie) is bound. The second is
+        // skipped when the first never had to choose: it would be the same plan.
         let largest = self.build_plan(cycle.cluster(), newest, Keep::Largest);
-        std::mem::swap(&mut self.best, &mut self.assign);
-        let smallest = self.build_plan(cycle.cluster(), newest, Keep::Smallest);
-        if largest <= smallest {
+        if self.over_offered {
             std::mem::swap(&mut self.best, &mut self.assign);
+            let smallest = self.build_plan(cycle.cluster(), newest, Keep::Smallest);
+            if largest <= smallest {
+                std::mem::swap(&mut self.best, &mut self.assign);
+            }
         }
         // Binds first, so that the diagnoses see the cluster as this cycle leaves it.
         for i in 0..self.members.len() {
