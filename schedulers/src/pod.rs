@@ -412,6 +412,10 @@ pub struct Pod {
     /// The order in which pods started running: earlier starts have smaller stamps.
     /// Opaque to schedulers (they know nothing of time) but ordered, for preemption.
     pub start_stamp: u64,
+    /// When the pod was created, in microseconds of the host's clock (the simulator sets
+    /// its simulated time; 0 when the host does not say). Schedulers use differences only,
+    /// as a wait time (the `flow` scheduler's unscheduled cost grows with it).
+    pub created_stamp: u64,
     /// Being deleted (Kubernetes' deletionTimestamp): still on its node, holding its
     /// resources, until its termination grace period ends.
     pub terminating: bool,
@@ -447,6 +451,7 @@ impl Pod {
             node: None,
             nominated_node: None,
             start_stamp: 0,
+            created_stamp: 0,
             terminating: false,
             slot_on_node: u32::MAX,
             namespace_id: NamespaceId(u32::MAX),

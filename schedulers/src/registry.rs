@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::algorithms::{
-    BestFit, Drf, FirstFit, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris, WorstFit,
+    BestFit, Drf, FirstFit, Flow, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris,
+    WorstFit,
 };
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
@@ -59,6 +60,11 @@ impl Registry {
                 FirstFit::NAME,
                 "the first node in node order that passes the filters",
                 Box::new(|| Box::new(FirstFit)),
+            ),
+            (
+                Flow::NAME,
+                "Firmament-style batch placement of the whole queue by min-cost max-flow",
+                Box::new(|| Box::new(Flow::default())),
             ),
             (
                 LeastAllocated::NAME,

@@ -674,6 +674,8 @@ impl<'a> Simulation<'a> {
             }
             Pod::with_requests(template, ordinal, requests, cpu, mem)
         };
+        let mut pod = pod;
+        pod.created_stamp = self.now.as_micros();
         let run_for = workload
             .duration
             .as_ref()

@@ -783,8 +783,9 @@ fn check_result(result: &RunResult, scenario: &Scenario, steps: u64, run: Run<'_
 
 /// Schedulers that bind a pending pod whenever some node passes every filter. For them a
 /// run without duration may end only when no pending pod fits on any node.
-const WORK_CONSERVING: [&str; 8] = [
+const WORK_CONSERVING: [&str; 9] = [
     "first-fit",
+    "flow",
     "least-allocated",
     "random",
     "best-fit",

@@ -1,0 +1,387 @@
+//! The flow scheduler: placements worked out by hand, and optimality against a brute force
+//! over every assignment of small random instances.
+
+use std::sync::Arc;
+
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
+
+use super::*;
+use crate::labels::Labels;
+use crate::node::NodeSpec;
+use crate::pod::{ContainerResources, PodTemplate};
+use crate::resources::ResourceKind;
+use crate::scheduler::{Decision, SchedulerRng};
+
+const GI: i64 = 1 << 30;
+const SEC: u64 = 1_000_000;
+
+fn add_node(c: &mut ClusterState, name: &str, cpu: i64, mem: i64, pods: i64, zone: &str) {
+    let mut allocatable = Resources::cpu_mem(cpu, mem);
+    allocatable.set(ResourceKind::PODS, pods);
+    c.add_node(NodeSpec {
+        name: name.into(),
+        allocatable,
+        labels: Labels::new([("zone", zone)]),
+        ..Default::default()
+    });
+}
+
+fn template(name: &str, cpu: i64, mem: i64, zone: Option<&str>) -> Arc<PodTemplate> {
+    let mut container = ContainerResources::default();
+    container.set_request(ResourceKind::CPU, cpu);
+    container.set_request(ResourceKind::MEMORY, mem);
+    Arc::new(PodTemplate {
+        name: name.into(),
+        containers: vec![container],
+        node_selector: zone.map_or_else(Labels::default, |z| Labels::new([("zone", z)])),
+        ..Default::default()
+    })
+}
+
+fn add_pod(c: &mut ClusterState, t: &Arc<PodTemplate>, ordinal: u32, created: u64) -> PodId {
+    let mut pod = Pod::from_template(Arc::clone(t), ordinal);
+    pod.created_stamp = created;
+    c.add_pod(pod)
+}
+
+fn schedule(c: &mut ClusterState, pods: &[PodId]) -> Vec<Decision> {
+    let mut rng = SchedulerRng::seed_from_u64(1);
+    let mut decisions = Vec::new();
+    Flow::default().schedule(&mut Cycle::new(c, pods, &mut rng, &mut decisions));
+    decisions
+}
+
+/// Where each pod went (`None`: unschedulable), checking that every pod got exactly one
+/// decision and the cluster's books still balance.
+fn assignment(c: &ClusterState, pods: &[PodId], decisions: &[Decision]) -> Vec<Option<usize>> {
+    c.check_invariants().unwrap();
+    assert_eq!(decisions.len(), pods.len(), "one decision per pod");
+    pods.iter()
+        .map(|&p| {
+            let mine: Vec<&Decision> = decisions
+                .iter()
+                .filter(|d| match d {
+                    Decision::Bound { pod, .. } | Decision::Unschedulable { pod, .. } => *pod == p,
+                    Decision::Preempt { .. } => panic!("flow never preempts"),
+                })
+                .collect();
+            assert_eq!(mine.len(), 1);
+            match mine[0] {
+                Decision::Bound { node, .. } => Some(node.index()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn two_sizes_pack_where_first_fit_leaves_one_out() {
+    // Two 10-CPU nodes; 4, 4, 6, 6 CPU in queue order. First-fit puts both 4s on node 0
+    // and then has room for one 6 only. Flow: the 4-CPU class may put 2 on a node, the
+    // 6-CPU class 1, and no node holds more than floor(10 / 4) = 2 pods, so the only
+    // maximum flow is one 6 and one 4 per node. Pods are bound class by class, in queue
+    // order of the classes.
+    let mut c = ClusterState::default();
+    add_node(&mut c, "a", 10_000, 16 * GI, 110, "a");
+    add_node(&mut c, "b", 10_000, 16 * GI, 110, "a");
+    let small = template("small", 4000, GI, None);
+    let big = template("big", 6000, GI, None);
+    let pods = [
+        add_pod(&mut c, &small, 0, 0),
+        add_pod(&mut c, &small, 1, 0),
+        add_pod(&mut c, &big, 0, 0),
+        add_pod(&mut c, &big, 1, 0),
+    ];
+    let decisions = schedule(&mut c, &pods);
+    let bound = |pod, node| Decision::Bound {
+        pod,
+        node: NodeId(node),
+    };
+    assert_eq!(
+        decisions,
+        vec![
+            bound(pods[0], 0),
+            bound(pods[1], 1),
+            bound(pods[2], 0),
+            bound(pods[3], 1)
+        ]
+    );
+
+    let mut c2 = ClusterState::default();
+    add_node(&mut c2, "a", 10_000, 16 * GI, 110, "a");
+    add_node(&mut c2, "b", 10_000, 16 * GI, 110, "a");
+    let pods2: Vec<PodId> = [&small, &small, &big, &big]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| add_pod(&mut c2, t, i as u32, 0))
+        .collect();
+    let mut rng = SchedulerRng::seed_from_u64(1);
+    let mut ff = Vec::new();
+    crate::algorithms::FirstFit.schedule(&mut Cycle::new(&mut c2, &pods2, &mut rng, &mut ff));
+    let placed = ff
+        .iter()
+        .filter(|d| matches!(d, Decision::Bound { .. }))
+        .count();
+    assert_eq!(placed, 3, "first-fit leaves a 6-CPU pod out");
+}
+
+/// One node with room for one 4-CPU pod; two classes want it. `old` asks 1Gi of 8Gi
+/// (placement cost (0 + 87) / 2 = 43), `new` 2Gi (cost (0 + 75) / 2 = 37), and `new` was
+/// created at 10 s. Leaving `old` out costs its wait past the newest pod, in seconds.
+fn contest(old_created: u64) -> (PodId, PodId, Vec<Decision>) {
+    let mut c = ClusterState::default();
+    add_node(&mut c, "only", 4000, 8 * GI, 110, "a");
+    let new = add_pod(&mut c, &template("new", 4000, 2 * GI, None), 0, 10 * SEC);
+    let old = add_pod(&mut c, &template("old", 4000, GI, None), 0, old_created);
+    let d = schedule(&mut c, &[new, old]);
+    (old, new, d)
+}
+
+#[test]
+fn the_longer_wait_wins_the_last_slot() {
+    // Waited 10 s: placing `old` costs 43 + 0, placing `new` 37 + 10. `old` goes.
+    let (old, new, d) = contest(0);
+    assert_eq!(
+        d[0],
+        Decision::Bound {
+            pod: old,
+            node: NodeId(0)
+        }
+    );
+    match &d[1] {
+        Decision::Unschedulable { pod, diagnosis } => {
+            assert_eq!(*pod, new);
+            assert_eq!(
+                diagnosis.to_string(),
+                "0/1 nodes are available: 1 Insufficient cpu."
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Waited 3 s: 43 + 0 against 37 + 3, so the better-packing `new` goes.
+    let (old, new, d) = contest(7 * SEC);
+    assert_eq!(
+        d[0],
+        Decision::Bound {
+            pod: new,
+            node: NodeId(0)
+        }
+    );
+    assert!(matches!(d[1], Decision::Unschedulable { pod, .. } if pod == old));
+}
+
+#[test]
+fn prefers_the_fuller_node_and_respects_selectors() {
+    // Node 0 is half full, node 1 empty, node 2 in zone b. An unconstrained 1-CPU pod
+    // goes to the fuller node 0 (cost (25 + 93) / 2 = 59 against (75 + 93) / 2 = 84);
+    // a pod selecting zone b can only go to node 2.
+    let mut c = ClusterState::default();
+    add_node(&mut c, "a0", 4000, 16 * GI, 110, "a");
+    add_node(&mut c, "a1", 4000, 16 * GI, 110, "a");
+    add_node(&mut c, "b0", 4000, 16 * GI, 110, "b");
+    let filler = add_pod(&mut c, &template("filler", 2000, 0, None), 0, 0);
+    c.bind(filler, NodeId(0)).unwrap();
+    let p = add_pod(&mut c, &template("p", 1000, GI, None), 0, 0);
+    let q = add_pod(&mut c, &template("q", 1000, GI, Some("b")), 0, 0);
+    let d = schedule(&mut c, &[p, q]);
+    assert_eq!(
+        d,
+        vec![
+            Decision::Bound {
+                pod: p,
+                node: NodeId(0)
+            },
+            Decision::Bound {
+                pod: q,
+                node: NodeId(2)
+            }
+        ]
+    );
+}
+
+/// A random instance: up to 4 nodes (some partly used, two zones, some with few pod
+/// slots) and up to 6 pending pods of the given shapes, some selecting a zone, created at
+/// random times.
+fn instance(rng: &mut ChaCha8Rng, shapes: &[(i64, i64)]) -> (ClusterState, Vec<PodId>) {
+    let mut c = ClusterState::default();
+    let n_nodes = rng.random_range(1..=4);
+    for i in 0..n_nodes {
+        let cpu = [2000, 3000, 4000, 6000][rng.random_range(0..4)];
+        let mem = [4 * GI, 8 * GI][rng.random_range(0..2)];
+        let slots = if rng.random_range(0..4) == 0 {
+            rng.random_range(1..=3)
+        } else {
+            110
+        };
+        let zone = ["a", "b"][rng.random_range(0..2)];
+        add_node(&mut c, &format!("n{i}"), cpu, mem, slots, zone);
+        if rng.random_range(0..2) == 0 {
+            let used = template(
+                "used",
+                rng.random_range(0..=cpu / 2),
+                rng.random_range(0..=GI),
+                None,
+            );
+            let id = add_pod(&mut c, &used, 0, 0);
+            c.bind(id, NodeId(i)).unwrap();
+        }
+    }
+    let templates: Vec<Vec<Arc<PodTemplate>>> = shapes
+        .iter()
+        .enumerate()
+        .map(|(s, &(cpu, mem))| {
+            [None, Some("a"), Some("b")]
+                .iter()
+                .map(|z| template(&format!("s{s}"), cpu, mem, *z))
+                .collect()
+        })
+        .collect();
+    let n_pods = rng.random_range(1..=6);
+    let pods = (0..n_pods)
+        .map(|i| {
+            let shape = &templates[rng.random_range(0..shapes.len())];
+            // Unconstrained twice as often as each zone.
+            let t = &shape[[0, 0, 1, 2][rng.random_range(0..4)]];
+            add_pod(&mut c, t, i, rng.random_range(0..20u64) * SEC)
+        })
+        .collect();
+    (c, pods)
+}
+
+/// The flow's objective for an assignment, on the cluster as it was before the cycle:
+/// (pods left out, placement costs of the placed + wait costs of the left out).
+fn objective(c: &ClusterState, pods: &[PodId], a: &[Option<usize>]) -> (usize, i64) {
+    let newest = pods
+        .iter()
+        .map(|&p| c.pod(p).unwrap().created_stamp)
+        .max()
+        .unwrap();
+    let mut out = (0, 0);
+    for (&p, &n) in pods.iter().zip(a) {
+        let pod = c.pod(p).unwrap();
+        match n {
+            Some(n) => out.1 += placement_cost(&c.rows()[n], pod),
+            None => {
+                out.0 += 1;
+                out.1 += wait_cost(pod, newest);
+            }
+        }
+    }
+    out
+}
+
+/// The best objective over every assignment of each pod to a node or to nothing that fits:
+/// each pod passes the node's filters, and the pods given to a node fit in its free
+/// resources together (summed here, independently of the scheduler's bookkeeping).
+fn brute_force(c: &ClusterState, pods: &[PodId]) -> (usize, i64) {
+    let n = c.rows().len();
+    let mut a = vec![None; pods.len()];
+    let mut best = (usize::MAX, i64::MAX);
+    loop {
+        let mut used = vec![Resources::ZERO; n];
+        let feasible = pods.iter().zip(&a).all(|(&p, &node)| match node {
+            None => true,
+            Some(node) => {
+                let pod = c.pod(p).unwrap();
+                used[node] += pod.requests;
+                PodFilter::new(pod).feasible(c, node) && used[node].fits_in(&c.rows()[node].free)
+            }
+        });
+        if feasible {
+            best = best.min(objective(c, pods, &a));
+        }
+        // Next assignment, odometer style over None, Some(0), .., Some(n - 1).
+        let mut k = 0;
+        loop {
+            if k == a.len() {
+                return best;
+            }
+            a[k] = match a[k] {
+                None => Some(0),
+                Some(x) if x + 1 < n => Some(x + 1),
+                Some(_) => None,
+            };
+            if a[k].is_some() {
+                break;
+            }
+            k += 1;
+        }
+    }
+}
+
+/// Runs flow on the instance and returns (flow's objective, brute force's).
+fn compare(c: &mut ClusterState, pods: &[PodId]) -> ((usize, i64), (usize, i64)) {
+    let before = c.clone();
+    let best = brute_force(&before, pods);
+    let decisions = schedule(c, pods);
+    let a = assignment(c, pods, &decisions);
+    (objective(&before, pods, &a), best)
+}
+
+/// The family where the flow model is exact: every pending pod has the same requests
+/// (their node selectors, creation times, the nodes' sizes, load and pod slots vary).
+/// Then `k_cj` and `N_j` are exact, so every maximum flow is a feasible placement and
+/// flow's objective is the optimum. 1,500 random instances of up to 6 pods and 4 nodes.
+#[test]
+fn equals_brute_force_when_pods_share_one_shape() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for case in 0..1500 {
+        let shape = (
+            [500, 1000, 1500, 2000, 3000][rng.random_range(0..5)],
+            [GI / 2, GI, 2 * GI][rng.random_range(0..3)],
+        );
+        let (mut c, pods) = instance(&mut rng, &[shape]);
+        let (got, best) = compare(&mut c, &pods);
+        assert_eq!(got, best, "case {case}");
+    }
+}
+
+/// Mixed shapes (two or three per instance): the model is a relaxation there, so flow is
+/// a heuristic. Every placement is feasible (checked by `assignment`), it never places
+/// more pods than the optimum (a sanity check of the brute force), and it matches the
+/// optimum's objective in most instances; the rate is printed and held above a floor.
+#[test]
+fn mixed_shapes_are_feasible_and_mostly_optimal() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let (mut same_count, mut exact, cases) = (0, 0, 1000);
+    let (mut ff_worse, mut ff_better) = (0, 0);
+    for case in 0..cases {
+        let k = rng.random_range(2..=3);
+        let shapes: Vec<(i64, i64)> = (0..k)
+            .map(|_| {
+                (
+                    [500, 1000, 1500, 2000, 3000][rng.random_range(0..5)],
+                    [GI / 2, GI, 2 * GI, 3 * GI][rng.random_range(0..4)],
+                )
+            })
+            .collect();
+        let (mut c, pods) = instance(&mut rng, &shapes);
+        let mut greedy = c.clone();
+        let (got, best) = compare(&mut c, &pods);
+        assert!(got >= best, "case {case}: better than the optimum?");
+        let mut r = SchedulerRng::seed_from_u64(1);
+        let mut d = Vec::new();
+        crate::algorithms::FirstFit.schedule(&mut Cycle::new(&mut greedy, &pods, &mut r, &mut d));
+        let ff_out = d
+            .iter()
+            .filter(|d| matches!(d, Decision::Unschedulable { .. }))
+            .count();
+        ff_worse += usize::from(ff_out > got.0);
+        ff_better += usize::from(ff_out < got.0);
+        same_count += usize::from(got.0 == best.0);
+        exact += usize::from(got == best);
+    }
+    eprintln!(
+        "mixed shapes: placed as many as the optimum in {same_count}/{cases}, equal \
+         objective in {exact}/{cases}; first-fit placed fewer in {ff_worse}, more in {ff_better}"
+    );
+    // Measured (seed 12): 980 and 905 of 1000; first-fit placed fewer pods than flow in
+    // 53 instances and more in 10.
+    assert!(same_count * 100 >= cases * 97, "{same_count}/{cases}");
+    assert!(exact * 100 >= cases * 88, "{exact}/{cases}");
+    assert!(
+        ff_better * 100 <= cases * 2,
+        "first-fit placed more in {ff_better}"
+    );
+}
