@@ -41,6 +41,7 @@ pub mod algorithms;
 pub mod cluster;
 pub mod filters;
 pub mod framework;
+pub mod gpu;
 pub mod labels;
 pub mod node;
 pub mod pdb;

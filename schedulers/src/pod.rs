@@ -277,6 +277,8 @@ pub struct PodTemplate {
     /// `terminationGracePeriodSeconds`: how long an evicted pod keeps its node while it
     /// shuts down (the scenario loader defaults it to Kubernetes' 30; 0 leaves at once).
     pub termination_grace_period_seconds: u32,
+    /// Whole GPUs or a share of one GPU (see [`crate::gpu`]); none by default.
+    pub gpu: crate::gpu::GpuRequest,
 }
 
 /// A PriorityClass's `preemptionPolicy`.
@@ -413,6 +415,9 @@ pub struct Pod {
     pub terminating: bool,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
+    /// The GPUs it holds on its node, as a bit mask over the node's GPUs (0 when unbound
+    /// or when it asks for no GPU).
+    pub(crate) gpus: u64,
 }
 
 impl Pod {
@@ -443,6 +448,7 @@ impl Pod {
             start_stamp: 0,
             terminating: false,
             slot_on_node: u32::MAX,
+            gpus: 0,
         }
     }
 
@@ -454,6 +460,11 @@ impl Pod {
     /// Scheduling priority.
     pub fn priority(&self) -> i32 {
         self.template.priority
+    }
+
+    /// The GPUs it holds on its node, as a bit mask over the node's GPUs (bit `i`: GPU `i`).
+    pub fn gpus(&self) -> u64 {
+        self.gpus
     }
 }
 

@@ -103,6 +103,7 @@ fn random_node(rng: &mut ChaCha8Rng, i: usize) -> NodeSpec {
         labels,
         taints,
         unschedulable: rng.random_bool(0.1),
+        gpu: Default::default(),
     }
 }
 

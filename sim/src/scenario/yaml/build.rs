@@ -1772,6 +1772,7 @@ impl Builder<'_> {
                 labels: self.labels(p.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(p.taints.as_deref(), &base)?,
                 unschedulable: p.unschedulable.unwrap_or(false),
+                gpu: Default::default(),
             };
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
@@ -1830,6 +1831,7 @@ impl Builder<'_> {
                 labels: self.labels(n.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(n.taints.as_deref(), &base)?,
                 unschedulable: n.unschedulable.unwrap_or(false),
+                gpu: Default::default(),
             }));
         }
         Ok(())
@@ -2500,6 +2502,7 @@ impl Builder<'_> {
             pod_anti_affinity,
             topology_spread_constraints,
             volume_claims,
+            gpu: Default::default(),
         };
         Ok((template, sized))
     }
