@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::algorithms::{FirstFit, LeastAllocated, RandomFit};
+use crate::algorithms::{Fgd, FirstFit, LeastAllocated, RandomFit};
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
 
@@ -42,11 +42,16 @@ impl Registry {
     /// Every built-in algorithm.
     pub fn builtin() -> Registry {
         let mut r = Registry::default();
-        let builtins: [(&str, &'static str, Factory); 4] = [
+        let builtins: [(&str, &'static str, Factory); 5] = [
             (
                 "kube-default",
                 "kube-scheduler's default profile: filter, score, normalize, weight (see framework)",
                 Box::new(|| Box::new(FrameworkScheduler::new(Profile::kube_default()))),
+            ),
+            (
+                Fgd::NAME,
+                "fragmentation gradient descent for shared GPUs (Weng et al., ATC 2023)",
+                Box::new(|| Box::new(Fgd::default())),
             ),
             (
                 FirstFit::NAME,
