@@ -205,6 +205,13 @@ pub fn write_run(
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     write_summary(&dir.join("summary.csv"), [(*key, &result.summary)])?;
     write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
+    if !result.gpu_fill.is_empty() {
+        write_csv(
+            &dir.join("gpu-fill.csv"),
+            &crate::gpu_fill::RUN_COLUMNS,
+            result.gpu_fill.iter().map(crate::gpu_fill::run_record),
+        )?;
+    }
     if trace {
         write_csv(
             &dir.join("trace.csv"),
@@ -216,7 +223,7 @@ pub fn write_run(
 }
 
 /// Streams a header and records to `path`; every error names the path.
-fn write_csv(
+pub fn write_csv(
     path: &Path,
     header: &[&str],
     records: impl Iterator<Item = Vec<String>>,

@@ -448,6 +448,8 @@ fn random_scenario(seed: u64) -> Scenario {
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        seeds: Vec::new(),
+        gpu_trace: None,
     }
 }
 
@@ -1052,6 +1054,8 @@ fn scenario(
         workloads,
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
+        seeds: Vec::new(),
+        gpu_trace: None,
     }
 }
 

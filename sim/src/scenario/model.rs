@@ -48,6 +48,11 @@ pub struct Scenario {
     pub volumes: VolumeState,
     /// PodDisruptionBudgets (`podDisruptionBudgets`), in file order.
     pub pod_disruption_budgets: Vec<PodDisruptionBudget>,
+    /// Seeds to run when the command line names none (`seeds:`); empty: just `seed`.
+    pub seeds: Vec<u64>,
+    /// A GPU trace replayed under the fragmentation paper's protocol (`gpuTrace:`), which
+    /// replaces the event simulation (see [`crate::gpu_replay`]).
+    pub gpu_trace: Option<Arc<super::gpu_trace::GpuTrace>>,
 }
 
 impl Scenario {

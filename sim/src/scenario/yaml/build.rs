@@ -44,6 +44,8 @@ use crate::scheduler_config::{
 use crate::time::{SimTime, parse_duration};
 use schedulers::pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 
+mod gpu;
+
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
 /// Pod slots a node offers when its `allocatable` leaves `pods` out (the kubelet default).
@@ -108,6 +110,13 @@ pub(super) fn build(
             u64::try_from(n).unwrap_or(u64::MAX)
         }
         None => 1,
+    };
+    let seeds = b.seeds(raw.seeds.as_ref(), raw.seed.is_some())?;
+    let gpu_trace = match &raw.gpu_trace {
+        Some(t) => Some(Arc::new(
+            b.gpu_trace(t, raw.cluster.is_some() || raw.workloads.is_some())?,
+        )),
+        None => None,
     };
     let duration = match &raw.duration {
         Some(v) => Some(b.positive_duration(v, "duration")?),
@@ -175,6 +184,8 @@ pub(super) fn build(
         workloads,
         volumes: b.volumes,
         pod_disruption_budgets,
+        seeds,
+        gpu_trace,
     })
 }
 

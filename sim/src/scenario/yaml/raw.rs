@@ -228,6 +228,24 @@ pub(super) struct RawScenario {
     pub(super) persistent_volumes: Option<Vec<Spanned<RawPersistentVolume>>>,
     pub(super) persistent_volume_claims: Option<Vec<Spanned<RawClaim>>>,
     pub(super) pod_disruption_budgets: Option<Vec<Spanned<RawPdb>>>,
+    /// Seeds to run when the command line names none.
+    pub(super) seeds: Option<Spanned<Vec<Spanned<Scalar>>>>,
+    /// A GPU trace replay (see `scenario::gpu_trace`).
+    pub(super) gpu_trace: Option<Spanned<RawGpuTrace>>,
+}
+
+/// `gpuTrace:`: a GPU trace replayed under the protocol of Weng et al. (ATC 2023).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawGpuTrace {
+    pub(super) format: Spanned<String>,
+    /// The node list, relative to the scenario's directory.
+    pub(super) nodes: Spanned<String>,
+    /// The pod list, relative to the scenario's directory.
+    pub(super) pods: Spanned<String>,
+    pub(super) gpu_nodes_only: Option<bool>,
+    pub(super) demand: Option<Spanned<Scalar>>,
+    pub(super) fill_step: Option<Spanned<Scalar>>,
 }
 
 /// One item of `podDisruptionBudgets`, with the fields of a `policy/v1`
