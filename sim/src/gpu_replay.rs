@@ -93,8 +93,20 @@ pub fn target_workload(trace: &GpuTrace) -> Vec<(GpuTask, u64)> {
 pub fn run_gpu_trace(
     scenario: &Scenario,
     trace: &GpuTrace,
+    scheduler: Box<dyn Scheduler>,
+    seed: u64,
+) -> RunResult {
+    replay_observed(scenario, trace, scheduler, seed, &mut |_| {})
+}
+
+/// [`run_gpu_trace`], calling `observe` with the cluster after every arrival has been
+/// placed (or has failed and left), for tests that check the cluster along the way.
+pub fn replay_observed(
+    scenario: &Scenario,
+    trace: &GpuTrace,
     mut scheduler: Box<dyn Scheduler>,
     seed: u64,
+    observe: &mut dyn FnMut(&ClusterState),
 ) -> RunResult {
     let mut cluster = ClusterState::new(scenario.resource_names.clone());
     for node in &trace.nodes {
@@ -181,6 +193,7 @@ pub fn run_gpu_trace(
             failed += 1;
         }
         record(&cluster, arrived_milli, arrived, failed);
+        observe(&cluster);
     }
     let ratio = |kind: ResourceKind| {
         let (mut requested, mut allocatable) = (0i128, 0i128);
