@@ -1783,7 +1783,7 @@ impl Builder<'_> {
                 labels: self.labels(p.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(p.taints.as_deref(), &base)?,
                 unschedulable: p.unschedulable.unwrap_or(false),
-                gpu: Default::default(),
+                gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
             };
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
@@ -1842,7 +1842,7 @@ impl Builder<'_> {
                 labels: self.labels(n.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(n.taints.as_deref(), &base)?,
                 unschedulable: n.unschedulable.unwrap_or(false),
-                gpu: Default::default(),
+                gpu: self.node_gpus(n.gpus.as_ref(), n.gpu_model.as_ref(), &base)?,
             }));
         }
         Ok(())
@@ -2513,7 +2513,7 @@ impl Builder<'_> {
             pod_anti_affinity,
             topology_spread_constraints,
             volume_claims,
-            gpu: Default::default(),
+            gpu: self.pod_gpu(w.gpu.as_ref(), w.gpu_models.as_ref(), base)?,
         };
         Ok((template, sized))
     }

@@ -432,6 +432,9 @@ pub(super) struct RawPool {
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
     pub(super) unschedulable: Option<bool>,
+    /// Whole GPUs on the node (see `schedulers::gpu`).
+    pub(super) gpus: Option<Spanned<Scalar>>,
+    pub(super) gpu_model: Option<Spanned<String>>,
 }
 
 /// One item of `cluster.nodes`.
@@ -443,6 +446,9 @@ pub(super) struct RawNode {
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
     pub(super) unschedulable: Option<bool>,
+    /// Whole GPUs on the node (see `schedulers::gpu`).
+    pub(super) gpus: Option<Spanned<Scalar>>,
+    pub(super) gpu_model: Option<Spanned<String>>,
 }
 
 /// A node taint.
@@ -485,6 +491,9 @@ pub(super) struct RawWorkload {
     pub(super) topology_spread_constraints: Option<Vec<Spanned<RawSpreadConstraint>>>,
     pub(super) node_name: Option<Spanned<String>>,
     pub(super) volumes: Option<Vec<Spanned<RawVolume>>>,
+    /// A share of one GPU (`0.5`) or whole GPUs (`2`); see `schedulers::gpu`.
+    pub(super) gpu: Option<Spanned<Scalar>>,
+    pub(super) gpu_models: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `arrivals:` of a batch workload.

@@ -5,7 +5,11 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
+use schedulers::gpu::{GPU_MILLI, GpuRequest, MAX_GPUS_PER_NODE, NodeGpus};
+use schedulers::quantity::parse_cpu_millis;
+
 use super::super::raw::{RawGpuTrace, Scalar};
+use super::super::shown;
 use super::{Builder, Result};
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, GpuTrace, load_nodes, load_pods};
 
@@ -136,5 +140,90 @@ impl Builder<'_> {
             demand_permille,
             step_permille,
         })
+    }
+}
+
+impl Builder<'_> {
+    /// A node's or pool's `gpus` and `gpuModel`.
+    pub(super) fn node_gpus(
+        &self,
+        gpus: Option<&Spanned<Scalar>>,
+        model: Option<&Spanned<String>>,
+        base: &str,
+    ) -> Result<NodeGpus> {
+        let count = match gpus {
+            Some(v) => self.integer(
+                v,
+                &format!("{base}.gpus"),
+                0,
+                MAX_GPUS_PER_NODE.into(),
+                "a number of GPUs",
+            )? as u32,
+            None => 0,
+        };
+        let model = match model {
+            Some(m) if count == 0 => {
+                return Err(self.err(
+                    &m.referenced,
+                    &format!("{base}.gpuModel"),
+                    "a GPU model needs GPUs: set `gpus` to 1 or more",
+                ));
+            }
+            Some(m) => self.non_empty(m, &format!("{base}.gpuModel"), "a GPU model")?,
+            None => String::new(),
+        };
+        Ok(NodeGpus { count, model })
+    }
+
+    /// A workload's `gpu` (a share of one GPU below 1, such as `0.5` or `250m`, or a
+    /// whole number of GPUs) and `gpuModels`.
+    pub(super) fn pod_gpu(
+        &self,
+        gpu: Option<&Spanned<Scalar>>,
+        models: Option<&Spanned<Vec<Spanned<String>>>>,
+        base: &str,
+    ) -> Result<GpuRequest> {
+        let field = format!("{base}.gpu");
+        let mut req = match gpu {
+            None => GpuRequest::default(),
+            Some(v) => {
+                let bad = || {
+                    self.err(
+                        &v.referenced,
+                        &field,
+                        format!(
+                            "expected a share of one GPU below 1 (0.5, 250m) or a whole number \
+                             of GPUs from 1 to {MAX_GPUS_PER_NODE}, got {}",
+                            shown(&v.value.0)
+                        ),
+                    )
+                };
+                let milli = parse_cpu_millis(&v.value.0).map_err(|_| bad())?;
+                match milli {
+                    1..=999 => GpuRequest::share(milli as u32),
+                    m if m > 0
+                        && m % i64::from(GPU_MILLI) == 0
+                        && m / i64::from(GPU_MILLI) <= i64::from(MAX_GPUS_PER_NODE) =>
+                    {
+                        GpuRequest::whole((m / i64::from(GPU_MILLI)) as u32)
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+        };
+        if let Some(list) = models {
+            if !req.is_some() {
+                return Err(self.err(
+                    &list.referenced,
+                    &format!("{base}.gpuModels"),
+                    "GPU models restrict where the pod's GPUs come from: set `gpu` too",
+                ));
+            }
+            for (i, m) in list.value.iter().enumerate() {
+                req.models
+                    .push(self.non_empty(m, &format!("{base}.gpuModels[{i}]"), "a GPU model")?);
+            }
+        }
+        Ok(req)
     }
 }

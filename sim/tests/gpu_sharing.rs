@@ -1,0 +1,117 @@
+//! GPU sharing through the scenario format and the event simulation: `gpus`/`gpuModel` on
+//! nodes, `gpu`/`gpuModels` on workloads, placements worked out by hand, and the loader's
+//! errors for bad GPU fields.
+
+use schedulers::gpu::GpuRequest;
+use schedulers::{NodeId, Registry};
+use sim::{Simulation, parse_scenario};
+
+const SCENARIO: &str = r#"
+cluster:
+  nodePools:
+    - {name: a, count: 1, allocatable: {cpu: "32", memory: 64Gi}, gpus: 2, gpuModel: A}
+    - {name: b, count: 1, allocatable: {cpu: "32", memory: 64Gi}, gpus: 1, gpuModel: B}
+workloads:
+  - {pod: s1, at: 0s, requests: {cpu: "1", memory: 1Gi}, gpu: 0.6}
+  - {pod: s2, at: 1s, requests: {cpu: "1", memory: 1Gi}, gpu: 600m}
+  - {pod: s3, at: 2s, requests: {cpu: "1", memory: 1Gi}, gpu: 0.6}
+  - {pod: w1, at: 3s, requests: {cpu: "1", memory: 1Gi}, gpu: 1}
+  - {pod: typed, at: 4s, requests: {cpu: "1", memory: 1Gi}, gpu: 0.4, gpuModels: [A]}
+"#;
+
+fn load(text: &str) -> Result<sim::Scenario, sim::ScenarioError> {
+    let registry = Registry::builtin();
+    parse_scenario(text, "gpu.yaml", &|n| registry.contains(n))
+}
+
+/// first-fit, worked by hand (a: GPUs a0, a1; b: GPU b0; shares go to the fullest GPU
+/// that holds them):
+/// - s1 (0.6) -> a, a0 (both free, lowest index): a0 600 used.
+/// - s2 (0.6) -> a, a1 (a0 has 400 free): a1 600 used.
+/// - s3 (0.6) -> a has 400 + 400 free, no GPU holds 600 -> b, b0.
+/// - w1 (1 GPU) -> no GPU is entirely free anywhere: it stays pending.
+/// - typed (0.4 of model A) -> a, a0 (400 free, best fit; a1 ties, lower index wins).
+#[test]
+fn first_fit_places_shares_and_whole_gpus_by_hand() {
+    let scenario = load(SCENARIO).unwrap();
+    assert_eq!(scenario.nodes[0].gpu.count, 2);
+    assert_eq!(scenario.nodes[1].gpu.model, "B");
+    assert_eq!(scenario.workloads[1].template.gpu, GpuRequest::share(600));
+    assert_eq!(scenario.workloads[3].template.gpu, GpuRequest::whole(1));
+    assert_eq!(scenario.workloads[4].template.gpu.models, ["A"]);
+    let registry = Registry::builtin();
+    let mut sim = Simulation::new(&scenario, registry.create("first-fit").unwrap(), 1);
+    while sim.step() {
+        sim.cluster().check_invariants().unwrap();
+    }
+    let c = sim.cluster();
+    let books = c.gpus().unwrap();
+    assert_eq!(books.used(NodeId(0)), [1000, 600]);
+    assert_eq!(books.used(NodeId(1)), [600]);
+    let placed = |name: &str| {
+        c.pods()
+            .find(|(_, p)| p.template.name == name)
+            .map(|(_, p)| (p.node, p.gpus()))
+            .unwrap()
+    };
+    assert_eq!(placed("s1"), (Some(NodeId(0)), 0b01));
+    assert_eq!(placed("s2"), (Some(NodeId(0)), 0b10));
+    assert_eq!(placed("s3"), (Some(NodeId(1)), 0b1));
+    assert_eq!(placed("w1"), (None, 0));
+    assert_eq!(placed("typed"), (Some(NodeId(0)), 0b01));
+}
+
+#[test]
+fn bad_gpu_fields_are_reported_with_position() {
+    let cases = [
+        (
+            "cluster:\n  nodePools:\n    - {name: a, count: 1, gpus: 2, gpuModel: A}\nworkloads:\n  - {pod: p, gpu: 1.5}\n",
+            (5, 19),
+            "workloads[0].gpu",
+            "expected a share of one GPU below 1",
+        ),
+        (
+            "cluster:\n  nodePools:\n    - {name: a, count: 1, gpuModel: A}\n",
+            (3, 37),
+            "cluster.nodePools[0].gpuModel",
+            "a GPU model needs GPUs",
+        ),
+        (
+            "cluster:\n  nodePools:\n    - {name: a, count: 1, gpus: 65}\n",
+            (3, 33),
+            "cluster.nodePools[0].gpus",
+            "from 0 to 64",
+        ),
+        (
+            "workloads:\n  - {pod: p, gpuModels: [A]}\n",
+            (2, 25),
+            "workloads[0].gpuModels",
+            "set `gpu` too",
+        ),
+    ];
+    for (text, (line, column), field, phrase) in cases {
+        let e = load(text).unwrap_err();
+        assert_eq!(
+            (e.line, e.column, e.field.as_deref()),
+            (Some(line), Some(column), Some(field)),
+            "{e}"
+        );
+        assert!(e.message.contains(phrase), "{e}");
+    }
+}
+
+#[test]
+fn seeds_list_and_its_errors() {
+    let s = load("seeds: [3, 1, 2]\n").unwrap();
+    assert_eq!(s.seeds, [3, 1, 2]);
+    let e = load("seed: 4\nseeds: [1]\n").unwrap_err();
+    assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("seeds")));
+    let e = load("seeds: [1, 1]\n").unwrap_err();
+    assert_eq!((e.line, e.column, e.field.as_deref()), (Some(1), Some(12), Some("seeds[1]")));
+    let e = load("gpuTrace: {format: csv, nodes: n.csv, pods: p.csv}\n").unwrap_err();
+    assert!(e.message.contains("unknown trace format"), "{e}");
+    let e = load("gpuTrace: {format: alibaba-gpu-v2023, nodes: missing.csv, pods: p.csv}\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("missing.csv"), "{e}");
+    assert!(e.message.contains("cannot read the trace file"), "{e}");
+}
