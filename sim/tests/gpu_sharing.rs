@@ -115,3 +115,16 @@ fn seeds_list_and_its_errors() {
     assert!(e.to_string().contains("missing.csv"), "{e}");
     assert!(e.message.contains("cannot read the trace file"), "{e}");
 }
+
+/// kube-default's NodeResourcesFit consults the GPU books too, so it never chooses a node
+/// whose GPUs cannot hold the pod. Wherever it puts them, the three 0.6 shares take three
+/// different GPUs (two do not fit on one), so no GPU is left whole for w1, and model A's
+/// GPUs both keep 400 free for the 0.4 pod: four pods bound, none refused.
+#[test]
+fn kube_default_respects_gpus() {
+    let scenario = load(SCENARIO).unwrap();
+    let registry = Registry::builtin();
+    let result = sim::run(&scenario, registry.create("kube-default").unwrap(), 1);
+    assert_eq!(result.summary.refused_binds, 0);
+    assert_eq!(result.summary.pods_scheduled, 4, "w1 finds no free GPU");
+}
