@@ -191,9 +191,16 @@ where
         };
         let (lows, highs) = (points(|s| s.1), points(|s| s.2));
         if c.steps.iter().any(|(_, v)| v.len() > 1) {
-            let band: Vec<(f64, f64)> = lows.iter().copied().chain(highs.iter().rev().copied()).collect();
+            let band: Vec<(f64, f64)> = lows
+                .iter()
+                .copied()
+                .chain(highs.iter().rev().copied())
+                .collect();
             chart
-                .draw_series(std::iter::once(Polygon::new(band, colour.mix(0.18).filled())))
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    colour.mix(0.18).filled(),
+                )))
                 .map_err(err)?;
         }
         chart
@@ -204,7 +211,10 @@ where
             .map_err(err)?
             .label(c.scheduler.clone())
             .legend(move |(x, y)| {
-                PathElement::new([(x, y), (x + 20, y)], ShapeStyle::from(&colour).stroke_width(2))
+                PathElement::new(
+                    [(x, y), (x + 20, y)],
+                    ShapeStyle::from(&colour).stroke_width(2),
+                )
             });
     }
     chart

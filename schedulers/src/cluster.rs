@@ -257,8 +257,7 @@ impl ClusterState {
         let Some(books) = self.gpu.as_deref() else {
             return Some(GpuMiss::Insufficient);
         };
-        if !req.models.is_empty() && !req.accepts_model(&self.nodes[node.index()].spec.gpu.model)
-        {
+        if !req.models.is_empty() && !req.accepts_model(&self.nodes[node.index()].spec.gpu.model) {
             return Some(GpuMiss::Model);
         }
         (!books.fits(node, req)).then_some(GpuMiss::Insufficient)

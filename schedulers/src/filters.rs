@@ -271,9 +271,7 @@ pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Reje
         // sensitive); the rejecting taint is still in `Rejection::Taint` for callers.
         Rejection::Taint(_) => diagnosis.add(REASON_UNTOLERATED_TAINT),
         Rejection::NodeAffinity => diagnosis.add(REASON_NODE_AFFINITY),
-        Rejection::Gpu(crate::gpu::GpuMiss::Insufficient) => {
-            diagnosis.add(REASON_INSUFFICIENT_GPU)
-        }
+        Rejection::Gpu(crate::gpu::GpuMiss::Insufficient) => diagnosis.add(REASON_INSUFFICIENT_GPU),
         Rejection::Gpu(crate::gpu::GpuMiss::Model) => diagnosis.add(REASON_GPU_MODEL),
         Rejection::Insufficient(bits) => {
             for i in 0..crate::resources::NUM_RESOURCES {

@@ -410,7 +410,11 @@ mod tests {
         // Freed whole GPUs become whole again.
         c.remove_pod(p4).unwrap();
         assert_eq!(used(&c, 2), [0]);
-        assert!(PodFilter::new(c.pod(p5).unwrap()).first_feasible(&c).is_none());
+        assert!(
+            PodFilter::new(c.pod(p5).unwrap())
+                .first_feasible(&c)
+                .is_none()
+        );
         assert_eq!(diagnose(&c, c.pod(p5).unwrap()).nodes, 3);
         c.check_invariants().unwrap();
     }

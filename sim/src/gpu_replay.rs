@@ -174,7 +174,12 @@ pub fn replay_observed(
         );
         drawn[i] += 1;
         let id = cluster.add_pod(pod);
-        scheduler.schedule(&mut Cycle::new(&mut cluster, &[id], &mut rng, &mut decisions));
+        scheduler.schedule(&mut Cycle::new(
+            &mut cluster,
+            &[id],
+            &mut rng,
+            &mut decisions,
+        ));
         arrived += 1;
         arrived_milli += trace.pods[i].gpu.total_milli();
         let placed = decisions

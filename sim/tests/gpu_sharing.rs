@@ -107,7 +107,10 @@ fn seeds_list_and_its_errors() {
     let e = load("seed: 4\nseeds: [1]\n").unwrap_err();
     assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("seeds")));
     let e = load("seeds: [1, 1]\n").unwrap_err();
-    assert_eq!((e.line, e.column, e.field.as_deref()), (Some(1), Some(12), Some("seeds[1]")));
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(1), Some(12), Some("seeds[1]"))
+    );
     let e = load("gpuTrace: {format: csv, nodes: n.csv, pods: p.csv}\n").unwrap_err();
     assert!(e.message.contains("unknown trace format"), "{e}");
     let e = load("gpuTrace: {format: alibaba-gpu-v2023, nodes: missing.csv, pods: p.csv}\n")

@@ -15,10 +15,9 @@ use sim::{Scenario, load_scenario};
 
 fn scenario() -> Scenario {
     let registry = Registry::builtin();
-    load_scenario(
-        Path::new("../scenarios/openb-gpu-sharing.yaml"),
-        &|n| registry.contains(n),
-    )
+    load_scenario(Path::new("../scenarios/openb-gpu-sharing.yaml"), &|n| {
+        registry.contains(n)
+    })
     .expect("the bundled scenario loads (it reads ../shared/data)")
 }
 
@@ -42,7 +41,7 @@ fn replay(s: &Scenario, t: &GpuTrace, scheduler: &str, seed: u64) -> Vec<GpuFill
         &mut |cluster| {
             arrivals += 1;
             // Every arrival early on, then every 50th: the check is O(pods).
-            if arrivals < 200 || arrivals % 50 == 0 {
+            if arrivals < 200 || arrivals.is_multiple_of(50) {
                 cluster.check_invariants().unwrap();
                 let (used, cap) = cluster.gpu_totals();
                 assert!(used <= cap);
@@ -72,11 +71,22 @@ fn bundled_scenario_is_the_papers_protocol() {
     for &i in &order[..t.pods.len()] {
         seen[i as usize] = true;
     }
-    assert!(seen.iter().all(|&s| s), "the trace comes first, each pod once");
-    let demand = |o: &[u32]| -> u64 { o.iter().map(|&i| t.pods[i as usize].gpu.total_milli()).sum() };
+    assert!(
+        seen.iter().all(|&s| s),
+        "the trace comes first, each pod once"
+    );
+    let demand = |o: &[u32]| -> u64 {
+        o.iter()
+            .map(|&i| t.pods[i as usize].gpu.total_milli())
+            .sum()
+    };
     assert!(demand(&order) >= 8_075_600);
     assert!(demand(&order[..order.len() - 1]) < 8_075_600);
-    assert_ne!(order, arrival_order(t, 6_212_000, 2), "seeds shuffle differently");
+    assert_ne!(
+        order,
+        arrival_order(t, 6_212_000, 2),
+        "seeds shuffle differently"
+    );
 }
 
 #[test]
@@ -86,7 +96,11 @@ fn reduced_replay_keeps_books_and_fgd_beats_random_at_full_demand() {
     let mut at_full = Vec::new();
     for scheduler in ["fgd", "random"] {
         let fill = replay(&s, &t, scheduler, 1);
-        assert_eq!(fill, replay(&s, &t, scheduler, 1), "{scheduler} is deterministic");
+        assert_eq!(
+            fill,
+            replay(&s, &t, scheduler, 1),
+            "{scheduler} is deterministic"
+        );
         assert_eq!(fill.len(), 21, "0.00, 0.05, ..., 1.00");
         let mut last = 0;
         for p in &fill {
@@ -110,5 +124,8 @@ fn reduced_replay_keeps_books_and_fgd_beats_random_at_full_demand() {
 fn arrival_order_depends_only_on_the_seed() {
     let s = scenario();
     let t = Arc::clone(s.gpu_trace.as_ref().unwrap());
-    assert_eq!(arrival_order(&t, 1_000_000, 7), arrival_order(&t, 1_000_000, 7));
+    assert_eq!(
+        arrival_order(&t, 1_000_000, 7),
+        arrival_order(&t, 1_000_000, 7)
+    );
 }

@@ -508,33 +508,6 @@ fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dedup_keeps_first_occurrences_in_order() {
-        assert_eq!(dedup(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
-    }
-
-    #[test]
-    fn scheduler_directories_must_differ() {
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(check_distinct_dirs(&names(&["first-fit", "random"])).is_ok());
-        assert!(check_distinct_dirs(&names(&["exec:a/b", "exec_a_b"])).is_err());
-        assert!(check_distinct_dirs(&names(&["Random", "random"])).is_err());
-    }
-
-    #[test]
-    fn panics_become_errors_with_their_message() {
-        install_panic_hook();
-        let caught = catch_panic(|| -> u32 { panic!("boom {}", 7) });
-        let message = caught.unwrap_err();
-        assert!(message.starts_with("boom 7 (at "), "{message}");
-        assert_eq!(catch_panic(|| 5), Ok(5));
-    }
-}
-
 /// For every GPU trace replay in the sweep, writes `<out>/<scenario>/gpu-fill.csv` (mean,
 /// lowest and highest allocated share across seeds, per scheduler and demand step) and the
 /// chart of it (`gpu-fill.png`, `gpu-fill.svg`); returns the number of failures, each
@@ -589,4 +562,31 @@ fn write_gpu_fill_charts(
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_order() {
+        assert_eq!(dedup(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
+    }
+
+    #[test]
+    fn scheduler_directories_must_differ() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_distinct_dirs(&names(&["first-fit", "random"])).is_ok());
+        assert!(check_distinct_dirs(&names(&["exec:a/b", "exec_a_b"])).is_err());
+        assert!(check_distinct_dirs(&names(&["Random", "random"])).is_err());
+    }
+
+    #[test]
+    fn panics_become_errors_with_their_message() {
+        install_panic_hook();
+        let caught = catch_panic(|| -> u32 { panic!("boom {}", 7) });
+        let message = caught.unwrap_err();
+        assert!(message.starts_with("boom 7 (at "), "{message}");
+        assert_eq!(catch_panic(|| 5), Ok(5));
+    }
 }

@@ -126,7 +126,8 @@ impl Fgd {
             same
         });
         // Most popular first; equal counts in kind order, so the cut is deterministic.
-        self.tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.tally
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let total: u64 = self.tally.iter().map(|t| t.1).sum();
         let (mut taken, mut covered) = (0, 0u64);
         while covered * 100 < POPULARITY_PERCENT * total && taken < self.tally.len() {

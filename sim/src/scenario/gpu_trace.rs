@@ -178,7 +178,11 @@ impl Csv {
 }
 
 /// Reads the node list; with `gpu_only`, nodes without GPUs are left out.
-pub fn load_nodes(path: &Path, shown: &str, gpu_only: bool) -> Result<Vec<NodeSpec>, ScenarioError> {
+pub fn load_nodes(
+    path: &Path,
+    shown: &str,
+    gpu_only: bool,
+) -> Result<Vec<NodeSpec>, ScenarioError> {
     let csv = Csv::read(path, shown)?;
     let (sn, cpu, mem, gpu, model) = (
         csv.column("sn")?,
@@ -243,10 +247,14 @@ pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioErro
         let milli = csv.int(line, row, gpu_milli, 0, GPU_MILLI.into())? as u32;
         let (c, _) = csv.field(line, row, gpu_milli)?;
         let bad = match count {
-            0 => (milli != 0).then_some("a pod asking for no GPU (num_gpu 0) must have gpu_milli 0"),
-            1 => (milli == 0).then_some("a pod asking for one GPU must have gpu_milli from 1 to 1000"),
-            _ => (milli != GPU_MILLI)
-                .then_some("a pod asking for several GPUs takes them whole: gpu_milli must be 1000"),
+            0 => {
+                (milli != 0).then_some("a pod asking for no GPU (num_gpu 0) must have gpu_milli 0")
+            }
+            1 => (milli == 0)
+                .then_some("a pod asking for one GPU must have gpu_milli from 1 to 1000"),
+            _ => (milli != GPU_MILLI).then_some(
+                "a pod asking for several GPUs takes them whole: gpu_milli must be 1000",
+            ),
         };
         if let Some(message) = bad {
             return Err(csv_err(
@@ -326,17 +334,29 @@ mod tests {
         let e = load_pods(&pods, "bad-pods.csv").unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(9)));
         assert_eq!(e.field.as_deref(), Some("gpu_milli"));
-        assert!(e.to_string().starts_with("bad-pods.csv:3:9: gpu_milli: "), "{e}");
-        let nodes = write("bad-nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,x,1,0,\n");
+        assert!(
+            e.to_string().starts_with("bad-pods.csv:3:9: gpu_milli: "),
+            "{e}"
+        );
+        let nodes = write(
+            "bad-nodes.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,x,1,0,\n",
+        );
         let e = load_nodes(&nodes, "bad-nodes.csv", false).unwrap_err();
         assert_eq!((e.line, e.column), (Some(2), Some(4)));
-        assert!(e.to_string().contains("cpu_milli: expected an integer"), "{e}");
+        assert!(
+            e.to_string().contains("cpu_milli: expected an integer"),
+            "{e}"
+        );
         let short = write("short.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,1,1\n");
         let e = load_nodes(&short, "short.csv", false).unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("the row has 3 fields"), "{e}");
         let no_col = write("nocol.csv", "sn,cpu,memory_mib,gpu,model\n");
         let e = load_nodes(&no_col, "nocol.csv", false).unwrap_err();
-        assert!(e.to_string().contains("lacks the column \"cpu_milli\""), "{e}");
+        assert!(
+            e.to_string().contains("lacks the column \"cpu_milli\""),
+            "{e}"
+        );
     }
 }

@@ -441,7 +441,9 @@ impl Plugin for NodeResourcesFit {
                 Some(miss) => Status {
                     code: Code::Unschedulable,
                     reasons: vec![Cow::Borrowed(match miss {
-                        crate::gpu::GpuMiss::Insufficient => crate::filters::REASON_INSUFFICIENT_GPU,
+                        crate::gpu::GpuMiss::Insufficient => {
+                            crate::filters::REASON_INSUFFICIENT_GPU
+                        }
                         crate::gpu::GpuMiss::Model => crate::filters::REASON_GPU_MODEL,
                     })],
                 },

@@ -220,8 +220,11 @@ impl Builder<'_> {
                 ));
             }
             for (i, m) in list.value.iter().enumerate() {
-                req.models
-                    .push(self.non_empty(m, &format!("{base}.gpuModels[{i}]"), "a GPU model")?);
+                req.models.push(self.non_empty(
+                    m,
+                    &format!("{base}.gpuModels[{i}]"),
+                    "a GPU model",
+                )?);
             }
         }
         Ok(req)
