@@ -419,6 +419,35 @@ mod tests {
         c.check_invariants().unwrap();
     }
 
+    /// Regression: least-allocated caches node scores by pod shape (requests only), and a
+    /// share and a whole-GPU pod of one shape fit different nodes. Both nodes hold a 0.5
+    /// share; the 0.3 share fits both, the whole GPU neither.
+    #[test]
+    fn same_shape_pods_with_different_gpu_asks_are_filtered_apart() {
+        let mut c = ClusterState::default();
+        c.add_node(node("a", 1, ""));
+        c.add_node(node("b", 1, ""));
+        for n in 0..2 {
+            let p = c.add_pod(pod("half", GpuRequest::share(500)));
+            c.bind(p, NodeId(n)).unwrap();
+        }
+        let mut la = crate::algorithms::LeastAllocated::default();
+        let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+        let s = c.add_pod(pod("s", GpuRequest::share(300)));
+        la.schedule(&mut Cycle::new(&mut c, &[s], &mut rng, &mut out));
+        assert!(matches!(out[0], Decision::Bound { .. }));
+        let w = c.add_pod(pod("w", GpuRequest::whole(1)));
+        la.schedule(&mut Cycle::new(&mut c, &[w], &mut rng, &mut out));
+        match &out[0] {
+            Decision::Unschedulable { diagnosis, .. } => assert_eq!(
+                diagnosis.to_string(),
+                "0/2 nodes are available: 2 Insufficient GPU."
+            ),
+            other => panic!("{other:?}"),
+        }
+        c.check_invariants().unwrap();
+    }
+
     #[test]
     fn whole_gpus_take_the_lowest_free_indices() {
         let mut c = ClusterState::default();
