@@ -131,3 +131,112 @@ fn kube_default_respects_gpus() {
     assert_eq!(result.summary.refused_binds, 0);
     assert_eq!(result.summary.pods_scheduled, 4, "w1 finds no free GPU");
 }
+
+/// Random GPU clusters and pods, every registered scheduler: after every cycle and every
+/// removal the books hold (`check_invariants` recomputes each GPU's use from the pods),
+/// no scheduler ever picks a node whose GPUs cannot take the pod (no refused bind), and a
+/// pod left unplaced really fits nowhere (an independent check over every GPU).
+#[test]
+fn random_gpu_clusters_keep_books_for_every_scheduler() {
+    use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
+    use schedulers::gpu::{GPU_MILLI, NodeGpus};
+    use schedulers::{
+        ClusterState, Cycle, Decision, NodeSpec, Pod, PodTemplate, ResourceKind, Resources,
+    };
+    use std::sync::Arc;
+
+    let registry = Registry::builtin();
+    let models = ["A", "B", ""];
+    for (name, _) in registry.iter() {
+        for seed in 0..4u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut c = ClusterState::default();
+            for i in 0..6 {
+                let mut alloc = Resources::cpu_mem(16_000, 64 << 30);
+                alloc.set(ResourceKind::PODS, 110);
+                let count = [0, 1, 2, 4, 8][rng.random_range(0..5)];
+                c.add_node(NodeSpec {
+                    name: format!("n{i}"),
+                    allocatable: alloc,
+                    gpu: NodeGpus {
+                        count,
+                        model: if count == 0 {
+                            String::new()
+                        } else {
+                            models[rng.random_range(0..2)].into()
+                        },
+                    },
+                    ..Default::default()
+                });
+            }
+            let mut scheduler = registry.create(name).unwrap();
+            let mut sched_rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut decisions = Vec::new();
+            let mut bound = Vec::new();
+            for step in 0..120 {
+                let gpu = match rng.random_range(0..4) {
+                    0 => GpuRequest::default(),
+                    1 | 2 => GpuRequest::share(rng.random_range(1..GPU_MILLI)),
+                    _ => GpuRequest::whole([1, 1, 2, 4][rng.random_range(0..4)]),
+                };
+                let mut gpu = gpu;
+                if gpu.is_some() && rng.random_range(0..5) == 0 {
+                    gpu.models = vec![models[rng.random_range(0..3)].to_string()];
+                }
+                let template = Arc::new(PodTemplate {
+                    name: format!("p{step}"),
+                    singleton: true,
+                    gpu,
+                    ..Default::default()
+                });
+                let cpu = rng.random_range(100..3000);
+                let mut r = Resources::cpu_mem(cpu, 1 << 30);
+                r.set(ResourceKind::PODS, 1);
+                let id = c.add_pod(Pod::with_requests(template, 0, r, cpu, 1 << 30));
+                scheduler.schedule(&mut Cycle::new(
+                    &mut c,
+                    &[id],
+                    &mut sched_rng,
+                    &mut decisions,
+                ));
+                c.check_invariants().unwrap();
+                match &decisions[..] {
+                    [Decision::Bound { .. }] => bound.push(id),
+                    [Decision::Unschedulable { diagnosis, .. }] => {
+                        let text = diagnosis.to_string();
+                        assert!(!text.contains("could not bind"), "{name}: {text}");
+                        // Oracle: no node has room for the pod's CPU and GPU ask.
+                        let pod = c.pod(id).unwrap();
+                        let g = &pod.template.gpu;
+                        let fits_somewhere = c.nodes().iter().enumerate().any(|(n, node)| {
+                            let used = c
+                                .gpus()
+                                .map(|b| b.used(NodeId(n as u32)).to_vec())
+                                .unwrap_or_default();
+                            let room = used
+                                .iter()
+                                .filter(|&&u| u32::from(u) + g.milli <= GPU_MILLI)
+                                .count() as u32;
+                            pod.requests.fits_in(&c.rows()[n].free)
+                                && (!g.is_some()
+                                    || (g.accepts_model(&node.spec.gpu.model) && room >= g.count))
+                        });
+                        assert!(
+                            !fits_somewhere,
+                            "{name}: {} left unplaced but fits: {text}",
+                            pod.template.name
+                        );
+                        c.remove_pod(id);
+                    }
+                    other => panic!("{name}: {other:?}"),
+                }
+                if !bound.is_empty() && rng.random_range(0..4) == 0 {
+                    let victim = bound.swap_remove(rng.random_range(0..bound.len()));
+                    c.remove_pod(victim).unwrap();
+                    c.check_invariants().unwrap();
+                }
+            }
+        }
+    }
+}
