@@ -389,6 +389,50 @@ mod tests {
         }
     }
 
+    /// Without a target workload fgd counts the pods in the cluster. n0 holds a 0.2 share
+    /// (800 free), n1 is empty, n2 is full (two 0.5 shares on GPU 0, one whole GPU on GPU 1).
+    /// With the pending 0.4 pod, the kinds are 0.5 x2, 0.2 x1, 0.4 x1, 1 GPU x1. For the 0.4
+    /// pod (milli-GPU):
+    /// - n0: now only the 1-GPU kind loses its 800: F = 800. After (400 free) the 0.5 kind
+    ///   loses 400 twice, the 1-GPU kind 400, the others nothing: F = 1200. Increase +400.
+    /// - n1: now 0. After (600, 1000) only the 1-GPU kind loses 600: +600.
+    /// - n2 has no room. fgd takes n0, where the 3 : 1 workload of the test above took n1.
+    #[test]
+    fn fgd_learns_the_workload_from_the_cluster_without_one() {
+        let mut c = ClusterState::default();
+        c.add_node(node("n0", 1));
+        c.add_node(node("n1", 2));
+        c.add_node(node("n2", 2));
+        let first = c.add_pod(pod(GpuRequest::share(200)));
+        c.bind(first, NodeId(0)).unwrap();
+        for gpu in [
+            GpuRequest::share(500),
+            GpuRequest::share(500),
+            GpuRequest::whole(1),
+        ] {
+            let p = c.add_pod(pod(gpu));
+            c.bind(p, NodeId(2)).unwrap();
+        }
+        assert_eq!(c.gpus().unwrap().used(NodeId(2)), [1000, 1000]);
+        let p = c.add_pod(pod(GpuRequest::share(400)));
+        let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+        let mut fgd = Fgd::default();
+        fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+        assert_eq!(
+            out,
+            vec![Decision::Bound {
+                pod: p,
+                node: NodeId(0)
+            }]
+        );
+        assert_eq!(fgd.kinds.len(), 4);
+        assert_eq!(
+            fgd.kinds[0].weight, 2,
+            "the 0.5 share is the most popular kind"
+        );
+        c.check_invariants().unwrap();
+    }
+
     #[test]
     fn fragmentation_by_kind() {
         let kinds = [
