@@ -13,6 +13,7 @@
 
 mod cli;
 mod cmd;
+mod gpu_fill;
 mod output;
 
 use std::process::ExitCode;

@@ -286,6 +286,13 @@ pub fn write_run(
     write_summary(&dir.join("summary.csv"), [(*key, &result.summary)])?;
     write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
     write_namespaces(&dir.join("namespaces.csv"), &result.summary)?;
+    if !result.gpu_fill.is_empty() {
+        write_csv(
+            &dir.join("gpu-fill.csv"),
+            &crate::gpu_fill::RUN_COLUMNS,
+            result.gpu_fill.iter().map(crate::gpu_fill::run_record),
+        )?;
+    }
     if trace {
         write_csv(
             &dir.join("trace.csv"),
@@ -297,7 +304,7 @@ pub fn write_run(
 }
 
 /// Streams a header and records to `path`; every error names the path.
-fn write_csv(
+pub fn write_csv(
     path: &Path,
     header: &[&str],
     records: impl Iterator<Item = Vec<String>>,

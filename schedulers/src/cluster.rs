@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use slotmap::SlotMap;
 
 use crate::gang::PodGroupSpec;
+use crate::gpu::{GpuBooks, GpuMiss, GpuRequest};
 use crate::namespaces::{NamespaceId, Namespaces};
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pdb::PodDisruptionBudget;
@@ -122,6 +123,21 @@ pub struct ClusterState {
     /// `group_bound[g]`: pods of group `g` bound to a node and not terminating, kept
     /// incrementally so the gang check is O(1) per group.
     group_bound: Vec<u32>,
+    /// Per-GPU bookkeeping, present once a node with GPUs has joined (see [`crate::gpu`]).
+    gpu: Option<Box<GpuBooks>>,
+    /// The GPU workload the scenario expects, for schedulers that measure fragmentation
+    /// against it (`fgd`); empty when none was handed in.
+    target_workload: std::sync::Arc<Vec<(GpuTask, u64)>>,
+}
+
+/// One kind of task of a GPU workload: what it asks of CPU and GPU. Fragmentation-aware
+/// schedulers weigh nodes by how well they could still host each kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GpuTask {
+    /// CPU millicores asked.
+    pub cpu_milli: i64,
+    /// GPUs asked.
+    pub gpu: GpuRequest,
 }
 
 fn has_pod_affinity(pod: &Pod) -> bool {
@@ -157,6 +173,8 @@ impl Clone for ClusterState {
             ready_capacity: self.ready_capacity,
             pod_groups: self.pod_groups.clone(),
             group_bound: self.group_bound.clone(),
+            gpu: self.gpu.clone(),
+            target_workload: self.target_workload.clone(),
         }
     }
 }
@@ -179,6 +197,8 @@ impl ClusterState {
             ready_capacity: Resources::ZERO,
             pod_groups: Vec::new(),
             group_bound: Vec::new(),
+            gpu: None,
+            target_workload: Default::default(),
         }
     }
 
@@ -289,9 +309,55 @@ impl ClusterState {
         &self.names
     }
 
+    /// The per-GPU books, or `None` when no node has GPUs.
+    #[inline]
+    pub fn gpus(&self) -> Option<&GpuBooks> {
+        self.gpu.as_deref()
+    }
+
+    /// Milli-GPU allocated to pods and offered by nodes, cluster-wide.
+    pub fn gpu_totals(&self) -> (u64, u64) {
+        self.gpu
+            .as_ref()
+            .map_or((0, 0), |g| (g.used_total(), g.capacity_total()))
+    }
+
+    /// Why `node` cannot hold `pod`'s GPU ask, if it cannot (node-level filters aside).
+    #[inline]
+    pub fn gpu_miss(&self, pod: &Pod, node: NodeId) -> Option<GpuMiss> {
+        let req = &pod.template.gpu;
+        if !req.is_some() {
+            return None;
+        }
+        let Some(books) = self.gpu.as_deref() else {
+            return Some(GpuMiss::Insufficient);
+        };
+        if !req.models.is_empty() && !req.accepts_model(&self.nodes[node.index()].spec.gpu.model) {
+            return Some(GpuMiss::Model);
+        }
+        (!books.fits(node, req)).then_some(GpuMiss::Insufficient)
+    }
+
+    /// The GPU workload the scenario expects (task kinds with their counts), for
+    /// fragmentation-aware schedulers; empty when none was handed in.
+    pub fn target_workload(&self) -> &[(GpuTask, u64)] {
+        &self.target_workload
+    }
+
+    /// Hands schedulers the GPU workload to expect (the simulator sets it from a trace).
+    pub fn set_target_workload(&mut self, tasks: Vec<(GpuTask, u64)>) {
+        self.target_workload = std::sync::Arc::new(tasks);
+    }
+
     /// Adds a node and returns its id (ids are dense and never reused).
     pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
+        if spec.gpu.count > 0 && self.gpu.is_none() {
+            self.gpu = Some(Box::new(GpuBooks::with_gpuless_nodes(self.nodes.len())));
+        }
+        if let Some(books) = &mut self.gpu {
+            books.push_node(spec.gpu.count);
+        }
         let node = Node::new(spec);
         if node.ready {
             self.ready_capacity += node.spec.allocatable;
@@ -350,8 +416,21 @@ impl ClusterState {
         self.pods.len()
     }
 
-    /// Binds a pending pod to a node, charging its requests there.
+    /// Binds a pending pod to a node, charging its requests there; a pod that asks for
+    /// GPUs gets them by the default rule of [`crate::gpu`].
     pub fn bind(&mut self, pod_id: PodId, node_id: NodeId) -> Result<(), BindError> {
+        self.bind_gpus(pod_id, node_id, None)
+    }
+
+    /// Binds a pending pod to a node and, for a pod that asks for GPUs, to the GPUs in
+    /// `gpus` (a bit mask over the node's GPUs; `None` picks by the default rule).
+    /// Refused, changing nothing, when the GPUs named cannot hold the pod.
+    pub fn bind_gpus(
+        &mut self,
+        pod_id: PodId,
+        node_id: NodeId,
+        gpus: Option<u64>,
+    ) -> Result<(), BindError> {
         let pod = self.pods.get_mut(pod_id).ok_or(BindError::NoSuchPod)?;
         let node = self
             .nodes
@@ -365,6 +444,23 @@ impl ClusterState {
         if !pod.requests.fits_in(&row.free) {
             return Err(BindError::DoesNotFit);
         }
+        let req = &pod.template.gpu;
+        let mut mask = 0;
+        if req.is_some() {
+            let books = self.gpu.as_deref_mut().ok_or(BindError::DoesNotFit)?;
+            if !req.accepts_model(&node.spec.gpu.model) {
+                return Err(BindError::DoesNotFit);
+            }
+            mask = match gpus {
+                Some(m) if books.valid_choice(node_id, req, m) => m,
+                Some(_) => return Err(BindError::DoesNotFit),
+                None => books
+                    .default_choice(node_id, req)
+                    .ok_or(BindError::DoesNotFit)?,
+            };
+            books.apply(node_id, req.milli, mask, 1);
+        }
+        pod.gpus = mask;
         row.free -= pod.requests;
         row.nonzero_cpu += pod.nonzero_cpu;
         row.nonzero_memory += pod.nonzero_memory;
@@ -487,6 +583,11 @@ impl ClusterState {
             row.free += pod.requests;
             row.nonzero_cpu -= pod.nonzero_cpu;
             row.nonzero_memory -= pod.nonzero_memory;
+            if pod.gpus != 0
+                && let Some(books) = self.gpu.as_deref_mut()
+            {
+                books.apply(node_id, pod.template.gpu.milli, pod.gpus, -1);
+            }
             let slot = pod.slot_on_node as usize;
             node.pods.swap_remove(slot);
             if let Some(&moved) = node.pods.get(slot) {
@@ -596,6 +697,33 @@ impl ClusterState {
                 "pod group counts {:?} but bound members are {:?}",
                 self.group_bound, group_bound
             ));
+        }
+        if let Some(books) = self.gpu.as_deref() {
+            let mut used = vec![0u16; books.len()];
+            for pod in self.pods.values() {
+                let Some(node) = pod.node else { continue };
+                let req = &pod.template.gpu;
+                if pod.gpus.count_ones() != req.count {
+                    return Err(format!(
+                        "pod {} holds {} GPUs but asks for {}",
+                        pod.name(),
+                        pod.gpus.count_ones(),
+                        req.count
+                    ));
+                }
+                let (lo, n) = (books.offset(node), books.used(node).len());
+                for i in 0..64 {
+                    if pod.gpus & (1 << i) != 0 {
+                        if i >= n {
+                            return Err(format!("pod {} holds a GPU its node lacks", pod.name()));
+                        }
+                        used[lo + i] += req.milli as u16;
+                    }
+                }
+            }
+            books.check(&used)?;
+        } else if self.pods.values().any(|p| p.gpus != 0) {
+            return Err("a pod holds GPUs in a cluster without GPUs".into());
         }
         for (id, pod) in self.pods.iter() {
             let listed = pod.node.is_some_and(|n| {

@@ -19,6 +19,10 @@ pub const REASON_UNTOLERATED_TAINT: &str = "node(s) had untolerated taint(s)";
 pub const REASON_NODE_AFFINITY: &str = "node(s) didn't match Pod's node affinity/selector";
 /// NodeResourcesFit's reason when the pod count is exhausted.
 pub const REASON_TOO_MANY_PODS: &str = "Too many pods";
+/// The GPU filter's reason when the node's free GPUs cannot hold the pod's GPU ask.
+pub const REASON_INSUFFICIENT_GPU: &str = "Insufficient GPU";
+/// The GPU filter's reason when the node's GPU model is not one the pod accepts.
+pub const REASON_GPU_MODEL: &str = "node(s) didn't match Pod's GPU model";
 /// The reason for a node that has left the cluster.
 pub const REASON_NOT_READY: &str = "node(s) were not ready";
 
@@ -41,6 +45,8 @@ pub enum Rejection<'a> {
     NodeAffinity,
     /// Not enough of the listed resources (one bit per [`ResourceKind`]).
     Insufficient(u8),
+    /// The node's GPUs cannot hold the pod's GPU ask (see [`crate::gpu`]).
+    Gpu(crate::gpu::GpuMiss),
 }
 
 /// True when the pod's requests fit in the node's free resources.
@@ -126,6 +132,8 @@ pub struct PodFilter<'a> {
     /// The pod requests nothing but CPU, memory and its pod slot (most pods): three lanes
     /// to compare instead of eight.
     core_only: bool,
+    /// The pod asks for GPUs, which the per-GPU books decide.
+    gpu: bool,
 }
 
 impl<'a> PodFilter<'a> {
@@ -147,6 +155,7 @@ impl<'a> PodFilter<'a> {
             requested_mask,
             unconstrained: !pod.template.has_node_constraints(),
             core_only,
+            gpu: pod.template.gpu.is_some(),
         }
     }
 
@@ -178,12 +187,12 @@ impl<'a> PodFilter<'a> {
     }
 
     /// The first feasible node, in node order. For the common pod (no node constraints,
-    /// requests only CPU, memory and its slot) the scan is three comparisons per plain node
+    /// requests only CPU, memory and its slot, no GPU) the scan is three comparisons per plain node
     /// against thresholds, a lane the pod does not request being `i64::MIN` so it always
     /// passes, as in [`PodFilter::fits`]; other pods and nodes take [`PodFilter::feasible`].
     pub fn first_feasible(&self, cluster: &ClusterState) -> Option<usize> {
         let rows = cluster.rows();
-        if !(self.unconstrained && self.core_only) {
+        if !(self.unconstrained && self.core_only) || self.gpu {
             return (0..rows.len()).find(|&i| self.feasible(cluster, i));
         }
         let threshold = |kind: ResourceKind| match self.pod.requests.get(kind) {
@@ -220,6 +229,7 @@ impl<'a> PodFilter<'a> {
         self.fits(&row.free)
             && ((self.unconstrained && row.plain)
                 || check_constraints(self.pod, &cluster.nodes()[node]).is_ok())
+            && (!self.gpu || cluster.gpu_miss(self.pod, NodeId(node as u32)).is_none())
     }
 }
 
@@ -236,7 +246,10 @@ pub fn check_node<'n>(
     }
     let free = &row.free;
     if fits(pod, free) {
-        Ok(())
+        match cluster.gpu_miss(pod, node) {
+            None => Ok(()),
+            Some(miss) => Err(Rejection::Gpu(miss)),
+        }
     } else {
         let mut missing = 0u8;
         for i in 0..crate::resources::NUM_RESOURCES {
@@ -258,6 +271,8 @@ pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Reje
         // sensitive); the rejecting taint is still in `Rejection::Taint` for callers.
         Rejection::Taint(_) => diagnosis.add(REASON_UNTOLERATED_TAINT),
         Rejection::NodeAffinity => diagnosis.add(REASON_NODE_AFFINITY),
+        Rejection::Gpu(crate::gpu::GpuMiss::Insufficient) => diagnosis.add(REASON_INSUFFICIENT_GPU),
+        Rejection::Gpu(crate::gpu::GpuMiss::Model) => diagnosis.add(REASON_GPU_MODEL),
         Rejection::Insufficient(bits) => {
             for i in 0..crate::resources::NUM_RESOURCES {
                 if bits & (1 << i) != 0 {

@@ -43,6 +43,7 @@ pub mod exec;
 pub mod filters;
 pub mod framework;
 pub mod gang;
+pub mod gpu;
 pub mod labels;
 pub mod namespaces;
 pub mod node;

@@ -31,6 +31,8 @@ pub struct NodeSpec {
     pub taints: Vec<Taint>,
     /// `spec.unschedulable` (cordoned).
     pub unschedulable: bool,
+    /// The node's GPUs, which pods may share (see [`crate::gpu`]).
+    pub gpu: crate::gpu::NodeGpus,
 }
 
 /// A node as the scheduler sees it: its spec and what is charged to it (kube-scheduler's

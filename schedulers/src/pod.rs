@@ -281,6 +281,8 @@ pub struct PodTemplate {
     /// The pod group (gang) the pods belong to, as an index into
     /// [`crate::ClusterState::pod_groups`] (the `scheduling.x-k8s.io/pod-group` label).
     pub pod_group: Option<u32>,
+    /// Whole GPUs or a share of one GPU (see [`crate::gpu`]); none by default.
+    pub gpu: crate::gpu::GpuRequest,
 }
 
 /// A PriorityClass's `preemptionPolicy`.
@@ -423,6 +425,9 @@ pub struct Pod {
     pub(crate) slot_on_node: u32,
     /// Its namespace's id in [`crate::ClusterState::namespaces`], set when it is added.
     pub(crate) namespace_id: NamespaceId,
+    /// The GPUs it holds on its node, as a bit mask over the node's GPUs (0 when unbound
+    /// or when it asks for no GPU).
+    pub(crate) gpus: u64,
 }
 
 impl Pod {
@@ -455,6 +460,7 @@ impl Pod {
             terminating: false,
             slot_on_node: u32::MAX,
             namespace_id: NamespaceId(u32::MAX),
+            gpus: 0,
         }
     }
 
@@ -473,6 +479,11 @@ impl Pod {
     #[inline]
     pub fn namespace_id(&self) -> NamespaceId {
         self.namespace_id
+    }
+
+    /// The GPUs it holds on its node, as a bit mask over the node's GPUs (bit `i`: GPU `i`).
+    pub fn gpus(&self) -> u64 {
+        self.gpus
     }
 }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::algorithms::{
-    BestFit, Drf, FirstFit, Flow, LeastAllocated, MostAllocated, RandomFit, RoundRobin, Tetris,
-    WorstFit,
+    BestFit, Drf, Fgd, FirstFit, Flow, LeastAllocated, MostAllocated, RandomFit, RoundRobin,
+    Tetris, WorstFit,
 };
 use crate::framework::{FrameworkScheduler, Profile};
 use crate::scheduler::Scheduler;
@@ -55,6 +55,11 @@ impl Registry {
                 Drf::NAME,
                 "Dominant Resource Fairness across namespaces (weighted), first-fit placement",
                 Box::new(|| Box::new(Drf::default())),
+            ),
+            (
+                Fgd::NAME,
+                "fragmentation gradient descent for shared GPUs (Weng et al., ATC 2023)",
+                Box::new(|| Box::new(Fgd::default())),
             ),
             (
                 FirstFit::NAME,

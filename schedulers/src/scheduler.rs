@@ -206,6 +206,14 @@ impl<'a> Cycle<'a> {
         Ok(())
     }
 
+    /// Binds a pod that asks for GPUs to the GPUs in `gpus` (a bit mask over the node's
+    /// GPUs), for schedulers that choose the GPU too; refused as [`Cycle::bind`] is.
+    pub fn bind_gpus(&mut self, pod: PodId, node: NodeId, gpus: u64) -> Result<(), BindError> {
+        self.cluster.bind_gpus(pod, node, Some(gpus))?;
+        self.decisions.push(Decision::Bound { pod, node });
+        Ok(())
+    }
+
     /// Declares a pod unschedulable for now.
     pub fn unschedulable(&mut self, pod: PodId, diagnosis: Diagnosis) {
         self.decisions

@@ -50,14 +50,16 @@ impl ShapeCache {
 
     /// Every node's score for the filtered pod (or [`INFEASIBLE`]), by node index.
     /// `score` must depend only on the node row and the pod's requests. Returns `None`
-    /// when the pod cannot be cached (node constraints, or too many shapes).
+    /// when the pod cannot be cached (node constraints, a GPU ask, or too many shapes).
     pub fn scores(
         &mut self,
         cluster: &ClusterState,
         filter: &PodFilter<'_>,
         score: impl Fn(&NodeRow) -> i32,
     ) -> Option<&[i32]> {
-        if !filter.is_unconstrained() {
+        // A GPU ask is not part of the shape: two pods of one shape may fit different
+        // nodes' GPUs, so their feasibility cannot be shared.
+        if !filter.is_unconstrained() || filter.pod().template.gpu.is_some() {
             return None;
         }
         if self.cluster_uid != cluster.uid() {

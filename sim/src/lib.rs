@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod gpu_replay;
 pub mod metrics;
 pub mod rng;
 pub mod sampling;

@@ -195,6 +195,9 @@ pub struct RunResult {
     pub samples: Vec<Sample>,
     /// Every pod event, if tracing was enabled ([`Simulation::enable_trace`]).
     pub trace: Vec<TraceRecord>,
+    /// GPU allocated as GPU demand arrived, for GPU trace replays (`gpuTrace:`); empty
+    /// otherwise.
+    pub gpu_fill: Vec<crate::gpu_replay::GpuFillPoint>,
 }
 
 /// A run in progress. [`Simulation::run`] plays it to the end; [`Simulation::step`] lets
@@ -509,6 +512,7 @@ impl<'a> Simulation<'a> {
             summary,
             samples,
             trace: self.trace.unwrap_or_default(),
+            gpu_fill: Vec::new(),
         }
     }
 
@@ -1325,8 +1329,12 @@ pub fn backoff(attempts: u32) -> SimTime {
     d
 }
 
-/// Runs a scenario with one scheduler and one seed.
+/// Runs a scenario with one scheduler and one seed: the event simulation, or for a
+/// `gpuTrace` scenario the trace replay of [`crate::gpu_replay`].
 pub fn run(scenario: &Scenario, scheduler: Box<dyn Scheduler>, seed: u64) -> RunResult {
+    if let Some(trace) = &scenario.gpu_trace {
+        return crate::gpu_replay::run_gpu_trace(scenario, trace, scheduler, seed);
+    }
     Simulation::new(scenario, scheduler, seed).run()
 }
 

@@ -342,6 +342,8 @@ fn random_scenario(seed: u64) -> Scenario {
         pod_disruption_budgets: Vec::new(),
         pod_groups: groups,
         namespaces: Vec::new(),
+        seeds: Vec::new(),
+        gpu_trace: None,
     }
 }
 

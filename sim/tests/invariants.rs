@@ -103,6 +103,7 @@ fn random_node(rng: &mut ChaCha8Rng, i: usize) -> NodeSpec {
         labels,
         taints,
         unschedulable: rng.random_bool(0.1),
+        gpu: Default::default(),
     }
 }
 
@@ -449,6 +450,8 @@ fn random_scenario(seed: u64) -> Scenario {
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
         pod_groups: Vec::new(),
+        seeds: Vec::new(),
+        gpu_trace: None,
     }
 }
 
@@ -1065,6 +1068,8 @@ fn scenario(
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
         pod_groups: Vec::new(),
+        seeds: Vec::new(),
+        gpu_trace: None,
     }
 }
 

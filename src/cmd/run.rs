@@ -68,6 +68,8 @@ struct Outcome {
     summary: Option<RunSummary>,
     /// False if the run or the writing of its files failed.
     ok: bool,
+    /// The run's GPU fill series (GPU trace replays only), for the sweep's chart.
+    gpu_fill: Vec<sim::gpu_replay::GpuFillPoint>,
 }
 
 /// Runs the command; returns exit code 1 if anything failed along the way, and an error
@@ -185,6 +187,8 @@ pub fn execute(
         log(format_args!("error: {error:#}"));
     }
 
+    failures += write_gpu_fill_charts(&args.out, &planned, &jobs, &outcomes);
+
     print_table(out, &jobs, &outcomes)?;
     out.line(format_args!("summary: {}", summary_path.display()))?;
     out.line(format_args!(
@@ -257,7 +261,9 @@ fn plan(
             log(format_args!("error: {}: {error}", path.display()));
             continue;
         }
-        let seeds = if cli_seeds.is_empty() {
+        let seeds = if cli_seeds.is_empty() && !scenario.seeds.is_empty() {
+            scenario.seeds.clone()
+        } else if cli_seeds.is_empty() {
             vec![scenario.seed]
         } else {
             cli_seeds.to_vec()
@@ -289,6 +295,14 @@ fn run_one(
     };
     let result = catch_panic(|| -> Result<_, UnknownScheduler> {
         let scheduler = super::create_scheduler(job.scheduler, job.scenario, registry)?;
+        if let Some(trace) = &job.scenario.gpu_trace {
+            return Ok(Ok(sim::gpu_replay::run_gpu_trace(
+                job.scenario,
+                trace,
+                scheduler,
+                job.seed,
+            )));
+        }
         let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
         if trace {
             simulation.enable_trace();
@@ -302,6 +316,7 @@ fn run_one(
             return Outcome {
                 summary: None,
                 ok: false,
+                gpu_fill: Vec::new(),
             };
         }
         Ok(Err(error)) => {
@@ -309,6 +324,7 @@ fn run_one(
             return Outcome {
                 summary: None,
                 ok: false,
+                gpu_fill: Vec::new(),
             };
         }
         Err(panic) => {
@@ -316,6 +332,7 @@ fn run_one(
             return Outcome {
                 summary: None,
                 ok: false,
+                gpu_fill: Vec::new(),
             };
         }
     };
@@ -329,6 +346,7 @@ fn run_one(
     Outcome {
         summary: Some(result.summary),
         ok,
+        gpu_fill: result.gpu_fill,
     }
 }
 
@@ -505,6 +523,62 @@ fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
                     .unwrap_or_else(|| "a non-text panic payload".to_string())
             })
     })
+}
+
+/// For every GPU trace replay in the sweep, writes `<out>/<scenario>/gpu-fill.csv` (mean,
+/// lowest and highest allocated share across seeds, per scheduler and demand step) and the
+/// chart of it (`gpu-fill.png`, `gpu-fill.svg`); returns the number of failures, each
+/// logged. Schedulers whose runs all failed are left out.
+fn write_gpu_fill_charts(
+    out: &Path,
+    planned: &[Planned],
+    jobs: &[Job<'_>],
+    outcomes: &[Outcome],
+) -> usize {
+    let mut failures = 0;
+    for p in planned.iter().filter(|p| p.scenario.gpu_trace.is_some()) {
+        let mut curves = Vec::new();
+        for scheduler in &p.schedulers {
+            let runs: Vec<&[sim::gpu_replay::GpuFillPoint]> = jobs
+                .iter()
+                .zip(outcomes)
+                .filter(|(j, o)| {
+                    std::ptr::eq(j.scenario, &p.scenario)
+                        && j.scheduler == scheduler
+                        && !o.gpu_fill.is_empty()
+                })
+                .map(|(_, o)| o.gpu_fill.as_slice())
+                .collect();
+            if !runs.is_empty() {
+                curves.push(crate::gpu_fill::Curve::new(scheduler, &runs));
+            }
+        }
+        if curves.is_empty() {
+            continue;
+        }
+        let dir = out.join(sanitize(&p.scenario.name));
+        let title = format!(
+            "{}: GPU allocated as demand arrives ({} seed{})",
+            p.scenario.name,
+            p.seeds.len(),
+            if p.seeds.len() == 1 { "" } else { "s" }
+        );
+        let result = std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating {}", dir.display()))
+            .and_then(|_| {
+                output::write_csv(
+                    &dir.join("gpu-fill.csv"),
+                    &crate::gpu_fill::MEAN_COLUMNS,
+                    crate::gpu_fill::mean_records(&curves).into_iter(),
+                )
+            })
+            .and_then(|_| crate::gpu_fill::write_charts(&dir, &title, &curves));
+        if let Err(error) = result {
+            failures += 1;
+            log(format_args!("error: {error:#}"));
+        }
+    }
+    failures
 }
 
 #[cfg(test)]

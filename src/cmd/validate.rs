@@ -23,12 +23,20 @@ pub fn execute(
     }
     for path in &files {
         match sim::load_scenario(path, &|name| registry.contains(name)) {
-            Ok(scenario) => out.line(format_args!(
-                "ok  {} ({} nodes, {} workloads)",
-                path.display(),
-                scenario.nodes.len(),
-                scenario.workloads.len()
-            ))?,
+            Ok(scenario) => match &scenario.gpu_trace {
+                Some(trace) => out.line(format_args!(
+                    "ok  {} (GPU trace replay: {} nodes, {} pods)",
+                    path.display(),
+                    trace.nodes.len(),
+                    trace.pods.len()
+                ))?,
+                None => out.line(format_args!(
+                    "ok  {} ({} nodes, {} workloads)",
+                    path.display(),
+                    scenario.nodes.len(),
+                    scenario.workloads.len()
+                ))?,
+            },
             Err(error) => {
                 failed = true;
                 log(format_args!("error: {error}"));

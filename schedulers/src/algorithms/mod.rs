@@ -3,6 +3,7 @@
 pub mod best_fit;
 pub mod demand;
 pub mod drf;
+pub mod fgd;
 pub mod first_fit;
 pub mod flow;
 pub mod least_allocated;
@@ -16,6 +17,7 @@ pub mod worst_fit;
 
 pub use best_fit::BestFit;
 pub use drf::Drf;
+pub use fgd::Fgd;
 pub use first_fit::FirstFit;
 pub use flow::Flow;
 pub use least_allocated::LeastAllocated;

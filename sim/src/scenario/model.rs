@@ -54,6 +54,11 @@ pub struct Scenario {
     /// Pod groups (`podGroups`), in file order; [`PodTemplate::pod_group`] indexes them.
     /// When there are any, the simulation runs its scheduler with gang semantics.
     pub pod_groups: Vec<PodGroupSpec>,
+    /// Seeds to run when the command line names none (`seeds:`); empty: just `seed`.
+    pub seeds: Vec<u64>,
+    /// A GPU trace replayed under the fragmentation paper's protocol (`gpuTrace:`), which
+    /// replaces the event simulation (see [`crate::gpu_replay`]).
+    pub gpu_trace: Option<Arc<super::gpu_trace::GpuTrace>>,
 }
 
 impl Scenario {

@@ -61,6 +61,11 @@
 //! first pod in a round always fits, since its arc had capacity). Whatever is left after
 //! 16 rounds goes to its cheapest feasible node one by one.
 //!
+//! GPUs (see [`crate::gpu`]) are outside the model: arcs see a pod's resources, not its
+//! GPU ask. Pods that ask for GPUs and end up unbound (planned where their GPUs did not
+//! fit, or left out) are then placed one by one on their cheapest node that passes every
+//! filter, GPUs included. For GPU-sharing workloads use `fgd`.
+//!
 //! Which class an over-offered node keeps matters, and neither choice is always right:
 //! keeping the largest pods is first-fit-decreasing's choice (small pods find room
 //! elsewhere later; it wins `scenarios/flow-vs-greedy.yaml`), keeping the smallest keeps
@@ -271,7 +276,8 @@ impl Flow {
                 continue;
             };
             let key = ClassKey {
-                template: if pod.template.has_node_constraints() {
+                // GPU asks live on the template, outside `requests`.
+                template: if pod.template.has_node_constraints() || pod.template.gpu.is_some() {
                     std::sync::Arc::as_ptr(&pod.template) as usize
                 } else {
                     0
@@ -565,6 +571,32 @@ impl Scheduler for Flow {
             let node = self.assign[i];
             if node != u32::MAX && cycle.bind(self.members[i].pod, NodeId(node)).is_err() {
                 self.assign[i] = u32::MAX;
+            }
+        }
+        // The plan's rows track resources, not GPUs (nor anything else outside
+        // `requests`), so a pod that asks for GPUs may have been planned where its GPUs do
+        // not fit, or left out where they would. Such pods get a second chance, one by
+        // one, on their cheapest node that passes every filter now.
+        for i in 0..self.members.len() {
+            if self.assign[i] != u32::MAX {
+                continue;
+            }
+            let pod_id = self.members[i].pod;
+            let Some(pod) = cycle.cluster().pod(pod_id) else {
+                continue;
+            };
+            if !pod.template.gpu.is_some() {
+                continue;
+            }
+            let filter = PodFilter::new(pod);
+            let cluster = cycle.cluster();
+            let best = (0..cluster.rows().len())
+                .filter(|&n| filter.feasible(cluster, n))
+                .min_by_key(|&n| (placement_cost(&cluster.rows()[n], pod), n));
+            if let Some(n) = best
+                && cycle.bind(pod_id, NodeId(n as u32)).is_ok()
+            {
+                self.assign[i] = n as u32;
             }
         }
         let mut diagnosis: Option<(u32, crate::scheduler::Diagnosis)> = None;

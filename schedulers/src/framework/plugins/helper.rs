@@ -56,6 +56,7 @@ pub(crate) mod testing {
             labels: Labels::new(labels.iter().copied()),
             taints,
             unschedulable: false,
+            gpu: Default::default(),
         }
     }
 

@@ -428,13 +428,26 @@ impl Plugin for NodeResourcesFit {
 
     /// Requires [`Plugin::pre_filter`] for this pod first, as upstream's Filter does.
     #[inline]
-    fn filter(&self, _pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
+    fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
         if fits(
             &self.request,
             &self.mask,
             &cluster.rows()[node.index()].free,
         ) {
-            Status::success()
+            // schedlab's GPU sharing (not upstream: kube-scheduler counts GPUs as an
+            // extended resource and cannot share one): the per-GPU books decide.
+            match cluster.gpu_miss(pod, node) {
+                None => Status::success(),
+                Some(miss) => Status {
+                    code: Code::Unschedulable,
+                    reasons: vec![Cow::Borrowed(match miss {
+                        crate::gpu::GpuMiss::Insufficient => {
+                            crate::filters::REASON_INSUFFICIENT_GPU
+                        }
+                        crate::gpu::GpuMiss::Model => crate::filters::REASON_GPU_MODEL,
+                    })],
+                },
+            }
         } else {
             self.insufficient(cluster, node)
         }

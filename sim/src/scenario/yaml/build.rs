@@ -46,6 +46,8 @@ use crate::time::{SimTime, parse_duration};
 use schedulers::gang::{DEFAULT_SCHEDULE_TIMEOUT_SECONDS, POD_GROUP_LABEL, PodGroupSpec};
 use schedulers::pdb::{Budget, IntOrPercent, PodDisruptionBudget};
 
+mod gpu;
+
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
 /// Pod slots a node offers when its `allocatable` leaves `pods` out (the kubelet default).
@@ -111,6 +113,13 @@ pub(super) fn build(
             u64::try_from(n).unwrap_or(u64::MAX)
         }
         None => 1,
+    };
+    let seeds = b.seeds(raw.seeds.as_ref(), raw.seed.is_some())?;
+    let gpu_trace = match &raw.gpu_trace {
+        Some(t) => Some(Arc::new(
+            b.gpu_trace(t, raw.cluster.is_some() || raw.workloads.is_some())?,
+        )),
+        None => None,
     };
     let duration = match &raw.duration {
         Some(v) => Some(b.positive_duration(v, "duration")?),
@@ -182,6 +191,8 @@ pub(super) fn build(
         pod_disruption_budgets,
         namespaces,
         pod_groups: b.pod_groups,
+        seeds,
+        gpu_trace,
     })
 }
 
@@ -1988,6 +1999,7 @@ impl Builder<'_> {
                 labels: self.labels(p.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(p.taints.as_deref(), &base)?,
                 unschedulable: p.unschedulable.unwrap_or(false),
+                gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
             };
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
@@ -2046,6 +2058,7 @@ impl Builder<'_> {
                 labels: self.labels(n.labels.as_ref(), &format!("{base}.labels"))?,
                 taints: self.taints(n.taints.as_deref(), &base)?,
                 unschedulable: n.unschedulable.unwrap_or(false),
+                gpu: self.node_gpus(n.gpus.as_ref(), n.gpu_model.as_ref(), &base)?,
             }));
         }
         Ok(())
@@ -2718,6 +2731,7 @@ impl Builder<'_> {
             topology_spread_constraints,
             volume_claims,
             pod_group,
+            gpu: self.pod_gpu(w.gpu.as_ref(), w.gpu_models.as_ref(), base)?,
         };
         Ok((template, sized))
     }

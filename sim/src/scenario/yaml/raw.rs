@@ -231,6 +231,10 @@ pub(super) struct RawScenario {
     /// Namespaces with their fairness weights: names, or `{name, weight}` mappings.
     pub(super) namespaces: Option<Vec<Spanned<RawNamespace>>>,
     pub(super) pod_groups: Option<Vec<Spanned<RawPodGroup>>>,
+    /// Seeds to run when the command line names none.
+    pub(super) seeds: Option<Spanned<Vec<Spanned<Scalar>>>>,
+    /// A GPU trace replay (see `scenario::gpu_trace`).
+    pub(super) gpu_trace: Option<Spanned<RawGpuTrace>>,
 }
 
 /// One item of `namespaces:`: a bare name (weight 1) or a mapping with a weight.
@@ -310,6 +314,20 @@ pub(super) struct RawPodGroup {
     pub(super) namespace: Option<Spanned<String>>,
     pub(super) min_member: Option<Spanned<Scalar>>,
     pub(super) schedule_timeout_seconds: Option<Spanned<Scalar>>,
+}
+
+/// `gpuTrace:`: a GPU trace replayed under the protocol of Weng et al. (ATC 2023).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawGpuTrace {
+    pub(super) format: Spanned<String>,
+    /// The node list, relative to the scenario's directory.
+    pub(super) nodes: Spanned<String>,
+    /// The pod list, relative to the scenario's directory.
+    pub(super) pods: Spanned<String>,
+    pub(super) gpu_nodes_only: Option<bool>,
+    pub(super) demand: Option<Spanned<Scalar>>,
+    pub(super) fill_step: Option<Spanned<Scalar>>,
 }
 
 /// One item of `podDisruptionBudgets`, with the fields of a `policy/v1`
@@ -496,6 +514,9 @@ pub(super) struct RawPool {
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
     pub(super) unschedulable: Option<bool>,
+    /// Whole GPUs on the node (see `schedulers::gpu`).
+    pub(super) gpus: Option<Spanned<Scalar>>,
+    pub(super) gpu_model: Option<Spanned<String>>,
 }
 
 /// One item of `cluster.nodes`.
@@ -507,6 +528,9 @@ pub(super) struct RawNode {
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
     pub(super) unschedulable: Option<bool>,
+    /// Whole GPUs on the node (see `schedulers::gpu`).
+    pub(super) gpus: Option<Spanned<Scalar>>,
+    pub(super) gpu_model: Option<Spanned<String>>,
 }
 
 /// A node taint.
@@ -551,6 +575,9 @@ pub(super) struct RawWorkload {
     pub(super) volumes: Option<Vec<Spanned<RawVolume>>>,
     /// The pod group the pods join: shorthand for the `scheduling.x-k8s.io/pod-group` label.
     pub(super) pod_group: Option<Spanned<String>>,
+    /// A share of one GPU (`0.5`) or whole GPUs (`2`); see `schedulers::gpu`.
+    pub(super) gpu: Option<Spanned<Scalar>>,
+    pub(super) gpu_models: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `arrivals:` of a batch workload.

@@ -1,0 +1,483 @@
+//! `fgd`: Fragmentation Gradient Descent for clusters whose pods share GPUs.
+//!
+//! Follows Weng et al., "Beware of Fragmentation: Scheduling GPU-Sharing Workloads with
+//! Fragmentation Gradient Descent" (USENIX ATC 2023), with the definitions of its public
+//! simulator (hkust-adsl/kubernetes-scheduler-simulator):
+//!
+//! - The target workload `M` is a set of task kinds `m` (CPU, GPUs per task, milli-GPU
+//!   per GPU, accepted GPU models) with popularities `p_m`.
+//! - The fragmentation of node `n` measured by task `m`, `F_n(m)`, is the free GPU (in
+//!   milli-GPU) that `m` could not use there: all of the node's free GPU when `m` cannot
+//!   run on `n` at all (too little CPU, a GPU model it does not accept, too few GPUs with
+//!   room, or `m` asks for no GPU), and otherwise the free GPU of the GPUs whose free part
+//!   is smaller than what `m` asks per GPU.
+//! - The node's fragmentation is the expectation `F_n(M) = sum_m p_m F_n(m)`.
+//! - A pod goes to the node, and the GPU on it, that increases `F_n(M)` the least (the
+//!   steepest descent of the cluster's fragmentation). A share may go to any GPU with room;
+//!   whole GPUs are the lowest-indexed free ones, as binding picks them by default.
+//!
+//! Where this differs from the simulator: scores are compared exactly (popularities as
+//! integer counts, fragmentation in integer milli-GPU) instead of being squashed by a
+//! sigmoid onto kube-scheduler's 0..=100, so ties are rarer; ties go to the lowest node
+//! index, then the lowest GPU index, rather than at random.
+//!
+//! Where `M` comes from: the workload the host hands to the cluster
+//! ([`ClusterState::target_workload`], e.g. the whole trace in a trace replay, as the
+//! paper does); without one, the pods in the cluster (bound and pending), counted again
+//! whenever their number has doubled or halved since the last count. Either way the
+//! kinds are reduced as the simulator does: the most popular kinds, ten at a time, until
+//! they cover 60% of the tasks.
+//!
+//! Cost: `F_n(M)` of the node as it is is cached per node and recomputed only when the
+//! node's generation moves; a pod costs, per feasible node, one evaluation per distinct
+//! free amount among the GPUs that can hold it, each `O(kinds x GPUs)`.
+
+use crate::cluster::{ClusterState, GpuTask};
+use crate::filters::{PodFilter, diagnose};
+use crate::gpu::{GPU_MILLI, GpuRequest};
+use crate::node::NodeId;
+use crate::scheduler::{Cycle, Scheduler};
+
+/// Share of the tasks the typical kinds must cover (the simulator's default, 60%).
+const POPULARITY_PERCENT: u64 = 60;
+/// Kinds are taken this many at a time until they cover [`POPULARITY_PERCENT`].
+const KINDS_STEP: usize = 10;
+
+/// One typical task kind with its popularity (a count; only ratios matter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Kind {
+    cpu: i64,
+    gpu: GpuRequest,
+    weight: u64,
+}
+
+/// The `fgd` algorithm.
+#[derive(Debug, Default, Clone)]
+pub struct Fgd {
+    /// The typical task kinds `M`.
+    kinds: Vec<Kind>,
+    /// Where `kinds` came from: the cluster's target workload (by its address, as a
+    /// version), 0 for the pods counted in the cluster, `usize::MAX` for nowhere yet.
+    kinds_source: usize,
+    /// Pods in the cluster when `kinds` were last counted from them.
+    counted_pods: usize,
+    /// The cluster the caches belong to ([`ClusterState::uid`]).
+    cache_uid: u64,
+    /// Per node: the generation `cache_frag` was computed at (0: never).
+    cache_gen: Vec<u64>,
+    /// Per node: `F_n(M)` in popularity-weighted milli-GPU.
+    cache_frag: Vec<u64>,
+    /// The free milli of each GPU of the node being scored; reused between nodes.
+    frees: Vec<u32>,
+    /// Counts of kinds while rebuilding `kinds`; reused.
+    tally: Vec<(GpuTask, u64)>,
+}
+
+impl Fgd {
+    /// The name it is registered under.
+    pub const NAME: &'static str = "fgd";
+
+    /// Makes `kinds` current: from the cluster's target workload if it has one, else from
+    /// the pods in the cluster when their number doubled or halved since the last count.
+    fn refresh_kinds(&mut self, cluster: &ClusterState) {
+        let target = cluster.target_workload();
+        if !target.is_empty() {
+            let source = target.as_ptr() as usize;
+            if source != self.kinds_source {
+                self.tally.clear();
+                self.tally.extend_from_slice(target);
+                self.kinds_source = source;
+                self.rebuild_from_tally();
+            }
+            return;
+        }
+        let n = cluster.pod_count();
+        let stale = self.kinds_source != 0
+            || self.kinds.is_empty()
+            || n >= 2 * self.counted_pods.max(1)
+            || 2 * n <= self.counted_pods;
+        if !stale || n == 0 {
+            return;
+        }
+        self.kinds_source = 0;
+        self.counted_pods = n;
+        self.tally.clear();
+        for (_, pod) in cluster.pods() {
+            self.tally.push((
+                GpuTask {
+                    cpu_milli: pod.requests.cpu(),
+                    gpu: pod.template.gpu.clone(),
+                },
+                1,
+            ));
+        }
+        self.rebuild_from_tally();
+    }
+
+    /// Merges equal kinds in `tally`, keeps the most popular ones as the simulator does,
+    /// and drops every cached fragmentation (it was measured against the old kinds).
+    fn rebuild_from_tally(&mut self) {
+        self.tally.sort();
+        self.tally.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+        // Most popular first; equal counts in kind order, so the cut is deterministic.
+        self.tally
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let total: u64 = self.tally.iter().map(|t| t.1).sum();
+        let (mut taken, mut covered) = (0, 0u64);
+        while covered * 100 < POPULARITY_PERCENT * total && taken < self.tally.len() {
+            let end = (taken + KINDS_STEP).min(self.tally.len());
+            covered += self.tally[taken..end].iter().map(|t| t.1).sum::<u64>();
+            taken = end;
+        }
+        self.kinds.clear();
+        self.kinds
+            .extend(self.tally[..taken].iter().map(|(task, weight)| Kind {
+                cpu: task.cpu_milli,
+                gpu: task.gpu.clone(),
+                weight: *weight,
+            }));
+        self.cache_gen.clear();
+    }
+
+    /// `F_n(M)` of node `n` as it is now, from the cache when its generation has not moved.
+    fn current_frag(&mut self, cluster: &ClusterState, n: usize) -> u64 {
+        let generation = cluster.generations()[n];
+        if self.cache_gen[n] != generation {
+            self.load_frees(cluster, n);
+            let cpu = cluster.rows()[n].free.cpu();
+            let model = &cluster.nodes()[n].spec.gpu.model;
+            self.cache_frag[n] = fragmentation(&self.kinds, cpu, &self.frees, model);
+            self.cache_gen[n] = generation;
+        }
+        self.cache_frag[n]
+    }
+
+    /// Loads node `n`'s free milli per GPU into `frees`.
+    fn load_frees(&mut self, cluster: &ClusterState, n: usize) {
+        self.frees.clear();
+        if let Some(books) = cluster.gpus() {
+            self.frees.extend(
+                books
+                    .used(NodeId(n as u32))
+                    .iter()
+                    .map(|&u| GPU_MILLI - u32::from(u)),
+            );
+        }
+    }
+
+    /// The best node and GPU choice for a pod, as (node, GPU mask); `None` if no node fits.
+    fn choose(&mut self, cluster: &ClusterState, filter: &PodFilter<'_>) -> Option<(usize, u64)> {
+        let pod = filter.pod();
+        let req = &pod.template.gpu;
+        let cpu = pod.requests.cpu();
+        let mut best: Option<(i64, usize, u64)> = None;
+        for n in 0..cluster.rows().len() {
+            if !filter.feasible(cluster, n) {
+                continue;
+            }
+            let before = self.current_frag(cluster, n) as i64;
+            self.load_frees(cluster, n);
+            let cpu_after = cluster.rows()[n].free.cpu() - cpu;
+            let model = &cluster.nodes()[n].spec.gpu.model;
+            let mut consider = |delta: i64, mask: u64| {
+                if best.is_none_or(|(d, _, _)| delta < d) {
+                    best = Some((delta, n, mask));
+                }
+            };
+            if req.is_share() {
+                // GPUs with the same free amount leave the node in the same state, so
+                // only the first GPU of each free amount is tried.
+                for g in 0..self.frees.len() {
+                    let free = self.frees[g];
+                    if free < req.milli || self.frees[..g].contains(&free) {
+                        continue;
+                    }
+                    self.frees[g] = free - req.milli;
+                    let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
+                    self.frees[g] = free;
+                    consider(after as i64 - before, 1 << g);
+                }
+            } else if req.is_some() {
+                let Some(mask) = cluster
+                    .gpus()
+                    .and_then(|b| b.default_choice(NodeId(n as u32), req))
+                else {
+                    continue;
+                };
+                for (g, free) in self.frees.iter_mut().enumerate() {
+                    if mask & (1 << g) != 0 {
+                        *free = 0;
+                    }
+                }
+                let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
+                consider(after as i64 - before, mask);
+            } else {
+                let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
+                consider(after as i64 - before, 0);
+            }
+        }
+        best.map(|(_, n, mask)| (n, mask))
+    }
+}
+
+/// `F_n(M)`: the popularity-weighted free milli-GPU of a node (with `cpu_free` CPU, GPUs
+/// with `frees` milli free, of GPU `model`) that the task kinds could not use.
+fn fragmentation(kinds: &[Kind], cpu_free: i64, frees: &[u32], model: &str) -> u64 {
+    let total: u32 = frees.iter().sum();
+    if total == 0 {
+        return 0;
+    }
+    let mut frag = 0u64;
+    for kind in kinds {
+        let g = &kind.gpu;
+        let lost = if !g.is_some() || cpu_free < kind.cpu || !g.accepts_model(model) {
+            total
+        } else {
+            let (mut hosts, mut small) = (0u32, 0u32);
+            for &f in frees {
+                if f >= g.milli {
+                    hosts += 1;
+                } else {
+                    small += f;
+                }
+            }
+            if hosts >= g.count { small } else { total }
+        };
+        frag += kind.weight * u64::from(lost);
+    }
+    frag
+}
+
+impl Scheduler for Fgd {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn schedule(&mut self, cycle: &mut Cycle<'_>) {
+        let nodes = cycle.cluster().rows().len();
+        if self.cache_uid != cycle.cluster().uid() {
+            // Another cluster: nothing learned or cached about this one applies.
+            self.cache_uid = cycle.cluster().uid();
+            self.cache_gen.clear();
+            self.kinds.clear();
+            self.kinds_source = usize::MAX;
+        }
+        self.refresh_kinds(cycle.cluster());
+        // Generations start at 1, so 0 marks an entry never computed.
+        self.cache_gen.resize(nodes, 0);
+        self.cache_frag.resize(nodes, 0);
+        for &pod_id in cycle.pending() {
+            let cluster = cycle.cluster();
+            let Some(pod) = cluster.pod(pod_id) else {
+                continue;
+            };
+            let filter = PodFilter::new(pod);
+            let gpu = pod.template.gpu.is_some();
+            let result = match self.choose(cluster, &filter) {
+                Some((n, mask)) if gpu => cycle.bind_gpus(pod_id, NodeId(n as u32), mask),
+                Some((n, _)) => cycle.bind(pod_id, NodeId(n as u32)),
+                None => {
+                    let diagnosis = diagnose(cluster, pod);
+                    cycle.unschedulable(pod_id, diagnosis);
+                    continue;
+                }
+            };
+            if let Err(e) = result {
+                let mut diagnosis = crate::Diagnosis {
+                    nodes: cycle.cluster().ready_node_count() as u32,
+                    ..Default::default()
+                };
+                diagnosis.add(&format!(
+                    "scheduler chose a node it could not bind to ({e})"
+                ));
+                cycle.unschedulable(pod_id, diagnosis);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::gpu::NodeGpus;
+    use crate::node::NodeSpec;
+    use crate::pod::{Pod, PodTemplate};
+    use crate::resources::{ResourceKind, Resources};
+    use crate::scheduler::{Decision, SchedulerRng};
+
+    fn node(name: &str, gpus: u32) -> NodeSpec {
+        let mut alloc = Resources::cpu_mem(32_000, 64 << 30);
+        alloc.set(ResourceKind::PODS, 110);
+        NodeSpec {
+            name: name.into(),
+            allocatable: alloc,
+            gpu: NodeGpus {
+                count: gpus,
+                model: "V100".into(),
+            },
+            ..Default::default()
+        }
+    }
+
+    fn pod(gpu: GpuRequest) -> Pod {
+        let t = Arc::new(PodTemplate {
+            name: "p".into(),
+            gpu,
+            ..Default::default()
+        });
+        let mut r = Resources::cpu_mem(1000, 1 << 30);
+        r.set(ResourceKind::PODS, 1);
+        Pod::with_requests(t, 0, r, 1000, 1 << 30)
+    }
+
+    fn task(gpu: GpuRequest) -> GpuTask {
+        GpuTask {
+            cpu_milli: 1000,
+            gpu,
+        }
+    }
+
+    /// n0 has one GPU with 200 milli taken (800 free); n1 has two free GPUs. A pod asks
+    /// for 400 milli. Best-fit (least free GPU left) and first-fit both take n0.
+    ///
+    /// Workload 3 x (0.5 GPU) : 1 x (1 GPU), so p = 3/4, 1/4 (milli-GPU below):
+    /// - n0 now: the 0.5 task fits and no GPU is below 500, F = 0; the 1-GPU task finds no
+    ///   whole GPU, F = 800. F_n0 = 3/4*0 + 1/4*800 = 200.
+    ///   After (400 free): 0.5 cannot run, F = 400; 1 GPU cannot, F = 400. F = 400.
+    ///   Increase: +200.
+    /// - n1 now: both kinds fit, no GPU below their ask: F_n1 = 0. After (600, 1000): the
+    ///   0.5 task loses nothing; the 1-GPU task loses the 600 of GPU 0. F = 1/4*600 = 150.
+    ///   Increase: +150 (GPU 1 gives the same state, so GPU 0 is kept).
+    ///
+    /// fgd takes n1, GPU 0. With a 1 : 1 workload instead, n0 goes from 1/2*800 = 400 to
+    /// 1/2*400 + 1/2*400 = 400 (+0) and n1 from 0 to 1/2*600 = 300 (+300): fgd takes n0.
+    #[test]
+    fn fgd_avoids_the_node_best_fit_would_fragment() {
+        for (shares, wholes, expected, mask) in [(3, 1, 1, 0b01), (1, 1, 0, 0b1)] {
+            let mut c = ClusterState::default();
+            c.add_node(node("n0", 1));
+            c.add_node(node("n1", 2));
+            let first = c.add_pod(pod(GpuRequest::share(200)));
+            c.bind(first, NodeId(0)).unwrap();
+            c.set_target_workload(vec![
+                (task(GpuRequest::share(500)), shares),
+                (task(GpuRequest::whole(1)), wholes),
+            ]);
+            let p = c.add_pod(pod(GpuRequest::share(400)));
+            let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+            Fgd::default().schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+            assert_eq!(
+                out,
+                vec![Decision::Bound {
+                    pod: p,
+                    node: NodeId(expected)
+                }],
+                "workload {shares}:{wholes}"
+            );
+            assert_eq!(c.pod(p).unwrap().gpus(), mask);
+            c.check_invariants().unwrap();
+        }
+    }
+
+    /// Without a target workload fgd counts the pods in the cluster. n0 holds a 0.2 share
+    /// (800 free), n1 is empty, n2 is full (two 0.5 shares on GPU 0, one whole GPU on GPU 1).
+    /// With the pending 0.4 pod, the kinds are 0.5 x2, 0.2 x1, 0.4 x1, 1 GPU x1. For the 0.4
+    /// pod (milli-GPU):
+    /// - n0: now only the 1-GPU kind loses its 800: F = 800. After (400 free) the 0.5 kind
+    ///   loses 400 twice, the 1-GPU kind 400, the others nothing: F = 1200. Increase +400.
+    /// - n1: now 0. After (600, 1000) only the 1-GPU kind loses 600: +600.
+    /// - n2 has no room. fgd takes n0, where the 3 : 1 workload of the test above took n1.
+    #[test]
+    fn fgd_learns_the_workload_from_the_cluster_without_one() {
+        let mut c = ClusterState::default();
+        c.add_node(node("n0", 1));
+        c.add_node(node("n1", 2));
+        c.add_node(node("n2", 2));
+        let first = c.add_pod(pod(GpuRequest::share(200)));
+        c.bind(first, NodeId(0)).unwrap();
+        for gpu in [
+            GpuRequest::share(500),
+            GpuRequest::share(500),
+            GpuRequest::whole(1),
+        ] {
+            let p = c.add_pod(pod(gpu));
+            c.bind(p, NodeId(2)).unwrap();
+        }
+        assert_eq!(c.gpus().unwrap().used(NodeId(2)), [1000, 1000]);
+        let p = c.add_pod(pod(GpuRequest::share(400)));
+        let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+        let mut fgd = Fgd::default();
+        fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+        assert_eq!(
+            out,
+            vec![Decision::Bound {
+                pod: p,
+                node: NodeId(0)
+            }]
+        );
+        assert_eq!(fgd.kinds.len(), 4);
+        assert_eq!(
+            fgd.kinds[0].weight, 2,
+            "the 0.5 share is the most popular kind"
+        );
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn fragmentation_by_kind() {
+        let kinds = [
+            Kind {
+                cpu: 4000,
+                gpu: GpuRequest::share(500),
+                weight: 1,
+            },
+            Kind {
+                cpu: 1000,
+                gpu: GpuRequest::whole(2),
+                weight: 10,
+            },
+            Kind {
+                cpu: 1000,
+                gpu: GpuRequest::default(),
+                weight: 100,
+            },
+        ];
+        // 0.5 GPU: fits (700 >= 500), loses the 300-free GPU: 300.
+        // 2 GPUs: only one whole GPU: loses all 2000. CPU-only: loses all 2000.
+        assert_eq!(
+            fragmentation(&kinds, 4000, &[300, 1000, 700], ""),
+            300 + 10 * 2000 + 100 * 2000
+        );
+        // Too little CPU for the share task: it loses everything too.
+        assert_eq!(
+            fragmentation(&kinds, 3999, &[300, 1000, 700], ""),
+            2000 + 10 * 2000 + 100 * 2000
+        );
+        assert_eq!(fragmentation(&kinds, 4000, &[0, 0], ""), 0);
+    }
+
+    #[test]
+    fn popular_kinds_cover_sixty_percent_ten_at_a_time() {
+        let mut f = Fgd::default();
+        // 25 kinds: one with 100 tasks, 24 with 1 each. The first ten cover 109 of 124
+        // (88%), so ten kinds are kept.
+        f.tally.push((task(GpuRequest::share(100)), 100));
+        for i in 0..24 {
+            f.tally.push((task(GpuRequest::share(200 + i)), 1));
+        }
+        f.rebuild_from_tally();
+        assert_eq!(f.kinds.len(), 10);
+        assert_eq!(f.kinds[0].weight, 100);
+        assert_eq!(f.kinds[1].gpu, GpuRequest::share(200), "ties in kind order");
+    }
+}

@@ -1,0 +1,362 @@
+//! Alibaba's GPU cluster trace (`alibaba-gpu-v2023`, the "openb" files of Weng et al.,
+//! "Beware of Fragmentation", USENIX ATC 2023) and the replay protocol of that paper.
+//!
+//! Two CSV files: the nodes (`sn,cpu_milli,memory_mib,gpu,model`) and the pods
+//! (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...`; `gpu_spec` lists the GPU
+//! models a pod accepts, separated by `|`, empty for any). Columns are found by their
+//! header name, so their order and extra columns do not matter. Every error names the
+//! file, the line and the column (in characters) of the offending field.
+
+use std::path::Path;
+
+use schedulers::gpu::{GPU_MILLI, GpuRequest, MAX_GPUS_PER_NODE, NodeGpus};
+use schedulers::{Labels, NodeSpec, ResourceKind, Resources};
+
+use super::ScenarioError;
+
+/// The trace format this loader reads (`gpuTrace.format`).
+pub const FORMAT_ALIBABA_GPU_V2023: &str = "alibaba-gpu-v2023";
+
+/// Pod slots a trace node offers (Kubernetes' default `maxPods`; the trace gives none).
+pub const TRACE_NODE_PODS: i64 = 110;
+
+/// One task of the trace: what it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracePod {
+    /// Its name in the trace.
+    pub name: String,
+    /// CPU millicores.
+    pub cpu_milli: i64,
+    /// Memory in bytes.
+    pub memory_bytes: i64,
+    /// Whole GPUs or a share of one.
+    pub gpu: GpuRequest,
+}
+
+/// A GPU trace replay under the paper's protocol (`gpuTrace:` in a scenario): the trace's
+/// nodes (only those with GPUs, when asked), its pods in a seeded random order, topped up
+/// with pods drawn with replacement from the trace until the GPU they ask for reaches
+/// `demand` times the cluster's GPUs; nothing departs and a pod no node can take fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuTrace {
+    /// The nodes, in file order.
+    pub nodes: Vec<NodeSpec>,
+    /// The pods, in file order.
+    pub pods: Vec<TracePod>,
+    /// Arrived GPU demand at which arrivals stop, in thousandths of the cluster's GPUs
+    /// (1300: 1.3 times).
+    pub demand_permille: u32,
+    /// Spacing of the rows of `gpu-fill.csv`, in thousandths of the cluster's GPUs.
+    pub step_permille: u32,
+}
+
+/// An error at a position in a CSV file.
+fn csv_err(path: &str, line: usize, column: usize, field: &str, message: String) -> ScenarioError {
+    ScenarioError {
+        path: path.to_owned(),
+        line: Some(line as u64),
+        column: (column > 0).then_some(column as u64),
+        field: (!field.is_empty()).then(|| field.to_owned()),
+        message,
+    }
+}
+
+/// A CSV file split into its header and rows, each field with its 1-based column.
+struct Csv {
+    shown: String,
+    header: Vec<String>,
+    /// (line number, fields as (column, text)).
+    rows: Vec<(usize, Vec<(usize, String)>)>,
+}
+
+impl Csv {
+    /// Reads `path` (shown as `shown` in errors). The trace's fields are never quoted, so
+    /// a field is what lies between commas.
+    fn read(path: &Path, shown: &str) -> Result<Csv, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: shown.to_owned(),
+            line: None,
+            column: None,
+            field: None,
+            message: format!("cannot read the trace file: {e}"),
+        })?;
+        let mut lines = text.lines().enumerate();
+        let header = match lines.next() {
+            Some((_, h)) if !h.trim().is_empty() => {
+                h.split(',').map(|s| s.trim().to_owned()).collect()
+            }
+            _ => {
+                return Err(csv_err(
+                    shown,
+                    1,
+                    0,
+                    "",
+                    "the trace file is empty; expected a header line".into(),
+                ));
+            }
+        };
+        let mut rows = Vec::new();
+        for (i, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut fields = Vec::new();
+            let mut column = 1;
+            for f in line.split(',') {
+                fields.push((column, f.trim().to_owned()));
+                column += f.chars().count() + 1;
+            }
+            rows.push((i + 1, fields));
+        }
+        Ok(Csv {
+            shown: shown.to_owned(),
+            header,
+            rows,
+        })
+    }
+
+    /// The index of the column named `name`, or an error naming the header line.
+    fn column(&self, name: &str) -> Result<usize, ScenarioError> {
+        self.header.iter().position(|h| h == name).ok_or_else(|| {
+            csv_err(
+                &self.shown,
+                1,
+                0,
+                name,
+                format!(
+                    "the header lacks the column {name:?} (it has: {})",
+                    self.header.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Field `col` of a row, or an error when the row is short.
+    fn field<'r>(
+        &self,
+        line: usize,
+        row: &'r [(usize, String)],
+        col: usize,
+    ) -> Result<(usize, &'r str), ScenarioError> {
+        match row.get(col) {
+            Some((c, text)) => Ok((*c, text.as_str())),
+            None => Err(csv_err(
+                &self.shown,
+                line,
+                row.last().map_or(1, |(c, t)| c + t.chars().count()),
+                &self.header[col],
+                format!(
+                    "the row has {} fields but the header names {}",
+                    row.len(),
+                    self.header.len()
+                ),
+            )),
+        }
+    }
+
+    /// An integer field in `min..=max`.
+    fn int(
+        &self,
+        line: usize,
+        row: &[(usize, String)],
+        col: usize,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ScenarioError> {
+        let (c, text) = self.field(line, row, col)?;
+        match text.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(csv_err(
+                &self.shown,
+                line,
+                c,
+                &self.header[col],
+                format!("expected an integer from {min} to {max}, got {text:?}"),
+            )),
+        }
+    }
+}
+
+/// Reads the node list; with `gpu_only`, nodes without GPUs are left out.
+pub fn load_nodes(
+    path: &Path,
+    shown: &str,
+    gpu_only: bool,
+) -> Result<Vec<NodeSpec>, ScenarioError> {
+    let csv = Csv::read(path, shown)?;
+    let (sn, cpu, mem, gpu, model) = (
+        csv.column("sn")?,
+        csv.column("cpu_milli")?,
+        csv.column("memory_mib")?,
+        csv.column("gpu")?,
+        csv.column("model")?,
+    );
+    let mut nodes = Vec::new();
+    for (line, row) in &csv.rows {
+        let line = *line;
+        let (c, name) = csv.field(line, row, sn)?;
+        if name.is_empty() {
+            return Err(csv_err(shown, line, c, "sn", "expected a node name".into()));
+        }
+        let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
+        let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
+        let gpus = csv.int(line, row, gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
+        let (_, model) = csv.field(line, row, model)?;
+        if gpu_only && gpus == 0 {
+            continue;
+        }
+        let mut allocatable = Resources::cpu_mem(cpu_milli, memory_mib << 20);
+        allocatable.set(ResourceKind::PODS, TRACE_NODE_PODS);
+        let mut labels = Labels::default();
+        labels.insert("kubernetes.io/hostname".into(), name.into());
+        if !model.is_empty() {
+            labels.insert("alibaba.com/gpu-model".into(), model.into());
+        }
+        nodes.push(NodeSpec {
+            name: name.to_owned(),
+            allocatable,
+            labels,
+            gpu: NodeGpus {
+                count: gpus,
+                model: model.to_owned(),
+            },
+            ..Default::default()
+        });
+    }
+    Ok(nodes)
+}
+
+/// Reads the pod list.
+pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioError> {
+    let csv = Csv::read(path, shown)?;
+    let (name, cpu, mem, num_gpu, gpu_milli, spec) = (
+        csv.column("name")?,
+        csv.column("cpu_milli")?,
+        csv.column("memory_mib")?,
+        csv.column("num_gpu")?,
+        csv.column("gpu_milli")?,
+        csv.column("gpu_spec")?,
+    );
+    let mut pods = Vec::with_capacity(csv.rows.len());
+    for (line, row) in &csv.rows {
+        let line = *line;
+        let (_, pod_name) = csv.field(line, row, name)?;
+        let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
+        let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
+        let count = csv.int(line, row, num_gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
+        let milli = csv.int(line, row, gpu_milli, 0, GPU_MILLI.into())? as u32;
+        let (c, _) = csv.field(line, row, gpu_milli)?;
+        let bad = match count {
+            0 => {
+                (milli != 0).then_some("a pod asking for no GPU (num_gpu 0) must have gpu_milli 0")
+            }
+            1 => (milli == 0)
+                .then_some("a pod asking for one GPU must have gpu_milli from 1 to 1000"),
+            _ => (milli != GPU_MILLI).then_some(
+                "a pod asking for several GPUs takes them whole: gpu_milli must be 1000",
+            ),
+        };
+        if let Some(message) = bad {
+            return Err(csv_err(
+                shown,
+                line,
+                c,
+                "gpu_milli",
+                format!("{message}, got {milli}"),
+            ));
+        }
+        let (_, models) = csv.field(line, row, spec)?;
+        let models = models
+            .split('|')
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect();
+        pods.push(TracePod {
+            name: pod_name.to_owned(),
+            cpu_milli,
+            memory_bytes: memory_mib << 20,
+            gpu: GpuRequest {
+                count,
+                milli,
+                models,
+            },
+        });
+    }
+    Ok(pods)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("schedlab-gpu-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_nodes_and_pods() {
+        let nodes = write(
+            "nodes.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,32000,262144,0,\nn1,96000,786432,8,V100M32\n",
+        );
+        let all = load_nodes(&nodes, "nodes.csv", false).unwrap();
+        assert_eq!(all.len(), 2);
+        let gpu = load_nodes(&nodes, "nodes.csv", true).unwrap();
+        assert_eq!(gpu.len(), 1);
+        assert_eq!(gpu[0].name, "n1");
+        assert_eq!(gpu[0].allocatable.cpu(), 96000);
+        assert_eq!(gpu[0].allocatable.memory(), 786432 << 20);
+        assert_eq!(gpu[0].gpu.count, 8);
+        assert_eq!(gpu[0].gpu.model, "V100M32");
+        let pods = write(
+            "pods.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos\n\
+             a,12000,16384,1,460,,LS\nb,88000,327680,8,1000,V100M16|V100M32,BE\nc,4000,100,0,0,,LS\n",
+        );
+        let pods = load_pods(&pods, "pods.csv").unwrap();
+        assert_eq!(pods[0].gpu, GpuRequest::share(460));
+        assert_eq!(pods[1].gpu.count, 8);
+        assert_eq!(pods[1].gpu.models, ["V100M16", "V100M32"]);
+        assert!(!pods[2].gpu.is_some());
+        assert_eq!(pods[2].memory_bytes, 100 << 20);
+    }
+
+    #[test]
+    fn errors_name_file_line_column_and_field() {
+        let pods = write(
+            "bad-pods.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\na,1,1,1,500,\nb,1,1,2,500,\n",
+        );
+        let e = load_pods(&pods, "bad-pods.csv").unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(9)));
+        assert_eq!(e.field.as_deref(), Some("gpu_milli"));
+        assert!(
+            e.to_string().starts_with("bad-pods.csv:3:9: gpu_milli: "),
+            "{e}"
+        );
+        let nodes = write(
+            "bad-nodes.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,x,1,0,\n",
+        );
+        let e = load_nodes(&nodes, "bad-nodes.csv", false).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(4)));
+        assert!(
+            e.to_string().contains("cpu_milli: expected an integer"),
+            "{e}"
+        );
+        let short = write("short.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,1,1\n");
+        let e = load_nodes(&short, "short.csv", false).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("the row has 3 fields"), "{e}");
+        let no_col = write("nocol.csv", "sn,cpu,memory_mib,gpu,model\n");
+        let e = load_nodes(&no_col, "nocol.csv", false).unwrap_err();
+        assert!(
+            e.to_string().contains("lacks the column \"cpu_milli\""),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! `seeds:` and `gpuTrace:`: the settings of a GPU trace replay (see
+//! `crate::scenario::gpu_trace`).
+
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use schedulers::gpu::{GPU_MILLI, GpuRequest, MAX_GPUS_PER_NODE, NodeGpus};
+use schedulers::quantity::parse_cpu_millis;
+
+use super::super::raw::{RawGpuTrace, Scalar};
+use super::super::shown;
+use super::{Builder, Result};
+use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, GpuTrace, load_nodes, load_pods};
+
+/// The paper's protocol stops arrivals at 1.3 times the cluster's GPUs.
+const DEFAULT_DEMAND_PERMILLE: u32 = 1300;
+/// `gpu-fill.csv` has a row every 1% of the cluster's GPUs by default.
+const DEFAULT_STEP_PERMILLE: u32 = 10;
+
+impl Builder<'_> {
+    /// `seeds`: distinct non-negative integers, in file order; refused next to `seed`.
+    pub(super) fn seeds(
+        &self,
+        seeds: Option<&Spanned<Vec<Spanned<Scalar>>>>,
+        has_seed: bool,
+    ) -> Result<Vec<u64>> {
+        let Some(list) = seeds else {
+            return Ok(Vec::new());
+        };
+        if has_seed {
+            return Err(self.err(
+                &list.referenced,
+                "seeds",
+                "give either `seed` (one run per scheduler) or `seeds` (a run per seed), not both",
+            ));
+        }
+        if list.value.is_empty() {
+            return Err(self.err(&list.referenced, "seeds", "expected at least one seed"));
+        }
+        let mut out: Vec<u64> = Vec::new();
+        for (i, v) in list.value.iter().enumerate() {
+            let field = format!("seeds[{i}]");
+            let n = self.integer(v, &field, 0, u64::MAX.into(), "a non-negative integer")?;
+            let n = u64::try_from(n).unwrap_or(u64::MAX);
+            if out.contains(&n) {
+                return Err(self.err(&v.referenced, &field, format!("seed {n} is listed twice")));
+            }
+            out.push(n);
+        }
+        Ok(out)
+    }
+
+    /// A fraction of the cluster's GPUs, in thousandths, from `min` to `max`.
+    fn permille(&self, v: &Spanned<Scalar>, field: &str, min: u32, max: u32) -> Result<u32> {
+        let x = self.number(v, field, false)?;
+        let p = (x * 1000.0).round();
+        if p < f64::from(min) || p > f64::from(max) {
+            return Err(self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "expected a number from {} to {}, got {}",
+                    f64::from(min) / 1000.0,
+                    f64::from(max) / 1000.0,
+                    v.value.0
+                ),
+            ));
+        }
+        Ok(p as u32)
+    }
+
+    /// `gpuTrace`: reads both trace files (paths relative to the scenario's directory).
+    pub(super) fn gpu_trace(
+        &self,
+        t: &Spanned<RawGpuTrace>,
+        has_cluster_or_workloads: bool,
+    ) -> Result<GpuTrace> {
+        if has_cluster_or_workloads {
+            return Err(self.err(
+                &t.referenced,
+                "gpuTrace",
+                "a gpuTrace scenario takes its nodes and pods from the trace; \
+                 remove `cluster` and `workloads`",
+            ));
+        }
+        let t_value = &t.value;
+        if t_value.format.value != FORMAT_ALIBABA_GPU_V2023 {
+            return Err(self.err(
+                &t_value.format.referenced,
+                "gpuTrace.format",
+                format!(
+                    "unknown trace format {:?}; the one known is {FORMAT_ALIBABA_GPU_V2023:?}",
+                    t_value.format.value
+                ),
+            ));
+        }
+        let dir = Path::new(self.file).parent().unwrap_or(Path::new(""));
+        let resolve = |p: &Spanned<String>, field: &str| -> Result<(std::path::PathBuf, String)> {
+            if p.value.is_empty() {
+                return Err(self.err(&p.referenced, field, "expected a file path"));
+            }
+            let full = dir.join(&p.value);
+            let shown = full.display().to_string();
+            Ok((full, shown))
+        };
+        let (nodes_path, nodes_shown) = resolve(&t_value.nodes, "gpuTrace.nodes")?;
+        let (pods_path, pods_shown) = resolve(&t_value.pods, "gpuTrace.pods")?;
+        let nodes = load_nodes(
+            &nodes_path,
+            &nodes_shown,
+            t_value.gpu_nodes_only.unwrap_or(true),
+        )?;
+        if !nodes.iter().any(|n| n.gpu.count > 0) {
+            return Err(self.err(
+                &t_value.nodes.referenced,
+                "gpuTrace.nodes",
+                format!("{nodes_shown} lists no node with GPUs"),
+            ));
+        }
+        let pods = load_pods(&pods_path, &pods_shown)?;
+        if !pods.iter().any(|p| p.gpu.is_some()) {
+            return Err(self.err(
+                &t_value.pods.referenced,
+                "gpuTrace.pods",
+                format!("{pods_shown} lists no pod asking for GPUs"),
+            ));
+        }
+        let demand_permille = match &t_value.demand {
+            Some(v) => self.permille(v, "gpuTrace.demand", 1, 100_000)?,
+            None => DEFAULT_DEMAND_PERMILLE,
+        };
+        let step_permille = match &t_value.fill_step {
+            Some(v) => self.permille(v, "gpuTrace.fillStep", 1, demand_permille)?,
+            None => DEFAULT_STEP_PERMILLE,
+        };
+        Ok(GpuTrace {
+            nodes,
+            pods,
+            demand_permille,
+            step_permille,
+        })
+    }
+}
+
+impl Builder<'_> {
+    /// A node's or pool's `gpus` and `gpuModel`.
+    pub(super) fn node_gpus(
+        &self,
+        gpus: Option<&Spanned<Scalar>>,
+        model: Option<&Spanned<String>>,
+        base: &str,
+    ) -> Result<NodeGpus> {
+        let count = match gpus {
+            Some(v) => self.integer(
+                v,
+                &format!("{base}.gpus"),
+                0,
+                MAX_GPUS_PER_NODE.into(),
+                "a number of GPUs",
+            )? as u32,
+            None => 0,
+        };
+        let model = match model {
+            Some(m) if count == 0 => {
+                return Err(self.err(
+                    &m.referenced,
+                    &format!("{base}.gpuModel"),
+                    "a GPU model needs GPUs: set `gpus` to 1 or more",
+                ));
+            }
+            Some(m) => self.non_empty(m, &format!("{base}.gpuModel"), "a GPU model")?,
+            None => String::new(),
+        };
+        Ok(NodeGpus { count, model })
+    }
+
+    /// A workload's `gpu` (a share of one GPU below 1, such as `0.5` or `250m`, or a
+    /// whole number of GPUs) and `gpuModels`.
+    pub(super) fn pod_gpu(
+        &self,
+        gpu: Option<&Spanned<Scalar>>,
+        models: Option<&Spanned<Vec<Spanned<String>>>>,
+        base: &str,
+    ) -> Result<GpuRequest> {
+        let field = format!("{base}.gpu");
+        let mut req = match gpu {
+            None => GpuRequest::default(),
+            Some(v) => {
+                let bad = || {
+                    self.err(
+                        &v.referenced,
+                        &field,
+                        format!(
+                            "expected a share of one GPU below 1 (0.5, 250m) or a whole number \
+                             of GPUs from 1 to {MAX_GPUS_PER_NODE}, got {}",
+                            shown(&v.value.0)
+                        ),
+                    )
+                };
+                let milli = parse_cpu_millis(&v.value.0).map_err(|_| bad())?;
+                match milli {
+                    1..=999 => GpuRequest::share(milli as u32),
+                    m if m > 0
+                        && m % i64::from(GPU_MILLI) == 0
+                        && m / i64::from(GPU_MILLI) <= i64::from(MAX_GPUS_PER_NODE) =>
+                    {
+                        GpuRequest::whole((m / i64::from(GPU_MILLI)) as u32)
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+        };
+        if let Some(list) = models {
+            if !req.is_some() {
+                return Err(self.err(
+                    &list.referenced,
+                    &format!("{base}.gpuModels"),
+                    "GPU models restrict where the pod's GPUs come from: set `gpu` too",
+                ));
+            }
+            for (i, m) in list.value.iter().enumerate() {
+                req.models.push(self.non_empty(
+                    m,
+                    &format!("{base}.gpuModels[{i}]"),
+                    "a GPU model",
+                )?);
+            }
+        }
+        Ok(req)
+    }
+}
