@@ -152,6 +152,38 @@ mod tests {
     }
 
     #[test]
+    fn gpu_asks_are_a_dimension() {
+        use crate::gpu::{GpuRequest, NodeGpus};
+        use crate::pod::{Pod, PodTemplate};
+        use std::sync::Arc;
+        // Same CPU and memory everywhere; node 0 has 8 GPUs, node 1 has 2. A pod asking
+        // for one whole GPU has the larger share on node 1 (1/2 of its GPUs against 1/8),
+        // so GPU is its dominant resource there and 1000 of 2000 milli-GPU are left over,
+        // against 7000 of 8000 on node 0: best-fit takes node 1, then node 1 again (0 of
+        // 2000 left), then node 0.
+        let gpus = |mut spec: crate::node::NodeSpec, count| {
+            spec.gpu = NodeGpus {
+                count,
+                model: String::new(),
+            };
+            spec
+        };
+        let mut c = cluster_of(vec![
+            gpus(node(0, 32_000, 64 * GIB), 8),
+            gpus(node(1, 32_000, 64 * GIB), 2),
+        ]);
+        let template = Arc::new(PodTemplate {
+            gpu: GpuRequest::whole(1),
+            ..(*pod_of(1000, GIB).template).clone()
+        });
+        let pods = (0..3)
+            .map(|i| Pod::from_template(template.clone(), i))
+            .collect();
+        let d = run_pods(&mut BestFit, &mut c, pods);
+        assert_eq!(nodes(&d), vec![1, 1, 0]);
+    }
+
+    #[test]
     fn infeasible_pods_get_kube_style_diagnoses() {
         let mut c = cluster_of(vec![
             node(0, 2000, 4 * GIB),

@@ -4,7 +4,8 @@
 //! The resources are CPU and memory, counted as kube-scheduler's scorers count them (a
 //! container without a request counts as 100m / 200 MiB, on the pod and on the node's
 //! charges alike, so a best-effort pod still has a shape), plus ephemeral storage and every
-//! extended resource the pod actually requests, counted as charged. The `pods` slot is never
+//! extended resource the pod actually requests, counted as charged, and the pod's GPU ask
+//! (whole GPUs or a share, in milli-GPU) against the node's GPUs taken as one pool. The `pods` slot is never
 //! a dimension: it is a count, not a quantity to pack. A resource the node does not offer
 //! (allocatable 0) is left out on that node, as upstream's resource scorers do.
 
@@ -21,6 +22,9 @@ pub struct Demand {
     amounts: [i64; NUM_RESOURCES],
     /// How many entries are in use.
     len: usize,
+    /// Milli-GPU asked in all (0 for none): a dimension of its own, measured against the
+    /// node's GPUs as a pool (see [`crate::gpu`]).
+    gpu_milli: i64,
 }
 
 /// One resource of the demand on one node.
@@ -59,6 +63,7 @@ impl Demand {
             kinds: [ResourceKind::CPU; NUM_RESOURCES],
             amounts: [0; NUM_RESOURCES],
             len: 2,
+            gpu_milli: pod.template.gpu.total_milli() as i64,
         };
         d.kinds[1] = ResourceKind::MEMORY;
         d.amounts[0] = pod.nonzero_cpu;
@@ -102,6 +107,18 @@ impl Demand {
                     demand: self.amounts[j],
                     capacity,
                     used: capacity - row.free.get(kind),
+                });
+            }
+        }
+        if self.gpu_milli > 0
+            && let Some(books) = cluster.gpus()
+        {
+            let used = books.used(crate::node::NodeId(node as u32));
+            if !used.is_empty() {
+                f(Dimension {
+                    demand: self.gpu_milli,
+                    capacity: used.len() as i64 * i64::from(crate::gpu::GPU_MILLI),
+                    used: used.iter().map(|&u| i64::from(u)).sum(),
                 });
             }
         }
