@@ -6,15 +6,13 @@
 //! `selectHost` does. It is that one scoring plugin alone, without the rest of the
 //! default profile.
 
-use rand::RngExt;
-
+use crate::algorithms::highest_score::HighestScore;
 use crate::cluster::NodeRow;
-use crate::filters::{PodFilter, diagnose};
 // The 128-bit per-resource score, shared with the NodeResourcesFit plugin.
 use crate::framework::plugins::resource_allocation::least_requested_score_wide;
 use crate::node::NodeId;
-use crate::scheduler::{Cycle, Placement, Scheduler};
-use crate::shape_cache::{INFEASIBLE, ShapeCache};
+use crate::scheduler::{Cycle, Scheduler};
+use crate::shape_cache::INFEASIBLE;
 
 /// kube-scheduler's MaxNodeScore.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -32,12 +30,8 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
 /// The `least-allocated` algorithm.
 #[derive(Debug, Default, Clone)]
 pub struct LeastAllocated {
-    /// Nodes sharing the best score; reused so a placement allocates nothing.
-    tied: Vec<NodeId>,
-    /// Scores of unconstrained pods by shape, refreshed for changed nodes only.
-    cache: ShapeCache,
-    /// Scores of a full scan, for pods the cache does not take.
-    scratch: Vec<i32>,
+    /// The shared scan, with its reused buffers.
+    scan: HighestScore,
 }
 
 impl LeastAllocated {
@@ -82,41 +76,11 @@ impl Scheduler for LeastAllocated {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        let LeastAllocated {
-            tied,
-            cache,
-            scratch,
-        } = self;
-        cycle.place_each(|cluster, pod_id, rng| {
-            let Some(pod) = cluster.pod(pod_id) else {
-                return Placement::Unschedulable(Default::default());
-            };
-            let filter = PodFilter::new(pod);
-            let score = |row: &NodeRow| {
+        let scan = &mut self.scan;
+        cycle.place_each(|cluster, pod, rng| {
+            scan.place(cluster, pod, rng, |row, pod| {
                 least_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory) as i32
-            };
-            let scores = match cache.scores(cluster, &filter, score) {
-                Some(scores) => scores,
-                None => {
-                    scratch.clear();
-                    scratch.extend(cluster.rows().iter().enumerate().map(|(i, row)| {
-                        if filter.feasible(cluster, i) {
-                            score(row)
-                        } else {
-                            INFEASIBLE
-                        }
-                    }));
-                    scratch.as_slice()
-                }
-            };
-            best_nodes(scores, tied);
-            // Uniform among the best, like kube-scheduler's selectHost, with one draw per
-            // pod rather than one per tie.
-            match tied.len() {
-                0 => Placement::Unschedulable(diagnose(cluster, pod)),
-                1 => Placement::Node(tied[0]),
-                n => Placement::Node(tied[rng.random_range(0..n)]),
-            }
+            })
         });
     }
 }

@@ -6,6 +6,7 @@ pub mod drf;
 pub mod fgd;
 pub mod first_fit;
 pub mod flow;
+pub mod highest_score;
 pub mod least_allocated;
 pub mod most_allocated;
 pub mod random;

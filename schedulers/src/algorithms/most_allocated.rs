@@ -9,26 +9,18 @@
 //! at random, as kube-scheduler's `selectHost` does. It is that one scoring plugin alone,
 //! the packing mirror of `least-allocated`, without the rest of a kube profile.
 
-use rand::RngExt;
-
-use crate::algorithms::least_allocated::{MAX_NODE_SCORE, best_nodes};
+use crate::algorithms::highest_score::HighestScore;
+use crate::algorithms::least_allocated::MAX_NODE_SCORE;
 use crate::cluster::NodeRow;
-use crate::filters::{PodFilter, diagnose};
 // The 128-bit per-resource score, shared with the NodeResourcesFit plugin.
 use crate::framework::plugins::resource_allocation::most_requested_score;
-use crate::node::NodeId;
-use crate::scheduler::{Cycle, Placement, Scheduler};
-use crate::shape_cache::{INFEASIBLE, ShapeCache};
+use crate::scheduler::{Cycle, Scheduler};
 
 /// The `most-allocated` algorithm.
 #[derive(Debug, Default, Clone)]
 pub struct MostAllocated {
-    /// Nodes sharing the best score; reused so a placement allocates nothing.
-    tied: Vec<NodeId>,
-    /// Scores of unconstrained pods by shape, refreshed for changed nodes only.
-    cache: ShapeCache,
-    /// Scores of a full scan, for pods the cache does not take.
-    scratch: Vec<i32>,
+    /// The shared scan, with its reused buffers.
+    scan: HighestScore,
 }
 
 impl MostAllocated {
@@ -78,40 +70,11 @@ impl Scheduler for MostAllocated {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        let MostAllocated {
-            tied,
-            cache,
-            scratch,
-        } = self;
-        cycle.place_each(|cluster, pod_id, rng| {
-            let Some(pod) = cluster.pod(pod_id) else {
-                return Placement::Unschedulable(Default::default());
-            };
-            let filter = PodFilter::new(pod);
-            let score = |row: &NodeRow| {
+        let scan = &mut self.scan;
+        cycle.place_each(|cluster, pod, rng| {
+            scan.place(cluster, pod, rng, |row, pod| {
                 most_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory) as i32
-            };
-            let scores = match cache.scores(cluster, &filter, score) {
-                Some(scores) => scores,
-                None => {
-                    scratch.clear();
-                    scratch.extend(cluster.rows().iter().enumerate().map(|(i, row)| {
-                        if filter.feasible(cluster, i) {
-                            score(row)
-                        } else {
-                            INFEASIBLE
-                        }
-                    }));
-                    scratch.as_slice()
-                }
-            };
-            best_nodes(scores, tied);
-            // Uniform among the best, like kube-scheduler's selectHost.
-            match tied.len() {
-                0 => Placement::Unschedulable(diagnose(cluster, pod)),
-                1 => Placement::Node(tied[0]),
-                n => Placement::Node(tied[rng.random_range(0..n)]),
-            }
+            })
         });
     }
 }

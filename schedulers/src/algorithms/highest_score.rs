@@ -1,0 +1,64 @@
+//! The placement loop the single-score algorithms share (`least-allocated`,
+//! `most-allocated`): score every feasible node, keep the best, break ties uniformly at
+//! random as kube-scheduler's `selectHost` does. Scores of unconstrained pods come from a
+//! [`ShapeCache`], so a node is rescored only when it changed.
+
+use rand::RngExt;
+
+use crate::algorithms::least_allocated::best_nodes;
+use crate::cluster::{ClusterState, NodeRow};
+use crate::filters::{PodFilter, diagnose};
+use crate::node::NodeId;
+use crate::pod::{Pod, PodId};
+use crate::scheduler::{Placement, SchedulerRng};
+use crate::shape_cache::{INFEASIBLE, ShapeCache};
+
+/// Reused buffers of a highest-score placement, so that a placement allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub struct HighestScore {
+    /// Nodes sharing the best score.
+    tied: Vec<NodeId>,
+    /// Scores of unconstrained pods by shape, refreshed for changed nodes only.
+    cache: ShapeCache,
+    /// Scores of a full scan, for pods the cache does not take.
+    scratch: Vec<i32>,
+}
+
+impl HighestScore {
+    /// Places one pod on a feasible node of the highest `score`, uniform among ties (one
+    /// draw per pod, none when a single node is best).
+    pub fn place(
+        &mut self,
+        cluster: &ClusterState,
+        pod_id: PodId,
+        rng: &mut SchedulerRng,
+        score: impl Fn(&NodeRow, &Pod) -> i32,
+    ) -> Placement {
+        let Some(pod) = cluster.pod(pod_id) else {
+            return Placement::Unschedulable(Default::default());
+        };
+        let filter = PodFilter::new(pod);
+        let score = |row: &NodeRow| score(row, pod);
+        let scores = match self.cache.scores(cluster, &filter, score) {
+            Some(scores) => scores,
+            None => {
+                self.scratch.clear();
+                self.scratch
+                    .extend(cluster.rows().iter().enumerate().map(|(i, row)| {
+                        if filter.feasible(cluster, i) {
+                            score(row)
+                        } else {
+                            INFEASIBLE
+                        }
+                    }));
+                self.scratch.as_slice()
+            }
+        };
+        best_nodes(scores, &mut self.tied);
+        match self.tied.len() {
+            0 => Placement::Unschedulable(diagnose(cluster, pod)),
+            1 => Placement::Node(self.tied[0]),
+            n => Placement::Node(self.tied[rng.random_range(0..n)]),
+        }
+    }
+}
