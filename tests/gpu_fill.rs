@@ -86,3 +86,37 @@ fn replay_writes_fill_tables_and_charts_deterministically() {
     assert!(mean.starts_with("scheduler,demand_step,seeds,allocated_gpu_mean"));
     assert!(mean.contains("fgd,1.000000,2,"));
 }
+
+#[test]
+fn a_failing_external_scheduler_fails_only_its_own_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let crash = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exec/crash.py");
+    let output = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .current_dir(dir.path())
+        .args(["run", "replay.yaml", "--out", "out", "--seed", "1"])
+        .args(["--scheduler", "first-fit"])
+        .arg("--scheduler")
+        .arg(format!("exec:{}", crash.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("crash.py"), "{stderr}");
+    assert!(stderr.contains("at arrival 1:"), "{stderr}");
+    // first-fit's replay still wrote its results; the failed one wrote none.
+    let summary = fs::read_to_string(dir.path().join("out/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 2, "{summary}");
+    assert!(
+        summary
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("tiny,first-fit,1,")
+    );
+    assert!(
+        dir.path()
+            .join("out/tiny/first-fit/seed-1/gpu-fill.csv")
+            .exists()
+    );
+}

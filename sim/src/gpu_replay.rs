@@ -26,7 +26,7 @@ use crate::metrics::RunSummary;
 use crate::rng::{Concern, stream};
 use crate::scenario::Scenario;
 use crate::scenario::gpu_trace::GpuTrace;
-use crate::simulation::RunResult;
+use crate::simulation::{RunResult, SchedulerFailure};
 use crate::time::SimTime;
 
 /// The cluster's GPU allocation once arrived demand first reached a step.
@@ -89,13 +89,14 @@ pub fn target_workload(trace: &GpuTrace) -> Vec<(GpuTask, u64)> {
     counts.into_iter().collect()
 }
 
-/// Replays `trace` with `scheduler` and `seed`.
+/// Replays `trace` with `scheduler` and `seed`; an error if the scheduler failed (see
+/// [`Scheduler::failure`]), which stops the replay at that arrival.
 pub fn run_gpu_trace(
     scenario: &Scenario,
     trace: &GpuTrace,
     scheduler: Box<dyn Scheduler>,
     seed: u64,
-) -> RunResult {
+) -> Result<RunResult, SchedulerFailure> {
     replay_observed(scenario, trace, scheduler, seed, &mut |_| {})
 }
 
@@ -104,10 +105,24 @@ pub fn run_gpu_trace(
 pub fn replay_observed(
     scenario: &Scenario,
     trace: &GpuTrace,
+    scheduler: Box<dyn Scheduler>,
+    seed: u64,
+    observe: &mut dyn FnMut(&ClusterState),
+) -> Result<RunResult, SchedulerFailure> {
+    match replay_partial(scenario, trace, scheduler, seed, observe) {
+        (_, Some(failure)) => Err(failure),
+        (result, None) => Ok(result),
+    }
+}
+
+/// The replay, with what it did before the scheduler failed, if it did.
+pub fn replay_partial(
+    scenario: &Scenario,
+    trace: &GpuTrace,
     mut scheduler: Box<dyn Scheduler>,
     seed: u64,
     observe: &mut dyn FnMut(&ClusterState),
-) -> RunResult {
+) -> (RunResult, Option<SchedulerFailure>) {
     let mut cluster = ClusterState::new(scenario.resource_names.clone());
     for node in &trace.nodes {
         cluster.add_node(node.clone());
@@ -140,6 +155,7 @@ pub fn replay_observed(
     let mut drawn = vec![0u32; trace.pods.len()];
     let mut rng = stream(seed, Concern::TieBreak, 0);
     let mut decisions = Vec::new();
+    let mut failure = None;
     let mut fill = Vec::new();
     let (mut arrived, mut failed, mut bound, mut refused) = (0u64, 0u64, 0u64, 0u64);
     let mut arrived_milli = 0u64;
@@ -180,6 +196,14 @@ pub fn replay_observed(
             &mut rng,
             &mut decisions,
         ));
+        if let Some(message) = scheduler.failure() {
+            // The replay has no clock: the failure is dated at zero.
+            failure = Some(SchedulerFailure {
+                time: SimTime::ZERO,
+                message: format!("at arrival {}: {message}", arrived + 1),
+            });
+            break;
+        }
         arrived += 1;
         arrived_milli += trace.pods[i].gpu.total_milli();
         let placed = decisions
@@ -213,7 +237,7 @@ pub fn replay_observed(
         }
     };
     let (cpu, mem) = (ratio(ResourceKind::CPU), ratio(ResourceKind::MEMORY));
-    RunResult {
+    let result = RunResult {
         scenario: scenario.name.clone(),
         scheduler: scheduler.name().to_string(),
         seed,
@@ -259,7 +283,8 @@ pub fn replay_observed(
         samples: Vec::new(),
         trace: Vec::new(),
         gpu_fill: fill,
-    }
+    };
+    (result, failure)
 }
 
 /// Bound pods per node, over the nodes that hold at least one.

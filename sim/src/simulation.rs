@@ -1330,12 +1330,26 @@ pub fn backoff(attempts: u32) -> SimTime {
 }
 
 /// Runs a scenario with one scheduler and one seed: the event simulation, or for a
-/// `gpuTrace` scenario the trace replay of [`crate::gpu_replay`].
+/// `gpuTrace` scenario the trace replay of [`crate::gpu_replay`]. A scheduler that fails
+/// (see [`Scheduler::failure`]) ends the run early, as [`Simulation::run`] does; use
+/// [`try_run`] to learn why.
 pub fn run(scenario: &Scenario, scheduler: Box<dyn Scheduler>, seed: u64) -> RunResult {
+    if let Some(trace) = &scenario.gpu_trace {
+        return crate::gpu_replay::replay_partial(scenario, trace, scheduler, seed, &mut |_| {}).0;
+    }
+    Simulation::new(scenario, scheduler, seed).run()
+}
+
+/// [`run`], with the scheduler's failure as an error.
+pub fn try_run(
+    scenario: &Scenario,
+    scheduler: Box<dyn Scheduler>,
+    seed: u64,
+) -> Result<RunResult, SchedulerFailure> {
     if let Some(trace) = &scenario.gpu_trace {
         return crate::gpu_replay::run_gpu_trace(scenario, trace, scheduler, seed);
     }
-    Simulation::new(scenario, scheduler, seed).run()
+    Simulation::new(scenario, scheduler, seed).try_run()
 }
 
 #[cfg(test)]

@@ -47,7 +47,8 @@ fn replay(s: &Scenario, t: &GpuTrace, scheduler: &str, seed: u64) -> Vec<GpuFill
                 assert!(used <= cap);
             }
         },
-    );
+    )
+    .expect("built-in schedulers do not fail");
     assert_eq!(result.summary.pods_submitted, arrivals);
     assert_eq!(
         result.summary.pods_scheduled + result.summary.pods_failed,

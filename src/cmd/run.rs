@@ -296,12 +296,12 @@ fn run_one(
     let result = catch_panic(|| -> Result<_, UnknownScheduler> {
         let scheduler = super::create_scheduler(job.scheduler, job.scenario, registry)?;
         if let Some(trace) = &job.scenario.gpu_trace {
-            return Ok(Ok(sim::gpu_replay::run_gpu_trace(
+            return Ok(sim::gpu_replay::run_gpu_trace(
                 job.scenario,
                 trace,
                 scheduler,
                 job.seed,
-            )));
+            ));
         }
         let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
         if trace {
