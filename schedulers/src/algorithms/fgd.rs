@@ -25,8 +25,10 @@
 //! ([`ClusterState::target_workload`], e.g. the whole trace in a trace replay, as the
 //! paper does); without one, the pods in the cluster (bound and pending), counted again
 //! whenever their number has doubled or halved since the last count. Either way the
-//! kinds are reduced as the simulator does: the most popular kinds, ten at a time, until
-//! they cover 60% of the tasks.
+//! kinds are reduced as the paper's artifact runs the simulator (typicalPodsConfig in
+//! scripts/generate_config_and_run.py: CPU-only pods included, no GPU weighting): the most
+//! popular kinds, one at a time, until they cover 95% of the tasks. (The simulator's code
+//! falls back to ten at a time and 60% when the config leaves them unset.)
 //!
 //! Cost: `F_n(M)` of the node as it is is cached per node and recomputed only when the
 //! node's generation moves; a pod costs, per feasible node, one evaluation per distinct
@@ -38,10 +40,13 @@ use crate::gpu::{GPU_MILLI, GpuRequest};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Scheduler};
 
-/// Share of the tasks the typical kinds must cover (the simulator's default, 60%).
-const POPULARITY_PERCENT: u64 = 60;
-/// Kinds are taken this many at a time until they cover [`POPULARITY_PERCENT`].
-const KINDS_STEP: usize = 10;
+/// Share of the tasks the typical kinds must cover. The simulator's code falls back to 60%
+/// when unset, but every run of the paper's artifact (scripts/generate_config_and_run.py,
+/// typicalPodsConfig) sets 95%.
+const POPULARITY_PERCENT: u64 = 95;
+/// Kinds are taken this many at a time until they cover [`POPULARITY_PERCENT`]: 1 in the
+/// paper's artifact runs (the code's fallback is 10).
+const KINDS_STEP: usize = 1;
 
 /// One typical task kind with its popularity (a count; only ratios matter).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +122,12 @@ impl Fgd {
     /// Merges equal kinds in `tally`, keeps the most popular ones as the simulator does,
     /// and drops every cached fragmentation (it was measured against the old kinds).
     fn rebuild_from_tally(&mut self) {
+        self.rebuild_with_cut(POPULARITY_PERCENT, KINDS_STEP);
+    }
+
+    /// [`Self::rebuild_from_tally`] keeping kinds `step` at a time until they cover
+    /// `percent` of the tasks (tests compare the artifact's cut with the code's fallback).
+    fn rebuild_with_cut(&mut self, percent: u64, step: usize) {
         self.tally.sort();
         self.tally.dedup_by(|b, a| {
             let same = a.0 == b.0;
@@ -130,8 +141,8 @@ impl Fgd {
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let total: u64 = self.tally.iter().map(|t| t.1).sum();
         let (mut taken, mut covered) = (0, 0u64);
-        while covered * 100 < POPULARITY_PERCENT * total && taken < self.tally.len() {
-            let end = (taken + KINDS_STEP).min(self.tally.len());
+        while covered * 100 < percent * total && taken < self.tally.len() {
+            let end = (taken + step).min(self.tally.len());
             covered += self.tally[taken..end].iter().map(|t| t.1).sum::<u64>();
             taken = end;
         }
@@ -467,17 +478,81 @@ mod tests {
     }
 
     #[test]
-    fn popular_kinds_cover_sixty_percent_ten_at_a_time() {
+    fn popular_kinds_cover_ninety_five_percent_one_at_a_time() {
         let mut f = Fgd::default();
-        // 25 kinds: one with 100 tasks, 24 with 1 each. The first ten cover 109 of 124
-        // (88%), so ten kinds are kept.
+        // 25 kinds: one with 100 tasks, 24 with 1 each (124 tasks). 95% of 124 is 117.8:
+        // one kind at a time, 100 + 18 = 118 is reached with the 19th kind. The code's
+        // fallback (ten at a time to 60%) stops after the first ten (109 tasks).
         f.tally.push((task(GpuRequest::share(100)), 100));
         for i in 0..24 {
             f.tally.push((task(GpuRequest::share(200 + i)), 1));
         }
+        let tally = f.tally.clone();
         f.rebuild_from_tally();
-        assert_eq!(f.kinds.len(), 10);
+        assert_eq!(f.kinds.len(), 19);
         assert_eq!(f.kinds[0].weight, 100);
         assert_eq!(f.kinds[1].gpu, GpuRequest::share(200), "ties in kind order");
+        f.tally = tally;
+        f.rebuild_with_cut(60, 10);
+        assert_eq!(f.kinds.len(), 10);
+    }
+
+    /// The cut decides a placement. n0 has one GPU with 200 milli taken (800 free), n1 two
+    /// free GPUs; a 0.4 share arrives. The workload: 180 CPU-only tasks, 10 tasks of 0.5
+    /// GPU, and ten kinds of one whole GPU (CPU 1000..1009 milli) with 1 task each: 200.
+    ///
+    /// The artifact's cut (95%, one at a time) keeps CPU-only (180, 90%) and 0.5 (190, 95%).
+    /// In weighted milli-GPU:
+    /// - n0: now 180*800 + 0 = 144000; after (400 free) 180*400 + 10*400 = 76000: -68000.
+    /// - n1: now 180*2000 = 360000; after (600, 1000) 180*1600 + 0 = 288000: -72000.
+    ///
+    /// fgd takes n1 (GPU 0). The fallback cut (60%, ten at a time) also keeps eight of the
+    /// whole-GPU kinds, which add 8*800 now and 8*400 after on n0 (-71200 in all), and 0 now
+    /// and 8*600 after on n1 (-67200 in all): it would take n0.
+    #[test]
+    fn fgd_uses_the_artifacts_kind_cut() {
+        let mut expected = Vec::new();
+        for cut in [None, Some((60, 10))] {
+            let mut c = ClusterState::default();
+            c.add_node(node("n0", 1));
+            c.add_node(node("n1", 2));
+            let first = c.add_pod(pod(GpuRequest::share(200)));
+            c.bind(first, NodeId(0)).unwrap();
+            let mut workload = vec![
+                (task(GpuRequest::default()), 180),
+                (task(GpuRequest::share(500)), 10),
+            ];
+            for i in 0..10 {
+                let whole = GpuTask {
+                    cpu_milli: 1000 + i,
+                    gpu: GpuRequest::whole(1),
+                };
+                workload.push((whole, 1));
+            }
+            c.set_target_workload(workload);
+            let mut fgd = Fgd::default();
+            if let Some((percent, step)) = cut {
+                // Kinds made in advance for this cluster and workload, so schedule keeps them.
+                fgd.cache_uid = c.uid();
+                fgd.kinds_source = c.target_workload().as_ptr() as usize;
+                fgd.tally = c.target_workload().to_vec();
+                fgd.rebuild_with_cut(percent, step);
+                assert_eq!(fgd.kinds.len(), 10);
+            }
+            let p = c.add_pod(pod(GpuRequest::share(400)));
+            let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+            fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+            if cut.is_none() {
+                assert_eq!(fgd.kinds.len(), 2);
+            }
+            assert_eq!(out.len(), 1);
+            let Decision::Bound { pod, node } = out[0].clone() else {
+                panic!("not bound: {out:?}");
+            };
+            assert_eq!(pod, p);
+            expected.push((node, c.pod(p).unwrap().gpus()));
+            c.check_invariants().unwrap();
+        }
+        assert_eq!(expected, vec![(NodeId(1), 0b01), (NodeId(0), 0b1)]);
     }
 }
