@@ -243,6 +243,8 @@ pub struct Flow {
     /// Some node was offered more than fits while building the current plan; when none
     /// was, the other policy would build the very same plan.
     over_offered: bool,
+    /// Build and solve the network even for a single pending pod (tests only).
+    always_solve: bool,
 }
 
 /// True when a pod of the class passes every filter on node `n` whose free resources are
@@ -554,6 +556,63 @@ impl Scheduler for Flow {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
+        if let [only] = cycle.pending()
+            && !self.always_solve
+        {
+            self.place_alone(cycle, *only);
+            return;
+        }
+        self.solve_queue(cycle);
+    }
+}
+
+impl Flow {
+    /// One pending pod: the network's min-cost flow is its path through the cheapest
+    /// feasible node (the highest index on ties, as the solver's path search, which walks
+    /// a node's arcs latest first, takes it), or the unscheduled arc
+    /// if none is feasible, so that node is found by a scan rather than by building and
+    /// solving the graph. In a simulation pods mostly arrive one per cycle, and this is what
+    /// keeps flow's cost there close to a scoring scan. `tests.rs` checks it against the
+    /// full solve.
+    fn place_alone(&mut self, cycle: &mut Cycle<'_>, pod_id: PodId) {
+        let cluster = cycle.cluster();
+        let Some(pod) = cluster.pod(pod_id) else {
+            cycle.unschedulable(pod_id, Default::default());
+            return;
+        };
+        let filter = PodFilter::new(pod);
+        let best = (0..cluster.rows().len())
+            .filter(|&n| filter.feasible(cluster, n))
+            .min_by_key(|&n| {
+                (
+                    placement_cost(&cluster.rows()[n], pod),
+                    std::cmp::Reverse(n),
+                )
+            });
+        if let Some(n) = best
+            && cycle.bind(pod_id, NodeId(n as u32)).is_ok()
+        {
+            return;
+        }
+        let diagnosis = match cycle.cluster().pod(pod_id) {
+            Some(pod) => diagnose(cycle.cluster(), pod),
+            None => Default::default(),
+        };
+        cycle.unschedulable(pod_id, diagnosis);
+    }
+
+    /// A flow scheduler that solves the network even for a single pending pod, for tests
+    /// that compare the shortcut with the solve.
+    #[cfg(test)]
+    pub(crate) fn always_solving() -> Flow {
+        Flow {
+            always_solve: true,
+            ..Flow::default()
+        }
+    }
+
+    /// Places the whole queue by min-cost flow.
+    fn solve_queue(&mut self, cycle: &mut Cycle<'_>) {
         let newest = self.group(cycle);
         // Two plans, one per way of settling over-offered nodes; the better one (fewer
         // pods left out, then lower cost; largest-first on a tie) is bound. The second is

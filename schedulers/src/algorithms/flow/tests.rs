@@ -385,3 +385,29 @@ fn mixed_shapes_are_feasible_and_mostly_optimal() {
         "first-fit placed more in {ff_better}"
     );
 }
+
+/// One pending pod: the shortcut (cheapest feasible node by a scan) decides exactly as
+/// building and solving the network would, node and diagnosis alike, on random clusters.
+#[test]
+fn a_single_pod_is_placed_as_the_full_solve_places_it() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let shapes = [(500, GI / 2), (1500, GI), (3000, 2 * GI), (5000, GI)];
+    let mut differs = 0;
+    for case in 0..2000 {
+        let (c, pods) = instance(&mut rng, &shapes);
+        let pod = [pods[rng.random_range(0..pods.len())]];
+        let decide = |mut flow: Flow| {
+            let mut c = c.clone();
+            let mut rng = SchedulerRng::seed_from_u64(1);
+            let mut decisions = Vec::new();
+            flow.schedule(&mut Cycle::new(&mut c, &pod, &mut rng, &mut decisions));
+            c.check_invariants().unwrap();
+            decisions
+        };
+        let (shortcut, solved) = (decide(Flow::default()), decide(Flow::always_solving()));
+        assert_eq!(shortcut, solved, "case {case}");
+        differs += usize::from(matches!(shortcut[0], Decision::Unschedulable { .. }));
+    }
+    // Both outcomes occur, so the comparison covers the diagnosis path too.
+    assert!(differs > 50 && differs < 1950, "{differs} unschedulable");
+}
