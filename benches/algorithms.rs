@@ -16,8 +16,13 @@
 //! printed to stderr (every pod fits, so all should be bound): an algorithm cannot look
 //! fast by placing fewer pods without it showing.
 //!
+//! A second group, `gpu-sharing`, runs the algorithms of the openb GPU replay (`fgd`,
+//! `best-fit`, `tetris`, `random`, `first-fit`) on GPU nodes with a queue of GPU shares and
+//! whole GPUs (see `gpu_throughput`).
+//!
 //! ```text
 //! cargo bench --bench algorithms
+//! cargo bench --bench algorithms -- gpu-sharing
 //! ```
 
 use std::hint::black_box;
@@ -118,7 +123,81 @@ fn throughput(c: &mut Criterion) {
         .enumerate()
         .map(|(i, &(cpu, mem))| template(&format!("shape{i}"), cpu, mem))
         .collect();
-    let mut group = c.benchmark_group("algorithms");
+    let names: Vec<&str> = registry.iter().map(|(name, _)| name).collect();
+    bench_group(c, "algorithms", &registry, &names, &shapes, cluster);
+}
+
+/// The algorithms of the openb GPU replay on GPU nodes: 64 CPU / 256 GiB and 8 GPUs each,
+/// node `i` already holding `i % 8` half-GPU pods, and a queue of GPU shares (a quarter,
+/// a half), one whole GPU and two whole GPUs, in turn.
+fn gpu_throughput(c: &mut Criterion) {
+    let registry = Registry::builtin();
+    let shapes: Vec<Arc<PodTemplate>> = [
+        (2_000, 250u32, 1u32),
+        (4_000, 500, 1),
+        (8_000, 1_000, 1),
+        (16_000, 1_000, 2),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &(cpu, milli, count))| gpu_template(&format!("gpu{i}"), cpu, milli, count))
+    .collect();
+    let names = ["fgd", "best-fit", "tetris", "random", "first-fit"];
+    bench_group(c, "gpu-sharing", &registry, &names, &shapes, gpu_cluster);
+}
+
+/// A pod template asking `cpu` millicores, 8 GiB and `count` GPUs of `milli` each.
+fn gpu_template(name: &str, cpu: i64, milli: u32, count: u32) -> Arc<PodTemplate> {
+    let gpu = if count == 1 {
+        schedulers::gpu::GpuRequest::share(milli)
+    } else {
+        schedulers::gpu::GpuRequest::whole(count)
+    };
+    Arc::new(PodTemplate {
+        gpu,
+        ..(*template(name, cpu, 8 << 30)).clone()
+    })
+}
+
+/// `nodes` GPU nodes, node `i` holding `i % 8` half-GPU pods.
+fn gpu_cluster(nodes: usize) -> ClusterState {
+    let mut cluster = ClusterState::default();
+    let mut allocatable = Resources::cpu_mem(64_000, 256 << 30);
+    allocatable.set(ResourceKind::PODS, 110);
+    for i in 0..nodes {
+        cluster.add_node(NodeSpec {
+            name: format!("gpu-node-{i}"),
+            allocatable,
+            gpu: schedulers::gpu::NodeGpus {
+                count: 8,
+                model: "V100M32".into(),
+            },
+            ..Default::default()
+        });
+    }
+    let existing = gpu_template("existing", 2_000, 500, 1);
+    let mut ordinal = 0;
+    for n in 0..nodes {
+        for _ in 0..n % 8 {
+            let id = cluster.add_pod(Pod::from_template(existing.clone(), ordinal));
+            ordinal += 1;
+            cluster.bind(id, NodeId(n as u32)).expect("fits");
+        }
+    }
+    cluster
+}
+
+/// Benches `names` at every size of [`SIZES`] on clusters from `build`, with a queue of
+/// `shapes` in turn.
+fn bench_group(
+    c: &mut Criterion,
+    group_name: &str,
+    registry: &Registry,
+    names: &[&str],
+    shapes: &[Arc<PodTemplate>],
+    build: fn(usize) -> ClusterState,
+) {
+    let mut group = c.benchmark_group(group_name);
     // One iteration takes from milliseconds to about a second: flat sampling with 10
     // samples keeps the whole bench to a few minutes.
     group
@@ -127,27 +206,27 @@ fn throughput(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
     for (nodes, pods) in SIZES {
-        let base = cluster(nodes);
+        let base = build(nodes);
         group.throughput(Throughput::Elements(pods as u64));
-        for (name, _) in registry.iter() {
+        for &name in names {
             let mut scheduler = registry.create(name).expect("registered");
             let mut rng = SchedulerRng::seed_from_u64(1);
             let mut decisions = Vec::with_capacity(pods);
 
             let (_, bound) = schedule(
                 scheduler.as_mut(),
-                with_pending(&base, &shapes, pods),
+                with_pending(&base, shapes, pods),
                 &mut rng,
                 &mut decisions,
             );
-            eprintln!("{name} on {nodes} nodes: {bound} of {pods} pods bound");
+            eprintln!("{group_name}: {name} on {nodes} nodes: {bound} of {pods} pods bound");
             if bound != pods {
                 eprintln!("WARNING: {name} left pods pending although every pod fits");
             }
 
             group.bench_function(format!("{name}/{nodes}_nodes"), |b| {
                 b.iter_batched(
-                    || with_pending(&base, &shapes, pods),
+                    || with_pending(&base, shapes, pods),
                     |input| {
                         let (cluster, bound) =
                             schedule(scheduler.as_mut(), input, &mut rng, &mut decisions);
@@ -162,5 +241,5 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, throughput);
+criterion_group!(benches, throughput, gpu_throughput);
 criterion_main!(benches);
