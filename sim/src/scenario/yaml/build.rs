@@ -1297,6 +1297,43 @@ impl Builder<'_> {
         }
     }
 
+    /// An object's `name` (a DNS subdomain) and `namespace` (a DNS label, `default` when
+    /// absent), as PodDisruptionBudgets and PodGroups have them; `kind` names the object in
+    /// errors.
+    fn object_name(
+        &self,
+        name: &Spanned<String>,
+        namespace: Option<&Spanned<String>>,
+        base: &str,
+        kind: &str,
+    ) -> Result<(String, String)> {
+        let name_field = format!("{base}.name");
+        let value = self.non_empty(name, &name_field, &format!("a {kind} name"))?;
+        if let Some(why) = dns_subdomain_error(&value) {
+            return Err(self.err(
+                &name.referenced,
+                &name_field,
+                format!("invalid {kind} name {}: {why}", quoted(&value)),
+            ));
+        }
+        let namespace = match namespace {
+            Some(ns) => {
+                let field = format!("{base}.namespace");
+                let ns_name = self.non_empty(ns, &field, "a namespace")?;
+                if let Some(why) = dns_label_error(&ns_name) {
+                    return Err(self.err(
+                        &ns.referenced,
+                        &field,
+                        format!("invalid namespace name {}: {why}", quoted(&ns_name)),
+                    ));
+                }
+                ns_name
+            }
+            None => "default".to_owned(),
+        };
+        Ok((value, namespace))
+    }
+
     /// `podDisruptionBudgets:`: a name unique in its namespace, a selector, and exactly one
     /// of `minAvailable` and `maxUnavailable`, each a non-negative integer or a percentage.
     fn pod_disruption_budgets(&self, list: &[Spanned<RawPdb>]) -> Result<Vec<PodDisruptionBudget>> {
@@ -1305,29 +1342,12 @@ impl Builder<'_> {
             let base = format!("podDisruptionBudgets[{i}]");
             let raw = &item.value;
             let name_field = format!("{base}.name");
-            let name = self.non_empty(&raw.name, &name_field, "a PodDisruptionBudget name")?;
-            if let Some(why) = dns_subdomain_error(&name) {
-                return Err(self.err(
-                    &raw.name.referenced,
-                    &name_field,
-                    format!("invalid PodDisruptionBudget name {}: {why}", quoted(&name)),
-                ));
-            }
-            let namespace = match &raw.namespace {
-                Some(ns) => {
-                    let field = format!("{base}.namespace");
-                    let ns_name = self.non_empty(ns, &field, "a namespace")?;
-                    if let Some(why) = dns_label_error(&ns_name) {
-                        return Err(self.err(
-                            &ns.referenced,
-                            &field,
-                            format!("invalid namespace name {}: {why}", quoted(&ns_name)),
-                        ));
-                    }
-                    ns_name
-                }
-                None => "default".to_owned(),
-            };
+            let (name, namespace) = self.object_name(
+                &raw.name,
+                raw.namespace.as_ref(),
+                &base,
+                "PodDisruptionBudget",
+            )?;
             if out
                 .iter()
                 .any(|p| p.name == name && p.namespace == namespace)
@@ -1385,29 +1405,8 @@ impl Builder<'_> {
             let base = format!("podGroups[{i}]");
             let raw = &item.value;
             let name_field = format!("{base}.name");
-            let name = self.non_empty(&raw.name, &name_field, "a PodGroup name")?;
-            if let Some(why) = dns_subdomain_error(&name) {
-                return Err(self.err(
-                    &raw.name.referenced,
-                    &name_field,
-                    format!("invalid PodGroup name {}: {why}", quoted(&name)),
-                ));
-            }
-            let namespace = match &raw.namespace {
-                Some(ns) => {
-                    let field = format!("{base}.namespace");
-                    let ns_name = self.non_empty(ns, &field, "a namespace")?;
-                    if let Some(why) = dns_label_error(&ns_name) {
-                        return Err(self.err(
-                            &ns.referenced,
-                            &field,
-                            format!("invalid namespace name {}: {why}", quoted(&ns_name)),
-                        ));
-                    }
-                    ns_name
-                }
-                None => "default".to_owned(),
-            };
+            let (name, namespace) =
+                self.object_name(&raw.name, raw.namespace.as_ref(), &base, "PodGroup")?;
             if self
                 .pod_groups
                 .iter()
