@@ -3,7 +3,7 @@
 //! arrival, the replay is deterministic, and fgd allocates more GPU than random once the
 //! arrived demand equals the cluster's GPUs.
 //!
-//! The trace is read from ../shared/data (outside the repository), as the scenario does.
+//! The trace is read from the repository's data/alibaba-gpu-v2023/, as the scenario does.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ fn scenario() -> Scenario {
     load_scenario(Path::new("../scenarios/openb-gpu-sharing.yaml"), &|n| {
         registry.contains(n)
     })
-    .expect("the bundled scenario loads (it reads ../shared/data)")
+    .expect("the bundled scenario loads (it reads data/alibaba-gpu-v2023)")
 }
 
 /// Every eighth node of the trace (152 nodes, about 780 GPUs), up to 1.0x demand.
