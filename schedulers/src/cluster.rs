@@ -21,7 +21,7 @@ pub enum BindError {
     /// The pod id names no live pod.
     #[error("pod does not exist")]
     NoSuchPod,
-    /// The node id names no node, or a node that left the cluster.
+    /// The node id names no node, a node that left the cluster, or one that is not ready.
     #[error("node does not exist or is not ready")]
     NoSuchNode,
     /// The pod is bound already or finished.
@@ -87,21 +87,51 @@ impl NodeRow {
 /// integer results (see [`NodeRow::exact_float_scores`]).
 pub const MAX_FLOAT_EXACT_CAPACITY: i64 = 1 << 45;
 
+/// Why a node lifecycle change was refused. A refused change changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// The node id names no node, or a node that already left.
+    #[error("node does not exist")]
+    NoSuchNode,
+    /// A node leaves only once its pods are gone (the host evicts them first).
+    #[error("node still has {0} pod(s) bound")]
+    HasPods(usize),
+}
+
 /// Nodes and pods, with per-node requested resources kept up to date incrementally.
 ///
 /// Architecture invariant: for every node, `free(n) == allocatable - sum(requests of pods
 /// bound to n)` and no bind ever makes `free` negative in a kind the pod requests.
+///
+/// Identity: [`ClusterState::uid`] names one cluster's lineage and survives cloning, and
+/// every generation handed out ([`ClusterState::generations`],
+/// [`ClusterState::node_set_generation`]) is unique in the process, whichever copy hands
+/// it out. So a scheduler given a fresh snapshot (a clone) each cycle keeps its per-node
+/// caches for the nodes that did not change, and a copy that diverged can never be
+/// mistaken for another at the same generation.
 #[derive(Debug)]
 pub struct ClusterState {
-    /// Distinguishes this cluster (and each clone) from every other in the process, so a
-    /// scheduler's cache keyed by node generations is never applied to another cluster.
+    /// Names this cluster's lineage: kept by clones, distinct from every other cluster
+    /// built in the process.
     uid: u64,
-    /// The next node generation to hand out.
+    /// This copy's block of generation numbers: the high 32 bits of every generation it
+    /// hands out. Each clone (and each exhausted block) takes a fresh one.
+    epoch: u64,
+    /// The next generation to hand out within `epoch` (the low 32 bits).
     next_generation: u64,
     /// `generations[n]` changes whenever anything a filter or scorer reads of node `n`
     /// changes (kube-scheduler's NodeInfo generation), so schedulers may cache per-node
     /// results and recompute only nodes whose generation moved.
     generations: Vec<u64>,
+    /// Changes whenever a node joins, leaves, or changes readiness: the set of nodes a
+    /// scheduler may list, for caches of node orders.
+    node_set_generation: u64,
+    /// Nodes that have not left, and of those the ready ones.
+    present_nodes: usize,
+    ready_nodes: usize,
+    /// Pods not bound to any node, and pods bound and not terminating.
+    pending_pods: u64,
+    bound_pods: u64,
     /// Bound pods whose template has inter-pod affinity or anti-affinity terms, so
     /// InterPodAffinity can skip at once, without visiting nodes, when there are none.
     bound_with_pod_affinity: u64,
@@ -149,6 +179,15 @@ fn fresh_uid() -> u64 {
     NEXT.fetch_add(1, AtomicOrdering::Relaxed)
 }
 
+/// A block of generation numbers no other copy of any cluster in the process uses.
+fn fresh_epoch() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
+}
+
+/// Generations handed out per epoch before a copy takes a fresh epoch.
+const GENERATIONS_PER_EPOCH: u64 = 1 << 32;
+
 impl Default for ClusterState {
     fn default() -> ClusterState {
         ClusterState::new(ResourceNames::default())
@@ -156,12 +195,20 @@ impl Default for ClusterState {
 }
 
 impl Clone for ClusterState {
-    /// A clone diverges from its original, so it gets its own uid.
+    /// A clone is the same cluster (same uid, same generations for every node) but hands
+    /// out generations from a block of its own, so the copies never collide as they
+    /// diverge.
     fn clone(&self) -> ClusterState {
         ClusterState {
-            uid: fresh_uid(),
-            next_generation: self.next_generation,
+            uid: self.uid,
+            epoch: fresh_epoch(),
+            next_generation: 0,
             generations: self.generations.clone(),
+            node_set_generation: self.node_set_generation,
+            present_nodes: self.present_nodes,
+            ready_nodes: self.ready_nodes,
+            pending_pods: self.pending_pods,
+            bound_pods: self.bound_pods,
             bound_with_pod_affinity: self.bound_with_pod_affinity,
             nodes: self.nodes.clone(),
             rows: self.rows.clone(),
@@ -184,8 +231,14 @@ impl ClusterState {
     pub fn new(names: ResourceNames) -> ClusterState {
         ClusterState {
             uid: fresh_uid(),
-            next_generation: 1,
+            epoch: fresh_epoch(),
+            next_generation: 0,
             generations: Vec::new(),
+            node_set_generation: 0,
+            present_nodes: 0,
+            ready_nodes: 0,
+            pending_pods: 0,
+            bound_pods: 0,
             bound_with_pod_affinity: 0,
             nodes: Vec::new(),
             rows: Vec::new(),
@@ -280,17 +333,49 @@ impl ClusterState {
         &mut self.volumes
     }
 
-    /// This cluster's identity for caches (see [`ClusterState::generations`]). Unique
-    /// within the process; it never influences a decision.
+    /// This cluster's identity for caches (see [`ClusterState::generations`]): kept by
+    /// clones, different for every other cluster in the process. It never influences a
+    /// decision.
     pub fn uid(&self) -> u64 {
         self.uid
     }
 
     /// Per-node generations: a node's entry changes whenever its free resources, charges,
-    /// pods or spec change. Two equal readings mean nothing about the node changed.
+    /// pods, spec or condition change. Two equal readings, on this cluster or any copy of
+    /// it, mean nothing about the node changed.
     #[inline]
     pub fn generations(&self) -> &[u64] {
         &self.generations
+    }
+
+    /// Changes whenever a node joins, leaves or changes readiness; equal readings (on this
+    /// cluster or a copy) mean the same nodes are listed, for caches of node orders.
+    #[inline]
+    pub fn node_set_generation(&self) -> u64 {
+        self.node_set_generation
+    }
+
+    /// Pods waiting for a node (created, not yet bound).
+    #[inline]
+    pub fn pending_pod_count(&self) -> u64 {
+        self.pending_pods
+    }
+
+    /// Pods bound to a node (starting or running) and not being deleted.
+    #[inline]
+    pub fn bound_pod_count(&self) -> u64 {
+        self.bound_pods
+    }
+
+    /// A generation no copy of any cluster has handed out.
+    fn next_generation(&mut self) -> u64 {
+        if self.next_generation == GENERATIONS_PER_EPOCH {
+            self.epoch = fresh_epoch();
+            self.next_generation = 0;
+        }
+        let generation = (self.epoch << 32) | self.next_generation;
+        self.next_generation += 1;
+        generation
     }
 
     /// How many bound pods carry inter-pod affinity or anti-affinity terms.
@@ -300,8 +385,12 @@ impl ClusterState {
     }
 
     fn touch(&mut self, node: NodeId) {
-        self.generations[node.index()] = self.next_generation;
-        self.next_generation += 1;
+        self.generations[node.index()] = self.next_generation();
+    }
+
+    /// A node joined, left or changed readiness.
+    fn node_set_changed(&mut self) {
+        self.node_set_generation = self.next_generation();
     }
 
     /// The names of resource kinds in this cluster.
@@ -361,15 +450,109 @@ impl ClusterState {
         let node = Node::new(spec);
         if node.ready {
             self.ready_capacity += node.spec.allocatable;
+            self.ready_nodes += 1;
         }
+        self.present_nodes += 1;
         self.rows.push(NodeRow::new(&node));
         self.nodes.push(node);
         self.generations.push(0);
         self.touch(id);
+        self.node_set_changed();
         id
     }
 
-    /// Every node slot, including nodes that left (`ready == false`).
+    /// Takes a node out of the cluster. Refused while pods are bound to it: the host
+    /// evicts them first. Its id stays taken; a node of the same name that joins again
+    /// gets a new one.
+    pub fn remove_node(&mut self, id: NodeId) -> Result<(), NodeError> {
+        let node = self
+            .nodes
+            .get(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if !node.pods.is_empty() {
+            return Err(NodeError::HasPods(node.pods.len()));
+        }
+        self.set_ready(id, false)?;
+        self.nodes[id.index()].removed = true;
+        self.present_nodes -= 1;
+        if let Some(books) = self.gpu.as_deref_mut() {
+            books.remove_node_capacity(id);
+        }
+        self.touch(id);
+        self.node_set_changed();
+        Ok(())
+    }
+
+    /// Sets a node's Ready condition. A node that is not ready takes no new pods and its
+    /// capacity leaves [`ClusterState::ready_capacity`]; its pods stay where they are.
+    pub fn set_ready(&mut self, id: NodeId, ready: bool) -> Result<(), NodeError> {
+        let node = self
+            .nodes
+            .get_mut(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if node.ready == ready {
+            return Ok(());
+        }
+        node.ready = ready;
+        if ready {
+            self.ready_capacity += node.spec.allocatable;
+            self.ready_nodes += 1;
+        } else {
+            self.ready_capacity -= node.spec.allocatable;
+            self.ready_nodes -= 1;
+        }
+        self.refresh_row(id);
+        self.touch(id);
+        self.node_set_changed();
+        Ok(())
+    }
+
+    /// Cordons (`true`) or uncordons a node: `spec.unschedulable`, as `kubectl cordon`
+    /// sets it. Its pods stay.
+    pub fn set_unschedulable(&mut self, id: NodeId, unschedulable: bool) -> Result<(), NodeError> {
+        let node = self
+            .nodes
+            .get_mut(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if node.spec.unschedulable != unschedulable {
+            node.spec.unschedulable = unschedulable;
+            self.refresh_row(id);
+            self.touch(id);
+        }
+        Ok(())
+    }
+
+    /// Replaces a node's taints (as the node lifecycle controller or `kubectl taint` do).
+    pub fn set_taints(
+        &mut self,
+        id: NodeId,
+        taints: Vec<crate::taints::Taint>,
+    ) -> Result<(), NodeError> {
+        let node = self
+            .nodes
+            .get_mut(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if node.spec.taints != taints {
+            node.spec.taints = taints;
+            self.refresh_row(id);
+            self.touch(id);
+        }
+        Ok(())
+    }
+
+    /// Recomputes the flags of a node's dense row after its spec or condition changed
+    /// (its charges are kept as they are).
+    fn refresh_row(&mut self, id: NodeId) {
+        let row = &mut self.rows[id.index()];
+        let fresh = NodeRow::new(&self.nodes[id.index()]);
+        row.plain = fresh.plain;
+    }
+
+    /// Every node slot, including nodes that left ([`Node::removed`]).
     #[inline]
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
@@ -387,16 +570,25 @@ impl ClusterState {
         &self.rows
     }
 
-    /// Number of nodes that are in the cluster now.
+    /// Number of nodes that are in the cluster and ready now.
+    #[inline]
     pub fn ready_node_count(&self) -> usize {
-        self.nodes.iter().filter(|n| n.ready).count()
+        self.ready_nodes
+    }
+
+    /// Number of nodes in the cluster now, ready or not (those that left excluded).
+    #[inline]
+    pub fn present_node_count(&self) -> usize {
+        self.present_nodes
     }
 
     /// Adds a pending pod.
     pub fn add_pod(&mut self, mut pod: Pod) -> PodId {
         pod.phase = PodPhase::Pending;
         pod.node = None;
+        pod.terminating = false;
         pod.namespace_id = self.namespaces.intern(&pod.template.namespace);
+        self.pending_pods += 1;
         self.pods.insert(pod)
     }
 
@@ -470,6 +662,8 @@ impl ClusterState {
         pod.phase = PodPhase::Bound;
         pod.node = Some(node_id);
         pod.nominated_node = None;
+        self.pending_pods -= 1;
+        self.bound_pods += 1;
         if has_pod_affinity(pod) {
             self.bound_with_pod_affinity += 1;
         }
@@ -524,6 +718,8 @@ impl ClusterState {
         p.phase = PodPhase::Pending;
         p.node = None;
         p.slot_on_node = u32::MAX;
+        self.pending_pods += 1;
+        self.bound_pods -= 1;
         self.touch(node_id);
         Ok(node_id)
     }
@@ -552,6 +748,7 @@ impl ClusterState {
             if let Some(node) = p.node {
                 // A terminating member no longer counts towards its gang.
                 let group = p.template.pod_group;
+                self.bound_pods -= 1;
                 self.count_in_group(group, -1);
                 self.touch(node);
             }
@@ -569,6 +766,11 @@ impl ClusterState {
     /// removed pod, or `None` if it was already gone.
     pub fn remove_pod(&mut self, pod_id: PodId) -> Option<Pod> {
         let pod = self.pods.remove(pod_id)?;
+        match (pod.node, pod.terminating) {
+            (None, _) => self.pending_pods -= 1,
+            (Some(_), false) => self.bound_pods -= 1,
+            (Some(_), true) => {}
+        }
         if let Some(node_id) = pod.node {
             if has_pod_affinity(&pod) {
                 self.bound_with_pod_affinity -= 1;
@@ -602,6 +804,41 @@ impl ClusterState {
     /// incremental bookkeeping; returns a description of the first mismatch or
     /// over-commitment. For tests and debug checks: O(pods).
     pub fn check_invariants(&self) -> Result<(), String> {
+        let mut ready_capacity = Resources::ZERO;
+        let (mut present, mut ready) = (0, 0);
+        for node in &self.nodes {
+            if node.removed && (node.ready || !node.pods.is_empty()) {
+                return Err(format!(
+                    "node {} left but is ready or holds pods",
+                    node.name()
+                ));
+            }
+            present += usize::from(!node.removed);
+            if node.ready {
+                ready += 1;
+                ready_capacity += node.spec.allocatable;
+            }
+        }
+        if (present, ready) != (self.present_nodes, self.ready_nodes)
+            || ready_capacity != self.ready_capacity
+        {
+            return Err(format!(
+                "node counts ({}, {}) and ready capacity {:?} but the nodes give ({present}, {ready}) and {ready_capacity:?}",
+                self.present_nodes, self.ready_nodes, self.ready_capacity
+            ));
+        }
+        let pending = self.pods.values().filter(|p| p.node.is_none()).count() as u64;
+        let bound = self
+            .pods
+            .values()
+            .filter(|p| p.node.is_some() && !p.terminating)
+            .count() as u64;
+        if (pending, bound) != (self.pending_pods, self.bound_pods) {
+            return Err(format!(
+                "pod counts say {} pending and {} bound, the pods say {pending} and {bound}",
+                self.pending_pods, self.bound_pods
+            ));
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let mut sum = Resources::ZERO;
             let (mut cpu, mut mem) = (0, 0);
@@ -801,6 +1038,78 @@ mod tests {
             c.generations()[1] > before[1],
             "changed node gets a new generation"
         );
-        assert_ne!(c.clone().uid(), c.uid());
+        assert_eq!(c.clone().uid(), c.uid(), "a clone is the same cluster");
+        assert_ne!(cluster(2, 1000).uid(), c.uid());
+    }
+
+    #[test]
+    fn copies_never_hand_out_the_same_generation() {
+        let mut a = cluster(2, 1000);
+        let mut b = a.clone();
+        assert_eq!(a.generations(), b.generations(), "a copy starts identical");
+        let (p, q) = (a.add_pod(pod(100)), b.add_pod(pod(200)));
+        a.bind(p, NodeId(0)).unwrap();
+        b.bind(q, NodeId(0)).unwrap();
+        assert_ne!(
+            a.generations()[0],
+            b.generations()[0],
+            "node 0 differs between the copies, so must its generation"
+        );
+        assert_eq!(
+            a.generations()[1],
+            b.generations()[1],
+            "node 1 is untouched"
+        );
+        let before = a.node_set_generation();
+        a.set_unschedulable(NodeId(1), true).unwrap();
+        assert_eq!(
+            a.node_set_generation(),
+            before,
+            "a cordon keeps the node set"
+        );
+        a.set_ready(NodeId(1), false).unwrap();
+        assert_ne!(a.node_set_generation(), before);
+        assert_ne!(a.node_set_generation(), b.node_set_generation());
+    }
+
+    #[test]
+    fn nodes_leave_become_unready_and_join_again() {
+        let mut c = cluster(2, 1000);
+        let a = c.add_pod(pod(600));
+        c.bind(a, NodeId(0)).unwrap();
+        assert_eq!((c.pending_pod_count(), c.bound_pod_count()), (0, 1));
+        assert_eq!(c.remove_node(NodeId(0)), Err(NodeError::HasPods(1)));
+        c.remove_pod(a).unwrap();
+        c.remove_node(NodeId(0)).unwrap();
+        assert_eq!(c.remove_node(NodeId(0)), Err(NodeError::NoSuchNode));
+        assert_eq!((c.present_node_count(), c.ready_node_count()), (1, 1));
+        assert_eq!(c.ready_capacity().cpu(), 1000);
+        let b = c.add_pod(pod(100));
+        assert_eq!(c.bind(b, NodeId(0)), Err(BindError::NoSuchNode));
+        c.set_ready(NodeId(1), false).unwrap();
+        assert_eq!(
+            c.bind(b, NodeId(1)),
+            Err(BindError::NoSuchNode),
+            "not ready"
+        );
+        assert_eq!(c.ready_capacity().cpu(), 0);
+        c.set_ready(NodeId(1), true).unwrap();
+        c.set_unschedulable(NodeId(1), true).unwrap();
+        assert!(!c.rows()[1].plain, "a cordoned node is not plain");
+        c.set_unschedulable(NodeId(1), false).unwrap();
+        let again = c.add_node(NodeSpec {
+            name: "n0".into(),
+            ..c.node(NodeId(0)).spec.clone()
+        });
+        assert_eq!(again, NodeId(2), "a node that joins again gets a new id");
+        c.bind(b, again).unwrap();
+        assert_eq!((c.pending_pod_count(), c.bound_pod_count()), (0, 1));
+        c.set_terminating(b);
+        assert_eq!(
+            c.bound_pod_count(),
+            0,
+            "a terminating pod is no longer counted"
+        );
+        c.check_invariants().unwrap();
     }
 }

@@ -108,7 +108,7 @@ pub struct GpuBooks {
     best_free: Vec<u16>,
     /// Milli-GPU taken in the whole cluster.
     used_total: u64,
-    /// Milli-GPU offered by every node that ever joined.
+    /// Milli-GPU offered by the nodes in the cluster (those that left no longer count).
     capacity_total: u64,
 }
 
@@ -134,6 +134,13 @@ impl GpuBooks {
         self.best_free
             .push(if count > 0 { GPU_MILLI as u16 } else { 0 });
         self.capacity_total += u64::from(count) * u64::from(GPU_MILLI);
+    }
+
+    /// A node left the cluster: its GPUs (all free by then) no longer count as capacity.
+    pub(crate) fn remove_node_capacity(&mut self, node: NodeId) {
+        let n = node.index();
+        let count = u64::from(self.first[n + 1] - self.first[n]);
+        self.capacity_total -= count * u64::from(GPU_MILLI);
     }
 
     /// Milli-GPU taken on each of node `n`'s GPUs, in GPU index order.

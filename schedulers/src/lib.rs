@@ -59,7 +59,7 @@ pub mod suggest;
 pub mod taints;
 pub mod volumes;
 
-pub use cluster::{BindError, ClusterState};
+pub use cluster::{BindError, ClusterState, NodeError};
 pub use gang::{GangScheduler, PodGroupSpec};
 pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,

@@ -6,7 +6,8 @@ use crate::resources::Resources;
 use crate::taints::Taint;
 
 /// A node's index in the cluster's node list. Nodes are never renumbered: a node that
-/// leaves keeps its slot, marked gone.
+/// leaves keeps its slot, marked [`Node::removed`], and a node that joins again under the
+/// same name gets a new id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
 
@@ -45,8 +46,11 @@ pub struct Node {
     pub requested: Resources,
     /// The pods bound to it, in no particular order.
     pub pods: Vec<PodId>,
-    /// False once the node has left the cluster.
+    /// The node's Ready condition: a node that is not ready takes no new pods. Always
+    /// false once the node has left the cluster.
     pub ready: bool,
+    /// The node has left the cluster; its id is never reused.
+    pub removed: bool,
 }
 
 impl Node {
@@ -57,6 +61,7 @@ impl Node {
             requested: Resources::ZERO,
             pods: Vec::new(),
             ready: true,
+            removed: false,
         }
     }
 

@@ -248,8 +248,8 @@ pub struct FrameworkScheduler {
     /// Where the next pod's filtering starts in the node order (`nextStartNodeIndex`).
     next_start: usize,
     order: Vec<NodeId>,
-    /// (cluster uid, node slots) the order was computed for.
-    order_key: (u64, usize),
+    /// (cluster uid, node-set generation) the order was computed for.
+    order_key: (u64, u64),
     feasible: Vec<NodeId>,
     failures: Vec<(NodeId, &'static str, Status)>,
     skip_filter: Vec<bool>,
@@ -265,7 +265,7 @@ impl FrameworkScheduler {
             profile,
             next_start: 0,
             order: Vec::new(),
-            order_key: (0, usize::MAX),
+            order_key: (0, u64::MAX),
             feasible: Vec::new(),
             failures: Vec::new(),
             skip_filter: Vec::new(),
@@ -281,7 +281,7 @@ impl FrameworkScheduler {
     }
 
     fn refresh_order(&mut self, cluster: &ClusterState) {
-        let key = (cluster.uid(), cluster.nodes().len());
+        let key = (cluster.uid(), cluster.node_set_generation());
         if key != self.order_key {
             self.order = zone_interleaved_order(cluster);
             self.order_key = key;
