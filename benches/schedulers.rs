@@ -189,13 +189,18 @@ fn check_work(registry: &Registry, scenario: &Scenario) {
     for name in ["first-fit", "least-allocated", "random", "drf"] {
         let s = sim::run(scenario, registry.create(name).unwrap(), scenario.seed).summary;
         assert_eq!(
-            (s.pods_scheduled, s.pods_completed),
+            (
+                s.count(&sim::columns::PODS_SCHEDULED),
+                s.count(&sim::columns::PODS_COMPLETED)
+            ),
             (PODS, PODS),
             "{name} must place and finish every pod"
         );
         eprintln!(
             "{name}: {} pods scheduled, {} events, {} unschedulable attempts",
-            s.pods_scheduled, s.events, s.unschedulable_attempts
+            s.count(&sim::columns::PODS_SCHEDULED),
+            s.count(&sim::columns::EVENTS),
+            s.count(&sim::columns::UNSCHEDULABLE_ATTEMPTS)
         );
     }
 
@@ -251,7 +256,11 @@ fn benches(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let scheduler = registry.create(name).unwrap();
-                black_box(sim::run(&scenario, scheduler, scenario.seed).summary.events)
+                black_box(
+                    sim::run(&scenario, scheduler, scenario.seed)
+                        .summary
+                        .count(&sim::columns::EVENTS),
+                )
             })
         });
     }

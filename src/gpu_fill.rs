@@ -14,9 +14,9 @@ use std::sync::OnceLock;
 use anyhow::{Context, anyhow};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
-use sim::gpu_replay::GpuFillPoint;
+use sim::GpuFillPoint;
 
-use crate::output::fixed6;
+use sim::observe::summary::fixed6;
 
 /// Columns of a run's `gpu-fill.csv`, in order.
 pub const RUN_COLUMNS: [&str; 6] = [
@@ -101,9 +101,9 @@ pub fn mean_records(curves: &[Curve]) -> Vec<Vec<String>> {
                 c.scheduler.clone(),
                 fixed6(i128::from(*step), 1000),
                 shares.len().to_string(),
-                crate::output::float(mean),
-                crate::output::float(min),
-                crate::output::float(max),
+                sim::observe::summary::float(mean),
+                sim::observe::summary::float(min),
+                sim::observe::summary::float(max),
             ]);
         }
     }

@@ -11,42 +11,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sim::{NamespaceSummary, RunResult, RunSummary, Sample, SimTime, TraceEvent, TraceRecord};
+use sim::observe::summary::{fixed6, float, secs};
+use sim::{Column, NamespaceSummary, RunResult, Sample, Summary, TraceRecord, Value};
 
-/// Columns of `summary.csv`, in order.
-pub const SUMMARY_COLUMNS: [&str; 31] = [
-    "scenario",
-    "scheduler",
-    "seed",
-    "pods_submitted",
-    "pods_scheduled",
-    "pods_completed",
-    "pods_failed",
-    "pods_pending_at_end",
-    "pods_running_at_end",
-    "latency_p50_s",
-    "latency_p95_s",
-    "latency_p99_s",
-    "latency_max_s",
-    "cpu_alloc_mean",
-    "mem_alloc_mean",
-    "cpu_alloc_peak",
-    "mem_alloc_peak",
-    "nodes_max",
-    "scheduling_attempts",
-    "unschedulable_attempts",
-    "refused_binds",
-    "preemptions",
-    "gang_timeouts",
-    "events",
-    "sim_end_s",
-    "fragmentation",
-    "jain_index",
-    "makespan_s",
-    "mean_completion_s",
-    "pods_per_node_mean",
-    "pods_per_node_max",
-];
+/// The columns that identify a run, ahead of its figures in every `summary.csv` row.
+pub const KEY_COLUMNS: [&str; 3] = ["scenario", "scheduler", "seed"];
 
 /// Columns of `timeseries.csv`, in order.
 pub const TIMESERIES_COLUMNS: [&str; 11] = [
@@ -77,8 +46,6 @@ pub const NAMESPACE_COLUMNS: [&str; 6] = [
 const MILLIS_PER_CORE: i128 = 1_000;
 /// Bytes per GiB.
 const BYTES_PER_GIB: i128 = 1 << 30;
-/// Microseconds per second ([`SimTime`]'s unit).
-const MICROS_PER_SEC: i128 = 1_000_000;
 
 /// What identifies one run in the outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,43 +87,37 @@ pub fn run_dir(out: &Path, key: &RunKey<'_>) -> PathBuf {
         .join(format!("seed-{}", key.seed))
 }
 
-/// One `summary.csv` row, in [`SUMMARY_COLUMNS`] order.
-pub fn summary_record(key: &RunKey<'_>, s: &RunSummary) -> Vec<String> {
-    vec![
+/// The figure columns of a sweep's `summary.csv`: those of the first run, then any
+/// column a later run adds, in the order met. Built-in observers give every run the same
+/// columns; observers added to some runs only add theirs.
+pub fn summary_columns<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+) -> Vec<&'static Column> {
+    let mut columns: Vec<&'static Column> = Vec::new();
+    for summary in summaries {
+        for column in summary.columns() {
+            if !columns.iter().any(|c| c.name == column.name) {
+                columns.push(column);
+            }
+        }
+    }
+    columns
+}
+
+/// One `summary.csv` row: the run's key, then its value of each of `columns` (empty
+/// where it has none).
+pub fn summary_record(key: &RunKey<'_>, s: &Summary, columns: &[&'static Column]) -> Vec<String> {
+    let mut row = vec![
         key.scenario.to_string(),
         key.scheduler.to_string(),
         key.seed.to_string(),
-        s.pods_submitted.to_string(),
-        s.pods_scheduled.to_string(),
-        s.pods_completed.to_string(),
-        s.pods_failed.to_string(),
-        s.pods_pending_at_end.to_string(),
-        s.pods_running_at_end.to_string(),
-        secs(s.latency_p50),
-        secs(s.latency_p95),
-        secs(s.latency_p99),
-        secs(s.latency_max),
-        float(s.cpu_alloc_mean),
-        float(s.mem_alloc_mean),
-        float(s.cpu_alloc_peak),
-        float(s.mem_alloc_peak),
-        s.nodes_max.to_string(),
-        s.scheduling_attempts.to_string(),
-        s.unschedulable_attempts.to_string(),
-        s.refused_binds.to_string(),
-        s.preemptions.to_string(),
-        s.gang_timeouts.to_string(),
-        s.events.to_string(),
-        secs(s.end),
-        s.fragmentation.map_or_else(String::new, float),
-        float(s.jain_index),
-        s.makespan.map_or_else(String::new, secs),
-        s.mean_completion().map_or_else(String::new, |(sum, n)| {
-            fixed6(i128::from(sum), i128::from(n) * MICROS_PER_SEC)
-        }),
-        float(s.pods_per_node_mean),
-        s.pods_per_node_max.to_string(),
-    ]
+    ];
+    row.extend(
+        columns
+            .iter()
+            .map(|c| s.get(c).map_or_else(String::new, Value::render)),
+    );
+    row
 }
 
 /// One `namespaces.csv` row, in [`NAMESPACE_COLUMNS`] order.
@@ -172,11 +133,11 @@ pub fn namespace_record(n: &NamespaceSummary) -> Vec<String> {
 }
 
 /// Writes a run's `namespaces.csv`: one row per namespace, in name order.
-pub fn write_namespaces(path: &Path, s: &RunSummary) -> anyhow::Result<()> {
+pub fn write_namespaces(path: &Path, namespaces: &[NamespaceSummary]) -> anyhow::Result<()> {
     write_csv(
         path,
         &NAMESPACE_COLUMNS,
-        s.namespaces.iter().map(namespace_record),
+        namespaces.iter().map(namespace_record),
     )
 }
 
@@ -184,17 +145,14 @@ pub fn write_namespaces(path: &Path, s: &RunSummary) -> anyhow::Result<()> {
 /// scheduler and seed, runs in the order given.
 pub fn write_sweep_namespaces<'a>(
     path: &Path,
-    rows: impl IntoIterator<Item = (RunKey<'a>, &'a RunSummary)>,
+    rows: impl IntoIterator<Item = (RunKey<'a>, &'a [NamespaceSummary])>,
 ) -> anyhow::Result<()> {
-    let header: Vec<&str> = ["scenario", "scheduler", "seed"]
-        .into_iter()
-        .chain(NAMESPACE_COLUMNS)
-        .collect();
+    let header: Vec<&str> = KEY_COLUMNS.into_iter().chain(NAMESPACE_COLUMNS).collect();
     write_csv(
         path,
         &header,
-        rows.into_iter().flat_map(|(key, s)| {
-            s.namespaces.iter().map(move |n| {
+        rows.into_iter().flat_map(|(key, namespaces)| {
+            namespaces.iter().map(move |n| {
                 let mut row = vec![
                     key.scenario.to_string(),
                     key.scheduler.to_string(),
@@ -230,14 +188,16 @@ pub fn timeseries_record(s: &Sample) -> Vec<String> {
 }
 
 /// Writes `summary.csv` with a header and one row per run, in the order given.
-pub fn write_summary<'a>(
-    path: &Path,
-    rows: impl IntoIterator<Item = (RunKey<'a>, &'a RunSummary)>,
-) -> anyhow::Result<()> {
+pub fn write_summary<'a>(path: &Path, rows: &[(RunKey<'a>, &'a Summary)]) -> anyhow::Result<()> {
+    let columns = summary_columns(rows.iter().map(|(_, s)| *s));
+    let header: Vec<&str> = KEY_COLUMNS
+        .into_iter()
+        .chain(columns.iter().map(|c| c.name))
+        .collect();
     write_csv(
         path,
-        &SUMMARY_COLUMNS,
-        rows.into_iter().map(|(key, s)| summary_record(&key, s)),
+        &header,
+        rows.iter().map(|(key, s)| summary_record(key, s, &columns)),
     )
 }
 
@@ -255,15 +215,7 @@ pub const TRACE_COLUMNS: [&str; 4] = ["time_s", "pod", "event", "detail"];
 
 /// One `trace.csv` row: the event's name and its detail (the node, or the reason).
 pub fn trace_record(r: &TraceRecord) -> Vec<String> {
-    let (event, detail) = match &r.event {
-        TraceEvent::Created => ("created", ""),
-        TraceEvent::Bound { node } => ("bound", node.as_str()),
-        TraceEvent::Unschedulable { reason } => ("unschedulable", reason.as_str()),
-        TraceEvent::Started => ("started", ""),
-        TraceEvent::Finished => ("finished", ""),
-        TraceEvent::Evicted => ("evicted", ""),
-        TraceEvent::Rejected => ("rejected", ""),
-    };
+    let (event, detail) = r.event.columns();
     vec![
         secs(r.time),
         r.pod.clone(),
@@ -283,9 +235,9 @@ pub fn write_run(
 ) -> anyhow::Result<PathBuf> {
     let dir = run_dir(out, key);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_summary(&dir.join("summary.csv"), [(*key, &result.summary)])?;
+    write_summary(&dir.join("summary.csv"), &[(*key, &result.summary)])?;
     write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
-    write_namespaces(&dir.join("namespaces.csv"), &result.summary)?;
+    write_namespaces(&dir.join("namespaces.csv"), &result.namespaces)?;
     if !result.gpu_fill.is_empty() {
         write_csv(
             &dir.join("gpu-fill.csv"),
@@ -330,68 +282,10 @@ pub fn write_csv(
     write().with_context(|| format!("writing {}", path.display()))
 }
 
-/// A time in seconds with exactly six decimals: exact, since the unit is the microsecond.
-pub fn secs(t: SimTime) -> String {
-    fixed6(i128::from(t.as_micros()), MICROS_PER_SEC)
-}
-
-/// A float with exactly six decimals; a negative value that rounds to zero prints as
-/// `0.000000`, so float noise cannot flip a sign in the files.
-pub fn float(x: f64) -> String {
-    let s = format!("{x:.6}");
-    if s == "-0.000000" {
-        "0.000000".to_string()
-    } else {
-        s
-    }
-}
-
-/// `num / den` with exactly six decimals, rounded half away from zero, using integers only;
-/// `0.000000` when `den` is zero (an empty cluster has no allocation rather than NaN).
-pub fn fixed6(num: i128, den: i128) -> String {
-    if den == 0 {
-        return "0.000000".to_string();
-    }
-    let negative = (num < 0) != (den < 0);
-    let (num, den) = (num.unsigned_abs(), den.unsigned_abs());
-    // |num| < 2^127 and the factor is < 2^20; values that could overflow are far beyond any
-    // cluster (u64 microseconds or i64 bytes times a million still fits comfortably).
-    let scaled = num.saturating_mul(1_000_000);
-    let mut q = scaled / den;
-    if (scaled % den) * 2 >= den {
-        q += 1;
-    }
-    let sign = if negative && q != 0 { "-" } else { "" };
-    format!("{sign}{}.{:06}", q / 1_000_000, q % 1_000_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fixed6_is_exact_and_rounds_half_away_from_zero() {
-        assert_eq!(fixed6(1_500_000, 1_000_000), "1.500000");
-        assert_eq!(fixed6(0, 1_000_000), "0.000000");
-        assert_eq!(fixed6(1, 3), "0.333333");
-        assert_eq!(fixed6(2, 3), "0.666667");
-        assert_eq!(fixed6(1, 2_000_000), "0.000001");
-        assert_eq!(fixed6(-1, 2_000_000), "-0.000001");
-        assert_eq!(fixed6(-1, 3_000_000), "0.000000");
-        assert_eq!(fixed6(5, 0), "0.000000");
-        assert_eq!(fixed6(3 << 30, 1 << 30), "3.000000");
-        assert_eq!(
-            fixed6(i128::from(u64::MAX), 1_000_000),
-            "18446744073709.551615"
-        );
-    }
-
-    #[test]
-    fn floats_have_six_decimals_and_no_negative_zero() {
-        assert_eq!(float(0.375), "0.375000");
-        assert_eq!(float(-1e-9), "0.000000");
-        assert_eq!(float(1.0 / 3.0), "0.333333");
-    }
+    use sim::SimTime;
 
     #[test]
     fn sanitize_keeps_names_inside_the_output_directory() {

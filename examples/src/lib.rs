@@ -18,7 +18,7 @@ pub use largest_first::LargestFirst;
 pub use power_of_two::PowerOfTwo;
 use schedulers::framework::FrameworkScheduler;
 use schedulers::{Registry, Scheduler, UnknownScheduler};
-use sim::{RunResult, Scenario, ScenarioError};
+use sim::{RunResult, Scenario, ScenarioError, columns};
 
 /// schedlab's built-in algorithms plus this crate's, by name.
 pub fn registry() -> Registry {
@@ -111,13 +111,13 @@ pub fn table(results: &[RunResult]) -> String {
             "{:<12} {:<16} {:>9} {:>9} {:>7} {:>8} {:>8.1} {:>8.1} {:>8.3}",
             r.scenario,
             r.scheduler,
-            s.pods_submitted,
-            s.pods_scheduled,
-            s.pods_pending_at_end,
-            s.unschedulable_attempts,
-            s.latency_p95.as_secs_f64(),
-            s.latency_p99.as_secs_f64(),
-            s.cpu_alloc_mean,
+            s.count(&columns::PODS_SUBMITTED),
+            s.count(&columns::PODS_SCHEDULED),
+            s.count(&columns::PODS_PENDING_AT_END),
+            s.count(&columns::UNSCHEDULABLE_ATTEMPTS),
+            s.time(&columns::LATENCY_P95).as_secs_f64(),
+            s.time(&columns::LATENCY_P99).as_secs_f64(),
+            s.number(&columns::CPU_ALLOC_MEAN).unwrap_or_default(),
         );
     }
     out

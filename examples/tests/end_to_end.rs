@@ -87,11 +87,15 @@ fn tutorial_placements_of_power_of_two_by_hand() {
     assert!(huge.iter().all(|(_, r)| *r == huge[0].1), "{huge:?}");
     let s = &result.summary;
     assert_eq!(
-        (s.pods_submitted, s.pods_scheduled, s.pods_pending_at_end),
+        (
+            s.count(&sim::columns::PODS_SUBMITTED),
+            s.count(&sim::columns::PODS_SCHEDULED),
+            s.count(&sim::columns::PODS_PENDING_AT_END)
+        ),
         (7, 6, 1)
     );
     assert_eq!(
-        s.latency_max.as_secs_f64(),
+        s.time(&sim::columns::LATENCY_MAX).as_secs_f64(),
         0.0,
         "every bound pod was bound on arrival"
     );
@@ -134,23 +138,35 @@ fn every_pod_accounted_for_and_the_books_balance_after_every_event() {
                 .iter()
                 .filter(|t| t.event == TraceEvent::Created)
                 .count();
-            assert_eq!(s.pods_submitted, created as u64, "{what}");
             assert_eq!(
-                s.pods_submitted,
-                s.pods_pending_at_end + s.pods_running_at_end + s.pods_completed + s.pods_failed,
+                s.count(&sim::columns::PODS_SUBMITTED),
+                created as u64,
                 "{what}"
             );
             assert_eq!(
-                s.refused_binds, 0,
+                s.count(&sim::columns::PODS_SUBMITTED),
+                s.count(&sim::columns::PODS_PENDING_AT_END)
+                    + s.count(&sim::columns::PODS_RUNNING_AT_END)
+                    + s.count(&sim::columns::PODS_COMPLETED)
+                    + s.count(&sim::columns::PODS_FAILED),
+                "{what}"
+            );
+            assert_eq!(
+                s.count(&sim::columns::REFUSED_BINDS),
+                0,
                 "{what}: chose a node that could not take the pod"
             );
             // Every pod created was bound but for the one that fits nowhere in the tutorial;
             // the shop's cluster has room for everything, given time.
             let expected_pending = if file == "tutorial.yaml" { 1 } else { 0 };
-            assert_eq!(s.pods_pending_at_end, expected_pending, "{what}");
             assert_eq!(
-                s.pods_scheduled,
-                s.pods_submitted - expected_pending,
+                s.count(&sim::columns::PODS_PENDING_AT_END),
+                expected_pending,
+                "{what}"
+            );
+            assert_eq!(
+                s.count(&sim::columns::PODS_SCHEDULED),
+                s.count(&sim::columns::PODS_SUBMITTED) - expected_pending,
                 "{what}"
             );
         }
@@ -224,7 +240,10 @@ fn bin_packing_runs_the_scenarios_own_profile_and_largest_first_packs() {
         &["kube-default", "bin-packing", LargestFirst::NAME],
     )
     .unwrap();
-    let pending: Vec<u64> = runs.iter().map(|r| r.summary.pods_pending_at_end).collect();
+    let pending: Vec<u64> = runs
+        .iter()
+        .map(|r| r.summary.count(&sim::columns::PODS_PENDING_AT_END))
+        .collect();
     assert_eq!(pending, [1, 0, 0]);
     let result = traced(&scenario, LargestFirst::NAME);
     let mut expected: Vec<(f64, String, &str)> = (0..8)

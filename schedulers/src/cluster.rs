@@ -126,6 +126,9 @@ pub struct ClusterState {
     /// Changes whenever a node joins, leaves, or changes readiness: the set of nodes a
     /// scheduler may list, for caches of node orders.
     node_set_generation: u64,
+    /// Nodes in the cluster by name, for hosts that look nodes up by name (a pod's
+    /// `nodeName`, a scripted failure). Looked up, never iterated.
+    node_names: std::collections::HashMap<String, NodeId>,
     /// Nodes that have not left, and of those the ready ones.
     present_nodes: usize,
     ready_nodes: usize,
@@ -205,6 +208,7 @@ impl Clone for ClusterState {
             next_generation: 0,
             generations: self.generations.clone(),
             node_set_generation: self.node_set_generation,
+            node_names: self.node_names.clone(),
             present_nodes: self.present_nodes,
             ready_nodes: self.ready_nodes,
             pending_pods: self.pending_pods,
@@ -235,6 +239,7 @@ impl ClusterState {
             next_generation: 0,
             generations: Vec::new(),
             node_set_generation: 0,
+            node_names: std::collections::HashMap::new(),
             present_nodes: 0,
             ready_nodes: 0,
             pending_pods: 0,
@@ -452,6 +457,8 @@ impl ClusterState {
             self.ready_capacity += node.spec.allocatable;
             self.ready_nodes += 1;
         }
+        // The first node of a name keeps it (scenario loaders refuse duplicates anyway).
+        self.node_names.entry(node.spec.name.clone()).or_insert(id);
         self.present_nodes += 1;
         self.rows.push(NodeRow::new(&node));
         self.nodes.push(node);
@@ -475,6 +482,9 @@ impl ClusterState {
         }
         self.set_ready(id, false)?;
         self.nodes[id.index()].removed = true;
+        if self.node_names.get(self.nodes[id.index()].name()) == Some(&id) {
+            self.node_names.remove(self.nodes[id.index()].name());
+        }
         self.present_nodes -= 1;
         if let Some(books) = self.gpu.as_deref_mut() {
             books.remove_node_capacity(id);
@@ -568,6 +578,11 @@ impl ClusterState {
     #[inline]
     pub fn rows(&self) -> &[NodeRow] {
         &self.rows
+    }
+
+    /// The node of that name in the cluster now, if any.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_names.get(name).copied()
     }
 
     /// Number of nodes that are in the cluster and ready now.
@@ -1102,6 +1117,8 @@ mod tests {
             ..c.node(NodeId(0)).spec.clone()
         });
         assert_eq!(again, NodeId(2), "a node that joins again gets a new id");
+        assert_eq!(c.node_id("n0"), Some(again));
+        assert_eq!(c.node_id("n1"), Some(NodeId(1)));
         c.bind(b, again).unwrap();
         assert_eq!((c.pending_pod_count(), c.bound_pod_count()), (0, 1));
         c.set_terminating(b);

@@ -98,6 +98,16 @@ impl Namespaces {
         self.bound[id.index()]
     }
 
+    /// What the bound pods of every namespace request together: everything charged to
+    /// nodes, terminating pods included.
+    pub fn requested_total(&self) -> Resources {
+        let mut total = Resources::ZERO;
+        for r in &self.requested {
+            total += *r;
+        }
+        total
+    }
+
     /// Every namespace id in name order.
     pub fn by_name(&self) -> impl Iterator<Item = NamespaceId> + '_ {
         self.ids.values().copied()

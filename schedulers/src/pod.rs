@@ -421,6 +421,9 @@ pub struct Pod {
     /// Being deleted (Kubernetes' deletionTimestamp): still on its node, holding its
     /// resources, until its termination grace period ends.
     pub terminating: bool,
+    /// The host's controller object that created it (its ownerReference; the simulator
+    /// puts the workload's index here, `u32::MAX` for none). Opaque to schedulers.
+    pub owner: u32,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
     /// Its namespace's id in [`crate::ClusterState::namespaces`], set when it is added.
@@ -458,6 +461,7 @@ impl Pod {
             start_stamp: 0,
             created_stamp: 0,
             terminating: false,
+            owner: u32::MAX,
             slot_on_node: u32::MAX,
             namespace_id: NamespaceId(u32::MAX),
             gpus: 0,

@@ -2,7 +2,12 @@
 //!
 //! A [`Scenario`] (loaded from YAML by [`load_scenario`]) describes nodes and workloads; a
 //! [`Simulation`] plays it with one [`schedulers::Scheduler`] and one seed, and returns a
-//! [`RunResult`]: a [`RunSummary`] and a time series of [`Sample`]s.
+//! [`RunResult`]: a [`Summary`] of named, typed figures and a time series of [`Sample`]s.
+//!
+//! A run is an engine ([`engine`]) driving controllers ([`controllers`]: workloads, the
+//! scheduling queue, the kubelet, volumes, gangs, node lifecycle) that change the cluster
+//! and publish [`Fact`]s, which observers ([`observe`]: metrics, time series, trace)
+//! record without changing anything.
 //!
 //! # Determinism contract
 //!
@@ -32,13 +37,13 @@
 //!     duration: 10m
 //! "#, "example.yaml", &|name| registry.contains(name)).unwrap();
 //! let result = run(&scenario, registry.create("first-fit").unwrap(), scenario.seed);
-//! assert_eq!(result.summary.pods_completed, 3);
+//! assert_eq!(result.summary.count(&sim::columns::PODS_COMPLETED), 3);
 //! ```
 #![deny(missing_docs)]
 
+pub mod controllers;
 pub mod engine;
-pub mod gpu_replay;
-pub mod metrics;
+pub mod observe;
 pub mod rng;
 pub mod sampling;
 pub mod scenario;
@@ -46,10 +51,14 @@ pub mod scheduler_config;
 pub mod simulation;
 pub mod time;
 
+pub use controllers::nodes::NodeAction;
 pub use engine::EventQueue;
-pub use metrics::{Fragmentation, NamespaceSummary, RunSummary, Sample, jain_index};
+pub use observe::fairness::{NamespaceSummary, jain_index};
+pub use observe::gpu_fill::GpuFillPoint;
+pub use observe::summary::{Column, Summary, Unit, Value};
+pub use observe::timeseries::{Fragmentation, Sample};
+pub use observe::trace::{TraceEvent, TraceRecord};
+pub use observe::{Fact, Observer, columns};
 pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
-pub use simulation::{
-    ExplainOutcome, RunResult, SchedulerFailure, Simulation, TraceEvent, TraceRecord, run,
-};
+pub use simulation::{ExplainOutcome, RunResult, SchedulerFailure, Simulation, run, try_run};
 pub use time::SimTime;

@@ -3,7 +3,7 @@
 //! scenario's description.
 
 use schedulers::Registry;
-use sim::{RunSummary, Scenario, parse_scenario, run};
+use sim::{RunResult, Scenario, SimTime, Value, columns, parse_scenario, run};
 
 const PAPER: &str = include_str!("../../scenarios/drf-paper.yaml");
 
@@ -12,13 +12,13 @@ fn load(text: &str) -> Scenario {
     parse_scenario(text, "drf-paper.yaml", &|n| registry.contains(n)).expect("loads")
 }
 
-fn summary(scenario: &Scenario, scheduler: &str) -> RunSummary {
+fn summary(scenario: &Scenario, scheduler: &str) -> RunResult {
     let registry = Registry::builtin();
-    run(scenario, registry.create(scheduler).unwrap(), scenario.seed).summary
+    run(scenario, registry.create(scheduler).unwrap(), scenario.seed)
 }
 
 /// (namespace, weight, pods bound, mean dominant share) of every namespace.
-fn namespaces(s: &RunSummary) -> Vec<(String, u32, u64, f64)> {
+fn namespaces(s: &RunResult) -> Vec<(String, u32, u64, f64)> {
     s.namespaces
         .iter()
         .map(|n| {
@@ -42,14 +42,24 @@ fn drf_reaches_the_papers_allocation() {
             ("team-b".to_string(), 1, 2, 2.0 / 3.0)
         ]
     );
-    assert_eq!(s.jain_index, 1.0);
+    assert_eq!(s.summary.number(&columns::JAIN_INDEX).unwrap(), 1.0);
     // All 9 CPUs taken, 4 of 18 GiB free; the median of the 15 pending pods (7 of team-a,
     // then 8 of team-b by CPU) is a team-b pod, which fits nowhere: all free memory is
     // stranded, and CPU has nothing free. Both samples (0 s and the end, 1 s) say so.
-    assert_eq!(s.fragmentation, Some(1.0));
-    assert_eq!((s.pods_per_node_mean, s.pods_per_node_max), (5.0, 5));
+    assert_eq!(s.summary.number(&columns::FRAGMENTATION), Some(1.0));
+    assert_eq!(
+        (
+            s.summary.number(&columns::PODS_PER_NODE_MEAN).unwrap(),
+            s.summary.count(&columns::PODS_PER_NODE_MAX)
+        ),
+        (5.0, 5)
+    );
     // Nothing finishes: no makespan, no completion time.
-    assert_eq!((s.makespan, s.mean_completion()), (None, None));
+    assert_eq!(s.summary.get(&columns::MAKESPAN), Some(&Value::Missing));
+    assert_eq!(
+        s.summary.get(&columns::MEAN_COMPLETION),
+        Some(&Value::Missing)
+    );
 }
 
 #[test]
@@ -64,9 +74,9 @@ fn first_fit_favours_the_namespace_first_in_the_queue() {
     );
     // (8/9 + 1/3)^2 / (2 * (64/81 + 9/81)) = 121/146.
     assert!(
-        (s.jain_index - 121.0 / 146.0).abs() < 1e-12,
+        (s.summary.number(&columns::JAIN_INDEX).unwrap() - 121.0 / 146.0).abs() < 1e-12,
         "{}",
-        s.jain_index
+        s.summary.number(&columns::JAIN_INDEX).unwrap()
     );
 }
 
@@ -88,7 +98,11 @@ fn weight_two_gives_team_a_four_pods() {
         ]
     );
     // Weighted shares 4/9 and 1/3: (7/9)^2 / (2 * (16/81 + 9/81)) = 49/50.
-    assert!((s.jain_index - 0.98).abs() < 1e-12, "{}", s.jain_index);
+    assert!(
+        (s.summary.number(&columns::JAIN_INDEX).unwrap() - 0.98).abs() < 1e-12,
+        "{}",
+        s.summary.number(&columns::JAIN_INDEX).unwrap()
+    );
 }
 
 /// Pods that finish free their namespace's share. With 100 s tasks for team-a: its three
@@ -106,9 +120,12 @@ fn finished_pods_release_shares_and_set_makespan() {
     let s = summary(&load(&text), "drf");
     assert_eq!(s.namespaces[0].pods_bound, 10);
     assert_eq!(s.namespaces[1].pods_bound, 3);
-    assert_eq!(s.pods_completed, 10);
-    assert_eq!(s.makespan.map(|t| t.0), Some(404_000_000));
+    assert_eq!(s.summary.count(&columns::PODS_COMPLETED), 10);
+    assert_eq!(s.summary.time(&columns::MAKESPAN), SimTime::from_secs(404));
     // Every team-a pod waits 0, 101, 202 or 303 s and runs 101 s from creation to
     // finish: (3 * (101 + 202 + 303) + 404) / 10 = 222.2 s.
-    assert_eq!(s.mean_completion(), Some((2_222_000_000, 10)));
+    assert_eq!(
+        s.summary.get(&columns::MEAN_COMPLETION),
+        Some(&Value::Fraction(2_222_000_000, 10_000_000))
+    );
 }

@@ -39,21 +39,25 @@ fn layout(result: &RunResult) -> Vec<String> {
 #[test]
 fn flow_binds_every_pod_and_greedy_does_not() {
     let flow = run("flow");
-    assert_eq!(flow.summary.pods_submitted, 18);
-    assert_eq!(flow.summary.pods_pending_at_end, 0);
+    assert_eq!(flow.summary.count(&sim::columns::PODS_SUBMITTED), 18);
+    assert_eq!(flow.summary.count(&sim::columns::PODS_PENDING_AT_END), 0);
     // Two nodes of five small pods, four of one small and one big pod (bound class by
     // class, small pods first).
     assert_eq!(layout(&flow), ["sssss", "sssss", "sb", "sb", "sb", "sb"]);
 
     let ff = run("first-fit");
-    assert_eq!(ff.summary.pods_pending_at_end, 1);
+    assert_eq!(ff.summary.count(&sim::columns::PODS_PENDING_AT_END), 1);
     assert_eq!(layout(&ff), ["sssss", "sssss", "ssss", "b", "b", "b"]);
 
     // The other packers fill nodes as first-fit does (most-allocated breaks ties at
     // random, so its nodes may come in another order).
     for packer in ["best-fit", "most-allocated"] {
         let r = run(packer);
-        assert_eq!(r.summary.pods_pending_at_end, 1, "{packer}");
+        assert_eq!(
+            r.summary.count(&sim::columns::PODS_PENDING_AT_END),
+            1,
+            "{packer}"
+        );
         let mut nodes = layout(&r);
         nodes.sort();
         assert_eq!(nodes, ["b", "b", "b", "ssss", "sssss", "sssss"], "{packer}");
@@ -62,7 +66,11 @@ fn flow_binds_every_pod_and_greedy_does_not() {
     // tetris's alignment score favours the emptiest node, so it spreads like them.
     for spreader in ["least-allocated", "kube-default", "tetris"] {
         let r = run(spreader);
-        assert_eq!(r.summary.pods_pending_at_end, 4, "{spreader}");
+        assert_eq!(
+            r.summary.count(&sim::columns::PODS_PENDING_AT_END),
+            4,
+            "{spreader}"
+        );
         let nodes = layout(&r);
         assert!(
             nodes.iter().all(|n| !n.contains('b')),
@@ -70,6 +78,8 @@ fn flow_binds_every_pod_and_greedy_does_not() {
         );
     }
     // Packing: flow holds 56 of the 60 CPUs, first-fit 49.
-    assert!((flow.summary.cpu_alloc_mean - 56.0 / 60.0).abs() < 1e-9);
-    assert!((ff.summary.cpu_alloc_mean - 49.0 / 60.0).abs() < 1e-9);
+    assert!(
+        (flow.summary.number(&sim::columns::CPU_ALLOC_MEAN).unwrap() - 56.0 / 60.0).abs() < 1e-9
+    );
+    assert!((ff.summary.number(&sim::columns::CPU_ALLOC_MEAN).unwrap() - 49.0 / 60.0).abs() < 1e-9);
 }

@@ -104,8 +104,8 @@ fn a_gang_of_four_where_three_fit_waits_then_binds_whole() {
             })
             .count();
         assert_eq!(rolled_back, 3, "{name}: {first:?}");
-        assert_eq!(r.summary.gang_timeouts, 0, "{name}");
-        assert_eq!(r.summary.pods_completed, 5, "{name}");
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 0, "{name}");
+        assert_eq!(r.summary.count(&sim::columns::PODS_COMPLETED), 5, "{name}");
     }
 }
 
@@ -130,7 +130,7 @@ fn a_gang_that_cannot_be_admitted_times_out_every_timeout() {
     for name in schedulers() {
         let r = run_yaml(NEVER_FITS, &name);
         assert!(binds(&r, "big").is_empty(), "{name}");
-        assert_eq!(r.summary.gang_timeouts, 5, "{name}");
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 5, "{name}");
         let timeouts: Vec<u64> = failures(&r, "big-0")
             .into_iter()
             .filter(|(_, reason)| reason.contains("timed out"))
@@ -182,8 +182,12 @@ fn extra_members_of_an_admitted_gang_do_not_time_out() {
         let b = binds(&r, "web");
         assert_eq!(b.len(), 2, "{name}: {b:?}");
         assert!(b.iter().all(|(t, _)| *t == 0), "{name}: {b:?}");
-        assert_eq!(r.summary.gang_timeouts, 0, "{name}");
-        assert_eq!(r.summary.pods_pending_at_end, 1, "{name}");
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 0, "{name}");
+        assert_eq!(
+            r.summary.count(&sim::columns::PODS_PENDING_AT_END),
+            1,
+            "{name}"
+        );
     }
 }
 
@@ -226,7 +230,7 @@ fn a_group_that_falls_short_again_waits_from_then() {
             .map(|(t, _)| *t)
             .collect();
         assert_eq!(timeouts, vec![51, 71, 91], "{name}: {f:?}");
-        assert_eq!(r.summary.gang_timeouts, 3, "{name}");
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 3, "{name}");
         assert_eq!(
             f[0],
             (10, "0/2 nodes are available: 2 Insufficient cpu.".into()),
@@ -344,6 +348,8 @@ fn random_scenario(seed: u64) -> Scenario {
         namespaces: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
+        queue: Default::default(),
+        gpu_fill: None,
     }
 }
 
@@ -415,7 +421,7 @@ fn random_gangs_never_run_partly_with_any_scheduler() {
             let (r, a, p) = run_checked(&scenario, &name);
             admissions += a;
             plain += p;
-            timeouts += r.summary.gang_timeouts;
+            timeouts += r.summary.count(&sim::columns::GANG_TIMEOUTS);
             rollbacks += r
                 .trace
                 .iter()
@@ -618,6 +624,10 @@ fn bundled_gang_scenario_matches_its_description() {
         };
         assert_eq!(binds(&r, "resnet"), whole("resnet", 600), "{name}");
         assert_eq!(binds(&r, "bert"), whole("bert", bert_at), "{name}");
-        assert_eq!(r.summary.gang_timeouts, timeouts, "{name}");
+        assert_eq!(
+            r.summary.count(&sim::columns::GANG_TIMEOUTS),
+            timeouts,
+            "{name}"
+        );
     }
 }

@@ -128,8 +128,12 @@ fn kube_default_respects_gpus() {
     let scenario = load(SCENARIO).unwrap();
     let registry = Registry::builtin();
     let result = sim::run(&scenario, registry.create("kube-default").unwrap(), 1);
-    assert_eq!(result.summary.refused_binds, 0);
-    assert_eq!(result.summary.pods_scheduled, 4, "w1 finds no free GPU");
+    assert_eq!(result.summary.count(&sim::columns::REFUSED_BINDS), 0);
+    assert_eq!(
+        result.summary.count(&sim::columns::PODS_SCHEDULED),
+        4,
+        "w1 finds no free GPU"
+    );
 }
 
 /// Random GPU clusters and pods, every registered scheduler: after every cycle and every

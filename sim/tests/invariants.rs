@@ -452,6 +452,8 @@ fn random_scenario(seed: u64) -> Scenario {
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
+        queue: Default::default(),
+        gpu_fill: None,
     }
 }
 
@@ -704,27 +706,39 @@ fn check_state(sim: &Simulation<'_>, run: Run<'_>, coverage: Option<&mut Coverag
 fn check_result(result: &RunResult, scenario: &Scenario, steps: u64, run: Run<'_>) {
     let s = &result.summary;
     assert_eq!(
-        s.pods_submitted,
-        s.pods_pending_at_end + s.pods_running_at_end + s.pods_completed + s.pods_failed,
+        s.count(&sim::columns::PODS_SUBMITTED),
+        s.count(&sim::columns::PODS_PENDING_AT_END)
+            + s.count(&sim::columns::PODS_RUNNING_AT_END)
+            + s.count(&sim::columns::PODS_COMPLETED)
+            + s.count(&sim::columns::PODS_FAILED),
         "{run}: summary does not conserve pods: {s:?}"
     );
     assert!(
-        s.pods_scheduled >= s.pods_completed + s.pods_running_at_end,
+        s.count(&sim::columns::PODS_SCHEDULED)
+            >= s.count(&sim::columns::PODS_COMPLETED) + s.count(&sim::columns::PODS_RUNNING_AT_END),
         "{run}: more pods completed or running than were ever bound: {s:?}"
     );
     assert!(
-        s.latency_p50 <= s.latency_p95
-            && s.latency_p95 <= s.latency_p99
-            && s.latency_p99 <= s.latency_max,
+        s.time(&sim::columns::LATENCY_P50) <= s.time(&sim::columns::LATENCY_P95)
+            && s.time(&sim::columns::LATENCY_P95) <= s.time(&sim::columns::LATENCY_P99)
+            && s.time(&sim::columns::LATENCY_P99) <= s.time(&sim::columns::LATENCY_MAX),
         "{run}: latency percentiles out of order: {s:?}"
     );
     assert!(
-        s.latency_max <= s.end,
+        s.time(&sim::columns::LATENCY_MAX) <= s.time(&sim::columns::SIM_END),
         "{run}: a latency longer than the run: {s:?}"
     );
     for (what, mean, peak) in [
-        ("cpu", s.cpu_alloc_mean, s.cpu_alloc_peak),
-        ("memory", s.mem_alloc_mean, s.mem_alloc_peak),
+        (
+            "cpu",
+            s.number(&sim::columns::CPU_ALLOC_MEAN).unwrap(),
+            s.number(&sim::columns::CPU_ALLOC_PEAK).unwrap(),
+        ),
+        (
+            "memory",
+            s.number(&sim::columns::MEM_ALLOC_MEAN).unwrap(),
+            s.number(&sim::columns::MEM_ALLOC_PEAK).unwrap(),
+        ),
     ] {
         assert!(
             (0.0..=1.0).contains(&mean),
@@ -740,17 +754,27 @@ fn check_result(result: &RunResult, scenario: &Scenario, steps: u64, run: Run<'_
         );
     }
     assert!(
-        s.unschedulable_attempts <= s.scheduling_attempts,
+        s.count(&sim::columns::UNSCHEDULABLE_ATTEMPTS)
+            <= s.count(&sim::columns::SCHEDULING_ATTEMPTS),
         "{run}: more failed attempts than attempts: {s:?}"
     );
     assert_eq!(
-        s.events, steps,
+        s.count(&sim::columns::EVENTS),
+        steps,
         "{run}: summary counts {} events but step() succeeded {steps} times",
-        s.events
+        s.count(&sim::columns::EVENTS)
     );
-    assert_eq!(s.nodes_max, scenario.nodes.len() as u64, "{run}: nodes_max");
+    assert_eq!(
+        s.count(&sim::columns::NODES_MAX),
+        scenario.nodes.len() as u64,
+        "{run}: nodes_max"
+    );
     if let Some(duration) = scenario.duration {
-        assert_eq!(s.end, duration, "{run}: a run with a duration ends at it");
+        assert_eq!(
+            s.time(&sim::columns::SIM_END),
+            duration,
+            "{run}: a run with a duration ends at it"
+        );
     }
     let samples = &result.samples;
     assert!(
@@ -760,10 +784,17 @@ fn check_result(result: &RunResult, scenario: &Scenario, steps: u64, run: Run<'_
     let last = samples
         .last()
         .unwrap_or_else(|| panic!("{run}: no samples"));
-    assert_eq!(last.time, s.end, "{run}: the last sample is not at the end");
+    assert_eq!(
+        last.time,
+        s.time(&sim::columns::SIM_END),
+        "{run}: the last sample is not at the end"
+    );
     assert_eq!(
         (last.pending, last.running),
-        (s.pods_pending_at_end, s.pods_running_at_end),
+        (
+            s.count(&sim::columns::PODS_PENDING_AT_END),
+            s.count(&sim::columns::PODS_RUNNING_AT_END)
+        ),
         "{run}: the last sample disagrees with the summary"
     );
     for sample in samples {
@@ -863,9 +894,9 @@ fn drive_checked(
         let s = &result.summary;
         c.runs += 1;
         c.unbounded_runs += u64::from(scenario.duration.is_none());
-        c.completed += s.pods_completed;
-        c.failed += s.pods_failed;
-        c.pending_at_end += s.pods_pending_at_end;
+        c.completed += s.count(&sim::columns::PODS_COMPLETED);
+        c.failed += s.count(&sim::columns::PODS_FAILED);
+        c.pending_at_end += s.count(&sim::columns::PODS_PENDING_AT_END);
     }
     result
 }
@@ -1070,6 +1101,8 @@ fn scenario(
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
+        queue: Default::default(),
+        gpu_fill: None,
     }
 }
 
@@ -1118,22 +1151,32 @@ fn pod_larger_than_every_node_stays_pending_and_run_ends() {
     );
     for (name, _) in registry.iter() {
         let s = drive_checked(&scenario, &registry, name, 7, None).summary;
-        assert_eq!(s.pods_submitted, 9, "{name}: {s:?}");
+        assert_eq!(s.count(&sim::columns::PODS_SUBMITTED), 9, "{name}: {s:?}");
         assert_eq!(
-            s.pods_pending_at_end, 5,
+            s.count(&sim::columns::PODS_PENDING_AT_END),
+            5,
             "{name}: the pods that fit nowhere stay pending: {s:?}"
         );
         assert_eq!(
-            (s.pods_completed, s.pods_scheduled),
+            (
+                s.count(&sim::columns::PODS_COMPLETED),
+                s.count(&sim::columns::PODS_SCHEDULED)
+            ),
             (4, 4),
             "{name}: {s:?}"
         );
         assert_eq!(
-            (s.pods_running_at_end, s.pods_failed),
+            (
+                s.count(&sim::columns::PODS_RUNNING_AT_END),
+                s.count(&sim::columns::PODS_FAILED)
+            ),
             (0, 0),
             "{name}: {s:?}"
         );
-        assert!(s.unschedulable_attempts >= 5, "{name}: {s:?}");
+        assert!(
+            s.count(&sim::columns::UNSCHEDULABLE_ATTEMPTS) >= 5,
+            "{name}: {s:?}"
+        );
     }
 }
 
@@ -1147,13 +1190,24 @@ fn pod_slots_limit_placement() {
     for (name, _) in registry.iter() {
         let s = drive_checked(&scenario, &registry, name, 1, None).summary;
         assert_eq!(
-            (s.pods_completed, s.pods_pending_at_end),
+            (
+                s.count(&sim::columns::PODS_COMPLETED),
+                s.count(&sim::columns::PODS_PENDING_AT_END)
+            ),
             (5, 0),
             "{name}: {s:?}"
         );
         // Two at 0s, two when they finish at 61s, the last at 122s; each run takes 61s.
-        assert_eq!(s.end, SimTime::from_secs(183), "{name}: {s:?}");
-        assert_eq!(s.latency_max, SimTime::from_secs(122), "{name}: {s:?}");
+        assert_eq!(
+            s.time(&sim::columns::SIM_END),
+            SimTime::from_secs(183),
+            "{name}: {s:?}"
+        );
+        assert_eq!(
+            s.time(&sim::columns::LATENCY_MAX),
+            SimTime::from_secs(122),
+            "{name}: {s:?}"
+        );
     }
 }
 
@@ -1247,7 +1301,10 @@ fn node_name_pods_pass_kubelet_admission() {
     for (name, _) in registry.iter() {
         let s = drive_checked(&scenario, &registry, name, 1, None).summary;
         assert_eq!(
-            (s.pods_running_at_end, s.pods_failed),
+            (
+                s.count(&sim::columns::PODS_RUNNING_AT_END),
+                s.count(&sim::columns::PODS_FAILED)
+            ),
             (1, 2),
             "{name}: only the pod that matches and tolerates NoExecute may run: {s:?}"
         );

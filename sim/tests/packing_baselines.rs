@@ -44,7 +44,7 @@ fn outcome(result: &RunResult) -> Outcome {
         web_per_node: BTreeMap::new(),
         big_nodes: Vec::new(),
         big_reason: None,
-        pending_at_end: result.summary.pods_pending_at_end,
+        pending_at_end: result.summary.count(&sim::columns::PODS_PENDING_AT_END),
     };
     for r in &result.trace {
         match &r.event {

@@ -53,7 +53,7 @@ fn events_of<'a>(r: &'a RunResult, pod: &str) -> Vec<(f64, &'a TraceEvent)> {
 fn high_priority_pod_preempts_both_low_pods() {
     let r = run("PreemptLowerPriority");
     // 3 CPUs needed, 2 per victim: evicting one leaves 2 free, so both go.
-    assert_eq!(r.summary.preemptions, 2);
+    assert_eq!(r.summary.count(&sim::columns::PREEMPTIONS), 2);
     let critical = events_of(&r, "critical");
     assert!(critical.contains(&(
         10.0,
@@ -77,15 +77,15 @@ fn high_priority_pod_preempts_both_low_pods() {
         );
     }
     // The ReplicaSet replaces both; one CPU is left, so they wait.
-    assert_eq!(r.summary.pods_pending_at_end, 2);
-    assert_eq!(r.summary.pods_running_at_end, 1);
+    assert_eq!(r.summary.count(&sim::columns::PODS_PENDING_AT_END), 2);
+    assert_eq!(r.summary.count(&sim::columns::PODS_RUNNING_AT_END), 1);
 }
 
 #[test]
 fn never_policy_waits_instead() {
     let r = run("Never");
-    assert_eq!(r.summary.preemptions, 0);
-    assert_eq!(r.summary.pods_pending_at_end, 1);
+    assert_eq!(r.summary.count(&sim::columns::PREEMPTIONS), 0);
+    assert_eq!(r.summary.count(&sim::columns::PODS_PENDING_AT_END), 1);
     assert!(
         events_of(&r, "critical")
             .iter()
@@ -96,7 +96,7 @@ fn never_policy_waits_instead() {
 #[test]
 fn victims_keep_their_node_for_their_grace_period() {
     let r = run_with("PreemptLowerPriority", 30);
-    assert_eq!(r.summary.preemptions, 2);
+    assert_eq!(r.summary.count(&sim::columns::PREEMPTIONS), 2);
     for victim in ["low-0", "low-1"] {
         assert!(
             events_of(&r, victim).contains(&(10.0, &TraceEvent::Evicted)),
@@ -118,9 +118,9 @@ fn victims_keep_their_node_for_their_grace_period() {
         "{critical:?}"
     );
     // The replacements were created at eviction, not counted twice, and wait.
-    assert_eq!(r.summary.pods_failed, 2);
-    assert_eq!(r.summary.pods_pending_at_end, 2);
-    assert_eq!(r.summary.pods_running_at_end, 1);
+    assert_eq!(r.summary.count(&sim::columns::PODS_FAILED), 2);
+    assert_eq!(r.summary.count(&sim::columns::PODS_PENDING_AT_END), 2);
+    assert_eq!(r.summary.count(&sim::columns::PODS_RUNNING_AT_END), 1);
 }
 
 /// Two 4-CPU nodes each running one priority-0 pod; `guarded` started later, so without

@@ -89,5 +89,5 @@ fn a_failing_scheduler_stops_the_run_at_that_cycle() {
 #[test]
 fn a_scheduler_that_never_fails_runs_to_the_end() {
     let result = simulation(99).try_run().unwrap();
-    assert_eq!(result.summary.pods_scheduled, 3);
+    assert_eq!(result.summary.count(&sim::columns::PODS_SCHEDULED), 3);
 }

@@ -83,24 +83,24 @@ fn first_fit_packs_the_first_node_that_fits() {
     let s = &r.summary;
     assert_eq!(
         (
-            s.pods_submitted,
-            s.pods_scheduled,
-            s.pods_completed,
-            s.pods_pending_at_end,
-            s.pods_running_at_end
+            s.count(&sim::columns::PODS_SUBMITTED),
+            s.count(&sim::columns::PODS_SCHEDULED),
+            s.count(&sim::columns::PODS_COMPLETED),
+            s.count(&sim::columns::PODS_PENDING_AT_END),
+            s.count(&sim::columns::PODS_RUNNING_AT_END)
         ),
         (7, 6, 5, 1, 1)
     );
     assert_eq!(
         (
-            s.latency_p50.as_secs_f64(),
-            s.latency_p95.as_secs_f64(),
-            s.latency_max.as_secs_f64()
+            s.time(&sim::columns::LATENCY_P50).as_secs_f64(),
+            s.time(&sim::columns::LATENCY_P95).as_secs_f64(),
+            s.time(&sim::columns::LATENCY_MAX).as_secs_f64()
         ),
         (0.0, 1.0, 1.0)
     );
-    assert_eq!(s.nodes_max, 3);
-    assert_eq!(s.end.as_secs_f64(), 3600.0);
+    assert_eq!(s.count(&sim::columns::NODES_MAX), 3);
+    assert_eq!(s.time(&sim::columns::SIM_END).as_secs_f64(), 3600.0);
 }
 
 #[test]
@@ -125,19 +125,19 @@ fn least_allocated_spreads_and_strands_the_big_report() {
     let s = &r.summary;
     assert_eq!(
         (
-            s.pods_submitted,
-            s.pods_scheduled,
-            s.pods_completed,
-            s.pods_pending_at_end,
-            s.pods_running_at_end
+            s.count(&sim::columns::PODS_SUBMITTED),
+            s.count(&sim::columns::PODS_SCHEDULED),
+            s.count(&sim::columns::PODS_COMPLETED),
+            s.count(&sim::columns::PODS_PENDING_AT_END),
+            s.count(&sim::columns::PODS_RUNNING_AT_END)
         ),
         (7, 6, 5, 1, 1)
     );
     assert_eq!(
         (
-            s.latency_p50.as_secs_f64(),
-            s.latency_p95.as_secs_f64(),
-            s.latency_max.as_secs_f64()
+            s.time(&sim::columns::LATENCY_P50).as_secs_f64(),
+            s.time(&sim::columns::LATENCY_P95).as_secs_f64(),
+            s.time(&sim::columns::LATENCY_MAX).as_secs_f64()
         ),
         (0.0, 902.0, 902.0)
     );

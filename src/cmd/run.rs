@@ -25,7 +25,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use schedulers::{Registry, UnknownScheduler};
-use sim::{RunSummary, Scenario};
+use sim::{GpuFillPoint, NamespaceSummary, Scenario, Summary, columns};
 
 use super::{Stdout, UsageError, expand_inputs, log};
 use crate::cli::RunArgs;
@@ -65,11 +65,25 @@ impl Job<'_> {
 struct Outcome {
     /// The run's figures if it finished, even if writing its files then failed: the run
     /// itself succeeded, so it keeps its row in the sweep's summary.csv.
-    summary: Option<RunSummary>,
+    summary: Option<Summary>,
+    /// The run's namespaces, for the sweep's namespaces.csv.
+    namespaces: Vec<NamespaceSummary>,
     /// False if the run or the writing of its files failed.
     ok: bool,
     /// The run's GPU fill series (GPU trace replays only), for the sweep's chart.
-    gpu_fill: Vec<sim::gpu_replay::GpuFillPoint>,
+    gpu_fill: Vec<GpuFillPoint>,
+}
+
+impl Outcome {
+    /// A run that failed before it had any figures.
+    fn failed() -> Outcome {
+        Outcome {
+            summary: None,
+            namespaces: Vec::new(),
+            ok: false,
+            gpu_fill: Vec::new(),
+        }
+    }
 }
 
 /// Runs the command; returns exit code 1 if anything failed along the way, and an error
@@ -170,18 +184,20 @@ pub fn execute(
     failures += outcomes.iter().filter(|o| !o.ok).count();
 
     let summary_path = args.out.join("summary.csv");
-    let rows = jobs
+    let rows: Vec<_> = jobs
         .iter()
         .zip(&outcomes)
-        .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)));
-    if let Err(error) = output::write_summary(&summary_path, rows) {
+        .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)))
+        .collect();
+    if let Err(error) = output::write_summary(&summary_path, &rows) {
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
     let rows = jobs
         .iter()
         .zip(&outcomes)
-        .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)));
+        .filter(|(_, o)| o.summary.is_some())
+        .map(|(job, o)| (job.key(), o.namespaces.as_slice()));
     if let Err(error) = output::write_sweep_namespaces(&args.out.join("namespaces.csv"), rows) {
         failures += 1;
         log(format_args!("error: {error:#}"));
@@ -295,14 +311,6 @@ fn run_one(
     };
     let result = catch_panic(|| -> Result<_, UnknownScheduler> {
         let scheduler = super::create_scheduler(job.scheduler, job.scenario, registry)?;
-        if let Some(trace) = &job.scenario.gpu_trace {
-            return Ok(sim::gpu_replay::run_gpu_trace(
-                job.scenario,
-                trace,
-                scheduler,
-                job.seed,
-            ));
-        }
         let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
         if trace {
             simulation.enable_trace();
@@ -313,27 +321,15 @@ fn run_one(
         Ok(Ok(Ok(result))) => result,
         Ok(Ok(Err(failure))) => {
             bar.suspend(|| log(format_args!("error: {} failed: {failure}", what())));
-            return Outcome {
-                summary: None,
-                ok: false,
-                gpu_fill: Vec::new(),
-            };
+            return Outcome::failed();
         }
         Ok(Err(error)) => {
             bar.suspend(|| log(format_args!("error: {}: {error}", what())));
-            return Outcome {
-                summary: None,
-                ok: false,
-                gpu_fill: Vec::new(),
-            };
+            return Outcome::failed();
         }
         Err(panic) => {
             bar.suspend(|| log(format_args!("error: {} failed: panicked: {panic}", what())));
-            return Outcome {
-                summary: None,
-                ok: false,
-                gpu_fill: Vec::new(),
-            };
+            return Outcome::failed();
         }
     };
     let ok = match output::write_run(out, &key, &result, trace) {
@@ -345,6 +341,7 @@ fn run_one(
     };
     Outcome {
         summary: Some(result.summary),
+        namespaces: result.namespaces,
         ok,
         gpu_fill: result.gpu_fill,
     }
@@ -431,9 +428,16 @@ fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyh
     for (job, outcome) in jobs.iter().zip(outcomes) {
         let (scheduled, p99, cpu) = match &outcome.summary {
             Some(s) => (
-                format!("{}/{}", s.pods_scheduled, s.pods_submitted),
-                format!("{:.3}", s.latency_p99.as_secs_f64()),
-                format!("{:.3}", s.cpu_alloc_mean),
+                format!(
+                    "{}/{}",
+                    s.count(&columns::PODS_SCHEDULED),
+                    s.count(&columns::PODS_SUBMITTED)
+                ),
+                format!("{:.3}", s.time(&columns::LATENCY_P99).as_secs_f64()),
+                format!(
+                    "{:.3}",
+                    s.number(&columns::CPU_ALLOC_MEAN).unwrap_or_default()
+                ),
             ),
             None => ("FAILED".to_string(), "-".to_string(), "-".to_string()),
         };
@@ -536,10 +540,10 @@ fn write_gpu_fill_charts(
     outcomes: &[Outcome],
 ) -> usize {
     let mut failures = 0;
-    for p in planned.iter().filter(|p| p.scenario.gpu_trace.is_some()) {
+    for p in planned.iter().filter(|p| p.scenario.gpu_fill.is_some()) {
         let mut curves = Vec::new();
         for scheduler in &p.schedulers {
-            let runs: Vec<&[sim::gpu_replay::GpuFillPoint]> = jobs
+            let runs: Vec<&[GpuFillPoint]> = jobs
                 .iter()
                 .zip(outcomes)
                 .filter(|(j, o)| {

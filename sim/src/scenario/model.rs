@@ -56,9 +56,32 @@ pub struct Scenario {
     pub pod_groups: Vec<PodGroupSpec>,
     /// Seeds to run when the command line names none (`seeds:`); empty: just `seed`.
     pub seeds: Vec<u64>,
-    /// A GPU trace replayed under the fragmentation paper's protocol (`gpuTrace:`), which
-    /// replaces the event simulation (see [`crate::gpu_replay`]).
+    /// The GPU trace a `gpuTrace:` scenario replays (its nodes and pods are also in
+    /// `nodes` and in a [`WorkloadKind::Trace`] workload).
     pub gpu_trace: Option<Arc<super::gpu_trace::GpuTrace>>,
+    /// How the scheduling queue treats pods that fail (`gpuTrace:` replays give up after
+    /// one attempt).
+    pub queue: QueueOptions,
+    /// The GPU allocation curve to record (`gpu-fill.csv`), for GPU trace replays.
+    pub gpu_fill: Option<GpuFillOptions>,
+}
+
+/// Settings of the scheduling queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// After this many failed attempts a pod is given up: it fails and leaves the
+    /// cluster. `None`: retried for ever, as kube-scheduler does.
+    pub max_attempts: Option<u32>,
+}
+
+/// The GPU allocation curve of a trace replay: a point every `step_permille` of the
+/// cluster's GPUs of arrived demand, up to `demand_permille`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GpuFillOptions {
+    /// Spacing of the points, in thousandths of the cluster's GPUs.
+    pub step_permille: u32,
+    /// The last point, in thousandths of the cluster's GPUs.
+    pub demand_permille: u32,
 }
 
 impl Scenario {
@@ -103,6 +126,32 @@ pub enum WorkloadKind {
     Batch {
         /// The arrival process.
         arrivals: Arrivals,
+    },
+    /// Pods replayed from a cluster trace.
+    Trace(Arc<TraceReplay>),
+}
+
+/// A trace replayed as a workload: which pods arrive when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceReplay {
+    /// The trace's pods, in file order.
+    pub pods: Vec<super::gpu_trace::TracePod>,
+    /// When they arrive and whether they leave.
+    pub timing: TraceTiming,
+}
+
+/// How a trace's pods arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceTiming {
+    /// The protocol of Weng et al. (ATC 2023): the trace's pods in an order shuffled by
+    /// the seed, then pods drawn from the trace with replacement, until the GPU they ask
+    /// for reaches `demand_permille` thousandths of the cluster's GPUs; one pod every
+    /// `interval`, and none leaves.
+    Shuffled {
+        /// Arrived GPU demand at which arrivals stop, in thousandths of the cluster's GPUs.
+        demand_permille: u32,
+        /// Time between two arrivals.
+        interval: SimTime,
     },
 }
 

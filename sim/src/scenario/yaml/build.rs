@@ -193,6 +193,8 @@ pub(super) fn build(
         pod_groups: b.pod_groups,
         seeds,
         gpu_trace,
+        queue: Default::default(),
+        gpu_fill: None,
     })
 }
 

@@ -1,4 +1,4 @@
-//! The event queue: events ordered by (time, insertion sequence).
+//! The future event queue: events ordered by (time, insertion sequence).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

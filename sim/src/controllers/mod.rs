@@ -1,0 +1,111 @@
+//! The controllers of a simulated cluster, each a component that owns its state and
+//! handles its own closed set of events:
+//!
+//! - [`workloads`]: bare pods, Deployments (their ReplicaSets), batch arrivals and trace
+//!   replays create pods; a Deployment replaces the pods it loses.
+//! - [`scheduling`]: kube-scheduler's queue (active, backoff, unschedulable), the
+//!   scheduling cycle that hands pending pods to the [`schedulers::Scheduler`], and the
+//!   application of its decisions.
+//! - [`kubelet`]: admission of pods that name their node, start, finish, eviction and
+//!   graceful termination.
+//! - [`volumes`]: the PersistentVolume binder's work for a pod just bound.
+//! - [`gang`]: pod groups waiting to be admitted, and their timeouts.
+//! - [`nodes`]: nodes joining, leaving and changing condition.
+//!
+//! Controllers never call one another. They change the [`schedulers::ClusterState`],
+//! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
+//! fact to the controllers that react to it, in the order [`subscribers`] fixes.
+
+pub mod gang;
+pub mod kubelet;
+pub mod nodes;
+pub mod scheduling;
+pub mod volumes;
+pub mod workloads;
+
+use crate::engine::{Ctx, Event};
+use crate::observe::Fact;
+
+/// A controller of the simulated cluster.
+pub(crate) trait Controller {
+    /// The events it handles.
+    type Event;
+
+    /// Handles one of its events.
+    fn on(&mut self, event: Self::Event, ctx: &mut Ctx<'_>);
+
+    /// Reacts to a fact it subscribed to (see [`subscribers`]).
+    fn react(&mut self, _fact: &Fact, _ctx: &mut Ctx<'_>) {}
+}
+
+/// Names a controller in the fact routing table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Id {
+    Workloads,
+    Queue,
+    Kubelet,
+    Volumes,
+    Gang,
+}
+
+/// The controllers that react to `fact`, in the order they react. The order is the
+/// order in which a real control plane's reactions would be observed here: a pod's
+/// group learns of it before it is queued or admitted; the PV binder binds claims before
+/// the kubelet starts the pod; a lost pod's group may start waiting before its
+/// replacement is created, and the replacement exists before the scheduler looks again.
+pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
+    use Id::*;
+    match fact {
+        Fact::PodCreated { .. } => &[Gang, Kubelet, Queue],
+        Fact::PodActivated { .. } => &[Gang],
+        Fact::PodBound { .. } => &[Volumes, Gang, Kubelet],
+        Fact::VolumesBound { .. } => &[Queue],
+        Fact::PodRejected { .. } => &[Gang],
+        Fact::MemberTimedOut { .. } => &[Queue],
+        Fact::PodEvicted { .. } => &[Gang, Workloads],
+        Fact::PodDeleted(_) => &[Gang, Workloads, Queue, Kubelet],
+        Fact::NodeAdded { .. }
+        | Fact::NodeRemoved { .. }
+        | Fact::NodeReady { .. }
+        | Fact::NodeCordoned { .. } => &[Queue],
+        _ => &[],
+    }
+}
+
+/// Every controller of a run.
+pub(crate) struct Controllers {
+    pub workloads: workloads::Workloads,
+    pub queue: scheduling::SchedulingQueue,
+    pub kubelet: kubelet::Kubelet,
+    pub volumes: volumes::VolumeBinder,
+    pub gang: gang::Gangs,
+    pub nodes: nodes::NodeLifecycle,
+}
+
+impl Controllers {
+    /// Hands an event to the controller that owns it.
+    #[inline]
+    pub(crate) fn dispatch(&mut self, event: Event, ctx: &mut Ctx<'_>) {
+        match event {
+            Event::Workloads(e) => self.workloads.on(e, ctx),
+            Event::Queue(e) => self.queue.on(e, ctx),
+            Event::Kubelet(e) => self.kubelet.on(e, ctx),
+            Event::Gang(e) => self.gang.on(e, ctx),
+            Event::Nodes(e) => self.nodes.on(e, ctx),
+            // Sampling ticks are the engine's own.
+            Event::Sample => {}
+        }
+    }
+
+    /// Lets one controller react to a fact.
+    #[inline]
+    pub(crate) fn react(&mut self, id: Id, fact: &Fact, ctx: &mut Ctx<'_>) {
+        match id {
+            Id::Workloads => self.workloads.react(fact, ctx),
+            Id::Queue => self.queue.react(fact, ctx),
+            Id::Kubelet => self.kubelet.react(fact, ctx),
+            Id::Volumes => self.volumes.react(fact, ctx),
+            Id::Gang => self.gang.react(fact, ctx),
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The workload controllers: what creates pods, and when.
+//!
+//! - `pod:` creates its pods once; `deployment:` is a ReplicaSet that creates its
+//!   replicas and replaces each pod it loses (one that finished, was evicted, or whose
+//!   node left) at once, or after [`CRASH_LOOP_BACKOFF`] if the pod ran for no time.
+//! - `batch:` pods arrive by a Poisson, fixed or burst process.
+//! - A trace workload replays a trace's pods (see [`TraceTiming`]).
+//!
+//! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
+//! so one workload's draws never depend on another's. A workload that creates several
+//! pods at one instant creates them one at a time, each fully processed (queued, or
+//! admitted by its node) before the next exists.
+
+use std::sync::Arc;
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+use schedulers::cluster::GpuTask;
+use schedulers::{ContainerResources, Pod, PodTemplate, ResourceKind, Resources};
+
+use crate::controllers::Controller;
+use crate::engine::{Ctx, Event};
+use crate::observe::Fact;
+use crate::rng::{Concern, stream};
+use crate::sampling::{exponential_gap, sample_duration, sample_size};
+use crate::scenario::gpu_trace::TracePod;
+use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, WorkloadKind};
+use crate::time::SimTime;
+
+/// How long a ReplicaSet's replacement of a pod that ran for no time at all is held
+/// back: the kubelet's initial crash-loop back-off. Without it, a Deployment of
+/// zero-length pods would create, bind and finish pods forever at one instant.
+pub const CRASH_LOOP_BACKOFF: SimTime = SimTime::from_secs(10);
+
+/// The workload controllers' events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadEvent {
+    /// A workload creates pods: a bare pod's time, a Deployment's creation, an arrival.
+    Create {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// A Deployment replaces a pod after [`CRASH_LOOP_BACKOFF`].
+    Replace {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// Creates the next of `left` pods at this instant (follow-up work).
+    CreateNext {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Pods still to create, this one included.
+        left: u32,
+    },
+    /// Draws and schedules the workload's next arrival (follow-up work, after the pod
+    /// that arrived now has been processed).
+    NextArrival {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+}
+
+/// Per workload: how many pods it made and its own random streams.
+#[derive(Debug)]
+struct State {
+    created: u64,
+    arrivals: ChaCha8Rng,
+    durations: ChaCha8Rng,
+    sizes: ChaCha8Rng,
+    /// A trace replay's pods: one template per trace pod, the arrival order, how many
+    /// times each trace pod was drawn, and the next arrival.
+    trace: Option<Box<TraceState>>,
+}
+
+#[derive(Debug)]
+struct TraceState {
+    templates: Vec<(Arc<PodTemplate>, Resources)>,
+    order: Vec<u32>,
+    drawn: Vec<u32>,
+    next: usize,
+}
+
+/// Every workload of the scenario.
+#[derive(Debug)]
+pub struct Workloads {
+    states: Vec<State>,
+}
+
+impl Workloads {
+    /// The workloads of `scenario` with their streams for `seed`; sets the timer of each
+    /// one's first creation. Call once the nodes have joined (a trace replay's arrivals
+    /// depend on the cluster's GPUs).
+    pub(crate) fn start(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> Workloads {
+        let mut w = Workloads {
+            states: (0..scenario.workloads.len() as u64)
+                .map(|i| State {
+                    created: 0,
+                    arrivals: stream(seed, Concern::Arrivals, i),
+                    durations: stream(seed, Concern::Durations, i),
+                    sizes: stream(seed, Concern::Sizes, i),
+                    trace: None,
+                })
+                .collect(),
+        };
+        for i in 0..scenario.workloads.len() {
+            if let Some(first) = w.first_creation(i, ctx) {
+                ctx.at(first, create(i));
+            }
+        }
+        w
+    }
+
+    /// When a workload first creates pods, if ever.
+    fn first_creation(&mut self, w: usize, ctx: &Ctx<'_>) -> Option<SimTime> {
+        match &ctx.scenario.workloads[w].kind {
+            WorkloadKind::Pods { at, .. } | WorkloadKind::Deployment { at, .. } => Some(*at),
+            WorkloadKind::Batch { arrivals } => {
+                let first = match arrivals.process {
+                    ArrivalProcess::Poisson { rate_per_second } => arrivals.start.saturating_add(
+                        exponential_gap(rate_per_second, &mut self.states[w].arrivals),
+                    ),
+                    ArrivalProcess::Fixed { .. } | ArrivalProcess::Burst => arrivals.start,
+                };
+                self.arrival_allowed(w, first, ctx).then_some(first)
+            }
+            WorkloadKind::Trace(replay) => {
+                let state = &mut self.states[w];
+                let capacity = ctx.cluster.gpu_totals().1;
+                state.trace = Some(Box::new(TraceState::new(
+                    replay,
+                    capacity,
+                    &mut state.arrivals,
+                )));
+                state
+                    .trace
+                    .as_ref()
+                    .is_some_and(|t| !t.order.is_empty())
+                    .then_some(SimTime::ZERO)
+            }
+        }
+    }
+
+    fn arrival_allowed(&self, w: usize, at: SimTime, ctx: &Ctx<'_>) -> bool {
+        let WorkloadKind::Batch { arrivals } = &ctx.scenario.workloads[w].kind else {
+            return false;
+        };
+        arrivals.stop.is_none_or(|stop| at < stop)
+            && arrivals.count.is_none_or(|c| self.states[w].created < c)
+    }
+
+    /// The workload's pods at its creation time, or one arrival.
+    fn create(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let left = match &ctx.scenario.workloads[w].kind {
+            WorkloadKind::Pods { count, .. } => *count,
+            WorkloadKind::Deployment { replicas, .. } => *replicas,
+            WorkloadKind::Batch { arrivals } => match arrivals.process {
+                ArrivalProcess::Burst => {
+                    let count = arrivals.count.unwrap_or(1);
+                    count
+                        .saturating_sub(self.states[w].created)
+                        .min(u64::from(u32::MAX)) as u32
+                }
+                ArrivalProcess::Poisson { .. } | ArrivalProcess::Fixed { .. } => {
+                    self.create_pod(w, ctx);
+                    ctx.then(Event::Workloads(WorkloadEvent::NextArrival {
+                        workload: w as u32,
+                    }));
+                    return;
+                }
+            },
+            WorkloadKind::Trace(replay) => {
+                self.trace_arrival(w, ctx);
+                if let TraceTiming::Shuffled { interval, .. } = replay.timing
+                    && self.states[w]
+                        .trace
+                        .as_ref()
+                        .is_some_and(|t| t.next < t.order.len())
+                {
+                    ctx.at(ctx.now.saturating_add(interval), create(w));
+                }
+                return;
+            }
+        };
+        self.create_next(w, left, ctx);
+    }
+
+    /// Creates one of `left` pods and asks to create the rest once it is processed.
+    fn create_next(&mut self, w: usize, left: u32, ctx: &mut Ctx<'_>) {
+        if left == 0 {
+            return;
+        }
+        self.create_pod(w, ctx);
+        if left > 1 {
+            ctx.then(Event::Workloads(WorkloadEvent::CreateNext {
+                workload: w as u32,
+                left: left - 1,
+            }));
+        }
+    }
+
+    /// Draws and sets the timer of a batch workload's next arrival.
+    fn next_arrival(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let WorkloadKind::Batch { arrivals } = &ctx.scenario.workloads[w].kind else {
+            return;
+        };
+        let next = match arrivals.process {
+            ArrivalProcess::Poisson { rate_per_second } => ctx.now.saturating_add(exponential_gap(
+                rate_per_second,
+                &mut self.states[w].arrivals,
+            )),
+            ArrivalProcess::Fixed { interval } if interval > SimTime::ZERO => {
+                ctx.now.saturating_add(interval)
+            }
+            _ => return,
+        };
+        if self.arrival_allowed(w, next, ctx) {
+            ctx.at(next, create(w));
+        }
+    }
+
+    /// Creates one pod of workload `w` now, drawing its size and duration.
+    fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let workload = &ctx.scenario.workloads[w];
+        let state = &mut self.states[w];
+        let ordinal = state.created as u32;
+        state.created += 1;
+        let template = Arc::clone(&workload.template);
+        let mut pod = if workload.sized.is_empty() {
+            Pod::from_template(template, ordinal)
+        } else {
+            let mut requests = template.effective_requests();
+            let (mut cpu, mut mem) = template.nonzero_cpu_mem();
+            for (kind, dist) in &workload.sized {
+                let amount = sample_size(dist, &mut state.sizes);
+                requests.set(*kind, amount);
+                if *kind == ResourceKind::CPU {
+                    cpu = amount;
+                } else if *kind == ResourceKind::MEMORY {
+                    mem = amount;
+                }
+            }
+            Pod::with_requests(template, ordinal, requests, cpu, mem)
+        };
+        pod.created_stamp = ctx.now.as_micros();
+        pod.owner = w as u32;
+        let run_for = workload
+            .duration
+            .as_ref()
+            .map_or(SimTime::MAX, |d| sample_duration(d, &mut state.durations));
+        let pod = ctx.cluster.add_pod(pod);
+        ctx.publish(Fact::PodCreated { pod, run_for });
+    }
+
+    /// The next pod of a trace replay arrives.
+    fn trace_arrival(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(trace) = self.states[w].trace.as_deref_mut() else {
+            return;
+        };
+        let Some(&i) = trace.order.get(trace.next) else {
+            return;
+        };
+        trace.next += 1;
+        let i = i as usize;
+        let (template, requests) = &trace.templates[i];
+        let mut pod = Pod::with_requests(
+            Arc::clone(template),
+            trace.drawn[i],
+            *requests,
+            requests.cpu(),
+            requests.memory(),
+        );
+        trace.drawn[i] += 1;
+        self.states[w].created += 1;
+        pod.created_stamp = ctx.now.as_micros();
+        pod.owner = w as u32;
+        let pod = ctx.cluster.add_pod(pod);
+        ctx.publish(Fact::PodCreated {
+            pod,
+            run_for: SimTime::MAX,
+        });
+    }
+
+    /// A Deployment's replacement of a pod that ran (or was to run) for `run_for`.
+    fn replace(&mut self, w: u32, run_for: SimTime, ctx: &mut Ctx<'_>) {
+        let Some(workload) = ctx.scenario.workloads.get(w as usize) else {
+            return;
+        };
+        if !matches!(workload.kind, WorkloadKind::Deployment { .. }) {
+            return;
+        }
+        // At once, unless the pod crashed on start.
+        if run_for == SimTime::ZERO {
+            ctx.at(
+                ctx.now.saturating_add(CRASH_LOOP_BACKOFF),
+                Event::Workloads(WorkloadEvent::Replace { workload: w }),
+            );
+        } else {
+            self.create_pod(w as usize, ctx);
+        }
+    }
+}
+
+fn create(w: usize) -> Event {
+    Event::Workloads(WorkloadEvent::Create { workload: w as u32 })
+}
+
+impl Controller for Workloads {
+    type Event = WorkloadEvent;
+
+    fn on(&mut self, event: WorkloadEvent, ctx: &mut Ctx<'_>) {
+        match event {
+            WorkloadEvent::Create { workload } => self.create(workload as usize, ctx),
+            WorkloadEvent::Replace { workload } => self.create_pod(workload as usize, ctx),
+            WorkloadEvent::CreateNext { workload, left } => {
+                self.create_next(workload as usize, left, ctx)
+            }
+            WorkloadEvent::NextArrival { workload } => self.next_arrival(workload as usize, ctx),
+        }
+    }
+
+    fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
+        match fact {
+            Fact::PodDeleted(gone) if gone.replace => self.replace(gone.owner, gone.run_for, ctx),
+            Fact::PodEvicted {
+                pod,
+                run_for,
+                graceful: true,
+                ..
+            } => {
+                // Being deleted: its ReplicaSet replaces it at once, as the controller
+                // does for a pod with a deletion timestamp.
+                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
+                    self.replace(owner, *run_for, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl TraceState {
+    fn new(replay: &TraceReplay, capacity_milli: u64, rng: &mut ChaCha8Rng) -> TraceState {
+        let order = match replay.timing {
+            TraceTiming::Shuffled {
+                demand_permille, ..
+            } => arrival_order(&replay.pods, capacity_milli, demand_permille, rng),
+        };
+        TraceState {
+            templates: replay.pods.iter().map(trace_template).collect(),
+            drawn: vec![0; replay.pods.len()],
+            order,
+            next: 0,
+        }
+    }
+}
+
+/// The template of a trace pod, shared by the pods drawn again from it, and its requests
+/// (one pod slot included).
+fn trace_template(p: &TracePod) -> (Arc<PodTemplate>, Resources) {
+    let mut requests = Resources::cpu_mem(p.cpu_milli, p.memory_bytes);
+    let template = PodTemplate {
+        name: p.name.clone(),
+        namespace: "default".into(),
+        containers: vec![ContainerResources {
+            name: "main".into(),
+            requests,
+            requests_set: 0b11,
+            ..Default::default()
+        }],
+        gpu: p.gpu.clone(),
+        ..Default::default()
+    };
+    requests.set(ResourceKind::PODS, 1);
+    (Arc::new(template), requests)
+}
+
+/// The order of a shuffled replay's arrivals: indices into `pods`, the whole trace
+/// shuffled and then indices drawn with replacement, until the GPU they ask reaches
+/// `demand_permille` thousandths of `capacity_milli`. Both draws come from `rng`.
+pub fn arrival_order(
+    pods: &[TracePod],
+    capacity_milli: u64,
+    demand_permille: u32,
+    rng: &mut ChaCha8Rng,
+) -> Vec<u32> {
+    let target = u128::from(capacity_milli) * u128::from(demand_permille) / 1000;
+    let n = pods.len();
+    // Fisher-Yates with the generator's own bounded draws, so the order depends on
+    // nothing but the stream.
+    let mut shuffled: Vec<u32> = (0..n as u32).collect();
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        shuffled.swap(i, j);
+    }
+    if !pods.iter().any(|p| p.gpu.total_milli() > 0) {
+        // Draws would never reach any demand: the trace's pods arrive once each.
+        return shuffled;
+    }
+    let mut order = Vec::with_capacity(n + n / 2);
+    let mut demand = 0u128;
+    let mut next = shuffled.into_iter();
+    while demand < target {
+        let i = match next.next() {
+            Some(i) => i,
+            None => rng.random_range(0..n as u32),
+        };
+        demand += u128::from(pods[i as usize].gpu.total_milli());
+        order.push(i);
+    }
+    order
+}
+
+/// The GPU tasks of a trace with their counts: the workload fragmentation-aware
+/// schedulers measure against, as the paper hands the whole trace's distribution to FGD.
+pub fn target_workload(pods: &[TracePod]) -> Vec<(GpuTask, u64)> {
+    let mut counts: std::collections::BTreeMap<GpuTask, u64> = Default::default();
+    for p in pods {
+        *counts
+            .entry(GpuTask {
+                cpu_milli: p.cpu_milli,
+                gpu: p.gpu.clone(),
+            })
+            .or_default() += 1;
+    }
+    counts.into_iter().collect()
+}

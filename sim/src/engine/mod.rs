@@ -1,0 +1,206 @@
+//! The engine: simulated time, the future event queue, and the dispatcher that hands each
+//! event to the controller that owns it and each fact to the observers and the
+//! controllers that react to it.
+//!
+//! # Event flow
+//!
+//! A timed [`Event`] comes out of the [`EventQueue`] in (time, sequence) order and goes to
+//! its controller. A controller's handler changes the cluster and its own state, and may
+//! set timers ([`Ctx::at`]), publish facts ([`Ctx::publish`]) and ask for follow-up work
+//! at the same instant ([`Ctx::then`]). What a handler publishes and asks for is processed
+//! after it returns, in the order it was emitted, depth first: a fact goes to every
+//! observer, then to each reacting controller in a fixed order, and whatever one of them
+//! emits is processed completely before the next one reacts. That is the order of nested
+//! calls, so a controller never sees a half-applied change of another, yet no controller
+//! calls another: controllers communicate only through events, facts and the
+//! [`ClusterState`].
+//!
+//! Follow-up work at the same instant is not an event of the queue: it is not counted in
+//! [`crate::Simulation::events_processed`] and costs no heap operation.
+//!
+//! # The end of a run
+//!
+//! The engine, not the controllers, decides when a run is over: at the scenario's horizon
+//! (`duration:`), or when every event still queued is one that cannot change the cluster
+//! by itself ([`Event::keeps_run_alive`] is false: sampling ticks, the timers of pods
+//! that wait for a change). Each event kind declares this once.
+
+pub mod queue;
+
+use schedulers::ClusterState;
+
+use crate::controllers::gang::GangEvent;
+use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::nodes::NodeEvent;
+use crate::controllers::scheduling::QueueEvent;
+use crate::controllers::workloads::WorkloadEvent;
+use crate::observe::Fact;
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+pub use queue::EventQueue;
+
+/// Every event of a run, by the controller that handles it; each controller's events
+/// are a closed set of its own. Small and `Copy`, so queueing one never allocates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// For the workload controllers (pods, Deployments, batch arrivals, trace replays).
+    Workloads(WorkloadEvent),
+    /// For the scheduling queue (cycles, backoffs).
+    Queue(QueueEvent),
+    /// For the kubelet (pod start, finish, termination, eviction).
+    Kubelet(KubeletEvent),
+    /// For gang waiting (pod-group timeouts).
+    Gang(GangEvent),
+    /// For node lifecycle (nodes joining, leaving, changing condition).
+    Nodes(NodeEvent),
+    /// Time to record a row of the time series.
+    Sample,
+}
+
+impl Event {
+    /// True when the event can change the cluster by itself, so a run without a horizon
+    /// goes on while one is queued. Sampling ticks and the timers of pods that wait for
+    /// something else to change (an unschedulable pod's periodic retry, a pod group's
+    /// timeout) do not keep a run alive.
+    pub fn keeps_run_alive(&self) -> bool {
+        match self {
+            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) => true,
+            Event::Queue(e) => e.keeps_run_alive(),
+            Event::Gang(_) | Event::Sample => false,
+        }
+    }
+
+    /// True for the scheduling cycle: the cluster is not settled at an instant while one
+    /// is queued, so a sampling tick waits for it.
+    fn unsettles_instant(&self) -> bool {
+        matches!(self, Event::Queue(QueueEvent::Schedule))
+    }
+}
+
+/// The queue of timed events, with the counts the end of a run and sampling depend on.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    queue: EventQueue<Event>,
+    /// Queued events that keep the run alive.
+    alive: u64,
+    /// Queued scheduling cycles.
+    unsettled: u64,
+}
+
+impl Timers {
+    pub(crate) fn with_capacity(capacity: usize) -> Timers {
+        Timers {
+            queue: EventQueue::with_capacity(capacity),
+            alive: 0,
+            unsettled: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, at: SimTime, event: Event) {
+        self.alive += u64::from(event.keeps_run_alive());
+        self.unsettled += u64::from(event.unsettles_instant());
+        self.queue.push(at, event);
+    }
+
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, Event)> {
+        let (at, event) = self.queue.pop()?;
+        self.alive -= u64::from(event.keeps_run_alive());
+        self.unsettled -= u64::from(event.unsettles_instant());
+        Some((at, event))
+    }
+
+    #[inline]
+    pub(crate) fn peek_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// True while an event that can change the cluster is queued.
+    #[inline]
+    pub(crate) fn any_alive(&self) -> bool {
+        self.alive > 0
+    }
+
+    /// True while a scheduling cycle is queued.
+    #[inline]
+    pub(crate) fn cycle_queued(&self) -> bool {
+        self.unsettled > 0
+    }
+}
+
+/// Work waiting at the current instant: an event for a controller, or a fact on its way
+/// to the controllers from the `next`-th reacting one on (observers saw it at 0).
+#[derive(Debug)]
+pub(crate) enum Work {
+    /// A follow-up event.
+    Event(Event),
+    /// A fact, with the index of the next reacting controller.
+    Fact(Fact, u8),
+}
+
+/// What a controller's handler may touch: the clock, the cluster, the scenario, the
+/// timers, and the outbox of what it publishes and asks for.
+pub(crate) struct Ctx<'a> {
+    /// Simulated time now.
+    pub now: SimTime,
+    /// The cluster, shared by every controller.
+    pub cluster: &'a mut ClusterState,
+    /// The scenario being played.
+    pub scenario: &'a Scenario,
+    timers: &'a mut Timers,
+    out: &'a mut Vec<Work>,
+    stop: &'a mut bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        now: SimTime,
+        cluster: &'a mut ClusterState,
+        scenario: &'a Scenario,
+        timers: &'a mut Timers,
+        out: &'a mut Vec<Work>,
+        stop: &'a mut bool,
+    ) -> Ctx<'a> {
+        Ctx {
+            now,
+            cluster,
+            scenario,
+            timers,
+            out,
+            stop,
+        }
+    }
+
+    /// Sets a timer: `event` happens at `at`.
+    #[inline]
+    pub fn at(&mut self, at: SimTime, event: Event) {
+        self.timers.push(at, event);
+    }
+
+    /// Publishes a fact: observers record it, then the controllers that care react, once
+    /// this handler has returned.
+    #[inline]
+    pub fn publish(&mut self, fact: Fact) {
+        self.out.push(Work::Fact(fact, 0));
+    }
+
+    /// Asks for `event` at this same instant, once this handler has returned and what it
+    /// published before has been processed.
+    #[inline]
+    pub fn then(&mut self, event: Event) {
+        self.out.push(Work::Event(event));
+    }
+
+    /// True while a scheduling cycle is queued.
+    #[inline]
+    pub fn cycle_queued(&self) -> bool {
+        self.timers.cycle_queued()
+    }
+
+    /// Ends the run after this handler (the explained attempt was reached, or the
+    /// scheduler failed); work not yet processed is dropped.
+    pub fn stop(&mut self) {
+        *self.stop = true;
+    }
+}

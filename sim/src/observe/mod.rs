@@ -1,0 +1,315 @@
+//! What a run publishes, and who listens.
+//!
+//! Controllers change the cluster and publish a typed [`Fact`] for every change: a pod
+//! created, bound, started, finished, evicted; a node added or removed; a scheduling
+//! cycle. The engine hands each fact to every [`Observer`] first, then to the controllers
+//! that react to it. Observers measure and record; they never change the simulation, so
+//! a run with more observers (a trace, a chart's series, a user's own) makes exactly the
+//! same decisions. Metrics, `timeseries.csv`, `trace.csv`, `namespaces.csv` and the GPU
+//! allocation curve are the built-in observers; each declares the summary columns it
+//! fills ([`summary::Column`]).
+//!
+//! Reasons stay data ([`schedulers::Diagnosis`] is codes and counts) until an observer
+//! that writes text, the trace, renders them.
+
+pub mod allocation;
+pub mod fairness;
+pub mod gpu_fill;
+pub mod pods;
+pub mod summary;
+pub mod timeseries;
+pub mod trace;
+
+use schedulers::{ClusterState, Diagnosis, NamespaceId, NodeId, PodId};
+
+use crate::time::SimTime;
+pub use summary::{Column, Metric, Summary, Unit, Value};
+
+/// Every built-in summary column, and the order `summary.csv` lists them in (columns of
+/// added observers follow, in the order the observers were added).
+pub mod columns {
+    pub use super::allocation::{
+        CPU_ALLOC_MEAN, CPU_ALLOC_PEAK, MEM_ALLOC_MEAN, MEM_ALLOC_PEAK, NODES_MAX,
+        PODS_PER_NODE_MAX, PODS_PER_NODE_MEAN,
+    };
+    pub use super::fairness::JAIN_INDEX;
+    pub use super::pods::{
+        GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99, MAKESPAN,
+        MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
+        PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
+        UNSCHEDULABLE_ATTEMPTS,
+    };
+    use super::summary::{Column, Unit};
+    pub use super::timeseries::FRAGMENTATION;
+
+    /// `events`: filled by the engine.
+    pub static EVENTS: Column = Column {
+        name: "events",
+        unit: Unit::Count,
+        doc: "timed events the engine processed",
+    };
+    /// `sim_end_s`: filled by the engine.
+    pub static SIM_END: Column = Column {
+        name: "sim_end_s",
+        unit: Unit::Seconds,
+        doc: "simulated time when the run ended: its horizon, or the last event",
+    };
+
+    /// The order of the built-in columns in `summary.csv`, as it has always been.
+    pub static ORDER: [&Column; 28] = [
+        &PODS_SUBMITTED,
+        &PODS_SCHEDULED,
+        &PODS_COMPLETED,
+        &PODS_FAILED,
+        &PODS_PENDING_AT_END,
+        &PODS_RUNNING_AT_END,
+        &LATENCY_P50,
+        &LATENCY_P95,
+        &LATENCY_P99,
+        &LATENCY_MAX,
+        &CPU_ALLOC_MEAN,
+        &MEM_ALLOC_MEAN,
+        &CPU_ALLOC_PEAK,
+        &MEM_ALLOC_PEAK,
+        &NODES_MAX,
+        &SCHEDULING_ATTEMPTS,
+        &UNSCHEDULABLE_ATTEMPTS,
+        &REFUSED_BINDS,
+        &PREEMPTIONS,
+        &GANG_TIMEOUTS,
+        &EVENTS,
+        &SIM_END,
+        &FRAGMENTATION,
+        &JAIN_INDEX,
+        &MAKESPAN,
+        &MEAN_COMPLETION,
+        &PODS_PER_NODE_MEAN,
+        &PODS_PER_NODE_MAX,
+    ];
+}
+
+/// Something that happened in a run. Published by the controller that made it happen,
+/// after the cluster already shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    /// A node joined the cluster.
+    NodeAdded {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node left the cluster (its pods were gone first).
+    NodeRemoved {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node's Ready condition changed.
+    NodeReady {
+        /// The node.
+        node: NodeId,
+        /// The new condition.
+        ready: bool,
+    },
+    /// A node was cordoned (`unschedulable`) or uncordoned.
+    NodeCordoned {
+        /// The node.
+        node: NodeId,
+        /// The new `spec.unschedulable`.
+        unschedulable: bool,
+    },
+    /// A pod was created, pending, to run for `run_for` once started.
+    PodCreated {
+        /// The pod.
+        pod: PodId,
+        /// How long it runs once started; [`SimTime::MAX`] runs until the end.
+        run_for: SimTime,
+    },
+    /// A pending pod entered the scheduling queue's active queue (so its pod group's
+    /// waiting members can follow it).
+    PodActivated {
+        /// The pod.
+        pod: PodId,
+    },
+    /// A scheduling cycle began: the scheduler decides for `pods` pending pods.
+    CycleStarted {
+        /// Pods attempted in the cycle.
+        pods: u32,
+    },
+    /// A pod was bound to a node.
+    PodBound {
+        /// The pod.
+        pod: PodId,
+        /// Its node.
+        node: NodeId,
+    },
+    /// The scheduler reported binding a pod that the cluster does not show bound.
+    BindRefused {
+        /// The pod.
+        pod: PodId,
+    },
+    /// A scheduling attempt left a pod pending.
+    AttemptFailed {
+        /// The pod.
+        pod: PodId,
+        /// Why.
+        why: AttemptFailure,
+    },
+    /// A pod group waited past its `scheduleTimeoutSeconds` without being admitted.
+    GangTimedOut {
+        /// The group's index in the scenario.
+        group: u32,
+        /// Members bound when it timed out.
+        bound: u32,
+    },
+    /// A pending member of a pod group that timed out; it backs off with its group.
+    MemberTimedOut {
+        /// The pod.
+        pod: PodId,
+        /// Its group.
+        group: u32,
+        /// Members bound when the group timed out.
+        bound: u32,
+    },
+    /// A pod failed for good without running: the queue gave up on it after its last
+    /// allowed attempt (a trace replay's one-attempt protocol).
+    PodAbandoned {
+        /// The pod.
+        pod: PodId,
+    },
+    /// The kubelet refused a pod that named its node (Kubernetes' `OutOfcpu` and kin).
+    PodRejected {
+        /// The pod.
+        pod: PodId,
+    },
+    /// A bound pod's containers started.
+    PodStarted {
+        /// The pod.
+        pod: PodId,
+    },
+    /// A running pod's work ended successfully.
+    PodFinished {
+        /// The pod.
+        pod: PodId,
+    },
+    /// The PersistentVolume binder bound or provisioned volumes for a pod's claims,
+    /// which may let pods waiting on those claims fit.
+    VolumesBound {
+        /// The pod whose claims were bound.
+        pod: PodId,
+    },
+    /// A pod was evicted from its node.
+    PodEvicted {
+        /// The pod.
+        pod: PodId,
+        /// Why.
+        reason: EvictionReason,
+        /// How long it was meant to run, for its controller's replacement.
+        run_for: SimTime,
+        /// True when it stays on its node, terminating, for its grace period; false when
+        /// it leaves at once (a [`Fact::PodDeleted`] follows).
+        graceful: bool,
+    },
+    /// A pod left the cluster: finished, evicted, terminated or rejected.
+    PodDeleted(DeletedPod),
+    /// Time to record a row of the time series.
+    Sample,
+}
+
+/// Why a pod was evicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionReason {
+    /// To make room for a higher-priority pod (DefaultPreemption).
+    Preemption,
+    /// Its node left the cluster.
+    NodeRemoved,
+}
+
+/// What a deleted pod was, since the cluster no longer has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedPod {
+    /// Its id (now dead).
+    pub pod: PodId,
+    /// The node it left, if it was bound.
+    pub node: Option<NodeId>,
+    /// Its namespace.
+    pub namespace: NamespaceId,
+    /// CPU millicores it requested.
+    pub cpu: i64,
+    /// Memory bytes it requested.
+    pub memory: i64,
+    /// The workload that created it (its index in the scenario).
+    pub owner: u32,
+    /// Its pod group, if any.
+    pub group: Option<u32>,
+    /// It was terminating (evicted, already replaced) when it left.
+    pub was_terminating: bool,
+    /// How long it was meant to run.
+    pub run_for: SimTime,
+    /// Its controller should replace it (it finished or was evicted outright).
+    pub replace: bool,
+}
+
+impl DeletedPod {
+    /// What `pod`, just removed from the cluster as `p`, was.
+    pub fn of(pod: PodId, p: &schedulers::Pod, run_for: SimTime, replace: bool) -> DeletedPod {
+        DeletedPod {
+            pod,
+            node: p.node,
+            namespace: p.namespace_id(),
+            cpu: p.requests.cpu(),
+            memory: p.requests.memory(),
+            owner: p.owner,
+            group: p.template.pod_group,
+            was_terminating: p.terminating,
+            run_for,
+            replace,
+        }
+    }
+}
+
+/// Why a scheduling attempt left a pod pending.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptFailure {
+    /// No node can take it; the reasons, per node.
+    Unschedulable(Diagnosis),
+    /// It fits once victims on `node` are evicted; it is retried when they are gone.
+    Preempting {
+        /// The nominated node.
+        node: NodeId,
+        /// How many pods are evicted.
+        victims: u32,
+    },
+    /// It asked to preempt again at an instant it already had, or was not waiting: it
+    /// backs off instead (no text is recorded).
+    PreemptionRefused,
+    /// The scheduler said nothing about it (no text is recorded).
+    NoDecision,
+}
+
+/// What observers may read when a fact arrives: the time and the cluster after the change.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Simulated time now.
+    pub now: SimTime,
+    /// The cluster, already showing the change.
+    pub cluster: &'a ClusterState,
+}
+
+/// What a run's observers see when it closes.
+#[derive(Debug, Clone, Copy)]
+pub struct RunEnd<'a> {
+    /// When the run ended: its horizon, or the last event.
+    pub end: SimTime,
+    /// The cluster at the end.
+    pub cluster: &'a ClusterState,
+    /// Events the engine processed.
+    pub events: u64,
+}
+
+/// Something that records or measures a run without changing it.
+pub trait Observer: Send {
+    /// A fact was published.
+    fn observe(&mut self, fact: &Fact, view: &View<'_>);
+
+    /// The run closed: adds this observer's summary values, one per column it declares.
+    fn finish(&mut self, _end: &RunEnd<'_>, _summary: &mut Summary) {}
+}

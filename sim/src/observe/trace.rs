@@ -1,0 +1,125 @@
+//! The trace (`trace.csv`): every pod event with the node or the reason, in the order the
+//! run made them. It is the one built-in observer that turns reasons into text, so a run
+//! without a trace formats none.
+
+use crate::observe::{AttemptFailure, Fact, Observer, View};
+use crate::time::SimTime;
+
+/// What happened to a pod, in a run's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// The pod was created.
+    Created,
+    /// The pod was bound to this node.
+    Bound {
+        /// The node's name.
+        node: String,
+    },
+    /// A scheduling attempt failed, for this reason (kube-scheduler's wording).
+    Unschedulable {
+        /// The diagnosis.
+        reason: String,
+    },
+    /// The pod's containers started.
+    Started,
+    /// The pod finished successfully.
+    Finished,
+    /// The pod was evicted (preempted).
+    Evicted,
+    /// The node it named rejected it (kubelet admission).
+    Rejected,
+    /// The scheduling queue gave up on it after its last allowed attempt.
+    Abandoned,
+}
+
+impl TraceEvent {
+    /// The event's name and detail as `trace.csv` writes them.
+    pub fn columns(&self) -> (&'static str, &str) {
+        match self {
+            TraceEvent::Created => ("created", ""),
+            TraceEvent::Bound { node } => ("bound", node.as_str()),
+            TraceEvent::Unschedulable { reason } => ("unschedulable", reason.as_str()),
+            TraceEvent::Started => ("started", ""),
+            TraceEvent::Finished => ("finished", ""),
+            TraceEvent::Evicted => ("evicted", ""),
+            TraceEvent::Rejected => ("rejected", ""),
+            TraceEvent::Abandoned => ("abandoned", ""),
+        }
+    }
+}
+
+/// One line of a run's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// When.
+    pub time: SimTime,
+    /// The pod's name.
+    pub pod: String,
+    /// What happened.
+    pub event: TraceEvent,
+}
+
+/// Records every pod event. Costs a string per event: meant for small scenarios,
+/// tutorials and tests.
+#[derive(Debug, Clone, Default)]
+pub struct TraceLog {
+    records: Vec<TraceRecord>,
+}
+
+impl TraceLog {
+    /// The records, in order.
+    pub fn into_records(self) -> Vec<TraceRecord> {
+        self.records
+    }
+}
+
+impl Observer for TraceLog {
+    fn observe(&mut self, fact: &Fact, view: &View<'_>) {
+        let cluster = view.cluster;
+        let (pod, event) = match fact {
+            Fact::PodCreated { pod, .. } => (*pod, TraceEvent::Created),
+            Fact::PodBound { pod, node } => (
+                *pod,
+                TraceEvent::Bound {
+                    node: cluster.node(*node).name().to_string(),
+                },
+            ),
+            Fact::AttemptFailed { pod, why } => {
+                let reason = match why {
+                    AttemptFailure::Unschedulable(diagnosis) => diagnosis.to_string(),
+                    AttemptFailure::Preempting { node, victims } => format!(
+                        "preempting {victims} pod(s) on node {}",
+                        cluster.node(*node).name()
+                    ),
+                    AttemptFailure::PreemptionRefused | AttemptFailure::NoDecision => return,
+                };
+                (*pod, TraceEvent::Unschedulable { reason })
+            }
+            Fact::MemberTimedOut { pod, group, bound } => {
+                let Some(spec) = cluster.pod_groups().get(*group as usize) else {
+                    return;
+                };
+                let reason = format!(
+                    "pod group \"{}\" timed out: {bound}/{} members bound after {}s",
+                    spec.display_name(),
+                    spec.min_member,
+                    spec.schedule_timeout_seconds
+                );
+                (*pod, TraceEvent::Unschedulable { reason })
+            }
+            Fact::PodStarted { pod } => (*pod, TraceEvent::Started),
+            Fact::PodFinished { pod } => (*pod, TraceEvent::Finished),
+            Fact::PodEvicted { pod, .. } => (*pod, TraceEvent::Evicted),
+            Fact::PodRejected { pod } => (*pod, TraceEvent::Rejected),
+            Fact::PodAbandoned { pod } => (*pod, TraceEvent::Abandoned),
+            _ => return,
+        };
+        if let Some(p) = cluster.pod(pod) {
+            self.records.push(TraceRecord {
+                time: view.now,
+                pod: p.name().to_string(),
+                event,
+            });
+        }
+    }
+}
