@@ -14,8 +14,8 @@ use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::{Workloads, target_workload};
-use crate::controllers::{Controllers, subscribers};
-use crate::engine::{Ctx, Event, Timers, Work};
+use crate::controllers::{Controllers, Routes};
+use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
@@ -23,7 +23,7 @@ use crate::observe::pods::PodMetrics;
 use crate::observe::summary::{Summary, Value};
 use crate::observe::timeseries::{Sample, TimeSeries};
 use crate::observe::trace::{TraceLog, TraceRecord};
-use crate::observe::{Fact, Observer, RunEnd, View, columns};
+use crate::observe::{Fact, Observer, Observers, RunEnd, View, columns};
 use crate::rng::{Concern, stream};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -52,85 +52,45 @@ pub struct RunResult {
     pub gpu_fill: Vec<GpuFillPoint>,
 }
 
-/// The built-in observers and any added ones. Built-ins are called directly, so a fact
-/// costs no virtual call unless extra observers are attached.
-struct Observers {
-    pods: PodMetrics,
-    allocation: Allocation,
-    fairness: Fairness,
-    series: TimeSeries,
-    trace: Option<TraceLog>,
-    gpu: Option<GpuFill>,
-    extra: Vec<Box<dyn Observer>>,
-}
-
-impl Observers {
-    #[inline]
-    fn observe(&mut self, fact: &Fact, view: &View<'_>) {
-        self.pods.observe(fact, view);
-        self.allocation.observe(fact, view);
-        self.fairness.observe(fact, view);
-        self.series.observe(fact, view);
-        if let Some(trace) = &mut self.trace {
-            trace.observe(fact, view);
-        }
-        if let Some(gpu) = &mut self.gpu {
-            gpu.observe(fact, view);
-        }
-        for o in &mut self.extra {
-            o.observe(fact, view);
-        }
-    }
-}
-
 /// A run in progress. [`Simulation::run`] plays it to the end; [`Simulation::step`] lets
 /// tests and `explain` stop anywhere and look at the cluster.
 pub struct Simulation<'a> {
     scenario: &'a Scenario,
     seed: u64,
     now: SimTime,
-    timers: Timers,
-    /// Work waiting at the current instant, the next on top.
-    stack: Vec<Work>,
-    /// What the handler being run emits, in order.
-    out: Vec<Work>,
+    /// Timers, observers, routes, the agenda of the current instant, and whether a
+    /// controller ended the run (an explained attempt, a failed scheduler).
+    bus: Bus,
     processed: u64,
-    /// A controller ended the run (an explained attempt, a failed scheduler).
-    stopped: bool,
     done: bool,
     cluster: ClusterState,
     controllers: Controllers,
-    observers: Observers,
 }
 
 impl<'a> Simulation<'a> {
     /// Sets up the cluster at time zero and the first events.
     pub fn new(scenario: &'a Scenario, scheduler: Box<dyn Scheduler>, seed: u64) -> Simulation<'a> {
         let mut cluster = ClusterState::new(scenario.resource_names.clone());
-        let mut timers = Timers::with_capacity(1024);
-        let mut out = Vec::new();
-        let mut stopped = false;
         let gpu = scenario
             .gpu_fill
             .map(|f| GpuFill::new(f.step_permille, f.demand_permille));
-        let observers = Observers {
-            pods: PodMetrics::default(),
-            allocation: Allocation::default(),
-            fairness: Fairness::default(),
-            series: TimeSeries::default(),
-            trace: None,
-            gpu,
-            extra: Vec::new(),
+        let mut bus = Bus {
+            timers: Timers::with_capacity(1024),
+            observers: Observers {
+                pods: PodMetrics::default(),
+                allocation: Allocation::default(),
+                fairness: Fairness::default(),
+                series: TimeSeries::default(),
+                trace: None,
+                gpu,
+                extra: Vec::new(),
+            },
+            routes: Routes::for_scenario(scenario),
+            agenda: Agenda::default(),
+            stopped: false,
         };
         let nodes = {
-            let mut ctx = Ctx::new(
-                SimTime::ZERO,
-                &mut cluster,
-                scenario,
-                &mut timers,
-                &mut out,
-                &mut stopped,
-            );
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             NodeLifecycle::start(&scenario.nodes, &mut ctx)
         };
         if !scenario.volumes.is_empty() {
@@ -157,26 +117,16 @@ impl<'a> Simulation<'a> {
             stream(seed, Concern::TieBreak, 0),
         );
         let workloads = {
-            let mut ctx = Ctx::new(
-                SimTime::ZERO,
-                &mut cluster,
-                scenario,
-                &mut timers,
-                &mut out,
-                &mut stopped,
-            );
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Workloads::start(scenario, seed, &mut ctx)
         };
-        timers.push(SimTime::ZERO, Event::Sample);
+        bus.timers.push(SimTime::ZERO, Event::Sample);
         let mut sim = Simulation {
             scenario,
             seed,
             now: SimTime::ZERO,
-            timers,
-            stack: Vec::with_capacity(64),
-            out: Vec::with_capacity(16),
+            bus,
             processed: 0,
-            stopped,
             done: false,
             cluster,
             controllers: Controllers {
@@ -187,10 +137,9 @@ impl<'a> Simulation<'a> {
                 gang: Gangs::new(scenario.pod_groups.len()),
                 nodes,
             },
-            observers,
         };
         // The nodes' arrival is published like any later change.
-        sim.stack.extend(out.into_iter().rev());
+        sim.bus.agenda.open(0);
         sim.drain();
         sim
     }
@@ -198,20 +147,23 @@ impl<'a> Simulation<'a> {
     /// Records every pod event from now on, for [`RunResult::trace`]. Costs a string per
     /// event: meant for small scenarios, tutorials and tests.
     pub fn enable_trace(&mut self) {
-        self.observers.trace.get_or_insert_with(TraceLog::default);
+        self.bus
+            .observers
+            .trace
+            .get_or_insert_with(TraceLog::default);
     }
 
     /// Attaches an observer: it sees every fact from now on and adds its columns to the
     /// summary. Observers never change the run.
     pub fn add_observer(&mut self, observer: Box<dyn Observer>) {
-        self.observers.extra.push(observer);
+        self.bus.observers.extra.push(observer);
     }
 
     /// Schedules a change to the cluster's nodes at `at` (a node joining, leaving,
     /// changing condition, being cordoned).
     pub fn schedule_node_action(&mut self, at: SimTime, action: NodeAction) {
         let event = self.controllers.nodes.script(action);
-        self.timers.push(at.max(self.now), event);
+        self.bus.timers.push(at.max(self.now), event);
     }
 
     /// Plays the run until the first scheduling attempt of the pod named `pod` at or
@@ -255,34 +207,45 @@ impl<'a> Simulation<'a> {
 
     /// Pods created so far.
     pub fn submitted_pods(&self) -> u64 {
-        self.observers.pods.submitted()
+        self.bus.observers.pods.submitted()
     }
 
     /// Pods finished so far (succeeded, failed).
     pub fn finished_pods(&self) -> (u64, u64) {
-        self.observers.pods.finished()
+        self.bus.observers.pods.finished()
+    }
+
+    /// Processes every event up to and including time `until`; returns false once the run
+    /// is over.
+    pub fn step_until(&mut self, until: SimTime) -> bool {
+        while self.bus.timers.peek_time().is_some_and(|t| t <= until) {
+            if !self.step() {
+                return false;
+            }
+        }
+        !self.done
     }
 
     /// Processes the next event and everything it causes at that instant; returns false
     /// once the run is over.
     pub fn step(&mut self) -> bool {
-        if self.done || self.stopped {
+        if self.done || self.bus.stopped {
             self.done = true;
             return false;
         }
-        let Some(next) = self.timers.peek_time() else {
+        let Some(next) = self.bus.timers.peek_time() else {
             self.done = true;
             return false;
         };
         let over = match self.scenario.duration {
             Some(end) => next > end,
-            None => !self.timers.any_alive(),
+            None => !self.bus.timers.any_alive(),
         };
         if over {
             self.done = true;
             return false;
         }
-        let Some((time, event)) = self.timers.pop() else {
+        let Some((time, event)) = self.bus.timers.pop() else {
             self.done = true;
             return false;
         };
@@ -291,7 +254,7 @@ impl<'a> Simulation<'a> {
         match event {
             Event::Sample => self.sample(),
             event => {
-                self.process(Work::Event(event));
+                self.run_work(Work::Event(event));
                 self.drain();
             }
         }
@@ -300,79 +263,74 @@ impl<'a> Simulation<'a> {
 
     /// A sampling tick: a row of the time series, and the next tick.
     fn sample(&mut self) {
-        if self.timers.cycle_queued() {
+        if self.bus.timers.cycle_queued() {
             // Pods created at this instant are bound by the cycle queued for it: take
             // the sample after that cycle, so a row never shows as pending a pod that
             // was bound at the same time.
-            self.timers.push(self.now, Event::Sample);
+            self.bus.timers.push(self.now, Event::Sample);
             return;
         }
-        self.process(Work::Fact(Fact::Sample, 0));
-        self.drain();
+        let view = View::of(&Fact::Sample, self.now, &self.cluster);
+        self.bus.observers.observe(&Fact::Sample, &view);
         let next = self.now.saturating_add(self.scenario.sample_interval);
         if next > self.now {
-            self.timers.push(next, Event::Sample);
+            self.bus.timers.push(next, Event::Sample);
         }
     }
 
     /// Processes the work waiting at this instant, depth first.
     fn drain(&mut self) {
-        while let Some(work) = self.stack.pop() {
-            if self.stopped {
-                self.stack.clear();
-                return;
-            }
-            self.process(work);
+        while let Some(work) = self.bus.agenda.next() {
+            self.run_work(work);
+        }
+    }
+
+    /// Runs one piece of work; what it emits becomes the next frame of the agenda. A
+    /// controller that stops the run drops everything still waiting.
+    #[inline]
+    fn run_work(&mut self, work: Work) {
+        let mark = self.bus.agenda.mark();
+        self.process(work);
+        if self.bus.stopped {
+            self.bus.agenda.clear();
+        } else {
+            self.bus.agenda.open(mark);
         }
     }
 
     /// Runs one piece of work: an event's handler, or a fact's observers and reacting
-    /// controllers up to the first one that emits work (the rest react once that work is
-    /// done). What the handler emitted goes on the stack, first on top.
+    /// controllers up to the first one that emits work (the fact goes on to the others
+    /// once that work is done).
     fn process(&mut self, work: Work) {
         match work {
             Work::Event(event) => {
-                let mut ctx = Ctx::new(
-                    self.now,
-                    &mut self.cluster,
-                    self.scenario,
-                    &mut self.timers,
-                    &mut self.out,
-                    &mut self.stopped,
-                );
+                let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
                 self.controllers.dispatch(event, &mut ctx);
             }
             Work::Fact(fact, next) => {
-                if next == 0 {
-                    let view = View {
-                        now: self.now,
-                        cluster: &self.cluster,
-                    };
-                    self.observers.observe(&fact, &view);
+                // A copy of the row: the routes live in the bus the handlers borrow.
+                let route = self.bus.routes.row(&fact);
+                let reacting = route.ids();
+                if reacting.len() <= usize::from(next) {
+                    return;
                 }
-                let reacting = subscribers(&fact);
+                let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
                 let mut i = usize::from(next);
                 while let Some(&id) = reacting.get(i) {
-                    let mut ctx = Ctx::new(
-                        self.now,
-                        &mut self.cluster,
-                        self.scenario,
-                        &mut self.timers,
-                        &mut self.out,
-                        &mut self.stopped,
-                    );
+                    let mark = ctx.emitted();
                     self.controllers.react(id, &fact, &mut ctx);
                     i += 1;
-                    if !self.out.is_empty() {
+                    if ctx.emitted() > mark {
                         if i < reacting.len() {
-                            self.stack.push(Work::Fact(fact, i as u8));
+                            ctx.append(Work::Fact(fact, i as u8));
                         }
-                        break;
+                        return;
                     }
                 }
             }
+            Work::Timer(at, event) => self.bus.timers.push(at, event),
+            Work::Taken => {}
         }
-        self.stack.extend(self.out.drain(..).rev());
     }
 
     /// Plays the run to its end and returns its results. A scheduler failure ends the
@@ -408,7 +366,7 @@ impl<'a> Simulation<'a> {
             events: self.processed,
         };
         let mut summary = Summary::default();
-        let o = &mut self.observers;
+        let o = &mut self.bus.observers;
         o.pods.finish(&run_end, &mut summary);
         o.allocation.finish(&run_end, &mut summary);
         o.fairness.finish(&run_end, &mut summary);
@@ -424,14 +382,16 @@ impl<'a> Simulation<'a> {
             scheduler: self.controllers.queue.scheduler_name().to_string(),
             seed: self.seed,
             summary,
-            samples: self.observers.series.into_samples(),
-            namespaces: self.observers.fairness.into_rows(),
+            samples: self.bus.observers.series.into_samples(),
+            namespaces: self.bus.observers.fairness.into_rows(),
             trace: self
+                .bus
                 .observers
                 .trace
                 .map(TraceLog::into_records)
                 .unwrap_or_default(),
             gpu_fill: self
+                .bus
                 .observers
                 .gpu
                 .map(GpuFill::into_points)

@@ -23,9 +23,10 @@ use schedulers::{
     PodTemplate, PreferredTerm, Registry, ResourceKind, Resources, SelectorOperator,
     SelectorRequirement, Taint, TaintEffect, Toleration, TolerationOperator,
 };
+use sim::observe::View;
 use sim::rng::{Concern, stream};
 use sim::scenario::{ArrivalProcess, Arrivals, Dist, Workload, WorkloadKind};
-use sim::{RunResult, Scenario, SimTime, Simulation};
+use sim::{Fact, NodeAction, Observer, RunResult, Scenario, SimTime, Simulation};
 
 /// Random scenarios checked per property test; four such tests cover [`SEEDS_PER_TEST`] x 4.
 const SEEDS_PER_TEST: u64 = 50;
@@ -468,6 +469,8 @@ struct Run<'a> {
     scenario: &'a str,
     seed: u64,
     scheduler: &'a str,
+    /// Nodes join, leave, turn not ready or are cordoned during the run.
+    nodes_change: bool,
 }
 
 impl fmt::Display for Run<'_> {
@@ -659,7 +662,21 @@ fn check_state(sim: &Simulation<'_>, run: Run<'_>, coverage: Option<&mut Coverag
                         .map_err(|r| format!("filters::check_constraints rejects it: {r:?}")),
                     Some(_) => Ok(()),
                 };
-                if let Err(e) = placement_error(pod, node).and_then(|()| crate_filters()) {
+                if node.removed {
+                    panic!(
+                        "{run} at {now}: pod {} on {}, which left",
+                        pod.name(),
+                        node.name()
+                    );
+                }
+                // A node that turns not ready or is cordoned keeps its pods: with nodes
+                // changing, placement is checked when the pod binds (`BindWatch`).
+                let admitted = if run.nodes_change {
+                    Ok(())
+                } else {
+                    placement_error(pod, node).and_then(|()| crate_filters())
+                };
+                if let Err(e) = admitted {
                     panic!(
                         "{run} at {now}: pod {} on {} breaks its constraints: {e}",
                         pod.name(),
@@ -857,14 +874,34 @@ fn drive_checked(
     registry: &Registry,
     scheduler: &str,
     seed: u64,
+    coverage: Option<&mut Coverage>,
+) -> RunResult {
+    drive_with_nodes(scenario, registry, scheduler, seed, coverage, &[])
+}
+
+/// [`drive_checked`] with node actions scheduled at the given times, and a check, at every
+/// bind, that the node was in the cluster and ready.
+fn drive_with_nodes(
+    scenario: &Scenario,
+    registry: &Registry,
+    scheduler: &str,
+    seed: u64,
     mut coverage: Option<&mut Coverage>,
+    actions: &[(SimTime, NodeAction)],
 ) -> RunResult {
     let run = Run {
         scenario: &scenario.name,
         seed,
         scheduler,
+        nodes_change: !actions.is_empty(),
     };
     let mut sim = Simulation::new(scenario, registry.create(scheduler).unwrap(), seed);
+    for (at, action) in actions {
+        sim.schedule_node_action(*at, action.clone());
+    }
+    let watch = BindWatch::default();
+    let bad_binds = Arc::clone(&watch.bad);
+    sim.add_observer(Box::new(watch));
     check_state(&sim, run, None);
     let mut steps = 0u64;
     let mut last = sim.now();
@@ -885,6 +922,11 @@ fn drive_checked(
         check_state(&sim, run, coverage.as_deref_mut());
     }
     assert!(!sim.step(), "{run}: step() after the end did something");
+    let bad_binds = bad_binds.lock().unwrap();
+    assert!(
+        bad_binds.is_empty(),
+        "{run}: binds to nodes that could not take pods: {bad_binds:?}"
+    );
     if scenario.duration.is_none() && WORK_CONSERVING.contains(&scheduler) {
         check_quiescent(&sim, run);
     }
@@ -901,12 +943,45 @@ fn drive_checked(
     result
 }
 
+/// Records every bind that breaks Kubernetes' rules ([`placement_error`]) or lands on a node
+/// that left, as the observer sees it: the cluster just after the bind.
+#[derive(Default)]
+struct BindWatch {
+    bad: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Observer for BindWatch {
+    fn observe(&mut self, fact: &Fact, view: &View<'_>) {
+        if let (Fact::PodBound { node, .. }, Some(pod)) = (fact, view.pod) {
+            let n = view.cluster.node(*node);
+            let filters = || match pod.template.node_name {
+                None => check_constraints(pod, n).map_err(|r| format!("{r:?}")),
+                Some(_) => Ok(()),
+            };
+            let why = if n.removed {
+                Err("the node left".to_string())
+            } else {
+                placement_error(pod, n).and_then(|()| filters())
+            };
+            if let Err(why) = why {
+                self.bad.lock().unwrap().push(format!(
+                    "{} to {} at {}: {why}",
+                    pod.name(),
+                    n.name(),
+                    view.now
+                ));
+            }
+        }
+    }
+}
+
 /// Asserts two results of the same run are identical, summary and time series alike.
 fn assert_same(a: &RunResult, b: &RunResult, what: &str) {
     let run = Run {
         scenario: &a.scenario,
         seed: a.seed,
         scheduler: &a.scheduler,
+        nodes_change: false,
     };
     assert_eq!(
         (&a.scenario, &a.scheduler, a.seed),
@@ -969,6 +1044,111 @@ fn random_runs_keep_invariants_seeds_100_to_149() {
 #[test]
 fn random_runs_keep_invariants_seeds_150_to_199() {
     check_seeds(3 * SEEDS_PER_TEST);
+}
+
+/// Node churn for a random scenario: one node leaves and joins again under its name, one
+/// turns not ready and back, one is cordoned and uncordoned, at times drawn from a stream
+/// of the seed's own.
+fn node_churn(scenario: &Scenario, seed: u64) -> Vec<(SimTime, NodeAction)> {
+    let mut rng = stream(seed, Concern::Failures, 0);
+    let n = scenario.nodes.len();
+    let mut actions = Vec::new();
+    let node = |rng: &mut ChaCha8Rng| scenario.nodes[rng.random_range(0..n)].clone();
+    let gone = node(&mut rng);
+    let left = secs(&mut rng, 0..=300);
+    actions.push((left, NodeAction::Remove(gone.name.clone())));
+    actions.push((left + secs(&mut rng, 0..=600), NodeAction::Add(gone)));
+    let sick = node(&mut rng).name;
+    let at = secs(&mut rng, 0..=300);
+    actions.push((at, NodeAction::SetReady(sick.clone(), false)));
+    actions.push((
+        at + secs(&mut rng, 1..=600),
+        NodeAction::SetReady(sick, true),
+    ));
+    let cordoned = node(&mut rng).name;
+    let at = secs(&mut rng, 0..=300);
+    actions.push((at, NodeAction::Cordon(cordoned.clone(), true)));
+    actions.push((
+        at + secs(&mut rng, 1..=600),
+        NodeAction::Cordon(cordoned, false),
+    ));
+    actions
+}
+
+#[test]
+fn nodes_leaving_joining_and_failing_keep_invariants() {
+    let registry = Registry::builtin();
+    let mut evicted = 0;
+    for seed in 0..SEEDS_PER_TEST {
+        let scenario = random_scenario(seed);
+        let actions = node_churn(&scenario, seed);
+        for (name, _) in registry.iter() {
+            let result = drive_with_nodes(&scenario, &registry, name, seed, None, &actions);
+            evicted += result.summary.count(&sim::columns::PODS_FAILED);
+        }
+    }
+    assert!(evicted > 0, "no pod was ever lost to a leaving node");
+}
+
+#[test]
+fn a_node_that_joins_again_is_a_new_node_and_takes_pods() {
+    let registry = Registry::builtin();
+    let nodes = vec![plain_node("a", 4000), plain_node("b", 4000)];
+    let deployment = Workload {
+        kind: WorkloadKind::Deployment {
+            at: SimTime::ZERO,
+            replicas: 2,
+        },
+        template: Arc::new(cpu_template("web", 3000)),
+        sized: Vec::new(),
+        duration: None,
+    };
+    let scenario = scenario(
+        "rejoin",
+        nodes.clone(),
+        vec![deployment],
+        Some(SimTime::from_secs(100)),
+    );
+    let actions = [
+        (SimTime::from_secs(10), NodeAction::Remove("a".into())),
+        (SimTime::from_secs(20), NodeAction::Add(nodes[0].clone())),
+    ];
+    for (name, _) in registry.iter() {
+        let mut sim = Simulation::new(&scenario, registry.create(name).unwrap(), 1);
+        for (at, action) in &actions {
+            sim.schedule_node_action(*at, action.clone());
+        }
+        sim.step_until(SimTime::from_secs(15));
+        // a left with its pod, whose replacement waits: b has no room for it.
+        let cluster = sim.cluster();
+        assert!(cluster.node(schedulers::NodeId(0)).removed, "{name}");
+        assert_eq!(cluster.node_id("a"), None, "{name}");
+        assert_eq!((sim.running_pods(), sim.pending_pods()), (1, 1), "{name}");
+        assert_eq!(sim.finished_pods(), (0, 1), "{name}: the pod on a failed");
+        while sim.step() {}
+        // a joined again as node 2, and the replacement runs there.
+        let cluster = sim.cluster();
+        let again = cluster.node_id("a");
+        assert_eq!(again, Some(schedulers::NodeId(2)), "{name}");
+        assert_eq!(cluster.node(schedulers::NodeId(2)).pods.len(), 1, "{name}");
+        assert_eq!((sim.running_pods(), sim.pending_pods()), (2, 0), "{name}");
+        cluster.check_invariants().unwrap();
+        let result = sim.finish();
+        assert_eq!(result.summary.count(&sim::columns::NODES_MAX), 2, "{name}");
+        let last = result.samples.last().unwrap();
+        assert_eq!((last.nodes, last.cpu_allocatable), (2, 8000), "{name}");
+        // 10 s with 2 nodes, 10 s with 1, 80 s with 2: the mean counts what was there.
+        let cpu_mean = result
+            .summary
+            .number(&sim::columns::CPU_ALLOC_MEAN)
+            .unwrap();
+        let expected =
+            (6000.0 * 10.0 + 3000.0 * 10.0 + 6000.0 * 80.0) / (8000.0 * 90.0 + 4000.0 * 10.0);
+        assert!(
+            (cpu_mean - expected).abs() < 1e-9,
+            "{name}: {cpu_mean} vs {expected}"
+        );
+    }
 }
 
 #[test]
@@ -1232,6 +1412,7 @@ fn higher_priority_pods_are_scheduled_first() {
             scenario: &scenario.name,
             seed: 1,
             scheduler: name,
+            nodes_change: false,
         };
         let mut sim = Simulation::new(&scenario, registry.create(name).unwrap(), 1);
         while sim.step() {

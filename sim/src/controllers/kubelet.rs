@@ -46,13 +46,6 @@ pub enum KubeletEvent {
         /// The pod.
         pod: PodId,
     },
-    /// Takes a pod out of the cluster, releasing its node's resources (follow-up work).
-    Release {
-        /// The pod.
-        pod: PodId,
-        /// Its controller should replace it.
-        replace: bool,
-    },
 }
 
 /// Every node's kubelet, with what they know of each pod: how long it runs once started.
@@ -75,10 +68,7 @@ impl Kubelet {
             Some((node, Ok(()))) => ctx.publish(Fact::PodBound { pod, node }),
             _ => {
                 ctx.publish(Fact::PodRejected { pod });
-                ctx.then(Event::Kubelet(KubeletEvent::Release {
-                    pod,
-                    replace: false,
-                }));
+                self.release(pod, false, ctx);
             }
         }
     }
@@ -119,8 +109,7 @@ impl Kubelet {
         }
         // Evicted and shutting down, its work ended first: it leaves now, uncounted (it
         // was counted when evicted, and its replacement already exists).
-        let replace = !terminating;
-        ctx.then(Event::Kubelet(KubeletEvent::Release { pod, replace }));
+        self.release(pod, !terminating, ctx);
     }
 
     fn evict(&mut self, pod: PodId, reason: EvictionReason, ctx: &mut Ctx<'_>) {
@@ -134,10 +123,7 @@ impl Kubelet {
         if p.terminating {
             // Already leaving; a node that goes away takes it at once.
             if reason == EvictionReason::NodeRemoved {
-                ctx.then(Event::Kubelet(KubeletEvent::Release {
-                    pod,
-                    replace: false,
-                }));
+                self.release(pod, false, ctx);
             }
             return;
         }
@@ -152,13 +138,16 @@ impl Kubelet {
             run_for,
             graceful,
         });
-        ctx.then(Event::Kubelet(if graceful {
-            KubeletEvent::StartGrace { pod }
+        if graceful {
+            // Its grace period starts once its controller has replaced it.
+            ctx.then(Event::Kubelet(KubeletEvent::StartGrace { pod }));
         } else {
-            KubeletEvent::Release { pod, replace: true }
-        }));
+            self.release(pod, true, ctx);
+        }
     }
 
+    /// Takes a pod out of the cluster, releasing its node's resources; observers have
+    /// already seen why (finished, evicted, rejected).
     fn release(&mut self, pod: PodId, replace: bool, ctx: &mut Ctx<'_>) {
         let Some(p) = ctx.cluster.remove_pod(pod) else {
             return;
@@ -191,7 +180,6 @@ impl Controller for Kubelet {
                     );
                 }
             }
-            KubeletEvent::Release { pod, replace } => self.release(pod, replace, ctx),
         }
     }
 

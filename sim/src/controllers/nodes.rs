@@ -84,7 +84,7 @@ impl NodeLifecycle {
                 let Some(node) = ctx.cluster.node_id(name) else {
                     return;
                 };
-                if ctx.cluster.set_ready(node, false).is_ok() && !ctx.cluster.node(node).ready {
+                if ctx.cluster.node(node).ready && ctx.cluster.set_ready(node, false).is_ok() {
                     ctx.publish(Fact::NodeReady { node, ready: false });
                 }
                 for &pod in &ctx.cluster.node(node).pods.clone() {

@@ -81,6 +81,9 @@ pub enum QueueEvent {
         /// The next decision.
         index: u32,
     },
+    /// Finishes a cycle once its decisions and what they caused are processed
+    /// (follow-up work).
+    FinishCycle,
     /// Activates the cycle's preemptors from this index on, for their retry (follow-up
     /// work).
     RetryPreemptors {
@@ -322,12 +325,13 @@ impl SchedulingQueue {
 
     /// A pod's attempt failed: it waits in the unschedulable queue (or is given up after
     /// its last allowed attempt).
-    fn unschedulable(&mut self, pod: PodId, why: AttemptFailure, ctx: &mut Ctx<'_>) {
+    /// Returns true if the pod was given up (its removal is follow-up work).
+    fn unschedulable(&mut self, pod: PodId, why: AttemptFailure, ctx: &mut Ctx<'_>) -> bool {
         let Some(entry) = self.entries.get_mut(pod) else {
-            return;
+            return false;
         };
         if entry.queue != Queue::Active {
-            return;
+            return false;
         }
         entry.attempts += 1;
         entry.backoff_until = ctx.now.saturating_add(backoff(entry.attempts));
@@ -347,6 +351,7 @@ impl SchedulingQueue {
             ctx.publish(Fact::PodAbandoned { pod });
             ctx.then(Event::Queue(QueueEvent::Abandon { pod }));
         }
+        give_up
     }
 
     /// Starts a cycle: moves the unschedulable pods first if the cluster changed.
@@ -459,31 +464,42 @@ impl SchedulingQueue {
         self.apply(0, ctx);
     }
 
-    /// Applies the cycle's decisions from `index` on, each followed by what it caused
-    /// (a bind's start, a preemption's evictions) before the next; then finishes the
-    /// cycle.
-    fn apply(&mut self, index: usize, ctx: &mut Ctx<'_>) {
-        let Some(slot) = self.decisions.get_mut(index) else {
-            self.finish_cycle(ctx);
-            return;
-        };
-        let decision = std::mem::replace(
-            slot,
-            Decision::Unschedulable {
-                pod: PodId::default(),
-                diagnosis: Default::default(),
-            },
-        );
-        match decision {
-            Decision::Bound { pod, node } => self.bound(pod, node, ctx),
-            Decision::Unschedulable { pod, diagnosis } => {
-                self.unschedulable(pod, AttemptFailure::Unschedulable(diagnosis), ctx)
+    /// Applies the cycle's decisions from `index` on, in order. A decision that sets
+    /// other controllers to work (a preemption's evictions, a pod given up) is the last
+    /// of its handler: the rest are applied once that work is done, so everything is
+    /// observed in the order nested calls would make it.
+    fn apply(&mut self, mut index: usize, ctx: &mut Ctx<'_>) {
+        while index < self.decisions.len() {
+            let decision = std::mem::replace(
+                &mut self.decisions[index],
+                Decision::Unschedulable {
+                    pod: PodId::default(),
+                    diagnosis: Default::default(),
+                },
+            );
+            index += 1;
+            let follow_up = match decision {
+                Decision::Bound { pod, node } => {
+                    self.bound(pod, node, ctx);
+                    false
+                }
+                Decision::Unschedulable { pod, diagnosis } => {
+                    self.unschedulable(pod, AttemptFailure::Unschedulable(diagnosis), ctx)
+                }
+                Decision::Preempt { pod, node, victims } => self.preempt(pod, node, &victims, ctx),
+            };
+            if follow_up {
+                ctx.then(Event::Queue(if index < self.decisions.len() {
+                    QueueEvent::Apply {
+                        index: index as u32,
+                    }
+                } else {
+                    QueueEvent::FinishCycle
+                }));
+                return;
             }
-            Decision::Preempt { pod, node, victims } => self.preempt(pod, node, &victims, ctx),
         }
-        ctx.then(Event::Queue(QueueEvent::Apply {
-            index: index as u32 + 1,
-        }));
+        self.finish_cycle(ctx);
     }
 
     fn bound(&mut self, pod: PodId, node: NodeId, ctx: &mut Ctx<'_>) {
@@ -506,14 +522,14 @@ impl SchedulingQueue {
     /// preempts at most once per instant; if its retry fails again at the same time it
     /// takes the ordinary back-off, so a dry run that was too hopeful cannot evict pods
     /// forever.
-    fn preempt(&mut self, pod: PodId, node: NodeId, victims: &[PodId], ctx: &mut Ctx<'_>) {
+    /// Returns true if it set other controllers to work.
+    fn preempt(&mut self, pod: PodId, node: NodeId, victims: &[PodId], ctx: &mut Ctx<'_>) -> bool {
         let now = ctx.now;
         let Some(entry) = self.entries.get_mut(pod) else {
-            return;
+            return false;
         };
         if entry.queue != Queue::Active || entry.preempted_at == now {
-            self.unschedulable(pod, AttemptFailure::PreemptionRefused, ctx);
-            return;
+            return self.unschedulable(pod, AttemptFailure::PreemptionRefused, ctx);
         }
         entry.preempted_at = now;
         entry.attempts += 1;
@@ -531,6 +547,7 @@ impl SchedulingQueue {
             }));
         }
         self.preemptors.push(pod);
+        true
     }
 
     /// The end of a cycle: a pod the scheduler said nothing about stays pending, as if
@@ -603,6 +620,7 @@ impl Controller for SchedulingQueue {
             }
             QueueEvent::MoveUnschedulable { index } => self.move_unschedulable(index as usize, ctx),
             QueueEvent::Apply { index } => self.apply(index as usize, ctx),
+            QueueEvent::FinishCycle => self.finish_cycle(ctx),
             QueueEvent::RetryPreemptors { index } => self.retry_preemptors(index as usize, ctx),
             QueueEvent::ActivateMember { pod } => {
                 if self

@@ -52,12 +52,6 @@ pub enum WorkloadEvent {
         /// Pods still to create, this one included.
         left: u32,
     },
-    /// Draws and schedules the workload's next arrival (follow-up work, after the pod
-    /// that arrived now has been processed).
-    NextArrival {
-        /// The workload's index in the scenario.
-        workload: u32,
-    },
 }
 
 /// Per workload: how many pods it made and its own random streams.
@@ -162,9 +156,7 @@ impl Workloads {
                 }
                 ArrivalProcess::Poisson { .. } | ArrivalProcess::Fixed { .. } => {
                     self.create_pod(w, ctx);
-                    ctx.then(Event::Workloads(WorkloadEvent::NextArrival {
-                        workload: w as u32,
-                    }));
+                    self.next_arrival(w, ctx);
                     return;
                 }
             },
@@ -198,7 +190,9 @@ impl Workloads {
         }
     }
 
-    /// Draws and sets the timer of a batch workload's next arrival.
+    /// Draws a batch workload's next arrival and sets its timer once the pod that arrived
+    /// now has been processed (so the order of same-time timers is the order of nested
+    /// calls).
     fn next_arrival(&mut self, w: usize, ctx: &mut Ctx<'_>) {
         let WorkloadKind::Batch { arrivals } = &ctx.scenario.workloads[w].kind else {
             return;
@@ -214,7 +208,7 @@ impl Workloads {
             _ => return,
         };
         if self.arrival_allowed(w, next, ctx) {
-            ctx.at(next, create(w));
+            ctx.at_after(next, create(w));
         }
     }
 
@@ -314,7 +308,6 @@ impl Controller for Workloads {
             WorkloadEvent::CreateNext { workload, left } => {
                 self.create_next(workload as usize, left, ctx)
             }
-            WorkloadEvent::NextArrival { workload } => self.next_arrival(workload as usize, ctx),
         }
     }
 

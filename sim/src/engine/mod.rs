@@ -7,13 +7,16 @@
 //! A timed [`Event`] comes out of the [`EventQueue`] in (time, sequence) order and goes to
 //! its controller. A controller's handler changes the cluster and its own state, and may
 //! set timers ([`Ctx::at`]), publish facts ([`Ctx::publish`]) and ask for follow-up work
-//! at the same instant ([`Ctx::then`]). What a handler publishes and asks for is processed
-//! after it returns, in the order it was emitted, depth first: a fact goes to every
-//! observer, then to each reacting controller in a fixed order, and whatever one of them
-//! emits is processed completely before the next one reacts. That is the order of nested
-//! calls, so a controller never sees a half-applied change of another, yet no controller
-//! calls another: controllers communicate only through events, facts and the
-//! [`ClusterState`].
+//! at the same instant ([`Ctx::then`]). Observers see a fact the moment it is published,
+//! with the cluster as the change left it. The reactions of controllers, and follow-up
+//! work, are processed after the handler returns, in the order they were emitted, depth
+//! first: each reacting controller in a fixed order, and whatever one of them emits
+//! processed completely before the next one reacts. That is the order of nested calls,
+//! so a controller never sees a half-applied change of another, yet no controller calls
+//! another: controllers communicate only through events, facts and the
+//! [`ClusterState`]. A handler publishes at most one fact whose reactions publish facts
+//! in turn, as its last fact, so observers see facts in the order nested calls would
+//! have made them.
 //!
 //! Follow-up work at the same instant is not an event of the queue: it is not counted in
 //! [`crate::Simulation::events_processed`] and costs no heap operation.
@@ -29,12 +32,13 @@ pub mod queue;
 
 use schedulers::ClusterState;
 
+use crate::controllers::Routes;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
 use crate::controllers::workloads::WorkloadEvent;
-use crate::observe::Fact;
+use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 pub use queue::EventQueue;
@@ -130,17 +134,90 @@ impl Timers {
 }
 
 /// Work waiting at the current instant: an event for a controller, or a fact on its way
-/// to the controllers from the `next`-th reacting one on (observers saw it at 0).
+/// to the controllers that react to it, from the `next`-th one on (observers saw it when
+/// it was published).
 #[derive(Debug)]
 pub(crate) enum Work {
     /// A follow-up event.
     Event(Event),
     /// A fact, with the index of the next reacting controller.
     Fact(Fact, u8),
+    /// A timer to set once the work emitted before it is done.
+    Timer(SimTime, Event),
+    /// A slot whose work was taken out to be processed.
+    Taken,
 }
 
-/// What a controller's handler may touch: the clock, the cluster, the scenario, the
-/// timers, and the outbox of what it publishes and asks for.
+/// The work waiting at the current instant, processed depth first: what a piece of work
+/// emits is a frame of its own, processed to the end (with whatever its items emit)
+/// before the next item of the enclosing frame. Frames are ranges of one vector, so
+/// nothing is copied or reversed and nothing allocates once the vector has grown.
+#[derive(Debug, Default)]
+pub(crate) struct Agenda {
+    items: Vec<Work>,
+    /// (next item, end) of each open frame, innermost last.
+    frames: Vec<(usize, usize)>,
+}
+
+impl Agenda {
+    /// Where the next piece of work's output will start.
+    #[inline]
+    pub(crate) fn mark(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Opens a frame of what was emitted since `mark`, if anything.
+    #[inline]
+    pub(crate) fn open(&mut self, mark: usize) {
+        if self.items.len() > mark {
+            self.frames.push((mark, self.items.len()));
+        }
+    }
+
+    /// Takes the next piece of work, closing the frames it exhausts.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<Work> {
+        loop {
+            let frame = self.frames.last_mut()?;
+            if frame.0 < frame.1 {
+                let item = std::mem::replace(&mut self.items[frame.0], Work::Taken);
+                frame.0 += 1;
+                return Some(item);
+            }
+            let end = frame.1;
+            self.frames.pop();
+            // The frame's items are all taken: it was the last thing on the vector.
+            debug_assert_eq!(end, self.items.len());
+            let start = self.frames.last().map_or(0, |f| f.1);
+            self.items.truncate(start.min(end));
+        }
+    }
+
+    /// Appends work (a handler's output, or a fact's continuation).
+    #[inline]
+    pub(crate) fn push(&mut self, work: Work) {
+        self.items.push(work);
+    }
+
+    /// Drops everything waiting (the run stopped).
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.frames.clear();
+    }
+}
+
+/// The engine's own state besides the cluster: timers, observers, routes, the agenda of
+/// the current instant, and whether a controller stopped the run.
+pub(crate) struct Bus {
+    pub timers: Timers,
+    pub observers: Observers,
+    pub routes: Routes,
+    pub agenda: Agenda,
+    pub stopped: bool,
+}
+
+/// What a controller's handler may touch: the clock, the cluster, the scenario, and the
+/// engine's timers, observers and agenda of follow-up work.
 pub(crate) struct Ctx<'a> {
     /// Simulated time now.
     pub now: SimTime,
@@ -148,9 +225,7 @@ pub(crate) struct Ctx<'a> {
     pub cluster: &'a mut ClusterState,
     /// The scenario being played.
     pub scenario: &'a Scenario,
-    timers: &'a mut Timers,
-    out: &'a mut Vec<Work>,
-    stop: &'a mut bool,
+    bus: &'a mut Bus,
 }
 
 impl<'a> Ctx<'a> {
@@ -158,49 +233,69 @@ impl<'a> Ctx<'a> {
         now: SimTime,
         cluster: &'a mut ClusterState,
         scenario: &'a Scenario,
-        timers: &'a mut Timers,
-        out: &'a mut Vec<Work>,
-        stop: &'a mut bool,
+        bus: &'a mut Bus,
     ) -> Ctx<'a> {
         Ctx {
             now,
             cluster,
             scenario,
-            timers,
-            out,
-            stop,
+            bus,
         }
     }
 
     /// Sets a timer: `event` happens at `at`.
     #[inline]
     pub fn at(&mut self, at: SimTime, event: Event) {
-        self.timers.push(at, event);
+        self.bus.timers.push(at, event);
     }
 
-    /// Publishes a fact: observers record it, then the controllers that care react, once
-    /// this handler has returned.
+    /// Publishes a fact: observers record it now; the controllers that react to it do so
+    /// once this handler has returned.
     #[inline]
     pub fn publish(&mut self, fact: Fact) {
-        self.out.push(Work::Fact(fact, 0));
+        let view = View::of(&fact, self.now, self.cluster);
+        self.bus.observers.observe(&fact, &view);
+        if !self.bus.routes.of(&fact).is_empty() {
+            self.bus.agenda.push(Work::Fact(fact, 0));
+        }
+    }
+
+    /// Sets a timer once what this handler published before has been processed, so that
+    /// it falls after any timer those reactions set for the same time (a handler whose
+    /// timer could coincide with its reactions' keeps the order of nested calls).
+    #[inline]
+    pub fn at_after(&mut self, at: SimTime, event: Event) {
+        self.bus.agenda.push(Work::Timer(at, event));
     }
 
     /// Asks for `event` at this same instant, once this handler has returned and what it
     /// published before has been processed.
     #[inline]
     pub fn then(&mut self, event: Event) {
-        self.out.push(Work::Event(event));
+        self.bus.agenda.push(Work::Event(event));
+    }
+
+    /// How much work has been emitted so far (to tell whether a call emitted any).
+    #[inline]
+    pub(crate) fn emitted(&self) -> usize {
+        self.bus.agenda.mark()
+    }
+
+    /// Appends work after what the handler emitted (a fact's continuation).
+    #[inline]
+    pub(crate) fn append(&mut self, work: Work) {
+        self.bus.agenda.push(work);
     }
 
     /// True while a scheduling cycle is queued.
     #[inline]
     pub fn cycle_queued(&self) -> bool {
-        self.timers.cycle_queued()
+        self.bus.timers.cycle_queued()
     }
 
     /// Ends the run after this handler (the explained attempt was reached, or the
     /// scheduler failed); work not yet processed is dropped.
     pub fn stop(&mut self) {
-        *self.stop = true;
+        self.bus.stopped = true;
     }
 }

@@ -9,7 +9,7 @@ use crate::time::SimTime;
 pub static CPU_ALLOC_MEAN: Column = Column {
     name: "cpu_alloc_mean",
     unit: Unit::Ratio,
-    doc: "time-weighted CPU requested by bound pods over CPU allocatable on ready nodes",
+    doc: "time-weighted CPU requested by pods on ready nodes over CPU allocatable on ready nodes",
 };
 /// `mem_alloc_mean`.
 pub static MEM_ALLOC_MEAN: Column = Column {
@@ -182,12 +182,12 @@ impl Allocation {
 }
 
 impl Observer for Allocation {
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
-            Fact::PodBound { pod, node } => {
+            Fact::PodBound { node, .. } => {
                 self.advance(view.now);
-                if let Some(p) = view.cluster.pod(*pod) {
+                if let Some(p) = view.pod {
                     self.charge(p.requests.cpu(), p.requests.memory(), 1);
                 }
                 self.pod_on_node(node.index(), 1);
@@ -195,7 +195,11 @@ impl Observer for Allocation {
             Fact::PodDeleted(gone) => {
                 if let Some(node) = gone.node {
                     self.advance(view.now);
-                    self.charge(gone.cpu, gone.memory, -1);
+                    // A node that is not ready took its pods' requests out of the totals
+                    // when it turned not ready.
+                    if view.cluster.node(node).ready {
+                        self.charge(gone.cpu, gone.memory, -1);
+                    }
                     self.pod_on_node(node.index(), -1);
                 }
             }
@@ -209,9 +213,13 @@ impl Observer for Allocation {
                 }
             }
             Fact::NodeReady { node, ready } => {
+                // The node's capacity and what its pods request count only while it is
+                // ready, so the share stays a share of what can serve.
                 self.advance(view.now);
-                let a = &view.cluster.node(*node).spec.allocatable;
-                self.capacity(a.cpu(), a.memory(), if *ready { 1 } else { -1 });
+                let n = view.cluster.node(*node);
+                let sign = if *ready { 1 } else { -1 };
+                self.capacity(n.spec.allocatable.cpu(), n.spec.allocatable.memory(), sign);
+                self.charge(n.requested.cpu(), n.requested.memory(), sign);
             }
             Fact::NodeRemoved { .. } => {
                 self.advance(view.now);

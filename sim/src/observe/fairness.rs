@@ -109,16 +109,16 @@ impl Fairness {
 }
 
 impl Observer for Fairness {
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
-            Fact::PodCreated { pod, .. } => {
-                if let Some(p) = view.cluster.pod(*pod) {
+            Fact::PodCreated { .. } => {
+                if let Some(p) = view.pod {
                     self.meter(p.namespace_id()).submitted += 1;
                 }
             }
-            Fact::PodBound { pod, .. } => {
-                if let Some(p) = view.cluster.pod(*pod) {
+            Fact::PodBound { .. } => {
+                if let Some(p) = view.pod {
                     self.changed(p.namespace_id(), view, true);
                 }
             }

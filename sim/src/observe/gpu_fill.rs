@@ -83,13 +83,13 @@ impl GpuFill {
 impl Observer for GpuFill {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
-            Fact::PodCreated { pod, .. } => {
+            Fact::PodCreated { .. } => {
                 if self.capacity.is_none() {
                     self.capacity = Some(view.cluster.gpu_totals().1);
                     self.record(view);
                 }
                 self.arrived += 1;
-                if let Some(p) = view.cluster.pod(*pod) {
+                if let Some(p) = view.pod {
                     self.arrived_milli += p.template.gpu.total_milli();
                 }
             }

@@ -292,6 +292,50 @@ pub struct View<'a> {
     pub now: SimTime,
     /// The cluster, already showing the change.
     pub cluster: &'a ClusterState,
+    /// The pod the fact is about, if it names one that is still in the cluster (looked
+    /// up once for every observer).
+    pub pod: Option<&'a schedulers::Pod>,
+}
+
+impl<'a> View<'a> {
+    /// The view of `fact` at `now`.
+    #[inline]
+    pub fn of(fact: &Fact, now: SimTime, cluster: &'a ClusterState) -> View<'a> {
+        View {
+            now,
+            cluster,
+            pod: fact.pod().and_then(|p| cluster.pod(p)),
+        }
+    }
+}
+
+impl Fact {
+    /// The pod the fact is about, if any.
+    #[inline]
+    pub fn pod(&self) -> Option<PodId> {
+        match self {
+            Fact::PodCreated { pod, .. }
+            | Fact::PodActivated { pod }
+            | Fact::PodBound { pod, .. }
+            | Fact::BindRefused { pod }
+            | Fact::AttemptFailed { pod, .. }
+            | Fact::MemberTimedOut { pod, .. }
+            | Fact::PodAbandoned { pod }
+            | Fact::PodRejected { pod }
+            | Fact::PodStarted { pod }
+            | Fact::PodFinished { pod }
+            | Fact::VolumesBound { pod }
+            | Fact::PodEvicted { pod, .. } => Some(*pod),
+            Fact::PodDeleted(gone) => Some(gone.pod),
+            Fact::NodeAdded { .. }
+            | Fact::NodeRemoved { .. }
+            | Fact::NodeReady { .. }
+            | Fact::NodeCordoned { .. }
+            | Fact::CycleStarted { .. }
+            | Fact::GangTimedOut { .. }
+            | Fact::Sample => None,
+        }
+    }
 }
 
 /// What a run's observers see when it closes.
@@ -312,4 +356,37 @@ pub trait Observer: Send {
 
     /// The run closed: adds this observer's summary values, one per column it declares.
     fn finish(&mut self, _end: &RunEnd<'_>, _summary: &mut Summary) {}
+}
+
+/// The built-in observers and any added ones. Built-ins are called directly, so a fact
+/// costs no virtual call unless extra observers are attached.
+pub(crate) struct Observers {
+    pub pods: pods::PodMetrics,
+    pub allocation: allocation::Allocation,
+    pub fairness: fairness::Fairness,
+    pub series: timeseries::TimeSeries,
+    pub trace: Option<trace::TraceLog>,
+    pub gpu: Option<gpu_fill::GpuFill>,
+    pub extra: Vec<Box<dyn Observer>>,
+}
+
+impl Observers {
+    #[inline(always)]
+    pub(crate) fn observe(&mut self, fact: &Fact, view: &View<'_>) {
+        self.pods.observe(fact, view);
+        self.allocation.observe(fact, view);
+        self.fairness.observe(fact, view);
+        self.series.observe(fact, view);
+        if let Some(trace) = &mut self.trace {
+            trace.observe(fact, view);
+        }
+        if let Some(gpu) = &mut self.gpu {
+            gpu.observe(fact, view);
+        }
+        if !self.extra.is_empty() {
+            for o in &mut self.extra {
+                o.observe(fact, view);
+            }
+        }
+    }
 }

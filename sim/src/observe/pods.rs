@@ -140,15 +140,14 @@ impl PodMetrics {
     }
 }
 
-/// When the pod was created, from its stamp (the simulator stamps simulated time).
-fn created(view: &View<'_>, pod: schedulers::PodId) -> SimTime {
-    view.cluster
-        .pod(pod)
-        .map_or(view.now, |p| SimTime(p.created_stamp))
+/// When the fact's pod was created, from its stamp (the simulator stamps simulated time).
+#[inline]
+fn created(view: &View<'_>) -> SimTime {
+    view.pod.map_or(view.now, |p| SimTime(p.created_stamp))
 }
 
 impl Observer for PodMetrics {
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
             Fact::PodCreated { run_for, .. } => {
@@ -158,17 +157,17 @@ impl Observer for PodMetrics {
                 }
             }
             Fact::CycleStarted { pods } => self.attempts += u64::from(*pods),
-            Fact::PodBound { pod, .. } => {
+            Fact::PodBound { .. } => {
                 self.scheduled += 1;
                 self.latencies
-                    .push(view.now.saturating_sub(created(view, *pod)).0);
+                    .push(view.now.saturating_sub(created(view)).0);
             }
             Fact::BindRefused { .. } => self.refused_binds += 1,
             Fact::AttemptFailed { .. } => self.failed_attempts += 1,
             Fact::GangTimedOut { .. } => self.gang_timeouts += 1,
-            Fact::PodFinished { pod } => {
+            Fact::PodFinished { .. } => {
                 self.completed += 1;
-                self.completion_sum += u128::from(view.now.0.saturating_sub(created(view, *pod).0));
+                self.completion_sum += u128::from(view.now.0.saturating_sub(created(view).0));
                 self.last_batch_finished = Some(view.now);
             }
             Fact::PodEvicted { reason, .. } => {

@@ -25,11 +25,11 @@ pub struct Sample {
     pub running: u64,
     /// Nodes in the cluster.
     pub nodes: u64,
-    /// CPU millicores requested by bound pods.
+    /// CPU millicores requested by the pods on ready nodes.
     pub cpu_requested: i64,
     /// CPU millicores allocatable on ready nodes.
     pub cpu_allocatable: i64,
-    /// Memory bytes requested by bound pods.
+    /// Memory bytes requested by the pods on ready nodes.
     pub mem_requested: i64,
     /// Memory bytes allocatable on ready nodes.
     pub mem_allocatable: i64,
@@ -81,6 +81,10 @@ impl Sample {
 /// free CPU and memory of nodes where it does not fit count as stranded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Fragmentation {
+    /// CPU millicores requested by the pods on ready nodes.
+    pub cpu_requested: i64,
+    /// Memory bytes requested by the pods on ready nodes.
+    pub mem_requested: i64,
     /// Free CPU millicores on ready nodes where the median pending pod does not fit.
     pub cpu_stranded: i64,
     /// Free CPU millicores on ready nodes.
@@ -122,6 +126,8 @@ impl Fragmentation {
             if !node.ready {
                 continue;
             }
+            f.cpu_requested += node.requested.cpu();
+            f.mem_requested += node.requested.memory();
             let (cpu, mem) = (row.free.cpu().max(0), row.free.memory().max(0));
             f.cpu_free += cpu;
             f.mem_free += mem;
@@ -150,16 +156,15 @@ impl TimeSeries {
     pub fn sample(&mut self, time: SimTime, cluster: &ClusterState) {
         let pending = cluster.pending_pod_count();
         let f = Fragmentation::measure(cluster, pending > 0, &mut self.scratch);
-        let requested = cluster.namespaces().requested_total();
         let allocatable = cluster.ready_capacity();
         let sample = Sample {
             time,
             pending,
             running: cluster.bound_pod_count(),
             nodes: cluster.present_node_count() as u64,
-            cpu_requested: requested.cpu(),
+            cpu_requested: f.cpu_requested,
             cpu_allocatable: allocatable.cpu(),
-            mem_requested: requested.memory(),
+            mem_requested: f.mem_requested,
             mem_allocatable: allocatable.memory(),
             cpu_stranded: f.cpu_stranded,
             cpu_free: f.cpu_free,
@@ -185,7 +190,7 @@ impl TimeSeries {
 }
 
 impl Observer for TimeSeries {
-    #[inline]
+    #[inline(always)]
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         if let Fact::Sample = fact {
             self.sample(view.now, view.cluster);
@@ -251,6 +256,8 @@ mod tests {
         assert_eq!(
             f,
             Fragmentation {
+                cpu_requested: 0,
+                mem_requested: 0,
                 cpu_stranded: 500,
                 cpu_free: 4500,
                 mem_stranded: 4000,

@@ -76,15 +76,12 @@ impl TraceLog {
 impl Observer for TraceLog {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         let cluster = view.cluster;
-        let (pod, event) = match fact {
-            Fact::PodCreated { pod, .. } => (*pod, TraceEvent::Created),
-            Fact::PodBound { pod, node } => (
-                *pod,
-                TraceEvent::Bound {
-                    node: cluster.node(*node).name().to_string(),
-                },
-            ),
-            Fact::AttemptFailed { pod, why } => {
+        let event = match fact {
+            Fact::PodCreated { .. } => TraceEvent::Created,
+            Fact::PodBound { node, .. } => TraceEvent::Bound {
+                node: cluster.node(*node).name().to_string(),
+            },
+            Fact::AttemptFailed { why, .. } => {
                 let reason = match why {
                     AttemptFailure::Unschedulable(diagnosis) => diagnosis.to_string(),
                     AttemptFailure::Preempting { node, victims } => format!(
@@ -93,9 +90,9 @@ impl Observer for TraceLog {
                     ),
                     AttemptFailure::PreemptionRefused | AttemptFailure::NoDecision => return,
                 };
-                (*pod, TraceEvent::Unschedulable { reason })
+                TraceEvent::Unschedulable { reason }
             }
-            Fact::MemberTimedOut { pod, group, bound } => {
+            Fact::MemberTimedOut { group, bound, .. } => {
                 let Some(spec) = cluster.pod_groups().get(*group as usize) else {
                     return;
                 };
@@ -105,16 +102,16 @@ impl Observer for TraceLog {
                     spec.min_member,
                     spec.schedule_timeout_seconds
                 );
-                (*pod, TraceEvent::Unschedulable { reason })
+                TraceEvent::Unschedulable { reason }
             }
-            Fact::PodStarted { pod } => (*pod, TraceEvent::Started),
-            Fact::PodFinished { pod } => (*pod, TraceEvent::Finished),
-            Fact::PodEvicted { pod, .. } => (*pod, TraceEvent::Evicted),
-            Fact::PodRejected { pod } => (*pod, TraceEvent::Rejected),
-            Fact::PodAbandoned { pod } => (*pod, TraceEvent::Abandoned),
+            Fact::PodStarted { .. } => TraceEvent::Started,
+            Fact::PodFinished { .. } => TraceEvent::Finished,
+            Fact::PodEvicted { .. } => TraceEvent::Evicted,
+            Fact::PodRejected { .. } => TraceEvent::Rejected,
+            Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
             _ => return,
         };
-        if let Some(p) = cluster.pod(pod) {
+        if let Some(p) = view.pod {
             self.records.push(TraceRecord {
                 time: view.now,
                 pod: p.name().to_string(),
