@@ -40,6 +40,7 @@
 pub mod algorithms;
 pub mod cluster;
 pub mod exec;
+pub mod field_path;
 pub mod filters;
 pub mod framework;
 pub mod gang;
