@@ -46,7 +46,10 @@ mod tests {
 
     #[test]
     fn relative_paths_join_with_a_dot_unless_they_start_with_an_index() {
-        assert_eq!(join("profiles[0]", "plugins.score"), "profiles[0].plugins.score");
+        assert_eq!(
+            join("profiles[0]", "plugins.score"),
+            "profiles[0].plugins.score"
+        );
         assert_eq!(join("profiles", "[0].name"), "profiles[0].name");
         assert_eq!(join("", "a.b"), "a.b");
         assert_eq!(join("a", ""), "a");

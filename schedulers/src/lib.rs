@@ -59,6 +59,8 @@ pub mod shape_cache;
 pub mod suggest;
 pub mod taints;
 pub mod volumes;
+#[cfg(feature = "yaml")]
+pub mod yaml;
 
 pub use cluster::{BindError, ClusterState};
 pub use gang::{GangScheduler, PodGroupSpec};
