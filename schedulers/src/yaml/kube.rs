@@ -11,7 +11,7 @@
 //! The types are named after their Kubernetes counterparts with a `Raw` prefix, which
 //! tells them apart from the model types they become ([`crate::NodeAffinity`], ...).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
 use super::scalar::{LabelMap, Scalar};
@@ -68,11 +68,13 @@ pub struct RawNodeAffinity {
 }
 
 /// A `NodeSelector`: terms that are ORed. Kubernetes requires `nodeSelectorTerms` in a
-/// pod's spec; kube-scheduler's plugin arguments do not.
+/// pod's spec, kube-scheduler's plugin arguments do not, so its absence is checked after
+/// parsing; a null is refused here, as for any list.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawNodeSelector {
     /// `nodeSelectorTerms`.
+    #[serde(default, deserialize_with = "present")]
     pub node_selector_terms: Option<Spanned<Vec<Spanned<RawNodeSelectorTerm>>>>,
 }
 
@@ -243,4 +245,10 @@ pub struct RawTopologyRequirement {
     pub key: Spanned<String>,
     /// Its allowed values.
     pub values: Spanned<Vec<Spanned<String>>>,
+}
+
+/// Reads a field that may be absent but not null: `Option<T>` alone would read a null as
+/// absent, where a list or a mapping is expected.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
