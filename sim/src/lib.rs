@@ -42,7 +42,6 @@ pub mod metrics;
 pub mod rng;
 pub mod sampling;
 pub mod scenario;
-pub mod scheduler_config;
 pub mod simulation;
 pub mod time;
 

@@ -68,14 +68,14 @@ pub struct RawNodeAffinity {
 }
 
 /// A `NodeSelector`: terms that are ORed. Kubernetes requires `nodeSelectorTerms` in a
-/// pod's spec, kube-scheduler's plugin arguments do not, so its absence is checked after
-/// parsing; a null is refused here, as for any list.
+/// pod's spec; kube-scheduler's plugin arguments take it absent or null, as no terms. So
+/// both are kept apart from a list and checked after parsing.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawNodeSelector {
-    /// `nodeSelectorTerms`.
+    /// `nodeSelectorTerms`: `None` when absent, a located `None` when null.
     #[serde(default, deserialize_with = "present")]
-    pub node_selector_terms: Option<Spanned<Vec<Spanned<RawNodeSelectorTerm>>>>,
+    pub node_selector_terms: Option<Spanned<Option<Vec<Spanned<RawNodeSelectorTerm>>>>>,
 }
 
 /// A `NodeSelectorTerm`: requirements that are ANDed.
@@ -247,8 +247,8 @@ pub struct RawTopologyRequirement {
     pub values: Spanned<Vec<Spanned<String>>>,
 }
 
-/// Reads a field that may be absent but not null: `Option<T>` alone would read a null as
-/// absent, where a list or a mapping is expected.
+/// Reads a field whose absence (`None`, by `#[serde(default)]`) means something else than
+/// a null, which `T` reads: `Option<T>` alone would read a null as absent.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }

@@ -162,16 +162,28 @@ impl Reader<'_> {
     ) -> Result<Vec<NodeSelectorTerm>> {
         let field = format!("{base}.nodeSelectorTerms");
         let pod = rules == NodeAffinityRules::Pod;
-        let Some(list) = &s.value.node_selector_terms else {
-            if pod {
-                // Where and how serde would say it, had the field been required there.
+        // Where and how serde would say it, had the field been a required list.
+        let list = match &s.value.node_selector_terms {
+            Some(Spanned {
+                value: Some(list),
+                referenced,
+                ..
+            }) => Spanned::new(list, *referenced, *referenced),
+            None if pod => {
                 return Err(self.err(
                     &s.referenced,
                     &field,
                     "missing required field `nodeSelectorTerms`",
                 ));
             }
-            return Ok(Vec::new());
+            Some(null) if pod => {
+                return Err(self.err(
+                    &null.referenced,
+                    &field,
+                    "expected a list, got nothing (an empty value)",
+                ));
+            }
+            _ => return Ok(Vec::new()),
         };
         let mut terms = Vec::with_capacity(list.value.len());
         for (i, t) in list.value.iter().enumerate() {
@@ -294,6 +306,14 @@ preferredDuringSchedulingIgnoredDuringExecution:
             "a.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
             "missing required field `nodeSelectorTerms`",
         );
+        let e = pod("{requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: ~}}");
+        assert_error(
+            &e,
+            1,
+            70,
+            "a.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+            "expected a list, got nothing (an empty value)",
+        );
         let e = pod("{requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}");
         assert_error(
             &e,
@@ -341,8 +361,10 @@ preferredDuringSchedulingIgnoredDuringExecution:
     #[test]
     fn plugin_args_rules_leave_the_terms_to_the_plugin() {
         let args = |text: &str| affinity(text, NodeAffinityRules::PluginArgs);
-        let got = args("{requiredDuringSchedulingIgnoredDuringExecution: {}}").unwrap();
-        assert_eq!(got.required, Some(vec![]));
+        for empty in ["{}", "{nodeSelectorTerms: ~}", "{nodeSelectorTerms: []}"] {
+            let text = format!("{{requiredDuringSchedulingIgnoredDuringExecution: {empty}}}");
+            assert_eq!(args(&text).unwrap().required, Some(vec![]), "{text}");
+        }
         let got = args(
             "{requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: k, operator: In}]}]}, preferredDuringSchedulingIgnoredDuringExecution: [{weight: -5, preference: {}}]}",
         )

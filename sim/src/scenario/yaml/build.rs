@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schedulers::field_path;
+use schedulers::framework::config::{load_scheduler_config, parse_scheduler_config};
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::gang::{DEFAULT_SCHEDULE_TIMEOUT_SECONDS, POD_GROUP_LABEL, PodGroupSpec};
 use schedulers::pdb::{Budget, PodDisruptionBudget};
@@ -37,9 +39,6 @@ use super::raw::{
     RawStorage, RawStorageClass, RawWorkload, RequestMap, ScalarOrDist,
 };
 use crate::scenario::{ArrivalProcess, Arrivals, Dist, Scenario, Workload, WorkloadKind};
-use crate::scheduler_config::{
-    SchedulerConfigError, load_scheduler_config, parse_scheduler_config,
-};
 use crate::time::{SimTime, parse_duration};
 
 mod gpu;
@@ -489,7 +488,7 @@ impl Builder<'_> {
             (Some(g), _) => (g, format!("{base}.podGroup")),
             (None, Some(l)) => (
                 l,
-                schedulers::field_path::key(&format!("{base}.labels"), POD_GROUP_LABEL),
+                field_path::key(&format!("{base}.labels"), POD_GROUP_LABEL),
             ),
             (None, None) => return Ok(None),
         };
@@ -797,13 +796,6 @@ impl Builder<'_> {
         is_known: &dyn Fn(&str) -> bool,
     ) -> Result<(Profiles, Vec<String>)> {
         const FIELD: &str = "schedulerConfig";
-        let from_config = |e: SchedulerConfigError| ScenarioError {
-            path: e.path,
-            line: e.line,
-            column: e.column,
-            field: e.field,
-            message: e.message,
-        };
         let at = &config.referenced;
         let loaded = match &config.value {
             RawSchedulerConfig::Path(path) => {
@@ -828,7 +820,7 @@ impl Builder<'_> {
                         ),
                     ));
                 }
-                load_scheduler_config(&full).map_err(from_config)
+                load_scheduler_config(&full)
             }
             RawSchedulerConfig::Inline => {
                 let Some(inline) = inline_text(text, at) else {
@@ -839,12 +831,14 @@ impl Builder<'_> {
                          mapping under a top-level `schedulerConfig:`)",
                     ));
                 };
+                // Positions in the blanked text are positions in the scenario; only the
+                // field needs the prefix.
                 parse_scheduler_config(&inline, self.kube.file()).map_err(|e| ScenarioError {
-                    field: Some(match &e.field {
-                        Some(f) => format!("{FIELD}.{f}"),
-                        None => FIELD.to_owned(),
-                    }),
-                    ..from_config(e)
+                    field: Some(field_path::join(
+                        FIELD,
+                        e.field.as_deref().unwrap_or_default(),
+                    )),
+                    ..e
                 })
             }
         };
@@ -859,7 +853,7 @@ impl Builder<'_> {
                     line.map(|l| format!(":{l}:{}", column.unwrap_or(1)))
                         .unwrap_or_default()
                 ),
-                ..from_config(e)
+                ..e
             }
         })?;
         let warnings = config.warnings().to_vec();
@@ -1610,7 +1604,7 @@ impl Builder<'_> {
                 if let Some(requests) = &w.requests {
                     let req_base = format!("{base}.requests");
                     for (key, value) in &requests.value.0 {
-                        let field = schedulers::field_path::key(&req_base, &key.value);
+                        let field = field_path::key(&req_base, &key.value);
                         let kind = self.kube.pod_resource_kind(&mut self.names, key, &field)?;
                         match &value.value {
                             ScalarOrDist::Dist(_) if is_batch => {
@@ -1801,7 +1795,7 @@ impl Builder<'_> {
             };
             let requests = raw.requests.as_ref().unwrap_or(&EMPTY_REQUESTS);
             for (key, value) in &requests.0 {
-                let field = schedulers::field_path::key(&format!("{c_base}.requests"), &key.value);
+                let field = field_path::key(&format!("{c_base}.requests"), &key.value);
                 let kind = self.kube.pod_resource_kind(&mut self.names, key, &field)?;
                 let v = self.constant(value, &field)?;
                 c.set_request(kind, self.kube.quantity(kind, &v, &field)?);
