@@ -1,0 +1,169 @@
+//! Distributions (`{dist: exponential, mean: 1h}`): where a workload's durations and a batch
+//! workload's requests may vary from pod to pod.
+
+use schedulers::yaml::Scalar;
+use schedulers::yaml::message::{did_you_mean, one_of};
+use serde_saphyr::{Location, Spanned};
+
+use super::super::raw::{RawDist, ScalarOrDist};
+use super::{Builder, Result};
+use crate::scenario::Dist;
+
+const DISTS: &[&str] = &["exponential", "uniform", "lognormal", "choice"];
+
+/// Parses one value of a distribution (a duration, or a quantity of one resource kind).
+pub(super) type ParseFn<'p, T> = dyn Fn(&Builder<'_>, &Spanned<Scalar>, &str) -> Result<T> + 'p;
+
+impl Builder<'_> {
+    /// A single value or a distribution of values, each parsed by `parse`; `zero` is the
+    /// bound for parameters that must be positive.
+    pub(super) fn scalar_or_dist<T: PartialOrd + Clone + std::fmt::Display>(
+        &self,
+        v: &Spanned<ScalarOrDist>,
+        field: &str,
+        parse: &ParseFn<'_, T>,
+        zero: T,
+    ) -> Result<Dist<T>> {
+        match &v.value {
+            ScalarOrDist::Scalar(s) => {
+                let spanned = Spanned::new(s.clone(), v.referenced, v.defined);
+                Ok(Dist::Constant(parse(self, &spanned, field)?))
+            }
+            ScalarOrDist::Dist(d) => self.dist(d, &v.referenced, field, parse, zero),
+        }
+    }
+
+    /// A `{dist: ...}` mapping.
+    fn dist<T: PartialOrd + Clone + std::fmt::Display>(
+        &self,
+        d: &RawDist,
+        at: &Location,
+        base: &str,
+        parse: &ParseFn<'_, T>,
+        zero: T,
+    ) -> Result<Dist<T>> {
+        let kind = d.dist.value.as_str();
+        let params: [(&str, Option<&Location>); 6] = [
+            ("mean", d.mean.as_ref().map(|v| &v.referenced)),
+            ("min", d.min.as_ref().map(|v| &v.referenced)),
+            ("max", d.max.as_ref().map(|v| &v.referenced)),
+            ("median", d.median.as_ref().map(|v| &v.referenced)),
+            ("sigma", d.sigma.as_ref().map(|v| &v.referenced)),
+            ("values", d.values.as_ref().map(|v| &v.referenced)),
+        ];
+        let takes: &[&str] = match kind {
+            "exponential" => &["mean"],
+            "uniform" => &["min", "max"],
+            "lognormal" => &["median", "sigma"],
+            "choice" => &["values"],
+            other => {
+                return Err(self.kube.err(
+                    &d.dist.referenced,
+                    &format!("{base}.dist"),
+                    format!(
+                        "unknown distribution {other:?}{}; expected {}",
+                        did_you_mean(other, DISTS),
+                        one_of(DISTS)
+                    ),
+                ));
+            }
+        };
+        let takes_text = takes
+            .iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        for (key, loc) in params {
+            if let Some(loc) = loc
+                && !takes.contains(&key)
+            {
+                return Err(self.kube.err(
+                    loc,
+                    &format!("{base}.{key}"),
+                    format!("`{key}` does not apply to dist: {kind}, which takes {takes_text}"),
+                ));
+            }
+        }
+        let required = |v: Option<&Spanned<Scalar>>, key: &str| -> Result<T> {
+            let field = format!("{base}.{key}");
+            match v {
+                Some(v) => parse(self, v, &field),
+                None => Err(self.kube.err(
+                    at,
+                    &field,
+                    format!("dist: {kind} needs {takes_text}; `{key}` is missing"),
+                )),
+            }
+        };
+        let positive = |v: T, key: &str, loc: Option<&Spanned<Scalar>>| -> Result<T> {
+            if v > zero {
+                return Ok(v);
+            }
+            let loc = loc.map_or(at, |l| &l.referenced);
+            Err(self.kube.err(
+                loc,
+                &format!("{base}.{key}"),
+                format!("expected a {key} greater than zero, got {v}"),
+            ))
+        };
+        Ok(match kind {
+            "exponential" => Dist::Exponential {
+                mean: positive(required(d.mean.as_ref(), "mean")?, "mean", d.mean.as_ref())?,
+            },
+            "uniform" => {
+                let min = required(d.min.as_ref(), "min")?;
+                let max = required(d.max.as_ref(), "max")?;
+                if min > max {
+                    let loc = d.max.as_ref().map_or(at, |m| &m.referenced);
+                    return Err(self.kube.err(
+                        loc,
+                        &format!("{base}.max"),
+                        format!("max must not be smaller than min ({min}), got {max}"),
+                    ));
+                }
+                Dist::Uniform { min, max }
+            }
+            "lognormal" => {
+                let median = positive(
+                    required(d.median.as_ref(), "median")?,
+                    "median",
+                    d.median.as_ref(),
+                )?;
+                let sigma = match &d.sigma {
+                    Some(s) => self.kube.number(s, &format!("{base}.sigma"), true)?,
+                    None => {
+                        return Err(self.kube.err(
+                            at,
+                            &format!("{base}.sigma"),
+                            format!("dist: lognormal needs {takes_text}; `sigma` is missing"),
+                        ));
+                    }
+                };
+                Dist::LogNormal { median, sigma }
+            }
+            // "choice", the one name left after the check above.
+            _ => {
+                let values_field = format!("{base}.values");
+                let Some(values) = &d.values else {
+                    return Err(self.kube.err(
+                        at,
+                        &values_field,
+                        format!("dist: choice needs {takes_text}; `values` is missing"),
+                    ));
+                };
+                if values.value.is_empty() {
+                    return Err(self.kube.err(
+                        &values.referenced,
+                        &values_field,
+                        "expected at least one value to choose from",
+                    ));
+                }
+                let mut out = Vec::with_capacity(values.value.len());
+                for (i, v) in values.value.iter().enumerate() {
+                    out.push(parse(self, v, &format!("{values_field}[{i}]"))?);
+                }
+                Dist::Choice(out)
+            }
+        })
+    }
+}

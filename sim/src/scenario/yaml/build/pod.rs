@@ -1,0 +1,321 @@
+//! The pod template every pod of a workload shares: labels, priority, containers (the
+//! top-level shorthand or explicit lists) and their resources and ports, scheduling
+//! constraints, volumes and GPUs.
+
+use std::collections::HashMap;
+
+use schedulers::field_path;
+use schedulers::yaml::message::at_line;
+use schedulers::yaml::{Entries, NodeAffinityRules, Scalar};
+use schedulers::{ContainerResources, OwnerKind, PodTemplate, ResourceKind, Resources};
+use serde_saphyr::Spanned;
+
+use super::super::raw::{RawContainer, RawWorkload, RequestMap, ScalarOrDist};
+use super::{Builder, Result};
+use crate::scenario::Dist;
+
+/// Requests drawn per pod, by resource kind (`Workload::sized`).
+pub(super) type SizedRequests = Vec<(ResourceKind, Dist<i64>)>;
+
+/// The requests of a container that gives none.
+static EMPTY_REQUESTS: RequestMap = Entries(Vec::new());
+
+impl Builder<'_> {
+    /// The pod template every pod of the workload shares, and the requests batch pods draw.
+    pub(super) fn template(
+        &mut self,
+        w: &RawWorkload,
+        name: String,
+        owner: OwnerKind,
+        singleton: bool,
+        is_batch: bool,
+        base: &str,
+    ) -> Result<(PodTemplate, SizedRequests)> {
+        let namespace = match &w.namespace {
+            Some(ns) => self
+                .kube
+                .non_empty(ns, &format!("{base}.namespace"), "a namespace")?,
+            None => "default".to_owned(),
+        };
+        let mut labels = self
+            .kube
+            .labels(w.labels.as_ref(), &format!("{base}.labels"))?;
+        let pod_group = self.workload_pod_group(w, &namespace, &mut labels, base)?;
+        let (priority, preemption_policy) = self.pod_priority(w, base)?;
+
+        // Either the shorthand (top-level requests/limits: one container named after the
+        // workload) or explicit container lists, never both: mixing them would leave it
+        // unclear which container the shorthand describes.
+        if w.requests.is_some() || w.limits.is_some() {
+            for (key, list) in [
+                ("containers", &w.containers),
+                ("initContainers", &w.init_containers),
+            ] {
+                if let Some(list) = list {
+                    return Err(self.kube.err(
+                        &list.referenced,
+                        &format!("{base}.{key}"),
+                        format!("`{key}` cannot be combined with the top-level `requests`/`limits`, which describe a single container named after the workload"),
+                    ));
+                }
+            }
+        }
+        if let Some(ports) = &w.ports {
+            for (key, list) in [
+                ("containers", &w.containers),
+                ("initContainers", &w.init_containers),
+            ] {
+                if let Some(list) = list {
+                    return Err(self.kube.err(
+                        &list.referenced,
+                        &format!("{base}.{key}"),
+                        format!("`{key}` cannot be combined with the top-level `ports` (line {}), which describe a single container named after the workload; list the ports under each container instead", ports.referenced.line()),
+                    ));
+                }
+            }
+        }
+        let mut sized = Vec::new();
+        let mut container_names: HashMap<String, String> = HashMap::new();
+        let containers = match &w.containers {
+            Some(list) => {
+                if list.value.is_empty() {
+                    return Err(self.kube.err(
+                        &list.referenced,
+                        &format!("{base}.containers"),
+                        "expected at least one container",
+                    ));
+                }
+                self.containers(
+                    &list.value,
+                    &format!("{base}.containers"),
+                    &mut container_names,
+                )?
+            }
+            None => {
+                let mut c = ContainerResources {
+                    name: name.clone(),
+                    ..Default::default()
+                };
+                if let Some(requests) = &w.requests {
+                    let req_base = format!("{base}.requests");
+                    for (key, value) in &requests.value.0 {
+                        let field = field_path::key(&req_base, &key.value);
+                        let kind = self.kube.pod_resource_kind(&mut self.names, key, &field)?;
+                        match &value.value {
+                            ScalarOrDist::Dist(_) if is_batch => {
+                                let quantity = |b: &Builder<'_>, v: &Spanned<Scalar>, f: &str| {
+                                    b.kube.quantity(kind, v, f)
+                                };
+                                sized.push((
+                                    kind,
+                                    self.scalar_or_dist(value, &field, &quantity, 0)?,
+                                ));
+                            }
+                            _ => {
+                                let v = self.constant(value, &field)?;
+                                c.set_request(kind, self.kube.quantity(kind, &v, &field)?);
+                            }
+                        }
+                    }
+                }
+                if let Some(limits) = &w.limits {
+                    self.kube.set_limits(
+                        &mut self.names,
+                        &mut c,
+                        &limits.value,
+                        &format!("{base}.limits"),
+                    )?;
+                }
+                if let Some(ports) = &w.ports {
+                    c.host_ports =
+                        self.kube
+                            .ports(ports, &format!("{base}.ports"), &mut HashMap::new())?;
+                }
+                self.kube.check_requests_within_limits(
+                    &self.names,
+                    &c,
+                    w.requests.as_ref().map(|r| &r.value),
+                    &format!("{base}.requests"),
+                )?;
+                vec![c]
+            }
+        };
+        let init_containers = match &w.init_containers {
+            Some(list) => self.containers(
+                &list.value,
+                &format!("{base}.initContainers"),
+                &mut container_names,
+            )?,
+            None => Vec::new(),
+        };
+
+        let mut overhead = Resources::ZERO;
+        if let Some(map) = &w.overhead {
+            for (kind, amount) in
+                self.kube
+                    .pod_quantities(&mut self.names, map, &format!("{base}.overhead"))?
+            {
+                overhead.set(kind, amount);
+            }
+        }
+        let node_selector = self
+            .kube
+            .labels(w.node_selector.as_ref(), &format!("{base}.nodeSelector"))?;
+        let mut tolerations = Vec::new();
+        for (i, t) in w.tolerations.iter().flatten().enumerate() {
+            tolerations.push(
+                self.kube
+                    .toleration(t, &format!("{base}.tolerations[{i}]"))?,
+            );
+        }
+        let affinity = w.affinity.as_ref();
+        let node_affinity = match affinity.and_then(|a| a.node_affinity.as_ref()) {
+            Some(a) => Some(self.kube.node_affinity(
+                a,
+                &format!("{base}.affinity.nodeAffinity"),
+                NodeAffinityRules::Pod,
+            )?),
+            None => None,
+        };
+        let pod_affinity = match affinity.and_then(|a| a.pod_affinity.as_ref()) {
+            Some(a) => Some(
+                self.kube
+                    .pod_affinity(a, &format!("{base}.affinity.podAffinity"))?,
+            ),
+            None => None,
+        };
+        let pod_anti_affinity = match affinity.and_then(|a| a.pod_anti_affinity.as_ref()) {
+            Some(a) => Some(
+                self.kube
+                    .pod_affinity(a, &format!("{base}.affinity.podAntiAffinity"))?,
+            ),
+            None => None,
+        };
+        let topology_spread_constraints = self.kube.spread_constraints(
+            w.topology_spread_constraints.as_deref().unwrap_or_default(),
+            &format!("{base}.topologySpreadConstraints"),
+        )?;
+        let node_name = match &w.node_name {
+            Some(n) => Some(
+                self.kube
+                    .non_empty(n, &format!("{base}.nodeName"), "a node name")?,
+            ),
+            None => None,
+        };
+        let volume_claims = self.pod_volumes(
+            w.volumes.as_deref().unwrap_or_default(),
+            &namespace,
+            &format!("{base}.volumes"),
+        )?;
+        let termination_grace_period_seconds = match &w.termination_grace_period_seconds {
+            Some(v) => self.kube.integer(
+                v,
+                &format!("{base}.terminationGracePeriodSeconds"),
+                0,
+                u32::MAX.into(),
+                "a non-negative number of seconds",
+            )? as u32,
+            // Kubernetes' default.
+            None => 30,
+        };
+        let template = PodTemplate {
+            termination_grace_period_seconds,
+            name,
+            namespace,
+            labels,
+            containers,
+            init_containers,
+            overhead,
+            priority,
+            tolerations,
+            node_selector,
+            node_affinity,
+            node_name,
+            owner,
+            singleton,
+            preemption_policy,
+            pod_affinity,
+            pod_anti_affinity,
+            topology_spread_constraints,
+            volume_claims,
+            pod_group,
+            gpu: self.pod_gpu(w.gpu.as_ref(), w.gpu_models.as_ref(), base)?,
+        };
+        Ok((template, sized))
+    }
+
+    /// A single value where a distribution is not allowed.
+    fn constant(&self, v: &Spanned<ScalarOrDist>, field: &str) -> Result<Spanned<Scalar>> {
+        match &v.value {
+            ScalarOrDist::Scalar(s) => Ok(Spanned::new(s.clone(), v.referenced, v.defined)),
+            ScalarOrDist::Dist(_) => Err(self.kube.err(
+                &v.referenced,
+                field,
+                "a distribution is only allowed in a batch workload's top-level `requests`; expected a single quantity",
+            )),
+        }
+    }
+
+    /// `containers` or `initContainers`; names must be unique across both lists.
+    fn containers(
+        &mut self,
+        list: &[Spanned<RawContainer>],
+        base: &str,
+        names: &mut HashMap<String, String>,
+    ) -> Result<Vec<ContainerResources>> {
+        let mut out = Vec::new();
+        // Host ports must be unique within the list, as Kubernetes checks each list.
+        let mut host_ports = HashMap::new();
+        for (i, item) in list.iter().enumerate() {
+            let c_base = format!("{base}[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{c_base}.name");
+            let name = self
+                .kube
+                .non_empty(&raw.name, &name_field, "a container name")?;
+            if let Some(first) = names.get(&name) {
+                return Err(self.kube.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("duplicate container name {name:?}: {first} already uses it"),
+                ));
+            }
+            names.insert(
+                name.clone(),
+                format!("{c_base}{}", at_line(&raw.name.referenced)),
+            );
+            let mut c = ContainerResources {
+                name,
+                ..Default::default()
+            };
+            let requests = raw.requests.as_ref().unwrap_or(&EMPTY_REQUESTS);
+            for (key, value) in &requests.0 {
+                let field = field_path::key(&format!("{c_base}.requests"), &key.value);
+                let kind = self.kube.pod_resource_kind(&mut self.names, key, &field)?;
+                let v = self.constant(value, &field)?;
+                c.set_request(kind, self.kube.quantity(kind, &v, &field)?);
+            }
+            if let Some(limits) = &raw.limits {
+                self.kube.set_limits(
+                    &mut self.names,
+                    &mut c,
+                    limits,
+                    &format!("{c_base}.limits"),
+                )?;
+            }
+            self.kube.check_requests_within_limits(
+                &self.names,
+                &c,
+                raw.requests.as_ref(),
+                &format!("{c_base}.requests"),
+            )?;
+            if let Some(ports) = &raw.ports {
+                c.host_ports =
+                    self.kube
+                        .ports(ports, &format!("{c_base}.ports"), &mut host_ports)?;
+            }
+            out.push(c);
+        }
+        Ok(out)
+    }
+}
