@@ -178,3 +178,114 @@ impl Builder<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use schedulers::{Labels, ResourceKind, Resources, Taint, TaintEffect};
+
+    use super::super::testing::{check_error, load};
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        let mut l = Labels::default();
+        for (k, v) in pairs {
+            l.insert((*k).to_owned(), (*v).to_owned());
+        }
+        l
+    }
+
+    #[test]
+    fn pools_expand_and_nodes_follow_in_file_order() {
+        let s = load(
+            "cluster:
+  nodes:
+    - {name: edge, allocatable: {cpu: 500m}, unschedulable: true}
+  nodePools:
+    - name: big
+      count: 2
+      allocatable: {cpu: \"4\", memory: 8Gi, pods: 20}
+      labels: {zone: a}
+      taints: [{key: dedicated, value: batch, effect: NoSchedule}]
+",
+        );
+        let names: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["edge", "big-0", "big-1"]);
+        let mut alloc = Resources::cpu_mem(4000, 8 << 30);
+        alloc.set(ResourceKind::PODS, 20);
+        assert_eq!(
+            s.nodes[2],
+            NodeSpec {
+                name: "big-1".into(),
+                allocatable: alloc,
+                labels: labels(&[("zone", "a"), ("kubernetes.io/hostname", "big-1")]),
+                taints: vec![Taint {
+                    key: "dedicated".into(),
+                    value: "batch".into(),
+                    effect: TaintEffect::NoSchedule,
+                }],
+                unschedulable: false,
+                gpu: Default::default(),
+            }
+        );
+        let mut edge = Resources::ZERO;
+        edge.set(ResourceKind::CPU, 500);
+        edge.set(ResourceKind::PODS, 110);
+        assert_eq!(s.nodes[0].allocatable, edge, "pods default to 110");
+        assert!(s.nodes[0].unschedulable);
+    }
+
+    #[test]
+    fn a_hostname_label_in_the_file_is_kept() {
+        let s = load("cluster: {nodes: [{name: n, labels: {kubernetes.io/hostname: other}}]}\n");
+        assert_eq!(
+            s.nodes[0].labels.get("kubernetes.io/hostname"),
+            Some("other")
+        );
+    }
+
+    #[test]
+    fn cluster_errors_are_located() {
+        check_error(
+            "cluster: {nodePools: [{name: a}]}\n",
+            1,
+            23,
+            "cluster.nodePools[0].count",
+            "missing required field `count` (how many nodes the pool has)",
+        );
+        check_error(
+            "cluster: {nodePools: [{name: a, count: 1}, {name: a, count: 1}]}\n",
+            1,
+            51,
+            "cluster.nodePools[1].name",
+            "duplicate node pool name \"a\": already used by cluster.nodePools[0] (line 1)",
+        );
+        check_error(
+            "cluster:\n  nodes: [{name: a-0}]\n  nodePools: [{name: a, count: 1}]\n",
+            3,
+            22,
+            "cluster.nodePools[0].name",
+            "pool \"a\" would create node \"a-0\", which cluster.nodes[0] (line 2) already defines",
+        );
+        check_error(
+            "cluster:\n  nodePools: [{name: a, count: 1}]\n  nodes: [{name: a-0}]\n",
+            3,
+            18,
+            "cluster.nodes[0].name",
+            "duplicate node name \"a-0\": node pool \"a\" (line 2) already defines it",
+        );
+        check_error(
+            "cluster: {nodes: [{name: n}], nodePools: [{name: b, count: 1000000}]}\n",
+            1,
+            60,
+            "cluster.nodePools[0].count",
+            "this pool brings the cluster to 1000001 nodes; a scenario may define at most 1000000",
+        );
+        check_error(
+            "cluster: {nodes: [{name: n, taints: [{key: k, effect: Sometimes}]}]}\n",
+            1,
+            55,
+            "cluster.nodes[0].taints[0].effect",
+            "unknown taint effect \"Sometimes\"; expected NoSchedule, PreferNoSchedule or NoExecute",
+        );
+    }
+}

@@ -81,3 +81,68 @@ impl Builder<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use schedulers::pdb::IntOrPercent;
+
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    #[test]
+    fn budgets_are_read() {
+        let s = load(
+            "podDisruptionBudgets:
+  - {name: web, selector: {matchLabels: {app: web}}, minAvailable: 50%}
+  - {name: db, namespace: data, maxUnavailable: 1}
+",
+        );
+        let mut selector = LabelSelector::default();
+        selector.match_labels.insert("app".into(), "web".into());
+        assert_eq!(
+            s.pod_disruption_budgets,
+            [
+                PodDisruptionBudget {
+                    name: "web".into(),
+                    namespace: "default".into(),
+                    selector,
+                    budget: Budget::MinAvailable(IntOrPercent::Percent(50)),
+                },
+                PodDisruptionBudget {
+                    name: "db".into(),
+                    namespace: "data".into(),
+                    selector: LabelSelector::default(),
+                    budget: Budget::MaxUnavailable(IntOrPercent::Int(1)),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn budget_errors_are_located() {
+        check_at(
+            "podDisruptionBudgets: [{name: a, minAvailable: 1, maxUnavailable: 1}]\n",
+            "1}",
+            "podDisruptionBudgets[0].maxUnavailable",
+            "minAvailable and maxUnavailable cannot both be set",
+        );
+        check_at(
+            "podDisruptionBudgets: [{name: a}]\n",
+            "{name",
+            "podDisruptionBudgets[0]",
+            "expected one of minAvailable or maxUnavailable",
+        );
+        check_at(
+            "podDisruptionBudgets: [{name: a, maxUnavailable: 1}, {name: a, maxUnavailable: 2}]\n",
+            "a, maxUnavailable: 2",
+            "podDisruptionBudgets[1].name",
+            "duplicate PodDisruptionBudget \"a\" in namespace \"default\"",
+        );
+        check_at(
+            "podDisruptionBudgets: [{name: a, minAvailable: 120%}]\n",
+            "120%",
+            "podDisruptionBudgets[0].minAvailable",
+            "expected a percentage from 0% to 100%, got 120%",
+        );
+    }
+}

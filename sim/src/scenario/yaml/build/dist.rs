@@ -167,3 +167,98 @@ impl Builder<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+    use crate::time::SimTime;
+
+    fn duration(text: &str) -> Dist<SimTime> {
+        let s = load(&format!("workloads: [{{pod: p, duration: {text}}}]\n"));
+        s.workloads[0].duration.clone().expect("a duration")
+    }
+
+    fn check_duration_error(dist: &str, needle: &str, field: &str, message: &str) {
+        check_at(
+            &format!("workloads: [{{pod: p, duration: {dist}}}]\n"),
+            needle,
+            &format!("workloads[0].duration{field}"),
+            message,
+        );
+    }
+
+    #[test]
+    fn every_distribution_is_read() {
+        let s = SimTime::from_secs;
+        assert_eq!(duration("90s"), Dist::Constant(s(90)));
+        assert_eq!(
+            duration("{dist: exponential, mean: 1h}"),
+            Dist::Exponential { mean: s(3600) }
+        );
+        assert_eq!(
+            duration("{dist: uniform, min: 1m, max: 2m}"),
+            Dist::Uniform {
+                min: s(60),
+                max: s(120)
+            }
+        );
+        assert_eq!(
+            duration("{dist: lognormal, median: 10m, sigma: 0.5}"),
+            Dist::LogNormal {
+                median: s(600),
+                sigma: 0.5
+            }
+        );
+        assert_eq!(
+            duration("{dist: choice, values: [1m, 5m]}"),
+            Dist::Choice(vec![s(60), s(300)])
+        );
+    }
+
+    #[test]
+    fn distribution_errors_are_located() {
+        check_duration_error(
+            "{dist: gaussian, mean: 1h}",
+            "gaussian",
+            ".dist",
+            "unknown distribution \"gaussian\"; expected exponential, uniform, lognormal or choice",
+        );
+        check_duration_error(
+            "{dist: exponential, mean: 1h, sigma: 2}",
+            "2}",
+            ".sigma",
+            "`sigma` does not apply to dist: exponential, which takes `mean`",
+        );
+        check_duration_error(
+            "{dist: uniform, min: 1m}",
+            "{dist",
+            ".max",
+            "dist: uniform needs `min` and `max`; `max` is missing",
+        );
+        check_duration_error(
+            "{dist: uniform, min: 2m, max: 1m}",
+            "1m}",
+            ".max",
+            "max must not be smaller than min (2m), got 1m",
+        );
+        check_duration_error(
+            "{dist: exponential, mean: 0s}",
+            "0s",
+            ".mean",
+            "expected a mean greater than zero, got 0s",
+        );
+        check_duration_error(
+            "{dist: choice, values: []}",
+            "[]",
+            ".values",
+            "expected at least one value to choose from",
+        );
+        check_duration_error(
+            "{dist: choice, values: [1m, soon]}",
+            "soon",
+            ".values[1]",
+            "invalid duration \"soon\": expected a number at \"soon\"",
+        );
+    }
+}

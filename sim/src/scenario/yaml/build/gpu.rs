@@ -243,3 +243,78 @@ impl Builder<'_> {
         Ok(req)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    #[test]
+    fn seeds_and_gpus_are_read() {
+        let s = load(
+            "seeds: [3, 1, 2]
+cluster: {nodePools: [{name: g, count: 1, gpus: 8, gpuModel: V100}, {name: c, count: 1}]}
+workloads:
+  - {pod: share, gpu: 0.5}
+  - {pod: milli, gpu: 250m, gpuModels: [V100, A100]}
+  - {pod: whole, gpu: 2}
+",
+        );
+        assert_eq!(s.seeds, [3, 1, 2]);
+        assert_eq!(
+            s.nodes[0].gpu,
+            NodeGpus {
+                count: 8,
+                model: "V100".into()
+            }
+        );
+        assert_eq!(s.nodes[1].gpu, NodeGpus::default());
+        let gpus: Vec<&GpuRequest> = s.workloads.iter().map(|w| &w.template.gpu).collect();
+        let mut milli = GpuRequest::share(250);
+        milli.models = vec!["V100".into(), "A100".into()];
+        assert_eq!(
+            gpus,
+            [&GpuRequest::share(500), &milli, &GpuRequest::whole(2)]
+        );
+    }
+
+    #[test]
+    fn gpu_errors_are_located() {
+        check_at(
+            "seed: 1\nseeds: [2]\n",
+            "[2]",
+            "seeds",
+            "give either `seed` (one run per scheduler) or `seeds` (a run per seed), not both",
+        );
+        check_at(
+            "seeds: [2, 2]\n",
+            "2]",
+            "seeds[1]",
+            "seed 2 is listed twice",
+        );
+        check_at(
+            "cluster: {nodes: [{name: n, gpuModel: V100}]}\n",
+            "V100",
+            "cluster.nodes[0].gpuModel",
+            "a GPU model needs GPUs: set `gpus` to 1 or more",
+        );
+        check_at(
+            "workloads: [{pod: p, gpu: 1.5}]\n",
+            "1.5",
+            "workloads[0].gpu",
+            "expected a share of one GPU below 1 (0.5, 250m) or a whole number of GPUs from 1 to 64, got 1.5",
+        );
+        check_at(
+            "workloads: [{pod: p, gpuModels: [V100]}]\n",
+            "[V100]",
+            "workloads[0].gpuModels",
+            "GPU models restrict where the pod's GPUs come from: set `gpu` too",
+        );
+        check_at(
+            "gpuTrace: {format: csv, nodes: n.csv, pods: p.csv}\n",
+            "csv,",
+            "gpuTrace.format",
+            "unknown trace format \"csv\"; the one known is \"alibaba-gpu-v2023\"",
+        );
+    }
+}

@@ -197,3 +197,100 @@ impl Builder<'_> {
         Ok(Some(index as u32))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    #[test]
+    fn namespaces_have_weights() {
+        let s = load("namespaces: [team-a, {name: team-b, weight: 3}, {name: team-c}]\n");
+        assert_eq!(
+            s.namespaces,
+            [
+                ("team-a".to_owned(), 1),
+                ("team-b".to_owned(), 3),
+                ("team-c".to_owned(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn workloads_join_groups_by_name_or_label() {
+        let s = load(
+            "podGroups:
+  - {name: g, minMember: 2}
+  - {name: h, namespace: ml, minMember: 4, scheduleTimeoutSeconds: 30}
+workloads:
+  - {pod: a, podGroup: g}
+  - {pod: b, namespace: ml, labels: {scheduling.x-k8s.io/pod-group: h}}
+  - {pod: c}
+",
+        );
+        assert_eq!(
+            s.pod_groups,
+            [
+                PodGroupSpec {
+                    name: "g".into(),
+                    namespace: "default".into(),
+                    min_member: 2,
+                    schedule_timeout_seconds: DEFAULT_SCHEDULE_TIMEOUT_SECONDS,
+                },
+                PodGroupSpec {
+                    name: "h".into(),
+                    namespace: "ml".into(),
+                    min_member: 4,
+                    schedule_timeout_seconds: 30,
+                },
+            ]
+        );
+        let groups: Vec<Option<u32>> = s.workloads.iter().map(|w| w.template.pod_group).collect();
+        assert_eq!(groups, [Some(0), Some(1), None]);
+        assert_eq!(
+            s.workloads[0].template.labels.get(POD_GROUP_LABEL),
+            Some("g"),
+            "podGroup sets the label"
+        );
+    }
+
+    #[test]
+    fn namespace_and_group_errors_are_located() {
+        check_at(
+            "namespaces: [team-a, team-a]\n",
+            "team-a]",
+            "namespaces[1]",
+            "namespace \"team-a\" is listed twice",
+        );
+        check_at(
+            "namespaces: [{name: Team}]\n",
+            "Team",
+            "namespaces[0].name",
+            "invalid namespace name \"Team\": it must consist of lowercase letters, digits and `-`, and start and end with a letter or digit",
+        );
+        check_at(
+            "namespaces: [{name: a, weight: 0}]\n",
+            "0}",
+            "namespaces[0].weight",
+            "expected a positive integer from 1 to 4294967295, got 0",
+        );
+        check_at(
+            "podGroups: [{name: g}]\n",
+            "{name",
+            "podGroups[0]",
+            "expected minMember: how many of the group's pods must be able to run together",
+        );
+        check_at(
+            "podGroups: [{name: g, minMember: 1}]\nworkloads: [{pod: a, namespace: other, podGroup: g}]\n",
+            "g}]\n",
+            "workloads[0].podGroup",
+            "unknown pod group \"g\" (no podGroups are declared in namespace \"other\")",
+        );
+        check_at(
+            "podGroups: [{name: g, minMember: 1}, {name: h, minMember: 1}]\nworkloads: [{pod: a, podGroup: g, labels: {scheduling.x-k8s.io/pod-group: h}}]\n",
+            "g, labels",
+            "workloads[0].podGroup",
+            "podGroup \"g\" disagrees with the label scheduling.x-k8s.io/pod-group: \"h\" (line 2); give one of them",
+        );
+    }
+}

@@ -230,3 +230,154 @@ impl Builder<'_> {
         Ok(d)
     }
 }
+
+/// What the sections' tests share: loading scenario text, and checking where an error
+/// points.
+#[cfg(test)]
+mod testing {
+    use schedulers::{PodTemplate, Registry};
+
+    use super::super::parse_scenario;
+    use super::ScenarioError;
+    use crate::scenario::Scenario;
+
+    /// The file the tests' scenarios come from, as messages name it.
+    pub(super) const FILE: &str = "t.yaml";
+
+    fn known(name: &str) -> bool {
+        Registry::builtin().contains(name)
+    }
+
+    /// `text` loaded with the built-in schedulers known; panics with the error.
+    pub(super) fn load(text: &str) -> Scenario {
+        parse_scenario(text, FILE, &known).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The pod template of the first workload of `text`.
+    pub(super) fn template(text: &str) -> PodTemplate {
+        load(text).workloads[0].template.as_ref().clone()
+    }
+
+    /// The error `text` is refused with.
+    pub(super) fn error(text: &str) -> ScenarioError {
+        match parse_scenario(text, FILE, &known) {
+            Ok(_) => panic!("{text:?} loaded, but it should have been refused"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts that `text` is refused where `needle` first occurs in it, in `field`, with
+    /// `message`.
+    #[track_caller]
+    pub(super) fn check_at(text: &str, needle: &str, field: &str, message: &str) {
+        let offset = text.find(needle).expect("the needle is in the text");
+        let line = text[..offset].matches('\n').count() as u64 + 1;
+        let column = text[..offset]
+            .rsplit('\n')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .count() as u64
+            + 1;
+        check_error(text, line, column, field, message);
+    }
+
+    /// Asserts that `text` is refused at `line`:`column` in `field`, with `message`.
+    #[track_caller]
+    pub(super) fn check_error(text: &str, line: u64, column: u64, field: &str, message: &str) {
+        let e = error(text);
+        assert_eq!(
+            (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+            (Some(line), Some(column), Some(field), message),
+            "{e}"
+        );
+        assert_eq!(e.path, FILE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{FILE, check_error, error, load};
+    use super::*;
+
+    #[test]
+    fn run_settings_default_as_documented() {
+        let s = load("{}");
+        assert_eq!(s.name, "t", "the file stem");
+        assert_eq!(s.description, "");
+        assert_eq!(s.path.as_deref(), Some(Path::new(FILE)));
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.duration, None);
+        assert_eq!(s.sample_interval, SimTime::from_secs(60));
+        assert_eq!(s.start_latency, SimTime::from_secs(1));
+        assert!(s.schedulers.is_empty() && s.nodes.is_empty() && s.workloads.is_empty());
+        assert_eq!(default_name(""), "scenario");
+    }
+
+    #[test]
+    fn run_settings_are_read() {
+        let s = load(
+            "name: demo\ndescription: |\n  two lines\n  of text\nseed: 42\nduration: 1h30m\nsampleInterval: 10s\nstartLatency: 0s\n",
+        );
+        assert_eq!(s.name, "demo");
+        assert_eq!(
+            s.description, "two lines\nof text",
+            "trailing newline trimmed"
+        );
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.duration, Some(SimTime::from_secs(5400)));
+        assert_eq!(s.sample_interval, SimTime::from_secs(10));
+        assert_eq!(s.start_latency, SimTime::ZERO);
+    }
+
+    #[test]
+    fn run_setting_errors_are_located() {
+        check_error(
+            "name: a/b\n",
+            1,
+            7,
+            "name",
+            "a/b cannot be used in output paths: expected a name without slashes",
+        );
+        check_error(
+            "name: ''\n",
+            1,
+            7,
+            "name",
+            "expected a name, got an empty string",
+        );
+        check_error(
+            "seed: -3\n",
+            1,
+            7,
+            "seed",
+            "expected a non-negative integer, got -3",
+        );
+        check_error(
+            "duration: 0s\n",
+            1,
+            11,
+            "duration",
+            "expected a duration longer than zero, got 0",
+        );
+        let e = error("sampleInterval: 10x\n");
+        assert_eq!((e.line, e.column), (Some(1), Some(17)));
+        assert_eq!(e.field.as_deref(), Some("sampleInterval"));
+        assert!(e.message.starts_with("invalid duration \"10x\""), "{e}");
+    }
+
+    #[test]
+    fn cluster_and_workloads_are_checked_in_file_order() {
+        let cluster = "cluster: {nodes: [{name: n, allocatable: {cpu: x}}]}\n";
+        let workloads = "workloads: [{pod: p, requests: {cpu: y}}]\n";
+        let first_field = |text: String| error(&text).field.unwrap();
+        assert_eq!(
+            first_field(format!("{cluster}{workloads}")),
+            "cluster.nodes[0].allocatable.cpu"
+        );
+        assert_eq!(
+            first_field(format!("{workloads}{cluster}")),
+            "workloads[0].requests.cpu"
+        );
+    }
+}

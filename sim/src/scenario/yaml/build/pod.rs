@@ -319,3 +319,214 @@ impl Builder<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use schedulers::{
+        HostPort, Labels, NodeAffinity, NodeSelectorTerm, PreemptionPolicy, Protocol,
+        SelectorOperator, SelectorRequirement, Toleration, TolerationOperator,
+    };
+
+    use super::super::testing::{check_at, load, template};
+    use super::*;
+
+    fn container(
+        name: &str,
+        requests: &[(ResourceKind, i64)],
+        limits: &[(ResourceKind, i64)],
+    ) -> ContainerResources {
+        let mut c = ContainerResources {
+            name: name.into(),
+            ..Default::default()
+        };
+        for &(kind, amount) in requests {
+            c.set_request(kind, amount);
+        }
+        for &(kind, amount) in limits {
+            c.set_limit(kind, amount);
+        }
+        c
+    }
+
+    #[test]
+    fn the_shorthand_is_one_container_named_after_the_workload() {
+        let t = template(
+            "workloads:
+  - pod: web
+    namespace: shop
+    labels: {app: web}
+    requests: {cpu: 250m, memory: 1Gi}
+    limits: {cpu: 500m}
+    ports: [{containerPort: 80, hostPort: 8080}]
+    overhead: {memory: 64Mi}
+    nodeSelector: {disk: ssd}
+    nodeName: n1
+    terminationGracePeriodSeconds: 5
+",
+        );
+        let mut web = container(
+            "web",
+            &[(ResourceKind::CPU, 250), (ResourceKind::MEMORY, 1 << 30)],
+            &[(ResourceKind::CPU, 500)],
+        );
+        web.host_ports = vec![HostPort {
+            port: 8080,
+            protocol: Protocol::Tcp,
+            host_ip: HostPort::ANY_IP.into(),
+        }];
+        let mut overhead = Resources::ZERO;
+        overhead.set(ResourceKind::MEMORY, 64 << 20);
+        let mut labels = Labels::default();
+        labels.insert("app".into(), "web".into());
+        let mut node_selector = Labels::default();
+        node_selector.insert("disk".into(), "ssd".into());
+        assert_eq!(
+            t,
+            PodTemplate {
+                name: "web".into(),
+                namespace: "shop".into(),
+                labels,
+                containers: vec![web],
+                overhead,
+                node_selector,
+                node_name: Some("n1".into()),
+                owner: OwnerKind::None,
+                singleton: true,
+                preemption_policy: PreemptionPolicy::PreemptLowerPriority,
+                termination_grace_period_seconds: 5,
+                ..PodTemplate::default()
+            }
+        );
+        assert_eq!(
+            template("workloads: [{pod: p}]\n").termination_grace_period_seconds,
+            30,
+            "Kubernetes' default"
+        );
+    }
+
+    #[test]
+    fn explicit_containers_and_constraints() {
+        let t = template(
+            "workloads:
+  - deployment: app
+    replicas: 1
+    containers:
+      - {name: main, requests: {cpu: \"1\"}, limits: {cpu: \"2\"}}
+      - {name: side, requests: {memory: 128Mi}}
+    initContainers:
+      - {name: setup, requests: {cpu: \"3\"}}
+    tolerations: [{key: gpu, operator: Exists}]
+    affinity:
+      nodeAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]
+",
+        );
+        assert_eq!(
+            t.containers,
+            [
+                container(
+                    "main",
+                    &[(ResourceKind::CPU, 1000)],
+                    &[(ResourceKind::CPU, 2000)]
+                ),
+                container("side", &[(ResourceKind::MEMORY, 128 << 20)], &[]),
+            ]
+        );
+        assert_eq!(
+            t.init_containers,
+            [container("setup", &[(ResourceKind::CPU, 3000)], &[])]
+        );
+        assert_eq!(
+            t.tolerations,
+            [Toleration {
+                key: "gpu".into(),
+                operator: TolerationOperator::Exists,
+                value: String::new(),
+                effect: None,
+                toleration_seconds: None,
+            }]
+        );
+        assert_eq!(
+            t.node_affinity,
+            Some(NodeAffinity {
+                required: Some(vec![NodeSelectorTerm {
+                    match_expressions: vec![SelectorRequirement {
+                        key: "zone".into(),
+                        operator: SelectorOperator::In,
+                        values: vec!["a".into()],
+                    }],
+                    match_fields: vec![],
+                }]),
+                preferred: vec![],
+            })
+        );
+    }
+
+    #[test]
+    fn batch_requests_may_be_drawn_per_pod() {
+        let s = load(
+            "workloads:
+  - batch: b
+    arrivals: {process: burst, count: 1}
+    requests: {cpu: {dist: uniform, min: 100m, max: \"2\"}, memory: 1Gi}
+",
+        );
+        let w = &s.workloads[0];
+        assert_eq!(
+            w.sized,
+            [(
+                ResourceKind::CPU,
+                Dist::Uniform {
+                    min: 100,
+                    max: 2000
+                }
+            )]
+        );
+        assert_eq!(
+            w.template.containers,
+            [container("b", &[(ResourceKind::MEMORY, 1 << 30)], &[])],
+            "constant requests stay in the template"
+        );
+    }
+
+    #[test]
+    fn template_errors_are_located() {
+        check_at(
+            "workloads: [{pod: p, requests: {cpu: 1}, containers: [{name: c}]}]\n",
+            "[{name",
+            "workloads[0].containers",
+            "`containers` cannot be combined with the top-level `requests`/`limits`, which describe a single container named after the workload",
+        );
+        check_at(
+            "workloads: [{pod: p, containers: []}]\n",
+            "[]",
+            "workloads[0].containers",
+            "expected at least one container",
+        );
+        check_at(
+            "workloads: [{pod: p, containers: [{name: c}], initContainers: [{name: c}]}]\n",
+            "c}]}",
+            "workloads[0].initContainers[0].name",
+            "duplicate container name \"c\": workloads[0].containers[0] (line 1) already uses it",
+        );
+        check_at(
+            "workloads: [{pod: p, requests: {memory: 2Gi}, limits: {memory: 1Gi}}]\n",
+            "2Gi",
+            "workloads[0].requests.memory",
+            "the request is larger than the limit (1Gi); a request must not exceed its limit",
+        );
+        check_at(
+            "workloads: [{pod: p, requests: {cpu: {dist: exponential, mean: 1}}}]\n",
+            "{dist",
+            "workloads[0].requests.cpu",
+            "a distribution is only allowed in a batch workload's top-level `requests`; expected a single quantity",
+        );
+        check_at(
+            "workloads: [{pod: p, requests: {pods: 1}}]\n",
+            "pods",
+            "workloads[0].requests.pods",
+            "`pods` is only set in a node's allocatable; every pod takes one pod slot",
+        );
+    }
+}

@@ -246,3 +246,107 @@ impl Builder<'_> {
         Ok((class.value, class.preemption_policy))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, check_error, load};
+    use super::*;
+
+    /// The priority and policy of each workload of `text`.
+    fn priorities(text: &str) -> Vec<(i32, PreemptionPolicy)> {
+        load(text)
+            .workloads
+            .iter()
+            .map(|w| (w.template.priority, w.template.preemption_policy))
+            .collect()
+    }
+
+    #[test]
+    fn classes_set_priorities_as_the_admission_plugin_does() {
+        let got = priorities(
+            "priorityClasses:
+  - {name: high, value: 1000, preemptionPolicy: Never}
+  - {name: base, value: 10, globalDefault: true}
+workloads:
+  - {pod: a, priorityClassName: high}
+  - {pod: b}
+  - {pod: c, priorityClassName: system-node-critical}
+  - {pod: d, priorityClassName: base, priority: 10}
+",
+        );
+        assert_eq!(
+            got,
+            [
+                (1000, PreemptionPolicy::Never),
+                (10, PreemptionPolicy::PreemptLowerPriority),
+                (2_000_001_000, PreemptionPolicy::PreemptLowerPriority),
+                (10, PreemptionPolicy::PreemptLowerPriority),
+            ]
+        );
+        assert_eq!(
+            priorities("workloads: [{pod: a, priority: -5, preemptionPolicy: Never}, {pod: b}]\n"),
+            [
+                (-5, PreemptionPolicy::Never),
+                (0, PreemptionPolicy::PreemptLowerPriority)
+            ],
+            "without classes, the workload's own fields or their defaults"
+        );
+    }
+
+    #[test]
+    fn class_errors_are_located() {
+        check_at(
+            "priorityClasses: [{name: system-high, value: 1}]\n",
+            "system-high",
+            "priorityClasses[0].name",
+            "names starting with `system-` are reserved; the built-in classes system-cluster-critical (2000000000) and system-node-critical (2000001000) exist without being declared",
+        );
+        check_at(
+            "priorityClasses: [{name: a, value: 1}, {name: a, value: 2}]\n",
+            "a, value: 2",
+            "priorityClasses[1].name",
+            "duplicate priority class name \"a\": priorityClasses[0] (line 1) already declares it",
+        );
+        check_at(
+            "priorityClasses: [{name: a, value: 1000000001}]\n",
+            "1000000001",
+            "priorityClasses[0].value",
+            "a declared priority class may have a value of at most 1000000000 (higher values are reserved for the system classes), got 1000000001",
+        );
+        check_at(
+            "priorityClasses: [{name: a}]\n",
+            "{name",
+            "priorityClasses[0].value",
+            "missing required field `value` (the priority of pods in this class; higher goes first)",
+        );
+        check_error(
+            "priorityClasses:\n  - {name: a, value: 1, globalDefault: true}\n  - {name: b, value: 2, globalDefault: true}\n",
+            3,
+            40,
+            "priorityClasses[1].globalDefault",
+            "a (priorityClasses[0] (line 2)) is already the global default; at most one class may be",
+        );
+    }
+
+    #[test]
+    fn workload_priority_errors_are_located() {
+        check_at(
+            "workloads: [{pod: p, priorityClassName: hgh}]\npriorityClasses: [{name: high, value: 1}]\n",
+            "hgh",
+            "workloads[0].priorityClassName",
+            "unknown priority class \"hgh\" (did you mean high?); the known classes are high, system-cluster-critical, system-node-critical (declare classes under the top-level `priorityClasses`)",
+        );
+        check_at(
+            "priorityClasses: [{name: high, value: 100}]\nworkloads: [{pod: p, priorityClassName: high, priority: 5}]\n",
+            "5}",
+            "workloads[0].priority",
+            "priority 5 conflicts with priorityClassName high, whose value is 100; the class sets the priority, so leave `priority` out or make it equal",
+        );
+        check_at(
+            "priorityClasses: [{name: base, value: 1, globalDefault: true}]\nworkloads: [{pod: p, preemptionPolicy: Never}]\n",
+            "Never",
+            "workloads[0].preemptionPolicy",
+            "preemptionPolicy Never conflicts with the globalDefault priority class base (which every workload naming no priorityClassName gets), whose preemptionPolicy is PreemptLowerPriority (the default); the class sets the policy, so leave `preemptionPolicy` out or name a class with preemptionPolicy: Never",
+        );
+    }
+}

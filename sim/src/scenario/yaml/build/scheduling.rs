@@ -162,3 +162,88 @@ impl Builder<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::de::IgnoredAny;
+
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    #[test]
+    fn inline_text_keeps_positions_and_stops_at_the_next_key() {
+        let text = "name: x\nschedulerConfig:\n  kind: K\n  # a comment\n\n  profiles: []\nschedulers: []\n";
+        // Where the mapping under `schedulerConfig` starts: its first key.
+        let map: BTreeMap<String, Spanned<IgnoredAny>> = serde_saphyr::from_str(text).unwrap();
+        let at = map["schedulerConfig"].referenced;
+        assert_eq!((at.line(), at.column()), (3, 3));
+        assert_eq!(
+            inline_text(text, &at).as_deref(),
+            Some("\n\n  kind: K\n  # a comment\n\n  profiles: []\n")
+        );
+    }
+
+    #[test]
+    fn schedulers_and_an_inline_configuration_are_read() {
+        let s = load(
+            "schedulerConfig:
+  apiVersion: kubescheduler.config.k8s.io/v1
+  kind: KubeSchedulerConfiguration
+  profiles: [{schedulerName: packer}]
+schedulers: [first-fit, packer]
+",
+        );
+        assert_eq!(s.schedulers, ["first-fit", "packer"]);
+        let names: Vec<&str> = s.profiles.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["packer"]);
+        assert!(s.profile_warnings.is_empty());
+    }
+
+    #[test]
+    fn scheduling_errors_are_located() {
+        check_at(
+            "schedulers: [first-fit, best-fti]\n",
+            "best-fti",
+            "schedulers[1]",
+            "unknown scheduler \"best-fti\"",
+        );
+        check_at(
+            "schedulers: [exec:./mine]\n",
+            "exec",
+            "schedulers[0]",
+            "unknown scheduler \"exec:./mine\": external schedulers are named on the command line only (--scheduler exec:./mine)",
+        );
+        check_at(
+            "schedulers: [random, random]\n",
+            "random]",
+            "schedulers[1]",
+            "scheduler \"random\" is listed twice",
+        );
+        check_at(
+            "schedulerConfig: ''\n",
+            "''",
+            "schedulerConfig",
+            "expected the path of a KubeSchedulerConfiguration file, got an empty string",
+        );
+        check_at(
+            "schedulerConfig: nowhere.yaml\n",
+            "nowhere",
+            "schedulerConfig",
+            "no scheduler configuration at nowhere.yaml (the path is relative to the scenario's directory)",
+        );
+        check_at(
+            "schedulerConfig:\n  apiVersion: kubescheduler.config.k8s.io/v1\n  kind: KubeSchedulerConfiguration\n  percentageOfNodesToScore: 101\n",
+            "101",
+            "schedulerConfig.percentageOfNodesToScore",
+            "invalid value 101: not in valid range [0-100]",
+        );
+        check_at(
+            "schedulerConfig:\n  apiVersion: kubescheduler.config.k8s.io/v1\n  kind: KubeSchedulerConfiguration\n  profiles: [{schedulerName: random}]\n",
+            "random",
+            "profiles[0].schedulerName",
+            "\"random\" is already the name of a built-in scheduler; give the profile another schedulerName (the scenario's schedulerConfig is at t.yaml:2:3)",
+        );
+    }
+}

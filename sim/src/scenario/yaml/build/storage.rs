@@ -317,3 +317,159 @@ impl Builder<'_> {
         Ok(claims)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use schedulers::Labels;
+    use schedulers::volumes::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    const STORAGE: &str = "storageClasses:
+  - name: fast
+    volumeBindingMode: WaitForFirstConsumer
+    allowedTopologies: [{matchLabelExpressions: [{key: zone, values: [a, b]}]}]
+  - {name: slow, provisioner: x}
+persistentVolumes:
+  - name: pv
+    labels: {kind: ssd}
+    capacity: {storage: 10Gi}
+    storageClassName: slow
+    nodeAffinity:
+      required:
+        nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n0]}]}]
+persistentVolumeClaims:
+  - {name: data, storageClassName: slow, resources: {requests: {storage: 5Gi}}, volumeName: pv}
+  - {name: scratch, namespace: ml, storageClassName: fast, resources: {requests: {storage: 1Gi}}}
+";
+
+    fn requirement(key: &str, values: &[&str]) -> SelectorRequirement {
+        SelectorRequirement {
+            key: key.into(),
+            operator: SelectorOperator::In,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn classes_volumes_and_claims_are_read_and_bound() {
+        let s = load(STORAGE);
+        assert_eq!(
+            s.volumes.classes(),
+            [
+                StorageClass {
+                    name: "fast".into(),
+                    volume_binding_mode: VolumeBindingMode::WaitForFirstConsumer,
+                    allowed_topologies: vec![NodeSelectorTerm {
+                        match_expressions: vec![requirement("zone", &["a", "b"])],
+                        match_fields: vec![],
+                    }],
+                },
+                StorageClass {
+                    name: "slow".into(),
+                    volume_binding_mode: VolumeBindingMode::Immediate,
+                    allowed_topologies: vec![],
+                },
+            ]
+        );
+        let mut labels = Labels::default();
+        labels.insert("kind".into(), "ssd".into());
+        assert_eq!(
+            s.volumes.volume("pv"),
+            Some(&PersistentVolume {
+                name: "pv".into(),
+                capacity: 10 << 30,
+                storage_class: "slow".into(),
+                node_affinity: Some(vec![NodeSelectorTerm {
+                    match_expressions: vec![requirement("kubernetes.io/hostname", &["n0"])],
+                    match_fields: vec![],
+                }]),
+                labels,
+                claim_ref: Some("default/data".into()),
+            })
+        );
+        assert_eq!(
+            s.volumes.claim("ml", "scratch"),
+            Some(&PersistentVolumeClaim {
+                name: "scratch".into(),
+                namespace: "ml".into(),
+                storage_class: "fast".into(),
+                request: 1 << 30,
+                bound_volume: None,
+            })
+        );
+        assert_eq!(
+            s.volumes
+                .claim("default", "data")
+                .and_then(|c| c.bound_volume.as_deref()),
+            Some("pv")
+        );
+    }
+
+    #[test]
+    fn workloads_mount_claims_of_their_namespace() {
+        let s = load(&format!(
+            "{STORAGE}workloads:\n  - pod: p\n    namespace: ml\n    volumes: [{{name: a, persistentVolumeClaim: {{claimName: scratch}}}}, {{name: b, persistentVolumeClaim: {{claimName: scratch}}}}]\n"
+        ));
+        assert_eq!(
+            s.workloads[0].template.volume_claims,
+            ["scratch"],
+            "once each"
+        );
+        check_at(
+            &format!(
+                "{STORAGE}workloads: [{{pod: p, volumes: [{{name: a, persistentVolumeClaim: {{claimName: scratch}}}}]}}]\n"
+            ),
+            "scratch}",
+            "workloads[0].volumes[0].persistentVolumeClaim.claimName",
+            "persistentVolumeClaims has no claim \"scratch\" in namespace \"default\"",
+        );
+        check_at(
+            "workloads: [{pod: p, volumes: [{name: a}]}]\n",
+            "{name",
+            "workloads[0].volumes[0]",
+            "expected `persistentVolumeClaim: {claimName: ...}`: schedlab models no other volume sources",
+        );
+    }
+
+    #[test]
+    fn storage_errors_are_located() {
+        check_at(
+            "storageClasses: [{name: a, volumeBindingMode: Later}]\n",
+            "Later",
+            "storageClasses[0].volumeBindingMode",
+            "unknown volume binding mode \"Later\"; expected Immediate or WaitForFirstConsumer",
+        );
+        check_at(
+            "storageClasses: [{name: fast}]\npersistentVolumes: [{name: v, capacity: {storage: 1Gi}, storageClassName: slow}]\n",
+            "slow",
+            "persistentVolumes[0].storageClassName",
+            "unknown storage class \"slow\"; storageClasses defines fast",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 0}}]\n",
+            "0}",
+            "persistentVolumes[0].capacity.storage",
+            "expected a positive size, got 0",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}, nodeAffinity: {required: {}}}]\n",
+            "{}}",
+            "persistentVolumes[0].nodeAffinity.required.nodeSelectorTerms",
+            "missing required field `nodeSelectorTerms`",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}}]\npersistentVolumeClaims: [{name: c, resources: {requests: {storage: 2Gi}}, volumeName: v}]\n",
+            "v}]\n",
+            "persistentVolumeClaims[0].volumeName",
+            "persistent volume \"v\" cannot hold this claim: it must have the claim's storage class and at least its requested size",
+        );
+        check_at(
+            "persistentVolumeClaims: [{name: Data, resources: {requests: {storage: 1Gi}}}]\n",
+            "Data",
+            "persistentVolumeClaims[0].name",
+            "invalid persistent volume claim name \"Data\": it must consist of lowercase letters, digits, `-` and `.`, with a letter or digit at the start, the end and on both sides of each `.`",
+        );
+    }
+}

@@ -353,3 +353,171 @@ impl Builder<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+    use crate::scenario::Dist;
+
+    #[test]
+    fn each_kind_is_read_with_its_defaults() {
+        let s = load(
+            "workloads:
+  - pod: single
+  - pod: many
+    count: 3
+    at: 5m
+  - deployment: web
+    replicas: 4
+    duration: 10m
+  - batch: jobs
+    arrivals: {process: poisson, ratePerMinute: 6, start: 1m, stop: 1h, count: 100}
+",
+        );
+        let kinds: Vec<&WorkloadKind> = s.workloads.iter().map(|w| &w.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &WorkloadKind::Pods {
+                    at: SimTime::ZERO,
+                    count: 1
+                },
+                &WorkloadKind::Pods {
+                    at: SimTime::from_secs(300),
+                    count: 3
+                },
+                &WorkloadKind::Deployment {
+                    at: SimTime::ZERO,
+                    replicas: 4
+                },
+                &WorkloadKind::Batch {
+                    arrivals: Arrivals {
+                        process: ArrivalProcess::Poisson {
+                            rate_per_second: 0.1
+                        },
+                        start: SimTime::from_secs(60),
+                        stop: Some(SimTime::from_secs(3600)),
+                        count: Some(100),
+                    }
+                },
+            ]
+        );
+        let owners: Vec<(OwnerKind, bool)> = s
+            .workloads
+            .iter()
+            .map(|w| (w.template.owner, w.template.singleton))
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                (OwnerKind::None, true),
+                (OwnerKind::None, false),
+                (OwnerKind::ReplicaSet, false),
+                (OwnerKind::Job, false),
+            ]
+        );
+        assert_eq!(s.workloads[0].duration, None, "runs until the end");
+        assert_eq!(
+            s.workloads[2].duration,
+            Some(Dist::Constant(SimTime::from_secs(600)))
+        );
+    }
+
+    #[test]
+    fn fixed_and_burst_arrivals() {
+        let s = load(
+            "workloads:
+  - {batch: a, arrivals: {process: fixed, interval: 30s}}
+  - {batch: b, arrivals: {process: burst, count: 5, start: 10m}}
+",
+        );
+        let arrivals = |i: usize| match &s.workloads[i].kind {
+            WorkloadKind::Batch { arrivals } => arrivals.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            arrivals(0).process,
+            ArrivalProcess::Fixed {
+                interval: SimTime::from_secs(30)
+            }
+        );
+        assert_eq!(
+            arrivals(1),
+            Arrivals {
+                process: ArrivalProcess::Burst,
+                start: SimTime::from_secs(600),
+                stop: None,
+                count: Some(5),
+            }
+        );
+    }
+
+    #[test]
+    fn kind_errors_are_located() {
+        check_at(
+            "workloads: [{count: 2}]\n",
+            "{count",
+            "workloads[0]",
+            "a workload needs exactly one of `pod`, `deployment` or `batch`, naming it; found none",
+        );
+        check_at(
+            "workloads: [{pod: a, batch: b}]\n",
+            "b}",
+            "workloads[0].batch",
+            "a workload has exactly one kind, but this one has both `pod` and `batch`",
+        );
+        check_at(
+            "workloads: [{pod: a}, {deployment: a, replicas: 1}]\n",
+            "a, replicas",
+            "workloads[1].deployment",
+            "duplicate workload name \"a\": workloads[0] (line 1) already uses it",
+        );
+        check_at(
+            "workloads: [{batch: b, count: 2, arrivals: {process: burst, count: 2}}]\n",
+            "2, arrivals",
+            "workloads[0].count",
+            "`count` applies to pod workloads only, not to a batch (for a batch workload, put it under `arrivals`)",
+        );
+        check_at(
+            "workloads: [{deployment: d}]\n",
+            "{deployment",
+            "workloads[0].replicas",
+            "missing required field `replicas` (how many pods the deployment keeps running)",
+        );
+    }
+
+    #[test]
+    fn arrival_errors_are_located() {
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poison}}]\n",
+            "poison",
+            "workloads[0].arrivals.process",
+            "unknown arrival process \"poison\" (did you mean poisson?); expected poisson, fixed or burst",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: 1, ratePerHour: 2}}]\n",
+            "2}",
+            "workloads[0].arrivals.ratePerHour",
+            "give only one rate; `ratePerSecond` is already set",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: fixed, interval: 1s, ratePerMinute: 1}}]\n",
+            "1}",
+            "workloads[0].arrivals.ratePerMinute",
+            "`ratePerMinute` does not apply to process: fixed",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: burst}}]\n",
+            "{process",
+            "workloads[0].arrivals.count",
+            "process: burst needs `count` (how many pods arrive at once)",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: 1, start: 1h, stop: 1h}}]\n",
+            "1h}",
+            "workloads[0].arrivals.stop",
+            "stop must be later than start (1h), got 1h",
+        );
+    }
+}
