@@ -7,7 +7,7 @@
 //! Loading runs in three stages, as for scenarios:
 //! 1. serde-saphyr reads the text into the `raw` structs, which mirror kube-scheduler's v1
 //!    types; the core/v1 pieces inside plugin arguments are [`crate::yaml::kube`]'s. A
-//!    serde error is located by [`crate::yaml::translate`], told by [`ConfigSchema`] which
+//!    serde error is located by [`crate::yaml::translate`], told by `ConfigSchema` which
 //!    fields each kind of plugin arguments has.
 //! 2. `read` applies the v1 API's defaulting and checks what only makes sense with the
 //!    spans at hand (enum spellings, required and forbidden fields), building

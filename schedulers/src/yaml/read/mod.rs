@@ -26,7 +26,7 @@ use crate::field_path;
 type Result<T> = std::result::Result<T, YamlError>;
 
 /// Pod slots a node offers when its `allocatable` leaves `pods` out (the kubelet default).
-pub const DEFAULT_MAX_PODS: i64 = 110;
+const DEFAULT_MAX_PODS: i64 = 110;
 /// The resource names that need no domain prefix.
 const BUILTIN_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage", "pods"];
 

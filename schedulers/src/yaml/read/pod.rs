@@ -127,6 +127,35 @@ impl Reader<'_> {
         Ok(IntOrPercent::Int(i32::try_from(n).unwrap_or(i32::MAX)))
     }
 
+    /// A container's `requests` and `limits`, the resource lists below `base` (the
+    /// container in a scenario, its `resources` in a manifest), with a request above its
+    /// limit refused. `single` takes the single value out of a request, whatever the list
+    /// holds (a reader may accept more there, to refuse it with a message of its own).
+    pub fn container_resources<V, F>(
+        &self,
+        names: &mut ResourceNames,
+        c: &mut ContainerResources,
+        requests: Option<&Entries<Spanned<String>, Spanned<V>>>,
+        limits: Option<&QuantityMap>,
+        base: &str,
+        single: F,
+    ) -> Result<()>
+    where
+        F: Fn(&Spanned<V>, &str) -> Result<Spanned<Scalar>>,
+    {
+        let requests_base = format!("{base}.requests");
+        for (key, value) in requests.map(|r| r.0.as_slice()).unwrap_or_default() {
+            let field = field_path::key(&requests_base, &key.value);
+            let kind = self.pod_resource_kind(names, key, &field)?;
+            let v = single(value, &field)?;
+            c.set_request(kind, self.quantity(kind, &v, &field)?);
+        }
+        if let Some(limits) = limits {
+            self.set_limits(names, c, limits, &format!("{base}.limits"))?;
+        }
+        self.check_requests_within_limits(names, c, requests, &requests_base)
+    }
+
     /// Sets a container's limits from a resource list.
     pub fn set_limits(
         &self,
@@ -422,25 +451,47 @@ mod tests {
     }
 
     #[test]
-    fn requests_may_not_exceed_limits() {
+    fn container_resources_are_read_and_checked() {
         let r = reader();
         let mut names = ResourceNames::default();
+        let single = |v: &Spanned<Scalar>, _: &str| Ok(v.clone());
+        let requests = value::<QuantityMap>("{cpu: 500m, example.com/gpu: 1}");
+        let limits = value::<QuantityMap>("{cpu: 1}");
         let mut c = ContainerResources::default();
-        c.set_request(ResourceKind::CPU, 2000);
-        let limits = value::<QuantityMap>("{cpu: 1500m}");
-        r.set_limits(&mut names, &mut c, &limits.value, "limits")
-            .unwrap();
-        assert_eq!(c.limits.get(ResourceKind::CPU), 1500);
-        let requests = value::<QuantityMap>("{cpu: 2}");
+        r.container_resources(
+            &mut names,
+            &mut c,
+            Some(&requests.value),
+            Some(&limits.value),
+            "resources",
+            single,
+        )
+        .unwrap();
+        let gpu = names.lookup("example.com/gpu").unwrap();
+        let mut want = ContainerResources::default();
+        want.set_request(ResourceKind::CPU, 500);
+        want.set_request(gpu, 1);
+        want.set_limit(ResourceKind::CPU, 1000);
+        assert_eq!(c, want);
+
+        let requests = value::<QuantityMap>("{memory: 2Gi}");
+        let limits = value::<QuantityMap>("{memory: 1536Mi}");
         let e = r
-            .check_requests_within_limits(&names, &c, Some(&requests.value), "requests")
+            .container_resources(
+                &mut names,
+                &mut ContainerResources::default(),
+                Some(&requests.value),
+                Some(&limits.value),
+                "resources",
+                single,
+            )
             .unwrap_err();
         assert_error(
             &e,
             1,
-            7,
-            "requests.cpu",
-            "the request is larger than the limit (1500m); a request must not exceed its limit",
+            10,
+            "resources.requests.memory",
+            "the request is larger than the limit (1536Mi); a request must not exceed its limit",
         );
     }
 }

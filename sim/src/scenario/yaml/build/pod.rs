@@ -6,19 +6,28 @@ use std::collections::HashMap;
 
 use schedulers::field_path;
 use schedulers::yaml::message::at_line;
-use schedulers::yaml::{Entries, NodeAffinityRules, Scalar};
+use schedulers::yaml::{NodeAffinityRules, Reader, Scalar};
 use schedulers::{ContainerResources, OwnerKind, PodTemplate, ResourceKind, Resources};
 use serde_saphyr::Spanned;
 
-use super::super::raw::{RawContainer, RawWorkload, RequestMap, ScalarOrDist};
+use super::super::raw::{RawContainer, RawWorkload, ScalarOrDist};
 use super::{Builder, Result};
 use crate::scenario::Dist;
 
 /// Requests drawn per pod, by resource kind (`Workload::sized`).
 pub(super) type SizedRequests = Vec<(ResourceKind, Dist<i64>)>;
 
-/// The requests of a container that gives none.
-static EMPTY_REQUESTS: RequestMap = Entries(Vec::new());
+/// A single value where a distribution is not allowed.
+fn constant(kube: &Reader<'_>, v: &Spanned<ScalarOrDist>, field: &str) -> Result<Spanned<Scalar>> {
+    match &v.value {
+        ScalarOrDist::Scalar(s) => Ok(Spanned::new(s.clone(), v.referenced, v.defined)),
+        ScalarOrDist::Dist(_) => Err(kube.err(
+            &v.referenced,
+            field,
+            "a distribution is only allowed in a batch workload's top-level `requests`; expected a single quantity",
+        )),
+    }
+}
 
 impl Builder<'_> {
     /// The pod template every pod of the workload shares, and the requests batch pods draw.
@@ -112,7 +121,7 @@ impl Builder<'_> {
                                 ));
                             }
                             _ => {
-                                let v = self.constant(value, &field)?;
+                                let v = constant(&self.kube, value, &field)?;
                                 c.set_request(kind, self.kube.quantity(kind, &v, &field)?);
                             }
                         }
@@ -244,18 +253,6 @@ impl Builder<'_> {
         Ok((template, sized))
     }
 
-    /// A single value where a distribution is not allowed.
-    fn constant(&self, v: &Spanned<ScalarOrDist>, field: &str) -> Result<Spanned<Scalar>> {
-        match &v.value {
-            ScalarOrDist::Scalar(s) => Ok(Spanned::new(s.clone(), v.referenced, v.defined)),
-            ScalarOrDist::Dist(_) => Err(self.kube.err(
-                &v.referenced,
-                field,
-                "a distribution is only allowed in a batch workload's top-level `requests`; expected a single quantity",
-            )),
-        }
-    }
-
     /// `containers` or `initContainers`; names must be unique across both lists.
     fn containers(
         &mut self,
@@ -288,26 +285,14 @@ impl Builder<'_> {
                 name,
                 ..Default::default()
             };
-            let requests = raw.requests.as_ref().unwrap_or(&EMPTY_REQUESTS);
-            for (key, value) in &requests.0 {
-                let field = field_path::key(&format!("{c_base}.requests"), &key.value);
-                let kind = self.kube.pod_resource_kind(&mut self.names, key, &field)?;
-                let v = self.constant(value, &field)?;
-                c.set_request(kind, self.kube.quantity(kind, &v, &field)?);
-            }
-            if let Some(limits) = &raw.limits {
-                self.kube.set_limits(
-                    &mut self.names,
-                    &mut c,
-                    limits,
-                    &format!("{c_base}.limits"),
-                )?;
-            }
-            self.kube.check_requests_within_limits(
-                &self.names,
-                &c,
+            let kube = self.kube;
+            kube.container_resources(
+                &mut self.names,
+                &mut c,
                 raw.requests.as_ref(),
-                &format!("{c_base}.requests"),
+                raw.limits.as_ref(),
+                &c_base,
+                |v: &Spanned<ScalarOrDist>, field: &str| constant(&kube, v, field),
             )?;
             if let Some(ports) = &raw.ports {
                 c.host_ports =
