@@ -9,6 +9,9 @@
 //! - [`Scheduler::schedule`] receives a [`Cycle`]: the cluster, the pending pods in queue
 //!   order, and the means to bind them or declare them unschedulable with a [`Diagnosis`].
 //! - [`Registry`] maps names (`first-fit`, `least-allocated`, `random`) to factories.
+//! - With the `yaml` feature, `yaml` reads Kubernetes-style YAML (located types, one error
+//!   type, one locator) and `framework::config` a `KubeSchedulerConfiguration`, so that a
+//!   control plane can read one without the simulator.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -40,6 +43,7 @@
 pub mod algorithms;
 pub mod cluster;
 pub mod exec;
+pub mod field_path;
 pub mod filters;
 pub mod framework;
 pub mod gang;
@@ -58,6 +62,8 @@ pub mod shape_cache;
 pub mod suggest;
 pub mod taints;
 pub mod volumes;
+#[cfg(feature = "yaml")]
+pub mod yaml;
 
 pub use cluster::{BindError, ClusterState, NodeError};
 pub use gang::{GangScheduler, PodGroupSpec};

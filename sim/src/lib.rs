@@ -47,7 +47,6 @@ pub mod observe;
 pub mod rng;
 pub mod sampling;
 pub mod scenario;
-pub mod scheduler_config;
 pub mod simulation;
 pub mod time;
 

@@ -87,7 +87,7 @@ pub fn log(text: impl fmt::Display) {
 /// means schedlab's own profile.
 pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow::Result<()> {
     const SUMMARY: &str = "a profile of the --scheduler-config file";
-    let config = sim::scheduler_config::load_scheduler_config(path)?;
+    let config = ::schedulers::framework::config::load_scheduler_config(path)?;
     for warning in config.warnings() {
         log(format_args!("warning: {warning}"));
     }

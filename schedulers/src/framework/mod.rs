@@ -26,6 +26,8 @@ use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
+#[cfg(feature = "yaml")]
+pub mod config;
 pub mod plugin_registry;
 pub mod plugins;
 pub mod preemption;

@@ -82,6 +82,7 @@ use super::plugins::volume_zone::VolumeZone;
 use super::preemption::{MIN_CANDIDATE_NODES_ABSOLUTE, MIN_CANDIDATE_NODES_PERCENTAGE};
 use super::profile::Points;
 use super::{MAX_NODE_SCORE, Plugin, Profile};
+use crate::field_path;
 use crate::labels;
 use crate::pod_affinity::{TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::suggest::closest;
@@ -947,7 +948,7 @@ impl ConfigError {
 
     /// The same error with `prefix.` put before its field.
     pub fn within(mut self, prefix: &str) -> ConfigError {
-        self.field = join(prefix, &self.field);
+        self.field = field_path::join(prefix, &self.field);
         self
     }
 }
@@ -980,16 +981,6 @@ impl fmt::Display for Warning {
         } else {
             write!(f, "{}: {}", self.field, self.message)
         }
-    }
-}
-
-/// `a.b`, or either alone when the other is empty; `a[0]` when `b` is an index.
-fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (_, true) => a.to_owned(),
-        (true, false) => b.to_owned(),
-        (false, false) if b.starts_with('[') => format!("{a}{b}"),
-        (false, false) => format!("{a}.{b}"),
     }
 }
 

@@ -3,83 +3,22 @@
 //!
 //! Every struct denies unknown fields, so a misspelt key is an error that lists the allowed
 //! ones. Values that need checking after parsing (quantities, durations, numbers, names) are
-//! kept as text in [`Spanned`] wrappers, so that `build.rs` can report their exact line and
+//! kept as text in [`Spanned`] wrappers, so that `build` can report their exact line and
 //! column. serde only checks the shape here: which keys exist, and whether a value is a
-//! mapping, a list or a single value.
+//! mapping, a list or a single value. The pieces that are Kubernetes' own (affinity,
+//! tolerations, taints, selectors, ports, volumes) are the located types of
+//! `schedulers::yaml::kube`, which every Kubernetes-YAML reader shares.
 
 use std::fmt;
-use std::marker::PhantomData;
 
+use schedulers::yaml::kube::{
+    RawAffinity, RawContainerPort, RawLabelSelector, RawTaint, RawToleration,
+    RawTopologySelectorTerm, RawTopologySpreadConstraint, RawVolume, RawVolumeNodeAffinity,
+};
+use schedulers::yaml::{Entries, LabelMap, QuantityMap, Scalar, ScalarVisitor};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
-
-/// A single YAML value kept as its text, whatever YAML would have typed it as: `2`, `0.5`,
-/// `"500m"` and `10m` all arrive as the characters written, so quantities and durations are
-/// parsed by our own exact parsers rather than through a float.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Scalar(pub(super) String);
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // `deserialize_str` makes serde-saphyr hand over the scalar's source text. The number
-        // and bool visitors are there in case a value reaches us already typed (e.g. through
-        // an alias replay); they render it back to text.
-        deserializer.deserialize_str(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a single value (a string or a number)")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-        Ok(Scalar(v))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar(v.to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-        // A null inside a list or map (`values: [1m, ~]`) becomes an empty value, which the
-        // interpreting parser then rejects with a message naming the field.
-        Ok(Scalar(String::new()))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
-        Ok(Scalar(String::new()))
-    }
-}
 
 /// A value that is either a single value or a distribution mapping (`{dist: ..., ...}`), as
 /// workload durations and batch requests may be.
@@ -166,47 +105,8 @@ impl<'de> Visitor<'de> for ScalarOrDistVisitor {
     }
 }
 
-/// A mapping kept in file order, with duplicate keys already rejected by the parser. A
-/// `BTreeMap` would reorder the keys, and extended resources are numbered in file order.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Entries<K, V>(pub(super) Vec<(K, V)>);
-
-impl<K, V> Default for Entries<K, V> {
-    fn default() -> Self {
-        Entries(Vec::new())
-    }
-}
-
-impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(EntriesVisitor(PhantomData))
-    }
-}
-
-struct EntriesVisitor<K, V>(PhantomData<(K, V)>);
-
-impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<K, V> {
-    type Value = Entries<K, V>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a mapping")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
-        }
-        Ok(Entries(entries))
-    }
-}
-
-/// A map of resource names to single values (`allocatable`, `limits`, `overhead`).
-pub(super) type QuantityMap = Entries<Spanned<String>, Spanned<Scalar>>;
 /// A map of resource names to values or distributions (`requests`).
 pub(super) type RequestMap = Entries<Spanned<String>, Spanned<ScalarOrDist>>;
-/// A map of label keys to values (`labels`, `nodeSelector`).
-pub(super) type LabelMap = Entries<Spanned<String>, Spanned<String>>;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -399,22 +299,7 @@ pub(super) struct RawStorageClass {
     )]
     pub(super) provisioner: Option<String>,
     pub(super) volume_binding_mode: Option<Spanned<String>>,
-    pub(super) allowed_topologies: Option<Vec<Spanned<RawTopologyTerm>>>,
-}
-
-/// One item of `allowedTopologies`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawTopologyTerm {
-    pub(super) match_label_expressions: Spanned<Vec<Spanned<RawTopologyRequirement>>>,
-}
-
-/// `{key, values}` in `matchLabelExpressions`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawTopologyRequirement {
-    pub(super) key: Spanned<String>,
-    pub(super) values: Spanned<Vec<Spanned<String>>>,
+    pub(super) allowed_topologies: Option<Vec<Spanned<RawTopologySelectorTerm>>>,
 }
 
 /// `{storage: QUANTITY}` (`capacity`, `resources.requests`).
@@ -436,13 +321,6 @@ pub(super) struct RawPersistentVolume {
     pub(super) node_affinity: Option<Spanned<RawVolumeNodeAffinity>>,
 }
 
-/// A PersistentVolume's `nodeAffinity`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawVolumeNodeAffinity {
-    pub(super) required: RawNodeSelector,
-}
-
 /// One item of `persistentVolumeClaims`, with the fields of a PersistentVolumeClaim's
 /// spec (plus `name` and `namespace`).
 #[derive(Debug, Deserialize)]
@@ -460,21 +338,6 @@ pub(super) struct RawClaim {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawClaimResources {
     pub(super) requests: Spanned<RawStorage>,
-}
-
-/// One item of a workload's `volumes`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawVolume {
-    pub(super) name: Spanned<String>,
-    pub(super) persistent_volume_claim: Option<Spanned<RawClaimSource>>,
-}
-
-/// `persistentVolumeClaim: {claimName}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawClaimSource {
-    pub(super) claim_name: Spanned<String>,
 }
 
 /// One item of `priorityClasses`, with the fields of a Kubernetes PriorityClass.
@@ -533,15 +396,6 @@ pub(super) struct RawNode {
     pub(super) gpu_model: Option<Spanned<String>>,
 }
 
-/// A node taint.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawTaint {
-    pub(super) key: Spanned<String>,
-    pub(super) value: Option<String>,
-    pub(super) effect: Spanned<String>,
-}
-
 /// One item of `workloads`: every key any kind may use, checked against the kind later so
 /// that the message can say which kind a key belongs to.
 #[derive(Debug, Deserialize)]
@@ -563,14 +417,14 @@ pub(super) struct RawWorkload {
     pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) requests: Option<Spanned<RequestMap>>,
     pub(super) limits: Option<Spanned<QuantityMap>>,
-    pub(super) ports: Option<Spanned<Vec<Spanned<RawPort>>>>,
+    pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
     pub(super) containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
     pub(super) init_containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
     pub(super) overhead: Option<QuantityMap>,
     pub(super) node_selector: Option<LabelMap>,
     pub(super) tolerations: Option<Vec<Spanned<RawToleration>>>,
     pub(super) affinity: Option<RawAffinity>,
-    pub(super) topology_spread_constraints: Option<Vec<Spanned<RawSpreadConstraint>>>,
+    pub(super) topology_spread_constraints: Option<Vec<Spanned<RawTopologySpreadConstraint>>>,
     pub(super) node_name: Option<Spanned<String>>,
     pub(super) volumes: Option<Vec<Spanned<RawVolume>>>,
     /// The pod group the pods join: shorthand for the `scheduling.x-k8s.io/pod-group` label.
@@ -614,133 +468,5 @@ pub(super) struct RawContainer {
     pub(super) name: Spanned<String>,
     pub(super) requests: Option<RequestMap>,
     pub(super) limits: Option<QuantityMap>,
-    pub(super) ports: Option<Spanned<Vec<Spanned<RawPort>>>>,
-}
-
-/// One item of a container's `ports`, with Kubernetes' field names. `containerPort` is
-/// required, but checked after parsing so that the message can say where.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawPort {
-    pub(super) container_port: Option<Spanned<Scalar>>,
-    pub(super) host_port: Option<Spanned<Scalar>>,
-    pub(super) protocol: Option<Spanned<String>>,
-    #[serde(rename = "hostIP")]
-    pub(super) host_ip: Option<Spanned<String>>,
-    pub(super) name: Option<Spanned<String>>,
-}
-
-/// A pod toleration, as in Kubernetes.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawToleration {
-    pub(super) key: Option<Spanned<String>>,
-    pub(super) operator: Option<Spanned<String>>,
-    pub(super) value: Option<Spanned<String>>,
-    pub(super) effect: Option<Spanned<String>>,
-    pub(super) toleration_seconds: Option<Spanned<Scalar>>,
-}
-
-/// `affinity:`: node affinity, and inter-pod affinity and anti-affinity.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawAffinity {
-    pub(super) node_affinity: Option<RawNodeAffinity>,
-    pub(super) pod_affinity: Option<RawPodAffinity>,
-    pub(super) pod_anti_affinity: Option<RawPodAffinity>,
-}
-
-/// `affinity.nodeAffinity`, with Kubernetes' field names.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawNodeAffinity {
-    pub(super) required_during_scheduling_ignored_during_execution: Option<RawNodeSelector>,
-    pub(super) preferred_during_scheduling_ignored_during_execution:
-        Option<Vec<Spanned<RawPreferred>>>,
-}
-
-/// A node selector: terms that are ORed.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawNodeSelector {
-    pub(super) node_selector_terms: Spanned<Vec<Spanned<RawTerm>>>,
-}
-
-/// A node selector term: requirements that are ANDed.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawTerm {
-    pub(super) match_expressions: Option<Vec<Spanned<RawRequirement>>>,
-    pub(super) match_fields: Option<Vec<Spanned<RawRequirement>>>,
-}
-
-/// `{key, operator, values}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawRequirement {
-    pub(super) key: Spanned<String>,
-    pub(super) operator: Spanned<String>,
-    pub(super) values: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-/// A weighted preferred term.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawPreferred {
-    pub(super) weight: Spanned<Scalar>,
-    pub(super) preference: Spanned<RawTerm>,
-}
-
-/// `affinity.podAffinity` or `affinity.podAntiAffinity`, with Kubernetes' field names.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawPodAffinity {
-    pub(super) required_during_scheduling_ignored_during_execution:
-        Option<Vec<Spanned<RawPodAffinityTerm>>>,
-    pub(super) preferred_during_scheduling_ignored_during_execution:
-        Option<Vec<Spanned<RawWeightedPodAffinityTerm>>>,
-}
-
-/// An inter-pod (anti-)affinity term. `topologyKey` is required, but checked after parsing
-/// so that the message can say what it is for.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawPodAffinityTerm {
-    pub(super) label_selector: Option<Spanned<RawLabelSelector>>,
-    pub(super) namespaces: Option<Vec<Spanned<String>>>,
-    pub(super) namespace_selector: Option<Spanned<RawLabelSelector>>,
-    pub(super) topology_key: Option<Spanned<String>>,
-    pub(super) match_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
-    pub(super) mismatch_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
-}
-
-/// A preferred inter-pod (anti-)affinity term with its weight.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawWeightedPodAffinityTerm {
-    pub(super) weight: Spanned<Scalar>,
-    pub(super) pod_affinity_term: Spanned<RawPodAffinityTerm>,
-}
-
-/// A label selector over pods or namespaces: `matchLabels` and `matchExpressions`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawLabelSelector {
-    pub(super) match_labels: Option<LabelMap>,
-    pub(super) match_expressions: Option<Vec<Spanned<RawRequirement>>>,
-}
-
-/// One item of `topologySpreadConstraints`. The required keys are checked after parsing,
-/// so that the message can say what they are for.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(super) struct RawSpreadConstraint {
-    pub(super) max_skew: Option<Spanned<Scalar>>,
-    pub(super) topology_key: Option<Spanned<String>>,
-    pub(super) when_unsatisfiable: Option<Spanned<String>>,
-    pub(super) label_selector: Option<Spanned<RawLabelSelector>>,
-    pub(super) min_domains: Option<Spanned<Scalar>>,
-    pub(super) node_affinity_policy: Option<Spanned<String>>,
-    pub(super) node_taints_policy: Option<Spanned<String>>,
-    pub(super) match_label_keys: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
 }

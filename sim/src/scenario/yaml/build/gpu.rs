@@ -7,9 +7,10 @@ use serde_saphyr::Spanned;
 
 use schedulers::gpu::{GPU_MILLI, GpuRequest, MAX_GPUS_PER_NODE, NodeGpus};
 use schedulers::quantity::parse_cpu_millis;
+use schedulers::yaml::Scalar;
+use schedulers::yaml::message::shown;
 
-use super::super::raw::{RawGpuTrace, Scalar};
-use super::super::shown;
+use super::super::raw::RawGpuTrace;
 use super::{Builder, Result};
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, GpuTrace, load_nodes, load_pods};
 
@@ -29,22 +30,30 @@ impl Builder<'_> {
             return Ok(Vec::new());
         };
         if has_seed {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &list.referenced,
                 "seeds",
                 "give either `seed` (one run per scheduler) or `seeds` (a run per seed), not both",
             ));
         }
         if list.value.is_empty() {
-            return Err(self.err(&list.referenced, "seeds", "expected at least one seed"));
+            return Err(self
+                .kube
+                .err(&list.referenced, "seeds", "expected at least one seed"));
         }
         let mut out: Vec<u64> = Vec::new();
         for (i, v) in list.value.iter().enumerate() {
             let field = format!("seeds[{i}]");
-            let n = self.integer(v, &field, 0, u64::MAX.into(), "a non-negative integer")?;
+            let n = self
+                .kube
+                .integer(v, &field, 0, u64::MAX.into(), "a non-negative integer")?;
             let n = u64::try_from(n).unwrap_or(u64::MAX);
             if out.contains(&n) {
-                return Err(self.err(&v.referenced, &field, format!("seed {n} is listed twice")));
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &field,
+                    format!("seed {n} is listed twice"),
+                ));
             }
             out.push(n);
         }
@@ -53,10 +62,10 @@ impl Builder<'_> {
 
     /// A fraction of the cluster's GPUs, in thousandths, from `min` to `max`.
     fn permille(&self, v: &Spanned<Scalar>, field: &str, min: u32, max: u32) -> Result<u32> {
-        let x = self.number(v, field, false)?;
+        let x = self.kube.number(v, field, false)?;
         let p = (x * 1000.0).round();
         if p < f64::from(min) || p > f64::from(max) {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &v.referenced,
                 field,
                 format!(
@@ -77,7 +86,7 @@ impl Builder<'_> {
         has_cluster_or_workloads: bool,
     ) -> Result<GpuTrace> {
         if has_cluster_or_workloads {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &t.referenced,
                 "gpuTrace",
                 "a gpuTrace scenario takes its nodes and pods from the trace; \
@@ -86,7 +95,7 @@ impl Builder<'_> {
         }
         let t_value = &t.value;
         if t_value.format.value != FORMAT_ALIBABA_GPU_V2023 {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &t_value.format.referenced,
                 "gpuTrace.format",
                 format!(
@@ -95,10 +104,12 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let dir = Path::new(self.file).parent().unwrap_or(Path::new(""));
+        let dir = Path::new(self.kube.file())
+            .parent()
+            .unwrap_or(Path::new(""));
         let resolve = |p: &Spanned<String>, field: &str| -> Result<(std::path::PathBuf, String)> {
             if p.value.is_empty() {
-                return Err(self.err(&p.referenced, field, "expected a file path"));
+                return Err(self.kube.err(&p.referenced, field, "expected a file path"));
             }
             let full = dir.join(&p.value);
             let shown = full.display().to_string();
@@ -112,7 +123,7 @@ impl Builder<'_> {
             t_value.gpu_nodes_only.unwrap_or(true),
         )?;
         if !nodes.iter().any(|n| n.gpu.count > 0) {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &t_value.nodes.referenced,
                 "gpuTrace.nodes",
                 format!("{nodes_shown} lists no node with GPUs"),
@@ -120,7 +131,7 @@ impl Builder<'_> {
         }
         let pods = load_pods(&pods_path, &pods_shown)?;
         if !pods.iter().any(|p| p.gpu.is_some()) {
-            return Err(self.err(
+            return Err(self.kube.err(
                 &t_value.pods.referenced,
                 "gpuTrace.pods",
                 format!("{pods_shown} lists no pod asking for GPUs"),
@@ -152,7 +163,7 @@ impl Builder<'_> {
         base: &str,
     ) -> Result<NodeGpus> {
         let count = match gpus {
-            Some(v) => self.integer(
+            Some(v) => self.kube.integer(
                 v,
                 &format!("{base}.gpus"),
                 0,
@@ -163,13 +174,15 @@ impl Builder<'_> {
         };
         let model = match model {
             Some(m) if count == 0 => {
-                return Err(self.err(
+                return Err(self.kube.err(
                     &m.referenced,
                     &format!("{base}.gpuModel"),
                     "a GPU model needs GPUs: set `gpus` to 1 or more",
                 ));
             }
-            Some(m) => self.non_empty(m, &format!("{base}.gpuModel"), "a GPU model")?,
+            Some(m) => self
+                .kube
+                .non_empty(m, &format!("{base}.gpuModel"), "a GPU model")?,
             None => String::new(),
         };
         Ok(NodeGpus { count, model })
@@ -188,7 +201,7 @@ impl Builder<'_> {
             None => GpuRequest::default(),
             Some(v) => {
                 let bad = || {
-                    self.err(
+                    self.kube.err(
                         &v.referenced,
                         &field,
                         format!(
@@ -213,14 +226,14 @@ impl Builder<'_> {
         };
         if let Some(list) = models {
             if !req.is_some() {
-                return Err(self.err(
+                return Err(self.kube.err(
                     &list.referenced,
                     &format!("{base}.gpuModels"),
                     "GPU models restrict where the pod's GPUs come from: set `gpu` too",
                 ));
             }
             for (i, m) in list.value.iter().enumerate() {
-                req.models.push(self.non_empty(
+                req.models.push(self.kube.non_empty(
                     m,
                     &format!("{base}.gpuModels[{i}]"),
                     "a GPU model",
@@ -228,5 +241,80 @@ impl Builder<'_> {
             }
         }
         Ok(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    #[test]
+    fn seeds_and_gpus_are_read() {
+        let s = load(
+            "seeds: [3, 1, 2]
+cluster: {nodePools: [{name: g, count: 1, gpus: 8, gpuModel: V100}, {name: c, count: 1}]}
+workloads:
+  - {pod: share, gpu: 0.5}
+  - {pod: milli, gpu: 250m, gpuModels: [V100, A100]}
+  - {pod: whole, gpu: 2}
+",
+        );
+        assert_eq!(s.seeds, [3, 1, 2]);
+        assert_eq!(
+            s.nodes[0].gpu,
+            NodeGpus {
+                count: 8,
+                model: "V100".into()
+            }
+        );
+        assert_eq!(s.nodes[1].gpu, NodeGpus::default());
+        let gpus: Vec<&GpuRequest> = s.workloads.iter().map(|w| &w.template.gpu).collect();
+        let mut milli = GpuRequest::share(250);
+        milli.models = vec!["V100".into(), "A100".into()];
+        assert_eq!(
+            gpus,
+            [&GpuRequest::share(500), &milli, &GpuRequest::whole(2)]
+        );
+    }
+
+    #[test]
+    fn gpu_errors_are_located() {
+        check_at(
+            "seed: 1\nseeds: [2]\n",
+            "[2]",
+            "seeds",
+            "give either `seed` (one run per scheduler) or `seeds` (a run per seed), not both",
+        );
+        check_at(
+            "seeds: [2, 2]\n",
+            "2]",
+            "seeds[1]",
+            "seed 2 is listed twice",
+        );
+        check_at(
+            "cluster: {nodes: [{name: n, gpuModel: V100}]}\n",
+            "V100",
+            "cluster.nodes[0].gpuModel",
+            "a GPU model needs GPUs: set `gpus` to 1 or more",
+        );
+        check_at(
+            "workloads: [{pod: p, gpu: 1.5}]\n",
+            "1.5",
+            "workloads[0].gpu",
+            "expected a share of one GPU below 1 (0.5, 250m) or a whole number of GPUs from 1 to 64, got 1.5",
+        );
+        check_at(
+            "workloads: [{pod: p, gpuModels: [V100]}]\n",
+            "[V100]",
+            "workloads[0].gpuModels",
+            "GPU models restrict where the pod's GPUs come from: set `gpu` too",
+        );
+        check_at(
+            "gpuTrace: {format: csv, nodes: n.csv, pods: p.csv}\n",
+            "csv,",
+            "gpuTrace.format",
+            "unknown trace format \"csv\"; the one known is \"alibaba-gpu-v2023\"",
+        );
     }
 }

@@ -14,7 +14,7 @@ const MAX_SUBDOMAIN_CHARS: usize = 253;
 /// Why `key` is not a qualified name: an optional DNS subdomain prefix and `/`, then a name
 /// of at most 63 letters, digits, `-`, `_` and `.` that starts and ends with a letter or
 /// digit (`app`, `topology.kubernetes.io/zone`).
-pub(super) fn qualified_name_error(key: &str) -> Option<String> {
+pub fn qualified_name_error(key: &str) -> Option<String> {
     if key.is_empty() {
         return Some("a label key must not be empty".to_owned());
     }
@@ -46,7 +46,7 @@ pub(super) fn qualified_name_error(key: &str) -> Option<String> {
 
 /// Why `value` is not a label value: empty, or at most 63 letters, digits, `-`, `_` and
 /// `.` that start and end with a letter or digit.
-pub(super) fn label_value_error(value: &str) -> Option<String> {
+pub fn label_value_error(value: &str) -> Option<String> {
     if value.is_empty() {
         return None;
     }
@@ -55,7 +55,7 @@ pub(super) fn label_value_error(value: &str) -> Option<String> {
 
 /// Why `name` is not a DNS label (RFC 1123): at most 63 lowercase letters, digits and `-`,
 /// starting and ending with a letter or digit. Namespace names are DNS labels.
-pub(super) fn dns_label_error(name: &str) -> Option<String> {
+pub fn dns_label_error(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("it must not be empty".to_owned());
     }
@@ -79,7 +79,7 @@ pub(super) fn dns_label_error(name: &str) -> Option<String> {
 /// Why `name` is not a DNS subdomain (RFC 1123): at most 253 characters of dot-separated
 /// parts, each of lowercase letters, digits and `-` that starts and ends with a letter or
 /// digit. PriorityClass names are DNS subdomains.
-pub(super) fn dns_subdomain_error(name: &str) -> Option<String> {
+pub fn dns_subdomain_error(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("it must not be empty".to_owned());
     }

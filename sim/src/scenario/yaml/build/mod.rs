@@ -1,0 +1,385 @@
+//! From the raw structs to a validated [`Scenario`]: every value interpreted (quantities,
+//! durations, distributions, selectors), defaults applied, and the rules that span fields
+//! checked, each failure pointing at the value's line and column.
+//!
+//! `cluster` and `workloads` (and within `cluster`, `nodePools` and `nodes`) are processed in
+//! the order they appear in the file, so extended resources are numbered in file order and,
+//! of two errors in different sections, the earlier one is reported. Every other section
+//! is checked before both, in a fixed order, wherever it is: workloads refer to several of
+//! them (priority classes, claims, pod groups). Validation stops at the first error: one
+//! precise message is more useful than a cascade of consequences.
+//!
+//! One file per section, each on the [`Builder`] that carries what later sections look up:
+//! `scheduling` (`schedulerConfig`, `schedulers`), `priority` (`priorityClasses` and a
+//! workload's priority), `storage`, `disruption` (`podDisruptionBudgets`), `groups`
+//! (`namespaces`, `podGroups` and the group a workload joins), `cluster`, `workloads`
+//! (kinds and arrivals), `dist` (distributions), `pod` (the pod template and its
+//! containers) and `gpu` (`seeds`, `gpuTrace`, GPUs of nodes and pods). The Kubernetes
+//! pieces (selectors, affinity, tolerations, taints, ports, quantities) are read by the
+//! builder's `kube`, the [`Reader`] every Kubernetes-YAML reader shares.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use schedulers::ResourceNames;
+use schedulers::gang::PodGroupSpec;
+use schedulers::volumes::VolumeState;
+use schedulers::yaml::message::{shown, with_hint};
+use schedulers::yaml::{Reader, Scalar};
+use serde_saphyr::{Location, Spanned};
+
+use super::ScenarioError;
+use super::raw::RawScenario;
+use crate::scenario::Scenario;
+use crate::time::{SimTime, parse_duration};
+use priority::PriorityClass;
+
+mod cluster;
+mod disruption;
+mod dist;
+mod gpu;
+mod groups;
+mod pod;
+mod priority;
+mod scheduling;
+mod storage;
+mod workloads;
+
+/// `sampleInterval` when absent.
+const DEFAULT_SAMPLE_INTERVAL: SimTime = SimTime::from_secs(60);
+/// `startLatency` when absent.
+const DEFAULT_START_LATENCY: SimTime = SimTime::from_secs(1);
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Validates a parsed file into a [`Scenario`].
+pub(super) fn build(
+    raw: RawScenario,
+    text: &str,
+    file: &str,
+    is_known_scheduler: &dyn Fn(&str) -> bool,
+) -> Result<Scenario> {
+    let mut b = Builder {
+        kube: Reader::new(file),
+        names: ResourceNames::default(),
+        classes: Vec::new(),
+        volumes: VolumeState::default(),
+        pod_groups: Vec::new(),
+    };
+    let name = match &raw.name {
+        Some(name) => b.scenario_name(name)?,
+        None => default_name(file),
+    };
+    let seed = match &raw.seed {
+        Some(v) => {
+            let n = b
+                .kube
+                .integer(v, "seed", 0, u64::MAX.into(), "a non-negative integer")?;
+            u64::try_from(n).unwrap_or(u64::MAX)
+        }
+        None => 1,
+    };
+    let seeds = b.seeds(raw.seeds.as_ref(), raw.seed.is_some())?;
+    let gpu_trace = match &raw.gpu_trace {
+        Some(t) => Some(Arc::new(
+            b.gpu_trace(t, raw.cluster.is_some() || raw.workloads.is_some())?,
+        )),
+        None => None,
+    };
+    let duration = match &raw.duration {
+        Some(v) => Some(b.positive_duration(v, "duration")?),
+        None => None,
+    };
+    let sample_interval = match &raw.sample_interval {
+        Some(v) => b.positive_duration(v, "sampleInterval")?,
+        None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let start_latency = match &raw.start_latency {
+        Some(v) => b.duration(v, "startLatency")?,
+        None => DEFAULT_START_LATENCY,
+    };
+    let (profiles, profile_warnings) = match &raw.scheduler_config {
+        Some(config) => b.scheduler_config(config, text, is_known_scheduler)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let known = |name: &str| is_known_scheduler(name) || profiles.iter().any(|(n, _)| n == name);
+    let schedulers = b.schedulers(raw.schedulers.as_deref().unwrap_or_default(), &known)?;
+    b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
+    b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
+    b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
+    b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
+    let pod_disruption_budgets =
+        b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
+    let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
+    b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
+
+    // File order: whichever of `cluster` and `workloads` comes first is checked first.
+    let cluster_first = match (&raw.cluster, &raw.workloads) {
+        (Some(c), Some(w)) => before(&c.referenced, &w.referenced),
+        _ => true,
+    };
+    let raw_workloads = raw
+        .workloads
+        .as_ref()
+        .map(|w| w.value.as_slice())
+        .unwrap_or_default();
+    let cluster = |b: &mut Builder<'_>| match &raw.cluster {
+        Some(cluster) => b.cluster(&cluster.value),
+        None => Ok(Vec::new()),
+    };
+    let (nodes, workloads) = if cluster_first {
+        let nodes = cluster(&mut b)?;
+        (nodes, b.workloads(raw_workloads)?)
+    } else {
+        let workloads = b.workloads(raw_workloads)?;
+        (cluster(&mut b)?, workloads)
+    };
+
+    Ok(Scenario {
+        name,
+        description: raw
+            .description
+            .map(|d| d.trim_end().to_owned())
+            .unwrap_or_default(),
+        path: (!file.is_empty()).then(|| PathBuf::from(file)),
+        seed,
+        duration,
+        sample_interval,
+        start_latency,
+        schedulers,
+        profiles,
+        profile_warnings,
+        resource_names: b.names,
+        nodes,
+        workloads,
+        volumes: b.volumes,
+        pod_disruption_budgets,
+        namespaces,
+        pod_groups: b.pod_groups,
+        seeds,
+        gpu_trace,
+        queue: Default::default(),
+        gpu_fill: None,
+    })
+}
+
+/// The scenario name when the file gives none: the file stem, else a fixed word.
+fn default_name(file: &str) -> String {
+    Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "scenario".to_owned())
+}
+
+/// Whether `a` comes before `b` in the file.
+fn before(a: &Location, b: &Location) -> bool {
+    (a.line(), a.column()) < (b.line(), b.column())
+}
+
+/// The state of one validation: the file name for messages, the extended resources seen and
+/// the priority classes workloads may name.
+struct Builder<'a> {
+    /// The shared reader of Kubernetes pieces, which knows the file's name.
+    kube: Reader<'a>,
+    names: ResourceNames,
+    classes: Vec<PriorityClass>,
+    /// Storage, checked before workloads, which name its claims.
+    volumes: VolumeState,
+    /// Pod groups, checked before workloads, which join them.
+    pod_groups: Vec<PodGroupSpec>,
+}
+
+impl Builder<'_> {
+    /// The scenario name, which ends up in output paths.
+    fn scenario_name(&self, v: &Spanned<String>) -> Result<String> {
+        let name = self.kube.non_empty(v, "name", "a name")?;
+        if name == "."
+            || name == ".."
+            || name.contains(['/', '\\'])
+            || name.chars().any(char::is_control)
+        {
+            return Err(self.kube.err(
+                &v.referenced,
+                "name",
+                format!(
+                    "{} cannot be used in output paths: expected a name without slashes",
+                    shown(&name)
+                ),
+            ));
+        }
+        Ok(name)
+    }
+
+    /// A Go-style duration (`90s`, `1h30m`).
+    fn duration(&self, v: &Spanned<Scalar>, field: &str) -> Result<SimTime> {
+        parse_duration(&v.value.0).map_err(|e| {
+            let hint = with_hint(&e.reason, "a duration such as 500ms, 90s, 10m or 1h30m");
+            self.kube.err(&v.referenced, field, format!("{e}{hint}"))
+        })
+    }
+
+    /// A duration that must be longer than zero.
+    fn positive_duration(&self, v: &Spanned<Scalar>, field: &str) -> Result<SimTime> {
+        let d = self.duration(v, field)?;
+        if d == SimTime::ZERO {
+            return Err(self.kube.err(
+                &v.referenced,
+                field,
+                "expected a duration longer than zero, got 0",
+            ));
+        }
+        Ok(d)
+    }
+}
+
+/// What the sections' tests share: loading scenario text, and checking where an error
+/// points.
+#[cfg(test)]
+mod testing {
+    use schedulers::{PodTemplate, Registry};
+
+    use super::super::parse_scenario;
+    use super::ScenarioError;
+    use crate::scenario::Scenario;
+
+    /// The file the tests' scenarios come from, as messages name it.
+    pub(super) const FILE: &str = "t.yaml";
+
+    fn known(name: &str) -> bool {
+        Registry::builtin().contains(name)
+    }
+
+    /// `text` loaded with the built-in schedulers known; panics with the error.
+    pub(super) fn load(text: &str) -> Scenario {
+        parse_scenario(text, FILE, &known).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The pod template of the first workload of `text`.
+    pub(super) fn template(text: &str) -> PodTemplate {
+        load(text).workloads[0].template.as_ref().clone()
+    }
+
+    /// The error `text` is refused with.
+    pub(super) fn error(text: &str) -> ScenarioError {
+        match parse_scenario(text, FILE, &known) {
+            Ok(_) => panic!("{text:?} loaded, but it should have been refused"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts that `text` is refused where `needle` first occurs in it, in `field`, with
+    /// `message`.
+    #[track_caller]
+    pub(super) fn check_at(text: &str, needle: &str, field: &str, message: &str) {
+        let offset = text.find(needle).expect("the needle is in the text");
+        let line = text[..offset].matches('\n').count() as u64 + 1;
+        let column = text[..offset]
+            .rsplit('\n')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .count() as u64
+            + 1;
+        check_error(text, line, column, field, message);
+    }
+
+    /// Asserts that `text` is refused at `line`:`column` in `field`, with `message`.
+    #[track_caller]
+    pub(super) fn check_error(text: &str, line: u64, column: u64, field: &str, message: &str) {
+        let e = error(text);
+        assert_eq!(
+            (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+            (Some(line), Some(column), Some(field), message),
+            "{e}"
+        );
+        assert_eq!(e.path, FILE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{FILE, check_error, error, load};
+    use super::*;
+
+    #[test]
+    fn run_settings_default_as_documented() {
+        let s = load("{}");
+        assert_eq!(s.name, "t", "the file stem");
+        assert_eq!(s.description, "");
+        assert_eq!(s.path.as_deref(), Some(Path::new(FILE)));
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.duration, None);
+        assert_eq!(s.sample_interval, SimTime::from_secs(60));
+        assert_eq!(s.start_latency, SimTime::from_secs(1));
+        assert!(s.schedulers.is_empty() && s.nodes.is_empty() && s.workloads.is_empty());
+        assert_eq!(default_name(""), "scenario");
+    }
+
+    #[test]
+    fn run_settings_are_read() {
+        let s = load(
+            "name: demo\ndescription: |\n  two lines\n  of text\nseed: 42\nduration: 1h30m\nsampleInterval: 10s\nstartLatency: 0s\n",
+        );
+        assert_eq!(s.name, "demo");
+        assert_eq!(
+            s.description, "two lines\nof text",
+            "trailing newline trimmed"
+        );
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.duration, Some(SimTime::from_secs(5400)));
+        assert_eq!(s.sample_interval, SimTime::from_secs(10));
+        assert_eq!(s.start_latency, SimTime::ZERO);
+    }
+
+    #[test]
+    fn run_setting_errors_are_located() {
+        check_error(
+            "name: a/b\n",
+            1,
+            7,
+            "name",
+            "a/b cannot be used in output paths: expected a name without slashes",
+        );
+        check_error(
+            "name: ''\n",
+            1,
+            7,
+            "name",
+            "expected a name, got an empty string",
+        );
+        check_error(
+            "seed: -3\n",
+            1,
+            7,
+            "seed",
+            "expected a non-negative integer, got -3",
+        );
+        check_error(
+            "duration: 0s\n",
+            1,
+            11,
+            "duration",
+            "expected a duration longer than zero, got 0",
+        );
+        let e = error("sampleInterval: 10x\n");
+        assert_eq!((e.line, e.column), (Some(1), Some(17)));
+        assert_eq!(e.field.as_deref(), Some("sampleInterval"));
+        assert!(e.message.starts_with("invalid duration \"10x\""), "{e}");
+    }
+
+    #[test]
+    fn cluster_and_workloads_are_checked_in_file_order() {
+        let cluster = "cluster: {nodes: [{name: n, allocatable: {cpu: x}}]}\n";
+        let workloads = "workloads: [{pod: p, requests: {cpu: y}}]\n";
+        let first_field = |text: String| error(&text).field.unwrap();
+        assert_eq!(
+            first_field(format!("{cluster}{workloads}")),
+            "cluster.nodes[0].allocatable.cpu"
+        );
+        assert_eq!(
+            first_field(format!("{workloads}{cluster}")),
+            "workloads[0].requests.cpu"
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! Storage: `storageClasses:`, `persistentVolumes:`, `persistentVolumeClaims:` (a claim
+//! naming its volume is bound to it) and the claims a workload mounts.
+
+use schedulers::volumes::{
+    PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeBindingMode, VolumeError,
+};
+use schedulers::yaml::NodeAffinityRules;
+use schedulers::yaml::kube::RawVolume;
+use schedulers::yaml::message::{did_you_mean, one_of, quoted};
+use schedulers::yaml::names::dns_subdomain_error;
+use schedulers::{NodeSelectorTerm, ResourceKind, SelectorOperator, SelectorRequirement};
+use serde_saphyr::Spanned;
+
+use super::super::raw::{RawClaim, RawPersistentVolume, RawStorage, RawStorageClass};
+use super::{Builder, Result};
+
+const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
+
+impl Builder<'_> {
+    /// A DNS subdomain name of a storage object (`what`: "storage class", ...).
+    fn storage_name(&self, v: &Spanned<String>, field: &str, what: &str) -> Result<String> {
+        let name = self.kube.non_empty(v, field, &format!("a {what} name"))?;
+        match dns_subdomain_error(&name) {
+            None => Ok(name),
+            Some(why) => Err(self.kube.err(
+                &v.referenced,
+                field,
+                format!("invalid {what} name {}: {why}", quoted(&name)),
+            )),
+        }
+    }
+
+    /// A `storage` size.
+    fn storage(&self, v: &RawStorage, field: &str) -> Result<i64> {
+        let bytes = self
+            .kube
+            .quantity(ResourceKind::EPHEMERAL_STORAGE, &v.storage, field)?;
+        if bytes <= 0 {
+            return Err(self.kube.err(
+                &v.storage.referenced,
+                field,
+                format!("expected a positive size, got {}", v.storage.value.0),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// A `storageClassName`, which must name a class of `storageClasses` (Kubernetes
+    /// accepts a missing class, but in a scenario it can only be a typo).
+    fn storage_class_name(&self, v: Option<&Spanned<String>>, field: &str) -> Result<String> {
+        let Some(v) = v else {
+            return Ok(String::new());
+        };
+        if v.value.is_empty() || self.volumes.class(&v.value).is_some() {
+            return Ok(v.value.clone());
+        }
+        let known: Vec<&str> = self
+            .volumes
+            .classes()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        Err(self.kube.err(
+            &v.referenced,
+            field,
+            format!(
+                "unknown storage class {}{}; storageClasses defines {}",
+                quoted(&v.value),
+                did_you_mean(&v.value, &known),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    one_of(&known)
+                }
+            ),
+        ))
+    }
+
+    /// `storageClasses`.
+    pub(super) fn storage_classes(&mut self, list: &[Spanned<RawStorageClass>]) -> Result<()> {
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("storageClasses[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.storage_name(&raw.name, &name_field, "storage class")?;
+            if self.volumes.class(&name).is_some() {
+                return Err(self.kube.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("duplicate storage class {}", quoted(&name)),
+                ));
+            }
+            let volume_binding_mode = match &raw.volume_binding_mode {
+                None => VolumeBindingMode::Immediate,
+                Some(v) => VolumeBindingMode::parse(&v.value).ok_or_else(|| {
+                    self.kube.err(
+                        &v.referenced,
+                        &format!("{base}.volumeBindingMode"),
+                        format!(
+                            "unknown volume binding mode {}{}; expected {}",
+                            quoted(&v.value),
+                            did_you_mean(&v.value, BINDING_MODES),
+                            one_of(BINDING_MODES)
+                        ),
+                    )
+                })?,
+            };
+            let mut allowed_topologies = Vec::new();
+            for (t, term) in raw.allowed_topologies.iter().flatten().enumerate() {
+                let tbase = format!("{base}.allowedTopologies[{t}].matchLabelExpressions");
+                let exprs = &term.value.match_label_expressions;
+                if exprs.value.is_empty() {
+                    return Err(self.kube.err(
+                        &exprs.referenced,
+                        &tbase,
+                        "expected at least one label expression",
+                    ));
+                }
+                let mut out = NodeSelectorTerm::default();
+                for (r, req) in exprs.value.iter().enumerate() {
+                    let rbase = format!("{tbase}[{r}]");
+                    let key = self
+                        .kube
+                        .label_key(&req.value.key, &format!("{rbase}.key"))?;
+                    if req.value.values.value.is_empty() {
+                        return Err(self.kube.err(
+                            &req.value.values.referenced,
+                            &format!("{rbase}.values"),
+                            "expected at least one value",
+                        ));
+                    }
+                    let mut values = Vec::new();
+                    for (k, v) in req.value.values.value.iter().enumerate() {
+                        values.push(self.kube.label_value(v, &format!("{rbase}.values[{k}]"))?);
+                    }
+                    out.match_expressions.push(SelectorRequirement {
+                        key,
+                        operator: SelectorOperator::In,
+                        values,
+                    });
+                }
+                allowed_topologies.push(out);
+            }
+            self.volumes
+                .add_class(StorageClass {
+                    name,
+                    volume_binding_mode,
+                    allowed_topologies,
+                })
+                .expect("the name was checked to be new");
+        }
+        Ok(())
+    }
+
+    /// `persistentVolumes`.
+    pub(super) fn persistent_volumes(
+        &mut self,
+        list: &[Spanned<RawPersistentVolume>],
+    ) -> Result<()> {
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("persistentVolumes[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.storage_name(&raw.name, &name_field, "persistent volume")?;
+            if self.volumes.volume(&name).is_some() {
+                return Err(self.kube.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!("duplicate persistent volume {}", quoted(&name)),
+                ));
+            }
+            let labels = self
+                .kube
+                .labels(raw.labels.as_ref(), &format!("{base}.labels"))?;
+            let capacity =
+                self.storage(&raw.capacity.value, &format!("{base}.capacity.storage"))?;
+            let storage_class = self.storage_class_name(
+                raw.storage_class_name.as_ref(),
+                &format!("{base}.storageClassName"),
+            )?;
+            let node_affinity = match &raw.node_affinity {
+                None => None,
+                Some(a) => Some(self.kube.node_selector(
+                    &a.value.required,
+                    &format!("{base}.nodeAffinity.required"),
+                    NodeAffinityRules::Pod,
+                )?),
+            };
+            self.volumes
+                .add_volume(PersistentVolume {
+                    name,
+                    capacity,
+                    storage_class,
+                    node_affinity,
+                    labels,
+                    claim_ref: None,
+                })
+                .expect("the name was checked to be new");
+        }
+        Ok(())
+    }
+
+    /// `persistentVolumeClaims`; a claim naming a `volumeName` is bound to it.
+    pub(super) fn claims(&mut self, list: &[Spanned<RawClaim>]) -> Result<()> {
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("persistentVolumeClaims[{i}]");
+            let raw = &item.value;
+            let name_field = format!("{base}.name");
+            let name = self.storage_name(&raw.name, &name_field, "persistent volume claim")?;
+            let namespace = match &raw.namespace {
+                Some(ns) => self
+                    .kube
+                    .non_empty(ns, &format!("{base}.namespace"), "a namespace")?,
+                None => "default".to_owned(),
+            };
+            if self.volumes.claim(&namespace, &name).is_some() {
+                return Err(self.kube.err(
+                    &raw.name.referenced,
+                    &name_field,
+                    format!(
+                        "duplicate persistent volume claim {} in namespace {}",
+                        quoted(&name),
+                        quoted(&namespace)
+                    ),
+                ));
+            }
+            let request = self.storage(
+                &raw.resources.value.requests.value,
+                &format!("{base}.resources.requests.storage"),
+            )?;
+            let storage_class = self.storage_class_name(
+                raw.storage_class_name.as_ref(),
+                &format!("{base}.storageClassName"),
+            )?;
+            self.volumes
+                .add_claim(PersistentVolumeClaim {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    storage_class,
+                    request,
+                    bound_volume: None,
+                })
+                .expect("the name was checked to be new");
+            if let Some(v) = &raw.volume_name {
+                let field = format!("{base}.volumeName");
+                if let Err(e) = self.volumes.bind(&namespace, &name, &v.value) {
+                    let message = match e {
+                        VolumeError::Unsuitable(_) => format!(
+                            "persistent volume {} cannot hold this claim: it must have the claim's storage class and at least its requested size",
+                            quoted(&v.value)
+                        ),
+                        other => other.to_string(),
+                    };
+                    return Err(self.kube.err(&v.referenced, &field, message));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A workload's `volumes`: the names of the claims it mounts, each of which must exist
+    /// in the workload's namespace.
+    pub(super) fn pod_volumes(
+        &self,
+        list: &[Spanned<RawVolume>],
+        namespace: &str,
+        base: &str,
+    ) -> Result<Vec<String>> {
+        let mut claims = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
+        for (i, v) in list.iter().enumerate() {
+            let vbase = format!("{base}[{i}]");
+            let name =
+                self.kube
+                    .non_empty(&v.value.name, &format!("{vbase}.name"), "a volume name")?;
+            if names.contains(&name.as_str()) {
+                return Err(self.kube.err(
+                    &v.value.name.referenced,
+                    &format!("{vbase}.name"),
+                    format!("duplicate volume name {}", quoted(&name)),
+                ));
+            }
+            names.push(&v.value.name.value);
+            let Some(source) = &v.value.persistent_volume_claim else {
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &vbase,
+                    "expected `persistentVolumeClaim: {claimName: ...}`: schedlab models no other volume sources",
+                ));
+            };
+            let claim = &source.value.claim_name;
+            let field = format!("{vbase}.persistentVolumeClaim.claimName");
+            let claim_name = self.kube.non_empty(claim, &field, "a claim name")?;
+            if self.volumes.claim(namespace, &claim_name).is_none() {
+                let known: Vec<&str> = self
+                    .volumes
+                    .claims()
+                    .iter()
+                    .filter(|c| c.namespace == namespace)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(self.kube.err(
+                    &claim.referenced,
+                    &field,
+                    format!(
+                        "persistentVolumeClaims has no claim {} in namespace {}{}",
+                        quoted(&claim_name),
+                        quoted(namespace),
+                        did_you_mean(&claim_name, &known)
+                    ),
+                ));
+            }
+            if !claims.contains(&claim_name) {
+                claims.push(claim_name);
+            }
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use schedulers::Labels;
+    use schedulers::volumes::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+
+    use super::super::testing::{check_at, load};
+    use super::*;
+
+    const STORAGE: &str = "storageClasses:
+  - name: fast
+    volumeBindingMode: WaitForFirstConsumer
+    allowedTopologies: [{matchLabelExpressions: [{key: zone, values: [a, b]}]}]
+  - {name: slow, provisioner: x}
+persistentVolumes:
+  - name: pv
+    labels: {kind: ssd}
+    capacity: {storage: 10Gi}
+    storageClassName: slow
+    nodeAffinity:
+      required:
+        nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n0]}]}]
+persistentVolumeClaims:
+  - {name: data, storageClassName: slow, resources: {requests: {storage: 5Gi}}, volumeName: pv}
+  - {name: scratch, namespace: ml, storageClassName: fast, resources: {requests: {storage: 1Gi}}}
+";
+
+    fn requirement(key: &str, values: &[&str]) -> SelectorRequirement {
+        SelectorRequirement {
+            key: key.into(),
+            operator: SelectorOperator::In,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn classes_volumes_and_claims_are_read_and_bound() {
+        let s = load(STORAGE);
+        assert_eq!(
+            s.volumes.classes(),
+            [
+                StorageClass {
+                    name: "fast".into(),
+                    volume_binding_mode: VolumeBindingMode::WaitForFirstConsumer,
+                    allowed_topologies: vec![NodeSelectorTerm {
+                        match_expressions: vec![requirement("zone", &["a", "b"])],
+                        match_fields: vec![],
+                    }],
+                },
+                StorageClass {
+                    name: "slow".into(),
+                    volume_binding_mode: VolumeBindingMode::Immediate,
+                    allowed_topologies: vec![],
+                },
+            ]
+        );
+        let mut labels = Labels::default();
+        labels.insert("kind".into(), "ssd".into());
+        assert_eq!(
+            s.volumes.volume("pv"),
+            Some(&PersistentVolume {
+                name: "pv".into(),
+                capacity: 10 << 30,
+                storage_class: "slow".into(),
+                node_affinity: Some(vec![NodeSelectorTerm {
+                    match_expressions: vec![requirement("kubernetes.io/hostname", &["n0"])],
+                    match_fields: vec![],
+                }]),
+                labels,
+                claim_ref: Some("default/data".into()),
+            })
+        );
+        assert_eq!(
+            s.volumes.claim("ml", "scratch"),
+            Some(&PersistentVolumeClaim {
+                name: "scratch".into(),
+                namespace: "ml".into(),
+                storage_class: "fast".into(),
+                request: 1 << 30,
+                bound_volume: None,
+            })
+        );
+        assert_eq!(
+            s.volumes
+                .claim("default", "data")
+                .and_then(|c| c.bound_volume.as_deref()),
+            Some("pv")
+        );
+    }
+
+    #[test]
+    fn workloads_mount_claims_of_their_namespace() {
+        let s = load(&format!(
+            "{STORAGE}workloads:\n  - pod: p\n    namespace: ml\n    volumes: [{{name: a, persistentVolumeClaim: {{claimName: scratch}}}}, {{name: b, persistentVolumeClaim: {{claimName: scratch}}}}]\n"
+        ));
+        assert_eq!(
+            s.workloads[0].template.volume_claims,
+            ["scratch"],
+            "once each"
+        );
+        check_at(
+            &format!(
+                "{STORAGE}workloads: [{{pod: p, volumes: [{{name: a, persistentVolumeClaim: {{claimName: scratch}}}}]}}]\n"
+            ),
+            "scratch}",
+            "workloads[0].volumes[0].persistentVolumeClaim.claimName",
+            "persistentVolumeClaims has no claim \"scratch\" in namespace \"default\"",
+        );
+        check_at(
+            "workloads: [{pod: p, volumes: [{name: a}]}]\n",
+            "{name",
+            "workloads[0].volumes[0]",
+            "expected `persistentVolumeClaim: {claimName: ...}`: schedlab models no other volume sources",
+        );
+    }
+
+    #[test]
+    fn storage_errors_are_located() {
+        check_at(
+            "storageClasses: [{name: a, volumeBindingMode: Later}]\n",
+            "Later",
+            "storageClasses[0].volumeBindingMode",
+            "unknown volume binding mode \"Later\"; expected Immediate or WaitForFirstConsumer",
+        );
+        check_at(
+            "storageClasses: [{name: fast}]\npersistentVolumes: [{name: v, capacity: {storage: 1Gi}, storageClassName: slow}]\n",
+            "slow",
+            "persistentVolumes[0].storageClassName",
+            "unknown storage class \"slow\"; storageClasses defines fast",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 0}}]\n",
+            "0}",
+            "persistentVolumes[0].capacity.storage",
+            "expected a positive size, got 0",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}, nodeAffinity: {required: {}}}]\n",
+            "{}}",
+            "persistentVolumes[0].nodeAffinity.required.nodeSelectorTerms",
+            "missing required field `nodeSelectorTerms`",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}}]\npersistentVolumeClaims: [{name: c, resources: {requests: {storage: 2Gi}}, volumeName: v}]\n",
+            "v}]\n",
+            "persistentVolumeClaims[0].volumeName",
+            "persistent volume \"v\" cannot hold this claim: it must have the claim's storage class and at least its requested size",
+        );
+        check_at(
+            "persistentVolumeClaims: [{name: Data, resources: {requests: {storage: 1Gi}}}]\n",
+            "Data",
+            "persistentVolumeClaims[0].name",
+            "invalid persistent volume claim name \"Data\": it must consist of lowercase letters, digits, `-` and `.`, with a letter or digit at the start, the end and on both sides of each `.`",
+        );
+    }
+}

@@ -1,0 +1,523 @@
+//! `workloads:`: each one's kind (`pod`, `deployment` or `batch`), the keys that belong to
+//! that kind, and a batch workload's `arrivals`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use schedulers::OwnerKind;
+use schedulers::yaml::Scalar;
+use schedulers::yaml::message::{at_line, did_you_mean, one_of};
+use serde_saphyr::{Location, Spanned};
+
+use super::super::raw::{RawArrivals, RawWorkload};
+use super::{Builder, Result};
+use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
+use crate::time::SimTime;
+
+const PROCESSES: &[&str] = &["poisson", "fixed", "burst"];
+
+/// The three kinds of workload, named by the key that introduces them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Pod,
+    Deployment,
+    Batch,
+}
+
+impl Kind {
+    /// The key that names a workload of this kind.
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Pod => "pod",
+            Kind::Deployment => "deployment",
+            Kind::Batch => "batch",
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// `workloads:`.
+    pub(super) fn workloads(&mut self, list: &[Spanned<RawWorkload>]) -> Result<Vec<Workload>> {
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (i, w) in list.iter().enumerate() {
+            let base = format!("workloads[{i}]");
+            let (kind, name_value) = self.workload_kind(w, &base)?;
+            let name_field = format!("{base}.{}", kind.key());
+            let name = self
+                .kube
+                .non_empty(name_value, &name_field, "a workload name")?;
+            if let Some(first) = seen.get(&name) {
+                return Err(self.kube.err(
+                    &name_value.referenced,
+                    &name_field,
+                    format!("duplicate workload name {name:?}: {first} already uses it"),
+                ));
+            }
+            seen.insert(
+                name.clone(),
+                format!("{base}{}", at_line(&name_value.referenced)),
+            );
+            out.push(self.workload(w, kind, name, &base)?);
+        }
+        Ok(out)
+    }
+
+    /// Which of `pod`, `deployment` and `batch` the workload is: exactly one must be given.
+    fn workload_kind<'w>(
+        &self,
+        w: &'w Spanned<RawWorkload>,
+        base: &str,
+    ) -> Result<(Kind, &'w Spanned<String>)> {
+        let raw = &w.value;
+        let given: Vec<(Kind, &Spanned<String>)> = [
+            (Kind::Pod, &raw.pod),
+            (Kind::Deployment, &raw.deployment),
+            (Kind::Batch, &raw.batch),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+        .collect();
+        match given.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(self.kube.err(
+                &w.referenced,
+                base,
+                "a workload needs exactly one of `pod`, `deployment` or `batch`, naming it; found none",
+            )),
+            [(first, _), (second, value), ..] => {
+                let (first, second) = (first.key(), second.key());
+                Err(self.kube.err(
+                    &value.referenced,
+                    &format!("{base}.{second}"),
+                    format!("a workload has exactly one kind, but this one has both `{first}` and `{second}`"),
+                ))
+            }
+        }
+    }
+
+    /// Rejects keys that belong to another kind of workload, saying where they belong.
+    fn kind_specific_keys(&self, w: &RawWorkload, kind: Kind, base: &str) -> Result<()> {
+        let checks: [(&str, Option<&Location>, &[Kind], &str); 4] = [
+            (
+                "count",
+                w.count.as_ref().map(|v| &v.referenced),
+                &[Kind::Pod],
+                " (for a batch workload, put it under `arrivals`)",
+            ),
+            (
+                "replicas",
+                w.replicas.as_ref().map(|v| &v.referenced),
+                &[Kind::Deployment],
+                "",
+            ),
+            (
+                "at",
+                w.at.as_ref().map(|v| &v.referenced),
+                &[Kind::Pod, Kind::Deployment],
+                " (a batch workload starts at `arrivals.start`)",
+            ),
+            (
+                "arrivals",
+                w.arrivals.as_ref().map(|v| &v.referenced),
+                &[Kind::Batch],
+                "",
+            ),
+        ];
+        for (key, at, kinds, hint) in checks {
+            if let Some(at) = at
+                && !kinds.contains(&kind)
+            {
+                return Err(self.kube.err(
+                    at,
+                    &format!("{base}.{key}"),
+                    format!(
+                        "`{key}` applies to {} workloads only, not to a {}{hint}",
+                        one_of(&kinds.iter().map(|k| k.key()).collect::<Vec<_>>()),
+                        kind.key()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One workload.
+    fn workload(
+        &mut self,
+        w: &Spanned<RawWorkload>,
+        kind: Kind,
+        name: String,
+        base: &str,
+    ) -> Result<Workload> {
+        let raw = &w.value;
+        self.kind_specific_keys(raw, kind, base)?;
+        let at = |b: &Self| match &raw.at {
+            Some(v) => b.duration(v, &format!("{base}.at")),
+            None => Ok(SimTime::ZERO),
+        };
+        let (workload_kind, owner, singleton) = match kind {
+            Kind::Pod => {
+                let count = match &raw.count {
+                    Some(v) => self.kube.count_u32(v, &format!("{base}.count"))?,
+                    None => 1,
+                };
+                (
+                    WorkloadKind::Pods {
+                        at: at(self)?,
+                        count,
+                    },
+                    OwnerKind::None,
+                    count == 1,
+                )
+            }
+            Kind::Deployment => {
+                let replicas = match &raw.replicas {
+                    Some(v) => self.kube.count_u32(v, &format!("{base}.replicas"))?,
+                    None => {
+                        return Err(self.kube.err(
+                            &w.referenced,
+                            &format!("{base}.replicas"),
+                            "missing required field `replicas` (how many pods the deployment keeps running)",
+                        ));
+                    }
+                };
+                (
+                    WorkloadKind::Deployment {
+                        at: at(self)?,
+                        replicas,
+                    },
+                    OwnerKind::ReplicaSet,
+                    false,
+                )
+            }
+            Kind::Batch => {
+                let arrivals = match &raw.arrivals {
+                    Some(a) => self.arrivals(a, &format!("{base}.arrivals"))?,
+                    None => {
+                        return Err(self.kube.err(
+                            &w.referenced,
+                            &format!("{base}.arrivals"),
+                            "missing required field `arrivals` (when the batch pods arrive, e.g. {process: poisson, ratePerMinute: 4})",
+                        ));
+                    }
+                };
+                (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
+            }
+        };
+        let (template, sized) =
+            self.template(raw, name, owner, singleton, kind == Kind::Batch, base)?;
+        let duration = match &raw.duration {
+            None => None,
+            Some(d) => Some(self.scalar_or_dist(
+                d,
+                &format!("{base}.duration"),
+                &|b, v, f| b.duration(v, f),
+                SimTime::ZERO,
+            )?),
+        };
+        Ok(Workload {
+            kind: workload_kind,
+            template: Arc::new(template),
+            sized,
+            duration,
+        })
+    }
+
+    /// `arrivals:` of a batch workload.
+    fn arrivals(&self, a: &Spanned<RawArrivals>, base: &str) -> Result<Arrivals> {
+        let raw = &a.value;
+        let process_field = format!("{base}.process");
+        let process_name = raw.process.value.as_str();
+        if !PROCESSES.contains(&process_name) {
+            return Err(self.kube.err(
+                &raw.process.referenced,
+                &process_field,
+                format!(
+                    "unknown arrival process {process_name:?}{}; expected {}",
+                    did_you_mean(process_name, PROCESSES),
+                    one_of(PROCESSES)
+                ),
+            ));
+        }
+        let rates = [
+            ("ratePerSecond", &raw.rate_per_second, 1.0),
+            ("ratePerMinute", &raw.rate_per_minute, 60.0),
+            ("ratePerHour", &raw.rate_per_hour, 3600.0),
+        ];
+        let given: Vec<(&str, &Spanned<Scalar>, f64)> = rates
+            .iter()
+            .filter_map(|(k, v, per)| v.as_ref().map(|v| (*k, v, *per)))
+            .collect();
+        // Parameters of the other processes are mistakes, not silently ignored settings.
+        let misplaced = |key: &str, at: &Location| {
+            self.kube.err(
+                at,
+                &format!("{base}.{key}"),
+                format!("`{key}` does not apply to process: {process_name}"),
+            )
+        };
+        if process_name != "poisson"
+            && let Some((key, v, _)) = given.first()
+        {
+            return Err(misplaced(key, &v.referenced));
+        }
+        if process_name != "fixed"
+            && let Some(v) = &raw.interval
+        {
+            return Err(misplaced("interval", &v.referenced));
+        }
+        let process = match process_name {
+            "poisson" => match given.as_slice() {
+                [(key, v, per)] => {
+                    let rate = self.kube.number(v, &format!("{base}.{key}"), false)?;
+                    ArrivalProcess::Poisson {
+                        rate_per_second: rate / per,
+                    }
+                }
+                [] => {
+                    return Err(self.kube.err(
+                        &a.referenced,
+                        base,
+                        "process: poisson needs one of ratePerSecond, ratePerMinute or ratePerHour",
+                    ));
+                }
+                [(first, _, _), (second, v, _), ..] => {
+                    return Err(self.kube.err(
+                        &v.referenced,
+                        &format!("{base}.{second}"),
+                        format!("give only one rate; `{first}` is already set"),
+                    ));
+                }
+            },
+            "fixed" => match &raw.interval {
+                Some(v) => ArrivalProcess::Fixed {
+                    interval: self.positive_duration(v, &format!("{base}.interval"))?,
+                },
+                None => {
+                    return Err(self.kube.err(
+                        &a.referenced,
+                        &format!("{base}.interval"),
+                        "process: fixed needs `interval` (time between arrivals)",
+                    ));
+                }
+            },
+            // "burst", the one name left after the check above.
+            _ => {
+                if raw.count.is_none() {
+                    return Err(self.kube.err(
+                        &a.referenced,
+                        &format!("{base}.count"),
+                        "process: burst needs `count` (how many pods arrive at once)",
+                    ));
+                }
+                ArrivalProcess::Burst
+            }
+        };
+        let start = match &raw.start {
+            Some(v) => self.duration(v, &format!("{base}.start"))?,
+            None => SimTime::ZERO,
+        };
+        let stop = match &raw.stop {
+            None => None,
+            Some(v) => {
+                let stop = self.duration(v, &format!("{base}.stop"))?;
+                if stop <= start {
+                    return Err(self.kube.err(
+                        &v.referenced,
+                        &format!("{base}.stop"),
+                        format!("stop must be later than start ({start}), got {stop}"),
+                    ));
+                }
+                Some(stop)
+            }
+        };
+        let count = match &raw.count {
+            None => None,
+            Some(v) => {
+                let n = self.kube.integer(
+                    v,
+                    &format!("{base}.count"),
+                    0,
+                    u64::MAX.into(),
+                    "a non-negative integer",
+                )?;
+                Some(u64::try_from(n).unwrap_or(u64::MAX))
+            }
+        };
+        Ok(Arrivals {
+            process,
+            start,
+            stop,
+            count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use super::*;
+    use crate::scenario::Dist;
+
+    #[test]
+    fn each_kind_is_read_with_its_defaults() {
+        let s = load(
+            "workloads:
+  - pod: single
+  - pod: many
+    count: 3
+    at: 5m
+  - deployment: web
+    replicas: 4
+    duration: 10m
+  - batch: jobs
+    arrivals: {process: poisson, ratePerMinute: 6, start: 1m, stop: 1h, count: 100}
+",
+        );
+        let kinds: Vec<&WorkloadKind> = s.workloads.iter().map(|w| &w.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &WorkloadKind::Pods {
+                    at: SimTime::ZERO,
+                    count: 1
+                },
+                &WorkloadKind::Pods {
+                    at: SimTime::from_secs(300),
+                    count: 3
+                },
+                &WorkloadKind::Deployment {
+                    at: SimTime::ZERO,
+                    replicas: 4
+                },
+                &WorkloadKind::Batch {
+                    arrivals: Arrivals {
+                        process: ArrivalProcess::Poisson {
+                            rate_per_second: 0.1
+                        },
+                        start: SimTime::from_secs(60),
+                        stop: Some(SimTime::from_secs(3600)),
+                        count: Some(100),
+                    }
+                },
+            ]
+        );
+        let owners: Vec<(OwnerKind, bool)> = s
+            .workloads
+            .iter()
+            .map(|w| (w.template.owner, w.template.singleton))
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                (OwnerKind::None, true),
+                (OwnerKind::None, false),
+                (OwnerKind::ReplicaSet, false),
+                (OwnerKind::Job, false),
+            ]
+        );
+        assert_eq!(s.workloads[0].duration, None, "runs until the end");
+        assert_eq!(
+            s.workloads[2].duration,
+            Some(Dist::Constant(SimTime::from_secs(600)))
+        );
+    }
+
+    #[test]
+    fn fixed_and_burst_arrivals() {
+        let s = load(
+            "workloads:
+  - {batch: a, arrivals: {process: fixed, interval: 30s}}
+  - {batch: b, arrivals: {process: burst, count: 5, start: 10m}}
+",
+        );
+        let arrivals = |i: usize| match &s.workloads[i].kind {
+            WorkloadKind::Batch { arrivals } => arrivals.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            arrivals(0).process,
+            ArrivalProcess::Fixed {
+                interval: SimTime::from_secs(30)
+            }
+        );
+        assert_eq!(
+            arrivals(1),
+            Arrivals {
+                process: ArrivalProcess::Burst,
+                start: SimTime::from_secs(600),
+                stop: None,
+                count: Some(5),
+            }
+        );
+    }
+
+    #[test]
+    fn kind_errors_are_located() {
+        check_at(
+            "workloads: [{count: 2}]\n",
+            "{count",
+            "workloads[0]",
+            "a workload needs exactly one of `pod`, `deployment` or `batch`, naming it; found none",
+        );
+        check_at(
+            "workloads: [{pod: a, batch: b}]\n",
+            "b}",
+            "workloads[0].batch",
+            "a workload has exactly one kind, but this one has both `pod` and `batch`",
+        );
+        check_at(
+            "workloads: [{pod: a}, {deployment: a, replicas: 1}]\n",
+            "a, replicas",
+            "workloads[1].deployment",
+            "duplicate workload name \"a\": workloads[0] (line 1) already uses it",
+        );
+        check_at(
+            "workloads: [{batch: b, count: 2, arrivals: {process: burst, count: 2}}]\n",
+            "2, arrivals",
+            "workloads[0].count",
+            "`count` applies to pod workloads only, not to a batch (for a batch workload, put it under `arrivals`)",
+        );
+        check_at(
+            "workloads: [{deployment: d}]\n",
+            "{deployment",
+            "workloads[0].replicas",
+            "missing required field `replicas` (how many pods the deployment keeps running)",
+        );
+    }
+
+    #[test]
+    fn arrival_errors_are_located() {
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poison}}]\n",
+            "poison",
+            "workloads[0].arrivals.process",
+            "unknown arrival process \"poison\" (did you mean poisson?); expected poisson, fixed or burst",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: 1, ratePerHour: 2}}]\n",
+            "2}",
+            "workloads[0].arrivals.ratePerHour",
+            "give only one rate; `ratePerSecond` is already set",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: fixed, interval: 1s, ratePerMinute: 1}}]\n",
+            "1}",
+            "workloads[0].arrivals.ratePerMinute",
+            "`ratePerMinute` does not apply to process: fixed",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: burst}}]\n",
+            "{process",
+            "workloads[0].arrivals.count",
+            "process: burst needs `count` (how many pods arrive at once)",
+        );
+        check_at(
+            "workloads: [{batch: b, arrivals: {process: poisson, ratePerSecond: 1, start: 1h, stop: 1h}}]\n",
+            "1h}",
+            "workloads[0].arrivals.stop",
+            "stop must be later than start (1h), got 1h",
+        );
+    }
+}
