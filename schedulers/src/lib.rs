@@ -55,6 +55,7 @@ pub mod registry;
 pub mod resources;
 pub mod scheduler;
 pub mod shape_cache;
+pub mod spec;
 pub mod suggest;
 pub mod taints;
 pub mod volumes;
@@ -78,4 +79,5 @@ pub use pod_affinity::{
 pub use registry::{Registry, UnknownScheduler};
 pub use resources::{ResourceKind, ResourceNames, Resources};
 pub use scheduler::{Cycle, Decision, Diagnosis, Placement, Scheduler, SchedulerRng};
+pub use spec::{ArgError, ArgValue, Args, Param, SchedulerSpec, SpecError};
 pub use taints::{Taint, TaintEffect, Toleration, TolerationOperator};
