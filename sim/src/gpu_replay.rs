@@ -76,6 +76,7 @@ pub fn arrival_order(trace: &GpuTrace, capacity_milli: u64, seed: u64) -> Vec<u3
 
 /// The GPU tasks of the trace with their counts: the workload fragmentation-aware
 /// schedulers measure against, as the paper hands the whole trace's distribution to FGD.
+/// Hosts pass it to the factory as `schedulers::BuildContext::gpu_workload`.
 pub fn target_workload(trace: &GpuTrace) -> Vec<(GpuTask, u64)> {
     let mut counts: BTreeMap<GpuTask, u64> = BTreeMap::new();
     for p in &trace.pods {
@@ -127,7 +128,6 @@ pub fn replay_partial(
     for node in &trace.nodes {
         cluster.add_node(node.clone());
     }
-    cluster.set_target_workload(target_workload(trace));
     let capacity = cluster.gpu_totals().1;
     let order = arrival_order(trace, capacity, seed);
     // One template per trace pod, shared by the pods drawn again from it.

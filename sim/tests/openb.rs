@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use schedulers::Registry;
-use sim::gpu_replay::{GpuFillPoint, arrival_order, replay_observed};
+use schedulers::{BuildContext, Registry, SchedulerSpec};
+use sim::gpu_replay::{GpuFillPoint, arrival_order, replay_observed, target_workload};
 use sim::scenario::gpu_trace::GpuTrace;
 use sim::{Scenario, load_scenario};
 
@@ -32,11 +32,18 @@ fn reduced(s: &Scenario) -> GpuTrace {
 
 fn replay(s: &Scenario, t: &GpuTrace, scheduler: &str, seed: u64) -> Vec<GpuFillPoint> {
     let registry = Registry::builtin();
+    // fgd measures against the whole trace, as `schedlab run` builds it.
+    let workload = target_workload(t);
+    let context = BuildContext {
+        gpu_workload: &workload,
+        ..Default::default()
+    };
+    let spec = SchedulerSpec::named(scheduler);
     let mut arrivals = 0u64;
     let result = replay_observed(
         s,
         t,
-        registry.create(scheduler).unwrap(),
+        registry.build(&spec, &context).unwrap(),
         seed,
         &mut |cluster| {
             arrivals += 1;
