@@ -97,7 +97,7 @@ impl fmt::Display for UnknownScheduler {
             // `tetris(cpuWeight=2)`, the other common way of writing arguments.
             write!(
                 f,
-                " (arguments go after a colon: {}:ARG=VALUE,...)",
+                "; arguments go after a colon: {}:ARG=VALUE,...",
                 name.trim()
             )?;
         }

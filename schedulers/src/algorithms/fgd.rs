@@ -130,8 +130,8 @@ impl Fgd {
             name: "workload",
             kind: ParamKind::Choice(&["scenario", "cluster"]),
             default: Value::Choice("scenario"),
-            doc: "the workload fragmentation is measured against: the scenario's (a gpuTrace's pods; \
-                  the cluster's pods when it has none) or the cluster's pods",
+            doc: "what fragmentation is measured against: scenario (a gpuTrace's pods, else \
+                  the cluster's) or cluster (the pods in the cluster)",
         },
         Param {
             name: "popularityThreshold",
