@@ -298,4 +298,75 @@ mod tests {
             assert_eq!(nodes(&d), vec![expected], "{spec}");
         }
     }
+
+    /// Builds `spec` and places one pod on `c`: the node index chosen.
+    fn place_with(spec: &str, c: &mut ClusterState, pod: crate::pod::Pod) -> Vec<u32> {
+        let spec = crate::SchedulerSpec::parse(spec).unwrap();
+        let mut tetris = crate::Registry::builtin()
+            .build(&spec, &crate::BuildContext::default())
+            .unwrap();
+        nodes(&run_pods(tetris.as_mut(), c, vec![pod]))
+    }
+
+    #[test]
+    fn other_weight_weighs_ephemeral_storage_and_extended_resources() {
+        // Two nodes of 4 CPU / 16 GiB / 100 units of ephemeral storage. n0 holds 3 CPU /
+        // 9 GiB, n1 holds 1 CPU / 1 GiB / 90 storage. The pod asks 1 CPU / 1 GiB / 10
+        // storage: demand (1/4, 1/16, 1/10). Terms (cpu, memory, storage):
+        //   n0: (1/4)(1/4) = 0.0625, (1/16)(7/16) = 0.02734, (1/10)(1) = 0.1
+        //   n1: (1/4)(3/4) = 0.1875, (1/16)(15/16) = 0.05859, (1/10)(1/10) = 0.01
+        // Default: n0 0.190, n1 0.256 -> n1. otherWeight=2: n0 0.290, n1 0.266 -> n0.
+        let storage = ResourceKind::EPHEMERAL_STORAGE;
+        for (spec, expected) in [("tetris", 1), ("tetris:otherWeight=2", 0)] {
+            let mut specs = vec![node(0, 4000, 16 * GIB), node(1, 4000, 16 * GIB)];
+            for n in &mut specs {
+                n.allocatable.set(storage, 100);
+            }
+            let mut c = cluster_of(specs);
+            preload(&mut c, 0, 3000, 9 * GIB);
+            let held = c.add_pod(pod_with(1000, GIB, &[(storage, 90)]));
+            c.bind(held, NodeId(1)).unwrap();
+            let chosen = place_with(spec, &mut c, pod_with(1000, GIB, &[(storage, 10)]));
+            assert_eq!(chosen, vec![expected], "{spec}");
+        }
+    }
+
+    #[test]
+    fn gpu_weight_weighs_the_gpu_pool() {
+        // Two nodes of 32 CPU / 64 GiB / 2 GPUs. n0 holds 1 CPU / 1 GiB / 1 GPU, n1 holds
+        // 24 CPU / 1 GiB and no GPU. The pod asks 4 CPU / 4 GiB / 1 GPU: demand (1/8,
+        // 1/16, 1/2). Terms (cpu, memory, GPU):
+        //   n0: (1/8)(31/32) = 0.1211, (1/16)(63/64) = 0.0615, (1/2)(1/2) = 0.25
+        //   n1: (1/8)(8/32)  = 0.0313, (1/16)(63/64) = 0.0615, (1/2)(1)   = 0.5
+        // Default: n0 0.433, n1 0.593 -> n1. gpuWeight=0: n0 0.183, n1 0.093 -> n0.
+        use crate::gpu::{GpuRequest, NodeGpus};
+        use crate::pod::{ContainerResources, Pod, PodTemplate};
+        let gpu_pod = |cpu: i64, memory: i64, gpu: GpuRequest| {
+            let mut container = ContainerResources::default();
+            container.set_request(ResourceKind::CPU, cpu);
+            container.set_request(ResourceKind::MEMORY, memory);
+            let template = PodTemplate {
+                name: "g".into(),
+                containers: vec![container],
+                gpu,
+                ..Default::default()
+            };
+            Pod::from_template(std::sync::Arc::new(template), 0)
+        };
+        for (spec, expected) in [("tetris", 1), ("tetris:gpuWeight=0", 0)] {
+            let mut specs = vec![node(0, 32_000, 64 * GIB), node(1, 32_000, 64 * GIB)];
+            for n in &mut specs {
+                n.gpu = NodeGpus {
+                    count: 2,
+                    model: "V100".into(),
+                };
+            }
+            let mut c = cluster_of(specs);
+            let held = c.add_pod(gpu_pod(1000, GIB, GpuRequest::whole(1)));
+            c.bind(held, NodeId(0)).unwrap();
+            preload(&mut c, 1, 24_000, GIB);
+            let chosen = place_with(spec, &mut c, gpu_pod(4000, 4 * GIB, GpuRequest::whole(1)));
+            assert_eq!(chosen, vec![expected], "{spec}");
+        }
+    }
 }
