@@ -26,12 +26,12 @@ pub enum Command {
     /// Runs every (scenario, scheduler, seed) combination in parallel. Output files are
     /// byte-identical for equal inputs, whatever --jobs is. A scenario that fails to load or
     /// a run that fails is reported on stderr; the other runs still write their results, and
-    /// the exit code is 1. Unknown scheduler names are refused before anything runs (exit
-    /// code 2).
+    /// the exit code is 1. Unknown scheduler names and bad scheduler arguments on the
+    /// command line are refused before anything runs (exit code 2).
     Run(RunArgs),
     /// Load scenario files and report errors without running anything
     Validate(ValidateArgs),
-    /// List the registered scheduling algorithms
+    /// List the registered scheduling algorithms and their arguments
     Schedulers,
     /// Show, node by node, why a scheduler placed one pod where it did
     ///
@@ -50,10 +50,11 @@ pub struct RunArgs {
     #[arg(value_name = "SCENARIO|DIR")]
     pub paths: Vec<PathBuf>,
 
-    /// Scheduler to run; repeat for several [default: each scenario's `schedulers:` list,
-    /// else first-fit]. `exec:PATH` runs an external program speaking the
-    /// schedlab-exec/1 protocol (docs/exec-protocol.md)
-    #[arg(long = "scheduler", value_name = "NAME")]
+    /// Scheduler to run, as NAME or NAME:ARG=VALUE,... (e.g. tetris:cpuWeight=2; `schedlab
+    /// schedulers` lists each one's arguments); repeat for several [default: each
+    /// scenario's `schedulers:` list, else first-fit]. `exec:PATH` runs an external program
+    /// speaking the schedlab-exec/1 protocol (docs/exec-protocol.md)
+    #[arg(long = "scheduler", value_name = "SPEC")]
     pub schedulers: Vec<String>,
 
     /// How long an `exec:` scheduler may take to answer one message before its run fails
@@ -115,8 +116,9 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "NAME")]
     pub pod: String,
 
-    /// The scheduler profile whose decision to explain
-    #[arg(long, value_name = "PROFILE", default_value = "kube-default")]
+    /// The scheduler whose decision to explain, as NAME or NAME:ARG=VALUE,... (only
+    /// framework profiles explain themselves)
+    #[arg(long, value_name = "SPEC", default_value = "kube-default")]
     pub scheduler: String,
 
     /// Explain the pod's first scheduling attempt at or after this simulated time (90s,

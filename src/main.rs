@@ -9,7 +9,8 @@
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
-//! parse errors, an unknown scheduler, nothing to run), before anything ran.
+//! parse errors, an unknown scheduler or a bad scheduler argument, nothing to run), before
+//! anything ran.
 
 mod cli;
 mod cmd;
@@ -19,7 +20,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::Parser;
-use schedulers::{Registry, UnknownScheduler};
+use schedulers::{Registry, SpecError, UnknownScheduler};
 
 use crate::cli::{Cli, Command};
 use crate::cmd::{Stdout, UsageError, log};
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
 
 /// 2 for mistakes in the invocation (matching clap's usage errors), 1 for everything else.
 fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.is::<UsageError>() || error.is::<UnknownScheduler>() {
+    if error.is::<UsageError>() || error.is::<UnknownScheduler>() || error.is::<SpecError>() {
         2
     } else {
         1

@@ -146,6 +146,17 @@ fn schedulers_lists_the_builtin_algorithms() {
         text.lines().all(|l| l.split_whitespace().count() > 1),
         "{text}"
     );
+    // Arguments follow their algorithm, indented, with their defaults, types and docs.
+    let tetris = text.lines().position(|l| l.starts_with("tetris ")).unwrap();
+    let next = text.lines().nth(tetris + 1).unwrap();
+    assert!(
+        next.starts_with("    cpuWeight=1 ") && next.contains("number 0..=1000000: weight of CPU"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    maxWait=1000 ") && text.contains("    workload=scenario "),
+        "{text}"
+    );
 }
 
 #[test]
@@ -267,6 +278,131 @@ fn unknown_scheduler_is_refused_before_anything_runs() {
     }
     assert!(!dir.path().join("out").exists(), "something was written");
     assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_bad_scheduler_argument_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    // Each: the spec, then what stderr must say (naming the scheduler and the argument).
+    for (spec, says) in [
+        (
+            "tetris:cpuWeigth=2",
+            r#"scheduler "tetris": unknown argument "cpuWeigth"; did you mean "cpuWeight"?"#,
+        ),
+        (
+            "tetris:cpuWeight=heavy",
+            r#"scheduler "tetris": argument "cpuWeight" takes number"#,
+        ),
+        (
+            "flow:maxWait=-1",
+            r#"scheduler "flow": argument "maxWait" is out of range"#,
+        ),
+        (
+            "fgd:workload",
+            r#"scheduler "fgd": argument "workload" has no value"#,
+        ),
+        (
+            "first-fit:cpuWeight=2",
+            r#"scheduler "first-fit" takes no arguments, got "cpuWeight""#,
+        ),
+        (
+            "tetris(cpuWeight=2)",
+            "arguments go after a colon: tetris:ARG=VALUE,...",
+        ),
+    ] {
+        let out = schedlab(
+            dir.path(),
+            &[
+                "run",
+                "tiny.yaml",
+                "--scheduler",
+                "first-fit",
+                "--scheduler",
+                spec,
+                "--out",
+                "out",
+            ],
+        );
+        assert_code(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(says), "{spec}: {err}");
+        assert!(
+            !dir.path().join("out").exists(),
+            "{spec}: something was written"
+        );
+        assert!(stdout(&out).is_empty(), "{spec}");
+    }
+}
+
+#[test]
+fn scheduler_arguments_label_runs_canonically() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tiny.yaml", TINY);
+    let out = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "tiny.yaml",
+            // Declaration order in the label, whatever the order given; default values
+            // left out, so the third is the second again and runs once.
+            "--scheduler",
+            "tetris:otherWeight=3,memoryWeight=2.0,cpuWeight=1",
+            "--scheduler",
+            "tetris",
+            "--scheduler",
+            "tetris:cpuWeight=1.0",
+            "--out",
+            "out",
+        ],
+    );
+    assert_code(&out, 0);
+    let rows = lines(&dir.path().join("out/summary.csv"));
+    let labels: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.rsplitn(30, ',').last().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            r#"tiny,"tetris:memoryWeight=2,otherWeight=3""#,
+            "tiny,tetris"
+        ]
+    );
+    for dir_name in ["tetris_memoryWeight_2_otherWeight_3", "tetris"] {
+        let run = dir.path().join("out/tiny").join(dir_name).join("seed-7");
+        assert_eq!(lines(&run.join("summary.csv")).len(), 2, "{dir_name}");
+    }
+}
+
+#[test]
+fn a_scenarios_bad_scheduler_argument_names_the_entry_and_the_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace(
+        "schedulers: [first-fit, least-allocated]",
+        "schedulers: [first-fit, \"flow:waitWeigth=0\"]",
+    );
+    write(dir.path(), "tiny.yaml", &text);
+    let says = r#"tiny.yaml: schedulers[1]: scheduler "flow": unknown argument "waitWeigth"; did you mean "waitWeight"?"#;
+    let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    let out = schedlab(dir.path(), &["run", "tiny.yaml", "--out", "out"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    // Good arguments in the scenario run under their label.
+    write(
+        dir.path(),
+        "tiny.yaml",
+        &text.replace("waitWeigth", "waitWeight"),
+    );
+    let out = schedlab(dir.path(), &["run", "tiny.yaml", "--out", "out"]);
+    assert_code(&out, 0);
+    let rows = lines(&dir.path().join("out/summary.csv"));
+    assert!(
+        rows[2].starts_with("tiny,flow:waitWeight=0,7,3,3,"),
+        "{rows:?}"
+    );
 }
 
 #[test]

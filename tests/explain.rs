@@ -399,6 +399,18 @@ fn unknown_scheduler_is_a_usage_error() {
 }
 
 #[test]
+fn a_scheduler_argument_is_checked_like_runs() {
+    let (_, stderr) = expect_code(
+        &explain(&[&demo(), "--pod", "demo", "--scheduler", "kube-default:x=1"]),
+        2,
+    );
+    assert!(
+        stderr.contains(r#"scheduler "kube-default" takes no arguments, got "x""#),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn bad_at_names_the_flag() {
     let (_, stderr) = expect_code(&explain(&[&demo(), "--pod", "demo", "--at", "soon"]), 2);
     assert!(stderr.contains("--at"), "{stderr}");

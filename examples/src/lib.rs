@@ -4,7 +4,8 @@
 //! Nothing here is part of schedlab. The crate depends on `schedulers` (the cluster model,
 //! the [`Scheduler`] trait, the filters) and `sim` (scenario loading and the simulation),
 //! defines [`PowerOfTwo`] (per pod) and [`LargestFirst`] (batch), registers them next to
-//! the built-ins in [`registry`], and plays bundled scenarios with [`compare`].
+//! the built-ins in [`registry`], builds every scheduler through schedlab's one factory
+//! ([`Registry::build`], in [`create`]), and plays bundled scenarios with [`compare`].
 //! `cargo run -p schedlab-examples` prints the comparison.
 #![deny(missing_docs)]
 
@@ -16,8 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use largest_first::LargestFirst;
 pub use power_of_two::PowerOfTwo;
-use schedulers::framework::FrameworkScheduler;
-use schedulers::{Registry, Scheduler, UnknownScheduler};
+use schedulers::{Registry, Scheduler, SchedulerSpec, SpecError};
 use sim::{RunResult, Scenario, ScenarioError, columns};
 
 /// schedlab's built-in algorithms plus this crate's, by name.
@@ -52,37 +52,40 @@ pub fn bundled_scenario(file: &str) -> PathBuf {
 /// Loads a scenario file; the `schedulers:` it lists must be known to `registry`. Errors
 /// name the file, line, column and field.
 pub fn load(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
-    sim::load_scenario(path, &|name| registry.contains(name))
+    sim::load_scenario(path, &|name| registry.knows(name))
 }
 
-/// A fresh scheduler called `name` for a run of `scenario`: a profile of the scenario's own
-/// `schedulerConfig:` file when it defines that name (as `schedlab run` does), otherwise
-/// the registry's.
+/// A fresh scheduler for a run of `scenario`, from `spec` (`NAME` or
+/// `NAME:ARG=VALUE,...`), by the factory `schedlab run` uses: a profile of the scenario's
+/// own `schedulerConfig:` file when it defines that name, else the registry's algorithm
+/// with its arguments checked. Returns the run's label with it.
 pub fn create(
-    name: &str,
+    spec: &str,
     scenario: &Scenario,
     registry: &Registry,
-) -> Result<Box<dyn Scheduler>, UnknownScheduler> {
-    match scenario.profiles.iter().find(|(n, _)| n == name) {
-        Some((_, profile)) => Ok(Box::new(FrameworkScheduler::new(profile.build()))),
-        None => registry.create(name),
-    }
+) -> Result<(String, Box<dyn Scheduler>), SpecError> {
+    let spec = SchedulerSpec::parse(spec)?;
+    let label = registry.check(&spec, &scenario.profiles)?;
+    Ok((label, registry.build(&spec, &scenario.build_context())?))
 }
 
-/// Plays `scenario` once with each scheduler in `names`, in that order, with the scenario's
-/// own seed. Refuses an unknown name before running anything.
+/// Plays `scenario` once with each scheduler in `specs`, in that order, with the scenario's
+/// own seed. Refuses an unknown name or a bad argument before running anything.
 pub fn compare(
     scenario: &Scenario,
     registry: &Registry,
-    names: &[&str],
-) -> Result<Vec<RunResult>, UnknownScheduler> {
-    let schedulers = names
+    specs: &[&str],
+) -> Result<Vec<RunResult>, SpecError> {
+    let schedulers = specs
         .iter()
-        .map(|name| create(name, scenario, registry))
+        .map(|spec| create(spec, scenario, registry))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(schedulers
         .into_iter()
-        .map(|scheduler| sim::run(scenario, scheduler, scenario.seed))
+        .map(|(label, scheduler)| RunResult {
+            scheduler: label,
+            ..sim::run(scenario, scheduler, scenario.seed)
+        })
         .collect())
 }
 

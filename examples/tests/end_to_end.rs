@@ -6,6 +6,7 @@ use std::process::Command;
 
 use rand::RngExt;
 use schedlab_examples::{LargestFirst, PowerOfTwo, bundled_scenario, compare, load, registry};
+use schedulers::SpecError;
 use sim::rng::{Concern, stream};
 use sim::{RunResult, Scenario, Simulation, TraceEvent};
 
@@ -222,7 +223,19 @@ fn compare_runs_in_the_order_given_and_refuses_unknown_names() {
         binds(&traced(&scenario, LargestFirst::NAME))
     );
     let err = compare(&scenario, &registry, &["power-of-three"]).unwrap_err();
-    assert!(err.known.iter().any(|n| n == PowerOfTwo::NAME), "{err}");
+    let SpecError::Unknown(unknown) = &err else {
+        panic!("{err}");
+    };
+    assert!(unknown.known.iter().any(|n| n == PowerOfTwo::NAME), "{err}");
+    // This crate's algorithms take no arguments, built-ins take theirs, and a run is
+    // labelled by its spec.
+    let err = compare(&scenario, &registry, &["power-of-two:choices=3"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"scheduler "power-of-two" takes no arguments, got "choices""#
+    );
+    let runs = compare(&scenario, &registry, &["tetris:memoryWeight=2"]).unwrap();
+    assert_eq!(runs[0].scheduler, "tetris:memoryWeight=2");
 }
 
 #[test]

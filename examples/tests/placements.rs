@@ -1,5 +1,6 @@
 //! Placements of `power-of-two` and `largest-first` on clusters of two to four nodes,
-//! worked out by hand in each test's comments.
+//! worked out by hand in each test's comments, and `capped-fit`, an algorithm with an
+//! argument registered out of tree.
 
 use std::sync::Arc;
 
@@ -7,9 +8,12 @@ use rand::{Rng, SeedableRng};
 use schedlab_examples::power_of_two::load_ppm;
 use schedlab_examples::{LargestFirst, PowerOfTwo};
 use schedulers::algorithms::FirstFit;
+use schedulers::filters::PodFilter;
+use schedulers::spec::{ParamKind, Value};
 use schedulers::{
-    ClusterState, ContainerResources, Cycle, Decision, Diagnosis, NodeId, NodeSpec, Placement, Pod,
-    PodId, PodTemplate, ResourceKind, Resources, Scheduler, SchedulerRng,
+    BuildContext, ClusterState, ContainerResources, Cycle, Decision, Diagnosis, NodeId, NodeSpec,
+    Param, Placement, Pod, PodId, PodTemplate, Registry, ResourceKind, Resources, Scheduler,
+    SchedulerRng, SchedulerSpec,
 };
 
 const GIB: i64 = 1 << 30;
@@ -243,5 +247,104 @@ fn largest_first_places_higher_priority_before_larger() {
                 }
             },
         ]
+    );
+}
+
+/// `capped-fit`: the first feasible node whose requested CPU stays at or below
+/// `max_percent` of its allocatable once the pod is placed.
+struct CappedFit {
+    max_percent: i64,
+}
+
+impl Scheduler for CappedFit {
+    fn name(&self) -> &str {
+        "capped-fit"
+    }
+
+    fn schedule(&mut self, cycle: &mut Cycle<'_>) {
+        let max = self.max_percent;
+        cycle.place_each(|cluster, pod_id, _rng| {
+            let Some(pod) = cluster.pod(pod_id) else {
+                return Placement::Unschedulable(Diagnosis::default());
+            };
+            let filter = PodFilter::new(pod);
+            let under_cap = |i: &usize| {
+                let row = &cluster.rows()[*i];
+                let used = row.allocatable_cpu - row.free.cpu() + pod.requests.cpu();
+                used * 100 <= max * row.allocatable_cpu
+            };
+            match (0..cluster.rows().len())
+                .filter(|&i| filter.feasible(cluster, i))
+                .find(under_cap)
+            {
+                Some(i) => Placement::Node(NodeId(i as u32)),
+                None => Placement::Unschedulable(Diagnosis::default()),
+            }
+        });
+    }
+}
+
+/// The built-ins, this crate's algorithms and `capped-fit` with its argument.
+fn registry_with_capped_fit() -> Registry {
+    const PARAMS: &[Param] = &[Param {
+        name: "maxCpuPercent",
+        kind: ParamKind::Int { min: 1, max: 100 },
+        default: Value::Int(100),
+        doc: "a node takes a pod only if its requested CPU stays at or below this share",
+    }];
+    let mut registry = schedlab_examples::registry();
+    registry
+        .register_with_args(
+            "capped-fit",
+            "the first feasible node that stays under a CPU cap",
+            PARAMS,
+            Box::new(|args, _context| {
+                let max_percent = args.int("maxCpuPercent").unwrap_or(100);
+                Box::new(CappedFit { max_percent })
+            }),
+        )
+        .expect("no built-in is called capped-fit");
+    registry
+}
+
+#[test]
+fn an_argument_registered_out_of_tree_changes_the_placement() {
+    // a (4 CPU) holds 2 CPU, b (4 CPU) is empty; the pod asks 1 CPU. On a it would take
+    // the node to 3/4 = 75%, on b to 1/4 = 25%. No cap (100%) takes a, as first-fit does;
+    // a 50% cap takes b; a 20% cap fits nowhere.
+    let registry = registry_with_capped_fit();
+    for (spec, expected) in [
+        ("capped-fit", Some(0)),
+        ("capped-fit:maxCpuPercent=75", Some(0)),
+        ("capped-fit:maxCpuPercent=50", Some(1)),
+        ("capped-fit:maxCpuPercent=20", None),
+    ] {
+        let mut c = cluster(&[("a", 4000, 8), ("b", 4000, 8)]);
+        bound(&mut c, 0, 2000, 1);
+        let p = pod(&mut c, "web", 1000, 1, 0);
+        let spec = SchedulerSpec::parse(spec).unwrap();
+        let mut scheduler = registry.build(&spec, &BuildContext::default()).unwrap();
+        let decisions = schedule(scheduler.as_mut(), &mut c, &[p], 1);
+        let node = match &decisions[..] {
+            [Decision::Bound { node, .. }] => Some(node.index()),
+            _ => None,
+        };
+        assert_eq!(node, expected, "{spec}");
+    }
+    // Validated once, when the scheduler is built: the error names the argument.
+    let bad = SchedulerSpec::parse("capped-fit:maxCpuPercent=0").unwrap();
+    let err = registry.check(&bad, &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"scheduler "capped-fit": argument "maxCpuPercent" is out of range: it takes integer 1..=100, got 0"#
+    );
+    assert_eq!(
+        registry
+            .check(
+                &SchedulerSpec::parse("capped-fit:maxCpuPercent=50").unwrap(),
+                &[]
+            )
+            .unwrap(),
+        "capped-fit:maxCpuPercent=50"
     );
 }

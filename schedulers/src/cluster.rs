@@ -158,9 +158,6 @@ pub struct ClusterState {
     group_bound: Vec<u32>,
     /// Per-GPU bookkeeping, present once a node with GPUs has joined (see [`crate::gpu`]).
     gpu: Option<Box<GpuBooks>>,
-    /// The GPU workload the scenario expects, for schedulers that measure fragmentation
-    /// against it (`fgd`); empty when none was handed in.
-    target_workload: std::sync::Arc<Vec<(GpuTask, u64)>>,
 }
 
 /// One kind of task of a GPU workload: what it asks of CPU and GPU. Fragmentation-aware
@@ -225,7 +222,6 @@ impl Clone for ClusterState {
             pod_groups: self.pod_groups.clone(),
             group_bound: self.group_bound.clone(),
             gpu: self.gpu.clone(),
-            target_workload: self.target_workload.clone(),
         }
     }
 }
@@ -256,7 +252,6 @@ impl ClusterState {
             pod_groups: Vec::new(),
             group_bound: Vec::new(),
             gpu: None,
-            target_workload: Default::default(),
         }
     }
 
@@ -430,17 +425,6 @@ impl ClusterState {
             return Some(GpuMiss::Model);
         }
         (!books.fits(node, req)).then_some(GpuMiss::Insufficient)
-    }
-
-    /// The GPU workload the scenario expects (task kinds with their counts), for
-    /// fragmentation-aware schedulers; empty when none was handed in.
-    pub fn target_workload(&self) -> &[(GpuTask, u64)] {
-        &self.target_workload
-    }
-
-    /// Hands schedulers the GPU workload to expect (the simulator sets it from a trace).
-    pub fn set_target_workload(&mut self, tasks: Vec<(GpuTask, u64)>) {
-        self.target_workload = std::sync::Arc::new(tasks);
     }
 
     /// Adds a node and returns its id (ids are dense and never reused).

@@ -8,7 +8,9 @@
 //!   requested resources ([`Resources`], integer millicores and bytes).
 //! - [`Scheduler::schedule`] receives a [`Cycle`]: the cluster, the pending pods in queue
 //!   order, and the means to bind them or declare them unschedulable with a [`Diagnosis`].
-//! - [`Registry`] maps names (`first-fit`, `least-allocated`, `random`) to factories.
+//! - [`Registry`] is the one factory of schedulers: a [`SchedulerSpec`] (a name such as
+//!   `first-fit`, with validated arguments such as `tetris:cpuWeight=2`) in, a fresh
+//!   `Box<dyn Scheduler>` out; see [`spec`] for the syntax and the arguments' types.
 //! - With the `yaml` feature, `yaml` reads Kubernetes-style YAML (located types, one error
 //!   type, one locator) and `framework::config` a `KubeSchedulerConfiguration`, so that a
 //!   control plane can read one without the simulator.
@@ -59,6 +61,7 @@ pub mod registry;
 pub mod resources;
 pub mod scheduler;
 pub mod shape_cache;
+pub mod spec;
 pub mod suggest;
 pub mod taints;
 pub mod volumes;
@@ -81,7 +84,8 @@ pub use pod_affinity::{
     InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,
     WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
-pub use registry::{Registry, UnknownScheduler};
+pub use registry::{BuildContext, Registry, UnknownScheduler};
 pub use resources::{ResourceKind, ResourceNames, Resources};
 pub use scheduler::{Cycle, Decision, Diagnosis, Placement, Scheduler, SchedulerRng};
+pub use spec::{ArgError, ArgValue, Args, Param, SchedulerSpec, SpecError};
 pub use taints::{Taint, TaintEffect, Toleration, TolerationOperator};

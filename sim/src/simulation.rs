@@ -13,7 +13,7 @@ use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::volumes::VolumeBinder;
-use crate::controllers::workloads::{Workloads, target_workload};
+use crate::controllers::workloads::Workloads;
 use crate::controllers::{Controllers, Routes};
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
@@ -106,9 +106,6 @@ impl<'a> Simulation<'a> {
         }
         for group in &scenario.pod_groups {
             cluster.add_pod_group(group.clone());
-        }
-        if let Some(trace) = &scenario.gpu_trace {
-            cluster.set_target_workload(target_workload(&trace.pods));
         }
         let queue = SchedulingQueue::new(
             scheduler,

@@ -350,6 +350,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_trace: None,
         queue: Default::default(),
         gpu_fill: None,
+        gpu_workload: Vec::new(),
     }
 }
 

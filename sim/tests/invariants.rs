@@ -455,6 +455,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_trace: None,
         queue: Default::default(),
         gpu_fill: None,
+        gpu_workload: Vec::new(),
     }
 }
 
@@ -1283,6 +1284,7 @@ fn scenario(
         gpu_trace: None,
         queue: Default::default(),
         gpu_fill: None,
+        gpu_workload: Vec::new(),
     }
 }
 

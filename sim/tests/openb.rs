@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use schedulers::Registry;
+use schedulers::{Registry, SchedulerSpec};
 use sim::controllers::workloads::arrival_order;
 use sim::rng::{Concern, stream};
 use sim::scenario::{GpuFillOptions, TraceReplay, TraceTiming, WorkloadKind};
@@ -51,7 +51,9 @@ fn reduced(s: &Scenario) -> Scenario {
 /// (the check is O(pods)), and every pod's fate.
 fn replay(s: &Scenario, scheduler: &str, seed: u64) -> Vec<GpuFillPoint> {
     let registry = Registry::builtin();
-    let mut sim = Simulation::new(s, registry.create(scheduler).unwrap(), seed);
+    // fgd measures against the whole trace, as `schedlab run` builds it.
+    let spec = SchedulerSpec::named(scheduler);
+    let mut sim = Simulation::new(s, registry.build(&spec, &s.build_context()).unwrap(), seed);
     let mut steps = 0u64;
     while sim.step() {
         steps += 1;
@@ -163,7 +165,12 @@ fn reduced_replay_keeps_books_and_fgd_beats_random_at_full_demand() {
 fn trace_pods_have_real_time_series_and_traces() {
     let s = reduced(&scenario());
     let registry = Registry::builtin();
-    let mut sim = Simulation::new(&s, registry.create("first-fit").unwrap(), 3);
+    let first_fit = SchedulerSpec::named("first-fit");
+    let mut sim = Simulation::new(
+        &s,
+        registry.build(&first_fit, &s.build_context()).unwrap(),
+        3,
+    );
     sim.enable_trace();
     let result = sim.run();
     let arrived = result.summary.count(&columns::PODS_SUBMITTED) as usize;

@@ -10,9 +10,9 @@
 use std::process::ExitCode;
 
 use anyhow::anyhow;
-use schedulers::Registry;
 use schedulers::cluster::ClusterState;
 use schedulers::framework::Explanation;
+use schedulers::{Registry, SchedulerSpec};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sim::{ExplainOutcome, SimTime, Simulation};
 
@@ -34,18 +34,19 @@ pub fn execute(
         super::register_scheduler_config(path, registry)?;
     }
     let registry = &*registry;
+    let spec = SchedulerSpec::parse(&args.scheduler)?;
     // A name the registry lacks may still be a profile of the scenario's own
     // `schedulerConfig`, so the scenario is loaded before an unknown name is reported; when
-    // neither is usable, the unknown scheduler (exit code 2) is what is reported.
-    let early = registry.create(&args.scheduler);
-    let scenario = sim::load_scenario(&args.scenario, &|name| registry.contains(name));
+    // neither is usable, the scheduler's error (exit code 2) is what is reported.
+    let early = registry.check(&spec, &[]);
+    let scenario = sim::load_scenario(&args.scenario, &|name| registry.knows(name));
     let scenario = match (early, scenario) {
         (Err(unknown), Err(_)) => return Err(unknown.into()),
         (_, Err(error)) => return Err(error.into()),
         (_, Ok(scenario)) => scenario,
     };
     super::log_profile_warnings(&scenario);
-    let scheduler = super::create_scheduler(&args.scheduler, &scenario, registry)?;
+    let scheduler = registry.build(&spec, &scenario.build_context())?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let mut simulation = Simulation::new(&scenario, scheduler, seed);
     let outcome = simulation.explain(&args.pod, args.at).ok_or_else(|| {

@@ -13,8 +13,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use ::schedulers::Registry;
-use ::schedulers::framework::FrameworkScheduler;
+use ::schedulers::{Registry, SchedulerSpec, SpecError};
 use anyhow::Context;
 
 /// A mistake in how the command was invoked (as opposed to a failure while doing the work):
@@ -93,91 +92,51 @@ pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow
     }
     config.refuse_taken_names(&|name| registry.contains(name))?;
     for (name, profile) in config.into_profiles() {
-        let factory = move || -> Box<dyn ::schedulers::Scheduler> {
-            Box::new(FrameworkScheduler::new(profile.build()))
-        };
-        registry.register(&name, SUMMARY, Box::new(factory))?;
+        registry.register_profile(&name, SUMMARY, profile)?;
     }
     Ok(())
 }
 
-/// Registers every `exec:PATH` name among `names` as an external scheduler running PATH
-/// (relative to the current directory, no arguments). A missing or non-executable program
-/// is a usage error, found before anything runs.
-pub fn register_exec_schedulers(
-    names: &[String],
-    timeout: std::time::Duration,
-    registry: &mut Registry,
-) -> Result<(), UsageError> {
-    use ::schedulers::exec::{ExecScheduler, PREFIX};
-    const SUMMARY: &str = "an external program speaking schedlab-exec/1 (--scheduler exec:PATH)";
-    for name in names {
-        let Some(path) = name.strip_prefix(PREFIX) else {
-            continue;
-        };
-        if registry.contains(name) {
-            continue;
-        }
-        let program = PathBuf::from(path);
-        check_program(name, &program).map_err(UsageError)?;
-        let name_owned = name.clone();
-        let factory = move || -> Box<dyn ::schedulers::Scheduler> {
-            Box::new(ExecScheduler::new(
-                name_owned.clone(),
-                program.clone(),
-                timeout,
-            ))
-        };
-        // The name was checked just above, so registering cannot collide.
-        let _ = registry.register(name, SUMMARY, Box::new(factory));
-    }
-    Ok(())
-}
-
-/// Refuses an `exec:` program that cannot be started: empty, missing, a directory, or
-/// (on Unix) without an execute permission bit.
-fn check_program(name: &str, program: &Path) -> Result<(), String> {
-    if program.as_os_str().is_empty() {
-        return Err(format!(
-            "scheduler \"{name}\": give the program's path after \"exec:\" (e.g. exec:examples/exec/first_fit.py)"
-        ));
-    }
-    let metadata = fs::metadata(program).map_err(|e| {
-        format!(
-            "scheduler \"{name}\": cannot use program {}: {e}",
-            program.display()
-        )
-    })?;
-    if !metadata.is_file() {
-        return Err(format!(
-            "scheduler \"{name}\": {} is not a file",
-            program.display()
-        ));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if metadata.permissions().mode() & 0o111 == 0 {
-            return Err(format!(
-                "scheduler \"{name}\": {} is not executable (chmod +x it, and start it with a #! line)",
-                program.display()
-            ));
+/// Parses and checks the `--scheduler` specs of the command line (names registered or
+/// `exec:PATH`, arguments valid): each with its run label, repeats of a label dropped.
+/// Any error is a usage error, found before anything runs.
+pub fn cli_schedulers(
+    texts: &[String],
+    registry: &Registry,
+) -> Result<Vec<(SchedulerSpec, String)>, SpecError> {
+    let mut out: Vec<(SchedulerSpec, String)> = Vec::new();
+    for text in texts {
+        let spec = SchedulerSpec::parse(text)?;
+        let label = registry.check(&spec, &[])?;
+        if out.iter().all(|(_, l)| *l != label) {
+            out.push((spec, label));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
-/// A fresh scheduler named `name` for a run of `scenario`: a profile of the scenario's own
-/// `schedulerConfig` when it defines that name, otherwise the registry's.
-pub fn create_scheduler(
-    name: &str,
+/// The schedulers a scenario lists (`schedulers:`), checked against the registry and the
+/// scenario's own profiles, each with its run label, repeats of a label dropped. The
+/// loader has checked the names; this checks the arguments, and the error names the entry
+/// (`schedulers[1]`) and the argument.
+pub fn scenario_schedulers(
     scenario: &sim::Scenario,
     registry: &Registry,
-) -> Result<Box<dyn ::schedulers::Scheduler>, ::schedulers::UnknownScheduler> {
-    match scenario.profiles.iter().find(|(n, _)| n == name) {
-        Some((_, profile)) => Ok(Box::new(FrameworkScheduler::new(profile.build()))),
-        None => registry.create(name),
+) -> Result<Vec<(SchedulerSpec, String)>, String> {
+    let mut out: Vec<(SchedulerSpec, String)> = Vec::new();
+    for (i, text) in scenario.schedulers.iter().enumerate() {
+        let checked = SchedulerSpec::parse(text)
+            .and_then(|spec| Ok((registry.check(&spec, &scenario.profiles)?, spec)));
+        match checked {
+            Ok((label, spec)) => {
+                if out.iter().all(|(_, l)| *l != label) {
+                    out.push((spec, label));
+                }
+            }
+            Err(error) => return Err(format!("schedulers[{i}]: {error}")),
+        }
     }
+    Ok(out)
 }
 
 /// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as

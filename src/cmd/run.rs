@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use schedulers::{Registry, UnknownScheduler};
+use schedulers::{Registry, SchedulerSpec};
 use sim::{GpuFillPoint, NamespaceSummary, Scenario, Summary, columns};
 
 use super::{Stdout, UsageError, expand_inputs, log};
@@ -37,25 +37,28 @@ const DEFAULT_SCHEDULER: &str = "first-fit";
 /// Where scenarios are looked for when no path is given.
 const DEFAULT_SCENARIOS: &str = "scenarios";
 
-/// A loaded scenario with the schedulers and seeds it will run with.
+/// A loaded scenario with the schedulers (each with its run label) and seeds it will run
+/// with.
 struct Planned {
     scenario: Scenario,
-    schedulers: Vec<String>,
+    schedulers: Vec<(SchedulerSpec, String)>,
     seeds: Vec<u64>,
 }
 
 /// One run of the plan.
 struct Job<'a> {
-    scenario: &'a Scenario,
-    scheduler: &'a str,
+    planned: &'a Planned,
+    scheduler: &'a SchedulerSpec,
+    /// The scheduler's run label: the `scheduler` column and directory.
+    label: &'a str,
     seed: u64,
 }
 
 impl Job<'_> {
     fn key(&self) -> RunKey<'_> {
         RunKey {
-            scenario: &self.scenario.name,
-            scheduler: self.scheduler,
+            scenario: &self.planned.scenario.name,
+            scheduler: self.label,
             seed: self.seed,
         }
     }
@@ -98,12 +101,11 @@ pub fn execute(
         super::register_scheduler_config(path, registry)?;
     }
 
-    // Command-line scheduler names are checked before anything is loaded or written, so a
-    // typo costs nothing.
-    let cli_schedulers = dedup(&args.schedulers);
-    super::register_exec_schedulers(&cli_schedulers, args.exec_timeout, registry)?;
+    registry.set_exec_timeout(args.exec_timeout);
     let registry = &*registry;
-    check_known(&cli_schedulers, registry)?;
+    // Command-line schedulers and their arguments are checked before anything is loaded or
+    // written, so a typo costs nothing.
+    let cli_schedulers = super::cli_schedulers(&args.schedulers, registry)?;
     check_distinct_dirs(&cli_schedulers).map_err(UsageError)?;
     let cli_seeds = dedup(&args.seeds);
 
@@ -132,7 +134,7 @@ pub fn execute(
         files
             .par_iter()
             .map(|path| {
-                match catch_panic(|| sim::load_scenario(path, &|name| registry.contains(name))) {
+                match catch_panic(|| sim::load_scenario(path, &|name| registry.knows(name))) {
                     Ok(Ok(scenario)) => Ok(scenario),
                     Ok(Err(error)) => Err(error.to_string()),
                     Err(panic) => Err(format!(
@@ -144,16 +146,24 @@ pub fn execute(
             .collect()
     });
 
-    let planned = plan(&files, loaded, &cli_schedulers, &cli_seeds, &mut failures);
+    let planned = plan(
+        &files,
+        loaded,
+        registry,
+        &cli_schedulers,
+        &cli_seeds,
+        &mut failures,
+    );
 
     // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
     let jobs: Vec<Job<'_>> = planned
         .iter()
         .flat_map(|p| {
-            p.schedulers.iter().flat_map(move |scheduler| {
+            p.schedulers.iter().flat_map(move |(scheduler, label)| {
                 p.seeds.iter().map(move |&seed| Job {
-                    scenario: &p.scenario,
+                    planned: p,
                     scheduler,
+                    label,
                     seed,
                 })
             })
@@ -235,7 +245,8 @@ pub fn execute(
 fn plan(
     files: &[PathBuf],
     loaded: Vec<Result<Scenario, String>>,
-    cli_schedulers: &[String],
+    registry: &Registry,
+    cli_schedulers: &[(SchedulerSpec, String)],
     cli_seeds: &[u64],
     failures: &mut usize,
 ) -> Vec<Planned> {
@@ -268,9 +279,17 @@ fn plan(
         let schedulers = if !cli_schedulers.is_empty() {
             cli_schedulers.to_vec()
         } else if !scenario.schedulers.is_empty() {
-            dedup(&scenario.schedulers)
+            match super::scenario_schedulers(&scenario, registry) {
+                Ok(schedulers) => schedulers,
+                Err(error) => {
+                    *failures += 1;
+                    log(format_args!("error: {}: {error}", path.display()));
+                    continue;
+                }
+            }
         } else {
-            vec![DEFAULT_SCHEDULER.to_string()]
+            let spec = SchedulerSpec::named(DEFAULT_SCHEDULER);
+            vec![(spec, DEFAULT_SCHEDULER.to_string())]
         };
         if let Err(error) = check_distinct_dirs(&schedulers) {
             *failures += 1;
@@ -309,9 +328,10 @@ fn run_one(
             key.scenario, key.scheduler, key.seed
         )
     };
-    let result = catch_panic(|| -> Result<_, UnknownScheduler> {
-        let scheduler = super::create_scheduler(job.scheduler, job.scenario, registry)?;
-        let mut simulation = sim::Simulation::new(job.scenario, scheduler, job.seed);
+    let scenario = &job.planned.scenario;
+    let result = catch_panic(|| -> Result<_, schedulers::SpecError> {
+        let scheduler = registry.build(job.scheduler, &scenario.build_context())?;
+        let mut simulation = sim::Simulation::new(scenario, scheduler, job.seed);
         if trace {
             simulation.enable_trace();
         }
@@ -360,22 +380,11 @@ fn default_inputs() -> Result<Vec<PathBuf>, UsageError> {
     }
 }
 
-/// Refuses the first name that is not registered; the error lists the known names.
-fn check_known(names: &[String], registry: &Registry) -> Result<(), UnknownScheduler> {
-    match names.iter().find(|name| !registry.contains(name)) {
-        Some(name) => Err(UnknownScheduler {
-            name: name.clone(),
-            known: registry.iter().map(|(n, _)| n.to_string()).collect(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Refuses two scheduler names that would write to the same directory once sanitized
+/// Refuses two schedulers whose labels would write to the same directory once sanitized
 /// (`exec:a/b` and `exec_a_b`), compared case-insensitively for macOS and Windows.
-fn check_distinct_dirs(names: &[String]) -> Result<(), String> {
+fn check_distinct_dirs(schedulers: &[(SchedulerSpec, String)]) -> Result<(), String> {
     let mut taken: HashMap<String, &str> = HashMap::new();
-    for name in names {
+    for (_, name) in schedulers {
         let dir = sanitize(name);
         if let Some(other) = taken.insert(dir.to_lowercase(), name) {
             return Err(format!(
@@ -442,8 +451,8 @@ fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyh
             None => ("FAILED".to_string(), "-".to_string(), "-".to_string()),
         };
         rows.push([
-            job.scenario.name.clone(),
-            job.scheduler.to_string(),
+            job.planned.scenario.name.clone(),
+            job.label.to_string(),
             job.seed.to_string(),
             scheduled,
             p99,
@@ -542,14 +551,12 @@ fn write_gpu_fill_charts(
     let mut failures = 0;
     for p in planned.iter().filter(|p| p.scenario.gpu_fill.is_some()) {
         let mut curves = Vec::new();
-        for scheduler in &p.schedulers {
+        for (_, scheduler) in &p.schedulers {
             let runs: Vec<&[GpuFillPoint]> = jobs
                 .iter()
                 .zip(outcomes)
                 .filter(|(j, o)| {
-                    std::ptr::eq(j.scenario, &p.scenario)
-                        && j.scheduler == scheduler
-                        && !o.gpu_fill.is_empty()
+                    std::ptr::eq(j.planned, p) && j.label == scheduler && !o.gpu_fill.is_empty()
                 })
                 .map(|(_, o)| o.gpu_fill.as_slice())
                 .collect();
@@ -596,7 +603,11 @@ mod tests {
 
     #[test]
     fn scheduler_directories_must_differ() {
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let names = |v: &[&str]| {
+            v.iter()
+                .map(|s| (SchedulerSpec::named(*s), s.to_string()))
+                .collect::<Vec<_>>()
+        };
         assert!(check_distinct_dirs(&names(&["first-fit", "random"])).is_ok());
         assert!(check_distinct_dirs(&names(&["exec:a/b", "exec_a_b"])).is_err());
         assert!(check_distinct_dirs(&names(&["Random", "random"])).is_err());

@@ -30,6 +30,9 @@ pub struct Demand {
 /// One resource of the demand on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dimension {
+    /// The resource: a kind of [`crate::Resources`], or `None` for the node's GPUs as a
+    /// pool.
+    pub resource: Option<ResourceKind>,
     /// The pod's demand.
     pub demand: i64,
     /// The node's allocatable amount; never 0.
@@ -86,6 +89,7 @@ impl Demand {
         let row = &cluster.rows()[node];
         if row.allocatable_cpu > 0 {
             f(Dimension {
+                resource: Some(ResourceKind::CPU),
                 demand: self.amounts[0],
                 capacity: row.allocatable_cpu,
                 used: row.nonzero_cpu,
@@ -93,6 +97,7 @@ impl Demand {
         }
         if row.allocatable_memory > 0 {
             f(Dimension {
+                resource: Some(ResourceKind::MEMORY),
                 demand: self.amounts[1],
                 capacity: row.allocatable_memory,
                 used: row.nonzero_memory,
@@ -104,6 +109,7 @@ impl Demand {
             let capacity = cluster.nodes()[node].spec.allocatable.get(kind);
             if capacity > 0 {
                 f(Dimension {
+                    resource: Some(kind),
                     demand: self.amounts[j],
                     capacity,
                     used: capacity - row.free.get(kind),
@@ -116,6 +122,7 @@ impl Demand {
             let used = books.used(crate::node::NodeId(node as u32));
             if !used.is_empty() {
                 f(Dimension {
+                    resource: None,
                     demand: self.gpu_milli,
                     capacity: used.len() as i64 * i64::from(crate::gpu::GPU_MILLI),
                     used: used.iter().map(|&u| i64::from(u)).sum(),

@@ -21,14 +21,20 @@
 //! sigmoid onto kube-scheduler's 0..=100, so ties are rarer; ties go to the lowest node
 //! index, then the lowest GPU index, rather than at random.
 //!
-//! Where `M` comes from: the workload the host hands to the cluster
-//! ([`ClusterState::target_workload`], e.g. the whole trace in a trace replay, as the
-//! paper does); without one, the pods in the cluster (bound and pending), counted again
-//! whenever their number has doubled or halved since the last count. Either way the
-//! kinds are reduced as the paper's artifact runs the simulator (typicalPodsConfig in
-//! scripts/generate_config_and_run.py: CPU-only pods included, no GPU weighting): the most
-//! popular kinds, one at a time, until they cover 95% of the tasks. (The simulator's code
-//! falls back to ten at a time and 60% when the config leaves them unset.)
+//! Where `M` comes from, by the `workload` argument ([`Fgd::PARAMS`]):
+//! - `workload=scenario` (the default): the GPU workload the host knows when it builds the
+//!   scheduler ([`crate::BuildContext::gpu_workload`]; a trace replay hands over its whole
+//!   trace, as the paper does). When the host knows none (an event simulation), the same as
+//!   `cluster`.
+//! - `workload=cluster`: the pods in the cluster (bound and pending), counted again
+//!   whenever their number has doubled or halved since the last count.
+//!
+//! Either way the kinds are reduced as the paper's artifact runs the simulator
+//! (typicalPodsConfig in scripts/generate_config_and_run.py: CPU-only pods included, no GPU
+//! weighting): the most popular kinds, `kindsStep` at a time (default 1), until they cover
+//! `popularityThreshold` percent of the tasks (default 95). (The simulator's code falls
+//! back to ten at a time and 60% when the config leaves them unset:
+//! `fgd:popularityThreshold=60,kindsStep=10`.)
 //!
 //! Cost: `F_n(M)` of the node as it is is cached per node and recomputed only when the
 //! node's generation moves; a pod costs, per feasible node, one evaluation per distinct
@@ -39,14 +45,39 @@ use crate::filters::{PodFilter, diagnose};
 use crate::gpu::{GPU_MILLI, GpuRequest};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Scheduler};
+use crate::spec::{Args, Param, ParamKind, Value};
 
-/// Share of the tasks the typical kinds must cover. The simulator's code falls back to 60%
-/// when unset, but every run of the paper's artifact (scripts/generate_config_and_run.py,
-/// typicalPodsConfig) sets 95%.
-const POPULARITY_PERCENT: u64 = 95;
-/// Kinds are taken this many at a time until they cover [`POPULARITY_PERCENT`]: 1 in the
-/// paper's artifact runs (the code's fallback is 10).
-const KINDS_STEP: usize = 1;
+/// Share of the tasks the typical kinds must cover, by default. The simulator's code falls
+/// back to 60% when unset, but every run of the paper's artifact
+/// (scripts/generate_config_and_run.py, typicalPodsConfig) sets 95%.
+pub const POPULARITY_PERCENT: u64 = 95;
+/// Kinds are taken this many at a time until they cover the threshold, by default: 1 in
+/// the paper's artifact runs (the code's fallback is 10).
+pub const KINDS_STEP: usize = 1;
+
+/// What `fgd` is built with: the workload it measures fragmentation against and how it
+/// picks the typical kinds of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FgdArgs {
+    /// The target workload `M` as task kinds with counts (only ratios matter); empty to
+    /// learn it from the cluster's pods.
+    pub workload: Vec<(GpuTask, u64)>,
+    /// The typical kinds must cover this percentage of the tasks (1..=100).
+    pub popularity_threshold: u64,
+    /// Kinds are taken this many at a time until they do (at least 1).
+    pub kinds_step: usize,
+}
+
+impl Default for FgdArgs {
+    /// Learn the workload from the cluster; the paper's artifact's cut (95%, one at a time).
+    fn default() -> FgdArgs {
+        FgdArgs {
+            workload: Vec::new(),
+            popularity_threshold: POPULARITY_PERCENT,
+            kinds_step: KINDS_STEP,
+        }
+    }
+}
 
 /// One typical task kind with its popularity (a count; only ratios matter).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,13 +88,17 @@ struct Kind {
 }
 
 /// The `fgd` algorithm.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Fgd {
     /// The typical task kinds `M`.
     kinds: Vec<Kind>,
-    /// Where `kinds` came from: the cluster's target workload (by its address, as a
-    /// version), 0 for the pods counted in the cluster, `usize::MAX` for nowhere yet.
-    kinds_source: usize,
+    /// True when `kinds` come from the workload it was built with, and so never change;
+    /// false when they are counted from the cluster's pods.
+    fixed: bool,
+    /// The typical kinds cover this percentage of the tasks.
+    popularity_threshold: u64,
+    /// Kinds are taken this many at a time.
+    kinds_step: usize,
     /// Pods in the cluster when `kinds` were last counted from them.
     counted_pods: usize,
     /// The cluster the caches belong to ([`ClusterState::uid`]).
@@ -78,33 +113,95 @@ pub struct Fgd {
     tally: Vec<(GpuTask, u64)>,
 }
 
+impl Default for Fgd {
+    /// Learns the workload from the cluster, with the paper's artifact's cut.
+    fn default() -> Fgd {
+        Fgd::new(FgdArgs::default())
+    }
+}
+
 impl Fgd {
     /// The name it is registered under.
     pub const NAME: &'static str = "fgd";
 
-    /// Makes `kinds` current: from the cluster's target workload if it has one, else from
-    /// the pods in the cluster when their number doubled or halved since the last count.
+    /// Its arguments (see the module docs).
+    pub const PARAMS: &'static [Param] = &[
+        Param {
+            name: "workload",
+            kind: ParamKind::Choice(&["scenario", "cluster"]),
+            default: Value::Choice("scenario"),
+            doc: "what fragmentation is measured against: scenario (a gpuTrace's pods, else \
+                  the cluster's) or cluster (the pods in the cluster)",
+        },
+        Param {
+            name: "popularityThreshold",
+            kind: ParamKind::Int { min: 1, max: 100 },
+            default: Value::Int(POPULARITY_PERCENT as i64),
+            doc: "percentage of the tasks the typical task kinds must cover",
+        },
+        Param {
+            name: "kindsStep",
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000,
+            },
+            default: Value::Int(KINDS_STEP as i64),
+            doc: "typical kinds are taken this many at a time, most popular first",
+        },
+    ];
+
+    /// fgd built with `args`: its typical kinds are made now when `args.workload` is given.
+    pub fn new(args: FgdArgs) -> Fgd {
+        let mut fgd = Fgd {
+            kinds: Vec::new(),
+            fixed: !args.workload.is_empty(),
+            popularity_threshold: args.popularity_threshold,
+            kinds_step: args.kinds_step.max(1),
+            counted_pods: 0,
+            cache_uid: 0,
+            cache_gen: Vec::new(),
+            cache_frag: Vec::new(),
+            frees: Vec::new(),
+            tally: args.workload,
+        };
+        if fgd.fixed {
+            fgd.rebuild_from_tally();
+        }
+        fgd
+    }
+
+    /// fgd with validated [`Self::PARAMS`] arguments; `expected` is the GPU workload the
+    /// host knows ([`crate::BuildContext::gpu_workload`]), used for `workload=scenario`.
+    pub fn from_args(args: &Args, expected: &[(GpuTask, u64)]) -> Fgd {
+        let workload = match args.choice("workload") {
+            Some("cluster") => Vec::new(),
+            _ => expected.to_vec(),
+        };
+        let d = FgdArgs::default();
+        Fgd::new(FgdArgs {
+            workload,
+            popularity_threshold: args
+                .int("popularityThreshold")
+                .map_or(d.popularity_threshold, |v| v.clamp(1, 100) as u64),
+            kinds_step: args
+                .int("kindsStep")
+                .map_or(d.kinds_step, |v| v.max(1) as usize),
+        })
+    }
+
+    /// Makes `kinds` current when they are counted from the cluster: again whenever the
+    /// number of pods doubled or halved since the last count.
     fn refresh_kinds(&mut self, cluster: &ClusterState) {
-        let target = cluster.target_workload();
-        if !target.is_empty() {
-            let source = target.as_ptr() as usize;
-            if source != self.kinds_source {
-                self.tally.clear();
-                self.tally.extend_from_slice(target);
-                self.kinds_source = source;
-                self.rebuild_from_tally();
-            }
+        if self.fixed {
             return;
         }
         let n = cluster.pod_count();
-        let stale = self.kinds_source != 0
-            || self.kinds.is_empty()
+        let stale = self.kinds.is_empty()
             || n >= 2 * self.counted_pods.max(1)
             || 2 * n <= self.counted_pods;
         if !stale || n == 0 {
             return;
         }
-        self.kinds_source = 0;
         self.counted_pods = n;
         self.tally.clear();
         for (_, pod) in cluster.pods() {
@@ -119,15 +216,11 @@ impl Fgd {
         self.rebuild_from_tally();
     }
 
-    /// Merges equal kinds in `tally`, keeps the most popular ones as the simulator does,
-    /// and drops every cached fragmentation (it was measured against the old kinds).
+    /// Merges equal kinds in `tally`, keeps the most popular ones as the simulator does
+    /// (`kinds_step` at a time until they cover `popularity_threshold` percent of the
+    /// tasks), and drops every cached fragmentation (it was measured against the old kinds).
     fn rebuild_from_tally(&mut self) {
-        self.rebuild_with_cut(POPULARITY_PERCENT, KINDS_STEP);
-    }
-
-    /// [`Self::rebuild_from_tally`] keeping kinds `step` at a time until they cover
-    /// `percent` of the tasks (tests compare the artifact's cut with the code's fallback).
-    fn rebuild_with_cut(&mut self, percent: u64, step: usize) {
+        let (percent, step) = (self.popularity_threshold, self.kinds_step);
         self.tally.sort();
         self.tally.dedup_by(|b, a| {
             let same = a.0 == b.0;
@@ -273,11 +366,13 @@ impl Scheduler for Fgd {
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
         let nodes = cycle.cluster().rows().len();
         if self.cache_uid != cycle.cluster().uid() {
-            // Another cluster: nothing learned or cached about this one applies.
+            // Another cluster: nothing learned or cached about this one applies (kinds it
+            // was built with do).
             self.cache_uid = cycle.cluster().uid();
             self.cache_gen.clear();
-            self.kinds.clear();
-            self.kinds_source = usize::MAX;
+            if !self.fixed {
+                self.kinds.clear();
+            }
         }
         self.refresh_kinds(cycle.cluster());
         // Generations start at 1, so 0 marks an entry never computed.
@@ -380,13 +475,16 @@ mod tests {
             c.add_node(node("n1", 2));
             let first = c.add_pod(pod(GpuRequest::share(200)));
             c.bind(first, NodeId(0)).unwrap();
-            c.set_target_workload(vec![
-                (task(GpuRequest::share(500)), shares),
-                (task(GpuRequest::whole(1)), wholes),
-            ]);
+            let mut fgd = Fgd::new(FgdArgs {
+                workload: vec![
+                    (task(GpuRequest::share(500)), shares),
+                    (task(GpuRequest::whole(1)), wholes),
+                ],
+                ..FgdArgs::default()
+            });
             let p = c.add_pod(pod(GpuRequest::share(400)));
             let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
-            Fgd::default().schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+            fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
             assert_eq!(
                 out,
                 vec![Decision::Bound {
@@ -493,7 +591,8 @@ mod tests {
         assert_eq!(f.kinds[0].weight, 100);
         assert_eq!(f.kinds[1].gpu, GpuRequest::share(200), "ties in kind order");
         f.tally = tally;
-        f.rebuild_with_cut(60, 10);
+        (f.popularity_threshold, f.kinds_step) = (60, 10);
+        f.rebuild_from_tally();
         assert_eq!(f.kinds.len(), 10);
     }
 
@@ -529,14 +628,15 @@ mod tests {
                 };
                 workload.push((whole, 1));
             }
-            c.set_target_workload(workload);
-            let mut fgd = Fgd::default();
+            let mut args = FgdArgs {
+                workload,
+                ..FgdArgs::default()
+            };
             if let Some((percent, step)) = cut {
-                // Kinds made in advance for this cluster and workload, so schedule keeps them.
-                fgd.cache_uid = c.uid();
-                fgd.kinds_source = c.target_workload().as_ptr() as usize;
-                fgd.tally = c.target_workload().to_vec();
-                fgd.rebuild_with_cut(percent, step);
+                (args.popularity_threshold, args.kinds_step) = (percent, step);
+            }
+            let mut fgd = Fgd::new(args);
+            if cut.is_some() {
                 assert_eq!(fgd.kinds.len(), 10);
             }
             let p = c.add_pod(pod(GpuRequest::share(400)));
@@ -554,5 +654,83 @@ mod tests {
             c.check_invariants().unwrap();
         }
         assert_eq!(expected, vec![(NodeId(1), 0b01), (NodeId(0), 0b1)]);
+    }
+
+    /// `workload` chooses what fgd measures against. The cluster of the first test above
+    /// (n0: one GPU with 800 milli free; n1: two free GPUs) and a 0.4 share arriving:
+    /// - `fgd` with the host's 3 : 1 workload of 0.5 shares and whole GPUs takes n1 (worked
+    ///   out above);
+    /// - `fgd:workload=cluster` ignores it and counts the cluster's pods: a 0.2 share (bound)
+    ///   and the 0.4 share (pending), one each. On n0 (800 free, 400 after) and on n1 (1000
+    ///   and 1000, 600 and 1000 after) both kinds fit on every GPU with room before and after,
+    ///   so F stays 0 everywhere: a tie, which goes to the lowest index, n0;
+    /// - `fgd` on a host that knows no workload does the same.
+    #[test]
+    fn the_workload_argument_chooses_what_fgd_measures_against() {
+        let expected = [
+            (task(GpuRequest::share(500)), 3),
+            (task(GpuRequest::whole(1)), 1),
+        ];
+        let registry = crate::Registry::builtin();
+        for (spec, workload, chosen) in [
+            ("fgd", &expected[..], 1),
+            ("fgd:workload=scenario", &expected[..], 1),
+            ("fgd:workload=cluster", &expected[..], 0),
+            ("fgd", &[][..], 0),
+        ] {
+            let mut c = ClusterState::default();
+            c.add_node(node("n0", 1));
+            c.add_node(node("n1", 2));
+            let first = c.add_pod(pod(GpuRequest::share(200)));
+            c.bind(first, NodeId(0)).unwrap();
+            let p = c.add_pod(pod(GpuRequest::share(400)));
+            let ctx = crate::BuildContext {
+                gpu_workload: workload,
+                ..Default::default()
+            };
+            let spec = crate::SchedulerSpec::parse(spec).unwrap();
+            let mut fgd = registry.build(&spec, &ctx).unwrap();
+            let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+            fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+            assert_eq!(
+                out,
+                vec![Decision::Bound {
+                    pod: p,
+                    node: NodeId(chosen)
+                }],
+                "{spec} with {} kinds from the host",
+                workload.len()
+            );
+        }
+    }
+
+    /// The cut's arguments reach the kinds: the 25-kind tally of the test above, handed in
+    /// as the workload.
+    #[test]
+    fn popularity_arguments_set_the_cut() {
+        let mut workload = vec![(task(GpuRequest::share(100)), 100)];
+        for i in 0..24 {
+            workload.push((task(GpuRequest::share(200 + i)), 1));
+        }
+        let registry = crate::Registry::builtin();
+        let ctx = crate::BuildContext {
+            gpu_workload: &workload,
+            ..Default::default()
+        };
+        for (spec, kinds) in [
+            ("fgd", 19),
+            ("fgd:popularityThreshold=60,kindsStep=10", 10),
+            ("fgd:popularityThreshold=80", 1),
+            ("fgd:kindsStep=4", 20),
+        ] {
+            let spec = crate::SchedulerSpec::parse(spec).unwrap();
+            let args = Args::validate(&spec.name, Fgd::PARAMS, &spec.args).unwrap();
+            assert_eq!(
+                Fgd::from_args(&args, &workload).kinds.len(),
+                kinds,
+                "{spec}"
+            );
+            registry.build(&spec, &ctx).unwrap();
+        }
     }
 }

@@ -10,6 +10,12 @@
 //! score(pod, node) = sum over resources r of (demand_r / allocatable_r) * (free_r / allocatable_r)
 //! ```
 //!
+//! Arguments (`tetris:cpuWeight=2,...`, see [`Tetris::PARAMS`]) weigh each resource's term
+//! of the sum: `cpuWeight`, `memoryWeight`, `gpuWeight` and `otherWeight` (ephemeral storage
+//! and extended resources), each 1 by default, which is the paper's unweighted dot product.
+//! A weight of 0 leaves a resource out of the score (it is still filtered on); a larger one
+//! makes the pods' shape on that resource count for more when nodes are compared.
+//!
 //! The resources are CPU and memory, counted as kube-scheduler's scorers count them (unset
 //! requests as 100m / 200 MiB), plus ephemeral storage and every extended resource the pod
 //! requests (see [`crate::algorithms::demand`]); the free vector is taken before the pod is
@@ -41,18 +47,113 @@ use crate::cluster::ClusterState;
 use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::pod::PodId;
+use crate::resources::ResourceKind;
 use crate::scheduler::{Cycle, Placement, Scheduler};
+use crate::spec::{Args, Param, ParamKind, Value};
 
-/// The `tetris` algorithm.
-#[derive(Debug, Default, Clone)]
-pub struct Tetris;
+/// The `tetris` algorithm, with the weights of its alignment score.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Tetris {
+    weights: Weights,
+}
+
+/// The weight of each resource's term in the alignment score; all 1 by default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    /// CPU (`cpuWeight`).
+    pub cpu: f64,
+    /// Memory (`memoryWeight`).
+    pub memory: f64,
+    /// The pod's GPU ask against the node's GPUs as a pool (`gpuWeight`).
+    pub gpu: f64,
+    /// Ephemeral storage and every extended resource (`otherWeight`).
+    pub other: f64,
+}
+
+impl Default for Weights {
+    /// 1 for every resource: the paper's unweighted dot product.
+    fn default() -> Weights {
+        Weights {
+            cpu: 1.0,
+            memory: 1.0,
+            gpu: 1.0,
+            other: 1.0,
+        }
+    }
+}
+
+impl Weights {
+    /// The weight of a dimension of [`Demand`]: its resource kind, `None` for GPUs.
+    #[inline]
+    fn of(&self, resource: Option<ResourceKind>) -> f64 {
+        match resource {
+            Some(ResourceKind::CPU) => self.cpu,
+            Some(ResourceKind::MEMORY) => self.memory,
+            Some(_) => self.other,
+            None => self.gpu,
+        }
+    }
+}
+
+/// The range of every weight: finite, never negative (a negative weight would reward
+/// leaving a resource idle).
+const WEIGHT: ParamKind = ParamKind::Number { min: 0.0, max: 1e6 };
 
 impl Tetris {
     /// The name it is registered under.
     pub const NAME: &'static str = "tetris";
 
+    /// Its arguments, each a weight of [`Weights`].
+    pub const PARAMS: &'static [Param] = &[
+        Param {
+            name: "cpuWeight",
+            kind: WEIGHT,
+            default: Value::Number(1.0),
+            doc: "weight of CPU in the alignment score",
+        },
+        Param {
+            name: "memoryWeight",
+            kind: WEIGHT,
+            default: Value::Number(1.0),
+            doc: "weight of memory in the alignment score",
+        },
+        Param {
+            name: "gpuWeight",
+            kind: WEIGHT,
+            default: Value::Number(1.0),
+            doc: "weight of GPU (the node's GPUs as one pool) in the alignment score",
+        },
+        Param {
+            name: "otherWeight",
+            kind: WEIGHT,
+            default: Value::Number(1.0),
+            doc: "weight of ephemeral storage and each extended resource in the alignment score",
+        },
+    ];
+
+    /// Tetris with these weights.
+    pub fn new(weights: Weights) -> Tetris {
+        Tetris { weights }
+    }
+
+    /// Tetris with the weights of validated [`Self::PARAMS`] arguments.
+    pub fn from_args(args: &Args) -> Tetris {
+        let d = Weights::default();
+        Tetris::new(Weights {
+            cpu: args.number("cpuWeight").unwrap_or(d.cpu),
+            memory: args.number("memoryWeight").unwrap_or(d.memory),
+            gpu: args.number("gpuWeight").unwrap_or(d.gpu),
+            other: args.number("otherWeight").unwrap_or(d.other),
+        })
+    }
+
+    /// Its weights.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
     /// The best-aligned feasible node for `pod`, or why there is none.
-    pub fn place(cluster: &ClusterState, pod_id: PodId) -> Placement {
+    pub fn place(&self, cluster: &ClusterState, pod_id: PodId) -> Placement {
         let Some(pod) = cluster.pod(pod_id) else {
             return Placement::Unschedulable(Default::default());
         };
@@ -63,7 +164,7 @@ impl Tetris {
             if !filter.feasible(cluster, i) {
                 continue;
             }
-            let score = alignment(&demand, cluster, i);
+            let score = alignment(&demand, cluster, i, &self.weights);
             // Strictly greater only, so the lowest index keeps a tie.
             if best.is_none_or(|(_, b)| score > b) {
                 best = Some((i, score));
@@ -77,13 +178,16 @@ impl Tetris {
 }
 
 /// Tetris's alignment score of node `node` for `demand`: the dot product of demand and
-/// free resources, both as shares of the node's allocatable.
+/// free resources, both as shares of the node's allocatable, each term times its weight.
+/// (A weight of 1 multiplies exactly, so the default weights give the unweighted sum to
+/// the last bit.)
 #[inline]
-pub fn alignment(demand: &Demand, cluster: &ClusterState, node: usize) -> f64 {
+pub fn alignment(demand: &Demand, cluster: &ClusterState, node: usize, weights: &Weights) -> f64 {
     let mut score = 0.0;
     demand.for_each_on(cluster, node, |d| {
         let capacity = d.capacity as f64;
-        score += (d.demand as f64 / capacity) * (d.free() as f64 / capacity);
+        score +=
+            weights.of(d.resource) * ((d.demand as f64 / capacity) * (d.free() as f64 / capacity));
     });
     score
 }
@@ -94,7 +198,8 @@ impl Scheduler for Tetris {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        cycle.place_each(|cluster, pod, _rng| Self::place(cluster, pod));
+        let this = *self;
+        cycle.place_each(|cluster, pod, _rng| this.place(cluster, pod));
     }
 }
 
@@ -110,7 +215,10 @@ mod tests {
         let mut c = cluster(&[(4000, 8 * GIB)]);
         preload(&mut c, 0, 1000, 6 * GIB);
         let p = pod_of(2000, GIB);
-        assert_eq!(alignment(&Demand::of(&p), &c, 0), 0.40625);
+        assert_eq!(
+            alignment(&Demand::of(&p), &c, 0, &Weights::default()),
+            0.40625
+        );
     }
 
     #[test]
@@ -122,7 +230,7 @@ mod tests {
         preload(&mut c, 1, 1000, 13 * GIB);
         preload(&mut c, 2, 2000, 8 * GIB);
         let d = run(
-            &mut Tetris,
+            &mut Tetris::default(),
             &mut c,
             &[(1000, 8 * GIB), (2000, GIB), (1000, GIB)],
         );
@@ -143,7 +251,7 @@ mod tests {
         // Identical empty nodes tie -> n0; afterwards n0 has less free, so the next pod
         // scores higher on n1, then n2: on a fresh cluster the dot product spreads.
         let mut c = cluster(&[(4000, 8 * GIB); 3]);
-        let d = run(&mut Tetris, &mut c, &[(1000, GIB); 4]);
+        let d = run(&mut Tetris::default(), &mut c, &[(1000, GIB); 4]);
         assert_eq!(nodes(&d), vec![0, 1, 2, 0]);
     }
 
@@ -153,12 +261,112 @@ mod tests {
         preload(&mut c, 0, 1000, GIB);
         preload(&mut c, 1, 1000, 7 * GIB);
         // 3.5 CPU and 2 GiB: n0 lacks CPU, n1 lacks CPU and memory.
-        let d = run(&mut Tetris, &mut c, &[(3500, 2 * GIB)]);
+        let d = run(&mut Tetris::default(), &mut c, &[(3500, 2 * GIB)]);
         assert_eq!(
             outcome(&d),
             vec![Err(
                 "0/2 nodes are available: 1 Insufficient memory, 2 Insufficient cpu.".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn weights_change_the_node_chosen() {
+        // Two nodes of 4 CPU / 16 GiB: n0 holds 3 CPU / 1 GiB (free 1 CPU, 15 GiB), n1
+        // holds 1 CPU / 13 GiB (free 3 CPU, 3 GiB). The pod asks 1 CPU / 2 GiB: demand
+        // (1/4, 1/8). Terms in 128ths, (cpu, memory):
+        //   n0: (1/4)(1/4) = 8,  (1/8)(15/16) = 15
+        //   n1: (1/4)(3/4) = 24, (1/8)(3/16)  = 3
+        // Default weights: n0 23, n1 27 -> n1. memoryWeight=2: n0 8 + 30 = 38, n1 24 + 6 =
+        // 30 -> n0. cpuWeight=0: n0 15, n1 3 -> n0. memoryWeight=0: n0 8, n1 24 -> n1.
+        let registry = crate::Registry::builtin();
+        for (spec, expected) in [
+            ("tetris", 1),
+            ("tetris:memoryWeight=2", 0),
+            ("tetris:cpuWeight=0", 0),
+            ("tetris:memoryWeight=0", 1),
+            ("tetris:cpuWeight=1.5,memoryWeight=2", 0),
+        ] {
+            let mut c = cluster(&[(4000, 16 * GIB); 2]);
+            preload(&mut c, 0, 3000, GIB);
+            preload(&mut c, 1, 1000, 13 * GIB);
+            let spec = crate::SchedulerSpec::parse(spec).unwrap();
+            let mut tetris = registry
+                .build(&spec, &crate::BuildContext::default())
+                .unwrap();
+            let d = run(tetris.as_mut(), &mut c, &[(1000, 2 * GIB)]);
+            assert_eq!(nodes(&d), vec![expected], "{spec}");
+        }
+    }
+
+    /// Builds `spec` and places one pod on `c`: the node index chosen.
+    fn place_with(spec: &str, c: &mut ClusterState, pod: crate::pod::Pod) -> Vec<u32> {
+        let spec = crate::SchedulerSpec::parse(spec).unwrap();
+        let mut tetris = crate::Registry::builtin()
+            .build(&spec, &crate::BuildContext::default())
+            .unwrap();
+        nodes(&run_pods(tetris.as_mut(), c, vec![pod]))
+    }
+
+    #[test]
+    fn other_weight_weighs_ephemeral_storage_and_extended_resources() {
+        // Two nodes of 4 CPU / 16 GiB / 100 units of ephemeral storage. n0 holds 3 CPU /
+        // 9 GiB, n1 holds 1 CPU / 1 GiB / 90 storage. The pod asks 1 CPU / 1 GiB / 10
+        // storage: demand (1/4, 1/16, 1/10). Terms (cpu, memory, storage):
+        //   n0: (1/4)(1/4) = 0.0625, (1/16)(7/16) = 0.02734, (1/10)(1) = 0.1
+        //   n1: (1/4)(3/4) = 0.1875, (1/16)(15/16) = 0.05859, (1/10)(1/10) = 0.01
+        // Default: n0 0.190, n1 0.256 -> n1. otherWeight=2: n0 0.290, n1 0.266 -> n0.
+        let storage = ResourceKind::EPHEMERAL_STORAGE;
+        for (spec, expected) in [("tetris", 1), ("tetris:otherWeight=2", 0)] {
+            let mut specs = vec![node(0, 4000, 16 * GIB), node(1, 4000, 16 * GIB)];
+            for n in &mut specs {
+                n.allocatable.set(storage, 100);
+            }
+            let mut c = cluster_of(specs);
+            preload(&mut c, 0, 3000, 9 * GIB);
+            let held = c.add_pod(pod_with(1000, GIB, &[(storage, 90)]));
+            c.bind(held, NodeId(1)).unwrap();
+            let chosen = place_with(spec, &mut c, pod_with(1000, GIB, &[(storage, 10)]));
+            assert_eq!(chosen, vec![expected], "{spec}");
+        }
+    }
+
+    #[test]
+    fn gpu_weight_weighs_the_gpu_pool() {
+        // Two nodes of 32 CPU / 64 GiB / 2 GPUs. n0 holds 1 CPU / 1 GiB / 1 GPU, n1 holds
+        // 24 CPU / 1 GiB and no GPU. The pod asks 4 CPU / 4 GiB / 1 GPU: demand (1/8,
+        // 1/16, 1/2). Terms (cpu, memory, GPU):
+        //   n0: (1/8)(31/32) = 0.1211, (1/16)(63/64) = 0.0615, (1/2)(1/2) = 0.25
+        //   n1: (1/8)(8/32)  = 0.0313, (1/16)(63/64) = 0.0615, (1/2)(1)   = 0.5
+        // Default: n0 0.433, n1 0.593 -> n1. gpuWeight=0: n0 0.183, n1 0.093 -> n0.
+        use crate::gpu::{GpuRequest, NodeGpus};
+        use crate::pod::{ContainerResources, Pod, PodTemplate};
+        let gpu_pod = |cpu: i64, memory: i64, gpu: GpuRequest| {
+            let mut container = ContainerResources::default();
+            container.set_request(ResourceKind::CPU, cpu);
+            container.set_request(ResourceKind::MEMORY, memory);
+            let template = PodTemplate {
+                name: "g".into(),
+                containers: vec![container],
+                gpu,
+                ..Default::default()
+            };
+            Pod::from_template(std::sync::Arc::new(template), 0)
+        };
+        for (spec, expected) in [("tetris", 1), ("tetris:gpuWeight=0", 0)] {
+            let mut specs = vec![node(0, 32_000, 64 * GIB), node(1, 32_000, 64 * GIB)];
+            for n in &mut specs {
+                n.gpu = NodeGpus {
+                    count: 2,
+                    model: "V100".into(),
+                };
+            }
+            let mut c = cluster_of(specs);
+            let held = c.add_pod(gpu_pod(1000, GIB, GpuRequest::whole(1)));
+            c.bind(held, NodeId(0)).unwrap();
+            preload(&mut c, 1, 24_000, GIB);
+            let chosen = place_with(spec, &mut c, gpu_pod(4000, 4 * GIB, GpuRequest::whole(1)));
+            assert_eq!(chosen, vec![expected], "{spec}");
+        }
     }
 }

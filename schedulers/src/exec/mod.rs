@@ -43,6 +43,32 @@ pub const MIN_HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest piece of a line quoted in an error message, in characters.
 const QUOTE_CHARS: usize = 200;
 
+/// Refuses an `exec:` program that cannot be started: empty, missing, a directory, or
+/// (on Unix) without an execute permission bit.
+pub fn check_program(program: &Path) -> Result<(), String> {
+    if program.as_os_str().is_empty() {
+        return Err(format!(
+            "give the program's path after \"{PREFIX}\" (e.g. {PREFIX}examples/exec/first_fit.py)"
+        ));
+    }
+    let metadata = std::fs::metadata(program)
+        .map_err(|e| format!("cannot use program {}: {e}", program.display()))?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a file", program.display()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o111 == 0 {
+            return Err(format!(
+                "{} is not executable (chmod +x it, and start it with a #! line)",
+                program.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A scheduler that asks an external program (see the module docs).
 pub struct ExecScheduler {
     /// `exec:PATH`, as the user wrote it: what errors and results call it.

@@ -61,6 +61,7 @@ fn expand_gpu_trace(mut scenario: Scenario) -> Scenario {
         sized: Vec::new(),
         duration: None,
     }];
+    scenario.gpu_workload = crate::controllers::workloads::target_workload(&trace.pods);
     scenario.queue.max_attempts = Some(1);
     scenario.gpu_fill = Some(GpuFillOptions {
         step_permille: trace.step_permille,

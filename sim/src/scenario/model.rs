@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use schedulers::cluster::GpuTask;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::pdb::PodDisruptionBudget;
 use schedulers::volumes::VolumeState;
-use schedulers::{NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames};
+use schedulers::{BuildContext, NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames};
 
 use crate::time::SimTime;
 
@@ -64,6 +65,21 @@ pub struct Scenario {
     pub queue: QueueOptions,
     /// The GPU allocation curve to record (`gpu-fill.csv`), for GPU trace replays.
     pub gpu_fill: Option<GpuFillOptions>,
+    /// The GPU task mix the scenario's trace replays ask for (task kinds with their
+    /// counts): what fragmentation-aware schedulers measure against, as the paper hands
+    /// the whole trace to FGD. Empty without a GPU trace.
+    pub gpu_workload: Vec<(GpuTask, u64)>,
+}
+
+impl Scenario {
+    /// What the scenario tells a scheduler factory: its own KubeSchedulerConfiguration
+    /// profiles and its GPU task mix.
+    pub fn build_context(&self) -> BuildContext<'_> {
+        BuildContext {
+            profiles: &self.profiles,
+            gpu_workload: &self.gpu_workload,
+        }
+    }
 }
 
 /// Settings of the scheduling queue.

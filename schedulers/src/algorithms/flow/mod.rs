@@ -49,6 +49,14 @@
 //!   so the flow first places as many pods as the graph allows and only then minimizes the
 //!   cost: the objective is (pods left out, then placement + wait cost), lexicographically.
 //!
+//! The costs are arguments ([`Flow::PARAMS`], e.g. `flow:waitWeight=0`): `placementWeight`
+//! multiplies `p_cj` (default 1), `waitWeight` is the cost per second waited (default 1),
+//! and `maxWait` the cap in seconds (default 1000), so `w = waitWeight * min(seconds
+//! waited, maxWait)` and `B = (pending pods) * (100 * placementWeight + maxWait *
+//! waitWeight) + 1`. The defaults give the costs above. `waitWeight=0` leaves out whichever
+//! pods make the cheapest placement, whatever their age; a larger `placementWeight` or a
+//! smaller `maxWait` trades old pods' waits for fuller nodes.
+//!
 //! # Keeping placements feasible
 //!
 //! `k_cj` is computed per class, so with several classes one node may be offered more than
@@ -114,13 +122,15 @@ use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
 use crate::resources::{NUM_RESOURCES, Resources};
 use crate::scheduler::{Cycle, Scheduler};
+use crate::spec::{Args, Param, ParamKind, Value};
 
 use super::least_allocated::least_allocated_score;
 use mcmf::{ArcId, MinCostFlow};
 
 /// Highest placement cost (an empty node after the pod).
 pub const MAX_PLACEMENT_COST: i64 = 100;
-/// Highest wait cost: waits beyond 1000 s count as 1000 s, so costs stay bounded.
+/// Highest wait cost by default: waits beyond 1000 s count as 1000 s, so costs stay bounded
+/// (the `maxWait` argument).
 pub const MAX_WAIT_COST: i64 = 1000;
 /// One unit of wait cost, in the units of `Pod::created_stamp` (microseconds): a second.
 pub const WAIT_UNIT: u64 = 1_000_000;
@@ -134,16 +144,59 @@ pub fn placement_cost(row: &NodeRow, pod: &Pod) -> i64 {
     least_allocated_score(row, pod.nonzero_cpu, pod.nonzero_memory)
 }
 
-/// The cost of leaving a pod unscheduled, beyond the common penalty: its wait in seconds
-/// relative to `newest` (the newest pending pod's creation stamp), capped.
+/// The cost of leaving a pod unscheduled, beyond the common penalty, with the default
+/// [`Costs`]: its wait in seconds relative to `newest` (the newest pending pod's creation
+/// stamp), capped.
 #[inline]
 pub fn wait_cost(pod: &Pod, newest: u64) -> i64 {
-    wait_cost_since(pod.created_stamp, newest)
+    Costs::default().wait(pod.created_stamp, newest)
 }
 
-#[inline]
-fn wait_cost_since(created: u64, newest: u64) -> i64 {
-    (newest.saturating_sub(created) / WAIT_UNIT).min(MAX_WAIT_COST as u64) as i64
+/// The costs of the network, set by flow's arguments (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Costs {
+    /// Multiplies each placement cost (`placementWeight`, default 1).
+    pub placement_weight: i64,
+    /// Cost per second waited of a pod left unscheduled (`waitWeight`, default 1).
+    pub wait_weight: i64,
+    /// Waits longer than this many seconds cost as this many (`maxWait`, default 1000).
+    pub max_wait: i64,
+}
+
+impl Default for Costs {
+    /// The costs of the module docs: placement 0..=100, one per second waited up to 1000 s.
+    fn default() -> Costs {
+        Costs {
+            placement_weight: 1,
+            wait_weight: 1,
+            max_wait: MAX_WAIT_COST,
+        }
+    }
+}
+
+impl Costs {
+    /// The cost of placing `pod` on a node whose books are `row`.
+    #[inline]
+    fn placement(&self, row: &NodeRow, pod: &Pod) -> i64 {
+        self.placement_weight
+            .saturating_mul(placement_cost(row, pod))
+    }
+
+    /// The cost of leaving out a pod created at `created`, when the newest pending pod was
+    /// created at `newest`.
+    #[inline]
+    fn wait(&self, created: u64, newest: u64) -> i64 {
+        let seconds = (newest.saturating_sub(created) / WAIT_UNIT).min(self.max_wait.max(0) as u64);
+        self.wait_weight.saturating_mul(seconds as i64)
+    }
+
+    /// `B` for `pods` pending pods: more than any sum of their placement and wait costs.
+    #[inline]
+    fn penalty(&self, pods: i64) -> i64 {
+        let most = (MAX_PLACEMENT_COST.saturating_mul(self.placement_weight))
+            .saturating_add(self.max_wait.saturating_mul(self.wait_weight));
+        pods.saturating_mul(most).saturating_add(1)
+    }
 }
 
 /// How many pods requesting `req` fit in `free` (0 if one does not).
@@ -219,6 +272,8 @@ pub enum Keep {
 /// The `flow` algorithm, with every buffer kept between cycles.
 #[derive(Debug, Default)]
 pub struct Flow {
+    /// The costs its arguments set.
+    costs: Costs,
     solver: MinCostFlow,
     class_of: HashMap<ClassKey, u32>,
     classes: Vec<Class>,
@@ -259,6 +314,55 @@ fn feasible(cluster: &ClusterState, filter: &PodFilter<'_>, row: &NodeRow, n: us
 impl Flow {
     /// The name it is registered under.
     pub const NAME: &'static str = "flow";
+
+    /// Its arguments: the costs of [`Costs`]. The bounds keep every cost sum of a million
+    /// pending pods far inside `i64`.
+    pub const PARAMS: &'static [Param] = &[
+        Param {
+            name: "placementWeight",
+            kind: ParamKind::Int { min: 0, max: 1000 },
+            default: Value::Int(1),
+            doc: "multiplies the placement cost (0..=100, the free share a node would have left: fuller nodes are cheaper)",
+        },
+        Param {
+            name: "waitWeight",
+            kind: ParamKind::Int { min: 0, max: 1000 },
+            default: Value::Int(1),
+            doc: "cost per second waited of leaving a pod unscheduled (older pods are costlier to leave out)",
+        },
+        Param {
+            name: "maxWait",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 1_000_000,
+            },
+            default: Value::Int(MAX_WAIT_COST),
+            doc: "waits longer than this many seconds cost as much as this many",
+        },
+    ];
+
+    /// Flow with these costs.
+    pub fn new(costs: Costs) -> Flow {
+        Flow {
+            costs,
+            ..Flow::default()
+        }
+    }
+
+    /// Flow with the costs of validated [`Self::PARAMS`] arguments.
+    pub fn from_args(args: &Args) -> Flow {
+        let d = Costs::default();
+        Flow::new(Costs {
+            placement_weight: args.int("placementWeight").unwrap_or(d.placement_weight),
+            wait_weight: args.int("waitWeight").unwrap_or(d.wait_weight),
+            max_wait: args.int("maxWait").unwrap_or(d.max_wait),
+        })
+    }
+
+    /// Its costs.
+    pub fn costs(&self) -> &Costs {
+        &self.costs
+    }
 
     /// Groups the pending pods into classes, oldest first within each; declares
     /// unschedulable the pods that no longer exist. Returns the newest creation stamp.
@@ -345,7 +449,7 @@ impl Flow {
         let sink = self.solver.add_node();
         let unscheduled = self.solver.add_node();
         let total: i64 = self.classes.iter().map(|c| c.unplaced() as i64).sum();
-        let big = total * (MAX_PLACEMENT_COST + MAX_WAIT_COST) + 1;
+        let big = self.costs.penalty(total);
         self.solver.add_arc(unscheduled, sink, total, 0);
 
         for (ci, class) in self.classes.iter().enumerate() {
@@ -364,9 +468,9 @@ impl Flow {
             let hi = (class.start + class.len) as usize;
             let mut i = hi;
             while i > lo {
-                let w = wait_cost_of(&self.members[i - 1], newest);
+                let w = self.costs.wait(self.members[i - 1].created, newest);
                 let mut j = i - 1;
-                while j > lo && wait_cost_of(&self.members[j - 1], newest) == w {
+                while j > lo && self.costs.wait(self.members[j - 1].created, newest) == w {
                     j -= 1;
                 }
                 self.solver
@@ -392,9 +496,12 @@ impl Flow {
                     self.graph_node[n] = self.solver.add_node();
                     self.reached.push(n as u32);
                 }
-                let arc =
-                    self.solver
-                        .add_arc(cnode, self.graph_node[n], k, placement_cost(row, rep));
+                let arc = self.solver.add_arc(
+                    cnode,
+                    self.graph_node[n],
+                    k,
+                    self.costs.placement(row, rep),
+                );
                 self.arcs.push((ci as u32, n as u32, arc));
                 self.node_mask[n] &= mask;
                 let min = &mut self.node_min[n];
@@ -447,7 +554,7 @@ impl Flow {
         if c.placed == c.len || !rep.requests.fits_in(&row.free) {
             return false;
         }
-        *cost += placement_cost(row, rep);
+        *cost += self.costs.placement(row, rep);
         row.free -= rep.requests;
         row.nonzero_cpu += rep.nonzero_cpu;
         row.nonzero_memory += rep.nonzero_memory;
@@ -535,7 +642,7 @@ impl Flow {
             while self.classes[ci].unplaced() > 0 {
                 let best = (0..self.rows.len())
                     .filter(|&n| feasible(cluster, &filter, &self.rows[n], n))
-                    .min_by_key(|&n| (placement_cost(&self.rows[n], rep), n));
+                    .min_by_key(|&n| (self.costs.placement(&self.rows[n], rep), n));
                 match best {
                     Some(n) if self.plan_one(cluster, ci, n, cost) => {}
                     _ => break,
@@ -543,11 +650,6 @@ impl Flow {
             }
         }
     }
-}
-
-#[inline]
-fn wait_cost_of(m: &Member, newest: u64) -> i64 {
-    wait_cost_since(m.created, newest)
 }
 
 impl Scheduler for Flow {
@@ -585,7 +687,7 @@ impl Flow {
             .filter(|&n| filter.feasible(cluster, n))
             .min_by_key(|&n| {
                 (
-                    placement_cost(&cluster.rows()[n], pod),
+                    self.costs.placement(&cluster.rows()[n], pod),
                     std::cmp::Reverse(n),
                 )
             });
@@ -651,7 +753,7 @@ impl Flow {
             let cluster = cycle.cluster();
             let best = (0..cluster.rows().len())
                 .filter(|&n| filter.feasible(cluster, n))
-                .min_by_key(|&n| (placement_cost(&cluster.rows()[n], pod), n));
+                .min_by_key(|&n| (self.costs.placement(&cluster.rows()[n], pod), n));
             if let Some(n) = best
                 && cycle.bind(pod_id, NodeId(n as u32)).is_ok()
             {

@@ -411,3 +411,46 @@ fn a_single_pod_is_placed_as_the_full_solve_places_it() {
     // Both outcomes occur, so the comparison covers the diagnosis path too.
     assert!(differs > 50 && differs < 1950, "{differs} unschedulable");
 }
+
+/// The costs' arguments decide which of two pods gets the only pod slot. n0 has 3 CPU,
+/// 4 GiB and room for one pod. `old` (1 CPU, 1 GiB) has waited 1000 s, `young` (3 CPU,
+/// 1 GiB) was just created: they differ in shape, so they are two classes, and the slot
+/// makes the node's sink arc capacity 1, so the flow itself chooses (no over-offer).
+/// Placement costs (LeastAllocated of the node after the pod): old (66 + 75) / 2 = 70,
+/// young (0 + 75) / 2 = 37. With the placement weight P, the wait weight W and the cap M:
+/// placing old costs 70 P; placing young costs 37 P + W min(1000, M).
+/// - defaults (P 1, W 1, M 1000): 70 against 1037: old.
+/// - waitWeight=0: 70 against 37: young.
+/// - maxWait=10: 70 against 47: young; maxWait=40: 70 against 77: old.
+/// - placementWeight=40: 2800 against 2480: young; placementWeight=20: 1400 against 1740: old.
+#[test]
+fn cost_arguments_trade_waiting_against_fuller_nodes() {
+    let registry = crate::Registry::builtin();
+    for (spec, old_placed) in [
+        ("flow", true),
+        ("flow:waitWeight=0", false),
+        ("flow:maxWait=10", false),
+        ("flow:maxWait=40", true),
+        ("flow:placementWeight=40", false),
+        ("flow:placementWeight=20", true),
+    ] {
+        let mut c = ClusterState::default();
+        add_node(&mut c, "n0", 3000, 4 * GI, 1, "a");
+        let old = add_pod(&mut c, &template("old", 1000, GI, None), 0, 0);
+        let young = add_pod(&mut c, &template("young", 3000, GI, None), 0, 1000 * SEC);
+        let pods = [old, young];
+        let spec = crate::SchedulerSpec::parse(spec).unwrap();
+        let mut flow = registry
+            .build(&spec, &crate::BuildContext::default())
+            .unwrap();
+        let (mut rng, mut decisions) = (SchedulerRng::seed_from_u64(1), Vec::new());
+        flow.schedule(&mut Cycle::new(&mut c, &pods, &mut rng, &mut decisions));
+        let a = assignment(&c, &pods, &decisions);
+        let expected = if old_placed {
+            [Some(0), None]
+        } else {
+            [None, Some(0)]
+        };
+        assert_eq!(a, expected, "{spec}");
+    }
+}

@@ -160,6 +160,7 @@ pub(super) fn build(
         gpu_trace,
         queue: Default::default(),
         gpu_fill: None,
+        gpu_workload: Vec::new(),
     })
 }
 
