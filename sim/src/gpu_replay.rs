@@ -214,7 +214,7 @@ pub fn replay_partial(
         } else {
             if decisions.iter().any(|d| {
                 matches!(d, Decision::Unschedulable { pod, diagnosis }
-                    if *pod == id && diagnosis.reasons.iter().any(|(r, _)| r.starts_with("scheduler chose")))
+                    if *pod == id && diagnosis.refused_bind())
             }) {
                 refused += 1;
             }

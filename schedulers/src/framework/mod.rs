@@ -17,13 +17,13 @@
 //! a few nodes past the quota; schedlab checks them one by one, so which nodes are
 //! evaluated is exactly the first feasible ones in visiting order.
 
-use std::borrow::Cow;
-
 use rand::RngExt;
 
 use crate::cluster::ClusterState;
 use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
+use crate::reason::Reason;
+use crate::resources::ResourceNames;
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
 pub mod plugin_registry;
@@ -56,13 +56,13 @@ pub enum Code {
     Skip,
 }
 
-/// A plugin's verdict: a code and reasons in kube-scheduler's wording.
+/// A plugin's verdict: a code and reasons, in kube-scheduler's wording once written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// What happens next.
     pub code: Code,
     /// Why; each reason is counted separately in the "0/N nodes are available" message.
-    pub reasons: Vec<Cow<'static, str>>,
+    pub reasons: Reasons,
 }
 
 impl Status {
@@ -70,7 +70,7 @@ impl Status {
     pub const fn success() -> Status {
         Status {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         }
     }
 
@@ -78,30 +78,115 @@ impl Status {
     pub const fn skip() -> Status {
         Status {
             code: Code::Skip,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         }
     }
 
     /// Unschedulable for one reason.
-    pub fn unschedulable(reason: impl Into<Cow<'static, str>>) -> Status {
-        Status {
-            code: Code::Unschedulable,
-            reasons: vec![reason.into()],
-        }
+    pub fn unschedulable(reason: impl Into<Reason>) -> Status {
+        Status::new(Code::Unschedulable, reason)
     }
 
     /// UnschedulableAndUnresolvable for one reason.
-    pub fn unresolvable(reason: impl Into<Cow<'static, str>>) -> Status {
-        Status {
-            code: Code::UnschedulableAndUnresolvable,
-            reasons: vec![reason.into()],
-        }
+    pub fn unresolvable(reason: impl Into<Reason>) -> Status {
+        Status::new(Code::UnschedulableAndUnresolvable, reason)
+    }
+
+    /// This code for one reason; allocates nothing unless the reason is owned text.
+    pub fn new(code: Code, reason: impl Into<Reason>) -> Status {
+        let mut reasons = Reasons::new();
+        reasons.push(reason.into());
+        Status { code, reasons }
     }
 
     /// True for Success.
     #[inline]
     pub fn is_success(&self) -> bool {
         self.code == Code::Success
+    }
+}
+
+/// A status's reasons, in the order the plugin gave them. Up to two live inline, so a
+/// plugin that rejects a node for one or two reasons (the common cases: one filter, or
+/// CPU and memory both short) allocates nothing; a third moves them to the heap.
+#[derive(Clone, Default)]
+pub struct Reasons(Inline);
+
+#[derive(Clone, Default)]
+enum Inline {
+    #[default]
+    Zero,
+    One([Reason; 1]),
+    Two([Reason; 2]),
+    Many(Vec<Reason>),
+}
+
+impl Reasons {
+    /// None yet.
+    pub const fn new() -> Reasons {
+        Reasons(Inline::Zero)
+    }
+
+    /// Appends one.
+    pub fn push(&mut self, reason: Reason) {
+        self.0 = match std::mem::take(&mut self.0) {
+            Inline::Zero => Inline::One([reason]),
+            Inline::One([a]) => Inline::Two([a, reason]),
+            Inline::Two([a, b]) => Inline::Many(vec![a, b, reason]),
+            Inline::Many(mut v) => {
+                v.push(reason);
+                Inline::Many(v)
+            }
+        };
+    }
+
+    /// The reasons as a slice.
+    #[inline]
+    pub fn as_slice(&self) -> &[Reason] {
+        match &self.0 {
+            Inline::Zero => &[],
+            Inline::One(r) => r,
+            Inline::Two(r) => r,
+            Inline::Many(v) => v,
+        }
+    }
+
+    /// Each reason in kube-scheduler's wording, extended resources named from `names`.
+    pub fn render(&self, names: &ResourceNames) -> Vec<String> {
+        self.iter().map(|r| r.display(names).to_string()).collect()
+    }
+}
+
+impl std::ops::Deref for Reasons {
+    type Target = [Reason];
+
+    #[inline]
+    fn deref(&self) -> &[Reason] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Reasons {
+    fn eq(&self, other: &Reasons) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Reasons {}
+
+impl std::fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+impl FromIterator<Reason> for Reasons {
+    fn from_iter<I: IntoIterator<Item = Reason>>(iter: I) -> Reasons {
+        let mut reasons = Reasons::new();
+        for r in iter {
+            reasons.push(r);
+        }
+        reasons
     }
 }
 
@@ -317,20 +402,19 @@ impl FrameworkScheduler {
                 Code::Skip => self.skip_filter[p] = true,
                 _ => {
                     let name = plugin.name();
-                    let mut diagnosis = Diagnosis {
-                        nodes: n as u32,
-                        ..Default::default()
-                    };
-                    for _ in 0..n {
-                        for r in &status.reasons {
-                            diagnosis.add(r);
+                    let names = cluster.resource_names();
+                    // Every node fails for the plugin's reasons.
+                    let mut diagnosis = Diagnosis::new(n as u32);
+                    if n > 0 {
+                        for r in status.reasons.iter() {
+                            diagnosis.add_named(r, n as u32, names);
                         }
                     }
                     if let Some(e) = explain.as_deref_mut() {
                         e.nodes = self
                             .order
                             .iter()
-                            .map(|&node| rejected(node, name, &status))
+                            .map(|&node| rejected(node, name, &status, names))
                             .collect();
                         e.diagnosis = Some(diagnosis.clone());
                     }
@@ -373,7 +457,7 @@ impl FrameworkScheduler {
                         total: 0,
                     };
                     if let Some((_, plugin, status)) = self.failures.iter().find(|f| f.0 == node) {
-                        v = rejected(node, plugin, status);
+                        v = rejected(node, plugin, status, cluster.resource_names());
                     } else if k < processed {
                         v.feasible = true;
                     }
@@ -382,13 +466,11 @@ impl FrameworkScheduler {
                 .collect();
         }
         if self.feasible.is_empty() {
-            let mut diagnosis = Diagnosis {
-                nodes: n as u32,
-                ..Default::default()
-            };
+            let names = cluster.resource_names();
+            let mut diagnosis = Diagnosis::new(n as u32);
             for (_, _, status) in &self.failures {
-                for r in &status.reasons {
-                    diagnosis.add(r);
+                for r in status.reasons.iter() {
+                    diagnosis.add_named(r, 1, names);
                 }
             }
             // PostFilter: DefaultPreemption.
@@ -575,13 +657,18 @@ fn waits_for_terminating_victims(pod: &Pod, cluster: &ClusterState) -> bool {
     })
 }
 
-fn rejected(node: NodeId, plugin: &'static str, status: &Status) -> NodeVerdict {
+fn rejected(
+    node: NodeId,
+    plugin: &'static str,
+    status: &Status,
+    names: &ResourceNames,
+) -> NodeVerdict {
     NodeVerdict {
         node,
         evaluated: true,
         feasible: false,
         failed_plugin: Some(plugin),
-        reasons: status.reasons.iter().map(|r| r.to_string()).collect(),
+        reasons: status.reasons.render(names),
         scores: Vec::new(),
         total: 0,
     }
@@ -636,5 +723,38 @@ mod tests {
                 "{percentage}% of {nodes}"
             );
         }
+    }
+
+    /// Two reasons live inline; a third moves them to the heap; the order and equality
+    /// do not depend on where they live.
+    #[test]
+    fn reasons_keep_order_wherever_they_live() {
+        use crate::resources::ResourceKind;
+        let all = [
+            Reason::TooManyPods,
+            Reason::Insufficient(ResourceKind::CPU),
+            Reason::Insufficient(ResourceKind::MEMORY),
+        ];
+        let mut r = Reasons::new();
+        assert!(r.is_empty());
+        for (i, reason) in all.iter().enumerate() {
+            r.push(reason.clone());
+            assert_eq!(r.as_slice(), &all[..=i]);
+        }
+        assert!(matches!(r.0, Inline::Many(_)));
+        let two: Reasons = all[..2].iter().cloned().collect();
+        assert!(matches!(two.0, Inline::Two(_)));
+        let mut spilled = Reasons(Inline::Many(Vec::new()));
+        spilled.push(all[0].clone());
+        spilled.push(all[1].clone());
+        assert_eq!(spilled, two);
+        assert_eq!(
+            r.render(&ResourceNames::default()),
+            ["Too many pods", "Insufficient cpu", "Insufficient memory"]
+        );
+        assert_eq!(
+            Status::unresolvable(Reason::NodeAffinity),
+            Status::unresolvable(crate::filters::REASON_NODE_AFFINITY)
+        );
     }
 }
