@@ -56,13 +56,9 @@ impl Scheduler for LargestFirst {
             match FirstFit::place(cycle.cluster(), pod) {
                 Placement::Node(node) => {
                     if let Err(e) = cycle.bind(pod, node) {
-                        let mut diagnosis = Diagnosis {
-                            nodes: cycle.cluster().ready_node_count() as u32,
-                            ..Default::default()
-                        };
-                        diagnosis.add(&format!(
-                            "first-fit chose a node that refused the pod ({e})"
-                        ));
+                        let mut diagnosis =
+                            Diagnosis::new(cycle.cluster().ready_node_count() as u32);
+                        diagnosis.add(format!("first-fit chose a node that refused the pod ({e})"));
                         cycle.unschedulable(pod, diagnosis);
                     }
                 }

@@ -209,10 +209,7 @@ fn largest_first_fits_what_first_fit_in_queue_order_cannot() {
         decisions[3],
         Decision::Unschedulable {
             pod: pods[3],
-            diagnosis: Diagnosis {
-                nodes: 2,
-                reasons: vec![("Insufficient cpu".into(), 2)]
-            }
+            diagnosis: Diagnosis::from_counts(2, [("Insufficient cpu", 2)])
         }
     );
 
@@ -241,10 +238,7 @@ fn largest_first_places_higher_priority_before_larger() {
             },
             Decision::Unschedulable {
                 pod: big,
-                diagnosis: Diagnosis {
-                    nodes: 1,
-                    reasons: vec![("Insufficient cpu".into(), 1)]
-                }
+                diagnosis: Diagnosis::from_counts(1, [("Insufficient cpu", 1)])
             },
         ]
     );

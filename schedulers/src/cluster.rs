@@ -16,7 +16,7 @@ use crate::resources::{ResourceNames, Resources};
 use crate::volumes::VolumeState;
 
 /// Why a bind was refused. A refused bind changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum BindError {
     /// The pod id names no live pod.
     #[error("pod does not exist")]

@@ -5,6 +5,7 @@
 use crate::cluster::ClusterState;
 use crate::node::{Node, NodeId};
 use crate::pod::{Pod, PodTemplate};
+use crate::reason::Reason;
 use crate::resources::{ResourceKind, Resources};
 use crate::scheduler::Diagnosis;
 use crate::taints::{Taint, TaintEffect, first_untolerated};
@@ -261,30 +262,24 @@ pub fn check_node<'n>(
     }
 }
 
-/// Records a rejection under kube-scheduler's wording for it.
+/// Counts a rejection under kube-scheduler's reason for it (a code: nothing is formatted
+/// until the diagnosis is written).
 pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Rejection<'_>) {
     match rejection {
-        Rejection::NotReady => diagnosis.add(REASON_NOT_READY),
-        Rejection::Unschedulable => diagnosis.add(REASON_UNSCHEDULABLE),
-        Rejection::NodeName => diagnosis.add(REASON_NODE_NAME),
+        Rejection::NotReady => diagnosis.add(Reason::NotReady),
+        Rejection::Unschedulable => diagnosis.add(Reason::Unschedulable),
+        Rejection::NodeName => diagnosis.add(Reason::NodeName),
         // kube-scheduler v1.35 no longer names the taint (keys and values may be
         // sensitive); the rejecting taint is still in `Rejection::Taint` for callers.
-        Rejection::Taint(_) => diagnosis.add(REASON_UNTOLERATED_TAINT),
-        Rejection::NodeAffinity => diagnosis.add(REASON_NODE_AFFINITY),
-        Rejection::Gpu(crate::gpu::GpuMiss::Insufficient) => diagnosis.add(REASON_INSUFFICIENT_GPU),
-        Rejection::Gpu(crate::gpu::GpuMiss::Model) => diagnosis.add(REASON_GPU_MODEL),
+        Rejection::Taint(_) => diagnosis.add(Reason::UntoleratedTaint),
+        Rejection::NodeAffinity => diagnosis.add(Reason::NodeAffinity),
+        Rejection::Gpu(crate::gpu::GpuMiss::Insufficient) => diagnosis.add(Reason::InsufficientGpu),
+        Rejection::Gpu(crate::gpu::GpuMiss::Model) => diagnosis.add(Reason::GpuModel),
         Rejection::Insufficient(bits) => {
             for i in 0..crate::resources::NUM_RESOURCES {
                 if bits & (1 << i) != 0 {
-                    let kind = ResourceKind(i as u8);
-                    if kind == ResourceKind::PODS {
-                        diagnosis.add(REASON_TOO_MANY_PODS);
-                    } else {
-                        diagnosis.add(&format!(
-                            "Insufficient {}",
-                            cluster.resource_names().name(kind)
-                        ));
-                    }
+                    let reason = Reason::shortfall(ResourceKind(i as u8));
+                    diagnosis.add_named(&reason, 1, cluster.resource_names());
                 }
             }
         }
@@ -292,12 +287,10 @@ pub fn record(diagnosis: &mut Diagnosis, cluster: &ClusterState, rejection: Reje
 }
 
 /// Runs every filter on every node that is in the cluster and explains why none took the
-/// pod. Only called after a scan found no node, so its allocations are off the hot path.
+/// pod. Only called after a scan found no node; it allocates the diagnosis's reason list
+/// once, not per node.
 pub fn diagnose(cluster: &ClusterState, pod: &Pod) -> Diagnosis {
-    let mut diagnosis = Diagnosis {
-        nodes: cluster.ready_node_count() as u32,
-        ..Default::default()
-    };
+    let mut diagnosis = Diagnosis::new(cluster.ready_node_count() as u32);
     for (i, node) in cluster.nodes().iter().enumerate() {
         if !node.ready {
             continue;

@@ -151,11 +151,10 @@ impl GangScheduler {
 
     /// The message for a pod whose group is not attempted or falls short.
     fn reject(nodes: u32, message: String) -> Diagnosis {
-        Diagnosis {
-            nodes,
-            // As the framework renders a PreFilter rejection: every node, one reason.
-            reasons: vec![(message, nodes)],
-        }
+        // As the framework renders a PreFilter rejection: every node, one reason.
+        let mut diagnosis = Diagnosis::new(nodes);
+        diagnosis.add_nodes(message, nodes);
+        diagnosis
     }
 }
 
@@ -499,13 +498,10 @@ mod tests {
                 *d,
                 Decision::Unschedulable {
                     pod,
-                    diagnosis: Diagnosis {
-                        nodes: 4,
-                        reasons: vec![(
-                            "pod group \"train\" has 3/4 members pending or bound".into(),
-                            4
-                        )],
-                    },
+                    diagnosis: Diagnosis::from_counts(
+                        4,
+                        [("pod group \"train\" has 3/4 members pending or bound", 4)]
+                    ),
                 }
             );
         }

@@ -57,6 +57,7 @@ pub mod pdb;
 pub mod pod;
 pub mod pod_affinity;
 pub mod quantity;
+pub mod reason;
 pub mod registry;
 pub mod resources;
 pub mod scheduler;
@@ -84,6 +85,7 @@ pub use pod_affinity::{
     InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,
     WeightedPodAffinityTerm, WhenUnsatisfiable,
 };
+pub use reason::Reason;
 pub use registry::{BuildContext, Registry, UnknownScheduler};
 pub use resources::{ResourceKind, ResourceNames, Resources};
 pub use scheduler::{Cycle, Decision, Diagnosis, Placement, Scheduler, SchedulerRng};

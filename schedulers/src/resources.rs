@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
+use std::sync::Arc;
 
 /// How many resource kinds a [`Resources`] vector holds: four built-in kinds and
 /// [`MAX_EXTENDED`] extended ones (such as `nvidia.com/gpu`).
@@ -168,7 +169,9 @@ impl fmt::Debug for Resources {
 /// the mapping is deterministic for a given scenario file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceNames {
-    extended: Vec<String>,
+    // Shared, so that a `Diagnosis` can keep the names it renders shortfalls of extended
+    // resources with for the price of a reference count; names are only added at load time.
+    extended: Arc<Vec<String>>,
 }
 
 /// The canonical Kubernetes names of the built-in kinds, by slot.
@@ -197,7 +200,7 @@ impl ResourceNames {
                 name: name.to_string(),
             });
         }
-        self.extended.push(name.to_string());
+        Arc::make_mut(&mut self.extended).push(name.to_string());
         Ok(ResourceKind(
             (FIRST_EXTENDED + self.extended.len() - 1) as u8,
         ))

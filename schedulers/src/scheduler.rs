@@ -9,6 +9,8 @@ use crate::cluster::{BindError, ClusterState};
 use crate::framework::Explanation;
 use crate::node::NodeId;
 use crate::pod::PodId;
+use crate::reason::Reason;
+use crate::resources::ResourceNames;
 
 /// The random stream a scheduler may draw from (tie-breaks, random placement). The host
 /// seeds it from the scenario; the scheduler must use no other source of randomness.
@@ -51,23 +53,87 @@ pub trait Scheduler: Send {
 }
 
 /// Why a pod could not be placed: how many nodes were considered and how many failed for
-/// each reason, rendered in kube-scheduler's wording
+/// each [`Reason`], rendered in kube-scheduler's wording only when written
 /// (`0/5 nodes are available: 3 Insufficient cpu, 2 node(s) were unschedulable.`).
+///
+/// Counting a reason that is already there allocates nothing; the reason list allocates
+/// once, when the first reason arrives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnosis {
     /// Nodes in the cluster when the attempt was made.
     pub nodes: u32,
-    /// Reason and how many nodes failed for it; a node may count under several reasons.
-    pub reasons: Vec<(String, u32)>,
+    reasons: Vec<(Reason, u32)>,
+    /// The cluster's names, kept only once a shortfall of an extended resource is counted:
+    /// writing it needs them, and the cluster may be gone by then.
+    names: Option<ResourceNames>,
 }
 
 impl Diagnosis {
-    /// Counts one more node under `reason`.
-    pub fn add(&mut self, reason: &str) {
-        match self.reasons.iter_mut().find(|(r, _)| r == reason) {
-            Some((_, n)) => *n += 1,
-            None => self.reasons.push((reason.to_string(), 1)),
+    /// No reasons yet, out of `nodes` nodes.
+    pub const fn new(nodes: u32) -> Diagnosis {
+        Diagnosis {
+            nodes,
+            reasons: Vec::new(),
+            names: None,
         }
+    }
+
+    /// `nodes` nodes and these reasons with their counts, merged as [`Diagnosis::add_nodes`]
+    /// merges them.
+    pub fn from_counts<R: Into<Reason>>(
+        nodes: u32,
+        counts: impl IntoIterator<Item = (R, u32)>,
+    ) -> Diagnosis {
+        let mut diagnosis = Diagnosis::new(nodes);
+        for (reason, n) in counts {
+            diagnosis.add_nodes(reason, n);
+        }
+        diagnosis
+    }
+
+    /// Counts one more node under `reason`. A shortfall of an extended resource needs the
+    /// cluster's names to be written: count it with [`Diagnosis::add_named`].
+    pub fn add(&mut self, reason: impl Into<Reason>) {
+        self.add_nodes(reason, 1);
+    }
+
+    /// Counts `nodes` more nodes under `reason`, listing it even for zero nodes. As
+    /// [`Diagnosis::add`], for reasons that name no extended resource.
+    pub fn add_nodes(&mut self, reason: impl Into<Reason>, nodes: u32) {
+        let reason = reason.into();
+        debug_assert!(
+            self.names.is_some() || !reason.names_extended_resource(),
+            "{reason:?} needs the cluster's names: count it with Diagnosis::add_named"
+        );
+        match self.reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += nodes,
+            None => self.reasons.push((reason, nodes)),
+        }
+    }
+
+    /// Counts `nodes` more nodes under any reason, keeping `names` (the cluster's) if the
+    /// reason needs them to be written. Clones the reason only the first time it is seen.
+    pub fn add_named(&mut self, reason: &Reason, nodes: u32, names: &ResourceNames) {
+        if reason.names_extended_resource() && self.names.is_none() {
+            self.names = Some(names.clone());
+        }
+        match self.reasons.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, n)) => *n += nodes,
+            None => self.reasons.push((reason.clone(), nodes)),
+        }
+    }
+
+    /// Each reason with the number of nodes that failed for it, in the order first
+    /// counted; a node may count under several reasons.
+    #[inline]
+    pub fn reasons(&self) -> &[(Reason, u32)] {
+        &self.reasons
+    }
+
+    /// True when the scheduler chose a node and the cluster refused the bind
+    /// ([`Reason::RefusedBind`]).
+    pub fn refused_bind(&self) -> bool {
+        self.reasons.iter().any(|(r, _)| r.is_refused_bind())
     }
 }
 
@@ -77,7 +143,12 @@ impl fmt::Display for Diagnosis {
         let mut parts: Vec<String> = self
             .reasons
             .iter()
-            .map(|(r, n)| format!("{n} {r}"))
+            .map(|(r, n)| {
+                let mut part = format!("{n} ");
+                // Writing to a String cannot fail.
+                let _ = r.write(&mut part, self.names.as_ref());
+                part
+            })
             .collect();
         parts.sort();
         write!(f, "0/{} nodes are available", self.nodes)?;
@@ -279,13 +350,8 @@ impl<'a> Cycle<'a> {
             match place(self.cluster, pod, self.rng) {
                 Placement::Node(node) => {
                     if let Err(e) = self.bind(pod, node) {
-                        let mut diagnosis = Diagnosis {
-                            nodes: self.cluster.ready_node_count() as u32,
-                            ..Default::default()
-                        };
-                        diagnosis.add(&format!(
-                            "scheduler chose a node it could not bind to ({e})"
-                        ));
+                        let mut diagnosis = Diagnosis::new(self.cluster.ready_node_count() as u32);
+                        diagnosis.add(Reason::RefusedBind(e));
                         self.unschedulable(pod, diagnosis);
                     }
                 }
@@ -302,10 +368,7 @@ mod tests {
 
     #[test]
     fn diagnosis_reads_like_kube_scheduler() {
-        let mut d = Diagnosis {
-            nodes: 5,
-            ..Default::default()
-        };
+        let mut d = Diagnosis::new(5);
         d.add("node(s) had untolerated taint(s)");
         d.add("Insufficient cpu");
         d.add("node(s) had untolerated taint(s)");
@@ -315,13 +378,108 @@ mod tests {
             d.to_string(),
             "0/5 nodes are available: 2 node(s) had untolerated taint(s), 3 Insufficient cpu."
         );
+        assert_eq!(Diagnosis::new(0).to_string(), "0/0 nodes are available.");
+    }
+
+    #[test]
+    fn text_and_codes_count_as_one_reason() {
+        let mut d = Diagnosis::new(5);
+        d.add(Reason::UntoleratedTaint);
+        d.add("node(s) had untolerated taint(s)");
+        d.add(String::from("node(s) had untolerated taint(s)"));
+        d.add(Reason::Insufficient(crate::ResourceKind::CPU));
+        d.add("Insufficient cpu");
         assert_eq!(
-            Diagnosis {
-                nodes: 0,
-                reasons: vec![]
-            }
-            .to_string(),
-            "0/0 nodes are available."
+            d.reasons(),
+            [
+                (Reason::UntoleratedTaint, 3),
+                (Reason::Insufficient(crate::ResourceKind::CPU), 2)
+            ]
+        );
+        assert_eq!(
+            d.to_string(),
+            "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
+        );
+        assert!(!d.refused_bind());
+    }
+
+    /// kube-scheduler sorts the `"<count> <reason>"` strings, so 10 comes before 9.
+    #[test]
+    fn parts_sort_as_strings_as_upstream() {
+        let d = Diagnosis::from_counts(
+            30,
+            [
+                (Reason::Unschedulable, 9),
+                (Reason::TooManyPods, 10),
+                (Reason::NodeAffinity, 9),
+                (Reason::RefusedBind(BindError::DoesNotFit), 2),
+            ],
+        );
+        assert_eq!(
+            d.to_string(),
+            "0/30 nodes are available: 10 Too many pods, \
+             2 scheduler chose a node it could not bind to (pod does not fit on the node), \
+             9 node(s) didn't match Pod's node affinity/selector, \
+             9 node(s) were unschedulable."
+        );
+        assert!(d.refused_bind());
+        // A reason listed for no node is still written, as a gang rejection of an empty
+        // cluster always was.
+        assert_eq!(
+            Diagnosis::from_counts(0, [("pod group \"g\" timed out", 0)]).to_string(),
+            "0/0 nodes are available: 0 pod group \"g\" timed out."
+        );
+    }
+
+    /// A diagnosis keeps the names of extended resources it needs, so it can be written
+    /// after the cluster is gone; reasons that need none keep none.
+    #[test]
+    fn diagnosis_keeps_the_names_it_needs() {
+        let mut names = ResourceNames::default();
+        let gpu = names.intern("nvidia.com/gpu").unwrap();
+        let mut d = Diagnosis::new(3);
+        d.add_named(
+            &Reason::Insufficient(crate::ResourceKind::MEMORY),
+            1,
+            &names,
+        );
+        assert_eq!(d.names, None);
+        d.add_named(&Reason::Insufficient(gpu), 2, &names);
+        d.add_named(&Reason::Insufficient(gpu), 1, &names);
+        drop(names);
+        assert_eq!(
+            d.to_string(),
+            "0/3 nodes are available: 1 Insufficient memory, 3 Insufficient nvidia.com/gpu."
+        );
+    }
+
+    #[test]
+    fn a_refused_bind_in_place_each_is_a_code() {
+        use crate::node::NodeSpec;
+        use rand::SeedableRng;
+        let mut cluster = ClusterState::default();
+        cluster.add_node(NodeSpec {
+            name: "a".into(),
+            ..Default::default()
+        });
+        let template = std::sync::Arc::new(crate::pod::PodTemplate::default());
+        let pod = cluster.add_pod(crate::pod::Pod::from_template(template, 0));
+        let mut rng = SchedulerRng::seed_from_u64(1);
+        let mut decisions = Vec::new();
+        Cycle::new(&mut cluster, &[pod], &mut rng, &mut decisions)
+            .place_each(|_, _, _| Placement::Node(NodeId(7)));
+        let Decision::Unschedulable { diagnosis, .. } = &decisions[0] else {
+            panic!("{decisions:?}");
+        };
+        assert_eq!(
+            diagnosis.reasons(),
+            [(Reason::RefusedBind(BindError::NoSuchNode), 1)]
+        );
+        assert!(diagnosis.refused_bind());
+        assert_eq!(
+            diagnosis.to_string(),
+            "0/1 nodes are available: 1 scheduler chose a node it could not bind to \
+             (node does not exist or is not ready)."
         );
     }
 }

@@ -120,13 +120,10 @@ fn answers_become_decisions_in_order() {
             },
             Decision::Unschedulable {
                 pod: pods[0],
-                diagnosis: Diagnosis {
-                    nodes: 2,
-                    reasons: vec![
-                        ("Insufficient cpu".into(), 1),
-                        ("node(s) were unschedulable".into(), 1)
-                    ],
-                }
+                diagnosis: Diagnosis::from_counts(
+                    2,
+                    [("Insufficient cpu", 1), ("node(s) were unschedulable", 1)]
+                )
             },
             Decision::Bound {
                 pod: pods[2],

@@ -31,6 +31,7 @@ use crate::filters::{PodFilter, diagnose};
 use crate::namespaces::NamespaceId;
 use crate::node::NodeId;
 use crate::pod::PodId;
+use crate::reason::Reason;
 use crate::scheduler::{Cycle, Diagnosis, Scheduler};
 
 /// The `drf` algorithm.
@@ -120,18 +121,14 @@ impl Drf {
             return;
         }
         let nodes = cycle.cluster().ready_node_count() as u32;
-        let reason = format!(
+        let reason = Reason::from(format!(
             "node(s) were not tried: an earlier pod of namespace {} fits nowhere, and drf serves each namespace in queue order",
             cycle.cluster().namespaces().name(ns)
-        );
+        ));
         for &pod in &queue[from..] {
-            cycle.unschedulable(
-                pod,
-                Diagnosis {
-                    nodes,
-                    reasons: vec![(reason.clone(), nodes)],
-                },
-            );
+            let mut diagnosis = Diagnosis::new(nodes);
+            diagnosis.add_nodes(reason.clone(), nodes);
+            cycle.unschedulable(pod, diagnosis);
         }
     }
 }
@@ -176,13 +173,9 @@ impl Scheduler for Drf {
                     // Cannot happen while the books are consistent (the filter checked
                     // the same free resources), but the pod must still get a decision.
                     Err(e) => {
-                        let mut diagnosis = Diagnosis {
-                            nodes: cycle.cluster().ready_node_count() as u32,
-                            ..Default::default()
-                        };
-                        diagnosis.add(&format!(
-                            "scheduler chose a node it could not bind to ({e})"
-                        ));
+                        let mut diagnosis =
+                            Diagnosis::new(cycle.cluster().ready_node_count() as u32);
+                        diagnosis.add(Reason::RefusedBind(e));
                         Some(diagnosis)
                     }
                 },

@@ -395,13 +395,9 @@ impl Scheduler for Fgd {
                 }
             };
             if let Err(e) = result {
-                let mut diagnosis = crate::Diagnosis {
-                    nodes: cycle.cluster().ready_node_count() as u32,
-                    ..Default::default()
-                };
-                diagnosis.add(&format!(
-                    "scheduler chose a node it could not bind to ({e})"
-                ));
+                let mut diagnosis =
+                    crate::Diagnosis::new(cycle.cluster().ready_node_count() as u32);
+                diagnosis.add(crate::Reason::RefusedBind(e));
                 cycle.unschedulable(pod_id, diagnosis);
             }
         }

@@ -279,10 +279,8 @@ impl ExecScheduler {
                 protocol::Outcome::Unschedulable(reasons) => {
                     // The node count is ours, so the message reads as kube-scheduler's
                     // whatever the program counted.
-                    let diagnosis = Diagnosis {
-                        nodes: cycle.cluster().ready_node_count() as u32,
-                        reasons,
-                    };
+                    let diagnosis =
+                        Diagnosis::from_counts(cycle.cluster().ready_node_count() as u32, reasons);
                     cycle.unschedulable(pod, diagnosis);
                 }
             }

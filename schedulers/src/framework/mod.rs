@@ -17,13 +17,15 @@
 //! a few nodes past the quota; schedlab checks them one by one, so which nodes are
 //! evaluated is exactly the first feasible ones in visiting order.
 
-use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 
 use rand::RngExt;
 
 use crate::cluster::ClusterState;
 use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
+use crate::reason::Reason;
+use crate::resources::ResourceNames;
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
 #[cfg(feature = "yaml")]
@@ -58,13 +60,13 @@ pub enum Code {
     Skip,
 }
 
-/// A plugin's verdict: a code and reasons in kube-scheduler's wording.
+/// A plugin's verdict: a code and reasons, in kube-scheduler's wording once written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// What happens next.
     pub code: Code,
     /// Why; each reason is counted separately in the "0/N nodes are available" message.
-    pub reasons: Vec<Cow<'static, str>>,
+    pub reasons: Reasons,
 }
 
 impl Status {
@@ -72,7 +74,7 @@ impl Status {
     pub const fn success() -> Status {
         Status {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         }
     }
 
@@ -80,30 +82,132 @@ impl Status {
     pub const fn skip() -> Status {
         Status {
             code: Code::Skip,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         }
     }
 
     /// Unschedulable for one reason.
-    pub fn unschedulable(reason: impl Into<Cow<'static, str>>) -> Status {
-        Status {
-            code: Code::Unschedulable,
-            reasons: vec![reason.into()],
-        }
+    pub fn unschedulable(reason: impl Into<Reason>) -> Status {
+        Status::new(Code::Unschedulable, reason)
     }
 
     /// UnschedulableAndUnresolvable for one reason.
-    pub fn unresolvable(reason: impl Into<Cow<'static, str>>) -> Status {
-        Status {
-            code: Code::UnschedulableAndUnresolvable,
-            reasons: vec![reason.into()],
-        }
+    pub fn unresolvable(reason: impl Into<Reason>) -> Status {
+        Status::new(Code::UnschedulableAndUnresolvable, reason)
+    }
+
+    /// This code for one reason; allocates nothing unless the reason is owned text.
+    pub fn new(code: Code, reason: impl Into<Reason>) -> Status {
+        let mut reasons = Reasons::new();
+        reasons.push(reason.into());
+        Status { code, reasons }
     }
 
     /// True for Success.
     #[inline]
     pub fn is_success(&self) -> bool {
         self.code == Code::Success
+    }
+}
+
+/// A status's reasons, in the order the plugin gave them. Up to two codes live inline, so
+/// a plugin that rejects a node for one or two reasons (the common cases: one filter, or
+/// CPU and memory both short) allocates nothing; a third reason, or any text, moves them
+/// all to the heap.
+#[derive(Clone)]
+pub struct Reasons {
+    /// How many of `inline` are in use while there is no `heap`.
+    len: u8,
+    /// Never holds text, so it owns no memory and needs no drop: every filter call returns
+    /// a `Status`, and drop glue for reasons kept here was an out-of-line call that cost
+    /// about a tenth of a kube-default run (callgrind, 1k-node bench scenario). Unused
+    /// slots hold a filler.
+    inline: ManuallyDrop<[Reason; 2]>,
+    /// All the reasons, once there are more than `inline` holds or one is text. A boxed
+    /// slice rather than a `Vec`: a success writes one word for it, not three.
+    heap: Option<Box<[Reason]>>,
+}
+
+impl Reasons {
+    /// None yet.
+    pub const fn new() -> Reasons {
+        Reasons {
+            len: 0,
+            inline: ManuallyDrop::new([Reason::NotReady, Reason::NotReady]),
+            heap: None,
+        }
+    }
+
+    /// Appends one.
+    pub fn push(&mut self, reason: Reason) {
+        let len = self.len as usize;
+        match self.heap.take() {
+            None if len < self.inline.len() && !matches!(reason, Reason::Text(_)) => {
+                self.inline[len] = reason;
+                self.len += 1;
+            }
+            heap => {
+                let mut all = match heap {
+                    Some(heap) => heap.into_vec(),
+                    None => self.inline[..len].to_vec(),
+                };
+                all.push(reason);
+                self.heap = Some(all.into_boxed_slice());
+            }
+        }
+    }
+
+    /// The reasons as a slice.
+    #[inline]
+    pub fn as_slice(&self) -> &[Reason] {
+        match &self.heap {
+            None => &self.inline[..self.len as usize],
+            Some(heap) => heap,
+        }
+    }
+
+    /// Each reason in kube-scheduler's wording, extended resources named from `names`.
+    pub fn render(&self, names: &ResourceNames) -> Vec<String> {
+        self.iter().map(|r| r.display(names).to_string()).collect()
+    }
+}
+
+impl std::ops::Deref for Reasons {
+    type Target = [Reason];
+
+    #[inline]
+    fn deref(&self) -> &[Reason] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Reasons {
+    fn eq(&self, other: &Reasons) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Reasons {}
+
+impl std::fmt::Debug for Reasons {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
+impl Default for Reasons {
+    fn default() -> Reasons {
+        Reasons::new()
+    }
+}
+
+impl FromIterator<Reason> for Reasons {
+    fn from_iter<I: IntoIterator<Item = Reason>>(iter: I) -> Reasons {
+        let mut reasons = Reasons::new();
+        for r in iter {
+            reasons.push(r);
+        }
+        reasons
     }
 }
 
@@ -319,20 +423,19 @@ impl FrameworkScheduler {
                 Code::Skip => self.skip_filter[p] = true,
                 _ => {
                     let name = plugin.name();
-                    let mut diagnosis = Diagnosis {
-                        nodes: n as u32,
-                        ..Default::default()
-                    };
-                    for _ in 0..n {
-                        for r in &status.reasons {
-                            diagnosis.add(r);
+                    let names = cluster.resource_names();
+                    // Every node fails for the plugin's reasons.
+                    let mut diagnosis = Diagnosis::new(n as u32);
+                    if n > 0 {
+                        for r in status.reasons.iter() {
+                            diagnosis.add_named(r, n as u32, names);
                         }
                     }
                     if let Some(e) = explain.as_deref_mut() {
                         e.nodes = self
                             .order
                             .iter()
-                            .map(|&node| rejected(node, name, &status))
+                            .map(|&node| rejected(node, name, &status, names))
                             .collect();
                         e.diagnosis = Some(diagnosis.clone());
                     }
@@ -375,7 +478,7 @@ impl FrameworkScheduler {
                         total: 0,
                     };
                     if let Some((_, plugin, status)) = self.failures.iter().find(|f| f.0 == node) {
-                        v = rejected(node, plugin, status);
+                        v = rejected(node, plugin, status, cluster.resource_names());
                     } else if k < processed {
                         v.feasible = true;
                     }
@@ -384,13 +487,11 @@ impl FrameworkScheduler {
                 .collect();
         }
         if self.feasible.is_empty() {
-            let mut diagnosis = Diagnosis {
-                nodes: n as u32,
-                ..Default::default()
-            };
+            let names = cluster.resource_names();
+            let mut diagnosis = Diagnosis::new(n as u32);
             for (_, _, status) in &self.failures {
-                for r in &status.reasons {
-                    diagnosis.add(r);
+                for r in status.reasons.iter() {
+                    diagnosis.add_named(r, 1, names);
                 }
             }
             // PostFilter: DefaultPreemption.
@@ -577,13 +678,18 @@ fn waits_for_terminating_victims(pod: &Pod, cluster: &ClusterState) -> bool {
     })
 }
 
-fn rejected(node: NodeId, plugin: &'static str, status: &Status) -> NodeVerdict {
+fn rejected(
+    node: NodeId,
+    plugin: &'static str,
+    status: &Status,
+    names: &ResourceNames,
+) -> NodeVerdict {
     NodeVerdict {
         node,
         evaluated: true,
         feasible: false,
         failed_plugin: Some(plugin),
-        reasons: status.reasons.iter().map(|r| r.to_string()).collect(),
+        reasons: status.reasons.render(names),
         scores: Vec::new(),
         total: 0,
     }
@@ -638,5 +744,46 @@ mod tests {
                 "{percentage}% of {nodes}"
             );
         }
+    }
+
+    /// Two codes live inline; a third reason or text moves them to the heap; the order and
+    /// equality do not depend on where they live.
+    #[test]
+    fn reasons_keep_order_wherever_they_live() {
+        use crate::resources::ResourceKind;
+        let all = [
+            Reason::TooManyPods,
+            Reason::Insufficient(ResourceKind::CPU),
+            Reason::Insufficient(ResourceKind::MEMORY),
+        ];
+        let mut r = Reasons::new();
+        assert!(r.is_empty());
+        for (i, reason) in all.iter().enumerate() {
+            r.push(reason.clone());
+            assert_eq!(r.as_slice(), &all[..=i]);
+        }
+        assert_eq!(r.heap.as_deref(), Some(&all[..]));
+        let two: Reasons = all[..2].iter().cloned().collect();
+        assert!(two.heap.is_none());
+        // Text goes to the heap at once, and takes the codes before it along.
+        let mut text = Reasons::new();
+        text.push(all[0].clone());
+        text.push(Reason::from(String::from("volume \"v\" not found")));
+        assert_eq!(text.heap.as_ref().map(|h| h.len()), Some(2));
+        assert_eq!(
+            text.render(&ResourceNames::default()),
+            ["Too many pods", "volume \"v\" not found"]
+        );
+        let mut spilled = Reasons::new();
+        spilled.heap = Some(all[..2].into());
+        assert_eq!(spilled, two);
+        assert_eq!(
+            r.render(&ResourceNames::default()),
+            ["Too many pods", "Insufficient cpu", "Insufficient memory"]
+        );
+        assert_eq!(
+            Status::unresolvable(Reason::NodeAffinity),
+            Status::unresolvable(crate::filters::REASON_NODE_AFFINITY)
+        );
     }
 }

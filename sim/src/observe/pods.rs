@@ -1,7 +1,7 @@
 //! Pod counts, scheduling latency and completion times: the pod half of a run's summary.
 
 use crate::observe::summary::{Column, Summary, Unit, Value};
-use crate::observe::{EvictionReason, Fact, Observer, RunEnd, View};
+use crate::observe::{AttemptFailure, EvictionReason, Fact, Observer, RunEnd, View};
 use crate::time::SimTime;
 
 /// `pods_submitted`.
@@ -163,7 +163,16 @@ impl Observer for PodMetrics {
                     .push(view.now.saturating_sub(created(view)).0);
             }
             Fact::BindRefused { .. } => self.refused_binds += 1,
-            Fact::AttemptFailed { .. } => self.failed_attempts += 1,
+            Fact::AttemptFailed { why, .. } => {
+                self.failed_attempts += 1;
+                // A bind the scheduler chose and the cluster refused (place_each turns it
+                // into an unschedulable attempt with this reason).
+                if let AttemptFailure::Unschedulable(diagnosis) = why
+                    && diagnosis.refused_bind()
+                {
+                    self.refused_binds += 1;
+                }
+            }
             Fact::GangTimedOut { .. } => self.gang_timeouts += 1,
             Fact::PodFinished { .. } => {
                 self.completed += 1;

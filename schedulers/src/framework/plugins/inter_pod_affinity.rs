@@ -77,6 +77,7 @@ use crate::labels::Labels;
 use crate::node::{Node, NodeId};
 use crate::pod::{Pod, PodTemplate};
 use crate::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm, WeightedPodAffinityTerm};
+use crate::reason::Reason;
 
 /// The only label a namespace has in schedlab's model (set by Kubernetes on every
 /// namespace), which `namespaceSelector` is matched against.
@@ -261,10 +262,7 @@ impl Plugin for InterPodAffinity {
     fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
         let state = &self.filter;
         if !state.is_for(&pod.template) {
-            return Status {
-                code: Code::Error,
-                reasons: vec![Self::REASON_NO_PRE_FILTER.into()],
-            };
+            return Status::new(Code::Error, Reason::InterPodAffinityNotPrepared);
         }
         if state.skip {
             // PreFilter found nothing to check; the framework may still call Filter (the
@@ -274,13 +272,13 @@ impl Plugin for InterPodAffinity {
         let labels = &cluster.node(node).spec.labels;
         let t = &pod.template;
         if !state.satisfies_affinity(required(&t.pod_affinity), labels) {
-            return Status::unresolvable(Self::REASON_AFFINITY);
+            return Status::unresolvable(Reason::PodAffinity);
         }
         if !state.satisfies_anti_affinity(required(&t.pod_anti_affinity), labels) {
-            return Status::unschedulable(Self::REASON_ANTI_AFFINITY);
+            return Status::unschedulable(Reason::PodAntiAffinity);
         }
         if state.existing_anti_affinity.any_positive(labels) {
-            return Status::unschedulable(Self::REASON_EXISTING_ANTI_AFFINITY);
+            return Status::unschedulable(Reason::ExistingPodAntiAffinity);
         }
         Status::success()
     }
@@ -1824,7 +1822,10 @@ mod tests {
         let (c, pod) = setup(&[("n", &[])], vec![], P::new());
         let status = InterPodAffinity::default().filter(c.pod(pod).unwrap(), &c, NodeId(0));
         assert_eq!(status.code, Code::Error);
-        assert_eq!(status.reasons, vec![InterPodAffinity::REASON_NO_PRE_FILTER]);
+        assert_eq!(
+            status.reasons.render(c.resource_names()),
+            vec![InterPodAffinity::REASON_NO_PRE_FILTER]
+        );
     }
 
     /// `matchLabelKeys` and `mismatchLabelKeys` act as the selector requirements the API

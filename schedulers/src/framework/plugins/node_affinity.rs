@@ -37,6 +37,7 @@ use crate::framework::{Code, MAX_NODE_SCORE, Plugin, Status};
 use crate::labels::{self, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement};
 use crate::node::NodeId;
 use crate::pod::{Pod, PodTemplate};
+use crate::reason::Reason;
 
 /// The node field `matchFields` may name.
 const NAME_FIELD: &str = "metadata.name";
@@ -194,7 +195,7 @@ impl Plugin for NodeAffinity {
         }
         self.parse(t);
         if required_node_names(t).is_some_and(|names| names.is_empty()) {
-            return Status::unresolvable(Self::REASON_CONFLICT);
+            return Status::unresolvable(Reason::NodeAffinityConflict);
         }
         Status::success()
     }
@@ -205,11 +206,11 @@ impl Plugin for NodeAffinity {
         if let Some(terms) = &self.added_required
             && !terms.iter().any(|term| term.matches(labels, name))
         {
-            return Status::unresolvable(Self::REASON_ENFORCED);
+            return Status::unresolvable(Reason::NodeAffinityEnforced);
         }
         let t = &pod.template;
         if !labels.contains_all(&t.node_selector) {
-            return Status::unresolvable(Self::REASON);
+            return Status::unresolvable(Reason::NodeAffinity);
         }
         if let Some(terms) = required_terms(t) {
             // Terms that do not parse are passed over: upstream's LazyErrorNodeSelector
@@ -219,7 +220,7 @@ impl Plugin for NodeAffinity {
                 .enumerate()
                 .any(|(i, term)| self.required_parses(t, i, term) && term.matches(labels, name));
             if !admitted {
-                return Status::unresolvable(Self::REASON);
+                return Status::unresolvable(Reason::NodeAffinity);
             }
         }
         Status::success()
@@ -241,10 +242,7 @@ impl Plugin for NodeAffinity {
         if let Some(i) = broken
             && let Err(e) = check_term(&preferred[i].preference)
         {
-            return Status {
-                code: Code::Error,
-                reasons: vec![format!("[{i}].preference.{e}").into()],
-            };
+            return Status::new(Code::Error, format!("[{i}].preference.{e}"));
         }
         Status::success()
     }

@@ -5,6 +5,7 @@ use crate::framework::profile::Points;
 use crate::framework::{Plugin, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
+use crate::reason::Reason;
 
 /// The NodeName plugin.
 #[derive(Debug, Default, Clone)]
@@ -41,7 +42,9 @@ impl Plugin for NodeName {
 
     fn filter(&self, pod: &Pod, cluster: &ClusterState, node: NodeId) -> Status {
         match &pod.template.node_name {
-            Some(name) if name != cluster.node(node).name() => Status::unresolvable(Self::REASON),
+            Some(name) if name != cluster.node(node).name() => {
+                Status::unresolvable(Reason::NodeName)
+            }
             _ => Status::success(),
         }
     }

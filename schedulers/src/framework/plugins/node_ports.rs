@@ -23,6 +23,7 @@ use crate::framework::profile::Points;
 use crate::framework::{Plugin, Status};
 use crate::node::NodeId;
 use crate::pod::{HostPort, Pod};
+use crate::reason::Reason;
 
 /// The NodePorts plugin. It keeps the current pod's host ports between PreFilter and
 /// Filter (upstream's `preFilterState`).
@@ -75,7 +76,7 @@ impl Plugin for NodePorts {
         if self.wanted.is_empty() || self.fits(cluster, node) {
             Status::success()
         } else {
-            Status::unschedulable(Self::REASON)
+            Status::unschedulable(Reason::NodePorts)
         }
     }
 }
@@ -363,7 +364,7 @@ mod tests {
         assert_eq!(e.selected, None);
         assert_eq!(e.preemption, None);
         let diagnosis = e.diagnosis.expect("a diagnosis");
-        assert_eq!(diagnosis.reasons, vec![(NodePorts::REASON.to_string(), 2)]);
+        assert_eq!(diagnosis.reasons(), [(Reason::from(NodePorts::REASON), 2)]);
         assert!(
             e.nodes
                 .iter()

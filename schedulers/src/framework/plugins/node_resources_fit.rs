@@ -23,8 +23,6 @@
 //! Not modelled: restartable (sidecar) init containers, pod-level resources and
 //! DRA-backed extended resources, which schedlab's pods do not have.
 
-use std::borrow::Cow;
-
 use super::resource_allocation::{
     ArgsError, Counting, ResolvedResource, ResourceSpec, ShapePoint, broken_linear,
     least_requested_score_wide, most_requested_score, node_amounts, pod_request, resolve,
@@ -32,11 +30,11 @@ use super::resource_allocation::{
 };
 use crate::algorithms::least_allocated::least_allocated_score;
 use crate::cluster::ClusterState;
-use crate::filters::REASON_TOO_MANY_PODS;
 use crate::framework::profile::Points;
-use crate::framework::{Code, MAX_NODE_SCORE, Plugin, Status};
+use crate::framework::{Code, MAX_NODE_SCORE, Plugin, Reasons, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
+use crate::reason::Reason;
 use crate::resources::{FIRST_EXTENDED, NUM_RESOURCES, ResourceKind, Resources};
 
 /// kube-scheduler's `MaxCustomPriorityScore`: RequestedToCapacityRatio shape scores are
@@ -290,18 +288,19 @@ impl NodeResourcesFit {
     }
 
     /// The failure status for a node the pod does not fit: every shortfall, in
-    /// upstream's order. Off the hot path, so it may allocate.
+    /// upstream's order, as codes (two fit inline, so CPU and memory short allocate
+    /// nothing).
     #[cold]
     fn insufficient(&self, cluster: &ClusterState, node: NodeId) -> Status {
         let free = &cluster.rows()[node.index()].free;
         let allocatable = &cluster.node(node).spec.allocatable;
         let mut status = Status {
             code: Code::Unschedulable,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         };
         // The pod slot first: `len(pods) + 1 > allowedPodNumber`. Never unresolvable.
         if free.pods() < 1 {
-            status.reasons.push(Cow::Borrowed(REASON_TOO_MANY_PODS));
+            status.reasons.push(Reason::TooManyPods);
         }
         for i in (0..NUM_RESOURCES).filter(|&i| i != ResourceKind::PODS.index()) {
             let kind = ResourceKind(i as u8);
@@ -309,15 +308,7 @@ impl NodeResourcesFit {
             if self.mask.0[i] == 0 || request <= free.get(kind) {
                 continue;
             }
-            status.reasons.push(match kind {
-                ResourceKind::CPU => Cow::Borrowed(Self::REASON_CPU),
-                ResourceKind::MEMORY => Cow::Borrowed(Self::REASON_MEMORY),
-                ResourceKind::EPHEMERAL_STORAGE => Cow::Borrowed(Self::REASON_EPHEMERAL_STORAGE),
-                _ => Cow::Owned(format!(
-                    "Insufficient {}",
-                    cluster.resource_names().name(kind)
-                )),
-            });
+            status.reasons.push(Reason::Insufficient(kind));
             // Even an empty node would be too small: preemption cannot help.
             if request > allocatable.get(kind) {
                 status.code = Code::UnschedulableAndUnresolvable;
@@ -438,15 +429,10 @@ impl Plugin for NodeResourcesFit {
             // extended resource and cannot share one): the per-GPU books decide.
             match cluster.gpu_miss(pod, node) {
                 None => Status::success(),
-                Some(miss) => Status {
-                    code: Code::Unschedulable,
-                    reasons: vec![Cow::Borrowed(match miss {
-                        crate::gpu::GpuMiss::Insufficient => {
-                            crate::filters::REASON_INSUFFICIENT_GPU
-                        }
-                        crate::gpu::GpuMiss::Model => crate::filters::REASON_GPU_MODEL,
-                    })],
-                },
+                Some(miss) => Status::unschedulable(match miss {
+                    crate::gpu::GpuMiss::Insufficient => Reason::InsufficientGpu,
+                    crate::gpu::GpuMiss::Model => Reason::GpuModel,
+                }),
             }
         } else {
             self.insufficient(cluster, node)
@@ -1674,12 +1660,10 @@ mod tests {
                 c.upstream
             );
             let got = plugin.filter(&w.pod, &w.cluster, w.nodes[0]);
+            let got = (got.code, got.reasons.render(w.cluster.resource_names()));
             let want = match c.want {
-                None => Status::success(),
-                Some((code, reasons)) => Status {
-                    code,
-                    reasons: reasons.iter().map(|&r| Cow::Borrowed(r)).collect(),
-                },
+                None => (Code::Success, Vec::new()),
+                Some((code, reasons)) => (code, reasons.iter().map(|r| r.to_string()).collect()),
             };
             assert_eq!(got, want, "{}", c.upstream);
         }
@@ -1710,7 +1694,7 @@ mod tests {
         let got = plugin.filter(&w.pod, &w.cluster, w.nodes[0]);
         assert_eq!(got.code, Code::UnschedulableAndUnresolvable);
         assert_eq!(
-            got.reasons,
+            got.reasons.render(w.cluster.resource_names()),
             [
                 "Too many pods",
                 "Insufficient cpu",

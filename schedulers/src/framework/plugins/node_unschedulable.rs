@@ -6,6 +6,7 @@ use crate::framework::profile::Points;
 use crate::framework::{Plugin, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
+use crate::reason::Reason;
 use crate::taints::{TaintEffect, TolerationOperator};
 
 /// The NodeUnschedulable plugin.
@@ -41,7 +42,7 @@ impl Plugin for NodeUnschedulable {
         if tolerated {
             Status::success()
         } else {
-            Status::unresolvable(Self::REASON)
+            Status::unresolvable(Reason::Unschedulable)
         }
     }
 }

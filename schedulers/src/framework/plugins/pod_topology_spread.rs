@@ -84,6 +84,7 @@ use crate::pod::{OwnerKind, Pod, PodTemplate};
 use crate::pod_affinity::{
     InclusionPolicy, LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable,
 };
+use crate::reason::Reason;
 use crate::taints::first_untolerated;
 
 /// The node label kubelets set to the node's name (`v1.LabelHostname`).
@@ -613,7 +614,7 @@ impl Plugin for PodTopologySpread {
                 .copied()
                 .unwrap_or(NO_DOMAIN);
             if id == NO_DOMAIN {
-                return Status::unresolvable(Self::REASON_MISSING_LABEL);
+                return Status::unresolvable(Reason::TopologySpreadMissingLabel);
             }
             // With fewer eligible domains than minDomains, the global minimum is 0.
             let min_match = if (s.eligible_domains as i64) < i64::from(c.min_domains) {
@@ -624,7 +625,7 @@ impl Plugin for PodTopologySpread {
             // A domain without counted nodes has a total of 0, as upstream's missing entry.
             let skew = ct.totals[id as usize] + i64::from(c.self_match) - min_match;
             if skew > i64::from(c.max_skew) {
-                return Status::unschedulable(Self::REASON);
+                return Status::unschedulable(Reason::TopologySpread);
             }
         }
         Status::success()

@@ -25,6 +25,7 @@ use crate::framework::profile::Points;
 use crate::framework::{MAX_NODE_SCORE, Plugin, Status};
 use crate::node::NodeId;
 use crate::pod::{Pod, PodTemplate};
+use crate::reason::Reason;
 use crate::taints::{TaintEffect, Toleration, first_untolerated};
 
 /// The TaintToleration plugin.
@@ -81,7 +82,7 @@ impl Plugin for TaintToleration {
         // DoNotScheduleTaintsFilterFunc); which one it is no longer shows in the reason.
         match first_untolerated(&cluster.node(node).spec.taints, &pod.template.tolerations) {
             None => Status::success(),
-            Some(_) => Status::unresolvable(Self::REASON),
+            Some(_) => Status::unresolvable(Reason::UntoleratedTaint),
         }
     }
 

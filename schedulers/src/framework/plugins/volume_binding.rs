@@ -15,9 +15,10 @@
 
 use crate::cluster::ClusterState;
 use crate::framework::profile::Points;
-use crate::framework::{Code, Plugin, Status};
+use crate::framework::{Code, Plugin, Reasons, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
+use crate::reason::Reason;
 use crate::volumes::{PersistentVolumeClaim, StorageClass, VolumeBindingMode, VolumeState};
 
 /// The VolumeBinding plugin.
@@ -117,7 +118,7 @@ impl Plugin for VolumeBinding {
             }
         }
         if unbound_immediate {
-            return Status::unresolvable(Self::UNBOUND_IMMEDIATE);
+            return Status::unresolvable(Reason::UnboundImmediateClaims);
         }
         // `findMatchingVolumes` matches the smallest claims first (a stable sort).
         self.unbound.sort_by_key(|(claim, _)| claim.request);
@@ -148,15 +149,15 @@ impl Plugin for VolumeBinding {
         }
         let unbound_ok = self.unbound.is_empty() || self.unbound_satisfied(volumes, cluster, node);
         // Upstream's order of reasons (`FindPodVolumes`).
-        let mut reasons = Vec::new();
+        let mut reasons = Reasons::new();
         if !bound_ok {
-            reasons.push(Self::NODE_CONFLICT.into());
+            reasons.push(Reason::VolumeNodeConflict);
         }
         if !unbound_ok {
-            reasons.push(Self::BIND_CONFLICT.into());
+            reasons.push(Reason::VolumeBindConflict);
         }
         if !pvs_found {
-            reasons.push(Self::PV_NOT_EXIST.into());
+            reasons.push(Reason::VolumeNotExist);
         }
         if reasons.is_empty() {
             Status::success()
@@ -345,10 +346,10 @@ pub(crate) mod tests {
             f,
             Some(Status {
                 code: Code::UnschedulableAndUnresolvable,
-                reasons: vec![
-                    VolumeBinding::NODE_CONFLICT.into(),
-                    VolumeBinding::BIND_CONFLICT.into()
-                ],
+                reasons: [VolumeBinding::NODE_CONFLICT, VolumeBinding::BIND_CONFLICT]
+                    .into_iter()
+                    .map(Reason::from)
+                    .collect(),
             })
         );
 

@@ -14,6 +14,7 @@ use crate::framework::profile::Points;
 use crate::framework::{Plugin, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
+use crate::reason::Reason;
 use crate::volumes::{REGION_LABEL, VolumeBindingMode, ZONE_LABEL};
 
 const BETA_ZONE: &str = "failure-domain.beta.kubernetes.io/zone";
@@ -110,7 +111,7 @@ impl Plugin for VolumeZone {
         for (key, values) in &self.topologies {
             let v = labels.get(key).or_else(|| labels.get(to_ga(key)));
             if !v.is_some_and(|v| values.iter().any(|z| z == v)) {
-                return Status::unresolvable(Self::REASON);
+                return Status::unresolvable(Reason::VolumeZone);
             }
         }
         Status::success()
