@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
     ] {
         let (cluster, pods) = setup(node_cpu);
         let flow_placed = run(&mut Flow::default(), &mut cluster.clone(), &pods);
-        let ff_placed = run(&mut FirstFit, &mut cluster.clone(), &pods);
+        let ff_placed = run(&mut FirstFit::default(), &mut cluster.clone(), &pods);
         eprintln!("{name}: flow placed {flow_placed}/{PODS}, first-fit {ff_placed}/{PODS}");
         if node_cpu == 20_000 {
             assert_eq!(flow_placed, PODS, "flow must place the whole queue");

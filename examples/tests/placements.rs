@@ -203,7 +203,7 @@ fn largest_first_fits_what_first_fit_in_queue_order_cannot() {
     };
 
     let mut first_fit_cluster = c.clone();
-    let decisions = schedule(&mut FirstFit, &mut first_fit_cluster, &pods, 1);
+    let decisions = schedule(&mut FirstFit::default(), &mut first_fit_cluster, &pods, 1);
     assert_eq!(&decisions[..3], &[bind(0, 0), bind(1, 0), bind(2, 1)]);
     assert_eq!(
         decisions[3],

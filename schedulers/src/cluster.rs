@@ -126,6 +126,12 @@ pub struct ClusterState {
     /// Changes whenever a node joins, leaves, or changes readiness: the set of nodes a
     /// scheduler may list, for caches of node orders.
     node_set_generation: u64,
+    /// Every node change, in order, with the generation it gave the node, so a cache can
+    /// follow what changed since it last looked instead of rescanning every node
+    /// ([`ClusterState::changes_since`]). Trimmed from the front as it grows.
+    change_log: Vec<(NodeId, u64)>,
+    /// How many changes were trimmed from the front of `change_log`.
+    change_base: u64,
     /// Nodes in the cluster by name, for hosts that look nodes up by name (a pod's
     /// `nodeName`, a scripted failure). Looked up, never iterated.
     node_names: std::collections::HashMap<String, NodeId>,
@@ -188,6 +194,17 @@ fn fresh_epoch() -> u64 {
 /// Generations handed out per epoch before a copy takes a fresh epoch.
 const GENERATIONS_PER_EPOCH: u64 = 1 << 32;
 
+/// Changes the log keeps at least before it trims (it keeps four per node, if more).
+const CHANGE_LOG_LIMIT: usize = 4096;
+
+/// A position in a cluster's change log (see [`ClusterState::changes_since`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeCursor {
+    uid: u64,
+    position: u64,
+    generation: u64,
+}
+
 impl Default for ClusterState {
     fn default() -> ClusterState {
         ClusterState::new(ResourceNames::default())
@@ -205,6 +222,8 @@ impl Clone for ClusterState {
             next_generation: 0,
             generations: self.generations.clone(),
             node_set_generation: self.node_set_generation,
+            change_log: self.change_log.clone(),
+            change_base: self.change_base,
             node_names: self.node_names.clone(),
             present_nodes: self.present_nodes,
             ready_nodes: self.ready_nodes,
@@ -235,6 +254,8 @@ impl ClusterState {
             next_generation: 0,
             generations: Vec::new(),
             node_set_generation: 0,
+            change_log: Vec::new(),
+            change_base: 0,
             node_names: std::collections::HashMap::new(),
             present_nodes: 0,
             ready_nodes: 0,
@@ -385,7 +406,42 @@ impl ClusterState {
     }
 
     fn touch(&mut self, node: NodeId) {
-        self.generations[node.index()] = self.next_generation();
+        let generation = self.next_generation();
+        self.generations[node.index()] = generation;
+        if self.change_log.len() >= CHANGE_LOG_LIMIT.max(4 * self.nodes.len()) {
+            // Keep the newer half: a cache further behind rescans every node, which costs
+            // what following this many changes would.
+            let drop = self.change_log.len() / 2;
+            self.change_log.drain(..drop);
+            self.change_base += drop as u64;
+        }
+        self.change_log.push((node, generation));
+    }
+
+    /// Where the change log ends now: what a cache that is up to date remembers.
+    pub fn change_cursor(&self) -> ChangeCursor {
+        ChangeCursor {
+            uid: self.uid,
+            position: self.change_base + self.change_log.len() as u64,
+            generation: self.change_log.last().map_or(0, |&(_, g)| g),
+        }
+    }
+
+    /// The nodes that changed since `cursor` was taken, oldest first (a node may appear
+    /// more than once), or `None` when the log cannot tell: the cursor belongs to another
+    /// cluster or to a copy that has diverged from this one at that point, or the log no
+    /// longer reaches back that far. On `None` a cache rescans every node.
+    pub fn changes_since(&self, cursor: ChangeCursor) -> Option<impl Iterator<Item = NodeId> + '_> {
+        if cursor.uid != self.uid || cursor.position <= self.change_base {
+            return None;
+        }
+        let at = usize::try_from(cursor.position - self.change_base).ok()?;
+        // The change just before the cursor must be the one the cursor saw: copies share
+        // their history up to the copy and hand out distinct generations after it.
+        if self.change_log.get(at - 1).map(|&(_, g)| g) != Some(cursor.generation) {
+            return None;
+        }
+        Some(self.change_log[at..].iter().map(|&(node, _)| node))
     }
 
     /// A node joined, left or changed readiness.
@@ -1069,6 +1125,46 @@ mod tests {
         a.set_ready(NodeId(1), false).unwrap();
         assert_ne!(a.node_set_generation(), before);
         assert_ne!(a.node_set_generation(), b.node_set_generation());
+    }
+
+    #[test]
+    fn the_change_log_follows_changes_and_refuses_other_histories() {
+        let mut c = cluster(3, 1000);
+        let start = c.change_cursor();
+        let a = c.add_pod(pod(100));
+        c.bind(a, NodeId(2)).unwrap();
+        c.set_unschedulable(NodeId(0), true).unwrap();
+        let seen: Vec<NodeId> = c.changes_since(start).unwrap().collect();
+        assert_eq!(seen, [NodeId(2), NodeId(0)]);
+        let now = c.change_cursor();
+        assert_eq!(c.changes_since(now).unwrap().count(), 0);
+        // A copy shares the history up to the copy, not after it.
+        let mut copy = c.clone();
+        assert_eq!(copy.changes_since(start).unwrap().count(), 2);
+        c.remove_pod(a);
+        let after_c = c.change_cursor();
+        copy.set_unschedulable(NodeId(1), true).unwrap();
+        assert!(
+            copy.changes_since(after_c).is_none(),
+            "c's change is not copy's"
+        );
+        assert_eq!(
+            copy.changes_since(now).unwrap().collect::<Vec<_>>(),
+            [NodeId(1)]
+        );
+        assert!(
+            cluster(3, 1000).changes_since(now).is_none(),
+            "another cluster"
+        );
+        // A long history is trimmed: a cursor from before the trim asks for a rescan.
+        for _ in 0..CHANGE_LOG_LIMIT {
+            c.set_unschedulable(NodeId(0), true).unwrap();
+            c.set_unschedulable(NodeId(0), false).unwrap();
+        }
+        assert!(c.changes_since(start).is_none());
+        let recent = c.change_cursor();
+        c.set_unschedulable(NodeId(1), true).unwrap();
+        assert_eq!(c.changes_since(recent).unwrap().count(), 1);
     }
 
     #[test]

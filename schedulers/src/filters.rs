@@ -187,24 +187,35 @@ impl<'a> PodFilter<'a> {
         self.pod
     }
 
+    /// For the common pod (no node constraints, requests only CPU, memory and its slot,
+    /// no GPU): the CPU, memory and pod slots a plain node must have free to take it, a
+    /// resource it does not request being `i64::MIN` (see [`PodFilter::first_feasible`]).
+    /// `None` for other pods, which every node must be checked for in full.
+    #[inline]
+    pub fn fast_thresholds(&self) -> Option<(i64, i64, i64)> {
+        if !(self.unconstrained && self.core_only) || self.gpu {
+            return None;
+        }
+        let threshold = |kind: ResourceKind| match self.pod.requests.get(kind) {
+            0 => i64::MIN,
+            r => r,
+        };
+        Some((
+            threshold(ResourceKind::CPU),
+            threshold(ResourceKind::MEMORY),
+            threshold(ResourceKind::PODS),
+        ))
+    }
+
     /// The first feasible node, in node order. For the common pod (no node constraints,
     /// requests only CPU, memory and its slot, no GPU) the scan is three comparisons per plain node
     /// against thresholds, a lane the pod does not request being `i64::MIN` so it always
     /// passes, as in [`PodFilter::fits`]; other pods and nodes take [`PodFilter::feasible`].
     pub fn first_feasible(&self, cluster: &ClusterState) -> Option<usize> {
         let rows = cluster.rows();
-        if !(self.unconstrained && self.core_only) || self.gpu {
+        let Some((cpu, mem, pods)) = self.fast_thresholds() else {
             return (0..rows.len()).find(|&i| self.feasible(cluster, i));
-        }
-        let threshold = |kind: ResourceKind| match self.pod.requests.get(kind) {
-            0 => i64::MIN,
-            r => r,
         };
-        let (cpu, mem, pods) = (
-            threshold(ResourceKind::CPU),
-            threshold(ResourceKind::MEMORY),
-            threshold(ResourceKind::PODS),
-        );
         rows.iter().enumerate().position(|(i, row)| {
             if row.plain {
                 row.free.cpu() >= cpu && row.free.memory() >= mem && row.free.pods() >= pods

@@ -343,7 +343,7 @@ mod tests {
     /// Places one pod with first-fit and returns the decision.
     fn first_fit(c: &mut ClusterState, p: PodId) -> Decision {
         let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
-        FirstFit.schedule(&mut Cycle::new(c, &[p], &mut rng, &mut out));
+        FirstFit::default().schedule(&mut Cycle::new(c, &[p], &mut rng, &mut out));
         c.check_invariants().unwrap();
         out.pop().unwrap()
     }

@@ -47,6 +47,7 @@ pub mod cluster;
 pub mod exec;
 pub mod field_path;
 pub mod filters;
+pub mod fit_index;
 pub mod framework;
 pub mod gang;
 pub mod gpu;
@@ -61,6 +62,7 @@ pub mod reason;
 pub mod registry;
 pub mod resources;
 pub mod scheduler;
+pub mod score_tree;
 pub mod shape_cache;
 pub mod spec;
 pub mod suggest;
@@ -69,7 +71,7 @@ pub mod volumes;
 #[cfg(feature = "yaml")]
 pub mod yaml;
 
-pub use cluster::{BindError, ClusterState, NodeError};
+pub use cluster::{BindError, ChangeCursor, ClusterState, NodeError};
 pub use gang::{GangScheduler, PodGroupSpec};
 pub use labels::{
     Labels, NodeAffinity, NodeSelectorTerm, PreferredTerm, SelectorOperator, SelectorRequirement,

@@ -137,7 +137,7 @@ impl Registry {
             (
                 FirstFit::NAME,
                 "the first node in node order that passes the filters",
-                Box::new(|| Box::new(FirstFit)),
+                Box::new(|| Box::new(FirstFit::default())),
             ),
             (
                 LeastAllocated::NAME,
@@ -474,10 +474,14 @@ mod tests {
     #[test]
     fn registered_extras_and_profiles_build_and_refuse_arguments() {
         let mut r = Registry::builtin();
-        r.register("mine", "one of mine", Box::new(|| Box::new(FirstFit)))
-            .unwrap();
+        r.register(
+            "mine",
+            "one of mine",
+            Box::new(|| Box::new(FirstFit::default())),
+        )
+        .unwrap();
         assert_eq!(
-            r.register("mine", "again", Box::new(|| Box::new(FirstFit))),
+            r.register("mine", "again", Box::new(|| Box::new(FirstFit::default()))),
             Err(DuplicateScheduler("mine".into()))
         );
         let ctx = BuildContext::default();

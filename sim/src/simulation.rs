@@ -14,7 +14,7 @@ use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
-use crate::controllers::{Controllers, Routes};
+use crate::controllers::{Controllers, Routes, subscribers};
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
@@ -248,12 +248,17 @@ impl<'a> Simulation<'a> {
         };
         self.now = time;
         self.processed += 1;
-        match event {
-            Event::Sample => self.sample(),
-            event => {
-                self.run_work(Work::Event(event));
-                self.drain();
-            }
+        if let Event::Sample = event {
+            self.sample();
+            return true;
+        }
+        let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
+        self.controllers.dispatch(event, &mut ctx);
+        if self.bus.stopped {
+            self.bus.agenda.clear();
+        } else {
+            self.bus.agenda.open(0);
+            self.drain();
         }
         true
     }
@@ -300,33 +305,35 @@ impl<'a> Simulation<'a> {
     /// once that work is done).
     fn process(&mut self, work: Work) {
         match work {
+            Work::Fact(fact, next) => self.react(fact, next),
             Work::Event(event) => {
                 let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
                 self.controllers.dispatch(event, &mut ctx);
             }
-            Work::Fact(fact, next) => {
-                // A copy of the row: the routes live in the bus the handlers borrow.
-                let route = self.bus.routes.row(&fact);
-                let reacting = route.ids();
-                if reacting.len() <= usize::from(next) {
-                    return;
-                }
-                let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
-                let mut i = usize::from(next);
-                while let Some(&id) = reacting.get(i) {
-                    let mark = ctx.emitted();
-                    self.controllers.react(id, &fact, &mut ctx);
-                    i += 1;
-                    if ctx.emitted() > mark {
-                        if i < reacting.len() {
-                            ctx.append(Work::Fact(fact, i as u8));
-                        }
-                        return;
-                    }
-                }
-            }
             Work::Timer(at, event) => self.bus.timers.push(at, event),
             Work::Taken => {}
+        }
+    }
+
+    /// Lets the controllers that react to `fact` do so, from the `next`-th on, up to the
+    /// first one that emits work (the fact goes on to the others once that work is
+    /// done).
+    #[inline]
+    fn react(&mut self, fact: Fact, next: u8) {
+        let reacting = subscribers(&fact);
+        let mut ctx = Ctx::new(self.now, &mut self.cluster, self.scenario, &mut self.bus);
+        for (i, &id) in reacting.iter().enumerate().skip(usize::from(next)) {
+            if !ctx.routes().active(id) {
+                continue;
+            }
+            let mark = ctx.emitted();
+            self.controllers.react(id, &fact, &mut ctx);
+            if ctx.emitted() > mark {
+                if i + 1 < reacting.len() {
+                    ctx.append(Work::Fact(fact, (i + 1) as u8));
+                }
+                return;
+            }
         }
     }
 

@@ -21,7 +21,7 @@ impl Scheduler for FailsAt {
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
         self.cycles += 1;
-        FirstFit.schedule(cycle);
+        FirstFit::default().schedule(cycle);
         if self.cycles == self.fail_at {
             self.failure = Some(format!("gave up in cycle {}", self.cycles));
         }

@@ -39,22 +39,29 @@ impl HighestScore {
         };
         let filter = PodFilter::new(pod);
         let score = |row: &NodeRow| score(row, pod);
-        let scores = match self.cache.scores(cluster, &filter, score) {
-            Some(scores) => scores,
-            None => {
-                self.scratch.clear();
-                self.scratch
-                    .extend(cluster.rows().iter().enumerate().map(|(i, row)| {
-                        if filter.feasible(cluster, i) {
-                            score(row)
-                        } else {
-                            INFEASIBLE
-                        }
-                    }));
-                self.scratch.as_slice()
-            }
-        };
-        best_nodes(scores, &mut self.tied);
+        if let Some(tree) = self.cache.scores(cluster, &filter, score) {
+            // The same draw as for a scan's list of ties: one, over their number, only
+            // when there are several.
+            let node = match tree.best() {
+                None => return Placement::Unschedulable(diagnose(cluster, pod)),
+                Some((_, 1)) => tree.kth_best(0),
+                Some((_, n)) => tree.kth_best(rng.random_range(0..n as usize) as u32),
+            };
+            return match node {
+                Some(i) => Placement::Node(NodeId(i as u32)),
+                None => Placement::Unschedulable(diagnose(cluster, pod)),
+            };
+        }
+        self.scratch.clear();
+        self.scratch
+            .extend(cluster.rows().iter().enumerate().map(|(i, row)| {
+                if filter.feasible(cluster, i) {
+                    score(row)
+                } else {
+                    INFEASIBLE
+                }
+            }));
+        best_nodes(&self.scratch, &mut self.tied);
         match self.tied.len() {
             0 => Placement::Unschedulable(diagnose(cluster, pod)),
             1 => Placement::Node(self.tied[0]),

@@ -23,12 +23,9 @@ pub mod scheduling;
 pub mod volumes;
 pub mod workloads;
 
-use schedulers::{NodeId, PodId};
-
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
 use crate::scenario::{Scenario, WorkloadKind};
-use crate::time::SimTime;
 
 /// A controller of the simulated cluster.
 pub(crate) trait Controller {
@@ -44,6 +41,7 @@ pub(crate) trait Controller {
 
 /// Names a controller in the fact routing table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Id {
     Workloads,
     Queue,
@@ -57,7 +55,8 @@ pub(crate) enum Id {
 /// group learns of it before it is queued or admitted; the PV binder binds claims before
 /// the kubelet starts the pod; a lost pod's group may start waiting before its
 /// replacement is created, and the replacement exists before the scheduler looks again.
-fn subscribers(fact: &Fact) -> &'static [Id] {
+#[inline(always)]
+pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     use Id::*;
     match fact {
         Fact::PodCreated { .. } => &[Gang, Kubelet, Queue],
@@ -76,57 +75,14 @@ fn subscribers(fact: &Fact) -> &'static [Id] {
     }
 }
 
-/// Number of [`Fact`] variants: the rows of the [`Routes`] table.
-const FACT_KINDS: usize = 20;
-
-/// A fact's row in the [`Routes`] table.
-fn kind(fact: &Fact) -> usize {
-    match fact {
-        Fact::NodeAdded { .. } => 0,
-        Fact::NodeRemoved { .. } => 1,
-        Fact::NodeReady { .. } => 2,
-        Fact::NodeCordoned { .. } => 3,
-        Fact::PodCreated { .. } => 4,
-        Fact::PodActivated { .. } => 5,
-        Fact::CycleStarted { .. } => 6,
-        Fact::PodBound { .. } => 7,
-        Fact::BindRefused { .. } => 8,
-        Fact::AttemptFailed { .. } => 9,
-        Fact::GangTimedOut { .. } => 10,
-        Fact::MemberTimedOut { .. } => 11,
-        Fact::PodAbandoned { .. } => 12,
-        Fact::PodRejected { .. } => 13,
-        Fact::PodStarted { .. } => 14,
-        Fact::PodFinished { .. } => 15,
-        Fact::VolumesBound { .. } => 16,
-        Fact::PodEvicted { .. } => 17,
-        Fact::PodDeleted(_) => 18,
-        Fact::Sample => 19,
-    }
-}
-
-/// [`subscribers`] narrowed to the controllers that have anything to do in this run: no
-/// gang waiting without pod groups, no volume binding without claims, no replacements
-/// without Deployments. Delivering a fact to a controller that would ignore it costs a
-/// call per pod, so the table is cut once, when the run starts.
-#[derive(Debug, Clone)]
-pub(crate) struct Routes {
-    table: [Route; FACT_KINDS],
-}
-
-/// The controllers that react to one kind of fact, in order.
+/// Which controllers have anything to do in this run: no gang waiting without pod
+/// groups, no volume binding without claims, no replacements without Deployments.
+/// Delivering a fact to a controller that would ignore it costs a call per pod, so the
+/// others are left out when the run starts.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Route {
-    len: u8,
-    ids: [Id; 4],
-}
-
-impl Route {
-    /// The controllers, in order.
-    #[inline]
-    pub(crate) fn ids(&self) -> &[Id] {
-        &self.ids[..usize::from(self.len)]
-    }
+pub(crate) struct Routes {
+    /// One bit per [`Id`].
+    active: u8,
 }
 
 impl Routes {
@@ -141,88 +97,27 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| matches!(w.kind, WorkloadKind::Deployment { .. }));
-        let active = |id: Id| match id {
-            Id::Gang => gangs,
-            Id::Volumes => volumes,
-            Id::Workloads => replacements,
-            Id::Queue | Id::Kubelet => true,
-        };
-        let samples = [
-            Fact::NodeAdded { node: NodeId(0) },
-            Fact::NodeRemoved { node: NodeId(0) },
-            Fact::NodeReady {
-                node: NodeId(0),
-                ready: true,
-            },
-            Fact::NodeCordoned {
-                node: NodeId(0),
-                unschedulable: true,
-            },
-            Fact::PodCreated {
-                pod: PodId::default(),
-                run_for: SimTime::ZERO,
-            },
-            Fact::PodActivated {
-                pod: PodId::default(),
-            },
-            Fact::PodBound {
-                pod: PodId::default(),
-                node: NodeId(0),
-            },
-            Fact::VolumesBound {
-                pod: PodId::default(),
-            },
-            Fact::MemberTimedOut {
-                pod: PodId::default(),
-                group: 0,
-                bound: 0,
-            },
-            Fact::PodRejected {
-                pod: PodId::default(),
-            },
-            Fact::PodEvicted {
-                pod: PodId::default(),
-                reason: crate::observe::EvictionReason::Preemption,
-                run_for: SimTime::ZERO,
-                graceful: true,
-            },
-            Fact::PodDeleted(crate::observe::DeletedPod {
-                pod: PodId::default(),
-                node: None,
-                namespace: schedulers::NamespaceId(0),
-                cpu: 0,
-                memory: 0,
-                owner: 0,
-                group: None,
-                was_terminating: false,
-                run_for: SimTime::ZERO,
-                replace: false,
-            }),
-        ];
-        let mut table = [Route {
-            len: 0,
-            ids: [Id::Queue; 4],
-        }; FACT_KINDS];
-        for fact in &samples {
-            let row = &mut table[kind(fact)];
-            for &id in subscribers(fact).iter().filter(|&&id| active(id)) {
-                row.ids[usize::from(row.len)] = id;
-                row.len += 1;
-            }
+        let mut active = (1 << Id::Queue as u8) | (1 << Id::Kubelet as u8);
+        for (id, on) in [
+            (Id::Gang, gangs),
+            (Id::Volumes, volumes),
+            (Id::Workloads, replacements),
+        ] {
+            active |= u8::from(on) << id as u8;
         }
-        Routes { table }
+        Routes { active }
     }
 
-    /// The controllers that react to `fact` in this run, in order.
-    #[inline]
-    pub(crate) fn of(&self, fact: &Fact) -> &[Id] {
-        self.table[kind(fact)].ids()
+    /// True when `id` reacts to facts in this run.
+    #[inline(always)]
+    pub(crate) fn active(&self, id: Id) -> bool {
+        self.active & (1 << id as u8) != 0
     }
 
-    /// [`Routes::of`], as a copy.
-    #[inline]
-    pub(crate) fn row(&self, fact: &Fact) -> Route {
-        self.table[kind(fact)]
+    /// True when some controller reacts to `fact` in this run.
+    #[inline(always)]
+    pub(crate) fn reacts(&self, fact: &Fact) -> bool {
+        subscribers(fact).iter().any(|&id| self.active(id))
     }
 }
 

@@ -216,6 +216,54 @@ pub(crate) struct Bus {
     pub stopped: bool,
 }
 
+impl Bus {
+    /// Hands `fact` to every observer; true when some controller reacts to it in this
+    /// run. One branch on the kind of fact: in each arm the kind is known, so the pod
+    /// look-up, the observers' own matches and the routing fold into straight code, and
+    /// a fact costs one indirect jump rather than one per observer.
+    #[inline(never)]
+    pub(crate) fn observe(&mut self, fact: &Fact, now: SimTime, cluster: &ClusterState) -> bool {
+        macro_rules! arm {
+            () => {{
+                let view = View::of(fact, now, cluster);
+                self.observers.observe(fact, &view);
+                self.routes.reacts(fact)
+            }};
+        }
+        for_each_fact!(fact, arm)
+    }
+}
+
+/// Expands `$arm!()` in one match arm per kind of [`Fact`], so that code inlined into an
+/// arm sees which kind it handles.
+macro_rules! for_each_fact {
+    ($fact:expr, $arm:ident) => {
+        match $fact {
+            Fact::NodeAdded { .. } => $arm!(),
+            Fact::NodeRemoved { .. } => $arm!(),
+            Fact::NodeReady { .. } => $arm!(),
+            Fact::NodeCordoned { .. } => $arm!(),
+            Fact::PodCreated { .. } => $arm!(),
+            Fact::PodActivated { .. } => $arm!(),
+            Fact::CycleStarted { .. } => $arm!(),
+            Fact::PodBound { .. } => $arm!(),
+            Fact::BindRefused { .. } => $arm!(),
+            Fact::AttemptFailed { .. } => $arm!(),
+            Fact::GangTimedOut { .. } => $arm!(),
+            Fact::MemberTimedOut { .. } => $arm!(),
+            Fact::PodAbandoned { .. } => $arm!(),
+            Fact::PodRejected { .. } => $arm!(),
+            Fact::PodStarted { .. } => $arm!(),
+            Fact::PodFinished { .. } => $arm!(),
+            Fact::VolumesBound { .. } => $arm!(),
+            Fact::PodEvicted { .. } => $arm!(),
+            Fact::PodDeleted(_) => $arm!(),
+            Fact::Sample => $arm!(),
+        }
+    };
+}
+pub(crate) use for_each_fact;
+
 /// What a controller's handler may touch: the clock, the cluster, the scenario, and the
 /// engine's timers, observers and agenda of follow-up work.
 pub(crate) struct Ctx<'a> {
@@ -253,9 +301,7 @@ impl<'a> Ctx<'a> {
     /// once this handler has returned.
     #[inline]
     pub fn publish(&mut self, fact: Fact) {
-        let view = View::of(&fact, self.now, self.cluster);
-        self.bus.observers.observe(&fact, &view);
-        if !self.bus.routes.of(&fact).is_empty() {
+        if self.bus.observe(&fact, self.now, self.cluster) {
             self.bus.agenda.push(Work::Fact(fact, 0));
         }
     }
@@ -273,6 +319,12 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn then(&mut self, event: Event) {
         self.bus.agenda.push(Work::Event(event));
+    }
+
+    /// Which controllers react to facts in this run.
+    #[inline(always)]
+    pub(crate) fn routes(&self) -> Routes {
+        self.bus.routes
     }
 
     /// How much work has been emitted so far (to tell whether a call emitted any).

@@ -299,7 +299,7 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// The view of `fact` at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn of(fact: &Fact, now: SimTime, cluster: &'a ClusterState) -> View<'a> {
         View {
             now,
@@ -311,7 +311,7 @@ impl<'a> View<'a> {
 
 impl Fact {
     /// The pod the fact is about, if any.
-    #[inline]
+    #[inline(always)]
     pub fn pod(&self) -> Option<PodId> {
         match self {
             Fact::PodCreated { pod, .. }
@@ -371,6 +371,8 @@ pub(crate) struct Observers {
 }
 
 impl Observers {
+    /// Hands a fact to every observer. Inlined into the engine's one branch on the kind
+    /// of fact ([`crate::engine::Bus::observe`]), where each built-in's match folds away.
     #[inline(always)]
     pub(crate) fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         self.pods.observe(fact, view);

@@ -118,7 +118,8 @@ fn two_sizes_pack_where_first_fit_leaves_one_out() {
         .collect();
     let mut rng = SchedulerRng::seed_from_u64(1);
     let mut ff = Vec::new();
-    crate::algorithms::FirstFit.schedule(&mut Cycle::new(&mut c2, &pods2, &mut rng, &mut ff));
+    crate::algorithms::FirstFit::default()
+        .schedule(&mut Cycle::new(&mut c2, &pods2, &mut rng, &mut ff));
     let placed = ff
         .iter()
         .filter(|d| matches!(d, Decision::Bound { .. }))
@@ -362,7 +363,12 @@ fn mixed_shapes_are_feasible_and_mostly_optimal() {
         assert!(got >= best, "case {case}: better than the optimum?");
         let mut r = SchedulerRng::seed_from_u64(1);
         let mut d = Vec::new();
-        crate::algorithms::FirstFit.schedule(&mut Cycle::new(&mut greedy, &pods, &mut r, &mut d));
+        crate::algorithms::FirstFit::default().schedule(&mut Cycle::new(
+            &mut greedy,
+            &pods,
+            &mut r,
+            &mut d,
+        ));
         let ff_out = d
             .iter()
             .filter(|d| matches!(d, Decision::Unschedulable { .. }))
