@@ -1,79 +1,41 @@
-//! The first node a pod fits on, found without scanning the nodes before it.
+//! The first node a pod fits on, found by a scan that reads 32 bytes per node.
 //!
 //! First-fit visits nodes in order until one takes the pod; on a cluster it has packed,
-//! the nodes in front are full and a scan crosses them all for every pod. This index is
-//! a segment tree over node indices whose cells hold the largest free CPU, memory and pod
-//! slots of the plain nodes (ready, schedulable, untainted) below them, and whether any
-//! other node is below them. A search descends to the leftmost leaf that may take the
-//! pod, skipping every subtree whose largest free amounts fall short (a necessary
-//! condition, so nothing that fits is skipped) unless it holds a node that needs the
-//! full filters. It gives exactly the node a scan gives: the first plain node whose free
-//! CPU, memory and slots cover the pod's, or the first other node that passes the
-//! filters, whichever comes first. The index follows the cluster's change log
-//! ([`ClusterState::changes_since`]), so keeping it up to date costs O(log n) per
-//! changed node.
+//! the nodes in front are full and a scan crosses them all for every pod. The node rows
+//! ([`crate::cluster::NodeRow`]) hold everything a filter reads, hundreds of bytes a
+//! node; this index keeps only what a plain node's check needs (free CPU, memory and pod
+//! slots) in one dense array, so a scan streams through a quarter of the memory. It
+//! gives exactly the node a scan of the rows gives: the first plain node whose free CPU,
+//! memory and slots cover the pod's, or the first other node (not ready, cordoned,
+//! tainted) that passes the full filters, whichever comes first. It follows the
+//! cluster's change log ([`ClusterState::changes_since`]), so keeping it up to date
+//! costs one write per changed node.
 
 use crate::cluster::{ChangeCursor, ClusterState, NodeRow};
 
-/// One cell: the largest free CPU, memory and pod slots among the plain nodes below it,
-/// and whether a node that needs the full filters is below it.
+/// A node's free CPU, memory and pod slots, and whether it is plain (ready,
+/// schedulable, untainted: its free amounts alone decide).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cell {
+struct Free {
     cpu: i64,
     memory: i64,
     pods: i64,
-    other: bool,
+    plain: bool,
 }
 
-/// A cell with no node below it.
-const EMPTY: Cell = Cell {
-    cpu: i64::MIN,
-    memory: i64::MIN,
-    pods: i64::MIN,
-    other: false,
-};
-
-impl Cell {
-    fn of(row: &NodeRow) -> Cell {
-        if row.plain {
-            Cell {
-                cpu: row.free.cpu(),
-                memory: row.free.memory(),
-                pods: row.free.pods(),
-                other: false,
-            }
-        } else {
-            Cell {
-                other: true,
-                ..EMPTY
-            }
-        }
-    }
-
-    #[inline]
-    fn join(a: Cell, b: Cell) -> Cell {
-        Cell {
-            cpu: a.cpu.max(b.cpu),
-            memory: a.memory.max(b.memory),
-            pods: a.pods.max(b.pods),
-            other: a.other || b.other,
-        }
-    }
-
-    /// True when a plain node below may take a pod asking for these amounts.
-    #[inline]
-    fn may_fit(&self, cpu: i64, memory: i64, pods: i64) -> bool {
-        self.cpu >= cpu && self.memory >= memory && self.pods >= pods
+fn free_of(row: &NodeRow) -> Free {
+    Free {
+        cpu: row.free.cpu(),
+        memory: row.free.memory(),
+        pods: row.free.pods(),
+        plain: row.plain,
     }
 }
 
 /// The first-fit index over a cluster's nodes.
 #[derive(Debug, Clone, Default)]
 pub struct FitIndex {
-    /// Leaves in `[leaves, 2 * leaves)`; inner cell `j` joins `2j` and `2j + 1`.
-    cells: Vec<Cell>,
-    leaves: usize,
-    len: usize,
+    free: Vec<Free>,
     cursor: Option<ChangeCursor>,
 }
 
@@ -84,50 +46,28 @@ impl FitIndex {
     pub fn sync(&mut self, cluster: &ClusterState) {
         let rows = cluster.rows();
         let changes = match self.cursor {
-            Some(cursor) if self.len == rows.len() => cluster.changes_since(cursor),
+            Some(cursor) if self.free.len() == rows.len() => cluster.changes_since(cursor),
             _ => None,
         };
         match changes {
             Some(changes) => {
                 for node in changes {
-                    self.set(node.index(), Cell::of(&rows[node.index()]));
+                    self.free[node.index()] = free_of(&rows[node.index()]);
                 }
             }
             None => {
-                self.len = rows.len();
-                self.leaves = rows.len().next_power_of_two().max(1);
-                self.cells = vec![EMPTY; 2 * self.leaves];
-                for (i, row) in rows.iter().enumerate() {
-                    self.cells[self.leaves + i] = Cell::of(row);
-                }
-                for j in (1..self.leaves).rev() {
-                    self.cells[j] = Cell::join(self.cells[2 * j], self.cells[2 * j + 1]);
-                }
+                self.free.clear();
+                self.free.extend(rows.iter().map(free_of));
             }
         }
         self.cursor = Some(cluster.change_cursor());
-    }
-
-    fn set(&mut self, i: usize, cell: Cell) {
-        let mut j = self.leaves + i;
-        if self.cells[j] == cell {
-            return;
-        }
-        self.cells[j] = cell;
-        while j > 1 {
-            j /= 2;
-            let joined = Cell::join(self.cells[2 * j], self.cells[2 * j + 1]);
-            if self.cells[j] == joined {
-                break;
-            }
-            self.cells[j] = joined;
-        }
     }
 
     /// The first node, in index order, that is plain with at least `cpu`, `memory` and
     /// `pods` free, or that is not plain and passes `check` (the full filters). Call
     /// [`FitIndex::sync`] first. A pod that does not ask for a resource passes
     /// `i64::MIN` for it.
+    #[inline]
     pub fn first(
         &self,
         cpu: i64,
@@ -135,31 +75,14 @@ impl FitIndex {
         pods: i64,
         mut check: impl FnMut(usize) -> bool,
     ) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
-        // Depth first, left before right, on a stack of at most 2 x 64 cells.
-        let mut stack = [0usize; 128];
-        let mut top = 0;
-        stack[top] = 1;
-        top += 1;
-        while top > 0 {
-            top -= 1;
-            let j = stack[top];
-            let cell = self.cells[j];
-            if !cell.other && !cell.may_fit(cpu, memory, pods) {
-                continue;
-            }
-            if j >= self.leaves {
-                let i = j - self.leaves;
-                if i < self.len && (!cell.other || check(i)) {
+        for (i, f) in self.free.iter().enumerate() {
+            if f.plain {
+                if f.pods >= pods && f.cpu >= cpu && f.memory >= memory {
                     return Some(i);
                 }
-                continue;
+            } else if check(i) {
+                return Some(i);
             }
-            stack[top] = 2 * j + 1;
-            stack[top + 1] = 2 * j;
-            top += 2;
         }
         None
     }

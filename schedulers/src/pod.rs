@@ -424,6 +424,11 @@ pub struct Pod {
     /// The host's controller object that created it (its ownerReference; the simulator
     /// puts the workload's index here, `u32::MAX` for none). Opaque to schedulers.
     pub owner: u32,
+    /// How long its work takes once started, in microseconds of the host's clock, when
+    /// the host knows (the simulator draws it from the workload; `u64::MAX`: until it is
+    /// stopped). What a real pod does is not known in advance, so schedulers must not
+    /// use it.
+    pub run_micros: u64,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
     /// Its namespace's id in [`crate::ClusterState::namespaces`], set when it is added.
@@ -462,6 +467,7 @@ impl Pod {
             created_stamp: 0,
             terminating: false,
             owner: u32::MAX,
+            run_micros: u64::MAX,
             slot_on_node: u32::MAX,
             namespace_id: NamespaceId(u32::MAX),
             gpus: 0,

@@ -4,11 +4,12 @@
 //! algorithms. Yet between two pods only the nodes that gained or lost a pod change, and
 //! most pods come in a few shapes (the pods of one Deployment or Job are identical). For
 //! a pod without node constraints, whether a node is feasible and what it scores depend
-//! only on the pod's requests and on the node, so this cache keeps, per shape, a
-//! [`ScoreTree`] of every node's score, rescores only the nodes the cluster's change log
-//! names ([`ClusterState::changes_since`]), and reads the best nodes at the tree's root.
-//! A placement costs O(changed nodes x log n) instead of O(n), and its results are
-//! identical to a full scan's: the same best score, the same ties in node order.
+//! only on the pod's requests and on the node, so this cache keeps, per shape, every
+//! node's score bucketed by value ([`ScoreTree`]), rescores only the nodes the cluster's
+//! change log names ([`ClusterState::changes_since`]), and reads the best nodes from the
+//! highest bucket. A placement costs a little per changed node instead of a scan, and
+//! its results are identical to a full scan's: the same best score, the same ties in
+//! node order.
 
 use std::collections::HashMap;
 
@@ -51,8 +52,9 @@ impl ShapeCache {
     pub const MAX_SHAPES: usize = 64;
 
     /// Every node's score for the filtered pod ([`NO_SCORE`] where it does not pass the
-    /// filters), as a tree whose root has the best score and its ties. `score` must
-    /// depend only on the node row and the pod's requests, and be at least 0. Returns
+    /// filters), bucketed so that the best score and its ties are at hand. `score` must
+    /// depend only on the node row and the pod's requests, and be from 0 to
+    /// [`crate::score_tree::MAX_SCORE`] (kube-scheduler's node score range). Returns
     /// `None` when the pod cannot be cached (node constraints, a GPU ask, or too many
     /// shapes).
     pub fn scores(
@@ -60,7 +62,7 @@ impl ShapeCache {
         cluster: &ClusterState,
         filter: &PodFilter<'_>,
         score: impl Fn(&NodeRow) -> i32,
-    ) -> Option<&ScoreTree> {
+    ) -> Option<&mut ScoreTree> {
         // A GPU ask is not part of the shape: two pods of one shape may fit different
         // nodes' GPUs, so their feasibility cannot be shared.
         if !filter.is_unconstrained() || filter.pod().template.gpu.is_some() {
@@ -110,6 +112,6 @@ impl ShapeCache {
             }
         }
         entry.cursor = Some(cluster.change_cursor());
-        Some(&entry.tree)
+        Some(&mut entry.tree)
     }
 }

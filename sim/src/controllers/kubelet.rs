@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use schedulers::filters::check_admission;
 use schedulers::{PodId, PodPhase};
-use slotmap::SecondaryMap;
 
 use crate::controllers::Controller;
 use crate::engine::{Ctx, Event};
@@ -48,10 +47,10 @@ pub enum KubeletEvent {
     },
 }
 
-/// Every node's kubelet, with what they know of each pod: how long it runs once started.
+/// Every node's kubelet. What a pod does once started comes with the pod
+/// ([`schedulers::Pod::run_micros`]).
 #[derive(Debug, Default)]
 pub struct Kubelet {
-    run_for: SecondaryMap<schedulers::PodId, SimTime>,
     /// The next start stamp: pods are ordered by when they started.
     start_stamps: u64,
 }
@@ -74,19 +73,18 @@ impl Kubelet {
     }
 
     fn started(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
-        if ctx
+        let Some(run_for) = ctx
             .cluster
             .pod(pod)
-            .is_none_or(|p| p.phase != PodPhase::Bound)
-        {
+            .filter(|p| p.phase == PodPhase::Bound)
+            .map(|p| SimTime(p.run_micros))
+        else {
             return;
-        }
+        };
         ctx.cluster.set_phase(pod, PodPhase::Running);
         ctx.cluster.set_start_stamp(pod, self.start_stamps);
         self.start_stamps += 1;
-        if let Some(&run_for) = self.run_for.get(pod)
-            && run_for != SimTime::MAX
-        {
+        if run_for != SimTime::MAX {
             ctx.at(
                 ctx.now.saturating_add(run_for),
                 Event::Kubelet(KubeletEvent::Finished { pod }),
@@ -119,7 +117,7 @@ impl Kubelet {
         let Some(_) = p.node else {
             return;
         };
-        let run_for = self.run_for.get(pod).copied().unwrap_or(SimTime::MAX);
+        let run_for = SimTime(p.run_micros);
         if p.terminating {
             // Already leaving; a node that goes away takes it at once.
             if reason == EvictionReason::NodeRemoved {
@@ -152,8 +150,7 @@ impl Kubelet {
         let Some(p) = ctx.cluster.remove_pod(pod) else {
             return;
         };
-        let run_for = self.run_for.get(pod).copied().unwrap_or(SimTime::MAX);
-        ctx.publish(Fact::PodDeleted(DeletedPod::of(pod, &p, run_for, replace)));
+        ctx.publish(Fact::PodDeleted(DeletedPod::of(pod, &p, replace)));
     }
 }
 
@@ -185,8 +182,7 @@ impl Controller for Kubelet {
 
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
-            Fact::PodCreated { pod, run_for } => {
-                self.run_for.insert(*pod, *run_for);
+            Fact::PodCreated { pod, .. } => {
                 // Most pods name no node: look before taking a reference to the template.
                 let template = ctx
                     .cluster
@@ -200,9 +196,6 @@ impl Controller for Kubelet {
             Fact::PodBound { pod, .. } => {
                 let at = ctx.now.saturating_add(ctx.scenario.start_latency);
                 ctx.at(at, Event::Kubelet(KubeletEvent::Started { pod: *pod }));
-            }
-            Fact::PodDeleted(gone) => {
-                self.run_for.remove(gone.pod);
             }
             _ => {}
         }

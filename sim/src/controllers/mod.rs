@@ -46,6 +46,8 @@ pub(crate) enum Id {
     Workloads,
     Queue,
     Kubelet,
+    /// The kubelet's admission of pods that name their node.
+    Admission,
     Volumes,
     Gang,
 }
@@ -59,14 +61,14 @@ pub(crate) enum Id {
 pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     use Id::*;
     match fact {
-        Fact::PodCreated { .. } => &[Gang, Kubelet, Queue],
+        Fact::PodCreated { .. } => &[Gang, Admission, Queue],
         Fact::PodActivated { .. } => &[Gang],
         Fact::PodBound { .. } => &[Volumes, Gang, Kubelet],
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted(_) => &[Gang, Workloads, Queue, Kubelet],
+        Fact::PodDeleted(_) => &[Gang, Workloads, Queue],
         Fact::NodeAdded { .. }
         | Fact::NodeRemoved { .. }
         | Fact::NodeReady { .. }
@@ -97,11 +99,16 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| matches!(w.kind, WorkloadKind::Deployment { .. }));
+        let named = scenario
+            .workloads
+            .iter()
+            .any(|w| w.template.node_name.is_some());
         let mut active = (1 << Id::Queue as u8) | (1 << Id::Kubelet as u8);
         for (id, on) in [
             (Id::Gang, gangs),
             (Id::Volumes, volumes),
             (Id::Workloads, replacements),
+            (Id::Admission, named),
         ] {
             active |= u8::from(on) << id as u8;
         }
@@ -152,7 +159,7 @@ impl Controllers {
         match id {
             Id::Workloads => self.workloads.react(fact, ctx),
             Id::Queue => self.queue.react(fact, ctx),
-            Id::Kubelet => self.kubelet.react(fact, ctx),
+            Id::Kubelet | Id::Admission => self.kubelet.react(fact, ctx),
             Id::Volumes => self.volumes.react(fact, ctx),
             Id::Gang => self.gang.react(fact, ctx),
         }

@@ -634,12 +634,7 @@ impl Controller for SchedulingQueue {
             QueueEvent::Abandon { pod } => {
                 if let Some(p) = ctx.cluster.remove_pod(pod) {
                     self.entries.remove(pod);
-                    ctx.publish(Fact::PodDeleted(DeletedPod::of(
-                        pod,
-                        &p,
-                        SimTime::MAX,
-                        false,
-                    )));
+                    ctx.publish(Fact::PodDeleted(DeletedPod::of(pod, &p, false)));
                 }
             }
         }
@@ -667,9 +662,11 @@ impl Controller for SchedulingQueue {
                 self.activate(*pod, ctx);
             }
             Fact::PodDeleted(gone) => {
-                self.entries.remove(gone.pod);
                 if gone.node.is_some() {
+                    // A bound pod left the queue when it was bound.
                     self.cluster_changed(ctx);
+                } else {
+                    self.entries.remove(gone.pod);
                 }
             }
             Fact::MemberTimedOut { pod, .. } => {

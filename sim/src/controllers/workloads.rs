@@ -207,7 +207,15 @@ impl Workloads {
             }
             _ => return,
         };
-        if self.arrival_allowed(w, next, ctx) {
+        if !self.arrival_allowed(w, next, ctx) {
+            return;
+        }
+        let template = &ctx.scenario.workloads[w].template;
+        if next > ctx.now && template.node_name.is_none() && template.pod_group.is_none() {
+            // What the pod that arrived now sets off sets timers only for now (its
+            // scheduling cycle): none can fall at `next`, so the order is the same.
+            ctx.at(next, create(w));
+        } else {
             ctx.at_after(next, create(w));
         }
     }
@@ -241,6 +249,7 @@ impl Workloads {
             .duration
             .as_ref()
             .map_or(SimTime::MAX, |d| sample_duration(d, &mut state.durations));
+        pod.run_micros = run_for.as_micros();
         let pod = ctx.cluster.add_pod(pod);
         ctx.publish(Fact::PodCreated { pod, run_for });
     }

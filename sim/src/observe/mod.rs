@@ -250,7 +250,7 @@ pub struct DeletedPod {
 
 impl DeletedPod {
     /// What `pod`, just removed from the cluster as `p`, was.
-    pub fn of(pod: PodId, p: &schedulers::Pod, run_for: SimTime, replace: bool) -> DeletedPod {
+    pub fn of(pod: PodId, p: &schedulers::Pod, replace: bool) -> DeletedPod {
         DeletedPod {
             pod,
             node: p.node,
@@ -260,7 +260,7 @@ impl DeletedPod {
             owner: p.owner,
             group: p.template.pod_group,
             was_terminating: p.terminating,
-            run_for,
+            run_for: SimTime(p.run_micros),
             replace,
         }
     }
