@@ -1,17 +1,23 @@
-//! The first node a pod fits on, found by a scan that reads 32 bytes per node.
+//! The first node a pod fits on, found without visiting every node in front of it.
 //!
 //! First-fit visits nodes in order until one takes the pod; on a cluster it has packed,
-//! the nodes in front are full and a scan crosses them all for every pod. The node rows
-//! ([`crate::cluster::NodeRow`]) hold everything a filter reads, hundreds of bytes a
-//! node; this index keeps only what a plain node's check needs (free CPU, memory and pod
-//! slots) in one dense array, so a scan streams through a quarter of the memory. It
-//! gives exactly the node a scan of the rows gives: the first plain node whose free CPU,
-//! memory and slots cover the pod's, or the first other node (not ready, cordoned,
-//! tainted) that passes the full filters, whichever comes first. It follows the
-//! cluster's change log ([`ClusterState::changes_since`]), so keeping it up to date
-//! costs one write per changed node.
+//! the nodes in front are full and a scan crosses them all for every pod. This index
+//! keeps what a plain node's check needs (free CPU, memory and pod slots) in one dense
+//! array, 32 bytes a node instead of the hundreds a full node row takes, and for every
+//! block of 16 nodes the largest free amounts among its plain nodes and whether it
+//! holds another node (not ready, cordoned, tainted) that needs the full filters. A
+//! search skips every block whose largest amounts fall short of the pod's (a necessary
+//! condition, so nothing that fits is skipped) unless it holds such a node, and scans
+//! the others. It gives exactly the node a scan of the rows gives: the first plain node
+//! whose free CPU, memory and slots cover the pod's, or the first other node that passes
+//! the full filters, whichever comes first. It follows the cluster's change log
+//! ([`ClusterState::changes_since`]), so keeping it up to date costs a little per
+//! changed node.
 
 use crate::cluster::{ChangeCursor, ClusterState, NodeRow};
+
+/// Nodes per block.
+const BLOCK: usize = 16;
 
 /// A node's free CPU, memory and pod slots, and whether it is plain (ready,
 /// schedulable, untainted: its free amounts alone decide).
@@ -23,12 +29,45 @@ struct Free {
     plain: bool,
 }
 
-fn free_of(row: &NodeRow) -> Free {
-    Free {
-        cpu: row.free.cpu(),
-        memory: row.free.memory(),
-        pods: row.free.pods(),
-        plain: row.plain,
+impl Free {
+    fn of(row: &NodeRow) -> Free {
+        Free {
+            cpu: row.free.cpu(),
+            memory: row.free.memory(),
+            pods: row.free.pods(),
+            plain: row.plain,
+        }
+    }
+}
+
+/// A block's largest free amounts over its plain nodes (`i64::MIN` when it has none),
+/// and whether it holds a node that is not plain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Block {
+    cpu: i64,
+    memory: i64,
+    pods: i64,
+    other: bool,
+}
+
+impl Block {
+    fn of(nodes: &[Free]) -> Block {
+        let mut b = Block {
+            cpu: i64::MIN,
+            memory: i64::MIN,
+            pods: i64::MIN,
+            other: false,
+        };
+        for f in nodes {
+            if f.plain {
+                b.cpu = b.cpu.max(f.cpu);
+                b.memory = b.memory.max(f.memory);
+                b.pods = b.pods.max(f.pods);
+            } else {
+                b.other = true;
+            }
+        }
+        b
     }
 }
 
@@ -36,6 +75,7 @@ fn free_of(row: &NodeRow) -> Free {
 #[derive(Debug, Clone, Default)]
 pub struct FitIndex {
     free: Vec<Free>,
+    blocks: Vec<Block>,
     cursor: Option<ChangeCursor>,
 }
 
@@ -52,12 +92,33 @@ impl FitIndex {
         match changes {
             Some(changes) => {
                 for node in changes {
-                    self.free[node.index()] = free_of(&rows[node.index()]);
+                    let i = node.index();
+                    let f = Free::of(&rows[i]);
+                    if self.free[i] == f {
+                        continue;
+                    }
+                    self.free[i] = f;
+                    let b = i / BLOCK;
+                    let block = &mut self.blocks[b];
+                    if f.plain
+                        && !block.other
+                        && f.cpu >= block.cpu
+                        && f.memory >= block.memory
+                        && f.pods >= block.pods
+                    {
+                        // It leads in every lane: the block's new maxima are its amounts.
+                        (block.cpu, block.memory, block.pods) = (f.cpu, f.memory, f.pods);
+                    } else {
+                        let end = (b * BLOCK + BLOCK).min(self.free.len());
+                        *block = Block::of(&self.free[b * BLOCK..end]);
+                    }
                 }
             }
             None => {
                 self.free.clear();
-                self.free.extend(rows.iter().map(free_of));
+                self.free.extend(rows.iter().map(Free::of));
+                self.blocks.clear();
+                self.blocks.extend(self.free.chunks(BLOCK).map(Block::of));
             }
         }
         self.cursor = Some(cluster.change_cursor());
@@ -75,13 +136,21 @@ impl FitIndex {
         pods: i64,
         mut check: impl FnMut(usize) -> bool,
     ) -> Option<usize> {
-        for (i, f) in self.free.iter().enumerate() {
-            if f.plain {
-                if f.pods >= pods && f.cpu >= cpu && f.memory >= memory {
-                    return Some(i);
+        for (b, block) in self.blocks.iter().enumerate() {
+            let may_fit = block.pods >= pods && block.cpu >= cpu && block.memory >= memory;
+            if !(block.other || may_fit) {
+                continue;
+            }
+            let start = b * BLOCK;
+            let end = (start + BLOCK).min(self.free.len());
+            for (i, f) in self.free[start..end].iter().enumerate() {
+                if f.plain {
+                    if f.pods >= pods && f.cpu >= cpu && f.memory >= memory {
+                        return Some(start + i);
+                    }
+                } else if check(start + i) {
+                    return Some(start + i);
                 }
-            } else if check(i) {
-                return Some(i);
             }
         }
         None

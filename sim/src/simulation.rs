@@ -88,6 +88,7 @@ impl<'a> Simulation<'a> {
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
             stopped: false,
+            departed: Vec::new(),
         };
         let nodes = {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -248,6 +249,7 @@ impl<'a> Simulation<'a> {
         };
         self.now = time;
         self.processed += 1;
+        self.bus.departed.clear();
         if let Event::Sample = event {
             self.sample();
             return true;

@@ -213,8 +213,12 @@ impl Controller for Gangs {
                     self.may_wait(g, ctx);
                 }
             }
-            Fact::PodDeleted(gone) if gone.node.is_some() => {
-                if let Some(g) = gone.group.filter(|&g| (g as usize) < self.groups.len()) {
+            Fact::PodDeleted { pod, .. } => {
+                let group = ctx
+                    .departed(*pod)
+                    .filter(|p| p.node.is_some())
+                    .and_then(|p| self.group_of(&p.template));
+                if let Some(g) = group {
                     self.may_wait(g, ctx);
                 }
             }

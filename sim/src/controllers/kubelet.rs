@@ -11,7 +11,7 @@ use schedulers::{PodId, PodPhase};
 
 use crate::controllers::Controller;
 use crate::engine::{Ctx, Event};
-use crate::observe::{DeletedPod, EvictionReason, Fact};
+use crate::observe::{EvictionReason, Fact};
 use crate::time::SimTime;
 
 /// The kubelets' events.
@@ -147,10 +147,7 @@ impl Kubelet {
     /// Takes a pod out of the cluster, releasing its node's resources; observers have
     /// already seen why (finished, evicted, rejected).
     fn release(&mut self, pod: PodId, replace: bool, ctx: &mut Ctx<'_>) {
-        let Some(p) = ctx.cluster.remove_pod(pod) else {
-            return;
-        };
-        ctx.publish(Fact::PodDeleted(DeletedPod::of(pod, &p, replace)));
+        ctx.remove_pod(pod, replace);
     }
 }
 

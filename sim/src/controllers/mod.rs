@@ -68,7 +68,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted(_) => &[Gang, Workloads, Queue],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue],
         Fact::NodeAdded { .. }
         | Fact::NodeRemoved { .. }
         | Fact::NodeReady { .. }

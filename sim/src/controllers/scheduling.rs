@@ -27,7 +27,7 @@ use slotmap::SecondaryMap;
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::engine::{Ctx, Event};
-use crate::observe::{AttemptFailure, DeletedPod, EvictionReason, Fact};
+use crate::observe::{AttemptFailure, EvictionReason, Fact};
 use crate::scenario::QueueOptions;
 use crate::time::SimTime;
 
@@ -296,22 +296,26 @@ impl SchedulingQueue {
     /// its waiting members follow (the gang check sees only the pods of one cycle).
     /// Returns true if it published.
     fn activate(&mut self, pod: PodId, ctx: &mut Ctx<'_>) -> bool {
-        self.activate_one(pod, ctx);
-        let grouped = ctx.cluster.pod(pod).and_then(|p| p.template.pod_group);
-        if grouped.is_some_and(|g| (g as usize) < ctx.cluster.pod_groups().len()) {
+        let Some(p) = ctx.cluster.pod(pod) else {
+            return false;
+        };
+        let (priority, group) = (p.priority(), p.template.pod_group);
+        self.activate_one(pod, priority, ctx);
+        if group.is_some_and(|g| (g as usize) < ctx.cluster.pod_groups().len()) {
             ctx.publish(Fact::PodActivated { pod });
             return true;
         }
         false
     }
 
-    fn activate_one(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
+    /// Puts a pod with this priority in the active queue (a pod without an entry, which
+    /// is not pending, stays out).
+    fn activate_one(&mut self, pod: PodId, priority: i32, ctx: &mut Ctx<'_>) {
         let Some(entry) = self.entries.get_mut(pod) else {
             return;
         };
         entry.queue = Queue::Active;
         entry.generation += 1;
-        let priority = ctx.cluster.pod(pod).map_or(0, Pod::priority);
         self.active.push(ActiveEntry {
             priority,
             enqueued: ctx.now,
@@ -628,14 +632,13 @@ impl Controller for SchedulingQueue {
                     .get(pod)
                     .is_some_and(|r| matches!(r.queue, Queue::Backoff | Queue::Unschedulable))
                 {
-                    self.activate_one(pod, ctx);
+                    let priority = ctx.cluster.pod(pod).map_or(0, Pod::priority);
+                    self.activate_one(pod, priority, ctx);
                 }
             }
             QueueEvent::Abandon { pod } => {
-                if let Some(p) = ctx.cluster.remove_pod(pod) {
-                    self.entries.remove(pod);
-                    ctx.publish(Fact::PodDeleted(DeletedPod::of(pod, &p, false)));
-                }
+                self.entries.remove(pod);
+                ctx.remove_pod(pod, false);
             }
         }
     }
@@ -643,30 +646,34 @@ impl Controller for SchedulingQueue {
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
             // A pod that names its node is the kubelet's, not the scheduler's.
-            Fact::PodCreated { pod, .. }
-                if ctx
-                    .cluster
-                    .pod(*pod)
-                    .is_some_and(|p| p.template.node_name.is_none()) =>
-            {
-                self.entries.insert(
-                    *pod,
-                    Entry {
-                        generation: 0,
-                        attempts: 0,
-                        queue: Queue::Active,
-                        backoff_until: SimTime::ZERO,
-                        preempted_at: SimTime::MAX,
-                    },
-                );
-                self.activate(*pod, ctx);
+            Fact::PodCreated { pod, .. } => {
+                let Some(p) = ctx.cluster.pod(*pod) else {
+                    return;
+                };
+                let (priority, group) = (p.priority(), p.template.pod_group);
+                if p.template.node_name.is_none() {
+                    self.entries.insert(
+                        *pod,
+                        Entry {
+                            generation: 0,
+                            attempts: 0,
+                            queue: Queue::Active,
+                            backoff_until: SimTime::ZERO,
+                            preempted_at: SimTime::MAX,
+                        },
+                    );
+                    self.activate_one(*pod, priority, ctx);
+                    if group.is_some_and(|g| (g as usize) < ctx.cluster.pod_groups().len()) {
+                        ctx.publish(Fact::PodActivated { pod: *pod });
+                    }
+                }
             }
-            Fact::PodDeleted(gone) => {
-                if gone.node.is_some() {
+            Fact::PodDeleted { pod, .. } => {
+                if ctx.departed(*pod).is_some_and(|p| p.node.is_some()) {
                     // A bound pod left the queue when it was bound.
                     self.cluster_changed(ctx);
                 } else {
-                    self.entries.remove(gone.pod);
+                    self.entries.remove(*pod);
                 }
             }
             Fact::MemberTimedOut { pod, .. } => {

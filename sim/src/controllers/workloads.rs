@@ -322,7 +322,13 @@ impl Controller for Workloads {
 
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
-            Fact::PodDeleted(gone) if gone.replace => self.replace(gone.owner, gone.run_for, ctx),
+            Fact::PodDeleted { pod, replace: true } => {
+                if let Some((owner, run_for)) =
+                    ctx.departed(*pod).map(|p| (p.owner, SimTime(p.run_micros)))
+                {
+                    self.replace(owner, run_for, ctx);
+                }
+            }
             Fact::PodEvicted {
                 pod,
                 run_for,

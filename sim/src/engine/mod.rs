@@ -30,7 +30,7 @@
 
 pub mod queue;
 
-use schedulers::ClusterState;
+use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
 use crate::controllers::gang::GangEvent;
@@ -214,6 +214,9 @@ pub(crate) struct Bus {
     pub routes: Routes,
     pub agenda: Agenda,
     pub stopped: bool,
+    /// Pods that left the cluster at this instant, as they were: what observers and
+    /// controllers read of a [`Fact::PodDeleted`]. Emptied at every event.
+    pub departed: Vec<(PodId, Pod)>,
 }
 
 impl Bus {
@@ -225,13 +228,26 @@ impl Bus {
     pub(crate) fn observe(&mut self, fact: &Fact, now: SimTime, cluster: &ClusterState) -> bool {
         macro_rules! arm {
             () => {{
-                let view = View::of(fact, now, cluster);
+                let mut view = View::of(fact, now, cluster);
+                if let Fact::PodDeleted { pod, .. } = fact {
+                    view.pod = departed(&self.departed, *pod);
+                }
                 self.observers.observe(fact, &view);
                 self.routes.reacts(fact)
             }};
         }
         for_each_fact!(fact, arm)
     }
+}
+
+/// The departed pod `pod`, if it left at this instant.
+#[inline]
+fn departed(departed: &[(PodId, Pod)], pod: PodId) -> Option<&Pod> {
+    departed
+        .iter()
+        .rev()
+        .find(|(id, _)| *id == pod)
+        .map(|(_, p)| p)
 }
 
 /// Expands `$arm!()` in one match arm per kind of [`Fact`], so that code inlined into an
@@ -257,7 +273,7 @@ macro_rules! for_each_fact {
             Fact::PodFinished { .. } => $arm!(),
             Fact::VolumesBound { .. } => $arm!(),
             Fact::PodEvicted { .. } => $arm!(),
-            Fact::PodDeleted(_) => $arm!(),
+            Fact::PodDeleted { .. } => $arm!(),
             Fact::Sample => $arm!(),
         }
     };
@@ -319,6 +335,21 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn then(&mut self, event: Event) {
         self.bus.agenda.push(Work::Event(event));
+    }
+
+    /// Takes a pod out of the cluster and publishes its departure; the pod stays readable
+    /// ([`Ctx::departed`]) until the next event.
+    pub fn remove_pod(&mut self, pod: PodId, replace: bool) {
+        if let Some(p) = self.cluster.remove_pod(pod) {
+            self.bus.departed.push((pod, p));
+            self.publish(Fact::PodDeleted { pod, replace });
+        }
+    }
+
+    /// A pod that left the cluster at this instant, as it was.
+    #[inline]
+    pub fn departed(&self, pod: PodId) -> Option<&Pod> {
+        departed(&self.bus.departed, pod)
     }
 
     /// Which controllers react to facts in this run.

@@ -192,13 +192,13 @@ impl Observer for Allocation {
                 }
                 self.pod_on_node(node.index(), 1);
             }
-            Fact::PodDeleted(gone) => {
-                if let Some(node) = gone.node {
+            Fact::PodDeleted { .. } => {
+                if let Some((p, node)) = view.pod.and_then(|p| Some((p, p.node?))) {
                     self.advance(view.now);
                     // A node that is not ready took its pods' requests out of the totals
                     // when it turned not ready.
                     if view.cluster.node(node).ready {
-                        self.charge(gone.cpu, gone.memory, -1);
+                        self.charge(p.requests.cpu(), p.requests.memory(), -1);
                     }
                     self.pod_on_node(node.index(), -1);
                 }

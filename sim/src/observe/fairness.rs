@@ -122,8 +122,10 @@ impl Observer for Fairness {
                     self.changed(p.namespace_id(), view, true);
                 }
             }
-            Fact::PodDeleted(gone) if gone.node.is_some() => {
-                self.changed(gone.namespace, view, false);
+            Fact::PodDeleted { .. } => {
+                if let Some(p) = view.pod.filter(|p| p.node.is_some()) {
+                    self.changed(p.namespace_id(), view, false);
+                }
             }
             _ => {}
         }

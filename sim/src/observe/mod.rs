@@ -20,7 +20,7 @@ pub mod summary;
 pub mod timeseries;
 pub mod trace;
 
-use schedulers::{ClusterState, Diagnosis, NamespaceId, NodeId, PodId};
+use schedulers::{ClusterState, Diagnosis, NodeId, PodId};
 
 use crate::time::SimTime;
 pub use summary::{Column, Metric, Summary, Unit, Value};
@@ -208,8 +208,15 @@ pub enum Fact {
         /// it leaves at once (a [`Fact::PodDeleted`] follows).
         graceful: bool,
     },
-    /// A pod left the cluster: finished, evicted, terminated or rejected.
-    PodDeleted(DeletedPod),
+    /// A pod left the cluster: finished, evicted, terminated, rejected or given up. The
+    /// cluster no longer has it; observers see it as it was in [`View::pod`], controllers
+    /// through the engine's record of departed pods.
+    PodDeleted {
+        /// Its id (now dead).
+        pod: PodId,
+        /// Its controller should replace it (it finished, or was evicted outright).
+        replace: bool,
+    },
     /// Time to record a row of the time series.
     Sample,
 }
@@ -221,49 +228,6 @@ pub enum EvictionReason {
     Preemption,
     /// Its node left the cluster.
     NodeRemoved,
-}
-
-/// What a deleted pod was, since the cluster no longer has it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeletedPod {
-    /// Its id (now dead).
-    pub pod: PodId,
-    /// The node it left, if it was bound.
-    pub node: Option<NodeId>,
-    /// Its namespace.
-    pub namespace: NamespaceId,
-    /// CPU millicores it requested.
-    pub cpu: i64,
-    /// Memory bytes it requested.
-    pub memory: i64,
-    /// The workload that created it (its index in the scenario).
-    pub owner: u32,
-    /// Its pod group, if any.
-    pub group: Option<u32>,
-    /// It was terminating (evicted, already replaced) when it left.
-    pub was_terminating: bool,
-    /// How long it was meant to run.
-    pub run_for: SimTime,
-    /// Its controller should replace it (it finished or was evicted outright).
-    pub replace: bool,
-}
-
-impl DeletedPod {
-    /// What `pod`, just removed from the cluster as `p`, was.
-    pub fn of(pod: PodId, p: &schedulers::Pod, replace: bool) -> DeletedPod {
-        DeletedPod {
-            pod,
-            node: p.node,
-            namespace: p.namespace_id(),
-            cpu: p.requests.cpu(),
-            memory: p.requests.memory(),
-            owner: p.owner,
-            group: p.template.pod_group,
-            was_terminating: p.terminating,
-            run_for: SimTime(p.run_micros),
-            replace,
-        }
-    }
 }
 
 /// Why a scheduling attempt left a pod pending.
@@ -292,8 +256,9 @@ pub struct View<'a> {
     pub now: SimTime,
     /// The cluster, already showing the change.
     pub cluster: &'a ClusterState,
-    /// The pod the fact is about, if it names one that is still in the cluster (looked
-    /// up once for every observer).
+    /// The pod the fact is about, if it names one: from the cluster, or for
+    /// [`Fact::PodDeleted`] the pod as it was when it left (looked up once for every
+    /// observer).
     pub pod: Option<&'a schedulers::Pod>,
 }
 
@@ -325,8 +290,8 @@ impl Fact {
             | Fact::PodStarted { pod }
             | Fact::PodFinished { pod }
             | Fact::VolumesBound { pod }
-            | Fact::PodEvicted { pod, .. } => Some(*pod),
-            Fact::PodDeleted(gone) => Some(gone.pod),
+            | Fact::PodEvicted { pod, .. }
+            | Fact::PodDeleted { pod, .. } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
