@@ -124,3 +124,64 @@ fn a_failing_external_scheduler_fails_only_its_own_replay() {
             .exists()
     );
 }
+
+/// A trace replay is an event simulation like any other: its runs have a time series and
+/// a trace, and `explain` stops at a trace pod's attempt. Arrivals come one a second in
+/// the seed's order; the tiny trace's five pods all fit, so each is bound on arrival.
+#[test]
+fn replay_runs_have_time_series_traces_and_explanations() {
+    let dir = tempfile::tempdir().unwrap();
+    write_inputs(dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .current_dir(dir.path())
+        .args(["run", "replay.yaml", "--out", "out", "--seed", "1"])
+        .args(["--scheduler", "first-fit", "--trace"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = dir.path().join("out/tiny/first-fit/seed-1");
+    let trace = fs::read_to_string(run.join("trace.csv")).unwrap();
+    let created: Vec<&str> = trace.lines().filter(|l| l.contains(",created,")).collect();
+    assert_eq!(created.len(), 5, "{trace}");
+    for (i, line) in created.iter().enumerate() {
+        assert!(line.starts_with(&format!("{i}.000000,")), "{line}");
+    }
+    assert_eq!(trace.lines().filter(|l| l.contains(",bound,")).count(), 5);
+    let series = fs::read_to_string(run.join("timeseries.csv")).unwrap();
+    // A row at 0 s, the first pod bound, and one at the end, when the last pod, bound
+    // at 4 s, starts (1 s later): five running on the two GPU nodes.
+    let rows: Vec<&str> = series.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{series}");
+    assert!(rows[0].starts_with("0.000000,0,1,2,"), "{series}");
+    assert!(rows[1].starts_with("5.000000,0,5,2,"), "{series}");
+    // The first pod of seed 1's order, explained by kube-default when it arrives.
+    let first = created[0].split(',').nth(1).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .current_dir(dir.path())
+        .args([
+            "explain",
+            "replay.yaml",
+            "--seed",
+            "1",
+            "--pod",
+            first,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("\"pod\":\"{first}\"")), "{stdout}");
+    assert!(
+        stdout.contains("\"g2\"") && stdout.contains("\"g1\""),
+        "{stdout}"
+    );
+}
