@@ -129,7 +129,7 @@ impl Builder<'_> {
                 format!("{nodes_shown} lists no node with GPUs"),
             ));
         }
-        let pods = load_pods(&pods_path, &pods_shown)?;
+        let pods = load_pods(&pods_path, &pods_shown, false)?;
         if !pods.iter().any(|p| p.gpu.is_some()) {
             return Err(self.kube.err(
                 &t_value.pods.referenced,
