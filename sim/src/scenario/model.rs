@@ -169,6 +169,13 @@ pub enum TraceTiming {
         /// Time between two arrivals.
         interval: SimTime,
     },
+    /// The trace's own times: each pod arrives at its creation time, shifted so that the
+    /// first arrival is at zero, in the order of those times (file order among equal
+    /// ones), and once started runs for as long as it did in the trace: deletion minus
+    /// scheduled time, or deletion minus creation time for a pod the trace never
+    /// scheduled. A pod without a deletion time runs until the end; one without a
+    /// creation time never arrives (the loader refuses such a trace).
+    Recorded,
 }
 
 /// How batch pods arrive.
