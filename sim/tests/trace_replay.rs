@@ -202,3 +202,46 @@ gpuFill: {step: 0.05}
         }
     }
 }
+
+/// The bundled `scenarios/openb-churn.yaml`: the whole openb trace at its recorded times on
+/// its GPU nodes; every pod arrives, runs and leaves, and the run ends at the last
+/// deletion.
+#[test]
+fn bundled_churn_scenario_replays_the_whole_trace() {
+    let registry = Registry::builtin();
+    let s = sim::load_scenario(
+        std::path::Path::new("../scenarios/openb-churn.yaml"),
+        &|n| registry.contains(n),
+    )
+    .expect("the bundled scenario loads (it reads data/alibaba-gpu-v2023)");
+    assert_eq!(s.nodes.len(), 1213, "only the trace's GPU nodes");
+    assert_eq!(s.schedulers, ["fgd", "best-fit", "kube-default"]);
+    assert_eq!(s.queue.max_attempts, None);
+    assert!(s.gpu_fill.is_none());
+    let sim::scenario::WorkloadKind::Trace(replay) = &s.workloads[0].kind else {
+        panic!("a trace workload");
+    };
+    assert_eq!(replay.timing, sim::scenario::TraceTiming::Recorded);
+    assert_eq!(replay.pods.len(), 8152);
+    let spec = SchedulerSpec::named("first-fit");
+    let r = sim::run(
+        &s,
+        registry.build(&spec, &s.build_context()).unwrap(),
+        s.seed,
+    );
+    let summary = &r.summary;
+    for column in [&columns::PODS_SUBMITTED, &columns::PODS_COMPLETED] {
+        assert_eq!(summary.count(column), 8152, "{}", column.name);
+    }
+    assert_eq!(summary.count(&columns::PODS_FAILED), 0);
+    assert_eq!(
+        summary.time(&columns::SIM_END),
+        SimTime::from_secs(12_902_960),
+        "the last deletion"
+    );
+    let peak = r.samples.iter().map(|s| s.running).max().unwrap();
+    assert!(
+        (40..=56).contains(&peak),
+        "{peak} pods running at the busiest sample"
+    );
+}
