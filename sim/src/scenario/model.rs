@@ -60,10 +60,11 @@ pub struct Scenario {
     /// The GPU trace a `gpuTrace:` scenario replays (its nodes and pods are also in
     /// `nodes` and in a [`WorkloadKind::Trace`] workload).
     pub gpu_trace: Option<Arc<super::gpu_trace::GpuTrace>>,
-    /// How the scheduling queue treats pods that fail (`gpuTrace:` replays give up after
-    /// one attempt).
+    /// How the scheduling queue treats pods that fail (`queue:`; `gpuTrace:` replays give
+    /// up after one attempt).
     pub queue: QueueOptions,
-    /// The GPU allocation curve to record (`gpu-fill.csv`), for GPU trace replays.
+    /// The GPU allocation curve to record (`gpu-fill.csv`; `gpuFill:`, which `gpuTrace:`
+    /// implies).
     pub gpu_fill: Option<GpuFillOptions>,
     /// The GPU task mix the scenario's trace replays ask for (task kinds with their
     /// counts): what fragmentation-aware schedulers measure against, as the paper hands
@@ -143,7 +144,7 @@ pub enum WorkloadKind {
         /// The arrival process.
         arrivals: Arrivals,
     },
-    /// Pods replayed from a cluster trace.
+    /// `trace: {...}` (or `gpuTrace:`): pods replayed from a cluster trace.
     Trace(Arc<TraceReplay>),
 }
 
