@@ -24,7 +24,10 @@ fn small() -> Scenario {
     let mut replay = (**replay).clone();
     let TraceTiming::Shuffled {
         demand_permille, ..
-    } = &mut replay.timing;
+    } = &mut replay.timing
+    else {
+        panic!("the paper's protocol");
+    };
     *demand_permille = 1000;
     s.workloads[0].kind = WorkloadKind::Trace(Arc::new(replay));
     s

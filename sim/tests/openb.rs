@@ -37,7 +37,10 @@ fn reduced(s: &Scenario) -> Scenario {
     let mut replay = replay_of(s).clone();
     let TraceTiming::Shuffled {
         demand_permille, ..
-    } = &mut replay.timing;
+    } = &mut replay.timing
+    else {
+        panic!("the paper's protocol");
+    };
     *demand_permille = 1000;
     r.workloads[0].kind = WorkloadKind::Trace(Arc::new(replay));
     r.gpu_fill = Some(GpuFillOptions {

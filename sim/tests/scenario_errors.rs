@@ -194,6 +194,40 @@ fn workload_with_no_kind() {
 }
 
 #[test]
+fn trace_workload_with_unknown_timing() {
+    let e = rejected("trace_unknown_timing.yaml");
+    assert_error(
+        &e,
+        8,
+        15,
+        "workloads[0].trace.timing",
+        "unknown timing \"recoded\" (did you mean recorded?); expected shuffled or recorded",
+    );
+}
+
+#[test]
+fn trace_file_errors_name_the_trace_file() {
+    let e = rejected("trace_bad_time.yaml");
+    assert!(e.path.ends_with("trace_pods_bad_time.csv"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(3), Some(21), Some("deletion_time")),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .contains("a pod cannot be deleted before it was created (at 30), got 25"),
+        "{e}"
+    );
+    // The same trace replayed shuffled reads no times.
+    let text = std::fs::read_to_string(fixture("trace_bad_time.yaml"))
+        .unwrap()
+        .replace("recorded", "shuffled");
+    let path = fixture("trace_bad_time.yaml").display().to_string();
+    parse_scenario(&text, &path, &is_known).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
 fn unknown_taint_effect() {
     let e = rejected("unknown_taint_effect.yaml");
     assert_error(
@@ -1037,6 +1071,21 @@ fn garbage_is_rejected_not_panicked_on() {
         "workloads: [{pod: p, topologySpreadConstraints: [{maxSkew: 99999999999, topologyKey: z, whenUnsatisfiable: DoNotSchedule}]}]",
         "workloads: [{pod: p, affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: \"é/é\", labelSelector: {matchLabels: {\"\": \"\"}}}]}}}]",
         "workloads: [{pod: p, affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: z, labelSelector: ~, mismatchLabelKeys: [~]}]}}}]",
+        "workloads: [{trace: ~}]",
+        "workloads: [{trace: {format: ~, pods: ~}}]",
+        "workloads: [{trace: {format: alibaba-gpu-v2023, pods: '', timing: recorded}}]",
+        "workloads: [{trace: {format: alibaba-gpu-v2023, pods: p.csv, timing: [recorded]}}]",
+        "workloads: [{trace: {format: alibaba-gpu-v2023, pods: p.csv, timing: shuffled, demand: .nan}}]",
+        "workloads: [{trace: {format: alibaba-gpu-v2023, pods: p.csv, timing: shuffled, demand: 1e400}}]",
+        "workloads: [{trace: {format: alibaba-gpu-v2023, pods: p.csv, timing: shuffled, interval: -1s}}]",
+        "cluster: {trace: ~}",
+        "cluster: {trace: {format: alibaba-gpu-v2023, nodes: ''}}",
+        "cluster: {trace: {format: alibaba-gpu-v2023, nodes: n.csv, gpuNodesOnly: maybe}}",
+        "queue: 5",
+        "queue: {maxAttempts: -1}",
+        "queue: {maxAttempts: 99999999999999999999999}",
+        "gpuFill: {step: .nan, demand: 1e400}",
+        "gpuFill: []",
     ];
     for text in inputs {
         if let Err(e) = parse_scenario(text, "garbage.yaml", &is_known) {

@@ -61,17 +61,102 @@ struct State {
     arrivals: ChaCha8Rng,
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
-    /// A trace replay's pods: one template per trace pod, the arrival order, how many
-    /// times each trace pod was drawn, and the next arrival.
+    /// A trace replay's pods: one template per trace pod, how many times each was
+    /// drawn, and what arrives next.
     trace: Option<Box<TraceState>>,
 }
 
 #[derive(Debug)]
 struct TraceState {
     templates: Vec<(Arc<PodTemplate>, Resources)>,
-    order: Vec<u32>,
     drawn: Vec<u32>,
+    arrivals: TraceArrivals,
+}
+
+/// Which trace pods arrive, in order, drawn one arrival at a time: a replay keeps no
+/// list of its arrivals beyond one index per trace pod.
+#[derive(Debug)]
+enum TraceArrivals {
+    /// [`TraceTiming::Shuffled`].
+    Shuffled(ShuffledArrivals),
+    /// [`TraceTiming::Recorded`]: the pods with a creation time, by that time (file
+    /// order among equal times), the next one's position, and the earliest creation
+    /// time, which arrives at zero.
+    Recorded {
+        order: Vec<u32>,
+        next: usize,
+        first_secs: u64,
+    },
+}
+
+/// The shuffled protocol's arrivals: the whole trace in a shuffled order, then pods drawn
+/// with replacement, until the GPU they ask reaches the target.
+#[derive(Debug)]
+pub struct ShuffledArrivals {
+    shuffled: Vec<u32>,
+    /// GPU asked by each trace pod, in milli-GPU.
+    gpu: Vec<u64>,
     next: usize,
+    demand: u128,
+    target: u128,
+    /// False when no trace pod asks for a GPU: draws would never reach any demand, so
+    /// the trace's pods arrive once each.
+    any_gpu: bool,
+}
+
+impl ShuffledArrivals {
+    /// The arrivals of `pods` up to `demand_permille` thousandths of `capacity_milli`;
+    /// shuffles the trace with `rng`, which [`ShuffledArrivals::draw`] then draws from.
+    pub fn new(
+        pods: &[TracePod],
+        capacity_milli: u64,
+        demand_permille: u32,
+        rng: &mut ChaCha8Rng,
+    ) -> ShuffledArrivals {
+        let n = pods.len();
+        // Fisher-Yates with the generator's own bounded draws, so the order depends on
+        // nothing but the stream.
+        let mut shuffled: Vec<u32> = (0..n as u32).collect();
+        for i in (1..n).rev() {
+            let j = rng.random_range(0..=i);
+            shuffled.swap(i, j);
+        }
+        let gpu: Vec<u64> = pods.iter().map(|p| p.gpu.total_milli()).collect();
+        ShuffledArrivals {
+            shuffled,
+            any_gpu: gpu.iter().any(|&g| g > 0),
+            gpu,
+            next: 0,
+            demand: 0,
+            target: u128::from(capacity_milli) * u128::from(demand_permille) / 1000,
+        }
+    }
+
+    /// True while another pod is to arrive.
+    pub fn has_next(&self) -> bool {
+        if self.any_gpu {
+            self.demand < self.target
+        } else {
+            self.next < self.shuffled.len()
+        }
+    }
+
+    /// The next arrival's index into the trace, drawing it from `rng` once the shuffled
+    /// trace is used up.
+    pub fn draw(&mut self, rng: &mut ChaCha8Rng) -> Option<u32> {
+        if !self.has_next() {
+            return None;
+        }
+        let i = match self.shuffled.get(self.next) {
+            Some(&i) => {
+                self.next += 1;
+                i
+            }
+            None => rng.random_range(0..self.shuffled.len() as u32),
+        };
+        self.demand += u128::from(self.gpu[i as usize]);
+        Some(i)
+    }
 }
 
 /// Every workload of the scenario.
@@ -120,16 +205,10 @@ impl Workloads {
             WorkloadKind::Trace(replay) => {
                 let state = &mut self.states[w];
                 let capacity = ctx.cluster.gpu_totals().1;
-                state.trace = Some(Box::new(TraceState::new(
-                    replay,
-                    capacity,
-                    &mut state.arrivals,
-                )));
-                state
-                    .trace
-                    .as_ref()
-                    .is_some_and(|t| !t.order.is_empty())
-                    .then_some(SimTime::ZERO)
+                let trace = TraceState::new(replay, capacity, &mut state.arrivals);
+                let first = trace.next_time(None, replay);
+                state.trace = Some(Box::new(trace));
+                first
             }
         }
     }
@@ -161,14 +240,19 @@ impl Workloads {
                 }
             },
             WorkloadKind::Trace(replay) => {
-                self.trace_arrival(w, ctx);
-                if let TraceTiming::Shuffled { interval, .. } = replay.timing
-                    && self.states[w]
-                        .trace
-                        .as_ref()
-                        .is_some_and(|t| t.next < t.order.len())
-                {
-                    ctx.at(ctx.now.saturating_add(interval), create(w));
+                self.trace_arrival(w, replay, ctx);
+                let Some(next) = self.states[w]
+                    .trace
+                    .as_ref()
+                    .and_then(|t| t.next_time(Some(ctx.now), replay))
+                else {
+                    return;
+                };
+                match replay.timing {
+                    TraceTiming::Shuffled { .. } => ctx.at(next, create(w)),
+                    // The next pod of the same instant arrives once this one is processed.
+                    TraceTiming::Recorded if next == ctx.now => ctx.then(create(w)),
+                    TraceTiming::Recorded => ctx.at_after(next, create(w)),
                 }
                 return;
             }
@@ -255,15 +339,28 @@ impl Workloads {
     }
 
     /// The next pod of a trace replay arrives.
-    fn trace_arrival(&mut self, w: usize, ctx: &mut Ctx<'_>) {
-        let Some(trace) = self.states[w].trace.as_deref_mut() else {
+    fn trace_arrival(&mut self, w: usize, replay: &TraceReplay, ctx: &mut Ctx<'_>) {
+        let state = &mut self.states[w];
+        let Some(trace) = state.trace.as_deref_mut() else {
             return;
         };
-        let Some(&i) = trace.order.get(trace.next) else {
-            return;
+        let (i, run_for) = match &mut trace.arrivals {
+            TraceArrivals::Shuffled(arrivals) => match arrivals.draw(&mut state.arrivals) {
+                Some(i) => (i as usize, SimTime::MAX),
+                None => return,
+            },
+            TraceArrivals::Recorded { order, next, .. } => match order.get(*next) {
+                Some(&i) => {
+                    *next += 1;
+                    let i = i as usize;
+                    (
+                        i,
+                        replay.pods.get(i).map_or(SimTime::MAX, recorded_run_time),
+                    )
+                }
+                None => return,
+            },
         };
-        trace.next += 1;
-        let i = i as usize;
         let (template, requests) = &trace.templates[i];
         let mut pod = Pod::with_requests(
             Arc::clone(template),
@@ -273,14 +370,12 @@ impl Workloads {
             requests.memory(),
         );
         trace.drawn[i] += 1;
-        self.states[w].created += 1;
+        state.created += 1;
         pod.created_stamp = ctx.now.as_micros();
         pod.owner = w as u32;
+        pod.run_micros = run_for.as_micros();
         let pod = ctx.cluster.add_pod(pod);
-        ctx.publish(Fact::PodCreated {
-            pod,
-            run_for: SimTime::MAX,
-        });
+        ctx.publish(Fact::PodCreated { pod, run_for });
     }
 
     /// A Deployment's replacement of a pod that ran (or was to run) for `run_for`.
@@ -348,17 +443,72 @@ impl Controller for Workloads {
 
 impl TraceState {
     fn new(replay: &TraceReplay, capacity_milli: u64, rng: &mut ChaCha8Rng) -> TraceState {
-        let order = match replay.timing {
+        let arrivals = match replay.timing {
             TraceTiming::Shuffled {
                 demand_permille, ..
-            } => arrival_order(&replay.pods, capacity_milli, demand_permille, rng),
+            } => TraceArrivals::Shuffled(ShuffledArrivals::new(
+                &replay.pods,
+                capacity_milli,
+                demand_permille,
+                rng,
+            )),
+            TraceTiming::Recorded => {
+                let mut order: Vec<u32> = (0..replay.pods.len() as u32)
+                    .filter(|&i| replay.pods[i as usize].created_secs.is_some())
+                    .collect();
+                // Stable: file order among equal times.
+                order.sort_by_key(|&i| replay.pods[i as usize].created_secs);
+                let first_secs = order
+                    .first()
+                    .and_then(|&i| replay.pods[i as usize].created_secs)
+                    .unwrap_or(0);
+                TraceArrivals::Recorded {
+                    order,
+                    next: 0,
+                    first_secs,
+                }
+            }
         };
         TraceState {
             templates: replay.pods.iter().map(trace_template).collect(),
             drawn: vec![0; replay.pods.len()],
-            order,
-            next: 0,
+            arrivals,
         }
+    }
+
+    /// When the next pod arrives, if one does, the last having arrived at `last` (`None`:
+    /// before the first).
+    fn next_time(&self, last: Option<SimTime>, replay: &TraceReplay) -> Option<SimTime> {
+        match (&self.arrivals, replay.timing) {
+            (TraceArrivals::Shuffled(a), TraceTiming::Shuffled { interval, .. }) => a
+                .has_next()
+                .then(|| last.map_or(SimTime::ZERO, |t| t.saturating_add(interval))),
+            (
+                TraceArrivals::Recorded {
+                    order,
+                    next,
+                    first_secs,
+                },
+                _,
+            ) => {
+                let secs = replay.pods[*order.get(*next)? as usize].created_secs?;
+                Some(SimTime::from_secs(secs.saturating_sub(*first_secs)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How long a trace pod runs once started under [`TraceTiming::Recorded`]: deletion minus
+/// scheduled time, or minus creation time when the trace never scheduled it; until the
+/// end without a deletion time.
+pub fn recorded_run_time(p: &TracePod) -> SimTime {
+    match p.deleted_secs {
+        Some(deleted) => {
+            let from = p.scheduled_secs.or(p.created_secs).unwrap_or(deleted);
+            SimTime::from_secs(deleted.saturating_sub(from))
+        }
+        None => SimTime::MAX,
     }
 }
 
@@ -384,38 +534,17 @@ fn trace_template(p: &TracePod) -> (Arc<PodTemplate>, Resources) {
 
 /// The order of a shuffled replay's arrivals: indices into `pods`, the whole trace
 /// shuffled and then indices drawn with replacement, until the GPU they ask reaches
-/// `demand_permille` thousandths of `capacity_milli`. Both draws come from `rng`.
+/// `demand_permille` thousandths of `capacity_milli`. Both draws come from `rng`. The
+/// replay draws the same arrivals one at a time ([`ShuffledArrivals`]); this list is for
+/// tests and analysis.
 pub fn arrival_order(
     pods: &[TracePod],
     capacity_milli: u64,
     demand_permille: u32,
     rng: &mut ChaCha8Rng,
 ) -> Vec<u32> {
-    let target = u128::from(capacity_milli) * u128::from(demand_permille) / 1000;
-    let n = pods.len();
-    // Fisher-Yates with the generator's own bounded draws, so the order depends on
-    // nothing but the stream.
-    let mut shuffled: Vec<u32> = (0..n as u32).collect();
-    for i in (1..n).rev() {
-        let j = rng.random_range(0..=i);
-        shuffled.swap(i, j);
-    }
-    if !pods.iter().any(|p| p.gpu.total_milli() > 0) {
-        // Draws would never reach any demand: the trace's pods arrive once each.
-        return shuffled;
-    }
-    let mut order = Vec::with_capacity(n + n / 2);
-    let mut demand = 0u128;
-    let mut next = shuffled.into_iter();
-    while demand < target {
-        let i = match next.next() {
-            Some(i) => i,
-            None => rng.random_range(0..n as u32),
-        };
-        demand += u128::from(pods[i as usize].gpu.total_milli());
-        order.push(i);
-    }
-    order
+    let mut arrivals = ShuffledArrivals::new(pods, capacity_milli, demand_permille, rng);
+    std::iter::from_fn(|| arrivals.draw(rng)).collect()
 }
 
 /// The GPU tasks of a trace with their counts: the workload fragmentation-aware

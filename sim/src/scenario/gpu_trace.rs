@@ -3,9 +3,11 @@
 //!
 //! Two CSV files: the nodes (`sn,cpu_milli,memory_mib,gpu,model`) and the pods
 //! (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,...`; `gpu_spec` lists the GPU
-//! models a pod accepts, separated by `|`, empty for any). Columns are found by their
-//! header name, so their order and extra columns do not matter. Every error names the
-//! file, the line and the column (in characters) of the offending field.
+//! models a pod accepts, separated by `|`, empty for any; for a replay at the trace's own
+//! times, `creation_time`, `scheduled_time` and `deletion_time` in seconds, the last two
+//! optional). Columns are found by their header name, so their order and extra columns do
+//! not matter. Every error names the file, the line and the column (in characters) of the
+//! offending field.
 
 use std::path::Path;
 
@@ -20,8 +22,13 @@ pub const FORMAT_ALIBABA_GPU_V2023: &str = "alibaba-gpu-v2023";
 /// Pod slots a trace node offers (Kubernetes' default `maxPods`; the trace gives none).
 pub const TRACE_NODE_PODS: i64 = 110;
 
-/// One task of the trace: what it asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The latest time a trace may give, in seconds (about 35,000 years): far beyond any
+/// trace, yet small enough that microseconds fit a `u64`.
+pub const MAX_TRACE_SECS: u64 = 1 << 40;
+
+/// One task of the trace: what it asks for, and when it came and went (read only for a
+/// replay at the trace's own times).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TracePod {
     /// Its name in the trace.
     pub name: String,
@@ -31,6 +38,13 @@ pub struct TracePod {
     pub memory_bytes: i64,
     /// Whole GPUs or a share of one.
     pub gpu: GpuRequest,
+    /// When the trace created it (`creation_time`), in seconds.
+    pub created_secs: Option<u64>,
+    /// When the trace's scheduler bound it (`scheduled_time`), in seconds; empty for a pod
+    /// the trace never scheduled.
+    pub scheduled_secs: Option<u64>,
+    /// When the trace deleted it (`deletion_time`), in seconds.
+    pub deleted_secs: Option<u64>,
 }
 
 /// A GPU trace replay under the paper's protocol (`gpuTrace:` in a scenario): the trace's
@@ -131,6 +145,36 @@ impl Csv {
         })
     }
 
+    /// The index of the column named `name`, if the header has it.
+    fn optional_column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// A time in seconds, `None` when the field is empty.
+    fn time(
+        &self,
+        line: usize,
+        row: &[(usize, String)],
+        col: usize,
+    ) -> Result<Option<u64>, ScenarioError> {
+        let (c, text) = self.field(line, row, col)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<u64>() {
+            Ok(n) if n <= MAX_TRACE_SECS => Ok(Some(n)),
+            _ => Err(csv_err(
+                &self.shown,
+                line,
+                c,
+                &self.header[col],
+                format!(
+                    "expected a time in whole seconds from 0 to {MAX_TRACE_SECS}, or nothing, got {text:?}"
+                ),
+            )),
+        }
+    }
+
     /// Field `col` of a row, or an error when the row is short.
     fn field<'r>(
         &self,
@@ -192,11 +236,22 @@ pub fn load_nodes(
         csv.column("model")?,
     );
     let mut nodes = Vec::new();
+    // The line each name is on, to report one listed twice.
+    let mut lines: std::collections::HashMap<&str, usize> = Default::default();
     for (line, row) in &csv.rows {
         let line = *line;
         let (c, name) = csv.field(line, row, sn)?;
         if name.is_empty() {
             return Err(csv_err(shown, line, c, "sn", "expected a node name".into()));
+        }
+        if let Some(first) = lines.insert(name, line) {
+            return Err(csv_err(
+                shown,
+                line,
+                c,
+                "sn",
+                format!("node {name:?} is listed twice (first on line {first})"),
+            ));
         }
         let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
         let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
@@ -226,8 +281,83 @@ pub fn load_nodes(
     Ok(nodes)
 }
 
-/// Reads the pod list.
-pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioError> {
+/// The time columns of the pod list: `creation_time` (required), `scheduled_time` and
+/// `deletion_time` (optional).
+struct TimeColumns {
+    created: usize,
+    scheduled: Option<usize>,
+    deleted: Option<usize>,
+}
+
+impl TimeColumns {
+    fn find(csv: &Csv) -> Result<TimeColumns, ScenarioError> {
+        Ok(TimeColumns {
+            created: csv.column("creation_time")?,
+            scheduled: csv.optional_column("scheduled_time"),
+            deleted: csv.optional_column("deletion_time"),
+        })
+    }
+
+    /// A row's (creation, scheduled, deletion) times, in order: created first, scheduled
+    /// and deleted no earlier, deleted no earlier than scheduled.
+    #[allow(clippy::type_complexity)]
+    fn read(
+        &self,
+        csv: &Csv,
+        line: usize,
+        row: &[(usize, String)],
+    ) -> Result<(u64, Option<u64>, Option<u64>), ScenarioError> {
+        let Some(created) = csv.time(line, row, self.created)? else {
+            let (c, _) = csv.field(line, row, self.created)?;
+            return Err(csv_err(
+                &csv.shown,
+                line,
+                c,
+                "creation_time",
+                "expected the time the pod was created, in seconds: a replay at the trace's \
+                 own times needs every pod's"
+                    .into(),
+            ));
+        };
+        let optional = |col: Option<usize>| match col {
+            Some(col) => csv.time(line, row, col),
+            None => Ok(None),
+        };
+        let (scheduled, deleted) = (optional(self.scheduled)?, optional(self.deleted)?);
+        let column = |col: Option<usize>| col.and_then(|col| row.get(col)).map_or(1, |f| f.0);
+        if let Some(s) = scheduled
+            && s < created
+        {
+            return Err(csv_err(
+                &csv.shown,
+                line,
+                column(self.scheduled),
+                "scheduled_time",
+                format!("a pod cannot be scheduled before it was created (at {created}), got {s}"),
+            ));
+        }
+        if let Some(d) = deleted {
+            let (after, what) = match scheduled {
+                Some(s) => (s, "scheduled"),
+                None => (created, "created"),
+            };
+            if d < after {
+                return Err(csv_err(
+                    &csv.shown,
+                    line,
+                    column(self.deleted),
+                    "deletion_time",
+                    format!("a pod cannot be deleted before it was {what} (at {after}), got {d}"),
+                ));
+            }
+        }
+        Ok((created, scheduled, deleted))
+    }
+}
+
+/// Reads the pod list; with `times`, also when each pod was created, scheduled and
+/// deleted (see [`TracePod`]), which must come in that order.
+pub fn load_pods(path: &Path, shown: &str, times: bool) -> Result<Vec<TracePod>, ScenarioError> {
     let csv = Csv::read(path, shown)?;
     let (name, cpu, mem, num_gpu, gpu_milli, spec) = (
         csv.column("name")?,
@@ -237,6 +367,11 @@ pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioErro
         csv.column("gpu_milli")?,
         csv.column("gpu_spec")?,
     );
+    let time_columns = if times {
+        Some(TimeColumns::find(&csv)?)
+    } else {
+        None
+    };
     let mut pods = Vec::with_capacity(csv.rows.len());
     for (line, row) in &csv.rows {
         let line = *line;
@@ -271,6 +406,13 @@ pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioErro
             .filter(|m| !m.is_empty())
             .map(str::to_owned)
             .collect();
+        let (created_secs, scheduled_secs, deleted_secs) = match &time_columns {
+            Some(t) => {
+                let (c, s, d) = t.read(&csv, line, row)?;
+                (Some(c), s, d)
+            }
+            None => (None, None, None),
+        };
         pods.push(TracePod {
             name: pod_name.to_owned(),
             cpu_milli,
@@ -280,6 +422,9 @@ pub fn load_pods(path: &Path, shown: &str) -> Result<Vec<TracePod>, ScenarioErro
                 milli,
                 models,
             },
+            created_secs,
+            scheduled_secs,
+            deleted_secs,
         });
     }
     Ok(pods)
@@ -317,7 +462,7 @@ mod tests {
             "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos\n\
              a,12000,16384,1,460,,LS\nb,88000,327680,8,1000,V100M16|V100M32,BE\nc,4000,100,0,0,,LS\n",
         );
-        let pods = load_pods(&pods, "pods.csv").unwrap();
+        let pods = load_pods(&pods, "pods.csv", false).unwrap();
         assert_eq!(pods[0].gpu, GpuRequest::share(460));
         assert_eq!(pods[1].gpu.count, 8);
         assert_eq!(pods[1].gpu.models, ["V100M16", "V100M32"]);
@@ -326,12 +471,120 @@ mod tests {
     }
 
     #[test]
+    fn reads_times_when_asked() {
+        let pods = write(
+            "timed-pods.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,creation_time,deletion_time,scheduled_time\n\
+             a,1000,100,0,0,,5,20,7\nb,1000,100,0,0,,6,,\nc,1000,100,0,0,,6,9,\n",
+        );
+        let times = |p: &TracePod| (p.created_secs, p.scheduled_secs, p.deleted_secs);
+        let timed = load_pods(&pods, "timed-pods.csv", true).unwrap();
+        assert_eq!(
+            timed.iter().map(times).collect::<Vec<_>>(),
+            [
+                (Some(5), Some(7), Some(20)),
+                (Some(6), None, None),
+                (Some(6), None, Some(9))
+            ]
+        );
+        let untimed = load_pods(&pods, "timed-pods.csv", false).unwrap();
+        assert!(untimed.iter().all(|p| times(p) == (None, None, None)));
+        // Only creation_time is required.
+        let pods = write(
+            "created-only.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,creation_time\na,1,1,0,0,,3\n",
+        );
+        let p = load_pods(&pods, "created-only.csv", true).unwrap();
+        assert_eq!(times(&p[0]), (Some(3), None, None));
+    }
+
+    #[test]
+    fn time_errors_name_file_line_column_and_field() {
+        let header = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,creation_time,deletion_time,scheduled_time\n";
+        let check = |file: &str, row: &str, at: (u64, u64), field: &str, message: &str| {
+            let path = write(file, &format!("{header}a,1,1,0,0,,1,2,1\n{row}\n"));
+            let e = load_pods(&path, file, true).unwrap_err();
+            assert_eq!((e.line, e.column), (Some(at.0), Some(at.1)), "{e}");
+            assert_eq!(e.field.as_deref(), Some(field), "{e}");
+            assert_eq!(e.message, message);
+        };
+        check(
+            "t1.csv",
+            "b,1,1,0,0,,x,2,1",
+            (3, 12),
+            "creation_time",
+            "expected a time in whole seconds from 0 to 1099511627776, or nothing, got \"x\"",
+        );
+        check(
+            "t2.csv",
+            "b,1,1,0,0,,,2,1",
+            (3, 12),
+            "creation_time",
+            "expected the time the pod was created, in seconds: a replay at the trace's own \
+             times needs every pod's",
+        );
+        check(
+            "t3.csv",
+            "b,1,1,0,0,,5,9,4",
+            (3, 16),
+            "scheduled_time",
+            "a pod cannot be scheduled before it was created (at 5), got 4",
+        );
+        check(
+            "t4.csv",
+            "b,1,1,0,0,,5,4,",
+            (3, 14),
+            "deletion_time",
+            "a pod cannot be deleted before it was created (at 5), got 4",
+        );
+        check(
+            "t5.csv",
+            "b,1,1,0,0,,5,6,7",
+            (3, 14),
+            "deletion_time",
+            "a pod cannot be deleted before it was scheduled (at 7), got 6",
+        );
+        check(
+            "t6.csv",
+            "b,1,1,0,0,,-1,6,7",
+            (3, 12),
+            "creation_time",
+            "expected a time in whole seconds from 0 to 1099511627776, or nothing, got \"-1\"",
+        );
+        let untimed = write(
+            "untimed.csv",
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\na,1,1,0,0,\n",
+        );
+        let e = load_pods(&untimed, "untimed.csv", true).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(1), None));
+        assert!(
+            e.to_string()
+                .starts_with("untimed.csv:1: creation_time: the header lacks the column"),
+            "{e}"
+        );
+        assert!(load_pods(&untimed, "untimed.csv", false).is_ok());
+    }
+
+    #[test]
+    fn a_node_listed_twice_is_an_error() {
+        let nodes = write(
+            "twice.csv",
+            "sn,cpu_milli,memory_mib,gpu,model\nn0,1,1,1,T4\nn1,1,1,1,T4\nn0,1,1,1,T4\n",
+        );
+        let e = load_nodes(&nodes, "twice.csv", false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "twice.csv:4:1: sn: node \"n0\" is listed twice (first on line 2)"
+        );
+    }
+
+    #[test]
     fn errors_name_file_line_column_and_field() {
         let pods = write(
             "bad-pods.csv",
             "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\na,1,1,1,500,\nb,1,1,2,500,\n",
         );
-        let e = load_pods(&pods, "bad-pods.csv").unwrap_err();
+        let e = load_pods(&pods, "bad-pods.csv", false).unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(9)));
         assert_eq!(e.field.as_deref(), Some("gpu_milli"));
         assert!(

@@ -60,10 +60,11 @@ pub struct Scenario {
     /// The GPU trace a `gpuTrace:` scenario replays (its nodes and pods are also in
     /// `nodes` and in a [`WorkloadKind::Trace`] workload).
     pub gpu_trace: Option<Arc<super::gpu_trace::GpuTrace>>,
-    /// How the scheduling queue treats pods that fail (`gpuTrace:` replays give up after
-    /// one attempt).
+    /// How the scheduling queue treats pods that fail (`queue:`; `gpuTrace:` replays give
+    /// up after one attempt).
     pub queue: QueueOptions,
-    /// The GPU allocation curve to record (`gpu-fill.csv`), for GPU trace replays.
+    /// The GPU allocation curve to record (`gpu-fill.csv`; `gpuFill:`, which `gpuTrace:`
+    /// implies).
     pub gpu_fill: Option<GpuFillOptions>,
     /// The GPU task mix the scenario's trace replays ask for (task kinds with their
     /// counts): what fragmentation-aware schedulers measure against, as the paper hands
@@ -143,7 +144,7 @@ pub enum WorkloadKind {
         /// The arrival process.
         arrivals: Arrivals,
     },
-    /// Pods replayed from a cluster trace.
+    /// `trace: {...}` (or `gpuTrace:`): pods replayed from a cluster trace.
     Trace(Arc<TraceReplay>),
 }
 
@@ -169,6 +170,13 @@ pub enum TraceTiming {
         /// Time between two arrivals.
         interval: SimTime,
     },
+    /// The trace's own times: each pod arrives at its creation time, shifted so that the
+    /// first arrival is at zero, in the order of those times (file order among equal
+    /// ones), and once started runs for as long as it did in the trace: deletion minus
+    /// scheduled time, or deletion minus creation time for a pod the trace never
+    /// scheduled. A pod without a deletion time runs until the end; one without a
+    /// creation time never arrives (the loader refuses such a trace).
+    Recorded,
 }
 
 /// How batch pods arrive.

@@ -135,6 +135,49 @@ pub(super) struct RawScenario {
     pub(super) seeds: Option<Spanned<Vec<Spanned<Scalar>>>>,
     /// A GPU trace replay (see `scenario::gpu_trace`).
     pub(super) gpu_trace: Option<Spanned<RawGpuTrace>>,
+    /// How the scheduling queue treats pods that fail.
+    pub(super) queue: Option<Spanned<RawQueue>>,
+    /// The GPU allocation curve to record (`gpu-fill.csv`).
+    pub(super) gpu_fill: Option<Spanned<RawGpuFill>>,
+}
+
+/// `queue:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawQueue {
+    pub(super) max_attempts: Option<Spanned<Scalar>>,
+}
+
+/// `gpuFill:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawGpuFill {
+    pub(super) step: Option<Spanned<Scalar>>,
+    pub(super) demand: Option<Spanned<Scalar>>,
+}
+
+/// `workloads[i].trace`: a trace's pods replayed as a workload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTraceWorkload {
+    pub(super) format: Spanned<String>,
+    /// The pod list, relative to the scenario's directory.
+    pub(super) pods: Spanned<String>,
+    /// `shuffled` or `recorded`; required, but checked after parsing so that the message
+    /// can say where and what the choices are.
+    pub(super) timing: Option<Spanned<String>>,
+    pub(super) demand: Option<Spanned<Scalar>>,
+    pub(super) interval: Option<Spanned<Scalar>>,
+}
+
+/// `cluster.trace`: a trace's nodes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClusterTrace {
+    pub(super) format: Spanned<String>,
+    /// The node list, relative to the scenario's directory.
+    pub(super) nodes: Spanned<String>,
+    pub(super) gpu_nodes_only: Option<bool>,
 }
 
 /// One item of `namespaces:`: a bare name (weight 1) or a mapping with a weight.
@@ -362,6 +405,8 @@ pub(super) struct RawPriorityClass {
 pub(super) struct RawCluster {
     pub(super) node_pools: Option<Spanned<Vec<Spanned<RawPool>>>>,
     pub(super) nodes: Option<Spanned<Vec<Spanned<RawNode>>>>,
+    /// The nodes of a trace.
+    pub(super) trace: Option<Spanned<RawClusterTrace>>,
 }
 
 /// One item of `cluster.nodePools`.
@@ -432,6 +477,8 @@ pub(super) struct RawWorkload {
     /// A share of one GPU (`0.5`) or whole GPUs (`2`); see `schedulers::gpu`.
     pub(super) gpu: Option<Spanned<Scalar>>,
     pub(super) gpu_models: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A trace replayed as a workload: the fourth kind, which takes no other key.
+    pub(super) trace: Option<Spanned<RawTraceWorkload>>,
 }
 
 /// `arrivals:` of a batch workload.

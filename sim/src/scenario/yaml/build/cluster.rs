@@ -1,13 +1,14 @@
-//! `cluster:`: node pools expanded to `<pool>-<i>`, then the named nodes, in file order.
+//! `cluster:`: node pools expanded to `<pool>-<i>`, the named nodes and a trace's nodes
+//! (`trace`, read in the `trace` module), in file order.
 
 use std::collections::HashMap;
 
 use schedulers::NodeSpec;
 use schedulers::yaml::message::at_line;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
-use super::super::raw::{RawCluster, RawNode, RawPool};
-use super::{Builder, Result, before};
+use super::super::raw::{RawCluster, RawClusterTrace, RawNode, RawPool};
+use super::{Builder, Result};
 
 /// The most nodes one scenario may define. Far above the 10,000-node target scale, but a
 /// typo'd `count: 1000000000` is an error instead of an allocation that aborts the process.
@@ -24,31 +25,34 @@ fn with_hostname_label(mut node: NodeSpec) -> NodeSpec {
 }
 
 impl Builder<'_> {
-    /// `cluster:`: pools expanded to `<pool>-<i>`, then the named nodes, in file order.
+    /// `cluster:`: pools expanded to `<pool>-<i>`, the named nodes and a trace's nodes,
+    /// in file order.
     pub(super) fn cluster(&mut self, c: &RawCluster) -> Result<Vec<NodeSpec>> {
         let mut nodes = Vec::new();
         // Where each node name was defined, to report duplicates.
         let mut seen: HashMap<String, String> = HashMap::new();
-        let pools_first = match (&c.node_pools, &c.nodes) {
-            (Some(p), Some(n)) => before(&p.referenced, &n.referenced),
-            _ => true,
-        };
-        let pools = c
-            .node_pools
-            .as_ref()
-            .map(|p| p.value.as_slice())
-            .unwrap_or_default();
-        let named = c
-            .nodes
-            .as_ref()
-            .map(|n| n.value.as_slice())
-            .unwrap_or_default();
-        if pools_first {
-            self.pools(pools, &mut nodes, &mut seen)?;
-            self.named_nodes(named, &mut nodes, &mut seen)?;
-        } else {
-            self.named_nodes(named, &mut nodes, &mut seen)?;
-            self.pools(pools, &mut nodes, &mut seen)?;
+        enum Source<'c> {
+            Pools(&'c [Spanned<RawPool>]),
+            Named(&'c [Spanned<RawNode>]),
+            Trace(&'c Spanned<RawClusterTrace>),
+        }
+        let mut sources: Vec<(&Location, Source<'_>)> = Vec::new();
+        if let Some(p) = &c.node_pools {
+            sources.push((&p.referenced, Source::Pools(&p.value)));
+        }
+        if let Some(n) = &c.nodes {
+            sources.push((&n.referenced, Source::Named(&n.value)));
+        }
+        if let Some(t) = &c.trace {
+            sources.push((&t.referenced, Source::Trace(t)));
+        }
+        sources.sort_by_key(|(at, _)| (at.line(), at.column()));
+        for (_, source) in sources {
+            match source {
+                Source::Pools(pools) => self.pools(pools, &mut nodes, &mut seen)?,
+                Source::Named(named) => self.named_nodes(named, &mut nodes, &mut seen)?,
+                Source::Trace(t) => self.cluster_trace(t, &mut nodes, &mut seen, MAX_NODES)?,
+            }
         }
         Ok(nodes)
     }

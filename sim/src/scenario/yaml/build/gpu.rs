@@ -1,7 +1,7 @@
 //! `seeds:` and `gpuTrace:`: the settings of a GPU trace replay (see
-//! `crate::scenario::gpu_trace`).
-
-use std::path::Path;
+//! `crate::scenario::gpu_trace`), a shorthand for a trace's GPU nodes, a shuffled trace
+//! workload, one attempt per pod and the GPU allocation curve (read by the functions of
+//! `trace`, which reads the general form).
 
 use serde_saphyr::Spanned;
 
@@ -11,13 +11,9 @@ use schedulers::yaml::Scalar;
 use schedulers::yaml::message::shown;
 
 use super::super::raw::RawGpuTrace;
+use super::trace::{DEFAULT_DEMAND_PERMILLE, DEFAULT_STEP_PERMILLE, MAX_DEMAND_PERMILLE};
 use super::{Builder, Result};
-use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, GpuTrace, load_nodes, load_pods};
-
-/// The paper's protocol stops arrivals at 1.3 times the cluster's GPUs.
-const DEFAULT_DEMAND_PERMILLE: u32 = 1300;
-/// `gpu-fill.csv` has a row every 1% of the cluster's GPUs by default.
-const DEFAULT_STEP_PERMILLE: u32 = 10;
+use crate::scenario::gpu_trace::{GpuTrace, load_pods};
 
 impl Builder<'_> {
     /// `seeds`: distinct non-negative integers, in file order; refused next to `seed`.
@@ -61,7 +57,13 @@ impl Builder<'_> {
     }
 
     /// A fraction of the cluster's GPUs, in thousandths, from `min` to `max`.
-    fn permille(&self, v: &Spanned<Scalar>, field: &str, min: u32, max: u32) -> Result<u32> {
+    pub(super) fn permille(
+        &self,
+        v: &Spanned<Scalar>,
+        field: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<u32> {
         let x = self.kube.number(v, field, false)?;
         let p = (x * 1000.0).round();
         if p < f64::from(min) || p > f64::from(max) {
@@ -80,56 +82,33 @@ impl Builder<'_> {
     }
 
     /// `gpuTrace`: reads both trace files (paths relative to the scenario's directory).
+    /// `others` are the sections it replaces, with where each is, in file order.
     pub(super) fn gpu_trace(
         &self,
         t: &Spanned<RawGpuTrace>,
-        has_cluster_or_workloads: bool,
+        others: &[(&str, Option<&serde_saphyr::Location>)],
     ) -> Result<GpuTrace> {
-        if has_cluster_or_workloads {
+        if let Some((key, _)) = others.iter().find(|(_, at)| at.is_some()) {
             return Err(self.kube.err(
                 &t.referenced,
                 "gpuTrace",
-                "a gpuTrace scenario takes its nodes and pods from the trace; \
-                 remove `cluster` and `workloads`",
-            ));
-        }
-        let t_value = &t.value;
-        if t_value.format.value != FORMAT_ALIBABA_GPU_V2023 {
-            return Err(self.kube.err(
-                &t_value.format.referenced,
-                "gpuTrace.format",
                 format!(
-                    "unknown trace format {:?}; the one known is {FORMAT_ALIBABA_GPU_V2023:?}",
-                    t_value.format.value
+                    "a gpuTrace scenario takes its nodes and pods from the trace and sets the \
+                     queue and the GPU allocation curve itself; remove `{key}` (or write the \
+                     replay out in full: see docs/gpu-sharing.md)"
                 ),
             ));
         }
-        let dir = Path::new(self.kube.file())
-            .parent()
-            .unwrap_or(Path::new(""));
-        let resolve = |p: &Spanned<String>, field: &str| -> Result<(std::path::PathBuf, String)> {
-            if p.value.is_empty() {
-                return Err(self.kube.err(&p.referenced, field, "expected a file path"));
-            }
-            let full = dir.join(&p.value);
-            let shown = full.display().to_string();
-            Ok((full, shown))
-        };
-        let (nodes_path, nodes_shown) = resolve(&t_value.nodes, "gpuTrace.nodes")?;
-        let (pods_path, pods_shown) = resolve(&t_value.pods, "gpuTrace.pods")?;
-        let nodes = load_nodes(
-            &nodes_path,
-            &nodes_shown,
+        let t_value = &t.value;
+        self.trace_format(&t_value.format, "gpuTrace.format")?;
+        let (pods_path, pods_shown) = self.trace_path(&t_value.pods, "gpuTrace.pods")?;
+        let nodes = self.trace_node_list(
+            &t_value.nodes,
+            "gpuTrace.nodes",
             t_value.gpu_nodes_only.unwrap_or(true),
+            true,
         )?;
-        if !nodes.iter().any(|n| n.gpu.count > 0) {
-            return Err(self.kube.err(
-                &t_value.nodes.referenced,
-                "gpuTrace.nodes",
-                format!("{nodes_shown} lists no node with GPUs"),
-            ));
-        }
-        let pods = load_pods(&pods_path, &pods_shown)?;
+        let pods = load_pods(&pods_path, &pods_shown, false)?;
         if !pods.iter().any(|p| p.gpu.is_some()) {
             return Err(self.kube.err(
                 &t_value.pods.referenced,
@@ -138,7 +117,7 @@ impl Builder<'_> {
             ));
         }
         let demand_permille = match &t_value.demand {
-            Some(v) => self.permille(v, "gpuTrace.demand", 1, 100_000)?,
+            Some(v) => self.permille(v, "gpuTrace.demand", 1, MAX_DEMAND_PERMILLE)?,
             None => DEFAULT_DEMAND_PERMILLE,
         };
         let step_permille = match &t_value.fill_step {

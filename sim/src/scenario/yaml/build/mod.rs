@@ -14,7 +14,8 @@
 //! workload's priority), `storage`, `disruption` (`podDisruptionBudgets`), `groups`
 //! (`namespaces`, `podGroups` and the group a workload joins), `cluster`, `workloads`
 //! (kinds and arrivals), `dist` (distributions), `pod` (the pod template and its
-//! containers) and `gpu` (`seeds`, `gpuTrace`, GPUs of nodes and pods). The Kubernetes
+//! containers), `gpu` (`seeds`, `gpuTrace`, GPUs of nodes and pods) and `trace` (trace
+//! workloads, `cluster.trace`, `queue`, `gpuFill`, and what `gpuTrace` expands to). The Kubernetes
 //! pieces (selectors, affinity, tolerations, taints, ports, quantities) are read by the
 //! builder's `kube`, the [`Reader`] every Kubernetes-YAML reader shares.
 
@@ -30,7 +31,8 @@ use serde_saphyr::{Location, Spanned};
 
 use super::ScenarioError;
 use super::raw::RawScenario;
-use crate::scenario::Scenario;
+use crate::controllers::workloads::target_workload;
+use crate::scenario::{GpuFillOptions, QueueOptions, Scenario, TraceReplay, TraceTiming};
 use crate::time::{SimTime, parse_duration};
 use priority::PriorityClass;
 
@@ -43,6 +45,7 @@ mod pod;
 mod priority;
 mod scheduling;
 mod storage;
+mod trace;
 mod workloads;
 
 /// `sampleInterval` when absent.
@@ -65,6 +68,7 @@ pub(super) fn build(
         classes: Vec::new(),
         volumes: VolumeState::default(),
         pod_groups: Vec::new(),
+        shuffled_traces: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -81,9 +85,15 @@ pub(super) fn build(
     };
     let seeds = b.seeds(raw.seeds.as_ref(), raw.seed.is_some())?;
     let gpu_trace = match &raw.gpu_trace {
-        Some(t) => Some(Arc::new(
-            b.gpu_trace(t, raw.cluster.is_some() || raw.workloads.is_some())?,
-        )),
+        Some(t) => {
+            let replaced = [
+                ("cluster", raw.cluster.as_ref().map(|v| &v.referenced)),
+                ("workloads", raw.workloads.as_ref().map(|v| &v.referenced)),
+                ("queue", raw.queue.as_ref().map(|v| &v.referenced)),
+                ("gpuFill", raw.gpu_fill.as_ref().map(|v| &v.referenced)),
+            ];
+            Some(Arc::new(b.gpu_trace(t, &replaced)?))
+        }
         None => None,
     };
     let duration = match &raw.duration {
@@ -112,6 +122,10 @@ pub(super) fn build(
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
     let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
     b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
+    let queue = match &raw.queue {
+        Some(q) => b.queue(q)?,
+        None => QueueOptions::default(),
+    };
 
     // File order: whichever of `cluster` and `workloads` comes first is checked first.
     let cluster_first = match (&raw.cluster, &raw.workloads) {
@@ -134,6 +148,34 @@ pub(super) fn build(
         let workloads = b.workloads(raw_workloads)?;
         (cluster(&mut b)?, workloads)
     };
+    b.check_shuffled_traces(&nodes)?;
+    let gpu_fill = match &raw.gpu_fill {
+        Some(f) => Some(b.gpu_fill(f, &nodes)?),
+        None => None,
+    };
+    // `gpuTrace:` is a shorthand for a cluster and a workload (given neither) and the
+    // queue and curve of the paper's protocol.
+    let (nodes, workloads, queue, gpu_fill) = match &gpu_trace {
+        Some(t) => (
+            t.nodes.clone(),
+            vec![trace::trace_workload(TraceReplay {
+                pods: t.pods.clone(),
+                timing: TraceTiming::Shuffled {
+                    demand_permille: t.demand_permille,
+                    interval: crate::scenario::GPU_TRACE_INTERVAL,
+                },
+            })],
+            QueueOptions {
+                max_attempts: Some(1),
+            },
+            Some(GpuFillOptions {
+                step_permille: t.step_permille,
+                demand_permille: t.demand_permille,
+            }),
+        ),
+        None => (nodes, workloads, queue, gpu_fill),
+    };
+    let gpu_workload = target_workload(&trace::trace_pods(&workloads));
 
     Ok(Scenario {
         name,
@@ -158,9 +200,9 @@ pub(super) fn build(
         pod_groups: b.pod_groups,
         seeds,
         gpu_trace,
-        queue: Default::default(),
-        gpu_fill: None,
-        gpu_workload: Vec::new(),
+        queue,
+        gpu_fill,
+        gpu_workload,
     })
 }
 
@@ -189,6 +231,8 @@ struct Builder<'a> {
     volumes: VolumeState,
     /// Pod groups, checked before workloads, which join them.
     pod_groups: Vec<PodGroupSpec>,
+    /// The shuffled trace workloads, for the checks that need the cluster.
+    shuffled_traces: Vec<trace::ShuffledTrace>,
 }
 
 impl Builder<'_> {

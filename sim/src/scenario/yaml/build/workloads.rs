@@ -1,5 +1,6 @@
-//! `workloads:`: each one's kind (`pod`, `deployment` or `batch`), the keys that belong to
-//! that kind, and a batch workload's `arrivals`.
+//! `workloads:`: each one's kind (`pod`, `deployment`, `batch` or `trace`), the keys that
+//! belong to that kind, and a batch workload's `arrivals`. A trace workload is read in
+//! `trace`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,14 +10,14 @@ use schedulers::yaml::Scalar;
 use schedulers::yaml::message::{at_line, did_you_mean, one_of};
 use serde_saphyr::{Location, Spanned};
 
-use super::super::raw::{RawArrivals, RawWorkload};
+use super::super::raw::{RawArrivals, RawTraceWorkload, RawWorkload};
 use super::{Builder, Result};
 use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
 use crate::time::SimTime;
 
 const PROCESSES: &[&str] = &["poisson", "fixed", "burst"];
 
-/// The three kinds of workload, named by the key that introduces them.
+/// The kinds of workload that have a name, each named by the key that introduces it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Pod,
@@ -35,6 +36,13 @@ impl Kind {
     }
 }
 
+/// What introduces a workload: the name of one of the named kinds, or a trace (the fourth
+/// kind, which has no name).
+enum Head<'w> {
+    Named(Kind, &'w Spanned<String>),
+    Trace(&'w Spanned<RawTraceWorkload>),
+}
+
 impl Builder<'_> {
     /// `workloads:`.
     pub(super) fn workloads(&mut self, list: &[Spanned<RawWorkload>]) -> Result<Vec<Workload>> {
@@ -42,7 +50,13 @@ impl Builder<'_> {
         let mut seen: HashMap<String, String> = HashMap::new();
         for (i, w) in list.iter().enumerate() {
             let base = format!("workloads[{i}]");
-            let (kind, name_value) = self.workload_kind(w, &base)?;
+            let (kind, name_value) = match self.workload_kind(w, &base)? {
+                Head::Named(kind, name) => (kind, name),
+                Head::Trace(t) => {
+                    out.push(self.trace_workload(&w.value, t, &base)?);
+                    continue;
+                }
+            };
             let name_field = format!("{base}.{}", kind.key());
             let name = self
                 .kube
@@ -63,32 +77,35 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    /// Which of `pod`, `deployment` and `batch` the workload is: exactly one must be given.
-    fn workload_kind<'w>(
-        &self,
-        w: &'w Spanned<RawWorkload>,
-        base: &str,
-    ) -> Result<(Kind, &'w Spanned<String>)> {
+    /// Which of `pod`, `deployment`, `batch` and `trace` the workload is: exactly one
+    /// must be given.
+    fn workload_kind<'w>(&self, w: &'w Spanned<RawWorkload>, base: &str) -> Result<Head<'w>> {
         let raw = &w.value;
-        let given: Vec<(Kind, &Spanned<String>)> = [
+        let named = [
             (Kind::Pod, &raw.pod),
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
         ]
         .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-        .collect();
-        match given.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(self.kube.err(
+        .filter_map(|(k, v)| v.as_ref().map(|v| Head::Named(k, v)));
+        let given: Vec<Head<'w>> = named.chain(raw.trace.as_ref().map(Head::Trace)).collect();
+        let key_at = |h: &Head<'w>| match h {
+            Head::Named(kind, v) => (kind.key(), v.referenced),
+            Head::Trace(t) => ("trace", t.referenced),
+        };
+        let mut given = given.into_iter();
+        match (given.next(), given.next()) {
+            (Some(one), None) => Ok(one),
+            (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment` or `batch`, naming it; found none",
+                "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or \
+                 `trace`; found none",
             )),
-            [(first, _), (second, value), ..] => {
-                let (first, second) = (first.key(), second.key());
+            (Some(first), Some(second)) => {
+                let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
                 Err(self.kube.err(
-                    &value.referenced,
+                    &at,
                     &format!("{base}.{second}"),
                     format!("a workload has exactly one kind, but this one has both `{first}` and `{second}`"),
                 ))
@@ -459,7 +476,7 @@ mod tests {
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment` or `batch`, naming it; found none",
+            "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",
