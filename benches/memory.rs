@@ -172,8 +172,10 @@ workloads:
       memory: {{dist: choice, values: [512Mi, 1Gi, 2Gi, 4Gi, 8Gi]}}
 "
     );
-    let scenario = sim::parse_scenario(&yaml, "never-finishing.yaml", &|n| registry.contains(n))
-        .unwrap_or_else(|e| panic!("never-finishing scenario: {e}"));
+    let scenario = sim::parse_scenario(&yaml, "never-finishing.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap_or_else(|e| panic!("never-finishing scenario: {e}"));
     let mut sim = Simulation::new(
         &scenario,
         registry.create(scheduler).unwrap(),
@@ -190,7 +192,7 @@ fn main() {
     // `cargo test --benches` runs bench binaries too; the figures take a few seconds, fine.
     let registry = Registry::builtin();
     let path = Path::new("scenarios/bench-1k-nodes-100k-pods.yaml");
-    let scenario = sim::load_scenario(path, &|n| registry.contains(n))
+    let scenario = sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     println!(
         "size_of::<schedulers::Pod>() = {} bytes (heap figures below are requested bytes, \

@@ -55,8 +55,10 @@ const MEMORY_CHOICES: [i64; 5] = [512 << 20, 1 << 30, 2 << 30, 4 << 30, 8 << 30]
 
 fn load() -> (Registry, Scenario) {
     let registry = Registry::builtin();
-    let scenario = sim::load_scenario(Path::new(SCENARIO), &|n| registry.contains(n))
-        .unwrap_or_else(|e| panic!("{SCENARIO}: {e}"));
+    let scenario = sim::load_scenario(Path::new(SCENARIO), &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap_or_else(|e| panic!("{SCENARIO}: {e}"));
     (registry, scenario)
 }
 

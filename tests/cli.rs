@@ -383,7 +383,7 @@ fn a_scenarios_bad_scheduler_argument_names_the_entry_and_the_argument() {
         "schedulers: [first-fit, \"flow:waitWeigth=0\"]",
     );
     write(dir.path(), "tiny.yaml", &text);
-    let says = r#"tiny.yaml: schedulers[1]: scheduler "flow": unknown argument "waitWeigth"; did you mean "waitWeight"?"#;
+    let says = r#"tiny.yaml:3:25: schedulers[1]: scheduler "flow": unknown argument "waitWeigth"; did you mean "waitWeight"?"#;
     let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
     assert_code(&out, 1);
     assert!(stderr(&out).contains(says), "{}", stderr(&out));
@@ -402,6 +402,82 @@ fn a_scenarios_bad_scheduler_argument_names_the_entry_and_the_argument() {
     assert!(
         rows[2].starts_with("tiny,flow:waitWeight=0,7,3,3,"),
         "{rows:?}"
+    );
+}
+
+#[test]
+fn a_scenarios_mapping_entries_run_under_their_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    // Strings and mappings mixed; YAML numbers, a quoted number and a word as values.
+    let text = TINY.replace(
+        "schedulers: [first-fit, least-allocated]",
+        "schedulers:
+  - first-fit
+  - {name: tetris, args: {memoryWeight: 2, cpuWeight: 1.0}}
+  - name: flow
+    args:
+      waitWeight: \"0\"
+      maxWait: 300
+  - {name: fgd, args: {workload: cluster}}
+  - tetris:otherWeight=0.5",
+    );
+    write(dir.path(), "tiny.yaml", &text);
+    let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
+    assert_code(&out, 0);
+    let out = schedlab(dir.path(), &["run", "tiny.yaml", "--out", "out"]);
+    assert_code(&out, 0);
+    let rows = lines(&dir.path().join("out/summary.csv"));
+    let labels: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.rsplitn(30, ',').last().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "tiny,first-fit",
+            "tiny,tetris:memoryWeight=2",
+            r#"tiny,"flow:waitWeight=0,maxWait=300""#,
+            "tiny,fgd:workload=cluster",
+            "tiny,tetris:otherWeight=0.5",
+        ]
+    );
+    for dir_name in [
+        "tetris_memoryWeight_2",
+        "flow_waitWeight_0_maxWait_300",
+        "fgd_workload_cluster",
+    ] {
+        let run = dir.path().join("out/tiny").join(dir_name).join("seed-7");
+        assert_eq!(lines(&run.join("summary.csv")).len(), 2, "{dir_name}");
+    }
+}
+
+#[test]
+fn validate_locates_a_bad_argument_of_a_mapping_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY.replace(
+        "schedulers: [first-fit, least-allocated]",
+        "schedulers:\n  - first-fit\n  - name: tetris\n    args:\n      cpuWeight: -1\n",
+    );
+    write(dir.path(), "tiny.yaml", &text);
+    let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
+    assert_code(&out, 1);
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: tiny.yaml:7:18: schedulers[1].args.cpuWeight: scheduler \"tetris\": argument \
+         \"cpuWeight\" is out of range: it takes number 0..=1000000, got -1"
+    );
+    // Two entries with one label are refused too, at the second.
+    let text = TINY.replace(
+        "schedulers: [first-fit, least-allocated]",
+        "schedulers: [tetris, {name: tetris, args: {cpuWeight: 1}}]",
+    );
+    write(dir.path(), "tiny.yaml", &text);
+    let out = schedlab(dir.path(), &["validate", "tiny.yaml"]);
+    assert_code(&out, 1);
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: tiny.yaml:3:22: schedulers[1]: scheduler \"tetris\" is listed twice: \
+         schedulers[0] has the same run label"
     );
 }
 

@@ -36,7 +36,7 @@ fn summary_columns_keep_their_order() {
         "cluster: {nodePools: [{name: n, count: 1, allocatable: {cpu: \"1\", memory: 1Gi}}]}\n\
          workloads: [{pod: p, requests: {cpu: 100m}, duration: 1s}]\n",
         "tiny.yaml",
-        &|n| registry.contains(n),
+        &|spec, profiles| registry.check(spec, profiles),
     )
     .unwrap();
     let result = sim::run(&scenario, registry.create("first-fit").unwrap(), 1);

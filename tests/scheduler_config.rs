@@ -293,8 +293,15 @@ fn scenario_with_config(dir: &Path, config: &str) -> PathBuf {
     write(dir, "scenarios/packing.yaml", &scenario)
 }
 
-fn is_builtin(name: &str) -> bool {
-    schedulers::Registry::builtin().contains(name)
+/// The built-in registry's check of a `schedulers:` entry, as hosts pass it.
+fn is_builtin(
+    spec: &schedulers::SchedulerSpec,
+    profiles: &[(
+        String,
+        schedulers::framework::plugin_registry::ResolvedProfile,
+    )],
+) -> Result<String, schedulers::SpecError> {
+    schedulers::Registry::builtin().check(spec, profiles)
 }
 
 #[test]
@@ -304,7 +311,12 @@ fn a_scenario_loads_the_profiles_of_its_scheduler_config() {
     let scenario = sim::load_scenario(&path, &is_builtin).expect("loads");
     let names: Vec<&str> = scenario.profiles.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["bin-packing", "default-scheduler"]);
-    assert_eq!(scenario.schedulers, ["bin-packing"]);
+    let labels: Vec<&str> = scenario
+        .schedulers
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect();
+    assert_eq!(labels, ["bin-packing"]);
     assert_eq!(scenario.profiles[0].1.name(), "bin-packing");
     // The ignored plugin comes back as a warning pointing into the configuration file.
     assert_eq!(
@@ -466,7 +478,12 @@ fn an_inline_scheduler_config_loads_and_points_into_the_scenario() {
         sim::parse_scenario(INLINE, "scenarios/inline.yaml", &is_builtin).expect("loads");
     let names: Vec<&str> = scenario.profiles.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["packer"]);
-    assert_eq!(scenario.schedulers, ["kube-default", "packer"]);
+    let labels: Vec<&str> = scenario
+        .schedulers
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect();
+    assert_eq!(labels, ["kube-default", "packer"]);
     assert!(
         scenario.profile_warnings.is_empty(),
         "{:?}",

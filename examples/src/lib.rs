@@ -49,10 +49,10 @@ pub fn bundled_scenario(file: &str) -> PathBuf {
         .join(file)
 }
 
-/// Loads a scenario file; the `schedulers:` it lists must be known to `registry`. Errors
-/// name the file, line, column and field.
+/// Loads a scenario file; the `schedulers:` it lists, arguments included, are checked
+/// against `registry`. Errors name the file, line, column and field.
 pub fn load(path: &Path, registry: &Registry) -> Result<Scenario, ScenarioError> {
-    sim::load_scenario(path, &|name| registry.knows(name))
+    sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles))
 }
 
 /// A fresh scheduler for a run of `scenario`, from `spec` (`NAME` or

@@ -35,8 +35,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        // The scenario's own list of built-ins, then this crate's two algorithms.
-        let mut names: Vec<&str> = scenario.schedulers.iter().map(String::as_str).collect();
+        // The scenario's own list of built-ins (a run label reads back as its spec), then
+        // this crate's two algorithms.
+        let mut names: Vec<&str> = scenario
+            .schedulers
+            .iter()
+            .map(|s| s.label.as_str())
+            .collect();
         names.extend([PowerOfTwo::NAME, LargestFirst::NAME]);
         match compare(&scenario, &registry, &names) {
             Ok(runs) => results.extend(runs),

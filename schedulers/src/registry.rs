@@ -257,13 +257,6 @@ impl Registry {
         self.entries.contains_key(name)
     }
 
-    /// True when `text` is a spec (see [`SchedulerSpec::parse`]) whose name is registered,
-    /// whatever its arguments: what a scenario's `schedulers:` list may hold. Its
-    /// arguments are checked by [`Registry::check`], which names the one at fault.
-    pub fn knows(&self, text: &str) -> bool {
-        SchedulerSpec::parse(text).is_ok_and(|spec| self.contains(&spec.name))
-    }
-
     /// Names and summaries, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.entries.iter().map(|(n, e)| (n.as_str(), e.summary))
@@ -276,7 +269,8 @@ impl Registry {
 
     /// Checks `spec` without building anything: its name is one of `profiles` (a
     /// scenario's own), a registered one or `exec:PATH` with a program that can be run,
-    /// and its arguments are valid. Returns the run's label (see [`crate::spec`]).
+    /// and its arguments are valid. Returns the run's label (see [`crate::spec`]). The
+    /// scenario loader checks each `schedulers:` entry with it.
     pub fn check(
         &self,
         spec: &SchedulerSpec,
@@ -459,16 +453,6 @@ mod tests {
         );
         let e = r.check(&spec("exec:/no/such/program"), &[]).unwrap_err();
         assert!(matches!(e, SpecError::Program { .. }), "{e}");
-    }
-
-    #[test]
-    fn knows_names_whatever_the_arguments() {
-        let r = Registry::builtin();
-        assert!(r.knows("tetris"));
-        assert!(r.knows("tetris:cpuWeigth=2"));
-        assert!(!r.knows("tetirs:cpuWeight=2"));
-        assert!(!r.knows("exec:x.py"));
-        assert!(!r.knows("tetris:"));
     }
 
     #[test]

@@ -24,10 +24,11 @@
 //! itself hold `:`, `=` or `,`. Values are plain words: numbers (`2`, `0.5`, `1e3`) or the
 //! words a parameter accepts (`cluster`).
 //!
-//! In a scenario file a spec is the same string, or (once the loader reads it) a map
-//! `{name: tetris, args: {cpuWeight: 2}}`: [`SchedulerSpec`] implements
-//! `serde::Deserialize` for both forms, and [`ArgValue`] takes YAML's booleans, integers,
-//! floats and strings as they are.
+//! In a scenario file (`schedulers:`) a spec is the same string, or a map
+//! `{name: tetris, args: {cpuWeight: 2}}` whose values keep YAML's types ([`ArgValue`]:
+//! booleans, integers, floats, strings). The scenario loader reads both forms with their
+//! positions, so that an error points at the argument; [`SchedulerSpec`] also implements
+//! `serde::Deserialize` for both, for other hosts (JSON, say).
 //!
 //! # Labels
 //!

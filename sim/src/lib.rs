@@ -35,7 +35,7 @@
 //!     count: 3
 //!     requests: {cpu: "1", memory: 1Gi}
 //!     duration: 10m
-//! "#, "example.yaml", &|name| registry.contains(name)).unwrap();
+//! "#, "example.yaml", &|spec, profiles| registry.check(spec, profiles)).unwrap();
 //! let result = run(&scenario, registry.create("first-fit").unwrap(), scenario.seed);
 //! assert_eq!(result.summary.count(&sim::columns::PODS_COMPLETED), 3);
 //! ```
@@ -58,6 +58,8 @@ pub use observe::summary::{Column, Summary, Unit, Value};
 pub use observe::timeseries::{Fragmentation, Sample};
 pub use observe::trace::{TraceEvent, TraceRecord};
 pub use observe::{Fact, Observer, columns};
-pub use scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
+pub use scenario::{
+    ListedScheduler, Scenario, ScenarioError, SchedulerCheck, load_scenario, parse_scenario,
+};
 pub use simulation::{ExplainOutcome, RunResult, SchedulerFailure, Simulation, run, try_run};
 pub use time::SimTime;

@@ -9,7 +9,10 @@ const PAPER: &str = include_str!("../../scenarios/drf-paper.yaml");
 
 fn load(text: &str) -> Scenario {
     let registry = Registry::builtin();
-    parse_scenario(text, "drf-paper.yaml", &|n| registry.contains(n)).expect("loads")
+    parse_scenario(text, "drf-paper.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("loads")
 }
 
 fn summary(scenario: &Scenario, scheduler: &str) -> RunResult {

@@ -7,12 +7,13 @@ use sim::{RunResult, Simulation, TraceEvent, load_scenario};
 
 fn run(scheduler: &str) -> RunResult {
     let registry = Registry::builtin();
-    let scenario = load_scenario("../scenarios/flow-vs-greedy.yaml".as_ref(), &|n| {
-        registry.contains(n)
-    })
+    let scenario = load_scenario(
+        "../scenarios/flow-vs-greedy.yaml".as_ref(),
+        &|spec, profiles| registry.check(spec, profiles),
+    )
     .expect("flow-vs-greedy loads");
     assert!(
-        scenario.schedulers.iter().any(|s| s == scheduler),
+        scenario.schedulers.iter().any(|s| s.label == scheduler),
         "{scheduler} is in the scenario's list"
     );
     let mut sim = Simulation::new(

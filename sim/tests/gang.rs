@@ -25,8 +25,10 @@ fn schedulers() -> Vec<String> {
 
 fn run_yaml(text: &str, scheduler: &str) -> RunResult {
     let registry = Registry::builtin();
-    let scenario = parse_scenario(text, "gang-test.yaml", &|n| registry.contains(n))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let scenario = parse_scenario(text, "gang-test.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut sim = Simulation::new(&scenario, registry.create(scheduler).unwrap(), 1);
     sim.enable_trace();
     let mut steps = 0;
@@ -456,7 +458,9 @@ fn random_gangs_never_run_partly_with_any_scheduler() {
 
 fn load(text: &str) -> Result<Scenario, sim::ScenarioError> {
     let registry = Registry::builtin();
-    parse_scenario(text, "gang.yaml", &|n| registry.contains(n))
+    parse_scenario(text, "gang.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
 }
 
 #[track_caller]
@@ -609,8 +613,10 @@ fn pod_group_errors_name_line_column_and_field() {
 #[test]
 fn bundled_gang_scenario_matches_its_description() {
     let registry = Registry::builtin();
-    let scenario = sim::load_scenario("../scenarios/gang.yaml".as_ref(), &|n| registry.contains(n))
-        .expect("gang.yaml loads");
+    let scenario = sim::load_scenario("../scenarios/gang.yaml".as_ref(), &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("gang.yaml loads");
     for (name, bert_at, timeouts) in [
         ("kube-default", 19485, 30),
         ("first-fit", 19040, 30),

@@ -13,9 +13,10 @@ use sim::{Scenario, columns};
 /// GPUs: about 130 arrivals.
 fn small() -> Scenario {
     let registry = Registry::builtin();
-    let mut s = sim::load_scenario(Path::new("../scenarios/openb-gpu-sharing.yaml"), &|n| {
-        registry.contains(n)
-    })
+    let mut s = sim::load_scenario(
+        Path::new("../scenarios/openb-gpu-sharing.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+    )
     .expect("the bundled scenario loads (it reads data/alibaba-gpu-v2023)");
     s.nodes = s.nodes.into_iter().step_by(64).collect();
     let WorkloadKind::Trace(replay) = &s.workloads[0].kind else {

@@ -21,7 +21,9 @@ workloads:
 
 fn load(text: &str) -> Result<sim::Scenario, sim::ScenarioError> {
     let registry = Registry::builtin();
-    parse_scenario(text, "gpu.yaml", &|n| registry.contains(n))
+    parse_scenario(text, "gpu.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
 }
 
 /// first-fit, worked by hand (a: GPUs a0, a1; b: GPU b0; shares go to the fullest GPU

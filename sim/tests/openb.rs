@@ -17,9 +17,10 @@ use sim::{GpuFillPoint, Scenario, Simulation, TraceEvent, columns, load_scenario
 
 fn scenario() -> Scenario {
     let registry = Registry::builtin();
-    load_scenario(Path::new("../scenarios/openb-gpu-sharing.yaml"), &|n| {
-        registry.contains(n)
-    })
+    load_scenario(
+        Path::new("../scenarios/openb-gpu-sharing.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+    )
     .expect("the bundled scenario loads (it reads data/alibaba-gpu-v2023)")
 }
 

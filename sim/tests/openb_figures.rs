@@ -15,9 +15,10 @@ const CAPACITY_MILLI: u64 = 6_212_000;
 
 fn scenario() -> Scenario {
     let registry = Registry::builtin();
-    load_scenario(Path::new("../scenarios/openb-gpu-sharing.yaml"), &|n| {
-        registry.contains(n)
-    })
+    load_scenario(
+        Path::new("../scenarios/openb-gpu-sharing.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+    )
     .expect("the bundled scenario loads")
 }
 

@@ -104,10 +104,16 @@ fn figures(scenario: &Scenario) -> Figures {
 #[test]
 fn packers_keep_whole_nodes_free_and_spreaders_do_not() {
     let registry = Registry::builtin();
-    let scenario =
-        load_scenario(PATH.as_ref(), &|n| registry.contains(n)).expect("the scenario loads");
+    let scenario = load_scenario(PATH.as_ref(), &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("the scenario loads");
     let f = figures(&scenario);
-    let listed: Vec<&str> = scenario.schedulers.iter().map(String::as_str).collect();
+    let listed: Vec<&str> = scenario
+        .schedulers
+        .iter()
+        .map(|s| s.label.as_str())
+        .collect();
     for name in PACKERS.iter().chain(&SPREADERS) {
         assert!(listed.contains(name), "the scenario runs {name}");
     }

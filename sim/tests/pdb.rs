@@ -5,8 +5,15 @@ use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::{LabelSelector, Labels, Registry, SelectorOperator, SelectorRequirement};
 use sim::{ScenarioError, parse_scenario};
 
-fn is_known(name: &str) -> bool {
-    Registry::builtin().contains(name)
+/// The built-in registry's check of a `schedulers:` entry, as hosts pass it.
+fn is_known(
+    spec: &schedulers::SchedulerSpec,
+    profiles: &[(
+        String,
+        schedulers::framework::plugin_registry::ResolvedProfile,
+    )],
+) -> Result<String, schedulers::SpecError> {
+    Registry::builtin().check(spec, profiles)
 }
 
 fn parse(text: &str) -> Result<sim::Scenario, ScenarioError> {

@@ -9,7 +9,10 @@ use sim::{RunResult, Simulation, TraceEvent, parse_scenario};
 fn run_with(policy: &str, grace_seconds: u32) -> RunResult {
     let yaml = scenario_yaml(policy, grace_seconds);
     let registry = Registry::builtin();
-    let scenario = parse_scenario(&yaml, "preempt.yaml", &|n| registry.contains(n)).expect("valid");
+    let scenario = parse_scenario(&yaml, "preempt.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("valid");
     let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
     sim.enable_trace();
     sim.run()
@@ -155,7 +158,10 @@ workloads:
 "#
     );
     let registry = Registry::builtin();
-    let scenario = parse_scenario(&yaml, "pdb.yaml", &|n| registry.contains(n)).expect("valid");
+    let scenario = parse_scenario(&yaml, "pdb.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("valid");
     let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
     sim.enable_trace();
     let r = sim.run();

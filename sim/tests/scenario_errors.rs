@@ -24,8 +24,15 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn is_known(name: &str) -> bool {
-    Registry::builtin().contains(name)
+/// The built-in registry's check of a `schedulers:` entry, as hosts pass it.
+fn is_known(
+    spec: &schedulers::SchedulerSpec,
+    profiles: &[(
+        String,
+        schedulers::framework::plugin_registry::ResolvedProfile,
+    )],
+) -> Result<String, schedulers::SpecError> {
+    Registry::builtin().check(spec, profiles)
 }
 
 /// Loads a fixture that must be rejected.
@@ -1192,7 +1199,8 @@ fn good_scenario_settings() {
     assert_eq!(s.duration, Some(SimTime::from_secs(7200)));
     assert_eq!(s.sample_interval, SimTime::from_secs(30));
     assert_eq!(s.start_latency, SimTime::from_millis(500));
-    assert_eq!(s.schedulers, ["first-fit", "least-allocated"]);
+    let labels: Vec<&str> = s.schedulers.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["first-fit", "least-allocated"]);
 }
 
 #[test]

@@ -51,7 +51,10 @@ workloads:
 
 fn simulation(fail_at: u32) -> Simulation<'static> {
     let registry = Registry::builtin();
-    let scenario = parse_scenario(SCENARIO, "failing.yaml", &|n| registry.contains(n)).unwrap();
+    let scenario = parse_scenario(SCENARIO, "failing.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap();
     let scenario: &'static _ = Box::leak(Box::new(scenario));
     let scheduler = FailsAt {
         cycles: 0,

@@ -53,8 +53,10 @@ workloads:
 ";
     let registry = Registry::builtin();
     let path = d.join("scenario.yaml");
-    parse_scenario(text, &path.display().to_string(), &|n| registry.contains(n))
-        .unwrap_or_else(|e| panic!("{e}"))
+    parse_scenario(text, &path.display().to_string(), &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn play(s: &Scenario, scheduler: &str, seed: u64) -> RunResult {
@@ -175,7 +177,10 @@ fn gpu_trace_is_the_replay_written_out() {
     let registry = Registry::builtin();
     let load = |text: &str| {
         let path = d.join("scenario.yaml").display().to_string();
-        parse_scenario(text, &path, &|n| registry.contains(n)).unwrap_or_else(|e| panic!("{e}"))
+        parse_scenario(text, &path, &|spec, profiles| {
+            registry.check(spec, profiles)
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
     };
     let short = load(
         "gpuTrace: {format: alibaba-gpu-v2023, nodes: nodes.csv, pods: pods.csv, demand: 1.2, fillStep: 0.05}\n",
@@ -211,11 +216,12 @@ fn bundled_churn_scenario_replays_the_whole_trace() {
     let registry = Registry::builtin();
     let s = sim::load_scenario(
         std::path::Path::new("../scenarios/openb-churn.yaml"),
-        &|n| registry.contains(n),
+        &|spec, profiles| registry.check(spec, profiles),
     )
     .expect("the bundled scenario loads (it reads data/alibaba-gpu-v2023)");
     assert_eq!(s.nodes.len(), 1213, "only the trace's GPU nodes");
-    assert_eq!(s.schedulers, ["fgd", "best-fit", "kube-default"]);
+    let labels: Vec<&str> = s.schedulers.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["fgd", "best-fit", "kube-default"]);
     assert_eq!(s.queue.max_attempts, None);
     assert!(s.gpu_fill.is_none());
     let sim::scenario::WorkloadKind::Trace(replay) = &s.workloads[0].kind else {

@@ -7,8 +7,8 @@ use sim::{RunResult, Simulation, TraceEvent, load_scenario};
 
 fn run_traced(scheduler: &str) -> RunResult {
     let registry = Registry::builtin();
-    let scenario = load_scenario("../scenarios/tutorial.yaml".as_ref(), &|n| {
-        registry.contains(n)
+    let scenario = load_scenario("../scenarios/tutorial.yaml".as_ref(), &|spec, profiles| {
+        registry.check(spec, profiles)
     })
     .expect("tutorial loads");
     let mut sim = Simulation::new(
@@ -169,8 +169,8 @@ fn random_picks_only_feasible_nodes_and_is_reproducible() {
 #[test]
 fn random_depends_on_the_seed() {
     let registry = Registry::builtin();
-    let scenario = load_scenario("../scenarios/tutorial.yaml".as_ref(), &|n| {
-        registry.contains(n)
+    let scenario = load_scenario("../scenarios/tutorial.yaml".as_ref(), &|spec, profiles| {
+        registry.check(spec, profiles)
     })
     .unwrap();
     let nodes_for = |seed| {

@@ -52,7 +52,10 @@ workloads:
 
 fn scenario() -> Scenario {
     let registry = Registry::builtin();
-    parse_scenario(SCENARIO, "volumes.yaml", &|n| registry.contains(n)).expect("valid")
+    parse_scenario(SCENARIO, "volumes.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("valid")
 }
 
 /// The zone of the node the pod named `name` runs on.

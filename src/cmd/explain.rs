@@ -39,7 +39,9 @@ pub fn execute(
     // `schedulerConfig`, so the scenario is loaded before an unknown name is reported; when
     // neither is usable, the scheduler's error (exit code 2) is what is reported.
     let early = registry.check(&spec, &[]);
-    let scenario = sim::load_scenario(&args.scenario, &|name| registry.knows(name));
+    let scenario = sim::load_scenario(&args.scenario, &|spec, profiles| {
+        registry.check(spec, profiles)
+    });
     let scenario = match (early, scenario) {
         (Err(unknown), Err(_)) => return Err(unknown.into()),
         (_, Err(error)) => return Err(error.into()),

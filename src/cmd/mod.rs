@@ -115,30 +115,6 @@ pub fn cli_schedulers(
     Ok(out)
 }
 
-/// The schedulers a scenario lists (`schedulers:`), checked against the registry and the
-/// scenario's own profiles, each with its run label, repeats of a label dropped. The
-/// loader has checked the names; this checks the arguments, and the error names the entry
-/// (`schedulers[1]`) and the argument.
-pub fn scenario_schedulers(
-    scenario: &sim::Scenario,
-    registry: &Registry,
-) -> Result<Vec<(SchedulerSpec, String)>, String> {
-    let mut out: Vec<(SchedulerSpec, String)> = Vec::new();
-    for (i, text) in scenario.schedulers.iter().enumerate() {
-        let checked = SchedulerSpec::parse(text)
-            .and_then(|spec| Ok((registry.check(&spec, &scenario.profiles)?, spec)));
-        match checked {
-            Ok((label, spec)) => {
-                if out.iter().all(|(_, l)| *l != label) {
-                    out.push((spec, label));
-                }
-            }
-            Err(error) => return Err(format!("schedulers[{i}]: {error}")),
-        }
-    }
-    Ok(out)
-}
-
 /// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as
 /// [`register_scheduler_config`] does for `--scheduler-config`.
 pub fn log_profile_warnings(scenario: &sim::Scenario) {

@@ -134,7 +134,9 @@ pub fn execute(
         files
             .par_iter()
             .map(|path| {
-                match catch_panic(|| sim::load_scenario(path, &|name| registry.knows(name))) {
+                match catch_panic(|| {
+                    sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles))
+                }) {
                     Ok(Ok(scenario)) => Ok(scenario),
                     Ok(Err(error)) => Err(error.to_string()),
                     Err(panic) => Err(format!(
@@ -146,14 +148,7 @@ pub fn execute(
             .collect()
     });
 
-    let planned = plan(
-        &files,
-        loaded,
-        registry,
-        &cli_schedulers,
-        &cli_seeds,
-        &mut failures,
-    );
+    let planned = plan(&files, loaded, &cli_schedulers, &cli_seeds, &mut failures);
 
     // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
     let jobs: Vec<Job<'_>> = planned
@@ -245,7 +240,6 @@ pub fn execute(
 fn plan(
     files: &[PathBuf],
     loaded: Vec<Result<Scenario, String>>,
-    registry: &Registry,
     cli_schedulers: &[(SchedulerSpec, String)],
     cli_seeds: &[u64],
     failures: &mut usize,
@@ -279,14 +273,12 @@ fn plan(
         let schedulers = if !cli_schedulers.is_empty() {
             cli_schedulers.to_vec()
         } else if !scenario.schedulers.is_empty() {
-            match super::scenario_schedulers(&scenario, registry) {
-                Ok(schedulers) => schedulers,
-                Err(error) => {
-                    *failures += 1;
-                    log(format_args!("error: {}: {error}", path.display()));
-                    continue;
-                }
-            }
+            // The loader has checked them and their arguments with the registry.
+            scenario
+                .schedulers
+                .iter()
+                .map(|s| (s.spec.clone(), s.label.clone()))
+                .collect()
         } else {
             let spec = SchedulerSpec::named(DEFAULT_SCHEDULER);
             vec![(spec, DEFAULT_SCHEDULER.to_string())]

@@ -8,10 +8,9 @@ use schedulers::Registry;
 use super::{Stdout, expand_inputs, log};
 use crate::cli::ValidateArgs;
 
-/// Checks every file, and the arguments of the schedulers it lists; `ok  PATH (N nodes, M
-/// workloads)` on stdout for each good one, the loader's `path:line:col: field: message`
-/// (or `path: schedulers[i]: ...` for a bad argument) on stderr for each bad one. Exit code
-/// 1 if any failed.
+/// Checks every file, the schedulers it lists and their arguments included; `ok  PATH (N
+/// nodes, M workloads)` on stdout for each good one, the loader's `path:line:col: field:
+/// message` on stderr for each bad one. Exit code 1 if any failed.
 pub fn execute(
     args: ValidateArgs,
     registry: &Registry,
@@ -23,14 +22,7 @@ pub fn execute(
         log(format_args!("error: {error:#}"));
     }
     for path in &files {
-        let loaded = sim::load_scenario(path, &|name| registry.knows(name))
-            .map_err(|error| error.to_string())
-            .and_then(
-                |scenario| match super::scenario_schedulers(&scenario, registry) {
-                    Ok(_) => Ok(scenario),
-                    Err(error) => Err(format!("{}: {error}", path.display())),
-                },
-            );
+        let loaded = sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles));
         match loaded {
             Ok(scenario) => match &scenario.gpu_trace {
                 Some(trace) => out.line(format_args!(

@@ -7,16 +7,23 @@ pub mod yaml;
 
 use std::path::Path;
 
+use schedulers::framework::plugin_registry::ResolvedProfile;
+use schedulers::{SchedulerSpec, SpecError};
+
 pub use model::*;
 pub use yaml::ScenarioError;
 
-/// Reads and validates a scenario file. `known_scheduler` says whether a name in its
-/// `schedulers:` list is registered. Errors name the file, line, column and field.
-pub fn load_scenario(
-    path: &Path,
-    known_scheduler: &dyn Fn(&str) -> bool,
-) -> Result<Scenario, ScenarioError> {
-    yaml::load_scenario(path, known_scheduler)
+/// How the loader checks a `schedulers:` entry against the schedulers the host knows: the
+/// spec and the scenario's own profiles in, the run label out, or the scheduler's error
+/// naming the argument at fault. Hosts pass their registry's
+/// ([`schedulers::Registry::check`]): `&|spec, profiles| registry.check(spec, profiles)`.
+pub type SchedulerCheck<'a> =
+    dyn Fn(&SchedulerSpec, &[(String, ResolvedProfile)]) -> Result<String, SpecError> + 'a;
+
+/// Reads and validates a scenario file. `check` checks each entry of its `schedulers:`
+/// list and gives its run label. Errors name the file, line, column and field.
+pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario, ScenarioError> {
+    yaml::load_scenario(path, check)
 }
 
 /// [`load_scenario`] from text; `path` is only used in error messages and to resolve
@@ -24,9 +31,9 @@ pub fn load_scenario(
 pub fn parse_scenario(
     text: &str,
     path: &str,
-    known_scheduler: &dyn Fn(&str) -> bool,
+    check: &SchedulerCheck<'_>,
 ) -> Result<Scenario, ScenarioError> {
-    yaml::parse_scenario(text, path, known_scheduler)
+    yaml::parse_scenario(text, path, check)
 }
 
 /// Time between two arrivals of a shuffled trace replay when its `interval` is not given,

@@ -8,7 +8,9 @@ use schedulers::cluster::GpuTask;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::pdb::PodDisruptionBudget;
 use schedulers::volumes::VolumeState;
-use schedulers::{BuildContext, NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames};
+use schedulers::{
+    BuildContext, NodeSpec, PodGroupSpec, PodTemplate, ResourceKind, ResourceNames, SchedulerSpec,
+};
 
 use crate::time::SimTime;
 
@@ -29,8 +31,9 @@ pub struct Scenario {
     pub sample_interval: SimTime,
     /// Time from binding to running (`startLatency:`, default 1s).
     pub start_latency: SimTime,
-    /// Schedulers to run when the command line names none (`schedulers:`).
-    pub schedulers: Vec<String>,
+    /// Schedulers to run when the command line names none (`schedulers:`), in file order,
+    /// each with its run label; no two share a label.
+    pub schedulers: Vec<ListedScheduler>,
     /// The profiles of the scenario's own KubeSchedulerConfiguration (`schedulerConfig:`),
     /// by scheduler name, in file order; each builds a fresh scheduler per run.
     pub profiles: Vec<(String, ResolvedProfile)>,
@@ -70,6 +73,17 @@ pub struct Scenario {
     /// counts): what fragmentation-aware schedulers measure against, as the paper hands
     /// the whole trace to FGD. Empty without a GPU trace.
     pub gpu_workload: Vec<(GpuTask, u64)>,
+}
+
+/// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of
+/// its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedScheduler {
+    /// The name and the arguments as written, checked when the scenario was loaded.
+    pub spec: SchedulerSpec,
+    /// The run label (see [`schedulers::spec`]): the `scheduler` column of `summary.csv`
+    /// and the runs' directory.
+    pub label: String,
 }
 
 impl Scenario {

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use schedulers::yaml::{Schema, YamlError, parse_options, translate};
 
-use super::Scenario;
+use super::{Scenario, SchedulerCheck};
 
 /// A scenario file (or a file it names) was rejected: where, which field, and what was
 /// expected.
@@ -37,17 +37,13 @@ impl Schema for ScenarioSchema {
     }
 }
 
-/// Reads and validates a scenario file; `is_known_scheduler` says whether a scheduler name
-/// exists.
-pub fn load_scenario(
-    path: &Path,
-    is_known_scheduler: &dyn Fn(&str) -> bool,
-) -> Result<Scenario, ScenarioError> {
+/// Reads and validates a scenario file; `check` checks each entry of `schedulers:`.
+pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario, ScenarioError> {
     let shown_path = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::file(&shown_path, format!("cannot read the scenario file: {e}"))
     })?;
-    let mut scenario = parse_scenario(&text, &shown_path, is_known_scheduler)?;
+    let mut scenario = parse_scenario(&text, &shown_path, check)?;
     scenario.path = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -57,7 +53,7 @@ pub fn load_scenario(
 pub fn parse_scenario(
     text: &str,
     path: &str,
-    is_known_scheduler: &dyn Fn(&str) -> bool,
+    check: &SchedulerCheck<'_>,
 ) -> Result<Scenario, ScenarioError> {
     let raw = match serde_saphyr::from_str_with_options::<Option<raw::RawScenario>>(
         text,
@@ -73,5 +69,5 @@ pub fn parse_scenario(
         }
         Err(e) => return Err(translate(&e, text, path, &ScenarioSchema)),
     };
-    build::build(raw, text, path, is_known_scheduler)
+    build::build(raw, text, path, check)
 }

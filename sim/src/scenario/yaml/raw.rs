@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use schedulers::ArgValue;
 use schedulers::yaml::kube::{
     RawAffinity, RawContainerPort, RawLabelSelector, RawTaint, RawToleration,
     RawTopologySelectorTerm, RawTopologySpreadConstraint, RawVolume, RawVolumeNodeAffinity,
@@ -118,7 +119,8 @@ pub(super) struct RawScenario {
     pub(super) duration: Option<Spanned<Scalar>>,
     pub(super) sample_interval: Option<Spanned<Scalar>>,
     pub(super) start_latency: Option<Spanned<Scalar>>,
-    pub(super) schedulers: Option<Vec<Spanned<String>>>,
+    /// Schedulers to run when the command line names none: specs or `{name, args}` maps.
+    pub(super) schedulers: Option<Vec<Spanned<RawSchedulerEntry>>>,
     /// A KubeSchedulerConfiguration: a file relative to the scenario's directory, or inline.
     pub(super) scheduler_config: Option<Spanned<RawSchedulerConfig>>,
     pub(super) priority_classes: Option<Vec<Spanned<RawPriorityClass>>>,
@@ -327,6 +329,175 @@ impl<'de> Visitor<'de> for SchedulerConfigVisitor {
             .is_some()
         {}
         Ok(RawSchedulerConfig::Inline)
+    }
+}
+
+/// One item of `schedulers:`: a spec in the command-line form, or a mapping with the name
+/// and typed arguments.
+#[derive(Debug)]
+pub(super) enum RawSchedulerEntry {
+    /// `- tetris:cpuWeight=2`; a number or bool arrives as its text, for the name check to
+    /// refuse.
+    Text(String),
+    /// `- {name: tetris, args: {cpuWeight: 2}}`.
+    Map(RawSchedulerMap),
+}
+
+/// The mapping form of a `schedulers:` item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedulerMap {
+    /// Required, but checked after parsing so that the message can say where.
+    pub(super) name: Option<Spanned<String>>,
+    /// The arguments by name, in file order.
+    pub(super) args: Option<Entries<Spanned<String>, Spanned<RawArg>>>,
+}
+
+/// One argument's value as YAML types it (`2`, `0.5`, `true`, `cluster`), or `None` when
+/// the key has no value (`cpuWeight:` or `cpuWeight: ~`).
+#[derive(Debug)]
+pub(super) struct RawArg(pub(super) Option<ArgValue>);
+
+impl<'de> Deserialize<'de> for RawSchedulerEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // The shape decides, as for `namespaces`.
+        deserializer.deserialize_any(SchedulerEntryVisitor)
+    }
+}
+
+struct SchedulerEntryVisitor;
+
+impl<'de> Visitor<'de> for SchedulerEntryVisitor {
+    type Value = RawSchedulerEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a scheduler such as tetris:cpuWeight=2, or a mapping such as {name: tetris, args: {cpuWeight: 2}}",
+        )
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(v.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(RawSchedulerEntry::Text(String::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawSchedulerMap::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(RawSchedulerEntry::Map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
+        // A custom error, which serde-saphyr places at this value (see `ScalarOrDist`).
+        Err(de::Error::custom(
+            "expected a scheduler such as tetris:cpuWeight=2, or a mapping such as {name: tetris, args: {cpuWeight: 2}}, got a list",
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawArg {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Typed, unlike `Scalar`: `2` is an integer and `"2"` a string, as for
+        // `SchedulerSpec`'s own map form; the parameter decides what it accepts.
+        deserializer.deserialize_any(ArgVisitor)
+    }
+}
+
+struct ArgVisitor;
+
+impl<'de> Visitor<'de> for ArgVisitor {
+    type Value = RawArg;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a single value (a number, a boolean or a word)")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawArg, E> {
+        Ok(RawArg(Some(ArgValue::Bool(v))))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawArg, E> {
+        Ok(RawArg(Some(ArgValue::Int(v))))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawArg, E> {
+        // Too big for an integer parameter; as text it is still compared with the range.
+        Ok(RawArg(Some(match i64::try_from(v) {
+            Ok(i) => ArgValue::Int(i),
+            Err(_) => ArgValue::Text(v.to_string()),
+        })))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawArg, E> {
+        Ok(RawArg(Some(match i64::try_from(v) {
+            Ok(i) => ArgValue::Int(i),
+            Err(_) => ArgValue::Text(v.to_string()),
+        })))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawArg, E> {
+        Ok(RawArg(Some(match i64::try_from(v) {
+            Ok(i) => ArgValue::Int(i),
+            Err(_) => ArgValue::Text(v.to_string()),
+        })))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawArg, E> {
+        Ok(RawArg(Some(ArgValue::Float(v))))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawArg, E> {
+        Ok(RawArg(Some(ArgValue::Text(v.to_owned()))))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawArg, E> {
+        Ok(RawArg(Some(ArgValue::Text(v))))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<RawArg, E> {
+        Ok(RawArg(None))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<RawArg, E> {
+        Ok(RawArg(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawArg, D::Error> {
+        RawArg::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<RawArg, A::Error> {
+        Err(de::Error::custom(
+            "expected a single value (a number, a boolean or a word), got a list",
+        ))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<RawArg, A::Error> {
+        Err(de::Error::custom(
+            "expected a single value (a number, a boolean or a word), got a mapping",
+        ))
     }
 }
 

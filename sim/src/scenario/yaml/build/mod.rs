@@ -32,7 +32,9 @@ use serde_saphyr::{Location, Spanned};
 use super::ScenarioError;
 use super::raw::RawScenario;
 use crate::controllers::workloads::target_workload;
-use crate::scenario::{GpuFillOptions, QueueOptions, Scenario, TraceReplay, TraceTiming};
+use crate::scenario::{
+    GpuFillOptions, QueueOptions, Scenario, SchedulerCheck, TraceReplay, TraceTiming,
+};
 use crate::time::{SimTime, parse_duration};
 use priority::PriorityClass;
 
@@ -60,7 +62,7 @@ pub(super) fn build(
     raw: RawScenario,
     text: &str,
     file: &str,
-    is_known_scheduler: &dyn Fn(&str) -> bool,
+    check: &SchedulerCheck<'_>,
 ) -> Result<Scenario> {
     let mut b = Builder {
         kube: Reader::new(file),
@@ -109,11 +111,14 @@ pub(super) fn build(
         None => DEFAULT_START_LATENCY,
     };
     let (profiles, profile_warnings) = match &raw.scheduler_config {
-        Some(config) => b.scheduler_config(config, text, is_known_scheduler)?,
+        Some(config) => b.scheduler_config(config, text, check)?,
         None => (Vec::new(), Vec::new()),
     };
-    let known = |name: &str| is_known_scheduler(name) || profiles.iter().any(|(n, _)| n == name);
-    let schedulers = b.schedulers(raw.schedulers.as_deref().unwrap_or_default(), &known)?;
+    let schedulers = b.schedulers(
+        raw.schedulers.as_deref().unwrap_or_default(),
+        &profiles,
+        check,
+    )?;
     b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
@@ -282,7 +287,8 @@ impl Builder<'_> {
 /// points.
 #[cfg(test)]
 mod testing {
-    use schedulers::{PodTemplate, Registry};
+    use schedulers::framework::plugin_registry::ResolvedProfile;
+    use schedulers::{PodTemplate, Registry, SchedulerSpec, SpecError};
 
     use super::super::parse_scenario;
     use super::ScenarioError;
@@ -291,8 +297,12 @@ mod testing {
     /// The file the tests' scenarios come from, as messages name it.
     pub(super) const FILE: &str = "t.yaml";
 
-    fn known(name: &str) -> bool {
-        Registry::builtin().contains(name)
+    /// The built-in registry's check, as hosts pass it.
+    pub(super) fn known(
+        spec: &SchedulerSpec,
+        profiles: &[(String, ResolvedProfile)],
+    ) -> Result<String, SpecError> {
+        Registry::builtin().check(spec, profiles)
     }
 
     /// `text` loaded with the built-in schedulers known; panics with the error.

@@ -3,14 +3,16 @@
 
 use std::path::Path;
 
-use schedulers::field_path;
 use schedulers::framework::config::{load_scheduler_config, parse_scheduler_config};
 use schedulers::framework::plugin_registry::ResolvedProfile;
+use schedulers::spec::ArgErrorKind;
 use schedulers::yaml::line_column;
+use schedulers::{SchedulerSpec, SpecError, exec, field_path};
 use serde_saphyr::{Location, Spanned};
 
-use super::super::raw::RawSchedulerConfig;
+use super::super::raw::{RawSchedulerConfig, RawSchedulerEntry, RawSchedulerMap};
 use super::{Builder, Result, ScenarioError};
+use crate::scenario::{ListedScheduler, SchedulerCheck};
 
 /// The profiles of a `schedulerConfig` by scheduler name (`Scenario::profiles`).
 pub(super) type Profiles = Vec<(String, ResolvedProfile)>;
@@ -58,7 +60,7 @@ impl Builder<'_> {
         &self,
         config: &Spanned<RawSchedulerConfig>,
         text: &str,
-        is_known: &dyn Fn(&str) -> bool,
+        check: &SchedulerCheck<'_>,
     ) -> Result<(Profiles, Vec<String>)> {
         const FIELD: &str = "schedulerConfig";
         let at = &config.referenced;
@@ -108,65 +110,174 @@ impl Builder<'_> {
             }
         };
         let config = loaded?;
-        config.refuse_taken_names(is_known).map_err(|e| {
-            let (line, column) = line_column(at);
-            ScenarioError {
-                message: format!(
-                    "{} (the scenario's schedulerConfig is at {}{})",
-                    e.message,
-                    self.kube.file(),
-                    line.map(|l| format!(":{l}:{}", column.unwrap_or(1)))
-                        .unwrap_or_default()
-                ),
-                ..e
-            }
-        })?;
+        config
+            .refuse_taken_names(&|name| is_taken(check, name))
+            .map_err(|e| {
+                let (line, column) = line_column(at);
+                ScenarioError {
+                    message: format!(
+                        "{} (the scenario's schedulerConfig is at {}{})",
+                        e.message,
+                        self.kube.file(),
+                        line.map(|l| format!(":{l}:{}", column.unwrap_or(1)))
+                            .unwrap_or_default()
+                    ),
+                    ..e
+                }
+            })?;
         let warnings = config.warnings().to_vec();
         Ok((config.into_profiles(), warnings))
     }
 
-    /// `schedulers:`: each must exist, none twice.
+    /// `schedulers:`: strings in the command-line form or `{name, args}` mappings, each
+    /// checked by `check` (a registered name or one of `profiles`, with valid arguments)
+    /// and labelled; no two may share a label.
     pub(super) fn schedulers(
         &self,
-        list: &[Spanned<String>],
-        is_known: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<String>> {
-        let mut out: Vec<String> = Vec::new();
-        for (i, s) in list.iter().enumerate() {
-            let field = format!("schedulers[{i}]");
-            if !is_known(&s.value) {
+        list: &[Spanned<RawSchedulerEntry>],
+        profiles: &[(String, ResolvedProfile)],
+        check: &SchedulerCheck<'_>,
+    ) -> Result<Vec<ListedScheduler>> {
+        let mut out: Vec<ListedScheduler> = Vec::new();
+        for (i, item) in list.iter().enumerate() {
+            let base = format!("schedulers[{i}]");
+            let listed = match &item.value {
+                RawSchedulerEntry::Text(text) => {
+                    self.scheduler_text(text, &item.referenced, &base, profiles, check)?
+                }
+                RawSchedulerEntry::Map(map) => {
+                    self.scheduler_map(map, &item.referenced, &base, profiles, check)?
+                }
+            };
+            if let Some(j) = out.iter().position(|s| s.label == listed.label) {
                 return Err(self.kube.err(
-                    &s.referenced,
-                    &field,
-                    if s.value.starts_with("exec:") {
-                        // External programs are started from the command line only, where
-                        // their path is checked before anything runs.
-                        format!(
-                            "unknown scheduler {:?}: external schedulers are named on the command line only (--scheduler {})",
-                            s.value, s.value
-                        )
-                    } else {
-                        format!("unknown scheduler {:?}", s.value)
-                    },
+                    &item.referenced,
+                    &base,
+                    format!(
+                        "scheduler {:?} is listed twice: schedulers[{j}] has the same run label",
+                        listed.label
+                    ),
                 ));
             }
-            if out.contains(&s.value) {
-                return Err(self.kube.err(
-                    &s.referenced,
-                    &field,
-                    format!("scheduler {:?} is listed twice", s.value),
-                ));
-            }
-            out.push(s.value.clone());
+            out.push(listed);
         }
         Ok(out)
     }
+
+    /// One `schedulers:` entry written as a string, `NAME` or `NAME:ARG=VALUE,...`; every
+    /// error points at the string.
+    fn scheduler_text(
+        &self,
+        text: &str,
+        at: &Location,
+        base: &str,
+        profiles: &[(String, ResolvedProfile)],
+        check: &SchedulerCheck<'_>,
+    ) -> Result<ListedScheduler> {
+        if text.starts_with(exec::PREFIX) {
+            return Err(self.kube.err(at, base, exec_refused(text)));
+        }
+        let spec =
+            SchedulerSpec::parse(text).map_err(|e| self.kube.err(at, base, e.to_string()))?;
+        let label = check(&spec, profiles).map_err(|e| self.kube.err(at, base, e.to_string()))?;
+        Ok(ListedScheduler { spec, label })
+    }
+
+    /// One `schedulers:` entry written as a mapping, `{name: NAME, args: {ARG: VALUE}}`:
+    /// an unknown name points at the name, an unknown argument at its key, a bad value at
+    /// the value.
+    fn scheduler_map(
+        &self,
+        map: &RawSchedulerMap,
+        entry: &Location,
+        base: &str,
+        profiles: &[(String, ResolvedProfile)],
+        check: &SchedulerCheck<'_>,
+    ) -> Result<ListedScheduler> {
+        let name_field = format!("{base}.name");
+        let Some(name) = &map.name else {
+            return Err(self.kube.err(
+                entry,
+                &name_field,
+                "missing required field `name` (the scheduler's name, such as tetris)",
+            ));
+        };
+        let at = &name.referenced;
+        if name.value.trim().is_empty() {
+            return Err(self.kube.err(
+                at,
+                &name_field,
+                "expected a scheduler name, got an empty string",
+            ));
+        }
+        if name.value.starts_with(exec::PREFIX) {
+            return Err(self.kube.err(at, &name_field, exec_refused(&name.value)));
+        }
+        let args_base = format!("{base}.args");
+        let entries = map
+            .args
+            .as_ref()
+            .map(|a| a.0.as_slice())
+            .unwrap_or_default();
+        let mut spec = SchedulerSpec::named(name.value.as_str());
+        for (key, value) in entries {
+            let Some(arg) = &value.value.0 else {
+                return Err(self.kube.err(
+                    &key.referenced,
+                    &field_path::key(&args_base, &key.value),
+                    format!(
+                        "scheduler {:?}: argument {:?} has no value (write {}: VALUE)",
+                        name.value, key.value, key.value
+                    ),
+                ));
+            };
+            spec.args.insert(key.value.clone(), arg.clone());
+        }
+        let label = check(&spec, profiles).map_err(|e| {
+            let mut message = e.to_string();
+            let SpecError::Argument(arg) = &e else {
+                if name.value.contains(':') {
+                    message.push_str("; in a mapping, arguments go under `args`");
+                }
+                return self.kube.err(at, &name_field, message);
+            };
+            match entries.iter().find(|(k, _)| k.value == arg.argument) {
+                Some((key, value)) => {
+                    let field = field_path::key(&args_base, &key.value);
+                    if matches!(arg.kind, ArgErrorKind::Unknown { .. }) {
+                        self.kube.err(&key.referenced, &field, message)
+                    } else {
+                        self.kube.err(&value.referenced, &field, message)
+                    }
+                }
+                None => self.kube.err(entry, base, message),
+            }
+        })?;
+        Ok(ListedScheduler { spec, label })
+    }
+}
+
+/// The message for an external program in a scenario's list: they are started from the
+/// command line only, where their path is checked before anything runs.
+fn exec_refused(name: &str) -> String {
+    format!(
+        "unknown scheduler {name:?}: external schedulers are named on the command line only (--scheduler {name})"
+    )
+}
+
+/// Whether a registered scheduler already has `name` (whatever the arguments written after
+/// it), which a profile of the scenario's own configuration may not take.
+fn is_taken(check: &SchedulerCheck<'_>, name: &str) -> bool {
+    !name.starts_with(exec::PREFIX)
+        && SchedulerSpec::parse(name)
+            .is_ok_and(|spec| check(&SchedulerSpec::named(spec.name), &[]).is_ok())
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
+    use schedulers::ArgValue;
     use serde::de::IgnoredAny;
 
     use super::super::testing::{check_at, load};
@@ -195,10 +306,248 @@ mod tests {
 schedulers: [first-fit, packer]
 ",
         );
-        assert_eq!(s.schedulers, ["first-fit", "packer"]);
+        let labels: Vec<&str> = s.schedulers.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["first-fit", "packer"]);
         let names: Vec<&str> = s.profiles.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["packer"]);
         assert!(s.profile_warnings.is_empty());
+    }
+
+    #[test]
+    fn schedulers_are_strings_or_mappings_with_typed_arguments() {
+        let s = load(
+            "schedulers:
+  - first-fit
+  - \"tetris:cpuWeight=2\"
+  - {name: tetris, args: {memoryWeight: 0.5, cpuWeight: 2}}
+  - name: flow
+    args:
+      maxWait: 300
+      waitWeight: \"3\"
+  - {name: fgd, args: {workload: cluster}}
+  - {name: most-allocated, args: {}}
+  - {name: least-allocated, args: ~}
+  - {name: best-fit, args: {}}
+",
+        );
+        let got: Vec<(&str, String)> = s
+            .schedulers
+            .iter()
+            .map(|s| (s.label.as_str(), s.spec.to_string()))
+            .collect();
+        let want = [
+            ("first-fit", "first-fit"),
+            ("tetris:cpuWeight=2", "tetris:cpuWeight=2"),
+            (
+                "tetris:cpuWeight=2,memoryWeight=0.5",
+                "tetris:cpuWeight=2,memoryWeight=0.5",
+            ),
+            (
+                "flow:waitWeight=3,maxWait=300",
+                "flow:maxWait=300,waitWeight=3",
+            ),
+            ("fgd:workload=cluster", "fgd:workload=cluster"),
+            ("most-allocated", "most-allocated"),
+            ("least-allocated", "least-allocated"),
+            ("best-fit", "best-fit"),
+        ];
+        let want: Vec<(&str, String)> = want.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        assert_eq!(got, want);
+        // YAML's types are kept: the parameter decides what it accepts.
+        let args = |i: usize| -> Vec<(&str, &ArgValue)> {
+            s.schedulers[i]
+                .spec
+                .args
+                .iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect()
+        };
+        assert_eq!(args(1), [("cpuWeight", &ArgValue::Text("2".into()))]);
+        assert_eq!(
+            args(2),
+            [
+                ("cpuWeight", &ArgValue::Int(2)),
+                ("memoryWeight", &ArgValue::Float(0.5))
+            ]
+        );
+        assert_eq!(
+            args(3),
+            [
+                ("maxWait", &ArgValue::Int(300)),
+                ("waitWeight", &ArgValue::Text("3".into()))
+            ]
+        );
+        assert_eq!(args(4), [("workload", &ArgValue::Text("cluster".into()))]);
+    }
+
+    #[test]
+    fn a_profile_of_the_scenario_is_named_in_either_form() {
+        let config = "schedulerConfig:
+  apiVersion: kubescheduler.config.k8s.io/v1
+  kind: KubeSchedulerConfiguration
+  profiles: [{schedulerName: packer}]
+";
+        let s = load(&format!("{config}schedulers: [{{name: packer}}, tetris]\n"));
+        let labels: Vec<&str> = s.schedulers.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["packer", "tetris"]);
+        check_at(
+            &format!("{config}schedulers: [{{name: packer, args: {{weight: 2}}}}]\n"),
+            "weight: 2",
+            "schedulers[0].args.weight",
+            "scheduler \"packer\" takes no arguments, got \"weight\"",
+        );
+        check_at(
+            &format!("{config}schedulers: [{{name: pakcer}}]\n"),
+            "pakcer",
+            "schedulers[0].name",
+            "unknown scheduler \"pakcer\"; did you mean \"packer\"? (known: best-fit, drf, fgd, \
+             first-fit, flow, kube-default, least-allocated, most-allocated, packer, random, \
+             round-robin, tetris, worst-fit)",
+        );
+    }
+
+    #[test]
+    fn argument_errors_are_located_at_the_argument() {
+        // The map form: an unknown argument at its key, a bad value at the value.
+        check_at(
+            "schedulers: [first-fit, {name: tetris, args: {cpuWeigth: 2}}]\n",
+            "cpuWeigth",
+            "schedulers[1].args.cpuWeigth",
+            "scheduler \"tetris\": unknown argument \"cpuWeigth\"; did you mean \"cpuWeight\"? \
+             (tetris takes cpuWeight, memoryWeight, gpuWeight, otherWeight)",
+        );
+        check_at(
+            "schedulers:\n  - first-fit\n  - name: tetris\n    args:\n      cpuWeight: 2\n      memoryWeight: heavy\n",
+            "heavy",
+            "schedulers[1].args.memoryWeight",
+            "scheduler \"tetris\": argument \"memoryWeight\" takes number 0..=1000000, got \"heavy\"",
+        );
+        check_at(
+            "schedulers: [{name: tetris, args: {cpuWeight: -2}}]\n",
+            "-2",
+            "schedulers[0].args.cpuWeight",
+            "scheduler \"tetris\": argument \"cpuWeight\" is out of range: it takes number 0..=1000000, got -2",
+        );
+        check_at(
+            "schedulers: [{name: flow, args: {maxWait: 2.5}}]\n",
+            "2.5",
+            "schedulers[0].args.maxWait",
+            "scheduler \"flow\": argument \"maxWait\" is out of range: it takes integer 0..=1000000, got 2.5",
+        );
+        check_at(
+            "schedulers: [{name: fgd, args: {workload: true}}]\n",
+            "true",
+            "schedulers[0].args.workload",
+            "scheduler \"fgd\": argument \"workload\" takes one of scenario, cluster, got \"true\"",
+        );
+        check_at(
+            "schedulers: [{name: first-fit, args: {rounds: 2}}]\n",
+            "rounds",
+            "schedulers[0].args.rounds",
+            "scheduler \"first-fit\" takes no arguments, got \"rounds\"",
+        );
+        check_at(
+            "schedulers:\n  - name: tetris\n    args:\n      cpuWeight:\n",
+            "cpuWeight",
+            "schedulers[0].args.cpuWeight",
+            "scheduler \"tetris\": argument \"cpuWeight\" has no value (write cpuWeight: VALUE)",
+        );
+        check_at(
+            "schedulers: [{name: tetris, args: {cpuWeight: [2]}}]\n",
+            "[2]",
+            "schedulers[0].args.cpuWeight",
+            "expected a single value (a number, a boolean or a word), got a list",
+        );
+        // The string form: every error at the string, naming the argument.
+        check_at(
+            "schedulers: [first-fit, \"flow:waitWeigth=0\"]\n",
+            "\"flow",
+            "schedulers[1]",
+            "scheduler \"flow\": unknown argument \"waitWeigth\"; did you mean \"waitWeight\"? \
+             (flow takes placementWeight, waitWeight, maxWait)",
+        );
+        check_at(
+            "schedulers: [\"tetris:cpuWeight=x\"]\n",
+            "\"tetris",
+            "schedulers[0]",
+            "scheduler \"tetris\": argument \"cpuWeight\" takes number 0..=1000000, got \"x\"",
+        );
+        check_at(
+            "schedulers: [\"tetris:cpuWeight=1,cpuWeight=2\"]\n",
+            "\"tetris",
+            "schedulers[0]",
+            "scheduler \"tetris\": argument \"cpuWeight\" is given twice",
+        );
+    }
+
+    #[test]
+    fn entry_errors_are_located_at_the_entry_or_its_name() {
+        check_at(
+            "schedulers: [first-fit, \"tetris:\"]\n",
+            "\"tetris",
+            "schedulers[1]",
+            "scheduler \"tetris:\": nothing after ':' (write NAME:ARG=VALUE,... or just NAME)",
+        );
+        check_at(
+            "schedulers: [first-fit, {name: tetirs}]\n",
+            "tetirs",
+            "schedulers[1].name",
+            "unknown scheduler \"tetirs\"; did you mean \"tetris\"? (known: best-fit, drf, fgd, \
+             first-fit, flow, kube-default, least-allocated, most-allocated, random, round-robin, \
+             tetris, worst-fit)",
+        );
+        check_at(
+            "schedulers: [first-fit, {args: {cpuWeight: 2}}]\n",
+            "{args",
+            "schedulers[1].name",
+            "missing required field `name` (the scheduler's name, such as tetris)",
+        );
+        check_at(
+            "schedulers: [{name: 'tetris:cpuWeight=2'}]\n",
+            "'tetris",
+            "schedulers[0].name",
+            "unknown scheduler \"tetris:cpuWeight=2\" (known: best-fit, drf, fgd, first-fit, flow, \
+             kube-default, least-allocated, most-allocated, random, round-robin, tetris, \
+             worst-fit); in a mapping, arguments go under `args`",
+        );
+        check_at(
+            "schedulers: [{name: ''}]\n",
+            "''",
+            "schedulers[0].name",
+            "expected a scheduler name, got an empty string",
+        );
+        check_at(
+            "schedulers: [{name: 'exec:./mine'}]\n",
+            "'exec",
+            "schedulers[0].name",
+            "unknown scheduler \"exec:./mine\": external schedulers are named on the command line only (--scheduler exec:./mine)",
+        );
+        check_at(
+            "schedulers:\n  - first-fit\n  - name: tetris\n    arg: {cpuWeight: 2}\n",
+            "arg:",
+            "schedulers[1].arg",
+            "unknown field `arg` (did you mean `args`?); allowed here: name, args",
+        );
+        check_at(
+            "schedulers: [first-fit, [tetris]]\n",
+            "[tetris",
+            "schedulers[1]",
+            "expected a scheduler such as tetris:cpuWeight=2, or a mapping such as {name: tetris, \
+             args: {cpuWeight: 2}}, got a list",
+        );
+        // Entries that run the same scheduler with the same arguments, however written.
+        check_at(
+            "schedulers: [tetris, {name: tetris, args: {cpuWeight: 1.0}}]\n",
+            "{name",
+            "schedulers[1]",
+            "scheduler \"tetris\" is listed twice: schedulers[0] has the same run label",
+        );
+        check_at(
+            "schedulers: [first-fit, {name: tetris, args: {cpuWeight: 2}}, \"tetris:cpuWeight=2.0\"]\n",
+            "\"tetris",
+            "schedulers[2]",
+            "scheduler \"tetris:cpuWeight=2\" is listed twice: schedulers[1] has the same run label",
+        );
     }
 
     #[test]
@@ -207,7 +556,9 @@ schedulers: [first-fit, packer]
             "schedulers: [first-fit, best-fti]\n",
             "best-fti",
             "schedulers[1]",
-            "unknown scheduler \"best-fti\"",
+            "unknown scheduler \"best-fti\"; did you mean \"best-fit\"? (known: best-fit, drf, \
+             fgd, first-fit, flow, kube-default, least-allocated, most-allocated, random, \
+             round-robin, tetris, worst-fit)",
         );
         check_at(
             "schedulers: [exec:./mine]\n",
@@ -219,7 +570,7 @@ schedulers: [first-fit, packer]
             "schedulers: [random, random]\n",
             "random]",
             "schedulers[1]",
-            "scheduler \"random\" is listed twice",
+            "scheduler \"random\" is listed twice: schedulers[0] has the same run label",
         );
         check_at(
             "schedulerConfig: ''\n",
