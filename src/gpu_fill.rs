@@ -1,8 +1,9 @@
-//! The outputs of GPU trace replays (`gpuTrace:` scenarios): each run's `gpu-fill.csv`,
-//! and per scenario a table of means across seeds (`gpu-fill.csv` in the scenario's
-//! directory) and a chart of it (`gpu-fill.png`, `gpu-fill.svg`): GPU allocated against
-//! GPU demand arrived, both as shares of the cluster's GPUs, one line per scheduler with a
-//! band from the lowest to the highest seed, as Figure 7 of Weng et al. (ATC 2023) plots it.
+//! The outputs of scenarios with a GPU fill curve (`gpuFill:`, which `gpuTrace:` implies):
+//! each run's `gpu-fill.csv`, and per scenario a table of means across seeds
+//! (`gpu-fill.csv` in the scenario's directory) and a chart of it (`gpu-fill.png`,
+//! `gpu-fill.svg`): GPU allocated against GPU demand arrived, both as shares of the
+//! cluster's GPUs, one line per scheduler with a band from the lowest to the highest seed,
+//! as Figure 7 of Weng et al. (ATC 2023) plots it.
 //!
 //! Every figure is a pure function of the runs' results, so the files are byte-identical
 //! for equal inputs. The chart's text uses DejaVu Sans from the `dejavu` crate, registered

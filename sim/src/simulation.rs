@@ -47,8 +47,8 @@ pub struct RunResult {
     pub namespaces: Vec<NamespaceSummary>,
     /// Every pod event, if tracing was enabled ([`Simulation::enable_trace`]).
     pub trace: Vec<TraceRecord>,
-    /// GPU allocated as GPU demand arrived, for GPU trace replays (`gpuTrace:`); empty
-    /// otherwise.
+    /// GPU allocated as GPU demand arrived, for scenarios with `gpuFill:` (which
+    /// `gpuTrace:` implies); empty otherwise.
     pub gpu_fill: Vec<GpuFillPoint>,
 }
 

@@ -1531,6 +1531,13 @@ fn stepping_matches_run_and_repeats_exactly() {
             assert_same(&stepped, &again, "step()+finish() vs run()");
             let third = sim::run(&scenario, registry.create(name).unwrap(), seed);
             assert_same(&again, &third, "two identical runs");
+            // Observers never change a run: the trace records every event, the stepped
+            // run above carried an extra observer, and neither moves a figure.
+            let mut traced = Simulation::new(&scenario, registry.create(name).unwrap(), seed);
+            traced.enable_trace();
+            let traced = traced.run();
+            assert!(!traced.trace.is_empty());
+            assert_same(&again, &traced, "with and without a trace");
         }
     }
 }
