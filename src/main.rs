@@ -15,6 +15,7 @@
 mod cli;
 mod cmd;
 mod gpu_fill;
+mod interrupt;
 mod output;
 
 use std::process::ExitCode;
