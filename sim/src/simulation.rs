@@ -260,7 +260,7 @@ impl<'a> Simulation<'a> {
             self.done = true;
             return false;
         }
-        if self.processed % CANCEL_CHECK_EVENTS == 0
+        if self.processed.is_multiple_of(CANCEL_CHECK_EVENTS)
             && self
                 .cancel
                 .as_ref()
