@@ -10,11 +10,13 @@
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
 //! parse errors, an unknown scheduler or a bad scheduler argument, nothing to run), before
-//! anything ran.
+//! anything ran; 130 or 143 `run` was stopped by SIGINT or SIGTERM (the runs that finished
+//! are kept and listed in summary.csv).
 
 mod cli;
 mod cmd;
 mod gpu_fill;
+mod interrupt;
 mod output;
 
 use std::process::ExitCode;

@@ -6,6 +6,7 @@
 //! formatted with exact integer arithmetic; the few figures that arrive as `f64` are
 //! formatted with `{:.6}`, which Rust rounds exactly and identically on every platform.
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -224,35 +225,172 @@ pub fn trace_record(r: &TraceRecord) -> Vec<String> {
     ]
 }
 
-/// Writes one run's directory: its `summary.csv` (one row), `timeseries.csv`,
-/// `namespaces.csv`, and with
-/// `trace` its `trace.csv`, creating the directories first. Returns the directory.
+/// One run's files, written into a temporary folder beside the run's own and not yet
+/// moved into place. [`StagedRun::commit`] moves it; dropping it uncommitted (the run was
+/// interrupted, or writing failed) deletes it, so nothing half-written is ever found under
+/// the run's name.
+#[derive(Debug)]
+pub struct StagedRun {
+    /// The temporary folder, `.tmp-seed-<N>-<pid>` beside the final one.
+    temp: PathBuf,
+    /// The run's folder, `OUT/<scenario>/<scheduler>/seed-<N>`.
+    dest: PathBuf,
+    /// Set once the folder is in place (or gone): nothing left to clean up.
+    done: bool,
+}
+
+impl StagedRun {
+    /// Moves the folder into place, replacing an earlier folder of the same name whole,
+    /// so that no file of an earlier run (a `trace.csv` this run did not write) survives
+    /// beside this run's. The earlier folder is first renamed aside, then deleted: for a
+    /// moment the run has no folder, but never a mixed or partial one.
+    pub fn commit(mut self) -> anyhow::Result<PathBuf> {
+        let context = || format!("moving {} into place", self.dest.display());
+        let aside = sibling(&self.dest, ".old");
+        if fs::symlink_metadata(&self.dest).is_ok() {
+            remove_any(&aside).with_context(context)?;
+            fs::rename(&self.dest, &aside).with_context(context)?;
+        }
+        if let Err(error) = fs::rename(&self.temp, &self.dest) {
+            // Put the earlier folder back rather than leave the run with none.
+            let _ = fs::rename(&aside, &self.dest);
+            return Err(error).with_context(context);
+        }
+        self.done = true;
+        remove_any(&aside)
+            .with_context(|| format!("removing the earlier {}", self.dest.display()))?;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for StagedRun {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.temp);
+        }
+    }
+}
+
+/// `dir/<prefix>-<name>-<pid>` for `dir/<name>`: a hidden sibling no other process of
+/// schedlab uses (the process id), on the same file system (so renaming it is atomic).
+fn sibling(path: &Path, prefix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!("{prefix}-{name}-{}", std::process::id()))
+}
+
+/// Removes a file or a folder at `path`; nothing there is fine.
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+    }
+}
+
+/// Removes the folder of run `key`, if an earlier invocation left one: called when this
+/// invocation's run of that name failed, so that nothing at its path passes for its result.
+pub fn remove_run(out: &Path, key: &RunKey<'_>) -> anyhow::Result<()> {
+    let dir = run_dir(out, key);
+    remove_any(&dir).with_context(|| format!("removing the earlier {}", dir.display()))
+}
+
+/// Writes one run's files, its `summary.csv` (one row), `timeseries.csv`,
+/// `namespaces.csv`, `gpu-fill.csv` for a GPU replay and with `trace` its `trace.csv`,
+/// into a fresh temporary folder (see [`StagedRun`]); every error names the run's folder.
 pub fn write_run(
     out: &Path,
     key: &RunKey<'_>,
     result: &RunResult,
     trace: bool,
-) -> anyhow::Result<PathBuf> {
-    let dir = run_dir(out, key);
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    write_summary(&dir.join("summary.csv"), &[(*key, &result.summary)])?;
-    write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
-    write_namespaces(&dir.join("namespaces.csv"), &result.namespaces)?;
-    if !result.gpu_fill.is_empty() {
-        write_csv(
-            &dir.join("gpu-fill.csv"),
-            &crate::gpu_fill::RUN_COLUMNS,
-            result.gpu_fill.iter().map(crate::gpu_fill::run_record),
-        )?;
+) -> anyhow::Result<StagedRun> {
+    let dest = run_dir(out, key);
+    let staged = StagedRun {
+        temp: sibling(&dest, ".tmp"),
+        dest,
+        done: false,
+    };
+    let write = || -> anyhow::Result<()> {
+        let dir = &staged.temp;
+        // A folder of this name can only be left by a killed process that had our id.
+        remove_any(dir).with_context(|| format!("removing {}", dir.display()))?;
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        write_summary(&dir.join("summary.csv"), &[(*key, &result.summary)])?;
+        write_timeseries(&dir.join("timeseries.csv"), &result.samples)?;
+        write_namespaces(&dir.join("namespaces.csv"), &result.namespaces)?;
+        if !result.gpu_fill.is_empty() {
+            write_csv(
+                &dir.join("gpu-fill.csv"),
+                &crate::gpu_fill::RUN_COLUMNS,
+                result.gpu_fill.iter().map(crate::gpu_fill::run_record),
+            )?;
+        }
+        if trace {
+            write_csv(
+                &dir.join("trace.csv"),
+                &TRACE_COLUMNS,
+                result.trace.iter().map(trace_record),
+            )?;
+        }
+        Ok(())
+    };
+    write().with_context(|| format!("writing the run folder {}", staged.dest.display()))?;
+    Ok(staged)
+}
+
+/// Writes `path` through `write`, which is given a temporary path beside it; the file
+/// then replaces `path` in one rename, so a reader sees the earlier file or the whole new
+/// one, never a part. The temporary file is removed if `write` fails.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let temp = sibling(path, ".tmp");
+    let result = write(&temp).and_then(|()| {
+        fs::rename(&temp, path).with_context(|| format!("moving {} into place", path.display()))
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
     }
-    if trace {
-        write_csv(
-            &dir.join("trace.csv"),
-            &TRACE_COLUMNS,
-            result.trace.iter().map(trace_record),
-        )?;
+    result
+}
+
+/// The run folders (`<scenario>/<scheduler>/seed-<N>`) under `out` other than `ours`:
+/// what earlier invocations left. Unreadable folders are skipped; this only informs.
+pub fn other_run_folders(out: &Path, ours: &HashSet<PathBuf>) -> Vec<PathBuf> {
+    let subdirs = |dir: &Path| -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| {
+                // Hidden folders are temporary ones, not runs.
+                p.file_name()
+                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        dirs.sort();
+        dirs
+    };
+    let mut found = Vec::new();
+    for scenario in subdirs(out) {
+        for scheduler in subdirs(&scenario) {
+            for run in subdirs(&scheduler) {
+                let is_run = run
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("seed-"));
+                if is_run && !ours.contains(&run) {
+                    found.push(run);
+                }
+            }
+        }
     }
-    Ok(dir)
+    found
 }
 
 /// Streams a header and records to `path`; every error names the path.

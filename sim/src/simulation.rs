@@ -6,6 +6,9 @@
 //! ([`Simulation::step`], for tests that check the cluster between events), or up to one
 //! pod's scheduling attempt ([`Simulation::explain`]).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use schedulers::{ClusterState, Scheduler};
 
 use crate::controllers::gang::Gangs;
@@ -52,6 +55,12 @@ pub struct RunResult {
     pub gpu_fill: Vec<GpuFillPoint>,
 }
 
+/// Events processed between two looks at a run's cancellation flag
+/// ([`Simulation::set_cancel_flag`]). A power of two, so the test is a mask; events take
+/// microseconds, so a cancelled run stops within milliseconds, at the cost of one branch
+/// per event.
+pub const CANCEL_CHECK_EVENTS: u64 = 4096;
+
 /// A run in progress. [`Simulation::run`] plays it to the end; [`Simulation::step`] lets
 /// tests and `explain` stop anywhere and look at the cluster.
 pub struct Simulation<'a> {
@@ -63,6 +72,10 @@ pub struct Simulation<'a> {
     bus: Bus,
     processed: u64,
     done: bool,
+    /// Set by another thread to stop the run early (see [`Simulation::set_cancel_flag`]).
+    cancel: Option<Arc<AtomicBool>>,
+    /// True once the run stopped because `cancel` was set.
+    cancelled: bool,
     cluster: ClusterState,
     controllers: Controllers,
 }
@@ -126,6 +139,8 @@ impl<'a> Simulation<'a> {
             bus,
             processed: 0,
             done: false,
+            cancel: None,
+            cancelled: false,
             cluster,
             controllers: Controllers {
                 workloads,
@@ -155,6 +170,20 @@ impl<'a> Simulation<'a> {
     /// summary. Observers never change the run.
     pub fn add_observer(&mut self, observer: Box<dyn Observer>) {
         self.bus.observers.extra.push(observer);
+    }
+
+    /// Lets another thread stop the run: once `flag` is true, the run ends at its next
+    /// look at it (before the first event, then every [`CANCEL_CHECK_EVENTS`] events), as
+    /// if nothing more could happen, and [`Simulation::cancelled`] turns true. The results
+    /// of a cancelled run are those of a run cut short: a host that cancels discards them.
+    /// Never set, the flag changes nothing, so results stay deterministic.
+    pub fn set_cancel_flag(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
+    }
+
+    /// Whether the run stopped because its cancellation flag was set.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled
     }
 
     /// Schedules a change to the cluster's nodes at `at` (a node joining, leaving,
@@ -228,6 +257,16 @@ impl<'a> Simulation<'a> {
     /// once the run is over.
     pub fn step(&mut self) -> bool {
         if self.done || self.bus.stopped {
+            self.done = true;
+            return false;
+        }
+        if self.processed.is_multiple_of(CANCEL_CHECK_EVENTS)
+            && self
+                .cancel
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            self.cancelled = true;
             self.done = true;
             return false;
         }
@@ -363,7 +402,7 @@ impl<'a> Simulation<'a> {
     /// Closes the run now (after [`Simulation::step`] returned false, or early).
     pub fn finish(mut self) -> RunResult {
         let end = match self.scenario.duration {
-            Some(end) if self.done => end,
+            Some(end) if self.done && !self.cancelled => end,
             _ => self.now,
         };
         let run_end = RunEnd {

@@ -98,18 +98,30 @@ pub fn register_scheduler_config(path: &Path, registry: &mut Registry) -> anyhow
 }
 
 /// Parses and checks the `--scheduler` specs of the command line (names registered or
-/// `exec:PATH`, arguments valid): each with its run label, repeats of a label dropped.
-/// Any error is a usage error, found before anything runs.
+/// `exec:PATH`, arguments valid): each with its run label, repeats of a label dropped
+/// with a note on stderr. Any error is a usage error, found before anything runs.
 pub fn cli_schedulers(
     texts: &[String],
     registry: &Registry,
 ) -> Result<Vec<(SchedulerSpec, String)>, SpecError> {
     let mut out: Vec<(SchedulerSpec, String)> = Vec::new();
+    let mut texts_of_label: Vec<&str> = Vec::new();
     for text in texts {
         let spec = SchedulerSpec::parse(text)?;
         let label = registry.check(&spec, &[])?;
-        if out.iter().all(|(_, l)| *l != label) {
-            out.push((spec, label));
+        match out.iter().position(|(_, l)| *l == label) {
+            None => {
+                out.push((spec, label));
+                texts_of_label.push(text);
+            }
+            // Said once per repeat: each is a separate thing the user typed.
+            Some(i) if texts_of_label[i] == text.as_str() => {
+                log(format_args!("note: ignoring duplicate --scheduler {text}"));
+            }
+            Some(i) => log(format_args!(
+                "note: ignoring duplicate --scheduler {text}: the same run as --scheduler {} ({label})",
+                texts_of_label[i]
+            )),
         }
     }
     Ok(out)
@@ -124,9 +136,11 @@ pub fn log_profile_warnings(scenario: &sim::Scenario) {
 }
 
 /// The scenario files named by `paths`: files as given, directories expanded to their
-/// `*.yaml` and `*.yml` files sorted by path (not recursive). Order follows the command
-/// line; a file named twice is kept once, at its first position. Also returns one error per
-/// directory that cannot be read or holds no scenario file.
+/// `*.yaml` and `*.yml` files, extension in any case, sorted by path (not recursive).
+/// Order follows the command line; a file named twice is kept once, at its first position,
+/// with a note on stderr, as is every `*.yaml` entry of a directory that is skipped (a
+/// dangling link, a folder). Also returns one error per directory that cannot be read or
+/// holds no scenario file.
 ///
 /// A path that is not a directory is passed through even if it does not exist, so the
 /// loader reports it with its usual `path: ...` error.
@@ -137,14 +151,12 @@ pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<anyhow::Error>) {
     for path in paths {
         let found = if path.is_dir() {
             match scenario_files_in(path) {
-                Ok(found) if found.is_empty() => {
-                    errors.push(anyhow::anyhow!(
-                        "{}: no *.yaml or *.yml files in this directory",
-                        path.display()
-                    ));
-                    continue;
+                Ok((found, skipped)) => {
+                    for note in skipped {
+                        log(format_args!("note: {note}"));
+                    }
+                    found
                 }
-                Ok(found) => found,
                 Err(e) => {
                     errors.push(e);
                     continue;
@@ -153,32 +165,64 @@ pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<anyhow::Error>) {
         } else {
             vec![path.clone()]
         };
+        if found.is_empty() {
+            errors.push(anyhow::anyhow!(
+                "{}: no *.yaml or *.yml files in this directory",
+                path.display()
+            ));
+            continue;
+        }
         for file in found {
             if seen.insert(file.clone()) {
                 files.push(file);
+            } else {
+                log(format_args!(
+                    "note: ignoring duplicate scenario file {}",
+                    file.display()
+                ));
             }
         }
     }
     (files, errors)
 }
 
-/// `*.yaml` and `*.yml` files directly in `dir`, sorted by path so the order (and so the
-/// row order of summary.csv) does not depend on the file system's listing order.
-fn scenario_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// `*.yaml` and `*.yml` files directly in `dir` (the extension in any case: `B.YML` is a
+/// scenario as surely as `b.yml`), sorted by path so the order (and so the row order of
+/// summary.csv) does not depend on the file system's listing order. Also returns a note
+/// for each entry with such a name that is not a file: a dangling symbolic link or a folder.
+fn scenario_files_in(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
     let context = || format!("{}: cannot list directory", dir.display());
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for entry in fs::read_dir(dir).with_context(context)? {
         let path = entry.with_context(context)?.path();
         let is_yaml = path
             .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml");
-        // is_file follows symlinks, so a linked scenario counts and a linked directory does not.
-        if is_yaml && path.is_file() {
-            files.push(path);
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml"));
+        if !is_yaml {
+            continue;
         }
+        // is_file follows symlinks, so a linked scenario counts and a linked directory does not.
+        if path.is_file() {
+            files.push(path);
+            continue;
+        }
+        let what = if path.is_dir() {
+            "a directory (scenario directories are not searched recursively)"
+        } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            "a dangling symbolic link"
+        } else {
+            "not a regular file"
+        };
+        skipped.push((path, what));
     }
     files.sort();
-    Ok(files)
+    skipped.sort();
+    let notes = skipped
+        .into_iter()
+        .map(|(path, what)| format!("skipping {}: {what}", path.display()))
+        .collect();
+    Ok((files, notes))
 }
 
 #[cfg(test)]
@@ -200,6 +244,29 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_str().unwrap())
             .collect();
         assert_eq!(names, ["d.yaml", "a.yml", "b.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn any_case_of_the_extension_counts_and_skipped_entries_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["B.YAML", "c.Yml", "a.yaml"] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        fs::create_dir(dir.path().join("sub.yml")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("x.yaml")).unwrap();
+        let (files, notes) = scenario_files_in(dir.path()).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["B.YAML", "a.yaml", "c.Yml"]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("sub.yml: a directory"), "{notes:?}");
+        assert!(
+            notes[1].contains("x.yaml: a dangling symbolic link"),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -9,9 +9,17 @@
 //! Failure isolation: a scenario that fails to load, a run that panics and a file that
 //! cannot be written are each reported on stderr and counted; everything else still runs
 //! and writes its results, and the exit code is 1 at the end.
+//!
+//! Outputs are never stale or partial: each run's folder is written under a temporary name
+//! and renamed into place, replacing an earlier folder of that name whole
+//! (`output::StagedRun`); the sweep's files come after every run, the top-level
+//! summary.csv last, each replaced in one rename; they list only this invocation's runs.
+//! On SIGINT or SIGTERM (`crate::interrupt`) the runs in progress stop and are discarded,
+//! no new run starts, and the sweep's files list the runs that finished.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::fmt::Display;
 use std::hash::Hash;
 use std::io::IsTerminal;
 use std::num::NonZeroUsize;
@@ -29,6 +37,7 @@ use sim::{GpuFillPoint, NamespaceSummary, Scenario, Summary, columns};
 
 use super::{Stdout, UsageError, expand_inputs, log};
 use crate::cli::RunArgs;
+use crate::interrupt::Interrupt;
 use crate::output::{self, RunKey, sanitize};
 
 /// The scheduler used when neither the command line nor the scenario names one.
@@ -36,6 +45,11 @@ const DEFAULT_SCHEDULER: &str = "first-fit";
 
 /// Where scenarios are looked for when no path is given.
 const DEFAULT_SCENARIOS: &str = "scenarios";
+
+/// `--jobs` is capped at this many threads per core: runs are CPU-bound, so more threads
+/// only cost memory (a stack each), and a typo like `--jobs 100000` must not exhaust it.
+/// A few per core still lets runs that wait on `exec:` programs overlap.
+const MAX_JOBS_PER_CORE: usize = 4;
 
 /// A loaded scenario with the schedulers (each with its run label) and seeds it will run
 /// with.
@@ -75,6 +89,9 @@ struct Outcome {
     ok: bool,
     /// The run's GPU fill series (GPU trace replays only), for the sweep's chart.
     gpu_fill: Vec<GpuFillPoint>,
+    /// True if the run did not finish because schedlab was interrupted: it has no figures
+    /// and no folder, and is neither a success nor a failure.
+    interrupted: bool,
 }
 
 impl Outcome {
@@ -85,6 +102,15 @@ impl Outcome {
             namespaces: Vec::new(),
             ok: false,
             gpu_fill: Vec::new(),
+            interrupted: false,
+        }
+    }
+
+    /// A run stopped or never started because schedlab was interrupted.
+    fn interrupted() -> Outcome {
+        Outcome {
+            interrupted: true,
+            ..Outcome::failed()
         }
     }
 }
@@ -107,7 +133,11 @@ pub fn execute(
     // written, so a typo costs nothing.
     let cli_schedulers = super::cli_schedulers(&args.schedulers, registry)?;
     check_distinct_dirs(&cli_schedulers).map_err(UsageError)?;
-    let cli_seeds = dedup(&args.seeds);
+    let cli_seeds = dedup(&args.seeds, |seed| {
+        log(format_args!("note: ignoring duplicate --seed {seed}"));
+    });
+    // From here on a signal stops the command cleanly instead of killing it.
+    let interrupt = Interrupt::install();
 
     let inputs = if args.paths.is_empty() {
         default_inputs()?
@@ -121,11 +151,8 @@ pub fn execute(
         log(format_args!("error: {error:#}"));
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.map_or(0, NonZeroUsize::get))
-        .thread_name(|i| format!("schedlab-run-{i}"))
-        .build()
-        .context("starting the thread pool")?;
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let pool = thread_pool(worker_count(args.jobs, files.len(), cores).0)?;
     install_panic_hook();
 
     // Loading can be slow for large scenarios and traces, so it runs on the pool too; the
@@ -172,43 +199,65 @@ pub fn execute(
         return Ok(ExitCode::FAILURE);
     }
 
+    if interrupt.is_set() {
+        // Nothing has been written yet: the output folder stays as it was.
+        log(format_args!(
+            "interrupted by {} before any run started; nothing written",
+            interrupt.signal_name().unwrap_or("a signal")
+        ));
+        return Ok(ExitCode::from(interrupt.exit_code()));
+    }
+
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output directory {}", args.out.display()))?;
 
+    let (workers, capped) = worker_count(args.jobs, jobs.len(), cores);
+    if let Some(note) = capped {
+        log(format_args!("warning: {note}"));
+    }
+    let pool = thread_pool(workers)?;
     let bar = progress_bar(jobs.len() as u64);
     let outcomes: Vec<Outcome> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let outcome = run_one(job, registry, &args.out, args.trace, &bar);
+                let outcome = run_one(job, registry, &args.out, args.trace, &interrupt, &bar);
                 bar.inc(1);
                 outcome
             })
             .collect()
     });
     bar.finish_and_clear();
-    failures += outcomes.iter().filter(|o| !o.ok).count();
+    failures += outcomes.iter().filter(|o| !o.ok && !o.interrupted).count();
 
+    // The sweep's files, the top-level summary.csv last: a summary.csv that is there and
+    // new means everything before it was written. Each replaces its predecessor in one
+    // rename, and all of them list this invocation's finished runs only.
+    failures += write_gpu_fill_charts(&args.out, &planned, &jobs, &outcomes);
+    let rows = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.summary.is_some())
+        .map(|(job, o)| (job.key(), o.namespaces.as_slice()));
+    let namespaces_path = args.out.join("namespaces.csv");
+    if let Err(error) = output::write_atomically(&namespaces_path, |temp| {
+        output::write_sweep_namespaces(temp, rows)
+    }) {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
     let summary_path = args.out.join("summary.csv");
     let rows: Vec<_> = jobs
         .iter()
         .zip(&outcomes)
         .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)))
         .collect();
-    if let Err(error) = output::write_summary(&summary_path, &rows) {
+    if let Err(error) =
+        output::write_atomically(&summary_path, |temp| output::write_summary(temp, &rows))
+    {
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
-    let rows = jobs
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, o)| o.summary.is_some())
-        .map(|(job, o)| (job.key(), o.namespaces.as_slice()));
-    if let Err(error) = output::write_sweep_namespaces(&args.out.join("namespaces.csv"), rows) {
-        failures += 1;
-        log(format_args!("error: {error:#}"));
-    }
-
-    failures += write_gpu_fill_charts(&args.out, &planned, &jobs, &outcomes);
+    note_other_run_folders(&args.out, &jobs, &outcomes);
 
     print_table(out, &jobs, &outcomes)?;
     out.line(format_args!("summary: {}", summary_path.display()))?;
@@ -217,7 +266,7 @@ pub fn execute(
         args.out.display()
     ))?;
 
-    let failed_runs = outcomes.iter().filter(|o| !o.ok).count();
+    let failed_runs = outcomes.iter().filter(|o| !o.ok && !o.interrupted).count();
     let other_errors = match failures - failed_runs {
         0 => String::new(),
         n => format!("; {n} other error(s) reported above"),
@@ -227,6 +276,10 @@ pub fn execute(
         jobs.len(),
         started.elapsed().as_secs_f64()
     ));
+    if interrupt.is_set() {
+        report_interruption(&interrupt, &jobs, &outcomes, &summary_path);
+        return Ok(ExitCode::from(interrupt.exit_code()));
+    }
     Ok(if failures > 0 {
         ExitCode::FAILURE
     } else {
@@ -305,14 +358,20 @@ fn plan(
 }
 
 /// Runs one job and writes its directory; failures are logged, never propagated, so one
-/// bad run cannot take the others down.
+/// bad run cannot take the others down. Once `interrupt` is set, a run that has not
+/// started does not, and one in progress stops and is discarded (its error, if stopping
+/// made it fail, is not reported: it is the interruption's doing).
 fn run_one(
     job: &Job<'_>,
     registry: &Registry,
     out: &Path,
     trace: bool,
+    interrupt: &Interrupt,
     bar: &ProgressBar,
 ) -> Outcome {
+    if interrupt.is_set() {
+        return Outcome::interrupted();
+    }
     let key = job.key();
     let what = || {
         format!(
@@ -324,28 +383,42 @@ fn run_one(
     let result = catch_panic(|| -> Result<_, schedulers::SpecError> {
         let scheduler = registry.build(job.scheduler, &scenario.build_context())?;
         let mut simulation = sim::Simulation::new(scenario, scheduler, job.seed);
+        simulation.set_cancel_flag(interrupt.flag());
         if trace {
             simulation.enable_trace();
         }
         Ok(simulation.try_run())
     });
+    // A run cut short by the flag looks finished; anything that ends after the flag was
+    // set is thrown away rather than trusted.
+    if interrupt.is_set() {
+        return Outcome::interrupted();
+    }
+    let failed = |message: String| {
+        bar.suspend(|| log(format_args!("error: {message}")));
+        // Nothing at this run's path may pass for its result.
+        if let Err(error) = output::remove_run(out, &key) {
+            bar.suspend(|| log(format_args!("error: {error:#}")));
+        }
+        Outcome::failed()
+    };
     let result = match result {
         Ok(Ok(Ok(result))) => result,
-        Ok(Ok(Err(failure))) => {
-            bar.suspend(|| log(format_args!("error: {} failed: {failure}", what())));
-            return Outcome::failed();
-        }
-        Ok(Err(error)) => {
-            bar.suspend(|| log(format_args!("error: {}: {error}", what())));
-            return Outcome::failed();
-        }
-        Err(panic) => {
-            bar.suspend(|| log(format_args!("error: {} failed: panicked: {panic}", what())));
-            return Outcome::failed();
-        }
+        Ok(Ok(Err(failure))) => return failed(format!("{} failed: {failure}", what())),
+        Ok(Err(error)) => return failed(format!("{}: {error}", what())),
+        Err(panic) => return failed(format!("{} failed: panicked: {panic}", what())),
     };
-    let ok = match output::write_run(out, &key, &result, trace) {
-        Ok(_) => true,
+    let written = output::write_run(out, &key, &result, trace).and_then(|staged| {
+        if interrupt.is_set() {
+            // Dropping the staged folder deletes it.
+            Ok(None)
+        } else {
+            staged.commit().map(Some)
+        }
+    });
+    let ok = match written {
+        Ok(Some(_)) => true,
+        Ok(None) => return Outcome::interrupted(),
         Err(error) => {
             bar.suspend(|| log(format_args!("error: {}: {error:#}", what())));
             false
@@ -356,6 +429,112 @@ fn run_one(
         namespaces: result.namespaces,
         ok,
         gpu_fill: result.gpu_fill,
+        interrupted: false,
+    }
+}
+
+/// How many threads to run `work` items on: `--jobs` if given, else one per core, but
+/// never more than the items nor [`MAX_JOBS_PER_CORE`] per core. With a note to print
+/// when a `--jobs` the user gave was lowered.
+fn worker_count(
+    requested: Option<NonZeroUsize>,
+    work: usize,
+    cores: usize,
+) -> (usize, Option<String>) {
+    let ceiling = cores.max(1).saturating_mul(MAX_JOBS_PER_CORE);
+    let wanted = requested.map_or(cores, NonZeroUsize::get);
+    let workers = wanted.min(ceiling).min(work).max(1);
+    let note = match requested {
+        Some(n) if n.get() > workers => Some(if workers == work && work < ceiling {
+            format!(
+                "--jobs {n} lowered to {workers}: there {}",
+                if work == 1 {
+                    "is 1 run".to_string()
+                } else {
+                    format!("are {work} runs")
+                }
+            )
+        } else {
+            format!(
+                "--jobs {n} lowered to {workers} ({MAX_JOBS_PER_CORE} per CPU core, {cores} core(s))"
+            )
+        }),
+        _ => None,
+    };
+    (workers, note)
+}
+
+/// A pool of `threads` named threads.
+fn thread_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("schedlab-run-{i}"))
+        .build()
+        .context("starting the thread pool")
+}
+
+/// Says on stderr how the interruption left things: which runs finished (and are in
+/// summary.csv) and which did not.
+fn report_interruption(
+    interrupt: &Interrupt,
+    jobs: &[Job<'_>],
+    outcomes: &[Outcome],
+    summary: &Path,
+) {
+    /// Runs named one by one before the rest are only counted.
+    const LISTED: usize = 20;
+    let name = |job: &Job<'_>| {
+        format!(
+            "{}/{}/seed-{}",
+            job.planned.scenario.name, job.label, job.seed
+        )
+    };
+    let list = |keep: &dyn Fn(&Outcome) -> bool| -> String {
+        let names: Vec<String> = jobs
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, o)| keep(o))
+            .map(|(j, _)| name(j))
+            .collect();
+        match names.len() {
+            0 => "none".to_string(),
+            n if n > LISTED => format!("{} and {} more", names[..LISTED].join(", "), n - LISTED),
+            _ => names.join(", "),
+        }
+    };
+    let finished = outcomes.iter().filter(|o| o.summary.is_some()).count();
+    log(format_args!(
+        "interrupted by {}: {finished} of {} run(s) finished, listed in {}",
+        interrupt.signal_name().unwrap_or("a signal"),
+        jobs.len(),
+        summary.display()
+    ));
+    log(format_args!("finished: {}", list(&|o| o.summary.is_some())));
+    log(format_args!(
+        "not finished (discarded or never started): {}",
+        list(&|o| o.interrupted)
+    ));
+}
+
+/// Notes on stderr the run folders under `out` that this invocation did not write (an
+/// earlier invocation's, with other scenarios, schedulers or seeds): they are kept, since
+/// deleting folders this invocation does not own could destroy results, but summary.csv
+/// does not list them.
+fn note_other_run_folders(out: &Path, jobs: &[Job<'_>], outcomes: &[Outcome]) {
+    let ours: HashSet<PathBuf> = jobs
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| o.ok)
+        .map(|(job, _)| output::run_dir(out, &job.key()))
+        .collect();
+    let others = output::other_run_folders(out, &ours);
+    if let Some(first) = others.first() {
+        log(format_args!(
+            "note: {} holds {} run folder(s) from earlier invocations (e.g. {}), not listed in its summary.csv",
+            out.display(),
+            others.len(),
+            first.display()
+        ));
     }
 }
 
@@ -387,12 +566,20 @@ fn check_distinct_dirs(schedulers: &[(SchedulerSpec, String)]) -> Result<(), Str
     Ok(())
 }
 
-/// The items without repeats, first occurrence kept, order otherwise unchanged.
-fn dedup<T: Clone + Eq + Hash>(items: &[T]) -> Vec<T> {
+/// The items without repeats, first occurrence kept, order otherwise unchanged; `repeat`
+/// is told of each repeat dropped (once per value).
+fn dedup<T: Clone + Eq + Hash + Display>(items: &[T], mut repeat: impl FnMut(&T)) -> Vec<T> {
     let mut seen = HashSet::new();
+    let mut told = HashSet::new();
     items
         .iter()
-        .filter(|item| seen.insert(*item))
+        .filter(|item| {
+            let first = seen.insert(*item);
+            if !first && told.insert(*item) {
+                repeat(item);
+            }
+            first
+        })
         .cloned()
         .collect()
 }
@@ -415,7 +602,8 @@ fn progress_bar(total: u64) -> ProgressBar {
 }
 
 /// One line per run: scenario, scheduler, seed, pods scheduled/submitted, p99 latency and
-/// mean CPU allocation, in plan order. Failed runs are listed too, marked as such.
+/// mean CPU allocation, in plan order. Failed and interrupted runs are listed too, marked
+/// as such.
 fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyhow::Result<()> {
     let header = [
         "scenario",
@@ -440,6 +628,9 @@ fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyh
                     s.number(&columns::CPU_ALLOC_MEAN).unwrap_or_default()
                 ),
             ),
+            None if outcome.interrupted => {
+                ("INTERRUPTED".to_string(), "-".to_string(), "-".to_string())
+            }
             None => ("FAILED".to_string(), "-".to_string(), "-".to_string()),
         };
         rows.push([
@@ -569,11 +760,13 @@ fn write_gpu_fill_charts(
         let result = std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating {}", dir.display()))
             .and_then(|_| {
-                output::write_csv(
-                    &dir.join("gpu-fill.csv"),
-                    &crate::gpu_fill::MEAN_COLUMNS,
-                    crate::gpu_fill::mean_records(&curves).into_iter(),
-                )
+                output::write_atomically(&dir.join("gpu-fill.csv"), |temp| {
+                    output::write_csv(
+                        temp,
+                        &crate::gpu_fill::MEAN_COLUMNS,
+                        crate::gpu_fill::mean_records(&curves).into_iter(),
+                    )
+                })
             })
             .and_then(|_| crate::gpu_fill::write_charts(&dir, &title, &curves));
         if let Err(error) = result {
@@ -590,7 +783,33 @@ mod tests {
 
     #[test]
     fn dedup_keeps_first_occurrences_in_order() {
-        assert_eq!(dedup(&[3, 1, 3, 2, 1]), vec![3, 1, 2]);
+        let mut repeats = Vec::new();
+        assert_eq!(
+            dedup(&[3, 1, 3, 2, 1, 3], |r| repeats.push(*r)),
+            vec![3, 1, 2]
+        );
+        assert_eq!(repeats, [3, 1]);
+    }
+
+    #[test]
+    fn jobs_are_capped_by_runs_and_cores() {
+        let n = |v| NonZeroUsize::new(v);
+        // The default: one per core, no more than the runs, no note.
+        assert_eq!(worker_count(None, 100, 8), (8, None));
+        assert_eq!(worker_count(None, 3, 8), (3, None));
+        assert_eq!(worker_count(n(2), 100, 8), (2, None));
+        assert_eq!(worker_count(n(32), 100, 8), (32, None));
+        let (workers, note) = worker_count(n(100_000), 4, 2);
+        assert_eq!(workers, 4);
+        assert_eq!(
+            note.unwrap(),
+            "--jobs 100000 lowered to 4: there are 4 runs"
+        );
+        let (workers, note) = worker_count(n(100_000), 1_000, 2);
+        assert_eq!(workers, 8);
+        assert!(note.unwrap().contains("4 per CPU core, 2 core(s)"));
+        // Nothing to run still gets a thread, never zero (rayon's "default").
+        assert_eq!(worker_count(None, 0, 2).0, 1);
     }
 
     #[test]

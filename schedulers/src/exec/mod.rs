@@ -26,6 +26,7 @@ use crate::node::NodeId;
 use crate::pod::PodId;
 use crate::scheduler::{Cycle, Diagnosis, Scheduler};
 
+pub use process::kill_all_programs;
 use process::{ExchangeError, Process};
 pub use protocol::PROTOCOL;
 
