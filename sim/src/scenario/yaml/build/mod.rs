@@ -71,6 +71,7 @@ pub(super) fn build(
         volumes: VolumeState::default(),
         pod_groups: Vec::new(),
         shuffled_traces: Vec::new(),
+        horizon: None,
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -102,6 +103,7 @@ pub(super) fn build(
         Some(v) => Some(b.positive_duration(v, "duration")?),
         None => None,
     };
+    b.horizon = duration;
     let sample_interval = match &raw.sample_interval {
         Some(v) => b.positive_duration(v, "sampleInterval")?,
         None => DEFAULT_SAMPLE_INTERVAL,
@@ -238,6 +240,9 @@ struct Builder<'a> {
     pod_groups: Vec<PodGroupSpec>,
     /// The shuffled trace workloads, for the checks that need the cluster.
     shuffled_traces: Vec<trace::ShuffledTrace>,
+    /// The scenario's `duration:`, read before the workloads: a workload that would create
+    /// pods for ever needs it, or its run would never end.
+    horizon: Option<SimTime>,
 }
 
 impl Builder<'_> {
