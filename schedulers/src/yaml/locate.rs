@@ -380,11 +380,12 @@ fn budget_message(breach: &BudgetBreach, bytes: usize, schema: &dyn Schema) -> S
         | BudgetBreach::Anchors { .. }
         | BudgetBreach::AliasAnchorRatio { .. }
         | BudgetBreach::RecordedAnchorEvents { .. }
-        | BudgetBreach::RecordedAnchorBytes { .. } => format!(
+        | BudgetBreach::RecordedAnchorBytes { .. } => {
             "the file uses YAML anchors and aliases (`&name`, `*name`) more than schedlab \
              allows, which could make a small file expand into a huge one; write the repeated \
              parts out, or use a node pool"
-        ),
+                .to_owned()
+        }
         BudgetBreach::Documents { .. } => {
             format!("the file holds too many YAML documents; {document} is a single document")
         }
@@ -397,7 +398,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
