@@ -148,7 +148,15 @@ pub fn execute(
             .collect()
     });
 
-    let planned = plan(&files, loaded, &cli_schedulers, &cli_seeds, &mut failures);
+    let limits = super::bounds::limits(&args.limits);
+    let planned = plan(
+        &files,
+        loaded,
+        &cli_schedulers,
+        &cli_seeds,
+        &limits,
+        &mut failures,
+    );
 
     // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
     let jobs: Vec<Job<'_>> = planned
@@ -179,7 +187,7 @@ pub fn execute(
     let outcomes: Vec<Outcome> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let outcome = run_one(job, registry, &args.out, args.trace, &bar);
+                let outcome = run_one(job, registry, &args, &limits, &bar);
                 bar.inc(1);
                 outcome
             })
@@ -235,13 +243,14 @@ pub fn execute(
 }
 
 /// Pairs each loaded scenario with its schedulers and seeds, in file order. Scenarios that
-/// failed to load, or whose output directories would collide with another's, are logged,
-/// counted in `failures` and left out.
+/// failed to load, whose runs are estimated above `limits`, or whose output directories
+/// would collide with another's, are logged, counted in `failures` and left out.
 fn plan(
     files: &[PathBuf],
     loaded: Vec<Result<Scenario, String>>,
     cli_schedulers: &[(SchedulerSpec, String)],
     cli_seeds: &[u64],
+    limits: &sim::Limits,
     failures: &mut usize,
 ) -> Vec<Planned> {
     let mut planned = Vec::new();
@@ -258,6 +267,11 @@ fn plan(
             }
         };
         super::log_profile_warnings(&scenario);
+        if let Err(refused) = super::bounds::check(&scenario, path, limits) {
+            *failures += 1;
+            log(format_args!("error: {refused}"));
+            continue;
+        }
         let dir = sanitize(&scenario.name).to_lowercase();
         if let Some(other) = dirs_taken.get(&dir) {
             *failures += 1;
@@ -309,10 +323,11 @@ fn plan(
 fn run_one(
     job: &Job<'_>,
     registry: &Registry,
-    out: &Path,
-    trace: bool,
+    args: &RunArgs,
+    limits: &sim::Limits,
     bar: &ProgressBar,
 ) -> Outcome {
+    let (out, trace) = (args.out.as_path(), args.trace);
     let key = job.key();
     let what = || {
         format!(
@@ -327,7 +342,10 @@ fn run_one(
         if trace {
             simulation.enable_trace();
         }
-        Ok(simulation.try_run())
+        let run_limits = super::bounds::run_limits(limits, &args.safety);
+        let deadline = super::bounds::deadline(args.safety.timeout);
+        Ok(sim::run_bounded(simulation, &run_limits, deadline)
+            .map_err(|stop| super::bounds::stop_message(&stop, &args.safety)))
     });
     let result = match result {
         Ok(Ok(Ok(result))) => result,
