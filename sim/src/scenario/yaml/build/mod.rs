@@ -72,6 +72,7 @@ pub(super) fn build(
         pod_groups: Vec::new(),
         shuffled_traces: Vec::new(),
         horizon: None,
+        capacity: [0; schedulers::resources::NUM_RESOURCES],
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -243,6 +244,9 @@ struct Builder<'a> {
     /// The scenario's `duration:`, read before the workloads: a workload that would create
     /// pods for ever needs it, or its run would never end.
     horizon: Option<SimTime>,
+    /// The cluster's total allocatable so far, per resource kind, wide enough never to
+    /// overflow itself: the simulation's own totals are `i64`.
+    capacity: [i128; schedulers::resources::NUM_RESOURCES],
 }
 
 impl Builder<'_> {
