@@ -85,6 +85,70 @@ pub struct RunArgs {
     /// schedulerName, for --scheduler and scenarios' `schedulers:` lists
     #[arg(long, value_name = "FILE")]
     pub scheduler_config: Option<PathBuf>,
+
+    /// Limits on the work of one run, checked before it starts.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Safety nets checked while a run plays.
+    #[command(flatten)]
+    pub safety: SafetyArgs,
+}
+
+/// Limits on the work one run may do, estimated from the scenario before anything runs
+/// (`schedlab validate` prints the estimate); a run estimated above any of them is refused
+/// with the estimate and the flag that raises the limit. Shared by `run` and `validate`, so
+/// that `validate` refuses what `run` would.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Refuse a run expected to create more pods than this; a run that creates more anyway
+    /// fails when it does
+    #[arg(long, value_name = "N", default_value_t = sim::Limits::DEFAULT_MAX_PODS)]
+    pub max_pods: u64,
+
+    /// Refuse a run expected to process more engine events than this; a run that processes
+    /// more anyway fails when it does
+    #[arg(long, value_name = "N", default_value_t = sim::Limits::DEFAULT_MAX_EVENTS)]
+    pub max_events: u64,
+
+    /// Refuse a run whose time series would have more rows than this (`duration:` divided
+    /// by `sampleInterval:`)
+    #[arg(long, value_name = "N", default_value_t = sim::Limits::DEFAULT_MAX_SAMPLES)]
+    pub max_samples: u64,
+
+    /// Refuse a run whose estimated memory is above this, as a Kubernetes quantity (8Gi,
+    /// 512Mi, 2G) [default: half of this machine's memory, from /proc/meminfo, else 8Gi]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// Per-run safety nets for runs that go on longer than expected: either one ends the run as
+/// a failure (the other runs of the sweep finish). Neither changes what a run computes: a
+/// run either completes with the same results or fails.
+#[derive(Debug, Args)]
+pub struct SafetyArgs {
+    /// Fail a run whose simulated time goes past this (90s, 10m, 24h, ...)
+    #[arg(long, value_name = "TIME", value_parser = parse_timeout_sim)]
+    pub max_sim_time: Option<SimTime>,
+
+    /// Fail a run that takes longer than this in wall-clock time (30s, 10m, ...) [default:
+    /// none]
+    #[arg(long, value_name = "TIME", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// A positive simulated duration (`--max-sim-time`).
+fn parse_timeout_sim(s: &str) -> Result<SimTime, String> {
+    parse_timeout(s).map(|d| SimTime::from_micros(d.as_micros().try_into().unwrap_or(u64::MAX)))
+}
+
+/// A positive amount of memory as a Kubernetes quantity (`8Gi`, `512Mi`, `2G`), in bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let bytes = schedulers::quantity::parse_bytes(s).map_err(|e| e.to_string())?;
+    match u64::try_from(bytes) {
+        Ok(b) if b > 0 => Ok(b),
+        _ => Err("the size must be larger than zero".to_string()),
+    }
 }
 
 /// A positive duration in the scenario syntax (`500ms`, `10s`, `1m`).
@@ -103,6 +167,10 @@ pub struct ValidateArgs {
     /// not recursive)
     #[arg(value_name = "FILE|DIR", required = true)]
     pub paths: Vec<PathBuf>,
+
+    /// The limits `run` would apply.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `schedlab explain`.

@@ -167,7 +167,7 @@ fn validate_accepts_a_good_file() {
     assert_code(&out, 0);
     assert_eq!(
         stdout(&out).trim_end(),
-        "ok  tiny.yaml (2 nodes, 1 workloads)"
+        "ok  tiny.yaml (2 nodes, 1 workloads; about 3 pods, 28 events, 11 samples, 4.0 MiB per run)"
     );
 }
 

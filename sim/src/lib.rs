@@ -41,6 +41,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bounds;
 pub mod controllers;
 pub mod engine;
 pub mod observe;
@@ -50,6 +51,7 @@ pub mod scenario;
 pub mod simulation;
 pub mod time;
 
+pub use bounds::{Limits, RunLimits, RunStop, WorkEstimate, estimate, run_bounded};
 pub use controllers::nodes::NodeAction;
 pub use engine::EventQueue;
 pub use observe::fairness::{NamespaceSummary, jain_index};

@@ -175,7 +175,15 @@ pub fn execute(
             .collect()
     });
 
-    let planned = plan(&files, loaded, &cli_schedulers, &cli_seeds, &mut failures);
+    let limits = super::bounds::limits(&args.limits);
+    let planned = plan(
+        &files,
+        loaded,
+        &cli_schedulers,
+        &cli_seeds,
+        &limits,
+        &mut failures,
+    );
 
     // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
     let jobs: Vec<Job<'_>> = planned
@@ -220,7 +228,7 @@ pub fn execute(
     let outcomes: Vec<Outcome> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let outcome = run_one(job, registry, &args.out, args.trace, &interrupt, &bar);
+                let outcome = run_one(job, registry, &args, &limits, &interrupt, &bar);
                 bar.inc(1);
                 outcome
             })
@@ -288,13 +296,14 @@ pub fn execute(
 }
 
 /// Pairs each loaded scenario with its schedulers and seeds, in file order. Scenarios that
-/// failed to load, or whose output directories would collide with another's, are logged,
-/// counted in `failures` and left out.
+/// failed to load, whose runs are estimated above `limits`, or whose output directories
+/// would collide with another's, are logged, counted in `failures` and left out.
 fn plan(
     files: &[PathBuf],
     loaded: Vec<Result<Scenario, String>>,
     cli_schedulers: &[(SchedulerSpec, String)],
     cli_seeds: &[u64],
+    limits: &sim::Limits,
     failures: &mut usize,
 ) -> Vec<Planned> {
     let mut planned = Vec::new();
@@ -311,6 +320,11 @@ fn plan(
             }
         };
         super::log_profile_warnings(&scenario);
+        if let Err(refused) = super::bounds::check(&scenario, path, limits) {
+            *failures += 1;
+            log(format_args!("error: {refused}"));
+            continue;
+        }
         let dir = sanitize(&scenario.name).to_lowercase();
         if let Some(other) = dirs_taken.get(&dir) {
             *failures += 1;
@@ -364,14 +378,15 @@ fn plan(
 fn run_one(
     job: &Job<'_>,
     registry: &Registry,
-    out: &Path,
-    trace: bool,
+    args: &RunArgs,
+    limits: &sim::Limits,
     interrupt: &Interrupt,
     bar: &ProgressBar,
 ) -> Outcome {
     if interrupt.is_set() {
         return Outcome::interrupted();
     }
+    let (out, trace) = (args.out.as_path(), args.trace);
     let key = job.key();
     let what = || {
         format!(
@@ -387,7 +402,10 @@ fn run_one(
         if trace {
             simulation.enable_trace();
         }
-        Ok(simulation.try_run())
+        let run_limits = super::bounds::run_limits(limits, &args.safety);
+        let deadline = super::bounds::deadline(args.safety.timeout);
+        Ok(sim::run_bounded(simulation, &run_limits, deadline)
+            .map_err(|stop| super::bounds::stop_message(&stop, &args.safety)))
     });
     // A run cut short by the flag looks finished; anything that ends after the flag was
     // set is thrown away rather than trusted.

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use schedulers::Registry;
 
-use super::{Stdout, expand_inputs, log};
+use super::{Stdout, bounds, expand_inputs, log};
 use crate::cli::ValidateArgs;
 
-/// Checks every file, the schedulers it lists and their arguments included; `ok  PATH (N
-/// nodes, M workloads)` on stdout for each good one, the loader's `path:line:col: field:
-/// message` on stderr for each bad one. Exit code 1 if any failed.
+/// Checks every file, the schedulers it lists and their arguments included, and the work
+/// estimate of its runs against the limits `run` would apply; `ok  PATH (N nodes, M
+/// workloads; about P pods, ...)` on stdout for each good one, the loader's
+/// `path:line:col: field: message` or the refusal on stderr for each bad one. Exit code 1
+/// if any failed.
 pub fn execute(
     args: ValidateArgs,
     registry: &Registry,
@@ -18,26 +20,40 @@ pub fn execute(
 ) -> anyhow::Result<ExitCode> {
     let (files, errors) = expand_inputs(&args.paths);
     let mut failed = !errors.is_empty();
+    let limits = bounds::limits(&args.limits);
     for error in errors {
         log(format_args!("error: {error:#}"));
     }
     for path in &files {
         let loaded = sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles));
         match loaded {
-            Ok(scenario) => match &scenario.gpu_trace {
-                Some(trace) => out.line(format_args!(
-                    "ok  {} (GPU trace replay: {} nodes, {} pods)",
+            Ok(scenario) => {
+                let estimate = match bounds::check(&scenario, path, &limits) {
+                    Ok(estimate) => estimate,
+                    Err(refused) => {
+                        failed = true;
+                        log(format_args!("error: {refused}"));
+                        continue;
+                    }
+                };
+                let size = match &scenario.gpu_trace {
+                    Some(trace) => format!(
+                        "GPU trace replay: {} nodes, {} pods",
+                        trace.nodes.len(),
+                        trace.pods.len()
+                    ),
+                    None => format!(
+                        "{} nodes, {} workloads",
+                        scenario.nodes.len(),
+                        scenario.workloads.len()
+                    ),
+                };
+                out.line(format_args!(
+                    "ok  {} ({size}; {})",
                     path.display(),
-                    trace.nodes.len(),
-                    trace.pods.len()
-                ))?,
-                None => out.line(format_args!(
-                    "ok  {} ({} nodes, {} workloads)",
-                    path.display(),
-                    scenario.nodes.len(),
-                    scenario.workloads.len()
-                ))?,
-            },
+                    bounds::describe(&estimate)
+                ))?;
+            }
             Err(error) => {
                 failed = true;
                 log(format_args!("error: {error}"));

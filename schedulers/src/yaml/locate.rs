@@ -12,12 +12,13 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{
     DuplicateKeyPolicy, Error, Location, MessageFormatter, Spanned, UserMessageFormatter,
 };
 
 use super::message::shown;
-use super::{YamlError, line_column, parse_options};
+use super::{MAX_YAML_SCALAR_BYTES, MAX_YAML_VALUES, YamlError, line_column, parse_options};
 use crate::field_path;
 use crate::suggest::closest;
 
@@ -347,6 +348,64 @@ fn expected_scalar(ty: &str) -> String {
     }
 }
 
+/// What a breach of the parser's budget means to the file's author: which limit, how big
+/// the file is, and what to do about it.
+fn budget_message(breach: &BudgetBreach, bytes: usize, schema: &dyn Schema) -> String {
+    let size = format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
+    let document = schema.document();
+    match breach {
+        BudgetBreach::Nodes { nodes } => format!(
+            "the file is too large to read: it holds more than {} YAML values (scalars, lists \
+             and mappings; {nodes} read so far, {size} of text), the most schedlab reads in one \
+             file, enough for 1,000,000 listed nodes; describe identical nodes with a node pool \
+             (`nodePools` with `count`) instead of listing them one by one",
+            thousands(MAX_YAML_VALUES)
+        ),
+        BudgetBreach::Events { events } => format!(
+            "the file is too large to read: more than {} YAML parser events ({events} read so \
+             far, {size} of text); describe identical nodes with a node pool (`nodePools` with \
+             `count`) instead of listing them one by one",
+            thousands(MAX_YAML_VALUES * 2)
+        ),
+        BudgetBreach::ScalarBytes { total_scalar_bytes } => format!(
+            "the file is too large to read: its values add up to more than {} MiB of text \
+             ({total_scalar_bytes} bytes read so far)",
+            MAX_YAML_SCALAR_BYTES >> 20
+        ),
+        BudgetBreach::Depth { depth } => format!(
+            "the file nests lists and mappings {depth} levels deep, deeper than schedlab reads \
+             (64); {document} needs far fewer"
+        ),
+        BudgetBreach::Aliases { .. }
+        | BudgetBreach::Anchors { .. }
+        | BudgetBreach::AliasAnchorRatio { .. }
+        | BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::RecordedAnchorBytes { .. } => {
+            "the file uses YAML anchors and aliases (`&name`, `*name`) more than schedlab \
+             allows, which could make a small file expand into a huge one; write the repeated \
+             parts out, or use a node pool"
+                .to_owned()
+        }
+        BudgetBreach::Documents { .. } => {
+            format!("the file holds too many YAML documents; {document} is a single document")
+        }
+        other => format!("the file is too large or too complex to read ({other:?})"),
+    }
+}
+
+/// `n` with thousands separators, as the documentation writes limits.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The error serde-saphyr wraps in snippets and alias information.
 fn innermost(mut err: &Error) -> &Error {
     loop {
@@ -392,6 +451,18 @@ fn read_tree(text: &str) -> Option<Tree> {
 pub fn translate(err: &Error, text: &str, path: &str, schema: &dyn Schema) -> YamlError {
     let location = err.location();
     let inner = innermost(err);
+    // A file over the budget would be over it again when read as a tree; it gets its
+    // position and a message about its size, not a field.
+    if let Error::Budget { breach, .. } = inner {
+        let (line, column) = location.map(|l| line_column(&l)).unwrap_or((None, None));
+        return YamlError {
+            path: path.to_owned(),
+            line,
+            column,
+            field: None,
+            message: budget_message(breach, text.len(), schema),
+        };
+    }
     let target = match inner {
         Error::SerdeMissingField { .. } => Target::Mapping,
         Error::SerdeUnknownField { .. } | Error::DuplicateMappingKey { .. } => Target::Key,
@@ -666,5 +737,36 @@ mod tests {
             None,
             "the file holds more than one YAML document (a second `---`); a doc is a single document",
         );
+    }
+
+    #[test]
+    fn budget_breaches_are_worded_for_users() {
+        let nested = format!("name: a\nitems: {}{}\n", "[".repeat(80), "]".repeat(80));
+        let err = serde_saphyr::from_str_with_options::<de::IgnoredAny>(&nested, parse_options())
+            .expect_err("too deep");
+        let e = translate(&err, &nested, "doc.yaml", &DocSchema);
+        assert_eq!(e.field, None);
+        assert!(e.line.is_some(), "{e}");
+        assert!(
+            e.message
+                .starts_with("the file nests lists and mappings 65 levels deep"),
+            "{e}"
+        );
+        assert!(!e.message.contains("Depth {"), "no debug format: {e}");
+        assert_eq!(thousands(64_000_000), "64,000,000");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn the_budget_fits_a_million_values() {
+        // Well past serde-saphyr's default of 250,000 values, which stopped a scenario at
+        // about 28,000 listed nodes.
+        let items = "- x\n".repeat(300_000);
+        let doc: Doc = serde_saphyr::from_str_with_options(
+            &format!("name: a\nitems:\n{items}"),
+            parse_options(),
+        )
+        .expect("read");
+        assert_eq!(doc.items.map(|v| v.len()), Some(300_000));
     }
 }

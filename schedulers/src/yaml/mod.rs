@@ -34,7 +34,7 @@ pub use read::{NodeAffinityRules, Reader};
 pub use scalar::{Entries, LabelMap, QuantityMap, Scalar, ScalarVisitor};
 pub use serde_saphyr::{Location, Spanned};
 
-use serde_saphyr::{NonFiniteFloatPolicy, Options};
+use serde_saphyr::{Budget, NonFiniteFloatPolicy, Options};
 
 /// How Kubernetes-style text is parsed: no source snippet in messages (they carry the
 /// position; the snippet is for terminals), and `.inf` or `.nan` handed over as text, so
@@ -44,7 +44,33 @@ pub fn parse_options() -> Options {
     let mut options = Options::default();
     options.with_snippet = false;
     options.non_finite_float_policy = NonFiniteFloatPolicy::AsString;
+    options.budget = Some(budget());
     options
+}
+
+/// The most YAML values (scalars, lists and mappings) one file may hold. serde-saphyr's
+/// default, 250,000, stops a scenario at about 28,000 listed nodes, while a scenario may
+/// define 1,000,000 nodes; a listed node with allocatable resources, labels and a taint
+/// takes 20 to 40 values, so this lets 1,000,000 of them through with room to spare.
+pub const MAX_YAML_VALUES: usize = 64_000_000;
+
+/// The most parser events (a value's start and end, a document's) one file may produce:
+/// about twice the values.
+const MAX_YAML_EVENTS: usize = 2 * MAX_YAML_VALUES;
+
+/// The most text, in bytes, all the scalars of one file may add up to (1 GiB): a
+/// 1,000,000-node listing holds well under 100 MiB of them.
+pub const MAX_YAML_SCALAR_BYTES: usize = 1 << 30;
+
+/// serde-saphyr's budget raised to schedlab's documented scale; its other limits (nesting
+/// depth, aliases and anchors, which guard against amplification, not size) stay as they
+/// are.
+fn budget() -> Budget {
+    let mut budget = Budget::default();
+    budget.max_nodes = MAX_YAML_VALUES;
+    budget.max_events = MAX_YAML_EVENTS;
+    budget.max_total_scalar_bytes = MAX_YAML_SCALAR_BYTES;
+    budget
 }
 
 /// The 1-based line and column of a location, `None` when unknown (line 0), and the

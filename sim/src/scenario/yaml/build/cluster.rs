@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use schedulers::NodeSpec;
 use schedulers::yaml::message::at_line;
+use schedulers::{NodeSpec, Resources};
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawCluster, RawClusterTrace, RawNode, RawPool};
@@ -25,6 +25,44 @@ fn with_hostname_label(mut node: NodeSpec) -> NodeSpec {
 }
 
 impl Builder<'_> {
+    /// Adds `count` nodes of `allocatable` to the cluster's total, which the simulation
+    /// keeps in 64-bit integers: a total that would not fit (ten nodes of `memory: 1Ei`)
+    /// is refused here, at the pool or node that passes it, rather than overflowing in
+    /// the run.
+    fn charge_capacity(
+        &mut self,
+        allocatable: &Resources,
+        count: u64,
+        at: &Location,
+        field: &str,
+    ) -> Result<()> {
+        for kind in self.names.kinds() {
+            let i = kind.index();
+            let total = self.capacity[i] + i128::from(allocatable.0[i]) * i128::from(count);
+            if total > i128::from(i64::MAX) {
+                return Err(self.kube.err(
+                    at,
+                    field,
+                    format!(
+                        "the cluster's total allocatable {} would pass {} (in {}), the most \
+                         schedlab can count; a value this large is likely a typo",
+                        self.names.name(kind),
+                        i64::MAX,
+                        if i == 0 {
+                            "millicores"
+                        } else if i == 1 || i == 2 {
+                            "bytes"
+                        } else {
+                            "units"
+                        }
+                    ),
+                ));
+            }
+            self.capacity[i] = total;
+        }
+        Ok(())
+    }
+
     /// `cluster:`: pools expanded to `<pool>-<i>`, the named nodes and a trace's nodes,
     /// in file order.
     pub(super) fn cluster(&mut self, c: &RawCluster) -> Result<Vec<NodeSpec>> {
@@ -114,6 +152,12 @@ impl Builder<'_> {
                 unschedulable: p.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
             };
+            self.charge_capacity(
+                &template.allocatable,
+                u64::from(count),
+                &pool.referenced,
+                &format!("{base}.allocatable"),
+            )?;
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
                 let node_name = format!("{name}-{ordinal}");
@@ -164,13 +208,20 @@ impl Builder<'_> {
                 name.clone(),
                 format!("{base}{}", at_line(&n.name.referenced)),
             );
+            let allocatable = self.kube.allocatable(
+                &mut self.names,
+                n.allocatable.as_ref(),
+                &format!("{base}.allocatable"),
+            )?;
+            self.charge_capacity(
+                &allocatable,
+                1,
+                &n.name.referenced,
+                &format!("{base}.allocatable"),
+            )?;
             nodes.push(with_hostname_label(NodeSpec {
                 name,
-                allocatable: self.kube.allocatable(
-                    &mut self.names,
-                    n.allocatable.as_ref(),
-                    &format!("{base}.allocatable"),
-                )?,
+                allocatable,
                 labels: self
                     .kube
                     .labels(n.labels.as_ref(), &format!("{base}.labels"))?,
@@ -187,7 +238,7 @@ impl Builder<'_> {
 mod tests {
     use schedulers::{Labels, ResourceKind, Resources, Taint, TaintEffect};
 
-    use super::super::testing::{check_error, load};
+    use super::super::testing::{check_error, error, load};
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -291,5 +342,33 @@ mod tests {
             "cluster.nodes[0].taints[0].effect",
             "unknown taint effect \"Sometimes\"; expected NoSchedule, PreferNoSchedule or NoExecute",
         );
+    }
+
+    #[test]
+    fn a_cluster_total_past_64_bits_is_refused() {
+        // Found by the fuzzer: ten nodes of 1Ei overflowed the cluster's total memory.
+        let e = error(
+            "cluster:\n  nodePools:\n    - {name: a, count: 4, allocatable: {memory: 1Ei}}\n    - {name: b, count: 4, allocatable: {memory: 1Ei}}\n",
+        );
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(4), Some("cluster.nodePools[1].allocatable")),
+            "{e}"
+        );
+        assert!(
+            e.message.starts_with(
+                "the cluster's total allocatable memory would pass 9223372036854775807 (in bytes)"
+            ),
+            "{e}"
+        );
+        let e = error(
+            "cluster:\n  nodes:\n    - {name: a, allocatable: {cpu: 5000000000000000}}\n    - {name: b, allocatable: {cpu: 5000000000000000}}\n",
+        );
+        assert_eq!(
+            e.field.as_deref(),
+            Some("cluster.nodes[1].allocatable"),
+            "{e}"
+        );
+        load("cluster:\n  nodePools: [{name: a, count: 7, allocatable: {memory: 1Ei}}]\n");
     }
 }

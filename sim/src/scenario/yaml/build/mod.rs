@@ -71,6 +71,8 @@ pub(super) fn build(
         volumes: VolumeState::default(),
         pod_groups: Vec::new(),
         shuffled_traces: Vec::new(),
+        horizon: None,
+        capacity: [0; schedulers::resources::NUM_RESOURCES],
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -102,6 +104,7 @@ pub(super) fn build(
         Some(v) => Some(b.positive_duration(v, "duration")?),
         None => None,
     };
+    b.horizon = duration;
     let sample_interval = match &raw.sample_interval {
         Some(v) => b.positive_duration(v, "sampleInterval")?,
         None => DEFAULT_SAMPLE_INTERVAL,
@@ -238,6 +241,12 @@ struct Builder<'a> {
     pod_groups: Vec<PodGroupSpec>,
     /// The shuffled trace workloads, for the checks that need the cluster.
     shuffled_traces: Vec<trace::ShuffledTrace>,
+    /// The scenario's `duration:`, read before the workloads: a workload that would create
+    /// pods for ever needs it, or its run would never end.
+    horizon: Option<SimTime>,
+    /// The cluster's total allocatable so far, per resource kind, wide enough never to
+    /// overflow itself: the simulation's own totals are `i64`.
+    capacity: [i128; schedulers::resources::NUM_RESOURCES],
 }
 
 impl Builder<'_> {

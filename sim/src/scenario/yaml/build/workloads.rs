@@ -233,6 +233,39 @@ impl Builder<'_> {
                 SimTime::ZERO,
             )?),
         };
+        // Checked once every value of the workload is known to be good: this rule spans
+        // fields, so a plain mistake in one of them is the better message.
+        if let (WorkloadKind::Batch { arrivals }, Some(a), None) =
+            (&workload_kind, &raw.arrivals, self.horizon)
+        {
+            let endless = !matches!(arrivals.process, ArrivalProcess::Burst)
+                && arrivals.stop.is_none()
+                && arrivals.count.is_none();
+            if endless {
+                return Err(self.kube.err(
+                    &a.referenced,
+                    &format!("{base}.arrivals"),
+                    format!(
+                        "arrivals never stop: process: {} with neither `count` nor `stop` \
+                         creates pods for ever, so the run would never end; give the scenario a \
+                         horizon with a top-level `duration:` (e.g. `duration: 1h`), or add \
+                         `count:` or `stop:` here",
+                        a.value.process.value
+                    ),
+                ));
+            }
+        }
+        // A ReplicaSet replaces every pod that finishes, so finite pods churn for ever.
+        if let (Kind::Deployment, Some(d), None) = (kind, &raw.duration, self.horizon) {
+            return Err(self.kube.err(
+                &d.referenced,
+                &format!("{base}.duration"),
+                "a deployment replaces each pod that finishes, so pods with a `duration` are \
+                 created for ever and the run would never end; give the scenario a horizon with \
+                 a top-level `duration:` (e.g. `duration: 1h`), or remove this `duration` so \
+                 that the pods run until the end",
+            ));
+        }
         Ok(Workload {
             kind: workload_kind,
             template: Arc::new(template),
@@ -380,7 +413,8 @@ mod tests {
     #[test]
     fn each_kind_is_read_with_its_defaults() {
         let s = load(
-            "workloads:
+            "duration: 2h
+workloads:
   - pod: single
   - pod: many
     count: 3
@@ -442,9 +476,41 @@ mod tests {
     }
 
     #[test]
+    fn endless_workloads_need_a_horizon() {
+        check_at(
+            "workloads:\n  - batch: j\n    arrivals: {process: poisson, ratePerMinute: 2}\n",
+            "{process",
+            "workloads[0].arrivals",
+            "arrivals never stop: process: poisson with neither `count` nor `stop` creates pods \
+             for ever, so the run would never end; give the scenario a horizon with a top-level \
+             `duration:` (e.g. `duration: 1h`), or add `count:` or `stop:` here",
+        );
+        check_at(
+            "workloads:\n  - deployment: d\n    replicas: 2\n    duration: 5m\n",
+            "5m",
+            "workloads[0].duration",
+            "a deployment replaces each pod that finishes, so pods with a `duration` are \
+             created for ever and the run would never end; give the scenario a horizon with a \
+             top-level `duration:` (e.g. `duration: 1h`), or remove this `duration` so that \
+             the pods run until the end",
+        );
+        // A count, a stop or a horizon each end them; a burst always ends.
+        for ok in [
+            "workloads: [{batch: j, arrivals: {process: poisson, ratePerMinute: 2, count: 9}}]",
+            "workloads: [{batch: j, arrivals: {process: fixed, interval: 1s, stop: 1h}}]",
+            "duration: 1h\nworkloads: [{batch: j, arrivals: {process: poisson, ratePerHour: 2}}]",
+            "duration: 1h\nworkloads: [{deployment: d, replicas: 2, duration: 5m}]",
+            "workloads: [{deployment: d, replicas: 2}]",
+        ] {
+            load(ok);
+        }
+    }
+
+    #[test]
     fn fixed_and_burst_arrivals() {
         let s = load(
-            "workloads:
+            "duration: 2h
+workloads:
   - {batch: a, arrivals: {process: fixed, interval: 30s}}
   - {batch: b, arrivals: {process: burst, count: 5, start: 10m}}
 ",
