@@ -41,6 +41,7 @@ use priority::PriorityClass;
 mod cluster;
 mod disruption;
 mod dist;
+pub(super) mod failures;
 mod gpu;
 mod groups;
 mod pod;
@@ -181,6 +182,10 @@ pub(super) fn build(
         None => (nodes, workloads, queue, gpu_fill),
     };
     let gpu_workload = target_workload(&trace::trace_pods(&workloads));
+    let failures = match &raw.failures {
+        Some(f) => Some(b.failures(f, &nodes)?),
+        None => None,
+    };
 
     Ok(Scenario {
         name,
@@ -208,6 +213,7 @@ pub(super) fn build(
         queue,
         gpu_fill,
         gpu_workload,
+        failures,
     })
 }
 
