@@ -148,7 +148,11 @@ pub fn eviction_allowed(cluster: &ClusterState, pod: &Pod) -> Result<(), Evictio
     if pod.node.is_none() || pod.terminating {
         return Ok(());
     }
-    let mut covering = cluster.pdbs().iter().enumerate().filter(|(_, b)| b.covers(pod));
+    let mut covering = cluster
+        .pdbs()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.covers(pod));
     let Some((index, budget)) = covering.next() else {
         return Ok(());
     };

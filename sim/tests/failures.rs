@@ -38,7 +38,12 @@ fn trace(r: &RunResult) -> Vec<(u64, String, &'static str, String)> {
         .iter()
         .map(|t| {
             let (e, d) = t.event.columns();
-            (t.time.as_micros() / 1_000_000, t.pod.clone(), e, d.to_owned())
+            (
+                t.time.as_micros() / 1_000_000,
+                t.pod.clone(),
+                e,
+                d.to_owned(),
+            )
         })
         .collect()
 }
@@ -83,12 +88,18 @@ fn crash_evicts_after_grace_period_and_default_toleration() {
     let mut run = sim(&s, "first-fit", 1);
     let a = run.cluster().node_id("a").unwrap();
     run.step_until(SimTime::from_secs(139));
-    assert!(run.cluster().node(a).ready, "still Ready within the grace period");
+    assert!(
+        run.cluster().node(a).ready,
+        "still Ready within the grace period"
+    );
     run.step_until(SimTime::from_secs(140));
     let node = run.cluster().node(a);
     assert!(!node.ready, "NotReady at 140 s");
-    assert!(node.spec.taints.iter().any(|t| t.key == "node.kubernetes.io/unreachable"
-        && t.effect == TaintEffect::NoExecute));
+    assert!(
+        node.spec.taints.iter().any(
+            |t| t.key == "node.kubernetes.io/unreachable" && t.effect == TaintEffect::NoExecute
+        )
+    );
     run.step_until(SimTime::from_secs(439));
     // Still bound to the crashed node, and Running as far as the API knows.
     let (_, web0) = run.cluster().pods().next().unwrap();
@@ -113,8 +124,14 @@ fn crash_evicts_after_grace_period_and_default_toleration() {
     assert_eq!(count(&r, &columns::PODS_LOST), 0);
     // Down from 100 s to the end of the run at 1000 s.
     assert_eq!(time(&r, &columns::NODE_DOWN), Some(SimTime::from_secs(900)));
-    assert_eq!(time(&r, &columns::RECOVERY_MEAN), Some(SimTime::from_secs(341)));
-    assert_eq!(time(&r, &columns::RECOVERY_MAX), Some(SimTime::from_secs(341)));
+    assert_eq!(
+        time(&r, &columns::RECOVERY_MEAN),
+        Some(SimTime::from_secs(341))
+    );
+    assert_eq!(
+        time(&r, &columns::RECOVERY_MAX),
+        Some(SimTime::from_secs(341))
+    );
 }
 
 /// The default grace period is upstream's 50 s (v1.32 and later): NotReady at 150 s,
@@ -142,10 +159,14 @@ fn default_grace_period_is_50s() {
 #[test]
 fn toleration_seconds_variants() {
     let tol = |secs: &str| {
-        format!("[{{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute{secs}}}]")
+        format!(
+            "[{{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute{secs}}}]"
+        )
     };
     let dep = |name: &str, tolerations: &str| {
-        format!("- {{deployment: {name}, replicas: 1, requests: {{cpu: 100m, memory: 100Mi}}, nodeSelector: {{kubernetes.io/hostname: a}}, tolerations: {tolerations}}}\n")
+        format!(
+            "- {{deployment: {name}, replicas: 1, requests: {{cpu: 100m, memory: 100Mi}}, nodeSelector: {{kubernetes.io/hostname: a}}, tolerations: {tolerations}}}\n"
+        )
     };
     let s = load(&format!(
         "duration: 1500s\n{TWO_NODES}workloads:\n{}{}{}{}{}{}failures:\n  nodeMonitorGracePeriod: 40s\n  events:\n  - {{nodeCrash: a, at: 100s, recoverAfter: 600s}}\n",
@@ -168,10 +189,17 @@ fn toleration_seconds_variants() {
             .pods()
             .find(|(_, p)| p.template.name == name)
             .unwrap();
-        assert_eq!((p.node, p.phase, p.ordinal), (Some(a), PodPhase::Running, 0), "{name}");
+        assert_eq!(
+            (p.node, p.phase, p.ordinal),
+            (Some(a), PodPhase::Running, 0),
+            "{name}"
+        );
     }
     assert!(run.cluster().node(a).ready);
-    assert!(run.cluster().node(a).spec.taints.is_empty(), "the taint is gone");
+    assert!(
+        run.cluster().node(a).spec.taints.is_empty(),
+        "the taint is gone"
+    );
     let r = run.finish();
     let evicted: Vec<(u64, String)> = trace(&r)
         .into_iter()
@@ -194,7 +222,10 @@ fn toleration_seconds_variants() {
     assert_eq!(count(&r, &columns::EVICTIONS_TAINT), 4);
     assert_eq!(time(&r, &columns::NODE_DOWN), Some(SimTime::from_secs(600)));
     // Every replacement started at 701 s: 601 s after the crash.
-    assert_eq!(time(&r, &columns::RECOVERY_MAX), Some(SimTime::from_secs(601)));
+    assert_eq!(
+        time(&r, &columns::RECOVERY_MAX),
+        Some(SimTime::from_secs(601))
+    );
 }
 
 /// Counts, at every fact from the drain on, the pods of `web` that are available (bound
@@ -257,10 +288,17 @@ fn drain_respects_max_unavailable_one() {
             assert_eq!(drained, vec![100, 105, 110, 115], "{t:?}");
         } else {
             // Whatever it had placed on `a`.
-            let on_a = t.iter().filter(|x| x.0 == 0 && x.2 == "bound" && x.3 == "a").count();
+            let on_a = t
+                .iter()
+                .filter(|x| x.0 == 0 && x.2 == "bound" && x.3 == "a")
+                .count();
             assert_eq!(drained.len(), on_a, "{t:?}");
         }
-        assert_eq!(*min.lock().unwrap(), Some(3), "{scheduler}: the budget was broken");
+        assert_eq!(
+            *min.lock().unwrap(),
+            Some(3),
+            "{scheduler}: the budget was broken"
+        );
         assert_eq!(count(&r, &columns::EVICTIONS_DRAIN), drained.len() as u64);
     }
     // maxUnavailable 0: nothing may go; the node stays cordoned with its pods.
@@ -352,14 +390,23 @@ fn random_failures_keep_the_invariants_under_every_scheduler() {
                 // No pod is bound to a node that left.
                 for (_, p) in c.pods() {
                     if let Some(n) = p.node {
-                        assert!(!c.node(n).removed, "{name} seed {seed}: pod on a removed node");
+                        assert!(
+                            !c.node(n).removed,
+                            "{name} seed {seed}: pod on a removed node"
+                        );
                     }
                 }
             }
             let r = run.finish();
-            assert!(count(&r, &columns::NODE_FAILURES) >= 4, "{name} seed {seed}");
+            assert!(
+                count(&r, &columns::NODE_FAILURES) >= 4,
+                "{name} seed {seed}"
+            );
             // Deployment pods are replaced, never lost; only batch pods may be.
-            assert!(count(&r, &columns::EVICTIONS_TAINT) > 0, "{name} seed {seed}");
+            assert!(
+                count(&r, &columns::EVICTIONS_TAINT) > 0,
+                "{name} seed {seed}"
+            );
         }
     }
 }
@@ -388,7 +435,12 @@ fn node_events_are_in_the_trace() {
     let nodes: Vec<_> = r
         .trace
         .iter()
-        .filter(|t| matches!(t.event, TraceEvent::NodeFailed { .. } | TraceEvent::NodeRecovered))
+        .filter(|t| {
+            matches!(
+                t.event,
+                TraceEvent::NodeFailed { .. } | TraceEvent::NodeRecovered
+            )
+        })
         .map(|t| (t.time, t.pod.as_str(), t.event.columns().0))
         .collect();
     assert_eq!(

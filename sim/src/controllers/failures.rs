@@ -153,7 +153,11 @@ pub struct NodeFailures {
 
 impl NodeFailures {
     /// Sets the timers of the scripted events.
-    pub(crate) fn start(settings: Option<&FailureSettings>, seed: u64, ctx: &mut Ctx<'_>) -> NodeFailures {
+    pub(crate) fn start(
+        settings: Option<&FailureSettings>,
+        seed: u64,
+        ctx: &mut Ctx<'_>,
+    ) -> NodeFailures {
         if let Some(f) = settings {
             for (i, e) in f.events.iter().enumerate() {
                 let at = match e {
@@ -162,7 +166,10 @@ impl NodeFailures {
                     | ScriptedFailure::SpotReclaim { at, .. }
                     | ScriptedFailure::Drain { at, .. } => *at,
                 };
-                ctx.at(at, Event::Failures(FailureEvent::Scripted { event: i as u32 }));
+                ctx.at(
+                    at,
+                    Event::Failures(FailureEvent::Scripted { event: i as u32 }),
+                );
             }
         }
         NodeFailures {
@@ -436,7 +443,10 @@ impl NodeFailures {
         st.drain = st.drain.wrapping_add(1);
         st.draining = true;
         let generation = st.drain;
-        ctx.then(Event::Failures(FailureEvent::DrainStep { node, generation }));
+        ctx.then(Event::Failures(FailureEvent::DrainStep {
+            node,
+            generation,
+        }));
         if !ctx.cluster.node(node).spec.unschedulable
             && ctx.cluster.set_unschedulable(node, true).is_ok()
         {
@@ -474,9 +484,13 @@ impl NodeFailures {
                 pod,
                 reason: EvictionReason::Drain,
             }));
-            ctx.then(Event::Failures(FailureEvent::DrainStep { node, generation }));
+            ctx.then(Event::Failures(FailureEvent::DrainStep {
+                node,
+                generation,
+            }));
         } else if blocked {
-            let retry = Self::settings(ctx).map_or(SimTime::from_secs(5), |f| f.drain_retry_interval);
+            let retry =
+                Self::settings(ctx).map_or(SimTime::from_secs(5), |f| f.drain_retry_interval);
             ctx.at(
                 ctx.now.saturating_add(retry),
                 Event::Failures(FailureEvent::DrainStep { node, generation }),
@@ -561,9 +575,7 @@ impl Controller for NodeFailures {
             }
             FailureEvent::Recover { node, generation } => self.recover(node, generation, ctx),
             FailureEvent::Notice { node, notice } => self.notice(node, notice, ctx),
-            FailureEvent::DrainStep { node, generation } => {
-                self.drain_step(node, generation, ctx)
-            }
+            FailureEvent::DrainStep { node, generation } => self.drain_step(node, generation, ctx),
             FailureEvent::Terminate { node } => self.terminate(node, ctx),
             FailureEvent::Leave { node, retried } => self.leave(node, retried, ctx),
         }

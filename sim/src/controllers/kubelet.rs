@@ -260,11 +260,7 @@ impl Controller for Kubelet {
             Fact::NodeFailed {
                 node,
                 kind: NodeFailure::Crash,
-            } => {
-                if !self.down.contains(node) {
-                    self.down.push(*node);
-                }
-            }
+            } if !self.down.contains(node) => self.down.push(*node),
             Fact::NodeRecovered { node } => self.node_back(*node, ctx),
             _ => {}
         }

@@ -83,9 +83,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
-        Fact::NodeRemoved { .. }
-        | Fact::NodeReady { .. }
-        | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
         _ => &[],
     }
 }

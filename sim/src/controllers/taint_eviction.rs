@@ -292,9 +292,15 @@ mod tests {
             Verdict::Untainted
         );
         // "pod without tolerations": evicted at once by a taint it does not tolerate.
-        assert_eq!(verdict(&pod(vec![]), &node(&[("x", NE)]), 300), Verdict::EvictNow);
+        assert_eq!(
+            verdict(&pod(vec![]), &node(&[("x", NE)]), 300),
+            Verdict::EvictNow
+        );
         // Admission's default toleration: 300 s on an unreachable node.
-        assert_eq!(verdict(&pod(vec![]), &unreachable, 300), Verdict::After(300));
+        assert_eq!(
+            verdict(&pod(vec![]), &unreachable, 300),
+            Verdict::After(300)
+        );
         // "pod with tolerations, taints tolerated for a time".
         let p = pod(vec![tol(TAINT_UNREACHABLE, Some(NE), Some(30))]);
         assert_eq!(verdict(&p, &unreachable, 300), Verdict::After(30));
@@ -307,7 +313,10 @@ mod tests {
         // An empty key with no effect tolerates everything, forever (admission adds
         // nothing: "pod has wildcard toleration").
         let p = pod(vec![tol("", None, None)]);
-        assert_eq!(verdict(&p, &node(&[(TAINT_UNREACHABLE, NE), ("x", NE)]), 300), Verdict::Never);
+        assert_eq!(
+            verdict(&p, &node(&[(TAINT_UNREACHABLE, NE), ("x", NE)]), 300),
+            Verdict::Never
+        );
         // Two taints: the minimum of the tolerations used.
         let p = pod(vec![tol("x", Some(NE), Some(600))]);
         assert_eq!(
@@ -315,7 +324,11 @@ mod tests {
             Verdict::After(300)
         );
         // A toleration of the key for NoSchedule only: admission still adds the default.
-        let p = pod(vec![tol(TAINT_UNREACHABLE, Some(TaintEffect::NoSchedule), None)]);
+        let p = pod(vec![tol(
+            TAINT_UNREACHABLE,
+            Some(TaintEffect::NoSchedule),
+            None,
+        )]);
         assert_eq!(verdict(&p, &unreachable, 300), Verdict::After(300));
         // A toleration naming the key that does not match the taint (Equal with a
         // value): admission adds nothing, and the taint is not tolerated.

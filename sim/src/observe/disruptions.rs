@@ -152,11 +152,11 @@ impl Observer for Disruptions {
                     node_done: false,
                 });
             }
-            Fact::NodeRecovered { node } | Fact::NodeRemoved { node } => {
-                if !self.episodes.is_empty() || !self.down_since.is_empty() {
-                    self.went_up(*node, view.now);
-                    self.close(view);
-                }
+            Fact::NodeRecovered { node } | Fact::NodeRemoved { node }
+                if !self.episodes.is_empty() || !self.down_since.is_empty() =>
+            {
+                self.went_up(*node, view.now);
+                self.close(view);
             }
             Fact::PodEvicted { reason, .. } => {
                 match reason {
@@ -219,18 +219,20 @@ impl Observer for Disruptions {
         summary.push(&EVICTIONS_NODE_REMOVED, Value::Count(self.node_removed));
         summary.push(&NODE_FAILURES, Value::Count(self.failures));
         summary.push(&NODE_DOWN, Value::Time(down));
-        let n = self.recoveries.len() as u64;
-        if n == 0 {
-            summary.push(&RECOVERY_MEAN, Value::Missing);
-            summary.push(&RECOVERY_MAX, Value::Missing);
-        } else {
-            let sum: u64 = self.recoveries.iter().map(|t| t.0).sum();
-            summary.push(&RECOVERY_MEAN, Value::Time(SimTime(sum / n)));
-            summary.push(
-                &RECOVERY_MAX,
-                Value::Time(self.recoveries.iter().copied().max().unwrap_or_default()),
-            );
-        }
+        let sum: u64 = self.recoveries.iter().map(|t| t.0).sum();
+        let mean = sum.checked_div(self.recoveries.len() as u64);
+        summary.push(
+            &RECOVERY_MEAN,
+            mean.map_or(Value::Missing, |m| Value::Time(SimTime(m))),
+        );
+        summary.push(
+            &RECOVERY_MAX,
+            self.recoveries
+                .iter()
+                .copied()
+                .max()
+                .map_or(Value::Missing, Value::Time),
+        );
         summary.push(&PODS_LOST, Value::Count(self.lost));
     }
 }

@@ -11,12 +11,9 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::{Builder, Result};
-use crate::scenario::{
-    FailureSettings, Lifetime, NodeSet, RandomFailures, ScriptedFailure,
-};
 use crate::controllers::failures::ZONE_LABEL;
+use crate::scenario::{FailureSettings, Lifetime, NodeSet, RandomFailures, ScriptedFailure};
 use crate::time::SimTime;
-
 
 /// `failures:`.
 #[derive(Debug, Deserialize)]
@@ -84,8 +81,7 @@ impl Builder<'_> {
         let f = &raw.value;
         let mut out = FailureSettings::default();
         if let Some(v) = &f.node_monitor_grace_period {
-            out.node_monitor_grace_period =
-                self.duration(v, "failures.nodeMonitorGracePeriod")?;
+            out.node_monitor_grace_period = self.duration(v, "failures.nodeMonitorGracePeriod")?;
         }
         if let Some(v) = &f.default_toleration_seconds {
             let n = self.kube.integer(
@@ -98,8 +94,7 @@ impl Builder<'_> {
             out.default_toleration_seconds = u32::try_from(n).unwrap_or(u32::MAX);
         }
         if let Some(v) = &f.drain_retry_interval {
-            out.drain_retry_interval =
-                self.positive_duration(v, "failures.drainRetryInterval")?;
+            out.drain_retry_interval = self.positive_duration(v, "failures.drainRetryInterval")?;
         }
         for (i, e) in f.events.iter().flatten().enumerate() {
             out.events
@@ -128,7 +123,10 @@ impl Builder<'_> {
         let kinds = [
             ("nodeCrash", e.node_crash.as_ref().map(|v| &v.referenced)),
             ("zoneOutage", e.zone_outage.as_ref().map(|v| &v.referenced)),
-            ("spotReclaim", e.spot_reclaim.as_ref().map(|v| &v.referenced)),
+            (
+                "spotReclaim",
+                e.spot_reclaim.as_ref().map(|v| &v.referenced),
+            ),
             ("drain", e.drain.as_ref().map(|v| &v.referenced)),
         ];
         let mut given = kinds.iter().filter_map(|(k, at)| at.map(|at| (*k, at)));
@@ -221,13 +219,11 @@ impl Builder<'_> {
                     return Err(self.kube.err(
                         &v.referenced,
                         &field,
-                        format!(
-                            "no node is labelled {ZONE_LABEL}: {}",
-                            quoted(&zone)
-                        ),
+                        format!("no node is labelled {ZONE_LABEL}: {}", quoted(&zone)),
                     ));
                 }
-                let duration = required(e.duration.as_ref(), "duration", "how long the outage lasts")?;
+                let duration =
+                    required(e.duration.as_ref(), "duration", "how long the outage lasts")?;
                 ScriptedFailure::ZoneOutage { zone, at, duration }
             }
             _ => {
@@ -241,7 +237,9 @@ impl Builder<'_> {
                             return Err(self.kube.err(
                                 &v.referenced,
                                 &field,
-                                format!("expected a share of the nodes above 0 and at most 1, got {x}"),
+                                format!(
+                                    "expected a share of the nodes above 0 and at most 1, got {x}"
+                                ),
                             ));
                         }
                         x
@@ -289,11 +287,11 @@ impl Builder<'_> {
                 &format!("{base}.nodeSelector"),
                 "pool and nodeSelector cannot both be set",
             )),
-            (None, None) => Err(self.kube.err(
-                &v.referenced,
-                base,
-                "expected one of pool or nodeSelector",
-            )),
+            (None, None) => {
+                Err(self
+                    .kube
+                    .err(&v.referenced, base, "expected one of pool or nodeSelector"))
+            }
         }
     }
 
@@ -416,36 +414,48 @@ mod tests {
     #[test]
     fn bad_events_are_located() {
         let t = format!("{CLUSTER}failures:\n  events:\n  - {{nodeCrash: nope, at: 1s}}\n");
-        check_at(&t, "nope", "failures.events[0].nodeCrash", "no node named \"nope\" in the cluster");
-        let t = format!("{CLUSTER}failures:\n  events:\n  - {{zoneOutage: z, at: 1s, duration: 1m}}\n");
+        check_at(
+            &t,
+            "nope",
+            "failures.events[0].nodeCrash",
+            "no node named \"nope\" in the cluster",
+        );
+        let t =
+            format!("{CLUSTER}failures:\n  events:\n  - {{zoneOutage: z, at: 1s, duration: 1m}}\n");
         check_at(
             &t,
             "z, at",
             "failures.events[0].zoneOutage",
             "no node is labelled topology.kubernetes.io/zone: \"z\"",
         );
-        let t = format!("{CLUSTER}failures:\n  events:\n  - {{nodeCrash: n1, at: 1s, duration: 1m}}\n");
+        let t =
+            format!("{CLUSTER}failures:\n  events:\n  - {{nodeCrash: n1, at: 1s, duration: 1m}}\n");
         check_at(
             &t,
             "1m",
             "failures.events[0].duration",
             "duration applies to zoneOutage events, not nodeCrash",
         );
-        let t = format!("{CLUSTER}failures:\n  events:\n  - {{nodeCrash: n1, drain: n1, at: 1s}}\n");
+        let t =
+            format!("{CLUSTER}failures:\n  events:\n  - {{nodeCrash: n1, drain: n1, at: 1s}}\n");
         check_at(
             &t,
             "n1, at",
             "failures.events[0].drain",
             "nodeCrash and drain cannot both be set: one event per item",
         );
-        let t = format!("{CLUSTER}failures:\n  events:\n  - {{spotReclaim: {{pool: spot}}, fraction: 2, at: 1s}}\n");
+        let t = format!(
+            "{CLUSTER}failures:\n  events:\n  - {{spotReclaim: {{pool: spot}}, fraction: 2, at: 1s}}\n"
+        );
         check_at(
             &t,
             "2, at",
             "failures.events[0].fraction",
             "expected a share of the nodes above 0 and at most 1, got 2",
         );
-        let t = format!("{CLUSTER}failures:\n  events:\n  - {{spotReclaim: {{pool: ondemand}}, at: 1s}}\n");
+        let t = format!(
+            "{CLUSTER}failures:\n  events:\n  - {{spotReclaim: {{pool: ondemand}}, at: 1s}}\n"
+        );
         check_at(
             &t,
             "ondemand",
@@ -459,14 +469,18 @@ mod tests {
             "failures.events[0]",
             "missing required field `at` (when the drain happens)",
         );
-        let t = format!("{CLUSTER}failures:\n  random:\n  - nodes: {{pool: spot}}\n    timeToFailure: {{dist: gamma, mean: 1h}}\n    timeToRepair: {{dist: exponential, mean: 1h}}\n");
+        let t = format!(
+            "{CLUSTER}failures:\n  random:\n  - nodes: {{pool: spot}}\n    timeToFailure: {{dist: gamma, mean: 1h}}\n    timeToRepair: {{dist: exponential, mean: 1h}}\n"
+        );
         check_at(
             &t,
             "gamma",
             "failures.random[0].timeToFailure.dist",
             "unknown distribution \"gamma\": expected exponential, weibull or constant",
         );
-        let t = format!("{CLUSTER}failures:\n  random:\n  - nodes: {{pool: spot}}\n    timeToFailure: {{dist: weibull, scale: 1h}}\n    timeToRepair: {{dist: exponential, mean: 1h}}\n");
+        let t = format!(
+            "{CLUSTER}failures:\n  random:\n  - nodes: {{pool: spot}}\n    timeToFailure: {{dist: weibull, scale: 1h}}\n    timeToRepair: {{dist: exponential, mean: 1h}}\n"
+        );
         check_at(
             &t,
             "{dist: weibull",
