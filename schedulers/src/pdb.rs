@@ -10,6 +10,14 @@
 //!
 //! Following preemption's `filterPodsWithPDBViolation`, a budget with an empty selector
 //! matches no pod, and a pod without labels matches no budget.
+//!
+//! A pod on a node that is not Ready is expected but not healthy: upstream's node
+//! lifecycle controller marks such pods not ready (`MarkPodsNotReady`) when their node
+//! turns NotReady, and the disruption controller counts only ready pods as healthy.
+//!
+//! [`eviction_allowed`] is the Eviction API's rule (`pkg/registry/core/pod/storage/eviction.go`)
+//! that every voluntary disruption goes through: drains, and the cluster autoscaler's
+//! scale-down.
 
 use crate::cluster::ClusterState;
 use crate::pod::{Pod, PodPhase};
@@ -84,6 +92,12 @@ impl PodDisruptionBudget {
                 // A pod being deleted is neither expected nor healthy, as upstream's
                 // disruption controller counts.
                 PodPhase::Bound | PodPhase::Running if p.terminating => {}
+                // On a node that is not Ready: marked not ready, so not healthy.
+                PodPhase::Bound | PodPhase::Running
+                    if p.node.is_some_and(|n| !cluster.node(n).ready) =>
+                {
+                    expected += 1
+                }
                 PodPhase::Bound | PodPhase::Running => {
                     expected += 1;
                     healthy += 1;
@@ -106,6 +120,50 @@ pub fn disruptions_allowed(cluster: &ClusterState) -> Vec<i32> {
         .iter()
         .map(|b| b.disruptions_allowed(cluster))
         .collect()
+}
+
+/// Why the Eviction API refuses to evict a pod now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionBlocked {
+    /// The budget with this index in [`ClusterState::pdbs`] allows no disruption now
+    /// (upstream's `429 Too Many Requests`: "Cannot evict pod as it would violate the
+    /// pod's disruption budget"); the caller retries later, as `kubectl drain` does.
+    Budget(usize),
+    /// More than one budget covers the pod: upstream refuses such evictions outright
+    /// ("This pod has more than one PodDisruptionBudget, which the eviction subresource
+    /// does not support").
+    MultipleBudgets,
+}
+
+/// The Eviction API's rule: may `pod` be evicted now under the cluster's
+/// PodDisruptionBudgets? A pod that is not bound (pending) or already terminating, or
+/// that no budget covers, may always be; a covered pod only while its budget's
+/// `disruptionsAllowed` is above zero. Each eviction changes the cluster (the pod
+/// terminates, its replacement is pending), so the next call sees the budget spent:
+/// call it again before each eviction rather than once for several pods.
+///
+/// Used by node drains (`sim::controllers::failures`) and meant for any other voluntary
+/// disruption (the cluster autoscaler's scale-down).
+pub fn eviction_allowed(cluster: &ClusterState, pod: &Pod) -> Result<(), EvictionBlocked> {
+    if pod.node.is_none() || pod.terminating {
+        return Ok(());
+    }
+    let mut covering = cluster
+        .pdbs()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.covers(pod));
+    let Some((index, budget)) = covering.next() else {
+        return Ok(());
+    };
+    if covering.next().is_some() {
+        return Err(EvictionBlocked::MultipleBudgets);
+    }
+    if budget.disruptions_allowed(cluster) > 0 {
+        Ok(())
+    } else {
+        Err(EvictionBlocked::Budget(index))
+    }
 }
 
 /// Upstream's `filterPodsWithPDBViolation`: walks `pods` in order, each consuming one

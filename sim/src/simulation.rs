@@ -11,15 +11,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use schedulers::{ClusterState, Scheduler};
 
+use crate::controllers::failures::NodeFailures;
 use crate::controllers::gang::Gangs;
 use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
+use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
 use crate::controllers::{Controllers, Routes, subscribers};
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
+use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
@@ -93,6 +96,7 @@ impl<'a> Simulation<'a> {
                 pods: PodMetrics::default(),
                 allocation: Allocation::default(),
                 fairness: Fairness::default(),
+                disruptions: Disruptions::default(),
                 series: TimeSeries::default(),
                 trace: None,
                 gpu,
@@ -131,6 +135,18 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Workloads::start(scenario, seed, &mut ctx)
         };
+        let failures = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            NodeFailures::start(scenario.failures.as_ref(), seed, &mut ctx)
+        };
+        let taints = TaintEviction::new(
+            scenario
+                .failures
+                .as_ref()
+                .map_or(crate::scenario::DEFAULT_TOLERATION_SECONDS, |f| {
+                    f.default_toleration_seconds
+                }),
+        );
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let mut sim = Simulation {
             scenario,
@@ -149,6 +165,8 @@ impl<'a> Simulation<'a> {
                 volumes: VolumeBinder,
                 gang: Gangs::new(scenario.pod_groups.len()),
                 nodes,
+                failures,
+                taints,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -415,6 +433,7 @@ impl<'a> Simulation<'a> {
         o.pods.finish(&run_end, &mut summary);
         o.allocation.finish(&run_end, &mut summary);
         o.fairness.finish(&run_end, &mut summary);
+        o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));

@@ -3,15 +3,24 @@
 //! after the scenario's start latency and runs for its drawn duration; an evicted pod
 //! leaves at once or terminates gracefully, holding its resources for its termination
 //! grace period (Kubernetes' graceful deletion).
+//!
+//! A node whose kubelet is down ([`Fact::NodeFailed`] with [`NodeFailure::Crash`], only
+//! in scenarios with `failures:`) starts and finishes nothing: a pod bound to it does not
+//! start and a pod whose work would end there does not finish (its containers are gone),
+//! though both stay bound, and Running as far as the API knows, until evicted. When the
+//! kubelet is back ([`Fact::NodeRecovered`]) such pods start again from the beginning
+//! (restartPolicy Always). Evictions are graceful for preemption and drains (the
+//! Eviction API), and for taints while the node is Ready; a pod evicted from a node that
+//! is not Ready or that leaves goes at once, since no kubelet will run its shutdown.
 
 use std::sync::Arc;
 
 use schedulers::filters::check_admission;
-use schedulers::{PodId, PodPhase};
+use schedulers::{NodeId, PodId, PodPhase};
 
 use crate::controllers::Controller;
 use crate::engine::{Ctx, Event};
-use crate::observe::{EvictionReason, Fact};
+use crate::observe::{EvictionReason, Fact, NodeFailure};
 use crate::time::SimTime;
 
 /// The kubelets' events.
@@ -53,6 +62,11 @@ pub enum KubeletEvent {
 pub struct Kubelet {
     /// The next start stamp: pods are ordered by when they started.
     start_stamps: u64,
+    /// Nodes whose kubelet is down (few, and empty without `failures:`).
+    down: Vec<NodeId>,
+    /// Pods whose start or finish fell while their node was down: they start afresh
+    /// when it is back.
+    stalled: Vec<PodId>,
 }
 
 impl Kubelet {
@@ -72,7 +86,48 @@ impl Kubelet {
         }
     }
 
+    /// True when `pod` is on a node whose kubelet is down: it is set aside.
+    fn stalls(&mut self, pod: PodId, ctx: &Ctx<'_>) -> bool {
+        if self.down.is_empty() {
+            return false;
+        }
+        let stalled = ctx
+            .cluster
+            .pod(pod)
+            .and_then(|p| p.node)
+            .is_some_and(|n| self.down.contains(&n));
+        if stalled {
+            self.stalled.push(pod);
+        }
+        stalled
+    }
+
+    /// A node's kubelet is back: its stalled pods start again.
+    fn node_back(&mut self, node: NodeId, ctx: &mut Ctx<'_>) {
+        self.down.retain(|&n| n != node);
+        let at = ctx.now.saturating_add(ctx.scenario.start_latency);
+        let mut i = 0;
+        while i < self.stalled.len() {
+            let pod = self.stalled[i];
+            match ctx.cluster.pod(pod).map(|p| p.node) {
+                Some(Some(n)) if n == node => {
+                    self.stalled.swap_remove(i);
+                    ctx.cluster.set_phase(pod, PodPhase::Bound);
+                    ctx.at(at, Event::Kubelet(KubeletEvent::Started { pod }));
+                }
+                Some(Some(_)) => i += 1,
+                // Gone, or no longer bound: forget it.
+                _ => {
+                    self.stalled.swap_remove(i);
+                }
+            }
+        }
+    }
+
     fn started(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
+        if self.stalls(pod, ctx) {
+            return;
+        }
         let Some(run_for) = ctx
             .cluster
             .pod(pod)
@@ -94,6 +149,9 @@ impl Kubelet {
     }
 
     fn finished(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
+        if self.stalls(pod, ctx) {
+            return;
+        }
         let Some(terminating) = ctx
             .cluster
             .pod(pod)
@@ -114,7 +172,7 @@ impl Kubelet {
         let Some(p) = ctx.cluster.pod(pod) else {
             return;
         };
-        let Some(_) = p.node else {
+        let Some(node) = p.node else {
             return;
         };
         let run_for = SimTime(p.run_micros);
@@ -126,7 +184,12 @@ impl Kubelet {
             return;
         }
         let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
-        let graceful = grace > SimTime::ZERO && reason == EvictionReason::Preemption;
+        let graceful = grace > SimTime::ZERO
+            && match reason {
+                EvictionReason::Preemption | EvictionReason::Drain => true,
+                EvictionReason::Taint => ctx.cluster.node(node).ready,
+                EvictionReason::NodeRemoved => false,
+            };
         if graceful {
             ctx.cluster.set_terminating(pod);
         }
@@ -194,6 +257,11 @@ impl Controller for Kubelet {
                 let at = ctx.now.saturating_add(ctx.scenario.start_latency);
                 ctx.at(at, Event::Kubelet(KubeletEvent::Started { pod: *pod }));
             }
+            Fact::NodeFailed {
+                node,
+                kind: NodeFailure::Crash,
+            } if !self.down.contains(node) => self.down.push(*node),
+            Fact::NodeRecovered { node } => self.node_back(*node, ctx),
             _ => {}
         }
     }

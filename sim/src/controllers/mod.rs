@@ -11,15 +11,22 @@
 //! - [`volumes`]: the PersistentVolume binder's work for a pod just bound.
 //! - [`gang`]: pod groups waiting to be admitted, and their timeouts.
 //! - [`nodes`]: nodes joining, leaving and changing condition.
+//! - [`failures`]: node crashes and repairs (scripted or drawn), the node lifecycle
+//!   controller's NotReady marking and unreachable taint, zone outages, spot reclaims and
+//!   drains (only in scenarios with `failures:`).
+//! - [`taint_eviction`]: the taint eviction controller: pods on NoExecute-tainted nodes
+//!   evicted once their tolerations run out (only in scenarios with `failures:`).
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
+pub mod failures;
 pub mod gang;
 pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
+pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
 
@@ -50,6 +57,10 @@ pub(crate) enum Id {
     Admission,
     Volumes,
     Gang,
+    /// Node failures, drains and spot reclaims.
+    Failures,
+    /// The taint eviction controller.
+    TaintEviction,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -63,16 +74,16 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     match fact {
         Fact::PodCreated { .. } => &[Gang, Admission, Queue],
         Fact::PodActivated { .. } => &[Gang],
-        Fact::PodBound { .. } => &[Volumes, Gang, Kubelet],
+        Fact::PodBound { .. } => &[Volumes, Gang, Kubelet, TaintEviction],
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::PodEvicted { .. } => &[Gang, Workloads],
         Fact::PodDeleted { .. } => &[Gang, Workloads, Queue],
-        Fact::NodeAdded { .. }
-        | Fact::NodeRemoved { .. }
-        | Fact::NodeReady { .. }
-        | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::NodeAdded { .. } => &[Failures, Queue],
+        Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
+        Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
+        Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
         _ => &[],
     }
 }
@@ -109,6 +120,8 @@ impl Routes {
             (Id::Volumes, volumes),
             (Id::Workloads, replacements),
             (Id::Admission, named),
+            (Id::Failures, scenario.failures.is_some()),
+            (Id::TaintEviction, scenario.failures.is_some()),
         ] {
             active |= u8::from(on) << id as u8;
         }
@@ -136,6 +149,8 @@ pub(crate) struct Controllers {
     pub volumes: volumes::VolumeBinder,
     pub gang: gang::Gangs,
     pub nodes: nodes::NodeLifecycle,
+    pub failures: failures::NodeFailures,
+    pub taints: taint_eviction::TaintEviction,
 }
 
 impl Controllers {
@@ -148,6 +163,8 @@ impl Controllers {
             Event::Kubelet(e) => self.kubelet.on(e, ctx),
             Event::Gang(e) => self.gang.on(e, ctx),
             Event::Nodes(e) => self.nodes.on(e, ctx),
+            Event::Failures(e) => self.failures.on(e, ctx),
+            Event::Taint(e) => self.taints.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -162,6 +179,8 @@ impl Controllers {
             Id::Kubelet | Id::Admission => self.kubelet.react(fact, ctx),
             Id::Volumes => self.volumes.react(fact, ctx),
             Id::Gang => self.gang.react(fact, ctx),
+            Id::Failures => self.failures.react(fact, ctx),
+            Id::TaintEviction => self.taints.react(fact, ctx),
         }
     }
 }

@@ -33,10 +33,12 @@ pub mod queue;
 use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
+use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
+use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
 use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
@@ -59,6 +61,10 @@ pub enum Event {
     Nodes(NodeEvent),
     /// Time to record a row of the time series.
     Sample,
+    /// For node failures, drains and spot reclaims.
+    Failures(FailureEvent),
+    /// For the taint eviction controller (NoExecute timers).
+    Taint(TaintEvent),
 }
 
 impl Event {
@@ -68,7 +74,8 @@ impl Event {
     /// timeout) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) => true,
+            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample => false,
         }
@@ -275,6 +282,9 @@ macro_rules! for_each_fact {
             Fact::PodEvicted { .. } => $arm!(),
             Fact::PodDeleted { .. } => $arm!(),
             Fact::Sample => $arm!(),
+            Fact::NodeFailed { .. } => $arm!(),
+            Fact::NodeRecovered { .. } => $arm!(),
+            Fact::NodeTaintsChanged { .. } => $arm!(),
         }
     };
 }

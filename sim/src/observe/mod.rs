@@ -13,6 +13,7 @@
 //! that writes text, the trace, renders them.
 
 pub mod allocation;
+pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
@@ -31,6 +32,10 @@ pub mod columns {
     pub use super::allocation::{
         CPU_ALLOC_MEAN, CPU_ALLOC_PEAK, MEM_ALLOC_MEAN, MEM_ALLOC_PEAK, NODES_MAX,
         PODS_PER_NODE_MAX, PODS_PER_NODE_MEAN,
+    };
+    pub use super::disruptions::{
+        EVICTIONS_DRAIN, EVICTIONS_NODE_REMOVED, EVICTIONS_TAINT, NODE_DOWN, NODE_FAILURES,
+        PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
     };
     pub use super::fairness::JAIN_INDEX;
     pub use super::pods::{
@@ -56,7 +61,7 @@ pub mod columns {
     };
 
     /// The order of the built-in columns in `summary.csv`, as it has always been.
-    pub static ORDER: [&Column; 28] = [
+    pub static ORDER: [&Column; 36] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -85,6 +90,14 @@ pub mod columns {
         &MEAN_COMPLETION,
         &PODS_PER_NODE_MEAN,
         &PODS_PER_NODE_MAX,
+        &EVICTIONS_TAINT,
+        &EVICTIONS_DRAIN,
+        &EVICTIONS_NODE_REMOVED,
+        &NODE_FAILURES,
+        &NODE_DOWN,
+        &RECOVERY_MEAN,
+        &RECOVERY_MAX,
+        &PODS_LOST,
     ];
 }
 
@@ -219,6 +232,34 @@ pub enum Fact {
     },
     /// Time to record a row of the time series.
     Sample,
+    /// A node failed: its kubelet stopped (a crash, a zone outage), or its provider gave
+    /// notice that it reclaims the node (a spot instance).
+    NodeFailed {
+        /// The node.
+        node: NodeId,
+        /// How it failed.
+        kind: NodeFailure,
+    },
+    /// A crashed node's kubelet is back.
+    NodeRecovered {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node's taints changed (the node lifecycle controller added or removed
+    /// `node.kubernetes.io/unreachable:NoExecute`).
+    NodeTaintsChanged {
+        /// The node.
+        node: NodeId,
+    },
+}
+
+/// How a node failed ([`Fact::NodeFailed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeFailure {
+    /// Its kubelet stopped: the node is unreachable until it recovers.
+    Crash,
+    /// Its provider reclaims it (a spot instance's notice): drained, then terminated.
+    SpotReclaim,
 }
 
 /// Why a pod was evicted.
@@ -228,6 +269,23 @@ pub enum EvictionReason {
     Preemption,
     /// Its node left the cluster.
     NodeRemoved,
+    /// Its node has a NoExecute taint it does not tolerate, or tolerates for a time that
+    /// ran out (the taint eviction controller).
+    Taint,
+    /// Its node was drained (the Eviction API, within the PodDisruptionBudgets).
+    Drain,
+}
+
+impl EvictionReason {
+    /// The reason as the trace words it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvictionReason::Preemption => "preemption",
+            EvictionReason::NodeRemoved => "node-removed",
+            EvictionReason::Taint => "taint",
+            EvictionReason::Drain => "drain",
+        }
+    }
 }
 
 /// Why a scheduling attempt left a pod pending.
@@ -298,7 +356,10 @@ impl Fact {
             | Fact::NodeCordoned { .. }
             | Fact::CycleStarted { .. }
             | Fact::GangTimedOut { .. }
-            | Fact::Sample => None,
+            | Fact::Sample
+            | Fact::NodeFailed { .. }
+            | Fact::NodeRecovered { .. }
+            | Fact::NodeTaintsChanged { .. } => None,
         }
     }
 }
@@ -329,6 +390,7 @@ pub(crate) struct Observers {
     pub pods: pods::PodMetrics,
     pub allocation: allocation::Allocation,
     pub fairness: fairness::Fairness,
+    pub disruptions: disruptions::Disruptions,
     pub series: timeseries::TimeSeries,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
@@ -343,6 +405,7 @@ impl Observers {
         self.pods.observe(fact, view);
         self.allocation.observe(fact, view);
         self.fairness.observe(fact, view);
+        self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);

@@ -2,7 +2,9 @@
 //! run made them. It is the one built-in observer that turns reasons into text, so a run
 //! without a trace formats none.
 
-use crate::observe::{AttemptFailure, Fact, Observer, View};
+use schedulers::NodeId;
+
+use crate::observe::{AttemptFailure, EvictionReason, Fact, NodeFailure, Observer, View};
 use crate::time::SimTime;
 
 /// What happened to a pod, in a run's trace.
@@ -30,6 +32,18 @@ pub enum TraceEvent {
     Rejected,
     /// The scheduling queue gave up on it after its last allowed attempt.
     Abandoned,
+    /// The pod was evicted by a taint or a drain (the reason).
+    Disrupted {
+        /// `taint` or `drain`.
+        reason: &'static str,
+    },
+    /// A node failed; the record's `pod` is the node's name.
+    NodeFailed {
+        /// `crash` or `spot-reclaim`.
+        kind: &'static str,
+    },
+    /// A failed node is back; the record's `pod` is the node's name.
+    NodeRecovered,
 }
 
 impl TraceEvent {
@@ -44,6 +58,9 @@ impl TraceEvent {
             TraceEvent::Evicted => ("evicted", ""),
             TraceEvent::Rejected => ("rejected", ""),
             TraceEvent::Abandoned => ("abandoned", ""),
+            TraceEvent::Disrupted { reason } => ("evicted", reason),
+            TraceEvent::NodeFailed { kind } => ("node-failed", kind),
+            TraceEvent::NodeRecovered => ("node-recovered", ""),
         }
     }
 }
@@ -70,6 +87,17 @@ impl TraceLog {
     /// The records, in order.
     pub fn into_records(self) -> Vec<TraceRecord> {
         self.records
+    }
+}
+
+impl TraceLog {
+    /// A node's event: the record names the node where a pod's names the pod.
+    fn node_record(&mut self, view: &View<'_>, node: NodeId, event: TraceEvent) {
+        self.records.push(TraceRecord {
+            time: view.now,
+            pod: view.cluster.node(node).name().to_string(),
+            event,
+        });
     }
 }
 
@@ -106,7 +134,23 @@ impl Observer for TraceLog {
             }
             Fact::PodStarted { .. } => TraceEvent::Started,
             Fact::PodFinished { .. } => TraceEvent::Finished,
+            Fact::PodEvicted {
+                reason: reason @ (EvictionReason::Taint | EvictionReason::Drain),
+                ..
+            } => TraceEvent::Disrupted {
+                reason: reason.as_str(),
+            },
             Fact::PodEvicted { .. } => TraceEvent::Evicted,
+            Fact::NodeFailed { node, kind } => {
+                let kind = match kind {
+                    NodeFailure::Crash => "crash",
+                    NodeFailure::SpotReclaim => "spot-reclaim",
+                };
+                return self.node_record(view, *node, TraceEvent::NodeFailed { kind });
+            }
+            Fact::NodeRecovered { node } => {
+                return self.node_record(view, *node, TraceEvent::NodeRecovered);
+            }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
             _ => return,

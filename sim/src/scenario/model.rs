@@ -73,6 +73,10 @@ pub struct Scenario {
     /// counts): what fragmentation-aware schedulers measure against, as the paper hands
     /// the whole trace to FGD. Empty without a GPU trace.
     pub gpu_workload: Vec<(GpuTask, u64)>,
+    /// Node failures, drains and spot reclaims, and the node lifecycle settings that
+    /// govern them (`failures:`); `None`: no node fails, and the failure and
+    /// taint-eviction controllers stay out of the run.
+    pub failures: Option<super::FailureSettings>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

@@ -141,6 +141,8 @@ pub(super) struct RawScenario {
     pub(super) queue: Option<Spanned<RawQueue>>,
     /// The GPU allocation curve to record (`gpu-fill.csv`).
     pub(super) gpu_fill: Option<Spanned<RawGpuFill>>,
+    /// Node failures, drains and spot reclaims (see `build/failures.rs`).
+    pub(super) failures: Option<Spanned<super::build::failures::RawFailures>>,
 }
 
 /// `queue:`.

@@ -41,6 +41,7 @@ use priority::PriorityClass;
 mod cluster;
 mod disruption;
 mod dist;
+pub(super) mod failures;
 mod gpu;
 mod groups;
 mod pod;
@@ -184,6 +185,10 @@ pub(super) fn build(
         None => (nodes, workloads, queue, gpu_fill),
     };
     let gpu_workload = target_workload(&trace::trace_pods(&workloads));
+    let failures = match &raw.failures {
+        Some(f) => Some(b.failures(f, &nodes)?),
+        None => None,
+    };
 
     Ok(Scenario {
         name,
@@ -211,6 +216,7 @@ pub(super) fn build(
         queue,
         gpu_fill,
         gpu_workload,
+        failures,
     })
 }
 
