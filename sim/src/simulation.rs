@@ -8,6 +8,7 @@
 
 use schedulers::{ClusterState, Scheduler};
 
+use crate::controllers::autoscaler::Autoscaler;
 use crate::controllers::gang::Gangs;
 use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
@@ -17,6 +18,7 @@ use crate::controllers::workloads::Workloads;
 use crate::controllers::{Controllers, Routes, subscribers};
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
+use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
@@ -79,6 +81,7 @@ impl<'a> Simulation<'a> {
             observers: Observers {
                 pods: PodMetrics::default(),
                 allocation: Allocation::default(),
+                autoscaling: AutoscalerMetrics::new(scenario.autoscaler.as_ref()),
                 fairness: Fairness::default(),
                 series: TimeSeries::default(),
                 trace: None,
@@ -119,6 +122,10 @@ impl<'a> Simulation<'a> {
             Workloads::start(scenario, seed, &mut ctx)
         };
         bus.timers.push(SimTime::ZERO, Event::Sample);
+        let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            Autoscaler::start(ca, seed, &mut ctx)
+        });
         let mut sim = Simulation {
             scenario,
             seed,
@@ -134,6 +141,7 @@ impl<'a> Simulation<'a> {
                 volumes: VolumeBinder,
                 gang: Gangs::new(scenario.pod_groups.len()),
                 nodes,
+                autoscaler,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -375,6 +383,7 @@ impl<'a> Simulation<'a> {
         let o = &mut self.bus.observers;
         o.pods.finish(&run_end, &mut summary);
         o.allocation.finish(&run_end, &mut summary);
+        o.autoscaling.finish(&run_end, &mut summary);
         o.fairness.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));

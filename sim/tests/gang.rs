@@ -353,6 +353,7 @@ fn random_scenario(seed: u64) -> Scenario {
         queue: Default::default(),
         gpu_fill: None,
         gpu_workload: Vec::new(),
+        autoscaler: None,
     }
 }
 

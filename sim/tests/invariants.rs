@@ -456,6 +456,7 @@ fn random_scenario(seed: u64) -> Scenario {
         queue: Default::default(),
         gpu_fill: None,
         gpu_workload: Vec::new(),
+        autoscaler: None,
     }
 }
 
@@ -1285,6 +1286,7 @@ fn scenario(
         queue: Default::default(),
         gpu_fill: None,
         gpu_workload: Vec::new(),
+        autoscaler: None,
     }
 }
 

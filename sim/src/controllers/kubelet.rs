@@ -126,7 +126,13 @@ impl Kubelet {
             return;
         }
         let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
-        let graceful = grace > SimTime::ZERO && reason == EvictionReason::Preemption;
+        // Deleted through the API with their grace period (preemption, the cluster
+        // autoscaler's drain); a node that is gone takes its pods at once.
+        let graceful = grace > SimTime::ZERO
+            && matches!(
+                reason,
+                EvictionReason::Preemption | EvictionReason::ScaleDown
+            );
         if graceful {
             ctx.cluster.set_terminating(pod);
         }

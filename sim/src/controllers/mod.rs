@@ -11,11 +11,13 @@
 //! - [`volumes`]: the PersistentVolume binder's work for a pod just bound.
 //! - [`gang`]: pod groups waiting to be admitted, and their timeouts.
 //! - [`nodes`]: nodes joining, leaving and changing condition.
+//! - [`autoscaler`]: the cluster autoscaler, growing and shrinking node groups.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
+pub mod autoscaler;
 pub mod gang;
 pub mod kubelet;
 pub mod nodes;
@@ -50,6 +52,8 @@ pub(crate) enum Id {
     Admission,
     Volumes,
     Gang,
+    /// The cluster autoscaler, which learns of unschedulable pods.
+    Autoscaler,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -67,8 +71,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
+        Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler],
         Fact::NodeAdded { .. }
         | Fact::NodeRemoved { .. }
         | Fact::NodeReady { .. }
@@ -109,6 +114,7 @@ impl Routes {
             (Id::Volumes, volumes),
             (Id::Workloads, replacements),
             (Id::Admission, named),
+            (Id::Autoscaler, scenario.autoscaler.is_some()),
         ] {
             active |= u8::from(on) << id as u8;
         }
@@ -136,6 +142,8 @@ pub(crate) struct Controllers {
     pub volumes: volumes::VolumeBinder,
     pub gang: gang::Gangs,
     pub nodes: nodes::NodeLifecycle,
+    /// Present only when the scenario autoscales a pool.
+    pub autoscaler: Option<autoscaler::Autoscaler>,
 }
 
 impl Controllers {
@@ -148,6 +156,11 @@ impl Controllers {
             Event::Kubelet(e) => self.kubelet.on(e, ctx),
             Event::Gang(e) => self.gang.on(e, ctx),
             Event::Nodes(e) => self.nodes.on(e, ctx),
+            Event::Autoscaler(e) => {
+                if let Some(a) = &mut self.autoscaler {
+                    a.on(e, ctx);
+                }
+            }
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -162,6 +175,11 @@ impl Controllers {
             Id::Kubelet | Id::Admission => self.kubelet.react(fact, ctx),
             Id::Volumes => self.volumes.react(fact, ctx),
             Id::Gang => self.gang.react(fact, ctx),
+            Id::Autoscaler => {
+                if let Some(a) = &mut self.autoscaler {
+                    a.react(fact, ctx);
+                }
+            }
         }
     }
 }

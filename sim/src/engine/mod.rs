@@ -33,6 +33,7 @@ pub mod queue;
 use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
+use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
@@ -57,6 +58,8 @@ pub enum Event {
     Gang(GangEvent),
     /// For node lifecycle (nodes joining, leaving, changing condition).
     Nodes(NodeEvent),
+    /// For the cluster autoscaler (scans, nodes joining after their provisioning delay).
+    Autoscaler(AutoscalerEvent),
     /// Time to record a row of the time series.
     Sample,
 }
@@ -70,6 +73,7 @@ impl Event {
         match self {
             Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) => true,
             Event::Queue(e) => e.keeps_run_alive(),
+            Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample => false,
         }
     }
@@ -275,6 +279,9 @@ macro_rules! for_each_fact {
             Fact::PodEvicted { .. } => $arm!(),
             Fact::PodDeleted { .. } => $arm!(),
             Fact::Sample => $arm!(),
+            Fact::ScaleUp(_) => $arm!(),
+            Fact::ScaleDown { .. } => $arm!(),
+            Fact::NodeProvisionFailed { .. } => $arm!(),
         }
     };
 }

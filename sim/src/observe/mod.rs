@@ -13,6 +13,7 @@
 //! that writes text, the trace, renders them.
 
 pub mod allocation;
+pub mod autoscaling;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
@@ -31,6 +32,9 @@ pub mod columns {
     pub use super::allocation::{
         CPU_ALLOC_MEAN, CPU_ALLOC_PEAK, MEM_ALLOC_MEAN, MEM_ALLOC_PEAK, NODES_MAX,
         PODS_PER_NODE_MAX, PODS_PER_NODE_MEAN,
+    };
+    pub use super::autoscaling::{
+        CA_NODES_ADDED, CA_NODES_REMOVED, CA_SCALE_DOWNS, CA_SCALE_UPS, NODE_COST, NODE_HOURS,
     };
     pub use super::fairness::JAIN_INDEX;
     pub use super::pods::{
@@ -56,7 +60,7 @@ pub mod columns {
     };
 
     /// The order of the built-in columns in `summary.csv`, as it has always been.
-    pub static ORDER: [&Column; 28] = [
+    pub static ORDER: [&Column; 34] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -85,6 +89,12 @@ pub mod columns {
         &MEAN_COMPLETION,
         &PODS_PER_NODE_MEAN,
         &PODS_PER_NODE_MAX,
+        &NODE_HOURS,
+        &NODE_COST,
+        &CA_SCALE_UPS,
+        &CA_NODES_ADDED,
+        &CA_SCALE_DOWNS,
+        &CA_NODES_REMOVED,
     ];
 }
 
@@ -219,6 +229,62 @@ pub enum Fact {
     },
     /// Time to record a row of the time series.
     Sample,
+    /// The cluster autoscaler asked a node group for nodes (they join after its
+    /// provisioning delay), with what it weighed.
+    ScaleUp(Box<ScaleUpDecision>),
+    /// The cluster autoscaler began removing a node: tainted
+    /// `ToBeDeletedByClusterAutoscaler:NoSchedule`, its pods evicted; it leaves once they
+    /// are gone.
+    ScaleDown {
+        /// The node.
+        node: NodeId,
+        /// Its requested utilization (the larger of CPU and memory requests over
+        /// allocatable), in thousandths.
+        utilization_permille: u32,
+        /// Pods it had to evict.
+        pods: u32,
+        /// When it became unneeded.
+        unneeded_since: SimTime,
+    },
+    /// A node the cluster autoscaler asked for did not join within
+    /// `maxNodeProvisionTime`; its group is skipped by scale-up for a while.
+    NodeProvisionFailed {
+        /// The node group's name.
+        group: Box<str>,
+    },
+}
+
+/// What the cluster autoscaler weighed when it grew a node group: each group that could
+/// help the pending pods, and the one its expander chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleUpDecision {
+    /// The expander that chose.
+    pub expander: crate::scenario::Expander,
+    /// Unschedulable pods the scan found, before those that fit existing or upcoming
+    /// nodes were set aside.
+    pub pending: u32,
+    /// Pods no existing or upcoming node could take: what the options compete for.
+    pub unhelped: u32,
+    /// Every group that could help, in group order.
+    pub options: Vec<ScaleUpOption>,
+    /// The index in `options` of the chosen one.
+    pub chosen: usize,
+}
+
+/// One node group's answer to a scale-up: the binpacking estimate and its expander score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleUpOption {
+    /// The group's index in the scenario.
+    pub group: u32,
+    /// Its name.
+    pub name: String,
+    /// New nodes the estimate needs (capped by the group's `max`).
+    pub nodes: u32,
+    /// Pending pods those nodes would take.
+    pub pods: u32,
+    /// The expander's score: least-waste's wasted CPU + memory fractions, price's cost per
+    /// hour per pod, most-pods' pod count; 0 for random.
+    pub score: f64,
 }
 
 /// Why a pod was evicted.
@@ -228,6 +294,8 @@ pub enum EvictionReason {
     Preemption,
     /// Its node left the cluster.
     NodeRemoved,
+    /// The cluster autoscaler drained its node to remove it.
+    ScaleDown,
 }
 
 /// Why a scheduling attempt left a pod pending.
@@ -298,7 +366,10 @@ impl Fact {
             | Fact::NodeCordoned { .. }
             | Fact::CycleStarted { .. }
             | Fact::GangTimedOut { .. }
-            | Fact::Sample => None,
+            | Fact::Sample
+            | Fact::ScaleUp(_)
+            | Fact::ScaleDown { .. }
+            | Fact::NodeProvisionFailed { .. } => None,
         }
     }
 }
@@ -328,6 +399,7 @@ pub trait Observer: Send {
 pub(crate) struct Observers {
     pub pods: pods::PodMetrics,
     pub allocation: allocation::Allocation,
+    pub autoscaling: autoscaling::AutoscalerMetrics,
     pub fairness: fairness::Fairness,
     pub series: timeseries::TimeSeries,
     pub trace: Option<trace::TraceLog>,
@@ -342,6 +414,7 @@ impl Observers {
     pub(crate) fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         self.pods.observe(fact, view);
         self.allocation.observe(fact, view);
+        self.autoscaling.observe(fact, view);
         self.fairness.observe(fact, view);
         self.series.observe(fact, view);
         if let Some(trace) = &mut self.trace {

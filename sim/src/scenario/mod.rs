@@ -1,6 +1,7 @@
 //! Scenario files: the YAML format, its validation and error reporting, and the validated
 //! [`Scenario`] a run starts from.
 
+pub mod autoscaler;
 pub mod gpu_trace;
 mod model;
 pub mod yaml;
@@ -10,6 +11,7 @@ use std::path::Path;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::{SchedulerSpec, SpecError};
 
+pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use model::*;
 pub use yaml::ScenarioError;
 

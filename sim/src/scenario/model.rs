@@ -73,6 +73,9 @@ pub struct Scenario {
     /// counts): what fragmentation-aware schedulers measure against, as the paper hands
     /// the whole trace to FGD. Empty without a GPU trace.
     pub gpu_workload: Vec<(GpuTask, u64)>,
+    /// The cluster autoscaler (`clusterAutoscaler:` and pools with `autoscaling:`);
+    /// `None` when no pool is autoscaled.
+    pub autoscaler: Option<super::autoscaler::ClusterAutoscaler>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

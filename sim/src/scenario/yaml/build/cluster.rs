@@ -114,6 +114,9 @@ impl Builder<'_> {
                 unschedulable: p.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
             };
+            if let Some(a) = &p.autoscaling {
+                self.node_group(&name, &template, count, a, &base)?;
+            }
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
                 let node_name = format!("{name}-{ordinal}");

@@ -38,6 +38,7 @@ use crate::scenario::{
 use crate::time::{SimTime, parse_duration};
 use priority::PriorityClass;
 
+mod autoscaler;
 mod cluster;
 mod disruption;
 mod dist;
@@ -71,6 +72,7 @@ pub(super) fn build(
         volumes: VolumeState::default(),
         pod_groups: Vec::new(),
         shuffled_traces: Vec::new(),
+        node_groups: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -181,6 +183,7 @@ pub(super) fn build(
         None => (nodes, workloads, queue, gpu_fill),
     };
     let gpu_workload = target_workload(&trace::trace_pods(&workloads));
+    let autoscaler = b.cluster_autoscaler(raw.cluster_autoscaler.as_ref())?;
 
     Ok(Scenario {
         name,
@@ -208,6 +211,7 @@ pub(super) fn build(
         queue,
         gpu_fill,
         gpu_workload,
+        autoscaler,
     })
 }
 
@@ -238,6 +242,8 @@ struct Builder<'a> {
     pod_groups: Vec<PodGroupSpec>,
     /// The shuffled trace workloads, for the checks that need the cluster.
     shuffled_traces: Vec<trace::ShuffledTrace>,
+    /// The autoscaled pools, as the cluster section finds them.
+    node_groups: Vec<crate::scenario::NodeGroup>,
 }
 
 impl Builder<'_> {
