@@ -594,3 +594,38 @@ fn runs_with_the_autoscaler_are_deterministic() {
         }
     }
 }
+
+#[test]
+fn the_bundled_scenario_scales_up_and_down_as_its_description_says() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/autoscaler-burst.yaml");
+    let registry = Registry::builtin();
+    let s = sim::load_scenario(&path, &|spec, profiles| registry.check(spec, profiles)).unwrap();
+    for label in ["kube-default", "first-fit", "least-allocated"] {
+        let r = run(&s, label, 1);
+        let lines: Vec<(u64, &str)> = autoscaler_lines(&r).iter().map(|l| (l.0, l.1)).collect();
+        assert_eq!(
+            lines,
+            [
+                (310, "scale-up"),
+                (320, "scale-up"),
+                (1580, "scale-down"),
+                (1580, "scale-down"),
+                (1580, "scale-down"),
+                (1580, "scale-down"),
+                (1590, "scale-down")
+            ],
+            "{label}"
+        );
+        let sum = &r.summary;
+        assert_eq!(sum.count(&columns::PODS_COMPLETED), 12, "{label}");
+        assert_eq!(sum.count(&columns::CA_NODES_ADDED), 5);
+        assert_eq!(sum.count(&columns::CA_NODES_REMOVED), 5);
+        assert_eq!(sum.count(&columns::NODES_MAX), 6);
+        // fixed: 40 minutes; small: 4 x (1580 - 370) s; large: 1590 - 380 s.
+        let hours = (2400.0 + 4.0 * 1210.0 + 1210.0) / 3600.0;
+        assert!((sum.number(&columns::NODE_HOURS).unwrap() - hours).abs() < 1e-9);
+        let cost = (0.10 * 4.0 * 1210.0 + 0.35 * 1210.0) / 3600.0;
+        assert!((sum.number(&columns::NODE_COST).unwrap() - cost).abs() < 1e-9);
+    }
+}

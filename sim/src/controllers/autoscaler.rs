@@ -532,7 +532,7 @@ impl Autoscaler {
             // Undo this node's moves.
             for (n, r) in moves {
                 if let Some(c) = charges.get_mut(&n) {
-                    *c = *c - r;
+                    *c -= r;
                 }
             }
         }

@@ -255,7 +255,7 @@ cluster: {nodePools: [{name: a, count: 0, autoscaling: {max: 3}}]}
         check_error(
             "cluster: {nodePools: [{name: a, count: 1, autoscaling: {min: 0}}]}\n",
             1,
-            55,
+            56,
             "cluster.nodePools[0].autoscaling.max",
             "missing required field `max` (the most nodes the autoscaler may give the pool)",
         );
@@ -269,7 +269,7 @@ cluster: {nodePools: [{name: a, count: 0, autoscaling: {max: 3}}]}
         check_error(
             "cluster: {nodePools: [{name: a, count: 4, autoscaling: {min: 0, max: 3}}]}\n",
             1,
-            55,
+            56,
             "cluster.nodePools[0].count",
             "the pool starts with 4 node(s), outside its autoscaling range 0..=3",
         );
@@ -297,9 +297,9 @@ cluster: {nodePools: [{name: a, count: 0, autoscaling: {max: 3}}]}
         check_error(
             "cluster: {nodePools: [{name: a, count: 1, autoscaling: {max: 2, provisioningDelay: soon}}]}\n",
             1,
-            83,
+            84,
             "cluster.nodePools[0].autoscaling.provisioningDelay",
-            "",
+            "invalid duration \"soon\": expected a number at \"soon\"",
         );
     }
 }
