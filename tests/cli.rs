@@ -12,7 +12,8 @@ const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_schedu
 pods_failed,pods_pending_at_end,pods_running_at_end,latency_p50_s,latency_p95_s,latency_p99_s,\
 latency_max_s,cpu_alloc_mean,mem_alloc_mean,cpu_alloc_peak,mem_alloc_peak,nodes_max,\
 scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,gang_timeouts,events,sim_end_s,\
-fragmentation,jain_index,makespan_s,mean_completion_s,pods_per_node_mean,pods_per_node_max";
+fragmentation,jain_index,makespan_s,mean_completion_s,pods_per_node_mean,pods_per_node_max,\
+node_hours,node_cost,ca_scale_ups,ca_nodes_added,ca_scale_downs,ca_nodes_removed";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
@@ -223,9 +224,12 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // By hand: three pods bound at 0, running from 1 s for 10 min, so the batch ends
         // at 601 s; nothing ever pends at a sample (no fragmentation figure); one
         // namespace (Jain 1); 2 + 1 pods on the two nodes (1.5 per node, at most 2);
-        // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout.
+        // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout; two nodes
+        // for 601 s (0.333889 node-hours), unpriced, no autoscaler.
         assert!(
-            rows[i + 1].ends_with(",601.000000,,1.000000,601.000000,601.000000,1.500000,2"),
+            rows[i + 1].ends_with(
+                ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0.333889,0.000000,0,0,0,0"
+            ),
             "{}",
             rows[i + 1]
         );
@@ -360,7 +364,7 @@ fn scheduler_arguments_label_runs_canonically() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(30, ',').last().unwrap())
+        .map(|r| r.rsplitn(36, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -429,7 +433,7 @@ fn a_scenarios_mapping_entries_run_under_their_labels() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(30, ',').last().unwrap())
+        .map(|r| r.rsplitn(36, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
