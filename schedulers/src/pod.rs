@@ -244,6 +244,9 @@ pub struct PodTemplate {
     pub namespace: String,
     /// Pod labels.
     pub labels: Labels,
+    /// Pod annotations (`metadata.annotations`); only the cluster autoscaler reads one,
+    /// `cluster-autoscaler.kubernetes.io/safe-to-evict`.
+    pub annotations: Labels,
     /// App containers.
     pub containers: Vec<ContainerResources>,
     /// Init containers, which run one at a time before the app containers.

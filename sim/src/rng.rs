@@ -22,6 +22,8 @@ pub enum Concern {
     Failures = 4,
     /// The scheduler's own draws (tie-breaks, random placement).
     TieBreak = 5,
+    /// The cluster autoscaler's expander (random choices and least-waste ties).
+    Autoscaler = 6,
 }
 
 /// The stream for `concern` number `index` (e.g. the workload's position in the file).

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use schedulers::{ClusterState, Scheduler};
 
 use crate::controllers::failures::NodeFailures;
+use crate::controllers::autoscaler::Autoscaler;
 use crate::controllers::gang::Gangs;
 use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
@@ -23,6 +24,7 @@ use crate::controllers::{Controllers, Routes, subscribers};
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
 use crate::observe::disruptions::Disruptions;
+use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
@@ -95,6 +97,7 @@ impl<'a> Simulation<'a> {
             observers: Observers {
                 pods: PodMetrics::default(),
                 allocation: Allocation::default(),
+                autoscaling: AutoscalerMetrics::new(scenario.autoscaler.as_ref()),
                 fairness: Fairness::default(),
                 disruptions: Disruptions::default(),
                 series: TimeSeries::default(),
@@ -148,6 +151,10 @@ impl<'a> Simulation<'a> {
                 }),
         );
         bus.timers.push(SimTime::ZERO, Event::Sample);
+        let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            Autoscaler::start(ca, seed, &mut ctx)
+        });
         let mut sim = Simulation {
             scenario,
             seed,
@@ -167,6 +174,7 @@ impl<'a> Simulation<'a> {
                 nodes,
                 failures,
                 taints,
+                autoscaler,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -432,6 +440,7 @@ impl<'a> Simulation<'a> {
         let o = &mut self.bus.observers;
         o.pods.finish(&run_end, &mut summary);
         o.allocation.finish(&run_end, &mut summary);
+        o.autoscaling.finish(&run_end, &mut summary);
         o.fairness.finish(&run_end, &mut summary);
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);

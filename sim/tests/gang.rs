@@ -354,6 +354,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_fill: None,
         gpu_workload: Vec::new(),
         failures: None,
+        autoscaler: None,
     }
 }
 

@@ -457,6 +457,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_fill: None,
         gpu_workload: Vec::new(),
         failures: None,
+        autoscaler: None,
     }
 }
 
@@ -1287,6 +1288,7 @@ fn scenario(
         gpu_fill: None,
         gpu_workload: Vec::new(),
         failures: None,
+        autoscaler: None,
     }
 }
 

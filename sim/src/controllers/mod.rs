@@ -16,12 +16,14 @@
 //!   drains (only in scenarios with `failures:`).
 //! - [`taint_eviction`]: the taint eviction controller: pods on NoExecute-tainted nodes
 //!   evicted once their tolerations run out (only in scenarios with `failures:`).
+//! - [`autoscaler`]: the cluster autoscaler, growing and shrinking node groups.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
 pub mod failures;
+pub mod autoscaler;
 pub mod gang;
 pub mod kubelet;
 pub mod nodes;
@@ -61,6 +63,8 @@ pub(crate) enum Id {
     Failures,
     /// The taint eviction controller.
     TaintEviction,
+    /// The cluster autoscaler, which learns of unschedulable pods.
+    Autoscaler,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -78,8 +82,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
+        Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
@@ -95,7 +100,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Routes {
     /// One bit per [`Id`].
-    active: u8,
+    active: u16,
 }
 
 impl Routes {
@@ -114,7 +119,7 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| w.template.node_name.is_some());
-        let mut active = (1 << Id::Queue as u8) | (1 << Id::Kubelet as u8);
+        let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Gang, gangs),
             (Id::Volumes, volumes),
@@ -122,8 +127,9 @@ impl Routes {
             (Id::Admission, named),
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
+            (Id::Autoscaler, scenario.autoscaler.is_some()),
         ] {
-            active |= u8::from(on) << id as u8;
+            active |= u16::from(on) << id as u16;
         }
         Routes { active }
     }
@@ -131,7 +137,7 @@ impl Routes {
     /// True when `id` reacts to facts in this run.
     #[inline(always)]
     pub(crate) fn active(&self, id: Id) -> bool {
-        self.active & (1 << id as u8) != 0
+        self.active & (1 << id as u16) != 0
     }
 
     /// True when some controller reacts to `fact` in this run.
@@ -151,6 +157,8 @@ pub(crate) struct Controllers {
     pub nodes: nodes::NodeLifecycle,
     pub failures: failures::NodeFailures,
     pub taints: taint_eviction::TaintEviction,
+    /// Present only when the scenario autoscales a pool.
+    pub autoscaler: Option<autoscaler::Autoscaler>,
 }
 
 impl Controllers {
@@ -165,6 +173,11 @@ impl Controllers {
             Event::Nodes(e) => self.nodes.on(e, ctx),
             Event::Failures(e) => self.failures.on(e, ctx),
             Event::Taint(e) => self.taints.on(e, ctx),
+            Event::Autoscaler(e) => {
+                if let Some(a) = &mut self.autoscaler {
+                    a.on(e, ctx);
+                }
+            }
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -181,6 +194,11 @@ impl Controllers {
             Id::Gang => self.gang.react(fact, ctx),
             Id::Failures => self.failures.react(fact, ctx),
             Id::TaintEviction => self.taints.react(fact, ctx),
+            Id::Autoscaler => {
+                if let Some(a) = &mut self.autoscaler {
+                    a.react(fact, ctx);
+                }
+            }
         }
     }
 }

@@ -53,12 +53,28 @@ pub struct NodeLifecycle {
     actions: Vec<NodeAction>,
 }
 
+/// A node joins the cluster: what every controller that adds nodes does (scripted
+/// actions, the cluster autoscaler).
+pub(crate) fn join(spec: NodeSpec, ctx: &mut Ctx<'_>) -> NodeId {
+    let node = ctx.cluster.add_node(spec);
+    ctx.publish(Fact::NodeAdded { node });
+    node
+}
+
+/// An empty node leaves the cluster; false (and nothing changes) while pods are on it.
+pub(crate) fn leave(node: NodeId, ctx: &mut Ctx<'_>) -> bool {
+    let left = ctx.cluster.remove_node(node).is_ok();
+    if left {
+        ctx.publish(Fact::NodeRemoved { node });
+    }
+    left
+}
+
 impl NodeLifecycle {
     /// Adds the nodes the cluster starts with.
     pub(crate) fn start(nodes: &[NodeSpec], ctx: &mut Ctx<'_>) -> NodeLifecycle {
         for spec in nodes {
-            let node = ctx.cluster.add_node(spec.clone());
-            ctx.publish(Fact::NodeAdded { node });
+            join(spec.clone(), ctx);
         }
         NodeLifecycle::default()
     }
@@ -77,8 +93,7 @@ impl NodeLifecycle {
         };
         match action {
             NodeAction::Add(spec) => {
-                let node = ctx.cluster.add_node(spec.clone());
-                ctx.publish(Fact::NodeAdded { node });
+                join(spec.clone(), ctx);
             }
             NodeAction::Remove(name) => {
                 let Some(node) = ctx.cluster.node_id(name) else {
@@ -124,9 +139,7 @@ impl NodeLifecycle {
     }
 
     fn leave(&mut self, node: NodeId, retried: bool, ctx: &mut Ctx<'_>) {
-        if ctx.cluster.remove_node(node).is_ok() {
-            ctx.publish(Fact::NodeRemoved { node });
-        } else if !retried && !ctx.cluster.node(node).removed {
+        if !leave(node, ctx) && !retried && !ctx.cluster.node(node).removed {
             // A pod landed meanwhile (none should: the node is not ready); evict it too.
             for &pod in &ctx.cluster.node(node).pods.clone() {
                 ctx.then(Event::Kubelet(KubeletEvent::Evict {

@@ -34,6 +34,7 @@ use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
 use crate::controllers::failures::FailureEvent;
+use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
@@ -59,6 +60,8 @@ pub enum Event {
     Gang(GangEvent),
     /// For node lifecycle (nodes joining, leaving, changing condition).
     Nodes(NodeEvent),
+    /// For the cluster autoscaler (scans, nodes joining after their provisioning delay).
+    Autoscaler(AutoscalerEvent),
     /// Time to record a row of the time series.
     Sample,
     /// For node failures, drains and spot reclaims.
@@ -77,6 +80,7 @@ impl Event {
             Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
+            Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample => false,
         }
     }
@@ -285,6 +289,9 @@ macro_rules! for_each_fact {
             Fact::NodeFailed { .. } => $arm!(),
             Fact::NodeRecovered { .. } => $arm!(),
             Fact::NodeTaintsChanged { .. } => $arm!(),
+            Fact::ScaleUp(_) => $arm!(),
+            Fact::ScaleDown { .. } => $arm!(),
+            Fact::NodeProvisionFailed { .. } => $arm!(),
         }
     };
 }

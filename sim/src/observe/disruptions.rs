@@ -163,7 +163,8 @@ impl Observer for Disruptions {
                     EvictionReason::Taint => self.taint += 1,
                     EvictionReason::Drain => self.drain += 1,
                     EvictionReason::NodeRemoved => self.node_removed += 1,
-                    EvictionReason::Preemption => return,
+                    // Counted by their own observers.
+                    EvictionReason::Preemption | EvictionReason::ScaleDown => return,
                 }
                 let Some(p) = view.pod else {
                     return;

@@ -14,6 +14,7 @@
 
 pub mod allocation;
 pub mod disruptions;
+pub mod autoscaling;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
@@ -36,6 +37,9 @@ pub mod columns {
     pub use super::disruptions::{
         EVICTIONS_DRAIN, EVICTIONS_NODE_REMOVED, EVICTIONS_TAINT, NODE_DOWN, NODE_FAILURES,
         PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
+    };
+    pub use super::autoscaling::{
+        CA_NODES_ADDED, CA_NODES_REMOVED, CA_SCALE_DOWNS, CA_SCALE_UPS, NODE_COST, NODE_HOURS,
     };
     pub use super::fairness::JAIN_INDEX;
     pub use super::pods::{
@@ -61,7 +65,7 @@ pub mod columns {
     };
 
     /// The order of the built-in columns in `summary.csv`, as it has always been.
-    pub static ORDER: [&Column; 36] = [
+    pub static ORDER: [&Column; 42] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -98,6 +102,12 @@ pub mod columns {
         &RECOVERY_MEAN,
         &RECOVERY_MAX,
         &PODS_LOST,
+        &NODE_HOURS,
+        &NODE_COST,
+        &CA_SCALE_UPS,
+        &CA_NODES_ADDED,
+        &CA_SCALE_DOWNS,
+        &CA_NODES_REMOVED,
     ];
 }
 
@@ -251,6 +261,62 @@ pub enum Fact {
         /// The node.
         node: NodeId,
     },
+    /// The cluster autoscaler asked a node group for nodes (they join after its
+    /// provisioning delay), with what it weighed.
+    ScaleUp(Box<ScaleUpDecision>),
+    /// The cluster autoscaler began removing a node: tainted
+    /// `ToBeDeletedByClusterAutoscaler:NoSchedule`, its pods evicted; it leaves once they
+    /// are gone.
+    ScaleDown {
+        /// The node.
+        node: NodeId,
+        /// Its requested utilization (the larger of CPU and memory requests over
+        /// allocatable), in thousandths.
+        utilization_permille: u32,
+        /// Pods it had to evict.
+        pods: u32,
+        /// When it became unneeded.
+        unneeded_since: SimTime,
+    },
+    /// A node the cluster autoscaler asked for did not join within
+    /// `maxNodeProvisionTime`; its group is skipped by scale-up for a while.
+    NodeProvisionFailed {
+        /// The node group's name.
+        group: Box<str>,
+    },
+}
+
+/// What the cluster autoscaler weighed when it grew a node group: each group that could
+/// help the pending pods, and the one its expander chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleUpDecision {
+    /// The expander that chose.
+    pub expander: crate::scenario::Expander,
+    /// Unschedulable pods the scan found, before those that fit existing or upcoming
+    /// nodes were set aside.
+    pub pending: u32,
+    /// Pods no existing or upcoming node could take: what the options compete for.
+    pub unhelped: u32,
+    /// Every group that could help, in group order.
+    pub options: Vec<ScaleUpOption>,
+    /// The index in `options` of the chosen one.
+    pub chosen: usize,
+}
+
+/// One node group's answer to a scale-up: the binpacking estimate and its expander score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleUpOption {
+    /// The group's index in the scenario.
+    pub group: u32,
+    /// Its name.
+    pub name: String,
+    /// New nodes the estimate needs (capped by the group's `max`).
+    pub nodes: u32,
+    /// Pending pods those nodes would take.
+    pub pods: u32,
+    /// The expander's score: least-waste's wasted CPU + memory fractions, price's cost per
+    /// hour per pod, most-pods' pod count; 0 for random.
+    pub score: f64,
 }
 
 /// How a node failed ([`Fact::NodeFailed`]).
@@ -269,6 +335,8 @@ pub enum EvictionReason {
     Preemption,
     /// Its node left the cluster.
     NodeRemoved,
+    /// The cluster autoscaler drained its node to remove it.
+    ScaleDown,
     /// Its node has a NoExecute taint it does not tolerate, or tolerates for a time that
     /// ran out (the taint eviction controller).
     Taint,
@@ -284,6 +352,7 @@ impl EvictionReason {
             EvictionReason::NodeRemoved => "node-removed",
             EvictionReason::Taint => "taint",
             EvictionReason::Drain => "drain",
+            EvictionReason::ScaleDown => "scale-down",
         }
     }
 }
@@ -359,7 +428,10 @@ impl Fact {
             | Fact::Sample
             | Fact::NodeFailed { .. }
             | Fact::NodeRecovered { .. }
-            | Fact::NodeTaintsChanged { .. } => None,
+            | Fact::NodeTaintsChanged { .. }
+            | Fact::ScaleUp(_)
+            | Fact::ScaleDown { .. }
+            | Fact::NodeProvisionFailed { .. } => None,
         }
     }
 }
@@ -389,6 +461,7 @@ pub trait Observer: Send {
 pub(crate) struct Observers {
     pub pods: pods::PodMetrics,
     pub allocation: allocation::Allocation,
+    pub autoscaling: autoscaling::AutoscalerMetrics,
     pub fairness: fairness::Fairness,
     pub disruptions: disruptions::Disruptions,
     pub series: timeseries::TimeSeries,
@@ -404,6 +477,7 @@ impl Observers {
     pub(crate) fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         self.pods.observe(fact, view);
         self.allocation.observe(fact, view);
+        self.autoscaling.observe(fact, view);
         self.fairness.observe(fact, view);
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);

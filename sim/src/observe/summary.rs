@@ -23,6 +23,10 @@ pub enum Unit {
     PodsPerNode,
     /// Text (names).
     Text,
+    /// Node-hours: nodes times hours of simulated time.
+    NodeHours,
+    /// Money, in the unit the scenario's prices are given in.
+    Cost,
 }
 
 /// One documented column of the summary.

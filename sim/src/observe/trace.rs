@@ -44,6 +44,22 @@ pub enum TraceEvent {
     },
     /// A failed node is back; the record's `pod` is the node's name.
     NodeRecovered,
+    /// The cluster autoscaler grew a node group (the record names no pod).
+    ScaleUp {
+        /// What it weighed and chose.
+        detail: String,
+    },
+    /// The cluster autoscaler began removing a node (the record names no pod).
+    ScaleDown {
+        /// The node and why.
+        detail: String,
+    },
+    /// A node the cluster autoscaler asked for did not join in time (the record names
+    /// no pod).
+    ProvisionFailed {
+        /// The node group.
+        detail: String,
+    },
 }
 
 impl TraceEvent {
@@ -61,6 +77,9 @@ impl TraceEvent {
             TraceEvent::Disrupted { reason } => ("evicted", reason),
             TraceEvent::NodeFailed { kind } => ("node-failed", kind),
             TraceEvent::NodeRecovered => ("node-recovered", ""),
+            TraceEvent::ScaleUp { detail } => ("scale-up", detail.as_str()),
+            TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
+            TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
         }
     }
 }
@@ -104,6 +123,14 @@ impl TraceLog {
 impl Observer for TraceLog {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         let cluster = view.cluster;
+        if let Some(event) = autoscaler_event(fact, view) {
+            self.records.push(TraceRecord {
+                time: view.now,
+                pod: String::new(),
+                event,
+            });
+            return;
+        }
         let event = match fact {
             Fact::PodCreated { .. } => TraceEvent::Created,
             Fact::PodBound { node, .. } => TraceEvent::Bound {
@@ -162,5 +189,50 @@ impl Observer for TraceLog {
                 event,
             });
         }
+    }
+}
+
+/// The trace line of a cluster autoscaler decision, with its inputs.
+fn autoscaler_event(fact: &Fact, view: &View<'_>) -> Option<TraceEvent> {
+    match fact {
+        Fact::ScaleUp(d) => {
+            let chosen = d.options.get(d.chosen)?;
+            let mut detail = format!(
+                "group {} +{} node(s) for {} pod(s); {} unschedulable, {} not fitting existing or upcoming nodes; expander {}:",
+                chosen.name,
+                chosen.nodes,
+                chosen.pods,
+                d.pending,
+                d.unhelped,
+                d.expander.name()
+            );
+            for o in &d.options {
+                detail.push_str(&format!(
+                    " {} {} node(s) {} pod(s) score {:.6};",
+                    o.name, o.nodes, o.pods, o.score
+                ));
+            }
+            detail.pop();
+            Some(TraceEvent::ScaleUp { detail })
+        }
+        Fact::ScaleDown {
+            node,
+            utilization_permille,
+            pods,
+            unneeded_since,
+        } => Some(TraceEvent::ScaleDown {
+            detail: format!(
+                "node {} utilization {}.{:03} unneeded since {}, evicting {} pod(s)",
+                view.cluster.node(*node).name(),
+                utilization_permille / 1000,
+                utilization_permille % 1000,
+                unneeded_since,
+                pods
+            ),
+        }),
+        Fact::NodeProvisionFailed { group } => Some(TraceEvent::ProvisionFailed {
+            detail: format!("group {group}: node not ready within maxNodeProvisionTime"),
+        }),
+        _ => None,
     }
 }

@@ -2,6 +2,7 @@
 //! [`Scenario`] a run starts from.
 
 mod failures;
+pub mod autoscaler;
 pub mod gpu_trace;
 mod model;
 pub mod yaml;
@@ -12,6 +13,7 @@ use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::{SchedulerSpec, SpecError};
 
 pub use failures::*;
+pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use model::*;
 pub use yaml::ScenarioError;
 

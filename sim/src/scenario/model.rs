@@ -77,6 +77,9 @@ pub struct Scenario {
     /// govern them (`failures:`); `None`: no node fails, and the failure and
     /// taint-eviction controllers stay out of the run.
     pub failures: Option<super::FailureSettings>,
+    /// The cluster autoscaler (`clusterAutoscaler:` and pools with `autoscaling:`);
+    /// `None` when no pool is autoscaled.
+    pub autoscaler: Option<super::autoscaler::ClusterAutoscaler>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

@@ -143,6 +143,8 @@ pub(super) struct RawScenario {
     pub(super) gpu_fill: Option<Spanned<RawGpuFill>>,
     /// Node failures, drains and spot reclaims (see `build/failures.rs`).
     pub(super) failures: Option<Spanned<super::build::failures::RawFailures>>,
+    /// The cluster autoscaler's flags (its node groups are pools with `autoscaling:`).
+    pub(super) cluster_autoscaler: Option<Spanned<RawClusterAutoscaler>>,
 }
 
 /// `queue:`.
@@ -598,6 +600,8 @@ pub(super) struct RawPool {
     /// Whole GPUs on the node (see `schedulers::gpu`).
     pub(super) gpus: Option<Spanned<Scalar>>,
     pub(super) gpu_model: Option<Spanned<String>>,
+    /// Makes the pool a node group of the cluster autoscaler.
+    pub(super) autoscaling: Option<Spanned<RawPoolAutoscaling>>,
 }
 
 /// One item of `cluster.nodes`.
@@ -629,6 +633,7 @@ pub(super) struct RawWorkload {
     pub(super) duration: Option<Spanned<ScalarOrDist>>,
     pub(super) namespace: Option<Spanned<String>>,
     pub(super) labels: Option<LabelMap>,
+    pub(super) annotations: Option<LabelMap>,
     pub(super) priority: Option<Spanned<Scalar>>,
     pub(super) termination_grace_period_seconds: Option<Spanned<Scalar>>,
     pub(super) priority_class_name: Option<Spanned<String>>,
@@ -689,4 +694,28 @@ pub(super) struct RawContainer {
     pub(super) requests: Option<RequestMap>,
     pub(super) limits: Option<QuantityMap>,
     pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
+}
+
+/// `clusterAutoscaler:`: cluster-autoscaler's flags, in camelCase.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClusterAutoscaler {
+    pub(super) scan_interval: Option<Spanned<Scalar>>,
+    pub(super) scale_down_enabled: Option<Spanned<bool>>,
+    pub(super) scale_down_unneeded_time: Option<Spanned<Scalar>>,
+    pub(super) scale_down_delay_after_add: Option<Spanned<Scalar>>,
+    pub(super) scale_down_utilization_threshold: Option<Spanned<Scalar>>,
+    pub(super) max_node_provision_time: Option<Spanned<Scalar>>,
+    pub(super) max_empty_bulk_delete: Option<Spanned<Scalar>>,
+    pub(super) expander: Option<Spanned<String>>,
+}
+
+/// `cluster.nodePools[i].autoscaling`: the pool as a node group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPoolAutoscaling {
+    pub(super) min: Option<Spanned<Scalar>>,
+    pub(super) max: Option<Spanned<Scalar>>,
+    pub(super) price_per_hour: Option<Spanned<Scalar>>,
+    pub(super) provisioning_delay: Option<Spanned<Scalar>>,
 }

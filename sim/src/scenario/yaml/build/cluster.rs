@@ -158,6 +158,9 @@ impl Builder<'_> {
                 &pool.referenced,
                 &format!("{base}.allocatable"),
             )?;
+            if let Some(a) = &p.autoscaling {
+                self.node_group(&name, &template, count, a, &base)?;
+            }
             let origin = format!("node pool {name:?}{}", at_line(&p.name.referenced));
             for ordinal in 0..count {
                 let node_name = format!("{name}-{ordinal}");

@@ -38,6 +38,7 @@ use crate::scenario::{
 use crate::time::{SimTime, parse_duration};
 use priority::PriorityClass;
 
+mod autoscaler;
 mod cluster;
 mod disruption;
 mod dist;
@@ -74,6 +75,7 @@ pub(super) fn build(
         shuffled_traces: Vec::new(),
         horizon: None,
         capacity: [0; schedulers::resources::NUM_RESOURCES],
+        node_groups: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -189,6 +191,7 @@ pub(super) fn build(
         Some(f) => Some(b.failures(f, &nodes)?),
         None => None,
     };
+    let autoscaler = b.cluster_autoscaler(raw.cluster_autoscaler.as_ref())?;
 
     Ok(Scenario {
         name,
@@ -217,6 +220,7 @@ pub(super) fn build(
         gpu_fill,
         gpu_workload,
         failures,
+        autoscaler,
     })
 }
 
@@ -253,6 +257,8 @@ struct Builder<'a> {
     /// The cluster's total allocatable so far, per resource kind, wide enough never to
     /// overflow itself: the simulation's own totals are `i64`.
     capacity: [i128; schedulers::resources::NUM_RESOURCES],
+    /// The autoscaled pools, as the cluster section finds them.
+    node_groups: Vec<crate::scenario::NodeGroup>,
 }
 
 impl Builder<'_> {

@@ -50,6 +50,9 @@ impl Builder<'_> {
             .kube
             .labels(w.labels.as_ref(), &format!("{base}.labels"))?;
         let pod_group = self.workload_pod_group(w, &namespace, &mut labels, base)?;
+        let annotations = self
+            .kube
+            .labels(w.annotations.as_ref(), &format!("{base}.annotations"))?;
         let (priority, preemption_policy) = self.pod_priority(w, base)?;
 
         // Either the shorthand (top-level requests/limits: one container named after the
@@ -232,6 +235,7 @@ impl Builder<'_> {
             name,
             namespace,
             labels,
+            annotations,
             containers,
             init_containers,
             overhead,

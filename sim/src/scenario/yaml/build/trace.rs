@@ -352,6 +352,7 @@ fn other_keys(w: &RawWorkload) -> Vec<(&'static str, Option<&Location>)> {
         ("duration", at(&w.duration)),
         ("namespace", at(&w.namespace)),
         ("labels", entries(&w.labels)),
+        ("annotations", entries(&w.annotations)),
         ("priority", at(&w.priority)),
         (
             "terminationGracePeriodSeconds",
