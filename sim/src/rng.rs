@@ -22,6 +22,8 @@ pub enum Concern {
     Failures = 4,
     /// The scheduler's own draws (tie-breaks, random placement).
     TieBreak = 5,
+    /// Per-pod usage draws of one workload (memory at start).
+    Usage = 6,
 }
 
 /// The stream for `concern` number `index` (e.g. the workload's position in the file).

@@ -9,17 +9,21 @@
 use schedulers::{ClusterState, Scheduler};
 
 use crate::controllers::gang::Gangs;
+use crate::controllers::hpa::Autoscalers;
 use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
+use crate::controllers::services::Services;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
 use crate::controllers::{Controllers, Routes, subscribers};
+use crate::engine::PodStatuses;
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
+use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
 use crate::observe::timeseries::{Sample, TimeSeries};
 use crate::observe::trace::{TraceLog, TraceRecord};
@@ -81,12 +85,14 @@ impl<'a> Simulation<'a> {
                 allocation: Allocation::default(),
                 fairness: Fairness::default(),
                 series: TimeSeries::default(),
+                services: ServiceMetrics::new(scenario),
                 trace: None,
                 gpu,
                 extra: Vec::new(),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
+            status: PodStatuses::new(scenario.workloads.len(), scenario.metrics_resolution),
             stopped: false,
             departed: Vec::new(),
         };
@@ -118,6 +124,13 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Workloads::start(scenario, seed, &mut ctx)
         };
+        let (services, hpa) = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            (
+                Services::start(scenario, seed, &mut ctx),
+                Autoscalers::start(scenario, &mut ctx),
+            )
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let mut sim = Simulation {
             scenario,
@@ -134,6 +147,8 @@ impl<'a> Simulation<'a> {
                 volumes: VolumeBinder,
                 gang: Gangs::new(scenario.pod_groups.len()),
                 nodes,
+                services,
+                hpa,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -377,6 +392,7 @@ impl<'a> Simulation<'a> {
         o.allocation.finish(&run_end, &mut summary);
         o.fairness.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
+        o.services.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

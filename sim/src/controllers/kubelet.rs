@@ -126,7 +126,11 @@ impl Kubelet {
             return;
         }
         let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
-        let graceful = grace > SimTime::ZERO && reason == EvictionReason::Preemption;
+        let graceful = grace > SimTime::ZERO
+            && matches!(
+                reason,
+                EvictionReason::Preemption | EvictionReason::ScaledDown
+            );
         if graceful {
             ctx.cluster.set_terminating(pod);
         }

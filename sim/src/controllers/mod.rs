@@ -11,15 +11,20 @@
 //! - [`volumes`]: the PersistentVolume binder's work for a pod just bound.
 //! - [`gang`]: pod groups waiting to be admitted, and their timeouts.
 //! - [`nodes`]: nodes joining, leaving and changing condition.
+//! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
+//!   server's usage samples.
+//! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
 pub mod gang;
+pub mod hpa;
 pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
+pub mod services;
 pub mod volumes;
 pub mod workloads;
 
@@ -50,6 +55,7 @@ pub(crate) enum Id {
     Admission,
     Volumes,
     Gang,
+    Services,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -61,14 +67,16 @@ pub(crate) enum Id {
 pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     use Id::*;
     match fact {
-        Fact::PodCreated { .. } => &[Gang, Admission, Queue],
+        Fact::PodCreated { .. } => &[Services, Gang, Admission, Queue],
         Fact::PodActivated { .. } => &[Gang],
         Fact::PodBound { .. } => &[Volumes, Gang, Kubelet],
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
-        Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue],
+        Fact::PodStarted { .. } => &[Services],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Services],
+        Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. }
         | Fact::NodeRemoved { .. }
         | Fact::NodeReady { .. }
@@ -84,7 +92,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Routes {
     /// One bit per [`Id`].
-    active: u8,
+    active: u16,
 }
 
 impl Routes {
@@ -103,14 +111,16 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| w.template.node_name.is_some());
-        let mut active = (1 << Id::Queue as u8) | (1 << Id::Kubelet as u8);
+        let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
+        let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
+            (Id::Services, dynamics),
             (Id::Gang, gangs),
             (Id::Volumes, volumes),
             (Id::Workloads, replacements),
             (Id::Admission, named),
         ] {
-            active |= u8::from(on) << id as u8;
+            active |= u16::from(on) << id as u16;
         }
         Routes { active }
     }
@@ -118,7 +128,7 @@ impl Routes {
     /// True when `id` reacts to facts in this run.
     #[inline(always)]
     pub(crate) fn active(&self, id: Id) -> bool {
-        self.active & (1 << id as u8) != 0
+        self.active & (1 << id as u16) != 0
     }
 
     /// True when some controller reacts to `fact` in this run.
@@ -136,6 +146,8 @@ pub(crate) struct Controllers {
     pub volumes: volumes::VolumeBinder,
     pub gang: gang::Gangs,
     pub nodes: nodes::NodeLifecycle,
+    pub services: services::Services,
+    pub hpa: hpa::Autoscalers,
 }
 
 impl Controllers {
@@ -148,6 +160,8 @@ impl Controllers {
             Event::Kubelet(e) => self.kubelet.on(e, ctx),
             Event::Gang(e) => self.gang.on(e, ctx),
             Event::Nodes(e) => self.nodes.on(e, ctx),
+            Event::Services(e) => self.services.on(e, ctx),
+            Event::Hpa(e) => self.hpa.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -162,6 +176,7 @@ impl Controllers {
             Id::Kubelet | Id::Admission => self.kubelet.react(fact, ctx),
             Id::Volumes => self.volumes.react(fact, ctx),
             Id::Gang => self.gang.react(fact, ctx),
+            Id::Services => self.services.react(fact, ctx),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod allocation;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod services;
 pub mod summary;
 pub mod timeseries;
 pub mod trace;
@@ -39,6 +40,9 @@ pub mod columns {
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
     };
+    pub use super::services::{
+        AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
+    };
     use super::summary::{Column, Unit};
     pub use super::timeseries::FRAGMENTATION;
 
@@ -55,8 +59,9 @@ pub mod columns {
         doc: "simulated time when the run ended: its horizon, or the last event",
     };
 
-    /// The order of the built-in columns in `summary.csv`, as it has always been.
-    pub static ORDER: [&Column; 28] = [
+    /// The order of the built-in columns in `summary.csv`: as it has always been, and
+    /// later columns after.
+    pub static ORDER: [&Column; 33] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -85,6 +90,11 @@ pub mod columns {
         &MEAN_COMPLETION,
         &PODS_PER_NODE_MEAN,
         &PODS_PER_NODE_MAX,
+        &REQUESTS_SERVED,
+        &REQUESTS_DROPPED,
+        &AVAILABILITY_MIN,
+        &HPA_SCALE_UPS,
+        &HPA_SCALE_DOWNS,
     ];
 }
 
@@ -219,6 +229,34 @@ pub enum Fact {
     },
     /// Time to record a row of the time series.
     Sample,
+    /// A pod's Ready condition turned true: it serves its Service's requests.
+    PodReady {
+        /// The pod.
+        pod: PodId,
+    },
+    /// The number of ready endpoints of a workload's Service changed.
+    EndpointsChanged {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Ready pods now.
+        ready: u32,
+    },
+    /// A HorizontalPodAutoscaler set its Deployment's replicas.
+    Scaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// What the metrics asked for, before stabilization and policies.
+        recommended: u32,
+        /// The deciding metric's current value: percent of requests for a utilization
+        /// target, milli-units per pod for a value target.
+        utilization: i64,
+        /// What bounded the change, if anything.
+        limit: crate::controllers::hpa::behavior::Limit,
+    },
 }
 
 /// Why a pod was evicted.
@@ -228,6 +266,8 @@ pub enum EvictionReason {
     Preemption,
     /// Its node left the cluster.
     NodeRemoved,
+    /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
+    ScaledDown,
 }
 
 /// Why a scheduling attempt left a pod pending.
@@ -291,14 +331,17 @@ impl Fact {
             | Fact::PodFinished { pod }
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
-            | Fact::PodDeleted { pod, .. } => Some(*pod),
+            | Fact::PodDeleted { pod, .. }
+            | Fact::PodReady { pod } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
             | Fact::NodeCordoned { .. }
             | Fact::CycleStarted { .. }
             | Fact::GangTimedOut { .. }
-            | Fact::Sample => None,
+            | Fact::Sample
+            | Fact::EndpointsChanged { .. }
+            | Fact::Scaled { .. } => None,
         }
     }
 }
@@ -330,6 +373,7 @@ pub(crate) struct Observers {
     pub allocation: allocation::Allocation,
     pub fairness: fairness::Fairness,
     pub series: timeseries::TimeSeries,
+    pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
     pub extra: Vec<Box<dyn Observer>>,
@@ -344,6 +388,7 @@ impl Observers {
         self.allocation.observe(fact, view);
         self.fairness.observe(fact, view);
         self.series.observe(fact, view);
+        self.services.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
         }

@@ -1,6 +1,7 @@
 //! Scenario files: the YAML format, its validation and error reporting, and the validated
 //! [`Scenario`] a run starts from.
 
+pub mod dynamics;
 pub mod gpu_trace;
 mod model;
 pub mod yaml;
