@@ -24,6 +24,8 @@ pub enum Concern {
     TieBreak = 5,
     /// The cluster autoscaler's expander (random choices and least-waste ties).
     Autoscaler = 6,
+    /// Per-pod usage draws of one workload (memory at start).
+    Usage = 7,
 }
 
 /// The stream for `concern` number `index` (e.g. the workload's position in the file).

@@ -11,23 +11,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use schedulers::{ClusterState, Scheduler};
 
-use crate::controllers::failures::NodeFailures;
 use crate::controllers::autoscaler::Autoscaler;
+use crate::controllers::failures::NodeFailures;
 use crate::controllers::gang::Gangs;
+use crate::controllers::hpa::Autoscalers;
 use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
+use crate::controllers::services::Services;
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
 use crate::controllers::{Controllers, Routes, subscribers};
+use crate::engine::PodStatuses;
 use crate::engine::{Agenda, Bus, Ctx, Event, Timers, Work};
 use crate::observe::allocation::Allocation;
-use crate::observe::disruptions::Disruptions;
 use crate::observe::autoscaling::AutoscalerMetrics;
+use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
+use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
 use crate::observe::timeseries::{Sample, TimeSeries};
 use crate::observe::trace::{TraceLog, TraceRecord};
@@ -101,12 +105,14 @@ impl<'a> Simulation<'a> {
                 fairness: Fairness::default(),
                 disruptions: Disruptions::default(),
                 series: TimeSeries::default(),
+                services: ServiceMetrics::new(scenario),
                 trace: None,
                 gpu,
                 extra: Vec::new(),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
+            status: PodStatuses::new(scenario.workloads.len(), scenario.metrics_resolution),
             stopped: false,
             departed: Vec::new(),
         };
@@ -150,6 +156,13 @@ impl<'a> Simulation<'a> {
                     f.default_toleration_seconds
                 }),
         );
+        let (services, hpa) = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            (
+                Services::start(scenario, seed, &mut ctx),
+                Autoscalers::start(scenario, &mut ctx),
+            )
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -175,6 +188,8 @@ impl<'a> Simulation<'a> {
                 failures,
                 taints,
                 autoscaler,
+                services,
+                hpa,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -444,6 +459,7 @@ impl<'a> Simulation<'a> {
         o.fairness.finish(&run_end, &mut summary);
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
+        o.services.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

@@ -324,6 +324,7 @@ fn random_scenario(seed: u64) -> Scenario {
             max: SimTime::from_secs(rng.random_range(10..=300)),
         });
         workloads.push(Workload {
+            dynamics: None,
             kind,
             template,
             sized: vec![],
@@ -331,6 +332,7 @@ fn random_scenario(seed: u64) -> Scenario {
         });
     }
     Scenario {
+        metrics_resolution: sim::SimTime::from_secs(15),
         name: format!("gang-{seed}"),
         description: String::new(),
         path: None,

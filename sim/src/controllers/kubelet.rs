@@ -186,7 +186,10 @@ impl Kubelet {
         let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
         let graceful = grace > SimTime::ZERO
             && match reason {
-                EvictionReason::Preemption | EvictionReason::Drain | EvictionReason::ScaleDown => true,
+                EvictionReason::Preemption
+                | EvictionReason::Drain
+                | EvictionReason::ScaleDown
+                | EvictionReason::DeploymentScaledDown => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
                 EvictionReason::NodeRemoved => false,
             };

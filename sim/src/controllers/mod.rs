@@ -17,17 +17,22 @@
 //! - [`taint_eviction`]: the taint eviction controller: pods on NoExecute-tainted nodes
 //!   evicted once their tolerations run out (only in scenarios with `failures:`).
 //! - [`autoscaler`]: the cluster autoscaler, growing and shrinking node groups.
+//! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
+//!   server's usage samples.
+//! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
-pub mod failures;
 pub mod autoscaler;
+pub mod failures;
 pub mod gang;
+pub mod hpa;
 pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
+pub mod services;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
@@ -65,6 +70,7 @@ pub(crate) enum Id {
     TaintEviction,
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
+    Services,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -76,15 +82,17 @@ pub(crate) enum Id {
 pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     use Id::*;
     match fact {
-        Fact::PodCreated { .. } => &[Gang, Admission, Queue],
+        Fact::PodCreated { .. } => &[Services, Gang, Admission, Queue],
         Fact::PodActivated { .. } => &[Gang],
         Fact::PodBound { .. } => &[Volumes, Gang, Kubelet, TaintEviction],
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodEvicted { .. } => &[Gang, Workloads],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler],
+        Fact::PodStarted { .. } => &[Services],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
+        Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
@@ -119,8 +127,10 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| w.template.node_name.is_some());
+        let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
+            (Id::Services, dynamics),
             (Id::Gang, gangs),
             (Id::Volumes, volumes),
             (Id::Workloads, replacements),
@@ -159,6 +169,8 @@ pub(crate) struct Controllers {
     pub taints: taint_eviction::TaintEviction,
     /// Present only when the scenario autoscales a pool.
     pub autoscaler: Option<autoscaler::Autoscaler>,
+    pub services: services::Services,
+    pub hpa: hpa::Autoscalers,
 }
 
 impl Controllers {
@@ -178,6 +190,8 @@ impl Controllers {
                     a.on(e, ctx);
                 }
             }
+            Event::Services(e) => self.services.on(e, ctx),
+            Event::Hpa(e) => self.hpa.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -199,6 +213,7 @@ impl Controllers {
                     a.react(fact, ctx);
                 }
             }
+            Id::Services => self.services.react(fact, ctx),
         }
     }
 }

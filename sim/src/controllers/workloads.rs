@@ -16,11 +16,12 @@ use std::sync::Arc;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use schedulers::cluster::GpuTask;
-use schedulers::{ContainerResources, Pod, PodTemplate, ResourceKind, Resources};
+use schedulers::{ContainerResources, Pod, PodId, PodPhase, PodTemplate, ResourceKind, Resources};
 
 use crate::controllers::Controller;
+use crate::controllers::kubelet::KubeletEvent;
 use crate::engine::{Ctx, Event};
-use crate::observe::Fact;
+use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
@@ -58,6 +59,10 @@ pub enum WorkloadEvent {
 #[derive(Debug)]
 struct State {
     created: u64,
+    /// A Deployment's desired replicas (its `replicas`, then what its autoscaler sets).
+    desired: u32,
+    /// A Deployment's pods that exist and are not being deleted.
+    live: u32,
     arrivals: ChaCha8Rng,
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
@@ -174,6 +179,11 @@ impl Workloads {
             states: (0..scenario.workloads.len() as u64)
                 .map(|i| State {
                     created: 0,
+                    desired: match scenario.workloads[i as usize].kind {
+                        WorkloadKind::Deployment { replicas, .. } => replicas,
+                        _ => 0,
+                    },
+                    live: 0,
                     arrivals: stream(seed, Concern::Arrivals, i),
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
@@ -335,6 +345,7 @@ impl Workloads {
             .map_or(SimTime::MAX, |d| sample_duration(d, &mut state.durations));
         pod.run_micros = run_for.as_micros();
         let pod = ctx.cluster.add_pod(pod);
+        state.live += 1;
         ctx.publish(Fact::PodCreated { pod, run_for });
     }
 
@@ -386,6 +397,11 @@ impl Workloads {
         if !matches!(workload.kind, WorkloadKind::Deployment { .. }) {
             return;
         }
+        let state = &self.states[w as usize];
+        if state.live >= state.desired {
+            // Scaled down: the pod that left was one too many.
+            return;
+        }
         // At once, unless the pod crashed on start.
         if run_for == SimTime::ZERO {
             ctx.at(
@@ -398,6 +414,79 @@ impl Workloads {
     }
 }
 
+impl Workloads {
+    /// A Deployment's pod stopped counting (it left, or its deletion began).
+    fn lost(&mut self, owner: u32) {
+        if let Some(state) = self.states.get_mut(owner as usize) {
+            state.live = state.live.saturating_sub(1);
+        }
+    }
+
+    /// A Deployment's replicas were set to `to`: the ReplicaSet creates the missing pods,
+    /// or deletes the surplus in the order upstream's ReplicaSet controller ranks them
+    /// (`getPodsToDelete`): unscheduled before scheduled, not yet running before running,
+    /// not ready before ready, ready for less time before more, newer before older. Its
+    /// ranking of pods doubled up on a node is not modelled.
+    fn scale(&mut self, w: u32, to: u32, ctx: &mut Ctx<'_>) {
+        let Some(state) = self.states.get_mut(w as usize) else {
+            return;
+        };
+        state.desired = to;
+        let (live, desired) = (state.live, state.desired);
+        if live < desired {
+            ctx.then(Event::Workloads(WorkloadEvent::CreateNext {
+                workload: w,
+                left: desired - live,
+            }));
+            return;
+        }
+        let surplus = (live - desired) as usize;
+        if surplus == 0 {
+            return;
+        }
+        // Sort keys, smallest deleted first; the ordinal breaks ties, highest first.
+        let mut ranked: Vec<(DeletionRank, PodId)> = ctx
+            .status()
+            .pods_of(w)
+            .iter()
+            .filter_map(|&id| {
+                let p = ctx.cluster.pod(id).filter(|p| !p.terminating)?;
+                let ready_since = ctx
+                    .status()
+                    .get(id)
+                    .and_then(|s| s.ready)
+                    .filter(|r| r.0)
+                    .map(|r| r.1.as_micros());
+                let key = (
+                    u8::from(p.node.is_some()),
+                    u8::from(p.phase == PodPhase::Running),
+                    u8::from(ready_since.is_some()),
+                    u64::MAX - ready_since.unwrap_or(0),
+                    u64::MAX - p.created_stamp,
+                    u32::MAX - p.ordinal,
+                );
+                Some((key, id))
+            })
+            .collect();
+        ranked.sort_unstable();
+        let victims: Vec<PodId> = ranked.iter().take(surplus).map(|r| r.1).collect();
+        for pod in victims {
+            if ctx.cluster.pod(pod).is_some_and(|p| p.node.is_none()) {
+                ctx.remove_pod(pod, false);
+            } else {
+                ctx.then(Event::Kubelet(KubeletEvent::Evict {
+                    pod,
+                    reason: EvictionReason::DeploymentScaledDown,
+                }));
+            }
+        }
+    }
+}
+
+/// A ReplicaSet's deletion order for a pod (smallest first): assigned, running, ready,
+/// ready for less time, newer, higher ordinal.
+type DeletionRank = (u8, u8, u8, u64, u64, u32);
+
 fn create(w: usize) -> Event {
     Event::Workloads(WorkloadEvent::Create { workload: w as u32 })
 }
@@ -408,7 +497,12 @@ impl Controller for Workloads {
     fn on(&mut self, event: WorkloadEvent, ctx: &mut Ctx<'_>) {
         match event {
             WorkloadEvent::Create { workload } => self.create(workload as usize, ctx),
-            WorkloadEvent::Replace { workload } => self.create_pod(workload as usize, ctx),
+            WorkloadEvent::Replace { workload } => {
+                let state = &self.states[workload as usize];
+                if state.live < state.desired {
+                    self.create_pod(workload as usize, ctx);
+                }
+            }
             WorkloadEvent::CreateNext { workload, left } => {
                 self.create_next(workload as usize, left, ctx)
             }
@@ -417,10 +511,17 @@ impl Controller for Workloads {
 
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
-            Fact::PodDeleted { pod, replace: true } => {
-                if let Some((owner, run_for)) =
-                    ctx.departed(*pod).map(|p| (p.owner, SimTime(p.run_micros)))
-                {
+            Fact::PodDeleted { pod, replace } => {
+                // A pod being deleted was counted out when its deletion began.
+                let Some((owner, run_for)) = ctx
+                    .departed(*pod)
+                    .filter(|p| !p.terminating)
+                    .map(|p| (p.owner, SimTime(p.run_micros)))
+                else {
+                    return;
+                };
+                self.lost(owner);
+                if *replace {
                     self.replace(owner, run_for, ctx);
                 }
             }
@@ -433,9 +534,11 @@ impl Controller for Workloads {
                 // Being deleted: its ReplicaSet replaces it at once, as the controller
                 // does for a pod with a deletion timestamp.
                 if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
+                    self.lost(owner);
                     self.replace(owner, *run_for, ctx);
                 }
             }
+            Fact::Scaled { workload, to, .. } => self.scale(*workload, *to, ctx),
             _ => {}
         }
     }

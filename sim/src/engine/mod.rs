@@ -29,22 +29,26 @@
 //! that wait for a change). Each event kind declares this once.
 
 pub mod queue;
+pub mod status;
 
 use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
-use crate::controllers::failures::FailureEvent;
 use crate::controllers::autoscaler::AutoscalerEvent;
+use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
+use crate::controllers::hpa::HpaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
+use crate::controllers::services::ServiceEvent;
 use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
 use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 pub use queue::EventQueue;
+pub use status::PodStatuses;
 
 /// Every event of a run, by the controller that handles it; each controller's events
 /// are a closed set of its own. Small and `Copy`, so queueing one never allocates.
@@ -68,6 +72,10 @@ pub enum Event {
     Failures(FailureEvent),
     /// For the taint eviction controller (NoExecute timers).
     Taint(TaintEvent),
+    /// For Services (readiness, load, usage scrapes).
+    Services(ServiceEvent),
+    /// For HorizontalPodAutoscalers (their syncs).
+    Hpa(HpaEvent),
 }
 
 impl Event {
@@ -81,7 +89,8 @@ impl Event {
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
-            Event::Gang(_) | Event::Sample => false,
+            Event::Services(e) => e.keeps_run_alive(),
+            Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
         }
     }
 
@@ -224,6 +233,8 @@ pub(crate) struct Bus {
     pub observers: Observers,
     pub routes: Routes,
     pub agenda: Agenda,
+    /// Pod status and metrics beyond the cluster (readiness, usage).
+    pub status: PodStatuses,
     pub stopped: bool,
     /// Pods that left the cluster at this instant, as they were: what observers and
     /// controllers read of a [`Fact::PodDeleted`]. Emptied at every event.
@@ -292,6 +303,9 @@ macro_rules! for_each_fact {
             Fact::ScaleUp(_) => $arm!(),
             Fact::ScaleDown { .. } => $arm!(),
             Fact::NodeProvisionFailed { .. } => $arm!(),
+            Fact::PodReady { .. } => $arm!(),
+            Fact::EndpointsChanged { .. } => $arm!(),
+            Fact::Scaled { .. } => $arm!(),
         }
     };
 }
@@ -367,6 +381,18 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn departed(&self, pod: PodId) -> Option<&Pod> {
         departed(&self.bus.departed, pod)
+    }
+
+    /// Pod status and metrics beyond the cluster.
+    #[inline]
+    pub fn status(&self) -> &PodStatuses {
+        &self.bus.status
+    }
+
+    /// Pod status and metrics, to change them (the Services controller).
+    #[inline]
+    pub fn status_mut(&mut self) -> &mut PodStatuses {
+        &mut self.bus.status
     }
 
     /// Which controllers react to facts in this run.

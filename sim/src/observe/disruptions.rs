@@ -164,7 +164,9 @@ impl Observer for Disruptions {
                     EvictionReason::Drain => self.drain += 1,
                     EvictionReason::NodeRemoved => self.node_removed += 1,
                     // Counted by their own observers.
-                    EvictionReason::Preemption | EvictionReason::ScaleDown => return,
+                    EvictionReason::Preemption
+                    | EvictionReason::ScaleDown
+                    | EvictionReason::DeploymentScaledDown => return,
                 }
                 let Some(p) = view.pod else {
                     return;

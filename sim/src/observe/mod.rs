@@ -13,11 +13,12 @@
 //! that writes text, the trace, renders them.
 
 pub mod allocation;
-pub mod disruptions;
 pub mod autoscaling;
+pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod services;
 pub mod summary;
 pub mod timeseries;
 pub mod trace;
@@ -34,12 +35,12 @@ pub mod columns {
         CPU_ALLOC_MEAN, CPU_ALLOC_PEAK, MEM_ALLOC_MEAN, MEM_ALLOC_PEAK, NODES_MAX,
         PODS_PER_NODE_MAX, PODS_PER_NODE_MEAN,
     };
+    pub use super::autoscaling::{
+        CA_NODES_ADDED, CA_NODES_REMOVED, CA_SCALE_DOWNS, CA_SCALE_UPS, NODE_COST, NODE_HOURS,
+    };
     pub use super::disruptions::{
         EVICTIONS_DRAIN, EVICTIONS_NODE_REMOVED, EVICTIONS_TAINT, NODE_DOWN, NODE_FAILURES,
         PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
-    };
-    pub use super::autoscaling::{
-        CA_NODES_ADDED, CA_NODES_REMOVED, CA_SCALE_DOWNS, CA_SCALE_UPS, NODE_COST, NODE_HOURS,
     };
     pub use super::fairness::JAIN_INDEX;
     pub use super::pods::{
@@ -47,6 +48,9 @@ pub mod columns {
         MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
+    };
+    pub use super::services::{
+        AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
     use super::summary::{Column, Unit};
     pub use super::timeseries::FRAGMENTATION;
@@ -64,8 +68,9 @@ pub mod columns {
         doc: "simulated time when the run ended: its horizon, or the last event",
     };
 
-    /// The order of the built-in columns in `summary.csv`, as it has always been.
-    pub static ORDER: [&Column; 42] = [
+    /// The order of the built-in columns in `summary.csv`: as it has always been, and
+    /// later columns after.
+    pub static ORDER: [&Column; 47] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -108,6 +113,11 @@ pub mod columns {
         &CA_NODES_ADDED,
         &CA_SCALE_DOWNS,
         &CA_NODES_REMOVED,
+        &REQUESTS_SERVED,
+        &REQUESTS_DROPPED,
+        &AVAILABILITY_MIN,
+        &HPA_SCALE_UPS,
+        &HPA_SCALE_DOWNS,
     ];
 }
 
@@ -284,6 +294,34 @@ pub enum Fact {
         /// The node group's name.
         group: Box<str>,
     },
+    /// A pod's Ready condition turned true: it serves its Service's requests.
+    PodReady {
+        /// The pod.
+        pod: PodId,
+    },
+    /// The number of ready endpoints of a workload's Service changed.
+    EndpointsChanged {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Ready pods now.
+        ready: u32,
+    },
+    /// A HorizontalPodAutoscaler set its Deployment's replicas.
+    Scaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// What the metrics asked for, before stabilization and policies.
+        recommended: u32,
+        /// The deciding metric's current value: percent of requests for a utilization
+        /// target, milli-units per pod for a value target.
+        utilization: i64,
+        /// What bounded the change, if anything.
+        limit: crate::controllers::hpa::behavior::Limit,
+    },
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -342,6 +380,8 @@ pub enum EvictionReason {
     Taint,
     /// Its node was drained (the Eviction API, within the PodDisruptionBudgets).
     Drain,
+    /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
+    DeploymentScaledDown,
 }
 
 impl EvictionReason {
@@ -353,6 +393,7 @@ impl EvictionReason {
             EvictionReason::Taint => "taint",
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
+            EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
         }
     }
 }
@@ -418,7 +459,8 @@ impl Fact {
             | Fact::PodFinished { pod }
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
-            | Fact::PodDeleted { pod, .. } => Some(*pod),
+            | Fact::PodDeleted { pod, .. }
+            | Fact::PodReady { pod } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
@@ -431,7 +473,9 @@ impl Fact {
             | Fact::NodeTaintsChanged { .. }
             | Fact::ScaleUp(_)
             | Fact::ScaleDown { .. }
-            | Fact::NodeProvisionFailed { .. } => None,
+            | Fact::NodeProvisionFailed { .. }
+            | Fact::EndpointsChanged { .. }
+            | Fact::Scaled { .. } => None,
         }
     }
 }
@@ -465,6 +509,7 @@ pub(crate) struct Observers {
     pub fairness: fairness::Fairness,
     pub disruptions: disruptions::Disruptions,
     pub series: timeseries::TimeSeries,
+    pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
     pub extra: Vec<Box<dyn Observer>>,
@@ -481,6 +526,7 @@ impl Observers {
         self.fairness.observe(fact, view);
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
+        self.services.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
         }

@@ -1,8 +1,9 @@
 //! Scenario files: the YAML format, its validation and error reporting, and the validated
 //! [`Scenario`] a run starts from.
 
-mod failures;
 pub mod autoscaler;
+pub mod dynamics;
+mod failures;
 pub mod gpu_trace;
 mod model;
 pub mod yaml;
@@ -12,8 +13,8 @@ use std::path::Path;
 use schedulers::framework::plugin_registry::ResolvedProfile;
 use schedulers::{SchedulerSpec, SpecError};
 
-pub use failures::*;
 pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
+pub use failures::*;
 pub use model::*;
 pub use yaml::ScenarioError;
 

@@ -31,6 +31,9 @@ pub struct Scenario {
     pub sample_interval: SimTime,
     /// Time from binding to running (`startLatency:`, default 1s).
     pub start_latency: SimTime,
+    /// How often the metrics server samples pod usage (`metricsResolution:`, default
+    /// 15s); only runs with dynamics sample.
+    pub metrics_resolution: SimTime,
     /// Schedulers to run when the command line names none (`schedulers:`), in file order,
     /// each with its run label; no two share a label.
     pub schedulers: Vec<ListedScheduler>,
@@ -140,6 +143,8 @@ pub struct Workload {
     pub sized: Vec<(ResourceKind, Dist<i64>)>,
     /// How long a pod runs once started; `None` runs until the end.
     pub duration: Option<Dist<SimTime>>,
+    /// A Deployment's readiness, load, usage and autoscaler, if any are given.
+    pub dynamics: Option<Arc<super::dynamics::Dynamics>>,
 }
 
 /// The controller or process that creates a workload's pods.

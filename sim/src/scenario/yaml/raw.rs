@@ -119,6 +119,7 @@ pub(super) struct RawScenario {
     pub(super) duration: Option<Spanned<Scalar>>,
     pub(super) sample_interval: Option<Spanned<Scalar>>,
     pub(super) start_latency: Option<Spanned<Scalar>>,
+    pub(super) metrics_resolution: Option<Spanned<Scalar>>,
     /// Schedulers to run when the command line names none: specs or `{name, args}` maps.
     pub(super) schedulers: Option<Vec<Spanned<RawSchedulerEntry>>>,
     /// A KubeSchedulerConfiguration: a file relative to the scenario's directory, or inline.
@@ -657,6 +658,12 @@ pub(super) struct RawWorkload {
     pub(super) gpu_models: Option<Spanned<Vec<Spanned<String>>>>,
     /// A trace replayed as a workload: the fourth kind, which takes no other key.
     pub(super) trace: Option<Spanned<RawTraceWorkload>>,
+    /// A Deployment's dynamics (see `build::dynamics`).
+    pub(super) readiness_delay: Option<Spanned<Scalar>>,
+    pub(super) service: Option<Spanned<super::build::dynamics::RawService>>,
+    pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
+    pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
+    pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
 }
 
 /// `arrivals:` of a batch workload.

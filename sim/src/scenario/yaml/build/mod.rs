@@ -42,6 +42,7 @@ mod autoscaler;
 mod cluster;
 mod disruption;
 mod dist;
+pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
@@ -56,6 +57,9 @@ mod workloads;
 const DEFAULT_SAMPLE_INTERVAL: SimTime = SimTime::from_secs(60);
 /// `startLatency` when absent.
 const DEFAULT_START_LATENCY: SimTime = SimTime::from_secs(1);
+/// `metricsResolution` when absent: the scrape interval metrics-server's HPA guidance
+/// recommends (its own default is 60 s).
+const DEFAULT_METRICS_RESOLUTION: SimTime = SimTime::from_secs(15);
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
@@ -115,6 +119,10 @@ pub(super) fn build(
     let start_latency = match &raw.start_latency {
         Some(v) => b.duration(v, "startLatency")?,
         None => DEFAULT_START_LATENCY,
+    };
+    let metrics_resolution = match &raw.metrics_resolution {
+        Some(v) => b.positive_duration(v, "metricsResolution")?,
+        None => DEFAULT_METRICS_RESOLUTION,
     };
     let (profiles, profile_warnings) = match &raw.scheduler_config {
         Some(config) => b.scheduler_config(config, text, check)?,
@@ -204,6 +212,7 @@ pub(super) fn build(
         duration,
         sample_interval,
         start_latency,
+        metrics_resolution,
         schedulers,
         profiles,
         profile_warnings,

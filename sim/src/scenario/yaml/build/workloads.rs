@@ -266,11 +266,22 @@ impl Builder<'_> {
                  that the pods run until the end",
             ));
         }
+        let replicas = match workload_kind {
+            WorkloadKind::Deployment { replicas, .. } => replicas,
+            _ => 0,
+        };
+        let cpu_request = template
+            .effective_requests()
+            .get(schedulers::ResourceKind::CPU);
+        let dynamics = self
+            .dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?
+            .map(Arc::new);
         Ok(Workload {
             kind: workload_kind,
             template: Arc::new(template),
             sized,
             duration,
+            dynamics,
         })
     }
 
