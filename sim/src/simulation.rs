@@ -204,7 +204,7 @@ impl<'a> Simulation<'a> {
         self.bus
             .observers
             .trace
-            .get_or_insert_with(TraceLog::default);
+            .get_or_insert_with(|| TraceLog::for_scenario(self.scenario));
     }
 
     /// Attaches an observer: it sees every fact from now on and adds its columns to the

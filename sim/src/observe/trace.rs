@@ -60,6 +60,12 @@ pub enum TraceEvent {
         /// The node group.
         detail: String,
     },
+    /// A HorizontalPodAutoscaler set its Deployment's replicas; the record's `pod` is the
+    /// Deployment's name.
+    HpaScaled {
+        /// From, to, what the metrics recommended, the deciding metric and the limit.
+        detail: String,
+    },
 }
 
 impl TraceEvent {
@@ -80,6 +86,7 @@ impl TraceEvent {
             TraceEvent::ScaleUp { detail } => ("scale-up", detail.as_str()),
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
+            TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
         }
     }
 }
@@ -100,9 +107,23 @@ pub struct TraceRecord {
 #[derive(Debug, Clone, Default)]
 pub struct TraceLog {
     records: Vec<TraceRecord>,
+    /// The scenario's workload names, by index (for autoscaler records).
+    workloads: Vec<String>,
 }
 
 impl TraceLog {
+    /// A trace of a run of `scenario`.
+    pub fn for_scenario(scenario: &crate::scenario::Scenario) -> TraceLog {
+        TraceLog {
+            records: Vec::new(),
+            workloads: scenario
+                .workloads
+                .iter()
+                .map(|w| w.template.name.to_string())
+                .collect(),
+        }
+    }
+
     /// The records, in order.
     pub fn into_records(self) -> Vec<TraceRecord> {
         self.records
@@ -177,6 +198,31 @@ impl Observer for TraceLog {
             }
             Fact::NodeRecovered { node } => {
                 return self.node_record(view, *node, TraceEvent::NodeRecovered);
+            }
+            Fact::Scaled {
+                workload,
+                from,
+                to,
+                recommended,
+                utilization,
+                limit,
+            } => {
+                let mut detail = format!(
+                    "replicas {from} -> {to}; metrics recommend {recommended} (current value {utilization})"
+                );
+                if !limit.name().is_empty() {
+                    detail.push_str(&format!("; limited: {}", limit.name()));
+                }
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event: TraceEvent::HpaScaled { detail },
+                });
+                return;
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
