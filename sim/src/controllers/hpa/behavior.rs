@@ -300,3 +300,265 @@ fn changed(events: &[(i32, SimTime)], period: SimTime, now: SimTime) -> i32 {
         .map(|&(n, _)| n)
         .sum()
 }
+
+/// Table tests mirroring upstream's `horizontal_test.go`: rows of `TestScalingWithRules`
+/// (the policies alone), `TestCalculateScaleUpLimitWithScalingRules`,
+/// `TestCalculateScaleDownLimitWithBehaviors` and
+/// `TestNormalizeDesiredReplicasWithBehavior` (stabilization). Past events are given by
+/// their age, as upstream's `generateEventsUniformDistribution` spreads them over 120 s.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: SimTime = SimTime::from_secs(10_000);
+
+    fn rules(pods: i32, pods_period: u64, percent: i32, percent_period: u64) -> ScalingRules {
+        let mut policies = Vec::new();
+        if pods != 0 {
+            policies.push(Policy {
+                kind: PolicyKind::Pods,
+                value: pods,
+                period: SimTime::from_secs(pods_period),
+            });
+        }
+        if percent != 0 {
+            policies.push(Policy {
+                kind: PolicyKind::Percent,
+                value: percent,
+                period: SimTime::from_secs(percent_period),
+            });
+        }
+        ScalingRules {
+            stabilization: SimTime::ZERO,
+            select: SelectPolicy::Max,
+            policies,
+        }
+    }
+
+    /// `(change, age in seconds)` events.
+    fn events(list: &[(i32, u64)]) -> Vec<(i32, SimTime)> {
+        list.iter()
+            .map(|&(n, age)| (n, NOW.saturating_sub(SimTime::from_secs(age))))
+            .collect()
+    }
+
+    /// Upstream's [1, 5, 9] spread over 120 s.
+    const EVENTS_159: &[(i32, u64)] = &[(1, 100), (5, 60), (9, 20)];
+
+    #[allow(clippy::too_many_arguments)]
+    fn case(
+        current: i32,
+        desired: i32,
+        (min, max): (i32, i32),
+        up: Option<ScalingRules>,
+        down: Option<ScalingRules>,
+        ups: &[(i32, u64)],
+        downs: &[(i32, u64)],
+    ) -> (i32, Limit) {
+        let defaults = Behavior::default();
+        let behavior = Behavior {
+            up: up.unwrap_or(defaults.up),
+            down: down.unwrap_or(defaults.down),
+        };
+        let history = History {
+            recommendations: Vec::new(),
+            ups: events(ups),
+            downs: events(downs),
+        };
+        history.rate_limit(NOW, current, desired, (min, max), &behavior)
+    }
+
+    #[test]
+    fn scaling_with_rules() {
+        use Limit::{ScaleDownLimit, ScaleUpLimit, TooFewReplicas, TooManyReplicas};
+        let within = Limit::None;
+        // within range; < minReplicas; scaleUp default behavior
+        assert_eq!(case(5, 7, (3, 8), None, None, &[], &[]), (7, within));
+        assert_eq!(
+            case(3, 1, (2, 8), None, None, &[], &[]),
+            (2, TooFewReplicas)
+        );
+        assert_eq!(
+            case(10, 50, (1, 1000), None, None, &[], &[]),
+            (20, ScaleUpLimit)
+        );
+        // pods policy > percent; percent > pods; pod and percent policy limitations
+        let up = |p: i32, pp: u64, c: i32, cp: u64| Some(rules(p, pp, c, cp));
+        assert_eq!(
+            case(10, 500, (1, 1000), up(100, 60, 100, 60), None, &[], &[]),
+            (110, ScaleUpLimit)
+        );
+        assert_eq!(
+            case(10, 500, (1, 1000), up(2, 60, 100, 60), None, &[], &[]),
+            (20, ScaleUpLimit)
+        );
+        assert_eq!(
+            case(10, 50, (1, 1000), up(30, 60, 0, 0), None, &[], &[]),
+            (40, ScaleUpLimit)
+        );
+        assert_eq!(
+            case(10, 50, (1, 1000), up(0, 0, 200, 60), None, &[], &[]),
+            (30, ScaleUpLimit)
+        );
+        // user percent 1%: ceil(3.03)
+        assert_eq!(
+            case(3, 1000, (1, 2000), up(0, 0, 1, 60), None, &[], &[]),
+            (4, ScaleUpLimit)
+        );
+        // desired > max; maxReplicas binds with events
+        assert_eq!(
+            case(100, 1000, (100, 150), None, None, &[], &[]),
+            (150, TooManyReplicas)
+        );
+        assert_eq!(
+            case(100, 500, (1, 200), up(300, 60, 0, 0), None, EVENTS_159, &[]),
+            (200, TooManyReplicas)
+        );
+        // recent events block scale up; pod and percent policies with events
+        assert_eq!(
+            case(100, 500, (1, 1000), up(5, 120, 0, 0), None, EVENTS_159, &[]),
+            (100, ScaleUpLimit)
+        );
+        assert_eq!(
+            case(
+                100,
+                500,
+                (1, 1000),
+                up(150, 120, 0, 0),
+                None,
+                EVENTS_159,
+                &[]
+            ),
+            (235, ScaleUpLimit)
+        );
+        assert_eq!(
+            case(
+                100,
+                500,
+                (1, 1000),
+                up(0, 0, 200, 120),
+                None,
+                EVENTS_159,
+                &[]
+            ),
+            (255, ScaleUpLimit)
+        );
+        // up with up and down events: period start 6 - 4 + 2 = 4, x4
+        assert_eq!(
+            case(
+                6,
+                24,
+                (1, 1000),
+                up(0, 0, 300, 300),
+                None,
+                &[(4, 60)],
+                &[(2, 60)]
+            ),
+            (16, ScaleUpLimit)
+        );
+        let down = |p: i32, pp: u64, c: i32, cp: u64| Some(rules(p, pp, c, cp));
+        // down: percent > pods; pods > percent
+        assert_eq!(
+            case(100, 2, (1, 1000), None, down(20, 60, 1, 60), &[], &[]),
+            (80, ScaleDownLimit)
+        );
+        assert_eq!(
+            case(100, 2, (1, 1000), None, down(2, 60, 1, 60), &[], &[]),
+            (98, ScaleDownLimit)
+        );
+        // large pod / percent policies hit min; pod policy limitation; percent 50
+        assert_eq!(
+            case(10, 0, (1, 1000), None, down(100, 60, 0, 0), &[], &[]),
+            (1, TooFewReplicas)
+        );
+        assert_eq!(
+            case(10, 2, (5, 1000), None, down(0, 0, 100, 60), &[], &[]),
+            (5, TooFewReplicas)
+        );
+        assert_eq!(
+            case(10, 2, (1, 1000), None, down(5, 60, 0, 0), &[], &[]),
+            (5, ScaleDownLimit)
+        );
+        assert_eq!(
+            case(10, 5, (1, 1000), None, down(0, 0, 50, 60), &[], &[]),
+            (5, within)
+        );
+        // default policy with events; pod policy and events
+        assert_eq!(
+            case(10, 5, (1, 1000), None, None, &[], EVENTS_159),
+            (5, within)
+        );
+        assert_eq!(
+            case(100, 2, (1, 1000), None, down(5, 120, 0, 0), &[], EVENTS_159),
+            (100, ScaleDownLimit)
+        );
+        // percent and events: start 100 + 12 = 112, x0.5
+        let three = &[(2, 100), (4, 60), (6, 20)];
+        assert_eq!(
+            case(100, 0, (1, 1000), None, down(0, 0, 50, 120), &[], three),
+            (56, ScaleDownLimit)
+        );
+        // percent with up and down events: 10 - 2 + 4 = 12, x0.5
+        assert_eq!(
+            case(
+                10,
+                1,
+                (1, 1000),
+                None,
+                down(0, 0, 50, 180),
+                &[(2, 60)],
+                &[(4, 60)]
+            ),
+            (6, ScaleDownLimit)
+        );
+        // events prevent further scale down; 1000% allows anything
+        let tens = &[(10, 100), (10, 60), (10, 20)];
+        assert_eq!(
+            case(100, 0, (1, 1000), None, down(0, 0, 10, 120), &[], tens),
+            (100, ScaleDownLimit)
+        );
+        assert_eq!(
+            case(10, 5, (1, 1000), None, down(0, 0, 1000, 120), &[], tens),
+            (5, within)
+        );
+    }
+
+    #[test]
+    fn limits_with_select_policy_min() {
+        let mut r = rules(2, 60, 50, 60);
+        r.select = SelectPolicy::Min;
+        // TestCalculateScaleUpLimitWithScalingRules: min(1 + 2, ceil(1.5))
+        assert_eq!(History::default().up_limit(NOW, 1, &r), 2);
+        // TestCalculateScaleDownLimitWithBehaviors: max(5 - 2, int(2.5))
+        assert_eq!(History::default().down_limit(NOW, 5, &r), 3);
+    }
+
+    #[test]
+    fn stabilization_rows() {
+        // (recommendations as (value, age), current, desired, up window, down window) ->
+        // (expected, stored values)
+        let rows: &[(&[(i32, u64)], i32, i32, u64, u64, i32, &[i32])] = &[
+            (&[], 100, 5, 0, 0, 5, &[5]),
+            (&[(4, 120), (5, 60)], 100, 3, 0, 180, 5, &[4, 5, 3]),
+            (&[(4, 120), (5, 60)], 1, 7, 300, 0, 4, &[4, 5, 7]),
+            (&[(1, 120), (2, 60)], 100, 3, 300, 0, 3, &[1, 2, 3]),
+            (&[(4, 120), (5, 60)], 1, 3, 0, 300, 3, &[4, 5, 3]),
+        ];
+        for &(recs, current, desired, up, down, expected, stored) in rows {
+            let mut b = Behavior::default();
+            b.up.stabilization = SimTime::from_secs(up);
+            b.down.stabilization = SimTime::from_secs(down);
+            let mut h = History {
+                recommendations: events(recs),
+                ..History::default()
+            };
+            assert_eq!(
+                h.stabilize(NOW, current, desired, &b),
+                expected,
+                "{recs:?} {desired}"
+            );
+            let values: Vec<i32> = h.recommendations.iter().map(|r| r.0).collect();
+            assert_eq!(values, stored);
+        }
+    }
+}
