@@ -537,7 +537,16 @@ mod tests {
     fn stabilization_rows() {
         // (recommendations as (value, age), current, desired, up window, down window) ->
         // (expected, stored values)
-        let rows: &[(&[(i32, u64)], i32, i32, u64, u64, i32, &[i32])] = &[
+        type Row = (
+            &'static [(i32, u64)],
+            i32,
+            i32,
+            u64,
+            u64,
+            i32,
+            &'static [i32],
+        );
+        let rows: &[Row] = &[
             (&[], 100, 5, 0, 0, 5, &[5]),
             (&[(4, 120), (5, 60)], 100, 3, 0, 180, 5, &[4, 5, 3]),
             (&[(4, 120), (5, 60)], 1, 7, 300, 0, 4, &[4, 5, 7]),
