@@ -16,6 +16,7 @@ use crate::controllers::failures::NodeFailures;
 use crate::controllers::gang::Gangs;
 use crate::controllers::hpa::Autoscalers;
 use crate::controllers::kubelet::Kubelet;
+use crate::controllers::node_pressure::NodePressure;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::services::Services;
@@ -31,6 +32,7 @@ use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::pods::PodMetrics;
+use crate::observe::pressure::PressureMetrics;
 use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
 use crate::observe::timeseries::{Sample, TimeSeries};
@@ -109,6 +111,7 @@ impl<'a> Simulation<'a> {
                 trace: None,
                 gpu,
                 extra: Vec::new(),
+                pressure: PressureMetrics::default(),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -168,6 +171,10 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Autoscaler::start(ca, seed, &mut ctx)
         });
+        let pressure = scenario.node_pressure.as_ref().map(|p| {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            NodePressure::start(p, &mut ctx)
+        });
         let mut sim = Simulation {
             scenario,
             seed,
@@ -190,6 +197,7 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                pressure,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -460,6 +468,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.pressure.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

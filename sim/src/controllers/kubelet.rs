@@ -191,7 +191,8 @@ impl Kubelet {
                 | EvictionReason::ScaleDown
                 | EvictionReason::DeploymentScaledDown => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
-                EvictionReason::NodeRemoved => false,
+                // Hard node-pressure evictions kill at once (upstream gives one second).
+                EvictionReason::NodeRemoved | EvictionReason::NodePressure => false,
             };
         if graceful {
             ctx.cluster.set_terminating(pod);

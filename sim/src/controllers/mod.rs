@@ -20,6 +20,8 @@
 //! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
 //!   server's usage samples.
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
+//! - [`node_pressure`]: the kubelets' eviction managers (node-pressure eviction), OOM
+//!   kills and CrashLoopBackOff restarts (only in scenarios with `nodePressure:`).
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -30,6 +32,7 @@ pub mod failures;
 pub mod gang;
 pub mod hpa;
 pub mod kubelet;
+pub mod node_pressure;
 pub mod nodes;
 pub mod scheduling;
 pub mod services;
@@ -71,6 +74,8 @@ pub(crate) enum Id {
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
     Services,
+    /// The kubelets' eviction managers and container restarts.
+    NodePressure,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -89,7 +94,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodStarted { .. } => &[Services],
+        Fact::PodStarted { .. } => &[Services, NodePressure],
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
         Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
         Fact::Scaled { .. } => &[Workloads],
@@ -97,6 +102,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
         Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::PodOomKilled { .. } | Fact::ContainerRestarted { .. } => &[Services],
         _ => &[],
     }
 }
@@ -138,6 +144,7 @@ impl Routes {
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
+            (Id::NodePressure, scenario.node_pressure.is_some()),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -171,6 +178,8 @@ pub(crate) struct Controllers {
     pub autoscaler: Option<autoscaler::Autoscaler>,
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
+    /// Present only when the scenario has `nodePressure:`.
+    pub pressure: Option<node_pressure::NodePressure>,
 }
 
 impl Controllers {
@@ -192,6 +201,11 @@ impl Controllers {
             }
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
+            Event::Pressure(e) => {
+                if let Some(p) = &mut self.pressure {
+                    p.on(e, ctx);
+                }
+            }
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -214,6 +228,11 @@ impl Controllers {
                 }
             }
             Id::Services => self.services.react(fact, ctx),
+            Id::NodePressure => {
+                if let Some(p) = &mut self.pressure {
+                    p.react(fact, ctx);
+                }
+            }
         }
     }
 }

@@ -15,7 +15,6 @@
 
 use rand::rngs::ChaCha8Rng;
 use schedulers::{PodId, PodPhase};
-use slotmap::SecondaryMap;
 
 use crate::controllers::Controller;
 use crate::engine::status::Usage;
@@ -62,8 +61,6 @@ struct Endpoints {
 pub struct Services {
     /// By workload index; `None` for workloads without dynamics.
     endpoints: Vec<Option<Endpoints>>,
-    /// Each tracked pod's memory at start, drawn when it is created.
-    memory_base: SecondaryMap<PodId, i64>,
 }
 
 impl Services {
@@ -81,10 +78,7 @@ impl Services {
                 Event::Services(ServiceEvent::Scrape),
             );
         }
-        Services {
-            endpoints,
-            memory_base: SecondaryMap::new(),
-        }
+        Services { endpoints }
     }
 
     fn dynamics(scenario: &Scenario, w: u32) -> Option<&Dynamics> {
@@ -97,7 +91,14 @@ impl Services {
             .pod(pod)
             .is_some_and(|p| p.phase == PodPhase::Running && !p.terminating);
         let now = ctx.now;
-        let Some(status) = ctx.status_mut().get_mut(pod).filter(|_| running) else {
+        let delay = |w: u32| Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
+        // A timer of containers that were OOM-killed since is stale: the ones running now
+        // turn ready after their own delay.
+        let up = ctx.status().get(pod).is_some_and(|s| {
+            s.running_since
+                .is_some_and(|t| t.saturating_add(delay(s.workload)) <= now)
+        });
+        let Some(status) = ctx.status_mut().get_mut(pod).filter(|_| running && up) else {
             return;
         };
         if status.ready.is_some_and(|r| r.0) {
@@ -132,6 +133,20 @@ impl Services {
         }
     }
 
+    /// Arms a pod's readiness probe: its containers just started.
+    fn probe(pod: PodId, ctx: &mut Ctx<'_>) {
+        let Some(w) = ctx.status().get(pod).map(|s| s.workload) else {
+            return;
+        };
+        let delay = Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
+        let ready = Event::Services(ServiceEvent::Ready { pod });
+        if delay == SimTime::ZERO {
+            ctx.then(ready);
+        } else {
+            ctx.at(ctx.now.saturating_add(delay), ready);
+        }
+    }
+
     /// One sample of every running pod of every workload with dynamics.
     fn scrape(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now;
@@ -152,9 +167,9 @@ impl Services {
                 let Some(status) = ctx.status().get(id).copied() else {
                     continue;
                 };
-                let Some(started) = status.started else {
+                if status.started.is_none() {
                     continue;
-                };
+                }
                 let serving = if status.ready.is_some_and(|r| r.0) {
                     per_pod
                 } else {
@@ -166,11 +181,14 @@ impl Services {
                 if let Some(limit) = e.cpu_limit {
                     cpu = cpu.min(limit);
                 }
-                let mut memory = d.memory.as_ref().map_or(0, |m| {
-                    let hours = now.saturating_sub(started).as_secs_f64() / 3600.0;
-                    self.memory_base.get(id).copied().unwrap_or(0)
-                        + (m.leak_per_hour as f64 * hours) as i64
-                });
+                // Containers that are down (OOM-killed, waiting to restart) use nothing.
+                let mut memory = match (&d.memory, status.running_since) {
+                    (Some(m), Some(since)) => {
+                        let hours = now.saturating_sub(since).as_secs_f64() / 3600.0;
+                        status.memory_base + (m.leak_per_hour as f64 * hours) as i64
+                    }
+                    _ => 0,
+                };
                 if let Some(steps) = &d.usage.cpu {
                     cpu = step_value(steps, now);
                 }
@@ -232,8 +250,10 @@ impl Controller for Services {
                 ctx.status_mut().add(*pod, owner);
                 if let Some(m) = Self::dynamics(ctx.scenario, owner).and_then(|d| d.memory.as_ref())
                 {
-                    self.memory_base
-                        .insert(*pod, sample_size(&m.base, &mut e.memory));
+                    let base = sample_size(&m.base, &mut e.memory);
+                    if let Some(s) = ctx.status_mut().get_mut(*pod) {
+                        s.memory_base = base;
+                    }
                 }
             }
             Fact::PodStarted { pod } => {
@@ -242,17 +262,13 @@ impl Controller for Services {
                     return;
                 };
                 status.started = Some(now);
+                status.running_since = Some(now);
                 status.ready = Some((false, now));
-                let w = status.workload;
-                let delay =
-                    Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
-                let ready = Event::Services(ServiceEvent::Ready { pod: *pod });
-                if delay == SimTime::ZERO {
-                    ctx.then(ready);
-                } else {
-                    ctx.at(now.saturating_add(delay), ready);
-                }
+                Self::probe(*pod, ctx);
             }
+            // Killed containers are not ready; restarted ones are probed again.
+            Fact::PodOomKilled { pod, .. } => self.unready(*pod, ctx),
+            Fact::ContainerRestarted { pod, .. } => Self::probe(*pod, ctx),
             Fact::PodEvicted {
                 pod,
                 graceful: true,
@@ -261,7 +277,6 @@ impl Controller for Services {
             Fact::PodDeleted { pod, .. } => {
                 self.unready(*pod, ctx);
                 ctx.status_mut().remove(*pod);
-                self.memory_base.remove(*pod);
             }
             _ => {}
         }

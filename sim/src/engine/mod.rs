@@ -39,6 +39,7 @@ use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
 use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::node_pressure::PressureEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
 use crate::controllers::services::ServiceEvent;
@@ -76,6 +77,9 @@ pub enum Event {
     Services(ServiceEvent),
     /// For HorizontalPodAutoscalers (their syncs).
     Hpa(HpaEvent),
+    /// For the kubelets' eviction managers and container restarts (housekeeping, OOM
+    /// kills, CrashLoopBackOff).
+    Pressure(PressureEvent),
 }
 
 impl Event {
@@ -91,6 +95,8 @@ impl Event {
             Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Services(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
+            // A crash loop or a pass of the eviction manager recurs for ever.
+            Event::Pressure(_) => false,
         }
     }
 
@@ -306,6 +312,9 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::PodOomKilled { .. } => $arm!(),
+            Fact::ContainerRestarted { .. } => $arm!(),
+            Fact::NodeMemoryPressure { .. } => $arm!(),
         }
     };
 }

@@ -22,6 +22,13 @@ pub struct PodStatus {
     pub usage: Option<Usage>,
     /// Where it sits in its workload's list.
     slot: u32,
+    /// Bytes of memory its containers use when they start (`memoryUsage.base`, drawn
+    /// when the pod is created); 0 when memory is not modelled.
+    pub memory_base: i64,
+    /// When its containers last started: its start, or its last restart after an OOM
+    /// kill; `None` before it starts and while its containers are down. A leak counts
+    /// from here.
+    pub running_since: Option<SimTime>,
 }
 
 /// A usage sample of one pod, as the metrics API serves it.
@@ -68,6 +75,8 @@ impl PodStatuses {
                 ready: None,
                 usage: None,
                 slot: list.len() as u32,
+                memory_base: 0,
+                running_since: None,
             },
         );
         list.push(pod);

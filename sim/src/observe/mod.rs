@@ -18,6 +18,7 @@ pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod pressure;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -49,6 +50,7 @@ pub mod columns {
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
     };
+    pub use super::pressure::{EVICTIONS_NODE_PRESSURE, OOM_KILLS, RESTARTS};
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -70,7 +72,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 47] = [
+    pub static ORDER: [&Column; 50] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -118,6 +120,9 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &EVICTIONS_NODE_PRESSURE,
+        &OOM_KILLS,
+        &RESTARTS,
     ];
 }
 
@@ -322,6 +327,31 @@ pub enum Fact {
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
     },
+    /// A running pod's containers used more memory than their limit and were OOM-killed;
+    /// they restart after their CrashLoopBackOff delay.
+    PodOomKilled {
+        /// The pod.
+        pod: PodId,
+        /// When its containers start again.
+        restart_at: SimTime,
+    },
+    /// An OOM-killed pod's containers started again.
+    ContainerRestarted {
+        /// The pod.
+        pod: PodId,
+        /// Its restarts so far (`restartCount`).
+        restarts: u32,
+    },
+    /// A node's MemoryPressure condition changed (the kubelet's eviction manager); the
+    /// node is tainted `node.kubernetes.io/memory-pressure:NoSchedule` while it holds.
+    NodeMemoryPressure {
+        /// The node.
+        node: NodeId,
+        /// The new condition.
+        pressure: bool,
+        /// `memory.available` at the pass that changed it, in bytes.
+        available: i64,
+    },
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -382,6 +412,9 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// Its node ran short of memory: the kubelet's eviction manager chose it
+    /// (node-pressure eviction).
+    NodePressure,
 }
 
 impl EvictionReason {
@@ -394,6 +427,7 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::NodePressure => "node-pressure",
         }
     }
 }
@@ -460,7 +494,9 @@ impl Fact {
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
             | Fact::PodDeleted { pod, .. }
-            | Fact::PodReady { pod } => Some(*pod),
+            | Fact::PodReady { pod }
+            | Fact::PodOomKilled { pod, .. }
+            | Fact::ContainerRestarted { pod, .. } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
@@ -475,7 +511,8 @@ impl Fact {
             | Fact::ScaleDown { .. }
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
-            | Fact::Scaled { .. } => None,
+            | Fact::Scaled { .. }
+            | Fact::NodeMemoryPressure { .. } => None,
         }
     }
 }
@@ -513,6 +550,7 @@ pub(crate) struct Observers {
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
     pub extra: Vec<Box<dyn Observer>>,
+    pub pressure: pressure::PressureMetrics,
 }
 
 impl Observers {
@@ -527,6 +565,7 @@ impl Observers {
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
         self.services.observe(fact, view);
+        self.pressure.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
         }

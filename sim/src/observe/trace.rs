@@ -66,6 +66,21 @@ pub enum TraceEvent {
         /// From, to, what the metrics recommended, the deciding metric and the limit.
         detail: String,
     },
+    /// The pod's containers were OOM-killed.
+    OomKilled {
+        /// When they restart.
+        detail: String,
+    },
+    /// The pod's containers started again after an OOM kill.
+    Restarted {
+        /// Its restart count.
+        detail: String,
+    },
+    /// A node's MemoryPressure condition changed; the record's `pod` is the node's name.
+    MemoryPressure {
+        /// `true` or `false`, and memory.available.
+        detail: String,
+    },
 }
 
 impl TraceEvent {
@@ -87,6 +102,9 @@ impl TraceEvent {
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
+            TraceEvent::OomKilled { detail } => ("oom-killed", detail.as_str()),
+            TraceEvent::Restarted { detail } => ("restarted", detail.as_str()),
+            TraceEvent::MemoryPressure { detail } => ("memory-pressure", detail.as_str()),
         }
     }
 }
@@ -183,7 +201,10 @@ impl Observer for TraceLog {
             Fact::PodStarted { .. } => TraceEvent::Started,
             Fact::PodFinished { .. } => TraceEvent::Finished,
             Fact::PodEvicted {
-                reason: reason @ (EvictionReason::Taint | EvictionReason::Drain),
+                reason:
+                    reason @ (EvictionReason::Taint
+                    | EvictionReason::Drain
+                    | EvictionReason::NodePressure),
                 ..
             } => TraceEvent::Disrupted {
                 reason: reason.as_str(),
@@ -223,6 +244,20 @@ impl Observer for TraceLog {
                     event: TraceEvent::HpaScaled { detail },
                 });
                 return;
+            }
+            Fact::PodOomKilled { restart_at, .. } => TraceEvent::OomKilled {
+                detail: format!("restart at {restart_at}"),
+            },
+            Fact::ContainerRestarted { restarts, .. } => TraceEvent::Restarted {
+                detail: format!("restart {restarts}"),
+            },
+            Fact::NodeMemoryPressure {
+                node,
+                pressure,
+                available,
+            } => {
+                let detail = format!("{pressure}; memory.available {available} bytes");
+                return self.node_record(view, *node, TraceEvent::MemoryPressure { detail });
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,

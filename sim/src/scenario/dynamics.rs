@@ -213,3 +213,12 @@ pub enum HpaMetric {
     /// requests each pod serves, in milli-requests per second.
     RequestsPerSecond(i64),
 }
+
+/// A pod's memory limit in bytes: the sum of its containers', if every one sets one
+/// (what the pod's cgroup is capped at).
+pub fn memory_limit(template: &schedulers::PodTemplate) -> Option<i64> {
+    let memory = schedulers::ResourceKind::MEMORY;
+    let containers = &template.containers;
+    (!containers.is_empty() && containers.iter().all(|c| c.has_limit(memory)))
+        .then(|| containers.iter().map(|c| c.limits.get(memory)).sum())
+}

@@ -6,6 +6,7 @@ pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
 mod model;
+pub mod node_pressure;
 pub mod yaml;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use schedulers::{SchedulerSpec, SpecError};
 pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use failures::*;
 pub use model::*;
+pub use node_pressure::NodePressureSettings;
 pub use yaml::ScenarioError;
 
 /// How the loader checks a `schedulers:` entry against the schedulers the host knows: the

@@ -83,6 +83,9 @@ pub struct Scenario {
     /// The cluster autoscaler (`clusterAutoscaler:` and pools with `autoscaling:`);
     /// `None` when no pool is autoscaled.
     pub autoscaler: Option<super::autoscaler::ClusterAutoscaler>,
+    /// Node-pressure eviction and OOM kills (`nodePressure:`); `None`: memory use is not
+    /// enforced, and the eviction manager stays out of the run.
+    pub node_pressure: Option<super::NodePressureSettings>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

@@ -146,6 +146,8 @@ pub(super) struct RawScenario {
     pub(super) failures: Option<Spanned<super::build::failures::RawFailures>>,
     /// The cluster autoscaler's flags (its node groups are pools with `autoscaling:`).
     pub(super) cluster_autoscaler: Option<Spanned<RawClusterAutoscaler>>,
+    /// Node-pressure eviction and OOM kills (see `build/node_pressure.rs`).
+    pub(super) node_pressure: Option<Spanned<super::build::node_pressure::RawNodePressure>>,
 }
 
 /// `queue:`.

@@ -46,6 +46,7 @@ pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
+pub(super) mod node_pressure;
 mod pod;
 mod priority;
 mod scheduling;
@@ -200,6 +201,10 @@ pub(super) fn build(
         None => None,
     };
     let autoscaler = b.cluster_autoscaler(raw.cluster_autoscaler.as_ref())?;
+    let node_pressure = match &raw.node_pressure {
+        Some(p) => Some(b.node_pressure(p)?),
+        None => None,
+    };
 
     Ok(Scenario {
         name,
@@ -230,6 +235,7 @@ pub(super) fn build(
         gpu_workload,
         failures,
         autoscaler,
+        node_pressure,
     })
 }
 
