@@ -102,13 +102,31 @@ struct Container {
 }
 
 /// A pod as `rankMemoryPressure` compares it.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    pod: PodId,
-    exceeds: bool,
-    priority: i32,
-    above_request: i64,
-    stamp: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    /// The pod.
+    pub pod: PodId,
+    /// Its memory usage exceeds its request.
+    pub exceeds: bool,
+    /// Its priority.
+    pub priority: i32,
+    /// Usage minus request, in bytes (negative under the request).
+    pub above_request: i64,
+    /// Its start stamp: ties go to the pod that started first.
+    pub stamp: u64,
+}
+
+/// Sorts pods in the order the eviction manager evicts them under memory pressure
+/// (`rankMemoryPressure`: `exceedMemoryRequests`, `priority`, `memory`), ties broken by
+/// start order (upstream's sort leaves them to chance).
+pub fn rank_memory_pressure(pods: &mut [Candidate]) {
+    pods.sort_unstable_by(|a, b| {
+        b.exceeds
+            .cmp(&a.exceeds)
+            .then(a.priority.cmp(&b.priority))
+            .then(b.above_request.cmp(&a.above_request))
+            .then(a.stamp.cmp(&b.stamp))
+    });
 }
 
 /// The eviction managers of every node.
@@ -367,14 +385,7 @@ impl NodePressure {
         if !met {
             return;
         }
-        // rankMemoryPressure; ties go to the pod that started first.
-        self.ranked.sort_unstable_by(|a, b| {
-            b.exceeds
-                .cmp(&a.exceeds)
-                .then(a.priority.cmp(&b.priority))
-                .then(b.above_request.cmp(&a.above_request))
-                .then(a.stamp.cmp(&b.stamp))
-        });
+        rank_memory_pressure(&mut self.ranked);
         if let Some(victim) = self
             .ranked
             .iter()
@@ -449,6 +460,38 @@ mod tests {
     use super::*;
 
     const MI: i64 = 1 << 20;
+
+    /// Upstream's helpers_test.go cases, through the combined ranking:
+    /// `TestOrderedByExceedsRequestMemory` (a pod above its request goes before one below,
+    /// whatever their priorities), `TestOrderedByPriority` (lower priority first) and
+    /// `TestOrderedbyMemory` (more usage above the request first), then start order.
+    #[test]
+    fn rank_memory_pressure_orders_as_upstream() {
+        let mut keys = slotmap::SlotMap::<PodId, ()>::with_key();
+        let ids: Vec<PodId> = (0..7).map(|_| keys.insert(())).collect();
+        let c = |i: usize, usage: i64, request: i64, priority: i32| Candidate {
+            pod: ids[i],
+            exceeds: usage > request,
+            priority,
+            above_request: usage - request,
+            stamp: i as u64,
+        };
+        let mut pods = vec![
+            c(0, 100 * MI, 200 * MI, 0),      // below its request, lowest priority
+            c(1, 300 * MI, 100 * MI, 1000),   // above, high priority
+            c(2, 150 * MI, 100 * MI, 0),      // above by 50 Mi, low priority
+            c(3, 400 * MI, 100 * MI, 0),      // above by 300 Mi, low priority
+            c(4, 100 * MI, 100 * MI, -10),    // at its request: not above
+            c(5, 150 * MI, 100 * MI, 0),      // as pod 2, started later
+            c(6, 190 * MI, 200 * MI, 0),      // below by 10 Mi
+        ];
+        rank_memory_pressure(&mut pods);
+        let order: Vec<usize> = pods
+            .iter()
+            .map(|p| ids.iter().position(|&i| i == p.pod).unwrap())
+            .collect();
+        assert_eq!(order, [3, 2, 5, 1, 4, 6, 0]);
+    }
 
     /// Leak arithmetic worked by hand: 100 Mi/h from 200 Mi to a 300 Mi limit passes
     /// the limit one byte after an hour: (100 Mi + 1) x 3600 s / 100 Mi, rounded up to a
