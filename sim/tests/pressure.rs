@@ -367,3 +367,42 @@ workloads:
   requests: {cpu: 100m, memory: 100Mi}
   usage: {memory: [{at: 0s, value: 10Mi}, {at: 100s, value: 900Mi}]}
 ";
+
+/// `scenarios/noisy-neighbour.yaml` does what its description says.
+#[test]
+fn noisy_neighbour_scenario_evicts_the_cache() {
+    let s = load(include_str!("../../scenarios/noisy-neighbour.yaml"));
+    for (name, evictions) in [
+        ("first-fit", vec![(630, "cache-0"), (12880, "cache-1"), (12890, "cache-2")]),
+        ("kube-default", vec![(9050, "cache-0")]),
+    ] {
+        let mut sim = Simulation::new(&s, Registry::builtin().create(name).unwrap(), 1);
+        sim.enable_trace();
+        let r = sim.run();
+        let t = trace(&r);
+        let evicted: Vec<(u64, &str)> = t
+            .iter()
+            .filter(|(_, _, e, _)| *e == "evicted")
+            .map(|(t, p, ..)| (t / 1_000_000, p.as_str()))
+            .collect();
+        assert_eq!(evicted, evictions, "{name}");
+        let kills: Vec<(u64, &str)> = t
+            .iter()
+            .filter(|(_, _, e, _)| *e == "oom-killed")
+            .map(|(t, p, ..)| (t / 1_000_000, p.as_str()))
+            .collect();
+        assert_eq!(
+            kills,
+            [
+                (3601, "sessions-0"),
+                (3601, "sessions-1"),
+                (7201, "sessions-0"),
+                (7201, "sessions-1"),
+                (10801, "sessions-0"),
+                (10801, "sessions-1"),
+            ],
+            "{name}"
+        );
+        assert_eq!(count(&r, &columns::RESTARTS), 6, "{name}");
+    }
+}
