@@ -2198,3 +2198,108 @@ fn namespace_rejections() {
         ),
     ]);
 }
+
+/// `nodePressure:`: each bad value is refused at its position, naming the field.
+#[test]
+fn node_pressure_bad_values_are_rejected() {
+    let cases: &[(&str, u64, u64, &str, &str)] = &[
+        (
+            "nodePressure: {evictionHard: {memory.available: lots}}",
+            1,
+            49,
+            r#"nodePressure.evictionHard["memory.available"]"#,
+            "a size such as",
+        ),
+        (
+            "nodePressure: {evictionHard: {memory.available: 120%}}",
+            1,
+            49,
+            r#"nodePressure.evictionHard["memory.available"]"#,
+            "expected a percentage from 0% to 100%",
+        ),
+        (
+            "nodePressure: {evictionHard: {nodefs.available: 10%}}",
+            1,
+            31,
+            "nodePressure.evictionHard",
+            "unknown field `nodefs.available`",
+        ),
+        (
+            "nodePressure: {housekeepingInterval: 0s}",
+            1,
+            38,
+            "nodePressure.housekeepingInterval",
+            "longer than zero",
+        ),
+        (
+            "nodePressure: {evictionPressureTransitionPeriod: soon}",
+            1,
+            50,
+            "nodePressure.evictionPressureTransitionPeriod",
+            "a duration such as",
+        ),
+        (
+            "nodePressure: {oomKill: maybe}",
+            1,
+            25,
+            "nodePressure.oomKill",
+            "expected true or false",
+        ),
+        (
+            "nodePressure: {crashLoopBackOff: {initial: 0s}}",
+            1,
+            44,
+            "nodePressure.crashLoopBackOff.initial",
+            "longer than zero",
+        ),
+        (
+            "nodePressure: {crashLoopBackOff: {initial: 1m, max: 10s}}",
+            1,
+            53,
+            "nodePressure.crashLoopBackOff.max",
+            "must be at least crashLoopBackOff.initial",
+        ),
+        (
+            "nodePressure: {memoryAvailable: 1Gi}",
+            1,
+            16,
+            "nodePressure",
+            "unknown field `memoryAvailable`",
+        ),
+    ];
+    check_inline(cases);
+}
+
+/// `nodePressure:` loads into exact values: upstream's defaults, and overrides.
+#[test]
+fn node_pressure_loads() {
+    use sim::scenario::node_pressure::MemoryThreshold;
+    let s = parse_scenario("nodePressure: {}", "inline.yaml", &is_known).unwrap();
+    let p = s.node_pressure.unwrap();
+    assert_eq!(p.memory_available, MemoryThreshold::Bytes(100 << 20));
+    assert_eq!(p.housekeeping_interval, SimTime::from_secs(10));
+    assert_eq!(p.pressure_transition_period, SimTime::from_secs(300));
+    assert!(p.oom_kill);
+    assert_eq!(
+        (p.backoff_initial, p.backoff_max),
+        (SimTime::from_secs(10), SimTime::from_secs(300))
+    );
+    let s = parse_scenario(
+        "nodePressure: {evictionHard: {memory.available: 7.5%}, housekeepingInterval: 5s, \
+         evictionPressureTransitionPeriod: 0s, oomKill: false, crashLoopBackOff: {initial: 1s, max: 1m}}",
+        "inline.yaml",
+        &is_known,
+    )
+    .unwrap();
+    let p = s.node_pressure.unwrap();
+    assert_eq!(p.memory_available, MemoryThreshold::Permille(75));
+    assert_eq!(p.memory_available.bytes(1000), 75);
+    assert_eq!(p.housekeeping_interval, SimTime::from_secs(5));
+    assert_eq!(p.pressure_transition_period, SimTime::ZERO);
+    assert!(!p.oom_kill);
+    assert_eq!(
+        (p.backoff_initial, p.backoff_max),
+        (SimTime::from_secs(1), SimTime::from_secs(60))
+    );
+    assert!(parse_scenario("seed: 1", "inline.yaml", &is_known).unwrap().node_pressure.is_none());
+}
