@@ -2208,7 +2208,7 @@ fn node_pressure_bad_values_are_rejected() {
             1,
             49,
             r#"nodePressure.evictionHard["memory.available"]"#,
-            "a size such as",
+            "invalid quantity \"lots\"",
         ),
         (
             "nodePressure: {evictionHard: {memory.available: 120%}}",
@@ -2221,8 +2221,8 @@ fn node_pressure_bad_values_are_rejected() {
             "nodePressure: {evictionHard: {nodefs.available: 10%}}",
             1,
             31,
-            "nodePressure.evictionHard",
-            "unknown field `nodefs.available`",
+            r#"nodePressure.evictionHard["nodefs.available"]"#,
+            "unknown field `nodefs.available`; allowed here: memory.available",
         ),
         (
             "nodePressure: {housekeepingInterval: 0s}",
@@ -2236,7 +2236,7 @@ fn node_pressure_bad_values_are_rejected() {
             1,
             50,
             "nodePressure.evictionPressureTransitionPeriod",
-            "a duration such as",
+            "invalid duration \"soon\"",
         ),
         (
             "nodePressure: {oomKill: maybe}",
@@ -2263,7 +2263,7 @@ fn node_pressure_bad_values_are_rejected() {
             "nodePressure: {memoryAvailable: 1Gi}",
             1,
             16,
-            "nodePressure",
+            "nodePressure.memoryAvailable",
             "unknown field `memoryAvailable`",
         ),
     ];
