@@ -357,6 +357,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_workload: Vec::new(),
         failures: None,
         autoscaler: None,
+        node_pressure: None,
     }
 }
 

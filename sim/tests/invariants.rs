@@ -460,6 +460,7 @@ fn random_scenario(seed: u64) -> Scenario {
         gpu_workload: Vec::new(),
         failures: None,
         autoscaler: None,
+        node_pressure: None,
     }
 }
 
@@ -1294,6 +1295,7 @@ fn scenario(
         gpu_workload: Vec::new(),
         failures: None,
         autoscaler: None,
+        node_pressure: None,
     }
 }
 
