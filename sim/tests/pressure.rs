@@ -65,18 +65,29 @@ fn eviction_order_matches_the_kubelets_ranking() {
     let s = load(RANKING);
     let r = run(&s);
     let secs = |t: u64| t * 1_000_000;
-    let mut expected: Vec<(u64, String, &'static str, String)> = ["g", "a", "d", "e", "b", "c", "f"]
-        .iter()
-        .map(|w| (secs(1), format!("{w}-0"), "started", String::new()))
-        .collect();
+    let mut expected: Vec<(u64, String, &'static str, String)> =
+        ["g", "a", "d", "e", "b", "c", "f"]
+            .iter()
+            .map(|w| (secs(1), format!("{w}-0"), "started", String::new()))
+            .collect();
     let rec = |t: u64, p: &str, e: &'static str, d: &str| (secs(t), p.to_owned(), e, d.to_owned());
     expected.extend([
-        rec(100, "n", "memory-pressure", "true; memory.available -729808896 bytes"),
+        rec(
+            100,
+            "n",
+            "memory-pressure",
+            "true; memory.available -729808896 bytes",
+        ),
         rec(100, "b-0", "evicted", "node-pressure"),
         rec(110, "d-0", "evicted", "node-pressure"),
         rec(120, "a-0", "evicted", "node-pressure"),
         rec(130, "g-0", "evicted", "node-pressure"),
-        rec(430, "n", "memory-pressure", "false; memory.available 811597824 bytes"),
+        rec(
+            430,
+            "n",
+            "memory-pressure",
+            "false; memory.available 811597824 bytes",
+        ),
         rec(431, "g-1", "started", ""),
         rec(431, "a-1", "started", ""),
         rec(431, "d-1", "started", ""),
@@ -93,8 +104,16 @@ fn eviction_order_matches_the_kubelets_ranking() {
         .map(|t| t.time.as_micros())
         .collect::<Vec<_>>();
     assert!(!unschedulable.is_empty());
-    assert!(unschedulable.iter().all(|&t| (secs(100)..secs(430)).contains(&t)));
-    let taint = r.trace.iter().find(|t| t.event.columns().0 == "unschedulable").unwrap();
+    assert!(
+        unschedulable
+            .iter()
+            .all(|&t| (secs(100)..secs(430)).contains(&t))
+    );
+    let taint = r
+        .trace
+        .iter()
+        .find(|t| t.event.columns().0 == "unschedulable")
+        .unwrap();
     assert!(
         taint.event.columns().1.contains("untolerated taint"),
         "{:?}",
@@ -308,7 +327,12 @@ fn random_pressure_keeps_the_invariants_under_several_schedulers() {
     let (mut evictions, mut kills) = (0, 0);
     for seed in 1..=2 {
         let s = random_pressure(seed);
-        for name in ["first-fit", "least-allocated", "most-allocated", "kube-default"] {
+        for name in [
+            "first-fit",
+            "least-allocated",
+            "most-allocated",
+            "kube-default",
+        ] {
             let tainted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
             let mut run = Simulation::new(&s, registry.create(name).unwrap(), seed);
             run.add_observer(Box::new(TaintedBinds(std::sync::Arc::clone(&tainted))));
@@ -373,7 +397,10 @@ workloads:
 fn noisy_neighbour_scenario_evicts_the_cache() {
     let s = load(include_str!("../../scenarios/noisy-neighbour.yaml"));
     for (name, evictions) in [
-        ("first-fit", vec![(630, "cache-0"), (12880, "cache-1"), (12890, "cache-2")]),
+        (
+            "first-fit",
+            vec![(630, "cache-0"), (12880, "cache-1"), (12890, "cache-2")],
+        ),
         ("kube-default", vec![(9050, "cache-0")]),
     ] {
         let mut sim = Simulation::new(&s, Registry::builtin().create(name).unwrap(), 1);

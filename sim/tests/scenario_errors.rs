@@ -2301,5 +2301,10 @@ fn node_pressure_loads() {
         (p.backoff_initial, p.backoff_max),
         (SimTime::from_secs(1), SimTime::from_secs(60))
     );
-    assert!(parse_scenario("seed: 1", "inline.yaml", &is_known).unwrap().node_pressure.is_none());
+    assert!(
+        parse_scenario("seed: 1", "inline.yaml", &is_known)
+            .unwrap()
+            .node_pressure
+            .is_none()
+    );
 }

@@ -351,8 +351,12 @@ impl NodePressure {
             if p.phase != PodPhase::Running {
                 continue;
             }
-            let (request, priority, stamp, terminating) =
-                (p.requests.memory(), p.priority(), p.start_stamp, p.terminating);
+            let (request, priority, stamp, terminating) = (
+                p.requests.memory(),
+                p.priority(),
+                p.start_stamp,
+                p.terminating,
+            );
             let usage = Self::usage(id, ctx);
             used = used.saturating_add(usage);
             if !terminating {
@@ -376,8 +380,10 @@ impl NodePressure {
         if met {
             cond.last_observed = now;
         }
-        let pressure =
-            met || (cond.pressure && now.saturating_sub(cond.last_observed) < self.settings.pressure_transition_period);
+        let pressure = met
+            || (cond.pressure
+                && now.saturating_sub(cond.last_observed)
+                    < self.settings.pressure_transition_period);
         if pressure != cond.pressure {
             cond.pressure = pressure;
             self.set_condition(node, pressure, available, ctx);
@@ -405,7 +411,8 @@ impl NodePressure {
             pressure,
             available,
         });
-        let tainted = |t: &Taint| t.key == TAINT_MEMORY_PRESSURE && t.effect == TaintEffect::NoSchedule;
+        let tainted =
+            |t: &Taint| t.key == TAINT_MEMORY_PRESSURE && t.effect == TaintEffect::NoSchedule;
         let mut taints = ctx.cluster.node(node).spec.taints.clone();
         if pressure && !taints.iter().any(tainted) {
             taints.push(Taint {
@@ -416,7 +423,9 @@ impl NodePressure {
         } else if !pressure {
             taints.retain(|t| !tainted(t));
         }
-        if taints != ctx.cluster.node(node).spec.taints && ctx.cluster.set_taints(node, taints).is_ok() {
+        if taints != ctx.cluster.node(node).spec.taints
+            && ctx.cluster.set_taints(node, taints).is_ok()
+        {
             ctx.publish(Fact::NodeTaintsChanged { node });
         }
     }
@@ -477,13 +486,13 @@ mod tests {
             stamp: i as u64,
         };
         let mut pods = vec![
-            c(0, 100 * MI, 200 * MI, 0),      // below its request, lowest priority
-            c(1, 300 * MI, 100 * MI, 1000),   // above, high priority
-            c(2, 150 * MI, 100 * MI, 0),      // above by 50 Mi, low priority
-            c(3, 400 * MI, 100 * MI, 0),      // above by 300 Mi, low priority
-            c(4, 100 * MI, 100 * MI, -10),    // at its request: not above
-            c(5, 150 * MI, 100 * MI, 0),      // as pod 2, started later
-            c(6, 190 * MI, 200 * MI, 0),      // below by 10 Mi
+            c(0, 100 * MI, 200 * MI, 0),    // below its request, lowest priority
+            c(1, 300 * MI, 100 * MI, 1000), // above, high priority
+            c(2, 150 * MI, 100 * MI, 0),    // above by 50 Mi, low priority
+            c(3, 400 * MI, 100 * MI, 0),    // above by 300 Mi, low priority
+            c(4, 100 * MI, 100 * MI, -10),  // at its request: not above
+            c(5, 150 * MI, 100 * MI, 0),    // as pod 2, started later
+            c(6, 190 * MI, 200 * MI, 0),    // below by 10 Mi
         ];
         rank_memory_pressure(&mut pods);
         let order: Vec<usize> = pods

@@ -91,7 +91,8 @@ impl Services {
             .pod(pod)
             .is_some_and(|p| p.phase == PodPhase::Running && !p.terminating);
         let now = ctx.now;
-        let delay = |w: u32| Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
+        let delay =
+            |w: u32| Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
         // A timer of containers that were OOM-killed since is stale: the ones running now
         // turn ready after their own delay.
         let up = ctx.status().get(pod).is_some_and(|s| {

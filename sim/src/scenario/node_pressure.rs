@@ -31,9 +31,7 @@ impl MemoryThreshold {
     pub fn bytes(self, allocatable: i64) -> i64 {
         match self {
             MemoryThreshold::Bytes(b) => b,
-            MemoryThreshold::Permille(p) => {
-                (i128::from(allocatable) * i128::from(p) / 1000) as i64
-            }
+            MemoryThreshold::Permille(p) => (i128::from(allocatable) * i128::from(p) / 1000) as i64,
         }
     }
 }
