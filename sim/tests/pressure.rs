@@ -306,17 +306,18 @@ struct TaintedBinds(std::sync::Arc<std::sync::atomic::AtomicU64>);
 
 impl sim::Observer for TaintedBinds {
     fn observe(&mut self, fact: &sim::Fact, view: &sim::observe::View<'_>) {
-        if let sim::Fact::PodBound { node, .. } = fact {
-            if view
-                .cluster
-                .node(*node)
-                .spec
-                .taints
-                .iter()
-                .any(|t| t.key == "node.kubernetes.io/memory-pressure")
-            {
-                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
+        let sim::Fact::PodBound { node, .. } = fact else {
+            return;
+        };
+        let tainted = view
+            .cluster
+            .node(*node)
+            .spec
+            .taints
+            .iter()
+            .any(|t| t.key == "node.kubernetes.io/memory-pressure");
+        if tainted {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
