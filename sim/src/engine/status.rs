@@ -1,8 +1,9 @@
 //! What the simulated API server and metrics server know of pods beyond the
 //! [`schedulers::ClusterState`]: each pod's Ready condition and start time, and its newest
 //! usage sample. Written by the Services controller (kubelets' probes and metrics
-//! scrapes), read by autoscalers, the way real controllers read pod status and the
-//! metrics API. Only pods of workloads with dynamics are kept.
+//! scrapes) and, for containers OOM-killed and restarted, the node pressure controller;
+//! read by autoscalers and the eviction managers, the way real controllers read pod
+//! status and the metrics API. Only pods of workloads with dynamics are kept.
 
 use schedulers::PodId;
 use slotmap::SecondaryMap;
