@@ -19,6 +19,7 @@ use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::services::Services;
+use crate::controllers::statefulsets::StatefulSets;
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
@@ -168,6 +169,10 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Autoscaler::start(ca, seed, &mut ctx)
         });
+        let statefulsets = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            StatefulSets::new(scenario, seed, &mut ctx)
+        };
         let mut sim = Simulation {
             scenario,
             seed,
@@ -190,6 +195,7 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                statefulsets,
             },
         };
         // The nodes' arrival is published like any later change.

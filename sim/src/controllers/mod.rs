@@ -20,6 +20,8 @@
 //! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
 //!   server's usage samples.
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
+//! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
+//!   order and recreated with the same identity.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -33,6 +35,7 @@ pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
 pub mod services;
+pub mod statefulsets;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
@@ -71,6 +74,8 @@ pub(crate) enum Id {
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
     Services,
+    /// The StatefulSet controller.
+    StatefulSets,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -89,9 +94,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodStarted { .. } => &[Services],
+        Fact::PodStarted { .. } => &[Services, StatefulSets],
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, StatefulSets],
         Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
@@ -115,10 +120,14 @@ impl Routes {
     /// The routes for a run of `scenario`.
     pub(crate) fn for_scenario(scenario: &Scenario) -> Routes {
         let gangs = !scenario.pod_groups.is_empty();
-        let volumes = scenario
+        let stateful = scenario
             .workloads
             .iter()
-            .any(|w| !w.template.volume_claims.is_empty());
+            .any(|w| matches!(w.kind, WorkloadKind::StatefulSet { .. }));
+        let volumes = scenario.workloads.iter().any(|w| {
+            !w.template.volume_claims.is_empty()
+                || matches!(&w.kind, WorkloadKind::StatefulSet { claim_templates, .. } if !claim_templates.is_empty())
+        });
         let replacements = scenario
             .workloads
             .iter()
@@ -138,6 +147,7 @@ impl Routes {
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
+            (Id::StatefulSets, stateful),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -171,6 +181,7 @@ pub(crate) struct Controllers {
     pub autoscaler: Option<autoscaler::Autoscaler>,
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
+    pub statefulsets: statefulsets::StatefulSets,
 }
 
 impl Controllers {
@@ -192,6 +203,7 @@ impl Controllers {
             }
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
+            Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -214,6 +226,7 @@ impl Controllers {
                 }
             }
             Id::Services => self.services.react(fact, ctx),
+            Id::StatefulSets => self.statefulsets.react(fact, ctx),
         }
     }
 }

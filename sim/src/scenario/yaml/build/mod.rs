@@ -49,6 +49,7 @@ mod groups;
 mod pod;
 mod priority;
 mod scheduling;
+mod statefulset;
 mod storage;
 mod trace;
 mod workloads;
