@@ -321,6 +321,10 @@ pub enum Fact {
         utilization: i64,
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
+        /// The deciding metric's target, in the units of `utilization` (0 when
+        /// `minReplicas` or `maxReplicas` alone set the replicas): `utilization / target`
+        /// is the usage ratio the replica calculator scaled by.
+        target: i64,
     },
 }
 
