@@ -298,6 +298,11 @@ fn the_bundled_stateful_outage_scenario() {
         "950 {name} unschedulable 0/4 nodes are available: 4 node(s) had volume node affinity conflict."
     );
     assert!(lines.contains(&conflict), "{lines:#?}");
+    // Its node's failure recovers only when it runs again, 30 min 1 s after the outage.
+    assert_eq!(
+        time(&r, &columns::RECOVERY_MAX),
+        Some(SimTime::from_secs(1801))
+    );
 }
 
 /// Every scheduler, a zone outage, a drain and random failures with StatefulSets of
