@@ -48,9 +48,14 @@ fn pod(cluster: &ClusterState, name: &str) -> (PodPhase, Option<String>) {
         .pods()
         .find(|(_, p)| p.name().to_string() == name)
         .unwrap_or_else(|| panic!("no pod {name}"));
-    let zone = p
-        .node
-        .and_then(|n| cluster.node(n).spec.labels.get(ZONE_LABEL).map(str::to_owned));
+    let zone = p.node.and_then(|n| {
+        cluster
+            .node(n)
+            .spec
+            .labels
+            .get(ZONE_LABEL)
+            .map(str::to_owned)
+    });
     (p.phase, zone)
 }
 
@@ -260,7 +265,10 @@ failures:
 /// zones b and c from 15:50.
 #[test]
 fn the_bundled_stateful_outage_scenario() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/stateful-outage.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/stateful-outage.yaml"
+    );
     let s = sim::load_scenario(std::path::Path::new(path), &|spec, profiles| {
         Registry::builtin().check(spec, profiles)
     })
@@ -361,7 +369,11 @@ failures:
                 let n = names.len();
                 names.sort();
                 names.dedup();
-                assert_eq!(names.len(), n, "{name} seed {seed}: two pods share an ordinal");
+                assert_eq!(
+                    names.len(),
+                    n,
+                    "{name} seed {seed}: two pods share an ordinal"
+                );
                 assert!(n <= 7, "{name} seed {seed}: {names:?}");
             }
         }

@@ -18,7 +18,12 @@ const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
 impl Builder<'_> {
     /// A DNS subdomain name of a storage object (`what`: "storage class", ...).
-    pub(super) fn storage_name(&self, v: &Spanned<String>, field: &str, what: &str) -> Result<String> {
+    pub(super) fn storage_name(
+        &self,
+        v: &Spanned<String>,
+        field: &str,
+        what: &str,
+    ) -> Result<String> {
         let name = self.kube.non_empty(v, field, &format!("a {what} name"))?;
         match dns_subdomain_error(&name) {
             None => Ok(name),
@@ -47,7 +52,11 @@ impl Builder<'_> {
 
     /// A `storageClassName`, which must name a class of `storageClasses` (Kubernetes
     /// accepts a missing class, but in a scenario it can only be a typo).
-    pub(super) fn storage_class_name(&self, v: Option<&Spanned<String>>, field: &str) -> Result<String> {
+    pub(super) fn storage_class_name(
+        &self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<String> {
         let Some(v) = v else {
             return Ok(String::new());
         };
