@@ -511,6 +511,7 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
             "spot-reclaim",
             "zone-outage",
             "autoscaler-burst",
+            "stateful-outage",
             "noisy-neighbour",
         ] {
             args.push(scenarios.join(format!("{name}.yaml")).display().to_string());

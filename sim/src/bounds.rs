@@ -112,7 +112,8 @@ fn workload_pods(
             let n = if within(*at) { u64::from(*count) } else { 0 };
             (n, *at, run_for)
         }
-        WorkloadKind::Deployment { at, replicas } => {
+        WorkloadKind::Deployment { at, replicas }
+        | WorkloadKind::StatefulSet { at, replicas, .. } => {
             let replicas = u64::from(*replicas);
             if !within(*at) {
                 return (0, *at, SimTime::ZERO);

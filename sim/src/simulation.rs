@@ -20,6 +20,7 @@ use crate::controllers::node_pressure::NodePressure;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::services::Services;
+use crate::controllers::statefulsets::StatefulSets;
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
@@ -171,6 +172,10 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Autoscaler::start(ca, seed, &mut ctx)
         });
+        let statefulsets = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            StatefulSets::new(scenario, seed, &mut ctx)
+        };
         let pressure = scenario.node_pressure.as_ref().map(|p| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             NodePressure::start(p, &mut ctx)
@@ -197,6 +202,7 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                statefulsets,
                 pressure,
             },
         };

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment` or `batch`",
+        "exactly one of `pod`, `deployment`, `batch` or `statefulSet`",
     );
 }
 
@@ -484,7 +484,7 @@ fn inline_rejections() {
             1,
             32,
             "workloads[0].replicas",
-            "applies to deployment workloads only",
+            "applies to deployment or statefulSet workloads only",
         ),
         (
             "workloads: [{batch: b, arrivals: {process: burst, count: 1}, at: 5s}]",
@@ -2197,6 +2197,79 @@ fn namespace_rejections() {
             "unknown field `wieght` (did you mean `weight`?)",
         ),
     ]);
+}
+
+#[test]
+fn stateful_set_rejections() {
+    const SC: &str = "storageClasses: [{name: zonal, volumeBindingMode: WaitForFirstConsumer}]\n";
+    let tmpl = |spec: &str| {
+        format!(
+            "{SC}workloads:\n  - statefulSet: db\n    replicas: 2\n    volumeClaimTemplates:\n      - metadata: {{name: data}}\n        spec: {spec}\n"
+        )
+    };
+    let cases = [
+        (
+            "workloads: [{statefulSet: db, replicas: 1, podManagementPolicy: Random}]".to_owned(),
+            1,
+            65,
+            "workloads[0].podManagementPolicy",
+            "unknown pod management policy \"Random\"; expected OrderedReady or Parallel",
+        ),
+        (
+            "workloads: [{statefulSet: db, replicas: -1}]".to_owned(),
+            1,
+            41,
+            "workloads[0].replicas",
+            "expected a non-negative integer, got -1",
+        ),
+        (
+            "workloads: [{pod: p, volumeClaimTemplates: []}]".to_owned(),
+            1,
+            44,
+            "workloads[0].volumeClaimTemplates",
+            "applies to statefulSet workloads only",
+        ),
+        (
+            tmpl("{storageClassName: fast, resources: {requests: {storage: 1Gi}}}"),
+            7,
+            34,
+            "workloads[0].volumeClaimTemplates[0].spec.storageClassName",
+            "unknown storage class \"fast\"",
+        ),
+        (
+            tmpl("{resources: {requests: {storage: -1Gi}}}"),
+            7,
+            48,
+            "workloads[0].volumeClaimTemplates[0].spec.resources.requests.storage",
+            "must not be negative",
+        ),
+        (
+            tmpl("{accessModes: [ReadWrite], resources: {requests: {storage: 1Gi}}}"),
+            7,
+            30,
+            "workloads[0].volumeClaimTemplates[0].spec.accessModes[0]",
+            "unknown access mode \"ReadWrite\"",
+        ),
+        (
+            tmpl("{resources: {requests: {storage: 1Gi}}, size: 1}"),
+            7,
+            55,
+            "workloads[0].volumeClaimTemplates[0].spec.size",
+            "unknown field `size`",
+        ),
+        (
+            "workloads: [{statefulSet: DB, replicas: 1, volumeClaimTemplates: [{metadata: {name: data}, spec: {resources: {requests: {storage: 1Gi}}}}]}]".to_owned(),
+            1,
+            85,
+            "workloads[0].volumeClaimTemplates[0].metadata.name",
+            "the claim \"data-DB-0\" of ordinal 0",
+        ),
+    ];
+    let cases: Vec<(&str, u64, u64, &str, &str)> = cases
+        .iter()
+        .map(|(t, l, c, f, p)| (t.as_str(), *l, *c, *f, *p))
+        .collect();
+    check_inline(&cases);
 }
 
 /// `nodePressure:`: each bad value is refused at its position, naming the field.

@@ -20,6 +20,8 @@
 //! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
 //!   server's usage samples.
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
+//! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
+//!   order and recreated with the same identity.
 //! - [`node_pressure`]: the kubelets' eviction managers (node-pressure eviction), OOM
 //!   kills and CrashLoopBackOff restarts (only in scenarios with `nodePressure:`).
 //!
@@ -36,6 +38,7 @@ pub mod node_pressure;
 pub mod nodes;
 pub mod scheduling;
 pub mod services;
+pub mod statefulsets;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
@@ -74,6 +77,8 @@ pub(crate) enum Id {
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
     Services,
+    /// The StatefulSet controller.
+    StatefulSets,
     /// The kubelets' eviction managers and container restarts.
     NodePressure,
 }
@@ -94,9 +99,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodStarted { .. } => &[Services, NodePressure],
+        Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure],
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, StatefulSets],
         Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
@@ -121,10 +126,14 @@ impl Routes {
     /// The routes for a run of `scenario`.
     pub(crate) fn for_scenario(scenario: &Scenario) -> Routes {
         let gangs = !scenario.pod_groups.is_empty();
-        let volumes = scenario
+        let stateful = scenario
             .workloads
             .iter()
-            .any(|w| !w.template.volume_claims.is_empty());
+            .any(|w| matches!(w.kind, WorkloadKind::StatefulSet { .. }));
+        let volumes = scenario.workloads.iter().any(|w| {
+            !w.template.volume_claims.is_empty()
+                || matches!(&w.kind, WorkloadKind::StatefulSet { claim_templates, .. } if !claim_templates.is_empty())
+        });
         let replacements = scenario
             .workloads
             .iter()
@@ -144,6 +153,7 @@ impl Routes {
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
+            (Id::StatefulSets, stateful),
             (Id::NodePressure, scenario.node_pressure.is_some()),
         ] {
             active |= u16::from(on) << id as u16;
@@ -178,6 +188,7 @@ pub(crate) struct Controllers {
     pub autoscaler: Option<autoscaler::Autoscaler>,
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
+    pub statefulsets: statefulsets::StatefulSets,
     /// Present only when the scenario has `nodePressure:`.
     pub pressure: Option<node_pressure::NodePressure>,
 }
@@ -201,6 +212,7 @@ impl Controllers {
             }
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
+            Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
             Event::Pressure(e) => {
                 if let Some(p) = &mut self.pressure {
                     p.on(e, ctx);
@@ -228,6 +240,7 @@ impl Controllers {
                 }
             }
             Id::Services => self.services.react(fact, ctx),
+            Id::StatefulSets => self.statefulsets.react(fact, ctx),
             Id::NodePressure => {
                 if let Some(p) = &mut self.pressure {
                     p.react(fact, ctx);

@@ -220,6 +220,8 @@ impl Workloads {
                 state.trace = Some(Box::new(trace));
                 first
             }
+            // Its own controller's.
+            WorkloadKind::StatefulSet { .. } => None,
         }
     }
 
@@ -266,6 +268,7 @@ impl Workloads {
                 }
                 return;
             }
+            WorkloadKind::StatefulSet { .. } => return,
         };
         self.create_next(w, left, ctx);
     }

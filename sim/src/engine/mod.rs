@@ -43,6 +43,7 @@ use crate::controllers::node_pressure::PressureEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
 use crate::controllers::services::ServiceEvent;
+use crate::controllers::statefulsets::StatefulSetEvent;
 use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
 use crate::observe::{Fact, Observers, View};
@@ -77,6 +78,8 @@ pub enum Event {
     Services(ServiceEvent),
     /// For HorizontalPodAutoscalers (their syncs).
     Hpa(HpaEvent),
+    /// For StatefulSets (their syncs).
+    StatefulSets(StatefulSetEvent),
     /// For the kubelets' eviction managers and container restarts (housekeeping, OOM
     /// kills, CrashLoopBackOff).
     Pressure(PressureEvent),
@@ -89,7 +92,11 @@ impl Event {
     /// timeout) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            Event::Workloads(_)
+            | Event::Kubelet(_)
+            | Event::Nodes(_)
+            | Event::Taint(_)
+            | Event::StatefulSets(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),

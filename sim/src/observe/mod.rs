@@ -326,6 +326,10 @@ pub enum Fact {
         utilization: i64,
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
+        /// The deciding metric's target, in the units of `utilization` (0 when
+        /// `minReplicas` or `maxReplicas` alone set the replicas): `utilization / target`
+        /// is the usage ratio the replica calculator scaled by.
+        target: i64,
     },
     /// A running pod's containers used more memory than their limit and were OOM-killed;
     /// they restart after their CrashLoopBackOff delay.

@@ -127,6 +127,8 @@ pub struct TraceLog {
     records: Vec<TraceRecord>,
     /// The scenario's workload names, by index (for autoscaler records).
     workloads: Vec<String>,
+    /// The cluster autoscaler's scale-down utilization threshold, in thousandths.
+    threshold_permille: u32,
 }
 
 impl TraceLog {
@@ -139,6 +141,10 @@ impl TraceLog {
                 .iter()
                 .map(|w| w.template.name.to_string())
                 .collect(),
+            threshold_permille: scenario
+                .autoscaler
+                .as_ref()
+                .map_or(0, |a| a.settings.scale_down_utilization_permille),
         }
     }
 
@@ -162,7 +168,7 @@ impl TraceLog {
 impl Observer for TraceLog {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         let cluster = view.cluster;
-        if let Some(event) = autoscaler_event(fact, view) {
+        if let Some(event) = autoscaler_event(fact, view, self.threshold_permille) {
             self.records.push(TraceRecord {
                 time: view.now,
                 pod: String::new(),
@@ -227,10 +233,17 @@ impl Observer for TraceLog {
                 recommended,
                 utilization,
                 limit,
+                target,
             } => {
-                let mut detail = format!(
-                    "replicas {from} -> {to}; metrics recommend {recommended} (current value {utilization})"
-                );
+                let mut detail = if *target > 0 {
+                    format!(
+                        "replicas {from} -> {to}; metrics recommend {recommended} (current value \
+                         {utilization}, target {target}, usage ratio {:.3})",
+                        *utilization as f64 / *target as f64
+                    )
+                } else {
+                    format!("replicas {from} -> {to}; outside minReplicas..maxReplicas")
+                };
                 if !limit.name().is_empty() {
                     detail.push_str(&format!("; limited: {}", limit.name()));
                 }
@@ -274,7 +287,7 @@ impl Observer for TraceLog {
 }
 
 /// The trace line of a cluster autoscaler decision, with its inputs.
-fn autoscaler_event(fact: &Fact, view: &View<'_>) -> Option<TraceEvent> {
+fn autoscaler_event(fact: &Fact, view: &View<'_>, threshold_permille: u32) -> Option<TraceEvent> {
     match fact {
         Fact::ScaleUp(d) => {
             let chosen = d.options.get(d.chosen)?;
@@ -303,10 +316,12 @@ fn autoscaler_event(fact: &Fact, view: &View<'_>) -> Option<TraceEvent> {
             unneeded_since,
         } => Some(TraceEvent::ScaleDown {
             detail: format!(
-                "node {} utilization {}.{:03} unneeded since {}, evicting {} pod(s)",
+                "node {} utilization {}.{:03} below threshold {}.{:03}, unneeded since {}, evicting {} pod(s)",
                 view.cluster.node(*node).name(),
                 utilization_permille / 1000,
                 utilization_permille % 1000,
+                threshold_permille / 1000,
+                threshold_permille % 1000,
                 unneeded_since,
                 pods
             ),

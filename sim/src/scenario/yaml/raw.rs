@@ -666,6 +666,10 @@ pub(super) struct RawWorkload {
     pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
     pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
     pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
+    /// A StatefulSet's name (see `build::statefulset`).
+    pub(super) stateful_set: Option<Spanned<String>>,
+    pub(super) pod_management_policy: Option<Spanned<String>>,
+    pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
 }
 
 /// `arrivals:` of a batch workload.
@@ -727,4 +731,29 @@ pub(super) struct RawPoolAutoscaling {
     pub(super) max: Option<Spanned<Scalar>>,
     pub(super) price_per_hour: Option<Spanned<Scalar>>,
     pub(super) provisioning_delay: Option<Spanned<Scalar>>,
+}
+
+/// One item of a StatefulSet's `volumeClaimTemplates`, shaped as Kubernetes' (a
+/// PersistentVolumeClaim with `metadata` and `spec`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplate {
+    pub(super) metadata: Spanned<RawClaimTemplateMeta>,
+    pub(super) spec: Spanned<RawClaimTemplateSpec>,
+}
+
+/// A claim template's `metadata`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplateMeta {
+    pub(super) name: Spanned<String>,
+}
+
+/// A claim template's `spec`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplateSpec {
+    pub(super) access_modes: Option<Vec<Spanned<String>>>,
+    pub(super) storage_class_name: Option<Spanned<String>>,
+    pub(super) resources: Spanned<RawClaimResources>,
 }

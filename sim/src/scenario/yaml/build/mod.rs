@@ -50,6 +50,7 @@ pub(super) mod node_pressure;
 mod pod;
 mod priority;
 mod scheduling;
+mod statefulset;
 mod storage;
 mod trace;
 mod workloads;
