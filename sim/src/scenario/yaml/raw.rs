@@ -664,6 +664,8 @@ pub(super) struct RawWorkload {
     pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
     pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
     pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
+    /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
+    pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
 }
 
 /// `arrivals:` of a batch workload.
