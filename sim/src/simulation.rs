@@ -163,6 +163,13 @@ impl<'a> Simulation<'a> {
                 Autoscalers::start(scenario, &mut ctx),
             )
         };
+        let (workqueues, keda) = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            (
+                crate::controllers::workqueue::WorkQueues::start(scenario, &mut ctx),
+                crate::controllers::keda::ScaledObjects::start(scenario, &mut ctx),
+            )
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -190,6 +197,8 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                workqueues,
+                keda,
             },
         };
         // The nodes' arrival is published like any later change.

@@ -38,6 +38,8 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::keda::KedaEvent;
+use crate::controllers::workqueue::WorkQueueEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
@@ -76,6 +78,10 @@ pub enum Event {
     Services(ServiceEvent),
     /// For HorizontalPodAutoscalers (their syncs).
     Hpa(HpaEvent),
+    /// For work queues (their steps).
+    WorkQueue(WorkQueueEvent),
+    /// For KEDA ScaledObjects (polls and their HPAs' syncs).
+    Keda(KedaEvent),
 }
 
 impl Event {
@@ -91,6 +97,8 @@ impl Event {
             Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Services(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
+            // Recurring clocks: a run with a queue needs a horizon.
+            Event::WorkQueue(_) | Event::Keda(_) => false,
         }
     }
 
@@ -306,6 +314,10 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::QueueLength { .. } => $arm!(),
+            Fact::QueueServed { .. } => $arm!(),
+            Fact::QueueDropped { .. } => $arm!(),
+            Fact::KedaScaled { .. } => $arm!(),
         }
     };
 }

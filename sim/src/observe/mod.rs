@@ -322,6 +322,46 @@ pub enum Fact {
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
     },
+    /// A workload's work queue changed length (at most once per queue step).
+    QueueLength {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Items waiting now.
+        length: u64,
+    },
+    /// Items that arrived together left a work queue, served by its ready pods.
+    QueueServed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// How long they waited.
+        waited: SimTime,
+    },
+    /// Items were dropped from a work queue: it was full when they arrived, or they
+    /// waited past its timeout.
+    QueueDropped {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// True when they waited past the timeout; false when the queue was full.
+        expired: bool,
+    },
+    /// KEDA's scale executor set a Deployment's replicas itself: from zero when its
+    /// trigger turned active, to zero after the cooldown, or up to `minReplicaCount`.
+    KedaScaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// The queue length the trigger saw.
+        queue: u64,
+        /// When the trigger was last active (the cooldown counts from there).
+        last_active: Option<SimTime>,
+    },
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -475,7 +515,11 @@ impl Fact {
             | Fact::ScaleDown { .. }
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
-            | Fact::Scaled { .. } => None,
+            | Fact::Scaled { .. }
+            | Fact::QueueLength { .. }
+            | Fact::QueueServed { .. }
+            | Fact::QueueDropped { .. }
+            | Fact::KedaScaled { .. } => None,
         }
     }
 }
