@@ -108,6 +108,7 @@ impl<'a> Simulation<'a> {
                 services: ServiceMetrics::new(scenario),
                 trace: None,
                 gpu,
+                queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
             },
             routes: Routes::for_scenario(scenario),
@@ -469,6 +470,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.queues.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

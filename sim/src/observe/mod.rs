@@ -18,6 +18,7 @@ pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod queues;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -52,6 +53,9 @@ pub mod columns {
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
+    pub use super::queues::{
+        KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
+    };
     use super::summary::{Column, Unit};
     pub use super::timeseries::FRAGMENTATION;
 
@@ -70,7 +74,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 47] = [
+    pub static ORDER: [&Column; 51] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -118,6 +122,10 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &QUEUE_DELAY_P50,
+        &QUEUE_DELAY_P99,
+        &KEDA_ACTIVATIONS,
+        &KEDA_DEACTIVATIONS,
     ];
 }
 
@@ -556,6 +564,7 @@ pub(crate) struct Observers {
     pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
+    pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
 }
 
@@ -577,6 +586,7 @@ impl Observers {
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
         }
+        self.queues.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);

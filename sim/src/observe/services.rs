@@ -6,7 +6,8 @@
 //! time; the rest of the load is dropped. The integral is exact for piecewise-constant
 //! loads (constant, steps, spikes: every jump starts a new segment, as does every change
 //! of the ready count) and uses the midpoint rule on pieces of at most a minute for the
-//! others (diurnal, series).
+//! others (diurnal, series). A Service whose requests wait in a work queue counts the
+//! items its queue served and dropped instead.
 
 use crate::observe::summary::{Column, Summary, Unit, Value};
 use crate::observe::{Fact, Observer, RunEnd, View};
@@ -62,6 +63,8 @@ struct Books {
     available: SimTime,
     served: f64,
     dropped: f64,
+    /// Its requests wait in a work queue: served and dropped come from the queue's facts.
+    queued: bool,
 }
 
 /// Requests, availability and autoscaling of the Services of a run.
@@ -103,6 +106,7 @@ impl ServiceMetrics {
                 available: SimTime::ZERO,
                 served: 0.0,
                 dropped: 0.0,
+                queued: s.queue.is_some(),
             });
         }
         m
@@ -126,7 +130,7 @@ impl ServiceMetrics {
             load,
             LoadProfile::Constant(_) | LoadProfile::Steps(_) | LoadProfile::Spike { .. }
         );
-        while t < to {
+        while t < to && !books.queued {
             let mut end = load.next_jump(t).map_or(to, |j| j.min(to));
             if !piecewise {
                 end = end.min(t.saturating_add(PIECE));
@@ -151,6 +155,20 @@ impl Observer for ServiceMetrics {
                     let i = *i as usize;
                     Self::account(&mut self.books[i], &self.loads[i], view.now);
                     self.books[i].ready = *ready;
+                }
+            }
+            Fact::QueueServed {
+                workload, items, ..
+            } => {
+                if let Some(Some(i)) = self.index.get(*workload as usize) {
+                    self.books[*i as usize].served += *items as f64;
+                }
+            }
+            Fact::QueueDropped {
+                workload, items, ..
+            } => {
+                if let Some(Some(i)) = self.index.get(*workload as usize) {
+                    self.books[*i as usize].dropped += *items as f64;
                 }
             }
             Fact::Scaled { from, to, .. } => {
