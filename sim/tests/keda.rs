@@ -210,3 +210,38 @@ fn runs_repeat_exactly_and_keep_the_invariants() {
         sim.cluster().check_invariants().unwrap();
     }
 }
+
+/// The bundled `queue-worker.yaml`: the arrivals are zero from 22:00 to 06:00, so the
+/// worker wakes once each morning, a little after 06:00, and sleeps once each night,
+/// 300 s (the cooldown) after the last poll that saw a job waiting or in progress: the
+/// last whole job of the evening arrives a few minutes before 22:00, when the load is
+/// nearly zero. In between it never sleeps, since the length KEDA reads counts jobs in
+/// progress; no job waits anywhere near its 10-minute timeout.
+#[test]
+fn the_bundled_queue_worker_sleeps_at_night() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/queue-worker.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let (log, summary) = run(&text);
+    let keda: Vec<(f64, u32, u32)> = scaled(&log)
+        .into_iter()
+        .filter(|s| s.3)
+        .map(|(t, from, to, _)| (t, from, to))
+        .collect();
+    assert_eq!(keda.len(), 4, "{keda:?}");
+    let hour = 3600.0;
+    for (day, pair) in keda.chunks(2).enumerate() {
+        let base = day as f64 * 24.0 * hour;
+        let (wake, sleep) = (pair[0], pair[1]);
+        assert_eq!((wake.1, wake.2, sleep.2), (0, 1, 0));
+        assert!(wake.0 > base + 6.0 * hour && wake.0 < base + 6.0 * hour + 600.0, "{wake:?}");
+        assert!(
+            sleep.0 > base + 22.0 * hour && sleep.0 < base + 22.0 * hour + 900.0,
+            "{sleep:?}"
+        );
+    }
+    assert_eq!(summary.count(&sim::columns::KEDA_ACTIVATIONS), 2);
+    assert_eq!(summary.count(&sim::columns::KEDA_DEACTIVATIONS), 2);
+    assert_eq!(summary.count(&sim::columns::REQUESTS_DROPPED), 0);
+    assert!(summary.number(&sim::columns::QUEUE_DELAY_P99).unwrap() < 120.0);
+    assert!(summary.count(&sim::columns::HPA_SCALE_UPS) > 0);
+}

@@ -21,6 +21,11 @@
 //!    items report how long they waited ([`Fact::QueueServed`]), in whole steps: an item
 //!    served at the step it arrived waited 0.
 //!
+//! The length KEDA's scaler reads counts the items waiting and those in progress (the
+//! pods busy over the step, rounded up), as RabbitMQ's message count (ready plus
+//! unacknowledged) and the SQS scaler's default `scaleOnInFlight` do: a worker that keeps
+//! up with its queue is still active, and is not scaled to zero while it works.
+//!
 //! Simplifications: the ready count is the one at the step (a pod that turns ready
 //! mid-step serves the whole step); a pod's deletion loses no item (a worker hands its
 //! item back, as an unacknowledged message returns to the broker).
@@ -66,6 +71,8 @@ struct Queue {
     credit: f64,
     /// The last step.
     last: SimTime,
+    /// The length last published: items waiting plus items in progress.
+    reported: u64,
 }
 
 /// Every work queue of a run.
@@ -134,6 +141,7 @@ impl WorkQueues {
                 arrived: 0,
                 credit: 0.0,
                 last: *at,
+                reported: 0,
             }));
         }
         WorkQueues { queues }
@@ -147,7 +155,6 @@ impl WorkQueues {
             return;
         };
         let now = ctx.now;
-        let before = q.length;
         // 1. Arrivals.
         q.fluid += integral(load, q.last, now);
         let total = q.fluid.floor() as u64;
@@ -187,17 +194,24 @@ impl WorkQueues {
             }
         }
         // 3. Service.
+        let dt = now.saturating_sub(q.last).as_secs_f64();
         let mut budget = if q.ready == 0 {
             q.credit = 0.0;
             0
         } else if q.per_pod.is_infinite() {
             q.length
         } else {
-            let dt = now.saturating_sub(q.last).as_secs_f64();
             q.credit += q.per_pod * f64::from(q.ready) * dt;
             (q.credit.floor() as u64).min(q.length)
         };
         q.credit -= budget as f64;
+        // Items in progress: the pods busy over the step, rounded up (a pod that served
+        // anything holds an item), none when serving takes no time.
+        let in_flight = if budget == 0 || q.per_pod.is_infinite() || dt == 0.0 {
+            0
+        } else {
+            ((budget as f64 / (q.per_pod * dt)).ceil() as u64).min(u64::from(q.ready))
+        };
         while budget > 0 {
             let Some(front) = q.cohorts.front_mut() else {
                 break;
@@ -220,10 +234,12 @@ impl WorkQueues {
             q.credit = 0.0;
         }
         q.last = now;
-        if q.length != before {
+        let length = q.length + in_flight;
+        if length != q.reported {
+            q.reported = length;
             ctx.publish(Fact::QueueLength {
                 workload: w,
-                length: q.length,
+                length,
             });
         }
         ctx.at(
