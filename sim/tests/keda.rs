@@ -156,10 +156,7 @@ fn capacity_and_timeout_drops_are_counted_exactly() {
 /// after 180 s: 210 s.
 #[test]
 fn the_activation_threshold_and_the_cooldown_are_honoured() {
-    let (log, summary) = run(&burst(
-        "{}",
-        "{queueLength: 10, activationQueueLength: 10}",
-    ));
+    let (log, summary) = run(&burst("{}", "{queueLength: 10, activationQueueLength: 10}"));
     assert!(scaled(&log).is_empty());
     assert!(served(&log).is_empty());
     assert_eq!(summary.count(&sim::columns::KEDA_ACTIVATIONS), 0);
@@ -219,7 +216,10 @@ fn runs_repeat_exactly_and_keep_the_invariants() {
 /// progress; no job waits anywhere near its 10-minute timeout.
 #[test]
 fn the_bundled_queue_worker_sleeps_at_night() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/queue-worker.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/queue-worker.yaml"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let (log, summary) = run(&text);
     let keda: Vec<(f64, u32, u32)> = scaled(&log)
@@ -233,7 +233,10 @@ fn the_bundled_queue_worker_sleeps_at_night() {
         let base = day as f64 * 24.0 * hour;
         let (wake, sleep) = (pair[0], pair[1]);
         assert_eq!((wake.1, wake.2, sleep.2), (0, 1, 0));
-        assert!(wake.0 > base + 6.0 * hour && wake.0 < base + 6.0 * hour + 600.0, "{wake:?}");
+        assert!(
+            wake.0 > base + 6.0 * hour && wake.0 < base + 6.0 * hour + 600.0,
+            "{wake:?}"
+        );
         assert!(
             sleep.0 > base + 22.0 * hour && sleep.0 < base + 22.0 * hour + 900.0,
             "{sleep:?}"

@@ -185,7 +185,8 @@ impl ScaledObjects {
         if desired == current {
             return;
         }
-        o.history.record_scale(current, desired, now, &spec.behavior);
+        o.history
+            .record_scale(current, desired, now, &spec.behavior);
         o.replicas = desired;
         ctx.publish(Fact::Scaled {
             workload: w,

@@ -50,11 +50,11 @@ pub mod columns {
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
     };
-    pub use super::services::{
-        AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
-    };
     pub use super::queues::{
         KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
+    };
+    pub use super::services::{
+        AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
     use super::summary::{Column, Unit};
     pub use super::timeseries::FRAGMENTATION;

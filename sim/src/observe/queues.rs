@@ -53,7 +53,12 @@ pub struct QueueMetrics {
 impl QueueMetrics {
     /// The books of `scenario`'s queues.
     pub fn new(scenario: &Scenario) -> QueueMetrics {
-        let dynamics = || scenario.workloads.iter().filter_map(|w| w.dynamics.as_ref());
+        let dynamics = || {
+            scenario
+                .workloads
+                .iter()
+                .filter_map(|w| w.dynamics.as_ref())
+        };
         QueueMetrics {
             queues: dynamics().any(|d| d.service.as_ref().is_some_and(|s| s.queue.is_some())),
             keda: dynamics().any(|d| d.keda.is_some()),

@@ -276,12 +276,7 @@ pub fn replicas(
 /// the value per pod in milli-units; the ratio is taken over `current` replicas (the
 /// HPA's spec replicas), and the recommendation is ceil(usage / target) unless the ratio
 /// is within the tolerance. No pod is consulted, so nothing is missing or unready.
-pub fn external_per_pod(
-    current: i32,
-    usage: i64,
-    target: i64,
-    s: &CalcSettings,
-) -> Recommendation {
+pub fn external_per_pod(current: i32, usage: i64, target: i64, s: &CalcSettings) -> Recommendation {
     let target = target.max(1);
     let ratio = usage as f64 / (target as f64 * f64::from(current.max(1)));
     let replicas = if s.within(ratio) {

@@ -705,7 +705,12 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn rules(&self, r: &Spanned<RawRules>, out: &mut ScalingRules, base: &str) -> Result<()> {
+    pub(super) fn rules(
+        &self,
+        r: &Spanned<RawRules>,
+        out: &mut ScalingRules,
+        base: &str,
+    ) -> Result<()> {
         let raw = &r.value;
         if let Some(v) = &raw.stabilization_window_seconds {
             let secs = self.kube.integer(

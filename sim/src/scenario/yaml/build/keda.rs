@@ -109,17 +109,18 @@ impl Builder<'_> {
             "pollingInterval",
             DEFAULT_POLLING_INTERVAL,
         )?;
-        let cooldown_period =
-            match &raw.cooldown_period {
-                Some(_) => SimTime::from_secs(u64::from(count(
-                    &raw.cooldown_period,
-                    "cooldownPeriod",
-                    0,
-                )?)),
-                None => SimTime::from_secs(u64::from(DEFAULT_COOLDOWN_PERIOD)),
-            };
+        let cooldown_period = match &raw.cooldown_period {
+            Some(_) => {
+                SimTime::from_secs(u64::from(count(&raw.cooldown_period, "cooldownPeriod", 0)?))
+            }
+            None => SimTime::from_secs(u64::from(DEFAULT_COOLDOWN_PERIOD)),
+        };
         let min = count(&raw.min_replica_count, "minReplicaCount", 0)?;
-        let max = count(&raw.max_replica_count, "maxReplicaCount", DEFAULT_MAX_REPLICAS)?;
+        let max = count(
+            &raw.max_replica_count,
+            "maxReplicaCount",
+            DEFAULT_MAX_REPLICAS,
+        )?;
         if max == 0 || max < min {
             let at = raw
                 .max_replica_count
@@ -137,7 +138,10 @@ impl Builder<'_> {
         let queue_length = count(&raw.queue_length, "queueLength", DEFAULT_QUEUE_LENGTH)?;
         if queue_length == 0 {
             return Err(self.kube.err(
-                &raw.queue_length.as_ref().expect("the default is 5").referenced,
+                &raw.queue_length
+                    .as_ref()
+                    .expect("the default is 5")
+                    .referenced,
                 &format!("{base}.queueLength"),
                 "queueLength is the target number of items per replica and must be at least 1",
             ));
