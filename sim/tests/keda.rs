@@ -40,11 +40,14 @@ fn scenario(text: &str) -> Scenario {
     .unwrap()
 }
 
+/// A scale change: (seconds, from, to, made by KEDA's executor rather than its HPA).
+type Change = (f64, u32, u32, bool);
+
 /// What the run did: KEDA's and the HPA's scale changes (seconds, from, to, by KEDA),
 /// served items (seconds, items, waited seconds) and drops (seconds, items, expired).
 #[derive(Clone, Default)]
 struct Log {
-    scaled: Arc<Mutex<Vec<(f64, u32, u32, bool)>>>,
+    scaled: Arc<Mutex<Vec<Change>>>,
     served: Arc<Mutex<Vec<(f64, u64, f64)>>>,
     dropped: Arc<Mutex<Vec<(f64, u64, bool)>>>,
 }
@@ -82,7 +85,7 @@ fn run(text: &str) -> (Log, sim::observe::Summary) {
     (log, result.summary)
 }
 
-fn scaled(log: &Log) -> Vec<(f64, u32, u32, bool)> {
+fn scaled(log: &Log) -> Vec<Change> {
     log.scaled.lock().unwrap().clone()
 }
 
