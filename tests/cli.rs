@@ -530,6 +530,20 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
         serial[Path::new(&format!("zone-outage/kube-default/seed-{seed}/trace.csv"))].clone()
     };
     assert_ne!(trace(1), trace(2));
+    // A run with Services writes services.csv; the queue worker's row has its queue's
+    // delays.
+    let services = String::from_utf8(
+        serial[Path::new("queue-worker/kube-default/seed-1/services.csv")].clone(),
+    )
+    .unwrap();
+    let rows: Vec<&str> = services.lines().collect();
+    assert_eq!(
+        rows[0],
+        "service,requests_served,requests_dropped,availability,queue_delay_p50_s,queue_delay_p99_s"
+    );
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1].starts_with("worker,"), "{}", rows[1]);
+    assert!(!rows[1].ends_with(','), "{}", rows[1]);
 }
 
 #[test]

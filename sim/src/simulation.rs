@@ -62,6 +62,8 @@ pub struct RunResult {
     /// GPU allocated as GPU demand arrived, for scenarios with `gpuFill:` (which
     /// `gpuTrace:` implies); empty otherwise.
     pub gpu_fill: Vec<GpuFillPoint>,
+    /// Per Service (Deployment with a load), in workload order; empty without Services.
+    pub services: Vec<crate::observe::services::ServiceSummary>,
 }
 
 /// Events processed between two looks at a run's cancellation flag
@@ -477,6 +479,12 @@ impl<'a> Simulation<'a> {
             extra.finish(&run_end, &mut summary);
         }
         summary.sort_by_order(&columns::ORDER);
+        let queues = &self.bus.observers.queues;
+        let mut services = std::mem::take(&mut self.bus.observers.services).into_rows();
+        for row in &mut services {
+            row.queue_delay_p50 = queues.percentile_of(row.workload, 50);
+            row.queue_delay_p99 = queues.percentile_of(row.workload, 99);
+        }
         RunResult {
             scenario: self.scenario.name.clone(),
             scheduler: self.controllers.queue.scheduler_name().to_string(),
@@ -496,6 +504,7 @@ impl<'a> Simulation<'a> {
                 .gpu
                 .map(GpuFill::into_points)
                 .unwrap_or_default(),
+            services,
         }
     }
 }

@@ -251,3 +251,25 @@ fn the_bundled_queue_worker_sleeps_at_night() {
     assert!(summary.number(&sim::columns::QUEUE_DELAY_P99).unwrap() < 120.0);
     assert!(summary.count(&sim::columns::HPA_SCALE_UPS) > 0);
 }
+
+/// `services.csv`'s row for the burst: the worker served the 10 items, dropped none, had
+/// a ready endpoint from 121 s to 450 s of its 1,800 s, and its own delays are the run's.
+#[test]
+fn the_services_row_has_the_queues_figures() {
+    let scenario = scenario(&burst("{}", "{queueLength: 10}"));
+    let result = Simulation::new(&scenario, Box::new(FirstFit::default()), 1)
+        .try_run()
+        .unwrap();
+    assert_eq!(
+        result.services,
+        vec![sim::observe::services::ServiceSummary {
+            name: "worker".to_string(),
+            workload: 0,
+            served: 10,
+            dropped: 0,
+            available: (329_000_000, 1_800_000_000),
+            queue_delay_p50: Some(sim::time::SimTime::from_secs(23)),
+            queue_delay_p99: Some(sim::time::SimTime::from_secs(25)),
+        }]
+    );
+}

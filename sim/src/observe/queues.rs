@@ -38,12 +38,40 @@ pub static KEDA_DEACTIVATIONS: Column = Column {
     doc: "times KEDA scaled a Deployment to zero after its cooldown",
 };
 
+/// Served items by exact delay, in microseconds.
+#[derive(Debug, Default)]
+struct Histogram {
+    delays: BTreeMap<u64, u64>,
+    served: u64,
+}
+
+impl Histogram {
+    fn add(&mut self, delay: SimTime, items: u64) {
+        *self.delays.entry(delay.as_micros()).or_insert(0) += items;
+        self.served += items;
+    }
+
+    /// The `p`th percentile (nearest rank), if any item was served.
+    fn percentile(&self, p: u64) -> Option<SimTime> {
+        let rank = (self.served * p).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (&delay, &n) in &self.delays {
+            seen += n;
+            if seen >= rank {
+                return Some(SimTime(delay));
+            }
+        }
+        None
+    }
+}
+
 /// Queueing delays and KEDA's activations.
 #[derive(Debug, Default)]
 pub struct QueueMetrics {
-    /// Served items by exact delay, in microseconds.
-    delays: BTreeMap<u64, u64>,
-    served: u64,
+    /// Over every queue.
+    all: Histogram,
+    /// By workload index (empty for workloads without a queue).
+    by_workload: Vec<Histogram>,
     activations: u64,
     deactivations: u64,
     queues: bool,
@@ -66,29 +94,32 @@ impl QueueMetrics {
         }
     }
 
-    /// The `p`th percentile delay (nearest rank), if any item was served.
+    /// The `p`th percentile delay over every queue (nearest rank), if any item was
+    /// served.
     pub fn percentile(&self, p: u64) -> Option<SimTime> {
-        if self.served == 0 {
-            return None;
-        }
-        let rank = (self.served * p).div_ceil(100).max(1);
-        let mut seen = 0;
-        for (&delay, &n) in &self.delays {
-            seen += n;
-            if seen >= rank {
-                return Some(SimTime(delay));
-            }
-        }
-        None
+        self.all.percentile(p)
+    }
+
+    /// The `p`th percentile delay of one workload's queue, if it served any item.
+    pub fn percentile_of(&self, workload: u32, p: u64) -> Option<SimTime> {
+        self.by_workload.get(workload as usize)?.percentile(p)
     }
 }
 
 impl Observer for QueueMetrics {
     fn observe(&mut self, fact: &Fact, _view: &View<'_>) {
         match fact {
-            Fact::QueueServed { items, waited, .. } => {
-                *self.delays.entry(waited.as_micros()).or_insert(0) += items;
-                self.served += items;
+            Fact::QueueServed {
+                workload,
+                items,
+                waited,
+            } => {
+                self.all.add(*waited, *items);
+                let w = *workload as usize;
+                if self.by_workload.len() <= w {
+                    self.by_workload.resize_with(w + 1, Histogram::default);
+                }
+                self.by_workload[w].add(*waited, *items);
             }
             Fact::KedaScaled { from, to, .. } => {
                 if *from == 0 && *to > 0 {
