@@ -273,3 +273,21 @@ fn the_services_row_has_the_queues_figures() {
         }]
     );
 }
+
+/// `scaledObject: {}` and `queue: {}` take KEDA's and the queue's defaults.
+#[test]
+fn defaults_are_kedas() {
+    let scenario = scenario(&burst("{}", "{}"));
+    let d = scenario.workloads[0].dynamics.as_ref().unwrap();
+    let k = d.keda.as_ref().unwrap();
+    let s = sim::time::SimTime::from_secs;
+    assert_eq!(
+        (k.polling_interval, k.cooldown_period, k.min, k.max),
+        (s(30), s(300), 0, 100)
+    );
+    assert_eq!((k.queue_length, k.activation_queue_length), (5, 0));
+    assert_eq!((k.sync_period, k.settings.tolerance_up), (s(15), 0.1));
+    assert_eq!(k.hpa_min(), 1);
+    let q = d.service.as_ref().unwrap().queue.as_ref().unwrap();
+    assert_eq!((q.capacity, q.timeout, q.step), (None, None, s(1)));
+}
