@@ -22,6 +22,10 @@
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
 //! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
 //!   order and recreated with the same identity.
+//! - [`workqueue`]: work queues in front of Services, filled by their load and drained
+//!   by their ready pods.
+//! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
+//!   zero and back.
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -31,6 +35,7 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod keda;
 pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
@@ -39,6 +44,7 @@ pub mod statefulsets;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
+pub mod workqueue;
 
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
@@ -76,6 +82,10 @@ pub(crate) enum Id {
     Services,
     /// The StatefulSet controller.
     StatefulSets,
+    /// Work queues, which learn their ready pods.
+    WorkQueue,
+    /// KEDA ScaledObjects, which learn their queues' lengths.
+    Keda,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -102,6 +112,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
         Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::EndpointsChanged { .. } => &[WorkQueue],
+        Fact::QueueLength { .. } => &[Keda],
+        Fact::KedaScaled { .. } => &[Workloads],
         _ => &[],
     }
 }
@@ -137,6 +150,16 @@ impl Routes {
             .iter()
             .any(|w| w.template.node_name.is_some());
         let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
+        let queues = scenario.workloads.iter().any(|w| {
+            w.dynamics
+                .as_ref()
+                .and_then(|d| d.service.as_ref())
+                .is_some_and(|s| s.queue.is_some())
+        });
+        let keda = scenario
+            .workloads
+            .iter()
+            .any(|w| w.dynamics.as_ref().is_some_and(|d| d.keda.is_some()));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -148,6 +171,8 @@ impl Routes {
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
             (Id::StatefulSets, stateful),
+            (Id::WorkQueue, queues),
+            (Id::Keda, keda),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -182,6 +207,8 @@ pub(crate) struct Controllers {
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
     pub statefulsets: statefulsets::StatefulSets,
+    pub workqueues: workqueue::WorkQueues,
+    pub keda: keda::ScaledObjects,
 }
 
 impl Controllers {
@@ -204,6 +231,8 @@ impl Controllers {
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
             Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
+            Event::WorkQueue(e) => self.workqueues.on(e, ctx),
+            Event::Keda(e) => self.keda.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -227,6 +256,8 @@ impl Controllers {
             }
             Id::Services => self.services.react(fact, ctx),
             Id::StatefulSets => self.statefulsets.react(fact, ctx),
+            Id::WorkQueue => self.workqueues.react(fact, ctx),
+            Id::Keda => self.keda.react(fact, ctx),
         }
     }
 }

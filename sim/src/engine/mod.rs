@@ -38,6 +38,7 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::keda::KedaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
@@ -45,6 +46,7 @@ use crate::controllers::services::ServiceEvent;
 use crate::controllers::statefulsets::StatefulSetEvent;
 use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
+use crate::controllers::workqueue::WorkQueueEvent;
 use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -79,6 +81,10 @@ pub enum Event {
     Hpa(HpaEvent),
     /// For StatefulSets (their syncs).
     StatefulSets(StatefulSetEvent),
+    /// For work queues (their steps).
+    WorkQueue(WorkQueueEvent),
+    /// For KEDA ScaledObjects (polls and their HPAs' syncs).
+    Keda(KedaEvent),
 }
 
 impl Event {
@@ -98,6 +104,8 @@ impl Event {
             Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Services(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
+            // Recurring clocks: a run with a queue needs a horizon.
+            Event::WorkQueue(_) | Event::Keda(_) => false,
         }
     }
 
@@ -313,6 +321,10 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::QueueLength { .. } => $arm!(),
+            Fact::QueueServed { .. } => $arm!(),
+            Fact::QueueDropped { .. } => $arm!(),
+            Fact::KedaScaled { .. } => $arm!(),
         }
     };
 }

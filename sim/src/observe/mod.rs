@@ -18,6 +18,7 @@ pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod queues;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -49,6 +50,9 @@ pub mod columns {
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
     };
+    pub use super::queues::{
+        KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
+    };
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -70,7 +74,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 47] = [
+    pub static ORDER: [&Column; 51] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -118,6 +122,10 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &QUEUE_DELAY_P50,
+        &QUEUE_DELAY_P99,
+        &KEDA_ACTIVATIONS,
+        &KEDA_DEACTIVATIONS,
     ];
 }
 
@@ -326,6 +334,46 @@ pub enum Fact {
         /// is the usage ratio the replica calculator scaled by.
         target: i64,
     },
+    /// A workload's work queue changed length (at most once per queue step).
+    QueueLength {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Items waiting now.
+        length: u64,
+    },
+    /// Items that arrived together left a work queue, served by its ready pods.
+    QueueServed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// How long they waited.
+        waited: SimTime,
+    },
+    /// Items were dropped from a work queue: it was full when they arrived, or they
+    /// waited past its timeout.
+    QueueDropped {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// True when they waited past the timeout; false when the queue was full.
+        expired: bool,
+    },
+    /// KEDA's scale executor set a Deployment's replicas itself: from zero when its
+    /// trigger turned active, to zero after the cooldown, or up to `minReplicaCount`.
+    KedaScaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// The queue length the trigger saw.
+        queue: u64,
+        /// When the trigger was last active (the cooldown counts from there).
+        last_active: Option<SimTime>,
+    },
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -479,7 +527,11 @@ impl Fact {
             | Fact::ScaleDown { .. }
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
-            | Fact::Scaled { .. } => None,
+            | Fact::Scaled { .. }
+            | Fact::QueueLength { .. }
+            | Fact::QueueServed { .. }
+            | Fact::QueueDropped { .. }
+            | Fact::KedaScaled { .. } => None,
         }
     }
 }
@@ -516,6 +568,7 @@ pub(crate) struct Observers {
     pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
+    pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
 }
 
@@ -537,6 +590,7 @@ impl Observers {
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
         }
+        self.queues.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);
