@@ -65,6 +65,8 @@ pub struct RunResult {
     /// GPU allocated as GPU demand arrived, for scenarios with `gpuFill:` (which
     /// `gpuTrace:` implies); empty otherwise.
     pub gpu_fill: Vec<GpuFillPoint>,
+    /// Per Service (Deployment with a load), in workload order; empty without Services.
+    pub services: Vec<crate::observe::services::ServiceSummary>,
 }
 
 /// Events processed between two looks at a run's cancellation flag
@@ -111,6 +113,7 @@ impl<'a> Simulation<'a> {
                 services: ServiceMetrics::new(scenario),
                 trace: None,
                 gpu,
+                queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
                 pressure: PressureMetrics::default(),
             },
@@ -167,6 +170,13 @@ impl<'a> Simulation<'a> {
                 Autoscalers::start(scenario, &mut ctx),
             )
         };
+        let (workqueues, keda) = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            (
+                crate::controllers::workqueue::WorkQueues::start(scenario, &mut ctx),
+                crate::controllers::keda::ScaledObjects::start(scenario, &mut ctx),
+            )
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -203,6 +213,8 @@ impl<'a> Simulation<'a> {
                 services,
                 hpa,
                 statefulsets,
+                workqueues,
+                keda,
                 pressure,
             },
         };
@@ -474,6 +486,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.queues.finish(&run_end, &mut summary);
         o.pressure.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
@@ -481,6 +494,12 @@ impl<'a> Simulation<'a> {
             extra.finish(&run_end, &mut summary);
         }
         summary.sort_by_order(&columns::ORDER);
+        let queues = &self.bus.observers.queues;
+        let mut services = std::mem::take(&mut self.bus.observers.services).into_rows();
+        for row in &mut services {
+            row.queue_delay_p50 = queues.percentile_of(row.workload, 50);
+            row.queue_delay_p99 = queues.percentile_of(row.workload, 99);
+        }
         RunResult {
             scenario: self.scenario.name.clone(),
             scheduler: self.controllers.queue.scheduler_name().to_string(),
@@ -500,6 +519,7 @@ impl<'a> Simulation<'a> {
                 .gpu
                 .map(GpuFill::into_points)
                 .unwrap_or_default(),
+            services,
         }
     }
 }

@@ -2272,6 +2272,150 @@ fn stateful_set_rejections() {
     check_inline(&cases);
 }
 
+/// A worker with a work queue and a KEDA ScaledObject, `QUEUE` and `SO` to fill in.
+const KEDA_BASE: &str = "name: k
+duration: 1h
+cluster:
+  nodePools: [{name: n, count: 1, allocatable: {cpu: \"8\", memory: 32Gi}}]
+workloads:
+  - deployment: w
+    replicas: 0
+    requests: {cpu: 500m}
+    service:
+      load: {constant: 1}
+      QUEUE
+    SO
+";
+
+/// The 1-based line and column of byte `at` of `text`.
+fn position(text: &str, at: usize) -> (u64, u64) {
+    let line = text[..at].matches('\n').count() as u64 + 1;
+    let column = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u64 + 1;
+    (line, column)
+}
+
+/// Each bad value of `service.queue` and `scaledObject` is reported at the value, with
+/// its field.
+#[test]
+fn bad_work_queue_and_scaled_object_values() {
+    let w = "workloads[0]";
+    let cases: [(&str, &str, &str, &str, &str); 14] = [
+        (
+            "queue: {capacity: 0}",
+            "scaledObject: {}",
+            "0}",
+            "service.queue.capacity",
+            "at least 1",
+        ),
+        (
+            "queue: {capacity: -3}",
+            "scaledObject: {}",
+            "-3",
+            "service.queue.capacity",
+            "non-negative integer",
+        ),
+        (
+            "queue: {timeout: soon}",
+            "scaledObject: {}",
+            "soon",
+            "service.queue.timeout",
+            "duration",
+        ),
+        (
+            "queue: {step: 0s}",
+            "scaledObject: {}",
+            "0s",
+            "service.queue.step",
+            "longer than zero",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {pollingInterval: 0}",
+            "0}",
+            "scaledObject.pollingInterval",
+            "at least 1",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {cooldownPeriod: 5m}",
+            "5m",
+            "scaledObject.cooldownPeriod",
+            "integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {minReplicaCount: -1}",
+            "-1",
+            "scaledObject.minReplicaCount",
+            "non-negative integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {minReplicaCount: 3, maxReplicaCount: 2}",
+            "2}",
+            "scaledObject.maxReplicaCount",
+            "at least minReplicaCount (3)",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {queueLength: 0}",
+            "0}",
+            "scaledObject.queueLength",
+            "at least 1",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {activationQueueLength: x}",
+            "x}",
+            "scaledObject.activationQueueLength",
+            "integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {syncPeriod: 0s}",
+            "0s",
+            "scaledObject.syncPeriod",
+            "longer than zero",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {tolerance: -1}",
+            "-1",
+            "scaledObject.tolerance",
+            "non-negative number",
+        ),
+        (
+            "cpuPerRequest: 1m",
+            "scaledObject: {}",
+            "{}",
+            "scaledObject",
+            "give the workload `service.queue`",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {}\n    horizontalPodAutoscaler: {maxReplicas: 2, metrics: [{resource: {name: cpu, target: {averageUtilization: 50}}}]}",
+            "{maxReplicas",
+            "horizontalPodAutoscaler",
+            "cannot also have a horizontalPodAutoscaler",
+        ),
+    ];
+    for (queue, so, at, field, phrase) in cases {
+        let text = KEDA_BASE.replace("QUEUE", queue).replace("SO", so);
+        let e = parse_scenario(&text, "keda.yaml", &is_known)
+            .err()
+            .unwrap_or_else(|| panic!("loaded:\n{text}"));
+        // The value's position: the first `at` on the line that sets the field.
+        let key_line = if field.contains("queue.") {
+            queue
+        } else {
+            so.lines().last().unwrap()
+        };
+        let from = text.find(key_line).unwrap();
+        let (line, column) = position(&text, from + text[from..].find(at).unwrap());
+        assert_error(&e, line, column, &format!("{w}.{field}"), phrase);
+    }
+}
+
 /// `nodePressure:`: each bad value is refused at its position, naming the field.
 #[test]
 fn node_pressure_bad_values_are_rejected() {

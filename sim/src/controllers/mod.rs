@@ -22,6 +22,10 @@
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
 //! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
 //!   order and recreated with the same identity.
+//! - [`workqueue`]: work queues in front of Services, filled by their load and drained
+//!   by their ready pods.
+//! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
+//!   zero and back.
 //! - [`node_pressure`]: the kubelets' eviction managers (node-pressure eviction), OOM
 //!   kills and CrashLoopBackOff restarts (only in scenarios with `nodePressure:`).
 //!
@@ -33,6 +37,7 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod keda;
 pub mod kubelet;
 pub mod node_pressure;
 pub mod nodes;
@@ -42,6 +47,7 @@ pub mod statefulsets;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
+pub mod workqueue;
 
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
@@ -79,6 +85,10 @@ pub(crate) enum Id {
     Services,
     /// The StatefulSet controller.
     StatefulSets,
+    /// Work queues, which learn their ready pods.
+    WorkQueue,
+    /// KEDA ScaledObjects, which learn their queues' lengths.
+    Keda,
     /// The kubelets' eviction managers and container restarts.
     NodePressure,
 }
@@ -107,6 +117,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
         Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::EndpointsChanged { .. } => &[WorkQueue],
+        Fact::QueueLength { .. } => &[Keda],
+        Fact::KedaScaled { .. } => &[Workloads],
         Fact::PodOomKilled { .. } | Fact::ContainerRestarted { .. } => &[Services],
         _ => &[],
     }
@@ -143,6 +156,16 @@ impl Routes {
             .iter()
             .any(|w| w.template.node_name.is_some());
         let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
+        let queues = scenario.workloads.iter().any(|w| {
+            w.dynamics
+                .as_ref()
+                .and_then(|d| d.service.as_ref())
+                .is_some_and(|s| s.queue.is_some())
+        });
+        let keda = scenario
+            .workloads
+            .iter()
+            .any(|w| w.dynamics.as_ref().is_some_and(|d| d.keda.is_some()));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -154,6 +177,8 @@ impl Routes {
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
             (Id::StatefulSets, stateful),
+            (Id::WorkQueue, queues),
+            (Id::Keda, keda),
             (Id::NodePressure, scenario.node_pressure.is_some()),
         ] {
             active |= u16::from(on) << id as u16;
@@ -189,6 +214,8 @@ pub(crate) struct Controllers {
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
     pub statefulsets: statefulsets::StatefulSets,
+    pub workqueues: workqueue::WorkQueues,
+    pub keda: keda::ScaledObjects,
     /// Present only when the scenario has `nodePressure:`.
     pub pressure: Option<node_pressure::NodePressure>,
 }
@@ -213,6 +240,8 @@ impl Controllers {
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
             Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
+            Event::WorkQueue(e) => self.workqueues.on(e, ctx),
+            Event::Keda(e) => self.keda.on(e, ctx),
             Event::Pressure(e) => {
                 if let Some(p) = &mut self.pressure {
                     p.on(e, ctx);
@@ -241,6 +270,8 @@ impl Controllers {
             }
             Id::Services => self.services.react(fact, ctx),
             Id::StatefulSets => self.statefulsets.react(fact, ctx),
+            Id::WorkQueue => self.workqueues.react(fact, ctx),
+            Id::Keda => self.keda.react(fact, ctx),
             Id::NodePressure => {
                 if let Some(p) = &mut self.pressure {
                     p.react(fact, ctx);

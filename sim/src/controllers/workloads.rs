@@ -541,7 +541,9 @@ impl Controller for Workloads {
                     self.replace(owner, *run_for, ctx);
                 }
             }
-            Fact::Scaled { workload, to, .. } => self.scale(*workload, *to, ctx),
+            Fact::Scaled { workload, to, .. } | Fact::KedaScaled { workload, to, .. } => {
+                self.scale(*workload, *to, ctx)
+            }
             _ => {}
         }
     }

@@ -38,6 +38,7 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::keda::KedaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::node_pressure::PressureEvent;
 use crate::controllers::nodes::NodeEvent;
@@ -46,6 +47,7 @@ use crate::controllers::services::ServiceEvent;
 use crate::controllers::statefulsets::StatefulSetEvent;
 use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
+use crate::controllers::workqueue::WorkQueueEvent;
 use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -80,6 +82,10 @@ pub enum Event {
     Hpa(HpaEvent),
     /// For StatefulSets (their syncs).
     StatefulSets(StatefulSetEvent),
+    /// For work queues (their steps).
+    WorkQueue(WorkQueueEvent),
+    /// For KEDA ScaledObjects (polls and their HPAs' syncs).
+    Keda(KedaEvent),
     /// For the kubelets' eviction managers and container restarts (housekeeping, OOM
     /// kills, CrashLoopBackOff).
     Pressure(PressureEvent),
@@ -102,6 +108,8 @@ impl Event {
             Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Services(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
+            // Recurring clocks: a run with a queue needs a horizon.
+            Event::WorkQueue(_) | Event::Keda(_) => false,
             // A crash loop or a pass of the eviction manager recurs for ever.
             Event::Pressure(_) => false,
         }
@@ -319,6 +327,10 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::QueueLength { .. } => $arm!(),
+            Fact::QueueServed { .. } => $arm!(),
+            Fact::QueueDropped { .. } => $arm!(),
+            Fact::KedaScaled { .. } => $arm!(),
             Fact::PodOomKilled { .. } => $arm!(),
             Fact::ContainerRestarted { .. } => $arm!(),
             Fact::NodeMemoryPressure { .. } => $arm!(),

@@ -19,6 +19,7 @@ pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
 pub mod pressure;
+pub mod queues;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -51,6 +52,9 @@ pub mod columns {
         UNSCHEDULABLE_ATTEMPTS,
     };
     pub use super::pressure::{EVICTIONS_NODE_PRESSURE, OOM_KILLS, RESTARTS};
+    pub use super::queues::{
+        KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
+    };
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -72,7 +76,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 50] = [
+    pub static ORDER: [&Column; 54] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -120,6 +124,10 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &QUEUE_DELAY_P50,
+        &QUEUE_DELAY_P99,
+        &KEDA_ACTIVATIONS,
+        &KEDA_DEACTIVATIONS,
         &EVICTIONS_NODE_PRESSURE,
         &OOM_KILLS,
         &RESTARTS,
@@ -331,6 +339,46 @@ pub enum Fact {
         /// is the usage ratio the replica calculator scaled by.
         target: i64,
     },
+    /// A workload's work queue changed length (at most once per queue step).
+    QueueLength {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Items waiting now.
+        length: u64,
+    },
+    /// Items that arrived together left a work queue, served by its ready pods.
+    QueueServed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// How long they waited.
+        waited: SimTime,
+    },
+    /// Items were dropped from a work queue: it was full when they arrived, or they
+    /// waited past its timeout.
+    QueueDropped {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// True when they waited past the timeout; false when the queue was full.
+        expired: bool,
+    },
+    /// KEDA's scale executor set a Deployment's replicas itself: from zero when its
+    /// trigger turned active, to zero after the cooldown, or up to `minReplicaCount`.
+    KedaScaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// The queue length the trigger saw.
+        queue: u64,
+        /// When the trigger was last active (the cooldown counts from there).
+        last_active: Option<SimTime>,
+    },
     /// A running pod's containers used more memory than their limit and were OOM-killed;
     /// they restart after their CrashLoopBackOff delay.
     PodOomKilled {
@@ -516,7 +564,11 @@ impl Fact {
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
             | Fact::Scaled { .. }
-            | Fact::NodeMemoryPressure { .. } => None,
+            | Fact::QueueLength { .. }
+            | Fact::QueueServed { .. }
+            | Fact::QueueDropped { .. }
+            | Fact::KedaScaled { .. } => None,
+            Fact::NodeMemoryPressure { .. } => None,
         }
     }
 }
@@ -553,6 +605,7 @@ pub(crate) struct Observers {
     pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
+    pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
     pub pressure: pressure::PressureMetrics,
 }
@@ -576,6 +629,7 @@ impl Observers {
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
         }
+        self.queues.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);

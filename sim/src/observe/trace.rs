@@ -66,6 +66,12 @@ pub enum TraceEvent {
         /// From, to, what the metrics recommended, the deciding metric and the limit.
         detail: String,
     },
+    /// KEDA's executor set a Deployment's replicas (from zero, to zero, or to its
+    /// minimum); the record's `pod` is the Deployment's name.
+    KedaScaled {
+        /// From, to, the queue length the trigger saw and its last activity.
+        detail: String,
+    },
     /// The pod's containers were OOM-killed.
     OomKilled {
         /// When they restart.
@@ -102,6 +108,7 @@ impl TraceEvent {
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
+            TraceEvent::KedaScaled { detail } => ("keda-scale", detail.as_str()),
             TraceEvent::OomKilled { detail } => ("oom-killed", detail.as_str()),
             TraceEvent::Restarted { detail } => ("restarted", detail.as_str()),
             TraceEvent::MemoryPressure { detail } => ("memory-pressure", detail.as_str()),
@@ -255,6 +262,28 @@ impl Observer for TraceLog {
                         .cloned()
                         .unwrap_or_default(),
                     event: TraceEvent::HpaScaled { detail },
+                });
+                return;
+            }
+            Fact::KedaScaled {
+                workload,
+                from,
+                to,
+                queue,
+                last_active,
+            } => {
+                let mut detail = format!("replicas {from} -> {to}; queue length {queue}");
+                if let Some(at) = last_active {
+                    detail.push_str(&format!("; last active at {}s", at.as_secs_f64()));
+                }
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event: TraceEvent::KedaScaled { detail },
                 });
                 return;
             }

@@ -670,6 +670,8 @@ pub(super) struct RawWorkload {
     pub(super) stateful_set: Option<Spanned<String>>,
     pub(super) pod_management_policy: Option<Spanned<String>>,
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
+    /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
+    pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
 }
 
 /// `arrivals:` of a batch workload.

@@ -46,6 +46,7 @@ pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
+pub(super) mod keda;
 pub(super) mod node_pressure;
 mod pod;
 mod priority;
