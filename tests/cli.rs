@@ -231,12 +231,12 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout; no node
         // fails (no evictions, no failure, no down time, no recovery figure, none lost);
         // two nodes for 601 s (0.333889 node-hours), unpriced, no autoscaler; no Service
-        // and no HorizontalPodAutoscaler, no queue and no ScaledObject (their columns empty); no memory pressure (no
-        // node-pressure eviction, OOM kill or restart).
+        // and no HorizontalPodAutoscaler, no queue and no ScaledObject (their columns
+        // empty); no memory pressure (no node-pressure eviction, OOM kill or restart).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,,,,,0,0,0"
+                 0.333889,0.000000,0,0,0,0,,,,,,,,,,0,0,0"
             ),
             "{}",
             rows[i + 1]
