@@ -109,6 +109,7 @@ impl<'a> Simulation<'a> {
                 trace: None,
                 gpu,
                 extra: Vec::new(),
+                jobs: Default::default(),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -163,6 +164,10 @@ impl<'a> Simulation<'a> {
                 Autoscalers::start(scenario, &mut ctx),
             )
         };
+        let jobs = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::jobs::Jobs::start(scenario, seed, &mut ctx)
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -190,6 +195,7 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                jobs,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -460,6 +466,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.jobs.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment` or `batch`",
+        "exactly one of `pod`, `deployment`, `batch` or `job`",
     );
 }
 

@@ -20,6 +20,8 @@
 //! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
 //!   server's usage samples.
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
+//! - [`jobs`]: the job controller, which runs Jobs' pods to completion (only in
+//!   scenarios with `job:` workloads).
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -29,6 +31,7 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod jobs;
 pub mod kubelet;
 pub mod nodes;
 pub mod scheduling;
@@ -71,6 +74,8 @@ pub(crate) enum Id {
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
     Services,
+    /// The job controller.
+    Jobs,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -91,12 +96,15 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services],
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
+        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, Jobs],
         Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
         Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::PodFailed {
+            restarting: true, ..
+        } => &[Jobs],
         _ => &[],
     }
 }
@@ -128,6 +136,10 @@ impl Routes {
             .iter()
             .any(|w| w.template.node_name.is_some());
         let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
+        let jobs = scenario
+            .workloads
+            .iter()
+            .any(|w| matches!(w.kind, WorkloadKind::Job { .. }));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -138,6 +150,7 @@ impl Routes {
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
+            (Id::Jobs, jobs),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -171,6 +184,7 @@ pub(crate) struct Controllers {
     pub autoscaler: Option<autoscaler::Autoscaler>,
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
+    pub jobs: jobs::Jobs,
 }
 
 impl Controllers {
@@ -192,6 +206,7 @@ impl Controllers {
             }
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
+            Event::Jobs(e) => self.jobs.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -214,6 +229,7 @@ impl Controllers {
                 }
             }
             Id::Services => self.services.react(fact, ctx),
+            Id::Jobs => self.jobs.react(fact, ctx),
         }
     }
 }

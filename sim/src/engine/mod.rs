@@ -38,6 +38,7 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::jobs::JobEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
@@ -76,6 +77,8 @@ pub enum Event {
     Services(ServiceEvent),
     /// For HorizontalPodAutoscalers (their syncs).
     Hpa(HpaEvent),
+    /// For the job controller (Job starts, back-offs, deadlines).
+    Jobs(JobEvent),
 }
 
 impl Event {
@@ -85,7 +88,11 @@ impl Event {
     /// timeout) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            Event::Workloads(_)
+            | Event::Kubelet(_)
+            | Event::Nodes(_)
+            | Event::Taint(_)
+            | Event::Jobs(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
@@ -306,6 +313,9 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::PodFailed { .. } => $arm!(),
+            Fact::JobCompleted { .. } => $arm!(),
+            Fact::JobFailed { .. } => $arm!(),
         }
     };
 }

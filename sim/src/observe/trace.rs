@@ -66,6 +66,19 @@ pub enum TraceEvent {
         /// From, to, what the metrics recommended, the deciding metric and the limit.
         detail: String,
     },
+    /// The pod's containers exited with an error: `failed`, or `failed` `restarting`
+    /// when the kubelet restarts them in place (restartPolicy OnFailure).
+    Failed {
+        /// True when restarted in place.
+        restarting: bool,
+    },
+    /// A Job completed; the record's `pod` is the Job's name.
+    JobCompleted,
+    /// A Job failed; the record's `pod` is the Job's name.
+    JobFailed {
+        /// `BackoffLimitExceeded` or `DeadlineExceeded`.
+        reason: &'static str,
+    },
 }
 
 impl TraceEvent {
@@ -87,6 +100,11 @@ impl TraceEvent {
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
+            TraceEvent::Failed { restarting } => {
+                ("failed", if *restarting { "restarting" } else { "" })
+            }
+            TraceEvent::JobCompleted => ("job-complete", ""),
+            TraceEvent::JobFailed { reason } => ("job-failed", reason),
         }
     }
 }
@@ -183,7 +201,10 @@ impl Observer for TraceLog {
             Fact::PodStarted { .. } => TraceEvent::Started,
             Fact::PodFinished { .. } => TraceEvent::Finished,
             Fact::PodEvicted {
-                reason: reason @ (EvictionReason::Taint | EvictionReason::Drain),
+                reason:
+                    reason @ (EvictionReason::Taint
+                    | EvictionReason::Drain
+                    | EvictionReason::JobTerminated),
                 ..
             } => TraceEvent::Disrupted {
                 reason: reason.as_str(),
@@ -226,6 +247,27 @@ impl Observer for TraceLog {
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
+            Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
+                restarting: *restarting,
+            },
+            Fact::JobCompleted { workload, .. } | Fact::JobFailed { workload, .. } => {
+                let event = match fact {
+                    Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
+                        reason: reason.as_str(),
+                    },
+                    _ => TraceEvent::JobCompleted,
+                };
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event,
+                });
+                return;
+            }
             _ => return,
         };
         if let Some(p) = view.pod {

@@ -5,6 +5,7 @@ pub mod autoscaler;
 pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
+pub mod jobs;
 mod model;
 pub mod yaml;
 
@@ -15,6 +16,7 @@ use schedulers::{SchedulerSpec, SpecError};
 
 pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use failures::*;
+pub use jobs::{JobSpec, RestartPolicy};
 pub use model::*;
 pub use yaml::ScenarioError;
 

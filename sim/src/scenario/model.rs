@@ -172,6 +172,13 @@ pub enum WorkloadKind {
     },
     /// `trace: {...}` (or `gpuTrace:`): pods replayed from a cluster trace.
     Trace(Arc<TraceReplay>),
+    /// `job: NAME`: a Job created at `at`, whose controller runs its pods to completion.
+    Job {
+        /// Creation time (the Job's `status.startTime`).
+        at: SimTime,
+        /// What it runs.
+        spec: super::JobSpec,
+    },
 }
 
 /// A trace replayed as a workload: which pods arrive when.

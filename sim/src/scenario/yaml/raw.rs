@@ -664,6 +664,14 @@ pub(super) struct RawWorkload {
     pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
     pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
     pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
+    /// A Job (see `build::jobs`): the fifth kind, and its spec's fields.
+    pub(super) job: Option<Spanned<String>>,
+    pub(super) completions: Option<Spanned<Scalar>>,
+    pub(super) parallelism: Option<Spanned<Scalar>>,
+    pub(super) backoff_limit: Option<Spanned<Scalar>>,
+    pub(super) active_deadline_seconds: Option<Spanned<Scalar>>,
+    pub(super) restart_policy: Option<Spanned<String>>,
+    pub(super) failure_probability: Option<Spanned<Scalar>>,
 }
 
 /// `arrivals:` of a batch workload.

@@ -46,6 +46,7 @@ pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
+mod jobs;
 mod pod;
 mod priority;
 mod scheduling;

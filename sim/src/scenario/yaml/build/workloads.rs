@@ -23,6 +23,7 @@ enum Kind {
     Pod,
     Deployment,
     Batch,
+    Job,
 }
 
 impl Kind {
@@ -32,6 +33,7 @@ impl Kind {
             Kind::Pod => "pod",
             Kind::Deployment => "deployment",
             Kind::Batch => "batch",
+            Kind::Job => "job",
         }
     }
 }
@@ -85,6 +87,7 @@ impl Builder<'_> {
             (Kind::Pod, &raw.pod),
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
+            (Kind::Job, &raw.job),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| Head::Named(k, v)));
@@ -99,8 +102,8 @@ impl Builder<'_> {
             (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or \
-                 `trace`; found none",
+                "a workload needs exactly one of `pod`, `deployment`, `batch` or `job` (naming \
+                 it), or `trace`; found none",
             )),
             (Some(first), Some(second)) => {
                 let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
@@ -131,7 +134,7 @@ impl Builder<'_> {
             (
                 "at",
                 w.at.as_ref().map(|v| &v.referenced),
-                &[Kind::Pod, Kind::Deployment],
+                &[Kind::Pod, Kind::Deployment, Kind::Job],
                 " (a batch workload starts at `arrivals.start`)",
             ),
             (
@@ -169,6 +172,9 @@ impl Builder<'_> {
     ) -> Result<Workload> {
         let raw = &w.value;
         self.kind_specific_keys(raw, kind, base)?;
+        if kind != Kind::Job {
+            self.job_keys_only_on_jobs(raw, kind.key(), base)?;
+        }
         let at = |b: &Self| match &raw.at {
             Some(v) => b.duration(v, &format!("{base}.at")),
             None => Ok(SimTime::ZERO),
@@ -221,9 +227,16 @@ impl Builder<'_> {
                 };
                 (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
             }
+            Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
         };
-        let (template, sized) =
-            self.template(raw, name, owner, singleton, kind == Kind::Batch, base)?;
+        let (template, sized) = self.template(
+            raw,
+            name,
+            owner,
+            singleton,
+            matches!(kind, Kind::Batch | Kind::Job),
+            base,
+        )?;
         let duration = match &raw.duration {
             None => None,
             Some(d) => Some(self.scalar_or_dist(
@@ -553,7 +566,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",
