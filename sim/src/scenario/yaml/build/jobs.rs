@@ -27,7 +27,7 @@ impl Builder<'_> {
                 let field = format!("{base}.activeDeadlineSeconds");
                 let secs =
                     self.kube
-                        .integer(v, &field, 1, i128::from(i64::MAX), "a positive integer")?;
+                        .integer(v, &field, 1, i128::from(u32::MAX), "a positive integer")?;
                 Some(SimTime::from_secs(u64::try_from(secs).unwrap_or(u64::MAX)))
             }
             None => None,
