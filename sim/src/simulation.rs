@@ -30,6 +30,7 @@ use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
+use crate::observe::jobs::JobMetrics;
 use crate::observe::pods::PodMetrics;
 use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
@@ -109,7 +110,7 @@ impl<'a> Simulation<'a> {
                 trace: None,
                 gpu,
                 extra: Vec::new(),
-                jobs: Default::default(),
+                jobs: JobMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),

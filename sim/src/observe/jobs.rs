@@ -3,18 +3,19 @@
 
 use crate::observe::summary::{Column, Summary, Unit, Value};
 use crate::observe::{Fact, Observer, RunEnd, View};
+use crate::scenario::{Scenario, WorkloadKind};
 
 /// `jobs_completed`.
 pub static JOBS_COMPLETED: Column = Column {
     name: "jobs_completed",
     unit: Unit::Count,
-    doc: "Jobs whose pods succeeded `completions` times",
+    doc: "Jobs whose pods succeeded `completions` times (empty without Jobs)",
 };
 /// `jobs_failed`.
 pub static JOBS_FAILED: Column = Column {
     name: "jobs_failed",
     unit: Unit::Count,
-    doc: "Jobs that failed (BackoffLimitExceeded or DeadlineExceeded)",
+    doc: "Jobs that failed, by BackoffLimitExceeded or DeadlineExceeded (empty without Jobs)",
 };
 /// `job_duration_mean_s`.
 pub static JOB_DURATION_MEAN: Column = Column {
@@ -26,10 +27,25 @@ pub static JOB_DURATION_MEAN: Column = Column {
 /// Counts Jobs' outcomes.
 #[derive(Debug, Clone, Default)]
 pub struct JobMetrics {
+    /// The scenario has Jobs (the columns are empty without).
+    any: bool,
     completed: u64,
     failed: u64,
     /// Sum of the completed Jobs' durations, in microseconds.
     duration_sum: u128,
+}
+
+impl JobMetrics {
+    /// The metrics of a run of `scenario`.
+    pub fn new(scenario: &Scenario) -> JobMetrics {
+        JobMetrics {
+            any: scenario
+                .workloads
+                .iter()
+                .any(|w| matches!(w.kind, WorkloadKind::Job { .. })),
+            ..JobMetrics::default()
+        }
+    }
 }
 
 impl Observer for JobMetrics {
@@ -46,8 +62,15 @@ impl Observer for JobMetrics {
     }
 
     fn finish(&mut self, _end: &RunEnd<'_>, summary: &mut Summary) {
-        summary.push(&JOBS_COMPLETED, Value::Count(self.completed));
-        summary.push(&JOBS_FAILED, Value::Count(self.failed));
+        let count = |n| {
+            if self.any {
+                Value::Count(n)
+            } else {
+                Value::Missing
+            }
+        };
+        summary.push(&JOBS_COMPLETED, count(self.completed));
+        summary.push(&JOBS_FAILED, count(self.failed));
         summary.push(
             &JOB_DURATION_MEAN,
             if self.completed == 0 {
