@@ -4,6 +4,13 @@
 //! leaves at once or terminates gracefully, holding its resources for its termination
 //! grace period (Kubernetes' graceful deletion).
 //!
+//! A pod whose work ends is marked Succeeded ([`Fact::PodFinished`]), or Failed
+//! ([`Fact::PodFailed`]) when the run was drawn to fail ([`schedulers::Pod::failing_runs`],
+//! only Job pods), and leaves its node. Under a Job's restartPolicy OnFailure a failed run
+//! is restarted in place instead, after the kubelet's crash-loop back-off (10 s doubling,
+//! capped at 300 s, pkg/kubelet's `backOffPeriod` and `MaxContainerBackOff`); its reset
+//! after 10 minutes of running is not modelled.
+//!
 //! A node whose kubelet is down ([`Fact::NodeFailed`] with [`NodeFailure::Crash`], only
 //! in scenarios with `failures:`) starts and finishes nothing: a pod bound to it does not
 //! start and a pod whose work would end there does not finish (its containers are gone),

@@ -5,6 +5,8 @@
 //!   node left) at once, or after [`CRASH_LOOP_BACKOFF`] if the pod ran for no time.
 //! - `batch:` pods arrive by a Poisson, fixed or burst process.
 //! - A trace workload replays a trace's pods (see [`TraceTiming`]).
+//! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
+//!   [`new_pod`] as these controllers do.
 //!
 //! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
 //! so one workload's draws never depend on another's. A workload that creates several
