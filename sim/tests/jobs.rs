@@ -316,3 +316,16 @@ fn random_jobs_keep_the_invariants() {
         "{completed} completed, {failed} failed"
     );
 }
+
+#[test]
+fn an_evicted_pod_is_replaced_after_the_backoff() {
+    // g-0 holds the 2-CPU node from 0. At 10 s `vip` (priority 1000) preempts it: g-0
+    // terminates over its 30 s grace period, and the Job counts it failed at once and
+    // creates g-1 after the 10 s back-off, at 20 s.
+    let r = run(&scenario(
+        2,
+        "  - {job: g, duration: 100s, requests: {cpu: 2}}\n  - {pod: vip, at: 10s, priority: 1000, requests: {cpu: 2}}\n",
+    ));
+    assert_eq!(times(&r, "g-", "created"), [0.0, 20.0]);
+    assert_eq!(times(&r, "g-0", "evicted"), [10.0]);
+}

@@ -18,8 +18,9 @@
 //!   deleted: pending ones at once, bound ones gracefully through the kubelet
 //!   ([`EvictionReason::JobTerminated`]).
 //!
-//! Simplified: a pod counts when it leaves the cluster (upstream counts a terminating
-//! pod as soon as it is terminal, through its finalizer); no Indexed completion mode,
+//! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
+//! (upstream replaces a terminating pod at once, podReplacementPolicy
+//! TerminatingOrFailed, but counts it failed once it is terminal); no Indexed completion mode,
 //! `podFailurePolicy`, `successPolicy`, `suspend`, `backoffLimitPerIndex` or
 //! `ttlSecondsAfterFinished`; a Job's finished pods are removed at once instead of staying
 //! in the API. Whether a run of a pod fails is drawn when the pod is created, from the
@@ -197,17 +198,17 @@ impl Jobs {
         pod.failing_runs = failing;
         let id = ctx.cluster.add_pod(pod);
         job.active.push(id);
-        if (job.active.len() as u32) < want {
+        let more = (job.active.len() as u32) < want;
+        ctx.publish(Fact::PodCreated { pod: id, run_for });
+        // The next pod exists once this one is processed (queued).
+        if more {
             ctx.then(Event::Jobs(JobEvent::Sync { workload: w as u32 }));
         }
-        ctx.publish(Fact::PodCreated { pod: id, run_for });
     }
 
-    /// One of a Job's pods left the cluster: Succeeded, or failed.
-    fn pod_left(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
-        let Some((owner, phase)) = ctx.departed(pod).map(|p| (p.owner, p.phase)) else {
-            return;
-        };
+    /// One of a Job's pods stopped being active: it left Succeeded, or it failed (left
+    /// otherwise, or began terminating).
+    fn pod_left(&mut self, pod: PodId, owner: u32, phase: PodPhase, ctx: &mut Ctx<'_>) {
         let Some(job) = self.jobs.get_mut(owner as usize).and_then(Option::as_mut) else {
             return;
         };
@@ -347,7 +348,22 @@ impl Controller for Jobs {
 
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
-            Fact::PodDeleted { pod, .. } => self.pod_left(*pod, ctx),
+            Fact::PodDeleted { pod, .. } => {
+                if let Some((owner, phase)) = ctx.departed(*pod).map(|p| (p.owner, p.phase)) {
+                    self.pod_left(*pod, owner, phase, ctx);
+                }
+            }
+            // Evicted and terminating: replaced at once (upstream's default
+            // podReplacementPolicy, TerminatingOrFailed), and counted as failed.
+            Fact::PodEvicted {
+                pod,
+                graceful: true,
+                ..
+            } => {
+                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
+                    self.pod_left(*pod, owner, PodPhase::Failed, ctx);
+                }
+            }
             Fact::PodFailed {
                 pod,
                 restarting: true,

@@ -95,7 +95,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services],
-        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
         Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, Jobs],
         Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],

@@ -178,19 +178,20 @@ mod tests {
             "workloads: [{job: a, completions: -1}]\n",
             "-1",
             "workloads[0].completions",
-            "expected a non-negative integer",
+            "expected a non-negative integer, got -1",
         );
         check_at(
             "workloads: [{job: a, activeDeadlineSeconds: 0}]\n",
             "0}",
             "workloads[0].activeDeadlineSeconds",
-            "expected a positive integer",
+            "expected a positive integer from 1 to 4294967295, got 0",
         );
         check_at(
             "workloads: [{job: a, restartPolicy: Always}]\n",
             "Always",
             "workloads[0].restartPolicy",
-            "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\"",
+            "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\" \
+             (a Job's pods may not restart Always)",
         );
         check_at(
             "workloads: [{job: a, failureProbability: 1.5}]\n",
