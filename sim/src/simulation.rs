@@ -31,6 +31,7 @@ use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
+use crate::observe::jobs::JobMetrics;
 use crate::observe::pods::PodMetrics;
 use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
@@ -113,6 +114,7 @@ impl<'a> Simulation<'a> {
                 gpu,
                 queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
+                jobs: JobMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -174,6 +176,10 @@ impl<'a> Simulation<'a> {
                 crate::controllers::keda::ScaledObjects::start(scenario, &mut ctx),
             )
         };
+        let jobs = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::jobs::Jobs::start(scenario, seed, &mut ctx)
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -208,6 +214,7 @@ impl<'a> Simulation<'a> {
                 statefulsets,
                 workqueues,
                 keda,
+                jobs,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -479,6 +486,7 @@ impl<'a> Simulation<'a> {
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
         o.queues.finish(&run_end, &mut summary);
+        o.jobs.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment`, `batch` or `statefulSet`",
+        "exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job`",
     );
 }
 
@@ -767,6 +767,76 @@ fn check_inline(cases: &[(&str, u64, u64, &str, &str)]) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rejections of a Job's fields (`job:` workloads), one bad value each.
+#[test]
+fn job_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{job: j, completions: -1}]",
+            1,
+            35,
+            "workloads[0].completions",
+            "expected a non-negative integer, got -1",
+        ),
+        (
+            "workloads: [{job: j, parallelism: x}]",
+            1,
+            35,
+            "workloads[0].parallelism",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, backoffLimit: 1.5}]",
+            1,
+            36,
+            "workloads[0].backoffLimit",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, activeDeadlineSeconds: 0}]",
+            1,
+            45,
+            "workloads[0].activeDeadlineSeconds",
+            "expected a positive integer",
+        ),
+        (
+            "workloads: [{job: j, restartPolicy: Always}]",
+            1,
+            37,
+            "workloads[0].restartPolicy",
+            "supported values: \"OnFailure\", \"Never\"",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: 2}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a probability from 0 to 1, got 2",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: -0.1}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a non-negative number",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst}, backoffLimit: 1}]",
+            1,
+            66,
+            "workloads[0].backoffLimit",
+            "applies to job workloads only, not to a batch",
+        ),
+        (
+            "workloads: [{job: j, arrivals: {process: burst}}]",
+            1,
+            32,
+            "workloads[0].arrivals",
+            "applies to batch workloads only, not to a job",
+        ),
+    ]);
 }
 
 /// Rejections of topology spread constraints, one rule each.

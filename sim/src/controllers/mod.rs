@@ -26,6 +26,8 @@
 //!   by their ready pods.
 //! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
 //!   zero and back.
+//! - [`jobs`]: the job controller, which runs Jobs' pods to completion (only in
+//!   scenarios with `job:` workloads).
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -35,6 +37,7 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod jobs;
 pub mod keda;
 pub mod kubelet;
 pub mod nodes;
@@ -86,6 +89,8 @@ pub(crate) enum Id {
     WorkQueue,
     /// KEDA ScaledObjects, which learn their queues' lengths.
     Keda,
+    /// The job controller.
+    Jobs,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -105,8 +110,16 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services, StatefulSets],
-        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, StatefulSets],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
+        Fact::PodDeleted { .. } => &[
+            Gang,
+            Workloads,
+            Queue,
+            Autoscaler,
+            Services,
+            StatefulSets,
+            Jobs,
+        ],
         Fact::Scaled { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
@@ -115,6 +128,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::EndpointsChanged { .. } => &[WorkQueue],
         Fact::QueueLength { .. } => &[Keda],
         Fact::KedaScaled { .. } => &[Workloads],
+        Fact::PodFailed {
+            restarting: true, ..
+        } => &[Jobs],
         _ => &[],
     }
 }
@@ -160,6 +176,10 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| w.dynamics.as_ref().is_some_and(|d| d.keda.is_some()));
+        let jobs = scenario
+            .workloads
+            .iter()
+            .any(|w| matches!(w.kind, WorkloadKind::Job { .. }));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -173,6 +193,7 @@ impl Routes {
             (Id::StatefulSets, stateful),
             (Id::WorkQueue, queues),
             (Id::Keda, keda),
+            (Id::Jobs, jobs),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -209,6 +230,7 @@ pub(crate) struct Controllers {
     pub statefulsets: statefulsets::StatefulSets,
     pub workqueues: workqueue::WorkQueues,
     pub keda: keda::ScaledObjects,
+    pub jobs: jobs::Jobs,
 }
 
 impl Controllers {
@@ -233,6 +255,7 @@ impl Controllers {
             Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
             Event::WorkQueue(e) => self.workqueues.on(e, ctx),
             Event::Keda(e) => self.keda.on(e, ctx),
+            Event::Jobs(e) => self.jobs.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -258,6 +281,7 @@ impl Controllers {
             Id::StatefulSets => self.statefulsets.react(fact, ctx),
             Id::WorkQueue => self.workqueues.react(fact, ctx),
             Id::Keda => self.keda.react(fact, ctx),
+            Id::Jobs => self.jobs.react(fact, ctx),
         }
     }
 }

@@ -38,6 +38,7 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::jobs::JobEvent;
 use crate::controllers::keda::KedaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
@@ -85,6 +86,8 @@ pub enum Event {
     WorkQueue(WorkQueueEvent),
     /// For KEDA ScaledObjects (polls and their HPAs' syncs).
     Keda(KedaEvent),
+    /// For the job controller (Job starts, back-offs, deadlines).
+    Jobs(JobEvent),
 }
 
 impl Event {
@@ -99,6 +102,7 @@ impl Event {
             | Event::Nodes(_)
             | Event::Taint(_)
             | Event::StatefulSets(_) => true,
+            Event::Jobs(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
@@ -325,6 +329,9 @@ macro_rules! for_each_fact {
             Fact::QueueServed { .. } => $arm!(),
             Fact::QueueDropped { .. } => $arm!(),
             Fact::KedaScaled { .. } => $arm!(),
+            Fact::PodFailed { .. } => $arm!(),
+            Fact::JobCompleted { .. } => $arm!(),
+            Fact::JobFailed { .. } => $arm!(),
         }
     };
 }

@@ -168,7 +168,8 @@ impl Observer for Disruptions {
                     // Counted by their own observers.
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
-                    | EvictionReason::DeploymentScaledDown => return,
+                    | EvictionReason::DeploymentScaledDown
+                    | EvictionReason::JobTerminated => return,
                 }
                 let Some(p) = view.pod else {
                     return;

@@ -17,6 +17,7 @@ pub mod autoscaling;
 pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
+pub mod jobs;
 pub mod pods;
 pub mod queues;
 pub mod services;
@@ -44,6 +45,7 @@ pub mod columns {
         PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
     };
     pub use super::fairness::JAIN_INDEX;
+    pub use super::jobs::{JOB_DURATION_MEAN, JOBS_COMPLETED, JOBS_FAILED};
     pub use super::pods::{
         GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99, MAKESPAN,
         MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
@@ -74,7 +76,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 51] = [
+    pub static ORDER: [&Column; 54] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -126,6 +128,9 @@ pub mod columns {
         &QUEUE_DELAY_P99,
         &KEDA_ACTIVATIONS,
         &KEDA_DEACTIVATIONS,
+        &JOBS_COMPLETED,
+        &JOBS_FAILED,
+        &JOB_DURATION_MEAN,
     ];
 }
 
@@ -374,6 +379,50 @@ pub enum Fact {
         /// When the trigger was last active (the cooldown counts from there).
         last_active: Option<SimTime>,
     },
+    /// A pod's containers exited with an error (its phase is Failed, unless the kubelet
+    /// restarts it in place).
+    PodFailed {
+        /// The pod.
+        pod: PodId,
+        /// True when its restartPolicy (OnFailure) restarts the containers in place: the
+        /// pod stays on its node.
+        restarting: bool,
+    },
+    /// A Job's pods succeeded `completions` times (condition Complete).
+    JobCompleted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// From the Job's start to its completion.
+        duration: SimTime,
+    },
+    /// A Job failed (condition Failed) and its active pods are deleted.
+    JobFailed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Why.
+        reason: JobFailureReason,
+        /// From the Job's start to its failure.
+        duration: SimTime,
+    },
+}
+
+/// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailureReason {
+    /// More pods failed (or restarted) than `backoffLimit` allows.
+    BackoffLimitExceeded,
+    /// It ran for longer than `activeDeadlineSeconds`.
+    DeadlineExceeded,
+}
+
+impl JobFailureReason {
+    /// The condition's reason, as upstream's job controller writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobFailureReason::BackoffLimitExceeded => "BackoffLimitExceeded",
+            JobFailureReason::DeadlineExceeded => "DeadlineExceeded",
+        }
+    }
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -434,6 +483,8 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// Its Job failed and the job controller deleted its active pods (graceful).
+    JobTerminated,
 }
 
 impl EvictionReason {
@@ -446,6 +497,7 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::JobTerminated => "job-terminated",
         }
     }
 }
@@ -512,7 +564,8 @@ impl Fact {
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
             | Fact::PodDeleted { pod, .. }
-            | Fact::PodReady { pod } => Some(*pod),
+            | Fact::PodReady { pod }
+            | Fact::PodFailed { pod, .. } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
@@ -531,7 +584,9 @@ impl Fact {
             | Fact::QueueLength { .. }
             | Fact::QueueServed { .. }
             | Fact::QueueDropped { .. }
-            | Fact::KedaScaled { .. } => None,
+            | Fact::KedaScaled { .. }
+            | Fact::JobCompleted { .. }
+            | Fact::JobFailed { .. } => None,
         }
     }
 }
@@ -570,6 +625,7 @@ pub(crate) struct Observers {
     pub gpu: Option<gpu_fill::GpuFill>,
     pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
+    pub jobs: jobs::JobMetrics,
 }
 
 impl Observers {
@@ -584,6 +640,7 @@ impl Observers {
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
         self.services.observe(fact, view);
+        self.jobs.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
         }

@@ -72,6 +72,19 @@ pub enum TraceEvent {
         /// From, to, the queue length the trigger saw and its last activity.
         detail: String,
     },
+    /// The pod's containers exited with an error: `failed`, or `failed` `restarting`
+    /// when the kubelet restarts them in place (restartPolicy OnFailure).
+    Failed {
+        /// True when restarted in place.
+        restarting: bool,
+    },
+    /// A Job completed; the record's `pod` is the Job's name.
+    JobCompleted,
+    /// A Job failed; the record's `pod` is the Job's name.
+    JobFailed {
+        /// `BackoffLimitExceeded` or `DeadlineExceeded`.
+        reason: &'static str,
+    },
 }
 
 impl TraceEvent {
@@ -94,6 +107,11 @@ impl TraceEvent {
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
             TraceEvent::KedaScaled { detail } => ("keda-scale", detail.as_str()),
+            TraceEvent::Failed { restarting } => {
+                ("failed", if *restarting { "restarting" } else { "" })
+            }
+            TraceEvent::JobCompleted => ("job-complete", ""),
+            TraceEvent::JobFailed { reason } => ("job-failed", reason),
         }
     }
 }
@@ -196,7 +214,10 @@ impl Observer for TraceLog {
             Fact::PodStarted { .. } => TraceEvent::Started,
             Fact::PodFinished { .. } => TraceEvent::Finished,
             Fact::PodEvicted {
-                reason: reason @ (EvictionReason::Taint | EvictionReason::Drain),
+                reason:
+                    reason @ (EvictionReason::Taint
+                    | EvictionReason::Drain
+                    | EvictionReason::JobTerminated),
                 ..
             } => TraceEvent::Disrupted {
                 reason: reason.as_str(),
@@ -268,6 +289,27 @@ impl Observer for TraceLog {
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
+            Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
+                restarting: *restarting,
+            },
+            Fact::JobCompleted { workload, .. } | Fact::JobFailed { workload, .. } => {
+                let event = match fact {
+                    Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
+                        reason: reason.as_str(),
+                    },
+                    _ => TraceEvent::JobCompleted,
+                };
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event,
+                });
+                return;
+            }
             _ => return,
         };
         if let Some(p) = view.pod {

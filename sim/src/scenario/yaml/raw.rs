@@ -670,6 +670,14 @@ pub(super) struct RawWorkload {
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
+    /// A Job (see `build::jobs`): the fifth kind, and its spec's fields.
+    pub(super) job: Option<Spanned<String>>,
+    pub(super) completions: Option<Spanned<Scalar>>,
+    pub(super) parallelism: Option<Spanned<Scalar>>,
+    pub(super) backoff_limit: Option<Spanned<Scalar>>,
+    pub(super) active_deadline_seconds: Option<Spanned<Scalar>>,
+    pub(super) restart_policy: Option<Spanned<String>>,
+    pub(super) failure_probability: Option<Spanned<Scalar>>,
 }
 
 /// `arrivals:` of a batch workload.

@@ -46,6 +46,7 @@ pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
+mod jobs;
 pub(super) mod keda;
 mod pod;
 mod priority;

@@ -24,6 +24,7 @@ enum Kind {
     Deployment,
     Batch,
     StatefulSet,
+    Job,
 }
 
 impl Kind {
@@ -34,6 +35,7 @@ impl Kind {
             Kind::Deployment => "deployment",
             Kind::Batch => "batch",
             Kind::StatefulSet => "statefulSet",
+            Kind::Job => "job",
         }
     }
 }
@@ -88,6 +90,7 @@ impl Builder<'_> {
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
             (Kind::StatefulSet, &raw.stateful_set),
+            (Kind::Job, &raw.job),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| Head::Named(k, v)));
@@ -102,8 +105,8 @@ impl Builder<'_> {
             (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment`, `batch` or `statefulSet` \
-                 (naming it), or `trace`; found none",
+                "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or \
+                 `job` (naming it), or `trace`; found none",
             )),
             (Some(first), Some(second)) => {
                 let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
@@ -134,7 +137,7 @@ impl Builder<'_> {
             (
                 "at",
                 w.at.as_ref().map(|v| &v.referenced),
-                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet],
+                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet, Kind::Job],
                 " (a batch workload starts at `arrivals.start`)",
             ),
             (
@@ -184,6 +187,9 @@ impl Builder<'_> {
     ) -> Result<Workload> {
         let raw = &w.value;
         self.kind_specific_keys(raw, kind, base)?;
+        if kind != Kind::Job {
+            self.job_keys_only_on_jobs(raw, kind.key(), base)?;
+        }
         let at = |b: &Self| match &raw.at {
             Some(v) => b.duration(v, &format!("{base}.at")),
             None => Ok(SimTime::ZERO),
@@ -253,9 +259,16 @@ impl Builder<'_> {
                 };
                 (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
             }
+            Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
         };
-        let (template, sized) =
-            self.template(raw, name, owner, singleton, kind == Kind::Batch, base)?;
+        let (template, sized) = self.template(
+            raw,
+            name,
+            owner,
+            singleton,
+            matches!(kind, Kind::Batch | Kind::Job),
+            base,
+        )?;
         let mut workload_kind = workload_kind;
         if let WorkloadKind::StatefulSet {
             replicas,
@@ -602,7 +615,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment`, `batch` or `statefulSet` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",
