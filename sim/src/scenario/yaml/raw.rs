@@ -670,7 +670,7 @@ pub(super) struct RawWorkload {
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
-    /// A Job (see `build::jobs`): the fifth kind, and its spec's fields.
+    /// A Job (see `build::jobs`): a kind of its own, and its spec's fields.
     pub(super) job: Option<Spanned<String>>,
     pub(super) completions: Option<Spanned<Scalar>>,
     pub(super) parallelism: Option<Spanned<Scalar>>,
