@@ -189,7 +189,8 @@ impl Kubelet {
                 EvictionReason::Preemption
                 | EvictionReason::Drain
                 | EvictionReason::ScaleDown
-                | EvictionReason::DeploymentScaledDown => true,
+                | EvictionReason::DeploymentScaledDown
+                | EvictionReason::RolloutReplaced => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
                 EvictionReason::NodeRemoved => false,
             };

@@ -306,6 +306,8 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::RolloutStarted { .. } => $arm!(),
+            Fact::RolloutFinished { .. } => $arm!(),
         }
     };
 }

@@ -166,7 +166,8 @@ impl Observer for Disruptions {
                     // Counted by their own observers.
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
-                    | EvictionReason::DeploymentScaledDown => return,
+                    | EvictionReason::DeploymentScaledDown
+                    | EvictionReason::RolloutReplaced => return,
                 }
                 let Some(p) = view.pod else {
                     return;

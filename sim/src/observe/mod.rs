@@ -322,6 +322,23 @@ pub enum Fact {
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
     },
+    /// A Deployment's rollout began: its template changed and a new ReplicaSet exists.
+    RolloutStarted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+    },
+    /// A Deployment's rollout finished: every replica is an available pod of the new
+    /// template and no old pod counts any more.
+    RolloutFinished {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+        /// From its start to now.
+        took: SimTime,
+    },
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -382,6 +399,8 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// A rollout replaced it: its old ReplicaSet was scaled down (graceful).
+    RolloutReplaced,
 }
 
 impl EvictionReason {
@@ -394,6 +413,7 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::RolloutReplaced => "rollout-replaced",
         }
     }
 }
@@ -475,7 +495,9 @@ impl Fact {
             | Fact::ScaleDown { .. }
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
-            | Fact::Scaled { .. } => None,
+            | Fact::Scaled { .. }
+            | Fact::RolloutStarted { .. }
+            | Fact::RolloutFinished { .. } => None,
         }
     }
 }

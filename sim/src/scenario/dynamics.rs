@@ -23,6 +23,8 @@ pub struct Dynamics {
     pub usage: UsageOverride,
     /// Its HorizontalPodAutoscaler (`horizontalPodAutoscaler:`), if any.
     pub hpa: Option<HpaSpec>,
+    /// Its scripted rollouts (`rollouts:` or `rollout:`), by time.
+    pub rollouts: Vec<super::rollout::Rollout>,
 }
 
 /// The requests a Service receives and what serving one costs.

@@ -6,6 +6,7 @@ pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
 mod model;
+pub mod rollout;
 pub mod yaml;
 
 use std::path::Path;

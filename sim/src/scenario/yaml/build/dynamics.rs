@@ -278,6 +278,7 @@ impl Builder<'_> {
             memory,
             usage,
             hpa,
+            rollouts: Vec::new(),
         }))
     }
 

@@ -48,6 +48,7 @@ mod gpu;
 mod groups;
 mod pod;
 mod priority;
+pub(super) mod rollout;
 mod scheduling;
 mod storage;
 mod trace;
