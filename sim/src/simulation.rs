@@ -109,6 +109,7 @@ impl<'a> Simulation<'a> {
                 trace: None,
                 gpu,
                 extra: Vec::new(),
+                rollouts: crate::observe::rollouts::RolloutMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -460,6 +461,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.rollouts.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

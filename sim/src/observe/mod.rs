@@ -18,6 +18,7 @@ pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod pods;
+pub mod rollouts;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -49,6 +50,7 @@ pub mod columns {
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
     };
+    pub use super::rollouts::{ROLLOUT_DURATION_MAX, ROLLOUTS_COMPLETED};
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -70,7 +72,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 47] = [
+    pub static ORDER: [&Column; 49] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -118,6 +120,8 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &ROLLOUTS_COMPLETED,
+        &ROLLOUT_DURATION_MAX,
     ];
 }
 
@@ -535,6 +539,7 @@ pub(crate) struct Observers {
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
     pub extra: Vec<Box<dyn Observer>>,
+    pub rollouts: rollouts::RolloutMetrics,
 }
 
 impl Observers {
@@ -555,6 +560,7 @@ impl Observers {
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
         }
+        self.rollouts.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);

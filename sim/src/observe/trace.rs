@@ -66,6 +66,16 @@ pub enum TraceEvent {
         /// From, to, what the metrics recommended, the deciding metric and the limit.
         detail: String,
     },
+    /// A Deployment's rollout began; the record's `pod` is the Deployment's name.
+    RolloutStarted {
+        /// Which rollout, its strategy and image.
+        detail: String,
+    },
+    /// A Deployment's rollout finished; the record's `pod` is the Deployment's name.
+    RolloutFinished {
+        /// Which rollout and how long it took.
+        detail: String,
+    },
 }
 
 impl TraceEvent {
@@ -87,6 +97,8 @@ impl TraceEvent {
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
+            TraceEvent::RolloutStarted { detail } => ("rollout-started", detail.as_str()),
+            TraceEvent::RolloutFinished { detail } => ("rollout-finished", detail.as_str()),
         }
     }
 }
@@ -112,6 +124,19 @@ pub struct TraceLog {
 }
 
 impl TraceLog {
+    /// A record naming a workload rather than a pod.
+    fn workload_record(&mut self, view: &View<'_>, workload: u32, event: TraceEvent) {
+        self.records.push(TraceRecord {
+            time: view.now,
+            pod: self
+                .workloads
+                .get(workload as usize)
+                .cloned()
+                .unwrap_or_default(),
+            event,
+        });
+    }
+
     /// A trace of a run of `scenario`.
     pub fn for_scenario(scenario: &crate::scenario::Scenario) -> TraceLog {
         TraceLog {
@@ -222,6 +247,20 @@ impl Observer for TraceLog {
                         .unwrap_or_default(),
                     event: TraceEvent::HpaScaled { detail },
                 });
+                return;
+            }
+            Fact::RolloutStarted { workload, rollout } => {
+                let detail = format!("rollout {rollout}");
+                self.workload_record(view, *workload, TraceEvent::RolloutStarted { detail });
+                return;
+            }
+            Fact::RolloutFinished {
+                workload,
+                rollout,
+                took,
+            } => {
+                let detail = format!("rollout {rollout} took {took}");
+                self.workload_record(view, *workload, TraceEvent::RolloutFinished { detail });
                 return;
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
