@@ -69,8 +69,8 @@ pub(crate) fn rolling_step(sets: &mut [SetCounts], desired: u32, surge: u32, una
     }
     // scaleDownOldReplicaSetsForRollingUpdate: then available old pods, as long as
     // `min_available` pods stay available.
-    let available: i64 = old.iter().map(|s| i64::from(s.available)).sum::<i64>()
-        + i64::from(new.available);
+    let available: i64 =
+        old.iter().map(|s| i64::from(s.available)).sum::<i64>() + i64::from(new.available);
     if available <= min_available {
         return;
     }

@@ -19,8 +19,8 @@ use schedulers::cluster::GpuTask;
 use schedulers::{ContainerResources, Pod, PodId, PodPhase, PodTemplate, ResourceKind, Resources};
 
 use crate::controllers::Controller;
-use crate::controllers::rollout::{self as rolling, SetCounts};
 use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::rollout::{self as rolling, SetCounts};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
@@ -512,7 +512,14 @@ impl Workloads {
 
     /// Sets one ReplicaSet's replicas to `to`: the ReplicaSet creates the missing pods,
     /// or deletes the surplus for `reason`.
-    fn scale_set(&mut self, w: u32, set: usize, to: u32, reason: EvictionReason, ctx: &mut Ctx<'_>) {
+    fn scale_set(
+        &mut self,
+        w: u32,
+        set: usize,
+        to: u32,
+        reason: EvictionReason,
+        ctx: &mut Ctx<'_>,
+    ) {
         let state = &mut self.states[w as usize];
         let rs = &mut state.sets[set];
         rs.replicas = to;

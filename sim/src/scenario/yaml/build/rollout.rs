@@ -217,7 +217,8 @@ impl Builder<'_> {
                 };
                 let max_surge = value(&r.value.max_surge, "maxSurge")?;
                 let max_unavailable = value(&r.value.max_unavailable, "maxUnavailable")?;
-                let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+                let zero =
+                    |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
                 if zero(max_surge) && zero(max_unavailable) {
                     let at = r
                         .value

@@ -295,7 +295,9 @@ impl Builder<'_> {
                 WorkloadKind::Deployment { at, .. } => *at,
                 _ => SimTime::ZERO,
             };
-            let delay = dynamics.as_ref().map_or(SimTime::ZERO, |d| d.readiness_delay);
+            let delay = dynamics
+                .as_ref()
+                .map_or(SimTime::ZERO, |d| d.readiness_delay);
             let rollouts = self.rollouts(raw, &template, created, delay, base)?;
             if !rollouts.is_empty() {
                 // A rollout is gated by readiness, which the Services controller plays
