@@ -226,3 +226,178 @@ fn no_rollouts_no_columns() {
     assert_eq!(count(&r, &columns::ROLLOUTS_COMPLETED), None);
     assert_eq!(time(&r, &columns::ROLLOUT_DURATION_MAX), None);
 }
+
+/// A random scenario: a fixed pool and an autoscaled one, a `web` Deployment with a
+/// readiness delay and one or two rolling updates with maxUnavailable 1, batch pods that
+/// come and go (so autoscaled nodes empty out and are scaled down), drains of random
+/// nodes, and a PDB with maxUnavailable 1 over `web`. Returns the scenario and `web`'s
+/// replicas.
+fn random_disruptions(seed: u64) -> (Scenario, u32) {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let replicas = 3 + next(4) as u32;
+    let mut rollouts = String::new();
+    let mut at = 120 + next(300);
+    for _ in 0..1 + next(2) {
+        rollouts.push_str(&format!(
+            "    - {{at: {at}s, requests: {{cpu: {}m, memory: 256Mi}}, readinessDelay: {}s, minReadySeconds: {}, strategy: {{rollingUpdate: {{maxSurge: {}, maxUnavailable: 1}}}}}}\n",
+            200 + 100 * next(4),
+            5 + next(30),
+            next(2) * 5,
+            next(2),
+        ));
+        at += 200 + next(600);
+    }
+    let mut drains = String::new();
+    for _ in 0..2 + next(3) {
+        let node = if next(2) == 0 {
+            format!("fixed-{}", next(3))
+        } else {
+            format!("auto-{}", next(2))
+        };
+        drains.push_str(&format!("    - {{drain: {node}, at: {}s}}\n", 60 + next(1500)));
+    }
+    let text = format!(
+        "duration: 40m
+clusterAutoscaler: {{scaleDownUnneededTime: 1m, scaleDownDelayAfterAdd: 0s}}
+cluster:
+  nodePools:
+    - name: fixed
+      count: 4
+      allocatable: {{cpu: '2', memory: 8Gi}}
+    - name: auto
+      count: 2
+      allocatable: {{cpu: '2', memory: 8Gi}}
+      autoscaling: {{min: 0, max: 6, provisioningDelay: 30s}}
+workloads:
+  - deployment: web
+    replicas: {replicas}
+    labels: {{app: web}}
+    requests: {{cpu: 300m, memory: 256Mi}}
+    readinessDelay: {}s
+    rollouts:
+{rollouts}  - batch: jobs
+    arrivals: {{process: poisson, ratePerMinute: {}, stop: 20m}}
+    requests: {{cpu: 700m, memory: 512Mi}}
+    duration: {{dist: exponential, mean: 3m}}
+failures:
+  events:
+{drains}podDisruptionBudgets:
+  - {{name: web, selector: {{matchLabels: {{app: web}}}}, maxUnavailable: 1}}
+",
+        5 + next(20),
+        1 + next(4),
+    );
+    (load(&text), replicas)
+}
+
+/// What the budget observer saw, shared with the test.
+#[derive(Debug, Default)]
+struct BudgetBooks {
+    /// `web`'s Ready pods, not being deleted.
+    ready: std::collections::BTreeSet<schedulers::PodId>,
+    /// True once every replica has been Ready: from then on only voluntary disruptions
+    /// (no node fails here) can make pods unready.
+    settled: bool,
+    /// The fewest Ready pods seen once settled.
+    least: Option<usize>,
+    /// Evictions by reason.
+    drains: u64,
+    scale_downs: u64,
+    replaced: u64,
+}
+
+/// Checks, after every fact, that `web` never has more than one pod short of Ready
+/// (the PDB's maxUnavailable, and the rollouts' too) once it has settled.
+struct BudgetCheck {
+    books: Arc<Mutex<BudgetBooks>>,
+    replicas: usize,
+    label: String,
+}
+
+impl Observer for BudgetCheck {
+    fn observe(&mut self, fact: &Fact, view: &View<'_>) {
+        let mut b = self.books.lock().unwrap();
+        let web = view.pod.is_some_and(|p| p.template.name == "web");
+        match fact {
+            Fact::PodReady { pod } if web => {
+                b.ready.insert(*pod);
+            }
+            Fact::PodEvicted { pod, reason, .. } if web => {
+                b.ready.remove(pod);
+                match reason {
+                    sim::observe::EvictionReason::Drain => b.drains += 1,
+                    sim::observe::EvictionReason::ScaleDown => b.scale_downs += 1,
+                    sim::observe::EvictionReason::RolloutReplaced => b.replaced += 1,
+                    other => panic!("{}: unexpected eviction of a web pod: {other:?}", self.label),
+                }
+            }
+            Fact::PodDeleted { pod, .. } => {
+                b.ready.remove(pod);
+            }
+            _ => {}
+        }
+        if b.ready.len() >= self.replicas {
+            b.settled = true;
+        }
+        if b.settled {
+            let n = b.ready.len();
+            assert!(
+                n + 1 >= self.replicas,
+                "{} at {}: {n} of {} web pods Ready after {fact:?}",
+                self.label,
+                view.now,
+                self.replicas
+            );
+            b.least = Some(b.least.map_or(n, |l| l.min(n)));
+        }
+    }
+}
+
+/// "A PDB with maxUnavailable 1 is never violated by a drain, a scale-down or a rolling
+/// update": with all three at random times, `web` is never two pods short of Ready once
+/// it has settled, under three schedulers; and the scenarios do disrupt (every kind of
+/// eviction happens, and `web` is one short at some point).
+#[test]
+fn a_budget_of_one_holds_through_drains_scale_downs_and_rollouts() {
+    let registry = Registry::builtin();
+    let mut totals = (0, 0, 0, 0);
+    let mut one_short = false;
+    for seed in 0..8 {
+        let (s, replicas) = random_disruptions(seed);
+        for name in ["first-fit", "least-allocated", "kube-default"] {
+            let books: Arc<Mutex<BudgetBooks>> = Arc::default();
+            let mut sim = Simulation::new(&s, registry.create(name).unwrap(), seed);
+            sim.add_observer(Box::new(BudgetCheck {
+                books: Arc::clone(&books),
+                replicas: replicas as usize,
+                label: format!("seed {seed} {name}"),
+            }));
+            while sim.step() {
+                if let Err(e) = sim.cluster().check_invariants() {
+                    panic!("seed {seed} {name} at {}: {e}", sim.now());
+                }
+            }
+            let r = sim.finish();
+            totals.3 += count(&r, &columns::ROLLOUTS_COMPLETED).unwrap_or(0);
+            let b = books.lock().unwrap();
+            assert!(b.settled, "seed {seed} {name}: web never settled");
+            one_short |= b.least.is_some_and(|l| l + 1 == replicas as usize);
+            totals.0 += b.drains;
+            totals.1 += b.scale_downs;
+            totals.2 += b.replaced;
+        }
+    }
+    assert!(
+        totals.0 > 0 && totals.1 > 0 && totals.2 > 0 && totals.3 > 0,
+        "drains, scale-downs, rollout replacements, rollouts completed: {totals:?}"
+    );
+    assert!(one_short, "no scenario ever disrupted web");
+}
