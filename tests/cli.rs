@@ -15,7 +15,8 @@ scheduling_attempts,unschedulable_attempts,refused_binds,preemptions,gang_timeou
 fragmentation,jain_index,makespan_s,mean_completion_s,pods_per_node_mean,pods_per_node_max,\
 evictions_taint,evictions_drain,evictions_node_removed,node_failures,node_down_s,recovery_mean_s,recovery_max_s,pods_lost,\
 node_hours,node_cost,ca_scale_ups,ca_nodes_added,ca_scale_downs,ca_nodes_removed,\
-requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs";
+requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,\
+rollouts_completed,rollout_duration_max_s";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
@@ -229,11 +230,11 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout; no node
         // fails (no evictions, no failure, no down time, no recovery figure, none lost);
         // two nodes for 601 s (0.333889 node-hours), unpriced, no autoscaler; no Service
-        // and no HorizontalPodAutoscaler (their columns empty).
+        // and no HorizontalPodAutoscaler, no rollout (their columns empty).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,"
+                 0.333889,0.000000,0,0,0,0,,,,,,,"
             ),
             "{}",
             rows[i + 1]
@@ -369,7 +370,7 @@ fn scheduler_arguments_label_runs_canonically() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(49, ',').last().unwrap())
+        .map(|r| r.rsplitn(51, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -438,7 +439,7 @@ fn a_scenarios_mapping_entries_run_under_their_labels() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(49, ',').last().unwrap())
+        .map(|r| r.rsplitn(51, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,

@@ -189,7 +189,7 @@ workloads:
   terminationGracePeriodSeconds: 10
   readinessDelay: 5s
   rollouts:
-  - {at: 50s, image: web:v2, strategy: Recreate}
+  - {at: 50s, image: web:v2, strategy: {type: Recreate}}
 ",
     );
     let (r, steps) = run(&s);

@@ -29,16 +29,8 @@ pub(in crate::scenario::yaml) struct RawRollout {
     limits: Option<Spanned<QuantityMap>>,
     image: Option<Spanned<String>>,
     readiness_delay: Option<Spanned<Scalar>>,
-    strategy: Option<Spanned<RawStrategy>>,
+    strategy: Option<Spanned<RawStrategySpec>>,
     min_ready_seconds: Option<Spanned<Scalar>>,
-}
-
-/// `strategy:`: a type's name, or a Deployment's `spec.strategy`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(in crate::scenario::yaml) enum RawStrategy {
-    Name(String),
-    Spec(RawStrategySpec),
 }
 
 /// `spec.strategy`.
@@ -176,22 +168,15 @@ impl Builder<'_> {
         Ok(out)
     }
 
-    fn strategy(&self, s: &Spanned<RawStrategy>, f: &str) -> Result<Strategy> {
-        let (kind, at, rolling) = match &s.value {
-            RawStrategy::Name(n) => (n.as_str(), &s.referenced, None),
-            RawStrategy::Spec(spec) => match &spec.kind {
-                Some(k) => (
-                    k.value.as_str(),
-                    &k.referenced,
-                    spec.rolling_update.as_ref(),
-                ),
-                None => ("RollingUpdate", &s.referenced, spec.rolling_update.as_ref()),
-            },
+    /// `spec.strategy`: its `type` (default RollingUpdate) and `rollingUpdate`.
+    fn strategy(&self, s: &Spanned<RawStrategySpec>, f: &str) -> Result<Strategy> {
+        let spec = &s.value;
+        let rolling = spec.rolling_update.as_ref();
+        let (kind, at) = match &spec.kind {
+            Some(k) => (k.value.as_str(), &k.referenced),
+            None => ("RollingUpdate", &s.referenced),
         };
-        let type_field = match &s.value {
-            RawStrategy::Name(_) => f.to_owned(),
-            RawStrategy::Spec(_) => format!("{f}.type"),
-        };
+        let type_field = format!("{f}.type");
         match kind {
             "Recreate" => {
                 if let Some(r) = rolling {
