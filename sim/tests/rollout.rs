@@ -401,3 +401,65 @@ fn a_budget_of_one_holds_through_drains_scale_downs_and_rollouts() {
     );
     assert!(one_short, "no scenario ever disrupted web");
 }
+
+/// An HPA that doubles the Deployment in the middle of a rolling update does not break
+/// it: the rollout still finishes, and at the end every pod is of the new template and
+/// there are as many as the HPA last asked for.
+#[test]
+fn an_hpa_scale_up_during_a_rollout() {
+    let s = load(
+        "
+duration: 20m
+cluster:
+  nodes:
+  - {name: a, allocatable: {cpu: '32', memory: 64Gi}}
+workloads:
+- deployment: web
+  replicas: 4
+  requests: {cpu: 500m, memory: 128Mi}
+  readinessDelay: 20s
+  usage: {cpu: [{at: 0s, value: 200m}, {at: 100s, value: 450m}]}
+  horizontalPodAutoscaler:
+    minReplicas: 2
+    maxReplicas: 10
+    metrics:
+    - resource: {name: cpu, target: {averageUtilization: 50}}
+  rollout:
+    at: 90s
+    requests: {cpu: 600m, memory: 128Mi}
+    strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+",
+    );
+    let steps: Steps = Arc::default();
+    let mut sim = Simulation::new(&s, Registry::builtin().create("first-fit").unwrap(), 1);
+    sim.enable_trace();
+    sim.add_observer(Box::new(Steplog(Arc::clone(&steps))));
+    let mut scaled = Vec::new();
+    while sim.step() {}
+    let live: Vec<i64> = sim
+        .cluster()
+        .pods()
+        .filter(|(_, p)| !p.terminating)
+        .map(|(_, p)| p.requests.cpu())
+        .collect();
+    let r = sim.finish();
+    for t in &r.trace {
+        if let TraceEvent::HpaScaled { .. } = &t.event {
+            scaled.push(t.time.as_micros() / 1_000_000);
+        }
+    }
+    let steps = steps.lock().unwrap().clone();
+    let at = |what: &str| steps.iter().find(|s| s.2 == what).map(|s| s.0);
+    let (started, finished) = (at("rollout-started"), at("rollout-finished"));
+    assert_eq!(started, Some(90));
+    let finished = finished.expect("the rollout finished");
+    // The HPA scaled up while the rollout was under way.
+    assert!(
+        scaled.iter().any(|&t| t > 90 && t < finished),
+        "HPA scalings {scaled:?}, rollout 90 s to {finished} s"
+    );
+    assert_eq!(count(&r, &columns::ROLLOUTS_COMPLETED), Some(1));
+    // Every pod left is a new one, and there are more than the 4 the rollout began with.
+    assert!(live.iter().all(|&c| c == 600), "{live:?}");
+    assert!(live.len() > 4, "{live:?}");
+}
