@@ -492,7 +492,7 @@ fn validate_locates_a_bad_argument_of_a_mapping_entry() {
 }
 
 /// Every controller of the dynamics on (Services, HPAs, the cluster autoscaler, node
-/// failures and drains): the bundled scenarios that use them give byte-identical outputs,
+/// failures and drains, rollouts): the bundled scenarios that use them give byte-identical outputs,
 /// traces included, with 1 or 2 threads and when run again.
 #[test]
 fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
@@ -510,6 +510,7 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
             "spot-reclaim",
             "zone-outage",
             "autoscaler-burst",
+            "rolling-update",
         ] {
             args.push(scenarios.join(format!("{name}.yaml")).display().to_string());
         }
