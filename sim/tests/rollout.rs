@@ -262,7 +262,10 @@ fn random_disruptions(seed: u64) -> (Scenario, u32) {
         } else {
             format!("auto-{}", next(2))
         };
-        drains.push_str(&format!("    - {{drain: {node}, at: {}s}}\n", 60 + next(1500)));
+        drains.push_str(&format!(
+            "    - {{drain: {node}, at: {}s}}\n",
+            60 + next(1500)
+        ));
     }
     let text = format!(
         "duration: 40m
@@ -336,7 +339,10 @@ impl Observer for BudgetCheck {
                     sim::observe::EvictionReason::Drain => b.drains += 1,
                     sim::observe::EvictionReason::ScaleDown => b.scale_downs += 1,
                     sim::observe::EvictionReason::RolloutReplaced => b.replaced += 1,
-                    other => panic!("{}: unexpected eviction of a web pod: {other:?}", self.label),
+                    other => panic!(
+                        "{}: unexpected eviction of a web pod: {other:?}",
+                        self.label
+                    ),
                 }
             }
             Fact::PodDeleted { pod, .. } => {

@@ -34,18 +34,20 @@ pub(crate) fn rolling_step(sets: &mut [SetCounts], desired: u32, surge: u32, una
     if new.replicas > desired {
         new.replicas = desired;
     } else if new.replicas < desired {
-        let total: u32 = old.iter().map(|s| s.replicas).sum::<u32>() + new.replicas;
-        let max_total = desired + surge;
+        // In i64: a surge as large as the scenario allows cannot overflow.
+        let total: i64 =
+            old.iter().map(|s| i64::from(s.replicas)).sum::<i64>() + i64::from(new.replicas);
+        let max_total = i64::from(desired) + i64::from(surge);
         if total < max_total {
-            new.replicas += (max_total - total).min(desired - new.replicas);
+            new.replicas += (max_total - total).min(i64::from(desired - new.replicas)) as u32;
         }
     }
     // reconcileOldReplicaSets.
-    let old_count: u32 = old.iter().map(|s| s.replicas).sum();
+    let old_count: i64 = old.iter().map(|s| i64::from(s.replicas)).sum();
     if old_count == 0 {
         return;
     }
-    let all = i64::from(old_count + new.replicas);
+    let all = old_count + i64::from(new.replicas);
     let min_available = i64::from(desired) - i64::from(unavailable);
     let new_unavailable = i64::from(new.replicas.saturating_sub(new.available));
     let max_scaled_down = all - min_available - new_unavailable;

@@ -677,7 +677,9 @@ impl Workloads {
             })
             .collect();
         state.available = available;
-        let live_old: u32 = state.sets[..n - 1].iter().map(|s| s.live).sum();
+        let live_old: u32 = state.sets[..n - 1]
+            .iter()
+            .fold(0u32, |a, s| a.saturating_add(s.live));
         let done = match strategy.fenceposts(desired) {
             Some((surge, unavailable)) => {
                 rolling::rolling_step(&mut counts, desired, surge, unavailable);
