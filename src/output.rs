@@ -43,6 +43,33 @@ pub const NAMESPACE_COLUMNS: [&str; 6] = [
     "weighted_share_mean",
 ];
 
+/// Columns of a run's `services.csv`, in order.
+pub const SERVICE_COLUMNS: [&str; 6] = [
+    "service",
+    "requests_served",
+    "requests_dropped",
+    "availability",
+    "queue_delay_p50_s",
+    "queue_delay_p99_s",
+];
+
+/// One `services.csv` row, in [`SERVICE_COLUMNS`] order.
+pub fn service_record(s: &sim::observe::services::ServiceSummary) -> Vec<String> {
+    let delay = |d: Option<sim::time::SimTime>| d.map_or(String::new(), secs);
+    vec![
+        s.name.clone(),
+        s.served.to_string(),
+        s.dropped.to_string(),
+        if s.available.1 == 0 {
+            String::new()
+        } else {
+            fixed6(i128::from(s.available.0), i128::from(s.available.1))
+        },
+        delay(s.queue_delay_p50),
+        delay(s.queue_delay_p99),
+    ]
+}
+
 /// Millicores per core.
 const MILLIS_PER_CORE: i128 = 1_000;
 /// Bytes per GiB.
@@ -298,7 +325,8 @@ pub fn remove_run(out: &Path, key: &RunKey<'_>) -> anyhow::Result<()> {
 }
 
 /// Writes one run's files, its `summary.csv` (one row), `timeseries.csv`,
-/// `namespaces.csv`, `gpu-fill.csv` for a GPU replay and with `trace` its `trace.csv`,
+/// `namespaces.csv`, `gpu-fill.csv` for a GPU replay, `services.csv` with Services and with
+/// `trace` its `trace.csv`,
 /// into a fresh temporary folder (see [`StagedRun`]); every error names the run's folder.
 pub fn write_run(
     out: &Path,
@@ -325,6 +353,13 @@ pub fn write_run(
                 &dir.join("gpu-fill.csv"),
                 &crate::gpu_fill::RUN_COLUMNS,
                 result.gpu_fill.iter().map(crate::gpu_fill::run_record),
+            )?;
+        }
+        if !result.services.is_empty() {
+            write_csv(
+                &dir.join("services.csv"),
+                &SERVICE_COLUMNS,
+                result.services.iter().map(service_record),
             )?;
         }
         if trace {

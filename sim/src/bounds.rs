@@ -3,8 +3,8 @@
 //! soon as it goes past a limit anyway.
 //!
 //! The estimate is arithmetic on the scenario (pods each workload creates by its horizon,
-//! sampling ticks, a few events per pod, bytes per pod and per node measured on the
-//! bundled scenarios); it reads no clock and draws no random number. It is an estimate:
+//! sampling ticks, work queue steps, a few events per pod, bytes per pod and per node
+//! measured on the bundled scenarios); it reads no clock and draws no random number. It is an estimate:
 //! random arrivals and durations are taken at their mean, and pods retried many times
 //! cost events it does not count. The runtime checks of [`run_bounded`] are exact and
 //! deterministic (the same run stops at the same event), except the host's `interrupted`
@@ -78,10 +78,18 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
     let interval = scenario.sample_interval.as_micros().max(1);
     let samples = (end.as_micros() / interval).saturating_add(1);
     let nodes = scenario.nodes.len() as u64;
+    // A work queue steps on its own clock until the end.
+    let queue_steps = scenario
+        .workloads
+        .iter()
+        .filter_map(|w| w.dynamics.as_ref()?.service.as_ref()?.queue.as_ref())
+        .map(|q| end.as_micros() / q.step.as_micros().max(1))
+        .fold(0, u64::saturating_add);
     let events = pods
         .saturating_mul(EVENTS_PER_POD)
         .saturating_add(samples)
-        .saturating_add(nodes);
+        .saturating_add(nodes)
+        .saturating_add(queue_steps);
     let memory_bytes = BYTES_PER_RUN
         .saturating_add(nodes.saturating_mul(BYTES_PER_NODE))
         .saturating_add(pods.saturating_mul(BYTES_PER_POD))
@@ -112,7 +120,8 @@ fn workload_pods(
             let n = if within(*at) { u64::from(*count) } else { 0 };
             (n, *at, run_for)
         }
-        WorkloadKind::Deployment { at, replicas } => {
+        WorkloadKind::Deployment { at, replicas }
+        | WorkloadKind::StatefulSet { at, replicas, .. } => {
             let replicas = u64::from(*replicas);
             if !within(*at) {
                 return (0, *at, SimTime::ZERO);
@@ -203,6 +212,25 @@ fn workload_pods(
                 (n, last, SimTime::ZERO)
             }
         },
+        WorkloadKind::Job { at, spec } => {
+            if !within(*at) {
+                return (0, *at, SimTime::ZERO);
+            }
+            // Every completion and every failure the limit allows, each pod the last
+            // before the next after the longest back-off.
+            let n = u64::from(spec.completions) + u64::from(spec.backoff_limit) + 1;
+            let pod_cycle = scenario
+                .start_latency
+                .saturating_add(run_for)
+                .saturating_add(crate::controllers::jobs::MAX_POD_FAILURE_BACKOFF);
+            let mut last = at.saturating_add(SimTime::from_micros(
+                pod_cycle.as_micros().saturating_mul(n),
+            ));
+            if let Some(d) = spec.active_deadline {
+                last = last.min(at.saturating_add(d));
+            }
+            (n, last, run_for)
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::controllers::kubelet::Kubelet;
 use crate::controllers::nodes::{NodeAction, NodeLifecycle};
 use crate::controllers::scheduling::SchedulingQueue;
 use crate::controllers::services::Services;
+use crate::controllers::statefulsets::StatefulSets;
 use crate::controllers::taint_eviction::TaintEviction;
 use crate::controllers::volumes::VolumeBinder;
 use crate::controllers::workloads::Workloads;
@@ -30,6 +31,7 @@ use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
+use crate::observe::jobs::JobMetrics;
 use crate::observe::pods::PodMetrics;
 use crate::observe::services::ServiceMetrics;
 use crate::observe::summary::{Summary, Value};
@@ -62,6 +64,8 @@ pub struct RunResult {
     /// GPU allocated as GPU demand arrived, for scenarios with `gpuFill:` (which
     /// `gpuTrace:` implies); empty otherwise.
     pub gpu_fill: Vec<GpuFillPoint>,
+    /// Per Service (Deployment with a load), in workload order; empty without Services.
+    pub services: Vec<crate::observe::services::ServiceSummary>,
 }
 
 /// Events processed between two looks at a run's cancellation flag
@@ -108,8 +112,10 @@ impl<'a> Simulation<'a> {
                 services: ServiceMetrics::new(scenario),
                 trace: None,
                 gpu,
+                queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
                 rollouts: crate::observe::rollouts::RolloutMetrics::new(scenario),
+                jobs: JobMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -164,11 +170,26 @@ impl<'a> Simulation<'a> {
                 Autoscalers::start(scenario, &mut ctx),
             )
         };
+        let (workqueues, keda) = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            (
+                crate::controllers::workqueue::WorkQueues::start(scenario, &mut ctx),
+                crate::controllers::keda::ScaledObjects::start(scenario, &mut ctx),
+            )
+        };
+        let jobs = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::jobs::Jobs::start(scenario, seed, &mut ctx)
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             Autoscaler::start(ca, seed, &mut ctx)
         });
+        let statefulsets = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            StatefulSets::new(scenario, seed, &mut ctx)
+        };
         let mut sim = Simulation {
             scenario,
             seed,
@@ -191,6 +212,10 @@ impl<'a> Simulation<'a> {
                 autoscaler,
                 services,
                 hpa,
+                statefulsets,
+                workqueues,
+                keda,
+                jobs,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -462,12 +487,20 @@ impl<'a> Simulation<'a> {
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
         o.rollouts.finish(&run_end, &mut summary);
+        o.queues.finish(&run_end, &mut summary);
+        o.jobs.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {
             extra.finish(&run_end, &mut summary);
         }
         summary.sort_by_order(&columns::ORDER);
+        let queues = &self.bus.observers.queues;
+        let mut services = std::mem::take(&mut self.bus.observers.services).into_rows();
+        for row in &mut services {
+            row.queue_delay_p50 = queues.percentile_of(row.workload, 50);
+            row.queue_delay_p99 = queues.percentile_of(row.workload, 99);
+        }
         RunResult {
             scenario: self.scenario.name.clone(),
             scheduler: self.controllers.queue.scheduler_name().to_string(),
@@ -487,6 +520,7 @@ impl<'a> Simulation<'a> {
                 .gpu
                 .map(GpuFill::into_points)
                 .unwrap_or_default(),
+            services,
         }
     }
 }

@@ -96,7 +96,7 @@ fn a_burst_gets_exactly_the_nodes_it_needs_after_the_provisioning_delay() {
         assert_eq!((lines[1 + i].0, lines[1 + i].1), (980, "scale-down"));
         assert!(
             lines[1 + i].2.starts_with(&format!(
-                "node {node} utilization 0.000 unneeded since 6m20s, evicting 0 pod(s)"
+                "node {node} utilization 0.000 below threshold 0.500, unneeded since 6m20s, evicting 0 pod(s)"
             )),
             "{}",
             lines[1 + i].2
@@ -354,7 +354,7 @@ fn an_underused_node_is_drained_and_its_deployment_pod_moves() {
     assert_eq!((lines[0].0, lines[0].1), (600, "scale-down"));
     assert_eq!(
         lines[0].2,
-        "node g-0 utilization 0.250 unneeded since 0s, evicting 1 pod(s)"
+        "node g-0 utilization 0.250 below threshold 0.500, unneeded since 0s, evicting 1 pod(s)"
     );
     assert_eq!(bound_at(&r, "web-0"), [(0, "g-0".to_string())]);
     assert_eq!(bound_at(&r, "web-1"), [(600, "base-0".to_string())]);

@@ -137,3 +137,34 @@ workloads:
     assert!(a.iter().all(|&(_, _, to)| (2..=12).contains(&to)));
     assert!(a.iter().any(|&(_, f, t)| t > f) && a.iter().any(|&(_, f, t)| t < f));
 }
+
+/// Each decision's `hpa-scale` trace line carries its inputs: replicas before and after,
+/// the calculator's recommendation, the deciding metric's value, its target and their
+/// ratio, and what limited it. The figures are those worked by hand above: at 300 s 200%
+/// of requests against a 50% target (ratio 4, recommend ceil(4 x 2) = 8) held to 6 by the
+/// scale-up policies; at 330 s 66% (6 pods at 400 rps x 5m / 500m / 6), ceil(1.32 x 6)
+/// = 8; at 1485 s 12% (100 rps over 8 pods), ceil(0.24 x 8) = 2 once the stabilization
+/// window has let go.
+#[test]
+fn decision_lines_carry_their_inputs() {
+    let scenario = scenario(STEP);
+    let mut sim = Simulation::new(&scenario, Box::new(FirstFit::default()), 1);
+    sim.enable_trace();
+    let result = sim.try_run().unwrap();
+    let lines: Vec<String> = result
+        .trace
+        .iter()
+        .filter_map(|t| {
+            let (event, detail) = t.event.columns();
+            (event == "hpa-scale").then(|| format!("{} {} {detail}", t.time, t.pod))
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "5m web replicas 2 -> 6; metrics recommend 8 (current value 200, target 50, usage ratio 4.000); limited: ScaleUpLimit",
+            "5m30s web replicas 6 -> 8; metrics recommend 8 (current value 66, target 50, usage ratio 1.320)",
+            "24m45s web replicas 8 -> 2; metrics recommend 2 (current value 12, target 50, usage ratio 0.240)",
+        ]
+    );
+}

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment` or `batch`",
+        "exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job`",
     );
 }
 
@@ -484,7 +484,7 @@ fn inline_rejections() {
             1,
             32,
             "workloads[0].replicas",
-            "applies to deployment workloads only",
+            "applies to deployment or statefulSet workloads only",
         ),
         (
             "workloads: [{batch: b, arrivals: {process: burst, count: 1}, at: 5s}]",
@@ -767,6 +767,76 @@ fn check_inline(cases: &[(&str, u64, u64, &str, &str)]) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rejections of a Job's fields (`job:` workloads), one bad value each.
+#[test]
+fn job_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{job: j, completions: -1}]",
+            1,
+            35,
+            "workloads[0].completions",
+            "expected a non-negative integer, got -1",
+        ),
+        (
+            "workloads: [{job: j, parallelism: x}]",
+            1,
+            35,
+            "workloads[0].parallelism",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, backoffLimit: 1.5}]",
+            1,
+            36,
+            "workloads[0].backoffLimit",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, activeDeadlineSeconds: 0}]",
+            1,
+            45,
+            "workloads[0].activeDeadlineSeconds",
+            "expected a positive integer",
+        ),
+        (
+            "workloads: [{job: j, restartPolicy: Always}]",
+            1,
+            37,
+            "workloads[0].restartPolicy",
+            "supported values: \"OnFailure\", \"Never\"",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: 2}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a probability from 0 to 1, got 2",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: -0.1}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a non-negative number",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst}, backoffLimit: 1}]",
+            1,
+            66,
+            "workloads[0].backoffLimit",
+            "applies to job workloads only, not to a batch",
+        ),
+        (
+            "workloads: [{job: j, arrivals: {process: burst}}]",
+            1,
+            32,
+            "workloads[0].arrivals",
+            "applies to batch workloads only, not to a job",
+        ),
+    ]);
 }
 
 /// Rejections of topology spread constraints, one rule each.
@@ -2281,4 +2351,221 @@ fn rollout_rejections() {
             "not both",
         ),
     ]);
+}
+
+#[test]
+fn stateful_set_rejections() {
+    const SC: &str = "storageClasses: [{name: zonal, volumeBindingMode: WaitForFirstConsumer}]\n";
+    let tmpl = |spec: &str| {
+        format!(
+            "{SC}workloads:\n  - statefulSet: db\n    replicas: 2\n    volumeClaimTemplates:\n      - metadata: {{name: data}}\n        spec: {spec}\n"
+        )
+    };
+    let cases = [
+        (
+            "workloads: [{statefulSet: db, replicas: 1, podManagementPolicy: Random}]".to_owned(),
+            1,
+            65,
+            "workloads[0].podManagementPolicy",
+            "unknown pod management policy \"Random\"; expected OrderedReady or Parallel",
+        ),
+        (
+            "workloads: [{statefulSet: db, replicas: -1}]".to_owned(),
+            1,
+            41,
+            "workloads[0].replicas",
+            "expected a non-negative integer, got -1",
+        ),
+        (
+            "workloads: [{pod: p, volumeClaimTemplates: []}]".to_owned(),
+            1,
+            44,
+            "workloads[0].volumeClaimTemplates",
+            "applies to statefulSet workloads only",
+        ),
+        (
+            tmpl("{storageClassName: fast, resources: {requests: {storage: 1Gi}}}"),
+            7,
+            34,
+            "workloads[0].volumeClaimTemplates[0].spec.storageClassName",
+            "unknown storage class \"fast\"",
+        ),
+        (
+            tmpl("{resources: {requests: {storage: -1Gi}}}"),
+            7,
+            48,
+            "workloads[0].volumeClaimTemplates[0].spec.resources.requests.storage",
+            "must not be negative",
+        ),
+        (
+            tmpl("{accessModes: [ReadWrite], resources: {requests: {storage: 1Gi}}}"),
+            7,
+            30,
+            "workloads[0].volumeClaimTemplates[0].spec.accessModes[0]",
+            "unknown access mode \"ReadWrite\"",
+        ),
+        (
+            tmpl("{resources: {requests: {storage: 1Gi}}, size: 1}"),
+            7,
+            55,
+            "workloads[0].volumeClaimTemplates[0].spec.size",
+            "unknown field `size`",
+        ),
+        (
+            "workloads: [{statefulSet: DB, replicas: 1, volumeClaimTemplates: [{metadata: {name: data}, spec: {resources: {requests: {storage: 1Gi}}}}]}]".to_owned(),
+            1,
+            85,
+            "workloads[0].volumeClaimTemplates[0].metadata.name",
+            "the claim \"data-DB-0\" of ordinal 0",
+        ),
+    ];
+    let cases: Vec<(&str, u64, u64, &str, &str)> = cases
+        .iter()
+        .map(|(t, l, c, f, p)| (t.as_str(), *l, *c, *f, *p))
+        .collect();
+    check_inline(&cases);
+}
+
+/// A worker with a work queue and a KEDA ScaledObject, `QUEUE` and `SO` to fill in.
+const KEDA_BASE: &str = "name: k
+duration: 1h
+cluster:
+  nodePools: [{name: n, count: 1, allocatable: {cpu: \"8\", memory: 32Gi}}]
+workloads:
+  - deployment: w
+    replicas: 0
+    requests: {cpu: 500m}
+    service:
+      load: {constant: 1}
+      QUEUE
+    SO
+";
+
+/// The 1-based line and column of byte `at` of `text`.
+fn position(text: &str, at: usize) -> (u64, u64) {
+    let line = text[..at].matches('\n').count() as u64 + 1;
+    let column = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u64 + 1;
+    (line, column)
+}
+
+/// Each bad value of `service.queue` and `scaledObject` is reported at the value, with
+/// its field.
+#[test]
+fn bad_work_queue_and_scaled_object_values() {
+    let w = "workloads[0]";
+    let cases: [(&str, &str, &str, &str, &str); 14] = [
+        (
+            "queue: {capacity: 0}",
+            "scaledObject: {}",
+            "0}",
+            "service.queue.capacity",
+            "at least 1",
+        ),
+        (
+            "queue: {capacity: -3}",
+            "scaledObject: {}",
+            "-3",
+            "service.queue.capacity",
+            "non-negative integer",
+        ),
+        (
+            "queue: {timeout: soon}",
+            "scaledObject: {}",
+            "soon",
+            "service.queue.timeout",
+            "duration",
+        ),
+        (
+            "queue: {step: 0s}",
+            "scaledObject: {}",
+            "0s",
+            "service.queue.step",
+            "longer than zero",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {pollingInterval: 0}",
+            "0}",
+            "scaledObject.pollingInterval",
+            "at least 1",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {cooldownPeriod: 5m}",
+            "5m",
+            "scaledObject.cooldownPeriod",
+            "integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {minReplicaCount: -1}",
+            "-1",
+            "scaledObject.minReplicaCount",
+            "non-negative integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {minReplicaCount: 3, maxReplicaCount: 2}",
+            "2}",
+            "scaledObject.maxReplicaCount",
+            "at least minReplicaCount (3)",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {queueLength: 0}",
+            "0}",
+            "scaledObject.queueLength",
+            "at least 1",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {activationQueueLength: x}",
+            "x}",
+            "scaledObject.activationQueueLength",
+            "integer",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {syncPeriod: 0s}",
+            "0s",
+            "scaledObject.syncPeriod",
+            "longer than zero",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {tolerance: -1}",
+            "-1",
+            "scaledObject.tolerance",
+            "non-negative number",
+        ),
+        (
+            "cpuPerRequest: 1m",
+            "scaledObject: {}",
+            "{}",
+            "scaledObject",
+            "give the workload `service.queue`",
+        ),
+        (
+            "queue: {}",
+            "scaledObject: {}\n    horizontalPodAutoscaler: {maxReplicas: 2, metrics: [{resource: {name: cpu, target: {averageUtilization: 50}}}]}",
+            "{maxReplicas",
+            "horizontalPodAutoscaler",
+            "cannot also have a horizontalPodAutoscaler",
+        ),
+    ];
+    for (queue, so, at, field, phrase) in cases {
+        let text = KEDA_BASE.replace("QUEUE", queue).replace("SO", so);
+        let e = parse_scenario(&text, "keda.yaml", &is_known)
+            .err()
+            .unwrap_or_else(|| panic!("loaded:\n{text}"));
+        // The value's position: the first `at` on the line that sets the field.
+        let key_line = if field.contains("queue.") {
+            queue
+        } else {
+            so.lines().last().unwrap()
+        };
+        let from = text.find(key_line).unwrap();
+        let (line, column) = position(&text, from + text[from..].find(at).unwrap());
+        assert_error(&e, line, column, &format!("{w}.{field}"), phrase);
+    }
 }

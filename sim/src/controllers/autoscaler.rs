@@ -589,7 +589,12 @@ fn blocks(pod: &Pod, ctx: &Ctx<'_>) -> bool {
         .scenario
         .workloads
         .get(pod.owner as usize)
-        .is_some_and(|w| matches!(w.kind, WorkloadKind::Deployment { .. }));
+        .is_some_and(|w| {
+            matches!(
+                w.kind,
+                WorkloadKind::Deployment { .. } | WorkloadKind::StatefulSet { .. }
+            )
+        });
     !replicated
 }
 

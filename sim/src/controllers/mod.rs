@@ -21,6 +21,14 @@
 //! - [`services`]: Services' endpoints (ready pods), readiness delays, and the metrics
 //!   server's usage samples.
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
+//! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
+//!   order and recreated with the same identity.
+//! - [`workqueue`]: work queues in front of Services, filled by their load and drained
+//!   by their ready pods.
+//! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
+//!   zero and back.
+//! - [`jobs`]: the job controller, which runs Jobs' pods to completion (only in
+//!   scenarios with `job:` workloads).
 //!
 //! Controllers never call one another. They change the [`schedulers::ClusterState`],
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
@@ -30,14 +38,18 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod jobs;
+pub mod keda;
 pub mod kubelet;
 pub mod nodes;
 pub mod rollout;
 pub mod scheduling;
 pub mod services;
+pub mod statefulsets;
 pub mod taint_eviction;
 pub mod volumes;
 pub mod workloads;
+pub mod workqueue;
 
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
@@ -73,6 +85,14 @@ pub(crate) enum Id {
     /// The cluster autoscaler, which learns of unschedulable pods.
     Autoscaler,
     Services,
+    /// The StatefulSet controller.
+    StatefulSets,
+    /// Work queues, which learn their ready pods.
+    WorkQueue,
+    /// KEDA ScaledObjects, which learn their queues' lengths.
+    Keda,
+    /// The job controller.
+    Jobs,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -91,15 +111,29 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodRejected { .. } => &[Gang],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodStarted { .. } => &[Services],
-        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services],
+        Fact::PodStarted { .. } => &[Services, StatefulSets],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
+        Fact::PodDeleted { .. } => &[
+            Gang,
+            Workloads,
+            Queue,
+            Autoscaler,
+            Services,
+            StatefulSets,
+            Jobs,
+        ],
         Fact::Scaled { .. } => &[Workloads],
         Fact::PodReady { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
         Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::EndpointsChanged { .. } => &[WorkQueue],
+        Fact::QueueLength { .. } => &[Keda],
+        Fact::KedaScaled { .. } => &[Workloads],
+        Fact::PodFailed {
+            restarting: true, ..
+        } => &[Jobs],
         _ => &[],
     }
 }
@@ -118,10 +152,14 @@ impl Routes {
     /// The routes for a run of `scenario`.
     pub(crate) fn for_scenario(scenario: &Scenario) -> Routes {
         let gangs = !scenario.pod_groups.is_empty();
-        let volumes = scenario
+        let stateful = scenario
             .workloads
             .iter()
-            .any(|w| !w.template.volume_claims.is_empty());
+            .any(|w| matches!(w.kind, WorkloadKind::StatefulSet { .. }));
+        let volumes = scenario.workloads.iter().any(|w| {
+            !w.template.volume_claims.is_empty()
+                || matches!(&w.kind, WorkloadKind::StatefulSet { claim_templates, .. } if !claim_templates.is_empty())
+        });
         let replacements = scenario
             .workloads
             .iter()
@@ -131,6 +169,20 @@ impl Routes {
             .iter()
             .any(|w| w.template.node_name.is_some());
         let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
+        let queues = scenario.workloads.iter().any(|w| {
+            w.dynamics
+                .as_ref()
+                .and_then(|d| d.service.as_ref())
+                .is_some_and(|s| s.queue.is_some())
+        });
+        let keda = scenario
+            .workloads
+            .iter()
+            .any(|w| w.dynamics.as_ref().is_some_and(|d| d.keda.is_some()));
+        let jobs = scenario
+            .workloads
+            .iter()
+            .any(|w| matches!(w.kind, WorkloadKind::Job { .. }));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -141,6 +193,10 @@ impl Routes {
             (Id::Failures, scenario.failures.is_some()),
             (Id::TaintEviction, scenario.failures.is_some()),
             (Id::Autoscaler, scenario.autoscaler.is_some()),
+            (Id::StatefulSets, stateful),
+            (Id::WorkQueue, queues),
+            (Id::Keda, keda),
+            (Id::Jobs, jobs),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -174,6 +230,10 @@ pub(crate) struct Controllers {
     pub autoscaler: Option<autoscaler::Autoscaler>,
     pub services: services::Services,
     pub hpa: hpa::Autoscalers,
+    pub statefulsets: statefulsets::StatefulSets,
+    pub workqueues: workqueue::WorkQueues,
+    pub keda: keda::ScaledObjects,
+    pub jobs: jobs::Jobs,
 }
 
 impl Controllers {
@@ -195,6 +255,10 @@ impl Controllers {
             }
             Event::Services(e) => self.services.on(e, ctx),
             Event::Hpa(e) => self.hpa.on(e, ctx),
+            Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
+            Event::WorkQueue(e) => self.workqueues.on(e, ctx),
+            Event::Keda(e) => self.keda.on(e, ctx),
+            Event::Jobs(e) => self.jobs.on(e, ctx),
             // Sampling ticks are the engine's own.
             Event::Sample => {}
         }
@@ -217,6 +281,10 @@ impl Controllers {
                 }
             }
             Id::Services => self.services.react(fact, ctx),
+            Id::StatefulSets => self.statefulsets.react(fact, ctx),
+            Id::WorkQueue => self.workqueues.react(fact, ctx),
+            Id::Keda => self.keda.react(fact, ctx),
+            Id::Jobs => self.jobs.react(fact, ctx),
         }
     }
 }

@@ -5,6 +5,8 @@
 //!   node left) at once, or after [`CRASH_LOOP_BACKOFF`] if the pod ran for no time.
 //! - `batch:` pods arrive by a Poisson, fixed or burst process.
 //! - A trace workload replays a trace's pods (see [`TraceTiming`]).
+//! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
+//!   [`new_pod`] as these controllers do.
 //!
 //! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
 //! so one workload's draws never depend on another's. A workload that creates several
@@ -27,7 +29,7 @@ use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
 use crate::scenario::rollout::Rollout;
-use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, WorkloadKind};
+use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, Workload, WorkloadKind};
 use crate::time::SimTime;
 
 /// How long a ReplicaSet's replacement of a pod that ran for no time at all is held
@@ -257,6 +259,8 @@ impl Workloads {
     fn first_creation(&mut self, w: usize, ctx: &Ctx<'_>) -> Option<SimTime> {
         match &ctx.scenario.workloads[w].kind {
             WorkloadKind::Pods { at, .. } | WorkloadKind::Deployment { at, .. } => Some(*at),
+            // The job controller creates a Job's pods.
+            WorkloadKind::Job { .. } => None,
             WorkloadKind::Batch { arrivals } => {
                 let first = match arrivals.process {
                     ArrivalProcess::Poisson { rate_per_second } => arrivals.start.saturating_add(
@@ -274,6 +278,8 @@ impl Workloads {
                 state.trace = Some(Box::new(trace));
                 first
             }
+            // Its own controller's.
+            WorkloadKind::StatefulSet { .. } => None,
         }
     }
 
@@ -320,6 +326,8 @@ impl Workloads {
                 }
                 return;
             }
+            WorkloadKind::StatefulSet { .. } => return,
+            WorkloadKind::Job { .. } => return,
         };
         self.create_next(w, left, ctx);
     }
@@ -370,8 +378,8 @@ impl Workloads {
 
     /// Creates one pod of workload `w` now, drawing its size and duration.
     fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) {
-        let workload = &ctx.scenario.workloads[w];
         let state = &mut self.states[w];
+        let workload = &ctx.scenario.workloads[w];
         let template = if state.sets.is_empty() {
             Arc::clone(&workload.template)
         } else {
@@ -382,31 +390,16 @@ impl Workloads {
             set.live += 1;
             Arc::clone(&set.template)
         };
-        let ordinal = state.created as u32;
+        let (pod, run_for) = new_pod_from(
+            workload,
+            template,
+            w,
+            state.created as u32,
+            &mut state.sizes,
+            &mut state.durations,
+            ctx.now,
+        );
         state.created += 1;
-        let mut pod = if workload.sized.is_empty() {
-            Pod::from_template(template, ordinal)
-        } else {
-            let mut requests = template.effective_requests();
-            let (mut cpu, mut mem) = template.nonzero_cpu_mem();
-            for (kind, dist) in &workload.sized {
-                let amount = sample_size(dist, &mut state.sizes);
-                requests.set(*kind, amount);
-                if *kind == ResourceKind::CPU {
-                    cpu = amount;
-                } else if *kind == ResourceKind::MEMORY {
-                    mem = amount;
-                }
-            }
-            Pod::with_requests(template, ordinal, requests, cpu, mem)
-        };
-        pod.created_stamp = ctx.now.as_micros();
-        pod.owner = w as u32;
-        let run_for = workload
-            .duration
-            .as_ref()
-            .map_or(SimTime::MAX, |d| sample_duration(d, &mut state.durations));
-        pod.run_micros = run_for.as_micros();
         let pod = ctx.cluster.add_pod(pod);
         state.live += 1;
         ctx.publish(Fact::PodCreated { pod, run_for });
@@ -719,6 +712,57 @@ impl Workloads {
     }
 }
 
+/// A new pending pod of `workload` (index `w`) created `now`, its size drawn from
+/// `sizes` and how long it runs from `durations`; shared by the controllers that create
+/// a workload's pods.
+pub(crate) fn new_pod(
+    workload: &Workload,
+    w: usize,
+    ordinal: u32,
+    sizes: &mut ChaCha8Rng,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
+    let template = Arc::clone(&workload.template);
+    new_pod_from(workload, template, w, ordinal, sizes, durations, now)
+}
+
+/// As [`new_pod`], from `template` (a rollout's ReplicaSet's, when not the workload's).
+pub(crate) fn new_pod_from(
+    workload: &Workload,
+    template: Arc<PodTemplate>,
+    w: usize,
+    ordinal: u32,
+    sizes: &mut ChaCha8Rng,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
+    let mut pod = if workload.sized.is_empty() {
+        Pod::from_template(template, ordinal)
+    } else {
+        let mut requests = template.effective_requests();
+        let (mut cpu, mut mem) = template.nonzero_cpu_mem();
+        for (kind, dist) in &workload.sized {
+            let amount = sample_size(dist, sizes);
+            requests.set(*kind, amount);
+            if *kind == ResourceKind::CPU {
+                cpu = amount;
+            } else if *kind == ResourceKind::MEMORY {
+                mem = amount;
+            }
+        }
+        Pod::with_requests(template, ordinal, requests, cpu, mem)
+    };
+    pod.created_stamp = now.as_micros();
+    pod.owner = w as u32;
+    let run_for = workload
+        .duration
+        .as_ref()
+        .map_or(SimTime::MAX, |d| sample_duration(d, durations));
+    pod.run_micros = run_for.as_micros();
+    (pod, run_for)
+}
+
 /// A ReplicaSet's deletion order for a pod (smallest first): assigned, running, ready,
 /// ready for less time, newer, higher ordinal.
 type DeletionRank = (u8, u8, u8, u64, u64, u32);
@@ -789,7 +833,9 @@ impl Controller for Workloads {
                     self.sync(owner, ctx);
                 }
             }
-            Fact::Scaled { workload, to, .. } => self.scale(*workload, *to, ctx),
+            Fact::Scaled { workload, to, .. } | Fact::KedaScaled { workload, to, .. } => {
+                self.scale(*workload, *to, ctx)
+            }
             Fact::PodReady { pod } => {
                 let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) else {
                     return;

@@ -38,12 +38,16 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::jobs::JobEvent;
+use crate::controllers::keda::KedaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes::NodeEvent;
 use crate::controllers::scheduling::QueueEvent;
 use crate::controllers::services::ServiceEvent;
+use crate::controllers::statefulsets::StatefulSetEvent;
 use crate::controllers::taint_eviction::TaintEvent;
 use crate::controllers::workloads::WorkloadEvent;
+use crate::controllers::workqueue::WorkQueueEvent;
 use crate::observe::{Fact, Observers, View};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -76,6 +80,14 @@ pub enum Event {
     Services(ServiceEvent),
     /// For HorizontalPodAutoscalers (their syncs).
     Hpa(HpaEvent),
+    /// For StatefulSets (their syncs).
+    StatefulSets(StatefulSetEvent),
+    /// For work queues (their steps).
+    WorkQueue(WorkQueueEvent),
+    /// For KEDA ScaledObjects (polls and their HPAs' syncs).
+    Keda(KedaEvent),
+    /// For the job controller (Job starts, back-offs, deadlines).
+    Jobs(JobEvent),
 }
 
 impl Event {
@@ -85,12 +97,19 @@ impl Event {
     /// timeout) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Workloads(_) | Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            Event::Workloads(_)
+            | Event::Kubelet(_)
+            | Event::Nodes(_)
+            | Event::Taint(_)
+            | Event::StatefulSets(_) => true,
+            Event::Jobs(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
             Event::Services(e) => e.keeps_run_alive(),
             Event::Gang(_) | Event::Sample | Event::Hpa(_) => false,
+            // Recurring clocks: a run with a queue needs a horizon.
+            Event::WorkQueue(_) | Event::Keda(_) => false,
         }
     }
 
@@ -308,6 +327,13 @@ macro_rules! for_each_fact {
             Fact::Scaled { .. } => $arm!(),
             Fact::RolloutStarted { .. } => $arm!(),
             Fact::RolloutFinished { .. } => $arm!(),
+            Fact::QueueLength { .. } => $arm!(),
+            Fact::QueueServed { .. } => $arm!(),
+            Fact::QueueDropped { .. } => $arm!(),
+            Fact::KedaScaled { .. } => $arm!(),
+            Fact::PodFailed { .. } => $arm!(),
+            Fact::JobCompleted { .. } => $arm!(),
+            Fact::JobFailed { .. } => $arm!(),
         }
     };
 }

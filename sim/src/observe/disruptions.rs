@@ -4,8 +4,10 @@
 //!
 //! A failure (a crash, a zone outage's crash of each node, a spot reclaim) opens an
 //! episode on its node. Pods evicted from that node while the episode is open (by their
-//! taint, a drain or the node's removal) are owed to it when a Deployment replaces them;
-//! each start of a pod of the same workload pays one back. The episode recovers when the
+//! taint, a drain or the node's removal) are owed to it when a Deployment or a
+//! StatefulSet replaces them; each start of a pod of the same workload pays one back. A
+//! StatefulSet pod whose zonal volume is in a lost zone stays pending until the zone is
+//! back, so its failure recovers only when that pod runs again there. The episode recovers when the
 //! node is back (or gone, or empty) and nothing is owed: its recovery time runs from the
 //! failure to the start of its last replacement. Episodes with no eviction (the node
 //! came back first) have no recovery time; episodes still owing at the end are not
@@ -167,12 +169,16 @@ impl Observer for Disruptions {
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
                     | EvictionReason::DeploymentScaledDown
-                    | EvictionReason::RolloutReplaced => return,
+                    | EvictionReason::RolloutReplaced
+                    | EvictionReason::JobTerminated => return,
                 }
                 let Some(p) = view.pod else {
                     return;
                 };
-                if p.template.owner != OwnerKind::ReplicaSet {
+                if !matches!(
+                    p.template.owner,
+                    OwnerKind::ReplicaSet | OwnerKind::StatefulSet
+                ) {
                     self.lost += 1;
                     return;
                 }

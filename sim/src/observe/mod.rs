@@ -17,7 +17,9 @@ pub mod autoscaling;
 pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
+pub mod jobs;
 pub mod pods;
+pub mod queues;
 pub mod rollouts;
 pub mod services;
 pub mod summary;
@@ -44,11 +46,15 @@ pub mod columns {
         PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
     };
     pub use super::fairness::JAIN_INDEX;
+    pub use super::jobs::{JOB_DURATION_MEAN, JOBS_COMPLETED, JOBS_FAILED};
     pub use super::pods::{
         GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99, MAKESPAN,
         MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
         PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
         UNSCHEDULABLE_ATTEMPTS,
+    };
+    pub use super::queues::{
+        KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
     };
     pub use super::rollouts::{ROLLOUT_DURATION_MAX, ROLLOUTS_COMPLETED};
     pub use super::services::{
@@ -72,7 +78,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 49] = [
+    pub static ORDER: [&Column; 56] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -120,6 +126,13 @@ pub mod columns {
         &AVAILABILITY_MIN,
         &HPA_SCALE_UPS,
         &HPA_SCALE_DOWNS,
+        &QUEUE_DELAY_P50,
+        &QUEUE_DELAY_P99,
+        &KEDA_ACTIVATIONS,
+        &KEDA_DEACTIVATIONS,
+        &JOBS_COMPLETED,
+        &JOBS_FAILED,
+        &JOB_DURATION_MEAN,
         &ROLLOUTS_COMPLETED,
         &ROLLOUT_DURATION_MAX,
     ];
@@ -325,6 +338,75 @@ pub enum Fact {
         utilization: i64,
         /// What bounded the change, if anything.
         limit: crate::controllers::hpa::behavior::Limit,
+        /// The deciding metric's target, in the units of `utilization` (0 when
+        /// `minReplicas` or `maxReplicas` alone set the replicas): `utilization / target`
+        /// is the usage ratio the replica calculator scaled by.
+        target: i64,
+    },
+    /// A workload's work queue changed length (at most once per queue step).
+    QueueLength {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Items waiting now.
+        length: u64,
+    },
+    /// Items that arrived together left a work queue, served by its ready pods.
+    QueueServed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// How long they waited.
+        waited: SimTime,
+    },
+    /// Items were dropped from a work queue: it was full when they arrived, or they
+    /// waited past its timeout.
+    QueueDropped {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// How many.
+        items: u64,
+        /// True when they waited past the timeout; false when the queue was full.
+        expired: bool,
+    },
+    /// KEDA's scale executor set a Deployment's replicas itself: from zero when its
+    /// trigger turned active, to zero after the cooldown, or up to `minReplicaCount`.
+    KedaScaled {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Replicas before.
+        from: u32,
+        /// Replicas now.
+        to: u32,
+        /// The queue length the trigger saw.
+        queue: u64,
+        /// When the trigger was last active (the cooldown counts from there).
+        last_active: Option<SimTime>,
+    },
+    /// A pod's containers exited with an error (its phase is Failed, unless the kubelet
+    /// restarts it in place).
+    PodFailed {
+        /// The pod.
+        pod: PodId,
+        /// True when its restartPolicy (OnFailure) restarts the containers in place: the
+        /// pod stays on its node.
+        restarting: bool,
+    },
+    /// A Job's pods succeeded `completions` times (condition Complete).
+    JobCompleted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// From the Job's start to its completion.
+        duration: SimTime,
+    },
+    /// A Job failed (condition Failed) and its active pods are deleted.
+    JobFailed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Why.
+        reason: JobFailureReason,
+        /// From the Job's start to its failure.
+        duration: SimTime,
     },
     /// A Deployment's rollout began: its template changed and a new ReplicaSet exists.
     RolloutStarted {
@@ -343,6 +425,25 @@ pub enum Fact {
         /// From its start to now.
         took: SimTime,
     },
+}
+
+/// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailureReason {
+    /// More pods failed (or restarted) than `backoffLimit` allows.
+    BackoffLimitExceeded,
+    /// It ran for longer than `activeDeadlineSeconds`.
+    DeadlineExceeded,
+}
+
+impl JobFailureReason {
+    /// The condition's reason, as upstream's job controller writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobFailureReason::BackoffLimitExceeded => "BackoffLimitExceeded",
+            JobFailureReason::DeadlineExceeded => "DeadlineExceeded",
+        }
+    }
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -403,6 +504,8 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// Its Job failed and the job controller deleted its active pods (graceful).
+    JobTerminated,
     /// A rollout replaced it: its old ReplicaSet was scaled down (graceful).
     RolloutReplaced,
 }
@@ -417,6 +520,7 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::JobTerminated => "job-terminated",
             EvictionReason::RolloutReplaced => "rollout-replaced",
         }
     }
@@ -484,7 +588,8 @@ impl Fact {
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
             | Fact::PodDeleted { pod, .. }
-            | Fact::PodReady { pod } => Some(*pod),
+            | Fact::PodReady { pod }
+            | Fact::PodFailed { pod, .. } => Some(*pod),
             Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
@@ -500,6 +605,12 @@ impl Fact {
             | Fact::NodeProvisionFailed { .. }
             | Fact::EndpointsChanged { .. }
             | Fact::Scaled { .. }
+            | Fact::QueueLength { .. }
+            | Fact::QueueServed { .. }
+            | Fact::QueueDropped { .. }
+            | Fact::KedaScaled { .. }
+            | Fact::JobCompleted { .. }
+            | Fact::JobFailed { .. }
             | Fact::RolloutStarted { .. }
             | Fact::RolloutFinished { .. } => None,
         }
@@ -538,7 +649,9 @@ pub(crate) struct Observers {
     pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
     pub gpu: Option<gpu_fill::GpuFill>,
+    pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
+    pub jobs: jobs::JobMetrics,
     pub rollouts: rollouts::RolloutMetrics,
 }
 
@@ -554,12 +667,14 @@ impl Observers {
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
         self.services.observe(fact, view);
+        self.jobs.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
         }
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
         }
+        self.queues.observe(fact, view);
         self.rollouts.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {

@@ -6,7 +6,8 @@
 //! time; the rest of the load is dropped. The integral is exact for piecewise-constant
 //! loads (constant, steps, spikes: every jump starts a new segment, as does every change
 //! of the ready count) and uses the midpoint rule on pieces of at most a minute for the
-//! others (diurnal, series).
+//! others (diurnal, series). A Service whose requests wait in a work queue counts the
+//! items its queue served and dropped instead.
 
 use crate::observe::summary::{Column, Summary, Unit, Value};
 use crate::observe::{Fact, Observer, RunEnd, View};
@@ -45,6 +46,26 @@ pub static HPA_SCALE_DOWNS: Column = Column {
     doc: "times a HorizontalPodAutoscaler lowered its Deployment's replicas",
 };
 
+/// One Service's figures, a row of a run's `services.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSummary {
+    /// The Deployment's name.
+    pub name: String,
+    /// Its index in the scenario.
+    pub workload: u32,
+    /// Requests (or queue items) served.
+    pub served: u64,
+    /// Requests (or queue items) dropped.
+    pub dropped: u64,
+    /// Time with at least one ready endpoint, and the Service's lifetime, in
+    /// microseconds: its availability is the one over the other.
+    pub available: (u64, u64),
+    /// Median queueing delay, for a Service with a work queue that served anything.
+    pub queue_delay_p50: Option<SimTime>,
+    /// 99th percentile queueing delay, likewise.
+    pub queue_delay_p99: Option<SimTime>,
+}
+
 /// The longest piece the midpoint rule integrates a smooth load over.
 const PIECE: SimTime = SimTime::from_secs(60);
 
@@ -62,6 +83,8 @@ struct Books {
     available: SimTime,
     served: f64,
     dropped: f64,
+    /// Its requests wait in a work queue: served and dropped come from the queue's facts.
+    queued: bool,
 }
 
 /// Requests, availability and autoscaling of the Services of a run.
@@ -75,6 +98,10 @@ pub struct ServiceMetrics {
     scale_downs: u64,
     /// True when some Deployment has dynamics (the columns are empty otherwise).
     any: bool,
+    /// The Deployments' names, by workload index.
+    names: Vec<String>,
+    /// Per Service, filled when the run closes.
+    rows: Vec<ServiceSummary>,
 }
 
 impl ServiceMetrics {
@@ -82,6 +109,11 @@ impl ServiceMetrics {
     pub fn new(scenario: &Scenario) -> ServiceMetrics {
         let mut m = ServiceMetrics {
             index: vec![None; scenario.workloads.len()],
+            names: scenario
+                .workloads
+                .iter()
+                .map(|w| w.template.name.to_string())
+                .collect(),
             ..ServiceMetrics::default()
         };
         for (i, w) in scenario.workloads.iter().enumerate() {
@@ -103,6 +135,7 @@ impl ServiceMetrics {
                 available: SimTime::ZERO,
                 served: 0.0,
                 dropped: 0.0,
+                queued: s.queue.is_some(),
             });
         }
         m
@@ -126,7 +159,7 @@ impl ServiceMetrics {
             load,
             LoadProfile::Constant(_) | LoadProfile::Steps(_) | LoadProfile::Spike { .. }
         );
-        while t < to {
+        while t < to && !books.queued {
             let mut end = load.next_jump(t).map_or(to, |j| j.min(to));
             if !piecewise {
                 end = end.min(t.saturating_add(PIECE));
@@ -143,6 +176,13 @@ impl ServiceMetrics {
     }
 }
 
+impl ServiceMetrics {
+    /// The Services' rows, in workload order (after [`Observer::finish`]).
+    pub fn into_rows(self) -> Vec<ServiceSummary> {
+        self.rows
+    }
+}
+
 impl Observer for ServiceMetrics {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
@@ -151,6 +191,20 @@ impl Observer for ServiceMetrics {
                     let i = *i as usize;
                     Self::account(&mut self.books[i], &self.loads[i], view.now);
                     self.books[i].ready = *ready;
+                }
+            }
+            Fact::QueueServed {
+                workload, items, ..
+            } => {
+                if let Some(Some(i)) = self.index.get(*workload as usize) {
+                    self.books[*i as usize].served += *items as f64;
+                }
+            }
+            Fact::QueueDropped {
+                workload, items, ..
+            } => {
+                if let Some(Some(i)) = self.index.get(*workload as usize) {
+                    self.books[*i as usize].dropped += *items as f64;
                 }
             }
             Fact::Scaled { from, to, .. } => {
@@ -172,6 +226,15 @@ impl Observer for ServiceMetrics {
             served += b.served;
             dropped += b.dropped;
             let life = end.end.saturating_sub(b.from).as_micros();
+            self.rows.push(ServiceSummary {
+                name: self.names.get(b.workload).cloned().unwrap_or_default(),
+                workload: b.workload as u32,
+                served: b.served.round() as u64,
+                dropped: b.dropped.round() as u64,
+                available: (b.available.as_micros(), life),
+                queue_delay_p50: None,
+                queue_delay_p99: None,
+            });
             if life > 0 {
                 let share = (b.available.as_micros(), life);
                 // The smaller share, compared exactly.
@@ -181,7 +244,6 @@ impl Observer for ServiceMetrics {
                     availability = Some(share);
                 }
             }
-            let _ = b.workload;
         }
         let services = !self.books.is_empty();
         let count = |x: f64| {

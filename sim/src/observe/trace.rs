@@ -66,6 +66,25 @@ pub enum TraceEvent {
         /// From, to, what the metrics recommended, the deciding metric and the limit.
         detail: String,
     },
+    /// KEDA's executor set a Deployment's replicas (from zero, to zero, or to its
+    /// minimum); the record's `pod` is the Deployment's name.
+    KedaScaled {
+        /// From, to, the queue length the trigger saw and its last activity.
+        detail: String,
+    },
+    /// The pod's containers exited with an error: `failed`, or `failed` `restarting`
+    /// when the kubelet restarts them in place (restartPolicy OnFailure).
+    Failed {
+        /// True when restarted in place.
+        restarting: bool,
+    },
+    /// A Job completed; the record's `pod` is the Job's name.
+    JobCompleted,
+    /// A Job failed; the record's `pod` is the Job's name.
+    JobFailed {
+        /// `BackoffLimitExceeded` or `DeadlineExceeded`.
+        reason: &'static str,
+    },
     /// A Deployment's rollout began; the record's `pod` is the Deployment's name.
     RolloutStarted {
         /// Which rollout, its strategy and image.
@@ -97,6 +116,12 @@ impl TraceEvent {
             TraceEvent::ScaleDown { detail } => ("scale-down", detail.as_str()),
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
+            TraceEvent::KedaScaled { detail } => ("keda-scale", detail.as_str()),
+            TraceEvent::Failed { restarting } => {
+                ("failed", if *restarting { "restarting" } else { "" })
+            }
+            TraceEvent::JobCompleted => ("job-complete", ""),
+            TraceEvent::JobFailed { reason } => ("job-failed", reason),
             TraceEvent::RolloutStarted { detail } => ("rollout-started", detail.as_str()),
             TraceEvent::RolloutFinished { detail } => ("rollout-finished", detail.as_str()),
         }
@@ -121,6 +146,8 @@ pub struct TraceLog {
     records: Vec<TraceRecord>,
     /// The scenario's workload names, by index (for autoscaler records).
     workloads: Vec<String>,
+    /// The cluster autoscaler's scale-down utilization threshold, in thousandths.
+    threshold_permille: u32,
 }
 
 impl TraceLog {
@@ -146,6 +173,10 @@ impl TraceLog {
                 .iter()
                 .map(|w| w.template.name.to_string())
                 .collect(),
+            threshold_permille: scenario
+                .autoscaler
+                .as_ref()
+                .map_or(0, |a| a.settings.scale_down_utilization_permille),
         }
     }
 
@@ -169,7 +200,7 @@ impl TraceLog {
 impl Observer for TraceLog {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         let cluster = view.cluster;
-        if let Some(event) = autoscaler_event(fact, view) {
+        if let Some(event) = autoscaler_event(fact, view, self.threshold_permille) {
             self.records.push(TraceRecord {
                 time: view.now,
                 pod: String::new(),
@@ -208,7 +239,10 @@ impl Observer for TraceLog {
             Fact::PodStarted { .. } => TraceEvent::Started,
             Fact::PodFinished { .. } => TraceEvent::Finished,
             Fact::PodEvicted {
-                reason: reason @ (EvictionReason::Taint | EvictionReason::Drain),
+                reason:
+                    reason @ (EvictionReason::Taint
+                    | EvictionReason::Drain
+                    | EvictionReason::JobTerminated),
                 ..
             } => TraceEvent::Disrupted {
                 reason: reason.as_str(),
@@ -231,10 +265,17 @@ impl Observer for TraceLog {
                 recommended,
                 utilization,
                 limit,
+                target,
             } => {
-                let mut detail = format!(
-                    "replicas {from} -> {to}; metrics recommend {recommended} (current value {utilization})"
-                );
+                let mut detail = if *target > 0 {
+                    format!(
+                        "replicas {from} -> {to}; metrics recommend {recommended} (current value \
+                         {utilization}, target {target}, usage ratio {:.3})",
+                        *utilization as f64 / *target as f64
+                    )
+                } else {
+                    format!("replicas {from} -> {to}; outside minReplicas..maxReplicas")
+                };
                 if !limit.name().is_empty() {
                     detail.push_str(&format!("; limited: {}", limit.name()));
                 }
@@ -246,6 +287,28 @@ impl Observer for TraceLog {
                         .cloned()
                         .unwrap_or_default(),
                     event: TraceEvent::HpaScaled { detail },
+                });
+                return;
+            }
+            Fact::KedaScaled {
+                workload,
+                from,
+                to,
+                queue,
+                last_active,
+            } => {
+                let mut detail = format!("replicas {from} -> {to}; queue length {queue}");
+                if let Some(at) = last_active {
+                    detail.push_str(&format!("; last active at {}s", at.as_secs_f64()));
+                }
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event: TraceEvent::KedaScaled { detail },
                 });
                 return;
             }
@@ -265,6 +328,27 @@ impl Observer for TraceLog {
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
+            Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
+                restarting: *restarting,
+            },
+            Fact::JobCompleted { workload, .. } | Fact::JobFailed { workload, .. } => {
+                let event = match fact {
+                    Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
+                        reason: reason.as_str(),
+                    },
+                    _ => TraceEvent::JobCompleted,
+                };
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event,
+                });
+                return;
+            }
             _ => return,
         };
         if let Some(p) = view.pod {
@@ -278,7 +362,7 @@ impl Observer for TraceLog {
 }
 
 /// The trace line of a cluster autoscaler decision, with its inputs.
-fn autoscaler_event(fact: &Fact, view: &View<'_>) -> Option<TraceEvent> {
+fn autoscaler_event(fact: &Fact, view: &View<'_>, threshold_permille: u32) -> Option<TraceEvent> {
     match fact {
         Fact::ScaleUp(d) => {
             let chosen = d.options.get(d.chosen)?;
@@ -307,10 +391,12 @@ fn autoscaler_event(fact: &Fact, view: &View<'_>) -> Option<TraceEvent> {
             unneeded_since,
         } => Some(TraceEvent::ScaleDown {
             detail: format!(
-                "node {} utilization {}.{:03} unneeded since {}, evicting {} pod(s)",
+                "node {} utilization {}.{:03} below threshold {}.{:03}, unneeded since {}, evicting {} pod(s)",
                 view.cluster.node(*node).name(),
                 utilization_permille / 1000,
                 utilization_permille % 1000,
+                threshold_permille / 1000,
+                threshold_permille % 1000,
                 unneeded_since,
                 pods
             ),

@@ -25,6 +25,8 @@ pub struct Dynamics {
     pub hpa: Option<HpaSpec>,
     /// Its scripted rollouts (`rollouts:` or `rollout:`), by time.
     pub rollouts: Vec<super::rollout::Rollout>,
+    /// Its KEDA ScaledObject (`scaledObject:`), if any; only with a queue.
+    pub keda: Option<crate::scenario::keda::ScaledObjectSpec>,
 }
 
 /// The requests a Service receives and what serving one costs.
@@ -40,6 +42,9 @@ pub struct ServiceLoad {
     /// are dropped. Default: what its CPU limit pays for beyond the idle use; unbounded
     /// without a CPU limit or when requests cost nothing.
     pub max_rps_per_pod: Option<f64>,
+    /// A work queue in front of the pods (`queue:`): requests wait in it, FIFO, instead
+    /// of being dropped when no pod is free.
+    pub queue: Option<crate::scenario::keda::WorkQueueSpec>,
 }
 
 impl ServiceLoad {

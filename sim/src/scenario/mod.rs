@@ -5,6 +5,8 @@ pub mod autoscaler;
 pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
+pub mod jobs;
+pub mod keda;
 mod model;
 pub mod rollout;
 pub mod yaml;
@@ -16,6 +18,7 @@ use schedulers::{SchedulerSpec, SpecError};
 
 pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use failures::*;
+pub use jobs::{JobSpec, RestartPolicy};
 pub use model::*;
 pub use yaml::ScenarioError;
 

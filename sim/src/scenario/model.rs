@@ -172,6 +172,38 @@ pub enum WorkloadKind {
     },
     /// `trace: {...}` (or `gpuTrace:`): pods replayed from a cluster trace.
     Trace(Arc<TraceReplay>),
+    /// `statefulSet: NAME`: pods `NAME-0` ... `NAME-(replicas-1)` with stable identities,
+    /// each mounting its own claims, from `at` on; a lost pod is recreated with the same
+    /// ordinal and claims.
+    StatefulSet {
+        /// Creation time.
+        at: SimTime,
+        /// Desired replicas.
+        replicas: u32,
+        /// The order in which pods are created.
+        pod_management: PodManagementPolicy,
+        /// The names of its `volumeClaimTemplates`: ordinal `i` mounts the claim
+        /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
+        claim_templates: Vec<String>,
+    },
+    /// `job: NAME`: a Job created at `at`, whose controller runs its pods to completion.
+    Job {
+        /// Creation time (the Job's `status.startTime`).
+        at: SimTime,
+        /// What it runs.
+        spec: super::JobSpec,
+    },
+}
+
+/// A StatefulSet's `podManagementPolicy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PodManagementPolicy {
+    /// Ordinal `i+1` is created only once ordinal `i` is Running and Ready, and nothing
+    /// is created while a lower ordinal is not (the Kubernetes default).
+    #[default]
+    OrderedReady,
+    /// Every missing pod is created at once.
+    Parallel,
 }
 
 /// A trace replayed as a workload: which pods arrive when.

@@ -271,6 +271,25 @@ pub fn replicas(
 /// readiness transitions and metric timestamps at the zero time unless a pod is "hot"
 /// (started now) or "cool" (started 3 minutes ago); a 2-minute CPU initialization period
 /// and a 10 s initial-readiness delay; 1-minute metric windows.
+/// Upstream's `GetExternalPerPodMetricReplicas`: an External metric with an AverageValue
+/// target (what KEDA's HPA uses). `usage` is the metric's total in milli-units, `target`
+/// the value per pod in milli-units; the ratio is taken over `current` replicas (the
+/// HPA's spec replicas), and the recommendation is ceil(usage / target) unless the ratio
+/// is within the tolerance. No pod is consulted, so nothing is missing or unready.
+pub fn external_per_pod(current: i32, usage: i64, target: i64, s: &CalcSettings) -> Recommendation {
+    let target = target.max(1);
+    let ratio = usage as f64 / (target as f64 * f64::from(current.max(1)));
+    let replicas = if s.within(ratio) {
+        current
+    } else {
+        (usage as f64 / target as f64).ceil() as i32
+    };
+    Recommendation {
+        replicas,
+        utilization: (usage as f64 / f64::from(current.max(1))).ceil() as i64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,12 +95,12 @@ impl Autoscalers {
         if current == 0 && spec.min != 0 {
             return;
         }
-        let (desired, recommended, utilization, limit) = if current > spec.max {
-            (spec.max, spec.max, 0, Limit::TooManyReplicas)
+        let (desired, recommended, utilization, limit, target) = if current > spec.max {
+            (spec.max, spec.max, 0, Limit::TooManyReplicas, 0)
         } else if current < spec.min {
-            (spec.min, spec.min, 0, Limit::TooFewReplicas)
+            (spec.min, spec.min, 0, Limit::TooFewReplicas, 0)
         } else {
-            let Some((recommended, utilization)) =
+            let Some((recommended, utilization, target)) =
                 recommend(spec, current, w, &mut self.samples, ctx)
             else {
                 return;
@@ -112,7 +112,7 @@ impl Autoscalers {
                 (spec.min, spec.max),
                 &spec.behavior,
             );
-            (desired, recommended, utilization, limit)
+            (desired, recommended, utilization, limit, target)
         };
         if desired == current {
             return;
@@ -127,12 +127,13 @@ impl Autoscalers {
             recommended: recommended.max(0) as u32,
             utilization,
             limit,
+            target,
         });
     }
 }
 
 /// The largest recommendation over the autoscaler's metrics, with the deciding metric's
-/// current value; `None` when no metric could be computed. When some could not, a
+/// current value and target; `None` when no metric could be computed. When some could not, a
 /// recommendation below `current` is not made (upstream's rule against scaling down on
 /// partial information).
 fn recommend(
@@ -141,22 +142,26 @@ fn recommend(
     w: u32,
     samples: &mut Vec<PodSample>,
     ctx: &Ctx<'_>,
-) -> Option<(i32, i64)> {
-    let mut best: Option<(i32, i64)> = None;
+) -> Option<(i32, i64, i64)> {
+    let mut best: Option<(i32, i64, i64)> = None;
     let mut invalid = false;
     for metric in &spec.metrics {
         let (target, cpu) = fill_samples(*metric, w, samples, ctx);
         match calculator::replicas(current, target, cpu, samples, ctx.now, &spec.settings) {
             Ok(r) => {
-                if best.is_none_or(|(b, _)| r.replicas > b) {
-                    best = Some((r.replicas, r.utilization));
+                if best.is_none_or(|(b, _, _)| r.replicas > b) {
+                    let target = match target {
+                        Target::Utilization(t) => i64::from(t),
+                        Target::AverageValue(v) => v,
+                    };
+                    best = Some((r.replicas, r.utilization, target));
                 }
             }
             Err(_) => invalid = true,
         }
     }
     match best {
-        Some((r, _)) if invalid && r < current => None,
+        Some((r, _, _)) if invalid && r < current => None,
         other => other,
     }
 }

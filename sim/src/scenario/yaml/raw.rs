@@ -667,6 +667,20 @@ pub(super) struct RawWorkload {
     /// A Deployment's rollouts (see `build::rollout`).
     pub(super) rollouts: Option<Spanned<Vec<Spanned<super::build::rollout::RawRollout>>>>,
     pub(super) rollout: Option<Spanned<super::build::rollout::RawRollout>>,
+    /// A StatefulSet's name (see `build::statefulset`).
+    pub(super) stateful_set: Option<Spanned<String>>,
+    pub(super) pod_management_policy: Option<Spanned<String>>,
+    pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
+    /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
+    pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
+    /// A Job (see `build::jobs`): the fifth kind, and its spec's fields.
+    pub(super) job: Option<Spanned<String>>,
+    pub(super) completions: Option<Spanned<Scalar>>,
+    pub(super) parallelism: Option<Spanned<Scalar>>,
+    pub(super) backoff_limit: Option<Spanned<Scalar>>,
+    pub(super) active_deadline_seconds: Option<Spanned<Scalar>>,
+    pub(super) restart_policy: Option<Spanned<String>>,
+    pub(super) failure_probability: Option<Spanned<Scalar>>,
 }
 
 /// `arrivals:` of a batch workload.
@@ -728,4 +742,29 @@ pub(super) struct RawPoolAutoscaling {
     pub(super) max: Option<Spanned<Scalar>>,
     pub(super) price_per_hour: Option<Spanned<Scalar>>,
     pub(super) provisioning_delay: Option<Spanned<Scalar>>,
+}
+
+/// One item of a StatefulSet's `volumeClaimTemplates`, shaped as Kubernetes' (a
+/// PersistentVolumeClaim with `metadata` and `spec`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplate {
+    pub(super) metadata: Spanned<RawClaimTemplateMeta>,
+    pub(super) spec: Spanned<RawClaimTemplateSpec>,
+}
+
+/// A claim template's `metadata`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplateMeta {
+    pub(super) name: Spanned<String>,
+}
+
+/// A claim template's `spec`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClaimTemplateSpec {
+    pub(super) access_modes: Option<Vec<Spanned<String>>>,
+    pub(super) storage_class_name: Option<Spanned<String>>,
+    pub(super) resources: Spanned<RawClaimResources>,
 }

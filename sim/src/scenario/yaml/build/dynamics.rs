@@ -28,6 +28,8 @@ pub(in crate::scenario::yaml) struct RawService {
     cpu_per_request: Option<Spanned<Scalar>>,
     idle_cpu: Option<Spanned<Scalar>>,
     max_requests_per_pod: Option<Spanned<Scalar>>,
+    /// A work queue in front of the pods (see `build::keda`).
+    queue: Option<Spanned<super::keda::RawQueue>>,
 }
 
 /// `load:`: exactly one shape.
@@ -154,8 +156,8 @@ pub(in crate::scenario::yaml) struct RawTarget {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawBehavior {
-    scale_up: Option<Spanned<RawRules>>,
-    scale_down: Option<Spanned<RawRules>>,
+    pub(super) scale_up: Option<Spanned<RawRules>>,
+    pub(super) scale_down: Option<Spanned<RawRules>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,7 +190,7 @@ impl Builder<'_> {
         cpu_request: i64,
         base: &str,
     ) -> Result<Option<Dynamics>> {
-        let keys: [(&str, Option<&Location>); 5] = [
+        let keys: [(&str, Option<&Location>); 6] = [
             (
                 "readinessDelay",
                 raw.readiness_delay.as_ref().map(|v| &v.referenced),
@@ -204,6 +206,10 @@ impl Builder<'_> {
                 raw.horizontal_pod_autoscaler
                     .as_ref()
                     .map(|v| &v.referenced),
+            ),
+            (
+                "scaledObject",
+                raw.scaled_object.as_ref().map(|v| &v.referenced),
             ),
         ];
         let Some((first, at)) = keys.iter().find_map(|(k, at)| at.map(|at| (*k, at))) else {
@@ -272,6 +278,27 @@ impl Builder<'_> {
             )?),
             None => None,
         };
+        let keda = match &raw.scaled_object {
+            Some(k) => {
+                let f = format!("{base}.scaledObject");
+                if service.as_ref().is_none_or(|s| s.queue.is_none()) {
+                    return Err(self.kube.err(
+                        &k.referenced,
+                        &f,
+                        "a scaledObject scales on the length of the workload's queue: give the workload `service.queue`",
+                    ));
+                }
+                if let Some(h) = &raw.horizontal_pod_autoscaler {
+                    return Err(self.kube.err(
+                        &h.referenced,
+                        &format!("{base}.horizontalPodAutoscaler"),
+                        "a workload with a scaledObject cannot also have a horizontalPodAutoscaler (KEDA creates and owns the HPA)",
+                    ));
+                }
+                Some(self.scaled_object(k, &f)?)
+            }
+            None => None,
+        };
         Ok(Some(Dynamics {
             readiness_delay,
             service,
@@ -279,6 +306,7 @@ impl Builder<'_> {
             usage,
             hpa,
             rollouts: Vec::new(),
+            keda,
         }))
     }
 
@@ -303,6 +331,10 @@ impl Builder<'_> {
                     &format!("{base}.maxRequestsPerPod"),
                     false,
                 )?),
+                None => None,
+            },
+            queue: match &raw.queue {
+                Some(q) => Some(self.work_queue(q, &format!("{base}.queue"))?),
                 None => None,
             },
         })
@@ -674,7 +706,12 @@ impl Builder<'_> {
         }
     }
 
-    fn rules(&self, r: &Spanned<RawRules>, out: &mut ScalingRules, base: &str) -> Result<()> {
+    pub(super) fn rules(
+        &self,
+        r: &Spanned<RawRules>,
+        out: &mut ScalingRules,
+        base: &str,
+    ) -> Result<()> {
         let raw = &r.value;
         if let Some(v) = &raw.stabilization_window_seconds {
             let secs = self.kube.integer(

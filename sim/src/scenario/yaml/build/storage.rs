@@ -18,7 +18,12 @@ const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
 impl Builder<'_> {
     /// A DNS subdomain name of a storage object (`what`: "storage class", ...).
-    fn storage_name(&self, v: &Spanned<String>, field: &str, what: &str) -> Result<String> {
+    pub(super) fn storage_name(
+        &self,
+        v: &Spanned<String>,
+        field: &str,
+        what: &str,
+    ) -> Result<String> {
         let name = self.kube.non_empty(v, field, &format!("a {what} name"))?;
         match dns_subdomain_error(&name) {
             None => Ok(name),
@@ -31,7 +36,7 @@ impl Builder<'_> {
     }
 
     /// A `storage` size.
-    fn storage(&self, v: &RawStorage, field: &str) -> Result<i64> {
+    pub(super) fn storage(&self, v: &RawStorage, field: &str) -> Result<i64> {
         let bytes = self
             .kube
             .quantity(ResourceKind::EPHEMERAL_STORAGE, &v.storage, field)?;
@@ -47,7 +52,11 @@ impl Builder<'_> {
 
     /// A `storageClassName`, which must name a class of `storageClasses` (Kubernetes
     /// accepts a missing class, but in a scenario it can only be a typo).
-    fn storage_class_name(&self, v: Option<&Spanned<String>>, field: &str) -> Result<String> {
+    pub(super) fn storage_class_name(
+        &self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<String> {
         let Some(v) = v else {
             return Ok(String::new());
         };

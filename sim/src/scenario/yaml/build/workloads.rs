@@ -24,6 +24,8 @@ enum Kind {
     Pod,
     Deployment,
     Batch,
+    StatefulSet,
+    Job,
 }
 
 impl Kind {
@@ -33,6 +35,8 @@ impl Kind {
             Kind::Pod => "pod",
             Kind::Deployment => "deployment",
             Kind::Batch => "batch",
+            Kind::StatefulSet => "statefulSet",
+            Kind::Job => "job",
         }
     }
 }
@@ -86,6 +90,8 @@ impl Builder<'_> {
             (Kind::Pod, &raw.pod),
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
+            (Kind::StatefulSet, &raw.stateful_set),
+            (Kind::Job, &raw.job),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| Head::Named(k, v)));
@@ -100,8 +106,8 @@ impl Builder<'_> {
             (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or \
-                 `trace`; found none",
+                "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or \
+                 `job` (naming it), or `trace`; found none",
             )),
             (Some(first), Some(second)) => {
                 let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
@@ -116,7 +122,7 @@ impl Builder<'_> {
 
     /// Rejects keys that belong to another kind of workload, saying where they belong.
     fn kind_specific_keys(&self, w: &RawWorkload, kind: Kind, base: &str) -> Result<()> {
-        let checks: [(&str, Option<&Location>, &[Kind], &str); 4] = [
+        let checks: [(&str, Option<&Location>, &[Kind], &str); 6] = [
             (
                 "count",
                 w.count.as_ref().map(|v| &v.referenced),
@@ -126,19 +132,31 @@ impl Builder<'_> {
             (
                 "replicas",
                 w.replicas.as_ref().map(|v| &v.referenced),
-                &[Kind::Deployment],
+                &[Kind::Deployment, Kind::StatefulSet],
                 "",
             ),
             (
                 "at",
                 w.at.as_ref().map(|v| &v.referenced),
-                &[Kind::Pod, Kind::Deployment],
+                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet, Kind::Job],
                 " (a batch workload starts at `arrivals.start`)",
             ),
             (
                 "arrivals",
                 w.arrivals.as_ref().map(|v| &v.referenced),
                 &[Kind::Batch],
+                "",
+            ),
+            (
+                "podManagementPolicy",
+                w.pod_management_policy.as_ref().map(|v| &v.referenced),
+                &[Kind::StatefulSet],
+                "",
+            ),
+            (
+                "volumeClaimTemplates",
+                w.volume_claim_templates.as_ref().map(|v| &v.referenced),
+                &[Kind::StatefulSet],
                 "",
             ),
         ];
@@ -170,6 +188,9 @@ impl Builder<'_> {
     ) -> Result<Workload> {
         let raw = &w.value;
         self.kind_specific_keys(raw, kind, base)?;
+        if kind != Kind::Job {
+            self.job_keys_only_on_jobs(raw, kind.key(), base)?;
+        }
         let at = |b: &Self| match &raw.at {
             Some(v) => b.duration(v, &format!("{base}.at")),
             None => Ok(SimTime::ZERO),
@@ -189,25 +210,42 @@ impl Builder<'_> {
                     count == 1,
                 )
             }
-            Kind::Deployment => {
+            Kind::Deployment | Kind::StatefulSet => {
                 let replicas = match &raw.replicas {
                     Some(v) => self.kube.count_u32(v, &format!("{base}.replicas"))?,
                     None => {
                         return Err(self.kube.err(
                             &w.referenced,
                             &format!("{base}.replicas"),
-                            "missing required field `replicas` (how many pods the deployment keeps running)",
+                            format!(
+                                "missing required field `replicas` (how many pods the {} keeps running)",
+                                kind.key()
+                            ),
                         ));
                     }
                 };
-                (
-                    WorkloadKind::Deployment {
-                        at: at(self)?,
-                        replicas,
-                    },
-                    OwnerKind::ReplicaSet,
-                    false,
-                )
+                if kind == Kind::StatefulSet {
+                    // Its policy and claims are read once the template (its namespace) is.
+                    (
+                        WorkloadKind::StatefulSet {
+                            at: at(self)?,
+                            replicas,
+                            pod_management: Default::default(),
+                            claim_templates: Vec::new(),
+                        },
+                        OwnerKind::StatefulSet,
+                        false,
+                    )
+                } else {
+                    (
+                        WorkloadKind::Deployment {
+                            at: at(self)?,
+                            replicas,
+                        },
+                        OwnerKind::ReplicaSet,
+                        false,
+                    )
+                }
             }
             Kind::Batch => {
                 let arrivals = match &raw.arrivals {
@@ -222,9 +260,27 @@ impl Builder<'_> {
                 };
                 (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
             }
+            Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
         };
-        let (template, sized) =
-            self.template(raw, name, owner, singleton, kind == Kind::Batch, base)?;
+        let (template, sized) = self.template(
+            raw,
+            name,
+            owner,
+            singleton,
+            matches!(kind, Kind::Batch | Kind::Job),
+            base,
+        )?;
+        let mut workload_kind = workload_kind;
+        if let WorkloadKind::StatefulSet {
+            replicas,
+            pod_management,
+            claim_templates,
+            ..
+        } = &mut workload_kind
+        {
+            (*pod_management, *claim_templates) =
+                self.stateful_set(raw, &template, *replicas, base)?;
+        }
         let duration = match &raw.duration {
             None => None,
             Some(d) => Some(self.scalar_or_dist(
@@ -256,15 +312,21 @@ impl Builder<'_> {
                 ));
             }
         }
-        // A ReplicaSet replaces every pod that finishes, so finite pods churn for ever.
-        if let (Kind::Deployment, Some(d), None) = (kind, &raw.duration, self.horizon) {
+        // A ReplicaSet (or a StatefulSet) replaces every pod that finishes, so finite
+        // pods churn for ever.
+        if let (Kind::Deployment | Kind::StatefulSet, Some(d), None) =
+            (kind, &raw.duration, self.horizon)
+        {
             return Err(self.kube.err(
                 &d.referenced,
                 &format!("{base}.duration"),
-                "a deployment replaces each pod that finishes, so pods with a `duration` are \
-                 created for ever and the run would never end; give the scenario a horizon with \
-                 a top-level `duration:` (e.g. `duration: 1h`), or remove this `duration` so \
-                 that the pods run until the end",
+                format!(
+                    "a {} replaces each pod that finishes, so pods with a `duration` are \
+                     created for ever and the run would never end; give the scenario a horizon \
+                     with a top-level `duration:` (e.g. `duration: 1h`), or remove this \
+                     `duration` so that the pods run until the end",
+                    kind.key()
+                ),
             ));
         }
         let replicas = match workload_kind {
@@ -310,6 +372,7 @@ impl Builder<'_> {
                         usage: Default::default(),
                         hpa: None,
                         rollouts: Vec::new(),
+                        keda: None,
                     })
                     .rollouts = rollouts;
             }
@@ -592,7 +655,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment` or `batch` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",

@@ -1,0 +1,235 @@
+//! The StatefulSet controller (upstream's pkg/controller/statefulset,
+//! `StatefulSetControl.UpdateStatefulSet`): each set keeps one pod per ordinal,
+//! `NAME-0` ... `NAME-(replicas-1)`, and a pod that is lost is recreated with the same
+//! ordinal, name and claims (`<template>-<NAME>-<ordinal>`), so a replacement is bound
+//! wherever its volumes are: a zonal volume keeps the ordinal in its zone.
+//!
+//! `podManagementPolicy: OrderedReady` (the default) walks the ordinals in order and stops
+//! at the first that is missing (it creates it) or not Running and Ready, so ordinal
+//! `i+1` is created only once `i` runs, and a lost ordinal is recreated before anything
+//! above it. `Parallel` creates every missing ordinal at once. As upstream, a pod being
+//! deleted is not replaced until it is gone (at most one pod per identity).
+//!
+//! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
+//! `minReadySeconds`); replicas are fixed (no scaling, so no ordered scale-down); no
+//! rolling updates or revisions; a pod that ran for no time, or was refused rather than
+//! evicted, is recreated after the kubelet's initial crash-loop back-off (10 s) rather
+//! than upstream's immediate delete-and-recreate, which would spin at one instant.
+
+use std::sync::Arc;
+
+use rand::rngs::ChaCha8Rng;
+use schedulers::{Pod, PodId, PodPhase, PodTemplate};
+
+use crate::controllers::Controller;
+use crate::controllers::workloads::CRASH_LOOP_BACKOFF;
+use crate::engine::{Ctx, Event};
+use crate::observe::Fact;
+use crate::rng::{Concern, stream};
+use crate::sampling::sample_duration;
+use crate::scenario::{PodManagementPolicy, Scenario, WorkloadKind};
+use crate::time::SimTime;
+
+/// The label upstream sets on each pod to its name (`apps/v1` StatefulSetPodNameLabel).
+pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
+/// The label upstream sets on each pod to its ordinal (`apps/v1` PodIndexLabel).
+pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
+
+/// The StatefulSet controller's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatefulSetEvent {
+    /// A set reconciles: at its creation time, and when a held-back ordinal may be
+    /// recreated.
+    Sync {
+        /// The set's index among the scenario's StatefulSets.
+        set: u32,
+    },
+}
+
+/// One StatefulSet.
+#[derive(Debug)]
+struct Set {
+    workload: u32,
+    policy: PodManagementPolicy,
+    /// Created: its creation time has come.
+    live: bool,
+    /// Per ordinal: its template (the set's, with its own claims and labels), its pod,
+    /// and when it may be recreated.
+    templates: Vec<Arc<PodTemplate>>,
+    pods: Vec<Option<PodId>>,
+    not_before: Vec<SimTime>,
+    /// The workload's duration stream (the workload controllers create none of its pods).
+    durations: ChaCha8Rng,
+}
+
+/// Every StatefulSet of the scenario.
+#[derive(Debug, Default)]
+pub struct StatefulSets {
+    sets: Vec<Set>,
+    /// By workload index: the set's index, or `u32::MAX`.
+    by_workload: Vec<u32>,
+}
+
+impl StatefulSets {
+    /// The sets of `scenario`; sets the timer of each one's creation.
+    pub(crate) fn new(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> StatefulSets {
+        let mut s = StatefulSets {
+            sets: Vec::new(),
+            by_workload: vec![u32::MAX; scenario.workloads.len()],
+        };
+        for (w, workload) in scenario.workloads.iter().enumerate() {
+            let WorkloadKind::StatefulSet {
+                at,
+                replicas,
+                pod_management,
+                claim_templates,
+            } = &workload.kind
+            else {
+                continue;
+            };
+            let base = &workload.template;
+            let templates = (0..*replicas)
+                .map(|i| Arc::new(ordinal_template(base, claim_templates, i)))
+                .collect();
+            let set = s.sets.len() as u32;
+            s.by_workload[w] = set;
+            s.sets.push(Set {
+                workload: w as u32,
+                policy: *pod_management,
+                live: false,
+                templates,
+                pods: vec![None; *replicas as usize],
+                not_before: vec![SimTime::ZERO; *replicas as usize],
+                durations: stream(seed, Concern::Durations, w as u64),
+            });
+            ctx.at(*at, Event::StatefulSets(StatefulSetEvent::Sync { set }));
+        }
+        s
+    }
+
+    /// Upstream's reconcile loop for one set: creates missing ordinals, in order and one
+    /// at a time under OrderedReady.
+    fn sync(&mut self, set: usize, ctx: &mut Ctx<'_>) {
+        let Some(s) = self.sets.get_mut(set) else {
+            return;
+        };
+        if !s.live {
+            return;
+        }
+        let ordered = s.policy == PodManagementPolicy::OrderedReady;
+        for i in 0..s.pods.len() {
+            match s.pods[i] {
+                None if s.not_before[i] > ctx.now => {
+                    if ordered {
+                        return;
+                    }
+                }
+                None => {
+                    let mut pod = Pod::from_template(Arc::clone(&s.templates[i]), i as u32);
+                    pod.created_stamp = ctx.now.as_micros();
+                    pod.owner = s.workload;
+                    let run_for = ctx.scenario.workloads[s.workload as usize]
+                        .duration
+                        .as_ref()
+                        .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
+                    pod.run_micros = run_for.as_micros();
+                    let id = ctx.cluster.add_pod(pod);
+                    s.pods[i] = Some(id);
+                    ctx.publish(Fact::PodCreated { pod: id, run_for });
+                    if ordered {
+                        // It is not Running and Ready yet: wait for it.
+                        return;
+                    }
+                }
+                Some(id) => {
+                    let healthy = ctx
+                        .cluster
+                        .pod(id)
+                        .is_some_and(|p| p.phase == PodPhase::Running && !p.terminating);
+                    if ordered && !healthy {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The set and ordinal of a pod of a set, if it is the ordinal's current pod.
+    fn slot(&self, owner: u32, ordinal: u32, pod: PodId) -> Option<(usize, usize)> {
+        let set = *self.by_workload.get(owner as usize)? as usize;
+        let s = self.sets.get(set)?;
+        (s.pods.get(ordinal as usize).copied()? == Some(pod)).then_some((set, ordinal as usize))
+    }
+}
+
+/// The template of ordinal `i` of the set stamped from `base`: its own claims and the
+/// labels upstream gives each pod.
+fn ordinal_template(base: &PodTemplate, claim_templates: &[String], i: u32) -> PodTemplate {
+    let mut t = base.clone();
+    for c in claim_templates {
+        let claim = format!("{c}-{}-{i}", base.name);
+        if !t.volume_claims.contains(&claim) {
+            t.volume_claims.push(claim);
+        }
+    }
+    t.labels
+        .insert(POD_NAME_LABEL.into(), format!("{}-{i}", base.name));
+    t.labels.insert(POD_INDEX_LABEL.into(), i.to_string());
+    t
+}
+
+impl Controller for StatefulSets {
+    type Event = StatefulSetEvent;
+
+    fn on(&mut self, event: StatefulSetEvent, ctx: &mut Ctx<'_>) {
+        match event {
+            StatefulSetEvent::Sync { set } => {
+                if let Some(s) = self.sets.get_mut(set as usize) {
+                    s.live = true;
+                }
+                self.sync(set as usize, ctx);
+            }
+        }
+    }
+
+    fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
+        match fact {
+            Fact::PodStarted { pod } => {
+                let Some((set, _)) = ctx
+                    .cluster
+                    .pod(*pod)
+                    .and_then(|p| self.slot(p.owner, p.ordinal, *pod))
+                else {
+                    return;
+                };
+                if self.sets[set].policy == PodManagementPolicy::OrderedReady {
+                    self.sync(set, ctx);
+                }
+            }
+            Fact::PodDeleted { pod, replace } => {
+                let Some((set, i, at_once)) = ctx.departed(*pod).and_then(|p| {
+                    let (set, i) = self.slot(p.owner, p.ordinal, *pod)?;
+                    // Evicted outright, finished, or at the end of a graceful deletion;
+                    // not refused at admission or given up, nor crashed on start.
+                    let at_once = (*replace || p.terminating) && p.run_micros != 0;
+                    Some((set, i, at_once))
+                }) else {
+                    return;
+                };
+                let s = &mut self.sets[set];
+                s.pods[i] = None;
+                if at_once {
+                    self.sync(set, ctx);
+                } else {
+                    let at = ctx.now.saturating_add(CRASH_LOOP_BACKOFF);
+                    s.not_before[i] = at;
+                    ctx.at(
+                        at,
+                        Event::StatefulSets(StatefulSetEvent::Sync { set: set as u32 }),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}

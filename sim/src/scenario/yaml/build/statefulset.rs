@@ -1,0 +1,260 @@
+//! A `statefulSet:` workload's own keys: `podManagementPolicy` and `volumeClaimTemplates`.
+//! Each template becomes one PersistentVolumeClaim per ordinal, named as upstream's
+//! StatefulSet controller names them (`getPersistentVolumeClaimName` in
+//! pkg/controller/statefulset/stateful_set_utils.go: `<template>-<set>-<ordinal>`),
+//! created with the scenario's storage at time zero rather than when the ordinal is first
+//! created: a claim is only bound when its first pod is (WaitForFirstConsumer) or at once
+//! (Immediate), so the difference shows nowhere. `accessModes` are checked and not
+//! modelled (see `schedulers::volumes`).
+
+use schedulers::PodTemplate;
+use schedulers::volumes::PersistentVolumeClaim;
+use schedulers::yaml::message::{did_you_mean, one_of, quoted};
+use schedulers::yaml::names::dns_subdomain_error;
+use serde_saphyr::Spanned;
+
+use super::super::raw::{RawClaimTemplate, RawWorkload};
+use super::{Builder, Result};
+use crate::scenario::PodManagementPolicy;
+
+const POLICIES: &[&str] = &["OrderedReady", "Parallel"];
+const ACCESS_MODES: &[&str] = &[
+    "ReadWriteOnce",
+    "ReadOnlyMany",
+    "ReadWriteMany",
+    "ReadWriteOncePod",
+];
+
+/// The claim of `template` for ordinal `ordinal` of the StatefulSet `set`.
+pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
+    format!("{template}-{set}-{ordinal}")
+}
+
+impl Builder<'_> {
+    /// A StatefulSet's `podManagementPolicy` and the names of its `volumeClaimTemplates`,
+    /// whose claims for ordinals `0..replicas` are added to the scenario's storage.
+    pub(super) fn stateful_set(
+        &mut self,
+        raw: &RawWorkload,
+        template: &PodTemplate,
+        replicas: u32,
+        base: &str,
+    ) -> Result<(PodManagementPolicy, Vec<String>)> {
+        let policy = match &raw.pod_management_policy {
+            None => PodManagementPolicy::OrderedReady,
+            Some(v) => match v.value.as_str() {
+                "OrderedReady" => PodManagementPolicy::OrderedReady,
+                "Parallel" => PodManagementPolicy::Parallel,
+                other => {
+                    return Err(self.kube.err(
+                        &v.referenced,
+                        &format!("{base}.podManagementPolicy"),
+                        format!(
+                            "unknown pod management policy {}{}; expected {}",
+                            quoted(other),
+                            did_you_mean(other, POLICIES),
+                            one_of(POLICIES)
+                        ),
+                    ));
+                }
+            },
+        };
+        let mut names: Vec<String> = Vec::new();
+        let Some(list) = &raw.volume_claim_templates else {
+            return Ok((policy, names));
+        };
+        for (i, item) in list.value.iter().enumerate() {
+            let tbase = format!("{base}.volumeClaimTemplates[{i}]");
+            let name = self.claim_template(&item.value, template, replicas, &names, &tbase)?;
+            names.push(name);
+        }
+        Ok((policy, names))
+    }
+
+    /// One claim template: its name, after adding its claims.
+    fn claim_template(
+        &mut self,
+        raw: &RawClaimTemplate,
+        template: &PodTemplate,
+        replicas: u32,
+        earlier: &[String],
+        base: &str,
+    ) -> Result<String> {
+        let name_v: &Spanned<String> = &raw.metadata.value.name;
+        let name_field = format!("{base}.metadata.name");
+        let name = self.storage_name(name_v, &name_field, "volume claim template")?;
+        if earlier.contains(&name) {
+            return Err(self.kube.err(
+                &name_v.referenced,
+                &name_field,
+                format!("duplicate volume claim template {}", quoted(&name)),
+            ));
+        }
+        let spec = &raw.spec.value;
+        for (j, mode) in spec.access_modes.iter().flatten().enumerate() {
+            if !ACCESS_MODES.contains(&mode.value.as_str()) {
+                return Err(self.kube.err(
+                    &mode.referenced,
+                    &format!("{base}.spec.accessModes[{j}]"),
+                    format!(
+                        "unknown access mode {}{}; expected {}",
+                        quoted(&mode.value),
+                        did_you_mean(&mode.value, ACCESS_MODES),
+                        one_of(ACCESS_MODES)
+                    ),
+                ));
+            }
+        }
+        let request = self.storage(
+            &spec.resources.value.requests.value,
+            &format!("{base}.spec.resources.requests.storage"),
+        )?;
+        let storage_class = self.storage_class_name(
+            spec.storage_class_name.as_ref(),
+            &format!("{base}.spec.storageClassName"),
+        )?;
+        let namespace = &template.namespace;
+        for ordinal in 0..replicas {
+            let claim = claim_name(&name, &template.name, ordinal);
+            let clash = self.volumes.claim(namespace, &claim).is_some();
+            if let Some(why) = dns_subdomain_error(&claim).or(clash.then(|| {
+                "persistentVolumeClaims already has a claim of that name in the namespace"
+                    .to_owned()
+            })) {
+                return Err(self.kube.err(
+                    &name_v.referenced,
+                    &name_field,
+                    format!("the claim {} of ordinal {ordinal}: {why}", quoted(&claim)),
+                ));
+            }
+            self.volumes
+                .add_claim(PersistentVolumeClaim {
+                    name: claim,
+                    namespace: namespace.clone(),
+                    storage_class: storage_class.clone(),
+                    request,
+                    bound_volume: None,
+                })
+                .expect("the name was checked to be new");
+        }
+        Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_at, load};
+    use crate::scenario::{PodManagementPolicy, WorkloadKind};
+    use crate::time::SimTime;
+
+    const STORAGE: &str = "storageClasses:
+  - {name: zonal, volumeBindingMode: WaitForFirstConsumer}
+";
+
+    #[test]
+    fn a_stateful_set_gets_one_claim_per_ordinal_and_template() {
+        let s = load(&format!(
+            "{STORAGE}workloads:
+  - statefulSet: db
+    replicas: 2
+    namespace: data
+    at: 1m
+    requests: {{cpu: 500m}}
+    volumeClaimTemplates:
+      - metadata: {{name: data}}
+        spec: {{accessModes: [ReadWriteOnce], storageClassName: zonal, resources: {{requests: {{storage: 1Gi}}}}}}
+      - metadata: {{name: logs}}
+        spec: {{storageClassName: zonal, resources: {{requests: {{storage: 100Mi}}}}}}
+"
+        ));
+        assert_eq!(
+            s.workloads[0].kind,
+            WorkloadKind::StatefulSet {
+                at: SimTime::from_secs(60),
+                replicas: 2,
+                pod_management: PodManagementPolicy::OrderedReady,
+                claim_templates: vec!["data".into(), "logs".into()],
+            }
+        );
+        assert_eq!(
+            s.workloads[0].template.owner,
+            schedulers::OwnerKind::StatefulSet
+        );
+        let claims: Vec<(&str, &str, i64)> = s
+            .volumes
+            .claims()
+            .iter()
+            .map(|c| (c.namespace.as_str(), c.name.as_str(), c.request))
+            .collect();
+        assert_eq!(
+            claims,
+            [
+                ("data", "data-db-0", 1 << 30),
+                ("data", "data-db-1", 1 << 30),
+                ("data", "logs-db-0", 100 << 20),
+                ("data", "logs-db-1", 100 << 20),
+            ]
+        );
+        let s = load("workloads: [{statefulSet: w, replicas: 3, podManagementPolicy: Parallel}]");
+        assert!(matches!(
+            s.workloads[0].kind,
+            WorkloadKind::StatefulSet {
+                pod_management: PodManagementPolicy::Parallel,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn stateful_set_errors_are_located() {
+        check_at(
+            "workloads: [{statefulSet: w, replicas: 1, podManagementPolicy: OrderReady}]\n",
+            "OrderReady}",
+            "workloads[0].podManagementPolicy",
+            "unknown pod management policy \"OrderReady\" (did you mean OrderedReady?); expected OrderedReady or Parallel",
+        );
+        check_at(
+            "workloads: [{statefulSet: w}]\n",
+            "{statefulSet",
+            "workloads[0].replicas",
+            "missing required field `replicas` (how many pods the statefulSet keeps running)",
+        );
+        check_at(
+            "workloads: [{deployment: d, replicas: 1, podManagementPolicy: Parallel}]\n",
+            "Parallel}",
+            "workloads[0].podManagementPolicy",
+            "`podManagementPolicy` applies to statefulSet workloads only, not to a deployment",
+        );
+        let tmpl = |spec: &str| {
+            format!(
+                "{STORAGE}workloads:\n  - statefulSet: w\n    replicas: 1\n    volumeClaimTemplates: [{{metadata: {{name: data}}, spec: {spec}}}]\n"
+            )
+        };
+        check_at(
+            &tmpl("{storageClassName: zonl, resources: {requests: {storage: 1Gi}}}"),
+            "zonl",
+            "workloads[0].volumeClaimTemplates[0].spec.storageClassName",
+            "unknown storage class \"zonl\" (did you mean zonal?); storageClasses defines zonal",
+        );
+        check_at(
+            &tmpl("{accessModes: [ReadWriteOne], resources: {requests: {storage: 1Gi}}}"),
+            "ReadWriteOne]",
+            "workloads[0].volumeClaimTemplates[0].spec.accessModes[0]",
+            "unknown access mode \"ReadWriteOne\" (did you mean ReadWriteOnce?); expected ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod",
+        );
+        check_at(
+            &tmpl("{resources: {requests: {storage: 0}}}"),
+            "0}}}",
+            "workloads[0].volumeClaimTemplates[0].spec.resources.requests.storage",
+            "expected a positive size, got 0",
+        );
+        check_at(
+            &format!(
+                "{STORAGE}persistentVolumeClaims: [{{name: data-w-0, resources: {{requests: {{storage: 1Gi}}}}}}]\nworkloads:\n  - statefulSet: w\n    replicas: 1\n    volumeClaimTemplates: [{{metadata: {{name: data}}, spec: {{resources: {{requests: {{storage: 1Gi}}}}}}}}]\n"
+            ),
+            "data}",
+            "workloads[0].volumeClaimTemplates[0].metadata.name",
+            "the claim \"data-w-0\" of ordinal 0: persistentVolumeClaims already has a claim of that name in the namespace",
+        );
+    }
+}
