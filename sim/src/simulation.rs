@@ -114,6 +114,7 @@ impl<'a> Simulation<'a> {
                 gpu,
                 queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
+                rollouts: crate::observe::rollouts::RolloutMetrics::new(scenario),
                 jobs: JobMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
@@ -485,6 +486,7 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.rollouts.finish(&run_end, &mut summary);
         o.queues.finish(&run_end, &mut summary);
         o.jobs.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));

@@ -2269,6 +2269,90 @@ fn namespace_rejections() {
     ]);
 }
 
+/// Rejections of Deployment rollouts (`rollout:`/`rollouts:`), one rule each.
+#[test]
+fn rollout_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}}}]",
+            1,
+            116,
+            "workloads[0].rollout.strategy.rollingUpdate.maxUnavailable",
+            "may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Blue}}}]",
+            1,
+            77,
+            "workloads[0].rollout.strategy.type",
+            "unknown strategy type \"Blue\"",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Recreat}}}]",
+            1,
+            77,
+            "workloads[0].rollout.strategy.type",
+            "did you mean",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}}}]",
+            1,
+            102,
+            "workloads[0].rollout.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {rollingUpdate: {maxSurge: '150%'}}}}]",
+            1,
+            97,
+            "workloads[0].rollout.strategy.rollingUpdate.maxSurge",
+            "percentage from 0% to 100%",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: soon}}]",
+            1,
+            56,
+            "workloads[0].rollout.at",
+            "duration",
+        ),
+        (
+            "workloads: [{pod: w, rollout: {at: 1m}}]",
+            1,
+            31,
+            "workloads[0].rollout",
+            "applies to deployment workloads only",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, at: 5m, rollouts: [{at: 1m}]}]",
+            1,
+            66,
+            "workloads[0].rollouts[0].at",
+            "a rollout must come after the deployment's creation",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollouts: [{at: 2m}, {at: 1m}]}]",
+            1,
+            68,
+            "workloads[0].rollouts[1].at",
+            "list rollouts in time order",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, minReadySeconds: -1}}]",
+            1,
+            77,
+            "workloads[0].rollout.minReadySeconds",
+            "non-negative integer",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollouts: [{at: 1m}], rollout: {at: 2m}}]",
+            1,
+            73,
+            "workloads[0].rollout",
+            "not both",
+        ),
+    ]);
+}
+
 #[test]
 fn stateful_set_rejections() {
     const SC: &str = "storageClasses: [{name: zonal, volumeBindingMode: WaitForFirstConsumer}]\n";

@@ -255,6 +255,7 @@ impl Kubelet {
                 | EvictionReason::Drain
                 | EvictionReason::ScaleDown
                 | EvictionReason::DeploymentScaledDown
+                | EvictionReason::RolloutReplaced
                 | EvictionReason::JobTerminated => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
                 EvictionReason::NodeRemoved => false,

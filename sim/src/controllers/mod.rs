@@ -2,7 +2,8 @@
 //! handles its own closed set of events:
 //!
 //! - [`workloads`]: bare pods, Deployments (their ReplicaSets), batch arrivals and trace
-//!   replays create pods; a Deployment replaces the pods it loses.
+//!   replays create pods; a Deployment replaces the pods it loses, and rolls out new
+//!   templates by the arithmetic of [`rollout`].
 //! - [`scheduling`]: kube-scheduler's queue (active, backoff, unschedulable), the
 //!   scheduling cycle that hands pending pods to the [`schedulers::Scheduler`], and the
 //!   application of its decisions.
@@ -41,6 +42,7 @@ pub mod jobs;
 pub mod keda;
 pub mod kubelet;
 pub mod nodes;
+pub mod rollout;
 pub mod scheduling;
 pub mod services;
 pub mod statefulsets;
@@ -121,6 +123,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
             Jobs,
         ],
         Fact::Scaled { .. } => &[Workloads],
+        Fact::PodReady { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],

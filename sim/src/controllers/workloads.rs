@@ -22,11 +22,13 @@ use schedulers::{ContainerResources, Pod, PodId, PodPhase, PodTemplate, Resource
 
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::rollout::{self as rolling, SetCounts};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
+use crate::scenario::rollout::Rollout;
 use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -55,6 +57,19 @@ pub enum WorkloadEvent {
         /// Pods still to create, this one included.
         left: u32,
     },
+    /// A Deployment's rollout begins: its template changes.
+    Rollout {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in its Deployment's rollouts.
+        rollout: u32,
+    },
+    /// The deployment controller looks at a rollout again (a new pod has been Ready for
+    /// `minReadySeconds`).
+    Sync {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
 }
 
 /// Per workload: how many pods it made and its own random streams.
@@ -65,6 +80,13 @@ struct State {
     desired: u32,
     /// A Deployment's pods that exist and are not being deleted.
     live: u32,
+    /// A Deployment's ReplicaSets, oldest first: its first template's, then one per
+    /// rollout begun. Empty for other workloads.
+    sets: Vec<ReplicaSet>,
+    /// The rollout in progress: its index and when it began.
+    rolling: Option<(u32, SimTime)>,
+    /// Available pods per ReplicaSet, recounted at each rollout sync (kept to reuse).
+    available: Vec<u32>,
     arrivals: ChaCha8Rng,
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
@@ -166,6 +188,15 @@ impl ShuffledArrivals {
     }
 }
 
+/// One ReplicaSet of a Deployment: its template, its `spec.replicas`, and its pods that
+/// exist and are not being deleted.
+#[derive(Debug)]
+struct ReplicaSet {
+    template: Arc<PodTemplate>,
+    replicas: u32,
+    live: u32,
+}
+
 /// Every workload of the scenario.
 #[derive(Debug)]
 pub struct Workloads {
@@ -186,6 +217,16 @@ impl Workloads {
                         _ => 0,
                     },
                     live: 0,
+                    sets: match scenario.workloads[i as usize].kind {
+                        WorkloadKind::Deployment { replicas, .. } => vec![ReplicaSet {
+                            template: Arc::clone(&scenario.workloads[i as usize].template),
+                            replicas,
+                            live: 0,
+                        }],
+                        _ => Vec::new(),
+                    },
+                    rolling: None,
+                    available: Vec::new(),
                     arrivals: stream(seed, Concern::Arrivals, i),
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
@@ -196,6 +237,19 @@ impl Workloads {
         for i in 0..scenario.workloads.len() {
             if let Some(first) = w.first_creation(i, ctx) {
                 ctx.at(first, create(i));
+            }
+            let rollouts = scenario.workloads[i]
+                .dynamics
+                .as_ref()
+                .map_or(&[][..], |d| &d.rollouts[..]);
+            for (r, rollout) in rollouts.iter().enumerate() {
+                ctx.at(
+                    rollout.at,
+                    Event::Workloads(WorkloadEvent::Rollout {
+                        workload: i as u32,
+                        rollout: r as u32,
+                    }),
+                );
             }
         }
         w
@@ -325,8 +379,20 @@ impl Workloads {
     /// Creates one pod of workload `w` now, drawing its size and duration.
     fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) {
         let state = &mut self.states[w];
-        let (pod, run_for) = new_pod(
-            &ctx.scenario.workloads[w],
+        let workload = &ctx.scenario.workloads[w];
+        let template = if state.sets.is_empty() {
+            Arc::clone(&workload.template)
+        } else {
+            // A Deployment's pod belongs to the newest ReplicaSet short of its replicas.
+            let Some(set) = state.sets.iter_mut().rev().find(|s| s.live < s.replicas) else {
+                return;
+            };
+            set.live += 1;
+            Arc::clone(&set.template)
+        };
+        let (pod, run_for) = new_pod_from(
+            workload,
+            template,
             w,
             state.created as u32,
             &mut state.sizes,
@@ -387,8 +453,7 @@ impl Workloads {
         if !matches!(workload.kind, WorkloadKind::Deployment { .. }) {
             return;
         }
-        let state = &self.states[w as usize];
-        if state.live >= state.desired {
+        if !self.states[w as usize].short() {
             // Scaled down: the pod that left was one too many.
             return;
         }
@@ -405,10 +470,15 @@ impl Workloads {
 }
 
 impl Workloads {
-    /// A Deployment's pod stopped counting (it left, or its deletion began).
-    fn lost(&mut self, owner: u32) {
+    /// A Deployment's pod of `template` stopped counting (it left, or its deletion
+    /// began).
+    fn lost(&mut self, owner: u32, template: &Arc<PodTemplate>) {
         if let Some(state) = self.states.get_mut(owner as usize) {
             state.live = state.live.saturating_sub(1);
+            if let Some(set) = state.set_of(template) {
+                let set = &mut state.sets[set];
+                set.live = set.live.saturating_sub(1);
+            }
         }
     }
 
@@ -422,25 +492,53 @@ impl Workloads {
             return;
         };
         state.desired = to;
-        let (live, desired) = (state.live, state.desired);
-        if live < desired {
+        if state.rolling.is_some() {
+            // Mid-rollout the new replica count is the rollout's to apply.
+            self.sync(w, ctx);
+            return;
+        }
+        let Some(newest) = state.sets.len().checked_sub(1) else {
+            return;
+        };
+        self.scale_set(w, newest, to, EvictionReason::DeploymentScaledDown, ctx);
+    }
+
+    /// Sets one ReplicaSet's replicas to `to`: the ReplicaSet creates the missing pods,
+    /// or deletes the surplus for `reason`.
+    fn scale_set(
+        &mut self,
+        w: u32,
+        set: usize,
+        to: u32,
+        reason: EvictionReason,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let state = &mut self.states[w as usize];
+        let rs = &mut state.sets[set];
+        rs.replicas = to;
+        let live = rs.live;
+        if live < to {
             ctx.then(Event::Workloads(WorkloadEvent::CreateNext {
                 workload: w,
-                left: desired - live,
+                left: to - live,
             }));
             return;
         }
-        let surplus = (live - desired) as usize;
+        let surplus = (live - to) as usize;
         if surplus == 0 {
             return;
         }
+        let template = Arc::clone(&rs.template);
         // Sort keys, smallest deleted first; the ordinal breaks ties, highest first.
         let mut ranked: Vec<(DeletionRank, PodId)> = ctx
             .status()
             .pods_of(w)
             .iter()
             .filter_map(|&id| {
-                let p = ctx.cluster.pod(id).filter(|p| !p.terminating)?;
+                let p = ctx
+                    .cluster
+                    .pod(id)
+                    .filter(|p| !p.terminating && Arc::ptr_eq(&p.template, &template))?;
                 let ready_since = ctx
                     .status()
                     .get(id)
@@ -464,12 +562,153 @@ impl Workloads {
             if ctx.cluster.pod(pod).is_some_and(|p| p.node.is_none()) {
                 ctx.remove_pod(pod, false);
             } else {
-                ctx.then(Event::Kubelet(KubeletEvent::Evict {
-                    pod,
-                    reason: EvictionReason::DeploymentScaledDown,
-                }));
+                ctx.then(Event::Kubelet(KubeletEvent::Evict { pod, reason }));
             }
         }
+    }
+}
+
+impl State {
+    /// True when some ReplicaSet of the Deployment has fewer pods than its replicas.
+    fn short(&self) -> bool {
+        self.sets.iter().any(|s| s.live < s.replicas)
+    }
+
+    /// The ReplicaSet whose pods use `template`.
+    fn set_of(&self, template: &Arc<PodTemplate>) -> Option<usize> {
+        self.sets
+            .iter()
+            .rposition(|s| Arc::ptr_eq(&s.template, template))
+    }
+}
+
+impl Workloads {
+    /// Rollout `r` of Deployment `w`, from the scenario.
+    fn rollout<'s>(ctx: &Ctx<'s>, w: u32, r: u32) -> Option<&'s Rollout> {
+        ctx.scenario
+            .workloads
+            .get(w as usize)?
+            .dynamics
+            .as_deref()?
+            .rollouts
+            .get(r as usize)
+    }
+
+    /// Rollout `r` of Deployment `w` begins: a new ReplicaSet with the new template and
+    /// no replicas, which the next sync grows by the strategy. A rollout that begins
+    /// before the previous one finished takes over from it, as upstream's does.
+    fn begin_rollout(&mut self, w: u32, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(rollout) = Self::rollout(ctx, w, r) else {
+            return;
+        };
+        let Some(state) = self.states.get_mut(w as usize) else {
+            return;
+        };
+        state.sets.push(ReplicaSet {
+            template: Arc::clone(&rollout.template),
+            replicas: 0,
+            live: 0,
+        });
+        state.rolling = Some((r, ctx.now));
+        ctx.publish(Fact::RolloutStarted {
+            workload: w,
+            rollout: r,
+        });
+        self.sync(w, ctx);
+    }
+
+    /// The deployment controller's sync of a Deployment with a rollout in progress:
+    /// counts each ReplicaSet's available pods, applies the strategy, and finishes the
+    /// rollout once complete.
+    fn sync(&mut self, w: u32, ctx: &mut Ctx<'_>) {
+        let Some((r, started)) = self.states.get(w as usize).and_then(|s| s.rolling) else {
+            return;
+        };
+        let Some(rollout) = Self::rollout(ctx, w, r) else {
+            return;
+        };
+        let (strategy, min_ready) = (rollout.strategy, rollout.min_ready);
+        let now = ctx.now;
+        let state = &mut self.states[w as usize];
+        let n = state.sets.len();
+        let mut available = std::mem::take(&mut state.available);
+        available.clear();
+        available.resize(n, 0);
+        // Old pods that still exist, terminating or not (Recreate waits for them).
+        let mut old_pods = 0u32;
+        for &id in ctx.status().pods_of(w) {
+            let Some(p) = ctx.cluster.pod(id) else {
+                continue;
+            };
+            let Some(set) = state.set_of(&p.template) else {
+                continue;
+            };
+            if set + 1 < n {
+                old_pods += 1;
+            }
+            if p.terminating {
+                continue;
+            }
+            let ready_since = ctx
+                .status()
+                .get(id)
+                .and_then(|s| s.ready)
+                .filter(|r| r.0)
+                .map(|r| r.1);
+            if ready_since.is_some_and(|t| t.saturating_add(min_ready) <= now) {
+                available[set] += 1;
+            }
+        }
+        let desired = state.desired;
+        let mut counts: Vec<SetCounts> = state
+            .sets
+            .iter()
+            .zip(&available)
+            .map(|(s, &a)| SetCounts {
+                replicas: s.replicas,
+                available: a,
+            })
+            .collect();
+        state.available = available;
+        let live_old: u32 = state.sets[..n - 1]
+            .iter()
+            .fold(0u32, |a, s| a.saturating_add(s.live));
+        let done = match strategy.fenceposts(desired) {
+            Some((surge, unavailable)) => {
+                rolling::rolling_step(&mut counts, desired, surge, unavailable);
+                rolling::complete(&counts, live_old, desired)
+            }
+            None => {
+                // Recreate: every old pod goes; once none is left, the new ones come.
+                for c in &mut counts[..n - 1] {
+                    c.replicas = 0;
+                }
+                if old_pods == 0 {
+                    counts[n - 1].replicas = desired;
+                }
+                old_pods == 0 && counts[n - 1].available >= desired
+            }
+        };
+        // Old sets shrink before the new one grows, in the order upstream's syncs make
+        // the changes.
+        for (set, c) in counts.iter().enumerate() {
+            if c.replicas != self.states[w as usize].sets[set].replicas {
+                self.scale_set(w, set, c.replicas, EvictionReason::RolloutReplaced, ctx);
+            }
+        }
+        if done {
+            self.finish_rollout(w, r, started, ctx);
+        }
+    }
+
+    fn finish_rollout(&mut self, w: u32, r: u32, started: SimTime, ctx: &mut Ctx<'_>) {
+        let state = &mut self.states[w as usize];
+        state.rolling = None;
+        ctx.publish(Fact::RolloutFinished {
+            workload: w,
+            rollout: r,
+            took: ctx.now.saturating_sub(started),
+        });
     }
 }
 
@@ -485,6 +724,19 @@ pub(crate) fn new_pod(
     now: SimTime,
 ) -> (Pod, SimTime) {
     let template = Arc::clone(&workload.template);
+    new_pod_from(workload, template, w, ordinal, sizes, durations, now)
+}
+
+/// As [`new_pod`], from `template` (a rollout's ReplicaSet's, when not the workload's).
+pub(crate) fn new_pod_from(
+    workload: &Workload,
+    template: Arc<PodTemplate>,
+    w: usize,
+    ordinal: u32,
+    sizes: &mut ChaCha8Rng,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
     let mut pod = if workload.sized.is_empty() {
         Pod::from_template(template, ordinal)
     } else {
@@ -526,14 +778,17 @@ impl Controller for Workloads {
         match event {
             WorkloadEvent::Create { workload } => self.create(workload as usize, ctx),
             WorkloadEvent::Replace { workload } => {
-                let state = &self.states[workload as usize];
-                if state.live < state.desired {
+                if self.states[workload as usize].short() {
                     self.create_pod(workload as usize, ctx);
                 }
             }
             WorkloadEvent::CreateNext { workload, left } => {
                 self.create_next(workload as usize, left, ctx)
             }
+            WorkloadEvent::Rollout { workload, rollout } => {
+                self.begin_rollout(workload, rollout, ctx)
+            }
+            WorkloadEvent::Sync { workload } => self.sync(workload, ctx),
         }
     }
 
@@ -541,17 +796,24 @@ impl Controller for Workloads {
         match fact {
             Fact::PodDeleted { pod, replace } => {
                 // A pod being deleted was counted out when its deletion began.
-                let Some((owner, run_for)) = ctx
-                    .departed(*pod)
-                    .filter(|p| !p.terminating)
-                    .map(|p| (p.owner, SimTime(p.run_micros)))
-                else {
+                let Some((owner, run_for, terminating, template)) = ctx.departed(*pod).map(|p| {
+                    (
+                        p.owner,
+                        SimTime(p.run_micros),
+                        p.terminating,
+                        Arc::clone(&p.template),
+                    )
+                }) else {
                     return;
                 };
-                self.lost(owner);
-                if *replace {
-                    self.replace(owner, run_for, ctx);
+                if !terminating {
+                    self.lost(owner, &template);
+                    if *replace {
+                        self.replace(owner, run_for, ctx);
+                    }
                 }
+                // A Recreate rollout waits for its old pods to be gone.
+                self.sync(owner, ctx);
             }
             Fact::PodEvicted {
                 pod,
@@ -561,13 +823,34 @@ impl Controller for Workloads {
             } => {
                 // Being deleted: its ReplicaSet replaces it at once, as the controller
                 // does for a pod with a deletion timestamp.
-                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
-                    self.lost(owner);
+                if let Some((owner, template)) = ctx
+                    .cluster
+                    .pod(*pod)
+                    .map(|p| (p.owner, Arc::clone(&p.template)))
+                {
+                    self.lost(owner, &template);
                     self.replace(owner, *run_for, ctx);
+                    self.sync(owner, ctx);
                 }
             }
             Fact::Scaled { workload, to, .. } | Fact::KedaScaled { workload, to, .. } => {
                 self.scale(*workload, *to, ctx)
+            }
+            Fact::PodReady { pod } => {
+                let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) else {
+                    return;
+                };
+                let Some((r, _)) = self.states.get(owner as usize).and_then(|s| s.rolling) else {
+                    return;
+                };
+                let min_ready = Self::rollout(ctx, owner, r).map_or(SimTime::ZERO, |r| r.min_ready);
+                if min_ready > SimTime::ZERO {
+                    ctx.at(
+                        ctx.now.saturating_add(min_ready),
+                        Event::Workloads(WorkloadEvent::Sync { workload: owner }),
+                    );
+                }
+                self.sync(owner, ctx);
             }
             _ => {}
         }

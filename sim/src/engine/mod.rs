@@ -325,6 +325,8 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::RolloutStarted { .. } => $arm!(),
+            Fact::RolloutFinished { .. } => $arm!(),
             Fact::QueueLength { .. } => $arm!(),
             Fact::QueueServed { .. } => $arm!(),
             Fact::QueueDropped { .. } => $arm!(),

@@ -169,6 +169,7 @@ impl Observer for Disruptions {
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
                     | EvictionReason::DeploymentScaledDown
+                    | EvictionReason::RolloutReplaced
                     | EvictionReason::JobTerminated => return,
                 }
                 let Some(p) = view.pod else {

@@ -20,6 +20,7 @@ pub mod gpu_fill;
 pub mod jobs;
 pub mod pods;
 pub mod queues;
+pub mod rollouts;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -55,6 +56,7 @@ pub mod columns {
     pub use super::queues::{
         KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
     };
+    pub use super::rollouts::{ROLLOUT_DURATION_MAX, ROLLOUTS_COMPLETED};
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -76,7 +78,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 54] = [
+    pub static ORDER: [&Column; 56] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -131,6 +133,8 @@ pub mod columns {
         &JOBS_COMPLETED,
         &JOBS_FAILED,
         &JOB_DURATION_MEAN,
+        &ROLLOUTS_COMPLETED,
+        &ROLLOUT_DURATION_MAX,
     ];
 }
 
@@ -404,6 +408,23 @@ pub enum Fact {
         /// From the Job's start to its failure.
         duration: SimTime,
     },
+    /// A Deployment's rollout began: its template changed and a new ReplicaSet exists.
+    RolloutStarted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+    },
+    /// A Deployment's rollout finished: every replica is an available pod of the new
+    /// template and no old pod counts any more.
+    RolloutFinished {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+        /// From its start to now.
+        took: SimTime,
+    },
 }
 
 /// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
@@ -485,6 +506,8 @@ pub enum EvictionReason {
     DeploymentScaledDown,
     /// Its Job failed and the job controller deleted its active pods (graceful).
     JobTerminated,
+    /// A rollout replaced it: its old ReplicaSet was scaled down (graceful).
+    RolloutReplaced,
 }
 
 impl EvictionReason {
@@ -498,6 +521,7 @@ impl EvictionReason {
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
             EvictionReason::JobTerminated => "job-terminated",
+            EvictionReason::RolloutReplaced => "rollout-replaced",
         }
     }
 }
@@ -586,7 +610,9 @@ impl Fact {
             | Fact::QueueDropped { .. }
             | Fact::KedaScaled { .. }
             | Fact::JobCompleted { .. }
-            | Fact::JobFailed { .. } => None,
+            | Fact::JobFailed { .. }
+            | Fact::RolloutStarted { .. }
+            | Fact::RolloutFinished { .. } => None,
         }
     }
 }
@@ -626,6 +652,7 @@ pub(crate) struct Observers {
     pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
     pub jobs: jobs::JobMetrics,
+    pub rollouts: rollouts::RolloutMetrics,
 }
 
 impl Observers {
@@ -648,6 +675,7 @@ impl Observers {
             gpu.observe(fact, view);
         }
         self.queues.observe(fact, view);
+        self.rollouts.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);

@@ -85,6 +85,16 @@ pub enum TraceEvent {
         /// `BackoffLimitExceeded` or `DeadlineExceeded`.
         reason: &'static str,
     },
+    /// A Deployment's rollout began; the record's `pod` is the Deployment's name.
+    RolloutStarted {
+        /// Which rollout, its strategy and image.
+        detail: String,
+    },
+    /// A Deployment's rollout finished; the record's `pod` is the Deployment's name.
+    RolloutFinished {
+        /// Which rollout and how long it took.
+        detail: String,
+    },
 }
 
 impl TraceEvent {
@@ -112,6 +122,8 @@ impl TraceEvent {
             }
             TraceEvent::JobCompleted => ("job-complete", ""),
             TraceEvent::JobFailed { reason } => ("job-failed", reason),
+            TraceEvent::RolloutStarted { detail } => ("rollout-started", detail.as_str()),
+            TraceEvent::RolloutFinished { detail } => ("rollout-finished", detail.as_str()),
         }
     }
 }
@@ -139,6 +151,19 @@ pub struct TraceLog {
 }
 
 impl TraceLog {
+    /// A record naming a workload rather than a pod.
+    fn workload_record(&mut self, view: &View<'_>, workload: u32, event: TraceEvent) {
+        self.records.push(TraceRecord {
+            time: view.now,
+            pod: self
+                .workloads
+                .get(workload as usize)
+                .cloned()
+                .unwrap_or_default(),
+            event,
+        });
+    }
+
     /// A trace of a run of `scenario`.
     pub fn for_scenario(scenario: &crate::scenario::Scenario) -> TraceLog {
         TraceLog {
@@ -285,6 +310,20 @@ impl Observer for TraceLog {
                         .unwrap_or_default(),
                     event: TraceEvent::KedaScaled { detail },
                 });
+                return;
+            }
+            Fact::RolloutStarted { workload, rollout } => {
+                let detail = format!("rollout {rollout}");
+                self.workload_record(view, *workload, TraceEvent::RolloutStarted { detail });
+                return;
+            }
+            Fact::RolloutFinished {
+                workload,
+                rollout,
+                took,
+            } => {
+                let detail = format!("rollout {rollout} took {took}");
+                self.workload_record(view, *workload, TraceEvent::RolloutFinished { detail });
                 return;
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,

@@ -8,6 +8,7 @@ pub mod gpu_trace;
 pub mod jobs;
 pub mod keda;
 mod model;
+pub mod rollout;
 pub mod yaml;
 
 use std::path::Path;

@@ -664,6 +664,9 @@ pub(super) struct RawWorkload {
     pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
     pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
     pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
+    /// A Deployment's rollouts (see `build::rollout`).
+    pub(super) rollouts: Option<Spanned<Vec<Spanned<super::build::rollout::RawRollout>>>>,
+    pub(super) rollout: Option<Spanned<super::build::rollout::RawRollout>>,
     /// A StatefulSet's name (see `build::statefulset`).
     pub(super) stateful_set: Option<Spanned<String>>,
     pub(super) pod_management_policy: Option<Spanned<String>>,

@@ -50,6 +50,7 @@ mod jobs;
 pub(super) mod keda;
 mod pod;
 mod priority;
+pub(super) mod rollout;
 mod scheduling;
 mod statefulset;
 mod storage;

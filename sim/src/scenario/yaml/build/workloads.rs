@@ -12,6 +12,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawArrivals, RawTraceWorkload, RawWorkload};
 use super::{Builder, Result};
+use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -335,12 +336,51 @@ impl Builder<'_> {
         let cpu_request = template
             .effective_requests()
             .get(schedulers::ResourceKind::CPU);
-        let dynamics = self
-            .dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?
-            .map(Arc::new);
+        let mut dynamics =
+            self.dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?;
+        let template = Arc::new(template);
+        if kind != Kind::Deployment {
+            let given = [("rollouts", raw.rollouts.as_ref().map(|v| &v.referenced))]
+                .into_iter()
+                .chain([("rollout", raw.rollout.as_ref().map(|v| &v.referenced))]);
+            for (key, at) in given {
+                if let Some(at) = at {
+                    return Err(self.kube.err(
+                        at,
+                        &format!("{base}.{key}"),
+                        format!("`{key}` applies to deployment workloads only"),
+                    ));
+                }
+            }
+        } else {
+            let created = match &workload_kind {
+                WorkloadKind::Deployment { at, .. } => *at,
+                _ => SimTime::ZERO,
+            };
+            let delay = dynamics
+                .as_ref()
+                .map_or(SimTime::ZERO, |d| d.readiness_delay);
+            let rollouts = self.rollouts(raw, &template, created, delay, base)?;
+            if !rollouts.is_empty() {
+                // A rollout is gated by readiness, which the Services controller plays
+                // for Deployments with dynamics.
+                dynamics
+                    .get_or_insert_with(|| Dynamics {
+                        readiness_delay: SimTime::ZERO,
+                        service: None,
+                        memory: None,
+                        usage: Default::default(),
+                        hpa: None,
+                        rollouts: Vec::new(),
+                        keda: None,
+                    })
+                    .rollouts = rollouts;
+            }
+        }
+        let dynamics = dynamics.map(Arc::new);
         Ok(Workload {
             kind: workload_kind,
-            template: Arc::new(template),
+            template,
             sized,
             duration,
             dynamics,
