@@ -17,6 +17,8 @@ evictions_taint,evictions_drain,evictions_node_removed,node_failures,node_down_s
 node_hours,node_cost,ca_scale_ups,ca_nodes_added,ca_scale_downs,ca_nodes_removed,\
 requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,\
 queue_delay_p50_s,queue_delay_p99_s,keda_activations,keda_deactivations,\
+jobs_completed,jobs_failed,job_duration_mean_s,\
+rollouts_completed,rollout_duration_max_s,\
 evictions_node_pressure,oom_kills,restarts";
 
 /// The timeseries.csv header.
@@ -231,12 +233,13 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // 3 of 4 CPUs and 3 of 8 GiB, so a dominant share of 0.75 throughout; no node
         // fails (no evictions, no failure, no down time, no recovery figure, none lost);
         // two nodes for 601 s (0.333889 node-hours), unpriced, no autoscaler; no Service
-        // and no HorizontalPodAutoscaler, no queue and no ScaledObject (their columns
-        // empty); no memory pressure (no node-pressure eviction, OOM kill or restart).
+        // and no HorizontalPodAutoscaler, no queue, no ScaledObject, no Job and no
+        // rollout (their columns empty); no memory pressure (no node-pressure eviction,
+        // OOM kill or restart).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,,,,,,0,0,0"
+                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0"
             ),
             "{}",
             rows[i + 1]
@@ -372,7 +375,7 @@ fn scheduler_arguments_label_runs_canonically() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(56, ',').last().unwrap())
+        .map(|r| r.rsplitn(61, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -441,7 +444,7 @@ fn a_scenarios_mapping_entries_run_under_their_labels() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(56, ',').last().unwrap())
+        .map(|r| r.rsplitn(61, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -494,7 +497,7 @@ fn validate_locates_a_bad_argument_of_a_mapping_entry() {
 }
 
 /// Every controller of the dynamics on (Services, HPAs, the cluster autoscaler, node
-/// failures and drains, work queues and KEDA): the bundled scenarios that use them give byte-identical outputs,
+/// failures and drains, work queues and KEDA, Jobs, rollouts): the bundled scenarios that use them give byte-identical outputs,
 /// traces included, with 1 or 2 threads and when run again.
 #[test]
 fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
@@ -514,6 +517,8 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
             "autoscaler-burst",
             "stateful-outage",
             "queue-worker",
+            "jobs",
+            "rolling-update",
             "noisy-neighbour",
         ] {
             args.push(scenarios.join(format!("{name}.yaml")).display().to_string());

@@ -787,6 +787,13 @@ impl ClusterState {
         }
     }
 
+    /// Counts an in-place restart of a pod's containers.
+    pub fn record_restart(&mut self, pod: PodId) {
+        if let Some(p) = self.pods.get_mut(pod) {
+            p.restarts += 1;
+        }
+    }
+
     /// Records when a pod started, as an ordered stamp.
     pub fn set_start_stamp(&mut self, pod: PodId, stamp: u64) {
         if let Some(p) = self.pods.get_mut(pod) {

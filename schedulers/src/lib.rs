@@ -78,7 +78,10 @@ pub use labels::{
 };
 pub use namespaces::{NamespaceId, Namespaces};
 pub use node::{Node, NodeId, NodeSpec};
-pub use pdb::{Budget, EvictionBlocked, IntOrPercent, PodDisruptionBudget, eviction_allowed};
+pub use pdb::{
+    Budget, EvictionBlocked, IntOrPercent, PodDisruptionBudget, eviction_allowed,
+    eviction_allowed_with,
+};
 pub use pod::{
     ContainerResources, HostPort, OwnerKind, Pod, PodId, PodPhase, PodTemplate, PreemptionPolicy,
     Protocol, QosClass,

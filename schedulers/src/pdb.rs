@@ -14,13 +14,19 @@
 //! A pod on a node that is not Ready is expected but not healthy: upstream's node
 //! lifecycle controller marks such pods not ready (`MarkPodsNotReady`) when their node
 //! turns NotReady, and the disruption controller counts only ready pods as healthy.
+//! Where the caller knows pods' Ready condition (the simulation does for Deployments with
+//! dynamics or rollouts), [`PodDisruptionBudget::disruptions_allowed_with`] and
+//! [`eviction_allowed_with`] count only Ready pods as healthy, as upstream does: a pod
+//! still starting, or within its readiness delay, is expected but not healthy, so a
+//! drain or a scale-down waits while replacements start. A Deployment's rolling update
+//! is not bound by budgets (upstream's is not: it keeps to its own `maxUnavailable`).
 //!
 //! [`eviction_allowed`] is the Eviction API's rule (`pkg/registry/core/pod/storage/eviction.go`)
 //! that every voluntary disruption goes through: drains, and the cluster autoscaler's
 //! scale-down.
 
 use crate::cluster::ClusterState;
-use crate::pod::{Pod, PodPhase};
+use crate::pod::{Pod, PodId, PodPhase};
 use crate::pod_affinity::LabelSelector;
 
 /// An integer or a percentage (Kubernetes' `IntOrString` as budgets use it).
@@ -81,9 +87,22 @@ impl PodDisruptionBudget {
 
     /// `status.disruptionsAllowed` in `cluster`.
     pub fn disruptions_allowed(&self, cluster: &ClusterState) -> i32 {
+        self.disruptions_allowed_with(cluster, &|_| None)
+    }
+
+    /// `status.disruptionsAllowed` in `cluster` when `ready` knows pods' Ready
+    /// condition: a bound pod for which it says `Some(false)` (not started, or within its
+    /// readiness delay) is expected but not healthy, as upstream counts only Ready pods as
+    /// healthy; `None` falls back to the rule above (a bound pod on a Ready node is
+    /// healthy).
+    pub fn disruptions_allowed_with(
+        &self,
+        cluster: &ClusterState,
+        ready: &dyn Fn(PodId) -> Option<bool>,
+    ) -> i32 {
         let mut expected = 0i32;
         let mut healthy = 0i32;
-        for (_, p) in cluster.pods() {
+        for (id, p) in cluster.pods() {
             if !self.covers(p) {
                 continue;
             }
@@ -94,7 +113,8 @@ impl PodDisruptionBudget {
                 PodPhase::Bound | PodPhase::Running if p.terminating => {}
                 // On a node that is not Ready: marked not ready, so not healthy.
                 PodPhase::Bound | PodPhase::Running
-                    if p.node.is_some_and(|n| !cluster.node(n).ready) =>
+                    if p.node.is_some_and(|n| !cluster.node(n).ready)
+                        || ready(id) == Some(false) =>
                 {
                     expected += 1
                 }
@@ -145,6 +165,17 @@ pub enum EvictionBlocked {
 /// Used by node drains (`sim::controllers::failures`) and meant for any other voluntary
 /// disruption (the cluster autoscaler's scale-down).
 pub fn eviction_allowed(cluster: &ClusterState, pod: &Pod) -> Result<(), EvictionBlocked> {
+    eviction_allowed_with(cluster, pod, &|_| None)
+}
+
+/// [`eviction_allowed`] with pods' Ready condition from `ready` (see
+/// [`PodDisruptionBudget::disruptions_allowed_with`]): a budget's healthy pods are its
+/// Ready ones, so a drain or a scale-down waits while replacements start.
+pub fn eviction_allowed_with(
+    cluster: &ClusterState,
+    pod: &Pod,
+    ready: &dyn Fn(PodId) -> Option<bool>,
+) -> Result<(), EvictionBlocked> {
     if pod.node.is_none() || pod.terminating {
         return Ok(());
     }
@@ -159,7 +190,7 @@ pub fn eviction_allowed(cluster: &ClusterState, pod: &Pod) -> Result<(), Evictio
     if covering.next().is_some() {
         return Err(EvictionBlocked::MultipleBudgets);
     }
-    if budget.disruptions_allowed(cluster) > 0 {
+    if budget.disruptions_allowed_with(cluster, ready) > 0 {
         Ok(())
     } else {
         Err(EvictionBlocked::Budget(index))

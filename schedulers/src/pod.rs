@@ -432,6 +432,13 @@ pub struct Pod {
     /// stopped). What a real pod does is not known in advance, so schedulers must not
     /// use it.
     pub run_micros: u64,
+    /// How many of its runs end with a container error before one succeeds (the
+    /// simulator draws it for a Job's pods; 0 for other pods). Like `run_micros`, not
+    /// known in advance for a real pod, so schedulers must not use it.
+    pub failing_runs: u32,
+    /// Times its containers were restarted in place (`status.containerStatuses[].
+    /// restartCount`, restartPolicy OnFailure).
+    pub restarts: u32,
     /// Its position in its node's pod list, for O(1) removal.
     pub(crate) slot_on_node: u32,
     /// Its namespace's id in [`crate::ClusterState::namespaces`], set when it is added.
@@ -471,6 +478,8 @@ impl Pod {
             terminating: false,
             owner: u32::MAX,
             run_micros: u64::MAX,
+            failing_runs: 0,
+            restarts: 0,
             slot_on_node: u32::MAX,
             namespace_id: NamespaceId(u32::MAX),
             gpus: 0,

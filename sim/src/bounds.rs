@@ -212,6 +212,25 @@ fn workload_pods(
                 (n, last, SimTime::ZERO)
             }
         },
+        WorkloadKind::Job { at, spec } => {
+            if !within(*at) {
+                return (0, *at, SimTime::ZERO);
+            }
+            // Every completion and every failure the limit allows, each pod the last
+            // before the next after the longest back-off.
+            let n = u64::from(spec.completions) + u64::from(spec.backoff_limit) + 1;
+            let pod_cycle = scenario
+                .start_latency
+                .saturating_add(run_for)
+                .saturating_add(crate::controllers::jobs::MAX_POD_FAILURE_BACKOFF);
+            let mut last = at.saturating_add(SimTime::from_micros(
+                pod_cycle.as_micros().saturating_mul(n),
+            ));
+            if let Some(d) = spec.active_deadline {
+                last = last.min(at.saturating_add(d));
+            }
+            (n, last, run_for)
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Concern {
     Autoscaler = 6,
     /// Per-pod usage draws of one workload (memory at start).
     Usage = 7,
+    /// Whether each run of one Job's pods ends with an error.
+    JobFailures = 8,
 }
 
 /// The stream for `concern` number `index` (e.g. the workload's position in the file).

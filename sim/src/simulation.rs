@@ -32,6 +32,7 @@ use crate::observe::autoscaling::AutoscalerMetrics;
 use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
+use crate::observe::jobs::JobMetrics;
 use crate::observe::pods::PodMetrics;
 use crate::observe::pressure::PressureMetrics;
 use crate::observe::services::ServiceMetrics;
@@ -116,6 +117,8 @@ impl<'a> Simulation<'a> {
                 queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
                 pressure: PressureMetrics::default(),
+                rollouts: crate::observe::rollouts::RolloutMetrics::new(scenario),
+                jobs: JobMetrics::new(scenario),
             },
             routes: Routes::for_scenario(scenario),
             agenda: Agenda::default(),
@@ -177,6 +180,10 @@ impl<'a> Simulation<'a> {
                 crate::controllers::keda::ScaledObjects::start(scenario, &mut ctx),
             )
         };
+        let jobs = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::jobs::Jobs::start(scenario, seed, &mut ctx)
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -216,6 +223,7 @@ impl<'a> Simulation<'a> {
                 workqueues,
                 keda,
                 pressure,
+                jobs,
             },
         };
         // The nodes' arrival is published like any later change.
@@ -486,8 +494,10 @@ impl<'a> Simulation<'a> {
         o.disruptions.finish(&run_end, &mut summary);
         o.series.finish(&run_end, &mut summary);
         o.services.finish(&run_end, &mut summary);
+        o.rollouts.finish(&run_end, &mut summary);
         o.queues.finish(&run_end, &mut summary);
         o.pressure.finish(&run_end, &mut summary);
+        o.jobs.finish(&run_end, &mut summary);
         summary.push(&columns::EVENTS, Value::Count(self.processed));
         summary.push(&columns::SIM_END, Value::Time(end));
         for extra in &mut o.extra {

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment`, `batch` or `statefulSet`",
+        "exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job`",
     );
 }
 
@@ -767,6 +767,76 @@ fn check_inline(cases: &[(&str, u64, u64, &str, &str)]) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Rejections of a Job's fields (`job:` workloads), one bad value each.
+#[test]
+fn job_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{job: j, completions: -1}]",
+            1,
+            35,
+            "workloads[0].completions",
+            "expected a non-negative integer, got -1",
+        ),
+        (
+            "workloads: [{job: j, parallelism: x}]",
+            1,
+            35,
+            "workloads[0].parallelism",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, backoffLimit: 1.5}]",
+            1,
+            36,
+            "workloads[0].backoffLimit",
+            "expected a non-negative integer",
+        ),
+        (
+            "workloads: [{job: j, activeDeadlineSeconds: 0}]",
+            1,
+            45,
+            "workloads[0].activeDeadlineSeconds",
+            "expected a positive integer",
+        ),
+        (
+            "workloads: [{job: j, restartPolicy: Always}]",
+            1,
+            37,
+            "workloads[0].restartPolicy",
+            "supported values: \"OnFailure\", \"Never\"",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: 2}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a probability from 0 to 1, got 2",
+        ),
+        (
+            "workloads: [{job: j, failureProbability: -0.1}]",
+            1,
+            42,
+            "workloads[0].failureProbability",
+            "expected a non-negative number",
+        ),
+        (
+            "workloads: [{batch: b, arrivals: {process: burst}, backoffLimit: 1}]",
+            1,
+            66,
+            "workloads[0].backoffLimit",
+            "applies to job workloads only, not to a batch",
+        ),
+        (
+            "workloads: [{job: j, arrivals: {process: burst}}]",
+            1,
+            32,
+            "workloads[0].arrivals",
+            "applies to batch workloads only, not to a job",
+        ),
+    ]);
 }
 
 /// Rejections of topology spread constraints, one rule each.
@@ -2195,6 +2265,90 @@ fn namespace_rejections() {
             24,
             "namespaces[0].wieght",
             "unknown field `wieght` (did you mean `weight`?)",
+        ),
+    ]);
+}
+
+/// Rejections of Deployment rollouts (`rollout:`/`rollouts:`), one rule each.
+#[test]
+fn rollout_rejections() {
+    check_inline(&[
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}}}]",
+            1,
+            116,
+            "workloads[0].rollout.strategy.rollingUpdate.maxUnavailable",
+            "may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Blue}}}]",
+            1,
+            77,
+            "workloads[0].rollout.strategy.type",
+            "unknown strategy type \"Blue\"",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Recreat}}}]",
+            1,
+            77,
+            "workloads[0].rollout.strategy.type",
+            "did you mean",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}}}]",
+            1,
+            102,
+            "workloads[0].rollout.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, strategy: {rollingUpdate: {maxSurge: '150%'}}}}]",
+            1,
+            97,
+            "workloads[0].rollout.strategy.rollingUpdate.maxSurge",
+            "percentage from 0% to 100%",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: soon}}]",
+            1,
+            56,
+            "workloads[0].rollout.at",
+            "duration",
+        ),
+        (
+            "workloads: [{pod: w, rollout: {at: 1m}}]",
+            1,
+            31,
+            "workloads[0].rollout",
+            "applies to deployment workloads only",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, at: 5m, rollouts: [{at: 1m}]}]",
+            1,
+            66,
+            "workloads[0].rollouts[0].at",
+            "a rollout must come after the deployment's creation",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollouts: [{at: 2m}, {at: 1m}]}]",
+            1,
+            68,
+            "workloads[0].rollouts[1].at",
+            "list rollouts in time order",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollout: {at: 1m, minReadySeconds: -1}}]",
+            1,
+            77,
+            "workloads[0].rollout.minReadySeconds",
+            "non-negative integer",
+        ),
+        (
+            "workloads: [{deployment: w, replicas: 2, rollouts: [{at: 1m}], rollout: {at: 2m}}]",
+            1,
+            73,
+            "workloads[0].rollout",
+            "not both",
         ),
     ]);
 }

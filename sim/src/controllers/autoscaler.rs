@@ -501,8 +501,10 @@ impl Autoscaler {
             for (b, pdb) in pdbs.iter().enumerate() {
                 if pdb.covers(pod) {
                     let allowed = allowed.get_or_insert_with(|| {
+                        // A budget's healthy pods are its Ready ones.
+                        let status = ctx.status();
                         pdbs.iter()
-                            .map(|b| b.disruptions_allowed(cluster))
+                            .map(|b| b.disruptions_allowed_with(cluster, &|id| status.is_ready(id)))
                             .collect()
                     });
                     used[b] += 1;

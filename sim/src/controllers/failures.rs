@@ -33,7 +33,7 @@
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Weibull};
-use schedulers::{NodeId, Taint, TaintEffect, eviction_allowed};
+use schedulers::{NodeId, Taint, TaintEffect, eviction_allowed_with};
 
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
@@ -473,7 +473,9 @@ impl NodeFailures {
             if p.terminating {
                 continue;
             }
-            if eviction_allowed(ctx.cluster, p).is_ok() {
+            // A budget's healthy pods are its Ready ones.
+            let status = ctx.status();
+            if eviction_allowed_with(ctx.cluster, p, &|id| status.is_ready(id)).is_ok() {
                 chosen = Some(pod);
                 break;
             }

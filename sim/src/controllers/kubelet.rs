@@ -4,6 +4,13 @@
 //! leaves at once or terminates gracefully, holding its resources for its termination
 //! grace period (Kubernetes' graceful deletion).
 //!
+//! A pod whose work ends is marked Succeeded ([`Fact::PodFinished`]), or Failed
+//! ([`Fact::PodFailed`]) when the run was drawn to fail ([`schedulers::Pod::failing_runs`],
+//! only Job pods), and leaves its node. Under a Job's restartPolicy OnFailure a failed run
+//! is restarted in place instead, after the kubelet's crash-loop back-off (10 s doubling,
+//! capped at 300 s, pkg/kubelet's `backOffPeriod` and `MaxContainerBackOff`); its reset
+//! after 10 minutes of running is not modelled.
+//!
 //! A node whose kubelet is down ([`Fact::NodeFailed`] with [`NodeFailure::Crash`], only
 //! in scenarios with `failures:`) starts and finishes nothing: a pod bound to it does not
 //! start and a pod whose work would end there does not finish (its containers are gone),
@@ -21,7 +28,22 @@ use schedulers::{NodeId, PodId, PodPhase};
 use crate::controllers::Controller;
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact, NodeFailure};
+use crate::scenario::{RestartPolicy, WorkloadKind};
 use crate::time::SimTime;
+
+/// The kubelet's first crash-loop back-off (`initialDuration` of its container back-off,
+/// pkg/kubelet/kubelet.go `backOffPeriod`).
+pub const CRASH_LOOP_BACKOFF_INITIAL: SimTime = SimTime::from_secs(10);
+/// The longest crash-loop back-off (`MaxContainerBackOff`, 300 s).
+pub const CRASH_LOOP_BACKOFF_MAX: SimTime = SimTime::from_secs(300);
+
+/// The wait before the `restart`-th in-place restart (1 for the first): 10 s doubling,
+/// capped at 5 minutes. Its reset after 10 minutes of running is not modelled.
+pub fn crash_loop_backoff(restart: u32) -> SimTime {
+    let doublings = restart.saturating_sub(1).min(16);
+    let wait = CRASH_LOOP_BACKOFF_INITIAL.as_micros() << doublings;
+    SimTime::from_micros(wait.min(CRASH_LOOP_BACKOFF_MAX.as_micros()))
+}
 
 /// The kubelets' events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,20 +174,63 @@ impl Kubelet {
         if self.stalls(pod, ctx) {
             return;
         }
-        let Some(terminating) = ctx
+        let Some((terminating, fails, owner, restarts)) = ctx
             .cluster
             .pod(pod)
             .filter(|p| p.phase == PodPhase::Running)
-            .map(|p| p.terminating)
+            .map(|p| {
+                (
+                    p.terminating,
+                    p.restarts < p.failing_runs,
+                    p.owner,
+                    p.restarts,
+                )
+            })
         else {
             return;
         };
+        if fails && !terminating {
+            self.failed(pod, owner, restarts, ctx);
+            return;
+        }
         if !terminating {
+            ctx.cluster.set_phase(pod, PodPhase::Succeeded);
             ctx.publish(Fact::PodFinished { pod });
         }
         // Evicted and shutting down, its work ended first: it leaves now, uncounted (it
         // was counted when evicted, and its replacement already exists).
         self.release(pod, !terminating, ctx);
+    }
+
+    /// A run of a pod's containers ended with an error (a Job pod's drawn failure). Under
+    /// restartPolicy OnFailure the containers restart in place after the crash-loop
+    /// back-off; otherwise the pod is Failed and leaves its node, not replaced by the
+    /// kubelet (its Job decides).
+    fn failed(&mut self, pod: PodId, owner: u32, restarts: u32, ctx: &mut Ctx<'_>) {
+        let in_place = ctx.scenario.workloads.get(owner as usize).is_some_and(|w| {
+            matches!(
+                &w.kind,
+                WorkloadKind::Job { spec, .. } if spec.restart_policy == RestartPolicy::OnFailure
+            )
+        });
+        if in_place {
+            ctx.cluster.record_restart(pod);
+            // Waiting in CrashLoopBackOff: not running, still on its node.
+            ctx.cluster.set_phase(pod, PodPhase::Bound);
+            ctx.publish(Fact::PodFailed {
+                pod,
+                restarting: true,
+            });
+            let at = ctx.now.saturating_add(crash_loop_backoff(restarts + 1));
+            ctx.at(at, Event::Kubelet(KubeletEvent::Started { pod }));
+        } else {
+            ctx.cluster.set_phase(pod, PodPhase::Failed);
+            ctx.publish(Fact::PodFailed {
+                pod,
+                restarting: false,
+            });
+            self.release(pod, false, ctx);
+        }
     }
 
     fn evict(&mut self, pod: PodId, reason: EvictionReason, ctx: &mut Ctx<'_>) {
@@ -189,7 +254,9 @@ impl Kubelet {
                 EvictionReason::Preemption
                 | EvictionReason::Drain
                 | EvictionReason::ScaleDown
-                | EvictionReason::DeploymentScaledDown => true,
+                | EvictionReason::DeploymentScaledDown
+                | EvictionReason::RolloutReplaced
+                | EvictionReason::JobTerminated => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
                 // Hard node-pressure evictions kill at once (upstream gives one second).
                 EvictionReason::NodeRemoved | EvictionReason::NodePressure => false,

@@ -2,7 +2,8 @@
 //! handles its own closed set of events:
 //!
 //! - [`workloads`]: bare pods, Deployments (their ReplicaSets), batch arrivals and trace
-//!   replays create pods; a Deployment replaces the pods it loses.
+//!   replays create pods; a Deployment replaces the pods it loses, and rolls out new
+//!   templates by the arithmetic of [`rollout`].
 //! - [`scheduling`]: kube-scheduler's queue (active, backoff, unschedulable), the
 //!   scheduling cycle that hands pending pods to the [`schedulers::Scheduler`], and the
 //!   application of its decisions.
@@ -26,6 +27,8 @@
 //!   by their ready pods.
 //! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
 //!   zero and back.
+//! - [`jobs`]: the job controller, which runs Jobs' pods to completion (only in
+//!   scenarios with `job:` workloads).
 //! - [`node_pressure`]: the kubelets' eviction managers (node-pressure eviction), OOM
 //!   kills and CrashLoopBackOff restarts (only in scenarios with `nodePressure:`).
 //!
@@ -37,10 +40,12 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod jobs;
 pub mod keda;
 pub mod kubelet;
 pub mod node_pressure;
 pub mod nodes;
+pub mod rollout;
 pub mod scheduling;
 pub mod services;
 pub mod statefulsets;
@@ -89,6 +94,8 @@ pub(crate) enum Id {
     WorkQueue,
     /// KEDA ScaledObjects, which learn their queues' lengths.
     Keda,
+    /// The job controller.
+    Jobs,
     /// The kubelets' eviction managers and container restarts.
     NodePressure,
 }
@@ -110,9 +117,18 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure],
-        Fact::PodEvicted { .. } => &[Gang, Workloads, Services],
-        Fact::PodDeleted { .. } => &[Gang, Workloads, Queue, Autoscaler, Services, StatefulSets],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
+        Fact::PodDeleted { .. } => &[
+            Gang,
+            Workloads,
+            Queue,
+            Autoscaler,
+            Services,
+            StatefulSets,
+            Jobs,
+        ],
         Fact::Scaled { .. } => &[Workloads],
+        Fact::PodReady { .. } => &[Workloads],
         Fact::NodeAdded { .. } => &[Failures, Queue],
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
@@ -120,6 +136,9 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::EndpointsChanged { .. } => &[WorkQueue],
         Fact::QueueLength { .. } => &[Keda],
         Fact::KedaScaled { .. } => &[Workloads],
+        Fact::PodFailed {
+            restarting: true, ..
+        } => &[Jobs],
         Fact::PodOomKilled { .. } | Fact::ContainerRestarted { .. } => &[Services],
         _ => &[],
     }
@@ -166,6 +185,10 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| w.dynamics.as_ref().is_some_and(|d| d.keda.is_some()));
+        let jobs = scenario
+            .workloads
+            .iter()
+            .any(|w| matches!(w.kind, WorkloadKind::Job { .. }));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -179,6 +202,7 @@ impl Routes {
             (Id::StatefulSets, stateful),
             (Id::WorkQueue, queues),
             (Id::Keda, keda),
+            (Id::Jobs, jobs),
             (Id::NodePressure, scenario.node_pressure.is_some()),
         ] {
             active |= u16::from(on) << id as u16;
@@ -216,6 +240,7 @@ pub(crate) struct Controllers {
     pub statefulsets: statefulsets::StatefulSets,
     pub workqueues: workqueue::WorkQueues,
     pub keda: keda::ScaledObjects,
+    pub jobs: jobs::Jobs,
     /// Present only when the scenario has `nodePressure:`.
     pub pressure: Option<node_pressure::NodePressure>,
 }
@@ -242,6 +267,7 @@ impl Controllers {
             Event::StatefulSets(e) => self.statefulsets.on(e, ctx),
             Event::WorkQueue(e) => self.workqueues.on(e, ctx),
             Event::Keda(e) => self.keda.on(e, ctx),
+            Event::Jobs(e) => self.jobs.on(e, ctx),
             Event::Pressure(e) => {
                 if let Some(p) = &mut self.pressure {
                     p.on(e, ctx);
@@ -272,6 +298,7 @@ impl Controllers {
             Id::StatefulSets => self.statefulsets.react(fact, ctx),
             Id::WorkQueue => self.workqueues.react(fact, ctx),
             Id::Keda => self.keda.react(fact, ctx),
+            Id::Jobs => self.jobs.react(fact, ctx),
             Id::NodePressure => {
                 if let Some(p) = &mut self.pressure {
                     p.react(fact, ctx);

@@ -139,7 +139,15 @@ impl Services {
         let Some(w) = ctx.status().get(pod).map(|s| s.workload) else {
             return;
         };
-        let delay = Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| d.readiness_delay);
+        // A rollout's pods take its readiness delay.
+        let template = ctx.cluster.pod(pod).map(|p| &p.template);
+        let delay = Self::dynamics(ctx.scenario, w).map_or(SimTime::ZERO, |d| {
+            d.rollouts
+                .iter()
+                .rev()
+                .find(|r| template.is_some_and(|t| std::sync::Arc::ptr_eq(t, &r.template)))
+                .map_or(d.readiness_delay, |r| r.readiness_delay)
+        });
         let ready = Event::Services(ServiceEvent::Ready { pod });
         if delay == SimTime::ZERO {
             ctx.then(ready);

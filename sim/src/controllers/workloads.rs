@@ -5,6 +5,8 @@
 //!   node left) at once, or after [`CRASH_LOOP_BACKOFF`] if the pod ran for no time.
 //! - `batch:` pods arrive by a Poisson, fixed or burst process.
 //! - A trace workload replays a trace's pods (see [`TraceTiming`]).
+//! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
+//!   [`new_pod`] as these controllers do.
 //!
 //! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
 //! so one workload's draws never depend on another's. A workload that creates several
@@ -20,12 +22,14 @@ use schedulers::{ContainerResources, Pod, PodId, PodPhase, PodTemplate, Resource
 
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::rollout::{self as rolling, SetCounts};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
-use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, WorkloadKind};
+use crate::scenario::rollout::Rollout;
+use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, Workload, WorkloadKind};
 use crate::time::SimTime;
 
 /// How long a ReplicaSet's replacement of a pod that ran for no time at all is held
@@ -53,6 +57,19 @@ pub enum WorkloadEvent {
         /// Pods still to create, this one included.
         left: u32,
     },
+    /// A Deployment's rollout begins: its template changes.
+    Rollout {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in its Deployment's rollouts.
+        rollout: u32,
+    },
+    /// The deployment controller looks at a rollout again (a new pod has been Ready for
+    /// `minReadySeconds`).
+    Sync {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
 }
 
 /// Per workload: how many pods it made and its own random streams.
@@ -63,6 +80,13 @@ struct State {
     desired: u32,
     /// A Deployment's pods that exist and are not being deleted.
     live: u32,
+    /// A Deployment's ReplicaSets, oldest first: its first template's, then one per
+    /// rollout begun. Empty for other workloads.
+    sets: Vec<ReplicaSet>,
+    /// The rollout in progress: its index and when it began.
+    rolling: Option<(u32, SimTime)>,
+    /// Available pods per ReplicaSet, recounted at each rollout sync (kept to reuse).
+    available: Vec<u32>,
     arrivals: ChaCha8Rng,
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
@@ -164,6 +188,15 @@ impl ShuffledArrivals {
     }
 }
 
+/// One ReplicaSet of a Deployment: its template, its `spec.replicas`, and its pods that
+/// exist and are not being deleted.
+#[derive(Debug)]
+struct ReplicaSet {
+    template: Arc<PodTemplate>,
+    replicas: u32,
+    live: u32,
+}
+
 /// Every workload of the scenario.
 #[derive(Debug)]
 pub struct Workloads {
@@ -184,6 +217,16 @@ impl Workloads {
                         _ => 0,
                     },
                     live: 0,
+                    sets: match scenario.workloads[i as usize].kind {
+                        WorkloadKind::Deployment { replicas, .. } => vec![ReplicaSet {
+                            template: Arc::clone(&scenario.workloads[i as usize].template),
+                            replicas,
+                            live: 0,
+                        }],
+                        _ => Vec::new(),
+                    },
+                    rolling: None,
+                    available: Vec::new(),
                     arrivals: stream(seed, Concern::Arrivals, i),
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
@@ -195,6 +238,19 @@ impl Workloads {
             if let Some(first) = w.first_creation(i, ctx) {
                 ctx.at(first, create(i));
             }
+            let rollouts = scenario.workloads[i]
+                .dynamics
+                .as_ref()
+                .map_or(&[][..], |d| &d.rollouts[..]);
+            for (r, rollout) in rollouts.iter().enumerate() {
+                ctx.at(
+                    rollout.at,
+                    Event::Workloads(WorkloadEvent::Rollout {
+                        workload: i as u32,
+                        rollout: r as u32,
+                    }),
+                );
+            }
         }
         w
     }
@@ -203,6 +259,8 @@ impl Workloads {
     fn first_creation(&mut self, w: usize, ctx: &Ctx<'_>) -> Option<SimTime> {
         match &ctx.scenario.workloads[w].kind {
             WorkloadKind::Pods { at, .. } | WorkloadKind::Deployment { at, .. } => Some(*at),
+            // The job controller creates a Job's pods.
+            WorkloadKind::Job { .. } => None,
             WorkloadKind::Batch { arrivals } => {
                 let first = match arrivals.process {
                     ArrivalProcess::Poisson { rate_per_second } => arrivals.start.saturating_add(
@@ -269,6 +327,7 @@ impl Workloads {
                 return;
             }
             WorkloadKind::StatefulSet { .. } => return,
+            WorkloadKind::Job { .. } => return,
         };
         self.create_next(w, left, ctx);
     }
@@ -319,34 +378,28 @@ impl Workloads {
 
     /// Creates one pod of workload `w` now, drawing its size and duration.
     fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) {
-        let workload = &ctx.scenario.workloads[w];
         let state = &mut self.states[w];
-        let ordinal = state.created as u32;
-        state.created += 1;
-        let template = Arc::clone(&workload.template);
-        let mut pod = if workload.sized.is_empty() {
-            Pod::from_template(template, ordinal)
+        let workload = &ctx.scenario.workloads[w];
+        let template = if state.sets.is_empty() {
+            Arc::clone(&workload.template)
         } else {
-            let mut requests = template.effective_requests();
-            let (mut cpu, mut mem) = template.nonzero_cpu_mem();
-            for (kind, dist) in &workload.sized {
-                let amount = sample_size(dist, &mut state.sizes);
-                requests.set(*kind, amount);
-                if *kind == ResourceKind::CPU {
-                    cpu = amount;
-                } else if *kind == ResourceKind::MEMORY {
-                    mem = amount;
-                }
-            }
-            Pod::with_requests(template, ordinal, requests, cpu, mem)
+            // A Deployment's pod belongs to the newest ReplicaSet short of its replicas.
+            let Some(set) = state.sets.iter_mut().rev().find(|s| s.live < s.replicas) else {
+                return;
+            };
+            set.live += 1;
+            Arc::clone(&set.template)
         };
-        pod.created_stamp = ctx.now.as_micros();
-        pod.owner = w as u32;
-        let run_for = workload
-            .duration
-            .as_ref()
-            .map_or(SimTime::MAX, |d| sample_duration(d, &mut state.durations));
-        pod.run_micros = run_for.as_micros();
+        let (pod, run_for) = new_pod_from(
+            workload,
+            template,
+            w,
+            state.created as u32,
+            &mut state.sizes,
+            &mut state.durations,
+            ctx.now,
+        );
+        state.created += 1;
         let pod = ctx.cluster.add_pod(pod);
         state.live += 1;
         ctx.publish(Fact::PodCreated { pod, run_for });
@@ -400,8 +453,7 @@ impl Workloads {
         if !matches!(workload.kind, WorkloadKind::Deployment { .. }) {
             return;
         }
-        let state = &self.states[w as usize];
-        if state.live >= state.desired {
+        if !self.states[w as usize].short() {
             // Scaled down: the pod that left was one too many.
             return;
         }
@@ -418,10 +470,15 @@ impl Workloads {
 }
 
 impl Workloads {
-    /// A Deployment's pod stopped counting (it left, or its deletion began).
-    fn lost(&mut self, owner: u32) {
+    /// A Deployment's pod of `template` stopped counting (it left, or its deletion
+    /// began).
+    fn lost(&mut self, owner: u32, template: &Arc<PodTemplate>) {
         if let Some(state) = self.states.get_mut(owner as usize) {
             state.live = state.live.saturating_sub(1);
+            if let Some(set) = state.set_of(template) {
+                let set = &mut state.sets[set];
+                set.live = set.live.saturating_sub(1);
+            }
         }
     }
 
@@ -435,25 +492,53 @@ impl Workloads {
             return;
         };
         state.desired = to;
-        let (live, desired) = (state.live, state.desired);
-        if live < desired {
+        if state.rolling.is_some() {
+            // Mid-rollout the new replica count is the rollout's to apply.
+            self.sync(w, ctx);
+            return;
+        }
+        let Some(newest) = state.sets.len().checked_sub(1) else {
+            return;
+        };
+        self.scale_set(w, newest, to, EvictionReason::DeploymentScaledDown, ctx);
+    }
+
+    /// Sets one ReplicaSet's replicas to `to`: the ReplicaSet creates the missing pods,
+    /// or deletes the surplus for `reason`.
+    fn scale_set(
+        &mut self,
+        w: u32,
+        set: usize,
+        to: u32,
+        reason: EvictionReason,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let state = &mut self.states[w as usize];
+        let rs = &mut state.sets[set];
+        rs.replicas = to;
+        let live = rs.live;
+        if live < to {
             ctx.then(Event::Workloads(WorkloadEvent::CreateNext {
                 workload: w,
-                left: desired - live,
+                left: to - live,
             }));
             return;
         }
-        let surplus = (live - desired) as usize;
+        let surplus = (live - to) as usize;
         if surplus == 0 {
             return;
         }
+        let template = Arc::clone(&rs.template);
         // Sort keys, smallest deleted first; the ordinal breaks ties, highest first.
         let mut ranked: Vec<(DeletionRank, PodId)> = ctx
             .status()
             .pods_of(w)
             .iter()
             .filter_map(|&id| {
-                let p = ctx.cluster.pod(id).filter(|p| !p.terminating)?;
+                let p = ctx
+                    .cluster
+                    .pod(id)
+                    .filter(|p| !p.terminating && Arc::ptr_eq(&p.template, &template))?;
                 let ready_since = ctx
                     .status()
                     .get(id)
@@ -477,13 +562,205 @@ impl Workloads {
             if ctx.cluster.pod(pod).is_some_and(|p| p.node.is_none()) {
                 ctx.remove_pod(pod, false);
             } else {
-                ctx.then(Event::Kubelet(KubeletEvent::Evict {
-                    pod,
-                    reason: EvictionReason::DeploymentScaledDown,
-                }));
+                ctx.then(Event::Kubelet(KubeletEvent::Evict { pod, reason }));
             }
         }
     }
+}
+
+impl State {
+    /// True when some ReplicaSet of the Deployment has fewer pods than its replicas.
+    fn short(&self) -> bool {
+        self.sets.iter().any(|s| s.live < s.replicas)
+    }
+
+    /// The ReplicaSet whose pods use `template`.
+    fn set_of(&self, template: &Arc<PodTemplate>) -> Option<usize> {
+        self.sets
+            .iter()
+            .rposition(|s| Arc::ptr_eq(&s.template, template))
+    }
+}
+
+impl Workloads {
+    /// Rollout `r` of Deployment `w`, from the scenario.
+    fn rollout<'s>(ctx: &Ctx<'s>, w: u32, r: u32) -> Option<&'s Rollout> {
+        ctx.scenario
+            .workloads
+            .get(w as usize)?
+            .dynamics
+            .as_deref()?
+            .rollouts
+            .get(r as usize)
+    }
+
+    /// Rollout `r` of Deployment `w` begins: a new ReplicaSet with the new template and
+    /// no replicas, which the next sync grows by the strategy. A rollout that begins
+    /// before the previous one finished takes over from it, as upstream's does.
+    fn begin_rollout(&mut self, w: u32, r: u32, ctx: &mut Ctx<'_>) {
+        let Some(rollout) = Self::rollout(ctx, w, r) else {
+            return;
+        };
+        let Some(state) = self.states.get_mut(w as usize) else {
+            return;
+        };
+        state.sets.push(ReplicaSet {
+            template: Arc::clone(&rollout.template),
+            replicas: 0,
+            live: 0,
+        });
+        state.rolling = Some((r, ctx.now));
+        ctx.publish(Fact::RolloutStarted {
+            workload: w,
+            rollout: r,
+        });
+        self.sync(w, ctx);
+    }
+
+    /// The deployment controller's sync of a Deployment with a rollout in progress:
+    /// counts each ReplicaSet's available pods, applies the strategy, and finishes the
+    /// rollout once complete.
+    fn sync(&mut self, w: u32, ctx: &mut Ctx<'_>) {
+        let Some((r, started)) = self.states.get(w as usize).and_then(|s| s.rolling) else {
+            return;
+        };
+        let Some(rollout) = Self::rollout(ctx, w, r) else {
+            return;
+        };
+        let (strategy, min_ready) = (rollout.strategy, rollout.min_ready);
+        let now = ctx.now;
+        let state = &mut self.states[w as usize];
+        let n = state.sets.len();
+        let mut available = std::mem::take(&mut state.available);
+        available.clear();
+        available.resize(n, 0);
+        // Old pods that still exist, terminating or not (Recreate waits for them).
+        let mut old_pods = 0u32;
+        for &id in ctx.status().pods_of(w) {
+            let Some(p) = ctx.cluster.pod(id) else {
+                continue;
+            };
+            let Some(set) = state.set_of(&p.template) else {
+                continue;
+            };
+            if set + 1 < n {
+                old_pods += 1;
+            }
+            if p.terminating {
+                continue;
+            }
+            let ready_since = ctx
+                .status()
+                .get(id)
+                .and_then(|s| s.ready)
+                .filter(|r| r.0)
+                .map(|r| r.1);
+            if ready_since.is_some_and(|t| t.saturating_add(min_ready) <= now) {
+                available[set] += 1;
+            }
+        }
+        let desired = state.desired;
+        let mut counts: Vec<SetCounts> = state
+            .sets
+            .iter()
+            .zip(&available)
+            .map(|(s, &a)| SetCounts {
+                replicas: s.replicas,
+                available: a,
+            })
+            .collect();
+        state.available = available;
+        let live_old: u32 = state.sets[..n - 1]
+            .iter()
+            .fold(0u32, |a, s| a.saturating_add(s.live));
+        let done = match strategy.fenceposts(desired) {
+            Some((surge, unavailable)) => {
+                rolling::rolling_step(&mut counts, desired, surge, unavailable);
+                rolling::complete(&counts, live_old, desired)
+            }
+            None => {
+                // Recreate: every old pod goes; once none is left, the new ones come.
+                for c in &mut counts[..n - 1] {
+                    c.replicas = 0;
+                }
+                if old_pods == 0 {
+                    counts[n - 1].replicas = desired;
+                }
+                old_pods == 0 && counts[n - 1].available >= desired
+            }
+        };
+        // Old sets shrink before the new one grows, in the order upstream's syncs make
+        // the changes.
+        for (set, c) in counts.iter().enumerate() {
+            if c.replicas != self.states[w as usize].sets[set].replicas {
+                self.scale_set(w, set, c.replicas, EvictionReason::RolloutReplaced, ctx);
+            }
+        }
+        if done {
+            self.finish_rollout(w, r, started, ctx);
+        }
+    }
+
+    fn finish_rollout(&mut self, w: u32, r: u32, started: SimTime, ctx: &mut Ctx<'_>) {
+        let state = &mut self.states[w as usize];
+        state.rolling = None;
+        ctx.publish(Fact::RolloutFinished {
+            workload: w,
+            rollout: r,
+            took: ctx.now.saturating_sub(started),
+        });
+    }
+}
+
+/// A new pending pod of `workload` (index `w`) created `now`, its size drawn from
+/// `sizes` and how long it runs from `durations`; shared by the controllers that create
+/// a workload's pods.
+pub(crate) fn new_pod(
+    workload: &Workload,
+    w: usize,
+    ordinal: u32,
+    sizes: &mut ChaCha8Rng,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
+    let template = Arc::clone(&workload.template);
+    new_pod_from(workload, template, w, ordinal, sizes, durations, now)
+}
+
+/// As [`new_pod`], from `template` (a rollout's ReplicaSet's, when not the workload's).
+pub(crate) fn new_pod_from(
+    workload: &Workload,
+    template: Arc<PodTemplate>,
+    w: usize,
+    ordinal: u32,
+    sizes: &mut ChaCha8Rng,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
+    let mut pod = if workload.sized.is_empty() {
+        Pod::from_template(template, ordinal)
+    } else {
+        let mut requests = template.effective_requests();
+        let (mut cpu, mut mem) = template.nonzero_cpu_mem();
+        for (kind, dist) in &workload.sized {
+            let amount = sample_size(dist, sizes);
+            requests.set(*kind, amount);
+            if *kind == ResourceKind::CPU {
+                cpu = amount;
+            } else if *kind == ResourceKind::MEMORY {
+                mem = amount;
+            }
+        }
+        Pod::with_requests(template, ordinal, requests, cpu, mem)
+    };
+    pod.created_stamp = now.as_micros();
+    pod.owner = w as u32;
+    let run_for = workload
+        .duration
+        .as_ref()
+        .map_or(SimTime::MAX, |d| sample_duration(d, durations));
+    pod.run_micros = run_for.as_micros();
+    (pod, run_for)
 }
 
 /// A ReplicaSet's deletion order for a pod (smallest first): assigned, running, ready,
@@ -501,14 +778,17 @@ impl Controller for Workloads {
         match event {
             WorkloadEvent::Create { workload } => self.create(workload as usize, ctx),
             WorkloadEvent::Replace { workload } => {
-                let state = &self.states[workload as usize];
-                if state.live < state.desired {
+                if self.states[workload as usize].short() {
                     self.create_pod(workload as usize, ctx);
                 }
             }
             WorkloadEvent::CreateNext { workload, left } => {
                 self.create_next(workload as usize, left, ctx)
             }
+            WorkloadEvent::Rollout { workload, rollout } => {
+                self.begin_rollout(workload, rollout, ctx)
+            }
+            WorkloadEvent::Sync { workload } => self.sync(workload, ctx),
         }
     }
 
@@ -516,17 +796,24 @@ impl Controller for Workloads {
         match fact {
             Fact::PodDeleted { pod, replace } => {
                 // A pod being deleted was counted out when its deletion began.
-                let Some((owner, run_for)) = ctx
-                    .departed(*pod)
-                    .filter(|p| !p.terminating)
-                    .map(|p| (p.owner, SimTime(p.run_micros)))
-                else {
+                let Some((owner, run_for, terminating, template)) = ctx.departed(*pod).map(|p| {
+                    (
+                        p.owner,
+                        SimTime(p.run_micros),
+                        p.terminating,
+                        Arc::clone(&p.template),
+                    )
+                }) else {
                     return;
                 };
-                self.lost(owner);
-                if *replace {
-                    self.replace(owner, run_for, ctx);
+                if !terminating {
+                    self.lost(owner, &template);
+                    if *replace {
+                        self.replace(owner, run_for, ctx);
+                    }
                 }
+                // A Recreate rollout waits for its old pods to be gone.
+                self.sync(owner, ctx);
             }
             Fact::PodEvicted {
                 pod,
@@ -536,13 +823,34 @@ impl Controller for Workloads {
             } => {
                 // Being deleted: its ReplicaSet replaces it at once, as the controller
                 // does for a pod with a deletion timestamp.
-                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
-                    self.lost(owner);
+                if let Some((owner, template)) = ctx
+                    .cluster
+                    .pod(*pod)
+                    .map(|p| (p.owner, Arc::clone(&p.template)))
+                {
+                    self.lost(owner, &template);
                     self.replace(owner, *run_for, ctx);
+                    self.sync(owner, ctx);
                 }
             }
             Fact::Scaled { workload, to, .. } | Fact::KedaScaled { workload, to, .. } => {
                 self.scale(*workload, *to, ctx)
+            }
+            Fact::PodReady { pod } => {
+                let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) else {
+                    return;
+                };
+                let Some((r, _)) = self.states.get(owner as usize).and_then(|s| s.rolling) else {
+                    return;
+                };
+                let min_ready = Self::rollout(ctx, owner, r).map_or(SimTime::ZERO, |r| r.min_ready);
+                if min_ready > SimTime::ZERO {
+                    ctx.at(
+                        ctx.now.saturating_add(min_ready),
+                        Event::Workloads(WorkloadEvent::Sync { workload: owner }),
+                    );
+                }
+                self.sync(owner, ctx);
             }
             _ => {}
         }

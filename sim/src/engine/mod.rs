@@ -38,6 +38,7 @@ use crate::controllers::autoscaler::AutoscalerEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
+use crate::controllers::jobs::JobEvent;
 use crate::controllers::keda::KedaEvent;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::node_pressure::PressureEvent;
@@ -89,6 +90,8 @@ pub enum Event {
     /// For the kubelets' eviction managers and container restarts (housekeeping, OOM
     /// kills, CrashLoopBackOff).
     Pressure(PressureEvent),
+    /// For the job controller (Job starts, back-offs, deadlines).
+    Jobs(JobEvent),
 }
 
 impl Event {
@@ -103,6 +106,7 @@ impl Event {
             | Event::Nodes(_)
             | Event::Taint(_)
             | Event::StatefulSets(_) => true,
+            Event::Jobs(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
@@ -327,6 +331,8 @@ macro_rules! for_each_fact {
             Fact::PodReady { .. } => $arm!(),
             Fact::EndpointsChanged { .. } => $arm!(),
             Fact::Scaled { .. } => $arm!(),
+            Fact::RolloutStarted { .. } => $arm!(),
+            Fact::RolloutFinished { .. } => $arm!(),
             Fact::QueueLength { .. } => $arm!(),
             Fact::QueueServed { .. } => $arm!(),
             Fact::QueueDropped { .. } => $arm!(),
@@ -334,6 +340,9 @@ macro_rules! for_each_fact {
             Fact::PodOomKilled { .. } => $arm!(),
             Fact::ContainerRestarted { .. } => $arm!(),
             Fact::NodeMemoryPressure { .. } => $arm!(),
+            Fact::PodFailed { .. } => $arm!(),
+            Fact::JobCompleted { .. } => $arm!(),
+            Fact::JobFailed { .. } => $arm!(),
         }
     };
 }

@@ -100,6 +100,12 @@ impl PodStatuses {
         self.pods.get(pod)
     }
 
+    /// A pod's Ready condition: `None` when it is not tracked (its workload has no
+    /// dynamics, so nothing models its readiness), false before it starts.
+    pub fn is_ready(&self, pod: PodId) -> Option<bool> {
+        self.pods.get(pod).map(|s| s.ready.is_some_and(|r| r.0))
+    }
+
     /// A tracked pod's status, to change it.
     pub fn get_mut(&mut self, pod: PodId) -> Option<&mut PodStatus> {
         self.pods.get_mut(pod)

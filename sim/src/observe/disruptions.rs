@@ -169,6 +169,8 @@ impl Observer for Disruptions {
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
                     | EvictionReason::DeploymentScaledDown
+                    | EvictionReason::RolloutReplaced
+                    | EvictionReason::JobTerminated
                     | EvictionReason::NodePressure => return,
                 }
                 let Some(p) = view.pod else {

@@ -17,9 +17,11 @@ pub mod autoscaling;
 pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
+pub mod jobs;
 pub mod pods;
 pub mod pressure;
 pub mod queues;
+pub mod rollouts;
 pub mod services;
 pub mod summary;
 pub mod timeseries;
@@ -45,6 +47,7 @@ pub mod columns {
         PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
     };
     pub use super::fairness::JAIN_INDEX;
+    pub use super::jobs::{JOB_DURATION_MEAN, JOBS_COMPLETED, JOBS_FAILED};
     pub use super::pods::{
         GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99, MAKESPAN,
         MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
@@ -55,6 +58,7 @@ pub mod columns {
     pub use super::queues::{
         KEDA_ACTIVATIONS, KEDA_DEACTIVATIONS, QUEUE_DELAY_P50, QUEUE_DELAY_P99,
     };
+    pub use super::rollouts::{ROLLOUT_DURATION_MAX, ROLLOUTS_COMPLETED};
     pub use super::services::{
         AVAILABILITY_MIN, HPA_SCALE_DOWNS, HPA_SCALE_UPS, REQUESTS_DROPPED, REQUESTS_SERVED,
     };
@@ -76,7 +80,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 54] = [
+    pub static ORDER: [&Column; 59] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -128,6 +132,11 @@ pub mod columns {
         &QUEUE_DELAY_P99,
         &KEDA_ACTIVATIONS,
         &KEDA_DEACTIVATIONS,
+        &JOBS_COMPLETED,
+        &JOBS_FAILED,
+        &JOB_DURATION_MEAN,
+        &ROLLOUTS_COMPLETED,
+        &ROLLOUT_DURATION_MAX,
         &EVICTIONS_NODE_PRESSURE,
         &OOM_KILLS,
         &RESTARTS,
@@ -379,6 +388,48 @@ pub enum Fact {
         /// When the trigger was last active (the cooldown counts from there).
         last_active: Option<SimTime>,
     },
+    /// A pod's containers exited with an error (its phase is Failed, unless the kubelet
+    /// restarts it in place).
+    PodFailed {
+        /// The pod.
+        pod: PodId,
+        /// True when its restartPolicy (OnFailure) restarts the containers in place: the
+        /// pod stays on its node.
+        restarting: bool,
+    },
+    /// A Job's pods succeeded `completions` times (condition Complete).
+    JobCompleted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// From the Job's start to its completion.
+        duration: SimTime,
+    },
+    /// A Job failed (condition Failed) and its active pods are deleted.
+    JobFailed {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Why.
+        reason: JobFailureReason,
+        /// From the Job's start to its failure.
+        duration: SimTime,
+    },
+    /// A Deployment's rollout began: its template changed and a new ReplicaSet exists.
+    RolloutStarted {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+    },
+    /// A Deployment's rollout finished: every replica is an available pod of the new
+    /// template and no old pod counts any more.
+    RolloutFinished {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// The rollout's index in the Deployment's rollouts.
+        rollout: u32,
+        /// From its start to now.
+        took: SimTime,
+    },
     /// A running pod's containers used more memory than their limit and were OOM-killed;
     /// they restart after their CrashLoopBackOff delay.
     PodOomKilled {
@@ -404,6 +455,25 @@ pub enum Fact {
         /// `memory.available` at the pass that changed it, in bytes.
         available: i64,
     },
+}
+
+/// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailureReason {
+    /// More pods failed (or restarted) than `backoffLimit` allows.
+    BackoffLimitExceeded,
+    /// It ran for longer than `activeDeadlineSeconds`.
+    DeadlineExceeded,
+}
+
+impl JobFailureReason {
+    /// The condition's reason, as upstream's job controller writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobFailureReason::BackoffLimitExceeded => "BackoffLimitExceeded",
+            JobFailureReason::DeadlineExceeded => "DeadlineExceeded",
+        }
+    }
 }
 
 /// What the cluster autoscaler weighed when it grew a node group: each group that could
@@ -464,6 +534,10 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// Its Job failed and the job controller deleted its active pods (graceful).
+    JobTerminated,
+    /// A rollout replaced it: its old ReplicaSet was scaled down (graceful).
+    RolloutReplaced,
     /// Its node ran short of memory: the kubelet's eviction manager chose it
     /// (node-pressure eviction).
     NodePressure,
@@ -479,6 +553,8 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::JobTerminated => "job-terminated",
+            EvictionReason::RolloutReplaced => "rollout-replaced",
             EvictionReason::NodePressure => "node-pressure",
         }
     }
@@ -547,6 +623,7 @@ impl Fact {
             | Fact::PodEvicted { pod, .. }
             | Fact::PodDeleted { pod, .. }
             | Fact::PodReady { pod }
+            | Fact::PodFailed { pod, .. }
             | Fact::PodOomKilled { pod, .. }
             | Fact::ContainerRestarted { pod, .. } => Some(*pod),
             Fact::NodeAdded { .. }
@@ -567,7 +644,11 @@ impl Fact {
             | Fact::QueueLength { .. }
             | Fact::QueueServed { .. }
             | Fact::QueueDropped { .. }
-            | Fact::KedaScaled { .. } => None,
+            | Fact::KedaScaled { .. }
+            | Fact::JobCompleted { .. }
+            | Fact::JobFailed { .. }
+            | Fact::RolloutStarted { .. }
+            | Fact::RolloutFinished { .. } => None,
             Fact::NodeMemoryPressure { .. } => None,
         }
     }
@@ -607,6 +688,8 @@ pub(crate) struct Observers {
     pub gpu: Option<gpu_fill::GpuFill>,
     pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
+    pub jobs: jobs::JobMetrics,
+    pub rollouts: rollouts::RolloutMetrics,
     pub pressure: pressure::PressureMetrics,
 }
 
@@ -622,6 +705,7 @@ impl Observers {
         self.disruptions.observe(fact, view);
         self.series.observe(fact, view);
         self.services.observe(fact, view);
+        self.jobs.observe(fact, view);
         self.pressure.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
@@ -630,6 +714,7 @@ impl Observers {
             gpu.observe(fact, view);
         }
         self.queues.observe(fact, view);
+        self.rollouts.observe(fact, view);
         if !self.extra.is_empty() {
             for o in &mut self.extra {
                 o.observe(fact, view);

@@ -26,7 +26,7 @@ pub static PODS_COMPLETED: Column = Column {
 pub static PODS_FAILED: Column = Column {
     name: "pods_failed",
     unit: Unit::Count,
-    doc: "pods evicted, preempted, rejected by their node, or given up by the queue",
+    doc: "pods evicted, preempted, rejected by their node, given up by the queue, or whose containers failed (and were not restarted)",
 };
 /// `pods_pending_at_end`.
 pub static PODS_PENDING_AT_END: Column = Column {
@@ -185,7 +185,11 @@ impl Observer for PodMetrics {
                 }
                 self.failed += 1;
             }
-            Fact::PodRejected { .. } | Fact::PodAbandoned { .. } => self.failed += 1,
+            Fact::PodRejected { .. }
+            | Fact::PodAbandoned { .. }
+            | Fact::PodFailed {
+                restarting: false, ..
+            } => self.failed += 1,
             _ => {}
         }
     }

@@ -72,6 +72,29 @@ pub enum TraceEvent {
         /// From, to, the queue length the trigger saw and its last activity.
         detail: String,
     },
+    /// The pod's containers exited with an error: `failed`, or `failed` `restarting`
+    /// when the kubelet restarts them in place (restartPolicy OnFailure).
+    Failed {
+        /// True when restarted in place.
+        restarting: bool,
+    },
+    /// A Job completed; the record's `pod` is the Job's name.
+    JobCompleted,
+    /// A Job failed; the record's `pod` is the Job's name.
+    JobFailed {
+        /// `BackoffLimitExceeded` or `DeadlineExceeded`.
+        reason: &'static str,
+    },
+    /// A Deployment's rollout began; the record's `pod` is the Deployment's name.
+    RolloutStarted {
+        /// Which rollout, its strategy and image.
+        detail: String,
+    },
+    /// A Deployment's rollout finished; the record's `pod` is the Deployment's name.
+    RolloutFinished {
+        /// Which rollout and how long it took.
+        detail: String,
+    },
     /// The pod's containers were OOM-killed.
     OomKilled {
         /// When they restart.
@@ -109,6 +132,13 @@ impl TraceEvent {
             TraceEvent::ProvisionFailed { detail } => ("provision-failed", detail.as_str()),
             TraceEvent::HpaScaled { detail } => ("hpa-scale", detail.as_str()),
             TraceEvent::KedaScaled { detail } => ("keda-scale", detail.as_str()),
+            TraceEvent::Failed { restarting } => {
+                ("failed", if *restarting { "restarting" } else { "" })
+            }
+            TraceEvent::JobCompleted => ("job-complete", ""),
+            TraceEvent::JobFailed { reason } => ("job-failed", reason),
+            TraceEvent::RolloutStarted { detail } => ("rollout-started", detail.as_str()),
+            TraceEvent::RolloutFinished { detail } => ("rollout-finished", detail.as_str()),
             TraceEvent::OomKilled { detail } => ("oom-killed", detail.as_str()),
             TraceEvent::Restarted { detail } => ("restarted", detail.as_str()),
             TraceEvent::MemoryPressure { detail } => ("memory-pressure", detail.as_str()),
@@ -139,6 +169,19 @@ pub struct TraceLog {
 }
 
 impl TraceLog {
+    /// A record naming a workload rather than a pod.
+    fn workload_record(&mut self, view: &View<'_>, workload: u32, event: TraceEvent) {
+        self.records.push(TraceRecord {
+            time: view.now,
+            pod: self
+                .workloads
+                .get(workload as usize)
+                .cloned()
+                .unwrap_or_default(),
+            event,
+        });
+    }
+
     /// A trace of a run of `scenario`.
     pub fn for_scenario(scenario: &crate::scenario::Scenario) -> TraceLog {
         TraceLog {
@@ -217,6 +260,7 @@ impl Observer for TraceLog {
                 reason:
                     reason @ (EvictionReason::Taint
                     | EvictionReason::Drain
+                    | EvictionReason::JobTerminated
                     | EvictionReason::NodePressure),
                 ..
             } => TraceEvent::Disrupted {
@@ -287,6 +331,20 @@ impl Observer for TraceLog {
                 });
                 return;
             }
+            Fact::RolloutStarted { workload, rollout } => {
+                let detail = format!("rollout {rollout}");
+                self.workload_record(view, *workload, TraceEvent::RolloutStarted { detail });
+                return;
+            }
+            Fact::RolloutFinished {
+                workload,
+                rollout,
+                took,
+            } => {
+                let detail = format!("rollout {rollout} took {took}");
+                self.workload_record(view, *workload, TraceEvent::RolloutFinished { detail });
+                return;
+            }
             Fact::PodOomKilled { restart_at, .. } => TraceEvent::OomKilled {
                 detail: format!("restart at {restart_at}"),
             },
@@ -303,6 +361,27 @@ impl Observer for TraceLog {
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
+            Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
+                restarting: *restarting,
+            },
+            Fact::JobCompleted { workload, .. } | Fact::JobFailed { workload, .. } => {
+                let event = match fact {
+                    Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
+                        reason: reason.as_str(),
+                    },
+                    _ => TraceEvent::JobCompleted,
+                };
+                self.records.push(TraceRecord {
+                    time: view.now,
+                    pod: self
+                        .workloads
+                        .get(*workload as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    event,
+                });
+                return;
+            }
             _ => return,
         };
         if let Some(p) = view.pod {

@@ -23,6 +23,8 @@ pub struct Dynamics {
     pub usage: UsageOverride,
     /// Its HorizontalPodAutoscaler (`horizontalPodAutoscaler:`), if any.
     pub hpa: Option<HpaSpec>,
+    /// Its scripted rollouts (`rollouts:` or `rollout:`), by time.
+    pub rollouts: Vec<super::rollout::Rollout>,
     /// Its KEDA ScaledObject (`scaledObject:`), if any; only with a queue.
     pub keda: Option<crate::scenario::keda::ScaledObjectSpec>,
 }

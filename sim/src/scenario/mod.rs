@@ -5,9 +5,11 @@ pub mod autoscaler;
 pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
+pub mod jobs;
 pub mod keda;
 mod model;
 pub mod node_pressure;
+pub mod rollout;
 pub mod yaml;
 
 use std::path::Path;
@@ -17,6 +19,7 @@ use schedulers::{SchedulerSpec, SpecError};
 
 pub use autoscaler::{AutoscalerSettings, ClusterAutoscaler, Expander, NodeGroup};
 pub use failures::*;
+pub use jobs::{JobSpec, RestartPolicy};
 pub use model::*;
 pub use node_pressure::NodePressureSettings;
 pub use yaml::ScenarioError;

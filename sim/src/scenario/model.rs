@@ -189,6 +189,13 @@ pub enum WorkloadKind {
         /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
         claim_templates: Vec<String>,
     },
+    /// `job: NAME`: a Job created at `at`, whose controller runs its pods to completion.
+    Job {
+        /// Creation time (the Job's `status.startTime`).
+        at: SimTime,
+        /// What it runs.
+        spec: super::JobSpec,
+    },
 }
 
 /// A StatefulSet's `podManagementPolicy`.

@@ -666,12 +666,23 @@ pub(super) struct RawWorkload {
     pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
     pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
     pub(super) horizontal_pod_autoscaler: Option<Spanned<super::build::dynamics::RawHpa>>,
+    /// A Deployment's rollouts (see `build::rollout`).
+    pub(super) rollouts: Option<Spanned<Vec<Spanned<super::build::rollout::RawRollout>>>>,
+    pub(super) rollout: Option<Spanned<super::build::rollout::RawRollout>>,
     /// A StatefulSet's name (see `build::statefulset`).
     pub(super) stateful_set: Option<Spanned<String>>,
     pub(super) pod_management_policy: Option<Spanned<String>>,
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
+    /// A Job (see `build::jobs`): a kind of its own, and its spec's fields.
+    pub(super) job: Option<Spanned<String>>,
+    pub(super) completions: Option<Spanned<Scalar>>,
+    pub(super) parallelism: Option<Spanned<Scalar>>,
+    pub(super) backoff_limit: Option<Spanned<Scalar>>,
+    pub(super) active_deadline_seconds: Option<Spanned<Scalar>>,
+    pub(super) restart_policy: Option<Spanned<String>>,
+    pub(super) failure_probability: Option<Spanned<Scalar>>,
 }
 
 /// `arrivals:` of a batch workload.

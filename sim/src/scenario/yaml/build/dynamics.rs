@@ -305,6 +305,7 @@ impl Builder<'_> {
             memory,
             usage,
             hpa,
+            rollouts: Vec::new(),
             keda,
         }))
     }

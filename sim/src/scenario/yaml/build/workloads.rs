@@ -12,6 +12,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawArrivals, RawTraceWorkload, RawWorkload};
 use super::{Builder, Result};
+use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -24,6 +25,7 @@ enum Kind {
     Deployment,
     Batch,
     StatefulSet,
+    Job,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Kind::Deployment => "deployment",
             Kind::Batch => "batch",
             Kind::StatefulSet => "statefulSet",
+            Kind::Job => "job",
         }
     }
 }
@@ -88,6 +91,7 @@ impl Builder<'_> {
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
             (Kind::StatefulSet, &raw.stateful_set),
+            (Kind::Job, &raw.job),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| Head::Named(k, v)));
@@ -102,8 +106,8 @@ impl Builder<'_> {
             (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment`, `batch` or `statefulSet` \
-                 (naming it), or `trace`; found none",
+                "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or \
+                 `job` (naming it), or `trace`; found none",
             )),
             (Some(first), Some(second)) => {
                 let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
@@ -134,7 +138,7 @@ impl Builder<'_> {
             (
                 "at",
                 w.at.as_ref().map(|v| &v.referenced),
-                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet],
+                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet, Kind::Job],
                 " (a batch workload starts at `arrivals.start`)",
             ),
             (
@@ -184,6 +188,9 @@ impl Builder<'_> {
     ) -> Result<Workload> {
         let raw = &w.value;
         self.kind_specific_keys(raw, kind, base)?;
+        if kind != Kind::Job {
+            self.job_keys_only_on_jobs(raw, kind.key(), base)?;
+        }
         let at = |b: &Self| match &raw.at {
             Some(v) => b.duration(v, &format!("{base}.at")),
             None => Ok(SimTime::ZERO),
@@ -253,9 +260,16 @@ impl Builder<'_> {
                 };
                 (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
             }
+            Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
         };
-        let (template, sized) =
-            self.template(raw, name, owner, singleton, kind == Kind::Batch, base)?;
+        let (template, sized) = self.template(
+            raw,
+            name,
+            owner,
+            singleton,
+            matches!(kind, Kind::Batch | Kind::Job),
+            base,
+        )?;
         let mut workload_kind = workload_kind;
         if let WorkloadKind::StatefulSet {
             replicas,
@@ -322,12 +336,51 @@ impl Builder<'_> {
         let cpu_request = template
             .effective_requests()
             .get(schedulers::ResourceKind::CPU);
-        let dynamics = self
-            .dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?
-            .map(Arc::new);
+        let mut dynamics =
+            self.dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?;
+        let template = Arc::new(template);
+        if kind != Kind::Deployment {
+            let given = [("rollouts", raw.rollouts.as_ref().map(|v| &v.referenced))]
+                .into_iter()
+                .chain([("rollout", raw.rollout.as_ref().map(|v| &v.referenced))]);
+            for (key, at) in given {
+                if let Some(at) = at {
+                    return Err(self.kube.err(
+                        at,
+                        &format!("{base}.{key}"),
+                        format!("`{key}` applies to deployment workloads only"),
+                    ));
+                }
+            }
+        } else {
+            let created = match &workload_kind {
+                WorkloadKind::Deployment { at, .. } => *at,
+                _ => SimTime::ZERO,
+            };
+            let delay = dynamics
+                .as_ref()
+                .map_or(SimTime::ZERO, |d| d.readiness_delay);
+            let rollouts = self.rollouts(raw, &template, created, delay, base)?;
+            if !rollouts.is_empty() {
+                // A rollout is gated by readiness, which the Services controller plays
+                // for Deployments with dynamics.
+                dynamics
+                    .get_or_insert_with(|| Dynamics {
+                        readiness_delay: SimTime::ZERO,
+                        service: None,
+                        memory: None,
+                        usage: Default::default(),
+                        hpa: None,
+                        rollouts: Vec::new(),
+                        keda: None,
+                    })
+                    .rollouts = rollouts;
+            }
+        }
+        let dynamics = dynamics.map(Arc::new);
         Ok(Workload {
             kind: workload_kind,
-            template: Arc::new(template),
+            template,
             sized,
             duration,
             dynamics,
@@ -602,7 +655,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment`, `batch` or `statefulSet` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",

@@ -1,0 +1,392 @@
+//! The job controller: runs each `job:` workload's pods to completion, as upstream's
+//! (pkg/controller/job/job_controller.go, `syncJob` and `manageJob`, with
+//! `backoff_utils.go`) does for a NonIndexed Job.
+//!
+//! - At the Job's start (`status.startTime`, its `at`) and whenever one of its pods
+//!   leaves, it keeps `min(parallelism, completions - succeeded)` pods active, creating
+//!   the missing ones one at a time at that instant.
+//! - A pod that leaves Succeeded counts towards `completions`; one that leaves otherwise
+//!   (Failed, evicted, its node gone) counts as failed. After failures, new pods wait the
+//!   pod-failure back-off: 10 s (`DefaultJobPodFailureBackOff`) doubling per failure since
+//!   the last success, capped at 10 minutes (`MaxJobPodFailureBackOff`; the Job docs say
+//!   six minutes, the code says ten), counted from the last failure
+//!   (`getRemainingTimeForFailuresCount`).
+//! - The Job fails with `BackoffLimitExceeded` when its failed pods exceed
+//!   `backoffLimit`, or, under restartPolicy OnFailure, when the in-place restarts of its
+//!   active pods reach it (`pastBackoffLimitOnFailure`); with `DeadlineExceeded` once
+//!   `activeDeadlineSeconds` have passed since its start. Its active pods are then
+//!   deleted: pending ones at once, bound ones gracefully through the kubelet
+//!   ([`EvictionReason::JobTerminated`]).
+//!
+//! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
+//! (upstream replaces a terminating pod at once, podReplacementPolicy
+//! TerminatingOrFailed, but counts it failed once it is terminal); no Indexed completion mode,
+//! `podFailurePolicy`, `successPolicy`, `suspend`, `backoffLimitPerIndex` or
+//! `ttlSecondsAfterFinished`; a Job's finished pods are removed at once instead of staying
+//! in the API. Whether a run of a pod fails is drawn when the pod is created, from the
+//! Job's own stream ([`Concern::JobFailures`]), and carried by the pod
+//! ([`schedulers::Pod::failing_runs`]) for the kubelet.
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+use schedulers::{PodId, PodPhase};
+
+use crate::controllers::Controller;
+use crate::controllers::kubelet::KubeletEvent;
+use crate::controllers::workloads::new_pod;
+use crate::engine::{Ctx, Event};
+use crate::observe::{EvictionReason, Fact, JobFailureReason};
+use crate::rng::{Concern, stream};
+use crate::scenario::{JobSpec, RestartPolicy, Scenario, WorkloadKind};
+use crate::time::SimTime;
+
+/// The first pod-failure back-off (`DefaultJobPodFailureBackOff`).
+pub const POD_FAILURE_BACKOFF: SimTime = SimTime::from_secs(10);
+/// The longest pod-failure back-off (`MaxJobPodFailureBackOff`).
+pub const MAX_POD_FAILURE_BACKOFF: SimTime = SimTime::from_secs(600);
+
+/// The job controller's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobEvent {
+    /// A Job is created and starts.
+    Start {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// A Job is synced again: its back-off is over, or it created a pod and wants more.
+    Sync {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// A Job's `activeDeadlineSeconds` have passed.
+    Deadline {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+}
+
+/// One Job's status and streams.
+#[derive(Debug)]
+struct Job {
+    started: Option<SimTime>,
+    /// Complete or Failed: nothing more happens to it.
+    done: bool,
+    succeeded: u32,
+    failed: u32,
+    /// Failed pods since the last success, and when the last one failed: the back-off.
+    failures_since_success: u32,
+    last_failure: SimTime,
+    /// The time of the back-off's queued sync, if one is queued.
+    sync_at: Option<SimTime>,
+    /// Pods created so far (their ordinals).
+    created: u32,
+    /// Its active pods: pending, bound or running, not being deleted.
+    active: Vec<PodId>,
+    durations: ChaCha8Rng,
+    sizes: ChaCha8Rng,
+    outcomes: ChaCha8Rng,
+}
+
+/// Every Job of the scenario.
+#[derive(Debug, Default)]
+pub struct Jobs {
+    /// By workload index; `None` for workloads that are not Jobs.
+    jobs: Vec<Option<Job>>,
+}
+
+impl Jobs {
+    /// The Jobs of `scenario` with their streams for `seed`; sets each one's start.
+    pub(crate) fn start(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> Jobs {
+        let jobs = scenario
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let WorkloadKind::Job { at, .. } = w.kind else {
+                    return None;
+                };
+                ctx.at(at, Event::Jobs(JobEvent::Start { workload: i as u32 }));
+                let i = i as u64;
+                Some(Job {
+                    started: None,
+                    done: false,
+                    succeeded: 0,
+                    failed: 0,
+                    failures_since_success: 0,
+                    last_failure: SimTime::ZERO,
+                    sync_at: None,
+                    created: 0,
+                    active: Vec::new(),
+                    durations: stream(seed, Concern::Durations, i),
+                    sizes: stream(seed, Concern::Sizes, i),
+                    outcomes: stream(seed, Concern::JobFailures, i),
+                })
+            })
+            .collect();
+        Jobs { jobs }
+    }
+
+    fn spec(ctx: &Ctx<'_>, w: usize) -> Option<JobSpec> {
+        match &ctx.scenario.workloads.get(w)?.kind {
+            WorkloadKind::Job { spec, .. } => Some(spec.clone()),
+            _ => None,
+        }
+    }
+
+    fn started(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
+        job.started = Some(ctx.now);
+        if let Some(deadline) = Self::spec(ctx, w).and_then(|s| s.active_deadline) {
+            ctx.at(
+                ctx.now.saturating_add(deadline),
+                Event::Jobs(JobEvent::Deadline { workload: w as u32 }),
+            );
+        }
+        self.sync(w, ctx);
+    }
+
+    /// `manageJob`: creates one missing pod now, or waits out the back-off; asks to be
+    /// synced again while pods are missing.
+    fn sync(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(spec) = Self::spec(ctx, w) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
+        if job.done || job.started.is_none() {
+            return;
+        }
+        let want = spec
+            .parallelism
+            .min(spec.completions.saturating_sub(job.succeeded));
+        if job.active.len() as u32 >= want {
+            return;
+        }
+        let ready_at = job
+            .last_failure
+            .saturating_add(pod_failure_backoff(job.failures_since_success));
+        if job.failures_since_success > 0 && ready_at > ctx.now {
+            if job.sync_at != Some(ready_at) {
+                job.sync_at = Some(ready_at);
+                ctx.at(ready_at, Event::Jobs(JobEvent::Sync { workload: w as u32 }));
+            }
+            return;
+        }
+        let workload = &ctx.scenario.workloads[w];
+        let (mut pod, run_for) = new_pod(
+            workload,
+            w,
+            job.created,
+            &mut job.sizes,
+            &mut job.durations,
+            ctx.now,
+        );
+        job.created += 1;
+        // A pod under Never runs once; under OnFailure it runs until one run succeeds,
+        // and more failures than the limit allows need not be drawn.
+        let cap = match spec.restart_policy {
+            RestartPolicy::Never => 0,
+            RestartPolicy::OnFailure => spec.backoff_limit,
+        };
+        let mut failing = 0;
+        while failing <= cap && job.outcomes.random::<f64>() < spec.failure_probability {
+            failing += 1;
+        }
+        pod.failing_runs = failing;
+        let id = ctx.cluster.add_pod(pod);
+        job.active.push(id);
+        let more = (job.active.len() as u32) < want;
+        ctx.publish(Fact::PodCreated { pod: id, run_for });
+        // The next pod exists once this one is processed (queued).
+        if more {
+            ctx.then(Event::Jobs(JobEvent::Sync { workload: w as u32 }));
+        }
+    }
+
+    /// One of a Job's pods stopped being active: it left Succeeded, or it failed (left
+    /// otherwise, or began terminating).
+    fn pod_left(&mut self, pod: PodId, owner: u32, phase: PodPhase, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(owner as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(at) = job.active.iter().position(|&p| p == pod) else {
+            return;
+        };
+        job.active.swap_remove(at);
+        if job.done {
+            return;
+        }
+        if phase == PodPhase::Succeeded {
+            job.succeeded += 1;
+            job.failures_since_success = 0;
+        } else {
+            job.failed += 1;
+            job.failures_since_success += 1;
+            job.last_failure = ctx.now;
+        }
+        self.check(owner as usize, ctx);
+    }
+
+    /// `syncJob`'s verdict: Failed, Complete, or more pods.
+    fn check(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(spec) = Self::spec(ctx, w) else {
+            return;
+        };
+        let past_limit = self.past_limit_on_failure(w, &spec, ctx);
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
+        if job.done {
+            return;
+        }
+        if job.failed > spec.backoff_limit || past_limit {
+            self.fail(w, JobFailureReason::BackoffLimitExceeded, ctx);
+        } else if job.succeeded >= spec.completions {
+            job.done = true;
+            let duration = ctx.now.saturating_sub(job.started.unwrap_or(ctx.now));
+            ctx.publish(Fact::JobCompleted {
+                workload: w as u32,
+                duration,
+            });
+        } else {
+            self.sync(w, ctx);
+        }
+    }
+
+    /// `pastBackoffLimitOnFailure`: the in-place restarts of the active pods reach the
+    /// limit (any restart, for a limit of 0).
+    fn past_limit_on_failure(&self, w: usize, spec: &JobSpec, ctx: &Ctx<'_>) -> bool {
+        if spec.restart_policy != RestartPolicy::OnFailure {
+            return false;
+        }
+        let Some(job) = self.jobs.get(w).and_then(Option::as_ref) else {
+            return false;
+        };
+        let restarts: u32 = job
+            .active
+            .iter()
+            .filter_map(|&p| ctx.cluster.pod(p))
+            .map(|p| p.restarts)
+            .sum();
+        if spec.backoff_limit == 0 {
+            restarts > 0
+        } else {
+            restarts >= spec.backoff_limit
+        }
+    }
+
+    /// The Job fails: its active pods are deleted.
+    fn fail(&mut self, w: usize, reason: JobFailureReason, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
+        job.done = true;
+        let duration = ctx.now.saturating_sub(job.started.unwrap_or(ctx.now));
+        ctx.publish(Fact::JobFailed {
+            workload: w as u32,
+            reason,
+            duration,
+        });
+        for i in 0..job.active.len() {
+            let pod = job.active[i];
+            if ctx.cluster.pod(pod).is_some_and(|p| p.node.is_some()) {
+                ctx.then(Event::Kubelet(KubeletEvent::Evict {
+                    pod,
+                    reason: EvictionReason::JobTerminated,
+                }));
+            } else {
+                ctx.remove_pod(pod, false);
+            }
+        }
+    }
+}
+
+/// The pod-failure back-off after `failures` failures since the last success: none for
+/// none, then 10 s doubling, capped at [`MAX_POD_FAILURE_BACKOFF`].
+pub fn pod_failure_backoff(failures: u32) -> SimTime {
+    if failures == 0 {
+        return SimTime::ZERO;
+    }
+    let doublings = (failures - 1).min(16);
+    let wait = POD_FAILURE_BACKOFF.as_micros() << doublings;
+    SimTime::from_micros(wait.min(MAX_POD_FAILURE_BACKOFF.as_micros()))
+}
+
+impl Controller for Jobs {
+    type Event = JobEvent;
+
+    fn on(&mut self, event: JobEvent, ctx: &mut Ctx<'_>) {
+        match event {
+            JobEvent::Start { workload } => self.started(workload as usize, ctx),
+            JobEvent::Sync { workload } => {
+                if let Some(job) = self
+                    .jobs
+                    .get_mut(workload as usize)
+                    .and_then(Option::as_mut)
+                    && job.sync_at == Some(ctx.now)
+                {
+                    job.sync_at = None;
+                }
+                self.sync(workload as usize, ctx);
+            }
+            JobEvent::Deadline { workload } => {
+                let w = workload as usize;
+                if self
+                    .jobs
+                    .get(w)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|j| !j.done)
+                {
+                    self.fail(w, JobFailureReason::DeadlineExceeded, ctx);
+                }
+            }
+        }
+    }
+
+    fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
+        match fact {
+            Fact::PodDeleted { pod, .. } => {
+                if let Some((owner, phase)) = ctx.departed(*pod).map(|p| (p.owner, p.phase)) {
+                    self.pod_left(*pod, owner, phase, ctx);
+                }
+            }
+            // Evicted and terminating: replaced at once (upstream's default
+            // podReplacementPolicy, TerminatingOrFailed), and counted as failed.
+            Fact::PodEvicted {
+                pod,
+                graceful: true,
+                ..
+            } => {
+                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
+                    self.pod_left(*pod, owner, PodPhase::Failed, ctx);
+                }
+            }
+            Fact::PodFailed {
+                pod,
+                restarting: true,
+            } => {
+                if let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) {
+                    self.check(owner as usize, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_to_ten_minutes() {
+        let secs: Vec<u64> = (0..9)
+            .map(|n| pod_failure_backoff(n).as_micros() / 1_000_000)
+            .collect();
+        assert_eq!(secs, [0, 10, 20, 40, 80, 160, 320, 600, 600]);
+        assert_eq!(pod_failure_backoff(u32::MAX), MAX_POD_FAILURE_BACKOFF);
+    }
+}
