@@ -66,6 +66,18 @@ pub struct RunArgs {
     #[arg(long = "seed", value_name = "N")]
     pub seeds: Vec<u64>,
 
+    /// Seeds to run: N for seeds 1 to N (`--seeds 20`), A..B for A to B, both included
+    /// (`--seeds 42..51`); repeatable, and added to any --seed
+    #[arg(long = "seeds", value_name = "N|A..B", value_parser = crate::sweep::parse_seed_list)]
+    pub seed_lists: Vec<crate::sweep::SeedList>,
+
+    /// Override a scenario value by its YAML path, once per value: PATH=V1,V2,... (e.g.
+    /// cluster.nodePools.general.count=20,40,80; in a list, a segment is an index or an
+    /// element's name); repeat for a cartesian product. Each value is a column of
+    /// summary.csv and part of the run's folder name
+    #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = crate::sweep::parse_override)]
+    pub sets: Vec<crate::sweep::Override>,
+
     /// Directory to write results to: summary.csv, and
     /// <scenario>/<scheduler>/seed-<N>/{summary,timeseries}.csv per run
     #[arg(long, short = 'o', value_name = "DIR", default_value = "results")]

@@ -18,6 +18,7 @@ mod cmd;
 mod gpu_fill;
 mod interrupt;
 mod output;
+mod sweep;
 
 use std::process::ExitCode;
 

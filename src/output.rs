@@ -84,6 +84,8 @@ pub struct RunKey<'a> {
     pub scheduler: &'a str,
     /// The seed.
     pub seed: u64,
+    /// The run's parameter point (`--set` paths and values), empty without overrides.
+    pub params: &'a [(String, String)],
 }
 
 /// Turns a name into a safe directory name: anything outside `[A-Za-z0-9._-]` becomes `_`,
@@ -109,10 +111,16 @@ pub fn sanitize(name: &str) -> String {
 }
 
 /// The directory of one run's files: `OUT/<scenario>/<scheduler>/seed-<N>`.
+/// With `--set`, the scenario's folder carries the point: `<scenario>@<path>=<value>,...`.
 pub fn run_dir(out: &Path, key: &RunKey<'_>) -> PathBuf {
-    out.join(sanitize(key.scenario))
+    out.join(scenario_dir(key.scenario, key.params))
         .join(sanitize(key.scheduler))
         .join(format!("seed-{}", key.seed))
+}
+
+/// The folder name of a scenario at a parameter point.
+pub fn scenario_dir(scenario: &str, params: &[(String, String)]) -> String {
+    sanitize(&format!("{scenario}{}", crate::sweep::point_label(params)))
 }
 
 /// The figure columns of a sweep's `summary.csv`: those of the first run, then any
@@ -133,7 +141,7 @@ pub fn summary_columns<'a>(
 }
 
 /// One `summary.csv` row: the run's key, then its value of each of `columns` (empty
-/// where it has none).
+/// where it has none), then its parameter point's values.
 pub fn summary_record(key: &RunKey<'_>, s: &Summary, columns: &[&'static Column]) -> Vec<String> {
     let mut row = vec![
         key.scenario.to_string(),
@@ -145,6 +153,7 @@ pub fn summary_record(key: &RunKey<'_>, s: &Summary, columns: &[&'static Column]
             .iter()
             .map(|c| s.get(c).map_or_else(String::new, Value::render)),
     );
+    row.extend(key.params.iter().map(|(_, v)| v.clone()));
     row
 }
 
@@ -221,6 +230,13 @@ pub fn write_summary<'a>(path: &Path, rows: &[(RunKey<'a>, &'a Summary)]) -> any
     let header: Vec<&str> = KEY_COLUMNS
         .into_iter()
         .chain(columns.iter().map(|c| c.name))
+        // Every run of a sweep has the same overridden paths, in `--set` order.
+        .chain(
+            rows.first()
+                .map_or(&[][..], |(key, _)| key.params)
+                .iter()
+                .map(|(p, _)| p.as_str()),
+        )
         .collect();
     write_csv(
         path,
@@ -477,6 +493,7 @@ mod tests {
             scenario: "a/b",
             scheduler: "exec:x",
             seed: 7,
+            params: &[],
         };
         assert_eq!(
             run_dir(Path::new("out"), &key),

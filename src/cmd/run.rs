@@ -55,6 +55,8 @@ const MAX_JOBS_PER_CORE: usize = 4;
 /// with.
 struct Planned {
     scenario: Scenario,
+    /// The `--set` values this scenario was loaded with (empty without `--set`).
+    point: crate::sweep::Point,
     schedulers: Vec<(SchedulerSpec, String)>,
     seeds: Vec<u64>,
 }
@@ -74,6 +76,7 @@ impl Job<'_> {
             scenario: &self.planned.scenario.name,
             scheduler: self.label,
             seed: self.seed,
+            params: &self.planned.point,
         }
     }
 }
@@ -133,7 +136,13 @@ pub fn execute(
     // written, so a typo costs nothing.
     let cli_schedulers = super::cli_schedulers(&args.schedulers, registry)?;
     check_distinct_dirs(&cli_schedulers).map_err(UsageError)?;
-    let cli_seeds = dedup(&args.seeds, |seed| {
+    let all_seeds: Vec<u64> = args
+        .seeds
+        .iter()
+        .copied()
+        .chain(args.seed_lists.iter().flat_map(|l| l.0.iter().copied()))
+        .collect();
+    let cli_seeds = dedup(&all_seeds, |seed| {
         log(format_args!("note: ignoring duplicate --seed {seed}"));
     });
     // From here on a signal stops the command cleanly instead of killing it.
@@ -157,27 +166,31 @@ pub fn execute(
 
     // Loading can be slow for large scenarios and traces, so it runs on the pool too; the
     // results come back in file order and errors are logged in that order.
+    // With `--set`, every file is loaded once per parameter point, in (file, point) order.
+    let points = crate::sweep::points(&args.sets);
+    let inputs: Vec<(&PathBuf, &crate::sweep::Point)> = files
+        .iter()
+        .flat_map(|f| points.iter().map(move |p| (f, p)))
+        .collect();
     let loaded: Vec<Result<Scenario, String>> = pool.install(|| {
-        files
+        inputs
             .par_iter()
-            .map(|path| {
-                match catch_panic(|| {
-                    sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles))
-                }) {
+            .map(
+                |&(path, point)| match catch_panic(|| load_at(path, point, registry)) {
                     Ok(Ok(scenario)) => Ok(scenario),
                     Ok(Err(error)) => Err(error.to_string()),
                     Err(panic) => Err(format!(
                         "{}: the scenario loader panicked: {panic}",
                         path.display()
                     )),
-                }
-            })
+                },
+            )
             .collect()
     });
 
     let limits = super::bounds::limits(&args.limits);
     let planned = plan(
-        &files,
+        &inputs,
         loaded,
         &cli_schedulers,
         &cli_seeds,
@@ -299,7 +312,7 @@ pub fn execute(
 /// failed to load, whose runs are estimated above `limits`, or whose output directories
 /// would collide with another's, are logged, counted in `failures` and left out.
 fn plan(
-    files: &[PathBuf],
+    files: &[(&PathBuf, &crate::sweep::Point)],
     loaded: Vec<Result<Scenario, String>>,
     cli_schedulers: &[(SchedulerSpec, String)],
     cli_seeds: &[u64],
@@ -310,7 +323,7 @@ fn plan(
     // Output directories taken so far (lower-cased, for case-insensitive file systems),
     // and by which file. Only looked up, never iterated, so its order cannot leak out.
     let mut dirs_taken: HashMap<String, &Path> = HashMap::new();
-    for (path, result) in files.iter().zip(loaded) {
+    for (&(path, point), result) in files.iter().zip(loaded) {
         let scenario = match result {
             Ok(scenario) => scenario,
             Err(error) => {
@@ -325,7 +338,7 @@ fn plan(
             log(format_args!("error: {refused}"));
             continue;
         }
-        let dir = sanitize(&scenario.name).to_lowercase();
+        let dir = output::scenario_dir(&scenario.name, point).to_lowercase();
         if let Some(other) = dirs_taken.get(&dir) {
             *failures += 1;
             log(format_args!(
@@ -336,7 +349,7 @@ fn plan(
             ));
             continue;
         }
-        dirs_taken.insert(dir, path);
+        dirs_taken.insert(dir, path.as_path());
         let schedulers = if !cli_schedulers.is_empty() {
             cli_schedulers.to_vec()
         } else if !scenario.schedulers.is_empty() {
@@ -364,11 +377,34 @@ fn plan(
         };
         planned.push(Planned {
             scenario,
+            point: point.clone(),
             schedulers,
             seeds,
         });
     }
     planned
+}
+
+/// Loads `path` with the point's values in place of the file's (see `crate::sweep`); an
+/// override whose path names nothing is an error naming the file and the path.
+fn load_at(
+    path: &Path,
+    point: &crate::sweep::Point,
+    registry: &Registry,
+) -> Result<Scenario, sim::ScenarioError> {
+    let check: &sim::SchedulerCheck<'_> = &|spec, profiles| registry.check(spec, profiles);
+    if point.is_empty() {
+        return sim::load_scenario(path, check);
+    }
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        sim::ScenarioError::file(&shown, format!("cannot read the scenario file: {e}"))
+    })?;
+    let text = crate::sweep::apply(&text, point)
+        .map_err(|message| sim::ScenarioError::file(&shown, message))?;
+    let mut scenario = sim::parse_scenario(&text, &shown, check)?;
+    scenario.path = Some(path.to_path_buf());
+    Ok(scenario)
 }
 
 /// Runs one job and writes its directory; failures are logged, never propagated, so one
@@ -652,7 +688,11 @@ fn print_table(out: &mut Stdout, jobs: &[Job<'_>], outcomes: &[Outcome]) -> anyh
             None => ("FAILED".to_string(), "-".to_string(), "-".to_string()),
         };
         rows.push([
-            job.planned.scenario.name.clone(),
+            format!(
+                "{}{}",
+                job.planned.scenario.name,
+                crate::sweep::point_label(&job.planned.point)
+            ),
             job.label.to_string(),
             job.seed.to_string(),
             scheduled,
@@ -768,7 +808,7 @@ fn write_gpu_fill_charts(
         if curves.is_empty() {
             continue;
         }
-        let dir = out.join(sanitize(&p.scenario.name));
+        let dir = out.join(output::scenario_dir(&p.scenario.name, &p.point));
         let title = format!(
             "{}: GPU allocated as demand arrives ({} seed{})",
             p.scenario.name,
