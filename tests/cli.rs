@@ -776,3 +776,105 @@ fn trace_lists_every_pod_event_of_the_tutorial() {
     );
     assert!(!plain.join("tutorial/first-fit/seed-1/trace.csv").exists());
 }
+
+#[test]
+fn a_sweep_of_seeds_and_set_values_writes_the_columns_and_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "poisson.yaml", POISSON);
+    let run = |out_dir: &str, jobs: &str| {
+        let out = schedlab(
+            dir.path(),
+            &[
+                "run",
+                "poisson.yaml",
+                "--scheduler",
+                "first-fit",
+                "--seeds",
+                "2",
+                "--seeds",
+                "5..5",
+                "--set",
+                "cluster.nodePools.n.count=1,2",
+                "--jobs",
+                jobs,
+                "--out",
+                out_dir,
+            ],
+        );
+        assert_code(&out, 0);
+        files_under(&dir.path().join(out_dir))
+    };
+    let serial = run("j1", "1");
+    assert!(serial == run("j2", "2"), "--jobs 1 and --jobs 2 differ");
+    assert!(serial.contains_key(Path::new(
+        "poisson_cluster.nodePools.n.count_2/first-fit/seed-5/summary.csv"
+    )));
+    let summary = String::from_utf8(serial[Path::new("summary.csv")].clone()).unwrap();
+    let rows: Vec<&str> = summary.lines().collect();
+    // The overridden path is the last column; 2 values x seeds 1, 2, 5.
+    assert_eq!(
+        rows[0],
+        format!("{SUMMARY_HEADER},cluster.nodePools.n.count")
+    );
+    assert_eq!(rows.len(), 1 + 6);
+    let keyed: Vec<String> = rows[1..]
+        .iter()
+        .map(|r| {
+            let cells: Vec<&str> = r.split(',').collect();
+            format!("{} {} {}", cells[1], cells[2], cells[cells.len() - 1])
+        })
+        .collect();
+    assert_eq!(
+        keyed,
+        [
+            "first-fit 1 1",
+            "first-fit 2 1",
+            "first-fit 5 1",
+            "first-fit 1 2",
+            "first-fit 2 2",
+            "first-fit 5 2"
+        ]
+    );
+    // One node instead of two changes the figures: the override reached the cluster.
+    assert_ne!(rows[1], rows[4]);
+}
+
+#[test]
+fn a_set_path_naming_nothing_fails_naming_the_file_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "poisson.yaml", POISSON);
+    let out = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "poisson.yaml",
+            "--set",
+            "cluster.nodePools.gpu.count=3",
+        ],
+    );
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("poisson.yaml") && err.contains("no field cluster.nodePools.gpu"),
+        "{err}"
+    );
+    // A bad value keeps the loader's line and field.
+    let out = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "poisson.yaml",
+            "--set",
+            "cluster.nodePools.n.count=-1",
+        ],
+    );
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("poisson.yaml:6:32: cluster.nodePools[0].count"),
+        "{}",
+        stderr(&out)
+    );
+    let out = schedlab(dir.path(), &["run", "poisson.yaml", "--seeds", "9..3"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("--seeds"), "{}", stderr(&out));
+}
