@@ -26,7 +26,8 @@ use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -238,10 +239,15 @@ pub fn execute(
     }
     let pool = thread_pool(workers)?;
     let bar = progress_bar(jobs.len() as u64);
+    let progress = Progress::new(jobs.len(), bar.is_hidden());
     let outcomes: Vec<Outcome> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
                 let outcome = run_one(job, registry, &args, &limits, &interrupt, &bar);
+                let failed = progress.record(!outcome.ok && !outcome.interrupted);
+                if failed > 0 {
+                    bar.set_message(format!("{failed} failed"));
+                }
                 bar.inc(1);
                 outcome
             })
@@ -638,6 +644,60 @@ fn dedup<T: Clone + Eq + Hash + Display>(items: &[T], mut repeat: impl FnMut(&T)
         .collect()
 }
 
+/// Seconds between two plain progress lines.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Counts runs as they end and, when stderr is not a terminal (a log, CI), prints a plain
+/// line every [`PROGRESS_EVERY`] so a long sweep's log shows it is alive. Only stderr sees
+/// it: the files do not depend on timing.
+struct Progress {
+    total: usize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    started: Instant,
+    /// When the last line was printed; `None` when lines are off (the bar shows progress).
+    last: Option<Mutex<Instant>>,
+}
+
+impl Progress {
+    fn new(total: usize, plain: bool) -> Progress {
+        let started = Instant::now();
+        Progress {
+            total,
+            done: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            started,
+            last: plain.then(|| Mutex::new(started)),
+        }
+    }
+
+    /// Counts one ended run; returns the failures so far.
+    fn record(&self, failed: bool) -> usize {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let failures = self
+            .failed
+            .fetch_add(usize::from(failed), Ordering::Relaxed)
+            + usize::from(failed);
+        let Some(last) = &self.last else {
+            return failures;
+        };
+        let Ok(mut last) = last.lock() else {
+            return failures;
+        };
+        if last.elapsed() < PROGRESS_EVERY || done == self.total {
+            return failures;
+        }
+        *last = Instant::now();
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = elapsed / done as f64 * (self.total - done) as f64;
+        log(format_args!(
+            "progress: {done}/{} runs done, {failures} failed, about {left:.0}s left",
+            self.total
+        ));
+        failures
+    }
+}
+
 /// Runs done out of total with an ETA on stderr; hidden when stderr is not a terminal, so
 /// logs and CI output get no control characters.
 fn progress_bar(total: u64) -> ProgressBar {
@@ -645,10 +705,11 @@ fn progress_bar(total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} runs  elapsed {elapsed}  ETA {eta}")
-            .map(|style| style.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} runs  {msg}  elapsed {elapsed}  ETA {eta}",
+    )
+    .map(|style| style.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     // Redraws while long runs are in progress, so the elapsed time and ETA stay current.
     bar.enable_steady_tick(Duration::from_millis(250));
