@@ -98,6 +98,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub scheduler_config: Option<PathBuf>,
 
+    /// Rerun the sweep an OUT/manifest.json describes, with its arguments (only --out is
+    /// taken from this command line), refusing if a file it read has changed since
+    #[arg(long, value_name = "MANIFEST", conflicts_with_all = ["paths", "schedulers", "seeds", "seed_lists", "sets"])]
+    pub from: Option<PathBuf>,
+
     /// Limits on the work of one run, checked before it starts.
     #[command(flatten)]
     pub limits: LimitArgs,

@@ -17,6 +17,7 @@ mod cli;
 mod cmd;
 mod gpu_fill;
 mod interrupt;
+mod manifest;
 mod output;
 mod sweep;
 

@@ -233,6 +233,23 @@ fn find(root: &Node, path: &str) -> Result<std::ops::Range<usize>, String> {
     }
 }
 
+/// Every scalar value of the first document, keys left out, in file order.
+pub fn scalars(text: &str) -> Vec<String> {
+    fn walk(node: &Node, out: &mut Vec<String>) {
+        match node {
+            Node::Scalar(v, _) => out.push(v.clone()),
+            Node::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, out)),
+            Node::Seq(items) => items.iter().for_each(|v| walk(v, out)),
+            Node::Other => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(root) = tree(text) {
+        walk(&root, &mut out);
+    }
+    out
+}
+
 /// A value as YAML text: plain when that reads back as written, else double-quoted.
 fn yaml_text(value: &str) -> Cow<'_, str> {
     let plain = value

@@ -115,6 +115,8 @@ fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 walk(root, &path, files);
+            } else if path.file_name() == Some("manifest.json".as_ref()) {
+                // It records the invocation (--jobs, --out), which differs by design.
             } else {
                 let rel = path.strip_prefix(root).unwrap().to_path_buf();
                 files.insert(rel, fs::read(&path).unwrap());
@@ -877,4 +879,59 @@ fn a_set_path_naming_nothing_fails_naming_the_file_and_path() {
     let out = schedlab(dir.path(), &["run", "poisson.yaml", "--seeds", "9..3"]);
     assert_code(&out, 2);
     assert!(stderr(&out).contains("--seeds"), "{}", stderr(&out));
+}
+
+#[test]
+fn from_manifest_reruns_byte_identically_and_refuses_changed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "poisson.yaml", POISSON);
+    let first = schedlab(
+        dir.path(),
+        &[
+            "run",
+            "poisson.yaml",
+            "--seeds",
+            "2",
+            "--set",
+            "seed=3,4",
+            "--out",
+            "a",
+        ],
+    );
+    assert_code(&first, 0);
+    let manifest = fs::read_to_string(dir.path().join("a/manifest.json")).unwrap();
+    // sha256 of POISSON as written, and the arguments as given.
+    assert!(
+        manifest.contains("\"path\": \"poisson.yaml\""),
+        "{manifest}"
+    );
+    assert!(manifest.contains("\"seed=3,4\""), "{manifest}");
+    let again = schedlab(
+        dir.path(),
+        &["run", "--from", "a/manifest.json", "--out", "b"],
+    );
+    assert_code(&again, 0);
+    let (a, b) = (
+        files_under(&dir.path().join("a")),
+        files_under(&dir.path().join("b")),
+    );
+    assert_eq!(a.len(), 2 + 2 * 2 * 2 * 3);
+    assert!(a == b, "the rerun differs");
+    // The rerun records the original arguments, so its manifest is the same too.
+    assert_eq!(
+        manifest,
+        fs::read_to_string(dir.path().join("b/manifest.json")).unwrap()
+    );
+    write(dir.path(), "poisson.yaml", &format!("{POISSON}# edited\n"));
+    let refused = schedlab(
+        dir.path(),
+        &["run", "--from", "a/manifest.json", "--out", "c"],
+    );
+    assert_code(&refused, 1);
+    assert!(
+        stderr(&refused).contains("poisson.yaml has changed"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!dir.path().join("c").exists());
 }

@@ -127,6 +127,30 @@ pub fn execute(
     out: &mut Stdout,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let (args, arguments) = match &args.from {
+        Some(path) => {
+            let manifest = crate::manifest::read_checked(path)?;
+            let argv = ["schedlab", "run"]
+                .into_iter()
+                .map(String::from)
+                .chain(manifest.arguments.iter().cloned());
+            let crate::cli::Command::Run(mut stored) =
+                <crate::cli::Cli as clap::Parser>::try_parse_from(argv)
+                    .map_err(|e| {
+                        UsageError(format!(
+                            "{}: the stored arguments do not parse: {e}",
+                            path.display()
+                        ))
+                    })?
+                    .command
+            else {
+                return Err(UsageError(format!("{}: not a `run` manifest", path.display())).into());
+            };
+            stored.out = args.out.clone();
+            (stored, manifest.arguments)
+        }
+        None => (args, std::env::args().skip(2).collect()),
+    };
     if let Some(path) = &args.scheduler_config {
         super::register_scheduler_config(path, registry)?;
     }
@@ -232,6 +256,31 @@ pub fn execute(
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+
+    let manifest = crate::manifest::hashes(&crate::manifest::files_read(&files)).map(|files| {
+        crate::manifest::Manifest {
+            schedlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            git_commit: option_env!("SCHEDLAB_GIT_COMMIT").map(str::to_string),
+            arguments,
+            files,
+            seeds: cli_seeds.clone(),
+            overrides: args
+                .sets
+                .iter()
+                .map(|o| crate::manifest::OverrideEntry {
+                    path: o.path.clone(),
+                    values: o.values.clone(),
+                })
+                .collect(),
+        }
+    });
+    let manifest_path = args.out.join("manifest.json");
+    if let Err(error) = manifest.and_then(|m| {
+        output::write_atomically(&manifest_path, |temp| crate::manifest::write(temp, &m))
+    }) {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
 
     let (workers, capped) = worker_count(args.jobs, jobs.len(), cores);
     if let Some(note) = capped {
