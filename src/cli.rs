@@ -98,6 +98,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub scheduler_config: Option<PathBuf>,
 
+    /// The scheduler stats.csv compares the others against, paired by seed [default: the
+    /// first scheduler listed]
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+
     /// Rerun the sweep an OUT/manifest.json describes, with its arguments (only --out is
     /// taken from this command line), refusing if a file it read has changed since
     #[arg(long, value_name = "MANIFEST", conflicts_with_all = ["paths", "schedulers", "seeds", "seed_lists", "sets"])]

@@ -19,6 +19,7 @@ mod gpu_fill;
 mod interrupt;
 mod manifest;
 mod output;
+mod stats;
 mod sweep;
 
 use std::process::ExitCode;

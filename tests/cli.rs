@@ -583,9 +583,9 @@ fn outputs_do_not_depend_on_threads_or_repetition() {
     let serial = run("j1", "1");
     let parallel = run("j2", "2");
     let again = run("j2-again", "2");
-    // summary.csv and namespaces.csv plus 2 schedulers x 2 seeds x (summary.csv,
-    // timeseries.csv, namespaces.csv).
-    assert_eq!(serial.len(), 14, "{:?}", serial.keys());
+    // summary.csv, stats.csv and namespaces.csv plus 2 schedulers x 2 seeds x
+    // (summary.csv, timeseries.csv, namespaces.csv).
+    assert_eq!(serial.len(), 15, "{:?}", serial.keys());
     assert!(serial.contains_key(Path::new("poisson/random/seed-2/timeseries.csv")));
     assert!(serial == parallel, "--jobs 1 and --jobs 2 differ");
     assert!(parallel == again, "a second run differs");
@@ -839,6 +839,15 @@ fn a_sweep_of_seeds_and_set_values_writes_the_columns_and_folders() {
     );
     // One node instead of two changes the figures: the override reached the cluster.
     assert_ne!(rows[1], rows[4]);
+    // stats.csv: one row per point and figure column, keyed by the point's value.
+    let stats = String::from_utf8(serial[Path::new("stats.csv")].clone()).unwrap();
+    assert!(stats.starts_with(
+        "scenario,cluster.nodePools.n.count,scheduler,column,n,mean,sd,ci95_low,ci95_high,baseline,"
+    ));
+    assert!(
+        stats.contains("\npoisson,2,first-fit,pods_submitted,3,"),
+        "{stats}"
+    );
 }
 
 #[test]
@@ -915,7 +924,8 @@ fn from_manifest_reruns_byte_identically_and_refuses_changed_files() {
         files_under(&dir.path().join("a")),
         files_under(&dir.path().join("b")),
     );
-    assert_eq!(a.len(), 2 + 2 * 2 * 2 * 3);
+    // summary, stats, namespaces; 2 points x 2 schedulers x 2 seeds x 3 files.
+    assert_eq!(a.len(), 3 + 2 * 2 * 2 * 3);
     assert!(a == b, "the rerun differs");
     // The rerun records the original arguments, so its manifest is the same too.
     assert_eq!(

@@ -327,6 +327,12 @@ pub fn execute(
         .zip(&outcomes)
         .filter_map(|(job, o)| o.summary.as_ref().map(|s| (job.key(), s)))
         .collect();
+    if let Err(error) = output::write_atomically(&args.out.join("stats.csv"), |temp| {
+        write_stats(temp, &rows, args.baseline.as_deref())
+    }) {
+        failures += 1;
+        log(format_args!("error: {error:#}"));
+    }
     if let Err(error) =
         output::write_atomically(&summary_path, |temp| output::write_summary(temp, &rows))
     {
@@ -361,6 +367,42 @@ pub fn execute(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes stats.csv (see `crate::stats`) from the sweep's summary rows.
+fn write_stats(
+    path: &Path,
+    rows: &[(RunKey<'_>, &Summary)],
+    baseline: Option<&str>,
+) -> anyhow::Result<()> {
+    let columns = output::summary_columns(rows.iter().map(|(_, s)| *s));
+    let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(key, s)| output::summary_record(key, s, &columns))
+        .collect();
+    let stat_rows: Vec<crate::stats::Row<'_>> = rows
+        .iter()
+        .zip(&records)
+        .map(|((key, _), record)| crate::stats::Row {
+            group: std::iter::once(key.scenario)
+                .chain(key.params.iter().map(|(_, v)| v.as_str()))
+                .collect(),
+            scheduler: key.scheduler,
+            seed: key.seed,
+            cells: &record[3..3 + names.len()],
+        })
+        .collect();
+    let params = rows.first().map_or(&[][..], |(key, _)| key.params);
+    let header: Vec<&str> = std::iter::once("scenario")
+        .chain(params.iter().map(|(p, _)| p.as_str()))
+        .chain(crate::stats::COLUMNS)
+        .collect();
+    output::write_csv(
+        path,
+        &header,
+        crate::stats::records(&stat_rows, &names, baseline).into_iter(),
+    )
 }
 
 /// Pairs each loaded scenario with its schedulers and seeds, in file order. Scenarios that
