@@ -158,8 +158,7 @@ fn tree(text: &str) -> Result<Node, String> {
             }
             Event::MappingStart(..) => {
                 let mut entries = Vec::new();
-                loop {
-                    let Some(key) = next()? else { break };
+                while let Some(key) = next()? {
                     if matches!(key.0, Event::MappingEnd) {
                         break;
                     }
@@ -178,8 +177,7 @@ fn tree(text: &str) -> Result<Node, String> {
             }
             Event::SequenceStart(..) => {
                 let mut items = Vec::new();
-                loop {
-                    let Some(item) = next()? else { break };
+                while let Some(item) = next()? {
                     if matches!(item.0, Event::SequenceEnd) {
                         break;
                     }
