@@ -21,6 +21,9 @@ use crate::scenario::dynamics::{
 use crate::scenario::yaml::ScenarioError;
 use crate::time::SimTime;
 
+/// A usage series: (time, value) steps.
+type Steps = Vec<(SimTime, i64)>;
+
 /// `service:` of a Deployment.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -452,21 +455,20 @@ impl Builder<'_> {
 
     /// `usage:`: the Deployment-wide series and the per-pod ones of `pods:`.
     fn usage(&self, u: &RawUsage, deployment: &str, f: &str) -> Result<UsageOverride> {
-        let series =
-            |cpu: &Option<Spanned<RawSteps>>,
-             memory: &Option<Spanned<RawSteps>>,
-             f: &str|
-             -> Result<(Option<Vec<(SimTime, i64)>>, Option<Vec<(SimTime, i64)>>)> {
-                let cpu = match cpu {
-                    Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
-                    None => None,
-                };
-                let memory = match memory {
-                    Some(s) => Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?),
-                    None => None,
-                };
-                Ok((cpu, memory))
+        let series = |cpu: &Option<Spanned<RawSteps>>,
+                      memory: &Option<Spanned<RawSteps>>,
+                      f: &str|
+         -> Result<(Option<Steps>, Option<Steps>)> {
+            let cpu = match cpu {
+                Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
+                None => None,
             };
+            let memory = match memory {
+                Some(s) => Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?),
+                None => None,
+            };
+            Ok((cpu, memory))
+        };
         let (cpu, memory) = series(&u.cpu, &u.memory, f)?;
         let mut pods: Vec<PodUsageOverride> = Vec::new();
         for (i, p) in u.pods.iter().flatten().enumerate() {
