@@ -460,3 +460,46 @@ fn cost_arguments_trade_waiting_against_fuller_nodes() {
         assert_eq!(a, expected, "{spec}");
     }
 }
+
+/// How many pods of `(cpu, memory)` flow places in one cycle on empty nodes of
+/// `(cpu, memory)`, the pods queued in the given order and created at the same time.
+fn flow_places(nodes: &[(i64, i64)], pods: &[(i64, i64)]) -> usize {
+    let mut c = ClusterState::default();
+    for (i, &(cpu, mem)) in nodes.iter().enumerate() {
+        add_node(&mut c, &format!("n{i}"), cpu, mem, 110, "a");
+    }
+    let ids: Vec<PodId> = pods
+        .iter()
+        .enumerate()
+        .map(|(i, &(cpu, mem))| add_pod(&mut c, &template(&format!("p{i}"), cpu, mem, None), 0, 0))
+        .collect();
+    let d = schedule(&mut c, &ids);
+    assignment(&c, &ids, &d).iter().filter(|a| a.is_some()).count()
+}
+
+/// Issue 11's first reproducer: two 12-CPU nodes, pods 6, 6, 8, 8 CPU. No node holds two
+/// 8s (16 > 12) nor an 8 and a 6 (14 > 12), so at most one 8 per node and the optimum is
+/// 3: both 6s on one node, an 8 on the other (first-fit's placement). The flow's plan puts
+/// one 8 on each node (the 8s are the cheaper arcs, fuller nodes), and then no 6 fits.
+#[test]
+fn issue_11_two_sizes_on_twelve_cpu_nodes_place_three() {
+    let placed = flow_places(
+        &[(12_000, 64 * GI), (12_000, 64 * GI)],
+        &[(6000, GI), (6000, GI), (8000, GI), (8000, GI)],
+    );
+    assert_eq!(placed, 3);
+}
+
+/// Issue 11's second reproducer: two nodes of 8 CPU / 16 GiB; pods <5, 9Gi>, 2 x <7, 7Gi>,
+/// <3, 4Gi>. A 7 shares a node with no other pod (7 + 3, 7 + 5 and 7 + 7 exceed 8 CPU),
+/// so each node holds at most one 7; <5, 9Gi> and <3, 4Gi> fit together (8 CPU,
+/// 13 GiB). Optimum 3: 5 + 3 on one node, a 7 on the other; 4 is impossible (both 7s need
+/// a node each, leaving no room for the others).
+#[test]
+fn issue_11_two_dimensions_on_eight_cpu_nodes_place_three() {
+    let placed = flow_places(
+        &[(8000, 16 * GI), (8000, 16 * GI)],
+        &[(5000, 9 * GI), (7000, 7 * GI), (7000, 7 * GI), (3000, 4 * GI)],
+    );
+    assert_eq!(placed, 3);
+}
