@@ -111,6 +111,7 @@
 //! plans of at most 16 rounds each make a cycle.
 
 pub mod mcmf;
+pub mod repair;
 #[cfg(test)]
 mod tests;
 
@@ -300,6 +301,16 @@ pub struct Flow {
     over_offered: bool,
     /// Build and solve the network even for a single pending pod (tests only).
     always_solve: bool,
+    /// The repair's other plan: a greedy baseline's (see [`repair`]).
+    alt: Vec<u32>,
+    /// The repair's order of members (a baseline's) or of classes (a repack's).
+    order: Vec<u32>,
+    /// Per class: the first node a greedy baseline may still find feasible.
+    cursor: Vec<u32>,
+    /// Pods of each class on each node in the local search's plan (`class * nodes + node`).
+    count: Vec<u32>,
+    /// Unplaced pods of each class in the local search's plan.
+    left: Vec<u32>,
 }
 
 /// True when a pod of the class passes every filter on node `n` whose free resources are
@@ -727,6 +738,8 @@ impl Flow {
                 std::mem::swap(&mut self.best, &mut self.assign);
             }
         }
+        // Never fewer pods than the greedy baselines, then a local search (see `repair`).
+        self.repair(cycle.cluster());
         // Binds first, so that the diagnoses see the cluster as this cycle leaves it.
         for i in 0..self.members.len() {
             let node = self.assign[i];
