@@ -311,6 +311,8 @@ pub struct Flow {
     count: Vec<u32>,
     /// Unplaced pods of each class in the local search's plan.
     left: Vec<u32>,
+    /// Bind the flow's plan as it is, without the repair (tests only, to measure it).
+    skip_repair: bool,
 }
 
 /// True when a pod of the class passes every filter on node `n` whose free resources are
@@ -724,6 +726,16 @@ impl Flow {
         }
     }
 
+    /// A flow scheduler that binds the flow's plan without the repair, for tests that
+    /// measure what the repair adds.
+    #[cfg(test)]
+    pub(crate) fn without_repair() -> Flow {
+        Flow {
+            skip_repair: true,
+            ..Flow::default()
+        }
+    }
+
     /// Places the whole queue by min-cost flow.
     fn solve_queue(&mut self, cycle: &mut Cycle<'_>) {
         let newest = self.group(cycle);
@@ -739,7 +751,9 @@ impl Flow {
             }
         }
         // Never fewer pods than the greedy baselines, then a local search (see `repair`).
-        self.repair(cycle.cluster());
+        if !self.skip_repair {
+            self.repair(cycle.cluster());
+        }
         // Binds first, so that the diagnoses see the cluster as this cycle leaves it.
         for i in 0..self.members.len() {
             let node = self.assign[i];

@@ -503,3 +503,153 @@ fn issue_11_two_dimensions_on_eight_cpu_nodes_place_three() {
     );
     assert_eq!(placed, 3);
 }
+
+/// The most pods of the given shapes (`counts[s]` pods of `shapes[s]`) that fit on empty
+/// nodes of the given sizes, by exhaustive search over how many pods of each shape each
+/// node takes (pods of one shape are interchangeable), independent of flow's model.
+fn optimal_count(nodes: &[(i64, i64)], shapes: &[(i64, i64)], counts: &mut [usize]) -> usize {
+    fn go(
+        nodes: &[(i64, i64)],
+        shapes: &[(i64, i64)],
+        counts: &mut [usize],
+        placed: usize,
+        best: &mut usize,
+    ) {
+        let left: usize = counts.iter().sum();
+        *best = (*best).max(placed);
+        if nodes.is_empty() || left == 0 || placed + left <= *best {
+            return;
+        }
+        // Every way node 0 can be filled (shape by shape, any count that fits), then the rest.
+        fn fill(
+            s: usize,
+            free: (i64, i64),
+            taken: usize,
+            nodes: &[(i64, i64)],
+            shapes: &[(i64, i64)],
+            counts: &mut [usize],
+            placed: usize,
+            best: &mut usize,
+        ) {
+            if s == shapes.len() {
+                go(&nodes[1..], shapes, counts, placed + taken, best);
+                return;
+            }
+            let (cpu, mem) = shapes[s];
+            let most = counts[s];
+            let mut k = 0;
+            loop {
+                let free_k = (free.0 - k as i64 * cpu, free.1 - k as i64 * mem);
+                counts[s] -= k;
+                fill(s + 1, free_k, taken + k, nodes, shapes, counts, placed, best);
+                counts[s] += k;
+                k += 1;
+                if k > most || free.0 - k as i64 * cpu < 0 || free.1 - k as i64 * mem < 0 {
+                    break;
+                }
+            }
+        }
+        fill(0, nodes[0], 0, nodes, shapes, counts, placed, best);
+    }
+    let mut best = 0;
+    go(nodes, shapes, counts, 0, &mut best);
+    best
+}
+
+/// Pods placed by `s` on a copy of `c` for the queue `pods`.
+fn placed_by(s: &mut dyn Scheduler, c: &ClusterState, pods: &[PodId]) -> usize {
+    let mut c = c.clone();
+    let mut rng = SchedulerRng::seed_from_u64(1);
+    let mut d = Vec::new();
+    s.schedule(&mut Cycle::new(&mut c, pods, &mut rng, &mut d));
+    c.check_invariants().unwrap();
+    d.iter()
+        .filter(|d| matches!(d, Decision::Bound { .. }))
+        .count()
+}
+
+/// Issue 11's acceptance: on 2,000 random batches (2 to 4 empty nodes, 3 to 8 pods of 2
+/// or 3 shapes, in random queue order), flow places at least as many pods as first-fit,
+/// first-fit decreasing (by dominant share of the cluster) and best-fit, each run as its
+/// own scheduler on the same batch, and as many as the exhaustive optimum in at least 99%.
+/// Sizes are drawn uniformly, to the millicore and the MiB: nodes of 4 to 16 CPU and 4 to
+/// 32 GiB, pods of 1 to 8 CPU and 1 to 16 GiB, so a node holds a few pods and packing
+/// matters; nothing in them depends on flow's cost model. The rate without the repair is
+/// printed beside it. Measured (seed 2026): optimal in 1988/2000 (99.4%); without the
+/// repair 1916/2000 (95.8%), and fewer pods than first-fit in 38.
+#[test]
+fn never_worse_than_greedy_and_optimal_in_99_percent_of_random_batches() {
+    const MI: i64 = 1 << 20;
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let cases = 2000;
+    let (mut optimal, mut optimal_before, mut ff_beat_before) = (0, 0, 0);
+    for case in 0..cases {
+        let nodes: Vec<(i64, i64)> = (0..rng.random_range(2..=4))
+            .map(|_| {
+                (
+                    rng.random_range(4_000..=16_000),
+                    rng.random_range(4 * 1024..=32 * 1024) * MI,
+                )
+            })
+            .collect();
+        let shapes: Vec<(i64, i64)> = (0..rng.random_range(2..=3))
+            .map(|_| {
+                (
+                    rng.random_range(1_000..=8_000),
+                    rng.random_range(1024..=16 * 1024) * MI,
+                )
+            })
+            .collect();
+        let mut c = ClusterState::default();
+        for (i, &(cpu, mem)) in nodes.iter().enumerate() {
+            add_node(&mut c, &format!("n{i}"), cpu, mem, 110, "a");
+        }
+        let templates: Vec<Arc<PodTemplate>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(s, &(cpu, mem))| template(&format!("s{s}"), cpu, mem, None))
+            .collect();
+        let mut counts = vec![0; shapes.len()];
+        let pods: Vec<PodId> = (0..rng.random_range(3..=8u32))
+            .map(|i| {
+                let s = rng.random_range(0..shapes.len());
+                counts[s] += 1;
+                add_pod(&mut c, &templates[s], i, 0)
+            })
+            .collect();
+        let best = optimal_count(&nodes, &shapes, &mut counts);
+        let flow = placed_by(&mut Flow::default(), &c, &pods);
+        let before = placed_by(&mut Flow::without_repair(), &c, &pods);
+        let ff = placed_by(&mut crate::algorithms::FirstFit::default(), &c, &pods);
+        let bf = placed_by(&mut crate::algorithms::BestFit, &c, &pods);
+        // First-fit decreasing: first-fit on the queue sorted by dominant share of the
+        // cluster's total, largest first (a stable sort keeps queue order on ties).
+        let (total_cpu, total_mem) = nodes
+            .iter()
+            .fold((0, 0), |(a, b), &(x, y)| (a + x, b + y));
+        let share = |p: &PodId| {
+            let pod = c.pod(*p).unwrap();
+            let cpu = pod.requests.cpu() as f64 / total_cpu as f64;
+            let mem = pod.requests.memory() as f64 / total_mem as f64;
+            cpu.max(mem)
+        };
+        let mut decreasing = pods.clone();
+        decreasing.sort_by(|a, b| share(b).total_cmp(&share(a)));
+        let ffd = placed_by(&mut crate::algorithms::FirstFit::default(), &c, &decreasing);
+        assert!(flow <= best, "case {case}: {flow} beats the optimum {best}");
+        for (name, greedy) in [("first-fit", ff), ("best-fit", bf), ("ffd", ffd)] {
+            assert!(
+                flow >= greedy,
+                "case {case}: flow {flow} < {name} {greedy} (nodes {nodes:?}, shapes {shapes:?})"
+            );
+        }
+        optimal += usize::from(flow == best);
+        optimal_before += usize::from(before == best);
+        ff_beat_before += usize::from(before < ff);
+    }
+    eprintln!(
+        "random batches: flow optimal in {optimal}/{cases}; without the repair optimal in \
+         {optimal_before}/{cases}, fewer than first-fit in {ff_beat_before}/{cases}"
+    );
+    assert!(optimal * 100 >= cases * 99, "{optimal}/{cases}");
+}
