@@ -382,14 +382,12 @@ fn mixed_shapes_are_feasible_and_mostly_optimal() {
         "mixed shapes: placed as many as the optimum in {same_count}/{cases}, equal \
          objective in {exact}/{cases}; first-fit placed fewer in {ff_worse}, more in {ff_better}"
     );
-    // Measured (seed 12): 980 and 905 of 1000; first-fit placed fewer pods than flow in
-    // 53 instances and more in 10.
-    assert!(same_count * 100 >= cases * 97, "{same_count}/{cases}");
-    assert!(exact * 100 >= cases * 88, "{exact}/{cases}");
-    assert!(
-        ff_better * 100 <= cases * 2,
-        "first-fit placed more in {ff_better}"
-    );
+    // Measured (seed 12): 999 and 916 of 1000; first-fit placed fewer pods than flow in
+    // 62 instances and more in none (before the repair: 980 and 905, first-fit fewer in
+    // 53 and more in 10).
+    assert!(same_count * 1000 >= cases * 995, "{same_count}/{cases}");
+    assert!(exact * 100 >= cases * 90, "{exact}/{cases}");
+    assert_eq!(ff_better, 0, "first-fit placed more in {ff_better}");
 }
 
 /// One pending pod: the shortcut (cheapest feasible node by a scan) decides exactly as
