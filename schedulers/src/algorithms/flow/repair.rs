@@ -90,7 +90,11 @@ fn dominant_left(cluster: &ClusterState, row: &NodeRow, n: usize, pod: &Pod) -> 
         }
     };
     consider(pod.nonzero_cpu, row.allocatable_cpu, row.nonzero_cpu);
-    consider(pod.nonzero_memory, row.allocatable_memory, row.nonzero_memory);
+    consider(
+        pod.nonzero_memory,
+        row.allocatable_memory,
+        row.nonzero_memory,
+    );
     for k in ResourceKind::MEMORY.index() + 1..NUM_RESOURCES {
         let r = pod.requests.0[k];
         if k != ResourceKind::PODS.index() && r > 0 {
@@ -316,8 +320,8 @@ impl Flow {
                 }
                 let other_filter = PodFilter::new(other);
                 *budget = budget.saturating_sub(nn as u64);
-                let Some(m) = (0..nn)
-                    .find(|&m| m != n && feasible(cluster, &other_filter, &self.rows[m], m))
+                let Some(m) =
+                    (0..nn).find(|&m| m != n && feasible(cluster, &other_filter, &self.rows[m], m))
                 else {
                     continue;
                 };
@@ -362,7 +366,8 @@ impl Flow {
                     };
                     let f = PodFilter::new(p);
                     let mut take = 0;
-                    while take < self.left[e] && fits_with(cluster, &f, self.rows[n].plain, &room, n)
+                    while take < self.left[e]
+                        && fits_with(cluster, &f, self.rows[n].plain, &room, n)
                     {
                         room -= p.requests;
                         take += 1;

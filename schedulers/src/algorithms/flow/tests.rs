@@ -472,7 +472,10 @@ fn flow_places(nodes: &[(i64, i64)], pods: &[(i64, i64)]) -> usize {
         .map(|(i, &(cpu, mem))| add_pod(&mut c, &template(&format!("p{i}"), cpu, mem, None), 0, 0))
         .collect();
     let d = schedule(&mut c, &ids);
-    assignment(&c, &ids, &d).iter().filter(|a| a.is_some()).count()
+    assignment(&c, &ids, &d)
+        .iter()
+        .filter(|a| a.is_some())
+        .count()
 }
 
 /// Issue 11's first reproducer: two 12-CPU nodes, pods 6, 6, 8, 8 CPU. No node holds two
@@ -497,7 +500,12 @@ fn issue_11_two_sizes_on_twelve_cpu_nodes_place_three() {
 fn issue_11_two_dimensions_on_eight_cpu_nodes_place_three() {
     let placed = flow_places(
         &[(8000, 16 * GI), (8000, 16 * GI)],
-        &[(5000, 9 * GI), (7000, 7 * GI), (7000, 7 * GI), (3000, 4 * GI)],
+        &[
+            (5000, 9 * GI),
+            (7000, 7 * GI),
+            (7000, 7 * GI),
+            (3000, 4 * GI),
+        ],
     );
     assert_eq!(placed, 3);
 }
@@ -519,6 +527,7 @@ fn optimal_count(nodes: &[(i64, i64)], shapes: &[(i64, i64)], counts: &mut [usiz
             return;
         }
         // Every way node 0 can be filled (shape by shape, any count that fits), then the rest.
+        #[allow(clippy::too_many_arguments)] // a recursion's state, in a test
         fn fill(
             s: usize,
             free: (i64, i64),
@@ -539,7 +548,16 @@ fn optimal_count(nodes: &[(i64, i64)], shapes: &[(i64, i64)], counts: &mut [usiz
             loop {
                 let free_k = (free.0 - k as i64 * cpu, free.1 - k as i64 * mem);
                 counts[s] -= k;
-                fill(s + 1, free_k, taken + k, nodes, shapes, counts, placed, best);
+                fill(
+                    s + 1,
+                    free_k,
+                    taken + k,
+                    nodes,
+                    shapes,
+                    counts,
+                    placed,
+                    best,
+                );
                 counts[s] += k;
                 k += 1;
                 if k > most || free.0 - k as i64 * cpu < 0 || free.1 - k as i64 * mem < 0 {
@@ -622,9 +640,7 @@ fn never_worse_than_greedy_and_optimal_in_99_percent_of_random_batches() {
         let bf = placed_by(&mut crate::algorithms::BestFit, &c, &pods);
         // First-fit decreasing: first-fit on the queue sorted by dominant share of the
         // cluster's total, largest first (a stable sort keeps queue order on ties).
-        let (total_cpu, total_mem) = nodes
-            .iter()
-            .fold((0, 0), |(a, b), &(x, y)| (a + x, b + y));
+        let (total_cpu, total_mem) = nodes.iter().fold((0, 0), |(a, b), &(x, y)| (a + x, b + y));
         let share = |p: &PodId| {
             let pod = c.pod(*p).unwrap();
             let cpu = pod.requests.cpu() as f64 / total_cpu as f64;
