@@ -83,6 +83,22 @@
 //! the optimum in 93.4% of instances, smallest-first alone in 97.0%, the better of the
 //! two in 98.0%.
 //!
+//! # Never worse than greedy: the repair
+//!
+//! The better plan can still leave out pods that a greedy pass would place (issue 11: two
+//! 12-CPU nodes, pods 6, 6, 8, 8 CPU; the flow puts one 8 on each node, the cheaper arcs,
+//! and then neither 6 fits, where first-fit places three). So when the chosen plan leaves
+//! any pod out, [`repair`] places the same batch with three greedy baselines, `first-fit`
+//! (queue order), first-fit decreasing (by the class's dominant share of the cluster,
+//! largest first) and `best-fit` (queue order, least dominant leftover), and keeps a
+//! baseline's plan only if it places strictly more pods; then a local search (insert,
+//! relocate one pod to make room, replace one pod by two or more) places more where it
+//! can, within a fixed budget of steps. Guarantee: flow never places fewer pods in a
+//! batch than any of these three baselines would, on the pods and nodes flow plans (GPU
+//! asks aside, see below). On 2,000 random batches of 2 to 4 nodes and 3 to 8 pods of 2 or
+//! 3 uniformly drawn shapes (`tests.rs`), flow places the optimal number of pods in 99.4%,
+//! against 95.8% without the repair (which placed fewer than first-fit in 1.9%).
+//!
 //! Bindings go through `Cycle::bind`, which refuses over-commits (the plan's copy of the
 //! rows mirrors the cluster, so none is refused in practice). Pods that fit nowhere get
 //! `Cycle::unschedulable` with kube-scheduler's diagnosis, computed once per class after
@@ -91,7 +107,8 @@
 //! Optimality: the flow is exact, and equals a brute force over every assignment, when all
 //! pending pods have the same requests (any node constraints, waits or node sizes): then
 //! `k_cj` and `N_j` are exact, every plan fits, and one round takes it whole. With several pod
-//! shapes the model is a relaxation and the result a good heuristic; see the tests.
+//! shapes the model is a relaxation and the result, after the repair, a heuristic that
+//! is never worse than the three greedy baselines; see the tests.
 //!
 //! # Deviations from Firmament
 //!
@@ -108,9 +125,12 @@
 //! Grouping is `O(P log P)` for `P` pending pods. A round builds `O(C * N)` arcs for `C`
 //! classes and `N` nodes and solves them in a few Dijkstra phases of `O(C N log N)`
 //! each (distances take few values, see `mcmf`); settling a plan is `O(P + C N)`. Two
-//! plans of at most 16 rounds each make a cycle.
+//! plans of at most 16 rounds each make a cycle. The repair runs only when a pod is left
+//! out: first-fit is `O(P + C N)` (a class's first feasible node only moves right),
+//! best-fit `O(P N)`, and the local search at most [`repair::REPAIR_BUDGET`] node visits.
 
 pub mod mcmf;
+pub mod repair;
 #[cfg(test)]
 mod tests;
 
@@ -300,6 +320,18 @@ pub struct Flow {
     over_offered: bool,
     /// Build and solve the network even for a single pending pod (tests only).
     always_solve: bool,
+    /// The repair's other plan: a greedy baseline's (see [`repair`]).
+    alt: Vec<u32>,
+    /// The repair's order of members (a baseline's) or of classes (a repack's).
+    order: Vec<u32>,
+    /// Per class: the first node a greedy baseline may still find feasible.
+    cursor: Vec<u32>,
+    /// Pods of each class on each node in the local search's plan (`class * nodes + node`).
+    count: Vec<u32>,
+    /// Unplaced pods of each class in the local search's plan.
+    left: Vec<u32>,
+    /// Bind the flow's plan as it is, without the repair (tests only, to measure it).
+    skip_repair: bool,
 }
 
 /// True when a pod of the class passes every filter on node `n` whose free resources are
@@ -713,6 +745,16 @@ impl Flow {
         }
     }
 
+    /// A flow scheduler that binds the flow's plan without the repair, for tests that
+    /// measure what the repair adds.
+    #[cfg(test)]
+    pub(crate) fn without_repair() -> Flow {
+        Flow {
+            skip_repair: true,
+            ..Flow::default()
+        }
+    }
+
     /// Places the whole queue by min-cost flow.
     fn solve_queue(&mut self, cycle: &mut Cycle<'_>) {
         let newest = self.group(cycle);
@@ -726,6 +768,10 @@ impl Flow {
             if largest <= smallest {
                 std::mem::swap(&mut self.best, &mut self.assign);
             }
+        }
+        // Never fewer pods than the greedy baselines, then a local search (see `repair`).
+        if !self.skip_repair {
+            self.repair(cycle.cluster());
         }
         // Binds first, so that the diagnoses see the cluster as this cycle leaves it.
         for i in 0..self.members.len() {

@@ -382,14 +382,12 @@ fn mixed_shapes_are_feasible_and_mostly_optimal() {
         "mixed shapes: placed as many as the optimum in {same_count}/{cases}, equal \
          objective in {exact}/{cases}; first-fit placed fewer in {ff_worse}, more in {ff_better}"
     );
-    // Measured (seed 12): 980 and 905 of 1000; first-fit placed fewer pods than flow in
-    // 53 instances and more in 10.
-    assert!(same_count * 100 >= cases * 97, "{same_count}/{cases}");
-    assert!(exact * 100 >= cases * 88, "{exact}/{cases}");
-    assert!(
-        ff_better * 100 <= cases * 2,
-        "first-fit placed more in {ff_better}"
-    );
+    // Measured (seed 12): 999 and 916 of 1000; first-fit placed fewer pods than flow in
+    // 62 instances and more in none (before the repair: 980 and 905, first-fit fewer in
+    // 53 and more in 10).
+    assert!(same_count * 1000 >= cases * 995, "{same_count}/{cases}");
+    assert!(exact * 100 >= cases * 90, "{exact}/{cases}");
+    assert_eq!(ff_better, 0, "first-fit placed more in {ff_better}");
 }
 
 /// One pending pod: the shortcut (cheapest feasible node by a scan) decides exactly as
@@ -459,4 +457,213 @@ fn cost_arguments_trade_waiting_against_fuller_nodes() {
         };
         assert_eq!(a, expected, "{spec}");
     }
+}
+
+/// How many pods of `(cpu, memory)` flow places in one cycle on empty nodes of
+/// `(cpu, memory)`, the pods queued in the given order and created at the same time.
+fn flow_places(nodes: &[(i64, i64)], pods: &[(i64, i64)]) -> usize {
+    let mut c = ClusterState::default();
+    for (i, &(cpu, mem)) in nodes.iter().enumerate() {
+        add_node(&mut c, &format!("n{i}"), cpu, mem, 110, "a");
+    }
+    let ids: Vec<PodId> = pods
+        .iter()
+        .enumerate()
+        .map(|(i, &(cpu, mem))| add_pod(&mut c, &template(&format!("p{i}"), cpu, mem, None), 0, 0))
+        .collect();
+    let d = schedule(&mut c, &ids);
+    assignment(&c, &ids, &d)
+        .iter()
+        .filter(|a| a.is_some())
+        .count()
+}
+
+/// Issue 11's first reproducer: two 12-CPU nodes, pods 6, 6, 8, 8 CPU. No node holds two
+/// 8s (16 > 12) nor an 8 and a 6 (14 > 12), so at most one 8 per node and the optimum is
+/// 3: both 6s on one node, an 8 on the other (first-fit's placement). The flow's plan puts
+/// one 8 on each node (the 8s are the cheaper arcs, fuller nodes), and then no 6 fits.
+#[test]
+fn issue_11_two_sizes_on_twelve_cpu_nodes_place_three() {
+    let placed = flow_places(
+        &[(12_000, 64 * GI), (12_000, 64 * GI)],
+        &[(6000, GI), (6000, GI), (8000, GI), (8000, GI)],
+    );
+    assert_eq!(placed, 3);
+}
+
+/// Issue 11's second reproducer: two nodes of 8 CPU / 16 GiB; pods <5, 9Gi>, 2 x <7, 7Gi>,
+/// <3, 4Gi>. A 7 shares a node with no other pod (7 + 3, 7 + 5 and 7 + 7 exceed 8 CPU),
+/// so each node holds at most one 7; <5, 9Gi> and <3, 4Gi> fit together (8 CPU,
+/// 13 GiB). Optimum 3: 5 + 3 on one node, a 7 on the other; 4 is impossible (both 7s need
+/// a node each, leaving no room for the others).
+#[test]
+fn issue_11_two_dimensions_on_eight_cpu_nodes_place_three() {
+    let placed = flow_places(
+        &[(8000, 16 * GI), (8000, 16 * GI)],
+        &[
+            (5000, 9 * GI),
+            (7000, 7 * GI),
+            (7000, 7 * GI),
+            (3000, 4 * GI),
+        ],
+    );
+    assert_eq!(placed, 3);
+}
+
+/// The most pods of the given shapes (`counts[s]` pods of `shapes[s]`) that fit on empty
+/// nodes of the given sizes, by exhaustive search over how many pods of each shape each
+/// node takes (pods of one shape are interchangeable), independent of flow's model.
+fn optimal_count(nodes: &[(i64, i64)], shapes: &[(i64, i64)], counts: &mut [usize]) -> usize {
+    fn go(
+        nodes: &[(i64, i64)],
+        shapes: &[(i64, i64)],
+        counts: &mut [usize],
+        placed: usize,
+        best: &mut usize,
+    ) {
+        let left: usize = counts.iter().sum();
+        *best = (*best).max(placed);
+        if nodes.is_empty() || left == 0 || placed + left <= *best {
+            return;
+        }
+        // Every way node 0 can be filled (shape by shape, any count that fits), then the rest.
+        #[allow(clippy::too_many_arguments)] // a recursion's state, in a test
+        fn fill(
+            s: usize,
+            free: (i64, i64),
+            taken: usize,
+            nodes: &[(i64, i64)],
+            shapes: &[(i64, i64)],
+            counts: &mut [usize],
+            placed: usize,
+            best: &mut usize,
+        ) {
+            if s == shapes.len() {
+                go(&nodes[1..], shapes, counts, placed + taken, best);
+                return;
+            }
+            let (cpu, mem) = shapes[s];
+            let most = counts[s];
+            let mut k = 0;
+            loop {
+                let free_k = (free.0 - k as i64 * cpu, free.1 - k as i64 * mem);
+                counts[s] -= k;
+                fill(
+                    s + 1,
+                    free_k,
+                    taken + k,
+                    nodes,
+                    shapes,
+                    counts,
+                    placed,
+                    best,
+                );
+                counts[s] += k;
+                k += 1;
+                if k > most || free.0 - k as i64 * cpu < 0 || free.1 - k as i64 * mem < 0 {
+                    break;
+                }
+            }
+        }
+        fill(0, nodes[0], 0, nodes, shapes, counts, placed, best);
+    }
+    let mut best = 0;
+    go(nodes, shapes, counts, 0, &mut best);
+    best
+}
+
+/// Pods placed by `s` on a copy of `c` for the queue `pods`.
+fn placed_by(s: &mut dyn Scheduler, c: &ClusterState, pods: &[PodId]) -> usize {
+    let mut c = c.clone();
+    let mut rng = SchedulerRng::seed_from_u64(1);
+    let mut d = Vec::new();
+    s.schedule(&mut Cycle::new(&mut c, pods, &mut rng, &mut d));
+    c.check_invariants().unwrap();
+    d.iter()
+        .filter(|d| matches!(d, Decision::Bound { .. }))
+        .count()
+}
+
+/// Issue 11's acceptance: on 2,000 random batches (2 to 4 empty nodes, 3 to 8 pods of 2
+/// or 3 shapes, in random queue order), flow places at least as many pods as first-fit,
+/// first-fit decreasing (by dominant share of the cluster) and best-fit, each run as its
+/// own scheduler on the same batch, and as many as the exhaustive optimum in at least 99%.
+/// Sizes are drawn uniformly, to the millicore and the MiB: nodes of 4 to 16 CPU and 4 to
+/// 32 GiB, pods of 1 to 8 CPU and 1 to 16 GiB, so a node holds a few pods and packing
+/// matters; nothing in them depends on flow's cost model. The rate without the repair is
+/// printed beside it. Measured (seed 2026): optimal in 1988/2000 (99.4%); without the
+/// repair 1916/2000 (95.8%), and fewer pods than first-fit in 38.
+#[test]
+fn never_worse_than_greedy_and_optimal_in_99_percent_of_random_batches() {
+    const MI: i64 = 1 << 20;
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let cases = 2000;
+    let (mut optimal, mut optimal_before, mut ff_beat_before) = (0, 0, 0);
+    for case in 0..cases {
+        let nodes: Vec<(i64, i64)> = (0..rng.random_range(2..=4))
+            .map(|_| {
+                (
+                    rng.random_range(4_000..=16_000),
+                    rng.random_range(4 * 1024..=32 * 1024) * MI,
+                )
+            })
+            .collect();
+        let shapes: Vec<(i64, i64)> = (0..rng.random_range(2..=3))
+            .map(|_| {
+                (
+                    rng.random_range(1_000..=8_000),
+                    rng.random_range(1024..=16 * 1024) * MI,
+                )
+            })
+            .collect();
+        let mut c = ClusterState::default();
+        for (i, &(cpu, mem)) in nodes.iter().enumerate() {
+            add_node(&mut c, &format!("n{i}"), cpu, mem, 110, "a");
+        }
+        let templates: Vec<Arc<PodTemplate>> = shapes
+            .iter()
+            .enumerate()
+            .map(|(s, &(cpu, mem))| template(&format!("s{s}"), cpu, mem, None))
+            .collect();
+        let mut counts = vec![0; shapes.len()];
+        let pods: Vec<PodId> = (0..rng.random_range(3..=8u32))
+            .map(|i| {
+                let s = rng.random_range(0..shapes.len());
+                counts[s] += 1;
+                add_pod(&mut c, &templates[s], i, 0)
+            })
+            .collect();
+        let best = optimal_count(&nodes, &shapes, &mut counts);
+        let flow = placed_by(&mut Flow::default(), &c, &pods);
+        let before = placed_by(&mut Flow::without_repair(), &c, &pods);
+        let ff = placed_by(&mut crate::algorithms::FirstFit::default(), &c, &pods);
+        let bf = placed_by(&mut crate::algorithms::BestFit, &c, &pods);
+        // First-fit decreasing: first-fit on the queue sorted by dominant share of the
+        // cluster's total, largest first (a stable sort keeps queue order on ties).
+        let (total_cpu, total_mem) = nodes.iter().fold((0, 0), |(a, b), &(x, y)| (a + x, b + y));
+        let share = |p: &PodId| {
+            let pod = c.pod(*p).unwrap();
+            let cpu = pod.requests.cpu() as f64 / total_cpu as f64;
+            let mem = pod.requests.memory() as f64 / total_mem as f64;
+            cpu.max(mem)
+        };
+        let mut decreasing = pods.clone();
+        decreasing.sort_by(|a, b| share(b).total_cmp(&share(a)));
+        let ffd = placed_by(&mut crate::algorithms::FirstFit::default(), &c, &decreasing);
+        assert!(flow <= best, "case {case}: {flow} beats the optimum {best}");
+        for (name, greedy) in [("first-fit", ff), ("best-fit", bf), ("ffd", ffd)] {
+            assert!(
+                flow >= greedy,
+                "case {case}: flow {flow} < {name} {greedy} (nodes {nodes:?}, shapes {shapes:?})"
+            );
+        }
+        optimal += usize::from(flow == best);
+        optimal_before += usize::from(before == best);
+        ff_beat_before += usize::from(before < ff);
+    }
+    eprintln!(
+        "random batches: flow optimal in {optimal}/{cases}; without the repair optimal in \
+         {optimal_before}/{cases}, fewer than first-fit in {ff_beat_before}/{cases}"
+    );
+    assert!(optimal * 100 >= cases * 99, "{optimal}/{cases}");
 }
