@@ -87,8 +87,7 @@ impl Curve {
             .map(|k| {
                 runs.iter()
                     .map(|r| {
-                        r[k].allocated_rounded_mean_milli as f64
-                            / r[k].capacity_milli.max(1) as f64
+                        r[k].allocated_rounded_mean_milli as f64 / r[k].capacity_milli.max(1) as f64
                     })
                     .collect()
             })

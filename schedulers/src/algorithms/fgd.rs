@@ -778,8 +778,16 @@ mod tests {
         let registry = crate::Registry::builtin();
         for (spec, workload, chosen) in [
             ("fgd:score=exact,nodeOrder=index", &expected[..], 1),
-            ("fgd:workload=scenario,score=exact,nodeOrder=index", &expected[..], 1),
-            ("fgd:workload=cluster,score=exact,nodeOrder=index", &expected[..], 0),
+            (
+                "fgd:workload=scenario,score=exact,nodeOrder=index",
+                &expected[..],
+                1,
+            ),
+            (
+                "fgd:workload=cluster,score=exact,nodeOrder=index",
+                &expected[..],
+                0,
+            ),
             ("fgd:score=exact,nodeOrder=index", &[][..], 0),
         ] {
             let mut c = ClusterState::default();
@@ -930,6 +938,9 @@ mod tests {
         }
         firsts.sort();
         firsts.dedup();
-        assert!(firsts.len() >= 2, "the order depends on the seed: {firsts:?}");
+        assert!(
+            firsts.len() >= 2,
+            "the order depends on the seed: {firsts:?}"
+        );
     }
 }

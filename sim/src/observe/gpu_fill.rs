@@ -43,6 +43,8 @@ pub struct GpuFill {
     /// Per step: (sum of allocated milli-GPU, events) over the arrivals whose arrived
     /// demand rounds to it.
     rounded: Vec<(u128, u64)>,
+    /// The cluster after the latest arrival's attempt, for the last step.
+    latest: Option<GpuFillPoint>,
 }
 
 impl GpuFill {
@@ -59,11 +61,21 @@ impl GpuFill {
             arrived_milli: 0,
             points: Vec::new(),
             rounded: Vec::new(),
+            latest: None,
         }
     }
 
     /// The points, once the run has closed.
     pub fn into_points(mut self) -> Vec<GpuFillPoint> {
+        // Arrivals stop before the pod that would cross the demand target, so the last step
+        // is short by less than one pod: it takes the cluster at the end.
+        let steps = u64::from(self.demand_permille / self.step_permille);
+        if self.next_step == steps
+            && let Some(mut last) = self.latest
+        {
+            last.step_permille = (steps * u64::from(self.step_permille)) as u32;
+            self.points.push(last);
+        }
         for (k, p) in self.points.iter_mut().enumerate() {
             if let Some(&(sum, n)) = self.rounded.get(k).filter(|r| r.1 > 0) {
                 p.allocated_rounded_mean_milli = (sum / u128::from(n)) as u64;
@@ -93,6 +105,15 @@ impl GpuFill {
                 self.rounded[k].1 += 1;
             }
         }
+        self.latest = Some(GpuFillPoint {
+            step_permille: 0,
+            arrived_milli: self.arrived_milli,
+            allocated_milli: allocated,
+            capacity_milli: capacity,
+            pods_arrived: self.arrived,
+            pods_failed: self.failed,
+            allocated_rounded_mean_milli: allocated,
+        });
         while self.next_step <= steps && self.arrived_milli >= step_milli(self.next_step) {
             self.points.push(GpuFillPoint {
                 step_permille: (self.next_step * u64::from(self.step_permille)) as u32,
