@@ -168,3 +168,42 @@ fn decision_lines_carry_their_inputs() {
         ]
     );
 }
+
+/// Usage set per pod: every pod of `web` uses 100m (20% of its 500m request) except
+/// `web-0`, which uses 700m from 5 minutes on. Before that the calculator sees 20%
+/// (ratio 0.4, ceil(0.8) = 1, held at minReplicas 2). At 300 s it sees (700 + 100) / 2 =
+/// 400m = 80% (ratio 1.6): ceil(3.2) = 4, within the scale-up policies. The two new
+/// pods (`web-2`, `web-3`, the Deployment-wide 100m) start at 301 s and are ready at
+/// 311 s; at 315 s they still count as unready, and counting them at zero flips the ratio
+/// below 1: no change. From 330 s on the four average (700 + 3 x 100) / 4 = 250m = 50%,
+/// the target: no further decision.
+#[test]
+fn usage_set_per_pod_is_what_the_autoscaler_sees() {
+    let text = "
+name: per-pod-usage
+duration: 20m
+cluster:
+  nodePools: [{name: n, count: 4, allocatable: {cpu: \"16\", memory: 64Gi}}]
+workloads:
+  - deployment: web
+    replicas: 2
+    requests: {cpu: 500m, memory: 256Mi}
+    readinessDelay: 10s
+    usage:
+      cpu: 100m
+      pods:
+        - name: web-0
+          cpu: [{at: 0s, value: 100m}, {at: 5m, value: 700m}]
+    horizontalPodAutoscaler:
+      minReplicas: 2
+      maxReplicas: 10
+      metrics:
+        - resource: {name: cpu, target: {averageUtilization: 50}}
+";
+    let (decisions, _) = run(text, 1);
+    assert_eq!(decisions, vec![(300.0, 2, 4)]);
+    // Without the per-pod series every pod stays at 20%: nothing scales.
+    let flat = text.replace("      pods:\n        - name: web-0\n          cpu: [{at: 0s, value: 100m}, {at: 5m, value: 700m}]\n", "");
+    assert_ne!(flat, text);
+    assert_eq!(run(&flat, 1).0, vec![]);
+}

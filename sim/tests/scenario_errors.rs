@@ -2679,3 +2679,57 @@ fn node_pressure_loads() {
             .is_none()
     );
 }
+
+/// `usage.pods`: a name that is not one of the Deployment's pods, or a pod listed twice,
+/// is refused at the name, naming the field.
+#[test]
+fn per_pod_usage_bad_names_are_rejected() {
+    let base = "name: per-pod\nduration: 1h\ncluster:\n  nodePools: [{name: n, count: 1, allocatable: {cpu: \"4\", memory: 8Gi}}]\nworkloads:\n  - deployment: web\n    replicas: 2\n    requests: {cpu: 500m, memory: 256Mi}\n    usage:\n      pods: PODS\n";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "[{name: api-0, cpu: 500m}]",
+            "api-0",
+            "usage.pods[0].name",
+            "not a pod of Deployment `web`",
+        ),
+        (
+            "[{name: web-x, cpu: 500m}]",
+            "web-x",
+            "usage.pods[0].name",
+            "`web-N`",
+        ),
+        (
+            "[{name: web-, cpu: 500m}]",
+            "web-,",
+            "usage.pods[0].name",
+            "`web-N`",
+        ),
+        (
+            "[{name: web-1, cpu: 500m}, {name: web-1, memory: 1Gi}]",
+            "web-1, memory",
+            "usage.pods[1].name",
+            "listed twice",
+        ),
+        (
+            "[{name: web-0, cpu: lots}]",
+            "lots",
+            "usage.pods[0].cpu",
+            "lots",
+        ),
+        ("[{name: web-0, gpu: 1}]", "gpu", "usage.pods[0]", "gpu"),
+    ];
+    for (pods, at, field, phrase) in cases {
+        let text = base.replace("PODS", pods);
+        let e = parse_scenario(&text, "per-pod.yaml", &is_known)
+            .err()
+            .unwrap_or_else(|| panic!("loaded:\n{text}"));
+        let (line, column) = position(&text, text.rfind(at).unwrap());
+        if field.ends_with("[0]") {
+            // An unknown key: the serde error names the field's parent and the key.
+            assert!(e.to_string().contains(phrase), "{e}");
+            assert_eq!(e.line, Some(line), "{e}");
+        } else {
+            assert_error(&e, line, column, &format!("workloads[0].{field}"), phrase);
+        }
+    }
+}

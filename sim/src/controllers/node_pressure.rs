@@ -206,14 +206,15 @@ impl NodePressure {
         else {
             return request;
         };
-        if d.usage.memory.is_none() && d.memory.is_none() {
+        let fixed = d.usage.memory_of(p.ordinal);
+        if fixed.is_none() && d.memory.is_none() {
             return request;
         }
         // Containers that are down use nothing.
         let Some(since) = status.running_since else {
             return 0;
         };
-        if let Some(steps) = &d.usage.memory {
+        if let Some(steps) = fixed {
             return step_value(steps, ctx.now);
         }
         let leak = d.memory.as_ref().map_or(0, |m| m.leak_per_hour);
@@ -245,8 +246,8 @@ impl NodePressure {
             return;
         };
         let leak = d.memory.as_ref().map_or(0, |m| m.leak_per_hour);
-        let (base, steps) = match (&d.usage.memory, &d.memory) {
-            (Some(steps), _) => (0, Some(steps.as_slice())),
+        let (base, steps) = match (d.usage.memory_of(p.ordinal), &d.memory) {
+            (Some(steps), _) => (0, Some(steps)),
             (None, Some(_)) => (status.memory_base, None),
             (None, None) => return,
         };

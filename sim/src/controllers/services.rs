@@ -198,10 +198,11 @@ impl Services {
                     }
                     _ => 0,
                 };
-                if let Some(steps) = &d.usage.cpu {
+                let ordinal = ctx.cluster.pod(id).map_or(0, |p| p.ordinal);
+                if let Some(steps) = d.usage.cpu_of(ordinal) {
                     cpu = step_value(steps, now);
                 }
-                if let Some(steps) = &d.usage.memory {
+                if let Some(steps) = d.usage.memory_of(ordinal) {
                     memory = step_value(steps, now);
                 }
                 if let Some(s) = ctx.status_mut().get_mut(id) {

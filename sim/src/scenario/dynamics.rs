@@ -177,13 +177,51 @@ pub struct MemoryUsage {
     pub leak_per_hour: i64,
 }
 
-/// Usage set directly: a step function of time, the same for every running pod.
+/// Usage set directly: a step function of time for every running pod, and per pod where
+/// `pods:` names it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UsageOverride {
     /// CPU in millicores: (from, value) steps.
     pub cpu: Option<Vec<(SimTime, i64)>>,
     /// Memory in bytes: (from, value) steps.
     pub memory: Option<Vec<(SimTime, i64)>>,
+    /// Per-pod series, sorted by the pod's ordinal (its name's `-N`), one entry per pod.
+    pub pods: Vec<PodUsageOverride>,
+}
+
+/// Usage set directly for one pod of a Deployment, overriding the Deployment-wide one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodUsageOverride {
+    /// The pod's ordinal: `web-3` is ordinal 3 of Deployment `web`.
+    pub ordinal: u32,
+    /// CPU in millicores: (from, value) steps.
+    pub cpu: Option<Vec<(SimTime, i64)>>,
+    /// Memory in bytes: (from, value) steps.
+    pub memory: Option<Vec<(SimTime, i64)>>,
+}
+
+impl UsageOverride {
+    fn pod(&self, ordinal: u32) -> Option<&PodUsageOverride> {
+        // Binary search over a usually empty list: no cost for Deployments without `pods:`.
+        self.pods
+            .binary_search_by_key(&ordinal, |p| p.ordinal)
+            .ok()
+            .map(|i| &self.pods[i])
+    }
+
+    /// The CPU steps that fix pod `ordinal`'s usage, if any: its own, else the Deployment's.
+    pub fn cpu_of(&self, ordinal: u32) -> Option<&[(SimTime, i64)]> {
+        self.pod(ordinal)
+            .and_then(|p| p.cpu.as_deref())
+            .or(self.cpu.as_deref())
+    }
+
+    /// The memory steps that fix pod `ordinal`'s usage, if any: its own, else the Deployment's.
+    pub fn memory_of(&self, ordinal: u32) -> Option<&[(SimTime, i64)]> {
+        self.pod(ordinal)
+            .and_then(|p| p.memory.as_deref())
+            .or(self.memory.as_deref())
+    }
 }
 
 /// The value of a step function at `t` (0 before its first step).

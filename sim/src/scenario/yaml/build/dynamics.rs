@@ -15,7 +15,8 @@ use super::{Builder, Result};
 use crate::controllers::hpa::behavior::{Behavior, Policy, PolicyKind, ScalingRules, SelectPolicy};
 use crate::controllers::hpa::calculator::{CalcSettings, Target};
 use crate::scenario::dynamics::{
-    Dynamics, HpaMetric, HpaSpec, LoadProfile, MemoryUsage, ServiceLoad, UsageOverride,
+    Dynamics, HpaMetric, HpaSpec, LoadProfile, MemoryUsage, PodUsageOverride, ServiceLoad,
+    UsageOverride,
 };
 use crate::scenario::yaml::ScenarioError;
 use crate::time::SimTime;
@@ -82,6 +83,16 @@ pub(in crate::scenario::yaml) struct RawMemoryUsage {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawUsage {
+    cpu: Option<Spanned<RawSteps>>,
+    memory: Option<Spanned<RawSteps>>,
+    pods: Option<Vec<Spanned<RawPodUsage>>>,
+}
+
+/// One entry of `usage.pods:`: a pod named as the Deployment names its pods.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(in crate::scenario::yaml) struct RawPodUsage {
+    name: Spanned<String>,
     cpu: Option<Spanned<RawSteps>>,
     memory: Option<Spanned<RawSteps>>,
 }
@@ -188,6 +199,7 @@ impl Builder<'_> {
         is_deployment: bool,
         replicas: u32,
         cpu_request: i64,
+        name: &str,
         base: &str,
     ) -> Result<Option<Dynamics>> {
         let keys: [(&str, Option<&Location>); 6] = [
@@ -251,21 +263,7 @@ impl Builder<'_> {
             None => None,
         };
         let usage = match &raw.usage {
-            Some(u) => {
-                let f = format!("{base}.usage");
-                UsageOverride {
-                    cpu: match &u.value.cpu {
-                        Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
-                        None => None,
-                    },
-                    memory: match &u.value.memory {
-                        Some(s) => {
-                            Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?)
-                        }
-                        None => None,
-                    },
-                }
-            }
+            Some(u) => self.usage(&u.value, name, &format!("{base}.usage"))?,
             None => UsageOverride::default(),
         };
         let hpa = match &raw.horizontal_pod_autoscaler {
@@ -450,6 +448,63 @@ impl Builder<'_> {
         let csv = raw.csv.as_ref().expect("one shape is given");
         let (path, shown) = self.trace_path(csv, &format!("{base}.csv"))?;
         load_csv(&path, &shown).map(LoadProfile::Series)
+    }
+
+    /// `usage:`: the Deployment-wide series and the per-pod ones of `pods:`.
+    fn usage(&self, u: &RawUsage, deployment: &str, f: &str) -> Result<UsageOverride> {
+        let series =
+            |cpu: &Option<Spanned<RawSteps>>,
+             memory: &Option<Spanned<RawSteps>>,
+             f: &str|
+             -> Result<(Option<Vec<(SimTime, i64)>>, Option<Vec<(SimTime, i64)>>)> {
+                let cpu = match cpu {
+                    Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
+                    None => None,
+                };
+                let memory = match memory {
+                    Some(s) => Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?),
+                    None => None,
+                };
+                Ok((cpu, memory))
+            };
+        let (cpu, memory) = series(&u.cpu, &u.memory, f)?;
+        let mut pods: Vec<PodUsageOverride> = Vec::new();
+        for (i, p) in u.pods.iter().flatten().enumerate() {
+            let pf = format!("{f}.pods[{i}]");
+            let name = &p.value.name;
+            let ordinal = name
+                .value
+                .strip_prefix(deployment)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u32>().ok());
+            let Some(ordinal) = ordinal else {
+                return Err(self.kube.err(
+                    &name.referenced,
+                    &format!("{pf}.name"),
+                    format!(
+                        "`{}` is not a pod of Deployment `{deployment}`: its pods are named \
+                         `{deployment}-N`, N counting the pods it creates from 0",
+                        name.value
+                    ),
+                ));
+            };
+            if pods.iter().any(|q| q.ordinal == ordinal) {
+                return Err(self.kube.err(
+                    &name.referenced,
+                    &format!("{pf}.name"),
+                    format!("pod `{}` is listed twice", name.value),
+                ));
+            }
+            let (cpu, memory) = series(&p.value.cpu, &p.value.memory, &pf)?;
+            pods.push(PodUsageOverride {
+                ordinal,
+                cpu,
+                memory,
+            });
+        }
+        pods.sort_by_key(|p| p.ordinal);
+        Ok(UsageOverride { cpu, memory, pods })
     }
 
     fn steps(

@@ -336,8 +336,14 @@ impl Builder<'_> {
         let cpu_request = template
             .effective_requests()
             .get(schedulers::ResourceKind::CPU);
-        let mut dynamics =
-            self.dynamics(raw, kind == Kind::Deployment, replicas, cpu_request, base)?;
+        let mut dynamics = self.dynamics(
+            raw,
+            kind == Kind::Deployment,
+            replicas,
+            cpu_request,
+            &template.name,
+            base,
+        )?;
         let template = Arc::new(template);
         if kind != Kind::Deployment {
             let given = [("rollouts", raw.rollouts.as_ref().map(|v| &v.referenced))]
