@@ -452,21 +452,22 @@ impl Builder<'_> {
 
     /// `usage:`: the Deployment-wide series and the per-pod ones of `pods:`.
     fn usage(&self, u: &RawUsage, deployment: &str, f: &str) -> Result<UsageOverride> {
-        let series =
-            |cpu: &Option<Spanned<RawSteps>>,
-             memory: &Option<Spanned<RawSteps>>,
-             f: &str|
-             -> Result<(Option<Vec<(SimTime, i64)>>, Option<Vec<(SimTime, i64)>>)> {
-                let cpu = match cpu {
-                    Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
-                    None => None,
-                };
-                let memory = match memory {
-                    Some(s) => Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?),
-                    None => None,
-                };
-                Ok((cpu, memory))
+        /// A resource's usage steps, when given.
+        type Series = Option<Vec<(SimTime, i64)>>;
+        let series = |cpu: &Option<Spanned<RawSteps>>,
+                      memory: &Option<Spanned<RawSteps>>,
+                      f: &str|
+         -> Result<(Series, Series)> {
+            let cpu = match cpu {
+                Some(s) => Some(self.steps(s, ResourceKind::CPU, &format!("{f}.cpu"))?),
+                None => None,
             };
+            let memory = match memory {
+                Some(s) => Some(self.steps(s, ResourceKind::MEMORY, &format!("{f}.memory"))?),
+                None => None,
+            };
+            Ok((cpu, memory))
+        };
         let (cpu, memory) = series(&u.cpu, &u.memory, f)?;
         let mut pods: Vec<PodUsageOverride> = Vec::new();
         for (i, p) in u.pods.iter().flatten().enumerate() {
