@@ -20,23 +20,25 @@ use sim::GpuFillPoint;
 use sim::observe::summary::fixed6;
 
 /// Columns of a run's `gpu-fill.csv`, in order.
-pub const RUN_COLUMNS: [&str; 6] = [
+pub const RUN_COLUMNS: [&str; 7] = [
     "demand_step",
     "arrived_gpu",
     "allocated_gpu",
     "allocated_over_arrived",
     "pods_arrived",
     "pods_failed",
+    "allocated_gpu_rounded",
 ];
 
 /// Columns of a scenario's `gpu-fill.csv` (means across seeds), in order.
-pub const MEAN_COLUMNS: [&str; 6] = [
+pub const MEAN_COLUMNS: [&str; 7] = [
     "scheduler",
     "demand_step",
     "seeds",
     "allocated_gpu_mean",
     "allocated_gpu_min",
     "allocated_gpu_max",
+    "allocated_gpu_rounded_mean",
 ];
 
 /// One `gpu-fill.csv` row of a run: shares of the cluster's GPUs.
@@ -52,6 +54,7 @@ pub fn run_record(p: &GpuFillPoint) -> Vec<String> {
         ),
         p.pods_arrived.to_string(),
         p.pods_failed.to_string(),
+        fixed6(i128::from(p.allocated_rounded_mean_milli), cap),
     ]
 }
 
@@ -61,6 +64,9 @@ pub struct Curve {
     pub scheduler: String,
     /// `(step in thousandths, allocated share per seed)`, by step.
     pub steps: Vec<(u32, Vec<f64>)>,
+    /// Per step, the paper's metric (mean allocated share over the arrivals whose arrived
+    /// demand rounds to the step) per seed.
+    pub rounded: Vec<Vec<f64>>,
 }
 
 impl Curve {
@@ -77,9 +83,19 @@ impl Curve {
                 (runs[0][k].step_permille, shares)
             })
             .collect();
+        let rounded = (0..len)
+            .map(|k| {
+                runs.iter()
+                    .map(|r| {
+                        r[k].allocated_rounded_mean_milli as f64 / r[k].capacity_milli.max(1) as f64
+                    })
+                    .collect()
+            })
+            .collect();
         Curve {
             scheduler: scheduler.to_string(),
             steps,
+            rounded,
         }
     }
 
@@ -96,8 +112,9 @@ impl Curve {
 pub fn mean_records(curves: &[Curve]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for c in curves {
-        for (step, shares) in &c.steps {
+        for ((step, shares), rounded) in c.steps.iter().zip(&c.rounded) {
             let (mean, min, max) = Curve::stats(shares);
+            let (rounded_mean, _, _) = Curve::stats(rounded);
             rows.push(vec![
                 c.scheduler.clone(),
                 fixed6(i128::from(*step), 1000),
@@ -105,6 +122,7 @@ pub fn mean_records(curves: &[Curve]) -> Vec<Vec<String>> {
                 sim::observe::summary::float(mean),
                 sim::observe::summary::float(min),
                 sim::observe::summary::float(max),
+                sim::observe::summary::float(rounded_mean),
             ]);
         }
     }

@@ -76,11 +76,32 @@ fn replay_writes_fill_tables_and_charts_deterministically() {
         let lines: Vec<&str> = run_csv.lines().collect();
         assert_eq!(
             lines[0],
-            "demand_step,arrived_gpu,allocated_gpu,allocated_over_arrived,pods_arrived,pods_failed"
+            "demand_step,arrived_gpu,allocated_gpu,allocated_over_arrived,pods_arrived,pods_failed,\
+             allocated_gpu_rounded"
         );
         assert_eq!(lines.len(), 4, "steps 0, 0.5 and 1.0: {run_csv}");
-        assert_eq!(lines[1], "0.000000,0.000000,0.000000,0.000000,0,0");
-        assert_eq!(lines[3], "1.000000,1.000000,1.000000,1.000000,5,0", "{f}");
+        // The last column is the mean allocation over the arrivals whose arrived demand
+        // rounds to the step; every pod fits, so allocated = arrived after each. Step 0:
+        // the start (0) and, when a share comes first, 500 milli (0.5/3 rounds to 0):
+        // 0 or 250/3000. Step 1.0 (arrived >= 2250): 3000 at the end and 2500 when the
+        // whole GPU is not last: 1 or 2750/3000.
+        let (first, last) = (
+            lines[1].rsplit_once(',').unwrap(),
+            lines[3].rsplit_once(','),
+        );
+        assert_eq!(first.0, "0.000000,0.000000,0.000000,0.000000,0,0");
+        assert!(
+            ["0.000000", "0.083333"].contains(&first.1),
+            "{f}: {}",
+            lines[1]
+        );
+        let last = last.unwrap();
+        assert_eq!(last.0, "1.000000,1.000000,1.000000,1.000000,5,0", "{f}");
+        assert!(
+            ["1.000000", "0.916667"].contains(&last.1),
+            "{f}: {}",
+            lines[3]
+        );
     }
     let mean = fs::read_to_string(one.join("tiny/gpu-fill.csv")).unwrap();
     assert!(mean.starts_with("scheduler,demand_step,seeds,allocated_gpu_mean"));

@@ -377,7 +377,13 @@ mod tests {
         assert_eq!(params("flow"), ["placementWeight", "waitWeight", "maxWait"]);
         assert_eq!(
             params("fgd"),
-            ["workload", "popularityThreshold", "kindsStep"]
+            [
+                "workload",
+                "popularityThreshold",
+                "kindsStep",
+                "score",
+                "nodeOrder"
+            ]
         );
         for (name, _) in r.iter() {
             let p = r.params(name).unwrap();

@@ -40,6 +40,8 @@
 //! node's generation moves; a pod costs, per feasible node, one evaluation per distinct
 //! free amount among the GPUs that can hold it, each `O(kinds x GPUs)`.
 
+use rand::RngExt;
+
 use crate::cluster::{ClusterState, GpuTask};
 use crate::filters::{PodFilter, diagnose};
 use crate::gpu::{GPU_MILLI, GpuRequest};
@@ -66,6 +68,34 @@ pub struct FgdArgs {
     pub popularity_threshold: u64,
     /// Kinds are taken this many at a time until they do (at least 1).
     pub kinds_step: usize,
+    /// How a placement's fragmentation change becomes a node score.
+    pub score: Score,
+    /// How nodes with equal scores are ordered.
+    pub node_order: NodeOrder,
+}
+
+/// How `fgd` turns a placement's fragmentation change into a node score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Score {
+    /// The artifact's `calculateGpuShareFragExtendScore`: `int(100 * sigmoid(decrease in
+    /// GPUs))`, the decrease weighted by each kind's share of all tasks; nearby changes tie.
+    #[default]
+    Sigmoid,
+    /// The change itself, compared exactly (integer milli-GPU x task counts): the paper's
+    /// gradient without the artifact's rounding, so ties are rare.
+    Exact,
+}
+
+/// Which of the nodes with equal scores `fgd` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeOrder {
+    /// The first in one random order of the nodes drawn once per run, as the artifact names
+    /// its nodes with a seeded permutation (`syncClusterResourceList`) and its
+    /// kube-scheduler keeps the lexically smallest name among equal scores (`selectHost`).
+    #[default]
+    Random,
+    /// The lowest node index (the order nodes joined; a trace's file order).
+    Index,
 }
 
 impl Default for FgdArgs {
@@ -75,6 +105,8 @@ impl Default for FgdArgs {
             workload: Vec::new(),
             popularity_threshold: POPULARITY_PERCENT,
             kinds_step: KINDS_STEP,
+            score: Score::default(),
+            node_order: NodeOrder::default(),
         }
     }
 }
@@ -111,6 +143,15 @@ pub struct Fgd {
     frees: Vec<u32>,
     /// Counts of kinds while rebuilding `kinds`; reused.
     tally: Vec<(GpuTask, u64)>,
+    /// Tasks in the workload `kinds` were cut from (all kinds, kept or not): the artifact
+    /// divides each kind's count by it to get its popularity.
+    total_tasks: u64,
+    /// How a placement is scored.
+    score: Score,
+    /// How equal scores are ordered.
+    node_order: NodeOrder,
+    /// Per node: its random rank among equal scores, drawn when the node is first seen.
+    order_key: Vec<u64>,
 }
 
 impl Default for Fgd {
@@ -148,6 +189,20 @@ impl Fgd {
             default: Value::Int(KINDS_STEP as i64),
             doc: "typical kinds are taken this many at a time, most popular first",
         },
+        Param {
+            name: "score",
+            kind: ParamKind::Choice(&["sigmoid", "exact"]),
+            default: Value::Choice("sigmoid"),
+            doc: "sigmoid (the artifact's integer 0..100 score of the fragmentation decrease) \
+                  or exact (the change itself, compared exactly)",
+        },
+        Param {
+            name: "nodeOrder",
+            kind: ParamKind::Choice(&["random", "index"]),
+            default: Value::Choice("random"),
+            doc: "equal scores go to the first node in one random order per run (random) or \
+                  to the lowest node index (index)",
+        },
     ];
 
     /// fgd built with `args`: its typical kinds are made now when `args.workload` is given.
@@ -163,6 +218,10 @@ impl Fgd {
             cache_frag: Vec::new(),
             frees: Vec::new(),
             tally: args.workload,
+            total_tasks: 0,
+            score: args.score,
+            node_order: args.node_order,
+            order_key: Vec::new(),
         };
         if fgd.fixed {
             fgd.rebuild_from_tally();
@@ -186,6 +245,14 @@ impl Fgd {
             kinds_step: args
                 .int("kindsStep")
                 .map_or(d.kinds_step, |v| v.max(1) as usize),
+            score: match args.choice("score") {
+                Some("exact") => Score::Exact,
+                _ => Score::Sigmoid,
+            },
+            node_order: match args.choice("nodeOrder") {
+                Some("index") => NodeOrder::Index,
+                _ => NodeOrder::Random,
+            },
         })
     }
 
@@ -233,6 +300,7 @@ impl Fgd {
         self.tally
             .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let total: u64 = self.tally.iter().map(|t| t.1).sum();
+        self.total_tasks = total;
         let (mut taken, mut covered) = (0, 0u64);
         while covered * 100 < percent * total && taken < self.tally.len() {
             let end = (taken + step).min(self.tally.len());
@@ -275,23 +343,49 @@ impl Fgd {
         }
     }
 
+    /// A placement's score from `F_n(M)` before and after it, higher is better: the
+    /// artifact's `int64(sigmoid(decrease / 1000) * 100)`, the decrease in GPUs weighted by
+    /// each kind's share of all the workload's tasks, or the negated exact change.
+    fn placement_score(&self, before: u64, after: u64) -> i64 {
+        match self.score {
+            Score::Exact => before as i64 - after as i64,
+            Score::Sigmoid => {
+                let tasks = self.total_tasks.max(1) as f64;
+                let decrease = (before as f64 - after as f64) / tasks / f64::from(GPU_MILLI);
+                (100.0 / (1.0 + (-decrease).exp())) as i64
+            }
+        }
+    }
+
+    /// Node `n`'s place among equal scores (lower first).
+    fn tie_rank(&self, n: usize) -> u64 {
+        match self.node_order {
+            NodeOrder::Random => self.order_key[n],
+            NodeOrder::Index => n as u64,
+        }
+    }
+
     /// The best node and GPU choice for a pod, as (node, GPU mask); `None` if no node fits.
+    /// The highest score wins; equal scores go to the node first in the tie order, and on
+    /// one node to the lowest GPU index (the artifact keeps the first GPU of the best score).
     fn choose(&mut self, cluster: &ClusterState, filter: &PodFilter<'_>) -> Option<(usize, u64)> {
         let pod = filter.pod();
         let req = &pod.template.gpu;
         let cpu = pod.requests.cpu();
-        let mut best: Option<(i64, usize, u64)> = None;
+        // (score, tie rank, node, mask)
+        let mut best: Option<(i64, u64, usize, u64)> = None;
         for n in 0..cluster.rows().len() {
             if !filter.feasible(cluster, n) {
                 continue;
             }
-            let before = self.current_frag(cluster, n) as i64;
+            let before = self.current_frag(cluster, n);
+            let rank = self.tie_rank(n);
             self.load_frees(cluster, n);
             let cpu_after = cluster.rows()[n].free.cpu() - cpu;
             let model = &cluster.nodes()[n].spec.gpu.model;
-            let mut consider = |delta: i64, mask: u64| {
-                if best.is_none_or(|(d, _, _)| delta < d) {
-                    best = Some((delta, n, mask));
+            let mut consider = |score: i64, mask: u64| {
+                if best.is_none_or(|(s, r, _, _)| score > s || (score == s && rank < r)) {
+                    best = Some((score, rank, n, mask));
                 }
             };
             if req.is_share() {
@@ -305,7 +399,7 @@ impl Fgd {
                     self.frees[g] = free - req.milli;
                     let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
                     self.frees[g] = free;
-                    consider(after as i64 - before, 1 << g);
+                    consider(self.placement_score(before, after), 1 << g);
                 }
             } else if req.is_some() {
                 let Some(mask) = cluster
@@ -320,13 +414,13 @@ impl Fgd {
                     }
                 }
                 let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
-                consider(after as i64 - before, mask);
+                consider(self.placement_score(before, after), mask);
             } else {
                 let after = fragmentation(&self.kinds, cpu_after, &self.frees, model);
-                consider(after as i64 - before, 0);
+                consider(self.placement_score(before, after), 0);
             }
         }
-        best.map(|(_, n, mask)| (n, mask))
+        best.map(|(_, _, n, mask)| (n, mask))
     }
 }
 
@@ -370,9 +464,19 @@ impl Scheduler for Fgd {
             // was built with do).
             self.cache_uid = cycle.cluster().uid();
             self.cache_gen.clear();
+            self.order_key.clear();
             if !self.fixed {
                 self.kinds.clear();
             }
+        }
+        // Nodes seen for the first time get their random rank now, in index order, so the
+        // order is one permutation per run drawn from the run's scheduler stream.
+        while self.order_key.len() < nodes {
+            let key = match self.node_order {
+                NodeOrder::Random => cycle.rng().random::<u64>(),
+                NodeOrder::Index => 0,
+            };
+            self.order_key.push(key);
         }
         self.refresh_kinds(cycle.cluster());
         // Generations start at 1, so 0 marks an entry never computed.
@@ -624,8 +728,12 @@ mod tests {
                 };
                 workload.push((whole, 1));
             }
+            // Exact scores, index ties: the cut alone decides (the sigmoid scores both
+            // nodes 58; see the test below).
             let mut args = FgdArgs {
                 workload,
+                score: Score::Exact,
+                node_order: NodeOrder::Index,
                 ..FgdArgs::default()
             };
             if let Some((percent, step)) = cut {
@@ -652,7 +760,7 @@ mod tests {
         assert_eq!(expected, vec![(NodeId(1), 0b01), (NodeId(0), 0b1)]);
     }
 
-    /// `workload` chooses what fgd measures against. The cluster of the first test above
+    /// `workload` chooses what fgd measures against (exact scores, index ties). The cluster of the first test above
     /// (n0: one GPU with 800 milli free; n1: two free GPUs) and a 0.4 share arriving:
     /// - `fgd` with the host's 3 : 1 workload of 0.5 shares and whole GPUs takes n1 (worked
     ///   out above);
@@ -669,10 +777,18 @@ mod tests {
         ];
         let registry = crate::Registry::builtin();
         for (spec, workload, chosen) in [
-            ("fgd", &expected[..], 1),
-            ("fgd:workload=scenario", &expected[..], 1),
-            ("fgd:workload=cluster", &expected[..], 0),
-            ("fgd", &[][..], 0),
+            ("fgd:score=exact,nodeOrder=index", &expected[..], 1),
+            (
+                "fgd:workload=scenario,score=exact,nodeOrder=index",
+                &expected[..],
+                1,
+            ),
+            (
+                "fgd:workload=cluster,score=exact,nodeOrder=index",
+                &expected[..],
+                0,
+            ),
+            ("fgd:score=exact,nodeOrder=index", &[][..], 0),
         ] {
             let mut c = ClusterState::default();
             c.add_node(node("n0", 1));
@@ -728,5 +844,103 @@ mod tests {
             );
             registry.build(&spec, &ctx).unwrap();
         }
+    }
+
+    /// The artifact's score rounds nearby changes together. The kind-cut test's cluster and
+    /// workload (200 tasks; the 95% cut keeps CPU-only x180 and 0.5 GPU x10): a 0.4 share
+    /// decreases F by 68000 on n0 and 72000 on n1 (count-weighted milli-GPU). Exact takes
+    /// n1. The sigmoid: 68000 / 200 tasks / 1000 = 0.34 GPU, int(100 * sigmoid(0.34)) =
+    /// int(58.42) = 58; 72000 -> 0.36, int(58.90) = 58. A tie: index order takes n0.
+    #[test]
+    fn sigmoid_scores_tie_where_exact_scores_differ() {
+        for (score, expected) in [(Score::Exact, 1), (Score::Sigmoid, 0)] {
+            let mut c = ClusterState::default();
+            c.add_node(node("n0", 1));
+            c.add_node(node("n1", 2));
+            let first = c.add_pod(pod(GpuRequest::share(200)));
+            c.bind(first, NodeId(0)).unwrap();
+            let mut workload = vec![
+                (task(GpuRequest::default()), 180),
+                (task(GpuRequest::share(500)), 10),
+            ];
+            for i in 0..10 {
+                let whole = GpuTask {
+                    cpu_milli: 1000 + i,
+                    gpu: GpuRequest::whole(1),
+                };
+                workload.push((whole, 1));
+            }
+            let mut fgd = Fgd::new(FgdArgs {
+                workload,
+                score,
+                node_order: NodeOrder::Index,
+                ..FgdArgs::default()
+            });
+            if score == Score::Sigmoid {
+                assert_eq!(fgd.placement_score(144000, 76000), 58);
+                assert_eq!(fgd.placement_score(360000, 288000), 58);
+                assert_eq!(fgd.placement_score(0, 0), 50);
+            }
+            let p = c.add_pod(pod(GpuRequest::share(400)));
+            let (mut rng, mut out) = (SchedulerRng::seed_from_u64(1), Vec::new());
+            fgd.schedule(&mut Cycle::new(&mut c, &[p], &mut rng, &mut out));
+            assert_eq!(
+                out,
+                vec![Decision::Bound {
+                    pod: p,
+                    node: NodeId(expected)
+                }],
+                "{score:?}"
+            );
+        }
+    }
+
+    /// Ties follow one node order per run, not a fresh draw per pod. Four empty nodes of 8
+    /// GPUs and a workload of one whole-GPU kind: a 1-GPU pod leaves F at 0 on every node
+    /// (score 50 everywhere), so all eight pods of a batch tie on every node and go, in a
+    /// fixed order, to the same node until it is full. Which node depends on the seed (the
+    /// first node in that run's order); with `nodeOrder=index` it is always n0.
+    #[test]
+    fn ties_follow_one_random_node_order_per_run() {
+        let mut firsts = Vec::new();
+        for (order, seed) in (1..=8)
+            .map(|s| (NodeOrder::Random, s))
+            .chain([(NodeOrder::Index, 1)])
+        {
+            let mut c = ClusterState::default();
+            for i in 0..4 {
+                c.add_node(node(&format!("n{i}"), 8));
+            }
+            let mut fgd = Fgd::new(FgdArgs {
+                workload: vec![(task(GpuRequest::whole(1)), 1)],
+                node_order: order,
+                ..FgdArgs::default()
+            });
+            let pods: Vec<_> = (0..8)
+                .map(|_| c.add_pod(pod(GpuRequest::whole(1))))
+                .collect();
+            let (mut rng, mut out) = (SchedulerRng::seed_from_u64(seed), Vec::new());
+            fgd.schedule(&mut Cycle::new(&mut c, &pods, &mut rng, &mut out));
+            let nodes: Vec<NodeId> = out
+                .iter()
+                .map(|d| match d {
+                    Decision::Bound { node, .. } => *node,
+                    other => panic!("not bound: {other:?}"),
+                })
+                .collect();
+            assert_eq!(nodes, vec![nodes[0]; 8], "{order:?} seed {seed}");
+            c.check_invariants().unwrap();
+            if order == NodeOrder::Index {
+                assert_eq!(nodes[0], NodeId(0));
+            } else {
+                firsts.push(nodes[0]);
+            }
+        }
+        firsts.sort();
+        firsts.dedup();
+        assert!(
+            firsts.len() >= 2,
+            "the order depends on the seed: {firsts:?}"
+        );
     }
 }

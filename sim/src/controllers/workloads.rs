@@ -119,7 +119,9 @@ enum TraceArrivals {
 }
 
 /// The shuffled protocol's arrivals: the whole trace in a shuffled order, then pods drawn
-/// with replacement, until the GPU they ask reaches the target.
+/// with replacement, as long as the GPU they ask stays within the target. As in the
+/// artifact's `generateWorkloadInflationPods`, the pod whose GPU would take the arrived
+/// demand past the target is not added, and arrivals end there.
 #[derive(Debug)]
 pub struct ShuffledArrivals {
     shuffled: Vec<u32>,
@@ -131,6 +133,8 @@ pub struct ShuffledArrivals {
     /// False when no trace pod asks for a GPU: draws would never reach any demand, so
     /// the trace's pods arrive once each.
     any_gpu: bool,
+    /// The next arrival, drawn ahead so that `has_next` knows whether it fits the target.
+    peeked: Option<u32>,
 }
 
 impl ShuffledArrivals {
@@ -151,39 +155,49 @@ impl ShuffledArrivals {
             shuffled.swap(i, j);
         }
         let gpu: Vec<u64> = pods.iter().map(|p| p.gpu.total_milli()).collect();
-        ShuffledArrivals {
+        let mut arrivals = ShuffledArrivals {
             shuffled,
             any_gpu: gpu.iter().any(|&g| g > 0),
             gpu,
             next: 0,
             demand: 0,
             target: u128::from(capacity_milli) * u128::from(demand_permille) / 1000,
-        }
+            peeked: None,
+        };
+        arrivals.advance(rng);
+        arrivals
     }
 
     /// True while another pod is to arrive.
     pub fn has_next(&self) -> bool {
-        if self.any_gpu {
-            self.demand < self.target
-        } else {
-            self.next < self.shuffled.len()
-        }
+        self.peeked.is_some()
     }
 
-    /// The next arrival's index into the trace, drawing it from `rng` once the shuffled
-    /// trace is used up.
-    pub fn draw(&mut self, rng: &mut ChaCha8Rng) -> Option<u32> {
-        if !self.has_next() {
-            return None;
-        }
+    /// Draws the arrival after the current one into `peeked`, or `None` when arrivals end.
+    fn advance(&mut self, rng: &mut ChaCha8Rng) {
         let i = match self.shuffled.get(self.next) {
             Some(&i) => {
                 self.next += 1;
                 i
             }
-            None => rng.random_range(0..self.shuffled.len() as u32),
+            None if self.any_gpu && !self.shuffled.is_empty() => {
+                rng.random_range(0..self.shuffled.len() as u32)
+            }
+            None => {
+                self.peeked = None;
+                return;
+            }
         };
+        let fits = !self.any_gpu || self.demand + u128::from(self.gpu[i as usize]) <= self.target;
+        self.peeked = fits.then_some(i);
+    }
+
+    /// The next arrival's index into the trace, drawing the one after it from `rng` once
+    /// the shuffled trace is used up.
+    pub fn draw(&mut self, rng: &mut ChaCha8Rng) -> Option<u32> {
+        let i = self.peeked?;
         self.demand += u128::from(self.gpu[i as usize]);
+        self.advance(rng);
         Some(i)
     }
 }

@@ -19,6 +19,10 @@ pub struct GpuFillPoint {
     pub pods_arrived: u64,
     /// Pods that failed (no node could take them) so far.
     pub pods_failed: u64,
+    /// The paper's metric (the artifact's merge_alloc_discrete.py): the mean GPU allocated,
+    /// in milli-GPU, after each arrival whose arrived demand rounds to this step; the value
+    /// at the step's first crossing (`allocated_milli`) when no arrival rounds to it.
+    pub allocated_rounded_mean_milli: u64,
 }
 
 /// Records a [`GpuFillPoint`] per step of arrived GPU demand. An arrival counts once its
@@ -36,6 +40,11 @@ pub struct GpuFill {
     failed: u64,
     arrived_milli: u64,
     points: Vec<GpuFillPoint>,
+    /// Per step: (sum of allocated milli-GPU, events) over the arrivals whose arrived
+    /// demand rounds to it.
+    rounded: Vec<(u128, u64)>,
+    /// The cluster after the latest arrival's attempt, for the last step.
+    latest: Option<GpuFillPoint>,
 }
 
 impl GpuFill {
@@ -51,11 +60,27 @@ impl GpuFill {
             failed: 0,
             arrived_milli: 0,
             points: Vec::new(),
+            rounded: Vec::new(),
+            latest: None,
         }
     }
 
     /// The points, once the run has closed.
-    pub fn into_points(self) -> Vec<GpuFillPoint> {
+    pub fn into_points(mut self) -> Vec<GpuFillPoint> {
+        // Arrivals stop before the pod that would cross the demand target, so the last step
+        // is short by less than one pod: it takes the cluster at the end.
+        let steps = u64::from(self.demand_permille / self.step_permille);
+        if self.next_step == steps
+            && let Some(mut last) = self.latest
+        {
+            last.step_permille = (steps * u64::from(self.step_permille)) as u32;
+            self.points.push(last);
+        }
+        for (k, p) in self.points.iter_mut().enumerate() {
+            if let Some(&(sum, n)) = self.rounded.get(k).filter(|r| r.1 > 0) {
+                p.allocated_rounded_mean_milli = (sum / u128::from(n)) as u64;
+            }
+        }
         self.points
     }
 
@@ -66,14 +91,38 @@ impl GpuFill {
         let step = u128::from(self.step_permille);
         let steps = u64::from(self.demand_permille / self.step_permille);
         let step_milli = |k: u64| (u128::from(capacity) * u128::from(k) * step / 1000) as u64;
+        let allocated = view.cluster.gpu_totals().0;
+        // The step the arrived demand rounds to (halves up): arrived / (capacity * step).
+        let unit = u128::from(capacity) * step;
+        if unit > 0 {
+            let k = (2 * 1000 * u128::from(self.arrived_milli) + unit) / (2 * unit);
+            if k <= u128::from(steps) {
+                let k = k as usize;
+                if self.rounded.len() <= k {
+                    self.rounded.resize(k + 1, (0, 0));
+                }
+                self.rounded[k].0 += u128::from(allocated);
+                self.rounded[k].1 += 1;
+            }
+        }
+        self.latest = Some(GpuFillPoint {
+            step_permille: 0,
+            arrived_milli: self.arrived_milli,
+            allocated_milli: allocated,
+            capacity_milli: capacity,
+            pods_arrived: self.arrived,
+            pods_failed: self.failed,
+            allocated_rounded_mean_milli: allocated,
+        });
         while self.next_step <= steps && self.arrived_milli >= step_milli(self.next_step) {
             self.points.push(GpuFillPoint {
                 step_permille: (self.next_step * u64::from(self.step_permille)) as u32,
                 arrived_milli: self.arrived_milli,
-                allocated_milli: view.cluster.gpu_totals().0,
+                allocated_milli: allocated,
                 capacity_milli: capacity,
                 pods_arrived: self.arrived,
                 pods_failed: self.failed,
+                allocated_rounded_mean_milli: allocated,
             });
             self.next_step += 1;
         }
