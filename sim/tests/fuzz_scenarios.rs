@@ -408,3 +408,43 @@ fn slots_find_values_and_keys() {
     assert_eq!(shown(&values), ["1", "x", "\"y z\""]);
     assert_eq!(shown(&keys), ["a", "b", "c", "d", "f"]);
 }
+
+/// Every bundled scenario, unmutated, under the fuzzer's small limits with its own listed
+/// scheduler and with first-fit: the case a fuzzer shrinks to when a file itself breaks.
+#[test]
+fn the_bundled_scenarios_unmutated_run_to_an_end_under_small_limits() {
+    for f in bundled() {
+        for listed_scheduler in [true, false] {
+            let path = f.path.display().to_string();
+            if let Err(e) = load_and_run(&path, &f.text, listed_scheduler) {
+                panic!("{path} (listed scheduler {listed_scheduler}): {e}");
+            }
+        }
+    }
+}
+
+/// Every bundled scenario with any one of its lines deleted, run with its own scheduler
+/// and with first-fit: a systematic sweep of the mutation that found a rollout without
+/// new requests leaving a stale pod in the status store (the replacement reused the
+/// deleted pod's arena slot before the Services controller saw the deletion).
+#[test]
+fn every_bundled_scenario_with_one_line_deleted_is_refused_or_runs_to_an_end() {
+    for f in bundled() {
+        let path = f.path.display().to_string();
+        for line in 0..f.text.lines().count() {
+            let text = apply(&f.text, &Mutation::DeleteLine { line });
+            for listed_scheduler in [true, false] {
+                let outcome =
+                    std::panic::catch_unwind(|| load_and_run(&path, &text, listed_scheduler));
+                match outcome {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => panic!("{path} without line {}: {e}", line + 1),
+                    Err(_) => panic!(
+                        "{path} without line {} (listed scheduler {listed_scheduler}) panicked",
+                        line + 1
+                    ),
+                }
+            }
+        }
+    }
+}

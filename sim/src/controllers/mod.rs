@@ -105,6 +105,10 @@ pub(crate) enum Id {
 /// group learns of it before it is queued or admitted; the PV binder binds claims before
 /// the kubelet starts the pod; a lost pod's group may start waiting before its
 /// replacement is created, and the replacement exists before the scheduler looks again.
+/// A deleted pod leaves its Service's endpoints (and the pod status store) before its
+/// ReplicaSet replaces it: the replacement may reuse the deleted pod's slot in the
+/// cluster's arena, and a store keyed by pod would then see the new pod before the old
+/// one's deletion.
 #[inline(always)]
 pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
     use Id::*;
@@ -120,10 +124,10 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
         Fact::PodDeleted { .. } => &[
             Gang,
+            Services,
             Workloads,
             Queue,
             Autoscaler,
-            Services,
             StatefulSets,
             Jobs,
         ],
