@@ -752,4 +752,32 @@ mod tests {
         assert!(c.nominated_pods().is_empty());
         c.check_invariants().unwrap();
     }
+
+    /// A preemptor whose host port a lower-priority pod holds evicts that pod only: the
+    /// other lower-priority pod on the node is reprieved (NodePorts in the dry run).
+    #[test]
+    fn a_host_port_held_by_a_lower_priority_pod_is_freed() {
+        use crate::pod::{HostPort, Protocol};
+        let mut c = labelled_nodes(&[("node1", "")]);
+        let with_port = |name: &str, priority: i32| {
+            let mut t = foo(name, priority);
+            t.containers = vec![crate::pod::ContainerResources {
+                name: "c".into(),
+                host_ports: vec![HostPort::new(8080, Protocol::Tcp)],
+                ..Default::default()
+            }];
+            t
+        };
+        let holder = bind_on(&mut c, 0, make(with_port("holder", MID), 1), 0);
+        bind_on(&mut c, 0, make(foo("bystander", LOW), 1), 1);
+        let p = c.add_pod(make(with_port("p", HIGH), 1));
+        assert_eq!(
+            schedule_one(&mut c, p, 1),
+            crate::scheduler::Decision::Preempt {
+                pod: p,
+                node: NodeId(0),
+                victims: vec![holder],
+            }
+        );
+    }
 }
