@@ -985,7 +985,8 @@ impl fmt::Display for Warning {
 }
 
 /// "unknown plugin" with a likely correction and the known names.
-fn unknown_plugin(name: &str) -> String {
+/// kube-scheduler's refusal of a plugin name it does not know, with the known names.
+pub(crate) fn unknown_plugin(name: &str) -> String {
     let known = known_plugin_names();
     let mut message = format!("unknown plugin {name:?}");
     if let Some(best) = closest(name, &known) {
