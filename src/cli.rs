@@ -28,7 +28,8 @@ pub enum Command {
     /// a run that fails is reported on stderr; the other runs still write their results, and
     /// the exit code is 1. Unknown scheduler names and bad scheduler arguments on the
     /// command line are refused before anything runs (exit code 2).
-    Run(RunArgs),
+    // Boxed: the run arguments are by far the largest variant.
+    Run(Box<RunArgs>),
     /// Load scenario files and report errors without running anything
     Validate(ValidateArgs),
     /// List the registered scheduling algorithms and their arguments

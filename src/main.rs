@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let mut registry = Registry::builtin();
     let mut out = Stdout::lock();
     let result = match cli.command {
-        Command::Run(args) => cmd::run::execute(args, &mut registry, &mut out),
+        Command::Run(args) => cmd::run::execute(*args, &mut registry, &mut out),
         Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),

@@ -153,7 +153,7 @@ pub fn execute(
                 stored.shard = args.shard;
                 stored.shards = args.shards;
             }
-            (stored, manifest.arguments)
+            (*stored, manifest.arguments)
         }
         None => (args, std::env::args().skip(2).collect()),
     };
@@ -161,10 +161,10 @@ pub fn execute(
     // nothing.
     let shard = crate::shard::resolve(args.shard, args.shards, &|name| std::env::var(name).ok())
         .map_err(UsageError)?;
-    if let Some((shard, source)) = &shard {
-        if source != "--shard" {
-            log(format_args!("note: running shard {shard} ({source})"));
-        }
+    if let Some((shard, source)) = &shard
+        && source != "--shard"
+    {
+        log(format_args!("note: running shard {shard} ({source})"));
     }
     if let Some(path) = &args.scheduler_config {
         super::register_scheduler_config(path, registry)?;
