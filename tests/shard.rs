@@ -345,6 +345,28 @@ fn merge_refuses_other_sweeps_missing_duplicate_and_unfinished_shards() {
         "{}",
         stderr(&out)
     );
+    fs::write(&path, text).unwrap();
+
+    // Damaged shards are errors naming the file, never panics.
+    let summary = d.join("s3/summary.csv");
+    let rows = fs::read_to_string(&summary).unwrap();
+    fs::write(&summary, "only\n").unwrap();
+    let out = schedlab(d, &["merge", "s1", "s2", "s3", "--out", "merged"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("s3/summary.csv: not a sweep's summary.csv"),
+        "{}",
+        stderr(&out)
+    );
+    fs::write(&summary, rows).unwrap();
+    fs::remove_dir_all(d.join("s3/teams/first-fit/seed-3")).unwrap();
+    let out = schedlab(d, &["merge", "s1", "s2", "s3", "--out", "merged"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("s3/teams/first-fit/seed-3/summary.csv"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -299,9 +299,9 @@ fn figure_columns(header: &[String], params: usize, has_rows: bool) -> &[String]
 fn run_columns(dir: &Path, params: usize) -> anyhow::Result<Vec<String>> {
     let path = dir.join("summary.csv");
     let (header, records) = read_csv(&path)?;
-    if header.len() < KEY_COLUMNS.len() + params {
+    if header.len() < KEY_COLUMNS.len() + params || records.len() != 1 {
         bail!(
-            "{}: not a run's summary.csv (too few columns)",
+            "{}: not a run's summary.csv (a header and one row)",
             path.display()
         );
     }
@@ -358,7 +358,20 @@ fn load(dir: &Path) -> anyhow::Result<ShardOut> {
             record.count
         );
     }
-    let (header, records) = read_csv(&dir.join("summary.csv"))?;
+    let summary = dir.join("summary.csv");
+    let (header, records) = read_csv(&summary)?;
+    let params = if records.is_empty() {
+        0
+    } else {
+        manifest.overrides.len()
+    };
+    if header.len() < KEY_COLUMNS.len() + params || header[..KEY_COLUMNS.len()] != KEY_COLUMNS {
+        bail!(
+            "{}: not a sweep's summary.csv: its header does not start with {} and end with the {params} --set column(s) of its manifest",
+            summary.display(),
+            KEY_COLUMNS.join(",")
+        );
+    }
     Ok(ShardOut {
         dir: dir.to_path_buf(),
         manifest,
