@@ -568,12 +568,18 @@ fn the_slurm_script_parses_and_submits_an_array_and_a_dependent_merge() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // From the repository root, as a user would submit it; the results go to a temporary
+    // folder, and the jobs' commands name this build's binary.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let res = dir.path().join("res");
+    let binary = env!("CARGO_BIN_EXE_schedlab");
     let out = Command::new("bash")
         .arg(&script)
-        .current_dir(dir.path())
+        .current_dir(root)
         .env("PATH", path)
         .env("SHARDS", "3")
-        .env("OUT", "res")
+        .env("OUT", &res)
+        .env("SCHEDLAB", binary)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -591,19 +597,46 @@ fn the_slurm_script_parses_and_submits_an_array_and_a_dependent_merge() {
             .unwrap()
             .to_string()
     };
-    assert!(
-        wrap(&calls[0]).ends_with("--out res/shard-$SLURM_ARRAY_TASK_ID"),
-        "{}",
-        wrap(&calls[0])
-    );
+    let (sweep, merge) = (wrap(&calls[0]), wrap(&calls[1]));
+    let shard_out = format!("--out {}/shard-$SLURM_ARRAY_TASK_ID", res.display());
+    assert!(sweep.ends_with(&shard_out), "{sweep}");
     // The merge waits for the array (whose id the fake answered 101) to succeed.
     assert!(
         calls[1].contains(&"--dependency=afterok:101"),
         "{:?}",
         calls[1]
     );
+    let r = res.display();
     assert_eq!(
-        wrap(&calls[1]),
-        "schedlab merge res/shard-0 res/shard-1 res/shard-2 --out res/merged"
+        merge,
+        format!("{binary} merge {r}/shard-0 {r}/shard-1 {r}/shard-2 --out {r}/merged")
     );
+
+    // Play the jobs as Slurm would: each array task's command with its task variables,
+    // then the merge; the result is the unsharded sweep's.
+    let shell = |command: &str, env: &[(&str, &str)]| {
+        let mut c = Command::new("bash");
+        c.arg("-c").arg(command).current_dir(root);
+        for var in SHARD_VARS {
+            c.env_remove(var);
+        }
+        let out = c.envs(env.iter().copied()).output().unwrap();
+        assert_code(&out, 0);
+    };
+    for id in ["0", "1", "2"] {
+        shell(
+            &sweep,
+            &[
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ],
+        );
+    }
+    shell(&merge, &[]);
+    let whole = sweep.replace(&shard_out, &format!("--out {r}/all"));
+    shell(&whole, &[]);
+    let merged = files_under(&res.join("merged"));
+    assert!(merged.len() > 3, "{:?}", merged.keys());
+    assert!(merged == files_under(&res.join("all")));
 }
