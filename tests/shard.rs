@@ -367,6 +367,20 @@ fn merge_refuses_other_sweeps_missing_duplicate_and_unfinished_shards() {
         "{}",
         stderr(&out)
     );
+    // A made-up number of planned runs in every manifest.
+    for k in 1..=3 {
+        let path = d.join(format!("s{k}/manifest.json"));
+        let text = fs::read_to_string(&path).unwrap();
+        let text = text.replace("\"planned_runs\": 12", "\"planned_runs\": 1000000000000");
+        fs::write(&path, text).unwrap();
+    }
+    let out = schedlab(d, &["merge", "s1", "s2", "s3", "--out", "merged"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("list 12 run(s) in all, but the sweep planned 1000000000000"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -70,6 +70,15 @@ pub fn execute(args: MergeArgs, out: &mut Stdout) -> anyhow::Result<ExitCode> {
     let record = reference.record();
     let params = reference.manifest.overrides.len();
 
+    // Checked before anything is sized by it: a damaged manifest must not make us
+    // allocate for a count it made up.
+    let listed: usize = shards.iter().map(|s| s.record().runs.len()).sum();
+    if listed != record.planned_runs {
+        bail!(
+            "the shards' manifests list {listed} run(s) in all, but the sweep planned {}",
+            record.planned_runs
+        );
+    }
     // Every run of the plan, from the shard it belongs to.
     let mut plan: Vec<Option<(&ShardOut, &ShardRun)>> = vec![None; record.planned_runs];
     for shard in &shards {
