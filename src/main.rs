@@ -6,6 +6,8 @@
 //! - `schedlab schedulers` lists the registered algorithms.
 //! - `schedlab explain SCENARIO --pod NAME` shows, node by node, why a framework profile
 //!   placed one pod where it did.
+//! - `schedlab merge OUT... --out DIR` puts the outputs of a sharded sweep (`run --shard
+//!   K/N`) back together.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -19,6 +21,7 @@ mod gpu_fill;
 mod interrupt;
 mod manifest;
 mod output;
+mod shard;
 mod stats;
 mod sweep;
 
@@ -35,10 +38,11 @@ fn main() -> ExitCode {
     let mut registry = Registry::builtin();
     let mut out = Stdout::lock();
     let result = match cli.command {
-        Command::Run(args) => cmd::run::execute(args, &mut registry, &mut out),
+        Command::Run(args) => cmd::run::execute(*args, &mut registry, &mut out),
         Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),
+        Command::Merge(args) => cmd::merge::execute(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

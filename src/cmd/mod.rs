@@ -4,6 +4,7 @@
 
 pub mod bounds;
 pub mod explain;
+pub mod merge;
 pub mod run;
 pub mod schedulers;
 pub mod validate;
