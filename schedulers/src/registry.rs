@@ -20,9 +20,10 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::algorithms::artifact::{self, ArtifactPolicy};
 use crate::algorithms::{
-    BestFit, Drf, Fgd, FirstFit, Flow, LeastAllocated, MostAllocated, RandomFit, RoundRobin,
-    Tetris, WorstFit,
+    ArtifactRandom, BestFit, Drf, Fgd, FirstFit, Flow, LeastAllocated, MostAllocated, RandomFit,
+    RoundRobin, Tetris, WorstFit,
 };
 use crate::cluster::GpuTask;
 use crate::exec::{self, ExecScheduler};
@@ -193,6 +194,16 @@ impl Registry {
                 Tetris::PARAMS,
                 Box::new(|args, _| Box::new(Tetris::from_args(args))),
             ),
+            (
+                ArtifactRandom::NAME,
+                ArtifactRandom::SUMMARY,
+                ArtifactRandom::PARAMS,
+                Box::new(|args, _| Box::new(ArtifactRandom::from_args(args))),
+            ),
+            artifact_entry::<artifact::DotProductScore>(),
+            artifact_entry::<artifact::GpuClusteringScore>(),
+            artifact_entry::<artifact::GpuPackingScore>(),
+            artifact_entry::<artifact::BestFitScore>(),
         ];
         for (name, summary, params, factory) in with_args {
             r.register_with_args(name, summary, params, factory)
@@ -356,6 +367,18 @@ impl fmt::Debug for Registry {
     }
 }
 
+/// The registry entry of one of the FGD artifact's score policies
+/// ([`crate::algorithms::artifact`]).
+fn artifact_entry<P: ArtifactPolicy>() -> (&'static str, &'static str, &'static [Param], ArgsFactory)
+{
+    (
+        P::NAME,
+        P::SUMMARY,
+        artifact::PARAMS,
+        Box::new(|args, _| Box::new(artifact::Artifact::<P>::from_args(args))),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,9 +408,18 @@ mod tests {
                 "nodeOrder"
             ]
         );
+        for name in [
+            "artifact-dotprod",
+            "artifact-gpu-clustering",
+            "artifact-gpu-packing",
+            "artifact-best-fit",
+            "artifact-random",
+        ] {
+            assert_eq!(params(name), ["nodeOrder"], "{name}");
+        }
         for (name, _) in r.iter() {
             let p = r.params(name).unwrap();
-            if !["tetris", "flow", "fgd"].contains(&name) {
+            if !["tetris", "flow", "fgd"].contains(&name) && !name.starts_with("artifact-") {
                 assert!(p.is_empty(), "{name}");
             }
             // Defaults are valid values, and the bare name labels the default spec.

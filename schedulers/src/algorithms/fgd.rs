@@ -16,10 +16,13 @@
 //!   steepest descent of the cluster's fragmentation). A share may go to any GPU with room;
 //!   whole GPUs are the lowest-indexed free ones, as binding picks them by default.
 //!
-//! Where this differs from the simulator: scores are compared exactly (popularities as
-//! integer counts, fragmentation in integer milli-GPU) instead of being squashed by a
-//! sigmoid onto kube-scheduler's 0..=100, so ties are rarer; ties go to the lowest node
-//! index, then the lowest GPU index, rather than at random.
+//! Scoring and ties, by default as the simulator does them: a placement's score is the
+//! artifact's integer `int(100 * sigmoid(decrease of F in GPUs))` (`score=sigmoid`), so
+//! nearby changes tie, and equal scores go to the node first in one random order of the
+//! nodes drawn once per run (`nodeOrder=random`, [`crate::algorithms::node_order`]), then on
+//! one node to the lowest GPU index. `score=exact` compares the change itself (popularities
+//! as integer counts, fragmentation in integer milli-GPU), and `nodeOrder=index` sends ties
+//! to the lowest node index, the behaviour before issue 11.
 //!
 //! Where `M` comes from, by the `workload` argument ([`Fgd::PARAMS`]):
 //! - `workload=scenario` (the default): the GPU workload the host knows when it builds the
@@ -40,8 +43,9 @@
 //! node's generation moves; a pod costs, per feasible node, one evaluation per distinct
 //! free amount among the GPUs that can hold it, each `O(kinds x GPUs)`.
 
-use rand::RngExt;
+pub use crate::algorithms::node_order::NodeOrder;
 
+use crate::algorithms::node_order::RunNodeOrder;
 use crate::cluster::{ClusterState, GpuTask};
 use crate::filters::{PodFilter, diagnose};
 use crate::gpu::{GPU_MILLI, GpuRequest};
@@ -84,18 +88,6 @@ pub enum Score {
     /// The change itself, compared exactly (integer milli-GPU x task counts): the paper's
     /// gradient without the artifact's rounding, so ties are rare.
     Exact,
-}
-
-/// Which of the nodes with equal scores `fgd` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NodeOrder {
-    /// The first in one random order of the nodes drawn once per run, as the artifact names
-    /// its nodes with a seeded permutation (`syncClusterResourceList`) and its
-    /// kube-scheduler keeps the lexically smallest name among equal scores (`selectHost`).
-    #[default]
-    Random,
-    /// The lowest node index (the order nodes joined; a trace's file order).
-    Index,
 }
 
 impl Default for FgdArgs {
@@ -148,10 +140,8 @@ pub struct Fgd {
     total_tasks: u64,
     /// How a placement is scored.
     score: Score,
-    /// How equal scores are ordered.
-    node_order: NodeOrder,
-    /// Per node: its random rank among equal scores, drawn when the node is first seen.
-    order_key: Vec<u64>,
+    /// Each node's rank among equal scores, one order per run.
+    order: RunNodeOrder,
 }
 
 impl Default for Fgd {
@@ -220,8 +210,7 @@ impl Fgd {
             tally: args.workload,
             total_tasks: 0,
             score: args.score,
-            node_order: args.node_order,
-            order_key: Vec::new(),
+            order: RunNodeOrder::new(args.node_order),
         };
         if fgd.fixed {
             fgd.rebuild_from_tally();
@@ -249,10 +238,7 @@ impl Fgd {
                 Some("exact") => Score::Exact,
                 _ => Score::Sigmoid,
             },
-            node_order: match args.choice("nodeOrder") {
-                Some("index") => NodeOrder::Index,
-                _ => NodeOrder::Random,
-            },
+            node_order: NodeOrder::from_choice(args.choice("nodeOrder")),
         })
     }
 
@@ -357,14 +343,6 @@ impl Fgd {
         }
     }
 
-    /// Node `n`'s place among equal scores (lower first).
-    fn tie_rank(&self, n: usize) -> u64 {
-        match self.node_order {
-            NodeOrder::Random => self.order_key[n],
-            NodeOrder::Index => n as u64,
-        }
-    }
-
     /// The best node and GPU choice for a pod, as (node, GPU mask); `None` if no node fits.
     /// The highest score wins; equal scores go to the node first in the tie order, and on
     /// one node to the lowest GPU index (the artifact keeps the first GPU of the best score).
@@ -379,7 +357,7 @@ impl Fgd {
                 continue;
             }
             let before = self.current_frag(cluster, n);
-            let rank = self.tie_rank(n);
+            let rank = self.order.rank(n);
             self.load_frees(cluster, n);
             let cpu_after = cluster.rows()[n].free.cpu() - cpu;
             let model = &cluster.nodes()[n].spec.gpu.model;
@@ -464,20 +442,11 @@ impl Scheduler for Fgd {
             // was built with do).
             self.cache_uid = cycle.cluster().uid();
             self.cache_gen.clear();
-            self.order_key.clear();
             if !self.fixed {
                 self.kinds.clear();
             }
         }
-        // Nodes seen for the first time get their random rank now, in index order, so the
-        // order is one permutation per run drawn from the run's scheduler stream.
-        while self.order_key.len() < nodes {
-            let key = match self.node_order {
-                NodeOrder::Random => cycle.rng().random::<u64>(),
-                NodeOrder::Index => 0,
-            };
-            self.order_key.push(key);
-        }
+        self.order.refresh(cycle);
         self.refresh_kinds(cycle.cluster());
         // Generations start at 1, so 0 marks an entry never computed.
         self.cache_gen.resize(nodes, 0);

@@ -1,5 +1,6 @@
 //! The built-in scheduling algorithms, one per file.
 
+pub mod artifact;
 pub mod best_fit;
 pub mod demand;
 pub mod drf;
@@ -9,6 +10,7 @@ pub mod flow;
 pub mod highest_score;
 pub mod least_allocated;
 pub mod most_allocated;
+pub mod node_order;
 pub mod random;
 pub mod round_robin;
 #[cfg(test)]
@@ -16,6 +18,9 @@ mod testkit;
 pub mod tetris;
 pub mod worst_fit;
 
+pub use artifact::{
+    ArtifactBestFit, ArtifactDotProd, ArtifactGpuClustering, ArtifactGpuPacking, ArtifactRandom,
+};
 pub use best_fit::BestFit;
 pub use drf::Drf;
 pub use fgd::Fgd;
