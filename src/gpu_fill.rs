@@ -146,8 +146,9 @@ fn ensure_font() -> anyhow::Result<()> {
     }
 }
 
-/// Line colours, one per scheduler in order (a colour-blind-safe palette).
-const COLOURS: [RGBColor; 8] = [
+/// Line colours, one per scheduler in order: a colour-blind-safe palette of eight (Okabe
+/// and Ito), then grey and wine so that the openb replay's ten schedulers each get their own.
+const COLOURS: [RGBColor; 10] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -156,6 +157,8 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(86, 180, 233),
     RGBColor(0, 0, 0),
     RGBColor(240, 228, 66),
+    RGBColor(128, 128, 128),
+    RGBColor(136, 34, 85),
 ];
 
 fn draw<DB: DrawingBackend>(
