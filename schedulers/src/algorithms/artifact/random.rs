@@ -12,11 +12,11 @@
 
 use rand::RngExt;
 
-use super::{PARAMS, gpu_frees};
+use super::gpu_frees;
 use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::scheduler::{Cycle, Scheduler};
-use crate::spec::{Args, Param};
+use crate::spec::{Args, Param, ParamKind, Value};
 
 /// The artifact's Random policy.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +35,13 @@ impl ArtifactRandom {
         "the FGD artifact's Random: a random feasible node, and a random GPU on it for a share";
     /// Its arguments: those of every artifact policy; `nodeOrder` changes nothing here (no
     /// score ties), it is accepted so that every artifact policy takes the same ones.
-    pub const PARAMS: &'static [Param] = PARAMS;
+    pub const PARAMS: &'static [Param] = &[Param {
+        name: "nodeOrder",
+        kind: ParamKind::Choice(&["random", "index"]),
+        default: Value::Choice("random"),
+        doc: "accepted as every artifact-* policy accepts it; Random scores no ties, so it \
+              changes nothing",
+    }];
 
     /// Built from validated [`Self::PARAMS`] arguments.
     pub fn from_args(_args: &Args) -> ArtifactRandom {
