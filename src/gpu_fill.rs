@@ -130,10 +130,10 @@ pub fn mean_records(curves: &[Curve]) -> Vec<Vec<String>> {
 }
 
 /// The font family name the chart registers DejaVu Sans under.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Registers DejaVu Sans with plotters, once per process.
-fn ensure_font() -> anyhow::Result<()> {
+pub(crate) fn ensure_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -147,7 +147,7 @@ fn ensure_font() -> anyhow::Result<()> {
 }
 
 /// Line colours, one per scheduler in order (a colour-blind-safe palette).
-const COLOURS: [RGBColor; 8] = [
+pub(crate) const COLOURS: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),

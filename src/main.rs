@@ -6,6 +6,7 @@
 //! - `schedlab schedulers` lists the registered algorithms.
 //! - `schedlab explain SCENARIO --pod NAME` shows, node by node, why a framework profile
 //!   placed one pod where it did.
+//! - `schedlab report OUT` rebuilds a sweep's charts and `index.html` from its CSV files.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -19,6 +20,7 @@ mod gpu_fill;
 mod interrupt;
 mod manifest;
 mod output;
+mod report;
 mod stats;
 mod sweep;
 
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),
+        Command::Report(args) => cmd::report::execute(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {
