@@ -213,8 +213,8 @@ fn check_links(out: &Path, html: &str) -> Vec<String> {
         .into_iter()
         .chain(attribute_values(html, "src"))
     {
-        if target.starts_with('#') {
-            let id = format!("id=\"{}\"", &target[1..]);
+        if let Some(anchor) = target.strip_prefix('#') {
+            let id = format!("id=\"{anchor}\"");
             assert!(html.contains(&id), "no anchor {target}");
             continue;
         }

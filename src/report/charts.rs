@@ -95,6 +95,8 @@ struct Mark<C> {
     at: C,
     look: Look,
     sample: bool,
+    /// Pixels to the right of `at`: spreads the markers of identical points apart.
+    shift: i32,
 }
 
 impl<'a, C> PointCollection<'a, C> for &'a Mark<C> {
@@ -115,6 +117,7 @@ impl<C, DB: DrawingBackend> Drawable<DB> for Mark<C> {
         let Some((x, y)) = points.next() else {
             return Ok(());
         };
+        let x = x + self.shift;
         let style = ShapeStyle::from(&self.look.colour).stroke_width(2);
         let (x, y) = if self.sample {
             // The legend hands over the sample's left end; the marker sits in its middle.
@@ -280,12 +283,20 @@ where
             .skip(offset)
             .step_by(step)
             .collect();
+        // With every point marked, the markers cannot move along the line: identical
+        // points of different series get their markers a few pixels apart instead.
+        let shift = if step == 1 {
+            (2 * i as i32 - (n as i32 - 1)) * 3
+        } else {
+            0
+        };
         let final_value = s.points.last().map_or(f64::NAN, |p| p.1);
         chart
             .draw_series(marks.into_iter().map(|at| Mark {
                 at,
                 look: l,
                 sample: false,
+                shift,
             }))
             .map_err(err)?
             .label(format!("{}: final {}", s.name, short(final_value)))
@@ -293,6 +304,7 @@ where
                 at,
                 look: l,
                 sample: true,
+                shift: 0,
             });
     }
     chart

@@ -158,6 +158,16 @@ impl Group {
     fn dir(&self) -> String {
         output::scenario_dir(&self.scenario, &self.point)
     }
+
+    /// The group's name in chart titles: the scenario and its point, unsanitized (the
+    /// charts escape their text).
+    fn title(&self) -> String {
+        if self.point.is_empty() {
+            return self.scenario.clone();
+        }
+        let point: Vec<String> = self.point.iter().map(|(p, v)| format!("{p}={v}")).collect();
+        format!("{} ({})", self.scenario, point.join(", "))
+    }
 }
 
 /// A chart written, for the page: its path relative to OUT (without extension) and title.
@@ -196,10 +206,18 @@ fn load(out: &Path) -> anyhow::Result<Model> {
         summary.col("scheduler")?,
         summary.col("seed")?,
     );
-    let param_cols = params
-        .iter()
-        .map(|p| summary.col(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    // summary.csv ends with the parameter columns; found from the end, since a path may
+    // share its name with a key column (`--set seed=...`).
+    let first_param = summary.header.len().saturating_sub(params.len());
+    let param_cols: Vec<usize> = (first_param..summary.header.len()).collect();
+    if summary.header[first_param..] != params[..] {
+        bail!(
+            "{}: line 1: the last columns should be the overridden paths of {} ({})",
+            summary.path.display(),
+            stats.path.display(),
+            params.join(", ")
+        );
+    }
     let mut groups: Vec<Group> = Vec::new();
     for row in 0..summary.rows.len() {
         let line = summary.rows[row].0;
@@ -341,7 +359,7 @@ fn time_series_charts(
                 }
             })
             .collect();
-        let full_title = format!("{}: {title}", group.dir());
+        let full_title = format!("{}: {title}", group.title());
         charts::write(
             &dir.join(stem),
             &Labels {
@@ -359,6 +377,9 @@ fn time_series_charts(
     }
     Ok(())
 }
+
+/// A mean and, when stats.csv has one, its 95% interval `(low, high)`.
+type MeanCi = (f64, Option<(f64, f64)>);
 
 /// stats.csv's `(mean, ci95_low, ci95_high)` for a scenario, point, scheduler and column.
 struct StatsIndex<'a> {
@@ -380,11 +401,8 @@ impl<'a> StatsIndex<'a> {
                 s.col("ci95_low")?,
                 s.col("ci95_high")?,
             ],
-            params: model
-                .params
-                .iter()
-                .map(|p| s.col(p))
-                .collect::<anyhow::Result<_>>()?,
+            // By position, as in `load`: a path may be named like a column.
+            params: (s.col("scenario")? + 1..s.col("scheduler")?).collect(),
         })
     }
 
@@ -410,7 +428,7 @@ impl<'a> StatsIndex<'a> {
         point: &[(String, String)],
         scheduler: &str,
         column: &str,
-    ) -> anyhow::Result<Option<(f64, Option<(f64, f64)>)>> {
+    ) -> anyhow::Result<Option<MeanCi>> {
         let Some(r) = self.rows(scenario, point).find(|&r| {
             self.stats.cell(r, self.cols[1]) == scheduler
                 && self.stats.cell(r, self.cols[2]) == column
@@ -453,7 +471,7 @@ fn bar_charts(
         if bars.is_empty() {
             continue;
         }
-        let full_title = format!("{}: {title}", group.dir());
+        let full_title = format!("{}: {title}", group.title());
         let stem = format!("bar-{column}");
         charts::write(
             &dir.join(&stem),
