@@ -222,19 +222,19 @@ where
                 )))
                 .map_err(err)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                points(|s| s.0),
-                ShapeStyle::from(&colour).stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(c.scheduler.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    [(x, y), (x + 20, y)],
-                    ShapeStyle::from(&colour).stroke_width(2),
-                )
-            });
+        // Dash patterns, marker shapes and final values keep coinciding curves apart
+        // (first-fit's, drawn last, used to hide fgd's).
+        crate::report::charts::draw_series(
+            &mut chart,
+            i,
+            curves.len(),
+            &crate::report::charts::Series {
+                name: c.scheduler.clone(),
+                points: points(|s| s.0),
+                band: Vec::new(),
+                whiskers: Vec::new(),
+            },
+        )?;
     }
     chart
         .configure_series_labels()

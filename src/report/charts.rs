@@ -12,6 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters_backend::{BackendCoord, DrawingErrorKind};
@@ -241,71 +242,9 @@ where
             )))
             .map_err(err)?;
     }
-    let n = series.len().max(1);
+    let n = series.len();
     for (i, s) in series.iter().enumerate() {
-        let l = look(i);
-        let style = ShapeStyle::from(&l.colour).stroke_width(2);
-        match l.dash {
-            None => chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), style))
-                .map_err(err)?,
-            Some((dash, gap)) => chart
-                .draw_series(DashedLineSeries::new(
-                    s.points.iter().copied(),
-                    dash,
-                    gap,
-                    style,
-                ))
-                .map_err(err)?,
-        };
-        for &(x, lo, hi) in &s.whiskers {
-            if lo.is_finite() && hi.is_finite() {
-                chart
-                    .draw_series(std::iter::once(PathElement::new([(x, lo), (x, hi)], style)))
-                    .map_err(err)?;
-                for y in [lo, hi] {
-                    chart
-                        .draw_series(std::iter::once(
-                            EmptyElement::at((x, y)) + PathElement::new([(-5, 0), (5, 0)], style),
-                        ))
-                        .map_err(err)?;
-                }
-            }
-        }
-        // About a dozen markers per line; series i starts i/n of a step later, so that the
-        // markers of identical lines sit side by side instead of on top of each other.
-        let step = s.points.len().div_ceil(12).max(1);
-        let offset = (step * i / n).min(s.points.len().saturating_sub(1));
-        let marks: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .copied()
-            .skip(offset)
-            .step_by(step)
-            .collect();
-        // With every point marked, the markers cannot move along the line: identical
-        // points of different series get their markers a few pixels apart instead.
-        let shift = if step == 1 {
-            (2 * i as i32 - (n as i32 - 1)) * 3
-        } else {
-            0
-        };
-        let final_value = s.points.last().map_or(f64::NAN, |p| p.1);
-        chart
-            .draw_series(marks.into_iter().map(|at| Mark {
-                at,
-                look: l,
-                sample: false,
-                shift,
-            }))
-            .map_err(err)?
-            .label(format!("{}: final {}", s.name, short(final_value)))
-            .legend(move |at| Mark {
-                at,
-                look: l,
-                sample: true,
-                shift: 0,
-            });
+        draw_series(&mut chart, i, n, s)?;
     }
     chart
         .configure_series_labels()
@@ -316,6 +255,85 @@ where
         .draw()
         .map_err(err)?;
     root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Draws series `i` of `n` on `chart`: its line in the series' colour and dash pattern,
+/// its whiskers, its markers and its legend entry with the final value. The GPU fill chart
+/// (`crate::gpu_fill`) draws its lines with this too.
+pub(crate) fn draw_series<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    i: usize,
+    n: usize,
+    s: &Series,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let n = n.max(1);
+    let l = look(i);
+    let style = ShapeStyle::from(&l.colour).stroke_width(2);
+    match l.dash {
+        None => chart
+            .draw_series(LineSeries::new(s.points.iter().copied(), style))
+            .map_err(err)?,
+        Some((dash, gap)) => chart
+            .draw_series(DashedLineSeries::new(
+                s.points.iter().copied(),
+                dash,
+                gap,
+                style,
+            ))
+            .map_err(err)?,
+    };
+    for &(x, lo, hi) in &s.whiskers {
+        if lo.is_finite() && hi.is_finite() {
+            chart
+                .draw_series(std::iter::once(PathElement::new([(x, lo), (x, hi)], style)))
+                .map_err(err)?;
+            for y in [lo, hi] {
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((x, y)) + PathElement::new([(-5, 0), (5, 0)], style),
+                    ))
+                    .map_err(err)?;
+            }
+        }
+    }
+    // About a dozen markers per line; series i starts i/n of a step later, so that the
+    // markers of identical lines sit side by side instead of on top of each other.
+    let step = s.points.len().div_ceil(12).max(1);
+    let offset = (step * i / n).min(s.points.len().saturating_sub(1));
+    let marks: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .copied()
+        .skip(offset)
+        .step_by(step)
+        .collect();
+    // With every point marked, the markers cannot move along the line: identical
+    // points of different series get their markers a few pixels apart instead.
+    let shift = if step == 1 {
+        (2 * i as i32 - (n as i32 - 1)) * 3
+    } else {
+        0
+    };
+    let final_value = s.points.last().map_or(f64::NAN, |p| p.1);
+    chart
+        .draw_series(marks.into_iter().map(|at| Mark {
+            at,
+            look: l,
+            sample: false,
+            shift,
+        }))
+        .map_err(err)?
+        .label(format!("{}: final {}", s.name, short(final_value)))
+        .legend(move |at| Mark {
+            at,
+            look: l,
+            sample: true,
+            shift: 0,
+        });
     Ok(())
 }
 

@@ -13,7 +13,7 @@
 //! byte-identical for equal inputs. A missing or malformed file is an error naming the
 //! file, and the line and column where one is at fault.
 
-mod charts;
+pub(crate) mod charts;
 mod html;
 
 use std::collections::BTreeMap;
