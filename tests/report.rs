@@ -504,3 +504,42 @@ fn broken_or_missing_files_are_errors_naming_file_and_line() {
         "{message}"
     );
 }
+
+#[test]
+fn names_with_markup_are_escaped_in_the_page_and_the_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("markup.yaml");
+    fs::write(
+        &scenario,
+        TINY.replace("name: tiny", "name: \"a <b>&amp; 'c' \\\"d\\\"\""),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let result = schedlab(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--scheduler",
+        "first-fit",
+        "--seeds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", stderr(&result));
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("<h2>a &lt;b&gt;&amp;amp; &#39;c&#39; &quot;d&quot;</h2>"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>"), "{html}");
+    check_links(&out, &html);
+    for (name, bytes) in files(&out.join("charts")) {
+        if name.ends_with(".svg") {
+            let content = check_xml(&name, std::str::from_utf8(&bytes).unwrap());
+            assert!(
+                content.contains("a <b>&amp; 'c' \"d\""),
+                "{name}: {content}"
+            );
+        }
+    }
+}

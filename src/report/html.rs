@@ -231,3 +231,20 @@ pub fn page(out: &Path, model: &Model, sections: &ChartsBySection) -> String {
     page.push_str("</body>\n</html>\n");
     page
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_paths_are_escaped() {
+        assert_eq!(
+            escape("a <b>&amp; 'c' \"d\""),
+            "a &lt;b&gt;&amp;amp; &#39;c&#39; &quot;d&quot;"
+        );
+        assert_eq!(
+            url("charts/x_cluster.n.count_1/vs-a b#?%\"<.svg"),
+            "charts/x_cluster.n.count_1/vs-a%20b%23%3F%25%22%3C.svg"
+        );
+    }
+}
