@@ -233,6 +233,7 @@ where
                 points: points(|s| s.0),
                 band: Vec::new(),
                 whiskers: Vec::new(),
+                final_in_legend: true,
             },
         )?;
     }

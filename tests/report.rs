@@ -543,3 +543,25 @@ fn names_with_markup_are_escaped_in_the_page_and_the_charts() {
         }
     }
 }
+
+#[test]
+fn with_a_trace_the_latency_cdf_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sweep(dir.path(), "out", "2", &["--trace"]);
+    let svg = fs::read_to_string(out.join("charts/tiny/latency-cdf.svg")).unwrap();
+    let content = check_xml("latency-cdf.svg", &svg);
+    // Four pods fit the two nodes at once; the fifth waits for one to finish. Pooled over
+    // two seeds: ten pods per scheduler, and the legend's p99 is summary.csv's.
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let p99 = header.iter().position(|h| *h == "latency_p99_s").unwrap();
+    for (k, s) in SCHEDULERS.iter().enumerate() {
+        let row: Vec<&str> = summary.lines().nth(1 + 2 * k).unwrap().split(',').collect();
+        let value: f64 = row[p99].parse().unwrap();
+        let expected = format!("{s}: p50 0 s, p99 {} s (10 pods)", value);
+        assert!(content.contains(&expected), "{expected} not in {content}");
+    }
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("charts/tiny/latency-cdf.svg"));
+    // Without --trace there is no CDF (see the first test's exact list of charts).
+}

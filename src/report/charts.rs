@@ -32,6 +32,9 @@ pub struct Series {
     pub band: Vec<(f64, f64, f64)>,
     /// `(x, low, high)`: vertical whiskers (confidence intervals), empty for none.
     pub whiskers: Vec<(f64, f64, f64)>,
+    /// Whether the legend gives the last point's value after the name (not for a CDF,
+    /// whose last value is always 1: its name carries its own figures).
+    pub final_in_legend: bool,
 }
 
 /// One bar of a bar chart.
@@ -327,7 +330,11 @@ where
             shift,
         }))
         .map_err(err)?
-        .label(format!("{}: final {}", s.name, short(final_value)))
+        .label(if s.final_in_legend {
+            format!("{}: final {}", s.name, short(final_value))
+        } else {
+            s.name.clone()
+        })
         .legend(move |at| Mark {
             at,
             look: l,

@@ -1,11 +1,12 @@
 //! The report of a sweep: charts in `OUT/charts/` and one page, `OUT/index.html`, built
 //! from the sweep's CSV files alone (`summary.csv`, `stats.csv` and each run's
-//! `timeseries.csv`), so that `schedlab report OUT` rebuilds exactly what `run` wrote.
+//! `timeseries.csv`, and `trace.csv` when there), so that `schedlab report OUT` rebuilds exactly what `run` wrote.
 //!
 //! Per scenario folder (a scenario at one `--set` point) the charts are: the time series of
 //! pending pods, CPU and memory allocation and node count, one line per scheduler (the
 //! mean over seeds at each sample time, with a band from the lowest to the highest seed);
-//! and bars of key metrics with their 95% intervals from stats.csv. Per scenario with
+//! and bars of key metrics with their 95% intervals from stats.csv; with `run --trace`, the
+//! CDF of scheduling latency, per scheduler over all seeds' pods. Per scenario with
 //! `--set` points, each key metric against each overridden value, with the intervals as
 //! whiskers.
 //!
@@ -356,6 +357,7 @@ fn time_series_charts(
                     points,
                     band,
                     whiskers: Vec::new(),
+                    final_in_legend: true,
                 }
             })
             .collect();
@@ -380,6 +382,112 @@ fn time_series_charts(
 
 /// A mean and, when stats.csv has one, its 95% interval `(low, high)`.
 type MeanCi = (f64, Option<(f64, f64)>);
+
+/// The most points a CDF line is drawn with: larger samples are drawn at evenly spaced
+/// quantiles, which keeps the SVG small for a 100,000-pod trace.
+const CDF_POINTS: usize = 400;
+
+/// Draws the CDF of scheduling latency (creation to first binding, pooled over seeds) per
+/// scheduler, from the runs' `trace.csv`; only when every run of the group has one
+/// (`run --trace`).
+fn latency_cdf_chart(
+    out: &Path,
+    group: &Group,
+    dir: &Path,
+    rel: &str,
+    written: &mut Vec<ChartRef>,
+) -> anyhow::Result<()> {
+    let paths: Vec<Vec<PathBuf>> = group
+        .schedulers
+        .iter()
+        .map(|s| {
+            s.runs
+                .iter()
+                .map(|&(seed, _)| out.join(run_rel(group, &s.name, seed)).join("trace.csv"))
+                .collect()
+        })
+        .collect();
+    if !paths.iter().flatten().all(|p| p.is_file()) {
+        return Ok(());
+    }
+    let mut series = Vec::new();
+    for (s, paths) in group.schedulers.iter().zip(&paths) {
+        let mut latencies: Vec<f64> = Vec::new();
+        for path in paths {
+            let table = Table::read(path)?;
+            let (time, pod, event) = (table.col("time_s")?, table.col("pod")?, table.col("event")?);
+            // Lookups only: the latencies are sorted before use, so no map order shows.
+            let mut created: std::collections::HashMap<&str, f64> = Default::default();
+            for row in 0..table.rows.len() {
+                let Some(t) = table.num(row, time)? else {
+                    continue;
+                };
+                match table.cell(row, event) {
+                    "created" => {
+                        created.entry(table.cell(row, pod)).or_insert(t);
+                    }
+                    "bound" => {
+                        if let Some(c) = created.remove(table.cell(row, pod)) {
+                            latencies.push(t - c);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if latencies.is_empty() {
+            continue;
+        }
+        latencies.sort_by(f64::total_cmp);
+        let n = latencies.len();
+        let quantile = |q: f64| latencies[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let picked: Vec<usize> = if n <= CDF_POINTS {
+            (0..n).collect()
+        } else {
+            (0..=CDF_POINTS).map(|j| j * (n - 1) / CDF_POINTS).collect()
+        };
+        // A step function: flat until a latency, then up by that pod's share.
+        let mut points: Vec<(f64, f64)> = Vec::with_capacity(2 * picked.len());
+        let mut below = 0.0;
+        for i in picked {
+            let share = (i + 1) as f64 / n as f64;
+            points.push((latencies[i], below));
+            points.push((latencies[i], share));
+            below = share;
+        }
+        series.push(Series {
+            name: format!(
+                "{}: p50 {} s, p99 {} s ({n} pods)",
+                s.name,
+                charts::short(quantile(0.5)),
+                charts::short(quantile(0.99))
+            ),
+            points,
+            band: Vec::new(),
+            whiskers: Vec::new(),
+            final_in_legend: false,
+        });
+    }
+    if series.is_empty() {
+        return Ok(());
+    }
+    let title = format!("{}: Scheduling latency CDF", group.title());
+    charts::write(
+        &dir.join("latency-cdf"),
+        &Labels {
+            title: &title,
+            x: "creation to first binding (s)",
+            y: "share of bound pods",
+        },
+        &Chart::Lines(&series),
+        PNG,
+    )?;
+    written.push(ChartRef {
+        svg: format!("{rel}/latency-cdf.svg"),
+        title,
+    });
+    Ok(())
+}
 
 /// stats.csv's `(mean, ci95_low, ci95_high)` for a scenario, point, scheduler and column.
 struct StatsIndex<'a> {
@@ -552,6 +660,7 @@ fn parameter_charts(
                                 points: Vec::new(),
                                 band: Vec::new(),
                                 whiskers: Vec::new(),
+                                final_in_legend: true,
                             });
                             series.len() - 1
                         }
@@ -672,6 +781,7 @@ fn draw_all(
         let rel = format!("charts/{name}");
         let mut written = Vec::new();
         time_series_charts(out, group, &dir, &rel, &mut written)?;
+        latency_cdf_chart(out, group, &dir, &rel, &mut written)?;
         bar_charts(index, group, &dir, &rel, &mut written)?;
         sections.push((format!("group:{name}"), written));
     }
