@@ -1,6 +1,7 @@
 //! The report of a sweep: charts in `OUT/charts/` and one page, `OUT/index.html`, built
 //! from the sweep's CSV files alone (`summary.csv`, `stats.csv` and each run's
-//! `timeseries.csv`, and `trace.csv` when there), so that `schedlab report OUT` rebuilds exactly what `run` wrote.
+//! `timeseries.csv`, and `trace.csv` when there), so that `schedlab report OUT` rebuilds
+//! exactly what `run` wrote.
 //!
 //! Per scenario folder (a scenario at one `--set` point) the charts are: the time series of
 //! pending pods, CPU and memory allocation and node count, one line per scheduler (the
