@@ -58,7 +58,14 @@ pub struct Labels<'a> {
 }
 
 /// Dash patterns `(dash, gap)` in pixels, one per series in turn; `None` is a solid line.
-const DASHES: [Option<(u32, u32)>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((16, 6))];
+/// One more pattern than marker shapes, so that the first 20 series differ in the pair.
+const DASHES: [Option<(u32, u32)>; 5] = [
+    None,
+    Some((10, 5)),
+    Some((3, 4)),
+    Some((16, 6)),
+    Some((6, 2)),
+];
 
 /// The marker shapes, one per series in turn.
 #[derive(Clone, Copy)]
