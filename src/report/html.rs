@@ -44,7 +44,7 @@ table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}\
 th,td{border:1px solid #bbb;padding:2px 6px;text-align:right;white-space:nowrap}\
 th{background:#eee}td.text{text-align:left}\
 .scroll{overflow-x:auto;max-width:100%}\
-.charts img{max-width:100%;width:640px;margin:4px;border:1px solid #ddd}\
+.charts{display:flex;flex-wrap:wrap}.charts img{max-width:100%;width:560px;margin:4px;border:1px solid #ddd}\
 tr.significant td{background:#fff4d6}";
 
 fn table(
