@@ -545,7 +545,7 @@ fn names_with_markup_are_escaped_in_the_page_and_the_charts() {
 }
 
 #[test]
-fn with_a_trace_the_latency_cdf_is_drawn() {
+fn with_a_trace_the_latency_cdf_and_the_node_timelines_are_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let out = sweep(dir.path(), "out", "2", &["--trace"]);
     let svg = fs::read_to_string(out.join("charts/tiny/latency-cdf.svg")).unwrap();
@@ -563,5 +563,34 @@ fn with_a_trace_the_latency_cdf_is_drawn() {
     }
     let html = fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("charts/tiny/latency-cdf.svg"));
+    // And a per-node timeline per scheduler (first seed), naming the nodes the trace
+    // bound pods to and the one workload.
+    for s in SCHEDULERS {
+        let name = format!("tiny/gantt-{s}.svg");
+        let trace = fs::read_to_string(out.join(format!("tiny/{s}/seed-1/trace.csv"))).unwrap();
+        let mut nodes: Vec<&str> = trace
+            .lines()
+            .filter_map(|l| l.split_once(",bound,").map(|(_, node)| node))
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        assert_eq!(nodes.len(), 2, "{trace}");
+        let content = check_xml(
+            &name,
+            &fs::read_to_string(out.join("charts").join(&name)).unwrap(),
+        );
+        assert!(
+            content.contains(&format!("pods per node, {s} seed 1")),
+            "{content}"
+        );
+        assert!(content.split_whitespace().any(|w| w == "web"), "{content}");
+        for node in nodes {
+            assert!(
+                content.contains(node),
+                "{name} does not name {node}: {content}"
+            );
+        }
+        assert!(html.contains(&format!("charts/tiny/gantt-{s}.svg")));
+    }
     // Without --trace there is no CDF (see the first test's exact list of charts).
 }

@@ -432,12 +432,95 @@ where
     Ok(())
 }
 
+/// A per-node timeline: which pod ran on which node when.
+pub struct Gantt {
+    /// The nodes, top to bottom.
+    pub nodes: Vec<String>,
+    /// The workloads, in legend order; a placement's colour is its workload's.
+    pub workloads: Vec<String>,
+    /// `(node index, workload index, from, to)`, times in the x axis' unit.
+    pub placements: Vec<(usize, usize, f64, f64)>,
+    /// The end of the x axis.
+    pub end: f64,
+}
+
 /// What a chart draws.
 pub enum Chart<'a> {
     /// Lines with bands or whiskers.
     Lines(&'a [Series]),
     /// Bars with whiskers.
     Bars(&'a [Bar]),
+    /// A per-node timeline.
+    Gantt(&'a Gantt),
+}
+
+fn draw_gantt<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    labels: &Labels<'_>,
+    gantt: &Gantt,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let n = gantt.nodes.len().max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(labels.title, (FONT, 20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..gantt.end.max(1e-9), 0.0..n as f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(labels.x)
+        .label_style((FONT, 11))
+        .axis_desc_style((FONT, 15))
+        .x_label_formatter(&|x| short(*x))
+        // One label per node, at the middle of its row (node 0 at the top).
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            let row = y - y.floor();
+            if (row - 0.5).abs() < 1e-6 {
+                let k = n - 1 - (y.floor() as usize).min(n - 1);
+                gantt.nodes.get(k).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()
+        .map_err(err)?;
+    let mut labelled = vec![false; gantt.workloads.len()];
+    for &(node, workload, from, to) in &gantt.placements {
+        let colour = COLOURS[workload % COLOURS.len()];
+        let top = (n - node) as f64 - 0.1;
+        let bottom = (n - node - 1) as f64 + 0.1;
+        let bar = Rectangle::new([(from, bottom), (to, top)], colour.mix(0.7).filled());
+        let edge = Rectangle::new(
+            [(from, bottom), (to, top)],
+            ShapeStyle::from(&WHITE).stroke_width(1),
+        );
+        let drawn = chart.draw_series([bar, edge]).map_err(err)?;
+        if !labelled[workload] {
+            labelled[workload] = true;
+            drawn
+                .label(gantt.workloads[workload].clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 16, y + 5)], colour.mix(0.7).filled())
+                });
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
 }
 
 /// Writes `<stem>.svg` (and `<stem>.png` when `png`) for `chart`.
@@ -457,6 +540,7 @@ pub fn write(stem: &Path, labels: &Labels<'_>, chart: &Chart<'_>, png: bool) -> 
         match chart {
             Chart::Lines(s) => draw_lines(root, labels, s),
             Chart::Bars(b) => draw_bars(root, labels, b),
+            Chart::Gantt(g) => draw_gantt(root, labels, g),
         }
         .with_context(|| format!("drawing {}", svg_path.display()))?;
     }
@@ -467,6 +551,7 @@ pub fn write(stem: &Path, labels: &Labels<'_>, chart: &Chart<'_>, png: bool) -> 
         match chart {
             Chart::Lines(s) => draw_lines(root, labels, s),
             Chart::Bars(b) => draw_bars(root, labels, b),
+            Chart::Gantt(g) => draw_gantt(root, labels, g),
         }
         .with_context(|| format!("writing {}", png_path.display()))?;
     }

@@ -7,7 +7,8 @@
 //! pending pods, CPU and memory allocation and node count, one line per scheduler (the
 //! mean over seeds at each sample time, with a band from the lowest to the highest seed);
 //! and bars of key metrics with their 95% intervals from stats.csv; with `run --trace`, the
-//! CDF of scheduling latency, per scheduler over all seeds' pods. Per scenario with
+//! CDF of scheduling latency, per scheduler over all seeds' pods, and for at most 50 nodes
+//! a per-node timeline of the pods per scheduler. Per scenario with
 //! `--set` points, each key metric against each overridden value, with the intervals as
 //! whiskers.
 //!
@@ -490,6 +491,135 @@ fn latency_cdf_chart(
     Ok(())
 }
 
+/// Scenarios with at most this many nodes get a per-node timeline.
+const GANTT_MAX_NODES: usize = 50;
+
+/// A pod's workload: its name without the replica's `-<number>` suffixes.
+fn workload_of(pod: &str) -> &str {
+    let mut name = pod;
+    while let Some((head, tail)) = name.rsplit_once('-') {
+        if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) && !head.is_empty() {
+            name = head;
+        } else {
+            break;
+        }
+    }
+    name
+}
+
+/// Draws, for a scenario of at most [`GANTT_MAX_NODES`] nodes, one per-node timeline per
+/// scheduler from its first seed's `trace.csv` (`run --trace`): each pod a bar from its
+/// binding to its end (finished, evicted, or failed for good), coloured by workload.
+fn gantt_charts(
+    out: &Path,
+    group: &Group,
+    dir: &Path,
+    rel: &str,
+    written: &mut Vec<ChartRef>,
+) -> anyhow::Result<()> {
+    for s in &group.schedulers {
+        let Some(&(seed, _)) = s.runs.first() else {
+            continue;
+        };
+        let run = out.join(run_rel(group, &s.name, seed));
+        let path = run.join("trace.csv");
+        if !path.is_file() {
+            return Ok(());
+        }
+        let table = Table::read(&path)?;
+        let (time, pod, event, detail) = (
+            table.col("time_s")?,
+            table.col("pod")?,
+            table.col("event")?,
+            table.col("detail")?,
+        );
+        let mut nodes: Vec<String> = Vec::new();
+        let mut workloads: Vec<String> = Vec::new();
+        let mut placements: Vec<(usize, usize, f64, f64)> = Vec::new();
+        // Per pod, the index of its open placement.
+        let mut open: BTreeMap<String, usize> = BTreeMap::new();
+        let mut end = 0.0_f64;
+        for row in 0..table.rows.len() {
+            let Some(t) = table.num(row, time)? else {
+                continue;
+            };
+            end = end.max(t);
+            let name = table.cell(row, pod);
+            match (table.cell(row, event), table.cell(row, detail)) {
+                ("bound", node) => {
+                    let k = match nodes.iter().position(|n| n == node) {
+                        Some(k) => k,
+                        None => {
+                            nodes.push(node.to_string());
+                            nodes.len() - 1
+                        }
+                    };
+                    let w = workload_of(name);
+                    let w = match workloads.iter().position(|x| x == w) {
+                        Some(w) => w,
+                        None => {
+                            workloads.push(w.to_string());
+                            workloads.len() - 1
+                        }
+                    };
+                    open.insert(name.to_string(), placements.len());
+                    placements.push((k, w, t, f64::NAN));
+                }
+                ("finished" | "evicted", _) | ("failed", "") => {
+                    if let Some(p) = open.remove(name) {
+                        placements[p].3 = t;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if nodes.len() > GANTT_MAX_NODES || placements.is_empty() {
+            return Ok(());
+        }
+        // The run's end from its time series, when longer than the last event.
+        if let Ok(series) = Table::read(&run.join("timeseries.csv"))
+            && let Ok(c) = series.col("time_s")
+        {
+            for r in 0..series.rows.len() {
+                if let Ok(Some(t)) = series.num(r, c) {
+                    end = end.max(t);
+                }
+            }
+        }
+        let (unit, x_desc) = time_unit(end);
+        for p in &mut placements {
+            if p.3.is_nan() {
+                p.3 = end;
+            }
+            p.2 /= unit;
+            p.3 /= unit;
+        }
+        let gantt = charts::Gantt {
+            nodes,
+            workloads,
+            placements,
+            end: end / unit,
+        };
+        let title = format!("{}: pods per node, {} seed {seed}", group.title(), s.name);
+        let stem = format!("gantt-{}", sanitize(&s.name));
+        charts::write(
+            &dir.join(&stem),
+            &Labels {
+                title: &title,
+                x: x_desc,
+                y: "",
+            },
+            &Chart::Gantt(&gantt),
+            PNG,
+        )?;
+        written.push(ChartRef {
+            svg: format!("{rel}/{stem}.svg"),
+            title,
+        });
+    }
+    Ok(())
+}
+
 /// stats.csv's `(mean, ci95_low, ci95_high)` for a scenario, point, scheduler and column.
 struct StatsIndex<'a> {
     stats: &'a Table,
@@ -783,6 +913,7 @@ fn draw_all(
         let mut written = Vec::new();
         time_series_charts(out, group, &dir, &rel, &mut written)?;
         latency_cdf_chart(out, group, &dir, &rel, &mut written)?;
+        gantt_charts(out, group, &dir, &rel, &mut written)?;
         bar_charts(index, group, &dir, &rel, &mut written)?;
         sections.push((format!("group:{name}"), written));
     }
