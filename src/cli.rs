@@ -28,7 +28,8 @@ pub enum Command {
     /// a run that fails is reported on stderr; the other runs still write their results, and
     /// the exit code is 1. Unknown scheduler names and bad scheduler arguments on the
     /// command line are refused before anything runs (exit code 2).
-    Run(RunArgs),
+    // Boxed: the run arguments are by far the largest variant.
+    Run(Box<RunArgs>),
     /// Load scenario files and report errors without running anything
     Validate(ValidateArgs),
     /// List the registered scheduling algorithms and their arguments
@@ -40,6 +41,13 @@ pub enum Command {
     /// scored, instead of making the attempt. Only framework profiles (kube-default) can
     /// explain themselves.
     Explain(ExplainArgs),
+    /// Put the outputs of a sharded sweep (`run --shard K/N`) back together
+    ///
+    /// Checks that the directories are every shard of one sweep, each once and each
+    /// finished, then writes summary.csv, stats.csv and namespaces.csv exactly as the
+    /// unsharded sweep would have, copies (or with --move, moves) the run folders, and
+    /// writes a manifest.json from which `run --from` reruns the whole sweep.
+    Merge(MergeArgs),
     /// Rebuild the charts and index.html of a sweep's output folder from its CSV files
     ///
     /// Reads OUT/summary.csv, OUT/stats.csv and each run's timeseries.csv, draws the charts
@@ -122,6 +130,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "MANIFEST", conflicts_with_all = ["paths", "schedulers", "seeds", "seed_lists", "sets"])]
     pub from: Option<PathBuf>,
 
+    /// Run only the K-th (1-based) of N deterministic slices of the sweep (run i of the
+    /// plan goes to slice i mod N + 1); `schedlab merge` puts the slices' outputs back
+    /// together. Without it, a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (with
+    /// --shards) or a Slurm array's SLURM_ARRAY_TASK_ID picks the slice; --shard 1/1 runs
+    /// everything
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+
+    /// The number of slices when JOB_COMPLETION_INDEX (0-based) or SLURM_ARRAY_TASK_ID
+    /// picks this one: the Indexed Job's completions (Slurm's SLURM_ARRAY_TASK_COUNT
+    /// otherwise)
+    #[arg(long, value_name = "N", value_parser = crate::shard::parse_count)]
+    pub shards: Option<usize>,
+
     /// Limits on the work of one run, checked before it starts.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -129,6 +151,23 @@ pub struct RunArgs {
     /// Safety nets checked while a run plays.
     #[command(flatten)]
     pub safety: SafetyArgs,
+}
+
+/// `schedlab merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' output directories (each a `run --shard K/N --out DIR`), in any order
+    #[arg(value_name = "SHARD_DIR", required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// Directory to write the merged result to; must not be one of the shards
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Move the run folders out of the shards instead of copying them (fast on one file
+    /// system; the shards are left without their run folders)
+    #[arg(long = "move")]
+    pub move_runs: bool,
 }
 
 /// Limits on the work one run may do, estimated from the scenario before anything runs

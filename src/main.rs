@@ -6,6 +6,8 @@
 //! - `schedlab schedulers` lists the registered algorithms.
 //! - `schedlab explain SCENARIO --pod NAME` shows, node by node, why a framework profile
 //!   placed one pod where it did.
+//! - `schedlab merge OUT... --out DIR` puts the outputs of a sharded sweep (`run --shard
+//!   K/N`) back together.
 //! - `schedlab report OUT` rebuilds a sweep's charts and `index.html` from its CSV files.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
@@ -21,6 +23,7 @@ mod interrupt;
 mod manifest;
 mod output;
 mod report;
+mod shard;
 mod stats;
 mod sweep;
 
@@ -37,10 +40,11 @@ fn main() -> ExitCode {
     let mut registry = Registry::builtin();
     let mut out = Stdout::lock();
     let result = match cli.command {
-        Command::Run(args) => cmd::run::execute(args, &mut registry, &mut out),
+        Command::Run(args) => cmd::run::execute(*args, &mut registry, &mut out),
         Command::Validate(args) => cmd::validate::execute(args, &registry, &mut out),
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),
+        Command::Merge(args) => cmd::merge::execute(args, &mut out),
         Command::Report(args) => cmd::report::execute(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));

@@ -27,10 +27,18 @@ pub struct Manifest {
     pub seeds: Vec<u64>,
     /// The `--set` overrides, in order.
     pub overrides: Vec<OverrideEntry>,
+    /// Set when this output is one shard of a sweep (`run --shard K/N`): which one, of
+    /// which sweep, and how its runs ended. Absent from unsharded sweeps' manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardRecord>,
+    /// Set when this output was put together by `schedlab merge`: the shard directories,
+    /// in shard order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<String>>,
 }
 
 /// One file read by the sweep.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FileHash {
     /// The path as the sweep named it.
     pub path: String,
@@ -39,7 +47,7 @@ pub struct FileHash {
 }
 
 /// One `--set` flag.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OverrideEntry {
     /// The YAML path.
     pub path: String,
@@ -98,13 +106,18 @@ pub fn write(path: &Path, manifest: &Manifest) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Reads a manifest without checking its files.
+pub fn read(path: &Path) -> anyhow::Result<Manifest> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a schedlab manifest", path.display()))
+}
+
 /// Reads a manifest and checks that every file it lists still has its hash; an error
 /// names the first file that changed or vanished.
 pub fn read_checked(path: &Path) -> anyhow::Result<Manifest> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a schedlab manifest", path.display()))?;
+    let manifest = read(path)?;
     for file in &manifest.files {
         let now = sha256(Path::new(&file.path)).with_context(|| {
             format!(

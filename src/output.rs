@@ -118,6 +118,17 @@ pub fn run_dir(out: &Path, key: &RunKey<'_>) -> PathBuf {
         .join(format!("seed-{}", key.seed))
 }
 
+/// A run's folder relative to the output directory, `/`-separated whatever the platform
+/// (as recorded in a shard's manifest).
+pub fn relative_run_dir(key: &RunKey<'_>) -> String {
+    format!(
+        "{}/{}/seed-{}",
+        scenario_dir(key.scenario, key.params),
+        sanitize(key.scheduler),
+        key.seed
+    )
+}
+
 /// The folder name of a scenario at a parameter point.
 pub fn scenario_dir(scenario: &str, params: &[(String, String)]) -> String {
     sanitize(&format!("{scenario}{}", crate::sweep::point_label(params)))

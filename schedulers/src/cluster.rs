@@ -164,6 +164,9 @@ pub struct ClusterState {
     group_bound: Vec<u32>,
     /// Per-GPU bookkeeping, present once a node with GPUs has joined (see [`crate::gpu`]).
     gpu: Option<Box<GpuBooks>>,
+    /// Pending pods with a nominated node (preemptors waiting for their victims to
+    /// leave), so filtering can hold their room without scanning every pod. Few.
+    nominated: Vec<PodId>,
 }
 
 /// One kind of task of a GPU workload: what it asks of CPU and GPU. Fragmentation-aware
@@ -241,6 +244,7 @@ impl Clone for ClusterState {
             pod_groups: self.pod_groups.clone(),
             group_bound: self.group_bound.clone(),
             gpu: self.gpu.clone(),
+            nominated: self.nominated.clone(),
         }
     }
 }
@@ -273,6 +277,7 @@ impl ClusterState {
             pod_groups: Vec::new(),
             group_bound: Vec::new(),
             gpu: None,
+            nominated: Vec::new(),
         }
     }
 
@@ -716,7 +721,9 @@ impl ClusterState {
         node.pods.push(pod_id);
         pod.phase = PodPhase::Bound;
         pod.node = Some(node_id);
-        pod.nominated_node = None;
+        if pod.nominated_node.take().is_some() {
+            self.nominated.retain(|&p| p != pod_id);
+        }
         self.pending_pods -= 1;
         self.bound_pods += 1;
         if has_pod_affinity(pod) {
@@ -820,14 +827,94 @@ impl ClusterState {
     /// Records the node a preemption nominated for a pending pod.
     pub fn set_nominated_node(&mut self, pod: PodId, node: Option<NodeId>) {
         if let Some(p) = self.pods.get_mut(pod) {
-            p.nominated_node = node;
+            let was = std::mem::replace(&mut p.nominated_node, node);
+            match (was, node) {
+                (None, Some(_)) => self.nominated.push(pod),
+                (Some(_), None) => self.nominated.retain(|&q| q != pod),
+                _ => {}
+            }
         }
+    }
+
+    /// Pending pods that a preemption nominated to a node, in nomination order.
+    #[inline]
+    pub fn nominated_pods(&self) -> &[PodId] {
+        &self.nominated
+    }
+
+    /// Takes a pod off its node for a what-if on a copy of the cluster (preemption's dry
+    /// run): the node's charges and pod list lose it, the pod keeps its id, phase and
+    /// GPUs but has no node. [`ClusterState::put_back`] undoes it. Not for the live
+    /// cluster: counts that follow pods' lifecycles (namespaces, gangs) are left as they
+    /// were.
+    pub fn set_aside(&mut self, pod_id: PodId) -> Result<NodeId, BindError> {
+        let pod = self.pods.get(pod_id).ok_or(BindError::NoSuchPod)?;
+        let node_id = pod.node.ok_or(BindError::NotBound)?;
+        if has_pod_affinity(pod) {
+            self.bound_with_pod_affinity -= 1;
+        }
+        let (requests, gpus, milli) = (pod.requests, pod.gpus, pod.template.gpu.milli);
+        let (nonzero_cpu, nonzero_memory) = (pod.nonzero_cpu, pod.nonzero_memory);
+        let slot = pod.slot_on_node as usize;
+        let node = &mut self.nodes[node_id.index()];
+        node.requested -= requests;
+        node.pods.swap_remove(slot);
+        if let Some(&moved) = node.pods.get(slot) {
+            self.pods[moved].slot_on_node = slot as u32;
+        }
+        let row = &mut self.rows[node_id.index()];
+        row.free += requests;
+        row.nonzero_cpu -= nonzero_cpu;
+        row.nonzero_memory -= nonzero_memory;
+        if gpus != 0
+            && let Some(books) = self.gpu.as_deref_mut()
+        {
+            books.apply(node_id, milli, gpus, -1);
+        }
+        let p = &mut self.pods[pod_id];
+        p.node = None;
+        p.slot_on_node = u32::MAX;
+        self.touch(node_id);
+        Ok(node_id)
+    }
+
+    /// Returns a pod [`ClusterState::set_aside`] took off `node_id`, with the same GPUs.
+    pub fn put_back(&mut self, pod_id: PodId, node_id: NodeId) -> Result<(), BindError> {
+        let pod = self.pods.get_mut(pod_id).ok_or(BindError::NoSuchPod)?;
+        if pod.node.is_some() {
+            return Err(BindError::NotPending);
+        }
+        let node = self
+            .nodes
+            .get_mut(node_id.index())
+            .ok_or(BindError::NoSuchNode)?;
+        let row = &mut self.rows[node_id.index()];
+        row.free -= pod.requests;
+        row.nonzero_cpu += pod.nonzero_cpu;
+        row.nonzero_memory += pod.nonzero_memory;
+        node.requested += pod.requests;
+        pod.slot_on_node = node.pods.len() as u32;
+        node.pods.push(pod_id);
+        pod.node = Some(node_id);
+        if pod.gpus != 0
+            && let Some(books) = self.gpu.as_deref_mut()
+        {
+            books.apply(node_id, pod.template.gpu.milli, pod.gpus, 1);
+        }
+        if has_pod_affinity(pod) {
+            self.bound_with_pod_affinity += 1;
+        }
+        self.touch(node_id);
+        Ok(())
     }
 
     /// Removes a pod from the cluster, releasing what it held on its node. Returns the
     /// removed pod, or `None` if it was already gone.
     pub fn remove_pod(&mut self, pod_id: PodId) -> Option<Pod> {
         let pod = self.pods.remove(pod_id)?;
+        if pod.nominated_node.is_some() {
+            self.nominated.retain(|&p| p != pod_id);
+        }
         match (pod.node, pod.terminating) {
             (None, _) => self.pending_pods -= 1,
             (Some(_), false) => self.bound_pods -= 1,
@@ -887,6 +974,22 @@ impl ClusterState {
             return Err(format!(
                 "node counts ({}, {}) and ready capacity {:?} but the nodes give ({present}, {ready}) and {ready_capacity:?}",
                 self.present_nodes, self.ready_nodes, self.ready_capacity
+            ));
+        }
+        let nominated = self
+            .pods
+            .values()
+            .filter(|p| p.nominated_node.is_some())
+            .count();
+        if nominated != self.nominated.len()
+            || self
+                .nominated
+                .iter()
+                .any(|&p| self.pods.get(p).is_none_or(|p| p.nominated_node.is_none()))
+        {
+            return Err(format!(
+                "{nominated} pods have a nominated node but the list of nominations holds {}",
+                self.nominated.len()
             ));
         }
         let pending = self.pods.values().filter(|p| p.node.is_none()).count() as u64;

@@ -1,5 +1,6 @@
 //! DefaultPreemption end to end: a high-priority pod evicts lower-priority pods through
-//! the simulator, the ReplicaSet replaces them, and `preemptionPolicy: Never` waits.
+//! the simulator (for resources, and for a lower-priority pod's anti-affinity), the
+//! ReplicaSet replaces them, and `preemptionPolicy: Never` waits.
 
 use schedulers::Registry;
 use sim::{RunResult, Simulation, TraceEvent, parse_scenario};
@@ -177,4 +178,93 @@ fn budgets_steer_preemption_to_nodes_without_violations() {
     assert_eq!(victim_with_budget(""), ["guarded"]);
     let budget = "podDisruptionBudgets:\n  - {name: db, selector: {matchLabels: {app: db}}, minAvailable: 1}";
     assert_eq!(victim_with_budget(budget), ["plain"]);
+}
+
+/// A preemptor kept off both nodes by lower-priority pods' required anti-affinity evicts
+/// one of them (not for resources: each node has room) and binds where it left; the
+/// replacement the ReplicaSet creates joins the other guard.
+#[test]
+fn a_pod_kept_off_by_anti_affinity_preempts_the_pod_in_its_way() {
+    let yaml = r#"
+name: preempt-anti-affinity
+duration: 1m
+startLatency: 0s
+cluster:
+  nodes:
+    - {name: a, allocatable: {cpu: "4", memory: 8Gi}, labels: {kubernetes.io/hostname: a}}
+    - {name: b, allocatable: {cpu: "4", memory: 8Gi}, labels: {kubernetes.io/hostname: b}}
+workloads:
+  - deployment: guard
+    replicas: 2
+    terminationGracePeriodSeconds: 0
+    labels: {app: guard}
+    requests: {cpu: "1", memory: 1Gi}
+    affinity:
+      podAntiAffinity:
+        requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: web}}
+            topologyKey: kubernetes.io/hostname
+  - pod: web
+    at: 10s
+    priority: 1000
+    labels: {app: web}
+    requests: {cpu: "1", memory: 1Gi}
+"#;
+    let registry = Registry::builtin();
+    let scenario = parse_scenario(yaml, "preempt-anti-affinity.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .expect("valid");
+    let mut sim = Simulation::new(&scenario, registry.create("kube-default").unwrap(), 1);
+    sim.enable_trace();
+    let r = sim.run();
+    assert_eq!(r.summary.count(&sim::columns::PREEMPTIONS), 1);
+    let web = events_of(&r, "web");
+    let bound: Vec<&str> = web
+        .iter()
+        .filter_map(|(_, e)| match e {
+            TraceEvent::Bound { node } => Some(node.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bound.len(), 1, "{web:?}");
+    let evicted: Vec<&str> = r
+        .trace
+        .iter()
+        .filter(|t| t.event == TraceEvent::Evicted)
+        .map(|t| t.pod.as_str())
+        .collect();
+    assert_eq!(evicted.len(), 1, "{evicted:?}");
+    // The evicted guard was on the node web now holds; its replacement cannot join web.
+    let guard_node = r
+        .trace
+        .iter()
+        .filter(|t| t.pod == evicted[0])
+        .find_map(|t| match &t.event {
+            TraceEvent::Bound { node } => Some(node.as_str()),
+            _ => None,
+        });
+    assert_eq!(guard_node, Some(bound[0]));
+    let replacement: Vec<(&str, &str)> = r
+        .trace
+        .iter()
+        .filter(|t| {
+            t.pod.starts_with("guard") && t.pod != evicted[0] && t.time.as_secs_f64() >= 10.0
+        })
+        .filter_map(|t| match &t.event {
+            TraceEvent::Bound { node } => Some((t.pod.as_str(), node.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replacement.len(), 1, "{replacement:?}");
+    assert_ne!(replacement[0].1, bound[0]);
+    assert!(
+        web.contains(&(
+            10.0,
+            &TraceEvent::Unschedulable {
+                reason: format!("preempting 1 pod(s) on node {}", bound[0])
+            }
+        )),
+        "{web:?}"
+    );
 }

@@ -147,10 +147,25 @@ pub fn execute(
                 return Err(UsageError(format!("{}: not a `run` manifest", path.display())).into());
             };
             stored.out = args.out.clone();
-            (stored, manifest.arguments)
+            // A shard given here slices the stored sweep (a shard's own manifest keeps its
+            // shard otherwise).
+            if args.shard.is_some() || args.shards.is_some() {
+                stored.shard = args.shard;
+                stored.shards = args.shards;
+            }
+            (*stored, manifest.arguments)
         }
         None => (args, std::env::args().skip(2).collect()),
     };
+    // The slice of the sweep to run is settled first: a bad --shard or environment costs
+    // nothing.
+    let shard = crate::shard::resolve(args.shard, args.shards, &|name| std::env::var(name).ok())
+        .map_err(UsageError)?;
+    if let Some((shard, source)) = &shard
+        && source != "--shard"
+    {
+        log(format_args!("note: running shard {shard} ({source})"));
+    }
     if let Some(path) = &args.scheduler_config {
         super::register_scheduler_config(path, registry)?;
     }
@@ -224,7 +239,7 @@ pub fn execute(
     );
 
     // The plan, in (scenario, scheduler, seed) order: the row order of summary.csv.
-    let jobs: Vec<Job<'_>> = planned
+    let mut jobs: Vec<Job<'_>> = planned
         .iter()
         .flat_map(|p| {
             p.schedulers.iter().flat_map(move |(scheduler, label)| {
@@ -244,6 +259,22 @@ pub fn execute(
         log(format_args!("error: nothing to run: no scenario loaded"));
         return Ok(ExitCode::FAILURE);
     }
+    // A shard keeps its slice of the plan, and each run's position in the whole plan,
+    // which `merge` puts the rows back in order by.
+    let planned_runs = jobs.len();
+    let mut plan_indices: Vec<usize> = (0..planned_runs).collect();
+    if let Some((shard, _)) = &shard {
+        plan_indices.retain(|&i| shard.owns(i));
+        let mut i = 0;
+        jobs.retain(|_| {
+            i += 1;
+            shard.owns(i - 1)
+        });
+        log(format_args!(
+            "shard {shard}: {} of the sweep's {planned_runs} run(s)",
+            jobs.len()
+        ));
+    }
 
     if interrupt.is_set() {
         // Nothing has been written yet: the output folder stays as it was.
@@ -257,7 +288,8 @@ pub fn execute(
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output directory {}", args.out.display()))?;
 
-    let manifest = crate::manifest::hashes(&crate::manifest::files_read(&files)).map(|files| {
+    let sweep_arguments = crate::shard::sweep_arguments(&arguments);
+    let mut manifest = crate::manifest::hashes(&crate::manifest::files_read(&files)).map(|files| {
         crate::manifest::Manifest {
             schedlab_version: env!("CARGO_PKG_VERSION").to_string(),
             git_commit: option_env!("SCHEDLAB_GIT_COMMIT").map(str::to_string),
@@ -272,12 +304,29 @@ pub fn execute(
                     values: o.values.clone(),
                 })
                 .collect(),
+            // Marked incomplete until the shard's runs are done; rewritten then.
+            shard: shard
+                .as_ref()
+                .map(|(shard, source)| crate::shard::ShardRecord {
+                    index: shard.index,
+                    count: shard.count,
+                    source: source.clone(),
+                    sweep_arguments: sweep_arguments.clone(),
+                    planned_runs,
+                    complete: false,
+                    runs: Vec::new(),
+                }),
+            merged_from: None,
         }
     });
     let manifest_path = args.out.join("manifest.json");
-    if let Err(error) = manifest.and_then(|m| {
-        output::write_atomically(&manifest_path, |temp| crate::manifest::write(temp, &m))
-    }) {
+    if let Err(error) = manifest
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .and_then(|m| {
+            output::write_atomically(&manifest_path, |temp| crate::manifest::write(temp, m))
+        })
+    {
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
@@ -339,6 +388,34 @@ pub fn execute(
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
+    // A shard's manifest says last how its runs ended, and that it is complete: `merge`
+    // takes nothing from a shard that was interrupted or is still running.
+    if let Ok(manifest) = &mut manifest
+        && let Some(record) = &mut manifest.shard
+        && !interrupt.is_set()
+    {
+        record.complete = true;
+        record.runs = jobs
+            .iter()
+            .zip(&outcomes)
+            .zip(&plan_indices)
+            .map(|((job, outcome), &index)| crate::shard::ShardRun {
+                index,
+                dir: output::relative_run_dir(&job.key()),
+                status: match (&outcome.summary, outcome.ok) {
+                    (Some(_), true) => crate::shard::RunStatus::Ok,
+                    (Some(_), false) => crate::shard::RunStatus::NoFolder,
+                    (None, _) => crate::shard::RunStatus::Failed,
+                },
+            })
+            .collect();
+        if let Err(error) = output::write_atomically(&manifest_path, |temp| {
+            crate::manifest::write(temp, manifest)
+        }) {
+            failures += 1;
+            log(format_args!("error: {error:#}"));
+        }
+    }
     // The charts and index.html are drawn from the files just written, by the same code as
     // `schedlab report`, so the two give byte-identical results.
     let report_started = Instant::now();
@@ -398,27 +475,46 @@ fn write_stats(
         .iter()
         .map(|(key, s)| output::summary_record(key, s, &columns))
         .collect();
-    let stat_rows: Vec<crate::stats::Row<'_>> = rows
+    let params: Vec<&str> = rows
+        .first()
+        .map_or(&[][..], |(key, _)| key.params)
         .iter()
-        .zip(&records)
-        .map(|((key, _), record)| crate::stats::Row {
-            group: std::iter::once(key.scenario)
-                .chain(key.params.iter().map(|(_, v)| v.as_str()))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    write_stats_records(path, &params, &names, &records, baseline)
+}
+
+/// Writes stats.csv from summary.csv's records (key, the `names` figure columns, then the
+/// `params` values): shared by `run` and `merge`, so a merged sweep's statistics are those
+/// of the unsharded sweep.
+pub(crate) fn write_stats_records(
+    path: &Path,
+    params: &[&str],
+    names: &[&str],
+    records: &[Vec<String>],
+    baseline: Option<&str>,
+) -> anyhow::Result<()> {
+    let figures = output::KEY_COLUMNS.len()..output::KEY_COLUMNS.len() + names.len();
+    let stat_rows: Vec<crate::stats::Row<'_>> = records
+        .iter()
+        .map(|record| crate::stats::Row {
+            group: std::iter::once(record[0].as_str())
+                .chain(record[figures.end..].iter().map(String::as_str))
                 .collect(),
-            scheduler: key.scheduler,
-            seed: key.seed,
-            cells: &record[3..3 + names.len()],
+            scheduler: &record[1],
+            // summary.csv's seeds are the u64s written by `run`.
+            seed: record[2].parse().unwrap_or_default(),
+            cells: &record[figures.clone()],
         })
         .collect();
-    let params = rows.first().map_or(&[][..], |(key, _)| key.params);
     let header: Vec<&str> = std::iter::once("scenario")
-        .chain(params.iter().map(|(p, _)| p.as_str()))
+        .chain(params.iter().copied())
         .chain(crate::stats::COLUMNS)
         .collect();
     output::write_csv(
         path,
         &header,
-        crate::stats::records(&stat_rows, &names, baseline).into_iter(),
+        crate::stats::records(&stat_rows, names, baseline).into_iter(),
     )
 }
 

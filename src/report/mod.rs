@@ -851,6 +851,8 @@ pub fn build(out: &Path) -> anyhow::Result<Built> {
     // an earlier sweep survives next to this one's.
     let staging = out.join(".charts.tmp");
     let _ = fs::remove_dir_all(&staging);
+    // Created here, so a sweep with no runs (an empty shard) still gets an empty folder.
+    fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
     let result = draw_all(out, &model, &index, &staging);
     let charts = match result {
         Ok(c) => c,

@@ -25,7 +25,7 @@ use crate::cluster::ClusterState;
 use crate::node::NodeId;
 use crate::pod::{Pod, PodId};
 use crate::reason::Reason;
-use crate::resources::ResourceNames;
+use crate::resources::{NUM_RESOURCES, ResourceKind, ResourceNames, Resources};
 use crate::scheduler::{Cycle, Diagnosis, Placement, Scheduler, SchedulerRng};
 
 #[cfg(feature = "yaml")]
@@ -362,6 +362,10 @@ pub struct FrameworkScheduler {
     skip_score: Vec<bool>,
     raw: Vec<i64>,
     totals: Vec<i64>,
+    /// Room held for the current pod's betters: per node, the requests of pending pods
+    /// nominated there whose priority is at least the pod's (upstream's
+    /// `addNominatedPods`).
+    reserved: Vec<(NodeId, Resources)>,
 }
 
 impl FrameworkScheduler {
@@ -378,6 +382,7 @@ impl FrameworkScheduler {
             skip_score: Vec::new(),
             raw: Vec::new(),
             totals: Vec::new(),
+            reserved: Vec::new(),
         }
     }
 
@@ -443,6 +448,8 @@ impl FrameworkScheduler {
                 }
             }
         }
+
+        self.hold_for_nominated(pod_id, pod, cluster);
 
         // Filter, from the rotating start index, until enough feasible nodes are found.
         let to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n);
@@ -591,12 +598,14 @@ impl FrameworkScheduler {
         }
     }
 
-    /// DefaultPreemption over the nodes whose only objection is NodeResourcesFit's: the
-    /// pod does not fit now, and every other filter passes. The dry run re-checks
-    /// resources only, so limiting candidates this way keeps it exact; evicting pods to
-    /// satisfy pod-dependent filters (inter-pod affinity, topology spread) is not tried.
+    /// DefaultPreemption. When the pod's verdicts can depend on other pods beyond their
+    /// requests (InterPodAffinity, PodTopologySpread or NodePorts active for it), every
+    /// node rejected as Unschedulable is dry-run with all filters on a copy of the
+    /// cluster, as upstream does; otherwise only NodeResourcesFit can be resolved by
+    /// evicting, so the candidates are the nodes whose only objection is its, and the dry
+    /// run re-checks resources (exact for them, and far cheaper).
     fn preempt(
-        &self,
+        &mut self,
         pod: &Pod,
         cluster: &ClusterState,
         rng: &mut SchedulerRng,
@@ -604,7 +613,13 @@ impl FrameworkScheduler {
         if !preemption::eligible(pod) || waits_for_terminating_victims(pod, cluster) {
             return None;
         }
-        let potential: Vec<NodeId> = self
+        let pod_dependent = self.profile.filter.iter().any(|&p| {
+            !self.skip_filter[p] && POD_DEPENDENT_FILTERS.contains(&self.profile.plugins[p].name())
+        });
+        if pod_dependent {
+            return self.preempt_with_every_filter(pod, cluster, rng);
+        }
+        let potential: Vec<(NodeId, Resources)> = self
             .failures
             .iter()
             .filter(|(_, plugin, status)| {
@@ -620,8 +635,122 @@ impl FrameworkScheduler {
                         || plugin.filter(pod, cluster, node).is_success()
                 })
             })
+            .map(|node| (node, self.held_on(node).unwrap_or(Resources::ZERO)))
             .collect();
         preemption::find(cluster, pod, &potential, rng)
+    }
+
+    /// Upstream's dry run (`SelectVictimsOnNode` with every filter): on a copy of the
+    /// cluster, each node rejected as Unschedulable loses all its lower-priority pods; if
+    /// the pod then passes every PreFilter and Filter there, the removed pods come back
+    /// one by one (PDB-violating ones first, each group most important first) and those
+    /// whose return keeps the pod passing are reprieved. Candidates are sought from a
+    /// random offset until `max(10% of nodes, 100)` are found, and chosen as
+    /// [`preemption::pick`] does.
+    fn preempt_with_every_filter(
+        &mut self,
+        pod: &Pod,
+        cluster: &ClusterState,
+        rng: &mut SchedulerRng,
+    ) -> Option<preemption::Candidate> {
+        let potential: Vec<NodeId> = self
+            .failures
+            .iter()
+            .filter(|(_, _, status)| status.code == Code::Unschedulable)
+            .map(|&(node, _, _)| node)
+            .collect();
+        if potential.is_empty() {
+            return None;
+        }
+        let wanted = preemption::candidates_wanted(cluster, potential.len());
+        let offset = rng.random_range(0..potential.len());
+        let allowed = crate::pdb::disruptions_allowed(cluster);
+        // Cloned at the first node with lower-priority pods; restored after each node.
+        let mut what_if: Option<ClusterState> = None;
+        let mut candidates = Vec::new();
+        for k in 0..potential.len() {
+            if candidates.len() >= wanted {
+                break;
+            }
+            let node = potential[(offset + k) % potential.len()];
+            let lower = preemption::lower_priority_pods(cluster, pod, node);
+            if lower.is_empty() {
+                continue;
+            }
+            let copy = what_if.get_or_insert_with(|| cluster.clone());
+            if let Some(c) = self.dry_run(copy, pod, node, lower, &allowed) {
+                candidates.push(c);
+            }
+        }
+        if what_if.is_some() {
+            // The plugins' per-pod state was last computed on the copy.
+            for &p in &self.profile.pre_filter {
+                self.profile.plugins[p].pre_filter(pod, cluster);
+            }
+        }
+        preemption::pick(cluster, candidates)
+    }
+
+    /// The dry run on one node of `copy`, which it leaves as it found it.
+    fn dry_run(
+        &mut self,
+        copy: &mut ClusterState,
+        pod: &Pod,
+        node: NodeId,
+        lower: Vec<(PodId, &Pod)>,
+        allowed: &[i32],
+    ) -> Option<preemption::Candidate> {
+        for &(victim, _) in &lower {
+            copy.set_aside(victim).ok()?;
+        }
+        let restore = |copy: &mut ClusterState, pods: &[(PodId, &Pod)]| {
+            for &(victim, _) in pods {
+                let _ = copy.put_back(victim, node);
+            }
+        };
+        if !self.passes_every_filter(copy, pod, node) {
+            restore(copy, &lower);
+            return None;
+        }
+        let (violating, fine) = preemption::split_by_budget(copy, allowed, lower);
+        let mut victims = Vec::new();
+        let mut num_pdb_violations = 0;
+        for (group, counts) in [(violating, true), (fine, false)] {
+            for (victim, p) in group {
+                let _ = copy.put_back(victim, node);
+                if !self.passes_every_filter(copy, pod, node) {
+                    let _ = copy.set_aside(victim);
+                    victims.push((victim, p));
+                    num_pdb_violations += usize::from(counts);
+                }
+            }
+        }
+        restore(copy, &victims);
+        Some(preemption::candidate(node, victims, num_pdb_violations))
+    }
+
+    /// True when `pod` passes every PreFilter and Filter of the profile on `node` of
+    /// `cluster`, nominated pods' room held.
+    fn passes_every_filter(&mut self, cluster: &ClusterState, pod: &Pod, node: NodeId) -> bool {
+        let mut skipped = vec![false; self.profile.plugins.len()];
+        for &p in &self.profile.pre_filter {
+            match self.profile.plugins[p].pre_filter(pod, cluster).code {
+                Code::Success => {}
+                Code::Skip => skipped[p] = true,
+                _ => return false,
+            }
+        }
+        let filters_pass = self.profile.filter.iter().all(|&p| {
+            skipped.get(p).copied().unwrap_or(false)
+                || self.profile.plugins[p]
+                    .filter(pod, cluster, node)
+                    .is_success()
+        });
+        filters_pass && {
+            let free =
+                cluster.rows()[node.index()].free - self.held_on(node).unwrap_or(Resources::ZERO);
+            shortfall(&pod.requests, &free).is_success()
+        }
     }
 
     /// The first filter plugin, in profile order, that rejects the node.
@@ -641,7 +770,45 @@ impl FrameworkScheduler {
                 return Some((plugin.name(), status));
             }
         }
-        None
+        let held = self.held_on(node)?;
+        let free = cluster.rows()[node.index()].free - held;
+        let status = shortfall(&pod.requests, &free);
+        (!status.is_success())
+            .then_some((plugins::node_resources_fit::NodeResourcesFit::NAME, status))
+    }
+
+    /// What nominated pods hold on `node` for the current pod, if anything.
+    #[inline]
+    fn held_on(&self, node: NodeId) -> Option<Resources> {
+        self.reserved
+            .iter()
+            .find(|(n, _)| *n == node)
+            .map(|&(_, r)| r)
+    }
+
+    /// Upstream's `addNominatedPods`, for the resources: the pods nominated to a node with
+    /// priority at least `pod`'s keep their room there while their victims terminate, so
+    /// a lower-priority pod cannot take what a preemption freed. Simplified: a nominated
+    /// pod counts by its requests (and its pod slot) only, not by its host ports or its
+    /// labels for other pods' affinity, and the filters do not run a second time without
+    /// it.
+    fn hold_for_nominated(&mut self, pod_id: PodId, pod: &Pod, cluster: &ClusterState) {
+        self.reserved.clear();
+        for &q in cluster.nominated_pods() {
+            let Some(other) = cluster.pod(q) else {
+                continue;
+            };
+            let Some(node) = other.nominated_node else {
+                continue;
+            };
+            if q == pod_id || other.node.is_some() || other.priority() < pod.priority() {
+                continue;
+            }
+            match self.reserved.iter_mut().find(|(n, _)| *n == node) {
+                Some((_, held)) => *held += other.requests,
+                None => self.reserved.push((node, other.requests)),
+            }
+        }
     }
 
     /// Explains where the pod would go now, without binding it. Advances the rotating
@@ -662,6 +829,35 @@ impl FrameworkScheduler {
         self.schedule_pod(cluster, pod, rng, Some(&mut e));
         e
     }
+}
+
+/// Filter plugins whose verdict on a node can change when pods other than by their
+/// requests leave it: preemption dry-runs every filter when one of them is active.
+const POD_DEPENDENT_FILTERS: [&str; 3] = [
+    plugins::inter_pod_affinity::InterPodAffinity::NAME,
+    plugins::pod_topology_spread::PodTopologySpread::NAME,
+    plugins::node_ports::NodePorts::NAME,
+];
+
+/// NodeResourcesFit's verdict for `request` against `free` (what is left once
+/// nominated pods hold their room): every shortfall in upstream's order.
+fn shortfall(request: &Resources, free: &Resources) -> Status {
+    let mut status = Status::success();
+    if free.pods() < 1 {
+        status = Status::unschedulable(Reason::TooManyPods);
+    }
+    for i in (0..NUM_RESOURCES).filter(|&i| i != ResourceKind::PODS.index()) {
+        let kind = ResourceKind(i as u8);
+        let wanted = request.get(kind);
+        if wanted > 0 && wanted > free.get(kind) {
+            if status.is_success() {
+                status = Status::unschedulable(Reason::Insufficient(kind));
+            } else {
+                status.reasons.push(Reason::Insufficient(kind));
+            }
+        }
+    }
+    status
 }
 
 /// Upstream's `PodEligibleToPreemptOthers`: a pod whose nominated node still has

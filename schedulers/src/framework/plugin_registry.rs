@@ -985,7 +985,8 @@ impl fmt::Display for Warning {
 }
 
 /// "unknown plugin" with a likely correction and the known names.
-fn unknown_plugin(name: &str) -> String {
+/// kube-scheduler's refusal of a plugin name it does not know, with the known names.
+pub(crate) fn unknown_plugin(name: &str) -> String {
     let known = known_plugin_names();
     let mut message = format!("unknown plugin {name:?}");
     if let Some(best) = closest(name, &known) {
@@ -1132,11 +1133,11 @@ fn expand<'a>(
     // The explicit list (`updatePluginList`): each plugin must implement the point, once.
     for (i, e) in specific.enabled.iter().enumerate() {
         let field = e.origin.path_or("plugins");
-        if e.info.is_simulated() && !e.info.implements(point) {
+        if !e.info.implements(point) {
             return Err(ConfigError::new(
                 format!("{field}.name"),
                 format!(
-                    "plugin {:?} does not extend {}Plugin (it runs at: {})",
+                    "plugin {:?} does not extend {}Plugin plugin (it runs at: {})",
                     e.name,
                     point.title(),
                     points_list(e.info)
@@ -1160,9 +1161,7 @@ fn expand<'a>(
     let mut overrides: Vec<&str> = Vec::new();
     let mut from_multi: Vec<Entry<'a>> = Vec::new();
     for e in &multi.enabled {
-        // Plugins schedlab ignores count as implementing every point, so that a double
-        // registration is still found; they are dropped later anyway.
-        if e.info.is_simulated() && !e.info.implements(point) {
+        if !e.info.implements(point) {
             continue;
         }
         if specific.disables(e.name) {
@@ -1337,6 +1336,28 @@ impl ResolvedProfile {
             expanded.push(expand(point, &sets[point.index()], &multi)?);
         }
         let at = |point: ExtensionPoint| &expanded[point.index()];
+
+        // NewFramework's checks: exactly one queue sort plugin, at least one binder.
+        let queue_sort = at(ExtensionPoint::QueueSort).len();
+        if queue_sort != 1 {
+            return Err(ConfigError::new(
+                "plugins.queueSort",
+                format!(
+                    "only one queue sort plugin required for profile with scheduler name {:?}, \
+                     but got {queue_sort}",
+                    config.scheduler_name
+                ),
+            ));
+        }
+        if at(ExtensionPoint::Bind).is_empty() {
+            return Err(ConfigError::new(
+                "plugins.bind",
+                format!(
+                    "at least one bind plugin is needed for profile with scheduler name {:?}",
+                    config.scheduler_name
+                ),
+            ));
+        }
 
         let score_entries = sets[ExtensionPoint::Score.index()]
             .enabled
@@ -1757,7 +1778,9 @@ mod tests {
     fn disabling_star_in_multi_point_leaves_only_what_is_enabled() {
         let config = with(|c| {
             c.plugins.multi_point.disabled.push("*".into());
+            enable(&mut c.plugins.multi_point, "PrioritySort", None);
             enable(&mut c.plugins.multi_point, NodeResourcesFit::NAME, Some(5));
+            enable(&mut c.plugins.multi_point, "DefaultBinder", None);
         });
         let p = profile(&config);
         assert_eq!(p.plugin_names(), ["NodeResourcesFit"]);
@@ -1765,6 +1788,51 @@ mod tests {
         assert!(
             !p.preemption,
             "DefaultPreemption was disabled with the rest"
+        );
+    }
+
+    /// Mirrors NewFramework's checks (framework_test.go "queue sort plugin" and "bind
+    /// plugin" cases): a profile that disables every plugin keeps no queue sort and no
+    /// binder, and kube-scheduler refuses it at start-up.
+    #[test]
+    fn a_profile_needs_one_queue_sort_and_a_binder() {
+        let no_queue_sort = with(|c| {
+            c.plugins.multi_point.disabled.push("*".into());
+            enable(&mut c.plugins.multi_point, NodeResourcesFit::NAME, None);
+        });
+        let e = resolve(&no_queue_sort).unwrap_err();
+        assert_eq!(e.field, "plugins.queueSort");
+        assert_eq!(
+            e.message,
+            "only one queue sort plugin required for profile with scheduler name \"custom\", \
+             but got 0"
+        );
+        let no_binder = with(|c| {
+            c.plugins
+                .set_mut(P::Bind)
+                .disabled
+                .push("DefaultBinder".into());
+        });
+        let e = resolve(&no_binder).unwrap_err();
+        assert_eq!(e.field, "plugins.bind");
+        assert_eq!(
+            e.message,
+            "at least one bind plugin is needed for profile with scheduler name \"custom\""
+        );
+    }
+
+    /// Mirrors updatePluginList: a plugin enabled at a point it does not implement is
+    /// refused, whether or not schedlab simulates it.
+    #[test]
+    fn a_plugin_at_a_point_it_does_not_extend_is_refused() {
+        let config = with(|c| enable(c.plugins.set_mut(P::Filter), "ImageLocality", None));
+        let e = resolve(&config).unwrap_err();
+        assert_eq!(e.field, "plugins.filter.enabled[0].name");
+        assert!(
+            e.message
+                .starts_with("plugin \"ImageLocality\" does not extend FilterPlugin plugin"),
+            "{}",
+            e.message
         );
     }
 

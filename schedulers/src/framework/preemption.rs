@@ -17,12 +17,21 @@
 //!   important victim, then smallest sum of victim priorities, then fewest victims, then
 //!   the latest start among its most important victims, then the first candidate.
 //!
+//! - the dry run runs every PreFilter and Filter of the profile on a copy of the cluster
+//!   with the victims set aside ([`ClusterState::set_aside`]), so a preemptor kept off a
+//!   node by inter-pod anti-affinity, topology spread or a host port evicts the pods in
+//!   its way (`FrameworkScheduler::preempt`). When none of those pod-dependent filters is
+//!   active for the pod, only resources can be freed, and the dry run re-checks resources
+//!   alone on the nodes whose only objection is NodeResourcesFit's: the same answer
+//!   without copying the cluster;
+//! - pods nominated to a node with priority at least the preemptor's keep their room
+//!   there, in filtering and in the dry run (upstream's `addNominatedPods`).
+//!
 //! Simplifications, stated: budgets' allowed disruptions are computed from the cluster
-//! (see [`crate::pdb`]), with no `disruptedPods`; candidates are the nodes whose only
-//! objection is NodeResourcesFit's, and the dry run re-checks resources with the victims
-//! removed (exact for them), so preemption to satisfy pod-dependent filters (inter-pod
-//! anti-affinity, topology spread) is not attempted. Victims are evicted by the host: the
-//! simulator gives each its termination grace period, during which it keeps its node.
+//! (see [`crate::pdb`]), with no `disruptedPods`; a nominated pod holds its requests and
+//! pod slot only, not its host ports or its labels for other pods' affinity, and filters
+//! do not run a second time without it. Victims are evicted by the host: the simulator
+//! gives each its termination grace period, during which it keeps its node.
 
 use rand::RngExt;
 
@@ -68,17 +77,23 @@ pub fn select_victims(
     pod: &Pod,
     node: NodeId,
 ) -> Option<(Vec<PodId>, usize)> {
-    select_victims_with(cluster, pod, node, &pdb::disruptions_allowed(cluster))
+    select_victims_with(
+        cluster,
+        pod,
+        node,
+        Resources::ZERO,
+        &pdb::disruptions_allowed(cluster),
+    )
+    .map(|c| (c.victims, c.num_pdb_violations))
 }
 
-/// [`select_victims`] with the budgets' allowed disruptions (one per
-/// [`ClusterState::pdbs`] entry) computed once by the caller.
-pub fn select_victims_with(
-    cluster: &ClusterState,
+/// The pods on `node` of lower priority than `pod`, most important first: who could
+/// be evicted for it.
+pub fn lower_priority_pods<'c>(
+    cluster: &'c ClusterState,
     pod: &Pod,
     node: NodeId,
-    allowed: &[i32],
-) -> Option<(Vec<PodId>, usize)> {
+) -> Vec<(PodId, &'c Pod)> {
     let mut lower: Vec<(PodId, &Pod)> = cluster
         .node(node)
         .pods
@@ -86,29 +101,65 @@ pub fn select_victims_with(
         .filter_map(|&id| cluster.pod(id).map(|p| (id, p)))
         .filter(|(_, p)| p.priority() < pod.priority())
         .collect();
+    lower.sort_by(|a, b| more_important(a.1, b.1).then(a.0.cmp(&b.0)));
+    lower
+}
+
+/// Pods that could be evicted, each with the pod itself.
+pub type Evictable<'c> = Vec<(PodId, &'c Pod)>;
+
+/// `lower` split into the pods whose eviction would overdraw a budget and the others,
+/// each in the order given (upstream's `filterPodsWithPDBViolation`).
+pub fn split_by_budget<'c>(
+    cluster: &ClusterState,
+    allowed: &[i32],
+    lower: Evictable<'c>,
+) -> (Evictable<'c>, Evictable<'c>) {
+    if cluster.pdbs().is_empty() {
+        return (Vec::new(), lower);
+    }
+    let keyed: Vec<((PodId, &Pod), &Pod)> = lower.iter().map(|&(id, p)| ((id, p), p)).collect();
+    pdb::split_by_violation(cluster.pdbs(), allowed, &keyed)
+}
+
+/// A candidate on `node` evicting `victims` (sorted here most important first, as
+/// upstream re-sorts them after the reprieve).
+pub fn candidate(
+    node: NodeId,
+    mut victims: Vec<(PodId, &Pod)>,
+    num_pdb_violations: usize,
+) -> Candidate {
+    victims.sort_by(|a, b| more_important(a.1, b.1).then(a.0.cmp(&b.0)));
+    Candidate {
+        node,
+        victims: victims.into_iter().map(|(id, _)| id).collect(),
+        num_pdb_violations,
+    }
+}
+
+/// [`select_victims`] for resources only, with `held` of the node kept for nominated
+/// pods and the budgets' allowed disruptions (one per [`ClusterState::pdbs`] entry)
+/// computed once by the caller.
+pub fn select_victims_with(
+    cluster: &ClusterState,
+    pod: &Pod,
+    node: NodeId,
+    held: Resources,
+    allowed: &[i32],
+) -> Option<Candidate> {
+    let lower = lower_priority_pods(cluster, pod, node);
     // Upstream: "No preemption victims found for incoming pod".
     if lower.is_empty() {
         return None;
     }
-    let mut free: Resources = cluster.rows()[node.index()].free;
+    let mut free: Resources = cluster.rows()[node.index()].free - held;
     for (_, p) in &lower {
         free += p.requests;
     }
     if !pod.requests.fits_in(&free) {
         return None;
     }
-    lower.sort_by(|a, b| more_important(a.1, b.1).then(a.0.cmp(&b.0)));
-    let (violating, fine) = if cluster.pdbs().is_empty() {
-        (Vec::new(), lower.clone())
-    } else {
-        let (v, f) = pdb::split_by_violation(cluster.pdbs(), allowed, &lower);
-        let by_id = |ids: Vec<PodId>| -> Vec<(PodId, &Pod)> {
-            ids.into_iter()
-                .filter_map(|id| cluster.pod(id).map(|p| (id, p)))
-                .collect()
-        };
-        (by_id(v), by_id(f))
-    };
+    let (violating, fine) = split_by_budget(cluster, allowed, lower);
     let mut victims = Vec::new();
     let mut num_violations = 0;
     for (group, counts) in [(violating, true), (fine, false)] {
@@ -118,35 +169,34 @@ pub fn select_victims_with(
                 free = without;
             } else {
                 victims.push((id, p));
-                if counts {
-                    num_violations += 1;
-                }
+                num_violations += usize::from(counts);
             }
         }
     }
-    // Upstream re-sorts so the victims stay most important first.
-    victims.sort_by(|a, b| more_important(a.1, b.1).then(a.0.cmp(&b.0)));
-    Some((
-        victims.into_iter().map(|(id, _)| id).collect(),
-        num_violations,
-    ))
+    Some(candidate(node, victims, num_violations))
 }
 
-/// Dry-runs preemption on `potential` nodes (those rejected as Unschedulable whose other
-/// filters pass), from a random offset as upstream, and picks the best candidate.
+/// How many candidates the dry run seeks among `potential` nodes:
+/// `max(10% of the ready nodes, 100)`, at most all of them.
+pub fn candidates_wanted(cluster: &ClusterState, potential: usize) -> usize {
+    (cluster.ready_node_count() * MIN_CANDIDATE_NODES_PERCENTAGE / 100)
+        .max(MIN_CANDIDATE_NODES_ABSOLUTE)
+        .min(potential)
+}
+
+/// Dry-runs preemption for resources on `potential` nodes (those rejected as
+/// Unschedulable whose other filters pass), each with what nominated pods hold there,
+/// from a random offset as upstream, and picks the best candidate.
 pub fn find(
     cluster: &ClusterState,
     pod: &Pod,
-    potential: &[NodeId],
+    potential: &[(NodeId, Resources)],
     rng: &mut crate::scheduler::SchedulerRng,
 ) -> Option<Candidate> {
     if potential.is_empty() || !eligible(pod) {
         return None;
     }
-    let all = cluster.ready_node_count();
-    let wanted = (all * MIN_CANDIDATE_NODES_PERCENTAGE / 100)
-        .max(MIN_CANDIDATE_NODES_ABSOLUTE)
-        .min(potential.len());
+    let wanted = candidates_wanted(cluster, potential.len());
     let offset = rng.random_range(0..potential.len());
     let allowed = pdb::disruptions_allowed(cluster);
     let mut candidates = Vec::new();
@@ -154,15 +204,9 @@ pub fn find(
         if candidates.len() >= wanted {
             break;
         }
-        let node = potential[(offset + k) % potential.len()];
-        if let Some((victims, num_pdb_violations)) =
-            select_victims_with(cluster, pod, node, &allowed)
-        {
-            candidates.push(Candidate {
-                node,
-                victims,
-                num_pdb_violations,
-            });
+        let (node, held) = potential[(offset + k) % potential.len()];
+        if let Some(c) = select_victims_with(cluster, pod, node, held, &allowed) {
+            candidates.push(c);
         }
     }
     pick(cluster, candidates)
@@ -337,10 +381,13 @@ mod tests {
         r.set(ResourceKind::PODS, 1);
         let p = Pod::with_requests(Arc::new(t), 0, r, 4, 0);
         let mut rng = <crate::scheduler::SchedulerRng as rand::SeedableRng>::seed_from_u64(1);
-        assert_eq!(find(&c, &p, &[NodeId(0)], &mut rng), None);
+        assert_eq!(
+            find(&c, &p, &[(NodeId(0), Resources::ZERO)], &mut rng),
+            None
+        );
         let p = pod("p", 100, 4);
         assert_eq!(
-            find(&c, &p, &[NodeId(0)], &mut rng).map(|c| c.node),
+            find(&c, &p, &[(NodeId(0), Resources::ZERO)], &mut rng).map(|c| c.node),
             Some(NodeId(0))
         );
     }
@@ -438,14 +485,26 @@ mod tests {
             Some(1)
         );
         let mut rng = <crate::scheduler::SchedulerRng as rand::SeedableRng>::seed_from_u64(3);
-        let chosen = find(&c, &preemptor, &[NodeId(0), NodeId(1)], &mut rng).unwrap();
+        let chosen = find(
+            &c,
+            &preemptor,
+            &[(NodeId(0), Resources::ZERO), (NodeId(1), Resources::ZERO)],
+            &mut rng,
+        )
+        .unwrap();
         assert_eq!(chosen.node, NodeId(1));
         assert_eq!(chosen.num_pdb_violations, 0);
         // Without the budget, node1's lower-priority victim wins.
         let mut plain = cluster(2, 4);
         bind_on(&mut plain, 0, labelled("guarded", "foo", 0, 4), 0);
         bind_on(&mut plain, 1, labelled("other", "bar", 50, 4), 0);
-        let chosen = find(&plain, &preemptor, &[NodeId(0), NodeId(1)], &mut rng).unwrap();
+        let chosen = find(
+            &plain,
+            &preemptor,
+            &[(NodeId(0), Resources::ZERO), (NodeId(1), Resources::ZERO)],
+            &mut rng,
+        )
+        .unwrap();
         assert_eq!(chosen.node, NodeId(0));
     }
 
@@ -476,6 +535,249 @@ mod tests {
                 node: NodeId(1),
                 victims: vec![other],
             }]
+        );
+    }
+
+    const LOW: i32 = 0;
+    const MID: i32 = 100;
+    const HIGH: i32 = 1000;
+
+    /// A cluster of `nodes` (name, zone), each with 4 CPUs, the hostname label and, when
+    /// given, `zone`.
+    fn labelled_nodes(nodes: &[(&str, &str)]) -> ClusterState {
+        let mut c = ClusterState::default();
+        for &(name, zone) in nodes {
+            let mut a = Resources::cpu_mem(4, 1 << 40);
+            a.set(ResourceKind::PODS, 110);
+            let mut labels = crate::labels::Labels::new([("hostname", name)]);
+            if !zone.is_empty() {
+                labels.insert("zone".into(), zone.into());
+            }
+            c.add_node(NodeSpec {
+                name: name.into(),
+                allocatable: a,
+                labels,
+                ..Default::default()
+            });
+        }
+        c
+    }
+
+    /// `st.MakePod().Label("foo", "")`: a pod of the default namespace labelled foo.
+    fn foo(name: &str, priority: i32) -> PodTemplate {
+        PodTemplate {
+            name: name.into(),
+            namespace: "default".into(),
+            labels: crate::labels::Labels::new([("foo", "")]),
+            priority,
+            singleton: true,
+            ..Default::default()
+        }
+    }
+
+    fn foo_selector() -> crate::pod_affinity::LabelSelector {
+        crate::pod_affinity::LabelSelector::equals("foo", "")
+    }
+
+    fn make(t: PodTemplate, cpu: i64) -> Pod {
+        let mut r = Resources::cpu_mem(cpu, 0);
+        r.set(ResourceKind::PODS, 1);
+        Pod::with_requests(Arc::new(t), 0, r, cpu, 0)
+    }
+
+    fn schedule_one(c: &mut ClusterState, pod: PodId, seed: u64) -> crate::scheduler::Decision {
+        let mut scheduler =
+            super::super::FrameworkScheduler::new(super::super::Profile::kube_default());
+        let mut rng = <crate::scheduler::SchedulerRng as rand::SeedableRng>::seed_from_u64(seed);
+        let mut decisions = Vec::new();
+        crate::scheduler::Scheduler::schedule(
+            &mut scheduler,
+            &mut crate::scheduler::Cycle::new(c, &[pod], &mut rng, &mut decisions),
+        );
+        assert_eq!(decisions.len(), 1, "{decisions:?}");
+        decisions.pop().unwrap()
+    }
+
+    /// Mirrors upstream's TestDryRunPreemption "pod with anti-affinity is preempted": a
+    /// low-priority pod whose required anti-affinity keeps the preemptor off node1 is
+    /// evicted; the medium-priority pod beside it is reprieved, since its return does not
+    /// stop the preemptor. node2 holds only a pod of the preemptor's priority (upstream's
+    /// node2 is left out of the dry run the same way).
+    #[test]
+    fn pod_with_anti_affinity_is_preempted() {
+        let mut c = labelled_nodes(&[("node1", ""), ("node2", "")]);
+        let mut anti = foo("p1.1", LOW);
+        anti.pod_anti_affinity
+            .get_or_insert_with(Default::default)
+            .required
+            .push(crate::pod_affinity::PodAffinityTerm {
+                label_selector: Some(foo_selector()),
+                topology_key: "hostname".into(),
+                ..Default::default()
+            });
+        let p11 = bind_on(&mut c, 0, make(anti, 1), 0);
+        bind_on(&mut c, 0, make(foo("p1.2", MID), 1), 1);
+        bind_on(&mut c, 0, make(foo("p1.3", HIGH), 1), 2);
+        bind_on(&mut c, 1, make(foo("p2", HIGH), 4), 3);
+        let p = c.add_pod(make(foo("p", HIGH), 1));
+        assert_eq!(
+            schedule_one(&mut c, p, 1),
+            crate::scheduler::Decision::Preempt {
+                pod: p,
+                node: NodeId(0),
+                victims: vec![p11],
+            }
+        );
+    }
+
+    /// Mirrors upstream's TestDryRunPreemption "preemption to resolve pod topology spread
+    /// filter failure": zone1 (node-a, node-b) holds three `foo` pods and zone2 (node-x)
+    /// two of the preemptor's priority, so with maxSkew 1 on zone and hostname the
+    /// preemptor fits nowhere. On node-a the medium-priority pod is reprieved and the
+    /// low one evicted; on node-b its one low pod goes; node-x has nothing to evict.
+    #[test]
+    fn preemption_to_resolve_pod_topology_spread_filter_failure() {
+        let mut c = labelled_nodes(&[
+            ("node-a", "zone1"),
+            ("node-b", "zone1"),
+            ("node-x", "zone2"),
+        ]);
+        bind_on(&mut c, 0, make(foo("pod-a1", MID), 0), 0);
+        let a2 = bind_on(&mut c, 0, make(foo("pod-a2", LOW), 0), 1);
+        let b1 = bind_on(&mut c, 1, make(foo("pod-b1", LOW), 0), 2);
+        bind_on(&mut c, 2, make(foo("pod-x1", HIGH), 0), 3);
+        bind_on(&mut c, 2, make(foo("pod-x2", HIGH), 0), 4);
+        let mut t = foo("p", HIGH);
+        for key in ["zone", "hostname"] {
+            t.topology_spread_constraints
+                .push(crate::pod_affinity::TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: key.into(),
+                    when_unsatisfiable: crate::pod_affinity::WhenUnsatisfiable::DoNotSchedule,
+                    label_selector: Some(foo_selector()),
+                    ..Default::default()
+                });
+        }
+        let p = c.add_pod(make(t, 0));
+        let preemptor = c.pod(p).unwrap().clone();
+
+        // The dry run, node by node, as upstream lists its candidates.
+        let mut framework =
+            super::super::FrameworkScheduler::new(super::super::Profile::kube_default());
+        let allowed = pdb::disruptions_allowed(&c);
+        let mut copy = c.clone();
+        let mut dry = |node: u32| {
+            let lower = lower_priority_pods(&c, &preemptor, NodeId(node));
+            if lower.is_empty() {
+                return None;
+            }
+            framework
+                .dry_run(&mut copy, &preemptor, NodeId(node), lower, &allowed)
+                .map(|c| c.victims)
+        };
+        assert_eq!(dry(0), Some(vec![a2]));
+        assert_eq!(dry(1), Some(vec![b1]));
+        assert_eq!(dry(2), None);
+        // The copy is left as it was found.
+        copy.check_invariants().unwrap();
+        for n in 0..3 {
+            let mut on_copy = copy.node(NodeId(n)).pods.clone();
+            let mut on_real = c.node(NodeId(n)).pods.clone();
+            on_copy.sort();
+            on_real.sort();
+            assert_eq!(on_copy, on_real);
+        }
+
+        // End to end: the two candidates tie on every criterion, so the first found
+        // from the random offset wins; either way its one low-priority pod goes.
+        match schedule_one(&mut c, p, 7) {
+            crate::scheduler::Decision::Preempt { node, victims, .. } => {
+                assert!(
+                    (node, victims.clone()) == (NodeId(0), vec![a2])
+                        || (node, victims.clone()) == (NodeId(1), vec![b1]),
+                    "{node:?} {victims:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Upstream's `addNominatedPods`: once a preemptor is nominated to a node, the room its
+    /// victims free is held for it against pods of lower or equal priority, not against
+    /// higher ones, and released when it binds.
+    #[test]
+    fn room_freed_for_a_nominated_pod_is_held_for_it() {
+        let mut c = labelled_nodes(&[("node1", "")]);
+        let victim = bind_on(&mut c, 0, make(foo("low", LOW), 4), 0);
+        let preemptor = c.add_pod(make(foo("preemptor", HIGH), 4));
+        assert_eq!(
+            schedule_one(&mut c, preemptor, 1),
+            crate::scheduler::Decision::Preempt {
+                pod: preemptor,
+                node: NodeId(0),
+                victims: vec![victim],
+            }
+        );
+        assert_eq!(c.nominated_pods(), [preemptor]);
+        // The victim leaves; a medium and an equal-priority pod arrive first.
+        c.remove_pod(victim);
+        for (name, priority) in [("mid", MID), ("equal", HIGH)] {
+            let other = c.add_pod(make(foo(name, priority), 4));
+            match schedule_one(&mut c, other, 1) {
+                crate::scheduler::Decision::Unschedulable { diagnosis, .. } => {
+                    assert_eq!(
+                        diagnosis.to_string(),
+                        "0/1 nodes are available: 1 Insufficient cpu."
+                    );
+                }
+                d => panic!("{name}: {d:?}"),
+            }
+            c.remove_pod(other);
+        }
+        // A pod more important than the preemptor is not held back.
+        let higher = c.add_pod(make(foo("higher", HIGH + 1), 4));
+        assert!(matches!(
+            schedule_one(&mut c, higher, 1),
+            crate::scheduler::Decision::Bound { .. }
+        ));
+        c.remove_pod(higher);
+        // The preemptor itself takes its room, and the nomination ends.
+        assert_eq!(
+            schedule_one(&mut c, preemptor, 1),
+            crate::scheduler::Decision::Bound {
+                pod: preemptor,
+                node: NodeId(0),
+            }
+        );
+        assert!(c.nominated_pods().is_empty());
+        c.check_invariants().unwrap();
+    }
+
+    /// A preemptor whose host port a lower-priority pod holds evicts that pod only: the
+    /// other lower-priority pod on the node is reprieved (NodePorts in the dry run).
+    #[test]
+    fn a_host_port_held_by_a_lower_priority_pod_is_freed() {
+        use crate::pod::{HostPort, Protocol};
+        let mut c = labelled_nodes(&[("node1", "")]);
+        let with_port = |name: &str, priority: i32| {
+            let mut t = foo(name, priority);
+            t.containers = vec![crate::pod::ContainerResources {
+                name: "c".into(),
+                host_ports: vec![HostPort::new(8080, Protocol::Tcp)],
+                ..Default::default()
+            }];
+            t
+        };
+        let holder = bind_on(&mut c, 0, make(with_port("holder", MID), 1), 0);
+        bind_on(&mut c, 0, make(foo("bystander", LOW), 1), 1);
+        let p = c.add_pod(make(with_port("p", HIGH), 1));
+        assert_eq!(
+            schedule_one(&mut c, p, 1),
+            crate::scheduler::Decision::Preempt {
+                pod: p,
+                node: NodeId(0),
+                victims: vec![holder],
+            }
         );
     }
 }

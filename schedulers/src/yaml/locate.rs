@@ -34,6 +34,14 @@ pub trait Schema {
         let _ = (path, tree);
         None
     }
+
+    /// A message that explains an unknown key in the mapping at `path` better than the
+    /// list of allowed keys (the mapping itself is wrong, not the key); `None` keeps
+    /// the usual message.
+    fn unknown_field(&self, path: &str, tree: &Tree) -> Option<String> {
+        let _ = (path, tree);
+        None
+    }
 }
 
 /// The text of a file read as untyped nodes with their positions, to find what sits at a
@@ -491,26 +499,13 @@ pub fn translate(err: &Error, text: &str, path: &str, schema: &dyn Schema) -> Ya
             field, expected, ..
         } => {
             let mapping = render(&path_steps[..path_steps.len().saturating_sub(1)]);
-            let refined = tree.as_ref().and_then(|t| schema.fields(&mapping, t));
-            let (kind, allowed): (Option<String>, Vec<&str>) = match &refined {
-                Some((kind, fields)) => (
-                    Some(kind.clone()),
-                    fields.iter().map(String::as_str).collect(),
-                ),
-                None => (None, expected.to_vec()),
-            };
-            let mut m = format!("unknown field {}", shown_key(field));
-            if let Some(kind) = kind {
-                m.push_str(&format!(" in {kind}"));
+            match tree
+                .as_ref()
+                .and_then(|t| schema.unknown_field(&mapping, t))
+            {
+                Some(m) => m,
+                None => unknown_field_message(field, expected, &mapping, tree.as_ref(), schema),
             }
-            if let Some(best) = closest(field, &allowed) {
-                m.push_str(&format!(" (did you mean `{best}`?)"));
-            }
-            if !allowed.is_empty() {
-                m.push_str("; allowed here: ");
-                m.push_str(&allowed.join(", "));
-            }
-            m
         }
         Error::SerdeMissingField { field, .. } => {
             path_steps.push(Step::Key((*field).to_owned()));
@@ -567,6 +562,37 @@ pub fn translate(err: &Error, text: &str, path: &str, schema: &dyn Schema) -> Ya
         field: (!field.is_empty()).then_some(field),
         message,
     }
+}
+
+/// "unknown field `x` in Kind (did you mean `y`?); allowed here: ..." for the mapping at
+/// `mapping`.
+fn unknown_field_message(
+    field: &str,
+    expected: &[&str],
+    mapping: &str,
+    tree: Option<&Tree>,
+    schema: &dyn Schema,
+) -> String {
+    let refined = tree.and_then(|t| schema.fields(mapping, t));
+    let (kind, allowed): (Option<String>, Vec<&str>) = match &refined {
+        Some((kind, fields)) => (
+            Some(kind.clone()),
+            fields.iter().map(String::as_str).collect(),
+        ),
+        None => (None, expected.to_vec()),
+    };
+    let mut m = format!("unknown field {}", shown_key(field));
+    if let Some(kind) = kind {
+        m.push_str(&format!(" in {kind}"));
+    }
+    if let Some(best) = closest(field, &allowed) {
+        m.push_str(&format!(" (did you mean `{best}`?)"));
+    }
+    if !allowed.is_empty() {
+        m.push_str("; allowed here: ");
+        m.push_str(&allowed.join(", "));
+    }
+    m
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use crate::field_path;
 use crate::framework::Profile;
 use crate::framework::plugin_registry::{self as registry, API_VERSION, ResolvedProfile};
 use crate::yaml::{Schema, Tree, YamlError, parse_options, translate};
-use raw::{ARGS_FIELDS, RawConfig};
+use raw::{ARGS_FIELDS, RawConfig, RawHead};
 use read::{ConfigReader, allowed_with_meta};
 
 /// The `kind` of the document.
@@ -141,6 +141,22 @@ pub fn parse_scheduler_config(
     // YAML's `.inf` and `.nan` have no JSON form, so kube-scheduler cannot read them even
     // where schedlab ignores the value (`leaderElection`, say); refused here too.
     options.non_finite_float_policy = NonFiniteFloatPolicy::Reject;
+    // A wrong version or kind first, as kube-scheduler decodes by apiVersion before it
+    // reads a key (a missing one is left to the full read, which can also point out a
+    // misspelt `kind:`).
+    if let Ok(Some(head)) =
+        serde_saphyr::from_str_with_options::<Option<Spanned<RawHead>>>(text, options.clone())
+    {
+        let wrong =
+            |f: &Option<Spanned<String>>, want: &str| f.as_ref().is_some_and(|v| v.value != want);
+        if wrong(&head.value.api_version, API_VERSION) || wrong(&head.value.kind, KIND) {
+            ConfigReader::new(path).identity(
+                head.referenced,
+                &head.value.api_version,
+                &head.value.kind,
+            )?;
+        }
+    }
     let raw = match serde_saphyr::from_str_with_options::<Option<Spanned<RawConfig>>>(text, options)
     {
         Ok(Some(raw)) => raw,
@@ -175,5 +191,15 @@ impl Schema for ConfigSchema {
             .map(str::to_owned)
             .collect();
         Some((kind.to_owned(), allowed))
+    }
+
+    /// Arguments of a plugin kube-scheduler does not know (an out-of-tree plugin such as
+    /// Coscheduling): the plugin is what is wrong, not the argument.
+    fn unknown_field(&self, path: &str, tree: &Tree) -> Option<String> {
+        let entry = path.strip_suffix(".args")?;
+        let plugin = tree.scalar_at(&field_path::key(entry, "name"))?;
+        registry::plugin(plugin)
+            .is_none()
+            .then(|| registry::unknown_plugin(plugin))
     }
 }

@@ -12,6 +12,56 @@ use serde_saphyr::{Location, Spanned};
 use crate::framework::plugin_registry::ExtensionPoint;
 use crate::yaml::kube::{RawNodeAffinity, RawTopologySpreadConstraint};
 
+/// An `int32` field as written: a number, or a quoted string, which kube-scheduler's
+/// strict JSON decoding refuses (`percentageOfNodesToScore: "50"`); the reader refuses it
+/// too, where it knows the field's position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Int32 {
+    /// A number, not yet checked against the `int32` range.
+    Number(i128),
+    /// A quoted string.
+    Quoted(String),
+}
+
+impl<'de> Deserialize<'de> for Int32 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Int32, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Int32;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a 32-bit integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Int32, E> {
+                Ok(Int32::Number(i128::from(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Int32, E> {
+                Ok(Int32::Number(i128::from(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Int32, E> {
+                Ok(Int32::Quoted(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `leaderElection`: only what kube-scheduler validates is read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RawLeaderElection {
+    pub(super) leader_elect: Option<bool>,
+    pub(super) resource_lock: Option<Spanned<String>>,
+}
+
+/// The identity of the document alone, every other key ignored: read first, so a file of
+/// another version is refused for its version rather than for a key that version has.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RawHead {
+    pub(super) api_version: Option<Spanned<String>>,
+    pub(super) kind: Option<Spanned<String>>,
+}
+
 /// The whole document (`KubeSchedulerConfiguration`). The `IgnoredAny` fields are
 /// accepted, whatever they hold, and never read: they configure the process, not
 /// scheduling decisions.
@@ -20,16 +70,15 @@ use crate::yaml::kube::{RawNodeAffinity, RawTopologySpreadConstraint};
 pub(super) struct RawConfig {
     pub(super) api_version: Option<Spanned<String>>,
     pub(super) kind: Option<Spanned<String>>,
-    pub(super) parallelism: Option<Spanned<i32>>,
-    #[allow(dead_code)]
-    pub(super) leader_election: Option<IgnoredAny>,
+    pub(super) parallelism: Option<Spanned<Int32>>,
+    pub(super) leader_election: Option<RawLeaderElection>,
     #[allow(dead_code)]
     pub(super) client_connection: Option<IgnoredAny>,
     #[allow(dead_code)]
     pub(super) enable_profiling: Option<IgnoredAny>,
     #[allow(dead_code)]
     pub(super) enable_contention_profiling: Option<IgnoredAny>,
-    pub(super) percentage_of_nodes_to_score: Option<Spanned<i32>>,
+    pub(super) percentage_of_nodes_to_score: Option<Spanned<Int32>>,
     /// Workload (pod group) scheduling, after v1.35: accepted and ignored.
     #[allow(dead_code)]
     pub(super) percentage_of_placements_to_score: Option<IgnoredAny>,
@@ -46,7 +95,7 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawProfile {
     pub(super) scheduler_name: Option<Spanned<String>>,
-    pub(super) percentage_of_nodes_to_score: Option<Spanned<i32>>,
+    pub(super) percentage_of_nodes_to_score: Option<Spanned<Int32>>,
     /// Workload (pod group) scheduling, after v1.35: accepted and ignored.
     #[allow(dead_code)]
     pub(super) percentage_of_placements_to_score: Option<IgnoredAny>,

@@ -11,7 +11,7 @@ use std::fmt;
 use serde_saphyr::{Location, Spanned};
 
 use super::raw::{
-    ARGS_FIELDS, RawArgs, RawConfig, RawPluginConfig, RawPluginSet, RawProfile, RawResource,
+    ARGS_FIELDS, Int32, RawArgs, RawConfig, RawPluginConfig, RawPluginSet, RawProfile, RawResource,
 };
 use super::{
     DEFAULT_INITIAL_BACKOFF_SECONDS, DEFAULT_MAX_BACKOFF_SECONDS, KIND, SchedulerConfig,
@@ -103,10 +103,14 @@ impl<'a> ConfigReader<'a> {
         self.warnings.push(rendered.to_string());
     }
 
-    pub(super) fn config(&mut self, raw: &Spanned<RawConfig>) -> Result<SchedulerConfig> {
-        let root = raw.referenced;
-        let raw = &raw.value;
-        match &raw.api_version {
+    /// Refuses a document that is not a v1 KubeSchedulerConfiguration.
+    pub(super) fn identity(
+        &self,
+        root: Location,
+        api_version: &Option<Spanned<String>>,
+        kind: &Option<Spanned<String>>,
+    ) -> Result<()> {
+        match api_version {
             None => {
                 return Err(self.err(
                     root,
@@ -132,7 +136,7 @@ impl<'a> ConfigReader<'a> {
             }
             Some(_) => {}
         }
-        match &raw.kind {
+        match kind {
             None => {
                 return Err(self.err(
                     root,
@@ -149,25 +153,45 @@ impl<'a> ConfigReader<'a> {
             }
             Some(_) => {}
         }
-        if let Some(p) = &raw.parallelism
-            && p.value <= 0
+        Ok(())
+    }
+
+    pub(super) fn config(&mut self, raw: &Spanned<RawConfig>) -> Result<SchedulerConfig> {
+        let root = raw.referenced;
+        let raw = &raw.value;
+        self.identity(root, &raw.api_version, &raw.kind)?;
+        if let Some(p) = &raw.parallelism {
+            let v = self.int32(p, "parallelism")?;
+            if v <= 0 {
+                return Err(self.err(
+                    p.referenced,
+                    "parallelism",
+                    format!("invalid value {v}: should be an integer value greater than zero"),
+                ));
+            }
+        }
+        let global_percentage = match &raw.percentage_of_nodes_to_score {
+            Some(p) => Some(i64::from(
+                self.check_percentage(p, "percentageOfNodesToScore")?,
+            )),
+            None => None,
+        };
+        // kube-scheduler's validation: with leader election on (the default), only the
+        // `leases` lock exists.
+        if let Some(le) = &raw.leader_election
+            && le.leader_elect != Some(false)
+            && let Some(lock) = &le.resource_lock
+            && lock.value != "leases"
         {
             return Err(self.err(
-                p.referenced,
-                "parallelism",
+                lock.referenced,
+                "leaderElection.resourceLock",
                 format!(
-                    "invalid value {}: should be an integer value greater than zero",
-                    p.value
+                    "invalid value {:?}: resourceLock value must be \"leases\"",
+                    lock.value
                 ),
             ));
         }
-        let global_percentage = match &raw.percentage_of_nodes_to_score {
-            Some(p) => {
-                self.check_percentage(p, "percentageOfNodesToScore")?;
-                Some(i64::from(p.value))
-            }
-            None => None,
-        };
         self.backoff(raw)?;
         if let Some(extenders) = &raw.extenders
             && !extenders.value.is_empty()
@@ -256,15 +280,37 @@ impl<'a> ConfigReader<'a> {
         })
     }
 
-    fn check_percentage(&self, p: &Spanned<i32>, field: &str) -> Result<()> {
-        if !(0..=100).contains(&p.value) {
+    fn check_percentage(&self, p: &Spanned<Int32>, field: &str) -> Result<i32> {
+        let v = self.int32(p, field)?;
+        if !(0..=100).contains(&v) {
             return Err(self.err(
                 p.referenced,
                 field,
-                format!("invalid value {}: not in valid range [0-100]", p.value),
+                format!("invalid value {v}: not in valid range [0-100]"),
             ));
         }
-        Ok(())
+        Ok(v)
+    }
+
+    /// An `int32` field's value; a quoted string or a number out of range is refused, as
+    /// kube-scheduler's strict decoding refuses it.
+    fn int32(&self, p: &Spanned<Int32>, field: &str) -> Result<i32> {
+        match &p.value {
+            Int32::Number(n) => i32::try_from(*n).map_err(|_| {
+                self.err(
+                    p.referenced,
+                    field,
+                    format!("invalid value {n}: out of the range of a 32-bit integer"),
+                )
+            }),
+            Int32::Quoted(text) => Err(self.err(
+                p.referenced,
+                field,
+                format!(
+                    "expected a 32-bit integer, got the string {text:?} (write it without quotes)"
+                ),
+            )),
+        }
     }
 
     /// `podInitialBackoffSeconds` and `podMaxBackoffSeconds`: validated as upstream; the
@@ -369,9 +415,9 @@ impl<'a> ConfigReader<'a> {
         let mut config = registry::default_profile_config(name);
         if let Some(p) = &raw.percentage_of_nodes_to_score {
             let field = format!("{base}.percentageOfNodesToScore");
-            self.check_percentage(p, &field)?;
+            let v = self.check_percentage(p, &field)?;
             self.mark(&field, p.referenced);
-            config.percentage_of_nodes_to_score = Some(i64::from(p.value));
+            config.percentage_of_nodes_to_score = Some(i64::from(v));
         }
         if let Some(plugins) = &raw.plugins {
             let pbase = format!("{base}.plugins");

@@ -481,3 +481,71 @@ fn warnings_are_located() {
             c.warnings()[1]
         );
 }
+
+/// An out-of-tree plugin's arguments (Coscheduling's `permitWaitingTimeSeconds`) are
+/// refused for what they are: the arguments of a plugin kube-scheduler does not know.
+#[test]
+fn arguments_of_an_unknown_plugin_name_the_plugin() {
+    let e = error(
+        "profiles:
+- pluginConfig:
+  - name: Coscheduling
+    args:
+      permitWaitingTimeSeconds: 10
+",
+    );
+    assert!(
+        e.message.starts_with("unknown plugin \"Coscheduling\""),
+        "{e}"
+    );
+    assert!(!e.message.contains("allowed here"), "{e}");
+    assert_eq!(e.line, Some(7), "{e}");
+}
+
+/// kube-scheduler decodes by apiVersion first: a v1beta3 file with a key v1 lacks is
+/// refused for its version, not for the key.
+#[test]
+fn the_version_is_checked_before_the_keys() {
+    let e = parse_scheduler_config(
+        "apiVersion: kubescheduler.config.k8s.io/v1beta3\n\
+         kind: KubeSchedulerConfiguration\n\
+         notAKey: 1\n",
+        "cfg.yaml",
+    )
+    .unwrap_err();
+    assert!(e.message.starts_with("unsupported version"), "{e}");
+    assert_eq!(e.line, Some(1), "{e}");
+}
+
+/// Upstream's ValidateKubeSchedulerConfiguration: with leader election on (the
+/// default), the lock must be `leases`; with it off the lock is not looked at.
+#[test]
+fn leader_election_locks_other_than_leases_are_refused() {
+    let e = error("leaderElection: {resourceLock: endpoints}\n");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("leaderElection.resourceLock"),
+        "{e}"
+    );
+    assert_eq!(
+        e.message,
+        "invalid value \"endpoints\": resourceLock value must be \"leases\""
+    );
+    parse("leaderElection: {leaderElect: true, resourceLock: leases}\n").unwrap();
+    parse("leaderElection: {leaderElect: false, resourceLock: endpoints}\n").unwrap();
+}
+
+/// kube-scheduler's strict decoding refuses a number written as a string.
+#[test]
+fn quoted_numbers_are_refused() {
+    let e = error("percentageOfNodesToScore: \"50\"\n");
+    assert_eq!(e.field.as_deref(), Some("percentageOfNodesToScore"), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    let e = error("profiles:\n- percentageOfNodesToScore: \"50\"\n");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("profiles[0].percentageOfNodesToScore"),
+        "{e}"
+    );
+    parse("percentageOfNodesToScore: 50\nparallelism: 16\n").unwrap();
+}
