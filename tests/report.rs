@@ -592,5 +592,47 @@ fn with_a_trace_the_latency_cdf_and_the_node_timelines_are_drawn() {
         }
         assert!(html.contains(&format!("charts/tiny/gantt-{s}.svg")));
     }
-    // Without --trace there is no CDF (see the first test's exact list of charts).
+    // And nodes.csv, each node's requests at each tick, with a heat map per scheduler:
+    // at 0 s the four 1-CPU pods fill both 2-CPU nodes (half their memory); at 30 min,
+    // every pod has finished.
+    for s in SCHEDULERS {
+        let csv = fs::read_to_string(out.join(format!("tiny/{s}/seed-1/nodes.csv"))).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "time_s,node,cpu_requested_cores,cpu_allocatable_cores,mem_requested_gib,\
+                 mem_allocatable_gib,cpu_alloc,mem_alloc"
+            )
+        );
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let at = |t: &str| -> Vec<Vec<&str>> {
+            rows.iter()
+                .filter(|r| r[0] == t)
+                .map(|r| r[2..].to_vec())
+                .collect()
+        };
+        let full = vec![
+            "2.000000", "2.000000", "2.000000", "4.000000", "1.000000", "0.500000",
+        ];
+        assert_eq!(at("0.000000"), vec![full.clone(), full], "{csv}");
+        let idle = vec![
+            "0.000000", "2.000000", "0.000000", "4.000000", "0.000000", "0.000000",
+        ];
+        assert_eq!(at("1800.000000"), vec![idle.clone(), idle], "{csv}");
+        let name = format!("tiny/heat-{s}.svg");
+        let content = check_xml(
+            &name,
+            &fs::read_to_string(out.join("charts").join(&name)).unwrap(),
+        );
+        assert!(
+            content.contains(&format!("CPU requested per node, {s} seed 1")),
+            "{content}"
+        );
+        for row in rows.iter().take(2) {
+            assert!(content.contains(row[1]), "{name} does not name {}", row[1]);
+        }
+        assert!(html.contains(&format!("charts/tiny/heat-{s}.svg")));
+    }
+    // Without --trace there is no CDF and no nodes.csv (see the first test's exact lists).
 }

@@ -646,7 +646,10 @@ fn run_one(
         let mut simulation = sim::Simulation::new(scenario, scheduler, job.seed);
         simulation.set_cancel_flag(interrupt.flag());
         if trace {
+            // The per-pod trace and, for small clusters, the per-node series (nodes.csv)
+            // are the detail a report's timelines and heat maps are drawn from.
             simulation.enable_trace();
+            simulation.enable_node_series();
         }
         let run_limits = super::bounds::run_limits(limits, &args.safety);
         let deadline = super::bounds::deadline(args.safety.timeout);

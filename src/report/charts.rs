@@ -444,6 +444,16 @@ pub struct Gantt {
     pub end: f64,
 }
 
+/// Each node's CPU allocation over time, as a grid of coloured cells.
+pub struct HeatMap {
+    /// Node names, top row first.
+    pub nodes: Vec<String>,
+    /// `(node index, from, to, allocation in 0..=1)`, times in the x axis' unit.
+    pub cells: Vec<(usize, f64, f64, f64)>,
+    /// The end of the x axis.
+    pub end: f64,
+}
+
 /// What a chart draws.
 pub enum Chart<'a> {
     /// Lines with bands or whiskers.
@@ -452,6 +462,8 @@ pub enum Chart<'a> {
     Bars(&'a [Bar]),
     /// A per-node timeline.
     Gantt(&'a Gantt),
+    /// A per-node heat map.
+    Heat(&'a HeatMap),
 }
 
 fn draw_gantt<DB: DrawingBackend>(
@@ -523,6 +535,89 @@ where
     Ok(())
 }
 
+/// The colour of an allocation in 0..=1: white (idle) through yellow to dark red (full),
+/// a sequential scale that also reads in grey.
+fn heat_colour(a: f64) -> RGBColor {
+    let a = a.clamp(0.0, 1.0);
+    let lerp = |from: f64, to: f64, t: f64| (from + (to - from) * t).round() as u8;
+    if a < 0.5 {
+        let t = a / 0.5;
+        RGBColor(255, lerp(255.0, 200.0, t), lerp(255.0, 60.0, t))
+    } else {
+        let t = (a - 0.5) / 0.5;
+        RGBColor(
+            lerp(255.0, 150.0, t),
+            lerp(200.0, 0.0, t),
+            lerp(60.0, 20.0, t),
+        )
+    }
+}
+
+fn draw_heat<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    labels: &Labels<'_>,
+    heat: &HeatMap,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(err)?;
+    let n = heat.nodes.len().max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(labels.title, (FONT, 20))
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..heat.end.max(1e-9), 0.0..n as f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(labels.x)
+        .label_style((FONT, 11))
+        .axis_desc_style((FONT, 15))
+        .x_label_formatter(&|x| short(*x))
+        .y_labels(n * 2 + 1)
+        .y_label_formatter(&|y| {
+            let row = y - y.floor();
+            if (row - 0.5).abs() < 1e-6 {
+                let k = n - 1 - (y.floor() as usize).min(n - 1);
+                heat.nodes.get(k).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(heat.cells.iter().map(|&(node, from, to, a)| {
+            let top = (n - node) as f64;
+            let bottom = (n - node - 1) as f64;
+            Rectangle::new([(from, bottom), (to, top)], heat_colour(a).filled())
+        }))
+        .map_err(err)?;
+    // The scale, as legend entries.
+    for (a, name) in [(0.0, "0% requested"), (0.5, "50%"), (1.0, "100%")] {
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 16, y + 5)], heat_colour(a).filled())
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
 /// Writes `<stem>.svg` (and `<stem>.png` when `png`) for `chart`.
 pub fn write(stem: &Path, labels: &Labels<'_>, chart: &Chart<'_>, png: bool) -> anyhow::Result<()> {
     ensure_font()?;
@@ -541,6 +636,7 @@ pub fn write(stem: &Path, labels: &Labels<'_>, chart: &Chart<'_>, png: bool) -> 
             Chart::Lines(s) => draw_lines(root, labels, s),
             Chart::Bars(b) => draw_bars(root, labels, b),
             Chart::Gantt(g) => draw_gantt(root, labels, g),
+            Chart::Heat(h) => draw_heat(root, labels, h),
         }
         .with_context(|| format!("drawing {}", svg_path.display()))?;
     }
@@ -552,6 +648,7 @@ pub fn write(stem: &Path, labels: &Labels<'_>, chart: &Chart<'_>, png: bool) -> 
             Chart::Lines(s) => draw_lines(root, labels, s),
             Chart::Bars(b) => draw_bars(root, labels, b),
             Chart::Gantt(g) => draw_gantt(root, labels, g),
+            Chart::Heat(h) => draw_heat(root, labels, h),
         }
         .with_context(|| format!("writing {}", png_path.display()))?;
     }

@@ -620,6 +620,94 @@ fn gantt_charts(
     Ok(())
 }
 
+/// Draws, per scheduler, a heat map of each node's CPU allocation over time from its
+/// first seed's `nodes.csv` (written with `run --trace` for clusters of at most 50
+/// nodes): a row per node, a cell per sampling interval, coloured by requested over
+/// allocatable CPU.
+fn heat_charts(
+    out: &Path,
+    group: &Group,
+    dir: &Path,
+    rel: &str,
+    written: &mut Vec<ChartRef>,
+) -> anyhow::Result<()> {
+    for s in &group.schedulers {
+        let Some(&(seed, _)) = s.runs.first() else {
+            continue;
+        };
+        let path = out.join(run_rel(group, &s.name, seed)).join("nodes.csv");
+        if !path.is_file() {
+            return Ok(());
+        }
+        let table = Table::read(&path)?;
+        let (time, node, alloc) = (
+            table.col("time_s")?,
+            table.col("node")?,
+            table.col("cpu_alloc")?,
+        );
+        let mut nodes: Vec<String> = Vec::new();
+        // Per node, its samples (time, allocation) in file order.
+        let mut samples: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut end = 0.0_f64;
+        for row in 0..table.rows.len() {
+            let (Some(t), Some(a)) = (table.num(row, time)?, table.num(row, alloc)?) else {
+                continue;
+            };
+            end = end.max(t);
+            let name = table.cell(row, node);
+            let k = match nodes.iter().position(|n| n == name) {
+                Some(k) => k,
+                None => {
+                    nodes.push(name.to_string());
+                    samples.push(Vec::new());
+                    nodes.len() - 1
+                }
+            };
+            samples[k].push((t, a));
+        }
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        let (unit, x_desc) = time_unit(end);
+        // A sample holds until the node's next one (or the last tick).
+        let mut cells = Vec::new();
+        for (k, series) in samples.iter().enumerate() {
+            for (i, &(t, a)) in series.iter().enumerate() {
+                let to = series.get(i + 1).map_or(end, |next| next.0);
+                if to > t {
+                    cells.push((k, t / unit, to / unit, a));
+                }
+            }
+        }
+        let heat = charts::HeatMap {
+            nodes,
+            cells,
+            end: end / unit,
+        };
+        let title = format!(
+            "{}: CPU requested per node, {} seed {seed}",
+            group.title(),
+            s.name
+        );
+        let stem = format!("heat-{}", sanitize(&s.name));
+        charts::write(
+            &dir.join(&stem),
+            &Labels {
+                title: &title,
+                x: x_desc,
+                y: "",
+            },
+            &Chart::Heat(&heat),
+            PNG,
+        )?;
+        written.push(ChartRef {
+            svg: format!("{rel}/{stem}.svg"),
+            title,
+        });
+    }
+    Ok(())
+}
+
 /// stats.csv's `(mean, ci95_low, ci95_high)` for a scenario, point, scheduler and column.
 struct StatsIndex<'a> {
     stats: &'a Table,
@@ -916,6 +1004,7 @@ fn draw_all(
         time_series_charts(out, group, &dir, &rel, &mut written)?;
         latency_cdf_chart(out, group, &dir, &rel, &mut written)?;
         gantt_charts(out, group, &dir, &rel, &mut written)?;
+        heat_charts(out, group, &dir, &rel, &mut written)?;
         bar_charts(index, group, &dir, &rel, &mut written)?;
         sections.push((format!("group:{name}"), written));
     }
