@@ -48,6 +48,20 @@ pub enum Command {
     /// unsharded sweep would have, copies (or with --move, moves) the run folders, and
     /// writes a manifest.json from which `run --from` reruns the whole sweep.
     Merge(MergeArgs),
+    /// Rebuild the charts and index.html of a sweep's output folder from its CSV files
+    ///
+    /// Reads OUT/summary.csv, OUT/stats.csv and each run's timeseries.csv, draws the charts
+    /// into OUT/charts/ (replacing it) and writes OUT/index.html; `run` does the same at the
+    /// end of every sweep.
+    Report(ReportArgs),
+}
+
+/// `schedlab report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output folder of a `schedlab run`
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
 }
 
 /// `schedlab run`.

@@ -130,10 +130,10 @@ pub fn mean_records(curves: &[Curve]) -> Vec<Vec<String>> {
 }
 
 /// The font family name the chart registers DejaVu Sans under.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Registers DejaVu Sans with plotters, once per process.
-fn ensure_font() -> anyhow::Result<()> {
+pub(crate) fn ensure_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -148,7 +148,7 @@ fn ensure_font() -> anyhow::Result<()> {
 
 /// Line colours, one per scheduler in order: a colour-blind-safe palette of eight (Okabe
 /// and Ito), then grey and wine so that the openb replay's ten schedulers each get their own.
-const COLOURS: [RGBColor; 10] = [
+pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -225,19 +225,20 @@ where
                 )))
                 .map_err(err)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                points(|s| s.0),
-                ShapeStyle::from(&colour).stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(c.scheduler.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    [(x, y), (x + 20, y)],
-                    ShapeStyle::from(&colour).stroke_width(2),
-                )
-            });
+        // Dash patterns, marker shapes and final values keep coinciding curves apart
+        // (first-fit's, drawn last, used to hide fgd's).
+        crate::report::charts::draw_series(
+            &mut chart,
+            i,
+            curves.len(),
+            &crate::report::charts::Series {
+                name: c.scheduler.clone(),
+                points: points(|s| s.0),
+                band: Vec::new(),
+                whiskers: Vec::new(),
+                final_in_legend: true,
+            },
+        )?;
     }
     chart
         .configure_series_labels()

@@ -8,6 +8,7 @@
 //!   placed one pod where it did.
 //! - `schedlab merge OUT... --out DIR` puts the outputs of a sharded sweep (`run --shard
 //!   K/N`) back together.
+//! - `schedlab report OUT` rebuilds a sweep's charts and `index.html` from its CSV files.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -21,6 +22,7 @@ mod gpu_fill;
 mod interrupt;
 mod manifest;
 mod output;
+mod report;
 mod shard;
 mod stats;
 mod sweep;
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Schedulers => cmd::schedulers::execute(&registry, &mut out),
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),
         Command::Merge(args) => cmd::merge::execute(args, &mut out),
+        Command::Report(args) => cmd::report::execute(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

@@ -12,6 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use sim::observe::node_series::NodeSample;
 use sim::observe::summary::{fixed6, float, secs};
 use sim::{Column, NamespaceSummary, RunResult, Sample, Summary, TraceRecord, Value};
 
@@ -268,6 +269,34 @@ pub fn write_timeseries(path: &Path, samples: &[Sample]) -> anyhow::Result<()> {
 /// Columns of `trace.csv`, in order.
 pub const TRACE_COLUMNS: [&str; 4] = ["time_s", "pod", "event", "detail"];
 
+/// Columns of a run's `nodes.csv` (with `--trace`, clusters of at most 50 nodes), in order.
+pub const NODE_COLUMNS: [&str; 8] = [
+    "time_s",
+    "node",
+    "cpu_requested_cores",
+    "cpu_allocatable_cores",
+    "mem_requested_gib",
+    "mem_allocatable_gib",
+    "cpu_alloc",
+    "mem_alloc",
+];
+
+/// One `nodes.csv` row, in [`NODE_COLUMNS`] order.
+pub fn node_record(s: &NodeSample) -> Vec<String> {
+    let (cpu_req, cpu_alloc) = (i128::from(s.cpu_requested), i128::from(s.cpu_allocatable));
+    let (mem_req, mem_alloc) = (i128::from(s.mem_requested), i128::from(s.mem_allocatable));
+    vec![
+        secs(s.time),
+        s.node.clone(),
+        fixed6(cpu_req, MILLIS_PER_CORE),
+        fixed6(cpu_alloc, MILLIS_PER_CORE),
+        fixed6(mem_req, BYTES_PER_GIB),
+        fixed6(mem_alloc, BYTES_PER_GIB),
+        fixed6(cpu_req, cpu_alloc),
+        fixed6(mem_req, mem_alloc),
+    ]
+}
+
 /// One `trace.csv` row: the event's name and its detail (the node, or the reason).
 pub fn trace_record(r: &TraceRecord) -> Vec<String> {
     let (event, detail) = r.event.columns();
@@ -353,7 +382,7 @@ pub fn remove_run(out: &Path, key: &RunKey<'_>) -> anyhow::Result<()> {
 
 /// Writes one run's files, its `summary.csv` (one row), `timeseries.csv`,
 /// `namespaces.csv`, `gpu-fill.csv` for a GPU replay, `services.csv` with Services and with
-/// `trace` its `trace.csv`,
+/// `trace` its `trace.csv` (and `nodes.csv` when the run kept a node series),
 /// into a fresh temporary folder (see [`StagedRun`]); every error names the run's folder.
 pub fn write_run(
     out: &Path,
@@ -387,6 +416,13 @@ pub fn write_run(
                 &dir.join("services.csv"),
                 &SERVICE_COLUMNS,
                 result.services.iter().map(service_record),
+            )?;
+        }
+        if !result.node_samples.is_empty() {
+            write_csv(
+                &dir.join("nodes.csv"),
+                &NODE_COLUMNS,
+                result.node_samples.iter().map(node_record),
             )?;
         }
         if trace {

@@ -584,8 +584,9 @@ fn outputs_do_not_depend_on_threads_or_repetition() {
     let parallel = run("j2", "2");
     let again = run("j2-again", "2");
     // summary.csv, stats.csv and namespaces.csv plus 2 schedulers x 2 seeds x
-    // (summary.csv, timeseries.csv, namespaces.csv).
-    assert_eq!(serial.len(), 15, "{:?}", serial.keys());
+    // (summary.csv, timeseries.csv, namespaces.csv), and the report: index.html and 9
+    // charts, each as SVG and PNG.
+    assert_eq!(serial.len(), 34, "{:?}", serial.keys());
     assert!(serial.contains_key(Path::new("poisson/random/seed-2/timeseries.csv")));
     assert!(serial == parallel, "--jobs 1 and --jobs 2 differ");
     assert!(parallel == again, "a second run differs");
@@ -924,8 +925,9 @@ fn from_manifest_reruns_byte_identically_and_refuses_changed_files() {
         files_under(&dir.path().join("a")),
         files_under(&dir.path().join("b")),
     );
-    // summary, stats, namespaces; 2 points x 2 schedulers x 2 seeds x 3 files.
-    assert_eq!(a.len(), 3 + 2 * 2 * 2 * 3);
+    // summary, stats, namespaces; 2 points x 2 schedulers x 2 seeds x 3 files; the report:
+    // index.html, 5 metrics against the parameter and 2 points x 9 charts, SVG and PNG.
+    assert_eq!(a.len(), 3 + 2 * 2 * 2 * 3 + 1 + 2 * (5 + 2 * 9));
     assert!(a == b, "the rerun differs");
     // The rerun records the original arguments, so its manifest is the same too.
     assert_eq!(

@@ -33,6 +33,7 @@ use crate::observe::disruptions::Disruptions;
 use crate::observe::fairness::{Fairness, NamespaceSummary};
 use crate::observe::gpu_fill::{GpuFill, GpuFillPoint};
 use crate::observe::jobs::JobMetrics;
+use crate::observe::node_series::{NodeSample, NodeSeries};
 use crate::observe::pods::PodMetrics;
 use crate::observe::pressure::PressureMetrics;
 use crate::observe::services::ServiceMetrics;
@@ -68,6 +69,9 @@ pub struct RunResult {
     pub gpu_fill: Vec<GpuFillPoint>,
     /// Per Service (Deployment with a load), in workload order; empty without Services.
     pub services: Vec<crate::observe::services::ServiceSummary>,
+    /// Each ready node's requests at each sampling tick, if the node series was enabled
+    /// ([`Simulation::enable_node_series`]) and the cluster was small enough.
+    pub node_samples: Vec<NodeSample>,
 }
 
 /// Events processed between two looks at a run's cancellation flag
@@ -113,6 +117,7 @@ impl<'a> Simulation<'a> {
                 series: TimeSeries::default(),
                 services: ServiceMetrics::new(scenario),
                 trace: None,
+                nodes: None,
                 gpu,
                 queues: crate::observe::queues::QueueMetrics::new(scenario),
                 extra: Vec::new(),
@@ -239,6 +244,15 @@ impl<'a> Simulation<'a> {
             .observers
             .trace
             .get_or_insert_with(|| TraceLog::for_scenario(self.scenario));
+    }
+
+    /// Records each ready node's requests at every sampling tick, while the cluster has at
+    /// most [`crate::observe::node_series::MAX_NODES`] nodes.
+    pub fn enable_node_series(&mut self) {
+        self.bus
+            .observers
+            .nodes
+            .get_or_insert_with(NodeSeries::default);
     }
 
     /// Attaches an observer: it sees every fact from now on and adds its columns to the
@@ -530,6 +544,12 @@ impl<'a> Simulation<'a> {
                 .map(GpuFill::into_points)
                 .unwrap_or_default(),
             services,
+            node_samples: self
+                .bus
+                .observers
+                .nodes
+                .map(NodeSeries::into_rows)
+                .unwrap_or_default(),
         }
     }
 }

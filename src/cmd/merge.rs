@@ -290,7 +290,13 @@ pub fn execute(args: MergeArgs, out: &mut Stdout) -> anyhow::Result<ExitCode> {
         args.out.display()
     ))?;
     out.line(format_args!("summary: {}", summary.display()))?;
-    Ok(if failed.is_empty() {
+    // The merged sweep's charts and page, as `run` draws them for an unsharded sweep.
+    let report = crate::report::build(&args.out);
+    match &report {
+        Ok(built) => out.line(format_args!("report: {}", built.index.display()))?,
+        Err(error) => log(format_args!("error: the report: {error:#}")),
+    }
+    Ok(if failed.is_empty() && report.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

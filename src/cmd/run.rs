@@ -382,9 +382,9 @@ pub fn execute(
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
-    if let Err(error) =
-        output::write_atomically(&summary_path, |temp| output::write_summary(temp, &rows))
-    {
+    let summary_written =
+        output::write_atomically(&summary_path, |temp| output::write_summary(temp, &rows));
+    if let Err(error) = &summary_written {
         failures += 1;
         log(format_args!("error: {error:#}"));
     }
@@ -415,6 +415,23 @@ pub fn execute(
             failures += 1;
             log(format_args!("error: {error:#}"));
         }
+    }
+    // The charts and index.html are drawn from the files just written, by the same code as
+    // `schedlab report`, so the two give byte-identical results.
+    let report_started = Instant::now();
+    let report = summary_written.and_then(|()| crate::report::build(&args.out));
+    match &report {
+        Ok(built) => log(format_args!(
+            "report: {} ({} charts) in {:.2}s",
+            built.index.display(),
+            built.charts,
+            report_started.elapsed().as_secs_f64()
+        )),
+        Err(error) if summary_path.exists() => {
+            failures += 1;
+            log(format_args!("error: the report: {error:#}"));
+        }
+        Err(_) => {}
     }
     note_other_run_folders(&args.out, &jobs, &outcomes);
 
@@ -629,7 +646,10 @@ fn run_one(
         let mut simulation = sim::Simulation::new(scenario, scheduler, job.seed);
         simulation.set_cancel_flag(interrupt.flag());
         if trace {
+            // The per-pod trace and, for small clusters, the per-node series (nodes.csv)
+            // are the detail a report's timelines and heat maps are drawn from.
             simulation.enable_trace();
+            simulation.enable_node_series();
         }
         let run_limits = super::bounds::run_limits(limits, &args.safety);
         let deadline = super::bounds::deadline(args.safety.timeout);

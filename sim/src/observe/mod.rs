@@ -18,6 +18,7 @@ pub mod disruptions;
 pub mod fairness;
 pub mod gpu_fill;
 pub mod jobs;
+pub mod node_series;
 pub mod pods;
 pub mod pressure;
 pub mod queues;
@@ -685,6 +686,7 @@ pub(crate) struct Observers {
     pub series: timeseries::TimeSeries,
     pub services: services::ServiceMetrics,
     pub trace: Option<trace::TraceLog>,
+    pub nodes: Option<node_series::NodeSeries>,
     pub gpu: Option<gpu_fill::GpuFill>,
     pub queues: queues::QueueMetrics,
     pub extra: Vec<Box<dyn Observer>>,
@@ -709,6 +711,9 @@ impl Observers {
         self.pressure.observe(fact, view);
         if let Some(trace) = &mut self.trace {
             trace.observe(fact, view);
+        }
+        if let Some(nodes) = &mut self.nodes {
+            nodes.observe(fact, view);
         }
         if let Some(gpu) = &mut self.gpu {
             gpu.observe(fact, view);
