@@ -400,7 +400,8 @@ schedulers: [first-fit, packer]
             &format!("{config}schedulers: [{{name: pakcer}}]\n"),
             "pakcer",
             "schedulers[0].name",
-            "unknown scheduler \"pakcer\"; did you mean \"packer\"? (known: best-fit, drf, fgd, \
+            "unknown scheduler \"pakcer\"; did you mean \"packer\"? (known: artifact-best-fit, artifact-dotprod, artifact-gpu-clustering, \
+             artifact-gpu-packing, artifact-random, best-fit, drf, fgd, \
              first-fit, flow, kube-default, least-allocated, most-allocated, packer, random, \
              round-robin, tetris, worst-fit)",
         );
@@ -492,7 +493,8 @@ schedulers: [first-fit, packer]
             "schedulers: [first-fit, {name: tetirs}]\n",
             "tetirs",
             "schedulers[1].name",
-            "unknown scheduler \"tetirs\"; did you mean \"tetris\"? (known: best-fit, drf, fgd, \
+            "unknown scheduler \"tetirs\"; did you mean \"tetris\"? (known: artifact-best-fit, artifact-dotprod, artifact-gpu-clustering, \
+             artifact-gpu-packing, artifact-random, best-fit, drf, fgd, \
              first-fit, flow, kube-default, least-allocated, most-allocated, random, round-robin, \
              tetris, worst-fit)",
         );
@@ -506,7 +508,8 @@ schedulers: [first-fit, packer]
             "schedulers: [{name: 'tetris:cpuWeight=2'}]\n",
             "'tetris",
             "schedulers[0].name",
-            "unknown scheduler \"tetris:cpuWeight=2\" (known: best-fit, drf, fgd, first-fit, flow, \
+            "unknown scheduler \"tetris:cpuWeight=2\" (known: artifact-best-fit, artifact-dotprod, artifact-gpu-clustering, \
+             artifact-gpu-packing, artifact-random, best-fit, drf, fgd, first-fit, flow, \
              kube-default, least-allocated, most-allocated, random, round-robin, tetris, \
              worst-fit); in a mapping, arguments go under `args`",
         );
@@ -556,7 +559,8 @@ schedulers: [first-fit, packer]
             "schedulers: [first-fit, best-fti]\n",
             "best-fti",
             "schedulers[1]",
-            "unknown scheduler \"best-fti\"; did you mean \"best-fit\"? (known: best-fit, drf, \
+            "unknown scheduler \"best-fti\"; did you mean \"best-fit\"? (known: artifact-best-fit, artifact-dotprod, artifact-gpu-clustering, \
+             artifact-gpu-packing, artifact-random, best-fit, drf, \
              fgd, first-fit, flow, kube-default, least-allocated, most-allocated, random, \
              round-robin, tetris, worst-fit)",
         );
