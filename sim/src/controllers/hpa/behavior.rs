@@ -152,10 +152,11 @@ impl History {
         if let Some(p) = longest(&behavior.down) {
             self.downs.retain(|&(_, at)| at.saturating_add(p) > now);
         }
+        // Saturating: counts near i32's ends (a fuzzed maxReplicas) must not overflow.
         if to > from {
-            self.ups.push((to - from, now));
+            self.ups.push((to.saturating_sub(from), now));
         } else if to < from {
-            self.downs.push((from - to, now));
+            self.downs.push((from.saturating_sub(to), now));
         }
     }
 
@@ -250,8 +251,9 @@ impl History {
             i32::MIN
         };
         for p in &rules.policies {
-            let start =
-                current - changed(&self.ups, p.period, now) + changed(&self.downs, p.period, now);
+            let start = current
+                .saturating_sub(changed(&self.ups, p.period, now))
+                .saturating_add(changed(&self.downs, p.period, now));
             let proposed = match p.kind {
                 PolicyKind::Pods => start.saturating_add(p.value),
                 PolicyKind::Percent => {
@@ -277,8 +279,9 @@ impl History {
             i32::MAX
         };
         for p in &rules.policies {
-            let start =
-                current - changed(&self.ups, p.period, now) + changed(&self.downs, p.period, now);
+            let start = current
+                .saturating_sub(changed(&self.ups, p.period, now))
+                .saturating_add(changed(&self.downs, p.period, now));
             let proposed = match p.kind {
                 PolicyKind::Pods => start.saturating_sub(p.value),
                 PolicyKind::Percent => {
@@ -298,7 +301,7 @@ fn changed(events: &[(i32, SimTime)], period: SimTime, now: SimTime) -> i32 {
         .iter()
         .filter(|&&(_, at)| at > cutoff)
         .map(|&(n, _)| n)
-        .sum()
+        .fold(0, i32::saturating_add)
 }
 
 /// Table tests mirroring upstream's `horizontal_test.go`: rows of `TestScalingWithRules`

@@ -30,6 +30,9 @@ pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
     format!("{template}-{set}-{ordinal}")
 }
 
+/// Most claims one StatefulSet's templates may make (replicas times templates).
+pub(crate) const MAX_CLAIMS: u64 = 100_000;
+
 impl Builder<'_> {
     /// A StatefulSet's `podManagementPolicy` and the names of its `volumeClaimTemplates`,
     /// whose claims for ordinals `0..replicas` are added to the scenario's storage.
@@ -63,6 +66,24 @@ impl Builder<'_> {
         let Some(list) = &raw.volume_claim_templates else {
             return Ok((policy, names));
         };
+        // Claims are made when the scenario loads, one per ordinal and template: a count
+        // no cluster runs would only exhaust memory before any limit is checked.
+        let claims = u64::from(replicas).saturating_mul(list.value.len() as u64);
+        if claims > MAX_CLAIMS {
+            let at = raw
+                .replicas
+                .as_ref()
+                .map_or(&list.referenced, |r| &r.referenced);
+            return Err(self.kube.err(
+                at,
+                &format!("{base}.replicas"),
+                format!(
+                    "{replicas} replicas with {} volume claim template(s) would make {claims} \
+                     claims; a statefulSet may have at most {MAX_CLAIMS} claims",
+                    list.value.len()
+                ),
+            ));
+        }
         for (i, item) in list.value.iter().enumerate() {
             let tbase = format!("{base}.volumeClaimTemplates[{i}]");
             let name = self.claim_template(&item.value, template, replicas, &names, &tbase)?;
@@ -230,6 +251,15 @@ mod tests {
                 "{STORAGE}workloads:\n  - statefulSet: w\n    replicas: 1\n    volumeClaimTemplates: [{{metadata: {{name: data}}, spec: {spec}}}]\n"
             )
         };
+        // Claims are made as the scenario loads: a fuzzed replica count must be refused,
+        // not allocated.
+        check_at(
+            &tmpl("{resources: {requests: {storage: 1Gi}}}")
+                .replace("replicas: 1", "replicas: 2147483648"),
+            "2147483648",
+            "workloads[0].replicas",
+            "2147483648 replicas with 1 volume claim template(s) would make 2147483648 claims; a statefulSet may have at most 100000 claims",
+        );
         check_at(
             &tmpl("{storageClassName: zonl, resources: {requests: {storage: 1Gi}}}"),
             "zonl",
