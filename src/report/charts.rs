@@ -466,22 +466,25 @@ pub enum Chart<'a> {
     Heat(&'a HeatMap),
 }
 
-fn draw_gantt<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
+/// The frame of a per-node chart (the Gantt timeline, the heat map): time across, one
+/// row per node, node 0 at the top, each row labelled with its node's name.
+fn node_rows<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
     labels: &Labels<'_>,
-    gantt: &Gantt,
-) -> anyhow::Result<()>
+    nodes: &[String],
+    end: f64,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(err)?;
-    let n = gantt.nodes.len().max(1);
-    let mut chart = ChartBuilder::on(&root)
+    let n = nodes.len().max(1);
+    let mut chart = ChartBuilder::on(root)
         .caption(labels.title, (FONT, 20))
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(110)
-        .build_cartesian_2d(0.0..gantt.end.max(1e-9), 0.0..n as f64)
+        .build_cartesian_2d(0.0..end.max(1e-9), 0.0..n as f64)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -496,13 +499,26 @@ where
             let row = y - y.floor();
             if (row - 0.5).abs() < 1e-6 {
                 let k = n - 1 - (y.floor() as usize).min(n - 1);
-                gantt.nodes.get(k).cloned().unwrap_or_default()
+                nodes.get(k).cloned().unwrap_or_default()
             } else {
                 String::new()
             }
         })
         .draw()
         .map_err(err)?;
+    Ok(chart)
+}
+
+fn draw_gantt<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    labels: &Labels<'_>,
+    gantt: &Gantt,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let n = gantt.nodes.len().max(1);
+    let mut chart = node_rows(&root, labels, &gantt.nodes, gantt.end)?;
     let mut labelled = vec![false; gantt.workloads.len()];
     for &(node, workload, from, to) in &gantt.placements {
         let colour = COLOURS[workload % COLOURS.len()];
@@ -561,34 +577,8 @@ fn draw_heat<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(err)?;
     let n = heat.nodes.len().max(1);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(labels.title, (FONT, 20))
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(110)
-        .build_cartesian_2d(0.0..heat.end.max(1e-9), 0.0..n as f64)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .x_desc(labels.x)
-        .label_style((FONT, 11))
-        .axis_desc_style((FONT, 15))
-        .x_label_formatter(&|x| short(*x))
-        .y_labels(n * 2 + 1)
-        .y_label_formatter(&|y| {
-            let row = y - y.floor();
-            if (row - 0.5).abs() < 1e-6 {
-                let k = n - 1 - (y.floor() as usize).min(n - 1);
-                heat.nodes.get(k).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
-        .draw()
-        .map_err(err)?;
+    let mut chart = node_rows(&root, labels, &heat.nodes, heat.end)?;
     chart
         .draw_series(heat.cells.iter().map(|&(node, from, to, a)| {
             let top = (n - node) as f64;
