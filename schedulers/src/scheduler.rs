@@ -285,6 +285,24 @@ impl<'a> Cycle<'a> {
         Ok(())
     }
 
+    /// Binds a pod (to the GPUs in `gpus` when given) or, when the cluster refuses the
+    /// bind, declares it unschedulable with the refusal as its reason, so every pod still
+    /// gets a decision; true when bound.
+    pub fn bind_or_unschedulable(&mut self, pod: PodId, node: NodeId, gpus: Option<u64>) -> bool {
+        match self.cluster.bind_gpus(pod, node, gpus) {
+            Ok(()) => {
+                self.decisions.push(Decision::Bound { pod, node });
+                true
+            }
+            Err(e) => {
+                let mut diagnosis = Diagnosis::new(self.cluster.ready_node_count() as u32);
+                diagnosis.add(Reason::RefusedBind(e));
+                self.unschedulable(pod, diagnosis);
+                false
+            }
+        }
+    }
+
     /// Declares a pod unschedulable for now.
     pub fn unschedulable(&mut self, pod: PodId, diagnosis: Diagnosis) {
         self.decisions
@@ -349,11 +367,7 @@ impl<'a> Cycle<'a> {
         for &pod in self.pending {
             match place(self.cluster, pod, self.rng) {
                 Placement::Node(node) => {
-                    if let Err(e) = self.bind(pod, node) {
-                        let mut diagnosis = Diagnosis::new(self.cluster.ready_node_count() as u32);
-                        diagnosis.add(Reason::RefusedBind(e));
-                        self.unschedulable(pod, diagnosis);
-                    }
+                    self.bind_or_unschedulable(pod, node, None);
                 }
                 Placement::Unschedulable(diagnosis) => self.unschedulable(pod, diagnosis),
                 Placement::Preempt { node, victims } => self.preempt(pod, node, victims),

@@ -167,22 +167,16 @@ impl Scheduler for Drf {
                     None => Err(Diagnosis::default()),
                 }
             };
-            let refusal = match choice {
-                Ok(node) => match cycle.bind(pod, node) {
-                    Ok(()) => None,
-                    // Cannot happen while the books are consistent (the filter checked
-                    // the same free resources), but the pod must still get a decision.
-                    Err(e) => {
-                        let mut diagnosis =
-                            Diagnosis::new(cycle.cluster().ready_node_count() as u32);
-                        diagnosis.add(Reason::RefusedBind(e));
-                        Some(diagnosis)
-                    }
-                },
-                Err(diagnosis) => Some(diagnosis),
+            // A refused bind cannot happen while the books are consistent (the filter
+            // checked the same free resources), but the pod must still get a decision.
+            let bound = match choice {
+                Ok(node) => cycle.bind_or_unschedulable(pod, node, None),
+                Err(diagnosis) => {
+                    cycle.unschedulable(pod, diagnosis);
+                    false
+                }
             };
-            if let Some(diagnosis) = refusal {
-                cycle.unschedulable(pod, diagnosis);
+            if !bound {
                 self.skip_rest(cycle, ns, at + 1);
                 continue;
             }

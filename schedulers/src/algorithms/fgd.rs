@@ -458,20 +458,15 @@ impl Scheduler for Fgd {
             };
             let filter = PodFilter::new(pod);
             let gpu = pod.template.gpu.is_some();
-            let result = match self.choose(cluster, &filter) {
-                Some((n, mask)) if gpu => cycle.bind_gpus(pod_id, NodeId(n as u32), mask),
-                Some((n, _)) => cycle.bind(pod_id, NodeId(n as u32)),
+            match self.choose(cluster, &filter) {
+                Some((n, mask)) => {
+                    let gpus = gpu.then_some(mask);
+                    cycle.bind_or_unschedulable(pod_id, NodeId(n as u32), gpus);
+                }
                 None => {
                     let diagnosis = diagnose(cluster, pod);
                     cycle.unschedulable(pod_id, diagnosis);
-                    continue;
                 }
-            };
-            if let Err(e) = result {
-                let mut diagnosis =
-                    crate::Diagnosis::new(cycle.cluster().ready_node_count() as u32);
-                diagnosis.add(crate::Reason::RefusedBind(e));
-                cycle.unschedulable(pod_id, diagnosis);
             }
         }
     }

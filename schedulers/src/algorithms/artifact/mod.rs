@@ -140,12 +140,7 @@ impl<P: ArtifactPolicy> Scheduler for Artifact<P> {
                 continue;
             };
             // The default binding picks the GPUs as the artifact's `gpuSelMethod: best`.
-            if let Err(e) = cycle.bind(pod_id, NodeId(n as u32)) {
-                let mut diagnosis =
-                    crate::Diagnosis::new(cycle.cluster().ready_node_count() as u32);
-                diagnosis.add(crate::Reason::RefusedBind(e));
-                cycle.unschedulable(pod_id, diagnosis);
-            }
+            cycle.bind_or_unschedulable(pod_id, NodeId(n as u32), None);
         }
     }
 }

@@ -83,16 +83,7 @@ impl Scheduler for ArtifactRandom {
             } else {
                 None
             };
-            let result = match mask {
-                Some(mask) => cycle.bind_gpus(pod_id, NodeId(n as u32), mask),
-                None => cycle.bind(pod_id, NodeId(n as u32)),
-            };
-            if let Err(e) = result {
-                let mut diagnosis =
-                    crate::Diagnosis::new(cycle.cluster().ready_node_count() as u32);
-                diagnosis.add(crate::Reason::RefusedBind(e));
-                cycle.unschedulable(pod_id, diagnosis);
-            }
+            cycle.bind_or_unschedulable(pod_id, NodeId(n as u32), mask);
         }
     }
 }
