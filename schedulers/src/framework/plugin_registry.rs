@@ -2309,6 +2309,37 @@ mod tests {
         assert!(args(101, 5).validate().is_err());
     }
 
+    /// Upstream's NewFramework builds only the plugins a profile enables, so `pluginConfig`
+    /// for any other plugin is ignored; ValidateKubeSchedulerConfiguration still checks
+    /// those arguments, by plugin name, whether or not the plugin runs.
+    #[test]
+    fn plugin_config_for_a_plugin_no_point_enables() {
+        let disabled = |args: NodeResourcesFitArgs| {
+            let mut config = with_args(NodeResourcesFit::NAME, PluginArgs::NodeResourcesFit(args));
+            config
+                .plugins
+                .multi_point
+                .disabled
+                .push(NodeResourcesFit::NAME.into());
+            config
+        };
+        let valid = NodeResourcesFitArgs {
+            scoring_strategy: ScoringStrategy::most_allocated(vec![ResourceSpec::new("cpu", 1)]),
+            ..NodeResourcesFitArgs::default()
+        };
+        let p = profile(&disabled(valid));
+        assert!(!p.plugin_names().contains(&NodeResourcesFit::NAME));
+        let invalid = NodeResourcesFitArgs {
+            scoring_strategy: ScoringStrategy::least_allocated(vec![ResourceSpec::new("cpu", 101)]),
+            ..NodeResourcesFitArgs::default()
+        };
+        assert!(
+            error(&disabled(invalid))
+                .field
+                .starts_with("pluginConfig[0].args")
+        );
+    }
+
     #[test]
     fn plugin_config_mistakes() {
         let twice = with(|c| {
