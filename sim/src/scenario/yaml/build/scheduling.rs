@@ -594,6 +594,14 @@ schedulers: [first-fit, packer]
             "schedulerConfig.percentageOfNodesToScore",
             "invalid value 101: not in valid range [0-100]",
         );
+        // Inline as in a file: the version is checked before any key is decoded, so a
+        // v1beta3 mapping with a key v1 lacks reports the version.
+        check_at(
+            "schedulerConfig:\n  apiVersion: kubescheduler.config.k8s.io/v1beta3\n  kind: KubeSchedulerConfiguration\n  bogusKey: 1\n",
+            "kubescheduler.config.k8s.io/v1beta3",
+            "schedulerConfig.apiVersion",
+            "unsupported version \"kubescheduler.config.k8s.io/v1beta3\"; schedlab reads kubescheduler.config.k8s.io/v1 (the beta versions are no longer served since Kubernetes v1.29; the v1 format differs little: see docs/scheduler-config.md)",
+        );
         check_at(
             "schedulerConfig:\n  apiVersion: kubescheduler.config.k8s.io/v1\n  kind: KubeSchedulerConfiguration\n  profiles: [{schedulerName: random}]\n",
             "random",
