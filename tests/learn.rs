@@ -1,0 +1,197 @@
+//! The lessons of `docs/learn/` against the real binary: every `schedlab` command a lesson
+//! shows runs, and every claim it makes beside its text (`<!-- check: ... -->` and
+//! `<!-- check-explain: ... -->` comments) holds, so the lessons cannot drift from the code.
+//!
+//! `<!-- check: SCENARIO [RUN ARGS] => CLAIM; CLAIM -->` runs `schedlab run` with `--trace`
+//! and reads the one run's `trace.csv`; a claim is `POD on NODE` (the pod's first binding)
+//! or `POD pending "MESSAGE"` (never bound, and its first unschedulable message; the
+//! quoted part is optional). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
+//! explain ARGS` and looks for TEXT in what it prints.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn lessons() -> Vec<(String, String)> {
+    let dir = Path::new(ROOT).join("docs/learn");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("docs/learn exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Runs the binary from the repository's root; panics with its stderr on failure.
+fn schedlab(args: &[String]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_schedlab"))
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "schedlab {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+/// The commands of a lesson's ```sh blocks that start with `schedlab`.
+fn shown_commands(text: &str) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_sh = !in_sh && line == "```sh";
+        } else if in_sh && let Some(rest) = line.strip_prefix("schedlab ") {
+            commands.push(words(rest));
+        }
+    }
+    commands
+}
+
+/// The `(kind, argument text, claims text)` of each check comment.
+fn checks(text: &str) -> Vec<(&str, &str, &str)> {
+    text.lines()
+        .filter_map(|l| {
+            let body = l.trim().strip_prefix("<!-- ")?.strip_suffix(" -->")?;
+            let (kind, rest) = body.split_once(": ")?;
+            let (args, claims) = rest.split_once(" => ")?;
+            Some((kind, args, claims))
+        })
+        .collect()
+}
+
+/// The one `trace.csv` under `dir` as `(pod, event, detail)` rows.
+fn trace_rows(dir: &Path) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "trace.csv") {
+                found.push(p);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "a check names one run: {found:?}");
+    let mut reader = csv::Reader::from_path(&found[0]).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[1].to_owned(), r[2].to_owned(), r[3].to_owned())
+        })
+        .collect()
+}
+
+fn quoted(s: &str) -> Option<&str> {
+    s.trim().strip_prefix('"')?.strip_suffix('"')
+}
+
+fn check_claim(rows: &[(String, String, String)], claim: &str, context: &str) {
+    let claim = claim.trim();
+    let (pod, rest) = claim.split_once(' ').expect("a claim names a pod");
+    let first = |event: &str| {
+        rows.iter()
+            .find(|(p, e, _)| p == pod && e == event)
+            .map(|(_, _, d)| d.as_str())
+    };
+    if let Some(node) = rest.strip_prefix("on ") {
+        assert_eq!(first("bound"), Some(node.trim()), "{context}: {claim}");
+    } else if let Some(message) = rest.strip_prefix("pending") {
+        assert_eq!(first("bound"), None, "{context}: {claim}");
+        assert!(first("created").is_some(), "{context}: {pod} never created");
+        if let Some(want) = quoted(message) {
+            assert_eq!(first("unschedulable"), Some(want), "{context}: {claim}");
+        }
+    } else {
+        panic!("{context}: unknown claim {claim:?}");
+    }
+}
+
+#[test]
+fn every_lesson_command_runs_and_every_claim_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lessons = lessons();
+    assert!(lessons.len() >= 2, "the lessons are found");
+    let mut used = String::new();
+    for (n, (name, text)) in lessons.iter().enumerate() {
+        let commands = shown_commands(text);
+        let checks = checks(text);
+        assert!(!commands.is_empty(), "{name} shows no command");
+        assert!(!checks.is_empty(), "{name} makes no checked claim");
+        for (i, mut args) in commands.into_iter().enumerate() {
+            // Results go to a scratch folder, not into the checkout.
+            let out = tmp.path().join(format!("shown-{n}-{i}"));
+            if let Some(at) = args.iter().position(|a| a == "--out") {
+                args[at + 1] = out.display().to_string();
+            }
+            schedlab(&args);
+            used.push_str(&args.join(" "));
+        }
+        for (i, (kind, args, claims)) in checks.into_iter().enumerate() {
+            let context = format!("{name}: {kind}: {args}");
+            used.push_str(args);
+            match kind {
+                "check" => {
+                    let out = tmp.path().join(format!("check-{n}-{i}"));
+                    let mut cmd = words("run --trace -j 1 --out");
+                    cmd.push(out.display().to_string());
+                    cmd.extend(words(args));
+                    schedlab(&cmd);
+                    let rows = trace_rows(&out);
+                    for claim in claims.split(';') {
+                        check_claim(&rows, claim, &context);
+                    }
+                }
+                "check-explain" => {
+                    let mut cmd = words("explain");
+                    cmd.extend(words(args));
+                    let printed = schedlab(&cmd);
+                    let want = quoted(claims).expect("check-explain quotes its text");
+                    assert!(
+                        printed.contains(want),
+                        "{context}: {want:?} not in\n{printed}"
+                    );
+                }
+                other => panic!("{name}: unknown check kind {other:?}"),
+            }
+        }
+    }
+    // Every lesson scenario is used by some lesson.
+    for e in fs::read_dir(Path::new(ROOT).join("scenarios/learn")).unwrap() {
+        let file = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            used.contains(&format!("scenarios/learn/{file}")),
+            "scenarios/learn/{file} is in no lesson"
+        );
+    }
+}
+
+/// A claim that does not hold is caught: the checker is not vacuous.
+#[test]
+#[should_panic(expected = "web on a")]
+fn a_false_claim_fails() {
+    let rows = vec![("web".to_owned(), "bound".to_owned(), "b".to_owned())];
+    check_claim(&rows, "web on a", "self-test");
+}
