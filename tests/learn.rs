@@ -5,7 +5,7 @@
 //! `<!-- check: SCENARIO [RUN ARGS] => CLAIM; CLAIM -->` runs `schedlab run` with `--trace`
 //! and reads the one run's `trace.csv`; a claim is `POD on NODE` (the pod's first binding)
 //! or `POD pending "MESSAGE"` (never bound, and its first unschedulable message; the
-//! quoted part is optional). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
+//! quoted part is optional) or `POD evicted` (evicted at some point). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
 //! explain ARGS` and looks for TEXT in what it prints.
 
 use std::fs;
@@ -124,6 +124,8 @@ fn check_claim(rows: &[(String, String, String)], claim: &str, context: &str) {
         if let Some(want) = quoted(message) {
             assert_eq!(first("unschedulable"), Some(want), "{context}: {claim}");
         }
+    } else if rest.trim() == "evicted" {
+        assert!(first("evicted").is_some(), "{context}: {claim}");
     } else {
         panic!("{context}: unknown claim {claim:?}");
     }
