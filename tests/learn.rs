@@ -5,7 +5,8 @@
 //! `<!-- check: SCENARIO [RUN ARGS] => CLAIM; CLAIM -->` runs `schedlab run` with `--trace`
 //! and reads the one run's `trace.csv`; a claim is `POD on NODE` (the pod's first binding)
 //! or `POD pending "MESSAGE"` (never bound, and its first unschedulable message; the
-//! quoted part is optional) or `POD evicted` (evicted at some point). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
+//! quoted part is optional) or `POD evicted` (evicted at some point), or `summary
+//! COLUMN=VALUE` (the run's row of `summary.csv`). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
 //! explain ARGS` and looks for TEXT in what it prints.
 
 use std::fs;
@@ -131,6 +132,20 @@ fn check_claim(rows: &[(String, String, String)], claim: &str, context: &str) {
     }
 }
 
+/// `COLUMN=VALUE` against the one row of `OUT/summary.csv`.
+fn check_summary(out: &Path, pair: &str, context: &str) {
+    let (column, want) = pair.split_once('=').expect("summary COLUMN=VALUE");
+    let mut reader = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "{context}: a summary check names one run");
+    let at = headers
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("{context}: no summary column {column}"));
+    assert_eq!(&rows[0][at], want, "{context}: summary {pair}");
+}
+
 #[test]
 fn every_lesson_command_runs_and_every_claim_holds() {
     let tmp = tempfile::tempdir().unwrap();
@@ -163,7 +178,10 @@ fn every_lesson_command_runs_and_every_claim_holds() {
                     schedlab(&cmd);
                     let rows = trace_rows(&out);
                     for claim in claims.split(';') {
-                        check_claim(&rows, claim, &context);
+                        match claim.trim().strip_prefix("summary ") {
+                            Some(pair) => check_summary(&out, pair, &context),
+                            None => check_claim(&rows, claim, &context),
+                        }
                     }
                 }
                 "check-explain" => {
