@@ -5,7 +5,7 @@
 //! `<!-- check: SCENARIO [RUN ARGS] => CLAIM; CLAIM -->` runs `schedlab run` with `--trace`
 //! and reads the one run's `trace.csv`; a claim is `POD on NODE` (the pod's first binding)
 //! or `POD pending "MESSAGE"` (never bound, and its first unschedulable message; the
-//! quoted part is optional) or `POD evicted` (evicted at some point), or `summary
+//! quoted part is optional) or `POD evicted [at SECONDS]` (evicted, first at that time), or `summary
 //! COLUMN=VALUE` (the run's row of `summary.csv`). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
 //! explain ARGS` and looks for TEXT in what it prints.
 
@@ -80,8 +80,8 @@ fn checks(text: &str) -> Vec<(&str, &str, &str)> {
         .collect()
 }
 
-/// The one `trace.csv` under `dir` as `(pod, event, detail)` rows.
-fn trace_rows(dir: &Path) -> Vec<(String, String, String)> {
+/// The one `trace.csv` under `dir` as `(pod, event, detail, time_s)` rows.
+fn trace_rows(dir: &Path) -> Vec<(String, String, String, String)> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -100,7 +100,12 @@ fn trace_rows(dir: &Path) -> Vec<(String, String, String)> {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[1].to_owned(), r[2].to_owned(), r[3].to_owned())
+            (
+                r[1].to_owned(),
+                r[2].to_owned(),
+                r[3].to_owned(),
+                r[0].to_owned(),
+            )
         })
         .collect()
 }
@@ -109,13 +114,13 @@ fn quoted(s: &str) -> Option<&str> {
     s.trim().strip_prefix('"')?.strip_suffix('"')
 }
 
-fn check_claim(rows: &[(String, String, String)], claim: &str, context: &str) {
+fn check_claim(rows: &[(String, String, String, String)], claim: &str, context: &str) {
     let claim = claim.trim();
     let (pod, rest) = claim.split_once(' ').expect("a claim names a pod");
     let first = |event: &str| {
         rows.iter()
-            .find(|(p, e, _)| p == pod && e == event)
-            .map(|(_, _, d)| d.as_str())
+            .find(|(p, e, _, _)| p == pod && e == event)
+            .map(|(_, _, d, _)| d.as_str())
     };
     if let Some(node) = rest.strip_prefix("on ") {
         assert_eq!(first("bound"), Some(node.trim()), "{context}: {claim}");
@@ -125,8 +130,16 @@ fn check_claim(rows: &[(String, String, String)], claim: &str, context: &str) {
         if let Some(want) = quoted(message) {
             assert_eq!(first("unschedulable"), Some(want), "{context}: {claim}");
         }
-    } else if rest.trim() == "evicted" {
-        assert!(first("evicted").is_some(), "{context}: {claim}");
+    } else if let Some(when) = rest.trim().strip_prefix("evicted") {
+        let at = rows
+            .iter()
+            .find(|(p, e, _, _)| p == pod && e == "evicted")
+            .map(|(_, _, _, t)| t.as_str());
+        assert!(at.is_some(), "{context}: {claim}");
+        if let Some(want) = when.trim().strip_prefix("at ") {
+            let got: f64 = at.unwrap().parse().unwrap();
+            assert_eq!(got, want.parse::<f64>().unwrap(), "{context}: {claim}");
+        }
     } else {
         panic!("{context}: unknown claim {claim:?}");
     }
@@ -212,6 +225,11 @@ fn every_lesson_command_runs_and_every_claim_holds() {
 #[test]
 #[should_panic(expected = "web on a")]
 fn a_false_claim_fails() {
-    let rows = vec![("web".to_owned(), "bound".to_owned(), "b".to_owned())];
+    let rows = vec![(
+        "web".to_owned(),
+        "bound".to_owned(),
+        "b".to_owned(),
+        "0.000000".to_owned(),
+    )];
     check_claim(&rows, "web on a", "self-test");
 }
