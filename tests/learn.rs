@@ -6,7 +6,8 @@
 //! and reads the one run's `trace.csv`; a claim is `POD on NODE` (the pod's first binding)
 //! or `POD pending "MESSAGE"` (never bound, and its first unschedulable message; the
 //! quoted part is optional) or `POD evicted [at SECONDS]` (evicted, first at that time), or `summary
-//! COLUMN=VALUE` (the run's row of `summary.csv`). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
+//! COLUMN=VALUE` (the run's row of `summary.csv`), or `stats SCHEDULER COLUMN FIELD=VALUE`
+//! (a cell of `stats.csv`, for sweeps over seeds). `<!-- check-explain: ARGS => "TEXT" -->` runs `schedlab
 //! explain ARGS` and looks for TEXT in what it prints.
 
 use std::fs;
@@ -159,6 +160,30 @@ fn check_summary(out: &Path, pair: &str, context: &str) {
     assert_eq!(&rows[0][at], want, "{context}: summary {pair}");
 }
 
+/// `SCHEDULER COLUMN FIELD=VALUE` against `OUT/stats.csv`.
+fn check_stats(out: &Path, cell: &str, context: &str) {
+    let parts: Vec<&str> = cell.split_whitespace().collect();
+    let [scheduler, column, pair] = parts[..] else {
+        panic!("{context}: stats SCHEDULER COLUMN FIELD=VALUE, got {cell:?}");
+    };
+    let (field, want) = pair.split_once('=').expect("FIELD=VALUE");
+    let mut reader = csv::Reader::from_path(out.join("stats.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{context}: no stats column {name}"))
+    };
+    let (s, c, f) = (at("scheduler"), at("column"), at(field));
+    let row = reader
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[s] == scheduler && &r[c] == column)
+        .unwrap_or_else(|| panic!("{context}: no stats row {scheduler} {column}"));
+    assert_eq!(&row[f], want, "{context}: stats {cell}");
+}
+
 #[test]
 fn every_lesson_command_runs_and_every_claim_holds() {
     let tmp = tempfile::tempdir().unwrap();
@@ -189,11 +214,16 @@ fn every_lesson_command_runs_and_every_claim_holds() {
                     cmd.push(out.display().to_string());
                     cmd.extend(words(args));
                     schedlab(&cmd);
-                    let rows = trace_rows(&out);
+                    let mut rows = None;
                     for claim in claims.split(';') {
-                        match claim.trim().strip_prefix("summary ") {
-                            Some(pair) => check_summary(&out, pair, &context),
-                            None => check_claim(&rows, claim, &context),
+                        let claim = claim.trim();
+                        if let Some(pair) = claim.strip_prefix("summary ") {
+                            check_summary(&out, pair, &context);
+                        } else if let Some(cell) = claim.strip_prefix("stats ") {
+                            check_stats(&out, cell, &context);
+                        } else {
+                            let rows = rows.get_or_insert_with(|| trace_rows(&out));
+                            check_claim(rows, claim, &context);
                         }
                     }
                 }
