@@ -364,20 +364,18 @@ fn time_series_charts(
             })
             .collect();
         let full_title = format!("{}: {title}", group.title());
-        charts::write(
-            &dir.join(stem),
+        write_listed(
+            dir,
+            rel,
+            stem,
             &Labels {
                 title: &full_title,
                 x: x_desc,
                 y: y_desc,
             },
             &Chart::Lines(&series),
-            PNG,
+            written,
         )?;
-        written.push(ChartRef {
-            svg: format!("{rel}/{stem}.svg"),
-            title: full_title,
-        });
     }
     Ok(())
 }
@@ -474,20 +472,18 @@ fn latency_cdf_chart(
         return Ok(());
     }
     let title = format!("{}: Scheduling latency CDF", group.title());
-    charts::write(
-        &dir.join("latency-cdf"),
+    write_listed(
+        dir,
+        rel,
+        "latency-cdf",
         &Labels {
             title: &title,
             x: "creation to first binding (s)",
             y: "share of bound pods",
         },
         &Chart::Lines(&series),
-        PNG,
+        written,
     )?;
-    written.push(ChartRef {
-        svg: format!("{rel}/latency-cdf.svg"),
-        title,
-    });
     Ok(())
 }
 
@@ -602,20 +598,18 @@ fn gantt_charts(
         };
         let title = format!("{}: pods per node, {} seed {seed}", group.title(), s.name);
         let stem = format!("gantt-{}", sanitize(&s.name));
-        charts::write(
-            &dir.join(&stem),
+        write_listed(
+            dir,
+            rel,
+            &stem,
             &Labels {
                 title: &title,
                 x: x_desc,
                 y: "",
             },
             &Chart::Gantt(&gantt),
-            PNG,
+            written,
         )?;
-        written.push(ChartRef {
-            svg: format!("{rel}/{stem}.svg"),
-            title,
-        });
     }
     Ok(())
 }
@@ -690,21 +684,37 @@ fn heat_charts(
             s.name
         );
         let stem = format!("heat-{}", sanitize(&s.name));
-        charts::write(
-            &dir.join(&stem),
+        write_listed(
+            dir,
+            rel,
+            &stem,
             &Labels {
                 title: &title,
                 x: x_desc,
                 y: "",
             },
             &Chart::Heat(&heat),
-            PNG,
+            written,
         )?;
-        written.push(ChartRef {
-            svg: format!("{rel}/{stem}.svg"),
-            title,
-        });
     }
+    Ok(())
+}
+
+/// Writes `chart` as `dir/stem.svg` (and `.png`) and lists it for index.html under its
+/// title.
+fn write_listed(
+    dir: &Path,
+    rel: &str,
+    stem: &str,
+    labels: &Labels<'_>,
+    chart: &Chart<'_>,
+    written: &mut Vec<ChartRef>,
+) -> anyhow::Result<()> {
+    charts::write(&dir.join(stem), labels, chart, PNG)?;
+    written.push(ChartRef {
+        svg: format!("{rel}/{stem}.svg"),
+        title: labels.title.to_owned(),
+    });
     Ok(())
 }
 
@@ -800,20 +810,18 @@ fn bar_charts(
         }
         let full_title = format!("{}: {title}", group.title());
         let stem = format!("bar-{column}");
-        charts::write(
-            &dir.join(&stem),
+        write_listed(
+            dir,
+            rel,
+            &stem,
             &Labels {
                 title: &full_title,
                 x: "",
                 y: column,
             },
             &Chart::Bars(&bars),
-            PNG,
+            written,
         )?;
-        written.push(ChartRef {
-            svg: format!("{rel}/{stem}.svg"),
-            title: full_title,
-        });
     }
     Ok(())
 }
@@ -903,20 +911,18 @@ fn parameter_charts(
             } else {
                 format!("{param} (values in order: {})", values.join(", "))
             };
-            charts::write(
-                &dir.join(&stem),
+            write_listed(
+                dir,
+                rel,
+                &stem,
                 &Labels {
                     title: &full_title,
                     x: &x_desc,
                     y: column,
                 },
                 &Chart::Lines(&series),
-                PNG,
+                written,
             )?;
-            written.push(ChartRef {
-                svg: format!("{rel}/{stem}.svg"),
-                title: full_title,
-            });
         }
     }
     Ok(())
