@@ -14,6 +14,7 @@ use std::fmt;
 
 use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, recorded_run_time};
 use crate::observe::timeseries::Sample;
+use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{ArrivalProcess, Dist, Scenario, TraceTiming, WorkloadKind};
 use crate::simulation::{RunResult, SchedulerFailure, Simulation};
 use crate::time::SimTime;
@@ -63,8 +64,14 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
     let mut largest: Option<(usize, u64)> = None;
     let mut last_change = SimTime::ZERO;
     for (i, w) in scenario.workloads.iter().enumerate() {
-        let (n, last_creation, run_for) =
-            workload_pods(&w.kind, w.duration.as_ref(), scenario, gpu_capacity);
+        let ceiling = autoscaled_ceiling(w.dynamics.as_deref());
+        let (n, last_creation, run_for) = workload_pods(
+            &w.kind,
+            w.duration.as_ref(),
+            ceiling,
+            scenario,
+            gpu_capacity,
+        );
         pods = pods.saturating_add(n);
         if largest.is_none_or(|(_, most)| n > most) {
             largest = Some((i, n));
@@ -104,11 +111,23 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
     }
 }
 
+/// The most replicas a workload's HorizontalPodAutoscaler or ScaledObject may ask for (0
+/// without one): the estimate takes a scaled workload at its ceiling, since a scale-up can
+/// create that many pods at once.
+fn autoscaled_ceiling(dynamics: Option<&Dynamics>) -> u32 {
+    let Some(d) = dynamics else { return 0 };
+    let hpa = d.hpa.as_ref().map_or(0, |h| h.max);
+    let keda = d.keda.as_ref().map_or(0, |k| k.max);
+    u32::try_from(hpa.max(keda)).unwrap_or(0)
+}
+
 /// Pods a workload creates, when it creates its last one, and how long its pods run
 /// (zero for pods that run until the end, which do not extend a run without a horizon).
+/// A Deployment or StatefulSet is counted at `ceiling` replicas when that is more.
 fn workload_pods(
     kind: &WorkloadKind,
     duration: Option<&Dist<SimTime>>,
+    ceiling: u32,
     scenario: &Scenario,
     gpu_capacity: u64,
 ) -> (u64, SimTime, SimTime) {
@@ -122,7 +141,7 @@ fn workload_pods(
         }
         WorkloadKind::Deployment { at, replicas }
         | WorkloadKind::StatefulSet { at, replicas, .. } => {
-            let replicas = u64::from(*replicas);
+            let replicas = u64::from((*replicas).max(ceiling));
             if !within(*at) {
                 return (0, *at, SimTime::ZERO);
             }

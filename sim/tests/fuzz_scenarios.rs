@@ -8,6 +8,9 @@
 //!
 //! proptest draws new cases on every run (a few thousand: `FUZZ_CASES`, or the
 //! `PROPTEST_CASES` variable); a failure prints the failing case and the seed to replay it.
+//! A case that kills the process (out of memory) prints nothing: `FUZZ_DUMP=PATH` writes
+//! each case's file name, scheduler choice and text to PATH before it runs, so the last
+//! one written is the culprit.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -384,6 +387,10 @@ proptest! {
         let mut text = f.text.clone();
         for m in &mutations {
             text = apply(&text, m);
+        }
+        if let Ok(dump) = std::env::var("FUZZ_DUMP") {
+            std::fs::write(&dump, format!("{}\n{listed_scheduler}\n{text}", f.path.display()))
+                .expect("FUZZ_DUMP is a writable path");
         }
         load_and_run(&f.path.display().to_string(), &text, listed_scheduler)?;
     }

@@ -207,3 +207,29 @@ workloads:
     assert_ne!(flat, text);
     assert_eq!(run(&flat, 1).0, vec![]);
 }
+
+#[test]
+fn the_work_estimate_counts_a_scaled_deployment_at_its_ceiling() {
+    // Without a horizon-long churn, the Deployment's own pods are its replicas; the
+    // autoscaler may ask for 20 at once, and a scale-up is one event the runtime limits
+    // cannot stop halfway, so the estimate must see the 20 before the run starts.
+    let e = sim::estimate(&scenario(STEP));
+    assert_eq!(e.pods, 20);
+    let huge = STEP.replace("maxReplicas: 20", "maxReplicas: 2147483647");
+    let e = sim::estimate(&scenario(&huge));
+    assert_eq!(e.pods, 2_147_483_647);
+    assert!(sim::Limits::with_memory(u64::MAX).check(&e).is_err());
+}
+
+#[test]
+fn replica_bounds_beyond_int32_are_refused_with_their_line() {
+    let text = STEP.replace("maxReplicas: 20", "maxReplicas: 2147483648");
+    let registry = Registry::builtin();
+    let e = parse_scenario(&text, "hpa.yaml", &|spec, profiles| {
+        registry.check(spec, profiles)
+    })
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (Some(16), Some(20)), "{e}");
+    assert!(e.to_string().contains("maxReplicas"), "{e}");
+    assert!(e.to_string().contains("32-bit"), "{e}");
+}

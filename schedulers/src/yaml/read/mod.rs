@@ -105,6 +105,20 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// A non-negative Kubernetes `int32` count (`minReplicas`, `maxReplicas`): the API
+    /// server refuses what does not fit, and the controllers compute in `i32`.
+    pub fn count_i32(&self, v: &Spanned<Scalar>, field: &str) -> Result<i32> {
+        let n = self.integer(
+            v,
+            field,
+            0,
+            i32::MAX.into(),
+            "a non-negative 32-bit integer",
+        )?;
+        // In range by the check above.
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
     /// A `u32` count (`count`, `replicas`).
     pub fn count_u32(&self, v: &Spanned<Scalar>, field: &str) -> Result<u32> {
         let n = self.integer(v, field, 0, u32::MAX.into(), "a non-negative integer")?;

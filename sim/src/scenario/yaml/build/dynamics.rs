@@ -553,12 +553,12 @@ impl Builder<'_> {
     ) -> Result<HpaSpec> {
         let raw = &h.value;
         let min = match &raw.min_replicas {
-            Some(v) => self.kube.count_u32(v, &format!("{base}.minReplicas"))?,
+            Some(v) => self.kube.count_i32(v, &format!("{base}.minReplicas"))?,
             None => 1,
         };
         let max = self
             .kube
-            .count_u32(&raw.max_replicas, &format!("{base}.maxReplicas"))?;
+            .count_i32(&raw.max_replicas, &format!("{base}.maxReplicas"))?;
         if max == 0 || max < min {
             return Err(self.kube.err(
                 &raw.max_replicas.referenced,
@@ -613,8 +613,8 @@ impl Builder<'_> {
                 self.duration(v, &format!("{base}.initialReadinessDelay"))?;
         }
         Ok(HpaSpec {
-            min: min as i32,
-            max: max as i32,
+            min,
+            max,
             metrics,
             behavior,
             sync_period: match &raw.sync_period {

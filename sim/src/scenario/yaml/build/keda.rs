@@ -44,7 +44,7 @@ const DEFAULT_POLLING_INTERVAL: u32 = 30;
 /// KEDA's `defaultCooldownPeriod`, in seconds.
 const DEFAULT_COOLDOWN_PERIOD: u32 = 300;
 /// KEDA's default `maxReplicaCount`.
-const DEFAULT_MAX_REPLICAS: u32 = 100;
+const DEFAULT_MAX_REPLICAS: i32 = 100;
 /// The queue scalers' default `queueLength`.
 const DEFAULT_QUEUE_LENGTH: u32 = 5;
 
@@ -115,8 +115,14 @@ impl Builder<'_> {
             }
             None => SimTime::from_secs(u64::from(DEFAULT_COOLDOWN_PERIOD)),
         };
-        let min = count(&raw.min_replica_count, "minReplicaCount", 0)?;
-        let max = count(
+        let replicas = |v: &Option<Spanned<Scalar>>, key: &str, default: i32| -> Result<i32> {
+            match v {
+                Some(v) => self.kube.count_i32(v, &format!("{base}.{key}")),
+                None => Ok(default),
+            }
+        };
+        let min = replicas(&raw.min_replica_count, "minReplicaCount", 0)?;
+        let max = replicas(
             &raw.max_replica_count,
             "maxReplicaCount",
             DEFAULT_MAX_REPLICAS,
@@ -165,8 +171,8 @@ impl Builder<'_> {
         Ok(ScaledObjectSpec {
             polling_interval,
             cooldown_period,
-            min: min as i32,
-            max: max as i32,
+            min,
+            max,
             queue_length: u64::from(queue_length),
             activation_queue_length: u64::from(activation),
             behavior,
