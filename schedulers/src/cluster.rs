@@ -8,6 +8,7 @@ use slotmap::SlotMap;
 
 use crate::gang::PodGroupSpec;
 use crate::gpu::{GpuBooks, GpuMiss, GpuRequest};
+use crate::images::{ImageBooks, NodeImage};
 use crate::namespaces::{NamespaceId, Namespaces};
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pdb::PodDisruptionBudget;
@@ -167,6 +168,8 @@ pub struct ClusterState {
     /// Pending pods with a nominated node (preemptors waiting for their victims to
     /// leave), so filtering can hold their room without scanning every pod. Few.
     nominated: Vec<PodId>,
+    /// The images nodes hold, for ImageLocality and image pulls.
+    images: ImageBooks,
 }
 
 /// One kind of task of a GPU workload: what it asks of CPU and GPU. Fragmentation-aware
@@ -245,6 +248,7 @@ impl Clone for ClusterState {
             group_bound: self.group_bound.clone(),
             gpu: self.gpu.clone(),
             nominated: self.nominated.clone(),
+            images: self.images.clone(),
         }
     }
 }
@@ -278,6 +282,7 @@ impl ClusterState {
             group_bound: Vec::new(),
             gpu: None,
             nominated: Vec::new(),
+            images: ImageBooks::default(),
         }
     }
 
@@ -497,6 +502,7 @@ impl ClusterState {
         if let Some(books) = &mut self.gpu {
             books.push_node(spec.gpu.count);
         }
+        self.images.push_node(id, &spec.images);
         let node = Node::new(spec);
         if node.ready {
             self.ready_capacity += node.spec.allocatable;
@@ -531,6 +537,7 @@ impl ClusterState {
             self.node_names.remove(self.nodes[id.index()].name());
         }
         self.present_nodes -= 1;
+        self.images.remove_node(id);
         if let Some(books) = self.gpu.as_deref_mut() {
             books.remove_node_capacity(id);
         }
@@ -597,6 +604,32 @@ impl ClusterState {
             self.touch(id);
         }
         Ok(())
+    }
+
+    /// The images nodes hold ([`crate::images`]).
+    #[inline]
+    pub fn images(&self) -> &ImageBooks {
+        &self.images
+    }
+
+    /// Records that a node now holds `image` (the kubelet pulled it); returns whether the
+    /// node did not hold it before.
+    pub fn add_node_image(&mut self, id: NodeId, image: &NodeImage) -> Result<bool, NodeError> {
+        let node = self
+            .nodes
+            .get_mut(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if !self.images.add(id, image) {
+            return Ok(false);
+        }
+        let names = &image.names;
+        match node.spec.images.iter_mut().find(|i| i.names == *names) {
+            Some(held) => held.size_bytes = held.size_bytes.max(image.size_bytes),
+            None => node.spec.images.push(image.clone()),
+        }
+        self.touch(id);
+        Ok(true)
     }
 
     /// Recomputes the flags of a node's dense row after its spec or condition changed

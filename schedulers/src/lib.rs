@@ -51,6 +51,7 @@ pub mod fit_index;
 pub mod framework;
 pub mod gang;
 pub mod gpu;
+pub mod images;
 pub mod labels;
 pub mod namespaces;
 pub mod node;

@@ -34,6 +34,8 @@ pub struct NodeSpec {
     pub unschedulable: bool,
     /// The node's GPUs, which pods may share (see [`crate::gpu`]).
     pub gpu: crate::gpu::NodeGpus,
+    /// The container images it holds (`status.images`), for ImageLocality and pulls.
+    pub images: Vec<crate::images::NodeImage>,
 }
 
 /// A node as the scheduler sees it: its spec and what is charged to it (kube-scheduler's

@@ -286,6 +286,9 @@ pub struct PodTemplate {
     pub pod_group: Option<u32>,
     /// Whole GPUs or a share of one GPU (see [`crate::gpu`]); none by default.
     pub gpu: crate::gpu::GpuRequest,
+    /// The images of its init containers then its app containers, normalized
+    /// ([`crate::images::normalized_image_name`]); empty when the scenario names none.
+    pub images: Vec<String>,
 }
 
 /// A PriorityClass's `preemptionPolicy`.

@@ -358,6 +358,7 @@ fn random_scenario(seed: u64) -> Scenario {
         failures: None,
         autoscaler: None,
         node_pressure: None,
+        images: Default::default(),
     }
 }
 

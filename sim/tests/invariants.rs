@@ -105,6 +105,7 @@ fn random_node(rng: &mut ChaCha8Rng, i: usize) -> NodeSpec {
         taints,
         unschedulable: rng.random_bool(0.1),
         gpu: Default::default(),
+        images: Vec::new(),
     }
 }
 
@@ -461,6 +462,7 @@ fn random_scenario(seed: u64) -> Scenario {
         failures: None,
         autoscaler: None,
         node_pressure: None,
+        images: Default::default(),
     }
 }
 
@@ -1296,6 +1298,7 @@ fn scenario(
         failures: None,
         autoscaler: None,
         node_pressure: None,
+        images: Default::default(),
     }
 }
 

@@ -2501,7 +2501,7 @@ fn bad_work_queue_and_scaled_object_values() {
             "scaledObject: {minReplicaCount: -1}",
             "-1",
             "scaledObject.minReplicaCount",
-            "non-negative integer",
+            "non-negative 32-bit integer",
         ),
         (
             "queue: {}",

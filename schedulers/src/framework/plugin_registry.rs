@@ -65,6 +65,7 @@
 use std::fmt;
 
 use super::plugins::balanced_allocation::{BalanceScoring, BalancedAllocation};
+use super::plugins::image_locality::ImageLocality;
 use super::plugins::inter_pod_affinity::InterPodAffinity;
 pub use super::plugins::inter_pod_affinity::InterPodAffinityArgs;
 use super::plugins::node_affinity::NodeAffinity;
@@ -439,10 +440,10 @@ pub const PLUGINS: &[PluginInfo] = &[
         requires: &[],
     },
     PluginInfo {
-        name: "ImageLocality",
-        support: Support::Ignored("schedlab models no container images"),
+        name: ImageLocality::NAME,
+        support: Support::Simulated,
         points: &[P::Score],
-        runs_at: NOWHERE,
+        runs_at: ImageLocality::POINTS,
         enabled_by_default: true,
         default_weight: Some(1),
         args_kind: None,
@@ -1564,6 +1565,7 @@ fn instantiate(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugin>,
     };
     Ok(match (name, args) {
         (NodeUnschedulable::NAME, None) => Box::new(NodeUnschedulable),
+        (ImageLocality::NAME, None) => Box::new(ImageLocality::default()),
         (NodeName::NAME, None) => Box::new(NodeName),
         (NodePorts::NAME, None) => Box::new(NodePorts::default()),
         (TaintToleration::NAME, None) => Box::new(TaintToleration::default()),
@@ -1743,7 +1745,8 @@ mod tests {
                 ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2),
-                ("NodeResourcesBalancedAllocation", 1)
+                ("NodeResourcesBalancedAllocation", 1),
+                ("ImageLocality", 1)
             ]
         );
         assert!(p.preemption);
@@ -1769,7 +1772,8 @@ mod tests {
                 ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
                 ("InterPodAffinity", 2),
-                ("NodeResourcesBalancedAllocation", 1)
+                ("NodeResourcesBalancedAllocation", 1),
+                ("ImageLocality", 1)
             ]
         );
     }
@@ -1848,7 +1852,7 @@ mod tests {
         // NodeResourcesFit's PreFilter still runs; its Filter does not.
         assert!(points_of(&p, NodeResourcesFit::NAME).pre_filter);
         assert!(!points_of(&p, NodeResourcesFit::NAME).filter);
-        assert_eq!(scores(&p).len(), 7);
+        assert_eq!(scores(&p).len(), 8);
     }
 
     #[test]
@@ -1934,7 +1938,8 @@ mod tests {
                 ("NodeAffinity", 2),
                 ("VolumeBinding", 1),
                 ("PodTopologySpread", 2),
-                ("InterPodAffinity", 2)
+                ("InterPodAffinity", 2),
+                ("ImageLocality", 1)
             ]
         );
         // Elsewhere NodeResourcesFit keeps its multiPoint position.
@@ -1992,7 +1997,7 @@ mod tests {
     fn ignored_plugins_are_dropped_with_a_warning() {
         let config = with(|c| {
             let mp = &mut c.plugins.multi_point;
-            enable(mp, "ImageLocality", Some(5));
+            enable(mp, "NodeVolumeLimits", None);
             enable(c.plugins.set_mut(P::Bind), "DefaultBinder", None);
             c.plugins
                 .set_mut(P::Filter)
@@ -2012,8 +2017,8 @@ mod tests {
                 "plugins.bind.enabled[0].name"
             ]
         );
-        assert!(r.warnings[0].message.contains("ImageLocality"));
-        assert!(r.warnings[0].message.contains("images"));
+        assert!(r.warnings[0].message.contains("NodeVolumeLimits"));
+        assert!(r.warnings[0].message.contains("volumes"));
     }
 
     #[test]

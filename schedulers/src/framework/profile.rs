@@ -4,6 +4,7 @@
 use super::Plugin;
 use super::plugins::{
     balanced_allocation::BalancedAllocation,
+    image_locality::ImageLocality,
     inter_pod_affinity::InterPodAffinity,
     node_affinity::NodeAffinity,
     node_name::NodeName,
@@ -147,7 +148,7 @@ impl Profile {
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
         p.preemption = true;
-        let plugins: [(Box<dyn Plugin>, Points, i64); 11] = [
+        let plugins: [(Box<dyn Plugin>, Points, i64); 12] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),
             (
@@ -179,6 +180,7 @@ impl Profile {
                 BalancedAllocation::POINTS,
                 1,
             ),
+            (Box::new(ImageLocality::default()), ImageLocality::POINTS, 1),
         ];
         for (plugin, points, weight) in plugins {
             p.add(plugin, points, weight)

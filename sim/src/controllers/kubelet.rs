@@ -26,6 +26,7 @@ use schedulers::filters::check_admission;
 use schedulers::{NodeId, PodId, PodPhase};
 
 use crate::controllers::Controller;
+use crate::controllers::image_pulls::ImagePulls;
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact, NodeFailure};
 use crate::scenario::{RestartPolicy, WorkloadKind};
@@ -89,6 +90,8 @@ pub struct Kubelet {
     /// Pods whose start or finish fell while their node was down: they start afresh
     /// when it is back.
     stalled: Vec<PodId>,
+    /// Image pulls under way, per node.
+    pulls: ImagePulls,
 }
 
 impl Kubelet {
@@ -158,6 +161,7 @@ impl Kubelet {
         else {
             return;
         };
+        self.record_images(pod, ctx);
         ctx.cluster.set_phase(pod, PodPhase::Running);
         ctx.cluster.set_start_stamp(pod, self.start_stamps);
         self.start_stamps += 1;
@@ -168,6 +172,23 @@ impl Kubelet {
             );
         }
         ctx.publish(Fact::PodStarted { pod });
+    }
+
+    /// A started pod's images are on its node from now on, for ImageLocality.
+    fn record_images(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
+        let Some((template, node)) = ctx
+            .cluster
+            .pod(pod)
+            .filter(|p| !p.template.images.is_empty())
+            .and_then(|p| Some((Arc::clone(&p.template), p.node?)))
+        else {
+            return;
+        };
+        for name in &template.images {
+            let image = ctx.scenario.images.node_image(name);
+            // A node that left holds nothing; the pod is about to go with it.
+            let _ = ctx.cluster.add_node_image(node, &image);
+        }
     }
 
     fn finished(&mut self, pod: PodId, ctx: &mut Ctx<'_>) {
@@ -324,8 +345,18 @@ impl Controller for Kubelet {
                     self.admit(*pod, name, ctx);
                 }
             }
-            Fact::PodBound { pod, .. } => {
-                let at = ctx.now.saturating_add(ctx.scenario.start_latency);
+            Fact::PodBound { pod, node } => {
+                let images_ready = match ctx.cluster.pod(*pod) {
+                    Some(p) if !p.template.images.is_empty() => self.pulls.images_ready(
+                        &p.template,
+                        *node,
+                        ctx.cluster,
+                        &ctx.scenario.images,
+                        ctx.now,
+                    ),
+                    _ => ctx.now,
+                };
+                let at = images_ready.saturating_add(ctx.scenario.start_latency);
                 ctx.at(at, Event::Kubelet(KubeletEvent::Started { pod: *pod }));
             }
             Fact::NodeFailed {

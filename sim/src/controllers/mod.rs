@@ -7,8 +7,8 @@
 //! - [`scheduling`]: kube-scheduler's queue (active, backoff, unschedulable), the
 //!   scheduling cycle that hands pending pods to the [`schedulers::Scheduler`], and the
 //!   application of its decisions.
-//! - [`kubelet`]: admission of pods that name their node, start, finish, eviction and
-//!   graceful termination.
+//! - [`kubelet`]: admission of pods that name their node, image pulls ([`image_pulls`]),
+//!   start, finish, eviction and graceful termination.
 //! - [`volumes`]: the PersistentVolume binder's work for a pod just bound.
 //! - [`gang`]: pod groups waiting to be admitted, and their timeouts.
 //! - [`nodes`]: nodes joining, leaving and changing condition.
@@ -40,6 +40,7 @@ pub mod autoscaler;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
+pub mod image_pulls;
 pub mod jobs;
 pub mod keda;
 pub mod kubelet;

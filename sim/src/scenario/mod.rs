@@ -5,6 +5,7 @@ pub mod autoscaler;
 pub mod dynamics;
 mod failures;
 pub mod gpu_trace;
+pub mod images;
 pub mod jobs;
 pub mod keda;
 mod model;

@@ -86,6 +86,8 @@ pub struct Scenario {
     /// Node-pressure eviction and OOM kills (`nodePressure:`); `None`: memory use is not
     /// enforced, and the eviction manager stays out of the run.
     pub node_pressure: Option<super::NodePressureSettings>,
+    /// Container images' sizes and the nodes' pull bandwidth (`images:`).
+    pub images: super::images::ImageCatalog,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

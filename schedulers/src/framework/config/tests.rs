@@ -102,7 +102,8 @@ fn plugins_merge_with_weights() {
             ("VolumeBinding", 1),
             ("PodTopologySpread", 2),
             ("InterPodAffinity", 2),
-            ("NodeResourcesBalancedAllocation", 1)
+            ("NodeResourcesBalancedAllocation", 1),
+            ("ImageLocality", 1)
         ]
     );
     assert!(points_of(&p, "TaintToleration").filter);
@@ -464,7 +465,7 @@ fn topology_spread_args_errors() {
 
 #[test]
 fn warnings_are_located() {
-    let body = "extenders: [{urlPrefix: 'http://x'}]\nprofiles:\n- plugins:\n    multiPoint:\n      enabled: [{name: ImageLocality, weight: 2}]\n";
+    let body = "extenders: [{urlPrefix: 'http://x'}]\nprofiles:\n- plugins:\n    multiPoint:\n      enabled: [{name: NodeVolumeLimits}]\n";
     let c = parse(body).unwrap();
     assert_eq!(c.warnings().len(), 2, "{:?}", c.warnings());
     assert!(
@@ -472,10 +473,10 @@ fn warnings_are_located() {
         "{}",
         c.warnings()[0]
     );
-    let (line, column) = position(body, "ImageLocality");
+    let (line, column) = position(body, "NodeVolumeLimits");
     assert!(
             c.warnings()[1].starts_with(&format!(
-                "cfg.yaml:{line}:{column}: profiles[0].plugins.multiPoint.enabled[0].name: plugin ImageLocality"
+                "cfg.yaml:{line}:{column}: profiles[0].plugins.multiPoint.enabled[0].name: plugin NodeVolumeLimits"
             )),
             "{}",
             c.warnings()[1]

@@ -55,8 +55,7 @@ pub(crate) mod testing {
             allocatable,
             labels: Labels::new(labels.iter().copied()),
             taints,
-            unschedulable: false,
-            gpu: Default::default(),
+            ..Default::default()
         }
     }
 

@@ -148,6 +148,8 @@ pub(super) struct RawScenario {
     pub(super) cluster_autoscaler: Option<Spanned<RawClusterAutoscaler>>,
     /// Node-pressure eviction and OOM kills (see `build/node_pressure.rs`).
     pub(super) node_pressure: Option<Spanned<super::build::node_pressure::RawNodePressure>>,
+    /// Container images' sizes and the nodes' pull bandwidth (see `build/images.rs`).
+    pub(super) images: Option<Spanned<super::build::images::RawImages>>,
 }
 
 /// `queue:`.
@@ -605,6 +607,8 @@ pub(super) struct RawPool {
     pub(super) gpu_model: Option<Spanned<String>>,
     /// Makes the pool a node group of the cluster autoscaler.
     pub(super) autoscaling: Option<Spanned<RawPoolAutoscaling>>,
+    /// Images its nodes hold at the start.
+    pub(super) images: Option<Vec<Spanned<String>>>,
 }
 
 /// One item of `cluster.nodes`.
@@ -612,6 +616,8 @@ pub(super) struct RawPool {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawNode {
     pub(super) name: Spanned<String>,
+    /// Images the node holds at the start.
+    pub(super) images: Option<Vec<Spanned<String>>>,
     pub(super) allocatable: Option<QuantityMap>,
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
@@ -645,6 +651,8 @@ pub(super) struct RawWorkload {
     pub(super) limits: Option<Spanned<QuantityMap>>,
     pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
     pub(super) containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
+    /// The image of the one container a workload without `containers:` has.
+    pub(super) image: Option<Spanned<String>>,
     pub(super) init_containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
     pub(super) overhead: Option<QuantityMap>,
     pub(super) node_selector: Option<LabelMap>,
@@ -720,6 +728,7 @@ pub(super) struct RawContainer {
     pub(super) requests: Option<RequestMap>,
     pub(super) limits: Option<QuantityMap>,
     pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
+    pub(super) image: Option<Spanned<String>>,
 }
 
 /// `clusterAutoscaler:`: cluster-autoscaler's flags, in camelCase.

@@ -151,6 +151,7 @@ impl Builder<'_> {
                 taints: self.kube.taints(p.taints.as_deref(), &base)?,
                 unschedulable: p.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
+                images: self.node_images(p.images.as_ref(), &base)?,
             };
             self.charge_capacity(
                 &template.allocatable,
@@ -231,6 +232,7 @@ impl Builder<'_> {
                 taints: self.kube.taints(n.taints.as_deref(), &base)?,
                 unschedulable: n.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(n.gpus.as_ref(), n.gpu_model.as_ref(), &base)?,
+                images: self.node_images(n.images.as_ref(), &base)?,
             }));
         }
         Ok(())
@@ -283,6 +285,7 @@ mod tests {
                 }],
                 unschedulable: false,
                 gpu: Default::default(),
+                images: Vec::new(),
             }
         );
         let mut edge = Resources::ZERO;

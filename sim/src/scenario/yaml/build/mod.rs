@@ -46,6 +46,7 @@ pub(super) mod dynamics;
 pub(super) mod failures;
 mod gpu;
 mod groups;
+pub(super) mod images;
 mod jobs;
 pub(super) mod keda;
 pub(super) mod node_pressure;
@@ -85,6 +86,7 @@ pub(super) fn build(
         horizon: None,
         capacity: [0; schedulers::resources::NUM_RESOURCES],
         node_groups: Vec::new(),
+        image_catalog: Default::default(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -146,6 +148,7 @@ pub(super) fn build(
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
     let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
     b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
+    b.image_catalog = b.images(raw.images.as_ref())?;
     let queue = match &raw.queue {
         Some(q) => b.queue(q)?,
         None => QueueOptions::default(),
@@ -240,6 +243,7 @@ pub(super) fn build(
         failures,
         autoscaler,
         node_pressure,
+        images: b.image_catalog,
     })
 }
 
@@ -278,6 +282,8 @@ struct Builder<'a> {
     capacity: [i128; schedulers::resources::NUM_RESOURCES],
     /// The autoscaled pools, as the cluster section finds them.
     node_groups: Vec<crate::scenario::NodeGroup>,
+    /// `images:`, read before the cluster, whose nodes name images by it.
+    image_catalog: crate::scenario::images::ImageCatalog,
 }
 
 impl Builder<'_> {

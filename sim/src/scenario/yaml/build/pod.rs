@@ -86,8 +86,16 @@ impl Builder<'_> {
                 }
             }
         }
+        if let (Some(image), Some(list)) = (&w.image, &w.containers) {
+            return Err(self.kube.err(
+                &list.referenced,
+                &format!("{base}.containers"),
+                format!("`containers` cannot be combined with the top-level `image` (line {}), which is the image of a single container named after the workload; give each container its `image` instead", image.referenced.line()),
+            ));
+        }
         let mut sized = Vec::new();
         let mut container_names: HashMap<String, String> = HashMap::new();
+        let mut app_images = Vec::new();
         let containers = match &w.containers {
             Some(list) => {
                 if list.value.is_empty() {
@@ -101,9 +109,13 @@ impl Builder<'_> {
                     &list.value,
                     &format!("{base}.containers"),
                     &mut container_names,
+                    &mut app_images,
                 )?
             }
             None => {
+                if let Some(image) = &w.image {
+                    app_images.push(self.image_name(image, &format!("{base}.image"))?);
+                }
                 let mut c = ContainerResources {
                     name: name.clone(),
                     ..Default::default()
@@ -152,14 +164,18 @@ impl Builder<'_> {
                 vec![c]
             }
         };
+        let mut images = Vec::new();
         let init_containers = match &w.init_containers {
             Some(list) => self.containers(
                 &list.value,
                 &format!("{base}.initContainers"),
                 &mut container_names,
+                &mut images,
             )?,
             None => Vec::new(),
         };
+        // Init containers' images first, as kube-scheduler lists them.
+        images.append(&mut app_images);
 
         let mut overhead = Resources::ZERO;
         if let Some(map) = &w.overhead {
@@ -253,16 +269,19 @@ impl Builder<'_> {
             volume_claims,
             pod_group,
             gpu: self.pod_gpu(w.gpu.as_ref(), w.gpu_models.as_ref(), base)?,
+            images,
         };
         Ok((template, sized))
     }
 
-    /// `containers` or `initContainers`; names must be unique across both lists.
+    /// `containers` or `initContainers`; names must be unique across both lists. The
+    /// containers' images, normalized, are added to `images` in order.
     fn containers(
         &mut self,
         list: &[Spanned<RawContainer>],
         base: &str,
         names: &mut HashMap<String, String>,
+        images: &mut Vec<String>,
     ) -> Result<Vec<ContainerResources>> {
         let mut out = Vec::new();
         // Host ports must be unique within the list, as Kubernetes checks each list.
@@ -302,6 +321,9 @@ impl Builder<'_> {
                 c.host_ports =
                     self.kube
                         .ports(ports, &format!("{c_base}.ports"), &mut host_ports)?;
+            }
+            if let Some(image) = &raw.image {
+                images.push(self.image_name(image, &format!("{c_base}.image"))?);
             }
             out.push(c);
         }
