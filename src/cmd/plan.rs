@@ -111,9 +111,16 @@ pub fn execute(
     let base = sim::parse_scenario(&text, &shown, check)?;
     super::log_profile_warnings(&base);
 
-    let pools = args
-        .pools
-        .iter()
+    let mut names: Vec<&String> = Vec::new();
+    for name in &args.pools {
+        if names.contains(&name) {
+            log(format_args!("note: ignoring duplicate --pool {name}"));
+        } else {
+            names.push(name);
+        }
+    }
+    let pools = names
+        .into_iter()
         .map(|name| pool(&text, &base, name, &args))
         .collect::<Result<Vec<_>, _>>()?;
     let (spec, label) = scheduler(&args, registry, &base)?;
