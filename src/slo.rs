@@ -259,7 +259,11 @@ mod tests {
                 .unwrap_err()
                 .contains("METRIC OP VALUE")
         );
-        assert!(parse("a==1,,b==2").unwrap_err().contains("empty term"));
+        assert!(
+            parse("events==1,,events==2")
+                .unwrap_err()
+                .contains("empty term")
+        );
         assert!(parse("<=3").unwrap_err().contains("no metric"));
         assert!(parse("events>=").unwrap_err().contains("no value"));
         // Text columns are not metrics.
