@@ -367,3 +367,44 @@ fn outputs_are_byte_identical_for_any_jobs() {
     );
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_pass_below_a_fail_is_warned_about() {
+    // Cost grows with the count, so "cost <= 0.1" passes at 0 nodes (nothing to pay) and
+    // fails at 2: 2 nodes x 0.35 an hour x 10 minutes = 0.116667. The answer is the
+    // smallest count, 0, with a warning that the objective is not monotone.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "priced.yaml", PRICED);
+    let out = schedlab(
+        dir.path(),
+        &[
+            "plan",
+            "priced.yaml",
+            "--pool",
+            "large",
+            "--max",
+            "2",
+            "--slo",
+            "cost<=0.1",
+            "--out",
+            "o",
+        ],
+    );
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "warning: pool large: not monotone: 0 node(s) meet the objective but 2 do not"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("pool large: 0 node(s) meet the objective"),
+        "{text}"
+    );
+    let csv = fs::read_to_string(dir.path().join("o/plan.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "pool,count,node_cost,pass\nlarge,0,0.000000,true\nlarge,2,0.116667,false\n"
+    );
+}
