@@ -66,8 +66,8 @@ pub struct Term {
 const EQ_TOLERANCE: f64 = 5e-7;
 
 impl Term {
-    /// Whether a value meets the term; a missing value (say, no pod ever bound, so no
-    /// latency) meets nothing, since nothing shows the objective is met.
+    /// Whether a value meets the term; a missing value (say, a makespan when no pod
+    /// finished) meets nothing, since nothing shows the objective is met.
     pub fn holds(&self, value: &Value) -> bool {
         let Some(v) = value.as_f64() else {
             return false;
