@@ -54,6 +54,72 @@ pub enum Command {
     /// into OUT/charts/ (replacing it) and writes OUT/index.html; `run` does the same at the
     /// end of every sweep.
     Report(ReportArgs),
+    /// Find the smallest node count of a pool that meets an objective on every seed
+    ///
+    /// Bisects the pool's `count` over [--min, --max] (the ends probed first), running
+    /// every seed of a probe in parallel, and prints one row per probed count with each
+    /// objective metric's worst value over the seeds. An autoscaled pool is pinned to the
+    /// probed count (`autoscaling.max`, and `autoscaling.min` where the file writes it,
+    /// set to it). With several --pool, each is planned alone and the cheapest answer by
+    /// `autoscaling.pricePerHour` is named. Writes plan.csv and one SVG chart per metric
+    /// to --out. Exit code 1 when no count up to --max meets the objective.
+    Plan(Box<PlanArgs>),
+}
+
+/// `schedlab plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The scenario file
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+
+    /// The node pool to size (a `cluster.nodePools[].name`); repeat to plan several, each
+    /// alone with the others at their scenario counts
+    #[arg(long = "pool", value_name = "NAME", required = true)]
+    pub pools: Vec<String>,
+
+    /// The objective every seed's run must meet: comma-separated METRIC OP VALUE terms, OP
+    /// one of <= < >= > ==, e.g. "p99_latency<=30s,pending_at_end==0,availability>=0.999";
+    /// METRIC is p99_latency, p95_latency, p50_latency, p99_queue_delay, pending_at_end,
+    /// availability, dropped_requests, cost, or any numeric column of summary.csv
+    #[arg(long, value_name = "OBJECTIVE", value_parser = crate::slo::parse)]
+    pub slo: crate::slo::Slo,
+
+    /// The smallest count to consider
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min: u32,
+
+    /// The largest count to consider [default: 4 times the pool's count, or its
+    /// autoscaling max if larger, at least 1]
+    #[arg(long, value_name = "M")]
+    pub max: Option<u32>,
+
+    /// Seeds every probe runs: N for seeds 1 to N, A..B for A to B [default: the
+    /// scenario's `seeds:`, else 1 to 3]
+    #[arg(long, value_name = "N|A..B", value_parser = crate::sweep::parse_seed_list)]
+    pub seeds: Option<crate::sweep::SeedList>,
+
+    /// The scheduler, as NAME or NAME:ARG=VALUE,... [default: the first of the scenario's
+    /// `schedulers:`, else first-fit]
+    #[arg(long, value_name = "SPEC")]
+    pub scheduler: Option<String>,
+
+    /// A kube-scheduler configuration whose profiles become schedulers named by their
+    /// schedulerName, for --scheduler
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
+
+    /// Directory to write plan.csv and the charts to
+    #[arg(long, short = 'o', value_name = "DIR", default_value = "results/plan")]
+    pub out: PathBuf,
+
+    /// Runs to execute at once [default: one per CPU core]
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Limits on the work of one run, checked before each probe.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `schedlab report`.

@@ -9,6 +9,8 @@
 //! - `schedlab merge OUT... --out DIR` puts the outputs of a sharded sweep (`run --shard
 //!   K/N`) back together.
 //! - `schedlab report OUT` rebuilds a sweep's charts and `index.html` from its CSV files.
+//! - `schedlab plan SCENARIO --pool NAME --slo ...` finds the smallest node count of a
+//!   pool that meets an objective on every seed.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -24,6 +26,7 @@ mod manifest;
 mod output;
 mod report;
 mod shard;
+mod slo;
 mod stats;
 mod sweep;
 
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::execute(args, &mut registry, &mut out),
         Command::Merge(args) => cmd::merge::execute(args, &mut out),
         Command::Report(args) => cmd::report::execute(args, &mut out),
+        Command::Plan(args) => cmd::plan::execute(*args, &mut registry, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

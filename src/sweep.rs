@@ -199,6 +199,48 @@ fn tree(text: &str) -> Result<Node, String> {
 
 /// The value `path` names in `root`: its source range, or why there is none.
 fn find(root: &Node, path: &str) -> Result<std::ops::Range<usize>, String> {
+    match lookup(root, path)? {
+        Node::Scalar(_, range) => Ok(range.clone()),
+        _ => Err(format!(
+            "--set {path}: the field is a mapping or a list, not a single value"
+        )),
+    }
+}
+
+/// The scalar `path` names in the first document of `text`, as written (quotes removed);
+/// `None` if the file has no such value. For callers that override a value only when the
+/// file writes it (`schedlab plan` and a pool's `autoscaling.min`).
+pub fn scalar_at(text: &str, path: &str) -> Option<String> {
+    let root = tree(text).ok()?;
+    match lookup(&root, path).ok()? {
+        Node::Scalar(value, _) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// The `name:` of each element of the list `path` names, in file order (`None` for an
+/// element without one); empty if `path` names no list.
+pub fn names_at(text: &str, path: &str) -> Vec<Option<String>> {
+    let Ok(root) = tree(text) else {
+        return Vec::new();
+    };
+    match lookup(&root, path) {
+        Ok(Node::Seq(items)) => items
+            .iter()
+            .map(|item| match item {
+                Node::Map(entries) => entries.iter().find_map(|(k, v)| match v {
+                    Node::Scalar(n, _) if k == "name" => Some(n.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The node `path` names in `root`, or why there is none.
+fn lookup<'a>(root: &'a Node, path: &str) -> Result<&'a Node, String> {
     let mut at = root;
     let mut walked = String::new();
     for segment in path.split('.') {
@@ -223,12 +265,7 @@ fn find(root: &Node, path: &str) -> Result<std::ops::Range<usize>, String> {
             format!("--set {path}: the scenario has no field {walked} (only values written in the file can be overridden; in a list, name an element by its index or its name)")
         })?;
     }
-    match at {
-        Node::Scalar(_, range) => Ok(range.clone()),
-        _ => Err(format!(
-            "--set {path}: the field is a mapping or a list, not a single value"
-        )),
-    }
+    Ok(at)
 }
 
 /// Every scalar value of the first document, keys left out, in file order.
@@ -332,6 +369,26 @@ mod tests {
         );
         // Lines are unchanged, so errors keep pointing at the right line.
         assert_eq!(out.lines().count(), TEXT.lines().count());
+    }
+
+    #[test]
+    fn values_and_list_names_are_read() {
+        assert_eq!(
+            scalar_at(TEXT, "cluster.nodePools.1.count").as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            scalar_at(TEXT, "workloads.0.requests.cpu").as_deref(),
+            Some("2")
+        );
+        assert_eq!(scalar_at(TEXT, "cluster.nodePools.0.autoscaling"), None);
+        assert_eq!(scalar_at(TEXT, "cluster"), None);
+        assert_eq!(
+            names_at(TEXT, "cluster.nodePools"),
+            [Some("general".to_string()), Some("gpu".to_string())]
+        );
+        assert_eq!(names_at(TEXT, "workloads"), [None]);
+        assert!(names_at(TEXT, "name").is_empty());
     }
 
     #[test]

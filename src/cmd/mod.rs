@@ -5,6 +5,7 @@
 pub mod bounds;
 pub mod explain;
 pub mod merge;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod schedulers;

@@ -703,7 +703,7 @@ fn run_one(
 /// How many threads to run `work` items on: `--jobs` if given, else one per core, but
 /// never more than the items nor [`MAX_JOBS_PER_CORE`] per core. With a note to print
 /// when a `--jobs` the user gave was lowered.
-fn worker_count(
+pub(crate) fn worker_count(
     requested: Option<NonZeroUsize>,
     work: usize,
     cores: usize,
@@ -732,7 +732,7 @@ fn worker_count(
 }
 
 /// A pool of `threads` named threads.
-fn thread_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
+pub(crate) fn thread_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("schedlab-run-{i}"))
@@ -1004,7 +1004,7 @@ thread_local! {
 /// are reported as one `error:` line naming the run, instead of the default hook's
 /// multi-line output scribbling over the progress bar. Other panics (bugs in the CLI
 /// itself) still go to the default hook.
-fn install_panic_hook() {
+pub(crate) fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let default = panic::take_hook();
@@ -1027,7 +1027,7 @@ fn install_panic_hook() {
 
 /// Runs `f`, turning a panic into an error message (with its location when the hook of
 /// [`install_panic_hook`] saw it).
-fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     CATCHING.with(|c| c.set(true));
     // AssertUnwindSafe: after a panic, everything `f` touched mutably (the scheduler and
     // the simulation) is dropped unseen; what it shares is only read (the scenario, the
