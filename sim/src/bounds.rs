@@ -196,8 +196,11 @@ fn workload_pods(
         }
         WorkloadKind::Trace(replay) => match replay.timing {
             TraceTiming::Recorded => {
-                let created: Vec<u64> =
-                    replay.pods.iter().filter_map(|p| p.created_micros).collect();
+                let created: Vec<u64> = replay
+                    .pods
+                    .iter()
+                    .filter_map(|p| p.created_micros)
+                    .collect();
                 let first = created.iter().copied().min().unwrap_or(0);
                 let last = created.iter().copied().max().unwrap_or(0);
                 let longest = replay

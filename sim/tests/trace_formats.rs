@@ -107,7 +107,11 @@ fn a_generic_csv_replays_at_its_times_on_exact_nodes() {
         (1500, 1 << 30, 0)
     );
     assert_eq!(
-        (pods[1].namespace.as_str(), pods[1].priority, pods[1].cpu_milli),
+        (
+            pods[1].namespace.as_str(),
+            pods[1].priority,
+            pods[1].cpu_milli
+        ),
         ("team-a", 5, 1000)
     );
     assert_eq!(pods[1].memory_bytes, 1 << 30, "plain bytes");
@@ -207,7 +211,15 @@ fn a_google_task_events_file_gives_exact_pods_and_durations() {
                 Some(3_000_000),
                 Some(3_500_000)
             ),
-            ("200-0".into(), 500, 1 << 30, 0, Some(10_000_000), None, None),
+            (
+                "200-0".into(),
+                500,
+                1 << 30,
+                0,
+                Some(10_000_000),
+                None,
+                None
+            ),
         ]
     );
     let shown = fixture("google_task_events.csv");
@@ -221,7 +233,11 @@ fn a_google_task_events_file_gives_exact_pods_and_durations() {
     let r = play(&s, "first-fit");
     assert_eq!(
         events(&r, |e| *e == TraceEvent::Started),
-        owned(&[("100-0-0", 0), ("100-1-0", 2_000_000), ("200-0-0", 10_000_000)])
+        owned(&[
+            ("100-0-0", 0),
+            ("100-1-0", 2_000_000),
+            ("200-0-0", 10_000_000)
+        ])
     );
     assert_eq!(
         events(&r, |e| *e == TraceEvent::Finished),
@@ -257,9 +273,7 @@ fn strict_makes_the_first_bad_row_an_error() {
         )],
     );
     let yaml = |strict: &str| {
-        format!(
-            "{TWO_NODES}workloads: [{{trace: {{format: generic-csv, pods: t.csv{strict}}}}}]\n"
-        )
+        format!("{TWO_NODES}workloads: [{{trace: {{format: generic-csv, pods: t.csv{strict}}}}}]\n")
     };
     let e = load(&d, &yaml(", strict: true")).unwrap_err();
     assert_eq!(
@@ -355,7 +369,11 @@ fn sample_keeps_the_same_jobs_every_time() {
     };
     let first = names(&load(&d, &text).unwrap());
     assert_eq!(first, SAMPLED);
-    assert_eq!(names(&load(&d, &text).unwrap()), first, "the same every load");
+    assert_eq!(
+        names(&load(&d, &text).unwrap()),
+        first,
+        "the same every load"
+    );
     // A Google job is kept or dropped whole.
     let s = google_scenario("\n      sample: 0.5").unwrap();
     let jobs: Vec<&str> = replay(&s)

@@ -104,7 +104,10 @@ impl Skipped {
         if let Some(c) = e.column {
             at.push_str(&format!(", column {c}"));
         }
-        let field = e.field.as_deref().map_or(String::new(), |f| format!("{f}: "));
+        let field = e
+            .field
+            .as_deref()
+            .map_or(String::new(), |f| format!("{f}: "));
         format!(
             "{}: {} {rows} skipped, first at {at}: {field}{}",
             e.path, self.count, e.message
@@ -142,12 +145,7 @@ impl BadRows {
         }
         match &mut self.skipped {
             Some(s) => s.count += 1,
-            None => {
-                self.skipped = Some(Skipped {
-                    count: 1,
-                    first: e,
-                })
-            }
+            None => self.skipped = Some(Skipped { count: 1, first: e }),
         }
         Ok(())
     }
@@ -180,7 +178,10 @@ fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, ScenarioErro
     let cannot = |e: std::io::Error| file_err(shown, format!("cannot read the trace file: {e}"));
     let file = std::fs::File::open(path).map_err(cannot)?;
     let mut reader = BufReader::new(file);
-    let gzip = reader.fill_buf().map_err(cannot)?.starts_with(&[0x1f, 0x8b]);
+    let gzip = reader
+        .fill_buf()
+        .map_err(cannot)?
+        .starts_with(&[0x1f, 0x8b]);
     Ok(if gzip {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(reader)))
     } else {

@@ -6,14 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use schedulers::yaml::message::{at_line, did_you_mean, one_of};
 use schedulers::yaml::Scalar;
+use schedulers::yaml::message::{at_line, did_you_mean, one_of};
 use schedulers::{NodeSpec, PodTemplate, ResourceKind};
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawClusterTrace, RawGpuFill, RawQueue, RawTraceWorkload, RawWorkload};
-use super::{Builder, Result};
 use super::super::raw::{RawMachineScale, RawTraceWindow};
+use super::{Builder, Result};
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, TracePod, load_nodes, load_pods};
 use crate::scenario::trace_formats::{
     FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
@@ -394,11 +394,7 @@ impl Builder<'_> {
     }
 
     /// `window: {start, end}`, in microseconds of trace time; `start` defaults to 0.
-    fn trace_window(
-        &self,
-        w: &Spanned<RawTraceWindow>,
-        field: &str,
-    ) -> Result<(u64, Option<u64>)> {
+    fn trace_window(&self, w: &Spanned<RawTraceWindow>, field: &str) -> Result<(u64, Option<u64>)> {
         let start = match &w.value.start {
             Some(v) => self.duration(v, &format!("{field}.start"))?,
             None => SimTime::ZERO,
@@ -474,7 +470,10 @@ impl Builder<'_> {
                 return Err(self.kube.err(
                     &v.referenced,
                     &f,
-                    format!("expected a {key} above zero and at most a petascale machine's, got {}", v.value.0),
+                    format!(
+                        "expected a {key} above zero and at most a petascale machine's, got {}",
+                        v.value.0
+                    ),
                 ));
             }
             Ok(q)
@@ -896,10 +895,46 @@ gpuFill: {{step: 0.02, demand: 1.5}}
             "expected a duration longer than zero, got 0",
         );
         check_at(
-            "workloads: [{trace: {format: google-2011, pods: p.csv, timing: recorded}}]\n",
-            "google",
+            "workloads: [{trace: {format: azure, pods: p.csv, timing: recorded}}]\n",
+            "azure",
             "workloads[0].trace.format",
-            "unknown trace format \"google-2011\"; the one known is \"alibaba-gpu-v2023\"",
+            "unknown trace format \"azure\"; expected alibaba-gpu-v2023, generic-csv or google-2011-task-events",
+        );
+        check_at(
+            "cluster: {trace: {format: generic-csv, nodes: n.csv}}\n",
+            "generic-csv",
+            "cluster.trace.format",
+            "a \"generic-csv\" trace lists pods only; a trace's nodes come from the \"alibaba-gpu-v2023\" format (give the cluster nodePools for the others)",
+        );
+        check_at(
+            "workloads: [{trace: {format: google-2011-task-events, pods: p.csv}}]\n",
+            "{format: google",
+            "workloads[0].trace.machineScale",
+            "missing required field `machineScale` (what 1.0 is: the trace's CPU and memory are shares of its largest machine), e.g. machineScale: {cpu: \"32\", memory: 128Gi}",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, machineScale: {cpu: '1', memory: 1Gi}}}]\n",
+            "{cpu: '1'",
+            "workloads[0].trace.machineScale",
+            "`machineScale` applies to the google-2011-task-events format only, whose requests are shares of the largest machine",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, sample: 1.5}}]\n",
+            "1.5",
+            "workloads[0].trace.sample",
+            "expected the fraction of jobs to keep, above 0 and at most 1, got 1.5",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, window: {start: 2h, end: 1h}}}]\n",
+            "1h",
+            "workloads[0].trace.window.end",
+            "the window must end after it starts (at 7200s), got 1h",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, timeScale: 1001}}]\n",
+            "1001",
+            "workloads[0].trace.timeScale",
+            "expected a positive factor of at most 1000, got 1001",
         );
         check_at(
             "workloads: [{trace: {format: alibaba-gpu-v2023, pods: '', timing: recorded}}]\n",
