@@ -88,7 +88,7 @@ impl Builder<'_> {
                 &v.referenced,
                 field,
                 format!(
-                    "a {:?} trace lists pods only; a trace's nodes come from the                      {FORMAT_ALIBABA_GPU_V2023:?} format (give the cluster nodePools for                      the others)",
+                    "a {:?} trace lists pods only; a trace's nodes come from the {FORMAT_ALIBABA_GPU_V2023:?} format (give the cluster nodePools for the others)",
                     v.value
                 ),
             ));
@@ -441,7 +441,7 @@ impl Builder<'_> {
                 return Err(self.kube.err(
                     &t.referenced,
                     &field,
-                    "missing required field `machineScale` (what 1.0 is: the trace's CPU and                      memory are shares of its largest machine), e.g. machineScale: {cpu: \"32\",                      memory: 128Gi}",
+                    "missing required field `machineScale` (what 1.0 is: the trace's CPU and memory are shares of its largest machine), e.g. machineScale: {cpu: \"32\", memory: 128Gi}",
                 ));
             }
             return Ok(None);
@@ -451,7 +451,7 @@ impl Builder<'_> {
                 &m.referenced,
                 &field,
                 format!(
-                    "`machineScale` applies to the {FORMAT_GOOGLE_2011} format only, whose                      requests are shares of the largest machine"
+                    "`machineScale` applies to the {FORMAT_GOOGLE_2011} format only, whose requests are shares of the largest machine"
                 ),
             ));
         }
