@@ -196,7 +196,11 @@ fn workload_pods(
         }
         WorkloadKind::Trace(replay) => match replay.timing {
             TraceTiming::Recorded => {
-                let created: Vec<u64> = replay.pods.iter().filter_map(|p| p.created_secs).collect();
+                let created: Vec<u64> = replay
+                    .pods
+                    .iter()
+                    .filter_map(|p| p.created_micros)
+                    .collect();
                 let first = created.iter().copied().min().unwrap_or(0);
                 let last = created.iter().copied().max().unwrap_or(0);
                 let longest = replay
@@ -208,7 +212,7 @@ fn workload_pods(
                     .unwrap_or(SimTime::ZERO);
                 (
                     created.len() as u64,
-                    SimTime::from_secs(last - first),
+                    SimTime::from_micros(last - first),
                     longest,
                 )
             }

@@ -343,6 +343,7 @@ fn random_scenario(seed: u64) -> Scenario {
         schedulers: vec![],
         profiles: vec![],
         profile_warnings: vec![],
+        trace_warnings: vec![],
         resource_names: Default::default(),
         nodes,
         workloads,

@@ -132,9 +132,14 @@ pub fn cli_schedulers(
 }
 
 /// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as
-/// [`register_scheduler_config`] does for `--scheduler-config`.
+/// [`register_scheduler_config`] does for `--scheduler-config`, and the rows its trace
+/// files skipped.
 pub fn log_profile_warnings(scenario: &sim::Scenario) {
-    for warning in &scenario.profile_warnings {
+    for warning in scenario
+        .profile_warnings
+        .iter()
+        .chain(&scenario.trace_warnings)
+    {
         log(format_args!("warning: {warning}"));
     }
 }

@@ -114,7 +114,7 @@ enum TraceArrivals {
     Recorded {
         order: Vec<u32>,
         next: usize,
-        first_secs: u64,
+        first_micros: u64,
     },
 }
 
@@ -884,18 +884,18 @@ impl TraceState {
             )),
             TraceTiming::Recorded => {
                 let mut order: Vec<u32> = (0..replay.pods.len() as u32)
-                    .filter(|&i| replay.pods[i as usize].created_secs.is_some())
+                    .filter(|&i| replay.pods[i as usize].created_micros.is_some())
                     .collect();
                 // Stable: file order among equal times.
-                order.sort_by_key(|&i| replay.pods[i as usize].created_secs);
-                let first_secs = order
+                order.sort_by_key(|&i| replay.pods[i as usize].created_micros);
+                let first_micros = order
                     .first()
-                    .and_then(|&i| replay.pods[i as usize].created_secs)
+                    .and_then(|&i| replay.pods[i as usize].created_micros)
                     .unwrap_or(0);
                 TraceArrivals::Recorded {
                     order,
                     next: 0,
-                    first_secs,
+                    first_micros,
                 }
             }
         };
@@ -917,12 +917,12 @@ impl TraceState {
                 TraceArrivals::Recorded {
                     order,
                     next,
-                    first_secs,
+                    first_micros,
                 },
                 _,
             ) => {
-                let secs = replay.pods[*order.get(*next)? as usize].created_secs?;
-                Some(SimTime::from_secs(secs.saturating_sub(*first_secs)))
+                let at = replay.pods[*order.get(*next)? as usize].created_micros?;
+                Some(SimTime::from_micros(at.saturating_sub(*first_micros)))
             }
             _ => None,
         }
@@ -933,10 +933,10 @@ impl TraceState {
 /// scheduled time, or minus creation time when the trace never scheduled it; until the
 /// end without a deletion time.
 pub fn recorded_run_time(p: &TracePod) -> SimTime {
-    match p.deleted_secs {
+    match p.deleted_micros {
         Some(deleted) => {
-            let from = p.scheduled_secs.or(p.created_secs).unwrap_or(deleted);
-            SimTime::from_secs(deleted.saturating_sub(from))
+            let from = p.scheduled_micros.or(p.created_micros).unwrap_or(deleted);
+            SimTime::from_micros(deleted.saturating_sub(from))
         }
         None => SimTime::MAX,
     }
@@ -948,7 +948,13 @@ fn trace_template(p: &TracePod) -> (Arc<PodTemplate>, Resources) {
     let mut requests = Resources::cpu_mem(p.cpu_milli, p.memory_bytes);
     let template = PodTemplate {
         name: p.name.clone(),
-        namespace: "default".into(),
+        namespace: if p.namespace.is_empty() {
+            "default".into()
+        } else {
+            p.namespace.clone()
+        },
+        priority: p.priority,
+        node_selector: p.node_selector.clone(),
         containers: vec![ContainerResources {
             name: "main".into(),
             requests,

@@ -38,13 +38,19 @@ pub struct TracePod {
     pub memory_bytes: i64,
     /// Whole GPUs or a share of one.
     pub gpu: GpuRequest,
-    /// When the trace created it (`creation_time`), in seconds.
-    pub created_secs: Option<u64>,
-    /// When the trace's scheduler bound it (`scheduled_time`), in seconds; empty for a pod
-    /// the trace never scheduled.
-    pub scheduled_secs: Option<u64>,
-    /// When the trace deleted it (`deletion_time`), in seconds.
-    pub deleted_secs: Option<u64>,
+    /// When the trace created it (`creation_time`), in microseconds of trace time.
+    pub created_micros: Option<u64>,
+    /// When the trace's scheduler bound it (`scheduled_time`), in microseconds; empty for
+    /// a pod the trace never scheduled.
+    pub scheduled_micros: Option<u64>,
+    /// When the trace deleted it (`deletion_time`), in microseconds.
+    pub deleted_micros: Option<u64>,
+    /// Its namespace; empty for `default`.
+    pub namespace: String,
+    /// Its pod priority (`spec.priority`); 0 when the trace gives none.
+    pub priority: i32,
+    /// Its `nodeSelector`, empty for none.
+    pub node_selector: Labels,
 }
 
 /// A GPU trace replay under the paper's protocol (`gpuTrace:` in a scenario): the trace's
@@ -406,10 +412,11 @@ pub fn load_pods(path: &Path, shown: &str, times: bool) -> Result<Vec<TracePod>,
             .filter(|m| !m.is_empty())
             .map(str::to_owned)
             .collect();
-        let (created_secs, scheduled_secs, deleted_secs) = match &time_columns {
+        let micros = |secs: u64| secs * 1_000_000;
+        let (created_micros, scheduled_micros, deleted_micros) = match &time_columns {
             Some(t) => {
                 let (c, s, d) = t.read(&csv, line, row)?;
-                (Some(c), s, d)
+                (Some(micros(c)), s.map(micros), d.map(micros))
             }
             None => (None, None, None),
         };
@@ -422,9 +429,10 @@ pub fn load_pods(path: &Path, shown: &str, times: bool) -> Result<Vec<TracePod>,
                 milli,
                 models,
             },
-            created_secs,
-            scheduled_secs,
-            deleted_secs,
+            created_micros,
+            scheduled_micros,
+            deleted_micros,
+            ..Default::default()
         });
     }
     Ok(pods)
@@ -477,7 +485,14 @@ mod tests {
             "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,creation_time,deletion_time,scheduled_time\n\
              a,1000,100,0,0,,5,20,7\nb,1000,100,0,0,,6,,\nc,1000,100,0,0,,6,9,\n",
         );
-        let times = |p: &TracePod| (p.created_secs, p.scheduled_secs, p.deleted_secs);
+        let times = |p: &TracePod| {
+            let secs = |t: Option<u64>| t.map(|t| t / 1_000_000);
+            (
+                secs(p.created_micros),
+                secs(p.scheduled_micros),
+                secs(p.deleted_micros),
+            )
+        };
         let timed = load_pods(&pods, "timed-pods.csv", true).unwrap();
         assert_eq!(
             timed.iter().map(times).collect::<Vec<_>>(),

@@ -11,6 +11,7 @@ pub mod keda;
 mod model;
 pub mod node_pressure;
 pub mod rollout;
+pub mod trace_formats;
 pub mod yaml;
 
 use std::path::Path;

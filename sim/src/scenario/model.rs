@@ -43,6 +43,9 @@ pub struct Scenario {
     /// What that configuration asks that schedlab accepts but does not simulate, as
     /// `path:line:column: field: message`, for the caller to print.
     pub profile_warnings: Vec<String>,
+    /// Rows of trace files that could not be read and were skipped, one warning per
+    /// file (`trace.csv: 3 rows skipped, first at line 17: ...`), for the caller to print.
+    pub trace_warnings: Vec<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.

@@ -179,6 +179,31 @@ pub(super) struct RawTraceWorkload {
     pub(super) timing: Option<Spanned<String>>,
     pub(super) demand: Option<Spanned<Scalar>>,
     pub(super) interval: Option<Spanned<Scalar>>,
+    /// What 1.0 means in a trace normalized to its largest machine.
+    pub(super) machine_scale: Option<Spanned<RawMachineScale>>,
+    /// Only the pods arriving in this span of trace time.
+    pub(super) window: Option<Spanned<RawTraceWindow>>,
+    pub(super) sample: Option<Spanned<Scalar>>,
+    pub(super) time_scale: Option<Spanned<Scalar>>,
+    pub(super) size_scale: Option<Spanned<Scalar>>,
+    /// The first row that cannot be read is an error, not skipped.
+    pub(super) strict: Option<Spanned<bool>>,
+}
+
+/// `trace.machineScale`: the largest machine's CPU and memory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawMachineScale {
+    pub(super) cpu: Option<Spanned<Scalar>>,
+    pub(super) memory: Option<Spanned<Scalar>>,
+}
+
+/// `trace.window`: a span of trace time.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawTraceWindow {
+    pub(super) start: Option<Spanned<Scalar>>,
+    pub(super) end: Option<Spanned<Scalar>>,
 }
 
 /// `cluster.trace`: a trace's nodes.

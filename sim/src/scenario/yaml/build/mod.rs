@@ -83,6 +83,7 @@ pub(super) fn build(
         volumes: VolumeState::default(),
         pod_groups: Vec::new(),
         shuffled_traces: Vec::new(),
+        trace_warnings: Vec::new(),
         horizon: None,
         capacity: [0; schedulers::resources::NUM_RESOURCES],
         node_groups: Vec::new(),
@@ -228,6 +229,7 @@ pub(super) fn build(
         schedulers,
         profiles,
         profile_warnings,
+        trace_warnings: b.trace_warnings,
         resource_names: b.names,
         nodes,
         workloads,
@@ -274,6 +276,8 @@ struct Builder<'a> {
     pod_groups: Vec<PodGroupSpec>,
     /// The shuffled trace workloads, for the checks that need the cluster.
     shuffled_traces: Vec<trace::ShuffledTrace>,
+    /// One warning per trace file whose bad rows were skipped.
+    trace_warnings: Vec<String>,
     /// The scenario's `duration:`, read before the workloads: a workload that would create
     /// pods for ever needs it, or its run would never end.
     horizon: Option<SimTime>,

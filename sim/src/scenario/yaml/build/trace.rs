@@ -6,13 +6,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use schedulers::yaml::Scalar;
 use schedulers::yaml::message::{at_line, did_you_mean, one_of};
-use schedulers::{NodeSpec, PodTemplate};
+use schedulers::{NodeSpec, PodTemplate, ResourceKind};
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawClusterTrace, RawGpuFill, RawQueue, RawTraceWorkload, RawWorkload};
+use super::super::raw::{RawMachineScale, RawTraceWindow};
 use super::{Builder, Result};
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, TracePod, load_nodes, load_pods};
+use crate::scenario::trace_formats::{
+    FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
+    load_generic_csv, load_google_2011,
+};
 use crate::scenario::{
     GpuFillOptions, QueueOptions, TraceReplay, TraceTiming, Workload, WorkloadKind,
 };
@@ -24,6 +30,22 @@ pub(super) const DEFAULT_DEMAND_PERMILLE: u32 = 1300;
 pub(super) const DEFAULT_STEP_PERMILLE: u32 = 10;
 /// The largest `demand`: a hundred times the cluster's GPUs.
 pub(super) const MAX_DEMAND_PERMILLE: u32 = 100_000;
+
+/// The formats a `trace:` workload reads.
+const WORKLOAD_FORMATS: &[&str] = &[
+    FORMAT_ALIBABA_GPU_V2023,
+    FORMAT_GENERIC_CSV,
+    FORMAT_GOOGLE_2011,
+];
+
+/// The largest `sizeScale` and `timeScale`: beyond them requests and times leave any
+/// range a cluster or a run has.
+const MAX_TRACE_SCALE: f64 = 1000.0;
+
+/// The largest `machineScale.cpu`, in millicores (about a billion cores), and
+/// `machineScale.memory`, in bytes (1 PiB).
+const MAX_MACHINE_CPU_MILLI: i64 = 1 << 40;
+const MAX_MACHINE_MEMORY: i64 = 1 << 50;
 
 /// The values of `timing`.
 const TIMINGS: &[&str] = &["shuffled", "recorded"];
@@ -59,8 +81,18 @@ pub(super) struct ShuffledTrace {
 }
 
 impl Builder<'_> {
-    /// A trace's `format`: the one format known.
+    /// A node list's `format` (`cluster.trace`, `gpuTrace`): the one format with nodes.
     pub(super) fn trace_format(&self, v: &Spanned<String>, field: &str) -> Result<()> {
+        if v.value == FORMAT_GENERIC_CSV || v.value == FORMAT_GOOGLE_2011 {
+            return Err(self.kube.err(
+                &v.referenced,
+                field,
+                format!(
+                    "a {:?} trace lists pods only; a trace's nodes come from the {FORMAT_ALIBABA_GPU_V2023:?} format (give the cluster nodePools for the others)",
+                    v.value
+                ),
+            ));
+        }
         if v.value != FORMAT_ALIBABA_GPU_V2023 {
             return Err(self.kube.err(
                 &v.referenced,
@@ -72,6 +104,23 @@ impl Builder<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// A `trace:` workload's `format`.
+    fn workload_trace_format(&self, v: &Spanned<String>, field: &str) -> Result<&'static str> {
+        match WORKLOAD_FORMATS.iter().find(|f| **f == v.value) {
+            Some(f) => Ok(f),
+            None => Err(self.kube.err(
+                &v.referenced,
+                field,
+                format!(
+                    "unknown trace format {:?}{}; expected {}",
+                    v.value,
+                    did_you_mean(&v.value, WORKLOAD_FORMATS),
+                    one_of(WORKLOAD_FORMATS)
+                ),
+            )),
+        }
     }
 
     /// A trace file's path, relative to the scenario's directory, and how errors show it.
@@ -173,9 +222,23 @@ impl Builder<'_> {
         }
         let base = format!("{base}.trace");
         let raw = &t.value;
-        self.trace_format(&raw.format, &format!("{base}.format"))?;
+        let format = self.workload_trace_format(&raw.format, &format!("{base}.format"))?;
         let timing_field = format!("{base}.timing");
-        let Some(timing) = &raw.timing else {
+        let recorded_default;
+        let timing = match &raw.timing {
+            Some(t) => Some(t),
+            // The other formats are about their own times.
+            None if format != FORMAT_ALIBABA_GPU_V2023 => {
+                recorded_default = Spanned {
+                    value: "recorded".to_owned(),
+                    referenced: t.referenced,
+                    defined: t.defined,
+                };
+                Some(&recorded_default)
+            }
+            None => None,
+        };
+        let Some(timing) = timing else {
             return Err(self.kube.err(
                 &t.referenced,
                 &timing_field,
@@ -233,9 +296,33 @@ impl Builder<'_> {
                 interval,
             }
         };
+        let options = self.trace_options(raw, &base)?;
+        let scale = self.machine_scale(raw, format, &base, t)?;
+        let strict = raw.strict.as_ref().is_some_and(|s| s.value);
         let pods_field = format!("{base}.pods");
         let (path, shown) = self.trace_path(&raw.pods, &pods_field)?;
-        let pods = load_pods(&path, &shown, recorded)?;
+        let (pods, skipped) = match format {
+            FORMAT_GENERIC_CSV => {
+                let l = load_generic_csv(&path, &shown, strict)?;
+                (l.pods, l.skipped)
+            }
+            FORMAT_GOOGLE_2011 => {
+                let scale = scale.unwrap_or(MachineScale {
+                    cpu_milli: 1000,
+                    memory_bytes: 1,
+                });
+                let l = load_google_2011(&path, &shown, scale, strict)?;
+                (l.pods, l.skipped)
+            }
+            // The openb loader is strict: its files are the trace's own.
+            _ => (
+                load_pods(&path, &shown, recorded || options.window.is_some())?,
+                None,
+            ),
+        };
+        if let Some(skipped) = skipped {
+            self.trace_warnings.push(skipped.warning());
+        }
         if pods.is_empty() {
             return Err(self.kube.err(
                 &raw.pods.referenced,
@@ -243,7 +330,158 @@ impl Builder<'_> {
                 format!("{shown} lists no pod"),
             ));
         }
+        let pods = if format == FORMAT_GOOGLE_2011 {
+            options.apply(pods, google_job)
+        } else {
+            options.apply(pods, |p| p.name.as_str())
+        };
+        if pods.is_empty() {
+            return Err(self.kube.err(
+                &raw.pods.referenced,
+                &pods_field,
+                format!("no pod of {shown} is left once `window` and `sample` are applied"),
+            ));
+        }
         Ok(trace_workload(TraceReplay { pods, timing }))
+    }
+
+    /// `window`, `sample`, `timeScale` and `sizeScale` of a trace workload.
+    fn trace_options(&self, raw: &RawTraceWorkload, base: &str) -> Result<TraceOptions> {
+        let window = match &raw.window {
+            Some(w) => Some(self.trace_window(w, &format!("{base}.window"))?),
+            None => None,
+        };
+        let sample = match &raw.sample {
+            Some(v) => {
+                let field = format!("{base}.sample");
+                let x = self.kube.number(v, &field, false)?;
+                if x > 1.0 {
+                    return Err(self.kube.err(
+                        &v.referenced,
+                        &field,
+                        format!(
+                            "expected the fraction of jobs to keep, above 0 and at most 1, got {}",
+                            v.value.0
+                        ),
+                    ));
+                }
+                Some(x)
+            }
+            None => None,
+        };
+        let scale = |v: &Option<Spanned<Scalar>>, key: &str| -> Result<Option<f64>> {
+            let Some(v) = v else { return Ok(None) };
+            let field = format!("{base}.{key}");
+            let x = self.kube.number(v, &field, false)?;
+            if x > MAX_TRACE_SCALE {
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &field,
+                    format!(
+                        "expected a positive factor of at most {MAX_TRACE_SCALE}, got {}",
+                        v.value.0
+                    ),
+                ));
+            }
+            Ok(Some(x))
+        };
+        Ok(TraceOptions {
+            window,
+            sample,
+            time_scale: scale(&raw.time_scale, "timeScale")?,
+            size_scale: scale(&raw.size_scale, "sizeScale")?,
+        })
+    }
+
+    /// `window: {start, end}`, in microseconds of trace time; `start` defaults to 0.
+    fn trace_window(&self, w: &Spanned<RawTraceWindow>, field: &str) -> Result<(u64, Option<u64>)> {
+        let start = match &w.value.start {
+            Some(v) => self.duration(v, &format!("{field}.start"))?,
+            None => SimTime::ZERO,
+        };
+        let end = match &w.value.end {
+            Some(v) => {
+                let end = self.duration(v, &format!("{field}.end"))?;
+                if end <= start {
+                    return Err(self.kube.err(
+                        &v.referenced,
+                        &format!("{field}.end"),
+                        format!(
+                            "the window must end after it starts (at {}s), got {}",
+                            start.as_secs_f64(),
+                            v.value.0
+                        ),
+                    ));
+                }
+                Some(end.as_micros())
+            }
+            None => None,
+        };
+        if w.value.start.is_none() && end.is_none() {
+            return Err(self.kube.err(
+                &w.referenced,
+                field,
+                "expected `start`, `end` or both: the span of trace time to replay",
+            ));
+        }
+        Ok((start.as_micros(), end))
+    }
+
+    /// `machineScale`: required by, and only for, the Google format.
+    fn machine_scale(
+        &self,
+        raw: &RawTraceWorkload,
+        format: &str,
+        base: &str,
+        t: &Spanned<RawTraceWorkload>,
+    ) -> Result<Option<MachineScale>> {
+        let field = format!("{base}.machineScale");
+        let Some(m) = &raw.machine_scale else {
+            if format == FORMAT_GOOGLE_2011 {
+                return Err(self.kube.err(
+                    &t.referenced,
+                    &field,
+                    "missing required field `machineScale` (what 1.0 is: the trace's CPU and memory are shares of its largest machine), e.g. machineScale: {cpu: \"32\", memory: 128Gi}",
+                ));
+            }
+            return Ok(None);
+        };
+        if format != FORMAT_GOOGLE_2011 {
+            return Err(self.kube.err(
+                &m.referenced,
+                &field,
+                format!(
+                    "`machineScale` applies to the {FORMAT_GOOGLE_2011} format only, whose requests are shares of the largest machine"
+                ),
+            ));
+        }
+        let RawMachineScale { cpu, memory } = &m.value;
+        let part = |v: &Option<Spanned<Scalar>>, key: &str, kind, max: i64| -> Result<i64> {
+            let f = format!("{field}.{key}");
+            let Some(v) = v else {
+                return Err(self.kube.err(
+                    &m.referenced,
+                    &f,
+                    format!("missing required field `{key}`: the largest machine's {key}"),
+                ));
+            };
+            let q = self.kube.quantity(kind, v, &f)?;
+            if q <= 0 || q > max {
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &f,
+                    format!(
+                        "expected a {key} above zero and at most a petascale machine's, got {}",
+                        v.value.0
+                    ),
+                ));
+            }
+            Ok(q)
+        };
+        Ok(Some(MachineScale {
+            cpu_milli: part(cpu, "cpu", ResourceKind::CPU, MAX_MACHINE_CPU_MILLI)?,
+            memory_bytes: part(memory, "memory", ResourceKind::MEMORY, MAX_MACHINE_MEMORY)?,
+        }))
     }
 
     /// `queue:`.
@@ -414,16 +652,17 @@ mod tests {
     }
 
     fn pods(times: bool) -> Vec<TracePod> {
-        let t = |v: u64| times.then_some(v);
+        let t = |v: u64| times.then_some(v * 1_000_000);
         vec![
             TracePod {
                 name: "a".into(),
                 cpu_milli: 1000,
                 memory_bytes: 100 << 20,
                 gpu: GpuRequest::share(500),
-                created_secs: t(10),
-                scheduled_secs: t(12),
-                deleted_secs: t(40),
+                created_micros: t(10),
+                scheduled_micros: t(12),
+                deleted_micros: t(40),
+                ..Default::default()
             },
             TracePod {
                 name: "b".into(),
@@ -434,9 +673,10 @@ mod tests {
                     milli: 1000,
                     models: vec!["V100M32".into()],
                 },
-                created_secs: t(5),
-                scheduled_secs: None,
-                deleted_secs: None,
+                created_micros: t(5),
+                scheduled_micros: None,
+                deleted_micros: None,
+                ..Default::default()
             },
         ]
     }
@@ -655,10 +895,46 @@ gpuFill: {{step: 0.02, demand: 1.5}}
             "expected a duration longer than zero, got 0",
         );
         check_at(
-            "workloads: [{trace: {format: google-2011, pods: p.csv, timing: recorded}}]\n",
-            "google",
+            "workloads: [{trace: {format: azure, pods: p.csv, timing: recorded}}]\n",
+            "azure",
             "workloads[0].trace.format",
-            "unknown trace format \"google-2011\"; the one known is \"alibaba-gpu-v2023\"",
+            "unknown trace format \"azure\"; expected alibaba-gpu-v2023, generic-csv or google-2011-task-events",
+        );
+        check_at(
+            "cluster: {trace: {format: generic-csv, nodes: n.csv}}\n",
+            "generic-csv",
+            "cluster.trace.format",
+            "a \"generic-csv\" trace lists pods only; a trace's nodes come from the \"alibaba-gpu-v2023\" format (give the cluster nodePools for the others)",
+        );
+        check_at(
+            "workloads: [{trace: {format: google-2011-task-events, pods: p.csv}}]\n",
+            "{format: google",
+            "workloads[0].trace.machineScale",
+            "missing required field `machineScale` (what 1.0 is: the trace's CPU and memory are shares of its largest machine), e.g. machineScale: {cpu: \"32\", memory: 128Gi}",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, machineScale: {cpu: '1', memory: 1Gi}}}]\n",
+            "{cpu: '1'",
+            "workloads[0].trace.machineScale",
+            "`machineScale` applies to the google-2011-task-events format only, whose requests are shares of the largest machine",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, sample: 1.5}}]\n",
+            "1.5",
+            "workloads[0].trace.sample",
+            "expected the fraction of jobs to keep, above 0 and at most 1, got 1.5",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, window: {start: 2h, end: 1h}}}]\n",
+            "1h",
+            "workloads[0].trace.window.end",
+            "the window must end after it starts (at 7200s), got 1h",
+        );
+        check_at(
+            "workloads: [{trace: {format: generic-csv, pods: p.csv, timeScale: 1001}}]\n",
+            "1001",
+            "workloads[0].trace.timeScale",
+            "expected a positive factor of at most 1000, got 1001",
         );
         check_at(
             "workloads: [{trace: {format: alibaba-gpu-v2023, pods: '', timing: recorded}}]\n",
