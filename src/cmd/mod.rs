@@ -131,10 +131,18 @@ pub fn cli_schedulers(
 }
 
 /// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as
-/// [`register_scheduler_config`] does for `--scheduler-config`.
+/// [`register_scheduler_config`] does for `--scheduler-config`, and those of its
+/// `manifests:` with the one line naming the kinds it ignored.
 pub fn log_profile_warnings(scenario: &sim::Scenario) {
-    for warning in &scenario.profile_warnings {
+    for warning in scenario
+        .profile_warnings
+        .iter()
+        .chain(&scenario.manifest_warnings)
+    {
         log(format_args!("warning: {warning}"));
+    }
+    if let Some(line) = &scenario.manifests_ignored {
+        log(format_args!("{line}"));
     }
 }
 

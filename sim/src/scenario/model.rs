@@ -43,6 +43,12 @@ pub struct Scenario {
     /// What that configuration asks that schedlab accepts but does not simulate, as
     /// `path:line:column: field: message`, for the caller to print.
     pub profile_warnings: Vec<String>,
+    /// Keys of the `manifests:` objects that schedlab does not model, one warning per
+    /// kind and key path, as `path:line:column: document N (Kind name): field: ...`.
+    pub manifest_warnings: Vec<String>,
+    /// The one line naming the kinds of `manifests:` objects ignored (Services,
+    /// ConfigMaps, ...), when there are any.
+    pub manifests_ignored: Option<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.

@@ -148,6 +148,9 @@ pub(super) struct RawScenario {
     pub(super) cluster_autoscaler: Option<Spanned<RawClusterAutoscaler>>,
     /// Node-pressure eviction and OOM kills (see `build/node_pressure.rs`).
     pub(super) node_pressure: Option<Spanned<super::build::node_pressure::RawNodePressure>>,
+    /// Kubernetes manifest files and directories, relative to the scenario's directory
+    /// (see `build/manifests.rs`).
+    pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `queue:`.
@@ -623,7 +626,7 @@ pub(super) struct RawNode {
 
 /// One item of `workloads`: every key any kind may use, checked against the kind later so
 /// that the message can say which kind a key belongs to.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawWorkload {
     pub(super) pod: Option<Spanned<String>>,
