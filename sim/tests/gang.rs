@@ -343,6 +343,8 @@ fn random_scenario(seed: u64) -> Scenario {
         schedulers: vec![],
         profiles: vec![],
         profile_warnings: vec![],
+        manifest_warnings: vec![],
+        manifests_ignored: None,
         resource_names: Default::default(),
         nodes,
         workloads,

@@ -320,3 +320,40 @@ fn an_object_without_kind_is_refused() {
         "document 1: expected a Kubernetes object with `apiVersion` and `kind`"
     );
 }
+
+#[test]
+fn extra_manifests_follow_the_scenarios_own() {
+    // What `schedlab run --manifests` passes: paths as given, not relative to the
+    // scenario; their objects come after those of the scenario's `manifests:`.
+    let dir = dir_with(
+        "extra",
+        &[
+            ("nodes.yaml", NODES),
+            ("apps.yaml", APPS),
+            ("s.yaml", "manifests: [nodes.yaml]\n"),
+        ],
+    );
+    let registry = Registry::builtin();
+    let s = sim::load_scenario_with_manifests(
+        &dir.join("s.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+        &[dir.join("apps.yaml")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.nodes.len(), 2);
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(names, ["web", "solo", "tiny"]);
+    // Given twice, the same Deployment is a duplicate workload name.
+    let e = sim::load_scenario_with_manifests(
+        &dir.join("s.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+        &[dir.join("apps.yaml"), dir.join("apps.yaml")],
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.column), (Some(6), Some(14)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("metadata.name"));
+}

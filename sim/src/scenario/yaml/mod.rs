@@ -68,8 +68,9 @@ pub fn parse_scenario(
     parse_with(text, path, check, &[])
 }
 
-/// [`parse_scenario`] with extra manifests.
-fn parse_with(
+/// [`parse_scenario`] with Kubernetes manifest files or directories (as given) added to
+/// the scenario's own `manifests:`.
+pub fn parse_with(
     text: &str,
     path: &str,
     check: &SchedulerCheck<'_>,

@@ -763,9 +763,8 @@ fn respell(field: &str, prefix: &str, map: &dyn Fn(&str) -> Option<&'static str>
         }
     }
     match map(head) {
-        Some(new) if new.is_empty() => format!("{head}{tail}"),
+        Some("") | None => format!("{head}{tail}"),
         Some(new) => format!("{new}.{head}{tail}"),
-        None => format!("{head}{tail}"),
     }
 }
 
