@@ -354,6 +354,8 @@ fn extra_manifests_follow_the_scenarios_own() {
         &[dir.join("apps.yaml"), dir.join("apps.yaml")],
     )
     .unwrap_err();
-    assert_eq!((e.line, e.column), (Some(6), Some(14)), "{e}");
+    // Line 6 of APPS, `  metadata: {name: web, namespace: shop}`: the name after
+    // 2 + 10 + 1 + 6 = 19 characters, at column 20.
+    assert_eq!((e.line, e.column), (Some(6), Some(20)), "{e}");
     assert_eq!(e.field.as_deref(), Some("metadata.name"));
 }
