@@ -154,6 +154,11 @@ pub struct RunArgs {
     #[arg(long = "seed", value_name = "N")]
     pub seeds: Vec<u64>,
 
+    /// Kubernetes manifest file or directory added to every scenario's `manifests:`
+    /// (Deployments, StatefulSets, Jobs, Pods, Nodes, ...); repeatable
+    #[arg(long = "manifests", value_name = "PATH")]
+    pub manifests: Vec<PathBuf>,
+
     /// Seeds to run: N for seeds 1 to N (`--seeds 20`), A..B for A to B, both included
     /// (`--seeds 42..51`); repeatable, and added to any --seed
     #[arg(long = "seeds", value_name = "N|A..B", value_parser = crate::sweep::parse_seed_list)]

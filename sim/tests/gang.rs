@@ -344,6 +344,8 @@ fn random_scenario(seed: u64) -> Scenario {
         profiles: vec![],
         profile_warnings: vec![],
         trace_warnings: vec![],
+        manifest_warnings: vec![],
+        manifests_ignored: None,
         resource_names: Default::default(),
         nodes,
         workloads,

@@ -132,15 +132,20 @@ pub fn cli_schedulers(
 }
 
 /// Prints the warnings of a scenario's own `schedulerConfig` on stderr, as
-/// [`register_scheduler_config`] does for `--scheduler-config`, and the rows its trace
-/// files skipped.
+/// [`register_scheduler_config`] does for `--scheduler-config`, the rows its trace files
+/// skipped, and the warnings of its `manifests:` with the one line naming the kinds it
+/// ignored.
 pub fn log_profile_warnings(scenario: &sim::Scenario) {
     for warning in scenario
         .profile_warnings
         .iter()
         .chain(&scenario.trace_warnings)
+        .chain(&scenario.manifest_warnings)
     {
         log(format_args!("warning: {warning}"));
+    }
+    if let Some(line) = &scenario.manifests_ignored {
+        log(format_args!("{line}"));
     }
 }
 

@@ -215,16 +215,16 @@ pub fn execute(
     let loaded: Vec<Result<Scenario, String>> = pool.install(|| {
         inputs
             .par_iter()
-            .map(
-                |&(path, point)| match catch_panic(|| load_at(path, point, registry)) {
+            .map(|&(path, point)| {
+                match catch_panic(|| load_at(path, point, &args.manifests, registry)) {
                     Ok(Ok(scenario)) => Ok(scenario),
                     Ok(Err(error)) => Err(error.to_string()),
                     Err(panic) => Err(format!(
                         "{}: the scenario loader panicked: {panic}",
                         path.display()
                     )),
-                },
-            )
+                }
+            })
             .collect()
     });
 
@@ -600,11 +600,12 @@ fn plan(
 fn load_at(
     path: &Path,
     point: &crate::sweep::Point,
+    manifests: &[PathBuf],
     registry: &Registry,
 ) -> Result<Scenario, sim::ScenarioError> {
     let check: &sim::SchedulerCheck<'_> = &|spec, profiles| registry.check(spec, profiles);
     if point.is_empty() {
-        return sim::load_scenario(path, check);
+        return sim::load_scenario_with_manifests(path, check, manifests);
     }
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -612,7 +613,7 @@ fn load_at(
     })?;
     let text = crate::sweep::apply(&text, point)
         .map_err(|message| sim::ScenarioError::file(&shown, message))?;
-    let mut scenario = sim::parse_scenario(&text, &shown, check)?;
+    let mut scenario = sim::parse_scenario_with_manifests(&text, &shown, check, manifests)?;
     scenario.path = Some(path.to_path_buf());
     Ok(scenario)
 }

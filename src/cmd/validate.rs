@@ -28,6 +28,7 @@ pub fn execute(
         let loaded = sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles));
         match loaded {
             Ok(scenario) => {
+                super::log_profile_warnings(&scenario);
                 let estimate = match bounds::check(&scenario, path, &limits) {
                     Ok(estimate) => estimate,
                     Err(refused) => {

@@ -53,6 +53,52 @@ impl Tree {
     pub fn scalar_at(&self, path: &str) -> Option<&str> {
         walk_to(&self.0, path, "")
     }
+
+    /// Reads one YAML document; `None` when the text is not YAML or holds no document.
+    pub fn parse(text: &str) -> Option<Tree> {
+        serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, parse_options())
+            .ok()
+            .flatten()
+            .map(Tree)
+    }
+
+    /// Every mapping key of the document, in file order, with the path of the mapping
+    /// that holds it (spelt as in messages) and where the key is.
+    pub fn keys(&self) -> Vec<KeyAt> {
+        fn walk(node: &Spanned<Node>, path: &str, out: &mut Vec<KeyAt>) {
+            match &node.value {
+                Node::Scalar(_) => {}
+                Node::Seq(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item, &format!("{path}[{i}]"), out);
+                    }
+                }
+                Node::Map(entries) => {
+                    for (k, v) in entries {
+                        out.push(KeyAt {
+                            parent: path.to_owned(),
+                            key: k.value.0.clone(),
+                            at: k.referenced,
+                        });
+                        walk(v, &field_path::key(path, &k.value.0), out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.0, "", &mut out);
+        out
+    }
+}
+
+/// A mapping key found by [`Tree::keys`].
+pub struct KeyAt {
+    /// The path of the mapping that holds the key (empty at the top).
+    pub parent: String,
+    /// The key as written.
+    pub key: String,
+    /// Where the key is.
+    pub at: Location,
 }
 
 /// An untyped YAML node, with the spans of its children.

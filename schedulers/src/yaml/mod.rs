@@ -29,7 +29,7 @@ mod read;
 mod scalar;
 
 pub use error::YamlError;
-pub use locate::{Schema, Tree, translate};
+pub use locate::{KeyAt, Schema, Tree, translate};
 pub use read::{NodeAffinityRules, Reader};
 pub use scalar::{Entries, LabelMap, QuantityMap, Scalar, ScalarVisitor};
 pub use serde_saphyr::{Location, Spanned};

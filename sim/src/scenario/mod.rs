@@ -39,6 +39,27 @@ pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario
     yaml::load_scenario(path, check)
 }
 
+/// [`load_scenario`] with Kubernetes manifest files or directories (as given) added to
+/// the scenario's own `manifests:` (`schedlab run --manifests`).
+pub fn load_scenario_with_manifests(
+    path: &Path,
+    check: &SchedulerCheck<'_>,
+    manifests: &[std::path::PathBuf],
+) -> Result<Scenario, ScenarioError> {
+    yaml::load_scenario_with_manifests(path, check, manifests)
+}
+
+/// [`parse_scenario`] with Kubernetes manifest files or directories (as given) added to
+/// the scenario's own `manifests:`.
+pub fn parse_scenario_with_manifests(
+    text: &str,
+    path: &str,
+    check: &SchedulerCheck<'_>,
+    manifests: &[std::path::PathBuf],
+) -> Result<Scenario, ScenarioError> {
+    yaml::parse_with(text, path, check, manifests)
+}
+
 /// [`load_scenario`] from text; `path` is only used in error messages and to resolve
 /// relative paths the scenario names.
 pub fn parse_scenario(

@@ -46,6 +46,12 @@ pub struct Scenario {
     /// Rows of trace files that could not be read and were skipped, one warning per
     /// file (`trace.csv: 3 rows skipped, first at line 17: ...`), for the caller to print.
     pub trace_warnings: Vec<String>,
+    /// Keys of the `manifests:` objects that schedlab does not model, one warning per
+    /// kind and key path, as `path:line:column: document N (Kind name): field: ...`.
+    pub manifest_warnings: Vec<String>,
+    /// The one line naming the kinds of `manifests:` objects ignored (Services,
+    /// ConfigMaps, ...), when there are any.
+    pub manifests_ignored: Option<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.

@@ -15,7 +15,7 @@
 mod build;
 mod raw;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schedulers::yaml::{Schema, YamlError, parse_options, translate};
 
@@ -39,11 +39,21 @@ impl Schema for ScenarioSchema {
 
 /// Reads and validates a scenario file; `check` checks each entry of `schedulers:`.
 pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario, ScenarioError> {
+    load_scenario_with_manifests(path, check, &[])
+}
+
+/// Reads and validates a scenario file with the Kubernetes manifests `manifests` (files
+/// or directories, as given) added to its own `manifests:`.
+pub fn load_scenario_with_manifests(
+    path: &Path,
+    check: &SchedulerCheck<'_>,
+    manifests: &[PathBuf],
+) -> Result<Scenario, ScenarioError> {
     let shown_path = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::file(&shown_path, format!("cannot read the scenario file: {e}"))
     })?;
-    let mut scenario = parse_scenario(&text, &shown_path, check)?;
+    let mut scenario = parse_with(&text, &shown_path, check, manifests)?;
     scenario.path = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -54,6 +64,17 @@ pub fn parse_scenario(
     text: &str,
     path: &str,
     check: &SchedulerCheck<'_>,
+) -> Result<Scenario, ScenarioError> {
+    parse_with(text, path, check, &[])
+}
+
+/// [`parse_scenario`] with Kubernetes manifest files or directories (as given) added to
+/// the scenario's own `manifests:`.
+pub fn parse_with(
+    text: &str,
+    path: &str,
+    check: &SchedulerCheck<'_>,
+    manifests: &[PathBuf],
 ) -> Result<Scenario, ScenarioError> {
     let raw = match serde_saphyr::from_str_with_options::<Option<raw::RawScenario>>(
         text,
@@ -69,5 +90,5 @@ pub fn parse_scenario(
         }
         Err(e) => return Err(translate(&e, text, path, &ScenarioSchema)),
     };
-    build::build(raw, text, path, check)
+    build::build(raw, text, path, check, manifests)
 }

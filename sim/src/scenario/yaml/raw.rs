@@ -150,6 +150,9 @@ pub(super) struct RawScenario {
     pub(super) node_pressure: Option<Spanned<super::build::node_pressure::RawNodePressure>>,
     /// Container images' sizes and the nodes' pull bandwidth (see `build/images.rs`).
     pub(super) images: Option<Spanned<super::build::images::RawImages>>,
+    /// Kubernetes manifest files and directories, relative to the scenario's directory
+    /// (see `build/manifests.rs`).
+    pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `queue:`.
@@ -654,7 +657,7 @@ pub(super) struct RawNode {
 
 /// One item of `workloads`: every key any kind may use, checked against the kind later so
 /// that the message can say which kind a key belongs to.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawWorkload {
     pub(super) pod: Option<Spanned<String>>,

@@ -49,6 +49,7 @@ mod groups;
 pub(super) mod images;
 mod jobs;
 pub(super) mod keda;
+mod manifests;
 pub(super) mod node_pressure;
 mod pod;
 mod priority;
@@ -75,7 +76,12 @@ pub(super) fn build(
     text: &str,
     file: &str,
     check: &SchedulerCheck<'_>,
+    extra_manifests: &[PathBuf],
 ) -> Result<Scenario> {
+    // Read first: the builder's reader borrows their names while it builds their objects.
+    let manifest_files =
+        manifests::read_files(&Reader::new(file), raw.manifests.as_ref(), extra_manifests)?;
+    let manifest_set = manifests::Manifests::read(&manifest_files)?;
     let mut b = Builder {
         kube: Reader::new(file),
         names: ResourceNames::default(),
@@ -142,10 +148,11 @@ pub(super) fn build(
         check,
     )?;
     b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
+    b.manifest_priority_classes(&manifest_files, &manifest_set)?;
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
-    let pod_disruption_budgets =
+    let mut pod_disruption_budgets =
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
     let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
     b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
@@ -169,13 +176,18 @@ pub(super) fn build(
         Some(cluster) => b.cluster(&cluster.value),
         None => Ok(Vec::new()),
     };
-    let (nodes, workloads) = if cluster_first {
+    let (mut nodes, mut workloads) = if cluster_first {
         let nodes = cluster(&mut b)?;
         (nodes, b.workloads(raw_workloads)?)
     } else {
         let workloads = b.workloads(raw_workloads)?;
         (cluster(&mut b)?, workloads)
     };
+    // The manifests' objects follow the scenario's own.
+    let from_manifests = b.manifest_objects(&manifest_files, &manifest_set, &nodes, &workloads)?;
+    nodes.extend(from_manifests.nodes);
+    workloads.extend(from_manifests.workloads);
+    pod_disruption_budgets.extend(from_manifests.budgets);
     b.check_shuffled_traces(&nodes)?;
     let gpu_fill = match &raw.gpu_fill {
         Some(f) => Some(b.gpu_fill(f, &nodes)?),
@@ -230,6 +242,8 @@ pub(super) fn build(
         profiles,
         profile_warnings,
         trace_warnings: b.trace_warnings,
+        manifest_warnings: manifest_set.warnings(),
+        manifests_ignored: manifest_set.ignored_line(),
         resource_names: b.names,
         nodes,
         workloads,

@@ -29,7 +29,7 @@ fn policy_name(p: PreemptionPolicy) -> &'static str {
 /// A PriorityClass a workload may name: declared in `priorityClasses`, or built in.
 pub(super) struct PriorityClass {
     /// The name workloads give in `priorityClassName`.
-    name: String,
+    pub(super) name: String,
     /// The priority of its pods.
     value: i32,
     /// Whether its pods may preempt.
@@ -39,7 +39,7 @@ pub(super) struct PriorityClass {
     /// Whether workloads that name no class get this one.
     global_default: bool,
     /// Where it is declared (`priorityClasses[0] (line 3)`), for messages; empty when built in.
-    origin: String,
+    pub(super) origin: String,
 }
 
 impl Builder<'_> {

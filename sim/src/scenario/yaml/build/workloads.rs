@@ -20,7 +20,7 @@ const PROCESSES: &[&str] = &["poisson", "fixed", "burst"];
 
 /// The kinds of workload that have a name, each named by the key that introduces it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub(super) enum Kind {
     Pod,
     Deployment,
     Batch,
@@ -179,7 +179,7 @@ impl Builder<'_> {
     }
 
     /// One workload.
-    fn workload(
+    pub(super) fn workload(
         &mut self,
         w: &Spanned<RawWorkload>,
         kind: Kind,

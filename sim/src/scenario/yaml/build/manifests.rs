@@ -1,0 +1,1170 @@
+//! `manifests:`: plain Kubernetes YAML (multi-document files and `kind: List`) read into
+//! the same model the scenario's own sections build.
+//!
+//! Each object is turned into the scenario's raw struct of its kind (a Deployment into the
+//! [`RawWorkload`] a `deployment:` entry parses to, a Node into a [`RawNode`], ...) and
+//! built by the same `Builder` methods, so requests, affinity, tolerations and the
+//! effective pod requests are computed exactly as for a scenario's workloads. While an
+//! object is built, the builder's reader names the manifest file, and the field paths of
+//! its errors are respelt in the manifest's shape (`spec.template.spec.containers[0]
+//! .resources.requests.cpu`).
+//!
+//! Reading is in two passes per file: every document (and every `items` entry of a
+//! `kind: List`) is first read for its `kind` only; the objects of a modelled kind are
+//! then read again from the same text with everything outside the object blanked, which
+//! keeps lines and columns exact. Keys that a modelled kind has but schedlab does not
+//! model get one warning each ([`SILENT`] lists the ones accepted quietly); objects of
+//! other kinds are counted in one summary line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schedulers::yaml::kube::{
+    RawAffinity, RawClaimSource, RawContainerPort, RawLabelSelector, RawTaint, RawToleration,
+    RawTopologySpreadConstraint, RawVolume,
+};
+use schedulers::yaml::{LabelMap, QuantityMap, Reader, Scalar, Schema, Tree, YamlError};
+use schedulers::yaml::{parse_options, translate};
+use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
+
+use super::super::raw::{
+    RawClaimTemplate, RawCluster, RawContainer, RawNode, RawPdb, RawPriorityClass, RawWorkload,
+    RequestMap,
+};
+use super::workloads::Kind;
+use super::{Builder, Result};
+use crate::scenario::Workload;
+use schedulers::NodeSpec;
+use schedulers::pdb::PodDisruptionBudget;
+
+/// A manifest file, read before the builder exists (the builder's reader borrows its name).
+pub(super) struct ManifestFile {
+    /// The path as messages show it.
+    pub(super) shown: String,
+    /// The file's text.
+    pub(super) text: String,
+}
+
+/// Reads the files and directories `manifests:` names (relative to the scenario's
+/// directory) and `extra` (as given); a directory's `*.yaml`/`*.yml` files are read in
+/// path order.
+pub(super) fn read_files(
+    kube: &Reader<'_>,
+    listed: Option<&Spanned<Vec<Spanned<String>>>>,
+    extra: &[PathBuf],
+) -> Result<Vec<ManifestFile>> {
+    let dir = Path::new(kube.file()).parent().unwrap_or(Path::new(""));
+    let mut paths: Vec<(PathBuf, Option<(Location, String)>)> = Vec::new();
+    for (i, p) in listed
+        .map(|l| l.value.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        paths.push((
+            dir.join(&p.value),
+            Some((p.referenced, format!("manifests[{i}]"))),
+        ));
+    }
+    paths.extend(extra.iter().map(|p| (p.clone(), None)));
+    let mut out = Vec::new();
+    for (path, at) in paths {
+        let missing = |what: String| match &at {
+            Some((loc, field)) => kube.err(
+                loc,
+                field,
+                format!("{what} (the path is relative to the scenario's directory)"),
+            ),
+            None => YamlError::file(&path.display().to_string(), what),
+        };
+        let files = if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+                .map_err(|e| missing(format!("cannot read the directory {}: {e}", path.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension().is_some_and(|e| {
+                            e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                        })
+                })
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(missing(format!(
+                    "no *.yaml or *.yml manifest in the directory {}",
+                    path.display()
+                )));
+            }
+            files
+        } else if path.is_file() {
+            vec![path.clone()]
+        } else {
+            return Err(missing(format!(
+                "no manifest file or directory at {}",
+                path.display()
+            )));
+        };
+        for f in files {
+            let shown = f.display().to_string();
+            let text = std::fs::read_to_string(&f).map_err(|e| {
+                YamlError::file(&shown, format!("cannot read the manifest file: {e}"))
+            })?;
+            out.push(ManifestFile { shown, text });
+        }
+    }
+    Ok(out)
+}
+
+/// What the locator says a manifest document is.
+struct ManifestSchema;
+
+impl Schema for ManifestSchema {
+    fn document(&self) -> &str {
+        "a Kubernetes manifest"
+    }
+}
+
+/// The first pass: an object's `apiVersion`, `kind`, name and a List's items; every other
+/// key is skipped.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header {
+    api_version: Option<Spanned<Scalar>>,
+    kind: Option<Spanned<Scalar>>,
+    metadata: Option<HeaderMeta>,
+    items: Option<Vec<Spanned<Header>>>,
+}
+
+/// The name in a header's `metadata`.
+#[derive(Debug, Deserialize)]
+struct HeaderMeta {
+    name: Option<Scalar>,
+}
+
+/// `metadata` of a modelled object.
+#[derive(Debug, Default, Deserialize)]
+struct Meta {
+    name: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    labels: Option<LabelMap>,
+    annotations: Option<LabelMap>,
+}
+
+/// A pod template's `metadata`.
+#[derive(Debug, Default, Deserialize)]
+struct TemplateMeta {
+    labels: Option<LabelMap>,
+    annotations: Option<LabelMap>,
+}
+
+/// A PodSpec, the fields schedlab reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PodSpec {
+    containers: Option<Spanned<Vec<Spanned<Container>>>>,
+    init_containers: Option<Spanned<Vec<Spanned<Container>>>>,
+    overhead: Option<QuantityMap>,
+    node_selector: Option<LabelMap>,
+    tolerations: Option<Vec<Spanned<RawToleration>>>,
+    affinity: Option<RawAffinity>,
+    topology_spread_constraints: Option<Vec<Spanned<RawTopologySpreadConstraint>>>,
+    node_name: Option<Spanned<String>>,
+    volumes: Option<Vec<Spanned<Volume>>>,
+    priority_class_name: Option<Spanned<String>>,
+    priority: Option<Spanned<Scalar>>,
+    preemption_policy: Option<Spanned<String>>,
+    termination_grace_period_seconds: Option<Spanned<Scalar>>,
+    restart_policy: Option<Spanned<String>>,
+}
+
+/// A container, the fields schedlab reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    name: Spanned<String>,
+    image: Option<Spanned<String>>,
+    resources: Option<Resources>,
+    ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
+}
+
+/// A container's `resources`.
+#[derive(Debug, Default, Deserialize)]
+struct Resources {
+    requests: Option<RequestMap>,
+    limits: Option<QuantityMap>,
+}
+
+/// A pod volume: only a claim source matters; other sources are skipped.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Volume {
+    name: Spanned<String>,
+    persistent_volume_claim: Option<Spanned<RawClaimSource>>,
+}
+
+/// A `spec.template`.
+#[derive(Debug, Default, Deserialize)]
+struct Template {
+    metadata: Option<TemplateMeta>,
+    spec: Option<PodSpec>,
+}
+
+/// The spec of a Deployment, ReplicaSet, StatefulSet or Job.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ControllerSpec {
+    replicas: Option<Spanned<Scalar>>,
+    template: Option<Template>,
+    pod_management_policy: Option<Spanned<String>>,
+    volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
+    completions: Option<Spanned<Scalar>>,
+    parallelism: Option<Spanned<Scalar>>,
+    backoff_limit: Option<Spanned<Scalar>>,
+    active_deadline_seconds: Option<Spanned<Scalar>>,
+}
+
+/// A Deployment, ReplicaSet, StatefulSet or Job.
+#[derive(Debug, Deserialize)]
+struct ControllerObject {
+    metadata: Option<Meta>,
+    spec: Option<ControllerSpec>,
+}
+
+/// A Pod.
+#[derive(Debug, Deserialize)]
+struct PodObject {
+    metadata: Option<Meta>,
+    spec: Option<PodSpec>,
+}
+
+/// A PriorityClass.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PriorityClassObject {
+    metadata: Option<Meta>,
+    value: Option<Spanned<Scalar>>,
+    preemption_policy: Option<Spanned<String>>,
+    global_default: Option<Spanned<bool>>,
+}
+
+/// A PodDisruptionBudget's spec.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PdbSpec {
+    selector: Option<Spanned<RawLabelSelector>>,
+    min_available: Option<Spanned<Scalar>>,
+    max_unavailable: Option<Spanned<Scalar>>,
+}
+
+/// A PodDisruptionBudget.
+#[derive(Debug, Deserialize)]
+struct PdbObject {
+    metadata: Option<Meta>,
+    spec: Option<PdbSpec>,
+}
+
+/// A Node's spec.
+#[derive(Debug, Default, Deserialize)]
+struct NodeSpecRaw {
+    taints: Option<Vec<Spanned<RawTaint>>>,
+    unschedulable: Option<bool>,
+}
+
+/// A Node's status.
+#[derive(Debug, Default, Deserialize)]
+struct NodeStatus {
+    allocatable: Option<QuantityMap>,
+}
+
+/// A Node.
+#[derive(Debug, Deserialize)]
+struct NodeObject {
+    metadata: Option<Meta>,
+    spec: Option<NodeSpecRaw>,
+    status: Option<NodeStatus>,
+}
+
+/// The kinds that are modelled, and the scenario section each becomes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Modelled {
+    Workload(Kind),
+    PriorityClass,
+    Pdb,
+    Node,
+}
+
+/// The kind named `kind`, if schedlab models it.
+fn modelled(kind: &str) -> Option<Modelled> {
+    Some(match kind {
+        "Deployment" | "ReplicaSet" => Modelled::Workload(Kind::Deployment),
+        "StatefulSet" => Modelled::Workload(Kind::StatefulSet),
+        "Job" => Modelled::Workload(Kind::Job),
+        "Pod" => Modelled::Workload(Kind::Pod),
+        "PriorityClass" => Modelled::PriorityClass,
+        "PodDisruptionBudget" => Modelled::Pdb,
+        "Node" => Modelled::Node,
+        _ => return None,
+    })
+}
+
+/// Keys of a modelled kind accepted without a warning although schedlab does not use them
+/// (they do not affect scheduling), by the path of the mapping that holds them (`[]` for
+/// any index; `POD` for a pod spec wherever it sits, `CONTAINER` for a container).
+const SILENT: &[(&str, &[&str])] = &[
+    ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+    (
+        "metadata",
+        &[
+            "name",
+            "namespace",
+            "labels",
+            "annotations",
+            "generateName",
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "ownerReferences",
+            "finalizers",
+            "managedFields",
+        ],
+    ),
+    (
+        "spec",
+        &[
+            "replicas",
+            "selector",
+            "template",
+            "strategy",
+            "minReadySeconds",
+            "revisionHistoryLimit",
+            "progressDeadlineSeconds",
+            "paused",
+            "serviceName",
+            "podManagementPolicy",
+            "updateStrategy",
+            "volumeClaimTemplates",
+            "persistentVolumeClaimRetentionPolicy",
+            "completions",
+            "parallelism",
+            "backoffLimit",
+            "activeDeadlineSeconds",
+            "ttlSecondsAfterFinished",
+            "completionMode",
+            "manualSelector",
+        ],
+    ),
+    ("spec.template", &["metadata", "spec"]),
+    (
+        "spec.template.metadata",
+        &["labels", "annotations", "name", "namespace"],
+    ),
+    (
+        "POD",
+        &[
+            "containers",
+            "initContainers",
+            "overhead",
+            "nodeSelector",
+            "tolerations",
+            "affinity",
+            "topologySpreadConstraints",
+            "nodeName",
+            "volumes",
+            "priorityClassName",
+            "priority",
+            "preemptionPolicy",
+            "terminationGracePeriodSeconds",
+            "restartPolicy",
+            "serviceAccountName",
+            "serviceAccount",
+            "automountServiceAccountToken",
+            "securityContext",
+            "imagePullSecrets",
+            "dnsPolicy",
+            "dnsConfig",
+            "hostname",
+            "subdomain",
+            "enableServiceLinks",
+            "shareProcessNamespace",
+            "hostAliases",
+            "readinessGates",
+            "setHostnameAsFQDN",
+            "activeDeadlineSeconds",
+        ],
+    ),
+    (
+        "CONTAINER",
+        &[
+            "name",
+            "image",
+            "imagePullPolicy",
+            "command",
+            "args",
+            "workingDir",
+            "env",
+            "envFrom",
+            "ports",
+            "resources",
+            "volumeMounts",
+            "volumeDevices",
+            "livenessProbe",
+            "readinessProbe",
+            "startupProbe",
+            "lifecycle",
+            "securityContext",
+            "terminationMessagePath",
+            "terminationMessagePolicy",
+            "stdin",
+            "stdinOnce",
+            "tty",
+            "resizePolicy",
+        ],
+    ),
+    ("CONTAINER.resources", &["requests", "limits"]),
+];
+
+/// The keys checked for a kind, below which the silent list applies; a key listed here
+/// that is not in [`SILENT`] is warned about.
+fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> {
+    let pod_at = match kind {
+        Modelled::Workload(Kind::Pod) => "spec",
+        Modelled::Workload(_) => "spec.template.spec",
+        _ => "",
+    };
+    let normalized = if !pod_at.is_empty() && parent == pod_at {
+        "POD".to_owned()
+    } else if !pod_at.is_empty()
+        && let Some(rest) = parent.strip_prefix(pod_at)
+        && (rest.starts_with(".containers[") || rest.starts_with(".initContainers["))
+    {
+        let after = &rest[rest.find(']').map_or(rest.len(), |i| i + 1)..];
+        format!("CONTAINER{after}")
+    } else {
+        parent.to_owned()
+    };
+    let table: &[(&str, &[&str])] = match kind {
+        Modelled::Workload(Kind::Pod) => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (SILENT[5].0, SILENT[5].1),
+            (SILENT[6].0, SILENT[6].1),
+            (SILENT[7].0, SILENT[7].1),
+        ],
+        Modelled::Workload(_) => SILENT,
+        Modelled::PriorityClass => &[
+            (
+                "",
+                &[
+                    "apiVersion",
+                    "kind",
+                    "metadata",
+                    "value",
+                    "globalDefault",
+                    "preemptionPolicy",
+                    "description",
+                ],
+            ),
+            (SILENT[1].0, SILENT[1].1),
+        ],
+        Modelled::Pdb => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "selector",
+                    "minAvailable",
+                    "maxUnavailable",
+                    "unhealthyPodEvictionPolicy",
+                ],
+            ),
+        ],
+        Modelled::Node => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "taints",
+                    "unschedulable",
+                    "podCIDR",
+                    "podCIDRs",
+                    "providerID",
+                    "externalID",
+                ],
+            ),
+            (
+                "status",
+                &[
+                    "allocatable",
+                    "capacity",
+                    "conditions",
+                    "addresses",
+                    "nodeInfo",
+                    "images",
+                    "daemonEndpoints",
+                    "volumesAttached",
+                    "volumesInUse",
+                    "phase",
+                ],
+            ),
+        ],
+    };
+    table
+        .iter()
+        .find(|(p, _)| *p == normalized)
+        .map(|(_, keys)| *keys)
+}
+
+/// One object read from a manifest file, ready to build.
+struct Object {
+    kind: Modelled,
+    /// `kind` as written, for messages.
+    kind_name: String,
+    /// Where the object starts.
+    at: Location,
+    /// The file's text with everything outside the object blanked.
+    masked: String,
+}
+
+/// What reading every manifest found: the objects to build (with the index of their
+/// file), the ignored kinds and the warnings.
+#[derive(Default)]
+pub(super) struct Manifests {
+    objects: Vec<(usize, Object)>,
+    /// Ignored objects by kind.
+    ignored: BTreeMap<String, usize>,
+    /// Unmodelled keys by (kind, path): the first one's warning and how many more.
+    unknown: BTreeMap<(String, String), (String, usize)>,
+}
+
+/// `text` with every character outside `[start, end)` replaced by a space (line breaks
+/// kept), so that positions in the object stay what they are in the file.
+fn mask(text: &str, start: usize, end: usize) -> String {
+    let blank = |s: &str| {
+        s.chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' })
+            .collect::<String>()
+    };
+    format!(
+        "{}{}{}",
+        blank(&text[..start]),
+        &text[start..end],
+        blank(&text[end..])
+    )
+}
+
+/// Where the object starting at byte `start` (column `column`, 1-based) ends: at the first
+/// later line that is indented less than it (a sibling or a parent's key), or at a
+/// document marker.
+fn object_end(text: &str, start: usize, column: usize) -> usize {
+    let mut offset = match text[start..].find('\n') {
+        Some(i) => start + i + 1,
+        None => return text.len(),
+    };
+    for line in text[offset..].split_inclusive('\n') {
+        let trimmed = line.trim_start_matches(' ');
+        let indent = line.len() - trimmed.len();
+        let blank = trimmed.trim().is_empty() || trimmed.starts_with('#');
+        if line.starts_with("---") || line.starts_with("...") || (!blank && indent + 1 < column) {
+            return offset;
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
+/// Renders an object's position for warnings: `document 3` or `document 3, items[1]`.
+fn document_label(doc: usize, item: Option<usize>) -> String {
+    match item {
+        Some(i) => format!("document {doc}, items[{i}]"),
+        None => format!("document {doc}"),
+    }
+}
+
+/// The plural of a kind (`Services`, `Ingresses`, `NetworkPolicies`).
+fn plural(kind: &str, n: usize) -> String {
+    if n == 1 {
+        return format!("1 {kind}");
+    }
+    let p = if let Some(stem) = kind.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'o', 'u'])
+    {
+        format!("{stem}ies")
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    };
+    format!("{n} {p}")
+}
+
+impl Manifests {
+    /// Reads the documents of every file: modelled objects kept, others counted, and
+    /// unmodelled keys noted.
+    pub(super) fn read(files: &[ManifestFile]) -> Result<Manifests> {
+        let mut out = Manifests::default();
+        for (f, file) in files.iter().enumerate() {
+            let docs: Vec<Spanned<Header>> =
+                serde_saphyr::from_multiple_with_options(&file.text, parse_options())
+                    .map_err(|e| translate(&e, &file.text, &file.shown, &ManifestSchema))?;
+            for (d, doc) in docs.iter().enumerate() {
+                out.object(file, f, &doc.value, &doc.referenced, d + 1, None)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One document or List item.
+    fn object(
+        &mut self,
+        file: &ManifestFile,
+        f: usize,
+        h: &Header,
+        at: &Location,
+        doc: usize,
+        item: Option<usize>,
+    ) -> Result<()> {
+        let kube = Reader::new(&file.shown);
+        let field = item.map(|i| format!("items[{i}]")).unwrap_or_default();
+        let sub = |key: &str| {
+            if field.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{field}.{key}")
+            }
+        };
+        let (Some(_), Some(kind)) = (&h.api_version, &h.kind) else {
+            return Err(kube.err(
+                at,
+                &field,
+                format!(
+                    "{}: expected a Kubernetes object with `apiVersion` and `kind`",
+                    document_label(doc, item)
+                ),
+            ));
+        };
+        let kind_name = kind.value.0.clone();
+        if kind_name == "List" {
+            if item.is_some() {
+                return Err(kube.err(&kind.referenced, &sub("kind"), "a List cannot hold a List"));
+            }
+            for (i, it) in h.items.iter().flatten().enumerate() {
+                self.object(file, f, &it.value, &it.referenced, doc, Some(i))?;
+            }
+            return Ok(());
+        }
+        let Some(kind) = modelled(&kind_name) else {
+            *self.ignored.entry(kind_name).or_default() += 1;
+            return Ok(());
+        };
+        let start = usize::try_from(at.span().byte_offset().unwrap_or(0)).unwrap_or(0);
+        let end = object_end(&file.text, start, at.column() as usize);
+        let masked = mask(&file.text, start, end);
+        let name = h
+            .metadata
+            .as_ref()
+            .and_then(|m| m.name.as_ref())
+            .map(|n| n.0.clone())
+            .unwrap_or_default();
+        if let Some(tree) = Tree::parse(&masked) {
+            for key in tree.keys() {
+                let known = silent_keys(kind, &key.parent);
+                // Below a key whose value is read strictly (affinity, resources.requests,
+                // ...), or a mapping of names (labels), nothing is checked here.
+                let Some(known) = known else { continue };
+                if known.contains(&key.key.as_str()) {
+                    continue;
+                }
+                let path = schedulers::field_path::key(&key.parent, &key.key);
+                let general: String = path
+                    .split('[')
+                    .enumerate()
+                    .map(|(i, s)| {
+                        if i == 0 {
+                            s.to_owned()
+                        } else {
+                            format!("[]{}", &s[s.find(']').map_or(s.len(), |j| j + 1)..])
+                        }
+                    })
+                    .collect();
+                let entry = self.unknown.entry((kind_name.clone(), general));
+                entry
+                    .and_modify(|(_, n)| *n += 1)
+                    .or_insert_with(|| {
+                        (
+                            format!(
+                                "{}:{}:{}: {} ({kind_name} {name}): {path}: not modelled by schedlab, ignored",
+                                file.shown,
+                                key.at.line(),
+                                key.at.column(),
+                                document_label(doc, item),
+                            ),
+                            0,
+                        )
+                    });
+            }
+        }
+        self.objects.push((
+            f,
+            Object {
+                kind,
+                kind_name,
+                at: *at,
+                masked,
+            },
+        ));
+        Ok(())
+    }
+
+    /// The warnings about unmodelled keys, one per kind and key path.
+    pub(super) fn warnings(&self) -> Vec<String> {
+        self.unknown
+            .values()
+            .map(|(w, more)| match more {
+                0 => w.clone(),
+                n => format!("{w} (and in {n} more)"),
+            })
+            .collect()
+    }
+
+    /// The one line naming the ignored kinds, if any.
+    pub(super) fn ignored_line(&self) -> Option<String> {
+        if self.ignored.is_empty() {
+            return None;
+        }
+        let mut counts: Vec<(&String, &usize)> = self.ignored.iter().collect();
+        // Most numerous first; ties by kind name, so the line is always the same.
+        counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let listed: Vec<String> = counts.iter().map(|(k, n)| plural(k, **n)).collect();
+        Some(format!(
+            "manifests: {} ignored (no effect on scheduling)",
+            listed.join(", ")
+        ))
+    }
+}
+
+/// Respells a field path of the scenario's shape (after `prefix`) in the manifest's.
+fn respell(field: &str, prefix: &str, map: &dyn Fn(&str) -> Option<&'static str>) -> String {
+    let Some(rest) = field.strip_prefix(prefix) else {
+        return field.to_owned();
+    };
+    let rest = rest.strip_prefix('.').unwrap_or(rest);
+    let head_len = rest.find(['.', '[']).unwrap_or(rest.len());
+    let (head, tail) = rest.split_at(head_len);
+    let mut tail = tail.to_owned();
+    if (head == "containers" || head == "initContainers")
+        && let Some(close) = tail.find("].")
+    {
+        let after = &tail[close + 2..];
+        if after.starts_with("requests") || after.starts_with("limits") {
+            tail = format!("{}.resources.{}", &tail[..close + 1], after);
+        }
+    }
+    match map(head) {
+        Some("") | None => format!("{head}{tail}"),
+        Some(new) => format!("{new}.{head}{tail}"),
+    }
+}
+
+impl<'f> Builder<'f> {
+    /// Runs `build` with the reader naming `file`, and the error's field respelt.
+    fn in_manifest<T>(
+        &mut self,
+        file: &'f str,
+        fix: &dyn Fn(&str) -> String,
+        build: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let saved = std::mem::replace(&mut self.kube, Reader::new(file));
+        let out = build(self);
+        self.kube = saved;
+        out.map_err(|mut e| {
+            e.field = e.field.map(|f| fix(&f));
+            e
+        })
+    }
+}
+
+/// Parses one masked object as `T`.
+fn parse<T: for<'de> Deserialize<'de>>(o: &Object, file: &ManifestFile) -> Result<T> {
+    serde_saphyr::from_str_with_options::<T>(&o.masked, parse_options())
+        .map_err(|e| translate(&e, &o.masked, &file.shown, &ManifestSchema))
+}
+
+/// A value `v` placed at `at` (for defaults the manifest leaves out).
+fn at<T>(v: T, at: &Location) -> Spanned<T> {
+    Spanned::new(v, *at, *at)
+}
+
+/// A manifest container as the scenario's.
+fn container(c: Spanned<Container>) -> Spanned<RawContainer> {
+    let Spanned {
+        value,
+        referenced,
+        defined,
+    } = c;
+    let resources = value.resources.unwrap_or_default();
+    Spanned::new(
+        RawContainer {
+            name: value.name,
+            requests: resources.requests,
+            limits: resources.limits,
+            ports: value.ports,
+            image: value.image,
+        },
+        referenced,
+        defined,
+    )
+}
+
+/// The pod-spec fields of a [`RawWorkload`].
+fn pod_fields(
+    w: &mut RawWorkload,
+    spec: PodSpec,
+    labels: Option<LabelMap>,
+    annotations: Option<LabelMap>,
+) {
+    let list = |l: Option<Spanned<Vec<Spanned<Container>>>>| {
+        l.map(|l| {
+            Spanned::new(
+                l.value.into_iter().map(container).collect(),
+                l.referenced,
+                l.defined,
+            )
+        })
+    };
+    w.labels = labels;
+    w.annotations = annotations;
+    w.containers = list(spec.containers);
+    w.init_containers = list(spec.init_containers);
+    w.overhead = spec.overhead;
+    w.node_selector = spec.node_selector;
+    w.tolerations = spec.tolerations;
+    w.affinity = spec.affinity;
+    w.topology_spread_constraints = spec.topology_spread_constraints;
+    w.node_name = spec.node_name;
+    // Only claims matter to scheduling; emptyDir, configMap, secret ... volumes are left
+    // out (the scenario's own `volumes` refuses them).
+    w.volumes = spec.volumes.map(|vs| {
+        vs.into_iter()
+            .filter(|v| v.value.persistent_volume_claim.is_some())
+            .map(|v| {
+                Spanned::new(
+                    RawVolume {
+                        name: v.value.name,
+                        persistent_volume_claim: v.value.persistent_volume_claim,
+                    },
+                    v.referenced,
+                    v.defined,
+                )
+            })
+            .collect()
+    });
+    w.priority_class_name = spec.priority_class_name;
+    w.priority = spec.priority;
+    w.preemption_policy = spec.preemption_policy;
+    w.termination_grace_period_seconds = spec.termination_grace_period_seconds;
+}
+
+/// The metadata name, or an error at the object.
+fn name_of(kube: &Reader<'_>, meta: &Option<Meta>, o: &Object) -> Result<Spanned<String>> {
+    meta.as_ref().and_then(|m| m.name.clone()).ok_or_else(|| {
+        kube.err(
+            &o.at,
+            "metadata.name",
+            format!("a {} needs a `metadata.name`", o.kind_name),
+        )
+    })
+}
+
+/// What the manifests add to a scenario.
+#[derive(Default)]
+pub(super) struct Built {
+    pub(super) nodes: Vec<NodeSpec>,
+    pub(super) workloads: Vec<Workload>,
+    pub(super) budgets: Vec<PodDisruptionBudget>,
+}
+
+impl<'f> Builder<'f> {
+    /// Builds the PriorityClasses of the manifests (before any workload, which may name
+    /// them).
+    pub(super) fn manifest_priority_classes(
+        &mut self,
+        files: &'f [ManifestFile],
+        m: &Manifests,
+    ) -> Result<()> {
+        for (f, o) in &m.objects {
+            if o.kind != Modelled::PriorityClass {
+                continue;
+            }
+            let file = &files[*f];
+            let raw: PriorityClassObject = parse(o, file)?;
+            let kube = Reader::new(&file.shown);
+            let name = name_of(&kube, &raw.metadata, o)?;
+            if let Some(c) = self.classes.iter().find(|c| c.name == name.value) {
+                return Err(kube.err(
+                    &name.referenced,
+                    "metadata.name",
+                    format!(
+                        "duplicate PriorityClass {:?}: {} already defines it",
+                        name.value, c.origin
+                    ),
+                ));
+            }
+            let item = at(
+                RawPriorityClass {
+                    name,
+                    value: raw.value,
+                    preemption_policy: raw.preemption_policy,
+                    global_default: raw.global_default,
+                    description: None,
+                },
+                &o.at,
+            );
+            let before = std::mem::take(&mut self.classes);
+            let fix = |f: &str| {
+                respell(f, "priorityClasses[0]", &|h| {
+                    (h == "name").then_some("metadata")
+                })
+            };
+            self.in_manifest(&file.shown, &fix, |b| {
+                b.priority_classes(std::slice::from_ref(&item))
+            })?;
+            let added = std::mem::replace(&mut self.classes, before);
+            self.classes.extend(added);
+        }
+        Ok(())
+    }
+
+    /// Builds the PodDisruptionBudgets, Nodes and workloads of the manifests; node and
+    /// workload names must not clash with the scenario's own (`nodes`, `workloads`).
+    pub(super) fn manifest_objects(
+        &mut self,
+        files: &'f [ManifestFile],
+        m: &Manifests,
+        nodes: &[NodeSpec],
+        workloads: &[Workload],
+    ) -> Result<Built> {
+        let mut out = Built::default();
+        for (f, o) in &m.objects {
+            let file = &files[*f];
+            let kube = Reader::new(&file.shown);
+            match o.kind {
+                Modelled::PriorityClass => {}
+                Modelled::Pdb => {
+                    let raw: PdbObject = parse(o, file)?;
+                    let meta = raw.metadata;
+                    let name = name_of(&kube, &meta, o)?;
+                    let spec = raw.spec.unwrap_or_default();
+                    let item = at(
+                        RawPdb {
+                            name,
+                            namespace: meta.and_then(|m| m.namespace),
+                            selector: spec.selector,
+                            min_available: spec.min_available,
+                            max_unavailable: spec.max_unavailable,
+                        },
+                        &o.at,
+                    );
+                    let fix = |f: &str| {
+                        respell(f, "podDisruptionBudgets[0]", &|h| match h {
+                            "name" | "namespace" => Some("metadata"),
+                            _ => Some("spec"),
+                        })
+                    };
+                    let built = self.in_manifest(&file.shown, &fix, |b| {
+                        b.pod_disruption_budgets(std::slice::from_ref(&item))
+                    })?;
+                    out.budgets.extend(built);
+                }
+                Modelled::Node => {
+                    let raw: NodeObject = parse(o, file)?;
+                    let meta = raw.metadata.unwrap_or_default();
+                    let name = name_of(
+                        &kube,
+                        &Some(Meta {
+                            name: meta.name.clone(),
+                            ..Meta::default()
+                        }),
+                        o,
+                    )?;
+                    if nodes.iter().chain(&out.nodes).any(|n| n.name == name.value) {
+                        return Err(kube.err(
+                            &name.referenced,
+                            "metadata.name",
+                            format!("duplicate node name {:?}: the scenario or an earlier manifest already defines it", name.value),
+                        ));
+                    }
+                    let spec = raw.spec.unwrap_or_default();
+                    let node = at(
+                        RawNode {
+                            name,
+                            allocatable: raw.status.unwrap_or_default().allocatable,
+                            labels: meta.labels,
+                            taints: spec.taints,
+                            unschedulable: spec.unschedulable,
+                            gpus: None,
+                            gpu_model: None,
+                            // `status.images` is not read: the scenario's `images:`
+                            // gives sizes, and a node of a manifest starts with none.
+                            images: None,
+                        },
+                        &o.at,
+                    );
+                    let cluster = RawCluster {
+                        node_pools: None,
+                        nodes: Some(at(vec![node], &o.at)),
+                        trace: None,
+                    };
+                    let fix = |f: &str| {
+                        respell(f, "cluster.nodes[0]", &|h| match h {
+                            "name" | "labels" => Some("metadata"),
+                            "allocatable" => Some("status"),
+                            _ => Some("spec"),
+                        })
+                    };
+                    let built = self.in_manifest(&file.shown, &fix, |b| b.cluster(&cluster))?;
+                    out.nodes.extend(built);
+                }
+                Modelled::Workload(kind) => {
+                    let w = self.manifest_workload(file, o, kind)?;
+                    if workloads
+                        .iter()
+                        .chain(&out.workloads)
+                        .any(|x| x.template.name == w.template.name)
+                    {
+                        let raw: PodObject = parse(o, file)?;
+                        let name = name_of(&kube, &raw.metadata, o)?;
+                        return Err(kube.err(
+                            &name.referenced,
+                            "metadata.name",
+                            format!("duplicate workload name {:?}: the scenario or an earlier manifest already uses it", w.template.name),
+                        ));
+                    }
+                    out.workloads.push(w);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A Deployment, ReplicaSet, StatefulSet, Job or Pod as the workload its scenario
+    /// entry would build.
+    fn manifest_workload(
+        &mut self,
+        file: &'f ManifestFile,
+        o: &Object,
+        kind: Kind,
+    ) -> Result<Workload> {
+        let kube = Reader::new(&file.shown);
+        let mut w = RawWorkload::default();
+        let meta = if kind == Kind::Pod {
+            let raw: PodObject = parse(o, file)?;
+            let meta = raw.metadata.unwrap_or_default();
+            pod_fields(
+                &mut w,
+                raw.spec.unwrap_or_default(),
+                meta.labels.clone(),
+                meta.annotations.clone(),
+            );
+            meta
+        } else {
+            let raw: ControllerObject = parse(o, file)?;
+            let meta = raw.metadata.unwrap_or_default();
+            let spec = raw.spec.unwrap_or_default();
+            let template = spec.template.unwrap_or_default();
+            let tmeta = template.metadata.unwrap_or_default();
+            let pod = template.spec.unwrap_or_default();
+            if kind == Kind::Job {
+                w.restart_policy = pod.restart_policy.clone();
+                w.completions = spec.completions;
+                w.parallelism = spec.parallelism;
+                w.backoff_limit = spec.backoff_limit;
+                w.active_deadline_seconds = spec.active_deadline_seconds;
+            } else {
+                // Kubernetes' default of one replica.
+                w.replicas = Some(
+                    spec.replicas
+                        .unwrap_or_else(|| at(Scalar("1".into()), &o.at)),
+                );
+            }
+            if kind == Kind::StatefulSet {
+                w.pod_management_policy = spec.pod_management_policy;
+                w.volume_claim_templates = spec.volume_claim_templates;
+            }
+            pod_fields(&mut w, pod, tmeta.labels, tmeta.annotations);
+            meta
+        };
+        let name = name_of(
+            &kube,
+            &Some(Meta {
+                name: meta.name.clone(),
+                ..Meta::default()
+            }),
+            o,
+        )?;
+        w.namespace = meta.namespace;
+        let field_name = kube.non_empty(&name, "metadata.name", "a workload name")?;
+        let fix = move |f: &str| {
+            respell(f, "", &|h| match h {
+                "namespace" => Some("metadata"),
+                "labels" | "annotations" if kind == Kind::Pod => Some("metadata"),
+                "labels" | "annotations" => Some("spec.template.metadata"),
+                "replicas"
+                | "completions"
+                | "parallelism"
+                | "backoffLimit"
+                | "activeDeadlineSeconds"
+                | "podManagementPolicy"
+                | "volumeClaimTemplates" => Some("spec"),
+                _ => Some(if kind == Kind::Pod {
+                    "spec"
+                } else {
+                    "spec.template.spec"
+                }),
+            })
+        };
+        let item = at(w, &o.at);
+        self.in_manifest(&file.shown, &fix, |b| {
+            b.workload(&item, kind, field_name, "")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_respelt_in_the_manifest_shape() {
+        let fix = |f: &str| {
+            respell(f, "", &|h| match h {
+                "namespace" => Some("metadata"),
+                _ => Some("spec.template.spec"),
+            })
+        };
+        assert_eq!(
+            fix("containers[0].requests.cpu"),
+            "spec.template.spec.containers[0].resources.requests.cpu"
+        );
+        assert_eq!(fix("namespace"), "metadata.namespace");
+        assert_eq!(plural("Service", 12), "12 Services");
+        assert_eq!(plural("NetworkPolicy", 2), "2 NetworkPolicies");
+        assert_eq!(plural("Ingress", 2), "2 Ingresses");
+        assert_eq!(plural("Gateway", 2), "2 Gateways");
+    }
+
+    #[test]
+    fn an_object_ends_at_a_less_indented_line() {
+        let text = "items:\n- kind: A\n  x: 1\n- kind: B\nkind: List\n";
+        let start = text.find("kind: A").unwrap();
+        assert_eq!(
+            &text[start..object_end(text, start, 3)],
+            "kind: A\n  x: 1\n"
+        );
+        let start = text.find("kind: B").unwrap();
+        assert_eq!(&text[start..object_end(text, start, 3)], "kind: B\n");
+    }
+}

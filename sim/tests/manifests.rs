@@ -1,0 +1,361 @@
+//! `manifests:`: plain Kubernetes YAML read into a scenario. Each test writes its files
+//! into a fresh directory and loads a scenario from there, so relative paths resolve as
+//! they do for a user.
+
+use std::path::{Path, PathBuf};
+
+use schedulers::Registry;
+use sim::{RunResult, Scenario, ScenarioError, Simulation, TraceEvent, load_scenario};
+
+/// A fresh directory holding `files` (name, text).
+fn dir_with(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("schedlab-manifests-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir
+}
+
+fn try_load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let registry = Registry::builtin();
+    load_scenario(path, &|spec, profiles| registry.check(spec, profiles))
+}
+
+fn load(path: &Path) -> Scenario {
+    try_load(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(scenario: &Scenario, scheduler: &str) -> RunResult {
+    let registry = Registry::builtin();
+    let mut sim = Simulation::new(scenario, registry.create(scheduler).unwrap(), 1);
+    sim.enable_trace();
+    sim.run()
+}
+
+/// (pod, node) of every binding, in order.
+fn bindings(r: &RunResult) -> Vec<(String, String)> {
+    r.trace
+        .iter()
+        .filter_map(|t| match &t.event {
+            TraceEvent::Bound { node } => Some((t.pod.clone(), node.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn online_boutique_loads_with_its_counts() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/online-boutique.yaml");
+    let s = load(&path);
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "frontend",
+            "adservice",
+            "currencyservice",
+            "cartservice",
+            "redis-cart",
+            "loadgenerator",
+            "recommendationservice",
+            "checkoutservice",
+            "emailservice",
+            "paymentservice",
+            "shippingservice",
+            "productcatalogservice"
+        ]
+    );
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some("manifests: 12 Services, 11 ServiceAccounts ignored (no effect on scheduling)")
+    );
+    // Every key of the file is modelled or on the quiet list.
+    assert_eq!(s.manifest_warnings, Vec::<String>::new());
+    // frontend: one container, 100m and 64Mi.
+    let frontend = &s.workloads[0].template;
+    assert_eq!(frontend.namespace, "default");
+    assert_eq!(frontend.effective_requests().cpu(), 100);
+    // loadgenerator: init container frontend-check sets no requests; main 300m.
+    assert_eq!(s.workloads[5].template.effective_requests().cpu(), 300);
+    // The total the scenario's description states: 1570m.
+    let total: i64 = s
+        .workloads
+        .iter()
+        .map(|w| w.template.effective_requests().cpu())
+        .sum();
+    assert_eq!(total, 1570);
+}
+
+const NODES: &str = "\
+apiVersion: v1
+kind: Node
+metadata:
+  name: a
+  labels: {zone: z1}
+status:
+  allocatable: {cpu: \"2\", memory: 4Gi, pods: \"10\"}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: b
+spec:
+  taints: [{key: dedicated, value: db, effect: NoSchedule}]
+status:
+  allocatable: {cpu: \"2\", memory: 4Gi, pods: \"10\"}
+";
+
+/// A Deployment (as a List with a ConfigMap), then a Pod whose init container makes its
+/// request 1000m although its app containers add up to 500m.
+const APPS: &str = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: shop}
+  spec:
+    replicas: 2
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        tolerations: [{key: dedicated, operator: Exists}]
+        containers:
+        - name: server
+          image: nginx
+          resources: {requests: {cpu: 1500m, memory: 1Gi}}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings}
+  data: {a: b}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: solo}
+spec:
+  tolerations: [{key: dedicated, operator: Exists}]
+  initContainers:
+  - name: setup
+    resources: {requests: {cpu: \"1\"}}
+  containers:
+  - name: app
+    resources: {requests: {cpu: 300m}}
+  - name: helper
+    resources: {requests: {cpu: 200m}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tiny}
+spec:
+  containers:
+  - name: app
+    resources: {requests: {cpu: 500m}}
+";
+
+#[test]
+fn a_tiny_set_is_placed_exactly() {
+    let dir = dir_with(
+        "tiny",
+        &[
+            ("nodes.yaml", NODES),
+            ("apps.yaml", APPS),
+            (
+                "s.yaml",
+                "duration: 1m\nmanifests: [nodes.yaml, apps.yaml]\n",
+            ),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    let nodes: Vec<&str> = s.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(nodes, ["a", "b"]);
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some("manifests: 1 ConfigMap ignored (no effect on scheduling)")
+    );
+    let names: Vec<(&str, &str)> = s
+        .workloads
+        .iter()
+        .map(|w| (w.template.name.as_str(), w.template.namespace.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("web", "shop"), ("solo", "default"), ("tiny", "default")]
+    );
+    // solo: max(init 1000m, app 300m + 200m) = 1000m.
+    assert_eq!(s.workloads[1].template.effective_requests().cpu(), 1000);
+
+    // first-fit, in creation order: web's two 1500m pods take a (2 CPU) and then b (a
+    // has 500m left). solo needs 1000m: neither node has it (500m free each), so it
+    // stays pending; were its request the app sum (500m) it would fit on a. tiny (500m)
+    // fits a; it does not tolerate b's taint, which does not matter here.
+    let r = run(&s, "first-fit");
+    let bound: Vec<(String, String)> = bindings(&r)
+        .into_iter()
+        .map(|(p, n)| (p.split('-').next().unwrap().to_owned(), n))
+        .collect();
+    assert_eq!(
+        bound,
+        [
+            ("web".to_owned(), "a".to_owned()),
+            ("web".to_owned(), "b".to_owned()),
+            ("tiny".to_owned(), "a".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn a_directory_is_read_in_path_order() {
+    let dir = dir_with("dir", &[("s.yaml", "manifests: [m]\n")]);
+    std::fs::create_dir_all(dir.join("m")).unwrap();
+    std::fs::write(dir.join("m/2-apps.yaml"), APPS).unwrap();
+    std::fs::write(dir.join("m/1-nodes.yml"), NODES).unwrap();
+    std::fs::write(dir.join("m/notes.txt"), "not yaml: [").unwrap();
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.nodes.len(), 2);
+    assert_eq!(s.workloads.len(), 3);
+}
+
+#[test]
+fn a_bad_quantity_names_file_line_column_and_field() {
+    let apps = APPS.replace("cpu: 1500m", "cpu: 1.5.0");
+    let dir = dir_with(
+        "quantity",
+        &[("apps.yaml", &apps), ("s.yaml", "manifests: [apps.yaml]\n")],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    // Line 17 of APPS: `          resources: {requests: {cpu: 1500m, memory: 1Gi}}`; the
+    // value starts after 10 + 11 + 11 + 6 = 38 characters, at column 39.
+    assert_eq!(e.path, dir.join("apps.yaml").display().to_string());
+    assert_eq!((e.line, e.column), (Some(17), Some(39)), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("spec.template.spec.containers[0].resources.requests.cpu"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_field_gets_one_warning_with_file_document_and_line() {
+    // `hostNetwork` is not on the quiet list: a pod on the host network does affect
+    // scheduling (its ports), which schedlab does not model. Two Pods have it; one
+    // warning names the first.
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: x, livenessProbe: {exec: {command: [true]}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: q}
+spec:
+  hostNetwork: true
+  containers: [{name: c}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: r}
+spec:
+  hostNetwork: true
+  containers: [{name: c}]
+";
+    let dir = dir_with(
+        "unknown",
+        &[("p.yaml", text), ("s.yaml", "manifests: [p.yaml]\n")],
+    );
+    let s = load(&dir.join("s.yaml"));
+    let file = dir.join("p.yaml").display().to_string();
+    assert_eq!(
+        s.manifest_warnings,
+        [format!(
+            "{file}:11:3: document 2 (Pod q): spec.hostNetwork: not modelled by schedlab, ignored (and in 1 more)"
+        )]
+    );
+    assert_eq!(s.manifests_ignored, None);
+}
+
+#[test]
+fn a_missing_file_names_the_scenario_line() {
+    let dir = dir_with(
+        "missing",
+        &[("s.yaml", "duration: 1m\nmanifests:\n  - gone.yaml\n")],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("s.yaml").display().to_string());
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(3), Some(5), Some("manifests[0]"))
+    );
+    assert_eq!(
+        e.message,
+        format!(
+            "no manifest file or directory at {} (the path is relative to the scenario's directory)",
+            dir.join("gone.yaml").display()
+        )
+    );
+}
+
+#[test]
+fn an_object_without_kind_is_refused() {
+    let dir = dir_with(
+        "nokind",
+        &[
+            ("m.yaml", "apiVersion: v1\nmetadata: {name: x}\n"),
+            ("s.yaml", "manifests: [m.yaml]\n"),
+        ],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(1), Some(1)), "{e}");
+    assert_eq!(
+        e.message,
+        "document 1: expected a Kubernetes object with `apiVersion` and `kind`"
+    );
+}
+
+#[test]
+fn extra_manifests_follow_the_scenarios_own() {
+    // What `schedlab run --manifests` passes: paths as given, not relative to the
+    // scenario; their objects come after those of the scenario's `manifests:`.
+    let dir = dir_with(
+        "extra",
+        &[
+            ("nodes.yaml", NODES),
+            ("apps.yaml", APPS),
+            ("s.yaml", "manifests: [nodes.yaml]\n"),
+        ],
+    );
+    let registry = Registry::builtin();
+    let s = sim::load_scenario_with_manifests(
+        &dir.join("s.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+        &[dir.join("apps.yaml")],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.nodes.len(), 2);
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(names, ["web", "solo", "tiny"]);
+    // Given twice, the same Deployment is a duplicate workload name.
+    let e = sim::load_scenario_with_manifests(
+        &dir.join("s.yaml"),
+        &|spec, profiles| registry.check(spec, profiles),
+        &[dir.join("apps.yaml"), dir.join("apps.yaml")],
+    )
+    .unwrap_err();
+    // Line 6 of APPS, `  metadata: {name: web, namespace: shop}`: the name after
+    // 2 + 10 + 1 + 6 = 19 characters, at column 20.
+    assert_eq!((e.line, e.column), (Some(6), Some(20)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("metadata.name"));
+}
