@@ -71,6 +71,11 @@ impl ImageBooks {
             .is_some_and(|held| held.binary_search(&id).is_ok())
     }
 
+    /// Whether node `node` holds the image named `name`.
+    pub fn holds(&self, node: NodeId, name: &str) -> bool {
+        self.id(name).is_some_and(|id| self.on_node(node, id))
+    }
+
     /// No node has reported any image, so image locality has nothing to score.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()

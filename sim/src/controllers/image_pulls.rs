@@ -37,7 +37,7 @@ impl ImagePulls {
         let mut ready = now;
         let books = cluster.images();
         for name in &template.images {
-            if books.id(name).is_some_and(|id| books.on_node(node, id)) {
+            if books.holds(node, name) {
                 continue;
             }
             let key = (node, name.clone());

@@ -185,6 +185,10 @@ impl Kubelet {
             return;
         };
         for name in &template.images {
+            // Most starts find their images already there: no entry to build.
+            if ctx.cluster.images().holds(node, name) {
+                continue;
+            }
             let image = ctx.scenario.images.node_image(name);
             // A node that left holds nothing; the pod is about to go with it.
             let _ = ctx.cluster.add_node_image(node, &image);
