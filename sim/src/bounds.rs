@@ -84,7 +84,8 @@ pub fn estimate(scenario: &Scenario) -> WorkEstimate {
     let end = horizon.unwrap_or(last_change);
     let interval = scenario.sample_interval.as_micros().max(1);
     let samples = (end.as_micros() / interval).saturating_add(1);
-    let nodes = scenario.nodes.len() as u64;
+    // Machines a trace adds later count as nodes too; each change is one event.
+    let nodes = (scenario.nodes.len() + scenario.node_changes.len()) as u64;
     // A work queue steps on its own clock until the end.
     let queue_steps = scenario
         .workloads

@@ -231,6 +231,9 @@ impl<'a> Simulation<'a> {
                 jobs,
             },
         };
+        for (at, action) in &scenario.node_changes {
+            sim.schedule_node_action(*at, action.clone());
+        }
         // The nodes' arrival is published like any later change.
         sim.bus.agenda.open(0);
         sim.drain();

@@ -362,6 +362,7 @@ fn random_scenario(seed: u64) -> Scenario {
         autoscaler: None,
         node_pressure: None,
         images: Default::default(),
+        node_changes: Vec::new(),
     }
 }
 

@@ -466,6 +466,7 @@ fn random_scenario(seed: u64) -> Scenario {
         autoscaler: None,
         node_pressure: None,
         images: Default::default(),
+        node_changes: Vec::new(),
     }
 }
 
@@ -1305,6 +1306,7 @@ fn scenario(
         autoscaler: None,
         node_pressure: None,
         images: Default::default(),
+        node_changes: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod gpu_trace;
 pub mod images;
 pub mod jobs;
 pub mod keda;
+pub mod machine_traces;
 mod model;
 pub mod node_pressure;
 pub mod rollout;

@@ -97,6 +97,9 @@ pub struct Scenario {
     pub node_pressure: Option<super::NodePressureSettings>,
     /// Container images' sizes and the nodes' pull bandwidth (`images:`).
     pub images: super::images::ImageCatalog,
+    /// Nodes joining and leaving at given times, in time order: a machine trace's
+    /// (`cluster.machines`).
+    pub node_changes: Vec<(SimTime, crate::controllers::nodes::NodeAction)>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

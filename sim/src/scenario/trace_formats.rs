@@ -125,13 +125,13 @@ pub struct Loaded {
 }
 
 /// Bad rows: an error on the first with `strict`, else counted.
-struct BadRows {
+pub(super) struct BadRows {
     strict: bool,
-    skipped: Option<Skipped>,
+    pub(super) skipped: Option<Skipped>,
 }
 
 impl BadRows {
-    fn new(strict: bool) -> BadRows {
+    pub(super) fn new(strict: bool) -> BadRows {
         BadRows {
             strict,
             skipped: None,
@@ -139,7 +139,7 @@ impl BadRows {
     }
 
     /// A row that cannot be read: `Err` when strict.
-    fn bad(&mut self, e: ScenarioError) -> Result<(), ScenarioError> {
+    pub(super) fn bad(&mut self, e: ScenarioError) -> Result<(), ScenarioError> {
         if self.strict {
             return Err(e);
         }
@@ -163,7 +163,13 @@ fn file_err(shown: &str, message: String) -> ScenarioError {
 }
 
 /// An error at a field of a row.
-fn row_err(shown: &str, line: usize, column: usize, field: &str, message: String) -> ScenarioError {
+pub(super) fn row_err(
+    shown: &str,
+    line: usize,
+    column: usize,
+    field: &str,
+    message: String,
+) -> ScenarioError {
     ScenarioError {
         path: shown.to_owned(),
         line: Some(line as u64),
@@ -191,7 +197,7 @@ fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, ScenarioErro
 
 /// Calls `row` with each non-blank line's 1-based number and its fields, each with its
 /// 1-based column in characters.
-fn each_row(
+pub(super) fn each_row(
     path: &Path,
     shown: &str,
     mut row: impl FnMut(usize, &[(usize, &str)]) -> Result<(), ScenarioError>,

@@ -615,6 +615,20 @@ pub(super) struct RawCluster {
     pub(super) nodes: Option<Spanned<Vec<Spanned<RawNode>>>>,
     /// The nodes of a trace.
     pub(super) trace: Option<Spanned<RawClusterTrace>>,
+    /// The machines of a cluster trace, with their arrivals and departures.
+    pub(super) machines: Option<Spanned<RawClusterMachines>>,
+}
+
+/// `cluster.machines`: a machine trace (see `scenario::machine_traces`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawClusterMachines {
+    pub(super) format: Spanned<String>,
+    /// The machine table, relative to the scenario's directory.
+    pub(super) path: Spanned<String>,
+    pub(super) machine_scale: Option<Spanned<RawMachineScale>>,
+    pub(super) window: Option<Spanned<RawTraceWindow>>,
+    pub(super) strict: Option<Spanned<bool>>,
 }
 
 /// One item of `cluster.nodePools`.

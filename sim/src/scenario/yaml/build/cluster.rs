@@ -7,7 +7,7 @@ use schedulers::yaml::message::at_line;
 use schedulers::{NodeSpec, Resources};
 use serde_saphyr::{Location, Spanned};
 
-use super::super::raw::{RawCluster, RawClusterTrace, RawNode, RawPool};
+use super::super::raw::{RawCluster, RawClusterMachines, RawClusterTrace, RawNode, RawPool};
 use super::{Builder, Result};
 
 /// The most nodes one scenario may define. Far above the 10,000-node target scale, but a
@@ -29,7 +29,7 @@ impl Builder<'_> {
     /// keeps in 64-bit integers: a total that would not fit (ten nodes of `memory: 1Ei`)
     /// is refused here, at the pool or node that passes it, rather than overflowing in
     /// the run.
-    fn charge_capacity(
+    pub(super) fn charge_capacity(
         &mut self,
         allocatable: &Resources,
         count: u64,
@@ -73,6 +73,7 @@ impl Builder<'_> {
             Pools(&'c [Spanned<RawPool>]),
             Named(&'c [Spanned<RawNode>]),
             Trace(&'c Spanned<RawClusterTrace>),
+            Machines(&'c Spanned<RawClusterMachines>),
         }
         let mut sources: Vec<(&Location, Source<'_>)> = Vec::new();
         if let Some(p) = &c.node_pools {
@@ -84,12 +85,18 @@ impl Builder<'_> {
         if let Some(t) = &c.trace {
             sources.push((&t.referenced, Source::Trace(t)));
         }
+        if let Some(m) = &c.machines {
+            sources.push((&m.referenced, Source::Machines(m)));
+        }
         sources.sort_by_key(|(at, _)| (at.line(), at.column()));
         for (_, source) in sources {
             match source {
                 Source::Pools(pools) => self.pools(pools, &mut nodes, &mut seen)?,
                 Source::Named(named) => self.named_nodes(named, &mut nodes, &mut seen)?,
                 Source::Trace(t) => self.cluster_trace(t, &mut nodes, &mut seen, MAX_NODES)?,
+                Source::Machines(m) => {
+                    self.cluster_machines(m, &mut nodes, &mut seen, MAX_NODES)?
+                }
             }
         }
         Ok(nodes)

@@ -1017,6 +1017,7 @@ impl<'f> Builder<'f> {
                         node_pools: None,
                         nodes: Some(at(vec![node], &o.at)),
                         trace: None,
+                        machines: None,
                     };
                     let fix = |f: &str| {
                         respell(f, "cluster.nodes[0]", &|h| match h {

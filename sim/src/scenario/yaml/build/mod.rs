@@ -49,6 +49,7 @@ mod groups;
 pub(super) mod images;
 mod jobs;
 pub(super) mod keda;
+mod machines;
 mod manifests;
 pub(super) mod node_pressure;
 mod pod;
@@ -94,6 +95,7 @@ pub(super) fn build(
         capacity: [0; schedulers::resources::NUM_RESOURCES],
         node_groups: Vec::new(),
         image_catalog: Default::default(),
+        node_changes: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -260,6 +262,7 @@ pub(super) fn build(
         autoscaler,
         node_pressure,
         images: b.image_catalog,
+        node_changes: b.node_changes,
     })
 }
 
@@ -302,6 +305,8 @@ struct Builder<'a> {
     node_groups: Vec<crate::scenario::NodeGroup>,
     /// `images:`, read before the cluster, whose nodes name images by it.
     image_catalog: crate::scenario::images::ImageCatalog,
+    /// Nodes joining and leaving during the run (`cluster.machines`).
+    node_changes: Vec<(crate::time::SimTime, crate::controllers::nodes::NodeAction)>,
 }
 
 impl Builder<'_> {

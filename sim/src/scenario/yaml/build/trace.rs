@@ -394,7 +394,11 @@ impl Builder<'_> {
     }
 
     /// `window: {start, end}`, in microseconds of trace time; `start` defaults to 0.
-    fn trace_window(&self, w: &Spanned<RawTraceWindow>, field: &str) -> Result<(u64, Option<u64>)> {
+    pub(super) fn trace_window(
+        &self,
+        w: &Spanned<RawTraceWindow>,
+        field: &str,
+    ) -> Result<(u64, Option<u64>)> {
         let start = match &w.value.start {
             Some(v) => self.duration(v, &format!("{field}.start"))?,
             None => SimTime::ZERO,
@@ -455,33 +459,44 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let RawMachineScale { cpu, memory } = &m.value;
-        let part = |v: &Option<Spanned<Scalar>>, key: &str, kind, max: i64| -> Result<i64> {
-            let f = format!("{field}.{key}");
-            let Some(v) = v else {
-                return Err(self.kube.err(
-                    &m.referenced,
-                    &f,
-                    format!("missing required field `{key}`: the largest machine's {key}"),
-                ));
-            };
-            let q = self.kube.quantity(kind, v, &f)?;
-            if q <= 0 || q > max {
-                return Err(self.kube.err(
-                    &v.referenced,
-                    &f,
-                    format!(
-                        "expected a {key} above zero and at most a petascale machine's, got {}",
-                        v.value.0
-                    ),
-                ));
-            }
-            Ok(q)
-        };
         Ok(Some(MachineScale {
-            cpu_milli: part(cpu, "cpu", ResourceKind::CPU, MAX_MACHINE_CPU_MILLI)?,
-            memory_bytes: part(memory, "memory", ResourceKind::MEMORY, MAX_MACHINE_MEMORY)?,
+            cpu_milli: self.machine_part(m, &field, "cpu")?,
+            memory_bytes: self.machine_part(m, &field, "memory")?,
         }))
+    }
+
+    /// `cpu` or `memory` of a `machineScale` at `field`: the largest machine's, required.
+    pub(super) fn machine_part(
+        &self,
+        m: &Spanned<RawMachineScale>,
+        field: &str,
+        key: &str,
+    ) -> Result<i64> {
+        let (v, kind, max) = if key == "cpu" {
+            (&m.value.cpu, ResourceKind::CPU, MAX_MACHINE_CPU_MILLI)
+        } else {
+            (&m.value.memory, ResourceKind::MEMORY, MAX_MACHINE_MEMORY)
+        };
+        let f = format!("{field}.{key}");
+        let Some(v) = v else {
+            return Err(self.kube.err(
+                &m.referenced,
+                &f,
+                format!("missing required field `{key}`: the largest machine's {key}"),
+            ));
+        };
+        let q = self.kube.quantity(kind, v, &f)?;
+        if q <= 0 || q > max {
+            return Err(self.kube.err(
+                &v.referenced,
+                &f,
+                format!(
+                    "expected a {key} above zero and at most a petascale machine's, got {}",
+                    v.value.0
+                ),
+            ));
+        }
+        Ok(q)
     }
 
     /// `queue:`.
