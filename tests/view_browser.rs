@@ -104,17 +104,36 @@ impl Driver {
             self.port,
             body.len()
         )?;
+        // chromedriver may keep the connection open whatever the request says, so the
+        // answer ends where its Content-Length (or its last chunk) says, not at EOF.
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw)?;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| std::io::Error::other("no HTTP header"))?;
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        let mut body = raw[split + 4..].to_vec();
-        if head.contains("transfer-encoding: chunked") {
-            body = dechunk(&body);
-        }
+        let mut buf = [0u8; 8192];
+        let body = loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Err(std::io::Error::other("connection closed mid-answer"));
+            }
+            raw.extend_from_slice(&buf[..n]);
+            let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let body = &raw[split + 4..];
+            if head.contains("transfer-encoding: chunked") {
+                if body.windows(5).any(|w| w == b"0\r\n\r\n") {
+                    break dechunk(body);
+                }
+                continue;
+            }
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or_else(|| std::io::Error::other("no Content-Length"))?;
+            if body.len() >= length {
+                break body[..length].to_vec();
+            }
+        };
         serde_json::from_slice(&body).map_err(std::io::Error::other)
     }
 
