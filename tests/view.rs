@@ -69,12 +69,20 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_view(dir.path(), DEMO, "kube-default");
     let page = fs::read_to_string(run.join("view.html")).unwrap();
-    assert!(!page.contains("http://") && !page.contains("https://"), "the page fetches nothing");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page fetches nothing"
+    );
     let data = embedded(&page);
     let rows = trace(&run);
 
     // Every pod row of the trace, and only those, in order.
-    let pods: Vec<&str> = data["pods"].as_array().unwrap().iter().map(|p| p[0].as_str().unwrap()).collect();
+    let pods: Vec<&str> = data["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
     assert_eq!(pods, ["web-0", "web-1", "web-2", "big", "web-3", "web-4"]);
     let pod_rows: Vec<_> = rows
         .iter()
@@ -82,7 +90,11 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
         .cloned()
         .collect();
     assert_eq!(decoded(&data), pod_rows);
-    assert_eq!(pod_rows.len(), rows.len() - 1, "all but n1's node-failed row");
+    assert_eq!(
+        pod_rows.len(),
+        rows.len() - 1,
+        "all but n1's node-failed row"
+    );
 
     // The pods on each node at every time the trace names, both ways.
     let mut times: Vec<u64> = rows.iter().map(|r| r.0).collect();
@@ -106,8 +118,14 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
             .map(|(n, p)| (n.to_string(), p.iter().map(|s| s.to_string()).collect()))
             .collect()
     };
-    assert_eq!(at(60), expect(&[("n1", &["web-1"]), ("n2", &["web-0"]), ("n3", &["web-2"])]));
-    assert_eq!(at(660), expect(&[("n2", &["web-0", "web-3"]), ("n3", &["web-2"])]));
+    assert_eq!(
+        at(60),
+        expect(&[("n1", &["web-1"]), ("n2", &["web-0"]), ("n3", &["web-2"])])
+    );
+    assert_eq!(
+        at(660),
+        expect(&[("n2", &["web-0", "web-3"]), ("n3", &["web-2"])])
+    );
     assert_eq!(at(1199), expect(&[("n2", &["web-0", "web-3", "web-4"])]));
 
     // Node changes: n1 fails at 5m and turns NotReady 50 s later; n3 is cordoned at 12m.
@@ -116,10 +134,22 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
         .unwrap()
         .iter()
         .map(|e| {
-            let kinds = ["added", "removed", "not-ready", "ready", "cordoned", "uncordoned", "failed", "recovered"];
+            let kinds = [
+                "added",
+                "removed",
+                "not-ready",
+                "ready",
+                "cordoned",
+                "uncordoned",
+                "failed",
+                "recovered",
+            ];
             (
                 e[0].as_u64().unwrap(),
-                data["nodes"][e[1].as_u64().unwrap() as usize][0].as_str().unwrap().to_string(),
+                data["nodes"][e[1].as_u64().unwrap() as usize][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
                 kinds[e[2].as_u64().unwrap() as usize],
             )
         })
@@ -135,8 +165,14 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
             (720_000_000, "n3".to_string(), "cordoned"),
         ]
     );
-    assert_eq!(data["nodes"][2], serde_json::json!(["n3", 2000, 4u64 << 30]));
-    assert_eq!(data["pods"][3], serde_json::json!(["big", 1, 8000, 1u64 << 30]));
+    assert_eq!(
+        data["nodes"][2],
+        serde_json::json!(["n3", 2000, 4u64 << 30])
+    );
+    assert_eq!(
+        data["pods"][3],
+        serde_json::json!(["big", 1, 8000, 1u64 << 30])
+    );
 
     // kube-default explains each placement: web-0's chosen node is where the trace bound
     // it, and big's attempt is unschedulable in upstream's words.
@@ -144,7 +180,10 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
     assert_eq!(explained.len(), 6);
     let web0 = &explained[0];
     assert_eq!(web0["pod"], 0);
-    assert_eq!(data["nodes"][web0["selected"].as_u64().unwrap() as usize][0], "n2");
+    assert_eq!(
+        data["nodes"][web0["selected"].as_u64().unwrap() as usize][0],
+        "n2"
+    );
     assert_eq!(web0["nodes"].as_array().unwrap().len(), 3);
     let big = &explained[3];
     assert_eq!(big["selected"], Value::Null);
@@ -156,7 +195,11 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| data["strings"][v[1].as_u64().unwrap() as usize].as_str().unwrap())
+        .map(|v| {
+            data["strings"][v[1].as_u64().unwrap() as usize]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert_eq!(verdicts, ["NodeResourcesFit: Insufficient cpu"; 3]);
 }
@@ -165,8 +208,15 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
 fn view_rewrites_the_page_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let run = run_view(dir.path(), DEMO, "kube-default");
-    let out = schedlab(&["view", run.to_str().unwrap(), "--out", "again.html"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = schedlab(
+        &["view", run.to_str().unwrap(), "--out", "again.html"],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "view: again.html\n");
     assert_eq!(
         fs::read(dir.path().join("again.html")).unwrap(),
@@ -174,14 +224,26 @@ fn view_rewrites_the_page_byte_for_byte() {
     );
     // A run with --trace alone has what view needs, without explanations.
     let out = schedlab(
-        &["run", "s.yaml", "--scheduler", "kube-default", "--trace", "--out", "traced"],
+        &[
+            "run",
+            "s.yaml",
+            "--scheduler",
+            "kube-default",
+            "--trace",
+            "--out",
+            "traced",
+        ],
         dir.path(),
     );
     assert!(out.status.success());
     let traced = dir.path().join("traced/view-demo/kube-default/seed-1");
     assert!(!traced.join("view.html").exists());
     let out = schedlab(&["view", traced.to_str().unwrap()], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let data = embedded(&fs::read_to_string(traced.join("view.html")).unwrap());
     let full = embedded(&fs::read_to_string(run.join("view.html")).unwrap());
     assert_eq!(data["explained"], serde_json::json!([]));
@@ -228,13 +290,22 @@ workloads:
 ";
     fs::write(dir.path().join("s.yaml"), scenario).unwrap();
     let out = schedlab(
-        &["run", "s.yaml", "--scheduler", "first-fit", "--view", "--out", "out"],
+        &[
+            "run",
+            "s.yaml",
+            "--scheduler",
+            "first-fit",
+            "--view",
+            "--out",
+            "out",
+        ],
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("view.html not written") && stderr.contains("the run has 501 nodes; view draws runs of at most 500"),
+        stderr.contains("view.html not written")
+            && stderr.contains("the run has 501 nodes; view draws runs of at most 500"),
         "{stderr}"
     );
     let run = dir.path().join("out/wide/first-fit/seed-1");

@@ -93,7 +93,12 @@ impl Driver {
     }
 
     /// One request; the answer's JSON.
-    fn try_request(&self, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Value> {
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> std::io::Result<Value> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         let body = body.map(Value::to_string).unwrap_or_default();
@@ -141,10 +146,7 @@ impl Driver {
     fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let answer = self.try_request(method, path, body.as_ref()).unwrap();
         let value = answer["value"].clone();
-        assert!(
-            value.get("error").is_none(),
-            "{method} {path}: {value}"
-        );
+        assert!(value.get("error").is_none(), "{method} {path}: {value}");
         value
     }
 }
@@ -152,7 +154,8 @@ impl Driver {
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
@@ -171,10 +174,17 @@ fn base64_decode(text: &str) -> Vec<u8> {
         b'/' => 63,
         _ => panic!("not base64: {c}"),
     };
-    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).map(value).collect();
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .map(value)
+        .collect();
     let mut out = Vec::with_capacity(digits.len() * 3 / 4);
     for chunk in digits.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
         out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
@@ -201,7 +211,9 @@ impl Session<'_> {
             &format!("/session/{}/element", self.id),
             Some(json!({"using": "css selector", "value": css})),
         );
-        let id = element["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap();
+        let id = element["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap();
         self.driver.request(
             "POST",
             &format!("/session/{}/element/{id}/click", self.id),
@@ -233,8 +245,12 @@ impl Session<'_> {
 #[ignore = "needs chromium and chromedriver; run by .ci/run with --ignored"]
 fn the_page_replays_the_trace_in_chromium() {
     if !found("chromium") || !found("chromedriver") {
-        println!("SKIP the_page_replays_the_trace_in_chromium: chromium or chromedriver (Debian's chromium-driver) is not on PATH");
-        eprintln!("SKIP the_page_replays_the_trace_in_chromium: chromium or chromedriver (Debian's chromium-driver) is not on PATH");
+        println!(
+            "SKIP the_page_replays_the_trace_in_chromium: chromium or chromedriver (Debian's chromium-driver) is not on PATH"
+        );
+        eprintln!(
+            "SKIP the_page_replays_the_trace_in_chromium: chromium or chromedriver (Debian's chromium-driver) is not on PATH"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -244,7 +260,10 @@ fn the_page_replays_the_trace_in_chromium() {
 
     let driver = Driver::start();
     let mut args: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
-    args.push(format!("--user-data-dir={}", dir.path().join("profile").display()));
+    args.push(format!(
+        "--user-data-dir={}",
+        dir.path().join("profile").display()
+    ));
     let session = driver.request(
         "POST",
         "/session",
@@ -282,7 +301,11 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
         Some(json!({"url": format!("file://{}", page.display())})),
     );
     assert_eq!(session.run("return document.readyState;"), "complete");
-    assert_eq!(session.run("return window.viewErrors;"), json!([]), "script errors");
+    assert_eq!(
+        session.run("return window.viewErrors;"),
+        json!([]),
+        "script errors"
+    );
 
     // At each of these times the boxes show what the trace says; 1199 s is after n1 has
     // been emptied and n3 drained.
@@ -323,17 +346,28 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
     );
     let verdicts = session.run("return document.getElementById('verdicts').innerText;");
     assert_eq!(
-        verdicts.as_str().unwrap().matches("NodeResourcesFit: Insufficient cpu").count(),
+        verdicts
+            .as_str()
+            .unwrap()
+            .matches("NodeResourcesFit: Insufficient cpu")
+            .count(),
         3,
         "{verdicts}"
     );
     // A bound pod: its node marked as kube-default's choice.
     session.click("#nodes .node[data-node=n1] .bar.cpu .pod[data-pod=web-1]");
     let history = session.run("return document.getElementById('history').innerText;");
-    assert!(history.as_str().unwrap().contains("bound to n1"), "{history}");
+    assert!(
+        history.as_str().unwrap().contains("bound to n1"),
+        "{history}"
+    );
     let chosen = session.run("return document.querySelector('#verdicts tr.sel').innerText;");
     assert!(chosen.as_str().unwrap().starts_with("* n1"), "{chosen}");
-    assert_eq!(session.run("return window.viewErrors;"), json!([]), "script errors");
+    assert_eq!(
+        session.run("return window.viewErrors;"),
+        json!([]),
+        "script errors"
+    );
 
     let png = base64_decode(
         session
@@ -345,5 +379,8 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("view-screenshot.png");
     fs::write(&shot, &png).unwrap();
-    println!("screenshot of the page at 60 s, pod web-1 selected: {}", shot.display());
+    println!(
+        "screenshot of the page at 60 s, pod web-1 selected: {}",
+        shot.display()
+    );
 }

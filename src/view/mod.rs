@@ -138,7 +138,10 @@ impl ViewData {
 /// error names the file, and for a bad row its line and field.
 pub fn load(run_dir: &Path) -> anyhow::Result<ViewData> {
     if !run_dir.is_dir() {
-        bail!("{}: not a run folder (no such directory)", run_dir.display());
+        bail!(
+            "{}: not a run folder (no such directory)",
+            run_dir.display()
+        );
     }
     let data_path = run_dir.join(DATA_FILE);
     let text = fs::read_to_string(&data_path).map_err(|e| {
@@ -147,14 +150,8 @@ pub fn load(run_dir: &Path) -> anyhow::Result<ViewData> {
             data_path.display()
         )
     })?;
-    let mut data: ViewData = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: {e}",
-            data_path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let mut data: ViewData = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}:{}:{}: {e}", data_path.display(), e.line(), e.column()))?;
     check(&data).map_err(|m| anyhow!("{}: {m}", data_path.display()))?;
     data.events = read_trace(&run_dir.join("trace.csv"), &mut data)?;
     Ok(data)
@@ -185,7 +182,9 @@ fn check(data: &ViewData) -> Result<(), String> {
     }
     for (i, (_, workload, _, _)) in data.pods.iter().enumerate() {
         if *workload as usize >= data.workloads.len() {
-            return Err(format!("field pods[{i}]: workload {workload} is not listed"));
+            return Err(format!(
+                "field pods[{i}]: workload {workload} is not listed"
+            ));
         }
     }
     for (i, e) in data.explained.iter().enumerate() {
@@ -193,8 +192,7 @@ fn check(data: &ViewData) -> Result<(), String> {
         if e.pod as usize >= data.pods.len()
             || !e.selected.is_none_or(node_ok)
             || e.diagnosis.is_some_and(|d| i64::from(d) >= strings)
-            || e
-                .nodes
+            || e.nodes
                 .iter()
                 .any(|&(n, verdict, _)| !node_ok(n) || verdict < -2 || verdict >= strings)
         {
@@ -207,11 +205,18 @@ fn check(data: &ViewData) -> Result<(), String> {
 /// A `trace.csv` time (`12.500000`, seconds with six decimals) in microseconds.
 fn parse_micros(text: &str) -> Option<u64> {
     let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || frac.len() > 6 || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || frac.len() > 6
+        || !(whole.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let frac_micros: u64 = format!("{frac:0<6}").parse().ok()?;
-    whole.parse::<u64>().ok()?.checked_mul(1_000_000)?.checked_add(frac_micros)
+    whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(frac_micros)
 }
 
 /// Reads `trace.csv`: the pod events the page replays, strings interned into `data`.
@@ -220,7 +225,9 @@ fn read_trace(path: &Path, data: &mut ViewData) -> anyhow::Result<Vec<(u64, u32,
     let file = fs::File::open(path).map_err(|e| {
         anyhow!("{shown}: cannot be read ({e}); `schedlab run --trace` or `--view` writes it")
     })?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(file);
     let header = reader
         .headers()
         .map_err(|e| anyhow!("{shown}:1: {e}"))?
@@ -262,7 +269,9 @@ fn read_trace(path: &Path, data: &mut ViewData) -> anyhow::Result<Vec<(u64, u32,
         let line = record.position().map_or(0, |p| p.line());
         rows += 1;
         if rows > MAX_EVENTS {
-            bail!("{shown}: the trace has more than {MAX_EVENTS} rows; view replays runs of at most {MAX_EVENTS}");
+            bail!(
+                "{shown}: the trace has more than {MAX_EVENTS} rows; view replays runs of at most {MAX_EVENTS}"
+            );
         }
         let field = |i: usize| record.get(i).unwrap_or("");
         let time = parse_micros(field(0)).ok_or_else(|| {
@@ -272,7 +281,10 @@ fn read_trace(path: &Path, data: &mut ViewData) -> anyhow::Result<Vec<(u64, u32,
             )
         })?;
         if time < last {
-            bail!("{shown}:{line}: field time_s: {} is earlier than the row before", field(0));
+            bail!(
+                "{shown}:{line}: field time_s: {} is earlier than the row before",
+                field(0)
+            );
         }
         last = time;
         let (Some(&pod), Some(kind)) = (
@@ -346,7 +358,10 @@ mod tests {
             ..ViewData::default()
         };
         let page = render(&data).unwrap();
-        assert_eq!(page.matches("</script>").count(), include_str!("page.html").matches("</script>").count());
+        assert_eq!(
+            page.matches("</script>").count(),
+            include_str!("page.html").matches("</script>").count()
+        );
         assert!(page.contains("\\u003c/script>\\u003cb>"));
     }
 }

@@ -127,7 +127,11 @@ impl Observer for Recorder {
             Fact::NodeAdded { node } => node_event(&mut books, *node, "added"),
             Fact::NodeRemoved { node } => node_event(&mut books, *node, "removed"),
             Fact::NodeReady { node, ready } => {
-                node_event(&mut books, *node, if *ready { "ready" } else { "not-ready" });
+                node_event(
+                    &mut books,
+                    *node,
+                    if *ready { "ready" } else { "not-ready" },
+                );
             }
             Fact::NodeCordoned {
                 node,
@@ -135,7 +139,11 @@ impl Observer for Recorder {
             } => node_event(
                 &mut books,
                 *node,
-                if *unschedulable { "cordoned" } else { "uncordoned" },
+                if *unschedulable {
+                    "cordoned"
+                } else {
+                    "uncordoned"
+                },
             ),
             Fact::NodeFailed { node, .. } => node_event(&mut books, *node, "failed"),
             Fact::NodeRecovered { node } => node_event(&mut books, *node, "recovered"),

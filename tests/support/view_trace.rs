@@ -27,7 +27,15 @@ pub fn schedlab(args: &[&str], dir: &Path) -> Output {
 pub fn run_view(dir: &Path, scenario: &str, scheduler: &str) -> PathBuf {
     fs::write(dir.join("s.yaml"), scenario).unwrap();
     let out = schedlab(
-        &["run", "s.yaml", "--scheduler", scheduler, "--view", "--out", "out"],
+        &[
+            "run",
+            "s.yaml",
+            "--scheduler",
+            scheduler,
+            "--view",
+            "--out",
+            "out",
+        ],
         dir,
     );
     assert!(
@@ -43,7 +51,10 @@ pub fn run_view(dir: &Path, scenario: &str, scheduler: &str) -> PathBuf {
         .lines()
         .find_map(|l| l.strip_prefix("seed: "))
         .unwrap();
-    dir.join("out").join(name).join(scheduler).join(format!("seed-{seed}"))
+    dir.join("out")
+        .join(name)
+        .join(scheduler)
+        .join(format!("seed-{seed}"))
 }
 
 /// `trace.csv` as (time in microseconds, pod, event, detail) rows.
@@ -66,7 +77,10 @@ pub fn trace(run: &Path) -> Vec<(u64, String, String, String)> {
 
 /// The pods on each node after every trace row at or before `t`, from the trace alone:
 /// `bound` puts a pod on its node, and the events that end a pod take it off.
-pub fn pods_on_nodes(rows: &[(u64, String, String, String)], t: u64) -> BTreeMap<String, Vec<String>> {
+pub fn pods_on_nodes(
+    rows: &[(u64, String, String, String)],
+    t: u64,
+) -> BTreeMap<String, Vec<String>> {
     let mut on: BTreeMap<String, String> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for (time, pod, event, detail) in rows.iter().filter(|r| r.0 <= t) {
@@ -94,4 +108,3 @@ pub fn pods_on_nodes(rows: &[(u64, String, String, String)], t: u64) -> BTreeMap
     }
     nodes
 }
-
