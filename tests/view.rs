@@ -359,3 +359,85 @@ fn a_bad_run_folder_is_named_with_its_line_and_field() {
         "{no_data}"
     );
 }
+
+#[test]
+fn nodes_that_join_and_leave_appear_when_they_did() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lesson 10: the cluster autoscaler adds two nodes for the burst and removes them
+    // once they have been unneeded long enough.
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/learn/10-autoscaler.yaml");
+    let out = schedlab(
+        &["run", scenario.to_str().unwrap(), "--view", "--out", "out"],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = dir
+        .path()
+        .join("out/learn-10-autoscaler/kube-default/seed-1");
+    let data = embedded(&fs::read_to_string(run.join("view.html")).unwrap());
+    let kinds = [
+        "added",
+        "removed",
+        "not-ready",
+        "ready",
+        "cordoned",
+        "uncordoned",
+        "failed",
+        "recovered",
+    ];
+    let later: Vec<(u64, &str, &str)> = data["node_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e[0].as_u64().unwrap() > 0)
+        .map(|e| {
+            (
+                e[0].as_u64().unwrap() / 1_000_000,
+                data["nodes"][e[1].as_u64().unwrap() as usize][0]
+                    .as_str()
+                    .unwrap(),
+                kinds[e[2].as_u64().unwrap() as usize],
+            )
+        })
+        .collect();
+    assert_eq!(
+        later,
+        [
+            (370, "extra-0", "added"),
+            (370, "extra-1", "added"),
+            (1580, "extra-0", "removed"),
+            (1580, "extra-1", "removed"),
+        ]
+    );
+    // The trace's pods on the new nodes while they are there, and none once they left.
+    let rows = trace(&run);
+    let on_extra = |t: u64| {
+        pods_on_nodes(&rows, t * 1_000_000)
+            .into_iter()
+            .filter(|(node, _)| node.starts_with("extra-"))
+            .map(|(_, pods)| pods.len())
+            .sum::<usize>()
+    };
+    assert!(on_extra(400) > 0);
+    assert_eq!(on_extra(1580), 0);
+    assert_eq!(
+        pods_on_nodes(&decoded(&data), 400 * 1_000_000),
+        pods_on_nodes(&rows, 400 * 1_000_000)
+    );
+}
+
+#[test]
+fn the_page_is_the_same_on_every_run() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let a = fs::read(run_view(one.path(), DEMO, "kube-default").join("view.html")).unwrap();
+    let b = fs::read(run_view(two.path(), DEMO, "kube-default").join("view.html")).unwrap();
+    assert!(
+        a == b,
+        "view.html differs between two runs of the same scenario and seed"
+    );
+}

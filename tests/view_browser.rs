@@ -276,8 +276,31 @@ fn the_page_replays_the_trace_in_chromium() {
         driver: &driver,
         id: session["sessionId"].as_str().unwrap().to_string(),
     };
+    // Lesson 10: nodes the cluster autoscaler adds at 370 s and removes at 1580 s.
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/learn/10-autoscaler.yaml");
+    let out = view_trace::schedlab(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--view",
+            "--out",
+            "autoscaled",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let autoscaled = fs::canonicalize(
+        dir.path()
+            .join("autoscaled/learn-10-autoscaler/kube-default/seed-1/view.html"),
+    )
+    .unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check_page(&session, &page, &rows);
+        check_nodes_come_and_go(&session, &autoscaled);
     }));
     driver.request("DELETE", &format!("/session/{}", session.id), None);
     if let Err(panic) = result {
@@ -382,5 +405,30 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
     println!(
         "screenshot of the page at 60 s, pod web-1 selected: {}",
         shot.display()
+    );
+}
+
+fn check_nodes_come_and_go(session: &Session<'_>, page: &Path) {
+    session.driver.request(
+        "POST",
+        &format!("/session/{}/url", session.id),
+        Some(json!({"url": format!("file://{}", page.display())})),
+    );
+    let extra = |seconds: u64| -> Vec<String> {
+        session.slide_to(seconds * 1_000_000);
+        session
+            .pods_shown()
+            .into_keys()
+            .filter(|n| n.starts_with("extra-"))
+            .collect()
+    };
+    assert!(extra(369).is_empty());
+    assert_eq!(extra(370), ["extra-0", "extra-1"]);
+    assert_eq!(extra(1579), ["extra-0", "extra-1"]);
+    assert!(extra(1580).is_empty());
+    assert_eq!(
+        session.run("return window.viewErrors;"),
+        json!([]),
+        "script errors"
     );
 }
