@@ -671,7 +671,12 @@ fn run_one(
                 let (mut data, targets) = recording.finish();
                 if args.view && !interrupt.is_set() {
                     crate::view::record::explain_pods(
-                        &mut data, &targets, scenario, job.seed, &build,
+                        &mut data,
+                        &targets,
+                        scenario,
+                        job.seed,
+                        &build,
+                        &interrupt.flag(),
                     )?;
                 }
                 Some(data)

@@ -3,6 +3,7 @@
 //! pod's workload and requests. And, after the run, the explained placements.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use schedulers::{ClusterState, NodeId, Pod, Scheduler};
@@ -186,13 +187,15 @@ impl Recording {
 
 /// Explains up to [`MAX_EXPLAINED`] of `targets` (pod, attempt time) by replaying the run
 /// (`build` makes the scheduler afresh for each replay) up to each attempt and asking the
-/// scheduler to explain it. Stops at once for a scheduler that cannot explain itself.
+/// scheduler to explain it. Stops at once for a scheduler that cannot explain itself, and
+/// as soon as `cancel` is set (each replay watches it, as the run did).
 pub fn explain_pods<E>(
     data: &mut ViewData,
     targets: &[(u32, u64)],
     scenario: &Scenario,
     seed: u64,
     build: &dyn Fn() -> Result<Box<dyn Scheduler>, E>,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<(), E> {
     data.explained_truncated = targets.len() > MAX_EXPLAINED;
     // Looked up only.
@@ -203,8 +206,12 @@ pub fn explain_pods<E>(
         .map(|(i, s)| (s.clone(), i as u32))
         .collect();
     for &(pod, time) in targets.iter().take(MAX_EXPLAINED) {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let name = data.pods[pod as usize].0.clone();
         let mut simulation = Simulation::new(scenario, build()?, seed);
+        simulation.set_cancel_flag(Arc::clone(cancel));
         let Some(outcome) = simulation.explain(&name, SimTime(time)) else {
             continue;
         };
