@@ -342,6 +342,18 @@ fn a_bad_run_folder_is_named_with_its_line_and_field() {
         bad_node.contains("trace.csv:3: field detail: node `n9` is not in view-data.json"),
         "{bad_node}"
     );
+    let long = format!(
+        "time_s,pod,event,detail\n{}",
+        "0.000000,web-0,started,\n".repeat(50_001)
+    );
+    fs::write(&trace_path, long).unwrap();
+    let too_long = view(&run);
+    assert!(
+        too_long.contains(
+            "trace.csv: the trace has more than 50000 rows; view replays runs of at most 50000"
+        ),
+        "{too_long}"
+    );
     fs::write(&trace_path, &good).unwrap();
 
     let data_path = run.join("view-data.json");
