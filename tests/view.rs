@@ -185,6 +185,29 @@ fn the_page_embeds_the_trace_and_the_cluster_changes() {
         "n2"
     );
     assert_eq!(web0["nodes"].as_array().unwrap().len(), 3);
+    // The score plugins that scored this pod (the others skip a pod without affinity,
+    // spread constraints or images), and per node their weighted scores, which add up to
+    // the total: TaintToleration 100 x3, NodeResourcesFit and BalancedAllocation x1.
+    assert_eq!(
+        web0["plugins"],
+        serde_json::json!([
+            "TaintToleration",
+            "NodeResourcesFit",
+            "NodeResourcesBalancedAllocation"
+        ])
+    );
+    for x in explained {
+        for v in x["nodes"].as_array().unwrap() {
+            let scores = v[3].as_array().unwrap();
+            if v[1] == -1 {
+                let sum: i64 = scores.iter().map(|s| s.as_i64().unwrap()).sum();
+                assert_eq!(sum, v[2].as_i64().unwrap(), "{v}");
+                assert_eq!(scores[0], 300, "{v}");
+            } else {
+                assert!(scores.is_empty(), "{v}");
+            }
+        }
+    }
     let big = &explained[3];
     assert_eq!(big["selected"], Value::Null);
     assert_eq!(

@@ -387,6 +387,13 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
     let chosen = session.run("return document.querySelector('#verdicts tr.sel').innerText;");
     assert!(chosen.as_str().unwrap().starts_with("* n1"), "{chosen}");
     assert_eq!(
+        session.run(
+            "return Array.prototype.map.call(document.querySelectorAll('#verdicts th'), \
+             function (h) { return h.textContent; });"
+        ),
+        json!(["node", "filters", "TT", "NRF", "NRBA", "total"])
+    );
+    assert_eq!(
         session.run("return window.viewErrors;"),
         json!([]),
         "script errors"

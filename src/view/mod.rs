@@ -36,6 +36,9 @@ pub const MAX_NODES: usize = 500;
 pub const MAX_EVENTS: usize = 50_000;
 /// The most placements `run --view` explains (each costs a replay up to it).
 pub const MAX_EXPLAINED: usize = 300;
+/// The most node verdicts `run --view` keeps over all explained placements, which bounds
+/// the page's size on large clusters (300 placements of 200 nodes each).
+pub const MAX_VERDICTS: usize = 60_000;
 /// The version of [`ViewData`]'s layout, checked when reading.
 pub const DATA_VERSION: u32 = 1;
 
@@ -115,10 +118,13 @@ pub struct Explained {
     pub selected: Option<u32>,
     /// Why no node was chosen (a string index), if none was.
     pub diagnosis: Option<u32>,
-    /// `[node, verdict, total score]` in the order the nodes were visited; the verdict
-    /// is -1 for a feasible node, -2 for one not evaluated, else the string index of
-    /// `Plugin: reasons`.
-    pub nodes: Vec<(u32, i64, i64)>,
+    /// The score plugins, in profile order.
+    pub plugins: Vec<String>,
+    /// `[node, verdict, total score, [score per plugin]]` in the order the nodes were
+    /// visited; the verdict is -1 for a feasible node, -2 for one not evaluated, else the
+    /// string index of `Plugin: reasons`; a plugin's score is its normalized score times
+    /// its weight (the list is empty for a node not scored).
+    pub nodes: Vec<(u32, i64, i64, Vec<i64>)>,
 }
 
 impl ViewData {
@@ -192,9 +198,12 @@ fn check(data: &ViewData) -> Result<(), String> {
         if e.pod as usize >= data.pods.len()
             || !e.selected.is_none_or(node_ok)
             || e.diagnosis.is_some_and(|d| i64::from(d) >= strings)
-            || e.nodes
-                .iter()
-                .any(|&(n, verdict, _)| !node_ok(n) || verdict < -2 || verdict >= strings)
+            || e.nodes.iter().any(|&(n, verdict, _, ref scores)| {
+                !node_ok(n)
+                    || verdict < -2
+                    || verdict >= strings
+                    || !(scores.is_empty() || scores.len() == e.plugins.len())
+            })
         {
             return Err(format!("field explained[{i}]: an index is out of range"));
         }

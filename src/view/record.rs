@@ -10,7 +10,7 @@ use schedulers::{ClusterState, NodeId, Pod, Scheduler};
 use sim::observe::View;
 use sim::{ExplainOutcome, Fact, Observer, Scenario, SimTime, Simulation};
 
-use super::{DATA_VERSION, Explained, MAX_EXPLAINED, NODE_EVENT_KINDS, ViewData};
+use super::{DATA_VERSION, Explained, MAX_EXPLAINED, MAX_VERDICTS, NODE_EVENT_KINDS, ViewData};
 
 /// The books the recorder keeps, shared with the host that reads them after the run.
 #[derive(Debug, Default)]
@@ -185,7 +185,8 @@ impl Recording {
     }
 }
 
-/// Explains up to [`MAX_EXPLAINED`] of `targets` (pod, attempt time) by replaying the run
+/// Explains up to [`MAX_EXPLAINED`] of `targets` (and [`MAX_VERDICTS`] node verdicts in
+/// all) (pod, attempt time) by replaying the run
 /// (`build` makes the scheduler afresh for each replay) up to each attempt and asking the
 /// scheduler to explain it. Stops at once for a scheduler that cannot explain itself, and
 /// as soon as `cancel` is set (each replay watches it, as the run did).
@@ -198,6 +199,7 @@ pub fn explain_pods<E>(
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), E> {
     data.explained_truncated = targets.len() > MAX_EXPLAINED;
+    let mut verdicts = 0usize;
     // Looked up only.
     let mut index: HashMap<String, u32> = data
         .strings
@@ -221,6 +223,21 @@ pub fn explain_pods<E>(
         else {
             return Ok(());
         };
+        verdicts += explanation.nodes.len();
+        if verdicts > MAX_VERDICTS {
+            data.explained_truncated = true;
+            return Ok(());
+        }
+        // Every scored node has the same plugins; collecting over all keeps any plugin
+        // that shows up anywhere, in the order met.
+        let mut plugins: Vec<&'static str> = Vec::new();
+        for v in &explanation.nodes {
+            for score in &v.scores {
+                if !plugins.contains(&score.plugin) {
+                    plugins.push(score.plugin);
+                }
+            }
+        }
         let diagnosis = explanation
             .diagnosis
             .as_ref()
@@ -241,13 +258,27 @@ pub fn explain_pods<E>(
                         i64::from(data.intern(&text, &mut index))
                     }
                 };
-                (v.node.0, verdict, v.total)
+                let scores = if v.scores.is_empty() {
+                    Vec::new()
+                } else {
+                    plugins
+                        .iter()
+                        .map(|p| {
+                            v.scores
+                                .iter()
+                                .find(|s| s.plugin == *p)
+                                .map_or(0, |s| s.normalized * s.weight)
+                        })
+                        .collect()
+                };
+                (v.node.0, verdict, v.total, scores)
             })
             .collect();
         data.explained.push(Explained {
             pod,
             time: time.0,
             profile: explanation.profile.clone(),
+            plugins: plugins.iter().map(|p| p.to_string()).collect(),
             selected: explanation.selected.map(|n| n.0),
             diagnosis,
             nodes,
