@@ -64,6 +64,27 @@ pub enum Command {
     /// `autoscaling.pricePerHour` is named. Writes plan.csv and one SVG chart per metric
     /// to --out. Exit code 1 when no count up to --max meets the objective.
     Plan(Box<PlanArgs>),
+    /// Write a run's replay page: one self-contained HTML file
+    ///
+    /// Reads RUN_DIR/trace.csv and RUN_DIR/view-data.json (written by `run --trace` or
+    /// `run --view`) and writes a page with the nodes filled by their pods, a time slider,
+    /// the pending queue and each pod's history; no network, no server. Placements are
+    /// explained node by node when the run was made with `run --view` and a scheduler
+    /// that explains itself (kube-default). Runs of more than 500 nodes or 50,000 trace
+    /// rows are refused.
+    View(ViewArgs),
+}
+
+/// `schedlab view`.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// A run's folder, OUT/<scenario>/<scheduler>/seed-<N>
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+
+    /// Where to write the page [default: RUN_DIR/view.html]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `schedlab plan`.
@@ -184,6 +205,12 @@ pub struct RunArgs {
     /// started, finished) to trace.csv in each run's directory; for small scenarios
     #[arg(long)]
     pub trace: bool,
+
+    /// Also write view.html in each run's directory: a self-contained page replaying the
+    /// run (implies --trace; for kube-default it explains each placement, replaying the
+    /// run up to it); see `schedlab view`
+    #[arg(long)]
+    pub view: bool,
 
     /// A kube-scheduler configuration (KubeSchedulerConfiguration, apiVersion
     /// kubescheduler.config.k8s.io/v1) whose profiles become schedulers named by their

@@ -29,6 +29,7 @@ mod shard;
 mod slo;
 mod stats;
 mod sweep;
+mod view;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::execute(args, &mut out),
         Command::Report(args) => cmd::report::execute(args, &mut out),
         Command::Plan(args) => cmd::plan::execute(*args, &mut registry, &mut out),
+        Command::View(args) => cmd::view::execute(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

@@ -323,6 +323,11 @@ pub struct StagedRun {
 }
 
 impl StagedRun {
+    /// The temporary folder the run's files are written into before the commit.
+    pub fn dir(&self) -> &Path {
+        &self.temp
+    }
+
     /// Moves the folder into place, replacing an earlier folder of the same name whole,
     /// so that no file of an earlier run (a `trace.csv` this run did not write) survives
     /// beside this run's. The earlier folder is first renamed aside, then deleted: for a
@@ -436,6 +441,15 @@ pub fn write_run(
     };
     write().with_context(|| format!("writing the run folder {}", staged.dest.display()))?;
     Ok(staged)
+}
+
+/// Writes a run's `view-data.json` (what its replay page needs beside `trace.csv`) into
+/// `dir`.
+pub fn write_view_data(dir: &Path, data: &crate::view::ViewData) -> anyhow::Result<()> {
+    let path = dir.join(crate::view::DATA_FILE);
+    let mut text = serde_json::to_string(data)?;
+    text.push('\n');
+    fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Writes `path` through `write`, which is given a temporary path beside it; the file

@@ -10,6 +10,7 @@ pub mod report;
 pub mod run;
 pub mod schedulers;
 pub mod validate;
+pub mod view;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -633,7 +633,8 @@ fn run_one(
     if interrupt.is_set() {
         return Outcome::interrupted();
     }
-    let (out, trace) = (args.out.as_path(), args.trace);
+    // The page is drawn from the trace, so --view implies --trace.
+    let (out, trace) = (args.out.as_path(), args.trace || args.view);
     let key = job.key();
     let what = || {
         format!(
@@ -642,20 +643,47 @@ fn run_one(
         )
     };
     let scenario = &job.planned.scenario;
+    let build = || registry.build(job.scheduler, &scenario.build_context());
     let result = catch_panic(|| -> Result<_, schedulers::SpecError> {
-        let scheduler = registry.build(job.scheduler, &scenario.build_context())?;
-        let mut simulation = sim::Simulation::new(scenario, scheduler, job.seed);
+        let mut simulation = sim::Simulation::new(scenario, build()?, job.seed);
         simulation.set_cancel_flag(interrupt.flag());
-        if trace {
+        let recording = if trace {
             // The per-pod trace and, for small clusters, the per-node series (nodes.csv)
-            // are the detail a report's timelines and heat maps are drawn from.
+            // are the detail a report's timelines and heat maps are drawn from; the
+            // recording is what the replay page needs beside the trace.
             simulation.enable_trace();
             simulation.enable_node_series();
-        }
+            Some(crate::view::record::Recorder::attach(
+                &mut simulation,
+                key.scenario,
+                key.scheduler,
+                key.seed,
+            ))
+        } else {
+            None
+        };
         let run_limits = super::bounds::run_limits(limits, &args.safety);
         let deadline = super::bounds::deadline(args.safety.timeout);
-        Ok(sim::run_bounded(simulation, &run_limits, deadline)
-            .map_err(|stop| super::bounds::stop_message(&stop, &args.safety)))
+        let result = sim::run_bounded(simulation, &run_limits, deadline)
+            .map_err(|stop| super::bounds::stop_message(&stop, &args.safety));
+        let view = match recording {
+            Some(recording) if result.is_ok() => {
+                let (mut data, targets) = recording.finish();
+                if args.view && !interrupt.is_set() {
+                    crate::view::record::explain_pods(
+                        &mut data,
+                        &targets,
+                        scenario,
+                        job.seed,
+                        &build,
+                        &interrupt.flag(),
+                    )?;
+                }
+                Some(data)
+            }
+            _ => None,
+        };
+        Ok((result, view))
     });
     // A run cut short by the flag looks finished; anything that ends after the flag was
     // set is thrown away rather than trusted.
@@ -670,22 +698,43 @@ fn run_one(
         }
         Outcome::failed()
     };
-    let result = match result {
-        Ok(Ok(Ok(result))) => result,
-        Ok(Ok(Err(failure))) => return failed(format!("{} failed: {failure}", what())),
+    let (result, view) = match result {
+        Ok(Ok((Ok(result), view))) => (result, view),
+        Ok(Ok((Err(failure), _))) => return failed(format!("{} failed: {failure}", what())),
         Ok(Err(error)) => return failed(format!("{}: {error}", what())),
         Err(panic) => return failed(format!("{} failed: panicked: {panic}", what())),
     };
-    let written = output::write_run(out, &key, &result, trace).and_then(|staged| {
-        if interrupt.is_set() {
-            // Dropping the staged folder deletes it.
-            Ok(None)
-        } else {
-            staged.commit().map(Some)
-        }
-    });
+    // A page too large to draw is reported, and the run's other files are kept.
+    let mut page_ok = true;
+    let written = output::write_run(out, &key, &result, trace)
+        .and_then(|staged| {
+            if let Some(data) = &view {
+                output::write_view_data(staged.dir(), data)?;
+                if args.view
+                    && let Err(error) = crate::view::write(staged.dir(), None)
+                {
+                    page_ok = false;
+                    bar.suspend(|| {
+                        log(format_args!(
+                            "error: {}: {} not written: {error:#}",
+                            what(),
+                            crate::view::PAGE_FILE
+                        ));
+                    });
+                }
+            }
+            Ok(staged)
+        })
+        .and_then(|staged| {
+            if interrupt.is_set() {
+                // Dropping the staged folder deletes it.
+                Ok(None)
+            } else {
+                staged.commit().map(Some)
+            }
+        });
     let ok = match written {
-        Ok(Some(_)) => true,
+        Ok(Some(_)) => page_ok,
         Ok(None) => return Outcome::interrupted(),
         Err(error) => {
             bar.suspend(|| log(format_args!("error: {}: {error:#}", what())));
