@@ -626,7 +626,8 @@ mod tests {
     fn pods_behind_a_short_group_do_not_get_its_room() {
         // One 4-CPU node; the queue is [g0, g1, g2, web]. Two 1500m members fit and wait
         // at Permit holding 3 CPU, the third does not fit; web (2 CPU) then finds only 1
-        // CPU free, as behind upstream's assumed pods.
+        // CPU free, as behind upstream's assumed pods. flow, which places the batch at
+        // once, fits web and one member instead.
         for name in names() {
             let mut c = cluster(1, 4000);
             let g = group(&mut c, "train", 3);
