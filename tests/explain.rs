@@ -465,3 +465,43 @@ fn preemption_names_the_nominated_node_and_its_victims() {
         "{table}"
     );
 }
+
+/// Three 2-CPU nodes, two of them taken by 1500m blockers: the first member of a gang of
+/// three finds one node and would wait there at Permit, its group at 1/3.
+const GANG: &str = "\
+name: gang-permit
+podGroups:
+  - {name: train, minMember: 3}
+cluster:
+  nodePools: [{name: n, count: 3, allocatable: {cpu: \"2\", memory: 8Gi}}]
+workloads:
+  - pod: blocker
+    count: 2
+    requests: {cpu: 1500m, memory: 1Gi}
+  - pod: train
+    count: 3
+    at: 5s
+    podGroup: train
+    requests: {cpu: 1500m, memory: 1Gi}
+";
+
+#[test]
+fn a_gang_member_says_it_waits_at_permit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_file(dir.path(), "gang.yaml", GANG);
+    let wait = "waits at Permit for pod group \"train\": 1/3 members bound or waiting";
+    let (stdout, _) = expect_code(&explain(&[&path, "--pod", "train-0", "--json"]), 0);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["permit"], wait, "{report}");
+    assert!(report["selected"].is_string(), "{report}");
+
+    let (table, _) = expect_code(&explain(&[&path, "--pod", "train-0"]), 0);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.starts_with("pod train-0 at 5s, profile kube-default: selected n-")
+            && header.ends_with(&format!("; {wait}")),
+        "{header}"
+    );
+    // A pod outside groups has no `permit` key.
+    assert!(demo_json().get("permit").is_none());
+}

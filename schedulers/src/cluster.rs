@@ -139,7 +139,8 @@ pub struct ClusterState {
     /// Nodes that have not left, and of those the ready ones.
     present_nodes: usize,
     ready_nodes: usize,
-    /// Pods not bound to any node, and pods bound and not terminating.
+    /// Pods not bound to any node (waiting at Permit included), and pods bound and not
+    /// terminating.
     pending_pods: u64,
     bound_pods: u64,
     /// Bound pods whose template has inter-pod affinity or anti-affinity terms, so
@@ -163,6 +164,11 @@ pub struct ClusterState {
     /// `group_bound[g]`: pods of group `g` bound to a node and not terminating, kept
     /// incrementally so the gang check is O(1) per group.
     group_bound: Vec<u32>,
+    /// `group_waiting[g]`: pods of group `g` waiting at Permit ([`PodPhase::Waiting`]).
+    group_waiting: Vec<u32>,
+    /// Pods waiting at Permit, in the order they began waiting. Few: a gang's members
+    /// until it is admitted or times out.
+    waiting: Vec<PodId>,
     /// Per-GPU bookkeeping, present once a node with GPUs has joined (see [`crate::gpu`]).
     gpu: Option<Box<GpuBooks>>,
     /// Pending pods with a nominated node (preemptors waiting for their victims to
@@ -246,6 +252,8 @@ impl Clone for ClusterState {
             ready_capacity: self.ready_capacity,
             pod_groups: self.pod_groups.clone(),
             group_bound: self.group_bound.clone(),
+            group_waiting: self.group_waiting.clone(),
+            waiting: self.waiting.clone(),
             gpu: self.gpu.clone(),
             nominated: self.nominated.clone(),
             images: self.images.clone(),
@@ -280,6 +288,8 @@ impl ClusterState {
             ready_capacity: Resources::ZERO,
             pod_groups: Vec::new(),
             group_bound: Vec::new(),
+            group_waiting: Vec::new(),
+            waiting: Vec::new(),
             gpu: None,
             nominated: Vec::new(),
             images: ImageBooks::default(),
@@ -335,6 +345,7 @@ impl ClusterState {
     pub fn add_pod_group(&mut self, spec: PodGroupSpec) -> u32 {
         self.pod_groups.push(spec);
         self.group_bound.push(0);
+        self.group_waiting.push(0);
         (self.pod_groups.len() - 1) as u32
     }
 
@@ -349,6 +360,18 @@ impl ClusterState {
     #[inline]
     pub fn group_bound(&self, group: u32) -> u32 {
         self.group_bound.get(group as usize).copied().unwrap_or(0)
+    }
+
+    /// How many pods of group `group` wait at Permit (0 for an unknown group).
+    #[inline]
+    pub fn group_waiting(&self, group: u32) -> u32 {
+        self.group_waiting.get(group as usize).copied().unwrap_or(0)
+    }
+
+    /// Pods waiting at Permit ([`PodPhase::Waiting`]), in the order they began waiting.
+    #[inline]
+    pub fn waiting_pods(&self) -> &[PodId] {
+        &self.waiting
     }
 
     fn count_in_group(&mut self, group: Option<u32>, delta: i32) {
@@ -386,7 +409,8 @@ impl ClusterState {
         self.node_set_generation
     }
 
-    /// Pods waiting for a node (created, not yet bound).
+    /// Pods waiting for a node (created, not yet bound; a pod waiting at Permit holds a
+    /// node's resources but is not bound yet).
     #[inline]
     pub fn pending_pod_count(&self) -> u64 {
         self.pending_pods
@@ -792,12 +816,17 @@ impl ClusterState {
             pod.nonzero_memory,
             pod.slot_on_node as usize,
         );
-        let group = pod.template.pod_group;
+        let (group, gpus, milli) = (pod.template.pod_group, pod.gpus, pod.template.gpu.milli);
         if has_pod_affinity(pod) {
             self.bound_with_pod_affinity -= 1;
         }
         self.namespaces.charge(pod.namespace_id, &requests, -1);
         self.count_in_group(group, -1);
+        if gpus != 0
+            && let Some(books) = self.gpu.as_deref_mut()
+        {
+            books.apply(node_id, milli, gpus, -1);
+        }
         let node = &mut self.nodes[node_id.index()];
         node.requested -= requests;
         let row = &mut self.rows[node_id.index()];
@@ -813,10 +842,75 @@ impl ClusterState {
         p.phase = PodPhase::Pending;
         p.node = None;
         p.slot_on_node = u32::MAX;
+        p.gpus = 0;
         self.pending_pods += 1;
         self.bound_pods -= 1;
         self.touch(node_id);
         Ok(node_id)
+    }
+
+    /// Turns a pod bound in this cycle (`Bound`, not started, not terminating) into one
+    /// waiting at Permit ([`PodPhase::Waiting`]): it keeps its node, its charges and its
+    /// GPUs, so no other pod can take them, but counts as pending and towards its group's
+    /// [`ClusterState::group_waiting`] instead of [`ClusterState::group_bound`].
+    pub fn hold(&mut self, pod_id: PodId) -> Result<NodeId, BindError> {
+        let pod = self.pods.get_mut(pod_id).ok_or(BindError::NoSuchPod)?;
+        if pod.phase != PodPhase::Bound || pod.terminating {
+            return Err(BindError::NotBound);
+        }
+        let node = pod.node.ok_or(BindError::NotBound)?;
+        pod.phase = PodPhase::Waiting;
+        let group = pod.template.pod_group;
+        self.count_in_group(group, -1);
+        if let Some(n) = group.and_then(|g| self.group_waiting.get_mut(g as usize)) {
+            *n += 1;
+        }
+        self.bound_pods -= 1;
+        self.pending_pods += 1;
+        self.waiting.push(pod_id);
+        Ok(node)
+    }
+
+    /// Lets a pod waiting at Permit through: it is bound to the node it holds, as if
+    /// [`ClusterState::bind`] had just bound it there.
+    pub fn permit(&mut self, pod_id: PodId) -> Result<NodeId, BindError> {
+        let pod = self.pods.get_mut(pod_id).ok_or(BindError::NoSuchPod)?;
+        if pod.phase != PodPhase::Waiting {
+            return Err(BindError::NotBound);
+        }
+        let node = pod.node.ok_or(BindError::NotBound)?;
+        pod.phase = PodPhase::Bound;
+        let group = pod.template.pod_group;
+        self.count_in_group(group, 1);
+        self.stop_waiting(pod_id, group);
+        self.bound_pods += 1;
+        self.pending_pods -= 1;
+        Ok(node)
+    }
+
+    /// Rejects a pod waiting at Permit (coscheduling's timeout, or its group rejected):
+    /// it gives up the node it held, which is left exactly as if the pod had never been
+    /// placed there, and is pending again. Returns the node it held.
+    pub fn release(&mut self, pod_id: PodId) -> Result<NodeId, BindError> {
+        let pod = self.pods.get(pod_id).ok_or(BindError::NoSuchPod)?;
+        if pod.phase != PodPhase::Waiting {
+            return Err(BindError::NotBound);
+        }
+        // `unbind` undoes a bind, so first make the pod bound again, which `unbind`
+        // then takes back in full (charges, GPUs, slot order, counts).
+        self.permit(pod_id)?;
+        self.unbind(pod_id)
+    }
+
+    /// Forgets a pod that no longer waits at Permit.
+    fn stop_waiting(&mut self, pod_id: PodId, group: Option<u32>) {
+        if let Some(n) = group.and_then(|g| self.group_waiting.get_mut(g as usize)) {
+            *n -= 1;
+        }
+        if let Some(i) = self.waiting.iter().position(|&p| p == pod_id) {
+            // `remove`: the list keeps the order pods began waiting in.
+            self.waiting.remove(i);
+        }
     }
 
     /// Sets a live pod's phase (the simulator's lifecycle controller calls this).
@@ -841,10 +935,13 @@ impl ClusterState {
         }
     }
 
-    /// Marks a bound pod as being deleted (it keeps its resources until removed).
+    /// Marks a bound pod as being deleted (it keeps its resources until removed). A pod
+    /// waiting at Permit is not marked: it is rejected ([`ClusterState::release`]) or
+    /// removed, never terminated.
     pub fn set_terminating(&mut self, pod: PodId) {
         if let Some(p) = self.pods.get_mut(pod)
             && !p.terminating
+            && p.phase != PodPhase::Waiting
         {
             p.terminating = true;
             if let Some(node) = p.node {
@@ -948,8 +1045,13 @@ impl ClusterState {
         if pod.nominated_node.is_some() {
             self.nominated.retain(|&p| p != pod_id);
         }
+        let waiting = pod.phase == PodPhase::Waiting;
+        if waiting {
+            self.stop_waiting(pod_id, pod.template.pod_group);
+        }
         match (pod.node, pod.terminating) {
             (None, _) => self.pending_pods -= 1,
+            (Some(_), _) if waiting => self.pending_pods -= 1,
             (Some(_), false) => self.bound_pods -= 1,
             (Some(_), true) => {}
         }
@@ -958,7 +1060,7 @@ impl ClusterState {
                 self.bound_with_pod_affinity -= 1;
             }
             self.namespaces.charge(pod.namespace_id, &pod.requests, -1);
-            if !pod.terminating {
+            if !pod.terminating && !waiting {
                 self.count_in_group(pod.template.pod_group, -1);
             }
             let node = &mut self.nodes[node_id.index()];
@@ -1025,11 +1127,26 @@ impl ClusterState {
                 self.nominated.len()
             ));
         }
-        let pending = self.pods.values().filter(|p| p.node.is_none()).count() as u64;
+        let waiting = |p: &Pod| p.phase == PodPhase::Waiting;
+        if let Some(p) = self
+            .pods
+            .values()
+            .find(|p| waiting(p) && (p.node.is_none() || p.terminating))
+        {
+            return Err(format!(
+                "pod {} waits at Permit without a node or while terminating",
+                p.name()
+            ));
+        }
+        let pending = self
+            .pods
+            .values()
+            .filter(|p| p.node.is_none() || waiting(p))
+            .count() as u64;
         let bound = self
             .pods
             .values()
-            .filter(|p| p.node.is_some() && !p.terminating)
+            .filter(|p| p.node.is_some() && !p.terminating && !waiting(p))
             .count() as u64;
         if (pending, bound) != (self.pending_pods, self.bound_pods) {
             return Err(format!(
@@ -1118,19 +1235,40 @@ impl ClusterState {
             }
         }
         let mut group_bound = vec![0u32; self.pod_groups.len()];
+        let mut group_waiting = vec![0u32; self.pod_groups.len()];
         for pod in self.pods.values() {
+            let counts = if waiting(pod) {
+                &mut group_waiting
+            } else {
+                &mut group_bound
+            };
             if let Some(g) = pod.template.pod_group
                 && pod.node.is_some()
                 && !pod.terminating
-                && let Some(n) = group_bound.get_mut(g as usize)
+                && let Some(n) = counts.get_mut(g as usize)
             {
                 *n += 1;
             }
         }
-        if group_bound != self.group_bound {
+        if group_bound != self.group_bound || group_waiting != self.group_waiting {
             return Err(format!(
-                "pod group counts {:?} but bound members are {:?}",
-                self.group_bound, group_bound
+                "pod group counts {:?} bound, {:?} waiting, but the members are {:?} and {:?}",
+                self.group_bound, self.group_waiting, group_bound, group_waiting
+            ));
+        }
+        let mut listed = self.waiting.clone();
+        listed.sort();
+        listed.dedup();
+        let in_phase = self.pods.values().filter(|p| waiting(p)).count();
+        if listed.len() != self.waiting.len()
+            || in_phase != listed.len()
+            || listed
+                .iter()
+                .any(|&p| self.pods.get(p).is_none_or(|p| !waiting(p)))
+        {
+            return Err(format!(
+                "{in_phase} pods wait at Permit but the waiting list holds {:?}",
+                self.waiting
             ));
         }
         if let Some(books) = self.gpu.as_deref() {

@@ -107,7 +107,8 @@ impl PodDisruptionBudget {
                 continue;
             }
             match p.phase {
-                PodPhase::Pending => expected += 1,
+                // A pod waiting at Permit is not bound as far as the API server knows.
+                PodPhase::Pending | PodPhase::Waiting => expected += 1,
                 // A pod being deleted is neither expected nor healthy, as upstream's
                 // disruption controller counts.
                 PodPhase::Bound | PodPhase::Running if p.terminating => {}

@@ -388,6 +388,10 @@ impl PodTemplate {
 pub enum PodPhase {
     /// Waiting for a node.
     Pending,
+    /// Holding a node's resources but not bound: a pod group member waiting at Permit
+    /// for its group to reach `minMember` (coscheduling). The API server still sees it
+    /// pending; nothing starts it.
+    Waiting,
     /// Bound to a node, containers starting.
     Bound,
     /// Running on its node.

@@ -187,6 +187,14 @@ pub enum Decision {
         /// Why, per node.
         diagnosis: Diagnosis,
     },
+    /// The pod holds `node`'s resources but waits at Permit for its pod group to reach
+    /// `minMember` ([`crate::PodPhase::Waiting`]); only gang scheduling decides this.
+    Waiting {
+        /// The pod.
+        pod: PodId,
+        /// The node it holds.
+        node: NodeId,
+    },
 }
 
 /// Where a per-pod algorithm wants one pod.
@@ -316,6 +324,28 @@ impl<'a> Cycle<'a> {
             .push(Decision::Preempt { pod, node, victims });
     }
 
+    /// Makes the binding at position `index` of [`Cycle::decisions`] a wait at Permit
+    /// ([`ClusterState::hold`]): the pod keeps its node's resources without being bound,
+    /// and the decision becomes [`Decision::Waiting`]. For gang scheduling, whose group
+    /// has not reached `minMember`. Refused, changing nothing, for any other decision.
+    pub fn hold(&mut self, index: usize) -> Result<(), BindError> {
+        let Some(&Decision::Bound { pod, node }) = self.decisions.get(index) else {
+            return Err(BindError::NotBound);
+        };
+        self.cluster.hold(pod)?;
+        self.decisions[index] = Decision::Waiting { pod, node };
+        Ok(())
+    }
+
+    /// Binds a pod that waits at Permit to the node it holds ([`ClusterState::permit`]),
+    /// recorded as a [`Decision::Bound`]: its group reached `minMember`. The pod need not
+    /// be one of this cycle's.
+    pub fn permit(&mut self, pod: PodId) -> Result<(), BindError> {
+        let node = self.cluster.permit(pod)?;
+        self.decisions.push(Decision::Bound { pod, node });
+        Ok(())
+    }
+
     /// The decisions made so far in this cycle, in the order they were made.
     #[inline]
     pub fn decisions(&self) -> &[Decision] {
@@ -332,29 +362,6 @@ impl<'a> Cycle<'a> {
             rng: &mut *self.rng,
             decisions: &mut *self.decisions,
             now_micros: self.now_micros,
-        }
-    }
-
-    /// Takes back every decision made from position `start` of [`Cycle::decisions`] on,
-    /// latest first: bindings are undone ([`ClusterState::unbind`], which leaves each node
-    /// as if the bind had never happened), and the pods of bindings and preemptions get
-    /// back the nominated node `nominated` gives for them. For wrappers that run an inner
-    /// algorithm again over part of the queue (gang scheduling).
-    pub fn undo_since(&mut self, start: usize, nominated: impl Fn(PodId) -> Option<NodeId>) {
-        while self.decisions.len() > start {
-            match self.decisions.pop() {
-                Some(Decision::Bound { pod, node }) => {
-                    if self.cluster.pod(pod).and_then(|p| p.node) == Some(node) {
-                        // Cannot fail: the pod is bound there and has not started.
-                        let _ = self.cluster.unbind(pod);
-                    }
-                    self.cluster.set_nominated_node(pod, nominated(pod));
-                }
-                Some(Decision::Preempt { pod, .. }) => {
-                    self.cluster.set_nominated_node(pod, nominated(pod));
-                }
-                _ => {}
-            }
         }
     }
 

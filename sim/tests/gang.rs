@@ -1,8 +1,9 @@
 //! Gang scheduling through the simulator, with every registered scheduler: hand-checked
-//! runs (a group of four where three fit binds none, then all four in one cycle; the
-//! timeout), and random scenarios checked after every event that no group is ever
-//! admitted partly: whenever members of a group bind, at least `minMember` of its pods
-//! are bound (and not terminating) right after.
+//! runs (a group of four where three fit waits at Permit holding three nodes, then all
+//! four bind at once; a group gathered over three cycles as room frees; the timeout,
+//! which gives the held room back), and random scenarios checked after every event that
+//! no group is ever admitted partly: whenever members of a group bind, at least
+//! `minMember` of its pods are bound (and not terminating) right after.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -53,6 +54,30 @@ fn binds(result: &RunResult, prefix: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// (seconds, event, detail) of every trace record of `pod`, as `trace.csv` writes them.
+fn events(result: &RunResult, pod: &str) -> Vec<(u64, String, String)> {
+    result
+        .trace
+        .iter()
+        .filter(|r| r.pod == pod)
+        .map(|r| {
+            let (event, detail) = r.event.columns();
+            (r.time.0 / 1_000_000, event.to_string(), detail.to_string())
+        })
+        .collect()
+}
+
+/// (seconds, pod) of every record of `event` (`waiting`, `permitted`, `rejected`) of a
+/// pod whose name starts with `prefix`.
+fn records(result: &RunResult, prefix: &str, event: &str) -> Vec<(u64, String)> {
+    result
+        .trace
+        .iter()
+        .filter(|r| r.pod.starts_with(prefix) && r.event.columns().0 == event)
+        .map(|r| (r.time.0 / 1_000_000, r.pod.clone()))
+        .collect()
+}
+
 /// (seconds, reason) of every failed attempt of `pod`.
 fn failures(result: &RunResult, pod: &str) -> Vec<(u64, String)> {
     result
@@ -68,8 +93,8 @@ fn failures(result: &RunResult, pod: &str) -> Vec<(u64, String)> {
 
 /// Four 2-CPU nodes. `blocker` (1 CPU, 0s to 31s: bound at 0s, started at 1s, runs 30s)
 /// leaves three nodes with room for a 1500m pod. The gang `train` (four 1500m pods,
-/// minMember 4) arrives at 5s: three fit, so none binds. When blocker ends at 31s, all
-/// four bind in that one cycle.
+/// minMember 4) arrives at 5s: three fit and wait at Permit, holding their nodes; the
+/// fourth finds no room. When blocker ends at 31s the fourth fits and all four bind.
 const FOUR_OF_FOUR: &str = r#"
 duration: 1h
 podGroups:
@@ -92,20 +117,56 @@ workloads:
 fn a_gang_of_four_where_three_fit_waits_then_binds_whole() {
     for name in schedulers() {
         let r = run_yaml(FOUR_OF_FOUR, &name);
+        let mut got = binds(&r, "train");
+        got.sort();
         let expected: Vec<(u64, String)> = (0..4).map(|i| (31, format!("train-{i}"))).collect();
-        assert_eq!(binds(&r, "train"), expected, "{name}");
-        // At 5s three members were placed and taken back, the fourth found no room.
-        let first: Vec<(u64, String)> = (0..4)
-            .map(|i| failures(&r, &format!("train-{i}"))[0].clone())
-            .collect();
-        let rolled_back = first
-            .iter()
-            .filter(|(t, reason)| {
-                *t == 5
-                    && reason == "0/4 nodes are available: 4 pod group \"train\" has 3/4 members schedulable."
-            })
-            .count();
-        assert_eq!(rolled_back, 3, "{name}: {first:?}");
+        assert_eq!(got, expected, "{name}");
+        // At 5s three members wait at Permit, the fourth finds no room; at 31s the three
+        // are let through.
+        let waits = records(&r, "train", "waiting");
+        assert_eq!(waits.len(), 3, "{name}: {waits:?}");
+        assert!(waits.iter().all(|(t, _)| *t == 5), "{name}: {waits:?}");
+        let last = (0..4)
+            .map(|i| format!("train-{i}"))
+            .find(|p| !waits.iter().any(|(_, w)| w == p))
+            .unwrap();
+        assert_eq!(
+            failures(&r, &last),
+            vec![(
+                5,
+                "0/4 nodes are available: 4 Insufficient cpu.".to_string()
+            )],
+            "{name}"
+        );
+        let permitted: Vec<(u64, String)> = records(&r, "train", "permitted");
+        assert_eq!(
+            permitted.iter().map(|(_, p)| p).collect::<Vec<_>>(),
+            waits.iter().map(|(_, p)| p).collect::<Vec<_>>(),
+            "{name}"
+        );
+        assert!(permitted.iter().all(|(t, _)| *t == 31), "{name}");
+        let waited = events(&r, &waits[0].1);
+        // Recorded once the cycle is decided: the three wait together.
+        assert_eq!(
+            (waited[1].0, waited[1].1.as_str()),
+            (5, "waiting"),
+            "{name}"
+        );
+        assert!(
+            waited[1].2.starts_with("n-")
+                && waited[1]
+                    .2
+                    .ends_with("; pod group \"train\": 3/4 members bound or waiting"),
+            "{name}: {waited:?}"
+        );
+        assert!(
+            waited.contains(&(
+                31,
+                "permitted".into(),
+                "pod group \"train\": 4/4 members bound".into()
+            )),
+            "{name}: {waited:?}"
+        );
         assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 0, "{name}");
         assert_eq!(r.summary.count(&sim::columns::PODS_COMPLETED), 5, "{name}");
     }
@@ -146,12 +207,22 @@ fn a_gang_that_cannot_be_admitted_times_out_every_timeout() {
             )),
             "{name}"
         );
+        // Two members wait at Permit each time, holding both nodes, and give them back
+        // at each timeout.
+        let released = records(&r, "big", "rejected");
+        assert_eq!(released.len(), 10, "{name}: {released:?}");
+        for t in [20, 40, 60, 80, 100] {
+            assert_eq!(released.iter().filter(|r| r.0 == t).count(), 2, "{name}");
+        }
         // Backed off as a group: no attempt between a timeout and 10s later.
         for pod in ["big-0", "big-1", "big-2"] {
-            let attempts: Vec<u64> = failures(&r, pod)
+            let attempts: Vec<u64> = events(&r, pod)
                 .into_iter()
-                .filter(|(_, reason)| !reason.contains("timed out"))
-                .map(|(t, _)| t)
+                .filter(|(_, event, detail)| {
+                    event == "waiting"
+                        || (event == "unschedulable" && !detail.contains("timed out"))
+                })
+                .map(|(t, _, _)| t)
                 .collect();
             assert!(
                 attempts.iter().all(|t| !(21..30).contains(t)),
@@ -246,6 +317,176 @@ fn a_group_that_falls_short_again_waits_from_then() {
             )),
             "{name}: {f:?}"
         );
+    }
+}
+
+/// Three 2-CPU nodes, each taken by a 1500m blocker: `b1` ends at 11s, `b2` at 21s, `b3`
+/// at 31s. The gang `train` (three 1500m pods, minMember 3) arrives at 5s and finds no
+/// room. At 11s train-0 takes the freed node and waits at Permit, at 21s train-1 does
+/// (2/3); `late` (1500m, from 25s, runs to the end) finds both held; at 31s train-2 fits
+/// and the three bind together; `late` binds when they finish at 92s. Without the wait at Permit (a group admitted only when
+/// three members fit at one instant), `late` took a freed node at 25s and the gang was
+/// never admitted.
+const ACROSS_CYCLES: &str = r#"
+duration: 2m
+podGroups:
+  - {name: train, minMember: 3, scheduleTimeoutSeconds: 120}
+cluster:
+  nodePools: [{name: n, count: 3, allocatable: {cpu: "2", memory: 8Gi, pods: 110}}]
+workloads:
+  - pod: b1
+    requests: {cpu: 1500m, memory: 1Gi}
+    duration: 10s
+  - pod: b2
+    requests: {cpu: 1500m, memory: 1Gi}
+    duration: 20s
+  - pod: b3
+    requests: {cpu: 1500m, memory: 1Gi}
+    duration: 30s
+  - pod: train
+    count: 3
+    at: 5s
+    podGroup: train
+    requests: {cpu: 1500m, memory: 1Gi}
+    duration: 1m
+  - pod: late
+    at: 25s
+    requests: {cpu: 1500m, memory: 1Gi}
+"#;
+
+#[test]
+fn a_gang_gathers_its_members_over_three_cycles_at_permit() {
+    for name in schedulers() {
+        let r = run_yaml(ACROSS_CYCLES, &name);
+        assert_eq!(
+            records(&r, "train", "waiting"),
+            vec![(11, "train-0".to_string()), (21, "train-1".to_string())],
+            "{name}"
+        );
+        assert_eq!(
+            binds(&r, "train"),
+            vec![
+                (31, "train-2".to_string()),
+                (31, "train-0".to_string()),
+                (31, "train-1".to_string())
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            records(&r, "train", "permitted"),
+            vec![(31, "train-0".to_string()), (31, "train-1".to_string())],
+            "{name}"
+        );
+        let waited = events(&r, "train-1");
+        assert!(
+            waited.iter().any(|(t, e, d)| *t == 21
+                && e == "waiting"
+                && d.ends_with("; pod group \"train\": 2/3 members bound or waiting")),
+            "{name}: {waited:?}"
+        );
+        // The held room kept `late` out until the gang finished (31s + 1s start + 1m).
+        assert_eq!(binds(&r, "late"), vec![(92, "late".to_string())], "{name}");
+        assert_eq!(
+            failures(&r, "late"),
+            vec![
+                (
+                    25,
+                    "0/3 nodes are available: 3 Insufficient cpu.".to_string()
+                ),
+                (
+                    31,
+                    "0/3 nodes are available: 3 Insufficient cpu.".to_string()
+                )
+            ],
+            "{name}"
+        );
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 0, "{name}");
+        assert!(records(&r, "", "rejected").is_empty(), "{name}");
+    }
+}
+
+/// Two 2-CPU nodes; the gang `big` (three 1500m pods, minMember 3, timeout 20s) can
+/// never be admitted: two members wait at Permit holding both nodes, the third finds no
+/// room. `web` (1500m) arrives at 5s and finds no room either. At 20s the group times
+/// out: its two waiting members give their nodes back, the group backs off for 10s, and
+/// `web` binds in the room they freed at that same instant.
+const RELEASED: &str = r#"
+duration: 100s
+podGroups:
+  - {name: big, minMember: 3, scheduleTimeoutSeconds: 20}
+cluster:
+  nodePools: [{name: n, count: 2, allocatable: {cpu: "2", memory: 8Gi, pods: 110}}]
+workloads:
+  - pod: big
+    count: 3
+    podGroup: big
+    requests: {cpu: 1500m, memory: 1Gi}
+  - pod: web
+    at: 5s
+    requests: {cpu: 1500m, memory: 1Gi}
+"#;
+
+#[test]
+fn a_gang_that_times_out_gives_its_held_room_to_other_pods() {
+    for name in schedulers() {
+        let r = run_yaml(RELEASED, &name);
+        let waits: Vec<(u64, String)> = records(&r, "big", "waiting")
+            .into_iter()
+            .filter(|w| w.0 == 0)
+            .collect();
+        assert_eq!(waits.len(), 2, "{name}: {waits:?}");
+        assert_eq!(
+            failures(&r, "web"),
+            vec![(
+                5,
+                "0/2 nodes are available: 2 Insufficient cpu.".to_string()
+            )],
+            "{name}"
+        );
+        let released: Vec<(u64, String)> = records(&r, "big", "rejected")
+            .into_iter()
+            .filter(|r| r.0 == 20)
+            .collect();
+        assert_eq!(released.len(), 2, "{name}: {released:?}");
+        for (r, w) in released.iter().zip(&waits) {
+            assert_eq!((r.0, &r.1), (20, &w.1), "{name}: in the order they waited");
+        }
+        let (_, _, first) = events(&r, &waits[0].1)
+            .into_iter()
+            .find(|(t, e, _)| *t == 20 && e == "rejected")
+            .unwrap();
+        assert!(
+            first.starts_with("released n-") && first.ends_with(" (timeout)"),
+            "{name}: {first}"
+        );
+        assert_eq!(binds(&r, "web"), vec![(20, "web".to_string())], "{name}");
+        assert!(binds(&r, "big").is_empty(), "{name}");
+        // After the backoff one member waits again beside web; the group times out at
+        // 40, 60, 80 and 100s, each time releasing that one.
+        assert_eq!(r.summary.count(&sim::columns::GANG_TIMEOUTS), 5, "{name}");
+        let later: Vec<u64> = records(&r, "big", "rejected")
+            .iter()
+            .map(|r| r.0)
+            .filter(|&t| t > 20)
+            .collect();
+        assert_eq!(later, vec![40, 60, 80, 100], "{name}");
+    }
+}
+
+#[test]
+fn runs_with_waiting_gangs_trace_identically_for_the_same_seed() {
+    for text in [ACROSS_CYCLES, RELEASED, FOUR_OF_FOUR] {
+        for name in schedulers() {
+            let a = run_yaml(text, &name);
+            let b = run_yaml(text, &name);
+            assert!(!records(&a, "", "waiting").is_empty(), "{name}");
+            assert_eq!(a.trace, b.trace, "{name}");
+            assert_eq!(
+                format!("{:?}", a.summary),
+                format!("{:?}", b.summary),
+                "{name}"
+            );
+        }
     }
 }
 
@@ -396,6 +637,18 @@ fn run_checked(scenario: &Scenario, scheduler: &str) -> (RunResult, u64, u64) {
                 assert_eq!(pod.phase, PodPhase::Pending);
                 continue;
             }
+            if pod.phase == PodPhase::Waiting {
+                // Held at Permit: a group member, short of minMember with the others.
+                let g = pod.template.pod_group.expect("only gang members wait");
+                let min = scenario.pod_groups[g as usize].min_member;
+                assert!(
+                    cluster.group_bound(g) + cluster.group_waiting(g) < min
+                        || cluster.group_bound(g) >= min,
+                    "{scheduler} seed {}: g{g} waits with its quorum reached",
+                    scenario.seed
+                );
+                continue;
+            }
             bound_now.insert(id);
             let Some(g) = pod.template.pod_group else {
                 plain_binds += u64::from(!bound_before.contains(&id));
@@ -427,7 +680,8 @@ fn run_checked(scenario: &Scenario, scheduler: &str) -> (RunResult, u64, u64) {
 
 #[test]
 fn random_gangs_never_run_partly_with_any_scheduler() {
-    let (mut admissions, mut plain, mut timeouts, mut rollbacks) = (0, 0, 0, 0);
+    let (mut admissions, mut plain, mut timeouts) = (0, 0, 0);
+    let (mut waits, mut permits, mut releases) = (0, 0, 0);
     for seed in 0..50 {
         let scenario = random_scenario(seed);
         for name in schedulers() {
@@ -435,14 +689,14 @@ fn random_gangs_never_run_partly_with_any_scheduler() {
             admissions += a;
             plain += p;
             timeouts += r.summary.count(&sim::columns::GANG_TIMEOUTS);
-            rollbacks += r
-                .trace
-                .iter()
-                .filter(|t| {
-                    matches!(&t.event, TraceEvent::Unschedulable { reason }
-                    if reason.contains("members schedulable"))
-                })
-                .count();
+            for t in &r.trace {
+                match &t.event {
+                    TraceEvent::Waiting { .. } => waits += 1,
+                    TraceEvent::Permitted { .. } => permits += 1,
+                    TraceEvent::PermitRejected { .. } => releases += 1,
+                    _ => {}
+                }
+            }
             // Same scenario, scheduler and seed: the same summary (traced or not).
             let again = sim::run(
                 &scenario,
@@ -456,9 +710,13 @@ fn random_gangs_never_run_partly_with_any_scheduler() {
             );
         }
     }
-    // The generator must exercise admissions, plain pods, bindings taken back, timeouts.
+    // The generator must exercise admissions, plain pods, waits at Permit that end in a
+    // bind or a release, timeouts.
     assert!(admissions > 100, "{admissions}");
-    assert!(rollbacks > 50, "{rollbacks}");
+    assert!(
+        waits > 50 && permits > 20 && releases > 20,
+        "{waits} {permits} {releases}"
+    );
     assert!(plain > 100, "{plain}");
     assert!(timeouts > 10, "{timeouts}");
 }
@@ -628,10 +886,10 @@ fn bundled_gang_scenario_matches_its_description() {
     })
     .expect("gang.yaml loads");
     for (name, bert_at, timeouts) in [
-        ("kube-default", 19485, 30),
-        ("first-fit", 19040, 30),
+        ("kube-default", 12836, 19),
+        ("first-fit", 19061, 30),
         ("least-allocated", 19061, 30),
-        ("random", 12892, 19),
+        ("random", 19149, 30),
     ] {
         let mut sim = Simulation::new(&scenario, registry.create(name).unwrap(), scenario.seed);
         sim.enable_trace();
@@ -639,8 +897,14 @@ fn bundled_gang_scenario_matches_its_description() {
         let whole = |job: &str, at: u64| -> Vec<(u64, String)> {
             (0..4).map(|i| (at, format!("{job}-{i}"))).collect()
         };
-        assert_eq!(binds(&r, "resnet"), whole("resnet", 600), "{name}");
-        assert_eq!(binds(&r, "bert"), whole("bert", bert_at), "{name}");
+        // Sorted: the worker that completes a gang binds before those that waited.
+        let sorted = |mut b: Vec<(u64, String)>| {
+            b.sort();
+            b
+        };
+        assert_eq!(sorted(binds(&r, "resnet")), whole("resnet", 600), "{name}");
+        assert_eq!(sorted(binds(&r, "bert")), whole("bert", bert_at), "{name}");
+        assert!(!records(&r, "bert", "waiting").is_empty(), "{name}");
         assert_eq!(
             r.summary.count(&sim::columns::GANG_TIMEOUTS),
             timeouts,

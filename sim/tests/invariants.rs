@@ -655,6 +655,15 @@ fn check_state(sim: &Simulation<'_>, run: Run<'_>, coverage: Option<&mut Coverag
                 );
                 cov.never_fit_pending += u64::from(never_fits);
             }
+            PodPhase::Waiting => {
+                // Held at Permit for its gang: pending, on a node, not terminating.
+                live_pending += 1;
+                assert!(
+                    pod.node.is_some() && !pod.terminating && pod.template.pod_group.is_some(),
+                    "{run} at {now}: waiting pod {} has no node, terminates or has no group",
+                    pod.name()
+                );
+            }
             PodPhase::Bound | PodPhase::Running => {
                 // An evicted pod in its grace period still holds its node but already
                 // counts as failed, not running.

@@ -105,6 +105,10 @@ struct Report {
     /// When no node fits but DefaultPreemption can make room: the nominated node and the
     /// pods it would evict.
     preemption: Option<Preemption>,
+    /// For a pod group member placed on a node: whether it would wait at Permit for its
+    /// group or complete it. Left out for other pods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permit: Option<String>,
     nodes: Vec<NodeRow>,
 }
 
@@ -178,6 +182,7 @@ impl Report {
                     .filter_map(|&v| cluster.pod(v).map(|p| p.name().to_string()))
                     .collect(),
             }),
+            permit: e.permit.clone(),
             nodes: e
                 .nodes
                 .iter()
@@ -218,6 +223,9 @@ impl Report {
                 p.node,
                 p.victims.join(", ")
             ));
+        }
+        if let Some(permit) = &self.permit {
+            outcome.push_str(&format!("; {permit}"));
         }
         let mut lines = vec![format!(
             "pod {} at {}, profile {}: {outcome}",

@@ -414,7 +414,9 @@ mod tests {
                 .iter()
                 .map(|d| match d {
                     Decision::Bound { pod, .. } | Decision::Unschedulable { pod, .. } => *pod,
-                    Decision::Preempt { .. } => panic!("drf never preempts"),
+                    Decision::Preempt { .. } | Decision::Waiting { .. } => {
+                        panic!("drf alone never preempts or waits")
+                    }
                 })
                 .collect();
             decided.sort();
@@ -476,7 +478,7 @@ mod tests {
                         }
                         *left.get_mut(&ns).unwrap() -= 1;
                     }
-                    Decision::Preempt { .. } => unreachable!(),
+                    Decision::Preempt { .. } | Decision::Waiting { .. } => unreachable!(),
                 }
             }
         }

@@ -112,6 +112,7 @@ pub fn outcome(decisions: &[Decision]) -> Vec<Result<u32, String>> {
             Decision::Bound { node, .. } => Ok(node.0),
             Decision::Unschedulable { diagnosis, .. } => Err(diagnosis.to_string()),
             Decision::Preempt { .. } => Err("preempt".into()),
+            Decision::Waiting { .. } => Err("waiting".into()),
         })
         .collect()
 }

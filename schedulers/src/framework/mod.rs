@@ -346,6 +346,9 @@ pub struct Explanation {
     /// The node nominated by preemption and the pods it would evict, if the pod fits
     /// nowhere but preemption can make room.
     pub preemption: Option<preemption::Candidate>,
+    /// What Permit makes of the choice, when a wrapper adds a Permit stage (gang
+    /// scheduling: whether the pod waits for its pod group or completes it).
+    pub permit: Option<String>,
 }
 
 /// A scheduler running one [`Profile`], as kube-scheduler runs one profile.
@@ -902,6 +905,7 @@ impl FrameworkScheduler {
             selected: None,
             diagnosis: None,
             preemption: None,
+            permit: None,
         };
         self.schedule_pod(cluster, pod, rng, Some(&mut e));
         e

@@ -1,17 +1,21 @@
 //! Gang waiting: a pod group (coscheduling's PodGroup) waits to be admitted, with
-//! `minMember` of its pods bound, for `scheduleTimeoutSeconds` at a time. When the time
-//! runs out, like coscheduling's rejection of the waiting pods at Permit, its pending
-//! pods are rejected and back off together for [`GANG_TIMEOUT_BACKOFF`]; then the group
-//! waits afresh. A group with `minMember` pods bound is admitted, and its extra pending
-//! pods do not time out. The all-or-nothing placement itself is
+//! `minMember` of its pods bound, for `scheduleTimeoutSeconds` at a time. Meanwhile its
+//! members that found a node wait at Permit holding it ([`schedulers::PodPhase::Waiting`]).
+//! When the time runs out, as coscheduling's permit timeout, the waiting members give
+//! their nodes back ([`Fact::PermitRejected`]), and they and the other pending members
+//! are rejected and back off together for [`GANG_TIMEOUT_BACKOFF`]; then the group waits
+//! afresh. A waiting member that is evicted (a preemption's victim, its node leaving)
+//! or deleted is rejected too, and with it, as coscheduling's Unreserve does, every
+//! other waiting member of its group. A group with `minMember` pods bound is admitted,
+//! and its extra pending pods do not time out. Placement and Permit are
 //! [`schedulers::GangScheduler`]'s, inside the scheduling cycle.
 
-use schedulers::{PodId, PodTemplate};
+use schedulers::{PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
 use crate::controllers::scheduling::QueueEvent;
 use crate::engine::{Ctx, Event};
-use crate::observe::Fact;
+use crate::observe::{Fact, PermitRejection};
 use crate::time::SimTime;
 
 /// How long a pod group's pending pods are held back after the group timed out:
@@ -39,7 +43,7 @@ pub enum GangEvent {
 /// Per pod group: its pending pods and how long it has been waiting to be admitted.
 #[derive(Debug, Clone)]
 struct Group {
-    /// Pending pods of the group, in creation order.
+    /// Pending pods of the group (those waiting at Permit included), in creation order.
     pending: Vec<PodId>,
     /// When the current wait began; [`SimTime::MAX`] when the group waits for nothing.
     waiting_since: SimTime,
@@ -138,6 +142,24 @@ impl Gangs {
         }
     }
 
+    /// Rejects every member of group `g` waiting at Permit: each gives its node back and
+    /// is pending again.
+    fn reject_waiting(&mut self, g: usize, cause: PermitRejection, ctx: &mut Ctx<'_>) {
+        if ctx.cluster.group_waiting(g as u32) == 0 {
+            return;
+        }
+        for &pod in &self.groups[g].pending {
+            if ctx
+                .cluster
+                .pod(pod)
+                .is_some_and(|p| p.phase == PodPhase::Waiting)
+                && let Ok(node) = ctx.cluster.release(pod)
+            {
+                ctx.publish(Fact::PermitRejected { pod, node, cause });
+            }
+        }
+    }
+
     /// A group waited its `scheduleTimeoutSeconds` without being admitted.
     fn timeout(&mut self, g: usize, ctx: &mut Ctx<'_>) {
         let bound = ctx.cluster.group_bound(g as u32);
@@ -145,6 +167,7 @@ impl Gangs {
             self.stop_wait(g);
             return;
         }
+        self.reject_waiting(g, PermitRejection::Timeout, ctx);
         ctx.publish(Fact::GangTimedOut {
             group: g as u32,
             bound,
@@ -213,12 +236,33 @@ impl Controller for Gangs {
                     self.may_wait(g, ctx);
                 }
             }
+            Fact::PermitRejected {
+                pod,
+                cause: PermitRejection::Evicted,
+                ..
+            } => {
+                if let Some(g) = self.group_of_pod(*pod, ctx) {
+                    self.reject_waiting(g as usize, PermitRejection::Group, ctx);
+                }
+            }
             Fact::PodDeleted { pod, .. } => {
-                let group = ctx
-                    .departed(*pod)
-                    .filter(|p| p.node.is_some())
-                    .and_then(|p| self.group_of(&p.template));
-                if let Some(g) = group {
+                let Some((g, node, waited)) = ctx.departed(*pod).and_then(|p| {
+                    let g = self.group_of(&p.template)?;
+                    Some((g, p.node, p.phase == PodPhase::Waiting))
+                }) else {
+                    return;
+                };
+                if node.is_none() || waited {
+                    let pending = &mut self.groups[g as usize].pending;
+                    if let Some(i) = pending.iter().position(|&p| p == *pod) {
+                        pending.remove(i);
+                    }
+                }
+                if waited {
+                    // Deleted while waiting at Permit: its group is rejected.
+                    self.reject_waiting(g as usize, PermitRejection::Group, ctx);
+                }
+                if node.is_some() {
                     self.may_wait(g, ctx);
                 }
             }

@@ -28,7 +28,7 @@ use schedulers::{NodeId, PodId, PodPhase};
 use crate::controllers::Controller;
 use crate::controllers::image_pulls::ImagePulls;
 use crate::engine::{Ctx, Event};
-use crate::observe::{EvictionReason, Fact, NodeFailure};
+use crate::observe::{EvictionReason, Fact, NodeFailure, PermitRejection};
 use crate::scenario::{RestartPolicy, WorkloadKind};
 use crate::time::SimTime;
 
@@ -103,7 +103,11 @@ impl Kubelet {
                 .is_some_and(|p| check_admission(p, ctx.cluster.node(n)).is_ok())
         });
         match node.map(|n| (n, ctx.cluster.bind(pod, n))) {
-            Some((node, Ok(()))) => ctx.publish(Fact::PodBound { pod, node }),
+            Some((node, Ok(()))) => ctx.publish(Fact::PodBound {
+                pod,
+                node,
+                waited: false,
+            }),
             _ => {
                 ctx.publish(Fact::PodRejected { pod });
                 self.release(pod, false, ctx);
@@ -266,6 +270,20 @@ impl Kubelet {
             return;
         };
         let run_for = SimTime(p.run_micros);
+        let waiting = p.phase == PodPhase::Waiting;
+        if waiting && !reason.deletes_pod() {
+            // Upstream rejects a pod waiting at Permit instead of deleting it (a
+            // preemption's `RejectWaitingPod`; a node that goes has no bound pods to
+            // delete): it gives up its node and is scheduled again.
+            if let Ok(node) = ctx.cluster.release(pod) {
+                ctx.publish(Fact::PermitRejected {
+                    pod,
+                    node,
+                    cause: PermitRejection::Evicted,
+                });
+            }
+            return;
+        }
         if p.terminating {
             // Already leaving; a node that goes away takes it at once.
             if reason == EvictionReason::NodeRemoved {
@@ -274,7 +292,9 @@ impl Kubelet {
             return;
         }
         let grace = SimTime::from_secs(u64::from(p.template.termination_grace_period_seconds));
+        // A pod waiting at Permit runs nothing to shut down.
         let graceful = grace > SimTime::ZERO
+            && !waiting
             && match reason {
                 EvictionReason::Preemption
                 | EvictionReason::Drain
@@ -349,7 +369,7 @@ impl Controller for Kubelet {
                     self.admit(*pod, name, ctx);
                 }
             }
-            Fact::PodBound { pod, node } => {
+            Fact::PodBound { pod, node, .. } => {
                 let images_ready = match ctx.cluster.pod(*pod) {
                     Some(p) if !p.template.images.is_empty() => self.pulls.images_ready(
                         &p.template,

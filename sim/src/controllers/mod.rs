@@ -119,6 +119,8 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodBound { .. } => &[Volumes, Gang, Kubelet, TaintEviction],
         Fact::VolumesBound { .. } => &[Queue],
         Fact::PodRejected { .. } => &[Gang],
+        Fact::PodWaiting { .. } => &[],
+        Fact::PermitRejected { .. } => &[Gang, Queue],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure],

@@ -121,6 +121,9 @@ enum Queue {
     Backoff,
     /// Failed; waiting for a cluster change (or [`MAX_UNSCHEDULABLE`]).
     Unschedulable,
+    /// Out of the queues: holding a node at Permit until its pod group is admitted
+    /// (bound) or rejects it (back to backoff).
+    Waiting,
 }
 
 /// What the queue knows of a pending pod. One lives per pending pod, so it is small.
@@ -491,6 +494,10 @@ impl SchedulingQueue {
                     self.unschedulable(pod, AttemptFailure::Unschedulable(diagnosis), ctx)
                 }
                 Decision::Preempt { pod, node, victims } => self.preempt(pod, node, &victims, ctx),
+                Decision::Waiting { pod, node } => {
+                    self.waiting(pod, node, ctx);
+                    false
+                }
             };
             if follow_up {
                 ctx.then(Event::Queue(if index < self.decisions.len() {
@@ -516,8 +523,30 @@ impl SchedulingQueue {
             ctx.publish(Fact::BindRefused { pod });
             return;
         }
-        self.entries.remove(pod);
-        ctx.publish(Fact::PodBound { pod, node });
+        let waited = self
+            .entries
+            .remove(pod)
+            .is_some_and(|e| e.queue == Queue::Waiting);
+        ctx.publish(Fact::PodBound { pod, node, waited });
+    }
+
+    /// A pod holds `node` at Permit: it leaves the queues until its group is admitted
+    /// or rejects it.
+    fn waiting(&mut self, pod: PodId, node: NodeId, ctx: &mut Ctx<'_>) {
+        if ctx
+            .cluster
+            .pod(pod)
+            .is_none_or(|p| p.phase != PodPhase::Waiting)
+        {
+            ctx.publish(Fact::BindRefused { pod });
+            return;
+        }
+        let Some(entry) = self.entries.get_mut(pod) else {
+            return;
+        };
+        entry.queue = Queue::Waiting;
+        entry.generation += 1;
+        ctx.publish(Fact::PodWaiting { pod, node });
     }
 
     /// Evicts a preemptor's victims. The preemptor is retried at the end of the cycle,
@@ -669,12 +698,35 @@ impl Controller for SchedulingQueue {
                 }
             }
             Fact::PodDeleted { pod, .. } => {
+                // A bound pod left the queue when it was bound; a pod waiting at Permit
+                // still has its entry, and both free room.
+                self.entries.remove(*pod);
                 if ctx.departed(*pod).is_some_and(|p| p.node.is_some()) {
-                    // A bound pod left the queue when it was bound.
                     self.cluster_changed(ctx);
-                } else {
-                    self.entries.remove(*pod);
                 }
+            }
+            Fact::PermitRejected { pod, .. } => {
+                // Rejected at Permit: a failed attempt, retried after its backoff (a
+                // timed-out group's members then back off together, below). The room it
+                // gave up may let unschedulable pods in.
+                let now = ctx.now;
+                if let Some(entry) = self.entries.get_mut(*pod)
+                    && entry.queue == Queue::Waiting
+                {
+                    entry.attempts += 1;
+                    entry.backoff_until = now.saturating_add(backoff(entry.attempts));
+                    entry.queue = Queue::Backoff;
+                    entry.generation += 1;
+                    let (until, generation) = (entry.backoff_until, entry.generation);
+                    ctx.at(
+                        until,
+                        Event::Queue(QueueEvent::BackoffDone {
+                            pod: *pod,
+                            generation,
+                        }),
+                    );
+                }
+                self.cluster_changed(ctx);
             }
             Fact::MemberTimedOut { pod, .. } => {
                 let until = ctx

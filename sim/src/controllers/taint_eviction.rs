@@ -216,7 +216,7 @@ impl Controller for TaintEviction {
                     self.process(pod, *node, ctx);
                 }
             }
-            Fact::PodBound { pod, node } => {
+            Fact::PodBound { pod, node, .. } => {
                 let tainted = ctx
                     .cluster
                     .node(*node)

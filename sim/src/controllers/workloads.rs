@@ -559,8 +559,9 @@ impl Workloads {
                     .and_then(|s| s.ready)
                     .filter(|r| r.0)
                     .map(|r| r.1.as_micros());
+                // A pod waiting at Permit is not assigned as far as the API server knows.
                 let key = (
-                    u8::from(p.node.is_some()),
+                    u8::from(p.node.is_some() && p.phase != PodPhase::Waiting),
                     u8::from(p.phase == PodPhase::Running),
                     u8::from(ready_since.is_some()),
                     u64::MAX - ready_since.unwrap_or(0),

@@ -310,6 +310,8 @@ macro_rules! for_each_fact {
             Fact::PodActivated { .. } => $arm!(),
             Fact::CycleStarted { .. } => $arm!(),
             Fact::PodBound { .. } => $arm!(),
+            Fact::PodWaiting { .. } => $arm!(),
+            Fact::PermitRejected { .. } => $arm!(),
             Fact::BindRefused { .. } => $arm!(),
             Fact::AttemptFailed { .. } => $arm!(),
             Fact::GangTimedOut { .. } => $arm!(),

@@ -185,12 +185,24 @@ impl Observer for Allocation {
     #[inline(always)]
     fn observe(&mut self, fact: &Fact, view: &View<'_>) {
         match fact {
-            Fact::PodBound { node, .. } => {
+            // A pod waiting at Permit holds its node's resources: they count as allocated
+            // from then on, not again when it is bound, and no longer once it is rejected.
+            Fact::PodBound { waited: true, .. } => {}
+            Fact::PodBound { node, .. } | Fact::PodWaiting { node, .. } => {
                 self.advance(view.now);
                 if let Some(p) = view.pod {
                     self.charge(p.requests.cpu(), p.requests.memory(), 1);
                 }
                 self.pod_on_node(node.index(), 1);
+            }
+            Fact::PermitRejected { node, .. } => {
+                self.advance(view.now);
+                if let Some(p) = view.pod
+                    && view.cluster.node(*node).ready
+                {
+                    self.charge(p.requests.cpu(), p.requests.memory(), -1);
+                }
+                self.pod_on_node(node.index(), -1);
             }
             Fact::PodDeleted { .. } => {
                 if let Some((p, node)) = view.pod.and_then(|p| Some((p, p.node?))) {

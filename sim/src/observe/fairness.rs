@@ -122,6 +122,13 @@ impl Observer for Fairness {
                     self.changed(p.namespace_id(), view, true);
                 }
             }
+            // Its namespace's books charge a pod waiting at Permit from when it holds its
+            // node until it is rejected; it counts as bound only once bound.
+            Fact::PodWaiting { .. } | Fact::PermitRejected { .. } => {
+                if let Some(p) = view.pod {
+                    self.changed(p.namespace_id(), view, false);
+                }
+            }
             Fact::PodDeleted { .. } => {
                 if let Some(p) = view.pod.filter(|p| p.node.is_some()) {
                     self.changed(p.namespace_id(), view, false);

@@ -196,6 +196,27 @@ pub enum Fact {
         pod: PodId,
         /// Its node.
         node: NodeId,
+        /// True when the pod had been waiting at Permit on that node (its gang was just
+        /// admitted): its resources were already held there since [`Fact::PodWaiting`].
+        waited: bool,
+    },
+    /// A pod group member holds a node's resources and waits at Permit for its group to
+    /// reach `minMember`; it is not bound and does not start.
+    PodWaiting {
+        /// The pod.
+        pod: PodId,
+        /// The node it holds.
+        node: NodeId,
+    },
+    /// A pod waiting at Permit was rejected: it gave up the node it held and is pending
+    /// again.
+    PermitRejected {
+        /// The pod.
+        pod: PodId,
+        /// The node it held.
+        node: NodeId,
+        /// Why.
+        cause: PermitRejection,
     },
     /// The scheduler reported binding a pod that the cluster does not show bound.
     BindRefused {
@@ -519,6 +540,30 @@ pub enum NodeFailure {
     SpotReclaim,
 }
 
+/// Why a pod waiting at Permit was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermitRejection {
+    /// Its group's `scheduleTimeoutSeconds` ran out (coscheduling's permit timeout).
+    Timeout,
+    /// It was to be evicted (a preemption's victim, its node leaving, ...): upstream
+    /// rejects a waiting pod instead of deleting it.
+    Evicted,
+    /// Another waiting member of its group was rejected (coscheduling's Unreserve rejects
+    /// the whole group).
+    Group,
+}
+
+impl PermitRejection {
+    /// As the trace words it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermitRejection::Timeout => "timeout",
+            PermitRejection::Evicted => "evicted",
+            PermitRejection::Group => "group rejected",
+        }
+    }
+}
+
 /// Why a pod was evicted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvictionReason {
@@ -558,6 +603,16 @@ impl EvictionReason {
             EvictionReason::RolloutReplaced => "rollout-replaced",
             EvictionReason::NodePressure => "node-pressure",
         }
+    }
+    /// True when the pod's owner deletes it (a scale-down, a rollout, a failed Job):
+    /// the pod is gone, not merely moved off its node.
+    pub fn deletes_pod(self) -> bool {
+        matches!(
+            self,
+            EvictionReason::DeploymentScaledDown
+                | EvictionReason::JobTerminated
+                | EvictionReason::RolloutReplaced
+        )
     }
 }
 
@@ -613,6 +668,8 @@ impl Fact {
             Fact::PodCreated { pod, .. }
             | Fact::PodActivated { pod }
             | Fact::PodBound { pod, .. }
+            | Fact::PodWaiting { pod, .. }
+            | Fact::PermitRejected { pod, .. }
             | Fact::BindRefused { pod }
             | Fact::AttemptFailed { pod, .. }
             | Fact::MemberTimedOut { pod, .. }

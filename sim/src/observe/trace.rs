@@ -17,6 +17,23 @@ pub enum TraceEvent {
         /// The node's name.
         node: String,
     },
+    /// A pod group member holds this node and waits at Permit for its group.
+    Waiting {
+        /// The node's name, then the group's count: `n-1; pod group "train": 2/3
+        /// members bound or waiting`.
+        detail: String,
+    },
+    /// A pod that waited at Permit was let through: its group reached `minMember` (a
+    /// `bound` record follows).
+    Permitted {
+        /// The group's count: `pod group "train": 3/3 members bound`.
+        detail: String,
+    },
+    /// A pod waiting at Permit was rejected and gave its node back.
+    PermitRejected {
+        /// The node and why: `released n-1 (timeout)`.
+        detail: String,
+    },
     /// A scheduling attempt failed, for this reason (kube-scheduler's wording).
     Unschedulable {
         /// The diagnosis.
@@ -119,6 +136,9 @@ impl TraceEvent {
             TraceEvent::Created => ("created", ""),
             TraceEvent::Bound { node } => ("bound", node.as_str()),
             TraceEvent::Unschedulable { reason } => ("unschedulable", reason.as_str()),
+            TraceEvent::Waiting { detail } => ("waiting", detail.as_str()),
+            TraceEvent::Permitted { detail } => ("permitted", detail.as_str()),
+            TraceEvent::PermitRejected { detail } => ("rejected", detail.as_str()),
             TraceEvent::Started => ("started", ""),
             TraceEvent::Finished => ("finished", ""),
             TraceEvent::Evicted => ("evicted", ""),
@@ -228,8 +248,52 @@ impl Observer for TraceLog {
         }
         let event = match fact {
             Fact::PodCreated { .. } => TraceEvent::Created,
-            Fact::PodBound { node, .. } => TraceEvent::Bound {
-                node: cluster.node(*node).name().to_string(),
+            Fact::PodBound { node, waited, .. } => {
+                if *waited
+                    && let Some(p) = view.pod
+                    && let Some(g) = p.template.pod_group
+                    && let Some(spec) = cluster.pod_groups().get(g as usize)
+                {
+                    self.records.push(TraceRecord {
+                        time: view.now,
+                        pod: p.name().to_string(),
+                        event: TraceEvent::Permitted {
+                            detail: format!(
+                                "pod group \"{}\": {}/{} members bound",
+                                spec.display_name(),
+                                cluster.group_bound(g),
+                                spec.min_member
+                            ),
+                        },
+                    });
+                }
+                TraceEvent::Bound {
+                    node: cluster.node(*node).name().to_string(),
+                }
+            }
+            Fact::PodWaiting { node, .. } => {
+                let node = cluster.node(*node).name();
+                let detail = match view
+                    .pod
+                    .and_then(|p| p.template.pod_group)
+                    .and_then(|g| Some((g, cluster.pod_groups().get(g as usize)?)))
+                {
+                    Some((g, spec)) => format!(
+                        "{node}; pod group \"{}\": {}/{} members bound or waiting",
+                        spec.display_name(),
+                        cluster.group_bound(g) + cluster.group_waiting(g),
+                        spec.min_member
+                    ),
+                    None => node.to_string(),
+                };
+                TraceEvent::Waiting { detail }
+            }
+            Fact::PermitRejected { node, cause, .. } => TraceEvent::PermitRejected {
+                detail: format!(
+                    "released {} ({})",
+                    cluster.node(*node).name(),
+                    cause.as_str()
+                ),
             },
             Fact::AttemptFailed { why, .. } => {
                 let reason = match why {

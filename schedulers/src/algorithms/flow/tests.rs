@@ -63,7 +63,9 @@ fn assignment(c: &ClusterState, pods: &[PodId], decisions: &[Decision]) -> Vec<O
                 .iter()
                 .filter(|d| match d {
                     Decision::Bound { pod, .. } | Decision::Unschedulable { pod, .. } => *pod == p,
-                    Decision::Preempt { .. } => panic!("flow never preempts"),
+                    Decision::Preempt { .. } | Decision::Waiting { .. } => {
+                        panic!("flow alone never preempts or waits")
+                    }
                 })
                 .collect();
             assert_eq!(mine.len(), 1);
