@@ -184,3 +184,45 @@ fn explain_names_the_volume_reasons() {
         );
     }
 }
+
+/// Upstream's Filter rejects a ReadWriteOncePod conflict as Unschedulable, not
+/// unresolvable, so preemption may evict the holder: `holder` (priority 0, no grace
+/// period) keeps `solo` from 0s; `urgent` (priority 1000, 5s) mounts `solo` too, evicts
+/// `holder` and binds at once (on either node: with `solo` free, both fit).
+const RWOP_PREEMPTION: &str = r#"
+name: rwop-preemption
+duration: 1m
+startLatency: 0s
+cluster:
+  nodePools: [{name: n, count: 2, allocatable: {cpu: "4", memory: 8Gi}}]
+storageClasses:
+  - {name: standard, provisioner: ebs.csi.aws.com}
+persistentVolumeClaims:
+  - {name: solo, storageClassName: standard, accessModes: [ReadWriteOncePod], resources: {requests: {storage: 1Gi}}}
+workloads:
+  - {pod: holder, at: 0s, terminationGracePeriodSeconds: 0, requests: {cpu: "1", memory: 1Gi}, volumes: [{name: d, persistentVolumeClaim: {claimName: solo}}]}
+  - {pod: urgent, at: 5s, priority: 1000, requests: {cpu: "1", memory: 1Gi}, volumes: [{name: d, persistentVolumeClaim: {claimName: solo}}]}
+"#;
+
+#[test]
+fn a_higher_priority_pod_preempts_the_holder_of_a_read_write_once_pod_claim() {
+    for seed in 1..=3 {
+        let r = run(RWOP_PREEMPTION, seed);
+        let b = binds(&r);
+        assert_eq!(b.len(), 2, "seed {seed}: {b:?}");
+        assert_eq!((b[0].0, b[0].1.as_str()), (0, "holder"));
+        assert_eq!(
+            (b[1].0, b[1].1.as_str()),
+            (5, "urgent"),
+            "seed {seed}: {b:?}"
+        );
+        let evicted: Vec<&str> = r
+            .trace
+            .iter()
+            .filter(|t| t.event == TraceEvent::Evicted)
+            .map(|t| t.pod.as_str())
+            .collect();
+        assert_eq!(evicted, ["holder"], "seed {seed}");
+        assert_eq!(r.summary.count(&sim::columns::PREEMPTIONS), 1);
+    }
+}
