@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 /// Two profiles: `bin-packing` scores with NodeResourcesFit's MostAllocated, and
 /// `default-scheduler` is kube-scheduler's default profile. The process settings around
-/// them are accepted and ignored; NodeVolumeLimits is accepted with a warning.
+/// them are accepted and ignored; DynamicResources is accepted with a warning.
 const CONFIG: &str = "\
 apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -28,7 +28,7 @@ profiles:
   - schedulerName: default-scheduler
     plugins:
       multiPoint:
-        enabled: [{name: NodeVolumeLimits, weight: 1}]
+        enabled: [{name: DynamicResources, weight: 1}]
 ";
 
 /// Four identical nodes and six pods arriving ten seconds apart, each a quarter of a node
@@ -126,7 +126,7 @@ fn bin_packing_profile_packs_tighter_than_the_default() {
     assert!(
         err.contains(
             "warning: scheduler.yaml:18:26: profiles[1].plugins.multiPoint.enabled[0].name: \
-             plugin NodeVolumeLimits is accepted but not simulated"
+             plugin DynamicResources is accepted but not simulated"
         ),
         "{err}"
     );
@@ -337,12 +337,12 @@ fn scenario_scheduler_config_errors_say_where() {
     let dir = tempfile::tempdir().unwrap();
 
     // An unknown plugin inside the configuration: its file, line and column.
-    let bad = CONFIG.replace("name: NodeVolumeLimits", "name: NodeVolumeLimts");
+    let bad = CONFIG.replace("name: DynamicResources", "name: DynamicResourcs");
     let path = scenario_with_config(dir.path(), &bad);
     let err = sim::load_scenario(&path, &is_builtin).unwrap_err();
     let shown = err.to_string();
     assert!(shown.contains("scheduler.yaml:18:26: "), "{shown}");
-    assert!(shown.contains("NodeVolumeLimts"), "{shown}");
+    assert!(shown.contains("DynamicResourcs"), "{shown}");
     assert_eq!((err.line, err.column), (Some(18), Some(26)), "{shown}");
 
     // A profile named like a built-in scheduler.
@@ -390,7 +390,7 @@ fn a_scenario_runs_the_profiles_of_its_scheduler_config() {
     let err = stderr(&out);
     assert_eq!(err.matches("warning: ").count(), 1, "{err}");
     assert!(
-        err.contains("plugin NodeVolumeLimits is accepted but not simulated"),
+        err.contains("plugin DynamicResources is accepted but not simulated"),
         "{err}"
     );
     let packed = nodes_used(&dir.path().join("out/packing/bin-packing/seed-11/trace.csv"));

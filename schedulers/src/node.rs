@@ -36,6 +36,10 @@ pub struct NodeSpec {
     pub gpu: crate::gpu::NodeGpus,
     /// The container images it holds (`status.images`), for ImageLocality and pulls.
     pub images: Vec<crate::images::NodeImage>,
+    /// How many volumes each CSI driver may attach to it (its CSINode's
+    /// `spec.drivers[].allocatable.count`), by driver name; a driver not listed has no
+    /// limit. NodeVolumeLimits reads it.
+    pub csi_attach_limits: Vec<(String, u32)>,
 }
 
 /// A node as the scheduler sees it: its spec and what is charged to it (kube-scheduler's

@@ -11,7 +11,9 @@ use crate::cluster::BindError;
 use crate::filters;
 use crate::framework::plugins::{
     inter_pod_affinity::InterPodAffinity, node_affinity::NodeAffinity, node_ports::NodePorts,
-    pod_topology_spread::PodTopologySpread, volume_binding::VolumeBinding, volume_zone::VolumeZone,
+    node_volume_limits::NodeVolumeLimits, pod_topology_spread::PodTopologySpread,
+    volume_binding::VolumeBinding, volume_restrictions::VolumeRestrictions,
+    volume_zone::VolumeZone,
 };
 use crate::resources::{FIRST_EXTENDED, ResourceKind, ResourceNames};
 
@@ -68,6 +70,10 @@ pub enum Reason {
     VolumeNotExist,
     /// [`VolumeBinding::UNBOUND_IMMEDIATE`].
     UnboundImmediateClaims,
+    /// [`VolumeRestrictions::REASON_RWOP`].
+    ReadWriteOncePodConflict,
+    /// [`NodeVolumeLimits::REASON`].
+    MaxVolumeCount,
     /// `Insufficient <resource>` (NodeResourcesFit). An extended resource's name comes
     /// from the cluster's [`ResourceNames`] when the reason is written.
     Insufficient(ResourceKind),
@@ -80,7 +86,7 @@ pub enum Reason {
 }
 
 /// Every reason without a payload, for turning text back into codes.
-const FIXED: [Reason; 22] = [
+const FIXED: [Reason; 24] = [
     Reason::NotReady,
     Reason::Unschedulable,
     Reason::NodeName,
@@ -103,6 +109,8 @@ const FIXED: [Reason; 22] = [
     Reason::VolumeBindConflict,
     Reason::VolumeNotExist,
     Reason::UnboundImmediateClaims,
+    Reason::ReadWriteOncePodConflict,
+    Reason::MaxVolumeCount,
 ];
 
 /// The built-in kinds' names, so that text and codes agree without a cluster at hand.
@@ -150,6 +158,8 @@ impl Reason {
             Reason::VolumeBindConflict => VolumeBinding::BIND_CONFLICT,
             Reason::VolumeNotExist => VolumeBinding::PV_NOT_EXIST,
             Reason::UnboundImmediateClaims => VolumeBinding::UNBOUND_IMMEDIATE,
+            Reason::ReadWriteOncePodConflict => VolumeRestrictions::REASON_RWOP,
+            Reason::MaxVolumeCount => NodeVolumeLimits::REASON,
             Reason::Insufficient(_) | Reason::RefusedBind(_) | Reason::Text(_) => return None,
         })
     }
@@ -258,7 +268,7 @@ mod tests {
     #[test]
     fn codes_render_the_upstream_constants() {
         let names = ResourceNames::default();
-        let cases: [(Reason, &str); 22] = [
+        let cases: [(Reason, &str); 24] = [
             (Reason::NotReady, "node(s) were not ready"),
             (Reason::Unschedulable, "node(s) were unschedulable"),
             (
@@ -323,6 +333,11 @@ mod tests {
                 Reason::UnboundImmediateClaims,
                 "pod has unbound immediate PersistentVolumeClaims",
             ),
+            (
+                Reason::ReadWriteOncePodConflict,
+                "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode",
+            ),
+            (Reason::MaxVolumeCount, "node(s) exceed max volume count"),
         ];
         for (reason, text) in &cases {
             assert_eq!(reason.display(&names).to_string(), *text);

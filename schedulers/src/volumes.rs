@@ -1,11 +1,17 @@
 //! Persistent storage as the volume plugins see it: StorageClasses, PersistentVolumes and
 //! PersistentVolumeClaims.
 //!
-//! Simplifications: volumes have one access mode in effect (a PV binds to at most one
-//! claim and a bound claim's pods may share it on any node its affinity allows), capacity
-//! is a single byte count, there are no volume modes, reclaim policies, selectors on
-//! claims or CSI drivers; a provisioner always succeeds and creates a PV exactly the size
-//! of the claim.
+//! Access modes decide which volumes a claim may bind (a volume must offer every mode the
+//! claim asks for, as the PV controller's `checkAccessModes`), and ReadWriteOncePod
+//! claims are held to one pod by VolumeRestrictions. A volume's CSI driver (`csi.driver`,
+//! or its class's `provisioner` for a provisioned one) is what NodeVolumeLimits counts
+//! against a node's attach limit.
+//!
+//! Simplifications: the other modes are not enforced between pods (a bound
+//! ReadWriteOnce claim's pods may share it on any node its affinity allows, as kubelet
+//! would refuse only at attach time), capacity is a single byte count, there are no
+//! volume modes, reclaim policies or selectors on claims; a provisioner always succeeds
+//! and creates a PV exactly the size of the claim.
 
 use crate::labels::{Labels, NodeSelectorTerm};
 
@@ -36,11 +42,102 @@ impl VolumeBindingMode {
     }
 }
 
+/// One of Kubernetes' volume access modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessMode {
+    /// `ReadWriteOnce`: read-write by the pods of one node.
+    ReadWriteOnce,
+    /// `ReadOnlyMany`: read-only by many nodes.
+    ReadOnlyMany,
+    /// `ReadWriteMany`: read-write by many nodes.
+    ReadWriteMany,
+    /// `ReadWriteOncePod`: read-write by a single pod.
+    ReadWriteOncePod,
+}
+
+impl AccessMode {
+    /// Every mode, in Kubernetes' order of declaration.
+    pub const ALL: [AccessMode; 4] = [
+        AccessMode::ReadWriteOnce,
+        AccessMode::ReadOnlyMany,
+        AccessMode::ReadWriteMany,
+        AccessMode::ReadWriteOncePod,
+    ];
+    /// Kubernetes' spellings, in the order of [`AccessMode::ALL`].
+    pub const NAMES: [&'static str; 4] = [
+        "ReadWriteOnce",
+        "ReadOnlyMany",
+        "ReadWriteMany",
+        "ReadWriteOncePod",
+    ];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<AccessMode> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// A set of access modes (`accessModes`), as a bit mask so that matching allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AccessModes(u8);
+
+impl AccessModes {
+    /// No mode.
+    pub const NONE: AccessModes = AccessModes(0);
+
+    /// The set holding `modes`.
+    pub fn of(modes: &[AccessMode]) -> AccessModes {
+        let mut set = AccessModes::NONE;
+        for &m in modes {
+            set.insert(m);
+        }
+        set
+    }
+
+    /// Adds a mode.
+    pub fn insert(&mut self, mode: AccessMode) {
+        self.0 |= 1 << mode as u8;
+    }
+
+    /// True when the set holds `mode` (`ContainsAccessMode`).
+    pub fn contains(self, mode: AccessMode) -> bool {
+        self.0 & (1 << mode as u8) != 0
+    }
+
+    /// True when every mode of `wanted` is in this set (the PV controller's
+    /// `checkAccessModes`: a volume must offer all that a claim requests).
+    pub fn covers(self, wanted: AccessModes) -> bool {
+        wanted.0 & !self.0 == 0
+    }
+
+    /// True for the empty set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The modes in the set, in Kubernetes' order.
+    pub fn iter(self) -> impl Iterator<Item = AccessMode> {
+        AccessMode::ALL
+            .into_iter()
+            .filter(move |&m| self.contains(m))
+    }
+}
+
 /// A StorageClass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StorageClass {
     /// Its name.
     pub name: String,
+    /// `provisioner`: the CSI driver of the volumes it provisions, which NodeVolumeLimits
+    /// counts (empty for none).
+    pub provisioner: String,
     /// When its claims are bound.
     pub volume_binding_mode: VolumeBindingMode,
     /// `allowedTopologies`: where dynamically provisioned volumes may live (ORed terms);
@@ -74,6 +171,11 @@ pub struct PersistentVolume {
     pub labels: Labels,
     /// The claim it is bound to, as `namespace/name`.
     pub claim_ref: Option<String>,
+    /// `accessModes`: the modes it offers.
+    pub access_modes: AccessModes,
+    /// `csi.driver`: the CSI driver that attaches it (empty for a volume of no CSI
+    /// driver, which NodeVolumeLimits does not count).
+    pub csi_driver: String,
 }
 
 impl PersistentVolume {
@@ -99,6 +201,41 @@ pub struct PersistentVolumeClaim {
     pub request: i64,
     /// `volumeName`: the PV it is bound to.
     pub bound_volume: Option<String>,
+    /// `accessModes`: the modes it asks for.
+    pub access_modes: AccessModes,
+}
+
+/// What NodeVolumeLimits counts as one attached volume: a bound claim's PV, or an
+/// unbound claim (each unbound claim is a volume of its own, as upstream gives it a
+/// random handle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeHandle<'a> {
+    /// A PersistentVolume, by name.
+    Volume(&'a str),
+    /// An unbound claim, by namespace and name.
+    Claim(&'a str, &'a str),
+}
+
+/// The CSI drivers that in-tree volume plugins migrated to (csi-translation-lib's
+/// names), so that a class provisioned by `kubernetes.io/aws-ebs` counts against the
+/// EBS driver's limit.
+const MIGRATED_PLUGINS: [(&str, &str); 7] = [
+    ("kubernetes.io/aws-ebs", "ebs.csi.aws.com"),
+    ("kubernetes.io/gce-pd", "pd.csi.storage.gke.io"),
+    ("kubernetes.io/azure-disk", "disk.csi.azure.com"),
+    ("kubernetes.io/azure-file", "file.csi.azure.com"),
+    ("kubernetes.io/cinder", "cinder.csi.openstack.org"),
+    ("kubernetes.io/vsphere-volume", "csi.vsphere.vmware.com"),
+    ("kubernetes.io/portworx-volume", "pxd.portworx.com"),
+];
+
+/// The CSI driver a provisioner's volumes are attached by: itself, or the driver an
+/// in-tree plugin migrated to.
+pub fn csi_driver_of(provisioner: &str) -> &str {
+    MIGRATED_PLUGINS
+        .iter()
+        .find(|(in_tree, _)| *in_tree == provisioner)
+        .map_or(provisioner, |(_, csi)| csi)
 }
 
 /// Why a volume operation was refused. A refused operation changes nothing.
@@ -168,6 +305,23 @@ impl VolumeState {
             .find(|c| c.name == name && c.namespace == namespace)
     }
 
+    /// The CSI driver and volume NodeVolumeLimits counts for `claim` (upstream's
+    /// `getCSIDriverInfo`): a bound claim's PV by its `csi.driver`, or, when the claim is
+    /// unbound or its PV is missing, the claim itself under its class's provisioner.
+    /// None when nothing is counted (a PV of no CSI driver, no class, no provisioner).
+    pub fn csi_volume<'a>(
+        &'a self,
+        claim: &'a PersistentVolumeClaim,
+    ) -> Option<(&'a str, VolumeHandle<'a>)> {
+        if let Some(pv) = claim.bound_volume.as_deref().and_then(|v| self.volume(v)) {
+            let driver = csi_driver_of(&pv.csi_driver);
+            return (!driver.is_empty()).then_some((driver, VolumeHandle::Volume(&pv.name)));
+        }
+        let class = self.class(&claim.storage_class)?;
+        let driver = csi_driver_of(&class.provisioner);
+        (!driver.is_empty()).then_some((driver, VolumeHandle::Claim(&claim.namespace, &claim.name)))
+    }
+
     /// Adds a StorageClass.
     pub fn add_class(&mut self, class: StorageClass) -> Result<(), VolumeError> {
         if self.class(&class.name).is_some() {
@@ -210,11 +364,13 @@ impl VolumeState {
         Ok(())
     }
 
-    /// True when `volume` is available (unbound), of the claim's class and large enough.
+    /// True when `volume` is available (unbound), of the claim's class, large enough and
+    /// offers every access mode the claim asks for.
     pub fn satisfies(volume: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
         volume.claim_ref.is_none()
             && volume.storage_class == claim.storage_class
             && volume.capacity >= claim.request
+            && volume.access_modes.covers(claim.access_modes)
     }
 
     /// The smallest available volume that satisfies the claim and that a node with these
@@ -275,7 +431,13 @@ impl VolumeState {
         let c = self
             .claim(namespace, claim)
             .ok_or_else(|| VolumeError::NoSuchClaim(claim.to_string()))?;
-        let (capacity, storage_class) = (c.request, c.storage_class.clone());
+        let (capacity, storage_class, access_modes) =
+            (c.request, c.storage_class.clone(), c.access_modes);
+        // A provisioned volume is attached by its class's provisioner.
+        let csi_driver = self
+            .class(&storage_class)
+            .map(|c| c.provisioner.clone())
+            .unwrap_or_default();
         if c.bound_volume.is_some() {
             return Err(VolumeError::AlreadyBound(format!(
                 "persistentvolumeclaim \"{claim}\""
@@ -312,6 +474,8 @@ impl VolumeState {
             }),
             labels,
             claim_ref: None,
+            access_modes,
+            csi_driver,
         };
         self.volumes.push(volume);
         self.bind(namespace, claim, &name)?;
@@ -364,7 +528,7 @@ mod tests {
         s.add_class(StorageClass {
             name: "fast".into(),
             volume_binding_mode: VolumeBindingMode::Immediate,
-            allowed_topologies: Vec::new(),
+            ..Default::default()
         })
         .unwrap();
         for (name, cap, zone) in [("big", 100, "a"), ("small", 10, "b"), ("mid", 50, "a")] {
@@ -386,7 +550,7 @@ mod tests {
             namespace: "default".into(),
             storage_class: "fast".into(),
             request,
-            bound_volume: None,
+            ..Default::default()
         }
     }
 
@@ -426,6 +590,104 @@ mod tests {
             Err(VolumeError::AlreadyBound(
                 "persistentvolumeclaim \"one\"".into()
             ))
+        );
+    }
+
+    /// As the PV controller's `checkAccessModes`: a volume offering a superset of the
+    /// claim's modes matches, one missing any mode does not; a claim asking none takes
+    /// any volume, and a provisioned volume offers what its claim asked for.
+    #[test]
+    fn a_volume_must_offer_every_mode_the_claim_asks_for() {
+        use AccessMode::*;
+        let mut s = state();
+        let modes = |v: &mut VolumeState, name: &str, m: &[AccessMode]| {
+            v.volumes
+                .iter_mut()
+                .find(|x| x.name == name)
+                .unwrap()
+                .access_modes = AccessModes::of(m);
+        };
+        modes(&mut s, "small", &[ReadWriteOnce]);
+        modes(&mut s, "mid", &[ReadWriteOnce, ReadOnlyMany]);
+        modes(&mut s, "big", &[ReadWriteMany]);
+        let mut c = claim("data", 5);
+        assert_eq!(s.find_matching_volume(&c, None).unwrap().name, "small");
+        c.access_modes = AccessModes::of(&[ReadOnlyMany]);
+        assert_eq!(s.find_matching_volume(&c, None).unwrap().name, "mid");
+        c.access_modes = AccessModes::of(&[ReadWriteOnce, ReadWriteMany]);
+        assert!(s.find_matching_volume(&c, None).is_none());
+        c.access_modes = AccessModes::of(&[ReadWriteOncePod]);
+        assert!(s.find_matching_volume(&c, None).is_none());
+        s.add_claim(c).unwrap();
+        assert_eq!(
+            s.bind("default", "data", "small"),
+            Err(VolumeError::Unsuitable("small".into()))
+        );
+        s.bind_immediate_claims();
+        let pv = s
+            .claim("default", "data")
+            .unwrap()
+            .bound_volume
+            .clone()
+            .unwrap();
+        assert_eq!(pv, "pvc-default-data");
+        assert_eq!(
+            s.volume(&pv).unwrap().access_modes,
+            AccessModes::of(&[ReadWriteOncePod])
+        );
+        assert_eq!(
+            AccessMode::parse("ReadWriteOncePod"),
+            Some(ReadWriteOncePod)
+        );
+        assert_eq!(AccessMode::parse("RWO"), None);
+        assert_eq!(ReadOnlyMany.name(), "ReadOnlyMany");
+    }
+
+    /// The driver NodeVolumeLimits counts: the PV's, translated from an in-tree plugin;
+    /// an unbound claim under its class's provisioner; nothing without either.
+    #[test]
+    fn claims_count_under_their_csi_driver() {
+        let mut s = VolumeState::default();
+        s.add_class(StorageClass {
+            name: "ebs".into(),
+            provisioner: "kubernetes.io/aws-ebs".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        s.add_class(StorageClass {
+            name: "none".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        s.add_volume(PersistentVolume {
+            name: "pv".into(),
+            capacity: 1,
+            csi_driver: "pd.csi.storage.gke.io".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let mut bound = claim("bound", 1);
+        bound.bound_volume = Some("pv".into());
+        let mut unbound = claim("unbound", 1);
+        unbound.storage_class = "ebs".into();
+        let mut plain = claim("plain", 1);
+        plain.storage_class = "none".into();
+        assert_eq!(
+            s.csi_volume(&bound),
+            Some(("pd.csi.storage.gke.io", VolumeHandle::Volume("pv")))
+        );
+        assert_eq!(
+            s.csi_volume(&unbound),
+            Some(("ebs.csi.aws.com", VolumeHandle::Claim("default", "unbound")))
+        );
+        assert_eq!(s.csi_volume(&plain), None);
+        // Provisioned for the EBS class, the volume is attached by the EBS driver.
+        s.add_claim(unbound).unwrap();
+        let pv = s.provision("default", "unbound", None).unwrap();
+        let claim = s.claim("default", "unbound").unwrap();
+        assert_eq!(
+            s.csi_volume(claim),
+            Some(("ebs.csi.aws.com", VolumeHandle::Volume(&pv)))
         );
     }
 

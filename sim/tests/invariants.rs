@@ -106,6 +106,7 @@ fn random_node(rng: &mut ChaCha8Rng, i: usize) -> NodeSpec {
         unschedulable: rng.random_bool(0.1),
         gpu: Default::default(),
         images: Vec::new(),
+        csi_attach_limits: Vec::new(),
     }
 }
 

@@ -2084,11 +2084,13 @@ workloads:
                 name: "zonal".into(),
                 volume_binding_mode: VolumeBindingMode::WaitForFirstConsumer,
                 allowed_topologies: vec![zone(&["a", "b"], SelectorOperator::In)],
+                provisioner: "ebs.csi.aws.com".into(),
             },
             StorageClass {
                 name: "standard".into(),
                 volume_binding_mode: VolumeBindingMode::Immediate,
                 allowed_topologies: vec![],
+                provisioner: String::new(),
             }
         ]
     );
@@ -2101,6 +2103,7 @@ workloads:
             node_affinity: Some(vec![zone(&["b"], SelectorOperator::In)]),
             labels: Labels::new([("topology.kubernetes.io/zone", "b")]),
             claim_ref: Some("db/data".into()),
+            ..Default::default()
         }]
     );
     assert_eq!(
@@ -2112,6 +2115,7 @@ workloads:
                 storage_class: "standard".into(),
                 request: 5 << 30,
                 bound_volume: Some("pv-b".into()),
+                ..Default::default()
             },
             PersistentVolumeClaim {
                 name: "scratch".into(),
@@ -2119,6 +2123,7 @@ workloads:
                 storage_class: "zonal".into(),
                 request: 1 << 30,
                 bound_volume: None,
+                ..Default::default()
             }
         ]
     );

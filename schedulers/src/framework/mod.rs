@@ -605,7 +605,8 @@ impl FrameworkScheduler {
     }
 
     /// DefaultPreemption. When the pod's verdicts can depend on other pods beyond their
-    /// requests (InterPodAffinity, PodTopologySpread or NodePorts active for it), every
+    /// requests (InterPodAffinity, PodTopologySpread, NodePorts, VolumeRestrictions or
+    /// NodeVolumeLimits active for it), every
     /// node rejected as Unschedulable is dry-run with all filters on a copy of the
     /// cluster, as upstream does; otherwise only NodeResourcesFit can be resolved by
     /// evicting, so the candidates are the nodes whose only objection is its, and the dry
@@ -914,10 +915,12 @@ impl FrameworkScheduler {
 
 /// Filter plugins whose verdict on a node can change when pods other than by their
 /// requests leave it: preemption dry-runs every filter when one of them is active.
-const POD_DEPENDENT_FILTERS: [&str; 3] = [
+const POD_DEPENDENT_FILTERS: [&str; 5] = [
     plugins::inter_pod_affinity::InterPodAffinity::NAME,
     plugins::pod_topology_spread::PodTopologySpread::NAME,
     plugins::node_ports::NodePorts::NAME,
+    plugins::volume_restrictions::VolumeRestrictions::NAME,
+    plugins::node_volume_limits::NodeVolumeLimits::NAME,
 ];
 
 /// NodeResourcesFit's verdict for `request` against `free` (what is left once

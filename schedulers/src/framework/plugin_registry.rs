@@ -80,6 +80,9 @@ use super::plugins::resource_allocation::{ResourceSpec, ShapePoint};
 use super::plugins::taint_toleration::TaintToleration;
 use super::plugins::volume_binding::VolumeBinding;
 use super::plugins::volume_zone::VolumeZone;
+use super::plugins::{
+    node_volume_limits::NodeVolumeLimits, volume_restrictions::VolumeRestrictions,
+};
 use super::preemption::{MIN_CANDIDATE_NODES_ABSOLUTE, MIN_CANDIDATE_NODES_PERCENTAGE};
 use super::profile::Points;
 use super::{MAX_NODE_SCORE, Plugin, Profile};
@@ -239,7 +242,6 @@ use ExtensionPoint as P;
 const FILTER: &[ExtensionPoint] = &[P::Filter];
 const PRE_FILTER_FILTER: &[ExtensionPoint] = &[P::PreFilter, P::Filter];
 const FILTER_AND_SCORE: &[ExtensionPoint] = &[P::PreFilter, P::Filter, P::PreScore, P::Score];
-const NO_VOLUMES: &str = "schedlab models no volumes";
 const NOWHERE: Points = Points {
     pre_filter: false,
     filter: false,
@@ -334,20 +336,20 @@ pub const PLUGINS: &[PluginInfo] = &[
         requires: &[(P::Filter, P::PreFilter)],
     },
     PluginInfo {
-        name: "VolumeRestrictions",
-        support: Support::Ignored(NO_VOLUMES),
+        name: VolumeRestrictions::NAME,
+        support: Support::Simulated,
         points: PRE_FILTER_FILTER,
-        runs_at: NOWHERE,
+        runs_at: VolumeRestrictions::POINTS,
         enabled_by_default: true,
         default_weight: None,
         args_kind: None,
-        requires: &[],
+        requires: &[(P::Filter, P::PreFilter)],
     },
     PluginInfo {
-        name: "NodeVolumeLimits",
-        support: Support::Ignored(NO_VOLUMES),
+        name: NodeVolumeLimits::NAME,
+        support: Support::Simulated,
         points: PRE_FILTER_FILTER,
-        runs_at: NOWHERE,
+        runs_at: NodeVolumeLimits::POINTS,
         enabled_by_default: true,
         default_weight: None,
         args_kind: None,
@@ -1573,6 +1575,8 @@ fn instantiate(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugin>,
             Box::new(VolumeBinding::default())
         }
         (VolumeZone::NAME, None) => Box::new(VolumeZone::default()),
+        (VolumeRestrictions::NAME, None) => Box::new(VolumeRestrictions::default()),
+        (NodeVolumeLimits::NAME, None) => Box::new(NodeVolumeLimits),
         (NodeAffinity::NAME, None) => Box::new(NodeAffinity::default()),
         (NodeAffinity::NAME, Some(PluginArgs::NodeAffinity(a))) => Box::new(a.plugin()?),
         (NodeResourcesFit::NAME, None) => Box::new(NodeResourcesFit::default()),
@@ -1731,6 +1735,8 @@ mod tests {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeRestrictions",
+                "NodeVolumeLimits",
                 "VolumeBinding",
                 "VolumeZone",
                 "PodTopologySpread",
@@ -1895,6 +1901,8 @@ mod tests {
                 "NodeAffinity",
                 "NodePorts",
                 "NodeResourcesFit",
+                "VolumeRestrictions",
+                "NodeVolumeLimits",
                 "VolumeBinding",
                 "VolumeZone",
                 "PodTopologySpread",
@@ -1997,7 +2005,7 @@ mod tests {
     fn ignored_plugins_are_dropped_with_a_warning() {
         let config = with(|c| {
             let mp = &mut c.plugins.multi_point;
-            enable(mp, "NodeVolumeLimits", None);
+            enable(mp, "DynamicResources", None);
             enable(c.plugins.set_mut(P::Bind), "DefaultBinder", None);
             c.plugins
                 .set_mut(P::Filter)
@@ -2017,8 +2025,8 @@ mod tests {
                 "plugins.bind.enabled[0].name"
             ]
         );
-        assert!(r.warnings[0].message.contains("NodeVolumeLimits"));
-        assert!(r.warnings[0].message.contains("volumes"));
+        assert!(r.warnings[0].message.contains("DynamicResources"));
+        assert!(r.warnings[0].message.contains("ResourceClaims"));
     }
 
     #[test]

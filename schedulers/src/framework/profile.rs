@@ -11,9 +11,11 @@ use super::plugins::{
     node_ports::NodePorts,
     node_resources_fit::{NodeResourcesFit, ScoringStrategy},
     node_unschedulable::NodeUnschedulable,
+    node_volume_limits::NodeVolumeLimits,
     pod_topology_spread::PodTopologySpread,
     taint_toleration::TaintToleration,
     volume_binding::VolumeBinding,
+    volume_restrictions::VolumeRestrictions,
     volume_zone::VolumeZone,
 };
 
@@ -148,11 +150,12 @@ impl Profile {
     }
 
     /// kube-scheduler's default profile (v1.35 `getDefaultPlugins`), with the plugins
-    /// schedlab implements, in upstream order and with upstream weights.
+    /// schedlab implements (all but SchedulingGates, PrioritySort, which the queue does,
+    /// DynamicResources and DefaultBinder), in upstream order and with upstream weights.
     pub fn kube_default() -> Profile {
         let mut p = Profile::new("kube-default");
         p.preemption = true;
-        let plugins: [(Box<dyn Plugin>, Points, i64); 12] = [
+        let plugins: [(Box<dyn Plugin>, Points, i64); 14] = [
             (Box::new(NodeUnschedulable), NodeUnschedulable::POINTS, 0),
             (Box::new(NodeName), NodeName::POINTS, 0),
             (
@@ -167,6 +170,12 @@ impl Profile {
                 NodeResourcesFit::POINTS,
                 1,
             ),
+            (
+                Box::new(VolumeRestrictions::default()),
+                VolumeRestrictions::POINTS,
+                0,
+            ),
+            (Box::new(NodeVolumeLimits), NodeVolumeLimits::POINTS, 0),
             (Box::new(VolumeBinding::default()), VolumeBinding::POINTS, 1),
             (Box::new(VolumeZone::default()), VolumeZone::POINTS, 0),
             (

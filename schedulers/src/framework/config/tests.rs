@@ -465,7 +465,7 @@ fn topology_spread_args_errors() {
 
 #[test]
 fn warnings_are_located() {
-    let body = "extenders: [{urlPrefix: 'http://x'}]\nprofiles:\n- plugins:\n    multiPoint:\n      enabled: [{name: NodeVolumeLimits}]\n";
+    let body = "extenders: [{urlPrefix: 'http://x'}]\nprofiles:\n- plugins:\n    multiPoint:\n      enabled: [{name: DynamicResources}]\n";
     let c = parse(body).unwrap();
     assert_eq!(c.warnings().len(), 2, "{:?}", c.warnings());
     assert!(
@@ -473,10 +473,10 @@ fn warnings_are_located() {
         "{}",
         c.warnings()[0]
     );
-    let (line, column) = position(body, "NodeVolumeLimits");
+    let (line, column) = position(body, "DynamicResources");
     assert!(
             c.warnings()[1].starts_with(&format!(
-                "cfg.yaml:{line}:{column}: profiles[0].plugins.multiPoint.enabled[0].name: plugin NodeVolumeLimits"
+                "cfg.yaml:{line}:{column}: profiles[0].plugins.multiPoint.enabled[0].name: plugin DynamicResources"
             )),
             "{}",
             c.warnings()[1]

@@ -198,6 +198,7 @@ pub(crate) mod tests {
             } else {
                 vec![zone_term(zones)]
             },
+            ..Default::default()
         }
     }
 
@@ -218,6 +219,7 @@ pub(crate) mod tests {
             storage_class: class.into(),
             request,
             bound_volume: bound.map(Into::into),
+            ..Default::default()
         }
     }
 

@@ -253,7 +253,7 @@ mod tests {
             .add_class(StorageClass {
                 name: "wait".into(),
                 volume_binding_mode: VolumeBindingMode::WaitForFirstConsumer,
-                allowed_topologies: Vec::new(),
+                ..Default::default()
             })
             .unwrap();
         c.volumes_mut()
@@ -262,7 +262,7 @@ mod tests {
                 namespace: "default".into(),
                 storage_class: "wait".into(),
                 request: 1,
-                bound_volume: None,
+                ..Default::default()
             })
             .unwrap();
         let id = add_pod(

@@ -543,12 +543,8 @@ impl<'de> Visitor<'de> for ArgVisitor {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawStorageClass {
     pub(super) name: Spanned<String>,
-    /// Accepted for familiarity; every class provisions.
-    #[expect(
-        dead_code,
-        reason = "schedlab's provisioner always succeeds, whoever it is"
-    )]
-    pub(super) provisioner: Option<String>,
+    /// The CSI driver of the volumes it provisions (NodeVolumeLimits counts them).
+    pub(super) provisioner: Option<Spanned<String>>,
     pub(super) volume_binding_mode: Option<Spanned<String>>,
     pub(super) allowed_topologies: Option<Vec<Spanned<RawTopologySelectorTerm>>>,
 }
@@ -570,6 +566,19 @@ pub(super) struct RawPersistentVolume {
     pub(super) capacity: Spanned<RawStorage>,
     pub(super) storage_class_name: Option<Spanned<String>>,
     pub(super) node_affinity: Option<Spanned<RawVolumeNodeAffinity>>,
+    pub(super) access_modes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `csi:`: the CSI driver that attaches the volume.
+    pub(super) csi: Option<Spanned<RawCsiSource>>,
+}
+
+/// A PersistentVolume's `csi:` source: the driver (what NodeVolumeLimits counts against);
+/// the handle is accepted for familiarity, the volume's name standing for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawCsiSource {
+    pub(super) driver: Spanned<String>,
+    #[expect(dead_code, reason = "the PV's name identifies the volume")]
+    pub(super) volume_handle: Option<Spanned<String>>,
 }
 
 /// One item of `persistentVolumeClaims`, with the fields of a PersistentVolumeClaim's
@@ -582,6 +591,7 @@ pub(super) struct RawClaim {
     pub(super) storage_class_name: Option<Spanned<String>>,
     pub(super) resources: Spanned<RawClaimResources>,
     pub(super) volume_name: Option<Spanned<String>>,
+    pub(super) access_modes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A claim's `resources`.
@@ -651,6 +661,8 @@ pub(super) struct RawPool {
     pub(super) autoscaling: Option<Spanned<RawPoolAutoscaling>>,
     /// Images its nodes hold at the start.
     pub(super) images: Option<Vec<Spanned<String>>>,
+    /// Volumes each CSI driver may attach to a node (its CSINode's allocatable count).
+    pub(super) csi_attach_limits: Option<QuantityMap>,
 }
 
 /// One item of `cluster.nodes`.
@@ -660,6 +672,8 @@ pub(super) struct RawNode {
     pub(super) name: Spanned<String>,
     /// Images the node holds at the start.
     pub(super) images: Option<Vec<Spanned<String>>>,
+    /// Volumes each CSI driver may attach to the node (its CSINode's allocatable count).
+    pub(super) csi_attach_limits: Option<QuantityMap>,
     pub(super) allocatable: Option<QuantityMap>,
     pub(super) labels: Option<LabelMap>,
     pub(super) taints: Option<Vec<Spanned<RawTaint>>>,
@@ -817,7 +831,7 @@ pub(super) struct RawClaimTemplateMeta {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawClaimTemplateSpec {
-    pub(super) access_modes: Option<Vec<Spanned<String>>>,
+    pub(super) access_modes: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) storage_class_name: Option<Spanned<String>>,
     pub(super) resources: Spanned<RawClaimResources>,
 }

@@ -159,6 +159,7 @@ impl Builder<'_> {
                 unschedulable: p.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(p.gpus.as_ref(), p.gpu_model.as_ref(), &base)?,
                 images: self.node_images(p.images.as_ref(), &base)?,
+                csi_attach_limits: self.csi_attach_limits(p.csi_attach_limits.as_ref(), &base)?,
             };
             self.charge_capacity(
                 &template.allocatable,
@@ -240,6 +241,7 @@ impl Builder<'_> {
                 unschedulable: n.unschedulable.unwrap_or(false),
                 gpu: self.node_gpus(n.gpus.as_ref(), n.gpu_model.as_ref(), &base)?,
                 images: self.node_images(n.images.as_ref(), &base)?,
+                csi_attach_limits: self.csi_attach_limits(n.csi_attach_limits.as_ref(), &base)?,
             }));
         }
         Ok(())
@@ -293,6 +295,7 @@ mod tests {
                 unschedulable: false,
                 gpu: Default::default(),
                 images: Vec::new(),
+                csi_attach_limits: Vec::new(),
             }
         );
         let mut edge = Resources::ZERO;

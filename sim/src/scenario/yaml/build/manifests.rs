@@ -1010,6 +1010,7 @@ impl<'f> Builder<'f> {
                             // `status.images` is not read: the scenario's `images:`
                             // gives sizes, and a node of a manifest starts with none.
                             images: None,
+                            csi_attach_limits: None,
                         },
                         &o.at,
                     );

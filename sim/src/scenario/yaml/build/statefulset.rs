@@ -4,8 +4,8 @@
 //! pkg/controller/statefulset/stateful_set_utils.go: `<template>-<set>-<ordinal>`),
 //! created with the scenario's storage at time zero rather than when the ordinal is first
 //! created: a claim is only bound when its first pod is (WaitForFirstConsumer) or at once
-//! (Immediate), so the difference shows nowhere. `accessModes` are checked and not
-//! modelled (see `schedulers::volumes`).
+//! (Immediate), so the difference shows nowhere. Each claim asks for the template's
+//! `accessModes`.
 
 use schedulers::PodTemplate;
 use schedulers::volumes::PersistentVolumeClaim;
@@ -18,12 +18,6 @@ use super::{Builder, Result};
 use crate::scenario::PodManagementPolicy;
 
 const POLICIES: &[&str] = &["OrderedReady", "Parallel"];
-const ACCESS_MODES: &[&str] = &[
-    "ReadWriteOnce",
-    "ReadOnlyMany",
-    "ReadWriteMany",
-    "ReadWriteOncePod",
-];
 
 /// The claim of `template` for ordinal `ordinal` of the StatefulSet `set`.
 pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
@@ -112,20 +106,10 @@ impl Builder<'_> {
             ));
         }
         let spec = &raw.spec.value;
-        for (j, mode) in spec.access_modes.iter().flatten().enumerate() {
-            if !ACCESS_MODES.contains(&mode.value.as_str()) {
-                return Err(self.kube.err(
-                    &mode.referenced,
-                    &format!("{base}.spec.accessModes[{j}]"),
-                    format!(
-                        "unknown access mode {}{}; expected {}",
-                        quoted(&mode.value),
-                        did_you_mean(&mode.value, ACCESS_MODES),
-                        one_of(ACCESS_MODES)
-                    ),
-                ));
-            }
-        }
+        let access_modes = self.access_modes(
+            spec.access_modes.as_ref(),
+            &format!("{base}.spec.accessModes"),
+        )?;
         let request = self.storage(
             &spec.resources.value.requests.value,
             &format!("{base}.spec.resources.requests.storage"),
@@ -155,6 +139,7 @@ impl Builder<'_> {
                     storage_class: storage_class.clone(),
                     request,
                     bound_volume: None,
+                    access_modes,
                 })
                 .expect("the name was checked to be new");
         }

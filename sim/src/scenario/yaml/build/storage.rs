@@ -1,13 +1,15 @@
 //! Storage: `storageClasses:`, `persistentVolumes:`, `persistentVolumeClaims:` (a claim
-//! naming its volume is bound to it) and the claims a workload mounts.
+//! naming its volume is bound to it), access modes, the claims a workload mounts and a
+//! node's or pool's `csiAttachLimits`.
 
 use schedulers::volumes::{
-    PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeBindingMode, VolumeError,
+    AccessMode, AccessModes, PersistentVolume, PersistentVolumeClaim, StorageClass,
+    VolumeBindingMode, VolumeError,
 };
-use schedulers::yaml::NodeAffinityRules;
 use schedulers::yaml::kube::RawVolume;
 use schedulers::yaml::message::{did_you_mean, one_of, quoted};
 use schedulers::yaml::names::dns_subdomain_error;
+use schedulers::yaml::{NodeAffinityRules, QuantityMap};
 use schedulers::{NodeSelectorTerm, ResourceKind, SelectorOperator, SelectorRequirement};
 use serde_saphyr::Spanned;
 
@@ -17,6 +19,72 @@ use super::{Builder, Result};
 const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
 
 impl Builder<'_> {
+    /// `accessModes`: Kubernetes' four spellings, ReadWriteOncePod alone (as the API
+    /// server validates a claim or a volume).
+    pub(super) fn access_modes(
+        &self,
+        list: Option<&Spanned<Vec<Spanned<String>>>>,
+        field: &str,
+    ) -> Result<AccessModes> {
+        let mut modes = AccessModes::NONE;
+        let Some(list) = list else {
+            return Ok(modes);
+        };
+        for (j, mode) in list.value.iter().enumerate() {
+            let Some(m) = AccessMode::parse(&mode.value) else {
+                return Err(self.kube.err(
+                    &mode.referenced,
+                    &format!("{field}[{j}]"),
+                    format!(
+                        "unknown access mode {}{}; expected {}",
+                        quoted(&mode.value),
+                        did_you_mean(&mode.value, &AccessMode::NAMES),
+                        one_of(&AccessMode::NAMES)
+                    ),
+                ));
+            };
+            modes.insert(m);
+        }
+        if modes.contains(AccessMode::ReadWriteOncePod) && modes.iter().count() > 1 {
+            return Err(self.kube.err(
+                &list.referenced,
+                field,
+                "may not use ReadWriteOncePod with other access modes",
+            ));
+        }
+        Ok(modes)
+    }
+
+    /// A node's or pool's `csiAttachLimits`: how many volumes each CSI driver may attach
+    /// (its CSINode's `spec.drivers[].allocatable.count`), in file order.
+    pub(super) fn csi_attach_limits(
+        &self,
+        map: Option<&QuantityMap>,
+        base: &str,
+    ) -> Result<Vec<(String, u32)>> {
+        let mut out: Vec<(String, u32)> = Vec::new();
+        for (driver, count) in map.iter().flat_map(|m| m.0.iter()) {
+            let field =
+                schedulers::field_path::key(&format!("{base}.csiAttachLimits"), &driver.value);
+            if let Some(why) = dns_subdomain_error(&driver.value) {
+                return Err(self.kube.err(
+                    &driver.referenced,
+                    &field,
+                    format!("invalid CSI driver name {}: {why}", quoted(&driver.value)),
+                ));
+            }
+            if out.iter().any(|(d, _)| *d == driver.value) {
+                return Err(self.kube.err(
+                    &driver.referenced,
+                    &field,
+                    format!("CSI driver {} is listed twice", quoted(&driver.value)),
+                ));
+            }
+            out.push((driver.value.clone(), self.kube.count_u32(count, &field)?));
+        }
+        Ok(out)
+    }
+
     /// A DNS subdomain name of a storage object (`what`: "storage class", ...).
     pub(super) fn storage_name(
         &self,
@@ -150,9 +218,18 @@ impl Builder<'_> {
                 }
                 allowed_topologies.push(out);
             }
+            let provisioner = match &raw.provisioner {
+                None => String::new(),
+                Some(p) => self.kube.non_empty(
+                    p,
+                    &format!("{base}.provisioner"),
+                    "a provisioner (CSI driver) name",
+                )?,
+            };
             self.volumes
                 .add_class(StorageClass {
                     name,
+                    provisioner,
                     volume_binding_mode,
                     allowed_topologies,
                 })
@@ -195,6 +272,16 @@ impl Builder<'_> {
                     NodeAffinityRules::Pod,
                 )?),
             };
+            let access_modes =
+                self.access_modes(raw.access_modes.as_ref(), &format!("{base}.accessModes"))?;
+            let csi_driver = match &raw.csi {
+                None => String::new(),
+                Some(csi) => self.kube.non_empty(
+                    &csi.value.driver,
+                    &format!("{base}.csi.driver"),
+                    "a CSI driver name",
+                )?,
+            };
             self.volumes
                 .add_volume(PersistentVolume {
                     name,
@@ -203,6 +290,8 @@ impl Builder<'_> {
                     node_affinity,
                     labels,
                     claim_ref: None,
+                    access_modes,
+                    csi_driver,
                 })
                 .expect("the name was checked to be new");
         }
@@ -241,6 +330,8 @@ impl Builder<'_> {
                 raw.storage_class_name.as_ref(),
                 &format!("{base}.storageClassName"),
             )?;
+            let access_modes =
+                self.access_modes(raw.access_modes.as_ref(), &format!("{base}.accessModes"))?;
             self.volumes
                 .add_claim(PersistentVolumeClaim {
                     name: name.clone(),
@@ -248,6 +339,7 @@ impl Builder<'_> {
                     storage_class,
                     request,
                     bound_volume: None,
+                    access_modes,
                 })
                 .expect("the name was checked to be new");
             if let Some(v) = &raw.volume_name {
@@ -255,7 +347,7 @@ impl Builder<'_> {
                 if let Err(e) = self.volumes.bind(&namespace, &name, &v.value) {
                     let message = match e {
                         VolumeError::Unsuitable(_) => format!(
-                            "persistent volume {} cannot hold this claim: it must have the claim's storage class and at least its requested size",
+                            "persistent volume {} cannot hold this claim: it must have the claim's storage class, at least its requested size and every access mode it asks for",
                             quoted(&v.value)
                         ),
                         other => other.to_string(),
@@ -345,11 +437,13 @@ persistentVolumes:
     labels: {kind: ssd}
     capacity: {storage: 10Gi}
     storageClassName: slow
+    accessModes: [ReadWriteOnce, ReadOnlyMany]
+    csi: {driver: ebs.csi.aws.com, volumeHandle: vol-0a1}
     nodeAffinity:
       required:
         nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [n0]}]}]
 persistentVolumeClaims:
-  - {name: data, storageClassName: slow, resources: {requests: {storage: 5Gi}}, volumeName: pv}
+  - {name: data, storageClassName: slow, resources: {requests: {storage: 5Gi}}, volumeName: pv, accessModes: [ReadWriteOnce]}
   - {name: scratch, namespace: ml, storageClassName: fast, resources: {requests: {storage: 1Gi}}}
 ";
 
@@ -374,11 +468,13 @@ persistentVolumeClaims:
                         match_expressions: vec![requirement("zone", &["a", "b"])],
                         match_fields: vec![],
                     }],
+                    provisioner: String::new(),
                 },
                 StorageClass {
                     name: "slow".into(),
                     volume_binding_mode: VolumeBindingMode::Immediate,
                     allowed_topologies: vec![],
+                    provisioner: "x".into(),
                 },
             ]
         );
@@ -396,6 +492,11 @@ persistentVolumeClaims:
                 }]),
                 labels,
                 claim_ref: Some("default/data".into()),
+                access_modes: AccessModes::of(&[
+                    AccessMode::ReadWriteOnce,
+                    AccessMode::ReadOnlyMany
+                ]),
+                csi_driver: "ebs.csi.aws.com".into(),
             })
         );
         assert_eq!(
@@ -406,7 +507,12 @@ persistentVolumeClaims:
                 storage_class: "fast".into(),
                 request: 1 << 30,
                 bound_volume: None,
+                access_modes: AccessModes::NONE,
             })
+        );
+        assert_eq!(
+            s.volumes.claim("default", "data").map(|c| c.access_modes),
+            Some(AccessModes::of(&[AccessMode::ReadWriteOnce]))
         );
         assert_eq!(
             s.volumes
@@ -472,7 +578,37 @@ persistentVolumeClaims:
             "persistentVolumes: [{name: v, capacity: {storage: 1Gi}}]\npersistentVolumeClaims: [{name: c, resources: {requests: {storage: 2Gi}}, volumeName: v}]\n",
             "v}]\n",
             "persistentVolumeClaims[0].volumeName",
-            "persistent volume \"v\" cannot hold this claim: it must have the claim's storage class and at least its requested size",
+            "persistent volume \"v\" cannot hold this claim: it must have the claim's storage class, at least its requested size and every access mode it asks for",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}]\npersistentVolumeClaims: [{name: c, resources: {requests: {storage: 1Gi}}, volumeName: v, accessModes: [ReadWriteMany]}]\n",
+            "v, access",
+            "persistentVolumeClaims[0].volumeName",
+            "persistent volume \"v\" cannot hold this claim: it must have the claim's storage class, at least its requested size and every access mode it asks for",
+        );
+        check_at(
+            "persistentVolumeClaims: [{name: c, resources: {requests: {storage: 1Gi}}, accessModes: [ReadWriteOnce, ReadWriteOncePod]}]\n",
+            "[ReadWriteOnce, ",
+            "persistentVolumeClaims[0].accessModes",
+            "may not use ReadWriteOncePod with other access modes",
+        );
+        check_at(
+            "persistentVolumes: [{name: v, capacity: {storage: 1Gi}, accessModes: [ReadWriteOncePods]}]\n",
+            "ReadWriteOncePods",
+            "persistentVolumes[0].accessModes[0]",
+            "unknown access mode \"ReadWriteOncePods\" (did you mean ReadWriteOncePod?); expected ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod",
+        );
+        check_at(
+            "cluster: {nodes: [{name: n, csiAttachLimits: {ebs.csi.aws.com: -1}}]}\n",
+            "-1",
+            "cluster.nodes[0].csiAttachLimits[\"ebs.csi.aws.com\"]",
+            "expected a non-negative integer, got -1",
+        );
+        check_at(
+            "cluster: {nodePools: [{name: p, count: 1, csiAttachLimits: {EBS: 2}}]}\n",
+            "EBS",
+            "cluster.nodePools[0].csiAttachLimits.EBS",
+            "invalid CSI driver name \"EBS\": it must consist of lowercase letters, digits, `-` and `.`, with a letter or digit at the start, the end and on both sides of each `.`",
         );
         check_at(
             "persistentVolumeClaims: [{name: Data, resources: {requests: {storage: 1Gi}}}]\n",
