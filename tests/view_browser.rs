@@ -10,17 +10,18 @@
 //! there at that time, and that clicking a pod shows its history and kube-default's
 //! verdicts; it saves a screenshot and prints its path for a person to look at.
 //!
-//! The WebDriver client is the few requests the test needs, as blocking HTTP/1.1 over a
-//! `TcpStream` to chromedriver on localhost, with serde_json (already a dependency).
+//! The WebDriver client is the few requests the test needs, sent to chromedriver on
+//! localhost with ureq (plain HTTP, JSON bodies through serde_json); screenshots arrive
+//! as base64, which the base64 crate decodes.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 #[path = "support/view_trace.rs"]
@@ -54,6 +55,7 @@ fn found(program: &str) -> bool {
 struct Driver {
     child: Child,
     port: u16,
+    agent: ureq::Agent,
 }
 
 impl Drop for Driver {
@@ -76,7 +78,12 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let driver = Driver { child, port };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let driver = Driver { child, port, agent };
         let started = Instant::now();
         loop {
             if let Ok(status) = driver.try_request("GET", "/status", None)
@@ -92,54 +99,22 @@ impl Driver {
         }
     }
 
-    /// One request; the answer's JSON.
+    /// One request; the answer's JSON, whatever its HTTP status, since WebDriver reports
+    /// its errors as JSON in 4xx and 5xx answers.
     fn try_request(
         &self,
         method: &str,
         path: &str,
         body: Option<&Value>,
-    ) -> std::io::Result<Value> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let body = body.map(Value::to_string).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.port,
-            body.len()
-        )?;
-        // chromedriver may keep the connection open whatever the request says, so the
-        // answer ends where its Content-Length (or its last chunk) says, not at EOF.
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 8192];
-        let body = loop {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                return Err(std::io::Error::other("connection closed mid-answer"));
-            }
-            raw.extend_from_slice(&buf[..n]);
-            let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-                continue;
-            };
-            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-            let body = &raw[split + 4..];
-            if head.contains("transfer-encoding: chunked") {
-                if body.windows(5).any(|w| w == b"0\r\n\r\n") {
-                    break dechunk(body);
-                }
-                continue;
-            }
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .ok_or_else(|| std::io::Error::other("no Content-Length"))?;
-            if body.len() >= length {
-                break body[..length].to_vec();
-            }
-        };
-        serde_json::from_slice(&body).map_err(std::io::Error::other)
+    ) -> Result<Value, ureq::Error> {
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        let mut answer = match (method, body) {
+            ("GET", None) => self.agent.get(&url).call(),
+            ("DELETE", None) => self.agent.delete(&url).call(),
+            ("POST", Some(body)) => self.agent.post(&url).send_json(body),
+            _ => panic!("the test sends no {method} request with body {body:?}"),
+        }?;
+        answer.body_mut().read_json()
     }
 
     /// A request whose answer must not be a WebDriver error; its `value`.
@@ -149,45 +124,6 @@ impl Driver {
         assert!(value.get("error").is_none(), "{method} {path}: {value}");
         value
     }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
-        .map(value)
-        .collect();
-    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
-    for chunk in digits.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
-        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
-    }
-    out
 }
 
 /// A WebDriver session on one page.
@@ -399,13 +335,15 @@ fn check_page(session: &Session<'_>, page: &Path, rows: &[(u64, String, String, 
         "script errors"
     );
 
-    let png = base64_decode(
-        session
-            .driver
-            .request("GET", &format!("/session/{}/screenshot", session.id), None)
-            .as_str()
-            .unwrap(),
-    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            session
+                .driver
+                .request("GET", &format!("/session/{}/screenshot", session.id), None)
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("view-screenshot.png");
     fs::write(&shot, &png).unwrap();
