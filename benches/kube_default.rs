@@ -2,8 +2,7 @@
 //! pods placed per second on 500, 5,000 and 10,000 nodes that already run 30 pods each,
 //! for plain pods and for a mix of plain pods, pods with node affinity and pods with a
 //! zone topology spread constraint. One scheduling cycle per pod, one core, with the
-//! scheduler's caches warm as in a running simulation. The `parallel_filter` cases filter
-//! each attempt's nodes on rayon's threads (issue 16: does it pay?).
+//! scheduler's caches warm as in a running simulation.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -121,31 +120,17 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("kube_default");
     group.sample_size(10);
     group.throughput(Throughput::Elements(PODS as u64));
-    let cases = [500, 5_000, 10_000]
-        .into_iter()
-        .flat_map(|nodes| [false, true].map(|mix| (nodes, mix, false)))
-        .chain(
-            [5_000, 10_000]
-                .into_iter()
-                .flat_map(|nodes| [false, true].map(|mix| (nodes, mix, true))),
-        );
-    for (nodes, mix, parallel) in cases {
-        {
+    for nodes in [500, 5_000, 10_000] {
+        for mix in [false, true] {
             let kinds = templates(mix);
-            let label = format!(
-                "{}/{nodes}_nodes{}",
-                if mix { "mix" } else { "plain" },
-                if parallel { "/parallel_filter" } else { "" }
-            );
+            let label = format!("{}/{nodes}_nodes", if mix { "mix" } else { "plain" });
             // One cluster and one scheduler for the whole benchmark, as in a running
             // simulation: caches keyed by node generations (zone order, shape and
             // inter-pod census) are warm, and only what changed is recomputed. Each
             // iteration adds PODS pending pods (untimed), schedules them (timed) and
             // removes them again (untimed), so every iteration starts from the same load.
             let mut cluster = cluster(nodes);
-            let mut profile = Profile::kube_default();
-            profile.parallel_filter = parallel;
-            let mut scheduler = FrameworkScheduler::new(profile);
+            let mut scheduler = FrameworkScheduler::new(Profile::kube_default());
             let mut rng = SchedulerRng::seed_from_u64(1);
             let mut decisions = Vec::with_capacity(PODS);
             group.bench_function(label, |b| {

@@ -215,7 +215,7 @@ impl FromIterator<Reason> for Reasons {
 /// says at which points it runs. Methods taking `&mut self` run once per pod before the
 /// per-node methods, so a plugin keeps what it precomputes for the current pod in its own
 /// fields (kube-scheduler's CycleState, but typed and owned by the plugin).
-pub trait Plugin: Send + Sync {
+pub trait Plugin: Send {
     /// The plugin's name, as in kube-scheduler's configuration (`NodeResourcesFit`).
     fn name(&self) -> &'static str;
 
@@ -369,16 +369,7 @@ pub struct FrameworkScheduler {
     /// nominated there whose priority is at least the pod's (upstream's
     /// `addNominatedPods`).
     reserved: Vec<(NodeId, Resources)>,
-    /// One batch's verdicts when filtering in parallel, kept to reuse its allocation.
-    batch: Vec<FilterVerdict>,
 }
-
-/// A node and the first filter that rejected it, if any.
-type FilterVerdict = (NodeId, Option<(&'static str, Status)>);
-
-/// The fewest nodes filtered in one parallel batch: below this, handing work to other
-/// threads costs more than it saves.
-pub const PARALLEL_FILTER_MIN_BATCH: usize = 64;
 
 impl FrameworkScheduler {
     /// A scheduler for this profile.
@@ -395,7 +386,6 @@ impl FrameworkScheduler {
             raw: Vec::new(),
             totals: Vec::new(),
             reserved: Vec::new(),
-            batch: Vec::new(),
         }
     }
 
@@ -469,11 +459,18 @@ impl FrameworkScheduler {
         self.feasible.clear();
         self.failures.clear();
         let start = if n == 0 { 0 } else { self.next_start % n };
-        let processed = if self.profile.parallel_filter {
-            self.filter_in_parallel(pod, cluster, start, to_find)
-        } else {
-            self.filter_one_by_one(pod, cluster, start, to_find)
-        };
+        let mut processed = 0;
+        for k in 0..n {
+            if self.feasible.len() >= to_find {
+                break;
+            }
+            let node = self.order[(start + k) % n];
+            processed += 1;
+            match self.first_failure(pod, cluster, node) {
+                None => self.feasible.push(node),
+                Some((plugin, status)) => self.failures.push((node, plugin, status)),
+            }
+        }
         if n > 0 {
             self.next_start = (start + processed) % n;
         }
@@ -758,80 +755,6 @@ impl FrameworkScheduler {
                 cluster.rows()[node.index()].free - self.held_on(node).unwrap_or(Resources::ZERO);
             shortfall(&pod.requests, &free).is_success()
         }
-    }
-
-    /// Filters nodes in visiting order from `start` until `to_find` are feasible; returns
-    /// how many nodes were visited.
-    fn filter_one_by_one(
-        &mut self,
-        pod: &Pod,
-        cluster: &ClusterState,
-        start: usize,
-        to_find: usize,
-    ) -> usize {
-        let n = self.order.len();
-        let mut processed = 0;
-        for k in 0..n {
-            if self.feasible.len() >= to_find {
-                break;
-            }
-            let node = self.order[(start + k) % n];
-            processed += 1;
-            match self.first_failure(pod, cluster, node) {
-                None => self.feasible.push(node),
-                Some((plugin, status)) => self.failures.push((node, plugin, status)),
-            }
-        }
-        processed
-    }
-
-    /// [`Self::filter_one_by_one`] with each batch of nodes filtered on rayon's threads.
-    ///
-    /// A batch is as long as the feasible nodes still missing (at least
-    /// [`PARALLEL_FILTER_MIN_BATCH`]); its verdicts are taken in visiting order and those
-    /// past the `to_find`-th feasible node are dropped, so the nodes kept, the rotating
-    /// start index and every verdict are exactly those of the one-by-one loop, whatever
-    /// the thread count. The price is the dropped verdicts of the last batch.
-    fn filter_in_parallel(
-        &mut self,
-        pod: &Pod,
-        cluster: &ClusterState,
-        start: usize,
-        to_find: usize,
-    ) -> usize {
-        use rayon::prelude::*;
-        let n = self.order.len();
-        let mut verdicts = std::mem::take(&mut self.batch);
-        let mut processed = 0;
-        let mut k = 0;
-        while k < n && self.feasible.len() < to_find {
-            let batch = (to_find - self.feasible.len())
-                .max(PARALLEL_FILTER_MIN_BATCH)
-                .min(n - k);
-            let this = &*self;
-            (k..k + batch)
-                .into_par_iter()
-                .with_min_len(PARALLEL_FILTER_MIN_BATCH / 4)
-                .map(|j| {
-                    let node = this.order[(start + j) % n];
-                    (node, this.first_failure(pod, cluster, node))
-                })
-                .collect_into_vec(&mut verdicts);
-            for (node, verdict) in verdicts.drain(..) {
-                if self.feasible.len() >= to_find {
-                    break;
-                }
-                processed += 1;
-                match verdict {
-                    None => self.feasible.push(node),
-                    Some((plugin, status)) => self.failures.push((node, plugin, status)),
-                }
-            }
-            k += batch;
-        }
-        verdicts.clear();
-        self.batch = verdicts;
-        processed
     }
 
     /// The first filter plugin, in profile order, that rejects the node.

@@ -90,9 +90,6 @@ pub struct Profile {
     pub percentage_of_nodes_to_score: u32,
     /// DefaultPreemption runs as PostFilter when no node fits.
     pub preemption: bool,
-    /// Filter nodes on rayon's threads within one attempt (kube-scheduler's
-    /// `parallelism`); placements are the same either way.
-    pub parallel_filter: bool,
 }
 
 impl Profile {
@@ -107,7 +104,6 @@ impl Profile {
             score: Vec::new(),
             percentage_of_nodes_to_score: 0,
             preemption: false,
-            parallel_filter: false,
         }
     }
 
