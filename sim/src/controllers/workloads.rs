@@ -956,6 +956,7 @@ fn trace_template(p: &TracePod) -> (Arc<PodTemplate>, Resources) {
         },
         priority: p.priority,
         node_selector: p.node_selector.clone(),
+        labels: p.labels.clone(),
         containers: vec![ContainerResources {
             name: "main".into(),
             requests,

@@ -51,6 +51,9 @@ pub struct TracePod {
     pub priority: i32,
     /// Its `nodeSelector`, empty for none.
     pub node_selector: Labels,
+    /// Its labels, empty for none: what the trace says it belongs to (an Alibaba
+    /// container's `app`, a batch instance's job), for selectors and `sample` to key on.
+    pub labels: Labels,
 }
 
 /// A GPU trace replay under the paper's protocol (`gpuTrace:` in a scenario): the trace's

@@ -450,6 +450,7 @@ fn generic_row(
         namespace: namespace.to_owned(),
         priority,
         node_selector,
+        labels: Default::default(),
     })
 }
 
@@ -514,6 +515,7 @@ pub fn load_google_2011(
             namespace: String::new(),
             priority: t.priority,
             node_selector: Default::default(),
+            labels: Default::default(),
         })
         .collect();
     Ok(Loaded {

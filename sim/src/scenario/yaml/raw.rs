@@ -177,6 +177,9 @@ pub(super) struct RawTraceWorkload {
     pub(super) format: Spanned<String>,
     /// The pod list, relative to the scenario's directory.
     pub(super) pods: Spanned<String>,
+    /// The task table of a batch trace (Alibaba v2018's `batch_task`), relative to the
+    /// scenario's directory: where its instances' requests are.
+    pub(super) tasks: Option<Spanned<String>>,
     /// `shuffled` or `recorded`; required, but checked after parsing so that the message
     /// can say where and what the choices are.
     pub(super) timing: Option<Spanned<String>>,

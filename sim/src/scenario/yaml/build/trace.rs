@@ -14,6 +14,10 @@ use serde_saphyr::{Location, Spanned};
 use super::super::raw::{RawClusterTrace, RawGpuFill, RawQueue, RawTraceWorkload, RawWorkload};
 use super::super::raw::{RawMachineScale, RawTraceWindow};
 use super::{Builder, Result};
+use crate::scenario::alibaba_v2018::{
+    FORMAT_ALIBABA_2018_BATCH, FORMAT_ALIBABA_2018_CONTAINERS, alibaba_job, load_batch_instances,
+    load_containers,
+};
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, TracePod, load_nodes, load_pods};
 use crate::scenario::trace_formats::{
     FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
@@ -34,9 +38,14 @@ pub(super) const MAX_DEMAND_PERMILLE: u32 = 100_000;
 /// The formats a `trace:` workload reads.
 const WORKLOAD_FORMATS: &[&str] = &[
     FORMAT_ALIBABA_GPU_V2023,
+    FORMAT_ALIBABA_2018_BATCH,
+    FORMAT_ALIBABA_2018_CONTAINERS,
     FORMAT_GENERIC_CSV,
     FORMAT_GOOGLE_2011,
 ];
+
+/// The formats whose memory is normalized to 0-100 of `machineScale.memory`.
+const ALIBABA_2018_FORMATS: &[&str] = &[FORMAT_ALIBABA_2018_BATCH, FORMAT_ALIBABA_2018_CONTAINERS];
 
 /// The largest `sizeScale` and `timeScale`: beyond them requests and times leave any
 /// range a cluster or a run has.
@@ -83,7 +92,7 @@ pub(super) struct ShuffledTrace {
 impl Builder<'_> {
     /// A node list's `format` (`cluster.trace`, `gpuTrace`): the one format with nodes.
     pub(super) fn trace_format(&self, v: &Spanned<String>, field: &str) -> Result<()> {
-        if v.value == FORMAT_GENERIC_CSV || v.value == FORMAT_GOOGLE_2011 {
+        if v.value != FORMAT_ALIBABA_GPU_V2023 && WORKLOAD_FORMATS.contains(&v.value.as_str()) {
             return Err(self.kube.err(
                 &v.referenced,
                 field,
@@ -300,8 +309,48 @@ impl Builder<'_> {
         let scale = self.machine_scale(raw, format, &base, t)?;
         let strict = raw.strict.as_ref().is_some_and(|s| s.value);
         let pods_field = format!("{base}.pods");
+        let tasks_field = format!("{base}.tasks");
+        let tasks = match (&raw.tasks, format) {
+            (Some(p), FORMAT_ALIBABA_2018_BATCH) => Some(self.trace_path(p, &tasks_field)?),
+            (Some(p), _) => {
+                return Err(self.kube.err(
+                    &p.referenced,
+                    &tasks_field,
+                    format!(
+                        "`tasks` applies to the {FORMAT_ALIBABA_2018_BATCH} format only, whose instances take their requests from their task"
+                    ),
+                ));
+            }
+            (None, FORMAT_ALIBABA_2018_BATCH) => {
+                return Err(self.kube.err(
+                    &t.referenced,
+                    &tasks_field,
+                    "missing required field `tasks`: the batch_task table, where each instance's requests (plan_cpu, plan_mem) are",
+                ));
+            }
+            (None, _) => None,
+        };
         let (path, shown) = self.trace_path(&raw.pods, &pods_field)?;
+        // What mem_size or plan_mem 100 stands for.
+        let alibaba_memory = scale.map_or(0, |s| s.memory_bytes);
         let (pods, skipped) = match format {
+            FORMAT_ALIBABA_2018_BATCH => {
+                let (tasks_path, tasks_shown) = tasks.expect("checked above");
+                let l = load_batch_instances(
+                    (&path, &shown),
+                    (&tasks_path, &tasks_shown),
+                    alibaba_memory,
+                    strict,
+                )?;
+                if let Some(skipped) = l.tasks_skipped {
+                    self.trace_warnings.push(skipped.warning());
+                }
+                (l.instances.pods, l.instances.skipped)
+            }
+            FORMAT_ALIBABA_2018_CONTAINERS => {
+                let l = load_containers(&path, &shown, alibaba_memory, strict)?;
+                (l.pods, l.skipped)
+            }
             FORMAT_GENERIC_CSV => {
                 let l = load_generic_csv(&path, &shown, strict)?;
                 (l.pods, l.skipped)
@@ -332,6 +381,8 @@ impl Builder<'_> {
         }
         let pods = if format == FORMAT_GOOGLE_2011 {
             options.apply(pods, google_job)
+        } else if ALIBABA_2018_FORMATS.contains(&format) {
+            options.apply(pods, alibaba_job)
         } else {
             options.apply(pods, |p| p.name.as_str())
         };
@@ -431,7 +482,8 @@ impl Builder<'_> {
         Ok((start.as_micros(), end))
     }
 
-    /// `machineScale`: required by, and only for, the Google format.
+    /// `machineScale`: required by, and only for, the Google format (both sizes) and the
+    /// Alibaba v2018 formats (memory only: their CPU is in hundredths of a core).
     fn machine_scale(
         &self,
         raw: &RawTraceWorkload,
@@ -440,7 +492,15 @@ impl Builder<'_> {
         t: &Spanned<RawTraceWorkload>,
     ) -> Result<Option<MachineScale>> {
         let field = format!("{base}.machineScale");
+        let alibaba = ALIBABA_2018_FORMATS.contains(&format);
         let Some(m) = &raw.machine_scale else {
+            if alibaba {
+                return Err(self.kube.err(
+                    &t.referenced,
+                    &field,
+                    "missing required field `machineScale` (what memory 100 is: the trace's memory is normalized to 0-100), e.g. machineScale: {memory: 128Gi}",
+                ));
+            }
             if format == FORMAT_GOOGLE_2011 {
                 return Err(self.kube.err(
                     &t.referenced,
@@ -450,12 +510,25 @@ impl Builder<'_> {
             }
             return Ok(None);
         };
+        if alibaba {
+            if let Some(cpu) = &m.value.cpu {
+                return Err(self.kube.err(
+                    &cpu.referenced,
+                    &format!("{field}.cpu"),
+                    "this trace gives CPU in hundredths of a core (100 is 1 core); only `memory` (what memory 100 is) is scaled",
+                ));
+            }
+            return Ok(Some(MachineScale {
+                cpu_milli: 0,
+                memory_bytes: self.machine_part(m, &field, "memory")?,
+            }));
+        }
         if format != FORMAT_GOOGLE_2011 {
             return Err(self.kube.err(
                 &m.referenced,
                 &field,
                 format!(
-                    "`machineScale` applies to the {FORMAT_GOOGLE_2011} format only, whose requests are shares of the largest machine"
+                    "`machineScale` applies to the {FORMAT_GOOGLE_2011} and Alibaba v2018 formats only, whose sizes are normalized to the largest machine"
                 ),
             ));
         }
@@ -913,7 +986,7 @@ gpuFill: {{step: 0.02, demand: 1.5}}
             "workloads: [{trace: {format: azure, pods: p.csv, timing: recorded}}]\n",
             "azure",
             "workloads[0].trace.format",
-            "unknown trace format \"azure\"; expected alibaba-gpu-v2023, generic-csv or google-2011-task-events",
+            "unknown trace format \"azure\"; expected alibaba-gpu-v2023, alibaba-2018-batch-instance, alibaba-2018-container-meta, generic-csv or google-2011-task-events",
         );
         check_at(
             "cluster: {trace: {format: generic-csv, nodes: n.csv}}\n",
@@ -931,7 +1004,7 @@ gpuFill: {{step: 0.02, demand: 1.5}}
             "workloads: [{trace: {format: generic-csv, pods: p.csv, machineScale: {cpu: '1', memory: 1Gi}}}]\n",
             "{cpu: '1'",
             "workloads[0].trace.machineScale",
-            "`machineScale` applies to the google-2011-task-events format only, whose requests are shares of the largest machine",
+            "`machineScale` applies to the google-2011-task-events and Alibaba v2018 formats only, whose sizes are normalized to the largest machine",
         );
         check_at(
             "workloads: [{trace: {format: generic-csv, pods: p.csv, sample: 1.5}}]\n",
