@@ -170,13 +170,7 @@ fn load_tasks(
         let row = (|| {
             let columns = &TASK_COLUMNS;
             if fields.len() != columns.len() {
-                return Err(width_err(
-                    shown,
-                    line,
-                    fields,
-                    "batch_task",
-                    columns.len(),
-                ));
+                return Err(width_err(shown, line, fields, "batch_task", columns.len()));
             }
             let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
             let (task, job) = (fields[0].1, fields[2].1);
