@@ -156,47 +156,34 @@ fn memory(normalized: f64, memory_bytes: i64) -> i64 {
     (normalized / 100.0 * memory_bytes as f64).round() as i64
 }
 
-/// Reads `batch_task`: each (job, task)'s requests in millicores and bytes.
+/// A `batch_task` table: each (job, task)'s requests in millicores and bytes.
+type Tasks = BTreeMap<(String, String), (i64, i64)>;
+
+/// Reads `batch_task`: each (job, task)'s requests.
 fn load_tasks(
     path: &Path,
     shown: &str,
     memory_bytes: i64,
     strict: bool,
-) -> Result<(BTreeMap<(String, String), (i64, i64)>, Option<Skipped>), ScenarioError> {
-    let mut tasks = BTreeMap::new();
+) -> Result<(Tasks, Option<Skipped>), ScenarioError> {
+    let mut tasks = Tasks::new();
     let mut first_line: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut bad = BadRows::new(strict);
     each_row(path, shown, |line, fields| {
-        let row = (|| {
-            let columns = &TASK_COLUMNS;
-            if fields.len() != columns.len() {
-                return Err(width_err(shown, line, fields, "batch_task", columns.len()));
-            }
-            let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
-            let (task, job) = (fields[0].1, fields[2].1);
-            if task.is_empty() {
-                return Err(err(0, "a task name"));
-            }
-            if job.is_empty() {
-                return Err(err(2, "a job name"));
-            }
-            let cpu = number(fields[7].1, MAX_CPU_HUNDREDTHS)
-                .ok_or_else(|| err(7, "the task's CPU in hundredths of a core (100 is 1 core)"))?;
-            let mem = number(fields[8].1, 100.0)
-                .ok_or_else(|| err(8, "the task's memory from 0 to 100"))?;
-            let key = (job.to_owned(), task.to_owned());
+        let row = task_row(shown, line, fields, memory_bytes).and_then(|(key, requests)| {
             if let Some(first) = first_line.get(&key) {
+                let (job, task) = &key;
                 return Err(row_err(
                     shown,
                     line,
                     fields[0].0,
-                    columns[0],
+                    TASK_COLUMNS[0],
                     format!("task {task:?} of job {job:?} is already listed at line {first}"),
                 ));
             }
             first_line.insert(key.clone(), line);
-            Ok((key, (cpu_milli(cpu), memory(mem, memory_bytes))))
-        })();
+            Ok((key, requests))
+        });
         match row {
             Ok((key, requests)) => {
                 tasks.insert(key, requests);
@@ -206,6 +193,35 @@ fn load_tasks(
         Ok(())
     })?;
     Ok((tasks, bad.skipped))
+}
+
+/// One `batch_task` row: its (job, task) and its requests in millicores and bytes.
+fn task_row(
+    shown: &str,
+    line: usize,
+    fields: &[(usize, &str)],
+    memory_bytes: i64,
+) -> Result<((String, String), (i64, i64)), ScenarioError> {
+    let columns = &TASK_COLUMNS;
+    if fields.len() != columns.len() {
+        return Err(width_err(shown, line, fields, "batch_task", columns.len()));
+    }
+    let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
+    let (task, job) = (fields[0].1, fields[2].1);
+    if task.is_empty() {
+        return Err(err(0, "a task name"));
+    }
+    if job.is_empty() {
+        return Err(err(2, "a job name"));
+    }
+    let cpu = number(fields[7].1, MAX_CPU_HUNDREDTHS)
+        .ok_or_else(|| err(7, "the task's CPU in hundredths of a core (100 is 1 core)"))?;
+    let mem =
+        number(fields[8].1, 100.0).ok_or_else(|| err(8, "the task's memory from 0 to 100"))?;
+    Ok((
+        (job.to_owned(), task.to_owned()),
+        (cpu_milli(cpu), memory(mem, memory_bytes)),
+    ))
 }
 
 /// The pods of a batch replay, and the rows of `batch_task` skipped.
@@ -230,79 +246,10 @@ pub fn load_batch_instances(
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut bad = BadRows::new(strict);
     each_row(path, shown, |line, fields| {
-        let row = (|| {
-            let columns = &INSTANCE_COLUMNS;
-            if fields.len() != columns.len() {
-                return Err(width_err(
-                    shown,
-                    line,
-                    fields,
-                    "batch_instance",
-                    columns.len(),
-                ));
-            }
-            let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
-            let (instance, task, job) = (fields[0].1, fields[1].1, fields[2].1);
-            for (k, name) in [(0, instance), (1, task), (2, job)] {
-                if name.is_empty() {
-                    return Err(err(k, &format!("a {}", columns[k].replace('_', " "))));
-                }
-            }
-            let start = secs(fields[5].1).ok_or_else(|| err(5, "a time in seconds"))?;
-            let end = if fields[6].1.is_empty() {
-                0
-            } else {
-                secs(fields[6].1).ok_or_else(|| err(6, "a time in seconds, or nothing"))?
-            };
-            let seq = fields[8]
-                .1
-                .parse::<u64>()
-                .ok()
-                .filter(|&n| n >= 1)
-                .ok_or_else(|| err(8, "an attempt number from 1"))?;
-            let Some(&(cpu_milli, memory_bytes)) = tasks.get(&(job.to_owned(), task.to_owned()))
-            else {
-                return Err(row_err(
-                    shown,
-                    line,
-                    fields[1].0,
-                    columns[1],
-                    format!("task {task:?} of job {job:?} is not in {tasks_shown}"),
-                ));
-            };
-            if end != 0 && end < start {
-                return Err(row_err(
-                    shown,
-                    line,
-                    fields[6].0,
-                    columns[6],
-                    format!(
-                        "the instance ends at {}s, before it starts at {}s",
-                        end / 1_000_000,
-                        start / 1_000_000
-                    ),
-                ));
-            }
-            let name = format!("{job}/{task}/{instance}");
-            // A retry, a repeated first attempt, or an instance that never ran.
-            if seq > 1 || (start == 0 && end == 0) || !seen.insert(name.clone()) {
-                return Ok(None);
-            }
-            let mut labels = Labels::default();
-            labels.insert(JOB_LABEL.into(), job.into());
-            Ok(Some(TracePod {
-                name,
-                cpu_milli,
-                memory_bytes,
-                created_micros: Some(start),
-                deleted_micros: (end != 0).then_some(end),
-                labels,
-                ..Default::default()
-            }))
-        })();
-        match row {
-            Ok(Some(pod)) => pods.push(pod),
-            Ok(None) => {}
+        match instance_row((shown, tasks_shown), line, fields, &tasks) {
+            // A repeated first attempt of an instance is not replayed twice.
+            Ok(Some(pod)) if seen.insert(pod.name.clone()) => pods.push(pod),
+            Ok(_) => {}
             Err(e) => bad.bad(e)?,
         }
         Ok(())
@@ -314,6 +261,81 @@ pub fn load_batch_instances(
         },
         tasks_skipped,
     })
+}
+
+/// One `batch_instance` row: its pod, or `None` for a retry or an instance that never
+/// ran.
+fn instance_row(
+    (shown, tasks_shown): (&str, &str),
+    line: usize,
+    fields: &[(usize, &str)],
+    tasks: &Tasks,
+) -> Result<Option<TracePod>, ScenarioError> {
+    let columns = &INSTANCE_COLUMNS;
+    if fields.len() != columns.len() {
+        return Err(width_err(
+            shown,
+            line,
+            fields,
+            "batch_instance",
+            columns.len(),
+        ));
+    }
+    let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
+    let (instance, task, job) = (fields[0].1, fields[1].1, fields[2].1);
+    for (k, name) in [(0, instance), (1, task), (2, job)] {
+        if name.is_empty() {
+            return Err(err(k, &format!("a {}", columns[k].replace('_', " "))));
+        }
+    }
+    let start = secs(fields[5].1).ok_or_else(|| err(5, "a time in seconds"))?;
+    let end = if fields[6].1.is_empty() {
+        0
+    } else {
+        secs(fields[6].1).ok_or_else(|| err(6, "a time in seconds, or nothing"))?
+    };
+    let seq = fields[8]
+        .1
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| err(8, "an attempt number from 1"))?;
+    let Some(&(cpu_milli, memory_bytes)) = tasks.get(&(job.to_owned(), task.to_owned())) else {
+        return Err(row_err(
+            shown,
+            line,
+            fields[1].0,
+            columns[1],
+            format!("task {task:?} of job {job:?} is not in {tasks_shown}"),
+        ));
+    };
+    if end != 0 && end < start {
+        return Err(row_err(
+            shown,
+            line,
+            fields[6].0,
+            columns[6],
+            format!(
+                "the instance ends at {}s, before it starts at {}s",
+                end / 1_000_000,
+                start / 1_000_000
+            ),
+        ));
+    }
+    if seq > 1 || (start == 0 && end == 0) {
+        return Ok(None);
+    }
+    let mut labels = Labels::default();
+    labels.insert(JOB_LABEL.into(), job.into());
+    Ok(Some(TracePod {
+        name: format!("{job}/{task}/{instance}"),
+        cpu_milli,
+        memory_bytes,
+        created_micros: Some(start),
+        deleted_micros: (end != 0).then_some(end),
+        labels,
+        ..Default::default()
+    }))
 }
 
 /// Reads `container_meta` (see the module docs).
@@ -328,47 +350,7 @@ pub fn load_containers(
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut bad = BadRows::new(strict);
     each_row(path, shown, |line, fields| {
-        let row = (|| {
-            let columns = &CONTAINER_COLUMNS;
-            if fields.len() != columns.len() {
-                return Err(width_err(
-                    shown,
-                    line,
-                    fields,
-                    "container_meta",
-                    columns.len(),
-                ));
-            }
-            let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
-            let id = fields[0].1;
-            if id.is_empty() {
-                return Err(err(0, "a container ID"));
-            }
-            let time = secs(fields[2].1).ok_or_else(|| err(2, "a time in seconds"))?;
-            let app = fields[3].1;
-            if app.is_empty() {
-                return Err(err(3, "the container's deploy unit (app_du)"));
-            }
-            let cpu = number(fields[5].1, MAX_CPU_HUNDREDTHS).ok_or_else(|| {
-                err(
-                    5,
-                    "the container's CPU request in hundredths of a core (100 is 1 core)",
-                )
-            })?;
-            let mem = number(fields[7].1, 100.0)
-                .ok_or_else(|| err(7, "the container's memory from 0 to 100"))?;
-            let mut labels = Labels::default();
-            labels.insert(APP_LABEL.into(), app.into());
-            Ok(TracePod {
-                name: id.to_owned(),
-                cpu_milli: cpu_milli(cpu),
-                memory_bytes: memory(mem, memory_bytes),
-                created_micros: Some(time),
-                labels,
-                ..Default::default()
-            })
-        })();
-        match row {
+        match container_row(shown, line, fields, memory_bytes) {
             Ok(pod) => match index.get(&pod.name) {
                 // An earlier snapshot replaces the one kept; a later one changes nothing.
                 Some(&i) if pods[i].created_micros > pod.created_micros => pods[i] = pod,
@@ -385,6 +367,53 @@ pub fn load_containers(
     Ok(Loaded {
         pods,
         skipped: bad.skipped,
+    })
+}
+
+/// One `container_meta` row as a pod.
+fn container_row(
+    shown: &str,
+    line: usize,
+    fields: &[(usize, &str)],
+    memory_bytes: i64,
+) -> Result<TracePod, ScenarioError> {
+    let columns = &CONTAINER_COLUMNS;
+    if fields.len() != columns.len() {
+        return Err(width_err(
+            shown,
+            line,
+            fields,
+            "container_meta",
+            columns.len(),
+        ));
+    }
+    let err = |k: usize, what: &str| field_err(shown, line, fields, columns, k, what);
+    let id = fields[0].1;
+    if id.is_empty() {
+        return Err(err(0, "a container ID"));
+    }
+    let time = secs(fields[2].1).ok_or_else(|| err(2, "a time in seconds"))?;
+    let app = fields[3].1;
+    if app.is_empty() {
+        return Err(err(3, "the container's deploy unit (app_du)"));
+    }
+    let cpu = number(fields[5].1, MAX_CPU_HUNDREDTHS).ok_or_else(|| {
+        err(
+            5,
+            "the container's CPU request in hundredths of a core (100 is 1 core)",
+        )
+    })?;
+    let mem =
+        number(fields[7].1, 100.0).ok_or_else(|| err(7, "the container's memory from 0 to 100"))?;
+    let mut labels = Labels::default();
+    labels.insert(APP_LABEL.into(), app.into());
+    Ok(TracePod {
+        name: id.to_owned(),
+        cpu_milli: cpu_milli(cpu),
+        memory_bytes: memory(mem, memory_bytes),
+        created_micros: Some(time),
+        labels,
+        ..Default::default()
     })
 }
 
