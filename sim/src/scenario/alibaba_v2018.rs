@@ -156,8 +156,10 @@ fn memory(normalized: f64, memory_bytes: i64) -> i64 {
     (normalized / 100.0 * memory_bytes as f64).round() as i64
 }
 
+/// A task's key: (job name, task name).
+type TaskKey = (String, String);
 /// A `batch_task` table: each (job, task)'s requests in millicores and bytes.
-type Tasks = BTreeMap<(String, String), (i64, i64)>;
+type Tasks = BTreeMap<TaskKey, (i64, i64)>;
 
 /// Reads `batch_task`: each (job, task)'s requests.
 fn load_tasks(
@@ -167,7 +169,7 @@ fn load_tasks(
     strict: bool,
 ) -> Result<(Tasks, Option<Skipped>), ScenarioError> {
     let mut tasks = Tasks::new();
-    let mut first_line: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut first_line: BTreeMap<TaskKey, usize> = BTreeMap::new();
     let mut bad = BadRows::new(strict);
     each_row(path, shown, |line, fields| {
         let row = task_row(shown, line, fields, memory_bytes).and_then(|(key, requests)| {
@@ -201,7 +203,7 @@ fn task_row(
     line: usize,
     fields: &[(usize, &str)],
     memory_bytes: i64,
-) -> Result<((String, String), (i64, i64)), ScenarioError> {
+) -> Result<(TaskKey, (i64, i64)), ScenarioError> {
     let columns = &TASK_COLUMNS;
     if fields.len() != columns.len() {
         return Err(width_err(shown, line, fields, "batch_task", columns.len()));
