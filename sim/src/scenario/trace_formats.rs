@@ -205,6 +205,8 @@ pub(super) fn each_row(
     let mut lines = open_lines(path, shown)?;
     let mut text = String::new();
     let mut number = 0;
+    // One fields buffer for the whole file: a fresh one per row cost an allocation a row.
+    let mut spare: Vec<(usize, &str)> = Vec::with_capacity(16);
     loop {
         text.clear();
         let n = lines.read_line(&mut text).map_err(|e| {
@@ -221,14 +223,29 @@ pub(super) fn each_row(
         if line.trim().is_empty() {
             continue;
         }
-        let mut fields: Vec<(usize, &str)> = Vec::with_capacity(16);
+        let mut fields = recycle(std::mem::take(&mut spare));
         let mut column = 1;
         for f in line.split(',') {
             fields.push((column, f.trim()));
-            column += f.chars().count() + 1;
+            column += if f.is_ascii() {
+                f.len()
+            } else {
+                f.chars().count()
+            } + 1;
         }
         row(number, &fields)?;
+        spare = recycle(fields);
     }
+}
+
+/// `v`'s allocation, emptied, for fields borrowing another line: the borrow checker
+/// cannot see that an empty buffer holds no borrow, so the buffer is rebuilt in place,
+/// which the standard library does without allocating (elements of the same layout).
+fn recycle<'b>(mut v: Vec<(usize, &str)>) -> Vec<(usize, &'b str)> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the buffer was cleared"))
+        .collect()
 }
 
 /// A time in seconds with up to six decimals, in microseconds.
@@ -249,7 +266,10 @@ pub fn parse_secs(text: &str) -> Option<u64> {
     if whole > MAX_TRACE_SECS {
         return None;
     }
-    let frac: u64 = format!("{frac:0<6}").parse().ok()?;
+    // Digits only and at most six of them (checked above), so no overflow; padding with
+    // zeros to six digits without formatting a string.
+    let frac = frac.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'))
+        * 10u64.pow(6 - frac.len() as u32);
     Some(whole * 1_000_000 + frac)
 }
 
