@@ -38,7 +38,7 @@ use schedulers::Labels;
 
 use super::ScenarioError;
 use super::gpu_trace::{MAX_TRACE_SECS, TracePod};
-use super::trace_formats::{BadRows, Loaded, Skipped, each_row, row_err};
+use super::trace_formats::{BadRows, Loaded, Skipped, each_row, field_err, row_err, width_err};
 
 /// `format: alibaba-2018-batch-instance`.
 pub const FORMAT_ALIBABA_2018_BATCH: &str = "alibaba-2018-batch-instance";
@@ -94,43 +94,6 @@ pub const APP_LABEL: &str = "app";
 /// The most CPU a row may ask, in hundredths of a core (a million cores): a typo'd
 /// request is a bad row, not a pod no cluster holds.
 const MAX_CPU_HUNDREDTHS: f64 = 1e8;
-
-/// The error for a row of the wrong width.
-fn width_err(
-    shown: &str,
-    line: usize,
-    fields: &[(usize, &str)],
-    table: &str,
-    n: usize,
-) -> ScenarioError {
-    let end = fields.last().map_or(1, |(c, t)| c + t.chars().count());
-    row_err(
-        shown,
-        line,
-        end,
-        "",
-        format!("the row has {} fields; a {table} row has {n}", fields.len()),
-    )
-}
-
-/// The error for column `k` of a row: `expected {what}, got "..."`.
-fn field_err(
-    shown: &str,
-    line: usize,
-    fields: &[(usize, &str)],
-    columns: &[&str],
-    k: usize,
-    what: &str,
-) -> ScenarioError {
-    let (c, text) = fields[k];
-    row_err(
-        shown,
-        line,
-        c,
-        columns[k],
-        format!("expected {what}, got {text:?}"),
-    )
-}
 
 /// A time in whole seconds, in microseconds; negative (before the trace) reads as 0.
 fn secs(text: &str) -> Option<u64> {

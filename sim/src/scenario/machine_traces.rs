@@ -32,7 +32,7 @@ use std::path::Path;
 use schedulers::{Labels, NodeSpec, ResourceKind, Resources};
 
 use super::ScenarioError;
-use super::trace_formats::{BadRows, MachineScale, Skipped, each_row, row_err};
+use super::trace_formats::{BadRows, MachineScale, Skipped, each_row, field_err, width_err};
 use crate::controllers::nodes::NodeAction;
 use crate::time::SimTime;
 
@@ -194,46 +194,6 @@ fn machine_node(
     }
 }
 
-/// An error at one field of a row, or about the row's length.
-fn field_err(
-    shown: &str,
-    line: usize,
-    fields: &[(usize, &str)],
-    columns: &[&str],
-    k: usize,
-    what: &str,
-) -> ScenarioError {
-    let (c, text) = fields[k];
-    row_err(
-        shown,
-        line,
-        c,
-        columns[k],
-        format!("expected {what}, got {text:?}"),
-    )
-}
-
-/// The row has the wrong number of fields.
-fn length_err(
-    shown: &str,
-    line: usize,
-    fields: &[(usize, &str)],
-    table: &str,
-    want: usize,
-) -> ScenarioError {
-    let end = fields.last().map_or(1, |(c, t)| c + t.chars().count());
-    row_err(
-        shown,
-        line,
-        end,
-        "",
-        format!(
-            "the row has {} fields; a {table} row has {want}",
-            fields.len()
-        ),
-    )
-}
-
 /// Reads one `machine_events` row.
 fn google_row(
     shown: &str,
@@ -243,7 +203,7 @@ fn google_row(
 ) -> Result<MachineRow, ScenarioError> {
     let columns = &GOOGLE_MACHINE_COLUMNS;
     if fields.len() != columns.len() {
-        return Err(length_err(
+        return Err(width_err(
             shown,
             line,
             fields,
@@ -304,7 +264,7 @@ fn alibaba_row(
 ) -> Result<MachineRow, ScenarioError> {
     let columns = &ALIBABA_MACHINE_COLUMNS;
     if fields.len() != columns.len() {
-        return Err(length_err(
+        return Err(width_err(
             shown,
             line,
             fields,

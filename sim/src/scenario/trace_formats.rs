@@ -179,6 +179,46 @@ pub(super) fn row_err(
     }
 }
 
+/// The error for a row of the wrong width: `the row has N fields; a TABLE row has M`.
+pub(super) fn width_err(
+    shown: &str,
+    line: usize,
+    fields: &[(usize, &str)],
+    table: &str,
+    want: usize,
+) -> ScenarioError {
+    let end = fields.last().map_or(1, |(c, t)| c + t.chars().count());
+    row_err(
+        shown,
+        line,
+        end,
+        "",
+        format!(
+            "the row has {} fields; a {table} row has {want}",
+            fields.len()
+        ),
+    )
+}
+
+/// The error for column `k` of a row: `expected WHAT, got "..."`, named by `columns[k]`.
+pub(super) fn field_err(
+    shown: &str,
+    line: usize,
+    fields: &[(usize, &str)],
+    columns: &[&str],
+    k: usize,
+    what: &str,
+) -> ScenarioError {
+    let (c, text) = fields[k];
+    row_err(
+        shown,
+        line,
+        c,
+        columns[k],
+        format!("expected {what}, got {text:?}"),
+    )
+}
+
 /// The file's lines, through gzip when it starts with gzip's magic bytes.
 fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, ScenarioError> {
     let cannot = |e: std::io::Error| file_err(shown, format!("cannot read the trace file: {e}"));
@@ -555,29 +595,15 @@ fn google_row(
     fields: &[(usize, &str)],
 ) -> Result<GoogleEvent, ScenarioError> {
     if fields.len() != GOOGLE_COLUMNS.len() {
-        let end = fields.last().map_or(1, |(c, t)| c + t.chars().count());
-        return Err(row_err(
+        return Err(width_err(
             shown,
             line,
-            end,
-            "",
-            format!(
-                "the row has {} fields; a task_events row has {}",
-                fields.len(),
-                GOOGLE_COLUMNS.len()
-            ),
+            fields,
+            "task_events",
+            GOOGLE_COLUMNS.len(),
         ));
     }
-    let err = |k: usize, what: &str| {
-        let (c, text) = fields[k];
-        row_err(
-            shown,
-            line,
-            c,
-            GOOGLE_COLUMNS[k],
-            format!("expected {what}, got {text:?}"),
-        )
-    };
+    let err = |k: usize, what: &str| field_err(shown, line, fields, &GOOGLE_COLUMNS, k, what);
     let int = |k: usize, max: u64, what: &str| {
         fields[k]
             .1
