@@ -73,6 +73,87 @@ pub enum Command {
     /// that explains itself (kube-default). Runs of more than 500 nodes or 50,000 trace
     /// rows are refused.
     View(ViewArgs),
+    /// Serve a real control plane: a Kubernetes-shaped API that stock kubectl works
+    /// against, scheduling with any registered scheduler
+    ///
+    /// Keeps its objects in STATE/state.redb (a write is acknowledged only once committed),
+    /// writes STATE/admin.kubeconfig for kubectl and STATE/join.kubeconfig for `schedlab
+    /// agent`, records every request in STATE/audit.log, and serves /metrics. Runs until
+    /// SIGINT or SIGTERM.
+    ControlPlane(ControlPlaneArgs),
+    /// Manage the control plane's bearer tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `schedlab control-plane`.
+#[derive(Debug, Args)]
+pub struct ControlPlaneArgs {
+    /// Address to listen on (port 0 picks a free one, printed at start)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6443")]
+    pub listen: std::net::SocketAddr,
+
+    /// The state directory (created owner-only on first start)
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+
+    /// The scheduler: a registered algorithm with arguments (`tetris:cpuWeight=2`), a
+    /// profile of --scheduler-config, or exec:PATH
+    #[arg(long, value_name = "NAME", default_value = "kube-default")]
+    pub scheduler: String,
+
+    /// A KubeSchedulerConfiguration file whose profiles --scheduler can name
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
+
+    /// How long a node may go without a heartbeat before it is NotReady
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_std_duration)]
+    pub node_monitor_grace_period: std::time::Duration,
+
+    /// How long pods tolerate a NotReady or unreachable node before eviction, unless they
+    /// say otherwise (DefaultTolerationSeconds)
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub default_toleration_seconds: u64,
+}
+
+fn parse_std_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = parse_duration(s).map_err(|e| e.to_string())?;
+    Ok(std::time::Duration::from_micros(t.as_micros()))
+}
+
+/// `schedlab token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token bound to a role and print it
+    Create(TokenCreateArgs),
+}
+
+/// `schedlab token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The control plane's state directory
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+
+    /// admin, editor, viewer, node or bootstrap
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+
+    /// The namespace of an editor or viewer
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The node of a node token
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+
+    /// The user name the audit log shows [default: from the role]
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Also write a kubeconfig using the token to FILE
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// `schedlab view`.

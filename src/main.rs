@@ -11,6 +11,8 @@
 //! - `schedlab report OUT` rebuilds a sweep's charts and `index.html` from its CSV files.
 //! - `schedlab plan SCENARIO --pool NAME --slo ...` finds the smallest node count of a
 //!   pool that meets an objective on every seed.
+//! - `schedlab control-plane --state DIR` serves a real Kubernetes-shaped API that kubectl
+//!   works against; `schedlab token create` makes its tokens.
 //!
 //! Exit codes: 0 success; 1 something failed (a scenario did not load, a run failed, a file
 //! could not be written; whatever could run still ran); 2 the command line was wrong (clap's
@@ -52,6 +54,8 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::execute(args, &mut out),
         Command::Plan(args) => cmd::plan::execute(*args, &mut registry, &mut out),
         Command::View(args) => cmd::view::execute(args, &mut out),
+        Command::ControlPlane(args) => cmd::control_plane::execute(args),
+        Command::Token(cli::TokenCommand::Create(args)) => cmd::token::create(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

@@ -3,12 +3,14 @@
 //! of directories into scenario files.
 
 pub mod bounds;
+pub mod control_plane;
 pub mod explain;
 pub mod merge;
 pub mod plan;
 pub mod report;
 pub mod run;
 pub mod schedulers;
+pub mod token;
 pub mod validate;
 pub mod view;
 
