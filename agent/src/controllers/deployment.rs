@@ -1,0 +1,537 @@
+//! The Deployment controller: one ReplicaSet per pod template, scaled to `spec.replicas`.
+//!
+//! Follows kubernetes/pkg/controller/deployment/ (deployment_controller.go `syncDeployment`,
+//! sync.go `getNewReplicaSet` and `calculateStatus`, recreate.go, and
+//! util/deployment_util.go for the revision annotation and the Available condition's
+//! wording) and kubernetes/pkg/controller/controller_utils.go `ComputeHash` for the
+//! template hash: the ReplicaSet of a template is named `DEPLOYMENT-HASH`, and carries the
+//! label `pod-template-hash=HASH` on itself, its selector and its pod template. The hash
+//! is FNV-1a (32 bit) of the template with that label removed, plus
+//! `status.collisionCount` when set, written as a decimal number and mapped onto
+//! apimachinery's safe alphabet as `rand.SafeEncodeString` does. Upstream feeds the hasher
+//! a `spew` dump of the Go struct; here it is canonical JSON (keys sorted), so the values
+//! differ from upstream's but are stable across runs and machines.
+//!
+//! Status as upstream computes it: `replicas`, `readyReplicas` and `availableReplicas`
+//! summed over the ReplicaSets' statuses, `updatedReplicas` the new ReplicaSet's,
+//! `unavailableReplicas` what the desired total lacks, `observedGeneration`, and the
+//! Available condition (`MinimumReplicasAvailable` / `MinimumReplicasUnavailable`).
+//!
+//! Simplified: the RollingUpdate strategy scales the new ReplicaSet straight to
+//! `spec.replicas` and every old one to 0 in the same pass (no `maxSurge` /
+//! `maxUnavailable` pacing; `maxUnavailable` only sets the Available threshold).
+//! Recreate scales the old ReplicaSets to 0 and creates or scales the new one once their
+//! pods are gone. No Progressing condition, no `progressDeadlineSeconds`, no rollback,
+//! no revision history cleanup (`revisionHistoryLimit`), and no hash-collision handling:
+//! a ReplicaSet of that name owned by someone else just makes the create fail each pass.
+//! `spec.paused` stops scaling; status is still reported.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    ALPHANUMS, Action, Event, EventType, Time, int_or, is_controlled_by, is_deleting, name,
+    namespace, owner_ref, status_update,
+};
+
+/// The label that ties a ReplicaSet and its pods to one template.
+pub const HASH_LABEL: &str = "pod-template-hash";
+
+/// The annotation holding a ReplicaSet's revision number.
+pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+
+/// The component named in this controller's Events.
+pub const COMPONENT: &str = "deployment-controller";
+
+/// The hash of a pod template (see the module doc), as used in names and labels.
+pub fn template_hash(template: &Value, collision_count: Option<i64>) -> String {
+    let mut t = template.clone();
+    if let Some(labels) = t["metadata"]["labels"].as_object_mut() {
+        labels.remove(HASH_LABEL);
+    }
+    let mut canonical = String::new();
+    write_canonical(&t, &mut canonical);
+    let mut h: u32 = 0x811c_9dc5;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u32::from(*b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    };
+    feed(canonical.as_bytes());
+    if let Some(c) = collision_count {
+        // Upstream writes the collision count's four bytes, little-endian.
+        feed(&(c as u32).to_le_bytes());
+    }
+    h.to_string()
+        .bytes()
+        .map(|b| ALPHANUMS[usize::from(b) % ALPHANUMS.len()] as char)
+        .collect()
+}
+
+/// JSON with object keys in sorted order, whatever map the build's serde_json uses.
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&m[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// One pass over a Deployment and the ReplicaSets it may own (others are ignored).
+pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
+    let _ = now;
+    let mut actions = Vec::new();
+    if is_deleting(d) {
+        return actions;
+    }
+    let owned: Vec<&Value> = replicasets
+        .iter()
+        .copied()
+        .filter(|rs| is_controlled_by(rs, d))
+        .collect();
+    let collision = d["status"]["collisionCount"].as_i64();
+    let hash = template_hash(&d["spec"]["template"], collision);
+    let new_rs = owned
+        .iter()
+        .copied()
+        .find(|rs| rs["metadata"]["labels"][HASH_LABEL] == hash.as_str());
+    let old: Vec<&Value> = owned
+        .iter()
+        .copied()
+        .filter(|rs| rs["metadata"]["labels"][HASH_LABEL] != hash.as_str())
+        .collect();
+    let replicas = int_or(&d["spec"]["replicas"], 1).max(0);
+    let paused = d["spec"]["paused"].as_bool() == Some(true);
+    let recreate = d["spec"]["strategy"]["type"].as_str() == Some("Recreate");
+
+    // The desired spec.replicas of each ReplicaSet after this pass, for the status.
+    let mut planned_total = 0;
+    let mut old_pods_left = false;
+    for rs in &old {
+        let current = int_or(&rs["spec"]["replicas"], 1);
+        old_pods_left |= int_or(&rs["status"]["replicas"], 0) > 0;
+        if paused || current == 0 {
+            planned_total += current;
+            continue;
+        }
+        actions.extend(scale(d, rs, 0));
+    }
+    let may_scale_new = !paused && !(recreate && (old_pods_left || !actions.is_empty()));
+    let mut updated_planned = 0;
+    match new_rs {
+        Some(rs) => {
+            let current = int_or(&rs["spec"]["replicas"], 1);
+            if may_scale_new && current != replicas {
+                actions.extend(scale(d, rs, replicas));
+                updated_planned = replicas;
+            } else {
+                updated_planned = current;
+            }
+        }
+        None if may_scale_new => {
+            let revision = old
+                .iter()
+                .filter_map(|rs| rs["metadata"]["annotations"][REVISION_ANNOTATION].as_str())
+                .filter_map(|s| s.parse::<i64>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            let rs = new_replicaset(d, &hash, replicas, revision);
+            let message = format!("Scaled up replica set {} from 0 to {replicas}", name(&rs));
+            actions.push(Action::Create { object: rs });
+            actions.push(Action::Event(Event::about(
+                d,
+                EventType::Normal,
+                "ScalingReplicaSet",
+                message,
+                COMPONENT,
+            )));
+            updated_planned = replicas;
+        }
+        None => {}
+    }
+    planned_total += updated_planned;
+
+    let sum = |field: &str| -> i64 { owned.iter().map(|rs| int_or(&rs["status"][field], 0)).sum() };
+    let available = sum("availableReplicas");
+    let mut status = Map::new();
+    status.insert(
+        "observedGeneration".into(),
+        d["metadata"]["generation"].clone(),
+    );
+    status.insert("replicas".into(), json!(sum("replicas")));
+    status.insert(
+        "updatedReplicas".into(),
+        json!(new_rs.map_or(0, |rs| int_or(&rs["status"]["replicas"], 0))),
+    );
+    status.insert("readyReplicas".into(), json!(sum("readyReplicas")));
+    status.insert("availableReplicas".into(), json!(available));
+    status.insert(
+        "unavailableReplicas".into(),
+        json!((planned_total - available).max(0)),
+    );
+    let min_available = replicas
+        - if recreate {
+            0
+        } else {
+            max_unavailable(d, replicas)
+        };
+    let condition = if available >= min_available {
+        (
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+        )
+    } else {
+        (
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+        )
+    };
+    status.insert("conditions".into(), available_condition(d, condition, now));
+    actions.extend(status_update(d, status));
+    actions
+}
+
+/// The Deployment's conditions with Available set; an unchanged condition keeps its times.
+fn available_condition(
+    d: &Value,
+    (status, reason, message): (&str, &str, &str),
+    now: Time,
+) -> Value {
+    let mut conditions: Vec<Value> = d["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let at = super::rfc3339(now);
+    let existing = conditions.iter_mut().find(|c| c["type"] == "Available");
+    match existing {
+        Some(c) if c["status"] == status && c["reason"] == reason => {}
+        Some(c) => {
+            let transition = if c["status"] == status { c["lastTransitionTime"].clone() } else { json!(at) };
+            *c = json!({"type": "Available", "status": status, "reason": reason, "message": message,
+                        "lastUpdateTime": at, "lastTransitionTime": transition});
+        }
+        None => conditions.push(json!({"type": "Available", "status": status, "reason": reason,
+                                       "message": message, "lastUpdateTime": at, "lastTransitionTime": at})),
+    }
+    Value::Array(conditions)
+}
+
+/// `maxUnavailable` of a RollingUpdate resolved against `replicas` (25% by default,
+/// percentages rounded down; when `maxSurge` and `maxUnavailable` both come to 0, 1).
+fn max_unavailable(d: &Value, replicas: i64) -> i64 {
+    let rolling = &d["spec"]["strategy"]["rollingUpdate"];
+    let resolve = |v: &Value, round_up: bool| -> i64 {
+        match v {
+            Value::Number(n) => n.as_i64().unwrap_or(0),
+            Value::String(s) if s.ends_with('%') => {
+                let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
+                if round_up {
+                    (replicas * pct + 99) / 100
+                } else {
+                    replicas * pct / 100
+                }
+            }
+            _ => {
+                if round_up {
+                    (replicas * 25 + 99) / 100
+                } else {
+                    replicas * 25 / 100
+                }
+            }
+        }
+    };
+    let surge = resolve(&rolling["maxSurge"], true);
+    let unavailable = resolve(&rolling["maxUnavailable"], false);
+    if surge == 0 && unavailable == 0 {
+        1.min(replicas)
+    } else {
+        unavailable.min(replicas)
+    }
+}
+
+/// An Update of a ReplicaSet's `spec.replicas`, with upstream's ScalingReplicaSet Event.
+fn scale(d: &Value, rs: &Value, to: i64) -> Vec<Action> {
+    let from = int_or(&rs["spec"]["replicas"], 1);
+    let mut object = rs.clone();
+    object["spec"]["replicas"] = json!(to);
+    let direction = if to > from { "up" } else { "down" };
+    let message = format!(
+        "Scaled {direction} replica set {} from {from} to {to}",
+        name(rs)
+    );
+    vec![
+        Action::Update { object },
+        Action::Event(Event::about(
+            d,
+            EventType::Normal,
+            "ScalingReplicaSet",
+            message,
+            COMPONENT,
+        )),
+    ]
+}
+
+/// The ReplicaSet for the Deployment's current template.
+fn new_replicaset(d: &Value, hash: &str, replicas: i64, revision: i64) -> Value {
+    let mut template = d["spec"]["template"].clone();
+    if !template["metadata"].is_object() {
+        template["metadata"] = json!({});
+    }
+    if !template["metadata"]["labels"].is_object() {
+        template["metadata"]["labels"] = json!({});
+    }
+    template["metadata"]["labels"][HASH_LABEL] = json!(hash);
+    let mut selector = d["spec"]["selector"].clone();
+    if !selector.is_object() {
+        selector = json!({});
+    }
+    if !selector["matchLabels"].is_object() {
+        selector["matchLabels"] = json!({});
+    }
+    selector["matchLabels"][HASH_LABEL] = json!(hash);
+    let mut spec =
+        json!({"replicas": replicas, "selector": selector, "template": template.clone()});
+    if let Some(m) = d["spec"]["minReadySeconds"].as_i64() {
+        spec["minReadySeconds"] = json!(m);
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": format!("{}-{hash}", name(d)),
+            "namespace": namespace(d),
+            "labels": template["metadata"]["labels"],
+            "annotations": {
+                REVISION_ANNOTATION: revision.to_string(),
+                "deployment.kubernetes.io/desired-replicas": replicas.to_string(),
+            },
+            "ownerReferences": [owner_ref(d)],
+        },
+        "spec": spec,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::harness::{deployment, t};
+
+    fn owned_rs(
+        d: &Value,
+        template: &Value,
+        replicas: i64,
+        status_replicas: i64,
+        revision: &str,
+    ) -> Value {
+        let hash = template_hash(template, None);
+        let mut rs = new_replicaset(d, &hash, replicas, 1);
+        rs["spec"]["template"] = template.clone();
+        rs["spec"]["template"]["metadata"]["labels"][HASH_LABEL] = json!(hash);
+        rs["metadata"]["annotations"][REVISION_ANNOTATION] = json!(revision);
+        rs["metadata"]["uid"] = json!(format!("uid-{hash}"));
+        rs["metadata"]["resourceVersion"] = json!("11");
+        rs["status"] = json!({"replicas": status_replicas, "readyReplicas": status_replicas,
+                              "availableReplicas": status_replicas});
+        rs
+    }
+
+    #[test]
+    fn hash_is_stable_ignores_its_own_label_and_changes_with_the_template() {
+        let d = deployment("web", 3);
+        let h = template_hash(&d["spec"]["template"], None);
+        assert_eq!(
+            h.len(),
+            h.chars()
+                .filter(|c| ALPHANUMS.contains(&(*c as u8)))
+                .count()
+        );
+        assert!((1..=10).contains(&h.len()));
+        let mut labelled = d["spec"]["template"].clone();
+        labelled["metadata"]["labels"][HASH_LABEL] = json!(h);
+        assert_eq!(template_hash(&labelled, None), h);
+        let mut changed = d["spec"]["template"].clone();
+        changed["spec"]["containers"][0]["image"] = json!("busybox:2");
+        assert_ne!(template_hash(&changed, None), h);
+        assert_ne!(template_hash(&d["spec"]["template"], Some(1)), h);
+        // Key order in the input does not matter.
+        let reordered: Value = serde_json::from_str(
+            r#"{"spec":{"containers":[{"command":["sleep","1000"],"image":"busybox","name":"main"}]},"metadata":{"labels":{"app":"web"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(template_hash(&reordered, None), h);
+    }
+
+    #[test]
+    fn new_deployment_creates_its_replicaset() {
+        let d = deployment("web", 3);
+        let hash = template_hash(&d["spec"]["template"], None);
+        let actions = reconcile(&d, &[], t(1));
+        let Action::Create { object: rs } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(name(rs), format!("web-{hash}"));
+        assert_eq!(rs["spec"]["replicas"], 3);
+        assert_eq!(
+            rs["metadata"]["labels"],
+            json!({"app": "web", "pod-template-hash": hash})
+        );
+        assert_eq!(
+            rs["spec"]["selector"]["matchLabels"],
+            json!({"app": "web", "pod-template-hash": hash})
+        );
+        assert_eq!(
+            rs["spec"]["template"]["metadata"]["labels"][HASH_LABEL],
+            json!(hash)
+        );
+        assert_eq!(rs["metadata"]["annotations"][REVISION_ANNOTATION], "1");
+        assert_eq!(
+            rs["metadata"]["ownerReferences"][0]["uid"],
+            "uid-deploy-web"
+        );
+        let Action::Event(e) = &actions[1] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            e.message,
+            format!("Scaled up replica set web-{hash} from 0 to 3")
+        );
+        let Action::UpdateStatus { object } = &actions[2] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(object["status"]["replicas"], 0);
+        assert_eq!(object["status"]["unavailableReplicas"], 3);
+        assert_eq!(object["status"]["observedGeneration"], 1);
+        assert_eq!(
+            object["status"]["conditions"][0]["reason"],
+            "MinimumReplicasUnavailable"
+        );
+        assert_eq!(actions.len(), 3);
+    }
+
+    #[test]
+    fn status_sums_the_replicasets_for_kubectl_columns() {
+        let d = deployment("web", 3);
+        let rs = owned_rs(&d, &d["spec"]["template"], 3, 3, "1");
+        let actions = reconcile(&d, &[&rs], t(1));
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        let Action::UpdateStatus { object } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        let s = &object["status"];
+        assert_eq!(
+            (
+                &s["replicas"],
+                &s["readyReplicas"],
+                &s["updatedReplicas"],
+                &s["availableReplicas"],
+                &s["unavailableReplicas"]
+            ),
+            (&json!(3), &json!(3), &json!(3), &json!(3), &json!(0))
+        );
+        assert_eq!(s["conditions"][0]["reason"], "MinimumReplicasAvailable");
+        // Applied, the same pass again changes nothing.
+        let again = reconcile(object, &[&rs], t(2));
+        assert_eq!(again, []);
+    }
+
+    #[test]
+    fn scaling_updates_the_replicaset_with_its_resource_version() {
+        let mut d = deployment("web", 5);
+        d["status"] = json!({});
+        let rs = owned_rs(&d, &d["spec"]["template"], 3, 3, "1");
+        let actions = reconcile(&d, &[&rs], t(1));
+        let Action::Update { object } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(object["spec"]["replicas"], 5);
+        assert_eq!(object["metadata"]["resourceVersion"], "11");
+        let Action::Event(e) = &actions[1] else {
+            panic!("{actions:?}")
+        };
+        assert!(e.message.ends_with("from 3 to 5"), "{}", e.message);
+    }
+
+    #[test]
+    fn template_change_creates_a_new_replicaset_and_scales_the_old_to_zero() {
+        let old_template = deployment("web", 2)["spec"]["template"].clone();
+        let mut d = deployment("web", 2);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        let old = owned_rs(&d, &old_template, 2, 2, "4");
+        let actions = reconcile(&d, &[&old], t(1));
+        let Action::Update { object } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            (name(object), &object["spec"]["replicas"]),
+            (name(&old), &json!(0))
+        );
+        let Action::Create { object: new } = &actions[2] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(new["spec"]["replicas"], 2);
+        assert_eq!(new["metadata"]["annotations"][REVISION_ANNOTATION], "5");
+        let Some(Action::UpdateStatus { object }) = actions.last() else {
+            panic!("{actions:?}")
+        };
+        // The old ReplicaSet's pods are still up: 2 replicas, none updated.
+        assert_eq!(
+            (
+                &object["status"]["replicas"],
+                &object["status"]["updatedReplicas"]
+            ),
+            (&json!(2), &json!(0))
+        );
+    }
+
+    #[test]
+    fn recreate_waits_for_the_old_pods_to_go() {
+        let old_template = deployment("web", 2)["spec"]["template"].clone();
+        let mut d = deployment("web", 2);
+        d["spec"]["strategy"] = json!({"type": "Recreate"});
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        let mut old = owned_rs(&d, &old_template, 0, 2, "1");
+        let actions = reconcile(&d, &[&old], t(1));
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Create { .. })),
+            "{actions:?}"
+        );
+        old["status"]["replicas"] = json!(0);
+        let actions = reconcile(&d, &[&old], t(2));
+        assert!(matches!(actions[0], Action::Create { .. }), "{actions:?}");
+    }
+
+    #[test]
+    fn max_unavailable_resolution() {
+        let mut d = deployment("web", 10);
+        assert_eq!(max_unavailable(&d, 10), 2);
+        d["spec"]["strategy"] = json!({"rollingUpdate": {"maxUnavailable": "50%"}});
+        assert_eq!(max_unavailable(&d, 10), 5);
+        d["spec"]["strategy"] = json!({"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 0}});
+        assert_eq!(max_unavailable(&d, 10), 1);
+    }
+}

@@ -1,0 +1,419 @@
+//! The Job controller: runs pods until `completions` of them succeed, or gives up after
+//! `backoffLimit` failures.
+//!
+//! Follows kubernetes/pkg/controller/job/job_controller.go (`syncJob`, `manageJob`,
+//! `pastBackoffLimitOnFailure`) for non-indexed Jobs: while the Job runs it keeps
+//! `min(parallelism, completions - succeeded)` pods active (with `completions` unset, a
+//! work queue: `parallelism` pods until one succeeds, then no new ones); it is Complete
+//! when `succeeded` reaches `completions` (unset: once a pod succeeded and none is active),
+//! and Failed with reason `BackoffLimitExceeded` when more than `backoffLimit` pods have
+//! failed, or, for `restartPolicy: OnFailure`, when the active pods' containers have
+//! restarted `backoffLimit` times. A finished Job deletes its active pods. Defaults as the
+//! API server's: `parallelism` 1, `completions` 1 when neither is set, `backoffLimit` 6.
+//! Pods carry the template's `restartPolicy` (Never or OnFailure; a template without one
+//! gets Never, where upstream's validation would reject the Job), the labels
+//! `batch.kubernetes.io/job-name` and `batch.kubernetes.io/controller-uid` (and their
+//! legacy `job-name` / `controller-uid`), and the name `JOB-` plus five random characters.
+//!
+//! Simplified: failures and successes are counted from the pods that are there (a pod
+//! being deleted that had not succeeded counts as failed, as upstream counts it), and the
+//! counts never go below the Job's recorded status. Upstream tracks finished pods with a
+//! finalizer and `status.uncountedTerminatedPods`, so a pod deleted right after it
+//! finished is still counted; here it is counted only if a pass saw it. No back-off delay
+//! before replacing a failed pod (upstream waits 10 s doubling to 6 min), no
+//! `activeDeadlineSeconds`, `podFailurePolicy`, `successPolicy`, indexed completion, `suspend`
+//! or `ttlSecondsAfterFinished`.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Action, Event, EventType, NameSuffix, Time, delete_pod, deletion_order, int_or,
+    is_controlled_by, is_deleting, is_pod_active, is_pod_ready, name, pod_from_template, pod_phase,
+    restart_count, rfc3339, status_update, uid,
+};
+
+/// The component named in this controller's Events.
+pub const COMPONENT: &str = "job-controller";
+
+/// Upstream's default `backoffLimit`.
+pub const DEFAULT_BACKOFF_LIMIT: i64 = 6;
+
+fn finished_condition(job: &Value) -> Option<&str> {
+    job["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find_map(|c| {
+            let t = c["type"].as_str()?;
+            (matches!(t, "Complete" | "Failed") && c["status"] == "True").then_some(t)
+        })
+}
+
+/// One pass over a Job and the pods it may own (pods it does not control are ignored).
+pub fn reconcile(
+    job: &Value,
+    pods: &[&Value],
+    now: Time,
+    names: &mut dyn NameSuffix,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let owned: Vec<&Value> = pods
+        .iter()
+        .copied()
+        .filter(|p| is_controlled_by(p, job))
+        .collect();
+    let active: Vec<&Value> = owned.iter().copied().filter(|p| is_pod_active(p)).collect();
+    let counted_succeeded = owned.iter().filter(|p| pod_phase(p) == "Succeeded").count() as i64;
+    let counted_failed = owned
+        .iter()
+        .filter(|p| pod_phase(p) == "Failed" || (is_deleting(p) && pod_phase(p) != "Succeeded"))
+        .count() as i64;
+    let succeeded = counted_succeeded.max(int_or(&job["status"]["succeeded"], 0));
+    let failed = counted_failed.max(int_or(&job["status"]["failed"], 0));
+
+    let spec = &job["spec"];
+    let completions = spec["completions"]
+        .as_i64()
+        .or(if spec["parallelism"].is_null() {
+            Some(1)
+        } else {
+            None
+        });
+    let parallelism = int_or(&spec["parallelism"], 1).max(0);
+    let backoff_limit = int_or(&spec["backoffLimit"], DEFAULT_BACKOFF_LIMIT).max(0);
+
+    let mut status = Map::new();
+    let mut conditions: Vec<Value> = job["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut completion_time = job["status"]["completionTime"].clone();
+    let mut active_after = active.len() as i64;
+
+    let already = finished_condition(job);
+    let finished = if already.is_some() || is_deleting(job) {
+        already.map(str::to_string)
+    } else if failed > backoff_limit || past_backoff_limit_on_failure(job, &active, backoff_limit) {
+        conditions.push(condition(
+            "Failed",
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+            now,
+        ));
+        actions.push(Action::Event(Event::about(
+            job,
+            EventType::Warning,
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit".into(),
+            COMPONENT,
+        )));
+        Some("Failed".into())
+    } else if match completions {
+        Some(c) => succeeded >= c,
+        None => succeeded > 0 && active.is_empty(),
+    } {
+        conditions.push(condition(
+            "Complete",
+            "CompletionsReached",
+            "Reached expected number of succeeded pods",
+            now,
+        ));
+        completion_time = json!(rfc3339(now));
+        actions.push(Action::Event(Event::about(
+            job,
+            EventType::Normal,
+            "Completed",
+            "Job completed".into(),
+            COMPONENT,
+        )));
+        Some("Complete".into())
+    } else {
+        None
+    };
+
+    if finished.is_some() {
+        for p in &active {
+            actions.push(delete_pod(p));
+        }
+        active_after = 0;
+    } else {
+        let want = match completions {
+            Some(c) => (c - succeeded).clamp(0, parallelism),
+            // A work queue stops adding pods once one succeeded.
+            None if succeeded > 0 => (active.len() as i64).min(parallelism),
+            None => parallelism,
+        };
+        let have = active.len() as i64;
+        if have > want {
+            let mut sorted = active.clone();
+            sorted.sort_by(|a, b| deletion_order(a, b, &|_| 0));
+            for p in sorted.iter().take((have - want) as usize) {
+                actions.push(delete_pod(p));
+                actions.push(Action::Event(Event::about(
+                    job,
+                    EventType::Normal,
+                    "SuccessfulDelete",
+                    format!("Deleted pod: {}", name(p)),
+                    COMPONENT,
+                )));
+            }
+        } else {
+            for _ in have..want {
+                let pod = job_pod(job, names);
+                let message = format!("Created pod: {}", name(&pod));
+                actions.push(Action::Create { object: pod });
+                actions.push(Action::Event(Event::about(
+                    job,
+                    EventType::Normal,
+                    "SuccessfulCreate",
+                    message,
+                    COMPONENT,
+                )));
+            }
+        }
+    }
+
+    status.insert("active".into(), json!(active_after));
+    status.insert(
+        "ready".into(),
+        json!(active.iter().filter(|p| is_pod_ready(p)).count()),
+    );
+    status.insert("succeeded".into(), json!(succeeded));
+    status.insert("failed".into(), json!(failed));
+    if job["status"]["startTime"].is_null() {
+        status.insert("startTime".into(), json!(rfc3339(now)));
+    }
+    if !conditions.is_empty() {
+        status.insert("conditions".into(), Value::Array(conditions));
+    }
+    status.insert("completionTime".into(), completion_time);
+    actions.extend(status_update(job, status));
+    actions
+}
+
+/// Upstream's `pastBackoffLimitOnFailure`: with OnFailure, failures are container
+/// restarts in the pods still running or pending.
+fn past_backoff_limit_on_failure(job: &Value, active: &[&Value], backoff_limit: i64) -> bool {
+    if job["spec"]["template"]["spec"]["restartPolicy"] != "OnFailure" {
+        return false;
+    }
+    let restarts: i64 = active
+        .iter()
+        .filter(|p| matches!(pod_phase(p), "Running" | "Pending"))
+        .map(|p| restart_count(p))
+        .sum();
+    if backoff_limit == 0 {
+        restarts > 0
+    } else {
+        restarts >= backoff_limit
+    }
+}
+
+fn condition(type_: &str, reason: &str, message: &str, now: Time) -> Value {
+    let at = rfc3339(now);
+    json!({"type": type_, "status": "True", "reason": reason, "message": message,
+           "lastProbeTime": at, "lastTransitionTime": at})
+}
+
+fn job_pod(job: &Value, names: &mut dyn NameSuffix) -> Value {
+    let mut pod = pod_from_template(&job["spec"]["template"], job, name(job), names);
+    let labels = pod["metadata"]
+        .as_object_mut()
+        .map(|m| m.entry("labels").or_insert_with(|| json!({})))
+        .expect("a pod built from a template has metadata");
+    for (k, v) in [
+        ("batch.kubernetes.io/controller-uid", uid(job)),
+        ("batch.kubernetes.io/job-name", name(job)),
+        ("controller-uid", uid(job)),
+        ("job-name", name(job)),
+    ] {
+        if labels.get(k).is_none() {
+            labels[k] = json!(v);
+        }
+    }
+    if !matches!(
+        pod["spec"]["restartPolicy"].as_str(),
+        Some("Never" | "OnFailure")
+    ) {
+        pod["spec"]["restartPolicy"] = json!("Never");
+    }
+    pod
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::harness::{counter, job, pod, t};
+
+    fn creates(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Create { object } => Some(name(object).to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn status(actions: &[Action]) -> Value {
+        match actions.last() {
+            Some(Action::UpdateStatus { object }) => object["status"].clone(),
+            _ => panic!("no status update last: {actions:?}"),
+        }
+    }
+
+    #[test]
+    fn completions_three_parallelism_two_runs_to_completion() {
+        let mut j = job("batch", Some(3), Some(2));
+        // Pass 1: nothing yet, two pods.
+        let a = reconcile(&j, &[], t(0), &mut counter());
+        assert_eq!(creates(&a), ["batch-bbbb0", "batch-bbbb1"]);
+        let Action::Create { object } = &a[0] else {
+            panic!()
+        };
+        assert_eq!(object["spec"]["restartPolicy"], "Never");
+        assert_eq!(
+            object["metadata"]["labels"]["batch.kubernetes.io/job-name"],
+            "batch"
+        );
+        assert_eq!(
+            object["metadata"]["labels"]["controller-uid"],
+            "uid-job-batch"
+        );
+        let s = status(&a);
+        assert_eq!(
+            (&s["active"], &s["succeeded"], &s["startTime"]),
+            (&json!(0), &json!(0), &json!(rfc3339(t(0))))
+        );
+        j["status"] = s;
+
+        // Pass 2: one succeeded, one running: min(3 - 1, 2) = 2 wanted, so one more.
+        let p1 = pod("batch-1", &j, Some("n1"), "Succeeded", false);
+        let p2 = pod("batch-2", &j, Some("n1"), "Running", true);
+        let a = reconcile(&j, &[&p1, &p2], t(5), &mut counter());
+        assert_eq!(creates(&a), ["batch-bbbb0"]);
+        let s = status(&a);
+        assert_eq!(
+            (&s["active"], &s["succeeded"], &s["ready"]),
+            (&json!(1), &json!(1), &json!(1))
+        );
+
+        // Pass 3: two succeeded, the third running: min(3 - 2, 2) = 1 wanted, 1 there.
+        let p2 = pod("batch-2", &j, Some("n1"), "Succeeded", false);
+        let p3 = pod("batch-3", &j, Some("n2"), "Running", true);
+        let a = reconcile(&j, &[&p1, &p2, &p3], t(6), &mut counter());
+        assert_eq!(creates(&a), Vec::<String>::new());
+        // Had the third not been there, exactly one (3 - 2), not parallelism's two.
+        let a = reconcile(&j, &[&p1, &p2], t(6), &mut counter());
+        assert_eq!(creates(&a), ["batch-bbbb0"]);
+
+        // Pass 4: the third succeeds -> Complete at t(9).
+        let p3 = pod("batch-3", &j, Some("n2"), "Succeeded", false);
+        let a = reconcile(&j, &[&p1, &p2, &p3], t(9), &mut counter());
+        assert!(
+            matches!(&a[0], Action::Event(e) if e.reason == "Completed" && e.message == "Job completed")
+        );
+        let s = status(&a);
+        assert_eq!((&s["succeeded"], &s["active"]), (&json!(3), &json!(0)));
+        assert_eq!(s["completionTime"], rfc3339(t(9)));
+        assert_eq!(s["conditions"][0]["type"], "Complete");
+        assert_eq!(s["conditions"][0]["status"], "True");
+        j["status"] = s;
+
+        // Finished: nothing more, ever.
+        assert_eq!(reconcile(&j, &[&p1, &p2, &p3], t(20), &mut counter()), []);
+    }
+
+    #[test]
+    fn failures_past_backoff_limit_fail_the_job_and_delete_active_pods() {
+        let mut j = job("b", Some(5), Some(2));
+        j["spec"]["backoffLimit"] = json!(1);
+        j["status"] = json!({"startTime": rfc3339(t(0))});
+        let f1 = pod("b-1", &j, Some("n1"), "Failed", false);
+        let r = pod("b-2", &j, Some("n1"), "Running", true);
+        // One failure is within the limit of 1: replace it.
+        let a = reconcile(&j, &[&f1, &r], t(3), &mut counter());
+        assert_eq!(creates(&a), ["b-bbbb0"]);
+        assert_eq!(status(&a)["failed"], 1);
+        // A second failure exceeds it.
+        let f2 = pod("b-3", &j, Some("n1"), "Failed", false);
+        let a = reconcile(&j, &[&f1, &r, &f2], t(4), &mut counter());
+        let Action::Event(e) = &a[0] else {
+            panic!("{a:?}")
+        };
+        assert_eq!(
+            (e.type_, e.reason.as_str(), e.message.as_str()),
+            (
+                EventType::Warning,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            )
+        );
+        assert!(matches!(&a[1], Action::Delete { name, .. } if name == "b-2"));
+        let s = status(&a);
+        assert_eq!((&s["failed"], &s["active"]), (&json!(2), &json!(0)));
+        assert_eq!(s["conditions"][0]["type"], "Failed");
+        assert_eq!(s["conditions"][0]["reason"], "BackoffLimitExceeded");
+        assert!(s["completionTime"].is_null());
+    }
+
+    #[test]
+    fn on_failure_counts_container_restarts() {
+        let mut j = job("b", Some(1), Some(1));
+        j["spec"]["backoffLimit"] = json!(2);
+        j["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+        j["status"] = json!({"startTime": rfc3339(t(0))});
+        let mut p = pod("b-1", &j, Some("n1"), "Running", false);
+        p["status"]["containerStatuses"] = json!([{"name": "main", "restartCount": 1}]);
+        let a = reconcile(&j, &[&p], t(3), &mut counter());
+        assert_eq!(status(&a)["active"], 1);
+        p["status"]["containerStatuses"][0]["restartCount"] = json!(2);
+        let a = reconcile(&j, &[&p], t(4), &mut counter());
+        assert_eq!(
+            status(&a)["conditions"][0]["reason"],
+            "BackoffLimitExceeded"
+        );
+        // The pods it makes keep OnFailure.
+        let a = reconcile(&job_on_failure(), &[], t(0), &mut counter());
+        let Action::Create { object } = &a[0] else {
+            panic!()
+        };
+        assert_eq!(object["spec"]["restartPolicy"], "OnFailure");
+    }
+
+    fn job_on_failure() -> Value {
+        let mut j = job("c", None, None);
+        j["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+        j
+    }
+
+    #[test]
+    fn defaults_one_completion_and_work_queue_without_completions() {
+        // Neither set: completions 1, parallelism 1.
+        let a = reconcile(&job("one", None, None), &[], t(0), &mut counter());
+        assert_eq!(creates(&a).len(), 1);
+        // Only parallelism: a work queue of 3; after one success, no new pods, and
+        // complete when the others are done.
+        let j = job("q", None, Some(3));
+        assert_eq!(creates(&reconcile(&j, &[], t(0), &mut counter())).len(), 3);
+        let s1 = pod("q-1", &j, Some("n1"), "Succeeded", false);
+        let r2 = pod("q-2", &j, Some("n1"), "Running", true);
+        let a = reconcile(&j, &[&s1, &r2], t(1), &mut counter());
+        assert!(creates(&a).is_empty());
+        assert!(status(&a)["conditions"].is_null());
+        let s2 = pod("q-2", &j, Some("n1"), "Succeeded", false);
+        let a = reconcile(&j, &[&s1, &s2], t(2), &mut counter());
+        assert_eq!(status(&a)["conditions"][0]["type"], "Complete");
+    }
+
+    #[test]
+    fn lowered_parallelism_deletes_surplus_pending_first() {
+        let j = job("b", Some(10), Some(1));
+        let running = pod("b-1", &j, Some("n1"), "Running", true);
+        let pending = pod("b-2", &j, None, "Pending", false);
+        let a = reconcile(&j, &[&running, &pending], t(1), &mut counter());
+        assert!(
+            matches!(&a[0], Action::Delete { name, .. } if name == "b-2"),
+            "{a:?}"
+        );
+    }
+}

@@ -1,0 +1,539 @@
+//! The control plane's controllers as pure reconcile functions.
+//!
+//! Each controller reads Kubernetes objects as JSON (`serde_json::Value`, the store's
+//! wire format) and the current time, and returns the [`Action`]s that move the cluster
+//! toward what the objects ask for. Nothing here does I/O, sleeps or reads a clock: the
+//! control plane's loop lists the objects, calls [`reconcile_all`] (or one controller),
+//! applies the actions, and runs again. The controllers are level-triggered as upstream's
+//! are: a write that fails (a 409 for a stale `resourceVersion`, a 404 for an object
+//! deleted meanwhile) is dropped, and the next pass computes it again from fresh objects.
+//!
+//! Upstream keeps "expectations" so a controller does not create the same pods twice while
+//! its informer cache lags behind its own writes. Here the loop lists after it applies,
+//! so a pass always sees the previous pass's writes and no expectations are kept.
+//!
+//! Each controller writes an object at most once per pass, so the `resourceVersion` it
+//! read is still current when the write arrives unless another writer got there first.
+//!
+//! - [`deployment`]: Deployment -> one ReplicaSet per pod-template hash.
+//! - [`replicaset`]: ReplicaSet -> its pods.
+//! - [`job`]: Job -> pods run to completion.
+//! - [`node_lifecycle`]: heartbeats -> node conditions, taints, and taint-based eviction.
+//! - [`gc`]: objects whose owners are gone are deleted (background propagation).
+
+pub mod deployment;
+pub mod gc;
+pub mod job;
+pub mod node_lifecycle;
+pub mod replicaset;
+
+#[cfg(test)]
+mod harness;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+/// A point in time: microseconds since the Unix epoch (integer, so decisions are exact).
+pub type Time = i64;
+
+/// One second as a [`Time`] difference.
+pub const SECOND: Time = 1_000_000;
+
+/// Formats a time as Kubernetes' `metav1.Time` does on the wire: RFC 3339, whole seconds.
+pub fn rfc3339(t: Time) -> String {
+    let since = Duration::from_micros(t.max(0) as u64);
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + since).to_string()
+}
+
+/// Parses an RFC 3339 timestamp (`2026-12-07T01:47:21Z`, fractions allowed) into a time.
+pub fn parse_time(s: &str) -> Option<Time> {
+    let t = humantime::parse_rfc3339_weak(s).ok()?;
+    let micros = t.duration_since(UNIX_EPOCH).ok()?.as_micros();
+    i64::try_from(micros).ok()
+}
+
+/// The current wall-clock time, for the control plane's loop (never called here).
+pub fn now() -> Time {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// The characters of apimachinery's `util/rand` (no vowels, no confusable digits), used
+/// for generated-name suffixes and the pod-template hash.
+pub const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// Where generated names get their random part: `NAME-` + five characters, as the API
+/// server does for `metadata.generateName`. Tests pass a fixed sequence.
+pub trait NameSuffix {
+    /// The next suffix (upstream: five characters of [`ALPHANUMS`]).
+    fn suffix(&mut self) -> String;
+}
+
+impl<F: FnMut() -> String> NameSuffix for F {
+    fn suffix(&mut self) -> String {
+        self()
+    }
+}
+
+/// Five random characters of [`ALPHANUMS`] from the operating system's generator.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomSuffix;
+
+impl NameSuffix for RandomSuffix {
+    fn suffix(&mut self) -> String {
+        let mut bytes = [0u8; 5];
+        // Without OS randomness the names only lose their unpredictability; the server
+        // still rejects a duplicate, and the next pass retries with another suffix.
+        let _ = getrandom::fill(&mut bytes);
+        bytes
+            .iter()
+            .map(|b| ALPHANUMS[usize::from(*b) % ALPHANUMS.len()] as char)
+            .collect()
+    }
+}
+
+/// What a controller wants done. The loop applies these in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// POST a new object; the server fills uid, resourceVersion and timestamps.
+    Create {
+        /// The whole object, with `apiVersion`, `kind` and `metadata.name` set.
+        object: Value,
+    },
+    /// PUT an object back; it carries the `resourceVersion` it was read at, so a
+    /// concurrent change gets a 409 instead of being overwritten.
+    Update {
+        /// The whole object as read, with the controller's change.
+        object: Value,
+    },
+    /// PUT the status subresource, with the `resourceVersion` it was read at.
+    UpdateStatus {
+        /// The whole object as read, with the new `status`.
+        object: Value,
+    },
+    /// DELETE an object.
+    Delete {
+        /// `Pod`, `ReplicaSet`, `Deployment`, `Job` or `Node`.
+        kind: String,
+        /// Its namespace (none for nodes).
+        namespace: Option<String>,
+        /// Its name.
+        name: String,
+        /// Grace period in seconds; none means the object's own (a pod's
+        /// `terminationGracePeriodSeconds`).
+        grace: Option<u64>,
+    },
+    /// Record a core/v1 Event (see [`Event::to_object`]).
+    Event(Event),
+}
+
+/// Normal or Warning, as core/v1 Events are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// Something expected happened.
+    Normal,
+    /// Something a user may need to act on.
+    Warning,
+}
+
+impl EventType {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+/// A core/v1 Event about one object, before it has a name and timestamps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The object it is about: `apiVersion`, `kind`, `namespace`, `name`, `uid`.
+    pub involved: Value,
+    /// Normal or Warning.
+    pub type_: EventType,
+    /// Upstream's CamelCase reason (`SuccessfulCreate`, `TaintManagerEviction`).
+    pub reason: String,
+    /// Upstream's message wording.
+    pub message: String,
+    /// The controller that reports it (`replicaset-controller`, `node-controller`).
+    pub component: &'static str,
+}
+
+impl Event {
+    fn about(
+        object: &Value,
+        type_: EventType,
+        reason: &str,
+        message: String,
+        component: &'static str,
+    ) -> Event {
+        Event {
+            involved: object_ref(object),
+            type_,
+            reason: reason.to_string(),
+            message,
+            component,
+        }
+    }
+
+    /// The Event object to POST to `/api/v1/namespaces/NS/events`: named
+    /// `INVOLVED.SUFFIX` (upstream uses a hex timestamp; a suffix cannot collide within
+    /// one second), in the involved object's namespace (`default` for nodes, as upstream).
+    pub fn to_object(&self, now: Time, names: &mut dyn NameSuffix) -> Value {
+        let name = self.involved["name"].as_str().unwrap_or("unknown");
+        let namespace = self.involved["namespace"].as_str().unwrap_or("default");
+        let at = rfc3339(now);
+        json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": format!("{name}.{}", names.suffix()), "namespace": namespace},
+            "involvedObject": self.involved,
+            "reason": self.reason,
+            "message": self.message,
+            "type": self.type_.as_str(),
+            "source": {"component": self.component},
+            "reportingComponent": self.component,
+            "firstTimestamp": at,
+            "lastTimestamp": at,
+            "count": 1,
+        })
+    }
+}
+
+/// The objects one pass reads, as listed from the store.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Every Node.
+    pub nodes: Vec<Value>,
+    /// Every Pod, all namespaces.
+    pub pods: Vec<Value>,
+    /// Every ReplicaSet.
+    pub replicasets: Vec<Value>,
+    /// Every Deployment.
+    pub deployments: Vec<Value>,
+    /// Every Job.
+    pub jobs: Vec<Value>,
+}
+
+/// Settings of the controllers that upstream takes from kube-controller-manager flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Node lifecycle timing.
+    pub node: node_lifecycle::Config,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            node: node_lifecycle::Config::default(),
+        }
+    }
+}
+
+/// Runs every controller once over a snapshot, in a fixed order (Deployments, ReplicaSets,
+/// Jobs, node lifecycle, garbage collection). `heartbeats` maps a node's name to when the
+/// server last heard from its agent.
+pub fn reconcile_all(
+    snapshot: &Snapshot,
+    heartbeats: &BTreeMap<String, Time>,
+    now: Time,
+    config: &Config,
+    names: &mut dyn NameSuffix,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let by_owner = index_by_controller(&snapshot.replicasets);
+    for d in &snapshot.deployments {
+        let owned = by_owner.get(uid(d)).map_or(&[][..], Vec::as_slice);
+        actions.extend(deployment::reconcile(d, owned, now));
+    }
+    let pods_by_owner = index_by_controller(&snapshot.pods);
+    for rs in &snapshot.replicasets {
+        let owned = pods_by_owner.get(uid(rs)).map_or(&[][..], Vec::as_slice);
+        actions.extend(replicaset::reconcile(rs, owned, now, names));
+    }
+    for j in &snapshot.jobs {
+        let owned = pods_by_owner.get(uid(j)).map_or(&[][..], Vec::as_slice);
+        actions.extend(job::reconcile(j, owned, now, names));
+    }
+    actions.extend(node_lifecycle::reconcile(
+        &snapshot.nodes,
+        &snapshot.pods,
+        heartbeats,
+        now,
+        &config.node,
+    ));
+    actions.extend(gc::reconcile(snapshot));
+    actions
+}
+
+/// Objects grouped by their controller owner's uid, in listing order.
+fn index_by_controller(objects: &[Value]) -> BTreeMap<&str, Vec<&Value>> {
+    let mut index: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for o in objects {
+        if let Some(owner) = controller_ref(o).and_then(|r| r["uid"].as_str()) {
+            index.entry(owner).or_default().push(o);
+        }
+    }
+    index
+}
+
+// ---- Reading objects -------------------------------------------------------------
+
+/// `metadata.name`, or "" when missing.
+pub fn name(o: &Value) -> &str {
+    o["metadata"]["name"].as_str().unwrap_or("")
+}
+
+/// `metadata.namespace`, `default` when missing (as the API server defaults it).
+pub fn namespace(o: &Value) -> &str {
+    o["metadata"]["namespace"].as_str().unwrap_or("default")
+}
+
+/// `metadata.uid`, or "" when missing.
+pub fn uid(o: &Value) -> &str {
+    o["metadata"]["uid"].as_str().unwrap_or("")
+}
+
+/// The owner reference marked `controller: true`, if any.
+pub fn controller_ref(o: &Value) -> Option<&Value> {
+    o["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|r| r["controller"].as_bool() == Some(true))
+}
+
+/// Whether `o`'s controller owner is `owner` (same namespace, same uid).
+pub fn is_controlled_by(o: &Value, owner: &Value) -> bool {
+    namespace(o) == namespace(owner)
+        && controller_ref(o)
+            .is_some_and(|r| r["uid"].as_str() == Some(uid(owner)) && !uid(owner).is_empty())
+}
+
+/// Whether the object has a `deletionTimestamp` (it is terminating).
+pub fn is_deleting(o: &Value) -> bool {
+    !o["metadata"]["deletionTimestamp"].is_null()
+}
+
+/// A pod's `status.phase`, `Pending` when missing (a pod the server has just accepted).
+pub fn pod_phase(pod: &Value) -> &str {
+    pod["status"]["phase"].as_str().unwrap_or("Pending")
+}
+
+/// Upstream's `IsPodActive`: not Succeeded, not Failed, not being deleted.
+pub fn is_pod_active(pod: &Value) -> bool {
+    !matches!(pod_phase(pod), "Succeeded" | "Failed") && !is_deleting(pod)
+}
+
+fn condition<'a>(o: &'a Value, type_: &str) -> Option<&'a Value> {
+    o["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"].as_str() == Some(type_))
+}
+
+/// Whether the pod's Ready condition is True.
+pub fn is_pod_ready(pod: &Value) -> bool {
+    condition(pod, "Ready").is_some_and(|c| c["status"].as_str() == Some("True"))
+}
+
+/// When a ready pod became ready (its Ready condition's `lastTransitionTime`).
+fn ready_since(pod: &Value) -> Option<Time> {
+    if !is_pod_ready(pod) {
+        return None;
+    }
+    condition(pod, "Ready")?["lastTransitionTime"]
+        .as_str()
+        .and_then(parse_time)
+}
+
+/// Upstream's `IsPodAvailable`: ready, and ready for longer than `min_ready_seconds`.
+pub fn is_pod_available(pod: &Value, min_ready_seconds: i64, now: Time) -> bool {
+    if !is_pod_ready(pod) {
+        return false;
+    }
+    if min_ready_seconds <= 0 {
+        return true;
+    }
+    ready_since(pod).is_some_and(|t| t + min_ready_seconds * SECOND < now)
+}
+
+fn creation_time(o: &Value) -> Option<Time> {
+    o["metadata"]["creationTimestamp"]
+        .as_str()
+        .and_then(parse_time)
+}
+
+fn restart_count(pod: &Value) -> i64 {
+    ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|k| pod["status"][k].as_array())
+        .flatten()
+        .map(|s| s["restartCount"].as_i64().unwrap_or(0))
+        .sum()
+}
+
+/// An integer field, with a default when missing or not an integer.
+fn int_or(v: &Value, default: i64) -> i64 {
+    v.as_i64().unwrap_or(default)
+}
+
+/// An `involvedObject` / reference for an object.
+pub fn object_ref(o: &Value) -> Value {
+    let mut r = Map::new();
+    r.insert("apiVersion".into(), o["apiVersion"].clone());
+    r.insert("kind".into(), o["kind"].clone());
+    if let Some(ns) = o["metadata"]["namespace"].as_str() {
+        r.insert("namespace".into(), ns.into());
+    }
+    r.insert("name".into(), name(o).into());
+    r.insert("uid".into(), uid(o).into());
+    Value::Object(r)
+}
+
+/// The owner reference a controller puts on what it creates.
+pub fn owner_ref(owner: &Value) -> Value {
+    json!({
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": name(owner),
+        "uid": uid(owner),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    })
+}
+
+/// Upstream's `GetPodFromTemplate`: a pod with the template's labels, annotations and
+/// spec, owned by `owner`, named `PREFIX-SUFFIX` (`generateName` kept for the record).
+fn pod_from_template(
+    template: &Value,
+    owner: &Value,
+    prefix: &str,
+    names: &mut dyn NameSuffix,
+) -> Value {
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), format!("{prefix}-{}", names.suffix()).into());
+    metadata.insert("generateName".into(), format!("{prefix}-").into());
+    metadata.insert("namespace".into(), namespace(owner).into());
+    for key in ["labels", "annotations"] {
+        if let Some(m) = template["metadata"][key].as_object() {
+            metadata.insert(key.into(), Value::Object(m.clone()));
+        }
+    }
+    metadata.insert("ownerReferences".into(), json!([owner_ref(owner)]));
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": template["spec"].clone(),
+    })
+}
+
+fn delete_pod(pod: &Value) -> Action {
+    Action::Delete {
+        kind: "Pod".into(),
+        namespace: Some(namespace(pod).into()),
+        name: name(pod).into(),
+        grace: None,
+    }
+}
+
+/// Upstream's `ActivePods` order for deleting the pods of a Job (and, with ranks, of a
+/// ReplicaSet): the pods to delete first come first. `rank` counts the related pods on
+/// the pod's node; a doubled-up pod goes first. Upstream compares ready times and
+/// creation times on a logarithmic scale and breaks ties by uid; here they compare
+/// exactly and ties fall to the name, so the order is total and deterministic.
+fn deletion_order(a: &Value, b: &Value, rank: &dyn Fn(&Value) -> usize) -> Ordering {
+    let node = |p: &Value| p["spec"]["nodeName"].as_str().unwrap_or("").to_string();
+    let (na, nb) = (node(a), node(b));
+    // 1. Unassigned before assigned.
+    if na != nb && (na.is_empty() || nb.is_empty()) {
+        return if na.is_empty() {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+    }
+    // 2. Pending < Unknown < Running.
+    let ordinal = |p: &Value| match pod_phase(p) {
+        "Pending" => 0,
+        "Unknown" => 1,
+        "Running" => 2,
+        _ => 3,
+    };
+    let by = ordinal(a).cmp(&ordinal(b));
+    if by != Ordering::Equal {
+        return by;
+    }
+    // 3. Not ready < ready.
+    let by = is_pod_ready(a).cmp(&is_pod_ready(b));
+    if by != Ordering::Equal {
+        return by;
+    }
+    // 4. Lower pod-deletion-cost first.
+    let cost = |p: &Value| {
+        p["metadata"]["annotations"]["controller.kubernetes.io/pod-deletion-cost"]
+            .as_str()
+            .and_then(|s| s.parse::<i32>().ok())
+            .unwrap_or(0)
+    };
+    let by = cost(a).cmp(&cost(b));
+    if by != Ordering::Equal {
+        return by;
+    }
+    // 5. More related pods on the same node first.
+    let by = rank(b).cmp(&rank(a));
+    if by != Ordering::Equal {
+        return by;
+    }
+    // 6. Ready for less time first (no ready time first).
+    if is_pod_ready(a) && is_pod_ready(b) {
+        let by = match (ready_since(a), ready_since(b)) {
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(x), Some(y)) => y.cmp(&x),
+            (None, None) => Ordering::Equal,
+        };
+        if by != Ordering::Equal {
+            return by;
+        }
+    }
+    // 7. More restarts first.
+    let by = restart_count(b).cmp(&restart_count(a));
+    if by != Ordering::Equal {
+        return by;
+    }
+    // 8. Newer first (no creation time first).
+    let by = match (creation_time(a), creation_time(b)) {
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => y.cmp(&x),
+        (None, None) => Ordering::Equal,
+    };
+    by.then_with(|| name(a).cmp(name(b)))
+}
+
+/// Sets `status` on a copy of `o` and returns an UpdateStatus when it differs from the
+/// status read, so a steady cluster causes no writes.
+fn status_update(o: &Value, status: Map<String, Value>) -> Option<Action> {
+    let mut merged = o["status"].as_object().cloned().unwrap_or_default();
+    for (k, v) in status {
+        if v.is_null() {
+            merged.remove(&k);
+        } else {
+            merged.insert(k, v);
+        }
+    }
+    let merged = Value::Object(merged);
+    if merged == o["status"] || (o["status"].is_null() && merged == json!({})) {
+        return None;
+    }
+    let mut object = o.clone();
+    object["status"] = merged;
+    Some(Action::UpdateStatus { object })
+}

@@ -1,0 +1,265 @@
+//! The ReplicaSet controller: keeps `spec.replicas` live pods.
+//!
+//! Follows kubernetes/pkg/controller/replicaset/replica_set.go (`syncReplicaSet`,
+//! `manageReplicas`, `getPodsToDelete`), replica_set_utils.go (`calculateStatus`) and the
+//! deletion order of `ActivePodsWithRanks` in kubernetes/pkg/controller/controller_utils.go.
+//! A pod is live when it is neither Succeeded nor Failed nor being deleted
+//! (`FilterActivePods`); missing pods are created from `spec.template` with a controller
+//! owner reference and the name `RS-` plus five random characters; surplus pods are
+//! deleted unassigned first, then pending, then not ready, then by deletion cost, pods
+//! doubled up on a node, shortest ready, most restarts, newest.
+//!
+//! Simplified: a ReplicaSet's pods are the pods whose controller owner reference names its
+//! uid. Upstream also adopts orphans that match `spec.selector` and releases owned pods
+//! that stopped matching; here the selector is not evaluated. No slow-start batches
+//! (upstream creates 1, 2, 4, ... pods and stops at the first error): one pass asks for
+//! every missing pod, capped at upstream's burst of 500. The ReplicaFailure condition is
+//! not kept.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Action, Event, EventType, NameSuffix, Time, delete_pod, deletion_order, int_or,
+    is_controlled_by, is_deleting, is_pod_active, is_pod_available, is_pod_ready, name,
+    pod_from_template, status_update,
+};
+
+/// Upstream's `BurstReplicas`: the most pods one pass creates or deletes.
+pub const BURST_REPLICAS: usize = 500;
+
+/// The component named in this controller's Events.
+pub const COMPONENT: &str = "replicaset-controller";
+
+/// One pass over a ReplicaSet and the pods it may own (pods it does not control are
+/// ignored, so the caller may pass more).
+pub fn reconcile(
+    rs: &Value,
+    pods: &[&Value],
+    now: Time,
+    names: &mut dyn NameSuffix,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let owned: Vec<&Value> = pods
+        .iter()
+        .copied()
+        .filter(|p| is_controlled_by(p, rs))
+        .collect();
+    let active: Vec<&Value> = owned.iter().copied().filter(|p| is_pod_active(p)).collect();
+
+    // A ReplicaSet being deleted only reports; the garbage collector removes its pods.
+    if !is_deleting(rs) {
+        let want = usize::try_from(int_or(&rs["spec"]["replicas"], 1)).unwrap_or(0);
+        if active.len() < want {
+            for _ in 0..(want - active.len()).min(BURST_REPLICAS) {
+                let pod = pod_from_template(&rs["spec"]["template"], rs, name(rs), names);
+                let message = format!("Created pod: {}", super::name(&pod));
+                actions.push(Action::Create { object: pod });
+                actions.push(Action::Event(Event::about(
+                    rs,
+                    EventType::Normal,
+                    "SuccessfulCreate",
+                    message,
+                    COMPONENT,
+                )));
+            }
+        } else if active.len() > want {
+            let surplus = (active.len() - want).min(BURST_REPLICAS);
+            for pod in pods_to_delete(&active, surplus) {
+                actions.push(delete_pod(pod));
+                actions.push(Action::Event(Event::about(
+                    rs,
+                    EventType::Normal,
+                    "SuccessfulDelete",
+                    format!("Deleted pod: {}", name(pod)),
+                    COMPONENT,
+                )));
+            }
+        }
+    }
+
+    let min_ready = int_or(&rs["spec"]["minReadySeconds"], 0);
+    let template_labels = rs["spec"]["template"]["metadata"]["labels"].as_object();
+    let fully_labeled = active
+        .iter()
+        .filter(|p| {
+            template_labels.is_none_or(|want| {
+                want.iter()
+                    .all(|(k, v)| p["metadata"]["labels"][k.as_str()] == *v)
+            })
+        })
+        .count();
+    let mut status = Map::new();
+    status.insert("replicas".into(), json!(active.len()));
+    status.insert("fullyLabeledReplicas".into(), json!(fully_labeled));
+    status.insert(
+        "readyReplicas".into(),
+        json!(active.iter().filter(|p| is_pod_ready(p)).count()),
+    );
+    status.insert(
+        "availableReplicas".into(),
+        json!(
+            active
+                .iter()
+                .filter(|p| is_pod_available(p, min_ready, now))
+                .count()
+        ),
+    );
+    status.insert(
+        "observedGeneration".into(),
+        rs["metadata"]["generation"].clone(),
+    );
+    actions.extend(status_update(rs, status));
+    actions
+}
+
+/// The `count` pods to delete first, in upstream's order; the rank of a pod is the number
+/// of live pods of the same ReplicaSet on its node.
+fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> {
+    let node = |p: &Value| p["spec"]["nodeName"].as_str().unwrap_or("").to_string();
+    let rank = |p: &Value| active.iter().filter(|q| node(q) == node(p)).count();
+    let mut sorted = active.to_vec();
+    sorted.sort_by(|a, b| deletion_order(a, b, &rank));
+    sorted.truncate(count);
+    sorted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::harness::{counter, pod, rs, t};
+
+    fn creates(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Create { object } => Some(name(object).to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn deletes(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Delete { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_replicas_with_one_pod_creates_two_owned_pods() {
+        let rs = rs("web", 3);
+        let p = pod("web-aaaaa", &rs, Some("n1"), "Running", true);
+        let actions = reconcile(&rs, &[&p], t(10), &mut counter());
+        assert_eq!(creates(&actions), ["web-bbbb0", "web-bbbb1"]);
+        let Action::Create { object } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(object["metadata"]["generateName"], "web-");
+        assert_eq!(object["metadata"]["namespace"], "default");
+        assert_eq!(object["metadata"]["labels"], json!({"app": "web"}));
+        assert_eq!(
+            object["metadata"]["ownerReferences"][0]["uid"],
+            "uid-rs-web"
+        );
+        assert_eq!(object["metadata"]["ownerReferences"][0]["controller"], true);
+        assert_eq!(object["spec"]["containers"][0]["name"], "main");
+        let Action::Event(e) = &actions[1] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            (e.reason.as_str(), e.message.as_str()),
+            ("SuccessfulCreate", "Created pod: web-bbbb0")
+        );
+        // Status reports what is there now (one pod), not what was just asked for.
+        let Some(Action::UpdateStatus { object }) = actions.last() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(object["status"]["replicas"], 1);
+        assert_eq!(object["status"]["readyReplicas"], 1);
+        assert_eq!(object["metadata"]["resourceVersion"], "7");
+    }
+
+    // Mirrors upstream's TestDeletePodsAllowsOrderedDeletion idea via getPodsToDelete:
+    // unassigned pods go before pending ones, pending before running, not-ready before ready.
+    #[test]
+    fn five_pods_for_three_replicas_deletes_the_unassigned_first() {
+        let rs = rs("web", 3);
+        let p1 = pod("web-1", &rs, Some("n1"), "Running", true);
+        let p2 = pod("web-2", &rs, None, "Pending", false);
+        let p3 = pod("web-3", &rs, Some("n2"), "Running", true);
+        let p4 = pod("web-4", &rs, None, "Pending", false);
+        let p5 = pod("web-5", &rs, Some("n3"), "Running", true);
+        let actions = reconcile(&rs, &[&p1, &p2, &p3, &p4, &p5], t(10), &mut counter());
+        assert_eq!(deletes(&actions), ["web-2", "web-4"]);
+        assert!(creates(&actions).is_empty());
+    }
+
+    #[test]
+    fn surplus_order_pending_then_not_ready_then_doubled_up() {
+        let rs = rs("web", 1);
+        let running_alone = pod("a", &rs, Some("n1"), "Running", true);
+        let pending = pod("b", &rs, Some("n2"), "Pending", false);
+        let not_ready = pod("c", &rs, Some("n3"), "Running", false);
+        let doubled1 = pod("d", &rs, Some("n4"), "Running", true);
+        let doubled2 = pod("e", &rs, Some("n4"), "Running", true);
+        let all = [&running_alone, &pending, &not_ready, &doubled1, &doubled2];
+        let actions = reconcile(&rs, &all, t(10), &mut counter());
+        // The two on n4 tie on everything but the name.
+        assert_eq!(deletes(&actions), ["b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn finished_deleting_and_foreign_pods_do_not_count() {
+        let rs = rs("web", 2);
+        let other = rs_named("other");
+        let done = pod("web-1", &rs, Some("n1"), "Succeeded", false);
+        let failed = pod("web-2", &rs, Some("n1"), "Failed", false);
+        let mut going = pod("web-3", &rs, Some("n1"), "Running", true);
+        going["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        let foreign = pod("other-1", &other, Some("n1"), "Running", true);
+        let live = pod("web-4", &rs, Some("n1"), "Running", true);
+        let actions = reconcile(
+            &rs,
+            &[&done, &failed, &going, &foreign, &live],
+            t(10),
+            &mut counter(),
+        );
+        assert_eq!(creates(&actions), ["web-bbbb0"]);
+        assert!(deletes(&actions).is_empty());
+    }
+
+    fn rs_named(n: &str) -> Value {
+        rs(n, 1)
+    }
+
+    #[test]
+    fn steady_state_writes_nothing() {
+        let mut rs = rs("web", 1);
+        let p = pod("web-1", &rs, Some("n1"), "Running", true);
+        rs["status"] = json!({
+            "replicas": 1, "fullyLabeledReplicas": 1, "readyReplicas": 1,
+            "availableReplicas": 1, "observedGeneration": 1,
+        });
+        assert_eq!(reconcile(&rs, &[&p], t(10), &mut counter()), []);
+    }
+
+    #[test]
+    fn available_waits_for_min_ready_seconds() {
+        let mut rs = rs("web", 1);
+        rs["spec"]["minReadySeconds"] = json!(10);
+        // The harness's pods became ready at t(0).
+        let p = pod("web-1", &rs, Some("n1"), "Running", true);
+        let status_at = |now| {
+            let actions = reconcile(&rs, &[&p], now, &mut counter());
+            let Some(Action::UpdateStatus { object }) = actions.last() else {
+                panic!("{actions:?}")
+            };
+            object["status"]["availableReplicas"].clone()
+        };
+        assert_eq!(status_at(t(10)), 0);
+        assert_eq!(status_at(t(11)), 1);
+    }
+}
