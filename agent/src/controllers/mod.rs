@@ -222,18 +222,10 @@ pub struct Snapshot {
 }
 
 /// Settings of the controllers that upstream takes from kube-controller-manager flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Config {
     /// Node lifecycle timing.
     pub node: node_lifecycle::Config,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            node: node_lifecycle::Config::default(),
-        }
-    }
 }
 
 /// Runs every controller once over a snapshot, in a fixed order (Deployments, ReplicaSets,
@@ -536,4 +528,206 @@ fn status_update(o: &Value, status: Map<String, Value>) -> Option<Action> {
     let mut object = o.clone();
     object["status"] = merged;
     Some(Action::UpdateStatus { object })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::harness::{World, counter, deployment, job, node, t};
+    use super::*;
+
+    fn pods_on(world: &World, node: &str) -> Vec<String> {
+        world
+            .all("Pod")
+            .iter()
+            .filter(|p| p["spec"]["nodeName"] == node)
+            .map(|p| name(p).to_string())
+            .collect()
+    }
+
+    fn bind_pending(world: &mut World, to: &str) {
+        let pending: Vec<String> = world
+            .all("Pod")
+            .iter()
+            .filter(|p| p["spec"]["nodeName"].is_null())
+            .map(|p| name(p).to_string())
+            .collect();
+        for n in pending {
+            let mut p = world.get("Pod", "default", &n).cloned().expect("listed");
+            p["spec"]["nodeName"] = json!(to);
+            world.put(p);
+        }
+    }
+
+    // The whole loop on an in-memory store: a Deployment becomes a ReplicaSet and pods;
+    // a node that stops heartbeating goes Unknown after 40 s, is tainted, and its pods
+    // are evicted 300 s later and recreated by the ReplicaSet; deleting the Deployment
+    // removes everything it made.
+    #[test]
+    fn deployment_survives_a_dead_node_and_cascades_on_delete() {
+        let mut world = World::default();
+        world.put(node("n1"));
+        world.put(node("n2"));
+        world.put(deployment("web", 3));
+        let config = Config::default();
+        let mut names = counter();
+        let beats = |n1: i64, now: i64| {
+            BTreeMap::from([("n1".to_string(), t(n1)), ("n2".to_string(), t(now))])
+        };
+
+        world.step(&beats(1, 1), t(1), &config, &mut names);
+        let rs = world.all("ReplicaSet");
+        assert_eq!(rs.len(), 1);
+        let rs_name = name(&rs[0]).to_string();
+        world.step(&beats(2, 2), t(2), &config, &mut names);
+        assert_eq!(world.all("Pod").len(), 3);
+        // The scheduler's part: two pods on n1, one on n2; the agents start them.
+        let pods: Vec<String> = world
+            .all("Pod")
+            .iter()
+            .map(|p| name(p).to_string())
+            .collect();
+        assert_eq!(pods, [0, 1, 2].map(|i| format!("{rs_name}-bbbb{i}")));
+        for (p, n) in pods.iter().zip(["n1", "n2", "n1"]) {
+            let mut pod = world.get("Pod", "default", p).cloned().unwrap();
+            pod["spec"]["nodeName"] = json!(n);
+            world.put(pod);
+        }
+        world.run_pods(t(3));
+        world.step(&beats(3, 3), t(3), &config, &mut names);
+        world.step(&beats(5, 5), t(5), &config, &mut names);
+        let d = world.get("Deployment", "default", "web").unwrap();
+        let s = &d["status"];
+        assert_eq!(
+            [
+                &s["replicas"],
+                &s["readyReplicas"],
+                &s["updatedReplicas"],
+                &s["availableReplicas"]
+            ],
+            [&json!(3); 4]
+        );
+
+        // n1 last heard at t(5). At t(45) it is still Ready.
+        world.step(&beats(5, 45), t(45), &config, &mut names);
+        assert_eq!(
+            condition(world.get("Node", "", "n1").unwrap(), "Ready").unwrap()["status"],
+            "True"
+        );
+        world.step(&beats(5, 46), t(46), &config, &mut names);
+        assert_eq!(
+            condition(world.get("Node", "", "n1").unwrap(), "Ready").unwrap()["status"],
+            "Unknown"
+        );
+        world.step(&beats(5, 47), t(47), &config, &mut names);
+        let taints = &world.get("Node", "", "n1").unwrap()["spec"]["taints"];
+        assert_eq!(taints[1]["timeAdded"], rfc3339(t(47)));
+        world.step(&beats(5, 48), t(48), &config, &mut names);
+        assert_eq!(
+            world.get("ReplicaSet", "default", &rs_name).unwrap()["status"]["readyReplicas"],
+            1
+        );
+        world.step(&beats(5, 346), t(346), &config, &mut names);
+        assert_eq!(pods_on(&world, "n1").len(), 2);
+        world.step(&beats(5, 347), t(347), &config, &mut names);
+        assert_eq!(pods_on(&world, "n1"), Vec::<String>::new());
+        let evictions = world
+            .events
+            .iter()
+            .filter(|e| e.0 == "TaintManagerEviction")
+            .count();
+        assert_eq!(evictions, 2);
+        world.step(&beats(5, 348), t(348), &config, &mut names);
+        assert_eq!(world.all("Pod").len(), 3);
+        bind_pending(&mut world, "n2");
+        world.run_pods(t(349));
+        for s in 349..352 {
+            world.step(&beats(5, s), t(s), &config, &mut names);
+        }
+        assert_eq!(pods_on(&world, "n2").len(), 3);
+        assert_eq!(
+            world.get("Deployment", "default", "web").unwrap()["status"]["readyReplicas"],
+            3
+        );
+
+        // Delete the Deployment: its ReplicaSet goes, then the pods.
+        world
+            .objects
+            .remove(&("Deployment".into(), "default".into(), "web".into()));
+        world.step(&beats(5, 352), t(352), &config, &mut names);
+        assert!(world.all("ReplicaSet").is_empty());
+        world.step(&beats(5, 353), t(353), &config, &mut names);
+        assert!(world.all("Pod").is_empty());
+        assert_eq!(world.conflicts, 0);
+    }
+
+    #[test]
+    fn a_job_runs_to_completion_through_the_loop() {
+        let mut world = World::default();
+        world.put(node("n1"));
+        world.put(job("batch", Some(3), Some(2)));
+        let config = Config::default();
+        let mut names = counter();
+        let mut now = 0;
+        while now < 20 {
+            now += 1;
+            let beats = BTreeMap::from([("n1".to_string(), t(now))]);
+            world.step(&beats, t(now), &config, &mut names);
+            // Every pod bound at once and done by the next pass.
+            bind_pending(&mut world, "n1");
+            for o in world.objects.values_mut() {
+                if o["kind"] == "Pod" {
+                    o["status"] = json!({"phase": "Succeeded"});
+                }
+            }
+        }
+        let j = world.get("Job", "default", "batch").unwrap();
+        assert_eq!(j["status"]["succeeded"], 3);
+        assert_eq!(j["status"]["conditions"][0]["type"], "Complete");
+        assert_eq!(j["status"]["completionTime"], rfc3339(t(3)));
+        // Two pods in the first pass, one in the second: never more than completions.
+        assert_eq!(world.all("Pod").len(), 3);
+    }
+
+    #[test]
+    fn times_round_trip_at_whole_seconds() {
+        assert_eq!(rfc3339(t(0)), "2027-01-15T08:00:00Z");
+        assert_eq!(parse_time("2027-01-15T08:00:00Z"), Some(t(0)));
+        assert_eq!(
+            parse_time("2027-01-15T08:00:00.5Z"),
+            Some(t(0) + SECOND / 2)
+        );
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn random_suffixes_use_the_safe_alphabet() {
+        let s = RandomSuffix.suffix();
+        assert_eq!(s.len(), 5);
+        assert!(s.bytes().all(|b| ALPHANUMS.contains(&b)), "{s}");
+    }
+
+    #[test]
+    fn events_become_core_v1_objects() {
+        let e = Event::about(
+            &node("n1"),
+            EventType::Normal,
+            "NodeNotReady",
+            "Node n1 status is now: NodeNotReady".into(),
+            "node-controller",
+        );
+        let o = e.to_object(t(0), &mut counter());
+        assert_eq!(
+            o["metadata"],
+            json!({"name": "n1.bbbb0", "namespace": "default"})
+        );
+        assert_eq!(
+            o["involvedObject"],
+            json!({"apiVersion": "v1", "kind": "Node", "name": "n1", "uid": "uid-node-n1"})
+        );
+        assert_eq!(
+            (&o["reason"], &o["type"], &o["count"]),
+            (&json!("NodeNotReady"), &json!("Normal"), &json!(1))
+        );
+        assert_eq!(o["firstTimestamp"], "2027-01-15T08:00:00Z");
+    }
 }

@@ -413,9 +413,16 @@ mod tests {
     use super::*;
     use crate::controllers::harness::{node, pod, rs, t};
 
-    fn run(nodes: &[Value], pods: &[Value], heard: Time, now: Time) -> Vec<Action> {
+    fn run(node: &Value, pods: &[&Value], heard: Time, now: Time) -> Vec<Action> {
         let hb = BTreeMap::from([("n1".to_string(), heard)]);
-        reconcile(nodes, pods, &hb, now, &Config::default())
+        let pods: Vec<Value> = pods.iter().map(|p| (*p).clone()).collect();
+        reconcile(
+            std::slice::from_ref(node),
+            &pods,
+            &hb,
+            now,
+            &Config::default(),
+        )
     }
 
     fn applied(actions: &[Action], kind: &str) -> Value {
@@ -438,11 +445,11 @@ mod tests {
         let p = pod("web-1", &owner, Some("n1"), "Running", true);
         let n = node("n1");
         // Last heard at t(0). At 39 s, and at exactly 40 s (upstream: strictly after), nothing.
-        assert_eq!(run(&[n.clone()], &[p.clone()], t(0), t(39)), []);
-        assert_eq!(run(&[n.clone()], &[p.clone()], t(0), t(40)), []);
+        assert_eq!(run(&n, &[&p], t(0), t(39)), []);
+        assert_eq!(run(&n, &[&p], t(0), t(40)), []);
 
         // At 41 s: Ready=Unknown, a NodeNotReady event, and the pod marked not ready.
-        let a = run(&[n.clone()], &[p.clone()], t(0), t(41));
+        let a = run(&n, &[&p], t(0), t(41));
         let n = applied(&a, "Node");
         let ready = condition(&n, "Ready").unwrap();
         assert_eq!(
@@ -465,7 +472,7 @@ mod tests {
         assert_eq!(a.len(), 3, "{a:?}");
 
         // Still at 41 s, the next pass sees Unknown and taints.
-        let a = run(&[n.clone()], &[p.clone()], t(0), t(41));
+        let a = run(&n, &[&p], t(0), t(41));
         let n = applied(&a, "Node");
         assert_eq!(
             n["spec"]["taints"],
@@ -477,9 +484,9 @@ mod tests {
         assert_eq!(a.len(), 1, "{a:?}");
 
         // The pod tolerates the taint for the default 300 s: still there at 340 s.
-        assert_eq!(run(&[n.clone()], &[p.clone()], t(0), t(340)), []);
+        assert_eq!(run(&n, &[&p], t(0), t(340)), []);
         // At 41 + 300 s: evicted, with upstream's event.
-        let a = run(&[n.clone()], &[p.clone()], t(0), t(341));
+        let a = run(&n, &[&p], t(0), t(341));
         assert_eq!(
             a[0],
             Action::Delete {
@@ -502,7 +509,7 @@ mod tests {
         assert_eq!(e.involved["kind"], "Pod");
 
         // Heard from again at 400 s: Ready=True, then the taints go.
-        let a = run(&[n.clone()], &[], t(400), t(401));
+        let a = run(&n, &[], t(400), t(401));
         let n = applied(&a, "Node");
         let ready = condition(&n, "Ready").unwrap();
         assert_eq!(
@@ -511,10 +518,10 @@ mod tests {
         );
         assert_eq!(ready["lastHeartbeatTime"], rfc3339(t(400)));
         assert_eq!(condition(&n, "DiskPressure").unwrap()["status"], "False");
-        let a = run(&[n.clone()], &[], t(400), t(401));
+        let a = run(&n, &[], t(400), t(401));
         let n = applied(&a, "Node");
         assert!(n["spec"]["taints"].is_null(), "{n}");
-        assert_eq!(run(&[n], &[], t(400), t(402)), []);
+        assert_eq!(run(&n, &[], t(400), t(402)), []);
     }
 
     fn tainted_node(key: &str, added: i64) -> Value {
@@ -541,9 +548,9 @@ mod tests {
         let mut all = pod("all", &owner, Some("n1"), "Running", false);
         all["spec"]["tolerations"] = json!([{"operator": "Exists"}]);
         let done = pod("done", &owner, Some("n1"), "Succeeded", false);
-        let pods = [forever, short, all, done];
+        let pods = [&forever, &short, &all, &done];
         let deleted = |now| -> Vec<String> {
-            run(std::slice::from_ref(&n), &pods, t(0), now)
+            run(&n, &pods, t(0), now)
                 .into_iter()
                 .filter_map(|a| match a {
                     Action::Delete { name, .. } => Some(name),
@@ -562,7 +569,7 @@ mod tests {
         let mut tolerant = pod("tolerant", &owner, Some("n1"), "Running", true);
         tolerant["spec"]["tolerations"] =
             json!([{"key": "dedicated", "value": "db", "effect": "NoExecute"}]);
-        let a = run(&[n2], &[plain, tolerant], t(100), t(101));
+        let a = run(&n2, &[&plain, &tolerant], t(100), t(101));
         assert_eq!(a.len(), 2, "{a:?}");
         assert!(matches!(&a[0], Action::Delete { name, .. } if name == "plain"));
     }
@@ -608,7 +615,7 @@ mod tests {
         n["status"]["conditions"][0]["status"] = json!("False");
         n["status"]["conditions"][0]["reason"] = json!("KubeletNotReady");
         n["spec"]["taints"] = json!([{"key": "other", "effect": "NoSchedule"}]);
-        let a = run(&[n], &[], t(10), t(11));
+        let a = run(&n, &[], t(10), t(11));
         let n = applied(&a, "Node");
         assert_eq!(
             n["spec"]["taints"],
