@@ -17,20 +17,30 @@
 //! `unavailableReplicas` what the desired total lacks, `observedGeneration`, and the
 //! Available condition (`MinimumReplicasAvailable` / `MinimumReplicasUnavailable`).
 //!
-//! Simplified: the RollingUpdate strategy scales the new ReplicaSet straight to
-//! `spec.replicas` and every old one to 0 in the same pass (no `maxSurge` /
-//! `maxUnavailable` pacing; `maxUnavailable` only sets the Available threshold).
-//! Recreate scales the old ReplicaSets to 0 and creates or scales the new one once their
-//! pods are gone. No Progressing condition, no `progressDeadlineSeconds`, no rollback,
-//! no revision history cleanup (`revisionHistoryLimit`), and no hash-collision handling:
-//! a ReplicaSet of that name owned by someone else just makes the create fail each pass.
+//! Rollouts as upstream's rolling.go and recreate.go: with RollingUpdate, a pass either
+//! grows the new ReplicaSet while all ReplicaSets together want at most `replicas +
+//! maxSurge` pods, or, when the new one did not change, shrinks the old ones (oldest
+//! first; unavailable pods first, `cleanupUnhealthyReplicas`) while `replicas -
+//! maxUnavailable` stay available. `maxSurge` and `maxUnavailable` default to 25%, the
+//! surge rounded up and the unavailable down, as `ResolveFenceposts` does. Recreate scales
+//! the old ReplicaSets to 0 and creates or scales the new one once their pods are gone.
+//! A ReplicaSet that one pass would scale twice is written once, with the final size.
+//!
+//! Simplified: a change of `spec.replicas` in the middle of a rollout is not spread over
+//! the ReplicaSets in proportion (upstream's `scale`); the rollout rules absorb it. No
+//! Progressing condition, no `progressDeadlineSeconds`, no rollback, no revision history
+//! cleanup (`revisionHistoryLimit`), no adoption of ReplicaSets by selector, and no
+//! hash-collision handling: a ReplicaSet of that name owned by someone else just makes the
+//! create fail each pass. A changed `minReadySeconds` reaches only new ReplicaSets.
 //! `spec.paused` stops scaling; status is still reported.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
 use super::{
     ALPHANUMS, Action, Event, EventType, Time, int_or, is_controlled_by, is_deleting, name,
-    namespace, owner_ref, status_update,
+    namespace, owner_ref, parse_time, status_update,
 };
 
 /// The label that ties a ReplicaSet and its pods to one template.
@@ -59,8 +69,10 @@ pub fn template_hash(template: &Value, collision_count: Option<i64>) -> String {
     };
     feed(canonical.as_bytes());
     if let Some(c) = collision_count {
-        // Upstream writes the collision count's four bytes, little-endian.
-        feed(&(c as u32).to_le_bytes());
+        // Upstream writes eight bytes: the count's four, little-endian, then zeros.
+        let mut bytes = [0u8; 8];
+        bytes[..4].copy_from_slice(&(c as u32).to_le_bytes());
+        feed(&bytes);
     }
     h.to_string()
         .bytes()
@@ -122,45 +134,118 @@ pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
         .copied()
         .filter(|rs| rs["metadata"]["labels"][HASH_LABEL] != hash.as_str())
         .collect();
+    let mut old: Vec<&Value> = old;
+    // Oldest first, as upstream's `ReplicaSetsByCreationTimestamp` (then by name).
+    old.sort_by(|a, b| {
+        let created = |rs: &Value| {
+            rs["metadata"]["creationTimestamp"]
+                .as_str()
+                .and_then(parse_time)
+        };
+        created(a)
+            .cmp(&created(b))
+            .then_with(|| name(a).cmp(name(b)))
+    });
     let replicas = int_or(&d["spec"]["replicas"], 1).max(0);
     let paused = d["spec"]["paused"].as_bool() == Some(true);
     let recreate = d["spec"]["strategy"]["type"].as_str() == Some("Recreate");
 
-    // The desired spec.replicas of each ReplicaSet after this pass, for the status.
-    let mut planned_total = 0;
-    let mut old_pods_left = false;
-    for rs in &old {
-        let current = int_or(&rs["spec"]["replicas"], 1);
-        old_pods_left |= int_or(&rs["status"]["replicas"], 0) > 0;
-        if paused || current == 0 {
-            planned_total += current;
-            continue;
+    let mut plan = Plan::default();
+    let mut created: Option<Value> = None;
+    if paused {
+        // Only the status is reported.
+    } else if recreate {
+        // Upstream's rolloutRecreate: old ReplicaSets to 0; the new one only once the
+        // old pods are gone.
+        for rs in &old {
+            plan.set(rs, 0);
         }
-        actions.extend(scale(d, rs, 0));
-    }
-    let may_scale_new = !paused && !(recreate && (old_pods_left || !actions.is_empty()));
-    let mut updated_planned = 0;
-    match new_rs {
-        Some(rs) => {
-            let current = int_or(&rs["spec"]["replicas"], 1);
-            if may_scale_new && current != replicas {
-                actions.extend(scale(d, rs, replicas));
-                updated_planned = replicas;
-            } else {
-                updated_planned = current;
+        let old_pods_left = old
+            .iter()
+            .any(|rs| int_or(&rs["status"]["replicas"], 0) > 0);
+        if plan.changes.is_empty() && !old_pods_left {
+            match new_rs {
+                Some(rs) => plan.set(rs, replicas),
+                None => created = Some(new_replicaset(d, &hash, replicas, next_revision(&old))),
             }
         }
-        None if may_scale_new => {
-            let revision = old
-                .iter()
-                .filter_map(|rs| rs["metadata"]["annotations"][REVISION_ANNOTATION].as_str())
-                .filter_map(|s| s.parse::<i64>().ok())
-                .max()
-                .unwrap_or(0)
-                + 1;
-            let rs = new_replicaset(d, &hash, replicas, revision);
-            let message = format!("Scaled up replica set {} from 0 to {replicas}", name(&rs));
-            actions.push(Action::Create { object: rs });
+    } else {
+        // Upstream's rolloutRolling: the new ReplicaSet grows within maxSurge; when it
+        // did not change, the old ones shrink within maxUnavailable.
+        let surge = max_surge(d, replicas);
+        let old_total: i64 = old.iter().map(|rs| plan.spec(rs)).sum();
+        let grown = |current: i64| -> i64 {
+            let room = replicas + surge - (old_total + current);
+            if room <= 0 {
+                current
+            } else {
+                current + room.min(replicas - current)
+            }
+        };
+        let (new_spec, new_available) = match new_rs {
+            None => {
+                let to = grown(0);
+                created = Some(new_replicaset(d, &hash, to, next_revision(&old)));
+                (to, 0)
+            }
+            Some(rs) => {
+                let current = plan.spec(rs);
+                if current > replicas {
+                    plan.set(rs, replicas);
+                } else if current < replicas {
+                    plan.set(rs, grown(current));
+                }
+                (current, int_or(&rs["status"]["availableReplicas"], 0))
+            }
+        };
+        if plan.changes.is_empty() && old_total > 0 {
+            let min_available = replicas - max_unavailable(d, replicas);
+            let new_unavailable = new_spec - new_available;
+            let max_scaled_down = old_total + new_spec - min_available - new_unavailable;
+            if max_scaled_down > 0 {
+                // cleanupUnhealthyReplicas: first the old pods that are not available.
+                let mut cleaned = 0;
+                for rs in &old {
+                    if cleaned >= max_scaled_down {
+                        break;
+                    }
+                    let (spec, available) =
+                        (plan.spec(rs), int_or(&rs["status"]["availableReplicas"], 0));
+                    if spec == 0 || spec <= available {
+                        continue;
+                    }
+                    let down = (max_scaled_down - cleaned).min(spec - available);
+                    plan.set(rs, spec - down);
+                    cleaned += down;
+                }
+                // scaleDownOldReplicaSetsForRollingUpdate: then available ones, as long as
+                // minAvailable stay.
+                let available: i64 = owned
+                    .iter()
+                    .map(|rs| int_or(&rs["status"]["availableReplicas"], 0))
+                    .sum();
+                let mut left = available - min_available;
+                for rs in &old {
+                    if left <= 0 {
+                        break;
+                    }
+                    let spec = plan.spec(rs);
+                    if spec == 0 {
+                        continue;
+                    }
+                    let down = spec.min(left);
+                    plan.set(rs, spec - down);
+                    left -= down;
+                }
+            }
+        }
+    }
+
+    if let Some(rs) = &created {
+        let to = int_or(&rs["spec"]["replicas"], 0);
+        let message = format!("Scaled up replica set {} to {to}", name(rs));
+        actions.push(Action::Create { object: rs.clone() });
+        if to > 0 {
             actions.push(Action::Event(Event::about(
                 d,
                 EventType::Normal,
@@ -168,11 +253,22 @@ pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
                 message,
                 COMPONENT,
             )));
-            updated_planned = replicas;
         }
-        None => {}
     }
-    planned_total += updated_planned;
+    for rs in old.iter().copied().chain(new_rs) {
+        if let Some(&to) = plan.changes.get(name(rs)) {
+            actions.extend(scale(d, rs, to));
+        }
+    }
+    let planned_total: i64 = old
+        .iter()
+        .copied()
+        .chain(new_rs)
+        .map(|rs| plan.spec(rs))
+        .sum::<i64>()
+        + created
+            .as_ref()
+            .map_or(0, |rs| int_or(&rs["spec"]["replicas"], 0));
 
     let sum = |field: &str| -> i64 { owned.iter().map(|rs| int_or(&rs["status"][field], 0)).sum() };
     let available = sum("availableReplicas");
@@ -241,37 +337,74 @@ fn available_condition(
     Value::Array(conditions)
 }
 
-/// `maxUnavailable` of a RollingUpdate resolved against `replicas` (25% by default,
-/// percentages rounded down; when `maxSurge` and `maxUnavailable` both come to 0, 1).
-fn max_unavailable(d: &Value, replicas: i64) -> i64 {
+/// Upstream's `ResolveFenceposts`: `maxSurge` and `maxUnavailable` of a RollingUpdate
+/// against `replicas` (25% each by default; percentages round up for the surge, down for
+/// the unavailable; when both come to 0, one pod may be unavailable).
+fn fenceposts(d: &Value, replicas: i64) -> (i64, i64) {
     let rolling = &d["spec"]["strategy"]["rollingUpdate"];
     let resolve = |v: &Value, round_up: bool| -> i64 {
-        match v {
-            Value::Number(n) => n.as_i64().unwrap_or(0),
-            Value::String(s) if s.ends_with('%') => {
-                let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
-                if round_up {
-                    (replicas * pct + 99) / 100
-                } else {
-                    replicas * pct / 100
-                }
-            }
-            _ => {
-                if round_up {
-                    (replicas * 25 + 99) / 100
-                } else {
-                    replicas * 25 / 100
-                }
-            }
+        let pct = match v {
+            Value::Number(n) => return n.as_i64().unwrap_or(0).max(0),
+            Value::String(s) if s.ends_with('%') => s.trim_end_matches('%').parse().unwrap_or(25),
+            _ => 25,
+        };
+        if round_up {
+            (replicas * pct + 99) / 100
+        } else {
+            replicas * pct / 100
         }
     };
     let surge = resolve(&rolling["maxSurge"], true);
     let unavailable = resolve(&rolling["maxUnavailable"], false);
     if surge == 0 && unavailable == 0 {
-        1.min(replicas)
+        (0, 1)
     } else {
-        unavailable.min(replicas)
+        (surge, unavailable)
     }
+}
+
+/// Upstream's `MaxSurge`.
+fn max_surge(d: &Value, replicas: i64) -> i64 {
+    fenceposts(d, replicas).0
+}
+
+/// Upstream's `MaxUnavailable`: never more than `replicas`.
+fn max_unavailable(d: &Value, replicas: i64) -> i64 {
+    fenceposts(d, replicas).1.min(replicas)
+}
+
+/// The `spec.replicas` this pass gives each ReplicaSet it changes, so a ReplicaSet
+/// scaled twice in one pass (unhealthy cleanup, then scale-down) is written once.
+#[derive(Default)]
+struct Plan {
+    changes: BTreeMap<String, i64>,
+}
+
+impl Plan {
+    fn spec(&self, rs: &Value) -> i64 {
+        self.changes
+            .get(name(rs))
+            .copied()
+            .unwrap_or_else(|| int_or(&rs["spec"]["replicas"], 1))
+    }
+
+    fn set(&mut self, rs: &Value, to: i64) {
+        if to == int_or(&rs["spec"]["replicas"], 1) {
+            self.changes.remove(name(rs));
+        } else {
+            self.changes.insert(name(rs).to_string(), to);
+        }
+    }
+}
+
+/// One more than the highest revision of the old ReplicaSets.
+fn next_revision(old: &[&Value]) -> i64 {
+    old.iter()
+        .filter_map(|rs| rs["metadata"]["annotations"][REVISION_ANNOTATION].as_str())
+        .filter_map(|s| s.parse::<i64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 /// An Update of a ReplicaSet's `spec.replicas`, with upstream's ScalingReplicaSet Event.
@@ -281,7 +414,7 @@ fn scale(d: &Value, rs: &Value, to: i64) -> Vec<Action> {
     object["spec"]["replicas"] = json!(to);
     let direction = if to > from { "up" } else { "down" };
     let message = format!(
-        "Scaled {direction} replica set {} from {from} to {to}",
+        "Scaled {direction} replica set {} to {to} from {from}",
         name(rs)
     );
     vec![
@@ -416,10 +549,7 @@ mod tests {
         let Action::Event(e) = &actions[1] else {
             panic!("{actions:?}")
         };
-        assert_eq!(
-            e.message,
-            format!("Scaled up replica set web-{hash} from 0 to 3")
-        );
+        assert_eq!(e.message, format!("Scaled up replica set web-{hash} to 3"));
         let Action::UpdateStatus { object } = &actions[2] else {
             panic!("{actions:?}")
         };
@@ -473,32 +603,36 @@ mod tests {
         let Action::Event(e) = &actions[1] else {
             panic!("{actions:?}")
         };
-        assert!(e.message.ends_with("from 3 to 5"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            format!("Scaled up replica set {} to 5 from 3", name(&rs))
+        );
     }
 
     #[test]
-    fn template_change_creates_a_new_replicaset_and_scales_the_old_to_zero() {
+    fn template_change_creates_a_new_replicaset_within_max_surge() {
         let old_template = deployment("web", 2)["spec"]["template"].clone();
         let mut d = deployment("web", 2);
         d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
         let old = owned_rs(&d, &old_template, 2, 2, "4");
         let actions = reconcile(&d, &[&old], t(1));
-        let Action::Update { object } = &actions[0] else {
+        // 25% of 2: a surge of 1 (rounded up), 0 unavailable (rounded down). The new
+        // ReplicaSet starts at 1; the old keeps 2 until the new pod is available.
+        let Action::Create { object: new } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(new["spec"]["replicas"], 1);
+        assert_eq!(new["metadata"]["annotations"][REVISION_ANNOTATION], "5");
+        let Action::Event(e) = &actions[1] else {
             panic!("{actions:?}")
         };
         assert_eq!(
-            (name(object), &object["spec"]["replicas"]),
-            (name(&old), &json!(0))
+            e.message,
+            format!("Scaled up replica set {} to 1", name(new))
         );
-        let Action::Create { object: new } = &actions[2] else {
+        let Action::UpdateStatus { object } = &actions[2] else {
             panic!("{actions:?}")
         };
-        assert_eq!(new["spec"]["replicas"], 2);
-        assert_eq!(new["metadata"]["annotations"][REVISION_ANNOTATION], "5");
-        let Some(Action::UpdateStatus { object }) = actions.last() else {
-            panic!("{actions:?}")
-        };
-        // The old ReplicaSet's pods are still up: 2 replicas, none updated.
         assert_eq!(
             (
                 &object["status"]["replicas"],
@@ -506,6 +640,89 @@ mod tests {
             ),
             (&json!(2), &json!(0))
         );
+        assert_eq!(actions.len(), 3);
+    }
+
+    // Upstream's rolling update, pass by pass (cf. rolling_test.go's
+    // TestDeploymentController_reconcileNewReplicaSet and _reconcileOldReplicaSets rows):
+    // 4 replicas, maxSurge 1 and maxUnavailable 1 (25%), pods available as soon as made.
+    #[test]
+    fn rolling_update_stays_within_surge_and_unavailable() {
+        let old_template = deployment("web", 4)["spec"]["template"].clone();
+        let mut d = deployment("web", 4);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        let mut sets = vec![owned_rs(&d, &old_template, 4, 4, "1")];
+        let mut seen = Vec::new();
+        for pass in 0..8 {
+            let refs: Vec<&Value> = sets.iter().collect();
+            let actions = reconcile(&d, &refs, t(pass));
+            for a in actions {
+                match a {
+                    Action::Create { mut object } => {
+                        object["metadata"]["uid"] = json!("uid-new");
+                        object["metadata"]["creationTimestamp"] =
+                            json!(crate::controllers::rfc3339(t(pass)));
+                        sets.push(object);
+                    }
+                    Action::Update { object } => {
+                        let i = sets
+                            .iter()
+                            .position(|rs| name(rs) == name(&object))
+                            .unwrap();
+                        sets[i] = object;
+                    }
+                    _ => {}
+                }
+            }
+            // The ReplicaSet controller and the agents: every pod up and available.
+            for rs in &mut sets {
+                let n = rs["spec"]["replicas"].clone();
+                rs["status"] = json!({"replicas": n, "readyReplicas": n, "availableReplicas": n});
+            }
+            let specs: Vec<i64> = sets
+                .iter()
+                .map(|rs| rs["spec"]["replicas"].as_i64().unwrap())
+                .collect();
+            assert!(specs.iter().sum::<i64>() <= 5, "pass {pass}: {specs:?}");
+            seen.push((specs[0], specs.get(1).copied().unwrap_or(0)));
+        }
+        assert_eq!(
+            seen,
+            [
+                (3, 1),
+                (3, 2),
+                (1, 2),
+                (1, 4),
+                (0, 4),
+                (0, 4),
+                (0, 4),
+                (0, 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_replicaset_scaled_twice_in_one_pass_is_written_once() {
+        // 4 replicas, surge 1, unavailable 1 (minAvailable 3). Old: 2 wanted, 1 available.
+        // New: 3 of 3 available, and cannot grow (2 + 3 = 4 + 1). maxScaledDown =
+        // 5 - 3 - 0 = 2: the unhealthy old pod goes (2 -> 1), then 4 available - 3 = 1
+        // more (1 -> 0): one Update, to 0.
+        let old_template = deployment("web", 4)["spec"]["template"].clone();
+        let mut d = deployment("web", 4);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        let mut old = owned_rs(&d, &old_template, 2, 2, "1");
+        old["status"]["availableReplicas"] = json!(1);
+        let new = owned_rs(&d, &d["spec"]["template"], 3, 3, "2");
+        let actions = reconcile(&d, &[&old, &new], t(1));
+        let updates: Vec<(&str, &Value)> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Update { object } => Some((name(object), &object["spec"]["replicas"])),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(updates, [(name(&old), &json!(0))]);
+        assert!(matches!(&actions[1], Action::Event(e) if e.message.ends_with("to 0 from 2")));
     }
 
     #[test]
