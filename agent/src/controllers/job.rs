@@ -8,8 +8,12 @@
 //! when `succeeded` reaches `completions` (unset: once a pod succeeded and none is active),
 //! and Failed with reason `BackoffLimitExceeded` when more than `backoffLimit` pods have
 //! failed, or, for `restartPolicy: OnFailure`, when the active pods' containers have
-//! restarted `backoffLimit` times. A finished Job deletes its active pods. Defaults as the
-//! API server's: `parallelism` 1, `completions` 1 when neither is set, `backoffLimit` 6.
+//! restarted `backoffLimit` times. As upstream since v1.31, the Job gets
+//! SuccessCriteriaMet (or FailureTarget) and then Complete (or Failed); here both in the
+//! same pass. A finished Job deletes its active pods. A failed pod is replaced only after
+//! upstream's back-off: 10 s, doubling with each failure since the last success, at most
+//! 10 min, from the end of the last failure. Defaults as the API server's: `parallelism`
+//! 1, `completions` 1 when neither is set, `backoffLimit` 6.
 //! Pods carry the template's `restartPolicy` (Never or OnFailure; a template without one
 //! gets Never, where upstream's validation would reject the Job), the labels
 //! `batch.kubernetes.io/job-name` and `batch.kubernetes.io/controller-uid` (and their
@@ -19,17 +23,17 @@
 //! being deleted that had not succeeded counts as failed, as upstream counts it), and the
 //! counts never go below the Job's recorded status. Upstream tracks finished pods with a
 //! finalizer and `status.uncountedTerminatedPods`, so a pod deleted right after it
-//! finished is still counted; here it is counted only if a pass saw it. No back-off delay
-//! before replacing a failed pod (upstream waits 10 s doubling to 6 min), no
-//! `activeDeadlineSeconds`, `podFailurePolicy`, `successPolicy`, indexed completion, `suspend`
-//! or `ttlSecondsAfterFinished`.
+//! finished is still counted; here it is counted only if a pass saw it, and the back-off
+//! counts only the failed pods still there. No `activeDeadlineSeconds`,
+//! `podFailurePolicy`, `successPolicy`, indexed completion, `suspend` or
+//! `ttlSecondsAfterFinished`.
 
 use serde_json::{Map, Value, json};
 
 use super::{
-    Action, Event, EventType, NameSuffix, Time, delete_pod, deletion_order, int_or,
-    is_controlled_by, is_deleting, is_pod_active, is_pod_ready, name, pod_from_template, pod_phase,
-    restart_count, rfc3339, status_update, uid,
+    Action, Event, EventType, NameSuffix, SECOND, Time, delete_pod, deletion_order, int_or,
+    is_controlled_by, is_deleting, is_pod_active, is_pod_ready, name, parse_time,
+    pod_from_template, pod_phase, restart_count, rfc3339, status_update, uid,
 };
 
 /// The component named in this controller's Events.
@@ -93,12 +97,14 @@ pub fn reconcile(
     let finished = if already.is_some() || is_deleting(job) {
         already.map(str::to_string)
     } else if failed > backoff_limit || past_backoff_limit_on_failure(job, &active, backoff_limit) {
-        conditions.push(condition(
-            "Failed",
-            "BackoffLimitExceeded",
-            "Job has reached the specified backoff limit",
-            now,
-        ));
+        for type_ in ["FailureTarget", "Failed"] {
+            conditions.push(condition(
+                type_,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                now,
+            ));
+        }
         actions.push(Action::Event(Event::about(
             job,
             EventType::Warning,
@@ -111,12 +117,14 @@ pub fn reconcile(
         Some(c) => succeeded >= c,
         None => succeeded > 0 && active.is_empty(),
     } {
-        conditions.push(condition(
-            "Complete",
-            "CompletionsReached",
-            "Reached expected number of succeeded pods",
-            now,
-        ));
+        for type_ in ["SuccessCriteriaMet", "Complete"] {
+            conditions.push(condition(
+                type_,
+                "CompletionsReached",
+                "Reached expected number of succeeded pods",
+                now,
+            ));
+        }
         completion_time = json!(rfc3339(now));
         actions.push(Action::Event(Event::about(
             job,
@@ -143,6 +151,7 @@ pub fn reconcile(
             None => parallelism,
         };
         let have = active.len() as i64;
+        let waiting = pod_failure_backoff(&owned, now);
         if have > want {
             let mut sorted = active.clone();
             sorted.sort_by(|a, b| deletion_order(a, b, &|_| 0));
@@ -156,7 +165,7 @@ pub fn reconcile(
                     COMPONENT,
                 )));
             }
-        } else {
+        } else if !waiting {
             for _ in have..want {
                 let pod = job_pod(job, names);
                 let message = format!("Created pod: {}", name(&pod));
@@ -188,6 +197,71 @@ pub fn reconcile(
     status.insert("completionTime".into(), completion_time);
     actions.extend(status_update(job, status));
     actions
+}
+
+/// Upstream's `DefaultJobPodFailureBackOff`: the wait before replacing a failed pod,
+/// doubling with each failure since the last success.
+pub const POD_FAILURE_BACKOFF: Time = 10 * SECOND;
+/// Upstream's `MaxJobPodFailureBackOff`.
+pub const MAX_POD_FAILURE_BACKOFF: Time = 600 * SECOND;
+
+/// When a finished pod finished: its containers' latest `finishedAt`, else the last
+/// transition of its Ready condition, else its creation.
+fn finish_time(pod: &Value) -> Time {
+    let terminated = ["initContainerStatuses", "containerStatuses"]
+        .iter()
+        .filter_map(|k| pod["status"][k].as_array())
+        .flatten()
+        .filter_map(|c| {
+            c["state"]["terminated"]["finishedAt"]
+                .as_str()
+                .and_then(parse_time)
+        })
+        .max();
+    terminated
+        .or_else(|| {
+            pod["status"]["conditions"].as_array().and_then(|cs| {
+                cs.iter()
+                    .find(|c| c["type"] == "Ready")
+                    .and_then(|c| c["lastTransitionTime"].as_str())
+                    .and_then(parse_time)
+            })
+        })
+        .or_else(|| {
+            pod["metadata"]["creationTimestamp"]
+                .as_str()
+                .and_then(parse_time)
+        })
+        .unwrap_or(0)
+}
+
+/// Upstream's pod-failure back-off (`newBackoffRecord`, `getRemainingTimeForFailuresCount`):
+/// after N failures since the last success, no new pod until 10 s * 2^(N-1) (at most
+/// 10 min) after the last failure. Counted from the pods that are there.
+fn pod_failure_backoff(owned: &[&Value], now: Time) -> bool {
+    let mut finished: Vec<(Time, bool)> = owned
+        .iter()
+        .filter_map(|p| match pod_phase(p) {
+            "Succeeded" => Some((finish_time(p), false)),
+            "Failed" => Some((finish_time(p), true)),
+            _ => None,
+        })
+        .collect();
+    finished.sort();
+    let since_success: Vec<Time> = finished
+        .iter()
+        .rev()
+        .take_while(|(_, failed)| *failed)
+        .map(|(t, _)| *t)
+        .collect();
+    let Some(&last) = since_success.first() else {
+        return false;
+    };
+    let mut delay = POD_FAILURE_BACKOFF;
+    for _ in 1..since_success.len() {
+        delay = (delay * 2).min(MAX_POD_FAILURE_BACKOFF);
+    }
+    now < last + delay
 }
 
 /// Upstream's `pastBackoffLimitOnFailure`: with OnFailure, failures are container
@@ -315,8 +389,16 @@ mod tests {
         let s = status(&a);
         assert_eq!((&s["succeeded"], &s["active"]), (&json!(3), &json!(0)));
         assert_eq!(s["completionTime"], rfc3339(t(9)));
-        assert_eq!(s["conditions"][0]["type"], "Complete");
-        assert_eq!(s["conditions"][0]["status"], "True");
+        // As upstream since v1.31: SuccessCriteriaMet, then Complete.
+        let types: Vec<&Value> = s["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["type"])
+            .collect();
+        assert_eq!(types, [&json!("SuccessCriteriaMet"), &json!("Complete")]);
+        assert_eq!(s["conditions"][1]["status"], "True");
+        assert_eq!(s["conditions"][1]["reason"], "CompletionsReached");
         j["status"] = s;
 
         // Finished: nothing more, ever.
@@ -330,10 +412,13 @@ mod tests {
         j["status"] = json!({"startTime": rfc3339(t(0))});
         let f1 = pod("b-1", &j, Some("n1"), "Failed", false);
         let r = pod("b-2", &j, Some("n1"), "Running", true);
-        // One failure is within the limit of 1: replace it.
-        let a = reconcile(&j, &[&f1, &r], t(3), &mut counter());
-        assert_eq!(creates(&a), ["b-bbbb0"]);
+        // One failure is within the limit of 1: replace it, once the 10 s back-off from
+        // its end (t(0) in the harness) is over.
+        let a = reconcile(&j, &[&f1, &r], t(9), &mut counter());
+        assert_eq!(creates(&a), Vec::<String>::new());
         assert_eq!(status(&a)["failed"], 1);
+        let a = reconcile(&j, &[&f1, &r], t(10), &mut counter());
+        assert_eq!(creates(&a), ["b-bbbb0"]);
         // A second failure exceeds it.
         let f2 = pod("b-3", &j, Some("n1"), "Failed", false);
         let a = reconcile(&j, &[&f1, &r, &f2], t(4), &mut counter());
@@ -351,9 +436,46 @@ mod tests {
         assert!(matches!(&a[1], Action::Delete { name, .. } if name == "b-2"));
         let s = status(&a);
         assert_eq!((&s["failed"], &s["active"]), (&json!(2), &json!(0)));
-        assert_eq!(s["conditions"][0]["type"], "Failed");
-        assert_eq!(s["conditions"][0]["reason"], "BackoffLimitExceeded");
+        let types: Vec<&Value> = s["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["type"])
+            .collect();
+        assert_eq!(types, [&json!("FailureTarget"), &json!("Failed")]);
+        assert_eq!(s["conditions"][1]["reason"], "BackoffLimitExceeded");
         assert!(s["completionTime"].is_null());
+    }
+
+    // Mirrors upstream's backoff_utils_test.go rows: the wait doubles with each failure
+    // since the last success and counts from the last failure's end.
+    #[test]
+    fn failed_pods_are_replaced_after_a_doubling_back_off() {
+        let j = job("b", Some(1), Some(1));
+        let finished = |n: &str, phase: &str, at: i64| {
+            let mut p = pod(n, &j, Some("n1"), phase, false);
+            p["status"]["containerStatuses"] =
+                json!([{"name": "main", "state": {"terminated": {"finishedAt": rfc3339(t(at))}}}]);
+            p
+        };
+        let f1 = finished("f1", "Failed", 100);
+        let f2 = finished("f2", "Failed", 120);
+        let created = |pods: &[&Value], now| {
+            !creates(&reconcile(&j, pods, t(now), &mut counter())).is_empty()
+        };
+        assert!(!created(&[&f1], 109));
+        assert!(created(&[&f1], 110));
+        // Two failures: 20 s from the second.
+        assert!(!created(&[&f1, &f2], 139));
+        assert!(created(&[&f1, &f2], 140));
+        // A success in between resets the count: one failure after it, 10 s.
+        let ok = finished("ok", "Succeeded", 110);
+        let j2 = job("b", Some(2), Some(1));
+        let created2 = |pods: &[&Value], now| {
+            !creates(&reconcile(&j2, pods, t(now), &mut counter())).is_empty()
+        };
+        assert!(!created2(&[&f1, &ok, &f2], 129));
+        assert!(created2(&[&f1, &ok, &f2], 130));
     }
 
     #[test]
@@ -369,7 +491,7 @@ mod tests {
         p["status"]["containerStatuses"][0]["restartCount"] = json!(2);
         let a = reconcile(&j, &[&p], t(4), &mut counter());
         assert_eq!(
-            status(&a)["conditions"][0]["reason"],
+            status(&a)["conditions"][1]["reason"],
             "BackoffLimitExceeded"
         );
         // The pods it makes keep OnFailure.
@@ -402,7 +524,7 @@ mod tests {
         assert!(status(&a)["conditions"].is_null());
         let s2 = pod("q-2", &j, Some("n1"), "Succeeded", false);
         let a = reconcile(&j, &[&s1, &s2], t(2), &mut counter());
-        assert_eq!(status(&a)["conditions"][0]["type"], "Complete");
+        assert_eq!(status(&a)["conditions"][1]["type"], "Complete");
     }
 
     #[test]

@@ -682,7 +682,7 @@ mod tests {
         }
         let j = world.get("Job", "default", "batch").unwrap();
         assert_eq!(j["status"]["succeeded"], 3);
-        assert_eq!(j["status"]["conditions"][0]["type"], "Complete");
+        assert_eq!(j["status"]["conditions"][1]["type"], "Complete");
         assert_eq!(j["status"]["completionTime"], rfc3339(t(3)));
         // Two pods in the first pass, one in the second: never more than completions.
         assert_eq!(world.all("Pod").len(), 3);
