@@ -8,6 +8,13 @@
 //! Deleting a Deployment thus removes its ReplicaSets in one pass and their pods in the
 //! next, which is background propagation.
 //!
+//! Also the pod garbage collector's orphan rule (kubernetes/pkg/controller/podgc/
+//! gc_controller.go `gcOrphaned`): a pod bound to a node that no longer exists is deleted
+//! with a grace period of 0, since no agent is left to stop it. Upstream waits until the
+//! node has been missing for 40 s (its quarantine) and first adds a DisruptionTarget
+//! condition; here the pod goes at once, so the loop must list pods before nodes (a node
+//! created between the two lists is then seen, never missed).
+//!
 //! Simplified: background propagation only (no foreground deletion with the
 //! `foregroundDeletion` finalizer, no orphaning, which is the server's business if
 //! `propagationPolicy: Orphan` is asked for), no dependency graph kept between passes,
@@ -23,7 +30,8 @@ use super::{Action, Snapshot, is_deleting, name, namespace, uid};
 
 const OWNER_KINDS: [&str; 3] = ["Deployment", "ReplicaSet", "Job"];
 
-/// One pass over the ReplicaSets, Jobs and pods of a snapshot (in that order).
+/// One pass over a snapshot: pods on vanished nodes, then the ReplicaSets, Jobs and pods
+/// whose owners are gone (in that order).
 pub fn reconcile(snapshot: &Snapshot) -> Vec<Action> {
     let mut live: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     for (kind, objects) in [
@@ -35,7 +43,23 @@ pub fn reconcile(snapshot: &Snapshot) -> Vec<Action> {
             live.insert((kind, namespace(o), uid(o)));
         }
     }
+    let nodes: BTreeSet<&str> = snapshot.nodes.iter().map(name).collect();
     let mut actions = Vec::new();
+    let mut gone: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for pod in &snapshot.pods {
+        let Some(node) = pod["spec"]["nodeName"].as_str() else {
+            continue;
+        };
+        if !node.is_empty() && !nodes.contains(node) && !is_deleting(pod) {
+            gone.insert((namespace(pod), name(pod)));
+            actions.push(Action::Delete {
+                kind: "Pod".into(),
+                namespace: Some(namespace(pod).into()),
+                name: name(pod).into(),
+                grace: Some(0),
+            });
+        }
+    }
     for dependent in snapshot
         .replicasets
         .iter()
@@ -45,7 +69,9 @@ pub fn reconcile(snapshot: &Snapshot) -> Vec<Action> {
         let Some(refs) = dependent["metadata"]["ownerReferences"].as_array() else {
             continue;
         };
-        if refs.is_empty() || is_deleting(dependent) {
+        let already =
+            dependent["kind"] == "Pod" && gone.contains(&(namespace(dependent), name(dependent)));
+        if refs.is_empty() || is_deleting(dependent) || already {
             continue;
         }
         let dangling = |r: &Value| {
@@ -74,7 +100,7 @@ pub fn reconcile(snapshot: &Snapshot) -> Vec<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::harness::{deployment, job, pod, rs};
+    use crate::controllers::harness::{deployment, job, node, pod, rs};
     use crate::controllers::owner_ref;
 
     fn deleted(actions: &[Action]) -> Vec<(String, String)> {
@@ -95,6 +121,7 @@ mod tests {
         let p = pod("web-abc-1", &r, Some("n1"), "Running", true);
         // With the Deployment there, nothing.
         let all = Snapshot {
+            nodes: vec![node("n1")],
             deployments: vec![d],
             replicasets: vec![r.clone()],
             pods: vec![p.clone()],
@@ -103,6 +130,7 @@ mod tests {
         assert_eq!(reconcile(&all), []);
         // Deployment gone: the ReplicaSet goes; its pod still has a live owner.
         let gone = Snapshot {
+            nodes: vec![node("n1")],
             replicasets: vec![r],
             pods: vec![p.clone()],
             ..Snapshot::default()
@@ -113,6 +141,7 @@ mod tests {
         );
         // ReplicaSet gone: the pod goes.
         let gone = Snapshot {
+            nodes: vec![node("n1")],
             pods: vec![p],
             ..Snapshot::default()
         };
@@ -123,12 +152,36 @@ mod tests {
     }
 
     #[test]
+    fn pods_of_a_deleted_node_go_at_once_with_no_grace() {
+        let r = rs("web", 2);
+        let on_gone = pod("a", &r, Some("gone"), "Running", true);
+        let on_n1 = pod("b", &r, Some("n1"), "Running", true);
+        let unbound = pod("c", &r, None, "Pending", false);
+        let s = Snapshot {
+            nodes: vec![node("n1")],
+            replicasets: vec![r.clone()],
+            pods: vec![on_gone, on_n1, unbound],
+            ..Snapshot::default()
+        };
+        assert_eq!(
+            reconcile(&s),
+            [Action::Delete {
+                kind: "Pod".into(),
+                namespace: Some("default".into()),
+                name: "a".into(),
+                grace: Some(0)
+            }]
+        );
+    }
+
+    #[test]
     fn same_name_other_uid_is_another_owner() {
         let j = job("batch", Some(1), None);
         let p = pod("batch-1", &j, Some("n1"), "Succeeded", false);
         let mut recreated = j.clone();
         recreated["metadata"]["uid"] = json!("uid-job-batch-2");
         let s = Snapshot {
+            nodes: vec![node("n1")],
             jobs: vec![recreated],
             pods: vec![p],
             ..Snapshot::default()
