@@ -49,6 +49,12 @@ pub const HASH_LABEL: &str = "pod-template-hash";
 /// The annotation holding a ReplicaSet's revision number.
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 
+/// The annotation with the Deployment's `spec.replicas` when the ReplicaSet was last sized.
+pub const DESIRED_ANNOTATION: &str = "deployment.kubernetes.io/desired-replicas";
+
+/// The annotation with `spec.replicas + maxSurge` when the ReplicaSet was last sized.
+pub const MAX_ANNOTATION: &str = "deployment.kubernetes.io/max-replicas";
+
 /// The component named in this controller's Events.
 pub const COMPONENT: &str = "deployment-controller";
 
@@ -288,12 +294,7 @@ pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
         "unavailableReplicas".into(),
         json!((planned_total - available).max(0)),
     );
-    let min_available = replicas
-        - if recreate {
-            0
-        } else {
-            max_unavailable(d, replicas)
-        };
+    let min_available = replicas - max_unavailable(d, replicas);
     let condition = if available >= min_available {
         (
             "True",
@@ -338,9 +339,12 @@ fn available_condition(
 }
 
 /// Upstream's `ResolveFenceposts`: `maxSurge` and `maxUnavailable` of a RollingUpdate
-/// against `replicas` (25% each by default; percentages round up for the surge, down for
+/// (both 0 with Recreate) against `replicas` (25% each by default; percentages round up for the surge, down for
 /// the unavailable; when both come to 0, one pod may be unavailable).
 fn fenceposts(d: &Value, replicas: i64) -> (i64, i64) {
+    if d["spec"]["strategy"]["type"] == "Recreate" {
+        return (0, 0);
+    }
     let rolling = &d["spec"]["strategy"]["rollingUpdate"];
     let resolve = |v: &Value, round_up: bool| -> i64 {
         let pct = match v {
@@ -361,6 +365,12 @@ fn fenceposts(d: &Value, replicas: i64) -> (i64, i64) {
     } else {
         (surge, unavailable)
     }
+}
+
+/// What upstream's `SetReplicasAnnotations` records as `max-replicas`.
+fn max_replicas(d: &Value) -> i64 {
+    let replicas = int_or(&d["spec"]["replicas"], 1).max(0);
+    replicas + max_surge(d, replicas)
 }
 
 /// Upstream's `MaxSurge`.
@@ -412,6 +422,12 @@ fn scale(d: &Value, rs: &Value, to: i64) -> Vec<Action> {
     let from = int_or(&rs["spec"]["replicas"], 1);
     let mut object = rs.clone();
     object["spec"]["replicas"] = json!(to);
+    if !object["metadata"]["annotations"].is_object() {
+        object["metadata"]["annotations"] = json!({});
+    }
+    object["metadata"]["annotations"][DESIRED_ANNOTATION] =
+        json!(int_or(&d["spec"]["replicas"], 1).to_string());
+    object["metadata"]["annotations"][MAX_ANNOTATION] = json!(max_replicas(d).to_string());
     let direction = if to > from { "up" } else { "down" };
     let message = format!(
         "Scaled {direction} replica set {} to {to} from {from}",
@@ -461,7 +477,8 @@ fn new_replicaset(d: &Value, hash: &str, replicas: i64, revision: i64) -> Value 
             "labels": template["metadata"]["labels"],
             "annotations": {
                 REVISION_ANNOTATION: revision.to_string(),
-                "deployment.kubernetes.io/desired-replicas": replicas.to_string(),
+                DESIRED_ANNOTATION: int_or(&d["spec"]["replicas"], 1).to_string(),
+                MAX_ANNOTATION: max_replicas(d).to_string(),
             },
             "ownerReferences": [owner_ref(d)],
         },
@@ -542,6 +559,9 @@ mod tests {
             json!(hash)
         );
         assert_eq!(rs["metadata"]["annotations"][REVISION_ANNOTATION], "1");
+        // 3 replicas and a surge of 25% rounded up.
+        assert_eq!(rs["metadata"]["annotations"][DESIRED_ANNOTATION], "3");
+        assert_eq!(rs["metadata"]["annotations"][MAX_ANNOTATION], "4");
         assert_eq!(
             rs["metadata"]["ownerReferences"][0]["uid"],
             "uid-deploy-web"
@@ -599,6 +619,8 @@ mod tests {
             panic!("{actions:?}")
         };
         assert_eq!(object["spec"]["replicas"], 5);
+        assert_eq!(object["metadata"]["annotations"][DESIRED_ANNOTATION], "5");
+        assert_eq!(object["metadata"]["annotations"][MAX_ANNOTATION], "7");
         assert_eq!(object["metadata"]["resourceVersion"], "11");
         let Action::Event(e) = &actions[1] else {
             panic!("{actions:?}")
