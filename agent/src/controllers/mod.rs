@@ -231,6 +231,34 @@ pub struct Config {
 /// Runs every controller once over a snapshot, in a fixed order (Deployments, ReplicaSets,
 /// Jobs, node lifecycle, garbage collection). `heartbeats` maps a node's name to when the
 /// server last heard from its agent.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use schedlab_agent::controllers::{Action, Config, SECOND, Snapshot, reconcile_all};
+/// use serde_json::json;
+///
+/// let rs = json!({
+///     "apiVersion": "apps/v1", "kind": "ReplicaSet",
+///     "metadata": {"name": "web", "namespace": "default", "uid": "u1", "resourceVersion": "1"},
+///     "spec": {"replicas": 2, "template": {
+///         "metadata": {"labels": {"app": "web"}},
+///         "spec": {"containers": [{"name": "c", "command": ["sleep", "60"]}]},
+///     }},
+/// });
+/// let snapshot = Snapshot { replicasets: vec![rs], ..Snapshot::default() };
+/// let mut n = 0;
+/// let mut names = move || { n += 1; format!("x{n}") };
+/// let now = 1_800_000_000 * SECOND;
+/// let actions = reconcile_all(&snapshot, &BTreeMap::new(), now, &Config::default(), &mut names);
+/// let created: Vec<&str> = actions
+///     .iter()
+///     .filter_map(|a| match a {
+///         Action::Create { object } => object["metadata"]["name"].as_str(),
+///         _ => None,
+///     })
+///     .collect();
+/// assert_eq!(created, ["web-x1", "web-x2"]);
+/// ```
 pub fn reconcile_all(
     snapshot: &Snapshot,
     heartbeats: &BTreeMap<String, Time>,
