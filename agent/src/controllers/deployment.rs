@@ -40,7 +40,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     ALPHANUMS, Action, Event, EventType, Time, int_or, is_controlled_by, is_deleting, name,
-    namespace, owner_ref, parse_time, status_update,
+    namespace, owner_ref, parse_time, status_update, well_formed,
 };
 
 /// The label that ties a ReplicaSet and its pods to one template.
@@ -61,7 +61,8 @@ pub const COMPONENT: &str = "deployment-controller";
 /// The hash of a pod template (see the module doc), as used in names and labels.
 pub fn template_hash(template: &Value, collision_count: Option<i64>) -> String {
     let mut t = template.clone();
-    if let Some(labels) = t["metadata"]["labels"].as_object_mut() {
+    let labels = t.get_mut("metadata").and_then(|m| m.get_mut("labels"));
+    if let Some(labels) = labels.and_then(Value::as_object_mut) {
         labels.remove(HASH_LABEL);
     }
     let mut canonical = String::new();
@@ -121,7 +122,7 @@ fn write_canonical(v: &Value, out: &mut String) {
 pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
     let _ = now;
     let mut actions = Vec::new();
-    if is_deleting(d) {
+    if is_deleting(d) || !well_formed(d) {
         return actions;
     }
     let owned: Vec<&Value> = replicasets
@@ -348,14 +349,15 @@ fn fenceposts(d: &Value, replicas: i64) -> (i64, i64) {
     let rolling = &d["spec"]["strategy"]["rollingUpdate"];
     let resolve = |v: &Value, round_up: bool| -> i64 {
         let pct = match v {
-            Value::Number(n) => return n.as_i64().unwrap_or(0).max(0),
+            Value::Number(n) => return n.as_i64().unwrap_or(0).clamp(0, i64::from(i32::MAX)),
             Value::String(s) if s.ends_with('%') => s.trim_end_matches('%').parse().unwrap_or(25),
             _ => 25,
         };
+        let scaled = replicas.saturating_mul(pct.clamp(0, i64::from(i32::MAX)));
         if round_up {
-            (replicas * pct + 99) / 100
+            scaled.saturating_add(99) / 100
         } else {
-            replicas * pct / 100
+            scaled / 100
         }
     };
     let surge = resolve(&rolling["maxSurge"], true);
@@ -448,6 +450,9 @@ fn scale(d: &Value, rs: &Value, to: i64) -> Vec<Action> {
 /// The ReplicaSet for the Deployment's current template.
 fn new_replicaset(d: &Value, hash: &str, replicas: i64, revision: i64) -> Value {
     let mut template = d["spec"]["template"].clone();
+    if !template.is_object() {
+        template = json!({});
+    }
     if !template["metadata"].is_object() {
         template["metadata"] = json!({});
     }

@@ -33,11 +33,14 @@ use serde_json::{Map, Value, json};
 use super::{
     Action, Event, EventType, NameSuffix, SECOND, Time, delete_pod, deletion_order, int_or,
     is_controlled_by, is_deleting, is_pod_active, is_pod_ready, name, parse_time,
-    pod_from_template, pod_phase, restart_count, rfc3339, status_update, uid,
+    pod_from_template, pod_phase, restart_count, rfc3339, status_update, uid, well_formed,
 };
 
 /// The component named in this controller's Events.
 pub const COMPONENT: &str = "job-controller";
+
+/// Upstream's `MaxPodCreateDeletePerSync`: the most pods one pass creates or deletes.
+pub const MAX_POD_CREATE_DELETE_PER_SYNC: i64 = 500;
 
 /// Upstream's default `backoffLimit`.
 pub const DEFAULT_BACKOFF_LIMIT: i64 = 6;
@@ -60,6 +63,9 @@ pub fn reconcile(
     names: &mut dyn NameSuffix,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    if !well_formed(job) {
+        return actions;
+    }
     let owned: Vec<&Value> = pods
         .iter()
         .copied()
@@ -77,6 +83,7 @@ pub fn reconcile(
     let spec = &job["spec"];
     let completions = spec["completions"]
         .as_i64()
+        .map(|c| c.clamp(0, i64::from(i32::MAX)))
         .or(if spec["parallelism"].is_null() {
             Some(1)
         } else {
@@ -166,7 +173,7 @@ pub fn reconcile(
                 )));
             }
         } else if !waiting {
-            for _ in have..want {
+            for _ in have..want.min(have + MAX_POD_CREATE_DELETE_PER_SYNC) {
                 let pod = job_pod(job, names);
                 let message = format!("Created pod: {}", name(&pod));
                 actions.push(Action::Create { object: pod });
@@ -290,6 +297,9 @@ fn condition(type_: &str, reason: &str, message: &str, now: Time) -> Value {
 
 fn job_pod(job: &Value, names: &mut dyn NameSuffix) -> Value {
     let mut pod = pod_from_template(&job["spec"]["template"], job, name(job), names);
+    if !pod["spec"].is_object() {
+        pod["spec"] = json!({});
+    }
     let labels = pod["metadata"]
         .as_object_mut()
         .map(|m| m.entry("labels").or_insert_with(|| json!({})))

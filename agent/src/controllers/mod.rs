@@ -305,6 +305,16 @@ fn index_by_controller(objects: &[Value]) -> BTreeMap<&str, Vec<&Value>> {
 
 // ---- Reading objects -------------------------------------------------------------
 
+/// Whether an object has the shape every controller writes into: an object whose
+/// `metadata`, `spec` and `status` are objects or absent. The server validates what it
+/// stores; a controller skips anything else rather than fail the whole pass.
+pub fn well_formed(o: &Value) -> bool {
+    o.is_object()
+        && ["metadata", "spec", "status"]
+            .iter()
+            .all(|k| o[*k].is_null() || o[*k].is_object())
+}
+
 /// `metadata.name`, or "" when missing.
 pub fn name(o: &Value) -> &str {
     o["metadata"]["name"].as_str().unwrap_or("")
@@ -398,9 +408,10 @@ fn restart_count(pod: &Value) -> i64 {
         .sum()
 }
 
-/// An integer field, with a default when missing or not an integer.
+/// A count or a duration in seconds (an int32 in Kubernetes' types), with a default when
+/// missing or not an integer, held to 0..=i32::MAX so no arithmetic on it overflows.
 fn int_or(v: &Value, default: i64) -> i64 {
-    v.as_i64().unwrap_or(default)
+    v.as_i64().unwrap_or(default).clamp(0, i64::from(i32::MAX))
 }
 
 /// An `involvedObject` / reference for an object.
@@ -757,5 +768,119 @@ mod tests {
             (&json!("NodeNotReady"), &json!("Normal"), &json!(1))
         );
         assert_eq!(o["firstTimestamp"], "2027-01-15T08:00:00Z");
+    }
+}
+
+#[cfg(test)]
+mod malformed {
+    use super::harness::{counter, deployment, job, node, pod, rs, t};
+    use super::*;
+
+    /// Every JSON path the controllers read or write, set in turn to each wrong shape.
+    const PATHS: &[&[&str]] = &[
+        &["metadata"],
+        &["metadata", "name"],
+        &["metadata", "labels"],
+        &["metadata", "annotations"],
+        &["metadata", "ownerReferences"],
+        &["metadata", "creationTimestamp"],
+        &["metadata", "deletionTimestamp"],
+        &["spec"],
+        &["spec", "replicas"],
+        &["spec", "template"],
+        &["spec", "template", "metadata"],
+        &["spec", "template", "metadata", "labels"],
+        &["spec", "template", "spec"],
+        &["spec", "selector"],
+        &["spec", "strategy"],
+        &["spec", "strategy", "rollingUpdate"],
+        &["spec", "taints"],
+        &["spec", "tolerations"],
+        &["spec", "nodeName"],
+        &["status"],
+        &["status", "conditions"],
+        &["status", "containerStatuses"],
+        &["status", "replicas"],
+        &["status", "succeeded"],
+        &["spec", "parallelism"],
+        &["spec", "completions"],
+        &["spec", "backoffLimit"],
+        &["spec", "minReadySeconds"],
+    ];
+
+    fn set(o: &mut Value, path: &[&str], to: Value) {
+        let mut at = o;
+        for key in &path[..path.len() - 1] {
+            match at.get_mut(*key) {
+                Some(next) if next.is_object() => at = next,
+                _ => return,
+            }
+        }
+        if let Some(m) = at.as_object_mut() {
+            m.insert(path[path.len() - 1].to_string(), to);
+        }
+    }
+
+    // The server validates what it stores, but a controller must not take the control
+    // plane down over one odd object: every wrong shape is read as missing or ignored.
+    #[test]
+    fn wrong_shapes_never_panic() {
+        let d = deployment("web", 2);
+        let r = rs("web", 3);
+        let j = job("batch", Some(2), Some(2));
+        let mut n = node("n1");
+        n["spec"]["taints"] = json!([{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": rfc3339(t(0))}]);
+        n["status"]["conditions"][0]["status"] = json!("Unknown");
+        let p = pod("web-1", &r, Some("n1"), "Running", true);
+        let q = pod("batch-1", &j, Some("n1"), "Failed", false);
+        let wrong = [
+            json!("x"),
+            json!(7),
+            json!([1, "a", null]),
+            json!(null),
+            json!({"a": 1}),
+            json!([{"a": 1}]),
+            json!(i64::MAX),
+            json!(-3),
+            json!(1e300),
+            json!({"maxSurge": "9223372036854775807%", "maxUnavailable": i64::MAX}),
+            json!([{"operator": "Exists", "tolerationSeconds": i64::MAX}]),
+            json!([{"operator": "Exists", "tolerationSeconds": i64::MIN}]),
+        ];
+        let snapshot = Snapshot {
+            nodes: vec![n],
+            pods: vec![p, q],
+            replicasets: vec![r],
+            deployments: vec![d],
+            jobs: vec![j],
+        };
+        let beats = BTreeMap::from([("n1".to_string(), t(0))]);
+        let mut failures = Vec::new();
+        for kind in 0..5 {
+            for path in PATHS {
+                for w in &wrong {
+                    let mut s = snapshot.clone();
+                    let list = match kind {
+                        0 => &mut s.nodes,
+                        1 => &mut s.pods,
+                        2 => &mut s.replicasets,
+                        3 => &mut s.deployments,
+                        _ => &mut s.jobs,
+                    };
+                    for o in list.iter_mut() {
+                        set(o, path, w.clone());
+                    }
+                    for now in [t(1), t(500)] {
+                        let result = std::panic::catch_unwind(|| {
+                            reconcile_all(&s, &beats, now, &Config::default(), &mut counter())
+                        });
+                        if result.is_err() {
+                            failures.push(format!("kind {kind}, {path:?} = {w}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

@@ -40,7 +40,7 @@ use serde_json::{Value, json};
 
 use super::{
     Action, Event, EventType, SECOND, Time, condition, is_deleting, is_pod_active, is_pod_ready,
-    name, namespace, parse_time, rfc3339,
+    name, namespace, parse_time, rfc3339, well_formed,
 };
 
 /// The taint of a node whose Ready condition is Unknown.
@@ -137,6 +137,9 @@ fn reconcile_node(
     config: &Config,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    if !well_formed(node) {
+        return actions;
+    }
     let ready = condition(node, "Ready");
     let ready_status = ready.and_then(|c| c["status"].as_str());
     let last_heard = heartbeat
@@ -386,7 +389,7 @@ fn evictions<'a>(node: &Value, pods: &[&'a Value], now: Time, config: &Config) -
                     .as_str()
                     .and_then(parse_time)
                     .unwrap_or(0);
-                let due = added + s.max(0) * SECOND;
+                let due = added.saturating_add(s.max(0).saturating_mul(SECOND));
                 deadline = Some(deadline.map_or(due, |d: Time| d.min(due)));
             }
         }

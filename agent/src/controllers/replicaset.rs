@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Action, Event, EventType, NameSuffix, Time, delete_pod, deletion_order, int_or,
     is_controlled_by, is_deleting, is_pod_active, is_pod_available, is_pod_ready, name,
-    pod_from_template, status_update,
+    pod_from_template, status_update, well_formed,
 };
 
 /// Upstream's `BurstReplicas`: the most pods one pass creates or deletes.
@@ -39,6 +39,9 @@ pub fn reconcile(
     names: &mut dyn NameSuffix,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    if !well_formed(rs) {
+        return actions;
+    }
     let owned: Vec<&Value> = pods
         .iter()
         .copied()
