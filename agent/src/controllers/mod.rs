@@ -34,6 +34,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use schedulers::labels::{Labels, SelectorOperator, SelectorRequirement};
 use serde_json::{Map, Value, json};
 
 /// A point in time: microseconds since the Unix epoch (integer, so decisions are exact).
@@ -273,9 +274,16 @@ pub fn reconcile_all(
         actions.extend(deployment::reconcile(d, owned, now));
     }
     let pods_by_owner = index_by_controller(&snapshot.pods);
+    let mut pods_by_namespace: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for p in &snapshot.pods {
+        pods_by_namespace.entry(namespace(p)).or_default().push(p);
+    }
     for rs in &snapshot.replicasets {
-        let owned = pods_by_owner.get(uid(rs)).map_or(&[][..], Vec::as_slice);
-        actions.extend(replicaset::reconcile(rs, owned, now, names));
+        // A ReplicaSet may adopt its namespace's orphans, so it sees them all.
+        let candidates = pods_by_namespace
+            .get(namespace(rs))
+            .map_or(&[][..], Vec::as_slice);
+        actions.extend(replicaset::reconcile(rs, candidates, now, names));
     }
     for j in &snapshot.jobs {
         let owned = pods_by_owner.get(uid(j)).map_or(&[][..], Vec::as_slice);
@@ -313,6 +321,59 @@ pub fn well_formed(o: &Value) -> bool {
         && ["metadata", "spec", "status"]
             .iter()
             .all(|k| o[*k].is_null() || o[*k].is_object())
+}
+
+/// Whether a metav1 LabelSelector (`matchLabels`, `matchExpressions` with In, NotIn,
+/// Exists, DoesNotExist) selects these labels, with the scheduler's own matching
+/// (`schedulers::labels`). A missing or empty selector selects nothing here (the API
+/// server rejects one on a ReplicaSet), and so does one with an unknown operator.
+pub fn selector_matches(selector: &Value, labels: &Value) -> bool {
+    let Some(selector) = selector.as_object() else {
+        return false;
+    };
+    let have = Labels::new(
+        labels
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),
+    );
+    let mut any = false;
+    if let Some(want) = selector.get("matchLabels").and_then(Value::as_object) {
+        for (k, v) in want {
+            any = true;
+            if have.get(k) != v.as_str() || v.as_str().is_none() {
+                return false;
+            }
+        }
+    }
+    if let Some(exprs) = selector.get("matchExpressions").and_then(Value::as_array) {
+        for e in exprs {
+            any = true;
+            let operator = e["operator"].as_str().and_then(SelectorOperator::parse);
+            let (Some(key), Some(operator)) = (e["key"].as_str(), operator) else {
+                return false;
+            };
+            if matches!(operator, SelectorOperator::Gt | SelectorOperator::Lt) {
+                return false;
+            }
+            let values = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            let requirement = SelectorRequirement {
+                key: key.to_string(),
+                operator,
+                values,
+            };
+            if !requirement.matches(&have) {
+                return false;
+            }
+        }
+    }
+    any
 }
 
 /// `metadata.name`, or "" when missing.
@@ -725,6 +786,35 @@ mod tests {
         assert_eq!(j["status"]["completionTime"], rfc3339(t(3)));
         // Two pods in the first pass, one in the second: never more than completions.
         assert_eq!(world.all("Pod").len(), 3);
+    }
+
+    #[test]
+    fn label_selectors_as_metav1() {
+        let labels = json!({"app": "web", "tier": "front"});
+        let sel = |s: Value| selector_matches(&s, &labels);
+        assert!(sel(json!({"matchLabels": {"app": "web"}})));
+        assert!(!sel(json!({"matchLabels": {"app": "web", "zone": "a"}})));
+        assert!(sel(
+            json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})
+        ));
+        assert!(sel(
+            json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["db"]}]})
+        ));
+        // Node-affinity-only operators, unknown ones, and empty selectors select nothing.
+        assert!(!sel(
+            json!({"matchExpressions": [{"key": "app", "operator": "Gt", "values": ["1"]}]})
+        ));
+        assert!(!sel(
+            json!({"matchExpressions": [{"key": "app", "operator": "Like"}]})
+        ));
+        assert!(!sel(json!({})));
+        assert!(!sel(json!(null)));
     }
 
     #[test]

@@ -9,19 +9,26 @@
 //! deleted unassigned first, then pending, then not ready, then by deletion cost, pods
 //! doubled up on a node, shortest ready, most restarts, newest.
 //!
-//! Simplified: a ReplicaSet's pods are the pods whose controller owner reference names its
-//! uid. Upstream also adopts orphans that match `spec.selector` and releases owned pods
-//! that stopped matching; here the selector is not evaluated. No slow-start batches
-//! (upstream creates 1, 2, 4, ... pods and stops at the first error): one pass asks for
-//! every missing pod, capped at upstream's burst of 500. The ReplicaFailure condition is
-//! not kept.
+//! A ReplicaSet's pods are claimed as upstream's `ControllerRefManager.ClaimPods` does,
+//! among the live pods of its namespace: a pod whose controller reference names the
+//! ReplicaSet's uid is its own while `spec.selector` matches it, and is released (the
+//! reference removed) when its labels no longer match; a live pod with no controller that
+//! the selector matches is adopted (a controller reference added). Selectors are
+//! evaluated with `schedulers::labels`; a missing selector means the template's labels
+//! (the old extensions/v1beta1 default), and a ReplicaSet whose selector does not match
+//! its own template creates nothing (the API server would have rejected it).
+//!
+//! Simplified: no slow-start batches (upstream creates 1, 2, 4, ... pods and stops at
+//! the first error): one pass asks for every missing pod, capped at upstream's burst of
+//! 500. Before adopting, upstream re-reads the ReplicaSet to make sure it is not being
+//! deleted; here the listed object is trusted. The ReplicaFailure condition is not kept.
 
 use serde_json::{Map, Value, json};
 
 use super::{
-    Action, Event, EventType, NameSuffix, Time, delete_pod, deletion_order, int_or,
-    is_controlled_by, is_deleting, is_pod_active, is_pod_available, is_pod_ready, name,
-    pod_from_template, status_update, well_formed,
+    Action, Event, EventType, NameSuffix, Time, controller_ref, delete_pod, deletion_order, int_or,
+    is_controlled_by, is_deleting, is_pod_active, is_pod_available, is_pod_ready, name, namespace,
+    owner_ref, pod_from_template, selector_matches, status_update, uid, well_formed,
 };
 
 /// Upstream's `BurstReplicas`: the most pods one pass creates or deletes.
@@ -30,8 +37,8 @@ pub const BURST_REPLICAS: usize = 500;
 /// The component named in this controller's Events.
 pub const COMPONENT: &str = "replicaset-controller";
 
-/// One pass over a ReplicaSet and the pods it may own (pods it does not control are
-/// ignored, so the caller may pass more).
+/// One pass over a ReplicaSet and the pods of its namespace (it adopts matching orphans;
+/// pods of other namespaces or other controllers are ignored).
 pub fn reconcile(
     rs: &Value,
     pods: &[&Value],
@@ -42,15 +49,19 @@ pub fn reconcile(
     if !well_formed(rs) {
         return actions;
     }
-    let owned: Vec<&Value> = pods
-        .iter()
-        .copied()
-        .filter(|p| is_controlled_by(p, rs))
-        .collect();
-    let active: Vec<&Value> = owned.iter().copied().filter(|p| is_pod_active(p)).collect();
+    let selector = match &rs["spec"]["selector"] {
+        // extensions/v1beta1 defaulted a missing selector to the template's labels.
+        Value::Null => json!({"matchLabels": rs["spec"]["template"]["metadata"]["labels"]}),
+        given => given.clone(),
+    };
+    let active = claim(rs, &selector, pods, &mut actions);
+    // Pods made from a template the selector does not match would never be counted, and
+    // the set would grow without end (the API server rejects such a ReplicaSet).
+    let template_selected =
+        selector_matches(&selector, &rs["spec"]["template"]["metadata"]["labels"]);
 
     // A ReplicaSet being deleted only reports; the garbage collector removes its pods.
-    if !is_deleting(rs) {
+    if !is_deleting(rs) && template_selected {
         let want = usize::try_from(int_or(&rs["spec"]["replicas"], 1)).unwrap_or(0);
         if active.len() < want {
             for _ in 0..(want - active.len()).min(BURST_REPLICAS) {
@@ -113,6 +124,50 @@ pub fn reconcile(
     );
     actions.extend(status_update(rs, status));
     actions
+}
+
+/// The live pods that are the ReplicaSet's, adopting and releasing as its selector says
+/// (upstream's `ClaimPods`); the adoptions and releases are pushed as Updates.
+fn claim<'a>(
+    rs: &Value,
+    selector: &Value,
+    pods: &[&'a Value],
+    actions: &mut Vec<Action>,
+) -> Vec<&'a Value> {
+    let mut claimed = Vec::new();
+    for &p in pods {
+        if namespace(p) != namespace(rs) || !is_pod_active(p) || !p["metadata"].is_object() {
+            continue;
+        }
+        let matches = selector_matches(selector, &p["metadata"]["labels"]);
+        match controller_ref(p) {
+            Some(_) if is_controlled_by(p, rs) => {
+                if matches || is_deleting(rs) {
+                    claimed.push(p);
+                } else {
+                    let mut object = p.clone();
+                    if let Some(refs) = object["metadata"]["ownerReferences"].as_array_mut() {
+                        refs.retain(|r| r["uid"].as_str() != Some(uid(rs)));
+                    }
+                    actions.push(Action::Update { object });
+                }
+            }
+            Some(_) => {}
+            None if matches && !is_deleting(rs) && !uid(rs).is_empty() => {
+                let mut object = p.clone();
+                let mut refs = object["metadata"]["ownerReferences"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                refs.push(owner_ref(rs));
+                object["metadata"]["ownerReferences"] = Value::Array(refs);
+                actions.push(Action::Update { object });
+                claimed.push(p);
+            }
+            None => {}
+        }
+    }
+    claimed
 }
 
 /// The `count` pods to delete first, in upstream's order; the rank of a pod is the number
@@ -236,6 +291,74 @@ mod tests {
 
     fn rs_named(n: &str) -> Value {
         rs(n, 1)
+    }
+
+    // Mirrors upstream's replica_set_test.go TestPodControllerLookup / TestRelatePods idea
+    // through ClaimPods: a matching orphan is adopted and counted, a pod relabelled out of
+    // the selector is released and replaced, another controller's pod is left alone.
+    #[test]
+    fn orphans_are_adopted_and_relabelled_pods_released() {
+        let rs = rs("web", 2);
+        let other = rs_named("other");
+        let mut orphan = pod("orphan", &rs, Some("n1"), "Running", true);
+        orphan["metadata"]["ownerReferences"] = json!([]);
+        let mut relabelled = pod("relabelled", &rs, Some("n1"), "Running", true);
+        relabelled["metadata"]["labels"] = json!({"app": "debug"});
+        let mut theirs = pod("theirs", &other, Some("n1"), "Running", true);
+        theirs["metadata"]["labels"] = json!({"app": "web"});
+        let mine = pod("mine", &rs, Some("n1"), "Running", true);
+        let actions = reconcile(
+            &rs,
+            &[&orphan, &relabelled, &theirs, &mine],
+            t(10),
+            &mut counter(),
+        );
+        let Action::Update { object } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(name(object), "orphan");
+        assert_eq!(
+            object["metadata"]["ownerReferences"][0]["uid"],
+            "uid-rs-web"
+        );
+        assert_eq!(object["metadata"]["ownerReferences"][0]["controller"], true);
+        let Action::Update { object } = &actions[1] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(name(object), "relabelled");
+        assert_eq!(object["metadata"]["ownerReferences"], json!([]));
+        // orphan + mine = 2: nothing to create or delete.
+        assert!(
+            creates(&actions).is_empty() && deletes(&actions).is_empty(),
+            "{actions:?}"
+        );
+        let Some(Action::UpdateStatus { object }) = actions.last() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(object["status"]["replicas"], 2);
+        assert_eq!(actions.len(), 3);
+    }
+
+    #[test]
+    fn a_selector_that_misses_the_template_creates_nothing() {
+        let mut rs = rs("web", 2);
+        rs["spec"]["selector"] = json!({"matchLabels": {"app": "elsewhere"}});
+        assert!(creates(&reconcile(&rs, &[], t(1), &mut counter())).is_empty());
+        // No selector at all: the template's labels.
+        let mut rs = rs_named("web");
+        rs["spec"].as_object_mut().unwrap().remove("selector");
+        assert_eq!(
+            creates(&reconcile(&rs, &[], t(1), &mut counter())),
+            ["web-bbbb0"]
+        );
+        // matchExpressions: In and NotIn.
+        let mut rs = rs_named("web");
+        rs["spec"]["selector"] = json!({"matchExpressions": [
+            {"key": "app", "operator": "In", "values": ["web", "www"]},
+            {"key": "tier", "operator": "NotIn", "values": ["db"]},
+        ]});
+        let p = pod("web-1", &rs, Some("n1"), "Running", true);
+        assert!(creates(&reconcile(&rs, &[&p], t(1), &mut counter())).is_empty());
     }
 
     #[test]
