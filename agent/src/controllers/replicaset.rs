@@ -139,10 +139,11 @@ fn claim<'a>(
         if namespace(p) != namespace(rs) || !is_pod_active(p) || !p["metadata"].is_object() {
             continue;
         }
-        let matches = selector_matches(selector, &p["metadata"]["labels"]);
+        // Most pods of a namespace belong to other controllers: match only the rest.
+        let matches = || selector_matches(selector, &p["metadata"]["labels"]);
         match controller_ref(p) {
             Some(_) if is_controlled_by(p, rs) => {
-                if matches || is_deleting(rs) {
+                if is_deleting(rs) || matches() {
                     claimed.push(p);
                 } else {
                     let mut object = p.clone();
@@ -153,7 +154,7 @@ fn claim<'a>(
                 }
             }
             Some(_) => {}
-            None if matches && !is_deleting(rs) && !uid(rs).is_empty() => {
+            None if !is_deleting(rs) && !uid(rs).is_empty() && matches() => {
                 let mut object = p.clone();
                 let mut refs = object["metadata"]["ownerReferences"]
                     .as_array()
