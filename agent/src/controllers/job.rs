@@ -10,7 +10,8 @@
 //! failed, or, for `restartPolicy: OnFailure`, when the active pods' containers have
 //! restarted `backoffLimit` times. As upstream since v1.31, the Job gets
 //! SuccessCriteriaMet (or FailureTarget) and then Complete (or Failed); here both in the
-//! same pass. A finished Job deletes its active pods. A failed pod is replaced only after
+//! same pass. A finished Job deletes its active pods; a Job being deleted is left to the
+//! garbage collector. A failed pod is replaced only after
 //! upstream's back-off: 10 s, doubling with each failure since the last success, at most
 //! 10 min, from the end of the last failure. Defaults as the API server's: `parallelism`
 //! 1, `completions` 1 when neither is set, `backoffLimit` 6.
@@ -63,7 +64,8 @@ pub fn reconcile(
     names: &mut dyn NameSuffix,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
-    if !well_formed(job) {
+    // A Job being deleted is left to the garbage collector, as upstream leaves it.
+    if !well_formed(job) || is_deleting(job) {
         return actions;
     }
     let owned: Vec<&Value> = pods
@@ -101,7 +103,7 @@ pub fn reconcile(
     let mut active_after = active.len() as i64;
 
     let already = finished_condition(job);
-    let finished = if already.is_some() || is_deleting(job) {
+    let finished = if already.is_some() {
         already.map(str::to_string)
     } else if failed > backoff_limit || past_backoff_limit_on_failure(job, &active, backoff_limit) {
         for type_ in ["FailureTarget", "Failed"] {
@@ -535,6 +537,13 @@ mod tests {
         let s2 = pod("q-2", &j, Some("n1"), "Succeeded", false);
         let a = reconcile(&j, &[&s1, &s2], t(2), &mut counter());
         assert_eq!(status(&a)["conditions"][1]["type"], "Complete");
+    }
+
+    #[test]
+    fn a_job_being_deleted_makes_no_pods() {
+        let mut j = job("b", Some(3), Some(3));
+        j["metadata"]["deletionTimestamp"] = json!(rfc3339(t(1)));
+        assert_eq!(reconcile(&j, &[], t(2), &mut counter()), []);
     }
 
     #[test]
