@@ -198,8 +198,8 @@ fn reconcile_node(
     }
 
     let evicted = evictions(node, pods, now, config);
-    for p in pods {
-        if evicted.contains(&name(p)) || !is_pod_active(p) {
+    for (p, _) in pods.iter().zip(&evicted).filter(|(_, e)| !**e) {
+        if !is_pod_active(p) {
             continue;
         }
         if matches!(effective, Some("Unknown" | "False")) && is_pod_ready(p) {
@@ -208,7 +208,7 @@ fn reconcile_node(
             });
         }
     }
-    for p in pods.iter().filter(|p| evicted.contains(&name(p))) {
+    for (p, _) in pods.iter().zip(&evicted).filter(|(_, e)| **e) {
         actions.push(Action::Delete {
             kind: "Pod".into(),
             namespace: Some(namespace(p).into()),
@@ -347,17 +347,18 @@ fn tolerates(toleration: &Value, taint: &Value) -> bool {
     effect_ok && key_ok && value_ok
 }
 
-/// The names of the pods on `node` whose toleration of its NoExecute taints has run out.
-fn evictions<'a>(node: &Value, pods: &[&'a Value], now: Time, config: &Config) -> Vec<&'a str> {
+/// For each pod on `node`, whether its toleration of the node's NoExecute taints has run
+/// out.
+fn evictions(node: &Value, pods: &[&Value], now: Time, config: &Config) -> Vec<bool> {
     let taints: Vec<&Value> = node["spec"]["taints"]
         .as_array()
         .map(|ts| ts.iter().filter(|t| t["effect"] == "NoExecute").collect())
         .unwrap_or_default();
     if taints.is_empty() {
-        return Vec::new();
+        return vec![false; pods.len()];
     }
-    let mut out = Vec::new();
-    for pod in pods {
+    let mut out = vec![false; pods.len()];
+    for (i, pod) in pods.iter().enumerate() {
         if is_deleting(pod) || matches!(super::pod_phase(pod), "Succeeded" | "Failed") {
             continue;
         }
@@ -394,7 +395,7 @@ fn evictions<'a>(node: &Value, pods: &[&'a Value], now: Time, config: &Config) -
             }
         }
         if now_due || deadline.is_some_and(|d| now >= d) {
-            out.push(name(pod));
+            out[i] = true;
         }
     }
     out
@@ -575,6 +576,32 @@ mod tests {
         let a = run(&n2, &[&plain, &tolerant], t(100), t(101));
         assert_eq!(a.len(), 2, "{a:?}");
         assert!(matches!(&a[0], Action::Delete { name, .. } if name == "plain"));
+    }
+
+    #[test]
+    fn same_name_in_two_namespaces_is_two_pods() {
+        let owner = rs("web", 1);
+        let mut n = node("n1");
+        n["spec"]["taints"] =
+            json!([{"key": "dedicated", "effect": "NoExecute", "timeAdded": rfc3339(t(0))}]);
+        let plain = pod("web-1", &owner, Some("n1"), "Running", false);
+        let mut tolerant = plain.clone();
+        tolerant["metadata"]["namespace"] = json!("other");
+        tolerant["spec"]["tolerations"] = json!([{"key": "dedicated", "operator": "Exists"}]);
+        let a = run(&n, &[&tolerant, &plain], t(0), t(1));
+        let deleted: Vec<(&Option<String>, &String)> = a
+            .iter()
+            .filter_map(|x| match x {
+                Action::Delete {
+                    namespace, name, ..
+                } => Some((namespace, name)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            deleted,
+            [(&Some("default".to_string()), &"web-1".to_string())]
+        );
     }
 
     #[test]
