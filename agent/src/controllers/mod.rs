@@ -795,6 +795,161 @@ mod tests {
         assert_eq!(world.all("Pod").len(), 3);
     }
 
+    // The inequality rows of upstream's TestSortingActivePodsWithRanks
+    // (pkg/controller/controller_utils_test.go): `lesser` is deleted before `greater`.
+    // Its equality rows compare ready and creation times on a logarithmic scale, which
+    // this order does not (it compares them exactly), so they are not here.
+    #[test]
+    fn deletion_order_rows() {
+        let now = t(100_000);
+        let month = t(100_000 - 30 * 86_400);
+        let hours = |h: i64| t(100_000 - h * 3_600);
+        let pod = |name: &str,
+                   node: &str,
+                   phase: &str,
+                   ready: Option<Time>,
+                   restarts: i64,
+                   created: Option<Time>,
+                   cost: Option<&str>| {
+            let mut p = json!({
+                "metadata": {"name": name},
+                "spec": {"nodeName": node},
+                "status": {"phase": phase},
+            });
+            if let Some(c) = created {
+                p["metadata"]["creationTimestamp"] = json!(rfc3339(c));
+            }
+            if let Some(c) = cost {
+                p["metadata"]["annotations"] =
+                    json!({"controller.kubernetes.io/pod-deletion-cost": c});
+            }
+            if let Some(since) = ready {
+                let mut ready = json!({"type": "Ready", "status": "True"});
+                if since > 0 {
+                    ready["lastTransitionTime"] = json!(rfc3339(since));
+                }
+                p["status"]["conditions"] = json!([ready]);
+                p["status"]["containerStatuses"] = json!([{"restartCount": restarts}]);
+            }
+            p
+        };
+        let unscheduled = pod("unscheduled", "", "Pending", None, 0, None, None);
+        let scheduled_pending = pod("pending", "node", "Pending", None, 0, None, None);
+        let unknown_phase = pod("unknown-phase", "node", "Unknown", None, 0, None, None);
+        let not_ready = pod("not-ready", "node", "Running", None, 0, None, None);
+        let ready_no_time = pod(
+            "ready-no-last-transition-time",
+            "node",
+            "Running",
+            Some(0),
+            0,
+            None,
+            None,
+        );
+        let ready_now = pod(
+            "ready-now",
+            "node",
+            "Running",
+            Some(now),
+            0,
+            Some(now),
+            None,
+        );
+        let ready_then = pod(
+            "ready-then",
+            "node",
+            "Running",
+            Some(month),
+            0,
+            Some(month),
+            None,
+        );
+        let high_restarts = pod(
+            "ready-high-restarts",
+            "node",
+            "Running",
+            Some(now),
+            9001,
+            Some(now),
+            None,
+        );
+        let created_then = pod(
+            "ready-now-created-then",
+            "node",
+            "Running",
+            Some(now),
+            0,
+            Some(month),
+            None,
+        );
+        let low_cost = pod(
+            "low-deletion-cost",
+            "node",
+            "Running",
+            Some(now),
+            0,
+            Some(month),
+            Some("10"),
+        );
+        let high_cost = pod(
+            "high-deletion-cost",
+            "node",
+            "Running",
+            Some(now),
+            0,
+            Some(month),
+            Some("100"),
+        );
+        let ready_2h = pod(
+            "ready-2-hours",
+            "",
+            "Running",
+            Some(hours(2)),
+            0,
+            Some(month),
+            None,
+        );
+        let ready_5h = pod(
+            "ready-5-hours",
+            "",
+            "Running",
+            Some(hours(5)),
+            0,
+            Some(month),
+            None,
+        );
+        let rows: [((&Value, usize), (&Value, usize)); 15] = [
+            ((&unscheduled, 1), (&scheduled_pending, 2)),
+            ((&unscheduled, 2), (&scheduled_pending, 1)),
+            ((&scheduled_pending, 1), (&unknown_phase, 2)),
+            ((&unknown_phase, 1), (&not_ready, 2)),
+            ((&not_ready, 1), (&ready_no_time, 1)),
+            ((&ready_no_time, 1), (&ready_now, 1)),
+            ((&ready_now, 2), (&ready_no_time, 1)),
+            ((&ready_now, 1), (&ready_then, 1)),
+            ((&ready_now, 2), (&ready_then, 1)),
+            ((&high_restarts, 1), (&ready_now, 1)),
+            ((&ready_now, 2), (&high_restarts, 1)),
+            ((&ready_now, 1), (&created_then, 1)),
+            ((&created_then, 2), (&ready_now, 1)),
+            ((&low_cost, 2), (&high_cost, 1)),
+            ((&ready_2h, 1), (&ready_5h, 1)),
+        ];
+        for (i, ((lesser, lr), (greater, gr))) in rows.into_iter().enumerate() {
+            let rank = |p: &Value| if std::ptr::eq(p, lesser) { lr } else { gr };
+            assert_eq!(
+                deletion_order(lesser, greater, &rank),
+                Ordering::Less,
+                "row {i}"
+            );
+            assert_eq!(
+                deletion_order(greater, lesser, &rank),
+                Ordering::Greater,
+                "row {i}"
+            );
+        }
+    }
+
     #[test]
     fn label_selectors_as_metav1() {
         let labels = json!({"app": "web", "tier": "front"});

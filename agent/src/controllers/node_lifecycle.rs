@@ -537,8 +537,104 @@ mod tests {
         n
     }
 
-    // Mirrors upstream's taint_eviction_test.go TestCreatePod rows: "not tolerated ->
-    // deleted", "tolerated forever -> kept", "tolerated for a while -> deleted later".
+    // The rows of upstream's TestCreatePod and TestUpdateNodeWithMultipleTaints
+    // (pkg/controller/tainteviction/taint_eviction_test.go), with a taint added at t(100)
+    // and the pass at t(101): whether the pod is deleted.
+    #[test]
+    fn taint_eviction_rows() {
+        let owner = rs("web", 1);
+        let taint = |n: i64| json!({"key": format!("testTaint{n}"), "value": format!("test{n}"), "effect": "NoExecute", "timeAdded": rfc3339(t(100))});
+        let toleration = |n: i64, seconds: i64| {
+            let mut t = json!({"key": format!("testTaint{n}"), "value": format!("test{n}"), "effect": "NoExecute"});
+            if seconds >= 0 {
+                t["tolerationSeconds"] = json!(seconds);
+            }
+            t
+        };
+        let rows = [
+            (
+                "not scheduled - ignore",
+                None,
+                vec![taint(1)],
+                json!([]),
+                false,
+            ),
+            (
+                "scheduled on untainted Node",
+                Some("n1"),
+                vec![],
+                json!([]),
+                false,
+            ),
+            (
+                "schedule on tainted Node",
+                Some("n1"),
+                vec![taint(1)],
+                json!([]),
+                true,
+            ),
+            (
+                "schedule on tainted Node with finite toleration",
+                Some("n1"),
+                vec![taint(1)],
+                json!([toleration(1, 100)]),
+                false,
+            ),
+            (
+                "schedule on tainted Node with infinite toleration",
+                Some("n1"),
+                vec![taint(1)],
+                json!([toleration(1, -1)]),
+                false,
+            ),
+            (
+                "schedule on tainted Node with infinite invalid toleration",
+                Some("n1"),
+                vec![taint(1)],
+                json!([toleration(2, -1)]),
+                true,
+            ),
+            // TestUpdateNodeWithMultipleTaints: a taint tolerated forever and one for 60 s.
+            (
+                "infinitely tolerated taint",
+                Some("n1"),
+                vec![taint(1)],
+                json!([toleration(1, -1), toleration(2, 60)]),
+                false,
+            ),
+            (
+                "temporarily tolerated taint, within its time",
+                Some("n1"),
+                vec![taint(1), taint(2)],
+                json!([toleration(1, -1), toleration(2, 60)]),
+                false,
+            ),
+        ];
+        for (row, node_name, taints, tolerations, deleted) in rows {
+            let mut n = node("n1");
+            n["spec"]["taints"] = json!(taints);
+            let mut p = pod("pod1", &owner, node_name, "Running", false);
+            p["spec"]["tolerations"] = tolerations;
+            let a = run(&n, &[&p], t(100), t(101));
+            let got = a
+                .iter()
+                .any(|x| matches!(x, Action::Delete { name, .. } if name == "pod1"));
+            assert_eq!(got, deleted, "{row}: {a:?}");
+        }
+        // And the temporarily tolerated one runs out 60 s after its taint came.
+        let mut n = node("n1");
+        n["spec"]["taints"] = json!([taint(1), taint(2)]);
+        let mut p = pod("pod1", &owner, Some("n1"), "Running", false);
+        p["spec"]["tolerations"] = json!([toleration(1, -1), toleration(2, 60)]);
+        assert!(run(&n, &[&p], t(159), t(159)).is_empty());
+        assert!(matches!(
+            &run(&n, &[&p], t(160), t(160))[0],
+            Action::Delete { .. }
+        ));
+    }
+
+    // Our own cases: a toleration of every key (`operator: Exists`, no key), and finished
+    // pods, which are left alone.
     #[test]
     fn tolerations_decide_when_pods_go() {
         let owner = rs("web", 1);

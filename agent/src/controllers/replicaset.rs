@@ -186,6 +186,7 @@ fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> {
 mod tests {
     use super::*;
     use crate::controllers::harness::{counter, pod, rs, t};
+    use crate::controllers::rfc3339;
 
     fn creates(actions: &[Action]) -> Vec<String> {
         actions
@@ -241,8 +242,8 @@ mod tests {
         assert_eq!(object["metadata"]["resourceVersion"], "7");
     }
 
-    // Mirrors upstream's TestDeletePodsAllowsOrderedDeletion idea via getPodsToDelete:
-    // unassigned pods go before pending ones, pending before running, not-ready before ready.
+    // The brief's case: the surplus goes in upstream's order (see `deletion_order_rows` in
+    // mod.rs for TestSortingActivePodsWithRanks), so the two unassigned pods go first.
     #[test]
     fn five_pods_for_three_replicas_deletes_the_unassigned_first() {
         let rs = rs("web", 3);
@@ -294,9 +295,99 @@ mod tests {
         rs(n, 1)
     }
 
-    // Mirrors upstream's replica_set_test.go TestPodControllerLookup / TestRelatePods idea
-    // through ClaimPods: a matching orphan is adopted and counted, a pod relabelled out of
-    // the selector is released and replaced, another controller's pod is left alone.
+    // The rows of upstream's TestClaimPods (pkg/controller/controller_ref_manager_test.go),
+    // with "app: web" for productionLabel and "app: test" for testLabel: which pods are
+    // claimed, and how many adoptions or releases (patches) are written.
+    #[test]
+    fn claim_pods_rows() {
+        let web = rs("web", 2);
+        let mut deleting = web.clone();
+        deleting["metadata"]["deletionTimestamp"] = json!(rfc3339(t(0)));
+        let other = rs_named("other");
+        let make = |n: &str, app: &str, owner: Option<&Value>| {
+            let mut p = pod(n, &web, None, "Pending", false);
+            p["metadata"]["labels"] = json!({"app": app});
+            p["metadata"]["ownerReferences"] =
+                json!(owner.map(owner_ref).into_iter().collect::<Vec<_>>());
+            p
+        };
+        let mut gone_owned = make("pod1", "web", Some(&web));
+        gone_owned["metadata"]["deletionTimestamp"] = json!(rfc3339(t(0)));
+        let mut gone_orphan = make("pod2", "web", None);
+        gone_orphan["metadata"]["deletionTimestamp"] = json!(rfc3339(t(0)));
+        let mut elsewhere = make("pod2", "web", None);
+        elsewhere["metadata"]["namespace"] = json!("fakens");
+        let rows: Vec<(&str, &Value, Vec<Value>, Vec<&str>, usize)> = vec![
+            (
+                "Claim pods with correct label",
+                &web,
+                vec![make("pod1", "web", None), make("pod2", "test", None)],
+                vec!["pod1"],
+                1,
+            ),
+            (
+                "Controller marked for deletion can not claim pods",
+                &deleting,
+                vec![make("pod1", "web", None), make("pod2", "web", None)],
+                vec![],
+                0,
+            ),
+            (
+                "Controller marked for deletion can not claim new pods",
+                &deleting,
+                vec![make("pod1", "web", Some(&web)), make("pod2", "web", None)],
+                vec!["pod1"],
+                0,
+            ),
+            (
+                "Controller can not claim pods owned by another controller",
+                &web,
+                vec![
+                    make("pod1", "web", Some(&web)),
+                    make("pod2", "web", Some(&other)),
+                ],
+                vec!["pod1"],
+                0,
+            ),
+            (
+                "Controller releases claimed pods when selector doesn't match",
+                &web,
+                vec![
+                    make("pod1", "web", Some(&web)),
+                    make("pod2", "test", Some(&web)),
+                ],
+                vec!["pod1"],
+                1,
+            ),
+            // Upstream's ClaimPods keeps the owned pod1 here; the ReplicaSet filters
+            // terminating pods out before it claims, so neither counts.
+            (
+                "Controller does not claim orphaned pods marked for deletion",
+                &web,
+                vec![gone_owned, gone_orphan],
+                vec![],
+                0,
+            ),
+            (
+                "Controller does not claim pods of different namespace",
+                &web,
+                vec![make("pod1", "web", None), elsewhere],
+                vec!["pod1"],
+                1,
+            ),
+        ];
+        for (row, owner, pods, want, patches) in rows {
+            let refs: Vec<&Value> = pods.iter().collect();
+            let mut actions = Vec::new();
+            let claimed = claim(owner, &owner["spec"]["selector"], &refs, &mut actions);
+            let names: Vec<&str> = claimed.iter().map(|p| name(p)).collect();
+            assert_eq!(names, want, "{row}");
+            assert_eq!(actions.len(), patches, "{row}: {actions:?}");
+        }
+    }
+
+    // Through a whole pass: a matching orphan is adopted and counted, a pod relabelled out
+    // of the selector is released and replaced, another controller's pod is left alone.
     #[test]
     fn orphans_are_adopted_and_relabelled_pods_released() {
         let rs = rs("web", 2);
