@@ -918,7 +918,9 @@ mod tests {
             Some(month),
             None,
         );
-        let rows: [((&Value, usize), (&Value, usize)); 15] = [
+        // A pod and its rank (related pods on its node).
+        type Ranked<'a> = (&'a Value, usize);
+        let rows: [(Ranked, Ranked); 15] = [
             ((&unscheduled, 1), (&scheduled_pending, 2)),
             ((&unscheduled, 2), (&scheduled_pending, 1)),
             ((&scheduled_pending, 1), (&unknown_phase, 2)),

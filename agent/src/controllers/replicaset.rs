@@ -317,7 +317,9 @@ mod tests {
         gone_orphan["metadata"]["deletionTimestamp"] = json!(rfc3339(t(0)));
         let mut elsewhere = make("pod2", "web", None);
         elsewhere["metadata"]["namespace"] = json!("fakens");
-        let rows: Vec<(&str, &Value, Vec<Value>, Vec<&str>, usize)> = vec![
+        // (row, the ReplicaSet, its candidate pods, the names claimed, the patches)
+        type Row<'a> = (&'a str, &'a Value, Vec<Value>, Vec<&'a str>, usize);
+        let rows: Vec<Row> = vec![
             (
                 "Claim pods with correct label",
                 &web,
