@@ -86,14 +86,28 @@ pub struct RandomSuffix;
 
 impl NameSuffix for RandomSuffix {
     fn suffix(&mut self) -> String {
-        let mut bytes = [0u8; 5];
-        // Without OS randomness the names only lose their unpredictability; the server
-        // still rejects a duplicate, and the next pass retries with another suffix.
-        let _ = getrandom::fill(&mut bytes);
-        bytes
-            .iter()
-            .map(|b| ALPHANUMS[usize::from(*b) % ALPHANUMS.len()] as char)
-            .collect()
+        // Bytes past the last whole multiple of the alphabet's length are drawn again, so
+        // every character is equally likely (upstream's `rand.Intn`).
+        let limit = 256 - 256 % ALPHANUMS.len();
+        let mut out = String::with_capacity(5);
+        for _ in 0..64 {
+            let mut bytes = [0u8; 8];
+            // Without OS randomness the names only lose their unpredictability; the server
+            // still rejects a duplicate, and the next pass retries with another suffix.
+            let _ = getrandom::fill(&mut bytes);
+            for b in bytes.iter().map(|b| usize::from(*b)).filter(|b| *b < limit) {
+                out.push(ALPHANUMS[b % ALPHANUMS.len()] as char);
+                if out.len() == 5 {
+                    return out;
+                }
+            }
+        }
+        // Only reached when the generator keeps failing (all zero bytes pass the filter,
+        // so in practice never): pad with the alphabet's first character.
+        while out.len() < 5 {
+            out.push(ALPHANUMS[0] as char);
+        }
+        out
     }
 }
 
@@ -994,9 +1008,14 @@ mod tests {
 
     #[test]
     fn random_suffixes_use_the_safe_alphabet() {
-        let s = RandomSuffix.suffix();
-        assert_eq!(s.len(), 5);
-        assert!(s.bytes().all(|b| ALPHANUMS.contains(&b)), "{s}");
+        let drawn: std::collections::BTreeSet<String> =
+            (0..1000).map(|_| RandomSuffix.suffix()).collect();
+        for s in &drawn {
+            assert_eq!(s.len(), 5);
+            assert!(s.bytes().all(|b| ALPHANUMS.contains(&b)), "{s}");
+        }
+        // 27^5 = 14.3 million names: 1,000 draws collide about once in 30 runs.
+        assert!(drawn.len() >= 995, "{}", drawn.len());
     }
 
     #[test]
