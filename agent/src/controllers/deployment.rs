@@ -120,7 +120,6 @@ fn write_canonical(v: &Value, out: &mut String) {
 
 /// One pass over a Deployment and the ReplicaSets it may own (others are ignored).
 pub fn reconcile(d: &Value, replicasets: &[&Value], now: Time) -> Vec<Action> {
-    let _ = now;
     let mut actions = Vec::new();
     if is_deleting(d) || !well_formed(d) {
         return actions;
