@@ -752,6 +752,38 @@ mod tests {
     }
 
     #[test]
+    fn no_surge_shrinks_the_old_first_and_paused_waits() {
+        let old_template = deployment("web", 2)["spec"]["template"].clone();
+        let mut d = deployment("web", 2);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        d["spec"]["strategy"] =
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
+        let old = owned_rs(&d, &old_template, 2, 2, "1");
+        let actions = reconcile(&d, &[&old], t(1));
+        // The new ReplicaSet starts empty (no event for a scale to 0); the old gives one up.
+        let Action::Create { object: new } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(new["spec"]["replicas"], 0);
+        let Action::Update { object } = &actions[1] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            (name(object), &object["spec"]["replicas"]),
+            (name(&old), &json!(1))
+        );
+
+        d["spec"]["paused"] = json!(true);
+        let actions = reconcile(&d, &[&old], t(2));
+        assert!(
+            actions
+                .iter()
+                .all(|a| matches!(a, Action::UpdateStatus { .. })),
+            "{actions:?}"
+        );
+    }
+
+    #[test]
     fn recreate_waits_for_the_old_pods_to_go() {
         let old_template = deployment("web", 2)["spec"]["template"].clone();
         let mut d = deployment("web", 2);
