@@ -20,14 +20,15 @@
 //! `batch.kubernetes.io/job-name` and `batch.kubernetes.io/controller-uid` (and their
 //! legacy `job-name` / `controller-uid`), and the name `JOB-` plus five random characters.
 //!
-//! Simplified: failures and successes are counted from the pods that are there (a pod
-//! being deleted that had not succeeded counts as failed, as upstream counts it), and the
-//! counts never go below the Job's recorded status. Upstream tracks finished pods with a
-//! finalizer and `status.uncountedTerminatedPods`, so a pod deleted right after it
-//! finished is still counted; here it is counted only if a pass saw it, and the back-off
-//! counts only the failed pods still there. No `activeDeadlineSeconds`,
-//! `podFailurePolicy`, `successPolicy`, indexed completion, `suspend` or
-//! `ttlSecondsAfterFinished`.
+//! Simplified: `succeeded` and `failed` are the larger of the finished pods there now (a
+//! pod being deleted that had not succeeded counts as failed, as upstream counts it) and
+//! the Job's recorded status. Upstream tracks each finished pod with a finalizer and
+//! `status.uncountedTerminatedPods`, so none is lost; here a finished pod deleted before a
+//! pass saw it is never counted, and one deleted in the pass where another finishes hides
+//! it. The back-off counts only the failed pods still there. A Job's pods are those whose
+//! controller reference names its uid (upstream also claims orphans by `spec.selector`, as
+//! a ReplicaSet does). No `activeDeadlineSeconds`, `podFailurePolicy`, `successPolicy`,
+//! indexed completion, `suspend` or `ttlSecondsAfterFinished`.
 
 use serde_json::{Map, Value, json};
 
