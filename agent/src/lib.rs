@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod control_plane;
+pub mod controllers;
 pub mod loops;
 pub mod objects;
 pub mod tls;
