@@ -455,7 +455,7 @@ async fn serve_resource(
         "watch" => watch(state, query, &t, resource),
         "create" if t.subresource == "binding" => bind(state, &key, parsed.expect("decoded above"))
             .map(|o| json_response(StatusCode::CREATED, &o)),
-        "create" => create(state, &t, resource, parsed.expect("decoded above"))
+        "create" => create(state, &t.namespace, resource, parsed.expect("decoded above"))
             .map(|o| json_response(StatusCode::CREATED, &o)),
         "update" | "patch" => {
             let current = existing.ok_or_else(|| {
@@ -646,14 +646,15 @@ fn meta_mut(o: &mut Value) -> &mut serde_json::Map<String, Value> {
     o["metadata"].as_object_mut().expect("made an object above")
 }
 
-/// Creates an object: names, uid, timestamps, namespace, admission defaults.
-fn create(
+/// Creates an object: names, uid, timestamps, namespace, admission defaults. The
+/// controllers create through here too, so their objects are admitted like a client's.
+pub fn create(
     state: &ApiState,
-    t: &Target,
+    namespace: &str,
     resource: &Resource,
     mut object: Value,
 ) -> Result<Value, ApiError> {
-    let ns = t.namespace.clone();
+    let ns = namespace.to_owned();
     let meta = meta_mut(&mut object);
     let body_ns = meta
         .get("namespace")
@@ -947,6 +948,11 @@ fn delete(
         .get("gracePeriodSeconds")
         .and_then(|g| g.parse::<i64>().ok())
         .or_else(|| options.get("gracePeriodSeconds").and_then(Value::as_i64));
+    delete_object(state, key, grace)
+}
+
+/// Deletes an object, gracefully for a running pod on a node (see [`delete`]).
+pub fn delete_object(state: &ApiState, key: &Key, grace: Option<i64>) -> Result<Value, ApiError> {
     let current = state
         .store
         .get(key)
