@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::execute(args, &mut out),
         Command::Plan(args) => cmd::plan::execute(*args, &mut registry, &mut out),
         Command::View(args) => cmd::view::execute(args, &mut out),
-        Command::ControlPlane(args) => cmd::control_plane::execute(args),
+        Command::ControlPlane(args) => cmd::control_plane::execute(args, &mut registry),
         Command::Token(cli::TokenCommand::Create(args)) => cmd::token::create(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));

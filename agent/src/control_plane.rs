@@ -19,6 +19,9 @@ use crate::api::auth::{self, Role, Tokens};
 use crate::api::metrics::Metrics;
 use crate::api::server::{Admission, ApiState, router};
 use crate::api::store::{Key, Store, StoreError};
+use crate::controllers::{self, node_lifecycle};
+use crate::loops::LoopConfig;
+use crate::scheduling::SchedulingLoop;
 
 /// How the control plane is started.
 #[derive(Clone, Debug)]
@@ -27,10 +30,6 @@ pub struct ControlPlaneOptions {
     pub listen: SocketAddr,
     /// The state directory.
     pub state: PathBuf,
-    /// The scheduler: a registered name with arguments, a profile name, or `exec:PATH`.
-    pub scheduler: String,
-    /// A KubeSchedulerConfiguration file whose profiles become schedulers.
-    pub scheduler_config: Option<PathBuf>,
     /// How long a node may go without a heartbeat before it is NotReady (40 s).
     pub node_monitor_grace: Duration,
     /// DefaultTolerationSeconds for the not-ready and unreachable taints (300 s).
@@ -44,8 +43,6 @@ impl Default for ControlPlaneOptions {
         ControlPlaneOptions {
             listen: "127.0.0.1:6443".parse().expect("literal address"),
             state: PathBuf::from("schedlab-state"),
-            scheduler: "kube-default".into(),
-            scheduler_config: None,
             node_monitor_grace: Duration::from_secs(40),
             default_toleration_seconds: 300,
             resync: Duration::from_millis(200),
@@ -72,9 +69,9 @@ pub enum ControlPlaneError {
         /// What failed.
         source: StoreError,
     },
-    /// The scheduler could not be built.
-    #[error("scheduler: {0}")]
-    Scheduler(String),
+    /// The control loop's thread could not start.
+    #[error("starting the control loop: {0}")]
+    Loop(std::io::Error),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ControlPlaneError + '_ {
@@ -185,9 +182,11 @@ pub struct Running {
     pub state: Arc<ApiState>,
 }
 
-/// Binds, serves and runs the controllers until `shutdown` resolves.
+/// Binds, serves and runs the controllers, scheduling with `scheduler`, until `shutdown`
+/// resolves.
 pub async fn serve(
     options: ControlPlaneOptions,
+    scheduler: SchedulingLoop,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&Running) + Send,
 ) -> Result<(), ControlPlaneError> {
@@ -240,24 +239,42 @@ pub async fn serve(
         address,
         state: state.clone(),
     };
-    let controllers =
-        crate::loops::spawn(state.clone(), &options).map_err(ControlPlaneError::Scheduler)?;
+    let secs = |d: Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
+    let grace = secs(options.node_monitor_grace);
+    let config = LoopConfig {
+        resync: options.resync,
+        controllers: controllers::Config {
+            node: node_lifecycle::Config {
+                grace_period: grace,
+                // Upstream waits 60 s for a node that never reported Ready, 1.5 times
+                // the 40 s grace; kept in that ratio when the grace is shortened.
+                startup_grace_period: grace.saturating_mul(3) / 2,
+                default_toleration_seconds: i64::try_from(options.default_toleration_seconds)
+                    .unwrap_or(i64::MAX),
+            },
+        },
+    };
+    let control =
+        crate::loops::spawn(state.clone(), scheduler, config).map_err(ControlPlaneError::Loop)?;
     on_ready(&running);
     let acceptor = crate::tls::acceptor(&dir.tls).map_err(io_err(&options.state))?;
     crate::tls::serve(listener, acceptor, router(state), shutdown).await;
-    controllers.abort();
+    control.stop();
     Ok(())
 }
 
 /// Runs the control plane on its own tokio runtime until SIGINT or SIGTERM, printing the
 /// address and the kubeconfig's path once it listens.
-pub fn run(options: ControlPlaneOptions) -> Result<(), ControlPlaneError> {
+pub fn run(
+    options: ControlPlaneOptions,
+    scheduler: SchedulingLoop,
+) -> Result<(), ControlPlaneError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(io_err(&options.state))?;
     let state_dir = options.state.clone();
-    runtime.block_on(serve(options, shutdown_signal(), move |r| {
+    runtime.block_on(serve(options, scheduler, shutdown_signal(), move |r| {
         println!(
             "schedlab control-plane: listening on https://{}; kubectl --kubeconfig {}",
             r.address,

@@ -7,4 +7,5 @@ pub mod control_plane;
 pub mod controllers;
 pub mod loops;
 pub mod objects;
+pub mod scheduling;
 pub mod tls;

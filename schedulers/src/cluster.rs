@@ -13,7 +13,7 @@ use crate::namespaces::{NamespaceId, Namespaces};
 use crate::node::{Node, NodeId, NodeSpec};
 use crate::pdb::PodDisruptionBudget;
 use crate::pod::{Pod, PodId, PodPhase};
-use crate::resources::{ResourceNames, Resources};
+use crate::resources::{ResourceKind, ResourceNames, Resources, TooManyExtendedResources};
 use crate::volumes::VolumeState;
 
 /// Why a bind was refused. A refused bind changes nothing.
@@ -486,6 +486,16 @@ impl ClusterState {
     /// The names of resource kinds in this cluster.
     pub fn resource_names(&self) -> &ResourceNames {
         &self.names
+    }
+
+    /// Names one more extended resource (or finds it), for a host that learns of
+    /// resources while it runs, as the real control plane does from the objects it is
+    /// sent. Kinds already named keep their slot, so nothing charged so far moves.
+    pub fn intern_resource(
+        &mut self,
+        name: &str,
+    ) -> Result<ResourceKind, TooManyExtendedResources> {
+        self.names.intern(name)
     }
 
     /// The per-GPU books, or `None` when no node has GPUs.

@@ -10,11 +10,18 @@
 //!
 //! The types are named after their Kubernetes counterparts with a `Raw` prefix, which
 //! tells them apart from the model types they become ([`crate::NodeAffinity`], ...).
+//!
+//! The whole objects at the end (a Pod, a Node, a Deployment's, ReplicaSet's, StatefulSet's
+//! or Job's spec, and the pod spec, containers and metadata they hold) are the exception:
+//! they allow unknown fields, because a manifest or an API request carries many fields
+//! that do not concern scheduling (`env`, `livenessProbe`, `status.nodeInfo`, ...). The
+//! manifest reader warns about those itself, and the API server keeps them as sent. They
+//! hold only the fields schedlab reads.
 
 use serde::{Deserialize, Deserializer};
 use serde_saphyr::Spanned;
 
-use super::scalar::{LabelMap, Scalar};
+use super::scalar::{LabelMap, QuantityMap, Scalar};
 
 /// A node taint (`{key, value, effect}`).
 #[derive(Debug, Deserialize)]
@@ -245,6 +252,193 @@ pub struct RawTopologyRequirement {
     pub key: Spanned<String>,
     /// Its allowed values.
     pub values: Spanned<Vec<Spanned<String>>>,
+}
+
+/// An object's `metadata`, the fields schedlab reads (uid, resourceVersion,
+/// ownerReferences, ... are skipped). A pod template's `metadata` is one too.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawObjectMeta {
+    /// The object's name.
+    pub name: Option<Spanned<String>>,
+    /// Its namespace (`default` when absent, for namespaced kinds).
+    pub namespace: Option<Spanned<String>>,
+    /// Its labels.
+    pub labels: Option<LabelMap>,
+    /// Its annotations.
+    pub annotations: Option<LabelMap>,
+}
+
+/// A `PodSpec`, the fields schedlab reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawPodSpec {
+    /// The app containers.
+    pub containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
+    /// The init containers, run one at a time before the app containers.
+    pub init_containers: Option<Spanned<Vec<Spanned<RawContainer>>>>,
+    /// The RuntimeClass overhead, added to the pod's effective request.
+    pub overhead: Option<QuantityMap>,
+    /// Labels a node must have.
+    pub node_selector: Option<LabelMap>,
+    /// The taints the pod tolerates.
+    pub tolerations: Option<Vec<Spanned<RawToleration>>>,
+    /// Node affinity, inter-pod affinity and anti-affinity.
+    pub affinity: Option<RawAffinity>,
+    /// How the pod's replicas spread over topology domains.
+    pub topology_spread_constraints: Option<Vec<Spanned<RawTopologySpreadConstraint>>>,
+    /// The node the pod is bound to, or asks to be bound to.
+    pub node_name: Option<Spanned<String>>,
+    /// The pod's volumes; only claims concern scheduling.
+    pub volumes: Option<Vec<Spanned<RawPodVolume>>>,
+    /// The PriorityClass whose value becomes `priority`.
+    pub priority_class_name: Option<Spanned<String>>,
+    /// The priority, as admission resolved it from the PriorityClass.
+    pub priority: Option<Spanned<Scalar>>,
+    /// `PreemptLowerPriority` or `Never`.
+    pub preemption_policy: Option<Spanned<String>>,
+    /// How long a deleted pod may take to stop.
+    pub termination_grace_period_seconds: Option<Spanned<Scalar>>,
+    /// `Always`, `OnFailure` or `Never`.
+    pub restart_policy: Option<Spanned<String>>,
+}
+
+/// A `Container`, the fields schedlab reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawContainer {
+    /// The container's name, unique in its pod.
+    pub name: Spanned<String>,
+    /// Its image.
+    pub image: Option<Spanned<String>>,
+    /// Its requests and limits.
+    pub resources: Option<RawResourceRequirements>,
+    /// Its ports; those with a `hostPort` concern scheduling.
+    pub ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
+}
+
+/// A container's `resources` (`ResourceRequirements`).
+#[derive(Debug, Default, Deserialize)]
+pub struct RawResourceRequirements {
+    /// What the container is guaranteed, and the scheduler charges.
+    pub requests: Option<QuantityMap>,
+    /// The most it may use.
+    pub limits: Option<QuantityMap>,
+}
+
+/// A pod `Volume` in a PodSpec: only a claim source concerns scheduling, and other
+/// sources (emptyDir, configMap, secret, ...) are skipped.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawPodVolume {
+    /// The volume's name in the pod.
+    pub name: Spanned<String>,
+    /// `persistentVolumeClaim: {claimName}`.
+    pub persistent_volume_claim: Option<Spanned<RawClaimSource>>,
+}
+
+/// A `PodTemplateSpec` (a controller's `spec.template`).
+#[derive(Debug, Default, Deserialize)]
+pub struct RawPodTemplateSpec {
+    /// The pods' metadata (labels, annotations).
+    pub metadata: Option<RawObjectMeta>,
+    /// The pods' spec.
+    pub spec: Option<RawPodSpec>,
+}
+
+/// A Pod.
+#[derive(Debug, Deserialize)]
+pub struct RawPodObject {
+    /// Its metadata.
+    pub metadata: Option<RawObjectMeta>,
+    /// Its spec.
+    pub spec: Option<RawPodSpec>,
+}
+
+/// The spec of a Deployment, ReplicaSet, StatefulSet or Job, one type for the four
+/// (each kind reads its own fields). `C` is a StatefulSet's claim template, which only the
+/// scenario loader models; other readers skip them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawControllerSpec<C = serde::de::IgnoredAny> {
+    /// Deployment, ReplicaSet, StatefulSet: the pods wanted.
+    pub replicas: Option<Spanned<Scalar>>,
+    /// The pods' template.
+    pub template: Option<RawPodTemplateSpec>,
+    /// StatefulSet: `OrderedReady` or `Parallel`.
+    pub pod_management_policy: Option<Spanned<String>>,
+    /// StatefulSet: the claims each pod gets.
+    pub volume_claim_templates: Option<Spanned<Vec<Spanned<C>>>>,
+    /// Job: successful pods needed.
+    pub completions: Option<Spanned<Scalar>>,
+    /// Job: pods running at once.
+    pub parallelism: Option<Spanned<Scalar>>,
+    /// Job: failed pods tolerated.
+    pub backoff_limit: Option<Spanned<Scalar>>,
+    /// Job: how long it may run.
+    pub active_deadline_seconds: Option<Spanned<Scalar>>,
+}
+
+impl<C> Default for RawControllerSpec<C> {
+    fn default() -> Self {
+        RawControllerSpec {
+            replicas: None,
+            template: None,
+            pod_management_policy: None,
+            volume_claim_templates: None,
+            completions: None,
+            parallelism: None,
+            backoff_limit: None,
+            active_deadline_seconds: None,
+        }
+    }
+}
+
+/// A Deployment, ReplicaSet, StatefulSet or Job.
+#[derive(Debug, Deserialize)]
+pub struct RawControllerObject<C = serde::de::IgnoredAny> {
+    /// Its metadata.
+    pub metadata: Option<RawObjectMeta>,
+    /// Its spec.
+    pub spec: Option<RawControllerSpec<C>>,
+}
+
+/// A Node's `spec`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawNodeSpec {
+    /// Its taints.
+    pub taints: Option<Vec<Spanned<RawTaint>>>,
+    /// Cordoned: no new pods.
+    pub unschedulable: Option<bool>,
+}
+
+/// One of a Node's `status.conditions`; only `Ready` concerns scheduling.
+#[derive(Debug, Deserialize)]
+pub struct RawNodeCondition {
+    /// `Ready`, `MemoryPressure`, ...
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// `True`, `False` or `Unknown`.
+    pub status: Option<Spanned<String>>,
+}
+
+/// A Node's `status`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawNodeStatus {
+    /// What pods may request in total.
+    pub allocatable: Option<QuantityMap>,
+    /// Its conditions (`Ready`, ...).
+    pub conditions: Option<Vec<Spanned<RawNodeCondition>>>,
+}
+
+/// A Node.
+#[derive(Debug, Deserialize)]
+pub struct RawNodeObject {
+    /// Its metadata.
+    pub metadata: Option<RawObjectMeta>,
+    /// Its spec.
+    pub spec: Option<RawNodeSpec>,
+    /// Its status.
+    pub status: Option<RawNodeStatus>,
 }
 
 /// Reads a field whose absence (`None`, by `#[serde(default)]`) means something else than

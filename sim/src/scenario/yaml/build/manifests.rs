@@ -20,17 +20,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use schedulers::yaml::kube::{
-    RawAffinity, RawClaimSource, RawContainerPort, RawLabelSelector, RawTaint, RawToleration,
-    RawTopologySpreadConstraint, RawVolume,
+    RawContainer, RawControllerObject, RawLabelSelector, RawNodeObject, RawObjectMeta,
+    RawPodObject, RawPodSpec, RawVolume,
 };
-use schedulers::yaml::{LabelMap, QuantityMap, Reader, Scalar, Schema, Tree, YamlError};
+use schedulers::yaml::{Entries, LabelMap, Reader, Scalar, Schema, Tree, YamlError};
 use schedulers::yaml::{parse_options, translate};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{
-    RawClaimTemplate, RawCluster, RawContainer, RawNode, RawPdb, RawPriorityClass, RawWorkload,
-    RequestMap,
+    RawClaimTemplate, RawCluster, RawContainer as ScenarioContainer, RawNode, RawPdb,
+    RawPriorityClass, RawWorkload, ScalarOrDist,
 };
 use super::workloads::Kind;
 use super::{Builder, Result};
@@ -142,107 +142,11 @@ struct HeaderMeta {
     name: Option<Scalar>,
 }
 
-/// `metadata` of a modelled object.
-#[derive(Debug, Default, Deserialize)]
-struct Meta {
-    name: Option<Spanned<String>>,
-    namespace: Option<Spanned<String>>,
-    labels: Option<LabelMap>,
-    annotations: Option<LabelMap>,
-}
-
-/// A pod template's `metadata`.
-#[derive(Debug, Default, Deserialize)]
-struct TemplateMeta {
-    labels: Option<LabelMap>,
-    annotations: Option<LabelMap>,
-}
-
-/// A PodSpec, the fields schedlab reads.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PodSpec {
-    containers: Option<Spanned<Vec<Spanned<Container>>>>,
-    init_containers: Option<Spanned<Vec<Spanned<Container>>>>,
-    overhead: Option<QuantityMap>,
-    node_selector: Option<LabelMap>,
-    tolerations: Option<Vec<Spanned<RawToleration>>>,
-    affinity: Option<RawAffinity>,
-    topology_spread_constraints: Option<Vec<Spanned<RawTopologySpreadConstraint>>>,
-    node_name: Option<Spanned<String>>,
-    volumes: Option<Vec<Spanned<Volume>>>,
-    priority_class_name: Option<Spanned<String>>,
-    priority: Option<Spanned<Scalar>>,
-    preemption_policy: Option<Spanned<String>>,
-    termination_grace_period_seconds: Option<Spanned<Scalar>>,
-    restart_policy: Option<Spanned<String>>,
-}
-
-/// A container, the fields schedlab reads.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Container {
-    name: Spanned<String>,
-    image: Option<Spanned<String>>,
-    resources: Option<Resources>,
-    ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
-}
-
-/// A container's `resources`.
-#[derive(Debug, Default, Deserialize)]
-struct Resources {
-    requests: Option<RequestMap>,
-    limits: Option<QuantityMap>,
-}
-
-/// A pod volume: only a claim source matters; other sources are skipped.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Volume {
-    name: Spanned<String>,
-    persistent_volume_claim: Option<Spanned<RawClaimSource>>,
-}
-
-/// A `spec.template`.
-#[derive(Debug, Default, Deserialize)]
-struct Template {
-    metadata: Option<TemplateMeta>,
-    spec: Option<PodSpec>,
-}
-
-/// The spec of a Deployment, ReplicaSet, StatefulSet or Job.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ControllerSpec {
-    replicas: Option<Spanned<Scalar>>,
-    template: Option<Template>,
-    pod_management_policy: Option<Spanned<String>>,
-    volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
-    completions: Option<Spanned<Scalar>>,
-    parallelism: Option<Spanned<Scalar>>,
-    backoff_limit: Option<Spanned<Scalar>>,
-    active_deadline_seconds: Option<Spanned<Scalar>>,
-}
-
-/// A Deployment, ReplicaSet, StatefulSet or Job.
-#[derive(Debug, Deserialize)]
-struct ControllerObject {
-    metadata: Option<Meta>,
-    spec: Option<ControllerSpec>,
-}
-
-/// A Pod.
-#[derive(Debug, Deserialize)]
-struct PodObject {
-    metadata: Option<Meta>,
-    spec: Option<PodSpec>,
-}
-
 /// A PriorityClass.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PriorityClassObject {
-    metadata: Option<Meta>,
+    metadata: Option<RawObjectMeta>,
     value: Option<Spanned<Scalar>>,
     preemption_policy: Option<Spanned<String>>,
     global_default: Option<Spanned<bool>>,
@@ -260,29 +164,8 @@ struct PdbSpec {
 /// A PodDisruptionBudget.
 #[derive(Debug, Deserialize)]
 struct PdbObject {
-    metadata: Option<Meta>,
+    metadata: Option<RawObjectMeta>,
     spec: Option<PdbSpec>,
-}
-
-/// A Node's spec.
-#[derive(Debug, Default, Deserialize)]
-struct NodeSpecRaw {
-    taints: Option<Vec<Spanned<RawTaint>>>,
-    unschedulable: Option<bool>,
-}
-
-/// A Node's status.
-#[derive(Debug, Default, Deserialize)]
-struct NodeStatus {
-    allocatable: Option<QuantityMap>,
-}
-
-/// A Node.
-#[derive(Debug, Deserialize)]
-struct NodeObject {
-    metadata: Option<Meta>,
-    spec: Option<NodeSpecRaw>,
-    status: Option<NodeStatus>,
 }
 
 /// The kinds that are modelled, and the scenario section each becomes.
@@ -799,17 +682,35 @@ fn at<T>(v: T, at: &Location) -> Spanned<T> {
 }
 
 /// A manifest container as the scenario's.
-fn container(c: Spanned<Container>) -> Spanned<RawContainer> {
+fn container(c: Spanned<RawContainer>) -> Spanned<ScenarioContainer> {
     let Spanned {
         value,
         referenced,
         defined,
     } = c;
     let resources = value.resources.unwrap_or_default();
+    // A manifest's requests are single quantities; the scenario's may be distributions.
+    let requests = resources.requests.map(|r| {
+        Entries(
+            r.0.into_iter()
+                .map(|(k, v)| {
+                    let Spanned {
+                        value,
+                        referenced,
+                        defined,
+                    } = v;
+                    (
+                        k,
+                        Spanned::new(ScalarOrDist::Scalar(value), referenced, defined),
+                    )
+                })
+                .collect(),
+        )
+    });
     Spanned::new(
-        RawContainer {
+        ScenarioContainer {
             name: value.name,
-            requests: resources.requests,
+            requests,
             limits: resources.limits,
             ports: value.ports,
             image: value.image,
@@ -822,11 +723,11 @@ fn container(c: Spanned<Container>) -> Spanned<RawContainer> {
 /// The pod-spec fields of a [`RawWorkload`].
 fn pod_fields(
     w: &mut RawWorkload,
-    spec: PodSpec,
+    spec: RawPodSpec,
     labels: Option<LabelMap>,
     annotations: Option<LabelMap>,
 ) {
-    let list = |l: Option<Spanned<Vec<Spanned<Container>>>>| {
+    let list = |l: Option<Spanned<Vec<Spanned<RawContainer>>>>| {
         l.map(|l| {
             Spanned::new(
                 l.value.into_iter().map(container).collect(),
@@ -869,7 +770,7 @@ fn pod_fields(
 }
 
 /// The metadata name, or an error at the object.
-fn name_of(kube: &Reader<'_>, meta: &Option<Meta>, o: &Object) -> Result<Spanned<String>> {
+fn name_of(kube: &Reader<'_>, meta: &Option<RawObjectMeta>, o: &Object) -> Result<Spanned<String>> {
     meta.as_ref().and_then(|m| m.name.clone()).ok_or_else(|| {
         kube.err(
             &o.at,
@@ -980,13 +881,13 @@ impl<'f> Builder<'f> {
                     out.budgets.extend(built);
                 }
                 Modelled::Node => {
-                    let raw: NodeObject = parse(o, file)?;
+                    let raw: RawNodeObject = parse(o, file)?;
                     let meta = raw.metadata.unwrap_or_default();
                     let name = name_of(
                         &kube,
-                        &Some(Meta {
+                        &Some(RawObjectMeta {
                             name: meta.name.clone(),
-                            ..Meta::default()
+                            ..RawObjectMeta::default()
                         }),
                         o,
                     )?;
@@ -1037,7 +938,7 @@ impl<'f> Builder<'f> {
                         .chain(&out.workloads)
                         .any(|x| x.template.name == w.template.name)
                     {
-                        let raw: PodObject = parse(o, file)?;
+                        let raw: RawPodObject = parse(o, file)?;
                         let name = name_of(&kube, &raw.metadata, o)?;
                         return Err(kube.err(
                             &name.referenced,
@@ -1063,7 +964,7 @@ impl<'f> Builder<'f> {
         let kube = Reader::new(&file.shown);
         let mut w = RawWorkload::default();
         let meta = if kind == Kind::Pod {
-            let raw: PodObject = parse(o, file)?;
+            let raw: RawPodObject = parse(o, file)?;
             let meta = raw.metadata.unwrap_or_default();
             pod_fields(
                 &mut w,
@@ -1073,7 +974,7 @@ impl<'f> Builder<'f> {
             );
             meta
         } else {
-            let raw: ControllerObject = parse(o, file)?;
+            let raw: RawControllerObject<RawClaimTemplate> = parse(o, file)?;
             let meta = raw.metadata.unwrap_or_default();
             let spec = raw.spec.unwrap_or_default();
             let template = spec.template.unwrap_or_default();
@@ -1101,9 +1002,9 @@ impl<'f> Builder<'f> {
         };
         let name = name_of(
             &kube,
-            &Some(Meta {
+            &Some(RawObjectMeta {
                 name: meta.name.clone(),
-                ..Meta::default()
+                ..RawObjectMeta::default()
             }),
             o,
         )?;
