@@ -456,3 +456,121 @@ async fn a_bad_kubeconfig_is_an_error_naming_the_file() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+/// Writes a kubeconfig for the fake at `addr` and returns agent options under `root`.
+fn options(root: &std::path::Path, addr: SocketAddr) -> AgentOptions {
+    let kubeconfig = root.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "clusters:\n- name: lab\n  cluster: {{server: 'http://{addr}'}}\n\
+             users:\n- name: n1\n  user: {{token: {TOKEN}}}\n"
+        ),
+    )
+    .unwrap();
+    let mut opts = AgentOptions::new(&kubeconfig, "n1");
+    opts.root = root.join("agent");
+    opts.heartbeat = Duration::from_millis(200);
+    opts.poll = Duration::from_millis(100);
+    opts.tick = Duration::from_millis(20);
+    opts.backoff = BackoffPolicy::scaled(Duration::from_millis(100));
+    opts
+}
+
+fn container_pid(f: &Fake, pod: &str) -> Option<i64> {
+    let st = &f.pods.get(pod)?["status"];
+    if st["phase"] != "Running" {
+        return None;
+    }
+    st["containerStatuses"][0]["containerID"]
+        .as_str()?
+        .strip_prefix("schedlab://")?
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_agent_adopts_its_pods_and_kills_unbound_ones() {
+    let root = std::env::temp_dir().join(format!(
+        "schedlab-agent-restart-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&root).unwrap();
+    let fake: Shared = Arc::default();
+    let (addr, server) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    add_pod(&fake, "keep", "Always", &["sleep", "20"]);
+    add_pod(&fake, "stale", "Always", &["sleep", "20"]);
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let first = tokio::spawn(run_agent_until(options(&root, addr), async {
+        let _ = stopped.await;
+    }));
+    let (keep, stale) = until(&fake, Duration::from_secs(10), "both pods running", |f| {
+        Some((container_pid(f, "keep")?, container_pid(f, "stale")?))
+    })
+    .await;
+    stop.send(()).unwrap();
+    first.await.unwrap().unwrap();
+    assert!(
+        alive(keep) && alive(stale),
+        "an agent's exit leaves its pods running"
+    );
+
+    // While no agent runs, "stale" is unbound from this node.
+    fake.lock().unwrap().pods.remove("stale");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(run_agent_until(options(&root, addr), async {
+        let _ = stopped.await;
+    }));
+    let start = Instant::now();
+    while alive(stale) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the unbound pod's process lives on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    until(
+        &fake,
+        Duration::from_secs(5),
+        "a heartbeat from the second agent",
+        |f| (count(f, "PUT", "/api/v1/nodes/n1") == 1).then_some(()),
+    )
+    .await;
+    assert!(
+        alive(keep),
+        "the bound pod's process is adopted, not restarted"
+    );
+    {
+        let f = fake.lock().unwrap();
+        assert_eq!(container_pid(&f, "keep"), Some(keep));
+        assert_eq!(
+            f.pods["keep"]["status"]["containerStatuses"][0]["restartCount"],
+            0
+        );
+        // The second registration found the node and updated it.
+        assert_eq!(count(&f, "POST", "/api/v1/nodes"), 2);
+    }
+
+    // Clean up through the agent: delete "keep" gracefully.
+    {
+        let mut f = fake.lock().unwrap();
+        let mut pod = f.pods["keep"].clone();
+        pod["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        bump(&mut f, &mut pod);
+        f.pods.insert("keep".into(), pod);
+    }
+    until(&fake, Duration::from_secs(10), "keep deleted", |f| {
+        (!f.pods.contains_key("keep")).then_some(())
+    })
+    .await;
+    assert!(!alive(keep));
+    stop.send(()).unwrap();
+    second.await.unwrap().unwrap();
+    server.abort();
+    let _ = std::fs::remove_dir_all(&root);
+}

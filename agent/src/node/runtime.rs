@@ -8,11 +8,13 @@
 //! - limits are enforced by cgroups or by sampling (see [`super::cgroups`]), an OOM kill is
 //!   reported as `OOMKilled`;
 //! - restart policies Always / OnFailure / Never with the kubelet's crash-loop back-off
-//!   (10 s doubling to 300 s, back to 10 s once a container ran 10 minutes:
-//!   `backOffPeriod`/`MaxContainerBackOff` in pkg/kubelet/kubelet.go; [`BackoffPolicy`]
-//!   scales the three together so tests run in seconds). Simplified: the first restart
+//!   (10 s doubling to 300 s: `backOffPeriod` and `MaxContainerBackOff` in
+//!   pkg/kubelet/kubelet.go; back to 10 s after twice the maximum without a crash,
+//!   `hasExpired` in client-go's util/flowcontrol/backoff.go; [`BackoffPolicy`] scales the
+//!   three together so tests run in seconds), with the kubelet's `back-off 10s restarting
+//!   failed container=NAME pod=POD_NAMESPACE(UID)` message. Simplified: the first restart
 //!   waits the initial delay too, where the kubelet restarts at once and backs off from
-//!   the second;
+//!   the second, and "ten minutes without a crash" is measured as one run's length;
 //! - graceful termination: SIGTERM to the process group, SIGKILL after the grace period;
 //! - status as the kubelet reports it (`containerStatuses`, the phase by the rules of
 //!   `getPhase` in pkg/kubelet/kubelet_pods.go, without init containers).
@@ -1095,7 +1097,7 @@ fn finish(
         reason: "CrashLoopBackOff",
         message: Some(format!(
             "back-off {} restarting failed container={} pod={}_{}({})",
-            humantime::format_duration(delay),
+            go_duration(delay),
             c.spec.name,
             pod.name,
             pod.namespace,
@@ -1104,6 +1106,37 @@ fn finish(
         until: Some(now + delay),
     };
     c.last = Some(ended);
+}
+
+/// A duration as Go's `time.Duration.String` writes it (`100ms`, `10s`, `2m40s`, `5m0s`),
+/// since the back-off message is the kubelet's.
+pub fn go_duration(d: Duration) -> String {
+    let micros = d.as_micros();
+    if micros == 0 {
+        return "0s".to_string();
+    }
+    if micros < 1_000_000 {
+        return if micros % 1000 == 0 {
+            format!("{}ms", micros / 1000)
+        } else {
+            format!("{}µs", micros)
+        };
+    }
+    let secs = d.as_secs();
+    let frac = d.subsec_micros();
+    let mut s_part = (secs % 60).to_string();
+    if frac > 0 {
+        let f = format!("{frac:06}");
+        s_part = format!("{s_part}.{}", f.trim_end_matches('0'));
+    }
+    let (h, m) = (secs / 3600, secs / 60 % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s_part}s")
+    } else if m > 0 {
+        format!("{m}m{s_part}s")
+    } else {
+        format!("{s_part}s")
+    }
 }
 
 /// Spawns a container's process: own process group, cgroup joined before exec, log file
@@ -1255,6 +1288,23 @@ fn rss_by_group() -> BTreeMap<i32, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_go_does() {
+        let d = |ms: u64| go_duration(Duration::from_millis(ms));
+        assert_eq!(
+            [
+                d(0),
+                d(100),
+                d(10_000),
+                d(160_000),
+                d(300_000),
+                d(1_500),
+                d(3_600_000)
+            ],
+            ["0s", "100ms", "10s", "2m40s", "5m0s", "1.5s", "1h0m0s"]
+        );
+    }
 
     #[test]
     fn backoff_doubles_from_10s_to_300s() {
