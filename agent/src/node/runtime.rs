@@ -1116,7 +1116,7 @@ pub fn go_duration(d: Duration) -> String {
         return "0s".to_string();
     }
     if micros < 1_000_000 {
-        return if micros % 1000 == 0 {
+        return if micros.is_multiple_of(1000) {
             format!("{}ms", micros / 1000)
         } else {
             format!("{}µs", micros)
