@@ -361,6 +361,19 @@ fn oom_test(name: &str, choice: EnforcementChoice, expect: Option<Enforcement>) 
             std::fs::read_to_string(dirs[0].join(limit)).unwrap().trim(),
             (32u64 << 20).to_string()
         );
+        // One CPU: a 100 ms quota per 100 ms period.
+        let quota = if path == Enforcement::CgroupV1 {
+            dirs.get(1).map(|d| d.join("cpu.cfs_quota_us"))
+        } else {
+            Some(dirs[0].join("cpu.max"))
+        };
+        if let Some(q) = quota {
+            let text = std::fs::read_to_string(q).unwrap();
+            assert!(
+                text.trim() == "100000" || text.trim() == "100000 100000",
+                "{text:?}"
+            );
+        }
     }
     rt.stop_pod("m1", None, SystemTime::now());
     tick_until(&mut rt, "m1", Duration::from_secs(3), |s| s.is_none());

@@ -588,7 +588,9 @@ impl Agent {
         for (uid, message) in bad_specs {
             eprintln!("schedlab agent {}: {message}", self.opts.name);
             let status = json!({"phase": "Failed", "reason": "CreateContainerConfigError", "message": message});
-            self.put_status(&uid, status).await;
+            if self.reported.get(&uid) != Some(&status) {
+                self.put_status(&uid, status).await;
+            }
         }
         true
     }
