@@ -294,6 +294,13 @@ async fn the_agent_registers_runs_reports_and_deletes_pods() {
     .await;
     assert_eq!(node["metadata"]["labels"]["kubernetes.io/hostname"], "n1");
     assert_eq!(node["metadata"]["labels"]["zone"], "a");
+    let limits = node["metadata"]["annotations"]["schedlab.io/limits"]
+        .as_str()
+        .unwrap();
+    assert!(
+        ["cgroup v2", "cgroup v1", "sampling /proc"].contains(&limits),
+        "{limits}"
+    );
     assert_eq!(
         node["status"]["capacity"],
         json!({"cpu": "3", "memory": "2Gi", "pods": "110"})

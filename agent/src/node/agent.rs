@@ -4,7 +4,8 @@
 //! - registers its Node (POST; on 409 the node exists, so GET and PUT it) with capacity
 //!   and allocatable (`cpu`, `memory`, `pods: "110"`), the labels
 //!   `kubernetes.io/hostname=NAME` plus the given ones, the address `InternalIP
-//!   127.0.0.1` and `daemonEndpoints.kubeletEndpoint.Port`, the port of its log server;
+//!   127.0.0.1`, `daemonEndpoints.kubeletEndpoint.Port` (the port of its log server) and
+//!   the annotation `schedlab.io/limits` naming the enforcement path in use;
 //! - heartbeats by PUT `/api/v1/nodes/NAME/status` with the `Ready` condition's
 //!   `lastHeartbeatTime` (every 10 s by default, as the kubelet's
 //!   `nodeStatusUpdateFrequency`; no Lease objects);
@@ -34,7 +35,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use super::cgroups::Enforcement;
 use super::kubeconfig::{KubeconfigError, read_kubeconfig};
+
+/// The Node annotation that says how the agent enforces limits (`cgroup v1`, ...).
+pub const LIMITS_ANNOTATION: &str = "schedlab.io/limits";
 use super::logs;
 use super::runtime::{
     BackoffPolicy, EnforcementChoice, PodSpec, Runtime, RuntimeConfig, RuntimeError, rfc3339,
@@ -210,6 +215,7 @@ pub async fn run_agent_until(
         },
         opts,
         port,
+        enforcement,
         runtime,
         pods: BTreeMap::new(),
         reported: BTreeMap::new(),
@@ -290,6 +296,7 @@ struct Agent {
     api: Api,
     opts: AgentOptions,
     port: u16,
+    enforcement: Enforcement,
     runtime: Shared,
     /// The pods of the last list, by uid.
     pods: BTreeMap<String, Known>,
@@ -379,7 +386,11 @@ impl Agent {
         json!({
             "apiVersion": "v1",
             "kind": "Node",
-            "metadata": {"name": self.opts.name, "labels": labels},
+            "metadata": {
+                "name": self.opts.name,
+                "labels": labels,
+                "annotations": {LIMITS_ANNOTATION: self.enforcement.name()},
+            },
             "spec": {},
             "status": self.node_status(None),
         })
@@ -456,6 +467,11 @@ impl Agent {
                 for (k, v) in node["metadata"]["labels"].as_object().expect("built above") {
                     labels[k] = v.clone();
                 }
+                let annotations = &mut existing["metadata"]["annotations"];
+                if !annotations.is_object() {
+                    *annotations = json!({});
+                }
+                annotations[LIMITS_ANNOTATION] = json!(self.enforcement.name());
                 let put = self
                     .api
                     .send(reqwest::Method::PUT, &path, Some(&existing))

@@ -66,10 +66,14 @@ impl Cgroups {
     /// v1's memory controller. `None` means sampling.
     pub fn detect() -> Option<Cgroups> {
         let own = fs::read_to_string("/proc/self/cgroup").ok()?;
-        if let Some(found) = detect_v2(&own) {
-            return Some(found);
-        }
-        detect_v1(&own)
+        Cgroups::detect_in(Path::new("/sys/fs/cgroup"), &own)
+    }
+
+    /// [`Cgroups::detect`] with the cgroup file systems under `sys_fs_cgroup` and the
+    /// agent's /proc/self/cgroup given: tests point it at a directory tree of their own.
+    pub fn detect_in(sys_fs_cgroup: &Path, proc_self_cgroup: &str) -> Option<Cgroups> {
+        detect_v2(sys_fs_cgroup, proc_self_cgroup)
+            .or_else(|| detect_v1(sys_fs_cgroup, proc_self_cgroup))
     }
 
     /// The enforcement path these cgroups give.
@@ -238,12 +242,12 @@ fn writable(dir: &Path) -> bool {
     true
 }
 
-fn detect_v2(own: &str) -> Option<Cgroups> {
+fn detect_v2(sys: &Path, own: &str) -> Option<Cgroups> {
     let path = own_path(own, None)?;
-    let mount = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+    let mount = [sys.to_path_buf(), sys.join("unified")]
         .into_iter()
-        .map(Path::new)
         .find(|m| m.join("cgroup.controllers").exists())?;
+    let mount = mount.as_path();
     let dir = join_mount(mount, &path);
     let controllers = fs::read_to_string(dir.join("cgroup.controllers")).ok()?;
     let has = |c: &str| controllers.split_whitespace().any(|x| x == c);
@@ -269,23 +273,22 @@ fn detect_v2(own: &str) -> Option<Cgroups> {
     })
 }
 
-fn detect_v1(own: &str) -> Option<Cgroups> {
-    let memory_mount = Path::new("/sys/fs/cgroup/memory");
+fn detect_v1(sys: &Path, own: &str) -> Option<Cgroups> {
+    let memory_mount = sys.join("memory");
     if !memory_mount.join("memory.limit_in_bytes").exists() {
         return None;
     }
-    let memory = join_mount(memory_mount, &own_path(own, Some("memory"))?);
+    let memory = join_mount(&memory_mount, &own_path(own, Some("memory"))?);
     if !writable(&memory) {
         return None;
     }
     let mut bases = vec![memory.join("schedlab")];
     // The cpu controller is optional: without it memory limits still hold.
-    let cpu_mount = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"]
+    let cpu_mount = [sys.join("cpu"), sys.join("cpu,cpuacct")]
         .into_iter()
-        .map(Path::new)
         .find(|m| m.join("cpu.cfs_quota_us").exists());
     if let (Some(mount), Some(path)) = (cpu_mount, own_path(own, Some("cpu"))) {
-        let cpu = join_mount(mount, &path);
+        let cpu = join_mount(&mount, &path);
         if writable(&cpu) {
             bases.push(cpu.join("schedlab"));
         }
@@ -310,6 +313,106 @@ mod tests {
         assert_eq!(own_path(text, Some("cpu")).as_deref(), Some("/c"));
         assert_eq!(own_path(text, None).as_deref(), Some("/d/e"));
         assert_eq!(own_path(text, Some("pids")), None);
+    }
+
+    /// A directory tree shaped as a cgroup file system: writes land in plain files, so
+    /// this checks which files the runtime writes, not what a kernel does with them.
+    struct FakeSys(PathBuf);
+
+    impl FakeSys {
+        fn new(name: &str) -> FakeSys {
+            let dir = std::env::temp_dir().join(format!(
+                "schedlab-fake-cgroup-{name}-{}",
+                std::process::id()
+            ));
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            FakeSys(dir)
+        }
+
+        fn file(&self, rel: &str, text: &str) {
+            let p = self.0.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+
+        fn read(&self, rel: &str) -> String {
+            fs::read_to_string(self.0.join(rel)).unwrap()
+        }
+    }
+
+    impl Drop for FakeSys {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn v2_with_memory_and_cpu_delegated_writes_max_files() {
+        let sys = FakeSys::new("v2");
+        sys.file("cgroup.controllers", "cpuset cpu io memory pids\n");
+        sys.file("agent.slice/cgroup.controllers", "cpu memory pids\n");
+        sys.file("agent.slice/cgroup.subtree_control", "");
+        let cg = Cgroups::detect_in(&sys.0, "0::/agent.slice\n").unwrap();
+        assert_eq!(cg.kind(), Enforcement::CgroupV2);
+        assert_eq!(
+            sys.read("agent.slice/cgroup.subtree_control"),
+            "+memory +cpu"
+        );
+        let c = cg
+            .create("uid-1", "main", Some(64 << 20), Some(250))
+            .unwrap();
+        assert_eq!(c.dirs, [sys.0.join("agent.slice/schedlab/uid-1/main")]);
+        let dir = "agent.slice/schedlab/uid-1";
+        assert_eq!(
+            sys.read(&format!("{dir}/cgroup.subtree_control")),
+            "+memory +cpu"
+        );
+        assert_eq!(sys.read(&format!("{dir}/main/memory.max")), "67108864");
+        assert_eq!(sys.read(&format!("{dir}/main/memory.swap.max")), "0");
+        assert_eq!(sys.read(&format!("{dir}/main/cpu.max")), "25000 100000");
+        assert_eq!(c.procs_files(), [sys.0.join(dir).join("main/cgroup.procs")]);
+        sys.file(
+            &format!("{dir}/main/memory.events"),
+            "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\n",
+        );
+        assert_eq!(c.oom_kills(), 2);
+    }
+
+    #[test]
+    fn v2_without_the_memory_controller_falls_back_to_v1() {
+        let sys = FakeSys::new("v1");
+        // As on the development machine: an empty unified hierarchy beside v1's.
+        sys.file("unified/cgroup.controllers", "");
+        sys.file("memory/memory.limit_in_bytes", "9223372036854771712");
+        sys.file("memory/job/memory.limit_in_bytes", "9223372036854771712");
+        sys.file("cpu/cpu.cfs_quota_us", "-1");
+        let own = "4:memory:/job\n1:cpu,cpuacct:/\n0::/\n";
+        let cg = Cgroups::detect_in(&sys.0, own).unwrap();
+        assert_eq!(cg.kind(), Enforcement::CgroupV1);
+        let c = cg.create("u", "c", Some(1 << 30), Some(1500)).unwrap();
+        assert_eq!(
+            c.dirs,
+            [
+                sys.0.join("memory/job/schedlab/u/c"),
+                sys.0.join("cpu/schedlab/u/c")
+            ]
+        );
+        assert_eq!(
+            sys.read("memory/job/schedlab/u/c/memory.limit_in_bytes"),
+            "1073741824"
+        );
+        assert_eq!(sys.read("cpu/schedlab/u/c/cpu.cfs_quota_us"), "150000");
+        assert_eq!(sys.read("cpu/schedlab/u/c/cpu.cfs_period_us"), "100000");
+        sys.file(
+            "memory/job/schedlab/u/c/memory.oom_control",
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+        );
+        assert_eq!(c.oom_kills(), 1);
+        // Neither hierarchy: sampling.
+        let none = FakeSys::new("none");
+        none.file("unified/cgroup.controllers", "");
+        assert!(Cgroups::detect_in(&none.0, own).is_none());
     }
 
     #[test]
