@@ -205,12 +205,17 @@ async fn serve(s: Shared, addr: SocketAddr) -> (SocketAddr, tokio::task::JoinHan
 }
 
 fn add_pod(s: &Shared, name: &str, policy: &str, command: &[&str]) {
+    add_pod_with(s, name, policy, command, json!({}));
+}
+
+fn add_pod_with(s: &Shared, name: &str, policy: &str, command: &[&str], resources: Value) {
     let mut f = s.lock().unwrap();
     let mut pod = json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": "default", "uid": format!("uid-{name}")},
         "spec": {"nodeName": "n1", "restartPolicy": policy, "terminationGracePeriodSeconds": 5,
-                 "containers": [{"name": "main", "image": "none", "command": command}]},
+                 "containers": [{"name": "main", "image": "none", "command": command,
+                                 "resources": resources}]},
         "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}]}
     });
     bump(&mut f, &mut pod);
@@ -358,6 +363,28 @@ async fn the_agent_registers_runs_reports_and_deletes_pods() {
     assert_eq!(failed["exitCode"], 3);
     assert_eq!(failed["reason"], "Error");
 
+    // Past its memory limit: OOMKilled, reported, restarted with back-off.
+    add_pod_with(
+        &fake,
+        "hog",
+        "Always",
+        &["tail", "/dev/zero"],
+        json!({"limits": {"memory": "32Mi"}}),
+    );
+    let hog = until(
+        &fake,
+        Duration::from_secs(20),
+        "hog OOMKilled and restarted",
+        |f| {
+            let c = &f.pods["hog"]["status"]["containerStatuses"][0];
+            (c["restartCount"].as_u64()? >= 1).then(|| c.clone())
+        },
+    )
+    .await;
+    assert_eq!(hog["lastState"]["terminated"]["reason"], "OOMKilled");
+    assert_eq!(hog["lastState"]["terminated"]["exitCode"], 137);
+    fake.lock().unwrap().pods.remove("hog");
+
     // Logs through the agent's endpoint.
     let url = format!("http://127.0.0.1:{port}/containerLogs/default/failer/main");
     let body = reqwest::get(&url).await.unwrap();
@@ -416,7 +443,9 @@ async fn the_agent_registers_runs_reports_and_deletes_pods() {
     fake.lock().unwrap().pods.remove("failer");
     let agent_root = root.join("agent");
     let start = Instant::now();
-    while agent_root.join("pods").join("uid-failer").exists() {
+    while agent_root.join("pods").join("uid-failer").exists()
+        || agent_root.join("pods").join("uid-hog").exists()
+    {
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "failer's files stay"
@@ -511,24 +540,43 @@ async fn a_restarted_agent_adopts_its_pods_and_kills_unbound_ones() {
     let (addr, server) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
     add_pod(&fake, "keep", "Always", &["sleep", "20"]);
     add_pod(&fake, "stale", "Always", &["sleep", "20"]);
+    // Leaves a mark when it gets SIGTERM (a SIGKILL would leave none).
+    let mark = root.join("doomed-got-sigterm");
+    let script = format!(
+        "trap 'touch {}; exit 0' TERM; while true; do sleep 0.05; done",
+        mark.display()
+    );
+    add_pod(&fake, "doomed", "Always", &["sh", "-c", &script]);
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let first = tokio::spawn(run_agent_until(options(&root, addr), async {
         let _ = stopped.await;
     }));
-    let (keep, stale) = until(&fake, Duration::from_secs(10), "both pods running", |f| {
-        Some((container_pid(f, "keep")?, container_pid(f, "stale")?))
+    let (keep, stale, doomed) = until(&fake, Duration::from_secs(10), "the pods running", |f| {
+        Some((
+            container_pid(f, "keep")?,
+            container_pid(f, "stale")?,
+            container_pid(f, "doomed")?,
+        ))
     })
     .await;
     stop.send(()).unwrap();
     first.await.unwrap().unwrap();
     assert!(
-        alive(keep) && alive(stale),
+        alive(keep) && alive(stale) && alive(doomed),
         "an agent's exit leaves its pods running"
     );
 
-    // While no agent runs, "stale" is unbound from this node.
-    fake.lock().unwrap().pods.remove("stale");
+    // While no agent runs, "stale" is unbound from this node and "doomed" is being
+    // deleted.
+    {
+        let mut f = fake.lock().unwrap();
+        f.pods.remove("stale");
+        let mut pod = f.pods["doomed"].clone();
+        pod["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        bump(&mut f, &mut pod);
+        f.pods.insert("doomed".into(), pod);
+    }
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let second = tokio::spawn(run_agent_until(options(&root, addr), async {
         let _ = stopped.await;
@@ -552,6 +600,13 @@ async fn a_restarted_agent_adopts_its_pods_and_kills_unbound_ones() {
         alive(keep),
         "the bound pod's process is adopted, not restarted"
     );
+    // The pod being deleted is adopted, terminated, and only then DELETEd.
+    until(&fake, Duration::from_secs(10), "doomed deleted", |f| {
+        (!f.pods.contains_key("doomed")).then_some(())
+    })
+    .await;
+    assert!(!alive(doomed), "DELETE is sent once the process is gone");
+    assert!(mark.exists(), "the adopted pod was terminated gracefully");
     {
         let f = fake.lock().unwrap();
         assert_eq!(container_pid(&f, "keep"), Some(keep));

@@ -552,6 +552,13 @@ impl Agent {
                     pod["status"]["phase"].as_str(),
                     Some("Succeeded" | "Failed")
                 );
+                if deleting && !rt.has_pod(&uid) && rt.has_recovered(&uid) {
+                    // Processes left by the previous agent: adopted so that they get
+                    // their grace period and the DELETE waits for them.
+                    if let Ok(spec) = PodSpec::from_object(&pod) {
+                        rt.run_pod(spec);
+                    }
+                }
                 if deleting {
                     if rt.has_pod(&uid) {
                         let grace = pod["metadata"]["deletionGracePeriodSeconds"]

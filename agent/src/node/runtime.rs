@@ -631,6 +631,11 @@ impl Runtime {
         self.pods.contains_key(uid)
     }
 
+    /// Whether a previous agent left processes of the pod that are not adopted yet.
+    pub fn has_recovered(&self, uid: &str) -> bool {
+        self.recovered.contains_key(uid)
+    }
+
     /// The uids of the pods the runtime holds, in order.
     pub fn pod_uids(&self) -> Vec<String> {
         self.pods.keys().cloned().collect()
