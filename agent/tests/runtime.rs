@@ -514,3 +514,78 @@ fn an_oom_killed_container_is_restarted_with_back_off() {
         "{message:?}"
     );
 }
+
+#[test]
+fn a_reopened_runtime_keeps_final_states_restart_counts_and_sees_lost_processes() {
+    let root = TempRoot::new("reopen");
+    let (looped, gone_pid);
+    {
+        let mut first = Runtime::open(config(&root.0, EnforcementChoice::Auto)).unwrap();
+        first.run_pod(pod(
+            "done",
+            "Never",
+            &["sh", "-c", "echo once; exit 3"],
+            json!({}),
+        ));
+        first.run_pod(pod("loop", "Always", &["sh", "-c", "exit 1"], json!({})));
+        first.run_pod(pod("gone", "Always", &["sleep", "30"], json!({})));
+        tick_until(&mut first, "done", Duration::from_secs(5), terminated);
+        looped = tick_until(&mut first, "loop", Duration::from_secs(5), |s| {
+            s.is_some_and(|s| s.containers[0].restart_count >= 2)
+        })
+        .unwrap()
+        .containers[0]
+            .restart_count;
+        gone_pid = first.pod_status("gone").unwrap().containers[0].pid.unwrap();
+        // The first agent "crashes"; then the process of "gone" dies while no agent runs.
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(gone_pid).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let start = Instant::now();
+    while alive(gone_pid) {
+        assert!(start.elapsed() < Duration::from_secs(3));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut rt = open(&root.0);
+    rt.run_pod(pod(
+        "done",
+        "Never",
+        &["sh", "-c", "echo once; exit 3"],
+        json!({}),
+    ));
+    rt.run_pod(pod("loop", "Always", &["sh", "-c", "exit 1"], json!({})));
+    rt.run_pod(pod("gone", "Always", &["sleep", "30"], json!({})));
+    // "done" is not run again: same final state, one line in its log.
+    let s = rt.pod_status("done").unwrap();
+    let ContainerState::Terminated(t) = state(&s) else {
+        panic!("{s:?}")
+    };
+    assert_eq!((t.exit_code, t.reason.as_str()), (3, "Error"));
+    assert_eq!(s.phase, PodPhase::Failed);
+    // "loop" carries its count on.
+    let s = tick_until(&mut rt, "loop", Duration::from_secs(5), |s| {
+        s.is_some_and(|s| s.containers[0].restart_count > looped)
+    })
+    .unwrap();
+    assert!(s.containers[0].restart_count <= looped + 2);
+    // "gone" ended unseen: reported lost, then restarted by its policy.
+    let s = tick_until(&mut rt, "gone", Duration::from_secs(5), |s| {
+        s.is_some_and(|s| s.containers[0].last_state.is_some())
+    })
+    .unwrap();
+    let last = s.containers[0].last_state.as_ref().unwrap();
+    assert_eq!(
+        (last.exit_code, last.reason.as_str()),
+        (137, "ContainerStatusUnknown")
+    );
+    tick_until(&mut rt, "gone", Duration::from_secs(5), |s| {
+        s.is_some_and(|s| s.containers[0].restart_count == 1 && s.containers[0].pid.is_some())
+    });
+    assert_eq!(
+        logs::read_log(&root.0, "done", "main", None).unwrap(),
+        b"once\n"
+    );
+}

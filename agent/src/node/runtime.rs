@@ -23,10 +23,11 @@
 //! starts containers whose back-off is over, samples memory and escalates SIGTERM to
 //! SIGKILL. Every decision is a function of the runtime's state and the `now` it is given.
 //!
-//! The runtime records every pod's processes in `ROOT/state/pods.json`; a runtime opened
-//! on the same root finds the processes still alive (same pid and same start time, so a
-//! reused pid is not mistaken for them) and adopts those of the pods it is asked to run
-//! again; [`Runtime::kill_unclaimed`] kills the rest. An adopted process is not the new
+//! The runtime records every pod's containers (processes, restart counts, final states)
+//! in `ROOT/state/pods.json`; a runtime opened on the same root finds the processes still
+//! alive (same pid and same start time, so a reused pid is not mistaken for them) and
+//! adopts those of the pods it is asked to run again, with their counts and states;
+//! [`Runtime::kill_unclaimed`] kills the rest. An adopted process is not the new
 //! agent's child, so its exit code cannot be read: it is reported as the kubelet reports a
 //! container it lost, `ContainerStatusUnknown` with exit code 137 (or `OOMKilled` when its
 //! cgroup counted an OOM kill).
@@ -40,7 +41,7 @@ use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -288,7 +289,7 @@ impl PodSpec {
 }
 
 /// How a container run ended (`state.terminated` / `lastState.terminated`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Terminated {
     /// The exit code; 128 + n for a process killed by signal n.
     pub exit_code: i32,
@@ -487,6 +488,8 @@ enum Proc {
     Child(Child),
     /// Found alive on open: only its liveness can be seen.
     Adopted,
+    /// Recorded by the previous agent, gone when this one opened.
+    Lost,
 }
 
 #[derive(Debug)]
@@ -535,16 +538,32 @@ struct Pod {
     stopping: Option<Duration>,
 }
 
-/// The record of one container's process in `ROOT/state/pods.json`.
+/// The record of one container in `ROOT/state/pods.json`: its running process if it has
+/// one, and what a new agent needs to carry its status on.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ContainerRecord {
     name: String,
+    /// The running process, if any.
+    process: Option<ProcessRecord>,
+    restart_count: u32,
+    consecutive: u32,
+    cgroup: Option<ContainerCgroup>,
+    /// `lastState`.
+    last: Option<Terminated>,
+    /// The final state of a container that will not run again.
+    terminated: Option<Terminated>,
+}
+
+/// A running container's process.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct ProcessRecord {
     pid: i32,
     start_ticks: u64,
-    started_at_us: u64,
-    restart_count: u32,
+    started_at: SystemTime,
     oom_base: u64,
-    cgroup: Option<ContainerCgroup>,
+    /// Set on open when the process is no longer there.
+    #[serde(skip)]
+    lost: bool,
 }
 
 /// The record of one pod's processes.
@@ -593,15 +612,12 @@ impl Runtime {
             Err(e) => return Err(io_err(&state_file)(e)),
         };
         let mut recovered = BTreeMap::new();
-        let mut leftover_cgroups = Vec::new();
         for mut rec in records {
-            rec.containers.retain(|c| {
-                let alive = start_ticks(c.pid) == Some(c.start_ticks);
-                if !alive {
-                    leftover_cgroups.extend(c.cgroup.clone());
+            for c in &mut rec.containers {
+                if let Some(p) = &mut c.process {
+                    p.lost = start_ticks(p.pid) != Some(p.start_ticks);
                 }
-                alive
-            });
+            }
             recovered.insert(rec.uid.clone(), rec);
         }
         Ok(Runtime {
@@ -610,7 +626,7 @@ impl Runtime {
             cgroups,
             pods: BTreeMap::new(),
             recovered,
-            leftover_cgroups,
+            leftover_cgroups: Vec::new(),
         })
     }
 
@@ -649,10 +665,14 @@ impl Runtime {
             .map(|p| p.spec.uid.as_str())
     }
 
-    /// Takes a pod to run. Its containers start at the next tick, except those whose
-    /// processes a previous agent left running: those are adopted. A pod already held is
-    /// left as it is (pod specs are immutable where the runtime looks).
+    /// Takes a pod to run. Its containers start at the next tick, except those a
+    /// previous agent on this root recorded: a process still running is adopted, one that
+    /// ended meanwhile is reported lost (`ContainerStatusUnknown`) and follows the restart
+    /// policy, a container that had ended keeps its final state, and restart counts carry
+    /// on. A pod already held is left as it is (pod specs are immutable where the runtime
+    /// looks).
     pub fn run_pod(&mut self, spec: PodSpec) {
+        let now = SystemTime::now();
         if self.pods.contains_key(&spec.uid) {
             return;
         }
@@ -679,16 +699,33 @@ impl Runtime {
                 };
                 if let Some(rec) = rec {
                     container.restart_count = rec.restart_count;
+                    container.consecutive = rec.consecutive;
                     container.cgroup = rec.cgroup;
-                    container.state = State::Running(Running {
-                        proc: Proc::Adopted,
-                        pid: rec.pid,
-                        start_ticks: rec.start_ticks,
-                        started_at: UNIX_EPOCH + Duration::from_micros(rec.started_at_us),
-                        kill_at: None,
-                        oom_base: rec.oom_base,
-                        sampled_oom: false,
-                    });
+                    container.last = rec.last;
+                    match (rec.process, rec.terminated) {
+                        (Some(p), _) => {
+                            container.state = State::Running(Running {
+                                // One that ended meanwhile is seen ended by the first reap.
+                                proc: if p.lost { Proc::Lost } else { Proc::Adopted },
+                                pid: p.pid,
+                                start_ticks: p.start_ticks,
+                                started_at: p.started_at,
+                                kill_at: None,
+                                oom_base: p.oom_base,
+                                sampled_oom: false,
+                            });
+                        }
+                        (None, Some(t)) => container.state = State::Terminated(t),
+                        // It was waiting out a back-off: it restarts at the next tick.
+                        (None, None) if container.last.is_some() => {
+                            container.state = State::Waiting {
+                                reason: "CrashLoopBackOff",
+                                message: None,
+                                until: Some(now),
+                            };
+                        }
+                        (None, None) => {}
+                    }
                 }
                 container
             })
@@ -696,7 +733,9 @@ impl Runtime {
         // Recorded containers the spec no longer names are not the pod's any more.
         if let Some(rest) = recovered {
             for c in rest.containers {
-                kill_group(c.pid, c.cgroup.as_ref(), rustix::process::Signal::KILL);
+                if let Some(p) = c.process.filter(|p| !p.lost) {
+                    kill_group(p.pid, c.cgroup.as_ref(), rustix::process::Signal::KILL);
+                }
                 self.leftover_cgroups.extend(c.cgroup);
             }
         }
@@ -718,7 +757,9 @@ impl Runtime {
         let mut killed = Vec::new();
         for (uid, rec) in recovered {
             for c in rec.containers {
-                kill_group(c.pid, c.cgroup.as_ref(), rustix::process::Signal::KILL);
+                if let Some(p) = c.process.filter(|p| !p.lost) {
+                    kill_group(p.pid, c.cgroup.as_ref(), rustix::process::Signal::KILL);
+                }
                 self.leftover_cgroups.extend(c.cgroup);
             }
             let _ = fs::remove_dir_all(logs::pod_dir(&self.root, &uid));
@@ -943,20 +984,26 @@ impl Runtime {
             let containers = pod
                 .containers
                 .iter()
-                .filter_map(|c| match &c.state {
-                    State::Running(r) => Some(ContainerRecord {
-                        name: c.spec.name.clone(),
-                        pid: r.pid,
-                        start_ticks: r.start_ticks,
-                        started_at_us: r
-                            .started_at
-                            .duration_since(UNIX_EPOCH)
-                            .map_or(0, |d| d.as_micros() as u64),
-                        restart_count: c.restart_count,
-                        oom_base: r.oom_base,
-                        cgroup: c.cgroup.clone(),
-                    }),
-                    _ => None,
+                .map(|c| ContainerRecord {
+                    name: c.spec.name.clone(),
+                    process: match &c.state {
+                        State::Running(r) => Some(ProcessRecord {
+                            pid: r.pid,
+                            start_ticks: r.start_ticks,
+                            started_at: r.started_at,
+                            oom_base: r.oom_base,
+                            lost: false,
+                        }),
+                        _ => None,
+                    },
+                    restart_count: c.restart_count,
+                    consecutive: c.consecutive,
+                    cgroup: c.cgroup.clone(),
+                    last: c.last.clone(),
+                    terminated: match &c.state {
+                        State::Terminated(t) => Some(t.clone()),
+                        _ => None,
+                    },
                 })
                 .collect();
             records.push(PodRecord {
@@ -1034,15 +1081,18 @@ fn reap(c: &mut Container, now: SystemTime) -> Option<Terminated> {
             }
             (137, None)
         }
+        Proc::Lost => (137, None),
     };
+    let adopted = !matches!(r.proc, Proc::Child(_));
     // The container ends with its main process: what is left of its group and cgroup
-    // goes too, as a container's processes do when its init exits.
-    kill_group(r.pid, c.cgroup.as_ref(), rustix::process::Signal::KILL);
+    // goes too, as a container's processes do when its init exits. The group of a process
+    // that was not this runtime's child is left alone: its pid may be another's by now.
+    let group = if adopted { 0 } else { r.pid };
+    kill_group(group, c.cgroup.as_ref(), rustix::process::Signal::KILL);
     let oom = r.sampled_oom
         || c.cgroup
             .as_ref()
             .is_some_and(|cg| cg.oom_kills() > r.oom_base);
-    let adopted = matches!(r.proc, Proc::Adopted);
     let (reason, message) = if oom {
         ("OOMKilled", None)
     } else if adopted {
@@ -1232,8 +1282,9 @@ fn start(
 
 /// Sends `sig` to a container's process group and to every process left in its cgroup
 /// (a process that made its own group or session is still there).
+/// A `pid` of 0 signals the cgroup only.
 fn kill_group(pid: i32, cgroup: Option<&ContainerCgroup>, sig: rustix::process::Signal) {
-    if let Some(p) = rustix::process::Pid::from_raw(pid) {
+    if let Some(p) = rustix::process::Pid::from_raw(pid).filter(|_| pid > 0) {
         let _ = rustix::process::kill_process_group(p, sig);
     }
     if let Some(cg) = cgroup {
@@ -1293,6 +1344,7 @@ fn rss_by_group() -> BTreeMap<i32, u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn durations_print_as_go_does() {
