@@ -589,3 +589,42 @@ fn a_reopened_runtime_keeps_final_states_restart_counts_and_sees_lost_processes(
         b"once\n"
     );
 }
+
+/// Not a check: prints what 100 pods cost the runtime on each path. Run with
+/// `cargo test -p schedlab-agent --release --test runtime tick_cost -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn tick_cost_with_100_pods() {
+    for choice in [EnforcementChoice::Auto, EnforcementChoice::Sampling] {
+        let root = TempRoot::new("cost");
+        let mut rt = Guard(Runtime::open(config(&root.0, choice)).unwrap());
+        for i in 0..100 {
+            rt.run_pod(pod(
+                &format!("c{i}"),
+                "Always",
+                &["sleep", "60"],
+                json!({"resources": {"limits": {"memory": "256Mi", "cpu": "100m"}}}),
+            ));
+        }
+        let t = Instant::now();
+        rt.tick(SystemTime::now());
+        let start_all = t.elapsed();
+        let running = (0..100)
+            .filter(|i| rt.pod_status(&format!("c{i}")).unwrap().phase == PodPhase::Running)
+            .count();
+        assert_eq!(running, 100);
+        let t = Instant::now();
+        for _ in 0..50 {
+            rt.tick(SystemTime::now());
+        }
+        let steady = t.elapsed() / 50;
+        let t = Instant::now();
+        rt.0.kill_all();
+        let kill = t.elapsed();
+        eprintln!(
+            "{:?}: starting 100 pods {start_all:?} ({:?} per pod), a tick with 100 running {steady:?}, killing all {kill:?}",
+            rt.enforcement(),
+            start_all / 100
+        );
+    }
+}

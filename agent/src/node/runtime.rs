@@ -801,8 +801,9 @@ impl Runtime {
     pub fn tick(&mut self, now: SystemTime) -> TickReport {
         let mut report = TickReport::default();
         let sampling = self.cgroups.is_none();
-        let rss = if sampling && self.needs_sampling() {
-            Some(rss_by_group())
+        let rss = if sampling {
+            let groups = self.sampled_groups();
+            (!groups.is_empty()).then(|| rss_by_group(&groups))
         } else {
             None
         };
@@ -967,12 +968,17 @@ impl Runtime {
         }
     }
 
-    fn needs_sampling(&self) -> bool {
-        self.pods.values().any(|p| {
-            p.containers
-                .iter()
-                .any(|c| c.spec.memory_limit.is_some() && matches!(c.state, State::Running(_)))
-        })
+    /// The process groups of the running containers that have a memory limit.
+    fn sampled_groups(&self) -> std::collections::BTreeSet<i32> {
+        self.pods
+            .values()
+            .flat_map(|p| &p.containers)
+            .filter(|c| c.spec.memory_limit.is_some())
+            .filter_map(|c| match &c.state {
+                State::Running(r) => Some(r.pid),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Writes the running processes to `ROOT/state/pods.json` (via a temporary file and a
@@ -1313,9 +1319,10 @@ fn start_ticks(pid: i32) -> Option<u64> {
     f.get(19)?.parse().ok()
 }
 
-/// The resident memory of every process group, in bytes: each process's `VmRSS` from
-/// /proc/PID/status added to its group (field 5 of /proc/PID/stat).
-fn rss_by_group() -> BTreeMap<i32, u64> {
+/// The resident memory of the given process groups, in bytes: the `VmRSS` (from
+/// /proc/PID/status) of every process whose group (field 5 of /proc/PID/stat) is one of
+/// them. Only the members' status files are read.
+fn rss_by_group(wanted: &std::collections::BTreeSet<i32>) -> BTreeMap<i32, u64> {
     let mut groups = BTreeMap::new();
     let Ok(entries) = fs::read_dir("/proc") else {
         return groups;
@@ -1327,6 +1334,9 @@ fn rss_by_group() -> BTreeMap<i32, u64> {
         let Some(pgrp) = stat_fields(pid).and_then(|f| f.get(2)?.parse::<i32>().ok()) else {
             continue;
         };
+        if !wanted.contains(&pgrp) {
+            continue;
+        }
         let rss_kb = fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|s| {
