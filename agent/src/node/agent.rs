@@ -310,6 +310,35 @@ struct Agent {
 
 impl Agent {
     async fn run(&mut self) {
+        // The runtime ticks on its own task, so a slow or absent control plane never
+        // delays reaping, SIGKILL escalation or memory sampling.
+        let (removed_tx, mut removed_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let runtime = self.runtime.clone();
+        let period = self.opts.tick;
+        let ticking = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let report = runtime
+                    .lock()
+                    .expect("runtime lock")
+                    .tick(SystemTime::now());
+                for uid in report.removed {
+                    if removed_tx.send(uid).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        // Stops the ticking task when this loop is dropped (the agent shutting down).
+        struct AbortOnDrop(tokio::task::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let _ticking = AbortOnDrop(ticking);
         let mut failures = 0u32;
         let mut next_heartbeat = Instant::now();
         let mut next_poll = Instant::now();
@@ -317,12 +346,11 @@ impl Agent {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let report = self
-                .runtime
-                .lock()
-                .expect("runtime lock")
-                .tick(SystemTime::now());
-            for uid in report.removed {
+            let mut removed = Vec::new();
+            while let Ok(uid) = removed_rx.try_recv() {
+                removed.push(uid);
+            }
+            for uid in removed {
                 self.reported.remove(&uid);
                 if let Some(known) = self.pods.get(&uid)
                     && !known.object["metadata"]["deletionTimestamp"].is_null()
