@@ -2,7 +2,8 @@
 //!
 //! What the kubelet does with a container runtime, reduced to processes:
 //! - each container runs `command ++ args` (images are ignored: there is no root filesystem
-//!   but the node's) with the spec's `env` values on top of the agent's `PATH`, in
+//!   but the node's; `$(VAR)` references expanded) with the spec's `env` (values and
+//!   `fieldRef`s) on top of the agent's `PATH`, in
 //!   `workingDir` (default: the pod's directory under the agent's root), in its own process
 //!   group, stdout and stderr appended to `ROOT/pods/<uid>/<container>.log`;
 //! - limits are enforced by cgroups or by sampling (see [`super::cgroups`]), an OOM kill is
@@ -32,8 +33,9 @@
 //! container it lost, `ContainerStatusUnknown` with exit code 137 (or `OOMKilled` when its
 //! cgroup counted an OOM kill).
 //!
-//! Not modelled: init and sidecar containers, probes, `valueFrom` environment entries,
-//! volumes, image pulls, ephemeral storage limits, `--previous` logs.
+//! Not modelled: init and sidecar containers, probes, environment from secrets, config
+//! maps and resource fields, volumes, image pulls, ephemeral storage limits, `--previous`
+//! logs.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -139,7 +141,7 @@ pub struct ContainerSpec {
     pub image: String,
     /// `command` followed by `args`.
     pub argv: Vec<String>,
-    /// `env` entries with a literal `value`, in order.
+    /// The `env` entries the runtime can resolve (values, `fieldRef`s), in order.
     pub env: Vec<(String, String)>,
     /// `workingDir`.
     pub working_dir: Option<PathBuf>,
@@ -241,17 +243,31 @@ impl PodSpec {
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| err(&at("name"), "missing"))?
                 .to_string();
-            let mut argv = strings("command")?;
-            argv.extend(strings("args")?);
-            let mut env = Vec::new();
-            if let Some(entries) = c["env"].as_array() {
-                for e in entries {
-                    // valueFrom (field and resource refs, secrets) is not modelled.
-                    if let (Some(k), Some(v)) = (e["name"].as_str(), e["value"].as_str()) {
-                        env.push((k.to_string(), v.to_string()));
-                    }
+            let mut env: Vec<(String, String)> = Vec::new();
+            for (j, e) in c["env"].as_array().into_iter().flatten().enumerate() {
+                let Some(k) = e["name"].as_str() else {
+                    return Err(err(&at(&format!("env[{j}].name")), "missing"));
+                };
+                let value = if let Some(v) = e["value"].as_str() {
+                    // An entry may use the ones before it, as Kubernetes allows.
+                    Some(expand(v, &env))
+                } else if let Some(path) = e["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+                    field_ref(pod, path)
+                } else {
+                    // Secrets, config maps and resource fields are not modelled: the
+                    // variable is left unset.
+                    None
+                };
+                if let Some(v) = value {
+                    env.retain(|(name, _)| name != k);
+                    env.push((k.to_string(), v));
                 }
             }
+            let argv: Vec<String> = strings("command")?
+                .into_iter()
+                .chain(strings("args")?)
+                .map(|a| expand(&a, &env))
+                .collect();
             let limits = &c["resources"]["limits"];
             let memory_limit = match limits["memory"].as_str() {
                 Some(q) => Some(
@@ -285,6 +301,65 @@ impl PodSpec {
             grace,
             containers,
         })
+    }
+}
+
+/// Expands `$(NAME)` references to the variables in `env` as Kubernetes does in
+/// `command`, `args` and `env` values: `$$` is a literal `$`, and a reference to a
+/// variable not set (or not closed) stays as written.
+pub fn expand(text: &str, env: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(inner) = after.strip_prefix('(')
+            && let Some(end) = inner.find(')')
+        {
+            let name = &inner[..end];
+            match env.iter().rev().find(|(k, _)| k == name) {
+                Some((_, v)) => out.push_str(v),
+                None => {
+                    out.push_str("$(");
+                    out.push_str(name);
+                    out.push(')');
+                }
+            }
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An environment variable's `valueFrom.fieldRef`, for the fields a node agent knows.
+fn field_ref(pod: &Value, path: &str) -> Option<String> {
+    let meta = &pod["metadata"];
+    let s = |v: &Value| v.as_str().map(str::to_string);
+    match path {
+        "metadata.name" => s(&meta["name"]),
+        "metadata.namespace" => s(&meta["namespace"]).or(Some("default".into())),
+        "metadata.uid" => s(&meta["uid"]),
+        "spec.nodeName" => s(&pod["spec"]["nodeName"]),
+        "spec.serviceAccountName" => s(&pod["spec"]["serviceAccountName"]),
+        "status.hostIP" | "status.podIP" => Some("127.0.0.1".into()),
+        _ => {
+            let key = path
+                .strip_prefix("metadata.labels['")
+                .map(|k| (k, "labels"))
+                .or_else(|| {
+                    path.strip_prefix("metadata.annotations['")
+                        .map(|k| (k, "annotations"))
+                });
+            let (k, map) = key?;
+            s(&meta[map][k.strip_suffix("']")?])
+        }
     }
 }
 
@@ -1355,6 +1430,102 @@ fn rss_by_group(wanted: &std::collections::BTreeSet<i32>) -> BTreeMap<i32, u64> 
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn expansion_follows_kubernetes() {
+        // Rows of TestExpand in kubernetes' third_party/forked/golang/expansion/
+        // expand_test.go, by their names there.
+        let env = vec![
+            ("VAR_A".to_string(), "A".to_string()),
+            ("VAR_B".to_string(), "B".to_string()),
+            ("VAR_C".to_string(), "C".to_string()),
+            ("VAR_REF".to_string(), "$(VAR_A)".to_string()),
+            ("VAR_EMPTY".to_string(), String::new()),
+        ];
+        let cases = [
+            ("whole string", "$(VAR_A)", "A"),
+            ("middle", "___$(VAR_B)___", "___B___"),
+            ("compound", "$(VAR_A)_$(VAR_B)_$(VAR_C)", "A_B_C"),
+            ("escape & expand", "$$(VAR_B)_$(VAR_A)", "$(VAR_B)_A"),
+            ("mixed in escapes", "f000-$$VAR_A", "f000-$VAR_A"),
+            ("backslash escape ignored", "foo\\$(VAR_C)bar", "foo\\Cbar"),
+            (
+                "nested var references",
+                "$(VAR_A$(VAR_B))",
+                "$(VAR_A$(VAR_B))",
+            ),
+            ("value is a reference", "$(VAR_REF)", "$(VAR_A)"),
+            ("empty var", "foo$(VAR_EMPTY)bar", "foobar"),
+            (
+                "unterminated expression",
+                "foo$(VAR_Awhoops!",
+                "foo$(VAR_Awhoops!",
+            ),
+            ("shell special vars pass through", "$?_boo_$!", "$?_boo_$!"),
+            ("bare operators are ignored", "$VAR_A", "$VAR_A"),
+            (
+                "undefined vars are passed through",
+                "$(VAR_DNE)",
+                "$(VAR_DNE)",
+            ),
+            (
+                "multiple (odd) operators, var defined",
+                "$$$$$$$(VAR_A)",
+                "$$$A",
+            ),
+            ("shell syntax ignored", "${VAR_A}", "${VAR_A}"),
+            (
+                "trailing incomplete expression not consumed",
+                "$(VAR_B)_______$(A",
+                "B_______$(A",
+            ),
+            (
+                "operator at end of input string is preserved",
+                "$(VAR_A)foobarzab$",
+                "Afoobarzab$",
+            ),
+            ("lots of $( in middle", "--$($($($($--", "--$($($($($--"),
+        ];
+        for (name, input, want) in cases {
+            assert_eq!(expand(input, &env), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn env_values_refer_to_earlier_entries_and_pod_fields() {
+        let pod = json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u", "labels": {"app": "web"}},
+            "spec": {"nodeName": "n1", "containers": [{
+                "name": "c",
+                "command": ["echo", "$(GREETING)"],
+                "env": [
+                    {"name": "WHO", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "GREETING", "value": "hello $(WHO) on $(NODE)"},
+                    {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                    {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+                    {"name": "SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+                ]
+            }]}
+        });
+        let spec = PodSpec::from_object(&pod).unwrap();
+        let c = &spec.containers[0];
+        // NODE comes after GREETING, so GREETING keeps the reference as written.
+        assert_eq!(c.argv, ["echo", "hello p on $(NODE)"]);
+        let env: Vec<(&str, &str)> = c
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            env,
+            [
+                ("WHO", "p"),
+                ("GREETING", "hello p on $(NODE)"),
+                ("NODE", "n1"),
+                ("APP", "web")
+            ]
+        );
+    }
 
     #[test]
     fn durations_print_as_go_does() {
