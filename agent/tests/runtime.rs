@@ -628,3 +628,28 @@ fn tick_cost_with_100_pods() {
         );
     }
 }
+
+#[test]
+fn kill_recorded_ends_the_pods_of_a_dead_agent() {
+    let root = TempRoot::new("killrecorded");
+    let pid;
+    {
+        let mut dead = Runtime::open(config(&root.0, EnforcementChoice::Auto)).unwrap();
+        dead.run_pod(pod(
+            "k1",
+            "Always",
+            &["sleep", "30"],
+            json!({"resources": {"limits": {"memory": "64Mi"}}}),
+        ));
+        dead.tick(SystemTime::now());
+        pid = dead.pod_status("k1").unwrap().containers[0].pid.unwrap();
+    }
+    assert!(alive(pid));
+    let uids = schedlab_agent::node::runtime::kill_recorded(&root.0).unwrap();
+    assert_eq!(uids, ["k1"]);
+    assert!(!alive(pid));
+    // Nothing is left to adopt.
+    let mut rt = open(&root.0);
+    rt.run_pod(pod("k1", "Always", &["sleep", "30"], json!({})));
+    assert_eq!(rt.pod_status("k1").unwrap().containers[0].pid, None);
+}

@@ -1104,6 +1104,20 @@ impl Runtime {
     }
 }
 
+/// Kills every process an agent that is no longer running recorded under `root`, as a
+/// node's failure ends its pods (an agent's own exit leaves them running, to be adopted).
+/// Tests that kill an agent to play a node failure call it; it returns the pods' uids.
+pub fn kill_recorded(root: &Path) -> Result<Vec<String>, RuntimeError> {
+    let mut rt = Runtime::open(RuntimeConfig {
+        enforcement: EnforcementChoice::Sampling,
+        ..RuntimeConfig::new(root)
+    })?;
+    let uids: Vec<String> = rt.recovered.keys().cloned().collect();
+    // Removes the cgroups too, waiting (a few seconds at most) for the processes to go.
+    rt.kill_all();
+    Ok(uids)
+}
+
 /// The phase by the kubelet's `getPhase` rules (no init containers): a container waiting
 /// for its first start keeps the pod Pending; one waiting to be restarted counts as
 /// stopped.
