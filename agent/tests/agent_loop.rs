@@ -636,3 +636,66 @@ async fn a_restarted_agent_adopts_its_pods_and_kills_unbound_ones() {
     server.abort();
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_node_is_registered_again_and_a_bad_token_is_retried() {
+    let root = std::env::temp_dir().join(format!(
+        "schedlab-agent-lost-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&root).unwrap();
+    let fake: Shared = Arc::default();
+    let (addr, server) = serve(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let agent = tokio::spawn(run_agent_until(options(&root, addr), async {
+        let _ = stopped.await;
+    }));
+    until(&fake, Duration::from_secs(10), "the node", |f| {
+        f.nodes.get("n1").map(|_| ())
+    })
+    .await;
+    // The control plane forgets the node (a wiped store, or `kubectl delete node`): the
+    // next heartbeat finds it gone and the agent registers again.
+    fake.lock().unwrap().nodes.clear();
+    until(&fake, Duration::from_secs(10), "the node again", |f| {
+        (count(f, "POST", "/api/v1/nodes") == 2 && f.nodes.contains_key("n1")).then_some(())
+    })
+    .await;
+    stop.send(()).unwrap();
+    agent.await.unwrap().unwrap();
+
+    // With a token the server refuses, the agent keeps trying and never gives up or panics.
+    let other = root.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut opts = options(&other, addr);
+    std::fs::write(
+        &opts.kubeconfig,
+        format!(
+            "clusters:\n- name: lab\n  cluster: {{server: 'http://{addr}'}}\n\
+             users:\n- name: n2\n  user: {{token: wrong}}\n"
+        ),
+    )
+    .unwrap();
+    opts.name = "n2".into();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let agent = tokio::spawn(run_agent_until(opts, async {
+        let _ = stopped.await;
+    }));
+    until(
+        &fake,
+        Duration::from_secs(10),
+        "three refused registrations",
+        |f| (count(f, "POST", "/api/v1/nodes") >= 5).then_some(()),
+    )
+    .await;
+    assert!(!agent.is_finished());
+    assert!(!fake.lock().unwrap().nodes.contains_key("n2"));
+    stop.send(()).unwrap();
+    agent.await.unwrap().unwrap();
+    server.abort();
+    let _ = std::fs::remove_dir_all(&root);
+}
