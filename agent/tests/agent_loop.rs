@@ -397,6 +397,37 @@ async fn the_agent_registers_runs_reports_and_deletes_pods() {
     .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
 
+    let bad = reqwest::get(format!(
+        "http://127.0.0.1:{port}/containerLogs/default/failer/nope"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(bad.status().as_u16(), 404);
+    // follow=true streams what comes until the container exits.
+    add_pod(
+        &fake,
+        "talker",
+        "Never",
+        &["sh", "-c", "echo one; sleep 0.4; echo two; sleep 0.2"],
+    );
+    until(&fake, Duration::from_secs(10), "talker running", |f| {
+        (f.pods["talker"]["status"]["phase"] == "Running").then_some(())
+    })
+    .await;
+    let start = Instant::now();
+    let url = format!("http://127.0.0.1:{port}/containerLogs/default/talker/main?follow=true");
+    let streamed = tokio::time::timeout(Duration::from_secs(10), async {
+        reqwest::get(&url).await.unwrap().text().await.unwrap()
+    })
+    .await
+    .expect("the stream ends when the container exits");
+    assert_eq!(streamed, "one\ntwo\n");
+    assert!(
+        start.elapsed() >= Duration::from_millis(300),
+        "it waited for the second line"
+    );
+    fake.lock().unwrap().pods.remove("talker");
+
     // Heartbeats keep coming.
     until(&fake, Duration::from_secs(5), "three heartbeats", |f| {
         (count(f, "PUT", "/api/v1/nodes/n1/status") >= 3).then_some(())

@@ -15,8 +15,9 @@
 //!   or gone from the list, and DELETEs a terminated pod with `gracePeriodSeconds=0`
 //!   once its processes are gone, as the kubelet finishes a graceful deletion;
 //! - PUTs `.../pods/NAME/status` whenever a pod's status changes;
-//! - serves `GET /containerLogs/NS/POD/CONTAINER` (optional `tailLines`) on 127.0.0.1,
-//!   without authentication (loopback only; the kubelet authenticates its callers).
+//! - serves `GET /containerLogs/NS/POD/CONTAINER` (optional `tailLines`, and `follow`
+//!   streaming until the container stops) on 127.0.0.1, without authentication (loopback
+//!   only; the kubelet authenticates its callers).
 //!
 //! Every request that fails (connection refused while the control plane restarts, a 5xx,
 //! a 409 from a stale resourceVersion) is retried later with back-off: the loop never
@@ -237,23 +238,82 @@ async fn container_logs(
     State(runtime): State<Shared>,
     UrlPath((ns, pod, container)): UrlPath<(String, String, String)>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> (StatusCode, String) {
-    let tail = query.get("tailLines").and_then(|t| t.parse().ok());
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let tail: Option<usize> = query.get("tailLines").and_then(|t| t.parse().ok());
+    let follow = query.get("follow").is_some_and(|v| v == "true" || v == "1");
     let found = {
         let rt = runtime.lock().expect("runtime lock");
-        rt.find_pod(&ns, &pod)
-            .map(|uid| (uid.to_string(), rt.root().to_path_buf()))
+        rt.find_pod(&ns, &pod).map(|uid| {
+            let known = rt
+                .pod_status(uid)
+                .is_some_and(|s| s.containers.iter().any(|c| c.name == container));
+            (uid.to_string(), rt.root().to_path_buf(), known)
+        })
     };
-    let Some((uid, root)) = found else {
-        return (
-            StatusCode::NOT_FOUND,
-            format!("pod {ns}/{pod} does not run on this node\n"),
-        );
+    let Some((uid, root, known)) = found else {
+        let text = format!("pod {ns}/{pod} does not run on this node\n");
+        return (StatusCode::NOT_FOUND, text).into_response();
     };
-    match logs::read_log(&root, &uid, &container, tail) {
-        Ok(bytes) => (StatusCode::OK, String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    if !known {
+        let text = format!("container {container} is not valid for pod {pod}\n");
+        return (StatusCode::NOT_FOUND, text).into_response();
     }
+    let all = match logs::read_log(&root, &uid, &container, None) {
+        Ok(bytes) => bytes,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    };
+    let first = match tail {
+        Some(n) => logs::tail_lines(&all, n).to_vec(),
+        None => all.clone(),
+    };
+    if !follow {
+        return (StatusCode::OK, first).into_response();
+    }
+    // follow=true: what is appended is sent as it comes, until the container stops
+    // running (as `kubectl logs -f` ends when the container exits) or the client leaves.
+    struct Follow {
+        runtime: Shared,
+        root: PathBuf,
+        uid: String,
+        container: String,
+        offset: u64,
+        first: Option<Vec<u8>>,
+    }
+    let state = Follow {
+        runtime,
+        root,
+        uid,
+        container,
+        offset: all.len() as u64,
+        first: Some(first),
+    };
+    let stream = futures_util::stream::unfold(state, |mut st| async move {
+        if let Some(first) = st.first.take() {
+            return Some((Ok::<_, std::io::Error>(first), st));
+        }
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let new = logs::read_from(&st.root, &st.uid, &st.container, st.offset).ok()?;
+            if !new.is_empty() {
+                st.offset += new.len() as u64;
+                return Some((Ok(new), st));
+            }
+            let running = {
+                let rt = st.runtime.lock().expect("runtime lock");
+                rt.pod_status(&st.uid).is_some_and(|s| {
+                    s.containers.iter().any(|c| {
+                        c.name == st.container
+                            && matches!(c.state, super::runtime::ContainerState::Running { .. })
+                    })
+                })
+            };
+            if !running {
+                return None;
+            }
+        }
+    });
+    (StatusCode::OK, axum::body::Body::from_stream(stream)).into_response()
 }
 
 /// The control plane's REST API, as far as the agent uses it.

@@ -51,8 +51,22 @@ pub fn read_log(
     })
 }
 
+/// What a container's log has past `offset` (empty if nothing was appended).
+pub fn read_from(root: &Path, pod_uid: &str, container: &str, offset: u64) -> io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match File::open(log_path(root, pod_uid, container)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    file.seek(SeekFrom::Start(offset))?;
+    let mut out = Vec::new();
+    file.read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// The last `n` lines of `bytes` (a final line without a newline counts as a line).
-fn tail_lines(bytes: &[u8], n: usize) -> &[u8] {
+pub fn tail_lines(bytes: &[u8], n: usize) -> &[u8] {
     if n == 0 {
         return &[];
     }
