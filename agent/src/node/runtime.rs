@@ -9,13 +9,13 @@
 //! - limits are enforced by cgroups or by sampling (see [`super::cgroups`]), an OOM kill is
 //!   reported as `OOMKilled`;
 //! - restart policies Always / OnFailure / Never with the kubelet's crash-loop back-off
-//!   (10 s doubling to 300 s: `backOffPeriod` and `MaxContainerBackOff` in
-//!   pkg/kubelet/kubelet.go; back to 10 s after twice the maximum without a crash,
-//!   `hasExpired` in client-go's util/flowcontrol/backoff.go; [`BackoffPolicy`] scales the
-//!   three together so tests run in seconds), with the kubelet's `back-off 10s restarting
-//!   failed container=NAME pod=POD_NAMESPACE(UID)` message. Simplified: the first restart
-//!   waits the initial delay too, where the kubelet restarts at once and backs off from
-//!   the second, and "ten minutes without a crash" is measured as one run's length;
+//!   (`doBackOff` in pkg/kubelet/kuberuntime/kuberuntime_manager.go: the first restart at
+//!   once, then 10 s doubling to 300 s, `backOffPeriod` and `MaxContainerBackOff` in
+//!   pkg/kubelet/kubelet.go; the count starts over after a crash more than twice the
+//!   maximum after the previous one, `hasExpired` in client-go's
+//!   util/flowcontrol/backoff.go; [`BackoffPolicy`] scales the three together so tests
+//!   run in seconds), with the kubelet's `back-off 10s restarting failed container=NAME
+//!   pod=POD_NAMESPACE(UID)` message;
 //! - graceful termination: SIGTERM to the process group, SIGKILL after the grace period;
 //! - status as the kubelet reports it (`containerStatuses`, the phase by the rules of
 //!   `getPhase` in pkg/kubelet/kubelet_pods.go, without init containers).
@@ -61,16 +61,16 @@ pub enum RestartPolicy {
     Never,
 }
 
-/// The crash-loop back-off: the delay before the n-th consecutive restart is
-/// `initial * 2^(n-1)`, at most `max`; a container that ran `reset_after` before exiting
-/// starts over at `initial`.
+/// The crash-loop back-off, as the kubelet's: the first restart is at once, the n-th
+/// consecutive one waits `initial * 2^(n-2)`, at most `max`; a crash more than
+/// `reset_after` after the previous one starts the count over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BackoffPolicy {
     /// The first delay (kubelet: 10 s).
     pub initial: Duration,
     /// The longest delay (kubelet: 300 s).
     pub max: Duration,
-    /// How long a run must last to reset the delay (kubelet: 10 minutes, twice `max`).
+    /// How long without a crash resets the count (kubelet: twice `max`, 10 minutes).
     pub reset_after: Duration,
 }
 
@@ -91,9 +91,13 @@ impl BackoffPolicy {
         }
     }
 
-    /// The delay before the restart after `consecutive` crashes in a row (1 = the first).
+    /// The delay before the restart after `consecutive` crashes in a row (1 = the first,
+    /// restarted at once).
     pub fn delay(&self, consecutive: u32) -> Duration {
-        let doublings = consecutive.saturating_sub(1).min(31);
+        if consecutive <= 1 {
+            return Duration::ZERO;
+        }
+        let doublings = (consecutive - 2).min(31);
         self.initial
             .checked_mul(1u32 << doublings)
             .map_or(self.max, |d| d.min(self.max))
@@ -600,8 +604,10 @@ struct Container {
     state: State,
     last: Option<Terminated>,
     restart_count: u32,
-    /// Crashes since the last run that lasted `reset_after`.
+    /// Crashes in a row, none more than `reset_after` after the one before.
     consecutive: u32,
+    /// When the last crash that led to a restart happened.
+    last_crash: Option<SystemTime>,
     cgroup: Option<ContainerCgroup>,
 }
 
@@ -622,6 +628,7 @@ struct ContainerRecord {
     process: Option<ProcessRecord>,
     restart_count: u32,
     consecutive: u32,
+    last_crash: Option<SystemTime>,
     cgroup: Option<ContainerCgroup>,
     /// `lastState`.
     last: Option<Terminated>,
@@ -770,11 +777,13 @@ impl Runtime {
                     last: None,
                     restart_count: 0,
                     consecutive: 0,
+                    last_crash: None,
                     cgroup: None,
                 };
                 if let Some(rec) = rec {
                     container.restart_count = rec.restart_count;
                     container.consecutive = rec.consecutive;
+                    container.last_crash = rec.last_crash;
                     container.cgroup = rec.cgroup;
                     container.last = rec.last;
                     match (rec.process, rec.terminated) {
@@ -1079,6 +1088,7 @@ impl Runtime {
                     },
                     restart_count: c.restart_count,
                     consecutive: c.consecutive,
+                    last_crash: c.last_crash,
                     cgroup: c.cgroup.clone(),
                     last: c.last.clone(),
                     terminated: match &c.state {
@@ -1233,27 +1243,37 @@ fn finish(
         c.state = State::Terminated(ended);
         return;
     }
-    let ran = ended
-        .finished_at
-        .duration_since(ended.started_at)
-        .unwrap_or_default();
-    c.consecutive = if ran >= backoff.reset_after {
-        1
-    } else {
-        c.consecutive + 1
+    // The kubelet's flowcontrol.Backoff keyed by container: a crash within `reset_after`
+    // of the previous one doubles the delay, a later one starts over.
+    let finished = ended.finished_at;
+    c.consecutive = match c.last_crash {
+        Some(t) if finished.duration_since(t).unwrap_or_default() <= backoff.reset_after => {
+            c.consecutive + 1
+        }
+        _ => 1,
     };
+    c.last_crash = Some(finished);
     let delay = backoff.delay(c.consecutive);
-    c.state = State::Waiting {
-        reason: "CrashLoopBackOff",
-        message: Some(format!(
-            "back-off {} restarting failed container={} pod={}_{}({})",
-            go_duration(delay),
-            c.spec.name,
-            pod.name,
-            pod.namespace,
-            pod.uid,
-        )),
-        until: Some(now + delay),
+    c.state = if delay.is_zero() {
+        // Restarted by this very tick (or the next, after a failed start).
+        State::Waiting {
+            reason: "ContainerCreating",
+            message: None,
+            until: Some(now),
+        }
+    } else {
+        State::Waiting {
+            reason: "CrashLoopBackOff",
+            message: Some(format!(
+                "back-off {} restarting failed container={} pod={}_{}({})",
+                go_duration(delay),
+                c.spec.name,
+                pod.name,
+                pod.namespace,
+                pod.uid,
+            )),
+            until: Some(now + delay),
+        }
     };
     c.last = Some(ended);
 }
@@ -1561,13 +1581,64 @@ mod tests {
     #[test]
     fn backoff_doubles_from_10s_to_300s() {
         let b = BackoffPolicy::KUBELET;
-        let secs: Vec<u64> = (1..=7).map(|n| b.delay(n).as_secs()).collect();
-        assert_eq!(secs, [10, 20, 40, 80, 160, 300, 300]);
+        let secs: Vec<u64> = (1..=8).map(|n| b.delay(n).as_secs()).collect();
+        assert_eq!(secs, [0, 10, 20, 40, 80, 160, 300, 300]);
         assert_eq!(b.delay(1000), Duration::from_secs(300));
         let fast = BackoffPolicy::scaled(Duration::from_millis(100));
         assert_eq!(fast.max, Duration::from_secs(3));
         assert_eq!(fast.reset_after, Duration::from_secs(6));
-        assert_eq!(fast.delay(3), Duration::from_millis(400));
+        assert_eq!(fast.delay(4), Duration::from_millis(400));
+    }
+
+    #[test]
+    fn the_back_off_starts_over_after_ten_minutes_without_a_crash() {
+        let pod = PodSpec {
+            uid: "u".into(),
+            namespace: "ns".into(),
+            name: "p".into(),
+            restart_policy: RestartPolicy::Always,
+            grace: Duration::from_secs(30),
+            containers: Vec::new(),
+        };
+        let mut c = Container {
+            spec: ContainerSpec {
+                name: "c".into(),
+                image: String::new(),
+                argv: Vec::new(),
+                env: Vec::new(),
+                working_dir: None,
+                memory_limit: None,
+                cpu_limit: None,
+            },
+            state: State::Waiting {
+                reason: "ContainerCreating",
+                message: None,
+                until: None,
+            },
+            last: None,
+            restart_count: 0,
+            consecutive: 0,
+            last_crash: None,
+            cgroup: None,
+        };
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut crash = |at: u64| {
+            let at = t0 + Duration::from_secs(at);
+            let mut ended = term(1);
+            ended.finished_at = at;
+            finish(&mut c, ended, &pod, None, &BackoffPolicy::KUBELET, at);
+            match &c.state {
+                State::Waiting { until, .. } => {
+                    until.unwrap().duration_since(at).unwrap().as_secs()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        // At once, then 10 s, 20 s while crashes come within 600 s of each other.
+        assert_eq!([crash(0), crash(5), crash(30), crash(100)], [0, 10, 20, 40]);
+        // 600 s after the last crash is still "in a row"; 601 s is not.
+        assert_eq!(crash(700), 80);
+        assert_eq!([crash(1301), crash(1302)], [0, 10]);
     }
 
     fn status(state: ContainerState, last: bool) -> ContainerStatus {
