@@ -84,6 +84,84 @@ pub enum Command {
     /// Manage the control plane's bearer tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run a node agent: register a node with the control plane and run the pods bound to
+    /// it as real processes
+    ///
+    /// With the control plane's STATE/join.kubeconfig, the agent exchanges the bootstrap
+    /// token for its node's own credential (kept in ROOT/node.token). Memory and CPU limits
+    /// are enforced by cgroups where writable, else by sampling (docs/agent.md). Runs until
+    /// SIGINT or SIGTERM; its pods keep running and the next agent on ROOT adopts them.
+    Agent(AgentArgs),
+    /// Print a pod's container log through the control plane (what `kubectl logs` shows)
+    Logs(LogsArgs),
+}
+
+/// `schedlab agent`.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The kubeconfig: the control plane's STATE/join.kubeconfig, or one with a node token
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: PathBuf,
+
+    /// The node's name
+    #[arg(long, value_name = "NODE")]
+    pub name: String,
+
+    /// Allocatable CPU, a Kubernetes quantity
+    #[arg(long, value_name = "QUANTITY", default_value = "2")]
+    pub cpu: String,
+
+    /// Allocatable memory, a Kubernetes quantity
+    #[arg(long, value_name = "QUANTITY", default_value = "4Gi")]
+    pub memory: String,
+
+    /// Node labels, comma-separated KEY=VALUE
+    #[arg(long, value_name = "LABELS", value_parser = parse_labels, default_value = "")]
+    pub labels: Vec<(String, String)>,
+
+    /// The agent's directory: logs, the processes' records, the node token
+    /// [default: ./schedlab-agent-NODE]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// How often the node's status is sent
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_std_duration)]
+    pub heartbeat: std::time::Duration,
+
+    /// The first crash-loop back-off delay (doubling up to 30 times it)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_std_duration)]
+    pub backoff: std::time::Duration,
+
+    /// Enforce memory limits by sampling the processes' memory even where cgroups work
+    #[arg(long)]
+    pub sampling: bool,
+}
+
+fn parse_labels(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("{s:?}: expected KEY=VALUE"))
+}
+
+/// `schedlab logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The pod's name
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    /// The kubeconfig (the control plane's STATE/admin.kubeconfig, say)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: PathBuf,
+
+    /// The pod's namespace
+    #[arg(long, short = 'n', value_name = "NS", default_value = "default")]
+    pub namespace: String,
+
+    /// The container [default: the pod's first]
+    #[arg(long, short = 'c', value_name = "NAME")]
+    pub container: Option<String>,
 }
 
 /// `schedlab control-plane`.

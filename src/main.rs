@@ -56,6 +56,8 @@ fn main() -> ExitCode {
         Command::View(args) => cmd::view::execute(args, &mut out),
         Command::ControlPlane(args) => cmd::control_plane::execute(args, &mut registry),
         Command::Token(cli::TokenCommand::Create(args)) => cmd::token::create(args, &mut out),
+        Command::Agent(args) => cmd::agent::execute(args),
+        Command::Logs(args) => cmd::agent::logs(args, &mut out),
     }
     .and_then(|code| out.flush().map(|()| code));
     match result {

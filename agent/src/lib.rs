@@ -3,9 +3,11 @@
 //! run pods as real processes. Async I/O (tokio) stays inside this crate.
 
 pub mod api;
+pub mod client;
 pub mod control_plane;
 pub mod controllers;
 pub mod loops;
+pub mod node;
 pub mod objects;
 pub mod scheduling;
 pub mod tls;

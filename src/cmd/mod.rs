@@ -2,6 +2,7 @@
 //! closed pipe, error logging, the usage-error type behind exit code 2, and the expansion
 //! of directories into scenario files.
 
+pub mod agent;
 pub mod bounds;
 pub mod control_plane;
 pub mod explain;

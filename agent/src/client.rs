@@ -1,0 +1,60 @@
+//! A small blocking client of the control plane for the command line (`schedlab logs`):
+//! one request, the kubeconfig's CA trusted and its token sent.
+
+use crate::node::kubeconfig::Kubeconfig;
+
+/// A request that failed: the transport, or the server's Status message.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Could not reach the server or read its answer.
+    #[error("{server}: {message}")]
+    Transport {
+        /// The server URL.
+        server: String,
+        /// What failed.
+        message: String,
+    },
+    /// The server answered with an error.
+    #[error("{code}: {message}")]
+    Status {
+        /// HTTP status.
+        code: u16,
+        /// The Status object's message.
+        message: String,
+    },
+}
+
+/// `GET path` and the body as text.
+pub fn get_text(config: &Kubeconfig, path: &str) -> Result<String, ClientError> {
+    let transport = |e: &dyn std::fmt::Display| ClientError::Transport {
+        server: config.server.clone(),
+        message: e.to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| transport(&e))?;
+    runtime.block_on(async {
+        let client = match &config.ca_pem {
+            Some(ca) => crate::tls::client(ca),
+            None => reqwest::Client::builder().build(),
+        }
+        .map_err(|e| transport(&e))?;
+        let reply = client
+            .get(format!("{}{path}", config.server))
+            .bearer_auth(&config.token)
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        let code = reply.status().as_u16();
+        let text = reply.text().await.map_err(|e| transport(&e))?;
+        if code >= 300 {
+            let message = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or(text);
+            return Err(ClientError::Status { code, message });
+        }
+        Ok(text)
+    })
+}
