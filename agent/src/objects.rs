@@ -185,6 +185,7 @@ pub fn validate(kind: &str, body: &str, source: &str) -> Result<Value> {
             let (name, namespace) = object_name(&kube, &meta, &start, k)?;
             pod_spec(
                 &kube,
+                &start,
                 &mut names,
                 &name,
                 &namespace,
@@ -231,6 +232,7 @@ pub fn validate(kind: &str, body: &str, source: &str) -> Result<Value> {
             let tspec = template.spec.unwrap_or_default();
             pod_spec(
                 &kube,
+                &start,
                 &mut names,
                 &name,
                 &namespace,
@@ -277,7 +279,8 @@ fn object_name(
     kube.object_name(name, meta.namespace.as_ref(), "metadata", kind.as_str())
 }
 
-/// A stored object as text again, for the located reader; its errors name `what`.
+/// A stored object as text again, for the located reader: positions in its errors are
+/// those of this pretty-printed JSON.
 fn text_of(object: &Value) -> String {
     // A Value always serializes.
     serde_json::to_string_pretty(object).unwrap_or_default()
@@ -301,6 +304,7 @@ pub fn pod_template(pod: &Value, names: &mut ResourceNames) -> Result<PodTemplat
     let (name, namespace) = object_name(&kube, &meta, &raw.referenced, Kind::Pod)?;
     let mut t = pod_spec(
         &kube,
+        &raw.referenced,
         names,
         &name,
         &namespace,
@@ -385,9 +389,12 @@ fn read_node(
 }
 
 /// A pod spec (at `base`: `spec`, or a controller's `spec.template.spec`) as the template
-/// of the pod `name` in `namespace`, with the labels and annotations of `meta`.
+/// of the pod `name` in `namespace`, with the labels and annotations of `meta`; `at` is
+/// the object's position, for what is missing.
+#[allow(clippy::too_many_arguments)]
 fn pod_spec(
     kube: &Reader<'_>,
+    at: &Location,
     names: &mut ResourceNames,
     name: &str,
     namespace: &str,
@@ -420,13 +427,11 @@ fn pod_spec(
             ));
         }
         None => {
-            return Err(YamlError {
-                path: kube.file().to_owned(),
-                line: None,
-                column: None,
-                field: Some(format!("{base}.containers")),
-                message: "a pod needs at least one container".to_owned(),
-            });
+            return Err(kube.err(
+                at,
+                &format!("{base}.containers"),
+                "a pod needs at least one container",
+            ));
         }
     };
     let init_containers = match &spec.init_containers {

@@ -10,10 +10,19 @@
 //! wording of the simulator's trace: [`schedulers::Diagnosis`]'s), or delete a
 //! preemption's victims.
 //!
-//! Where this simplifies kube-scheduler's queue: there is no backoff and no unschedulable
-//! list; every pending pod is offered to every cycle, and the server decides how often to
-//! run one (after a change, or on a timer). A pod that names its node (`spec.nodeName`) is
-//! charged to that node and never scheduled, as upstream leaves such pods to the kubelet.
+//! The queue order is PrioritySort's `Less` (pkg/scheduler/framework/plugins/queuesort/
+//! priority_sort.go): higher priority first, then the earlier timestamp. Upstream's
+//! timestamp is when the pod entered the queue; here it is `metadata.creationTimestamp`,
+//! the same for a scheduler that watched from the start, then the order the loop learnt of
+//! the pods.
+//!
+//! Where this simplifies kube-scheduler: there is no backoff and no unschedulable list;
+//! every pending pod is offered to every cycle, and the server decides how often to run
+//! one (after a change, or on a timer). A FailedScheduling message is the filters' part
+//! only (`0/3 nodes are available: 3 Insufficient cpu.`), as the simulator's trace has it;
+//! upstream appends the PostFilter's outcome (` preemption: 0/3 nodes are available: ...`)
+//! when preemption ran. A pod that names its node (`spec.nodeName`) is charged to that
+//! node and never scheduled, as upstream leaves such pods to the kubelet.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};

@@ -121,6 +121,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: batch-3}
 spec:
+  priority: 100
   containers: [{name: c, resources: {requests: {cpu: 1500m, memory: 1Gi}}}]
 ---
 apiVersion: v1
@@ -247,6 +248,8 @@ fn placements(bound: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
 }
 
 // The placements are pinned too, so that a change moving both sides alike is noticed.
+// batch-3 (priority 100, created late) is decided first on both sides, by the queue's
+// order, and takes the emptiest node where least-allocated scores decide.
 // first-fit and least-allocated check resources, selectors, affinity to nodes and taints
 // but not inter-pod anti-affinity (only the framework's InterPodAffinity does), so they
 // may put two `web` pods on one node; kube-default spreads them over three nodes.
@@ -279,9 +282,9 @@ fn least_allocated_decides_alike() {
             ("agent", "mid"),
             ("batch-1", "mid2"),
             ("batch-2", "big"),
-            ("batch-3", "mid"),
+            ("batch-3", "big"),
             ("db", "big"),
-            ("tiny", "mid2"),
+            ("tiny", "mid"),
             ("web-1", "mid"),
             ("web-2", "mid2"),
             ("web-3", "mid2"),
@@ -298,9 +301,9 @@ fn kube_default_decides_alike() {
             ("agent", "mid"),
             ("batch-1", "mid2"),
             ("batch-2", "big"),
-            ("batch-3", "mid"),
+            ("batch-3", "big"),
             ("db", "big"),
-            ("tiny", "mid2"),
+            ("tiny", "mid"),
             ("web-1", "mid"),
             ("web-2", "mid2"),
             ("web-3", "big"),

@@ -292,3 +292,58 @@ fn bad_objects_are_refused_with_their_field() {
         "a pod needs a `metadata.uid`"
     );
 }
+
+#[test]
+fn a_scheduler_config_profile_schedules() {
+    // The bundled bin-packing profile: NodeResourcesFit MostAllocated (cpu weight 2,
+    // memory 1). a and b go to the smaller node, which they fill the most ((2 * 50 + 25)
+    // / 3 = 41 against 20 for the bigger one, then 83 against 20); c finds it full.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/configs/bin-packing.yaml");
+    let config = schedulers::framework::config::load_scheduler_config(&path).unwrap();
+    let profiles = config.into_profiles();
+    let spec = SchedulerSpec::parse("bin-packing").unwrap();
+    let mut l = SchedulingLoop::seeded(&Registry::builtin(), &spec, &profiles, 1).unwrap();
+    l.upsert_node(&node("n1", "4", "8Gi")).unwrap();
+    l.upsert_node(&node("n2", "2", "4Gi")).unwrap();
+    for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+        l.upsert_pod(&pod(name, "1", "1Gi", i as u32)).unwrap();
+    }
+    assert_eq!(
+        l.schedule(0),
+        [bound("a", "n2"), bound("b", "n2"), bound("c", "n1")]
+    );
+    // An unknown name is refused with the registry's message.
+    let unknown = SchedulerSpec::parse("bin-packin").unwrap();
+    let e = SchedulingLoop::seeded(&Registry::builtin(), &unknown, &profiles, 1)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("bin-packin"), "{e}");
+}
+
+#[test]
+fn extended_resources_learnt_at_run_time_are_named_in_messages() {
+    let mut l = new_loop("first-fit");
+    let mut n = node("n1", "4", "8Gi");
+    n["status"]["allocatable"]["example.com/foo"] = json!("2");
+    l.upsert_node(&n).unwrap();
+    let mut p = pod("p", "1", "1Gi", 0);
+    p["spec"]["containers"][0]["resources"]["requests"]["example.com/foo"] = json!("3");
+    l.upsert_pod(&p).unwrap();
+    let mut q = pod("q", "1", "1Gi", 1);
+    q["spec"]["containers"][0]["resources"]["requests"]["example.com/bar"] = json!("1");
+    l.upsert_pod(&q).unwrap();
+    assert_eq!(
+        l.schedule(0),
+        [
+            unschedulable(
+                "p",
+                "0/1 nodes are available: 1 Insufficient example.com/foo."
+            ),
+            unschedulable(
+                "q",
+                "0/1 nodes are available: 1 Insufficient example.com/bar."
+            ),
+        ]
+    );
+}
