@@ -116,7 +116,7 @@ pub struct AgentArgs {
     pub memory: String,
 
     /// Node labels, comma-separated KEY=VALUE
-    #[arg(long, value_name = "LABELS", value_parser = parse_labels, default_value = "")]
+    #[arg(long, value_name = "LABELS", value_parser = parse_labels, value_delimiter = ',')]
     pub labels: Vec<(String, String)>,
 
     /// The agent's directory: logs, the processes' records, the node token

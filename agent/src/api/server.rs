@@ -770,7 +770,8 @@ fn admit(state: &ApiState, resource: &Resource, object: &mut Value) {
                     }
                 }
             }
-            object["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
+            let qos = qos_class(&object["spec"]);
+            object["status"] = json!({"phase": "Pending", "qosClass": qos});
         }
         "namespaces" => object["status"] = json!({"phase": "Active"}),
         "nodes" => {
@@ -790,6 +791,32 @@ fn admit(state: &ApiState, resource: &Resource, object: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// The pod's QoS class (upstream's `GetPodQOS`, on cpu and memory): Guaranteed when every
+/// container limits both and requests equal limits, BestEffort when nothing is requested
+/// or limited, Burstable otherwise.
+fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|f| spec.get(*f).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let (mut any, mut guaranteed) = (false, !containers.is_empty());
+    for c in containers {
+        for r in ["cpu", "memory"] {
+            let req = c.pointer(&format!("/resources/requests/{r}"));
+            let lim = c.pointer(&format!("/resources/limits/{r}"));
+            any |= req.is_some() || lim.is_some();
+            // A missing request defaults to the limit.
+            guaranteed &= lim.is_some() && (req.is_none() || req == lim);
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
     }
 }
 
