@@ -58,3 +58,74 @@ pub fn get_text(config: &Kubeconfig, path: &str) -> Result<String, ClientError> 
         Ok(text)
     })
 }
+
+/// A blocking client holding its own runtime, for programs and tests without one.
+pub struct BlockingClient {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    config: Kubeconfig,
+}
+
+impl BlockingClient {
+    /// A client for the server, CA and token of `config`, each request bounded by
+    /// `timeout`.
+    pub fn new(
+        config: Kubeconfig,
+        timeout: std::time::Duration,
+    ) -> Result<BlockingClient, ClientError> {
+        let transport = |e: &dyn std::fmt::Display| ClientError::Transport {
+            server: config.server.clone(),
+            message: e.to_string(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| transport(&e))?;
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if let Some(ca) = &config.ca_pem {
+            builder = builder.use_rustls_tls();
+            for cert in
+                reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|e| transport(&e))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| transport(&e))?;
+        Ok(BlockingClient {
+            runtime,
+            client,
+            config,
+        })
+    }
+
+    /// Sends `method path` with an optional JSON body; the status code and the JSON
+    /// answer (Null when it is not JSON).
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        self.runtime.block_on(async {
+            let mut request = self
+                .client
+                .request(method, format!("{}{path}", self.config.server))
+                .bearer_auth(&self.config.token);
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            let transport = |e: reqwest::Error| ClientError::Transport {
+                server: self.config.server.clone(),
+                message: e.to_string(),
+            };
+            let reply = request.send().await.map_err(transport)?;
+            let code = reply.status().as_u16();
+            let bytes = reply.bytes().await.map_err(transport)?;
+            Ok((
+                code,
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+            ))
+        })
+    }
+}
+pub use reqwest::Method;

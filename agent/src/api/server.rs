@@ -495,12 +495,23 @@ fn decode_body(
     resource: &Resource,
     t: &Target,
 ) -> Result<Value, ApiError> {
-    let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("request body: not UTF-8"))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json");
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        // kubectl's typed generators (`kubectl create namespace`) send protobuf; the
+        // server reads JSON and YAML only (`kubectl create -f` sends JSON).
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!(
+                "the body's content type {content_type} is not supported: send JSON or YAML (kubectl create -f FILE)"
+            ),
+        ));
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("request body: not UTF-8"))?;
     let source = format!("request body ({})", resource.kind);
     if t.subresource.is_empty() && crate::objects::Kind::parse(resource.kind).is_some() {
         return crate::objects::validate(resource.kind, text, &source)

@@ -33,6 +33,9 @@ pub struct RawTaint {
     pub value: Option<String>,
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
     pub effect: Spanned<String>,
+    /// When a NoExecute taint was added (the node lifecycle controller writes it; only
+    /// taint eviction reads it, and schedlab's scheduling does not).
+    pub time_added: Option<String>,
 }
 
 /// A pod toleration.
