@@ -58,10 +58,18 @@ fn kubectl(test: &str) -> Option<(PathBuf, u32)> {
     Some((PathBuf::from("kubectl"), minor))
 }
 
-/// Starts the control plane on a free port and waits for its "listening" line.
+/// Starts the control plane (on a free port unless `extra` gives `--listen`) and waits
+/// for its "listening" line.
 fn control_plane(state: &Path, extra: &[&str]) -> Proc {
+    let listen = if extra.contains(&"--listen") {
+        &[][..]
+    } else {
+        &["--listen", "127.0.0.1:0"][..]
+    };
     let mut child = Command::new(BIN)
-        .args(["control-plane", "--listen", "127.0.0.1:0", "--state"])
+        .arg("control-plane")
+        .args(listen)
+        .arg("--state")
         .arg(state)
         .args(extra)
         .stdout(Stdio::piped())
@@ -555,4 +563,84 @@ fn kubectl_meets_authentication_and_authorization() {
             .any(|l| l["user"] == "system:anonymous" && l["code"] == 401)
     );
     assert!(has("admin", "create", "default", 400), "{audit}");
+}
+
+/// A free loopback port, for a control plane that must come back on the same address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The control plane killed with SIGKILL and started again on the same state and port:
+/// the agent re-syncs, its pods keep running (the same processes, none started twice),
+/// and the Deployment is still whole.
+#[test]
+fn agents_resync_after_the_control_plane_restarts() {
+    let Some((_, minor)) = kubectl("agents_resync_after_the_control_plane_restarts") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let args = ["--listen", listen.as_str()];
+    let cp = control_plane(&state, &args);
+    let roots = Roots(vec![dir.path().join("n1")]);
+    let _agent = agent(&state, "n1", &roots.0[0], &[]);
+    let kubeconfig = state.join("admin.kubeconfig");
+    let manifest = dir.path().join("d.yaml");
+    std::fs::write(
+        &manifest,
+        DEPLOYMENT
+            .replace("replicas: 6", "replicas: 2")
+            .replace("'10001'", "'10003'"),
+    )
+    .unwrap();
+    ok(&run_kubectl(
+        &kubeconfig,
+        &[
+            "create",
+            validate_flag(minor),
+            "-f",
+            manifest.to_str().unwrap(),
+        ],
+    ));
+    let argv = ["sleep", "10003"];
+    wait_until("two sleeping processes", Duration::from_secs(60), || {
+        count_processes(&argv) == 2
+    });
+    let pids_before = pids_of(&argv);
+    drop(cp);
+    let _cp = control_plane(&state, &args);
+    let client = admin(&state);
+    wait_until(
+        "two Running pods after the restart",
+        Duration::from_secs(30),
+        || running_on(&pods(&client, "default"), &["n1"]) == 2,
+    );
+    // Long enough for a few heartbeats and pod polls of the agent against the new server.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        pids_of(&argv),
+        pids_before,
+        "the pods' processes were restarted"
+    );
+    assert_eq!(pods(&client, "default").len(), 2);
+    let nodes = ok(&run_kubectl(&kubeconfig, &["get", "nodes", "--no-headers"]));
+    assert!(nodes.contains("n1") && nodes.contains(" Ready "), "{nodes}");
+}
+
+fn pids_of(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == want))
+                .collect()
+        })
+        .unwrap_or_default();
+    pids.sort_unstable();
+    pids
 }
