@@ -90,6 +90,9 @@ pub struct WatchEvent {
     pub object: Arc<Value>,
 }
 
+/// Where a watch receives the writes after it started.
+pub type WatchReceiver = broadcast::Receiver<Arc<WatchEvent>>;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -200,7 +203,7 @@ impl Store {
         (items, inner.revision)
     }
 
-    /// Creates an object; `fill` gets the new resourceVersion to write into it.
+    /// Creates an object, writing the new resourceVersion into its metadata.
     pub fn create(&self, key: &Key, mut object: Value) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         if inner.objects.contains_key(key) {
@@ -300,7 +303,7 @@ impl Store {
     pub fn watch(
         &self,
         revision: u64,
-    ) -> Result<(Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>), StoreError> {
+    ) -> Result<(Vec<Arc<WatchEvent>>, WatchReceiver), StoreError> {
         let inner = self.lock();
         let oldest = inner
             .history
