@@ -176,3 +176,49 @@ async fn a_thousand_creates_from_eight_clients_are_acknowledged_and_bound() {
         .await
         .expect("load test within 600 s");
 }
+
+/// Eight clients creating the same name at once: the store's check and write are one
+/// step, so exactly one create succeeds and the others get upstream's AlreadyExists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_make_one_pod() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let plane = common::start(Duration::from_secs(3600)).await;
+        let mut clients = Vec::new();
+        for _ in 0..CLIENTS {
+            let request = plane
+                .client
+                .post(format!("{}/api/v1/namespaces/default/pods", plane.base))
+                .bearer_auth(&plane.admin)
+                .json(&common::pod("same", "100m", "64Mi"))
+                .timeout(Duration::from_secs(30));
+            clients.push(tokio::spawn(async move {
+                let answer = request.send().await.expect("create answered");
+                let code = answer.status().as_u16();
+                (code, answer.json::<Value>().await.expect("JSON answer"))
+            }));
+        }
+        let mut codes = Vec::new();
+        for c in clients {
+            let (code, body) = c.await.unwrap();
+            if code == 409 {
+                assert_eq!(body["reason"], "AlreadyExists", "{body}");
+                assert_eq!(body["message"], "pods \"same\" already exists", "{body}");
+            }
+            codes.push(code);
+        }
+        codes.sort();
+        assert_eq!(codes, [201, 409, 409, 409, 409, 409, 409, 409]);
+        let (_, list) = plane
+            .call(
+                Method::GET,
+                "/api/v1/namespaces/default/pods",
+                Some(&plane.admin),
+                None,
+            )
+            .await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        plane.stop().await;
+    })
+    .await
+    .expect("within 60 s");
+}
