@@ -28,7 +28,10 @@ fn audited(state: &std::path::Path, user: &str, verb: &str, resource: &str, ns: 
     common::audit(state)
         .iter()
         .filter(|r| {
-            r["user"] == user && r["verb"] == verb && r["resource"] == resource && r["namespace"] == ns
+            r["user"] == user
+                && r["verb"] == verb
+                && r["resource"] == resource
+                && r["namespace"] == ns
         })
         .map(|r| {
             assert!(r["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{r}");
@@ -315,7 +318,9 @@ async fn a_bootstrap_token_gets_a_node_credential_once() {
         assert_eq!(code, 403);
         assert_status(&body, 403, "Forbidden");
         let ask = json!({"nodeName": "n7"});
-        let (code, body) = plane.call(Method::POST, path, Some(&join), Some(&ask)).await;
+        let (code, body) = plane
+            .call(Method::POST, path, Some(&join), Some(&ask))
+            .await;
         assert_eq!(code, 201, "{body}");
         assert_eq!(body["nodeName"], "n7");
         let token = body["token"].as_str().unwrap().to_owned();
@@ -340,7 +345,9 @@ async fn a_bootstrap_token_gets_a_node_credential_once() {
             .await;
         assert_eq!(code, 201, "{body}");
         // Once only.
-        let (code, body) = plane.call(Method::POST, path, Some(&join), Some(&ask)).await;
+        let (code, body) = plane
+            .call(Method::POST, path, Some(&join), Some(&ask))
+            .await;
         assert_eq!(code, 409, "{body}");
         assert_status(&body, 409, "AlreadyExists");
         let tokens = std::fs::read_to_string(plane.state().join("tokens")).unwrap();

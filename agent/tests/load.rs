@@ -52,7 +52,12 @@ async fn run(n: usize, bind_limit: Duration) {
     for name in ["n1", "n2", "n3"] {
         let node = common::node(name, &cpu, &memory, per_node);
         let (code, body) = plane
-            .call(Method::POST, "/api/v1/nodes", Some(&plane.admin), Some(&node))
+            .call(
+                Method::POST,
+                "/api/v1/nodes",
+                Some(&plane.admin),
+                Some(&node),
+            )
             .await;
         assert_eq!(code, 201, "{body}");
     }
@@ -172,9 +177,12 @@ async fn two_hundred_creates_from_eight_clients_are_acknowledged_and_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "the benchmark: run with --release --ignored --nocapture"]
 async fn a_thousand_creates_from_eight_clients_are_acknowledged_and_bound() {
-    tokio::time::timeout(Duration::from_secs(600), run(1000, Duration::from_secs(300)))
-        .await
-        .expect("load test within 600 s");
+    tokio::time::timeout(
+        Duration::from_secs(600),
+        run(1000, Duration::from_secs(300)),
+    )
+    .await
+    .expect("load test within 600 s");
 }
 
 /// Eight clients creating the same name at once: the store's check and write are one

@@ -10,12 +10,10 @@ use std::time::Duration;
 use reqwest::Method;
 /// The value of the sample named exactly `name{labels}` (labels as the text writes them).
 fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (name, value) = l.rsplit_once(' ')?;
-            (name == series).then(|| value.parse().ok()).flatten()
-        })
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, value) = l.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().ok()).flatten()
+    })
 }
 
 fn promtool() -> Option<std::path::PathBuf> {
@@ -127,14 +125,8 @@ async fn metrics_count_requests_attempts_phases_and_heartbeats() {
             Some(1.0)
         );
         // Bound but no agent runs it: still Pending.
-        assert_eq!(
-            sample(&text, "schedlab_pods{phase=\"Pending\"}"),
-            Some(1.0)
-        );
-        assert_eq!(
-            sample(&text, "schedlab_pods{phase=\"Running\"}"),
-            Some(0.0)
-        );
+        assert_eq!(sample(&text, "schedlab_pods{phase=\"Pending\"}"), Some(1.0));
+        assert_eq!(sample(&text, "schedlab_pods{phase=\"Running\"}"), Some(0.0));
         assert_eq!(sample(&text, "schedlab_node_heartbeats_total"), Some(1.0));
         let create_count = sample(
             &text,
