@@ -716,7 +716,7 @@ pub fn create(
     object["apiVersion"] = json!(resource.api_version());
     object["kind"] = json!(resource.kind);
     if resource.namespaced
-        && ns != ""
+        && !ns.is_empty()
         && state.store.get(&Key::new("namespaces", "", &ns)).is_none()
     {
         return Err(ApiError::new(
@@ -774,11 +774,7 @@ fn admit(state: &ApiState, resource: &Resource, object: &mut Value) {
             object["status"] = json!({"phase": "Pending", "qosClass": qos});
         }
         "namespaces" => object["status"] = json!({"phase": "Active"}),
-        "nodes" => {
-            if object.get("status").is_none() {
-                object["status"] = json!({});
-            }
-        }
+        "nodes" if object.get("status").is_none() => object["status"] = json!({}),
         "events" => {
             let now = now_rfc3339();
             for f in ["firstTimestamp", "lastTimestamp"] {

@@ -122,6 +122,9 @@ struct Inner {
     history: VecDeque<Arc<WatchEvent>>,
 }
 
+/// A watch's start: the past events still held, and the receiver of those to come.
+pub type WatchStart = (Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>);
+
 /// The object store; shared by the API handlers and the controllers.
 pub struct Store {
     db: Database,
@@ -297,10 +300,7 @@ impl Store {
 
     /// The writes after `revision` still in the history, and a receiver for the ones to
     /// come (taken under the same lock, so none is missed or seen twice).
-    pub fn watch(
-        &self,
-        revision: u64,
-    ) -> Result<(Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>), StoreError> {
+    pub fn watch(&self, revision: u64) -> Result<WatchStart, StoreError> {
         let inner = self.lock();
         let oldest = inner
             .history
