@@ -65,6 +65,12 @@ async fn missing_or_wrong_tokens_get_401_and_are_audited_as_anonymous() {
             .await;
         assert_eq!(code, 401);
         assert_status(&body, 401, "Unauthorized");
+        // A path that does not exist is not revealed to a caller without a token.
+        let (code, body) = plane
+            .call(Method::GET, "/api/v1/nonsense", None, None)
+            .await;
+        assert_eq!(code, 401);
+        assert_status(&body, 401, "Unauthorized");
         // The admin token gets through.
         let (code, _) = plane
             .call(
@@ -78,13 +84,21 @@ async fn missing_or_wrong_tokens_get_401_and_are_audited_as_anonymous() {
         let records = common::audit(&plane.state());
         let anonymous: Vec<&Value> = records
             .iter()
-            .filter(|r| r["user"] == "system:anonymous")
+            .filter(|r| r["user"] == "system:anonymous" && r["resource"] == "pods")
             .collect();
         assert_eq!(anonymous.len(), 2, "{records:?}");
+        let unknown: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["resource"] == "/api/v1/nonsense")
+            .collect();
+        assert_eq!(unknown.len(), 1, "{records:?}");
+        assert_eq!(unknown[0]["code"], 401);
+        assert_eq!(unknown[0]["user"], "system:anonymous");
         for r in anonymous {
             assert_eq!(r["code"], 401);
-            assert_eq!(r["verb"], "get");
-            assert_eq!(r["resource"], "/api/v1/namespaces/default/pods");
+            assert_eq!(r["verb"], "list");
+            assert_eq!(r["resource"], "pods");
+            assert_eq!(r["namespace"], "default");
         }
         assert_eq!(
             audited(&plane.state(), "admin", "list", "pods", "default"),

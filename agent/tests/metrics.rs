@@ -104,7 +104,7 @@ async fn metrics_count_requests_attempts_phases_and_heartbeats() {
                 &format!("schedlab_apiserver_requests_total{{verb=\"{verb}\",code=\"{code}\"}}"),
             )
         };
-        assert_eq!(requests("get", "401"), Some(1.0));
+        assert_eq!(requests("list", "401"), Some(1.0));
         // The one 404: p1 is read only after its create was answered.
         assert_eq!(requests("get", "404"), Some(1.0));
         assert_eq!(requests("create", "201"), Some(2.0));
