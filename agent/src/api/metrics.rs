@@ -1,6 +1,12 @@
 //! `/metrics` in Prometheus' text format: API requests by verb and code with their
 //! latency, scheduling attempts by result with their latency, pods by phase, node
 //! heartbeats.
+//!
+//! prometheus-client writes OpenMetrics, where a counter family `x` is declared without
+//! its `_total` suffix and the text ends with `# EOF`. The endpoint says it serves the
+//! Prometheus text format 0.0.4, in which HELP and TYPE must name the sample itself
+//! (`x_total`), so [`to_text_format`] renames those and drops the OpenMetrics-only lines;
+//! `promtool check metrics` then accepts the output (agent/tests/metrics.rs).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -133,6 +139,45 @@ impl Metrics {
         if encode(&mut out, &registry).is_err() {
             out.clear();
         }
-        out
+        to_text_format(&out)
+    }
+}
+
+/// OpenMetrics text as the Prometheus text format 0.0.4: counters' HELP and TYPE lines
+/// name the `_total` sample, and `# EOF` and `# UNIT` lines are left out.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let counters: std::collections::BTreeSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_declared_by_their_total_sample() {
+        let om = "# HELP a_b Things.\n# TYPE a_b counter\na_b_total 3\n# HELP g Level.\n# TYPE g gauge\ng 1\n# EOF\n";
+        assert_eq!(
+            to_text_format(om),
+            "# HELP a_b_total Things.\n# TYPE a_b_total counter\na_b_total 3\n# HELP g Level.\n# TYPE g gauge\ng 1\n"
+        );
     }
 }

@@ -256,12 +256,19 @@ async fn serve(
     if path == "/healthz" || path == "/livez" || path == "/readyz" {
         return Ok((StatusCode::OK, "ok").into_response());
     }
+    let query = query_map(uri.query());
+    // The path is read before the token is checked (as kube-apiserver's request info
+    // precedes authentication), so a 401 is audited with its verb, resource and
+    // namespace; an unknown path still answers 401 to a caller without a valid token.
+    let routed = route(path, &state.address);
+    if let Ok(Route::Resource(t, _)) = &routed {
+        describe(record, method, &query, t);
+    }
     let identity = bearer(headers)
         .and_then(|t| state.tokens.authenticate(t))
         .ok_or_else(ApiError::unauthorized)?;
     record.user = identity.user.clone();
-    let query = query_map(uri.query());
-    match route(path, &state.address)? {
+    match routed? {
         Route::Discovery(doc) => {
             if identity.role == Role::Bootstrap {
                 return Err(ApiError::forbidden(&identity.user, "get", "path", path));
@@ -364,6 +371,37 @@ fn wants_table(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("as=Table"))
 }
 
+/// Kubernetes' verb for `method` on `t`, with the audit record's verb, resource,
+/// namespace and name filled in from it; `None` for a method the path does not take.
+fn describe(
+    record: &mut AuditRecord,
+    method: &Method,
+    query: &BTreeMap<String, String>,
+    t: &Target,
+) -> Option<&'static str> {
+    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let verb = match (method.as_str(), t.name.is_empty(), t.subresource.as_str()) {
+        ("GET", true, _) if watching => "watch",
+        ("GET", true, _) => "list",
+        ("GET", false, _) => "get",
+        ("POST", true, "") => "create",
+        ("POST", false, "binding") => "create",
+        ("PUT", false, _) => "update",
+        ("PATCH", false, _) => "patch",
+        ("DELETE", false, "") => "delete",
+        _ => return None,
+    };
+    record.verb = verb.into();
+    record.resource = if t.subresource.is_empty() {
+        t.resource.clone()
+    } else {
+        format!("{}/{}", t.resource, t.subresource)
+    };
+    record.namespace = t.namespace.clone();
+    record.name = t.name.clone();
+    Some(verb)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn serve_resource(
     state: &Arc<ApiState>,
@@ -376,30 +414,9 @@ async fn serve_resource(
     resource: &'static Resource,
     record: &mut AuditRecord,
 ) -> Result<Response, ApiError> {
-    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
-    let verb = match (method.as_str(), t.name.is_empty(), t.subresource.as_str()) {
-        ("GET", true, _) if watching => "watch",
-        ("GET", true, _) => "list",
-        ("GET", false, _) => "get",
-        ("POST", true, "") => "create",
-        ("POST", false, "binding") => "create",
-        ("PUT", false, _) => "update",
-        ("PATCH", false, _) => "patch",
-        ("DELETE", false, "") => "delete",
-        _ => {
-            return Err(ApiError::method_not_allowed(format!(
-                "{method} is not supported on this path"
-            )));
-        }
-    };
-    record.verb = verb.into();
-    record.resource = if t.subresource.is_empty() {
-        t.resource.clone()
-    } else {
-        format!("{}/{}", t.resource, t.subresource)
-    };
-    record.namespace = t.namespace.clone();
-    record.name = t.name.clone();
+    let verb = describe(record, method, query, &t).ok_or_else(|| {
+        ApiError::method_not_allowed(format!("{method} is not supported on this path"))
+    })?;
     let key = Key::new(resource.plural, &t.namespace, &t.name);
     let existing = if t.name.is_empty() {
         None

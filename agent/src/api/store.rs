@@ -90,9 +90,6 @@ pub struct WatchEvent {
     pub object: Arc<Value>,
 }
 
-/// Where a watch receives the writes after it started.
-pub type WatchReceiver = broadcast::Receiver<Arc<WatchEvent>>;
-
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -124,6 +121,9 @@ struct Inner {
     revision: u64,
     history: VecDeque<Arc<WatchEvent>>,
 }
+
+/// A watch's start: the past events still held, and the receiver of those to come.
+pub type WatchStart = (Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>);
 
 /// The object store; shared by the API handlers and the controllers.
 pub struct Store {
@@ -300,10 +300,7 @@ impl Store {
 
     /// The writes after `revision` still in the history, and a receiver for the ones to
     /// come (taken under the same lock, so none is missed or seen twice).
-    pub fn watch(
-        &self,
-        revision: u64,
-    ) -> Result<(Vec<Arc<WatchEvent>>, WatchReceiver), StoreError> {
+    pub fn watch(&self, revision: u64) -> Result<WatchStart, StoreError> {
         let inner = self.lock();
         let oldest = inner
             .history
