@@ -469,7 +469,7 @@ async fn serve_resource(
             Ok(json_response(StatusCode::OK, &object))
         }
         "list" => list(state, query, headers, &t, resource),
-        "watch" => watch(state, query, &t, resource),
+        "watch" => watch(state, query, &t, resource, wants_table(headers)),
         "create" if t.subresource == "binding" => bind(state, &key, parsed.expect("decoded above"))
             .map(|o| json_response(StatusCode::CREATED, &o)),
         "create" => create(
@@ -630,6 +630,7 @@ fn watch(
     query: &BTreeMap<String, String>,
     t: &Target,
     resource: &'static Resource,
+    as_table: bool,
 ) -> Result<Response, ApiError> {
     let filter = Filter::new(query)?;
     let from = match query.get("resourceVersion").map(String::as_str) {
@@ -665,7 +666,13 @@ fn watch(
                     },
                 };
                 if relevant(&event) {
-                    let line = json!({"type": event.kind.as_str(), "object": &*event.object});
+                    // `kubectl get -w` asks for Tables: each event carries a one-row Table.
+                    let object = if as_table {
+                        tables::table(resource.plural, &[&*event.object], event.revision)
+                    } else {
+                        (*event.object).clone()
+                    };
+                    let line = json!({"type": event.kind.as_str(), "object": object});
                     let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
                     bytes.push(b'\n');
                     return Some((
