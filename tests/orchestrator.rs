@@ -152,21 +152,7 @@ fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 
 /// How many processes run exactly `argv`.
 fn count_processes(argv: &[&str]) -> usize {
-    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                })
-                .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
-                // A zombie has an empty cmdline, so what matched is alive.
-                .count()
-        })
-        .unwrap_or(0)
+    pids_of(argv).len()
 }
 
 fn admin(state: &Path) -> BlockingClient {
@@ -631,6 +617,8 @@ fn agents_resync_after_the_control_plane_restarts() {
     assert!(nodes.contains("n1") && nodes.contains(" Ready "), "{nodes}");
 }
 
+/// The processes running exactly `argv` (a zombie has an empty cmdline, so what matches
+/// is alive), in pid order.
 fn pids_of(argv: &[&str]) -> Vec<u32> {
     let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
     let mut pids: Vec<u32> = std::fs::read_dir("/proc")

@@ -24,39 +24,9 @@ pub enum ClientError {
     },
 }
 
-/// `GET path` and the body as text.
+/// `GET path` and the body as text, with a 30 s limit.
 pub fn get_text(config: &Kubeconfig, path: &str) -> Result<String, ClientError> {
-    let transport = |e: &dyn std::fmt::Display| ClientError::Transport {
-        server: config.server.clone(),
-        message: e.to_string(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| transport(&e))?;
-    runtime.block_on(async {
-        let client = match &config.ca_pem {
-            Some(ca) => crate::tls::client(ca),
-            None => reqwest::Client::builder().build(),
-        }
-        .map_err(|e| transport(&e))?;
-        let reply = client
-            .get(format!("{}{path}", config.server))
-            .bearer_auth(&config.token)
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        let code = reply.status().as_u16();
-        let text = reply.text().await.map_err(|e| transport(&e))?;
-        if code >= 300 {
-            let message = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(ClientError::Status { code, message });
-        }
-        Ok(text)
-    })
+    BlockingClient::new(config.clone(), std::time::Duration::from_secs(30))?.get_text(path)
 }
 
 /// A blocking client holding its own runtime, for programs and tests without one.
@@ -81,20 +51,43 @@ impl BlockingClient {
             .enable_all()
             .build()
             .map_err(|e| transport(&e))?;
-        let mut builder = reqwest::Client::builder().timeout(timeout);
-        if let Some(ca) = &config.ca_pem {
-            builder = builder.use_rustls_tls();
-            for cert in
-                reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|e| transport(&e))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
+        let builder = match &config.ca_pem {
+            Some(ca) => crate::tls::client_builder(ca).map_err(|e| transport(&e))?,
+            None => reqwest::Client::builder(),
         }
+        .timeout(timeout);
         let client = builder.build().map_err(|e| transport(&e))?;
         Ok(BlockingClient {
             runtime,
             client,
             config,
+        })
+    }
+
+    /// `GET path` and the body as text; an error answer is its Status message.
+    pub fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        self.runtime.block_on(async {
+            let transport = |e: reqwest::Error| ClientError::Transport {
+                server: self.config.server.clone(),
+                message: e.to_string(),
+            };
+            let reply = self
+                .client
+                .get(format!("{}{path}", self.config.server))
+                .bearer_auth(&self.config.token)
+                .send()
+                .await
+                .map_err(transport)?;
+            let code = reply.status().as_u16();
+            let text = reply.text().await.map_err(transport)?;
+            if code >= 300 {
+                let message = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_owned))
+                    .unwrap_or(text);
+                return Err(ClientError::Status { code, message });
+            }
+            Ok(text)
         })
     }
 

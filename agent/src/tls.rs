@@ -119,11 +119,17 @@ pub async fn serve(
     }
 }
 
-/// An HTTPS client trusting only the CA in `ca_pem`.
-pub fn client(ca_pem: &str) -> Result<reqwest::Client, reqwest::Error> {
+/// A client builder trusting only the CA in `ca_pem` (the agent, the CLI and the tests
+/// add their timeouts).
+pub fn client_builder(ca_pem: &str) -> Result<reqwest::ClientBuilder, reqwest::Error> {
     let mut builder = reqwest::Client::builder().use_rustls_tls();
     for cert in reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes())? {
         builder = builder.add_root_certificate(cert);
     }
-    builder.build()
+    Ok(builder)
+}
+
+/// An HTTPS client trusting only the CA in `ca_pem`.
+pub fn client(ca_pem: &str) -> Result<reqwest::Client, reqwest::Error> {
+    client_builder(ca_pem)?.build()
 }

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 /// An RFC 3339 timestamp of now, to the second, as Kubernetes writes `metav1.Time`.
 pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    crate::controllers::rfc3339(crate::controllers::now())
 }
 
 /// A random version-4 UUID, as `metadata.uid`.
@@ -28,17 +28,6 @@ pub fn new_uid() -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// Five characters from the alphabet Kubernetes' name generator uses (no vowels, no
-/// look-alike digits), for `generateName`.
-pub fn random_suffix() -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut b = [0u8; 5];
-    let _ = getrandom::fill(&mut b);
-    b.iter()
-        .map(|x| ALPHABET[*x as usize % ALPHABET.len()] as char)
-        .collect()
 }
 
 /// A string field at a JSON pointer, or "".

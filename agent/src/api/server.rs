@@ -18,13 +18,14 @@ use super::audit::{AuditLog, AuditRecord};
 use super::auth::{self, Access, Identity, Role, Tokens};
 use super::meta::{
     field_selector_matches, field_selector_valid, label_selector_matches, new_uid, now_rfc3339,
-    random_suffix, str_at,
+    str_at,
 };
 use super::metrics::Metrics;
 use super::resources::{self, Resource};
 use super::status::ApiError;
 use super::store::{Key, Store, StoreError, revision_of};
 use super::{discovery, tables};
+use crate::controllers::{NameSuffix, RandomSuffix};
 
 /// The largest request body accepted (kube-apiserver's limit is 3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -62,7 +63,7 @@ pub struct ApiState {
     /// When each node last reported its status (the node lifecycle controller reads it:
     /// receipt time on this clock, not the node's own timestamps).
     pub heartbeats: Mutex<BTreeMap<String, Instant>>,
-    /// Node credentials issued to bootstrap tokens: node name -> token file line written.
+    /// The token file, where node credentials issued to bootstrap tokens are appended.
     pub token_file: std::path::PathBuf,
     /// Client for the node agents' log endpoints.
     pub http: reqwest::Client,
@@ -353,15 +354,10 @@ fn node_credential(
     ))
 }
 
-/// Kubernetes' DNS subdomain rule for object names.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+/// Whether `name` is a DNS subdomain, Kubernetes' rule for object names (the rule the
+/// YAML readers check, `schedulers::yaml::names`).
+fn valid_name(name: &str) -> bool {
+    schedulers::yaml::names::dns_subdomain_error(name).is_none()
 }
 
 fn wants_table(headers: &HeaderMap) -> bool {
@@ -735,7 +731,7 @@ pub fn create(
                 "metadata.name: Required value: name or generateName is required",
             ));
         }
-        name = format!("{prefix}{}", random_suffix());
+        name = format!("{prefix}{}", RandomSuffix.suffix());
     }
     if !valid_name(&name) {
         return Err(ApiError::invalid(format!(

@@ -11,6 +11,17 @@ use super::{Action, Config, SECOND, Snapshot, Time, name, namespace, reconcile_a
 /// The harness's epoch: 2027-01-15T08:00:00Z.
 pub const BASE: Time = 1_800_000_000 * SECOND;
 
+/// The names of the objects `actions` create, in order.
+pub fn creates(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Create { object } => Some(name(object).to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `BASE` plus whole seconds.
 pub fn t(seconds: i64) -> Time {
     BASE + seconds * SECOND

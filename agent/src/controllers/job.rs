@@ -329,17 +329,7 @@ fn job_pod(job: &Value, names: &mut dyn NameSuffix) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::harness::{counter, job, pod, t};
-
-    fn creates(actions: &[Action]) -> Vec<String> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Create { object } => Some(name(object).to_string()),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::controllers::harness::{counter, creates, job, pod, t};
 
     fn status(actions: &[Action]) -> Value {
         match actions.last() {

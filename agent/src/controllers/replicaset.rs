@@ -185,18 +185,8 @@ fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::harness::{counter, pod, rs, t};
+    use crate::controllers::harness::{counter, creates, pod, rs, t};
     use crate::controllers::rfc3339;
-
-    fn creates(actions: &[Action]) -> Vec<String> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Create { object } => Some(name(object).to_string()),
-                _ => None,
-            })
-            .collect()
-    }
 
     fn deletes(actions: &[Action]) -> Vec<String> {
         actions

@@ -201,19 +201,14 @@ pub async fn run_agent_until(
         opts.name,
         enforcement.name()
     );
-    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
-    if let Some(ca) = &config.ca_pem {
-        builder = builder.use_rustls_tls();
-        let certs = reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|e| {
-            AgentError::Option {
-                option: "kubeconfig",
-                message: format!("certificate-authority-data: {e}"),
-            }
-        })?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
+    let builder = match &config.ca_pem {
+        Some(ca) => crate::tls::client_builder(ca).map_err(|e| AgentError::Option {
+            option: "kubeconfig",
+            message: format!("certificate-authority-data: {e}"),
+        })?,
+        None => reqwest::Client::builder(),
     }
+    .timeout(Duration::from_secs(5));
     let client = builder.build().map_err(|e| AgentError::Io {
         context: "building the HTTP client".into(),
         source: std::io::Error::other(e),
