@@ -64,6 +64,13 @@ pub enum Command {
     /// `autoscaling.pricePerHour` is named. Writes plan.csv and one SVG chart per metric
     /// to --out. Exit code 1 when no count up to --max meets the objective.
     Plan(Box<PlanArgs>),
+    /// Write a simulated cluster's state at one instant as a Kubernetes List
+    ///
+    /// Plays the scenario with one scheduler and seed up to --at and writes its nodes and
+    /// every pod that holds or waits for a node (bound pods with `spec.nodeName`) in the
+    /// form `kubectl get nodes,pods -A -o yaml` prints. A scenario whose `manifests:` names
+    /// the file starts from that state.
+    Export(ExportArgs),
     /// Write a run's replay page: one self-contained HTML file
     ///
     /// Reads RUN_DIR/trace.csv and RUN_DIR/view-data.json (written by `run --trace` or
@@ -297,9 +304,48 @@ pub struct PlanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
 
+    /// What the command line adds to the scenario, as for `run`.
+    #[command(flatten)]
+    pub load: LoadArgs,
+
     /// Limits on the work of one run, checked before each probe.
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// `schedlab export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The scenario file
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+
+    /// The simulated time whose state to write: every event up to and including it has
+    /// happened (90s, 5m, 1h30m, ...)
+    #[arg(long, value_name = "TIME", default_value = "0s", value_parser = parse_duration)]
+    pub at: SimTime,
+
+    /// The scheduler, as NAME or NAME:ARG=VALUE,... [default: the first of the scenario's
+    /// `schedulers:`, else first-fit]
+    #[arg(long, value_name = "SPEC")]
+    pub scheduler: Option<String>,
+
+    /// A kube-scheduler configuration whose profiles become schedulers named by their
+    /// schedulerName, for --scheduler
+    #[arg(long, value_name = "FILE")]
+    pub scheduler_config: Option<PathBuf>,
+
+    /// Seed to run with [default: the scenario's `seed:`]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// File to write the List to [default: standard output]
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// What the command line adds to the scenario, as for `run`.
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 /// `schedlab report`.
@@ -334,10 +380,9 @@ pub struct RunArgs {
     #[arg(long = "seed", value_name = "N")]
     pub seeds: Vec<u64>,
 
-    /// Kubernetes manifest file or directory added to every scenario's `manifests:`
-    /// (Deployments, StatefulSets, Jobs, Pods, Nodes, ...); repeatable
-    #[arg(long = "manifests", value_name = "PATH")]
-    pub manifests: Vec<PathBuf>,
+    /// What the command line adds to every scenario it loads.
+    #[command(flatten)]
+    pub load: LoadArgs,
 
     /// Seeds to run: N for seeds 1 to N (`--seeds 20`), A..B for A to B, both included
     /// (`--seeds 42..51`); repeatable, and added to any --seed
@@ -408,6 +453,30 @@ pub struct RunArgs {
     /// Safety nets checked while a run plays.
     #[command(flatten)]
     pub safety: SafetyArgs,
+}
+
+/// What the command line adds to every scenario a command loads.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Kubernetes manifest file or directory added to every scenario's `manifests:`
+    /// (Deployments, StatefulSets, Jobs, Pods, Nodes, ...); repeatable
+    #[arg(long = "manifests", value_name = "PATH")]
+    pub manifests: Vec<PathBuf>,
+
+    /// Read every trace as if it said `strict: true`: the first row that cannot be read
+    /// is an error naming its file, line and column, instead of being skipped and counted
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl LoadArgs {
+    /// The loader's options these flags set.
+    pub fn options(&self) -> sim::LoadOptions {
+        sim::LoadOptions {
+            manifests: self.manifests.clone(),
+            strict: self.strict,
+        }
+    }
 }
 
 /// `schedlab merge`.
@@ -500,6 +569,10 @@ pub struct ValidateArgs {
     #[arg(value_name = "FILE|DIR", required = true)]
     pub paths: Vec<PathBuf>,
 
+    /// What the command line adds to every scenario it checks, as `run` would.
+    #[command(flatten)]
+    pub load: LoadArgs,
+
     /// The limits `run` would apply.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -539,6 +612,10 @@ pub struct ExplainArgs {
     /// schedulerName, for --scheduler
     #[arg(long, value_name = "FILE")]
     pub scheduler_config: Option<PathBuf>,
+
+    /// What the command line adds to the scenario, as for `run`.
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 
 mod cli;
 mod cmd;
+mod export;
 mod gpu_fill;
 mod interrupt;
 mod manifest;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::execute(args, &mut out),
         Command::Report(args) => cmd::report::execute(args, &mut out),
         Command::Plan(args) => cmd::plan::execute(*args, &mut registry, &mut out),
+        Command::Export(args) => cmd::export::execute(args, &mut registry, &mut out),
         Command::View(args) => cmd::view::execute(args, &mut out),
         Command::ControlPlane(args) => cmd::control_plane::execute(args, &mut registry),
         Command::Token(cli::TokenCommand::Create(args)) => cmd::token::create(args, &mut out),

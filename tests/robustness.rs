@@ -234,3 +234,54 @@ fn tens_of_thousands_of_listed_nodes_load() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `--strict` reads every trace as if it said `strict: true`: the bad row that `validate`
+/// and `run` otherwise skip and count becomes the error, naming file, line and column.
+#[test]
+fn strict_flag_stops_at_the_first_bad_trace_row() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "time,name,cpu,memory\n1,a,1,1Gi\n2,b,lots,1Gi\n3,c,1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "startLatency: 0s\ncluster:\n  nodePools:\n    - {name: n, count: 1, allocatable: {cpu: '2', memory: 4Gi}}\nworkloads: [{trace: {format: generic-csv, pods: t.csv}}]\n",
+    )
+    .unwrap();
+    // The scenario is named relative to the working directory, and so is its trace.
+    let trace = "t.csv";
+    let skipped =
+        format!("{trace}: 2 rows skipped, first at line 3, column 5: cpu: expected a CPU quantity");
+    let error = format!(
+        "error: {trace}:3:5: cpu: expected a CPU quantity such as 2 (cores) or 500m, got \"lots\""
+    );
+    for command in ["validate", "run"] {
+        let lenient = schedlab(dir.path(), &[command, "s.yaml"]);
+        assert_eq!(
+            lenient.status.code(),
+            Some(0),
+            "{command}: {}",
+            stderr(&lenient)
+        );
+        assert!(
+            stderr(&lenient).contains(&skipped),
+            "{command}: {}",
+            stderr(&lenient)
+        );
+
+        let strict = schedlab(dir.path(), &[command, "--strict", "s.yaml"]);
+        assert_eq!(
+            strict.status.code(),
+            Some(1),
+            "{command}: {}",
+            stderr(&strict)
+        );
+        assert!(
+            stderr(&strict).lines().any(|l| l == error),
+            "{command}: expected the line\n{error}\ngot:\n{}",
+            stderr(&strict)
+        );
+    }
+}

@@ -61,8 +61,8 @@ pub use observe::timeseries::{Fragmentation, Sample};
 pub use observe::trace::{TraceEvent, TraceRecord};
 pub use observe::{Fact, Observer, columns};
 pub use scenario::{
-    ListedScheduler, Scenario, ScenarioError, SchedulerCheck, load_scenario,
-    load_scenario_with_manifests, parse_scenario, parse_scenario_with_manifests,
+    ListedScheduler, LoadOptions, Scenario, ScenarioError, SchedulerCheck, load_scenario,
+    load_scenario_with, parse_scenario, parse_scenario_with,
 };
 pub use simulation::{ExplainOutcome, RunResult, SchedulerFailure, Simulation, run, try_run};
 pub use time::SimTime;

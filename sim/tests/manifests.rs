@@ -334,10 +334,14 @@ fn extra_manifests_follow_the_scenarios_own() {
         ],
     );
     let registry = Registry::builtin();
-    let s = sim::load_scenario_with_manifests(
+    let options = |manifests: Vec<std::path::PathBuf>| sim::LoadOptions {
+        manifests,
+        strict: false,
+    };
+    let s = sim::load_scenario_with(
         &dir.join("s.yaml"),
         &|spec, profiles| registry.check(spec, profiles),
-        &[dir.join("apps.yaml")],
+        &options(vec![dir.join("apps.yaml")]),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.nodes.len(), 2);
@@ -348,10 +352,10 @@ fn extra_manifests_follow_the_scenarios_own() {
         .collect();
     assert_eq!(names, ["web", "solo", "tiny"]);
     // Given twice, the same Deployment is a duplicate workload name.
-    let e = sim::load_scenario_with_manifests(
+    let e = sim::load_scenario_with(
         &dir.join("s.yaml"),
         &|spec, profiles| registry.check(spec, profiles),
-        &[dir.join("apps.yaml"), dir.join("apps.yaml")],
+        &options(vec![dir.join("apps.yaml"), dir.join("apps.yaml")]),
     )
     .unwrap_err();
     // Line 6 of APPS, `  metadata: {name: web, namespace: shop}`: the name after

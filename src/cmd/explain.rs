@@ -39,9 +39,11 @@ pub fn execute(
     // `schedulerConfig`, so the scenario is loaded before an unknown name is reported; when
     // neither is usable, the scheduler's error (exit code 2) is what is reported.
     let early = registry.check(&spec, &[]);
-    let scenario = sim::load_scenario(&args.scenario, &|spec, profiles| {
-        registry.check(spec, profiles)
-    });
+    let scenario = sim::load_scenario_with(
+        &args.scenario,
+        &|spec, profiles| registry.check(spec, profiles),
+        &args.load.options(),
+    );
     let scenario = match (early, scenario) {
         (Err(unknown), Err(_)) => return Err(unknown.into()),
         (_, Err(error)) => return Err(error.into()),

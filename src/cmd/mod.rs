@@ -6,6 +6,7 @@ pub mod agent;
 pub mod bounds;
 pub mod control_plane;
 pub mod explain;
+pub mod export;
 pub mod merge;
 pub mod plan;
 pub mod report;
@@ -23,6 +24,33 @@ use std::path::{Path, PathBuf};
 
 use ::schedulers::{Registry, SchedulerSpec, SpecError};
 use anyhow::Context;
+
+/// The scheduler used when neither the command line nor the scenario names one.
+pub const DEFAULT_SCHEDULER: &str = "first-fit";
+
+/// The scheduler a one-scheduler command uses, with its label: `given` (`--scheduler`,
+/// which may name one of the scenario's own profiles), else the scenario's first, else
+/// [`DEFAULT_SCHEDULER`].
+pub fn pick_scheduler(
+    given: Option<&str>,
+    registry: &Registry,
+    scenario: &sim::Scenario,
+) -> anyhow::Result<(SchedulerSpec, String)> {
+    Ok(match given {
+        Some(text) => {
+            let spec = SchedulerSpec::parse(text)?;
+            let label = registry.check(&spec, &scenario.profiles)?;
+            (spec, label)
+        }
+        None => match scenario.schedulers.first() {
+            Some(s) => (s.spec.clone(), s.label.clone()),
+            None => (
+                SchedulerSpec::named(DEFAULT_SCHEDULER),
+                DEFAULT_SCHEDULER.to_string(),
+            ),
+        },
+    })
+}
 
 /// A mistake in how the command was invoked (as opposed to a failure while doing the work):
 /// reported before anything runs, with exit code 2 like clap's own usage errors.

@@ -33,9 +33,6 @@ use crate::cli::PlanArgs;
 use crate::report::charts::{self, Chart, Labels, Series};
 use crate::slo::{Slo, Term};
 
-/// The scheduler used when neither the command line nor the scenario names one.
-const DEFAULT_SCHEDULER: &str = "first-fit";
-
 /// Seeds 1 to this when neither the command line nor the scenario lists any.
 const DEFAULT_SEEDS: u64 = 3;
 
@@ -108,7 +105,8 @@ pub fn execute(
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{shown}: cannot read the scenario file"))?;
     let check: &sim::SchedulerCheck<'_> = &|spec, profiles| registry.check(spec, profiles);
-    let base = sim::parse_scenario(&text, &shown, check)?;
+    let options = args.load.options();
+    let base = sim::parse_scenario_with(&text, &shown, check, &options)?;
     super::log_profile_warnings(&base);
 
     let mut names: Vec<&String> = Vec::new();
@@ -123,7 +121,7 @@ pub fn execute(
         .into_iter()
         .map(|name| pool(&text, &base, name, &args))
         .collect::<Result<Vec<_>, _>>()?;
-    let (spec, label) = scheduler(&args, registry, &base)?;
+    let (spec, label) = super::pick_scheduler(args.scheduler.as_deref(), registry, &base)?;
     let seeds = match &args.seeds {
         Some(list) => list.0.clone(),
         None if !base.seeds.is_empty() => base.seeds.clone(),
@@ -144,7 +142,7 @@ pub fn execute(
         let mut probe = |count: u32| -> anyhow::Result<Probe> {
             let text = crate::sweep::apply(&text, &pool.point(count))
                 .map_err(|message| anyhow::anyhow!("{shown}: {message}"))?;
-            let mut scenario = sim::parse_scenario(&text, &shown, check)
+            let mut scenario = sim::parse_scenario_with(&text, &shown, check, &options)
                 .with_context(|| format!("pool {} at {count} node(s)", pool.name))?;
             scenario.path = Some(path.to_path_buf());
             super::bounds::check(&scenario, path, &limits).map_err(|refused| {
@@ -279,30 +277,6 @@ fn pool(text: &str, base: &Scenario, name: &str, args: &PlanArgs) -> anyhow::Res
             .map(|g| g.price_per_hour),
         min,
         max,
-    })
-}
-
-/// The scheduler to plan with and its label: `--scheduler`, else the scenario's first,
-/// else first-fit.
-fn scheduler(
-    args: &PlanArgs,
-    registry: &Registry,
-    base: &Scenario,
-) -> anyhow::Result<(SchedulerSpec, String)> {
-    Ok(match &args.scheduler {
-        Some(text) => {
-            let spec = SchedulerSpec::parse(text)?;
-            // The scenario's own profiles count: a name may be one of them.
-            let label = registry.check(&spec, &base.profiles)?;
-            (spec, label)
-        }
-        None => match base.schedulers.first() {
-            Some(s) => (s.spec.clone(), s.label.clone()),
-            None => (
-                SchedulerSpec::named(DEFAULT_SCHEDULER),
-                DEFAULT_SCHEDULER.to_string(),
-            ),
-        },
     })
 }
 

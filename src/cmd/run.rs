@@ -41,8 +41,7 @@ use crate::cli::RunArgs;
 use crate::interrupt::Interrupt;
 use crate::output::{self, RunKey, sanitize};
 
-/// The scheduler used when neither the command line nor the scenario names one.
-const DEFAULT_SCHEDULER: &str = "first-fit";
+use super::DEFAULT_SCHEDULER;
 
 /// Where scenarios are looked for when no path is given.
 const DEFAULT_SCENARIOS: &str = "scenarios";
@@ -216,7 +215,7 @@ pub fn execute(
         inputs
             .par_iter()
             .map(|&(path, point)| {
-                match catch_panic(|| load_at(path, point, &args.manifests, registry)) {
+                match catch_panic(|| load_at(path, point, &args.load.options(), registry)) {
                     Ok(Ok(scenario)) => Ok(scenario),
                     Ok(Err(error)) => Err(error.to_string()),
                     Err(panic) => Err(format!(
@@ -600,12 +599,12 @@ fn plan(
 fn load_at(
     path: &Path,
     point: &crate::sweep::Point,
-    manifests: &[PathBuf],
+    options: &sim::LoadOptions,
     registry: &Registry,
 ) -> Result<Scenario, sim::ScenarioError> {
     let check: &sim::SchedulerCheck<'_> = &|spec, profiles| registry.check(spec, profiles);
     if point.is_empty() {
-        return sim::load_scenario_with_manifests(path, check, manifests);
+        return sim::load_scenario_with(path, check, options);
     }
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -613,7 +612,7 @@ fn load_at(
     })?;
     let text = crate::sweep::apply(&text, point)
         .map_err(|message| sim::ScenarioError::file(&shown, message))?;
-    let mut scenario = sim::parse_scenario_with_manifests(&text, &shown, check, manifests)?;
+    let mut scenario = sim::parse_scenario_with(&text, &shown, check, options)?;
     scenario.path = Some(path.to_path_buf());
     Ok(scenario)
 }

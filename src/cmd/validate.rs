@@ -21,11 +21,16 @@ pub fn execute(
     let (files, errors) = expand_inputs(&args.paths);
     let mut failed = !errors.is_empty();
     let limits = bounds::limits(&args.limits);
+    let options = args.load.options();
     for error in errors {
         log(format_args!("error: {error:#}"));
     }
     for path in &files {
-        let loaded = sim::load_scenario(path, &|spec, profiles| registry.check(spec, profiles));
+        let loaded = sim::load_scenario_with(
+            path,
+            &|spec, profiles| registry.check(spec, profiles),
+            &options,
+        );
         match loaded {
             Ok(scenario) => {
                 super::log_profile_warnings(&scenario);

@@ -26,7 +26,7 @@ pub use failures::*;
 pub use jobs::{JobSpec, RestartPolicy};
 pub use model::*;
 pub use node_pressure::NodePressureSettings;
-pub use yaml::ScenarioError;
+pub use yaml::{LoadOptions, ScenarioError};
 
 /// How the loader checks a `schedulers:` entry against the schedulers the host knows: the
 /// spec and the scenario's own profiles in, the run label out, or the scheduler's error
@@ -41,25 +41,24 @@ pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario
     yaml::load_scenario(path, check)
 }
 
-/// [`load_scenario`] with Kubernetes manifest files or directories (as given) added to
-/// the scenario's own `manifests:` (`schedlab run --manifests`).
-pub fn load_scenario_with_manifests(
+/// [`load_scenario`] with what the command line adds: manifests (`--manifests`) and
+/// strict trace reading (`--strict`).
+pub fn load_scenario_with(
     path: &Path,
     check: &SchedulerCheck<'_>,
-    manifests: &[std::path::PathBuf],
+    options: &LoadOptions,
 ) -> Result<Scenario, ScenarioError> {
-    yaml::load_scenario_with_manifests(path, check, manifests)
+    yaml::load_scenario_with(path, check, options)
 }
 
-/// [`parse_scenario`] with Kubernetes manifest files or directories (as given) added to
-/// the scenario's own `manifests:`.
-pub fn parse_scenario_with_manifests(
+/// [`parse_scenario`] with what the command line adds (see [`load_scenario_with`]).
+pub fn parse_scenario_with(
     text: &str,
     path: &str,
     check: &SchedulerCheck<'_>,
-    manifests: &[std::path::PathBuf],
+    options: &LoadOptions,
 ) -> Result<Scenario, ScenarioError> {
-    yaml::parse_with(text, path, check, manifests)
+    yaml::parse_with(text, path, check, options)
 }
 
 /// [`load_scenario`] from text; `path` is only used in error messages and to resolve

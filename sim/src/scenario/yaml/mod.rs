@@ -37,23 +37,33 @@ impl Schema for ScenarioSchema {
     }
 }
 
-/// Reads and validates a scenario file; `check` checks each entry of `schedulers:`.
-pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario, ScenarioError> {
-    load_scenario_with_manifests(path, check, &[])
+/// How a scenario is loaded beyond its own text: what the command line adds to it.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Kubernetes manifest files or directories (as given) added to the scenario's own
+    /// `manifests:` (`--manifests`).
+    pub manifests: Vec<PathBuf>,
+    /// Every trace is read as if it said `strict: true`: the first row that cannot be read
+    /// is an error instead of being skipped and counted (`--strict`).
+    pub strict: bool,
 }
 
-/// Reads and validates a scenario file with the Kubernetes manifests `manifests` (files
-/// or directories, as given) added to its own `manifests:`.
-pub fn load_scenario_with_manifests(
+/// Reads and validates a scenario file; `check` checks each entry of `schedulers:`.
+pub fn load_scenario(path: &Path, check: &SchedulerCheck<'_>) -> Result<Scenario, ScenarioError> {
+    load_scenario_with(path, check, &LoadOptions::default())
+}
+
+/// [`load_scenario`] with what the command line adds (`options`).
+pub fn load_scenario_with(
     path: &Path,
     check: &SchedulerCheck<'_>,
-    manifests: &[PathBuf],
+    options: &LoadOptions,
 ) -> Result<Scenario, ScenarioError> {
     let shown_path = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         ScenarioError::file(&shown_path, format!("cannot read the scenario file: {e}"))
     })?;
-    let mut scenario = parse_with(&text, &shown_path, check, manifests)?;
+    let mut scenario = parse_with(&text, &shown_path, check, options)?;
     scenario.path = Some(path.to_path_buf());
     Ok(scenario)
 }
@@ -65,16 +75,15 @@ pub fn parse_scenario(
     path: &str,
     check: &SchedulerCheck<'_>,
 ) -> Result<Scenario, ScenarioError> {
-    parse_with(text, path, check, &[])
+    parse_with(text, path, check, &LoadOptions::default())
 }
 
-/// [`parse_scenario`] with Kubernetes manifest files or directories (as given) added to
-/// the scenario's own `manifests:`.
+/// [`parse_scenario`] with what the command line adds (`options`).
 pub fn parse_with(
     text: &str,
     path: &str,
     check: &SchedulerCheck<'_>,
-    manifests: &[PathBuf],
+    options: &LoadOptions,
 ) -> Result<Scenario, ScenarioError> {
     let raw = match serde_saphyr::from_str_with_options::<Option<raw::RawScenario>>(
         text,
@@ -90,5 +99,5 @@ pub fn parse_with(
         }
         Err(e) => return Err(translate(&e, text, path, &ScenarioSchema)),
     };
-    build::build(raw, text, path, check, manifests)
+    build::build(raw, text, path, check, options)
 }

@@ -75,7 +75,7 @@ impl Builder<'_> {
             Some(w) => Some(self.trace_window(w, &format!("{base}.window"))?),
             None => None,
         };
-        let strict = raw.strict.as_ref().is_some_and(|s| s.value);
+        let strict = self.strict_traces || raw.strict.as_ref().is_some_and(|s| s.value);
         let path_field = format!("{base}.path");
         let (path, shown) = self.trace_path(&raw.path, &path_field)?;
         let timeline = load_machines(&path, &shown, format, window, strict)?;

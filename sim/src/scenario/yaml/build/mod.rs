@@ -29,8 +29,8 @@ use schedulers::yaml::message::{shown, with_hint};
 use schedulers::yaml::{Reader, Scalar};
 use serde_saphyr::{Location, Spanned};
 
-use super::ScenarioError;
 use super::raw::RawScenario;
+use super::{LoadOptions, ScenarioError};
 use crate::controllers::workloads::target_workload;
 use crate::scenario::{
     GpuFillOptions, QueueOptions, Scenario, SchedulerCheck, TraceReplay, TraceTiming,
@@ -77,11 +77,14 @@ pub(super) fn build(
     text: &str,
     file: &str,
     check: &SchedulerCheck<'_>,
-    extra_manifests: &[PathBuf],
+    options: &LoadOptions,
 ) -> Result<Scenario> {
     // Read first: the builder's reader borrows their names while it builds their objects.
-    let manifest_files =
-        manifests::read_files(&Reader::new(file), raw.manifests.as_ref(), extra_manifests)?;
+    let manifest_files = manifests::read_files(
+        &Reader::new(file),
+        raw.manifests.as_ref(),
+        &options.manifests,
+    )?;
     let manifest_set = manifests::Manifests::read(&manifest_files)?;
     let mut b = Builder {
         kube: Reader::new(file),
@@ -96,6 +99,7 @@ pub(super) fn build(
         node_groups: Vec::new(),
         image_catalog: Default::default(),
         node_changes: Vec::new(),
+        strict_traces: options.strict,
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -307,6 +311,8 @@ struct Builder<'a> {
     image_catalog: crate::scenario::images::ImageCatalog,
     /// Nodes joining and leaving during the run (`cluster.machines`).
     node_changes: Vec<(crate::time::SimTime, crate::controllers::nodes::NodeAction)>,
+    /// `--strict`: every trace is read as if it said `strict: true`.
+    strict_traces: bool,
 }
 
 impl Builder<'_> {

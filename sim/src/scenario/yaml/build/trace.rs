@@ -307,7 +307,7 @@ impl Builder<'_> {
         };
         let options = self.trace_options(raw, &base)?;
         let scale = self.machine_scale(raw, format, &base, t)?;
-        let strict = raw.strict.as_ref().is_some_and(|s| s.value);
+        let strict = self.strict_traces || raw.strict.as_ref().is_some_and(|s| s.value);
         let pods_field = format!("{base}.pods");
         let tasks_field = format!("{base}.tasks");
         let tasks = match (&raw.tasks, format) {
