@@ -11,8 +11,8 @@
 //!
 //! Reading is in two passes per file: every document (and every `items` entry of a
 //! `kind: List`) is first read for its `kind` only; the objects of a modelled kind are
-//! then read again from the same text with everything outside the object blanked, which
-//! keeps lines and columns exact. Keys that a modelled kind has but schedlab does not
+//! then read again from their own text, placed at their line and column ([`isolate`]),
+//! which keeps lines and columns exact. Keys that a modelled kind has but schedlab does not
 //! model get one warning each ([`SILENT`] lists the ones accepted quietly); objects of
 //! other kinds are counted in one summary line.
 
@@ -408,8 +408,21 @@ struct Object {
     kind_name: String,
     /// Where the object starts.
     at: Location,
-    /// The file's text with everything outside the object blanked.
-    masked: String,
+    /// Its byte range in its file's text.
+    range: std::ops::Range<usize>,
+}
+
+impl Object {
+    /// The object's text alone, at its place in the file (see [`isolate`]).
+    fn text(&self, file: &ManifestFile) -> String {
+        isolate(
+            &file.text,
+            self.range.start,
+            self.range.end,
+            self.at.line(),
+            self.at.column(),
+        )
+    }
 }
 
 /// What reading every manifest found: the objects to build (with the index of their
@@ -423,20 +436,19 @@ pub(super) struct Manifests {
     unknown: BTreeMap<(String, String), (String, usize)>,
 }
 
-/// `text` with every character outside `[start, end)` replaced by a space (line breaks
-/// kept), so that positions in the object stay what they are in the file.
-fn mask(text: &str, start: usize, end: usize) -> String {
-    let blank = |s: &str| {
-        s.chars()
-            .map(|c| if c == '\n' { '\n' } else { ' ' })
-            .collect::<String>()
-    };
-    format!(
-        "{}{}{}",
-        blank(&text[..start]),
-        &text[start..end],
-        blank(&text[end..])
-    )
+/// The object at `[start, end)` of `text` alone, placed where it is in the file: one line
+/// break for each line above it and spaces up to its column, so that every line and
+/// column read from it is the file's. Nothing after the object is kept, so the cost is
+/// the object's size plus one byte per line above it, not the file's size: a List of
+/// thousands of objects is read in time close to linear.
+fn isolate(text: &str, start: usize, end: usize, line: u64, column: u64) -> String {
+    let above = usize::try_from(line.saturating_sub(1)).unwrap_or(0);
+    let indent = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
+    let mut out = String::with_capacity(above + indent + (end - start));
+    out.extend(std::iter::repeat_n('\n', above));
+    out.extend(std::iter::repeat_n(' ', indent));
+    out.push_str(&text[start..end]);
+    out
 }
 
 /// Where the object starting at byte `start` (column `column`, 1-based) ends: at the first
@@ -545,14 +557,14 @@ impl Manifests {
         };
         let start = usize::try_from(at.span().byte_offset().unwrap_or(0)).unwrap_or(0);
         let end = object_end(&file.text, start, at.column() as usize);
-        let masked = mask(&file.text, start, end);
+        let isolated = isolate(&file.text, start, end, at.line(), at.column());
         let name = h
             .metadata
             .as_ref()
             .and_then(|m| m.name.as_ref())
             .map(|n| n.0.clone())
             .unwrap_or_default();
-        if let Some(tree) = Tree::parse(&masked) {
+        if let Some(tree) = Tree::parse(&isolated) {
             for key in tree.keys() {
                 let known = silent_keys(kind, &key.parent);
                 // Below a key whose value is read strictly (affinity, resources.requests,
@@ -596,7 +608,7 @@ impl Manifests {
                 kind,
                 kind_name,
                 at: *at,
-                masked,
+                range: start..end,
             },
         ));
         Ok(())
@@ -670,10 +682,11 @@ impl<'f> Builder<'f> {
     }
 }
 
-/// Parses one masked object as `T`.
+/// Parses one object as `T`.
 fn parse<T: for<'de> Deserialize<'de>>(o: &Object, file: &ManifestFile) -> Result<T> {
-    serde_saphyr::from_str_with_options::<T>(&o.masked, parse_options())
-        .map_err(|e| translate(&e, &o.masked, &file.shown, &ManifestSchema))
+    let text = o.text(file);
+    serde_saphyr::from_str_with_options::<T>(&text, parse_options())
+        .map_err(|e| translate(&e, &text, &file.shown, &ManifestSchema))
 }
 
 /// A value `v` placed at `at` (for defaults the manifest leaves out).
