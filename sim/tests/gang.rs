@@ -566,6 +566,7 @@ fn random_scenario(seed: u64) -> Scenario {
         });
         workloads.push(Workload {
             dynamics: None,
+            adopted: Vec::new(),
             kind,
             template,
             sized: vec![],

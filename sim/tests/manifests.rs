@@ -363,3 +363,144 @@ fn extra_manifests_follow_the_scenarios_own() {
     assert_eq!((e.line, e.column), (Some(6), Some(20)), "{e}");
     assert_eq!(e.field.as_deref(), Some("metadata.name"));
 }
+
+/// A `kubectl get nodes,deployments,replicasets,pods -A -o yaml` dump in miniature: the
+/// Deployment `web` (3 replicas) owns the ReplicaSet `web-5d8` (and an old, scaled-down
+/// one), which owns three pods: two bound (to n2 and n1, in pod-name order), one not yet.
+/// `solo` is a bare pod bound to n1, `orphan` a pod whose ReplicaSet is not in the dump.
+const SNAPSHOT: &str = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n2}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: shop}
+  spec:
+    replicas: 3
+    selector: {matchLabels: {app: web}}
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        containers: [{name: c, resources: {requests: {cpu: '1', memory: 1Gi}}}]
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  metadata:
+    name: web-5d8
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, controller: true}]
+  spec:
+    replicas: 3
+    template:
+      spec:
+        containers: [{name: c, resources: {requests: {cpu: '1', memory: 1Gi}}}]
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  metadata:
+    name: web-4c1
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, controller: true}]
+  spec: {replicas: 0}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8-b
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8, controller: true}]
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: '1', memory: 1Gi}}}]
+  status: {phase: Running}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8-a
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8, controller: true}]
+  spec:
+    nodeName: n2
+    containers: [{name: c, resources: {requests: {cpu: '1', memory: 1Gi}}}]
+  status: {phase: Running}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-5d8-c
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8, controller: true}]
+  spec:
+    containers: [{name: c, resources: {requests: {cpu: '1', memory: 1Gi}}}]
+  status: {phase: Pending}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: solo, namespace: shop}
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: '2', memory: 1Gi}}}]
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: orphan
+    namespace: shop
+    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: gone-1, controller: true}]
+  spec:
+    containers: [{name: c, resources: {requests: {cpu: 500m, memory: 1Gi}}}]
+";
+
+#[test]
+fn a_cluster_snapshot_starts_with_its_pods_where_they_run() {
+    let dir = dir_with(
+        "snapshot",
+        &[
+            ("cluster.yaml", SNAPSHOT),
+            ("s.yaml", "startLatency: 0s\nmanifests: [cluster.yaml]\n"),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    // The ReplicaSets and the pods of `web` are the Deployment's; the others stand alone.
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(names, ["web", "solo", "orphan"]);
+    let adopted: Vec<Option<&str>> = s.workloads[0]
+        .adopted
+        .iter()
+        .map(|t| t.node_name.as_deref())
+        .collect();
+    assert_eq!(adopted, [Some("n2"), Some("n1")]);
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some(
+            "manifests: 3 Pods, 2 ReplicaSets left to their controllers in the manifests, \
+             2 bound pod(s) adopted on their nodes"
+        )
+    );
+
+    // web-0 and web-1 start on the snapshot's nodes without meeting the scheduler, as
+    // does solo; web-2 (the snapshot's pending pod) and orphan wait for the scheduling
+    // cycle after every creation at 0: first-fit gives web-2 n1's last free CPU (web-1
+    // and solo hold 3 of 4), and orphan (0.5 CPU) n2.
+    let r = run(&s, "first-fit");
+    let bound = bindings(&r);
+    let at_zero: Vec<(&str, &str)> = bound
+        .iter()
+        .map(|(p, n)| (p.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        at_zero,
+        [
+            ("web-0", "n2"),
+            ("web-1", "n1"),
+            ("solo", "n1"),
+            ("web-2", "n1"),
+            ("orphan", "n2"),
+        ]
+    );
+}

@@ -180,7 +180,7 @@ impl Routes {
         let named = scenario
             .workloads
             .iter()
-            .any(|w| w.template.node_name.is_some());
+            .any(|w| w.template.node_name.is_some() || !w.adopted.is_empty());
         let dynamics = scenario.workloads.iter().any(|w| w.dynamics.is_some());
         let queues = scenario.workloads.iter().any(|w| {
             w.dynamics

@@ -398,11 +398,20 @@ impl Workloads {
             Arc::clone(&workload.template)
         } else {
             // A Deployment's pod belongs to the newest ReplicaSet short of its replicas.
-            let Some(set) = state.sets.iter_mut().rev().find(|s| s.live < s.replicas) else {
+            let Some(s) = state.sets.iter().rposition(|s| s.live < s.replicas) else {
                 return;
             };
+            let set = &mut state.sets[s];
             set.live += 1;
-            Arc::clone(&set.template)
+            // A snapshot's pod, back on the node the snapshot has it on; it belongs to the
+            // Deployment's first ReplicaSet (see `State::set_of`).
+            let adopted = usize::try_from(state.created)
+                .ok()
+                .and_then(|i| workload.adopted.get(i));
+            match adopted {
+                Some(pinned) if s == 0 => Arc::clone(pinned),
+                _ => Arc::clone(&set.template),
+            }
         };
         let (pod, run_for) = new_pod_from(
             workload,
@@ -589,11 +598,14 @@ impl State {
         self.sets.iter().any(|s| s.live < s.replicas)
     }
 
-    /// The ReplicaSet whose pods use `template`.
+    /// The ReplicaSet whose pods use `template`. A pod adopted from a snapshot has its
+    /// workload's template pinned to a node (`Workload::adopted`, which the loader leaves
+    /// empty for Deployments with rollouts): it belongs to the first ReplicaSet.
     fn set_of(&self, template: &Arc<PodTemplate>) -> Option<usize> {
         self.sets
             .iter()
             .rposition(|s| Arc::ptr_eq(&s.template, template))
+            .or_else(|| (template.node_name.is_some() && !self.sets.is_empty()).then_some(0))
     }
 }
 

@@ -162,6 +162,11 @@ pub struct Workload {
     pub duration: Option<Dist<SimTime>>,
     /// A Deployment's readiness, load, usage and autoscaler, if any are given.
     pub dynamics: Option<Arc<super::dynamics::Dynamics>>,
+    /// The pods a cluster snapshot shows already on their nodes (a Deployment's or
+    /// ReplicaSet's bound pods in the manifests): its first pods take these templates,
+    /// each the workload's own pinned to one node by `nodeName`, so they start where the
+    /// snapshot has them instead of meeting the scheduler.
+    pub adopted: Vec<Arc<PodTemplate>>,
 }
 
 /// The controller or process that creates a workload's pods.

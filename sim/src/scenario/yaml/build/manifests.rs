@@ -35,8 +35,9 @@ use super::super::raw::{
 use super::workloads::Kind;
 use super::{Builder, Result};
 use crate::scenario::Workload;
-use schedulers::NodeSpec;
 use schedulers::pdb::PodDisruptionBudget;
+use schedulers::{NodeSpec, PodTemplate};
+use std::sync::Arc;
 
 /// A manifest file, read before the builder exists (the builder's reader borrows its name).
 pub(super) struct ManifestFile {
@@ -125,21 +126,40 @@ impl Schema for ManifestSchema {
     }
 }
 
-/// The first pass: an object's `apiVersion`, `kind`, name and a List's items; every other
-/// key is skipped.
+/// The first pass: an object's `apiVersion`, `kind`, identity, the node a pod is bound
+/// to, and a List's items; every other key is skipped.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Header {
     api_version: Option<Spanned<Scalar>>,
     kind: Option<Spanned<Scalar>>,
     metadata: Option<HeaderMeta>,
+    spec: Option<HeaderSpec>,
     items: Option<Vec<Spanned<Header>>>,
 }
 
-/// The name in a header's `metadata`.
+/// The name, namespace and owners in a header's `metadata`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct HeaderMeta {
     name: Option<Scalar>,
+    namespace: Option<Scalar>,
+    owner_references: Option<Vec<HeaderOwner>>,
+}
+
+/// One of `metadata.ownerReferences`.
+#[derive(Debug, Deserialize)]
+struct HeaderOwner {
+    kind: Option<Scalar>,
+    name: Option<Scalar>,
+    controller: Option<Scalar>,
+}
+
+/// A pod's `spec.nodeName` (what a snapshot's bound pod has).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HeaderSpec {
+    node_name: Option<Scalar>,
 }
 
 /// A PriorityClass.
@@ -410,6 +430,19 @@ struct Object {
     at: Location,
     /// Its byte range in its file's text.
     range: std::ops::Range<usize>,
+    /// `metadata.namespace` (`default` when unset) and `metadata.name`.
+    namespace: String,
+    name: String,
+    /// The kind and name of its managing owner (`ownerReferences` with `controller: true`).
+    controller: Option<(String, String)>,
+    /// A pod's `spec.nodeName`.
+    node_name: Option<String>,
+    /// Left to an owner the manifests also hold, which makes its pods (see
+    /// [`Manifests::resolve_owners`]).
+    managed: bool,
+    /// A Deployment's or ReplicaSet's pods the manifests show bound: their nodes, in pod
+    /// name order.
+    adopted: Vec<String>,
 }
 
 impl Object {
@@ -432,6 +465,10 @@ pub(super) struct Manifests {
     objects: Vec<(usize, Object)>,
     /// Ignored objects by kind.
     ignored: BTreeMap<String, usize>,
+    /// Objects left to an owner in the manifests, by kind.
+    managed: BTreeMap<String, usize>,
+    /// Bound pods adopted by their Deployment or ReplicaSet.
+    adopted: usize,
     /// Unmodelled keys by (kind, path): the first one's warning and how many more.
     unknown: BTreeMap<(String, String), (String, usize)>,
 }
@@ -509,7 +546,78 @@ impl Manifests {
                 out.object(file, f, &doc.value, &doc.referenced, d + 1, None)?;
             }
         }
+        out.resolve_owners();
         Ok(out)
+    }
+
+    /// Lets the controllers of a cluster snapshot (`kubectl get ... -o yaml`) own what
+    /// they made, so nothing is created twice: a ReplicaSet whose Deployment is in the
+    /// manifests is the Deployment's; a pod whose controller (its ReplicaSet, or that
+    /// ReplicaSet's Deployment, a StatefulSet, a Job) is in the manifests is left to it,
+    /// and when it is bound to a node and its owner is a Deployment or ReplicaSet, the
+    /// owner's first pods start on the same nodes ([`Workload::adopted`]). An owner that
+    /// is not in the manifests leaves the object as it is: a bare pod, or a ReplicaSet of
+    /// its own.
+    fn resolve_owners(&mut self) {
+        let index: BTreeMap<(&str, &str, &str), usize> = self
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, (_, o))| {
+                (
+                    (o.kind_name.as_str(), o.namespace.as_str(), o.name.as_str()),
+                    i,
+                )
+            })
+            .collect();
+        let owner_of = |o: &Object| -> Option<usize> {
+            let (kind, name) = o.controller.as_ref()?;
+            index
+                .get(&(kind.as_str(), o.namespace.as_str(), name.as_str()))
+                .copied()
+        };
+        // (pod's object, the workload that adopts it, or none when left to its controller)
+        let mut managed: Vec<(usize, Option<usize>)> = Vec::new();
+        for (i, (_, o)) in self.objects.iter().enumerate() {
+            let Some(owner) = owner_of(o) else { continue };
+            let owner_kind = self.objects[owner].1.kind_name.as_str();
+            match (o.kind_name.as_str(), owner_kind) {
+                ("ReplicaSet", "Deployment") => managed.push((i, None)),
+                ("Pod", "ReplicaSet") => {
+                    let set = &self.objects[owner].1;
+                    let workload = match owner_of(set) {
+                        Some(d) if self.objects[d].1.kind_name == "Deployment" => d,
+                        _ => owner,
+                    };
+                    managed.push((i, Some(workload)));
+                }
+                ("Pod", "Deployment") => managed.push((i, Some(owner))),
+                ("Pod", _) if matches!(self.objects[owner].1.kind, Modelled::Workload(_)) => {
+                    managed.push((i, None));
+                }
+                _ => {}
+            }
+        }
+        let mut adoptions: Vec<(usize, &str, usize)> = Vec::new();
+        for &(i, workload) in &managed {
+            let o = &self.objects[i].1;
+            *self.managed.entry(o.kind_name.clone()).or_default() += 1;
+            if let (Some(w), Some(_)) = (workload, &o.node_name) {
+                adoptions.push((w, o.name.as_str(), i));
+            }
+        }
+        adoptions.sort();
+        let adoptions: Vec<(usize, String)> = adoptions
+            .into_iter()
+            .filter_map(|(w, _, i)| Some((w, self.objects[i].1.node_name.clone()?)))
+            .collect();
+        self.adopted = adoptions.len();
+        for (w, node) in adoptions {
+            self.objects[w].1.adopted.push(node);
+        }
+        for (i, _) in managed {
+            self.objects[i].1.managed = true;
+        }
     }
 
     /// One document or List item.
@@ -558,9 +666,8 @@ impl Manifests {
         let start = usize::try_from(at.span().byte_offset().unwrap_or(0)).unwrap_or(0);
         let end = object_end(&file.text, start, at.column() as usize);
         let isolated = isolate(&file.text, start, end, at.line(), at.column());
-        let name = h
-            .metadata
-            .as_ref()
+        let meta = h.metadata.as_ref();
+        let name = meta
             .and_then(|m| m.name.as_ref())
             .map(|n| n.0.clone())
             .unwrap_or_default();
@@ -609,6 +716,25 @@ impl Manifests {
                 kind_name,
                 at: *at,
                 range: start..end,
+                namespace: meta
+                    .and_then(|m| m.namespace.as_ref())
+                    .map_or_else(|| "default".to_owned(), |n| n.0.clone()),
+                name,
+                controller: meta
+                    .and_then(|m| m.owner_references.as_ref())
+                    .and_then(|owners| {
+                        owners
+                            .iter()
+                            .find(|o| o.controller.as_ref().is_some_and(|c| c.0 == "true"))
+                    })
+                    .and_then(|o| Some((o.kind.as_ref()?.0.clone(), o.name.as_ref()?.0.clone()))),
+                node_name: h
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.node_name.as_ref())
+                    .map(|n| n.0.clone()),
+                managed: false,
+                adopted: Vec::new(),
             },
         ));
         Ok(())
@@ -627,17 +753,32 @@ impl Manifests {
 
     /// The one line naming the ignored kinds, if any.
     pub(super) fn ignored_line(&self) -> Option<String> {
-        if self.ignored.is_empty() {
+        if self.ignored.is_empty() && self.managed.is_empty() {
             return None;
         }
         let mut counts: Vec<(&String, &usize)> = self.ignored.iter().collect();
         // Most numerous first; ties by kind name, so the line is always the same.
         counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let listed: Vec<String> = counts.iter().map(|(k, n)| plural(k, **n)).collect();
-        Some(format!(
-            "manifests: {} ignored (no effect on scheduling)",
-            listed.join(", ")
-        ))
+        let mut line = String::from("manifests:");
+        if !listed.is_empty() {
+            line.push_str(&format!(
+                " {} ignored (no effect on scheduling)",
+                listed.join(", ")
+            ));
+        }
+        if !self.managed.is_empty() {
+            let managed: Vec<String> = self.managed.iter().map(|(k, n)| plural(k, *n)).collect();
+            if !listed.is_empty() {
+                line.push(';');
+            }
+            line.push_str(&format!(
+                " {} left to their controllers in the manifests, {} bound pod(s) adopted on their nodes",
+                managed.join(", "),
+                self.adopted
+            ));
+        }
+        Some(line)
     }
 }
 
@@ -782,6 +923,27 @@ fn pod_fields(
     w.termination_grace_period_seconds = spec.termination_grace_period_seconds;
 }
 
+/// The templates of a workload's adopted pods: its own pinned to each node by
+/// `nodeName`, one `Arc` per node. None for a workload with rollouts, which follow their
+/// ReplicaSets' pods by template.
+fn adopted_templates(w: &Workload, nodes: &[String]) -> Vec<Arc<PodTemplate>> {
+    let rolls_out = w.dynamics.as_ref().is_some_and(|d| !d.rollouts.is_empty());
+    if rolls_out || w.template.node_name.is_some() {
+        return Vec::new();
+    }
+    let mut pinned: BTreeMap<&str, Arc<PodTemplate>> = BTreeMap::new();
+    nodes
+        .iter()
+        .map(|node| {
+            Arc::clone(pinned.entry(node).or_insert_with(|| {
+                let mut t = (*w.template).clone();
+                t.node_name = Some(node.clone());
+                Arc::new(t)
+            }))
+        })
+        .collect()
+}
+
 /// The metadata name, or an error at the object.
 fn name_of(kube: &Reader<'_>, meta: &Option<RawObjectMeta>, o: &Object) -> Result<Spanned<String>> {
     meta.as_ref().and_then(|m| m.name.clone()).ok_or_else(|| {
@@ -862,7 +1024,7 @@ impl<'f> Builder<'f> {
         workloads: &[Workload],
     ) -> Result<Built> {
         let mut out = Built::default();
-        for (f, o) in &m.objects {
+        for (f, o) in m.objects.iter().filter(|(_, o)| !o.managed) {
             let file = &files[*f];
             let kube = Reader::new(&file.shown);
             match o.kind {
@@ -945,7 +1107,8 @@ impl<'f> Builder<'f> {
                     out.nodes.extend(built);
                 }
                 Modelled::Workload(kind) => {
-                    let w = self.manifest_workload(file, o, kind)?;
+                    let mut w = self.manifest_workload(file, o, kind)?;
+                    w.adopted = adopted_templates(&w, &o.adopted);
                     if workloads
                         .iter()
                         .chain(&out.workloads)

@@ -390,6 +390,7 @@ impl Builder<'_> {
             sized,
             duration,
             dynamics,
+            adopted: Vec::new(),
         })
     }
 
