@@ -182,6 +182,7 @@ fn modelled(kind: &str) -> Option<Modelled> {
     Some(match kind {
         "Deployment" | "ReplicaSet" => Modelled::Workload(Kind::Deployment),
         "StatefulSet" => Modelled::Workload(Kind::StatefulSet),
+        "DaemonSet" => Modelled::Workload(Kind::DaemonSet),
         "Job" => Modelled::Workload(Kind::Job),
         "Pod" => Modelled::Workload(Kind::Pod),
         "PriorityClass" => Modelled::PriorityClass,
@@ -303,6 +304,7 @@ const SILENT: &[(&str, &[&str])] = &[
             "stdinOnce",
             "tty",
             "resizePolicy",
+            "restartPolicy",
         ],
     ),
     ("CONTAINER.resources", &["requests", "limits"]),
@@ -714,6 +716,7 @@ fn container(c: Spanned<RawContainer>) -> Spanned<ScenarioContainer> {
             limits: resources.limits,
             ports: value.ports,
             image: value.image,
+            restart_policy: value.restart_policy,
         },
         referenced,
         defined,
@@ -953,7 +956,7 @@ impl<'f> Builder<'f> {
         Ok(out)
     }
 
-    /// A Deployment, ReplicaSet, StatefulSet, Job or Pod as the workload its scenario
+    /// A Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or Pod as the workload its scenario
     /// entry would build.
     fn manifest_workload(
         &mut self,
@@ -986,7 +989,7 @@ impl<'f> Builder<'f> {
                 w.parallelism = spec.parallelism;
                 w.backoff_limit = spec.backoff_limit;
                 w.active_deadline_seconds = spec.active_deadline_seconds;
-            } else {
+            } else if kind != Kind::DaemonSet {
                 // Kubernetes' default of one replica.
                 w.replicas = Some(
                     spec.replicas
