@@ -382,7 +382,10 @@ impl PodTemplate {
             let (cpu, mem) = c.nonzero_cpu_mem();
             Resources::cpu_mem(cpu, mem)
         });
-        (r.cpu() + self.overhead.cpu(), r.memory() + self.overhead.memory())
+        (
+            r.cpu() + self.overhead.cpu(),
+            r.memory() + self.overhead.memory(),
+        )
     }
 
     /// The QoS class, by Kubernetes' rules (only CPU and memory count).
@@ -684,7 +687,11 @@ mod tests {
         assert_eq!(t.nonzero_cpu_mem(), (400, 2 * (200 << 20)));
         assert_eq!(t.effective_requests().cpu(), 300);
         let ports: Vec<u16> = t.host_ports().map(|p| p.port).collect();
-        assert_eq!(ports, [9100], "only the sidecar's port is held for the pod's life");
+        assert_eq!(
+            ports,
+            [9100],
+            "only the sidecar's port is held for the pod's life"
+        );
     }
 
     #[test]

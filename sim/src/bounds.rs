@@ -291,7 +291,6 @@ fn replicated(
     }
 }
 
-
 /// The mean of a distribution of durations.
 fn mean(d: &Dist<SimTime>) -> SimTime {
     match d {

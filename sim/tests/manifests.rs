@@ -398,7 +398,10 @@ fn a_daemon_set_manifest_runs_one_pod_per_node_it_tolerates() {
     assert_eq!(s.manifests_ignored, None);
     assert!(s.manifest_warnings.is_empty(), "{:?}", s.manifest_warnings);
     let w = &s.workloads[0];
-    assert!(matches!(w.kind, sim::scenario::WorkloadKind::DaemonSet { .. }));
+    assert!(matches!(
+        w.kind,
+        sim::scenario::WorkloadKind::DaemonSet { .. }
+    ));
     assert_eq!(w.template.namespace, "kube-system");
     assert_eq!(w.template.effective_requests().cpu(), 150);
     // b's `dedicated=db:NoSchedule` is not tolerated: one pod, on a.

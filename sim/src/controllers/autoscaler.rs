@@ -68,8 +68,8 @@ use schedulers::pdb::PodDisruptionBudget;
 use std::sync::Arc;
 
 use schedulers::{
-    ClusterState, NodeId, NodeSpec, OwnerKind, Pod, PodId, PodPhase, PodTemplate, Resources,
-    Taint, TaintEffect,
+    ClusterState, NodeId, NodeSpec, OwnerKind, Pod, PodId, PodPhase, PodTemplate, Resources, Taint,
+    TaintEffect,
 };
 
 use crate::controllers::Controller;

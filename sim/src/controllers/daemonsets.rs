@@ -56,7 +56,10 @@ pub const DEFAULT_TOLERATIONS: &[(&str, TaintEffect)] = &[
     ("node.kubernetes.io/not-ready", TaintEffect::NoExecute),
     ("node.kubernetes.io/unreachable", TaintEffect::NoExecute),
     ("node.kubernetes.io/disk-pressure", TaintEffect::NoSchedule),
-    ("node.kubernetes.io/memory-pressure", TaintEffect::NoSchedule),
+    (
+        "node.kubernetes.io/memory-pressure",
+        TaintEffect::NoSchedule,
+    ),
     ("node.kubernetes.io/pid-pressure", TaintEffect::NoSchedule),
     ("node.kubernetes.io/unschedulable", TaintEffect::NoSchedule),
 ];
@@ -386,7 +389,12 @@ mod tests {
             ..Default::default()
         });
         let rows: [(&str, &PodTemplate, NodeSpec, (bool, bool)); 6] = [
-            ("ShouldRunDaemonPod", &plain, node("a", &[], &[]), (true, true)),
+            (
+                "ShouldRunDaemonPod",
+                &plain,
+                node("a", &[], &[]),
+                (true, true),
+            ),
             (
                 "nodeSelector does not match",
                 &selecting,
@@ -420,7 +428,10 @@ mod tests {
                     &[
                         ("node.kubernetes.io/not-ready", TaintEffect::NoExecute),
                         ("node.kubernetes.io/unschedulable", TaintEffect::NoSchedule),
-                        ("node.kubernetes.io/memory-pressure", TaintEffect::NoSchedule),
+                        (
+                            "node.kubernetes.io/memory-pressure",
+                            TaintEffect::NoSchedule,
+                        ),
                     ],
                 ),
                 (true, true),

@@ -35,9 +35,9 @@ use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
 use crate::controllers::autoscaler::AutoscalerEvent;
+use crate::controllers::daemonsets::DaemonSetEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
-use crate::controllers::daemonsets::DaemonSetEvent;
 use crate::controllers::hpa::HpaEvent;
 use crate::controllers::jobs::JobEvent;
 use crate::controllers::keda::KedaEvent;
