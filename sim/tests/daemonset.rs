@@ -441,3 +441,30 @@ workloads:
     web.sort();
     assert_eq!(web, ["pool-0", "pool-1", "pool-2", "pool-3"]);
 }
+
+#[test]
+fn a_daemon_set_entry_refuses_replicas_and_endless_churn_with_located_errors() {
+    let registry = Registry::builtin();
+    let check = |text: &str| {
+        parse_scenario(text, "ds.yaml", &|spec, profiles| {
+            registry.check(spec, profiles)
+        })
+        .unwrap_err()
+    };
+    let e = check("workloads:\n  - daemonSet: agent\n    replicas: 2\n");
+    assert_eq!((e.line, e.column), (Some(3), Some(15)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("workloads[0].replicas"));
+    assert!(
+        e.message.contains(
+            "`replicas` applies to deployment or statefulSet workloads only, not to a daemonSet"
+        ),
+        "{e}"
+    );
+    let e = check("workloads:\n  - daemonSet: agent\n    duration: 1m\n");
+    assert_eq!(e.field.as_deref(), Some("workloads[0].duration"), "{e}");
+    assert!(
+        e.message
+            .contains("a daemonSet replaces each pod that finishes"),
+        "{e}"
+    );
+}

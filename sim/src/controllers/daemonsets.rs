@@ -374,59 +374,97 @@ mod tests {
         }
     }
 
-    /// Rows after upstream's `TestNodeShouldRunDaemonPod` (pkg/controller/daemon,
-    /// daemon_controller_test.go): the node selector, node affinity, node name and
-    /// taints decide; the default tolerations cover the node condition taints.
+    /// Rows of upstream's `TestNodeShouldRunDaemonPod` (pkg/controller/daemon,
+    /// daemon_controller_test.go), by their `predicateName` (the resource and host-port
+    /// rows are left out: the scheduler decides those), then taint rows after its
+    /// tainted-node tests (`TestTaintedNodeDaemonDoesNotLaunchIntolerantPod`,
+    /// `TestNodeDaemonLaunchesToleratePod`, the node condition taints).
     #[test]
     fn node_should_run_daemon_pod() {
         let plain = with_daemon_tolerations(&PodTemplate::default());
-        let selecting = with_daemon_tolerations(&PodTemplate {
-            node_selector: Labels::new([("disk", "ssd")]),
-            ..Default::default()
-        });
-        let named = with_daemon_tolerations(&PodTemplate {
-            node_name: Some("other".into()),
-            ..Default::default()
-        });
-        let rows: [(&str, &PodTemplate, NodeSpec, (bool, bool)); 6] = [
+        let t = |f: &dyn Fn(&mut PodTemplate)| {
+            let mut t = PodTemplate::default();
+            f(&mut t);
+            with_daemon_tolerations(&t)
+        };
+        let affinity = |value: &str| NodeAffinity {
+            required: Some(vec![NodeSelectorTerm {
+                match_expressions: vec![SelectorRequirement {
+                    key: "type".into(),
+                    operator: SelectorOperator::In,
+                    values: vec![value.into()],
+                }],
+                match_fields: Vec::new(),
+            }]),
+            preferred: Vec::new(),
+        };
+        let labelled = node("test-node", &[("type", "production")], &[]);
+        let mut cordoned = labelled.clone();
+        cordoned.unschedulable = true;
+        let rows: Vec<(&str, PodTemplate, NodeSpec, (bool, bool))> = vec![
             (
                 "ShouldRunDaemonPod",
-                &plain,
-                node("a", &[], &[]),
+                plain.clone(),
+                labelled.clone(),
                 (true, true),
             ),
             (
-                "nodeSelector does not match",
-                &selecting,
-                node("a", &[("disk", "hdd")], &[]),
+                "ErrPodNotMatchHostName",
+                t(&|t| t.node_name = Some("other-node".into())),
+                labelled.clone(),
                 (false, false),
             ),
             (
-                "nodeName names another node",
-                &named,
-                node("a", &[], &[]),
+                "ErrNodeSelectorNotMatch",
+                t(&|t| t.node_selector = Labels::new([("type", "test")])),
+                labelled.clone(),
                 (false, false),
             ),
             (
-                "untolerated NoSchedule taint: no new pod, the old one stays",
-                &plain,
+                "ShouldRunDaemonPod (nodeSelector matches)",
+                t(&|t| t.node_selector = Labels::new([("type", "production")])),
+                labelled.clone(),
+                (true, true),
+            ),
+            (
+                "ErrPodAffinityNotMatch",
+                t(&|t| t.node_affinity = Some(affinity("test"))),
+                labelled.clone(),
+                (false, false),
+            ),
+            (
+                "ShouldRunDaemonPod (node affinity matches)",
+                t(&|t| t.node_affinity = Some(affinity("production"))),
+                labelled.clone(),
+                (true, true),
+            ),
+            (
+                "ShouldRunDaemonPodOnUnschedulableNode",
+                plain.clone(),
+                cordoned,
+                (true, true),
+            ),
+            (
+                "untolerated NoSchedule taint: no new pod, a running one stays",
+                plain.clone(),
                 node("a", &[], &[("dedicated", TaintEffect::NoSchedule)]),
                 (false, true),
             ),
             (
                 "untolerated NoExecute taint: neither",
-                &plain,
+                plain.clone(),
                 node("a", &[], &[("dedicated", TaintEffect::NoExecute)]),
                 (false, false),
             ),
             (
                 "node condition taints are tolerated by default",
-                &plain,
+                plain,
                 node(
                     "a",
                     &[],
                     &[
                         ("node.kubernetes.io/not-ready", TaintEffect::NoExecute),
+                        ("node.kubernetes.io/unreachable", TaintEffect::NoExecute),
                         ("node.kubernetes.io/unschedulable", TaintEffect::NoSchedule),
                         (
                             "node.kubernetes.io/memory-pressure",
@@ -438,7 +476,7 @@ mod tests {
             ),
         ];
         for (name, t, n, want) in rows {
-            assert_eq!(should_run(t, &n), want, "{name}");
+            assert_eq!(should_run(&t, &n), want, "{name}");
         }
     }
 

@@ -676,7 +676,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet`, `daemonSet` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",
