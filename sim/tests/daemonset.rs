@@ -213,7 +213,7 @@ workloads:
 }
 
 #[test]
-fn a_lost_daemon_pod_is_recreated_and_a_leaving_nodes_is_not() {
+fn a_leaving_nodes_daemon_pod_is_not_recreated() {
     let s = load(
         r#"
 duration: 10m
@@ -458,6 +458,20 @@ fn a_daemon_set_entry_refuses_replicas_and_endless_churn_with_located_errors() {
         e.message.contains(
             "`replicas` applies to deployment or statefulSet workloads only, not to a daemonSet"
         ),
+        "{e}"
+    );
+    // `restartPolicy` makes a sidecar of an init container only.
+    let e = check(
+        "workloads:\n  - daemonSet: agent\n    containers: [{name: a, restartPolicy: Always}]\n",
+    );
+    assert_eq!(
+        e.field.as_deref(),
+        Some("workloads[0].containers[0].restartPolicy"),
+        "{e}"
+    );
+    assert_eq!((e.line, e.column), (Some(3), Some(43)), "{e}");
+    assert!(
+        e.message.contains("may not be set for non-init containers"),
         "{e}"
     );
     let e = check("workloads:\n  - daemonSet: agent\n    duration: 1m\n");
