@@ -482,3 +482,43 @@ fn a_daemon_set_entry_refuses_replicas_and_endless_churn_with_located_errors() {
         "{e}"
     );
 }
+
+/// A drain (`kubectl drain --ignore-daemonsets`) evicts the Deployment's pod from the
+/// cordoned node and leaves the daemon pod, which tolerates the cordon, where it is.
+#[test]
+fn a_drain_leaves_daemon_pods_in_place() {
+    let s = load(
+        r#"
+duration: 10m
+cluster:
+  nodes:
+    - {name: n-0, allocatable: {cpu: "4", memory: 8Gi}}
+    - {name: n-1, allocatable: {cpu: "4", memory: 8Gi}}
+workloads:
+  - daemonSet: agent
+    requests: {cpu: 100m, memory: 64Mi}
+  - deployment: web
+    replicas: 1
+    requests: {cpu: "3", memory: 64Mi}
+    nodeSelector: {kubernetes.io/hostname: n-0}
+failures:
+  events:
+    - {drain: n-0, at: 60s}
+"#,
+    );
+    let r = play(&s, sim(&s, "kube-default"));
+    let evicted: Vec<String> = r
+        .trace
+        .iter()
+        .filter(|t| t.event.columns().0 == "evicted")
+        .map(|t| t.pod.clone())
+        .collect();
+    assert_eq!(evicted, ["web-0"]);
+    assert_eq!(
+        binds(&r, "agent"),
+        [
+            (0, "agent-0".to_owned(), "n-0".to_owned()),
+            (0, "agent-1".to_owned(), "n-1".to_owned()),
+        ]
+    );
+}
