@@ -592,6 +592,11 @@ fn read_containers(
         if let Some(image) = &raw.image {
             images.push(normalized_image_name(&image.value));
         }
+        c.restartable = kube.container_restart_policy(
+            raw.restart_policy.as_ref(),
+            &format!("{c_base}.restartPolicy"),
+            base.ends_with("initContainers"),
+        )?;
         out.push(c);
     }
     Ok(out)

@@ -41,6 +41,9 @@ pub struct ContainerResources {
     /// The container's ports that bind a port on the node (`ports[]` entries with a
     /// non-zero `hostPort`); ports without a host port do not concern the scheduler.
     pub host_ports: Vec<HostPort>,
+    /// An init container with `restartPolicy: Always`: a sidecar, which keeps running
+    /// beside the app containers, so its request adds up instead of being maxed.
+    pub restartable: bool,
 }
 
 /// A container port's protocol (`ports[].protocol`).
@@ -231,6 +234,8 @@ pub enum OwnerKind {
     Job,
     /// A StatefulSet.
     StatefulSet,
+    /// A DaemonSet.
+    DaemonSet,
 }
 
 /// What every pod stamped from one workload shares: identity, placement constraints,
@@ -316,12 +321,14 @@ impl PodTemplate {
     }
 
     /// The host ports the pod binds on its node, as kube-scheduler's NodePorts counts
-    /// them: those of the app containers with a non-zero port. Init containers' ports
-    /// are not counted (schedlab models no restartable sidecar init containers, whose
-    /// ports upstream does count).
+    /// them (`GetHostPorts`): those of the sidecar (restartable) init containers, which
+    /// run for the pod's whole life, then of the app containers, with a non-zero port.
+    /// Ordinary init containers have finished before the app starts, so theirs do not count.
     pub fn host_ports(&self) -> impl Iterator<Item = &HostPort> {
-        self.containers
+        self.init_containers
             .iter()
+            .filter(|c| c.restartable)
+            .chain(self.containers.iter())
             .flat_map(|c| c.host_ports.iter())
             .filter(|p| p.port != 0)
     }
@@ -331,35 +338,54 @@ impl PodTemplate {
         self.host_ports().next().is_some()
     }
 
-    /// The pod's effective request, as the scheduler charges it: the larger of the app
-    /// containers' sum and each init container, plus overhead, plus one pod slot.
+    /// The pod's effective request, as the scheduler charges it, by upstream's
+    /// `PodRequests` (k8s.io/component-helpers/resource): the app containers' sum plus
+    /// every sidecar (restartable init container), or, if larger per resource, what some
+    /// init container needs while it runs (itself plus the sidecars started before it);
+    /// plus overhead, plus one pod slot.
     pub fn effective_requests(&self) -> Resources {
-        let mut app = Resources::ZERO;
-        for c in &self.containers {
-            app += c.effective_requests();
-        }
-        for c in &self.init_containers {
-            app = app.max(&c.effective_requests());
-        }
-        app += self.overhead;
-        app.set(ResourceKind::PODS, 1);
-        app
+        let mut r = self.aggregate(ContainerResources::effective_requests);
+        r += self.overhead;
+        r.set(ResourceKind::PODS, 1);
+        r
     }
 
-    /// CPU and memory as counted for scoring, with the 100m / 200 MiB defaults for unset requests.
-    pub fn nonzero_cpu_mem(&self) -> (i64, i64) {
-        let (mut cpu, mut mem) = (0, 0);
+    /// Upstream's `aggregateContainerResourcesByFn` over the containers' `amount`s: the
+    /// sidecar KEP's formula, per resource kind.
+    fn aggregate(&self, amount: impl Fn(&ContainerResources) -> Resources) -> Resources {
+        let mut total = Resources::ZERO;
         for c in &self.containers {
-            let (c_cpu, c_mem) = c.nonzero_cpu_mem();
-            cpu += c_cpu;
-            mem += c_mem;
+            total += amount(c);
         }
+        // What the sidecars started so far hold, and the most any init step needs.
+        let mut sidecars = Resources::ZERO;
+        let mut init_peak = Resources::ZERO;
         for c in &self.init_containers {
-            let (c_cpu, c_mem) = c.nonzero_cpu_mem();
-            cpu = cpu.max(c_cpu);
-            mem = mem.max(c_mem);
+            let own = amount(c);
+            let during = if c.restartable {
+                total += own;
+                sidecars += own;
+                sidecars
+            } else {
+                own + sidecars
+            };
+            init_peak = init_peak.max(&during);
         }
-        (cpu + self.overhead.cpu(), mem + self.overhead.memory())
+        total.max(&init_peak)
+    }
+
+    /// CPU and memory as counted for scoring, with the 100m / 200 MiB defaults for unset
+    /// requests, aggregated as [`PodTemplate::effective_requests`] does (upstream's
+    /// `PodRequests` with `NonMissingContainerRequests`).
+    pub fn nonzero_cpu_mem(&self) -> (i64, i64) {
+        let r = self.aggregate(|c| {
+            let (cpu, mem) = c.nonzero_cpu_mem();
+            Resources::cpu_mem(cpu, mem)
+        });
+        (
+            r.cpu() + self.overhead.cpu(),
+            r.memory() + self.overhead.memory(),
+        )
     }
 
     /// The QoS class, by Kubernetes' rules (only CPU and memory count).
@@ -595,6 +621,77 @@ mod tests {
         };
         let r = t.effective_requests();
         assert_eq!((r.cpu(), r.memory(), r.pods()), (510, 101, 1));
+    }
+
+    /// Rows of upstream's `TestPodResourceRequests` (k8s.io/component-helpers/resource,
+    /// helpers_test.go) with sidecars: (upstream description, init containers as
+    /// (CPU cores, restartable), app containers' CPU cores, expected CPU cores).
+    #[test]
+    fn sidecar_init_containers_add_up_as_pod_requests_says() {
+        type Row = (&'static str, &'static [(i64, bool)], &'static [i64], i64);
+        let rows: &[Row] = &[
+            ("restartable init container", &[(1, true)], &[1], 2),
+            (
+                "multiple restartable init containers",
+                &[(5, false), (1, true), (2, true), (3, true)],
+                &[1],
+                7,
+            ),
+            (
+                "multiple restartable and regular init containers",
+                &[(5, false), (1, true), (2, true), (5, false), (3, true)],
+                &[1],
+                8,
+            ),
+            (
+                "restartable-init, init and regular",
+                &[(10, true), (200, false)],
+                &[100],
+                210,
+            ),
+        ];
+        for &(name, init, app, want) in rows {
+            let t = PodTemplate {
+                init_containers: init
+                    .iter()
+                    .map(|&(cpu, restartable)| ContainerResources {
+                        restartable,
+                        ..container(&[(CPU, cpu * 1000)], &[])
+                    })
+                    .collect(),
+                containers: app
+                    .iter()
+                    .map(|&cpu| container(&[(CPU, cpu * 1000)], &[]))
+                    .collect(),
+                ..Default::default()
+            };
+            assert_eq!(t.effective_requests().cpu(), want * 1000, "{name}");
+            assert_eq!(t.nonzero_cpu_mem().0, want * 1000, "{name} (scoring)");
+        }
+    }
+
+    #[test]
+    fn sidecars_count_unset_requests_as_the_scoring_defaults_and_bind_host_ports() {
+        // A sidecar with no requests counts 100m / 200 MiB beside the app container,
+        // as upstream's NonMissingContainerRequests applies per container.
+        let mut sidecar = container(&[], &[]);
+        sidecar.restartable = true;
+        sidecar.host_ports = vec![HostPort::new(9100, Protocol::Tcp)];
+        let mut plain_init = container(&[], &[]);
+        plain_init.host_ports = vec![HostPort::new(9200, Protocol::Tcp)];
+        let t = PodTemplate {
+            init_containers: vec![plain_init, sidecar],
+            containers: vec![container(&[(CPU, 300)], &[])],
+            ..Default::default()
+        };
+        assert_eq!(t.nonzero_cpu_mem(), (400, 2 * (200 << 20)));
+        assert_eq!(t.effective_requests().cpu(), 300);
+        let ports: Vec<u16> = t.host_ports().map(|p| p.port).collect();
+        assert_eq!(
+            ports,
+            [9100],
+            "only the sidecar's port is held for the pod's life"
+        );
     }
 
     #[test]

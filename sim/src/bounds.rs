@@ -142,30 +142,16 @@ fn workload_pods(
         }
         WorkloadKind::Deployment { at, replicas }
         | WorkloadKind::StatefulSet { at, replicas, .. } => {
-            let replicas = u64::from((*replicas).max(ceiling));
-            if !within(*at) {
-                return (0, *at, SimTime::ZERO);
-            }
-            match (duration, horizon) {
-                (None, _) => (replicas, *at, SimTime::ZERO),
-                // A ReplicaSet replaces each pod as it finishes: one generation per
-                // lifetime until the horizon.
-                (Some(d), Some(h)) => {
-                    let mut cycle = scenario.start_latency.saturating_add(mean(d));
-                    if mean(d) == SimTime::ZERO {
-                        cycle = cycle.saturating_add(CRASH_LOOP_BACKOFF);
-                    }
-                    let generations = h.saturating_sub(*at).as_micros() / cycle.as_micros().max(1);
-                    (
-                        replicas.saturating_mul(generations.saturating_add(1)),
-                        h,
-                        SimTime::ZERO,
-                    )
-                }
-                // Replaced for ever (the loader refuses this; a scenario built in code
-                // may still have it).
-                (Some(_), None) => (u64::MAX, SimTime::MAX, SimTime::ZERO),
-            }
+            replicated(u64::from((*replicas).max(ceiling)), *at, duration, scenario)
+        }
+        // One pod per node: at most every node the cluster ever has.
+        WorkloadKind::DaemonSet { at } => {
+            let nodes = (scenario.nodes.len() + scenario.node_changes.len()) as u64;
+            let grown: u64 = scenario
+                .autoscaler
+                .as_ref()
+                .map_or(0, |a| a.groups.iter().map(|g| u64::from(g.max)).sum());
+            replicated(nodes.saturating_add(grown), *at, duration, scenario)
         }
         WorkloadKind::Batch { arrivals } => {
             let end = match (arrivals.stop, horizon) {
@@ -270,6 +256,39 @@ fn min_known(a: Option<u64>, b: Option<u64>) -> u64 {
 /// A non-negative float as a count, saturating (NaN gives 0).
 fn to_u64(x: f64) -> u64 {
     x.max(0.0) as u64
+}
+/// Pods of a workload that keeps `replicas` pods from `at` on and replaces each one that
+/// finishes (a ReplicaSet, a StatefulSet, a DaemonSet), as [`workload_pods`] counts them.
+fn replicated(
+    replicas: u64,
+    at: SimTime,
+    duration: Option<&Dist<SimTime>>,
+    scenario: &Scenario,
+) -> (u64, SimTime, SimTime) {
+    let horizon = scenario.duration;
+    if horizon.is_some_and(|h| at > h) {
+        return (0, at, SimTime::ZERO);
+    }
+    match (duration, horizon) {
+        (None, _) => (replicas, at, SimTime::ZERO),
+        // A ReplicaSet replaces each pod as it finishes: one generation per
+        // lifetime until the horizon.
+        (Some(d), Some(h)) => {
+            let mut cycle = scenario.start_latency.saturating_add(mean(d));
+            if mean(d) == SimTime::ZERO {
+                cycle = cycle.saturating_add(CRASH_LOOP_BACKOFF);
+            }
+            let generations = h.saturating_sub(at).as_micros() / cycle.as_micros().max(1);
+            (
+                replicas.saturating_mul(generations.saturating_add(1)),
+                h,
+                SimTime::ZERO,
+            )
+        }
+        // Replaced for ever (the loader refuses this; a scenario built in code
+        // may still have it).
+        (Some(_), None) => (u64::MAX, SimTime::MAX, SimTime::ZERO),
+    }
 }
 
 /// The mean of a distribution of durations.

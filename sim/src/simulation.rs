@@ -198,6 +198,10 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             StatefulSets::new(scenario, seed, &mut ctx)
         };
+        let daemonsets = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::daemonsets::DaemonSets::new(scenario, seed, &mut ctx)
+        };
         let pressure = scenario.node_pressure.as_ref().map(|p| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             NodePressure::start(p, &mut ctx)
@@ -229,6 +233,7 @@ impl<'a> Simulation<'a> {
                 keda,
                 pressure,
                 jobs,
+                daemonsets,
             },
         };
         for (at, action) in &scenario.node_changes {

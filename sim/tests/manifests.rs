@@ -504,3 +504,106 @@ fn a_cluster_snapshot_starts_with_its_pods_where_they_run() {
         ]
     );
 }
+
+/// A DaemonSet for the nodes of `NODES` (`a` untainted, `b` tainted `dedicated=db`), with
+/// a sidecar init container: its pods request 100m (app) + 50m (sidecar) = 150m, more than
+/// its 120m regular init container with the sidecar started before it (70m + 50m).
+const DAEMONS: &str = "\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      initContainers:
+      - name: proxy
+        restartPolicy: Always
+        resources: {requests: {cpu: 50m}}
+      - name: setup
+        resources: {requests: {cpu: 70m}}
+      containers:
+      - name: agent
+        resources: {requests: {cpu: 100m, memory: 64Mi}}
+";
+
+#[test]
+fn a_daemon_set_manifest_runs_one_pod_per_node_it_tolerates() {
+    let dir = dir_with(
+        "daemons",
+        &[
+            ("nodes.yaml", NODES),
+            ("ds.yaml", DAEMONS),
+            ("s.yaml", "duration: 1m\nmanifests: [nodes.yaml, ds.yaml]\n"),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifests_ignored, None);
+    assert!(s.manifest_warnings.is_empty(), "{:?}", s.manifest_warnings);
+    let w = &s.workloads[0];
+    assert!(matches!(
+        w.kind,
+        sim::scenario::WorkloadKind::DaemonSet { .. }
+    ));
+    assert_eq!(w.template.namespace, "kube-system");
+    assert_eq!(w.template.effective_requests().cpu(), 150);
+    // b's `dedicated=db:NoSchedule` is not tolerated: one pod, on a.
+    assert_eq!(
+        bindings(&run(&s, "kube-default")),
+        [("agent-0".to_owned(), "a".to_owned())]
+    );
+    // Tolerating it, both nodes run one.
+    let tolerant = DAEMONS.replace(
+        "    spec:\n      initContainers:",
+        "    spec:\n      tolerations: [{key: dedicated, operator: Exists}]\n      initContainers:",
+    );
+    let dir = dir_with(
+        "daemons-tolerant",
+        &[
+            ("nodes.yaml", NODES),
+            ("ds.yaml", &tolerant),
+            ("s.yaml", "duration: 1m\nmanifests: [nodes.yaml, ds.yaml]\n"),
+        ],
+    );
+    assert_eq!(
+        bindings(&run(&load(&dir.join("s.yaml")), "kube-default")),
+        [
+            ("agent-0".to_owned(), "a".to_owned()),
+            ("agent-1".to_owned(), "b".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_bad_daemon_set_field_names_file_line_column_and_field() {
+    for (from, to, line, column, field) in [
+        (
+            "cpu: 70m",
+            "cpu: 7x",
+            15,
+            37,
+            "spec.template.spec.initContainers[1].resources.requests.cpu",
+        ),
+        (
+            "restartPolicy: Always",
+            "restartPolicy: OnFailure",
+            12,
+            24,
+            "spec.template.spec.initContainers[0].restartPolicy",
+        ),
+    ] {
+        let dir = dir_with(
+            "daemons-bad",
+            &[
+                ("ds.yaml", &DAEMONS.replace(from, to)),
+                ("s.yaml", "manifests: [ds.yaml]\n"),
+            ],
+        );
+        let e = try_load(&dir.join("s.yaml")).unwrap_err();
+        assert_eq!(e.path, dir.join("ds.yaml").display().to_string());
+        assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+    }
+}

@@ -196,7 +196,7 @@ fn workload_with_no_kind() {
         4,
         5,
         "workloads[1]",
-        "exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job`",
+        "exactly one of `pod`, `deployment`, `batch`, `statefulSet`, `daemonSet` or `job`",
     );
 }
 

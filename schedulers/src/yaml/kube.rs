@@ -317,6 +317,8 @@ pub struct RawContainer {
     pub resources: Option<RawResourceRequirements>,
     /// Its ports; those with a `hostPort` concern scheduling.
     pub ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
+    /// `Always` on an init container makes it a sidecar.
+    pub restart_policy: Option<Spanned<String>>,
 }
 
 /// A container's `resources` (`ResourceRequirements`).

@@ -38,8 +38,17 @@
 //!   period; their Deployments replace them). It leaves once its pods are gone: at once,
 //!   or at the first scan after their grace period.
 //!
-//! Simplified, stated: no DaemonSets or mirror pods exist, so utilization counts every
-//! pod; inter-pod affinity, topology spread and host ports are not checked in either
+//! DaemonSets, as upstream: a template node of the scale-up simulation first takes the
+//! pod of every DaemonSet (created by then) that should run on it
+//! (`daemonset.GetDaemonSetPodsForNode`), so the estimate packs only what is left; daemon
+//! pods neither block a scale-down nor need room elsewhere (`drain.GetPodsToMove` leaves
+//! them out, and their PodDisruptionBudgets with them), and a node running nothing else
+//! counts as empty; they are evicted with the node's other pods
+//! (`--daemonset-eviction-for-occupied-nodes`, default true; here also on empty nodes,
+//! since a node leaves only once its pods are gone). Utilization counts them, as
+//! upstream's default `--ignore-daemonsets-utilization=false` does.
+//!
+//! Simplified, stated: no mirror pods exist; inter-pod affinity, topology spread and host ports are not checked in either
 //! simulation (the scheduler still applies them when it places the pods); the price
 //! expander is cost per pod, not upstream's price-to-pod-value ratio with its
 //! preferred-node penalty; `scale-down-delay-after-delete` and `-after-failure`, unready
@@ -56,11 +65,15 @@ use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use schedulers::filters::{PodFilter, check_constraints};
 use schedulers::pdb::PodDisruptionBudget;
+use std::sync::Arc;
+
 use schedulers::{
-    ClusterState, NodeId, NodeSpec, Pod, PodId, PodPhase, Resources, Taint, TaintEffect,
+    ClusterState, NodeId, NodeSpec, OwnerKind, Pod, PodId, PodPhase, PodTemplate, Resources, Taint,
+    TaintEffect,
 };
 
 use crate::controllers::Controller;
+use crate::controllers::daemonsets;
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::nodes;
 use crate::engine::{Ctx, Event};
@@ -133,9 +146,21 @@ pub struct Autoscaler {
     alive_queued: bool,
     last_scan: Option<SimTime>,
     rng: ChaCha8Rng,
+    /// The scenario's DaemonSets: creation time and template with the default daemon
+    /// tolerations, for the template nodes of a scale-up.
+    daemons: Vec<(SimTime, Arc<PodTemplate>)>,
 }
 
 impl Autoscaler {
+    /// The DaemonSets created by `now`, whose pods a new node would run.
+    fn daemons_at(&self, now: SimTime) -> Vec<Arc<PodTemplate>> {
+        self.daemons
+            .iter()
+            .filter(|(at, _)| *at <= now)
+            .map(|(_, t)| Arc::clone(t))
+            .collect()
+    }
+
     /// The autoscaler of `ca`, its first scan queued at time zero.
     pub(crate) fn start(ca: &ClusterAutoscaler, seed: u64, ctx: &mut Ctx<'_>) -> Autoscaler {
         ctx.at(
@@ -162,6 +187,18 @@ impl Autoscaler {
             alive_queued: false,
             last_scan: None,
             rng: stream(seed, Concern::Autoscaler, 0),
+            daemons: ctx
+                .scenario
+                .workloads
+                .iter()
+                .filter_map(|w| match w.kind {
+                    WorkloadKind::DaemonSet { at } => Some((
+                        at,
+                        Arc::new(daemonsets::with_daemon_tolerations(&w.template)),
+                    )),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
@@ -267,7 +304,8 @@ impl Autoscaler {
             .map(|(g, s)| (g, s.upcoming))
             .collect();
         if !upcoming.is_empty() && !left.is_empty() {
-            let mut scratch = Scratch::new(cluster);
+            let daemons = self.daemons_at(ctx.now);
+            let mut scratch = Scratch::new(cluster, &daemons);
             for &(g, n) in &upcoming {
                 for _ in 0..n {
                     scratch.add_node(&self.groups[g].template);
@@ -282,6 +320,7 @@ impl Autoscaler {
             return (false, false);
         }
         let unhelped = left.len() as u32;
+        let daemons = self.daemons_at(ctx.now);
         let mut options: Vec<(ScaleUpOption, Vec<PodId>)> = Vec::new();
         let mut waiting = false;
         for (g, group) in self.groups.iter().enumerate() {
@@ -289,7 +328,7 @@ impl Autoscaler {
             if room == 0 {
                 continue;
             }
-            let (nodes, pods) = estimate(cluster, &group.template, &left, room);
+            let (nodes, pods) = estimate(cluster, &daemons, &group.template, &left, room);
             if nodes == 0 {
                 continue;
             }
@@ -450,7 +489,13 @@ impl Autoscaler {
         let empty: Vec<(NodeId, SimTime)> = ripe
             .iter()
             .copied()
-            .filter(|(n, _)| ctx.cluster.node(*n).pods.is_empty())
+            .filter(|(n, _)| {
+                let c = &*ctx.cluster;
+                c.node(*n)
+                    .pods
+                    .iter()
+                    .all(|&id| c.pod(id).is_some_and(is_daemon))
+            })
             .take(self.settings.max_empty_bulk_delete as usize)
             .collect();
         if !empty.is_empty() {
@@ -490,7 +535,7 @@ impl Autoscaler {
         let mut ok = true;
         for &id in pods {
             let Some(pod) = cluster.pod(id) else { continue };
-            if pod.terminating {
+            if pod.terminating || is_daemon(pod) {
                 continue;
             }
             if blocks(pod, ctx) {
@@ -576,6 +621,11 @@ impl Autoscaler {
     }
 }
 
+/// True for a DaemonSet's pod, which a scale-down neither moves nor waits for.
+fn is_daemon(pod: &Pod) -> bool {
+    pod.template.owner == OwnerKind::DaemonSet
+}
+
 /// True when `pod` keeps its node from being removed (upstream's `drain.GetPodsToMove`):
 /// annotated `safe-to-evict: "false"`, or with no controller that would recreate it
 /// (unless annotated `safe-to-evict: "true"`).
@@ -653,20 +703,37 @@ fn fit_existing(
 /// filters (upstream's cluster snapshot with template nodes).
 struct Scratch {
     cluster: ClusterState,
+    /// The DaemonSets whose pods each template node runs first.
+    daemons: Vec<Arc<PodTemplate>>,
 }
 
 impl Scratch {
-    fn new(like: &ClusterState) -> Scratch {
+    fn new(like: &ClusterState, daemons: &[Arc<PodTemplate>]) -> Scratch {
         Scratch {
             cluster: ClusterState::new(like.resource_names().clone()),
+            daemons: daemons.to_vec(),
         }
     }
 
+    /// Adds a template node, with the daemon pods that should run on it bound where
+    /// they fit (upstream's template NodeInfo carries them).
     fn add_node(&mut self, template: &NodeSpec) -> usize {
         let mut spec = template.clone();
         let i = self.cluster.nodes().len();
         spec.name = format!("template-{i}");
+        let pods: Vec<Pod> = self
+            .daemons
+            .iter()
+            .filter(|base| daemonsets::should_run(base, &spec).0)
+            .map(|base| {
+                let pinned = daemonsets::pinned_template(base, &spec.name);
+                Pod::from_template(Arc::new(pinned), 0)
+            })
+            .collect();
         self.cluster.add_node(spec);
+        for pod in &pods {
+            self.bind(pod, i);
+        }
         i
     }
 
@@ -698,6 +765,7 @@ impl Scratch {
 /// pods they take.
 fn estimate(
     cluster: &ClusterState,
+    daemons: &[Arc<PodTemplate>],
     template: &NodeSpec,
     pods: &[PodId],
     limit: u32,
@@ -716,7 +784,7 @@ fn estimate(
         })
         .collect();
     order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut scratch = Scratch::new(cluster);
+    let mut scratch = Scratch::new(cluster, daemons);
     let mut placed = Vec::new();
     let mut nodes = 0u32;
     for (_, _, id) in order {

@@ -11,9 +11,10 @@
 //!   node that is down).
 //! - When the kubelet is back, the controller removes the taint and the node is Ready
 //!   and schedulable again.
-//! - A drain is `kubectl drain`: the node is cordoned, and every pod on it is evicted
-//!   through the Eviction API ([`schedulers::pdb::eviction_allowed`]); a refused eviction
-//!   is retried every `drainRetryInterval` (5 s) until the node is empty.
+//! - A drain is `kubectl drain --ignore-daemonsets`: the node is cordoned, and every pod
+//!   on it but DaemonSets' (which tolerate the cordon and would come straight back) is
+//!   evicted through the Eviction API ([`schedulers::pdb::eviction_allowed`]); a refused
+//!   eviction is retried every `drainRetryInterval` (5 s) until no other pod is left.
 //! - A spot reclaim gives each reclaimed node a notice: it is cordoned and drained as
 //!   the AWS node termination handler does, and at the end of the notice terminated
 //!   (its remaining pods evicted, the node deleted).
@@ -33,7 +34,7 @@
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Weibull};
-use schedulers::{NodeId, Taint, TaintEffect, eviction_allowed_with};
+use schedulers::{NodeId, OwnerKind, Taint, TaintEffect, eviction_allowed_with};
 
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
@@ -470,7 +471,7 @@ impl NodeFailures {
             let Some(p) = ctx.cluster.pod(pod) else {
                 continue;
             };
-            if p.terminating {
+            if p.terminating || p.template.owner == OwnerKind::DaemonSet {
                 continue;
             }
             // A budget's healthy pods are its Ready ones.

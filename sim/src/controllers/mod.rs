@@ -23,6 +23,8 @@
 //! - [`hpa`]: HorizontalPodAutoscalers, which set their Deployments' replicas.
 //! - [`statefulsets`]: StatefulSets, one pod per ordinal with its own claims, created in
 //!   order and recreated with the same identity.
+//! - [`daemonsets`]: DaemonSets, one pod pinned to every node that should run it, on
+//!   nodes present at the start and joining later, recreated while the node qualifies.
 //! - [`workqueue`]: work queues in front of Services, filled by their load and drained
 //!   by their ready pods.
 //! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
@@ -37,6 +39,7 @@
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
 pub mod autoscaler;
+pub mod daemonsets;
 pub mod failures;
 pub mod gang;
 pub mod hpa;
@@ -99,6 +102,8 @@ pub(crate) enum Id {
     Jobs,
     /// The kubelets' eviction managers and container restarts.
     NodePressure,
+    /// The DaemonSet controller.
+    DaemonSets,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -124,7 +129,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
         Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure],
-        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs],
+        Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs, DaemonSets],
         Fact::PodDeleted { .. } => &[
             Gang,
             Services,
@@ -133,13 +138,16 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
             Autoscaler,
             StatefulSets,
             Jobs,
+            DaemonSets,
         ],
         Fact::Scaled { .. } => &[Workloads],
         Fact::PodReady { .. } => &[Workloads],
-        Fact::NodeAdded { .. } => &[Failures, Queue],
-        Fact::NodeTaintsChanged { .. } => &[TaintEviction, Queue],
+        // A new node's daemon pods exist before the queue looks at the pods it may take.
+        Fact::NodeAdded { .. } => &[Failures, DaemonSets, Queue],
+        Fact::NodeTaintsChanged { .. } => &[TaintEviction, DaemonSets, Queue],
+        Fact::NodeRemoved { .. } => &[DaemonSets, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
-        Fact::NodeRemoved { .. } | Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
         Fact::EndpointsChanged { .. } => &[WorkQueue],
         Fact::QueueLength { .. } => &[Keda],
         Fact::KedaScaled { .. } => &[Workloads],
@@ -196,6 +204,10 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| matches!(w.kind, WorkloadKind::Job { .. }));
+        let daemons = scenario
+            .workloads
+            .iter()
+            .any(|w| matches!(w.kind, WorkloadKind::DaemonSet { .. }));
         let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
         for (id, on) in [
             (Id::Services, dynamics),
@@ -211,6 +223,7 @@ impl Routes {
             (Id::Keda, keda),
             (Id::Jobs, jobs),
             (Id::NodePressure, scenario.node_pressure.is_some()),
+            (Id::DaemonSets, daemons),
         ] {
             active |= u16::from(on) << id as u16;
         }
@@ -248,6 +261,7 @@ pub(crate) struct Controllers {
     pub workqueues: workqueue::WorkQueues,
     pub keda: keda::ScaledObjects,
     pub jobs: jobs::Jobs,
+    pub daemonsets: daemonsets::DaemonSets,
     /// Present only when the scenario has `nodePressure:`.
     pub pressure: Option<node_pressure::NodePressure>,
 }
@@ -275,6 +289,7 @@ impl Controllers {
             Event::WorkQueue(e) => self.workqueues.on(e, ctx),
             Event::Keda(e) => self.keda.on(e, ctx),
             Event::Jobs(e) => self.jobs.on(e, ctx),
+            Event::DaemonSets(e) => self.daemonsets.on(e, ctx),
             Event::Pressure(e) => {
                 if let Some(p) = &mut self.pressure {
                     p.on(e, ctx);
@@ -306,6 +321,7 @@ impl Controllers {
             Id::WorkQueue => self.workqueues.react(fact, ctx),
             Id::Keda => self.keda.react(fact, ctx),
             Id::Jobs => self.jobs.react(fact, ctx),
+            Id::DaemonSets => self.daemonsets.react(fact, ctx),
             Id::NodePressure => {
                 if let Some(p) = &mut self.pressure {
                     p.react(fact, ctx);

@@ -292,8 +292,8 @@ impl Workloads {
                 state.trace = Some(Box::new(trace));
                 first
             }
-            // Its own controller's.
-            WorkloadKind::StatefulSet { .. } => None,
+            // Their own controllers'.
+            WorkloadKind::StatefulSet { .. } | WorkloadKind::DaemonSet { .. } => None,
         }
     }
 
@@ -340,7 +340,7 @@ impl Workloads {
                 }
                 return;
             }
-            WorkloadKind::StatefulSet { .. } => return,
+            WorkloadKind::StatefulSet { .. } | WorkloadKind::DaemonSet { .. } => return,
             WorkloadKind::Job { .. } => return,
         };
         self.create_next(w, left, ctx);

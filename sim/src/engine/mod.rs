@@ -35,6 +35,7 @@ use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
 use crate::controllers::autoscaler::AutoscalerEvent;
+use crate::controllers::daemonsets::DaemonSetEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
 use crate::controllers::hpa::HpaEvent;
@@ -92,6 +93,8 @@ pub enum Event {
     Pressure(PressureEvent),
     /// For the job controller (Job starts, back-offs, deadlines).
     Jobs(JobEvent),
+    /// For DaemonSets (their syncs).
+    DaemonSets(DaemonSetEvent),
 }
 
 impl Event {
@@ -105,7 +108,8 @@ impl Event {
             | Event::Kubelet(_)
             | Event::Nodes(_)
             | Event::Taint(_)
-            | Event::StatefulSets(_) => true,
+            | Event::StatefulSets(_)
+            | Event::DaemonSets(_) => true,
             Event::Jobs(_) => true,
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),

@@ -208,6 +208,13 @@ pub enum WorkloadKind {
         /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
         claim_templates: Vec<String>,
     },
+    /// `daemonSet: NAME`: one pod on every node that should run it (its node selector,
+    /// required node affinity and tolerations admit the node), from `at` on, including
+    /// nodes that join later; a lost pod is recreated while its node still qualifies.
+    DaemonSet {
+        /// Creation time.
+        at: SimTime,
+    },
     /// `job: NAME`: a Job created at `at`, whose controller runs its pods to completion.
     Job {
         /// Creation time (the Job's `status.startTime`).

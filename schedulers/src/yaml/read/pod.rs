@@ -195,6 +195,38 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// A container's `restartPolicy`: true for an init container with `Always` (a
+    /// sidecar). As Kubernetes validates it, `Always` is the one value an init container
+    /// may give, and an app container gives none (it follows the pod's).
+    pub fn container_restart_policy(
+        &self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+        init: bool,
+    ) -> Result<bool> {
+        let Some(v) = v else { return Ok(false) };
+        if !init {
+            return Err(self.err(
+                &v.referenced,
+                field,
+                "may not be set for non-init containers (an init container with \
+                 `restartPolicy: Always` is a sidecar)",
+            ));
+        }
+        if v.value != "Always" {
+            return Err(self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "Unsupported value: {}: supported values: \"Always\"{}",
+                    quoted(&v.value),
+                    did_you_mean(&v.value, &["Always"])
+                ),
+            ));
+        }
+        Ok(true)
+    }
+
     /// A container's `ports`, as Kubernetes validates them; only the ports with a
     /// `hostPort` are kept, since only they concern the scheduler. `seen` maps the host
     /// ports of the containers before this one to where they are declared: a

@@ -742,6 +742,8 @@ pub(super) struct RawWorkload {
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
+    /// A DaemonSet's name: one pod per node that should run it.
+    pub(super) daemon_set: Option<Spanned<String>>,
     /// A Job (see `build::jobs`): a kind of its own, and its spec's fields.
     pub(super) job: Option<Spanned<String>>,
     pub(super) completions: Option<Spanned<Scalar>>,
@@ -788,6 +790,8 @@ pub(super) struct RawContainer {
     pub(super) limits: Option<QuantityMap>,
     pub(super) ports: Option<Spanned<Vec<Spanned<RawContainerPort>>>>,
     pub(super) image: Option<Spanned<String>>,
+    /// `Always` on an init container makes it a sidecar.
+    pub(super) restart_policy: Option<Spanned<String>>,
 }
 
 /// `clusterAutoscaler:`: cluster-autoscaler's flags, in camelCase.

@@ -202,6 +202,7 @@ fn modelled(kind: &str) -> Option<Modelled> {
     Some(match kind {
         "Deployment" | "ReplicaSet" => Modelled::Workload(Kind::Deployment),
         "StatefulSet" => Modelled::Workload(Kind::StatefulSet),
+        "DaemonSet" => Modelled::Workload(Kind::DaemonSet),
         "Job" => Modelled::Workload(Kind::Job),
         "Pod" => Modelled::Workload(Kind::Pod),
         "PriorityClass" => Modelled::PriorityClass,
@@ -323,6 +324,7 @@ const SILENT: &[(&str, &[&str])] = &[
             "stdinOnce",
             "tty",
             "resizePolicy",
+            "restartPolicy",
         ],
     ),
     ("CONTAINER.resources", &["requests", "limits"]),
@@ -868,6 +870,7 @@ fn container(c: Spanned<RawContainer>) -> Spanned<ScenarioContainer> {
             limits: resources.limits,
             ports: value.ports,
             image: value.image,
+            restart_policy: value.restart_policy,
         },
         referenced,
         defined,
@@ -1129,7 +1132,7 @@ impl<'f> Builder<'f> {
         Ok(out)
     }
 
-    /// A Deployment, ReplicaSet, StatefulSet, Job or Pod as the workload its scenario
+    /// A Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or Pod as the workload its scenario
     /// entry would build.
     fn manifest_workload(
         &mut self,
@@ -1162,7 +1165,7 @@ impl<'f> Builder<'f> {
                 w.parallelism = spec.parallelism;
                 w.backoff_limit = spec.backoff_limit;
                 w.active_deadline_seconds = spec.active_deadline_seconds;
-            } else {
+            } else if kind != Kind::DaemonSet {
                 // Kubernetes' default of one replica.
                 w.replicas = Some(
                     spec.replicas

@@ -325,6 +325,11 @@ impl Builder<'_> {
             if let Some(image) = &raw.image {
                 images.push(self.image_name(image, &format!("{c_base}.image"))?);
             }
+            c.restartable = self.kube.container_restart_policy(
+                raw.restart_policy.as_ref(),
+                &format!("{c_base}.restartPolicy"),
+                base.ends_with("initContainers"),
+            )?;
             out.push(c);
         }
         Ok(out)

@@ -1,4 +1,5 @@
-//! `workloads:`: each one's kind (`pod`, `deployment`, `batch` or `trace`), the keys that
+//! `workloads:`: each one's kind (`pod`, `deployment`, `batch`, `statefulSet`,
+//! `daemonSet`, `job` or `trace`), the keys that
 //! belong to that kind, and a batch workload's `arrivals`. A trace workload is read in
 //! `trace`.
 
@@ -25,6 +26,7 @@ pub(super) enum Kind {
     Deployment,
     Batch,
     StatefulSet,
+    DaemonSet,
     Job,
 }
 
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Deployment => "deployment",
             Kind::Batch => "batch",
             Kind::StatefulSet => "statefulSet",
+            Kind::DaemonSet => "daemonSet",
             Kind::Job => "job",
         }
     }
@@ -91,6 +94,7 @@ impl Builder<'_> {
             (Kind::Deployment, &raw.deployment),
             (Kind::Batch, &raw.batch),
             (Kind::StatefulSet, &raw.stateful_set),
+            (Kind::DaemonSet, &raw.daemon_set),
             (Kind::Job, &raw.job),
         ]
         .into_iter()
@@ -106,8 +110,8 @@ impl Builder<'_> {
             (None, _) => Err(self.kube.err(
                 &w.referenced,
                 base,
-                "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or \
-                 `job` (naming it), or `trace`; found none",
+                "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet`, \
+                 `daemonSet` or `job` (naming it), or `trace`; found none",
             )),
             (Some(first), Some(second)) => {
                 let ((first, _), (second, at)) = (key_at(&first), key_at(&second));
@@ -138,7 +142,13 @@ impl Builder<'_> {
             (
                 "at",
                 w.at.as_ref().map(|v| &v.referenced),
-                &[Kind::Pod, Kind::Deployment, Kind::StatefulSet, Kind::Job],
+                &[
+                    Kind::Pod,
+                    Kind::Deployment,
+                    Kind::StatefulSet,
+                    Kind::DaemonSet,
+                    Kind::Job,
+                ],
                 " (a batch workload starts at `arrivals.start`)",
             ),
             (
@@ -261,6 +271,11 @@ impl Builder<'_> {
                 (WorkloadKind::Batch { arrivals }, OwnerKind::Job, false)
             }
             Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
+            Kind::DaemonSet => (
+                WorkloadKind::DaemonSet { at: at(self)? },
+                OwnerKind::DaemonSet,
+                false,
+            ),
         };
         let (template, sized) = self.template(
             raw,
@@ -312,9 +327,9 @@ impl Builder<'_> {
                 ));
             }
         }
-        // A ReplicaSet (or a StatefulSet) replaces every pod that finishes, so finite
-        // pods churn for ever.
-        if let (Kind::Deployment | Kind::StatefulSet, Some(d), None) =
+        // A ReplicaSet (or a StatefulSet, a DaemonSet) replaces every pod that finishes,
+        // so finite pods churn for ever.
+        if let (Kind::Deployment | Kind::StatefulSet | Kind::DaemonSet, Some(d), None) =
             (kind, &raw.duration, self.horizon)
         {
             return Err(self.kube.err(
@@ -662,7 +677,7 @@ workloads:
             "workloads: [{count: 2}]\n",
             "{count",
             "workloads[0]",
-            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet` or `job` (naming it), or `trace`; found none",
+            "a workload needs exactly one of `pod`, `deployment`, `batch`, `statefulSet`, `daemonSet` or `job` (naming it), or `trace`; found none",
         );
         check_at(
             "workloads: [{pod: a, batch: b}]\n",
