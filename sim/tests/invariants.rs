@@ -400,6 +400,7 @@ fn random_workload(rng: &mut ChaCha8Rng, i: usize, nodes: &[NodeSpec], bounded: 
     let duration = (!forever).then(|| random_duration(rng));
     Workload {
         dynamics: None,
+        forbidden: None,
         kind,
         template: Arc::new(template),
         sized,
@@ -457,6 +458,8 @@ fn random_scenario(seed: u64) -> Scenario {
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        quotas: Vec::new(),
+        limit_ranges: Vec::new(),
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
@@ -1118,6 +1121,7 @@ fn a_node_that_joins_again_is_a_new_node_and_takes_pods() {
     let nodes = vec![plain_node("a", 4000), plain_node("b", 4000)];
     let deployment = Workload {
         dynamics: None,
+        forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
             replicas: 2,
@@ -1268,6 +1272,7 @@ fn cpu_template(name: &str, cpu: i64) -> PodTemplate {
 fn bare_pods(template: PodTemplate, count: u32, run_for: Option<SimTime>) -> Workload {
     Workload {
         dynamics: None,
+        forbidden: None,
         kind: WorkloadKind::Pods {
             at: SimTime::ZERO,
             count,
@@ -1306,6 +1311,8 @@ fn scenario(
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        quotas: Vec::new(),
+        limit_ranges: Vec::new(),
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
@@ -1327,6 +1334,7 @@ fn pod_larger_than_every_node_stays_pending_and_run_ends() {
     let minute = Some(SimTime::from_secs(60));
     let batch = |template: PodTemplate, process, count, sized| Workload {
         dynamics: None,
+        forbidden: None,
         kind: WorkloadKind::Batch {
             arrivals: Arrivals {
                 process,
@@ -1534,6 +1542,7 @@ fn deployment_of_instant_pods_does_not_stall_time() {
     let registry = Registry::builtin();
     let deployment = Workload {
         dynamics: None,
+        forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
             replicas: 1,

@@ -32,6 +32,7 @@ use rand::rngs::ChaCha8Rng;
 use schedulers::{PodId, PodPhase};
 
 use crate::controllers::Controller;
+use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::workloads::new_pod;
 use crate::engine::{Ctx, Event};
@@ -55,6 +56,11 @@ pub enum JobEvent {
     },
     /// A Job is synced again: its back-off is over, or it created a pod and wants more.
     Sync {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// A Job is synced again after the API server refused one of its pods.
+    Retry {
         /// The workload's index in the scenario.
         workload: u32,
     },
@@ -85,6 +91,8 @@ struct Job {
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
     outcomes: ChaCha8Rng,
+    /// The requeue after refused creations.
+    api_backoff: CreateBackoff,
 }
 
 /// Every Job of the scenario.
@@ -120,6 +128,7 @@ impl Jobs {
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
                     outcomes: stream(seed, Concern::JobFailures, i),
+                    api_backoff: CreateBackoff::default(),
                 })
             })
             .collect();
@@ -196,10 +205,22 @@ impl Jobs {
             failing += 1;
         }
         pod.failing_runs = failing;
-        let id = ctx.cluster.add_pod(pod);
+        let Some(id) = admission::create_pod(ctx, pod, run_for) else {
+            // The refused pod never existed: the next try takes its name.
+            job.created -= 1;
+            // The sync failed: requeued with the controller's API back-off.
+            if let Some(at) = job.api_backoff.refused(
+                ctx.now,
+                admission::JOB_API_BACKOFF,
+                admission::MAX_JOB_API_BACKOFF,
+            ) {
+                ctx.at(at, Event::Jobs(JobEvent::Retry { workload: w as u32 }));
+            }
+            return;
+        };
+        job.api_backoff.succeeded();
         job.active.push(id);
         let more = (job.active.len() as u32) < want;
-        ctx.publish(Fact::PodCreated { pod: id, run_for });
         // The next pod exists once this one is processed (queued).
         if more {
             ctx.then(Event::Jobs(JobEvent::Sync { workload: w as u32 }));
@@ -329,6 +350,12 @@ impl Controller for Jobs {
                     && job.sync_at == Some(ctx.now)
                 {
                     job.sync_at = None;
+                }
+                self.sync(workload as usize, ctx);
+            }
+            JobEvent::Retry { workload } => {
+                if let Some(job) = self.jobs.get_mut(workload as usize).and_then(Option::as_mut) {
+                    job.api_backoff.fired();
                 }
                 self.sync(workload as usize, ctx);
             }

@@ -22,6 +22,7 @@ use rand::rngs::ChaCha8Rng;
 use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
+use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::workloads::CRASH_LOOP_BACKOFF;
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
@@ -60,6 +61,8 @@ struct Set {
     not_before: Vec<SimTime>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
+    /// The requeue after refused creations.
+    backoff: CreateBackoff,
 }
 
 /// Every StatefulSet of the scenario.
@@ -101,6 +104,7 @@ impl StatefulSets {
                 pods: vec![None; *replicas as usize],
                 not_before: vec![SimTime::ZERO; *replicas as usize],
                 durations: stream(seed, Concern::Durations, w as u64),
+                backoff: CreateBackoff::default(),
             });
             ctx.at(*at, Event::StatefulSets(StatefulSetEvent::Sync { set }));
         }
@@ -133,9 +137,22 @@ impl StatefulSets {
                         .as_ref()
                         .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
                     pod.run_micros = run_for.as_micros();
-                    let id = ctx.cluster.add_pod(pod);
+                    let Some(id) = admission::create_pod(ctx, pod, run_for) else {
+                        // The sync fails here and is requeued with the rate limiter.
+                        if let Some(at) = s.backoff.refused(
+                            ctx.now,
+                            admission::CONTROLLER_BACKOFF,
+                            admission::MAX_CONTROLLER_BACKOFF,
+                        ) {
+                            ctx.at(
+                                at,
+                                Event::StatefulSets(StatefulSetEvent::Sync { set: set as u32 }),
+                            );
+                        }
+                        return;
+                    };
+                    s.backoff.succeeded();
                     s.pods[i] = Some(id);
-                    ctx.publish(Fact::PodCreated { pod: id, run_for });
                     if ordered {
                         // It is not Running and Ready yet: wait for it.
                         return;
@@ -186,6 +203,9 @@ impl Controller for StatefulSets {
             StatefulSetEvent::Sync { set } => {
                 if let Some(s) = self.sets.get_mut(set as usize) {
                     s.live = true;
+                    if s.backoff.queued_at() == Some(ctx.now) {
+                        s.backoff.fired();
+                    }
                 }
                 self.sync(set as usize, ctx);
             }

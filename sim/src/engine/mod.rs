@@ -335,6 +335,7 @@ macro_rules! for_each_fact {
             Fact::Scaled { .. } => $arm!(),
             Fact::RolloutStarted { .. } => $arm!(),
             Fact::RolloutFinished { .. } => $arm!(),
+            Fact::CreateRefused { .. } => $arm!(),
             Fact::QueueLength { .. } => $arm!(),
             Fact::QueueServed { .. } => $arm!(),
             Fact::QueueDropped { .. } => $arm!(),

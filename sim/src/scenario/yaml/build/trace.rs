@@ -75,6 +75,7 @@ pub(super) fn trace_workload(replay: TraceReplay) -> Workload {
         sized: Vec::new(),
         duration: None,
         dynamics: None,
+        forbidden: None,
     }
 }
 

@@ -262,7 +262,7 @@ impl Builder<'_> {
             }
             Kind::Job => (self.job(raw, at(self)?, base)?, OwnerKind::Job, false),
         };
-        let (template, sized) = self.template(
+        let (template, sized, forbidden) = self.template(
             raw,
             name,
             owner,
@@ -390,6 +390,7 @@ impl Builder<'_> {
             sized,
             duration,
             dynamics,
+            forbidden: forbidden.map(Arc::from),
         })
     }
 
