@@ -55,7 +55,10 @@ fn lines(r: &RunResult, kinds: &[&str]) -> Vec<(u64, String, String, String)> {
 
 /// The times (ms) of the `failed-create` lines.
 fn refusals(r: &RunResult) -> Vec<u64> {
-    lines(r, &["failed-create"]).into_iter().map(|l| l.0).collect()
+    lines(r, &["failed-create"])
+        .into_iter()
+        .map(|l| l.0)
+        .collect()
 }
 
 const QUOTA_PODS_2: &str = "\
@@ -88,14 +91,19 @@ fn a_deployment_over_its_pod_quota_runs_two_and_retries_the_third_with_back_off(
             ("quota.yaml", QUOTA_PODS_2),
             (
                 "s.yaml",
-                &scenario("  - {deployment: web, namespace: team, replicas: 3, requests: {cpu: 100m}}\n"),
+                &scenario(
+                    "  - {deployment: web, namespace: team, replicas: 3, requests: {cpu: 100m}}\n",
+                ),
             ),
         ],
     );
     assert_eq!(s.quotas.len(), 1);
     assert!(s.namespaces.iter().any(|(n, w)| n == "team" && *w == 1));
     let r = run(&s, "kube-default");
-    let created: Vec<_> = lines(&r, &["created"]).into_iter().map(|l| (l.0, l.1)).collect();
+    let created: Vec<_> = lines(&r, &["created"])
+        .into_iter()
+        .map(|l| (l.0, l.1))
+        .collect();
     assert_eq!(created, [(0, "web-0".into()), (0, "web-1".into())]);
     let first = &lines(&r, &["failed-create"])[0];
     assert_eq!(
@@ -140,14 +148,13 @@ fn a_job_pod_refused_by_the_quota_starts_once_a_pod_of_the_namespace_finishes() 
     );
     let r = run(&s, "kube-default");
     assert_eq!(refusals(&r), [0, 1000, 3000, 7000, 15000, 31000]);
-    let created: Vec<_> = lines(&r, &["created"]).into_iter().map(|l| (l.0, l.1)).collect();
+    let created: Vec<_> = lines(&r, &["created"])
+        .into_iter()
+        .map(|l| (l.0, l.1))
+        .collect();
     assert_eq!(
         created,
-        [
-            (0, "a-0".into()),
-            (0, "a-1".into()),
-            (61_000, "a-2".into())
-        ]
+        [(0, "a-0".into()), (0, "a-1".into()), (61_000, "a-2".into())]
     );
     assert_eq!(
         lines(&r, &["started"]).last().map(|l| (l.0, l.1.clone())),
@@ -217,7 +224,10 @@ spec:
         "limits",
         &[
             ("quota.yaml", manifests),
-            ("s.yaml", &scenario("  []\n").replace("workloads:\n  []\n", "")),
+            (
+                "s.yaml",
+                &scenario("  []\n").replace("workloads:\n  []\n", ""),
+            ),
         ],
     );
     let r = run(&s, "kube-default");
@@ -226,8 +236,10 @@ spec:
             .into_iter()
             .map(|l| l.3)
             .collect::<Vec<_>>(),
-        ["Error creating: pods \"solo\" is forbidden: failed quota: limits: must specify \
-          limits.cpu for: sidecar; limits.memory for: app,sidecar"]
+        [
+            "Error creating: pods \"solo\" is forbidden: failed quota: limits: must specify \
+          limits.cpu for: sidecar; limits.memory for: app,sidecar"
+        ]
     );
 }
 
@@ -270,10 +282,16 @@ fn a_limit_range_default_request_moves_a_pod_that_set_none() {
     assert_eq!(limited.containers[0].limits.cpu(), 1000);
     assert_eq!(s.workloads[1].template.effective_requests().cpu(), 0);
     let r = run(&s, "first-fit");
-    let bound: Vec<_> = lines(&r, &["bound"]).into_iter().map(|l| (l.1, l.3)).collect();
+    let bound: Vec<_> = lines(&r, &["bound"])
+        .into_iter()
+        .map(|l| (l.1, l.3))
+        .collect();
     assert_eq!(
         bound,
-        [("limited".into(), "big".into()), ("free".into(), "small".into())]
+        [
+            ("limited".into(), "big".into()),
+            ("free".into(), "small".into())
+        ]
     );
 }
 
@@ -316,7 +334,10 @@ spec:
     pods: \"5\"
     requests.cpu: lots
 ";
-    let dir = dir_with("bad", &[("quota.yaml", quota), ("s.yaml", &scenario("  []\n"))]);
+    let dir = dir_with(
+        "bad",
+        &[("quota.yaml", quota), ("s.yaml", &scenario("  []\n"))],
+    );
     let e = try_load(&dir.join("s.yaml")).unwrap_err();
     assert!(e.path.ends_with("quota.yaml"), "{e}");
     assert_eq!((e.line, e.column), (Some(7), Some(19)), "{e}");
@@ -334,9 +355,16 @@ spec:
   limits:
   - type: Node
 ";
-    let dir = dir_with("badtype", &[("quota.yaml", bad_type), ("s.yaml", &scenario("  []\n"))]);
+    let dir = dir_with(
+        "badtype",
+        &[("quota.yaml", bad_type), ("s.yaml", &scenario("  []\n"))],
+    );
     let e = try_load(&dir.join("s.yaml")).unwrap_err();
-    assert_eq!((e.line, e.field.as_deref()), (Some(6), Some("spec.limits[0].type")), "{e}");
+    assert_eq!(
+        (e.line, e.field.as_deref()),
+        (Some(6), Some("spec.limits[0].type")),
+        "{e}"
+    );
     let bad_max = "\
 apiVersion: v1
 kind: LimitRange
@@ -346,7 +374,10 @@ spec:
   - type: Container
     max: {memory: 2Zi}
 ";
-    let dir = dir_with("badmax", &[("quota.yaml", bad_max), ("s.yaml", &scenario("  []\n"))]);
+    let dir = dir_with(
+        "badmax",
+        &[("quota.yaml", bad_max), ("s.yaml", &scenario("  []\n"))],
+    );
     let e = try_load(&dir.join("s.yaml")).unwrap_err();
     assert_eq!(
         (e.line, e.field.as_deref()),
@@ -364,13 +395,38 @@ metadata: {name: q, namespace: team}
 spec:
   hard: {pods: \"5\", services: \"2\", requests.storage: 10Gi}
   scopes: [BestEffort]
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: claims, namespace: team}
+spec:
+  limits:
+  - type: PersistentVolumeClaim
+    max: {storage: 2Gi}
 ";
-    let s = load("warn", &[("quota.yaml", quota), ("s.yaml", &scenario("  []\n"))]);
+    let s = load(
+        "warn",
+        &[("quota.yaml", quota), ("s.yaml", &scenario("  []\n"))],
+    );
     let w = s.manifest_warnings.join("\n");
-    assert!(w.contains("spec.scopes: not modelled by schedlab, ignored"), "{w}");
-    assert!(w.contains("ResourceQuota q: spec.hard.services: not modelled"), "{w}");
-    assert!(w.contains("ResourceQuota q: spec.hard[\"requests.storage\"]: not modelled"), "{w}");
+    assert!(
+        w.contains("spec.scopes: not modelled by schedlab, ignored"),
+        "{w}"
+    );
+    assert!(
+        w.contains("ResourceQuota q: spec.hard.services: not modelled"),
+        "{w}"
+    );
+    assert!(
+        w.contains("ResourceQuota q: spec.hard[\"requests.storage\"]: not modelled"),
+        "{w}"
+    );
+    assert!(
+        w.contains("quota.yaml:13:11: LimitRange claims: spec.limits[0].type: PersistentVolumeClaim limits are not modelled"),
+        "{w}"
+    );
     assert_eq!(s.quotas[0].hard.len(), 1);
+    assert_eq!(s.limit_ranges[0].containers, []);
     assert_eq!(s.manifests_ignored, None);
 }
 
@@ -392,10 +448,50 @@ fn refusals_are_deterministic() {
     let b = run(&s, "kube-default");
     assert_eq!(a.trace, b.trace);
     assert_eq!(
-        a.summary.columns().map(|c| a.summary.get(c).map(|v| v.render())).collect::<Vec<_>>(),
-        b.summary.columns().map(|c| b.summary.get(c).map(|v| v.render())).collect::<Vec<_>>()
+        a.summary
+            .columns()
+            .map(|c| a.summary.get(c).map(|v| v.render()))
+            .collect::<Vec<_>>(),
+        b.summary
+            .columns()
+            .map(|c| b.summary.get(c).map(|v| v.render()))
+            .collect::<Vec<_>>()
     );
     assert!(a.summary.count(&columns::ADMISSION_REJECTIONS) > 11);
     // Nothing refused is a trace event of a pod.
-    assert!(a.trace.iter().all(|t| !matches!(t.event, TraceEvent::Rejected)));
+    assert!(
+        a.trace
+            .iter()
+            .all(|t| !matches!(t.event, TraceEvent::Rejected))
+    );
+}
+
+#[test]
+fn a_stateful_set_retries_its_next_ordinal_with_back_off() {
+    // db-0 is created at 0 and starts at 1 s; then (OrderedReady) db-1 is due, refused,
+    // and retried 5 ms later, doubling, until the 2 s horizon.
+    let quota = QUOTA_PODS_2.replace("pods: \"2\"", "pods: \"1\"");
+    let s = load(
+        "statefulset",
+        &[
+            ("quota.yaml", &quota),
+            (
+                "s.yaml",
+                &scenario(
+                    "  - {statefulSet: db, namespace: team, replicas: 2, requests: {cpu: 100m}}\n",
+                )
+                .replace("duration: 10s", "duration: 2s"),
+            ),
+        ],
+    );
+    let r = run(&s, "kube-default");
+    assert_eq!(
+        refusals(&r),
+        [1000, 1005, 1015, 1035, 1075, 1155, 1315, 1635]
+    );
+    assert_eq!(
+        lines(&r, &["failed-create"])[0].3,
+        "Error creating: pods \"db-1\" is forbidden: exceeded quota: pods-quota, \
+         requested: pods=1, used: pods=1, limited: pods=1"
+    );
 }

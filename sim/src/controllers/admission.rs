@@ -47,7 +47,12 @@ fn refusal(ctx: &Ctx<'_>, pod: &Pod) -> Option<String> {
         return Some(why.to_owned());
     }
     let namespace = pod.template.namespace.as_str();
-    for quota in ctx.scenario.quotas.iter().filter(|q| q.namespace == namespace) {
+    for quota in ctx
+        .scenario
+        .quotas
+        .iter()
+        .filter(|q| q.namespace == namespace)
+    {
         let used = quota.usage(
             ctx.cluster
                 .pods()
@@ -133,13 +138,22 @@ mod tests {
         let base = CONTROLLER_BACKOFF;
         let max = SimTime::from_millis(18);
         let t = SimTime::from_secs(1);
-        assert_eq!(b.refused(t, base, max), Some(t.saturating_add(SimTime::from_millis(5))));
+        assert_eq!(
+            b.refused(t, base, max),
+            Some(t.saturating_add(SimTime::from_millis(5)))
+        );
         // Queued already: no second timer, but the next delay doubled.
         assert_eq!(b.refused(t, base, max), None);
         b.fired();
-        assert_eq!(b.refused(t, base, max), Some(t.saturating_add(SimTime::from_millis(18))));
+        assert_eq!(
+            b.refused(t, base, max),
+            Some(t.saturating_add(SimTime::from_millis(18)))
+        );
         b.fired();
         b.succeeded();
-        assert_eq!(b.refused(t, base, max), Some(t.saturating_add(SimTime::from_millis(5))));
+        assert_eq!(
+            b.refused(t, base, max),
+            Some(t.saturating_add(SimTime::from_millis(5)))
+        );
     }
 }

@@ -354,7 +354,11 @@ impl Controller for Jobs {
                 self.sync(workload as usize, ctx);
             }
             JobEvent::Retry { workload } => {
-                if let Some(job) = self.jobs.get_mut(workload as usize).and_then(Option::as_mut) {
+                if let Some(job) = self
+                    .jobs
+                    .get_mut(workload as usize)
+                    .and_then(Option::as_mut)
+                {
                     job.api_backoff.fired();
                 }
                 self.sync(workload as usize, ctx);

@@ -249,7 +249,10 @@ pub fn limit_pod(
                          k: ResourceKind| {
                 // Sum of the containers, at least the largest init container, plus the
                 // overhead (`podRequests`/`podLimits`); absent when no container sets it.
-                let sum = containers.iter().filter_map(|c| f(c, k)).reduce(|a, b| a + b);
+                let sum = containers
+                    .iter()
+                    .filter_map(|c| f(c, k))
+                    .reduce(|a, b| a + b);
                 let init = init_containers.iter().filter_map(|c| f(c, k)).max();
                 let v = match (sum, init) {
                     (None, None) => return None,
@@ -432,7 +435,11 @@ mod tests {
         ResourceNames::default()
     }
 
-    fn container(name: &str, req: &[(ResourceKind, i64)], lim: &[(ResourceKind, i64)]) -> ContainerResources {
+    fn container(
+        name: &str,
+        req: &[(ResourceKind, i64)],
+        lim: &[(ResourceKind, i64)],
+    ) -> ContainerResources {
         let mut c = ContainerResources {
             name: name.into(),
             ..Default::default()
@@ -477,7 +484,10 @@ mod tests {
         ];
         limit_pod(&[&r], &names(), &mut cs, &mut [], &Resources::ZERO).unwrap();
         assert_eq!((cs[0].requests.get(CPU), cs[0].limits.get(CPU)), (250, 500));
-        assert_eq!((cs[0].requests.get(MEM), cs[0].limits.get(MEM)), (128 << 20, 256 << 20));
+        assert_eq!(
+            (cs[0].requests.get(MEM), cs[0].limits.get(MEM)),
+            (128 << 20, 256 << 20)
+        );
         assert_eq!((cs[1].requests.get(CPU), cs[1].limits.get(CPU)), (100, 500));
         // Its limit is its request already: defaultRequest does not apply.
         assert!(!cs[2].has_request(MEM));
@@ -495,7 +505,11 @@ mod tests {
             }],
             vec![],
         );
-        let mut cs = vec![container("app", &[(CPU, 1000), (MEM, 1 << 30)], &[(CPU, 4000)])];
+        let mut cs = vec![container(
+            "app",
+            &[(CPU, 1000), (MEM, 1 << 30)],
+            &[(CPU, 4000)],
+        )];
         assert_eq!(
             limit_pod(&[&r], &names(), &mut cs, &mut [], &Resources::ZERO),
             Err("maximum cpu usage per Container is 2, but limit is 4".into())
@@ -503,7 +517,8 @@ mod tests {
         let mut cs = vec![container("app", &[(MEM, 32 << 20)], &[])];
         assert_eq!(
             limit_pod(&[&r], &names(), &mut cs, &mut [], &Resources::ZERO),
-            Err("[maximum cpu usage per Container is 2.  No limit is specified, minimum memory usage per Container is 64Mi, but request is 32Mi]".into())
+            // Upstream's order: each container's `min` checks, then its `max` checks.
+            Err("[minimum memory usage per Container is 64Mi, but request is 32Mi, maximum cpu usage per Container is 2.  No limit is specified]".into())
         );
         let p = range(
             vec![],
@@ -532,11 +547,17 @@ mod tests {
             vec![],
         );
         let mut ok = vec![container("a", &[(CPU, 500)], &[(CPU, 1000)])];
-        assert_eq!(limit_pod(&[&r], &names(), &mut ok, &mut [], &Resources::ZERO), Ok(()));
+        assert_eq!(
+            limit_pod(&[&r], &names(), &mut ok, &mut [], &Resources::ZERO),
+            Ok(())
+        );
         let mut over = vec![container("a", &[(CPU, 500)], &[(CPU, 1500)])];
         assert_eq!(
             limit_pod(&[&r], &names(), &mut over, &mut [], &Resources::ZERO),
-            Err("cpu max limit to request ratio per Container is 2, but provided ratio is 3.000000".into())
+            Err(
+                "cpu max limit to request ratio per Container is 2, but provided ratio is 3.000000"
+                    .into()
+            )
         );
     }
 }

@@ -79,13 +79,14 @@ impl Builder<'_> {
         namespace: String,
         spec: &RawLimitRangeSpec,
         base: &str,
-    ) -> Result<LimitRange> {
+    ) -> Result<(LimitRange, Vec<(Spanned<String>, String)>)> {
         let mut range = LimitRange {
             name,
             namespace,
             containers: Vec::new(),
             pods: Vec::new(),
         };
+        let mut skipped = Vec::new();
         for (i, item) in spec.limits.iter().flatten().enumerate() {
             let b = format!("{base}.limits[{i}]");
             let raw = &item.value;
@@ -96,6 +97,11 @@ impl Builder<'_> {
                     "missing required field `type` (Container or Pod)",
                 ));
             };
+            if kind.value == "PersistentVolumeClaim" {
+                // Claims' storage limits do not concern scheduling.
+                skipped.push((kind.clone(), format!("{b}.type")));
+                continue;
+            }
             let min = self.amounts(raw.min.as_ref(), &format!("{b}.min"), false)?;
             let max = self.amounts(raw.max.as_ref(), &format!("{b}.max"), false)?;
             let max_ratio_milli = self.amounts(
@@ -105,7 +111,8 @@ impl Builder<'_> {
             )?;
             match kind.value.as_str() {
                 "Container" => {
-                    let mut default = self.amounts(raw.default.as_ref(), &format!("{b}.default"), false)?;
+                    let mut default =
+                        self.amounts(raw.default.as_ref(), &format!("{b}.default"), false)?;
                     let mut default_request = self.amounts(
                         raw.default_request.as_ref(),
                         &format!("{b}.defaultRequest"),
@@ -159,13 +166,13 @@ impl Builder<'_> {
                         &kind.referenced,
                         &format!("{b}.type"),
                         format!(
-                            "unsupported type {other:?}: expected Container or Pod (PersistentVolumeClaim limits are not modelled)"
+                            "unsupported type {other:?}: expected Container, Pod or PersistentVolumeClaim"
                         ),
                     ));
                 }
             }
         }
-        Ok(range)
+        Ok((range, skipped))
     }
 
     /// A ResourceQuota `name` in `namespace` from its spec; `hard` entries schedlab does
@@ -185,9 +192,9 @@ impl Builder<'_> {
             let k = key.value.as_str();
             let resource = match k {
                 "pods" | "count/pods" => Some(QuotaResource::Pods),
-                "cpu" | "memory" | "ephemeral-storage" => {
-                    Some(QuotaResource::Requests(self.kube.resource_kind(&mut self.names, key, &field)?))
-                }
+                "cpu" | "memory" | "ephemeral-storage" => Some(QuotaResource::Requests(
+                    self.kube.resource_kind(&mut self.names, key, &field)?,
+                )),
                 _ => {
                     let (prefix, rest) = k.split_once('.').unwrap_or(("", k));
                     let inner = Spanned::new(rest.to_owned(), key.referenced, key.defined);
@@ -195,10 +202,12 @@ impl Builder<'_> {
                     match prefix {
                         // `requests.storage` counts claims, which the quota here does not.
                         "requests" if rest != "storage" => Some(QuotaResource::Requests(
-                            self.kube.pod_resource_kind(&mut self.names, &inner, &field)?,
+                            self.kube
+                                .pod_resource_kind(&mut self.names, &inner, &field)?,
                         )),
                         "limits" if builtin => Some(QuotaResource::Limits(
-                            self.kube.pod_resource_kind(&mut self.names, &inner, &field)?,
+                            self.kube
+                                .pod_resource_kind(&mut self.names, &inner, &field)?,
                         )),
                         _ => None,
                     }

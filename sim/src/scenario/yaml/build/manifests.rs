@@ -925,9 +925,19 @@ impl<'f> Builder<'f> {
                     let name = name_of(&kube, &raw.metadata, o)?.value;
                     let namespace = namespace_of(&raw.metadata)?;
                     let spec = raw.spec.unwrap_or_default();
-                    let range = self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
-                        b.limit_range(name, namespace, &spec, "spec")
-                    })?;
+                    let (range, skipped) =
+                        self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
+                            b.limit_range(name, namespace, &spec, "spec")
+                        })?;
+                    for (at, field) in skipped {
+                        out.warnings.push(format!(
+                            "{}:{}:{}: LimitRange {}: {field}: PersistentVolumeClaim limits are not modelled by schedlab, ignored",
+                            file.shown,
+                            at.referenced.line(),
+                            at.referenced.column(),
+                            range.name,
+                        ));
+                    }
                     self.limit_ranges.push(range);
                 }
                 Modelled::ResourceQuota => {
@@ -935,9 +945,10 @@ impl<'f> Builder<'f> {
                     let name = name_of(&kube, &raw.metadata, o)?.value;
                     let namespace = namespace_of(&raw.metadata)?;
                     let spec = raw.spec.unwrap_or_default();
-                    let (quota, skipped) = self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
-                        b.resource_quota(name, namespace, &spec, "spec")
-                    })?;
+                    let (quota, skipped) =
+                        self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
+                            b.resource_quota(name, namespace, &spec, "spec")
+                        })?;
                     for (key, field) in skipped {
                         out.warnings.push(format!(
                             "{}:{}:{}: ResourceQuota {}: {field}: not modelled by schedlab (only pods and compute resources are counted), ignored",
