@@ -66,6 +66,7 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: team
+  labels: {tier: gold}
 ---
 apiVersion: v1
 kind: ResourceQuota
@@ -99,6 +100,15 @@ fn a_deployment_over_its_pod_quota_runs_two_and_retries_the_third_with_back_off(
     );
     assert_eq!(s.quotas.len(), 1);
     assert!(s.namespaces.iter().any(|(n, w)| n == "team" && *w == 1));
+    assert_eq!(s.manifest_warnings.len(), 1);
+    assert!(
+        s.manifest_warnings[0].ends_with(
+            "quota.yaml:5:12: Namespace team: metadata.labels: not modelled by schedlab \
+             (a namespaceSelector sees only kubernetes.io/metadata.name), ignored"
+        ),
+        "{:?}",
+        s.manifest_warnings
+    );
     let r = run(&s, "kube-default");
     let created: Vec<_> = lines(&r, &["created"])
         .into_iter()

@@ -18,6 +18,10 @@
 //!   deleted: pending ones at once, bound ones gracefully through the kubelet
 //!   ([`EvictionReason::JobTerminated`]).
 //!
+//! - A pod creation the API server refuses (a ResourceQuota, a LimitRange) fails the
+//!   sync, which is requeued with the controller's API back-off, 1 s doubling to a
+//!   minute (`DefaultJobApiBackOff`, `MaxJobApiBackOff`).
+//!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy
 //! TerminatingOrFailed, but counts it failed once it is terminal); no Indexed completion mode,

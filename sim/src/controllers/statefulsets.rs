@@ -8,7 +8,10 @@
 //! at the first that is missing (it creates it) or not Running and Ready, so ordinal
 //! `i+1` is created only once `i` runs, and a lost ordinal is recreated before anything
 //! above it. `Parallel` creates every missing ordinal at once. As upstream, a pod being
-//! deleted is not replaced until it is gone (at most one pod per identity).
+//! deleted is not replaced until it is gone (at most one pod per identity). A creation
+//! the API server refuses (a ResourceQuota, a LimitRange) ends the sync, which is
+//! requeued with the controller's rate limiter (5 ms doubling to 1000 s); `Parallel`
+//! stops at that ordinal too, where upstream would try the others in the same pass.
 //!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
 //! `minReadySeconds`); replicas are fixed (no scaling, so no ordered scale-down); no

@@ -8,6 +8,11 @@
 //! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
 //!   [`new_pod`] as these controllers do.
 //!
+//! Every pod enters the cluster through [`super::admission::create_pod`]. A Deployment
+//! whose creation is refused (a ResourceQuota, a LimitRange) retries after the
+//! ReplicaSet controller's back-off; a refused bare pod, batch arrival or replayed trace
+//! pod is not tried again, as nothing upstream would recreate it.
+//!
 //! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
 //! so one workload's draws never depend on another's. A workload that creates several
 //! pods at one instant creates them one at a time, each fully processed (queued, or

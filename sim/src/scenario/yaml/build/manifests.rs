@@ -916,6 +916,23 @@ impl<'f> Builder<'f> {
                     let raw: AdmissionObject<serde::de::IgnoredAny> = parse(o, file)?;
                     let name = name_of(&kube, &raw.metadata, o)?;
                     let name = kube.non_empty(&name, "metadata.name", "a namespace name")?;
+                    // Pod affinity's namespaceSelector sees a namespace's name label only.
+                    if let Some((key, _)) = raw
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.labels.as_ref())
+                        .and_then(|l| {
+                            l.0.iter()
+                                .find(|(k, _)| k.value != "kubernetes.io/metadata.name")
+                        })
+                    {
+                        out.warnings.push(format!(
+                            "{}:{}:{}: Namespace {name}: metadata.labels: not modelled by schedlab (a namespaceSelector sees only kubernetes.io/metadata.name), ignored",
+                            file.shown,
+                            key.referenced.line(),
+                            key.referenced.column(),
+                        ));
+                    }
                     if !out.namespaces.contains(&name) {
                         out.namespaces.push(name);
                     }
