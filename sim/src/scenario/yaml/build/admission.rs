@@ -41,6 +41,9 @@ pub(super) struct RawLimitItem {
     max_limit_request_ratio: Option<QuantityMap>,
 }
 
+/// Keys read but not modelled, with the field path each is warned about at.
+pub(super) type Skipped = Vec<(Spanned<String>, String)>;
+
 /// Sets `kind` to `amount` in `list`, replacing an entry of the same kind.
 fn put(list: &mut Amounts, kind: ResourceKind, amount: i64) {
     match list.iter_mut().find(|(k, _)| *k == kind) {
@@ -79,7 +82,7 @@ impl Builder<'_> {
         namespace: String,
         spec: &RawLimitRangeSpec,
         base: &str,
-    ) -> Result<(LimitRange, Vec<(Spanned<String>, String)>)> {
+    ) -> Result<(LimitRange, Skipped)> {
         let mut range = LimitRange {
             name,
             namespace,
@@ -183,7 +186,7 @@ impl Builder<'_> {
         namespace: String,
         spec: &RawQuotaSpec,
         base: &str,
-    ) -> Result<(ResourceQuota, Vec<(Spanned<String>, String)>)> {
+    ) -> Result<(ResourceQuota, Skipped)> {
         let mut hard = Vec::new();
         let mut skipped = Vec::new();
         let hard_base = format!("{base}.hard");
