@@ -505,3 +505,25 @@ fn a_stateful_set_retries_its_next_ordinal_with_back_off() {
          requested: pods=1, used: pods=1, limited: pods=1"
     );
 }
+
+#[test]
+fn retries_do_not_keep_a_run_without_a_horizon_alive() {
+    // The Deployment's only pod is forbidden: its retry 5 ms later waits for a change
+    // that nothing queued can make, so the run ends at 0 after one refusal.
+    let s = load(
+        "nohorizon",
+        &[
+            ("quota.yaml", LIMITS),
+            (
+                "s.yaml",
+                &scenario(
+                    "  - {deployment: big, namespace: team, replicas: 1, requests: {cpu: 1}, limits: {cpu: 4}}\n",
+                )
+                .replace("duration: 10s\n", ""),
+            ),
+        ],
+    );
+    let r = run(&s, "kube-default");
+    assert_eq!(refusals(&r), [0]);
+    assert_eq!(r.summary.count(&columns::ADMISSION_REJECTIONS), 1);
+}

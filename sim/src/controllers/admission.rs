@@ -18,6 +18,10 @@
 //! Controllers that retry a refused creation do so through [`CreateBackoff`], client-go's
 //! per-item exponential back-off (`ItemExponentialFailureRateLimiter`) with each
 //! upstream controller's base and cap, so a refusal never retries at the same instant.
+//! A retry waits for a pod of the namespace to free its share, as an unschedulable pod's
+//! periodic retry waits for the cluster to change: it does not keep a run without a
+//! horizon alive ([`crate::engine::Event::keeps_run_alive`]), so such a run ends once
+//! only retries remain.
 
 use schedulers::{Pod, PodId};
 
@@ -120,11 +124,6 @@ impl CreateBackoff {
     /// The queued retry fired.
     pub fn fired(&mut self) {
         self.queued = None;
-    }
-
-    /// When the queued retry fires, if one is queued.
-    pub fn queued_at(&self) -> Option<SimTime> {
-        self.queued
     }
 }
 

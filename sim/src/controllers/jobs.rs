@@ -75,6 +75,14 @@ pub enum JobEvent {
     },
 }
 
+impl JobEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep a
+    /// run without a horizon alive.
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        !matches!(self, JobEvent::Retry { .. })
+    }
+}
+
 /// One Job's status and streams.
 #[derive(Debug)]
 struct Job {

@@ -48,6 +48,19 @@ pub enum StatefulSetEvent {
         /// The set's index among the scenario's StatefulSets.
         set: u32,
     },
+    /// A set reconciles again after the API server refused one of its pods.
+    Retry {
+        /// The set's index among the scenario's StatefulSets.
+        set: u32,
+    },
+}
+
+impl StatefulSetEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep
+    /// a run without a horizon alive (as an unschedulable pod's periodic retry does not).
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        matches!(self, StatefulSetEvent::Sync { .. })
+    }
 }
 
 /// One StatefulSet.
@@ -149,7 +162,7 @@ impl StatefulSets {
                         ) {
                             ctx.at(
                                 at,
-                                Event::StatefulSets(StatefulSetEvent::Sync { set: set as u32 }),
+                                Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 }),
                             );
                         }
                         return;
@@ -206,9 +219,12 @@ impl Controller for StatefulSets {
             StatefulSetEvent::Sync { set } => {
                 if let Some(s) = self.sets.get_mut(set as usize) {
                     s.live = true;
-                    if s.backoff.queued_at() == Some(ctx.now) {
-                        s.backoff.fired();
-                    }
+                }
+                self.sync(set as usize, ctx);
+            }
+            StatefulSetEvent::Retry { set } => {
+                if let Some(s) = self.sets.get_mut(set as usize) {
+                    s.backoff.fired();
                 }
                 self.sync(set as usize, ctx);
             }

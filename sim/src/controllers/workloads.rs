@@ -83,6 +83,14 @@ pub enum WorkloadEvent {
     },
 }
 
+impl WorkloadEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep a
+    /// run without a horizon alive.
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        !matches!(self, WorkloadEvent::Retry { .. })
+    }
+}
+
 /// Per workload: how many pods it made and its own random streams.
 #[derive(Debug)]
 struct State {
