@@ -465,8 +465,9 @@ mod tests {
     const CPU: ResourceKind = ResourceKind::CPU;
     const MEM: ResourceKind = ResourceKind::MEMORY;
 
-    /// Mirrors limitranger's TestMergePodResourceRequirements ("default limits and
-    /// requests apply to a container that sets none; a set value is kept").
+    /// Mirrors limitranger's TestMergePodResourceRequirements (defaults fill a
+    /// container that sets nothing; a container with some resources enumerated keeps
+    /// them and gets only the rest).
     #[test]
     fn defaults_fill_only_what_a_container_leaves_unset() {
         let r = range(
@@ -494,7 +495,9 @@ mod tests {
         assert_eq!(request_of(&cs[2], MEM), Some(64 << 20));
     }
 
-    /// Mirrors limitranger's TestPodLimitFunc cases "container-max" and "pod-min".
+    /// Like the error cases of limitranger's TestPodLimitFunc (a container over `max`, a
+    /// container and a pod under `min`), with `maxConstraint`'s and `minConstraint`'s
+    /// messages.
     #[test]
     fn min_and_max_are_refused_with_upstreams_wording() {
         let r = range(
