@@ -19,7 +19,7 @@ requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,
 queue_delay_p50_s,queue_delay_p99_s,keda_activations,keda_deactivations,\
 jobs_completed,jobs_failed,job_duration_mean_s,\
 rollouts_completed,rollout_duration_max_s,\
-evictions_node_pressure,oom_kills,restarts";
+evictions_node_pressure,oom_kills,restarts,admission_rejections";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
@@ -237,11 +237,11 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // two nodes for 601 s (0.333889 node-hours), unpriced, no autoscaler; no Service
         // and no HorizontalPodAutoscaler, no queue, no ScaledObject, no Job and no
         // rollout (their columns empty); no memory pressure (no node-pressure eviction,
-        // OOM kill or restart).
+        // OOM kill or restart); no quota or LimitRange (no refused creation).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0"
+                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0,0"
             ),
             "{}",
             rows[i + 1]
@@ -377,7 +377,7 @@ fn scheduler_arguments_label_runs_canonically() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(61, ',').last().unwrap())
+        .map(|r| r.rsplitn(62, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -446,7 +446,7 @@ fn a_scenarios_mapping_entries_run_under_their_labels() {
     let rows = lines(&dir.path().join("out/summary.csv"));
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(61, ',').last().unwrap())
+        .map(|r| r.rsplitn(62, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,

@@ -567,6 +567,7 @@ fn random_scenario(seed: u64) -> Scenario {
         workloads.push(Workload {
             dynamics: None,
             adopted: Vec::new(),
+            forbidden: None,
             kind,
             template,
             sized: vec![],
@@ -595,6 +596,8 @@ fn random_scenario(seed: u64) -> Scenario {
         pod_disruption_budgets: Vec::new(),
         pod_groups: groups,
         namespaces: Vec::new(),
+        quotas: Vec::new(),
+        limit_ranges: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
         queue: Default::default(),

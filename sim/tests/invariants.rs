@@ -401,6 +401,7 @@ fn random_workload(rng: &mut ChaCha8Rng, i: usize, nodes: &[NodeSpec], bounded: 
     Workload {
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
         kind,
         template: Arc::new(template),
         sized,
@@ -458,6 +459,8 @@ fn random_scenario(seed: u64) -> Scenario {
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        quotas: Vec::new(),
+        limit_ranges: Vec::new(),
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
@@ -1120,6 +1123,7 @@ fn a_node_that_joins_again_is_a_new_node_and_takes_pods() {
     let deployment = Workload {
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
             replicas: 2,
@@ -1271,6 +1275,7 @@ fn bare_pods(template: PodTemplate, count: u32, run_for: Option<SimTime>) -> Wor
     Workload {
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
         kind: WorkloadKind::Pods {
             at: SimTime::ZERO,
             count,
@@ -1309,6 +1314,8 @@ fn scenario(
         volumes: Default::default(),
         pod_disruption_budgets: Vec::new(),
         namespaces: Vec::new(),
+        quotas: Vec::new(),
+        limit_ranges: Vec::new(),
         pod_groups: Vec::new(),
         seeds: Vec::new(),
         gpu_trace: None,
@@ -1331,6 +1338,7 @@ fn pod_larger_than_every_node_stays_pending_and_run_ends() {
     let batch = |template: PodTemplate, process, count, sized| Workload {
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
         kind: WorkloadKind::Batch {
             arrivals: Arrivals {
                 process,
@@ -1539,6 +1547,7 @@ fn deployment_of_instant_pods_does_not_stall_time() {
     let deployment = Workload {
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
             replicas: 1,

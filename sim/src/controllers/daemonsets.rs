@@ -153,6 +153,19 @@ pub enum DaemonSetEvent {
         /// The set's index among the scenario's DaemonSets.
         set: u32,
     },
+    /// As `Sync`, after admission refused a pod: like the other controllers' retries of
+    /// a refused creation, it does not keep a run without a horizon alive.
+    Retry {
+        /// The set's index among the scenario's DaemonSets.
+        set: u32,
+    },
+}
+
+impl DaemonSetEvent {
+    /// False for a retry after a refused creation (see `Event::keeps_run_alive`).
+    pub fn keeps_run_alive(&self) -> bool {
+        matches!(self, DaemonSetEvent::Sync { .. })
+    }
 }
 
 /// One DaemonSet.
@@ -258,10 +271,20 @@ impl DaemonSets {
                     .as_ref()
                     .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
                 pod.run_micros = run_for.as_micros();
-                let id = ctx.cluster.add_pod(pod);
-                s.pods.insert(node, id);
-                self.owner.insert(id, (set as u32, node));
-                ctx.publish(Fact::PodCreated { pod: id, run_for });
+                match super::admission::create_pod(ctx, pod, run_for) {
+                    Some(id) => {
+                        s.pods.insert(node, id);
+                        self.owner.insert(id, (set as u32, node));
+                    }
+                    None => {
+                        // Refused at admission (a ResourceQuota): the sync failed and is
+                        // requeued, as a lost pod's recreation is.
+                        let at = ctx.now.saturating_add(CRASH_LOOP_BACKOFF);
+                        s.not_before.insert(node, at);
+                        let set = set as u32;
+                        ctx.at(at, Event::DaemonSets(DaemonSetEvent::Retry { set }));
+                    }
+                }
             }
             Some(id) if !keep => {
                 let pending = ctx
@@ -299,7 +322,7 @@ impl Controller for DaemonSets {
 
     fn on(&mut self, event: DaemonSetEvent, ctx: &mut Ctx<'_>) {
         match event {
-            DaemonSetEvent::Sync { set } => {
+            DaemonSetEvent::Sync { set } | DaemonSetEvent::Retry { set } => {
                 if let Some(s) = self.sets.get_mut(set as usize) {
                     s.live = true;
                 }

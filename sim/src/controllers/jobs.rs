@@ -18,6 +18,10 @@
 //!   deleted: pending ones at once, bound ones gracefully through the kubelet
 //!   ([`EvictionReason::JobTerminated`]).
 //!
+//! - A pod creation the API server refuses (a ResourceQuota, a LimitRange) fails the
+//!   sync, which is requeued with the controller's API back-off, 1 s doubling to a
+//!   minute (`DefaultJobApiBackOff`, `MaxJobApiBackOff`).
+//!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy
 //! TerminatingOrFailed, but counts it failed once it is terminal); no Indexed completion mode,
@@ -32,6 +36,7 @@ use rand::rngs::ChaCha8Rng;
 use schedulers::{PodId, PodPhase};
 
 use crate::controllers::Controller;
+use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::workloads::new_pod;
 use crate::engine::{Ctx, Event};
@@ -58,11 +63,24 @@ pub enum JobEvent {
         /// The workload's index in the scenario.
         workload: u32,
     },
+    /// A Job is synced again after the API server refused one of its pods.
+    Retry {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
     /// A Job's `activeDeadlineSeconds` have passed.
     Deadline {
         /// The workload's index in the scenario.
         workload: u32,
     },
+}
+
+impl JobEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep a
+    /// run without a horizon alive.
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        !matches!(self, JobEvent::Retry { .. })
+    }
 }
 
 /// One Job's status and streams.
@@ -85,6 +103,8 @@ struct Job {
     durations: ChaCha8Rng,
     sizes: ChaCha8Rng,
     outcomes: ChaCha8Rng,
+    /// The requeue after refused creations.
+    api_backoff: CreateBackoff,
 }
 
 /// Every Job of the scenario.
@@ -120,6 +140,7 @@ impl Jobs {
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
                     outcomes: stream(seed, Concern::JobFailures, i),
+                    api_backoff: CreateBackoff::default(),
                 })
             })
             .collect();
@@ -196,10 +217,22 @@ impl Jobs {
             failing += 1;
         }
         pod.failing_runs = failing;
-        let id = ctx.cluster.add_pod(pod);
+        let Some(id) = admission::create_pod(ctx, pod, run_for) else {
+            // The refused pod never existed: the next try takes its name.
+            job.created -= 1;
+            // The sync failed: requeued with the controller's API back-off.
+            if let Some(at) = job.api_backoff.refused(
+                ctx.now,
+                admission::JOB_API_BACKOFF,
+                admission::MAX_JOB_API_BACKOFF,
+            ) {
+                ctx.at(at, Event::Jobs(JobEvent::Retry { workload: w as u32 }));
+            }
+            return;
+        };
+        job.api_backoff.succeeded();
         job.active.push(id);
         let more = (job.active.len() as u32) < want;
-        ctx.publish(Fact::PodCreated { pod: id, run_for });
         // The next pod exists once this one is processed (queued).
         if more {
             ctx.then(Event::Jobs(JobEvent::Sync { workload: w as u32 }));
@@ -329,6 +362,16 @@ impl Controller for Jobs {
                     && job.sync_at == Some(ctx.now)
                 {
                     job.sync_at = None;
+                }
+                self.sync(workload as usize, ctx);
+            }
+            JobEvent::Retry { workload } => {
+                if let Some(job) = self
+                    .jobs
+                    .get_mut(workload as usize)
+                    .and_then(Option::as_mut)
+                {
+                    job.api_backoff.fired();
                 }
                 self.sync(workload as usize, ctx);
             }

@@ -1,6 +1,9 @@
 //! The controllers of a simulated cluster, each a component that owns its state and
 //! handles its own closed set of events:
 //!
+//! - [`admission`]: the API server's admission of every pod a controller creates
+//!   (LimitRanges, ResourceQuotas), and the back-off of controllers whose creation it
+//!   refused.
 //! - [`workloads`]: bare pods, Deployments (their ReplicaSets), batch arrivals and trace
 //!   replays create pods; a Deployment replaces the pods it loses, and rolls out new
 //!   templates by the arithmetic of [`rollout`].
@@ -38,6 +41,7 @@
 //! publish [`Fact`]s and set timers through [`Ctx`]; [`Controllers::react`] delivers each
 //! fact to the controllers that react to it, in the order [`Routes`] fixes.
 
+pub mod admission;
 pub mod autoscaler;
 pub mod daemonsets;
 pub mod failures;

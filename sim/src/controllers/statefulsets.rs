@@ -8,7 +8,10 @@
 //! at the first that is missing (it creates it) or not Running and Ready, so ordinal
 //! `i+1` is created only once `i` runs, and a lost ordinal is recreated before anything
 //! above it. `Parallel` creates every missing ordinal at once. As upstream, a pod being
-//! deleted is not replaced until it is gone (at most one pod per identity).
+//! deleted is not replaced until it is gone (at most one pod per identity). A creation
+//! the API server refuses (a ResourceQuota, a LimitRange) ends the sync, which is
+//! requeued with the controller's rate limiter (5 ms doubling to 1000 s); `Parallel`
+//! stops at that ordinal too, where upstream would try the others in the same pass.
 //!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
 //! `minReadySeconds`); replicas are fixed (no scaling, so no ordered scale-down); no
@@ -22,6 +25,7 @@ use rand::rngs::ChaCha8Rng;
 use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
+use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::workloads::CRASH_LOOP_BACKOFF;
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
@@ -44,6 +48,19 @@ pub enum StatefulSetEvent {
         /// The set's index among the scenario's StatefulSets.
         set: u32,
     },
+    /// A set reconciles again after the API server refused one of its pods.
+    Retry {
+        /// The set's index among the scenario's StatefulSets.
+        set: u32,
+    },
+}
+
+impl StatefulSetEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep
+    /// a run without a horizon alive (as an unschedulable pod's periodic retry does not).
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        matches!(self, StatefulSetEvent::Sync { .. })
+    }
 }
 
 /// One StatefulSet.
@@ -60,6 +77,8 @@ struct Set {
     not_before: Vec<SimTime>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
+    /// The requeue after refused creations.
+    backoff: CreateBackoff,
 }
 
 /// Every StatefulSet of the scenario.
@@ -101,6 +120,7 @@ impl StatefulSets {
                 pods: vec![None; *replicas as usize],
                 not_before: vec![SimTime::ZERO; *replicas as usize],
                 durations: stream(seed, Concern::Durations, w as u64),
+                backoff: CreateBackoff::default(),
             });
             ctx.at(*at, Event::StatefulSets(StatefulSetEvent::Sync { set }));
         }
@@ -133,9 +153,22 @@ impl StatefulSets {
                         .as_ref()
                         .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
                     pod.run_micros = run_for.as_micros();
-                    let id = ctx.cluster.add_pod(pod);
+                    let Some(id) = admission::create_pod(ctx, pod, run_for) else {
+                        // The sync fails here and is requeued with the rate limiter.
+                        if let Some(at) = s.backoff.refused(
+                            ctx.now,
+                            admission::CONTROLLER_BACKOFF,
+                            admission::MAX_CONTROLLER_BACKOFF,
+                        ) {
+                            ctx.at(
+                                at,
+                                Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 }),
+                            );
+                        }
+                        return;
+                    };
+                    s.backoff.succeeded();
                     s.pods[i] = Some(id);
-                    ctx.publish(Fact::PodCreated { pod: id, run_for });
                     if ordered {
                         // It is not Running and Ready yet: wait for it.
                         return;
@@ -186,6 +219,12 @@ impl Controller for StatefulSets {
             StatefulSetEvent::Sync { set } => {
                 if let Some(s) = self.sets.get_mut(set as usize) {
                     s.live = true;
+                }
+                self.sync(set as usize, ctx);
+            }
+            StatefulSetEvent::Retry { set } => {
+                if let Some(s) = self.sets.get_mut(set as usize) {
+                    s.backoff.fired();
                 }
                 self.sync(set as usize, ctx);
             }

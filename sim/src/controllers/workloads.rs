@@ -8,6 +8,11 @@
 //! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
 //!   [`new_pod`] as these controllers do.
 //!
+//! Every pod enters the cluster through [`super::admission::create_pod`]. A Deployment
+//! whose creation is refused (a ResourceQuota, a LimitRange) retries after the
+//! ReplicaSet controller's back-off; a refused bare pod, batch arrival or replayed trace
+//! pod is not tried again, as nothing upstream would recreate it.
+//!
 //! Every random draw comes from the workload's own streams (arrivals, durations, sizes),
 //! so one workload's draws never depend on another's. A workload that creates several
 //! pods at one instant creates them one at a time, each fully processed (queued, or
@@ -21,6 +26,7 @@ use schedulers::cluster::GpuTask;
 use schedulers::{ContainerResources, Pod, PodId, PodPhase, PodTemplate, ResourceKind, Resources};
 
 use crate::controllers::Controller;
+use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::rollout::{self as rolling, SetCounts};
 use crate::engine::{Ctx, Event};
@@ -50,6 +56,11 @@ pub enum WorkloadEvent {
         /// The workload's index in the scenario.
         workload: u32,
     },
+    /// A Deployment's ReplicaSet syncs again after a refused creation (its back-off).
+    Retry {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
     /// Creates the next of `left` pods at this instant (follow-up work).
     CreateNext {
         /// The workload's index in the scenario.
@@ -70,6 +81,14 @@ pub enum WorkloadEvent {
         /// The workload's index in the scenario.
         workload: u32,
     },
+}
+
+impl WorkloadEvent {
+    /// A retry waits for a pod of its namespace to free its quota, so it does not keep a
+    /// run without a horizon alive.
+    pub(crate) fn keeps_run_alive(&self) -> bool {
+        !matches!(self, WorkloadEvent::Retry { .. })
+    }
 }
 
 /// Per workload: how many pods it made and its own random streams.
@@ -93,6 +112,8 @@ struct State {
     /// A trace replay's pods: one template per trace pod, how many times each was
     /// drawn, and what arrives next.
     trace: Option<Box<TraceState>>,
+    /// A Deployment's requeue after refused creations.
+    backoff: CreateBackoff,
 }
 
 #[derive(Debug)]
@@ -245,6 +266,7 @@ impl Workloads {
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
                     trace: None,
+                    backoff: CreateBackoff::default(),
                 })
                 .collect(),
         };
@@ -351,8 +373,10 @@ impl Workloads {
         if left == 0 {
             return;
         }
-        self.create_pod(w, ctx);
-        if left > 1 {
+        let created = self.create_pod(w, ctx);
+        // A refused ReplicaSet creation ends this burst, as upstream's slow-start batch
+        // stops at its first error; its retry creates the rest.
+        if (created || self.states[w].sets.is_empty()) && left > 1 {
             ctx.then(Event::Workloads(WorkloadEvent::CreateNext {
                 workload: w as u32,
                 left: left - 1,
@@ -390,28 +414,29 @@ impl Workloads {
         }
     }
 
-    /// Creates one pod of workload `w` now, drawing its size and duration.
-    fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+    /// Creates one pod of workload `w` now, drawing its size and duration; false when
+    /// admission refused it (a Deployment then retries after its back-off).
+    fn create_pod(&mut self, w: usize, ctx: &mut Ctx<'_>) -> bool {
         let state = &mut self.states[w];
-        let workload = &ctx.scenario.workloads[w];
-        let template = if state.sets.is_empty() {
-            Arc::clone(&workload.template)
+        let scenario = ctx.scenario;
+        let workload = &scenario.workloads[w];
+        let (template, set) = if state.sets.is_empty() {
+            (Arc::clone(&workload.template), None)
         } else {
             // A Deployment's pod belongs to the newest ReplicaSet short of its replicas.
-            let Some(s) = state.sets.iter().rposition(|s| s.live < s.replicas) else {
-                return;
+            let Some(set) = state.sets.iter().rposition(|s| s.live < s.replicas) else {
+                return false;
             };
-            let set = &mut state.sets[s];
-            set.live += 1;
             // A snapshot's pod, back on the node the snapshot has it on; it belongs to the
             // Deployment's first ReplicaSet (see `State::set_of`).
             let adopted = usize::try_from(state.created)
                 .ok()
                 .and_then(|i| workload.adopted.get(i));
-            match adopted {
-                Some(pinned) if s == 0 => Arc::clone(pinned),
-                _ => Arc::clone(&set.template),
-            }
+            let template = match adopted {
+                Some(pinned) if set == 0 => Arc::clone(pinned),
+                _ => Arc::clone(&state.sets[set].template),
+            };
+            (template, Some(set))
         };
         let (pod, run_for) = new_pod_from(
             workload,
@@ -423,9 +448,33 @@ impl Workloads {
             ctx.now,
         );
         state.created += 1;
-        let pod = ctx.cluster.add_pod(pod);
+        if admission::create_pod(ctx, pod, run_for).is_none() {
+            // The refused pod never existed: the next try takes its name. A batch
+            // arrival was one arrival all the same.
+            if !matches!(workload.kind, WorkloadKind::Batch { .. }) {
+                state.created -= 1;
+            }
+            if set.is_some() {
+                // The ReplicaSet's sync failed: requeued with its rate limiter.
+                if let Some(at) = state.backoff.refused(
+                    ctx.now,
+                    admission::CONTROLLER_BACKOFF,
+                    admission::MAX_CONTROLLER_BACKOFF,
+                ) {
+                    ctx.at(
+                        at,
+                        Event::Workloads(WorkloadEvent::Retry { workload: w as u32 }),
+                    );
+                }
+            }
+            return false;
+        }
+        if let Some(set) = set {
+            state.sets[set].live += 1;
+            state.backoff.succeeded();
+        }
         state.live += 1;
-        ctx.publish(Fact::PodCreated { pod, run_for });
+        true
     }
 
     /// The next pod of a trace replay arrives.
@@ -464,8 +513,8 @@ impl Workloads {
         pod.created_stamp = ctx.now.as_micros();
         pod.owner = w as u32;
         pod.run_micros = run_for.as_micros();
-        let pod = ctx.cluster.add_pod(pod);
-        ctx.publish(Fact::PodCreated { pod, run_for });
+        // A replayed pod that admission refuses is not replayed again.
+        admission::create_pod(ctx, pod, run_for);
     }
 
     /// A Deployment's replacement of a pod that ran (or was to run) for `run_for`.
@@ -808,6 +857,16 @@ impl Controller for Workloads {
                 if self.states[workload as usize].short() {
                     self.create_pod(workload as usize, ctx);
                 }
+            }
+            WorkloadEvent::Retry { workload } => {
+                let state = &mut self.states[workload as usize];
+                state.backoff.fired();
+                let missing: u32 = state
+                    .sets
+                    .iter()
+                    .map(|s| s.replicas.saturating_sub(s.live))
+                    .sum();
+                self.create_next(workload as usize, missing, ctx);
             }
             WorkloadEvent::CreateNext { workload, left } => {
                 self.create_next(workload as usize, left, ctx)

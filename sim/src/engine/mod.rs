@@ -101,16 +101,15 @@ impl Event {
     /// True when the event can change the cluster by itself, so a run without a horizon
     /// goes on while one is queued. Sampling ticks and the timers of pods that wait for
     /// something else to change (an unschedulable pod's periodic retry, a pod group's
-    /// timeout) do not keep a run alive.
+    /// timeout, a controller's retry of a refused creation) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Workloads(_)
-            | Event::Kubelet(_)
-            | Event::Nodes(_)
-            | Event::Taint(_)
-            | Event::StatefulSets(_)
-            | Event::DaemonSets(_) => true,
-            Event::Jobs(_) => true,
+            Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            // Except their retries after a refused creation.
+            Event::DaemonSets(e) => e.keeps_run_alive(),
+            Event::Workloads(e) => e.keeps_run_alive(),
+            Event::StatefulSets(e) => e.keeps_run_alive(),
+            Event::Jobs(e) => e.keeps_run_alive(),
             Event::Failures(e) => e.keeps_run_alive(),
             Event::Queue(e) => e.keeps_run_alive(),
             Event::Autoscaler(e) => e.keeps_run_alive(),
@@ -339,6 +338,7 @@ macro_rules! for_each_fact {
             Fact::Scaled { .. } => $arm!(),
             Fact::RolloutStarted { .. } => $arm!(),
             Fact::RolloutFinished { .. } => $arm!(),
+            Fact::CreateRefused { .. } => $arm!(),
             Fact::QueueLength { .. } => $arm!(),
             Fact::QueueServed { .. } => $arm!(),
             Fact::QueueDropped { .. } => $arm!(),

@@ -50,10 +50,10 @@ pub mod columns {
     pub use super::fairness::JAIN_INDEX;
     pub use super::jobs::{JOB_DURATION_MEAN, JOBS_COMPLETED, JOBS_FAILED};
     pub use super::pods::{
-        GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99, MAKESPAN,
-        MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END, PODS_RUNNING_AT_END,
-        PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS, SCHEDULING_ATTEMPTS,
-        UNSCHEDULABLE_ATTEMPTS,
+        ADMISSION_REJECTIONS, GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99,
+        MAKESPAN, MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END,
+        PODS_RUNNING_AT_END, PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS,
+        SCHEDULING_ATTEMPTS, UNSCHEDULABLE_ATTEMPTS,
     };
     pub use super::pressure::{EVICTIONS_NODE_PRESSURE, OOM_KILLS, RESTARTS};
     pub use super::queues::{
@@ -81,7 +81,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 59] = [
+    pub static ORDER: [&Column; 60] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -141,6 +141,7 @@ pub mod columns {
         &EVICTIONS_NODE_PRESSURE,
         &OOM_KILLS,
         &RESTARTS,
+        &ADMISSION_REJECTIONS,
     ];
 }
 
@@ -452,6 +453,15 @@ pub enum Fact {
         /// From its start to now.
         took: SimTime,
     },
+    /// The API server's admission refused a pod a workload's controller tried to create
+    /// (a ResourceQuota it would exceed, a LimitRange it violates): the pod does not
+    /// exist; the controller tries again after its back-off, if it retries at all.
+    CreateRefused {
+        /// The workload's index in the scenario.
+        workload: u32,
+        /// Upstream's message: `pods "NAME" is forbidden: exceeded quota: ...`.
+        message: std::sync::Arc<str>,
+    },
     /// A running pod's containers used more memory than their limit and were OOM-killed;
     /// they restart after their CrashLoopBackOff delay.
     PodOomKilled {
@@ -706,7 +716,8 @@ impl Fact {
             | Fact::JobCompleted { .. }
             | Fact::JobFailed { .. }
             | Fact::RolloutStarted { .. }
-            | Fact::RolloutFinished { .. } => None,
+            | Fact::RolloutFinished { .. }
+            | Fact::CreateRefused { .. } => None,
             Fact::NodeMemoryPressure { .. } => None,
         }
     }

@@ -94,6 +94,12 @@ pub static GANG_TIMEOUTS: Column = Column {
     unit: Unit::Count,
     doc: "times a pod group waited past its scheduleTimeoutSeconds",
 };
+/// `admission_rejections`.
+pub static ADMISSION_REJECTIONS: Column = Column {
+    name: "admission_rejections",
+    unit: Unit::Count,
+    doc: "pod creations the API server refused: over a ResourceQuota, or against a LimitRange",
+};
 /// `makespan_s`.
 pub static MAKESPAN: Column = Column {
     name: "makespan_s",
@@ -119,6 +125,8 @@ pub struct PodMetrics {
     refused_binds: u64,
     preemptions: u64,
     gang_timeouts: u64,
+    /// Pod creations refused at admission.
+    refused_creations: u64,
     /// Creation-to-bind time of every bind, in microseconds.
     latencies: Vec<u64>,
     /// Creation of the first finite-duration pod, and finish of the last one to finish.
@@ -174,6 +182,7 @@ impl Observer for PodMetrics {
                 }
             }
             Fact::GangTimedOut { .. } => self.gang_timeouts += 1,
+            Fact::CreateRefused { .. } => self.refused_creations += 1,
             Fact::PodFinished { .. } => {
                 self.completed += 1;
                 self.completion_sum += u128::from(view.now.0.saturating_sub(created(view).0));
@@ -216,6 +225,7 @@ impl Observer for PodMetrics {
         summary.push(&REFUSED_BINDS, count(self.refused_binds));
         summary.push(&PREEMPTIONS, count(self.preemptions));
         summary.push(&GANG_TIMEOUTS, count(self.gang_timeouts));
+        summary.push(&ADMISSION_REJECTIONS, count(self.refused_creations));
         summary.push(
             &MAKESPAN,
             match (self.first_batch_created, self.last_batch_finished) {

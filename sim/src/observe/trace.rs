@@ -122,6 +122,12 @@ pub enum TraceEvent {
         /// Its restart count.
         detail: String,
     },
+    /// The API server refused to create one of a workload's pods (its controller's
+    /// FailedCreate event); the record's `pod` is the workload's name.
+    FailedCreate {
+        /// `Error creating: pods "NAME" is forbidden: ...`.
+        detail: String,
+    },
     /// A node's MemoryPressure condition changed; the record's `pod` is the node's name.
     MemoryPressure {
         /// `true` or `false`, and memory.available.
@@ -162,6 +168,7 @@ impl TraceEvent {
             TraceEvent::OomKilled { detail } => ("oom-killed", detail.as_str()),
             TraceEvent::Restarted { detail } => ("restarted", detail.as_str()),
             TraceEvent::MemoryPressure { detail } => ("memory-pressure", detail.as_str()),
+            TraceEvent::FailedCreate { detail } => ("failed-create", detail.as_str()),
         }
     }
 }
@@ -407,6 +414,11 @@ impl Observer for TraceLog {
             } => {
                 let detail = format!("rollout {rollout} took {took}");
                 self.workload_record(view, *workload, TraceEvent::RolloutFinished { detail });
+                return;
+            }
+            Fact::CreateRefused { workload, message } => {
+                let detail = format!("Error creating: {message}");
+                self.workload_record(view, *workload, TraceEvent::FailedCreate { detail });
                 return;
             }
             Fact::PodOomKilled { restart_at, .. } => TraceEvent::OomKilled {

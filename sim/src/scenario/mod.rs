@@ -1,6 +1,7 @@
 //! Scenario files: the YAML format, its validation and error reporting, and the validated
 //! [`Scenario`] a run starts from.
 
+pub mod admission;
 pub mod alibaba_v2018;
 pub mod autoscaler;
 pub mod dynamics;

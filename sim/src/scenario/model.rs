@@ -67,6 +67,12 @@ pub struct Scenario {
     /// Namespaces declared with their fairness weights (`namespaces:`), in file order;
     /// namespaces not listed have weight 1.
     pub namespaces: Vec<(String, u32)>,
+    /// ResourceQuotas (manifests' `kind: ResourceQuota`), in file order: the admission of
+    /// every pod created in their namespace checks them.
+    pub quotas: Vec<super::admission::ResourceQuota>,
+    /// LimitRanges (manifests' `kind: LimitRange`), in file order; already applied to the
+    /// workloads' templates when the scenario was built.
+    pub limit_ranges: Vec<super::admission::LimitRange>,
     /// Pod groups (`podGroups`), in file order; [`PodTemplate::pod_group`] indexes them.
     /// When there are any, the simulation runs its scheduler with gang semantics.
     pub pod_groups: Vec<PodGroupSpec>,
@@ -167,6 +173,9 @@ pub struct Workload {
     /// each the workload's own pinned to one node by `nodeName`, so they start where the
     /// snapshot has them instead of meeting the scheduler.
     pub adopted: Vec<Arc<PodTemplate>>,
+    /// Why the LimitRanges of its namespace forbid its pods (upstream's message after
+    /// `pods "NAME" is forbidden: `); every creation of one is refused.
+    pub forbidden: Option<Arc<str>>,
 }
 
 /// The controller or process that creates a workload's pods.

@@ -32,6 +32,7 @@ use super::super::raw::{
     RawClaimTemplate, RawCluster, RawContainer as ScenarioContainer, RawNode, RawPdb,
     RawPriorityClass, RawWorkload, ScalarOrDist,
 };
+use super::admission::{RawLimitRangeSpec, RawQuotaSpec};
 use super::workloads::Kind;
 use super::{Builder, Result};
 use crate::scenario::Workload;
@@ -188,6 +189,13 @@ struct PdbObject {
     spec: Option<PdbSpec>,
 }
 
+/// A Namespace, a LimitRange or a ResourceQuota: its metadata and its spec.
+#[derive(Debug, Deserialize)]
+struct AdmissionObject<S> {
+    metadata: Option<RawObjectMeta>,
+    spec: Option<S>,
+}
+
 /// The kinds that are modelled, and the scenario section each becomes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Modelled {
@@ -195,6 +203,9 @@ enum Modelled {
     PriorityClass,
     Pdb,
     Node,
+    Namespace,
+    LimitRange,
+    ResourceQuota,
 }
 
 /// The kind named `kind`, if schedlab models it.
@@ -208,6 +219,9 @@ fn modelled(kind: &str) -> Option<Modelled> {
         "PriorityClass" => Modelled::PriorityClass,
         "PodDisruptionBudget" => Modelled::Pdb,
         "Node" => Modelled::Node,
+        "Namespace" => Modelled::Namespace,
+        "LimitRange" => Modelled::LimitRange,
+        "ResourceQuota" => Modelled::ResourceQuota,
         _ => return None,
     })
 }
@@ -346,6 +360,11 @@ fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> 
     {
         let after = &rest[rest.find(']').map_or(rest.len(), |i| i + 1)..];
         format!("CONTAINER{after}")
+    } else if kind == Modelled::LimitRange
+        && let Some(rest) = parent.strip_prefix("spec.limits[")
+    {
+        let after = &rest[rest.find(']').map_or(rest.len(), |i| i + 1)..];
+        format!("spec.limits[]{after}")
     } else {
         parent.to_owned()
     };
@@ -385,6 +404,32 @@ fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> 
                     "unhealthyPodEvictionPolicy",
                 ],
             ),
+        ],
+        Modelled::Namespace => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            ("spec", &["finalizers"]),
+        ],
+        Modelled::LimitRange => &[
+            ("", &["apiVersion", "kind", "metadata", "spec"]),
+            (SILENT[1].0, SILENT[1].1),
+            ("spec", &["limits"]),
+            (
+                "spec.limits[]",
+                &[
+                    "type",
+                    "default",
+                    "defaultRequest",
+                    "min",
+                    "max",
+                    "maxLimitRequestRatio",
+                ],
+            ),
+        ],
+        Modelled::ResourceQuota => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            ("spec", &["hard"]),
         ],
         Modelled::Node => &[
             ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
@@ -958,6 +1003,15 @@ fn name_of(kube: &Reader<'_>, meta: &Option<RawObjectMeta>, o: &Object) -> Resul
     })
 }
 
+/// What the manifests' Namespaces and ResourceQuotas add to a scenario.
+#[derive(Default)]
+pub(super) struct AdmissionBuilt {
+    pub(super) namespaces: Vec<String>,
+    pub(super) quotas: Vec<crate::scenario::admission::ResourceQuota>,
+    /// `spec.hard` keys that are not counted.
+    pub(super) warnings: Vec<String>,
+}
+
 /// What the manifests add to a scenario.
 #[derive(Default)]
 pub(super) struct Built {
@@ -1017,6 +1071,96 @@ impl<'f> Builder<'f> {
         Ok(())
     }
 
+    /// Builds the Namespaces, LimitRanges and ResourceQuotas of the manifests (before any
+    /// workload: a LimitRange changes the templates of its namespace). The LimitRanges
+    /// are kept in the builder; the rest is returned.
+    pub(super) fn manifest_admission(
+        &mut self,
+        files: &'f [ManifestFile],
+        m: &Manifests,
+    ) -> Result<AdmissionBuilt> {
+        let mut out = AdmissionBuilt::default();
+        for (f, o) in &m.objects {
+            let file = &files[*f];
+            let kube = Reader::new(&file.shown);
+            let namespace_of = |meta: &Option<RawObjectMeta>| -> Result<String> {
+                match meta.as_ref().and_then(|m| m.namespace.as_ref()) {
+                    Some(ns) => kube.non_empty(ns, "metadata.namespace", "a namespace"),
+                    None => Ok("default".to_owned()),
+                }
+            };
+            match o.kind {
+                Modelled::Namespace => {
+                    let raw: AdmissionObject<serde::de::IgnoredAny> = parse(o, file)?;
+                    let name = name_of(&kube, &raw.metadata, o)?;
+                    let name = kube.non_empty(&name, "metadata.name", "a namespace name")?;
+                    // Pod affinity's namespaceSelector sees a namespace's name label only.
+                    if let Some((key, _)) = raw
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.labels.as_ref())
+                        .and_then(|l| {
+                            l.0.iter()
+                                .find(|(k, _)| k.value != "kubernetes.io/metadata.name")
+                        })
+                    {
+                        out.warnings.push(format!(
+                            "{}:{}:{}: Namespace {name}: metadata.labels: not modelled by schedlab (a namespaceSelector sees only kubernetes.io/metadata.name), ignored",
+                            file.shown,
+                            key.referenced.line(),
+                            key.referenced.column(),
+                        ));
+                    }
+                    if !out.namespaces.contains(&name) {
+                        out.namespaces.push(name);
+                    }
+                }
+                Modelled::LimitRange => {
+                    let raw: AdmissionObject<RawLimitRangeSpec> = parse(o, file)?;
+                    let name = name_of(&kube, &raw.metadata, o)?.value;
+                    let namespace = namespace_of(&raw.metadata)?;
+                    let spec = raw.spec.unwrap_or_default();
+                    let (range, skipped) =
+                        self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
+                            b.limit_range(name, namespace, &spec, "spec")
+                        })?;
+                    for (at, field) in skipped {
+                        out.warnings.push(format!(
+                            "{}:{}:{}: LimitRange {}: {field}: PersistentVolumeClaim limits are not modelled by schedlab, ignored",
+                            file.shown,
+                            at.referenced.line(),
+                            at.referenced.column(),
+                            range.name,
+                        ));
+                    }
+                    self.limit_ranges.push(range);
+                }
+                Modelled::ResourceQuota => {
+                    let raw: AdmissionObject<RawQuotaSpec> = parse(o, file)?;
+                    let name = name_of(&kube, &raw.metadata, o)?.value;
+                    let namespace = namespace_of(&raw.metadata)?;
+                    let spec = raw.spec.unwrap_or_default();
+                    let (quota, skipped) =
+                        self.in_manifest(&file.shown, &|f| f.to_owned(), |b| {
+                            b.resource_quota(name, namespace, &spec, "spec")
+                        })?;
+                    for (key, field) in skipped {
+                        out.warnings.push(format!(
+                            "{}:{}:{}: ResourceQuota {}: {field}: not modelled by schedlab (only pods and compute resources are counted), ignored",
+                            file.shown,
+                            key.referenced.line(),
+                            key.referenced.column(),
+                            quota.name,
+                        ));
+                    }
+                    out.quotas.push(quota);
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// Builds the PodDisruptionBudgets, Nodes and workloads of the manifests; node and
     /// workload names must not clash with the scenario's own (`nodes`, `workloads`).
     pub(super) fn manifest_objects(
@@ -1031,7 +1175,10 @@ impl<'f> Builder<'f> {
             let file = &files[*f];
             let kube = Reader::new(&file.shown);
             match o.kind {
-                Modelled::PriorityClass => {}
+                Modelled::PriorityClass
+                | Modelled::Namespace
+                | Modelled::LimitRange
+                | Modelled::ResourceQuota => {}
                 Modelled::Pdb => {
                     let raw: PdbObject = parse(o, file)?;
                     let meta = raw.metadata;

@@ -38,6 +38,7 @@ use crate::scenario::{
 use crate::time::{SimTime, parse_duration};
 use priority::PriorityClass;
 
+mod admission;
 mod autoscaler;
 mod cluster;
 mod disruption;
@@ -100,6 +101,7 @@ pub(super) fn build(
         image_catalog: Default::default(),
         node_changes: Vec::new(),
         strict_traces: options.strict,
+        limit_ranges: Vec::new(),
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -155,12 +157,19 @@ pub(super) fn build(
     )?;
     b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
     b.manifest_priority_classes(&manifest_files, &manifest_set)?;
+    let admission = b.manifest_admission(&manifest_files, &manifest_set)?;
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
     let mut pod_disruption_budgets =
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
-    let namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
+    let mut namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
+    // A manifest's Namespace exists with the default weight unless `namespaces:` sets one.
+    for ns in &admission.namespaces {
+        if !namespaces.iter().any(|(n, _)| n == ns) {
+            namespaces.push((ns.clone(), schedulers::namespaces::DEFAULT_WEIGHT));
+        }
+    }
     b.pod_groups(raw.pod_groups.as_deref().unwrap_or_default())?;
     b.image_catalog = b.images(raw.images.as_ref())?;
     let queue = match &raw.queue {
@@ -248,7 +257,11 @@ pub(super) fn build(
         profiles,
         profile_warnings,
         trace_warnings: b.trace_warnings,
-        manifest_warnings: manifest_set.warnings(),
+        manifest_warnings: manifest_set
+            .warnings()
+            .into_iter()
+            .chain(admission.warnings)
+            .collect(),
         manifests_ignored: manifest_set.ignored_line(),
         resource_names: b.names,
         nodes,
@@ -256,6 +269,8 @@ pub(super) fn build(
         volumes: b.volumes,
         pod_disruption_budgets,
         namespaces,
+        quotas: admission.quotas,
+        limit_ranges: b.limit_ranges,
         pod_groups: b.pod_groups,
         seeds,
         gpu_trace,
@@ -313,6 +328,8 @@ struct Builder<'a> {
     node_changes: Vec<(crate::time::SimTime, crate::controllers::nodes::NodeAction)>,
     /// `--strict`: every trace is read as if it said `strict: true`.
     strict_traces: bool,
+    /// The LimitRanges, read before the workloads, whose templates they change.
+    limit_ranges: Vec<crate::scenario::admission::LimitRange>,
 }
 
 impl Builder<'_> {

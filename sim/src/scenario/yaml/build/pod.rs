@@ -13,6 +13,7 @@ use serde_saphyr::Spanned;
 use super::super::raw::{RawContainer, RawWorkload, ScalarOrDist};
 use super::{Builder, Result};
 use crate::scenario::Dist;
+use crate::scenario::admission::{LimitRange, limit_pod};
 
 /// Requests drawn per pod, by resource kind (`Workload::sized`).
 pub(super) type SizedRequests = Vec<(ResourceKind, Dist<i64>)>;
@@ -39,7 +40,7 @@ impl Builder<'_> {
         singleton: bool,
         is_batch: bool,
         base: &str,
-    ) -> Result<(PodTemplate, SizedRequests)> {
+    ) -> Result<(PodTemplate, SizedRequests, Option<String>)> {
         let namespace = match &w.namespace {
             Some(ns) => self
                 .kube
@@ -96,7 +97,7 @@ impl Builder<'_> {
         let mut sized = Vec::new();
         let mut container_names: HashMap<String, String> = HashMap::new();
         let mut app_images = Vec::new();
-        let containers = match &w.containers {
+        let mut containers = match &w.containers {
             Some(list) => {
                 if list.value.is_empty() {
                     return Err(self.kube.err(
@@ -165,7 +166,7 @@ impl Builder<'_> {
             }
         };
         let mut images = Vec::new();
-        let init_containers = match &w.init_containers {
+        let mut init_containers = match &w.init_containers {
             Some(list) => self.containers(
                 &list.value,
                 &format!("{base}.initContainers"),
@@ -186,6 +187,24 @@ impl Builder<'_> {
                 overhead.set(kind, amount);
             }
         }
+        // The LimitRanger's defaults and checks, once, for every pod of the template.
+        let ranges: Vec<&LimitRange> = self
+            .limit_ranges
+            .iter()
+            .filter(|r| r.namespace == namespace)
+            .collect();
+        let forbidden = if ranges.is_empty() {
+            None
+        } else {
+            limit_pod(
+                &ranges,
+                &self.names,
+                &mut containers,
+                &mut init_containers,
+                &overhead,
+            )
+            .err()
+        };
         let node_selector = self
             .kube
             .labels(w.node_selector.as_ref(), &format!("{base}.nodeSelector"))?;
@@ -271,7 +290,7 @@ impl Builder<'_> {
             gpu: self.pod_gpu(w.gpu.as_ref(), w.gpu_models.as_ref(), base)?,
             images,
         };
-        Ok((template, sized))
+        Ok((template, sized, forbidden))
     }
 
     /// `containers` or `initContainers`; names must be unique across both lists. The

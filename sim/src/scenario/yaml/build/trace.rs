@@ -76,6 +76,7 @@ pub(super) fn trace_workload(replay: TraceReplay) -> Workload {
         duration: None,
         dynamics: None,
         adopted: Vec::new(),
+        forbidden: None,
     }
 }
 

@@ -277,7 +277,7 @@ impl Builder<'_> {
                 false,
             ),
         };
-        let (template, sized) = self.template(
+        let (template, sized, forbidden) = self.template(
             raw,
             name,
             owner,
@@ -406,6 +406,7 @@ impl Builder<'_> {
             duration,
             dynamics,
             adopted: Vec::new(),
+            forbidden: forbidden.map(Arc::from),
         })
     }
 
