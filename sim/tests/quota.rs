@@ -527,3 +527,44 @@ fn retries_do_not_keep_a_run_without_a_horizon_alive() {
     assert_eq!(refusals(&r), [0]);
     assert_eq!(r.summary.count(&columns::ADMISSION_REJECTIONS), 1);
 }
+
+#[test]
+fn a_daemon_set_over_its_pod_quota_retries_the_last_node_every_ten_seconds() {
+    // Three nodes, a quota of two pods: the daemon pods of n1 and n2 are created at 0, n3's
+    // is refused and its sync requeued after the controller's 10 s hold-back, at 10, 20
+    // and 30 s within the 35 s horizon.
+    let s = load(
+        "daemonset",
+        &[
+            ("quota.yaml", QUOTA_PODS_2),
+            (
+                "s.yaml",
+                "duration: 35s\nmanifests: [quota.yaml]\ncluster:\n  nodePools: [{name: n, count: 3, allocatable: {cpu: \"4\", memory: 8Gi}}]\nworkloads:\n  - {daemonSet: agent, namespace: team, requests: {cpu: 100m}}\n",
+            ),
+        ],
+    );
+    let r = run(&s, "kube-default");
+    let created: Vec<_> = lines(&r, &["created"])
+        .into_iter()
+        .map(|l| (l.0, l.1))
+        .collect();
+    assert_eq!(created, [(0, "agent-0".into()), (0, "agent-1".into())]);
+    assert_eq!(refusals(&r), [0, 10_000, 20_000, 30_000]);
+    assert_eq!(r.summary.count(&columns::ADMISSION_REJECTIONS), 4);
+
+    // Without a horizon the refused node's retry waits for a change nothing queued can
+    // make: the run ends at 0 after one refusal.
+    let s = load(
+        "daemonset-endless",
+        &[
+            ("quota.yaml", QUOTA_PODS_2),
+            (
+                "s.yaml",
+                "manifests: [quota.yaml]\ncluster:\n  nodePools: [{name: n, count: 3, allocatable: {cpu: \"4\", memory: 8Gi}}]\nworkloads:\n  - {daemonSet: agent, namespace: team, requests: {cpu: 100m}}\n",
+            ),
+        ],
+    );
+    let r = run(&s, "kube-default");
+    assert_eq!(refusals(&r), [0]);
+    assert_eq!(r.summary.count(&columns::PODS_RUNNING_AT_END), 2);
+}
