@@ -163,15 +163,18 @@ fn pod_object(
     }
     let mut spec = Map::new();
     if pod.requests == t.effective_requests() {
+        // The template lists init containers' images first, as kube-scheduler does; a
+        // container without an image shifts the rest, which keeps the list (all that
+        // ImageLocality and the pulls read) the same when the List is loaded again.
+        let first_app_image = t.init_containers.len();
         spec.insert(
             "containers".into(),
-            containers(&t.containers, &t.images, 0, names),
+            containers(&t.containers, &t.images, first_app_image, names),
         );
         if !t.init_containers.is_empty() {
-            let first_image = t.containers.len();
             spec.insert(
                 "initContainers".into(),
-                containers(&t.init_containers, &t.images, first_image, names),
+                containers(&t.init_containers, &t.images, 0, names),
             );
         }
     } else {

@@ -194,3 +194,50 @@ fn equal_seeds_export_equal_bytes_and_bad_flags_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The Online Boutique with its DaemonSets at 5 minutes: init containers with images,
+/// sidecars, affinity and several namespaces survive the round trip byte for byte.
+#[test]
+fn the_online_boutique_with_daemon_sets_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/online-boutique-agents.yaml")
+        .display()
+        .to_string();
+    let out = schedlab(
+        dir.path(),
+        &["export", &scenario, "--at", "5m", "-o", "state.yaml"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = read_list(&dir.path().join("state.yaml"));
+    let bound = placements(&list)
+        .iter()
+        .filter(|(node, _)| !node.is_empty())
+        .map(|(_, pods)| pods.len())
+        .sum::<usize>();
+    assert!(bound > 0, "no pod is bound at 5 minutes");
+    std::fs::write(
+        dir.path().join("from-state.yaml"),
+        "startLatency: 0s\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    let out = schedlab(
+        dir.path(),
+        &["export", "from-state.yaml", "-o", "again.yaml"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("again.yaml")).unwrap(),
+        std::fs::read_to_string(dir.path().join("state.yaml")).unwrap()
+    );
+}
