@@ -645,18 +645,19 @@ impl Manifests {
                 _ => {}
             }
         }
-        let mut adoptions: Vec<(usize, &str, usize)> = Vec::new();
+        let mut adoptions: Vec<(usize, &str, &str)> = Vec::new();
         for &(i, workload) in &managed {
             let o = &self.objects[i].1;
             *self.managed.entry(o.kind_name.clone()).or_default() += 1;
-            if let (Some(w), Some(_)) = (workload, &o.node_name) {
-                adoptions.push((w, o.name.as_str(), i));
+            if let (Some(w), Some(node)) = (workload, &o.node_name) {
+                adoptions.push((w, o.name.as_str(), node.as_str()));
             }
         }
+        // Each workload's adopted pods in pod-name order.
         adoptions.sort();
         let adoptions: Vec<(usize, String)> = adoptions
             .into_iter()
-            .filter_map(|(w, _, i)| Some((w, self.objects[i].1.node_name.clone()?)))
+            .map(|(w, _, node)| (w, node.to_owned()))
             .collect();
         self.adopted = adoptions.len();
         for (w, node) in adoptions {
