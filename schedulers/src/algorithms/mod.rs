@@ -14,7 +14,7 @@ pub mod node_order;
 pub mod random;
 pub mod round_robin;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 pub mod tetris;
 pub mod worst_fit;
 

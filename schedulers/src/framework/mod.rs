@@ -37,6 +37,7 @@ pub mod plugin_registry;
 pub mod plugins;
 pub mod preemption;
 pub mod profile;
+pub mod shape_index;
 
 pub use profile::{Profile, ProfileError};
 
@@ -248,6 +249,36 @@ pub trait Plugin: Send {
     /// `feasible` given to PreScore) into `0..=MAX_NODE_SCORE`, in place. The default
     /// leaves them as they are, for plugins whose raw scores are already in range.
     fn normalize_score(&self, _pod: &Pod, _scores: &mut [i64]) {}
+
+    /// For the shape index ([`shape_index`]): true when, for the pod whose PreFilter just
+    /// ran (a pod without node constraints), this plugin's Filter verdict on a node depends
+    /// on nothing but that node's own state, as the cluster's change log tracks it, and
+    /// the pod's requests. The default, false, keeps such pods on the full scan.
+    fn filter_by_shape(&self) -> bool {
+        false
+    }
+
+    /// For the shape index: how this plugin's normalized score depends on the node, for
+    /// the pod whose PreScore just ran. The default, [`ShapeScore::Unknown`], keeps such
+    /// pods on the full scan.
+    fn score_by_shape(&self) -> ShapeScore {
+        ShapeScore::Unknown
+    }
+}
+
+/// How a plugin's normalized score for the current pod depends on the node (see
+/// [`Plugin::score_by_shape`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeScore {
+    /// On anything else: the shape index cannot stand in for a scan.
+    Unknown,
+    /// The raw score is a function of the node's own state and the pod's requests, and
+    /// NormalizeScore leaves it as it is.
+    PerNode,
+    /// The raw score is a function of the node's own state and the pod's requests, and
+    /// when every node of the window scores 0 raw, NormalizeScore gives them all the same
+    /// score, which cannot change which node wins.
+    SameWhereZero,
 }
 
 /// How many feasible nodes to find before scoring (`numFeasibleNodesToFind`):
@@ -372,6 +403,11 @@ pub struct FrameworkScheduler {
     /// nominated there whose priority is at least the pod's (upstream's
     /// `addNominatedPods`).
     reserved: Vec<(NodeId, Resources)>,
+    /// Common pods' cycles without a scan; `None` when turned off.
+    shape_index: Option<shape_index::ShapeIndex>,
+    /// Cycles the shape index decided, for the tests that compare it with the scan.
+    #[cfg(test)]
+    shape_index_hits: u64,
 }
 
 impl FrameworkScheduler {
@@ -389,7 +425,17 @@ impl FrameworkScheduler {
             raw: Vec::new(),
             totals: Vec::new(),
             reserved: Vec::new(),
+            shape_index: Some(Default::default()),
+            #[cfg(test)]
+            shape_index_hits: 0,
         }
+    }
+
+    /// The same scheduler with every cycle a full scan, as kube-scheduler runs it: for
+    /// checking that the shape index changes no decision, and for measuring what it saves.
+    pub fn without_shape_index(mut self) -> FrameworkScheduler {
+        self.shape_index = None;
+        self
     }
 
     /// The profile it runs.
@@ -462,6 +508,12 @@ impl FrameworkScheduler {
         self.feasible.clear();
         self.failures.clear();
         let start = if n == 0 { 0 } else { self.next_start % n };
+        if explain.is_none() {
+            if let Some(placement) = self.place_by_shape(pod, cluster, rng, start, to_find) {
+                return placement;
+            }
+            self.skip_score.fill(false);
+        }
         let mut processed = 0;
         for k in 0..n {
             if self.feasible.len() >= to_find {
@@ -602,6 +654,128 @@ impl FrameworkScheduler {
             Some(node) => Placement::Node(node),
             None => Placement::Unschedulable(Diagnosis::default()),
         }
+    }
+
+    /// The cycle of [`Self::schedule_pod`] by the shape index (see [`shape_index`]), after
+    /// PreFilter: `None` when the pod or the window needs the scan, with nothing decided
+    /// and nothing drawn.
+    fn place_by_shape(
+        &mut self,
+        pod: &Pod,
+        cluster: &ClusterState,
+        rng: &mut SchedulerRng,
+        start: usize,
+        to_find: usize,
+    ) -> Option<Placement> {
+        let plugin_count = self.profile.plugins.len();
+        if self.shape_index.is_none()
+            || !self.reserved.is_empty()
+            || plugin_count > 64
+            || pod.template.has_node_constraints()
+            || pod.template.gpu.is_some()
+        {
+            return None;
+        }
+        let mut filters = 0u64;
+        for &p in &self.profile.filter {
+            if !self.skip_filter[p] {
+                if !self.profile.plugins[p].filter_by_shape() {
+                    return None;
+                }
+                filters |= 1 << p;
+            }
+        }
+        // PreScore as the scan runs it; no plugin that looks at the feasible nodes may
+        // stay in play (it would say Unknown below).
+        for &(p, _) in &self.profile.score {
+            if self.profile.pre_score.contains(&p)
+                && self.profile.plugins[p].pre_score(pod, cluster, &[]).code == Code::Skip
+            {
+                self.skip_score[p] = true;
+            }
+        }
+        for &p in &self.profile.pre_score {
+            if !self.profile.score.iter().any(|&(s, _)| s == p) {
+                self.profile.plugins[p].pre_score(pod, cluster, &[]);
+            }
+        }
+        let (mut scores, mut zero) = (0u64, 0u64);
+        for &(p, _) in &self.profile.score {
+            if self.skip_score[p] {
+                continue;
+            }
+            match self.profile.plugins[p].score_by_shape() {
+                ShapeScore::Unknown => return None,
+                ShapeScore::PerNode => scores |= 1 << p,
+                ShapeScore::SameWhereZero => zero |= 1 << p,
+            }
+        }
+        let key = shape_index::ShapeKey {
+            requests: pod.requests,
+            nonzero: (pod.nonzero_cpu, pod.nonzero_memory),
+            filters,
+            scores,
+            zero,
+        };
+        let profile = &self.profile;
+        let leaf = |node: NodeId| {
+            for &p in &profile.filter {
+                if filters & (1 << p) != 0
+                    && !profile.plugins[p].filter(pod, cluster, node).is_success()
+                {
+                    return shape_index::Leaf::Infeasible;
+                }
+            }
+            for &(p, _) in &profile.score {
+                if zero & (1 << p) != 0 && profile.plugins[p].score(pod, cluster, node) != 0 {
+                    return shape_index::Leaf::Irregular;
+                }
+            }
+            let total = profile
+                .score
+                .iter()
+                .filter(|&&(p, _)| scores & (1 << p) != 0)
+                .map(|&(p, weight)| profile.plugins[p].score(pod, cluster, node) * weight)
+                .sum();
+            shape_index::Leaf::Total(total)
+        };
+        let index = self.shape_index.as_mut()?;
+        let tree = index.tree(cluster, &self.order, self.order_key, key, leaf)?;
+
+        // The window the scan's filtering would cover, from `start` round the order.
+        let n = self.order.len();
+        let all = tree.feasible() as usize;
+        if all == 0 {
+            return None;
+        }
+        let after_start = tree.stats(&[(start, n)]).feasible as usize;
+        let (processed, ranges) = if after_start >= to_find {
+            let end = tree.kth_feasible_from(start, (to_find - 1) as u32)?;
+            (end + 1 - start, [(start, end + 1), (0, 0)])
+        } else if all >= to_find {
+            let end = tree.kth_feasible_from(0, (to_find - after_start - 1) as u32)?;
+            (n - start + end + 1, [(start, n), (0, end + 1)])
+        } else {
+            (n, [(start, n), (0, start)])
+        };
+        let window = tree.stats(&ranges);
+        if window.irregular > 0 {
+            return None;
+        }
+        // selectHost, with the scan's one draw over the ties, and none for a lone node.
+        let ties = window.ties as usize;
+        let pick = if window.feasible > 1 && ties > 1 {
+            rng.random_range(0..ties)
+        } else {
+            0
+        };
+        let position = tree.kth_best(&ranges, window.best, pick as u32)?;
+        self.next_start = (start + processed) % n;
+        #[cfg(test)]
+        {
+            self.shape_index_hits += 1;
+        }
+        Some(Placement::Node(self.order[position]))
     }
 
     /// DefaultPreemption. When the pod's verdicts can depend on other pods beyond their
@@ -923,6 +1097,121 @@ impl Scheduler for FrameworkScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shape index and the scan make the same decision for every pod, advance the
+    /// start index alike and draw alike, on random clusters that change under them: pods
+    /// bound and removed, nodes cordoned, failing and joining, PreferNoSchedule and
+    /// NoSchedule taints, pods with a node selector or a toleration among them.
+    #[test]
+    fn shape_index_picks_what_the_scan_picks() {
+        use crate::algorithms::testkit::{GIB, node, pod_of};
+        use crate::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
+        use rand::SeedableRng;
+        use std::sync::Arc;
+
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(3);
+        let mut by_index = 0;
+        for (round, &size) in [5usize, 60, 130, 400, 1_200].iter().enumerate() {
+            let spec = |i: usize, rng: &mut rand::rngs::ChaCha8Rng| {
+                let mut n = node(i, [4_000, 8_000, 16_000][i % 3], [8, 16, 64][i % 3] * GIB);
+                n.labels
+                    .insert(crate::volumes::ZONE_LABEL.into(), format!("zone-{}", i % 3));
+                // PreferNoSchedule taints in one round only: a window that holds one
+                // goes back to the scan.
+                let effect = match rng.random_range(0..20) {
+                    0 if round == 2 => Some(TaintEffect::PreferNoSchedule),
+                    1 => Some(TaintEffect::NoSchedule),
+                    _ => None,
+                };
+                if let Some(effect) = effect {
+                    n.taints.push(Taint {
+                        key: "dedicated".into(),
+                        value: String::new(),
+                        effect,
+                    });
+                }
+                n
+            };
+            let mut cluster = ClusterState::default();
+            for i in 0..size {
+                cluster.add_node(spec(i, &mut rng));
+            }
+            let mut fast = FrameworkScheduler::new(Profile::kube_default());
+            let mut scan = FrameworkScheduler::new(Profile::kube_default()).without_shape_index();
+            let mut fast_rng = SchedulerRng::seed_from_u64(round as u64);
+            let mut scan_rng = SchedulerRng::seed_from_u64(round as u64);
+            let mut bound: Vec<PodId> = Vec::new();
+            for step in 0..3_000 {
+                match rng.random_range(0..100) {
+                    0..70 => {
+                        let shape = rng.random_range(0..8);
+                        let mut pod = pod_of(
+                            [250, 500, 1_000, 2_000, 0, 100, 3_000, 500][shape],
+                            [GIB / 2, GIB, 2 * GIB, 0, GIB, 0, 4 * GIB, GIB][shape],
+                        );
+                        if shape == 7 {
+                            let mut t = (*pod.template).clone();
+                            if step % 2 == 0 {
+                                t.tolerations.push(Toleration {
+                                    key: "dedicated".into(),
+                                    operator: TolerationOperator::Exists,
+                                    ..Default::default()
+                                });
+                            } else {
+                                t.node_selector
+                                    .insert(crate::volumes::ZONE_LABEL.into(), "zone-1".into());
+                            }
+                            pod = Pod::from_template(Arc::new(t), 0);
+                        }
+                        let id = cluster.add_pod(pod);
+                        let a = fast.schedule_pod(&cluster, id, &mut fast_rng, None);
+                        let b = scan.schedule_pod(&cluster, id, &mut scan_rng, None);
+                        assert_eq!(a, b, "round {round}, step {step}");
+                        assert_eq!(
+                            fast.next_start, scan.next_start,
+                            "round {round}, step {step}"
+                        );
+                        match a {
+                            Placement::Node(node) => {
+                                cluster.bind(id, node).expect("the chosen node fits");
+                                bound.push(id);
+                            }
+                            _ => {
+                                cluster.remove_pod(id);
+                            }
+                        }
+                    }
+                    70..95 if !bound.is_empty() => {
+                        let id = bound.swap_remove(rng.random_range(0..bound.len()));
+                        cluster.unbind(id).expect("bound");
+                        cluster.remove_pod(id);
+                    }
+                    95..97 => {
+                        let node = NodeId(rng.random_range(0..cluster.rows().len()) as u32);
+                        let cordoned = cluster.node(node).spec.unschedulable;
+                        let _ = cluster.set_unschedulable(node, !cordoned);
+                    }
+                    97..99 => {
+                        let node = NodeId(rng.random_range(0..cluster.rows().len()) as u32);
+                        let ready = cluster.node(node).ready;
+                        let _ = cluster.set_ready(node, !ready);
+                    }
+                    _ => {
+                        let i = cluster.rows().len();
+                        cluster.add_node(spec(i, &mut rng));
+                    }
+                }
+            }
+            by_index += fast.shape_index_hits;
+            assert_eq!(
+                fast_rng.random::<u64>(),
+                scan_rng.random::<u64>(),
+                "same draws"
+            );
+        }
+        // Most pods went through the index, or the comparison says little.
+        assert!(by_index > 6_000, "{by_index} cycles by the index");
+    }
 
     /// Mirrors kube-scheduler's TestNumFeasibleNodesToFind (schedule_one_test.go).
     #[test]

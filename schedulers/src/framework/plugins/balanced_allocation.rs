@@ -26,7 +26,7 @@ use super::resource_allocation::{
 };
 use crate::cluster::ClusterState;
 use crate::framework::profile::Points;
-use crate::framework::{MAX_NODE_SCORE, Plugin, Status};
+use crate::framework::{MAX_NODE_SCORE, Plugin, ShapeScore, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
 use crate::resources::{NUM_RESOURCES, ResourceKind};
@@ -269,6 +269,12 @@ impl Plugin for BalancedAllocation {
             }
             self.score_with(pod, cluster, node, resources)
         }
+    }
+
+    /// A node's balance before and after the pod, from its own amounts and the pod's
+    /// requests; there is no NormalizeScore.
+    fn score_by_shape(&self) -> ShapeScore {
+        ShapeScore::PerNode
     }
 }
 

@@ -31,7 +31,7 @@ use super::resource_allocation::{
 use crate::algorithms::least_allocated::least_allocated_score;
 use crate::cluster::ClusterState;
 use crate::framework::profile::Points;
-use crate::framework::{Code, MAX_NODE_SCORE, Plugin, Reasons, Status};
+use crate::framework::{Code, MAX_NODE_SCORE, Plugin, Reasons, ShapeScore, Status};
 use crate::node::NodeId;
 use crate::pod::Pod;
 use crate::reason::Reason;
@@ -473,6 +473,18 @@ impl Plugin for NodeResourcesFit {
                 .map(|s| resolve_one(s, names));
             self.general_score(pod, cluster, node, resources)
         }
+    }
+
+    /// Compares the pod's requests with the node's free amounts (and GPU books, which
+    /// the shape index leaves to the scan).
+    fn filter_by_shape(&self) -> bool {
+        true
+    }
+
+    /// Every strategy scores a node from its own requested and allocatable amounts and
+    /// the pod's requests; there is no NormalizeScore.
+    fn score_by_shape(&self) -> ShapeScore {
+        ShapeScore::PerNode
     }
 }
 

@@ -45,4 +45,10 @@ impl Plugin for NodeUnschedulable {
             Status::unresolvable(Reason::Unschedulable)
         }
     }
+
+    /// Reads only the node's flag and taints and the pod's tolerations, which a pod
+    /// without node constraints does not have.
+    fn filter_by_shape(&self) -> bool {
+        true
+    }
 }

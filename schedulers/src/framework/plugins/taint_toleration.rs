@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::cluster::ClusterState;
 use crate::framework::plugins::helper::default_normalize_score;
 use crate::framework::profile::Points;
-use crate::framework::{MAX_NODE_SCORE, Plugin, Status};
+use crate::framework::{MAX_NODE_SCORE, Plugin, ShapeScore, Status};
 use crate::node::NodeId;
 use crate::pod::{Pod, PodTemplate};
 use crate::reason::Reason;
@@ -84,6 +84,18 @@ impl Plugin for TaintToleration {
             None => Status::success(),
             Some(_) => Status::unresolvable(Reason::UntoleratedTaint),
         }
+    }
+
+    /// Reads only the node's taints and the pod's tolerations, which a pod without node
+    /// constraints does not have.
+    fn filter_by_shape(&self) -> bool {
+        true
+    }
+
+    /// The raw score counts the node's untolerated PreferNoSchedule taints; when it is 0
+    /// on every node, the reversed normalization gives each the maximum.
+    fn score_by_shape(&self) -> ShapeScore {
+        ShapeScore::SameWhereZero
     }
 
     fn pre_score(&mut self, pod: &Pod, _cluster: &ClusterState, _feasible: &[NodeId]) -> Status {

@@ -116,6 +116,11 @@ impl Plugin for VolumeZone {
         }
         Status::success()
     }
+
+    /// Without claims bound to zonal volumes, Filter passes every node.
+    fn filter_by_shape(&self) -> bool {
+        self.topologies.is_empty()
+    }
 }
 
 #[cfg(test)]
