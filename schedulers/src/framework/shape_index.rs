@@ -168,23 +168,6 @@ const EMPTY: Summary = Summary {
 };
 
 impl Summary {
-    fn of(leaf: Leaf) -> Summary {
-        match leaf {
-            Leaf::Infeasible => EMPTY,
-            Leaf::Irregular => Summary {
-                feasible: 1,
-                irregular: 1,
-                ..EMPTY
-            },
-            Leaf::Total(t) => Summary {
-                feasible: 1,
-                irregular: 0,
-                best: t,
-                ties: 1,
-            },
-        }
-    }
-
     fn join(a: Summary, b: Summary) -> Summary {
         let (best, ties) = match a.best.cmp(&b.best) {
             std::cmp::Ordering::Greater => (a.best, a.ties),
@@ -200,14 +183,37 @@ impl Summary {
     }
 }
 
-/// A segment tree over positions in the node order (see the module docs).
+/// Positions per block: a block's leaves are scanned, blocks are summed in a tree.
+const BLOCK: usize = 64;
+
+/// A leaf that fails a filter, as stored.
+const INFEASIBLE: i64 = i64::MIN;
+/// A leaf that is feasible but irregular, as stored.
+const IRREGULAR: i64 = i64::MIN + 1;
+
+fn encode(leaf: Leaf) -> i64 {
+    match leaf {
+        Leaf::Infeasible => INFEASIBLE,
+        Leaf::Irregular => IRREGULAR,
+        // Totals are sums of weighted scores in 0..=100; the floor keeps them off the
+        // two sentinels whatever a plugin returns.
+        Leaf::Total(t) => t.max(IRREGULAR + 1),
+    }
+}
+
+/// Every position's leaf, with a summary per block of [`BLOCK`] positions kept in a
+/// segment tree over the blocks (see the module docs). A change rewrites one leaf,
+/// rescans its block and walks up the small block tree, so it touches a few cache lines
+/// instead of a path through a tree over every node.
 #[derive(Debug, Clone)]
 pub(super) struct WindowTree {
     len: usize,
-    /// Leaves start here; a power of two.
+    /// Each position's leaf, encoded: a total, [`INFEASIBLE`] or [`IRREGULAR`].
+    leaves: Vec<i64>,
+    /// Block summaries: `blocks[1]` is the root, `blocks[base + b]` block `b`.
+    blocks: Vec<Summary>,
+    /// Where the blocks' own entries start; a power of two.
     base: usize,
-    /// `nodes[1]` is the root, `nodes[base + p]` position `p`'s leaf.
-    nodes: Vec<Summary>,
 }
 
 /// What a window of the node order holds.
@@ -215,20 +221,22 @@ pub(super) struct WindowTree {
 pub(super) struct WindowStats {
     /// Feasible nodes in it.
     pub feasible: u32,
-    /// Feasible nodes in it that are not plain.
+    /// Feasible nodes in it that a [`ShapeScore::SameWhereZero`] plugin scores above 0.
     pub irregular: u32,
-    /// The best total and how many nodes share it.
+    /// The best total.
     pub best: i64,
+    /// How many nodes have the best total.
     pub ties: u32,
 }
 
 impl WindowTree {
     fn new(len: usize) -> WindowTree {
-        let base = len.next_power_of_two().max(1);
+        let base = len.div_ceil(BLOCK).next_power_of_two().max(1);
         WindowTree {
             len,
+            leaves: vec![INFEASIBLE; len],
+            blocks: vec![EMPTY; 2 * base],
             base,
-            nodes: vec![EMPTY; 2 * base],
         }
     }
 
@@ -238,50 +246,93 @@ impl WindowTree {
     }
 
     fn set_leaf(&mut self, p: usize, leaf: Leaf) {
-        self.nodes[self.base + p] = Summary::of(leaf);
+        self.leaves[p] = encode(leaf);
     }
 
     fn rebuild(&mut self) {
+        for b in 0..self.len.div_ceil(BLOCK) {
+            self.blocks[self.base + b] = self.scan(b * BLOCK, ((b + 1) * BLOCK).min(self.len));
+        }
         for i in (1..self.base).rev() {
-            self.nodes[i] = Summary::join(self.nodes[2 * i], self.nodes[2 * i + 1]);
+            self.blocks[i] = Summary::join(self.blocks[2 * i], self.blocks[2 * i + 1]);
         }
     }
 
     fn set(&mut self, p: usize, leaf: Leaf) {
-        let mut i = self.base + p;
-        let s = Summary::of(leaf);
-        if self.nodes[i] == s {
+        let value = encode(leaf);
+        if self.leaves[p] == value {
             return;
         }
-        self.nodes[i] = s;
+        self.leaves[p] = value;
+        let b = p / BLOCK;
+        let summary = self.scan(b * BLOCK, ((b + 1) * BLOCK).min(self.len));
+        let mut i = self.base + b;
+        if self.blocks[i] == summary {
+            return;
+        }
+        self.blocks[i] = summary;
         while i > 1 {
             i /= 2;
-            self.nodes[i] = Summary::join(self.nodes[2 * i], self.nodes[2 * i + 1]);
+            self.blocks[i] = Summary::join(self.blocks[2 * i], self.blocks[2 * i + 1]);
         }
     }
 
-    /// Feasible nodes in the whole order.
-    pub(super) fn feasible(&self) -> u32 {
-        self.nodes[1].feasible
+    /// The summary of leaves `lo..hi`, read one by one.
+    fn scan(&self, lo: usize, hi: usize) -> Summary {
+        let mut s = EMPTY;
+        for &v in &self.leaves[lo..hi] {
+            if v == INFEASIBLE {
+                continue;
+            }
+            s.feasible += 1;
+            if v == IRREGULAR {
+                s.irregular += 1;
+            } else if v > s.best {
+                (s.best, s.ties) = (v, 1);
+            } else if v == s.best {
+                s.ties += 1;
+            }
+        }
+        s
     }
 
-    /// The summary of positions `lo..hi`.
-    fn range(&self, lo: usize, hi: usize) -> Summary {
+    /// The summary of blocks `lo..hi`, from the block tree.
+    fn block_range(&self, lo: usize, hi: usize) -> Summary {
         let (mut left, mut right) = (EMPTY, EMPTY);
         let (mut l, mut r) = (lo + self.base, hi + self.base);
         while l < r {
             if l & 1 == 1 {
-                left = Summary::join(left, self.nodes[l]);
+                left = Summary::join(left, self.blocks[l]);
                 l += 1;
             }
             if r & 1 == 1 {
                 r -= 1;
-                right = Summary::join(self.nodes[r], right);
+                right = Summary::join(self.blocks[r], right);
             }
             l /= 2;
             r /= 2;
         }
         Summary::join(left, right)
+    }
+
+    /// The summary of positions `lo..hi`.
+    fn range(&self, lo: usize, hi: usize) -> Summary {
+        if hi <= lo {
+            return EMPTY;
+        }
+        let (first, last) = (lo / BLOCK, (hi - 1) / BLOCK);
+        if first == last {
+            return self.scan(lo, hi);
+        }
+        let head = self.scan(lo, (first + 1) * BLOCK);
+        let middle = self.block_range(first + 1, last);
+        let tail = self.scan(last * BLOCK, hi);
+        Summary::join(Summary::join(head, middle), tail)
+    }
+
+    /// Feasible nodes in the whole order.
+    pub(super) fn feasible(&self) -> u32 {
+        self.blocks[1].feasible
     }
 
     /// What the positions in `ranges` hold together.
@@ -297,15 +348,46 @@ impl WindowTree {
         }
     }
 
+    /// The `k`-th leaf (from 0) of `lo..hi` that `wanted` accepts, or `None` with `k`
+    /// lowered by those passed.
+    fn scan_kth(
+        &self,
+        lo: usize,
+        hi: usize,
+        wanted: impl Fn(i64) -> bool,
+        k: &mut u32,
+    ) -> Option<usize> {
+        for (p, &v) in self.leaves[lo..hi].iter().enumerate() {
+            if wanted(v) {
+                if *k == 0 {
+                    return Some(lo + p);
+                }
+                *k -= 1;
+            }
+        }
+        None
+    }
+
     /// The position of the `k`-th feasible node (from 0) at or after `from`, if any.
     pub(super) fn kth_feasible_from(&self, from: usize, k: u32) -> Option<usize> {
-        let mut k = k + self.range(0, from).feasible;
-        if k >= self.nodes[1].feasible {
+        if from >= self.len {
+            return None;
+        }
+        let feasible = |v: i64| v != INFEASIBLE;
+        let mut k = k;
+        let block = from / BLOCK;
+        let end = ((block + 1) * BLOCK).min(self.len);
+        if let Some(p) = self.scan_kth(from, end, feasible, &mut k) {
+            return Some(p);
+        }
+        // The block holding the rest: descend the block tree, counting from block 0.
+        let mut k = k + self.block_range(0, block + 1).feasible;
+        if k >= self.blocks[1].feasible {
             return None;
         }
         let mut i = 1;
         while i < self.base {
-            let left = self.nodes[2 * i].feasible;
+            let left = self.blocks[2 * i].feasible;
             if k < left {
                 i *= 2;
             } else {
@@ -313,7 +395,8 @@ impl WindowTree {
                 i = 2 * i + 1;
             }
         }
-        Some(i - self.base)
+        let b = i - self.base;
+        self.scan_kth(b * BLOCK, ((b + 1) * BLOCK).min(self.len), feasible, &mut k)
     }
 
     /// The position of the `k`-th node (from 0) in `ranges`, in their order, whose total
@@ -324,19 +407,36 @@ impl WindowTree {
         best: i64,
         mut k: u32,
     ) -> Option<usize> {
+        let is_best = |v: i64| v == best;
         for &(lo, hi) in ranges {
-            match self.kth_best_below(1, 0, self.base, lo, hi, best, &mut k) {
-                Some(p) => return Some(p),
-                None => continue,
+            if hi <= lo {
+                continue;
+            }
+            let (first, last) = (lo / BLOCK, (hi - 1) / BLOCK);
+            if first == last {
+                if let Some(p) = self.scan_kth(lo, hi, is_best, &mut k) {
+                    return Some(p);
+                }
+                continue;
+            }
+            if let Some(p) = self.scan_kth(lo, (first + 1) * BLOCK, is_best, &mut k) {
+                return Some(p);
+            }
+            if let Some(b) = self.kth_best_block(1, 0, self.base, first + 1, last, best, &mut k) {
+                return self.scan_kth(b * BLOCK, ((b + 1) * BLOCK).min(self.len), is_best, &mut k);
+            }
+            if let Some(p) = self.scan_kth(last * BLOCK, hi, is_best, &mut k) {
+                return Some(p);
             }
         }
         None
     }
 
-    /// Within the subtree `i` covering `node_lo..node_hi`, clipped to `lo..hi`: the
-    /// `k`-th leaf of total `best`, or `None` with `k` lowered by those it passed.
+    /// Within block-tree entry `i` covering blocks `node_lo..node_hi`, clipped to
+    /// `lo..hi`: the block holding the `k`-th leaf of total `best` (with `k` then
+    /// counting within that block), or `None` with `k` lowered by those passed.
     #[allow(clippy::too_many_arguments)]
-    fn kth_best_below(
+    fn kth_best_block(
         &self,
         i: usize,
         node_lo: usize,
@@ -349,21 +449,21 @@ impl WindowTree {
         if node_hi <= lo || hi <= node_lo {
             return None;
         }
-        let s = self.nodes[i];
+        let s = self.blocks[i];
         if s.best < best {
             return None;
         }
-        if lo <= node_lo && node_hi <= hi && s.best == best && *k >= s.ties {
+        let inside = lo <= node_lo && node_hi <= hi;
+        if inside && s.best == best && *k >= s.ties {
             *k -= s.ties;
             return None;
         }
         if i >= self.base {
-            // A leaf inside the range with the best total, and the one wanted.
             return Some(i - self.base);
         }
         let mid = (node_lo + node_hi) / 2;
-        self.kth_best_below(2 * i, node_lo, mid, lo, hi, best, k)
-            .or_else(|| self.kth_best_below(2 * i + 1, mid, node_hi, lo, hi, best, k))
+        self.kth_best_block(2 * i, node_lo, mid, lo, hi, best, k)
+            .or_else(|| self.kth_best_block(2 * i + 1, mid, node_hi, lo, hi, best, k))
     }
 }
 
@@ -376,7 +476,7 @@ mod tests {
     #[test]
     fn queries_agree_with_a_walk() {
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
-        for len in [1usize, 2, 3, 7, 64, 100] {
+        for len in [1usize, 2, 3, 7, 64, 65, 100, 300, 1_000] {
             let mut tree = WindowTree::new(len);
             let mut leaves = vec![Leaf::Infeasible; len];
             for _ in 0..500 {
