@@ -142,11 +142,15 @@ enum TraceArrivals {
     },
     /// [`TraceTiming::Recorded`] read from the file as the run goes: the pod that arrives
     /// next (`None` after the last), and the first arrival's time, which arrives at zero.
-    Streamed {
-        stream: TraceStream,
-        next: Option<TracePod>,
-        first_micros: u64,
-    },
+    Streamed(Box<StreamedArrivals>),
+}
+
+/// A streamed replay's reader, the pod it read ahead, and the first arrival's time.
+#[derive(Debug)]
+struct StreamedArrivals {
+    stream: TraceStream,
+    next: Option<TracePod>,
+    first_micros: u64,
 }
 
 /// The shuffled protocol's arrivals: the whole trace in a shuffled order, then pods drawn
@@ -510,7 +514,8 @@ impl Workloads {
                 }
                 None => return,
             },
-            TraceArrivals::Streamed { stream, next, .. } => {
+            TraceArrivals::Streamed(streamed) => {
+                let StreamedArrivals { stream, next, .. } = &mut **streamed;
                 let Some(arrived) = next.take() else { return };
                 *next = stream.next_pod();
                 // Each trace pod arrives once: its own template, ordinal 0, as the
@@ -989,11 +994,11 @@ impl TraceState {
                     templates: Vec::new(),
                     drawn: Vec::new(),
                     arrivals: match stream {
-                        Ok(stream) => TraceArrivals::Streamed {
+                        Ok(stream) => TraceArrivals::Streamed(Box::new(StreamedArrivals {
                             stream,
                             next,
                             first_micros: trace.first_micros,
-                        },
+                        })),
                         Err(_) => TraceArrivals::Recorded {
                             order: Vec::new(),
                             next: 0,
@@ -1057,14 +1062,9 @@ impl TraceState {
                 let at = pods[*order.get(*next)? as usize].created_micros?;
                 Some(SimTime::from_micros(at.saturating_sub(*first_micros)))
             }
-            (
-                TraceArrivals::Streamed {
-                    next, first_micros, ..
-                },
-                _,
-            ) => {
-                let at = next.as_ref()?.created_micros?;
-                Some(SimTime::from_micros(at.saturating_sub(*first_micros)))
+            (TraceArrivals::Streamed(s), _) => {
+                let at = s.next.as_ref()?.created_micros?;
+                Some(SimTime::from_micros(at.saturating_sub(s.first_micros)))
             }
             _ => None,
         }

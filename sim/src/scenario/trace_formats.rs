@@ -834,10 +834,10 @@ impl TraceOptions {
                 *t = t.saturating_sub(start);
             }
         }
-        if let Some(sample) = self.sample {
-            if !sampled(job_of(&p), sample) {
-                return None;
-            }
+        if let Some(sample) = self.sample
+            && !sampled(job_of(&p), sample)
+        {
+            return None;
         }
         if let Some(k) = self.time_scale {
             let scale = |t: u64| (t as f64 * k).round() as u64;
