@@ -557,6 +557,65 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
     assert!(!rows[1].ends_with(','), "{}", rows[1]);
 }
 
+/// A recorded generic CSV replay read from its file as the run goes writes byte for byte
+/// what the same replay read whole (`stream: false`) writes, traces included, with 1 or 2
+/// threads.
+#[test]
+fn streamed_trace_outputs_match_the_whole_load_and_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("time,name,namespace,cpu,memory,duration,priority\n");
+    for i in 0..150 {
+        let duration = if i % 11 == 0 {
+            String::new()
+        } else {
+            format!("{}.25", 2 + (i * 7) % 30)
+        };
+        csv.push_str(&format!(
+            "{},p{i},{},{},1Gi,{duration},{}\n",
+            i / 2 * 3,
+            ["", "team-a"][i % 2],
+            ["500m", "1", "2"][i % 3],
+            i % 4
+        ));
+    }
+    let run = |mode: &str, jobs: &str| {
+        let d = dir.path().join(format!("{mode}-{jobs}"));
+        fs::create_dir_all(&d).unwrap();
+        write(&d, "t.csv", &csv);
+        write(
+            &d,
+            "s.yaml",
+            &format!(
+                "schedulers: [first-fit, random]
+cluster:
+  nodePools: [{{name: n, count: 2, allocatable: {{cpu: \"2\", memory: 4Gi}}}}]
+workloads:
+  - trace: {{format: generic-csv, pods: t.csv, timing: recorded{mode}}}
+"
+            ),
+        );
+        let out = schedlab(
+            &d,
+            &[
+                "run", "s.yaml", "--trace", "--seed", "1", "--seed", "2", "--jobs", jobs, "--out",
+                "out",
+            ],
+        );
+        assert_code(&out, 0);
+        files_under(&d.join("out"))
+    };
+    let streamed = run("", "1");
+    assert!(streamed.contains_key(Path::new("s/random/seed-2/trace.csv")));
+    let trace =
+        String::from_utf8(streamed[Path::new("s/first-fit/seed-1/trace.csv")].clone()).unwrap();
+    assert_eq!(trace.matches(",created,").count(), 150, "every row arrives");
+    assert!(streamed == run("", "2"), "--jobs 1 and --jobs 2 differ");
+    assert!(
+        streamed == run(", stream: false", "1"),
+        "the streamed replay differs from the whole load"
+    );
+}
+
 #[test]
 fn outputs_do_not_depend_on_threads_or_repetition() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use std::fmt;
 use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, recorded_run_time};
 use crate::observe::timeseries::Sample;
 use crate::scenario::dynamics::Dynamics;
-use crate::scenario::{ArrivalProcess, Dist, Scenario, TraceTiming, WorkloadKind};
+use crate::scenario::{ArrivalProcess, Dist, Scenario, TraceSource, TraceTiming, WorkloadKind};
 use crate::simulation::{RunResult, SchedulerFailure, Simulation};
 use crate::time::SimTime;
 
@@ -181,17 +181,18 @@ fn workload_pods(
             };
             (n, last, run_for)
         }
-        WorkloadKind::Trace(replay) => match replay.timing {
-            TraceTiming::Recorded => {
-                let created: Vec<u64> = replay
-                    .pods
-                    .iter()
-                    .filter_map(|p| p.created_micros)
-                    .collect();
+        WorkloadKind::Trace(replay) => match (&replay.source, replay.timing) {
+            // What the load-time scan summed up.
+            (TraceSource::Streamed(s), _) => (
+                s.pods,
+                SimTime::from_micros(s.last_micros - s.first_micros),
+                s.longest,
+            ),
+            (TraceSource::InMemory(pods), TraceTiming::Recorded) => {
+                let created: Vec<u64> = pods.iter().filter_map(|p| p.created_micros).collect();
                 let first = created.iter().copied().min().unwrap_or(0);
                 let last = created.iter().copied().max().unwrap_or(0);
-                let longest = replay
-                    .pods
+                let longest = pods
                     .iter()
                     .map(recorded_run_time)
                     .filter(|&t| t < SimTime::MAX)
@@ -203,12 +204,15 @@ fn workload_pods(
                     longest,
                 )
             }
-            TraceTiming::Shuffled {
-                demand_permille,
-                interval,
-            } => {
-                let trace_pods = replay.pods.len() as u64;
-                let asked: u64 = replay.pods.iter().map(|p| p.gpu.total_milli()).sum();
+            (
+                TraceSource::InMemory(pods),
+                TraceTiming::Shuffled {
+                    demand_permille,
+                    interval,
+                },
+            ) => {
+                let trace_pods = pods.len() as u64;
+                let asked: u64 = pods.iter().map(|p| p.gpu.total_milli()).sum();
                 let n = if asked == 0 || trace_pods == 0 {
                     trace_pods
                 } else {

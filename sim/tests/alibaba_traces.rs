@@ -124,7 +124,7 @@ fn pairs<T: Clone>(v: &[(&str, T)]) -> Vec<(String, T)> {
 #[test]
 fn batch_instances_become_exact_pods_with_their_tasks_requests() {
     let s = scenario("2", BATCH).unwrap_or_else(|e| panic!("{e}"));
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     assert_eq!(
         pods.iter().map(view).collect::<Vec<_>>(),
         [
@@ -207,7 +207,7 @@ fn a_batch_replay_binds_and_ends_exactly() {
 #[test]
 fn containers_become_long_running_pods_labelled_by_app() {
     let s = scenario("4", CONTAINERS).unwrap_or_else(|e| panic!("{e}"));
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     assert_eq!(
         pods.iter().map(view).collect::<Vec<_>>(),
         [
@@ -293,10 +293,11 @@ fn sample_keeps_or_drops_whole_jobs() {
     // Job names hashed with 64-bit FNV-1a then MurmurHash3's finalizer, computed apart in
     // Python: j_1 at 0.713 of 2^64, j_2 at 0.742, so 0.72 keeps all of j_1 and none of j_2.
     let s = scenario("2", &format!("{BATCH}, sample: 0.72")).unwrap();
-    let names: Vec<&str> = replay(&s).pods.iter().map(|p| p.name.as_str()).collect();
+    let pods = replay(&s).pods().unwrap();
+    let names: Vec<&str> = pods.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["j_1/M1/ins_1", "j_1/M1/ins_2", "j_1/R2_1/ins_3"]);
     let s = scenario("2", &format!("{BATCH}, sample: 0.75")).unwrap();
-    assert_eq!(replay(&s).pods.len(), 4, "0.75 keeps both jobs");
+    assert_eq!(replay(&s).pods().unwrap().len(), 4, "0.75 keeps both jobs");
 }
 
 #[test]

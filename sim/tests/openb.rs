@@ -93,10 +93,11 @@ fn replay(s: &Scenario, scheduler: &str, seed: u64) -> Vec<GpuFillPoint> {
 fn bundled_scenario_is_the_papers_protocol() {
     let s = scenario();
     let replay = replay_of(&s);
+    let pods = replay.pods().unwrap();
     assert_eq!(s.seeds, (1..=10).collect::<Vec<u64>>());
     assert_eq!(s.nodes.len(), 1213, "only the trace's GPU nodes");
     assert_eq!(s.nodes.iter().map(|n| n.gpu.count).sum::<u32>(), 6212);
-    assert_eq!(replay.pods.len(), 8152);
+    assert_eq!(pods.len(), 8152);
     assert_eq!(
         replay.timing,
         TraceTiming::Shuffled {
@@ -110,26 +111,22 @@ fn bundled_scenario_is_the_papers_protocol() {
     // take the demand past 1.3 x 6212 GPUs (no trace pod asks for more than 8 GPUs).
     let order = |seed| {
         arrival_order(
-            &replay.pods,
+            &pods,
             6_212_000,
             1300,
             &mut stream(seed, Concern::Arrivals, 0),
         )
     };
     let first = order(1);
-    let mut seen = vec![false; replay.pods.len()];
-    for &i in &first[..replay.pods.len()] {
+    let mut seen = vec![false; pods.len()];
+    for &i in &first[..pods.len()] {
         seen[i as usize] = true;
     }
     assert!(
         seen.iter().all(|&s| s),
         "the trace comes first, each pod once"
     );
-    let demand = |o: &[u32]| -> u64 {
-        o.iter()
-            .map(|&i| replay.pods[i as usize].gpu.total_milli())
-            .sum()
-    };
+    let demand = |o: &[u32]| -> u64 { o.iter().map(|&i| pods[i as usize].gpu.total_milli()).sum() };
     assert!(demand(&first) <= 8_075_600);
     assert!(demand(&first) > 8_075_600 - 8_000);
     assert_eq!(first, order(1), "the order depends only on the seed");

@@ -100,7 +100,7 @@ fn a_generic_csv_replays_at_its_times_on_exact_nodes() {
         &format!("{TWO_NODES}workloads: [{{trace: {{format: generic-csv, pods: trace.csv}}}}]\n"),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     assert_eq!(pods.len(), 3);
     assert_eq!(
         (pods[0].cpu_milli, pods[0].memory_bytes, pods[0].priority),
@@ -178,7 +178,7 @@ workloads:
 #[test]
 fn a_google_task_events_file_gives_exact_pods_and_durations() {
     let s = google_scenario("").unwrap_or_else(|e| panic!("{e}"));
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     let view = |p: &TracePod| {
         (
             p.name.clone(),
@@ -284,7 +284,7 @@ fn strict_makes_the_first_bad_row_an_error() {
         )
     );
     let s = load(&d, &yaml("")).unwrap();
-    assert_eq!(replay(&s).pods.len(), 1);
+    assert_eq!(replay(&s).pods().unwrap().len(), 1);
     assert_eq!(
         s.trace_warnings,
         [format!(
@@ -316,7 +316,7 @@ fn window_and_scales_are_exact() {
     .unwrap_or_else(|e| panic!("{e}"));
     // [100 s, 200 s) keeps p2 and p3, shifted to 0 and 50 s, then halved: 0 and 25 s,
     // running 20 s; requests doubled.
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     assert_eq!(
         pods.iter()
             .map(|p| (
@@ -362,7 +362,8 @@ fn sample_keeps_the_same_jobs_every_time() {
     );
     let names = |s: &Scenario| {
         replay(s)
-            .pods
+            .pods()
+            .unwrap()
             .iter()
             .map(|p| p.name.clone())
             .collect::<Vec<_>>()
@@ -376,8 +377,8 @@ fn sample_keeps_the_same_jobs_every_time() {
     );
     // A Google job is kept or dropped whole.
     let s = google_scenario("\n      sample: 0.5").unwrap();
-    let jobs: Vec<&str> = replay(&s)
-        .pods
+    let pods = replay(&s).pods().unwrap();
+    let jobs: Vec<&str> = pods
         .iter()
         .map(|p| p.name.split('-').next().unwrap())
         .collect();
@@ -419,7 +420,7 @@ workloads:
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let pods = &replay(&s).pods;
+    let pods = replay(&s).pods().unwrap();
     assert_eq!(pods.len(), 20139);
     assert!(s.trace_warnings.is_empty(), "{:?}", s.trace_warnings);
     // The first row: job 6251812952 task 1761 is not submitted in the file; the first
@@ -431,7 +432,7 @@ workloads:
         (pods[0].cpu_milli, pods[0].memory_bytes),
         (2199, 1_639_646_715)
     );
-    for p in pods {
+    for p in pods.iter() {
         let name = p.name.rsplit_once('-').unwrap();
         assert!(submitted.contains(&name), "{}", p.name);
     }

@@ -228,7 +228,7 @@ fn bundled_churn_scenario_replays_the_whole_trace() {
         panic!("a trace workload");
     };
     assert_eq!(replay.timing, sim::scenario::TraceTiming::Recorded);
-    assert_eq!(replay.pods.len(), 8152);
+    assert_eq!(replay.pods().unwrap().len(), 8152);
     let spec = SchedulerSpec::named("first-fit");
     let r = sim::run(
         &s,

@@ -35,7 +35,10 @@ use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
 use crate::scenario::rollout::Rollout;
-use crate::scenario::{ArrivalProcess, Scenario, TraceReplay, TraceTiming, Workload, WorkloadKind};
+use crate::scenario::trace_stream::TraceStream;
+use crate::scenario::{
+    ArrivalProcess, Scenario, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
+};
 use crate::time::SimTime;
 
 /// How long a ReplicaSet's replacement of a pod that ran for no time at all is held
@@ -137,6 +140,17 @@ enum TraceArrivals {
         next: usize,
         first_micros: u64,
     },
+    /// [`TraceTiming::Recorded`] read from the file as the run goes: the pod that arrives
+    /// next (`None` after the last), and the first arrival's time, which arrives at zero.
+    Streamed(Box<StreamedArrivals>),
+}
+
+/// A streamed replay's reader, the pod it read ahead, and the first arrival's time.
+#[derive(Debug)]
+struct StreamedArrivals {
+    stream: TraceStream,
+    next: Option<TracePod>,
+    first_micros: u64,
 }
 
 /// The shuffled protocol's arrivals: the whole trace in a shuffled order, then pods drawn
@@ -492,16 +506,31 @@ impl Workloads {
                 Some(&i) => {
                     *next += 1;
                     let i = i as usize;
-                    (
-                        i,
-                        replay.pods.get(i).map_or(SimTime::MAX, recorded_run_time),
-                    )
+                    let pods = match &replay.source {
+                        TraceSource::InMemory(pods) => &pods[..],
+                        TraceSource::Streamed(_) => &[],
+                    };
+                    (i, pods.get(i).map_or(SimTime::MAX, recorded_run_time))
                 }
                 None => return,
             },
+            TraceArrivals::Streamed(streamed) => {
+                let StreamedArrivals { stream, next, .. } = &mut **streamed;
+                let Some(arrived) = next.take() else { return };
+                *next = stream.next_pod();
+                // Each trace pod arrives once: its own template, ordinal 0, as the
+                // in-memory replay gives it.
+                let run_for = recorded_run_time(&arrived);
+                let (template, requests) = trace_template(&arrived);
+                let pod =
+                    Pod::with_requests(template, 0, requests, requests.cpu(), requests.memory());
+                state.created += 1;
+                Self::replay_pod(pod, w, run_for, ctx);
+                return;
+            }
         };
         let (template, requests) = &trace.templates[i];
-        let mut pod = Pod::with_requests(
+        let pod = Pod::with_requests(
             Arc::clone(template),
             trace.drawn[i],
             *requests,
@@ -510,6 +539,11 @@ impl Workloads {
         );
         trace.drawn[i] += 1;
         state.created += 1;
+        Self::replay_pod(pod, w, run_for, ctx);
+    }
+
+    /// A trace pod of workload `w`, running for `run_for` once started, enters the cluster.
+    fn replay_pod(mut pod: Pod, w: usize, run_for: SimTime, ctx: &mut Ctx<'_>) {
         pod.created_stamp = ctx.now.as_micros();
         pod.owner = w as u32;
         pod.run_micros = run_for.as_micros();
@@ -945,24 +979,53 @@ impl Controller for Workloads {
 
 impl TraceState {
     fn new(replay: &TraceReplay, capacity_milli: u64, rng: &mut ChaCha8Rng) -> TraceState {
+        let pods = match &replay.source {
+            TraceSource::InMemory(pods) => &pods[..],
+            TraceSource::Streamed(trace) => {
+                // This run's own reader: parallel runs share nothing but the file.
+                let mut stream = TraceStream::open(trace);
+                let next = stream.as_mut().ok().and_then(TraceStream::next_pod);
+                if let Err(e) = &stream {
+                    // The load read this file; it went away since. The run goes on
+                    // without the replay's arrivals rather than stopping every run.
+                    eprintln!("warning: {e}; the replay has no arrivals");
+                }
+                return TraceState {
+                    templates: Vec::new(),
+                    drawn: Vec::new(),
+                    arrivals: match stream {
+                        Ok(stream) => TraceArrivals::Streamed(Box::new(StreamedArrivals {
+                            stream,
+                            next,
+                            first_micros: trace.first_micros,
+                        })),
+                        Err(_) => TraceArrivals::Recorded {
+                            order: Vec::new(),
+                            next: 0,
+                            first_micros: 0,
+                        },
+                    },
+                };
+            }
+        };
         let arrivals = match replay.timing {
             TraceTiming::Shuffled {
                 demand_permille, ..
             } => TraceArrivals::Shuffled(ShuffledArrivals::new(
-                &replay.pods,
+                pods,
                 capacity_milli,
                 demand_permille,
                 rng,
             )),
             TraceTiming::Recorded => {
-                let mut order: Vec<u32> = (0..replay.pods.len() as u32)
-                    .filter(|&i| replay.pods[i as usize].created_micros.is_some())
+                let mut order: Vec<u32> = (0..pods.len() as u32)
+                    .filter(|&i| pods[i as usize].created_micros.is_some())
                     .collect();
                 // Stable: file order among equal times.
-                order.sort_by_key(|&i| replay.pods[i as usize].created_micros);
+                order.sort_by_key(|&i| pods[i as usize].created_micros);
                 let first_micros = order
                     .first()
-                    .and_then(|&i| replay.pods[i as usize].created_micros)
+                    .and_then(|&i| pods[i as usize].created_micros)
                     .unwrap_or(0);
                 TraceArrivals::Recorded {
                     order,
@@ -972,8 +1035,8 @@ impl TraceState {
             }
         };
         TraceState {
-            templates: replay.pods.iter().map(trace_template).collect(),
-            drawn: vec![0; replay.pods.len()],
+            templates: pods.iter().map(trace_template).collect(),
+            drawn: vec![0; pods.len()],
             arrivals,
         }
     }
@@ -993,8 +1056,15 @@ impl TraceState {
                 },
                 _,
             ) => {
-                let at = replay.pods[*order.get(*next)? as usize].created_micros?;
+                let TraceSource::InMemory(pods) = &replay.source else {
+                    return None;
+                };
+                let at = pods[*order.get(*next)? as usize].created_micros?;
                 Some(SimTime::from_micros(at.saturating_sub(*first_micros)))
+            }
+            (TraceArrivals::Streamed(s), _) => {
+                let at = s.next.as_ref()?.created_micros?;
+                Some(SimTime::from_micros(at.saturating_sub(s.first_micros)))
             }
             _ => None,
         }

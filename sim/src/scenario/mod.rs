@@ -15,6 +15,7 @@ mod model;
 pub mod node_pressure;
 pub mod rollout;
 pub mod trace_formats;
+pub mod trace_stream;
 pub mod yaml;
 
 use std::path::Path;

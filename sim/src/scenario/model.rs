@@ -247,10 +247,46 @@ pub enum PodManagementPolicy {
 /// A trace replayed as a workload: which pods arrive when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceReplay {
-    /// The trace's pods, in file order.
-    pub pods: Vec<super::gpu_trace::TracePod>,
+    /// Where the trace's pods are.
+    pub source: TraceSource,
     /// When they arrive and whether they leave.
     pub timing: TraceTiming,
+}
+
+/// Where a replay's pods are: all in memory, or read from the file as the run goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceSource {
+    /// The trace's pods, in file order.
+    InMemory(Vec<super::gpu_trace::TracePod>),
+    /// A recorded replay read from its file during the run (see
+    /// [`super::trace_stream`]).
+    Streamed(super::trace_stream::StreamedTrace),
+}
+
+impl TraceReplay {
+    /// A replay of `pods`, held in memory.
+    pub fn in_memory(pods: Vec<super::gpu_trace::TracePod>, timing: TraceTiming) -> TraceReplay {
+        TraceReplay {
+            source: TraceSource::InMemory(pods),
+            timing,
+        }
+    }
+
+    /// The replay's pods in file order; a streamed replay reads its whole file for them
+    /// (for tests and analysis: a run never holds them all).
+    pub fn pods(
+        &self,
+    ) -> Result<std::borrow::Cow<'_, [super::gpu_trace::TracePod]>, super::ScenarioError> {
+        match &self.source {
+            TraceSource::InMemory(pods) => Ok(std::borrow::Cow::Borrowed(pods)),
+            TraceSource::Streamed(s) => s.read_all().map(std::borrow::Cow::Owned),
+        }
+    }
+
+    /// Whether the replay reads its file as the run goes.
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.source, TraceSource::Streamed(_))
+    }
 }
 
 /// How a trace's pods arrive.

@@ -220,7 +220,7 @@ pub(super) fn field_err(
 }
 
 /// The file's lines, through gzip when it starts with gzip's magic bytes.
-fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, ScenarioError> {
+fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead + Send>, ScenarioError> {
     let cannot = |e: std::io::Error| file_err(shown, format!("cannot read the trace file: {e}"));
     let file = std::fs::File::open(path).map_err(cannot)?;
     let mut reader = BufReader::new(file);
@@ -235,6 +235,75 @@ fn open_lines(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, ScenarioErro
     })
 }
 
+/// A trace file read one row at a time: what both a whole load and a streamed replay
+/// read through, so both see the same rows with the same line numbers.
+pub(crate) struct RowReader {
+    lines: Box<dyn BufRead + Send>,
+    text: String,
+    number: usize,
+    /// One fields buffer for the whole file: a fresh one per row cost an allocation a row.
+    spare: Vec<(usize, &'static str)>,
+}
+
+impl std::fmt::Debug for RowReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowReader")
+            .field("line", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RowReader {
+    /// Opens `path` (`shown` names it in errors).
+    pub(crate) fn open(path: &Path, shown: &str) -> Result<RowReader, ScenarioError> {
+        Ok(RowReader {
+            lines: open_lines(path, shown)?,
+            text: String::new(),
+            number: 0,
+            spare: Vec::with_capacity(16),
+        })
+    }
+
+    /// Calls `row` with the next non-blank line's 1-based number and its fields, each
+    /// with its 1-based column in characters; `None` at the end of the file.
+    pub(crate) fn next_row<R>(
+        &mut self,
+        shown: &str,
+        row: impl FnOnce(usize, &[(usize, &str)]) -> R,
+    ) -> Result<Option<R>, ScenarioError> {
+        loop {
+            self.text.clear();
+            let n = self.lines.read_line(&mut self.text).map_err(|e| {
+                file_err(
+                    shown,
+                    format!("cannot read the trace file after line {}: {e}", self.number),
+                )
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let line = self.text.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let mut fields = recycle(std::mem::take(&mut self.spare));
+            let mut column = 1;
+            for f in line.split(',') {
+                fields.push((column, f.trim()));
+                column += if f.is_ascii() {
+                    f.len()
+                } else {
+                    f.chars().count()
+                } + 1;
+            }
+            let r = row(self.number, &fields);
+            self.spare = recycle(fields);
+            return Ok(Some(r));
+        }
+    }
+}
+
 /// Calls `row` with each non-blank line's 1-based number and its fields, each with its
 /// 1-based column in characters.
 pub(super) fn each_row(
@@ -242,40 +311,11 @@ pub(super) fn each_row(
     shown: &str,
     mut row: impl FnMut(usize, &[(usize, &str)]) -> Result<(), ScenarioError>,
 ) -> Result<(), ScenarioError> {
-    let mut lines = open_lines(path, shown)?;
-    let mut text = String::new();
-    let mut number = 0;
-    // One fields buffer for the whole file: a fresh one per row cost an allocation a row.
-    let mut spare: Vec<(usize, &str)> = Vec::with_capacity(16);
-    loop {
-        text.clear();
-        let n = lines.read_line(&mut text).map_err(|e| {
-            file_err(
-                shown,
-                format!("cannot read the trace file after line {number}: {e}"),
-            )
-        })?;
-        if n == 0 {
-            return Ok(());
-        }
-        number += 1;
-        let line = text.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut fields = recycle(std::mem::take(&mut spare));
-        let mut column = 1;
-        for f in line.split(',') {
-            fields.push((column, f.trim()));
-            column += if f.is_ascii() {
-                f.len()
-            } else {
-                f.chars().count()
-            } + 1;
-        }
-        row(number, &fields)?;
-        spare = recycle(fields);
+    let mut rows = RowReader::open(path, shown)?;
+    while let Some(r) = rows.next_row(shown, &mut row)? {
+        r?;
     }
+    Ok(())
 }
 
 /// `v`'s allocation, emptied, for fields borrowing another line: the borrow checker
@@ -313,74 +353,128 @@ pub fn parse_secs(text: &str) -> Option<u64> {
     Some(whole * 1_000_000 + frac)
 }
 
-/// Reads a generic CSV trace (see the module docs).
-pub fn load_generic_csv(path: &Path, shown: &str, strict: bool) -> Result<Loaded, ScenarioError> {
-    let mut header: Option<Vec<Option<usize>>> = None;
-    let mut width = 0;
-    let mut pods = Vec::new();
-    let mut bad = BadRows::new(strict);
-    each_row(path, shown, |line, fields| {
-        let Some(cols) = &header else {
-            // The header: where each known column is.
-            let mut cols = vec![None; GENERIC_COLUMNS.len()];
-            for (i, (c, name)) in fields.iter().enumerate() {
-                match GENERIC_COLUMNS.iter().position(|k| k == name) {
-                    Some(k) if cols[k].is_none() => cols[k] = Some(i),
-                    Some(_) => {
-                        return Err(row_err(
-                            shown,
-                            line,
-                            *c,
-                            name,
-                            format!("the header names column {name:?} twice"),
-                        ));
-                    }
-                    None => {
-                        return Err(row_err(
-                            shown,
-                            line,
-                            *c,
-                            name,
-                            format!(
-                                "unknown column {name:?}; a generic CSV trace has the columns {}",
-                                GENERIC_COLUMNS.join(", ")
-                            ),
-                        ));
-                    }
-                }
-            }
-            if let Some(k) = (0..GENERIC_REQUIRED).find(|&k| cols[k].is_none()) {
+/// Where each of [`GENERIC_COLUMNS`] is in a generic CSV trace's rows, from its header.
+#[derive(Debug, Clone)]
+struct GenericHeader {
+    cols: Vec<Option<usize>>,
+    width: usize,
+}
+
+/// Reads a generic CSV trace's header line.
+fn generic_header(
+    shown: &str,
+    line: usize,
+    fields: &[(usize, &str)],
+) -> Result<GenericHeader, ScenarioError> {
+    let mut cols = vec![None; GENERIC_COLUMNS.len()];
+    for (i, (c, name)) in fields.iter().enumerate() {
+        match GENERIC_COLUMNS.iter().position(|k| k == name) {
+            Some(k) if cols[k].is_none() => cols[k] = Some(i),
+            Some(_) => {
                 return Err(row_err(
                     shown,
                     line,
-                    0,
-                    GENERIC_COLUMNS[k],
+                    *c,
+                    name,
+                    format!("the header names column {name:?} twice"),
+                ));
+            }
+            None => {
+                return Err(row_err(
+                    shown,
+                    line,
+                    *c,
+                    name,
                     format!(
-                        "the header lacks the column {:?}; time, name, cpu and memory are required",
-                        GENERIC_COLUMNS[k]
+                        "unknown column {name:?}; a generic CSV trace has the columns {}",
+                        GENERIC_COLUMNS.join(", ")
                     ),
                 ));
             }
-            width = fields.len();
-            header = Some(cols);
-            return Ok(());
-        };
-        match generic_row(shown, line, fields, cols, width) {
+        }
+    }
+    if let Some(k) = (0..GENERIC_REQUIRED).find(|&k| cols[k].is_none()) {
+        return Err(row_err(
+            shown,
+            line,
+            0,
+            GENERIC_COLUMNS[k],
+            format!(
+                "the header lacks the column {:?}; time, name, cpu and memory are required",
+                GENERIC_COLUMNS[k]
+            ),
+        ));
+    }
+    Ok(GenericHeader {
+        cols,
+        width: fields.len(),
+    })
+}
+
+/// A generic CSV trace read one pod at a time, in file order: the whole load and the
+/// streamed replay ([`super::trace_stream`]) both read through it.
+#[derive(Debug)]
+pub(crate) struct GenericCsvReader {
+    rows: RowReader,
+    shown: String,
+    header: GenericHeader,
+}
+
+impl GenericCsvReader {
+    /// Opens `path` and reads its header: an error when it has none or a bad one.
+    pub(crate) fn open(path: &Path, shown: &str) -> Result<GenericCsvReader, ScenarioError> {
+        let mut rows = RowReader::open(path, shown)?;
+        let header = rows
+            .next_row(shown, |line, fields| generic_header(shown, line, fields))?
+            .unwrap_or_else(|| {
+                Err(row_err(
+                    shown,
+                    1,
+                    0,
+                    "",
+                    "the trace file is empty; expected a header line naming the columns time, \
+                     name, cpu and memory"
+                        .into(),
+                ))
+            })?;
+        Ok(GenericCsvReader {
+            rows,
+            shown: shown.to_owned(),
+            header,
+        })
+    }
+
+    /// The next row: `Ok(None)` at the end, `Err` when the file cannot be read, and the
+    /// row's own `Err` when it is bad (to skip or stop at).
+    pub(crate) fn next_pod(
+        &mut self,
+    ) -> Result<Option<Result<TracePod, ScenarioError>>, ScenarioError> {
+        let GenericCsvReader {
+            rows,
+            shown,
+            header,
+        } = self;
+        rows.next_row(shown, |line, fields| {
+            generic_row(shown, line, fields, &header.cols, header.width)
+        })
+    }
+
+    /// The 1-based number of the line read last.
+    pub(crate) fn line(&self) -> usize {
+        self.rows.number
+    }
+}
+
+/// Reads a generic CSV trace (see the module docs).
+pub fn load_generic_csv(path: &Path, shown: &str, strict: bool) -> Result<Loaded, ScenarioError> {
+    let mut reader = GenericCsvReader::open(path, shown)?;
+    let mut pods = Vec::new();
+    let mut bad = BadRows::new(strict);
+    while let Some(row) = reader.next_pod()? {
+        match row {
             Ok(pod) => pods.push(pod),
             Err(e) => bad.bad(e)?,
         }
-        Ok(())
-    })?;
-    if header.is_none() {
-        return Err(row_err(
-            shown,
-            1,
-            0,
-            "",
-            "the trace file is empty; expected a header line naming the columns time, name, \
-             cpu and memory"
-                .into(),
-        ));
     }
     Ok(Loaded {
         pods,
@@ -710,43 +804,52 @@ impl TraceOptions {
     /// Applies the options to `pods`; `job_of` names the job a pod belongs to, which
     /// `sample` keeps or drops whole.
     pub fn apply(&self, pods: Vec<TracePod>, job_of: impl Fn(&TracePod) -> &str) -> Vec<TracePod> {
-        let mut pods = pods;
+        pods.into_iter()
+            .filter_map(|p| self.apply_one(p, &job_of))
+            .collect()
+    }
+
+    /// Applies the options to one pod: `None` when `window` or `sample` drops it. Each
+    /// option looks at the pod alone, so a streamed replay applies them row by row.
+    pub fn apply_one(
+        &self,
+        mut p: TracePod,
+        job_of: impl Fn(&TracePod) -> &str,
+    ) -> Option<TracePod> {
         if let Some((start, end)) = self.window {
-            pods.retain(|p| {
-                p.created_micros
-                    .is_some_and(|t| t >= start && end.is_none_or(|e| t < e))
-            });
-            for p in &mut pods {
-                for t in [
-                    &mut p.created_micros,
-                    &mut p.scheduled_micros,
-                    &mut p.deleted_micros,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    *t = t.saturating_sub(start);
-                }
+            if !p
+                .created_micros
+                .is_some_and(|t| t >= start && end.is_none_or(|e| t < e))
+            {
+                return None;
+            }
+            for t in [
+                &mut p.created_micros,
+                &mut p.scheduled_micros,
+                &mut p.deleted_micros,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *t = t.saturating_sub(start);
             }
         }
-        if let Some(sample) = self.sample {
-            pods.retain(|p| sampled(job_of(p), sample));
+        if let Some(sample) = self.sample
+            && !sampled(job_of(&p), sample)
+        {
+            return None;
         }
         if let Some(k) = self.time_scale {
             let scale = |t: u64| (t as f64 * k).round() as u64;
-            for p in &mut pods {
-                p.created_micros = p.created_micros.map(scale);
-                p.scheduled_micros = p.scheduled_micros.map(scale);
-                p.deleted_micros = p.deleted_micros.map(scale);
-            }
+            p.created_micros = p.created_micros.map(scale);
+            p.scheduled_micros = p.scheduled_micros.map(scale);
+            p.deleted_micros = p.deleted_micros.map(scale);
         }
         if let Some(k) = self.size_scale {
-            for p in &mut pods {
-                p.cpu_milli = (p.cpu_milli as f64 * k).round() as i64;
-                p.memory_bytes = (p.memory_bytes as f64 * k).round() as i64;
-            }
+            p.cpu_milli = (p.cpu_milli as f64 * k).round() as i64;
+            p.memory_bytes = (p.memory_bytes as f64 * k).round() as i64;
         }
-        pods
+        Some(p)
     }
 }
 

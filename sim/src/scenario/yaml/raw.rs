@@ -194,6 +194,9 @@ pub(super) struct RawTraceWorkload {
     pub(super) size_scale: Option<Spanned<Scalar>>,
     /// The first row that cannot be read is an error, not skipped.
     pub(super) strict: Option<Spanned<bool>>,
+    /// `false`: a recorded generic CSV replay is read whole at load instead of as the run
+    /// goes (the run is the same).
+    pub(super) stream: Option<Spanned<bool>>,
 }
 
 /// `trace.machineScale`: the largest machine's CPU and memory.

@@ -31,7 +31,6 @@ use serde_saphyr::{Location, Spanned};
 
 use super::raw::RawScenario;
 use super::{LoadOptions, ScenarioError};
-use crate::controllers::workloads::target_workload;
 use crate::scenario::{
     GpuFillOptions, QueueOptions, Scenario, SchedulerCheck, TraceReplay, TraceTiming,
 };
@@ -213,13 +212,13 @@ pub(super) fn build(
     let (nodes, workloads, queue, gpu_fill) = match &gpu_trace {
         Some(t) => (
             t.nodes.clone(),
-            vec![trace::trace_workload(TraceReplay {
-                pods: t.pods.clone(),
-                timing: TraceTiming::Shuffled {
+            vec![trace::trace_workload(TraceReplay::in_memory(
+                t.pods.clone(),
+                TraceTiming::Shuffled {
                     demand_permille: t.demand_permille,
                     interval: crate::scenario::GPU_TRACE_INTERVAL,
                 },
-            })],
+            ))],
             QueueOptions {
                 max_attempts: Some(1),
             },
@@ -230,7 +229,7 @@ pub(super) fn build(
         ),
         None => (nodes, workloads, queue, gpu_fill),
     };
-    let gpu_workload = target_workload(&trace::trace_pods(&workloads));
+    let gpu_workload = trace::trace_tasks(&workloads);
     let failures = match &raw.failures {
         Some(f) => Some(b.failures(f, &nodes)?),
         None => None,

@@ -14,19 +14,23 @@ use serde_saphyr::{Location, Spanned};
 use super::super::raw::{RawClusterTrace, RawGpuFill, RawQueue, RawTraceWorkload, RawWorkload};
 use super::super::raw::{RawMachineScale, RawTraceWindow};
 use super::{Builder, Result};
+use crate::controllers::workloads::target_workload;
 use crate::scenario::alibaba_v2018::{
     FORMAT_ALIBABA_2018_BATCH, FORMAT_ALIBABA_2018_CONTAINERS, alibaba_job, load_batch_instances,
     load_containers,
 };
-use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, TracePod, load_nodes, load_pods};
+use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, load_nodes, load_pods};
 use crate::scenario::trace_formats::{
     FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
     load_generic_csv, load_google_2011,
 };
+use crate::scenario::trace_stream::scan_generic_csv;
 use crate::scenario::{
-    GpuFillOptions, QueueOptions, TraceReplay, TraceTiming, Workload, WorkloadKind,
+    GpuFillOptions, QueueOptions, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
 };
 use crate::time::SimTime;
+use schedulers::cluster::GpuTask;
+use std::collections::BTreeMap;
 
 /// The paper's protocol stops arrivals at 1.3 times the cluster's GPUs.
 pub(super) const DEFAULT_DEMAND_PERMILLE: u32 = 1300;
@@ -333,6 +337,55 @@ impl Builder<'_> {
             (None, _) => None,
         };
         let (path, shown) = self.trace_path(&raw.pods, &pods_field)?;
+        let stream = match &raw.stream {
+            Some(v) if v.value && !(recorded && format == FORMAT_GENERIC_CSV) => {
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &format!("{base}.stream"),
+                    format!(
+                        "only a recorded {FORMAT_GENERIC_CSV} replay streams; give \
+                         `stream: false` or leave it out"
+                    ),
+                ));
+            }
+            Some(v) => v.value,
+            None => recorded && format == FORMAT_GENERIC_CSV,
+        };
+        if stream {
+            let scan = scan_generic_csv(&path, &shown, strict, options)?;
+            match scan.out_of_order {
+                None => {
+                    if let Some(skipped) = scan.skipped {
+                        self.trace_warnings.push(skipped.warning());
+                    }
+                    if scan.rows == 0 {
+                        return Err(self.kube.err(
+                            &raw.pods.referenced,
+                            &pods_field,
+                            format!("{shown} lists no pod"),
+                        ));
+                    }
+                    if scan.trace.pods == 0 {
+                        return Err(self.kube.err(
+                            &raw.pods.referenced,
+                            &pods_field,
+                            format!(
+                                "no pod of {shown} is left once `window` and `sample` are applied"
+                            ),
+                        ));
+                    }
+                    return Ok(trace_workload(TraceReplay {
+                        source: TraceSource::Streamed(scan.trace),
+                        timing,
+                    }));
+                }
+                // The whole load below sorts them (and counts its own skipped rows).
+                Some(line) => self.trace_warnings.push(format!(
+                    "{shown}: line {line} arrives before the row above it, so the replay is \
+                     read whole and sorted instead of streamed"
+                )),
+            }
+        }
         // What mem_size or plan_mem 100 stands for.
         let alibaba_memory = scale.map_or(0, |s| s.memory_bytes);
         let (pods, skipped) = match format {
@@ -395,7 +448,7 @@ impl Builder<'_> {
                 format!("no pod of {shown} is left once `window` and `sample` are applied"),
             ));
         }
-        Ok(trace_workload(TraceReplay { pods, timing }))
+        Ok(trace_workload(TraceReplay::in_memory(pods, timing)))
     }
 
     /// `window`, `sample`, `timeScale` and `sizeScale` of a trace workload.
@@ -644,17 +697,29 @@ impl Builder<'_> {
     }
 }
 
-/// The pods of every trace workload, in workload and file order: the task mix
-/// fragmentation-aware schedulers measure against.
-pub(super) fn trace_pods(workloads: &[Workload]) -> Vec<TracePod> {
-    workloads
-        .iter()
-        .filter_map(|w| match &w.kind {
-            WorkloadKind::Trace(replay) => Some(replay.pods.iter().cloned()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
+/// The pod shapes of every trace workload with their counts: the task mix
+/// fragmentation-aware schedulers measure against. A streamed replay's were counted by
+/// its load-time scan.
+pub(super) fn trace_tasks(workloads: &[Workload]) -> Vec<(GpuTask, u64)> {
+    let mut counts: BTreeMap<GpuTask, u64> = BTreeMap::new();
+    for w in workloads {
+        let WorkloadKind::Trace(replay) = &w.kind else {
+            continue;
+        };
+        match &replay.source {
+            TraceSource::InMemory(pods) => {
+                for (task, n) in target_workload(pods) {
+                    *counts.entry(task).or_default() += n;
+                }
+            }
+            TraceSource::Streamed(s) => {
+                for (task, n) in &s.shapes {
+                    *counts.entry(task.clone()).or_default() += n;
+                }
+            }
+        }
+    }
+    counts.into_iter().collect()
 }
 
 /// The keys of a workload besides its kind, with where each is when known.
@@ -715,6 +780,7 @@ fn other_keys(w: &RawWorkload) -> Vec<(&'static str, Option<&Location>)> {
 
 #[cfg(test)]
 mod tests {
+    use crate::scenario::gpu_trace::TracePod;
     use schedulers::gpu::{GpuRequest, NodeGpus};
     use schedulers::{Labels, ResourceKind, Resources};
 
@@ -815,21 +881,18 @@ workloads:
         );
         assert_eq!(
             replay(&s.workloads[0]),
-            &TraceReplay {
-                pods: pods(false),
-                timing: TraceTiming::Shuffled {
+            &TraceReplay::in_memory(
+                pods(false),
+                TraceTiming::Shuffled {
                     demand_permille: 2000,
                     interval: SimTime::from_secs(5)
                 }
-            },
+            ),
             "a shuffled replay does not read the times"
         );
         assert_eq!(
             replay(&s.workloads[1]),
-            &TraceReplay {
-                pods: pods(true),
-                timing: TraceTiming::Recorded
-            }
+            &TraceReplay::in_memory(pods(true), TraceTiming::Recorded)
         );
         for w in &s.workloads {
             assert_eq!(w.template.name, "trace");
