@@ -888,3 +888,38 @@ fn replace_deletes_the_active_job() {
     let created = jobs_created(&cron_scenario("15m"), &cron("Replace", ""), "cron-replace");
     assert_eq!(created.len(), 4, "{created:?}");
 }
+
+#[test]
+fn a_bad_schedule_names_file_line_and_field_and_an_hpa_without_load_is_warned_about() {
+    let bad = cron("Allow", "").replace("*/10 * * * *", "*/10 * * *");
+    let dir = dir_with(
+        "cron-bad",
+        &[("s.yaml", &cron_scenario("1m")), ("m.yaml", &bad)],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+        (
+            Some(5),
+            Some(13),
+            Some("spec.schedule"),
+            "invalid schedule \"*/10 * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 4"
+        ),
+        "{e}"
+    );
+
+    let scenario = "\
+manifests: [m.yaml]
+cluster:
+  nodes: [{name: n, allocatable: {cpu: \"8\", memory: 16Gi}}]
+";
+    let dir = dir_with("hpa-no-load", &[("s.yaml", scenario), ("m.yaml", HPA)]);
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifest_warnings.len(), 3, "{:?}", s.manifest_warnings);
+    assert!(
+        s.manifest_warnings[1].contains("Deployment \"web\" has no load or usage"),
+        "{:?}",
+        s.manifest_warnings
+    );
+}
