@@ -145,9 +145,17 @@ pub struct StorageClass {
     pub allowed_topologies: Vec<NodeSelectorTerm>,
 }
 
+/// The provisioner of classes that provision nothing (upstream's
+/// `NotSupportedProvisioner`): their claims bind only to existing volumes, such as local
+/// PersistentVolumes.
+pub const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
+
 impl StorageClass {
     /// True when a volume of this class may be provisioned for a node with these labels.
     pub fn allows(&self, labels: &Labels, node_name: &str) -> bool {
+        if self.provisioner == NO_PROVISIONER {
+            return false;
+        }
         self.allowed_topologies.is_empty()
             || self
                 .allowed_topologies

@@ -189,6 +189,10 @@ impl<'a> Simulation<'a> {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
             crate::controllers::jobs::Jobs::start(scenario, seed, &mut ctx)
         };
+        let cron_jobs = {
+            let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
+            crate::controllers::cron_jobs::CronJobs::start(scenario, &mut ctx)
+        };
         bus.timers.push(SimTime::ZERO, Event::Sample);
         let autoscaler = scenario.autoscaler.as_ref().map(|ca| {
             let mut ctx = Ctx::new(SimTime::ZERO, &mut cluster, scenario, &mut bus);
@@ -234,6 +238,7 @@ impl<'a> Simulation<'a> {
                 pressure,
                 jobs,
                 daemonsets,
+                cron_jobs,
             },
         };
         for (at, action) in &scenario.node_changes {

@@ -608,6 +608,7 @@ fn random_scenario(seed: u64) -> Scenario {
         node_pressure: None,
         images: Default::default(),
         node_changes: Vec::new(),
+        cron_jobs: Vec::new(),
     }
 }
 

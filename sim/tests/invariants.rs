@@ -472,6 +472,7 @@ fn random_scenario(seed: u64) -> Scenario {
         node_pressure: None,
         images: Default::default(),
         node_changes: Vec::new(),
+        cron_jobs: Vec::new(),
     }
 }
 
@@ -1327,6 +1328,7 @@ fn scenario(
         node_pressure: None,
         images: Default::default(),
         node_changes: Vec::new(),
+        cron_jobs: Vec::new(),
     }
 }
 

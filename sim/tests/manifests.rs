@@ -607,3 +607,319 @@ fn a_bad_daemon_set_field_names_file_line_column_and_field() {
         assert_eq!(e.field.as_deref(), Some(field), "{e}");
     }
 }
+
+/// Two nodes in zones a and b; the scenario around `m.yaml`.
+const ZONES: &str = "\
+duration: 10m
+manifests: [m.yaml]
+cluster:
+  nodes:
+    - {name: a1, labels: {topology.kubernetes.io/zone: a}, allocatable: {cpu: \"8\", memory: 16Gi}}
+    - {name: b1, labels: {topology.kubernetes.io/zone: b}, allocatable: {cpu: \"4\", memory: 8Gi}}
+";
+
+/// A WaitForFirstConsumer class, a local volume in zone b, a claim of the class and a pod
+/// that mounts it.
+const ZONAL_STORAGE: &str = "\
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: zonal}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-b}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: zonal
+  local: {path: /mnt/disks/1}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions:
+            - {key: topology.kubernetes.io/zone, operator: In, values: [b]}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: zonal
+  resources: {requests: {storage: 5Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: c, image: postgres, resources: {requests: {cpu: 100m}}}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+";
+
+#[test]
+fn a_wait_for_first_consumer_claim_takes_its_pod_to_the_volumes_zone() {
+    let dir = dir_with("wffc", &[("s.yaml", ZONES), ("m.yaml", ZONAL_STORAGE)]);
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifests_ignored, None, "every kind is modelled");
+    assert_eq!(s.manifest_warnings, Vec::<String>::new());
+    let claim = s.volumes.claim("default", "data").unwrap();
+    assert_eq!(claim.bound_volume, None, "bound when its pod is scheduled");
+    // kube-default's scores prefer a1, the emptier node, unless the volume rules it out.
+    let r = run(&s, "kube-default");
+    assert_eq!(bindings(&r), [("db".to_owned(), "b1".to_owned())]);
+}
+
+#[test]
+fn a_claim_ref_binds_its_volume_and_a_claim_of_an_unknown_class_is_refused() {
+    let prebound = ZONAL_STORAGE.replace(
+        "  local: {path: /mnt/disks/1}\n",
+        "  claimRef: {name: data, namespace: default}\n",
+    );
+    let dir = dir_with("claimref", &[("s.yaml", ZONES), ("m.yaml", &prebound)]);
+    let s = load(&dir.join("s.yaml"));
+    let claim = s.volumes.claim("default", "data").unwrap();
+    assert_eq!(claim.bound_volume.as_deref(), Some("pv-b"));
+
+    let unknown = ZONAL_STORAGE.replace(
+        "  storageClassName: zonal\n  resources",
+        "  storageClassName: fast\n  resources",
+    );
+    let dir = dir_with("unknown-class", &[("s.yaml", ZONES), ("m.yaml", &unknown)]);
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    let line = unknown[..unknown.find("fast").unwrap()]
+        .matches('\n')
+        .count() as u64
+        + 1;
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref()),
+        (Some(line), Some(21), Some("spec.storageClassName")),
+        "{e}"
+    );
+    assert!(
+        e.message.starts_with("unknown storage class \"fast\""),
+        "{e}"
+    );
+}
+
+/// A Deployment of one 500m pod and its HPA (50% CPU, 1 to 5 replicas), with an
+/// External metric the model lacks.
+const HPA: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx, resources: {requests: {cpu: 500m}}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+    - type: External
+      external:
+        metric: {name: queue_messages}
+        target: {type: AverageValue, averageValue: \"30\"}
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: 50}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: ghost}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  maxReplicas: 3
+";
+
+#[test]
+fn an_hpa_manifest_scales_its_deployment_on_the_scenarios_load() {
+    // 100 requests/s at 10m of CPU each: 1000m in all, 4 pods at 250m (50%) each.
+    let scenario = "\
+duration: 5m
+manifests: [m.yaml]
+cluster:
+  nodes: [{name: n, allocatable: {cpu: \"8\", memory: 16Gi}}]
+manifestDynamics:
+  - deployment: web
+    service: {load: {constant: 100}, cpuPerRequest: 10m}
+";
+    let dir = dir_with("hpa", &[("s.yaml", scenario), ("m.yaml", HPA)]);
+    let s = load(&dir.join("s.yaml"));
+    let m = dir.join("m.yaml").display().to_string();
+    let external = HPA[..HPA.find("External").unwrap()].matches('\n').count() + 1;
+    let api = HPA[..HPA.find("name: api").unwrap()].matches('\n').count() + 1;
+    assert_eq!(
+        s.manifest_warnings,
+        [
+            format!(
+                "{m}:{external}:13: document 2 (HorizontalPodAutoscaler web): spec.metrics[0].type: metric type \"External\" is not modelled by schedlab (only Resource cpu and memory, and Pods requests_per_second), ignored"
+            ),
+            format!(
+                "{m}:{api}:65: document 3 (HorizontalPodAutoscaler ghost): spec.scaleTargetRef.name: the manifests have no Deployment \"api\" in namespace \"default\", ignored"
+            ),
+        ]
+    );
+    let hpa = s.workloads[0]
+        .dynamics
+        .as_ref()
+        .unwrap()
+        .hpa
+        .as_ref()
+        .unwrap();
+    assert_eq!((hpa.min, hpa.max), (1, 5));
+    let r = run(&s, "first-fit");
+    let scaled: Vec<(u64, String)> = r
+        .trace
+        .iter()
+        .filter(|t| matches!(t.event, TraceEvent::HpaScaled { .. }))
+        .map(|t| (t.time.as_micros() / 1_000_000, format!("{:?}", t.event)))
+        .collect();
+    assert_eq!(scaled.len(), 1, "{scaled:?}");
+    assert!(scaled[0].1.contains("replicas 1 -> 4"), "{scaled:?}");
+    let web_pods = bindings(&r)
+        .iter()
+        .filter(|(p, _)| p.starts_with("web-"))
+        .count();
+    assert_eq!(web_pods, 4);
+}
+
+/// A CronJob every ten minutes whose pods run `run` each.
+fn cron(policy: &str, deadline: &str) -> String {
+    format!(
+        "\
+apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: report}}
+spec:
+  schedule: \"*/10 * * * *\"
+  concurrencyPolicy: {policy}
+{deadline}  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{{name: c, image: busybox, resources: {{requests: {{cpu: 100m}}}}}}]
+"
+    )
+}
+
+/// (time in seconds, Job name) of every Job a CronJob created.
+fn jobs_created(scenario: &str, manifest: &str, test: &str) -> Vec<(u64, String)> {
+    let dir = dir_with(test, &[("s.yaml", scenario), ("m.yaml", manifest)]);
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifest_warnings, Vec::<String>::new());
+    run(&s, "first-fit")
+        .trace
+        .iter()
+        .filter(|t| matches!(t.event, TraceEvent::JobCreated))
+        .map(|t| (t.time.as_micros() / 1_000_000, t.pod.clone()))
+        .collect()
+}
+
+fn cron_scenario(pod_run: &str) -> String {
+    format!(
+        "\
+duration: 35m
+manifests: [m.yaml]
+cluster:
+  nodes: [{{name: n, allocatable: {{cpu: \"4\", memory: 8Gi}}}}]
+manifestDynamics:
+  - {{cronJob: report, duration: {pod_run}}}
+"
+    )
+}
+
+#[test]
+fn a_cron_job_creates_a_job_at_each_scheduled_time() {
+    let created = jobs_created(&cron_scenario("1m"), &cron("Allow", ""), "cron-allow");
+    // Time 0 is Monday 1970-01-05 00:00 UTC, 5760 minutes after the Unix epoch.
+    assert_eq!(
+        created,
+        [
+            (0, "report-5760".to_owned()),
+            (600, "report-5770".to_owned()),
+            (1200, "report-5780".to_owned()),
+            (1800, "report-5790".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn forbid_holds_a_run_back_while_the_previous_job_is_active() {
+    // Each Job runs 15 minutes: the run at 10 is missed, and 5 minutes late when the
+    // first Job finishes, past a 60 s starting deadline.
+    let created = jobs_created(
+        &cron_scenario("15m"),
+        &cron("Forbid", "  startingDeadlineSeconds: 60\n"),
+        "cron-forbid-deadline",
+    );
+    assert_eq!(
+        created,
+        [
+            (0, "report-5760".to_owned()),
+            (1200, "report-5780".to_owned())
+        ]
+    );
+    // Without a deadline the missed run starts late, as soon as the active Job is done.
+    let late = jobs_created(&cron_scenario("15m"), &cron("Forbid", ""), "cron-forbid");
+    let names: Vec<&str> = late.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["report-5760", "report-5770", "report-5790"],
+        "{late:?}"
+    );
+    assert!(late[1].0 > 900 && late[1].0 < 960, "{late:?}");
+}
+
+#[test]
+fn replace_deletes_the_active_job() {
+    let created = jobs_created(&cron_scenario("15m"), &cron("Replace", ""), "cron-replace");
+    assert_eq!(created.len(), 4, "{created:?}");
+}
+
+#[test]
+fn a_bad_schedule_names_file_line_and_field_and_an_hpa_without_load_is_warned_about() {
+    let bad = cron("Allow", "").replace("*/10 * * * *", "*/10 * * *");
+    let dir = dir_with(
+        "cron-bad",
+        &[("s.yaml", &cron_scenario("1m")), ("m.yaml", &bad)],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+        (
+            Some(5),
+            Some(13),
+            Some("spec.schedule"),
+            "invalid schedule \"*/10 * * *\": expected 5 fields (minute hour day-of-month month day-of-week), got 4"
+        ),
+        "{e}"
+    );
+
+    let scenario = "\
+manifests: [m.yaml]
+cluster:
+  nodes: [{name: n, allocatable: {cpu: \"8\", memory: 16Gi}}]
+";
+    let dir = dir_with("hpa-no-load", &[("s.yaml", scenario), ("m.yaml", HPA)]);
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifest_warnings.len(), 3, "{:?}", s.manifest_warnings);
+    assert!(
+        s.manifest_warnings[1].contains("Deployment \"web\" has no load or usage"),
+        "{:?}",
+        s.manifest_warnings
+    );
+}

@@ -73,6 +73,12 @@ pub enum JobEvent {
         /// The workload's index in the scenario.
         workload: u32,
     },
+    /// A Job is deleted (a CronJob's `Replace`): its active pods are deleted and it
+    /// creates no more, without a Complete or Failed condition.
+    Delete {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
 }
 
 impl JobEvent {
@@ -115,8 +121,13 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// The Jobs of `scenario` with their streams for `seed`; sets each one's start.
+    /// The Jobs of `scenario` with their streams for `seed`; sets each one's start,
+    /// except for a CronJob's Jobs, which their CronJob starts (or not).
     pub(crate) fn start(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> Jobs {
+        let mut scheduled = vec![false; scenario.workloads.len()];
+        for &(_, w) in scenario.cron_jobs.iter().flat_map(|c| &c.runs) {
+            scheduled[w as usize] = true;
+        }
         let jobs = scenario
             .workloads
             .iter()
@@ -125,7 +136,9 @@ impl Jobs {
                 let WorkloadKind::Job { at, .. } = w.kind else {
                     return None;
                 };
-                ctx.at(at, Event::Jobs(JobEvent::Start { workload: i as u32 }));
+                if !scheduled[i] {
+                    ctx.at(at, Event::Jobs(JobEvent::Start { workload: i as u32 }));
+                }
                 let i = i as u64;
                 Some(Job {
                     started: None,
@@ -323,6 +336,27 @@ impl Jobs {
             reason,
             duration,
         });
+        self.delete_pods(w, ctx);
+    }
+
+    /// The Job is deleted: it stops, and its active pods are deleted.
+    fn delete(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
+        if job.done {
+            return;
+        }
+        job.done = true;
+        self.delete_pods(w, ctx);
+    }
+
+    /// Deletes a Job's active pods: pending ones at once, bound ones gracefully through
+    /// the kubelet.
+    fn delete_pods(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        let Some(job) = self.jobs.get_mut(w).and_then(Option::as_mut) else {
+            return;
+        };
         for i in 0..job.active.len() {
             let pod = job.active[i];
             if ctx.cluster.pod(pod).is_some_and(|p| p.node.is_some()) {
@@ -386,6 +420,7 @@ impl Controller for Jobs {
                     self.fail(w, JobFailureReason::DeadlineExceeded, ctx);
                 }
             }
+            JobEvent::Delete { workload } => self.delete(workload as usize, ctx),
         }
     }
 

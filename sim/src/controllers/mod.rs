@@ -32,6 +32,8 @@
 //!   by their ready pods.
 //! - [`keda`]: KEDA ScaledObjects, which scale a Deployment on its queue's length, to
 //!   zero and back.
+//! - [`cron_jobs`]: CronJobs, which create their Jobs at the times their schedules name
+//!   (only in scenarios with CronJob manifests).
 //! - [`jobs`]: the job controller, which runs Jobs' pods to completion (only in
 //!   scenarios with `job:` workloads).
 //! - [`node_pressure`]: the kubelets' eviction managers (node-pressure eviction), OOM
@@ -43,6 +45,7 @@
 
 pub mod admission;
 pub mod autoscaler;
+pub mod cron_jobs;
 pub mod daemonsets;
 pub mod failures;
 pub mod gang;
@@ -108,6 +111,8 @@ pub(crate) enum Id {
     NodePressure,
     /// The DaemonSet controller.
     DaemonSets,
+    /// The CronJob controller, which learns when its Jobs finish.
+    CronJobs,
 }
 
 /// The controllers that may react to `fact`, in the order they react. The order is the
@@ -158,6 +163,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PodFailed {
             restarting: true, ..
         } => &[Jobs],
+        Fact::JobCompleted { .. } | Fact::JobFailed { .. } => &[CronJobs],
         Fact::PodOomKilled { .. } | Fact::ContainerRestarted { .. } => &[Services],
         _ => &[],
     }
@@ -170,7 +176,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Routes {
     /// One bit per [`Id`].
-    active: u16,
+    active: u32,
 }
 
 impl Routes {
@@ -212,7 +218,7 @@ impl Routes {
             .workloads
             .iter()
             .any(|w| matches!(w.kind, WorkloadKind::DaemonSet { .. }));
-        let mut active = (1 << Id::Queue as u16) | (1 << Id::Kubelet as u16);
+        let mut active = (1 << Id::Queue as u32) | (1 << Id::Kubelet as u32);
         for (id, on) in [
             (Id::Services, dynamics),
             (Id::Gang, gangs),
@@ -228,8 +234,9 @@ impl Routes {
             (Id::Jobs, jobs),
             (Id::NodePressure, scenario.node_pressure.is_some()),
             (Id::DaemonSets, daemons),
+            (Id::CronJobs, !scenario.cron_jobs.is_empty()),
         ] {
-            active |= u16::from(on) << id as u16;
+            active |= u32::from(on) << id as u32;
         }
         Routes { active }
     }
@@ -237,7 +244,7 @@ impl Routes {
     /// True when `id` reacts to facts in this run.
     #[inline(always)]
     pub(crate) fn active(&self, id: Id) -> bool {
-        self.active & (1 << id as u16) != 0
+        self.active & (1 << id as u32) != 0
     }
 
     /// True when some controller reacts to `fact` in this run.
@@ -266,6 +273,7 @@ pub(crate) struct Controllers {
     pub keda: keda::ScaledObjects,
     pub jobs: jobs::Jobs,
     pub daemonsets: daemonsets::DaemonSets,
+    pub cron_jobs: cron_jobs::CronJobs,
     /// Present only when the scenario has `nodePressure:`.
     pub pressure: Option<node_pressure::NodePressure>,
 }
@@ -294,6 +302,7 @@ impl Controllers {
             Event::Keda(e) => self.keda.on(e, ctx),
             Event::Jobs(e) => self.jobs.on(e, ctx),
             Event::DaemonSets(e) => self.daemonsets.on(e, ctx),
+            Event::CronJobs(e) => self.cron_jobs.on(e, ctx),
             Event::Pressure(e) => {
                 if let Some(p) = &mut self.pressure {
                     p.on(e, ctx);
@@ -326,6 +335,7 @@ impl Controllers {
             Id::Keda => self.keda.react(fact, ctx),
             Id::Jobs => self.jobs.react(fact, ctx),
             Id::DaemonSets => self.daemonsets.react(fact, ctx),
+            Id::CronJobs => self.cron_jobs.react(fact, ctx),
             Id::NodePressure => {
                 if let Some(p) = &mut self.pressure {
                     p.react(fact, ctx);

@@ -35,6 +35,7 @@ use schedulers::{ClusterState, Pod, PodId};
 
 use crate::controllers::Routes;
 use crate::controllers::autoscaler::AutoscalerEvent;
+use crate::controllers::cron_jobs::CronJobEvent;
 use crate::controllers::daemonsets::DaemonSetEvent;
 use crate::controllers::failures::FailureEvent;
 use crate::controllers::gang::GangEvent;
@@ -95,6 +96,8 @@ pub enum Event {
     Jobs(JobEvent),
     /// For DaemonSets (their syncs).
     DaemonSets(DaemonSetEvent),
+    /// For CronJobs (their scheduled times).
+    CronJobs(CronJobEvent),
 }
 
 impl Event {
@@ -104,7 +107,7 @@ impl Event {
     /// timeout, a controller's retry of a refused creation) do not keep a run alive.
     pub fn keeps_run_alive(&self) -> bool {
         match self {
-            Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) => true,
+            Event::Kubelet(_) | Event::Nodes(_) | Event::Taint(_) | Event::CronJobs(_) => true,
             // Except their retries after a refused creation.
             Event::DaemonSets(e) => e.keeps_run_alive(),
             Event::Workloads(e) => e.keeps_run_alive(),
@@ -347,6 +350,7 @@ macro_rules! for_each_fact {
             Fact::ContainerRestarted { .. } => $arm!(),
             Fact::NodeMemoryPressure { .. } => $arm!(),
             Fact::PodFailed { .. } => $arm!(),
+            Fact::JobCreated { .. } => $arm!(),
             Fact::JobCompleted { .. } => $arm!(),
             Fact::JobFailed { .. } => $arm!(),
         }

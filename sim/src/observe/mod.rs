@@ -420,6 +420,11 @@ pub enum Fact {
         /// pod stays on its node.
         restarting: bool,
     },
+    /// A CronJob created one of its Jobs, which starts now.
+    JobCreated {
+        /// The Job's workload index in the scenario.
+        workload: u32,
+    },
     /// A Job's pods succeeded `completions` times (condition Complete).
     JobCompleted {
         /// The workload's index in the scenario.
@@ -713,6 +718,7 @@ impl Fact {
             | Fact::QueueServed { .. }
             | Fact::QueueDropped { .. }
             | Fact::KedaScaled { .. }
+            | Fact::JobCreated { .. }
             | Fact::JobCompleted { .. }
             | Fact::JobFailed { .. }
             | Fact::RolloutStarted { .. }

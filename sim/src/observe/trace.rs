@@ -95,6 +95,8 @@ pub enum TraceEvent {
         /// True when restarted in place.
         restarting: bool,
     },
+    /// A CronJob created a Job; the record's `pod` is the Job's name.
+    JobCreated,
     /// A Job completed; the record's `pod` is the Job's name.
     JobCompleted,
     /// A Job failed; the record's `pod` is the Job's name.
@@ -161,6 +163,7 @@ impl TraceEvent {
             TraceEvent::Failed { restarting } => {
                 ("failed", if *restarting { "restarting" } else { "" })
             }
+            TraceEvent::JobCreated => ("job-created", ""),
             TraceEvent::JobCompleted => ("job-complete", ""),
             TraceEvent::JobFailed { reason } => ("job-failed", reason),
             TraceEvent::RolloutStarted { detail } => ("rollout-started", detail.as_str()),
@@ -440,11 +443,14 @@ impl Observer for TraceLog {
             Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
                 restarting: *restarting,
             },
-            Fact::JobCompleted { workload, .. } | Fact::JobFailed { workload, .. } => {
+            Fact::JobCreated { workload }
+            | Fact::JobCompleted { workload, .. }
+            | Fact::JobFailed { workload, .. } => {
                 let event = match fact {
                     Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
                         reason: reason.as_str(),
                     },
+                    Fact::JobCreated { .. } => TraceEvent::JobCreated,
                     _ => TraceEvent::JobCompleted,
                 };
                 self.records.push(TraceRecord {

@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod alibaba_v2018;
 pub mod autoscaler;
+pub mod cron_jobs;
 pub mod dynamics;
 mod failures;
 pub mod gpu_trace;

@@ -106,6 +106,8 @@ pub struct Scenario {
     /// Nodes joining and leaving at given times, in time order: a machine trace's
     /// (`cluster.machines`).
     pub node_changes: Vec<(SimTime, crate::controllers::nodes::NodeAction)>,
+    /// CronJobs (from manifests), each with its Jobs' workloads laid out by schedule.
+    pub cron_jobs: Vec<super::cron_jobs::CronJob>,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

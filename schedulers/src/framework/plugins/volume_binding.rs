@@ -10,7 +10,8 @@
 //!
 //! Simplifications: no scoring (upstream scores only with the StorageCapacityScoring
 //! gate, off by default), no CSI storage capacity or volume limits, every StorageClass has a working
-//! provisioner, a claim naming an unknown class binds Immediately, and Reserve/PreBind
+//! provisioner except `kubernetes.io/no-provisioner`'s, which provisions nothing (as
+//! upstream's `NotSupportedProvisioner`), a claim naming an unknown class binds Immediately, and Reserve/PreBind
 //! (the actual binding) is done by the simulator after the pod is bound.
 
 use crate::cluster::ClusterState;

@@ -153,6 +153,31 @@ pub(super) struct RawScenario {
     /// Kubernetes manifest files and directories, relative to the scenario's directory
     /// (see `build/manifests.rs`).
     pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Load and usage for Deployments of the manifests (see `build/manifests/hpa.rs`).
+    pub(super) manifest_dynamics: Option<Vec<Spanned<RawManifestDynamics>>>,
+}
+
+/// One item of `manifestDynamics:`: what the manifests cannot say about one of their
+/// objects. For a Deployment, the dynamics a scenario's `deployment:` entry would give
+/// (readiness, load, usage), on which an HPA manifest scales; for a Job or a CronJob's
+/// Jobs, how long their pods run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawManifestDynamics {
+    /// A Deployment's `metadata.name` (exactly one of `deployment`, `job`, `cronJob`).
+    pub(super) deployment: Option<Spanned<String>>,
+    /// A Job's `metadata.name`.
+    pub(super) job: Option<Spanned<String>>,
+    /// A CronJob's `metadata.name`.
+    pub(super) cron_job: Option<Spanned<String>>,
+    /// Its namespace (`default` when absent).
+    pub(super) namespace: Option<Spanned<String>>,
+    /// How long each pod of the Job (or of each Job of the CronJob) runs.
+    pub(super) duration: Option<Spanned<ScalarOrDist>>,
+    pub(super) readiness_delay: Option<Spanned<Scalar>>,
+    pub(super) service: Option<Spanned<super::build::dynamics::RawService>>,
+    pub(super) memory_usage: Option<Spanned<super::build::dynamics::RawMemoryUsage>>,
+    pub(super) usage: Option<Spanned<super::build::dynamics::RawUsage>>,
 }
 
 /// `queue:`.

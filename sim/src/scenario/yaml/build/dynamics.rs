@@ -119,52 +119,52 @@ pub(in crate::scenario::yaml) struct RawStep {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawHpa {
-    min_replicas: Option<Spanned<Scalar>>,
-    max_replicas: Spanned<Scalar>,
-    metrics: Spanned<Vec<Spanned<RawMetric>>>,
-    behavior: Option<RawBehavior>,
-    sync_period: Option<Spanned<Scalar>>,
-    tolerance: Option<Spanned<Scalar>>,
-    cpu_initialization_period: Option<Spanned<Scalar>>,
-    initial_readiness_delay: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) min_replicas: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) max_replicas: Spanned<Scalar>,
+    pub(in crate::scenario::yaml) metrics: Spanned<Vec<Spanned<RawMetric>>>,
+    pub(in crate::scenario::yaml) behavior: Option<RawBehavior>,
+    pub(in crate::scenario::yaml) sync_period: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) tolerance: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) cpu_initialization_period: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) initial_readiness_delay: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawMetric {
     #[serde(rename = "type")]
-    kind: Option<Spanned<String>>,
-    resource: Option<Spanned<RawResourceMetric>>,
-    pods: Option<Spanned<RawPodsMetric>>,
+    pub(in crate::scenario::yaml) kind: Option<Spanned<String>>,
+    pub(in crate::scenario::yaml) resource: Option<Spanned<RawResourceMetric>>,
+    pub(in crate::scenario::yaml) pods: Option<Spanned<RawPodsMetric>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawResourceMetric {
-    name: Spanned<String>,
-    target: Spanned<RawTarget>,
+    pub(in crate::scenario::yaml) name: Spanned<String>,
+    pub(in crate::scenario::yaml) target: Spanned<RawTarget>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawPodsMetric {
-    metric: RawMetricName,
-    target: Spanned<RawTarget>,
+    pub(in crate::scenario::yaml) metric: RawMetricName,
+    pub(in crate::scenario::yaml) target: Spanned<RawTarget>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawMetricName {
-    name: Spanned<String>,
+    pub(in crate::scenario::yaml) name: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawTarget {
     #[serde(rename = "type")]
-    kind: Option<Spanned<String>>,
-    average_utilization: Option<Spanned<Scalar>>,
-    average_value: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) kind: Option<Spanned<String>>,
+    pub(in crate::scenario::yaml) average_utilization: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) average_value: Option<Spanned<Scalar>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,18 +177,18 @@ pub(in crate::scenario::yaml) struct RawBehavior {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawRules {
-    stabilization_window_seconds: Option<Spanned<Scalar>>,
-    select_policy: Option<Spanned<String>>,
-    policies: Option<Vec<Spanned<RawPolicy>>>,
+    pub(in crate::scenario::yaml) stabilization_window_seconds: Option<Spanned<Scalar>>,
+    pub(in crate::scenario::yaml) select_policy: Option<Spanned<String>>,
+    pub(in crate::scenario::yaml) policies: Option<Vec<Spanned<RawPolicy>>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(in crate::scenario::yaml) struct RawPolicy {
     #[serde(rename = "type")]
-    kind: Spanned<String>,
-    value: Spanned<Scalar>,
-    period_seconds: Spanned<Scalar>,
+    pub(in crate::scenario::yaml) kind: Spanned<String>,
+    pub(in crate::scenario::yaml) value: Spanned<Scalar>,
+    pub(in crate::scenario::yaml) period_seconds: Spanned<Scalar>,
 }
 
 /// The one metric schedlab serves per pod besides resources.
@@ -543,7 +543,7 @@ impl Builder<'_> {
         }
     }
 
-    fn hpa(
+    pub(super) fn hpa(
         &self,
         h: &Spanned<RawHpa>,
         replicas: u32,

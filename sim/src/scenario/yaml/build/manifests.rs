@@ -40,6 +40,11 @@ use schedulers::pdb::PodDisruptionBudget;
 use schedulers::{NodeSpec, PodTemplate};
 use std::sync::Arc;
 
+mod cron_jobs;
+pub(super) use cron_jobs::lay_out as lay_out_cron_jobs;
+mod hpa;
+mod volumes;
+
 /// A manifest file, read before the builder exists (the builder's reader borrows its name).
 pub(super) struct ManifestFile {
     /// The path as messages show it.
@@ -206,6 +211,11 @@ enum Modelled {
     Namespace,
     LimitRange,
     ResourceQuota,
+    StorageClass,
+    PersistentVolume,
+    PersistentVolumeClaim,
+    HorizontalPodAutoscaler,
+    CronJob,
 }
 
 /// The kind named `kind`, if schedlab models it.
@@ -222,6 +232,11 @@ fn modelled(kind: &str) -> Option<Modelled> {
         "Namespace" => Modelled::Namespace,
         "LimitRange" => Modelled::LimitRange,
         "ResourceQuota" => Modelled::ResourceQuota,
+        "StorageClass" => Modelled::StorageClass,
+        "PersistentVolume" => Modelled::PersistentVolume,
+        "PersistentVolumeClaim" => Modelled::PersistentVolumeClaim,
+        "HorizontalPodAutoscaler" => Modelled::HorizontalPodAutoscaler,
+        "CronJob" => Modelled::CronJob,
         _ => return None,
     })
 }
@@ -347,6 +362,13 @@ const SILENT: &[(&str, &[&str])] = &[
 /// The keys checked for a kind, below which the silent list applies; a key listed here
 /// that is not in [`SILENT`] is warned about.
 fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> {
+    // A CronJob's `spec.jobTemplate.spec` is a Job's `spec`.
+    if kind == Modelled::CronJob
+        && let Some(rest) = parent.strip_prefix("spec.jobTemplate.spec")
+        && (rest.is_empty() || rest.starts_with(['.', '[']))
+    {
+        return silent_keys(Modelled::Workload(Kind::Job), &format!("spec{rest}"));
+    }
     let pod_at = match kind {
         Modelled::Workload(Kind::Pod) => "spec",
         Modelled::Workload(_) => "spec.template.spec",
@@ -431,6 +453,118 @@ fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> 
             (SILENT[1].0, SILENT[1].1),
             ("spec", &["hard"]),
         ],
+        Modelled::StorageClass => &[
+            (
+                "",
+                &[
+                    "apiVersion",
+                    "kind",
+                    "metadata",
+                    "provisioner",
+                    "volumeBindingMode",
+                    "allowedTopologies",
+                    "parameters",
+                    "reclaimPolicy",
+                    "allowVolumeExpansion",
+                    "mountOptions",
+                ],
+            ),
+            (SILENT[1].0, SILENT[1].1),
+        ],
+        Modelled::PersistentVolume => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "capacity",
+                    "accessModes",
+                    "storageClassName",
+                    "nodeAffinity",
+                    "claimRef",
+                    "csi",
+                    "persistentVolumeReclaimPolicy",
+                    "volumeMode",
+                    "mountOptions",
+                    // Volume sources: where the data lives, not where pods may run
+                    // (nodeAffinity says that).
+                    "local",
+                    "hostPath",
+                    "nfs",
+                    "awsElasticBlockStore",
+                    "gcePersistentDisk",
+                    "azureDisk",
+                    "azureFile",
+                    "cephfs",
+                    "rbd",
+                    "iscsi",
+                    "fc",
+                ],
+            ),
+            ("spec.capacity", &["storage"]),
+            (
+                "spec.claimRef",
+                &[
+                    "apiVersion",
+                    "kind",
+                    "name",
+                    "namespace",
+                    "uid",
+                    "resourceVersion",
+                ],
+            ),
+        ],
+        Modelled::PersistentVolumeClaim => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "accessModes",
+                    "resources",
+                    "storageClassName",
+                    "volumeName",
+                    "volumeMode",
+                    "dataSource",
+                    "dataSourceRef",
+                ],
+            ),
+            ("spec.resources", &["requests", "limits"]),
+            ("spec.resources.requests", &["storage"]),
+        ],
+        Modelled::HorizontalPodAutoscaler => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "scaleTargetRef",
+                    "minReplicas",
+                    "maxReplicas",
+                    "metrics",
+                    "behavior",
+                ],
+            ),
+            ("spec.scaleTargetRef", &["apiVersion", "kind", "name"]),
+        ],
+        Modelled::CronJob => &[
+            ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
+            (SILENT[1].0, SILENT[1].1),
+            (
+                "spec",
+                &[
+                    "schedule",
+                    "concurrencyPolicy",
+                    "suspend",
+                    "startingDeadlineSeconds",
+                    "successfulJobsHistoryLimit",
+                    "failedJobsHistoryLimit",
+                    "jobTemplate",
+                ],
+            ),
+            ("spec.jobTemplate", &["metadata", "spec"]),
+            ("spec.jobTemplate.metadata", &["labels", "annotations"]),
+        ],
         Modelled::Node => &[
             ("", &["apiVersion", "kind", "metadata", "spec", "status"]),
             (SILENT[1].0, SILENT[1].1),
@@ -473,6 +607,9 @@ struct Object {
     kind: Modelled,
     /// `kind` as written, for messages.
     kind_name: String,
+    /// Where it is among the file's documents (`document 2`, `document 1, items[3]`),
+    /// for warnings.
+    doc: String,
     /// Where the object starts.
     at: Location,
     /// Its byte range in its file's text.
@@ -762,6 +899,7 @@ impl Manifests {
             Object {
                 kind,
                 kind_name,
+                doc: document_label(doc, item),
                 at: *at,
                 range: start..end,
                 namespace: meta
@@ -1179,7 +1317,12 @@ impl<'f> Builder<'f> {
                 Modelled::PriorityClass
                 | Modelled::Namespace
                 | Modelled::LimitRange
-                | Modelled::ResourceQuota => {}
+                | Modelled::ResourceQuota
+                | Modelled::StorageClass
+                | Modelled::PersistentVolume
+                | Modelled::PersistentVolumeClaim
+                | Modelled::HorizontalPodAutoscaler
+                | Modelled::CronJob => {}
                 Modelled::Pdb => {
                     let raw: PdbObject = parse(o, file)?;
                     let meta = raw.metadata;

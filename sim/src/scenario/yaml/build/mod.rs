@@ -73,7 +73,7 @@ type Result<T> = std::result::Result<T, ScenarioError>;
 
 /// Validates a parsed file into a [`Scenario`].
 pub(super) fn build(
-    raw: RawScenario,
+    mut raw: RawScenario,
     text: &str,
     file: &str,
     check: &SchedulerCheck<'_>,
@@ -157,9 +157,13 @@ pub(super) fn build(
     b.priority_classes(raw.priority_classes.as_deref().unwrap_or_default())?;
     b.manifest_priority_classes(&manifest_files, &manifest_set)?;
     let admission = b.manifest_admission(&manifest_files, &manifest_set)?;
+    // Each storage kind of the manifests follows the scenario's own of that kind.
     b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
+    b.manifest_storage_classes(&manifest_files, &manifest_set)?;
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
+    b.manifest_volumes(&manifest_files, &manifest_set)?;
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
+    let claim_warnings = b.manifest_claims(&manifest_files, &manifest_set)?;
     let mut pod_disruption_budgets =
         b.pod_disruption_budgets(raw.pod_disruption_budgets.as_deref().unwrap_or_default())?;
     let mut namespaces = b.namespaces(raw.namespaces.as_deref().unwrap_or_default())?;
@@ -198,9 +202,23 @@ pub(super) fn build(
         (cluster(&mut b)?, workloads)
     };
     // The manifests' objects follow the scenario's own.
-    let from_manifests = b.manifest_objects(&manifest_files, &manifest_set, &nodes, &workloads)?;
+    let mut from_manifests =
+        b.manifest_objects(&manifest_files, &manifest_set, &nodes, &workloads)?;
+    let mut cron_jobs = b.manifest_cron_jobs(&manifest_files, &manifest_set)?;
+    b.manifest_dynamics(
+        raw.manifest_dynamics.take().unwrap_or_default(),
+        &mut from_manifests.workloads,
+        &mut cron_jobs,
+    )?;
+    let hpa_warnings = b.manifest_hpas(
+        &manifest_files,
+        &manifest_set,
+        &mut from_manifests.workloads,
+    )?;
     nodes.extend(from_manifests.nodes);
     workloads.extend(from_manifests.workloads);
+    // A CronJob's Jobs follow every other workload.
+    let cron_jobs = manifests::lay_out_cron_jobs(cron_jobs, &mut workloads);
     pod_disruption_budgets.extend(from_manifests.budgets);
     b.check_shuffled_traces(&nodes)?;
     let gpu_fill = match &raw.gpu_fill {
@@ -260,6 +278,8 @@ pub(super) fn build(
             .warnings()
             .into_iter()
             .chain(admission.warnings)
+            .chain(claim_warnings)
+            .chain(hpa_warnings)
             .collect(),
         manifests_ignored: manifest_set.ignored_line(),
         resource_names: b.names,
@@ -281,6 +301,7 @@ pub(super) fn build(
         node_pressure,
         images: b.image_catalog,
         node_changes: b.node_changes,
+        cron_jobs,
     })
 }
 

@@ -1,0 +1,226 @@
+//! CronJob (batch/v1) from manifests: its `jobTemplate` becomes a Job workload (built by
+//! the same code as a Job manifest), laid out once per time its `schedule` names within
+//! the run's horizon, for the CronJob controller (`sim/src/controllers/cron_jobs.rs`)
+//! to create or skip. See [`crate::scenario::cron_jobs`] for the schedule, the epoch and
+//! the Jobs' names.
+
+use std::sync::Arc;
+
+use schedulers::yaml::kube::{RawControllerSpec, RawObjectMeta};
+use schedulers::yaml::message::{did_you_mean, one_of, quoted};
+use schedulers::yaml::{Reader, Scalar};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::super::super::raw::{RawClaimTemplate, RawWorkload};
+use super::super::workloads::Kind;
+use super::super::{Builder, Result};
+use super::{ManifestFile, Manifests, Modelled, at, name_of, parse, pod_fields, respell};
+use crate::scenario::cron_jobs::{ConcurrencyPolicy, CronJob, MAX_RUNS, Schedule, job_name};
+use crate::scenario::{Workload, WorkloadKind};
+use crate::time::SimTime;
+
+/// A CronJob.
+#[derive(Debug, Deserialize)]
+struct CronJobObject {
+    metadata: Option<RawObjectMeta>,
+    spec: Option<CronJobSpec>,
+}
+
+/// Its spec.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CronJobSpec {
+    schedule: Option<Spanned<String>>,
+    concurrency_policy: Option<Spanned<String>>,
+    suspend: Option<Spanned<bool>>,
+    starting_deadline_seconds: Option<Spanned<Scalar>>,
+    job_template: Option<JobTemplate>,
+}
+
+/// `jobTemplate`: a Job's metadata and spec.
+#[derive(Debug, Default, Deserialize)]
+struct JobTemplate {
+    spec: Option<RawControllerSpec<RawClaimTemplate>>,
+}
+
+/// A CronJob read from the manifests, before its Jobs are laid out (a `manifestDynamics:`
+/// entry may still give its pods a duration).
+pub(in super::super) struct PlannedCronJob {
+    /// The CronJob, without its runs yet.
+    pub(in super::super) cron_job: CronJob,
+    /// Its scheduled times within the horizon (none when suspended).
+    pub(in super::super) times: Vec<SimTime>,
+    /// The Job its template describes, named after the CronJob.
+    pub(in super::super) job: Workload,
+}
+
+/// Lays out every planned CronJob's Jobs at the end of `workloads`, one per scheduled
+/// time, each named `<cronjob>-<Unix minutes>`.
+pub(in super::super) fn lay_out(
+    planned: Vec<PlannedCronJob>,
+    workloads: &mut Vec<Workload>,
+) -> Vec<CronJob> {
+    planned
+        .into_iter()
+        .map(|p| {
+            let mut cron_job = p.cron_job;
+            for at in p.times {
+                let mut template = (*p.job.template).clone();
+                template.name = job_name(&cron_job.name, at);
+                let mut job = p.job.clone();
+                job.template = Arc::new(template);
+                if let WorkloadKind::Job { at: start, .. } = &mut job.kind {
+                    *start = at;
+                }
+                cron_job.runs.push((at, workloads.len() as u32));
+                workloads.push(job);
+            }
+            cron_job
+        })
+        .collect()
+}
+
+impl<'f> Builder<'f> {
+    /// Reads the manifests' CronJobs: schedule, policy and Job template.
+    pub(in super::super) fn manifest_cron_jobs(
+        &mut self,
+        files: &'f [ManifestFile],
+        m: &Manifests,
+    ) -> Result<Vec<PlannedCronJob>> {
+        let mut out: Vec<PlannedCronJob> = Vec::new();
+        for (f, o) in m
+            .objects
+            .iter()
+            .filter(|(_, o)| o.kind == Modelled::CronJob)
+        {
+            let file = &files[*f];
+            let kube = Reader::new(&file.shown);
+            let raw: CronJobObject = parse(o, file)?;
+            let name = name_of(&kube, &raw.metadata, o)?;
+            let name = kube.non_empty(&name, "metadata.name", "a CronJob name")?;
+            if out
+                .iter()
+                .any(|p| p.cron_job.name == name && p.cron_job.namespace == o.namespace)
+            {
+                return Err(kube.err(
+                    &o.at,
+                    "metadata.name",
+                    format!(
+                        "duplicate CronJob {} in namespace {}",
+                        quoted(&name),
+                        quoted(&o.namespace)
+                    ),
+                ));
+            }
+            let spec = raw.spec.unwrap_or_default();
+            let Some(schedule_text) = &spec.schedule else {
+                return Err(kube.err(
+                    &o.at,
+                    "spec.schedule",
+                    format!("CronJob {}: expected `spec.schedule`", quoted(&name)),
+                ));
+            };
+            let schedule = Schedule::parse(&schedule_text.value).map_err(|e| {
+                kube.err(
+                    &schedule_text.referenced,
+                    "spec.schedule",
+                    format!("invalid schedule {}: {e}", quoted(&schedule_text.value)),
+                )
+            })?;
+            let concurrency_policy = match &spec.concurrency_policy {
+                None => ConcurrencyPolicy::Allow,
+                Some(p) => ConcurrencyPolicy::parse(&p.value).ok_or_else(|| {
+                    kube.err(
+                        &p.referenced,
+                        "spec.concurrencyPolicy",
+                        format!(
+                            "unknown concurrency policy {}{}; expected {}",
+                            quoted(&p.value),
+                            did_you_mean(&p.value, &ConcurrencyPolicy::NAMES),
+                            one_of(&ConcurrencyPolicy::NAMES)
+                        ),
+                    )
+                })?,
+            };
+            let starting_deadline = match &spec.starting_deadline_seconds {
+                None => None,
+                Some(v) => {
+                    let secs = kube.integer(
+                        v,
+                        "spec.startingDeadlineSeconds",
+                        0,
+                        i128::from(i64::MAX),
+                        "a non-negative number of seconds",
+                    )?;
+                    Some(SimTime::from_secs(secs as u64))
+                }
+            };
+            let suspended = spec.suspend.as_ref().is_some_and(|s| s.value);
+            let times = if suspended {
+                Vec::new()
+            } else {
+                let Some(horizon) = self.horizon else {
+                    return Err(kube.err(
+                        &schedule_text.referenced,
+                        "spec.schedule",
+                        format!(
+                            "CronJob {} creates Jobs for ever, so the run would never end; give the scenario a horizon with a top-level `duration:` (e.g. `duration: 1h`)",
+                            quoted(&name)
+                        ),
+                    ));
+                };
+                schedule.times(horizon, MAX_RUNS).ok_or_else(|| {
+                    kube.err(
+                        &schedule_text.referenced,
+                        "spec.schedule",
+                        format!(
+                            "schedule {} names more than {MAX_RUNS} times within the scenario's duration",
+                            quoted(&schedule_text.value)
+                        ),
+                    )
+                })?
+            };
+            // The Job template, as a Job manifest's spec.
+            let job_spec = spec.job_template.and_then(|t| t.spec).unwrap_or_default();
+            let mut w = RawWorkload::default();
+            let template = job_spec.template.unwrap_or_default();
+            let tmeta = template.metadata.unwrap_or_default();
+            let pod = template.spec.unwrap_or_default();
+            w.restart_policy = pod.restart_policy.clone();
+            w.completions = job_spec.completions;
+            w.parallelism = job_spec.parallelism;
+            w.backoff_limit = job_spec.backoff_limit;
+            w.active_deadline_seconds = job_spec.active_deadline_seconds;
+            pod_fields(&mut w, pod, tmeta.labels, tmeta.annotations);
+            w.namespace = raw.metadata.and_then(|m| m.namespace);
+            let fix = |f: &str| {
+                respell(f, "", &|h| match h {
+                    "namespace" => Some("metadata"),
+                    "labels" | "annotations" => Some("spec.jobTemplate.spec.template.metadata"),
+                    "completions" | "parallelism" | "backoffLimit" | "activeDeadlineSeconds" => {
+                        Some("spec.jobTemplate.spec")
+                    }
+                    _ => Some("spec.jobTemplate.spec.template.spec"),
+                })
+            };
+            let item = at(w, &o.at);
+            let job_name = name.clone();
+            let job = self.in_manifest(&file.shown, &fix, |b| {
+                b.workload(&item, Kind::Job, job_name, "")
+            })?;
+            out.push(PlannedCronJob {
+                cron_job: CronJob {
+                    name,
+                    namespace: o.namespace.clone(),
+                    concurrency_policy,
+                    starting_deadline,
+                    runs: Vec::new(),
+                },
+                times,
+                job,
+            });
+        }
+        Ok(out)
+    }
+}
