@@ -59,6 +59,7 @@ pub mod pdb;
 pub mod pod;
 pub mod pod_affinity;
 pub mod quantity;
+pub mod rank_set;
 pub mod reason;
 pub mod registry;
 pub mod resources;

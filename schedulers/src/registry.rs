@@ -153,7 +153,7 @@ impl Registry {
             (
                 BestFit::NAME,
                 "the node with the least left of the pod's dominant resource: packs",
-                Box::new(|| Box::new(BestFit)),
+                Box::new(|| Box::new(BestFit::default())),
             ),
             (
                 MostAllocated::NAME,
@@ -163,7 +163,7 @@ impl Registry {
             (
                 WorstFit::NAME,
                 "the node with the most left of the pod's dominant resource: spreads",
-                Box::new(|| Box::new(WorstFit)),
+                Box::new(|| Box::new(WorstFit::default())),
             ),
             (
                 RoundRobin::NAME,

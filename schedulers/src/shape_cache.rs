@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::cluster::{ChangeCursor, ClusterState, NodeRow};
+use crate::cluster::{ChangeCursor, ClusterState};
 use crate::filters::PodFilter;
 use crate::resources::Resources;
 use crate::score_tree::{NO_SCORE, ScoreTree};
@@ -26,12 +26,38 @@ struct ShapeKey {
     nonzero_memory: i64,
 }
 
+/// What a shape keeps of every node: its score, or nothing where it fails the filters,
+/// in a structure that finds the best node without a scan.
+pub trait NodeScores: Default {
+    /// A node's score.
+    type Score;
+    /// Room for `len` nodes, none feasible yet.
+    fn with_nodes(len: usize) -> Self;
+    /// How many nodes it covers.
+    fn len(&self) -> usize;
+    /// Sets node `i`'s score, `None` when it fails the filters.
+    fn set(&mut self, i: usize, score: Option<Self::Score>);
+}
+
+impl NodeScores for ScoreTree {
+    type Score = i32;
+    fn with_nodes(len: usize) -> Self {
+        ScoreTree::new(len)
+    }
+    fn len(&self) -> usize {
+        ScoreTree::len(self)
+    }
+    fn set(&mut self, i: usize, score: Option<i32>) {
+        ScoreTree::set(self, i, score.unwrap_or(NO_SCORE));
+    }
+}
+
 /// One shape's scores, and where in the cluster's change log they were last brought up
 /// to date.
 #[derive(Debug, Clone, Default)]
-struct ShapeEntry {
+struct ShapeEntry<T> {
     cursor: Option<ChangeCursor>,
-    tree: ScoreTree,
+    tree: T,
 }
 
 /// The score of a node that fails the filters, in the full scans of callers that do
@@ -40,20 +66,29 @@ pub const INFEASIBLE: i32 = -1;
 
 /// Best nodes by pod shape. Holds at most [`ShapeCache::MAX_SHAPES`] shapes; pods of
 /// further shapes, and pods with node constraints, are scored by a full scan.
-#[derive(Debug, Clone, Default)]
-pub struct ShapeCache {
+#[derive(Debug, Clone)]
+pub struct ShapeCache<T = ScoreTree> {
     /// Looked up, never iterated, so hash order cannot leak into decisions.
     shapes: HashMap<ShapeKey, usize>,
-    entries: Vec<ShapeEntry>,
+    entries: Vec<ShapeEntry<T>>,
 }
 
-impl ShapeCache {
+impl<T> Default for ShapeCache<T> {
+    fn default() -> Self {
+        ShapeCache {
+            shapes: HashMap::new(),
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<T: NodeScores> ShapeCache<T> {
     /// How many shapes are remembered; beyond that, scans are not cached.
     pub const MAX_SHAPES: usize = 64;
 
-    /// Every node's score for the filtered pod ([`NO_SCORE`] where it does not pass the
-    /// filters), bucketed so that the best score and its ties are at hand. `score` must
-    /// depend only on the node row and the pod's requests, and be from 0 to
+    /// Every node's score for the filtered pod (none where it does not pass the
+    /// filters), kept so that the best is at hand. `score` (of a node's index) must
+    /// depend only on the node and the pod's requests; for a [`ScoreTree`], be from 0 to
     /// [`crate::score_tree::MAX_SCORE`] (kube-scheduler's node score range). Returns
     /// `None` when the pod cannot be cached (node constraints, a GPU ask, or too many
     /// shapes).
@@ -61,8 +96,8 @@ impl ShapeCache {
         &mut self,
         cluster: &ClusterState,
         filter: &PodFilter<'_>,
-        score: impl Fn(&NodeRow) -> i32,
-    ) -> Option<&mut ScoreTree> {
+        score: impl Fn(usize) -> T::Score,
+    ) -> Option<&mut T> {
         // A GPU ask is not part of the shape: two pods of one shape may fit different
         // nodes' GPUs, so their feasibility cannot be shared.
         if !filter.is_unconstrained() || filter.pod().template.gpu.is_some() {
@@ -77,7 +112,10 @@ impl ShapeCache {
         let index = match self.shapes.get(&key) {
             Some(&i) => i,
             None if self.entries.len() < Self::MAX_SHAPES => {
-                self.entries.push(ShapeEntry::default());
+                self.entries.push(ShapeEntry {
+                    cursor: None,
+                    tree: T::default(),
+                });
                 self.shapes.insert(key, self.entries.len() - 1);
                 self.entries.len() - 1
             }
@@ -85,13 +123,8 @@ impl ShapeCache {
         };
         let entry = &mut self.entries[index];
         let rows = cluster.rows();
-        let rescore = |tree: &mut ScoreTree, i: usize| {
-            let s = if filter.feasible(cluster, i) {
-                score(&rows[i])
-            } else {
-                NO_SCORE
-            };
-            tree.set(i, s);
+        let rescore = |tree: &mut T, i: usize| {
+            tree.set(i, filter.feasible(cluster, i).then(|| score(i)));
         };
         let changes = match entry.cursor {
             Some(cursor) if entry.tree.len() == rows.len() => cluster.changes_since(cursor),
@@ -105,7 +138,7 @@ impl ShapeCache {
             }
             None => {
                 // Another cluster, nodes added, or too far behind: score every node.
-                entry.tree = ScoreTree::new(rows.len());
+                entry.tree = T::with_nodes(rows.len());
                 for i in 0..rows.len() {
                     rescore(&mut entry.tree, i);
                 }

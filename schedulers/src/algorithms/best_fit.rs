@@ -25,22 +25,30 @@ use crate::cluster::ClusterState;
 use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::pod::PodId;
+use crate::rank_set::{Fraction, RankSet};
 use crate::scheduler::{Cycle, Placement, Scheduler};
+use crate::shape_cache::ShapeCache;
 
-/// The `best-fit` algorithm.
+/// The `best-fit` algorithm. Unconstrained pods read the best node from a shape cache of
+/// the nodes ordered by leftover share ([`RankSet`]) instead of a scan.
 #[derive(Debug, Default, Clone)]
-pub struct BestFit;
+pub struct BestFit {
+    cache: ShapeCache<RankSet<Fraction>>,
+}
 
 impl BestFit {
     /// The name it is registered under.
     pub const NAME: &'static str = "best-fit";
 }
 
-/// The feasible node whose dominant-resource leftover share compares as `wanted` against
-/// every other (`Less`: the smallest, best fit; `Greater`: the largest, worst fit), the
-/// lowest index among equals; or the diagnosis when no node is feasible. One pass, no
-/// allocation.
-pub(crate) fn place_by_leftover(
+/// The feasible node whose dominant-resource leftover share is the smallest (`Less`,
+/// best fit) or the largest (`Greater`, worst fit) of all, the lowest index among
+/// equals; or the diagnosis when no node is feasible. `cache` orders nodes by `key` of
+/// their share, so that its first node is that one: unconstrained pods read it there,
+/// others scan.
+pub(crate) fn place_by_leftover<K: Ord + Copy>(
+    cache: &mut ShapeCache<RankSet<K>>,
+    key: impl Fn(Fraction) -> K,
     cluster: &ClusterState,
     pod_id: PodId,
     wanted: Ordering,
@@ -50,21 +58,39 @@ pub(crate) fn place_by_leftover(
     };
     let filter = PodFilter::new(pod);
     let demand = Demand::of(pod);
+    let share = |i: usize| {
+        let (left, capacity) = dominant_leftover(&demand, cluster, i);
+        key(Fraction(left, capacity))
+    };
+    let node = match cache.scores(cluster, &filter, share) {
+        Some(set) => set.first(),
+        None => scan_by_leftover(cluster, &filter, &demand, wanted),
+    };
+    match node {
+        Some(i) => Placement::Node(NodeId(i as u32)),
+        None => Placement::Unschedulable(diagnose(cluster, pod)),
+    }
+}
+
+/// [`place_by_leftover`]'s node by a scan over every node, in one pass.
+pub(crate) fn scan_by_leftover(
+    cluster: &ClusterState,
+    filter: &PodFilter<'_>,
+    demand: &Demand,
+    wanted: Ordering,
+) -> Option<usize> {
     let mut best: Option<(usize, (i64, i64))> = None;
     for i in 0..cluster.rows().len() {
         if !filter.feasible(cluster, i) {
             continue;
         }
-        let left = dominant_leftover(&demand, cluster, i);
+        let left = dominant_leftover(demand, cluster, i);
         // Strictly better only, so the first node of equal leftover keeps its place.
         if best.is_none_or(|(_, b)| cmp_fractions(left, b) == wanted) {
             best = Some((i, left));
         }
     }
-    match best {
-        Some((i, _)) => Placement::Node(NodeId(i as u32)),
-        None => Placement::Unschedulable(diagnose(cluster, pod)),
-    }
+    best.map(|(i, _)| i)
 }
 
 impl Scheduler for BestFit {
@@ -73,7 +99,10 @@ impl Scheduler for BestFit {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        cycle.place_each(|cluster, pod, _rng| place_by_leftover(cluster, pod, Ordering::Less));
+        let cache = &mut self.cache;
+        cycle.place_each(|cluster, pod, _rng| {
+            place_by_leftover(cache, |f| f, cluster, pod, Ordering::Less)
+        });
     }
 }
 
@@ -95,7 +124,7 @@ mod tests {
         ]);
         preload(&mut c, 3, 4000, GIB);
         let d = run(
-            &mut BestFit,
+            &mut BestFit::default(),
             &mut c,
             &[(2000, GIB), (2000, GIB), (1000, GIB), (3000, GIB)],
         );
@@ -115,7 +144,7 @@ mod tests {
         // Third pod: n1 full on memory -> n0 (3/4).
         let mut c = cluster(&[(4000, 32 * GIB), (16_000, 8 * GIB)]);
         let d = run(
-            &mut BestFit,
+            &mut BestFit::default(),
             &mut c,
             &[(1000, 4 * GIB), (1000, 4 * GIB), (1000, 4 * GIB)],
         );
@@ -127,7 +156,7 @@ mod tests {
         // Three identical nodes: the first pod ties everywhere and takes n0; after that n0
         // has the least left, so it fills first, then n1.
         let mut c = cluster(&[(4000, 8 * GIB); 3]);
-        let d = run(&mut BestFit, &mut c, &[(2000, GIB); 5]);
+        let d = run(&mut BestFit::default(), &mut c, &[(2000, GIB); 5]);
         assert_eq!(nodes(&d), vec![0, 0, 1, 1, 2]);
     }
 
@@ -147,7 +176,7 @@ mod tests {
         // (2/4, 2/8) beats CPU and memory. Leftover 2/4 on n1 against 6/8 on n2 -> n1;
         // then n1 has 0/4 left -> n1; the third pod only fits on n2.
         let pods = (0..3).map(|_| pod_with(1000, GIB, &[(gpu, 2)])).collect();
-        let d = run_pods(&mut BestFit, &mut c, pods);
+        let d = run_pods(&mut BestFit::default(), &mut c, pods);
         assert_eq!(nodes(&d), vec![1, 1, 2]);
     }
 
@@ -179,7 +208,7 @@ mod tests {
         let pods = (0..3)
             .map(|i| Pod::from_template(template.clone(), i))
             .collect();
-        let d = run_pods(&mut BestFit, &mut c, pods);
+        let d = run_pods(&mut BestFit::default(), &mut c, pods);
         assert_eq!(nodes(&d), vec![1, 1, 0]);
     }
 
@@ -190,7 +219,7 @@ mod tests {
             tainted(node(1, 16_000, 64 * GIB), "dedicated"),
             node(2, 1000, 64 * GIB),
         ]);
-        let d = run(&mut BestFit, &mut c, &[(4000, GIB)]);
+        let d = run(&mut BestFit::default(), &mut c, &[(4000, GIB)]);
         assert_eq!(
             outcome(&d),
             vec![Err(
@@ -199,5 +228,60 @@ mod tests {
                     .to_string()
             )]
         );
+    }
+
+    /// Best fit and worst fit from their caches pick what the scan picks, pod after pod,
+    /// while pods come and go on nodes of three sizes (so equal shares come in different
+    /// terms) and a few nodes are cordoned.
+    #[test]
+    fn the_caches_pick_what_the_scan_picks() {
+        use crate::algorithms::WorstFit;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(12);
+        let sizes: Vec<(i64, i64)> = (0..120)
+            .map(|i| ([2_000, 4_000, 8_000][i % 3], [4, 8, 16][i % 3] * GIB))
+            .collect();
+        for wanted in [Ordering::Less, Ordering::Greater] {
+            let mut c = cluster(&sizes);
+            let mut scheduler: Box<dyn Scheduler> = match wanted {
+                Ordering::Less => Box::new(BestFit::default()),
+                _ => Box::new(WorstFit::default()),
+            };
+            let mut bound = Vec::new();
+            for step in 0..3_000 {
+                match rng.random_range(0..10) {
+                    0..6 => {
+                        let shape = rng.random_range(0..4);
+                        let pod = pod_of(
+                            [0, 500, 1_000, 2_000][shape],
+                            [GIB / 2, GIB, 0, 2 * GIB][shape],
+                        );
+                        let id = c.add_pod(pod.clone());
+                        let filter = PodFilter::new(c.pod(id).unwrap());
+                        let scan = scan_by_leftover(&c, &filter, &Demand::of(&pod), wanted);
+                        c.remove_pod(id);
+                        let decided = run_pods(scheduler.as_mut(), &mut c, vec![pod]);
+                        match (&decided[0], scan) {
+                            (crate::scheduler::Decision::Bound { node, pod, .. }, Some(i)) => {
+                                assert_eq!(node.0 as usize, i, "{wanted:?}, step {step}");
+                                bound.push(*pod);
+                            }
+                            (crate::scheduler::Decision::Unschedulable { .. }, None) => {}
+                            (d, s) => panic!("{wanted:?}, step {step}: {d:?} against {s:?}"),
+                        }
+                    }
+                    6..9 if !bound.is_empty() => {
+                        let id = bound.swap_remove(rng.random_range(0..bound.len()));
+                        c.unbind(id).unwrap();
+                        c.remove_pod(id);
+                    }
+                    _ => {
+                        let node = NodeId(rng.random_range(0..120));
+                        let cordoned = c.node(node).spec.unschedulable;
+                        c.set_unschedulable(node, !cordoned).unwrap();
+                    }
+                }
+            }
+        }
     }
 }

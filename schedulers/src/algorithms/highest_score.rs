@@ -39,7 +39,8 @@ impl HighestScore {
         };
         let filter = PodFilter::new(pod);
         let score = |row: &NodeRow| score(row, pod);
-        if let Some(tree) = self.cache.scores(cluster, &filter, score) {
+        let rows = cluster.rows();
+        if let Some(tree) = self.cache.scores(cluster, &filter, |i| score(&rows[i])) {
             // The same draw as for a scan's list of ties: one, over their number, only
             // when there are several.
             let node = match tree.best() {

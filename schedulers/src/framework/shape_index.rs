@@ -184,7 +184,7 @@ impl Summary {
 }
 
 /// Positions per block: a block's leaves are scanned, blocks are summed in a tree.
-const BLOCK: usize = 64;
+const BLOCK: usize = 16;
 
 /// A leaf that fails a filter, as stored.
 const INFEASIBLE: i64 = i64::MIN;
@@ -277,23 +277,31 @@ impl WindowTree {
         }
     }
 
-    /// The summary of leaves `lo..hi`, read one by one.
+    /// The summary of leaves `lo..hi`, read one by one. Two branch-free passes (counts
+    /// and the best, then its ties), which the compiler vectorizes: this runs for every
+    /// change the index takes in.
     fn scan(&self, lo: usize, hi: usize) -> Summary {
-        let mut s = EMPTY;
-        for &v in &self.leaves[lo..hi] {
-            if v == INFEASIBLE {
-                continue;
-            }
-            s.feasible += 1;
-            if v == IRREGULAR {
-                s.irregular += 1;
-            } else if v > s.best {
-                (s.best, s.ties) = (v, 1);
-            } else if v == s.best {
-                s.ties += 1;
-            }
+        let leaves = &self.leaves[lo..hi];
+        let (mut feasible, mut irregular, mut best) = (0u32, 0u32, i64::MIN);
+        for &v in leaves {
+            feasible += u32::from(v != INFEASIBLE);
+            irregular += u32::from(v == IRREGULAR);
+            best = best.max(v);
         }
-        s
+        if best <= IRREGULAR {
+            return Summary {
+                feasible,
+                irregular,
+                ..EMPTY
+            };
+        }
+        let ties = leaves.iter().map(|&v| u32::from(v == best)).sum();
+        Summary {
+            feasible,
+            irregular,
+            best,
+            ties,
+        }
     }
 
     /// The summary of blocks `lo..hi`, from the block tree.

@@ -639,7 +639,7 @@ fn never_worse_than_greedy_and_optimal_in_99_percent_of_random_batches() {
         let flow = placed_by(&mut Flow::default(), &c, &pods);
         let before = placed_by(&mut Flow::without_repair(), &c, &pods);
         let ff = placed_by(&mut crate::algorithms::FirstFit::default(), &c, &pods);
-        let bf = placed_by(&mut crate::algorithms::BestFit, &c, &pods);
+        let bf = placed_by(&mut crate::algorithms::BestFit::default(), &c, &pods);
         // First-fit decreasing: first-fit on the queue sorted by dominant share of the
         // cluster's total, largest first (a stable sort keeps queue order on ties).
         let (total_cpu, total_mem) = nodes.iter().fold((0, 0), |(a, b), &(x, y)| (a + x, b + y));
