@@ -47,14 +47,21 @@ use crate::cluster::ClusterState;
 use crate::filters::{PodFilter, diagnose};
 use crate::node::NodeId;
 use crate::pod::PodId;
+use std::cmp::Reverse;
+
+use crate::rank_set::RankSet;
 use crate::resources::ResourceKind;
 use crate::scheduler::{Cycle, Placement, Scheduler};
+use crate::shape_cache::ShapeCache;
 use crate::spec::{Args, Param, ParamKind, Value};
 
-/// The `tetris` algorithm, with the weights of its alignment score.
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
+/// The `tetris` algorithm, with the weights of its alignment score. Unconstrained pods
+/// read the best node from a shape cache of nodes ordered by score ([`RankSet`]) instead
+/// of a scan.
+#[derive(Debug, Default, Clone)]
 pub struct Tetris {
     weights: Weights,
+    cache: ShapeCache<RankSet<Reverse<i64>>>,
 }
 
 /// The weight of each resource's term in the alignment score; all 1 by default.
@@ -133,7 +140,10 @@ impl Tetris {
 
     /// Tetris with these weights.
     pub fn new(weights: Weights) -> Tetris {
-        Tetris { weights }
+        Tetris {
+            weights,
+            cache: ShapeCache::default(),
+        }
     }
 
     /// Tetris with the weights of validated [`Self::PARAMS`] arguments.
@@ -153,28 +163,53 @@ impl Tetris {
     }
 
     /// The best-aligned feasible node for `pod`, or why there is none.
-    pub fn place(&self, cluster: &ClusterState, pod_id: PodId) -> Placement {
+    pub fn place(&mut self, cluster: &ClusterState, pod_id: PodId) -> Placement {
         let Some(pod) = cluster.pod(pod_id) else {
             return Placement::Unschedulable(Default::default());
         };
         let filter = PodFilter::new(pod);
         let demand = Demand::of(pod);
-        let mut best: Option<(usize, f64)> = None;
-        for i in 0..cluster.rows().len() {
-            if !filter.feasible(cluster, i) {
-                continue;
-            }
-            let score = alignment(&demand, cluster, i, &self.weights);
-            // Strictly greater only, so the lowest index keeps a tie.
-            if best.is_none_or(|(_, b)| score > b) {
-                best = Some((i, score));
-            }
-        }
-        match best {
-            Some((i, _)) => Placement::Node(NodeId(i as u32)),
+        let weights = self.weights;
+        let score = |i: usize| Reverse(ordered(alignment(&demand, cluster, i, &weights)));
+        let node = match self.cache.scores(cluster, &filter, score) {
+            Some(set) => set.first(),
+            None => scan(cluster, &filter, &demand, &weights),
+        };
+        match node {
+            Some(i) => Placement::Node(NodeId(i as u32)),
             None => Placement::Unschedulable(diagnose(cluster, pod)),
         }
     }
+}
+
+/// The best-aligned feasible node by a scan over every node, the lowest index among
+/// equal scores.
+fn scan(
+    cluster: &ClusterState,
+    filter: &PodFilter<'_>,
+    demand: &Demand,
+    weights: &Weights,
+) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for i in 0..cluster.rows().len() {
+        if !filter.feasible(cluster, i) {
+            continue;
+        }
+        let score = alignment(demand, cluster, i, weights);
+        // Strictly greater only, so the lowest index keeps a tie.
+        if best.is_none_or(|(_, b)| score > b) {
+            best = Some((i, score));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// A score as an integer in the same order. Scores are finite sums that start at +0.0
+/// (never NaN, never -0.0), so the bit pattern with the sign folded in orders exactly as
+/// the floats compare.
+fn ordered(score: f64) -> i64 {
+    let bits = score.to_bits() as i64;
+    bits ^ ((bits >> 63) as u64 >> 1) as i64
 }
 
 /// Tetris's alignment score of node `node` for `demand`: the dot product of demand and
@@ -198,8 +233,7 @@ impl Scheduler for Tetris {
     }
 
     fn schedule(&mut self, cycle: &mut Cycle<'_>) {
-        let this = *self;
-        cycle.place_each(|cluster, pod, _rng| this.place(cluster, pod));
+        cycle.place_each(|cluster, pod, _rng| self.place(cluster, pod));
     }
 }
 
@@ -367,6 +401,64 @@ mod tests {
             preload(&mut c, 1, 24_000, GIB);
             let chosen = place_with(spec, &mut c, gpu_pod(4000, 4 * GIB, GpuRequest::whole(1)));
             assert_eq!(chosen, vec![expected], "{spec}");
+        }
+    }
+
+    /// The cache picks what the scan picks, pod after pod, while pods come and go and
+    /// nodes are cordoned; and the integer order of scores is the float order.
+    #[test]
+    fn the_cache_picks_what_the_scan_picks() {
+        use rand::{RngExt, SeedableRng};
+        for (a, b) in [
+            (0.0, 0.5),
+            (0.25, 0.25),
+            (-1.5, 0.0),
+            (1e-300, 2e-300),
+            (3.0, -3.0),
+        ] {
+            assert_eq!(ordered(a).cmp(&ordered(b)), a.partial_cmp(&b).unwrap());
+        }
+        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(8);
+        let sizes: Vec<(i64, i64)> = (0..120)
+            .map(|i| ([2_000, 4_000, 8_000][i % 3], [4, 8, 16][i % 3] * GIB))
+            .collect();
+        let mut c = cluster(&sizes);
+        let mut tetris = Tetris::default();
+        let weights = Weights::default();
+        let mut bound = Vec::new();
+        for step in 0..3_000 {
+            match rng.random_range(0..10) {
+                0..6 => {
+                    let shape = rng.random_range(0..4);
+                    let id = c.add_pod(pod_of(
+                        [0, 500, 1_000, 2_000][shape],
+                        [GIB / 2, GIB, 0, 2 * GIB][shape],
+                    ));
+                    let pod = c.pod(id).unwrap();
+                    let scan = scan(&c, &PodFilter::new(pod), &Demand::of(pod), &weights);
+                    match (tetris.place(&c, id), scan) {
+                        (Placement::Node(node), Some(i)) => {
+                            assert_eq!(node.0 as usize, i, "step {step}");
+                            c.bind(id, node).unwrap();
+                            bound.push(id);
+                        }
+                        (Placement::Unschedulable(_), None) => {
+                            c.remove_pod(id);
+                        }
+                        (p, s) => panic!("step {step}: {p:?} against {s:?}"),
+                    }
+                }
+                6..9 if !bound.is_empty() => {
+                    let id = bound.swap_remove(rng.random_range(0..bound.len()));
+                    c.unbind(id).unwrap();
+                    c.remove_pod(id);
+                }
+                _ => {
+                    let node = NodeId(rng.random_range(0..120));
+                    let cordoned = c.node(node).spec.unschedulable;
+                    c.set_unschedulable(node, !cordoned).unwrap();
+                }
+            }
         }
     }
 }
