@@ -46,7 +46,7 @@ impl<K: Ord + Copy> NodeScores for RankSet<K> {
         }
     }
 
-    fn len(&self) -> usize {
+    fn node_count(&self) -> usize {
         self.keys.len()
     }
 

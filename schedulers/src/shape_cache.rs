@@ -34,7 +34,7 @@ pub trait NodeScores: Default {
     /// Room for `len` nodes, none feasible yet.
     fn with_nodes(len: usize) -> Self;
     /// How many nodes it covers.
-    fn len(&self) -> usize;
+    fn node_count(&self) -> usize;
     /// Sets node `i`'s score, `None` when it fails the filters.
     fn set(&mut self, i: usize, score: Option<Self::Score>);
 }
@@ -44,7 +44,7 @@ impl NodeScores for ScoreTree {
     fn with_nodes(len: usize) -> Self {
         ScoreTree::new(len)
     }
-    fn len(&self) -> usize {
+    fn node_count(&self) -> usize {
         ScoreTree::len(self)
     }
     fn set(&mut self, i: usize, score: Option<i32>) {
@@ -127,7 +127,7 @@ impl<T: NodeScores> ShapeCache<T> {
             tree.set(i, filter.feasible(cluster, i).then(|| score(i)));
         };
         let changes = match entry.cursor {
-            Some(cursor) if entry.tree.len() == rows.len() => cluster.changes_since(cursor),
+            Some(cursor) if entry.tree.node_count() == rows.len() => cluster.changes_since(cursor),
             _ => None,
         };
         match changes {
