@@ -167,7 +167,7 @@ impl Timers {
     }
 
     #[inline]
-    pub(crate) fn peek_time(&self) -> Option<SimTime> {
+    pub(crate) fn peek_time(&mut self) -> Option<SimTime> {
         self.queue.peek_time()
     }
 
