@@ -76,6 +76,8 @@ pub(super) struct ShapeIndex {
     order_key: (u64, u64),
     /// Each node's position in that order (`u32::MAX` for a node not in it).
     position: Vec<u32>,
+    /// The leaves a catch-up computed, as (position, encoded leaf), before they go in.
+    pending: Vec<(u32, i32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,11 +132,19 @@ impl ShapeIndex {
         };
         match changes {
             Some(changes) => {
+                // Two passes: the leaves first (the nodes' rows were just written, so
+                // they are in cache), then the tree, whose leaves and block summaries
+                // are not. With the verdicts out of the way, the second loop is short
+                // enough for the processor to wait on several of those misses at once.
+                self.pending.clear();
                 for node in changes {
                     let p = self.position.get(node.index()).copied().unwrap_or(u32::MAX);
                     if p != u32::MAX {
-                        entry.tree.set(p as usize, leaf(node));
+                        self.pending.push((p, encode(leaf(node))));
                     }
+                }
+                for &(p, value) in &self.pending {
+                    entry.tree.set(p as usize, value);
                 }
             }
             None => {
@@ -156,14 +166,14 @@ impl ShapeIndex {
 struct Summary {
     feasible: u32,
     irregular: u32,
-    best: i64,
+    best: i32,
     ties: u32,
 }
 
 const EMPTY: Summary = Summary {
     feasible: 0,
     irregular: 0,
-    best: i64::MIN,
+    best: i32::MIN,
     ties: 0,
 };
 
@@ -187,17 +197,22 @@ impl Summary {
 const BLOCK: usize = 16;
 
 /// A leaf that fails a filter, as stored.
-const INFEASIBLE: i64 = i64::MIN;
+const INFEASIBLE: i32 = i32::MIN;
 /// A leaf that is feasible but irregular, as stored.
-const IRREGULAR: i64 = i64::MIN + 1;
+const IRREGULAR: i32 = i32::MIN + 1;
 
-fn encode(leaf: Leaf) -> i64 {
+/// A leaf as stored: 32 bits, so that a shape's leaves and summaries take half the cache
+/// they would in 64 (the index is bound by cache misses). Totals are sums of weighted
+/// scores in 0..=100; one that does not fit, or would be taken for a sentinel, is stored
+/// as irregular, which sends a window holding it to the scan.
+fn encode(leaf: Leaf) -> i32 {
     match leaf {
         Leaf::Infeasible => INFEASIBLE,
         Leaf::Irregular => IRREGULAR,
-        // Totals are sums of weighted scores in 0..=100; the floor keeps them off the
-        // two sentinels whatever a plugin returns.
-        Leaf::Total(t) => t.max(IRREGULAR + 1),
+        Leaf::Total(t) => i32::try_from(t)
+            .ok()
+            .filter(|&t| t > IRREGULAR)
+            .unwrap_or(IRREGULAR),
     }
 }
 
@@ -209,7 +224,7 @@ fn encode(leaf: Leaf) -> i64 {
 pub(super) struct WindowTree {
     len: usize,
     /// Each position's leaf, encoded: a total, [`INFEASIBLE`] or [`IRREGULAR`].
-    leaves: Vec<i64>,
+    leaves: Vec<i32>,
     /// Block summaries: `blocks[1]` is the root, `blocks[base + b]` block `b`.
     blocks: Vec<Summary>,
     /// Where the blocks' own entries start; a power of two.
@@ -224,7 +239,7 @@ pub(super) struct WindowStats {
     /// Feasible nodes in it that a [`ShapeScore::SameWhereZero`] plugin scores above 0.
     pub irregular: u32,
     /// The best total.
-    pub best: i64,
+    pub best: i32,
     /// How many nodes have the best total.
     pub ties: u32,
 }
@@ -258,8 +273,8 @@ impl WindowTree {
         }
     }
 
-    fn set(&mut self, p: usize, leaf: Leaf) {
-        let value = encode(leaf);
+    /// Rewrites the leaf at `p` with `value` (encoded) and the summaries above it.
+    fn set(&mut self, p: usize, value: i32) {
         if self.leaves[p] == value {
             return;
         }
@@ -282,7 +297,7 @@ impl WindowTree {
     /// change the index takes in.
     fn scan(&self, lo: usize, hi: usize) -> Summary {
         let leaves = &self.leaves[lo..hi];
-        let (mut feasible, mut irregular, mut best) = (0u32, 0u32, i64::MIN);
+        let (mut feasible, mut irregular, mut best) = (0u32, 0u32, i32::MIN);
         for &v in leaves {
             feasible += u32::from(v != INFEASIBLE);
             irregular += u32::from(v == IRREGULAR);
@@ -362,7 +377,7 @@ impl WindowTree {
         &self,
         lo: usize,
         hi: usize,
-        wanted: impl Fn(i64) -> bool,
+        wanted: impl Fn(i32) -> bool,
         k: &mut u32,
     ) -> Option<usize> {
         for (p, &v) in self.leaves[lo..hi].iter().enumerate() {
@@ -381,7 +396,7 @@ impl WindowTree {
         if from >= self.len {
             return None;
         }
-        let feasible = |v: i64| v != INFEASIBLE;
+        let feasible = |v: i32| v != INFEASIBLE;
         let mut k = k;
         let block = from / BLOCK;
         let end = ((block + 1) * BLOCK).min(self.len);
@@ -412,10 +427,10 @@ impl WindowTree {
     pub(super) fn kth_best(
         &self,
         ranges: &[(usize, usize)],
-        best: i64,
+        best: i32,
         mut k: u32,
     ) -> Option<usize> {
-        let is_best = |v: i64| v == best;
+        let is_best = |v: i32| v == best;
         for &(lo, hi) in ranges {
             if hi <= lo {
                 continue;
@@ -451,7 +466,7 @@ impl WindowTree {
         node_hi: usize,
         lo: usize,
         hi: usize,
-        best: i64,
+        best: i32,
         k: &mut u32,
     ) -> Option<usize> {
         if node_hi <= lo || hi <= node_lo {
@@ -481,6 +496,17 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     /// Every query agrees with a walk over the leaves, after random changes.
+    /// Totals that do not fit the stored width, or would read as a sentinel, are kept as
+    /// irregular: a window holding one goes to the scan, which sums in 64 bits.
+    #[test]
+    fn totals_out_of_range_are_irregular() {
+        assert_eq!(encode(Leaf::Total(300)), 300);
+        assert_eq!(encode(Leaf::Total(-5)), -5);
+        assert_eq!(encode(Leaf::Total(i64::from(i32::MAX) + 1)), IRREGULAR);
+        assert_eq!(encode(Leaf::Total(i64::from(i32::MIN))), IRREGULAR);
+        assert_eq!(encode(Leaf::Infeasible), INFEASIBLE);
+    }
+
     #[test]
     fn queries_agree_with_a_walk() {
         let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(11);
@@ -495,7 +521,7 @@ mod tests {
                     _ => Leaf::Total(rng.random_range(0..4)),
                 };
                 leaves[p] = leaf;
-                tree.set(p, leaf);
+                tree.set(p, encode(leaf));
                 let lo = rng.random_range(0..=len);
                 let hi = rng.random_range(lo..=len);
                 let ranges = [(lo, hi), (0, lo.min(hi))];
@@ -504,10 +530,10 @@ mod tests {
                     .iter()
                     .filter(|&&q| leaves[q] != Leaf::Infeasible)
                     .count();
-                let totals: Vec<(usize, i64)> = walk
+                let totals: Vec<(usize, i32)> = walk
                     .iter()
                     .filter_map(|&q| match leaves[q] {
-                        Leaf::Total(t) => Some((q, t)),
+                        Leaf::Total(t) => Some((q, t as i32)),
                         _ => None,
                     })
                     .collect();
