@@ -16,16 +16,15 @@
 //! - Ties (equal leftover shares) go to the lowest node index, as in textbook best fit, so
 //!   the algorithm draws nothing from the random stream.
 //! - Feasibility is [`PodFilter`]'s, the same filters as `first-fit`; a pod that fits
-//!   nowhere gets [`diagnose`]'s kube-scheduler-worded reasons.
+//!   nowhere gets [`crate::filters::diagnose`]'s kube-scheduler-worded reasons.
 
 use std::cmp::Ordering;
 
 use crate::algorithms::demand::{Demand, cmp_fractions, dominant_leftover};
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
-use crate::node::NodeId;
+use crate::filters::PodFilter;
 use crate::pod::PodId;
-use crate::rank_set::{Fraction, RankSet};
+use crate::rank_set::{Fraction, RankSet, place_by_rank};
 use crate::scheduler::{Cycle, Placement, Scheduler};
 use crate::shape_cache::ShapeCache;
 
@@ -53,23 +52,13 @@ pub(crate) fn place_by_leftover<K: Ord + Copy>(
     pod_id: PodId,
     wanted: Ordering,
 ) -> Placement {
-    let Some(pod) = cluster.pod(pod_id) else {
-        return Placement::Unschedulable(Default::default());
-    };
-    let filter = PodFilter::new(pod);
-    let demand = Demand::of(pod);
-    let share = |i: usize| {
-        let (left, capacity) = dominant_leftover(&demand, cluster, i);
+    let share = |demand: &Demand, i: usize| {
+        let (left, capacity) = dominant_leftover(demand, cluster, i);
         key(Fraction(left, capacity))
     };
-    let node = match cache.scores(cluster, &filter, share) {
-        Some(set) => set.first(),
-        None => scan_by_leftover(cluster, &filter, &demand, wanted),
-    };
-    match node {
-        Some(i) => Placement::Node(NodeId(i as u32)),
-        None => Placement::Unschedulable(diagnose(cluster, pod)),
-    }
+    place_by_rank(cache, cluster, pod_id, share, |filter, demand| {
+        scan_by_leftover(cluster, filter, demand, wanted)
+    })
 }
 
 /// [`place_by_leftover`]'s node by a scan over every node, in one pass.
@@ -110,6 +99,7 @@ impl Scheduler for BestFit {
 mod tests {
     use super::*;
     use crate::algorithms::testkit::*;
+    use crate::node::NodeId;
     use crate::resources::ResourceKind;
 
     #[test]

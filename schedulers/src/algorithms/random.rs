@@ -10,11 +10,11 @@
 use rand::RngExt;
 
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
+use crate::filters::PodFilter;
 use crate::node::NodeId;
 use crate::pod::PodId;
 use crate::scheduler::{Cycle, Placement, Scheduler, SchedulerRng};
-use crate::shape_cache::ShapeCache;
+use crate::shape_cache::{ShapeCache, placement};
 
 /// The `random` algorithm.
 #[derive(Debug, Default, Clone)]
@@ -49,10 +49,7 @@ impl RandomFit {
             Some((_, n)) => tree.kth_best(rng.random_range(0..n as usize) as u32),
             None => None,
         };
-        match node {
-            Some(i) => Placement::Node(NodeId(i as u32)),
-            None => Placement::Unschedulable(diagnose(cluster, pod)),
-        }
+        placement(cluster, pod, node)
     }
 }
 
@@ -70,11 +67,9 @@ fn scan(
             .filter(|&i| filter.feasible(cluster, i))
             .map(|i| NodeId(i as u32)),
     );
-    if feasible.is_empty() {
-        Placement::Unschedulable(diagnose(cluster, filter.pod()))
-    } else {
-        Placement::Node(feasible[rng.random_range(0..feasible.len())])
-    }
+    let node =
+        (!feasible.is_empty()).then(|| feasible[rng.random_range(0..feasible.len())].index());
+    placement(cluster, filter.pod(), node)
 }
 
 impl Scheduler for RandomFit {

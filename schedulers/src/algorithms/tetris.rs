@@ -24,7 +24,7 @@
 //! `f64`, which is deterministic (IEEE 754 operations in a fixed order, no fused
 //! multiply-add) but not exact: two nodes whose exact scores differ by less than a rounding
 //! error may compare equal. Feasibility is [`PodFilter`]'s, as for every algorithm here, and
-//! a pod that fits nowhere gets [`diagnose`]'s kube-scheduler-worded reasons.
+//! a pod that fits nowhere gets [`crate::filters::diagnose`]'s kube-scheduler-worded reasons.
 //!
 //! The paper works machine by machine: when resources free up on a machine, it scores the
 //! pending tasks that fit there and starts the best-aligned one. A per-pod scheduler takes
@@ -44,12 +44,11 @@
 
 use crate::algorithms::demand::Demand;
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
-use crate::node::NodeId;
+use crate::filters::PodFilter;
 use crate::pod::PodId;
 use std::cmp::Reverse;
 
-use crate::rank_set::RankSet;
+use crate::rank_set::{RankSet, place_by_rank};
 use crate::resources::ResourceKind;
 use crate::scheduler::{Cycle, Placement, Scheduler};
 use crate::shape_cache::ShapeCache;
@@ -164,21 +163,12 @@ impl Tetris {
 
     /// The best-aligned feasible node for `pod`, or why there is none.
     pub fn place(&mut self, cluster: &ClusterState, pod_id: PodId) -> Placement {
-        let Some(pod) = cluster.pod(pod_id) else {
-            return Placement::Unschedulable(Default::default());
-        };
-        let filter = PodFilter::new(pod);
-        let demand = Demand::of(pod);
         let weights = self.weights;
-        let score = |i: usize| Reverse(ordered(alignment(&demand, cluster, i, &weights)));
-        let node = match self.cache.scores(cluster, &filter, score) {
-            Some(set) => set.first(),
-            None => scan(cluster, &filter, &demand, &weights),
-        };
-        match node {
-            Some(i) => Placement::Node(NodeId(i as u32)),
-            None => Placement::Unschedulable(diagnose(cluster, pod)),
-        }
+        let score =
+            |demand: &Demand, i: usize| Reverse(ordered(alignment(demand, cluster, i, &weights)));
+        place_by_rank(&mut self.cache, cluster, pod_id, score, |filter, demand| {
+            scan(cluster, filter, demand, &weights)
+        })
     }
 }
 
@@ -241,6 +231,7 @@ impl Scheduler for Tetris {
 mod tests {
     use super::*;
     use crate::algorithms::testkit::*;
+    use crate::node::NodeId;
 
     #[test]
     fn alignment_is_the_normalized_dot_product() {
