@@ -232,6 +232,7 @@ mod tests {
     use super::*;
     use crate::algorithms::testkit::*;
     use crate::node::NodeId;
+    use crate::shape_cache::placement;
 
     #[test]
     fn alignment_is_the_normalized_dot_product() {
@@ -399,7 +400,6 @@ mod tests {
     /// nodes are cordoned; and the integer order of scores is the float order.
     #[test]
     fn the_cache_picks_what_the_scan_picks() {
-        use rand::{RngExt, SeedableRng};
         for (a, b) in [
             (0.0, 0.5),
             (0.25, 0.25),
@@ -409,47 +409,17 @@ mod tests {
         ] {
             assert_eq!(ordered(a).cmp(&ordered(b)), a.partial_cmp(&b).unwrap());
         }
-        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(8);
         let sizes: Vec<(i64, i64)> = (0..120)
             .map(|i| ([2_000, 4_000, 8_000][i % 3], [4, 8, 16][i % 3] * GIB))
             .collect();
         let mut c = cluster(&sizes);
         let mut tetris = Tetris::default();
         let weights = Weights::default();
-        let mut bound = Vec::new();
-        for step in 0..3_000 {
-            match rng.random_range(0..10) {
-                0..6 => {
-                    let shape = rng.random_range(0..4);
-                    let id = c.add_pod(pod_of(
-                        [0, 500, 1_000, 2_000][shape],
-                        [GIB / 2, GIB, 0, 2 * GIB][shape],
-                    ));
-                    let pod = c.pod(id).unwrap();
-                    let scan = scan(&c, &PodFilter::new(pod), &Demand::of(pod), &weights);
-                    match (tetris.place(&c, id), scan) {
-                        (Placement::Node(node), Some(i)) => {
-                            assert_eq!(node.0 as usize, i, "step {step}");
-                            c.bind(id, node).unwrap();
-                            bound.push(id);
-                        }
-                        (Placement::Unschedulable(_), None) => {
-                            c.remove_pod(id);
-                        }
-                        (p, s) => panic!("step {step}: {p:?} against {s:?}"),
-                    }
-                }
-                6..9 if !bound.is_empty() => {
-                    let id = bound.swap_remove(rng.random_range(0..bound.len()));
-                    c.unbind(id).unwrap();
-                    c.remove_pod(id);
-                }
-                _ => {
-                    let node = NodeId(rng.random_range(0..120));
-                    let cordoned = c.node(node).spec.unschedulable;
-                    c.set_unschedulable(node, !cordoned).unwrap();
-                }
-            }
-        }
+        let shapes = [(0, GIB / 2), (500, GIB), (1_000, 0), (2_000, 2 * GIB)];
+        churn(&mut c, 8, 3_000, &shapes, |c, id| {
+            let pod = c.pod(id).unwrap();
+            let scanned = scan(c, &PodFilter::new(pod), &Demand::of(pod), &weights);
+            (tetris.place(c, id), placement(c, pod, scanned))
+        });
     }
 }
