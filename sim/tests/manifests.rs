@@ -923,3 +923,45 @@ cluster:
         s.manifest_warnings
     );
 }
+
+/// A PriorityClass manifest gives the pods that name it its value; a second file that
+/// defines the same class again is refused at its name.
+#[test]
+fn a_priority_class_manifest_sets_its_pods_priority_and_a_duplicate_is_refused() {
+    let class = |value: &str| {
+        format!(
+            "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: {value}\n"
+        )
+    };
+    let app = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: urgent}
+spec:
+  priorityClassName: high
+  containers:
+  - name: app
+    resources: {requests: {cpu: 100m}}
+";
+    let dir = dir_with(
+        "priority",
+        &[
+            ("classes.yaml", &class("1000")),
+            ("again.yaml", &class("5")),
+            ("app.yaml", app),
+            ("s.yaml", "manifests: [classes.yaml, app.yaml]\n"),
+            ("twice.yaml", "manifests: [classes.yaml, again.yaml]\n"),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.workloads[0].template.priority, 1000);
+    let e = try_load(&dir.join("twice.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("again.yaml").display().to_string());
+    // `  name: high`: the name starts at line 4, column 9.
+    assert_eq!((e.line, e.column), (Some(4), Some(9)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("metadata.name"), "{e}");
+    assert!(
+        e.to_string().contains("duplicate PriorityClass \"high\""),
+        "{e}"
+    );
+}

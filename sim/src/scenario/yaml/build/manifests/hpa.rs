@@ -19,9 +19,9 @@
 
 use std::sync::Arc;
 
+use schedulers::yaml::Scalar;
 use schedulers::yaml::kube::RawObjectMeta;
 use schedulers::yaml::message::quoted;
-use schedulers::yaml::{Reader, Scalar};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -31,7 +31,7 @@ use super::super::dynamics::{
 };
 use super::super::{Builder, Result};
 use super::cron_jobs::PlannedCronJob;
-use super::{ManifestFile, Manifests, Modelled, at, name_of, parse};
+use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of};
 use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
@@ -252,14 +252,8 @@ impl<'f> Builder<'f> {
         workloads: &mut [Workload],
     ) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::HorizontalPodAutoscaler)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: HpaObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::HorizontalPodAutoscaler) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, HpaObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?.value;
             let spec = raw.spec.unwrap_or_default();
             let mut warn = |at: &serde_saphyr::Location, field: &str, what: String| {
