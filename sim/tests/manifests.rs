@@ -965,3 +965,47 @@ spec:
         "{e}"
     );
 }
+
+/// A `job:` entry of `manifestDynamics:` gives a manifest Job's pods their run time; one
+/// naming no Job of the manifests is refused at its name.
+#[test]
+fn manifest_dynamics_give_a_job_its_duration_and_refuse_a_missing_one() {
+    let job = "\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: batch}
+spec:
+  template:
+    spec:
+      containers:
+      - name: work
+        resources: {requests: {cpu: 100m}}
+";
+    let scenario = |name: &str| {
+        format!("manifests: [m.yaml]\nmanifestDynamics:\n  - {{job: {name}, duration: 30s}}\n")
+    };
+    let dir = dir_with(
+        "job-dynamics",
+        &[
+            ("m.yaml", job),
+            ("s.yaml", &scenario("batch")),
+            ("ghost.yaml", &scenario("ghost")),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(
+        s.workloads[0].duration,
+        Some(sim::scenario::Dist::Constant(
+            sim::time::SimTime::from_secs(30)
+        ))
+    );
+    let e = try_load(&dir.join("ghost.yaml")).unwrap_err();
+    // `  - {job: ghost, ...}`: the name at line 3, column 11.
+    assert_eq!((e.line, e.column), (Some(3), Some(11)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("manifestDynamics[0].job"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the manifests have no Job \"ghost\" in namespace \"default\""),
+        "{e}"
+    );
+}

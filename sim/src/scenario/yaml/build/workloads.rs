@@ -12,6 +12,7 @@ use schedulers::yaml::message::{at_line, did_you_mean, one_of};
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawArrivals, RawTraceWorkload, RawWorkload};
+use super::dynamics::scale_basis;
 use super::{Builder, Result};
 use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
@@ -344,13 +345,7 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let replicas = match workload_kind {
-            WorkloadKind::Deployment { replicas, .. } => replicas,
-            _ => 0,
-        };
-        let cpu_request = template
-            .effective_requests()
-            .get(schedulers::ResourceKind::CPU);
+        let (replicas, cpu_request) = scale_basis(&workload_kind, &template);
         let mut dynamics = self.dynamics(
             raw,
             kind == Kind::Deployment,

@@ -27,7 +27,7 @@ use serde_saphyr::Spanned;
 
 use super::super::super::raw::{RawManifestDynamics, RawWorkload};
 use super::super::dynamics::{
-    RawBehavior, RawHpa, RawMetric, RawPodsMetric, RawResourceMetric, RawTarget,
+    RawBehavior, RawHpa, RawMetric, RawPodsMetric, RawResourceMetric, RawTarget, scale_basis,
 };
 use super::super::{Builder, Result};
 use super::cron_jobs::PlannedCronJob;
@@ -73,16 +73,26 @@ struct MetricObject {
     pods: Option<Spanned<RawPodsMetric>>,
 }
 
-/// A Deployment workload of the manifests named `name` in `namespace`.
+/// The workload of the manifests named `name` in `namespace` whose kind passes `is_kind`.
+fn named<'w>(
+    workloads: &'w mut [Workload],
+    namespace: &str,
+    name: &str,
+    is_kind: impl Fn(&WorkloadKind) -> bool,
+) -> Option<&'w mut Workload> {
+    workloads
+        .iter_mut()
+        .find(|w| is_kind(&w.kind) && w.template.name == name && w.template.namespace == namespace)
+}
+
+/// The Deployment of the manifests named `name` in `namespace`.
 fn deployment<'w>(
     workloads: &'w mut [Workload],
     namespace: &str,
     name: &str,
 ) -> Option<&'w mut Workload> {
-    workloads.iter_mut().find(|w| {
-        matches!(w.kind, WorkloadKind::Deployment { .. })
-            && w.template.name == name
-            && w.template.namespace == namespace
+    named(workloads, namespace, name, |k| {
+        matches!(k, WorkloadKind::Deployment { .. })
     })
 }
 
@@ -191,10 +201,8 @@ impl<'f> Builder<'f> {
                     ));
                 }
                 let w = if kind == "Job" {
-                    workloads.iter_mut().find(|w| {
-                        matches!(w.kind, WorkloadKind::Job { .. })
-                            && w.template.name == name
-                            && w.template.namespace == namespace
+                    named(workloads, &namespace, &name, |k| {
+                        matches!(k, WorkloadKind::Job { .. })
                     })
                 } else {
                     cron_jobs
@@ -221,14 +229,7 @@ impl<'f> Builder<'f> {
                 ));
             }
             let w = deployment(workloads, &namespace, &name).ok_or_else(missing)?;
-            let replicas = match w.kind {
-                WorkloadKind::Deployment { replicas, .. } => replicas,
-                _ => 0,
-            };
-            let cpu_request = w
-                .template
-                .effective_requests()
-                .get(schedulers::ResourceKind::CPU);
+            let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
             let keys = RawWorkload {
                 readiness_delay: raw.readiness_delay,
                 service: raw.service,
@@ -417,14 +418,7 @@ impl<'f> Builder<'f> {
                 },
                 &o.at,
             );
-            let replicas = match w.kind {
-                WorkloadKind::Deployment { replicas, .. } => replicas,
-                _ => 0,
-            };
-            let cpu_request = w
-                .template
-                .effective_requests()
-                .get(schedulers::ResourceKind::CPU);
+            let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
             // The model's errors name metrics by their place among those kept.
             let fix = |f: &str| {
                 let Some(rest) = f.strip_prefix("spec.metrics[") else {
