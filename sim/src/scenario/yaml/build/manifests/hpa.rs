@@ -32,7 +32,6 @@ use super::super::dynamics::{
 use super::super::{Builder, Result};
 use super::cron_jobs::PlannedCronJob;
 use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of};
-use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -94,19 +93,6 @@ fn deployment<'w>(
     named(workloads, namespace, name, |k| {
         matches!(k, WorkloadKind::Deployment { .. })
     })
-}
-
-/// Dynamics with nothing set, for a Deployment that gets only an HPA.
-fn no_dynamics() -> Dynamics {
-    Dynamics {
-        readiness_delay: SimTime::ZERO,
-        service: None,
-        memory: None,
-        usage: Default::default(),
-        hpa: None,
-        rollouts: Vec::new(),
-        keda: None,
-    }
 }
 
 impl<'f> Builder<'f> {
@@ -453,7 +439,7 @@ impl<'f> Builder<'f> {
                     ),
                 );
             }
-            let mut d = w.dynamics.as_deref().cloned().unwrap_or_else(no_dynamics);
+            let mut d = w.dynamics.as_deref().cloned().unwrap_or_default();
             d.hpa = Some(built);
             w.dynamics = Some(Arc::new(d));
         }
