@@ -523,10 +523,10 @@ impl FrameworkScheduler {
         self.feasible.clear();
         self.failures.clear();
         let start = if n == 0 { 0 } else { self.next_start % n };
-        if explain.is_none() {
-            if let Some(placement) = self.place_by_shape(pod, cluster, rng, start, to_find) {
-                return placement;
-            }
+        if explain.is_none()
+            && let Some(placement) = self.place_by_shape(pod, cluster, rng, start, to_find)
+        {
+            return placement;
         }
         let mut processed = 0;
         for k in 0..n {
