@@ -10,8 +10,12 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use crate::algorithms::demand::cmp_fractions;
-use crate::shape_cache::NodeScores;
+use crate::algorithms::demand::{Demand, cmp_fractions};
+use crate::cluster::ClusterState;
+use crate::filters::PodFilter;
+use crate::pod::PodId;
+use crate::scheduler::Placement;
+use crate::shape_cache::{NodeScores, ShapeCache, placement};
 
 /// Every feasible node by key, the smallest first.
 #[derive(Debug, Clone)]
@@ -62,6 +66,30 @@ impl<K: Ord + Copy> NodeScores for RankSet<K> {
             self.order.insert((k, i as u32));
         }
     }
+}
+
+/// The placement of the algorithms that take the node of the smallest key (`best-fit`,
+/// `worst-fit`, `tetris`): an unconstrained pod reads the first node of its shape in
+/// `cache`, where nodes are ranked by `key` (of the pod's demand and a node index, which
+/// must depend only on the node and the pod's requests); other pods get `scan`'s node,
+/// which must be the one the cache would give. The diagnosis when no node is feasible.
+pub(crate) fn place_by_rank<K: Ord + Copy>(
+    cache: &mut ShapeCache<RankSet<K>>,
+    cluster: &ClusterState,
+    pod_id: PodId,
+    key: impl Fn(&Demand, usize) -> K,
+    scan: impl FnOnce(&PodFilter<'_>, &Demand) -> Option<usize>,
+) -> Placement {
+    let Some(pod) = cluster.pod(pod_id) else {
+        return Placement::Unschedulable(Default::default());
+    };
+    let filter = PodFilter::new(pod);
+    let demand = Demand::of(pod);
+    let node = match cache.scores(cluster, &filter, |i| key(&demand, i)) {
+        Some(set) => set.first(),
+        None => scan(&filter, &demand),
+    };
+    placement(cluster, pod, node)
 }
 
 /// A fraction `numerator / denominator`, compared as `best-fit` compares them: exactly, by cross-multiplication

@@ -14,8 +14,11 @@
 use std::collections::HashMap;
 
 use crate::cluster::{ChangeCursor, ClusterState};
-use crate::filters::PodFilter;
+use crate::filters::{PodFilter, diagnose};
+use crate::node::NodeId;
+use crate::pod::Pod;
 use crate::resources::Resources;
+use crate::scheduler::Placement;
 use crate::score_tree::{NO_SCORE, ScoreTree};
 
 /// What makes two pods interchangeable for feasibility and resource scoring.
@@ -146,5 +149,15 @@ impl<T: NodeScores> ShapeCache<T> {
         }
         entry.cursor = Some(cluster.change_cursor());
         Some(&mut entry.tree)
+    }
+}
+
+/// The pod's placement on node index `node`, or its kube-scheduler-worded diagnosis when
+/// neither the cache nor the scan found a node: the last step of the algorithms that
+/// read a shape cache.
+pub(crate) fn placement(cluster: &ClusterState, pod: &Pod, node: Option<usize>) -> Placement {
+    match node {
+        Some(i) => Placement::Node(NodeId(i as u32)),
+        None => Placement::Unschedulable(diagnose(cluster, pod)),
     }
 }

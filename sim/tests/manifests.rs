@@ -923,3 +923,89 @@ cluster:
         s.manifest_warnings
     );
 }
+
+/// A PriorityClass manifest gives the pods that name it its value; a second file that
+/// defines the same class again is refused at its name.
+#[test]
+fn a_priority_class_manifest_sets_its_pods_priority_and_a_duplicate_is_refused() {
+    let class = |value: &str| {
+        format!(
+            "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: {value}\n"
+        )
+    };
+    let app = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: urgent}
+spec:
+  priorityClassName: high
+  containers:
+  - name: app
+    resources: {requests: {cpu: 100m}}
+";
+    let dir = dir_with(
+        "priority",
+        &[
+            ("classes.yaml", &class("1000")),
+            ("again.yaml", &class("5")),
+            ("app.yaml", app),
+            ("s.yaml", "manifests: [classes.yaml, app.yaml]\n"),
+            ("twice.yaml", "manifests: [classes.yaml, again.yaml]\n"),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.workloads[0].template.priority, 1000);
+    let e = try_load(&dir.join("twice.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("again.yaml").display().to_string());
+    // `  name: high`: the name starts at line 4, column 9.
+    assert_eq!((e.line, e.column), (Some(4), Some(9)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("metadata.name"), "{e}");
+    assert!(
+        e.to_string().contains("duplicate PriorityClass \"high\""),
+        "{e}"
+    );
+}
+
+/// A `job:` entry of `manifestDynamics:` gives a manifest Job's pods their run time; one
+/// naming no Job of the manifests is refused at its name.
+#[test]
+fn manifest_dynamics_give_a_job_its_duration_and_refuse_a_missing_one() {
+    let job = "\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: batch}
+spec:
+  template:
+    spec:
+      containers:
+      - name: work
+        resources: {requests: {cpu: 100m}}
+";
+    let scenario = |name: &str| {
+        format!("manifests: [m.yaml]\nmanifestDynamics:\n  - {{job: {name}, duration: 30s}}\n")
+    };
+    let dir = dir_with(
+        "job-dynamics",
+        &[
+            ("m.yaml", job),
+            ("s.yaml", &scenario("batch")),
+            ("ghost.yaml", &scenario("ghost")),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(
+        s.workloads[0].duration,
+        Some(sim::scenario::Dist::Constant(
+            sim::time::SimTime::from_secs(30)
+        ))
+    );
+    let e = try_load(&dir.join("ghost.yaml")).unwrap_err();
+    // `  - {job: ghost, ...}`: the name at line 3, column 11.
+    assert_eq!((e.line, e.column), (Some(3), Some(11)), "{e}");
+    assert_eq!(e.field.as_deref(), Some("manifestDynamics[0].job"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("the manifests have no Job \"ghost\" in namespace \"default\""),
+        "{e}"
+    );
+}

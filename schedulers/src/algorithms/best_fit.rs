@@ -16,16 +16,15 @@
 //! - Ties (equal leftover shares) go to the lowest node index, as in textbook best fit, so
 //!   the algorithm draws nothing from the random stream.
 //! - Feasibility is [`PodFilter`]'s, the same filters as `first-fit`; a pod that fits
-//!   nowhere gets [`diagnose`]'s kube-scheduler-worded reasons.
+//!   nowhere gets [`crate::filters::diagnose`]'s kube-scheduler-worded reasons.
 
 use std::cmp::Ordering;
 
 use crate::algorithms::demand::{Demand, cmp_fractions, dominant_leftover};
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
-use crate::node::NodeId;
+use crate::filters::PodFilter;
 use crate::pod::PodId;
-use crate::rank_set::{Fraction, RankSet};
+use crate::rank_set::{Fraction, RankSet, place_by_rank};
 use crate::scheduler::{Cycle, Placement, Scheduler};
 use crate::shape_cache::ShapeCache;
 
@@ -53,23 +52,13 @@ pub(crate) fn place_by_leftover<K: Ord + Copy>(
     pod_id: PodId,
     wanted: Ordering,
 ) -> Placement {
-    let Some(pod) = cluster.pod(pod_id) else {
-        return Placement::Unschedulable(Default::default());
-    };
-    let filter = PodFilter::new(pod);
-    let demand = Demand::of(pod);
-    let share = |i: usize| {
-        let (left, capacity) = dominant_leftover(&demand, cluster, i);
+    let share = |demand: &Demand, i: usize| {
+        let (left, capacity) = dominant_leftover(demand, cluster, i);
         key(Fraction(left, capacity))
     };
-    let node = match cache.scores(cluster, &filter, share) {
-        Some(set) => set.first(),
-        None => scan_by_leftover(cluster, &filter, &demand, wanted),
-    };
-    match node {
-        Some(i) => Placement::Node(NodeId(i as u32)),
-        None => Placement::Unschedulable(diagnose(cluster, pod)),
-    }
+    place_by_rank(cache, cluster, pod_id, share, |filter, demand| {
+        scan_by_leftover(cluster, filter, demand, wanted)
+    })
 }
 
 /// [`place_by_leftover`]'s node by a scan over every node, in one pass.
@@ -111,6 +100,7 @@ mod tests {
     use super::*;
     use crate::algorithms::testkit::*;
     use crate::resources::ResourceKind;
+    use crate::shape_cache::placement;
 
     #[test]
     fn packs_the_node_with_least_dominant_leftover() {
@@ -235,53 +225,26 @@ mod tests {
     /// terms) and a few nodes are cordoned.
     #[test]
     fn the_caches_pick_what_the_scan_picks() {
-        use crate::algorithms::WorstFit;
-        use rand::{RngExt, SeedableRng};
-        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(12);
+        use std::cmp::Reverse;
         let sizes: Vec<(i64, i64)> = (0..120)
             .map(|i| ([2_000, 4_000, 8_000][i % 3], [4, 8, 16][i % 3] * GIB))
             .collect();
-        for wanted in [Ordering::Less, Ordering::Greater] {
-            let mut c = cluster(&sizes);
-            let mut scheduler: Box<dyn Scheduler> = match wanted {
-                Ordering::Less => Box::new(BestFit::default()),
-                _ => Box::new(WorstFit::default()),
-            };
-            let mut bound = Vec::new();
-            for step in 0..3_000 {
-                match rng.random_range(0..10) {
-                    0..6 => {
-                        let shape = rng.random_range(0..4);
-                        let pod = pod_of(
-                            [0, 500, 1_000, 2_000][shape],
-                            [GIB / 2, GIB, 0, 2 * GIB][shape],
-                        );
-                        let id = c.add_pod(pod.clone());
-                        let filter = PodFilter::new(c.pod(id).unwrap());
-                        let scan = scan_by_leftover(&c, &filter, &Demand::of(&pod), wanted);
-                        c.remove_pod(id);
-                        let decided = run_pods(scheduler.as_mut(), &mut c, vec![pod]);
-                        match (&decided[0], scan) {
-                            (crate::scheduler::Decision::Bound { node, pod, .. }, Some(i)) => {
-                                assert_eq!(node.0 as usize, i, "{wanted:?}, step {step}");
-                                bound.push(*pod);
-                            }
-                            (crate::scheduler::Decision::Unschedulable { .. }, None) => {}
-                            (d, s) => panic!("{wanted:?}, step {step}: {d:?} against {s:?}"),
-                        }
-                    }
-                    6..9 if !bound.is_empty() => {
-                        let id = bound.swap_remove(rng.random_range(0..bound.len()));
-                        c.unbind(id).unwrap();
-                        c.remove_pod(id);
-                    }
-                    _ => {
-                        let node = NodeId(rng.random_range(0..120));
-                        let cordoned = c.node(node).spec.unschedulable;
-                        c.set_unschedulable(node, !cordoned).unwrap();
-                    }
-                }
-            }
-        }
+        let shapes = [(0, GIB / 2), (500, GIB), (1_000, 0), (2_000, 2 * GIB)];
+        let scanned = |c: &ClusterState, id: PodId, wanted: Ordering| {
+            let pod = c.pod(id).unwrap();
+            let node = scan_by_leftover(c, &PodFilter::new(pod), &Demand::of(pod), wanted);
+            placement(c, pod, node)
+        };
+        // As BestFit and WorstFit place pods.
+        let mut best: ShapeCache<RankSet<Fraction>> = ShapeCache::default();
+        churn(&mut cluster(&sizes), 12, 3_000, &shapes, |c, id| {
+            let cached = place_by_leftover(&mut best, |f| f, c, id, Ordering::Less);
+            (cached, scanned(c, id, Ordering::Less))
+        });
+        let mut worst: ShapeCache<RankSet<Reverse<Fraction>>> = ShapeCache::default();
+        churn(&mut cluster(&sizes), 13, 3_000, &shapes, |c, id| {
+            let cached = place_by_leftover(&mut worst, Reverse, c, id, Ordering::Greater);
+            (cached, scanned(c, id, Ordering::Greater))
+        });
     }
 }

@@ -10,11 +10,11 @@
 use rand::RngExt;
 
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
+use crate::filters::PodFilter;
 use crate::node::NodeId;
 use crate::pod::PodId;
 use crate::scheduler::{Cycle, Placement, Scheduler, SchedulerRng};
-use crate::shape_cache::ShapeCache;
+use crate::shape_cache::{ShapeCache, placement};
 
 /// The `random` algorithm.
 #[derive(Debug, Default, Clone)]
@@ -49,10 +49,7 @@ impl RandomFit {
             Some((_, n)) => tree.kth_best(rng.random_range(0..n as usize) as u32),
             None => None,
         };
-        match node {
-            Some(i) => Placement::Node(NodeId(i as u32)),
-            None => Placement::Unschedulable(diagnose(cluster, pod)),
-        }
+        placement(cluster, pod, node)
     }
 }
 
@@ -70,11 +67,9 @@ fn scan(
             .filter(|&i| filter.feasible(cluster, i))
             .map(|i| NodeId(i as u32)),
     );
-    if feasible.is_empty() {
-        Placement::Unschedulable(diagnose(cluster, filter.pod()))
-    } else {
-        Placement::Node(feasible[rng.random_range(0..feasible.len())])
-    }
+    let node =
+        (!feasible.is_empty()).then(|| feasible[rng.random_range(0..feasible.len())].index());
+    placement(cluster, filter.pod(), node)
 }
 
 impl Scheduler for RandomFit {
@@ -90,67 +85,37 @@ impl Scheduler for RandomFit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algorithms::testkit::{GIB, cluster, pod_of, tainted};
+    use crate::algorithms::testkit::{GIB, churn, cluster, node, tainted};
     use rand::SeedableRng;
 
     /// The cache draws the node the scan draws, pod after pod, while pods come and go
     /// and nodes are cordoned; a tainted node and pods of a few shapes among them.
     #[test]
     fn the_cache_draws_what_the_scan_draws() {
-        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(9);
         let sizes: Vec<(i64, i64)> = (0..150)
             .map(|i| ([2_000, 4_000, 8_000][i % 3], 8 * GIB))
             .collect();
         let mut c = cluster(&sizes);
-        c.add_node(tainted(
-            crate::algorithms::testkit::node(150, 8_000, 8 * GIB),
-            "gpu",
-        ));
+        c.add_node(tainted(node(150, 8_000, 8 * GIB), "gpu"));
         let mut random = RandomFit::default();
         let (mut cached_rng, mut scan_rng) = (
             SchedulerRng::seed_from_u64(1),
             SchedulerRng::seed_from_u64(1),
         );
         let mut feasible = Vec::new();
-        let mut bound = Vec::new();
-        for step in 0..4_000 {
-            match rng.random_range(0..10) {
-                0..6 => {
-                    let shape = rng.random_range(0..4);
-                    let id = c.add_pod(pod_of(
-                        [250, 500, 1_000, 3_000][shape],
-                        [GIB / 4, GIB / 2, GIB, 2 * GIB][shape],
-                    ));
-                    let a = random.place(&c, id, &mut cached_rng);
-                    let b = scan(
-                        &c,
-                        &PodFilter::new(c.pod(id).unwrap()),
-                        &mut scan_rng,
-                        &mut feasible,
-                    );
-                    assert_eq!(a, b, "step {step}");
-                    match a {
-                        Placement::Node(node) => {
-                            c.bind(id, node).unwrap();
-                            bound.push(id);
-                        }
-                        _ => {
-                            c.remove_pod(id);
-                        }
-                    }
-                }
-                6..9 if !bound.is_empty() => {
-                    let id = bound.swap_remove(rng.random_range(0..bound.len()));
-                    c.unbind(id).unwrap();
-                    c.remove_pod(id);
-                }
-                _ => {
-                    let node = NodeId(rng.random_range(0..150));
-                    let cordoned = c.node(node).spec.unschedulable;
-                    c.set_unschedulable(node, !cordoned).unwrap();
-                }
-            }
-        }
+        let shapes = [
+            (250, GIB / 4),
+            (500, GIB / 2),
+            (1_000, GIB),
+            (3_000, 2 * GIB),
+        ];
+        churn(&mut c, 9, 4_000, &shapes, |c, id| {
+            let filter = PodFilter::new(c.pod(id).unwrap());
+            (
+                random.place(c, id, &mut cached_rng),
+                scan(c, &filter, &mut scan_rng, &mut feasible),
+            )
+        });
         assert_eq!(
             cached_rng.random::<u64>(),
             scan_rng.random::<u64>(),

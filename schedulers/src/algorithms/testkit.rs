@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 
 use crate::cluster::ClusterState;
 use crate::node::{NodeId, NodeSpec};
 use crate::pod::{ContainerResources, Pod, PodId, PodTemplate};
 use crate::resources::{ResourceKind, Resources};
-use crate::scheduler::{Cycle, Decision, Scheduler, SchedulerRng};
+use crate::scheduler::{Cycle, Decision, Placement, Scheduler, SchedulerRng};
 use crate::taints::{Taint, TaintEffect};
 
 /// One gibibyte.
@@ -123,4 +123,50 @@ pub fn nodes(decisions: &[Decision]) -> Vec<u32> {
         .into_iter()
         .map(|o| o.expect("every pod placed"))
         .collect()
+}
+
+/// Churns `c` for `steps` steps drawn from `seed`, for the tests of a shape cache against
+/// the scan it replaces: a pod of one of `shapes` (`(cpu, memory)`) arrives (6 steps in
+/// 10), a pod bound earlier leaves (3 in 10), or a node is cordoned or uncordoned (the
+/// rest, and any step that finds no pod to remove). `place` gets each arriving pod,
+/// pending in the cluster, and returns its placement by the cache and by the scan; they
+/// must be equal. The pod is then bound where they put it, or removed.
+pub fn churn(
+    c: &mut ClusterState,
+    seed: u64,
+    steps: usize,
+    shapes: &[(i64, i64)],
+    mut place: impl FnMut(&ClusterState, PodId) -> (Placement, Placement),
+) {
+    let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(seed);
+    let mut bound = Vec::new();
+    for step in 0..steps {
+        match rng.random_range(0..10) {
+            0..6 => {
+                let (cpu, memory) = shapes[rng.random_range(0..shapes.len())];
+                let id = c.add_pod(pod_of(cpu, memory));
+                let (cached, scanned) = place(c, id);
+                assert_eq!(cached, scanned, "step {step}: the cache against the scan");
+                match cached {
+                    Placement::Node(node) => {
+                        c.bind(id, node).unwrap();
+                        bound.push(id);
+                    }
+                    _ => {
+                        c.remove_pod(id);
+                    }
+                }
+            }
+            6..9 if !bound.is_empty() => {
+                let id = bound.swap_remove(rng.random_range(0..bound.len()));
+                c.unbind(id).unwrap();
+                c.remove_pod(id);
+            }
+            _ => {
+                let node = NodeId(rng.random_range(0..c.rows().len() as u32));
+                let cordoned = c.node(node).spec.unschedulable;
+                c.set_unschedulable(node, !cordoned).unwrap();
+            }
+        }
+    }
 }

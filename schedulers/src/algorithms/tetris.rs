@@ -24,7 +24,7 @@
 //! `f64`, which is deterministic (IEEE 754 operations in a fixed order, no fused
 //! multiply-add) but not exact: two nodes whose exact scores differ by less than a rounding
 //! error may compare equal. Feasibility is [`PodFilter`]'s, as for every algorithm here, and
-//! a pod that fits nowhere gets [`diagnose`]'s kube-scheduler-worded reasons.
+//! a pod that fits nowhere gets [`crate::filters::diagnose`]'s kube-scheduler-worded reasons.
 //!
 //! The paper works machine by machine: when resources free up on a machine, it scores the
 //! pending tasks that fit there and starts the best-aligned one. A per-pod scheduler takes
@@ -44,12 +44,11 @@
 
 use crate::algorithms::demand::Demand;
 use crate::cluster::ClusterState;
-use crate::filters::{PodFilter, diagnose};
-use crate::node::NodeId;
+use crate::filters::PodFilter;
 use crate::pod::PodId;
 use std::cmp::Reverse;
 
-use crate::rank_set::RankSet;
+use crate::rank_set::{RankSet, place_by_rank};
 use crate::resources::ResourceKind;
 use crate::scheduler::{Cycle, Placement, Scheduler};
 use crate::shape_cache::ShapeCache;
@@ -164,21 +163,12 @@ impl Tetris {
 
     /// The best-aligned feasible node for `pod`, or why there is none.
     pub fn place(&mut self, cluster: &ClusterState, pod_id: PodId) -> Placement {
-        let Some(pod) = cluster.pod(pod_id) else {
-            return Placement::Unschedulable(Default::default());
-        };
-        let filter = PodFilter::new(pod);
-        let demand = Demand::of(pod);
         let weights = self.weights;
-        let score = |i: usize| Reverse(ordered(alignment(&demand, cluster, i, &weights)));
-        let node = match self.cache.scores(cluster, &filter, score) {
-            Some(set) => set.first(),
-            None => scan(cluster, &filter, &demand, &weights),
-        };
-        match node {
-            Some(i) => Placement::Node(NodeId(i as u32)),
-            None => Placement::Unschedulable(diagnose(cluster, pod)),
-        }
+        let score =
+            |demand: &Demand, i: usize| Reverse(ordered(alignment(demand, cluster, i, &weights)));
+        place_by_rank(&mut self.cache, cluster, pod_id, score, |filter, demand| {
+            scan(cluster, filter, demand, &weights)
+        })
     }
 }
 
@@ -241,6 +231,8 @@ impl Scheduler for Tetris {
 mod tests {
     use super::*;
     use crate::algorithms::testkit::*;
+    use crate::node::NodeId;
+    use crate::shape_cache::placement;
 
     #[test]
     fn alignment_is_the_normalized_dot_product() {
@@ -408,7 +400,6 @@ mod tests {
     /// nodes are cordoned; and the integer order of scores is the float order.
     #[test]
     fn the_cache_picks_what_the_scan_picks() {
-        use rand::{RngExt, SeedableRng};
         for (a, b) in [
             (0.0, 0.5),
             (0.25, 0.25),
@@ -418,47 +409,17 @@ mod tests {
         ] {
             assert_eq!(ordered(a).cmp(&ordered(b)), a.partial_cmp(&b).unwrap());
         }
-        let mut rng = rand::rngs::ChaCha8Rng::seed_from_u64(8);
         let sizes: Vec<(i64, i64)> = (0..120)
             .map(|i| ([2_000, 4_000, 8_000][i % 3], [4, 8, 16][i % 3] * GIB))
             .collect();
         let mut c = cluster(&sizes);
         let mut tetris = Tetris::default();
         let weights = Weights::default();
-        let mut bound = Vec::new();
-        for step in 0..3_000 {
-            match rng.random_range(0..10) {
-                0..6 => {
-                    let shape = rng.random_range(0..4);
-                    let id = c.add_pod(pod_of(
-                        [0, 500, 1_000, 2_000][shape],
-                        [GIB / 2, GIB, 0, 2 * GIB][shape],
-                    ));
-                    let pod = c.pod(id).unwrap();
-                    let scan = scan(&c, &PodFilter::new(pod), &Demand::of(pod), &weights);
-                    match (tetris.place(&c, id), scan) {
-                        (Placement::Node(node), Some(i)) => {
-                            assert_eq!(node.0 as usize, i, "step {step}");
-                            c.bind(id, node).unwrap();
-                            bound.push(id);
-                        }
-                        (Placement::Unschedulable(_), None) => {
-                            c.remove_pod(id);
-                        }
-                        (p, s) => panic!("step {step}: {p:?} against {s:?}"),
-                    }
-                }
-                6..9 if !bound.is_empty() => {
-                    let id = bound.swap_remove(rng.random_range(0..bound.len()));
-                    c.unbind(id).unwrap();
-                    c.remove_pod(id);
-                }
-                _ => {
-                    let node = NodeId(rng.random_range(0..120));
-                    let cordoned = c.node(node).spec.unschedulable;
-                    c.set_unschedulable(node, !cordoned).unwrap();
-                }
-            }
-        }
+        let shapes = [(0, GIB / 2), (500, GIB), (1_000, 0), (2_000, 2 * GIB)];
+        churn(&mut c, 8, 3_000, &shapes, |c, id| {
+            let pod = c.pod(id).unwrap();
+            let scanned = scan(c, &PodFilter::new(pod), &Demand::of(pod), &weights);
+            (tetris.place(c, id), placement(c, pod, scanned))
+        });
     }
 }

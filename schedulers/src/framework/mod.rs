@@ -235,9 +235,19 @@ pub trait Plugin: Send {
     }
 
     /// PreScore: once per pod with the feasible nodes, before any Score. Skip disables
-    /// this plugin's Score for this pod.
+    /// this plugin's Score for this pod. The shape index runs it before Filter, with no
+    /// feasible nodes (see [`Plugin::pre_score_reads_feasible`]).
     fn pre_score(&mut self, _pod: &Pod, _cluster: &ClusterState, _feasible: &[NodeId]) -> Status {
         Status::success()
+    }
+
+    /// True when this plugin's PreScore reads `feasible`. The shape index runs PreScore
+    /// before Filter, with no feasible nodes; when the scan takes the pod over, only the
+    /// plugins that say so run PreScore again, with the nodes it found, so that the
+    /// others' PreScore runs once per pod. The default, false, suits a PreScore that
+    /// ignores them.
+    fn pre_score_reads_feasible(&self) -> bool {
+        false
     }
 
     /// Score: the raw score of a feasible node.
@@ -397,6 +407,9 @@ pub struct FrameworkScheduler {
     failures: Vec<(NodeId, &'static str, Status)>,
     skip_filter: Vec<bool>,
     skip_score: Vec<bool>,
+    /// PreScore ran for the current pod before Filter, without the feasible nodes (the
+    /// shape index ran it, then left the pod to the scan).
+    pre_scored_early: bool,
     raw: Vec<i64>,
     totals: Vec<i64>,
     /// Room held for the current pod's betters: per node, the requests of pending pods
@@ -422,6 +435,7 @@ impl FrameworkScheduler {
             failures: Vec::new(),
             skip_filter: Vec::new(),
             skip_score: Vec::new(),
+            pre_scored_early: false,
             raw: Vec::new(),
             totals: Vec::new(),
             reserved: Vec::new(),
@@ -470,6 +484,7 @@ impl FrameworkScheduler {
         self.skip_filter.resize(plugin_count, false);
         self.skip_score.clear();
         self.skip_score.resize(plugin_count, false);
+        self.pre_scored_early = false;
 
         // PreFilter.
         for &p in &self.profile.pre_filter {
@@ -508,11 +523,10 @@ impl FrameworkScheduler {
         self.feasible.clear();
         self.failures.clear();
         let start = if n == 0 { 0 } else { self.next_start % n };
-        if explain.is_none() {
-            if let Some(placement) = self.place_by_shape(pod, cluster, rng, start, to_find) {
-                return placement;
-            }
-            self.skip_score.fill(false);
+        if explain.is_none()
+            && let Some(placement) = self.place_by_shape(pod, cluster, rng, start, to_find)
+        {
+            return placement;
         }
         let mut processed = 0;
         for k in 0..n {
@@ -582,19 +596,7 @@ impl FrameworkScheduler {
         }
 
         // PreScore and Score.
-        for &(p, _) in &self.profile.score {
-            if self.profile.pre_score.contains(&p) {
-                let status = self.profile.plugins[p].pre_score(pod, cluster, &self.feasible);
-                if status.code == Code::Skip {
-                    self.skip_score[p] = true;
-                }
-            }
-        }
-        for &p in &self.profile.pre_score {
-            if !self.profile.score.iter().any(|&(s, _)| s == p) {
-                self.profile.plugins[p].pre_score(pod, cluster, &self.feasible);
-            }
-        }
+        self.run_pre_score(pod, cluster, true);
         self.totals.clear();
         self.totals.resize(self.feasible.len(), 0);
         for &(p, weight) in &self.profile.score {
@@ -656,6 +658,30 @@ impl FrameworkScheduler {
         }
     }
 
+    /// PreScore for the pod, once: for the Score plugins (in the profile's order, each
+    /// noting in `skip_score` whether it turned its Score off), then for the others.
+    /// `with_feasible` false runs it before Filter with no feasible nodes, as the shape
+    /// index does; when the scan then takes the pod over, only the plugins whose PreScore
+    /// reads the feasible nodes ([`Plugin::pre_score_reads_feasible`]) run it again.
+    fn run_pre_score(&mut self, pod: &Pod, cluster: &ClusterState, with_feasible: bool) {
+        let feasible: &[NodeId] = if with_feasible { &self.feasible } else { &[] };
+        let again = std::mem::replace(&mut self.pre_scored_early, !with_feasible);
+        let profile = &mut self.profile;
+        let runs = |plugin: &dyn Plugin| !again || plugin.pre_score_reads_feasible();
+        for &(p, _) in &profile.score {
+            let plugin = &mut profile.plugins[p];
+            if profile.pre_score.contains(&p) && runs(plugin.as_ref()) {
+                self.skip_score[p] = plugin.pre_score(pod, cluster, feasible).code == Code::Skip;
+            }
+        }
+        for &p in &profile.pre_score {
+            let plugin = &mut profile.plugins[p];
+            if !profile.score.iter().any(|&(s, _)| s == p) && runs(plugin.as_ref()) {
+                plugin.pre_score(pod, cluster, feasible);
+            }
+        }
+    }
+
     /// The cycle of [`Self::schedule_pod`] by the shape index (see [`shape_index`]), after
     /// PreFilter: `None` when the pod or the window needs the scan, with nothing decided
     /// and nothing drawn.
@@ -685,20 +711,9 @@ impl FrameworkScheduler {
                 filters |= 1 << p;
             }
         }
-        // PreScore as the scan runs it; no plugin that looks at the feasible nodes may
-        // stay in play (it would say Unknown below).
-        for &(p, _) in &self.profile.score {
-            if self.profile.pre_score.contains(&p)
-                && self.profile.plugins[p].pre_score(pod, cluster, &[]).code == Code::Skip
-            {
-                self.skip_score[p] = true;
-            }
-        }
-        for &p in &self.profile.pre_score {
-            if !self.profile.score.iter().any(|&(s, _)| s == p) {
-                self.profile.plugins[p].pre_score(pod, cluster, &[]);
-            }
-        }
+        // PreScore as the scan runs it, before Filter; no plugin that looks at the
+        // feasible nodes may stay in play (it would say Unknown below).
+        self.run_pre_score(pod, cluster, false);
         let (mut scores, mut zero) = (0u64, 0u64);
         for &(p, _) in &self.profile.score {
             if self.skip_score[p] {
@@ -1211,6 +1226,73 @@ mod tests {
         }
         // Most pods went through the index, or the comparison says little.
         assert!(by_index > 6_000, "{by_index} cycles by the index");
+    }
+
+    /// Pods with soft spread constraints: the shape index runs PreScore before Filter and
+    /// leaves them to the scan, whose PreScore must give PodTopologySpread the feasible
+    /// nodes (those lacking a zone are ignored; how many domains they span weighs each
+    /// constraint). A cordoned node and full nodes make them differ from all nodes.
+    #[test]
+    fn pod_topology_spread_pre_scores_the_feasible_nodes() {
+        use crate::algorithms::testkit::{GIB, node, pod_of};
+        use crate::framework::plugins::pod_topology_spread::LABEL_HOSTNAME;
+        use crate::pod_affinity::{LabelSelector, TopologySpreadConstraint, WhenUnsatisfiable};
+        use crate::volumes::ZONE_LABEL;
+        use rand::SeedableRng;
+        use std::sync::Arc;
+
+        let mut cluster = ClusterState::default();
+        for i in 0..12 {
+            let mut n = node(i, 4_000, 8 * GIB);
+            n.labels.insert(LABEL_HOSTNAME.into(), format!("n{i}"));
+            if i % 4 != 3 {
+                n.labels
+                    .insert(ZONE_LABEL.into(), format!("zone-{}", i % 3));
+            }
+            cluster.add_node(n);
+        }
+        cluster.set_unschedulable(NodeId(1), true).unwrap();
+        let mut t = (*pod_of(500, GIB).template).clone();
+        t.labels.insert("app".into(), "web".into());
+        let selector = LabelSelector {
+            match_labels: t.labels.clone(),
+            match_expressions: Vec::new(),
+        };
+        for key in [ZONE_LABEL, LABEL_HOSTNAME] {
+            t.topology_spread_constraints
+                .push(TopologySpreadConstraint {
+                    topology_key: key.into(),
+                    when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+                    label_selector: Some(selector.clone()),
+                    ..Default::default()
+                });
+        }
+        let template = Arc::new(t);
+        let mut fast = FrameworkScheduler::new(Profile::kube_default());
+        let mut scan = FrameworkScheduler::new(Profile::kube_default()).without_shape_index();
+        let mut fast_rng = SchedulerRng::seed_from_u64(5);
+        let mut scan_rng = SchedulerRng::seed_from_u64(5);
+        let mut placed = Vec::new();
+        for i in 0..80 {
+            let id = cluster.add_pod(Pod::from_template(template.clone(), i));
+            let a = fast.schedule_pod(&cluster, id, &mut fast_rng, None);
+            let b = scan.schedule_pod(&cluster, id, &mut scan_rng, None);
+            assert_eq!(a, b, "pod {i}");
+            let Placement::Node(node) = a else {
+                panic!("pod {i}: {a:?}");
+            };
+            cluster.bind(id, node).unwrap();
+            placed.push(node.0);
+        }
+        assert_eq!(fast.shape_index_hits, 0, "every pod went to the scan");
+        // The spread: the first eight pods on the eight zoned schedulable nodes, one
+        // each; the nodes without a zone (scored 0 as ignored) only once those are full
+        // (8 pods of 500m each).
+        let mut first: Vec<u32> = placed[..8].to_vec();
+        first.sort();
+        assert_eq!(first, [0, 2, 4, 5, 6, 8, 9, 10]);
+        assert!(placed[..64].iter().all(|n| n % 4 != 3), "{placed:?}");
+        assert!(placed[64..].iter().all(|n| n % 4 == 3), "{placed:?}");
     }
 
     /// Mirrors kube-scheduler's TestNumFeasibleNodesToFind (schedule_one_test.go).

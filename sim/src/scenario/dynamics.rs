@@ -8,8 +8,10 @@ use crate::controllers::hpa::calculator::{CalcSettings, Target};
 use crate::scenario::Dist;
 use crate::time::SimTime;
 
-/// A Deployment's dynamics: everything besides creating and replacing its pods.
-#[derive(Debug, Clone, PartialEq)]
+/// A Deployment's dynamics: everything besides creating and replacing its pods. The
+/// default sets nothing (ready at start, no load, usage, autoscaler or rollout), for a
+/// Deployment that gets only an HPA or a rollout.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dynamics {
     /// From a pod's start to its Ready condition (`readinessDelay:`, default 0): image
     /// pull and start are the scenario's `startLatency`; this is the application's

@@ -631,6 +631,12 @@ impl Plugin for PodTopologySpread {
         Status::success()
     }
 
+    /// The feasible nodes decide which nodes are ignored and how many domains weigh each
+    /// constraint.
+    fn pre_score_reads_feasible(&self) -> bool {
+        true
+    }
+
     fn pre_score(&mut self, pod: &Pod, cluster: &ClusterState, feasible: &[NodeId]) -> Status {
         self.soft_pod = None;
         if !self.may_have_constraints(&pod.template) || !cluster.nodes().iter().any(|n| n.ready) {

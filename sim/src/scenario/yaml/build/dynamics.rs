@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use schedulers::ResourceKind;
 use schedulers::yaml::Scalar;
 use schedulers::yaml::message::{did_you_mean, one_of};
+use schedulers::{PodTemplate, ResourceKind};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
@@ -14,6 +14,7 @@ use super::super::raw::{RawWorkload, ScalarOrDist};
 use super::{Builder, Result};
 use crate::controllers::hpa::behavior::{Behavior, Policy, PolicyKind, ScalingRules, SelectPolicy};
 use crate::controllers::hpa::calculator::{CalcSettings, Target};
+use crate::scenario::WorkloadKind;
 use crate::scenario::dynamics::{
     Dynamics, HpaMetric, HpaSpec, LoadProfile, MemoryUsage, PodUsageOverride, ServiceLoad,
     UsageOverride,
@@ -193,6 +194,19 @@ pub(in crate::scenario::yaml) struct RawPolicy {
 
 /// The one metric schedlab serves per pod besides resources.
 const RPS_METRIC: &str = "requests_per_second";
+
+/// What scaling a workload starts from: a Deployment's replicas (0 for other kinds) and
+/// its pods' CPU request, as [`Builder::dynamics`] and [`Builder::hpa`] take them.
+pub(super) fn scale_basis(kind: &WorkloadKind, template: &PodTemplate) -> (u32, i64) {
+    let replicas = match kind {
+        WorkloadKind::Deployment { replicas, .. } => *replicas,
+        _ => 0,
+    };
+    (
+        replicas,
+        template.effective_requests().get(ResourceKind::CPU),
+    )
+}
 
 impl Builder<'_> {
     /// The dynamics of a workload, if it gives any of their keys; only Deployments may.

@@ -1009,6 +1009,41 @@ impl<'f> Builder<'f> {
     }
 }
 
+/// One manifest object of the kind a builder asked for ([`Manifests::of_kind`]), parsed.
+struct Parsed<'f, 'm, T> {
+    /// Its file.
+    file: &'f ManifestFile,
+    /// A reader naming its file, for errors.
+    kube: Reader<'f>,
+    /// The object as first read: kind, place, namespace and name.
+    o: &'m Object,
+    /// The object parsed as its kind's struct.
+    raw: T,
+}
+
+impl Manifests {
+    /// The objects of `kind`, in manifest order, each parsed as `T` (the loop of the
+    /// builders of one kind); an object that does not parse is the error in its place.
+    fn of_kind<'f, 'm, T: for<'de> Deserialize<'de>>(
+        &'m self,
+        files: &'f [ManifestFile],
+        kind: Modelled,
+    ) -> impl Iterator<Item = Result<Parsed<'f, 'm, T>>> {
+        self.objects
+            .iter()
+            .filter(move |(_, o)| o.kind == kind)
+            .map(move |(f, o)| {
+                let file = &files[*f];
+                Ok(Parsed {
+                    file,
+                    kube: Reader::new(&file.shown),
+                    o,
+                    raw: parse(o, file)?,
+                })
+            })
+    }
+}
+
 /// Parses one object as `T`.
 fn parse<T: for<'de> Deserialize<'de>>(o: &Object, file: &ManifestFile) -> Result<T> {
     let text = o.text(file);
@@ -1167,13 +1202,8 @@ impl<'f> Builder<'f> {
         files: &'f [ManifestFile],
         m: &Manifests,
     ) -> Result<()> {
-        for (f, o) in &m.objects {
-            if o.kind != Modelled::PriorityClass {
-                continue;
-            }
-            let file = &files[*f];
-            let raw: PriorityClassObject = parse(o, file)?;
-            let kube = Reader::new(&file.shown);
+        for parsed in m.of_kind(files, Modelled::PriorityClass) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, PriorityClassObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?;
             if let Some(c) = self.classes.iter().find(|c| c.name == name.value) {
                 return Err(kube.err(

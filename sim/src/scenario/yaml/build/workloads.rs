@@ -12,8 +12,8 @@ use schedulers::yaml::message::{at_line, did_you_mean, one_of};
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawArrivals, RawTraceWorkload, RawWorkload};
+use super::dynamics::scale_basis;
 use super::{Builder, Result};
-use crate::scenario::dynamics::Dynamics;
 use crate::scenario::{ArrivalProcess, Arrivals, Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -344,13 +344,7 @@ impl Builder<'_> {
                 ),
             ));
         }
-        let replicas = match workload_kind {
-            WorkloadKind::Deployment { replicas, .. } => replicas,
-            _ => 0,
-        };
-        let cpu_request = template
-            .effective_requests()
-            .get(schedulers::ResourceKind::CPU);
+        let (replicas, cpu_request) = scale_basis(&workload_kind, &template);
         let mut dynamics = self.dynamics(
             raw,
             kind == Kind::Deployment,
@@ -385,17 +379,7 @@ impl Builder<'_> {
             if !rollouts.is_empty() {
                 // A rollout is gated by readiness, which the Services controller plays
                 // for Deployments with dynamics.
-                dynamics
-                    .get_or_insert_with(|| Dynamics {
-                        readiness_delay: SimTime::ZERO,
-                        service: None,
-                        memory: None,
-                        usage: Default::default(),
-                        hpa: None,
-                        rollouts: Vec::new(),
-                        keda: None,
-                    })
-                    .rollouts = rollouts;
+                dynamics.get_or_insert_default().rollouts = rollouts;
             }
         }
         let dynamics = dynamics.map(Arc::new);

@@ -6,16 +6,16 @@
 
 use std::sync::Arc;
 
+use schedulers::yaml::Scalar;
 use schedulers::yaml::kube::{RawControllerSpec, RawObjectMeta};
 use schedulers::yaml::message::{did_you_mean, one_of, quoted};
-use schedulers::yaml::{Reader, Scalar};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::super::workloads::Kind;
 use super::super::{Builder, Result};
-use super::{ManifestFile, Manifests, Modelled, at, name_of, parse, pod_fields, respell};
+use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of, pod_fields, respell};
 use crate::scenario::cron_jobs::{ConcurrencyPolicy, CronJob, MAX_RUNS, Schedule, job_name};
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
@@ -89,14 +89,8 @@ impl<'f> Builder<'f> {
         m: &Manifests,
     ) -> Result<Vec<PlannedCronJob>> {
         let mut out: Vec<PlannedCronJob> = Vec::new();
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::CronJob)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: CronJobObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::CronJob) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, CronJobObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?;
             let name = kube.non_empty(&name, "metadata.name", "a CronJob name")?;
             if out

@@ -19,20 +19,19 @@
 
 use std::sync::Arc;
 
+use schedulers::yaml::Scalar;
 use schedulers::yaml::kube::RawObjectMeta;
 use schedulers::yaml::message::quoted;
-use schedulers::yaml::{Reader, Scalar};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::super::super::raw::{RawManifestDynamics, RawWorkload};
 use super::super::dynamics::{
-    RawBehavior, RawHpa, RawMetric, RawPodsMetric, RawResourceMetric, RawTarget,
+    RawBehavior, RawHpa, RawMetric, RawPodsMetric, RawResourceMetric, RawTarget, scale_basis,
 };
 use super::super::{Builder, Result};
 use super::cron_jobs::PlannedCronJob;
-use super::{ManifestFile, Manifests, Modelled, at, name_of, parse};
-use crate::scenario::dynamics::Dynamics;
+use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of};
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -73,30 +72,27 @@ struct MetricObject {
     pods: Option<Spanned<RawPodsMetric>>,
 }
 
-/// A Deployment workload of the manifests named `name` in `namespace`.
+/// The workload of the manifests named `name` in `namespace` whose kind passes `is_kind`.
+fn named<'w>(
+    workloads: &'w mut [Workload],
+    namespace: &str,
+    name: &str,
+    is_kind: impl Fn(&WorkloadKind) -> bool,
+) -> Option<&'w mut Workload> {
+    workloads
+        .iter_mut()
+        .find(|w| is_kind(&w.kind) && w.template.name == name && w.template.namespace == namespace)
+}
+
+/// The Deployment of the manifests named `name` in `namespace`.
 fn deployment<'w>(
     workloads: &'w mut [Workload],
     namespace: &str,
     name: &str,
 ) -> Option<&'w mut Workload> {
-    workloads.iter_mut().find(|w| {
-        matches!(w.kind, WorkloadKind::Deployment { .. })
-            && w.template.name == name
-            && w.template.namespace == namespace
+    named(workloads, namespace, name, |k| {
+        matches!(k, WorkloadKind::Deployment { .. })
     })
-}
-
-/// Dynamics with nothing set, for a Deployment that gets only an HPA.
-fn no_dynamics() -> Dynamics {
-    Dynamics {
-        readiness_delay: SimTime::ZERO,
-        service: None,
-        memory: None,
-        usage: Default::default(),
-        hpa: None,
-        rollouts: Vec::new(),
-        keda: None,
-    }
 }
 
 impl<'f> Builder<'f> {
@@ -191,10 +187,8 @@ impl<'f> Builder<'f> {
                     ));
                 }
                 let w = if kind == "Job" {
-                    workloads.iter_mut().find(|w| {
-                        matches!(w.kind, WorkloadKind::Job { .. })
-                            && w.template.name == name
-                            && w.template.namespace == namespace
+                    named(workloads, &namespace, &name, |k| {
+                        matches!(k, WorkloadKind::Job { .. })
                     })
                 } else {
                     cron_jobs
@@ -221,14 +215,7 @@ impl<'f> Builder<'f> {
                 ));
             }
             let w = deployment(workloads, &namespace, &name).ok_or_else(missing)?;
-            let replicas = match w.kind {
-                WorkloadKind::Deployment { replicas, .. } => replicas,
-                _ => 0,
-            };
-            let cpu_request = w
-                .template
-                .effective_requests()
-                .get(schedulers::ResourceKind::CPU);
+            let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
             let keys = RawWorkload {
                 readiness_delay: raw.readiness_delay,
                 service: raw.service,
@@ -252,14 +239,8 @@ impl<'f> Builder<'f> {
         workloads: &mut [Workload],
     ) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::HorizontalPodAutoscaler)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: HpaObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::HorizontalPodAutoscaler) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, HpaObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?.value;
             let spec = raw.spec.unwrap_or_default();
             let mut warn = |at: &serde_saphyr::Location, field: &str, what: String| {
@@ -423,14 +404,7 @@ impl<'f> Builder<'f> {
                 },
                 &o.at,
             );
-            let replicas = match w.kind {
-                WorkloadKind::Deployment { replicas, .. } => replicas,
-                _ => 0,
-            };
-            let cpu_request = w
-                .template
-                .effective_requests()
-                .get(schedulers::ResourceKind::CPU);
+            let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
             // The model's errors name metrics by their place among those kept.
             let fix = |f: &str| {
                 let Some(rest) = f.strip_prefix("spec.metrics[") else {
@@ -465,7 +439,7 @@ impl<'f> Builder<'f> {
                     ),
                 );
             }
-            let mut d = w.dynamics.as_deref().cloned().unwrap_or_else(no_dynamics);
+            let mut d = w.dynamics.as_deref().cloned().unwrap_or_default();
             d.hpa = Some(built);
             w.dynamics = Some(Arc::new(d));
         }

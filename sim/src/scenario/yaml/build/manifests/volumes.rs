@@ -11,7 +11,6 @@
 //! volume source (`local`, `hostPath`, ...) are accepted and have no effect, since
 //! volumes are never released and `nodeAffinity` says where a volume can be reached.
 
-use schedulers::yaml::Reader;
 use schedulers::yaml::kube::{RawObjectMeta, RawTopologySelectorTerm, RawVolumeNodeAffinity};
 use schedulers::yaml::message::quoted;
 use serde::Deserialize;
@@ -21,7 +20,7 @@ use super::super::super::raw::{
     RawClaim, RawClaimResources, RawCsiSource, RawPersistentVolume, RawStorage, RawStorageClass,
 };
 use super::super::{Builder, Result};
-use super::{ManifestFile, Manifests, Modelled, at, name_of, parse, respell};
+use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of, respell};
 
 /// A StorageClass: its fields sit at the top level, beside `metadata`.
 #[derive(Debug, Deserialize)]
@@ -96,14 +95,8 @@ impl<'f> Builder<'f> {
         files: &'f [ManifestFile],
         m: &Manifests,
     ) -> Result<()> {
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::StorageClass)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: StorageClassObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::StorageClass) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, StorageClassObject> = parsed?;
             let item = at(
                 RawStorageClass {
                     name: name_of(&kube, &raw.metadata, o)?,
@@ -133,14 +126,8 @@ impl<'f> Builder<'f> {
         files: &'f [ManifestFile],
         m: &Manifests,
     ) -> Result<()> {
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::PersistentVolume)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: VolumeObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::PersistentVolume) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, VolumeObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?;
             let spec = raw.spec.unwrap_or_default();
             let Some(capacity) = spec.capacity else {
@@ -203,14 +190,8 @@ impl<'f> Builder<'f> {
         files: &'f [ManifestFile],
         m: &Manifests,
     ) -> Result<Vec<String>> {
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::PersistentVolumeClaim)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: ClaimObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::PersistentVolumeClaim) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, ClaimObject> = parsed?;
             let name = name_of(&kube, &raw.metadata, o)?;
             let spec = raw.spec.unwrap_or_default();
             let Some(requests) = spec.resources.and_then(|r| r.value.requests) else {
@@ -246,14 +227,8 @@ impl<'f> Builder<'f> {
             self.in_manifest(&file.shown, &fix, |b| b.claims(std::slice::from_ref(&item)))?;
         }
         let mut warnings = Vec::new();
-        for (f, o) in m
-            .objects
-            .iter()
-            .filter(|(_, o)| o.kind == Modelled::PersistentVolume)
-        {
-            let file = &files[*f];
-            let kube = Reader::new(&file.shown);
-            let raw: VolumeObject = parse(o, file)?;
+        for parsed in m.of_kind(files, Modelled::PersistentVolume) {
+            let Parsed { file, kube, o, raw }: Parsed<'_, '_, VolumeObject> = parsed?;
             let Some(claim_ref) = raw.spec.and_then(|s| s.claim_ref) else {
                 continue;
             };
