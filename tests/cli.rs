@@ -19,7 +19,7 @@ requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,
 queue_delay_p50_s,queue_delay_p99_s,keda_activations,keda_deactivations,\
 jobs_completed,jobs_failed,job_duration_mean_s,\
 rollouts_completed,rollout_duration_max_s,\
-evictions_node_pressure,oom_kills,restarts,admission_rejections";
+evictions_node_pressure,oom_kills,restarts,admission_rejections,trace_late_ends";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
