@@ -217,9 +217,8 @@ fn stream_true_where_a_replay_cannot_stream_is_an_error() {
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("workloads[0].trace.stream"));
     assert!(
-        e.message.starts_with(
-            "only a recorded generic-csv or google-2011-task-events replay streams"
-        ),
+        e.message
+            .starts_with("only a recorded generic-csv or google-2011-task-events replay streams"),
         "{e}"
     );
 }
@@ -307,7 +306,10 @@ fn window_sample_and_scales_stream_the_same_google_pods() {
         .map(|p| (format!("{}-0", p.name), p.created_micros.unwrap() - first))
         .collect();
     assert_eq!(created, expected);
-    assert_eq!(format!("{a:?}"), format!("{:?}", play(&whole, "first-fit", 1)));
+    assert_eq!(
+        format!("{a:?}"),
+        format!("{:?}", play(&whole, "first-fit", 1))
+    );
 }
 
 /// One machine of 4 CPUs and 16Gi, pods start at once; `rows` is the task_events file.

@@ -826,8 +826,7 @@ impl TraceOptions {
 
     /// A shifted time multiplied by `timeScale`.
     fn scale_time(&self, t: u64) -> u64 {
-        self.time_scale
-            .map_or(t, |k| (t as f64 * k).round() as u64)
+        self.time_scale.map_or(t, |k| (t as f64 * k).round() as u64)
     }
 
     /// A time of the file as the replay sees it: shifted by `window`, then scaled by

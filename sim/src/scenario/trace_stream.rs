@@ -447,9 +447,9 @@ pub fn scan_google_2011(
         longest: SimTime::ZERO,
         shapes: Vec::new(),
     };
-    while let Some((line, row)) =
-        rows.next_row(shown, |line, fields| (line, google_row(shown, line, fields)))?
-    {
+    while let Some((line, row)) = rows.next_row(shown, |line, fields| {
+        (line, google_row(shown, line, fields))
+    })? {
         let event = match row {
             Ok(event) => event,
             Err(e) => {
@@ -576,8 +576,7 @@ impl GoogleStream {
                 }
                 Change::Ended(key, run) => {
                     // Not arrived yet: it arrives knowing its run time.
-                    if let Some(&Some((pod, started))) = self.tasks.open.get(&key).map(|t| &t.pod)
-                    {
+                    if let Some(&Some((pod, started))) = self.tasks.open.get(&key).map(|t| &t.pod) {
                         self.waiting.remove(&pod);
                         self.ended.push_back((pod, started, run));
                         self.tasks.finish(key);
