@@ -23,7 +23,10 @@
 //!   resubmission after an eviction is not a new pod), UPDATE events (7, 8) are ignored,
 //!   and tasks without a SUBMIT in the file (submitted before it begins) are not
 //!   replayed. Time 0 (before the trace window) is read as 0; 2^63-1 (after it) as an
-//!   event that did not happen.
+//!   event that did not happen. A recorded replay streams by default
+//!   ([`super::trace_stream`], with a look-ahead for the end events); [`load_google_2011`]
+//!   reads the whole file for `stream: false`, shuffled replays and files out of time
+//!   order.
 //!
 //! A row that cannot be read is skipped and counted ([`Skipped`]), or with `strict` is an
 //! error naming the file, the line and the column.
