@@ -19,7 +19,7 @@ requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,
 queue_delay_p50_s,queue_delay_p99_s,keda_activations,keda_deactivations,\
 jobs_completed,jobs_failed,job_duration_mean_s,\
 rollouts_completed,rollout_duration_max_s,\
-evictions_node_pressure,oom_kills,restarts,admission_rejections";
+evictions_node_pressure,oom_kills,restarts,admission_rejections,trace_late_ends";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
@@ -557,6 +557,69 @@ fn dynamics_outputs_do_not_depend_on_threads_or_repetition() {
     assert!(!rows[1].ends_with(','), "{}", rows[1]);
 }
 
+/// The files `run s.yaml --trace --seed 1 --seed 2 --jobs JOBS` writes for `scenario`,
+/// run in `d`.
+fn run_two_seeds(d: &Path, scenario: &str, jobs: &str) -> BTreeMap<PathBuf, Vec<u8>> {
+    write(d, "s.yaml", scenario);
+    let out = schedlab(
+        d,
+        &[
+            "run", "s.yaml", "--trace", "--seed", "1", "--seed", "2", "--jobs", jobs, "--out",
+            "out",
+        ],
+    );
+    assert_code(&out, 0);
+    files_under(&d.join("out"))
+}
+
+/// A recorded Google replay streamed with a look-ahead longer than the shard writes byte
+/// for byte what the whole load writes; with a look-ahead of 1 s, where pods end late, the
+/// outputs still do not depend on threads.
+#[test]
+fn streamed_google_outputs_match_the_whole_load_and_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/google-2011/task_events-part-00001-of-00500.csv.gz");
+    let run = |mode: &str, jobs: &str| {
+        let d = dir.path().join(format!("{mode}-{jobs}"));
+        fs::create_dir_all(&d).unwrap();
+        let scenario = format!(
+            "schedulers: [first-fit, random]
+duration: 10m
+cluster:
+  nodePools: [{{name: m, count: 6, allocatable: {{cpu: \"32\", memory: 128Gi}}}}]
+workloads:
+  - trace: {{format: google-2011-task-events, pods: {}, machineScale: {{cpu: \"32\", memory: 128Gi}}, window: {{start: 6000s, end: 6060s}}{mode}}}
+",
+            shard.display()
+        );
+        run_two_seeds(&d, &scenario, jobs)
+    };
+    let streamed = run(", lookAhead: 100h", "1");
+    assert!(
+        streamed == run(", lookAhead: 100h", "2"),
+        "--jobs 1 and --jobs 2 differ"
+    );
+    assert!(
+        streamed == run(", stream: false", "1"),
+        "the streamed replay differs from the whole load"
+    );
+    let late = run(", lookAhead: 1s", "1");
+    let summary = String::from_utf8(late[Path::new("summary.csv")].clone()).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|&c| c == "trace_late_ends").unwrap();
+    let late_ends: u64 = summary
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(column).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(late_ends > 0, "{summary}");
+    assert!(
+        late == run(", lookAhead: 1s", "2"),
+        "--jobs 1 and --jobs 2 differ"
+    );
+}
+
 /// A recorded generic CSV replay read from its file as the run goes writes byte for byte
 /// what the same replay read whole (`stream: false`) writes, traces included, with 1 or 2
 /// threads.
@@ -582,27 +645,15 @@ fn streamed_trace_outputs_match_the_whole_load_and_do_not_depend_on_threads() {
         let d = dir.path().join(format!("{mode}-{jobs}"));
         fs::create_dir_all(&d).unwrap();
         write(&d, "t.csv", &csv);
-        write(
-            &d,
-            "s.yaml",
-            &format!(
-                "schedulers: [first-fit, random]
+        let scenario = format!(
+            "schedulers: [first-fit, random]
 cluster:
   nodePools: [{{name: n, count: 2, allocatable: {{cpu: \"2\", memory: 4Gi}}}}]
 workloads:
   - trace: {{format: generic-csv, pods: t.csv, timing: recorded{mode}}}
 "
-            ),
         );
-        let out = schedlab(
-            &d,
-            &[
-                "run", "s.yaml", "--trace", "--seed", "1", "--seed", "2", "--jobs", jobs, "--out",
-                "out",
-            ],
-        );
-        assert_code(&out, 0);
-        files_under(&d.join("out"))
+        run_two_seeds(&d, &scenario, jobs)
     };
     let streamed = run("", "1");
     assert!(streamed.contains_key(Path::new("s/random/seed-2/trace.csv")));

@@ -931,6 +931,14 @@ impl ClusterState {
         }
     }
 
+    /// Sets how long a pod's work takes once started (a streamed trace learns a pod's
+    /// only when it reads the pod's end).
+    pub fn set_run_micros(&mut self, pod: PodId, micros: u64) {
+        if let Some(p) = self.pods.get_mut(pod) {
+            p.run_micros = micros;
+        }
+    }
+
     /// Counts an in-place restart of a pod's containers.
     pub fn record_restart(&mut self, pod: PodId) {
         if let Some(p) = self.pods.get_mut(pod) {

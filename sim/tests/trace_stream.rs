@@ -2,12 +2,16 @@
 //! from its file during the run gives the same run, event for event, as the same trace
 //! read whole (`stream: false`); bad rows are reported alike; `window`, `sample`,
 //! `timeScale` and `sizeScale` applied row by row keep the same pods; and a file out of
-//! time order falls back to the whole load, sorted, with a notice.
+//! time order falls back to the whole load, sorted, with a notice. A recorded Google
+//! replay streams with a look-ahead: long enough, the run is the whole load's, event for
+//! event, on the bundled shard; too short, a pod's end row is read after it was due and
+//! the pod ends late, at the documented time, and is counted.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use schedulers::{Registry, SchedulerSpec};
+use sim::observe::columns;
 use sim::scenario::{TraceReplay, WorkloadKind};
 use sim::{RunResult, Scenario, ScenarioError, Simulation, TraceEvent, parse_scenario};
 
@@ -214,7 +218,226 @@ fn stream_true_where_a_replay_cannot_stream_is_an_error() {
     assert_eq!(e.field.as_deref(), Some("workloads[0].trace.stream"));
     assert!(
         e.message
-            .starts_with("only a recorded generic-csv replay streams"),
+            .starts_with("only a recorded generic-csv or google-2011-task-events replay streams"),
         "{e}"
     );
+}
+
+/// The bundled Google shard (6,000 s to 6,120 s of trace time, 823 tasks) on 12
+/// machines, run for `duration`.
+fn google_shard(extra: &str) -> String {
+    format!(
+        "startLatency: 1s
+duration: 30m
+cluster:
+  nodePools: [{{name: m, count: 12, allocatable: {{cpu: '32', memory: 128Gi, pods: 110}}}}]
+workloads:
+  - trace: {{format: google-2011-task-events, pods: {}/../data/google-2011/task_events-part-00001-of-00500.csv.gz, machineScale: {{cpu: '32', memory: 128Gi}}, window: {{start: 6000s, end: 6120s}}{extra}}}
+",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// What a run's trace records of `event`: (pod, microseconds, detail).
+fn records(r: &RunResult, event: &str) -> Vec<(String, u64, String)> {
+    r.trace
+        .iter()
+        .filter(|t| t.event.columns().0 == event)
+        .map(|t| {
+            (
+                t.pod.clone(),
+                t.time.as_micros(),
+                t.event.columns().1.to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_google_shard_streamed_with_a_long_look_ahead_is_the_whole_load_event_for_event() {
+    let d = dir("google-shard", &[]);
+    // Longer than the shard (about 1.4 h of trace time): no end is read late.
+    let streamed = load(&d, &google_shard(", lookAhead: 100h")).unwrap_or_else(|e| panic!("{e}"));
+    let whole = load(&d, &google_shard(", stream: false")).unwrap();
+    assert!(replay(&streamed).reads_ahead());
+    assert!(!replay(&whole).is_streamed());
+    assert_eq!(streamed.gpu_workload, whole.gpu_workload);
+    assert_eq!(streamed.trace_warnings, whole.trace_warnings);
+    for (scheduler, seed) in [("first-fit", 1), ("kube-default", 2)] {
+        let a = play(&streamed, scheduler, seed);
+        let b = play(&whole, scheduler, seed);
+        assert_eq!(records(&a, "created").len(), 823, "{scheduler}");
+        // Pods ended by their recorded runs within the half hour.
+        assert!(records(&a, "finished").len() > 100, "{scheduler}");
+        assert_eq!(a.summary.count(&columns::TRACE_LATE_ENDS), 0);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{scheduler}");
+    }
+    // The same file and seed give the same run again (each run opens its own reader).
+    assert_eq!(
+        format!("{:?}", play(&streamed, "first-fit", 1)),
+        format!("{:?}", play(&streamed, "first-fit", 1))
+    );
+}
+
+#[test]
+fn window_sample_and_scales_stream_the_same_google_pods() {
+    let d = dir("google-options", &[]);
+    let options = ", sample: 0.5, timeScale: 0.5, sizeScale: 2, lookAhead: 100h";
+    let streamed = load(&d, &google_shard(options)).unwrap();
+    let whole = load(
+        &d,
+        &google_shard(", sample: 0.5, timeScale: 0.5, sizeScale: 2, stream: false"),
+    )
+    .unwrap();
+    assert!(replay(&streamed).reads_ahead());
+    // The scan's pod shapes (sizes doubled) are the whole load's.
+    assert_eq!(streamed.gpu_workload, whole.gpu_workload);
+    let pods = replay(&whole).pods().unwrap();
+    assert!(pods.len() > 100 && pods.len() < 800, "{}", pods.len());
+    let a = play(&streamed, "first-fit", 1);
+    // Every kept task arrives once, at its halved time after the window's start.
+    let created: Vec<(String, u64)> = records(&a, "created")
+        .into_iter()
+        .map(|(pod, t, _)| (pod, t))
+        .collect();
+    let first = pods[0].created_micros.unwrap();
+    let expected: Vec<(String, u64)> = pods
+        .iter()
+        .map(|p| (format!("{}-0", p.name), p.created_micros.unwrap() - first))
+        .collect();
+    assert_eq!(created, expected);
+    assert_eq!(
+        format!("{a:?}"),
+        format!("{:?}", play(&whole, "first-fit", 1))
+    );
+}
+
+/// One machine of 4 CPUs and 16Gi, pods start at once; `rows` is the task_events file.
+fn google_fixture(name: &str, rows: &str, extra: &str) -> Result<Scenario, ScenarioError> {
+    let d = dir(name, &[("t.csv", rows)]);
+    load(
+        &d,
+        &format!(
+            "startLatency: 0s
+cluster:
+  nodePools: [{{name: m, count: 1, allocatable: {{cpu: '4', memory: 16Gi}}}}]
+workloads:
+  - trace: {{format: google-2011-task-events, pods: t.csv, machineScale: {{cpu: '4', memory: 16Gi}}{extra}}}
+"
+        ),
+    )
+}
+
+/// Task 1-0 is submitted at 0 and started at once here, but Google scheduled it only at
+/// 50 s and it finished at 60 s: it runs 10 s, so it ends at 10 s. Task 2-0 arrives at
+/// 55 s and runs 15 s.
+const LATE: &str = "0,,1,0,,0,u,0,0,0.25,0.125,0,0
+50000000,,1,0,7,1,u,0,0,0.25,0.125,0,0
+55000000,,2,0,,0,u,0,0,0.25,0.125,0,0
+55000000,,2,0,7,1,u,0,0,0.25,0.125,0,0
+60000000,,1,0,7,4,u,0,0,0.25,0.125,0,0
+70000000,,2,0,7,4,u,0,0,0.25,0.125,0,0
+";
+
+#[test]
+fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
+    // With 1 s of look-ahead, 1-0's end row (60 s) is read at 55 s: when 2-0 arrives, the
+    // reader reads on to the next arrival and finds it. 1-0 was due at 10 s: it ends at
+    // 55 s, 45 s late. 2-0's end is read as it arrives, before it starts: it runs its
+    // 15 s.
+    let s = google_fixture("late", LATE, ", lookAhead: 1s").unwrap_or_else(|e| panic!("{e}"));
+    assert!(replay(&s).reads_ahead());
+    let r = play(&s, "first-fit", 1);
+    let started: Vec<(String, u64)> = records(&r, "started")
+        .into_iter()
+        .map(|(p, t, _)| (p, t))
+        .collect();
+    assert_eq!(
+        started,
+        [("1-0-0".to_owned(), 0), ("2-0-0".to_owned(), 55_000_000)]
+    );
+    assert_eq!(
+        records(&r, "late-end"),
+        [(
+            "1-0-0".to_owned(),
+            55_000_000,
+            "45s after its recorded end".to_owned()
+        )]
+    );
+    let finished: Vec<(String, u64)> = records(&r, "finished")
+        .into_iter()
+        .map(|(p, t, _)| (p, t))
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            ("1-0-0".to_owned(), 55_000_000),
+            ("2-0-0".to_owned(), 70_000_000)
+        ]
+    );
+    assert_eq!(r.summary.count(&columns::TRACE_LATE_ENDS), 1);
+    assert_eq!(format!("{r:?}"), format!("{:?}", play(&s, "first-fit", 1)));
+    // With the default look-ahead (an hour), 1-0 ends at 10 s, as read whole.
+    for extra in ["", ", stream: false"] {
+        let s = google_fixture("late", LATE, extra).unwrap();
+        let r = play(&s, "first-fit", 1);
+        let finished: Vec<(String, u64)> = records(&r, "finished")
+            .into_iter()
+            .map(|(p, t, _)| (p, t))
+            .collect();
+        assert_eq!(
+            finished,
+            [
+                ("1-0-0".to_owned(), 10_000_000),
+                ("2-0-0".to_owned(), 70_000_000)
+            ],
+            "{extra:?}"
+        );
+        assert_eq!(r.summary.count(&columns::TRACE_LATE_ENDS), 0);
+    }
+}
+
+#[test]
+fn a_bad_google_row_names_file_line_and_column_while_streaming() {
+    let rows = format!("{LATE}65000000,,3,0,,0,u,0,0,lots,0.1,0,0\n");
+    let shown = dir("google-bad", &[]).join("t.csv").display().to_string();
+    for mode in ["", ", stream: false"] {
+        let e = google_fixture("google-bad", &rows, &format!("{mode}, strict: true")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{shown}:7:24: CPU request: expected a share of the largest machine from 0 \
+                 to 1, or nothing, got \"lots\""
+            ),
+            "{mode:?}"
+        );
+        let s = google_fixture("google-bad", &rows, mode).unwrap();
+        assert_eq!(replay(&s).reads_ahead(), mode.is_empty());
+        assert_eq!(
+            s.trace_warnings,
+            [format!(
+                "{shown}: 1 row skipped, first at line 7, column 24: CPU request: expected a \
+                 share of the largest machine from 0 to 1, or nothing, got \"lots\""
+            )]
+        );
+        let r = play(&s, "first-fit", 1);
+        assert_eq!(records(&r, "created").len(), 2, "{mode:?}");
+    }
+}
+
+#[test]
+fn a_google_file_out_of_time_order_is_read_whole() {
+    let rows = "5000000,,1,0,,0,u,0,0,0.25,0.125,0,0\n3000000,,2,0,,0,u,0,0,0.25,0.125,0,0\n";
+    let s = google_fixture("google-unsorted", rows, "").unwrap();
+    assert!(!replay(&s).is_streamed());
+    assert_eq!(
+        s.trace_warnings,
+        [format!(
+            "{}: line 2 arrives before the row above it, so the replay is read whole and \
+             sorted instead of streamed",
+            dir("google-unsorted", &[]).join("t.csv").display()
+        )]
+    );
+    let e = google_fixture("google-unsorted", rows, ", stream: false, lookAhead: 1s").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("workloads[0].trace.lookAhead"));
 }

@@ -137,7 +137,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::PermitRejected { .. } => &[Gang, Queue],
         Fact::MemberTimedOut { .. } => &[Queue],
         Fact::AttemptFailed { .. } => &[Autoscaler],
-        Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure],
+        Fact::PodStarted { .. } => &[Services, StatefulSets, NodePressure, Workloads],
         Fact::PodEvicted { .. } => &[Gang, Workloads, Services, Jobs, DaemonSets],
         Fact::PodDeleted { .. } => &[
             Gang,
@@ -191,10 +191,13 @@ impl Routes {
             !w.template.volume_claims.is_empty()
                 || matches!(&w.kind, WorkloadKind::StatefulSet { claim_templates, .. } if !claim_templates.is_empty())
         });
-        let replacements = scenario
-            .workloads
-            .iter()
-            .any(|w| matches!(w.kind, WorkloadKind::Deployment { .. }));
+        // Deployments replace their pods; a streamed Google replay learns when its pods
+        // start.
+        let replacements = scenario.workloads.iter().any(|w| match &w.kind {
+            WorkloadKind::Deployment { .. } => true,
+            WorkloadKind::Trace(replay) => replay.reads_ahead(),
+            _ => false,
+        });
         let named = scenario
             .workloads
             .iter()

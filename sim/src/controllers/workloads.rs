@@ -35,7 +35,7 @@ use crate::rng::{Concern, stream};
 use crate::sampling::{exponential_gap, sample_duration, sample_size};
 use crate::scenario::gpu_trace::TracePod;
 use crate::scenario::rollout::Rollout;
-use crate::scenario::trace_stream::TraceStream;
+use crate::scenario::trace_stream::{GoogleStream, StreamedFormat, TraceStream};
 use crate::scenario::{
     ArrivalProcess, Scenario, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
 };
@@ -81,6 +81,12 @@ pub enum WorkloadEvent {
     /// The deployment controller looks at a rollout again (a new pod has been Ready for
     /// `minReadySeconds`).
     Sync {
+        /// The workload's index in the scenario.
+        workload: u32,
+    },
+    /// A streamed Google replay reads on: a row came within its look-ahead while a pod
+    /// that arrived waits for its end row.
+    TraceRead {
         /// The workload's index in the scenario.
         workload: u32,
     },
@@ -143,6 +149,78 @@ enum TraceArrivals {
     /// [`TraceTiming::Recorded`] read from the file as the run goes: the pod that arrives
     /// next (`None` after the last), and the first arrival's time, which arrives at zero.
     Streamed(Box<StreamedArrivals>),
+    /// [`TraceTiming::Recorded`] read from a Google file as the run goes, with a
+    /// look-ahead (see [`crate::scenario::trace_stream`]).
+    Google(Box<GoogleArrivals>),
+}
+
+/// A streamed Google replay's reader, its read timer, and its late ends so far.
+#[derive(Debug)]
+struct GoogleArrivals {
+    stream: GoogleStream,
+    /// When a [`WorkloadEvent::TraceRead`] is set for, if one is.
+    read_at: Option<SimTime>,
+    /// Pods whose end row was read after they were due to end.
+    late: u64,
+}
+
+impl GoogleArrivals {
+    /// Reads up to the look-ahead past now and applies the ends read of pods that
+    /// arrived: a pod not started yet runs its recorded time once started; a running one
+    /// ends at its start plus that time, or now when that is past (a late end).
+    fn read(&mut self, ctx: &mut Ctx<'_>) {
+        self.stream.fill(ctx.now);
+        while let Some((pod, started, run)) = self.stream.next_end() {
+            // Gone already (evicted, refused by its node): nothing to end.
+            let Some(phase) = ctx.cluster.pod(pod).map(|p| p.phase) else {
+                continue;
+            };
+            // A restart (its node's kubelet back) runs the recorded time too.
+            ctx.cluster.set_run_micros(pod, run.as_micros());
+            if phase != PodPhase::Running {
+                continue;
+            }
+            let end = started.unwrap_or(ctx.now).saturating_add(run);
+            let finished = Event::Kubelet(KubeletEvent::Finished { pod });
+            if end > ctx.now {
+                ctx.at(end, finished);
+                continue;
+            }
+            if end < ctx.now {
+                if self.late == 0 {
+                    eprintln!(
+                        "warning: {}: a pod's end row came within the look-ahead ({}) only \
+                         after it was due; such pods end late and are counted in \
+                         trace_late_ends",
+                        self.stream.shown(),
+                        self.stream.look_ahead()
+                    );
+                }
+                self.late += 1;
+                ctx.publish(Fact::TraceLateEnd {
+                    pod,
+                    late: ctx.now.saturating_sub(end),
+                });
+            }
+            ctx.then(finished);
+        }
+    }
+
+    /// Sets the read timer of workload `w` when a pod waits for its end row and none is
+    /// set. The row the reader stopped before only gets later, so a timer already set is
+    /// never too late.
+    fn set_timer(&mut self, w: usize, ctx: &mut Ctx<'_>) {
+        if self.read_at.is_some() {
+            return;
+        }
+        if let Some(at) = self.stream.next_read() {
+            self.read_at = Some(at);
+            ctx.at(
+                at,
+                Event::Workloads(WorkloadEvent::TraceRead { workload: w as u32 }),
+            );
+        }
+    }
 }
 
 /// A streamed replay's reader, the pod it read ahead, and the first arrival's time.
@@ -514,6 +592,25 @@ impl Workloads {
                 }
                 None => return,
             },
+            TraceArrivals::Google(g) => {
+                // Its end row, when within the look-ahead, is read before it arrives.
+                g.read(ctx);
+                let Some((task, arrived, run)) = g.stream.arrive() else {
+                    return;
+                };
+                let (template, requests) = trace_template(&arrived);
+                let pod =
+                    Pod::with_requests(template, 0, requests, requests.cpu(), requests.memory());
+                state.created += 1;
+                let id = Self::replay_pod(pod, w, run.unwrap_or(SimTime::MAX), ctx);
+                if run.is_none() {
+                    g.stream.arrived(task, id);
+                }
+                // On to the next arrival.
+                g.read(ctx);
+                g.set_timer(w, ctx);
+                return;
+            }
             TraceArrivals::Streamed(streamed) => {
                 let StreamedArrivals { stream, next, .. } = &mut **streamed;
                 let Some(arrived) = next.take() else { return };
@@ -542,13 +639,14 @@ impl Workloads {
         Self::replay_pod(pod, w, run_for, ctx);
     }
 
-    /// A trace pod of workload `w`, running for `run_for` once started, enters the cluster.
-    fn replay_pod(mut pod: Pod, w: usize, run_for: SimTime, ctx: &mut Ctx<'_>) {
+    /// A trace pod of workload `w`, running for `run_for` once started, enters the
+    /// cluster: its id, or `None` when admission refused it.
+    fn replay_pod(mut pod: Pod, w: usize, run_for: SimTime, ctx: &mut Ctx<'_>) -> Option<PodId> {
         pod.created_stamp = ctx.now.as_micros();
         pod.owner = w as u32;
         pod.run_micros = run_for.as_micros();
         // A replayed pod that admission refuses is not replayed again.
-        admission::create_pod(ctx, pod, run_for);
+        admission::create_pod(ctx, pod, run_for)
     }
 
     /// A Deployment's replacement of a pod that ran (or was to run) for `run_for`.
@@ -576,6 +674,14 @@ impl Workloads {
 }
 
 impl Workloads {
+    /// The arrivals of workload `w` when it replays a trace.
+    fn trace_arrivals(&mut self, w: usize) -> Option<&mut TraceArrivals> {
+        self.states
+            .get_mut(w)
+            .and_then(|s| s.trace.as_deref_mut())
+            .map(|t| &mut t.arrivals)
+    }
+
     /// A Deployment's pod of `template` stopped counting (it left, or its deletion
     /// began).
     fn lost(&mut self, owner: u32, template: &Arc<PodTemplate>) {
@@ -909,11 +1015,28 @@ impl Controller for Workloads {
                 self.begin_rollout(workload, rollout, ctx)
             }
             WorkloadEvent::Sync { workload } => self.sync(workload, ctx),
+            WorkloadEvent::TraceRead { workload } => {
+                let w = workload as usize;
+                if let Some(TraceArrivals::Google(g)) = self.trace_arrivals(w) {
+                    g.read_at = None;
+                    g.read(ctx);
+                    g.set_timer(w, ctx);
+                }
+            }
         }
     }
 
     fn react(&mut self, fact: &Fact, ctx: &mut Ctx<'_>) {
         match fact {
+            Fact::PodStarted { pod } => {
+                // A streamed Google replay ends a pod from its start once it reads its end.
+                let Some(owner) = ctx.cluster.pod(*pod).map(|p| p.owner) else {
+                    return;
+                };
+                if let Some(TraceArrivals::Google(g)) = self.trace_arrivals(owner as usize) {
+                    g.stream.started(*pod, ctx.now);
+                }
+            }
             Fact::PodDeleted { pod, replace } => {
                 // A pod being deleted was counted out when its deletion began.
                 let Some((owner, run_for, terminating, template)) = ctx.departed(*pod).map(|p| {
@@ -981,6 +1104,31 @@ impl TraceState {
     fn new(replay: &TraceReplay, capacity_milli: u64, rng: &mut ChaCha8Rng) -> TraceState {
         let pods = match &replay.source {
             TraceSource::InMemory(pods) => &pods[..],
+            TraceSource::Streamed(trace)
+                if matches!(trace.format, StreamedFormat::Google2011 { .. }) =>
+            {
+                // This run's own reader, as below.
+                let arrivals = match GoogleStream::open(trace) {
+                    Ok(stream) => TraceArrivals::Google(Box::new(GoogleArrivals {
+                        stream,
+                        read_at: None,
+                        late: 0,
+                    })),
+                    Err(e) => {
+                        eprintln!("warning: {e}; the replay has no arrivals");
+                        TraceArrivals::Recorded {
+                            order: Vec::new(),
+                            next: 0,
+                            first_micros: 0,
+                        }
+                    }
+                };
+                return TraceState {
+                    templates: Vec::new(),
+                    drawn: Vec::new(),
+                    arrivals,
+                };
+            }
             TraceSource::Streamed(trace) => {
                 // This run's own reader: parallel runs share nothing but the file.
                 let mut stream = TraceStream::open(trace);
@@ -1066,6 +1214,7 @@ impl TraceState {
                 let at = s.next.as_ref()?.created_micros?;
                 Some(SimTime::from_micros(at.saturating_sub(s.first_micros)))
             }
+            (TraceArrivals::Google(g), _) => g.stream.next_arrival(),
             _ => None,
         }
     }

@@ -326,6 +326,7 @@ macro_rules! for_each_fact {
             Fact::PodRejected { .. } => $arm!(),
             Fact::PodStarted { .. } => $arm!(),
             Fact::PodFinished { .. } => $arm!(),
+            Fact::TraceLateEnd { .. } => $arm!(),
             Fact::VolumesBound { .. } => $arm!(),
             Fact::PodEvicted { .. } => $arm!(),
             Fact::PodDeleted { .. } => $arm!(),

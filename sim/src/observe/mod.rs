@@ -53,7 +53,7 @@ pub mod columns {
         ADMISSION_REJECTIONS, GANG_TIMEOUTS, LATENCY_MAX, LATENCY_P50, LATENCY_P95, LATENCY_P99,
         MAKESPAN, MEAN_COMPLETION, PODS_COMPLETED, PODS_FAILED, PODS_PENDING_AT_END,
         PODS_RUNNING_AT_END, PODS_SCHEDULED, PODS_SUBMITTED, PREEMPTIONS, REFUSED_BINDS,
-        SCHEDULING_ATTEMPTS, UNSCHEDULABLE_ATTEMPTS,
+        SCHEDULING_ATTEMPTS, TRACE_LATE_ENDS, UNSCHEDULABLE_ATTEMPTS,
     };
     pub use super::pressure::{EVICTIONS_NODE_PRESSURE, OOM_KILLS, RESTARTS};
     pub use super::queues::{
@@ -81,7 +81,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 60] = [
+    pub static ORDER: [&Column; 61] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -142,6 +142,7 @@ pub mod columns {
         &OOM_KILLS,
         &RESTARTS,
         &ADMISSION_REJECTIONS,
+        &TRACE_LATE_ENDS,
     ];
 }
 
@@ -267,6 +268,15 @@ pub enum Fact {
     PodFinished {
         /// The pod.
         pod: PodId,
+    },
+    /// A streamed Google replay read a running pod's end row only after the moment its
+    /// recorded run time ended: it ends now, `late` after that moment (see
+    /// [`crate::scenario::trace_stream`]).
+    TraceLateEnd {
+        /// The pod.
+        pod: PodId,
+        /// How long after its recorded end.
+        late: SimTime,
     },
     /// The PersistentVolume binder bound or provisioned volumes for a pod's claims,
     /// which may let pods waiting on those claims fit.
@@ -692,6 +702,7 @@ impl Fact {
             | Fact::PodRejected { pod }
             | Fact::PodStarted { pod }
             | Fact::PodFinished { pod }
+            | Fact::TraceLateEnd { pod, .. }
             | Fact::VolumesBound { pod }
             | Fact::PodEvicted { pod, .. }
             | Fact::PodDeleted { pod, .. }

@@ -100,6 +100,12 @@ pub static ADMISSION_REJECTIONS: Column = Column {
     unit: Unit::Count,
     doc: "pod creations the API server refused: over a ResourceQuota, or against a LimitRange",
 };
+/// `trace_late_ends`.
+pub static TRACE_LATE_ENDS: Column = Column {
+    name: "trace_late_ends",
+    unit: Unit::Count,
+    doc: "pods of a streamed Google replay whose end row was read after they were due to end (they ended then; a longer lookAhead avoids it)",
+};
 /// `makespan_s`.
 pub static MAKESPAN: Column = Column {
     name: "makespan_s",
@@ -127,6 +133,8 @@ pub struct PodMetrics {
     gang_timeouts: u64,
     /// Pod creations refused at admission.
     refused_creations: u64,
+    /// Streamed trace pods that ended late ([`Fact::TraceLateEnd`]).
+    late_ends: u64,
     /// Creation-to-bind time of every bind, in microseconds.
     latencies: Vec<u64>,
     /// Creation of the first finite-duration pod, and finish of the last one to finish.
@@ -183,6 +191,7 @@ impl Observer for PodMetrics {
             }
             Fact::GangTimedOut { .. } => self.gang_timeouts += 1,
             Fact::CreateRefused { .. } => self.refused_creations += 1,
+            Fact::TraceLateEnd { .. } => self.late_ends += 1,
             Fact::PodFinished { .. } => {
                 self.completed += 1;
                 self.completion_sum += u128::from(view.now.0.saturating_sub(created(view).0));
@@ -226,6 +235,7 @@ impl Observer for PodMetrics {
         summary.push(&PREEMPTIONS, count(self.preemptions));
         summary.push(&GANG_TIMEOUTS, count(self.gang_timeouts));
         summary.push(&ADMISSION_REJECTIONS, count(self.refused_creations));
+        summary.push(&TRACE_LATE_ENDS, count(self.late_ends));
         summary.push(
             &MAKESPAN,
             match (self.first_batch_created, self.last_batch_finished) {

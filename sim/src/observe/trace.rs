@@ -43,6 +43,12 @@ pub enum TraceEvent {
     Started,
     /// The pod finished successfully.
     Finished,
+    /// A streamed Google replay read the pod's end only after it was due: it finishes
+    /// now, this late (a `finished` record follows).
+    LateEnd {
+        /// `1.5s after its recorded end`.
+        detail: String,
+    },
     /// The pod was evicted (preempted).
     Evicted,
     /// The node it named rejected it (kubelet admission).
@@ -149,6 +155,7 @@ impl TraceEvent {
             TraceEvent::PermitRejected { detail } => ("rejected", detail.as_str()),
             TraceEvent::Started => ("started", ""),
             TraceEvent::Finished => ("finished", ""),
+            TraceEvent::LateEnd { detail } => ("late-end", detail.as_str()),
             TraceEvent::Evicted => ("evicted", ""),
             TraceEvent::Rejected => ("rejected", ""),
             TraceEvent::Abandoned => ("abandoned", ""),
@@ -439,6 +446,9 @@ impl Observer for TraceLog {
                 return self.node_record(view, *node, TraceEvent::MemoryPressure { detail });
             }
             Fact::PodRejected { .. } => TraceEvent::Rejected,
+            Fact::TraceLateEnd { late, .. } => TraceEvent::LateEnd {
+                detail: format!("{late} after its recorded end"),
+            },
             Fact::PodAbandoned { .. } => TraceEvent::Abandoned,
             Fact::PodFailed { restarting, .. } => TraceEvent::Failed {
                 restarting: *restarting,

@@ -289,6 +289,12 @@ impl TraceReplay {
     pub fn is_streamed(&self) -> bool {
         matches!(self.source, TraceSource::Streamed(_))
     }
+
+    /// Whether the replay streams a Google trace, reading ahead of the run's clock.
+    pub fn reads_ahead(&self) -> bool {
+        matches!(&self.source, TraceSource::Streamed(s)
+            if matches!(s.format, super::trace_stream::StreamedFormat::Google2011 { .. }))
+    }
 }
 
 /// How a trace's pods arrive.

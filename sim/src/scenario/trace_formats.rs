@@ -23,7 +23,10 @@
 //!   resubmission after an eviction is not a new pod), UPDATE events (7, 8) are ignored,
 //!   and tasks without a SUBMIT in the file (submitted before it begins) are not
 //!   replayed. Time 0 (before the trace window) is read as 0; 2^63-1 (after it) as an
-//!   event that did not happen.
+//!   event that did not happen. A recorded replay streams by default
+//!   ([`super::trace_stream`], with a look-ahead for the end events); [`load_google_2011`]
+//!   reads the whole file for `stream: false`, shuffled replays and files out of time
+//!   order.
 //!
 //! A row that cannot be read is skipped and counted ([`Skipped`]), or with `strict` is an
 //! error naming the file, the line and the column.
@@ -659,17 +662,13 @@ pub fn load_google_2011(
     let pods = tasks
         .into_iter()
         .map(|t| TracePod {
-            name: format!("{}-{}", t.job, t.index),
-            cpu_milli: (t.cpu * scale.cpu_milli as f64).round() as i64,
-            memory_bytes: (t.memory * scale.memory_bytes as f64).round() as i64,
-            gpu: GpuRequest::default(),
-            created_micros: Some(t.submit),
             scheduled_micros: t.schedule,
             deleted_micros: t.end,
-            namespace: String::new(),
-            priority: t.priority,
-            node_selector: Default::default(),
-            labels: Default::default(),
+            ..google_pod(
+                format!("{}-{}", t.job, t.index),
+                (t.submit, t.priority, t.cpu, t.memory),
+                scale,
+            )
         })
         .collect();
     Ok(Loaded {
@@ -678,12 +677,34 @@ pub fn load_google_2011(
     })
 }
 
+/// The pod of a Google task named `name` submitted as `(time, priority, CPU, memory)`
+/// (shares of the largest machine), before its schedule and end are known.
+pub(crate) fn google_pod(
+    name: String,
+    (submit, priority, cpu, memory): (u64, i32, f64, f64),
+    scale: MachineScale,
+) -> TracePod {
+    TracePod {
+        name,
+        cpu_milli: (cpu * scale.cpu_milli as f64).round() as i64,
+        memory_bytes: (memory * scale.memory_bytes as f64).round() as i64,
+        gpu: GpuRequest::default(),
+        created_micros: Some(submit),
+        scheduled_micros: None,
+        deleted_micros: None,
+        namespace: String::new(),
+        priority,
+        node_selector: Default::default(),
+        labels: Default::default(),
+    }
+}
+
 /// One event of a Google trace: (time, job, task index, event type, priority, CPU, memory);
 /// time `None` after the trace window.
-type GoogleEvent = (Option<u64>, u64, u64, u8, i32, f64, f64);
+pub(crate) type GoogleEvent = (Option<u64>, u64, u64, u8, i32, f64, f64);
 
 /// Reads one `task_events` row.
-fn google_row(
+pub(crate) fn google_row(
     shown: &str,
     line: usize,
     fields: &[(usize, &str)],
@@ -801,6 +822,22 @@ pub fn sampled(job: &str, sample: f64) -> bool {
 }
 
 impl TraceOptions {
+    /// A time of the file shifted back by `window`'s start (0 before it).
+    fn shift(&self, t: u64) -> u64 {
+        self.window.map_or(t, |(start, _)| t.saturating_sub(start))
+    }
+
+    /// A shifted time multiplied by `timeScale`.
+    fn scale_time(&self, t: u64) -> u64 {
+        self.time_scale.map_or(t, |k| (t as f64 * k).round() as u64)
+    }
+
+    /// A time of the file as the replay sees it: shifted by `window`, then scaled by
+    /// `timeScale`, as [`TraceOptions::apply_one`] does to a pod's times.
+    pub fn time(&self, t: u64) -> u64 {
+        self.scale_time(self.shift(t))
+    }
+
     /// Applies the options to `pods`; `job_of` names the job a pod belongs to, which
     /// `sample` keeps or drops whole.
     pub fn apply(&self, pods: Vec<TracePod>, job_of: impl Fn(&TracePod) -> &str) -> Vec<TracePod> {
@@ -831,7 +868,7 @@ impl TraceOptions {
             .into_iter()
             .flatten()
             {
-                *t = t.saturating_sub(start);
+                *t = self.shift(*t);
             }
         }
         if let Some(sample) = self.sample
@@ -839,8 +876,8 @@ impl TraceOptions {
         {
             return None;
         }
-        if let Some(k) = self.time_scale {
-            let scale = |t: u64| (t as f64 * k).round() as u64;
+        if self.time_scale.is_some() {
+            let scale = |t: u64| self.scale_time(t);
             p.created_micros = p.created_micros.map(scale);
             p.scheduled_micros = p.scheduled_micros.map(scale);
             p.deleted_micros = p.deleted_micros.map(scale);

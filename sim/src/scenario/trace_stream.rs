@@ -24,19 +24,64 @@
 //!   run skips rows it cannot read (the load already counted or refused them) and ends
 //!   its arrivals where the file cannot be read any more.
 //!
-//! Google's `task_events` and the other formats still load whole: a Google task's
+//! Recorded `google-2011-task-events` replays stream too, with a look-ahead: a task's
 //! duration is known only at its end event, later in the file than its SUBMIT.
+//!
+//! - The load's scan ([`scan_google_2011`]) reads every row once with the whole load's
+//!   parser and rules ([`super::trace_formats::load_google_2011`]), holding only the tasks
+//!   submitted and not yet ended (the trace's concurrency) to learn each run time, and
+//!   which tasks are done (runs of task indices per job, see [`DoneTasks`]), since a
+//!   task's resubmission is not a new pod. The options apply task by task: `window` on
+//!   the SUBMIT's time, `sample` on the job, `timeScale` to every time.
+//! - A run's reader ([`GoogleStream`]) reads the rows up to `lookAhead` (default
+//!   [`DEFAULT_LOOK_AHEAD`]) of the replay's clock past the run's clock, and always up to
+//!   the next arrival. It holds the tasks submitted and not arrived (those within the
+//!   look-ahead) and the arrived ones whose end it has not read. A pod arrives at its
+//!   SUBMIT as in the whole load. When its end row is read before it arrives, it runs for
+//!   its recorded time once started, exactly as read whole.
+//! - A pod that arrives before its end row is read runs until the reader reads that row;
+//!   it then ends at its start plus its recorded run time, or at once when that moment is
+//!   already past: a *late end*, which the run counts (`trace_late_ends` in summary.csv, a
+//!   `late-end` record in trace.csv) and notices once on stderr. A pod that had not
+//!   started then runs its recorded time once started, as read whole. With a look-ahead
+//!   longer than every task's SUBMIT-to-end time, no end is late and the run is the one
+//!   of the whole load, event for event.
+//! - Simplified: a Google file out of time order (rows whose time goes back, ignoring
+//!   events after the trace window) is read whole, as for generic CSV.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use schedulers::PodId;
 use schedulers::cluster::GpuTask;
 
 use super::ScenarioError;
 use super::gpu_trace::TracePod;
-use super::trace_formats::{BadRows, GenericCsvReader, Skipped, TraceOptions};
+use super::trace_formats::{
+    BadRows, GenericCsvReader, GoogleEvent, MachineScale, RowReader, Skipped, TraceOptions,
+    google_job, google_pod, google_row, load_google_2011, sampled,
+};
 use crate::controllers::workloads::recorded_run_time;
 use crate::time::SimTime;
+
+/// How far past the run's clock a streamed Google replay reads when `lookAhead` is not
+/// given: an hour of the replay's clock.
+pub const DEFAULT_LOOK_AHEAD: SimTime = SimTime::from_secs(3600);
+
+/// The format of a streamed trace, with what its reader needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StreamedFormat {
+    /// `generic-csv`: one pod a row.
+    GenericCsv,
+    /// `google-2011-task-events`: a task's events spread over rows.
+    Google2011 {
+        /// What 1.0 of the largest machine is (`machineScale`).
+        scale: MachineScale,
+        /// How far past the run's clock the run's reader reads (`lookAhead`).
+        look_ahead: SimTime,
+    },
+}
 
 /// A trace replayed from its file while the run goes: where it is and what the load-time
 /// scan learned of it.
@@ -48,6 +93,8 @@ pub struct StreamedTrace {
     pub shown: String,
     /// The options applied to each row.
     pub options: TraceOptions,
+    /// The file's format.
+    pub format: StreamedFormat,
     /// Pods replayed (rows read and kept by `window` and `sample`).
     pub pods: u64,
     /// The first arrival, in microseconds of trace time after the options.
@@ -64,15 +111,49 @@ impl StreamedTrace {
     /// Every pod of the replay, read from the file: for tests and analysis, not for runs
     /// (it holds the whole trace).
     pub fn read_all(&self) -> Result<Vec<TracePod>, ScenarioError> {
+        if let StreamedFormat::Google2011 { scale, .. } = self.format {
+            // The scan refused the file already if it is strict and has a bad row.
+            let loaded = load_google_2011(&self.path, &self.shown, scale, false)?;
+            return Ok(self.options.apply(loaded.pods, google_job));
+        }
         let mut stream = TraceStream::open(self)?;
         Ok(std::iter::from_fn(|| stream.next_pod()).collect())
+    }
+}
+
+impl StreamedTrace {
+    /// Counts a pod that arrives (its shape into `shapes`): false when it arrives before
+    /// the one counted last.
+    fn arrival(&mut self, pod: &TracePod, shapes: &mut BTreeMap<GpuTask, u64>) -> bool {
+        // A streamed pod always has its time.
+        let created = pod.created_micros.unwrap_or(0);
+        let in_order = self.pods == 0 || created >= self.last_micros;
+        if self.pods == 0 {
+            self.first_micros = created;
+        }
+        self.pods += 1;
+        self.last_micros = self.last_micros.max(created);
+        *shapes
+            .entry(GpuTask {
+                cpu_milli: pod.cpu_milli,
+                gpu: pod.gpu.clone(),
+            })
+            .or_default() += 1;
+        in_order
+    }
+
+    /// Counts a pod's run time into the longest finite one.
+    fn ran(&mut self, run: SimTime) {
+        if run < SimTime::MAX {
+            self.longest = self.longest.max(run);
+        }
     }
 }
 
 /// What the load-time scan of a generic CSV trace found.
 #[derive(Debug)]
 pub struct Scan {
-    /// Rows read (before `window` and `sample`).
+    /// Rows read (before `window` and `sample`); of a Google trace, its SUBMIT rows.
     pub rows: u64,
     /// Rows skipped, when any was.
     pub skipped: Option<Skipped>,
@@ -100,6 +181,7 @@ pub fn scan_generic_csv(
         path: path.to_owned(),
         shown: shown.to_owned(),
         options,
+        format: StreamedFormat::GenericCsv,
         pods: 0,
         first_micros: 0,
         last_micros: 0,
@@ -118,25 +200,10 @@ pub fn scan_generic_csv(
         let Some(pod) = options.apply_one(pod, |p| p.name.as_str()) else {
             continue;
         };
-        // A generic row always has its time.
-        let created = pod.created_micros.unwrap_or(0);
-        if trace.pods == 0 {
-            trace.first_micros = created;
-        } else if created < trace.last_micros && out_of_order.is_none() {
+        if !trace.arrival(&pod, &mut shapes) && out_of_order.is_none() {
             out_of_order = Some(reader.line());
         }
-        trace.pods += 1;
-        trace.last_micros = trace.last_micros.max(created);
-        let run = recorded_run_time(&pod);
-        if run < SimTime::MAX {
-            trace.longest = trace.longest.max(run);
-        }
-        *shapes
-            .entry(GpuTask {
-                cpu_milli: pod.cpu_milli,
-                gpu: pod.gpu,
-            })
-            .or_default() += 1;
+        trace.ran(recorded_run_time(&pod));
     }
     trace.shapes = shapes.into_iter().collect();
     Ok(Scan {
@@ -179,5 +246,449 @@ impl TraceStream {
                 Ok(None) | Err(_) => self.reader = None,
             }
         }
+    }
+}
+
+/// A task of a Google trace: its job ID and task index.
+type TaskKey = (u64, u64);
+
+/// Tasks that can no longer become pods (ended, or first submitted before `window`), as
+/// runs of task indices per job: a job numbers its tasks from 0 and they mostly end
+/// together, so this holds a few runs per job rather than an entry per task.
+#[derive(Debug, Default)]
+pub struct DoneTasks {
+    /// Per job, sorted disjoint runs `[first, last]` of indices, no two adjacent.
+    jobs: BTreeMap<u64, Vec<(u64, u64)>>,
+}
+
+impl DoneTasks {
+    /// Whether `task` is done.
+    pub fn contains(&self, (job, index): TaskKey) -> bool {
+        self.jobs.get(&job).is_some_and(|runs| {
+            let i = runs.partition_point(|&(_, last)| last < index);
+            runs.get(i).is_some_and(|&(first, _)| first <= index)
+        })
+    }
+
+    /// Marks `task` done, merging it into the runs beside it.
+    pub fn insert(&mut self, (job, index): TaskKey) {
+        let runs = self.jobs.entry(job).or_default();
+        // The first run that ends at or after `index`; every run before it ends before.
+        let i = runs.partition_point(|&(_, last)| last < index);
+        if runs.get(i).is_some_and(|&(first, _)| first <= index) {
+            return;
+        }
+        // Runs before `i` end below `index`, runs from `i` begin above it: no overflow.
+        let left = i > 0 && runs[i - 1].1 + 1 == index;
+        let right = runs.get(i).is_some_and(|&(first, _)| first - 1 == index);
+        match (left, right) {
+            (true, true) => {
+                runs[i - 1].1 = runs[i].1;
+                runs.remove(i);
+            }
+            (true, false) => runs[i - 1].1 = index,
+            (false, true) => runs[i].0 = index,
+            (false, false) => runs.insert(i, (index, index)),
+        }
+    }
+
+    /// How many runs are held, for tests.
+    pub fn runs(&self) -> usize {
+        self.jobs.values().map(Vec::len).sum()
+    }
+}
+
+/// A task submitted (and kept by the options) that is not done: its SUBMIT and first
+/// SCHEDULE in the file, and what a run knows of it.
+#[derive(Debug)]
+struct OpenTask {
+    submit: u64,
+    schedule: Option<u64>,
+    /// Its recorded run time, once its end row is read.
+    run: Option<SimTime>,
+    /// Its pod once it arrived, and when that pod started.
+    pod: Option<(PodId, Option<SimTime>)>,
+}
+
+/// What a row did to its task.
+enum Change {
+    /// Nothing a replay sees.
+    Nothing,
+    /// The task's first SUBMIT: its pod (options applied, no name yet).
+    Submitted(TaskKey, TracePod),
+    /// The task's end: its recorded run time (after `timeScale`).
+    Ended(TaskKey, SimTime),
+}
+
+/// The tasks of a Google trace as its rows are read in file order, under the whole
+/// load's rules (`apply_google_event`), with the options applied task by task: what the
+/// load's scan and each run's reader share.
+#[derive(Debug)]
+struct GoogleTasks {
+    options: TraceOptions,
+    scale: MachineScale,
+    open: BTreeMap<TaskKey, OpenTask>,
+    done: DoneTasks,
+    /// The job's name for `sample`: one buffer for every row.
+    job: String,
+}
+
+impl GoogleTasks {
+    fn new(options: TraceOptions, scale: MachineScale) -> GoogleTasks {
+        GoogleTasks {
+            options,
+            scale,
+            open: BTreeMap::new(),
+            done: DoneTasks::default(),
+            job: String::new(),
+        }
+    }
+
+    /// Folds one row's event into its task.
+    fn apply(&mut self, (time, job, index, event, priority, cpu, memory): GoogleEvent) -> Change {
+        // An event after the trace window did not happen within it.
+        let Some(time) = time else {
+            return Change::Nothing;
+        };
+        let key = (job, index);
+        match event {
+            0 if !self.open.contains_key(&key) && !self.done.contains(key) => {
+                // `sample` keeps or drops every row of a job: checked first, on the job's
+                // name (`google_job`), so that the pod needs no name yet.
+                if let Some(sample) = self.options.sample {
+                    self.job.clear();
+                    let _ = write!(self.job, "{job}");
+                    if !sampled(&self.job, sample) {
+                        return Change::Nothing;
+                    }
+                }
+                let options = TraceOptions {
+                    sample: None,
+                    ..self.options
+                };
+                let pod = google_pod(String::new(), (time, priority, cpu, memory), self.scale);
+                match options.apply_one(pod, |p| p.name.as_str()) {
+                    Some(pod) => {
+                        self.open.insert(
+                            key,
+                            OpenTask {
+                                submit: time,
+                                schedule: None,
+                                run: None,
+                                pod: None,
+                            },
+                        );
+                        Change::Submitted(key, pod)
+                    }
+                    None => {
+                        // Submitted before the window: its resubmission within the window
+                        // is not a pod either. (After the window, any resubmission is too.)
+                        if self.options.window.is_some_and(|(start, _)| time < start) {
+                            self.done.insert(key);
+                        }
+                        Change::Nothing
+                    }
+                }
+            }
+            1 => {
+                if let Some(t) = self.open.get_mut(&key)
+                    && t.schedule.is_none()
+                    && t.run.is_none()
+                    && time >= t.submit
+                {
+                    t.schedule = Some(time);
+                }
+                Change::Nothing
+            }
+            2..=6 => match self.open.get_mut(&key) {
+                Some(t) if t.run.is_none() && time >= t.schedule.unwrap_or(t.submit) => {
+                    // `recorded_run_time` of the pod with the options' times.
+                    let from = self.options.time(t.schedule.unwrap_or(t.submit));
+                    let run = SimTime::from_micros(self.options.time(time).saturating_sub(from));
+                    t.run = Some(run);
+                    Change::Ended(key, run)
+                }
+                _ => Change::Nothing,
+            },
+            _ => Change::Nothing,
+        }
+    }
+
+    /// Forgets a task that can no longer change a run.
+    fn finish(&mut self, key: TaskKey) {
+        self.open.remove(&key);
+        self.done.insert(key);
+    }
+}
+
+/// Reads every row of a Google `task_events` trace once, keeping a summary and no pod
+/// (see the module docs). `out_of_order` is the first row whose time goes back.
+pub fn scan_google_2011(
+    path: &Path,
+    shown: &str,
+    strict: bool,
+    options: TraceOptions,
+    (scale, look_ahead): (MachineScale, SimTime),
+) -> Result<Scan, ScenarioError> {
+    let mut rows = RowReader::open(path, shown)?;
+    let mut bad = BadRows::new(strict);
+    let mut tasks = GoogleTasks::new(options, scale);
+    // SUBMIT rows within the trace window: none, and the file lists no pod.
+    let (mut submits, mut last_time, mut out_of_order) = (0, 0, None);
+    let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
+    let mut trace = StreamedTrace {
+        path: path.to_owned(),
+        shown: shown.to_owned(),
+        options,
+        format: StreamedFormat::Google2011 { scale, look_ahead },
+        pods: 0,
+        first_micros: 0,
+        last_micros: 0,
+        longest: SimTime::ZERO,
+        shapes: Vec::new(),
+    };
+    while let Some((line, row)) = rows.next_row(shown, |line, fields| {
+        (line, google_row(shown, line, fields))
+    })? {
+        let event = match row {
+            Ok(event) => event,
+            Err(e) => {
+                bad.bad(e)?;
+                continue;
+            }
+        };
+        if event.3 == 0 && event.0.is_some() {
+            submits += 1;
+        }
+        if let Some(time) = event.0 {
+            if time < last_time && out_of_order.is_none() {
+                out_of_order = Some(line);
+            }
+            last_time = last_time.max(time);
+        }
+        match tasks.apply(event) {
+            Change::Submitted(_, pod) => {
+                trace.arrival(&pod, &mut shapes);
+            }
+            Change::Ended(key, run) => {
+                trace.ran(run);
+                tasks.finish(key);
+            }
+            Change::Nothing => {}
+        }
+    }
+    trace.shapes = shapes.into_iter().collect();
+    Ok(Scan {
+        rows: submits,
+        skipped: bad.skipped,
+        out_of_order,
+        trace,
+    })
+}
+
+/// One run's reader of a streamed Google trace (see the module docs): the rows up to the
+/// look-ahead past the run's clock, the pods to arrive, and the ends read of pods that
+/// arrived before them.
+#[derive(Debug)]
+pub struct GoogleStream {
+    /// `None` once the file is read to its end or cannot be read any more.
+    rows: Option<RowReader>,
+    shown: String,
+    tasks: GoogleTasks,
+    /// The next row, read and not yet applied: the reader stops before it.
+    peeked: Option<GoogleEvent>,
+    /// Tasks submitted and not arrived, in arrival order, with their pods.
+    pending: VecDeque<(TaskKey, TracePod)>,
+    /// Arrived pods whose end row is not read yet: their task.
+    waiting: BTreeMap<PodId, TaskKey>,
+    /// Ends read of arrived pods, for the run to apply: the pod, when it started if it
+    /// has, and its recorded run time.
+    ended: VecDeque<(PodId, Option<SimTime>, SimTime)>,
+    /// The first arrival's time, which arrives at zero.
+    first_micros: u64,
+    look_ahead: SimTime,
+}
+
+impl GoogleStream {
+    /// Opens the file of `trace` (a Google one) for one run and reads up to its first
+    /// arrival and the look-ahead.
+    pub fn open(trace: &StreamedTrace) -> Result<GoogleStream, ScenarioError> {
+        let (scale, look_ahead) = match trace.format {
+            StreamedFormat::Google2011 { scale, look_ahead } => (scale, look_ahead),
+            // Not a Google trace: its rows do not parse, so nothing arrives.
+            StreamedFormat::GenericCsv => (
+                MachineScale {
+                    cpu_milli: 1000,
+                    memory_bytes: 1,
+                },
+                SimTime::ZERO,
+            ),
+        };
+        let mut stream = GoogleStream {
+            rows: Some(RowReader::open(&trace.path, &trace.shown)?),
+            shown: trace.shown.clone(),
+            tasks: GoogleTasks::new(trace.options, scale),
+            peeked: None,
+            pending: VecDeque::new(),
+            waiting: BTreeMap::new(),
+            ended: VecDeque::new(),
+            first_micros: trace.first_micros,
+            look_ahead,
+        };
+        stream.fill(SimTime::ZERO);
+        Ok(stream)
+    }
+
+    /// The run's clock at which a row of file time `t` arrives or ends.
+    fn clock(&self, t: u64) -> SimTime {
+        SimTime::from_micros(self.tasks.options.time(t).saturating_sub(self.first_micros))
+    }
+
+    /// Reads the rows up to the look-ahead past `now`, and on to the next arrival.
+    pub fn fill(&mut self, now: SimTime) {
+        let horizon = now.saturating_add(self.look_ahead);
+        loop {
+            let Some(event) = self.peeked.take() else {
+                let Some(rows) = self.rows.as_mut() else {
+                    return;
+                };
+                match rows.next_row(&self.shown, |line, fields| {
+                    google_row(&self.shown, line, fields)
+                }) {
+                    Ok(Some(Ok(event))) => self.peeked = Some(event),
+                    // Counted (or refused) by the load's scan.
+                    Ok(Some(Err(_))) => {}
+                    Ok(None) | Err(_) => self.rows = None,
+                }
+                continue;
+            };
+            if let Some(t) = event.0
+                && self.clock(t) > horizon
+                && !self.pending.is_empty()
+            {
+                self.peeked = Some(event);
+                return;
+            }
+            match self.tasks.apply(event) {
+                Change::Submitted(key, mut pod) => {
+                    pod.name = format!("{}-{}", key.0, key.1);
+                    self.pending.push_back((key, pod));
+                }
+                Change::Ended(key, run) => {
+                    // Not arrived yet: it arrives knowing its run time.
+                    if let Some(&Some((pod, started))) = self.tasks.open.get(&key).map(|t| &t.pod) {
+                        self.waiting.remove(&pod);
+                        self.ended.push_back((pod, started, run));
+                        self.tasks.finish(key);
+                    }
+                }
+                Change::Nothing => {}
+            }
+        }
+    }
+
+    /// When the next pod arrives on the run's clock; `None` after the last.
+    pub fn next_arrival(&self) -> Option<SimTime> {
+        let (_, pod) = self.pending.front()?;
+        Some(SimTime::from_micros(
+            pod.created_micros?.saturating_sub(self.first_micros),
+        ))
+    }
+
+    /// The pod that arrives next, its task, and its recorded run time when its end row
+    /// has been read; call [`GoogleStream::arrived`] once it exists.
+    pub fn arrive(&mut self) -> Option<(TaskKey, TracePod, Option<SimTime>)> {
+        let (key, pod) = self.pending.pop_front()?;
+        let run = self.tasks.open.get(&key).and_then(|t| t.run);
+        if run.is_some() {
+            self.tasks.finish(key);
+        }
+        Some((key, pod, run))
+    }
+
+    /// The pod of `task`, whose end is not read yet, exists (`None`: admission refused
+    /// it).
+    pub fn arrived(&mut self, task: TaskKey, pod: Option<PodId>) {
+        match pod {
+            Some(pod) => {
+                if let Some(t) = self.tasks.open.get_mut(&task) {
+                    t.pod = Some((pod, None));
+                    self.waiting.insert(pod, task);
+                }
+            }
+            None => self.tasks.finish(task),
+        }
+    }
+
+    /// A pod started at `now`: remembered when its end is still to be read.
+    pub fn started(&mut self, pod: PodId, now: SimTime) {
+        if let Some(key) = self.waiting.get(&pod)
+            && let Some(t) = self.tasks.open.get_mut(key)
+        {
+            t.pod = Some((pod, Some(now)));
+        }
+    }
+
+    /// The next end read of an arrived pod: the pod, when it started if it has, and its
+    /// recorded run time.
+    pub fn next_end(&mut self) -> Option<(PodId, Option<SimTime>, SimTime)> {
+        self.ended.pop_front()
+    }
+
+    /// When the run should read again: when the next row comes within the look-ahead,
+    /// while an arrived pod waits for its end row.
+    pub fn next_read(&self) -> Option<SimTime> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let t = self.peeked.as_ref()?.0?;
+        Some(self.clock(t).saturating_sub(self.look_ahead))
+    }
+
+    /// The look-ahead, for the run's notice.
+    pub fn look_ahead(&self) -> SimTime {
+        self.look_ahead
+    }
+
+    /// How the errors name the file.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_tasks_are_a_set_of_runs() {
+        let mut done = DoneTasks::default();
+        let mut set = std::collections::BTreeSet::new();
+        // A fixed permutation of 0..64 for two jobs, plus the extremes.
+        let mut x = 7u64;
+        for _ in 0..200 {
+            x = (x * 37 + 11) % 64;
+            let key = (x % 2, x / 2);
+            done.insert(key);
+            set.insert(key);
+            for job in 0..2 {
+                for i in 0..34 {
+                    assert_eq!(done.contains((job, i)), set.contains(&(job, i)));
+                }
+            }
+        }
+        // Indices 0 to 31 of both jobs went in: one run per job.
+        assert_eq!(set.len(), 64);
+        assert_eq!(done.runs(), 2);
+        let mut done = DoneTasks::default();
+        for i in (0..10).chain([u64::MAX, 0, u64::MAX - 1]) {
+            done.insert((1, i));
+        }
+        assert_eq!(done.runs(), 2);
+        assert!(done.contains((1, u64::MAX)) && done.contains((1, 9)) && !done.contains((1, 10)));
+        for i in 10..u64::from(u16::MAX) {
+            done.insert((1, i));
+        }
+        assert_eq!(done.runs(), 2);
     }
 }

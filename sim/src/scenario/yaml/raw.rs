@@ -219,9 +219,11 @@ pub(super) struct RawTraceWorkload {
     pub(super) size_scale: Option<Spanned<Scalar>>,
     /// The first row that cannot be read is an error, not skipped.
     pub(super) strict: Option<Spanned<bool>>,
-    /// `false`: a recorded generic CSV replay is read whole at load instead of as the run
-    /// goes (the run is the same).
+    /// `false`: a recorded generic CSV or Google replay is read whole at load instead of
+    /// as the run goes.
     pub(super) stream: Option<Spanned<bool>>,
+    /// How far past the run's clock a streamed Google replay reads its file.
+    pub(super) look_ahead: Option<Spanned<Scalar>>,
 }
 
 /// `trace.machineScale`: the largest machine's CPU and memory.

@@ -24,7 +24,7 @@ use crate::scenario::trace_formats::{
     FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
     load_generic_csv, load_google_2011,
 };
-use crate::scenario::trace_stream::scan_generic_csv;
+use crate::scenario::trace_stream::{DEFAULT_LOOK_AHEAD, scan_generic_csv, scan_google_2011};
 use crate::scenario::{
     GpuFillOptions, QueueOptions, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
 };
@@ -47,6 +47,15 @@ const WORKLOAD_FORMATS: &[&str] = &[
     FORMAT_GENERIC_CSV,
     FORMAT_GOOGLE_2011,
 ];
+
+/// The formats whose recorded replays stream (`stream`, on by default).
+const STREAMED_FORMATS: &[&str] = &[FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011];
+
+/// What 1.0 means in a Google trace without `machineScale`: a core and a byte.
+const GOOGLE_DEFAULT_SCALE: MachineScale = MachineScale {
+    cpu_milli: 1000,
+    memory_bytes: 1,
+};
 
 /// The formats whose memory is normalized to 0-100 of `machineScale.memory`.
 const ALIBABA_2018_FORMATS: &[&str] = &[FORMAT_ALIBABA_2018_BATCH, FORMAT_ALIBABA_2018_CONTAINERS];
@@ -337,22 +346,42 @@ impl Builder<'_> {
             (None, _) => None,
         };
         let (path, shown) = self.trace_path(&raw.pods, &pods_field)?;
+        let streams = recorded && STREAMED_FORMATS.contains(&format);
         let stream = match &raw.stream {
-            Some(v) if v.value && !(recorded && format == FORMAT_GENERIC_CSV) => {
+            Some(v) if v.value && !streams => {
                 return Err(self.kube.err(
                     &v.referenced,
                     &format!("{base}.stream"),
                     format!(
-                        "only a recorded {FORMAT_GENERIC_CSV} replay streams; give \
-                         `stream: false` or leave it out"
+                        "only a recorded {FORMAT_GENERIC_CSV} or {FORMAT_GOOGLE_2011} replay \
+                         streams; give `stream: false` or leave it out"
                     ),
                 ));
             }
             Some(v) => v.value,
-            None => recorded && format == FORMAT_GENERIC_CSV,
+            None => streams,
+        };
+        let look_ahead = match &raw.look_ahead {
+            Some(v) if !(stream && format == FORMAT_GOOGLE_2011) => {
+                return Err(self.kube.err(
+                    &v.referenced,
+                    &format!("{base}.lookAhead"),
+                    format!(
+                        "`lookAhead` applies to a streamed recorded {FORMAT_GOOGLE_2011} \
+                         replay only"
+                    ),
+                ));
+            }
+            Some(v) => self.duration(v, &format!("{base}.lookAhead"))?,
+            None => DEFAULT_LOOK_AHEAD,
         };
         if stream {
-            let scan = scan_generic_csv(&path, &shown, strict, options)?;
+            let scan = if format == FORMAT_GOOGLE_2011 {
+                let scale = scale.unwrap_or(GOOGLE_DEFAULT_SCALE);
+                scan_google_2011(&path, &shown, strict, options, (scale, look_ahead))?
+            } else {
+                scan_generic_csv(&path, &shown, strict, options)?
+            };
             match scan.out_of_order {
                 None => {
                     if let Some(skipped) = scan.skipped {
@@ -411,10 +440,7 @@ impl Builder<'_> {
                 (l.pods, l.skipped)
             }
             FORMAT_GOOGLE_2011 => {
-                let scale = scale.unwrap_or(MachineScale {
-                    cpu_milli: 1000,
-                    memory_bytes: 1,
-                });
+                let scale = scale.unwrap_or(GOOGLE_DEFAULT_SCALE);
                 let l = load_google_2011(&path, &shown, scale, strict)?;
                 (l.pods, l.skipped)
             }
