@@ -237,11 +237,12 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // two nodes for 601 s (0.333889 node-hours), unpriced, no autoscaler; no Service
         // and no HorizontalPodAutoscaler, no queue, no ScaledObject, no Job and no
         // rollout (their columns empty); no memory pressure (no node-pressure eviction,
-        // OOM kill or restart); no quota or LimitRange (no refused creation).
+        // OOM kill or restart); no quota or LimitRange (no refused creation); no trace
+        // replay (no late end).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0,0"
+                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0,0,0"
             ),
             "{}",
             rows[i + 1]
@@ -375,9 +376,11 @@ fn scheduler_arguments_label_runs_canonically() {
     );
     assert_code(&out, 0);
     let rows = lines(&dir.path().join("out/summary.csv"));
+    // The label may hold commas (quoted): split the other columns off from the right.
+    let after_label = rows[0].split(',').count() - 2;
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(62, ',').last().unwrap())
+        .map(|r| r.rsplitn(after_label + 1, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
@@ -444,9 +447,11 @@ fn a_scenarios_mapping_entries_run_under_their_labels() {
     let out = schedlab(dir.path(), &["run", "tiny.yaml", "--out", "out"]);
     assert_code(&out, 0);
     let rows = lines(&dir.path().join("out/summary.csv"));
+    // The label may hold commas (quoted): split the other columns off from the right.
+    let after_label = rows[0].split(',').count() - 2;
     let labels: Vec<&str> = rows[1..]
         .iter()
-        .map(|r| r.rsplitn(62, ',').last().unwrap())
+        .map(|r| r.rsplitn(after_label + 1, ',').last().unwrap())
         .collect();
     assert_eq!(
         labels,
