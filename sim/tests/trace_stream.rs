@@ -376,6 +376,9 @@ fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
         ]
     );
     assert_eq!(r.summary.count(&columns::TRACE_LATE_ENDS), 1);
+    // 1-0 was created with no known run time, yet it finished: the makespan counts from
+    // its creation, as read whole.
+    assert_eq!(r.summary.time(&columns::MAKESPAN).as_micros(), 70_000_000);
     assert_eq!(format!("{r:?}"), format!("{:?}", play(&s, "first-fit", 1)));
     // With the default look-ahead (an hour), 1-0 ends at 10 s, as read whole.
     for extra in ["", ", stream: false"] {
@@ -394,6 +397,7 @@ fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
             "{extra:?}"
         );
         assert_eq!(r.summary.count(&columns::TRACE_LATE_ENDS), 0);
+        assert_eq!(r.summary.time(&columns::MAKESPAN).as_micros(), 70_000_000);
     }
 }
 

@@ -137,7 +137,8 @@ pub struct PodMetrics {
     late_ends: u64,
     /// Creation-to-bind time of every bind, in microseconds.
     latencies: Vec<u64>,
-    /// Creation of the first finite-duration pod, and finish of the last one to finish.
+    /// Creation of the first finite-duration pod (known finite at creation, or finished
+    /// since), and finish of the last one to finish.
     first_batch_created: Option<SimTime>,
     last_batch_finished: Option<SimTime>,
     /// Sum of creation-to-finish times of the pods that finished, in microseconds.
@@ -194,8 +195,13 @@ impl Observer for PodMetrics {
             Fact::TraceLateEnd { .. } => self.late_ends += 1,
             Fact::PodFinished { .. } => {
                 self.completed += 1;
-                self.completion_sum += u128::from(view.now.0.saturating_sub(created(view).0));
+                let created = created(view);
+                self.completion_sum += u128::from(view.now.0.saturating_sub(created.0));
                 self.last_batch_finished = Some(view.now);
+                // A pod created without a known run time can still finish (a streamed
+                // Google task whose end row was read after it started): it was finite.
+                self.first_batch_created =
+                    Some(self.first_batch_created.map_or(created, |f| f.min(created)));
             }
             Fact::PodEvicted { reason, .. } => {
                 if *reason == EvictionReason::Preemption {
