@@ -5,7 +5,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_code, schedlab, stderr, stdout, write};
 
 /// The summary.csv header, spelled out independently of the binary's own constant.
 const SUMMARY_HEADER: &str = "scenario,scheduler,seed,pods_submitted,pods_scheduled,pods_completed,\
@@ -66,47 +70,6 @@ workloads:
     duration: {dist: exponential, mean: 10m}
     requests: {cpu: \"1\", memory: 1Gi}
 ";
-
-/// Runs the binary in `cwd` and waits for it.
-fn schedlab(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schedlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the schedlab binary starts")
-}
-
-/// Writes `text` to `dir/name` and returns the path.
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts the exit code, showing stdout and stderr when it differs.
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    assert!(
-        !stderr(out).contains("panicked"),
-        "stderr:\n{}",
-        stderr(out)
-    );
-}
 
 /// Every file under `dir`, by path relative to `dir`, with its bytes.
 fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_code, schedlab, stderr, stdout, write};
 
 /// Ten 1-CPU pods that all run at once, on a pool of 4-CPU nodes. Every pod is bound as
 /// soon as a node has room, so the pods left pending at the end are 10 - 4 * count (at
@@ -65,40 +68,6 @@ workloads:
     duration: {dist: exponential, mean: 10m}
     requests: {cpu: \"1\", memory: 1Gi}
 ";
-
-fn schedlab(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schedlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the schedlab binary starts")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
-}
 
 #[test]
 fn smallest_count_that_fits_every_pod_is_found_by_bisection() {

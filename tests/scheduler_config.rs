@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_code, schedlab, stderr, write};
 
 /// Two profiles: `bin-packing` scores with NodeResourcesFit's MostAllocated, and
 /// `default-scheduler` is kube-scheduler's default profile. The process settings around
@@ -48,36 +51,6 @@ workloads:
     requests: {cpu: \"1\", memory: 2Gi}
     duration: 1h
 ";
-
-fn schedlab(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_schedlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the schedlab binary starts")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, text).unwrap();
-    path
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    );
-    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
-}
 
 /// The nodes pods were bound to, from a run's trace.csv (`time_s,pod,event,detail`).
 fn nodes_used(trace: &Path) -> BTreeSet<String> {

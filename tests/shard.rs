@@ -8,6 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_code, stderr};
+
 /// Random arrivals and durations, so the seed matters; a tight cluster, so the scheduler
 /// matters too. Short, so a debug build runs it in milliseconds.
 const POISSON: &str = "\
@@ -66,17 +70,6 @@ fn schedlab_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn schedlab(cwd: &Path, args: &[&str]) -> Output {
     schedlab_env(cwd, args, &[])
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts the exit code, showing stderr when it differs, and that nothing panicked.
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "stderr:\n{}", stderr(out));
-    assert!(!stderr(out).contains("panicked"), "{}", stderr(out));
 }
 
 /// Every file under `dir` but manifest.json (it records the invocation), by relative path,
