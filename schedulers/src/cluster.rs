@@ -465,7 +465,10 @@ impl ClusterState {
     /// more than once), or `None` when the log cannot tell: the cursor belongs to another
     /// cluster or to a copy that has diverged from this one at that point, or the log no
     /// longer reaches back that far. On `None` a cache rescans every node.
-    pub fn changes_since(&self, cursor: ChangeCursor) -> Option<impl Iterator<Item = NodeId> + '_> {
+    pub fn changes_since(
+        &self,
+        cursor: ChangeCursor,
+    ) -> Option<impl Iterator<Item = NodeId> + Clone + '_> {
         if cursor.uid != self.uid || cursor.position <= self.change_base {
             return None;
         }

@@ -66,6 +66,12 @@ impl<K: Ord + Copy> NodeScores for RankSet<K> {
             self.order.insert((k, i as u32));
         }
     }
+
+    fn prefetch(&self, i: usize) {
+        if let Some(&key) = self.keys.get(i) {
+            std::hint::black_box(key);
+        }
+    }
 }
 
 /// The placement of the algorithms that take the node of the smallest key (`best-fit`,

@@ -40,6 +40,9 @@ pub trait NodeScores: Default {
     fn node_count(&self) -> usize;
     /// Sets node `i`'s score, `None` when it fails the filters.
     fn set(&mut self, i: usize, score: Option<Self::Score>);
+    /// Loads what [`NodeScores::set`] of node `i` will read first, so that a catch-up
+    /// waits for many such cache misses at once instead of one after another.
+    fn prefetch(&self, _i: usize) {}
 }
 
 impl NodeScores for ScoreTree {
@@ -52,6 +55,9 @@ impl NodeScores for ScoreTree {
     }
     fn set(&mut self, i: usize, score: Option<i32>) {
         ScoreTree::set(self, i, score.unwrap_or(NO_SCORE));
+    }
+    fn prefetch(&self, i: usize) {
+        ScoreTree::prefetch(self, i);
     }
 }
 
@@ -135,6 +141,9 @@ impl<T: NodeScores> ShapeCache<T> {
         };
         match changes {
             Some(changes) => {
+                for node in changes.clone() {
+                    entry.tree.prefetch(node.index());
+                }
                 for node in changes {
                     rescore(&mut entry.tree, node.index());
                 }

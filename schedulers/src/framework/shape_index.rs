@@ -132,15 +132,28 @@ impl ShapeIndex {
         };
         match changes {
             Some(changes) => {
-                // Two passes: the leaves first (the nodes' rows were just written, so
-                // they are in cache), then the tree, whose leaves and block summaries
-                // are not. With the verdicts out of the way, the second loop is short
-                // enough for the processor to wait on several of those misses at once.
+                // Three passes: the stored leaves are loaded first, all their cache
+                // misses at once; then the verdicts (the nodes' rows were just written,
+                // so they are in cache), of which only those that changed go on, with
+                // their block summaries loaded; then the tree. Each loop waits on many
+                // misses together instead of one after another.
                 self.pending.clear();
+                for node in changes.clone() {
+                    let p = self.position.get(node.index()).copied().unwrap_or(u32::MAX);
+                    if let Some(&stored) = entry.tree.leaves.get(p as usize) {
+                        std::hint::black_box(stored);
+                    }
+                }
                 for node in changes {
                     let p = self.position.get(node.index()).copied().unwrap_or(u32::MAX);
                     if p != u32::MAX {
-                        self.pending.push((p, encode(leaf(node))));
+                        let value = encode(leaf(node));
+                        if value != entry.tree.leaves[p as usize] {
+                            // Its block's summary is the tree pass's next miss.
+                            let block = entry.tree.base + p as usize / BLOCK;
+                            std::hint::black_box(entry.tree.blocks[block]);
+                            self.pending.push((p, value));
+                        }
                     }
                 }
                 for &(p, value) in &self.pending {
