@@ -691,7 +691,11 @@ fn streamed_alibaba_outputs_match_the_whole_load_and_do_not_depend_on_threads() 
     let mut instances = String::new();
     for i in 0..120 {
         let start = 10 + i / 3 * 2;
-        let end = if i % 11 == 0 { 0 } else { start + 3 + (i * 7) % 25 };
+        let end = if i % 11 == 0 {
+            0
+        } else {
+            start + 3 + (i * 7) % 25
+        };
         let row = format!(
             "ins_{i},{},j_{},1,Terminated,{start},{end},m_1,1,1,,,,\n",
             ["M1", "R2"][i % 2],

@@ -30,6 +30,14 @@
 //!
 //! A row that cannot be read is skipped and counted, or with `strict` is an error naming
 //! the file, the line and the column, as for the other trace formats.
+//!
+//! A recorded replay of either table streams when its file is in time order
+//! (`batch_instance` by `start_time`, column 6; `container_meta` by `time_stamp`, column
+//! 3), through the same row readers ([`InstanceRows`], [`ContainerRows`]) and rules; see
+//! [`super::trace_stream`]. `batch_task` ([`BatchTasks`]) is read whole in both modes:
+//! it is the requests' lookup, a row per task. The seen-sets above become, in a stream,
+//! the lines of the repeated first attempts and of each container's first row, found by
+//! the load's scan.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
