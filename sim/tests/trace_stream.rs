@@ -509,7 +509,7 @@ fn batch_instances(n: usize) -> (String, Vec<usize>) {
     };
     let start = |i: usize| 10 + i / 2 * 3;
     let instance = |i: usize, seq: u32, start: usize| {
-        let end = if i % 13 == 0 {
+        let end = if i.is_multiple_of(13) {
             0
         } else {
             start + 5 + (i * 7) % 40
@@ -523,10 +523,10 @@ fn batch_instances(n: usize) -> (String, Vec<usize>) {
     row(&mut s, "ins_w,M1,j_0,1,Waiting,0,0,,1,1,,,,".into());
     for i in 0..n {
         row(&mut s, instance(i, 1, start(i)));
-        if i % 9 == 0 {
+        if i.is_multiple_of(9) {
             row(&mut s, instance(i, 2, start(i) + 1));
         }
-        if i >= 5 && (i - 5) % 10 == 0 {
+        if i >= 5 && (i - 5).is_multiple_of(10) {
             repeated.push(row(&mut s, instance(i - 5, 1, start(i - 5))));
         }
         if i == n / 2 {
@@ -549,7 +549,7 @@ fn containers(n: usize) -> String {
         let (cpu, mem) = ([100, 200, 400][i % 3], [1, 2, 3][i % 3]);
         let app = format!("app_{}", i % 4);
         rows.push((t, format!("c_{i},m_1,{t},{app},started,{cpu},{cpu},{mem}")));
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let (t, cpu, mem) = (t + 7, cpu * 2, mem * 2);
             rows.push((t, format!("c_{i},m_1,{t},{app},started,{cpu},{cpu},{mem}")));
         }
