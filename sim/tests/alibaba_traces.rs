@@ -121,6 +121,9 @@ fn pairs<T: Clone>(v: &[(&str, T)]) -> Vec<(String, T)> {
 /// - line 7: ins_6, Waiting, never started (times 0): not replayed.
 /// - line 8: ins_7 ends (150 s) before it starts (200 s): a bad row.
 /// - line 9: ins_1's first attempt again: not replayed twice.
+///
+/// Line 5 starts before line 4: the file is not in time order, so the replay is read
+/// whole and sorted rather than streamed, with a notice.
 #[test]
 fn batch_instances_become_exact_pods_with_their_tasks_requests() {
     let s = scenario("2", BATCH).unwrap_or_else(|e| panic!("{e}"));
@@ -145,9 +148,14 @@ fn batch_instances_become_exact_pods_with_their_tasks_requests() {
     assert!(pods.iter().all(|p| p.scheduled_micros.is_none()));
     let task_rows = shown("alibaba_batch_task.csv");
     let instance_rows = shown("alibaba_batch_instance.csv");
+    assert!(!replay(&s).is_streamed());
     assert_eq!(
         s.trace_warnings,
         [
+            format!(
+                "{instance_rows}: line 5 arrives before the row above it, so the replay is \
+                 read whole and sorted instead of streamed"
+            ),
             format!(
                 "{task_rows}: 2 rows skipped, first at line 4, column 26: plan_cpu: expected \
                  the task's CPU in hundredths of a core (100 is 1 core), got \"\""
@@ -204,6 +212,8 @@ fn a_batch_replay_binds_and_ends_exactly() {
 /// - c_2: line 2 at 10 s, but line 5 is an earlier snapshot (5 s, 50, 2): 500m, 2Gi.
 /// - c_3: line 4 at 40 s, 200 and 2: 2000m, 2Gi.
 /// - lines 6-8: bad time_stamp, empty app_du, mem_size 101 (the trace's invalid value).
+///
+/// Line 2 is earlier than line 1: read whole and sorted, with a notice.
 #[test]
 fn containers_become_long_running_pods_labelled_by_app() {
     let s = scenario("4", CONTAINERS).unwrap_or_else(|e| panic!("{e}"));
@@ -218,13 +228,20 @@ fn containers_become_long_running_pods_labelled_by_app() {
     );
     let apps: Vec<Option<&str>> = pods.iter().map(|p| p.labels.get(APP_LABEL)).collect();
     assert_eq!(apps, [Some("app_1"), Some("app_2"), Some("app_1")]);
+    assert!(!replay(&s).is_streamed());
+    let rows = shown("alibaba_container_meta.csv");
     assert_eq!(
         s.trace_warnings,
-        [format!(
-            "{}: 3 rows skipped, first at line 6, column 9: time_stamp: expected a time in \
-             seconds, got \"x\"",
-            shown("alibaba_container_meta.csv")
-        )]
+        [
+            format!(
+                "{rows}: line 2 arrives before the row above it, so the replay is read whole \
+                 and sorted instead of streamed"
+            ),
+            format!(
+                "{rows}: 3 rows skipped, first at line 6, column 9: time_stamp: expected a \
+                 time in seconds, got \"x\""
+            )
+        ]
     );
     // By arrival, from 5 s: c_2 at 0 takes n-0, c_3 at 35 s fits beside it (2.5 of 4
     // cores), c_1 at 45 s needs 4 cores: n-1. None ends.

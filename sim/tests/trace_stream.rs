@@ -216,10 +216,10 @@ fn stream_true_where_a_replay_cannot_stream_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("workloads[0].trace.stream"));
-    assert!(
-        e.message
-            .starts_with("only a recorded generic-csv or google-2011-task-events replay streams"),
-        "{e}"
+    assert_eq!(
+        e.message,
+        "only a recorded generic-csv, google-2011-task-events, alibaba-2018-batch-instance or \
+         alibaba-2018-container-meta replay streams; give `stream: false` or leave it out"
     );
 }
 
@@ -444,4 +444,354 @@ fn a_google_file_out_of_time_order_is_read_whole() {
     );
     let e = google_fixture("google-unsorted", rows, ", stream: false, lookAhead: 1s").unwrap_err();
     assert_eq!(e.field.as_deref(), Some("workloads[0].trace.lookAhead"));
+}
+
+// Alibaba cluster-trace-v2018 (`sim::scenario::alibaba_v2018`): both pod tables stream
+// in time order, with the whole load's parser and rules.
+
+use sim::scenario::TraceSource;
+use sim::scenario::trace_stream::StreamedFormat;
+
+/// The streamed replay's summary.
+fn streamed(s: &Scenario) -> &sim::scenario::trace_stream::StreamedTrace {
+    match &replay(s).source {
+        TraceSource::Streamed(t) => t,
+        TraceSource::InMemory(_) => panic!("read whole"),
+    }
+}
+
+/// Three nodes of 4 cores and 8Gi; `trace` is a trace workload's flow mapping inside.
+fn alibaba(d: &Path, trace: &str) -> Result<Scenario, ScenarioError> {
+    load(
+        d,
+        &format!(
+            "startLatency: 1s
+cluster:
+  nodePools: [{{name: n, count: 3, allocatable: {{cpu: '4', memory: 8Gi}}}}]
+workloads:
+  - trace: {{{trace}}}
+"
+        ),
+    )
+}
+
+const BATCH: &str = "format: alibaba-2018-batch-instance, pods: i.csv, tasks: t.csv, \
+                     machineScale: {memory: 100Gi}";
+const CONTAINERS: &str =
+    "format: alibaba-2018-container-meta, pods: c.csv, machineScale: {memory: 100Gi}";
+
+/// `batch_task` for jobs j_0 to j_5, tasks M1 and R2 each (1 to 2 cores, 1Gi to 4Gi),
+/// then a row without plan_cpu (skipped).
+fn batch_tasks() -> String {
+    let mut s = String::new();
+    for j in 0..6 {
+        for (k, task) in ["M1", "R2"].iter().enumerate() {
+            let cpu = [100, 150, 200, 50][(j + k) % 4];
+            let mem = [1, 2, 4][(j * 2 + k) % 3];
+            writeln!(s, "{task},9,j_{j},1,Terminated,1,2,{cpu},{mem}").unwrap();
+        }
+    }
+    s.push_str("X9,1,j_9,1,Terminated,1,2,,1\n");
+    s
+}
+
+/// `batch_instance` of `n` instances in start_time order, two to an instant, and the
+/// lines of the rows that repeat an instance's first attempt. Every 13th instance runs
+/// until the end; every 9th has a retry (seq_no 2) after it; every 10th is listed again
+/// five instances later, with its own (earlier) start: a repeat, not replayed and not out
+/// of order; a row that never ran (times 0) is first, and one of task X9 (bad in
+/// `batch_task`) is a bad row.
+fn batch_instances(n: usize) -> (String, Vec<usize>) {
+    let mut s = String::new();
+    let mut line = 0;
+    let mut repeated = Vec::new();
+    let mut row = |s: &mut String, text: String| {
+        s.push_str(&text);
+        s.push('\n');
+        line += 1;
+        line
+    };
+    let start = |i: usize| 10 + i / 2 * 3;
+    let instance = |i: usize, seq: u32, start: usize| {
+        let end = if i.is_multiple_of(13) {
+            0
+        } else {
+            start + 5 + (i * 7) % 40
+        };
+        format!(
+            "ins_{i},{},j_{},1,Terminated,{start},{end},m_1,{seq},2,,,,",
+            ["M1", "R2"][i % 2],
+            i % 6
+        )
+    };
+    row(&mut s, "ins_w,M1,j_0,1,Waiting,0,0,,1,1,,,,".into());
+    for i in 0..n {
+        row(&mut s, instance(i, 1, start(i)));
+        if i.is_multiple_of(9) {
+            row(&mut s, instance(i, 2, start(i) + 1));
+        }
+        if i >= 5 && (i - 5).is_multiple_of(10) {
+            repeated.push(row(&mut s, instance(i - 5, 1, start(i - 5))));
+        }
+        if i == n / 2 {
+            row(
+                &mut s,
+                format!("ins_x,X9,j_9,1,Terminated,{},0,m_1,1,1,,,,", start(i)),
+            );
+        }
+    }
+    (s, repeated)
+}
+
+/// `container_meta` of `n` containers in time_stamp order: each first listed at its own
+/// time (two to an instant), every third listed again 7 s later, twice the size; one row
+/// without app_du is bad.
+fn containers(n: usize) -> String {
+    let mut rows: Vec<(usize, String)> = Vec::new();
+    for i in 0..n {
+        let t = 5 + i / 2 * 2;
+        let (cpu, mem) = ([100, 200, 400][i % 3], [1, 2, 3][i % 3]);
+        let app = format!("app_{}", i % 4);
+        rows.push((t, format!("c_{i},m_1,{t},{app},started,{cpu},{cpu},{mem}")));
+        if i.is_multiple_of(3) {
+            let (t, cpu, mem) = (t + 7, cpu * 2, mem * 2);
+            rows.push((t, format!("c_{i},m_1,{t},{app},started,{cpu},{cpu},{mem}")));
+        }
+    }
+    rows.push((
+        5 + n / 2,
+        format!("c_bad,m_1,{},,started,100,100,1", 5 + n / 2),
+    ));
+    // Stable: file order among equal times.
+    rows.sort_by_key(|(t, _)| *t);
+    rows.into_iter().map(|(_, r)| r + "\n").collect()
+}
+
+/// The same run, event for event, for each scheduler.
+fn same_runs(a: &Scenario, b: &Scenario, pods: usize) {
+    for (scheduler, seed) in [("first-fit", 1), ("random", 2), ("kube-default", 3)] {
+        let x = play(a, scheduler, seed);
+        assert_eq!(records(&x, "created").len(), pods, "{scheduler}");
+        assert_eq!(format!("{x:?}"), format!("{:?}", play(b, scheduler, seed)));
+    }
+}
+
+#[test]
+fn an_alibaba_batch_replay_streams_as_read_whole_and_skips_only_the_repeats() {
+    let (instances, repeated) = batch_instances(200);
+    let d = dir(
+        "ali-batch",
+        &[("t.csv", &batch_tasks()), ("i.csv", &instances)],
+    );
+    let s = alibaba(&d, BATCH).unwrap_or_else(|e| panic!("{e}"));
+    let whole = alibaba(&d, &format!("{BATCH}, stream: false")).unwrap();
+    assert!(replay(&s).is_streamed() && !replay(&whole).is_streamed());
+    // What a run holds of the repeats: their lines, no set of instances.
+    assert_eq!(repeated.len(), 20);
+    match &streamed(&s).format {
+        StreamedFormat::Alibaba2018Batch { repeated: r, .. } => assert_eq!(&r[..], &repeated),
+        other => panic!("{other:?}"),
+    }
+    let pods = replay(&s).pods().unwrap();
+    assert_eq!(pods, replay(&whole).pods().unwrap());
+    assert_eq!(pods.len(), 200, "each instance once");
+    assert_eq!(streamed(&s).pods, 200);
+    assert_eq!(s.gpu_workload, whole.gpu_workload);
+    assert_eq!(s.trace_warnings, whole.trace_warnings);
+    assert_eq!(
+        s.trace_warnings,
+        [
+            format!(
+                "{}: 1 row skipped, first at line 13, column 27: plan_cpu: expected the \
+                 task's CPU in hundredths of a core (100 is 1 core), got \"\"",
+                d.join("t.csv").display()
+            ),
+            format!(
+                "{}: 1 row skipped, first at line 125, column 7: task_name: task \"X9\" of \
+                 job \"j_9\" is not in {}",
+                d.join("i.csv").display(),
+                d.join("t.csv").display()
+            )
+        ]
+    );
+    same_runs(&s, &whole, 200);
+}
+
+#[test]
+fn an_alibaba_container_replay_streams_as_read_whole() {
+    let d = dir("ali-containers", &[("c.csv", &containers(150))]);
+    let s = alibaba(&d, CONTAINERS).unwrap_or_else(|e| panic!("{e}"));
+    let whole = alibaba(&d, &format!("{CONTAINERS}, stream: false")).unwrap();
+    assert!(replay(&s).is_streamed() && !replay(&whole).is_streamed());
+    let pods = replay(&s).pods().unwrap();
+    assert_eq!(pods, replay(&whole).pods().unwrap());
+    assert_eq!(pods.len(), 150);
+    // Each container at its first (earliest) row: c_0 at 1 core and 1Gi, not doubled.
+    assert_eq!((pods[0].cpu_milli, pods[0].memory_bytes), (1000, 1 << 30));
+    // A run skips the later rows by line: it holds the first rows' lines, shared.
+    match &streamed(&s).format {
+        StreamedFormat::Alibaba2018Containers { firsts, .. } => assert_eq!(firsts.len(), 150),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.gpu_workload, whole.gpu_workload);
+    assert_eq!(s.trace_warnings, whole.trace_warnings);
+    assert_eq!(s.trace_warnings.len(), 1);
+    same_runs(&s, &whole, 150);
+}
+
+/// The fixture `name` with its lines sorted by column `col` (1-based) as numbers, a
+/// line whose column is no number first, file order among equal times: what
+/// `sort -s -t, -k<col>,<col>n` makes of it.
+fn sorted_fixture(name: &str, col: usize) -> String {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_by_key(|l| {
+        l.split(',')
+            .nth(col - 1)
+            .unwrap()
+            .parse::<i64>()
+            .unwrap_or(0)
+    });
+    lines.into_iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn the_alibaba_fixtures_sorted_stream_as_read_whole() {
+    let d = dir(
+        "ali-fixtures",
+        &[
+            ("t.csv", &sorted_fixture("alibaba_batch_task.csv", 1)),
+            ("i.csv", &sorted_fixture("alibaba_batch_instance.csv", 6)),
+            ("c.csv", &sorted_fixture("alibaba_container_meta.csv", 3)),
+        ],
+    );
+    for (trace, names) in [
+        (
+            BATCH,
+            &[
+                "j_1/M1/ins_1",
+                "j_1/M1/ins_2",
+                "j_2/task_YWJj==/ins_4",
+                "j_1/R2_1/ins_3",
+            ][..],
+        ),
+        (CONTAINERS, &["c_2", "c_3", "c_1"][..]),
+    ] {
+        let s = alibaba(&d, trace).unwrap_or_else(|e| panic!("{e}"));
+        let whole = alibaba(&d, &format!("{trace}, stream: false")).unwrap();
+        assert!(replay(&s).is_streamed(), "{trace}");
+        let pods = replay(&s).pods().unwrap();
+        let got: Vec<&str> = pods.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(got, names);
+        assert_eq!(pods, replay(&whole).pods().unwrap());
+        assert_eq!(s.trace_warnings, whole.trace_warnings);
+        same_runs(&s, &whole, names.len());
+    }
+}
+
+#[test]
+fn a_bad_alibaba_row_is_reported_alike_in_both_modes() {
+    let (instances, _) = batch_instances(40);
+    let d = dir(
+        "ali-bad",
+        &[
+            ("t.csv", &batch_tasks()),
+            ("i.csv", &instances),
+            ("c.csv", &containers(30)),
+        ],
+    );
+    let i = d.join("i.csv").display().to_string();
+    let c = d.join("c.csv").display().to_string();
+    // Strict stops at batch_task's bad row before any instance; with a good table, at
+    // the instance of the unknown task.
+    std::fs::write(
+        d.join("t2.csv"),
+        batch_tasks().replace("X9,1,j_9,1,Terminated,1,2,,1\n", ""),
+    )
+    .unwrap();
+    let batch = BATCH.replace("t.csv", "t2.csv");
+    let cases = [
+        (
+            batch.as_str(),
+            format!(
+                "{i}:28:7: task_name: task \"X9\" of job \"j_9\" is not in {}",
+                d.join("t2.csv").display()
+            ),
+        ),
+        (
+            CONTAINERS,
+            format!("{c}:21:14: app_du: expected the container's deploy unit (app_du), got \"\""),
+        ),
+    ];
+    for (trace, error) in cases {
+        for mode in ["", ", stream: false"] {
+            let e = alibaba(&d, &format!("{trace}{mode}, strict: true")).unwrap_err();
+            assert_eq!(e.to_string(), error, "{mode:?}");
+        }
+    }
+}
+
+#[test]
+fn window_sample_and_scales_stream_the_same_alibaba_pods() {
+    let (instances, _) = batch_instances(300);
+    let d = dir(
+        "ali-options",
+        &[
+            ("t.csv", &batch_tasks()),
+            ("i.csv", &instances),
+            ("c.csv", &containers(200)),
+        ],
+    );
+    let options = ", window: {start: 40s, end: 400s}, sample: 0.5, timeScale: 0.5, sizeScale: 0.5";
+    for trace in [BATCH, CONTAINERS] {
+        let s = alibaba(&d, &format!("{trace}{options}")).unwrap();
+        let whole = alibaba(&d, &format!("{trace}{options}, stream: false")).unwrap();
+        assert!(replay(&s).is_streamed());
+        let pods = replay(&s).pods().unwrap();
+        assert_eq!(pods, replay(&whole).pods().unwrap(), "{trace}");
+        // Sampled by job (batch) or deploy unit (containers): some kept, some dropped.
+        assert!(
+            pods.len() > 20 && pods.len() < 150,
+            "{trace}: {}",
+            pods.len()
+        );
+        assert_eq!(s.gpu_workload, whole.gpu_workload);
+        same_runs(&s, &whole, pods.len());
+    }
+}
+
+#[test]
+fn a_container_snapshot_earlier_than_the_row_above_reads_the_file_whole() {
+    // c_1's first row is in order, but its second, at 3 s, is earlier than c_2's row:
+    // the container's earliest row is the second, as read whole.
+    let rows = "c_1,m_1,5,app_1,started,100,100,1\nc_2,m_1,6,app_1,started,100,100,1\n\
+                c_1,m_1,3,app_1,started,300,300,3\n";
+    let d = dir("ali-unsorted", &[("c.csv", rows)]);
+    let s = alibaba(&d, CONTAINERS).unwrap();
+    assert!(!replay(&s).is_streamed());
+    assert_eq!(
+        s.trace_warnings,
+        [format!(
+            "{}: line 3 arrives before the row above it, so the replay is read whole and \
+             sorted instead of streamed",
+            d.join("c.csv").display()
+        )]
+    );
+    let pods = replay(&s).pods().unwrap();
+    let got: Vec<(&str, i64, Option<u64>)> = pods
+        .iter()
+        .map(|p| (p.name.as_str(), p.cpu_milli, p.created_micros))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("c_1", 3000, Some(3_000_000)),
+            ("c_2", 1000, Some(6_000_000))
+        ]
+    );
 }

@@ -30,15 +30,26 @@
 //!
 //! A row that cannot be read is skipped and counted, or with `strict` is an error naming
 //! the file, the line and the column, as for the other trace formats.
+//!
+//! A recorded replay of either table streams when its file is in time order
+//! (`batch_instance` by `start_time`, column 6; `container_meta` by `time_stamp`, column
+//! 3), through the same row readers ([`InstanceRows`], [`ContainerRows`]) and rules; see
+//! [`super::trace_stream`]. `batch_task` ([`BatchTasks`]) is read whole in both modes:
+//! it is the requests' lookup, a row per task. The seen-sets above become, in a stream,
+//! the lines of the repeated first attempts and of each container's first row, found by
+//! the load's scan.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use schedulers::Labels;
 
 use super::ScenarioError;
 use super::gpu_trace::{MAX_TRACE_SECS, TracePod};
-use super::trace_formats::{BadRows, Loaded, Skipped, each_row, field_err, row_err, width_err};
+use super::trace_formats::{
+    BadRows, Loaded, RowReader, Skipped, each_row, field_err, row_err, width_err,
+};
 
 /// `format: alibaba-2018-batch-instance`.
 pub const FORMAT_ALIBABA_2018_BATCH: &str = "alibaba-2018-batch-instance";
@@ -124,6 +135,46 @@ type TaskKey = (String, String);
 /// A `batch_task` table: each (job, task)'s requests in millicores and bytes.
 type Tasks = BTreeMap<TaskKey, (i64, i64)>;
 
+/// The `batch_task` table a batch replay takes its instances' requests from. The whole
+/// load and a streamed replay both hold it in memory: a row per task, not per instance,
+/// it is the small side table of the trace.
+#[derive(Debug, PartialEq)]
+pub struct BatchTasks {
+    /// Each (job, task)'s requests.
+    tasks: Tasks,
+    /// How errors name the file.
+    shown: String,
+}
+
+impl BatchTasks {
+    /// How many tasks the table lists.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Whether the table lists no task.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+}
+
+/// Reads `batch_task` (see the module docs): the table and its rows skipped.
+pub fn load_batch_tasks(
+    path: &Path,
+    shown: &str,
+    memory_bytes: i64,
+    strict: bool,
+) -> Result<(BatchTasks, Option<Skipped>), ScenarioError> {
+    let (tasks, skipped) = load_tasks(path, shown, memory_bytes, strict)?;
+    Ok((
+        BatchTasks {
+            tasks,
+            shown: shown.to_owned(),
+        },
+        skipped,
+    ))
+}
+
 /// Reads `batch_task`: each (job, task)'s requests.
 fn load_tasks(
     path: &Path,
@@ -206,19 +257,19 @@ pub fn load_batch_instances(
     memory_bytes: i64,
     strict: bool,
 ) -> Result<BatchLoaded, ScenarioError> {
-    let (tasks, tasks_skipped) = load_tasks(tasks_path, tasks_shown, memory_bytes, strict)?;
+    let (tasks, tasks_skipped) = load_batch_tasks(tasks_path, tasks_shown, memory_bytes, strict)?;
+    let mut rows = InstanceRows::open(path, shown, Arc::new(tasks))?;
     let mut pods = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut bad = BadRows::new(strict);
-    each_row(path, shown, |line, fields| {
-        match instance_row((shown, tasks_shown), line, fields, &tasks) {
+    while let Some((_, row)) = rows.next_row()? {
+        match row {
             // A repeated first attempt of an instance is not replayed twice.
             Ok(Some(pod)) if seen.insert(pod.name.clone()) => pods.push(pod),
             Ok(_) => {}
             Err(e) => bad.bad(e)?,
         }
-        Ok(())
-    })?;
+    }
     Ok(BatchLoaded {
         instances: Loaded {
             pods,
@@ -226,6 +277,46 @@ pub fn load_batch_instances(
         },
         tasks_skipped,
     })
+}
+
+/// `batch_instance` read one row at a time with its `batch_task` table: what the whole
+/// load, a streamed replay's scan and each of its runs read through, so that all of them
+/// see the same pods and the same bad rows.
+#[derive(Debug)]
+pub(crate) struct InstanceRows {
+    rows: RowReader,
+    shown: String,
+    tasks: Arc<BatchTasks>,
+}
+
+impl InstanceRows {
+    /// Opens `batch_instance` at `path` (`shown` names it in errors).
+    pub(crate) fn open(
+        path: &Path,
+        shown: &str,
+        tasks: Arc<BatchTasks>,
+    ) -> Result<InstanceRows, ScenarioError> {
+        Ok(InstanceRows {
+            rows: RowReader::open(path, shown)?,
+            shown: shown.to_owned(),
+            tasks,
+        })
+    }
+
+    /// The next row's line and what it is: a pod, `None` for a retry or an instance that
+    /// never ran, or its error. `None` at the end of the file; `Err` when the file cannot
+    /// be read.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn next_row(
+        &mut self,
+    ) -> Result<Option<(usize, Result<Option<TracePod>, ScenarioError>)>, ScenarioError> {
+        let InstanceRows { rows, shown, tasks } = self;
+        let shown: &str = shown;
+        rows.next_row(shown, |line, fields| {
+            let row = instance_row((shown, &tasks.shown), line, fields, &tasks.tasks);
+            (line, row)
+        })
+    }
 }
 
 /// One `batch_instance` row: its pod, or `None` for a retry or an instance that never
@@ -310,12 +401,13 @@ pub fn load_containers(
     memory_bytes: i64,
     strict: bool,
 ) -> Result<Loaded, ScenarioError> {
+    let mut rows = ContainerRows::open(path, shown, memory_bytes)?;
     let mut pods: Vec<TracePod> = Vec::new();
     // Ordered map: which row a container keeps never depends on hash order.
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut bad = BadRows::new(strict);
-    each_row(path, shown, |line, fields| {
-        match container_row(shown, line, fields, memory_bytes) {
+    while let Some((_, row)) = rows.next_row()? {
+        match row {
             Ok(pod) => match index.get(&pod.name) {
                 // An earlier snapshot replaces the one kept; a later one changes nothing.
                 Some(&i) if pods[i].created_micros > pod.created_micros => pods[i] = pod,
@@ -327,12 +419,53 @@ pub fn load_containers(
             },
             Err(e) => bad.bad(e)?,
         }
-        Ok(())
-    })?;
+    }
     Ok(Loaded {
         pods,
         skipped: bad.skipped,
     })
+}
+
+/// `container_meta` read one row at a time: what the whole load, a streamed replay's
+/// scan and each of its runs read through.
+#[derive(Debug)]
+pub(crate) struct ContainerRows {
+    rows: RowReader,
+    shown: String,
+    memory_bytes: i64,
+}
+
+impl ContainerRows {
+    /// Opens `container_meta` at `path` (`shown` names it in errors); `mem_size` 100 is
+    /// `memory_bytes`.
+    pub(crate) fn open(
+        path: &Path,
+        shown: &str,
+        memory_bytes: i64,
+    ) -> Result<ContainerRows, ScenarioError> {
+        Ok(ContainerRows {
+            rows: RowReader::open(path, shown)?,
+            shown: shown.to_owned(),
+            memory_bytes,
+        })
+    }
+
+    /// The next row's line and its pod (every row of a container is one), or its error;
+    /// `None` at the end of the file, `Err` when the file cannot be read.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn next_row(
+        &mut self,
+    ) -> Result<Option<(usize, Result<TracePod, ScenarioError>)>, ScenarioError> {
+        let ContainerRows {
+            rows,
+            shown,
+            memory_bytes,
+        } = self;
+        let shown: &str = shown;
+        rows.next_row(shown, |line, fields| {
+            (line, container_row(shown, line, fields, *memory_bytes))
+        })
+    }
 }
 
 /// One `container_meta` row as a pod.

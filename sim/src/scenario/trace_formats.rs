@@ -816,6 +816,12 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A stable 64-bit hash of `text` (the same in every build and run): `sample`'s, and the
+/// fingerprint a streamed Alibaba batch scan finds repeated instances by.
+pub(crate) fn stable_hash(text: &str) -> u64 {
+    mix(fnv1a(text))
+}
+
 /// Whether `sample` keeps the job named `job`: the same answer in every run.
 pub fn sampled(job: &str, sample: f64) -> bool {
     (mix(fnv1a(job)) as f64) < sample * u64::MAX as f64

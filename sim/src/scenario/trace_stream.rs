@@ -48,19 +48,49 @@
 //!   of the whole load, event for event.
 //! - Simplified: a Google file out of time order (rows whose time goes back, ignoring
 //!   events after the trace window) is read whole, as for generic CSV.
+//!
+//! Recorded Alibaba cluster-trace-v2018 replays (`alibaba-2018-batch-instance`,
+//! `alibaba-2018-container-meta`, see [`super::alibaba_v2018`]) stream as generic CSV
+//! does, one pod a row, through the whole load's parser ([`InstanceRows`],
+//! [`ContainerRows`]) and its rules; `sample` keeps or drops a job (or a deploy unit)
+//! whole, as read whole. What each needs beyond a row:
+//!
+//! - `batch_instance` takes its requests from `batch_task`, which the load reads whole
+//!   ([`BatchTasks`]) and every run shares: a row per task, the small side table. A
+//!   repeated first attempt of an instance is not replayed again; rather than a set of
+//!   every instance seen, which grows with the rows, the load's scan
+//!   ([`scan_alibaba_batch`]) finds the rows that repeat an instance and each run skips
+//!   their lines, a sorted list that grows with the repeats alone. The scan finds them by
+//!   a 64-bit fingerprint of each first attempt's name (8 bytes an instance, for the scan
+//!   only, where the whole load holds every pod); when a fingerprint comes again, a
+//!   second pass compares the names of the rows with those fingerprints only, so a
+//!   collision of fingerprints never drops a pod.
+//! - `container_meta` lists several rows per container (snapshots), and a container is a
+//!   pod at its earliest. In a file in time order that is its first row: the scan keeps
+//!   the set of containers seen (it grows with the containers, not the rows) and records
+//!   the lines of their first rows, which every run shares; a run keeps those rows and
+//!   skips the others, holding nothing of its own.
+//! - In time order means every first attempt (after `window`) for `batch_instance`, and
+//!   every row, whatever its container, for `container_meta` (a later row earlier in time
+//!   would be its container's earliest). The real files are not sorted; the replay then
+//!   falls back to the whole load with the notice, and `sort -t, -k6,6n` (`start_time`)
+//!   or `sort -t, -k3,3n` (`time_stamp`) makes them stream.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt::Write as _;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schedulers::PodId;
 use schedulers::cluster::GpuTask;
 
 use super::ScenarioError;
+use super::alibaba_v2018::{BatchTasks, ContainerRows, InstanceRows, alibaba_job};
 use super::gpu_trace::TracePod;
 use super::trace_formats::{
     BadRows, GenericCsvReader, GoogleEvent, MachineScale, RowReader, Skipped, TraceOptions,
-    google_job, google_pod, google_row, load_google_2011, sampled,
+    google_job, google_pod, google_row, load_google_2011, sampled, stable_hash,
 };
 use crate::controllers::workloads::recorded_run_time;
 use crate::time::SimTime;
@@ -70,7 +100,7 @@ use crate::time::SimTime;
 pub const DEFAULT_LOOK_AHEAD: SimTime = SimTime::from_secs(3600);
 
 /// The format of a streamed trace, with what its reader needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StreamedFormat {
     /// `generic-csv`: one pod a row.
     GenericCsv,
@@ -80,6 +110,20 @@ pub enum StreamedFormat {
         scale: MachineScale,
         /// How far past the run's clock the run's reader reads (`lookAhead`).
         look_ahead: SimTime,
+    },
+    /// `alibaba-2018-batch-instance`: one instance attempt a row.
+    Alibaba2018Batch {
+        /// The `batch_task` table, where the requests are.
+        tasks: Arc<BatchTasks>,
+        /// The lines of the rows that repeat an instance's first attempt, sorted: skipped.
+        repeated: Arc<[usize]>,
+    },
+    /// `alibaba-2018-container-meta`: a snapshot of a container a row.
+    Alibaba2018Containers {
+        /// What `mem_size` 100 is, in bytes.
+        memory_bytes: i64,
+        /// The lines of each container's first row, sorted: the rows replayed.
+        firsts: Arc<[usize]>,
     },
 }
 
@@ -111,9 +155,9 @@ impl StreamedTrace {
     /// Every pod of the replay, read from the file: for tests and analysis, not for runs
     /// (it holds the whole trace).
     pub fn read_all(&self) -> Result<Vec<TracePod>, ScenarioError> {
-        if let StreamedFormat::Google2011 { scale, .. } = self.format {
+        if let StreamedFormat::Google2011 { scale, .. } = &self.format {
             // The scan refused the file already if it is strict and has a bad row.
-            let loaded = load_google_2011(&self.path, &self.shown, scale, false)?;
+            let loaded = load_google_2011(&self.path, &self.shown, *scale, false)?;
             return Ok(self.options.apply(loaded.pods, google_job));
         }
         let mut stream = TraceStream::open(self)?;
@@ -122,6 +166,21 @@ impl StreamedTrace {
 }
 
 impl StreamedTrace {
+    /// The summary of a scan about to start: no pod yet.
+    fn empty(path: &Path, shown: &str, options: TraceOptions, format: StreamedFormat) -> Self {
+        StreamedTrace {
+            path: path.to_owned(),
+            shown: shown.to_owned(),
+            options,
+            format,
+            pods: 0,
+            first_micros: 0,
+            last_micros: 0,
+            longest: SimTime::ZERO,
+            shapes: Vec::new(),
+        }
+    }
+
     /// Counts a pod that arrives (its shape into `shapes`): false when it arrives before
     /// the one counted last.
     fn arrival(&mut self, pod: &TracePod, shapes: &mut BTreeMap<GpuTask, u64>) -> bool {
@@ -177,17 +236,7 @@ pub fn scan_generic_csv(
     let mut rows = 0;
     let mut out_of_order = None;
     let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
-    let mut trace = StreamedTrace {
-        path: path.to_owned(),
-        shown: shown.to_owned(),
-        options,
-        format: StreamedFormat::GenericCsv,
-        pods: 0,
-        first_micros: 0,
-        last_micros: 0,
-        longest: SimTime::ZERO,
-        shapes: Vec::new(),
-    };
+    let mut trace = StreamedTrace::empty(path, shown, options, StreamedFormat::GenericCsv);
     while let Some(row) = reader.next_pod()? {
         let pod = match row {
             Ok(pod) => pod,
@@ -214,20 +263,320 @@ pub fn scan_generic_csv(
     })
 }
 
+/// A hasher for keys that are hashes already (the scan's fingerprints): passes them on.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Fingerprints of names: only ever asked whether one is in, so hash order never shows.
+type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
+
+/// A sorted list of lines, asked about lines in increasing order: a cursor walks it, so
+/// each answer takes constant time and the list is shared by every run.
+#[derive(Debug)]
+struct Lines {
+    lines: Arc<[usize]>,
+    next: usize,
+}
+
+impl Lines {
+    fn new(lines: &Arc<[usize]>) -> Lines {
+        Lines {
+            lines: Arc::clone(lines),
+            next: 0,
+        }
+    }
+
+    /// Whether `line` is listed; `line` is at least the one asked about before.
+    fn has(&mut self, line: usize) -> bool {
+        while self.lines.get(self.next).is_some_and(|&l| l < line) {
+            self.next += 1;
+        }
+        self.lines.get(self.next) == Some(&line)
+    }
+}
+
+/// One pass of [`scan_alibaba_batch`] over `batch_instance`: the summary and, without
+/// `repeated` (the first pass), the rows whose first attempt's fingerprint came before
+/// (line, fingerprint), which the summary leaves out; with `repeated`, those lines are
+/// the ones left out.
+fn batch_pass(
+    (path, shown): (&Path, &str),
+    tasks: &Arc<BatchTasks>,
+    (strict, options): (bool, TraceOptions),
+    repeated: Option<&Arc<[usize]>>,
+    fingerprint: fn(&str) -> u64,
+) -> Result<(Scan, Vec<(usize, u64)>), ScenarioError> {
+    let mut rows = InstanceRows::open(path, shown, Arc::clone(tasks))?;
+    let mut bad = BadRows::new(strict);
+    let mut seen = Fingerprints::default();
+    let mut again = Vec::new();
+    let mut skip = repeated.map(Lines::new);
+    let (mut instances, mut out_of_order) = (0, None);
+    let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
+    let format = StreamedFormat::Alibaba2018Batch {
+        tasks: Arc::clone(tasks),
+        repeated: repeated.cloned().unwrap_or_else(|| Arc::from([])),
+    };
+    let mut trace = StreamedTrace::empty(path, shown, options, format);
+    while let Some((line, row)) = rows.next_row()? {
+        let pod = match row {
+            Ok(Some(pod)) => pod,
+            // A retry, or an instance that never ran.
+            Ok(None) => continue,
+            Err(e) => {
+                bad.bad(e)?;
+                continue;
+            }
+        };
+        match &mut skip {
+            Some(skip) => {
+                if skip.has(line) {
+                    continue;
+                }
+            }
+            None => {
+                let print = fingerprint(&pod.name);
+                if !seen.insert(print) {
+                    again.push((line, print));
+                    continue;
+                }
+            }
+        }
+        instances += 1;
+        let Some(pod) = options.apply_one(pod, alibaba_job) else {
+            continue;
+        };
+        if !trace.arrival(&pod, &mut shapes) && out_of_order.is_none() {
+            out_of_order = Some(line);
+        }
+        trace.ran(recorded_run_time(&pod));
+    }
+    trace.shapes = shapes.into_iter().collect();
+    Ok((
+        Scan {
+            rows: instances,
+            skipped: bad.skipped,
+            out_of_order,
+            trace,
+        },
+        again,
+    ))
+}
+
+/// The lines of the rows of `batch_instance` that repeat an instance's first attempt,
+/// among those whose fingerprint is in `again`: found by comparing the names of the rows
+/// with those fingerprints, so this holds names for them only.
+fn repeated_rows(
+    (path, shown): (&Path, &str),
+    tasks: &Arc<BatchTasks>,
+    again: &[(usize, u64)],
+    fingerprint: fn(&str) -> u64,
+) -> Result<Vec<usize>, ScenarioError> {
+    let fingerprints: Fingerprints = again.iter().map(|&(_, f)| f).collect();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut repeated = Vec::new();
+    let mut rows = InstanceRows::open(path, shown, Arc::clone(tasks))?;
+    while let Some((line, row)) = rows.next_row()? {
+        if let Ok(Some(pod)) = row
+            && fingerprints.contains(&fingerprint(&pod.name))
+            && !names.insert(pod.name)
+        {
+            repeated.push(line);
+        }
+    }
+    Ok(repeated)
+}
+
+/// Reads every row of an Alibaba `batch_instance` trace, keeping a summary and no pod,
+/// and finds the rows that repeat an instance's first attempt (see the module docs): one
+/// pass when no fingerprint comes twice, two when some does, three in the unlikely case
+/// of two instances with the same fingerprint.
+pub fn scan_alibaba_batch(
+    file: (&Path, &str),
+    tasks: Arc<BatchTasks>,
+    strict: bool,
+    options: TraceOptions,
+) -> Result<Scan, ScenarioError> {
+    scan_batch_by(file, tasks, (strict, options), stable_hash)
+}
+
+/// [`scan_alibaba_batch`] with `fingerprint` for the names (tests make them collide).
+fn scan_batch_by(
+    (path, shown): (&Path, &str),
+    tasks: Arc<BatchTasks>,
+    (strict, options): (bool, TraceOptions),
+    fingerprint: fn(&str) -> u64,
+) -> Result<Scan, ScenarioError> {
+    let how = (strict, options);
+    let (scan, again) = batch_pass((path, shown), &tasks, how, None, fingerprint)?;
+    if again.is_empty() {
+        return Ok(scan);
+    }
+    // Bad rows and strict were dealt with by the first pass.
+    let repeated = repeated_rows((path, shown), &tasks, &again, fingerprint)?;
+    let repeated: Arc<[usize]> = Arc::from(repeated);
+    if repeated.iter().eq(again.iter().map(|(line, _)| line)) {
+        let mut scan = scan;
+        scan.trace.format = StreamedFormat::Alibaba2018Batch { tasks, repeated };
+        return Ok(scan);
+    }
+    // A row the first pass left out is a pod after all: count again, leaving out the
+    // repeats alone.
+    Ok(batch_pass((path, shown), &tasks, how, Some(&repeated), fingerprint)?.0)
+}
+
+/// Reads every row of an Alibaba `container_meta` trace once, keeping a summary, the
+/// containers seen and the lines of their first rows (see the module docs).
+/// `out_of_order` is the first row whose `time_stamp` goes back, whatever its container.
+pub fn scan_alibaba_containers(
+    (path, shown): (&Path, &str),
+    memory_bytes: i64,
+    strict: bool,
+    options: TraceOptions,
+) -> Result<Scan, ScenarioError> {
+    let mut rows = ContainerRows::open(path, shown, memory_bytes)?;
+    let mut bad = BadRows::new(strict);
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut firsts = Vec::new();
+    let (mut latest, mut out_of_order) = (0, None);
+    let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
+    let format = StreamedFormat::Alibaba2018Containers {
+        memory_bytes,
+        firsts: Arc::from([]),
+    };
+    let mut trace = StreamedTrace::empty(path, shown, options, format);
+    while let Some((line, row)) = rows.next_row()? {
+        let pod = match row {
+            Ok(pod) => pod,
+            Err(e) => {
+                bad.bad(e)?;
+                continue;
+            }
+        };
+        // Every row read counts: a later snapshot earlier in time would be its
+        // container's earliest, which the whole load keeps.
+        let time = pod.created_micros.unwrap_or(0);
+        if time < latest && out_of_order.is_none() {
+            out_of_order = Some(line);
+        }
+        latest = latest.max(time);
+        if seen.contains(&pod.name) {
+            continue;
+        }
+        seen.insert(pod.name.clone());
+        firsts.push(line);
+        let Some(pod) = options.apply_one(pod, alibaba_job) else {
+            continue;
+        };
+        trace.arrival(&pod, &mut shapes);
+        trace.ran(recorded_run_time(&pod));
+    }
+    trace.shapes = shapes.into_iter().collect();
+    trace.format = StreamedFormat::Alibaba2018Containers {
+        memory_bytes,
+        firsts: Arc::from(firsts),
+    };
+    Ok(Scan {
+        rows: seen.len() as u64,
+        skipped: bad.skipped,
+        out_of_order,
+        trace,
+    })
+}
+
+/// The rows of a streamed trace, through its format's parser.
+#[derive(Debug)]
+enum Rows {
+    /// A generic CSV trace.
+    Generic(GenericCsvReader),
+    /// `batch_instance`, skipping the repeated first attempts' lines.
+    Batch(InstanceRows, Lines),
+    /// `container_meta`, keeping the containers' first rows.
+    Containers(ContainerRows, Lines),
+}
+
+impl Rows {
+    /// The next row's pod before the options (`Some(None)`: a row that is no pod);
+    /// `None` at the end, `Err` when the file cannot be read.
+    fn next(&mut self) -> Result<Option<Option<TracePod>>, ScenarioError> {
+        Ok(match self {
+            // A bad row was counted (or refused) by the load's scan.
+            Rows::Generic(r) => r.next_pod()?.map(Result::ok),
+            Rows::Batch(r, repeated) => r.next_row()?.map(|(line, row)| match row {
+                Ok(Some(pod)) if !repeated.has(line) => Some(pod),
+                _ => None,
+            }),
+            Rows::Containers(r, firsts) => r
+                .next_row()?
+                .map(|(line, row)| row.ok().filter(|_| firsts.has(line))),
+        })
+    }
+}
+
+/// A generic CSV pod's job for `sample`: its name.
+fn generic_job(p: &TracePod) -> &str {
+    p.name.as_str()
+}
+
 /// One run's reader of a streamed trace: the pods in arrival order, one at a time.
 #[derive(Debug)]
 pub struct TraceStream {
     /// `None` once the file is read to its end or cannot be read any more.
-    reader: Option<GenericCsvReader>,
+    reader: Option<Rows>,
     options: TraceOptions,
+    /// The job a pod belongs to, which `sample` keeps or drops whole.
+    job_of: fn(&TracePod) -> &str,
 }
 
 impl TraceStream {
     /// Opens the file of `trace` for one run.
     pub fn open(trace: &StreamedTrace) -> Result<TraceStream, ScenarioError> {
+        let (path, shown) = (&trace.path, &trace.shown);
+        let (reader, job_of): (Rows, fn(&TracePod) -> &str) = match &trace.format {
+            StreamedFormat::Alibaba2018Batch { tasks, repeated } => (
+                Rows::Batch(
+                    InstanceRows::open(path, shown, Arc::clone(tasks))?,
+                    Lines::new(repeated),
+                ),
+                alibaba_job,
+            ),
+            StreamedFormat::Alibaba2018Containers {
+                memory_bytes,
+                firsts,
+            } => (
+                Rows::Containers(
+                    ContainerRows::open(path, shown, *memory_bytes)?,
+                    Lines::new(firsts),
+                ),
+                alibaba_job,
+            ),
+            // A Google trace has its own reader, GoogleStream; read as generic CSV, its
+            // rows do not parse and nothing arrives.
+            StreamedFormat::GenericCsv | StreamedFormat::Google2011 { .. } => (
+                Rows::Generic(GenericCsvReader::open(path, shown)?),
+                generic_job,
+            ),
+        };
         Ok(TraceStream {
-            reader: Some(GenericCsvReader::open(&trace.path, &trace.shown)?),
+            reader: Some(reader),
             options: trace.options,
+            job_of,
         })
     }
 
@@ -235,14 +584,13 @@ impl TraceStream {
     pub fn next_pod(&mut self) -> Option<TracePod> {
         loop {
             let reader = self.reader.as_mut()?;
-            match reader.next_pod() {
-                Ok(Some(Ok(pod))) => {
-                    if let Some(pod) = self.options.apply_one(pod, |p| p.name.as_str()) {
+            match reader.next() {
+                Ok(Some(Some(pod))) => {
+                    if let Some(pod) = self.options.apply_one(pod, self.job_of) {
                         return Some(pod);
                     }
                 }
-                // Counted (or refused) by the load's scan.
-                Ok(Some(Err(_))) => {}
+                Ok(Some(None)) => {}
                 Ok(None) | Err(_) => self.reader = None,
             }
         }
@@ -436,17 +784,8 @@ pub fn scan_google_2011(
     // SUBMIT rows within the trace window: none, and the file lists no pod.
     let (mut submits, mut last_time, mut out_of_order) = (0, 0, None);
     let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
-    let mut trace = StreamedTrace {
-        path: path.to_owned(),
-        shown: shown.to_owned(),
-        options,
-        format: StreamedFormat::Google2011 { scale, look_ahead },
-        pods: 0,
-        first_micros: 0,
-        last_micros: 0,
-        longest: SimTime::ZERO,
-        shapes: Vec::new(),
-    };
+    let format = StreamedFormat::Google2011 { scale, look_ahead };
+    let mut trace = StreamedTrace::empty(path, shown, options, format);
     while let Some((line, row)) = rows.next_row(shown, |line, fields| {
         (line, google_row(shown, line, fields))
     })? {
@@ -513,10 +852,10 @@ impl GoogleStream {
     /// Opens the file of `trace` (a Google one) for one run and reads up to its first
     /// arrival and the look-ahead.
     pub fn open(trace: &StreamedTrace) -> Result<GoogleStream, ScenarioError> {
-        let (scale, look_ahead) = match trace.format {
-            StreamedFormat::Google2011 { scale, look_ahead } => (scale, look_ahead),
+        let (scale, look_ahead) = match &trace.format {
+            StreamedFormat::Google2011 { scale, look_ahead } => (*scale, *look_ahead),
             // Not a Google trace: its rows do not parse, so nothing arrives.
-            StreamedFormat::GenericCsv => (
+            _ => (
                 MachineScale {
                     cpu_milli: 1000,
                     memory_bytes: 1,
@@ -659,6 +998,58 @@ impl GoogleStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::alibaba_v2018::load_batch_tasks;
+
+    #[test]
+    fn colliding_fingerprints_never_drop_a_batch_pod() {
+        let dir = std::env::temp_dir().join(format!("schedlab-scan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (t, i) = (dir.join("t.csv"), dir.join("i.csv"));
+        std::fs::write(&t, "M1,1,j_1,1,Terminated,1,2,100,1\n").unwrap();
+        // b at line 4 and a at line 5 repeat first attempts; line 3 is a retry.
+        let rows = ["a", "b", "b2", "b", "a", "c"]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let seq = if *name == "b2" { 2 } else { 1 };
+                let name = &name[..1];
+                format!(
+                    "{name},M1,j_1,1,Terminated,{},{},m_1,{seq},1,,,,\n",
+                    k + 1,
+                    k + 9
+                )
+            })
+            .collect::<String>();
+        std::fs::write(&i, rows).unwrap();
+        let (table, _) = load_batch_tasks(&t, "t.csv", 1 << 30, true).unwrap();
+        let tasks = Arc::new(table);
+        let how = (true, TraceOptions::default());
+        let file = (i.as_path(), "i.csv");
+        let real = scan_batch_by(file, Arc::clone(&tasks), how, stable_hash).unwrap();
+        // Every name the same fingerprint: the second pass holds every name, finds lines
+        // 4 and 5 only, and the third counts a, b and c.
+        let all_collide = scan_batch_by(file, Arc::clone(&tasks), how, |_| 0).unwrap();
+        assert_eq!(real.trace, all_collide.trace);
+        assert_eq!((real.rows, all_collide.rows), (3, 3));
+        match &real.trace.format {
+            StreamedFormat::Alibaba2018Batch { repeated, .. } => assert_eq!(&repeated[..], [4, 5]),
+            other => panic!("{other:?}"),
+        }
+        // From 1 s to 6 s (c at line 6), the longest run 8 s.
+        assert_eq!(
+            (real.trace.first_micros, real.trace.last_micros),
+            (1_000_000, 6_000_000)
+        );
+        assert_eq!(real.trace.longest, SimTime::from_secs(8));
+        let names: Vec<String> = real
+            .trace
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["j_1/M1/a", "j_1/M1/b", "j_1/M1/c"]);
+    }
 
     #[test]
     fn done_tasks_are_a_set_of_runs() {

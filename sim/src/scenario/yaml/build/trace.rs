@@ -17,14 +17,17 @@ use super::{Builder, Result};
 use crate::controllers::workloads::target_workload;
 use crate::scenario::alibaba_v2018::{
     FORMAT_ALIBABA_2018_BATCH, FORMAT_ALIBABA_2018_CONTAINERS, alibaba_job, load_batch_instances,
-    load_containers,
+    load_batch_tasks, load_containers,
 };
 use crate::scenario::gpu_trace::{FORMAT_ALIBABA_GPU_V2023, load_nodes, load_pods};
 use crate::scenario::trace_formats::{
     FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011, MachineScale, TraceOptions, google_job,
     load_generic_csv, load_google_2011,
 };
-use crate::scenario::trace_stream::{DEFAULT_LOOK_AHEAD, scan_generic_csv, scan_google_2011};
+use crate::scenario::trace_stream::{
+    DEFAULT_LOOK_AHEAD, scan_alibaba_batch, scan_alibaba_containers, scan_generic_csv,
+    scan_google_2011,
+};
 use crate::scenario::{
     GpuFillOptions, QueueOptions, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
 };
@@ -49,7 +52,12 @@ const WORKLOAD_FORMATS: &[&str] = &[
 ];
 
 /// The formats whose recorded replays stream (`stream`, on by default).
-const STREAMED_FORMATS: &[&str] = &[FORMAT_GENERIC_CSV, FORMAT_GOOGLE_2011];
+const STREAMED_FORMATS: &[&str] = &[
+    FORMAT_GENERIC_CSV,
+    FORMAT_GOOGLE_2011,
+    FORMAT_ALIBABA_2018_BATCH,
+    FORMAT_ALIBABA_2018_CONTAINERS,
+];
 
 /// What 1.0 means in a Google trace without `machineScale`: a core and a byte.
 const GOOGLE_DEFAULT_SCALE: MachineScale = MachineScale {
@@ -353,8 +361,8 @@ impl Builder<'_> {
                     &v.referenced,
                     &format!("{base}.stream"),
                     format!(
-                        "only a recorded {FORMAT_GENERIC_CSV} or {FORMAT_GOOGLE_2011} replay \
-                         streams; give `stream: false` or leave it out"
+                        "only a recorded {} replay streams; give `stream: false` or leave it out",
+                        one_of(STREAMED_FORMATS)
                     ),
                 ));
             }
@@ -375,15 +383,33 @@ impl Builder<'_> {
             Some(v) => self.duration(v, &format!("{base}.lookAhead"))?,
             None => DEFAULT_LOOK_AHEAD,
         };
+        // What mem_size or plan_mem 100 stands for.
+        let alibaba_memory = scale.map_or(0, |s| s.memory_bytes);
         if stream {
-            let scan = if format == FORMAT_GOOGLE_2011 {
-                let scale = scale.unwrap_or(GOOGLE_DEFAULT_SCALE);
-                scan_google_2011(&path, &shown, strict, options, (scale, look_ahead))?
-            } else {
-                scan_generic_csv(&path, &shown, strict, options)?
+            // The batch_task rows skipped, warned of before the instances' as read whole.
+            let mut tasks_skipped = None;
+            let scan = match format {
+                FORMAT_GOOGLE_2011 => {
+                    let scale = scale.unwrap_or(GOOGLE_DEFAULT_SCALE);
+                    scan_google_2011(&path, &shown, strict, options, (scale, look_ahead))?
+                }
+                FORMAT_ALIBABA_2018_BATCH => {
+                    let (tasks_path, tasks_shown) = tasks.as_ref().expect("checked above");
+                    let (table, skipped) =
+                        load_batch_tasks(tasks_path, tasks_shown, alibaba_memory, strict)?;
+                    tasks_skipped = skipped;
+                    scan_alibaba_batch((&path, &shown), Arc::new(table), strict, options)?
+                }
+                FORMAT_ALIBABA_2018_CONTAINERS => {
+                    scan_alibaba_containers((&path, &shown), alibaba_memory, strict, options)?
+                }
+                _ => scan_generic_csv(&path, &shown, strict, options)?,
             };
             match scan.out_of_order {
                 None => {
+                    if let Some(skipped) = tasks_skipped {
+                        self.trace_warnings.push(skipped.warning());
+                    }
                     if let Some(skipped) = scan.skipped {
                         self.trace_warnings.push(skipped.warning());
                     }
@@ -415,8 +441,6 @@ impl Builder<'_> {
                 )),
             }
         }
-        // What mem_size or plan_mem 100 stands for.
-        let alibaba_memory = scale.map_or(0, |s| s.memory_bytes);
         let (pods, skipped) = match format {
             FORMAT_ALIBABA_2018_BATCH => {
                 let (tasks_path, tasks_shown) = tasks.expect("checked above");
