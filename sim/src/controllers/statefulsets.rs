@@ -83,7 +83,7 @@ struct Set {
     pods: Vec<Option<PodId>>,
     not_before: Vec<SimTime>,
     /// Per ordinal: a snapshot's pod's template, pinned to its node, for its first
-    /// creation only.
+    /// creation only; empty when there is none left to adopt.
     pinned: Vec<Option<Arc<PodTemplate>>>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
@@ -157,7 +157,13 @@ impl StatefulSets {
             let templates: Vec<Arc<PodTemplate>> = (0..*replicas)
                 .map(|i| Arc::new(ordinal_template(base, claim_templates, i)))
                 .collect();
-            let mut pinned: Vec<Option<Arc<PodTemplate>>> = vec![None; *replicas as usize];
+            // Empty when the set adopts nothing (or once it has adopted all).
+            let mut pinned: Vec<Option<Arc<PodTemplate>>> = if workload.adopted_ordinals.is_empty()
+            {
+                Vec::new()
+            } else {
+                vec![None; *replicas as usize]
+            };
             for (t, &i) in workload.adopted.iter().zip(&workload.adopted_ordinals) {
                 if let Some(slot) = pinned.get_mut(i as usize) {
                     let mut own = (*templates[i as usize]).clone();
@@ -193,15 +199,19 @@ impl StatefulSets {
             return;
         }
         // A snapshot's pods are there already: none waits for a lower ordinal.
-        for i in 0..s.pods.len() {
-            if s.pods[i].is_none()
-                && let Some(t) = s.pinned[i].clone()
-            {
-                if !s.create(set, i, t, ctx) {
-                    return;
+        if !s.pinned.is_empty() {
+            for i in 0..s.pods.len() {
+                if s.pods[i].is_none()
+                    && let Some(t) = s.pinned[i].clone()
+                {
+                    if !s.create(set, i, t, ctx) {
+                        return;
+                    }
+                    s.pinned[i] = None;
                 }
-                s.pinned[i] = None;
             }
+            // All adopted: later syncs skip this pass.
+            s.pinned = Vec::new();
         }
         let ordered = s.policy == PodManagementPolicy::OrderedReady;
         for i in 0..s.pods.len() {
