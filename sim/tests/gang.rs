@@ -567,6 +567,7 @@ fn random_scenario(seed: u64) -> Scenario {
         workloads.push(Workload {
             dynamics: None,
             adopted: Vec::new(),
+            adopted_ordinals: Vec::new(),
             forbidden: None,
             kind,
             template,

@@ -401,6 +401,7 @@ fn random_workload(rng: &mut ChaCha8Rng, i: usize, nodes: &[NodeSpec], bounded: 
     Workload {
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
         kind,
         template: Arc::new(template),
@@ -1124,6 +1125,7 @@ fn a_node_that_joins_again_is_a_new_node_and_takes_pods() {
     let deployment = Workload {
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
@@ -1276,6 +1278,7 @@ fn bare_pods(template: PodTemplate, count: u32, run_for: Option<SimTime>) -> Wor
     Workload {
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Pods {
             at: SimTime::ZERO,
@@ -1340,6 +1343,7 @@ fn pod_larger_than_every_node_stays_pending_and_run_ends() {
     let batch = |template: PodTemplate, process, count, sized| Workload {
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Batch {
             arrivals: Arrivals {
@@ -1549,6 +1553,7 @@ fn deployment_of_instant_pods_does_not_stall_time() {
     let deployment = Workload {
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,

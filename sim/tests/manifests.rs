@@ -1009,3 +1009,401 @@ spec:
         "{e}"
     );
 }
+
+/// (time in seconds, pod, node) of every binding.
+fn timed_bindings(r: &RunResult) -> Vec<(u64, String, String)> {
+    r.trace
+        .iter()
+        .filter_map(|t| match &t.event {
+            TraceEvent::Bound { node } => {
+                Some((t.time.as_micros() / 1_000_000, t.pod.clone(), node.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Pods created in a run.
+fn created(r: &RunResult) -> usize {
+    r.trace
+        .iter()
+        .filter(|t| matches!(t.event, TraceEvent::Created))
+        .count()
+}
+
+/// Three nodes of 4 CPUs.
+const THREE_NODES: &str = "\
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n2}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n3}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+";
+
+/// A snapshot of the StatefulSet `web` (4 replicas, a `data` claim per ordinal): web-0
+/// runs on n2 and web-2 on n3, their claims bound to local volumes there; web-1 and
+/// web-3 are missing, and `web-7` (beyond the replicas) is left to the controller.
+fn stateful_snapshot(policy: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: List
+items:
+{THREE_NODES}- apiVersion: storage.k8s.io/v1
+  kind: StorageClass
+  metadata:
+    name: local
+    annotations: {{storageclass.kubernetes.io/is-default-class: 'true'}}
+  provisioner: local.csi
+  volumeBindingMode: WaitForFirstConsumer
+- apiVersion: v1
+  kind: PersistentVolume
+  metadata: {{name: pv-a}}
+  spec:
+    capacity: {{storage: 1Gi}}
+    storageClassName: local
+    nodeAffinity:
+      required:
+        nodeSelectorTerms: [{{matchExpressions: [{{key: kubernetes.io/hostname, operator: In, values: [n2]}}]}}]
+- apiVersion: v1
+  kind: PersistentVolume
+  metadata: {{name: pv-b}}
+  spec:
+    capacity: {{storage: 1Gi}}
+    storageClassName: local
+    nodeAffinity:
+      required:
+        nodeSelectorTerms: [{{matchExpressions: [{{key: kubernetes.io/hostname, operator: In, values: [n3]}}]}}]
+- apiVersion: v1
+  kind: PersistentVolumeClaim
+  metadata: {{name: data-web-0}}
+  spec:
+    resources: {{requests: {{storage: 1Gi}}}}
+    volumeName: pv-a
+- apiVersion: v1
+  kind: PersistentVolumeClaim
+  metadata: {{name: data-web-2}}
+  spec:
+    storageClassName: local
+    resources: {{requests: {{storage: 1Gi}}}}
+    volumeName: pv-b
+- apiVersion: apps/v1
+  kind: StatefulSet
+  metadata: {{name: web}}
+  spec:
+    replicas: 4
+    podManagementPolicy: {policy}
+    serviceName: web
+    selector: {{matchLabels: {{app: web}}}}
+    template:
+      metadata: {{labels: {{app: web}}}}
+      spec:
+        containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+    volumeClaimTemplates:
+    - metadata: {{name: data}}
+      spec: {{resources: {{requests: {{storage: 1Gi}}}}}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-2
+    ownerReferences: [{{apiVersion: apps/v1, kind: StatefulSet, name: web, controller: true}}]
+  spec:
+    nodeName: n3
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+    volumes: [{{name: data, persistentVolumeClaim: {{claimName: data-web-2}}}}]
+  status: {{phase: Running}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-0
+    ownerReferences: [{{apiVersion: apps/v1, kind: StatefulSet, name: web, controller: true}}]
+  spec:
+    nodeName: n2
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+    volumes: [{{name: data, persistentVolumeClaim: {{claimName: data-web-0}}}}]
+  status: {{phase: Running}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: web-7
+    ownerReferences: [{{apiVersion: apps/v1, kind: StatefulSet, name: web, controller: true}}]
+  spec:
+    nodeName: n1
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+  status: {{phase: Running}}
+"
+    )
+}
+
+#[test]
+fn a_snapshots_stateful_set_keeps_its_ordinals_on_their_nodes_with_their_claims() {
+    let dir = dir_with(
+        "sts-adopt",
+        &[
+            ("cluster.yaml", &stateful_snapshot("OrderedReady")),
+            (
+                "s.yaml",
+                "startLatency: 0s\nmanifests: [cluster.yaml]\nschedulers: [kube-default]\n",
+            ),
+            ("p.yaml", &stateful_snapshot("Parallel")),
+            (
+                "p-s.yaml",
+                "startLatency: 0s\nmanifests: [p.yaml]\nschedulers: [kube-default]\n",
+            ),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(names, ["web"]);
+    let adopted: Vec<Option<&str>> = s.workloads[0]
+        .adopted
+        .iter()
+        .map(|t| t.node_name.as_deref())
+        .collect();
+    assert_eq!(adopted, [Some("n2"), Some("n3")]);
+    assert_eq!(s.workloads[0].adopted_ordinals, [0, 2]);
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some(
+            "manifests: 3 Pods left to their controllers in the manifests, 2 bound pod(s) adopted on their nodes"
+        )
+    );
+    // The snapshot's claims are the ordinals' (bound to their volumes); the missing
+    // ordinals' claims are made with the default class (`local`), as is data-web-0,
+    // which names none.
+    let claims: Vec<(&str, &str, Option<&str>)> = s
+        .volumes
+        .claims()
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.storage_class.as_str(),
+                c.bound_volume.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            ("data-web-0", "local", Some("pv-a")),
+            ("data-web-2", "local", Some("pv-b")),
+            ("data-web-1", "local", None),
+            ("data-web-3", "local", None),
+        ]
+    );
+
+    // web-0 and web-2 start at 0 on their nodes through the kubelet; OrderedReady then
+    // creates web-1, and web-3 once web-1 runs: only those two meet the scheduler.
+    let r = run(&s, "kube-default");
+    let bound = timed_bindings(&r);
+    assert_eq!(
+        bound[..2],
+        [
+            (0, "web-0".to_owned(), "n2".to_owned()),
+            (0, "web-2".to_owned(), "n3".to_owned()),
+        ]
+    );
+    let later: Vec<&str> = bound[2..].iter().map(|(_, p, _)| p.as_str()).collect();
+    assert_eq!(later, ["web-1", "web-3"], "{bound:?}");
+    assert_eq!(r.summary.count(&sim::columns::SCHEDULING_ATTEMPTS), 2);
+    assert_eq!(created(&r), 4);
+    let pods = |r: &RunResult, at: &str| -> Vec<String> {
+        r.trace
+            .iter()
+            .filter(|t| matches!(&t.event, TraceEvent::Bound { node } if node == at))
+            .map(|t| t.pod.clone())
+            .collect()
+    };
+    assert_eq!(pods(&r, "n2"), ["web-0"]);
+
+    // Parallel: the same two adopted first, then web-1 and web-3 at once.
+    let p = load(&dir.join("p-s.yaml"));
+    let r = run(&p, "kube-default");
+    let bound = timed_bindings(&r);
+    let names: Vec<(u64, &str)> = bound.iter().map(|(t, p, _)| (*t, p.as_str())).collect();
+    assert_eq!(
+        names,
+        [(0, "web-0"), (0, "web-2"), (0, "web-1"), (0, "web-3")],
+        "{bound:?}"
+    );
+    assert_eq!(r.summary.count(&sim::columns::SCHEDULING_ATTEMPTS), 2);
+}
+
+/// A snapshot's Job `batch` (4 completions, 2 at a time): `status` as given, two pods
+/// running on n2 and n1, one Succeeded on n3.
+fn job_snapshot(status: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: List
+items:
+{THREE_NODES}- apiVersion: batch/v1
+  kind: Job
+  metadata: {{name: batch}}
+  spec:
+    completions: 4
+    parallelism: 2
+    template:
+      spec:
+        restartPolicy: Never
+        containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+  status: {status}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: batch-x7k2p
+    ownerReferences: [{{apiVersion: batch/v1, kind: Job, name: batch, controller: true}}]
+  spec:
+    nodeName: n2
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+  status: {{phase: Running}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: batch-a1b2c
+    ownerReferences: [{{apiVersion: batch/v1, kind: Job, name: batch, controller: true}}]
+  spec:
+    nodeName: n3
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+  status: {{phase: Succeeded}}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: batch-q9w8e
+    ownerReferences: [{{apiVersion: batch/v1, kind: Job, name: batch, controller: true}}]
+  spec:
+    nodeName: n1
+    containers: [{{name: c, resources: {{requests: {{cpu: '1', memory: 1Gi}}}}}}]
+  status: {{phase: Running}}
+"
+    )
+}
+
+#[test]
+fn a_snapshots_job_keeps_its_running_pods_and_creates_only_what_it_still_needs() {
+    let scenario = "startLatency: 0s\nmanifests: [m.yaml]\nmanifestDynamics:\n  - {job: batch, duration: 1m}\n";
+    let run_job = |status: &str, test: &str| {
+        let dir = dir_with(
+            test,
+            &[("s.yaml", scenario), ("m.yaml", &job_snapshot(status))],
+        );
+        let s = load(&dir.join("s.yaml"));
+        let adopted: Vec<Option<&str>> = s.workloads[0]
+            .adopted
+            .iter()
+            .map(|t| t.node_name.as_deref())
+            .collect();
+        // Pod-name order; the Succeeded pod holds no node.
+        assert_eq!(adopted, [Some("n1"), Some("n2")]);
+        run(&s, "first-fit")
+    };
+    // Two of four completions done and two running: nothing more to create; the Job
+    // completes when its two pods finish, a minute in.
+    let r = run_job("{succeeded: 2, active: 2}", "job-adopt-2");
+    assert_eq!(
+        timed_bindings(&r),
+        [
+            (0, "batch-0".to_owned(), "n1".to_owned()),
+            (0, "batch-1".to_owned(), "n2".to_owned()),
+        ]
+    );
+    assert_eq!(r.summary.count(&sim::columns::SCHEDULING_ATTEMPTS), 0);
+    assert_eq!(created(&r), 2);
+    let completed: Vec<u64> = r
+        .trace
+        .iter()
+        .filter(|t| matches!(t.event, TraceEvent::JobCompleted))
+        .map(|t| t.time.as_micros() / 1_000_000)
+        .collect();
+    assert_eq!(completed, [60]);
+    // Without `status.succeeded`, the Succeeded pod counts: 3 of 4 are done once the
+    // two running pods finish, and one more pod is created and scheduled then.
+    let r = run_job("{active: 2}", "job-adopt-pods");
+    let bound = timed_bindings(&r);
+    assert_eq!(bound.len(), 3, "{bound:?}");
+    assert_eq!(bound[2].0, 60);
+    assert_eq!(bound[2].1, "batch-2");
+    assert_eq!(r.summary.count(&sim::columns::SCHEDULING_ATTEMPTS), 1);
+    assert_eq!(created(&r), 3);
+}
+
+#[test]
+fn a_snapshots_job_owned_by_a_cron_job_is_its_active_job() {
+    let job = "\
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: report-5750
+  ownerReferences: [{apiVersion: batch/v1, kind: CronJob, name: report, controller: true}]
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox, resources: {requests: {cpu: 100m}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: report-5750-zz9
+  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: report-5750, controller: true}]
+spec:
+  nodeName: n
+  containers: [{name: c, image: busybox, resources: {requests: {cpu: 100m}}}]
+status: {phase: Running}
+";
+    // Forbid: the adopted Job is active from the start (its pod runs 15 minutes), so the
+    // run at 0 is held back and the one at 10 runs late, when it finishes.
+    let manifest = format!("{}{job}", cron("Forbid", ""));
+    let created = jobs_created(&cron_scenario("15m"), &manifest, "cron-adopt-forbid");
+    let names: Vec<&str> = created.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["report-5770", "report-5790"], "{created:?}");
+    assert!(created[0].0 >= 900 && created[0].0 < 960, "{created:?}");
+    // Replace: the run at 0 deletes the adopted Job and its pod.
+    let dir = dir_with(
+        "cron-adopt-replace",
+        &[
+            ("s.yaml", &cron_scenario("15m")),
+            ("m.yaml", &format!("{}{job}", cron("Replace", ""))),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some(
+            "manifests: 1 Pod left to their controllers in the manifests, 1 bound pod(s) adopted on their nodes; 1 Job adopted by their CronJobs"
+        )
+    );
+    assert_eq!(s.cron_jobs[0].adopted.len(), 1);
+    let r = run(&s, "first-fit");
+    let adopted_pod: Vec<(u64, &TraceEvent)> = r
+        .trace
+        .iter()
+        .filter(|t| t.pod == "report-5750-0")
+        .map(|t| (t.time.as_micros() / 1_000_000, &t.event))
+        .collect();
+    assert!(
+        matches!(
+            adopted_pod[..],
+            [(0, TraceEvent::Created), (0, TraceEvent::Bound { .. }), ..]
+        ),
+        "{adopted_pod:?}"
+    );
+    // It was deleted at 0 by the run that replaced it, long before its 15 minutes.
+    assert!(
+        !adopted_pod
+            .iter()
+            .any(|(_, e)| matches!(e, TraceEvent::Finished)),
+        "{adopted_pod:?}"
+    );
+}

@@ -15,6 +15,10 @@
 //! - `Replace`: the active Jobs are deleted, with their pods ([`JobEvent::Delete`]),
 //!   and the new Job is created.
 //!
+//! A cluster snapshot's running Job owned by a CronJob (`CronJob::adopted`) is one of its
+//! active Jobs from the start (the job controller starts it as any Job): Forbid holds
+//! scheduled times back until it finishes, Replace deletes it.
+//!
 //! Simplified: the controller is never late itself, so `startingDeadlineSeconds` only
 //! matters to Forbid's late runs; `suspend` is fixed for the run (a suspended CronJob
 //! schedules nothing); finished Jobs are not kept (`successfulJobsHistoryLimit`,
@@ -65,6 +69,9 @@ impl CronJobs {
             for &(_, w) in &cron.runs {
                 owner[w as usize] = Some(c as u32);
             }
+            for &w in &cron.adopted {
+                owner[w as usize] = Some(c as u32);
+            }
             if let Some(&(at, _)) = cron.runs.first() {
                 ctx.at(
                     at,
@@ -79,7 +86,10 @@ impl CronJobs {
             status: scenario
                 .cron_jobs
                 .iter()
-                .map(|_| Status::default())
+                .map(|c| Status {
+                    active: c.adopted.clone(),
+                    missed: None,
+                })
                 .collect(),
             owner,
         }

@@ -22,6 +22,16 @@
 //!   sync, which is requeued with the controller's API back-off, 1 s doubling to a
 //!   minute (`DefaultJobApiBackOff`, `MaxJobApiBackOff`).
 //!
+//! A cluster snapshot's Job (`Workload::adopted`, `JobSpec::succeeded`) starts with the
+//! completions its `status.succeeded` shows (or its Succeeded pods, when it has none) and
+//! its bound pods as its first active pods: they are created first, pinned to the
+//! snapshot's nodes by `nodeName`, so the kubelet admits them there without the
+//! scheduler; only what `parallelism` and the remaining completions still need is
+//! created beyond them. A snapshot's Job that is already complete creates nothing.
+//! Simplified there: its `status.failed` and `startTime` are not read (no failures count
+//! towards `backoffLimit`, `activeDeadlineSeconds` counts from the run's start), and its
+//! adopted pods run for a fresh duration, not what is left of theirs.
+//!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy
 //! TerminatingOrFailed, but counts it failed once it is terminal); no Indexed completion mode,
@@ -38,7 +48,7 @@ use schedulers::{PodId, PodPhase};
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
-use crate::controllers::workloads::new_pod;
+use crate::controllers::workloads::new_pod_from;
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact, JobFailureReason};
 use crate::rng::{Concern, stream};
@@ -143,7 +153,10 @@ impl Jobs {
                 Some(Job {
                     started: None,
                     done: false,
-                    succeeded: 0,
+                    succeeded: match &w.kind {
+                        WorkloadKind::Job { spec, .. } => spec.succeeded,
+                        _ => 0,
+                    },
                     failed: 0,
                     failures_since_success: 0,
                     last_failure: SimTime::ZERO,
@@ -172,7 +185,16 @@ impl Jobs {
             return;
         };
         job.started = Some(ctx.now);
-        if let Some(deadline) = Self::spec(ctx, w).and_then(|s| s.active_deadline) {
+        let spec = Self::spec(ctx, w);
+        if spec
+            .as_ref()
+            .is_some_and(|s| s.succeeded > 0 && s.succeeded >= s.completions)
+        {
+            // A snapshot's Job that completed before the run: nothing more to do.
+            job.done = true;
+            return;
+        }
+        if let Some(deadline) = spec.and_then(|s| s.active_deadline) {
             ctx.at(
                 ctx.now.saturating_add(deadline),
                 Event::Jobs(JobEvent::Deadline { workload: w as u32 }),
@@ -210,8 +232,14 @@ impl Jobs {
             return;
         }
         let workload = &ctx.scenario.workloads[w];
-        let (mut pod, run_for) = new_pod(
+        // A snapshot's pods first, on their nodes.
+        let template = usize::try_from(job.created)
+            .ok()
+            .and_then(|i| workload.adopted.get(i))
+            .unwrap_or(&workload.template);
+        let (mut pod, run_for) = new_pod_from(
             workload,
+            std::sync::Arc::clone(template),
             w,
             job.created,
             &mut job.sizes,

@@ -13,6 +13,13 @@
 //! requeued with the controller's rate limiter (5 ms doubling to 1000 s); `Parallel`
 //! stops at that ordinal too, where upstream would try the others in the same pass.
 //!
+//! A cluster snapshot's pods (`Workload::adopted`, with their ordinals) exist already
+//! when the set is created: at its first sync each adopted ordinal's pod is created
+//! first, whatever the policy, named and claimed as its ordinal and pinned to the
+//! snapshot's node by `nodeName`, so the kubelet admits it there without the scheduler
+//! (as upstream finds the pod already running); the missing ordinals then follow the
+//! policy. A replacement of an adopted pod is scheduled as any other.
+//!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
 //! `minReadySeconds`); replicas are fixed (no scaling, so no ordered scale-down); no
 //! rolling updates or revisions; a pod that ran for no time, or was refused rather than
@@ -75,10 +82,50 @@ struct Set {
     templates: Vec<Arc<PodTemplate>>,
     pods: Vec<Option<PodId>>,
     not_before: Vec<SimTime>,
+    /// Per ordinal: a snapshot's pod's template, pinned to its node, for its first
+    /// creation only; empty when there is none left to adopt.
+    pinned: Vec<Option<Arc<PodTemplate>>>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
     /// The requeue after refused creations.
     backoff: CreateBackoff,
+}
+
+impl Set {
+    /// Creates ordinal `i`'s pod from `template`; false when the API server refused it
+    /// (the sync then fails and is requeued with the rate limiter).
+    fn create(
+        &mut self,
+        set: usize,
+        i: usize,
+        template: Arc<PodTemplate>,
+        ctx: &mut Ctx<'_>,
+    ) -> bool {
+        let mut pod = Pod::from_template(template, i as u32);
+        pod.created_stamp = ctx.now.as_micros();
+        pod.owner = self.workload;
+        let run_for = ctx.scenario.workloads[self.workload as usize]
+            .duration
+            .as_ref()
+            .map_or(SimTime::MAX, |d| sample_duration(d, &mut self.durations));
+        pod.run_micros = run_for.as_micros();
+        let Some(id) = admission::create_pod(ctx, pod, run_for) else {
+            if let Some(at) = self.backoff.refused(
+                ctx.now,
+                admission::CONTROLLER_BACKOFF,
+                admission::MAX_CONTROLLER_BACKOFF,
+            ) {
+                ctx.at(
+                    at,
+                    Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 }),
+                );
+            }
+            return false;
+        };
+        self.backoff.succeeded();
+        self.pods[i] = Some(id);
+        true
+    }
 }
 
 /// Every StatefulSet of the scenario.
@@ -107,9 +154,23 @@ impl StatefulSets {
                 continue;
             };
             let base = &workload.template;
-            let templates = (0..*replicas)
+            let templates: Vec<Arc<PodTemplate>> = (0..*replicas)
                 .map(|i| Arc::new(ordinal_template(base, claim_templates, i)))
                 .collect();
+            // Empty when the set adopts nothing (or once it has adopted all).
+            let mut pinned: Vec<Option<Arc<PodTemplate>>> = if workload.adopted_ordinals.is_empty()
+            {
+                Vec::new()
+            } else {
+                vec![None; *replicas as usize]
+            };
+            for (t, &i) in workload.adopted.iter().zip(&workload.adopted_ordinals) {
+                if let Some(slot) = pinned.get_mut(i as usize) {
+                    let mut own = (*templates[i as usize]).clone();
+                    own.node_name.clone_from(&t.node_name);
+                    *slot = Some(Arc::new(own));
+                }
+            }
             let set = s.sets.len() as u32;
             s.by_workload[w] = set;
             s.sets.push(Set {
@@ -119,6 +180,7 @@ impl StatefulSets {
                 templates,
                 pods: vec![None; *replicas as usize],
                 not_before: vec![SimTime::ZERO; *replicas as usize],
+                pinned,
                 durations: stream(seed, Concern::Durations, w as u64),
                 backoff: CreateBackoff::default(),
             });
@@ -128,13 +190,28 @@ impl StatefulSets {
     }
 
     /// Upstream's reconcile loop for one set: creates missing ordinals, in order and one
-    /// at a time under OrderedReady.
+    /// at a time under OrderedReady, after any snapshot pods still to adopt.
     fn sync(&mut self, set: usize, ctx: &mut Ctx<'_>) {
         let Some(s) = self.sets.get_mut(set) else {
             return;
         };
         if !s.live {
             return;
+        }
+        // A snapshot's pods are there already: none waits for a lower ordinal.
+        if !s.pinned.is_empty() {
+            for i in 0..s.pods.len() {
+                if s.pods[i].is_none()
+                    && let Some(t) = s.pinned[i].clone()
+                {
+                    if !s.create(set, i, t, ctx) {
+                        return;
+                    }
+                    s.pinned[i] = None;
+                }
+            }
+            // All adopted: later syncs skip this pass.
+            s.pinned = Vec::new();
         }
         let ordered = s.policy == PodManagementPolicy::OrderedReady;
         for i in 0..s.pods.len() {
@@ -145,32 +222,9 @@ impl StatefulSets {
                     }
                 }
                 None => {
-                    let mut pod = Pod::from_template(Arc::clone(&s.templates[i]), i as u32);
-                    pod.created_stamp = ctx.now.as_micros();
-                    pod.owner = s.workload;
-                    let run_for = ctx.scenario.workloads[s.workload as usize]
-                        .duration
-                        .as_ref()
-                        .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
-                    pod.run_micros = run_for.as_micros();
-                    let Some(id) = admission::create_pod(ctx, pod, run_for) else {
-                        // The sync fails here and is requeued with the rate limiter.
-                        if let Some(at) = s.backoff.refused(
-                            ctx.now,
-                            admission::CONTROLLER_BACKOFF,
-                            admission::MAX_CONTROLLER_BACKOFF,
-                        ) {
-                            ctx.at(
-                                at,
-                                Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 }),
-                            );
-                        }
-                        return;
-                    };
-                    s.backoff.succeeded();
-                    s.pods[i] = Some(id);
-                    if ordered {
-                        // It is not Running and Ready yet: wait for it.
+                    let template = Arc::clone(&s.templates[i]);
+                    if !s.create(set, i, template, ctx) || ordered {
+                        // Refused, or not Running and Ready yet: wait for it.
                         return;
                     }
                 }

@@ -6,7 +6,7 @@
 //! - `batch:` pods arrive by a Poisson, fixed or burst process.
 //! - A trace workload replays a trace's pods (see [`TraceTiming`]).
 //! - `job:` pods are the job controller's ([`super::jobs`]), which builds them with
-//!   [`new_pod`] as these controllers do.
+//!   [`new_pod_from`] as these controllers do.
 //!
 //! Every pod enters the cluster through [`super::admission::create_pod`]. A Deployment
 //! whose creation is refused (a ResourceQuota, a LimitRange) retries after the
@@ -928,22 +928,8 @@ impl Workloads {
     }
 }
 
-/// A new pending pod of `workload` (index `w`) created `now`, its size drawn from
-/// `sizes` and how long it runs from `durations`; shared by the controllers that create
-/// a workload's pods.
-pub(crate) fn new_pod(
-    workload: &Workload,
-    w: usize,
-    ordinal: u32,
-    sizes: &mut ChaCha8Rng,
-    durations: &mut ChaCha8Rng,
-    now: SimTime,
-) -> (Pod, SimTime) {
-    let template = Arc::clone(&workload.template);
-    new_pod_from(workload, template, w, ordinal, sizes, durations, now)
-}
-
-/// As [`new_pod`], from `template` (a rollout's ReplicaSet's, when not the workload's).
+/// A new pod of workload `w` from `template` (the workload's own, a rollout's
+/// ReplicaSet's, or one pinned to a snapshot's node), its size and duration drawn.
 pub(crate) fn new_pod_from(
     workload: &Workload,
     template: Arc<PodTemplate>,

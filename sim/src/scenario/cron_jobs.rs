@@ -67,6 +67,9 @@ pub struct CronJob {
     pub starting_deadline: Option<SimTime>,
     /// (scheduled time, the Job's workload index), in time order. Empty when suspended.
     pub runs: Vec<(SimTime, u32)>,
+    /// Its Jobs a cluster snapshot shows running (workload indices): active from the
+    /// start, so Forbid waits for them and Replace deletes them.
+    pub adopted: Vec<u32>,
 }
 
 /// A parsed 5-field schedule: one bit per allowed value of each field.

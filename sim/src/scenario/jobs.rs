@@ -29,6 +29,9 @@ pub struct JobSpec {
     /// Chance that one run of a pod's containers ends with an error
     /// (`failureProbability`, default 0), drawn per run from the Job's own stream.
     pub failure_probability: f64,
+    /// Completions already done when the run starts (a cluster snapshot's
+    /// `status.succeeded`); 0 for a Job the scenario creates.
+    pub succeeded: u32,
 }
 
 /// A Job pod's `restartPolicy` (a Job accepts only these two).

@@ -170,11 +170,14 @@ pub struct Workload {
     pub duration: Option<Dist<SimTime>>,
     /// A Deployment's readiness, load, usage and autoscaler, if any are given.
     pub dynamics: Option<Arc<super::dynamics::Dynamics>>,
-    /// The pods a cluster snapshot shows already on their nodes (a Deployment's or
-    /// ReplicaSet's bound pods in the manifests): its first pods take these templates,
-    /// each the workload's own pinned to one node by `nodeName`, so they start where the
-    /// snapshot has them instead of meeting the scheduler.
+    /// The pods a cluster snapshot shows already on their nodes (a Deployment's,
+    /// ReplicaSet's, StatefulSet's or Job's bound pods in the manifests): its first pods
+    /// take these templates, each the workload's own pinned to one node by `nodeName`, so
+    /// they start where the snapshot has them instead of meeting the scheduler.
     pub adopted: Vec<Arc<PodTemplate>>,
+    /// A StatefulSet's: the ordinal of each of `adopted` (the pod `<set>-<ordinal>` keeps
+    /// its identity and claims); empty for other kinds.
+    pub adopted_ordinals: Vec<u32>,
     /// Why the LimitRanges of its namespace forbid its pods (upstream's message after
     /// `pods "NAME" is forbidden: `); every creation of one is refused.
     pub forbidden: Option<Arc<str>>,

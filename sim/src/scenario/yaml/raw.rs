@@ -580,6 +580,9 @@ pub(super) struct RawStorageClass {
     pub(super) provisioner: Option<Spanned<String>>,
     pub(super) volume_binding_mode: Option<Spanned<String>>,
     pub(super) allowed_topologies: Option<Vec<Spanned<RawTopologySelectorTerm>>>,
+    /// The default class (a manifest's `storageclass.kubernetes.io/is-default-class`
+    /// annotation): claims that name no class get it.
+    pub(super) default: Option<Spanned<bool>>,
 }
 
 /// `{storage: QUANTITY}` (`capacity`, `resources.requests`).

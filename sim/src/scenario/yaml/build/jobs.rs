@@ -73,6 +73,7 @@ impl Builder<'_> {
                 active_deadline,
                 restart_policy,
                 failure_probability,
+                succeeded: 0,
             },
         })
     }
@@ -152,6 +153,7 @@ mod tests {
                     active_deadline: None,
                     restart_policy: RestartPolicy::Never,
                     failure_probability: 0.0,
+                    succeeded: 0,
                 },
             }
         );
@@ -166,6 +168,7 @@ mod tests {
                     active_deadline: Some(SimTime::from_secs(600)),
                     restart_policy: RestartPolicy::OnFailure,
                     failure_probability: 0.25,
+                    succeeded: 0,
                 },
             }
         );

@@ -35,13 +35,13 @@ use super::super::raw::{
 use super::admission::{RawLimitRangeSpec, RawQuotaSpec};
 use super::workloads::Kind;
 use super::{Builder, Result};
-use crate::scenario::Workload;
+use crate::scenario::{Workload, WorkloadKind};
 use schedulers::pdb::PodDisruptionBudget;
 use schedulers::{NodeSpec, PodTemplate};
 use std::sync::Arc;
 
 mod cron_jobs;
-pub(super) use cron_jobs::lay_out as lay_out_cron_jobs;
+pub(super) use cron_jobs::{adopt as adopt_cron_jobs, lay_out as lay_out_cron_jobs};
 mod hpa;
 mod volumes;
 
@@ -141,6 +141,7 @@ struct Header {
     kind: Option<Spanned<Scalar>>,
     metadata: Option<HeaderMeta>,
     spec: Option<HeaderSpec>,
+    status: Option<HeaderStatus>,
     items: Option<Vec<Spanned<Header>>>,
 }
 
@@ -161,11 +162,21 @@ struct HeaderOwner {
     controller: Option<Scalar>,
 }
 
-/// A pod's `spec.nodeName` (what a snapshot's bound pod has).
+/// A pod's `spec.nodeName` (what a snapshot's bound pod has), and a StatefulSet's
+/// `spec.replicas` (which of its pods' ordinals it keeps).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HeaderSpec {
     node_name: Option<Scalar>,
+    replicas: Option<Scalar>,
+}
+
+/// A pod's `status.phase` (a snapshot lists finished pods too) and a Job's
+/// `status.succeeded` (its completions so far).
+#[derive(Debug, Deserialize)]
+struct HeaderStatus {
+    phase: Option<Scalar>,
+    succeeded: Option<Scalar>,
 }
 
 /// A PriorityClass.
@@ -621,12 +632,24 @@ struct Object {
     controller: Option<(String, String)>,
     /// A pod's `spec.nodeName`.
     node_name: Option<String>,
+    /// A pod's `status.phase`.
+    phase: Option<String>,
+    /// A StatefulSet's `spec.replicas` as written (1 when absent).
+    replicas: Option<String>,
+    /// A Job's `status.succeeded` as written.
+    succeeded: Option<String>,
     /// Left to an owner the manifests also hold, which makes its pods (see
     /// [`Manifests::resolve_owners`]).
     managed: bool,
-    /// A Deployment's or ReplicaSet's pods the manifests show bound: their nodes, in pod
-    /// name order.
+    /// A Deployment's, ReplicaSet's or Job's pods the manifests show bound and not
+    /// finished: their nodes, in pod name order; a StatefulSet's, in ordinal order.
     adopted: Vec<String>,
+    /// A StatefulSet's: the ordinal of each of `adopted`.
+    adopted_ordinals: Vec<u32>,
+    /// A Job's pods the manifests show Succeeded.
+    succeeded_pods: u32,
+    /// A Job's CronJob in the manifests (its controller), which adopts it as active.
+    cron_job: Option<String>,
 }
 
 impl Object {
@@ -651,8 +674,10 @@ pub(super) struct Manifests {
     ignored: BTreeMap<String, usize>,
     /// Objects left to an owner in the manifests, by kind.
     managed: BTreeMap<String, usize>,
-    /// Bound pods adopted by their Deployment or ReplicaSet.
+    /// Bound pods adopted by their Deployment, ReplicaSet, StatefulSet or Job.
     adopted: usize,
+    /// Jobs adopted by their CronJob as its active Jobs.
+    cron_adopted: usize,
     /// Unmodelled keys by (kind, path): the first one's warning and how many more.
     unknown: BTreeMap<(String, String), (String, usize)>,
 }
@@ -737,11 +762,13 @@ impl Manifests {
     /// Lets the controllers of a cluster snapshot (`kubectl get ... -o yaml`) own what
     /// they made, so nothing is created twice: a ReplicaSet whose Deployment is in the
     /// manifests is the Deployment's; a pod whose controller (its ReplicaSet, or that
-    /// ReplicaSet's Deployment, a StatefulSet, a Job) is in the manifests is left to it,
-    /// and when it is bound to a node and its owner is a Deployment or ReplicaSet, the
-    /// owner's first pods start on the same nodes ([`Workload::adopted`]). An owner that
-    /// is not in the manifests leaves the object as it is: a bare pod, or a ReplicaSet of
-    /// its own.
+    /// ReplicaSet's Deployment, a StatefulSet, a Job, a DaemonSet) is in the manifests is
+    /// left to it, and when it is bound to a node and not finished, a Deployment's,
+    /// ReplicaSet's or Job's first pods start on the same nodes, and a StatefulSet's
+    /// ordinal on its node ([`Workload::adopted`]); a Job's Succeeded pods count as its
+    /// completions when it has no `status.succeeded`. A Job whose controller is a CronJob
+    /// of the manifests is that CronJob's active Job. An owner that is not in the
+    /// manifests leaves the object as it is: a bare pod, or a ReplicaSet of its own.
     fn resolve_owners(&mut self) {
         let index: BTreeMap<(&str, &str, &str), usize> = self
             .objects
@@ -762,11 +789,13 @@ impl Manifests {
         };
         // (pod's object, the workload that adopts it, or none when left to its controller)
         let mut managed: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut cron_owned: Vec<(usize, String)> = Vec::new();
         for (i, (_, o)) in self.objects.iter().enumerate() {
             let Some(owner) = owner_of(o) else { continue };
             let owner_kind = self.objects[owner].1.kind_name.as_str();
             match (o.kind_name.as_str(), owner_kind) {
                 ("ReplicaSet", "Deployment") => managed.push((i, None)),
+                ("Job", "CronJob") => cron_owned.push((i, self.objects[owner].1.name.clone())),
                 ("Pod", "ReplicaSet") => {
                     let set = &self.objects[owner].1;
                     let workload = match owner_of(set) {
@@ -775,30 +804,77 @@ impl Manifests {
                     };
                     managed.push((i, Some(workload)));
                 }
-                ("Pod", "Deployment") => managed.push((i, Some(owner))),
+                ("Pod", "Deployment" | "StatefulSet" | "Job") => {
+                    managed.push((i, Some(owner)));
+                }
                 ("Pod", _) if matches!(self.objects[owner].1.kind, Modelled::Workload(_)) => {
                     managed.push((i, None));
                 }
                 _ => {}
             }
         }
-        let mut adoptions: Vec<(usize, &str, &str)> = Vec::new();
+        self.cron_adopted = cron_owned.len();
+        for (i, cron) in cron_owned {
+            self.objects[i].1.cron_job = Some(cron);
+        }
+        // (workload, ordinal, pod name, node): a StatefulSet's adopted pods by ordinal,
+        // the others by name.
+        let mut adoptions: Vec<(usize, Option<u32>, &str, &str)> = Vec::new();
+        let mut succeeded: Vec<usize> = Vec::new();
         for &(i, workload) in &managed {
             let o = &self.objects[i].1;
             *self.managed.entry(o.kind_name.clone()).or_default() += 1;
-            if let (Some(w), Some(node)) = (workload, &o.node_name) {
-                adoptions.push((w, o.name.as_str(), node.as_str()));
+            let Some(w) = workload else { continue };
+            let owner = &self.objects[w].1;
+            match o.phase.as_deref() {
+                // A finished pod holds nothing; a Job's Succeeded one is a completion.
+                Some("Succeeded") => {
+                    if owner.kind_name == "Job" {
+                        succeeded.push(w);
+                    }
+                    continue;
+                }
+                Some("Failed") => continue,
+                _ => {}
             }
+            let Some(node) = &o.node_name else { continue };
+            let ordinal = if owner.kind_name == "StatefulSet" {
+                // `<set>-<ordinal>`, an ordinal the set keeps; any other pod of the set
+                // is one the controller would delete, and is not adopted.
+                let replicas = owner
+                    .replicas
+                    .as_deref()
+                    .map_or(Some(1), |r| r.parse::<u32>().ok());
+                match o
+                    .name
+                    .strip_prefix(owner.name.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| n.to_string().len() == o.name.len() - owner.name.len() - 1)
+                {
+                    Some(n) if replicas.is_some_and(|r| n < r) => Some(n),
+                    _ => continue,
+                }
+            } else {
+                None
+            };
+            adoptions.push((w, ordinal, o.name.as_str(), node.as_str()));
         }
-        // Each workload's adopted pods in pod-name order.
         adoptions.sort();
-        let adoptions: Vec<(usize, String)> = adoptions
+        // Two pods of one ordinal (a snapshot taken mid-replacement): the first is kept.
+        adoptions.dedup_by(|b, a| a.0 == b.0 && a.1.is_some() && a.1 == b.1);
+        let adoptions: Vec<(usize, Option<u32>, String)> = adoptions
             .into_iter()
-            .map(|(w, _, node)| (w, node.to_owned()))
+            .map(|(w, ordinal, _, node)| (w, ordinal, node.to_owned()))
             .collect();
         self.adopted = adoptions.len();
-        for (w, node) in adoptions {
-            self.objects[w].1.adopted.push(node);
+        for (w, ordinal, node) in adoptions {
+            let o = &mut self.objects[w].1;
+            o.adopted.push(node);
+            o.adopted_ordinals.extend(ordinal);
+        }
+        for w in succeeded {
+            self.objects[w].1.succeeded_pods += 1;
         }
         for (i, _) in managed {
             self.objects[i].1.managed = true;
@@ -919,8 +995,26 @@ impl Manifests {
                     .as_ref()
                     .and_then(|s| s.node_name.as_ref())
                     .map(|n| n.0.clone()),
+                phase: h
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.phase.as_ref())
+                    .map(|p| p.0.clone()),
+                replicas: h
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.replicas.as_ref())
+                    .map(|r| r.0.clone()),
+                succeeded: h
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.succeeded.as_ref())
+                    .map(|n| n.0.clone()),
                 managed: false,
                 adopted: Vec::new(),
+                adopted_ordinals: Vec::new(),
+                succeeded_pods: 0,
+                cron_job: None,
             },
         ));
         Ok(())
@@ -939,7 +1033,7 @@ impl Manifests {
 
     /// The one line naming the ignored kinds, if any.
     pub(super) fn ignored_line(&self) -> Option<String> {
-        if self.ignored.is_empty() && self.managed.is_empty() {
+        if self.ignored.is_empty() && self.managed.is_empty() && self.cron_adopted == 0 {
             return None;
         }
         let mut counts: Vec<(&String, &usize)> = self.ignored.iter().collect();
@@ -962,6 +1056,15 @@ impl Manifests {
                 " {} left to their controllers in the manifests, {} bound pod(s) adopted on their nodes",
                 managed.join(", "),
                 self.adopted
+            ));
+        }
+        if self.cron_adopted > 0 {
+            if line.len() > "manifests:".len() {
+                line.push(';');
+            }
+            line.push_str(&format!(
+                " {} adopted by their CronJobs",
+                plural("Job", self.cron_adopted)
             ));
         }
         Some(line)
@@ -1192,6 +1295,9 @@ pub(super) struct Built {
     pub(super) nodes: Vec<NodeSpec>,
     pub(super) workloads: Vec<Workload>,
     pub(super) budgets: Vec<PodDisruptionBudget>,
+    /// Jobs owned by a CronJob of the manifests: (index in `workloads`, namespace,
+    /// CronJob name).
+    pub(super) cron_adopted: Vec<(usize, String, String)>,
 }
 
 impl<'f> Builder<'f> {
@@ -1433,6 +1539,29 @@ impl<'f> Builder<'f> {
                 Modelled::Workload(kind) => {
                     let mut w = self.manifest_workload(file, o, kind)?;
                     w.adopted = adopted_templates(&w, &o.adopted);
+                    if !w.adopted.is_empty() {
+                        w.adopted_ordinals.clone_from(&o.adopted_ordinals);
+                    }
+                    if let WorkloadKind::Job { spec, .. } = &mut w.kind {
+                        let done = match &o.succeeded {
+                            None => o.succeeded_pods,
+                            Some(n) => n.parse::<u32>().map_err(|_| {
+                                kube.err(
+                                    &o.at,
+                                    "status.succeeded",
+                                    format!("Job {}: expected `status.succeeded` to be a non-negative integer, got {n:?}", o.name),
+                                )
+                            })?,
+                        };
+                        spec.succeeded = done.min(spec.completions);
+                    }
+                    if let Some(cron) = &o.cron_job {
+                        out.cron_adopted.push((
+                            out.workloads.len(),
+                            o.namespace.clone(),
+                            cron.clone(),
+                        ));
+                    }
                     if workloads
                         .iter()
                         .chain(&out.workloads)
@@ -1494,6 +1623,8 @@ impl<'f> Builder<'f> {
                 );
             }
             if kind == Kind::StatefulSet {
+                // A snapshot's claims of the set's ordinals are the set's own.
+                self.adopt_claims = true;
                 w.pod_management_policy = spec.pod_management_policy;
                 w.volume_claim_templates = spec.volume_claim_templates;
             }
@@ -1530,9 +1661,11 @@ impl<'f> Builder<'f> {
             })
         };
         let item = at(w, &o.at);
-        self.in_manifest(&file.shown, &fix, |b| {
+        let built = self.in_manifest(&file.shown, &fix, |b| {
             b.workload(&item, kind, field_name, "")
-        })
+        });
+        self.adopt_claims = false;
+        built
     }
 }
 

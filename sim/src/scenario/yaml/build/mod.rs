@@ -101,6 +101,8 @@ pub(super) fn build(
         node_changes: Vec::new(),
         strict_traces: options.strict,
         limit_ranges: Vec::new(),
+        adopt_claims: false,
+        default_class: None,
     };
     let name = match &raw.name {
         Some(name) => b.scenario_name(name)?,
@@ -158,8 +160,14 @@ pub(super) fn build(
     b.manifest_priority_classes(&manifest_files, &manifest_set)?;
     let admission = b.manifest_admission(&manifest_files, &manifest_set)?;
     // Each storage kind of the manifests follows the scenario's own of that kind.
-    b.storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?;
-    b.manifest_storage_classes(&manifest_files, &manifest_set)?;
+    let mut marked_default: Vec<(String, String)> = b
+        .storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?
+        .into_iter()
+        .map(|name| (String::new(), name))
+        .collect();
+    marked_default.extend(b.manifest_storage_classes(&manifest_files, &manifest_set)?);
+    // Before any claim: those that name no class get the default one.
+    let default_class_warning = b.choose_default_class(&marked_default);
     b.persistent_volumes(raw.persistent_volumes.as_deref().unwrap_or_default())?;
     b.manifest_volumes(&manifest_files, &manifest_set)?;
     b.claims(raw.persistent_volume_claims.as_deref().unwrap_or_default())?;
@@ -216,7 +224,14 @@ pub(super) fn build(
         &mut from_manifests.workloads,
     )?;
     nodes.extend(from_manifests.nodes);
+    let first_manifest_workload = workloads.len();
     workloads.extend(from_manifests.workloads);
+    manifests::adopt_cron_jobs(
+        &mut cron_jobs,
+        &from_manifests.cron_adopted,
+        first_manifest_workload,
+        &mut workloads,
+    );
     // A CronJob's Jobs follow every other workload.
     let cron_jobs = manifests::lay_out_cron_jobs(cron_jobs, &mut workloads);
     pod_disruption_budgets.extend(from_manifests.budgets);
@@ -279,6 +294,7 @@ pub(super) fn build(
             .into_iter()
             .chain(admission.warnings)
             .chain(claim_warnings)
+            .chain(default_class_warning)
             .chain(hpa_warnings)
             .collect(),
         manifests_ignored: manifest_set.ignored_line(),
@@ -350,6 +366,13 @@ struct Builder<'a> {
     strict_traces: bool,
     /// The LimitRanges, read before the workloads, whose templates they change.
     limit_ranges: Vec<crate::scenario::admission::LimitRange>,
+    /// While a manifest's StatefulSet is built: a claim of one of its ordinals that
+    /// exists already (a snapshot's PersistentVolumeClaim) is the ordinal's, as upstream's
+    /// controller uses an existing claim of that name, instead of a clash.
+    adopt_claims: bool,
+    /// The default StorageClass (DefaultStorageClass admission), given to claims that
+    /// name no `storageClassName`.
+    default_class: Option<String>,
 }
 
 impl Builder<'_> {

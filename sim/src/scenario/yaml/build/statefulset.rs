@@ -114,7 +114,7 @@ impl Builder<'_> {
             &spec.resources.value.requests.value,
             &format!("{base}.spec.resources.requests.storage"),
         )?;
-        let storage_class = self.storage_class_name(
+        let storage_class = self.claim_class_name(
             spec.storage_class_name.as_ref(),
             &format!("{base}.spec.storageClassName"),
         )?;
@@ -122,6 +122,9 @@ impl Builder<'_> {
         for ordinal in 0..replicas {
             let claim = claim_name(&name, &template.name, ordinal);
             let clash = self.volumes.claim(namespace, &claim).is_some();
+            if clash && self.adopt_claims {
+                continue;
+            }
             if let Some(why) = dns_subdomain_error(&claim).or(clash.then(|| {
                 "persistentVolumeClaims already has a claim of that name in the namespace"
                     .to_owned()

@@ -118,6 +118,39 @@ impl Builder<'_> {
         Ok(bytes)
     }
 
+    /// A claim's `storageClassName`: as [`Builder::storage_class_name`], but a claim that
+    /// names none gets the default class, as upstream's DefaultStorageClass admission
+    /// plugin gives it (`""` names no class: static binding only).
+    pub(super) fn claim_class_name(
+        &self,
+        v: Option<&Spanned<String>>,
+        field: &str,
+    ) -> Result<String> {
+        match (v, &self.default_class) {
+            (None, Some(class)) => Ok(class.clone()),
+            _ => self.storage_class_name(v, field),
+        }
+    }
+
+    /// Chooses the default StorageClass among the classes marked default (creation
+    /// timestamp as written, RFC 3339, or empty; name): upstream's `GetDefaultClass`
+    /// (pkg/volume/util/storageclass.go) takes the newest, ties by name. Returns a
+    /// warning when several are marked.
+    pub(super) fn choose_default_class(&mut self, marked: &[(String, String)]) -> Option<String> {
+        let chosen = marked
+            .iter()
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))?;
+        self.default_class = Some(chosen.1.clone());
+        (marked.len() > 1).then(|| {
+            let names: Vec<&str> = marked.iter().map(|(_, n)| n.as_str()).collect();
+            format!(
+                "storage classes {} are all marked default; claims without a class get {}, the newest (then first by name), as the DefaultStorageClass admission plugin picks",
+                names.join(", "),
+                quoted(&chosen.1)
+            )
+        })
+    }
+
     /// A `storageClassName`, which must name a class of `storageClasses` (Kubernetes
     /// accepts a missing class, but in a scenario it can only be a typo).
     pub(super) fn storage_class_name(
@@ -153,8 +186,12 @@ impl Builder<'_> {
         ))
     }
 
-    /// `storageClasses`.
-    pub(super) fn storage_classes(&mut self, list: &[Spanned<RawStorageClass>]) -> Result<()> {
+    /// `storageClasses`; returns the names of those marked `default: true`.
+    pub(super) fn storage_classes(
+        &mut self,
+        list: &[Spanned<RawStorageClass>],
+    ) -> Result<Vec<String>> {
+        let mut marked = Vec::new();
         for (i, item) in list.iter().enumerate() {
             let base = format!("storageClasses[{i}]");
             let raw = &item.value;
@@ -226,6 +263,9 @@ impl Builder<'_> {
                     "a provisioner (CSI driver) name",
                 )?,
             };
+            if raw.default.as_ref().is_some_and(|d| d.value) {
+                marked.push(name.clone());
+            }
             self.volumes
                 .add_class(StorageClass {
                     name,
@@ -235,7 +275,7 @@ impl Builder<'_> {
                 })
                 .expect("the name was checked to be new");
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// `persistentVolumes`.
@@ -326,7 +366,7 @@ impl Builder<'_> {
                 &raw.resources.value.requests.value,
                 &format!("{base}.resources.requests.storage"),
             )?;
-            let storage_class = self.storage_class_name(
+            let storage_class = self.claim_class_name(
                 raw.storage_class_name.as_ref(),
                 &format!("{base}.storageClassName"),
             )?;
@@ -520,6 +560,45 @@ persistentVolumeClaims:
                 .and_then(|c| c.bound_volume.as_deref()),
             Some("pv")
         );
+    }
+
+    #[test]
+    fn a_default_class_is_given_to_claims_that_name_none() {
+        let s = load(
+            "storageClasses:
+  - {name: slow}
+  - {name: fast, default: true}
+persistentVolumeClaims:
+  - {name: a, resources: {requests: {storage: 1Gi}}}
+  - {name: b, storageClassName: slow, resources: {requests: {storage: 1Gi}}}
+  - {name: c, storageClassName: '', resources: {requests: {storage: 1Gi}}}
+workloads:
+  - statefulSet: db
+    replicas: 1
+    volumeClaimTemplates: [{metadata: {name: d}, spec: {resources: {requests: {storage: 1Gi}}}}]
+",
+        );
+        let classes: Vec<(&str, &str)> = s
+            .volumes
+            .claims()
+            .iter()
+            .map(|c| (c.name.as_str(), c.storage_class.as_str()))
+            .collect();
+        assert_eq!(
+            classes,
+            [("a", "fast"), ("b", "slow"), ("c", ""), ("d-db-0", "fast")]
+        );
+        // Several defaults: without timestamps, the first by name.
+        let s = load(
+            "storageClasses:
+  - {name: zeta, default: true}
+  - {name: alpha, default: true}
+persistentVolumeClaims:
+  - {name: a, resources: {requests: {storage: 1Gi}}}
+",
+        );
+        assert_eq!(s.volumes.claims()[0].storage_class, "alpha");
+        assert_eq!(s.manifest_warnings.len(), 1, "{:?}", s.manifest_warnings);
     }
 
     #[test]

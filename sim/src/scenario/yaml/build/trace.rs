@@ -97,6 +97,7 @@ pub(super) fn trace_workload(replay: TraceReplay) -> Workload {
         duration: None,
         dynamics: None,
         adopted: Vec::new(),
+        adopted_ordinals: Vec::new(),
         forbidden: None,
     }
 }

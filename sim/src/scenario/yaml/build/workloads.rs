@@ -390,6 +390,7 @@ impl Builder<'_> {
             duration,
             dynamics,
             adopted: Vec::new(),
+            adopted_ordinals: Vec::new(),
             forbidden: forbidden.map(Arc::from),
         })
     }

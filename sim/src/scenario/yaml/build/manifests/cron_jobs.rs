@@ -210,11 +210,42 @@ impl<'f> Builder<'f> {
                     concurrency_policy,
                     starting_deadline,
                     runs: Vec::new(),
+                    adopted: Vec::new(),
                 },
                 times,
                 job,
             });
         }
         Ok(out)
+    }
+}
+
+/// Makes each Job that a cluster snapshot shows owned by a CronJob of the manifests
+/// (`adopted`: index among the manifests' workloads from `first` on, namespace, CronJob
+/// name) that CronJob's active Job, unless it has completed already. Its pods take the
+/// CronJob's `manifestDynamics:` duration when the Job has none of its own.
+pub(in super::super) fn adopt(
+    planned: &mut [PlannedCronJob],
+    adopted: &[(usize, String, String)],
+    first: usize,
+    workloads: &mut [Workload],
+) {
+    for (i, namespace, name) in adopted {
+        let Some(p) = planned
+            .iter_mut()
+            .find(|p| p.cron_job.name == *name && p.cron_job.namespace == *namespace)
+        else {
+            continue;
+        };
+        let w = first + i;
+        let job = &mut workloads[w];
+        if job.duration.is_none() {
+            job.duration.clone_from(&p.job.duration);
+        }
+        let complete = matches!(&job.kind,
+            WorkloadKind::Job { spec, .. } if spec.succeeded >= spec.completions);
+        if !complete {
+            p.cron_job.adopted.push(w as u32);
+        }
     }
 }

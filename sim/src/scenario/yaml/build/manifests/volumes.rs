@@ -4,9 +4,14 @@
 //! (`pkg/controller/volume/persistentvolume/pv_controller.go`) and the scheduler's
 //! VolumeBinding plugin see them exactly as a scenario's own.
 //!
-//! Simplified: a claim without `storageClassName` has the empty class (no
-//! DefaultStorageClass admission: a class's `is-default-class` annotation is not read);
-//! a volume's `claimRef` to a claim that is in neither the manifests nor the scenario
+//! A class annotated `storageclass.kubernetes.io/is-default-class: "true"` (or the beta
+//! annotation) is the default: every claim that names no `storageClassName` (manifest and
+//! scenario claims, StatefulSet claim templates) gets it, as from upstream's
+//! DefaultStorageClass admission plugin (plugin/pkg/admission/storage/storageclass/
+//! setdefault); with several, the newest by `creationTimestamp` wins, ties by name, as
+//! upstream's `GetDefaultClass`. `storageClassName: ""` names no class.
+//!
+//! Simplified: a volume's `claimRef` to a claim that is in neither the manifests nor the scenario
 //! does not reserve the volume (a warning says so); `parameters`, `reclaimPolicy` and the
 //! volume source (`local`, `hostPath`, ...) are accepted and have no effect, since
 //! volumes are never released and `nodeAffinity` says where a volume can be reached.
@@ -21,6 +26,25 @@ use super::super::super::raw::{
 };
 use super::super::{Builder, Result};
 use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of, respell};
+
+/// The annotations that make a StorageClass the default (GA and beta).
+const DEFAULT_CLASS_ANNOTATIONS: [&str; 2] = [
+    "storageclass.kubernetes.io/is-default-class",
+    "storageclass.beta.kubernetes.io/is-default-class",
+];
+
+/// A StorageClass's `metadata.creationTimestamp`, which picks among several defaults.
+#[derive(Debug, Deserialize)]
+struct Stamped {
+    metadata: Option<StampedMeta>,
+}
+
+/// The timestamp of [`Stamped`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StampedMeta {
+    creation_timestamp: Option<String>,
+}
 
 /// A StorageClass: its fields sit at the top level, beside `metadata`.
 #[derive(Debug, Deserialize)]
@@ -89,20 +113,41 @@ struct ClaimResources {
 }
 
 impl<'f> Builder<'f> {
-    /// Builds the manifests' StorageClasses, after the scenario's `storageClasses:`.
+    /// Builds the manifests' StorageClasses, after the scenario's `storageClasses:`;
+    /// returns (creation timestamp, name) of those annotated as the default.
     pub(in super::super) fn manifest_storage_classes(
         &mut self,
         files: &'f [ManifestFile],
         m: &Manifests,
-    ) -> Result<()> {
+    ) -> Result<Vec<(String, String)>> {
+        let mut marked = Vec::new();
         for parsed in m.of_kind(files, Modelled::StorageClass) {
             let Parsed { file, kube, o, raw }: Parsed<'_, '_, StorageClassObject> = parsed?;
+            let default = raw
+                .metadata
+                .as_ref()
+                .and_then(|m| m.annotations.as_ref())
+                .is_some_and(|a| {
+                    a.0.iter().any(|(k, v)| {
+                        DEFAULT_CLASS_ANNOTATIONS.contains(&k.value.as_str()) && v.value == "true"
+                    })
+                });
+            if default {
+                let stamped: Stamped = super::parse(o, file)?;
+                let stamp = stamped
+                    .metadata
+                    .and_then(|m| m.creation_timestamp)
+                    .unwrap_or_default();
+                marked.push((stamp, o.name.clone()));
+            }
             let item = at(
                 RawStorageClass {
                     name: name_of(&kube, &raw.metadata, o)?,
                     provisioner: raw.provisioner,
                     volume_binding_mode: raw.volume_binding_mode,
                     allowed_topologies: raw.allowed_topologies,
+                    // Read above, with its creation timestamp.
+                    default: None,
                 },
                 &o.at,
             );
@@ -115,7 +160,7 @@ impl<'f> Builder<'f> {
                 b.storage_classes(std::slice::from_ref(&item))
             })?;
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// Builds the manifests' PersistentVolumes, after the scenario's
