@@ -5,49 +5,13 @@
 //! are skipped and counted, or with `strict` an error naming file, line and column.
 
 use std::io::Read;
-use std::path::PathBuf;
 
-use schedulers::{Registry, SchedulerSpec};
 use sim::scenario::gpu_trace::TracePod;
-use sim::scenario::{TraceReplay, WorkloadKind};
-use sim::{RunResult, Scenario, ScenarioError, Simulation, TraceEvent, parse_scenario};
+use sim::{RunResult, Scenario, ScenarioError, TraceEvent};
 
-/// A directory of this test's own holding `files`.
-fn dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "schedlab-trace-formats-{}-{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
-
-/// Loads scenario `text` as if it were `scenario.yaml` in `dir`.
-fn load(dir: &std::path::Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let registry = Registry::builtin();
-    let path = dir.join("scenario.yaml");
-    parse_scenario(text, &path.display().to_string(), &|spec, profiles| {
-        registry.check(spec, profiles)
-    })
-}
-
-fn play(s: &Scenario, scheduler: &str) -> RunResult {
-    let registry = Registry::builtin();
-    let spec = SchedulerSpec::named(scheduler);
-    let mut sim = Simulation::new(s, registry.build(&spec, &s.build_context()).unwrap(), 1);
-    sim.enable_trace();
-    sim.run()
-}
-
-fn replay(s: &Scenario) -> &TraceReplay {
-    match &s.workloads[0].kind {
-        WorkloadKind::Trace(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
+#[path = "support/traces.rs"]
+mod support;
+use support::{dir, load, one_google_machine, play, replay};
 
 /// (pod, microseconds) of each `event`, in trace order.
 fn events(r: &RunResult, event: fn(&TraceEvent) -> bool) -> Vec<(String, u64)> {
@@ -128,7 +92,7 @@ fn a_generic_csv_replays_at_its_times_on_exact_nodes() {
         ]
     );
     assert!(s.trace_warnings.is_empty());
-    let r = play(&s, "first-fit");
+    let r = play(&s, "first-fit", 1);
     assert_eq!(
         events(&r, |e| *e == TraceEvent::Created),
         owned(&[("a-0", 0), ("b-0", 500_000), ("c-0", 2_000_000)])
@@ -149,21 +113,10 @@ fn fixture(name: &str) -> String {
 }
 
 fn google_scenario(extra: &str) -> Result<Scenario, ScenarioError> {
-    let d = dir("google", &[]);
-    load(
-        &d,
-        &format!(
-            "startLatency: 0s
-cluster:
-  nodePools: [{{name: m, count: 1, allocatable: {{cpu: '4', memory: 16Gi}}}}]
-workloads:
-  - trace:
-      format: google-2011-task-events
-      pods: {}
-      machineScale: {{cpu: '4', memory: 16Gi}}{extra}
-",
-            fixture("google_task_events.csv")
-        ),
+    one_google_machine(
+        &dir("google", &[]),
+        &fixture("google_task_events.csv"),
+        extra,
     )
 }
 
@@ -230,7 +183,7 @@ fn a_google_task_events_file_gives_exact_pods_and_durations() {
              microseconds, got \"x\""
         )]
     );
-    let r = play(&s, "first-fit");
+    let r = play(&s, "first-fit", 1);
     assert_eq!(
         events(&r, |e| *e == TraceEvent::Started),
         owned(&[
@@ -247,7 +200,7 @@ fn a_google_task_events_file_gives_exact_pods_and_durations() {
 
 #[test]
 fn strict_makes_the_first_bad_row_an_error() {
-    let e = google_scenario("\n      strict: true").unwrap_err();
+    let e = google_scenario(", strict: true").unwrap_err();
     assert_eq!(
         (
             e.path.as_str(),
@@ -376,7 +329,7 @@ fn sample_keeps_the_same_jobs_every_time() {
         "the same every load"
     );
     // A Google job is kept or dropped whole.
-    let s = google_scenario("\n      sample: 0.5").unwrap();
+    let s = google_scenario(", sample: 0.5").unwrap();
     let pods = replay(&s).pods().unwrap();
     let jobs: Vec<&str> = pods
         .iter()

@@ -3,24 +3,13 @@
 //! and leave at exactly the times its rules give, retried as kube-scheduler retries; runs
 //! are deterministic; and `gpuTrace:` gives the same results as the replay written out.
 
-use std::path::PathBuf;
-
 use schedulers::{Registry, SchedulerSpec};
 use sim::columns;
-use sim::{RunResult, Scenario, SimTime, Simulation, TraceEvent, parse_scenario};
+use sim::{RunResult, Scenario, SimTime, TraceEvent, parse_scenario};
 
-/// A directory of this test's own holding `files`.
-fn dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "schedlab-trace-replay-{}-{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
+#[path = "support/traces.rs"]
+mod support;
+use support::{dir, play};
 
 /// One node with one GPU, and a non-GPU node left out by `gpuNodesOnly`.
 const NODES: &str = "sn,cpu_milli,memory_mib,gpu,model\n\
@@ -57,14 +46,6 @@ workloads:
         registry.check(spec, profiles)
     })
     .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn play(s: &Scenario, scheduler: &str, seed: u64) -> RunResult {
-    let registry = Registry::builtin();
-    let spec = SchedulerSpec::named(scheduler);
-    let mut sim = Simulation::new(s, registry.build(&spec, &s.build_context()).unwrap(), seed);
-    sim.enable_trace();
-    sim.run()
 }
 
 /// The times at which `pod` had `event`.

@@ -8,49 +8,16 @@
 //! the pod ends late, at the documented time, and is counted.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use schedulers::{Registry, SchedulerSpec};
 use sim::observe::columns;
-use sim::scenario::{TraceReplay, WorkloadKind};
-use sim::{RunResult, Scenario, ScenarioError, Simulation, TraceEvent, parse_scenario};
+use sim::scenario::TraceSource;
+use sim::scenario::trace_stream::StreamedFormat;
+use sim::{RunResult, Scenario, ScenarioError, TraceEvent};
 
-/// A directory of this test's own holding `files`.
-fn dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "schedlab-trace-stream-{}-{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    dir
-}
-
-/// Loads scenario `text` as if it were `scenario.yaml` in `dir`.
-fn load(dir: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let registry = Registry::builtin();
-    let path = dir.join("scenario.yaml");
-    parse_scenario(text, &path.display().to_string(), &|spec, profiles| {
-        registry.check(spec, profiles)
-    })
-}
-
-fn play(s: &Scenario, scheduler: &str, seed: u64) -> RunResult {
-    let registry = Registry::builtin();
-    let spec = SchedulerSpec::named(scheduler);
-    let mut sim = Simulation::new(s, registry.build(&spec, &s.build_context()).unwrap(), seed);
-    sim.enable_trace();
-    sim.run()
-}
-
-fn replay(s: &Scenario) -> &TraceReplay {
-    match &s.workloads[0].kind {
-        WorkloadKind::Trace(r) => r,
-        other => panic!("{other:?}"),
-    }
-}
+#[path = "support/traces.rs"]
+mod support;
+use support::{dir, load, one_google_machine, play, replay};
 
 /// Three nodes of 2 CPUs, so most of the trace queues and the order of arrivals matters.
 const NODES: &str = "startLatency: 1s
@@ -253,6 +220,14 @@ fn records(r: &RunResult, event: &str) -> Vec<(String, u64, String)> {
         .collect()
 }
 
+/// When each pod had `event` in a run's trace: (pod, microseconds).
+fn times(r: &RunResult, event: &str) -> Vec<(String, u64)> {
+    records(r, event)
+        .into_iter()
+        .map(|(pod, t, _)| (pod, t))
+        .collect()
+}
+
 #[test]
 fn the_google_shard_streamed_with_a_long_look_ahead_is_the_whole_load_event_for_event() {
     let d = dir("google-shard", &[]);
@@ -296,10 +271,7 @@ fn window_sample_and_scales_stream_the_same_google_pods() {
     assert!(pods.len() > 100 && pods.len() < 800, "{}", pods.len());
     let a = play(&streamed, "first-fit", 1);
     // Every kept task arrives once, at its halved time after the window's start.
-    let created: Vec<(String, u64)> = records(&a, "created")
-        .into_iter()
-        .map(|(pod, t, _)| (pod, t))
-        .collect();
+    let created = times(&a, "created");
     let first = pods[0].created_micros.unwrap();
     let expected: Vec<(String, u64)> = pods
         .iter()
@@ -314,18 +286,7 @@ fn window_sample_and_scales_stream_the_same_google_pods() {
 
 /// One machine of 4 CPUs and 16Gi, pods start at once; `rows` is the task_events file.
 fn google_fixture(name: &str, rows: &str, extra: &str) -> Result<Scenario, ScenarioError> {
-    let d = dir(name, &[("t.csv", rows)]);
-    load(
-        &d,
-        &format!(
-            "startLatency: 0s
-cluster:
-  nodePools: [{{name: m, count: 1, allocatable: {{cpu: '4', memory: 16Gi}}}}]
-workloads:
-  - trace: {{format: google-2011-task-events, pods: t.csv, machineScale: {{cpu: '4', memory: 16Gi}}{extra}}}
-"
-        ),
-    )
+    one_google_machine(&dir(name, &[("t.csv", rows)]), "t.csv", extra)
 }
 
 /// Task 1-0 is submitted at 0 and started at once here, but Google scheduled it only at
@@ -348,10 +309,7 @@ fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
     let s = google_fixture("late", LATE, ", lookAhead: 1s").unwrap_or_else(|e| panic!("{e}"));
     assert!(replay(&s).reads_ahead());
     let r = play(&s, "first-fit", 1);
-    let started: Vec<(String, u64)> = records(&r, "started")
-        .into_iter()
-        .map(|(p, t, _)| (p, t))
-        .collect();
+    let started = times(&r, "started");
     assert_eq!(
         started,
         [("1-0-0".to_owned(), 0), ("2-0-0".to_owned(), 55_000_000)]
@@ -364,10 +322,7 @@ fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
             "45s after its recorded end".to_owned()
         )]
     );
-    let finished: Vec<(String, u64)> = records(&r, "finished")
-        .into_iter()
-        .map(|(p, t, _)| (p, t))
-        .collect();
+    let finished = times(&r, "finished");
     assert_eq!(
         finished,
         [
@@ -384,10 +339,7 @@ fn a_google_end_read_after_it_was_due_ends_the_pod_late_and_is_counted() {
     for extra in ["", ", stream: false"] {
         let s = google_fixture("late", LATE, extra).unwrap();
         let r = play(&s, "first-fit", 1);
-        let finished: Vec<(String, u64)> = records(&r, "finished")
-            .into_iter()
-            .map(|(p, t, _)| (p, t))
-            .collect();
+        let finished = times(&r, "finished");
         assert_eq!(
             finished,
             [
@@ -448,9 +400,6 @@ fn a_google_file_out_of_time_order_is_read_whole() {
 
 // Alibaba cluster-trace-v2018 (`sim::scenario::alibaba_v2018`): both pod tables stream
 // in time order, with the whole load's parser and rules.
-
-use sim::scenario::TraceSource;
-use sim::scenario::trace_stream::StreamedFormat;
 
 /// The streamed replay's summary.
 fn streamed(s: &Scenario) -> &sim::scenario::trace_stream::StreamedTrace {
