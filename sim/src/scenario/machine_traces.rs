@@ -101,7 +101,33 @@ struct MachineRow {
     time: u64,
     name: String,
     /// `None`: the machine is gone (REMOVE, or an Alibaba status other than USING).
-    spec: Option<NodeSpec>,
+    spec: Option<Machine>,
+}
+
+/// What a row says a machine is. Only the rows that add a node become a [`NodeSpec`]
+/// (most rows of a long trace are updates, which are not applied), so the labels map
+/// is built for those alone.
+struct Machine {
+    cpu_milli: i64,
+    memory_bytes: i64,
+    /// Up to two labels besides the hostname; an empty key stands for none.
+    labels: [(&'static str, String); 2],
+}
+
+impl Machine {
+    /// The node named `name` that this machine is.
+    fn into_node(self, name: String) -> NodeSpec {
+        let mut allocatable = Resources::cpu_mem(self.cpu_milli, self.memory_bytes);
+        allocatable.set(ResourceKind::PODS, MAX_PODS);
+        let mut labels = Labels::new(self.labels.into_iter().filter(|(key, _)| !key.is_empty()));
+        labels.insert("kubernetes.io/hostname".to_string(), name.clone());
+        NodeSpec {
+            name,
+            allocatable,
+            labels,
+            ..Default::default()
+        }
+    }
 }
 
 /// Reads a machine trace and splits it at the window: `window` is `[start, end)` in
@@ -135,7 +161,7 @@ pub fn load_machines(
     let mut rows = rows.into_iter().peekable();
     // Ordered maps: which nodes exist and in what order never depends on hash order.
     let mut first_seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut present: BTreeMap<String, (usize, NodeSpec)> = BTreeMap::new();
+    let mut present: BTreeMap<String, (usize, Machine)> = BTreeMap::new();
     while let Some(row) = rows.next_if(|r| r.time <= start) {
         let order = first_seen.len();
         let order = *first_seen.entry(row.name.clone()).or_insert(order);
@@ -153,10 +179,11 @@ pub fn load_machines(
     for row in rows.take_while(|r| end.is_none_or(|e| r.time < e)) {
         let at = SimTime::from_micros(row.time - start);
         match row.spec {
-            Some(spec) => {
+            Some(machine) => {
                 // A capacity change of a machine that stays is not applied (module docs).
-                if alive.insert(row.name) {
-                    changes.push((at, NodeAction::Add(spec)));
+                if !alive.contains(&row.name) {
+                    alive.insert(row.name.clone());
+                    changes.push((at, NodeAction::Add(machine.into_node(row.name))));
                 }
             }
             None => {
@@ -166,32 +193,19 @@ pub fn load_machines(
             }
         }
     }
-    let mut initial: Vec<(usize, NodeSpec)> = present.into_values().collect();
-    initial.sort_by_key(|(order, _)| *order);
+    let mut initial: Vec<(usize, String, Machine)> = present
+        .into_iter()
+        .map(|(name, (order, machine))| (order, name, machine))
+        .collect();
+    initial.sort_by_key(|(order, ..)| *order);
     Ok(MachineTimeline {
-        initial: initial.into_iter().map(|(_, spec)| spec).collect(),
+        initial: initial
+            .into_iter()
+            .map(|(_, name, machine)| machine.into_node(name))
+            .collect(),
         changes,
         skipped: bad.skipped,
     })
-}
-
-/// A node of this name and capacity, labelled with its hostname and `labels`.
-fn machine_node(
-    name: String,
-    cpu_milli: i64,
-    memory_bytes: i64,
-    labels: &[(&str, &str)],
-) -> NodeSpec {
-    let mut allocatable = Resources::cpu_mem(cpu_milli, memory_bytes);
-    allocatable.set(ResourceKind::PODS, MAX_PODS);
-    let mut all = Labels::new(labels.iter().copied());
-    all.insert("kubernetes.io/hostname".to_string(), name.clone());
-    NodeSpec {
-        name,
-        allocatable,
-        labels: all,
-        ..Default::default()
-    }
 }
 
 /// Reads one `machine_events` row.
@@ -236,18 +250,18 @@ fn google_row(
             .ok_or_else(|| err(k, "a share of the largest machine, above 0 and at most 1"))
     };
     let (cpu, memory) = (share(4)?, share(5)?);
-    let platform = fields[3].1;
-    let labels: &[(&str, &str)] = if platform.is_empty() {
-        &[]
-    } else {
-        &[(GOOGLE_PLATFORM_LABEL, platform)]
+    let spec = Machine {
+        cpu_milli: (cpu * scale.cpu_milli as f64).round() as i64,
+        memory_bytes: (memory * scale.memory_bytes as f64).round() as i64,
+        // A machine without a platform ID gets no platform label.
+        labels: match fields[3].1 {
+            "" => [("", String::new()), ("", String::new())],
+            platform => [
+                (GOOGLE_PLATFORM_LABEL, platform.to_string()),
+                ("", String::new()),
+            ],
+        },
     };
-    let spec = machine_node(
-        name.clone(),
-        (cpu * scale.cpu_milli as f64).round() as i64,
-        (memory * scale.memory_bytes as f64).round() as i64,
-        labels,
-    );
     Ok(MachineRow {
         time,
         name,
@@ -307,15 +321,14 @@ fn alibaba_row(
         .ok()
         .filter(|x| x.is_finite() && *x > 0.0 && *x <= 100.0)
         .ok_or_else(|| err(5, "a memory size above 0 and at most 100"))?;
-    let spec = machine_node(
-        name.clone(),
-        cpus as i64 * 1000,
-        (memory / 100.0 * memory_scale as f64).round() as i64,
-        &[
-            (schedulers::volumes::ZONE_LABEL, fields[2].1),
-            (ALIBABA_DOMAIN_2_LABEL, fields[3].1),
+    let spec = Machine {
+        cpu_milli: cpus as i64 * 1000,
+        memory_bytes: (memory / 100.0 * memory_scale as f64).round() as i64,
+        labels: [
+            (schedulers::volumes::ZONE_LABEL, fields[2].1.to_string()),
+            (ALIBABA_DOMAIN_2_LABEL, fields[3].1.to_string()),
         ],
-    );
+    };
     Ok(MachineRow {
         time: time * 1_000_000,
         name,
