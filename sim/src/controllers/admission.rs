@@ -25,7 +25,7 @@
 
 use schedulers::{Pod, PodId};
 
-use crate::engine::Ctx;
+use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
 use crate::scenario::admission::counts;
 use crate::time::SimTime;
@@ -90,9 +90,13 @@ pub(crate) fn create_pod(ctx: &mut Ctx<'_>, pod: Pod, run_for: SimTime) -> Optio
 }
 
 /// A controller's requeue after refused creations: the delay doubles with each refusal
-/// since the last success, from `base` up to `max`, and one retry at most is queued.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// since the last success, from a base up to a cap, and one retry at most is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CreateBackoff {
+    /// The first delay.
+    base: SimTime,
+    /// The longest delay.
+    max: SimTime,
     /// Refusals since the last success.
     failures: u32,
     /// When the queued retry fires, if one is queued.
@@ -100,13 +104,34 @@ pub struct CreateBackoff {
 }
 
 impl CreateBackoff {
+    /// The ReplicaSet and StatefulSet controllers' rate limiter.
+    pub fn controller() -> Self {
+        Self::new(CONTROLLER_BACKOFF, MAX_CONTROLLER_BACKOFF)
+    }
+
+    /// The job controller's back-off after API errors.
+    pub fn job_api() -> Self {
+        Self::new(JOB_API_BACKOFF, MAX_JOB_API_BACKOFF)
+    }
+
+    /// A back-off from `base` doubling up to `max`.
+    pub fn new(base: SimTime, max: SimTime) -> Self {
+        Self {
+            base,
+            max,
+            failures: 0,
+            queued: None,
+        }
+    }
+
     /// A creation was refused at `now`: the time of the retry to queue, or `None` when
     /// one is queued already.
-    pub fn refused(&mut self, now: SimTime, base: SimTime, max: SimTime) -> Option<SimTime> {
-        let delay = base
+    pub fn refused(&mut self, now: SimTime) -> Option<SimTime> {
+        let delay = self
+            .base
             .as_micros()
             .saturating_mul(1u64 << self.failures.min(40))
-            .min(max.as_micros());
+            .min(self.max.as_micros());
         self.failures = self.failures.saturating_add(1);
         if self.queued.is_some() {
             return None;
@@ -114,6 +139,14 @@ impl CreateBackoff {
         let at = now.saturating_add(SimTime(delay.max(1)));
         self.queued = Some(at);
         Some(at)
+    }
+
+    /// A creation was refused: queues `retry` at the back-off's next time, unless a retry
+    /// is queued already (the sync failed and goes back to the work queue).
+    pub(crate) fn requeue(&mut self, ctx: &mut Ctx<'_>, retry: Event) {
+        if let Some(at) = self.refused(ctx.now) {
+            ctx.at(at, retry);
+        }
     }
 
     /// A creation succeeded: the next refusal waits `base` again (`Forget`).
@@ -133,25 +166,23 @@ mod tests {
 
     #[test]
     fn the_back_off_doubles_to_its_cap_and_queues_one_retry() {
-        let mut b = CreateBackoff::default();
-        let base = CONTROLLER_BACKOFF;
-        let max = SimTime::from_millis(18);
+        let mut b = CreateBackoff::new(CONTROLLER_BACKOFF, SimTime::from_millis(18));
         let t = SimTime::from_secs(1);
         assert_eq!(
-            b.refused(t, base, max),
+            b.refused(t),
             Some(t.saturating_add(SimTime::from_millis(5)))
         );
         // Queued already: no second timer, but the next delay doubled.
-        assert_eq!(b.refused(t, base, max), None);
+        assert_eq!(b.refused(t), None);
         b.fired();
         assert_eq!(
-            b.refused(t, base, max),
+            b.refused(t),
             Some(t.saturating_add(SimTime::from_millis(18)))
         );
         b.fired();
         b.succeeded();
         assert_eq!(
-            b.refused(t, base, max),
+            b.refused(t),
             Some(t.saturating_add(SimTime::from_millis(5)))
         );
     }

@@ -42,11 +42,10 @@ use schedulers::{
 };
 
 use crate::controllers::Controller;
-use crate::controllers::workloads::CRASH_LOOP_BACKOFF;
+use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
-use crate::sampling::sample_duration;
 use crate::scenario::{Scenario, WorkloadKind};
 use crate::time::SimTime;
 
@@ -262,15 +261,15 @@ impl DaemonSets {
                         .entry(node)
                         .or_insert_with(|| Arc::new(pinned_template(&s.base, &name))),
                 );
-                let mut pod = Pod::from_template(template, s.next_ordinal);
+                let w = s.workload as usize;
+                let (pod, run_for) = owned_pod(
+                    Pod::from_template(template, s.next_ordinal),
+                    &ctx.scenario.workloads[w],
+                    w,
+                    &mut s.durations,
+                    ctx.now,
+                );
                 s.next_ordinal += 1;
-                pod.created_stamp = ctx.now.as_micros();
-                pod.owner = s.workload;
-                let run_for = ctx.scenario.workloads[s.workload as usize]
-                    .duration
-                    .as_ref()
-                    .map_or(SimTime::MAX, |d| sample_duration(d, &mut s.durations));
-                pod.run_micros = run_for.as_micros();
                 match super::admission::create_pod(ctx, pod, run_for) {
                     Some(id) => {
                         s.pods.insert(node, id);

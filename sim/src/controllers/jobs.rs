@@ -166,7 +166,7 @@ impl Jobs {
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
                     outcomes: stream(seed, Concern::JobFailures, i),
-                    api_backoff: CreateBackoff::default(),
+                    api_backoff: CreateBackoff::job_api(),
                 })
             })
             .collect();
@@ -262,13 +262,8 @@ impl Jobs {
             // The refused pod never existed: the next try takes its name.
             job.created -= 1;
             // The sync failed: requeued with the controller's API back-off.
-            if let Some(at) = job.api_backoff.refused(
-                ctx.now,
-                admission::JOB_API_BACKOFF,
-                admission::MAX_JOB_API_BACKOFF,
-            ) {
-                ctx.at(at, Event::Jobs(JobEvent::Retry { workload: w as u32 }));
-            }
+            let retry = Event::Jobs(JobEvent::Retry { workload: w as u32 });
+            job.api_backoff.requeue(ctx, retry);
             return;
         };
         job.api_backoff.succeeded();

@@ -33,11 +33,10 @@ use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
-use crate::controllers::workloads::CRASH_LOOP_BACKOFF;
+use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
 use crate::rng::{Concern, stream};
-use crate::sampling::sample_duration;
 use crate::scenario::{PodManagementPolicy, Scenario, WorkloadKind};
 use crate::time::SimTime;
 
@@ -101,25 +100,17 @@ impl Set {
         template: Arc<PodTemplate>,
         ctx: &mut Ctx<'_>,
     ) -> bool {
-        let mut pod = Pod::from_template(template, i as u32);
-        pod.created_stamp = ctx.now.as_micros();
-        pod.owner = self.workload;
-        let run_for = ctx.scenario.workloads[self.workload as usize]
-            .duration
-            .as_ref()
-            .map_or(SimTime::MAX, |d| sample_duration(d, &mut self.durations));
-        pod.run_micros = run_for.as_micros();
+        let w = self.workload as usize;
+        let (pod, run_for) = owned_pod(
+            Pod::from_template(template, i as u32),
+            &ctx.scenario.workloads[w],
+            w,
+            &mut self.durations,
+            ctx.now,
+        );
         let Some(id) = admission::create_pod(ctx, pod, run_for) else {
-            if let Some(at) = self.backoff.refused(
-                ctx.now,
-                admission::CONTROLLER_BACKOFF,
-                admission::MAX_CONTROLLER_BACKOFF,
-            ) {
-                ctx.at(
-                    at,
-                    Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 }),
-                );
-            }
+            let retry = Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 });
+            self.backoff.requeue(ctx, retry);
             return false;
         };
         self.backoff.succeeded();
@@ -182,7 +173,7 @@ impl StatefulSets {
                 not_before: vec![SimTime::ZERO; *replicas as usize],
                 pinned,
                 durations: stream(seed, Concern::Durations, w as u64),
-                backoff: CreateBackoff::default(),
+                backoff: CreateBackoff::controller(),
             });
             ctx.at(*at, Event::StatefulSets(StatefulSetEvent::Sync { set }));
         }

@@ -358,7 +358,7 @@ impl Workloads {
                     durations: stream(seed, Concern::Durations, i),
                     sizes: stream(seed, Concern::Sizes, i),
                     trace: None,
-                    backoff: CreateBackoff::default(),
+                    backoff: CreateBackoff::controller(),
                 })
                 .collect(),
         };
@@ -548,16 +548,8 @@ impl Workloads {
             }
             if set.is_some() {
                 // The ReplicaSet's sync failed: requeued with its rate limiter.
-                if let Some(at) = state.backoff.refused(
-                    ctx.now,
-                    admission::CONTROLLER_BACKOFF,
-                    admission::MAX_CONTROLLER_BACKOFF,
-                ) {
-                    ctx.at(
-                        at,
-                        Event::Workloads(WorkloadEvent::Retry { workload: w as u32 }),
-                    );
-                }
+                let retry = Event::Workloads(WorkloadEvent::Retry { workload: w as u32 });
+                state.backoff.requeue(ctx, retry);
             }
             return false;
         }
@@ -939,7 +931,7 @@ pub(crate) fn new_pod_from(
     durations: &mut ChaCha8Rng,
     now: SimTime,
 ) -> (Pod, SimTime) {
-    let mut pod = if workload.sized.is_empty() {
+    let pod = if workload.sized.is_empty() {
         Pod::from_template(template, ordinal)
     } else {
         let mut requests = template.effective_requests();
@@ -955,6 +947,19 @@ pub(crate) fn new_pod_from(
         }
         Pod::with_requests(template, ordinal, requests, cpu, mem)
     };
+    owned_pod(pod, workload, w, durations, now)
+}
+
+/// `pod`, just made from workload `w`'s template by its controller, stamped as created
+/// at `now` by that workload, with the time it will run once started (drawn from the
+/// workload's `duration`, or forever), which is returned with it.
+pub(crate) fn owned_pod(
+    mut pod: Pod,
+    workload: &Workload,
+    w: usize,
+    durations: &mut ChaCha8Rng,
+    now: SimTime,
+) -> (Pod, SimTime) {
     pod.created_stamp = now.as_micros();
     pod.owner = w as u32;
     let run_for = workload

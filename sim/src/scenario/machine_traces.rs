@@ -110,8 +110,8 @@ struct MachineRow {
 struct Machine {
     cpu_milli: i64,
     memory_bytes: i64,
-    /// Up to two labels besides the hostname; an empty key stands for none.
-    labels: [(&'static str, String); 2],
+    /// Up to two labels besides the hostname.
+    labels: [Option<(&'static str, String)>; 2],
 }
 
 impl Machine {
@@ -119,7 +119,7 @@ impl Machine {
     fn into_node(self, name: String) -> NodeSpec {
         let mut allocatable = Resources::cpu_mem(self.cpu_milli, self.memory_bytes);
         allocatable.set(ResourceKind::PODS, MAX_PODS);
-        let mut labels = Labels::new(self.labels.into_iter().filter(|(key, _)| !key.is_empty()));
+        let mut labels = Labels::new(self.labels.into_iter().flatten());
         labels.insert("kubernetes.io/hostname".to_string(), name.clone());
         NodeSpec {
             name,
@@ -254,13 +254,12 @@ fn google_row(
         cpu_milli: (cpu * scale.cpu_milli as f64).round() as i64,
         memory_bytes: (memory * scale.memory_bytes as f64).round() as i64,
         // A machine without a platform ID gets no platform label.
-        labels: match fields[3].1 {
-            "" => [("", String::new()), ("", String::new())],
-            platform => [
-                (GOOGLE_PLATFORM_LABEL, platform.to_string()),
-                ("", String::new()),
-            ],
-        },
+        labels: [
+            Some(fields[3].1)
+                .filter(|platform| !platform.is_empty())
+                .map(|platform| (GOOGLE_PLATFORM_LABEL, platform.to_string())),
+            None,
+        ],
     };
     Ok(MachineRow {
         time,
@@ -325,8 +324,8 @@ fn alibaba_row(
         cpu_milli: cpus as i64 * 1000,
         memory_bytes: (memory / 100.0 * memory_scale as f64).round() as i64,
         labels: [
-            (schedulers::volumes::ZONE_LABEL, fields[2].1.to_string()),
-            (ALIBABA_DOMAIN_2_LABEL, fields[3].1.to_string()),
+            Some((schedulers::volumes::ZONE_LABEL, fields[2].1.to_string())),
+            Some((ALIBABA_DOMAIN_2_LABEL, fields[3].1.to_string())),
         ],
     };
     Ok(MachineRow {
