@@ -99,9 +99,29 @@ pub struct MachineTimeline {
 /// One machine's row: when, which machine, and its state after the row.
 struct MachineRow {
     time: u64,
-    name: String,
+    name: MachineName,
     /// `None`: the machine is gone (REMOVE, or an Alibaba status other than USING).
     spec: Option<Machine>,
+}
+
+/// Which machine a row is about. Google's machines are numbers, compared as such and
+/// named `machine-<ID>` only when one becomes a node; Alibaba's are names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum MachineName {
+    /// A Google 2011 machine ID.
+    Id(u64),
+    /// An Alibaba v2018 machine_id.
+    Text(Box<str>),
+}
+
+impl MachineName {
+    /// The name of the node this machine is.
+    fn node_name(&self) -> String {
+        match self {
+            Self::Id(id) => format!("machine-{id}"),
+            Self::Text(name) => name.to_string(),
+        }
+    }
 }
 
 /// What a row says a machine is. Only the rows that add a node become a [`NodeSpec`]
@@ -115,8 +135,9 @@ struct Machine {
 }
 
 impl Machine {
-    /// The node named `name` that this machine is.
-    fn into_node(self, name: String) -> NodeSpec {
+    /// The node that machine `name` is.
+    fn into_node(self, name: &MachineName) -> NodeSpec {
+        let name = name.node_name();
         let mut allocatable = Resources::cpu_mem(self.cpu_milli, self.memory_bytes);
         allocatable.set(ResourceKind::PODS, MAX_PODS);
         let mut labels = Labels::new(self.labels.into_iter().flatten());
@@ -160,8 +181,8 @@ pub fn load_machines(
     let (start, end) = window.unwrap_or((0, None));
     let mut rows = rows.into_iter().peekable();
     // Ordered maps: which nodes exist and in what order never depends on hash order.
-    let mut first_seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut present: BTreeMap<String, (usize, Machine)> = BTreeMap::new();
+    let mut first_seen: BTreeMap<MachineName, usize> = BTreeMap::new();
+    let mut present: BTreeMap<MachineName, (usize, Machine)> = BTreeMap::new();
     while let Some(row) = rows.next_if(|r| r.time <= start) {
         let order = first_seen.len();
         let order = *first_seen.entry(row.name.clone()).or_insert(order);
@@ -174,7 +195,7 @@ pub fn load_machines(
             }
         }
     }
-    let mut alive: BTreeSet<String> = present.keys().cloned().collect();
+    let mut alive: BTreeSet<MachineName> = present.keys().cloned().collect();
     let mut changes = Vec::new();
     for row in rows.take_while(|r| end.is_none_or(|e| r.time < e)) {
         let at = SimTime::from_micros(row.time - start);
@@ -183,17 +204,17 @@ pub fn load_machines(
                 // A capacity change of a machine that stays is not applied (module docs).
                 if !alive.contains(&row.name) {
                     alive.insert(row.name.clone());
-                    changes.push((at, NodeAction::Add(machine.into_node(row.name))));
+                    changes.push((at, NodeAction::Add(machine.into_node(&row.name))));
                 }
             }
             None => {
                 if alive.remove(&row.name) {
-                    changes.push((at, NodeAction::Remove(row.name)));
+                    changes.push((at, NodeAction::Remove(row.name.node_name())));
                 }
             }
         }
     }
-    let mut initial: Vec<(usize, String, Machine)> = present
+    let mut initial: Vec<(usize, MachineName, Machine)> = present
         .into_iter()
         .map(|(name, (order, machine))| (order, name, machine))
         .collect();
@@ -201,7 +222,7 @@ pub fn load_machines(
     Ok(MachineTimeline {
         initial: initial
             .into_iter()
-            .map(|(_, name, machine)| machine.into_node(name))
+            .map(|(_, name, machine)| machine.into_node(&name))
             .collect(),
         changes,
         skipped: bad.skipped,
@@ -230,7 +251,7 @@ fn google_row(
     let time = int(0, "a time in microseconds")?;
     let id = int(1, "a machine ID")?;
     let event = int(2, "an event type: 0 (ADD), 1 (REMOVE) or 2 (UPDATE)")?;
-    let name = format!("machine-{id}");
+    let name = MachineName::Id(id);
     if event == 1 {
         return Ok(MachineRow {
             time,
@@ -300,7 +321,7 @@ fn alibaba_row(
     if status.is_empty() {
         return Err(err(6, "a machine status such as USING"));
     }
-    let name = name.to_string();
+    let name = MachineName::Text(name.into());
     if status != "USING" {
         return Ok(MachineRow {
             time: time * 1_000_000,
