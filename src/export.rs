@@ -1,35 +1,63 @@
 //! A simulated cluster's state at one instant as Kubernetes objects: a `kind: List` of
-//! Nodes and Pods, the form `kubectl get nodes,pods -A -o yaml` prints, which a
-//! scenario's `manifests:` (or `--manifests`) loads back into the same state.
+//! Nodes, storage, PodDisruptionBudgets, the workload controllers and their Pods, the form
+//! `kubectl get -A -o yaml nodes,pods,deployments,statefulsets,daemonsets,jobs,pdb,pvc,pv,
+//! storageclasses` prints, which a scenario's `manifests:` (or `--manifests`) loads back
+//! into the same state.
 //!
 //! What is written, and why it is enough for a round trip:
 //! - every node still in the cluster, in node order (so a reload gives every node the
 //!   same id): labels, taints, `unschedulable`, and its allocatable as both `capacity`
 //!   and `allocatable`;
+//! - the StorageClasses, PersistentVolumes (with their `claimRef`) and
+//!   PersistentVolumeClaims (with their `volumeName` once bound) of
+//!   `ClusterState::volumes`, in its order, and the scenario's PodDisruptionBudgets;
+//! - every workload controller that exists by then ([`sim::Simulation::workloads`]),
+//!   sorted by namespace and name: a Deployment with its desired replicas (after its
+//!   autoscaler) and its newest ReplicaSet's template; a StatefulSet with `serviceName`,
+//!   `podManagementPolicy` and its `volumeClaimTemplates` (read back from its claims); a
+//!   DaemonSet; a Job with `completions`, `parallelism`, `backoffLimit`,
+//!   `activeDeadlineSeconds` and `status.succeeded`;
 //! - every pod that holds or waits for a node (Pending, waiting at Permit, Bound,
 //!   Running), sorted by namespace and name: labels, annotations, the containers' and init
 //!   containers' requests, limits, host ports and images, overhead, node selector, node
 //!   and pod (anti-)affinity, tolerations, topology spread constraints, priority,
-//!   preemption policy, grace period, and `spec.nodeName` once it is bound, which the
-//!   loader's kubelet admission honours at time 0.
+//!   preemption policy, grace period, claims, `spec.nodeName` once it is bound, which the
+//!   loader's kubelet admission honours at time 0, and an `ownerReferences` entry
+//!   (`controller: true`) naming its controller. The loader adopts a controller's bound
+//!   pods on their nodes (`resolve_owners` in `sim/src/scenario/yaml/build/manifests.rs`),
+//!   so the reloaded controllers go on from there: they replace what they lose, and a Job
+//!   creates only the completions it still lacks.
 //!
-//! Simplified, stated: each pod is written as a bare Pod. The workloads that made the
-//! pods (Deployments, Jobs, traces), their remaining run times and the scenario's
-//! dynamics are not state a List can carry; a scenario that loads the List gives them
-//! again. A pod whose requests were drawn (`sized:`) is written with one container asking
-//! for what it was given. What manifests cannot express is left out and counted in
-//! [`Export::omitted`]: GPU shares of the GPU-sharing model, pod groups, claims, nodes'
-//! images and GPUs.
+//! Simplified, stated: a Deployment's pods name the Deployment itself as their owner,
+//! not a ReplicaSet (the loader treats both alike), and are renamed `<name>-0`, ... in
+//! name order when adopted; a StatefulSet's `serviceName` is its own name (Services are
+//! not modelled as objects). Pods keep their `priority` and `preemptionPolicy` as values,
+//! without their PriorityClass (the scenario resolves classes to values). A CronJob's Jobs
+//! are written as plain Jobs, without the CronJob. What manifests or a state cannot
+//! express is left out and counted in [`Export::omitted`]: the remaining run time of
+//! every pod (a reloaded pod runs until stopped), the workloads that are processes rather
+//! than objects (batch arrivals, trace replays: their pods are written as bare Pods), a
+//! workload's drawn sizes (`sized:`; its pods are written bare, each with one container
+//! asking for what it was given), a Deployment's dynamics (Service load, readiness,
+//! HorizontalPodAutoscaler, KEDA, rollouts) and the scenario's other dynamics (failures,
+//! later arrivals), GPU shares of the GPU-sharing model, pod groups, and nodes' images and
+//! GPUs.
 
 use std::fmt::Debug;
 
+use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm};
 use schedulers::quantity::{format_bytes, format_cpu_millis};
+use schedulers::volumes::{AccessModes, VolumeBindingMode};
 use schedulers::{
     ClusterState, ContainerResources, Labels, NodeSelectorTerm, Pod, PodPhase, ResourceKind,
     ResourceNames, Resources, SelectorRequirement,
 };
+use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
+use sim::scenario::{PodManagementPolicy, RestartPolicy, WorkloadKind};
+use sim::{Scenario, WorkloadView};
+use std::collections::BTreeMap;
 
 /// The exported List and what it had to leave out.
 #[derive(Debug)]
@@ -40,8 +68,14 @@ pub struct Export {
     pub omitted: Vec<String>,
 }
 
-/// The nodes and live pods of `cluster` as a Kubernetes List.
-pub fn cluster_list(cluster: &ClusterState) -> Export {
+/// The nodes, storage, PodDisruptionBudgets, workload controllers (`workloads`, from
+/// [`sim::Simulation::workloads`]) and live pods of a run of `scenario` now in `cluster`,
+/// as a Kubernetes List.
+pub fn cluster_list(
+    cluster: &ClusterState,
+    workloads: &[WorkloadView<'_>],
+    scenario: &Scenario,
+) -> Export {
     let names = cluster.resource_names();
     let mut omitted = Omitted::default();
     let mut items: Vec<Value> = cluster
@@ -80,7 +114,62 @@ pub fn cluster_list(cluster: &ClusterState) -> Export {
         })
         .collect();
 
-    let mut pods: Vec<(&str, String, &Pod)> = cluster
+    storage(cluster, &mut items);
+    for budget in &scenario.pod_disruption_budgets {
+        let (key, value) = match &budget.budget {
+            Budget::MinAvailable(v) => ("minAvailable", v),
+            Budget::MaxUnavailable(v) => ("maxUnavailable", v),
+        };
+        let value = match value {
+            IntOrPercent::Int(n) => json!(n),
+            IntOrPercent::Percent(p) => json!(format!("{p}%")),
+        };
+        items.push(json!({
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": budget.name, "namespace": budget.namespace},
+            "spec": {"selector": label_selector(&budget.selector), key: value},
+        }));
+    }
+
+    // The controllers, and which of them owns each live pod.
+    let mut owners: BTreeMap<PodId, (&'static str, &str)> = BTreeMap::new();
+    let mut controllers: Vec<(&str, &str, Value)> = Vec::new();
+    for view in workloads {
+        let w = view.workload;
+        if !w.sized.is_empty() {
+            omitted.sized += 1;
+            continue;
+        }
+        if w.dynamics.is_some() || view.replica_sets > 1 {
+            omitted.dynamics += 1;
+        }
+        let (kind, object) = workload_object(view, cluster, names, &mut omitted);
+        for &id in &view.pods {
+            // A pod of an older ReplicaSet (a rollout under way) is not the newest
+            // template's; it is written bare rather than adopted as if it were.
+            let pod_template = cluster.pod(id).map(|p| &p.template);
+            if view.replica_sets > 1 && pod_template.is_none_or(|t| **t != **view.template) {
+                continue;
+            }
+            owners.insert(id, (kind, &view.template.name));
+        }
+        let t = &view.template;
+        controllers.push((t.namespace.as_str(), t.name.as_str(), object));
+    }
+    controllers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    items.extend(controllers.into_iter().map(|(_, _, o)| o));
+
+    for w in &scenario.workloads {
+        if w.duration.is_some() {
+            omitted.durations += 1;
+        }
+        if matches!(w.kind, WorkloadKind::Batch { .. } | WorkloadKind::Trace(_)) {
+            omitted.processes += 1;
+        }
+    }
+
+    let mut pods: Vec<(&str, String, PodId, &Pod)> = cluster
         .pods()
         .filter(|(_, p)| {
             matches!(
@@ -88,12 +177,26 @@ pub fn cluster_list(cluster: &ClusterState) -> Export {
                 PodPhase::Pending | PodPhase::Waiting | PodPhase::Bound | PodPhase::Running
             )
         })
-        .map(|(_, p)| (p.template.namespace.as_str(), p.name().to_string(), p))
+        .map(|(id, p)| (p.template.namespace.as_str(), p.name().to_string(), id, p))
         .collect();
     pods.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    for (namespace, name, pod) in pods {
+    for (namespace, name, id, pod) in pods {
         let node = pod.node.map(|id| cluster.node(id).spec.name.as_str());
-        items.push(pod_object(namespace, &name, pod, node, names, &mut omitted));
+        let mut object = pod_object(namespace, &name, pod, node, names, &mut omitted);
+        if let Some((kind, owner)) = owners.get(&id) {
+            let api = if *kind == "Job" {
+                "batch/v1"
+            } else {
+                "apps/v1"
+            };
+            object["metadata"]["ownerReferences"] = json!([{
+                "apiVersion": api,
+                "kind": kind,
+                "name": owner,
+                "controller": true,
+            }]);
+        }
+        items.push(object);
     }
     Export {
         list: json!({"apiVersion": "v1", "kind": "List", "items": items}),
@@ -106,9 +209,18 @@ pub fn cluster_list(cluster: &ClusterState) -> Export {
 struct Omitted {
     gpu_shares: u64,
     pod_groups: u64,
-    claims: u64,
     node_gpus: u64,
     node_images: u64,
+    /// Workloads whose pods' requests were drawn (`sized:`).
+    sized: u64,
+    /// Workloads with a `duration`: their pods' remaining run times are lost.
+    durations: u64,
+    /// Deployments with dynamics (load, readiness, autoscalers, rollouts).
+    dynamics: u64,
+    /// Batch arrivals and trace replays.
+    processes: u64,
+    /// StatefulSet claim templates whose claims are gone.
+    claim_templates: u64,
 }
 
 impl Omitted {
@@ -123,8 +235,24 @@ impl Omitted {
                 "pod(s) of a pod group: written without their group",
             ),
             (
-                self.claims,
-                "pod(s) mounting PersistentVolumeClaims: written without their volumes",
+                self.sized,
+                "workload(s) with drawn requests (`sized`): their pods written as bare Pods",
+            ),
+            (
+                self.durations,
+                "workload(s) with a `duration`: their pods' remaining run times (reloaded, they run until stopped)",
+            ),
+            (
+                self.dynamics,
+                "Deployment(s) with load, readiness, autoscalers or rollouts: written without them",
+            ),
+            (
+                self.processes,
+                "batch or trace workload(s): their pods written as bare Pods, later arrivals lost",
+            ),
+            (
+                self.claim_templates,
+                "StatefulSet claim template(s) without a claim to read them from",
             ),
             (
                 self.node_gpus,
@@ -158,11 +286,51 @@ fn pod_object(
     if t.pod_group.is_some() {
         omitted.pod_groups += 1;
     }
-    if !t.volume_claims.is_empty() {
-        omitted.claims += 1;
-    }
+    let drawn = (pod.requests != t.effective_requests()).then_some(&pod.requests);
+    let spec = pod_spec(t, drawn, node, names);
+    let phase = match pod.phase {
+        PodPhase::Running => "Running",
+        _ => "Pending",
+    };
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata(name, Some(namespace), &t.labels, &t.annotations),
+        "spec": spec,
+        "status": {"phase": phase},
+    })
+}
+
+/// A pod spec from template `t`: its containers, or, when the pod's requests were drawn
+/// (`drawn`), one container asking for exactly those; `spec.nodeName` when bound.
+fn pod_spec(
+    t: &PodTemplate,
+    drawn: Option<&Resources>,
+    node: Option<&str>,
+    names: &ResourceNames,
+) -> Map<String, Value> {
     let mut spec = Map::new();
-    if pod.requests == t.effective_requests() {
+    if let Some(requests) = drawn {
+        // Drawn sizes: one container asking for exactly what the pod was given.
+        let mut asked = ContainerResources {
+            name: t
+                .containers
+                .first()
+                .map_or("main", |c| c.name.as_str())
+                .to_owned(),
+            ..ContainerResources::default()
+        };
+        for kind in names.kinds() {
+            let amount = requests.get(kind) - t.overhead.get(kind);
+            if amount > 0 {
+                asked.set_request(kind, amount);
+            }
+        }
+        spec.insert(
+            "containers".into(),
+            containers(&[asked], &t.images, 0, names),
+        );
+    } else {
         // The template lists init containers' images first, as kube-scheduler does; a
         // container without an image shifts the rest, which keeps the list (all that
         // ImageLocality and the pulls read) the same when the List is loaded again.
@@ -177,26 +345,6 @@ fn pod_object(
                 containers(&t.init_containers, &t.images, 0, names),
             );
         }
-    } else {
-        // Drawn sizes: one container asking for exactly what the pod was given.
-        let mut asked = ContainerResources {
-            name: t
-                .containers
-                .first()
-                .map_or("main", |c| c.name.as_str())
-                .to_owned(),
-            ..ContainerResources::default()
-        };
-        for kind in names.kinds() {
-            let amount = pod.requests.get(kind) - t.overhead.get(kind);
-            if amount > 0 {
-                asked.set_request(kind, amount);
-            }
-        }
-        spec.insert(
-            "containers".into(),
-            containers(&[asked], &t.images, 0, names),
-        );
     }
     if !t.overhead.is_zero() {
         spec.insert("overhead".into(), quantities(&t.overhead, names));
@@ -280,6 +428,13 @@ fn pod_object(
             Value::Array(constraints.collect()),
         );
     }
+    if !t.volume_claims.is_empty() {
+        let volumes = t
+            .volume_claims
+            .iter()
+            .map(|claim| json!({"name": claim, "persistentVolumeClaim": {"claimName": claim}}));
+        spec.insert("volumes".into(), Value::Array(volumes.collect()));
+    }
     if let Some(node) = node {
         spec.insert("nodeName".into(), json!(node));
     }
@@ -289,17 +444,210 @@ fn pod_object(
         "terminationGracePeriodSeconds".into(),
         json!(t.termination_grace_period_seconds),
     );
-    let phase = match pod.phase {
-        PodPhase::Running => "Running",
-        _ => "Pending",
+    spec
+}
+
+/// One workload controller as its object, with its kind.
+fn workload_object(
+    view: &WorkloadView<'_>,
+    cluster: &ClusterState,
+    names: &ResourceNames,
+    omitted: &mut Omitted,
+) -> (&'static str, Value) {
+    let t = &**view.template;
+    let mut template_spec = pod_spec(t, None, None, names);
+    let mut spec = Map::new();
+    let (api, kind) = match &view.workload.kind {
+        WorkloadKind::Deployment { .. } => ("apps/v1", "Deployment"),
+        WorkloadKind::StatefulSet {
+            pod_management,
+            claim_templates,
+            ..
+        } => {
+            spec.insert("serviceName".into(), json!(t.name));
+            let policy = match pod_management {
+                PodManagementPolicy::OrderedReady => "OrderedReady",
+                PodManagementPolicy::Parallel => "Parallel",
+            };
+            spec.insert("podManagementPolicy".into(), json!(policy));
+            let mut templates = Vec::new();
+            for c in claim_templates {
+                // The template's fields, read back from the first of its claims that is
+                // still there (`<template>-<set>-<ordinal>`).
+                let claim = (0..view.replicas.unwrap_or(0)).find_map(|i| {
+                    cluster
+                        .volumes()
+                        .claim(&t.namespace, &format!("{c}-{}-{i}", t.name))
+                });
+                let Some(claim) = claim else {
+                    omitted.claim_templates += 1;
+                    continue;
+                };
+                let mut claim_spec = object([
+                    ("accessModes", access_modes(claim.access_modes)),
+                    (
+                        "resources",
+                        json!({"requests": {"storage": format_bytes(claim.request)}}),
+                    ),
+                ]);
+                claim_spec.insert("storageClassName".into(), json!(claim.storage_class));
+                templates.push(json!({"metadata": {"name": c}, "spec": claim_spec}));
+            }
+            if !templates.is_empty() {
+                spec.insert("volumeClaimTemplates".into(), Value::Array(templates));
+            }
+            ("apps/v1", "StatefulSet")
+        }
+        WorkloadKind::DaemonSet { .. } => ("apps/v1", "DaemonSet"),
+        WorkloadKind::Job { spec: job, .. } => {
+            spec.insert("completions".into(), json!(job.completions));
+            spec.insert("parallelism".into(), json!(job.parallelism));
+            spec.insert("backoffLimit".into(), json!(job.backoff_limit));
+            if let Some(deadline) = job.active_deadline {
+                spec.insert(
+                    "activeDeadlineSeconds".into(),
+                    json!(deadline.as_micros().div_ceil(1_000_000)),
+                );
+            }
+            let restart = match job.restart_policy {
+                RestartPolicy::Never => "Never",
+                RestartPolicy::OnFailure => "OnFailure",
+            };
+            template_spec.insert("restartPolicy".into(), json!(restart));
+            ("batch/v1", "Job")
+        }
+        _ => unreachable!("Simulation::workloads lists controllers only"),
     };
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": metadata(name, Some(namespace), &t.labels, &t.annotations),
-        "spec": spec,
-        "status": {"phase": phase},
-    })
+    if let Some(replicas) = view.replicas {
+        spec.insert("replicas".into(), json!(replicas));
+    }
+    if !t.labels.is_empty() {
+        spec.insert("selector".into(), json!({"matchLabels": labels(&t.labels)}));
+    }
+    let mut template_meta = Map::new();
+    if !t.labels.is_empty() {
+        template_meta.insert("labels".into(), labels(&t.labels));
+    }
+    if !t.annotations.is_empty() {
+        template_meta.insert("annotations".into(), labels(&t.annotations));
+    }
+    let mut template = Map::new();
+    if !template_meta.is_empty() {
+        template.insert("metadata".into(), Value::Object(template_meta));
+    }
+    template.insert("spec".into(), Value::Object(template_spec));
+    spec.insert("template".into(), Value::Object(template));
+    let mut o = object([
+        ("apiVersion", json!(api)),
+        ("kind", json!(kind)),
+        (
+            "metadata",
+            metadata(
+                &t.name,
+                Some(&t.namespace),
+                &Labels::default(),
+                &Labels::default(),
+            ),
+        ),
+        ("spec", Value::Object(spec)),
+    ]);
+    if kind == "Job" {
+        o.insert("status".into(), json!({"succeeded": view.succeeded}));
+    }
+    (kind, Value::Object(o))
+}
+
+/// The StorageClasses, PersistentVolumes and PersistentVolumeClaims of the cluster, in
+/// the order `ClusterState::volumes` holds them.
+fn storage(cluster: &ClusterState, items: &mut Vec<Value>) {
+    let volumes = cluster.volumes();
+    for class in volumes.classes() {
+        let mut o = object([
+            ("apiVersion", json!("storage.k8s.io/v1")),
+            ("kind", json!("StorageClass")),
+            ("metadata", json!({"name": class.name})),
+            ("provisioner", json!(class.provisioner)),
+        ]);
+        let mode = match class.volume_binding_mode {
+            VolumeBindingMode::Immediate => "Immediate",
+            VolumeBindingMode::WaitForFirstConsumer => "WaitForFirstConsumer",
+        };
+        o.insert("volumeBindingMode".into(), json!(mode));
+        if !class.allowed_topologies.is_empty() {
+            // A topology term is a node selector term of `matchLabelExpressions`.
+            let terms = class.allowed_topologies.iter().map(|term| {
+                let each = term
+                    .match_expressions
+                    .iter()
+                    .map(|r| json!({"key": r.key, "values": r.values}));
+                json!({"matchLabelExpressions": Value::Array(each.collect())})
+            });
+            o.insert("allowedTopologies".into(), Value::Array(terms.collect()));
+        }
+        items.push(Value::Object(o));
+    }
+    for volume in volumes.volumes() {
+        let mut spec = object([
+            (
+                "capacity",
+                json!({"storage": format_bytes(volume.capacity)}),
+            ),
+            ("accessModes", access_modes(volume.access_modes)),
+        ]);
+        if !volume.storage_class.is_empty() {
+            spec.insert("storageClassName".into(), json!(volume.storage_class));
+        }
+        if let Some(terms) = &volume.node_affinity {
+            let terms = terms.iter().map(node_selector_term).collect();
+            spec.insert(
+                "nodeAffinity".into(),
+                json!({"required": {"nodeSelectorTerms": Value::Array(terms)}}),
+            );
+        }
+        if let Some(claim) = &volume.claim_ref {
+            let (namespace, name) = claim.split_once('/').unwrap_or(("default", claim));
+            spec.insert(
+                "claimRef".into(),
+                json!({"namespace": namespace, "name": name}),
+            );
+        }
+        if !volume.csi_driver.is_empty() {
+            spec.insert(
+                "csi".into(),
+                json!({"driver": volume.csi_driver, "volumeHandle": volume.name}),
+            );
+        }
+        items.push(json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": metadata(&volume.name, None, &volume.labels, &Labels::default()),
+            "spec": spec,
+        }));
+    }
+    for claim in volumes.claims() {
+        let mut spec = object([
+            ("accessModes", access_modes(claim.access_modes)),
+            (
+                "resources",
+                json!({"requests": {"storage": format_bytes(claim.request)}}),
+            ),
+            ("storageClassName", json!(claim.storage_class)),
+        ]);
+        if let Some(volume) = &claim.bound_volume {
+            spec.insert("volumeName".into(), json!(volume));
+        }
+        items.push(json!({
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim.name, "namespace": claim.namespace},
+            "spec": spec,
+        }));
+    }
+}
+
+/// Access modes as Kubernetes lists them.
+fn access_modes(modes: AccessModes) -> Value {
+    Value::Array(modes.iter().map(|m| json!(m.name())).collect())
 }
 
 /// Containers with their requests, limits, host ports and images (`images[first_image

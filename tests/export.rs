@@ -36,7 +36,8 @@ fn placements(list: &Value) -> BTreeMap<String, Vec<String>> {
                 let node = item["spec"]["nodeName"].as_str().unwrap_or("").to_owned();
                 on.entry(node).or_default().push(name);
             }
-            other => panic!("unexpected kind {other:?}"),
+            // Controllers, storage and budgets hold no node.
+            _ => {}
         }
     }
     for pods in on.values_mut() {
@@ -343,4 +344,272 @@ items:
         std::fs::read_to_string(dir.path().join("again.yaml")).unwrap(),
         std::fs::read_to_string(dir.path().join("state.yaml")).unwrap()
     );
+}
+
+/// The workloads of the round trip: a Deployment of 3, a StatefulSet of 2 with a claim
+/// each, a Job of 4 completions 2 at a time, and a PodDisruptionBudget, placed by
+/// `least-allocated` (which spreads them; first-fit would stack them on n1).
+const WORKLOADS: &str = "startLatency: 0s
+storageClasses:
+  - {name: standard, provisioner: pd.csi.storage.gke.io}
+podDisruptionBudgets:
+  - {name: web, selector: {matchLabels: {app: web}}, minAvailable: 2}
+cluster:
+  nodes:
+    - {name: n1, allocatable: {cpu: '4', memory: 8Gi}}
+    - {name: n2, allocatable: {cpu: '4', memory: 8Gi}}
+    - {name: n3, allocatable: {cpu: '4', memory: 8Gi}}
+workloads:
+  - deployment: web
+    replicas: 3
+    labels: {app: web}
+    requests: {cpu: '1', memory: 1Gi}
+  - statefulSet: db
+    replicas: 2
+    podManagementPolicy: Parallel
+    labels: {app: db}
+    requests: {cpu: 500m, memory: 1Gi}
+    volumeClaimTemplates:
+      - metadata: {name: data}
+        spec: {accessModes: [ReadWriteOnce], storageClassName: standard, resources: {requests: {storage: 10Gi}}}
+  - job: crunch
+    completions: 4
+    parallelism: 2
+    requests: {cpu: 500m, memory: 512Mi}
+    duration: 1m
+";
+
+/// `schedlab export SCENARIO --scheduler S --at T -o OUT` in `dir`, which must succeed;
+/// its standard error.
+fn export_ok(dir: &Path, scenario: &str, scheduler: &str, at: &str, out: &str) -> String {
+    let o = schedlab(
+        dir,
+        &[
+            "export",
+            scenario,
+            "--scheduler",
+            scheduler,
+            "--at",
+            at,
+            "-o",
+            out,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    stderr
+}
+
+/// The item of `kind` named `name`.
+fn item<'a>(list: &'a Value, kind: &str, name: &str) -> &'a Value {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {list:#}"))
+}
+
+/// A column of the one row of `summary.csv` in `out`.
+fn summary_column(out: &Path, column: &str) -> String {
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|&c| c == column).unwrap();
+    lines.next().unwrap().split(',').nth(at).unwrap().to_owned()
+}
+
+#[test]
+fn workloads_and_storage_round_trip_and_their_controllers_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("w.yaml"), WORKLOADS).unwrap();
+    // At 30 s nothing has finished: every pod still has its first name.
+    let stderr = export_ok(d, "w.yaml", "least-allocated", "30s", "state.yaml");
+    assert!(
+        stderr.contains("1 workload(s) with a `duration`"),
+        "{stderr}"
+    );
+    let first = read_list(&d.join("state.yaml"));
+    let deployment = item(&first, "Deployment", "web");
+    assert_eq!(deployment["apiVersion"], "apps/v1");
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert_eq!(
+        deployment["spec"]["selector"],
+        serde_json::json!({"matchLabels": {"app": "web"}})
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"],
+        serde_json::json!({"cpu": "1", "memory": "1Gi"})
+    );
+    let set = item(&first, "StatefulSet", "db");
+    assert_eq!(set["spec"]["serviceName"], "db");
+    assert_eq!(set["spec"]["podManagementPolicy"], "Parallel");
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"],
+        serde_json::json!([{"metadata": {"name": "data"}, "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+            "resources": {"requests": {"storage": "10Gi"}}}}])
+    );
+    let job = item(&first, "Job", "crunch");
+    assert_eq!(job["apiVersion"], "batch/v1");
+    assert_eq!(
+        (
+            &job["spec"]["completions"],
+            &job["spec"]["parallelism"],
+            &job["status"]["succeeded"]
+        ),
+        (
+            &serde_json::json!(4),
+            &serde_json::json!(2),
+            &serde_json::json!(0)
+        )
+    );
+    assert_eq!(
+        item(&first, "Pod", "web-1")["metadata"]["ownerReferences"],
+        serde_json::json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "controller": true}])
+    );
+    let db0 = item(&first, "Pod", "db-0");
+    assert_eq!(db0["metadata"]["ownerReferences"][0]["kind"], "StatefulSet");
+    assert_eq!(
+        db0["spec"]["volumes"],
+        serde_json::json!([{"name": "data-db-0", "persistentVolumeClaim": {"claimName": "data-db-0"}}])
+    );
+    assert_eq!(
+        item(&first, "Pod", "crunch-0")["metadata"]["ownerReferences"][0],
+        serde_json::json!({"apiVersion": "batch/v1", "kind": "Job", "name": "crunch", "controller": true})
+    );
+    let claim = item(&first, "PersistentVolumeClaim", "data-db-1");
+    let volume = claim["spec"]["volumeName"].as_str().unwrap();
+    assert_eq!(
+        item(&first, "PersistentVolume", volume)["spec"]["claimRef"],
+        serde_json::json!({"namespace": "default", "name": "data-db-1"})
+    );
+    assert_eq!(
+        item(&first, "PodDisruptionBudget", "web")["spec"],
+        serde_json::json!({"selector": {"matchLabels": {"app": "web"}}, "minAvailable": 2})
+    );
+    // least-allocated spread the seven pods over the three nodes.
+    let spread = placements(&first);
+    assert!(
+        spread.len() == 3 && spread.values().all(|pods| !pods.is_empty()),
+        "{spread:?}"
+    );
+
+    // Reloaded under first-fit, which would stack everything on n1: exported at 0 s, the
+    // same bytes, so every pod was adopted where it was.
+    std::fs::write(
+        d.join("from-state.yaml"),
+        "startLatency: 0s\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    export_ok(d, "from-state.yaml", "first-fit", "0s", "again.yaml");
+    assert_eq!(
+        std::fs::read_to_string(d.join("again.yaml")).unwrap(),
+        std::fs::read_to_string(d.join("state.yaml")).unwrap(),
+        "the reloaded state differs from the exported one"
+    );
+    // ... and no pod met the scheduler in a run of the reloaded state.
+    std::fs::write(
+        d.join("run-state.yaml"),
+        "startLatency: 0s\nduration: 10m\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    let o = schedlab(
+        d,
+        &[
+            "run",
+            "run-state.yaml",
+            "--scheduler",
+            "first-fit",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(summary_column(&d.join("out"), "scheduling_attempts"), "0");
+
+    // The reloaded controllers go on: draining web-0's node at 1 minute, the Deployment
+    // replaces it (web-3, on another node) and the StatefulSet recreates its ordinal there
+    // under the same name.
+    let web0_node = item(&first, "Pod", "web-0")["spec"]["nodeName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        d.join("drained.yaml"),
+        format!(
+            "startLatency: 0s\nduration: 10m\nmanifests: [state.yaml]\nfailures:\n  events:\n    - {{drain: {web0_node}, at: 1m}}\n"
+        ),
+    )
+    .unwrap();
+    export_ok(d, "drained.yaml", "first-fit", "3m", "drained-state.yaml");
+    let drained = read_list(&d.join("drained-state.yaml"));
+    let on = placements(&drained);
+    assert!(on[&web0_node].is_empty(), "{on:?}");
+    let webs: Vec<&String> = on
+        .values()
+        .flatten()
+        .filter(|p| p.starts_with("web-"))
+        .collect();
+    assert_eq!(webs.len(), 3, "{on:?}");
+    assert!(webs.iter().any(|p| *p == "web-3"), "{on:?}");
+    assert!(!webs.iter().any(|p| *p == "web-0"), "{on:?}");
+    let mut dbs: Vec<&String> = on
+        .values()
+        .flatten()
+        .filter(|p| p.starts_with("db-"))
+        .collect();
+    dbs.sort();
+    assert_eq!(dbs, ["db-0", "db-1"], "{on:?}");
+}
+
+/// After completions, a Job's `status.succeeded` carries them: reloaded, the Job creates
+/// only what it still lacks, and a DaemonSet's pods name their DaemonSet.
+#[test]
+fn a_job_s_completions_and_daemon_sets_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.yaml"),
+        format!("{WORKLOADS}  - daemonSet: agent\n    requests: {{cpu: 100m, memory: 64Mi}}\n"),
+    )
+    .unwrap();
+    // At 90 s crunch-0 and crunch-1 have succeeded and crunch-2 and crunch-3 run.
+    export_ok(d, "w.yaml", "first-fit", "90s", "state.yaml");
+    let state = read_list(&d.join("state.yaml"));
+    assert_eq!(item(&state, "Job", "crunch")["status"]["succeeded"], 2);
+    let crunch: Vec<String> = placements(&state)
+        .into_values()
+        .flatten()
+        .filter(|p| p.starts_with("crunch-"))
+        .collect();
+    assert_eq!(crunch, ["crunch-2", "crunch-3"]);
+    let agent = item(&state, "DaemonSet", "agent");
+    assert!(agent["spec"].get("replicas").is_none(), "{agent:#}");
+    assert_eq!(
+        item(&state, "Pod", "agent-0")["metadata"]["ownerReferences"][0]["kind"],
+        "DaemonSet"
+    );
+    // Reloaded, the Job adopts its two running pods and creates nothing more: 2 done and
+    // 2 active make its 4 completions (adopted pods run without their duration).
+    std::fs::write(
+        d.join("from-state.yaml"),
+        "startLatency: 0s\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    export_ok(d, "from-state.yaml", "first-fit", "5m", "again.yaml");
+    let again = read_list(&d.join("again.yaml"));
+    assert_eq!(item(&again, "Job", "crunch")["status"]["succeeded"], 2);
+    let crunch: Vec<String> = placements(&again)
+        .into_values()
+        .flatten()
+        .filter(|p| p.starts_with("crunch-"))
+        .collect();
+    assert_eq!(crunch, ["crunch-0", "crunch-1"]);
 }

@@ -64,5 +64,7 @@ pub use scenario::{
     ListedScheduler, LoadOptions, Scenario, ScenarioError, SchedulerCheck, load_scenario,
     load_scenario_with, parse_scenario, parse_scenario_with,
 };
-pub use simulation::{ExplainOutcome, RunResult, SchedulerFailure, Simulation, run, try_run};
+pub use simulation::{
+    ExplainOutcome, RunResult, SchedulerFailure, Simulation, WorkloadView, run, try_run,
+};
 pub use time::SimTime;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use schedulers::{ClusterState, Scheduler};
+use schedulers::{ClusterState, PodId, PodPhase, PodTemplate, Scheduler};
 
 use crate::controllers::autoscaler::Autoscaler;
 use crate::controllers::failures::NodeFailures;
@@ -42,7 +42,7 @@ use crate::observe::timeseries::{Sample, TimeSeries};
 use crate::observe::trace::{TraceLog, TraceRecord};
 use crate::observe::{Fact, Observer, Observers, RunEnd, View, columns};
 use crate::rng::{Concern, stream};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Workload, WorkloadKind};
 use crate::time::SimTime;
 
 pub use crate::controllers::scheduling::{ExplainOutcome, SchedulerFailure};
@@ -72,6 +72,32 @@ pub struct RunResult {
     /// Each ready node's requests at each sampling tick, if the node series was enabled
     /// ([`Simulation::enable_node_series`]) and the cluster was small enough.
     pub node_samples: Vec<NodeSample>,
+}
+
+/// One workload controller as it stands in a run (a Deployment, StatefulSet, DaemonSet
+/// or Job that exists by now), for readers of a run's state such as `schedlab export`:
+/// what its object would say and which live pods it owns. See [`Simulation::workloads`].
+#[derive(Debug)]
+pub struct WorkloadView<'s> {
+    /// Its index in the scenario's workloads (the [`schedulers::Pod::owner`] of its pods).
+    pub index: u32,
+    /// The workload as the scenario gives it: kind (StatefulSet's policy and claim
+    /// templates, Job's spec), name, namespace, sizes, duration.
+    pub workload: &'s Workload,
+    /// The template new pods are stamped from now: a Deployment's newest ReplicaSet's,
+    /// the scenario's for the others (without a StatefulSet's per-ordinal claims and
+    /// labels, or a DaemonSet's default tolerations and node pinning).
+    pub template: &'s Arc<PodTemplate>,
+    /// Desired replicas now: a Deployment's after its autoscaler or KEDA, a
+    /// StatefulSet's; `None` for a DaemonSet or a Job.
+    pub replicas: Option<u32>,
+    /// A Deployment's ReplicaSets so far (more than one once a rollout began).
+    pub replica_sets: u32,
+    /// A Job's completions so far (0 for the others).
+    pub succeeded: u32,
+    /// Its live pods (Pending, waiting at Permit, Bound or Running, and not being
+    /// deleted), by ordinal.
+    pub pods: Vec<PodId>,
 }
 
 /// Events processed between two looks at a run's cancellation flag
@@ -317,6 +343,66 @@ impl<'a> Simulation<'a> {
     /// The cluster as it is now.
     pub fn cluster(&self) -> &ClusterState {
         &self.cluster
+    }
+
+    /// The workload controllers that exist now, in scenario order, with their desired
+    /// replicas, template and live pods: a Deployment, StatefulSet or DaemonSet once its
+    /// creation time has come, a Job once started. Bare pods, batch arrivals and trace
+    /// replays have no controller object and are not listed. Walks every pod once; meant
+    /// for a snapshot, not for every event.
+    pub fn workloads(&self) -> Vec<WorkloadView<'_>> {
+        let workloads = &self.scenario.workloads;
+        let c = &self.controllers;
+        let mut views: Vec<Option<WorkloadView<'_>>> = workloads
+            .iter()
+            .enumerate()
+            .map(|(w, workload)| {
+                let view = |template, replicas, replica_sets, succeeded| WorkloadView {
+                    index: w as u32,
+                    workload,
+                    template,
+                    replicas,
+                    replica_sets,
+                    succeeded,
+                    pods: Vec::new(),
+                };
+                match &workload.kind {
+                    WorkloadKind::Deployment { at, .. } if *at <= self.now => {
+                        let (desired, template) = c.workloads.deployment(w)?;
+                        let sets = c.workloads.replica_sets(w);
+                        Some(view(template, Some(desired), sets, 0))
+                    }
+                    WorkloadKind::StatefulSet { replicas, .. } if c.statefulsets.is_live(w) => {
+                        Some(view(&workload.template, Some(*replicas), 0, 0))
+                    }
+                    WorkloadKind::DaemonSet { .. } if c.daemonsets.is_live(w) => {
+                        Some(view(&workload.template, None, 0, 0))
+                    }
+                    WorkloadKind::Job { .. } => {
+                        let succeeded = c.jobs.succeeded(w)?;
+                        Some(view(&workload.template, None, 0, succeeded))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        for (id, pod) in self.cluster.pods() {
+            let live = matches!(
+                pod.phase,
+                PodPhase::Pending | PodPhase::Waiting | PodPhase::Bound | PodPhase::Running
+            ) && !pod.terminating;
+            if let Some(Some(view)) = views.get_mut(pod.owner as usize)
+                && live
+            {
+                view.pods.push(id);
+            }
+        }
+        let mut views: Vec<WorkloadView<'_>> = views.into_iter().flatten().collect();
+        for view in &mut views {
+            view.pods
+                .sort_by_key(|&id| self.cluster.pod(id).map_or(0, |p| p.ordinal));
+        }
+        views
     }
 
     /// Events processed so far.

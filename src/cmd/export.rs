@@ -38,7 +38,8 @@ pub fn execute(
             args.at
         );
     }
-    let export = crate::export::cluster_list(simulation.cluster());
+    let export =
+        crate::export::cluster_list(simulation.cluster(), &simulation.workloads(), &scenario);
     for line in &export.omitted {
         log(format_args!("warning: not in the List: {line}"));
     }

@@ -200,6 +200,13 @@ pub struct DaemonSets {
 }
 
 impl DaemonSets {
+    /// Whether the set of workload `w` exists (its creation time has come); read by
+    /// [`crate::Simulation::workloads`].
+    pub(crate) fn is_live(&self, w: usize) -> bool {
+        let set = self.by_workload.get(w).copied().unwrap_or(u32::MAX);
+        self.sets.get(set as usize).is_some_and(|s| s.live)
+    }
+
     /// The sets of `scenario`; sets the timer of each one's creation.
     pub(crate) fn new(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> DaemonSets {
         let mut s = DaemonSets {

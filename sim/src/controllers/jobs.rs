@@ -131,6 +131,13 @@ pub struct Jobs {
 }
 
 impl Jobs {
+    /// The completions so far of workload `w`'s Job once it has started (`None` before,
+    /// or for a workload that is not a Job); read by [`crate::Simulation::workloads`].
+    pub(crate) fn succeeded(&self, w: usize) -> Option<u32> {
+        let job = self.jobs.get(w)?.as_ref()?;
+        job.started.map(|_| job.succeeded)
+    }
+
     /// The Jobs of `scenario` with their streams for `seed`; sets each one's start,
     /// except for a CronJob's Jobs, which their CronJob starts (or not).
     pub(crate) fn start(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> Jobs {

@@ -331,6 +331,23 @@ pub struct Workloads {
 }
 
 impl Workloads {
+    /// Deployment `w`'s desired replicas now (after its autoscaler) and the template of
+    /// its newest ReplicaSet, the one new pods are stamped from; `None` for other
+    /// workloads. Read by [`crate::Simulation::workloads`].
+    pub(crate) fn deployment(&self, w: usize) -> Option<(u32, &Arc<PodTemplate>)> {
+        let state = self.states.get(w)?;
+        let newest = state.sets.last()?;
+        Some((state.desired, &newest.template))
+    }
+
+    /// How many ReplicaSets Deployment `w` has had (one per rollout begun, plus its
+    /// first); 0 for other workloads.
+    pub(crate) fn replica_sets(&self, w: usize) -> u32 {
+        self.states.get(w).map_or(0, |s| s.sets.len() as u32)
+    }
+}
+
+impl Workloads {
     /// The workloads of `scenario` with their streams for `seed`; sets the timer of each
     /// one's first creation. Call once the nodes have joined (a trace replay's arrivals
     /// depend on the cluster's GPUs).
