@@ -855,9 +855,17 @@ fn a_bad_openb_row_is_the_same_error_streamed_or_read_whole() {
     lines[4] = "p3,1000,2048,2,500,T4,LS,Running,104,120,104".into();
     lines[8] = "p7,2000,4096,1,1000,,LS,Running,108,100,".into();
     let bad = lines.join("\n") + "\n";
-    let d = dir("openb-bad", &[("nodes.csv", OPENB_NODES), ("pods.csv", &bad)]);
+    let d = dir(
+        "openb-bad",
+        &[("nodes.csv", OPENB_NODES), ("pods.csv", &bad)],
+    );
     let shown = d.join("pods.csv").display().to_string();
-    for mode in ["", ", stream: false", ", strict: true", ", stream: false, strict: true"] {
+    for mode in [
+        "",
+        ", stream: false",
+        ", strict: true",
+        ", stream: false, strict: true",
+    ] {
         let e = openb(&d, mode).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -890,8 +898,9 @@ fn a_bad_openb_row_is_the_same_error_streamed_or_read_whole() {
     for mode in ["", ", stream: false"] {
         let e = openb(&d, mode).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with(&format!("{shown}:1: creation_time: the header lacks the column")),
+            e.to_string().starts_with(&format!(
+                "{shown}:1: creation_time: the header lacks the column"
+            )),
             "{mode:?}: {e}"
         );
     }

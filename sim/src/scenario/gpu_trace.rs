@@ -8,6 +8,11 @@
 //! optional). Columns are found by their header name, so their order and extra columns do
 //! not matter. Every error names the file, the line and the column (in characters) of the
 //! offending field.
+//!
+//! Both files are read a row at a time ([`RowReader`]); the pod list through its row
+//! parser ([`OpenbPods`], built from the header by [`open_pods`]), which the whole load
+//! ([`load_pods`]) and a streamed recorded replay ([`super::trace_stream`]) share. Unlike
+//! the other trace formats, no row is skipped: the first bad one is the error.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -226,9 +231,9 @@ pub fn load_nodes(
     let mut nodes = Vec::new();
     // The line each name is on, to report one listed twice.
     let mut lines: BTreeMap<String, usize> = BTreeMap::new();
-    while let Some(node) =
-        rows.next_row(shown, |line, row| node_row(&csv, columns, line, row, &mut lines))?
-    {
+    while let Some(node) = rows.next_row(shown, |line, row| {
+        node_row(&csv, columns, line, row, &mut lines)
+    })? {
         let node = node?;
         if !(gpu_only && node.gpu.count == 0) {
             nodes.push(node);

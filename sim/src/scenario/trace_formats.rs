@@ -346,8 +346,16 @@ pub(crate) struct ParsedRows<P> {
 
 impl<P: RowParser> ParsedRows<P> {
     /// Opens `path` (`shown` names it in errors), a file without a header.
-    pub(crate) fn open(path: &Path, shown: &str, parser: P) -> Result<ParsedRows<P>, ScenarioError> {
-        Ok(ParsedRows::new(RowReader::open(path, shown)?, shown, parser))
+    pub(crate) fn open(
+        path: &Path,
+        shown: &str,
+        parser: P,
+    ) -> Result<ParsedRows<P>, ScenarioError> {
+        Ok(ParsedRows::new(
+            RowReader::open(path, shown)?,
+            shown,
+            parser,
+        ))
     }
 
     /// Reads on from `rows` (past a header its caller read to build `parser`).
@@ -367,7 +375,9 @@ impl<P: RowParser> ParsedRows<P> {
             shown,
             parser,
         } = self;
-        rows.next_row(shown, |line, fields| (line, parser.parse(shown, line, fields)))
+        rows.next_row(shown, |line, fields| {
+            (line, parser.parse(shown, line, fields))
+        })
     }
 }
 

@@ -49,10 +49,20 @@
 //! - Simplified: a Google file out of time order (rows whose time goes back, ignoring
 //!   events after the trace window) is read whole, as for generic CSV.
 //!
+//! A recorded openb pod list (`alibaba-gpu-v2023`, see [`super::gpu_trace`]) streams as
+//! generic CSV does, one pod a row through the whole load's row parser ([`OpenbPods`]),
+//! its scan ([`scan_openb`]) sharing `scan_pods` with generic CSV. Its loader skips no
+//! row, so the scan is always strict: the first bad row is the whole load's error. The
+//! paper's `shuffled` protocol (and any shuffled replay) draws pods in a seeded order from
+//! the whole list and, for `demand`, draws them again: it is read whole.
+//!
+//! Every table of a record a row is read through one reader, [`ParsedRows`], with the
+//! table's [`RowParser`]: the whole load, the scan and each run all parse alike.
+//!
 //! Recorded Alibaba cluster-trace-v2018 replays (`alibaba-2018-batch-instance`,
 //! `alibaba-2018-container-meta`, see [`super::alibaba_v2018`]) stream as generic CSV
-//! does, one pod a row, through the whole load's parser ([`InstanceRows`],
-//! [`ContainerRows`]) and its rules; `sample` keeps or drops a job (or a deploy unit)
+//! does, one pod a row, through the whole load's parser ([`BatchInstances`],
+//! [`ContainerMeta`]) and its rules; `sample` keeps or drops a job (or a deploy unit)
 //! whole, as read whole. What each needs beyond a row:
 //!
 //! - `batch_instance` takes its requests from `batch_task`, which the load reads whole
@@ -89,9 +99,9 @@ use super::ScenarioError;
 use super::alibaba_v2018::{BatchInstances, BatchTasks, ContainerMeta, alibaba_job};
 use super::gpu_trace::{OpenbPods, TracePod, open_pods};
 use super::trace_formats::{
-    BadRows, GenericHeader, GoogleEvent, MachineScale, ParsedRows, RowParser, RowReader,
-    Skipped, TraceOptions, google_job, google_pod, google_row, load_google_2011,
-    open_generic_csv, sampled, stable_hash,
+    BadRows, GenericHeader, GoogleEvent, MachineScale, ParsedRows, RowParser, RowReader, Skipped,
+    TraceOptions, google_job, google_pod, google_row, load_google_2011, open_generic_csv, sampled,
+    stable_hash,
 };
 use crate::controllers::workloads::recorded_run_time;
 use crate::time::SimTime;
@@ -594,13 +604,14 @@ impl TraceStream {
                 ),
                 alibaba_job,
             ),
-            StreamedFormat::AlibabaGpu2023 => (Rows::Openb(open_pods(path, shown, true)?), generic_job),
+            StreamedFormat::AlibabaGpu2023 => {
+                (Rows::Openb(open_pods(path, shown, true)?), generic_job)
+            }
             // A Google trace has its own reader, GoogleStream; read as generic CSV, its
             // rows do not parse and nothing arrives.
-            StreamedFormat::GenericCsv | StreamedFormat::Google2011 { .. } => (
-                Rows::Generic(open_generic_csv(path, shown)?),
-                generic_job,
-            ),
+            StreamedFormat::GenericCsv | StreamedFormat::Google2011 { .. } => {
+                (Rows::Generic(open_generic_csv(path, shown)?), generic_job)
+            }
         };
         Ok(TraceStream {
             reader: Some(reader),
