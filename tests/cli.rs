@@ -712,6 +712,57 @@ workloads:
     );
 }
 
+/// A recorded openb replay (`alibaba-gpu-v2023`) in creation_time order streams, and writes
+/// byte for byte what it writes read whole, with 1 or 2 threads.
+#[test]
+fn streamed_openb_outputs_match_the_whole_load_and_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = "sn,cpu_milli,memory_mib,gpu,model\n\
+                 g-0,8000,32768,2,T4\n\
+                 g-1,8000,32768,2,V100M32\n";
+    let mut pods = String::from(
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,\
+         deletion_time,scheduled_time\n",
+    );
+    for i in 0..150 {
+        let t = 50 + i / 3 * 2;
+        let (gpus, milli) = [(1, 500), (0, 0), (1, 1000), (2, 1000)][i % 4];
+        let deleted = if i % 13 == 0 {
+            String::new()
+        } else {
+            (t + 3 + (i * 7) % 25).to_string()
+        };
+        pods.push_str(&format!(
+            "p{i},{},2048,{gpus},{milli},,LS,Running,{t},{deleted},{t}\n",
+            [1000, 2000][i % 2]
+        ));
+    }
+    let run = |mode: &str, jobs: &str| {
+        let d = dir.path().join(format!("{mode}-{jobs}"));
+        fs::create_dir_all(&d).unwrap();
+        write(&d, "nodes.csv", nodes);
+        write(&d, "pods.csv", &pods);
+        let scenario = format!(
+            "schedulers: [first-fit, random]
+cluster:
+  trace: {{format: alibaba-gpu-v2023, nodes: nodes.csv}}
+workloads:
+  - trace: {{format: alibaba-gpu-v2023, pods: pods.csv, timing: recorded{mode}}}
+"
+        );
+        run_two_seeds(&d, &scenario, jobs)
+    };
+    let streamed = run("", "1");
+    let trace =
+        String::from_utf8(streamed[Path::new("s/first-fit/seed-1/trace.csv")].clone()).unwrap();
+    assert_eq!(trace.matches(",created,").count(), 150, "every row arrives");
+    assert!(streamed == run("", "2"), "--jobs 1 and --jobs 2 differ");
+    assert!(
+        streamed == run(", stream: false", "1"),
+        "the streamed replay differs from the whole load"
+    );
+}
+
 #[test]
 fn outputs_do_not_depend_on_threads_or_repetition() {
     let dir = tempfile::tempdir().unwrap();

@@ -190,7 +190,7 @@ gpuFill: {step: 0.05}
 }
 
 /// The bundled `scenarios/openb-churn.yaml`: the whole openb trace at its recorded times on
-/// its GPU nodes; every pod arrives, runs and leaves, and the run ends at the last
+/// its GPU nodes, streamed; every pod arrives, runs and leaves, and the run ends at the last
 /// deletion.
 #[test]
 fn bundled_churn_scenario_replays_the_whole_trace() {
@@ -209,6 +209,11 @@ fn bundled_churn_scenario_replays_the_whole_trace() {
         panic!("a trace workload");
     };
     assert_eq!(replay.timing, sim::scenario::TraceTiming::Recorded);
+    assert!(
+        replay.is_streamed(),
+        "the bundled list is in creation_time order: it streams"
+    );
+    assert!(s.trace_warnings.is_empty(), "{:?}", s.trace_warnings);
     assert_eq!(replay.pods().unwrap().len(), 8152);
     let spec = SchedulerSpec::named("first-fit");
     let r = sim::run(

@@ -5,7 +5,8 @@
 //! time order falls back to the whole load, sorted, with a notice. A recorded Google
 //! replay streams with a look-ahead: long enough, the run is the whole load's, event for
 //! event, on the bundled shard; too short, a pod's end row is read after it was due and
-//! the pod ends late, at the documented time, and is counted.
+//! the pod ends late, at the documented time, and is counted. Recorded Alibaba v2018
+//! and openb (`alibaba-gpu-v2023`) replays in time order stream as read whole.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -185,8 +186,9 @@ fn stream_true_where_a_replay_cannot_stream_is_an_error() {
     assert_eq!(e.field.as_deref(), Some("workloads[0].trace.stream"));
     assert_eq!(
         e.message,
-        "only a recorded generic-csv, google-2011-task-events, alibaba-2018-batch-instance or \
-         alibaba-2018-container-meta replay streams; give `stream: false` or leave it out"
+        "only a recorded generic-csv, google-2011-task-events, alibaba-2018-batch-instance, \
+         alibaba-2018-container-meta or alibaba-gpu-v2023 replay streams; give `stream: false` \
+         or leave it out"
     );
 }
 
@@ -743,4 +745,225 @@ fn a_container_snapshot_earlier_than_the_row_above_reads_the_file_whole() {
             ("c_2", 1000, Some(6_000_000))
         ]
     );
+}
+
+// The openb GPU trace (`alibaba-gpu-v2023`, `sim::scenario::gpu_trace`): a recorded pod
+// list in creation_time order streams with the whole load's parser; its loader skips no
+// row.
+
+/// Four GPU nodes (8 cores, 32Gi, 2 GPUs each, two models) and a CPU node left out.
+const OPENB_NODES: &str = "sn,cpu_milli,memory_mib,gpu,model\n\
+                           cpu-0,64000,262144,0,\n\
+                           g-0,8000,32768,2,T4\n\
+                           g-1,8000,32768,2,T4\n\
+                           g-2,8000,32768,2,V100M32\n\
+                           g-3,8000,32768,2,V100M32\n";
+
+const OPENB_HEADER: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,\
+                            pod_phase,creation_time,deletion_time,scheduled_time\n";
+
+/// An openb pod list of `n` pods in creation_time order, three to an instant: GPU
+/// shares, whole GPUs (one or two, some pinned to a model) and CPU-only pods; every
+/// 7th never scheduled by the trace (deletion minus creation), every 11th never deleted
+/// (runs until the end).
+fn openb_pods(n: usize) -> String {
+    let mut s = String::from(OPENB_HEADER);
+    for i in 0..n {
+        let t = 100 + i / 3 * 4;
+        let (num_gpu, milli, spec) = [
+            (1, 500, ""),
+            (1, 1000, ""),
+            (0, 0, ""),
+            (2, 1000, "T4"),
+            (1, 250, "V100M32|T4"),
+        ][i % 5];
+        let cpu = [1000, 2000, 4000][i % 3];
+        let mem = [2048, 4096, 8192][i % 3];
+        let scheduled = if i % 7 == 0 {
+            String::new()
+        } else {
+            (t + i % 3).to_string()
+        };
+        let deleted = if i % 11 == 0 {
+            String::new()
+        } else {
+            (t + 5 + (i * 13) % 60).to_string()
+        };
+        writeln!(
+            s,
+            "p{i},{cpu},{mem},{num_gpu},{milli},{spec},LS,Running,{t},{deleted},{scheduled}"
+        )
+        .unwrap();
+    }
+    s
+}
+
+/// The GPU nodes of [`OPENB_NODES`]; `trace` is a trace workload's flow mapping inside.
+fn openb(d: &Path, trace: &str) -> Result<Scenario, ScenarioError> {
+    load(
+        d,
+        &format!(
+            "startLatency: 1s
+cluster:
+  trace: {{format: alibaba-gpu-v2023, nodes: nodes.csv, gpuNodesOnly: true}}
+workloads:
+  - trace: {{format: alibaba-gpu-v2023, pods: pods.csv, timing: recorded{trace}}}
+"
+        ),
+    )
+}
+
+#[test]
+fn an_openb_replay_streams_as_read_whole_event_for_event() {
+    let d = dir(
+        "openb",
+        &[("nodes.csv", OPENB_NODES), ("pods.csv", &openb_pods(240))],
+    );
+    let s = openb(&d, "").unwrap_or_else(|e| panic!("{e}"));
+    let whole = openb(&d, ", stream: false").unwrap();
+    assert!(replay(&s).is_streamed() && !replay(&whole).is_streamed());
+    assert_eq!(streamed(&s).format, StreamedFormat::AlibabaGpu2023);
+    assert_eq!(streamed(&s).pods, 240);
+    // From 100 s (p0) to 100 + 79 * 4 s (p239).
+    assert_eq!(
+        (streamed(&s).first_micros, streamed(&s).last_micros),
+        (100_000_000, 416_000_000)
+    );
+    let pods = replay(&s).pods().unwrap();
+    assert_eq!(pods, replay(&whole).pods().unwrap());
+    assert_eq!(pods[3].gpu.models, ["T4"]);
+    assert_eq!(pods[0].scheduled_micros, None, "p0 never scheduled");
+    assert_eq!(pods[0].deleted_micros, None, "p0 never deleted");
+    // The task mix fragmentation-aware schedulers measure against: the same five shapes.
+    assert_eq!(s.gpu_workload, whole.gpu_workload);
+    assert!(s.trace_warnings.is_empty(), "{:?}", s.trace_warnings);
+    same_runs(&s, &whole, 240);
+    // The GPU nodes were busy: some pod waited for room.
+    let r = play(&s, "first-fit", 1);
+    assert!(
+        !records(&r, "unschedulable").is_empty(),
+        "a trivial run: no pod waited"
+    );
+}
+
+#[test]
+fn a_bad_openb_row_is_the_same_error_streamed_or_read_whole() {
+    let good = openb_pods(12);
+    // A GPU share asked of two GPUs at line 5, and a pod deleted before it was created at
+    // line 9: the first is the error, in both modes, whatever `strict` says.
+    let mut lines: Vec<String> = good.lines().map(str::to_owned).collect();
+    lines[4] = "p3,1000,2048,2,500,T4,LS,Running,104,120,104".into();
+    lines[8] = "p7,2000,4096,1,1000,,LS,Running,108,100,".into();
+    let bad = lines.join("\n") + "\n";
+    let d = dir(
+        "openb-bad",
+        &[("nodes.csv", OPENB_NODES), ("pods.csv", &bad)],
+    );
+    let shown = d.join("pods.csv").display().to_string();
+    for mode in [
+        "",
+        ", stream: false",
+        ", strict: true",
+        ", stream: false, strict: true",
+    ] {
+        let e = openb(&d, mode).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{shown}:5:16: gpu_milli: a pod asking for several GPUs takes them whole: \
+                 gpu_milli must be 1000, got 500"
+            ),
+            "{mode:?}"
+        );
+    }
+    lines[4] = "p3,1000,2048,2,1000,T4,LS,Running,104,120,104".into();
+    std::fs::write(d.join("pods.csv"), lines.join("\n") + "\n").unwrap();
+    for mode in ["", ", stream: false"] {
+        let e = openb(&d, mode).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{shown}:9:37: deletion_time: a pod cannot be deleted before it was created \
+                 (at 108), got 100"
+            ),
+            "{mode:?}"
+        );
+    }
+    // A header without creation_time: a recorded replay needs it, in both modes.
+    std::fs::write(
+        d.join("pods.csv"),
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\na,1000,1024,0,0,\n",
+    )
+    .unwrap();
+    for mode in ["", ", stream: false"] {
+        let e = openb(&d, mode).unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "{shown}:1: creation_time: the header lacks the column"
+            )),
+            "{mode:?}: {e}"
+        );
+    }
+}
+
+#[test]
+fn window_sample_and_scales_stream_the_same_openb_pods() {
+    let d = dir(
+        "openb-options",
+        &[("nodes.csv", OPENB_NODES), ("pods.csv", &openb_pods(300))],
+    );
+    let options = ", window: {start: 150s, end: 400s}, sample: 0.5, timeScale: 0.5, sizeScale: 0.5";
+    let s = openb(&d, options).unwrap();
+    let whole = openb(&d, &format!("{options}, stream: false")).unwrap();
+    assert!(replay(&s).is_streamed() && !replay(&whole).is_streamed());
+    let pods = replay(&s).pods().unwrap();
+    assert_eq!(pods, replay(&whole).pods().unwrap());
+    // The window keeps p39 (152 s) to p224 (396 s), 186 pods; sample about half.
+    assert!(pods.len() > 60 && pods.len() < 130, "{}", pods.len());
+    let first = &pods[0];
+    let row: usize = first.name[1..].parse().unwrap();
+    let t = (100 + row / 3 * 4) as u64;
+    assert_eq!(first.created_micros, Some((t - 150) * 500_000));
+    assert_eq!(first.cpu_milli, [1000, 2000, 4000][row % 3] / 2);
+    assert_eq!(s.gpu_workload, whole.gpu_workload);
+    same_runs(&s, &whole, pods.len());
+}
+
+#[test]
+fn an_openb_list_out_of_time_order_is_read_whole_and_sorted() {
+    let pods = format!(
+        "{OPENB_HEADER}a,1000,1024,1,500,,LS,Running,20,40,20\n\
+         b,1000,1024,0,0,,LS,Running,10,30,10\n\
+         c,1000,1024,1,1000,,LS,Running,20,,\n"
+    );
+    let d = dir(
+        "openb-unsorted",
+        &[("nodes.csv", OPENB_NODES), ("pods.csv", &pods)],
+    );
+    let s = openb(&d, "").unwrap();
+    assert!(!replay(&s).is_streamed());
+    assert_eq!(
+        s.trace_warnings,
+        [format!(
+            "{}: line 3 arrives before the row above it, so the replay is read whole and \
+             sorted instead of streamed",
+            d.join("pods.csv").display()
+        )]
+    );
+    let r = play(&s, "first-fit", 1);
+    assert_eq!(
+        times(&r, "created"),
+        [
+            ("b-0".to_owned(), 0),
+            ("a-0".to_owned(), 10_000_000),
+            ("c-0".to_owned(), 10_000_000)
+        ]
+    );
+    // A shuffled replay draws from the whole list: it cannot stream.
+    let e = load(
+        &d,
+        "cluster:\n  trace: {format: alibaba-gpu-v2023, nodes: nodes.csv}\nworkloads:\n  - trace: {format: alibaba-gpu-v2023, pods: pods.csv, timing: shuffled, stream: true}\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("workloads[0].trace.stream"));
 }

@@ -33,8 +33,8 @@
 //!
 //! A recorded replay of either table streams when its file is in time order
 //! (`batch_instance` by `start_time`, column 6; `container_meta` by `time_stamp`, column
-//! 3), through the same row readers ([`InstanceRows`], [`ContainerRows`]) and rules; see
-//! [`super::trace_stream`]. `batch_task` ([`BatchTasks`]) is read whole in both modes:
+//! 3), through the same row reader ([`ParsedRows`] with [`BatchInstances`] or
+//! [`ContainerMeta`]) and rules; see [`super::trace_stream`]. `batch_task` ([`BatchTasks`]) is read whole in both modes:
 //! it is the requests' lookup, a row per task. The seen-sets above become, in a stream,
 //! the lines of the repeated first attempts and of each container's first row, found by
 //! the load's scan.
@@ -48,7 +48,7 @@ use schedulers::Labels;
 use super::ScenarioError;
 use super::gpu_trace::{MAX_TRACE_SECS, TracePod};
 use super::trace_formats::{
-    BadRows, Loaded, RowReader, Skipped, each_row, field_err, row_err, width_err,
+    BadRows, Loaded, ParsedRows, RowParser, Skipped, each_row, field_err, row_err, width_err,
 };
 
 /// `format: alibaba-2018-batch-instance`.
@@ -258,7 +258,7 @@ pub fn load_batch_instances(
     strict: bool,
 ) -> Result<BatchLoaded, ScenarioError> {
     let (tasks, tasks_skipped) = load_batch_tasks(tasks_path, tasks_shown, memory_bytes, strict)?;
-    let mut rows = InstanceRows::open(path, shown, Arc::new(tasks))?;
+    let mut rows = ParsedRows::open(path, shown, BatchInstances(Arc::new(tasks)))?;
     let mut pods = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut bad = BadRows::new(strict);
@@ -279,43 +279,19 @@ pub fn load_batch_instances(
     })
 }
 
-/// `batch_instance` read one row at a time with its `batch_task` table: what the whole
-/// load, a streamed replay's scan and each of its runs read through, so that all of them
-/// see the same pods and the same bad rows.
+/// `batch_instance`'s row parser, with the `batch_task` table its requests come from:
+/// each row is a pod, `None` for a retry or an instance that never ran, or its error.
+/// The whole load, a streamed replay's scan and each of its runs read through
+/// [`ParsedRows`] with it, so that all of them see the same pods and the same bad rows.
 #[derive(Debug)]
-pub(crate) struct InstanceRows {
-    rows: RowReader,
-    shown: String,
-    tasks: Arc<BatchTasks>,
-}
+pub(crate) struct BatchInstances(pub(crate) Arc<BatchTasks>);
 
-impl InstanceRows {
-    /// Opens `batch_instance` at `path` (`shown` names it in errors).
-    pub(crate) fn open(
-        path: &Path,
-        shown: &str,
-        tasks: Arc<BatchTasks>,
-    ) -> Result<InstanceRows, ScenarioError> {
-        Ok(InstanceRows {
-            rows: RowReader::open(path, shown)?,
-            shown: shown.to_owned(),
-            tasks,
-        })
-    }
+impl RowParser for BatchInstances {
+    type Row = Result<Option<TracePod>, ScenarioError>;
 
-    /// The next row's line and what it is: a pod, `None` for a retry or an instance that
-    /// never ran, or its error. `None` at the end of the file; `Err` when the file cannot
-    /// be read.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn next_row(
-        &mut self,
-    ) -> Result<Option<(usize, Result<Option<TracePod>, ScenarioError>)>, ScenarioError> {
-        let InstanceRows { rows, shown, tasks } = self;
-        let shown: &str = shown;
-        rows.next_row(shown, |line, fields| {
-            let row = instance_row((shown, &tasks.shown), line, fields, &tasks.tasks);
-            (line, row)
-        })
+    fn parse(&self, shown: &str, line: usize, fields: &[(usize, &str)]) -> Self::Row {
+        let tasks = &self.0;
+        instance_row((shown, &tasks.shown), line, fields, &tasks.tasks)
     }
 }
 
@@ -401,7 +377,7 @@ pub fn load_containers(
     memory_bytes: i64,
     strict: bool,
 ) -> Result<Loaded, ScenarioError> {
-    let mut rows = ContainerRows::open(path, shown, memory_bytes)?;
+    let mut rows = ParsedRows::open(path, shown, ContainerMeta { memory_bytes })?;
     let mut pods: Vec<TracePod> = Vec::new();
     // Ordered map: which row a container keeps never depends on hash order.
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
@@ -426,45 +402,20 @@ pub fn load_containers(
     })
 }
 
-/// `container_meta` read one row at a time: what the whole load, a streamed replay's
-/// scan and each of its runs read through.
+/// `container_meta`'s row parser, `mem_size` 100 being `memory_bytes`: each row is a
+/// pod (every row of a container is one) or its error. The whole load, a streamed
+/// replay's scan and each of its runs read through [`ParsedRows`] with it.
 #[derive(Debug)]
-pub(crate) struct ContainerRows {
-    rows: RowReader,
-    shown: String,
-    memory_bytes: i64,
+pub(crate) struct ContainerMeta {
+    /// What `mem_size` 100 is, in bytes.
+    pub(crate) memory_bytes: i64,
 }
 
-impl ContainerRows {
-    /// Opens `container_meta` at `path` (`shown` names it in errors); `mem_size` 100 is
-    /// `memory_bytes`.
-    pub(crate) fn open(
-        path: &Path,
-        shown: &str,
-        memory_bytes: i64,
-    ) -> Result<ContainerRows, ScenarioError> {
-        Ok(ContainerRows {
-            rows: RowReader::open(path, shown)?,
-            shown: shown.to_owned(),
-            memory_bytes,
-        })
-    }
+impl RowParser for ContainerMeta {
+    type Row = Result<TracePod, ScenarioError>;
 
-    /// The next row's line and its pod (every row of a container is one), or its error;
-    /// `None` at the end of the file, `Err` when the file cannot be read.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn next_row(
-        &mut self,
-    ) -> Result<Option<(usize, Result<TracePod, ScenarioError>)>, ScenarioError> {
-        let ContainerRows {
-            rows,
-            shown,
-            memory_bytes,
-        } = self;
-        let shown: &str = shown;
-        rows.next_row(shown, |line, fields| {
-            (line, container_row(shown, line, fields, *memory_bytes))
-        })
+    fn parse(&self, shown: &str, line: usize, fields: &[(usize, &str)]) -> Self::Row {
+        container_row(shown, line, fields, self.memory_bytes)
     }
 }
 

@@ -8,13 +8,20 @@
 //! optional). Columns are found by their header name, so their order and extra columns do
 //! not matter. Every error names the file, the line and the column (in characters) of the
 //! offending field.
+//!
+//! Both files are read a row at a time ([`RowReader`]); the pod list through its row
+//! parser ([`OpenbPods`], built from the header by [`open_pods`]), which the whole load
+//! ([`load_pods`]) and a streamed recorded replay ([`super::trace_stream`]) share. Unlike
+//! the other trace formats, no row is skipped: the first bad one is the error.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use schedulers::gpu::{GPU_MILLI, GpuRequest, MAX_GPUS_PER_NODE, NodeGpus};
 use schedulers::{Labels, NodeSpec, ResourceKind, Resources};
 
 use super::ScenarioError;
+use super::trace_formats::{ParsedRows, RowParser, RowReader};
 
 /// The trace format this loader reads (`gpuTrace.format`).
 pub const FORMAT_ALIBABA_GPU_V2023: &str = "alibaba-gpu-v2023";
@@ -84,63 +91,39 @@ fn csv_err(path: &str, line: usize, column: usize, field: &str, message: String)
     }
 }
 
-/// A CSV file split into its header and rows, each field with its 1-based column.
-struct Csv {
+/// A CSV file's header: its column names, found by name in each row.
+#[derive(Debug, Clone)]
+struct Header {
     shown: String,
-    header: Vec<String>,
-    /// (line number, fields as (column, text)).
-    rows: Vec<(usize, Vec<(usize, String)>)>,
+    names: Vec<String>,
 }
 
-impl Csv {
-    /// Reads `path` (shown as `shown` in errors). The trace's fields are never quoted, so
-    /// a field is what lies between commas.
-    fn read(path: &Path, shown: &str) -> Result<Csv, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-            path: shown.to_owned(),
-            line: None,
-            column: None,
-            field: None,
-            message: format!("cannot read the trace file: {e}"),
+impl Header {
+    /// Reads the header from the first line of `rows` (`shown` names the file in errors).
+    /// The trace's fields are never quoted, so a field is what lies between commas.
+    fn read(rows: &mut RowReader, shown: &str) -> Result<Header, ScenarioError> {
+        let first = rows.next_row(shown, |line, fields| {
+            (line, fields.iter().map(|(_, f)| (*f).to_owned()).collect())
         })?;
-        let mut lines = text.lines().enumerate();
-        let header = match lines.next() {
-            Some((_, h)) if !h.trim().is_empty() => {
-                h.split(',').map(|s| s.trim().to_owned()).collect()
-            }
-            _ => {
-                return Err(csv_err(
-                    shown,
-                    1,
-                    0,
-                    "",
-                    "the trace file is empty; expected a header line".into(),
-                ));
-            }
-        };
-        let mut rows = Vec::new();
-        for (i, line) in lines {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let mut fields = Vec::new();
-            let mut column = 1;
-            for f in line.split(',') {
-                fields.push((column, f.trim().to_owned()));
-                column += f.chars().count() + 1;
-            }
-            rows.push((i + 1, fields));
+        match first {
+            // The header is the first line: a blank one is no header.
+            Some((1, names)) => Ok(Header {
+                shown: shown.to_owned(),
+                names,
+            }),
+            _ => Err(csv_err(
+                shown,
+                1,
+                0,
+                "",
+                "the trace file is empty; expected a header line".into(),
+            )),
         }
-        Ok(Csv {
-            shown: shown.to_owned(),
-            header,
-            rows,
-        })
     }
 
     /// The index of the column named `name`, or an error naming the header line.
     fn column(&self, name: &str) -> Result<usize, ScenarioError> {
-        self.header.iter().position(|h| h == name).ok_or_else(|| {
+        self.names.iter().position(|h| h == name).ok_or_else(|| {
             csv_err(
                 &self.shown,
                 1,
@@ -148,7 +131,7 @@ impl Csv {
                 name,
                 format!(
                     "the header lacks the column {name:?} (it has: {})",
-                    self.header.join(", ")
+                    self.names.join(", ")
                 ),
             )
         })
@@ -156,14 +139,14 @@ impl Csv {
 
     /// The index of the column named `name`, if the header has it.
     fn optional_column(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
+        self.names.iter().position(|h| h == name)
     }
 
     /// A time in seconds, `None` when the field is empty.
     fn time(
         &self,
         line: usize,
-        row: &[(usize, String)],
+        row: &[(usize, &str)],
         col: usize,
     ) -> Result<Option<u64>, ScenarioError> {
         let (c, text) = self.field(line, row, col)?;
@@ -176,7 +159,7 @@ impl Csv {
                 &self.shown,
                 line,
                 c,
-                &self.header[col],
+                &self.names[col],
                 format!(
                     "expected a time in whole seconds from 0 to {MAX_TRACE_SECS}, or nothing, got {text:?}"
                 ),
@@ -188,20 +171,20 @@ impl Csv {
     fn field<'r>(
         &self,
         line: usize,
-        row: &'r [(usize, String)],
+        row: &[(usize, &'r str)],
         col: usize,
     ) -> Result<(usize, &'r str), ScenarioError> {
         match row.get(col) {
-            Some((c, text)) => Ok((*c, text.as_str())),
+            Some(&(c, text)) => Ok((c, text)),
             None => Err(csv_err(
                 &self.shown,
                 line,
                 row.last().map_or(1, |(c, t)| c + t.chars().count()),
-                &self.header[col],
+                &self.names[col],
                 format!(
                     "the row has {} fields but the header names {}",
                     row.len(),
-                    self.header.len()
+                    self.names.len()
                 ),
             )),
         }
@@ -211,7 +194,7 @@ impl Csv {
     fn int(
         &self,
         line: usize,
-        row: &[(usize, String)],
+        row: &[(usize, &str)],
         col: usize,
         min: i64,
         max: i64,
@@ -223,7 +206,7 @@ impl Csv {
                 &self.shown,
                 line,
                 c,
-                &self.header[col],
+                &self.names[col],
                 format!("expected an integer from {min} to {max}, got {text:?}"),
             )),
         }
@@ -236,62 +219,79 @@ pub fn load_nodes(
     shown: &str,
     gpu_only: bool,
 ) -> Result<Vec<NodeSpec>, ScenarioError> {
-    let csv = Csv::read(path, shown)?;
-    let (sn, cpu, mem, gpu, model) = (
+    let mut rows = RowReader::open(path, shown)?;
+    let csv = Header::read(&mut rows, shown)?;
+    let columns = [
         csv.column("sn")?,
         csv.column("cpu_milli")?,
         csv.column("memory_mib")?,
         csv.column("gpu")?,
         csv.column("model")?,
-    );
+    ];
     let mut nodes = Vec::new();
     // The line each name is on, to report one listed twice.
-    let mut lines: std::collections::HashMap<&str, usize> = Default::default();
-    for (line, row) in &csv.rows {
-        let line = *line;
-        let (c, name) = csv.field(line, row, sn)?;
-        if name.is_empty() {
-            return Err(csv_err(shown, line, c, "sn", "expected a node name".into()));
+    let mut lines: BTreeMap<String, usize> = BTreeMap::new();
+    while let Some(node) = rows.next_row(shown, |line, row| {
+        node_row(&csv, columns, line, row, &mut lines)
+    })? {
+        let node = node?;
+        if !(gpu_only && node.gpu.count == 0) {
+            nodes.push(node);
         }
-        if let Some(first) = lines.insert(name, line) {
-            return Err(csv_err(
-                shown,
-                line,
-                c,
-                "sn",
-                format!("node {name:?} is listed twice (first on line {first})"),
-            ));
-        }
-        let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
-        let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
-        let gpus = csv.int(line, row, gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
-        let (_, model) = csv.field(line, row, model)?;
-        if gpu_only && gpus == 0 {
-            continue;
-        }
-        let mut allocatable = Resources::cpu_mem(cpu_milli, memory_mib << 20);
-        allocatable.set(ResourceKind::PODS, TRACE_NODE_PODS);
-        let mut labels = Labels::default();
-        labels.insert("kubernetes.io/hostname".into(), name.into());
-        if !model.is_empty() {
-            labels.insert("alibaba.com/gpu-model".into(), model.into());
-        }
-        nodes.push(NodeSpec {
-            name: name.to_owned(),
-            allocatable,
-            labels,
-            gpu: NodeGpus {
-                count: gpus,
-                model: model.to_owned(),
-            },
-            ..Default::default()
-        });
     }
     Ok(nodes)
 }
 
+/// One row of the node list (`columns`: where `sn`, `cpu_milli`, `memory_mib`, `gpu` and
+/// `model` are); `lines` holds the line of each name read before.
+fn node_row(
+    csv: &Header,
+    [sn, cpu, mem, gpu, model]: [usize; 5],
+    line: usize,
+    row: &[(usize, &str)],
+    lines: &mut BTreeMap<String, usize>,
+) -> Result<NodeSpec, ScenarioError> {
+    let shown = csv.shown.as_str();
+    let (c, name) = csv.field(line, row, sn)?;
+    if name.is_empty() {
+        return Err(csv_err(shown, line, c, "sn", "expected a node name".into()));
+    }
+    if let Some(&first) = lines.get(name) {
+        return Err(csv_err(
+            shown,
+            line,
+            c,
+            "sn",
+            format!("node {name:?} is listed twice (first on line {first})"),
+        ));
+    }
+    lines.insert(name.to_owned(), line);
+    let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
+    let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
+    let gpus = csv.int(line, row, gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
+    let (_, model) = csv.field(line, row, model)?;
+    let mut allocatable = Resources::cpu_mem(cpu_milli, memory_mib << 20);
+    allocatable.set(ResourceKind::PODS, TRACE_NODE_PODS);
+    let mut labels = Labels::default();
+    labels.insert("kubernetes.io/hostname".into(), name.into());
+    if !model.is_empty() {
+        labels.insert("alibaba.com/gpu-model".into(), model.into());
+    }
+    Ok(NodeSpec {
+        name: name.to_owned(),
+        allocatable,
+        labels,
+        gpu: NodeGpus {
+            count: gpus,
+            model: model.to_owned(),
+        },
+        ..Default::default()
+    })
+}
+
 /// The time columns of the pod list: `creation_time` (required), `scheduled_time` and
 /// `deletion_time` (optional).
+#[derive(Debug, Clone)]
 struct TimeColumns {
     created: usize,
     scheduled: Option<usize>,
@@ -299,7 +299,7 @@ struct TimeColumns {
 }
 
 impl TimeColumns {
-    fn find(csv: &Csv) -> Result<TimeColumns, ScenarioError> {
+    fn find(csv: &Header) -> Result<TimeColumns, ScenarioError> {
         Ok(TimeColumns {
             created: csv.column("creation_time")?,
             scheduled: csv.optional_column("scheduled_time"),
@@ -312,9 +312,9 @@ impl TimeColumns {
     #[allow(clippy::type_complexity)]
     fn read(
         &self,
-        csv: &Csv,
+        csv: &Header,
         line: usize,
-        row: &[(usize, String)],
+        row: &[(usize, &str)],
     ) -> Result<(u64, Option<u64>, Option<u64>), ScenarioError> {
         let Some(created) = csv.time(line, row, self.created)? else {
             let (c, _) = csv.field(line, row, self.created)?;
@@ -364,81 +364,124 @@ impl TimeColumns {
     }
 }
 
-/// Reads the pod list; with `times`, also when each pod was created, scheduled and
-/// deleted (see [`TracePod`]), which must come in that order.
-pub fn load_pods(path: &Path, shown: &str, times: bool) -> Result<Vec<TracePod>, ScenarioError> {
-    let csv = Csv::read(path, shown)?;
-    let (name, cpu, mem, num_gpu, gpu_milli, spec) = (
+/// The pod list's row parser: where its columns are (found by the header), each row a
+/// pod or its error. The whole load ([`load_pods`]) and a streamed recorded replay
+/// ([`super::trace_stream`]) both read through it.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenbPods {
+    csv: Header,
+    /// `name`, `cpu_milli`, `memory_mib`, `num_gpu`, `gpu_milli`, `gpu_spec`.
+    columns: [usize; 6],
+    /// The time columns, when the times are read.
+    times: Option<TimeColumns>,
+}
+
+impl RowParser for OpenbPods {
+    type Row = Result<TracePod, ScenarioError>;
+
+    fn parse(&self, _shown: &str, line: usize, row: &[(usize, &str)]) -> Self::Row {
+        pod_row(self, line, row)
+    }
+}
+
+/// Opens the pod list and reads its header; with `times`, its rows carry when each pod
+/// was created, scheduled and deleted (see [`TracePod`]).
+pub(crate) fn open_pods(
+    path: &Path,
+    shown: &str,
+    times: bool,
+) -> Result<ParsedRows<OpenbPods>, ScenarioError> {
+    let mut rows = RowReader::open(path, shown)?;
+    let csv = Header::read(&mut rows, shown)?;
+    let columns = [
         csv.column("name")?,
         csv.column("cpu_milli")?,
         csv.column("memory_mib")?,
         csv.column("num_gpu")?,
         csv.column("gpu_milli")?,
         csv.column("gpu_spec")?,
-    );
-    let time_columns = if times {
+    ];
+    let times = if times {
         Some(TimeColumns::find(&csv)?)
     } else {
         None
     };
-    let mut pods = Vec::with_capacity(csv.rows.len());
-    for (line, row) in &csv.rows {
-        let line = *line;
-        let (_, pod_name) = csv.field(line, row, name)?;
-        let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
-        let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
-        let count = csv.int(line, row, num_gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
-        let milli = csv.int(line, row, gpu_milli, 0, GPU_MILLI.into())? as u32;
-        let (c, _) = csv.field(line, row, gpu_milli)?;
-        let bad = match count {
-            0 => {
-                (milli != 0).then_some("a pod asking for no GPU (num_gpu 0) must have gpu_milli 0")
-            }
-            1 => (milli == 0)
-                .then_some("a pod asking for one GPU must have gpu_milli from 1 to 1000"),
-            _ => (milli != GPU_MILLI).then_some(
-                "a pod asking for several GPUs takes them whole: gpu_milli must be 1000",
-            ),
-        };
-        if let Some(message) = bad {
-            return Err(csv_err(
-                shown,
-                line,
-                c,
-                "gpu_milli",
-                format!("{message}, got {milli}"),
-            ));
-        }
-        let (_, models) = csv.field(line, row, spec)?;
-        let models = models
-            .split('|')
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let micros = |secs: u64| secs * 1_000_000;
-        let (created_micros, scheduled_micros, deleted_micros) = match &time_columns {
-            Some(t) => {
-                let (c, s, d) = t.read(&csv, line, row)?;
-                (Some(micros(c)), s.map(micros), d.map(micros))
-            }
-            None => (None, None, None),
-        };
-        pods.push(TracePod {
-            name: pod_name.to_owned(),
-            cpu_milli,
-            memory_bytes: memory_mib << 20,
-            gpu: GpuRequest {
-                count,
-                milli,
-                models,
-            },
-            created_micros,
-            scheduled_micros,
-            deleted_micros,
-            ..Default::default()
-        });
+    Ok(ParsedRows::new(
+        rows,
+        shown,
+        OpenbPods {
+            csv,
+            columns,
+            times,
+        },
+    ))
+}
+
+/// Reads the pod list; with `times`, also when each pod was created, scheduled and
+/// deleted (see [`TracePod`]), which must come in that order. The first bad row is an
+/// error: the files are the trace's own.
+pub fn load_pods(path: &Path, shown: &str, times: bool) -> Result<Vec<TracePod>, ScenarioError> {
+    let mut rows = open_pods(path, shown, times)?;
+    let mut pods = Vec::new();
+    while let Some((_, pod)) = rows.next_row()? {
+        pods.push(pod?);
     }
     Ok(pods)
+}
+
+/// One row of the pod list.
+fn pod_row(p: &OpenbPods, line: usize, row: &[(usize, &str)]) -> Result<TracePod, ScenarioError> {
+    let csv = &p.csv;
+    let [name, cpu, mem, num_gpu, gpu_milli, spec] = p.columns;
+    let (_, pod_name) = csv.field(line, row, name)?;
+    let cpu_milli = csv.int(line, row, cpu, 0, 1 << 40)?;
+    let memory_mib = csv.int(line, row, mem, 0, 1 << 40)?;
+    let count = csv.int(line, row, num_gpu, 0, MAX_GPUS_PER_NODE.into())? as u32;
+    let milli = csv.int(line, row, gpu_milli, 0, GPU_MILLI.into())? as u32;
+    let (c, _) = csv.field(line, row, gpu_milli)?;
+    let bad = match count {
+        0 => (milli != 0).then_some("a pod asking for no GPU (num_gpu 0) must have gpu_milli 0"),
+        1 => (milli == 0).then_some("a pod asking for one GPU must have gpu_milli from 1 to 1000"),
+        _ => (milli != GPU_MILLI)
+            .then_some("a pod asking for several GPUs takes them whole: gpu_milli must be 1000"),
+    };
+    if let Some(message) = bad {
+        return Err(csv_err(
+            &csv.shown,
+            line,
+            c,
+            "gpu_milli",
+            format!("{message}, got {milli}"),
+        ));
+    }
+    let (_, models) = csv.field(line, row, spec)?;
+    let models = models
+        .split('|')
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let micros = |secs: u64| secs * 1_000_000;
+    let (created_micros, scheduled_micros, deleted_micros) = match &p.times {
+        Some(t) => {
+            let (c, s, d) = t.read(csv, line, row)?;
+            (Some(micros(c)), s.map(micros), d.map(micros))
+        }
+        None => (None, None, None),
+    };
+    Ok(TracePod {
+        name: pod_name.to_owned(),
+        cpu_milli,
+        memory_bytes: memory_mib << 20,
+        gpu: GpuRequest {
+            count,
+            milli,
+            models,
+        },
+        created_micros,
+        scheduled_micros,
+        deleted_micros,
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]

@@ -321,6 +321,66 @@ pub(super) fn each_row(
     Ok(())
 }
 
+/// A table's row parser: what a [`ParsedRows`] reader makes of each row (typically its
+/// pod, or the row's error to skip or stop at).
+pub(crate) trait RowParser {
+    /// What a row becomes.
+    type Row;
+
+    /// Parses the row at `line` of the file errors name `shown`; `fields` as
+    /// [`RowReader::next_row`] gives them.
+    fn parse(&self, shown: &str, line: usize, fields: &[(usize, &str)]) -> Self::Row;
+}
+
+/// A trace file read one row at a time through its table's parser: what a whole load, a
+/// streamed replay's load-time scan and each of its runs read through, so that all of
+/// them see the same rows, line numbers and bad rows. One reader for every table that is
+/// a row per record (generic CSV, openb pods, Alibaba v2018 `batch_instance` and
+/// `container_meta`); only the parser differs.
+#[derive(Debug)]
+pub(crate) struct ParsedRows<P> {
+    rows: RowReader,
+    shown: String,
+    parser: P,
+}
+
+impl<P: RowParser> ParsedRows<P> {
+    /// Opens `path` (`shown` names it in errors), a file without a header.
+    pub(crate) fn open(
+        path: &Path,
+        shown: &str,
+        parser: P,
+    ) -> Result<ParsedRows<P>, ScenarioError> {
+        Ok(ParsedRows::new(
+            RowReader::open(path, shown)?,
+            shown,
+            parser,
+        ))
+    }
+
+    /// Reads on from `rows` (past a header its caller read to build `parser`).
+    pub(crate) fn new(rows: RowReader, shown: &str, parser: P) -> ParsedRows<P> {
+        ParsedRows {
+            rows,
+            shown: shown.to_owned(),
+            parser,
+        }
+    }
+
+    /// The next non-blank row's line and what the parser made of it; `None` at the end of
+    /// the file, `Err` when the file cannot be read.
+    pub(crate) fn next_row(&mut self) -> Result<Option<(usize, P::Row)>, ScenarioError> {
+        let ParsedRows {
+            rows,
+            shown,
+            parser,
+        } = self;
+        rows.next_row(shown, |line, fields| {
+            (line, parser.parse(shown, line, fields))
+        })
+    }
+}
+
 /// `v`'s allocation, emptied, for fields borrowing another line: the borrow checker
 /// cannot see that an empty buffer holds no borrow, so the buffer is rebuilt in place,
 /// which the standard library does without allocating (elements of the same layout).
@@ -358,7 +418,7 @@ pub fn parse_secs(text: &str) -> Option<u64> {
 
 /// Where each of [`GENERIC_COLUMNS`] is in a generic CSV trace's rows, from its header.
 #[derive(Debug, Clone)]
-struct GenericHeader {
+pub(crate) struct GenericHeader {
     cols: Vec<Option<usize>>,
     width: usize,
 }
@@ -414,66 +474,45 @@ fn generic_header(
     })
 }
 
-/// A generic CSV trace read one pod at a time, in file order: the whole load and the
-/// streamed replay ([`super::trace_stream`]) both read through it.
-#[derive(Debug)]
-pub(crate) struct GenericCsvReader {
-    rows: RowReader,
-    shown: String,
-    header: GenericHeader,
+/// A generic CSV trace's row parser: its header's columns, each row a pod or its error.
+impl RowParser for GenericHeader {
+    type Row = Result<TracePod, ScenarioError>;
+
+    fn parse(&self, shown: &str, line: usize, fields: &[(usize, &str)]) -> Self::Row {
+        generic_row(shown, line, fields, &self.cols, self.width)
+    }
 }
 
-impl GenericCsvReader {
-    /// Opens `path` and reads its header: an error when it has none or a bad one.
-    pub(crate) fn open(path: &Path, shown: &str) -> Result<GenericCsvReader, ScenarioError> {
-        let mut rows = RowReader::open(path, shown)?;
-        let header = rows
-            .next_row(shown, |line, fields| generic_header(shown, line, fields))?
-            .unwrap_or_else(|| {
-                Err(row_err(
-                    shown,
-                    1,
-                    0,
-                    "",
-                    "the trace file is empty; expected a header line naming the columns time, \
-                     name, cpu and memory"
-                        .into(),
-                ))
-            })?;
-        Ok(GenericCsvReader {
-            rows,
-            shown: shown.to_owned(),
-            header,
-        })
-    }
-
-    /// The next row: `Ok(None)` at the end, `Err` when the file cannot be read, and the
-    /// row's own `Err` when it is bad (to skip or stop at).
-    pub(crate) fn next_pod(
-        &mut self,
-    ) -> Result<Option<Result<TracePod, ScenarioError>>, ScenarioError> {
-        let GenericCsvReader {
-            rows,
-            shown,
-            header,
-        } = self;
-        rows.next_row(shown, |line, fields| {
-            generic_row(shown, line, fields, &header.cols, header.width)
-        })
-    }
-
-    /// The 1-based number of the line read last.
-    pub(crate) fn line(&self) -> usize {
-        self.rows.number
-    }
+/// Opens a generic CSV trace and reads its header (an error when it has none or a bad
+/// one): the rows that follow, one pod at a time in file order, are what the whole load
+/// and the streamed replay ([`super::trace_stream`]) both read.
+pub(crate) fn open_generic_csv(
+    path: &Path,
+    shown: &str,
+) -> Result<ParsedRows<GenericHeader>, ScenarioError> {
+    let mut rows = RowReader::open(path, shown)?;
+    let header = rows
+        .next_row(shown, |line, fields| generic_header(shown, line, fields))?
+        .unwrap_or_else(|| {
+            Err(row_err(
+                shown,
+                1,
+                0,
+                "",
+                "the trace file is empty; expected a header line naming the columns time, \
+                 name, cpu and memory"
+                    .into(),
+            ))
+        })?;
+    Ok(ParsedRows::new(rows, shown, header))
 }
 
 /// Reads a generic CSV trace (see the module docs).
 pub fn load_generic_csv(path: &Path, shown: &str, strict: bool) -> Result<Loaded, ScenarioError> {
-    let mut reader = GenericCsvReader::open(path, shown)?;
+    let mut rows = open_generic_csv(path, shown)?;
     let mut pods = Vec::new();
     let mut bad = BadRows::new(strict);
-    while let Some(row) = reader.next_pod()? {
+    while let Some((_, row)) = rows.next_row()? {
         match row {
             Ok(pod) => pods.push(pod),
             Err(e) => bad.bad(e)?,

@@ -49,10 +49,20 @@
 //! - Simplified: a Google file out of time order (rows whose time goes back, ignoring
 //!   events after the trace window) is read whole, as for generic CSV.
 //!
+//! A recorded openb pod list (`alibaba-gpu-v2023`, see [`super::gpu_trace`]) streams as
+//! generic CSV does, one pod a row through the whole load's row parser ([`OpenbPods`]),
+//! its scan ([`scan_openb`]) sharing `scan_pods` with generic CSV. Its loader skips no
+//! row, so the scan is always strict: the first bad row is the whole load's error. The
+//! paper's `shuffled` protocol (and any shuffled replay) draws pods in a seeded order from
+//! the whole list and, for `demand`, draws them again: it is read whole.
+//!
+//! Every table of a record a row is read through one reader, [`ParsedRows`], with the
+//! table's [`RowParser`]: the whole load, the scan and each run all parse alike.
+//!
 //! Recorded Alibaba cluster-trace-v2018 replays (`alibaba-2018-batch-instance`,
 //! `alibaba-2018-container-meta`, see [`super::alibaba_v2018`]) stream as generic CSV
-//! does, one pod a row, through the whole load's parser ([`InstanceRows`],
-//! [`ContainerRows`]) and its rules; `sample` keeps or drops a job (or a deploy unit)
+//! does, one pod a row, through the whole load's parser ([`BatchInstances`],
+//! [`ContainerMeta`]) and its rules; `sample` keeps or drops a job (or a deploy unit)
 //! whole, as read whole. What each needs beyond a row:
 //!
 //! - `batch_instance` takes its requests from `batch_task`, which the load reads whole
@@ -86,11 +96,12 @@ use schedulers::PodId;
 use schedulers::cluster::GpuTask;
 
 use super::ScenarioError;
-use super::alibaba_v2018::{BatchTasks, ContainerRows, InstanceRows, alibaba_job};
-use super::gpu_trace::TracePod;
+use super::alibaba_v2018::{BatchInstances, BatchTasks, ContainerMeta, alibaba_job};
+use super::gpu_trace::{OpenbPods, TracePod, open_pods};
 use super::trace_formats::{
-    BadRows, GenericCsvReader, GoogleEvent, MachineScale, RowReader, Skipped, TraceOptions,
-    google_job, google_pod, google_row, load_google_2011, sampled, stable_hash,
+    BadRows, GenericHeader, GoogleEvent, MachineScale, ParsedRows, RowParser, RowReader, Skipped,
+    TraceOptions, google_job, google_pod, google_row, load_google_2011, open_generic_csv, sampled,
+    stable_hash,
 };
 use crate::controllers::workloads::recorded_run_time;
 use crate::time::SimTime;
@@ -104,6 +115,8 @@ pub const DEFAULT_LOOK_AHEAD: SimTime = SimTime::from_secs(3600);
 pub enum StreamedFormat {
     /// `generic-csv`: one pod a row.
     GenericCsv,
+    /// `alibaba-gpu-v2023` (the openb pod list): one pod a row.
+    AlibabaGpu2023,
     /// `google-2011-task-events`: a task's events spread over rows.
     Google2011 {
         /// What 1.0 of the largest machine is (`machineScale`).
@@ -231,13 +244,29 @@ pub fn scan_generic_csv(
     strict: bool,
     options: TraceOptions,
 ) -> Result<Scan, ScenarioError> {
-    let mut reader = GenericCsvReader::open(path, shown)?;
-    let mut bad = BadRows::new(strict);
-    let mut rows = 0;
-    let mut out_of_order = None;
+    let trace = StreamedTrace::empty(path, shown, options, StreamedFormat::GenericCsv);
+    scan_pods(open_generic_csv(path, shown)?, BadRows::new(strict), trace)
+}
+
+/// Reads every row of an openb pod list (`alibaba-gpu-v2023`, with its times) once,
+/// keeping a summary and no pod. Its loader skips no row: the first bad one is the
+/// error, as read whole.
+pub fn scan_openb(path: &Path, shown: &str, options: TraceOptions) -> Result<Scan, ScenarioError> {
+    let trace = StreamedTrace::empty(path, shown, options, StreamedFormat::AlibabaGpu2023);
+    scan_pods(open_pods(path, shown, true)?, BadRows::new(true), trace)
+}
+
+/// The scan of a trace of one pod a row read through `rows`, its bad rows to `bad`, into
+/// `trace` (empty): `sample` keeps or drops each pod by its name.
+fn scan_pods<P: RowParser<Row = Result<TracePod, ScenarioError>>>(
+    mut rows: ParsedRows<P>,
+    mut bad: BadRows,
+    mut trace: StreamedTrace,
+) -> Result<Scan, ScenarioError> {
+    let options = trace.options;
+    let (mut read, mut out_of_order) = (0, None);
     let mut shapes: BTreeMap<GpuTask, u64> = BTreeMap::new();
-    let mut trace = StreamedTrace::empty(path, shown, options, StreamedFormat::GenericCsv);
-    while let Some(row) = reader.next_pod()? {
+    while let Some((line, row)) = rows.next_row()? {
         let pod = match row {
             Ok(pod) => pod,
             Err(e) => {
@@ -245,18 +274,18 @@ pub fn scan_generic_csv(
                 continue;
             }
         };
-        rows += 1;
-        let Some(pod) = options.apply_one(pod, |p| p.name.as_str()) else {
+        read += 1;
+        let Some(pod) = options.apply_one(pod, generic_job) else {
             continue;
         };
         if !trace.arrival(&pod, &mut shapes) && out_of_order.is_none() {
-            out_of_order = Some(reader.line());
+            out_of_order = Some(line);
         }
         trace.ran(recorded_run_time(&pod));
     }
     trace.shapes = shapes.into_iter().collect();
     Ok(Scan {
-        rows,
+        rows: read,
         skipped: bad.skipped,
         out_of_order,
         trace,
@@ -322,7 +351,7 @@ fn batch_pass(
     repeated: Option<&Arc<[usize]>>,
     fingerprint: fn(&str) -> u64,
 ) -> Result<(Scan, Vec<(usize, u64)>), ScenarioError> {
-    let mut rows = InstanceRows::open(path, shown, Arc::clone(tasks))?;
+    let mut rows = ParsedRows::open(path, shown, BatchInstances(Arc::clone(tasks)))?;
     let mut bad = BadRows::new(strict);
     let mut seen = Fingerprints::default();
     let mut again = Vec::new();
@@ -391,7 +420,7 @@ fn repeated_rows(
     let fingerprints: Fingerprints = again.iter().map(|&(_, f)| f).collect();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut repeated = Vec::new();
-    let mut rows = InstanceRows::open(path, shown, Arc::clone(tasks))?;
+    let mut rows = ParsedRows::open(path, shown, BatchInstances(Arc::clone(tasks)))?;
     while let Some((line, row)) = rows.next_row()? {
         if let Ok(Some(pod)) = row
             && fingerprints.contains(&fingerprint(&pod.name))
@@ -450,7 +479,7 @@ pub fn scan_alibaba_containers(
     strict: bool,
     options: TraceOptions,
 ) -> Result<Scan, ScenarioError> {
-    let mut rows = ContainerRows::open(path, shown, memory_bytes)?;
+    let mut rows = ParsedRows::open(path, shown, ContainerMeta { memory_bytes })?;
     let mut bad = BadRows::new(strict);
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut firsts = Vec::new();
@@ -504,11 +533,13 @@ pub fn scan_alibaba_containers(
 #[derive(Debug)]
 enum Rows {
     /// A generic CSV trace.
-    Generic(GenericCsvReader),
+    Generic(ParsedRows<GenericHeader>),
+    /// An openb pod list.
+    Openb(ParsedRows<OpenbPods>),
     /// `batch_instance`, skipping the repeated first attempts' lines.
-    Batch(InstanceRows, Lines),
+    Batch(ParsedRows<BatchInstances>, Lines),
     /// `container_meta`, keeping the containers' first rows.
-    Containers(ContainerRows, Lines),
+    Containers(ParsedRows<ContainerMeta>, Lines),
 }
 
 impl Rows {
@@ -517,7 +548,8 @@ impl Rows {
     fn next(&mut self) -> Result<Option<Option<TracePod>>, ScenarioError> {
         Ok(match self {
             // A bad row was counted (or refused) by the load's scan.
-            Rows::Generic(r) => r.next_pod()?.map(Result::ok),
+            Rows::Generic(r) => r.next_row()?.map(|(_, row)| row.ok()),
+            Rows::Openb(r) => r.next_row()?.map(|(_, row)| row.ok()),
             Rows::Batch(r, repeated) => r.next_row()?.map(|(line, row)| match row {
                 Ok(Some(pod)) if !repeated.has(line) => Some(pod),
                 _ => None,
@@ -529,7 +561,7 @@ impl Rows {
     }
 }
 
-/// A generic CSV pod's job for `sample`: its name.
+/// A generic CSV or openb pod's job for `sample`: its name.
 fn generic_job(p: &TracePod) -> &str {
     p.name.as_str()
 }
@@ -551,7 +583,7 @@ impl TraceStream {
         let (reader, job_of): (Rows, fn(&TracePod) -> &str) = match &trace.format {
             StreamedFormat::Alibaba2018Batch { tasks, repeated } => (
                 Rows::Batch(
-                    InstanceRows::open(path, shown, Arc::clone(tasks))?,
+                    ParsedRows::open(path, shown, BatchInstances(Arc::clone(tasks)))?,
                     Lines::new(repeated),
                 ),
                 alibaba_job,
@@ -561,17 +593,25 @@ impl TraceStream {
                 firsts,
             } => (
                 Rows::Containers(
-                    ContainerRows::open(path, shown, *memory_bytes)?,
+                    ParsedRows::open(
+                        path,
+                        shown,
+                        ContainerMeta {
+                            memory_bytes: *memory_bytes,
+                        },
+                    )?,
                     Lines::new(firsts),
                 ),
                 alibaba_job,
             ),
+            StreamedFormat::AlibabaGpu2023 => {
+                (Rows::Openb(open_pods(path, shown, true)?), generic_job)
+            }
             // A Google trace has its own reader, GoogleStream; read as generic CSV, its
             // rows do not parse and nothing arrives.
-            StreamedFormat::GenericCsv | StreamedFormat::Google2011 { .. } => (
-                Rows::Generic(GenericCsvReader::open(path, shown)?),
-                generic_job,
-            ),
+            StreamedFormat::GenericCsv | StreamedFormat::Google2011 { .. } => {
+                (Rows::Generic(open_generic_csv(path, shown)?), generic_job)
+            }
         };
         Ok(TraceStream {
             reader: Some(reader),

@@ -26,7 +26,7 @@ use crate::scenario::trace_formats::{
 };
 use crate::scenario::trace_stream::{
     DEFAULT_LOOK_AHEAD, scan_alibaba_batch, scan_alibaba_containers, scan_generic_csv,
-    scan_google_2011,
+    scan_google_2011, scan_openb,
 };
 use crate::scenario::{
     GpuFillOptions, QueueOptions, TraceReplay, TraceSource, TraceTiming, Workload, WorkloadKind,
@@ -57,6 +57,7 @@ const STREAMED_FORMATS: &[&str] = &[
     FORMAT_GOOGLE_2011,
     FORMAT_ALIBABA_2018_BATCH,
     FORMAT_ALIBABA_2018_CONTAINERS,
+    FORMAT_ALIBABA_GPU_V2023,
 ];
 
 /// What 1.0 means in a Google trace without `machineScale`: a core and a byte.
@@ -404,6 +405,8 @@ impl Builder<'_> {
                 FORMAT_ALIBABA_2018_CONTAINERS => {
                     scan_alibaba_containers((&path, &shown), alibaba_memory, strict, options)?
                 }
+                // As read whole, with its times: the first bad row is the error.
+                FORMAT_ALIBABA_GPU_V2023 => scan_openb(&path, &shown, options)?,
                 _ => scan_generic_csv(&path, &shown, strict, options)?,
             };
             match scan.out_of_order {
