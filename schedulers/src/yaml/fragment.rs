@@ -7,8 +7,9 @@
 //! cost as much as the n lines above it, so a List of N objects costs N x lines. Instead
 //! the piece is read alone (after spaces up to its column, so that columns stay exact),
 //! through [`Shifted`], a pass-through deserializer that moves every [`Location`] it
-//! hands out (the `referenced` and `defined` of each [`Spanned`] value) by the lines,
-//! characters and bytes above the piece. A parse error is located in the piece and moved
+//! hands out (the `referenced` and `defined` of each
+//! [`Spanned`](serde_saphyr::Spanned) value) by the lines, characters and bytes above
+//! the piece. A parse error is located in the piece and moved
 //! the same way ([`Fragment::translate`]).
 
 use std::fmt;
@@ -118,7 +119,7 @@ fn location_fields(loc: &Location, shift: Shift) -> Fields {
     ])
 }
 
-/// One field of a [`Location`] or a [`Span`] being rebuilt.
+/// One field of a [`Location`] or a [`Span`](serde_saphyr::Span) being rebuilt.
 enum Value {
     U64(u64),
     Pair(u64, u64),
