@@ -1407,3 +1407,283 @@ status: {phase: Running}
         "{adopted_pod:?}"
     );
 }
+
+/// A `kind: List` of `n` bare pods, seven lines each after a three-line header: item `i`
+/// starts at line `4 + 7 * i`; `edit(i, item)` may change an item's text (same lines).
+fn pod_list(n: usize, edit: &dyn Fn(usize, String) -> String) -> String {
+    let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..n {
+        let item = format!(
+            "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p-{i}, namespace: default}}\n  spec:\n    containers:\n    - name: c\n      resources: {{requests: {{cpu: 100m}}}}\n"
+        );
+        out.push_str(&edit(i, item));
+    }
+    out
+}
+
+#[test]
+fn an_error_deep_in_a_big_list_names_its_line_and_column() {
+    // A value the builder refuses (its position comes from the parsed object), in the
+    // 1,501st of 2,000 pods: its line is 4 + 7 * 1500 + 6.
+    let bad_value = pod_list(2_000, &|i, item| {
+        if i == 1_500 {
+            item.replace("cpu: 100m", "cpu: 7x")
+        } else {
+            item
+        }
+    });
+    // A value serde refuses (its position comes from the parse error), in the 1,701st.
+    let bad_shape = pod_list(2_000, &|i, item| {
+        if i == 1_700 {
+            item.replace("    - name: c\n", "    - name: [c]\n")
+        } else {
+            item
+        }
+    });
+    // A key schedlab does not model, in the 1,901st: a warning at its line.
+    let unknown_key = pod_list(2_000, &|i, item| {
+        if i == 1_900 {
+            item.replace("  spec:\n", "  spec:\n    hostNetwork: true\n")
+        } else {
+            item
+        }
+    });
+    let dir = dir_with(
+        "big-list",
+        &[
+            ("bad-value.yaml", &bad_value),
+            ("bad-shape.yaml", &bad_shape),
+            ("unknown-key.yaml", &unknown_key),
+            ("v.yaml", "manifests: [bad-value.yaml]\n"),
+            ("s.yaml", "manifests: [bad-shape.yaml]\n"),
+            ("k.yaml", "manifests: [unknown-key.yaml]\n"),
+        ],
+    );
+    let e = try_load(&dir.join("v.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("bad-value.yaml").display().to_string());
+    assert_eq!((e.line, e.column), (Some(10_510), Some(35)), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("spec.containers[0].resources.requests.cpu"),
+        "{e}"
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("bad-shape.yaml").display().to_string());
+    assert_eq!(
+        (e.line, e.column),
+        (Some(4 + 7 * 1_700 + 5), Some(13)),
+        "{e}"
+    );
+    assert_eq!(e.field.as_deref(), Some("spec.containers[0].name"), "{e}");
+    let s = load(&dir.join("k.yaml"));
+    assert_eq!(
+        s.manifest_warnings,
+        [format!(
+            "{}:{}:5: document 1, items[1900] (Pod p-1900): spec.hostNetwork: not modelled by schedlab, ignored",
+            dir.join("unknown-key.yaml").display(),
+            4 + 7 * 1_900 + 4
+        )]
+    );
+    assert_eq!(s.workloads.len(), 2_000);
+}
+
+/// Three nodes (`a` and `b` workers, `c` not), a DaemonSet for the workers, and its pods
+/// of a snapshot: on `a` (Running), a second one on `a`, on `c`; `b` has none.
+const DAEMON_SNAPSHOT: &str = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: a, labels: {role: worker}}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: b, labels: {role: worker}}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: v1
+  kind: Node
+  metadata: {name: c}
+  status: {allocatable: {cpu: '4', memory: 8Gi}}
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: agent, namespace: kube-system}
+  spec:
+    selector: {matchLabels: {app: agent}}
+    template:
+      metadata: {labels: {app: agent}}
+      spec:
+        nodeSelector: {role: worker}
+        containers: [{name: agent, resources: {requests: {cpu: 500m, memory: 64Mi}}}]
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: agent-x7k2p
+    namespace: kube-system
+    ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent, controller: true}]
+  spec:
+    nodeName: a
+    containers: [{name: agent, resources: {requests: {cpu: 500m, memory: 64Mi}}}]
+  status: {phase: Running}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: agent-zz9q1
+    namespace: kube-system
+    ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent, controller: true}]
+  spec:
+    nodeName: a
+    containers: [{name: agent, resources: {requests: {cpu: 500m, memory: 64Mi}}}]
+  status: {phase: Running}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: agent-c0c0c
+    namespace: kube-system
+    ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent, controller: true}]
+  spec:
+    nodeName: c
+    containers: [{name: agent, resources: {requests: {cpu: 500m, memory: 64Mi}}}]
+  status: {phase: Running}
+";
+
+#[test]
+fn a_snapshots_daemon_set_keeps_its_pods_on_their_nodes() {
+    let dir = dir_with(
+        "daemon-adopt",
+        &[
+            ("m.yaml", DAEMON_SNAPSHOT),
+            (
+                "s.yaml",
+                "startLatency: 0s\nduration: 1m\nmanifests: [m.yaml]\n",
+            ),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    let adopted: Vec<Option<&str>> = s.workloads[0]
+        .adopted
+        .iter()
+        .map(|t| t.node_name.as_deref())
+        .collect();
+    // The second pod on `a` and the one on `c` (not a worker) are left out.
+    assert_eq!(adopted, [Some("a")]);
+    assert_eq!(
+        s.manifests_ignored.as_deref(),
+        Some(
+            "manifests: 3 Pods left to their controllers in the manifests, 1 bound pod(s) adopted on their nodes"
+        )
+    );
+    assert_eq!(
+        s.manifest_warnings,
+        [
+            "manifests: 2 DaemonSet pod(s) bound to nodes their DaemonSet would not run them on \
+          (node selector, affinity, an untolerated NoExecute taint, or no such node) left out; \
+          the DaemonSet's controller does not recreate them there"
+        ]
+    );
+    let r = run(&s, "first-fit");
+    // `a`'s pod is there at 0 without the scheduler; `b` gets a new one, scheduled.
+    assert_eq!(
+        timed_bindings(&r),
+        [
+            (0, "agent-0".to_owned(), "a".to_owned()),
+            (0, "agent-1".to_owned(), "b".to_owned()),
+        ]
+    );
+    assert_eq!(r.summary.count(&sim::columns::SCHEDULING_ATTEMPTS), 1);
+    assert_eq!(created(&r), 2);
+}
+
+#[test]
+fn a_snapshots_failed_pods_count_towards_the_jobs_backoff_limit() {
+    let scenario = "startLatency: 0s\nmanifests: [m.yaml]\nmanifestDynamics:\n  - {job: batch, duration: 1m}\n";
+    let run_job = |status: &str, test: &str| {
+        let dir = dir_with(
+            test,
+            &[("s.yaml", scenario), ("m.yaml", &job_snapshot(status))],
+        );
+        run(&load(&dir.join("s.yaml")), "first-fit")
+    };
+    let failed = |r: &RunResult| -> Vec<u64> {
+        r.trace
+            .iter()
+            .filter(|t| matches!(t.event, TraceEvent::JobFailed { .. }))
+            .map(|t| t.time.as_micros() / 1_000_000)
+            .collect()
+    };
+    // Seven failures, past the default limit of six: failed at the start, no pod.
+    let r = run_job("{succeeded: 2, active: 2, failed: 7}", "job-failed-past");
+    assert_eq!(failed(&r), [0]);
+    assert_eq!(created(&r), 0);
+    // Six: at the limit, not past it; the Job goes on as without them.
+    let r = run_job("{succeeded: 2, active: 2, failed: 6}", "job-failed-at");
+    assert_eq!(failed(&r), Vec::<u64>::new());
+    assert_eq!(created(&r), 2);
+    let dir = dir_with(
+        "job-failed-bad",
+        &[
+            ("s.yaml", scenario),
+            ("m.yaml", &job_snapshot("{failed: many}")),
+        ],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("status.failed"), "{e}");
+    assert_eq!(e.line, Some(16), "{e}");
+}
+
+/// StorageClasses marked default, created at `stamps`, named `sc-0`, `sc-1`, ...
+fn default_classes(stamps: &[&str]) -> String {
+    let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for (i, stamp) in stamps.iter().enumerate() {
+        out.push_str(&format!(
+            "- apiVersion: storage.k8s.io/v1\n  kind: StorageClass\n  metadata:\n    name: sc-{i}\n    creationTimestamp: '{stamp}'\n    annotations: {{storageclass.kubernetes.io/is-default-class: 'true'}}\n  provisioner: local.csi\n"
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_newest_default_class_is_chosen_by_time_not_by_text() {
+    // As text, sc-1 (`13:30+02:00`) sorts last; as times it is the oldest (11:30 UTC),
+    // and sc-2, half a second after sc-0, is the newest.
+    let dir = dir_with(
+        "default-class-times",
+        &[
+            (
+                "m.yaml",
+                &default_classes(&[
+                    "2024-05-01T12:00:00Z",
+                    "2024-05-01T13:30:00+02:00",
+                    "2024-05-01T12:00:00.5Z",
+                ]),
+            ),
+            ("s.yaml", "manifests: [m.yaml]\n"),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert!(
+        s.manifest_warnings.iter().any(|w| w
+            == "storage classes sc-0, sc-1, sc-2 are all marked default; claims without a class get \"sc-2\", the newest (then first by name), as the DefaultStorageClass admission plugin picks"),
+        "{:?}",
+        s.manifest_warnings
+    );
+    let dir = dir_with(
+        "default-class-bad-time",
+        &[
+            (
+                "m.yaml",
+                &default_classes(&["2024-05-01T12:00:00Z", "2024-05-01 noon"]),
+            ),
+            ("s.yaml", "manifests: [m.yaml]\n"),
+        ],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(e.path, dir.join("m.yaml").display().to_string());
+    assert_eq!((e.line, e.column), (Some(15), Some(24)), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("metadata.creationTimestamp"),
+        "{e}"
+    );
+    assert!(e.message.contains("RFC 3339"), "{e}");
+}

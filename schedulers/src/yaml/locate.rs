@@ -17,6 +17,7 @@ use serde_saphyr::{
     DuplicateKeyPolicy, Error, Location, MessageFormatter, Spanned, UserMessageFormatter,
 };
 
+use super::fragment::Fragment;
 use super::message::shown;
 use super::{MAX_YAML_SCALAR_BYTES, MAX_YAML_VALUES, YamlError, line_column, parse_options};
 use crate::field_path;
@@ -57,6 +58,15 @@ impl Tree {
     /// Reads one YAML document; `None` when the text is not YAML or holds no document.
     pub fn parse(text: &str) -> Option<Tree> {
         serde_saphyr::from_str_with_options::<Option<Spanned<Node>>>(text, parse_options())
+            .ok()
+            .flatten()
+            .map(Tree)
+    }
+
+    /// Reads a [`Fragment`] with its file's positions; `None` when it is not YAML.
+    pub(super) fn from_fragment(piece: &Fragment) -> Option<Tree> {
+        piece
+            .parse::<Option<Spanned<Node>>>()
             .ok()
             .flatten()
             .map(Tree)

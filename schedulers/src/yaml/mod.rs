@@ -15,20 +15,27 @@
 //! - [`YamlError`] is the one error type, and [`translate`] the one locator: it turns a
 //!   serde error, which knows where it happened but not in which field, into a
 //!   [`YamlError`] by reading the text a second time, only on that error path;
+//! - [`Fragment`] reads one object of a larger file (a `kind: List`'s item) alone, with
+//!   the file's positions, in time proportional to the object;
+//! - [`timestamp`] reads RFC 3339 times (`creationTimestamp`) into instants that order
+//!   by time;
 //! - [`crate::field_path`] spells the field paths, and [`message`] the values and choices
 //!   in messages; [`names`] has Kubernetes' syntax for label keys and object names.
 //!
 //! This module is compiled with the `yaml` feature, which brings in serde-saphyr.
 
 mod error;
+mod fragment;
 pub mod kube;
 mod locate;
 pub mod message;
 pub mod names;
 mod read;
 mod scalar;
+pub mod timestamp;
 
 pub use error::YamlError;
+pub use fragment::Fragment;
 pub use locate::{KeyAt, Schema, Tree, translate};
 pub use read::{NodeAffinityRules, Reader};
 pub use scalar::{Entries, LabelMap, QuantityMap, Scalar, ScalarVisitor};

@@ -25,6 +25,14 @@
 //! now should run the pod gets one, and a Pending pod whose node no longer tolerates it
 //! is deleted.
 //!
+//! A cluster snapshot's daemon pods (`Workload::adopted`: bound, not finished, on nodes
+//! the set would keep running them on) are the set's from its first sync: each is
+//! created on its node, pinned by `nodeName` as well as by the node affinity, so the
+//! kubelet admits it there without the scheduler, before any node gets a new pod; nodes
+//! that should run the set and have none of its pods get one as above. A snapshot has
+//! one pod per node at most that is kept (the loader leaves out the others, and the pods
+//! on nodes the set would not run). A lost adopted pod is recreated as any other.
+//!
 //! Simplified: a bound daemon pod whose node gains a NoExecute taint it does not
 //! tolerate is left to the taint eviction controller rather than deleted by this one; no
 //! `updateStrategy` (templates do not change), no `minReadySeconds`, no `hostNetwork`
@@ -183,6 +191,9 @@ struct Set {
     not_before: BTreeMap<NodeId, SimTime>,
     /// The next pod's ordinal (its name's suffix).
     next_ordinal: u32,
+    /// The names of the nodes whose snapshot pod the set adopts at its first sync;
+    /// empty after it.
+    adopt: BTreeSet<String>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
 }
@@ -227,6 +238,11 @@ impl DaemonSets {
                 templates: BTreeMap::new(),
                 not_before: BTreeMap::new(),
                 next_ordinal: 0,
+                adopt: workload
+                    .adopted
+                    .iter()
+                    .filter_map(|t| t.node_name.clone())
+                    .collect(),
                 durations: stream(seed, Concern::Durations, w as u64),
             });
             ctx.at(at, Event::DaemonSets(DaemonSetEvent::Sync { set }));
@@ -234,10 +250,68 @@ impl DaemonSets {
         s
     }
 
-    /// Reconciles every node for one set, in node order.
+    /// Reconciles every node for one set, in node order, after adopting a snapshot's
+    /// pods.
     fn sync(&mut self, set: usize, ctx: &mut Ctx<'_>) {
+        self.adopt(set, ctx);
         for i in 0..ctx.cluster.nodes().len() {
             self.sync_node(set, NodeId(i as u32), ctx);
+        }
+    }
+
+    /// At a set's first sync, a snapshot's pods: each created on its node, pinned there
+    /// by `nodeName` (the kubelet admits it without the scheduler).
+    fn adopt(&mut self, set: usize, ctx: &mut Ctx<'_>) {
+        let Some(s) = self.sets.get_mut(set) else {
+            return;
+        };
+        if !s.live || s.adopt.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut s.adopt);
+        let mut on: Vec<(NodeId, Arc<PodTemplate>)> = Vec::new();
+        for (i, n) in ctx.cluster.nodes().iter().enumerate() {
+            let node = NodeId(i as u32);
+            if n.removed || s.pods.contains_key(&node) || !names.contains(&n.spec.name) {
+                continue;
+            }
+            let mut t = pinned_template(&s.base, &n.spec.name);
+            t.node_name = Some(n.spec.name.clone());
+            on.push((node, Arc::new(t)));
+        }
+        for (node, template) in on {
+            self.create(set, node, template, ctx);
+        }
+    }
+
+    /// Creates one set's pod for `node` from `template`; a creation refused at admission
+    /// is retried after the back-off.
+    fn create(&mut self, set: usize, node: NodeId, template: Arc<PodTemplate>, ctx: &mut Ctx<'_>) {
+        let Some(s) = self.sets.get_mut(set) else {
+            return;
+        };
+        let w = s.workload as usize;
+        let (pod, run_for) = owned_pod(
+            Pod::from_template(template, s.next_ordinal),
+            &ctx.scenario.workloads[w],
+            w,
+            &mut s.durations,
+            ctx.now,
+        );
+        s.next_ordinal += 1;
+        match super::admission::create_pod(ctx, pod, run_for) {
+            Some(id) => {
+                s.pods.insert(node, id);
+                self.owner.insert(id, (set as u32, node));
+            }
+            None => {
+                // Refused at admission (a ResourceQuota): the sync failed and is
+                // requeued, as a lost pod's recreation is.
+                let at = ctx.now.saturating_add(CRASH_LOOP_BACKOFF);
+                s.not_before.insert(node, at);
+                let set = set as u32;
+                ctx.at(at, Event::DaemonSets(DaemonSetEvent::Retry { set }));
+            }
         }
     }
 
@@ -268,29 +342,7 @@ impl DaemonSets {
                         .entry(node)
                         .or_insert_with(|| Arc::new(pinned_template(&s.base, &name))),
                 );
-                let w = s.workload as usize;
-                let (pod, run_for) = owned_pod(
-                    Pod::from_template(template, s.next_ordinal),
-                    &ctx.scenario.workloads[w],
-                    w,
-                    &mut s.durations,
-                    ctx.now,
-                );
-                s.next_ordinal += 1;
-                match super::admission::create_pod(ctx, pod, run_for) {
-                    Some(id) => {
-                        s.pods.insert(node, id);
-                        self.owner.insert(id, (set as u32, node));
-                    }
-                    None => {
-                        // Refused at admission (a ResourceQuota): the sync failed and is
-                        // requeued, as a lost pod's recreation is.
-                        let at = ctx.now.saturating_add(CRASH_LOOP_BACKOFF);
-                        s.not_before.insert(node, at);
-                        let set = set as u32;
-                        ctx.at(at, Event::DaemonSets(DaemonSetEvent::Retry { set }));
-                    }
-                }
+                self.create(set, node, template, ctx);
             }
             Some(id) if !keep => {
                 let pending = ctx

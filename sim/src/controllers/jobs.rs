@@ -27,10 +27,14 @@
 //! its bound pods as its first active pods: they are created first, pinned to the
 //! snapshot's nodes by `nodeName`, so the kubelet admits them there without the
 //! scheduler; only what `parallelism` and the remaining completions still need is
-//! created beyond them. A snapshot's Job that is already complete creates nothing.
-//! Simplified there: its `status.failed` and `startTime` are not read (no failures count
-//! towards `backoffLimit`, `activeDeadlineSeconds` counts from the run's start), and its
-//! adopted pods run for a fresh duration, not what is left of theirs.
+//! created beyond them. A snapshot's Job that is already complete creates nothing. Its
+//! `status.failed` counts towards `backoffLimit` (`JobSpec::failed`): a Job already past
+//! it fails with `BackoffLimitExceeded` at its start and creates nothing, and one below
+//! it fails after fewer new failures. Simplified there: those failures do not lengthen
+//! the pod-failure back-off (the snapshot does not say when they happened), its
+//! `startTime` is not read (a snapshot has no "now" to measure it against, so
+//! `activeDeadlineSeconds` counts from the run's start), and its adopted pods run for a
+//! fresh duration, not what is left of theirs.
 //!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy
@@ -164,7 +168,11 @@ impl Jobs {
                         WorkloadKind::Job { spec, .. } => spec.succeeded,
                         _ => 0,
                     },
-                    failed: 0,
+                    // A snapshot's failed pods count towards its backoffLimit.
+                    failed: match &w.kind {
+                        WorkloadKind::Job { spec, .. } => spec.failed,
+                        _ => 0,
+                    },
                     failures_since_success: 0,
                     last_failure: SimTime::ZERO,
                     sync_at: None,
@@ -199,6 +207,11 @@ impl Jobs {
         {
             // A snapshot's Job that completed before the run: nothing more to do.
             job.done = true;
+            return;
+        }
+        if spec.as_ref().is_some_and(|s| s.failed > s.backoff_limit) {
+            // A snapshot's Job already past its backoffLimit: it fails at its start.
+            self.fail(w, JobFailureReason::BackoffLimitExceeded, ctx);
             return;
         }
         if let Some(deadline) = spec.and_then(|s| s.active_deadline) {

@@ -32,6 +32,9 @@ pub struct JobSpec {
     /// Completions already done when the run starts (a cluster snapshot's
     /// `status.succeeded`); 0 for a Job the scenario creates.
     pub succeeded: u32,
+    /// Failed pods already counted towards `backoff_limit` (a cluster snapshot's
+    /// `status.failed`); 0 for a Job the scenario creates.
+    pub failed: u32,
 }
 
 /// A Job pod's `restartPolicy` (a Job accepts only these two).

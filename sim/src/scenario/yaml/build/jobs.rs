@@ -74,6 +74,7 @@ impl Builder<'_> {
                 restart_policy,
                 failure_probability,
                 succeeded: 0,
+                failed: 0,
             },
         })
     }
@@ -154,6 +155,7 @@ mod tests {
                     restart_policy: RestartPolicy::Never,
                     failure_probability: 0.0,
                     succeeded: 0,
+                    failed: 0,
                 },
             }
         );
@@ -169,6 +171,7 @@ mod tests {
                     restart_policy: RestartPolicy::OnFailure,
                     failure_probability: 0.25,
                     succeeded: 0,
+                    failed: 0,
                 },
             }
         );

@@ -11,8 +11,8 @@
 //!
 //! Reading is in two passes per file: every document (and every `items` entry of a
 //! `kind: List`) is first read for its `kind` only; the objects of a modelled kind are
-//! then read again from their own text, placed at their line and column ([`isolate`]),
-//! which keeps lines and columns exact. Keys that a modelled kind has but schedlab does not
+//! then read again from their own text alone, with the file's lines and columns
+//! ([`Fragment`]), so that a List of thousands of objects is read in linear time. Keys that a modelled kind has but schedlab does not
 //! model get one warning each ([`SILENT`] lists the ones accepted quietly); objects of
 //! other kinds are counted in one summary line.
 
@@ -23,7 +23,7 @@ use schedulers::yaml::kube::{
     RawContainer, RawControllerObject, RawLabelSelector, RawNodeObject, RawObjectMeta,
     RawPodObject, RawPodSpec, RawVolume,
 };
-use schedulers::yaml::{Entries, LabelMap, Reader, Scalar, Schema, Tree, YamlError};
+use schedulers::yaml::{Entries, Fragment, LabelMap, Reader, Scalar, Schema, YamlError};
 use schedulers::yaml::{parse_options, translate};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
@@ -177,6 +177,7 @@ struct HeaderSpec {
 struct HeaderStatus {
     phase: Option<Scalar>,
     succeeded: Option<Scalar>,
+    failed: Option<Scalar>,
 }
 
 /// A PriorityClass.
@@ -638,11 +639,14 @@ struct Object {
     replicas: Option<String>,
     /// A Job's `status.succeeded` as written.
     succeeded: Option<String>,
+    /// A Job's `status.failed` as written.
+    failed: Option<String>,
     /// Left to an owner the manifests also hold, which makes its pods (see
     /// [`Manifests::resolve_owners`]).
     managed: bool,
-    /// A Deployment's, ReplicaSet's or Job's pods the manifests show bound and not
-    /// finished: their nodes, in pod name order; a StatefulSet's, in ordinal order.
+    /// A Deployment's, ReplicaSet's, DaemonSet's or Job's pods the manifests show bound
+    /// and not finished: their nodes, in pod name order; a StatefulSet's, in ordinal
+    /// order.
     adopted: Vec<String>,
     /// A StatefulSet's: the ordinal of each of `adopted`.
     adopted_ordinals: Vec<u32>,
@@ -653,15 +657,9 @@ struct Object {
 }
 
 impl Object {
-    /// The object's text alone, at its place in the file (see [`isolate`]).
-    fn text(&self, file: &ManifestFile) -> String {
-        isolate(
-            &file.text,
-            self.range.start,
-            self.range.end,
-            self.at.line(),
-            self.at.column(),
-        )
+    /// The object's text alone, read with the file's positions.
+    fn fragment(&self, file: &ManifestFile) -> Fragment {
+        Fragment::new(&file.text, self.range.start, self.range.end, &self.at)
     }
 }
 
@@ -674,27 +672,12 @@ pub(super) struct Manifests {
     ignored: BTreeMap<String, usize>,
     /// Objects left to an owner in the manifests, by kind.
     managed: BTreeMap<String, usize>,
-    /// Bound pods adopted by their Deployment, ReplicaSet, StatefulSet or Job.
+    /// Bound pods adopted by their Deployment, ReplicaSet, StatefulSet, DaemonSet or Job.
     adopted: usize,
     /// Jobs adopted by their CronJob as its active Jobs.
     cron_adopted: usize,
     /// Unmodelled keys by (kind, path): the first one's warning and how many more.
     unknown: BTreeMap<(String, String), (String, usize)>,
-}
-
-/// The object at `[start, end)` of `text` alone, placed where it is in the file: one line
-/// break for each line above it and spaces up to its column, so that every line and
-/// column read from it is the file's. Nothing after the object is kept, so the cost is
-/// the object's size plus one byte per line above it, not the file's size: a List of
-/// thousands of objects is read in time close to linear.
-fn isolate(text: &str, start: usize, end: usize, line: u64, column: u64) -> String {
-    let above = usize::try_from(line.saturating_sub(1)).unwrap_or(0);
-    let indent = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
-    let mut out = String::with_capacity(above + indent + (end - start));
-    out.extend(std::iter::repeat_n('\n', above));
-    out.extend(std::iter::repeat_n(' ', indent));
-    out.push_str(&text[start..end]);
-    out
 }
 
 /// Where the object starting at byte `start` (column `column`, 1-based) ends: at the first
@@ -764,8 +747,9 @@ impl Manifests {
     /// manifests is the Deployment's; a pod whose controller (its ReplicaSet, or that
     /// ReplicaSet's Deployment, a StatefulSet, a Job, a DaemonSet) is in the manifests is
     /// left to it, and when it is bound to a node and not finished, a Deployment's,
-    /// ReplicaSet's or Job's first pods start on the same nodes, and a StatefulSet's
-    /// ordinal on its node ([`Workload::adopted`]); a Job's Succeeded pods count as its
+    /// ReplicaSet's or Job's first pods start on the same nodes, a StatefulSet's
+    /// ordinal on its node, and a DaemonSet's pod on its node ([`Workload::adopted`];
+    /// [`not_run_daemon_pods`] leaves out those on nodes the DaemonSet would not run); a Job's Succeeded pods count as its
     /// completions when it has no `status.succeeded`. A Job whose controller is a CronJob
     /// of the manifests is that CronJob's active Job. An owner that is not in the
     /// manifests leaves the object as it is: a bare pod, or a ReplicaSet of its own.
@@ -804,7 +788,7 @@ impl Manifests {
                     };
                     managed.push((i, Some(workload)));
                 }
-                ("Pod", "Deployment" | "StatefulSet" | "Job") => {
+                ("Pod", "Deployment" | "StatefulSet" | "Job" | "DaemonSet") => {
                     managed.push((i, Some(owner)));
                 }
                 ("Pod", _) if matches!(self.objects[owner].1.kind, Modelled::Workload(_)) => {
@@ -926,13 +910,13 @@ impl Manifests {
         };
         let start = usize::try_from(at.span().byte_offset().unwrap_or(0)).unwrap_or(0);
         let end = object_end(&file.text, start, at.column() as usize);
-        let isolated = isolate(&file.text, start, end, at.line(), at.column());
+        let piece = Fragment::new(&file.text, start, end, at);
         let meta = h.metadata.as_ref();
         let name = meta
             .and_then(|m| m.name.as_ref())
             .map(|n| n.0.clone())
             .unwrap_or_default();
-        if let Some(tree) = Tree::parse(&isolated) {
+        if let Some(tree) = piece.tree() {
             for key in tree.keys() {
                 let known = silent_keys(kind, &key.parent);
                 // Below a key whose value is read strictly (affinity, resources.requests,
@@ -1010,6 +994,11 @@ impl Manifests {
                     .as_ref()
                     .and_then(|s| s.succeeded.as_ref())
                     .map(|n| n.0.clone()),
+                failed: h
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.failed.as_ref())
+                    .map(|n| n.0.clone()),
                 managed: false,
                 adopted: Vec::new(),
                 adopted_ordinals: Vec::new(),
@@ -1029,6 +1018,11 @@ impl Manifests {
                 n => format!("{w} (and in {n} more)"),
             })
             .collect()
+    }
+
+    /// `n` adopted pods were left out after all (see [`not_run_daemon_pods`]).
+    pub(super) fn not_adopted(&mut self, n: usize) {
+        self.adopted -= n;
     }
 
     /// The one line naming the ignored kinds, if any.
@@ -1149,9 +1143,10 @@ impl Manifests {
 
 /// Parses one object as `T`.
 fn parse<T: for<'de> Deserialize<'de>>(o: &Object, file: &ManifestFile) -> Result<T> {
-    let text = o.text(file);
-    serde_saphyr::from_str_with_options::<T>(&text, parse_options())
-        .map_err(|e| translate(&e, &text, &file.shown, &ManifestSchema))
+    let piece = o.fragment(file);
+    piece
+        .parse::<T>()
+        .map_err(|e| piece.translate(&e, &file.shown, &ManifestSchema))
 }
 
 /// A value `v` placed at `at` (for defaults the manifest leaves out).
@@ -1267,6 +1262,39 @@ fn adopted_templates(w: &Workload, nodes: &[String]) -> Vec<Arc<PodTemplate>> {
             }))
         })
         .collect()
+}
+
+/// Leaves out of each DaemonSet's adopted pods (`workloads`, the manifests' ones) those
+/// whose node is not among `nodes` or would not keep running the DaemonSet's pod
+/// (upstream's controller deletes such a pod: `NodeShouldRunDaemonPod`'s "should
+/// continue running"), and a second pod on one node; returns how many were left out.
+pub(super) fn not_run_daemon_pods(workloads: &mut [Workload], nodes: &[NodeSpec]) -> usize {
+    let by_name: BTreeMap<&str, &NodeSpec> = nodes.iter().map(|n| (n.name.as_str(), n)).collect();
+    let mut left_out = 0;
+    for w in workloads {
+        if !matches!(w.kind, WorkloadKind::DaemonSet { .. }) || w.adopted.is_empty() {
+            continue;
+        }
+        let base = crate::controllers::daemonsets::with_daemon_tolerations(&w.template);
+        let before = w.adopted.len();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut kept = Vec::with_capacity(before);
+        for t in &w.adopted {
+            let Some(name) = t.node_name.as_deref() else {
+                continue;
+            };
+            let runs = by_name
+                .get(name)
+                .is_some_and(|n| crate::controllers::daemonsets::should_run(&base, n).1);
+            if runs && !seen.contains(&name) {
+                seen.push(name);
+                kept.push(Arc::clone(t));
+            }
+        }
+        left_out += before - kept.len();
+        w.adopted = kept;
+    }
+    left_out
 }
 
 /// The metadata name, or an error at the object.
@@ -1554,6 +1582,15 @@ impl<'f> Builder<'f> {
                             })?,
                         };
                         spec.succeeded = done.min(spec.completions);
+                        if let Some(n) = &o.failed {
+                            spec.failed = n.parse::<u32>().map_err(|_| {
+                                kube.err(
+                                    &o.at,
+                                    "status.failed",
+                                    format!("Job {}: expected `status.failed` to be a non-negative integer, got {n:?}", o.name),
+                                )
+                            })?;
+                        }
                     }
                     if let Some(cron) = &o.cron_job {
                         out.cron_adopted.push((

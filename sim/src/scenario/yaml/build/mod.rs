@@ -85,7 +85,7 @@ pub(super) fn build(
         raw.manifests.as_ref(),
         &options.manifests,
     )?;
-    let manifest_set = manifests::Manifests::read(&manifest_files)?;
+    let mut manifest_set = manifests::Manifests::read(&manifest_files)?;
     let mut b = Builder {
         kube: Reader::new(file),
         names: ResourceNames::default(),
@@ -160,10 +160,11 @@ pub(super) fn build(
     b.manifest_priority_classes(&manifest_files, &manifest_set)?;
     let admission = b.manifest_admission(&manifest_files, &manifest_set)?;
     // Each storage kind of the manifests follows the scenario's own of that kind.
-    let mut marked_default: Vec<(String, String)> = b
+    // The scenario's own classes have no creation time: older than any manifest's.
+    let mut marked_default: Vec<(Option<schedulers::yaml::timestamp::Instant>, String)> = b
         .storage_classes(raw.storage_classes.as_deref().unwrap_or_default())?
         .into_iter()
-        .map(|name| (String::new(), name))
+        .map(|name| (None, name))
         .collect();
     marked_default.extend(b.manifest_storage_classes(&manifest_files, &manifest_set)?);
     // Before any claim: those that name no class get the default one.
@@ -224,6 +225,14 @@ pub(super) fn build(
         &mut from_manifests.workloads,
     )?;
     nodes.extend(from_manifests.nodes);
+    let daemon_pods_left_out =
+        manifests::not_run_daemon_pods(&mut from_manifests.workloads, &nodes);
+    manifest_set.not_adopted(daemon_pods_left_out);
+    let daemon_warning = (daemon_pods_left_out > 0).then(|| {
+        format!(
+            "manifests: {daemon_pods_left_out} DaemonSet pod(s) bound to nodes their DaemonSet would not run them on (node selector, affinity, an untolerated NoExecute taint, or no such node) left out; the DaemonSet's controller does not recreate them there"
+        )
+    });
     let first_manifest_workload = workloads.len();
     workloads.extend(from_manifests.workloads);
     manifests::adopt_cron_jobs(
@@ -296,6 +305,7 @@ pub(super) fn build(
             .chain(claim_warnings)
             .chain(default_class_warning)
             .chain(hpa_warnings)
+            .chain(daemon_warning)
             .collect(),
         manifests_ignored: manifest_set.ignored_line(),
         resource_names: b.names,

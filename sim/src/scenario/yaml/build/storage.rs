@@ -133,10 +133,14 @@ impl Builder<'_> {
     }
 
     /// Chooses the default StorageClass among the classes marked default (creation
-    /// timestamp as written, RFC 3339, or empty; name): upstream's `GetDefaultClass`
+    /// time, read from RFC 3339 so that offsets and fractions order by time, or none for
+    /// the scenario's own; name): upstream's `GetDefaultClass`
     /// (pkg/volume/util/storageclass.go) takes the newest, ties by name. Returns a
     /// warning when several are marked.
-    pub(super) fn choose_default_class(&mut self, marked: &[(String, String)]) -> Option<String> {
+    pub(super) fn choose_default_class(
+        &mut self,
+        marked: &[(Option<schedulers::yaml::timestamp::Instant>, String)],
+    ) -> Option<String> {
         let chosen = marked
             .iter()
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))?;

@@ -18,6 +18,7 @@
 
 use schedulers::yaml::kube::{RawObjectMeta, RawTopologySelectorTerm, RawVolumeNodeAffinity};
 use schedulers::yaml::message::quoted;
+use schedulers::yaml::timestamp::{self, Instant};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -43,7 +44,7 @@ struct Stamped {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StampedMeta {
-    creation_timestamp: Option<String>,
+    creation_timestamp: Option<Spanned<String>>,
 }
 
 /// A StorageClass: its fields sit at the top level, beside `metadata`.
@@ -119,7 +120,7 @@ impl<'f> Builder<'f> {
         &mut self,
         files: &'f [ManifestFile],
         m: &Manifests,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<(Option<Instant>, String)>> {
         let mut marked = Vec::new();
         for parsed in m.of_kind(files, Modelled::StorageClass) {
             let Parsed { file, kube, o, raw }: Parsed<'_, '_, StorageClassObject> = parsed?;
@@ -134,10 +135,20 @@ impl<'f> Builder<'f> {
                 });
             if default {
                 let stamped: Stamped = super::parse(o, file)?;
-                let stamp = stamped
-                    .metadata
-                    .and_then(|m| m.creation_timestamp)
-                    .unwrap_or_default();
+                let stamp = match stamped.metadata.and_then(|m| m.creation_timestamp) {
+                    None => None,
+                    Some(t) => Some(timestamp::parse(&t.value).ok_or_else(|| {
+                        kube.err(
+                            &t.referenced,
+                            "metadata.creationTimestamp",
+                            format!(
+                                "StorageClass {}: expected an RFC 3339 time (2024-05-01T12:00:00Z, 2024-05-01T14:00:00.5+02:00), got {}",
+                                quoted(&o.name),
+                                quoted(&t.value)
+                            ),
+                        )
+                    })?),
+                };
                 marked.push((stamp, o.name.clone()));
             }
             let item = at(
