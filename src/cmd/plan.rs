@@ -5,6 +5,9 @@
 //! probes of a bisection follow one another, since each depends on the last. Both ends of
 //! [--min, --max] are probed first: `max` failing means there is no answer, `min` passing
 //! is the answer. Between them the bisection keeps a failing count below a passing one.
+//! Monotonicity is checked where the probes allow it: for the verdict (a passing count
+//! below a failing one) and for each term on each seed, whose flips the verdict over all
+//! seeds can hide.
 //!
 //! The count is changed through `crate::sweep::apply`, the `--set` machinery, so a probe
 //! is the scenario file with other values in place and every error still names the file's
@@ -181,6 +184,9 @@ pub fn execute(
         out.line("")?;
         print_table(out, pool, terms, planned)?;
         for warning in monotonicity(&planned.probes) {
+            out.line(format_args!("warning: pool {}: {warning}", pool.name))?;
+        }
+        for warning in seed_monotonicity(&planned.probes, terms, &seeds) {
             out.line(format_args!("warning: pool {}: {warning}", pool.name))?;
         }
         match planned.answer {
@@ -380,6 +386,38 @@ fn monotonicity(probes: &BTreeMap<u32, Probe>) -> Vec<String> {
                 warnings.push(format!(
                     "not monotone: {low} node(s) meet the objective but {high} do not; the answer may not be the smallest count that does"
                 ));
+            }
+        }
+    }
+    warnings
+}
+
+/// Every term and seed whose verdict flips from holding at a smaller probed count to
+/// failing at a larger one, where the probes as a whole do not (those `monotonicity`
+/// reports): the verdict over all seeds can look monotone while one seed's metric is not,
+/// which says the answer rests on how the seeds happened to fall. One line per
+/// (term, seed, failing count), naming the largest smaller count where the term held.
+fn seed_monotonicity(probes: &BTreeMap<u32, Probe>, terms: &[Term], seeds: &[u64]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (t, term) in terms.iter().enumerate() {
+        for (s, seed) in seeds.iter().enumerate() {
+            let mut held: Option<(u32, bool)> = None;
+            for (&count, probe) in probes {
+                let Some(value) = probe.values.get(t).and_then(|v| v.get(s)) else {
+                    continue;
+                };
+                if term.holds(value) {
+                    held = Some((count, probe.pass));
+                } else if let Some((low, low_passed)) = held
+                    && !(low_passed && !probe.pass)
+                {
+                    warnings.push(format!(
+                        "not monotone on seed {seed}: {} holds at {low} node(s) but not at {count} ({} {} there)",
+                        term.text,
+                        term.column.name,
+                        cell(Some(value))
+                    ));
+                }
             }
         }
     }
@@ -660,6 +698,35 @@ mod tests {
         let warnings = monotonicity(&planned.probes);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("1 node(s) meet the objective but 4 do not"));
+    }
+
+    #[test]
+    fn a_seed_that_flips_is_reported_even_when_the_verdict_does_not() {
+        // pending_at_end==0 on seeds 7 and 8: seed 7 meets it at 4 nodes but not at 6;
+        // the verdict (both seeds) fails at 4 and 6 and passes at 8, so it is monotone and
+        // only the per-seed check sees seed 7's flip.
+        let terms = crate::slo::parse("pending_at_end==0").unwrap().0;
+        let at = |pending: [u64; 2]| Probe {
+            values: vec![pending.iter().map(|&p| Value::Count(p)).collect()],
+            pass: pending == [0, 0],
+        };
+        let probes = BTreeMap::from([
+            (2, at([3, 3])),
+            (4, at([0, 1])),
+            (6, at([1, 0])),
+            (8, at([0, 0])),
+        ]);
+        assert!(monotonicity(&probes).is_empty());
+        assert_eq!(
+            seed_monotonicity(&probes, &terms, &[7, 8]),
+            [
+                "not monotone on seed 7: pending_at_end==0 holds at 4 node(s) but not at 6 (pods_pending_at_end 1 there)"
+            ]
+        );
+        // A flip the verdict shows too is left to `monotonicity`.
+        let probes = BTreeMap::from([(2, at([0, 0])), (4, at([1, 0]))]);
+        assert_eq!(monotonicity(&probes).len(), 1);
+        assert!(seed_monotonicity(&probes, &terms, &[7, 8]).is_empty());
     }
 
     #[test]
