@@ -23,7 +23,7 @@ requests_served,requests_dropped,availability_min,hpa_scale_ups,hpa_scale_downs,
 queue_delay_p50_s,queue_delay_p99_s,keda_activations,keda_deactivations,\
 jobs_completed,jobs_failed,job_duration_mean_s,\
 rollouts_completed,rollout_duration_max_s,\
-evictions_node_pressure,oom_kills,restarts,admission_rejections,trace_late_ends";
+evictions_node_pressure,oom_kills,restarts,admission_rejections,trace_late_ends,evictions_node_resized";
 
 /// The timeseries.csv header.
 const TIMESERIES_HEADER: &str = "time_s,pending,running,nodes,cpu_requested_cores,\
@@ -201,11 +201,11 @@ fn a_broken_scenario_does_not_stop_the_others() {
         // and no HorizontalPodAutoscaler, no queue, no ScaledObject, no Job and no
         // rollout (their columns empty); no memory pressure (no node-pressure eviction,
         // OOM kill or restart); no quota or LimitRange (no refused creation); no trace
-        // replay (no late end).
+        // replay (no late end); no machine trace (no node resized).
         assert!(
             rows[i + 1].ends_with(
                 ",601.000000,,1.000000,601.000000,601.000000,1.500000,2,0,0,0,0,0.000000,,,0,\
-                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0,0,0"
+                 0.333889,0.000000,0,0,0,0,,,,,,,,,,,,,,,0,0,0,0,0,0"
             ),
             "{}",
             rows[i + 1]

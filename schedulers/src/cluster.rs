@@ -97,6 +97,9 @@ pub enum NodeError {
     /// A node leaves only once its pods are gone (the host evicts them first).
     #[error("node still has {0} pod(s) bound")]
     HasPods(usize),
+    /// A node shrinks only to what its pods fit in (the kubelet rejects the others first).
+    #[error("node's pods request more than the new allocatable")]
+    WouldOvercommit,
 }
 
 /// Nodes and pods, with per-node requested resources kept up to date incrementally.
@@ -605,6 +608,37 @@ impl ClusterState {
         self.refresh_row(id);
         self.touch(id);
         self.node_set_changed();
+        Ok(())
+    }
+
+    /// Changes a node's allocatable, as a kubelet that restarts on a resized machine
+    /// reports it. Refused when the pods bound to it would not fit: the kubelet rejects
+    /// pods at its re-admission first. GPUs of the GPU-sharing model stay as they are.
+    pub fn set_allocatable(&mut self, id: NodeId, allocatable: Resources) -> Result<(), NodeError> {
+        let node = self
+            .nodes
+            .get_mut(id.index())
+            .filter(|n| !n.removed)
+            .ok_or(NodeError::NoSuchNode)?;
+        if node.spec.allocatable == allocatable {
+            return Ok(());
+        }
+        if !node.requested.fits_in(&allocatable) {
+            return Err(NodeError::WouldOvercommit);
+        }
+        if node.ready {
+            self.ready_capacity -= node.spec.allocatable;
+            self.ready_capacity += allocatable;
+        }
+        node.spec.allocatable = allocatable;
+        let fresh = NodeRow::new(node);
+        let row = &mut self.rows[id.index()];
+        *row = NodeRow {
+            nonzero_cpu: row.nonzero_cpu,
+            nonzero_memory: row.nonzero_memory,
+            ..fresh
+        };
+        self.touch(id);
         Ok(())
     }
 
@@ -1467,6 +1501,42 @@ mod tests {
         let recent = c.change_cursor();
         c.set_unschedulable(NodeId(1), true).unwrap();
         assert_eq!(c.changes_since(recent).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_node_shrinks_only_to_what_its_pods_fit_in() {
+        let mut c = cluster(2, 1000);
+        let a = c.add_pod(pod(600));
+        c.bind(a, NodeId(0)).unwrap();
+        let before = c.change_cursor();
+        let mut smaller = c.node(NodeId(0)).spec.allocatable;
+        smaller.set(ResourceKind::CPU, 500);
+        assert_eq!(
+            c.set_allocatable(NodeId(0), smaller),
+            Err(NodeError::WouldOvercommit)
+        );
+        assert_eq!(
+            c.changes_since(before).unwrap().count(),
+            0,
+            "a refusal changes nothing"
+        );
+        smaller.set(ResourceKind::CPU, 700);
+        c.set_allocatable(NodeId(0), smaller).unwrap();
+        assert_eq!(c.rows()[0].free.cpu(), 100);
+        assert_eq!(c.rows()[0].allocatable_cpu, 700);
+        assert_eq!(c.ready_capacity().cpu(), 1700);
+        let seen: Vec<NodeId> = c.changes_since(before).unwrap().collect();
+        assert_eq!(seen, [NodeId(0)]);
+        c.check_invariants().unwrap();
+        // A node that is not ready keeps its capacity out of the ready total.
+        c.set_ready(NodeId(1), false).unwrap();
+        let mut larger = c.node(NodeId(1)).spec.allocatable;
+        larger.set(ResourceKind::CPU, 4000);
+        c.set_allocatable(NodeId(1), larger).unwrap();
+        assert_eq!(c.ready_capacity().cpu(), 700);
+        c.set_ready(NodeId(1), true).unwrap();
+        assert_eq!(c.ready_capacity().cpu(), 4700);
+        c.check_invariants().unwrap();
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use schedulers::{Registry, ResourceKind, SchedulerSpec};
 use sim::controllers::nodes::NodeAction;
-use sim::{RunResult, Scenario, ScenarioError, SimTime, Simulation, TraceEvent, parse_scenario};
+use sim::{
+    RunResult, Scenario, ScenarioError, SimTime, Simulation, TraceEvent, columns, parse_scenario,
+};
 
 /// The repository's `data/` folder, where the scenarios below pretend to live.
 fn data() -> PathBuf {
@@ -89,7 +91,7 @@ fn google_machines_at_the_window_start_are_the_initial_nodes_and_later_events_ar
         Some("machine-1")
     );
     // During the window: machine 5 leaves at +30 s, machine 9 joins at +60 s, machine
-    // 2's UPDATE at +90 s is not applied, machine 5 joins again at +100 s; machine 1's
+    // 2's UPDATE at +90 s halves its memory, machine 5 joins again at +100 s; machine 1's
     // REMOVE at 7,000 s lies past the window's end.
     let changes: Vec<(u64, String)> = s
         .node_changes
@@ -102,6 +104,11 @@ fn google_machines_at_the_window_start_are_the_initial_nodes_and_later_events_ar
                     spec.allocatable.get(ResourceKind::CPU)
                 ),
                 NodeAction::Remove(name) => format!("remove {name}"),
+                NodeAction::Resize(name, size) => format!(
+                    "resize {name} {}m {}",
+                    size.get(ResourceKind::CPU),
+                    size.get(ResourceKind::MEMORY)
+                ),
                 other => format!("{other:?}"),
             };
             (at.as_micros() / 1_000_000, what)
@@ -112,6 +119,13 @@ fn google_machines_at_the_window_start_are_the_initial_nodes_and_later_events_ar
         vec![
             (30, "remove machine-5".to_string()),
             (60, "add machine-9 32000m".to_string()),
+            (
+                90,
+                format!(
+                    "resize machine-2 16000m {}",
+                    (0.2493 * (128 * GIB) as f64).round() as i64
+                )
+            ),
             (100, "add machine-5 16000m".to_string()),
         ]
     );
@@ -171,6 +185,82 @@ fn a_departing_machine_evicts_its_pod_which_is_replaced_on_another() {
     let replacement = &binds[8];
     assert_eq!(replacement.0, 30);
     assert_ne!(replacement.2, "machine-5");
+}
+
+/// Machine 1 of 32 CPUs shrinks to 16 at 60 s; machine 2 of 16 CPUs grows to 32 at
+/// 120 s; an UPDATE that keeps the size at 90 s changes nothing.
+const RESIZES: &str = "\
+0,1,0,p,1,1
+0,2,0,p,0.5,1
+60000000,1,2,p,0.5,1
+90000000,2,2,p,0.5,1
+120000000,2,2,p,1,1
+";
+
+#[test]
+fn a_shrinking_machine_rejects_its_newest_pods_and_their_replacements_land_elsewhere() {
+    let dir = with_file("resize", "m.csv", RESIZES);
+    // Five pods of 8 CPUs: first-fit puts web-0..web-3 on machine-1, web-4 on machine-2.
+    let s = load_in(
+        &dir,
+        "
+duration: 5m
+cluster:
+  machines: {format: google-2011-machine-events, path: m.csv, machineScale: {cpu: \"32\", memory: 128Gi}}
+workloads:
+  - deployment: web
+    replicas: 5
+    requests: {cpu: \"8\", memory: 1Gi}
+",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let resizes = s
+        .node_changes
+        .iter()
+        .filter(|(_, a)| matches!(a, NodeAction::Resize(..)))
+        .count();
+    assert_eq!(resizes, 2, "the UPDATE that keeps the size is not a resize");
+    let registry = Registry::builtin();
+    let spec = SchedulerSpec::named("first-fit");
+    let mut sim = Simulation::new(&s, registry.build(&spec, &s.build_context()).unwrap(), 1);
+    sim.enable_trace();
+    while sim.now() < SimTime::from_secs(300) && sim.step() {
+        sim.cluster().check_invariants().unwrap();
+    }
+    let cpu = |name: &str| {
+        let c = sim.cluster();
+        c.node(c.node_id(name).unwrap())
+            .spec
+            .allocatable
+            .get(ResourceKind::CPU)
+    };
+    assert_eq!((cpu("machine-1"), cpu("machine-2")), (16_000, 32_000));
+    let r = sim.run();
+    let shown: Vec<(u64, String, String)> = r
+        .trace
+        .iter()
+        .filter_map(|t| {
+            let what = match &t.event {
+                TraceEvent::Bound { node } => format!("bound {node}"),
+                TraceEvent::Disrupted { reason } => format!("disrupted {reason}"),
+                TraceEvent::Evicted => "evicted".to_string(),
+                _ => return None,
+            };
+            Some((t.time.as_micros() / 1_000_000, t.pod.clone(), what))
+        })
+        .collect();
+    // At 60 s the kubelet admits the oldest pods on machine-1 again (web-0 and web-1, 16
+    // of 16 CPUs) and rejects web-2 and web-3; their replacements find 8 CPUs on
+    // machine-2, room for one, so the other waits until machine-2 grows at 120 s.
+    let after: Vec<&(u64, String, String)> = shown.iter().filter(|s| s.0 >= 60).collect();
+    let expected: Vec<(u64, String, String)> = vec![
+        (60, "web-2".into(), "disrupted node-resized".into()),
+        (60, "web-3".into(), "disrupted node-resized".into()),
+        (60, "web-5".into(), "bound machine-2".into()),
+        (120, "web-6".into(), "bound machine-2".into()),
+    ];
+    assert_eq!(after, expected.iter().collect::<Vec<_>>(), "{shown:?}");
+    assert_eq!(r.summary.count(&columns::EVICTIONS_NODE_RESIZED), 2);
 }
 
 #[test]

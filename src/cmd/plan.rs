@@ -409,7 +409,7 @@ fn seed_monotonicity(probes: &BTreeMap<u32, Probe>, terms: &[Term], seeds: &[u64
                 if term.holds(value) {
                     held = Some((count, probe.pass));
                 } else if let Some((low, low_passed)) = held
-                    && !(low_passed && !probe.pass)
+                    && (!low_passed || probe.pass)
                 {
                     warnings.push(format!(
                         "not monotone on seed {seed}: {} holds at {low} node(s) but not at {count} ({} {} there)",

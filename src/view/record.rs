@@ -146,6 +146,7 @@ impl Observer for Recorder {
                     "uncordoned"
                 },
             ),
+            Fact::NodeResized { node, .. } => node_event(&mut books, *node, "resized"),
             Fact::NodeFailed { node, .. } => node_event(&mut books, *node, "failed"),
             Fact::NodeRecovered { node } => node_event(&mut books, *node, "recovered"),
             Fact::PodCreated { .. } => {

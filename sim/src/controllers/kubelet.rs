@@ -286,7 +286,10 @@ impl Kubelet {
         }
         if p.terminating {
             // Already leaving; a node that goes away takes it at once.
-            if reason == EvictionReason::NodeRemoved {
+            if matches!(
+                reason,
+                EvictionReason::NodeRemoved | EvictionReason::NodeResized
+            ) {
                 self.release(pod, false, ctx);
             }
             return;
@@ -304,7 +307,10 @@ impl Kubelet {
                 | EvictionReason::JobTerminated => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,
                 // Hard node-pressure evictions kill at once (upstream gives one second).
-                EvictionReason::NodeRemoved | EvictionReason::NodePressure => false,
+                // Rejected at the kubelet's re-admission: the pod fails at once.
+                EvictionReason::NodeRemoved
+                | EvictionReason::NodePressure
+                | EvictionReason::NodeResized => false,
             };
         if graceful {
             ctx.cluster.set_terminating(pod);

@@ -156,7 +156,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
         Fact::NodeTaintsChanged { .. } => &[TaintEviction, DaemonSets, Queue],
         Fact::NodeRemoved { .. } => &[DaemonSets, Queue],
         Fact::NodeFailed { .. } | Fact::NodeRecovered { .. } => &[Kubelet],
-        Fact::NodeReady { .. } | Fact::NodeCordoned { .. } => &[Queue],
+        Fact::NodeReady { .. } | Fact::NodeCordoned { .. } | Fact::NodeResized { .. } => &[Queue],
         Fact::EndpointsChanged { .. } => &[WorkQueue],
         Fact::QueueLength { .. } => &[Keda],
         Fact::KedaScaled { .. } => &[Workloads],

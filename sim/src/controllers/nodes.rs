@@ -7,8 +7,18 @@
 //! leaves. A node that joins again under the same name is a new node with a new id.
 //! A node that turns not ready keeps its pods here; taint-based eviction after
 //! `tolerationSeconds` is not modelled yet.
+//!
+//! A node resized (a trace's machine whose capacity changed) takes its new allocatable
+//! at once when its pods fit in it. Otherwise the kubelet, which a resized machine
+//! restarts, admits its pods again oldest first (upstream's `HandlePodAdditions` sorts
+//! by creation time and runs admission for each against what the admitted ones leave)
+//! and rejects those that no longer fit (`OutOfcpu`, `OutOfmemory`): they fail at once,
+//! evicted as [`EvictionReason::NodeResized`], and their controllers replace them;
+//! pods already terminating do not come back. Then the node takes its new size, in the
+//! same instant. Simplified: the node stays Ready throughout (a kubelet restart is
+//! shorter than the node monitor's grace period), and GPUs keep their count.
 
-use schedulers::{NodeId, NodeSpec};
+use schedulers::{NodeId, NodeSpec, Resources};
 
 use crate::controllers::Controller;
 use crate::controllers::kubelet::KubeletEvent;
@@ -27,6 +37,8 @@ pub enum NodeAction {
     SetReady(String, bool),
     /// The named node is cordoned (`true`) or uncordoned.
     Cordon(String, bool),
+    /// The named node's allocatable becomes this; pods that no longer fit are rejected.
+    Resize(String, Resources),
 }
 
 /// Node lifecycle's events.
@@ -42,6 +54,17 @@ pub enum NodeEvent {
         /// The node.
         node: NodeId,
         /// Pods were found on it once already (it then stays, not ready, rather than
+        /// loop).
+        retried: bool,
+    },
+    /// A shrinking node's rejected pods are gone: it takes the size of scripted action
+    /// `action` (follow-up work).
+    Resize {
+        /// The node.
+        node: NodeId,
+        /// The [`NodeAction::Resize`] it performs.
+        action: u32,
+        /// Pods were rejected for it once already (it then keeps its size rather than
         /// loop).
         retried: bool,
     },
@@ -124,6 +147,11 @@ impl NodeLifecycle {
                     });
                 }
             }
+            NodeAction::Resize(name, _) => {
+                if let Some(node) = ctx.cluster.node_id(name) {
+                    self.resize(node, index as u32, false, ctx);
+                }
+            }
             NodeAction::Cordon(name, unschedulable) => {
                 if let Some(node) = ctx.cluster.node_id(name)
                     && ctx.cluster.node(node).spec.unschedulable != *unschedulable
@@ -136,6 +164,39 @@ impl NodeLifecycle {
                 }
             }
         }
+    }
+
+    /// Gives `node` the size of scripted action `action` now if its pods fit in it, else
+    /// rejects the pods the kubelet's admission would and does it once they are gone.
+    fn resize(&mut self, node: NodeId, action: u32, retried: bool, ctx: &mut Ctx<'_>) {
+        let Some(NodeAction::Resize(_, allocatable)) = self.actions.get(action as usize) else {
+            return;
+        };
+        let before = ctx.cluster.node(node).spec.allocatable;
+        if ctx.cluster.set_allocatable(node, *allocatable).is_ok() {
+            if before != *allocatable {
+                ctx.publish(Fact::NodeResized {
+                    node,
+                    cpu_before: before.cpu(),
+                    memory_before: before.memory(),
+                });
+            }
+            return;
+        }
+        if retried {
+            return;
+        }
+        for pod in rejected_at_admission(ctx, node, allocatable) {
+            ctx.then(Event::Kubelet(KubeletEvent::Evict {
+                pod,
+                reason: EvictionReason::NodeResized,
+            }));
+        }
+        ctx.then(Event::Nodes(NodeEvent::Resize {
+            node,
+            action,
+            retried: true,
+        }));
     }
 
     fn leave(&mut self, node: NodeId, retried: bool, ctx: &mut Ctx<'_>) {
@@ -162,6 +223,50 @@ impl Controller for NodeLifecycle {
         match event {
             NodeEvent::Scripted { action } => self.perform(action as usize, ctx),
             NodeEvent::Leave { node, retried } => self.leave(node, retried, ctx),
+            NodeEvent::Resize {
+                node,
+                action,
+                retried,
+            } => {
+                if !ctx.cluster.node(node).removed {
+                    self.resize(node, action, retried, ctx);
+                }
+            }
         }
     }
+}
+
+/// The pods of `node` a kubelet restarting with `allocatable` does not admit again: it
+/// admits them oldest first (by creation, then start, then id), each against what the
+/// ones before it leave; a pod that does not fit is rejected and the next is tried.
+/// Terminating pods are not admitted again at all.
+fn rejected_at_admission(
+    ctx: &Ctx<'_>,
+    node: NodeId,
+    allocatable: &Resources,
+) -> Vec<schedulers::PodId> {
+    let mut pods: Vec<(u64, u64, schedulers::PodId)> = ctx
+        .cluster
+        .node(node)
+        .pods
+        .iter()
+        .filter_map(|&id| {
+            let p = ctx.cluster.pod(id)?;
+            Some((p.created_stamp, p.start_stamp, id))
+        })
+        .collect();
+    pods.sort_unstable();
+    let mut room = *allocatable;
+    let mut rejected = Vec::new();
+    for (_, _, id) in pods {
+        let Some(p) = ctx.cluster.pod(id) else {
+            continue;
+        };
+        if !p.terminating && p.requests.fits_in(&room) {
+            room -= p.requests;
+        } else {
+            rejected.push(id);
+        }
+    }
+    rejected
 }

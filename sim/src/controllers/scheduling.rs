@@ -750,7 +750,8 @@ impl Controller for SchedulingQueue {
             | Fact::NodeAdded { .. }
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
-            | Fact::NodeCordoned { .. } => self.cluster_changed(ctx),
+            | Fact::NodeCordoned { .. }
+            | Fact::NodeResized { .. } => self.cluster_changed(ctx),
             _ => {}
         }
     }

@@ -312,6 +312,7 @@ macro_rules! for_each_fact {
             Fact::NodeRemoved { .. } => $arm!(),
             Fact::NodeReady { .. } => $arm!(),
             Fact::NodeCordoned { .. } => $arm!(),
+            Fact::NodeResized { .. } => $arm!(),
             Fact::PodCreated { .. } => $arm!(),
             Fact::PodActivated { .. } => $arm!(),
             Fact::CycleStarted { .. } => $arm!(),

@@ -237,6 +237,18 @@ impl Observer for Allocation {
                 self.advance(view.now);
                 self.nodes -= 1;
             }
+            Fact::NodeResized {
+                node,
+                cpu_before,
+                memory_before,
+            } => {
+                let n = view.cluster.node(*node);
+                if n.ready {
+                    self.advance(view.now);
+                    self.capacity(*cpu_before, *memory_before, -1);
+                    self.capacity(n.spec.allocatable.cpu(), n.spec.allocatable.memory(), 1);
+                }
+            }
             _ => {}
         }
     }

@@ -37,6 +37,12 @@ pub static EVICTIONS_NODE_REMOVED: Column = Column {
     unit: Unit::Count,
     doc: "pods evicted because their node left the cluster (a terminated spot node, a removed node)",
 };
+/// `evictions_node_resized`.
+pub static EVICTIONS_NODE_RESIZED: Column = Column {
+    name: "evictions_node_resized",
+    unit: Unit::Count,
+    doc: "pods the kubelet rejected because their node's machine shrank (a trace's capacity update) and they no longer fit",
+};
 /// `node_failures`.
 pub static NODE_FAILURES: Column = Column {
     name: "node_failures",
@@ -88,6 +94,7 @@ pub struct Disruptions {
     taint: u64,
     drain: u64,
     node_removed: u64,
+    node_resized: u64,
     failures: u64,
     lost: u64,
     /// When each node went down, by node index.
@@ -165,6 +172,7 @@ impl Observer for Disruptions {
                     EvictionReason::Taint => self.taint += 1,
                     EvictionReason::Drain => self.drain += 1,
                     EvictionReason::NodeRemoved => self.node_removed += 1,
+                    EvictionReason::NodeResized => self.node_resized += 1,
                     // Counted by their own observers.
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
@@ -228,6 +236,7 @@ impl Observer for Disruptions {
         summary.push(&EVICTIONS_TAINT, Value::Count(self.taint));
         summary.push(&EVICTIONS_DRAIN, Value::Count(self.drain));
         summary.push(&EVICTIONS_NODE_REMOVED, Value::Count(self.node_removed));
+        summary.push(&EVICTIONS_NODE_RESIZED, Value::Count(self.node_resized));
         summary.push(&NODE_FAILURES, Value::Count(self.failures));
         summary.push(&NODE_DOWN, Value::Time(down));
         let sum: u64 = self.recoveries.iter().map(|t| t.0).sum();

@@ -44,8 +44,8 @@ pub mod columns {
         CA_NODES_ADDED, CA_NODES_REMOVED, CA_SCALE_DOWNS, CA_SCALE_UPS, NODE_COST, NODE_HOURS,
     };
     pub use super::disruptions::{
-        EVICTIONS_DRAIN, EVICTIONS_NODE_REMOVED, EVICTIONS_TAINT, NODE_DOWN, NODE_FAILURES,
-        PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
+        EVICTIONS_DRAIN, EVICTIONS_NODE_REMOVED, EVICTIONS_NODE_RESIZED, EVICTIONS_TAINT,
+        NODE_DOWN, NODE_FAILURES, PODS_LOST, RECOVERY_MAX, RECOVERY_MEAN,
     };
     pub use super::fairness::JAIN_INDEX;
     pub use super::jobs::{JOB_DURATION_MEAN, JOBS_COMPLETED, JOBS_FAILED};
@@ -81,7 +81,7 @@ pub mod columns {
 
     /// The order of the built-in columns in `summary.csv`: as it has always been, and
     /// later columns after.
-    pub static ORDER: [&Column; 61] = [
+    pub static ORDER: [&Column; 62] = [
         &PODS_SUBMITTED,
         &PODS_SCHEDULED,
         &PODS_COMPLETED,
@@ -143,6 +143,7 @@ pub mod columns {
         &RESTARTS,
         &ADMISSION_REJECTIONS,
         &TRACE_LATE_ENDS,
+        &EVICTIONS_NODE_RESIZED,
     ];
 }
 
@@ -166,6 +167,16 @@ pub enum Fact {
         node: NodeId,
         /// The new condition.
         ready: bool,
+    },
+    /// A node's allocatable changed (a trace's machine resized); `cpu_before` and
+    /// `memory_before` are what it was, the cluster has what it is.
+    NodeResized {
+        /// The node.
+        node: NodeId,
+        /// Its allocatable CPU millicores before.
+        cpu_before: i64,
+        /// Its allocatable memory bytes before.
+        memory_before: i64,
     },
     /// A node was cordoned (`unschedulable`) or uncordoned.
     NodeCordoned {
@@ -612,6 +623,9 @@ pub enum EvictionReason {
     /// Its node ran short of memory: the kubelet's eviction manager chose it
     /// (node-pressure eviction).
     NodePressure,
+    /// Its node's machine shrank and the kubelet, admitting its pods again, found no room
+    /// for it (`OutOfcpu`, `OutOfmemory`).
+    NodeResized,
 }
 
 impl EvictionReason {
@@ -627,6 +641,7 @@ impl EvictionReason {
             EvictionReason::JobTerminated => "job-terminated",
             EvictionReason::RolloutReplaced => "rollout-replaced",
             EvictionReason::NodePressure => "node-pressure",
+            EvictionReason::NodeResized => "node-resized",
         }
     }
     /// True when the pod's owner deletes it (a scale-down, a rollout, a failed Job):
@@ -714,6 +729,7 @@ impl Fact {
             | Fact::NodeRemoved { .. }
             | Fact::NodeReady { .. }
             | Fact::NodeCordoned { .. }
+            | Fact::NodeResized { .. }
             | Fact::CycleStarted { .. }
             | Fact::GangTimedOut { .. }
             | Fact::Sample

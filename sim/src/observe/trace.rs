@@ -342,7 +342,8 @@ impl Observer for TraceLog {
                     reason @ (EvictionReason::Taint
                     | EvictionReason::Drain
                     | EvictionReason::JobTerminated
-                    | EvictionReason::NodePressure),
+                    | EvictionReason::NodePressure
+                    | EvictionReason::NodeResized),
                 ..
             } => TraceEvent::Disrupted {
                 reason: reason.as_str(),

@@ -20,13 +20,16 @@
 //! nodes a run starts with, at their latest capacity; what happens after it, until
 //! `window.end`, becomes node actions at the trace time less the start: a machine that
 //! is added joins, one that is removed leaves (its pods evicted and replaced, as for a
-//! deleted Node). Simplified: a change of capacity (Google's UPDATE, a new Alibaba
-//! snapshot) during the run is not applied, since Kubernetes does not resize a node in
-//! place; it applies to a machine that joins afterwards. Every node may run 110 pods
+//! deleted Node). A change of capacity of a machine in the cluster (Google's UPDATE, a
+//! later Alibaba row of a machine in use) resizes its node: the kubelet of a resized
+//! machine restarts, reports the new allocatable and rejects the pods that no longer fit
+//! (see `crate::controllers::nodes`); an update that keeps the capacity (most of them)
+//! changes nothing. Simplified: an update's new platform ID or failure domains are not
+//! applied (labels stay those the machine joined with). Every node may run 110 pods
 //! (the kubelet's default `maxPods`). Rows that cannot be read are skipped and counted, or
 //! with `strict` stop the load, as for the pod traces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use schedulers::{Labels, NodeSpec, ResourceKind, Resources};
@@ -125,8 +128,8 @@ impl MachineName {
 }
 
 /// What a row says a machine is. Only the rows that add a node become a [`NodeSpec`]
-/// (most rows of a long trace are updates, which are not applied), so the labels map
-/// is built for those alone.
+/// (most rows of a long trace are updates, which change at most the node's size), so
+/// the labels map is built for those alone.
 struct Machine {
     cpu_milli: i64,
     memory_bytes: i64,
@@ -135,11 +138,17 @@ struct Machine {
 }
 
 impl Machine {
+    /// What a node of this machine offers.
+    fn allocatable(&self) -> Resources {
+        let mut allocatable = Resources::cpu_mem(self.cpu_milli, self.memory_bytes);
+        allocatable.set(ResourceKind::PODS, MAX_PODS);
+        allocatable
+    }
+
     /// The node that machine `name` is.
     fn into_node(self, name: &MachineName) -> NodeSpec {
         let name = name.node_name();
-        let mut allocatable = Resources::cpu_mem(self.cpu_milli, self.memory_bytes);
-        allocatable.set(ResourceKind::PODS, MAX_PODS);
+        let allocatable = self.allocatable();
         let mut labels = Labels::new(self.labels.into_iter().flatten());
         labels.insert("kubernetes.io/hostname".to_string(), name.clone());
         NodeSpec {
@@ -195,20 +204,29 @@ pub fn load_machines(
             }
         }
     }
-    let mut alive: BTreeSet<MachineName> = present.keys().cloned().collect();
+    // Each machine in the cluster with its capacity, so that only an update that
+    // changes it becomes a resize.
+    let mut alive: BTreeMap<MachineName, (i64, i64)> = present
+        .iter()
+        .map(|(name, (_, m))| (name.clone(), (m.cpu_milli, m.memory_bytes)))
+        .collect();
     let mut changes = Vec::new();
     for row in rows.take_while(|r| end.is_none_or(|e| r.time < e)) {
         let at = SimTime::from_micros(row.time - start);
         match row.spec {
             Some(machine) => {
-                // A capacity change of a machine that stays is not applied (module docs).
-                if !alive.contains(&row.name) {
-                    alive.insert(row.name.clone());
-                    changes.push((at, NodeAction::Add(machine.into_node(&row.name))));
+                let size = (machine.cpu_milli, machine.memory_bytes);
+                match alive.insert(row.name.clone(), size) {
+                    None => changes.push((at, NodeAction::Add(machine.into_node(&row.name)))),
+                    Some(was) if was != size => changes.push((
+                        at,
+                        NodeAction::Resize(row.name.node_name(), machine.allocatable()),
+                    )),
+                    Some(_) => {}
                 }
             }
             None => {
-                if alive.remove(&row.name) {
+                if alive.remove(&row.name).is_some() {
                     changes.push((at, NodeAction::Remove(row.name.node_name())));
                 }
             }

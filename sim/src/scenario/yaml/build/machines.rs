@@ -126,6 +126,13 @@ impl Builder<'_> {
             seen.insert(spec.name.clone(), origin.clone());
             self.charge_capacity(&spec.allocatable, 1, &raw.path.referenced, &path_field)?;
         }
+        // A resize may grow a node: its size counts towards the total as a node's would,
+        // so that no sum over the run's nodes can overflow.
+        for (_, action) in &timeline.changes {
+            if let NodeAction::Resize(_, allocatable) = action {
+                self.charge_capacity(allocatable, 1, &raw.path.referenced, &path_field)?;
+            }
+        }
         nodes.extend(timeline.initial);
         self.node_changes.extend(timeline.changes);
         Ok(())
