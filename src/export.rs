@@ -14,7 +14,8 @@
 //! - every workload controller that exists by then ([`sim::Simulation::workloads`]),
 //!   sorted by namespace and name: a Deployment with its desired replicas (after its
 //!   autoscaler) and its newest ReplicaSet's template; a StatefulSet with `serviceName`,
-//!   `podManagementPolicy` and its `volumeClaimTemplates` (read back from its claims); a
+//!   `podManagementPolicy` and its `volumeClaimTemplates` (kept whole in the scenario's
+//!   [`sim::scenario::ClaimTemplate`]s, so they are written even when no claim exists); a
 //!   DaemonSet; a Job with `completions`, `parallelism`, `backoffLimit`,
 //!   `activeDeadlineSeconds` and `status.succeeded`;
 //! - every pod that holds or waits for a node (Pending, waiting at Permit, Bound,
@@ -42,20 +43,23 @@
 //! HorizontalPodAutoscaler, KEDA, rollouts) and the scenario's other dynamics (failures,
 //! later arrivals), GPU shares of the GPU-sharing model, pod groups, and nodes' images and
 //! GPUs.
-
-use std::fmt::Debug;
+//!
+//! Every enumerated value (`podManagementPolicy`, `restartPolicy`, `volumeBindingMode`,
+//! `preemptionPolicy`, taint effects, operators, `whenUnsatisfiable`, inclusion policies)
+//! is written with its type's `name()`, from the same `NAMES` the loader parses, so the two
+//! sides cannot drift apart.
 
 use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm};
 use schedulers::quantity::{format_bytes, format_cpu_millis};
-use schedulers::volumes::{AccessModes, VolumeBindingMode};
+use schedulers::volumes::AccessModes;
 use schedulers::{
     ClusterState, ContainerResources, Labels, NodeSelectorTerm, Pod, PodPhase, ResourceKind,
     ResourceNames, Resources, SelectorRequirement,
 };
 use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
-use sim::scenario::{PodManagementPolicy, RestartPolicy, WorkloadKind};
+use sim::scenario::WorkloadKind;
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -92,7 +96,8 @@ pub fn cluster_list(
             let mut spec = Map::new();
             if !n.spec.taints.is_empty() {
                 let taints = n.spec.taints.iter().map(|t| {
-                    let mut taint = object([("key", json!(t.key)), ("effect", spelled(&t.effect))]);
+                    let mut taint =
+                        object([("key", json!(t.key)), ("effect", json!(t.effect.name()))]);
                     if !t.value.is_empty() {
                         taint.insert("value".into(), json!(t.value));
                     }
@@ -144,7 +149,7 @@ pub fn cluster_list(
         if w.dynamics.is_some() || view.replica_sets > 1 {
             omitted.dynamics += 1;
         }
-        let (kind, object) = workload_object(view, cluster, names, &mut omitted);
+        let (kind, object) = workload_object(view, names);
         for &id in &view.pods {
             // A pod of an older ReplicaSet (a rollout under way) is not the newest
             // template's; it is written bare rather than adopted as if it were.
@@ -219,8 +224,6 @@ struct Omitted {
     dynamics: u64,
     /// Batch arrivals and trace replays.
     processes: u64,
-    /// StatefulSet claim templates whose claims are gone.
-    claim_templates: u64,
 }
 
 impl Omitted {
@@ -249,10 +252,6 @@ impl Omitted {
             (
                 self.processes,
                 "batch or trace workload(s): their pods written as bare Pods, later arrivals lost",
-            ),
-            (
-                self.claim_templates,
-                "StatefulSet claim template(s) without a claim to read them from",
             ),
             (
                 self.node_gpus,
@@ -386,7 +385,7 @@ fn pod_spec(
     }
     if !t.tolerations.is_empty() {
         let tolerations = t.tolerations.iter().map(|tol| {
-            let mut o = object([("operator", spelled(&tol.operator))]);
+            let mut o = object([("operator", json!(tol.operator.name()))]);
             if !tol.key.is_empty() {
                 o.insert("key".into(), json!(tol.key));
             }
@@ -394,7 +393,7 @@ fn pod_spec(
                 o.insert("value".into(), json!(tol.value));
             }
             if let Some(effect) = &tol.effect {
-                o.insert("effect".into(), spelled(effect));
+                o.insert("effect".into(), json!(effect.name()));
             }
             if let Some(seconds) = tol.toleration_seconds {
                 o.insert("tolerationSeconds".into(), json!(seconds));
@@ -408,9 +407,9 @@ fn pod_spec(
             let mut o = object([
                 ("maxSkew", json!(c.max_skew)),
                 ("topologyKey", json!(c.topology_key)),
-                ("whenUnsatisfiable", spelled(&c.when_unsatisfiable)),
-                ("nodeAffinityPolicy", spelled(&c.node_affinity_policy)),
-                ("nodeTaintsPolicy", spelled(&c.node_taints_policy)),
+                ("whenUnsatisfiable", json!(c.when_unsatisfiable.name())),
+                ("nodeAffinityPolicy", json!(c.node_affinity_policy.name())),
+                ("nodeTaintsPolicy", json!(c.node_taints_policy.name())),
             ]);
             if let Some(s) = &c.label_selector {
                 o.insert("labelSelector".into(), label_selector(s));
@@ -439,7 +438,7 @@ fn pod_spec(
         spec.insert("nodeName".into(), json!(node));
     }
     spec.insert("priority".into(), json!(t.priority));
-    spec.insert("preemptionPolicy".into(), spelled(&t.preemption_policy));
+    spec.insert("preemptionPolicy".into(), json!(t.preemption_policy.name()));
     spec.insert(
         "terminationGracePeriodSeconds".into(),
         json!(t.termination_grace_period_seconds),
@@ -448,12 +447,7 @@ fn pod_spec(
 }
 
 /// One workload controller as its object, with its kind.
-fn workload_object(
-    view: &WorkloadView<'_>,
-    cluster: &ClusterState,
-    names: &ResourceNames,
-    omitted: &mut Omitted,
-) -> (&'static str, Value) {
+fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static str, Value) {
     let t = &**view.template;
     let mut template_spec = pod_spec(t, None, None, names);
     let mut spec = Map::new();
@@ -465,34 +459,19 @@ fn workload_object(
             ..
         } => {
             spec.insert("serviceName".into(), json!(t.name));
-            let policy = match pod_management {
-                PodManagementPolicy::OrderedReady => "OrderedReady",
-                PodManagementPolicy::Parallel => "Parallel",
-            };
-            spec.insert("podManagementPolicy".into(), json!(policy));
-            let mut templates = Vec::new();
-            for c in claim_templates {
-                // The template's fields, read back from the first of its claims that is
-                // still there (`<template>-<set>-<ordinal>`).
-                let claim = (0..view.replicas.unwrap_or(0)).find_map(|i| {
-                    cluster
-                        .volumes()
-                        .claim(&t.namespace, &format!("{c}-{}-{i}", t.name))
-                });
-                let Some(claim) = claim else {
-                    omitted.claim_templates += 1;
-                    continue;
-                };
-                let mut claim_spec = object([
-                    ("accessModes", access_modes(claim.access_modes)),
+            spec.insert("podManagementPolicy".into(), json!(pod_management.name()));
+            let templates = claim_templates.iter().map(|c| {
+                let claim_spec = object([
+                    ("accessModes", access_modes(c.access_modes)),
                     (
                         "resources",
-                        json!({"requests": {"storage": format_bytes(claim.request)}}),
+                        json!({"requests": {"storage": format_bytes(c.request)}}),
                     ),
+                    ("storageClassName", json!(c.storage_class)),
                 ]);
-                claim_spec.insert("storageClassName".into(), json!(claim.storage_class));
-                templates.push(json!({"metadata": {"name": c}, "spec": claim_spec}));
-            }
+                json!({"metadata": {"name": c.name}, "spec": claim_spec})
+            });
+            let templates: Vec<Value> = templates.collect();
             if !templates.is_empty() {
                 spec.insert("volumeClaimTemplates".into(), Value::Array(templates));
             }
@@ -509,11 +488,7 @@ fn workload_object(
                     json!(deadline.as_micros().div_ceil(1_000_000)),
                 );
             }
-            let restart = match job.restart_policy {
-                RestartPolicy::Never => "Never",
-                RestartPolicy::OnFailure => "OnFailure",
-            };
-            template_spec.insert("restartPolicy".into(), json!(restart));
+            template_spec.insert("restartPolicy".into(), json!(job.restart_policy.name()));
             ("batch/v1", "Job")
         }
         _ => unreachable!("Simulation::workloads lists controllers only"),
@@ -568,11 +543,10 @@ fn storage(cluster: &ClusterState, items: &mut Vec<Value>) {
             ("metadata", json!({"name": class.name})),
             ("provisioner", json!(class.provisioner)),
         ]);
-        let mode = match class.volume_binding_mode {
-            VolumeBindingMode::Immediate => "Immediate",
-            VolumeBindingMode::WaitForFirstConsumer => "WaitForFirstConsumer",
-        };
-        o.insert("volumeBindingMode".into(), json!(mode));
+        o.insert(
+            "volumeBindingMode".into(),
+            json!(class.volume_binding_mode.name()),
+        );
         if !class.allowed_topologies.is_empty() {
             // A topology term is a node selector term of `matchLabelExpressions`.
             let terms = class.allowed_topologies.iter().map(|term| {
@@ -763,7 +737,10 @@ fn node_selector_term(term: &NodeSelectorTerm) -> Value {
 
 fn requirements(list: &[SelectorRequirement]) -> Value {
     let each = list.iter().map(|r| {
-        let mut o = object([("key", json!(r.key)), ("operator", spelled(&r.operator))]);
+        let mut o = object([
+            ("key", json!(r.key)),
+            ("operator", json!(r.operator.name())),
+        ]);
         if !r.values.is_empty() {
             o.insert("values".into(), json!(r.values));
         }
@@ -825,12 +802,6 @@ fn pod_affinity_term(term: &PodAffinityTerm) -> Value {
         o.insert("mismatchLabelKeys".into(), json!(term.mismatch_label_keys));
     }
     Value::Object(o)
-}
-
-/// An enum of the scheduling model whose variants are named as Kubernetes spells the value
-/// (`NoSchedule`, `Exists`, `DoNotSchedule`, `PreemptLowerPriority`, ...).
-fn spelled(v: &impl Debug) -> Value {
-    json!(format!("{v:?}"))
 }
 
 fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {

@@ -613,3 +613,152 @@ fn a_job_s_completions_and_daemon_sets_are_written() {
         .collect();
     assert_eq!(crunch, ["crunch-0", "crunch-1"]);
 }
+
+/// Writes `manifests: [state.yaml]` as `from-state.yaml` in `dir`, exports it at 0 s
+/// under `scheduler` and checks that the bytes are `state.yaml`'s; then runs it for 10
+/// minutes and checks that no pod met the scheduler (every one was adopted where it was).
+fn reloads_to_the_same_bytes_without_scheduling(dir: &Path, scheduler: &str) {
+    std::fs::write(
+        dir.join("from-state.yaml"),
+        "startLatency: 0s\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    export_ok(dir, "from-state.yaml", scheduler, "0s", "again.yaml");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("again.yaml")).unwrap(),
+        std::fs::read_to_string(dir.join("state.yaml")).unwrap(),
+        "the reloaded state differs from the exported one"
+    );
+    std::fs::write(
+        dir.join("run-state.yaml"),
+        "startLatency: 0s\nduration: 10m\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    let o = schedlab(
+        dir,
+        &[
+            "run",
+            "run-state.yaml",
+            "--scheduler",
+            scheduler,
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(summary_column(&dir.join("out"), "scheduling_attempts"), "0");
+}
+
+/// A StatefulSet of 0 replicas has no claim at all: its `volumeClaimTemplates` are still
+/// written whole, from the scenario, and reload to the same bytes.
+#[test]
+fn a_stateful_set_without_claims_keeps_its_claim_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.yaml"),
+        "startLatency: 0s
+storageClasses:
+  - {name: standard, provisioner: pd.csi.storage.gke.io, volumeBindingMode: WaitForFirstConsumer}
+  - {name: fast, provisioner: pd.csi.storage.gke.io}
+cluster:
+  nodes:
+    - {name: n1, allocatable: {cpu: '4', memory: 8Gi}}
+workloads:
+  - statefulSet: db
+    replicas: 0
+    labels: {app: db}
+    requests: {cpu: 500m, memory: 1Gi}
+    volumeClaimTemplates:
+      - metadata: {name: data}
+        spec: {accessModes: [ReadWriteOnce, ReadOnlyMany], storageClassName: standard, resources: {requests: {storage: 10Gi}}}
+      - metadata: {name: logs}
+        spec: {accessModes: [ReadWriteOncePod], storageClassName: fast, resources: {requests: {storage: 512Mi}}}
+",
+    )
+    .unwrap();
+    let stderr = export_ok(d, "w.yaml", "first-fit", "1m", "state.yaml");
+    assert!(!stderr.contains("claim template"), "{stderr}");
+    let state = read_list(&d.join("state.yaml"));
+    let kinds: Vec<&str> = state["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["Node", "StorageClass", "StorageClass", "StatefulSet"]
+    );
+    let set = item(&state, "StatefulSet", "db");
+    assert_eq!(set["spec"]["replicas"], 0);
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"],
+        serde_json::json!([
+            {"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce", "ReadOnlyMany"], "storageClassName": "standard",
+                "resources": {"requests": {"storage": "10Gi"}}}},
+            {"metadata": {"name": "logs"}, "spec": {
+                "accessModes": ["ReadWriteOncePod"], "storageClassName": "fast",
+                "resources": {"requests": {"storage": "512Mi"}}}},
+        ])
+    );
+    reloads_to_the_same_bytes_without_scheduling(d, "least-allocated");
+}
+
+/// A DaemonSet on three nodes (one tainted, which both tolerate) and a Deployment spread
+/// one replica a node by `least-allocated`: reloaded under
+/// first-fit (which would stack the Deployment on n1), the state exports to the same
+/// bytes and no pod meets the scheduler.
+#[test]
+fn a_daemon_set_and_a_deployment_round_trip_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.yaml"),
+        "startLatency: 0s
+cluster:
+  nodes:
+    - {name: n1, allocatable: {cpu: '4', memory: 8Gi}}
+    - {name: n2, allocatable: {cpu: '4', memory: 8Gi}}
+    - {name: n3, allocatable: {cpu: '4', memory: 8Gi}, taints: [{key: gpu, value: 'yes', effect: NoSchedule}]}
+workloads:
+  - daemonSet: agent
+    labels: {app: agent}
+    requests: {cpu: 100m, memory: 64Mi}
+    tolerations: [{operator: Exists}]
+  - deployment: web
+    replicas: 3
+    labels: {app: web}
+    requests: {cpu: '1', memory: 1Gi}
+    tolerations: [{key: gpu, operator: Equal, value: 'yes', effect: NoSchedule}]
+",
+    )
+    .unwrap();
+    export_ok(d, "w.yaml", "least-allocated", "1m", "state.yaml");
+    let state = read_list(&d.join("state.yaml"));
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("n1", vec!["agent-0", "web-2"]),
+        ("n2", vec!["agent-1", "web-1"]),
+        ("n3", vec!["agent-2", "web-0"]),
+    ]
+    .into_iter()
+    .map(|(n, pods)| (n.to_owned(), pods.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(placements(&state), expected);
+    let agent = item(&state, "DaemonSet", "agent");
+    assert_eq!(
+        agent["spec"]["template"]["spec"]["tolerations"],
+        serde_json::json!([{"operator": "Exists"}])
+    );
+    assert_eq!(
+        item(&state, "Node", "n3")["spec"]["taints"],
+        serde_json::json!([{"key": "gpu", "effect": "NoSchedule", "value": "yes"}])
+    );
+    reloads_to_the_same_bytes_without_scheduling(d, "first-fit");
+}

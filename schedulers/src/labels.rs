@@ -75,17 +75,28 @@ pub enum SelectorOperator {
 }
 
 impl SelectorOperator {
+    /// Every value, in declaration order.
+    pub const ALL: [SelectorOperator; 6] = [
+        SelectorOperator::In,
+        SelectorOperator::NotIn,
+        SelectorOperator::Exists,
+        SelectorOperator::DoesNotExist,
+        SelectorOperator::Gt,
+        SelectorOperator::Lt,
+    ];
+    /// Kubernetes' spellings, in the order of [`SelectorOperator::ALL`]: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
+
     /// Parses the Kubernetes spelling (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`).
     pub fn parse(s: &str) -> Option<SelectorOperator> {
-        Some(match s {
-            "In" => SelectorOperator::In,
-            "NotIn" => SelectorOperator::NotIn,
-            "Exists" => SelectorOperator::Exists,
-            "DoesNotExist" => SelectorOperator::DoesNotExist,
-            "Gt" => SelectorOperator::Gt,
-            "Lt" => SelectorOperator::Lt,
-            _ => return None,
-        })
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }
 

@@ -306,6 +306,28 @@ pub enum PreemptionPolicy {
     Never,
 }
 
+impl PreemptionPolicy {
+    /// Every policy, in declaration order.
+    pub const ALL: [PreemptionPolicy; 2] = [
+        PreemptionPolicy::PreemptLowerPriority,
+        PreemptionPolicy::Never,
+    ];
+    /// Kubernetes' spellings, in the order of [`PreemptionPolicy::ALL`]: what the loader
+    /// accepts and `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["PreemptLowerPriority", "Never"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<PreemptionPolicy> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
 impl PodTemplate {
     /// True when the template constrains nodes beyond resources (selector, affinity,
     /// tolerations, node name); the fast paths of simple schedulers skip these checks

@@ -80,6 +80,28 @@ pub enum WhenUnsatisfiable {
     ScheduleAnyway,
 }
 
+impl WhenUnsatisfiable {
+    /// Every value, in declaration order.
+    pub const ALL: [WhenUnsatisfiable; 2] = [
+        WhenUnsatisfiable::DoNotSchedule,
+        WhenUnsatisfiable::ScheduleAnyway,
+    ];
+    /// Kubernetes' spellings, in the order of [`WhenUnsatisfiable::ALL`]: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["DoNotSchedule", "ScheduleAnyway"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<WhenUnsatisfiable> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
 /// Whether a spread constraint counts nodes the pod could not be placed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InclusionPolicy {
@@ -87,6 +109,25 @@ pub enum InclusionPolicy {
     Honor,
     /// Every node counts.
     Ignore,
+}
+
+impl InclusionPolicy {
+    /// Every value, in declaration order.
+    pub const ALL: [InclusionPolicy; 2] = [InclusionPolicy::Honor, InclusionPolicy::Ignore];
+    /// Kubernetes' spellings, in the order of [`InclusionPolicy::ALL`]: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["Honor", "Ignore"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<InclusionPolicy> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// A `topologySpreadConstraints` entry.

@@ -14,14 +14,25 @@ pub enum TaintEffect {
 }
 
 impl TaintEffect {
-    /// Parses the Kubernetes spelling.
+    /// Every value, in declaration order.
+    pub const ALL: [TaintEffect; 3] = [
+        TaintEffect::NoSchedule,
+        TaintEffect::PreferNoSchedule,
+        TaintEffect::NoExecute,
+    ];
+    /// Kubernetes' spellings, in the order of [`TaintEffect::ALL`]: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+    /// Parses Kubernetes' spelling.
     pub fn parse(s: &str) -> Option<TaintEffect> {
-        Some(match s {
-            "NoSchedule" => TaintEffect::NoSchedule,
-            "PreferNoSchedule" => TaintEffect::PreferNoSchedule,
-            "NoExecute" => TaintEffect::NoExecute,
-            _ => return None,
-        })
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }
 
@@ -50,6 +61,26 @@ pub enum TolerationOperator {
     Equal,
     /// Any value matches.
     Exists,
+}
+
+impl TolerationOperator {
+    /// Every value, in declaration order.
+    pub const ALL: [TolerationOperator; 2] =
+        [TolerationOperator::Equal, TolerationOperator::Exists];
+    /// Kubernetes' spellings, in the order of [`TolerationOperator::ALL`]: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["Equal", "Exists"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<TolerationOperator> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// A pod's toleration of taints.

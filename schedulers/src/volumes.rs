@@ -32,13 +32,24 @@ pub enum VolumeBindingMode {
 }
 
 impl VolumeBindingMode {
+    /// Every mode, in declaration order.
+    pub const ALL: [VolumeBindingMode; 2] = [
+        VolumeBindingMode::Immediate,
+        VolumeBindingMode::WaitForFirstConsumer,
+    ];
+    /// Kubernetes' spellings, in the order of [`VolumeBindingMode::ALL`]: what the loader
+    /// accepts and `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["Immediate", "WaitForFirstConsumer"];
+
     /// Parses Kubernetes' spelling.
     pub fn parse(s: &str) -> Option<VolumeBindingMode> {
-        match s {
-            "Immediate" => Some(VolumeBindingMode::Immediate),
-            "WaitForFirstConsumer" => Some(VolumeBindingMode::WaitForFirstConsumer),
-            _ => None,
-        }
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }
 

@@ -353,7 +353,7 @@ impl<'a> Simulation<'a> {
     pub fn workloads(&self) -> Vec<WorkloadView<'_>> {
         let workloads = &self.scenario.workloads;
         let c = &self.controllers;
-        let mut views: Vec<Option<WorkloadView<'_>>> = workloads
+        let views: Vec<Option<WorkloadView<'_>>> = workloads
             .iter()
             .enumerate()
             .map(|(w, workload)| {
@@ -386,23 +386,30 @@ impl<'a> Simulation<'a> {
                 }
             })
             .collect();
+        // Each view's live pods with their ordinals, taken in the one pass over the pods so
+        // that ordering them needs no second lookup per pod.
+        let mut members: Vec<Vec<(u32, PodId)>> = vec![Vec::new(); views.len()];
         for (id, pod) in self.cluster.pods() {
             let live = matches!(
                 pod.phase,
                 PodPhase::Pending | PodPhase::Waiting | PodPhase::Bound | PodPhase::Running
             ) && !pod.terminating;
-            if let Some(Some(view)) = views.get_mut(pod.owner as usize)
-                && live
-            {
-                view.pods.push(id);
+            let owner = pod.owner as usize;
+            if live && matches!(views.get(owner), Some(Some(_))) {
+                members[owner].push((pod.ordinal, id));
             }
         }
-        let mut views: Vec<WorkloadView<'_>> = views.into_iter().flatten().collect();
-        for view in &mut views {
-            view.pods
-                .sort_by_key(|&id| self.cluster.pod(id).map_or(0, |p| p.ordinal));
-        }
         views
+            .into_iter()
+            .zip(members)
+            .filter_map(|(view, mut found)| {
+                let mut view = view?;
+                // Stable, so pods sharing an ordinal keep the arena's order.
+                found.sort_by_key(|&(ordinal, _)| ordinal);
+                view.pods = found.into_iter().map(|(_, id)| id).collect();
+                Some(view)
+            })
+            .collect()
     }
 
     /// Events processed so far.

@@ -7,11 +7,11 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::cluster::ClusterState;
-use crate::labels::{Labels, NodeSelectorTerm, SelectorOperator, SelectorRequirement};
+use crate::labels::{Labels, NodeSelectorTerm, SelectorRequirement};
 use crate::node::{Node, NodeId};
 use crate::pod::{Pod, PodId};
 use crate::resources::{ResourceNames, Resources};
-use crate::taints::{TaintEffect, Toleration, TolerationOperator};
+use crate::taints::Toleration;
 
 /// The protocol version schedlab speaks. A program must answer the hello with exactly
 /// this string.
@@ -118,7 +118,7 @@ fn write_node(out: &mut Vec<u8>, id: usize, node: &Node, free: &Resources, names
         out.extend_from_slice(br#","value":"#);
         string(out, &taint.value);
         out.extend_from_slice(br#","effect":"#);
-        string(out, effect(taint.effect));
+        string(out, taint.effect.name());
         out.push(b'}');
     }
     let _ = write!(
@@ -192,7 +192,7 @@ fn requirements(out: &mut Vec<u8>, list: &[SelectorRequirement]) {
         out.extend_from_slice(br#"{"key":"#);
         string(out, &r.key);
         out.extend_from_slice(br#","operator":"#);
-        string(out, operator(r.operator));
+        string(out, r.operator.name());
         out.extend_from_slice(br#","values":["#);
         for (j, v) in r.values.iter().enumerate() {
             if j > 0 {
@@ -209,40 +209,15 @@ fn write_toleration(out: &mut Vec<u8>, t: &Toleration) {
     out.extend_from_slice(br#"{"key":"#);
     string(out, &t.key);
     out.extend_from_slice(br#","operator":"#);
-    string(
-        out,
-        match t.operator {
-            TolerationOperator::Equal => "Equal",
-            TolerationOperator::Exists => "Exists",
-        },
-    );
+    string(out, t.operator.name());
     out.extend_from_slice(br#","value":"#);
     string(out, &t.value);
     out.extend_from_slice(br#","effect":"#);
     match t.effect {
-        Some(e) => string(out, effect(e)),
+        Some(e) => string(out, e.name()),
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
-}
-
-fn effect(e: TaintEffect) -> &'static str {
-    match e {
-        TaintEffect::NoSchedule => "NoSchedule",
-        TaintEffect::PreferNoSchedule => "PreferNoSchedule",
-        TaintEffect::NoExecute => "NoExecute",
-    }
-}
-
-fn operator(o: SelectorOperator) -> &'static str {
-    match o {
-        SelectorOperator::In => "In",
-        SelectorOperator::NotIn => "NotIn",
-        SelectorOperator::Exists => "Exists",
-        SelectorOperator::DoesNotExist => "DoesNotExist",
-        SelectorOperator::Gt => "Gt",
-        SelectorOperator::Lt => "Lt",
-    }
 }
 
 /// `{"cpu":2000,"memory":4294967296,...}`: every kind in use when `all`, else only the

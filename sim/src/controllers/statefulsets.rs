@@ -37,7 +37,7 @@ use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::Fact;
 use crate::rng::{Concern, stream};
-use crate::scenario::{PodManagementPolicy, Scenario, WorkloadKind};
+use crate::scenario::{ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
 use crate::time::SimTime;
 
 /// The label upstream sets on each pod to its name (`apps/v1` StatefulSetPodNameLabel).
@@ -249,10 +249,10 @@ impl StatefulSets {
 
 /// The template of ordinal `i` of the set stamped from `base`: its own claims and the
 /// labels upstream gives each pod.
-fn ordinal_template(base: &PodTemplate, claim_templates: &[String], i: u32) -> PodTemplate {
+fn ordinal_template(base: &PodTemplate, claim_templates: &[ClaimTemplate], i: u32) -> PodTemplate {
     let mut t = base.clone();
     for c in claim_templates {
-        let claim = format!("{c}-{}-{i}", base.name);
+        let claim = format!("{}-{}-{i}", c.name, base.name);
         if !t.volume_claims.contains(&claim) {
             t.volume_claims.push(claim);
         }

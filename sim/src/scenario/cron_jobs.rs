@@ -39,17 +39,24 @@ pub enum ConcurrencyPolicy {
 }
 
 impl ConcurrencyPolicy {
-    /// The policies' spellings.
+    /// Every policy, in declaration order.
+    pub const ALL: [ConcurrencyPolicy; 3] = [
+        ConcurrencyPolicy::Allow,
+        ConcurrencyPolicy::Forbid,
+        ConcurrencyPolicy::Replace,
+    ];
+    /// The policies' spellings, in the order of [`ConcurrencyPolicy::ALL`].
     pub const NAMES: [&'static str; 3] = ["Allow", "Forbid", "Replace"];
 
     /// The policy spelt `s`.
     pub fn parse(s: &str) -> Option<ConcurrencyPolicy> {
-        Some(match s {
-            "Allow" => ConcurrencyPolicy::Allow,
-            "Forbid" => ConcurrencyPolicy::Forbid,
-            "Replace" => ConcurrencyPolicy::Replace,
-            _ => return None,
-        })
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
     }
 }
 

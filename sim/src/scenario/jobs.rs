@@ -47,3 +47,22 @@ pub enum RestartPolicy {
     /// each restart counts towards `backoffLimit`.
     OnFailure,
 }
+
+impl RestartPolicy {
+    /// Every policy a Job accepts, in declaration order.
+    pub const ALL: [RestartPolicy; 2] = [RestartPolicy::Never, RestartPolicy::OnFailure];
+    /// Kubernetes' spellings, in the order of [`RestartPolicy::ALL`]: what the loader
+    /// accepts and `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["Never", "OnFailure"];
+
+    /// Parses Kubernetes' spelling (`Always`, which a Job refuses, is not one).
+    pub fn parse(s: &str) -> Option<RestartPolicy> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}

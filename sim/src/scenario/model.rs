@@ -218,9 +218,9 @@ pub enum WorkloadKind {
         replicas: u32,
         /// The order in which pods are created.
         pod_management: PodManagementPolicy,
-        /// The names of its `volumeClaimTemplates`: ordinal `i` mounts the claim
+        /// Its `volumeClaimTemplates`: ordinal `i` mounts the claim
         /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
-        claim_templates: Vec<String>,
+        claim_templates: Vec<ClaimTemplate>,
     },
     /// `daemonSet: NAME`: one pod on every node that should run it (its node selector,
     /// required node affinity and tolerations admit the node), from `at` on, including
@@ -238,6 +238,21 @@ pub enum WorkloadKind {
     },
 }
 
+/// One of a StatefulSet's `volumeClaimTemplates`, kept whole so that the set can be
+/// written back (`schedlab export`) even when none of its claims exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimTemplate {
+    /// `metadata.name`: the claims are `<name>-<set>-<ordinal>`.
+    pub name: String,
+    /// `spec.storageClassName`, the default StorageClass's when the template names none
+    /// (empty for none).
+    pub storage_class: String,
+    /// `spec.resources.requests.storage`, in bytes.
+    pub request: i64,
+    /// `spec.accessModes`.
+    pub access_modes: schedulers::volumes::AccessModes,
+}
+
 /// A StatefulSet's `podManagementPolicy`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PodManagementPolicy {
@@ -247,6 +262,28 @@ pub enum PodManagementPolicy {
     OrderedReady,
     /// Every missing pod is created at once.
     Parallel,
+}
+
+impl PodManagementPolicy {
+    /// Every policy, in declaration order.
+    pub const ALL: [PodManagementPolicy; 2] = [
+        PodManagementPolicy::OrderedReady,
+        PodManagementPolicy::Parallel,
+    ];
+    /// Kubernetes' spellings, in the order of [`PodManagementPolicy::ALL`]: what the
+    /// loader accepts and `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["OrderedReady", "Parallel"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<PodManagementPolicy> {
+        let i = Self::NAMES.iter().position(|n| *n == s)?;
+        Some(Self::ALL[i])
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// A trace replayed as a workload: which pods arrive when.

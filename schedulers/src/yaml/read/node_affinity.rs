@@ -10,7 +10,6 @@ use super::super::message::{did_you_mean, one_of, shown};
 use super::{Reader, Result};
 
 /// The operators of a node selector requirement.
-const SELECTOR_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
 /// The one node field `matchFields` may name.
 const NODE_NAME_FIELD: &str = "metadata.name";
 
@@ -61,8 +60,8 @@ impl Reader<'_> {
                 format!(
                     "unknown selector operator {:?}{}; expected {}",
                     raw.operator.value,
-                    did_you_mean(&raw.operator.value, SELECTOR_OPERATORS),
-                    one_of(SELECTOR_OPERATORS)
+                    did_you_mean(&raw.operator.value, &SelectorOperator::NAMES),
+                    one_of(&SelectorOperator::NAMES)
                 ),
             )
         })?;

@@ -15,8 +15,6 @@ use super::super::scalar::{Entries, QuantityMap, Scalar};
 use super::super::{Location, Spanned};
 use super::{Reader, Result};
 
-/// The preemption policies of a pod or a PriorityClass.
-const PREEMPTION_POLICIES: &[&str] = &["PreemptLowerPriority", "Never"];
 /// The longest port name Kubernetes accepts (an IANA service name).
 const MAX_PORT_NAME_LEN: usize = 15;
 
@@ -47,19 +45,18 @@ fn port_name_error(name: &str) -> Option<String> {
 impl Reader<'_> {
     /// A `preemptionPolicy`: `PreemptLowerPriority` or `Never`.
     pub fn preemption_policy(&self, v: &Spanned<String>, field: &str) -> Result<PreemptionPolicy> {
-        match v.value.as_str() {
-            "PreemptLowerPriority" => Ok(PreemptionPolicy::PreemptLowerPriority),
-            "Never" => Ok(PreemptionPolicy::Never),
-            other => Err(self.err(
+        PreemptionPolicy::parse(&v.value).ok_or_else(|| {
+            self.err(
                 &v.referenced,
                 field,
                 format!(
-                    "unknown preemption policy {other:?}{}; expected {}",
-                    did_you_mean(other, PREEMPTION_POLICIES),
-                    one_of(PREEMPTION_POLICIES)
+                    "unknown preemption policy {:?}{}; expected {}",
+                    v.value,
+                    did_you_mean(&v.value, &PreemptionPolicy::NAMES),
+                    one_of(&PreemptionPolicy::NAMES)
                 ),
-            )),
-        }
+            )
+        })
     }
 
     /// An object's `name` (a DNS subdomain) and `namespace` (a DNS label, `default` when

@@ -14,19 +14,6 @@ use super::super::names::dns_label_error;
 use super::super::{Location, Spanned};
 use super::{Reader, Result};
 
-/// The actions of a spread constraint that cannot be met.
-const WHEN_UNSATISFIABLE: &[&str] = &["DoNotSchedule", "ScheduleAnyway"];
-/// Whether a spread constraint's domains follow node affinity and taints.
-const INCLUSION_POLICIES: &[&str] = &["Honor", "Ignore"];
-
-/// The name of a `whenUnsatisfiable` action, as the file spells it.
-fn when_name(w: WhenUnsatisfiable) -> &'static str {
-    match w {
-        WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
-        WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
-    }
-}
-
 /// Whether a label selector mentions `key`, in `matchLabels` or `matchExpressions`.
 fn selector_has_key(s: &RawLabelSelector, key: &str) -> bool {
     s.match_labels
@@ -223,19 +210,18 @@ impl Reader<'_> {
         let Some(v) = v else {
             return Ok(default);
         };
-        match v.value.as_str() {
-            "Honor" => Ok(InclusionPolicy::Honor),
-            "Ignore" => Ok(InclusionPolicy::Ignore),
-            other => Err(self.err(
+        InclusionPolicy::parse(&v.value).ok_or_else(|| {
+            self.err(
                 &v.referenced,
                 field,
                 format!(
-                    "unknown policy {other:?}{}; expected {}",
-                    did_you_mean(other, INCLUSION_POLICIES),
-                    one_of(INCLUSION_POLICIES)
+                    "unknown policy {:?}{}; expected {}",
+                    v.value,
+                    did_you_mean(&v.value, &InclusionPolicy::NAMES),
+                    one_of(&InclusionPolicy::NAMES)
                 ),
-            )),
-        }
+            )
+        })
     }
 
     /// A pod's `topologySpreadConstraints`, checked as the API server does; no two may share
@@ -269,21 +255,18 @@ impl Reader<'_> {
                 self.topology_key(raw.topology_key.as_ref(), &item.referenced, &c_base, false)?;
             let when_field = format!("{c_base}.whenUnsatisfiable");
             let when_unsatisfiable = match &raw.when_unsatisfiable {
-                Some(v) => match v.value.as_str() {
-                    "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
-                    "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
-                    other => {
-                        return Err(self.err(
-                            &v.referenced,
-                            &when_field,
-                            format!(
-                                "unknown whenUnsatisfiable {other:?}{}; expected {}",
-                                did_you_mean(other, WHEN_UNSATISFIABLE),
-                                one_of(WHEN_UNSATISFIABLE)
-                            ),
-                        ));
-                    }
-                },
+                Some(v) => WhenUnsatisfiable::parse(&v.value).ok_or_else(|| {
+                    self.err(
+                        &v.referenced,
+                        &when_field,
+                        format!(
+                            "unknown whenUnsatisfiable {:?}{}; expected {}",
+                            v.value,
+                            did_you_mean(&v.value, &WhenUnsatisfiable::NAMES),
+                            one_of(&WhenUnsatisfiable::NAMES)
+                        ),
+                    )
+                })?,
                 None => {
                     return Err(self.err(
                         &item.referenced,
@@ -292,7 +275,7 @@ impl Reader<'_> {
                     ));
                 }
             };
-            let when = when_name(when_unsatisfiable);
+            let when = when_unsatisfiable.name();
             if let Some(j) = out.iter().position(|c| {
                 c.topology_key == topology_key && c.when_unsatisfiable == when_unsatisfiable
             }) {

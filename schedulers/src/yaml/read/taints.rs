@@ -7,11 +7,6 @@ use super::super::kube::{RawTaint, RawToleration};
 use super::super::message::{did_you_mean, one_of};
 use super::{Reader, Result};
 
-/// The effects of a taint, as Kubernetes spells them.
-const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
-/// The operators of a toleration.
-const TOLERATION_OPERATORS: &[&str] = &["Equal", "Exists"];
-
 impl Reader<'_> {
     /// A taint effect, which Kubernetes spells in CamelCase.
     fn taint_effect(&self, v: &Spanned<String>, field: &str) -> Result<TaintEffect> {
@@ -22,8 +17,8 @@ impl Reader<'_> {
                 format!(
                     "unknown taint effect {:?}{}; expected {}",
                     v.value,
-                    did_you_mean(&v.value, TAINT_EFFECTS),
-                    one_of(TAINT_EFFECTS)
+                    did_you_mean(&v.value, &TaintEffect::NAMES),
+                    one_of(&TaintEffect::NAMES)
                 ),
             )
         })
@@ -49,21 +44,18 @@ impl Reader<'_> {
         let raw = &t.value;
         let operator = match &raw.operator {
             None => TolerationOperator::Equal,
-            Some(op) => match op.value.as_str() {
-                "Equal" => TolerationOperator::Equal,
-                "Exists" => TolerationOperator::Exists,
-                other => {
-                    return Err(self.err(
-                        &op.referenced,
-                        &format!("{base}.operator"),
-                        format!(
-                            "unknown toleration operator {other:?}{}; expected {}",
-                            did_you_mean(other, TOLERATION_OPERATORS),
-                            one_of(TOLERATION_OPERATORS)
-                        ),
-                    ));
-                }
-            },
+            Some(op) => TolerationOperator::parse(&op.value).ok_or_else(|| {
+                self.err(
+                    &op.referenced,
+                    &format!("{base}.operator"),
+                    format!(
+                        "unknown toleration operator {:?}{}; expected {}",
+                        op.value,
+                        did_you_mean(&op.value, &TolerationOperator::NAMES),
+                        one_of(&TolerationOperator::NAMES)
+                    ),
+                )
+            })?,
         };
         let key = raw
             .key

@@ -34,20 +34,17 @@ impl Builder<'_> {
         };
         let restart_policy = match &raw.restart_policy {
             None => RestartPolicy::Never,
-            Some(v) => match v.value.as_str() {
-                "Never" => RestartPolicy::Never,
-                "OnFailure" => RestartPolicy::OnFailure,
-                other => {
-                    return Err(self.kube.err(
-                        &v.referenced,
-                        &format!("{base}.restartPolicy"),
-                        format!(
-                            "Unsupported value: {other:?}: supported values: \"OnFailure\", \"Never\" \
-                             (a Job's pods may not restart Always)"
-                        ),
-                    ));
-                }
-            },
+            Some(v) => RestartPolicy::parse(&v.value).ok_or_else(|| {
+                self.kube.err(
+                    &v.referenced,
+                    &format!("{base}.restartPolicy"),
+                    format!(
+                        "Unsupported value: {:?}: supported values: \"OnFailure\", \"Never\" \
+                         (a Job's pods may not restart Always)",
+                        v.value
+                    ),
+                )
+            })?,
         };
         let failure_probability = match &raw.failure_probability {
             Some(v) => {

@@ -18,14 +18,6 @@ const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[
     ("system-node-critical", 2_000_001_000),
 ];
 
-/// The name of a preemption policy, as the file spells it.
-fn policy_name(p: PreemptionPolicy) -> &'static str {
-    match p {
-        PreemptionPolicy::PreemptLowerPriority => "PreemptLowerPriority",
-        PreemptionPolicy::Never => "Never",
-    }
-}
-
 /// A PriorityClass a workload may name: declared in `priorityClasses`, or built in.
 pub(super) struct PriorityClass {
     /// The name workloads give in `priorityClassName`.
@@ -237,9 +229,9 @@ impl Builder<'_> {
                 &policy_field,
                 format!(
                     "preemptionPolicy {} conflicts with {source}, whose preemptionPolicy is {}{default}; the class sets the policy, so leave `preemptionPolicy` out or name a class with preemptionPolicy: {}",
-                    policy_name(p),
-                    policy_name(class.preemption_policy),
-                    policy_name(p)
+                    p.name(),
+                    class.preemption_policy.name(),
+                    p.name()
                 ),
             ));
         }

@@ -15,9 +15,7 @@ use serde_saphyr::Spanned;
 
 use super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::{Builder, Result};
-use crate::scenario::PodManagementPolicy;
-
-const POLICIES: &[&str] = &["OrderedReady", "Parallel"];
+use crate::scenario::{ClaimTemplate, PodManagementPolicy};
 
 /// The claim of `template` for ordinal `ordinal` of the StatefulSet `set`.
 pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
@@ -36,29 +34,25 @@ impl Builder<'_> {
         template: &PodTemplate,
         replicas: u32,
         base: &str,
-    ) -> Result<(PodManagementPolicy, Vec<String>)> {
+    ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>)> {
         let policy = match &raw.pod_management_policy {
             None => PodManagementPolicy::OrderedReady,
-            Some(v) => match v.value.as_str() {
-                "OrderedReady" => PodManagementPolicy::OrderedReady,
-                "Parallel" => PodManagementPolicy::Parallel,
-                other => {
-                    return Err(self.kube.err(
-                        &v.referenced,
-                        &format!("{base}.podManagementPolicy"),
-                        format!(
-                            "unknown pod management policy {}{}; expected {}",
-                            quoted(other),
-                            did_you_mean(other, POLICIES),
-                            one_of(POLICIES)
-                        ),
-                    ));
-                }
-            },
+            Some(v) => PodManagementPolicy::parse(&v.value).ok_or_else(|| {
+                self.kube.err(
+                    &v.referenced,
+                    &format!("{base}.podManagementPolicy"),
+                    format!(
+                        "unknown pod management policy {}{}; expected {}",
+                        quoted(&v.value),
+                        did_you_mean(&v.value, &PodManagementPolicy::NAMES),
+                        one_of(&PodManagementPolicy::NAMES)
+                    ),
+                )
+            })?,
         };
-        let mut names: Vec<String> = Vec::new();
+        let mut templates: Vec<ClaimTemplate> = Vec::new();
         let Some(list) = &raw.volume_claim_templates else {
-            return Ok((policy, names));
+            return Ok((policy, templates));
         };
         // Claims are made when the scenario loads, one per ordinal and template: a count
         // no cluster runs would only exhaust memory before any limit is checked.
@@ -80,25 +74,26 @@ impl Builder<'_> {
         }
         for (i, item) in list.value.iter().enumerate() {
             let tbase = format!("{base}.volumeClaimTemplates[{i}]");
-            let name = self.claim_template(&item.value, template, replicas, &names, &tbase)?;
-            names.push(name);
+            let claim_template =
+                self.claim_template(&item.value, template, replicas, &templates, &tbase)?;
+            templates.push(claim_template);
         }
-        Ok((policy, names))
+        Ok((policy, templates))
     }
 
-    /// One claim template: its name, after adding its claims.
+    /// One claim template, after adding its claims.
     fn claim_template(
         &mut self,
         raw: &RawClaimTemplate,
         template: &PodTemplate,
         replicas: u32,
-        earlier: &[String],
+        earlier: &[ClaimTemplate],
         base: &str,
-    ) -> Result<String> {
+    ) -> Result<ClaimTemplate> {
         let name_v: &Spanned<String> = &raw.metadata.value.name;
         let name_field = format!("{base}.metadata.name");
         let name = self.storage_name(name_v, &name_field, "volume claim template")?;
-        if earlier.contains(&name) {
+        if earlier.iter().any(|t| t.name == name) {
             return Err(self.kube.err(
                 &name_v.referenced,
                 &name_field,
@@ -146,15 +141,21 @@ impl Builder<'_> {
                 })
                 .expect("the name was checked to be new");
         }
-        Ok(name)
+        Ok(ClaimTemplate {
+            name,
+            storage_class,
+            request,
+            access_modes,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{check_at, load};
-    use crate::scenario::{PodManagementPolicy, WorkloadKind};
+    use crate::scenario::{ClaimTemplate, PodManagementPolicy, WorkloadKind};
     use crate::time::SimTime;
+    use schedulers::volumes::{AccessMode, AccessModes};
 
     const STORAGE: &str = "storageClasses:
   - {name: zonal, volumeBindingMode: WaitForFirstConsumer}
@@ -182,7 +183,20 @@ mod tests {
                 at: SimTime::from_secs(60),
                 replicas: 2,
                 pod_management: PodManagementPolicy::OrderedReady,
-                claim_templates: vec!["data".into(), "logs".into()],
+                claim_templates: vec![
+                    ClaimTemplate {
+                        name: "data".into(),
+                        storage_class: "zonal".into(),
+                        request: 1 << 30,
+                        access_modes: AccessModes::of(&[AccessMode::ReadWriteOnce]),
+                    },
+                    ClaimTemplate {
+                        name: "logs".into(),
+                        storage_class: "zonal".into(),
+                        request: 100 << 20,
+                        access_modes: AccessModes::NONE,
+                    },
+                ],
             }
         );
         assert_eq!(

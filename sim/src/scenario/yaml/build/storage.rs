@@ -16,8 +16,6 @@ use serde_saphyr::Spanned;
 use super::super::raw::{RawClaim, RawPersistentVolume, RawStorage, RawStorageClass};
 use super::{Builder, Result};
 
-const BINDING_MODES: &[&str] = &["Immediate", "WaitForFirstConsumer"];
-
 impl Builder<'_> {
     /// `accessModes`: Kubernetes' four spellings, ReadWriteOncePod alone (as the API
     /// server validates a claim or a volume).
@@ -217,8 +215,8 @@ impl Builder<'_> {
                         format!(
                             "unknown volume binding mode {}{}; expected {}",
                             quoted(&v.value),
-                            did_you_mean(&v.value, BINDING_MODES),
-                            one_of(BINDING_MODES)
+                            did_you_mean(&v.value, &VolumeBindingMode::NAMES),
+                            one_of(&VolumeBindingMode::NAMES)
                         ),
                     )
                 })?,
