@@ -151,7 +151,8 @@ impl Set {
             let Some(id) = self.pods[i] else {
                 continue;
             };
-            let terminating = self.deleting[i] || ctx.cluster.pod(id).is_some_and(|p| p.terminating);
+            let terminating =
+                self.deleting[i] || ctx.cluster.pod(id).is_some_and(|p| p.terminating);
             if terminating {
                 if ordered {
                     // Wait for it to be gone.

@@ -335,14 +335,7 @@ impl Builder<'_> {
             ));
         }
         let (replicas, cpu_request) = scale_basis(&workload_kind, &template);
-        let mut dynamics = self.dynamics(
-            raw,
-            kind,
-            replicas,
-            cpu_request,
-            &template.name,
-            base,
-        )?;
+        let mut dynamics = self.dynamics(raw, kind, replicas, cpu_request, &template.name, base)?;
         if let WorkloadKind::StatefulSet {
             replicas,
             pod_management,

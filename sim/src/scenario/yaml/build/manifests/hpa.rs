@@ -247,7 +247,10 @@ impl<'f> Builder<'f> {
             let (w, built_as) = if kind == "Deployment" {
                 (deployment(workloads, &namespace, &name), Kind::Deployment)
             } else {
-                (stateful_set(workloads, &namespace, &name), Kind::StatefulSet)
+                (
+                    stateful_set(workloads, &namespace, &name),
+                    Kind::StatefulSet,
+                )
             };
             let w = w.ok_or_else(missing)?;
             let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
