@@ -1717,8 +1717,8 @@ spec:
 
 #[test]
 fn an_hpa_manifest_scales_its_stateful_set_and_an_unscalable_kind_is_refused() {
-    // Each pod uses 500m (100%): at the first sync (15 s) 2 -> 4, and db-2 then db-3 are
-    // created in order.
+    // Each pod uses 500m (100%): the first scrape is at 15 s, as the first sync, which
+    // sees no sample yet; at 30 s 2 -> 4, and db-2 then db-3 are created in order.
     let scenario = "\
 duration: 2m
 manifests: [m.yaml]
@@ -1748,7 +1748,7 @@ manifestDynamics:
         .map(|t| (t.time.as_micros() / 1_000_000, format!("{:?}", t.event)))
         .collect();
     assert_eq!(scaled.len(), 1, "{scaled:?}");
-    assert_eq!(scaled[0].0, 15, "{scaled:?}");
+    assert_eq!(scaled[0].0, 30, "{scaled:?}");
     assert!(scaled[0].1.contains("replicas 2 -> 4"), "{scaled:?}");
     let pods: Vec<String> = bindings(&r).into_iter().map(|(p, _)| p).collect();
     assert_eq!(pods, ["db-0", "db-1", "db-2", "db-3"]);
