@@ -373,7 +373,8 @@ impl<'a> Simulation<'a> {
                         Some(view(template, Some(desired), sets, 0))
                     }
                     WorkloadKind::StatefulSet { replicas, .. } if c.statefulsets.is_live(w) => {
-                        Some(view(&workload.template, Some(*replicas), 0, 0))
+                        let replicas = c.statefulsets.replicas(w).unwrap_or(*replicas);
+                        Some(view(&workload.template, Some(replicas), 0, 0))
                     }
                     WorkloadKind::DaemonSet { .. } if c.daemonsets.is_live(w) => {
                         Some(view(&workload.template, None, 0, 0))

@@ -1687,3 +1687,143 @@ fn the_newest_default_class_is_chosen_by_time_not_by_text() {
     );
     assert!(e.message.contains("RFC 3339"), "{e}");
 }
+
+/// A StatefulSet of two 500m pods and its HPA (50% CPU, up to 4), and an HPA of a
+/// DaemonSet (`KIND` replaced by each test).
+const STATEFUL_HPA: &str = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: postgres, resources: {requests: {cpu: 500m}}}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: db}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: KIND, name: db}
+  maxReplicas: 4
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: 50}
+";
+
+#[test]
+fn an_hpa_manifest_scales_its_stateful_set_and_an_unscalable_kind_is_refused() {
+    // Each pod uses 500m (100%): the first scrape is at 15 s, as the first sync, which
+    // sees no sample yet; at 30 s 2 -> 4, and db-2 then db-3 are created in order.
+    let scenario = "\
+duration: 2m
+manifests: [m.yaml]
+cluster:
+  nodes: [{name: n, allocatable: {cpu: \"8\", memory: 16Gi}}]
+manifestDynamics:
+  - statefulSet: db
+    usage: {cpu: 500m}
+";
+    let manifest = STATEFUL_HPA.replace("KIND", "StatefulSet");
+    let dir = dir_with("hpa-sts", &[("s.yaml", scenario), ("m.yaml", &manifest)]);
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(s.manifest_warnings, Vec::<String>::new());
+    let hpa = s.workloads[0]
+        .dynamics
+        .as_ref()
+        .unwrap()
+        .hpa
+        .as_ref()
+        .unwrap();
+    assert_eq!((hpa.min, hpa.max), (1, 4));
+    let r = run(&s, "first-fit");
+    let scaled: Vec<(u64, String)> = r
+        .trace
+        .iter()
+        .filter(|t| matches!(t.event, TraceEvent::HpaScaled { .. }))
+        .map(|t| (t.time.as_micros() / 1_000_000, format!("{:?}", t.event)))
+        .collect();
+    assert_eq!(scaled.len(), 1, "{scaled:?}");
+    assert_eq!(scaled[0].0, 30, "{scaled:?}");
+    assert!(scaled[0].1.contains("replicas 2 -> 4"), "{scaled:?}");
+    let pods: Vec<String> = bindings(&r).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(pods, ["db-0", "db-1", "db-2", "db-3"]);
+
+    // readinessDelay is a Deployment's only.
+    let delayed = scenario.replace("usage: {cpu: 500m}", "readinessDelay: 5s");
+    let dir = dir_with(
+        "hpa-sts-delay",
+        &[("s.yaml", &delayed), ("m.yaml", &manifest)],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(
+        (e.line, e.field.as_deref()),
+        (Some(7), Some("manifestDynamics[0].readinessDelay")),
+        "{e}"
+    );
+
+    // A DaemonSet has no scale subresource: the HPA can never act.
+    let manifest = STATEFUL_HPA.replace("KIND", "DaemonSet");
+    let dir = dir_with("hpa-ds", &[("s.yaml", scenario), ("m.yaml", &manifest)]);
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    let line = manifest[..manifest.find("kind: DaemonSet").unwrap()]
+        .matches('\n')
+        .count() as u64
+        + 1;
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+        (
+            Some(line),
+            Some(47),
+            Some("spec.scaleTargetRef.kind"),
+            "a HorizontalPodAutoscaler scales a Deployment, ReplicaSet or StatefulSet (a kind with a `scale` subresource); \"DaemonSet\" has none"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_cron_jobs_time_zone_moves_its_runs_and_an_unknown_one_is_refused() {
+    // 09:00 in New York on 1970-01-05 is 14:00 UTC (EST, UTC-5, in the bundled tzdb):
+    // 840 minutes after time 0, Unix minute 5760 + 840.
+    let scenario = "\
+duration: 24h
+manifests: [m.yaml]
+cluster:
+  nodes: [{name: n, allocatable: {cpu: \"4\", memory: 8Gi}}]
+manifestDynamics:
+  - {cronJob: report, duration: 1m}
+";
+    let zoned =
+        cron("Allow", "  timeZone: America/New_York\n").replace("*/10 * * * *", "0 9 * * *");
+    let created = jobs_created(scenario, &zoned, "cron-tz");
+    assert_eq!(created, [(840 * 60, "report-6600".to_owned())]);
+
+    let unknown = zoned.replace("America/New_York", "America/Gotham");
+    let dir = dir_with("cron-tz-bad", &[("s.yaml", scenario), ("m.yaml", &unknown)]);
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+        (
+            Some(7),
+            Some(13),
+            Some("spec.timeZone"),
+            "unknown time zone \"America/Gotham\" (an IANA name such as \"America/New_York\" or \"Etc/UTC\")"
+        ),
+        "{e}"
+    );
+    let prefixed = zoned.replace("\"0 9 * * *\"", "\"CRON_TZ=UTC 0 9 * * *\"");
+    let dir = dir_with(
+        "cron-tz-prefix",
+        &[("s.yaml", scenario), ("m.yaml", &prefixed)],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("spec.schedule"), "{e}");
+    assert!(e.message.starts_with("cannot use TZ or CRON_TZ"), "{e}");
+}

@@ -22,7 +22,8 @@
 //! Simplified: the controller is never late itself, so `startingDeadlineSeconds` only
 //! matters to Forbid's late runs; `suspend` is fixed for the run (a suspended CronJob
 //! schedules nothing); finished Jobs are not kept (`successfulJobsHistoryLimit`,
-//! `failedJobsHistoryLimit` have nothing to prune); `timeZone` is not modelled (UTC).
+//! `failedJobsHistoryLimit` have nothing to prune); `timeZone` only moves the laid-out times
+//! (`crate::scenario::cron_jobs::Zone`).
 
 use crate::controllers::Controller;
 use crate::controllers::jobs::JobEvent;

@@ -303,6 +303,7 @@ impl Kubelet {
                 | EvictionReason::Drain
                 | EvictionReason::ScaleDown
                 | EvictionReason::DeploymentScaledDown
+                | EvictionReason::StatefulSetScaledDown
                 | EvictionReason::RolloutReplaced
                 | EvictionReason::JobTerminated => true,
                 EvictionReason::Taint => ctx.cluster.node(node).ready,

@@ -149,7 +149,7 @@ pub(crate) fn subscribers(fact: &Fact) -> &'static [Id] {
             Jobs,
             DaemonSets,
         ],
-        Fact::Scaled { .. } => &[Workloads],
+        Fact::Scaled { .. } => &[Workloads, StatefulSets],
         Fact::PodReady { .. } => &[Workloads],
         // A new node's daemon pods exist before the queue looks at the pods it may take.
         Fact::NodeAdded { .. } => &[Failures, DaemonSets, Queue],

@@ -20,9 +20,20 @@
 //! (as upstream finds the pod already running); the missing ordinals then follow the
 //! policy. A replacement of an adopted pod is scheduled as any other.
 //!
+//! Replicas change when a HorizontalPodAutoscaler scales the set ([`Fact::Scaled`], the
+//! same autoscaler as a Deployment's). As upstream's `updateStatefulSet`
+//! (pkg/controller/statefulset/stateful_set_control.go, v1.35), the pods of ordinals at
+//! or above the replicas are condemned and deleted highest ordinal first, after every
+//! ordinal below the replicas has been processed: under OrderedReady only once those all
+//! run and are Ready, one at a time, each after the previous has terminated (a condemned
+//! pod that is not Running and Ready blocks unless it is the lowest such one, upstream's
+//! `firstUnhealthyPod`); under Parallel all at once. A scale-up creates the new ordinals
+//! by the policy as above. A deleted ordinal's claims stay (the default
+//! `persistentVolumeClaimRetentionPolicy`, Retain) and are the ones its pod takes again
+//! when a scale-up brings the ordinal back.
+//!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
-//! `minReadySeconds`); replicas are fixed (no scaling, so no ordered scale-down); no
-//! rolling updates or revisions; a pod that ran for no time, or was refused rather than
+//! `minReadySeconds`); no rolling updates or revisions; a pod that ran for no time, or was refused rather than
 //! evicted, is recreated after the kubelet's initial crash-loop back-off (10 s) rather
 //! than upstream's immediate delete-and-recreate, which would spin at one instant.
 
@@ -33,9 +44,10 @@ use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
+use crate::controllers::kubelet::KubeletEvent;
 use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
 use crate::engine::{Ctx, Event};
-use crate::observe::Fact;
+use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
 use crate::scenario::{ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
 use crate::time::SimTime;
@@ -74,13 +86,17 @@ impl StatefulSetEvent {
 struct Set {
     workload: u32,
     policy: PodManagementPolicy,
+    /// `spec.replicas`: the scenario's, then the autoscaler's.
+    replicas: usize,
     /// Created: its creation time has come.
     live: bool,
-    /// Per ordinal: its template (the set's, with its own claims and labels), its pod,
-    /// and when it may be recreated.
+    /// Per ordinal ever wanted: its template (the set's, with its own claims and
+    /// labels), its pod, when it may be recreated, and whether the set is deleting its
+    /// pod (condemned by a scale-down); longer than `replicas` after a scale-down.
     templates: Vec<Arc<PodTemplate>>,
     pods: Vec<Option<PodId>>,
     not_before: Vec<SimTime>,
+    deleting: Vec<bool>,
     /// Per ordinal: a snapshot's pod's template, pinned to its node, for its first
     /// creation only; empty when there is none left to adopt.
     pinned: Vec<Option<Arc<PodTemplate>>>,
@@ -119,6 +135,73 @@ impl Set {
     }
 }
 
+impl Set {
+    /// Upstream's pass over the condemned pods (ordinals at or above `replicas`),
+    /// highest ordinal first: deletes them one at a time under OrderedReady (`ordered`),
+    /// all at once under Parallel.
+    fn condemn(&mut self, ordered: bool, ctx: &mut Ctx<'_>) {
+        let condemned = self.replicas.min(self.pods.len())..self.pods.len();
+        // The lowest condemned pod that is not Running and Ready may go before the
+        // healthy ones above it (upstream's `firstUnhealthyPod`, the replicas being all
+        // healthy here under OrderedReady).
+        let first_unhealthy = condemned
+            .clone()
+            .find(|&i| self.pods[i].is_some_and(|id| !healthy(ctx, id)));
+        for i in condemned.rev() {
+            let Some(id) = self.pods[i] else {
+                continue;
+            };
+            let terminating =
+                self.deleting[i] || ctx.cluster.pod(id).is_some_and(|p| p.terminating);
+            if terminating {
+                if ordered {
+                    // Wait for it to be gone.
+                    return;
+                }
+                continue;
+            }
+            if ordered && !healthy(ctx, id) && first_unhealthy != Some(i) {
+                return;
+            }
+            self.deleting[i] = true;
+            if ctx.cluster.pod(id).is_some_and(|p| p.node.is_none()) {
+                // Never bound: nothing runs, the API server deletes it at once.
+                ctx.remove_pod(id, false);
+            } else {
+                ctx.then(Event::Kubelet(KubeletEvent::Evict {
+                    pod: id,
+                    reason: EvictionReason::StatefulSetScaledDown,
+                }));
+            }
+            if ordered {
+                return;
+            }
+        }
+    }
+
+    /// The autoscaler set the replicas to `to`: the new ordinals get their templates.
+    fn scale(&mut self, to: usize, base: &PodTemplate, claim_templates: &[String]) {
+        self.replicas = to;
+        for i in self.templates.len()..to {
+            self.templates
+                .push(Arc::new(ordinal_template(base, claim_templates, i as u32)));
+        }
+        if self.pods.len() < to {
+            self.pods.resize(to, None);
+            self.not_before.resize(to, SimTime::ZERO);
+            self.deleting.resize(to, false);
+        }
+    }
+}
+
+/// Whether pod `id` is Running and Ready, and not being deleted (a pod is Ready once it
+/// runs: no readiness probes).
+fn healthy(ctx: &Ctx<'_>, id: PodId) -> bool {
+    ctx.cluster
+        .pod(id)
+        .is_some_and(|p| p.phase == PodPhase::Running && !p.terminating)
+}
+
 /// Every StatefulSet of the scenario.
 #[derive(Debug, Default)]
 pub struct StatefulSets {
@@ -133,6 +216,13 @@ impl StatefulSets {
     pub(crate) fn is_live(&self, w: usize) -> bool {
         let set = self.by_workload.get(w).copied().unwrap_or(u32::MAX);
         self.sets.get(set as usize).is_some_and(|s| s.live)
+    }
+
+    /// The replicas the set of workload `w` wants now (its autoscaler's, if it has one);
+    /// read by [`crate::Simulation::workloads`].
+    pub(crate) fn replicas(&self, w: usize) -> Option<u32> {
+        let set = self.by_workload.get(w).copied().unwrap_or(u32::MAX);
+        self.sets.get(set as usize).map(|s| s.replicas as u32)
     }
 
     /// The sets of `scenario`; sets the timer of each one's creation.
@@ -174,10 +264,12 @@ impl StatefulSets {
             s.sets.push(Set {
                 workload: w as u32,
                 policy: *pod_management,
+                replicas: *replicas as usize,
                 live: false,
                 templates,
                 pods: vec![None; *replicas as usize],
                 not_before: vec![SimTime::ZERO; *replicas as usize],
+                deleting: vec![false; *replicas as usize],
                 pinned,
                 durations: stream(seed, Concern::Durations, w as u64),
                 backoff: CreateBackoff::controller(),
@@ -198,7 +290,7 @@ impl StatefulSets {
         }
         // A snapshot's pods are there already: none waits for a lower ordinal.
         if !s.pinned.is_empty() {
-            for i in 0..s.pods.len() {
+            for i in 0..s.pinned.len().min(s.replicas) {
                 if s.pods[i].is_none()
                     && let Some(t) = s.pinned[i].clone()
                 {
@@ -212,7 +304,7 @@ impl StatefulSets {
             s.pinned = Vec::new();
         }
         let ordered = s.policy == PodManagementPolicy::OrderedReady;
-        for i in 0..s.pods.len() {
+        for i in 0..s.replicas {
             match s.pods[i] {
                 None if s.not_before[i] > ctx.now => {
                     if ordered {
@@ -227,16 +319,13 @@ impl StatefulSets {
                     }
                 }
                 Some(id) => {
-                    let healthy = ctx
-                        .cluster
-                        .pod(id)
-                        .is_some_and(|p| p.phase == PodPhase::Running && !p.terminating);
-                    if ordered && !healthy {
+                    if ordered && !healthy(ctx, id) {
                         return;
                     }
                 }
             }
         }
+        s.condemn(ordered, ctx);
     }
 
     /// The set and ordinal of a pod of a set, if it is the ordinal's current pod.
@@ -309,7 +398,10 @@ impl Controller for StatefulSets {
                 };
                 let s = &mut self.sets[set];
                 s.pods[i] = None;
-                if at_once {
+                // Deleted by a scale-down: gone for good, or, when a scale-up wants the
+                // ordinal back meanwhile, recreated now that it is gone.
+                let condemned = std::mem::take(&mut s.deleting[i]);
+                if condemned || at_once {
                     self.sync(set, ctx);
                 } else {
                     let at = ctx.now.saturating_add(CRASH_LOOP_BACKOFF);
@@ -319,6 +411,25 @@ impl Controller for StatefulSets {
                         Event::StatefulSets(StatefulSetEvent::Sync { set: set as u32 }),
                     );
                 }
+            }
+            Fact::Scaled { workload, to, .. } => {
+                let set = self
+                    .by_workload
+                    .get(*workload as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX) as usize;
+                let Some(s) = self.sets.get_mut(set) else {
+                    return;
+                };
+                let w = &ctx.scenario.workloads[*workload as usize];
+                let WorkloadKind::StatefulSet {
+                    claim_templates, ..
+                } = &w.kind
+                else {
+                    return;
+                };
+                s.scale(*to as usize, &w.template, claim_templates);
+                self.sync(set, ctx);
             }
             _ => {}
         }

@@ -709,6 +709,13 @@ impl Workloads {
     /// not ready before ready, ready for less time before more, newer before older. Its
     /// ranking of pods doubled up on a node is not modelled.
     fn scale(&mut self, w: u32, to: u32, ctx: &mut Ctx<'_>) {
+        // A StatefulSet's autoscaler is the StatefulSet controller's to follow.
+        if !matches!(
+            ctx.scenario.workloads.get(w as usize).map(|w| &w.kind),
+            Some(WorkloadKind::Deployment { .. })
+        ) {
+            return;
+        }
         let Some(state) = self.states.get_mut(w as usize) else {
             return;
         };

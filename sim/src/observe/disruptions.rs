@@ -177,6 +177,7 @@ impl Observer for Disruptions {
                     EvictionReason::Preemption
                     | EvictionReason::ScaleDown
                     | EvictionReason::DeploymentScaledDown
+                    | EvictionReason::StatefulSetScaledDown
                     | EvictionReason::RolloutReplaced
                     | EvictionReason::JobTerminated
                     | EvictionReason::NodePressure => return,

@@ -616,6 +616,8 @@ pub enum EvictionReason {
     Drain,
     /// Its Deployment was scaled down (a ReplicaSet's deletion, graceful).
     DeploymentScaledDown,
+    /// Its StatefulSet was scaled down: the highest ordinals go (graceful).
+    StatefulSetScaledDown,
     /// Its Job failed and the job controller deleted its active pods (graceful).
     JobTerminated,
     /// A rollout replaced it: its old ReplicaSet was scaled down (graceful).
@@ -638,6 +640,7 @@ impl EvictionReason {
             EvictionReason::Drain => "drain",
             EvictionReason::ScaleDown => "scale-down",
             EvictionReason::DeploymentScaledDown => "deployment-scaled-down",
+            EvictionReason::StatefulSetScaledDown => "statefulset-scaled-down",
             EvictionReason::JobTerminated => "job-terminated",
             EvictionReason::RolloutReplaced => "rollout-replaced",
             EvictionReason::NodePressure => "node-pressure",
@@ -650,6 +653,7 @@ impl EvictionReason {
         matches!(
             self,
             EvictionReason::DeploymentScaledDown
+                | EvictionReason::StatefulSetScaledDown
                 | EvictionReason::JobTerminated
                 | EvictionReason::RolloutReplaced
         )

@@ -7,8 +7,14 @@
 //! `a/s`, or a comma-separated list of these; months and days of week may be named
 //! (`JAN`, `MON`), Sunday is 0 (and 7); `@yearly`, `@annually`, `@monthly`, `@weekly`,
 //! `@daily`, `@midnight` and `@hourly` are accepted. When both day fields are
-//! restricted, a day matching either runs (cron's rule). Times are UTC (`timeZone` is not
-//! modelled).
+//! restricted, a day matching either runs (cron's rule). Times are UTC unless the
+//! CronJob names a `timeZone` ([`Zone`], an IANA name), in which the schedule is read on
+//! the zone's wall clock as robfig/cron v3 reads it in a location: a wall time that a
+//! spring-forward gap skips does not run that day, and a wall time that a fall-back
+//! repeats runs at both of its instants (robfig's own tests: "1am nightly job (runs
+//! twice)"), each a Job of its own (their Unix-minute names differ). The zone rules are
+//! the IANA database bundled with the `jiff` crate, not the host's, so every machine lays
+//! out the same runs.
 //!
 //! Simulated time 0 is [`EPOCH_UNIX_MINUTES`]: Monday 1970-01-05 00:00 UTC, the first
 //! Monday of the Unix epoch, so `0 9 * * MON-FRI` means what it says and a Job's name
@@ -170,12 +176,29 @@ impl Schedule {
     }
 
     /// The scheduled times in `[0, horizon)` of simulated time, at most `limit` of them
-    /// (`None` past the limit).
+    /// (`None` past the limit), read in UTC.
     pub fn times(&self, horizon: SimTime, limit: usize) -> Option<Vec<SimTime>> {
+        self.times_in(None, horizon, limit)
+    }
+
+    /// As [`Schedule::times`], the schedule read on `zone`'s wall clock (UTC for `None`):
+    /// each minute of simulated time runs when its wall time matches, so a skipped wall
+    /// time never runs and a repeated one runs twice, as robfig/cron does.
+    pub fn times_in(
+        &self,
+        zone: Option<&Zone>,
+        horizon: SimTime,
+        limit: usize,
+    ) -> Option<Vec<SimTime>> {
         let minutes = horizon.as_micros().div_ceil(60_000_000);
         let mut out = Vec::new();
         for m in 0..minutes {
-            if self.matches(EPOCH_UNIX_MINUTES + m) {
+            let utc = EPOCH_UNIX_MINUTES + m;
+            let wall = match zone {
+                Some(z) => utc.saturating_add_signed(z.offset_minutes(utc)),
+                None => utc,
+            };
+            if self.matches(wall) {
                 if out.len() == limit {
                     return None;
                 }
@@ -183,6 +206,40 @@ impl Schedule {
             }
         }
         Some(out)
+    }
+}
+
+/// A CronJob's `timeZone`: an IANA time zone from the bundled database.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    tz: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    /// The zone named `name` (`America/New_York`), or why upstream's validation would
+    /// refuse it: an unknown name, or `Local` (not an explicit zone).
+    pub fn named(name: &str) -> Result<Zone, String> {
+        if name.eq_ignore_ascii_case("local") {
+            return Err(
+                "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"
+                    .to_owned(),
+            );
+        }
+        // The bundled database only (jiff's `tzdb-bundle-always`, no zoneinfo feature).
+        match jiff::tz::db().get(name) {
+            Ok(tz) => Ok(Zone { tz }),
+            Err(_) => Err(format!(
+                "unknown time zone {name:?} (an IANA name such as \"America/New_York\" or \"Etc/UTC\")"
+            )),
+        }
+    }
+
+    /// The zone's offset from UTC, in minutes rounded down, at `unix_minutes`.
+    fn offset_minutes(&self, unix_minutes: u64) -> i64 {
+        let Ok(at) = jiff::Timestamp::from_second(unix_minutes as i64 * 60) else {
+            return 0;
+        };
+        i64::from(self.tz.to_offset(at).seconds()).div_euclid(60)
     }
 }
 
@@ -318,6 +375,82 @@ mod tests {
             "day of week field \"5-1\": range \"5-1\" runs backwards"
         );
         assert!(err("@often").starts_with("unknown descriptor"));
+    }
+
+    /// The scheduled times within `days` days of schedule `s` in zone `zone`, as
+    /// (day, minute of the UTC day).
+    fn zoned(s: &str, zone: &str, days: u64) -> Vec<(u64, u64)> {
+        let zone = Zone::named(zone).unwrap();
+        Schedule::parse(s)
+            .unwrap()
+            .times_in(Some(&zone), SimTime::from_secs(days * 86_400), MAX_RUNS)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.as_micros() / 60_000_000)
+            .map(|m| (m / 1440, m % 1440))
+            .collect()
+    }
+
+    #[test]
+    fn a_time_zone_moves_the_runs_and_follows_its_1970_dst() {
+        // New York in January 1970 is EST, UTC-5 (the bundled tzdb): 09:00 is 14:00 UTC.
+        assert_eq!(
+            zoned("0 9 * * *", "America/New_York", 2),
+            [(0, 14 * 60), (1, 14 * 60)]
+        );
+        assert_eq!(zoned("0 9 * * *", "Etc/UTC", 1), [(0, 9 * 60)]);
+        // US DST began on Sunday 1970-04-26 (day 111): 02:00 EST became 03:00 EDT, so
+        // 02:30 does not exist that day and does not run; 09:00 EDT is 13:00 UTC.
+        let day = 111;
+        assert_eq!(month_and_day(4 + day), (4, 26));
+        let runs = zoned("30 2 * * *", "America/New_York", day + 2);
+        assert_eq!(
+            &runs[runs.len() - 2..],
+            [(day - 1, 7 * 60 + 30), (day + 1, 6 * 60 + 30)]
+        );
+        assert_eq!(
+            &zoned("0 9 * * *", "America/New_York", day + 1)[day as usize - 1..],
+            [(day - 1, 14 * 60), (day, 13 * 60)]
+        );
+        // Hourly around the gap: 01:00 EST (06:00 UTC), then 03:00 EDT (07:00 UTC).
+        let hourly: Vec<(u64, u64)> = zoned("0 * * * *", "America/New_York", day + 1)
+            .into_iter()
+            .filter(|&(d, m)| d == day && (5 * 60..=8 * 60).contains(&m))
+            .collect();
+        assert_eq!(
+            hourly,
+            [(day, 5 * 60), (day, 6 * 60), (day, 7 * 60), (day, 8 * 60)]
+        );
+        // It ended on Sunday 1970-10-25 (day 293): 02:00 EDT became 01:00 EST, so 01:30
+        // comes twice and runs twice, as robfig/cron runs it (05:30 and 06:30 UTC).
+        let back = 293;
+        assert_eq!(month_and_day(4 + back), (10, 25));
+        let runs: Vec<(u64, u64)> = zoned("30 1 * * *", "America/New_York", back + 2)
+            .into_iter()
+            .filter(|&(d, _)| d >= back - 1)
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (back - 1, 5 * 60 + 30),
+                (back, 5 * 60 + 30),
+                (back, 6 * 60 + 30),
+                (back + 1, 6 * 60 + 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_and_local_zones_are_refused() {
+        assert_eq!(
+            Zone::named("Mars/Olympus").unwrap_err(),
+            "unknown time zone \"Mars/Olympus\" (an IANA name such as \"America/New_York\" or \"Etc/UTC\")"
+        );
+        assert!(
+            Zone::named("Local")
+                .unwrap_err()
+                .contains("explicit time zone")
+        );
     }
 
     #[test]

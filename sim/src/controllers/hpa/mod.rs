@@ -1,15 +1,16 @@
 //! HorizontalPodAutoscalers (autoscaling/v2): each one, every sync period, reads its
-//! Deployment's pods and their newest usage samples, asks the [`calculator`] what each
-//! metric recommends, takes the largest, and lets the [`behavior`] stabilize and bound
-//! it; a change is published as [`Fact::Scaled`], which the Deployment's ReplicaSet
-//! acts on.
+//! target's pods (a Deployment's or a StatefulSet's) and their newest usage samples, asks
+//! the [`calculator`] what each metric recommends, takes the largest, and lets the
+//! [`behavior`] stabilize and bound it; a change is published as [`Fact::Scaled`], which
+//! the Deployment's ReplicaSet or the StatefulSet controller acts on (upstream reads and
+//! writes either through the `scale` subresource, so the algorithm is the same).
 //!
 //! Follows `reconcileAutoscaler` of kube-controller-manager's
 //! `pkg/controller/podautoscaler/horizontal.go` (v1.35): a target at zero replicas with
 //! `minReplicas` above zero is left alone (autoscaling is off); a count outside
 //! `minReplicas..=maxReplicas` is brought inside first; metrics that cannot be computed
 //! are skipped, and if any was skipped the others may scale up but not down. Every
-//! autoscaler syncs on its own period from its Deployment's creation (upstream syncs them
+//! autoscaler syncs on its own period from its target's creation (upstream syncs them
 //! all through one work queue, which has no fixed phase).
 
 pub mod behavior;
@@ -37,7 +38,7 @@ pub enum HpaEvent {
 /// One autoscaler's state.
 #[derive(Debug)]
 struct Autoscaler {
-    /// The Deployment's `spec.replicas`, which only this autoscaler changes.
+    /// The target's `spec.replicas`, which only this autoscaler changes.
     replicas: i32,
     history: History,
 }
@@ -57,7 +58,12 @@ impl Autoscalers {
         let mut hpas = Vec::with_capacity(scenario.workloads.len());
         for (i, w) in scenario.workloads.iter().enumerate() {
             let spec = w.dynamics.as_ref().and_then(|d| d.hpa.as_ref());
-            let (Some(spec), WorkloadKind::Deployment { at, replicas }) = (spec, &w.kind) else {
+            let (
+                Some(spec),
+                WorkloadKind::Deployment { at, replicas }
+                | WorkloadKind::StatefulSet { at, replicas, .. },
+            ) = (spec, &w.kind)
+            else {
                 hpas.push(None);
                 continue;
             };

@@ -153,19 +153,24 @@ pub(super) struct RawScenario {
     /// Kubernetes manifest files and directories, relative to the scenario's directory
     /// (see `build/manifests.rs`).
     pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Load and usage for Deployments of the manifests (see `build/manifests/hpa.rs`).
+    /// Load and usage for Deployments and StatefulSets of the manifests, durations for
+    /// their Jobs (see `build/manifests/hpa.rs`).
     pub(super) manifest_dynamics: Option<Vec<Spanned<RawManifestDynamics>>>,
 }
 
 /// One item of `manifestDynamics:`: what the manifests cannot say about one of their
 /// objects. For a Deployment, the dynamics a scenario's `deployment:` entry would give
-/// (readiness, load, usage), on which an HPA manifest scales; for a Job or a CronJob's
+/// (readiness, load, usage), on which an HPA manifest scales; for a StatefulSet, its load
+/// and usage (not readiness: its pods are Ready once they run); for a Job or a CronJob's
 /// Jobs, how long their pods run.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawManifestDynamics {
-    /// A Deployment's `metadata.name` (exactly one of `deployment`, `job`, `cronJob`).
+    /// A Deployment's `metadata.name` (exactly one of `deployment`, `statefulSet`, `job`,
+    /// `cronJob`).
     pub(super) deployment: Option<Spanned<String>>,
+    /// A StatefulSet's `metadata.name`.
+    pub(super) stateful_set: Option<Spanned<String>>,
     /// A Job's `metadata.name`.
     pub(super) job: Option<Spanned<String>>,
     /// A CronJob's `metadata.name`.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use super::super::raw::{RawWorkload, ScalarOrDist};
+use super::workloads::Kind;
 use super::{Builder, Result};
 use crate::controllers::hpa::behavior::{Behavior, Policy, PolicyKind, ScalingRules, SelectPolicy};
 use crate::controllers::hpa::calculator::{CalcSettings, Target};
@@ -199,7 +200,9 @@ const RPS_METRIC: &str = "requests_per_second";
 /// its pods' CPU request, as [`Builder::dynamics`] and [`Builder::hpa`] take them.
 pub(super) fn scale_basis(kind: &WorkloadKind, template: &PodTemplate) -> (u32, i64) {
     let replicas = match kind {
-        WorkloadKind::Deployment { replicas, .. } => *replicas,
+        WorkloadKind::Deployment { replicas, .. } | WorkloadKind::StatefulSet { replicas, .. } => {
+            *replicas
+        }
         _ => 0,
     };
     (
@@ -209,11 +212,13 @@ pub(super) fn scale_basis(kind: &WorkloadKind, template: &PodTemplate) -> (u32, 
 }
 
 impl Builder<'_> {
-    /// The dynamics of a workload, if it gives any of their keys; only Deployments may.
+    /// The dynamics of a workload, if it gives any of their keys: a Deployment may give
+    /// any; a StatefulSet `service`, `memoryUsage`, `usage` and `horizontalPodAutoscaler`
+    /// (its pods are Ready once they run, and KEDA is modelled for Deployments only).
     pub(super) fn dynamics(
         &self,
         raw: &RawWorkload,
-        is_deployment: bool,
+        kind: Kind,
         replicas: u32,
         cpu_request: i64,
         name: &str,
@@ -244,11 +249,28 @@ impl Builder<'_> {
         let Some((first, at)) = keys.iter().find_map(|(k, at)| at.map(|at| (*k, at))) else {
             return Ok(None);
         };
-        if !is_deployment {
+        let stateful = ["service", "memoryUsage", "usage", "horizontalPodAutoscaler"];
+        if kind == Kind::StatefulSet {
+            if let Some((k, at)) = keys
+                .iter()
+                .find_map(|(k, at)| at.filter(|_| !stateful.contains(k)).map(|at| (*k, at)))
+            {
+                return Err(self.kube.err(
+                    at,
+                    &format!("{base}.{k}"),
+                    format!("`{k}` applies to deployment workloads only"),
+                ));
+            }
+        } else if kind != Kind::Deployment {
+            let also = if stateful.contains(&first) {
+                " and statefulSet"
+            } else {
+                ""
+            };
             return Err(self.kube.err(
                 at,
                 &format!("{base}.{first}"),
-                format!("`{first}` applies to deployment workloads only"),
+                format!("`{first}` applies to deployment{also} workloads only"),
             ));
         }
         let readiness_delay = match &raw.readiness_delay {

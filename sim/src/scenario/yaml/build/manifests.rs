@@ -566,6 +566,7 @@ fn silent_keys(kind: Modelled, parent: &str) -> Option<&'static [&'static str]> 
                 "spec",
                 &[
                     "schedule",
+                    "timeZone",
                     "concurrencyPolicy",
                     "suspend",
                     "startingDeadlineSeconds",

@@ -27,7 +27,9 @@ pub(crate) const MAX_CLAIMS: u64 = 100_000;
 
 impl Builder<'_> {
     /// A StatefulSet's `podManagementPolicy` and the names of its `volumeClaimTemplates`,
-    /// whose claims for ordinals `0..replicas` are added to the scenario's storage.
+    /// whose claims for ordinals `0..replicas` are added to the scenario's storage
+    /// (`replicas` is the most the set may have: its autoscaler's `maxReplicas` if that
+    /// is more than its own).
     pub(super) fn stateful_set(
         &mut self,
         raw: &RawWorkload,
@@ -114,6 +116,17 @@ impl Builder<'_> {
             &format!("{base}.spec.storageClassName"),
         )?;
         let namespace = &template.namespace;
+        self.claim_templates.push((
+            template.name.clone(),
+            PersistentVolumeClaim {
+                name: name.clone(),
+                namespace: namespace.clone(),
+                storage_class: storage_class.clone(),
+                request,
+                bound_volume: None,
+                access_modes,
+            },
+        ));
         for ordinal in 0..replicas {
             let claim = claim_name(&name, &template.name, ordinal);
             let clash = self.volumes.claim(namespace, &claim).is_some();
@@ -147,6 +160,32 @@ impl Builder<'_> {
             request,
             access_modes,
         })
+    }
+
+    /// Adds the claims of StatefulSet `set`'s ordinals below `ordinals` that it does not
+    /// have yet (an HPA manifest's `maxReplicas` above the set's replicas); a claim of
+    /// that name that exists already is the ordinal's, as upstream uses it.
+    pub(super) fn more_stateful_claims(&mut self, namespace: &str, set: &str, ordinals: u32) {
+        let protos: Vec<PersistentVolumeClaim> = self
+            .claim_templates
+            .iter()
+            .filter(|(s, c)| s == set && c.namespace == namespace)
+            .map(|(_, c)| c.clone())
+            .collect();
+        for proto in protos {
+            for ordinal in 0..ordinals {
+                let claim = claim_name(&proto.name, set, ordinal);
+                if self.volumes.claim(namespace, &claim).is_some() {
+                    continue;
+                }
+                self.volumes
+                    .add_claim(PersistentVolumeClaim {
+                        name: claim,
+                        ..proto.clone()
+                    })
+                    .expect("the name was checked to be new");
+            }
+        }
     }
 }
 

@@ -286,16 +286,6 @@ impl Builder<'_> {
             base,
         )?;
         let mut workload_kind = workload_kind;
-        if let WorkloadKind::StatefulSet {
-            replicas,
-            pod_management,
-            claim_templates,
-            ..
-        } = &mut workload_kind
-        {
-            (*pod_management, *claim_templates) =
-                self.stateful_set(raw, &template, *replicas, base)?;
-        }
         let duration = match &raw.duration {
             None => None,
             Some(d) => Some(self.scalar_or_dist(
@@ -345,14 +335,22 @@ impl Builder<'_> {
             ));
         }
         let (replicas, cpu_request) = scale_basis(&workload_kind, &template);
-        let mut dynamics = self.dynamics(
-            raw,
-            kind == Kind::Deployment,
+        let mut dynamics = self.dynamics(raw, kind, replicas, cpu_request, &template.name, base)?;
+        if let WorkloadKind::StatefulSet {
             replicas,
-            cpu_request,
-            &template.name,
-            base,
-        )?;
+            pod_management,
+            claim_templates,
+            ..
+        } = &mut workload_kind
+        {
+            // An autoscaler may want ordinals up to its maxReplicas: their claims too.
+            let most = dynamics
+                .as_ref()
+                .and_then(|d| d.hpa.as_ref())
+                .map_or(0, |h| h.max.max(0) as u32);
+            (*pod_management, *claim_templates) =
+                self.stateful_set(raw, &template, (*replicas).max(most), base)?;
+        }
         let template = Arc::new(template);
         if kind != Kind::Deployment {
             let given = [("rollouts", raw.rollouts.as_ref().map(|v| &v.referenced))]

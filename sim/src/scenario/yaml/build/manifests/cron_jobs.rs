@@ -16,7 +16,7 @@ use super::super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::super::workloads::Kind;
 use super::super::{Builder, Result};
 use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of, pod_fields, respell};
-use crate::scenario::cron_jobs::{ConcurrencyPolicy, CronJob, MAX_RUNS, Schedule, job_name};
+use crate::scenario::cron_jobs::{ConcurrencyPolicy, CronJob, MAX_RUNS, Schedule, Zone, job_name};
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -32,6 +32,7 @@ struct CronJobObject {
 #[serde(rename_all = "camelCase")]
 struct CronJobSpec {
     schedule: Option<Spanned<String>>,
+    time_zone: Option<Spanned<String>>,
     concurrency_policy: Option<Spanned<String>>,
     suspend: Option<Spanned<bool>>,
     starting_deadline_seconds: Option<Spanned<Scalar>>,
@@ -115,6 +116,22 @@ impl<'f> Builder<'f> {
                     format!("CronJob {}: expected `spec.schedule`", quoted(&name)),
                 ));
             };
+            // Upstream's validation: the zone is `timeZone`'s to give.
+            let text = schedule_text.value.trim_start();
+            if text.starts_with("TZ=") || text.starts_with("CRON_TZ=") {
+                return Err(kube.err(
+                    &schedule_text.referenced,
+                    "spec.schedule",
+                    "cannot use TZ or CRON_TZ in schedule, use the timeZone field instead",
+                ));
+            }
+            let zone = match &spec.time_zone {
+                None => None,
+                Some(z) => Some(
+                    Zone::named(&z.value)
+                        .map_err(|e| kube.err(&z.referenced, "spec.timeZone", e))?,
+                ),
+            };
             let schedule = Schedule::parse(&schedule_text.value).map_err(|e| {
                 kube.err(
                     &schedule_text.referenced,
@@ -164,7 +181,7 @@ impl<'f> Builder<'f> {
                         ),
                     ));
                 };
-                schedule.times(horizon, MAX_RUNS).ok_or_else(|| {
+                schedule.times_in(zone.as_ref(), horizon, MAX_RUNS).ok_or_else(|| {
                     kube.err(
                         &schedule_text.referenced,
                         "spec.schedule",

@@ -1,17 +1,23 @@
 //! HorizontalPodAutoscaler (autoscaling/v2) from manifests, and `manifestDynamics:`, the
 //! load and usage a scenario gives the manifests' Deployments for it to scale on.
 //!
-//! An HPA manifest becomes the `horizontalPodAutoscaler:` of the Deployment its
-//! `scaleTargetRef` names (same namespace), built by the same code (`build::dynamics`),
+//! An HPA manifest becomes the `horizontalPodAutoscaler:` of the Deployment or
+//! StatefulSet its `scaleTargetRef` names (same namespace), built by the same code
+//! (`build::dynamics`),
 //! so the controller (`sim/src/controllers/hpa/`, after upstream's
 //! `pkg/controller/podautoscaler/horizontal.go`) runs it as a scenario's own; the
 //! controller's flags (sync period 15 s, tolerance 0.1, ...) keep their defaults. A
-//! manifest carries no load: without a `manifestDynamics:` entry for its Deployment
-//! (`service:` or `usage:`), the pods report no usage and the HPA only scales down.
+//! manifest carries no load: without a `manifestDynamics:` entry for its target
+//! (`service:` or `usage:`), the pods report no usage and the HPA only scales down. A
+//! StatefulSet's claims are made for the ordinals up to the HPA's `maxReplicas` (upstream
+//! makes each when its ordinal's pod is first created; only an Immediate claim, bound
+//! at once, shows the difference).
 //!
-//! Warned about and ignored rather than refused, since the rest of the manifests still
-//! simulate: a target that is not a Deployment (or ReplicaSet) of the manifests (a
-//! StatefulSet's dynamics are not modelled), a second HPA for the same target, and
+//! Refused: a target of a built-in kind without a `scale` subresource (a DaemonSet, a
+//! Job, a Pod, ...), which upstream's controller can never scale. Warned about and
+//! ignored rather than refused, since the rest of the manifests still simulate: a target
+//! of another kind (a custom resource, a ReplicationController) or not in the manifests,
+//! a second HPA for the same target, and
 //! metrics of a type the model lacks (Object, External, ContainerResource, and Pods
 //! metrics other than `requests_per_second` of a Deployment with a `service:`). An HPA
 //! left with no metric is ignored; one with no `metrics` at all gets upstream's default,
@@ -29,6 +35,7 @@ use super::super::super::raw::{RawManifestDynamics, RawWorkload};
 use super::super::dynamics::{
     RawBehavior, RawHpa, RawMetric, RawPodsMetric, RawResourceMetric, RawTarget, scale_basis,
 };
+use super::super::workloads::Kind;
 use super::super::{Builder, Result};
 use super::cron_jobs::PlannedCronJob;
 use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of};
@@ -56,9 +63,11 @@ struct HpaSpec {
     behavior: Option<RawBehavior>,
 }
 
-/// `scaleTargetRef` (`apiVersion` is not checked).
+/// `scaleTargetRef`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct TargetRef {
+    api_version: Option<Spanned<String>>,
     kind: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
 }
@@ -95,6 +104,26 @@ fn deployment<'w>(
     })
 }
 
+/// The StatefulSet of the manifests named `name` in `namespace`.
+fn stateful_set<'w>(
+    workloads: &'w mut [Workload],
+    namespace: &str,
+    name: &str,
+) -> Option<&'w mut Workload> {
+    named(workloads, namespace, name, |k| {
+        matches!(k, WorkloadKind::StatefulSet { .. })
+    })
+}
+
+/// Whether `api_version` (a `scaleTargetRef`'s; absent counts as built in) is a group
+/// version of Kubernetes' own workloads, whose kinds schedlab knows all of.
+fn built_in(api_version: Option<&str>) -> bool {
+    matches!(
+        api_version,
+        None | Some("v1" | "apps/v1" | "batch/v1" | "extensions/v1beta1" | "apps/v1beta2")
+    )
+}
+
 impl<'f> Builder<'f> {
     /// Applies `manifestDynamics:` (read with the scenario's reader) to the manifests'
     /// Deployments and Jobs, `workloads`, and to the Job templates of their CronJobs,
@@ -111,6 +140,7 @@ impl<'f> Builder<'f> {
             let raw = item.value;
             let targets = [
                 ("deployment", "Deployment", &raw.deployment),
+                ("statefulSet", "StatefulSet", &raw.stateful_set),
                 ("job", "Job", &raw.job),
                 ("cronJob", "CronJob", &raw.cron_job),
             ];
@@ -119,7 +149,7 @@ impl<'f> Builder<'f> {
                 return Err(self.kube.err(
                     &item.referenced,
                     &base,
-                    "expected one of `deployment`, `job` or `cronJob` (the manifest object's name)",
+                    "expected one of `deployment`, `statefulSet`, `job` or `cronJob` (the manifest object's name)",
                 ));
             };
             if let Some(&(second, _, Some(v))) = given.next() {
@@ -166,7 +196,7 @@ impl<'f> Builder<'f> {
                     ),
                 )
             };
-            if kind != "Deployment" {
+            if kind == "Job" || kind == "CronJob" {
                 let dynamics = [
                     (
                         "readinessDelay",
@@ -183,7 +213,7 @@ impl<'f> Builder<'f> {
                     return Err(self.kube.err(
                         at,
                         &format!("{base}.{k}"),
-                        format!("`{k}` applies to a `deployment` entry only"),
+                        format!("`{k}` applies to `deployment` and `statefulSet` entries only"),
                     ));
                 }
                 let w = if kind == "Job" {
@@ -211,10 +241,18 @@ impl<'f> Builder<'f> {
                 return Err(self.kube.err(
                     &d.referenced,
                     &format!("{base}.duration"),
-                    "a Deployment's pods run until the end: `duration` applies to `job` and `cronJob` entries",
+                    format!("a {kind}'s pods run until the end: `duration` applies to `job` and `cronJob` entries"),
                 ));
             }
-            let w = deployment(workloads, &namespace, &name).ok_or_else(missing)?;
+            let (w, built_as) = if kind == "Deployment" {
+                (deployment(workloads, &namespace, &name), Kind::Deployment)
+            } else {
+                (
+                    stateful_set(workloads, &namespace, &name),
+                    Kind::StatefulSet,
+                )
+            };
+            let w = w.ok_or_else(missing)?;
             let (replicas, cpu_request) = scale_basis(&w.kind, &w.template);
             let keys = RawWorkload {
                 readiness_delay: raw.readiness_delay,
@@ -224,7 +262,7 @@ impl<'f> Builder<'f> {
                 ..RawWorkload::default()
             };
             w.dynamics = self
-                .dynamics(&keys, true, replicas, cpu_request, &name, &base)?
+                .dynamics(&keys, built_as, replicas, cpu_request, &name, &base)?
                 .map(Arc::new);
         }
         Ok(())
@@ -256,7 +294,7 @@ impl<'f> Builder<'f> {
                 return Err(kube.err(
                     &o.at,
                     "spec.scaleTargetRef",
-                    "a HorizontalPodAutoscaler needs `spec.scaleTargetRef` (the Deployment it scales)",
+                    "a HorizontalPodAutoscaler needs `spec.scaleTargetRef` (the Deployment or StatefulSet it scales)",
                 ));
             };
             let (Some(kind), Some(target_name)) = (&target.value.kind, &target.value.name) else {
@@ -266,18 +304,41 @@ impl<'f> Builder<'f> {
                     "a scaleTargetRef needs `kind` and `name`",
                 ));
             };
-            if !matches!(kind.value.as_str(), "Deployment" | "ReplicaSet") {
+            let api_version = target.value.api_version.as_ref().map(|v| v.value.as_str());
+            let scalable = matches!(
+                kind.value.as_str(),
+                "Deployment" | "ReplicaSet" | "StatefulSet"
+            );
+            if !scalable && built_in(api_version) && kind.value != "ReplicationController" {
+                // Upstream's controller finds no `scale` subresource and never acts: a
+                // mistake in the manifest, not a gap of the model.
+                return Err(kube.err(
+                    &kind.referenced,
+                    "spec.scaleTargetRef.kind",
+                    format!(
+                        "a HorizontalPodAutoscaler scales a Deployment, ReplicaSet or StatefulSet (a kind with a `scale` subresource); {} has none",
+                        quoted(&kind.value)
+                    ),
+                ));
+            }
+            if !scalable {
                 warn(
                     &kind.referenced,
                     "spec.scaleTargetRef.kind",
                     format!(
-                        "scaling a {} is not modelled by schedlab (only Deployments and ReplicaSets), ignored",
+                        "scaling a {} is not modelled by schedlab (only Deployments, ReplicaSets and StatefulSets), ignored",
                         kind.value
                     ),
                 );
                 continue;
             }
-            let Some(w) = deployment(workloads, &o.namespace, &target_name.value) else {
+            let is_set = kind.value == "StatefulSet";
+            let found = if is_set {
+                stateful_set(workloads, &o.namespace, &target_name.value)
+            } else {
+                deployment(workloads, &o.namespace, &target_name.value)
+            };
+            let Some(w) = found else {
                 warn(
                     &target_name.referenced,
                     "spec.scaleTargetRef.name",
@@ -434,14 +495,20 @@ impl<'f> Builder<'f> {
                     &target_name.referenced,
                     "spec.scaleTargetRef.name",
                     format!(
-                        "Deployment {} has no load or usage, so its pods report none and the autoscaler only scales it down: give it a `manifestDynamics:` entry in the scenario (`service:` or `usage:`)",
+                        "{} {} has no load or usage, so its pods report none and the autoscaler only scales it down: give it a `manifestDynamics:` entry in the scenario (`service:` or `usage:`)",
+                        kind.value,
                         quoted(&target_name.value)
                     ),
                 );
             }
+            let ordinals = built.max.max(0) as u32;
             let mut d = w.dynamics.as_deref().cloned().unwrap_or_default();
             d.hpa = Some(built);
             w.dynamics = Some(Arc::new(d));
+            if is_set {
+                // The ordinals a scale-up may create need their claims.
+                self.more_stateful_claims(&o.namespace, &target_name.value, ordinals);
+            }
         }
         Ok(warnings)
     }
