@@ -180,7 +180,7 @@ impl Set {
     }
 
     /// The autoscaler set the replicas to `to`: the new ordinals get their templates.
-    fn scale(&mut self, to: usize, base: &PodTemplate, claim_templates: &[String]) {
+    fn scale(&mut self, to: usize, base: &PodTemplate, claim_templates: &[ClaimTemplate]) {
         self.replicas = to;
         for i in self.templates.len()..to {
             self.templates
