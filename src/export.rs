@@ -659,7 +659,7 @@ fn containers(
                 let mut port = object([
                     ("containerPort", json!(p.port)),
                     ("hostPort", json!(p.port)),
-                    ("protocol", json!(p.protocol.as_str())),
+                    ("protocol", json!(p.protocol.name())),
                 ]);
                 if !p.host_ip.is_empty() {
                     port.insert("hostIP".into(), json!(p.host_ip));

@@ -1,5 +1,6 @@
 //! Labels and the selectors that match them (nodeSelector, node affinity).
 
+use crate::kubernetes_enum;
 use std::fmt;
 
 /// A set of `key: value` labels, kept sorted by key so that lookups are binary searches
@@ -57,46 +58,22 @@ impl fmt::Debug for Labels {
     }
 }
 
-/// The operator of a node selector requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SelectorOperator {
-    /// The label's value is one of the values.
-    In,
-    /// The label is absent or its value is none of the values.
-    NotIn,
-    /// The label is set.
-    Exists,
-    /// The label is not set.
-    DoesNotExist,
-    /// The label's value, read as an integer, is greater than the single value.
-    Gt,
-    /// The label's value, read as an integer, is less than the single value.
-    Lt,
-}
-
-impl SelectorOperator {
-    /// Every value, in declaration order.
-    pub const ALL: [SelectorOperator; 6] = [
-        SelectorOperator::In,
-        SelectorOperator::NotIn,
-        SelectorOperator::Exists,
-        SelectorOperator::DoesNotExist,
-        SelectorOperator::Gt,
-        SelectorOperator::Lt,
-    ];
-    /// Kubernetes' spellings, in the order of [`SelectorOperator::ALL`]: what the loader accepts and
-    /// `schedlab export` writes.
-    pub const NAMES: [&'static str; 6] = ["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
-
-    /// Parses the Kubernetes spelling (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`).
-    pub fn parse(s: &str) -> Option<SelectorOperator> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// The operator of a node selector requirement.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SelectorOperator {
+        /// The label's value is one of the values.
+        In => "In",
+        /// The label is absent or its value is none of the values.
+        NotIn => "NotIn",
+        /// The label is set.
+        Exists => "Exists",
+        /// The label is not set.
+        DoesNotExist => "DoesNotExist",
+        /// The label's value, read as an integer, is greater than the single value.
+        Gt => "Gt",
+        /// The label's value, read as an integer, is less than the single value.
+        Lt => "Lt",
     }
 }
 

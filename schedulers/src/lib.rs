@@ -67,6 +67,7 @@ pub mod scheduler;
 pub mod score_tree;
 pub mod shape_cache;
 pub mod spec;
+pub mod spelling;
 pub mod suggest;
 pub mod taints;
 pub mod volumes;

@@ -1,6 +1,7 @@
 //! Pods as the scheduler sees them: a shared template (what a workload stamps out) and a
 //! small per-pod record (its own requests, phase and node).
 
+use crate::kubernetes_enum;
 use std::fmt;
 use std::sync::Arc;
 
@@ -46,45 +47,23 @@ pub struct ContainerResources {
     pub restartable: bool,
 }
 
-/// A container port's protocol (`ports[].protocol`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Protocol {
-    /// `TCP`, the Kubernetes default.
-    #[default]
-    Tcp,
-    /// `UDP`.
-    Udp,
-    /// `SCTP`.
-    Sctp,
-}
-
-impl Protocol {
-    /// Every protocol, as Kubernetes spells them.
-    pub const NAMES: &'static [&'static str] = &["TCP", "UDP", "SCTP"];
-
-    /// The protocol Kubernetes spells `name`, if any (case-sensitive, as the API server).
-    pub fn parse(name: &str) -> Option<Protocol> {
-        match name {
-            "TCP" => Some(Protocol::Tcp),
-            "UDP" => Some(Protocol::Udp),
-            "SCTP" => Some(Protocol::Sctp),
-            _ => None,
-        }
-    }
-
-    /// Its name as Kubernetes spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Sctp => "SCTP",
-        }
+kubernetes_enum! {
+    /// A container port's protocol (`ports[].protocol`).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Protocol {
+        /// `TCP`, the Kubernetes default.
+        #[default]
+        Tcp => "TCP",
+        /// `UDP`.
+        Udp => "UDP",
+        /// `SCTP`.
+        Sctp => "SCTP",
     }
 }
 
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.name())
     }
 }
 
@@ -296,35 +275,15 @@ pub struct PodTemplate {
     pub images: Vec<String>,
 }
 
-/// A PriorityClass's `preemptionPolicy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum PreemptionPolicy {
-    /// The pod may evict lower-priority pods to make room (the Kubernetes default).
-    #[default]
-    PreemptLowerPriority,
-    /// The pod waits instead of preempting.
-    Never,
-}
-
-impl PreemptionPolicy {
-    /// Every policy, in declaration order.
-    pub const ALL: [PreemptionPolicy; 2] = [
-        PreemptionPolicy::PreemptLowerPriority,
-        PreemptionPolicy::Never,
-    ];
-    /// Kubernetes' spellings, in the order of [`PreemptionPolicy::ALL`]: what the loader
-    /// accepts and `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["PreemptLowerPriority", "Never"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<PreemptionPolicy> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// A PriorityClass's `preemptionPolicy`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum PreemptionPolicy {
+        /// The pod may evict lower-priority pods to make room (the Kubernetes default).
+        #[default]
+        PreemptLowerPriority => "PreemptLowerPriority",
+        /// The pod waits instead of preempting.
+        Never => "Never",
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a pod says about other pods: label selectors, inter-pod affinity and
 //! anti-affinity terms, and topology spread constraints, with Kubernetes' shapes.
 
+use crate::kubernetes_enum;
 use crate::labels::{Labels, SelectorOperator, SelectorRequirement};
 
 /// A label selector over pods (`matchLabels` and `matchExpressions`, ANDed). An empty
@@ -70,63 +71,26 @@ pub struct PodAffinity {
     pub preferred: Vec<WeightedPodAffinityTerm>,
 }
 
-/// What to do when a spread constraint cannot be satisfied.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum WhenUnsatisfiable {
-    /// A hard constraint: filter out nodes that would break it.
-    #[default]
-    DoNotSchedule,
-    /// A soft constraint: score nodes that keep the skew low higher.
-    ScheduleAnyway,
-}
-
-impl WhenUnsatisfiable {
-    /// Every value, in declaration order.
-    pub const ALL: [WhenUnsatisfiable; 2] = [
-        WhenUnsatisfiable::DoNotSchedule,
-        WhenUnsatisfiable::ScheduleAnyway,
-    ];
-    /// Kubernetes' spellings, in the order of [`WhenUnsatisfiable::ALL`]: what the loader accepts and
-    /// `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["DoNotSchedule", "ScheduleAnyway"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<WhenUnsatisfiable> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// What to do when a spread constraint cannot be satisfied.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+    pub enum WhenUnsatisfiable {
+        /// A hard constraint: filter out nodes that would break it.
+        #[default]
+        DoNotSchedule => "DoNotSchedule",
+        /// A soft constraint: score nodes that keep the skew low higher.
+        ScheduleAnyway => "ScheduleAnyway",
     }
 }
 
-/// Whether a spread constraint counts nodes the pod could not be placed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InclusionPolicy {
-    /// Only nodes that satisfy the pod's node affinity / tolerate its taints count.
-    Honor,
-    /// Every node counts.
-    Ignore,
-}
-
-impl InclusionPolicy {
-    /// Every value, in declaration order.
-    pub const ALL: [InclusionPolicy; 2] = [InclusionPolicy::Honor, InclusionPolicy::Ignore];
-    /// Kubernetes' spellings, in the order of [`InclusionPolicy::ALL`]: what the loader accepts and
-    /// `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["Honor", "Ignore"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<InclusionPolicy> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// Whether a spread constraint counts nodes the pod could not be placed on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum InclusionPolicy {
+        /// Only nodes that satisfy the pod's node affinity / tolerate its taints count.
+        Honor => "Honor",
+        /// Every node counts.
+        Ignore => "Ignore",
     }
 }
 

@@ -1,38 +1,18 @@
 //! Node taints and the pod tolerations that allow them.
 
+use crate::kubernetes_enum;
 use std::fmt;
 
-/// What a taint does to pods that do not tolerate it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TaintEffect {
-    /// New pods are not scheduled on the node.
-    NoSchedule,
-    /// The scheduler avoids the node when it can.
-    PreferNoSchedule,
-    /// New pods are not scheduled and running pods are evicted.
-    NoExecute,
-}
-
-impl TaintEffect {
-    /// Every value, in declaration order.
-    pub const ALL: [TaintEffect; 3] = [
-        TaintEffect::NoSchedule,
-        TaintEffect::PreferNoSchedule,
-        TaintEffect::NoExecute,
-    ];
-    /// Kubernetes' spellings, in the order of [`TaintEffect::ALL`]: what the loader accepts and
-    /// `schedlab export` writes.
-    pub const NAMES: [&'static str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<TaintEffect> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// What a taint does to pods that do not tolerate it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum TaintEffect {
+        /// New pods are not scheduled on the node.
+        NoSchedule => "NoSchedule",
+        /// The scheduler avoids the node when it can.
+        PreferNoSchedule => "PreferNoSchedule",
+        /// New pods are not scheduled and running pods are evicted.
+        NoExecute => "NoExecute",
     }
 }
 
@@ -53,33 +33,15 @@ pub struct Taint {
     pub effect: TaintEffect,
 }
 
-/// How a toleration compares its value with a taint's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum TolerationOperator {
-    /// The values must be equal (the Kubernetes default).
-    #[default]
-    Equal,
-    /// Any value matches.
-    Exists,
-}
-
-impl TolerationOperator {
-    /// Every value, in declaration order.
-    pub const ALL: [TolerationOperator; 2] =
-        [TolerationOperator::Equal, TolerationOperator::Exists];
-    /// Kubernetes' spellings, in the order of [`TolerationOperator::ALL`]: what the loader accepts and
-    /// `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["Equal", "Exists"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<TolerationOperator> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// How a toleration compares its value with a taint's.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum TolerationOperator {
+        /// The values must be equal (the Kubernetes default).
+        #[default]
+        Equal => "Equal",
+        /// Any value matches.
+        Exists => "Exists",
     }
 }
 

@@ -13,6 +13,7 @@
 //! volume modes, reclaim policies or selectors on claims; a provisioner always succeeds
 //! and creates a PV exactly the size of the claim.
 
+use crate::kubernetes_enum;
 use crate::labels::{Labels, NodeSelectorTerm};
 
 /// The zone label of nodes and volumes.
@@ -20,77 +21,31 @@ pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 /// The region label of nodes and volumes.
 pub const REGION_LABEL: &str = "topology.kubernetes.io/region";
 
-/// A StorageClass's `volumeBindingMode`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum VolumeBindingMode {
-    /// Claims are bound (or provisioned) as soon as they exist (the Kubernetes default).
-    #[default]
-    Immediate,
-    /// Claims are bound when the first pod using them is scheduled, in that pod's node's
-    /// topology.
-    WaitForFirstConsumer,
-}
-
-impl VolumeBindingMode {
-    /// Every mode, in declaration order.
-    pub const ALL: [VolumeBindingMode; 2] = [
-        VolumeBindingMode::Immediate,
-        VolumeBindingMode::WaitForFirstConsumer,
-    ];
-    /// Kubernetes' spellings, in the order of [`VolumeBindingMode::ALL`]: what the loader
-    /// accepts and `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["Immediate", "WaitForFirstConsumer"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<VolumeBindingMode> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// A StorageClass's `volumeBindingMode`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+    pub enum VolumeBindingMode {
+        /// Claims are bound (or provisioned) as soon as they exist (the Kubernetes default).
+        #[default]
+        Immediate => "Immediate",
+        /// Claims are bound when the first pod using them is scheduled, in that pod's node's
+        /// topology.
+        WaitForFirstConsumer => "WaitForFirstConsumer",
     }
 }
 
-/// One of Kubernetes' volume access modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AccessMode {
-    /// `ReadWriteOnce`: read-write by the pods of one node.
-    ReadWriteOnce,
-    /// `ReadOnlyMany`: read-only by many nodes.
-    ReadOnlyMany,
-    /// `ReadWriteMany`: read-write by many nodes.
-    ReadWriteMany,
-    /// `ReadWriteOncePod`: read-write by a single pod.
-    ReadWriteOncePod,
-}
-
-impl AccessMode {
-    /// Every mode, in Kubernetes' order of declaration.
-    pub const ALL: [AccessMode; 4] = [
-        AccessMode::ReadWriteOnce,
-        AccessMode::ReadOnlyMany,
-        AccessMode::ReadWriteMany,
-        AccessMode::ReadWriteOncePod,
-    ];
-    /// Kubernetes' spellings, in the order of [`AccessMode::ALL`].
-    pub const NAMES: [&'static str; 4] = [
-        "ReadWriteOnce",
-        "ReadOnlyMany",
-        "ReadWriteMany",
-        "ReadWriteOncePod",
-    ];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<AccessMode> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// One of Kubernetes' volume access modes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum AccessMode {
+        /// `ReadWriteOnce`: read-write by the pods of one node.
+        ReadWriteOnce => "ReadWriteOnce",
+        /// `ReadOnlyMany`: read-only by many nodes.
+        ReadOnlyMany => "ReadOnlyMany",
+        /// `ReadWriteMany`: read-write by many nodes.
+        ReadWriteMany => "ReadWriteMany",
+        /// `ReadWriteOncePod`: read-write by a single pod.
+        ReadWriteOncePod => "ReadWriteOncePod",
     }
 }
 

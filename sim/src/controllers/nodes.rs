@@ -245,25 +245,29 @@ fn rejected_at_admission(
     node: NodeId,
     allocatable: &Resources,
 ) -> Vec<schedulers::PodId> {
-    let mut pods: Vec<(u64, u64, schedulers::PodId)> = ctx
+    // Admission order (oldest first) with what each pod needs, read in one pass.
+    let mut pods: Vec<(u64, u64, schedulers::PodId, bool, Resources)> = ctx
         .cluster
         .node(node)
         .pods
         .iter()
         .filter_map(|&id| {
             let p = ctx.cluster.pod(id)?;
-            Some((p.created_stamp, p.start_stamp, id))
+            Some((
+                p.created_stamp,
+                p.start_stamp,
+                id,
+                p.terminating,
+                p.requests,
+            ))
         })
         .collect();
-    pods.sort_unstable();
+    pods.sort_unstable_by_key(|&(created, start, id, ..)| (created, start, id));
     let mut room = *allocatable;
     let mut rejected = Vec::new();
-    for (_, _, id) in pods {
-        let Some(p) = ctx.cluster.pod(id) else {
-            continue;
-        };
-        if !p.terminating && p.requests.fits_in(&room) {
-            room -= p.requests;
+    for (_, _, id, terminating, requests) in pods {
+        if !terminating && requests.fits_in(&room) {
+            room -= requests;
         } else {
             rejected.push(id);
         }

@@ -23,6 +23,7 @@
 //! `report-5760`.
 
 use crate::time::SimTime;
+use schedulers::kubernetes_enum;
 
 /// Simulated time 0 in minutes since the Unix epoch: Monday 1970-01-05 00:00 UTC.
 pub const EPOCH_UNIX_MINUTES: u64 = 4 * 24 * 60;
@@ -31,38 +32,18 @@ pub const EPOCH_UNIX_MINUTES: u64 = 4 * 24 * 60;
 /// create more (every minute for weeks) is refused rather than expanded.
 pub const MAX_RUNS: usize = 100_000;
 
-/// A CronJob's `concurrencyPolicy`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ConcurrencyPolicy {
-    /// Jobs may run concurrently (the default).
-    #[default]
-    Allow,
-    /// A scheduled time while a Job is still active is not run then; it runs late when
-    /// that Job finishes, unless `startingDeadlineSeconds` have passed.
-    Forbid,
-    /// The active Job is deleted (with its pods) and the new one created.
-    Replace,
-}
-
-impl ConcurrencyPolicy {
-    /// Every policy, in declaration order.
-    pub const ALL: [ConcurrencyPolicy; 3] = [
-        ConcurrencyPolicy::Allow,
-        ConcurrencyPolicy::Forbid,
-        ConcurrencyPolicy::Replace,
-    ];
-    /// The policies' spellings, in the order of [`ConcurrencyPolicy::ALL`].
-    pub const NAMES: [&'static str; 3] = ["Allow", "Forbid", "Replace"];
-
-    /// The policy spelt `s`.
-    pub fn parse(s: &str) -> Option<ConcurrencyPolicy> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// A CronJob's `concurrencyPolicy`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub enum ConcurrencyPolicy {
+        /// Jobs may run concurrently (the default).
+        #[default]
+        Allow => "Allow",
+        /// A scheduled time while a Job is still active is not run then; it runs late when
+        /// that Job finishes, unless `startingDeadlineSeconds` have passed.
+        Forbid => "Forbid",
+        /// The active Job is deleted (with its pods) and the new one created.
+        Replace => "Replace",
     }
 }
 

@@ -3,6 +3,7 @@
 //! field names and defaults; the controller is [`crate::controllers::jobs`].
 
 use crate::time::SimTime;
+use schedulers::kubernetes_enum;
 
 /// `completions` when absent (a NonIndexed Job with neither completions nor
 /// parallelism set gets 1 of each).
@@ -37,32 +38,15 @@ pub struct JobSpec {
     pub failed: u32,
 }
 
-/// A Job pod's `restartPolicy` (a Job accepts only these two).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartPolicy {
-    /// A failed pod stays failed; the Job controller creates a new one after its
-    /// pod-failure back-off (the default here).
-    Never,
-    /// The kubelet restarts the failed container in place after its crash-loop back-off;
-    /// each restart counts towards `backoffLimit`.
-    OnFailure,
-}
-
-impl RestartPolicy {
-    /// Every policy a Job accepts, in declaration order.
-    pub const ALL: [RestartPolicy; 2] = [RestartPolicy::Never, RestartPolicy::OnFailure];
-    /// Kubernetes' spellings, in the order of [`RestartPolicy::ALL`]: what the loader
-    /// accepts and `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["Never", "OnFailure"];
-
-    /// Parses Kubernetes' spelling (`Always`, which a Job refuses, is not one).
-    pub fn parse(s: &str) -> Option<RestartPolicy> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// A Job pod's `restartPolicy` (a Job accepts only these two).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RestartPolicy {
+        /// A failed pod stays failed; the Job controller creates a new one after its
+        /// pod-failure back-off (the default here).
+        Never => "Never",
+        /// The kubelet restarts the failed container in place after its crash-loop back-off;
+        /// each restart counts towards `backoffLimit`.
+        OnFailure => "OnFailure",
     }
 }

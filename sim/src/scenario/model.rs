@@ -1,6 +1,7 @@
 //! A scenario after loading and validation: plain data the simulation runs from. The YAML
 //! form and its error reporting live in `yaml/`; nothing here knows about files.
 
+use schedulers::kubernetes_enum;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -253,36 +254,16 @@ pub struct ClaimTemplate {
     pub access_modes: schedulers::volumes::AccessModes,
 }
 
-/// A StatefulSet's `podManagementPolicy`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum PodManagementPolicy {
-    /// Ordinal `i+1` is created only once ordinal `i` is Running and Ready, and nothing
-    /// is created while a lower ordinal is not (the Kubernetes default).
-    #[default]
-    OrderedReady,
-    /// Every missing pod is created at once.
-    Parallel,
-}
-
-impl PodManagementPolicy {
-    /// Every policy, in declaration order.
-    pub const ALL: [PodManagementPolicy; 2] = [
-        PodManagementPolicy::OrderedReady,
-        PodManagementPolicy::Parallel,
-    ];
-    /// Kubernetes' spellings, in the order of [`PodManagementPolicy::ALL`]: what the
-    /// loader accepts and `schedlab export` writes.
-    pub const NAMES: [&'static str; 2] = ["OrderedReady", "Parallel"];
-
-    /// Parses Kubernetes' spelling.
-    pub fn parse(s: &str) -> Option<PodManagementPolicy> {
-        let i = Self::NAMES.iter().position(|n| *n == s)?;
-        Some(Self::ALL[i])
-    }
-
-    /// Kubernetes' spelling.
-    pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+kubernetes_enum! {
+    /// A StatefulSet's `podManagementPolicy`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub enum PodManagementPolicy {
+        /// Ordinal `i+1` is created only once ordinal `i` is Running and Ready, and nothing
+        /// is created while a lower ordinal is not (the Kubernetes default).
+        #[default]
+        OrderedReady => "OrderedReady",
+        /// Every missing pod is created at once.
+        Parallel => "Parallel",
     }
 }
 

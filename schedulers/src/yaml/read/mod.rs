@@ -17,10 +17,11 @@ pub use node_affinity::NodeAffinityRules;
 use crate::quantity::{QuantityError, parse_bytes, parse_count, parse_cpu_millis};
 use crate::resources::{ResourceKind, ResourceNames, Resources};
 
-use super::message::{did_you_mean, shown, with_hint};
+use super::message::{did_you_mean, one_of, quoted, shown, with_hint};
 use super::scalar::{QuantityMap, Scalar};
 use super::{Location, Spanned, YamlError};
 use crate::field_path;
+use crate::spelling::Spelled;
 
 /// What every check returns.
 type Result<T> = std::result::Result<T, YamlError>;
@@ -51,6 +52,23 @@ impl<'a> Reader<'a> {
     /// An error at `at` about `field`.
     pub fn err(&self, at: &Location, field: &str, message: impl Into<String>) -> YamlError {
         YamlError::at(self.file, at, field, message)
+    }
+
+    /// A value Kubernetes spells with a fixed word (`NoSchedule`); `what` names it in the
+    /// message, which lists the words and suggests the nearest.
+    pub fn spelled<T: Spelled>(&self, v: &Spanned<String>, field: &str, what: &str) -> Result<T> {
+        T::from_spelling(&v.value).ok_or_else(|| {
+            self.err(
+                &v.referenced,
+                field,
+                format!(
+                    "unknown {what} {}{}; expected {}",
+                    quoted(&v.value),
+                    did_you_mean(&v.value, T::spellings()),
+                    one_of(T::spellings())
+                ),
+            )
+        })
     }
 
     /// A name that must not be empty; `what` names it in the message (`a label key`).

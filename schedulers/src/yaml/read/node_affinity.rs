@@ -6,7 +6,7 @@ use crate::labels::{
 
 use super::super::Spanned;
 use super::super::kube::{RawNodeAffinity, RawNodeSelector, RawNodeSelectorTerm, RawRequirement};
-use super::super::message::{did_you_mean, one_of, shown};
+use super::super::message::shown;
 use super::{Reader, Result};
 
 /// The operators of a node selector requirement.
@@ -53,18 +53,8 @@ impl Reader<'_> {
             ));
         }
         let op_field = format!("{base}.operator");
-        let operator = SelectorOperator::parse(&raw.operator.value).ok_or_else(|| {
-            self.err(
-                &raw.operator.referenced,
-                &op_field,
-                format!(
-                    "unknown selector operator {:?}{}; expected {}",
-                    raw.operator.value,
-                    did_you_mean(&raw.operator.value, &SelectorOperator::NAMES),
-                    one_of(&SelectorOperator::NAMES)
-                ),
-            )
-        })?;
+        let operator =
+            self.spelled::<SelectorOperator>(&raw.operator, &op_field, "selector operator")?;
         let values: Vec<String> = raw
             .values
             .as_ref()

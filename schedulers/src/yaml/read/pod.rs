@@ -9,7 +9,7 @@ use crate::pod::{ContainerResources, HostPort, PreemptionPolicy, Protocol};
 use crate::resources::{ResourceKind, ResourceNames};
 
 use super::super::kube::RawContainerPort;
-use super::super::message::{at_line, did_you_mean, one_of, quoted, shown};
+use super::super::message::{at_line, did_you_mean, quoted, shown};
 use super::super::names::{dns_label_error, dns_subdomain_error};
 use super::super::scalar::{Entries, QuantityMap, Scalar};
 use super::super::{Location, Spanned};
@@ -45,18 +45,7 @@ fn port_name_error(name: &str) -> Option<String> {
 impl Reader<'_> {
     /// A `preemptionPolicy`: `PreemptLowerPriority` or `Never`.
     pub fn preemption_policy(&self, v: &Spanned<String>, field: &str) -> Result<PreemptionPolicy> {
-        PreemptionPolicy::parse(&v.value).ok_or_else(|| {
-            self.err(
-                &v.referenced,
-                field,
-                format!(
-                    "unknown preemption policy {:?}{}; expected {}",
-                    v.value,
-                    did_you_mean(&v.value, &PreemptionPolicy::NAMES),
-                    one_of(&PreemptionPolicy::NAMES)
-                ),
-            )
-        })
+        self.spelled::<PreemptionPolicy>(v, field, "preemption policy")
     }
 
     /// An object's `name` (a DNS subdomain) and `namespace` (a DNS label, `default` when
@@ -259,18 +248,9 @@ impl Reader<'_> {
                 None => 0,
             };
             let protocol = match &raw.protocol {
-                Some(v) => Protocol::parse(&v.value).ok_or_else(|| {
-                    self.err(
-                        &v.referenced,
-                        &format!("{p_base}.protocol"),
-                        format!(
-                            "unknown protocol {:?}{}; expected {}",
-                            v.value,
-                            did_you_mean(&v.value, Protocol::NAMES),
-                            one_of(Protocol::NAMES)
-                        ),
-                    )
-                })?,
+                Some(v) => {
+                    self.spelled::<Protocol>(v, &format!("{p_base}.protocol"), "protocol")?
+                }
                 None => Protocol::Tcp,
             };
             let host_ip = match &raw.host_ip {

@@ -9,7 +9,7 @@ use crate::pod_affinity::{
 use super::super::kube::{
     RawLabelSelector, RawPodAffinity, RawPodAffinityTerm, RawTopologySpreadConstraint,
 };
-use super::super::message::{at_line, did_you_mean, one_of, quoted};
+use super::super::message::{at_line, quoted};
 use super::super::names::dns_label_error;
 use super::super::{Location, Spanned};
 use super::{Reader, Result};
@@ -210,18 +210,7 @@ impl Reader<'_> {
         let Some(v) = v else {
             return Ok(default);
         };
-        InclusionPolicy::parse(&v.value).ok_or_else(|| {
-            self.err(
-                &v.referenced,
-                field,
-                format!(
-                    "unknown policy {:?}{}; expected {}",
-                    v.value,
-                    did_you_mean(&v.value, &InclusionPolicy::NAMES),
-                    one_of(&InclusionPolicy::NAMES)
-                ),
-            )
-        })
+        self.spelled::<InclusionPolicy>(v, field, "policy")
     }
 
     /// A pod's `topologySpreadConstraints`, checked as the API server does; no two may share
@@ -255,18 +244,9 @@ impl Reader<'_> {
                 self.topology_key(raw.topology_key.as_ref(), &item.referenced, &c_base, false)?;
             let when_field = format!("{c_base}.whenUnsatisfiable");
             let when_unsatisfiable = match &raw.when_unsatisfiable {
-                Some(v) => WhenUnsatisfiable::parse(&v.value).ok_or_else(|| {
-                    self.err(
-                        &v.referenced,
-                        &when_field,
-                        format!(
-                            "unknown whenUnsatisfiable {:?}{}; expected {}",
-                            v.value,
-                            did_you_mean(&v.value, &WhenUnsatisfiable::NAMES),
-                            one_of(&WhenUnsatisfiable::NAMES)
-                        ),
-                    )
-                })?,
+                Some(v) => {
+                    self.spelled::<WhenUnsatisfiable>(v, &when_field, "whenUnsatisfiable")?
+                }
                 None => {
                     return Err(self.err(
                         &item.referenced,

@@ -4,24 +4,12 @@ use crate::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
 
 use super::super::Spanned;
 use super::super::kube::{RawTaint, RawToleration};
-use super::super::message::{did_you_mean, one_of};
 use super::{Reader, Result};
 
 impl Reader<'_> {
     /// A taint effect, which Kubernetes spells in CamelCase.
     fn taint_effect(&self, v: &Spanned<String>, field: &str) -> Result<TaintEffect> {
-        TaintEffect::parse(&v.value).ok_or_else(|| {
-            self.err(
-                &v.referenced,
-                field,
-                format!(
-                    "unknown taint effect {:?}{}; expected {}",
-                    v.value,
-                    did_you_mean(&v.value, &TaintEffect::NAMES),
-                    one_of(&TaintEffect::NAMES)
-                ),
-            )
-        })
+        self.spelled::<TaintEffect>(v, field, "taint effect")
     }
 
     /// A node's `taints`; `base` is the node's path.
@@ -44,18 +32,11 @@ impl Reader<'_> {
         let raw = &t.value;
         let operator = match &raw.operator {
             None => TolerationOperator::Equal,
-            Some(op) => TolerationOperator::parse(&op.value).ok_or_else(|| {
-                self.err(
-                    &op.referenced,
-                    &format!("{base}.operator"),
-                    format!(
-                        "unknown toleration operator {:?}{}; expected {}",
-                        op.value,
-                        did_you_mean(&op.value, &TolerationOperator::NAMES),
-                        one_of(&TolerationOperator::NAMES)
-                    ),
-                )
-            })?,
+            Some(op) => self.spelled::<TolerationOperator>(
+                op,
+                &format!("{base}.operator"),
+                "toleration operator",
+            )?,
         };
         let key = raw
             .key

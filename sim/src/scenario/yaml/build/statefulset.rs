@@ -9,7 +9,7 @@
 
 use schedulers::PodTemplate;
 use schedulers::volumes::PersistentVolumeClaim;
-use schedulers::yaml::message::{did_you_mean, one_of, quoted};
+use schedulers::yaml::message::quoted;
 use schedulers::yaml::names::dns_subdomain_error;
 use serde_saphyr::Spanned;
 
@@ -39,18 +39,11 @@ impl Builder<'_> {
     ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>)> {
         let policy = match &raw.pod_management_policy {
             None => PodManagementPolicy::OrderedReady,
-            Some(v) => PodManagementPolicy::parse(&v.value).ok_or_else(|| {
-                self.kube.err(
-                    &v.referenced,
-                    &format!("{base}.podManagementPolicy"),
-                    format!(
-                        "unknown pod management policy {}{}; expected {}",
-                        quoted(&v.value),
-                        did_you_mean(&v.value, &PodManagementPolicy::NAMES),
-                        one_of(&PodManagementPolicy::NAMES)
-                    ),
-                )
-            })?,
+            Some(v) => self.kube.spelled::<PodManagementPolicy>(
+                v,
+                &format!("{base}.podManagementPolicy"),
+                "pod management policy",
+            )?,
         };
         let mut templates: Vec<ClaimTemplate> = Vec::new();
         let Some(list) = &raw.volume_claim_templates else {

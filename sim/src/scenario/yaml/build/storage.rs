@@ -29,18 +29,9 @@ impl Builder<'_> {
             return Ok(modes);
         };
         for (j, mode) in list.value.iter().enumerate() {
-            let Some(m) = AccessMode::parse(&mode.value) else {
-                return Err(self.kube.err(
-                    &mode.referenced,
-                    &format!("{field}[{j}]"),
-                    format!(
-                        "unknown access mode {}{}; expected {}",
-                        quoted(&mode.value),
-                        did_you_mean(&mode.value, &AccessMode::NAMES),
-                        one_of(&AccessMode::NAMES)
-                    ),
-                ));
-            };
+            let m =
+                self.kube
+                    .spelled::<AccessMode>(mode, &format!("{field}[{j}]"), "access mode")?;
             modes.insert(m);
         }
         if modes.contains(AccessMode::ReadWriteOncePod) && modes.iter().count() > 1 {
@@ -208,18 +199,11 @@ impl Builder<'_> {
             }
             let volume_binding_mode = match &raw.volume_binding_mode {
                 None => VolumeBindingMode::Immediate,
-                Some(v) => VolumeBindingMode::parse(&v.value).ok_or_else(|| {
-                    self.kube.err(
-                        &v.referenced,
-                        &format!("{base}.volumeBindingMode"),
-                        format!(
-                            "unknown volume binding mode {}{}; expected {}",
-                            quoted(&v.value),
-                            did_you_mean(&v.value, &VolumeBindingMode::NAMES),
-                            one_of(&VolumeBindingMode::NAMES)
-                        ),
-                    )
-                })?,
+                Some(v) => self.kube.spelled::<VolumeBindingMode>(
+                    v,
+                    &format!("{base}.volumeBindingMode"),
+                    "volume binding mode",
+                )?,
             };
             let mut allowed_topologies = Vec::new();
             for (t, term) in raw.allowed_topologies.iter().flatten().enumerate() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use schedulers::yaml::Scalar;
 use schedulers::yaml::kube::{RawControllerSpec, RawObjectMeta};
-use schedulers::yaml::message::{did_you_mean, one_of, quoted};
+use schedulers::yaml::message::quoted;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -141,18 +141,11 @@ impl<'f> Builder<'f> {
             })?;
             let concurrency_policy = match &spec.concurrency_policy {
                 None => ConcurrencyPolicy::Allow,
-                Some(p) => ConcurrencyPolicy::parse(&p.value).ok_or_else(|| {
-                    kube.err(
-                        &p.referenced,
-                        "spec.concurrencyPolicy",
-                        format!(
-                            "unknown concurrency policy {}{}; expected {}",
-                            quoted(&p.value),
-                            did_you_mean(&p.value, &ConcurrencyPolicy::NAMES),
-                            one_of(&ConcurrencyPolicy::NAMES)
-                        ),
-                    )
-                })?,
+                Some(p) => kube.spelled::<ConcurrencyPolicy>(
+                    p,
+                    "spec.concurrencyPolicy",
+                    "concurrency policy",
+                )?,
             };
             let starting_deadline = match &spec.starting_deadline_seconds {
                 None => None,
