@@ -15,6 +15,7 @@ pub mod machine_traces;
 mod model;
 pub mod node_pressure;
 pub mod rollout;
+mod seen_twice;
 pub mod trace_formats;
 pub mod trace_stream;
 pub mod yaml;

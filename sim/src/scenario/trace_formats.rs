@@ -155,7 +155,7 @@ impl BadRows {
 }
 
 /// An error about the whole file.
-fn file_err(shown: &str, message: String) -> ScenarioError {
+pub(crate) fn file_err(shown: &str, message: String) -> ScenarioError {
     ScenarioError {
         path: shown.to_owned(),
         line: None,

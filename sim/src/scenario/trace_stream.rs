@@ -71,10 +71,13 @@
 //!   every instance seen, which grows with the rows, the load's scan
 //!   ([`scan_alibaba_batch`]) finds the rows that repeat an instance and each run skips
 //!   their lines, a sorted list that grows with the repeats alone. The scan finds them by
-//!   a 64-bit fingerprint of each first attempt's name (8 bytes an instance, for the scan
-//!   only, where the whole load holds every pod); when a fingerprint comes again, a
-//!   second pass compares the names of the rows with those fingerprints only, so a
-//!   collision of fingerprints never drops a pod.
+//!   a 64-bit fingerprint of each first attempt's name, held in bounded memory
+//!   ([`super::seen_twice`]: a set of up to 3.5 million in memory, about 38 MB, then
+//!   sorted runs in temporary files, 8 bytes an instance on disk, merged at the end);
+//!   when a fingerprint comes again, a second pass compares the names of the rows with
+//!   those fingerprints only, so a collision of fingerprints never drops a pod. A repeat
+//!   found only in the merge (its first sight already on disk) was counted as a pod by
+//!   the first pass, which a third pass then counts again without it.
 //! - `container_meta` lists several rows per container (snapshots), and a container is a
 //!   pod at its earliest. In a file in time order that is its first row: the scan keeps
 //!   the set of containers seen (it grows with the containers, not the rows) and records
@@ -86,9 +89,8 @@
 //!   falls back to the whole load with the notice, and `sort -t, -k6,6n` (`start_time`)
 //!   or `sort -t, -k3,3n` (`time_stamp`) makes them stream.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -98,10 +100,11 @@ use schedulers::cluster::GpuTask;
 use super::ScenarioError;
 use super::alibaba_v2018::{BatchInstances, BatchTasks, ContainerMeta, alibaba_job};
 use super::gpu_trace::{OpenbPods, TracePod, open_pods};
+use super::seen_twice::{Fingerprints, SeenTwice};
 use super::trace_formats::{
     BadRows, GenericHeader, GoogleEvent, MachineScale, ParsedRows, RowParser, RowReader, Skipped,
-    TraceOptions, google_job, google_pod, google_row, load_google_2011, open_generic_csv, sampled,
-    stable_hash,
+    TraceOptions, file_err, google_job, google_pod, google_row, load_google_2011, open_generic_csv,
+    sampled, stable_hash,
 };
 use crate::controllers::workloads::recorded_run_time;
 use crate::time::SimTime;
@@ -292,29 +295,6 @@ fn scan_pods<P: RowParser<Row = Result<TracePod, ScenarioError>>>(
     })
 }
 
-/// A hasher for keys that are hashes already (the scan's fingerprints): passes them on.
-#[derive(Debug, Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// Fingerprints of names: only ever asked whether one is in, so hash order never shows.
-type Fingerprints = HashSet<u64, BuildHasherDefault<Prehashed>>;
-
 /// A sorted list of lines, asked about lines in increasing order: a cursor walks it, so
 /// each answer takes constant time and the list is shared by every run.
 #[derive(Debug)]
@@ -349,11 +329,17 @@ fn batch_pass(
     tasks: &Arc<BatchTasks>,
     (strict, options): (bool, TraceOptions),
     repeated: Option<&Arc<[usize]>>,
-    fingerprint: fn(&str) -> u64,
-) -> Result<(Scan, Vec<(usize, u64)>), ScenarioError> {
+    names: Fingerprinting,
+) -> Result<BatchPass, ScenarioError> {
     let mut rows = ParsedRows::open(path, shown, BatchInstances(Arc::clone(tasks)))?;
     let mut bad = BadRows::new(strict);
-    let mut seen = Fingerprints::default();
+    let mut seen = SeenTwice::with_limit(names.held);
+    let spill_failed = |e: std::io::Error| {
+        file_err(
+            shown,
+            format!("cannot write the scan's temporary file: {e}"),
+        )
+    };
     let mut again = Vec::new();
     let mut skip = repeated.map(Lines::new);
     let (mut instances, mut out_of_order) = (0, None);
@@ -380,8 +366,8 @@ fn batch_pass(
                 }
             }
             None => {
-                let print = fingerprint(&pod.name);
-                if !seen.insert(print) {
+                let print = (names.fingerprint)(&pod.name);
+                if !seen.insert(print).map_err(spill_failed)? {
                     again.push((line, print));
                     continue;
                 }
@@ -397,27 +383,40 @@ fn batch_pass(
         trace.ran(recorded_run_time(&pod));
     }
     trace.shapes = shapes.into_iter().collect();
-    Ok((
-        Scan {
+    let across = seen.across_runs().map_err(spill_failed)?;
+    Ok(BatchPass {
+        scan: Scan {
             rows: instances,
             skipped: bad.skipped,
             out_of_order,
             trace,
         },
         again,
-    ))
+        across,
+    })
+}
+
+/// What one pass over `batch_instance` found.
+struct BatchPass {
+    /// The summary, right when the pass knew of every repeat.
+    scan: Scan,
+    /// The lines (with their fingerprints) of rows whose fingerprint the pass had seen in
+    /// memory: repeats, unless two names share a fingerprint.
+    again: Vec<(usize, u64)>,
+    /// Fingerprints seen again only across the runs written to disk: their repeats were
+    /// counted as pods.
+    across: Vec<u64>,
 }
 
 /// The lines of the rows of `batch_instance` that repeat an instance's first attempt,
-/// among those whose fingerprint is in `again`: found by comparing the names of the rows
-/// with those fingerprints, so this holds names for them only.
+/// among those whose fingerprint is in `fingerprints`: found by comparing the names of the
+/// rows with those fingerprints, so this holds names for them only.
 fn repeated_rows(
     (path, shown): (&Path, &str),
     tasks: &Arc<BatchTasks>,
-    again: &[(usize, u64)],
+    fingerprints: &Fingerprints,
     fingerprint: fn(&str) -> u64,
 ) -> Result<Vec<usize>, ScenarioError> {
-    let fingerprints: Fingerprints = again.iter().map(|&(_, f)| f).collect();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut repeated = Vec::new();
     let mut rows = ParsedRows::open(path, shown, BatchInstances(Arc::clone(tasks)))?;
@@ -432,42 +431,64 @@ fn repeated_rows(
     Ok(repeated)
 }
 
+/// How the scan tells instances apart: a fingerprint of the name, and how many
+/// fingerprints it holds in memory before writing them to disk.
+#[derive(Debug, Clone, Copy)]
+struct Fingerprinting {
+    fingerprint: fn(&str) -> u64,
+    held: usize,
+}
+
 /// Reads every row of an Alibaba `batch_instance` trace, keeping a summary and no pod,
 /// and finds the rows that repeat an instance's first attempt (see the module docs): one
-/// pass when no fingerprint comes twice, two when some does, three in the unlikely case
-/// of two instances with the same fingerprint.
+/// pass when no fingerprint comes twice, two when some does and the first pass knew of
+/// every repeat, three when it did not (two instances with the same fingerprint, or a
+/// repeat found only across the runs written to disk).
 pub fn scan_alibaba_batch(
     file: (&Path, &str),
     tasks: Arc<BatchTasks>,
     strict: bool,
     options: TraceOptions,
 ) -> Result<Scan, ScenarioError> {
-    scan_batch_by(file, tasks, (strict, options), stable_hash)
+    let names = Fingerprinting {
+        fingerprint: stable_hash,
+        held: SeenTwice::DEFAULT_LIMIT,
+    };
+    scan_batch_by(file, tasks, (strict, options), names)
 }
 
-/// [`scan_alibaba_batch`] with `fingerprint` for the names (tests make them collide).
+/// [`scan_alibaba_batch`] with `names` (tests make fingerprints collide and hold few).
 fn scan_batch_by(
     (path, shown): (&Path, &str),
     tasks: Arc<BatchTasks>,
     (strict, options): (bool, TraceOptions),
-    fingerprint: fn(&str) -> u64,
+    names: Fingerprinting,
 ) -> Result<Scan, ScenarioError> {
     let how = (strict, options);
-    let (scan, again) = batch_pass((path, shown), &tasks, how, None, fingerprint)?;
-    if again.is_empty() {
+    let BatchPass {
+        scan,
+        again,
+        across,
+    } = batch_pass((path, shown), &tasks, how, None, names)?;
+    if again.is_empty() && across.is_empty() {
         return Ok(scan);
     }
     // Bad rows and strict were dealt with by the first pass.
-    let repeated = repeated_rows((path, shown), &tasks, &again, fingerprint)?;
+    let suspects: Fingerprints = again
+        .iter()
+        .map(|&(_, f)| f)
+        .chain(across.iter().copied())
+        .collect();
+    let repeated = repeated_rows((path, shown), &tasks, &suspects, names.fingerprint)?;
     let repeated: Arc<[usize]> = Arc::from(repeated);
-    if repeated.iter().eq(again.iter().map(|(line, _)| line)) {
+    if across.is_empty() && repeated.iter().eq(again.iter().map(|(line, _)| line)) {
         let mut scan = scan;
         scan.trace.format = StreamedFormat::Alibaba2018Batch { tasks, repeated };
         return Ok(scan);
     }
-    // A row the first pass left out is a pod after all: count again, leaving out the
-    // repeats alone.
-    Ok(batch_pass((path, shown), &tasks, how, Some(&repeated), fingerprint)?.0)
+    // The first pass counted a row that is a pod after all, or one that repeats an
+    // instance written to disk before: count again, leaving out the repeats alone.
+    Ok(batch_pass((path, shown), &tasks, how, Some(&repeated), names)?.scan)
 }
 
 /// Reads every row of an Alibaba `container_meta` trace once, keeping a summary, the
@@ -1065,12 +1086,26 @@ mod tests {
         let tasks = Arc::new(table);
         let how = (true, TraceOptions::default());
         let file = (i.as_path(), "i.csv");
-        let real = scan_batch_by(file, Arc::clone(&tasks), how, stable_hash).unwrap();
+        let names = Fingerprinting {
+            fingerprint: stable_hash,
+            held: SeenTwice::DEFAULT_LIMIT,
+        };
+        let real = scan_batch_by(file, Arc::clone(&tasks), how, names).unwrap();
         // Every name the same fingerprint: the second pass holds every name, finds lines
         // 4 and 5 only, and the third counts a, b and c.
-        let all_collide = scan_batch_by(file, Arc::clone(&tasks), how, |_| 0).unwrap();
+        let collide = Fingerprinting {
+            fingerprint: |_| 0,
+            ..names
+        };
+        let all_collide = scan_batch_by(file, Arc::clone(&tasks), how, collide).unwrap();
         assert_eq!(real.trace, all_collide.trace);
-        assert_eq!((real.rows, all_collide.rows), (3, 3));
+        // One fingerprint held in memory at a time: a and b are written to disk before
+        // they come again, so only the merge of the runs finds them, and the third pass
+        // counts a, b and c.
+        let on_disk = Fingerprinting { held: 1, ..names };
+        let spilled = scan_batch_by(file, Arc::clone(&tasks), how, on_disk).unwrap();
+        assert_eq!(real.trace, spilled.trace);
+        assert_eq!((real.rows, all_collide.rows, spilled.rows), (3, 3, 3));
         match &real.trace.format {
             StreamedFormat::Alibaba2018Batch { repeated, .. } => assert_eq!(&repeated[..], [4, 5]),
             other => panic!("{other:?}"),
