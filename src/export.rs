@@ -59,7 +59,11 @@ use schedulers::{
 };
 use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
-use sim::scenario::WorkloadKind;
+use sim::SimTime;
+use sim::controllers::hpa::behavior::{Behavior, PolicyKind, ScalingRules, SelectPolicy};
+use sim::controllers::hpa::calculator::{CalcSettings, Target};
+use sim::scenario::dynamics::{Dynamics, HpaMetric, HpaSpec, UsageOverride};
+use sim::scenario::{PriorityClassSpec, WorkloadKind};
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -81,6 +85,7 @@ pub fn cluster_list(
     scenario: &Scenario,
 ) -> Export {
     let names = cluster.resource_names();
+    let classes = &scenario.priority_classes[..];
     let mut omitted = Omitted::default();
     let mut items: Vec<Value> = cluster
         .nodes()
@@ -119,6 +124,25 @@ pub fn cluster_list(
         })
         .collect();
 
+    for class in scenario.priority_classes.iter().filter(|c| !c.built_in) {
+        let mut o = object([
+            ("apiVersion", json!("scheduling.k8s.io/v1")),
+            ("kind", json!("PriorityClass")),
+            ("metadata", json!({"name": class.name})),
+            ("value", json!(class.value)),
+        ]);
+        if class.global_default {
+            o.insert("globalDefault".into(), json!(true));
+        }
+        o.insert(
+            "preemptionPolicy".into(),
+            json!(class.preemption_policy.name()),
+        );
+        if let Some(d) = &class.description {
+            o.insert("description".into(), json!(d));
+        }
+        items.push(Value::Object(o));
+    }
     storage(cluster, &mut items);
     for budget in &scenario.pod_disruption_budgets {
         let (key, value) = match &budget.budget {
@@ -140,16 +164,22 @@ pub fn cluster_list(
     // The controllers, and which of them owns each live pod.
     let mut owners: BTreeMap<PodId, (&'static str, &str)> = BTreeMap::new();
     let mut controllers: Vec<(&str, &str, Value)> = Vec::new();
+    let mut autoscalers: Vec<(&str, &str, Value)> = Vec::new();
     for view in workloads {
         let w = view.workload;
         if !w.sized.is_empty() {
             omitted.sized += 1;
             continue;
         }
-        if w.dynamics.is_some() || view.replica_sets > 1 {
+        if w.dynamics.as_deref().is_some_and(lost_dynamics) || view.replica_sets > 1 {
             omitted.dynamics += 1;
         }
-        let (kind, object) = workload_object(view, names);
+        let (kind, object) = workload_object(view, names, classes);
+        if let Some(hpa) = w.dynamics.as_ref().and_then(|d| d.hpa.as_ref()) {
+            let t = &view.template;
+            let object = autoscaler_object(kind, &t.name, &t.namespace, hpa);
+            autoscalers.push((t.namespace.as_str(), t.name.as_str(), object));
+        }
         for &id in &view.pods {
             // A pod of an older ReplicaSet (a rollout under way) is not the newest
             // template's; it is written bare rather than adopted as if it were.
@@ -164,6 +194,8 @@ pub fn cluster_list(
     }
     controllers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     items.extend(controllers.into_iter().map(|(_, _, o)| o));
+    autoscalers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    items.extend(autoscalers.into_iter().map(|(_, _, o)| o));
 
     for w in &scenario.workloads {
         if w.duration.is_some() {
@@ -187,7 +219,7 @@ pub fn cluster_list(
     pods.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     for (namespace, name, id, pod) in pods {
         let node = pod.node.map(|id| cluster.node(id).spec.name.as_str());
-        let mut object = pod_object(namespace, &name, pod, node, names, &mut omitted);
+        let mut object = pod_object(namespace, &name, pod, node, names, classes, &mut omitted);
         if let Some((kind, owner)) = owners.get(&id) {
             let api = if *kind == "Job" {
                 "batch/v1"
@@ -220,7 +252,8 @@ struct Omitted {
     sized: u64,
     /// Workloads with a `duration`: their pods' remaining run times are lost.
     durations: u64,
-    /// Deployments with dynamics (load, readiness, autoscalers, rollouts).
+    /// Deployments and StatefulSets with dynamics an HPA object does not carry (Service
+    /// load, readiness, usage, KEDA, rollouts, the autoscaler controller's settings).
     dynamics: u64,
     /// Batch arrivals and trace replays.
     processes: u64,
@@ -247,7 +280,7 @@ impl Omitted {
             ),
             (
                 self.dynamics,
-                "Deployment(s) with load, readiness, autoscalers or rollouts: written without them",
+                "Deployment(s) or StatefulSet(s) with Service load, readiness, usage, KEDA, rollouts or autoscaler controller settings: written without them",
             ),
             (
                 self.processes,
@@ -276,6 +309,7 @@ fn pod_object(
     pod: &Pod,
     node: Option<&str>,
     names: &ResourceNames,
+    classes: &[PriorityClassSpec],
     omitted: &mut Omitted,
 ) -> Value {
     let t = &*pod.template;
@@ -286,7 +320,7 @@ fn pod_object(
         omitted.pod_groups += 1;
     }
     let drawn = (pod.requests != t.effective_requests()).then_some(&pod.requests);
-    let spec = pod_spec(t, drawn, node, names);
+    let spec = pod_spec(t, drawn, node, names, classes);
     let phase = match pod.phase {
         PodPhase::Running => "Running",
         _ => "Pending",
@@ -301,12 +335,14 @@ fn pod_object(
 }
 
 /// A pod spec from template `t`: its containers, or, when the pod's requests were drawn
-/// (`drawn`), one container asking for exactly those; `spec.nodeName` when bound.
+/// (`drawn`), one container asking for exactly those; `spec.nodeName` when bound; the
+/// name of its PriorityClass (one of `classes`) beside the priority it resolved to.
 fn pod_spec(
     t: &PodTemplate,
     drawn: Option<&Resources>,
     node: Option<&str>,
     names: &ResourceNames,
+    classes: &[PriorityClassSpec],
 ) -> Map<String, Value> {
     let mut spec = Map::new();
     if let Some(requests) = drawn {
@@ -437,6 +473,9 @@ fn pod_spec(
     if let Some(node) = node {
         spec.insert("nodeName".into(), json!(node));
     }
+    if let Some(class) = t.priority_class.and_then(|i| classes.get(i as usize)) {
+        spec.insert("priorityClassName".into(), json!(class.name));
+    }
     spec.insert("priority".into(), json!(t.priority));
     spec.insert("preemptionPolicy".into(), json!(t.preemption_policy.name()));
     spec.insert(
@@ -447,9 +486,13 @@ fn pod_spec(
 }
 
 /// One workload controller as its object, with its kind.
-fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static str, Value) {
+fn workload_object(
+    view: &WorkloadView<'_>,
+    names: &ResourceNames,
+    classes: &[PriorityClassSpec],
+) -> (&'static str, Value) {
     let t = &**view.template;
-    let mut template_spec = pod_spec(t, None, None, names);
+    let mut template_spec = pod_spec(t, None, None, names, classes);
     let mut spec = Map::new();
     let (api, kind) = match &view.workload.kind {
         WorkloadKind::Deployment { .. } => ("apps/v1", "Deployment"),
@@ -530,6 +573,87 @@ fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static 
         o.insert("status".into(), json!({"succeeded": view.succeeded}));
     }
     (kind, Value::Object(o))
+}
+
+/// Whether a workload's dynamics hold more than a HorizontalPodAutoscaler object says:
+/// what manifests cannot carry (a Service's load, readiness, usage, KEDA, rollouts) or
+/// the controller's flags (`syncPeriod`, tolerance, ...) set away from their defaults.
+fn lost_dynamics(d: &Dynamics) -> bool {
+    let hpa_flags = d.hpa.as_ref().is_some_and(|h| {
+        h.sync_period != SimTime::from_secs(15) || h.settings != CalcSettings::default()
+    });
+    d.readiness_delay != SimTime::ZERO
+        || d.service.is_some()
+        || d.memory.is_some()
+        || d.usage != UsageOverride::default()
+        || !d.rollouts.is_empty()
+        || d.keda.is_some()
+        || hpa_flags
+}
+
+/// The autoscaling/v2 HorizontalPodAutoscaler of the `kind` named `name`: named after its
+/// target (the scenario keeps no name of its own, and `kubectl autoscale` names it so),
+/// with its metrics and, unless it is the API's default, its whole `behavior`.
+fn autoscaler_object(kind: &str, name: &str, namespace: &str, hpa: &HpaSpec) -> Value {
+    let target = |t: Target, value: &dyn Fn(i64) -> Value| match t {
+        Target::Utilization(pct) => json!({"type": "Utilization", "averageUtilization": pct}),
+        Target::AverageValue(v) => json!({"type": "AverageValue", "averageValue": value(v)}),
+    };
+    let metrics = hpa.metrics.iter().map(|m| match *m {
+        HpaMetric::Cpu(t) => json!({"type": "Resource", "resource": {
+            "name": "cpu", "target": target(t, &|v| json!(format_cpu_millis(v)))}}),
+        HpaMetric::Memory(t) => json!({"type": "Resource", "resource": {
+            "name": "memory", "target": target(t, &|v| json!(format_bytes(v)))}}),
+        // The loader reads a pods metric's value as a plain number.
+        HpaMetric::RequestsPerSecond(milli) => json!({"type": "Pods", "pods": {
+        "metric": {"name": "requests_per_second"},
+        "target": target(Target::AverageValue(milli), &|v| if v % 1000 == 0 {
+            json!(v / 1000)
+        } else {
+            json!(v as f64 / 1000.0)
+        })}}),
+    });
+    let mut spec = object([
+        (
+            "scaleTargetRef",
+            json!({"apiVersion": "apps/v1", "kind": kind, "name": name}),
+        ),
+        ("minReplicas", json!(hpa.min)),
+        ("maxReplicas", json!(hpa.max)),
+        ("metrics", Value::Array(metrics.collect())),
+    ]);
+    if hpa.behavior != Behavior::default() {
+        let rules = |r: &ScalingRules| {
+            let policies = r.policies.iter().map(|p| {
+                let kind = match p.kind {
+                    PolicyKind::Pods => "Pods",
+                    PolicyKind::Percent => "Percent",
+                };
+                json!({"type": kind, "value": p.value,
+                    "periodSeconds": p.period.as_micros() / 1_000_000})
+            });
+            let select = match r.select {
+                SelectPolicy::Max => "Max",
+                SelectPolicy::Min => "Min",
+                SelectPolicy::Disabled => "Disabled",
+            };
+            json!({
+                "stabilizationWindowSeconds": r.stabilization.as_micros() / 1_000_000,
+                "selectPolicy": select,
+                "policies": Value::Array(policies.collect()),
+            })
+        };
+        spec.insert(
+            "behavior".into(),
+            json!({"scaleUp": rules(&hpa.behavior.up), "scaleDown": rules(&hpa.behavior.down)}),
+        );
+    }
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    })
 }
 
 /// The StorageClasses, PersistentVolumes and PersistentVolumeClaims of the cluster, in
