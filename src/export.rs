@@ -1,13 +1,16 @@
 //! A simulated cluster's state at one instant as Kubernetes objects: a `kind: List` of
-//! Nodes, storage, PodDisruptionBudgets, the workload controllers and their Pods, the form
-//! `kubectl get -A -o yaml nodes,pods,deployments,statefulsets,daemonsets,jobs,pdb,pvc,pv,
-//! storageclasses` prints, which a scenario's `manifests:` (or `--manifests`) loads back
-//! into the same state.
+//! Nodes, PriorityClasses, storage, PodDisruptionBudgets, the workload controllers, their
+//! HorizontalPodAutoscalers, CronJobs and Pods, the form `kubectl get -A -o yaml
+//! nodes,priorityclasses,pvc,pv,storageclasses,pdb,deployments,statefulsets,daemonsets,
+//! jobs,cronjobs,hpa,pods` prints, which a scenario's `manifests:` (or `--manifests`)
+//! loads back into the same state.
 //!
 //! What is written, and why it is enough for a round trip:
 //! - every node still in the cluster, in node order (so a reload gives every node the
 //!   same id): labels, taints, `unschedulable`, and its allocatable as both `capacity`
 //!   and `allocatable`;
+//! - the declared PriorityClasses of [`sim::Scenario::priority_classes`] (not the
+//!   built-in `system-` ones, which every cluster has);
 //! - the StorageClasses, PersistentVolumes (with their `claimRef`) and
 //!   PersistentVolumeClaims (with their `volumeName` once bound) of
 //!   `ClusterState::volumes`, in its order, and the scenario's PodDisruptionBudgets;
@@ -18,10 +21,25 @@
 //!   [`sim::scenario::ClaimTemplate`]s, so they are written even when no claim exists); a
 //!   DaemonSet; a Job with `completions`, `parallelism`, `backoffLimit`,
 //!   `activeDeadlineSeconds` and `status.succeeded`;
+//! - each Deployment's or StatefulSet's HorizontalPodAutoscaler (autoscaling/v2, as the
+//!   loader's `manifests/hpa.rs` reads it), named after its target as `kubectl
+//!   autoscale` names it: `minReplicas`, `maxReplicas`, the metrics, and the whole
+//!   `behavior` unless it is the API's default; the target's replicas are those it has
+//!   scaled to;
+//! - the CronJobs of [`sim::Scenario::cron_jobs`] (`schedule`, `timeZone`,
+//!   `concurrencyPolicy`, `suspend`, `startingDeadlineSeconds`, `jobTemplate`),
+//!   annotated with the wall-clock time written
+//!   ([`sim::scenario::cron_jobs::SNAPSHOT_TIME_ANNOTATION`]), from which the reloaded
+//!   CronJob lays out its next runs, so that they come at the instants and under the
+//!   names they would have in this run; their running Jobs name them in
+//!   `ownerReferences` (the loader makes such a Job the CronJob's active Job), and their
+//!   finished Jobs are left out (upstream's history limits are not modelled);
 //! - every pod that holds or waits for a node (Pending, waiting at Permit, Bound,
 //!   Running), sorted by namespace and name: labels, annotations, the containers' and init
 //!   containers' requests, limits, host ports and images, overhead, node selector, node
-//!   and pod (anti-)affinity, tolerations, topology spread constraints, priority,
+//!   and pod (anti-)affinity, tolerations, topology spread constraints,
+//!   `priorityClassName` (from [`schedulers::PodTemplate::priority_class`], an index
+//!   into the scenario's classes, so the name costs no per-pod allocation), priority,
 //!   preemption policy, grace period, claims, `spec.nodeName` once it is bound, which the
 //!   loader's kubelet admission honours at time 0, and an `ownerReferences` entry
 //!   (`controller: true`) naming its controller. The loader adopts a controller's bound
@@ -32,22 +50,26 @@
 //! Simplified, stated: a Deployment's pods name the Deployment itself as their owner,
 //! not a ReplicaSet (the loader treats both alike), and are renamed `<name>-0`, ... in
 //! name order when adopted; a StatefulSet's `serviceName` is its own name (Services are
-//! not modelled as objects). Pods keep their `priority` and `preemptionPolicy` as values,
-//! without their PriorityClass (the scenario resolves classes to values). A CronJob's Jobs
-//! are written as plain Jobs, without the CronJob. What manifests or a state cannot
-//! express is left out and counted in [`Export::omitted`]: the remaining run time of
-//! every pod (a reloaded pod runs until stopped), the workloads that are processes rather
-//! than objects (batch arrivals, trace replays: their pods are written as bare Pods), a
-//! workload's drawn sizes (`sized:`; its pods are written bare, each with one container
-//! asking for what it was given), a Deployment's dynamics (Service load, readiness,
-//! HorizontalPodAutoscaler, KEDA, rollouts) and the scenario's other dynamics (failures,
-//! later arrivals), GPU shares of the GPU-sharing model, pod groups, and nodes' images and
-//! GPUs.
+//! not modelled as objects). An autoscaler's memory of its recent recommendations and
+//! scale changes is not state an object holds: reloaded, it starts afresh, as upstream's
+//! after a controller restart (a scale-down is then not held back by what it recommended
+//! before). A CronJob's scheduled time that Forbid is holding back is lost likewise. What
+//! manifests or a state cannot express is left out and counted in [`Export::omitted`]:
+//! the remaining run time of every pod (a reloaded pod runs until stopped), the workloads
+//! that are processes rather than objects (batch arrivals, trace replays: their pods are
+//! written as bare Pods), a workload's drawn sizes (`sized:`; its pods are written bare,
+//! each with one container asking for what it was given), a Deployment's dynamics other
+//! than its autoscaler (Service load, readiness, usage, KEDA, rollouts) and an
+//! autoscaler's controller settings (`syncPeriod`, tolerance, ...) when not the
+//! defaults, the scenario's other dynamics (failures, later arrivals), GPU shares of the
+//! GPU-sharing model, pod groups, and nodes' images and GPUs.
 //!
 //! Every enumerated value (`podManagementPolicy`, `restartPolicy`, `volumeBindingMode`,
-//! `preemptionPolicy`, taint effects, operators, `whenUnsatisfiable`, inclusion policies)
-//! is written with its type's `name()`, from the same `NAMES` the loader parses, so the two
-//! sides cannot drift apart.
+//! `preemptionPolicy`, `concurrencyPolicy`, taint effects, operators,
+//! `whenUnsatisfiable`, inclusion policies) is written with its type's `name()`, from the
+//! same `NAMES` the loader parses, so the two sides cannot drift apart; an HPA's
+//! `selectPolicy` and policy `type`, which have no such table, are spelt here as
+//! `build/dynamics.rs` matches them.
 
 use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm};
@@ -62,8 +84,9 @@ use serde_json::{Map, Value, json};
 use sim::SimTime;
 use sim::controllers::hpa::behavior::{Behavior, PolicyKind, ScalingRules, SelectPolicy};
 use sim::controllers::hpa::calculator::{CalcSettings, Target};
+use sim::scenario::cron_jobs::{CronJob, SNAPSHOT_TIME_ANNOTATION, wall_clock};
 use sim::scenario::dynamics::{Dynamics, HpaMetric, HpaSpec, UsageOverride};
-use sim::scenario::{PriorityClassSpec, WorkloadKind};
+use sim::scenario::{JobSpec, PriorityClassSpec, WorkloadKind};
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -83,6 +106,7 @@ pub fn cluster_list(
     cluster: &ClusterState,
     workloads: &[WorkloadView<'_>],
     scenario: &Scenario,
+    now: SimTime,
 ) -> Export {
     let names = cluster.resource_names();
     let classes = &scenario.priority_classes[..];
@@ -165,8 +189,21 @@ pub fn cluster_list(
     let mut owners: BTreeMap<PodId, (&'static str, &str)> = BTreeMap::new();
     let mut controllers: Vec<(&str, &str, Value)> = Vec::new();
     let mut autoscalers: Vec<(&str, &str, Value)> = Vec::new();
+    // The CronJob owning each of its Jobs' workloads.
+    let mut cron_of: BTreeMap<u32, &CronJob> = BTreeMap::new();
+    for cron in &scenario.cron_jobs {
+        let runs = cron.runs.iter().map(|&(_, w)| w);
+        cron_of.extend(runs.chain(cron.adopted.iter().copied()).map(|w| (w, cron)));
+        let object = cron_job_object(cron, now, names, classes);
+        controllers.push((cron.namespace.as_str(), cron.name.as_str(), object));
+    }
     for view in workloads {
         let w = view.workload;
+        let cron = cron_of.get(&view.index);
+        // A CronJob keeps no finished Jobs here (no history limits are modelled).
+        if cron.is_some() && view.finished {
+            continue;
+        }
         if !w.sized.is_empty() {
             omitted.sized += 1;
             continue;
@@ -174,7 +211,15 @@ pub fn cluster_list(
         if w.dynamics.as_deref().is_some_and(lost_dynamics) || view.replica_sets > 1 {
             omitted.dynamics += 1;
         }
-        let (kind, object) = workload_object(view, names, classes);
+        let (kind, mut object) = workload_object(view, names, classes);
+        if let Some(cron) = cron {
+            object["metadata"]["ownerReferences"] = json!([{
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": cron.name,
+                "controller": true,
+            }]);
+        }
         if let Some(hpa) = w.dynamics.as_ref().and_then(|d| d.hpa.as_ref()) {
             let t = &view.template;
             let object = autoscaler_object(kind, &t.name, &t.namespace, hpa);
@@ -197,8 +242,17 @@ pub fn cluster_list(
     autoscalers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     items.extend(autoscalers.into_iter().map(|(_, _, o)| o));
 
-    for w in &scenario.workloads {
-        if w.duration.is_some() {
+    for (i, w) in scenario.workloads.iter().enumerate() {
+        // A CronJob's Jobs share its duration: counted once, by the CronJob.
+        let first_of_cron = cron_of.get(&(i as u32)).is_none_or(|c| {
+            let first = c
+                .runs
+                .first()
+                .map(|&(_, w)| w)
+                .or(c.adopted.first().copied());
+            first == Some(i as u32)
+        });
+        if w.duration.is_some() && first_of_cron {
             omitted.durations += 1;
         }
         if matches!(w.kind, WorkloadKind::Batch { .. } | WorkloadKind::Trace(_)) {
@@ -522,16 +576,7 @@ fn workload_object(
         }
         WorkloadKind::DaemonSet { .. } => ("apps/v1", "DaemonSet"),
         WorkloadKind::Job { spec: job, .. } => {
-            spec.insert("completions".into(), json!(job.completions));
-            spec.insert("parallelism".into(), json!(job.parallelism));
-            spec.insert("backoffLimit".into(), json!(job.backoff_limit));
-            if let Some(deadline) = job.active_deadline {
-                spec.insert(
-                    "activeDeadlineSeconds".into(),
-                    json!(deadline.as_micros().div_ceil(1_000_000)),
-                );
-            }
-            template_spec.insert("restartPolicy".into(), json!(job.restart_policy.name()));
+            job_fields(job, &mut spec, &mut template_spec);
             ("batch/v1", "Job")
         }
         _ => unreachable!("Simulation::workloads lists controllers only"),
@@ -539,22 +584,7 @@ fn workload_object(
     if let Some(replicas) = view.replicas {
         spec.insert("replicas".into(), json!(replicas));
     }
-    if !t.labels.is_empty() {
-        spec.insert("selector".into(), json!({"matchLabels": labels(&t.labels)}));
-    }
-    let mut template_meta = Map::new();
-    if !t.labels.is_empty() {
-        template_meta.insert("labels".into(), labels(&t.labels));
-    }
-    if !t.annotations.is_empty() {
-        template_meta.insert("annotations".into(), labels(&t.annotations));
-    }
-    let mut template = Map::new();
-    if !template_meta.is_empty() {
-        template.insert("metadata".into(), Value::Object(template_meta));
-    }
-    template.insert("spec".into(), Value::Object(template_spec));
-    spec.insert("template".into(), Value::Object(template));
+    selector_and_template(t, template_spec, &mut spec);
     let mut o = object([
         ("apiVersion", json!(api)),
         ("kind", json!(kind)),
@@ -573,6 +603,95 @@ fn workload_object(
         o.insert("status".into(), json!({"succeeded": view.succeeded}));
     }
     (kind, Value::Object(o))
+}
+
+/// A Job's own fields: `completions`, `parallelism`, `backoffLimit`,
+/// `activeDeadlineSeconds` into its `spec`, `restartPolicy` into its pods' spec.
+fn job_fields(
+    job: &JobSpec,
+    spec: &mut Map<String, Value>,
+    template_spec: &mut Map<String, Value>,
+) {
+    spec.insert("completions".into(), json!(job.completions));
+    spec.insert("parallelism".into(), json!(job.parallelism));
+    spec.insert("backoffLimit".into(), json!(job.backoff_limit));
+    if let Some(deadline) = job.active_deadline {
+        spec.insert(
+            "activeDeadlineSeconds".into(),
+            json!(deadline.as_micros().div_ceil(1_000_000)),
+        );
+    }
+    template_spec.insert("restartPolicy".into(), json!(job.restart_policy.name()));
+}
+
+/// A controller's `selector` (its pods' labels) and pod `template` (their labels,
+/// annotations and `template_spec`), into its `spec`.
+fn selector_and_template(
+    t: &PodTemplate,
+    template_spec: Map<String, Value>,
+    spec: &mut Map<String, Value>,
+) {
+    if !t.labels.is_empty() {
+        spec.insert("selector".into(), json!({"matchLabels": labels(&t.labels)}));
+    }
+    let mut template_meta = Map::new();
+    if !t.labels.is_empty() {
+        template_meta.insert("labels".into(), labels(&t.labels));
+    }
+    if !t.annotations.is_empty() {
+        template_meta.insert("annotations".into(), labels(&t.annotations));
+    }
+    let mut template = Map::new();
+    if !template_meta.is_empty() {
+        template.insert("metadata".into(), Value::Object(template_meta));
+    }
+    template.insert("spec".into(), Value::Object(template_spec));
+    spec.insert("template".into(), Value::Object(template));
+}
+
+/// A CronJob as its batch/v1 object at `now`: its schedule, policy and Job template,
+/// annotated with the wall-clock time of `now` (see
+/// [`sim::scenario::cron_jobs::SNAPSHOT_TIME_ANNOTATION`]) so that a reload goes on
+/// with the same scheduled times.
+fn cron_job_object(
+    cron: &CronJob,
+    now: SimTime,
+    names: &ResourceNames,
+    classes: &[PriorityClassSpec],
+) -> Value {
+    let t = &*cron.job_template;
+    let mut template_spec = pod_spec(t, None, None, names, classes);
+    let mut job = Map::new();
+    job_fields(&cron.job_spec, &mut job, &mut template_spec);
+    selector_and_template(t, template_spec, &mut job);
+    let mut spec = object([("schedule", json!(cron.schedule))]);
+    if let Some(zone) = &cron.time_zone {
+        spec.insert("timeZone".into(), json!(zone));
+    }
+    spec.insert(
+        "concurrencyPolicy".into(),
+        json!(cron.concurrency_policy.name()),
+    );
+    if cron.suspend {
+        spec.insert("suspend".into(), json!(true));
+    }
+    if let Some(deadline) = cron.starting_deadline {
+        spec.insert(
+            "startingDeadlineSeconds".into(),
+            json!(deadline.as_micros() / 1_000_000),
+        );
+    }
+    spec.insert("jobTemplate".into(), json!({"spec": job}));
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": cron.name,
+            "namespace": cron.namespace,
+            "annotations": {SNAPSHOT_TIME_ANNOTATION: wall_clock(cron.clock, now)},
+        },
+        "spec": spec,
+    })
 }
 
 /// Whether a workload's dynamics hold more than a HorizontalPodAutoscaler object says:
