@@ -1,13 +1,16 @@
 //! A simulated cluster's state at one instant as Kubernetes objects: a `kind: List` of
-//! Nodes, storage, PodDisruptionBudgets, the workload controllers and their Pods, the form
-//! `kubectl get -A -o yaml nodes,pods,deployments,statefulsets,daemonsets,jobs,pdb,pvc,pv,
-//! storageclasses` prints, which a scenario's `manifests:` (or `--manifests`) loads back
-//! into the same state.
+//! Nodes, PriorityClasses, storage, PodDisruptionBudgets, the workload controllers, their
+//! HorizontalPodAutoscalers, CronJobs and Pods, the form `kubectl get -A -o yaml
+//! nodes,priorityclasses,pvc,pv,storageclasses,pdb,deployments,statefulsets,daemonsets,
+//! jobs,cronjobs,hpa,pods` prints, which a scenario's `manifests:` (or `--manifests`)
+//! loads back into the same state.
 //!
 //! What is written, and why it is enough for a round trip:
 //! - every node still in the cluster, in node order (so a reload gives every node the
 //!   same id): labels, taints, `unschedulable`, and its allocatable as both `capacity`
 //!   and `allocatable`;
+//! - the declared PriorityClasses of [`sim::Scenario::priority_classes`] (not the
+//!   built-in `system-` ones, which every cluster has);
 //! - the StorageClasses, PersistentVolumes (with their `claimRef`) and
 //!   PersistentVolumeClaims (with their `volumeName` once bound) of
 //!   `ClusterState::volumes`, in its order, and the scenario's PodDisruptionBudgets;
@@ -18,10 +21,25 @@
 //!   [`sim::scenario::ClaimTemplate`]s, so they are written even when no claim exists); a
 //!   DaemonSet; a Job with `completions`, `parallelism`, `backoffLimit`,
 //!   `activeDeadlineSeconds` and `status.succeeded`;
+//! - each Deployment's or StatefulSet's HorizontalPodAutoscaler (autoscaling/v2, as the
+//!   loader's `manifests/hpa.rs` reads it), named after its target as `kubectl
+//!   autoscale` names it: `minReplicas`, `maxReplicas`, the metrics, and the whole
+//!   `behavior` unless it is the API's default; the target's replicas are those it has
+//!   scaled to;
+//! - the CronJobs of [`sim::Scenario::cron_jobs`] (`schedule`, `timeZone`,
+//!   `concurrencyPolicy`, `suspend`, `startingDeadlineSeconds`, `jobTemplate`),
+//!   annotated with the wall-clock time written
+//!   ([`sim::scenario::cron_jobs::SNAPSHOT_TIME_ANNOTATION`]), from which the reloaded
+//!   CronJob lays out its next runs, so that they come at the instants and under the
+//!   names they would have in this run; their running Jobs name them in
+//!   `ownerReferences` (the loader makes such a Job the CronJob's active Job), and their
+//!   finished Jobs are left out (upstream's history limits are not modelled);
 //! - every pod that holds or waits for a node (Pending, waiting at Permit, Bound,
 //!   Running), sorted by namespace and name: labels, annotations, the containers' and init
 //!   containers' requests, limits, host ports and images, overhead, node selector, node
-//!   and pod (anti-)affinity, tolerations, topology spread constraints, priority,
+//!   and pod (anti-)affinity, tolerations, topology spread constraints,
+//!   `priorityClassName` (from [`schedulers::PodTemplate::priority_class`], an index
+//!   into the scenario's classes, so the name costs no per-pod allocation), priority,
 //!   preemption policy, grace period, claims, `spec.nodeName` once it is bound, which the
 //!   loader's kubelet admission honours at time 0, and an `ownerReferences` entry
 //!   (`controller: true`) naming its controller. The loader adopts a controller's bound
@@ -32,22 +50,26 @@
 //! Simplified, stated: a Deployment's pods name the Deployment itself as their owner,
 //! not a ReplicaSet (the loader treats both alike), and are renamed `<name>-0`, ... in
 //! name order when adopted; a StatefulSet's `serviceName` is its own name (Services are
-//! not modelled as objects). Pods keep their `priority` and `preemptionPolicy` as values,
-//! without their PriorityClass (the scenario resolves classes to values). A CronJob's Jobs
-//! are written as plain Jobs, without the CronJob. What manifests or a state cannot
-//! express is left out and counted in [`Export::omitted`]: the remaining run time of
-//! every pod (a reloaded pod runs until stopped), the workloads that are processes rather
-//! than objects (batch arrivals, trace replays: their pods are written as bare Pods), a
-//! workload's drawn sizes (`sized:`; its pods are written bare, each with one container
-//! asking for what it was given), a Deployment's dynamics (Service load, readiness,
-//! HorizontalPodAutoscaler, KEDA, rollouts) and the scenario's other dynamics (failures,
-//! later arrivals), GPU shares of the GPU-sharing model, pod groups, and nodes' images and
-//! GPUs.
+//! not modelled as objects). An autoscaler's memory of its recent recommendations and
+//! scale changes is not state an object holds: reloaded, it starts afresh, as upstream's
+//! after a controller restart (a scale-down is then not held back by what it recommended
+//! before). A CronJob's scheduled time that Forbid is holding back is lost likewise. What
+//! manifests or a state cannot express is left out and counted in [`Export::omitted`]:
+//! the remaining run time of every pod (a reloaded pod runs until stopped), the workloads
+//! that are processes rather than objects (batch arrivals, trace replays: their pods are
+//! written as bare Pods), a workload's drawn sizes (`sized:`; its pods are written bare,
+//! each with one container asking for what it was given), a Deployment's dynamics other
+//! than its autoscaler (Service load, readiness, usage, KEDA, rollouts) and an
+//! autoscaler's controller settings (`syncPeriod`, tolerance, ...) when not the
+//! defaults, the scenario's other dynamics (failures, later arrivals), GPU shares of the
+//! GPU-sharing model, pod groups, and nodes' images and GPUs.
 //!
 //! Every enumerated value (`podManagementPolicy`, `restartPolicy`, `volumeBindingMode`,
-//! `preemptionPolicy`, taint effects, operators, `whenUnsatisfiable`, inclusion policies)
-//! is written with its type's `name()`, from the same `NAMES` the loader parses, so the two
-//! sides cannot drift apart.
+//! `preemptionPolicy`, `concurrencyPolicy`, taint effects, operators,
+//! `whenUnsatisfiable`, inclusion policies) is written with its type's `name()`, from the
+//! same `NAMES` the loader parses, so the two sides cannot drift apart; an HPA's
+//! `selectPolicy` and policy `type`, which have no such table, are spelt here as
+//! `build/dynamics.rs` matches them.
 
 use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm};
@@ -59,7 +81,12 @@ use schedulers::{
 };
 use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
-use sim::scenario::WorkloadKind;
+use sim::SimTime;
+use sim::controllers::hpa::behavior::{Behavior, PolicyKind, ScalingRules, SelectPolicy};
+use sim::controllers::hpa::calculator::{CalcSettings, Target};
+use sim::scenario::cron_jobs::{CronJob, SNAPSHOT_TIME_ANNOTATION, wall_clock};
+use sim::scenario::dynamics::{Dynamics, HpaMetric, HpaSpec, UsageOverride};
+use sim::scenario::{JobSpec, PriorityClassSpec, WorkloadKind};
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -79,8 +106,10 @@ pub fn cluster_list(
     cluster: &ClusterState,
     workloads: &[WorkloadView<'_>],
     scenario: &Scenario,
+    now: SimTime,
 ) -> Export {
     let names = cluster.resource_names();
+    let classes = &scenario.priority_classes[..];
     let mut omitted = Omitted::default();
     let mut items: Vec<Value> = cluster
         .nodes()
@@ -119,6 +148,25 @@ pub fn cluster_list(
         })
         .collect();
 
+    for class in scenario.priority_classes.iter().filter(|c| !c.built_in) {
+        let mut o = object([
+            ("apiVersion", json!("scheduling.k8s.io/v1")),
+            ("kind", json!("PriorityClass")),
+            ("metadata", json!({"name": class.name})),
+            ("value", json!(class.value)),
+        ]);
+        if class.global_default {
+            o.insert("globalDefault".into(), json!(true));
+        }
+        o.insert(
+            "preemptionPolicy".into(),
+            json!(class.preemption_policy.name()),
+        );
+        if let Some(d) = &class.description {
+            o.insert("description".into(), json!(d));
+        }
+        items.push(Value::Object(o));
+    }
     storage(cluster, &mut items);
     for budget in &scenario.pod_disruption_budgets {
         let (key, value) = match &budget.budget {
@@ -140,16 +188,43 @@ pub fn cluster_list(
     // The controllers, and which of them owns each live pod.
     let mut owners: BTreeMap<PodId, (&'static str, &str)> = BTreeMap::new();
     let mut controllers: Vec<(&str, &str, Value)> = Vec::new();
+    let mut autoscalers: Vec<(&str, &str, Value)> = Vec::new();
+    // The CronJob owning each of its Jobs' workloads.
+    let mut cron_of: BTreeMap<u32, &CronJob> = BTreeMap::new();
+    for cron in &scenario.cron_jobs {
+        let runs = cron.runs.iter().map(|&(_, w)| w);
+        cron_of.extend(runs.chain(cron.adopted.iter().copied()).map(|w| (w, cron)));
+        let object = cron_job_object(cron, now, names, classes);
+        controllers.push((cron.namespace.as_str(), cron.name.as_str(), object));
+    }
     for view in workloads {
         let w = view.workload;
+        let cron = cron_of.get(&view.index);
+        // A CronJob keeps no finished Jobs here (no history limits are modelled).
+        if cron.is_some() && view.finished {
+            continue;
+        }
         if !w.sized.is_empty() {
             omitted.sized += 1;
             continue;
         }
-        if w.dynamics.is_some() || view.replica_sets > 1 {
+        if w.dynamics.as_deref().is_some_and(lost_dynamics) || view.replica_sets > 1 {
             omitted.dynamics += 1;
         }
-        let (kind, object) = workload_object(view, names);
+        let (kind, mut object) = workload_object(view, names, classes);
+        if let Some(cron) = cron {
+            object["metadata"]["ownerReferences"] = json!([{
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "name": cron.name,
+                "controller": true,
+            }]);
+        }
+        if let Some(hpa) = w.dynamics.as_ref().and_then(|d| d.hpa.as_ref()) {
+            let t = &view.template;
+            let object = autoscaler_object(kind, &t.name, &t.namespace, hpa);
+            autoscalers.push((t.namespace.as_str(), t.name.as_str(), object));
+        }
         for &id in &view.pods {
             // A pod of an older ReplicaSet (a rollout under way) is not the newest
             // template's; it is written bare rather than adopted as if it were.
@@ -164,9 +239,20 @@ pub fn cluster_list(
     }
     controllers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     items.extend(controllers.into_iter().map(|(_, _, o)| o));
+    autoscalers.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    items.extend(autoscalers.into_iter().map(|(_, _, o)| o));
 
-    for w in &scenario.workloads {
-        if w.duration.is_some() {
+    for (i, w) in scenario.workloads.iter().enumerate() {
+        // A CronJob's Jobs share its duration: counted once, by the CronJob.
+        let first_of_cron = cron_of.get(&(i as u32)).is_none_or(|c| {
+            let first = c
+                .runs
+                .first()
+                .map(|&(_, w)| w)
+                .or(c.adopted.first().copied());
+            first == Some(i as u32)
+        });
+        if w.duration.is_some() && first_of_cron {
             omitted.durations += 1;
         }
         if matches!(w.kind, WorkloadKind::Batch { .. } | WorkloadKind::Trace(_)) {
@@ -187,7 +273,7 @@ pub fn cluster_list(
     pods.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     for (namespace, name, id, pod) in pods {
         let node = pod.node.map(|id| cluster.node(id).spec.name.as_str());
-        let mut object = pod_object(namespace, &name, pod, node, names, &mut omitted);
+        let mut object = pod_object(namespace, &name, pod, node, names, classes, &mut omitted);
         if let Some((kind, owner)) = owners.get(&id) {
             let api = if *kind == "Job" {
                 "batch/v1"
@@ -220,7 +306,8 @@ struct Omitted {
     sized: u64,
     /// Workloads with a `duration`: their pods' remaining run times are lost.
     durations: u64,
-    /// Deployments with dynamics (load, readiness, autoscalers, rollouts).
+    /// Deployments and StatefulSets with dynamics an HPA object does not carry (Service
+    /// load, readiness, usage, KEDA, rollouts, the autoscaler controller's settings).
     dynamics: u64,
     /// Batch arrivals and trace replays.
     processes: u64,
@@ -247,7 +334,7 @@ impl Omitted {
             ),
             (
                 self.dynamics,
-                "Deployment(s) with load, readiness, autoscalers or rollouts: written without them",
+                "Deployment(s) or StatefulSet(s) with Service load, readiness, usage, KEDA, rollouts or autoscaler controller settings: written without them",
             ),
             (
                 self.processes,
@@ -276,6 +363,7 @@ fn pod_object(
     pod: &Pod,
     node: Option<&str>,
     names: &ResourceNames,
+    classes: &[PriorityClassSpec],
     omitted: &mut Omitted,
 ) -> Value {
     let t = &*pod.template;
@@ -286,7 +374,7 @@ fn pod_object(
         omitted.pod_groups += 1;
     }
     let drawn = (pod.requests != t.effective_requests()).then_some(&pod.requests);
-    let spec = pod_spec(t, drawn, node, names);
+    let spec = pod_spec(t, drawn, node, names, classes);
     let phase = match pod.phase {
         PodPhase::Running => "Running",
         _ => "Pending",
@@ -301,12 +389,14 @@ fn pod_object(
 }
 
 /// A pod spec from template `t`: its containers, or, when the pod's requests were drawn
-/// (`drawn`), one container asking for exactly those; `spec.nodeName` when bound.
+/// (`drawn`), one container asking for exactly those; `spec.nodeName` when bound; the
+/// name of its PriorityClass (one of `classes`) beside the priority it resolved to.
 fn pod_spec(
     t: &PodTemplate,
     drawn: Option<&Resources>,
     node: Option<&str>,
     names: &ResourceNames,
+    classes: &[PriorityClassSpec],
 ) -> Map<String, Value> {
     let mut spec = Map::new();
     if let Some(requests) = drawn {
@@ -437,6 +527,9 @@ fn pod_spec(
     if let Some(node) = node {
         spec.insert("nodeName".into(), json!(node));
     }
+    if let Some(class) = t.priority_class.and_then(|i| classes.get(i as usize)) {
+        spec.insert("priorityClassName".into(), json!(class.name));
+    }
     spec.insert("priority".into(), json!(t.priority));
     spec.insert("preemptionPolicy".into(), json!(t.preemption_policy.name()));
     spec.insert(
@@ -447,9 +540,13 @@ fn pod_spec(
 }
 
 /// One workload controller as its object, with its kind.
-fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static str, Value) {
+fn workload_object(
+    view: &WorkloadView<'_>,
+    names: &ResourceNames,
+    classes: &[PriorityClassSpec],
+) -> (&'static str, Value) {
     let t = &**view.template;
-    let mut template_spec = pod_spec(t, None, None, names);
+    let mut template_spec = pod_spec(t, None, None, names, classes);
     let mut spec = Map::new();
     let (api, kind) = match &view.workload.kind {
         WorkloadKind::Deployment { .. } => ("apps/v1", "Deployment"),
@@ -479,16 +576,7 @@ fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static 
         }
         WorkloadKind::DaemonSet { .. } => ("apps/v1", "DaemonSet"),
         WorkloadKind::Job { spec: job, .. } => {
-            spec.insert("completions".into(), json!(job.completions));
-            spec.insert("parallelism".into(), json!(job.parallelism));
-            spec.insert("backoffLimit".into(), json!(job.backoff_limit));
-            if let Some(deadline) = job.active_deadline {
-                spec.insert(
-                    "activeDeadlineSeconds".into(),
-                    json!(deadline.as_micros().div_ceil(1_000_000)),
-                );
-            }
-            template_spec.insert("restartPolicy".into(), json!(job.restart_policy.name()));
+            job_fields(job, &mut spec, &mut template_spec);
             ("batch/v1", "Job")
         }
         _ => unreachable!("Simulation::workloads lists controllers only"),
@@ -496,22 +584,7 @@ fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static 
     if let Some(replicas) = view.replicas {
         spec.insert("replicas".into(), json!(replicas));
     }
-    if !t.labels.is_empty() {
-        spec.insert("selector".into(), json!({"matchLabels": labels(&t.labels)}));
-    }
-    let mut template_meta = Map::new();
-    if !t.labels.is_empty() {
-        template_meta.insert("labels".into(), labels(&t.labels));
-    }
-    if !t.annotations.is_empty() {
-        template_meta.insert("annotations".into(), labels(&t.annotations));
-    }
-    let mut template = Map::new();
-    if !template_meta.is_empty() {
-        template.insert("metadata".into(), Value::Object(template_meta));
-    }
-    template.insert("spec".into(), Value::Object(template_spec));
-    spec.insert("template".into(), Value::Object(template));
+    selector_and_template(t, template_spec, &mut spec);
     let mut o = object([
         ("apiVersion", json!(api)),
         ("kind", json!(kind)),
@@ -530,6 +603,176 @@ fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static 
         o.insert("status".into(), json!({"succeeded": view.succeeded}));
     }
     (kind, Value::Object(o))
+}
+
+/// A Job's own fields: `completions`, `parallelism`, `backoffLimit`,
+/// `activeDeadlineSeconds` into its `spec`, `restartPolicy` into its pods' spec.
+fn job_fields(
+    job: &JobSpec,
+    spec: &mut Map<String, Value>,
+    template_spec: &mut Map<String, Value>,
+) {
+    spec.insert("completions".into(), json!(job.completions));
+    spec.insert("parallelism".into(), json!(job.parallelism));
+    spec.insert("backoffLimit".into(), json!(job.backoff_limit));
+    if let Some(deadline) = job.active_deadline {
+        spec.insert(
+            "activeDeadlineSeconds".into(),
+            json!(deadline.as_micros().div_ceil(1_000_000)),
+        );
+    }
+    template_spec.insert("restartPolicy".into(), json!(job.restart_policy.name()));
+}
+
+/// A controller's `selector` (its pods' labels) and pod `template` (their labels,
+/// annotations and `template_spec`), into its `spec`.
+fn selector_and_template(
+    t: &PodTemplate,
+    template_spec: Map<String, Value>,
+    spec: &mut Map<String, Value>,
+) {
+    if !t.labels.is_empty() {
+        spec.insert("selector".into(), json!({"matchLabels": labels(&t.labels)}));
+    }
+    let mut template_meta = Map::new();
+    if !t.labels.is_empty() {
+        template_meta.insert("labels".into(), labels(&t.labels));
+    }
+    if !t.annotations.is_empty() {
+        template_meta.insert("annotations".into(), labels(&t.annotations));
+    }
+    let mut template = Map::new();
+    if !template_meta.is_empty() {
+        template.insert("metadata".into(), Value::Object(template_meta));
+    }
+    template.insert("spec".into(), Value::Object(template_spec));
+    spec.insert("template".into(), Value::Object(template));
+}
+
+/// A CronJob as its batch/v1 object at `now`: its schedule, policy and Job template,
+/// annotated with the wall-clock time of `now` (see
+/// [`sim::scenario::cron_jobs::SNAPSHOT_TIME_ANNOTATION`]) so that a reload goes on
+/// with the same scheduled times.
+fn cron_job_object(
+    cron: &CronJob,
+    now: SimTime,
+    names: &ResourceNames,
+    classes: &[PriorityClassSpec],
+) -> Value {
+    let t = &*cron.job_template;
+    let mut template_spec = pod_spec(t, None, None, names, classes);
+    let mut job = Map::new();
+    job_fields(&cron.job_spec, &mut job, &mut template_spec);
+    selector_and_template(t, template_spec, &mut job);
+    let mut spec = object([("schedule", json!(cron.schedule))]);
+    if let Some(zone) = &cron.time_zone {
+        spec.insert("timeZone".into(), json!(zone));
+    }
+    spec.insert(
+        "concurrencyPolicy".into(),
+        json!(cron.concurrency_policy.name()),
+    );
+    if cron.suspend {
+        spec.insert("suspend".into(), json!(true));
+    }
+    if let Some(deadline) = cron.starting_deadline {
+        spec.insert(
+            "startingDeadlineSeconds".into(),
+            json!(deadline.as_micros() / 1_000_000),
+        );
+    }
+    spec.insert("jobTemplate".into(), json!({"spec": job}));
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": cron.name,
+            "namespace": cron.namespace,
+            "annotations": {SNAPSHOT_TIME_ANNOTATION: wall_clock(cron.clock, now)},
+        },
+        "spec": spec,
+    })
+}
+
+/// Whether a workload's dynamics hold more than a HorizontalPodAutoscaler object says:
+/// what manifests cannot carry (a Service's load, readiness, usage, KEDA, rollouts) or
+/// the controller's flags (`syncPeriod`, tolerance, ...) set away from their defaults.
+fn lost_dynamics(d: &Dynamics) -> bool {
+    let hpa_flags = d.hpa.as_ref().is_some_and(|h| {
+        h.sync_period != SimTime::from_secs(15) || h.settings != CalcSettings::default()
+    });
+    d.readiness_delay != SimTime::ZERO
+        || d.service.is_some()
+        || d.memory.is_some()
+        || d.usage != UsageOverride::default()
+        || !d.rollouts.is_empty()
+        || d.keda.is_some()
+        || hpa_flags
+}
+
+/// The autoscaling/v2 HorizontalPodAutoscaler of the `kind` named `name`: named after its
+/// target (the scenario keeps no name of its own, and `kubectl autoscale` names it so),
+/// with its metrics and, unless it is the API's default, its whole `behavior`.
+fn autoscaler_object(kind: &str, name: &str, namespace: &str, hpa: &HpaSpec) -> Value {
+    let target = |t: Target, value: &dyn Fn(i64) -> Value| match t {
+        Target::Utilization(pct) => json!({"type": "Utilization", "averageUtilization": pct}),
+        Target::AverageValue(v) => json!({"type": "AverageValue", "averageValue": value(v)}),
+    };
+    let metrics = hpa.metrics.iter().map(|m| match *m {
+        HpaMetric::Cpu(t) => json!({"type": "Resource", "resource": {
+            "name": "cpu", "target": target(t, &|v| json!(format_cpu_millis(v)))}}),
+        HpaMetric::Memory(t) => json!({"type": "Resource", "resource": {
+            "name": "memory", "target": target(t, &|v| json!(format_bytes(v)))}}),
+        // The loader reads a pods metric's value as a plain number.
+        HpaMetric::RequestsPerSecond(milli) => json!({"type": "Pods", "pods": {
+        "metric": {"name": "requests_per_second"},
+        "target": target(Target::AverageValue(milli), &|v| if v % 1000 == 0 {
+            json!(v / 1000)
+        } else {
+            json!(v as f64 / 1000.0)
+        })}}),
+    });
+    let mut spec = object([
+        (
+            "scaleTargetRef",
+            json!({"apiVersion": "apps/v1", "kind": kind, "name": name}),
+        ),
+        ("minReplicas", json!(hpa.min)),
+        ("maxReplicas", json!(hpa.max)),
+        ("metrics", Value::Array(metrics.collect())),
+    ]);
+    if hpa.behavior != Behavior::default() {
+        let rules = |r: &ScalingRules| {
+            let policies = r.policies.iter().map(|p| {
+                let kind = match p.kind {
+                    PolicyKind::Pods => "Pods",
+                    PolicyKind::Percent => "Percent",
+                };
+                json!({"type": kind, "value": p.value,
+                    "periodSeconds": p.period.as_micros() / 1_000_000})
+            });
+            let select = match r.select {
+                SelectPolicy::Max => "Max",
+                SelectPolicy::Min => "Min",
+                SelectPolicy::Disabled => "Disabled",
+            };
+            json!({
+                "stabilizationWindowSeconds": r.stabilization.as_micros() / 1_000_000,
+                "selectPolicy": select,
+                "policies": Value::Array(policies.collect()),
+            })
+        };
+        spec.insert(
+            "behavior".into(),
+            json!({"scaleUp": rules(&hpa.behavior.up), "scaleDown": rules(&hpa.behavior.down)}),
+        );
+    }
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    })
 }
 
 /// The StorageClasses, PersistentVolumes and PersistentVolumeClaims of the cluster, in

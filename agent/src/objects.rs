@@ -537,6 +537,8 @@ fn pod_spec(
         owner: OwnerKind::None,
         singleton: true,
         preemption_policy,
+        // The agent keeps no table of PriorityClasses: the pod's priority is all it reads.
+        priority_class: None,
         pod_affinity,
         pod_anti_affinity,
         topology_spread_constraints,

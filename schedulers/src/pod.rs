@@ -253,6 +253,11 @@ pub struct PodTemplate {
     pub singleton: bool,
     /// Whether the pod may preempt lower-priority pods (from its PriorityClass).
     pub preemption_policy: PreemptionPolicy,
+    /// The PriorityClass its priority came from, as an index into the host's table of
+    /// classes (the simulator's `Scenario::priority_classes`), so that the class name can
+    /// be written back; `None` when the pod names none. Opaque to schedulers, which read
+    /// `priority` and `preemption_policy`.
+    pub priority_class: Option<u32>,
     /// `spec.affinity.podAffinity`.
     pub pod_affinity: Option<PodAffinity>,
     /// `spec.affinity.podAntiAffinity`.

@@ -95,6 +95,9 @@ pub struct WorkloadView<'s> {
     pub replica_sets: u32,
     /// A Job's completions so far (0 for the others).
     pub succeeded: u32,
+    /// Whether a Job has finished (Complete, Failed, or deleted by its CronJob); false
+    /// for the others.
+    pub finished: bool,
     /// Its live pods (Pending, waiting at Permit, Bound or Running, and not being
     /// deleted), by ordinal.
     pub pods: Vec<PodId>,
@@ -364,6 +367,7 @@ impl<'a> Simulation<'a> {
                     replicas,
                     replica_sets,
                     succeeded,
+                    finished: false,
                     pods: Vec::new(),
                 };
                 match &workload.kind {
@@ -381,7 +385,9 @@ impl<'a> Simulation<'a> {
                     }
                     WorkloadKind::Job { .. } => {
                         let succeeded = c.jobs.succeeded(w)?;
-                        Some(view(&workload.template, None, 0, succeeded))
+                        let mut job = view(&workload.template, None, 0, succeeded);
+                        job.finished = c.jobs.finished(w);
+                        Some(job)
                     }
                     _ => None,
                 }

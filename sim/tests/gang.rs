@@ -610,6 +610,7 @@ fn random_scenario(seed: u64) -> Scenario {
         images: Default::default(),
         node_changes: Vec::new(),
         cron_jobs: Vec::new(),
+        priority_classes: Vec::new(),
     }
 }
 

@@ -474,6 +474,7 @@ fn random_scenario(seed: u64) -> Scenario {
         images: Default::default(),
         node_changes: Vec::new(),
         cron_jobs: Vec::new(),
+        priority_classes: Vec::new(),
     }
 }
 
@@ -1332,6 +1333,7 @@ fn scenario(
         images: Default::default(),
         node_changes: Vec::new(),
         cron_jobs: Vec::new(),
+        priority_classes: Vec::new(),
     }
 }
 

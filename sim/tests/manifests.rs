@@ -1827,3 +1827,43 @@ manifestDynamics:
     assert_eq!(e.field.as_deref(), Some("spec.schedule"), "{e}");
     assert!(e.message.starts_with("cannot use TZ or CRON_TZ"), "{e}");
 }
+
+/// A CronJob annotated with the time of the snapshot it comes from (`schedlab export`)
+/// goes on from there: at 7m30s, `*/10` next runs at 10 m, 150 s into the reload, and
+/// its Jobs keep their names; an annotation that is not such a time is refused where it
+/// is written.
+#[test]
+fn a_snapshot_time_annotation_moves_a_cron_job_s_clock() {
+    let scenario = &cron_scenario("1m");
+    let annotated = cron("Allow", "").replace(
+        "metadata: {name: report}",
+        "metadata: {name: report, annotations: {schedlab.io/snapshot-time: '1970-01-05T00:07:30Z'}}",
+    );
+    let created = jobs_created(scenario, &annotated, "cron-snapshot");
+    assert_eq!(
+        created,
+        [
+            (150, "report-5770".to_owned()),
+            (750, "report-5780".to_owned()),
+            (1350, "report-5790".to_owned()),
+            (1950, "report-5800".to_owned()),
+        ]
+    );
+    let bad = annotated.replace("1970-01-05T00:07:30Z", "1969-12-31T00:00:00Z");
+    let dir = dir_with(
+        "cron-snapshot-bad",
+        &[("s.yaml", scenario), ("m.yaml", &bad)],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err();
+    assert!(e.path.ends_with("m.yaml"), "{e}");
+    assert_eq!(
+        (e.line, e.column, e.field.as_deref(), e.message.as_str()),
+        (
+            Some(3),
+            Some(67),
+            Some("metadata.annotations.schedlab.io/snapshot-time"),
+            "1969-12-31T00:00:00Z is before simulated time 0 (1970-01-05T00:00:00Z), which no run reaches"
+        ),
+        "{e}"
+    );
+}

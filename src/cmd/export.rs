@@ -38,8 +38,14 @@ pub fn execute(
             args.at
         );
     }
-    let export =
-        crate::export::cluster_list(simulation.cluster(), &simulation.workloads(), &scenario);
+    let export = crate::export::cluster_list(
+        simulation.cluster(),
+        &simulation.workloads(),
+        &scenario,
+        // The instant written, which the run's clock may not have reached if nothing
+        // happened since.
+        args.at,
+    );
     for line in &export.omitted {
         log(format_args!("warning: not in the List: {line}"));
     }

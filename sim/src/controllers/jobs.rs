@@ -142,6 +142,15 @@ impl Jobs {
         job.started.map(|_| job.succeeded)
     }
 
+    /// Whether workload `w`'s Job has finished (Complete, Failed, or deleted by its
+    /// CronJob): nothing more happens to it.
+    pub(crate) fn finished(&self, w: usize) -> bool {
+        self.jobs
+            .get(w)
+            .and_then(Option::as_ref)
+            .is_some_and(|job| job.done)
+    }
+
     /// The Jobs of `scenario` with their streams for `seed`; sets each one's start,
     /// except for a CronJob's Jobs, which their CronJob starts (or not).
     pub(crate) fn start(scenario: &Scenario, seed: u64, ctx: &mut Ctx<'_>) -> Jobs {

@@ -64,6 +64,49 @@ pub struct CronJob {
     /// Its Jobs a cluster snapshot shows running (workload indices): active from the
     /// start, so Forbid waits for them and Replace deletes them.
     pub adopted: Vec<u32>,
+    /// `schedule`, as written (kept for `schedlab export`).
+    pub schedule: String,
+    /// `timeZone`, if given.
+    pub time_zone: Option<String>,
+    /// `suspend`: a suspended CronJob schedules nothing.
+    pub suspend: bool,
+    /// The pods of its `jobTemplate`, named after the CronJob.
+    pub job_template: std::sync::Arc<schedulers::PodTemplate>,
+    /// Its `jobTemplate`'s Job spec.
+    pub job_spec: super::JobSpec,
+    /// How far past [`EPOCH_UNIX_MINUTES`] the wall clock is at simulated time 0: zero,
+    /// unless the CronJob comes from a snapshot (`schedlab export`) taken that far into
+    /// its run, whose annotation [`SNAPSHOT_TIME_ANNOTATION`] says so; its schedule and
+    /// its Jobs' names go on from there.
+    pub clock: SimTime,
+}
+
+/// The annotation `schedlab export` puts on a CronJob: the wall-clock time (RFC 3339)
+/// of the instant written, which a reload takes as its time 0 for that CronJob, so
+/// that its next Job comes when it would have in the exported run.
+pub const SNAPSHOT_TIME_ANNOTATION: &str = "schedlab.io/snapshot-time";
+
+/// The wall-clock time, RFC 3339 in UTC, of simulated time `t` on a clock that is
+/// `clock` past the epoch.
+pub fn wall_clock(clock: SimTime, t: SimTime) -> String {
+    let micros = EPOCH_UNIX_MINUTES * 60_000_000 + clock.as_micros() + t.as_micros();
+    match jiff::Timestamp::from_microsecond(micros as i64) {
+        Ok(at) => at.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// How far past the epoch an RFC 3339 time (an annotation's [`wall_clock`]) is, or why
+/// it cannot be a snapshot's time.
+pub fn parse_wall_clock(text: &str) -> Result<SimTime, String> {
+    let at: jiff::Timestamp = text.parse().map_err(|e| {
+        format!("expected an RFC 3339 time such as 1970-01-05T00:10:00Z, got {text:?} ({e})")
+    })?;
+    let epoch = (EPOCH_UNIX_MINUTES * 60_000_000) as i64;
+    let past = at.as_microsecond() - epoch;
+    u64::try_from(past).map(SimTime::from_micros).map_err(|_| {
+        format!("{text} is before simulated time 0 (1970-01-05T00:00:00Z), which no run reaches")
+    })
 }
 
 /// A parsed 5-field schedule: one bit per allowed value of each field.
@@ -171,10 +214,27 @@ impl Schedule {
         horizon: SimTime,
         limit: usize,
     ) -> Option<Vec<SimTime>> {
-        let minutes = horizon.as_micros().div_ceil(60_000_000);
+        self.times_from(zone, SimTime::ZERO, horizon, limit)
+    }
+
+    /// As [`Schedule::times_in`], on a wall clock `clock` past the epoch at simulated
+    /// time 0 (a snapshot's CronJob, see [`CronJob::clock`]): the wall minutes from then
+    /// on, as simulated times.
+    pub fn times_from(
+        &self,
+        zone: Option<&Zone>,
+        clock: SimTime,
+        horizon: SimTime,
+        limit: usize,
+    ) -> Option<Vec<SimTime>> {
+        const MINUTE: u64 = 60_000_000;
+        // The first whole wall minute at or after time 0, and how far after time 0 it is.
+        let first = clock.as_micros().div_ceil(MINUTE);
+        let lead = first * MINUTE - clock.as_micros();
+        let minutes = horizon.as_micros().saturating_sub(lead).div_ceil(MINUTE);
         let mut out = Vec::new();
         for m in 0..minutes {
-            let utc = EPOCH_UNIX_MINUTES + m;
+            let utc = EPOCH_UNIX_MINUTES + first + m;
             let wall = match zone {
                 Some(z) => utc.saturating_add_signed(z.offset_minutes(utc)),
                 None => utc,
@@ -183,7 +243,7 @@ impl Schedule {
                 if out.len() == limit {
                     return None;
                 }
-                out.push(SimTime::from_secs(m * 60));
+                out.push(SimTime::from_micros(lead + m * MINUTE));
             }
         }
         Some(out)
@@ -227,9 +287,14 @@ impl Zone {
 /// The name of the Job a CronJob creates for `scheduled` (upstream's
 /// `<cronjob>-<scheduled time in Unix minutes>`).
 pub fn job_name(cron_job: &str, scheduled: SimTime) -> String {
+    job_name_on(cron_job, SimTime::ZERO, scheduled)
+}
+
+/// As [`job_name`], on a wall clock `clock` past the epoch at simulated time 0.
+pub fn job_name_on(cron_job: &str, clock: SimTime, scheduled: SimTime) -> String {
     format!(
         "{cron_job}-{}",
-        EPOCH_UNIX_MINUTES + scheduled.as_micros() / 60_000_000
+        EPOCH_UNIX_MINUTES + (clock.as_micros() + scheduled.as_micros()) / 60_000_000
     )
 }
 
@@ -438,5 +503,46 @@ mod tests {
     fn job_names_are_unix_minutes() {
         assert_eq!(job_name("report", SimTime::ZERO), "report-5760");
         assert_eq!(job_name("report", SimTime::from_secs(600)), "report-5770");
+    }
+
+    #[test]
+    fn a_snapshot_clock_shifts_the_times_and_the_names() {
+        let every_5 = Schedule::parse("*/5 * * * *").unwrap();
+        // 7m30s into the day: the next runs are at 10 m, 15 m (2m30s and 7m30s from 0).
+        let clock = SimTime::from_secs(450);
+        let times = every_5
+            .times_from(None, clock, SimTime::from_secs(600), MAX_RUNS)
+            .unwrap();
+        assert_eq!(times, [SimTime::from_secs(150), SimTime::from_secs(450)]);
+        assert_eq!(job_name_on("report", clock, times[0]), "report-5770");
+        // On a whole minute, that minute runs at 0.
+        let on_the_minute = every_5
+            .times_from(
+                None,
+                SimTime::from_secs(600),
+                SimTime::from_secs(60),
+                MAX_RUNS,
+            )
+            .unwrap();
+        assert_eq!(on_the_minute, [SimTime::ZERO]);
+        assert_eq!(
+            every_5.times_from(None, SimTime::ZERO, SimTime::from_secs(600), MAX_RUNS),
+            every_5.times(SimTime::from_secs(600), MAX_RUNS)
+        );
+    }
+
+    #[test]
+    fn wall_clock_times_read_back() {
+        let clock = SimTime::from_secs(60);
+        let written = wall_clock(clock, SimTime::from_millis(30_500));
+        assert_eq!(written, "1970-01-05T00:01:30.5Z");
+        assert_eq!(parse_wall_clock(&written), Ok(SimTime::from_millis(90_500)));
+        assert_eq!(
+            parse_wall_clock("1970-01-04T23:59:00Z"),
+            Err("1970-01-04T23:59:00Z is before simulated time 0 (1970-01-05T00:00:00Z), which no run reaches".to_owned())
+        );
+        assert!(parse_wall_clock("yesterday").unwrap_err().starts_with(
+            "expected an RFC 3339 time such as 1970-01-05T00:10:00Z, got \"yesterday\""
+        ));
     }
 }

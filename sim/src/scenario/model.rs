@@ -109,6 +109,29 @@ pub struct Scenario {
     pub node_changes: Vec<(SimTime, crate::controllers::nodes::NodeAction)>,
     /// CronJobs (from manifests), each with its Jobs' workloads laid out by schedule.
     pub cron_jobs: Vec<super::cron_jobs::CronJob>,
+    /// The PriorityClasses workloads may name: the declared ones (`priorityClasses:`,
+    /// then the manifests'), with the built-in system classes among them; a pod
+    /// template's [`PodTemplate::priority_class`] indexes them.
+    pub priority_classes: Vec<PriorityClassSpec>,
+}
+
+/// A PriorityClass (scheduling.k8s.io/v1), kept after its value was resolved into the
+/// pods' priorities so that `schedlab export` can write it and the pods' names of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityClassSpec {
+    /// `metadata.name`, what pods give as `priorityClassName`.
+    pub name: String,
+    /// `value`: the priority of its pods.
+    pub value: i32,
+    /// `globalDefault`: pods naming no class get this one.
+    pub global_default: bool,
+    /// `preemptionPolicy`.
+    pub preemption_policy: schedulers::PreemptionPolicy,
+    /// `description`, for the reader only.
+    pub description: Option<String>,
+    /// Whether it is one of the system classes every cluster has without declaring them
+    /// (`system-cluster-critical`, `system-node-critical`), which an export leaves out.
+    pub built_in: bool,
 }
 
 /// A scheduler a scenario lists (`schedulers:`): what to build it from and the label of

@@ -650,11 +650,8 @@ pub(super) struct RawPriorityClass {
     pub(super) value: Option<Spanned<Scalar>>,
     pub(super) preemption_policy: Option<Spanned<String>>,
     pub(super) global_default: Option<Spanned<bool>>,
-    /// Accepted and checked to be text, as in Kubernetes, but only for the reader.
-    #[expect(
-        dead_code,
-        reason = "a class's description documents the file; nothing runs on it"
-    )]
+    /// Accepted and checked to be text, as in Kubernetes: nothing runs on it, but
+    /// `schedlab export` writes it back.
     pub(super) description: Option<String>,
 }
 

@@ -188,6 +188,7 @@ struct PriorityClassObject {
     value: Option<Spanned<Scalar>>,
     preemption_policy: Option<Spanned<String>>,
     global_default: Option<Spanned<bool>>,
+    description: Option<String>,
 }
 
 /// A PodDisruptionBudget's spec.
@@ -1356,7 +1357,7 @@ impl<'f> Builder<'f> {
                     value: raw.value,
                     preemption_policy: raw.preemption_policy,
                     global_default: raw.global_default,
-                    description: None,
+                    description: raw.description,
                 },
                 &o.at,
             );

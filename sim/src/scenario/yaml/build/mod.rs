@@ -329,6 +329,7 @@ pub(super) fn build(
         images: b.image_catalog,
         node_changes: b.node_changes,
         cron_jobs,
+        priority_classes: b.classes.iter().map(PriorityClass::spec).collect(),
     })
 }
 

@@ -54,7 +54,7 @@ impl Builder<'_> {
         let annotations = self
             .kube
             .labels(w.annotations.as_ref(), &format!("{base}.annotations"))?;
-        let (priority, preemption_policy) = self.pod_priority(w, base)?;
+        let (priority, preemption_policy, priority_class) = self.pod_priority(w, base)?;
 
         // Either the shorthand (top-level requests/limits: one container named after the
         // workload) or explicit container lists, never both: mixing them would leave it
@@ -282,6 +282,7 @@ impl Builder<'_> {
             owner,
             singleton,
             preemption_policy,
+            priority_class,
             pod_affinity,
             pod_anti_affinity,
             topology_spread_constraints,

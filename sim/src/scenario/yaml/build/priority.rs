@@ -8,6 +8,7 @@ use serde_saphyr::Spanned;
 
 use super::super::raw::{RawPriorityClass, RawWorkload};
 use super::{Builder, Result};
+use crate::scenario::PriorityClassSpec;
 
 /// The highest value a declared PriorityClass may have; higher ones are the system classes'.
 const MAX_USER_PRIORITY: i32 = 1_000_000_000;
@@ -30,8 +31,24 @@ pub(super) struct PriorityClass {
     policy_given: bool,
     /// Whether workloads that name no class get this one.
     global_default: bool,
+    /// `description`, kept for `schedlab export`.
+    description: Option<String>,
     /// Where it is declared (`priorityClasses[0] (line 3)`), for messages; empty when built in.
     pub(super) origin: String,
+}
+
+impl PriorityClass {
+    /// The class as the scenario keeps it.
+    pub(super) fn spec(&self) -> PriorityClassSpec {
+        PriorityClassSpec {
+            name: self.name.clone(),
+            value: self.value,
+            global_default: self.global_default,
+            preemption_policy: self.preemption_policy,
+            description: self.description.clone(),
+            built_in: self.origin.is_empty(),
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -123,6 +140,7 @@ impl Builder<'_> {
                 preemption_policy,
                 policy_given: raw.preemption_policy.is_some(),
                 global_default,
+                description: raw.description.clone(),
                 origin: format!("{base}{}", at_line(&raw.name.referenced)),
             });
         }
@@ -133,6 +151,7 @@ impl Builder<'_> {
                 preemption_policy: PreemptionPolicy::PreemptLowerPriority,
                 policy_given: false,
                 global_default: false,
+                description: None,
                 origin: String::new(),
             });
         }
@@ -140,10 +159,15 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The class a workload's `priorityClassName` names.
-    fn priority_class(&self, v: &Spanned<String>, field: &str) -> Result<&PriorityClass> {
+    /// The class a workload's `priorityClassName` names, with its index.
+    fn priority_class(&self, v: &Spanned<String>, field: &str) -> Result<(u32, &PriorityClass)> {
         let name = self.kube.non_empty(v, field, "a priority class name")?;
-        self.classes.iter().find(|c| c.name == name).ok_or_else(|| {
+        let found = self
+            .classes
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name);
+        found.map(|(i, c)| (i as u32, c)).ok_or_else(|| {
             let known: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
             self.kube.err(
                 &v.referenced,
@@ -161,12 +185,13 @@ impl Builder<'_> {
     /// admission plugin does: from the class `priorityClassName` names, else from the
     /// globalDefault class, else from `priority` and `preemptionPolicy` themselves (0 and
     /// PreemptLowerPriority when absent). Where a class applies, `priority` and
-    /// `preemptionPolicy` may only repeat what it says.
+    /// `preemptionPolicy` may only repeat what it says. With the index of the class that
+    /// applies, which admission writes into the pod's `priorityClassName`.
     pub(super) fn pod_priority(
         &self,
         w: &RawWorkload,
         base: &str,
-    ) -> Result<(i32, PreemptionPolicy)> {
+    ) -> Result<(i32, PreemptionPolicy, Option<u32>)> {
         let priority_field = format!("{base}.priority");
         let priority = match &w.priority {
             Some(p) => {
@@ -188,12 +213,18 @@ impl Builder<'_> {
         };
         let class = match &w.priority_class_name {
             Some(n) => Some(self.priority_class(n, &format!("{base}.priorityClassName"))?),
-            None => self.classes.iter().find(|c| c.global_default),
+            None => {
+                let found = self.classes.iter().enumerate();
+                found
+                    .map(|(i, c)| (i as u32, c))
+                    .find(|(_, c)| c.global_default)
+            }
         };
-        let Some(class) = class else {
+        let Some((index, class)) = class else {
             return Ok((
                 priority.map_or(0, |(_, p)| p),
                 policy.map_or(PreemptionPolicy::PreemptLowerPriority, |(_, p)| p),
+                None,
             ));
         };
         let source = if w.priority_class_name.is_some() {
@@ -235,7 +266,7 @@ impl Builder<'_> {
                 ),
             ));
         }
-        Ok((class.value, class.preemption_policy))
+        Ok((class.value, class.preemption_policy, Some(index)))
     }
 }
 

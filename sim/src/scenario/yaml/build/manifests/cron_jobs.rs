@@ -16,7 +16,10 @@ use super::super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::super::workloads::Kind;
 use super::super::{Builder, Result};
 use super::{ManifestFile, Manifests, Modelled, Parsed, at, name_of, pod_fields, respell};
-use crate::scenario::cron_jobs::{ConcurrencyPolicy, CronJob, MAX_RUNS, Schedule, Zone, job_name};
+use crate::scenario::cron_jobs::{
+    ConcurrencyPolicy, CronJob, MAX_RUNS, SNAPSHOT_TIME_ANNOTATION, Schedule, Zone, job_name_on,
+    parse_wall_clock,
+};
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
 
@@ -57,7 +60,9 @@ pub(in super::super) struct PlannedCronJob {
 }
 
 /// Lays out every planned CronJob's Jobs at the end of `workloads`, one per scheduled
-/// time, each named `<cronjob>-<Unix minutes>`.
+/// time, each named `<cronjob>-<Unix minutes>`; a time whose Job the snapshot already
+/// shows running (an adopted Job of that name) is not laid out again, as upstream's
+/// create would find the name taken.
 pub(in super::super) fn lay_out(
     planned: Vec<PlannedCronJob>,
     workloads: &mut Vec<Workload>,
@@ -67,8 +72,16 @@ pub(in super::super) fn lay_out(
         .map(|p| {
             let mut cron_job = p.cron_job;
             for at in p.times {
+                let name = job_name_on(&cron_job.name, cron_job.clock, at);
+                let taken = cron_job
+                    .adopted
+                    .iter()
+                    .any(|&w| workloads[w as usize].template.name == name);
+                if taken {
+                    continue;
+                }
                 let mut template = (*p.job.template).clone();
-                template.name = job_name(&cron_job.name, at);
+                template.name = name;
                 let mut job = p.job.clone();
                 job.template = Arc::new(template);
                 if let WorkloadKind::Job { at: start, .. } = &mut job.kind {
@@ -160,6 +173,22 @@ impl<'f> Builder<'f> {
                     Some(SimTime::from_secs(secs as u64))
                 }
             };
+            // A snapshot's CronJob goes on from the time the snapshot was taken.
+            let annotations = raw.metadata.as_ref().and_then(|m| m.annotations.as_ref());
+            let snapshot = annotations
+                .into_iter()
+                .flat_map(|a| &a.0)
+                .find(|(k, _)| k.value == SNAPSHOT_TIME_ANNOTATION);
+            let clock = match snapshot {
+                None => SimTime::ZERO,
+                Some((_, v)) => parse_wall_clock(&v.value).map_err(|e| {
+                    kube.err(
+                        &v.referenced,
+                        &format!("metadata.annotations.{SNAPSHOT_TIME_ANNOTATION}"),
+                        e,
+                    )
+                })?,
+            };
             let suspended = spec.suspend.as_ref().is_some_and(|s| s.value);
             let times = if suspended {
                 Vec::new()
@@ -174,7 +203,7 @@ impl<'f> Builder<'f> {
                         ),
                     ));
                 };
-                schedule.times_in(zone.as_ref(), horizon, MAX_RUNS).ok_or_else(|| {
+                schedule.times_from(zone.as_ref(), clock, horizon, MAX_RUNS).ok_or_else(|| {
                     kube.err(
                         &schedule_text.referenced,
                         "spec.schedule",
@@ -210,9 +239,15 @@ impl<'f> Builder<'f> {
             };
             let item = at(w, &o.at);
             let job_name = name.clone();
+            let schedule_text = schedule_text.value.clone();
+            let time_zone = spec.time_zone.map(|z| z.value);
             let job = self.in_manifest(&file.shown, &fix, |b| {
                 b.workload(&item, Kind::Job, job_name, "")
             })?;
+            let WorkloadKind::Job { spec, .. } = &job.kind else {
+                unreachable!("a Job manifest builds a Job workload")
+            };
+            let job_spec = spec.clone();
             out.push(PlannedCronJob {
                 cron_job: CronJob {
                     name,
@@ -221,6 +256,12 @@ impl<'f> Builder<'f> {
                     starting_deadline,
                     runs: Vec::new(),
                     adopted: Vec::new(),
+                    schedule: schedule_text,
+                    time_zone,
+                    suspend: suspended,
+                    job_template: Arc::clone(&job.template),
+                    job_spec,
+                    clock,
                 },
                 times,
                 job,
