@@ -66,10 +66,9 @@
 //!
 //! Every enumerated value (`podManagementPolicy`, `restartPolicy`, `volumeBindingMode`,
 //! `preemptionPolicy`, `concurrencyPolicy`, taint effects, operators,
-//! `whenUnsatisfiable`, inclusion policies) is written with its type's `name()`, from the
-//! same `NAMES` the loader parses, so the two sides cannot drift apart; an HPA's
-//! `selectPolicy` and policy `type`, which have no such table, are spelt here as
-//! `build/dynamics.rs` matches them.
+//! `whenUnsatisfiable`, inclusion policies, an HPA's `selectPolicy` and policy `type`) is
+//! written with its type's `name()`, declared by `kubernetes_enum!` with the words the
+//! loader parses, so the two sides cannot drift apart.
 
 use schedulers::pdb::{Budget, IntOrPercent};
 use schedulers::pod_affinity::{LabelSelector, PodAffinity, PodAffinityTerm};
@@ -82,7 +81,7 @@ use schedulers::{
 use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
 use sim::SimTime;
-use sim::controllers::hpa::behavior::{Behavior, PolicyKind, ScalingRules, SelectPolicy};
+use sim::controllers::hpa::behavior::{Behavior, ScalingRules};
 use sim::controllers::hpa::calculator::{CalcSettings, Target};
 use sim::scenario::cron_jobs::{CronJob, SNAPSHOT_TIME_ANNOTATION, wall_clock};
 use sim::scenario::dynamics::{Dynamics, HpaMetric, HpaSpec, UsageOverride};
@@ -744,21 +743,12 @@ fn autoscaler_object(kind: &str, name: &str, namespace: &str, hpa: &HpaSpec) -> 
     if hpa.behavior != Behavior::default() {
         let rules = |r: &ScalingRules| {
             let policies = r.policies.iter().map(|p| {
-                let kind = match p.kind {
-                    PolicyKind::Pods => "Pods",
-                    PolicyKind::Percent => "Percent",
-                };
-                json!({"type": kind, "value": p.value,
+                json!({"type": p.kind.name(), "value": p.value,
                     "periodSeconds": p.period.as_micros() / 1_000_000})
             });
-            let select = match r.select {
-                SelectPolicy::Max => "Max",
-                SelectPolicy::Min => "Min",
-                SelectPolicy::Disabled => "Disabled",
-            };
             json!({
                 "stabilizationWindowSeconds": r.stabilization.as_micros() / 1_000_000,
-                "selectPolicy": select,
+                "selectPolicy": r.select.name(),
                 "policies": Value::Array(policies.collect()),
             })
         };

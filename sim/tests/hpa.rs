@@ -233,3 +233,38 @@ fn replica_bounds_beyond_int32_are_refused_with_their_line() {
     assert!(e.to_string().contains("maxReplicas"), "{e}");
     assert!(e.to_string().contains("32-bit"), "{e}");
 }
+
+#[test]
+fn misspelt_behavior_words_are_refused_with_the_words_kubernetes_takes() {
+    let registry = Registry::builtin();
+    let refused = |behavior: &str| {
+        let text = format!("{STEP}      behavior:\n        scaleDown: {behavior}\n");
+        parse_scenario(&text, "hpa.yaml", &|spec, profiles| {
+            registry.check(spec, profiles)
+        })
+        .unwrap_err()
+    };
+    let e = refused("{selectPolicy: max}");
+    assert_eq!((e.line, e.column), (Some(21), Some(35)), "{e}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("workloads[0].horizontalPodAutoscaler.behavior.scaleDown.selectPolicy")
+    );
+    assert!(
+        e.to_string().contains(
+            "unknown selectPolicy \"max\" (did you mean Max?); expected Max, Min or Disabled"
+        ),
+        "{e}"
+    );
+    let e = refused("{policies: [{type: Percents, value: 10, periodSeconds: 60}]}");
+    assert_eq!(
+        e.field.as_deref(),
+        Some("workloads[0].horizontalPodAutoscaler.behavior.scaleDown.policies[0].type")
+    );
+    assert!(
+        e.to_string().contains(
+            "unknown policy type \"Percents\" (did you mean Percent?); expected Pods or Percent"
+        ),
+        "{e}"
+    );
+}

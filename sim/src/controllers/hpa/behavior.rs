@@ -11,15 +11,19 @@
 //! change (`Max`), the least (`Min`), or none (`Disabled`). `minReplicas` and
 //! `maxReplicas` bound the result.
 
+use schedulers::kubernetes_enum;
+
 use crate::time::SimTime;
 
-/// How a policy measures change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyKind {
-    /// `type: Pods`: a number of pods.
-    Pods,
-    /// `type: Percent`: a percentage of the count at the start of the period.
-    Percent,
+kubernetes_enum! {
+    /// How a policy measures change.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum PolicyKind {
+        /// `type: Pods`: a number of pods.
+        Pods => "Pods",
+        /// `type: Percent`: a percentage of the count at the start of the period.
+        Percent => "Percent",
+    }
 }
 
 /// One scaling policy (`HPAScalingPolicy`).
@@ -33,15 +37,17 @@ pub struct Policy {
     pub period: SimTime,
 }
 
-/// Which policy applies when several are given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SelectPolicy {
-    /// The one allowing the most change (the default).
-    Max,
-    /// The one allowing the least change.
-    Min,
-    /// No scaling in this direction.
-    Disabled,
+kubernetes_enum! {
+    /// Which policy applies when several are given.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SelectPolicy {
+        /// The one allowing the most change (the default).
+        Max => "Max",
+        /// The one allowing the least change.
+        Min => "Min",
+        /// No scaling in this direction.
+        Disabled => "Disabled",
+    }
 }
 
 /// `scaleUp` or `scaleDown` of a `behavior` (`HPAScalingRules`).

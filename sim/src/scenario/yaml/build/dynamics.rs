@@ -817,42 +817,21 @@ impl Builder<'_> {
             out.stabilization = SimTime::from_secs(secs as u64);
         }
         if let Some(v) = &raw.select_policy {
-            let names = ["Max", "Min", "Disabled"];
-            out.select = match v.value.as_str() {
-                "Max" => SelectPolicy::Max,
-                "Min" => SelectPolicy::Min,
-                "Disabled" => SelectPolicy::Disabled,
-                other => {
-                    return Err(self.kube.err(
-                        &v.referenced,
-                        &format!("{base}.selectPolicy"),
-                        format!(
-                            "unknown selectPolicy {other:?}{}; expected {}",
-                            did_you_mean(other, &names),
-                            one_of(&names)
-                        ),
-                    ));
-                }
-            };
+            out.select = self.kube.spelled::<SelectPolicy>(
+                v,
+                &format!("{base}.selectPolicy"),
+                "selectPolicy",
+            )?;
         }
         if let Some(list) = &raw.policies {
             out.policies.clear();
             for (i, p) in list.iter().enumerate() {
                 let f = format!("{base}.policies[{i}]");
-                let kind = match p.value.kind.value.as_str() {
-                    "Pods" => PolicyKind::Pods,
-                    "Percent" => PolicyKind::Percent,
-                    other => {
-                        return Err(self.kube.err(
-                            &p.value.kind.referenced,
-                            &format!("{f}.type"),
-                            format!(
-                                "unknown policy type {other:?}{}; expected Pods or Percent",
-                                did_you_mean(other, &["Pods", "Percent"])
-                            ),
-                        ));
-                    }
-                };
+                let kind = self.kube.spelled::<PolicyKind>(
+                    &p.value.kind,
+                    &format!("{f}.type"),
+                    "policy type",
+                )?;
                 let value = self.kube.integer(
                     &p.value.value,
                     &format!("{f}.value"),
