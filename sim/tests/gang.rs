@@ -590,6 +590,7 @@ fn random_scenario(seed: u64) -> Scenario {
         trace_warnings: vec![],
         manifest_warnings: vec![],
         manifests_ignored: None,
+        manifests_now: None,
         resource_names: Default::default(),
         nodes,
         workloads,

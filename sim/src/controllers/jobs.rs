@@ -52,7 +52,7 @@ use schedulers::{PodId, PodPhase};
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
-use crate::controllers::workloads::new_pod_from;
+use crate::controllers::workloads::{left_to_run, new_pod_from};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact, JobFailureReason};
 use crate::rng::{Concern, stream};
@@ -214,9 +214,18 @@ impl Jobs {
             self.fail(w, JobFailureReason::BackoffLimitExceeded, ctx);
             return;
         }
-        if let Some(deadline) = spec.and_then(|s| s.active_deadline) {
+        // A snapshot's Job counts its deadline from its `status.startTime`, before the
+        // run; one already past it fails now (upstream's `pastActiveDeadline`: elapsed
+        // >= allowed).
+        if let Some((deadline, before)) =
+            spec.and_then(|s| Some((s.active_deadline?, s.started_before)))
+        {
+            if before > SimTime::ZERO && before >= deadline {
+                self.fail(w, JobFailureReason::DeadlineExceeded, ctx);
+                return;
+            }
             ctx.at(
-                ctx.now.saturating_add(deadline),
+                ctx.now.saturating_add(deadline.saturating_sub(before)),
                 Event::Jobs(JobEvent::Deadline { workload: w as u32 }),
             );
         }
@@ -253,10 +262,13 @@ impl Jobs {
         }
         let workload = &ctx.scenario.workloads[w];
         // A snapshot's pods first, on their nodes.
-        let template = usize::try_from(job.created)
+        let adopted = usize::try_from(job.created)
             .ok()
-            .and_then(|i| workload.adopted.get(i))
-            .unwrap_or(&workload.template);
+            .filter(|&i| i < workload.adopted.len());
+        let template = adopted.map_or(&workload.template, |i| &workload.adopted[i]);
+        let ran = adopted
+            .and_then(|i| workload.adopted_ran.get(i).copied())
+            .unwrap_or(SimTime::ZERO);
         let (mut pod, run_for) = new_pod_from(
             workload,
             std::sync::Arc::clone(template),
@@ -266,6 +278,8 @@ impl Jobs {
             &mut job.durations,
             ctx.now,
         );
+        // An adopted pod runs what is left of its duration.
+        let run_for = left_to_run(&mut pod, run_for, ran);
         job.created += 1;
         // A pod under Never runs once; under OnFailure it runs until one run succeeds,
         // and more failures than the limit allows need not be drawn.

@@ -45,7 +45,7 @@ use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
-use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
+use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, left_to_run, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
@@ -97,9 +97,10 @@ struct Set {
     pods: Vec<Option<PodId>>,
     not_before: Vec<SimTime>,
     deleting: Vec<bool>,
-    /// Per ordinal: a snapshot's pod's template, pinned to its node, for its first
-    /// creation only; empty when there is none left to adopt.
-    pinned: Vec<Option<Arc<PodTemplate>>>,
+    /// Per ordinal: a snapshot's pod's template, pinned to its node, and how long that
+    /// pod had run (`Workload::adopted_ran`), for its first creation only; empty when
+    /// there is none left to adopt.
+    pinned: Vec<Option<(Arc<PodTemplate>, SimTime)>>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
     /// The requeue after refused creations.
@@ -107,23 +108,26 @@ struct Set {
 }
 
 impl Set {
-    /// Creates ordinal `i`'s pod from `template`; false when the API server refused it
-    /// (the sync then fails and is requeued with the rate limiter).
+    /// Creates ordinal `i`'s pod from `template`, a snapshot's pod having run `ran`
+    /// already; false when the API server refused it (the sync then fails and is
+    /// requeued with the rate limiter).
     fn create(
         &mut self,
         set: usize,
         i: usize,
         template: Arc<PodTemplate>,
+        ran: SimTime,
         ctx: &mut Ctx<'_>,
     ) -> bool {
         let w = self.workload as usize;
-        let (pod, run_for) = owned_pod(
+        let (mut pod, run_for) = owned_pod(
             Pod::from_template(template, i as u32),
             &ctx.scenario.workloads[w],
             w,
             &mut self.durations,
             ctx.now,
         );
+        let run_for = left_to_run(&mut pod, run_for, ran);
         let Some(id) = admission::create_pod(ctx, pod, run_for) else {
             let retry = Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 });
             self.backoff.requeue(ctx, retry);
@@ -246,17 +250,23 @@ impl StatefulSets {
                 .map(|i| Arc::new(ordinal_template(base, claim_templates, i)))
                 .collect();
             // Empty when the set adopts nothing (or once it has adopted all).
-            let mut pinned: Vec<Option<Arc<PodTemplate>>> = if workload.adopted_ordinals.is_empty()
+            let mut pinned: Vec<Option<(Arc<PodTemplate>, SimTime)>> =
+                if workload.adopted_ordinals.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![None; *replicas as usize]
+                };
+            for (k, (t, &i)) in workload
+                .adopted
+                .iter()
+                .zip(&workload.adopted_ordinals)
+                .enumerate()
             {
-                Vec::new()
-            } else {
-                vec![None; *replicas as usize]
-            };
-            for (t, &i) in workload.adopted.iter().zip(&workload.adopted_ordinals) {
                 if let Some(slot) = pinned.get_mut(i as usize) {
                     let mut own = (*templates[i as usize]).clone();
                     own.node_name.clone_from(&t.node_name);
-                    *slot = Some(Arc::new(own));
+                    let ran = workload.adopted_ran.get(k).copied().unwrap_or(SimTime::ZERO);
+                    *slot = Some((Arc::new(own), ran));
                 }
             }
             let set = s.sets.len() as u32;
@@ -292,9 +302,9 @@ impl StatefulSets {
         if !s.pinned.is_empty() {
             for i in 0..s.pinned.len().min(s.replicas) {
                 if s.pods[i].is_none()
-                    && let Some(t) = s.pinned[i].clone()
+                    && let Some((t, ran)) = s.pinned[i].clone()
                 {
-                    if !s.create(set, i, t, ctx) {
+                    if !s.create(set, i, t, ran, ctx) {
                         return;
                     }
                     s.pinned[i] = None;
@@ -313,7 +323,7 @@ impl StatefulSets {
                 }
                 None => {
                     let template = Arc::clone(&s.templates[i]);
-                    if !s.create(set, i, template, ctx) || ordered {
+                    if !s.create(set, i, template, SimTime::ZERO, ctx) || ordered {
                         // Refused, or not Running and Ready yet: wait for it.
                         return;
                     }

@@ -52,6 +52,9 @@ pub struct Scenario {
     /// The one line naming the kinds of `manifests:` objects ignored (Services,
     /// ConfigMaps, ...), when there are any.
     pub manifests_ignored: Option<String>,
+    /// The one line saying which instant a cluster snapshot's "now" (the run's time zero)
+    /// is: `snapshotTime:` or the manifests' newest timestamp; none without either.
+    pub manifests_now: Option<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.
@@ -178,6 +181,9 @@ pub struct Workload {
     /// A StatefulSet's: the ordinal of each of `adopted` (the pod `<set>-<ordinal>` keeps
     /// its identity and claims); empty for other kinds.
     pub adopted_ordinals: Vec<u32>,
+    /// How long each of `adopted` had run at the snapshot's "now" (`now - status.startTime`,
+    /// zero without one): it runs what is left of its `duration`. Empty reads as zeros.
+    pub adopted_ran: Vec<SimTime>,
     /// Why the LimitRanges of its namespace forbid its pods (upstream's message after
     /// `pods "NAME" is forbidden: `); every creation of one is refused.
     pub forbidden: Option<Arc<str>>,

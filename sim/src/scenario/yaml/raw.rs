@@ -153,6 +153,9 @@ pub(super) struct RawScenario {
     /// Kubernetes manifest files and directories, relative to the scenario's directory
     /// (see `build/manifests.rs`).
     pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The instant a cluster snapshot in `manifests:` was taken, RFC 3339: its "now",
+    /// the run's time zero (see `build/manifests.rs`).
+    pub(super) snapshot_time: Option<Spanned<Scalar>>,
     /// Load and usage for Deployments and StatefulSets of the manifests, durations for
     /// their Jobs (see `build/manifests/hpa.rs`).
     pub(super) manifest_dynamics: Option<Vec<Spanned<RawManifestDynamics>>>,

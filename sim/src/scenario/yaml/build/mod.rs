@@ -86,6 +86,23 @@ pub(super) fn build(
         &options.manifests,
     )?;
     let mut manifest_set = manifests::Manifests::read(&manifest_files)?;
+    let snapshot_time = match &raw.snapshot_time {
+        Some(t) => Some((
+            schedulers::yaml::timestamp::parse(&t.value.0).ok_or_else(|| {
+                Reader::new(file).err(
+                    &t.referenced,
+                    "snapshotTime",
+                    format!(
+                        "expected an RFC 3339 time (2024-05-01T12:00:00Z, 2024-05-01T14:00:00.5+02:00), got {:?}",
+                        t.value.0
+                    ),
+                )
+            })?,
+            t.value.0.clone(),
+        )),
+        None => None,
+    };
+    let manifests_now = manifest_set.choose_now(snapshot_time);
     let mut b = Builder {
         kube: Reader::new(file),
         names: ResourceNames::default(),
@@ -309,6 +326,7 @@ pub(super) fn build(
             .chain(daemon_warning)
             .collect(),
         manifests_ignored: manifest_set.ignored_line(),
+        manifests_now,
         resource_names: b.names,
         nodes,
         workloads,

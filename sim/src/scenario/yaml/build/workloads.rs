@@ -389,6 +389,7 @@ impl Builder<'_> {
             dynamics,
             adopted: Vec::new(),
             adopted_ordinals: Vec::new(),
+            adopted_ran: Vec::new(),
             forbidden: forbidden.map(Arc::from),
         })
     }
