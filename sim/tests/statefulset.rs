@@ -509,3 +509,47 @@ fn an_autoscaled_parallel_set_adds_and_removes_ordinals_at_once() {
     assert_eq!(replicas, [Some(2), Some(4)]);
     assert_eq!(claims[0], claims[1]);
 }
+
+/// Upstream makes an ordinal's claims when it first creates the ordinal's pod: with an
+/// Immediate class (which provisions at once), the claims of the ordinals the
+/// autoscaler adds appear, bound, only with their pods (db-2 at 120 s, db-3 at 125 s
+/// under OrderedReady), not when the scenario loads.
+#[test]
+fn a_scale_up_makes_its_new_ordinals_claims_with_their_pods() {
+    let s = load(&SCALED.replace("POLICY", "").replace(
+        "{name: local, volumeBindingMode: WaitForFirstConsumer}",
+        "{name: local, provisioner: ebs.csi.aws.com, volumeBindingMode: Immediate}",
+    ));
+    let names = |v: &schedulers::volumes::VolumeState| -> Vec<String> {
+        v.claims().iter().map(|c| c.name.clone()).collect()
+    };
+    assert_eq!(names(&s.volumes), ["data-db-0", "data-db-1"]);
+    let mut run = sim(&s, "first-fit", 1);
+    let bound = |run: &Simulation<'_>| -> Vec<(String, Option<String>)> {
+        run.cluster()
+            .volumes()
+            .claims()
+            .iter()
+            .map(|c| (c.name.clone(), c.bound_volume.clone()))
+            .collect()
+    };
+    let provisioned = |i: u32| Some(format!("pvc-default-data-db-{i}"));
+    run.step_until(SimTime::from_secs(119));
+    assert_eq!(
+        bound(&run),
+        [
+            ("data-db-0".to_owned(), provisioned(0)),
+            ("data-db-1".to_owned(), provisioned(1)),
+        ]
+    );
+    run.step_until(SimTime::from_secs(121));
+    assert_eq!(bound(&run)[2..], [("data-db-2".to_owned(), provisioned(2))]);
+    run.step_until(SimTime::from_secs(126));
+    assert_eq!(
+        bound(&run)[2..],
+        [
+            ("data-db-2".to_owned(), provisioned(2)),
+            ("data-db-3".to_owned(), provisioned(3)),
+        ]
+    );
+}

@@ -40,6 +40,7 @@
 use std::sync::Arc;
 
 use rand::rngs::ChaCha8Rng;
+use schedulers::volumes::PersistentVolumeClaim;
 use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
@@ -120,6 +121,7 @@ impl Set {
         ctx: &mut Ctx<'_>,
     ) -> bool {
         let w = self.workload as usize;
+        make_claims(ctx, w, i as u32);
         let (mut pod, run_for) = owned_pod(
             Pod::from_template(template, i as u32),
             &ctx.scenario.workloads[w],
@@ -346,12 +348,55 @@ impl StatefulSets {
     }
 }
 
+/// The claim of `template` for ordinal `i` of the set `set` (upstream's
+/// `getPersistentVolumeClaimName`: `<template>-<set>-<ordinal>`).
+fn claim_name(template: &str, set: &str, i: u32) -> String {
+    format!("{template}-{set}-{i}")
+}
+
+/// Upstream's `createMissingPersistentVolumeClaims`: before ordinal `i`'s pod of the
+/// set of workload `w` is created, each of its claims that does not exist is made from
+/// its template, and an Immediate one is bound (or provisioned) at once, as the PV
+/// controller would. The loader makes the claims of the set's first `replicas`
+/// ordinals; this makes those a scale-up adds.
+fn make_claims(ctx: &mut Ctx<'_>, w: usize, i: u32) {
+    let scenario = ctx.scenario;
+    let workload = &scenario.workloads[w];
+    let WorkloadKind::StatefulSet {
+        claim_templates, ..
+    } = &workload.kind
+    else {
+        return;
+    };
+    let namespace = &workload.template.namespace;
+    let volumes = ctx.cluster.volumes_mut();
+    let mut made = false;
+    for c in claim_templates {
+        let name = claim_name(&c.name, &workload.template.name, i);
+        if volumes.claim(namespace, &name).is_some() {
+            continue;
+        }
+        let claim = PersistentVolumeClaim {
+            name,
+            namespace: namespace.clone(),
+            storage_class: c.storage_class.clone(),
+            request: c.request,
+            bound_volume: None,
+            access_modes: c.access_modes,
+        };
+        made |= volumes.add_claim(claim).is_ok();
+    }
+    if made {
+        volumes.bind_immediate_claims();
+    }
+}
+
 /// The template of ordinal `i` of the set stamped from `base`: its own claims and the
 /// labels upstream gives each pod.
 fn ordinal_template(base: &PodTemplate, claim_templates: &[ClaimTemplate], i: u32) -> PodTemplate {
     let mut t = base.clone();
     for c in claim_templates {
-        let claim = format!("{}-{}-{i}", c.name, base.name);
+        let claim = claim_name(&c.name, &base.name, i);
         if !t.volume_claims.contains(&claim) {
             t.volume_claims.push(claim);
         }

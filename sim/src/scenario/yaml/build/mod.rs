@@ -119,7 +119,6 @@ pub(super) fn build(
         strict_traces: options.strict,
         limit_ranges: Vec::new(),
         adopt_claims: false,
-        claim_templates: Vec::new(),
         default_class: None,
     };
     let name = match &raw.name {
@@ -399,10 +398,6 @@ struct Builder<'a> {
     /// exists already (a snapshot's PersistentVolumeClaim) is the ordinal's, as upstream's
     /// controller uses an existing claim of that name, instead of a clash.
     adopt_claims: bool,
-    /// Every StatefulSet's volume claim templates, as (set, claim of the template named
-    /// as the template): an HPA manifest read after the set adds the claims of the
-    /// ordinals up to its `maxReplicas`.
-    claim_templates: Vec<(String, schedulers::volumes::PersistentVolumeClaim)>,
     /// The default StorageClass (DefaultStorageClass admission), given to claims that
     /// name no `storageClassName`.
     default_class: Option<String>,

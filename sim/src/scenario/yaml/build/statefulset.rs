@@ -2,10 +2,14 @@
 //! Each template becomes one PersistentVolumeClaim per ordinal, named as upstream's
 //! StatefulSet controller names them (`getPersistentVolumeClaimName` in
 //! pkg/controller/statefulset/stateful_set_utils.go: `<template>-<set>-<ordinal>`),
-//! created with the scenario's storage at time zero rather than when the ordinal is first
-//! created: a claim is only bound when its first pod is (WaitForFirstConsumer) or at once
-//! (Immediate), so the difference shows nowhere. Each claim asks for the template's
-//! `accessModes`.
+//! created with the scenario's storage for the ordinals below the set's `replicas` (the
+//! pods the set makes first, when it is created). The claims of ordinals an autoscaler
+//! adds are made by the StatefulSet controller when it first creates that ordinal's pod,
+//! as upstream's `createMissingPersistentVolumeClaims` (stateful_pod_control.go) does
+//! for every ordinal ([`crate::controllers::statefulsets`]). Simplified: for the first
+//! ordinals upstream too makes them with the pod, so an Immediate claim binds at time
+//! zero here rather than when its ordinal's pod is created. Each claim asks for the
+//! template's `accessModes`.
 
 use schedulers::PodTemplate;
 use schedulers::volumes::PersistentVolumeClaim;
@@ -27,9 +31,8 @@ pub(crate) const MAX_CLAIMS: u64 = 100_000;
 
 impl Builder<'_> {
     /// A StatefulSet's `podManagementPolicy` and the names of its `volumeClaimTemplates`,
-    /// whose claims for ordinals `0..replicas` are added to the scenario's storage
-    /// (`replicas` is the most the set may have: its autoscaler's `maxReplicas` if that
-    /// is more than its own).
+    /// whose claims for ordinals `0..replicas` (the set's own replicas) are added to the
+    /// scenario's storage.
     pub(super) fn stateful_set(
         &mut self,
         raw: &RawWorkload,
@@ -116,17 +119,6 @@ impl Builder<'_> {
             &format!("{base}.spec.storageClassName"),
         )?;
         let namespace = &template.namespace;
-        self.claim_templates.push((
-            template.name.clone(),
-            PersistentVolumeClaim {
-                name: name.clone(),
-                namespace: namespace.clone(),
-                storage_class: storage_class.clone(),
-                request,
-                bound_volume: None,
-                access_modes,
-            },
-        ));
         for ordinal in 0..replicas {
             let claim = claim_name(&name, &template.name, ordinal);
             let clash = self.volumes.claim(namespace, &claim).is_some();
@@ -160,32 +152,6 @@ impl Builder<'_> {
             request,
             access_modes,
         })
-    }
-
-    /// Adds the claims of StatefulSet `set`'s ordinals below `ordinals` that it does not
-    /// have yet (an HPA manifest's `maxReplicas` above the set's replicas); a claim of
-    /// that name that exists already is the ordinal's, as upstream uses it.
-    pub(super) fn more_stateful_claims(&mut self, namespace: &str, set: &str, ordinals: u32) {
-        let protos: Vec<PersistentVolumeClaim> = self
-            .claim_templates
-            .iter()
-            .filter(|(s, c)| s == set && c.namespace == namespace)
-            .map(|(_, c)| c.clone())
-            .collect();
-        for proto in protos {
-            for ordinal in 0..ordinals {
-                let claim = claim_name(&proto.name, set, ordinal);
-                if self.volumes.claim(namespace, &claim).is_some() {
-                    continue;
-                }
-                self.volumes
-                    .add_claim(PersistentVolumeClaim {
-                        name: claim,
-                        ..proto.clone()
-                    })
-                    .expect("the name was checked to be new");
-            }
-        }
     }
 }
 

@@ -343,13 +343,9 @@ impl Builder<'_> {
             ..
         } = &mut workload_kind
         {
-            // An autoscaler may want ordinals up to its maxReplicas: their claims too.
-            let most = dynamics
-                .as_ref()
-                .and_then(|d| d.hpa.as_ref())
-                .map_or(0, |h| h.max.max(0) as u32);
+            // The claims of ordinals an autoscaler adds are made with their pods.
             (*pod_management, *claim_templates) =
-                self.stateful_set(raw, &template, (*replicas).max(most), base)?;
+                self.stateful_set(raw, &template, *replicas, base)?;
         }
         let template = Arc::new(template);
         if kind != Kind::Deployment {
