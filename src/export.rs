@@ -59,7 +59,7 @@ use schedulers::{
 };
 use schedulers::{PodId, PodTemplate};
 use serde_json::{Map, Value, json};
-use sim::scenario::WorkloadKind;
+use sim::scenario::{ClaimRetention, WorkloadKind};
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -456,10 +456,17 @@ fn workload_object(view: &WorkloadView<'_>, names: &ResourceNames) -> (&'static 
         WorkloadKind::StatefulSet {
             pod_management,
             claim_templates,
+            when_scaled,
             ..
         } => {
             spec.insert("serviceName".into(), json!(t.name));
             spec.insert("podManagementPolicy".into(), json!(pod_management.name()));
+            if *when_scaled != ClaimRetention::Retain {
+                spec.insert(
+                    "persistentVolumeClaimRetentionPolicy".into(),
+                    json!({"whenScaled": when_scaled.name()}),
+                );
+            }
             let templates = claim_templates.iter().map(|c| {
                 let claim_spec = object([
                     ("accessModes", access_modes(c.access_modes)),

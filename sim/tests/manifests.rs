@@ -1937,12 +1937,21 @@ fn a_snapshots_now_is_its_newest_timestamp_and_start_times_count_from_it() {
             && line.contains("(Node n1 status.conditions[0].lastTransitionTime)"),
         "{line}"
     );
-    let names: Vec<&str> = s.workloads.iter().map(|w| w.template.name.as_str()).collect();
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
     assert_eq!(names, ["capped", "long", "old"]);
     let ran: Vec<Vec<u64>> = s
         .workloads
         .iter()
-        .map(|w| w.adopted_ran.iter().map(|t| t.as_micros() / 1_000_000).collect())
+        .map(|w| {
+            w.adopted_ran
+                .iter()
+                .map(|t| t.as_micros() / 1_000_000)
+                .collect()
+        })
         .collect();
     assert_eq!(ran, [vec![49], vec![30], vec![170]]);
     let r = run(&s, "first-fit");
@@ -1953,7 +1962,11 @@ fn a_snapshots_now_is_its_newest_timestamp_and_start_times_count_from_it() {
         [
             (1, "old-0".to_owned(), "finished".to_owned()),
             (1, "old".to_owned(), "completed".to_owned()),
-            (10_000_000, "capped".to_owned(), "DeadlineExceeded".to_owned()),
+            (
+                10_000_000,
+                "capped".to_owned(),
+                "DeadlineExceeded".to_owned()
+            ),
             (30_000_000, "long-0".to_owned(), "finished".to_owned()),
             (30_000_000, "long".to_owned(), "completed".to_owned()),
         ]
@@ -1969,7 +1982,10 @@ fn snapshot_time_sets_the_now_and_a_job_past_its_deadline_fails_at_once() {
                 "s.yaml",
                 &timed_scenario("snapshotTime: '2024-05-01T12:00:30Z'\n"),
             ),
-            ("late.yaml", &timed_scenario("snapshotTime: 2024-05-01T12:01:00Z\n")),
+            (
+                "late.yaml",
+                &timed_scenario("snapshotTime: 2024-05-01T12:01:00Z\n"),
+            ),
             ("m.yaml", TIMED_SNAPSHOT),
         ],
     );
@@ -1983,7 +1999,11 @@ fn snapshot_time_sets_the_now_and_a_job_past_its_deadline_fails_at_once() {
     assert_eq!(
         ends[2..],
         [
-            (30_000_000, "capped".to_owned(), "DeadlineExceeded".to_owned()),
+            (
+                30_000_000,
+                "capped".to_owned(),
+                "DeadlineExceeded".to_owned()
+            ),
             (50_000_000, "long-0".to_owned(), "finished".to_owned()),
             (50_000_000, "long".to_owned(), "completed".to_owned()),
         ],

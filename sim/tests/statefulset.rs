@@ -553,3 +553,46 @@ fn a_scale_up_makes_its_new_ordinals_claims_with_their_pods() {
         ]
     );
 }
+
+/// `persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}`: the scale-down to 2
+/// (db-3 gone at 915 s, db-2 at 945 s) deletes their claims and the volumes provisioned
+/// for them (the class's default reclaim policy, Delete); the scale-up at 1200 s makes
+/// new claims, bound to new volumes when their pods are.
+#[test]
+fn when_scaled_delete_removes_the_claims_of_the_ordinals_a_scale_down_removes() {
+    let s = load(&SCALED.replace("POLICY", "").replace(
+        "    volumeClaimTemplates:",
+        "    persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: Delete}\n    volumeClaimTemplates:",
+    ));
+    let mut run = sim(&s, "first-fit", 1);
+    let state = |run: &Simulation<'_>| -> (Vec<(String, Option<String>)>, usize) {
+        let v = run.cluster().volumes();
+        let claims = v
+            .claims()
+            .iter()
+            .map(|c| (c.name.clone(), c.bound_volume.clone()))
+            .collect();
+        (claims, v.volumes().len())
+    };
+    let bound = |i: u32| {
+        (
+            format!("data-db-{i}"),
+            Some(format!("pvc-default-data-db-{i}")),
+        )
+    };
+    run.step_until(SimTime::from_secs(200));
+    assert_eq!(
+        state(&run),
+        (vec![bound(0), bound(1), bound(2), bound(3)], 4)
+    );
+    // db-3 is evicted at 885 s and gone after its 30 s grace period; db-2 follows.
+    run.step_until(SimTime::from_secs(916));
+    assert_eq!(state(&run), (vec![bound(0), bound(1), bound(2)], 3));
+    run.step_until(SimTime::from_secs(1000));
+    assert_eq!(state(&run), (vec![bound(0), bound(1)], 2));
+    run.step_until(SimTime::from_secs(25 * 60));
+    assert_eq!(
+        state(&run),
+        (vec![bound(0), bound(1), bound(2), bound(3)], 4)
+    );
+}

@@ -31,7 +31,8 @@
 //! kubelet admits it there without the scheduler, before any node gets a new pod; nodes
 //! that should run the set and have none of its pods get one as above. A snapshot has
 //! one pod per node at most that is kept (the loader leaves out the others, and the pods
-//! on nodes the set would not run). A lost adopted pod is recreated as any other.
+//! on nodes the set would not run). An adopted pod runs what is left of its `duration`
+//! (`Workload::adopted_ran`). A lost adopted pod is recreated as any other.
 //!
 //! Simplified: a bound daemon pod whose node gains a NoExecute taint it does not
 //! tolerate is left to the taint eviction controller rather than deleted by this one; no

@@ -30,11 +30,14 @@
 //! created beyond them. A snapshot's Job that is already complete creates nothing. Its
 //! `status.failed` counts towards `backoffLimit` (`JobSpec::failed`): a Job already past
 //! it fails with `BackoffLimitExceeded` at its start and creates nothing, and one below
-//! it fails after fewer new failures. Simplified there: those failures do not lengthen
-//! the pod-failure back-off (the snapshot does not say when they happened), its
-//! `startTime` is not read (a snapshot has no "now" to measure it against, so
-//! `activeDeadlineSeconds` counts from the run's start), and its adopted pods run for a
-//! fresh duration, not what is left of theirs.
+//! it fails after fewer new failures. Its `status.startTime`, measured against the
+//! snapshot's "now" (`JobSpec::started_before`), starts `activeDeadlineSeconds` before
+//! the run: a Job already past it fails with `DeadlineExceeded` at its start (upstream's
+//! `pastActiveDeadline`, checked after the backoff limit as `syncJob` does), and its
+//! adopted pods run what is left of their duration (`Workload::adopted_ran`,
+//! [`left_to_run`]). Simplified there: those failures do not lengthen the pod-failure
+//! back-off (the snapshot does not say when they happened relative to the last
+//! success).
 //!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy

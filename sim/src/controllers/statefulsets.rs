@@ -18,7 +18,8 @@
 //! first, whatever the policy, named and claimed as its ordinal and pinned to the
 //! snapshot's node by `nodeName`, so the kubelet admits it there without the scheduler
 //! (as upstream finds the pod already running); the missing ordinals then follow the
-//! policy. A replacement of an adopted pod is scheduled as any other.
+//! policy. An adopted pod runs what is left of its `duration` (`Workload::adopted_ran`).
+//! A replacement of an adopted pod is scheduled as any other.
 //!
 //! Replicas change when a HorizontalPodAutoscaler scales the set ([`Fact::Scaled`], the
 //! same autoscaler as a Deployment's). As upstream's `updateStatefulSet`
@@ -28,9 +29,13 @@
 //! run and are Ready, one at a time, each after the previous has terminated (a condemned
 //! pod that is not Running and Ready blocks unless it is the lowest such one, upstream's
 //! `firstUnhealthyPod`); under Parallel all at once. A scale-up creates the new ordinals
-//! by the policy as above. A deleted ordinal's claims stay (the default
-//! `persistentVolumeClaimRetentionPolicy`, Retain) and are the ones its pod takes again
-//! when a scale-up brings the ordinal back.
+//! by the policy as above, making the claims of an ordinal that has none when its pod is
+//! first created (`createMissingPersistentVolumeClaims`, stateful_pod_control.go; the
+//! loader makes those of the set's first `replicas` ordinals). A deleted ordinal's
+//! claims stay (the default `persistentVolumeClaimRetentionPolicy.whenScaled`, Retain)
+//! and are the ones its pod takes again when a scale-up brings the ordinal back; under
+//! `whenScaled: Delete` they are deleted once its pod is gone, and a scale-up makes new
+//! ones. `whenDeleted` never applies: no StatefulSet is deleted during a run.
 //!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
 //! `minReadySeconds`); no rolling updates or revisions; a pod that ran for no time, or was refused rather than
@@ -50,7 +55,7 @@ use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, left_to_run, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
-use crate::scenario::{ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
+use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
 use crate::time::SimTime;
 
 /// The label upstream sets on each pod to its name (`apps/v1` StatefulSetPodNameLabel).
@@ -243,6 +248,7 @@ impl StatefulSets {
                 replicas,
                 pod_management,
                 claim_templates,
+                ..
             } = &workload.kind
             else {
                 continue;
@@ -267,7 +273,11 @@ impl StatefulSets {
                 if let Some(slot) = pinned.get_mut(i as usize) {
                     let mut own = (*templates[i as usize]).clone();
                     own.node_name.clone_from(&t.node_name);
-                    let ran = workload.adopted_ran.get(k).copied().unwrap_or(SimTime::ZERO);
+                    let ran = workload
+                        .adopted_ran
+                        .get(k)
+                        .copied()
+                        .unwrap_or(SimTime::ZERO);
                     *slot = Some((Arc::new(own), ran));
                 }
             }
@@ -391,6 +401,31 @@ fn make_claims(ctx: &mut Ctx<'_>, w: usize, i: u32) {
     }
 }
 
+/// `persistentVolumeClaimRetentionPolicy.whenScaled: Delete`: once the pod of ordinal
+/// `i`, removed by a scale-down, is gone, the ordinal's claims are deleted (upstream
+/// makes the pod their owner when it condemns it, and the garbage collector deletes
+/// them after it), and their volumes reclaimed ([`VolumeState::remove_claim`]: a
+/// provisioned one deleted, a static one Released). A later scale-up makes new claims.
+///
+/// [`VolumeState::remove_claim`]: schedulers::volumes::VolumeState::remove_claim
+fn delete_claims(ctx: &mut Ctx<'_>, w: usize, i: u32) {
+    let scenario = ctx.scenario;
+    let workload = &scenario.workloads[w];
+    let WorkloadKind::StatefulSet {
+        claim_templates,
+        when_scaled: ClaimRetention::Delete,
+        ..
+    } = &workload.kind
+    else {
+        return;
+    };
+    let volumes = ctx.cluster.volumes_mut();
+    for c in claim_templates {
+        let name = claim_name(&c.name, &workload.template.name, i);
+        volumes.remove_claim(&workload.template.namespace, &name);
+    }
+}
+
 /// The template of ordinal `i` of the set stamped from `base`: its own claims and the
 /// labels upstream gives each pod.
 fn ordinal_template(base: &PodTemplate, claim_templates: &[ClaimTemplate], i: u32) -> PodTemplate {
@@ -456,6 +491,9 @@ impl Controller for StatefulSets {
                 // Deleted by a scale-down: gone for good, or, when a scale-up wants the
                 // ordinal back meanwhile, recreated now that it is gone.
                 let condemned = std::mem::take(&mut s.deleting[i]);
+                if condemned && i >= s.replicas {
+                    delete_claims(ctx, s.workload as usize, i as u32);
+                }
                 if condemned || at_once {
                     self.sync(set, ctx);
                 } else {

@@ -227,6 +227,9 @@ pub enum WorkloadKind {
         /// Its `volumeClaimTemplates`: ordinal `i` mounts the claim
         /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
         claim_templates: Vec<ClaimTemplate>,
+        /// `persistentVolumeClaimRetentionPolicy.whenScaled`: whether a scale-down
+        /// deletes the claims of the ordinals it removes.
+        when_scaled: ClaimRetention,
     },
     /// `daemonSet: NAME`: one pod on every node that should run it (its node selector,
     /// required node affinity and tolerations admit the node), from `at` on, including
@@ -257,6 +260,36 @@ pub struct ClaimTemplate {
     pub request: i64,
     /// `spec.accessModes`.
     pub access_modes: schedulers::volumes::AccessModes,
+}
+
+/// One case of a StatefulSet's `persistentVolumeClaimRetentionPolicy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClaimRetention {
+    /// The claims stay (the Kubernetes default).
+    #[default]
+    Retain,
+    /// The claims are deleted once their ordinal's pod is gone.
+    Delete,
+}
+
+impl ClaimRetention {
+    /// Kubernetes' spellings, in declaration order: what the loader accepts and
+    /// `schedlab export` writes.
+    pub const NAMES: [&'static str; 2] = ["Retain", "Delete"];
+
+    /// Parses Kubernetes' spelling.
+    pub fn parse(s: &str) -> Option<ClaimRetention> {
+        match s {
+            "Retain" => Some(ClaimRetention::Retain),
+            "Delete" => Some(ClaimRetention::Delete),
+            _ => None,
+        }
+    }
+
+    /// Kubernetes' spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
 }
 
 /// A StatefulSet's `podManagementPolicy`.

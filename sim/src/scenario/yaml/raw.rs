@@ -781,6 +781,8 @@ pub(super) struct RawWorkload {
     pub(super) stateful_set: Option<Spanned<String>>,
     pub(super) pod_management_policy: Option<Spanned<String>>,
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
+    pub(super) persistent_volume_claim_retention_policy:
+        Option<Spanned<schedulers::yaml::kube::RawRetentionPolicy>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
     /// A DaemonSet's name: one pod per node that should run it.

@@ -37,8 +37,8 @@ use super::workloads::Kind;
 use super::{Builder, Result};
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
-use schedulers::yaml::timestamp::{self, Instant};
 use schedulers::pdb::PodDisruptionBudget;
+use schedulers::yaml::timestamp::{self, Instant};
 use schedulers::{NodeSpec, PodTemplate};
 use std::sync::Arc;
 
@@ -1044,12 +1044,7 @@ impl Manifests {
     /// `status.conditions[].lastTransitionTime`), keeps the newest of the manifests in
     /// [`Manifests::newest`], and returns its `status.startTime`; a time that is not RFC
     /// 3339 is an error at its place.
-    fn timestamps(
-        &mut self,
-        kube: &Reader<'_>,
-        h: &Header,
-        kind: &str,
-    ) -> Result<Option<Instant>> {
+    fn timestamps(&mut self, kube: &Reader<'_>, h: &Header, kind: &str) -> Result<Option<Instant>> {
         let name = h
             .metadata
             .as_ref()
@@ -1057,7 +1052,11 @@ impl Manifests {
             .map_or("", |n| n.0.as_str());
         let status = h.status.as_ref();
         let mut stamps: Vec<(&Spanned<Scalar>, String)> = Vec::new();
-        if let Some(t) = h.metadata.as_ref().and_then(|m| m.creation_timestamp.as_ref()) {
+        if let Some(t) = h
+            .metadata
+            .as_ref()
+            .and_then(|m| m.creation_timestamp.as_ref())
+        {
             stamps.push((t, "metadata.creationTimestamp".to_owned()));
         }
         if let Some(t) = status.and_then(|s| s.start_time.as_ref()) {
@@ -1109,7 +1108,10 @@ impl Manifests {
     /// line for stderr that says which was taken, none when there is neither.
     pub(super) fn choose_now(&mut self, explicit: Option<(Instant, String)>) -> Option<String> {
         let (now, line) = match explicit {
-            Some((at, text)) => (at, format!("manifests: snapshot time {text} (snapshotTime)")),
+            Some((at, text)) => (
+                at,
+                format!("manifests: snapshot time {text} (snapshotTime)"),
+            ),
             None => {
                 let (at, text, place) = self.newest.as_ref()?;
                 (
@@ -1795,6 +1797,8 @@ impl<'f> Builder<'f> {
                 self.adopt_claims = true;
                 w.pod_management_policy = spec.pod_management_policy;
                 w.volume_claim_templates = spec.volume_claim_templates;
+                w.persistent_volume_claim_retention_policy =
+                    spec.persistent_volume_claim_retention_policy;
             }
             pod_fields(&mut w, pod, tmeta.labels, tmeta.annotations);
             meta
@@ -1820,7 +1824,8 @@ impl<'f> Builder<'f> {
                 | "backoffLimit"
                 | "activeDeadlineSeconds"
                 | "podManagementPolicy"
-                | "volumeClaimTemplates" => Some("spec"),
+                | "volumeClaimTemplates"
+                | "persistentVolumeClaimRetentionPolicy" => Some("spec"),
                 _ => Some(if kind == Kind::Pod {
                     "spec"
                 } else {

@@ -19,7 +19,7 @@ use serde_saphyr::Spanned;
 
 use super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::{Builder, Result};
-use crate::scenario::{ClaimTemplate, PodManagementPolicy};
+use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy};
 
 /// The claim of `template` for ordinal `ordinal` of the StatefulSet `set`.
 pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
@@ -39,7 +39,7 @@ impl Builder<'_> {
         template: &PodTemplate,
         replicas: u32,
         base: &str,
-    ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>)> {
+    ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>, ClaimRetention)> {
         let policy = match &raw.pod_management_policy {
             None => PodManagementPolicy::OrderedReady,
             Some(v) => PodManagementPolicy::parse(&v.value).ok_or_else(|| {
@@ -55,9 +55,35 @@ impl Builder<'_> {
                 )
             })?,
         };
+        let mut when_scaled = ClaimRetention::Retain;
+        if let Some(p) = &raw.persistent_volume_claim_retention_policy {
+            let cases = [
+                ("whenDeleted", &p.value.when_deleted),
+                ("whenScaled", &p.value.when_scaled),
+            ];
+            for (key, v) in cases {
+                let Some(v) = v else { continue };
+                let retention = ClaimRetention::parse(&v.value).ok_or_else(|| {
+                    self.kube.err(
+                        &v.referenced,
+                        &format!("{base}.persistentVolumeClaimRetentionPolicy.{key}"),
+                        format!(
+                            "unknown claim retention {}{}; expected {}",
+                            quoted(&v.value),
+                            did_you_mean(&v.value, &ClaimRetention::NAMES),
+                            one_of(&ClaimRetention::NAMES)
+                        ),
+                    )
+                })?;
+                // whenDeleted: no StatefulSet is deleted during a run, so it never applies.
+                if key == "whenScaled" {
+                    when_scaled = retention;
+                }
+            }
+        }
         let mut templates: Vec<ClaimTemplate> = Vec::new();
         let Some(list) = &raw.volume_claim_templates else {
-            return Ok((policy, templates));
+            return Ok((policy, templates, when_scaled));
         };
         // Claims are made when the scenario loads, one per ordinal and template: a count
         // no cluster runs would only exhaust memory before any limit is checked.
@@ -83,7 +109,7 @@ impl Builder<'_> {
                 self.claim_template(&item.value, template, replicas, &templates, &tbase)?;
             templates.push(claim_template);
         }
-        Ok((policy, templates))
+        Ok((policy, templates, when_scaled))
     }
 
     /// One claim template, after adding its claims.
@@ -158,7 +184,7 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{check_at, load};
-    use crate::scenario::{ClaimTemplate, PodManagementPolicy, WorkloadKind};
+    use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy, WorkloadKind};
     use crate::time::SimTime;
     use schedulers::volumes::{AccessMode, AccessModes};
 
@@ -202,6 +228,7 @@ mod tests {
                         access_modes: AccessModes::NONE,
                     },
                 ],
+                when_scaled: ClaimRetention::Retain,
             }
         );
         assert_eq!(
@@ -284,6 +311,15 @@ mod tests {
             "0}}}",
             "workloads[0].volumeClaimTemplates[0].spec.resources.requests.storage",
             "expected a positive size, got 0",
+        );
+        check_at(
+            &tmpl("{resources: {requests: {storage: 1Gi}}}").replace(
+                "    volumeClaimTemplates",
+                "    persistentVolumeClaimRetentionPolicy: {whenScaled: Delet}\n    volumeClaimTemplates",
+            ),
+            "Delet}",
+            "workloads[0].persistentVolumeClaimRetentionPolicy.whenScaled",
+            "unknown claim retention \"Delet\" (did you mean Delete?); expected Retain or Delete",
         );
         check_at(
             &format!(

@@ -126,7 +126,7 @@ impl Builder<'_> {
 
     /// Rejects keys that belong to another kind of workload, saying where they belong.
     fn kind_specific_keys(&self, w: &RawWorkload, kind: Kind, base: &str) -> Result<()> {
-        let checks: [(&str, Option<&Location>, &[Kind], &str); 6] = [
+        let checks: [(&str, Option<&Location>, &[Kind], &str); 7] = [
             (
                 "count",
                 w.count.as_ref().map(|v| &v.referenced),
@@ -166,6 +166,14 @@ impl Builder<'_> {
             (
                 "volumeClaimTemplates",
                 w.volume_claim_templates.as_ref().map(|v| &v.referenced),
+                &[Kind::StatefulSet],
+                "",
+            ),
+            (
+                "persistentVolumeClaimRetentionPolicy",
+                w.persistent_volume_claim_retention_policy
+                    .as_ref()
+                    .map(|v| &v.referenced),
                 &[Kind::StatefulSet],
                 "",
             ),
@@ -242,6 +250,7 @@ impl Builder<'_> {
                             replicas,
                             pod_management: Default::default(),
                             claim_templates: Vec::new(),
+                            when_scaled: Default::default(),
                         },
                         OwnerKind::StatefulSet,
                         false,
@@ -340,11 +349,12 @@ impl Builder<'_> {
             replicas,
             pod_management,
             claim_templates,
+            when_scaled,
             ..
         } = &mut workload_kind
         {
             // The claims of ordinals an autoscaler adds are made with their pods.
-            (*pod_management, *claim_templates) =
+            (*pod_management, *claim_templates, *when_scaled) =
                 self.stateful_set(raw, &template, *replicas, base)?;
         }
         let template = Arc::new(template);
