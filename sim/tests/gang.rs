@@ -568,6 +568,7 @@ fn random_scenario(seed: u64) -> Scenario {
             dynamics: None,
             adopted: Vec::new(),
             adopted_ordinals: Vec::new(),
+            adopted_ran: Vec::new(),
             forbidden: None,
             kind,
             template,

@@ -830,7 +830,8 @@ impl Manifests {
         }
         // (workload, ordinal, pod name, node, start): a StatefulSet's adopted pods by
         // ordinal, the others by name.
-        let mut adoptions: Vec<(usize, Option<u32>, &str, &str, Option<Instant>)> = Vec::new();
+        type Adoption<'a> = (usize, Option<u32>, &'a str, &'a str, Option<Instant>);
+        let mut adoptions: Vec<Adoption<'_>> = Vec::new();
         let mut succeeded: Vec<usize> = Vec::new();
         for &(i, workload) in &managed {
             let o = &self.objects[i].1;
