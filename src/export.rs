@@ -85,7 +85,7 @@ use sim::controllers::hpa::behavior::{Behavior, ScalingRules};
 use sim::controllers::hpa::calculator::{CalcSettings, Target};
 use sim::scenario::cron_jobs::{CronJob, SNAPSHOT_TIME_ANNOTATION, wall_clock};
 use sim::scenario::dynamics::{Dynamics, HpaMetric, HpaSpec, UsageOverride};
-use sim::scenario::{JobSpec, PriorityClassSpec, WorkloadKind};
+use sim::scenario::{ClaimRetention, JobSpec, PriorityClassSpec, WorkloadKind};
 use sim::{Scenario, WorkloadView};
 use std::collections::BTreeMap;
 
@@ -552,10 +552,17 @@ fn workload_object(
         WorkloadKind::StatefulSet {
             pod_management,
             claim_templates,
+            when_scaled,
             ..
         } => {
             spec.insert("serviceName".into(), json!(t.name));
             spec.insert("podManagementPolicy".into(), json!(pod_management.name()));
+            if *when_scaled != ClaimRetention::Retain {
+                spec.insert(
+                    "persistentVolumeClaimRetentionPolicy".into(),
+                    json!({"whenScaled": when_scaled.name()}),
+                );
+            }
             let templates = claim_templates.iter().map(|c| {
                 let claim_spec = object([
                     ("accessModes", access_modes(c.access_modes)),

@@ -655,7 +655,8 @@ fn reloads_to_the_same_bytes_without_scheduling(dir: &Path, scheduler: &str) {
 }
 
 /// A StatefulSet of 0 replicas has no claim at all: its `volumeClaimTemplates` are still
-/// written whole, from the scenario, and reload to the same bytes.
+/// written whole, from the scenario, with its claim retention, and reload to the same
+/// bytes.
 #[test]
 fn a_stateful_set_without_claims_keeps_its_claim_templates() {
     let dir = tempfile::tempdir().unwrap();
@@ -674,6 +675,7 @@ workloads:
     replicas: 0
     labels: {app: db}
     requests: {cpu: 500m, memory: 1Gi}
+    persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}
     volumeClaimTemplates:
       - metadata: {name: data}
         spec: {accessModes: [ReadWriteOnce, ReadOnlyMany], storageClassName: standard, resources: {requests: {storage: 10Gi}}}
@@ -697,6 +699,10 @@ workloads:
     );
     let set = item(&state, "StatefulSet", "db");
     assert_eq!(set["spec"]["replicas"], 0);
+    assert_eq!(
+        set["spec"]["persistentVolumeClaimRetentionPolicy"],
+        serde_json::json!({"whenScaled": "Delete"})
+    );
     assert_eq!(
         set["spec"]["volumeClaimTemplates"],
         serde_json::json!([

@@ -10,7 +10,8 @@
 //! Simplifications: the other modes are not enforced between pods (a bound
 //! ReadWriteOnce claim's pods may share it on any node its affinity allows, as kubelet
 //! would refuse only at attach time), capacity is a single byte count, there are no
-//! volume modes, reclaim policies or selectors on claims; a provisioner always succeeds
+//! volume modes or selectors on claims, and a deleted claim's volume is reclaimed by the
+//! default policies only ([`VolumeState::remove_claim`]); a provisioner always succeeds
 //! and creates a PV exactly the size of the claim.
 
 use crate::kubernetes_enum;
@@ -239,6 +240,9 @@ pub struct VolumeState {
     volumes: Vec<PersistentVolume>,
     claims: Vec<PersistentVolumeClaim>,
     provisioned: u64,
+    /// The volumes [`VolumeState::provision`] made, by name: their class's reclaim
+    /// policy applies when their claim is deleted.
+    dynamic: Vec<String>,
 }
 
 impl VolumeState {
@@ -336,6 +340,28 @@ impl VolumeState {
         }
         self.claims.push(claim);
         Ok(())
+    }
+
+    /// Deletes a claim (a StatefulSet's `whenScaled: Delete`); returns it, or `None`
+    /// when there is no such claim. Its volume is reclaimed as the PV controller's
+    /// `reclaimVolume` does under the default policies: a volume provisioned for it is
+    /// deleted (a StorageClass's `reclaimPolicy` defaults to Delete), and any other is
+    /// Released (a static PersistentVolume's `persistentVolumeReclaimPolicy` defaults to
+    /// Retain): it keeps its `claim_ref`, so no claim binds it again. Simplified: the
+    /// policy fields themselves are not read.
+    pub fn remove_claim(&mut self, namespace: &str, name: &str) -> Option<PersistentVolumeClaim> {
+        let i = self
+            .claims
+            .iter()
+            .position(|c| c.name == name && c.namespace == namespace)?;
+        let claim = self.claims.remove(i);
+        if let Some(v) = &claim.bound_volume
+            && let Some(d) = self.dynamic.iter().position(|n| n == v)
+        {
+            self.dynamic.remove(d);
+            self.volumes.retain(|pv| &pv.name != v);
+        }
+        Some(claim)
     }
 
     /// True when `volume` is available (unbound), of the claim's class, large enough and
@@ -452,6 +478,7 @@ impl VolumeState {
             csi_driver,
         };
         self.volumes.push(volume);
+        self.dynamic.push(name.clone());
         self.bind(namespace, claim, &name)?;
         Ok(name)
     }
@@ -676,5 +703,42 @@ mod tests {
         assert!(pv.reachable_from(&node, "n"));
         assert!(!pv.reachable_from(&Labels::new([(ZONE_LABEL, "a")]), "n"));
         assert_eq!(pv.claim_ref.as_deref(), Some("default/data"));
+    }
+
+    #[test]
+    fn a_deleted_claim_deletes_its_provisioned_volume_and_releases_a_static_one() {
+        let mut s = state();
+        for name in ["a", "b"] {
+            s.add_claim(PersistentVolumeClaim {
+                name: name.into(),
+                namespace: "ns".into(),
+                storage_class: "fast".into(),
+                request: 80,
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        // `a` takes `big` (static), `b` gets a provisioned volume.
+        s.bind_immediate_claims();
+        let bound = |s: &VolumeState, c: &str| s.claim("ns", c).unwrap().bound_volume.clone();
+        assert_eq!(bound(&s, "a").as_deref(), Some("big"));
+        assert_eq!(bound(&s, "b").as_deref(), Some("pvc-ns-b"));
+        assert_eq!(s.remove_claim("ns", "b").unwrap().name, "b");
+        assert!(s.volume("pvc-ns-b").is_none());
+        assert!(s.remove_claim("ns", "b").is_none());
+        s.remove_claim("ns", "a").unwrap();
+        // Released: still claimed by the deleted claim, so a new claim of that name is
+        // not bound to it.
+        assert_eq!(s.volume("big").unwrap().claim_ref.as_deref(), Some("ns/a"));
+        s.add_claim(PersistentVolumeClaim {
+            name: "a".into(),
+            namespace: "ns".into(),
+            storage_class: "fast".into(),
+            request: 80,
+            ..Default::default()
+        })
+        .unwrap();
+        s.bind_immediate_claims();
+        assert_eq!(bound(&s, "a").as_deref(), Some("pvc-ns-a"));
     }
 }

@@ -402,6 +402,7 @@ fn random_workload(rng: &mut ChaCha8Rng, i: usize, nodes: &[NodeSpec], bounded: 
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
         kind,
         template: Arc::new(template),
@@ -454,6 +455,7 @@ fn random_scenario(seed: u64) -> Scenario {
         trace_warnings: vec![],
         manifest_warnings: vec![],
         manifests_ignored: None,
+        manifests_now: None,
         resource_names: Default::default(),
         nodes,
         workloads,
@@ -1127,6 +1129,7 @@ fn a_node_that_joins_again_is_a_new_node_and_takes_pods() {
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,
@@ -1280,6 +1283,7 @@ fn bare_pods(template: PodTemplate, count: u32, run_for: Option<SimTime>) -> Wor
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Pods {
             at: SimTime::ZERO,
@@ -1313,6 +1317,7 @@ fn scenario(
         trace_warnings: vec![],
         manifest_warnings: vec![],
         manifests_ignored: None,
+        manifests_now: None,
         resource_names: Default::default(),
         nodes,
         workloads,
@@ -1346,6 +1351,7 @@ fn pod_larger_than_every_node_stays_pending_and_run_ends() {
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Batch {
             arrivals: Arrivals {
@@ -1556,6 +1562,7 @@ fn deployment_of_instant_pods_does_not_stall_time() {
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
         kind: WorkloadKind::Deployment {
             at: SimTime::ZERO,

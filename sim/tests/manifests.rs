@@ -1867,3 +1867,227 @@ fn a_snapshot_time_annotation_moves_a_cron_job_s_clock() {
         "{e}"
     );
 }
+
+/// A snapshot whose newest timestamp is n1's Ready condition, 2024-05-01T12:00:50Z: the
+/// Job `capped` (activeDeadlineSeconds 60) started at 12:00:00; the Job `long` runs one
+/// pod, started at 12:00:20; the Job `old` runs one pod started at 11:58:00.
+const TIMED_SNAPSHOT: &str = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1, creationTimestamp: '2024-05-01T11:00:00Z'}
+  status:
+    allocatable: {cpu: '8', memory: 16Gi}
+    conditions:
+    - {type: Ready, status: 'True', lastTransitionTime: '2024-05-01T14:00:50+02:00'}
+- apiVersion: batch/v1
+  kind: Job
+  metadata: {name: capped, creationTimestamp: '2024-05-01T12:00:00Z'}
+  spec:
+    activeDeadlineSeconds: 60
+    template:
+      spec:
+        restartPolicy: Never
+        containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {startTime: '2024-05-01T12:00:00Z', active: 1}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: capped-a1b2c
+    ownerReferences: [{apiVersion: batch/v1, kind: Job, name: capped, controller: true}]
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {phase: Running, startTime: '2024-05-01T12:00:01Z'}
+- apiVersion: batch/v1
+  kind: Job
+  metadata: {name: long}
+  spec:
+    template:
+      spec:
+        restartPolicy: Never
+        containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {startTime: '2024-05-01T12:00:19Z', active: 1}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: long-x7k2p
+    ownerReferences: [{apiVersion: batch/v1, kind: Job, name: long, controller: true}]
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {phase: Running, startTime: '2024-05-01T12:00:20Z'}
+- apiVersion: batch/v1
+  kind: Job
+  metadata: {name: old}
+  spec:
+    template:
+      spec:
+        restartPolicy: Never
+        containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {startTime: '2024-05-01T11:58:00Z', active: 1}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: old-q9w8e
+    ownerReferences: [{apiVersion: batch/v1, kind: Job, name: old, controller: true}]
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: '1'}}}]
+  status: {phase: Running, startTime: '2024-05-01T11:58:00Z'}
+";
+
+/// The scenario of [`TIMED_SNAPSHOT`]: every Job's pods run a minute; `extra` adds keys.
+fn timed_scenario(extra: &str) -> String {
+    format!(
+        "startLatency: 0s\n{extra}manifests: [m.yaml]\nmanifestDynamics:\n  - {{job: capped, duration: 1h}}\n  - {{job: long, duration: 1m}}\n  - {{job: old, duration: 1m}}\n"
+    )
+}
+
+/// (time in µs, Job or pod, what) of the Job verdicts and pod ends of a run.
+fn job_ends(r: &RunResult) -> Vec<(u64, String, String)> {
+    r.trace
+        .iter()
+        .filter_map(|t| {
+            let what = match &t.event {
+                TraceEvent::JobCompleted => "completed".to_owned(),
+                TraceEvent::JobFailed { reason } => (*reason).to_owned(),
+                TraceEvent::Finished => "finished".to_owned(),
+                _ => return None,
+            };
+            Some((t.time.as_micros(), t.pod.clone(), what))
+        })
+        .collect()
+}
+
+#[test]
+fn a_snapshots_now_is_its_newest_timestamp_and_start_times_count_from_it() {
+    let dir = dir_with(
+        "snapshot-now",
+        &[("s.yaml", &timed_scenario("")), ("m.yaml", TIMED_SNAPSHOT)],
+    );
+    let s = load(&dir.join("s.yaml"));
+    let line = s.manifests_now.as_deref().unwrap();
+    assert!(
+        line.starts_with(
+            "manifests: snapshot time 2024-05-01T14:00:50+02:00, the newest timestamp of the manifests ("
+        ) && line.contains("m.yaml:10:")
+            && line.contains("(Node n1 status.conditions[0].lastTransitionTime)"),
+        "{line}"
+    );
+    let names: Vec<&str> = s
+        .workloads
+        .iter()
+        .map(|w| w.template.name.as_str())
+        .collect();
+    assert_eq!(names, ["capped", "long", "old"]);
+    let ran: Vec<Vec<u64>> = s
+        .workloads
+        .iter()
+        .map(|w| {
+            w.adopted_ran
+                .iter()
+                .map(|t| t.as_micros() / 1_000_000)
+                .collect()
+        })
+        .collect();
+    assert_eq!(ran, [vec![49], vec![30], vec![170]]);
+    let r = run(&s, "first-fit");
+    // `old`'s pod is past its minute: it ends 1 µs after it starts. `capped` started 50 s
+    // before "now" with 60 s allowed: it fails at 10 s. `long`'s pod has 30 s left.
+    assert_eq!(
+        job_ends(&r),
+        [
+            (1, "old-0".to_owned(), "finished".to_owned()),
+            (1, "old".to_owned(), "completed".to_owned()),
+            (
+                10_000_000,
+                "capped".to_owned(),
+                "DeadlineExceeded".to_owned()
+            ),
+            (30_000_000, "long-0".to_owned(), "finished".to_owned()),
+            (30_000_000, "long".to_owned(), "completed".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn snapshot_time_sets_the_now_and_a_job_past_its_deadline_fails_at_once() {
+    let dir = dir_with(
+        "snapshot-time",
+        &[
+            (
+                "s.yaml",
+                &timed_scenario("snapshotTime: '2024-05-01T12:00:30Z'\n"),
+            ),
+            (
+                "late.yaml",
+                &timed_scenario("snapshotTime: 2024-05-01T12:01:00Z\n"),
+            ),
+            ("m.yaml", TIMED_SNAPSHOT),
+        ],
+    );
+    let s = load(&dir.join("s.yaml"));
+    assert_eq!(
+        s.manifests_now.as_deref(),
+        Some("manifests: snapshot time 2024-05-01T12:00:30Z (snapshotTime)")
+    );
+    let r = run(&s, "first-fit");
+    let ends = job_ends(&r);
+    assert_eq!(
+        ends[2..],
+        [
+            (
+                30_000_000,
+                "capped".to_owned(),
+                "DeadlineExceeded".to_owned()
+            ),
+            (50_000_000, "long-0".to_owned(), "finished".to_owned()),
+            (50_000_000, "long".to_owned(), "completed".to_owned()),
+        ],
+        "{ends:?}"
+    );
+    // At 12:01:00 `capped` has run its 60 s: it fails at time 0 and its pod is deleted
+    // (the kubelet's graceful deletion), never finishing.
+    let r = run(&load(&dir.join("late.yaml")), "first-fit");
+    let ends = job_ends(&r);
+    assert_eq!(
+        ends[0],
+        (0, "capped".to_owned(), "DeadlineExceeded".to_owned()),
+        "{ends:?}"
+    );
+    assert!(!ends.iter().any(|(_, p, _)| p == "capped-0"), "{ends:?}");
+}
+
+#[test]
+fn a_snapshot_timestamp_that_is_not_rfc_3339_is_an_error_at_its_place() {
+    let bad = TIMED_SNAPSHOT.replace(
+        "startTime: '2024-05-01T12:00:20Z'",
+        "startTime: '2024-05-01 12:00'",
+    );
+    let dir = dir_with(
+        "snapshot-bad-time",
+        &[
+            ("s.yaml", &timed_scenario("")),
+            ("m.yaml", &bad),
+            ("n.yaml", TIMED_SNAPSHOT),
+        ],
+    );
+    let e = try_load(&dir.join("s.yaml")).unwrap_err().to_string();
+    assert!(
+        e.contains("m.yaml:47:39")
+            && e.contains("status.startTime")
+            && e.contains("Pod \"long-x7k2p\": expected an RFC 3339 time")
+            && e.contains("got \"2024-05-01 12:00\""),
+        "{e}"
+    );
+    let t = timed_scenario("snapshotTime: yesterday\n").replace("m.yaml", "n.yaml");
+    std::fs::write(dir.join("t.yaml"), t).unwrap();
+    let e = try_load(&dir.join("t.yaml")).unwrap_err().to_string();
+    assert!(
+        e.contains("t.yaml:2:15") && e.contains("snapshotTime") && e.contains("got \"yesterday\""),
+        "{e}"
+    );
+}

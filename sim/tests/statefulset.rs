@@ -509,3 +509,90 @@ fn an_autoscaled_parallel_set_adds_and_removes_ordinals_at_once() {
     assert_eq!(replicas, [Some(2), Some(4)]);
     assert_eq!(claims[0], claims[1]);
 }
+
+/// Upstream makes an ordinal's claims when it first creates the ordinal's pod: with an
+/// Immediate class (which provisions at once), the claims of the ordinals the
+/// autoscaler adds appear, bound, only with their pods (db-2 at 120 s, db-3 at 125 s
+/// under OrderedReady), not when the scenario loads.
+#[test]
+fn a_scale_up_makes_its_new_ordinals_claims_with_their_pods() {
+    let s = load(&SCALED.replace("POLICY", "").replace(
+        "{name: local, volumeBindingMode: WaitForFirstConsumer}",
+        "{name: local, provisioner: ebs.csi.aws.com, volumeBindingMode: Immediate}",
+    ));
+    let names = |v: &schedulers::volumes::VolumeState| -> Vec<String> {
+        v.claims().iter().map(|c| c.name.clone()).collect()
+    };
+    assert_eq!(names(&s.volumes), ["data-db-0", "data-db-1"]);
+    let mut run = sim(&s, "first-fit", 1);
+    let bound = |run: &Simulation<'_>| -> Vec<(String, Option<String>)> {
+        run.cluster()
+            .volumes()
+            .claims()
+            .iter()
+            .map(|c| (c.name.clone(), c.bound_volume.clone()))
+            .collect()
+    };
+    let provisioned = |i: u32| Some(format!("pvc-default-data-db-{i}"));
+    run.step_until(SimTime::from_secs(119));
+    assert_eq!(
+        bound(&run),
+        [
+            ("data-db-0".to_owned(), provisioned(0)),
+            ("data-db-1".to_owned(), provisioned(1)),
+        ]
+    );
+    run.step_until(SimTime::from_secs(121));
+    assert_eq!(bound(&run)[2..], [("data-db-2".to_owned(), provisioned(2))]);
+    run.step_until(SimTime::from_secs(126));
+    assert_eq!(
+        bound(&run)[2..],
+        [
+            ("data-db-2".to_owned(), provisioned(2)),
+            ("data-db-3".to_owned(), provisioned(3)),
+        ]
+    );
+}
+
+/// `persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}`: the scale-down to 2
+/// (db-3 gone at 915 s, db-2 at 945 s) deletes their claims and the volumes provisioned
+/// for them (the class's default reclaim policy, Delete); the scale-up at 1200 s makes
+/// new claims, bound to new volumes when their pods are.
+#[test]
+fn when_scaled_delete_removes_the_claims_of_the_ordinals_a_scale_down_removes() {
+    let s = load(&SCALED.replace("POLICY", "").replace(
+        "    volumeClaimTemplates:",
+        "    persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: Delete}\n    volumeClaimTemplates:",
+    ));
+    let mut run = sim(&s, "first-fit", 1);
+    let state = |run: &Simulation<'_>| -> (Vec<(String, Option<String>)>, usize) {
+        let v = run.cluster().volumes();
+        let claims = v
+            .claims()
+            .iter()
+            .map(|c| (c.name.clone(), c.bound_volume.clone()))
+            .collect();
+        (claims, v.volumes().len())
+    };
+    let bound = |i: u32| {
+        (
+            format!("data-db-{i}"),
+            Some(format!("pvc-default-data-db-{i}")),
+        )
+    };
+    run.step_until(SimTime::from_secs(200));
+    assert_eq!(
+        state(&run),
+        (vec![bound(0), bound(1), bound(2), bound(3)], 4)
+    );
+    // db-3 is evicted at 885 s and gone after its 30 s grace period; db-2 follows.
+    run.step_until(SimTime::from_secs(916));
+    assert_eq!(state(&run), (vec![bound(0), bound(1), bound(2)], 3));
+    run.step_until(SimTime::from_secs(1000));
+    assert_eq!(state(&run), (vec![bound(0), bound(1)], 2));
+    run.step_until(SimTime::from_secs(25 * 60));
+    assert_eq!(
+        state(&run),
+        (vec![bound(0), bound(1), bound(2), bound(3)], 4)
+    );
+}

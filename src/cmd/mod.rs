@@ -179,6 +179,9 @@ pub fn log_profile_warnings(scenario: &sim::Scenario) {
     if let Some(line) = &scenario.manifests_ignored {
         log(format_args!("{line}"));
     }
+    if let Some(line) = &scenario.manifests_now {
+        log(format_args!("{line}"));
+    }
 }
 
 /// The scenario files named by `paths`: files as given, directories expanded to their

@@ -373,6 +373,8 @@ pub struct RawControllerSpec<C = serde::de::IgnoredAny> {
     pub pod_management_policy: Option<Spanned<String>>,
     /// StatefulSet: the claims each pod gets.
     pub volume_claim_templates: Option<Spanned<Vec<Spanned<C>>>>,
+    /// StatefulSet: what happens to its claims on a scale-down or its deletion.
+    pub persistent_volume_claim_retention_policy: Option<Spanned<RawRetentionPolicy>>,
     /// Job: successful pods needed.
     pub completions: Option<Spanned<Scalar>>,
     /// Job: pods running at once.
@@ -390,12 +392,24 @@ impl<C> Default for RawControllerSpec<C> {
             template: None,
             pod_management_policy: None,
             volume_claim_templates: None,
+            persistent_volume_claim_retention_policy: None,
             completions: None,
             parallelism: None,
             backoff_limit: None,
             active_deadline_seconds: None,
         }
     }
+}
+
+/// A StatefulSet's `persistentVolumeClaimRetentionPolicy` (apps/v1): `Retain` or
+/// `Delete` for each case, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawRetentionPolicy {
+    /// When the StatefulSet is deleted.
+    pub when_deleted: Option<Spanned<String>>,
+    /// When a scale-down removes ordinals.
+    pub when_scaled: Option<Spanned<String>>,
 }
 
 /// A Deployment, ReplicaSet, StatefulSet or Job.

@@ -14,6 +14,19 @@ pub struct Instant {
     nanos: u32,
 }
 
+impl Instant {
+    /// Microseconds from `earlier` to `self` (negative when `self` is earlier), for
+    /// measuring a snapshot's times against its "now"; saturates far outside any date.
+    pub fn micros_since(self, earlier: Instant) -> i64 {
+        let micros = |t: Instant| i128::from(t.seconds) * 1_000_000 + i128::from(t.nanos / 1_000);
+        i64::try_from(micros(self) - micros(earlier)).unwrap_or(if self > earlier {
+            i64::MAX
+        } else {
+            i64::MIN
+        })
+    }
+}
+
 /// Reads an RFC 3339 `date-time`; `None` when `text` is not one.
 pub fn parse(text: &str) -> Option<Instant> {
     let b = text.as_bytes();
@@ -138,6 +151,14 @@ mod tests {
         assert!(
             parse("2024-05-01T13:00:00+02:00").unwrap() < parse("2024-05-01T12:00:00Z").unwrap()
         );
+    }
+
+    #[test]
+    fn differences_are_signed_microseconds() {
+        let a = parse("2024-05-01T12:00:00Z").unwrap();
+        let b = parse("2024-05-01T14:00:50.25+02:00").unwrap();
+        assert_eq!(b.micros_since(a), 50_250_000);
+        assert_eq!(a.micros_since(b), -50_250_000);
     }
 
     #[test]

@@ -31,7 +31,8 @@
 //! kubelet admits it there without the scheduler, before any node gets a new pod; nodes
 //! that should run the set and have none of its pods get one as above. A snapshot has
 //! one pod per node at most that is kept (the loader leaves out the others, and the pods
-//! on nodes the set would not run). A lost adopted pod is recreated as any other.
+//! on nodes the set would not run). An adopted pod runs what is left of its `duration`
+//! (`Workload::adopted_ran`). A lost adopted pod is recreated as any other.
 //!
 //! Simplified: a bound daemon pod whose node gains a NoExecute taint it does not
 //! tolerate is left to the taint eviction controller rather than deleted by this one; no
@@ -50,7 +51,7 @@ use schedulers::{
 };
 
 use crate::controllers::Controller;
-use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
+use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, left_to_run, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
@@ -191,9 +192,9 @@ struct Set {
     not_before: BTreeMap<NodeId, SimTime>,
     /// The next pod's ordinal (its name's suffix).
     next_ordinal: u32,
-    /// The names of the nodes whose snapshot pod the set adopts at its first sync;
-    /// empty after it.
-    adopt: BTreeSet<String>,
+    /// The names of the nodes whose snapshot pod the set adopts at its first sync, with
+    /// how long that pod had run (`Workload::adopted_ran`); empty after it.
+    adopt: BTreeMap<String, SimTime>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
 }
@@ -241,7 +242,11 @@ impl DaemonSets {
                 adopt: workload
                     .adopted
                     .iter()
-                    .filter_map(|t| t.node_name.clone())
+                    .enumerate()
+                    .filter_map(|(i, t)| {
+                        let ran = workload.adopted_ran.get(i).copied();
+                        Some((t.node_name.clone()?, ran.unwrap_or(SimTime::ZERO)))
+                    })
                     .collect(),
                 durations: stream(seed, Concern::Durations, w as u64),
             });
@@ -269,29 +274,39 @@ impl DaemonSets {
             return;
         }
         let names = std::mem::take(&mut s.adopt);
-        let mut on: Vec<(NodeId, Arc<PodTemplate>)> = Vec::new();
+        let mut on: Vec<(NodeId, Arc<PodTemplate>, SimTime)> = Vec::new();
         for (i, n) in ctx.cluster.nodes().iter().enumerate() {
             let node = NodeId(i as u32);
-            if n.removed || s.pods.contains_key(&node) || !names.contains(&n.spec.name) {
+            let Some(&ran) = names.get(&n.spec.name) else {
+                continue;
+            };
+            if n.removed || s.pods.contains_key(&node) {
                 continue;
             }
             let mut t = pinned_template(&s.base, &n.spec.name);
             t.node_name = Some(n.spec.name.clone());
-            on.push((node, Arc::new(t)));
+            on.push((node, Arc::new(t), ran));
         }
-        for (node, template) in on {
-            self.create(set, node, template, ctx);
+        for (node, template, ran) in on {
+            self.create(set, node, template, ran, ctx);
         }
     }
 
     /// Creates one set's pod for `node` from `template`; a creation refused at admission
     /// is retried after the back-off.
-    fn create(&mut self, set: usize, node: NodeId, template: Arc<PodTemplate>, ctx: &mut Ctx<'_>) {
+    fn create(
+        &mut self,
+        set: usize,
+        node: NodeId,
+        template: Arc<PodTemplate>,
+        ran: SimTime,
+        ctx: &mut Ctx<'_>,
+    ) {
         let Some(s) = self.sets.get_mut(set) else {
             return;
         };
         let w = s.workload as usize;
-        let (pod, run_for) = owned_pod(
+        let (mut pod, run_for) = owned_pod(
             Pod::from_template(template, s.next_ordinal),
             &ctx.scenario.workloads[w],
             w,
@@ -299,6 +314,7 @@ impl DaemonSets {
             ctx.now,
         );
         s.next_ordinal += 1;
+        let run_for = left_to_run(&mut pod, run_for, ran);
         match super::admission::create_pod(ctx, pod, run_for) {
             Some(id) => {
                 s.pods.insert(node, id);
@@ -342,7 +358,7 @@ impl DaemonSets {
                         .entry(node)
                         .or_insert_with(|| Arc::new(pinned_template(&s.base, &name))),
                 );
-                self.create(set, node, template, ctx);
+                self.create(set, node, template, SimTime::ZERO, ctx);
             }
             Some(id) if !keep => {
                 let pending = ctx

@@ -30,11 +30,14 @@
 //! created beyond them. A snapshot's Job that is already complete creates nothing. Its
 //! `status.failed` counts towards `backoffLimit` (`JobSpec::failed`): a Job already past
 //! it fails with `BackoffLimitExceeded` at its start and creates nothing, and one below
-//! it fails after fewer new failures. Simplified there: those failures do not lengthen
-//! the pod-failure back-off (the snapshot does not say when they happened), its
-//! `startTime` is not read (a snapshot has no "now" to measure it against, so
-//! `activeDeadlineSeconds` counts from the run's start), and its adopted pods run for a
-//! fresh duration, not what is left of theirs.
+//! it fails after fewer new failures. Its `status.startTime`, measured against the
+//! snapshot's "now" (`JobSpec::started_before`), starts `activeDeadlineSeconds` before
+//! the run: a Job already past it fails with `DeadlineExceeded` at its start (upstream's
+//! `pastActiveDeadline`, checked after the backoff limit as `syncJob` does), and its
+//! adopted pods run what is left of their duration (`Workload::adopted_ran`,
+//! [`left_to_run`]). Simplified there: those failures do not lengthen the pod-failure
+//! back-off (the snapshot does not say when they happened relative to the last
+//! success).
 //!
 //! Simplified: a pod counts when it leaves the cluster or, evicted, begins terminating
 //! (upstream replaces a terminating pod at once, podReplacementPolicy
@@ -52,7 +55,7 @@ use schedulers::{PodId, PodPhase};
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
-use crate::controllers::workloads::new_pod_from;
+use crate::controllers::workloads::{left_to_run, new_pod_from};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact, JobFailureReason};
 use crate::rng::{Concern, stream};
@@ -223,9 +226,18 @@ impl Jobs {
             self.fail(w, JobFailureReason::BackoffLimitExceeded, ctx);
             return;
         }
-        if let Some(deadline) = spec.and_then(|s| s.active_deadline) {
+        // A snapshot's Job counts its deadline from its `status.startTime`, before the
+        // run; one already past it fails now (upstream's `pastActiveDeadline`: elapsed
+        // >= allowed).
+        if let Some((deadline, before)) =
+            spec.and_then(|s| Some((s.active_deadline?, s.started_before)))
+        {
+            if before > SimTime::ZERO && before >= deadline {
+                self.fail(w, JobFailureReason::DeadlineExceeded, ctx);
+                return;
+            }
             ctx.at(
-                ctx.now.saturating_add(deadline),
+                ctx.now.saturating_add(deadline.saturating_sub(before)),
                 Event::Jobs(JobEvent::Deadline { workload: w as u32 }),
             );
         }
@@ -262,10 +274,13 @@ impl Jobs {
         }
         let workload = &ctx.scenario.workloads[w];
         // A snapshot's pods first, on their nodes.
-        let template = usize::try_from(job.created)
+        let adopted = usize::try_from(job.created)
             .ok()
-            .and_then(|i| workload.adopted.get(i))
-            .unwrap_or(&workload.template);
+            .filter(|&i| i < workload.adopted.len());
+        let template = adopted.map_or(&workload.template, |i| &workload.adopted[i]);
+        let ran = adopted
+            .and_then(|i| workload.adopted_ran.get(i).copied())
+            .unwrap_or(SimTime::ZERO);
         let (mut pod, run_for) = new_pod_from(
             workload,
             std::sync::Arc::clone(template),
@@ -275,6 +290,8 @@ impl Jobs {
             &mut job.durations,
             ctx.now,
         );
+        // An adopted pod runs what is left of its duration.
+        let run_for = left_to_run(&mut pod, run_for, ran);
         job.created += 1;
         // A pod under Never runs once; under OnFailure it runs until one run succeeds,
         // and more failures than the limit allows need not be drawn.

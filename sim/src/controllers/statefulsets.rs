@@ -18,7 +18,8 @@
 //! first, whatever the policy, named and claimed as its ordinal and pinned to the
 //! snapshot's node by `nodeName`, so the kubelet admits it there without the scheduler
 //! (as upstream finds the pod already running); the missing ordinals then follow the
-//! policy. A replacement of an adopted pod is scheduled as any other.
+//! policy. An adopted pod runs what is left of its `duration` (`Workload::adopted_ran`).
+//! A replacement of an adopted pod is scheduled as any other.
 //!
 //! Replicas change when a HorizontalPodAutoscaler scales the set ([`Fact::Scaled`], the
 //! same autoscaler as a Deployment's). As upstream's `updateStatefulSet`
@@ -28,9 +29,13 @@
 //! run and are Ready, one at a time, each after the previous has terminated (a condemned
 //! pod that is not Running and Ready blocks unless it is the lowest such one, upstream's
 //! `firstUnhealthyPod`); under Parallel all at once. A scale-up creates the new ordinals
-//! by the policy as above. A deleted ordinal's claims stay (the default
-//! `persistentVolumeClaimRetentionPolicy`, Retain) and are the ones its pod takes again
-//! when a scale-up brings the ordinal back.
+//! by the policy as above, making the claims of an ordinal that has none when its pod is
+//! first created (`createMissingPersistentVolumeClaims`, stateful_pod_control.go; the
+//! loader makes those of the set's first `replicas` ordinals). A deleted ordinal's
+//! claims stay (the default `persistentVolumeClaimRetentionPolicy.whenScaled`, Retain)
+//! and are the ones its pod takes again when a scale-up brings the ordinal back; under
+//! `whenScaled: Delete` they are deleted once its pod is gone, and a scale-up makes new
+//! ones. `whenDeleted` never applies: no StatefulSet is deleted during a run.
 //!
 //! Simplified: no readiness probes, so a pod is Ready as soon as it runs (no
 //! `minReadySeconds`); no rolling updates or revisions; a pod that ran for no time, or was refused rather than
@@ -40,16 +45,17 @@
 use std::sync::Arc;
 
 use rand::rngs::ChaCha8Rng;
+use schedulers::volumes::PersistentVolumeClaim;
 use schedulers::{Pod, PodId, PodPhase, PodTemplate};
 
 use crate::controllers::Controller;
 use crate::controllers::admission::{self, CreateBackoff};
 use crate::controllers::kubelet::KubeletEvent;
-use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, owned_pod};
+use crate::controllers::workloads::{CRASH_LOOP_BACKOFF, left_to_run, owned_pod};
 use crate::engine::{Ctx, Event};
 use crate::observe::{EvictionReason, Fact};
 use crate::rng::{Concern, stream};
-use crate::scenario::{ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
+use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy, Scenario, WorkloadKind};
 use crate::time::SimTime;
 
 /// The label upstream sets on each pod to its name (`apps/v1` StatefulSetPodNameLabel).
@@ -97,9 +103,10 @@ struct Set {
     pods: Vec<Option<PodId>>,
     not_before: Vec<SimTime>,
     deleting: Vec<bool>,
-    /// Per ordinal: a snapshot's pod's template, pinned to its node, for its first
-    /// creation only; empty when there is none left to adopt.
-    pinned: Vec<Option<Arc<PodTemplate>>>,
+    /// Per ordinal: a snapshot's pod's template, pinned to its node, and how long that
+    /// pod had run (`Workload::adopted_ran`), for its first creation only; empty when
+    /// there is none left to adopt.
+    pinned: Vec<Option<(Arc<PodTemplate>, SimTime)>>,
     /// The workload's duration stream (the workload controllers create none of its pods).
     durations: ChaCha8Rng,
     /// The requeue after refused creations.
@@ -107,23 +114,27 @@ struct Set {
 }
 
 impl Set {
-    /// Creates ordinal `i`'s pod from `template`; false when the API server refused it
-    /// (the sync then fails and is requeued with the rate limiter).
+    /// Creates ordinal `i`'s pod from `template`, a snapshot's pod having run `ran`
+    /// already; false when the API server refused it (the sync then fails and is
+    /// requeued with the rate limiter).
     fn create(
         &mut self,
         set: usize,
         i: usize,
         template: Arc<PodTemplate>,
+        ran: SimTime,
         ctx: &mut Ctx<'_>,
     ) -> bool {
         let w = self.workload as usize;
-        let (pod, run_for) = owned_pod(
+        make_claims(ctx, w, i as u32);
+        let (mut pod, run_for) = owned_pod(
             Pod::from_template(template, i as u32),
             &ctx.scenario.workloads[w],
             w,
             &mut self.durations,
             ctx.now,
         );
+        let run_for = left_to_run(&mut pod, run_for, ran);
         let Some(id) = admission::create_pod(ctx, pod, run_for) else {
             let retry = Event::StatefulSets(StatefulSetEvent::Retry { set: set as u32 });
             self.backoff.requeue(ctx, retry);
@@ -237,6 +248,7 @@ impl StatefulSets {
                 replicas,
                 pod_management,
                 claim_templates,
+                ..
             } = &workload.kind
             else {
                 continue;
@@ -246,17 +258,27 @@ impl StatefulSets {
                 .map(|i| Arc::new(ordinal_template(base, claim_templates, i)))
                 .collect();
             // Empty when the set adopts nothing (or once it has adopted all).
-            let mut pinned: Vec<Option<Arc<PodTemplate>>> = if workload.adopted_ordinals.is_empty()
+            let mut pinned: Vec<Option<(Arc<PodTemplate>, SimTime)>> =
+                if workload.adopted_ordinals.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![None; *replicas as usize]
+                };
+            for (k, (t, &i)) in workload
+                .adopted
+                .iter()
+                .zip(&workload.adopted_ordinals)
+                .enumerate()
             {
-                Vec::new()
-            } else {
-                vec![None; *replicas as usize]
-            };
-            for (t, &i) in workload.adopted.iter().zip(&workload.adopted_ordinals) {
                 if let Some(slot) = pinned.get_mut(i as usize) {
                     let mut own = (*templates[i as usize]).clone();
                     own.node_name.clone_from(&t.node_name);
-                    *slot = Some(Arc::new(own));
+                    let ran = workload
+                        .adopted_ran
+                        .get(k)
+                        .copied()
+                        .unwrap_or(SimTime::ZERO);
+                    *slot = Some((Arc::new(own), ran));
                 }
             }
             let set = s.sets.len() as u32;
@@ -292,9 +314,9 @@ impl StatefulSets {
         if !s.pinned.is_empty() {
             for i in 0..s.pinned.len().min(s.replicas) {
                 if s.pods[i].is_none()
-                    && let Some(t) = s.pinned[i].clone()
+                    && let Some((t, ran)) = s.pinned[i].clone()
                 {
-                    if !s.create(set, i, t, ctx) {
+                    if !s.create(set, i, t, ran, ctx) {
                         return;
                     }
                     s.pinned[i] = None;
@@ -313,7 +335,7 @@ impl StatefulSets {
                 }
                 None => {
                     let template = Arc::clone(&s.templates[i]);
-                    if !s.create(set, i, template, ctx) || ordered {
+                    if !s.create(set, i, template, SimTime::ZERO, ctx) || ordered {
                         // Refused, or not Running and Ready yet: wait for it.
                         return;
                     }
@@ -336,12 +358,80 @@ impl StatefulSets {
     }
 }
 
+/// The claim of `template` for ordinal `i` of the set `set` (upstream's
+/// `getPersistentVolumeClaimName`: `<template>-<set>-<ordinal>`).
+fn claim_name(template: &str, set: &str, i: u32) -> String {
+    format!("{template}-{set}-{i}")
+}
+
+/// Upstream's `createMissingPersistentVolumeClaims`: before ordinal `i`'s pod of the
+/// set of workload `w` is created, each of its claims that does not exist is made from
+/// its template, and an Immediate one is bound (or provisioned) at once, as the PV
+/// controller would. The loader makes the claims of the set's first `replicas`
+/// ordinals; this makes those a scale-up adds.
+fn make_claims(ctx: &mut Ctx<'_>, w: usize, i: u32) {
+    let scenario = ctx.scenario;
+    let workload = &scenario.workloads[w];
+    let WorkloadKind::StatefulSet {
+        claim_templates, ..
+    } = &workload.kind
+    else {
+        return;
+    };
+    let namespace = &workload.template.namespace;
+    let volumes = ctx.cluster.volumes_mut();
+    let mut made = false;
+    for c in claim_templates {
+        let name = claim_name(&c.name, &workload.template.name, i);
+        if volumes.claim(namespace, &name).is_some() {
+            continue;
+        }
+        let claim = PersistentVolumeClaim {
+            name,
+            namespace: namespace.clone(),
+            storage_class: c.storage_class.clone(),
+            request: c.request,
+            bound_volume: None,
+            access_modes: c.access_modes,
+        };
+        made |= volumes.add_claim(claim).is_ok();
+    }
+    if made {
+        volumes.bind_immediate_claims();
+    }
+}
+
+/// `persistentVolumeClaimRetentionPolicy.whenScaled: Delete`: once the pod of ordinal
+/// `i`, removed by a scale-down, is gone, the ordinal's claims are deleted (upstream
+/// makes the pod their owner when it condemns it, and the garbage collector deletes
+/// them after it), and their volumes reclaimed ([`VolumeState::remove_claim`]: a
+/// provisioned one deleted, a static one Released). A later scale-up makes new claims.
+///
+/// [`VolumeState::remove_claim`]: schedulers::volumes::VolumeState::remove_claim
+fn delete_claims(ctx: &mut Ctx<'_>, w: usize, i: u32) {
+    let scenario = ctx.scenario;
+    let workload = &scenario.workloads[w];
+    let WorkloadKind::StatefulSet {
+        claim_templates,
+        when_scaled: ClaimRetention::Delete,
+        ..
+    } = &workload.kind
+    else {
+        return;
+    };
+    let volumes = ctx.cluster.volumes_mut();
+    for c in claim_templates {
+        let name = claim_name(&c.name, &workload.template.name, i);
+        volumes.remove_claim(&workload.template.namespace, &name);
+    }
+}
+
 /// The template of ordinal `i` of the set stamped from `base`: its own claims and the
 /// labels upstream gives each pod.
 fn ordinal_template(base: &PodTemplate, claim_templates: &[ClaimTemplate], i: u32) -> PodTemplate {
     let mut t = base.clone();
     for c in claim_templates {
-        let claim = format!("{}-{}-{i}", c.name, base.name);
+        let claim = claim_name(&c.name, &base.name, i);
         if !t.volume_claims.contains(&claim) {
             t.volume_claims.push(claim);
         }
@@ -401,6 +491,9 @@ impl Controller for StatefulSets {
                 // Deleted by a scale-down: gone for good, or, when a scale-up wants the
                 // ordinal back meanwhile, recreated now that it is gone.
                 let condemned = std::mem::take(&mut s.deleting[i]);
+                if condemned && i >= s.replicas {
+                    delete_claims(ctx, s.workload as usize, i as u32);
+                }
                 if condemned || at_once {
                     self.sync(set, ctx);
                 } else {

@@ -547,7 +547,15 @@ impl Workloads {
             };
             (template, Some(set))
         };
-        let (pod, run_for) = new_pod_from(
+        // An adopted pod runs what is left of its duration.
+        let ran = match set {
+            Some(0) => usize::try_from(state.created)
+                .ok()
+                .filter(|&i| i < workload.adopted.len())
+                .and_then(|i| workload.adopted_ran.get(i).copied()),
+            _ => None,
+        };
+        let (mut pod, run_for) = new_pod_from(
             workload,
             template,
             w,
@@ -556,6 +564,7 @@ impl Workloads {
             &mut state.durations,
             ctx.now,
         );
+        let run_for = left_to_run(&mut pod, run_for, ran.unwrap_or(SimTime::ZERO));
         state.created += 1;
         if admission::create_pod(ctx, pod, run_for).is_none() {
             // The refused pod never existed: the next try takes its name. A batch
@@ -992,6 +1001,20 @@ pub(crate) fn owned_pod(
         .map_or(SimTime::MAX, |d| sample_duration(d, durations));
     pod.run_micros = run_for.as_micros();
     (pod, run_for)
+}
+
+/// What is left of `run_for` for a cluster snapshot's adopted pod that had already run
+/// `ran` at the snapshot's "now" (`Workload::adopted_ran`), also set on `pod`: at least
+/// 1 µs, since a pod that runs for no time is one that crashed on start (see
+/// [`schedulers::Pod::run_micros`]); a pod already past its duration thus finishes 1 µs
+/// after it starts. A pod without a duration runs on.
+pub(crate) fn left_to_run(pod: &mut Pod, run_for: SimTime, ran: SimTime) -> SimTime {
+    if run_for == SimTime::MAX || ran == SimTime::ZERO {
+        return run_for;
+    }
+    let left = run_for.saturating_sub(ran).max(SimTime::from_micros(1));
+    pod.run_micros = left.as_micros();
+    left
 }
 
 /// A ReplicaSet's deletion order for a pod (smallest first): assigned, running, ready,

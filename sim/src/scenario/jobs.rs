@@ -36,6 +36,10 @@ pub struct JobSpec {
     /// Failed pods already counted towards `backoff_limit` (a cluster snapshot's
     /// `status.failed`); 0 for a Job the scenario creates.
     pub failed: u32,
+    /// How long the Job had been running at the run's start (a cluster snapshot's "now"
+    /// less its `status.startTime`): its `activeDeadlineSeconds` count from then. Zero for
+    /// a Job the scenario creates.
+    pub started_before: SimTime,
 }
 
 kubernetes_enum! {

@@ -53,6 +53,9 @@ pub struct Scenario {
     /// The one line naming the kinds of `manifests:` objects ignored (Services,
     /// ConfigMaps, ...), when there are any.
     pub manifests_ignored: Option<String>,
+    /// The one line saying which instant a cluster snapshot's "now" (the run's time zero)
+    /// is: `snapshotTime:` or the manifests' newest timestamp; none without either.
+    pub manifests_now: Option<String>,
     /// Names of the extended resources used.
     pub resource_names: ResourceNames,
     /// Every node present at time zero, pools expanded (`<pool>-<i>`), in file order.
@@ -202,6 +205,9 @@ pub struct Workload {
     /// A StatefulSet's: the ordinal of each of `adopted` (the pod `<set>-<ordinal>` keeps
     /// its identity and claims); empty for other kinds.
     pub adopted_ordinals: Vec<u32>,
+    /// How long each of `adopted` had run at the snapshot's "now" (`now - status.startTime`,
+    /// zero without one): it runs what is left of its `duration`. Empty reads as zeros.
+    pub adopted_ran: Vec<SimTime>,
     /// Why the LimitRanges of its namespace forbid its pods (upstream's message after
     /// `pods "NAME" is forbidden: `); every creation of one is refused.
     pub forbidden: Option<Arc<str>>,
@@ -245,6 +251,9 @@ pub enum WorkloadKind {
         /// Its `volumeClaimTemplates`: ordinal `i` mounts the claim
         /// `<template>-<NAME>-<i>` of each (created with the scenario's storage).
         claim_templates: Vec<ClaimTemplate>,
+        /// `persistentVolumeClaimRetentionPolicy.whenScaled`: whether a scale-down
+        /// deletes the claims of the ordinals it removes.
+        when_scaled: ClaimRetention,
     },
     /// `daemonSet: NAME`: one pod on every node that should run it (its node selector,
     /// required node affinity and tolerations admit the node), from `at` on, including
@@ -275,6 +284,18 @@ pub struct ClaimTemplate {
     pub request: i64,
     /// `spec.accessModes`.
     pub access_modes: schedulers::volumes::AccessModes,
+}
+
+kubernetes_enum! {
+    /// One case of a StatefulSet's `persistentVolumeClaimRetentionPolicy`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub enum ClaimRetention {
+        /// The claims stay (the Kubernetes default).
+        #[default]
+        Retain => "Retain",
+        /// The claims are deleted once their ordinal's pod is gone.
+        Delete => "Delete",
+    }
 }
 
 kubernetes_enum! {

@@ -153,6 +153,9 @@ pub(super) struct RawScenario {
     /// Kubernetes manifest files and directories, relative to the scenario's directory
     /// (see `build/manifests.rs`).
     pub(super) manifests: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The instant a cluster snapshot in `manifests:` was taken, RFC 3339: its "now",
+    /// the run's time zero (see `build/manifests.rs`).
+    pub(super) snapshot_time: Option<Spanned<Scalar>>,
     /// Load and usage for Deployments and StatefulSets of the manifests, durations for
     /// their Jobs (see `build/manifests/hpa.rs`).
     pub(super) manifest_dynamics: Option<Vec<Spanned<RawManifestDynamics>>>,
@@ -775,6 +778,8 @@ pub(super) struct RawWorkload {
     pub(super) stateful_set: Option<Spanned<String>>,
     pub(super) pod_management_policy: Option<Spanned<String>>,
     pub(super) volume_claim_templates: Option<Spanned<Vec<Spanned<RawClaimTemplate>>>>,
+    pub(super) persistent_volume_claim_retention_policy:
+        Option<Spanned<schedulers::yaml::kube::RawRetentionPolicy>>,
     /// A KEDA ScaledObject on the workload's queue (see `build::keda`).
     pub(super) scaled_object: Option<Spanned<super::build::keda::RawScaledObject>>,
     /// A DaemonSet's name: one pod per node that should run it.

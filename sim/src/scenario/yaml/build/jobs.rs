@@ -72,6 +72,7 @@ impl Builder<'_> {
                 failure_probability,
                 succeeded: 0,
                 failed: 0,
+                started_before: SimTime::ZERO,
             },
         })
     }
@@ -153,6 +154,7 @@ mod tests {
                     failure_probability: 0.0,
                     succeeded: 0,
                     failed: 0,
+                    started_before: SimTime::ZERO,
                 },
             }
         );
@@ -169,6 +171,7 @@ mod tests {
                     failure_probability: 0.25,
                     succeeded: 0,
                     failed: 0,
+                    started_before: SimTime::ZERO,
                 },
             }
         );

@@ -36,7 +36,9 @@ use super::admission::{RawLimitRangeSpec, RawQuotaSpec};
 use super::workloads::Kind;
 use super::{Builder, Result};
 use crate::scenario::{Workload, WorkloadKind};
+use crate::time::SimTime;
 use schedulers::pdb::PodDisruptionBudget;
+use schedulers::yaml::timestamp::{self, Instant};
 use schedulers::{NodeSpec, PodTemplate};
 use std::sync::Arc;
 
@@ -145,13 +147,14 @@ struct Header {
     items: Option<Vec<Spanned<Header>>>,
 }
 
-/// The name, namespace and owners in a header's `metadata`.
+/// The name, namespace, owners and creation time in a header's `metadata`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HeaderMeta {
     name: Option<Scalar>,
     namespace: Option<Scalar>,
     owner_references: Option<Vec<HeaderOwner>>,
+    creation_timestamp: Option<Spanned<Scalar>>,
 }
 
 /// One of `metadata.ownerReferences`.
@@ -171,13 +174,25 @@ struct HeaderSpec {
     replicas: Option<Scalar>,
 }
 
-/// A pod's `status.phase` (a snapshot lists finished pods too) and a Job's
-/// `status.succeeded` (its completions so far).
+/// A pod's `status.phase` (a snapshot lists finished pods too), a Job's
+/// `status.succeeded` and `status.failed` (its completions and failures so far), a pod's
+/// or Job's `status.startTime`, and the times of any object's `status.conditions` (read
+/// for the snapshot's "now").
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct HeaderStatus {
     phase: Option<Scalar>,
     succeeded: Option<Scalar>,
     failed: Option<Scalar>,
+    start_time: Option<Spanned<Scalar>>,
+    conditions: Option<Vec<HeaderCondition>>,
+}
+
+/// One of `status.conditions`: only its `lastTransitionTime` is read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HeaderCondition {
+    last_transition_time: Option<Spanned<Scalar>>,
 }
 
 /// A PriorityClass.
@@ -643,6 +658,8 @@ struct Object {
     succeeded: Option<String>,
     /// A Job's `status.failed` as written.
     failed: Option<String>,
+    /// A pod's or Job's `status.startTime`.
+    start_time: Option<Instant>,
     /// Left to an owner the manifests also hold, which makes its pods (see
     /// [`Manifests::resolve_owners`]).
     managed: bool,
@@ -652,6 +669,8 @@ struct Object {
     adopted: Vec<String>,
     /// A StatefulSet's: the ordinal of each of `adopted`.
     adopted_ordinals: Vec<u32>,
+    /// The `status.startTime` of each of `adopted`.
+    adopted_started: Vec<Option<Instant>>,
     /// A Job's pods the manifests show Succeeded.
     succeeded_pods: u32,
     /// A Job's CronJob in the manifests (its controller), which adopts it as active.
@@ -680,6 +699,13 @@ pub(super) struct Manifests {
     cron_adopted: usize,
     /// Unmodelled keys by (kind, path): the first one's warning and how many more.
     unknown: BTreeMap<(String, String), (String, usize)>,
+    /// The newest timestamp of any object (`metadata.creationTimestamp`,
+    /// `status.startTime`, `status.conditions[].lastTransitionTime`), as written, with
+    /// where it is (`m.yaml:12:20 (Pod web-0 status.startTime)`).
+    newest: Option<(Instant, String, String)>,
+    /// The snapshot's "now": `snapshotTime:`, else [`Manifests::newest`]; the run's time
+    /// zero, against which `status.startTime` is measured.
+    now: Option<Instant>,
 }
 
 /// Where the object starting at byte `start` (column `column`, 1-based) ends: at the first
@@ -803,9 +829,10 @@ impl Manifests {
         for (i, cron) in cron_owned {
             self.objects[i].1.cron_job = Some(cron);
         }
-        // (workload, ordinal, pod name, node): a StatefulSet's adopted pods by ordinal,
-        // the others by name.
-        let mut adoptions: Vec<(usize, Option<u32>, &str, &str)> = Vec::new();
+        // (workload, ordinal, pod name, node, start): a StatefulSet's adopted pods by
+        // ordinal, the others by name.
+        type Adoption<'a> = (usize, Option<u32>, &'a str, &'a str, Option<Instant>);
+        let mut adoptions: Vec<Adoption<'_>> = Vec::new();
         let mut succeeded: Vec<usize> = Vec::new();
         for &(i, workload) in &managed {
             let o = &self.objects[i].1;
@@ -844,20 +871,21 @@ impl Manifests {
             } else {
                 None
             };
-            adoptions.push((w, ordinal, o.name.as_str(), node.as_str()));
+            adoptions.push((w, ordinal, o.name.as_str(), node.as_str(), o.start_time));
         }
         adoptions.sort();
         // Two pods of one ordinal (a snapshot taken mid-replacement): the first is kept.
         adoptions.dedup_by(|b, a| a.0 == b.0 && a.1.is_some() && a.1 == b.1);
-        let adoptions: Vec<(usize, Option<u32>, String)> = adoptions
+        let adoptions: Vec<(usize, Option<u32>, String, Option<Instant>)> = adoptions
             .into_iter()
-            .map(|(w, ordinal, _, node)| (w, ordinal, node.to_owned()))
+            .map(|(w, ordinal, _, node, start)| (w, ordinal, node.to_owned(), start))
             .collect();
         self.adopted = adoptions.len();
-        for (w, ordinal, node) in adoptions {
+        for (w, ordinal, node, start) in adoptions {
             let o = &mut self.objects[w].1;
             o.adopted.push(node);
             o.adopted_ordinals.extend(ordinal);
+            o.adopted_started.push(start);
         }
         for w in succeeded {
             self.objects[w].1.succeeded_pods += 1;
@@ -906,6 +934,7 @@ impl Manifests {
             }
             return Ok(());
         }
+        let start_time = self.timestamps(&kube, h, &kind_name)?;
         let Some(kind) = modelled(&kind_name) else {
             *self.ignored.entry(kind_name).or_default() += 1;
             return Ok(());
@@ -1001,14 +1030,113 @@ impl Manifests {
                     .as_ref()
                     .and_then(|s| s.failed.as_ref())
                     .map(|n| n.0.clone()),
+                start_time,
                 managed: false,
                 adopted: Vec::new(),
                 adopted_ordinals: Vec::new(),
+                adopted_started: Vec::new(),
                 succeeded_pods: 0,
                 cron_job: None,
             },
         ));
         Ok(())
+    }
+
+    /// Reads an object's timestamps (`metadata.creationTimestamp`, `status.startTime`,
+    /// `status.conditions[].lastTransitionTime`), keeps the newest of the manifests in
+    /// [`Manifests::newest`], and returns its `status.startTime`; a time that is not RFC
+    /// 3339 is an error at its place.
+    fn timestamps(&mut self, kube: &Reader<'_>, h: &Header, kind: &str) -> Result<Option<Instant>> {
+        let name = h
+            .metadata
+            .as_ref()
+            .and_then(|m| m.name.as_ref())
+            .map_or("", |n| n.0.as_str());
+        let status = h.status.as_ref();
+        let mut stamps: Vec<(&Spanned<Scalar>, String)> = Vec::new();
+        if let Some(t) = h
+            .metadata
+            .as_ref()
+            .and_then(|m| m.creation_timestamp.as_ref())
+        {
+            stamps.push((t, "metadata.creationTimestamp".to_owned()));
+        }
+        if let Some(t) = status.and_then(|s| s.start_time.as_ref()) {
+            stamps.push((t, "status.startTime".to_owned()));
+        }
+        for (i, c) in status
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(t) = &c.last_transition_time {
+                stamps.push((t, format!("status.conditions[{i}].lastTransitionTime")));
+            }
+        }
+        let mut start_time = None;
+        for (t, field) in stamps {
+            let instant = timestamp::parse(&t.value.0).ok_or_else(|| {
+                kube.err(
+                    &t.referenced,
+                    &field,
+                    format!(
+                        "{kind} {name:?}: expected an RFC 3339 time (2024-05-01T12:00:00Z, 2024-05-01T14:00:00.5+02:00), got {:?}",
+                        t.value.0
+                    ),
+                )
+            })?;
+            if field == "status.startTime" {
+                start_time = Some(instant);
+            }
+            if self.newest.as_ref().is_none_or(|(n, _, _)| instant > *n) {
+                self.newest = Some((
+                    instant,
+                    t.value.0.clone(),
+                    format!(
+                        "{}:{}:{} ({kind} {name} {field})",
+                        kube.file(),
+                        t.referenced.line(),
+                        t.referenced.column()
+                    ),
+                ));
+            }
+        }
+        Ok(start_time)
+    }
+
+    /// Sets the snapshot's "now" (the run's time zero): `explicit` (`snapshotTime:`, as
+    /// read and as written) or else the newest timestamp of the manifests; returns the
+    /// line for stderr that says which was taken, none when there is neither.
+    pub(super) fn choose_now(&mut self, explicit: Option<(Instant, String)>) -> Option<String> {
+        let (now, line) = match explicit {
+            Some((at, text)) => (
+                at,
+                format!("manifests: snapshot time {text} (snapshotTime)"),
+            ),
+            None => {
+                let (at, text, place) = self.newest.as_ref()?;
+                (
+                    *at,
+                    format!(
+                        "manifests: snapshot time {text}, the newest timestamp of the manifests ({place}); give `snapshotTime:` to choose another"
+                    ),
+                )
+            }
+        };
+        self.now = Some(now);
+        Some(line)
+    }
+
+    /// The time from `start` to the snapshot's "now" (zero without either, or for a
+    /// start after it).
+    fn since(&self, start: Option<Instant>) -> SimTime {
+        match (self.now, start) {
+            (Some(now), Some(start)) => {
+                SimTime::from_micros(u64::try_from(now.micros_since(start)).unwrap_or(0))
+            }
+            _ => SimTime::ZERO,
+        }
     }
 
     /// The warnings about unmodelled keys, one per kind and key path.
@@ -1281,7 +1409,8 @@ pub(super) fn not_run_daemon_pods(workloads: &mut [Workload], nodes: &[NodeSpec]
         let before = w.adopted.len();
         let mut seen: Vec<&str> = Vec::new();
         let mut kept = Vec::with_capacity(before);
-        for t in &w.adopted {
+        let mut kept_ran = Vec::with_capacity(before);
+        for (i, t) in w.adopted.iter().enumerate() {
             let Some(name) = t.node_name.as_deref() else {
                 continue;
             };
@@ -1291,10 +1420,12 @@ pub(super) fn not_run_daemon_pods(workloads: &mut [Workload], nodes: &[NodeSpec]
             if runs && !seen.contains(&name) {
                 seen.push(name);
                 kept.push(Arc::clone(t));
+                kept_ran.push(w.adopted_ran.get(i).copied().unwrap_or(SimTime::ZERO));
             }
         }
         left_out += before - kept.len();
         w.adopted = kept;
+        w.adopted_ran = kept_ran;
     }
     left_out
 }
@@ -1571,6 +1702,7 @@ impl<'f> Builder<'f> {
                     w.adopted = adopted_templates(&w, &o.adopted);
                     if !w.adopted.is_empty() {
                         w.adopted_ordinals.clone_from(&o.adopted_ordinals);
+                        w.adopted_ran = o.adopted_started.iter().map(|&t| m.since(t)).collect();
                     }
                     if let WorkloadKind::Job { spec, .. } = &mut w.kind {
                         let done = match &o.succeeded {
@@ -1584,6 +1716,7 @@ impl<'f> Builder<'f> {
                             })?,
                         };
                         spec.succeeded = done.min(spec.completions);
+                        spec.started_before = m.since(o.start_time);
                         if let Some(n) = &o.failed {
                             spec.failed = n.parse::<u32>().map_err(|_| {
                                 kube.err(
@@ -1666,6 +1799,8 @@ impl<'f> Builder<'f> {
                 self.adopt_claims = true;
                 w.pod_management_policy = spec.pod_management_policy;
                 w.volume_claim_templates = spec.volume_claim_templates;
+                w.persistent_volume_claim_retention_policy =
+                    spec.persistent_volume_claim_retention_policy;
             }
             pod_fields(&mut w, pod, tmeta.labels, tmeta.annotations);
             meta
@@ -1691,7 +1826,8 @@ impl<'f> Builder<'f> {
                 | "backoffLimit"
                 | "activeDeadlineSeconds"
                 | "podManagementPolicy"
-                | "volumeClaimTemplates" => Some("spec"),
+                | "volumeClaimTemplates"
+                | "persistentVolumeClaimRetentionPolicy" => Some("spec"),
                 _ => Some(if kind == Kind::Pod {
                     "spec"
                 } else {

@@ -86,6 +86,23 @@ pub(super) fn build(
         &options.manifests,
     )?;
     let mut manifest_set = manifests::Manifests::read(&manifest_files)?;
+    let snapshot_time = match &raw.snapshot_time {
+        Some(t) => Some((
+            schedulers::yaml::timestamp::parse(&t.value.0).ok_or_else(|| {
+                Reader::new(file).err(
+                    &t.referenced,
+                    "snapshotTime",
+                    format!(
+                        "expected an RFC 3339 time (2024-05-01T12:00:00Z, 2024-05-01T14:00:00.5+02:00), got {:?}",
+                        t.value.0
+                    ),
+                )
+            })?,
+            t.value.0.clone(),
+        )),
+        None => None,
+    };
+    let manifests_now = manifest_set.choose_now(snapshot_time);
     let mut b = Builder {
         kube: Reader::new(file),
         names: ResourceNames::default(),
@@ -102,7 +119,6 @@ pub(super) fn build(
         strict_traces: options.strict,
         limit_ranges: Vec::new(),
         adopt_claims: false,
-        claim_templates: Vec::new(),
         default_class: None,
     };
     let name = match &raw.name {
@@ -309,6 +325,7 @@ pub(super) fn build(
             .chain(daemon_warning)
             .collect(),
         manifests_ignored: manifest_set.ignored_line(),
+        manifests_now,
         resource_names: b.names,
         nodes,
         workloads,
@@ -382,10 +399,6 @@ struct Builder<'a> {
     /// exists already (a snapshot's PersistentVolumeClaim) is the ordinal's, as upstream's
     /// controller uses an existing claim of that name, instead of a clash.
     adopt_claims: bool,
-    /// Every StatefulSet's volume claim templates, as (set, claim of the template named
-    /// as the template): an HPA manifest read after the set adds the claims of the
-    /// ordinals up to its `maxReplicas`.
-    claim_templates: Vec<(String, schedulers::volumes::PersistentVolumeClaim)>,
     /// The default StorageClass (DefaultStorageClass admission), given to claims that
     /// name no `storageClassName`.
     default_class: Option<String>,

@@ -2,10 +2,14 @@
 //! Each template becomes one PersistentVolumeClaim per ordinal, named as upstream's
 //! StatefulSet controller names them (`getPersistentVolumeClaimName` in
 //! pkg/controller/statefulset/stateful_set_utils.go: `<template>-<set>-<ordinal>`),
-//! created with the scenario's storage at time zero rather than when the ordinal is first
-//! created: a claim is only bound when its first pod is (WaitForFirstConsumer) or at once
-//! (Immediate), so the difference shows nowhere. Each claim asks for the template's
-//! `accessModes`.
+//! created with the scenario's storage for the ordinals below the set's `replicas` (the
+//! pods the set makes first, when it is created). The claims of ordinals an autoscaler
+//! adds are made by the StatefulSet controller when it first creates that ordinal's pod,
+//! as upstream's `createMissingPersistentVolumeClaims` (stateful_pod_control.go) does
+//! for every ordinal ([`crate::controllers::statefulsets`]). Simplified: for the first
+//! ordinals upstream too makes them with the pod, so an Immediate claim binds at time
+//! zero here rather than when its ordinal's pod is created. Each claim asks for the
+//! template's `accessModes`.
 
 use schedulers::PodTemplate;
 use schedulers::volumes::PersistentVolumeClaim;
@@ -15,7 +19,7 @@ use serde_saphyr::Spanned;
 
 use super::super::raw::{RawClaimTemplate, RawWorkload};
 use super::{Builder, Result};
-use crate::scenario::{ClaimTemplate, PodManagementPolicy};
+use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy};
 
 /// The claim of `template` for ordinal `ordinal` of the StatefulSet `set`.
 pub(crate) fn claim_name(template: &str, set: &str, ordinal: u32) -> String {
@@ -27,16 +31,15 @@ pub(crate) const MAX_CLAIMS: u64 = 100_000;
 
 impl Builder<'_> {
     /// A StatefulSet's `podManagementPolicy` and the names of its `volumeClaimTemplates`,
-    /// whose claims for ordinals `0..replicas` are added to the scenario's storage
-    /// (`replicas` is the most the set may have: its autoscaler's `maxReplicas` if that
-    /// is more than its own).
+    /// whose claims for ordinals `0..replicas` (the set's own replicas) are added to the
+    /// scenario's storage.
     pub(super) fn stateful_set(
         &mut self,
         raw: &RawWorkload,
         template: &PodTemplate,
         replicas: u32,
         base: &str,
-    ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>)> {
+    ) -> Result<(PodManagementPolicy, Vec<ClaimTemplate>, ClaimRetention)> {
         let policy = match &raw.pod_management_policy {
             None => PodManagementPolicy::OrderedReady,
             Some(v) => self.kube.spelled::<PodManagementPolicy>(
@@ -45,9 +48,28 @@ impl Builder<'_> {
                 "pod management policy",
             )?,
         };
+        let mut when_scaled = ClaimRetention::Retain;
+        if let Some(p) = &raw.persistent_volume_claim_retention_policy {
+            let cases = [
+                ("whenDeleted", &p.value.when_deleted),
+                ("whenScaled", &p.value.when_scaled),
+            ];
+            for (key, v) in cases {
+                let Some(v) = v else { continue };
+                let retention = self.kube.spelled::<ClaimRetention>(
+                    v,
+                    &format!("{base}.persistentVolumeClaimRetentionPolicy.{key}"),
+                    "claim retention",
+                )?;
+                // whenDeleted: no StatefulSet is deleted during a run, so it never applies.
+                if key == "whenScaled" {
+                    when_scaled = retention;
+                }
+            }
+        }
         let mut templates: Vec<ClaimTemplate> = Vec::new();
         let Some(list) = &raw.volume_claim_templates else {
-            return Ok((policy, templates));
+            return Ok((policy, templates, when_scaled));
         };
         // Claims are made when the scenario loads, one per ordinal and template: a count
         // no cluster runs would only exhaust memory before any limit is checked.
@@ -73,7 +95,7 @@ impl Builder<'_> {
                 self.claim_template(&item.value, template, replicas, &templates, &tbase)?;
             templates.push(claim_template);
         }
-        Ok((policy, templates))
+        Ok((policy, templates, when_scaled))
     }
 
     /// One claim template, after adding its claims.
@@ -109,17 +131,6 @@ impl Builder<'_> {
             &format!("{base}.spec.storageClassName"),
         )?;
         let namespace = &template.namespace;
-        self.claim_templates.push((
-            template.name.clone(),
-            PersistentVolumeClaim {
-                name: name.clone(),
-                namespace: namespace.clone(),
-                storage_class: storage_class.clone(),
-                request,
-                bound_volume: None,
-                access_modes,
-            },
-        ));
         for ordinal in 0..replicas {
             let claim = claim_name(&name, &template.name, ordinal);
             let clash = self.volumes.claim(namespace, &claim).is_some();
@@ -154,38 +165,12 @@ impl Builder<'_> {
             access_modes,
         })
     }
-
-    /// Adds the claims of StatefulSet `set`'s ordinals below `ordinals` that it does not
-    /// have yet (an HPA manifest's `maxReplicas` above the set's replicas); a claim of
-    /// that name that exists already is the ordinal's, as upstream uses it.
-    pub(super) fn more_stateful_claims(&mut self, namespace: &str, set: &str, ordinals: u32) {
-        let protos: Vec<PersistentVolumeClaim> = self
-            .claim_templates
-            .iter()
-            .filter(|(s, c)| s == set && c.namespace == namespace)
-            .map(|(_, c)| c.clone())
-            .collect();
-        for proto in protos {
-            for ordinal in 0..ordinals {
-                let claim = claim_name(&proto.name, set, ordinal);
-                if self.volumes.claim(namespace, &claim).is_some() {
-                    continue;
-                }
-                self.volumes
-                    .add_claim(PersistentVolumeClaim {
-                        name: claim,
-                        ..proto.clone()
-                    })
-                    .expect("the name was checked to be new");
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{check_at, load};
-    use crate::scenario::{ClaimTemplate, PodManagementPolicy, WorkloadKind};
+    use crate::scenario::{ClaimRetention, ClaimTemplate, PodManagementPolicy, WorkloadKind};
     use crate::time::SimTime;
     use schedulers::volumes::{AccessMode, AccessModes};
 
@@ -229,6 +214,7 @@ mod tests {
                         access_modes: AccessModes::NONE,
                     },
                 ],
+                when_scaled: ClaimRetention::Retain,
             }
         );
         assert_eq!(
@@ -311,6 +297,15 @@ mod tests {
             "0}}}",
             "workloads[0].volumeClaimTemplates[0].spec.resources.requests.storage",
             "expected a positive size, got 0",
+        );
+        check_at(
+            &tmpl("{resources: {requests: {storage: 1Gi}}}").replace(
+                "    volumeClaimTemplates",
+                "    persistentVolumeClaimRetentionPolicy: {whenScaled: Delet}\n    volumeClaimTemplates",
+            ),
+            "Delet}",
+            "workloads[0].persistentVolumeClaimRetentionPolicy.whenScaled",
+            "unknown claim retention \"Delet\" (did you mean Delete?); expected Retain or Delete",
         );
         check_at(
             &format!(

@@ -99,6 +99,7 @@ pub(super) fn trace_workload(replay: TraceReplay) -> Workload {
         dynamics: None,
         adopted: Vec::new(),
         adopted_ordinals: Vec::new(),
+        adopted_ran: Vec::new(),
         forbidden: None,
     }
 }

@@ -126,7 +126,7 @@ impl Builder<'_> {
 
     /// Rejects keys that belong to another kind of workload, saying where they belong.
     fn kind_specific_keys(&self, w: &RawWorkload, kind: Kind, base: &str) -> Result<()> {
-        let checks: [(&str, Option<&Location>, &[Kind], &str); 6] = [
+        let checks: [(&str, Option<&Location>, &[Kind], &str); 7] = [
             (
                 "count",
                 w.count.as_ref().map(|v| &v.referenced),
@@ -166,6 +166,14 @@ impl Builder<'_> {
             (
                 "volumeClaimTemplates",
                 w.volume_claim_templates.as_ref().map(|v| &v.referenced),
+                &[Kind::StatefulSet],
+                "",
+            ),
+            (
+                "persistentVolumeClaimRetentionPolicy",
+                w.persistent_volume_claim_retention_policy
+                    .as_ref()
+                    .map(|v| &v.referenced),
                 &[Kind::StatefulSet],
                 "",
             ),
@@ -242,6 +250,7 @@ impl Builder<'_> {
                             replicas,
                             pod_management: Default::default(),
                             claim_templates: Vec::new(),
+                            when_scaled: Default::default(),
                         },
                         OwnerKind::StatefulSet,
                         false,
@@ -340,16 +349,13 @@ impl Builder<'_> {
             replicas,
             pod_management,
             claim_templates,
+            when_scaled,
             ..
         } = &mut workload_kind
         {
-            // An autoscaler may want ordinals up to its maxReplicas: their claims too.
-            let most = dynamics
-                .as_ref()
-                .and_then(|d| d.hpa.as_ref())
-                .map_or(0, |h| h.max.max(0) as u32);
-            (*pod_management, *claim_templates) =
-                self.stateful_set(raw, &template, (*replicas).max(most), base)?;
+            // The claims of ordinals an autoscaler adds are made with their pods.
+            (*pod_management, *claim_templates, *when_scaled) =
+                self.stateful_set(raw, &template, *replicas, base)?;
         }
         let template = Arc::new(template);
         if kind != Kind::Deployment {
@@ -389,6 +395,7 @@ impl Builder<'_> {
             dynamics,
             adopted: Vec::new(),
             adopted_ordinals: Vec::new(),
+            adopted_ran: Vec::new(),
             forbidden: forbidden.map(Arc::from),
         })
     }

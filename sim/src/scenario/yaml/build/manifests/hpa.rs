@@ -9,9 +9,8 @@
 //! controller's flags (sync period 15 s, tolerance 0.1, ...) keep their defaults. A
 //! manifest carries no load: without a `manifestDynamics:` entry for its target
 //! (`service:` or `usage:`), the pods report no usage and the HPA only scales down. A
-//! StatefulSet's claims are made for the ordinals up to the HPA's `maxReplicas` (upstream
-//! makes each when its ordinal's pod is first created; only an Immediate claim, bound
-//! at once, shows the difference).
+//! StatefulSet's claims beyond its own replicas are made by its controller when a
+//! scale-up first creates their ordinal's pod, as upstream does.
 //!
 //! Refused: a target of a built-in kind without a `scale` subresource (a DaemonSet, a
 //! Job, a Pod, ...), which upstream's controller can never scale. Warned about and
@@ -501,14 +500,9 @@ impl<'f> Builder<'f> {
                     ),
                 );
             }
-            let ordinals = built.max.max(0) as u32;
             let mut d = w.dynamics.as_deref().cloned().unwrap_or_default();
             d.hpa = Some(built);
             w.dynamics = Some(Arc::new(d));
-            if is_set {
-                // The ordinals a scale-up may create need their claims.
-                self.more_stateful_claims(&o.namespace, &target_name.value, ordinals);
-            }
         }
         Ok(warnings)
     }
