@@ -418,6 +418,13 @@ pub struct FrameworkScheduler {
     reserved: Vec<(NodeId, Resources)>,
     /// Common pods' cycles without a scan; `None` when turned off.
     shape_index: Option<shape_index::ShapeIndex>,
+    /// The current pod's plugins in play for the shape index, in the profile's order:
+    /// Filter, the scores that must be 0, and the scores that are summed (with their
+    /// weights). A catch-up computes ~30 leaves per pod; walking only these, rather than
+    /// every plugin of the profile with a bit test, roughly halves a leaf's cost.
+    shape_filters: Vec<usize>,
+    shape_zero: Vec<usize>,
+    shape_scores: Vec<(usize, i64)>,
     /// Cycles the shape index decided, for the tests that compare it with the scan.
     #[cfg(test)]
     shape_index_hits: u64,
@@ -440,6 +447,9 @@ impl FrameworkScheduler {
             totals: Vec::new(),
             reserved: Vec::new(),
             shape_index: Some(Default::default()),
+            shape_filters: Vec::new(),
+            shape_zero: Vec::new(),
+            shape_scores: Vec::new(),
             #[cfg(test)]
             shape_index_hits: 0,
         }
@@ -703,26 +713,36 @@ impl FrameworkScheduler {
             return None;
         }
         let mut filters = 0u64;
+        self.shape_filters.clear();
         for &p in &self.profile.filter {
             if !self.skip_filter[p] {
                 if !self.profile.plugins[p].filter_by_shape() {
                     return None;
                 }
                 filters |= 1 << p;
+                self.shape_filters.push(p);
             }
         }
         // PreScore as the scan runs it, before Filter; no plugin that looks at the
         // feasible nodes may stay in play (it would say Unknown below).
         self.run_pre_score(pod, cluster, false);
         let (mut scores, mut zero) = (0u64, 0u64);
-        for &(p, _) in &self.profile.score {
+        self.shape_zero.clear();
+        self.shape_scores.clear();
+        for &(p, weight) in &self.profile.score {
             if self.skip_score[p] {
                 continue;
             }
             match self.profile.plugins[p].score_by_shape() {
                 ShapeScore::Unknown => return None,
-                ShapeScore::PerNode => scores |= 1 << p,
-                ShapeScore::SameWhereZero => zero |= 1 << p,
+                ShapeScore::PerNode => {
+                    scores |= 1 << p;
+                    self.shape_scores.push((p, weight));
+                }
+                ShapeScore::SameWhereZero => {
+                    zero |= 1 << p;
+                    self.shape_zero.push(p);
+                }
             }
         }
         let key = shape_index::ShapeKey {
@@ -732,25 +752,23 @@ impl FrameworkScheduler {
             scores,
             zero,
         };
-        let profile = &self.profile;
+        let plugins = &self.profile.plugins;
+        let (shape_filters, shape_zero, shape_scores) =
+            (&self.shape_filters, &self.shape_zero, &self.shape_scores);
         let leaf = |node: NodeId| {
-            for &p in &profile.filter {
-                if filters & (1 << p) != 0
-                    && !profile.plugins[p].filter(pod, cluster, node).is_success()
-                {
+            for &p in shape_filters {
+                if !plugins[p].filter(pod, cluster, node).is_success() {
                     return shape_index::Leaf::Infeasible;
                 }
             }
-            for &(p, _) in &profile.score {
-                if zero & (1 << p) != 0 && profile.plugins[p].score(pod, cluster, node) != 0 {
+            for &p in shape_zero {
+                if plugins[p].score(pod, cluster, node) != 0 {
                     return shape_index::Leaf::Irregular;
                 }
             }
-            let total = profile
-                .score
+            let total = shape_scores
                 .iter()
-                .filter(|&&(p, _)| scores & (1 << p) != 0)
-                .map(|&(p, weight)| profile.plugins[p].score(pod, cluster, node) * weight)
+                .map(|&(p, weight)| plugins[p].score(pod, cluster, node) * weight)
                 .sum();
             shape_index::Leaf::Total(total)
         };

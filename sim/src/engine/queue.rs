@@ -14,6 +14,8 @@ use crate::time::SimTime;
 
 /// Buckets: one for the key equal to the last taken out, one per bit of a 128-bit key.
 const BUCKETS: usize = 129;
+/// Words of the bit set of filled buckets.
+const FILLED_WORDS: usize = BUCKETS.div_ceil(64);
 
 /// A future event queue. Events at equal times come out in the order they were pushed,
 /// which is what makes a run reproducible: the order never depends on the queue's layout.
@@ -25,6 +27,10 @@ pub struct EventQueue<E> {
     /// `buckets[b]` holds the keys whose highest bit differing from `last` is bit `b - 1`;
     /// `buckets[0]` the key equal to `last` (at most one: keys are unique).
     buckets: Vec<Vec<Entry<E>>>,
+    /// Bit `b` set when `buckets[b]` holds an event, so that finding the lowest filled
+    /// bucket is a count of trailing zeros rather than a walk over 129 vectors (which
+    /// was ~4% of a `kube-default` run).
+    filled: [u64; FILLED_WORDS],
     /// The last key taken out (0 before any): no key waiting is below it.
     last: u128,
     /// The smallest key waiting, when known, so that a peek and the pop after it look for
@@ -61,6 +67,7 @@ impl<E> EventQueue<E> {
         buckets[BUCKETS - 1].reserve(capacity);
         EventQueue {
             buckets,
+            filled: [0; FILLED_WORDS],
             last: 0,
             least: None,
             len: 0,
@@ -77,7 +84,7 @@ impl<E> EventQueue<E> {
         if self.least.is_some_and(|least| key < least) {
             self.least = Some(key);
         }
-        self.buckets[bucket(key, self.last)].push(Entry { key, event });
+        self.file(Entry { key, event }, self.last);
         self.len += 1;
     }
 
@@ -92,13 +99,17 @@ impl<E> EventQueue<E> {
             };
             self.last = least;
             let mut moved = std::mem::take(&mut self.buckets[b]);
+            self.filled[b / 64] &= !(1 << (b % 64));
             for entry in moved.drain(..) {
-                self.buckets[bucket(entry.key, least)].push(entry);
+                self.file(entry, least);
             }
             // Keep the emptied bucket's allocation for the events that land there next.
             self.buckets[b] = moved;
         }
         let entry = self.buckets[0].pop()?;
+        if self.buckets[0].is_empty() {
+            self.filled[0] &= !1;
+        }
         self.least = None;
         self.len -= 1;
         Some((SimTime((entry.key >> 64) as u64), entry.event))
@@ -119,8 +130,17 @@ impl<E> EventQueue<E> {
         Some(SimTime((least >> 64) as u64))
     }
 
+    /// Files `entry` by the last key `last`.
+    #[inline]
+    fn file(&mut self, entry: Entry<E>, last: u128) {
+        let b = bucket(entry.key, last);
+        self.filled[b / 64] |= 1 << (b % 64);
+        self.buckets[b].push(entry);
+    }
+
     fn lowest_filled(&self) -> Option<usize> {
-        self.buckets.iter().position(|b| !b.is_empty())
+        let (word, bits) = self.filled.iter().enumerate().find(|(_, w)| **w != 0)?;
+        Some(word * 64 + bits.trailing_zeros() as usize)
     }
 
     fn least_of(bucket: &[Entry<E>]) -> u128 {
