@@ -20,7 +20,9 @@
 //!   `podManagementPolicy` and its `volumeClaimTemplates` (kept whole in the scenario's
 //!   [`sim::scenario::ClaimTemplate`]s, so they are written even when no claim exists); a
 //!   DaemonSet; a Job with `completions`, `parallelism`, `backoffLimit`,
-//!   `activeDeadlineSeconds` and `status.succeeded`;
+//!   `activeDeadlineSeconds`, `status.succeeded`, `status.failed` and, once it has failed,
+//!   its `Failed` condition (which the loader reads back: a reload does not start it
+//!   again);
 //! - each Deployment's or StatefulSet's HorizontalPodAutoscaler (autoscaling/v2, as the
 //!   loader's `manifests/hpa.rs` reads it), named after its target as `kubectl
 //!   autoscale` names it: `minReplicas`, `maxReplicas`, the metrics, and the whole
@@ -606,7 +608,20 @@ fn workload_object(
         ("spec", Value::Object(spec)),
     ]);
     if kind == "Job" {
-        o.insert("status".into(), json!({"succeeded": view.succeeded}));
+        let mut status = Map::new();
+        status.insert("succeeded".into(), json!(view.succeeded));
+        if view.failed > 0 {
+            status.insert("failed".into(), json!(view.failed));
+        }
+        if let Some(reason) = view.failure {
+            // What upstream's Job controller sets on a failed Job; the loader reads it
+            // back, so a reload does not start the Job again.
+            status.insert(
+                "conditions".into(),
+                json!([{"type": "Failed", "status": "True", "reason": reason.name()}]),
+            );
+        }
+        o.insert("status".into(), Value::Object(status));
     }
     (kind, Value::Object(o))
 }

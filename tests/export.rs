@@ -614,6 +614,78 @@ fn a_job_s_completions_and_daemon_sets_are_written() {
     assert_eq!(crunch, ["crunch-0", "crunch-1"]);
 }
 
+/// A Job that failed is written with its `status.failed` and its Failed condition, and a
+/// reload reads that condition: the Job fails at 0 s with the same reason and creates no
+/// pod, instead of starting over.
+#[test]
+fn a_failed_job_stays_failed_when_reloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.yaml"),
+        "startLatency: 0s
+cluster:
+  nodes:
+    - {name: n1, allocatable: {cpu: '4', memory: 8Gi}}
+workloads:
+  - job: crunch
+    completions: 4
+    parallelism: 2
+    activeDeadlineSeconds: 60
+    requests: {cpu: 500m, memory: 512Mi}
+    duration: 10m
+",
+    )
+    .unwrap();
+    // At 60 s the deadline passes: crunch fails and its two running pods are deleted.
+    export_ok(d, "w.yaml", "first-fit", "90s", "state.yaml");
+    let state = read_list(&d.join("state.yaml"));
+    assert_eq!(
+        item(&state, "Job", "crunch")["status"],
+        serde_json::json!({"succeeded": 0, "conditions": [
+            {"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}]})
+    );
+    assert!(placements(&state).values().flatten().next().is_none());
+    std::fs::write(
+        d.join("from-state.yaml"),
+        "startLatency: 0s\nduration: 5m\nmanifests: [state.yaml]\n",
+    )
+    .unwrap();
+    let o = schedlab(
+        d,
+        &[
+            "run",
+            "from-state.yaml",
+            "--scheduler",
+            "first-fit",
+            "--trace",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let trace =
+        std::fs::read_to_string(d.join("out/from-state/first-fit/seed-1/trace.csv")).unwrap();
+    let events: Vec<&str> = trace.lines().skip(1).collect();
+    assert_eq!(
+        events,
+        ["0.000000,crunch,job-failed,DeadlineExceeded"],
+        "{trace}"
+    );
+    // Exported again, the same status.
+    export_ok(d, "from-state.yaml", "first-fit", "1m", "again.yaml");
+    let again = read_list(&d.join("again.yaml"));
+    assert_eq!(
+        item(&again, "Job", "crunch")["status"],
+        item(&state, "Job", "crunch")["status"]
+    );
+}
+
 /// Writes `manifests: [state.yaml]` as `from-state.yaml` in `dir`, exports it at 0 s
 /// under `scheduler` and checks that the bytes are `state.yaml`'s; then runs it for 10
 /// minutes and checks that no pod met the scheduler (every one was adopted where it was).

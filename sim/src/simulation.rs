@@ -95,6 +95,10 @@ pub struct WorkloadView<'s> {
     pub replica_sets: u32,
     /// A Job's completions so far (0 for the others).
     pub succeeded: u32,
+    /// A Job's failed pods so far, its `status.failed` (0 for the others).
+    pub failed: u32,
+    /// Why a Job failed, once it has (its Failed condition's reason); `None` otherwise.
+    pub failure: Option<crate::observe::JobFailureReason>,
     /// Whether a Job has finished (Complete, Failed, or deleted by its CronJob); false
     /// for the others.
     pub finished: bool,
@@ -367,6 +371,8 @@ impl<'a> Simulation<'a> {
                     replicas,
                     replica_sets,
                     succeeded,
+                    failed: 0,
+                    failure: None,
                     finished: false,
                     pods: Vec::new(),
                 };
@@ -387,6 +393,7 @@ impl<'a> Simulation<'a> {
                         let succeeded = c.jobs.succeeded(w)?;
                         let mut job = view(&workload.template, None, 0, succeeded);
                         job.finished = c.jobs.finished(w);
+                        (job.failed, job.failure) = c.jobs.failures(w);
                         Some(job)
                     }
                     _ => None,

@@ -2091,3 +2091,47 @@ fn a_snapshot_timestamp_that_is_not_rfc_3339_is_an_error_at_its_place() {
         "{e}"
     );
 }
+
+/// A snapshot's Job whose Failed condition is True has failed before the run: it fails
+/// at 0 s (a reason schedlab does not model, such as PodFailurePolicy, counts as
+/// BackoffLimitExceeded), and its pod that was still running is deleted, not run out.
+/// A condition that is False changes nothing.
+#[test]
+fn a_snapshot_job_with_a_failed_condition_fails_at_the_start() {
+    let failed = TIMED_SNAPSHOT.replace(
+        "  status: {startTime: '2024-05-01T12:00:19Z', active: 1}",
+        "  status:\n    startTime: '2024-05-01T12:00:19Z'\n    conditions: [{type: Failed, status: 'True', reason: PodFailurePolicy}]",
+    );
+    assert_ne!(failed, TIMED_SNAPSHOT);
+    let not_failed = failed.replace("status: 'True'", "status: 'False'");
+    let dir = dir_with(
+        "snapshot-failed-job",
+        &[
+            ("s.yaml", &timed_scenario("")),
+            ("m.yaml", &failed),
+            ("t.yaml", &timed_scenario("").replace("m.yaml", "n.yaml")),
+            ("n.yaml", &not_failed),
+        ],
+    );
+    let r = run(&load(&dir.join("s.yaml")), "first-fit");
+    let long: Vec<_> = job_ends(&r)
+        .into_iter()
+        .filter(|(_, who, _)| who.starts_with("long"))
+        .collect();
+    assert_eq!(
+        long,
+        [(0, "long".to_owned(), "BackoffLimitExceeded".to_owned())]
+    );
+    let r = run(&load(&dir.join("t.yaml")), "first-fit");
+    let long: Vec<_> = job_ends(&r)
+        .into_iter()
+        .filter(|(_, who, _)| who.starts_with("long"))
+        .collect();
+    assert_eq!(
+        long,
+        [
+            (30_000_000, "long-0".to_owned(), "finished".to_owned()),
+            (30_000_000, "long".to_owned(), "completed".to_owned()),
+        ]
+    );
+}

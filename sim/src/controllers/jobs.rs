@@ -112,6 +112,8 @@ struct Job {
     started: Option<SimTime>,
     /// Complete or Failed: nothing more happens to it.
     done: bool,
+    /// Why it failed, once it has.
+    failure: Option<JobFailureReason>,
     succeeded: u32,
     failed: u32,
     /// Failed pods since the last success, and when the last one failed: the back-off.
@@ -145,6 +147,15 @@ impl Jobs {
         job.started.map(|_| job.succeeded)
     }
 
+    /// Workload `w`'s Job's failed pods so far (`status.failed`) and, once it has failed,
+    /// why (its Failed condition); read by [`crate::Simulation::workloads`].
+    pub(crate) fn failures(&self, w: usize) -> (u32, Option<JobFailureReason>) {
+        self.jobs
+            .get(w)
+            .and_then(Option::as_ref)
+            .map_or((0, None), |job| (job.failed, job.failure))
+    }
+
     /// Whether workload `w`'s Job has finished (Complete, Failed, or deleted by its
     /// CronJob): nothing more happens to it.
     pub(crate) fn finished(&self, w: usize) -> bool {
@@ -176,6 +187,7 @@ impl Jobs {
                 Some(Job {
                     started: None,
                     done: false,
+                    failure: None,
                     succeeded: match &w.kind {
                         WorkloadKind::Job { spec, .. } => spec.succeeded,
                         _ => 0,
@@ -219,6 +231,11 @@ impl Jobs {
         {
             // A snapshot's Job that completed before the run: nothing more to do.
             job.done = true;
+            return;
+        }
+        if let Some(reason) = spec.as_ref().and_then(|s| s.failed_before) {
+            // A snapshot's Job that had failed before the run (its Failed condition).
+            self.fail(w, reason, ctx);
             return;
         }
         if spec.as_ref().is_some_and(|s| s.failed > s.backoff_limit) {
@@ -399,6 +416,7 @@ impl Jobs {
             return;
         };
         job.done = true;
+        job.failure = Some(reason);
         let duration = ctx.now.saturating_sub(job.started.unwrap_or(ctx.now));
         ctx.publish(Fact::JobFailed {
             workload: w as u32,

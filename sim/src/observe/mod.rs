@@ -515,22 +515,14 @@ pub enum Fact {
     },
 }
 
-/// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobFailureReason {
-    /// More pods failed (or restarted) than `backoffLimit` allows.
-    BackoffLimitExceeded,
-    /// It ran for longer than `activeDeadlineSeconds`.
-    DeadlineExceeded,
-}
-
-impl JobFailureReason {
-    /// The condition's reason, as upstream's job controller writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobFailureReason::BackoffLimitExceeded => "BackoffLimitExceeded",
-            JobFailureReason::DeadlineExceeded => "DeadlineExceeded",
-        }
+schedulers::kubernetes_enum! {
+    /// Why a Job failed: the `reason` of its Failed condition, worded as upstream.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum JobFailureReason {
+        /// More pods failed (or restarted) than `backoffLimit` allows.
+        BackoffLimitExceeded => "BackoffLimitExceeded",
+        /// It ran for longer than `activeDeadlineSeconds`.
+        DeadlineExceeded => "DeadlineExceeded",
     }
 }
 

@@ -459,7 +459,7 @@ impl Observer for TraceLog {
             | Fact::JobFailed { workload, .. } => {
                 let event = match fact {
                     Fact::JobFailed { reason, .. } => TraceEvent::JobFailed {
-                        reason: reason.as_str(),
+                        reason: reason.name(),
                     },
                     Fact::JobCreated { .. } => TraceEvent::JobCreated,
                     _ => TraceEvent::JobCompleted,

@@ -2,6 +2,7 @@
 //! `batch/v1` `JobSpec` (k8s.io/api/batch/v1/types.go) for a NonIndexed Job: the same
 //! field names and defaults; the controller is [`crate::controllers::jobs`].
 
+use crate::observe::JobFailureReason;
 use crate::time::SimTime;
 use schedulers::kubernetes_enum;
 
@@ -40,6 +41,10 @@ pub struct JobSpec {
     /// less its `status.startTime`): its `activeDeadlineSeconds` count from then. Zero for
     /// a Job the scenario creates.
     pub started_before: SimTime,
+    /// A cluster snapshot's Job whose `Failed` condition is `True`, with the condition's
+    /// reason: it has failed before the run, so it fails at its start and creates nothing.
+    /// `None` for a Job the scenario creates.
+    pub failed_before: Option<JobFailureReason>,
 }
 
 kubernetes_enum! {

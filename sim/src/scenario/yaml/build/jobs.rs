@@ -73,6 +73,7 @@ impl Builder<'_> {
                 succeeded: 0,
                 failed: 0,
                 started_before: SimTime::ZERO,
+                failed_before: None,
             },
         })
     }
@@ -155,6 +156,7 @@ mod tests {
                     succeeded: 0,
                     failed: 0,
                     started_before: SimTime::ZERO,
+                    failed_before: None,
                 },
             }
         );
@@ -172,6 +174,7 @@ mod tests {
                     succeeded: 0,
                     failed: 0,
                     started_before: SimTime::ZERO,
+                    failed_before: None,
                 },
             }
         );

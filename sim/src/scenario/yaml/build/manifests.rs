@@ -35,6 +35,7 @@ use super::super::raw::{
 use super::admission::{RawLimitRangeSpec, RawQuotaSpec};
 use super::workloads::Kind;
 use super::{Builder, Result};
+use crate::observe::JobFailureReason;
 use crate::scenario::{Workload, WorkloadKind};
 use crate::time::SimTime;
 use schedulers::pdb::PodDisruptionBudget;
@@ -188,11 +189,16 @@ struct HeaderStatus {
     conditions: Option<Vec<HeaderCondition>>,
 }
 
-/// One of `status.conditions`: only its `lastTransitionTime` is read.
+/// One of `status.conditions`: its `lastTransitionTime` (for the snapshot's "now"), and
+/// its `type`, `status` and `reason` (a Job's `Failed` condition).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HeaderCondition {
     last_transition_time: Option<Spanned<Scalar>>,
+    #[serde(rename = "type")]
+    kind: Option<Scalar>,
+    status: Option<Scalar>,
+    reason: Option<Scalar>,
 }
 
 /// A PriorityClass.
@@ -658,6 +664,9 @@ struct Object {
     succeeded: Option<String>,
     /// A Job's `status.failed` as written.
     failed: Option<String>,
+    /// The reason of a `Failed` condition whose status is `True` (empty when it gives
+    /// none): a Job that failed before the snapshot.
+    failed_condition: Option<String>,
     /// A pod's or Job's `status.startTime`.
     start_time: Option<Instant>,
     /// Left to an owner the manifests also hold, which makes its pods (see
@@ -1031,6 +1040,17 @@ impl Manifests {
                     .and_then(|s| s.failed.as_ref())
                     .map(|n| n.0.clone()),
                 start_time,
+                failed_condition: h
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .find(|c| {
+                        c.kind.as_ref().is_some_and(|k| k.0 == "Failed")
+                            && c.status.as_ref().is_some_and(|s| s.0 == "True")
+                    })
+                    .map(|c| c.reason.as_ref().map_or_else(String::new, |r| r.0.clone())),
                 managed: false,
                 adopted: Vec::new(),
                 adopted_ordinals: Vec::new(),
@@ -1717,6 +1737,13 @@ impl<'f> Builder<'f> {
                         };
                         spec.succeeded = done.min(spec.completions);
                         spec.started_before = m.since(o.start_time);
+                        // A reason schedlab does not model (PodFailurePolicy, failed
+                        // indexes) still means the Job is over; it is counted as
+                        // BackoffLimitExceeded.
+                        spec.failed_before = o.failed_condition.as_deref().map(|r| {
+                            JobFailureReason::parse(r)
+                                .unwrap_or(JobFailureReason::BackoffLimitExceeded)
+                        });
                         if let Some(n) = &o.failed {
                             spec.failed = n.parse::<u32>().map_err(|_| {
                                 kube.err(
